@@ -1,0 +1,157 @@
+/*
+ * demo/adapter.h: the simulated NIC's adapter context and its datapath, written the way an NDIS
+ * miniport is: one ADAPTER block allocated at initialize time, holding the rings, the statistics
+ * and the spin locks that protect them.
+ *
+ * Who protects what (docs/demo.md says why):
+ *
+ *   TxLock     NDIS_SPIN_LOCK  the transmit ring. Senders take it at PASSIVE_LEVEL with
+ *                              NdisAcquireSpinLock; the send-complete DPC takes it at
+ *                              DISPATCH_LEVEL with NdisDprAcquireSpinLock.
+ *   RxLock     NDIS_SPIN_LOCK  the receive ring. The device posts at PASSIVE_LEVEL with
+ *                              NdisAcquireSpinLock; receive DPCs drain at DISPATCH_LEVEL with
+ *                              NdisDprAcquireSpinLock.
+ *   StatsLock  NDIS_SPIN_LOCK  Stats. Taken alone (statistics query) or nested *inside* TxLock or
+ *                              RxLock, never the other way round: the one lock order is
+ *                              TxLock -> StatsLock and RxLock -> StatsLock.
+ *   PoolLock   KSPIN_LOCK      the free-buffer pool, as an in-stack queued (FIFO) lock. A leaf:
+ *                              nothing else is ever held with it.
+ *   PerProcessor[]             no lock: touched only at DISPATCH_LEVEL, indexed by
+ *                              KeGetCurrentProcessorNumberEx, where only one thread runs per
+ *                              processor.
+ */
+#ifndef NDISLOCK_DEMO_ADAPTER_H
+#define NDISLOCK_DEMO_ADAPTER_H
+
+#include <ndislock/ndis.h>
+
+#define DEMO_TX_RING_SIZE 256u           /* descriptors; a power of two */
+#define DEMO_RX_RING_SIZE 256u           /* descriptors; a power of two */
+#define DEMO_TX_COMPLETE_BATCH 64u       /* descriptors reaped per pass of the send-complete DPC */
+#define DEMO_RX_POST_BATCH 64u           /* packets the device posts per pass */
+#define DEMO_RX_DRAIN_BATCH 16u          /* packets taken per RxLock hold in the receive DPC */
+#define DEMO_RX_DPC_BUDGET 64u           /* packets one receive DPC indicates before it returns */
+#define DEMO_PAYLOAD_BYTES 64u           /* payload each packet really carries (and checksums) */
+
+/* A packet buffer. Lives in the adapter's pool; rings and threads pass its index around. */
+typedef struct _DEMO_BUFFER {
+    ULONG64 PacketId;  /* sender's id (transmit) or the device's sequence number (receive) */
+    ULONG FrameLength; /* nominal on-the-wire length, 64..1514, for the byte counters */
+    ULONG Checksum;    /* over Payload, written by whoever filled the buffer */
+    UCHAR Payload[DEMO_PAYLOAD_BYTES];
+} DEMO_BUFFER, *PDEMO_BUFFER;
+
+/* One ring slot. */
+typedef struct _DEMO_DESCRIPTOR {
+    ULONG BufferIndex;
+    ULONG FrameLength;
+} DEMO_DESCRIPTOR;
+
+typedef struct _DEMO_RING {
+    DEMO_DESCRIPTOR Slots[DEMO_TX_RING_SIZE > DEMO_RX_RING_SIZE ? DEMO_TX_RING_SIZE : DEMO_RX_RING_SIZE];
+    ULONG Size; /* capacity in use, a power of two: Slots[0 .. Size) */
+    ULONG Head; /* next slot to consume */
+    ULONG Count;
+} DEMO_RING, *PDEMO_RING;
+
+/* The adapter's statistics (what OID_GEN_STATISTICS would return). Under StatsLock. */
+typedef struct _DEMO_ADAPTER_STATS {
+    ULONG64 TxQueued;     /* packets DemoSendPacket put on the transmit ring */
+    ULONG64 TxBytes;
+    ULONG64 TxCompleted;  /* packets the send-complete DPC took back from the ring */
+    ULONG64 RxPosted;     /* packets the device put on the receive ring */
+    ULONG64 RxIndicated;  /* packets receive DPCs took off the receive ring */
+    ULONG64 RxBytes;
+} DEMO_ADAPTER_STATS;
+
+/* Per-processor counters, one cache line each. Touched only at DISPATCH_LEVEL, without a lock. */
+typedef struct _DEMO_PER_PROCESSOR {
+    _Alignas(64) ULONG64 RxPackets;
+    ULONG64 RxBytes;
+    ULONG64 ReceiveDpcs; /* receive DPCs that indicated at least one packet */
+} DEMO_PER_PROCESSOR;
+
+typedef struct _ADAPTER {
+    NDIS_SPIN_LOCK TxLock;
+    DEMO_RING TxRing;
+
+    NDIS_SPIN_LOCK RxLock;
+    DEMO_RING RxRing;
+
+    NDIS_SPIN_LOCK StatsLock;
+    DEMO_ADAPTER_STATS Stats;
+
+    KSPIN_LOCK PoolLock;
+    ULONG PoolSize;      /* buffers in all */
+    ULONG PoolFree;      /* entries in FreeList */
+    PULONG FreeList;     /* stack of free buffer indices */
+    PDEMO_BUFFER Buffers;
+
+    ULONG ProcessorCount;
+    DEMO_PER_PROCESSOR PerProcessor[NDISLOCK_MAX_PROCESSORS];
+} ADAPTER, *PADAPTER;
+
+/* What the simulated device has done; owned by the device thread. */
+typedef struct _DEMO_DEVICE {
+    ULONG64 NextRxSequence;
+    ULONG64 RxPostedCount;
+    ULONG64 RxPostedIdSum;  /* sum of DemoMixId(sequence) over posted packets */
+    ULONG64 TxCompletedCount;
+    ULONG64 TxCompletedIdSum;
+    ULONG Pending[DEMO_RX_POST_BATCH]; /* filled receive buffers not yet on the ring */
+    ULONG PendingCount;
+} DEMO_DEVICE, *PDEMO_DEVICE;
+
+/* What one receive thread has indicated; owned by that thread. */
+typedef struct _DEMO_RECEIVER {
+    ULONG64 Packets;
+    ULONG64 IdSum;          /* sum of DemoMixId(sequence) */
+    ULONG64 ChecksumErrors;
+} DEMO_RECEIVER, *PDEMO_RECEIVER;
+
+/* A 64-bit mix of a packet id: sums of these catch a lost packet and a duplicate that a plain
+ * count would let cancel out. */
+ULONG64 DemoMixId(ULONG64 Id);
+
+/* MiniportInitializeEx, in short: allocates the pool, allocates and names the locks. PASSIVE_LEVEL.
+ * Returns FALSE when memory runs out. */
+BOOLEAN DemoInitializeAdapter(PADAPTER Adapter, ULONG PoolSize, ULONG ProcessorCount);
+
+/* MiniportHaltEx, in short: frees the locks and the pool. PASSIVE_LEVEL, no thread left running. */
+void DemoHaltAdapter(PADAPTER Adapter);
+
+/* Takes up to Max free buffers from the pool into Indices and returns how many. IRQL <=
+ * DISPATCH_LEVEL. */
+ULONG DemoAllocateBuffers(PADAPTER Adapter, PULONG Indices, ULONG Max);
+
+/* Gives Count buffers back to the pool. IRQL <= DISPATCH_LEVEL. */
+void DemoFreeBuffers(PADAPTER Adapter, const ULONG *Indices, ULONG Count);
+
+/* Writes a packet into a buffer (payload, frame length, checksum). Any IRQL; no lock. */
+void DemoFillBuffer(PDEMO_BUFFER Buffer, ULONG64 PacketId);
+
+/* MiniportSendNetBufferLists, in short: queues one filled buffer on the transmit ring. PASSIVE_LEVEL.
+ * Returns FALSE, leaving the buffer with the caller, when the ring is full. */
+BOOLEAN DemoSendPacket(PADAPTER Adapter, ULONG BufferIndex);
+
+/* The send-complete DPC: the "hardware" has sent what is on the transmit ring; takes up to
+ * DEMO_TX_COMPLETE_BATCH descriptors back, returns their buffers to the pool. Raises to
+ * DISPATCH_LEVEL itself; called at PASSIVE_LEVEL. Returns the number completed. */
+ULONG DemoSendCompleteDpc(PADAPTER Adapter, PDEMO_DEVICE Device);
+
+/* The device side of receive: fills buffers with new packets and posts as many as fit on the
+ * receive ring. PASSIVE_LEVEL. Returns the number posted. */
+ULONG DemoDevicePostReceives(PADAPTER Adapter, PDEMO_DEVICE Device);
+
+/* Returns the device's filled-but-unposted buffers to the pool (at shutdown). PASSIVE_LEVEL. */
+void DemoDeviceFlush(PADAPTER Adapter, PDEMO_DEVICE Device);
+
+/* The receive DPC: raises to DISPATCH_LEVEL, drains up to DEMO_RX_DPC_BUDGET packets from the
+ * receive ring, checks and counts each one (per-processor counters, no lock), returns the buffers,
+ * lowers the IRQL again. Called at PASSIVE_LEVEL. Returns the number of packets indicated. */
+ULONG DemoReceiveDpc(PADAPTER Adapter, PDEMO_RECEIVER Receiver);
+
+/* OID_GEN_STATISTICS, in short: a consistent copy of the adapter statistics. PASSIVE_LEVEL. */
+void DemoQueryStatistics(PADAPTER Adapter, DEMO_ADAPTER_STATS *Out);
+
+#endif /* NDISLOCK_DEMO_ADAPTER_H */

@@ -1,0 +1,22 @@
+/*
+ * demo/report.h: number formatting and the per-lock statistics table of ndislock-demo.
+ */
+#ifndef NDISLOCK_DEMO_REPORT_H
+#define NDISLOCK_DEMO_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <ndislock/ndis.h>
+
+/* A rate in short form: "950", "812k", "4.25M". Returns Out. */
+const char *DemoFormatRate(double PerSecond, char *Out, size_t Size);
+
+/* A duration in nanoseconds with its unit: "85 ns", "12.4 us", "1.25 ms". Returns Out. */
+const char *DemoFormatNs(ULONG64 Ns, char *Out, size_t Size);
+
+/* Prints the table of NdislockStatsCollect, busiest lock first, with its legend. BudgetNs is the
+ * hold budget given to NdislockStatsEnable (0 = the default). Returns the number of rows. */
+ULONG DemoPrintLockTable(FILE *Out, ULONG64 BudgetNs);
+
+#endif /* NDISLOCK_DEMO_REPORT_H */

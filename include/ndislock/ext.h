@@ -1,0 +1,103 @@
+/*
+ * ndislock/ext.h: ndislock's own calls, which play the parts Windows and NDIS play around a
+ * driver: how many processors there are, which processor a thread runs on, what a lock is called,
+ * and what the locks did (statistics). Nothing here exists in the WDK; driver code that should
+ * still build for Windows keeps these calls in its test harness. Clean C11 and C++.
+ *
+ * Included by ndislock/ndis.h.
+ */
+#ifndef NDISLOCK_EXT_H
+#define NDISLOCK_EXT_H
+
+#include "ndislock/wdk_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef NDISLOCK_API
+#if defined(NDISLOCK_BUILDING) && !defined(_WIN32)
+#define NDISLOCK_API __attribute__((visibility("default")))
+#else
+#define NDISLOCK_API
+#endif
+#endif
+
+/* Results of the calls below. */
+typedef enum NDISLOCK_STATUS {
+    NDISLOCK_OK = 0,
+    NDISLOCK_INVALID_ARGUMENT = 1, /* a processor index or count out of range */
+    NDISLOCK_BUSY = 2,             /* refused while a thread is at DISPATCH_LEVEL or above */
+    NDISLOCK_WRONG_IRQL = 3        /* the caller is at DISPATCH_LEVEL or above */
+} NDISLOCK_STATUS;
+
+#define NDISLOCK_MAX_PROCESSORS 64
+
+/* ---- Processors ------------------------------------------------------------------------
+ *
+ * The count is fixed at the first call into ndislock from NDISLOCK_PROCESSORS (an integer 1..64)
+ * or, when that is unset, from the machine's hardware threads. It is not tied to real CPUs: 8
+ * virtual processors on a 2-core machine are fine, and are how tests make 8-way concurrency
+ * happen (the OS time-slices them).
+ */
+
+/* Makes Count virtual processors (1..NDISLOCK_MAX_PROCESSORS). Threads already bound keep their
+ * binding modulo the new count. IRQL: the caller below DISPATCH_LEVEL. Returns NDISLOCK_BUSY while
+ * any thread is at DISPATCH_LEVEL or above (a processor cannot vanish under running code). */
+NDISLOCK_API NDISLOCK_STATUS NdislockSetProcessorCount(ULONG Count);
+
+/* Binds the calling thread to virtual processor Processor for the rest of its life (or until it
+ * binds again). IRQL: below DISPATCH_LEVEL, as a Windows thread cannot change processor at
+ * DISPATCH_LEVEL (NDISLOCK_WRONG_IRQL otherwise). Unbound threads are placed round-robin, in the
+ * order of their first call into ndislock. */
+NDISLOCK_API NDISLOCK_STATUS NdislockBindCurrentThread(ULONG Processor);
+
+/* ---- Lock names ------------------------------------------------------------------------
+ *
+ * A name for a lock (an NDIS_SPIN_LOCK or a KSPIN_LOCK, by address), shown in statistics and
+ * diagnostics and used as the lock's class by the verifier. Name must be a string that outlives
+ * the lock (a literal). Any IRQL. Takes effect until the lock is allocated or initialized again at
+ * another address; re-allocating at the same address keeps the name.
+ */
+NDISLOCK_API void NdislockSetLockName(const void *Lock, const char *Name);
+
+/* ---- Lock statistics -------------------------------------------------------------------
+ *
+ * Off by default, and then free. When on, every acquire and release through the calls of
+ * ndislock/ndis.h is counted per lock: acquisitions, how many had to wait, and hold time. Hold
+ * time is the holder thread's own CPU time between acquire and release (CLOCK_THREAD_CPUTIME_ID),
+ * so a holder descheduled by the OS, which a Windows holder at DISPATCH_LEVEL never is, does not
+ * count against the budget. Up to NDISLOCK_STATS_MAX_LOCKS distinct locks are tracked (the first
+ * ones seen); further locks are not counted.
+ */
+
+#define NDISLOCK_STATS_MAX_LOCKS 256
+#define NDISLOCK_HOLD_BUDGET_NS_DEFAULT 25000u
+
+typedef struct NDISLOCK_LOCK_STATS {
+    const void *Lock;      /* the lock's address */
+    const char *Name;      /* NdislockSetLockName's name, or NULL */
+    ULONG64 Acquisitions;  /* completed acquires, try-acquires that succeeded included */
+    ULONG64 Contended;     /* acquires that found the lock held and had to wait */
+    ULONG64 HoldP50Ns;     /* hold time percentiles, nanoseconds (within 1/16 of the value) */
+    ULONG64 HoldP99Ns;
+    ULONG64 HoldMaxNs;     /* exact */
+    ULONG64 OverBudget;    /* holds longer than the budget */
+} NDISLOCK_LOCK_STATS;
+
+/* Turns statistics on or off for all threads; BudgetNs is the hold budget (0 = the default
+ * 25 us). Any IRQL; takes effect for acquisitions that start afterwards. */
+NDISLOCK_API void NdislockStatsEnable(BOOLEAN Enable, ULONG64 BudgetNs);
+
+/* Copies up to MaxLocks entries, busiest first, into Out and returns how many locks are tracked.
+ * Safe while other threads use the locks (figures may be a few operations apart). */
+NDISLOCK_API ULONG NdislockStatsCollect(NDISLOCK_LOCK_STATS *Out, ULONG MaxLocks);
+
+/* Forgets every figure and tracked lock. Call while no statistics-enabled lock is held. */
+NDISLOCK_API void NdislockStatsReset(void);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* NDISLOCK_EXT_H */

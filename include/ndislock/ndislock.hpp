@@ -1,0 +1,205 @@
+// ndislock/ndislock.hpp: C++ types over the NDIS and Ke spin-lock calls of ndislock/ndis.h.
+//
+// Each type owns one WDK lock struct and satisfies the standard Lockable requirements
+// (lock/unlock/try_lock), so std::lock_guard, std::unique_lock and std::scoped_lock work on it.
+// Each entry point follows the IRQL rule of the C call it wraps (written beside it), passes its
+// caller's file and line down for diagnostics, and carries clang's thread-safety attributes, so
+// -Wthread-safety checks that guarded data is touched under its lock (the attributes are no-ops
+// on other compilers).
+//
+// Misuse (a missing or mismatched release, the wrong IRQL) is reported by the verifier exactly
+// as for the C calls: the C++ layer adds no state of its own.
+#ifndef NDISLOCK_NDISLOCK_HPP
+#define NDISLOCK_NDISLOCK_HPP
+
+#include "ndislock/ndis.h"
+
+#if defined(__clang__)
+#define NDISLOCK_TSA(x) __attribute__((x))
+#else
+#define NDISLOCK_TSA(x)
+#endif
+#define NDISLOCK_CAPABILITY(x) NDISLOCK_TSA(capability(x))
+#define NDISLOCK_SCOPED_CAPABILITY NDISLOCK_TSA(scoped_lockable)
+#define NDISLOCK_GUARDED_BY(x) NDISLOCK_TSA(guarded_by(x))
+#define NDISLOCK_PT_GUARDED_BY(x) NDISLOCK_TSA(pt_guarded_by(x))
+#define NDISLOCK_ACQUIRE(...) NDISLOCK_TSA(acquire_capability(__VA_ARGS__))
+#define NDISLOCK_RELEASE(...) NDISLOCK_TSA(release_capability(__VA_ARGS__))
+#define NDISLOCK_TRY_ACQUIRE(...) NDISLOCK_TSA(try_acquire_capability(__VA_ARGS__))
+#define NDISLOCK_REQUIRES(...) NDISLOCK_TSA(requires_capability(__VA_ARGS__))
+#define NDISLOCK_EXCLUDES(...) NDISLOCK_TSA(locks_excluded(__VA_ARGS__))
+#define NDISLOCK_RETURN_CAPABILITY(x) NDISLOCK_TSA(lock_returned(x))
+
+// The caller's location as default arguments (std::source_location needs a newer clang).
+#define NDISLOCK_CALLER_SITE \
+    const char *file_ = __builtin_FILE(), int line_ = __builtin_LINE(), const char *func_ = __builtin_FUNCTION()
+
+namespace ndislock {
+
+// An NDIS_SPIN_LOCK: NdisAllocateSpinLock on construction, NdisFreeSpinLock on destruction.
+// lock()/unlock() are NdisAcquireSpinLock/NdisReleaseSpinLock (IRQL <= DISPATCH_LEVEL on entry,
+// DISPATCH_LEVEL while held, the old IRQL back on unlock); lock_at_dpc()/unlock_at_dpc() are the
+// Dpr forms (IRQL == DISPATCH_LEVEL throughout). Not copyable or movable: its address is its
+// identity, as for the C struct.
+class NDISLOCK_CAPABILITY("mutex") NdisSpinLock {
+public:
+    explicit NdisSpinLock(const char *name = nullptr, NDISLOCK_CALLER_SITE) {
+        ndislock_at_NdisAllocateSpinLock(&lock_, file_, line_, func_);
+        if (name != nullptr) NdislockSetLockName(&lock_, name);
+    }
+    ~NdisSpinLock() { ndislock_at_NdisFreeSpinLock(&lock_, __FILE__, __LINE__, __func__); }
+    NdisSpinLock(const NdisSpinLock &) = delete;
+    NdisSpinLock &operator=(const NdisSpinLock &) = delete;
+
+    void lock(NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE() { ndislock_at_NdisAcquireSpinLock(&lock_, file_, line_, func_); }
+    void unlock(NDISLOCK_CALLER_SITE) NDISLOCK_RELEASE() { ndislock_at_NdisReleaseSpinLock(&lock_, file_, line_, func_); }
+
+    // Raises to DISPATCH_LEVEL and takes the lock if it is free (KeTryToAcquireSpinLockAtDpcLevel);
+    // on failure the IRQL is back where it was. IRQL <= DISPATCH_LEVEL. Released with unlock().
+    bool try_lock(NDISLOCK_CALLER_SITE) NDISLOCK_TRY_ACQUIRE(true) {
+        const KIRQL old = ndislock_at_KeRaiseIrql(DISPATCH_LEVEL, file_, line_, func_);
+        if (ndislock_at_KeTryToAcquireSpinLockAtDpcLevel(&lock_.SpinLock, file_, line_, func_)) {
+            lock_.OldIrql = old;
+            return true;
+        }
+        ndislock_at_KeLowerIrql(old, file_, line_, func_);
+        return false;
+    }
+
+    void lock_at_dpc(NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE() {
+        ndislock_at_NdisDprAcquireSpinLock(&lock_, file_, line_, func_);
+    }
+    void unlock_at_dpc(NDISLOCK_CALLER_SITE) NDISLOCK_RELEASE() {
+        ndislock_at_NdisDprReleaseSpinLock(&lock_, file_, line_, func_);
+    }
+
+    PNDIS_SPIN_LOCK native() noexcept { return &lock_; }
+
+private:
+    NDIS_SPIN_LOCK lock_;
+};
+
+// A KSPIN_LOCK: KeInitializeSpinLock on construction. lock()/unlock() are
+// KeAcquireSpinLock/KeReleaseSpinLock with the old IRQL kept in the object (safe: only the holder
+// touches it, exactly as NDIS keeps NDIS_SPIN_LOCK.OldIrql). lock_at_dpc()/unlock_from_dpc() are
+// the AtDpcLevel/FromDpcLevel forms; try_lock_at_dpc() is KeTryToAcquireSpinLockAtDpcLevel.
+// Queued acquisitions go through InStackQueuedGuard; never mix them with these on one lock.
+class NDISLOCK_CAPABILITY("mutex") KSpinLock {
+public:
+    explicit KSpinLock(const char *name = nullptr, NDISLOCK_CALLER_SITE) {
+        ndislock_at_KeInitializeSpinLock(&lock_, file_, line_, func_);
+        if (name != nullptr) NdislockSetLockName(&lock_, name);
+    }
+    KSpinLock(const KSpinLock &) = delete;
+    KSpinLock &operator=(const KSpinLock &) = delete;
+
+    void lock(NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE() {
+        old_irql_ = ndislock_at_KeAcquireSpinLockRaiseToDpc(&lock_, file_, line_, func_);
+    }
+    void unlock(NDISLOCK_CALLER_SITE) NDISLOCK_RELEASE() {
+        ndislock_at_KeReleaseSpinLock(&lock_, old_irql_, file_, line_, func_);
+    }
+    bool try_lock(NDISLOCK_CALLER_SITE) NDISLOCK_TRY_ACQUIRE(true) {
+        const KIRQL old = ndislock_at_KeRaiseIrql(DISPATCH_LEVEL, file_, line_, func_);
+        if (ndislock_at_KeTryToAcquireSpinLockAtDpcLevel(&lock_, file_, line_, func_)) {
+            old_irql_ = old;
+            return true;
+        }
+        ndislock_at_KeLowerIrql(old, file_, line_, func_);
+        return false;
+    }
+
+    void lock_at_dpc(NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE() {
+        ndislock_at_KeAcquireSpinLockAtDpcLevel(&lock_, file_, line_, func_);
+    }
+    void unlock_from_dpc(NDISLOCK_CALLER_SITE) NDISLOCK_RELEASE() {
+        ndislock_at_KeReleaseSpinLockFromDpcLevel(&lock_, file_, line_, func_);
+    }
+    bool try_lock_at_dpc(NDISLOCK_CALLER_SITE) NDISLOCK_TRY_ACQUIRE(true) {
+        return ndislock_at_KeTryToAcquireSpinLockAtDpcLevel(&lock_, file_, line_, func_) != FALSE;
+    }
+
+    // KeTestSpinLock: true if the lock is free at this instant. Never takes it.
+    bool is_free() noexcept { return KeTestSpinLock(&lock_) != FALSE; }
+
+    PKSPIN_LOCK native() noexcept { return &lock_; }
+
+private:
+    KSPIN_LOCK lock_;
+    KIRQL old_irql_ = PASSIVE_LEVEL;
+};
+
+// Tag: the guard's caller is already at DISPATCH_LEVEL (the Dpr / AtDpcLevel forms).
+struct AtDpcLevel {
+    explicit AtDpcLevel() = default;
+};
+inline constexpr AtDpcLevel at_dpc_level{};
+
+// NdisDprAcquireSpinLock for a scope: IRQL == DISPATCH_LEVEL on entry (a DPC, or under
+// RaisedIrql); released with NdisDprReleaseSpinLock at scope exit.
+class NDISLOCK_SCOPED_CAPABILITY DprLockGuard {
+public:
+    explicit DprLockGuard(NdisSpinLock &lock, NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE(lock) : lock_(lock) {
+        lock_.lock_at_dpc(file_, line_, func_);
+    }
+    ~DprLockGuard() NDISLOCK_RELEASE() { lock_.unlock_at_dpc(); }
+    DprLockGuard(const DprLockGuard &) = delete;
+    DprLockGuard &operator=(const DprLockGuard &) = delete;
+
+private:
+    NdisSpinLock &lock_;
+};
+
+// An in-stack queued acquisition for a scope: the KLOCK_QUEUE_HANDLE lives in the guard, so one
+// handle per acquisition holds by construction. KeAcquireInStackQueuedSpinLock (IRQL <=
+// DISPATCH_LEVEL, raised to DISPATCH_LEVEL while held) or, with at_dpc_level, the AtDpcLevel form
+// (IRQL == DISPATCH_LEVEL). FIFO among waiters.
+class NDISLOCK_SCOPED_CAPABILITY InStackQueuedGuard {
+public:
+    explicit InStackQueuedGuard(KSpinLock &lock, NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE(lock) : at_dpc_(false) {
+        ndislock_at_KeAcquireInStackQueuedSpinLock(lock.native(), &handle_, file_, line_, func_);
+    }
+    InStackQueuedGuard(KSpinLock &lock, AtDpcLevel, NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE(lock) : at_dpc_(true) {
+        ndislock_at_KeAcquireInStackQueuedSpinLockAtDpcLevel(lock.native(), &handle_, file_, line_, func_);
+    }
+    ~InStackQueuedGuard() NDISLOCK_RELEASE() {
+        if (at_dpc_)
+            ndislock_at_KeReleaseInStackQueuedSpinLockFromDpcLevel(&handle_, __FILE__, __LINE__, __func__);
+        else
+            ndislock_at_KeReleaseInStackQueuedSpinLock(&handle_, __FILE__, __LINE__, __func__);
+    }
+    InStackQueuedGuard(const InStackQueuedGuard &) = delete;
+    InStackQueuedGuard &operator=(const InStackQueuedGuard &) = delete;
+
+    const KLOCK_QUEUE_HANDLE &handle() const noexcept { return handle_; }
+
+private:
+    KLOCK_QUEUE_HANDLE handle_;
+    bool at_dpc_;
+};
+
+// KeRaiseIrql for a scope, KeLowerIrql to the saved IRQL at scope exit. NewIrql must not be below
+// the current IRQL (IrqlInvalidRaise). Typical use: RaisedIrql dpc(DISPATCH_LEVEL) before the Dpr
+// calls outside a DPC.
+class NDISLOCK_SCOPED_CAPABILITY RaisedIrql {
+public:
+    explicit RaisedIrql(KIRQL new_irql, NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE()
+        : old_(ndislock_at_KeRaiseIrql(new_irql, file_, line_, func_)) {}
+    ~RaisedIrql() NDISLOCK_RELEASE() { ndislock_at_KeLowerIrql(old_, __FILE__, __LINE__, __func__); }
+    RaisedIrql(const RaisedIrql &) = delete;
+    RaisedIrql &operator=(const RaisedIrql &) = delete;
+
+    KIRQL old_irql() const noexcept { return old_; }
+
+private:
+    KIRQL old_;
+};
+
+// The current IRQL and processor, for readability in C++ code.
+inline KIRQL current_irql() noexcept { return KeGetCurrentIrql(); }
+inline ULONG current_processor() noexcept { return KeGetCurrentProcessorNumberEx(nullptr); }
+inline ULONG processor_count() noexcept { return KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS); }
+
+} // namespace ndislock
+
+#endif // NDISLOCK_NDISLOCK_HPP

@@ -1,0 +1,41 @@
+// IRQL calls (ndislock/ndis.h): KeGetCurrentIrql, KeRaiseIrql, KeRaiseIrqlToDpcLevel, KeLowerIrql.
+#define NDISLOCK_NO_SITE_MACROS
+#include "ndislock/ndis.h"
+
+#include "api/spin_lock_ops.h"
+
+using namespace ndislock;
+using namespace ndislock::api;
+
+namespace {
+
+inline KIRQL raise_to(KIRQL new_irql, const Site &site) noexcept {
+    ThreadState &t = model::current_thread();
+    return with_observation([&](auto observed) { return raise<decltype(observed)::value>(t, new_irql, site); });
+}
+
+inline void lower_to(KIRQL new_irql, const Site &site) noexcept {
+    ThreadState &t = model::current_thread();
+    with_observation([&](auto observed) { lower<decltype(observed)::value>(t, new_irql, site); });
+}
+
+} // namespace
+
+extern "C" {
+
+NDISLOCK_API KIRQL KeGetCurrentIrql(void) { return model::current_thread().irql.load(std::memory_order_relaxed); }
+
+NDISLOCK_API KIRQL ndislock_at_KeRaiseIrql(KIRQL new_irql, const char *f, int n, const char *fn) {
+    return raise_to(new_irql, NDISLOCK_SITE(f, n, fn));
+}
+NDISLOCK_API void KeRaiseIrql(KIRQL new_irql, PKIRQL old_irql) {
+    *old_irql = raise_to(new_irql, NDISLOCK_SITE(nullptr, 0, nullptr));
+}
+NDISLOCK_API KIRQL KeRaiseIrqlToDpcLevel(void) { return raise_to(DISPATCH_LEVEL, NDISLOCK_SITE(nullptr, 0, nullptr)); }
+
+NDISLOCK_API void ndislock_at_KeLowerIrql(KIRQL new_irql, const char *f, int n, const char *fn) {
+    lower_to(new_irql, NDISLOCK_SITE(f, n, fn));
+}
+NDISLOCK_API void KeLowerIrql(KIRQL new_irql) { lower_to(new_irql, NDISLOCK_SITE(nullptr, 0, nullptr)); }
+
+} // extern "C"

@@ -1,0 +1,58 @@
+// The kernel's in-stack queued spin-lock calls (ndislock/ndis.h), each in its two spellings.
+#define NDISLOCK_NO_SITE_MACROS
+#include "ndislock/ndis.h"
+
+#include "api/spin_lock_ops.h"
+
+using namespace ndislock;
+using namespace ndislock::api;
+
+namespace {
+
+inline void queued_acquire(PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, bool raising, const Site &site) noexcept {
+    ThreadState &t = model::current_thread();
+    with_observation([&](auto observed) { acquire_queued<decltype(observed)::value>(t, s, h, raising, site); });
+}
+
+inline void queued_release(PKLOCK_QUEUE_HANDLE h, bool lowering, const Site &site) noexcept {
+    ThreadState &t = model::current_thread();
+    with_observation([&](auto observed) { release_queued<decltype(observed)::value>(t, h, lowering, site); });
+}
+
+} // namespace
+
+extern "C" {
+
+NDISLOCK_API void ndislock_at_KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, const char *f,
+                                                             int n, const char *fn) {
+    queued_acquire(s, h, true, NDISLOCK_SITE(f, n, fn));
+}
+NDISLOCK_API void KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h) {
+    queued_acquire(s, h, true, NDISLOCK_SITE(nullptr, 0, nullptr));
+}
+
+NDISLOCK_API void ndislock_at_KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE h, const char *f, int n,
+                                                             const char *fn) {
+    queued_release(h, true, NDISLOCK_SITE(f, n, fn));
+}
+NDISLOCK_API void KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE h) {
+    queued_release(h, true, NDISLOCK_SITE(nullptr, 0, nullptr));
+}
+
+NDISLOCK_API void ndislock_at_KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h,
+                                                                       const char *f, int n, const char *fn) {
+    queued_acquire(s, h, false, NDISLOCK_SITE(f, n, fn));
+}
+NDISLOCK_API void KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h) {
+    queued_acquire(s, h, false, NDISLOCK_SITE(nullptr, 0, nullptr));
+}
+
+NDISLOCK_API void ndislock_at_KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE h, const char *f, int n,
+                                                                         const char *fn) {
+    queued_release(h, false, NDISLOCK_SITE(f, n, fn));
+}
+NDISLOCK_API void KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE h) {
+    queued_release(h, false, NDISLOCK_SITE(nullptr, 0, nullptr));
+}
+
+} // extern "C"

@@ -1,0 +1,175 @@
+// The semantics of each spin-lock and IRQL call, written once, over the execution model
+// (model/processors.h), the lock algorithms (lock/) and the observation seam (observe/hooks.h).
+//
+// Every operation is a template on Observed: the exported functions instantiate both and pick one
+// with observe::active(), so with no verifier or statistics the whole extra cost is that branch,
+// and with them each call is seen before and after the lock word changes.
+#pragma once
+
+#include <cstdio>
+#include <type_traits>
+
+#include "lock/queued_lock.h"
+#include "lock/spin_word.h"
+#include "model/processors.h"
+#include "model/thread_state.h"
+#include "observe/hooks.h"
+#include "platform/diagnostics.h"
+
+namespace ndislock::api {
+
+using model::ThreadState;
+using observe::LockEvent;
+using observe::Site;
+using observe::Variant;
+
+#define NDISLOCK_SITE(file, line, function) \
+    ::ndislock::observe::Site { (file), (line), (function), __builtin_return_address(0) }
+
+// Calls f(std::true_type{}) when an observer is registered, f(std::false_type{}) otherwise.
+template <class F> inline decltype(auto) with_observation(F &&f) {
+    if (__builtin_expect(observe::active(), 0)) return f(std::true_type{});
+    return f(std::false_type{});
+}
+
+inline LockEvent event(ThreadState &t, const void *lock, PKLOCK_QUEUE_HANDLE handle, Variant v, bool ndis,
+                       KIRQL new_irql, const Site &site) noexcept {
+    const KIRQL irql = t.irql.load(std::memory_order_relaxed);
+    return LockEvent{lock, handle, v, ndis, irql, new_irql, site, &t};
+}
+
+[[gnu::cold]] inline void invalid_lower(ThreadState &t, KIRQL new_irql, const Site &site) noexcept {
+    char detail[160];
+    std::snprintf(detail, sizeof detail,
+                  "lowering the IRQL to %u, above the current IRQL %u (thread %d); the IRQL is left unchanged",
+                  new_irql, t.irql.load(std::memory_order_relaxed), t.os_tid);
+    observe::report_misuse(observe::Rule::IrqlInvalidLower, site, detail);
+}
+
+// KeLowerIrql and the lowering half of every raising release.
+template <bool Observed> inline void lower(ThreadState &t, KIRQL new_irql, const Site &site) noexcept {
+    const KIRQL current = t.irql.load(std::memory_order_relaxed);
+    if (__builtin_expect(new_irql > current, 0)) return invalid_lower(t, new_irql, site);
+    if constexpr (Observed) observe::notify_irql_changed({current, new_irql, site, &t});
+    model::lower_irql(t, new_irql);
+}
+
+// KeRaiseIrql / KeRaiseIrqlToDpcLevel. Returns the previous IRQL.
+template <bool Observed> inline KIRQL raise(ThreadState &t, KIRQL new_irql, const Site &site) noexcept {
+    const KIRQL current = t.irql.load(std::memory_order_relaxed);
+    if (__builtin_expect(new_irql < current || new_irql > HIGH_LEVEL, 0)) {
+        char detail[160];
+        std::snprintf(detail, sizeof detail,
+                      "raising the IRQL to %u from %u (thread %d): a raise never lowers and never passes "
+                      "HIGH_LEVEL (%u); the IRQL is left unchanged",
+                      new_irql, current, t.os_tid, HIGH_LEVEL);
+        observe::report_misuse(observe::Rule::IrqlInvalidRaise, site, detail);
+        return current;
+    }
+    if constexpr (Observed) observe::notify_irql_changed({current, new_irql, site, &t});
+    model::raise_irql(t, new_irql);
+    return current;
+}
+
+// Raise to DISPATCH_LEVEL for a raising acquire; above DISPATCH_LEVEL (a misuse the verifier
+// reports) the IRQL stays where it is.
+inline KIRQL raise_for_acquire(ThreadState &t) noexcept {
+    const KIRQL old = t.irql.load(std::memory_order_relaxed);
+    if (old < DISPATCH_LEVEL) model::raise_irql(t, DISPATCH_LEVEL);
+    return old;
+}
+
+// NdisAcquireSpinLock, KeAcquireSpinLock[RaiseToDpc]. Returns the previous IRQL.
+template <bool Observed>
+inline KIRQL acquire_raising(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis, const Site &site) noexcept {
+    LockEvent e{};
+    if constexpr (Observed) observe::notify_acquiring(e = event(t, s, nullptr, v, ndis, 0, site));
+    const KIRQL old = raise_for_acquire(t);
+    const bool contended = lock::spin_acquire(s);
+    if constexpr (Observed) observe::notify_acquired(e, contended);
+    return old;
+}
+
+// NdisDprAcquireSpinLock, KeAcquireSpinLockAtDpcLevel: no IRQL change.
+template <bool Observed>
+inline void acquire_at_dpc(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis, const Site &site) noexcept {
+    LockEvent e{};
+    if constexpr (Observed) observe::notify_acquiring(e = event(t, s, nullptr, v, ndis, 0, site));
+    const bool contended = lock::spin_acquire(s);
+    if constexpr (Observed) observe::notify_acquired(e, contended);
+}
+
+// KeTryToAcquireSpinLockAtDpcLevel.
+template <bool Observed> inline bool try_acquire_at_dpc(ThreadState &t, PKSPIN_LOCK s, const Site &site) noexcept {
+    LockEvent e{};
+    if constexpr (Observed)
+        observe::notify_acquiring(e = event(t, s, nullptr, Variant::KeTryAtDpcLevel, false, 0, site));
+    const bool taken = lock::spin_try_acquire(s);
+    if constexpr (Observed) taken ? observe::notify_acquired(e, false) : observe::notify_try_failed(e);
+    return taken;
+}
+
+// NdisReleaseSpinLock, KeReleaseSpinLock: free the lock, then lower to new_irql.
+template <bool Observed>
+inline void release_lowering(ThreadState &t, PKSPIN_LOCK s, KIRQL new_irql, Variant v, bool ndis,
+                             const Site &site) noexcept {
+    if constexpr (Observed) observe::notify_releasing(event(t, s, nullptr, v, ndis, new_irql, site));
+    lock::spin_release(s);
+    lower<Observed>(t, new_irql, site);
+}
+
+// NdisDprReleaseSpinLock, KeReleaseSpinLockFromDpcLevel: no IRQL change.
+template <bool Observed>
+inline void release_at_dpc(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis, const Site &site) noexcept {
+    if constexpr (Observed) {
+        const KIRQL irql = t.irql.load(std::memory_order_relaxed);
+        observe::notify_releasing(event(t, s, nullptr, v, ndis, irql, site));
+    }
+    lock::spin_release(s);
+}
+
+// KeAcquireInStackQueuedSpinLock[AtDpcLevel].
+template <bool Observed>
+inline void acquire_queued(ThreadState &t, PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, bool raising,
+                           const Site &site) noexcept {
+    const Variant v = raising ? Variant::Queued : Variant::QueuedAtDpcLevel;
+    LockEvent e{};
+    if constexpr (Observed) observe::notify_acquiring(e = event(t, s, h, v, false, 0, site));
+    const KIRQL old = raising ? raise_for_acquire(t) : t.irql.load(std::memory_order_relaxed);
+    const lock::QueueJoin join = lock::queued_acquire(s, &h->LockQueue);
+    if (__builtin_expect(join == lock::QueueJoin::WordHeldByOrdinaryAcquire, 0)) {
+        observe::report_misuse(observe::Rule::QueuedAndPlainMixed, site,
+                               "an in-stack queued acquire found the lock held by an ordinary acquire "
+                               "(KeAcquireSpinLock, NdisAcquireSpinLock or a Dpr/AtDpcLevel form): never mix "
+                               "queued and ordinary acquires on one KSPIN_LOCK; the lock word is now corrupt");
+        platform::fatal("QueuedAndPlainMixed: the lock word at %p cannot be trusted any more; ending the process",
+                        static_cast<void *>(s));
+    }
+    if (raising) h->OldIrql = old;
+    if constexpr (Observed) observe::notify_acquired(e, join == lock::QueueJoin::Waited);
+}
+
+[[gnu::cold]] inline void release_of_unowned_handle(PKLOCK_QUEUE_HANDLE h, const Site &site) noexcept {
+    char detail[200];
+    std::snprintf(detail, sizeof detail,
+                  "releasing through a KLOCK_QUEUE_HANDLE (%p) that does not own a lock (LockQueue.Lock = %p): "
+                  "released twice, never acquired, or a copy of the acquiring handle; nothing is released",
+                  static_cast<void *>(h), static_cast<void *>(h->LockQueue.Lock));
+    observe::report_misuse(observe::Rule::ReleaseNotHeld, site, detail);
+}
+
+// KeReleaseInStackQueuedSpinLock[FromDpcLevel].
+template <bool Observed>
+inline void release_queued(ThreadState &t, PKLOCK_QUEUE_HANDLE h, bool lowering, const Site &site) noexcept {
+    if (__builtin_expect(!lock::queued_owns(&h->LockQueue), 0)) return release_of_unowned_handle(h, site);
+    const KIRQL new_irql = lowering ? h->OldIrql : t.irql.load(std::memory_order_relaxed);
+    if constexpr (Observed) {
+        const void *lock = lock::untagged(h->LockQueue.Lock);
+        observe::notify_releasing(event(t, lock, h, lowering ? Variant::Queued : Variant::QueuedAtDpcLevel, false,
+                                        new_irql, site));
+    }
+    lock::queued_release(&h->LockQueue);
+    if (lowering) lower<Observed>(t, new_irql, site);
+}
+
+} // namespace ndislock::api

@@ -1,0 +1,43 @@
+// Where threads sleep while waiting for an ordinary spin lock, without a bit of the lock word.
+//
+// The KSPIN_LOCK word must read 0 (free) or 1 (held) as on Windows, so "somebody sleeps on this
+// lock" lives here instead: a fixed table of buckets keyed by the lock's address. A bucket holds
+// the number of sleepers of all locks that hash to it and a futex word (epoch) they sleep on. The
+// table is a fixed 32 KiB whatever the number of locks: it grows with nothing.
+//
+// Protocol (a store-buffer handshake, hence seq_cst on both sides):
+//   sleeper: waiters += 1; e = epoch; re-check the lock; futex_wait(epoch, e); waiters -= 1
+//   waker:   free the lock; if (waiters != 0) { epoch += 1; futex_wake(epoch, all) }
+// Either the waker sees the sleeper's count, or the sleeper's re-check sees the lock free. The
+// wake is for all sleepers of the bucket, as locks sharing a bucket share its futex.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace ndislock::lock::parking {
+
+struct alignas(64) Bucket {
+    std::atomic<std::uint32_t> waiters{0};
+    std::atomic<std::uint32_t> epoch{0};
+};
+
+inline constexpr std::size_t kBucketBits = 9;
+extern Bucket g_buckets[std::size_t{1} << kBucketBits];
+
+inline Bucket &bucket_for(const void *address) noexcept {
+    auto x = reinterpret_cast<std::uintptr_t>(address);
+    x ^= x >> 17;
+    x *= 0x9E3779B97F4A7C15ull;
+    return g_buckets[x >> (64 - kBucketBits)];
+}
+
+inline bool has_sleepers(const void *address) noexcept {
+    return bucket_for(address).waiters.load(std::memory_order_seq_cst) != 0;
+}
+
+// Wakes every thread sleeping on address's bucket.
+void wake_all(const void *address) noexcept;
+
+} // namespace ndislock::lock::parking

@@ -1,0 +1,85 @@
+#include "lock/queued_lock.h"
+
+#include <bit>
+
+#include "lock/spin_word.h"
+#include "lock/wait_observer.h"
+#include "platform/futex.h"
+
+namespace ndislock::lock {
+
+static_assert(std::endian::native == std::endian::little, "the sleep futex is the low half of entry.Lock");
+
+static constexpr int kSpinPauses = 256;
+
+static const void *futex_word(PKSPIN_LOCK_QUEUE entry) noexcept { return const_cast<PKSPIN_LOCK *>(&entry->Lock); }
+static std::uint32_t low_half(PKSPIN_LOCK value) noexcept {
+    return static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(value));
+}
+
+static void wait_until_owner(PKSPIN_LOCK lock, PKSPIN_LOCK_QUEUE entry) noexcept {
+    auto state = entry_lock(entry);
+    WaitScope wait(WaitKind::QueuedSpinLock, lock);
+    for (;;) {
+        for (int i = 0; i < kSpinPauses; ++i) {
+            if (tag_bits(state.load(std::memory_order_acquire)) == kQueueOwner) return;
+            platform::cpu_relax();
+        }
+        PKSPIN_LOCK waiting = tagged(lock, kQueueWait);
+        const PKSPIN_LOCK parked = tagged(lock, kQueueWait | kQueueParked);
+        // Announce the sleep; fails only if the grant arrived (or we had announced already).
+        if (!state.compare_exchange_strong(waiting, parked, std::memory_order_acq_rel, std::memory_order_acquire) &&
+            waiting != parked)
+            continue;
+        platform::futex_wait(futex_word(entry), low_half(parked), kWaitTickNs);
+        wait.tick();
+    }
+}
+
+QueueJoin queued_acquire(PKSPIN_LOCK lock, PKSPIN_LOCK_QUEUE entry) noexcept {
+    entry_next(entry).store(nullptr, std::memory_order_relaxed);
+    entry_lock(entry).store(tagged(lock, kQueueWait), std::memory_order_relaxed);
+    const KSPIN_LOCK previous =
+        spin_word(lock).exchange(reinterpret_cast<KSPIN_LOCK>(entry), std::memory_order_acq_rel);
+    if (previous == 0) {
+        entry_lock(entry).store(tagged(lock, kQueueOwner), std::memory_order_relaxed);
+        return QueueJoin::Owner;
+    }
+    if ((previous & kQueueBits) != 0) return QueueJoin::WordHeldByOrdinaryAcquire;
+    entry_next(reinterpret_cast<PKSPIN_LOCK_QUEUE>(previous)).store(entry, std::memory_order_release);
+    wait_until_owner(lock, entry);
+    return QueueJoin::Waited;
+}
+
+static PKSPIN_LOCK_QUEUE wait_for_successor_link(PKSPIN_LOCK lock, PKSPIN_LOCK_QUEUE entry) noexcept {
+    auto next = entry_next(entry);
+    for (int i = 0; i < kSpinPauses; ++i) {
+        if (PKSPIN_LOCK_QUEUE n = next.load(std::memory_order_acquire)) return n;
+        platform::cpu_relax();
+    }
+    // The successor was preempted between joining and linking: give it the core.
+    WaitScope wait(WaitKind::QueueSuccessorLink, lock);
+    for (;;) {
+        if (PKSPIN_LOCK_QUEUE n = next.load(std::memory_order_acquire)) return n;
+        platform::yield_core();
+        wait.tick();
+    }
+}
+
+void queued_release(PKSPIN_LOCK_QUEUE entry) noexcept {
+    const PKSPIN_LOCK lock = untagged(entry_lock(entry).load(std::memory_order_relaxed));
+    entry_lock(entry).store(lock, std::memory_order_relaxed);
+    PKSPIN_LOCK_QUEUE successor = entry_next(entry).load(std::memory_order_acquire);
+    if (successor == nullptr) {
+        KSPIN_LOCK expected = reinterpret_cast<KSPIN_LOCK>(entry);
+        if (spin_word(lock).compare_exchange_strong(expected, 0, std::memory_order_release, std::memory_order_relaxed))
+            return;
+        successor = wait_for_successor_link(lock, entry);
+    }
+    const PKSPIN_LOCK before = entry_lock(successor).exchange(tagged(lock, kQueueOwner), std::memory_order_acq_rel);
+    // The successor may run, release and reuse its stack from here on; a wake on that address
+    // is at worst spurious for whoever sleeps there next, and every futex sleeper re-checks.
+    if ((tag_bits(before) & kQueueParked) != 0) platform::futex_wake(futex_word(successor), 1);
+}
+
+} // namespace ndislock::lock

@@ -1,0 +1,113 @@
+#include "model/thread_state.h"
+
+#include <mutex>
+#include <new>
+#include <pthread.h>
+#include <unistd.h>
+
+#include "model/processors.h"
+#include "observe/hooks.h"
+#include "platform/clock.h"
+#include "platform/diagnostics.h"
+
+namespace ndislock::model {
+
+thread_local ThreadState *tls_thread __attribute__((tls_model("initial-exec"))) = nullptr;
+
+namespace {
+
+std::mutex g_registry_mutex;
+ThreadState *g_threads[kMaxThreads + 1]; // by id; [0] unused
+std::uint32_t g_next_fresh_id = 1;
+std::uint32_t g_free_ids[kMaxThreads];
+std::uint32_t g_free_count = 0;
+pthread_key_t g_exit_key;
+
+// The execution model's side of the lock algorithms' wait reports.
+void wait_begin(lock::WaitKind kind, const void *object) noexcept {
+    ThreadState *t = tls_thread;
+    if (t == nullptr) return;
+    t->wait_object.store(object, std::memory_order_relaxed);
+    t->wait_since_ns.store(platform::monotonic_ns(), std::memory_order_relaxed);
+    t->wait_kind.store(kind, std::memory_order_release);
+    observe::notify_wait(*t, observe::WaitPhase::Begin);
+}
+void wait_tick() noexcept {
+    if (ThreadState *t = tls_thread) observe::notify_wait(*t, observe::WaitPhase::StillWaiting);
+}
+void wait_end() noexcept {
+    ThreadState *t = tls_thread;
+    if (t == nullptr) return;
+    observe::notify_wait(*t, observe::WaitPhase::End);
+    t->wait_kind.store(lock::WaitKind::None, std::memory_order_release);
+    t->wait_object.store(nullptr, std::memory_order_relaxed);
+}
+constexpr lock::WaitObserver kWaitObserver{wait_begin, wait_tick, wait_end};
+
+void unregister(ThreadState *t) {
+    std::lock_guard<std::mutex> guard(g_registry_mutex);
+    g_threads[t->id] = nullptr;
+    g_free_ids[g_free_count++] = t->id;
+}
+
+// pthread key destructor: runs as the thread ends.
+void on_thread_exit(void *state) {
+    auto *t = static_cast<ThreadState *>(state);
+    observe::notify_thread_exit(*t);
+    const KIRQL irql = t->irql.load(std::memory_order_relaxed);
+    if (irql >= DISPATCH_LEVEL) {
+        // On Windows the processor would stay at this IRQL for good; here its other threads would
+        // wait forever. Free it and say so (the verifier reports ThreadExitHoldingLock too).
+        platform::diagnostic("thread %d (processor %u) ended at IRQL %u; releasing its processor. "
+                             "A thread must return to PASSIVE_LEVEL before it ends.",
+                             t->os_tid, t->dispatch_processor, static_cast<unsigned>(irql));
+        lower_irql(*t, PASSIVE_LEVEL);
+    }
+    tls_thread = nullptr;
+    unregister(t);
+    delete t;
+}
+
+void init_once() {
+    if (pthread_key_create(&g_exit_key, on_thread_exit) != 0) platform::fatal("pthread_key_create failed");
+    lock::g_wait_observer.store(&kWaitObserver, std::memory_order_release);
+}
+
+} // namespace
+
+ThreadState &register_current_thread() noexcept {
+    static std::once_flag once;
+    std::call_once(once, init_once);
+    auto *t = new (std::nothrow) ThreadState;
+    if (t == nullptr) platform::fatal("out of memory registering a thread");
+    {
+        std::lock_guard<std::mutex> guard(g_registry_mutex);
+        if (g_free_count > 0) {
+            t->id = g_free_ids[--g_free_count];
+        } else if (g_next_fresh_id <= kMaxThreads) {
+            t->id = g_next_fresh_id++;
+        } else {
+            platform::fatal("more than %u threads use ndislock at once", kMaxThreads);
+        }
+        g_threads[t->id] = t;
+    }
+    t->os_tid = static_cast<int>(gettid());
+    t->processor.store(assign_processor(), std::memory_order_relaxed);
+    pthread_setspecific(g_exit_key, t);
+    tls_thread = t;
+    return *t;
+}
+
+ThreadState *thread_by_id(std::uint32_t id) noexcept { return id != 0 && id <= kMaxThreads ? g_threads[id] : nullptr; }
+
+void for_each_thread(void (*f)(ThreadState &, void *), void *context) {
+    std::lock_guard<std::mutex> guard(g_registry_mutex);
+    for (std::uint32_t id = 1; id < g_next_fresh_id; ++id)
+        if (g_threads[id] != nullptr) f(*g_threads[id], context);
+}
+
+} // namespace ndislock::model
+
+namespace ndislock::lock {
+std::atomic<const WaitObserver *> g_wait_observer{nullptr};
+}

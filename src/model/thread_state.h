@@ -1,0 +1,64 @@
+// A thread's part of the execution model: its IRQL, its virtual processor, what it waits on.
+//
+// Each thread that calls into ndislock gets one ThreadState on its first call (registered, given
+// a small id and a processor), reached afterwards through one initial-exec TLS pointer, which is
+// also safe to read from a signal handler. It is unregistered when the thread ends.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "lock/wait_observer.h"
+#include "ndislock/wdk_types.h"
+
+namespace ndislock::model {
+
+// Live threads at once; an id is reused after its thread ends.
+inline constexpr std::uint32_t kMaxThreads = 8192;
+
+// What a waiting thread waits for, for reports of waits that never end.
+using lock::WaitKind;
+
+struct ThreadState {
+    // This thread's IRQL. Below DISPATCH_LEVEL it is the thread's own; at DISPATCH_LEVEL and above
+    // it is its processor's, which this thread then owns exclusively. Written only by this thread;
+    // atomic (relaxed) so reports from other threads may read it.
+    std::atomic<KIRQL> irql{PASSIVE_LEVEL};
+    // The virtual processor this thread runs on. Changed only below DISPATCH_LEVEL.
+    std::atomic<std::uint32_t> processor{0};
+    // The processor this thread entered at DISPATCH_LEVEL; valid while irql >= DISPATCH_LEVEL.
+    std::uint32_t dispatch_processor = 0;
+    // 1..kMaxThreads, unique among live threads; the tag a processor's owner word holds.
+    std::uint32_t id = 0;
+    int os_tid = 0;
+    bool bound = false;
+
+    // The current wait, if any (slow paths only).
+    std::atomic<WaitKind> wait_kind{WaitKind::None};
+    std::atomic<const void *> wait_object{nullptr};
+    std::atomic<std::uint64_t> wait_since_ns{0};
+
+    // Per-thread data of the observers (observe/hooks.h), by observer slot.
+    void *observer_data[4] = {};
+};
+
+extern thread_local ThreadState *tls_thread __attribute__((tls_model("initial-exec")));
+
+// Registers the calling thread (first call only). Not async-signal-safe: it allocates.
+ThreadState &register_current_thread() noexcept;
+
+// The calling thread's state. One TLS load and a predictable branch after the first call.
+inline ThreadState &current_thread() noexcept {
+    ThreadState *t = tls_thread;
+    if (__builtin_expect(t != nullptr, 1)) return *t;
+    return register_current_thread();
+}
+
+// The live thread with this id, or nullptr. Stable only while that thread is known to be alive
+// (callers use it for reports).
+ThreadState *thread_by_id(std::uint32_t id) noexcept;
+
+// Calls f(ThreadState&) for every live thread, under the registry lock (not for hot paths).
+void for_each_thread(void (*f)(ThreadState &, void *), void *context);
+
+} // namespace ndislock::model

@@ -1,0 +1,79 @@
+#include "observe/hooks.h"
+
+#include "platform/diagnostics.h"
+
+namespace ndislock::observe {
+
+std::atomic<unsigned> g_active_observers{0};
+std::atomic<const Observer *> g_observers[kMaxObservers];
+
+const char *variant_name(Variant v) noexcept {
+    switch (v) {
+    case Variant::NdisAcquire: return "NdisAcquireSpinLock";
+    case Variant::NdisDpr: return "NdisDprAcquireSpinLock";
+    case Variant::KeAcquire: return "KeAcquireSpinLock";
+    case Variant::KeAtDpcLevel: return "KeAcquireSpinLockAtDpcLevel";
+    case Variant::KeTryAtDpcLevel: return "KeTryToAcquireSpinLockAtDpcLevel";
+    case Variant::Queued: return "KeAcquireInStackQueuedSpinLock";
+    case Variant::QueuedAtDpcLevel: return "KeAcquireInStackQueuedSpinLockAtDpcLevel";
+    }
+    return "?";
+}
+
+int add_observer(const Observer *observer) noexcept {
+    for (unsigned i = 0; i < kMaxObservers; ++i)
+        if (g_observers[i].load(std::memory_order_acquire) == observer) return static_cast<int>(i);
+    for (unsigned i = 0; i < kMaxObservers; ++i) {
+        const Observer *expected = nullptr;
+        if (g_observers[i].compare_exchange_strong(expected, observer, std::memory_order_acq_rel)) {
+            g_active_observers.fetch_add(1, std::memory_order_acq_rel);
+            return static_cast<int>(i);
+        }
+    }
+    return -1;
+}
+
+void remove_observer(const Observer *observer) noexcept {
+    for (auto &slot : g_observers) {
+        const Observer *expected = observer;
+        if (slot.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel))
+            g_active_observers.fetch_sub(1, std::memory_order_acq_rel);
+    }
+}
+
+// Calls member m of every registered observer that has it.
+template <class Member, class... Args> static void each(Member m, Args &...args) noexcept {
+    for (auto &slot : g_observers)
+        if (const Observer *o = slot.load(std::memory_order_acquire); o != nullptr && o->*m != nullptr)
+            (o->*m)(args...);
+}
+
+void notify_initialized(const LockEvent &e) noexcept { each(&Observer::lock_initialized, e); }
+void notify_freed(const LockEvent &e) noexcept { each(&Observer::lock_freed, e); }
+void notify_acquiring(const LockEvent &e) noexcept { each(&Observer::acquiring, e); }
+void notify_acquired(const LockEvent &e, bool contended) noexcept { each(&Observer::acquired, e, contended); }
+void notify_try_failed(const LockEvent &e) noexcept { each(&Observer::try_failed, e); }
+void notify_releasing(const LockEvent &e) noexcept { each(&Observer::releasing, e); }
+void notify_irql_changed(const IrqlEvent &e) noexcept { each(&Observer::irql_changed, e); }
+
+void notify_wait(model::ThreadState &t, WaitPhase phase) noexcept {
+    if (active()) each(&Observer::wait, t, phase);
+}
+void notify_thread_exit(model::ThreadState &t) noexcept {
+    if (active()) each(&Observer::thread_exiting, t);
+}
+
+void report_misuse(Rule rule, const Site &site, const char *detail) noexcept {
+    bool handled = false;
+    for (auto &slot : g_observers)
+        if (const Observer *o = slot.load(std::memory_order_acquire); o != nullptr && o->misuse != nullptr)
+            handled = o->misuse(rule, site, detail) || handled;
+    if (handled) return;
+    const RuleInfo &info = rule_info(rule);
+    if (site.file != nullptr)
+        platform::fatal("%s: %s\n  at %s:%d in %s\n  Windows: %s", info.id, detail, site.file, site.line,
+                        site.function != nullptr ? site.function : "?", info.windows);
+    platform::fatal("%s: %s\n  called from %p\n  Windows: %s", info.id, detail, site.return_address, info.windows);
+}
+
+} // namespace ndislock::observe

@@ -1,0 +1,105 @@
+// The observation seam: how the verifier and the lock statistics see every lock and IRQL call
+// without the lock algorithms or the execution model knowing about them.
+//
+// An Observer is a table of optional callbacks; up to kMaxObservers are registered at once, each
+// with its own slot (its index into ThreadState::observer_data). The API layer checks active()
+// once per call: with no observer registered, that one predictable branch is the whole cost.
+// Observers run on the calling thread, before or after the lock operation as named, and must not
+// allocate or block on the acquire/release path.
+//
+// Misuse the core itself must act on (an invalid IRQL raise or lower, a queued acquisition that
+// finds an ordinary holder, releasing a queue handle that does not own its lock) goes through
+// report_misuse: an observer may report it and let the program continue; with none, ndislock
+// ends the process with a diagnostic, as Windows would bug-check.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "model/thread_state.h"
+#include "ndislock/wdk_types.h"
+#include "observe/rules.h"
+
+namespace ndislock::observe {
+
+// Where a call came from: file/line/function from the site macros, or the return address of a
+// caller of the plain function form (file == nullptr then).
+struct Site {
+    const char *file;
+    int line;
+    const char *function;
+    const void *return_address;
+};
+
+// Which API family and form performed a lock operation.
+enum class Variant : std::uint8_t {
+    NdisAcquire,     // NdisAcquireSpinLock / NdisReleaseSpinLock
+    NdisDpr,         // NdisDprAcquireSpinLock / NdisDprReleaseSpinLock
+    KeAcquire,       // KeAcquireSpinLock[RaiseToDpc] / KeReleaseSpinLock
+    KeAtDpcLevel,    // KeAcquireSpinLockAtDpcLevel / KeReleaseSpinLockFromDpcLevel
+    KeTryAtDpcLevel, // KeTryToAcquireSpinLockAtDpcLevel (released FromDpcLevel)
+    Queued,          // KeAcquireInStackQueuedSpinLock / KeReleaseInStackQueuedSpinLock
+    QueuedAtDpcLevel // the AtDpcLevel / FromDpcLevel queued forms
+};
+const char *variant_name(Variant v) noexcept;
+
+struct LockEvent {
+    const void *lock;            // the KSPIN_LOCK word (an NDIS_SPIN_LOCK starts with it)
+    PKLOCK_QUEUE_HANDLE handle;  // queued forms, else nullptr
+    Variant variant;
+    bool ndis;                   // through an Ndis* call (NDIS_SPIN_LOCK)
+    KIRQL irql;                  // the IRQL at the call
+    KIRQL new_irql;              // releases: the IRQL the release lowers to (or irql)
+    Site site;
+    model::ThreadState *thread;
+};
+
+struct IrqlEvent {
+    KIRQL from;
+    KIRQL to;
+    Site site;
+    model::ThreadState *thread;
+};
+
+enum class WaitPhase : std::uint8_t { Begin, StillWaiting, End };
+
+struct Observer {
+    void (*lock_initialized)(const LockEvent &) noexcept = nullptr; // before the word is set to 0
+    void (*lock_freed)(const LockEvent &) noexcept = nullptr;
+    void (*acquiring)(const LockEvent &) noexcept = nullptr; // before the attempt
+    void (*acquired)(const LockEvent &, bool contended) noexcept = nullptr;
+    void (*try_failed)(const LockEvent &) noexcept = nullptr;
+    void (*releasing)(const LockEvent &) noexcept = nullptr; // before the word is freed
+    void (*irql_changed)(const IrqlEvent &) noexcept = nullptr; // KeRaiseIrql / KeLowerIrql
+    void (*wait)(model::ThreadState &, WaitPhase) noexcept = nullptr;
+    void (*thread_exiting)(model::ThreadState &) noexcept = nullptr;
+    // Returns true if it reported the misuse and the program may go on.
+    bool (*misuse)(Rule, const Site &, const char *detail) noexcept = nullptr;
+};
+
+inline constexpr unsigned kMaxObservers = 4;
+
+extern std::atomic<unsigned> g_active_observers;
+extern std::atomic<const Observer *> g_observers[kMaxObservers];
+
+inline bool active() noexcept { return g_active_observers.load(std::memory_order_relaxed) != 0; }
+
+// Registers an observer; returns its slot, or -1 when all slots are taken. Idempotent.
+int add_observer(const Observer *observer) noexcept;
+void remove_observer(const Observer *observer) noexcept;
+
+void notify_initialized(const LockEvent &e) noexcept;
+void notify_freed(const LockEvent &e) noexcept;
+void notify_acquiring(const LockEvent &e) noexcept;
+void notify_acquired(const LockEvent &e, bool contended) noexcept;
+void notify_try_failed(const LockEvent &e) noexcept;
+void notify_releasing(const LockEvent &e) noexcept;
+void notify_irql_changed(const IrqlEvent &e) noexcept;
+void notify_wait(model::ThreadState &t, WaitPhase phase) noexcept;
+void notify_thread_exit(model::ThreadState &t) noexcept;
+
+// Reports a misuse the core detected. Returns if an observer reported it and the program may go
+// on; otherwise prints the rule, the call site and detail, and ends the process.
+void report_misuse(Rule rule, const Site &site, const char *detail) noexcept;
+
+} // namespace ndislock::observe

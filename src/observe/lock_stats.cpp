@@ -1,0 +1,165 @@
+#include "observe/lock_stats.h"
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+
+#include "observe/hooks.h"
+#include "observe/lock_names.h"
+#include "platform/clock.h"
+#include "platform/diagnostics.h"
+
+namespace ndislock::observe::stats {
+
+namespace {
+
+constexpr unsigned kSubBits = 4; // 16 sub-buckets per power of two
+constexpr unsigned kMaxExponent = 44; // ~4.9 hours in ns; longer holds land in the last bucket
+constexpr unsigned kBuckets = (kMaxExponent - kSubBits + 2) << kSubBits;
+
+struct Entry {
+    std::atomic<const void *> lock{nullptr};
+    std::atomic<std::uint64_t> acquisitions{0};
+    std::atomic<std::uint64_t> contended{0};
+    std::atomic<std::uint64_t> over_budget{0};
+    std::atomic<std::uint64_t> max_ns{0};
+    std::atomic<std::uint32_t> histogram[kBuckets];
+};
+
+Entry g_entries[NDISLOCK_STATS_MAX_LOCKS];
+std::atomic<std::uint64_t> g_budget_ns{NDISLOCK_HOLD_BUDGET_NS_DEFAULT};
+
+// Locks this thread holds with their start stamps (nesting deeper than this is not timed).
+constexpr unsigned kMaxNested = 32;
+struct Stamp {
+    const void *lock;
+    Entry *entry;
+    std::uint64_t start_ns;
+};
+thread_local Stamp tls_stamps[kMaxNested];
+thread_local unsigned tls_depth = 0;
+
+Entry *entry_for(const void *lock) noexcept {
+    auto x = reinterpret_cast<std::uintptr_t>(lock);
+    x *= 0x9E3779B97F4A7C15ull;
+    unsigned s = static_cast<unsigned>(x >> 56) % NDISLOCK_STATS_MAX_LOCKS;
+    for (unsigned i = 0; i < NDISLOCK_STATS_MAX_LOCKS; ++i, s = (s + 1) % NDISLOCK_STATS_MAX_LOCKS) {
+        const void *key = g_entries[s].lock.load(std::memory_order_acquire);
+        if (key == lock) return &g_entries[s];
+        if (key == nullptr) {
+            if (g_entries[s].lock.compare_exchange_strong(key, lock, std::memory_order_acq_rel) || key == lock)
+                return &g_entries[s];
+        }
+    }
+    return nullptr; // table full: not tracked
+}
+
+void on_acquired(const LockEvent &e, bool contended) noexcept {
+    Entry *entry = entry_for(e.lock);
+    if (entry == nullptr) return;
+    entry->acquisitions.fetch_add(1, std::memory_order_relaxed);
+    if (contended) entry->contended.fetch_add(1, std::memory_order_relaxed);
+    if (tls_depth < kMaxNested) tls_stamps[tls_depth] = {e.lock, entry, platform::thread_cpu_ns()};
+    ++tls_depth;
+}
+
+void on_releasing(const LockEvent &e) noexcept {
+    const std::uint64_t now = platform::thread_cpu_ns();
+    // Usually the innermost; out-of-order releases search down.
+    for (unsigned i = std::min(tls_depth, kMaxNested); i-- > 0;) {
+        if (tls_stamps[i].lock != e.lock) continue;
+        Entry *entry = tls_stamps[i].entry;
+        const std::uint64_t held = now - tls_stamps[i].start_ns;
+        entry->histogram[bucket_of(held)].fetch_add(1, std::memory_order_relaxed);
+        std::uint64_t seen = entry->max_ns.load(std::memory_order_relaxed);
+        while (held > seen && !entry->max_ns.compare_exchange_weak(seen, held, std::memory_order_relaxed)) {
+        }
+        if (held > g_budget_ns.load(std::memory_order_relaxed))
+            entry->over_budget.fetch_add(1, std::memory_order_relaxed);
+        for (unsigned j = i + 1; j < std::min(tls_depth, kMaxNested); ++j) tls_stamps[j - 1] = tls_stamps[j];
+        --tls_depth;
+        return;
+    }
+    // Released by a thread that did not time its acquire (statistics turned on while held, or a
+    // release by another thread, which the verifier reports): nothing to time.
+}
+
+constexpr Observer kObserver = [] {
+    Observer o;
+    o.acquired = on_acquired;
+    o.releasing = on_releasing;
+    return o;
+}();
+
+std::uint64_t percentile(const Entry &e, std::uint64_t total, double q) noexcept {
+    if (total == 0) return 0;
+    auto rank = static_cast<std::uint64_t>(q * static_cast<double>(total - 1)) + 1;
+    std::uint64_t seen = 0;
+    for (unsigned b = 0; b < kBuckets; ++b) {
+        seen += e.histogram[b].load(std::memory_order_relaxed);
+        if (seen >= rank) return std::min(bucket_upper_bound(b), e.max_ns.load(std::memory_order_relaxed));
+    }
+    return e.max_ns.load(std::memory_order_relaxed);
+}
+
+} // namespace
+
+unsigned bucket_of(std::uint64_t ns) noexcept {
+    if (ns < (1u << kSubBits)) return static_cast<unsigned>(ns);
+    const unsigned exponent = 63u - static_cast<unsigned>(std::countl_zero(ns)); // >= kSubBits
+    if (exponent > kMaxExponent) return kBuckets - 1;
+    const auto sub = static_cast<unsigned>((ns >> (exponent - kSubBits)) & ((1u << kSubBits) - 1));
+    return ((exponent - kSubBits + 1) << kSubBits) + sub;
+}
+
+std::uint64_t bucket_upper_bound(unsigned bucket) noexcept {
+    if (bucket < (1u << kSubBits)) return bucket;
+    const unsigned exponent = (bucket >> kSubBits) + kSubBits - 1;
+    const std::uint64_t sub = bucket & ((1u << kSubBits) - 1);
+    const std::uint64_t low = (std::uint64_t{1} << exponent) + (sub << (exponent - kSubBits));
+    return low + (std::uint64_t{1} << (exponent - kSubBits)) - 1;
+}
+
+void enable(bool on, std::uint64_t budget_ns) noexcept {
+    g_budget_ns.store(budget_ns != 0 ? budget_ns : NDISLOCK_HOLD_BUDGET_NS_DEFAULT, std::memory_order_relaxed);
+    if (!on) {
+        remove_observer(&kObserver);
+    } else if (add_observer(&kObserver) < 0) {
+        platform::diagnostic("lock statistics: no free observer slot; statistics stay off");
+    }
+}
+
+unsigned collect(NDISLOCK_LOCK_STATS *out, unsigned max) noexcept {
+    unsigned tracked = 0;
+    NDISLOCK_LOCK_STATS all[NDISLOCK_STATS_MAX_LOCKS];
+    for (const Entry &e : g_entries) {
+        const void *lock = e.lock.load(std::memory_order_acquire);
+        if (lock == nullptr) continue;
+        std::uint64_t timed = 0;
+        for (const auto &b : e.histogram) timed += b.load(std::memory_order_relaxed);
+        all[tracked++] = NDISLOCK_LOCK_STATS{lock,
+                                             lock_name(lock),
+                                             e.acquisitions.load(std::memory_order_relaxed),
+                                             e.contended.load(std::memory_order_relaxed),
+                                             percentile(e, timed, 0.50),
+                                             percentile(e, timed, 0.99),
+                                             e.max_ns.load(std::memory_order_relaxed),
+                                             e.over_budget.load(std::memory_order_relaxed)};
+    }
+    std::sort(all, all + tracked, [](const auto &a, const auto &b) { return a.Acquisitions > b.Acquisitions; });
+    if (out != nullptr) std::copy(all, all + std::min(tracked, max), out);
+    return tracked;
+}
+
+void reset() noexcept {
+    for (Entry &e : g_entries) {
+        e.acquisitions.store(0, std::memory_order_relaxed);
+        e.contended.store(0, std::memory_order_relaxed);
+        e.over_budget.store(0, std::memory_order_relaxed);
+        e.max_ns.store(0, std::memory_order_relaxed);
+        for (auto &b : e.histogram) b.store(0, std::memory_order_relaxed);
+        e.lock.store(nullptr, std::memory_order_release);
+    }
+}
+
+} // namespace ndislock::observe::stats

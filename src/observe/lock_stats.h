@@ -1,0 +1,20 @@
+// Per-lock statistics (ndislock/ext.h, NdislockStats*): an observer that counts acquisitions and
+// waits and keeps a log-linear histogram of hold times per lock (16 sub-buckets per power of two,
+// so a percentile is within 1/16 of the true value). Hold time is the holder's thread CPU time.
+#pragma once
+
+#include <cstdint>
+
+#include "ndislock/ext.h"
+
+namespace ndislock::observe::stats {
+
+void enable(bool on, std::uint64_t budget_ns) noexcept;
+unsigned collect(NDISLOCK_LOCK_STATS *out, unsigned max) noexcept;
+void reset() noexcept;
+
+// The histogram's bucket of a value and the largest value a bucket holds (exposed for tests).
+unsigned bucket_of(std::uint64_t ns) noexcept;
+std::uint64_t bucket_upper_bound(unsigned bucket) noexcept;
+
+} // namespace ndislock::observe::stats

@@ -1,0 +1,41 @@
+#include "observe/rules.h"
+
+namespace ndislock::observe {
+
+namespace {
+constexpr RuleInfo kRules[] = {
+    {"LockNotInitialized", Severity::Error, false, "Driver Verifier 0xC4/0x1002"},
+    {"LockReinitialized", Severity::Error, false, "Driver Verifier 0xC4/0x1005"},
+    {"LockFreedWhileHeld", Severity::Error, false, "Driver Verifier 0xC4/0x100B"},
+    {"LockUsedAfterFree", Severity::Error, false, "NdisFreeSpinLock docs: must be allocated again"},
+    {"AcquireAboveDispatch", Severity::Error, false, "Driver Verifier 0xC4/0x42"},
+    {"DprAcquireBelowDispatch", Severity::Error, false, "Driver Verifier 0xC4/0x40, SDV IrqlDispatch"},
+    {"ReleaseNotAtDispatch", Severity::Error, false, "Driver Verifier 0xC4/0x32, 0xC4/0x41"},
+    {"IrqlInvalidRaise", Severity::Error, false, "Driver Verifier 0xC4/0x30"},
+    {"IrqlInvalidLower", Severity::Error, false, "Driver Verifier 0xC4/0x31"},
+    {"RecursiveAcquire", Severity::Error, true, "bug check 0xF SPIN_LOCK_ALREADY_OWNED"},
+    {"ReleaseNotHeld", Severity::Error, false, "bug check 0x10, SDV SpinLockRelease"},
+    {"ReleaseByNonOwner", Severity::Error, false, "Driver Verifier 0xC4/0x1004"},
+    {"ReleaseVariantMismatch", Severity::Error, false, "Driver Verifier 0xC4/0x1009"},
+    {"QueuedAndPlainMixed", Severity::Error, false, "Driver Verifier 0xC4/0x1008"},
+    {"QueueHandleReused", Severity::Error, false, "KeAcquireInStackQueuedSpinLock docs: one handle per acquisition"},
+    {"WrongOldIrql", Severity::Error, false, "KeReleaseSpinLock docs"},
+    {"IrqlDroppedWhileHoldingLock", Severity::Error, false, "bug check 0xF cause, 0xC8"},
+    {"LockHeldAtCallbackReturn", Severity::Error, false, "SDV SpinLock, IrqlReturn"},
+    {"ThreadExitHoldingLock", Severity::Error, false, "Driver Verifier 0xC4/0x100A"},
+    {"LockOrderInversion", Severity::Error, false, "Driver Verifier 0xC4/0x1001"},
+    {"Deadlock", Severity::Error, true, "hang, bug check 0x133"},
+    {"BlockingAtDispatch", Severity::Error, false, "Driver Verifier 0xC4/0x3B, 0x7C/0x14, 0xB8"},
+    {"NdisCallWhileHoldingLock", Severity::Warning, false, "NDIS synchronization guidance"},
+    {"LockHeldTooLong", Severity::Warning, false, "NDIS guidance: hold a spin lock under 25 us"},
+    {"IsrTooLong", Severity::Warning, false, "bug check 0x133 guidance"},
+    {"DpcTooLong", Severity::Warning, false, "bug check 0x133 guidance"},
+    {"SyncInterruptMisuse", Severity::Error, false, "SDV NdisMDeregisterInterruptEx"},
+    {"InterruptRegistrationMisuse", Severity::Error, false, "SDV Init_RegisterInterrupt, 0x7C/0x08"},
+};
+static_assert(sizeof kRules / sizeof kRules[0] == static_cast<unsigned>(Rule::Count_), "one entry per rule");
+} // namespace
+
+const RuleInfo &rule_info(Rule rule) noexcept { return kRules[static_cast<unsigned>(rule)]; }
+
+} // namespace ndislock::observe
