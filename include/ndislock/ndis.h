@@ -66,9 +66,10 @@ NDISLOCK_API void NdisFreeSpinLock(PNDIS_SPIN_LOCK SpinLock);
  * RecursiveAcquire, which on Windows hangs the processor. Page: ndis/nf-ndis-ndisacquirespinlock. */
 NDISLOCK_API void NdisAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock);
 
-/* NdisReleaseSpinLock: IRQL == DISPATCH_LEVEL. Frees the lock, then lowers the IRQL to the
- * SpinLock->OldIrql its acquire saved. Releasing out of acquire order runs the code between the
- * releases at the wrong IRQL (IrqlDroppedWhileHoldingLock). Page:
+/* NdisReleaseSpinLock: IRQL == DISPATCH_LEVEL. Frees the lock, then sets the IRQL to the
+ * SpinLock->OldIrql its acquire saved. Releasing out of acquire order (Acquire A, Acquire B,
+ * Release A, Release B) runs the code between the releases at PASSIVE_LEVEL with B held and ends
+ * at DISPATCH_LEVEL, exactly as on Windows (IrqlDroppedWhileHoldingLock). Page:
  * ndis/nf-ndis-ndisreleasespinlock. */
 NDISLOCK_API void NdisReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock);
 
@@ -97,8 +98,9 @@ NDISLOCK_API void KeAcquireSpinLock(PKSPIN_LOCK SpinLock, PKIRQL OldIrql);
 NDISLOCK_API KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock);
 
 /* KeReleaseSpinLock: IRQL == DISPATCH_LEVEL. Frees the lock, then lowers the IRQL to NewIrql,
- * which must be the value its acquire returned (otherwise WrongOldIrql). Page:
- * wdm/nf-wdm-kereleasespinlock. */
+ * which must be the value its acquire returned (otherwise WrongOldIrql). Like Windows, the release
+ * sets NewIrql without checking it against the current IRQL: after the out-of-order trap (see
+ * NdisReleaseSpinLock) it raises back to DISPATCH_LEVEL. Page: wdm/nf-wdm-kereleasespinlock. */
 NDISLOCK_API void KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql);
 
 /* KeAcquireSpinLockAtDpcLevel: IRQL >= DISPATCH_LEVEL (spin locks above DISPATCH_LEVEL are the

@@ -36,11 +36,37 @@
 
 namespace ndislock {
 
+namespace detail {
+// The IRQL side of the Lockable types. The NDIS rule "each release restores the IRQL its own
+// acquire saved" breaks under std::scoped_lock and std::lock, which release in acquisition order
+// (the documented Acquire A, Acquire B, Release A, Release B trap: the thread would end at
+// DISPATCH_LEVEL). So these types raise once, for the thread's outermost lock, and restore that
+// IRQL when the thread's last such lock is released, in whatever order.
+struct DispatchHolds {
+    unsigned count = 0;
+    KIRQL base = PASSIVE_LEVEL;
+};
+inline DispatchHolds &dispatch_holds() noexcept {
+    static thread_local DispatchHolds holds;
+    return holds;
+}
+inline void enter_dispatch(const char *file, int line, const char *func) noexcept {
+    DispatchHolds &h = dispatch_holds();
+    if (h.count++ == 0) h.base = ndislock_at_KeRaiseIrql(DISPATCH_LEVEL, file, line, func);
+}
+inline void leave_dispatch(const char *file, int line, const char *func) noexcept {
+    DispatchHolds &h = dispatch_holds();
+    if (--h.count == 0) ndislock_at_KeLowerIrql(h.base, file, line, func);
+}
+} // namespace detail
+
 // An NDIS_SPIN_LOCK: NdisAllocateSpinLock on construction, NdisFreeSpinLock on destruction.
-// lock()/unlock() are NdisAcquireSpinLock/NdisReleaseSpinLock (IRQL <= DISPATCH_LEVEL on entry,
-// DISPATCH_LEVEL while held, the old IRQL back on unlock); lock_at_dpc()/unlock_at_dpc() are the
-// Dpr forms (IRQL == DISPATCH_LEVEL throughout). Not copyable or movable: its address is its
-// identity, as for the C struct.
+// lock()/unlock()/try_lock(): IRQL <= DISPATCH_LEVEL on entry, DISPATCH_LEVEL while held; the
+// thread's IRQL from before its first held lock comes back when its last one is released, in any
+// release order (see detail::DispatchHolds); the lock word is taken and freed as by
+// NdisDprAcquireSpinLock/NdisDprReleaseSpinLock, so OldIrql is not used. lock_at_dpc()/
+// unlock_at_dpc() are those Dpr calls themselves (IRQL == DISPATCH_LEVEL throughout). Not copyable
+// or movable: its address is its identity, as for the C struct.
 class NDISLOCK_CAPABILITY("mutex") NdisSpinLock {
 public:
     explicit NdisSpinLock(const char *name = nullptr, NDISLOCK_CALLER_SITE) {
@@ -51,18 +77,20 @@ public:
     NdisSpinLock(const NdisSpinLock &) = delete;
     NdisSpinLock &operator=(const NdisSpinLock &) = delete;
 
-    void lock(NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE() { ndislock_at_NdisAcquireSpinLock(&lock_, file_, line_, func_); }
-    void unlock(NDISLOCK_CALLER_SITE) NDISLOCK_RELEASE() { ndislock_at_NdisReleaseSpinLock(&lock_, file_, line_, func_); }
-
-    // Raises to DISPATCH_LEVEL and takes the lock if it is free (KeTryToAcquireSpinLockAtDpcLevel);
-    // on failure the IRQL is back where it was. IRQL <= DISPATCH_LEVEL. Released with unlock().
+    void lock(NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE() {
+        detail::enter_dispatch(file_, line_, func_);
+        ndislock_at_NdisDprAcquireSpinLock(&lock_, file_, line_, func_);
+    }
+    void unlock(NDISLOCK_CALLER_SITE) NDISLOCK_RELEASE() {
+        ndislock_at_NdisDprReleaseSpinLock(&lock_, file_, line_, func_);
+        detail::leave_dispatch(file_, line_, func_);
+    }
+    // Takes the lock if it is free (KeTryToAcquireSpinLockAtDpcLevel); on failure the IRQL is as
+    // before. Released with unlock().
     bool try_lock(NDISLOCK_CALLER_SITE) NDISLOCK_TRY_ACQUIRE(true) {
-        const KIRQL old = ndislock_at_KeRaiseIrql(DISPATCH_LEVEL, file_, line_, func_);
-        if (ndislock_at_KeTryToAcquireSpinLockAtDpcLevel(&lock_.SpinLock, file_, line_, func_)) {
-            lock_.OldIrql = old;
-            return true;
-        }
-        ndislock_at_KeLowerIrql(old, file_, line_, func_);
+        detail::enter_dispatch(file_, line_, func_);
+        if (ndislock_at_KeTryToAcquireSpinLockAtDpcLevel(&lock_.SpinLock, file_, line_, func_)) return true;
+        detail::leave_dispatch(file_, line_, func_);
         return false;
     }
 
@@ -79,10 +107,10 @@ private:
     NDIS_SPIN_LOCK lock_;
 };
 
-// A KSPIN_LOCK: KeInitializeSpinLock on construction. lock()/unlock() are
-// KeAcquireSpinLock/KeReleaseSpinLock with the old IRQL kept in the object (safe: only the holder
-// touches it, exactly as NDIS keeps NDIS_SPIN_LOCK.OldIrql). lock_at_dpc()/unlock_from_dpc() are
-// the AtDpcLevel/FromDpcLevel forms; try_lock_at_dpc() is KeTryToAcquireSpinLockAtDpcLevel.
+// A KSPIN_LOCK: KeInitializeSpinLock on construction. lock()/unlock()/try_lock() follow the
+// same IRQL rule as NdisSpinLock's and take the word with the AtDpcLevel calls;
+// lock_at_dpc()/unlock_from_dpc()/try_lock_at_dpc() are KeAcquireSpinLockAtDpcLevel,
+// KeReleaseSpinLockFromDpcLevel and KeTryToAcquireSpinLockAtDpcLevel (IRQL == DISPATCH_LEVEL).
 // Queued acquisitions go through InStackQueuedGuard; never mix them with these on one lock.
 class NDISLOCK_CAPABILITY("mutex") KSpinLock {
 public:
@@ -94,18 +122,17 @@ public:
     KSpinLock &operator=(const KSpinLock &) = delete;
 
     void lock(NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE() {
-        old_irql_ = ndislock_at_KeAcquireSpinLockRaiseToDpc(&lock_, file_, line_, func_);
+        detail::enter_dispatch(file_, line_, func_);
+        ndislock_at_KeAcquireSpinLockAtDpcLevel(&lock_, file_, line_, func_);
     }
     void unlock(NDISLOCK_CALLER_SITE) NDISLOCK_RELEASE() {
-        ndislock_at_KeReleaseSpinLock(&lock_, old_irql_, file_, line_, func_);
+        ndislock_at_KeReleaseSpinLockFromDpcLevel(&lock_, file_, line_, func_);
+        detail::leave_dispatch(file_, line_, func_);
     }
     bool try_lock(NDISLOCK_CALLER_SITE) NDISLOCK_TRY_ACQUIRE(true) {
-        const KIRQL old = ndislock_at_KeRaiseIrql(DISPATCH_LEVEL, file_, line_, func_);
-        if (ndislock_at_KeTryToAcquireSpinLockAtDpcLevel(&lock_, file_, line_, func_)) {
-            old_irql_ = old;
-            return true;
-        }
-        ndislock_at_KeLowerIrql(old, file_, line_, func_);
+        detail::enter_dispatch(file_, line_, func_);
+        if (ndislock_at_KeTryToAcquireSpinLockAtDpcLevel(&lock_, file_, line_, func_)) return true;
+        detail::leave_dispatch(file_, line_, func_);
         return false;
     }
 
@@ -126,7 +153,6 @@ public:
 
 private:
     KSPIN_LOCK lock_;
-    KIRQL old_irql_ = PASSIVE_LEVEL;
 };
 
 // Tag: the guard's caller is already at DISPATCH_LEVEL (the Dpr / AtDpcLevel forms).

@@ -109,13 +109,26 @@ template <bool Observed> inline bool try_acquire_at_dpc(ThreadState &t, PKSPIN_L
     return taken;
 }
 
-// NdisReleaseSpinLock, KeReleaseSpinLock: free the lock, then lower to new_irql.
+// The IRQL half of a raising release: set the IRQL its acquire saved. Windows writes it without
+// a check, so after the documented out-of-order trap (Release(A) then Release(B)) the second
+// release "lowers" from PASSIVE_LEVEL to DISPATCH_LEVEL and the IRQL ends raised, as the NDIS docs
+// say; the verifier reports the misuse, the model follows Windows.
+template <bool Observed> inline void restore_after_release(ThreadState &t, KIRQL saved, const Site &site) noexcept {
+    const KIRQL current = t.irql.load(std::memory_order_relaxed);
+    if constexpr (Observed) observe::notify_irql_changed({current, saved, site, &t});
+    if (saved > current)
+        model::raise_irql(t, saved);
+    else
+        model::lower_irql(t, saved);
+}
+
+// NdisReleaseSpinLock, KeReleaseSpinLock: free the lock, then go to new_irql.
 template <bool Observed>
 inline void release_lowering(ThreadState &t, PKSPIN_LOCK s, KIRQL new_irql, Variant v, bool ndis,
                              const Site &site) noexcept {
     if constexpr (Observed) observe::notify_releasing(event(t, s, nullptr, v, ndis, new_irql, site));
     lock::spin_release(s);
-    lower<Observed>(t, new_irql, site);
+    restore_after_release<Observed>(t, new_irql, site);
 }
 
 // NdisDprReleaseSpinLock, KeReleaseSpinLockFromDpcLevel: no IRQL change.
@@ -169,7 +182,7 @@ inline void release_queued(ThreadState &t, PKLOCK_QUEUE_HANDLE h, bool lowering,
                                         new_irql, site));
     }
     lock::queued_release(&h->LockQueue);
-    if (lowering) lower<Observed>(t, new_irql, site);
+    if (lowering) restore_after_release<Observed>(t, new_irql, site);
 }
 
 } // namespace ndislock::api

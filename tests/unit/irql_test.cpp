@@ -1,0 +1,139 @@
+// IRQL: per-processor at DISPATCH_LEVEL and above, raise/lower rules (ndis-contract.md 3, 4).
+#include "test_support.h"
+
+using namespace ndislock_test;
+
+class Irql : public ModelTest {};
+
+TEST_F(Irql, AThreadStartsAtPassiveLevel) {
+    KIRQL seen = 0xFF;
+    Watchdog dog("AThreadStartsAtPassiveLevel");
+    std::thread([&] { seen = KeGetCurrentIrql(); }).join();
+    EXPECT_EQ(seen, PASSIVE_LEVEL);
+}
+
+TEST_F(Irql, RaiseStoresTheOldIrqlAndLowerRestoresIt) {
+    KIRQL old = 0xFF;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    EXPECT_EQ(old, PASSIVE_LEVEL);
+    EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    KeLowerIrql(old);
+    EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+}
+
+TEST_F(Irql, RaiseToTheCurrentLevelIsAllowed) {
+    KIRQL first, second;
+    KeRaiseIrql(DISPATCH_LEVEL, &first);
+    KeRaiseIrql(DISPATCH_LEVEL, &second);
+    EXPECT_EQ(second, DISPATCH_LEVEL);
+    KeLowerIrql(second);
+    KeLowerIrql(first);
+}
+
+TEST_F(Irql, RaiseToDpcLevelReturnsTheOldIrql) {
+    KIRQL apc;
+    KeRaiseIrql(APC_LEVEL, &apc);
+    EXPECT_EQ(KeRaiseIrqlToDpcLevel(), APC_LEVEL);
+    EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    KeLowerIrql(APC_LEVEL);
+    KeLowerIrql(apc);
+}
+
+TEST_F(Irql, DeviceLevelsAboveDispatchRaiseAndLowerInSteps) {
+    KIRQL to_dispatch, to_device, to_high;
+    KeRaiseIrql(DISPATCH_LEVEL, &to_dispatch);
+    KeRaiseIrql(5, &to_device); // a DIRQL
+    EXPECT_EQ(KeGetCurrentIrql(), 5);
+    KeRaiseIrql(HIGH_LEVEL, &to_high);
+    EXPECT_EQ(to_high, 5);
+    KeLowerIrql(to_high);
+    KeLowerIrql(to_device);
+    EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    KeLowerIrql(to_dispatch);
+}
+
+TEST_F(Irql, ApcLevelBelongsToTheThread) {
+    ASSERT_EQ(NdislockSetProcessorCount(1), NDISLOCK_OK);
+    KIRQL old;
+    KeRaiseIrql(APC_LEVEL, &old);
+    KIRQL other = 0xFF;
+    Watchdog dog("ApcLevelBelongsToTheThread");
+    std::thread([&] { other = KeGetCurrentIrql(); }).join(); // same processor, its own thread state
+    EXPECT_EQ(other, PASSIVE_LEVEL);
+    KeLowerIrql(old);
+}
+
+TEST_F(Irql, AtDispatchAProcessorRunsOneThreadAtThatLevel) {
+    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    ASSERT_EQ(NdislockBindCurrentThread(0), NDISLOCK_OK);
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    std::atomic<bool> same_processor_raised{false}, other_processor_raised{false};
+    Watchdog dog("AtDispatchAProcessorRunsOneThreadAtThatLevel");
+    std::thread same([&] {
+        NdislockBindCurrentThread(0);
+        KIRQL o;
+        KeRaiseIrql(DISPATCH_LEVEL, &o); // waits: processor 0 is busy at DISPATCH_LEVEL
+        same_processor_raised.store(true);
+        KeLowerIrql(o);
+    });
+    std::thread other([&] {
+        NdislockBindCurrentThread(1);
+        KIRQL o;
+        KeRaiseIrql(DISPATCH_LEVEL, &o); // processor 1 is free
+        other_processor_raised.store(true);
+        KeLowerIrql(o);
+    });
+    other.join();
+    EXPECT_TRUE(other_processor_raised.load());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_FALSE(same_processor_raised.load()) << "a second thread ran at DISPATCH_LEVEL on processor 0";
+    KeLowerIrql(old);
+    same.join();
+    EXPECT_TRUE(same_processor_raised.load());
+}
+
+TEST_F(Irql, BelowDispatchThreadsOfOneProcessorRunTogether) {
+    ASSERT_EQ(NdislockSetProcessorCount(1), NDISLOCK_OK);
+    KIRQL old;
+    KeRaiseIrql(APC_LEVEL, &old);
+    std::atomic<bool> ran{false};
+    Watchdog dog("BelowDispatchThreadsOfOneProcessorRunTogether");
+    std::thread([&] {
+        KIRQL o;
+        KeRaiseIrql(APC_LEVEL, &o); // no processor hand-over below DISPATCH_LEVEL
+        ran.store(true);
+        KeLowerIrql(o);
+    }).join();
+    EXPECT_TRUE(ran.load());
+    KeLowerIrql(old);
+}
+
+using IrqlDeathTest = Irql;
+
+TEST_F(IrqlDeathTest, RaisingBelowTheCurrentIrqlIsFatal) {
+    EXPECT_DEATH(
+        {
+            KIRQL old;
+            KeRaiseIrql(DISPATCH_LEVEL, &old);
+            KeRaiseIrql(APC_LEVEL, &old);
+        },
+        "IrqlInvalidRaise.*irql_test.cpp:[0-9]+");
+}
+
+TEST_F(IrqlDeathTest, RaisingAboveHighLevelIsFatal) {
+    EXPECT_DEATH(
+        {
+            KIRQL old;
+            KeRaiseIrql(HIGH_LEVEL + 1, &old);
+        },
+        "IrqlInvalidRaise");
+}
+
+TEST_F(IrqlDeathTest, LoweringAboveTheCurrentIrqlIsFatal) {
+    EXPECT_DEATH(KeLowerIrql(DISPATCH_LEVEL), "IrqlInvalidLower.*irql_test.cpp");
+}
+
+TEST_F(IrqlDeathTest, TheFunctionSpellingReportsItsCallersAddress) {
+    EXPECT_DEATH((KeLowerIrql)(DISPATCH_LEVEL), "IrqlInvalidLower.*called from 0x[0-9a-f]+");
+}

@@ -1,0 +1,130 @@
+// Lock statistics (ndislock/ext.h): counts, contention, hold time in the holder's CPU time.
+#include <algorithm>
+#include <chrono>
+
+#include "observe/lock_stats.h"
+#include "test_support.h"
+
+using namespace ndislock_test;
+
+namespace {
+class Stats : public ModelTest {
+protected:
+    void SetUp() override {
+        ModelTest::SetUp();
+        NdislockStatsReset();
+        NdislockStatsEnable(TRUE, 0);
+    }
+    void TearDown() override {
+        NdislockStatsEnable(FALSE, 0);
+        NdislockStatsReset();
+        ModelTest::TearDown();
+    }
+    static NDISLOCK_LOCK_STATS find(const void *lock) {
+        NDISLOCK_LOCK_STATS all[NDISLOCK_STATS_MAX_LOCKS];
+        const ULONG n = NdislockStatsCollect(all, NDISLOCK_STATS_MAX_LOCKS);
+        for (ULONG i = 0; i < n; ++i)
+            if (all[i].Lock == lock) return all[i];
+        return NDISLOCK_LOCK_STATS{};
+    }
+};
+
+void burn_cpu(std::chrono::microseconds d) {
+    timespec start{}, now{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
+    do clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) < d.count() * 1000L);
+}
+} // namespace
+
+TEST_F(Stats, CountsEveryAcquisitionByEveryFamilyWithItsName) {
+    NDIS_SPIN_LOCK lock;
+    NdisAllocateSpinLock(&lock);
+    NdislockSetLockName(&lock, "counted");
+    for (int i = 0; i < 10; ++i) {
+        NdisAcquireSpinLock(&lock);
+        NdisReleaseSpinLock(&lock);
+    }
+    const KIRQL old = KeRaiseIrqlToDpcLevel();
+    NdisDprAcquireSpinLock(&lock);
+    NdisDprReleaseSpinLock(&lock);
+    ASSERT_TRUE(KeTryToAcquireSpinLockAtDpcLevel(&lock.SpinLock));
+    KeReleaseSpinLockFromDpcLevel(&lock.SpinLock);
+    KeLowerIrql(old);
+    const NDISLOCK_LOCK_STATS s = find(&lock);
+    EXPECT_EQ(s.Acquisitions, 12u);
+    EXPECT_EQ(s.Contended, 0u);
+    ASSERT_NE(s.Name, nullptr);
+    EXPECT_STREQ(s.Name, "counted");
+}
+
+TEST_F(Stats, HoldTimeIsTheHoldersCpuTimeAndOverBudgetIsCounted) {
+    KSPIN_LOCK lock;
+    KeInitializeSpinLock(&lock);
+    KIRQL old;
+    KeAcquireSpinLock(&lock, &old);
+    burn_cpu(std::chrono::microseconds(2000));
+    KeReleaseSpinLock(&lock, old);
+    KeAcquireSpinLock(&lock, &old);
+    KeReleaseSpinLock(&lock, old);
+    const NDISLOCK_LOCK_STATS s = find(&lock);
+    EXPECT_EQ(s.Acquisitions, 2u);
+    EXPECT_GE(s.HoldMaxNs, 2000000u);
+    EXPECT_LT(s.HoldP50Ns, 2000000u);
+    EXPECT_EQ(s.OverBudget, 1u);
+}
+
+TEST_F(Stats, SleepingWhileHoldingIsNotCpuTime) {
+    // A holder descheduled by the OS (here: asleep) is not charged, as a Windows holder at
+    // DISPATCH_LEVEL cannot be descheduled at all.
+    KSPIN_LOCK lock;
+    KeInitializeSpinLock(&lock);
+    KIRQL old;
+    KeAcquireSpinLock(&lock, &old);
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    KeReleaseSpinLock(&lock, old);
+    EXPECT_LT(find(&lock).HoldMaxNs, 10'000'000u);
+}
+
+TEST_F(Stats, ContendedAcquisitionsAreCounted) {
+    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    ASSERT_EQ(NdislockBindCurrentThread(0), NDISLOCK_OK);
+    KSPIN_LOCK lock;
+    KeInitializeSpinLock(&lock);
+    KIRQL old;
+    KeAcquireSpinLock(&lock, &old);
+    Watchdog dog("ContendedAcquisitionsAreCounted");
+    std::thread waiter([&] {
+        NdislockBindCurrentThread(1);
+        KIRQL o;
+        KeAcquireSpinLock(&lock, &o);
+        KeReleaseSpinLock(&lock, o);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    KeReleaseSpinLock(&lock, old);
+    waiter.join();
+    const NDISLOCK_LOCK_STATS s = find(&lock);
+    EXPECT_EQ(s.Acquisitions, 2u);
+    EXPECT_EQ(s.Contended, 1u);
+}
+
+TEST_F(Stats, QueuedAcquisitionsAreCounted) {
+    KSPIN_LOCK lock;
+    KeInitializeSpinLock(&lock);
+    KLOCK_QUEUE_HANDLE h;
+    KeAcquireInStackQueuedSpinLock(&lock, &h);
+    KeReleaseInStackQueuedSpinLock(&h);
+    EXPECT_EQ(find(&lock).Acquisitions, 1u);
+}
+
+TEST(StatsHistogram, BucketsAreMonotonicAndBoundTheirValuesWithinOneSixteenth) {
+    using namespace ndislock::observe::stats;
+    unsigned previous = 0;
+    for (std::uint64_t v = 0; v < (std::uint64_t{1} << 40); v = v < 64 ? v + 1 : v + v / 7) {
+        const unsigned b = bucket_of(v);
+        EXPECT_GE(b, previous);
+        previous = b;
+        EXPECT_GE(bucket_upper_bound(b), v);
+        EXPECT_LE(bucket_upper_bound(b) - v, std::max<std::uint64_t>(v / 16, 1)) << v;
+    }
+}
