@@ -54,17 +54,19 @@ std::uint32_t assign_processor() noexcept {
 
 void enter_dispatch_slow(ThreadState &t, Processor &p) noexcept {
     lock::WaitScope wait(lock::WaitKind::Processor, &p);
+    // Once this thread has slept, other sleepers may remain whose wake-up it consumed or raced
+    // with: it then always takes the processor with kParked set, so that its leave wakes the next.
+    std::uint32_t take_as = t.id;
     for (;;) {
         for (int i = 0; i < kSpinPauses; ++i) {
             std::uint32_t expected = 0;
             if (p.owner.load(std::memory_order_relaxed) == 0 &&
-                p.owner.compare_exchange_strong(expected, t.id, std::memory_order_acquire, std::memory_order_relaxed))
+                p.owner.compare_exchange_strong(expected, take_as, std::memory_order_acquire, std::memory_order_relaxed))
                 return;
             platform::cpu_relax();
         }
         std::uint32_t seen = p.owner.load(std::memory_order_relaxed);
         if (seen == 0) {
-            // Taken after a sleep: other sleepers may remain, so keep kParked set.
             if (p.owner.compare_exchange_strong(seen, t.id | kParked, std::memory_order_acquire,
                                                 std::memory_order_relaxed))
                 return;
@@ -74,6 +76,7 @@ void enter_dispatch_slow(ThreadState &t, Processor &p) noexcept {
             !p.owner.compare_exchange_strong(seen, seen | kParked, std::memory_order_relaxed, std::memory_order_relaxed))
             continue;
         platform::futex_wait(&p.owner, seen | kParked, lock::kWaitTickNs);
+        take_as = t.id | kParked;
         wait.tick();
     }
 }
