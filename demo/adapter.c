@@ -50,7 +50,8 @@ static BOOLEAN DemoRingPut(PDEMO_RING Ring, DEMO_DESCRIPTOR Descriptor) {
 
 static ULONG DemoRingTake(PDEMO_RING Ring, DEMO_DESCRIPTOR *Out, ULONG Max) {
     ULONG Taken = Ring->Count < Max ? Ring->Count : Max;
-    for (ULONG i = 0; i < Taken; i++) Out[i] = Ring->Slots[(Ring->Head + i) & (Ring->Size - 1)];
+    for (ULONG i = 0; i < Taken; i++)
+        Out[i] = Ring->Slots[(Ring->Head + i) & (Ring->Size - 1)];
     Ring->Head = (Ring->Head + Taken) & (Ring->Size - 1);
     Ring->Count -= Taken;
     return Taken;
@@ -67,7 +68,8 @@ BOOLEAN DemoInitializeAdapter(PADAPTER Adapter, ULONG PoolSize, ULONG ProcessorC
         free(Adapter->FreeList);
         return FALSE;
     }
-    for (ULONG i = 0; i < PoolSize; i++) Adapter->FreeList[i] = PoolSize - 1 - i;
+    for (ULONG i = 0; i < PoolSize; i++)
+        Adapter->FreeList[i] = PoolSize - 1 - i;
     Adapter->PoolSize = PoolSize;
     Adapter->PoolFree = PoolSize;
     Adapter->TxRing.Size = DEMO_TX_RING_SIZE;
@@ -191,15 +193,16 @@ ULONG DemoDevicePostReceives(PADAPTER Adapter, PDEMO_DEVICE Device) {
     DEMO_DESCRIPTOR Descriptor;
 
     /* New packets "arrive" into fresh buffers, outside any ring lock. */
-    ULONG Fresh = DemoAllocateBuffers(Adapter, &Device->Pending[Device->PendingCount],
-                                      DEMO_RX_POST_BATCH - Device->PendingCount);
+    ULONG Fresh =
+        DemoAllocateBuffers(Adapter, &Device->Pending[Device->PendingCount], DEMO_RX_POST_BATCH - Device->PendingCount);
     for (ULONG i = Device->PendingCount; i < Device->PendingCount + Fresh; i++)
         DemoFillBuffer(&Adapter->Buffers[Device->Pending[i]], Device->NextRxSequence++);
     Device->PendingCount += Fresh;
     if (Device->PendingCount == 0) return 0;
 
     /* Once on the ring a buffer belongs to the receive DPCs: note the ids first. */
-    for (ULONG i = 0; i < Device->PendingCount; i++) PendingIds[i] = Adapter->Buffers[Device->Pending[i]].PacketId;
+    for (ULONG i = 0; i < Device->PendingCount; i++)
+        PendingIds[i] = Adapter->Buffers[Device->Pending[i]].PacketId;
 
     ULONG Posted = 0;
     NdisAcquireSpinLock(&Adapter->RxLock);
@@ -216,7 +219,8 @@ ULONG DemoDevicePostReceives(PADAPTER Adapter, PDEMO_DEVICE Device) {
     }
     NdisReleaseSpinLock(&Adapter->RxLock);
 
-    for (ULONG i = 0; i < Posted; i++) Device->RxPostedIdSum += DemoMixId(PendingIds[i]);
+    for (ULONG i = 0; i < Posted; i++)
+        Device->RxPostedIdSum += DemoMixId(PendingIds[i]);
     Device->RxPostedCount += Posted;
     Device->PendingCount -= Posted;
     memmove(Device->Pending, &Device->Pending[Posted], Device->PendingCount * sizeof(ULONG));
@@ -247,7 +251,8 @@ ULONG DemoReceiveDpc(PADAPTER Adapter, PDEMO_RECEIVER Receiver) {
         NdisDprAcquireSpinLock(&Adapter->RxLock);
         ULONG Count = DemoRingTake(&Adapter->RxRing, Batch, Want < DEMO_RX_DRAIN_BATCH ? Want : DEMO_RX_DRAIN_BATCH);
         if (Count != 0) {
-            for (ULONG i = 0; i < Count; i++) Bytes += Batch[i].FrameLength;
+            for (ULONG i = 0; i < Count; i++)
+                Bytes += Batch[i].FrameLength;
             NdisDprAcquireSpinLock(&Adapter->StatsLock); /* RxLock -> StatsLock */
             Adapter->Stats.RxIndicated += Count;
             Adapter->Stats.RxBytes += Bytes;
@@ -269,7 +274,6 @@ ULONG DemoReceiveDpc(PADAPTER Adapter, PDEMO_RECEIVER Receiver) {
         DemoFreeBuffersAtDpcLevel(Adapter, Indices, Count);
         Total += Count;
     }
-    if (Total != 0) PerProcessor->ReceiveDpcs++;
 
     KeLowerIrql(OldIrql);
     return Total;

@@ -25,13 +25,13 @@
 
 #include <ndislock/ndis.h>
 
-#define DEMO_TX_RING_SIZE 256u           /* descriptors; a power of two */
-#define DEMO_RX_RING_SIZE 256u           /* descriptors; a power of two */
-#define DEMO_TX_COMPLETE_BATCH 64u       /* descriptors reaped per pass of the send-complete DPC */
-#define DEMO_RX_POST_BATCH 64u           /* packets the device posts per pass */
-#define DEMO_RX_DRAIN_BATCH 16u          /* packets taken per RxLock hold in the receive DPC */
-#define DEMO_RX_DPC_BUDGET 64u           /* packets one receive DPC indicates before it returns */
-#define DEMO_PAYLOAD_BYTES 64u           /* payload each packet really carries (and checksums) */
+#define DEMO_TX_RING_SIZE 256u     /* descriptors; a power of two */
+#define DEMO_RX_RING_SIZE 256u     /* descriptors; a power of two */
+#define DEMO_TX_COMPLETE_BATCH 64u /* descriptors reaped per pass of the send-complete DPC */
+#define DEMO_RX_POST_BATCH 64u     /* packets the device posts per pass */
+#define DEMO_RX_DRAIN_BATCH 16u    /* packets taken per RxLock hold in the receive DPC */
+#define DEMO_RX_DPC_BUDGET 64u     /* packets one receive DPC indicates before it returns */
+#define DEMO_PAYLOAD_BYTES 64u     /* payload each packet really carries (and checksums) */
 
 /* A packet buffer. Lives in the adapter's pool; rings and threads pass its index around. */
 typedef struct _DEMO_BUFFER {
@@ -56,11 +56,11 @@ typedef struct _DEMO_RING {
 
 /* The adapter's statistics (what OID_GEN_STATISTICS would return). Under StatsLock. */
 typedef struct _DEMO_ADAPTER_STATS {
-    ULONG64 TxQueued;     /* packets DemoSendPacket put on the transmit ring */
+    ULONG64 TxQueued; /* packets DemoSendPacket put on the transmit ring */
     ULONG64 TxBytes;
-    ULONG64 TxCompleted;  /* packets the send-complete DPC took back from the ring */
-    ULONG64 RxPosted;     /* packets the device put on the receive ring */
-    ULONG64 RxIndicated;  /* packets receive DPCs took off the receive ring */
+    ULONG64 TxCompleted; /* packets the send-complete DPC took back from the ring */
+    ULONG64 RxPosted;    /* packets the device put on the receive ring */
+    ULONG64 RxIndicated; /* packets receive DPCs took off the receive ring */
     ULONG64 RxBytes;
 } DEMO_ADAPTER_STATS;
 
@@ -68,7 +68,6 @@ typedef struct _DEMO_ADAPTER_STATS {
 typedef struct _DEMO_PER_PROCESSOR {
     _Alignas(64) ULONG64 RxPackets;
     ULONG64 RxBytes;
-    ULONG64 ReceiveDpcs; /* receive DPCs that indicated at least one packet */
 } DEMO_PER_PROCESSOR;
 
 typedef struct _ADAPTER {
@@ -82,9 +81,9 @@ typedef struct _ADAPTER {
     DEMO_ADAPTER_STATS Stats;
 
     KSPIN_LOCK PoolLock;
-    ULONG PoolSize;      /* buffers in all */
-    ULONG PoolFree;      /* entries in FreeList */
-    PULONG FreeList;     /* stack of free buffer indices */
+    ULONG PoolSize;  /* buffers in all */
+    ULONG PoolFree;  /* entries in FreeList */
+    PULONG FreeList; /* stack of free buffer indices */
     PDEMO_BUFFER Buffers;
 
     ULONG ProcessorCount;
@@ -95,7 +94,7 @@ typedef struct _ADAPTER {
 typedef struct _DEMO_DEVICE {
     ULONG64 NextRxSequence;
     ULONG64 RxPostedCount;
-    ULONG64 RxPostedIdSum;  /* sum of DemoMixId(sequence) over posted packets */
+    ULONG64 RxPostedIdSum; /* sum of DemoMixId(sequence) over posted packets */
     ULONG64 TxCompletedCount;
     ULONG64 TxCompletedIdSum;
     ULONG Pending[DEMO_RX_POST_BATCH]; /* filled receive buffers not yet on the ring */
@@ -105,7 +104,7 @@ typedef struct _DEMO_DEVICE {
 /* What one receive thread has indicated; owned by that thread. */
 typedef struct _DEMO_RECEIVER {
     ULONG64 Packets;
-    ULONG64 IdSum;          /* sum of DemoMixId(sequence) */
+    ULONG64 IdSum; /* sum of DemoMixId(sequence) */
     ULONG64 ChecksumErrors;
 } DEMO_RECEIVER, *PDEMO_RECEIVER;
 

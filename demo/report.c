@@ -27,17 +27,19 @@ const char *DemoFormatNs(ULONG64 Ns, char *Out, size_t Size) {
 
 ULONG DemoPrintLockTable(FILE *Out, ULONG64 BudgetNs) {
     NDISLOCK_LOCK_STATS Locks[DEMO_TABLE_MAX_ROWS];
-    char Budget[32], Name[32], P50[16], P99[16], Max[16], Contended[16];
+    char Budget[48], Name[32], P50[16], P99[16], Max[16], Contended[16];
 
     if (BudgetNs == 0) BudgetNs = NDISLOCK_HOLD_BUDGET_NS_DEFAULT;
     ULONG Tracked = NdislockStatsCollect(Locks, DEMO_TABLE_MAX_ROWS);
     ULONG Rows = Tracked < DEMO_TABLE_MAX_ROWS ? Tracked : DEMO_TABLE_MAX_ROWS;
 
-    DemoFormatNs(BudgetNs, P50, sizeof(P50));
-    snprintf(Budget, sizeof(Budget), "over %s budget", P50);
+    if (BudgetNs % 1000 == 0)
+        snprintf(Budget, sizeof(Budget), "over %llu us budget", (unsigned long long)(BudgetNs / 1000));
+    else
+        snprintf(Budget, sizeof(Budget), "over %s budget", DemoFormatNs(BudgetNs, P50, sizeof(P50)));
 
-    fprintf(Out, "%-16s %14s %10s %10s %10s %10s %18s\n", "lock", "acquisitions", "contended", "hold p50",
-            "hold p99", "hold max", Budget);
+    fprintf(Out, "%-16s %14s %10s %10s %10s %10s %18s\n", "lock", "acquisitions", "contended", "hold p50", "hold p99",
+            "hold max", Budget);
     for (ULONG i = 0; i < Rows; i++) {
         const NDISLOCK_LOCK_STATS *L = &Locks[i];
         if (L->Name != NULL)
@@ -48,12 +50,13 @@ ULONG DemoPrintLockTable(FILE *Out, ULONG64 BudgetNs) {
             snprintf(Contended, sizeof(Contended), "%.2f%%", 100.0 * (double)L->Contended / (double)L->Acquisitions);
         else
             snprintf(Contended, sizeof(Contended), "-");
-        fprintf(Out, "%-16s %14llu %10s %10s %10s %10s %18llu\n", Name, (unsigned long long)L->Acquisitions,
-                Contended, DemoFormatNs(L->HoldP50Ns, P50, sizeof(P50)), DemoFormatNs(L->HoldP99Ns, P99, sizeof(P99)),
+        fprintf(Out, "%-16s %14llu %10s %10s %10s %10s %18llu\n", Name, (unsigned long long)L->Acquisitions, Contended,
+                DemoFormatNs(L->HoldP50Ns, P50, sizeof(P50)), DemoFormatNs(L->HoldP99Ns, P99, sizeof(P99)),
                 DemoFormatNs(L->HoldMaxNs, Max, sizeof(Max)), (unsigned long long)L->OverBudget);
     }
     if (Tracked > Rows) fprintf(Out, "(%lu more locks not shown)\n", (unsigned long)(Tracked - Rows));
-    fprintf(Out, "hold = the holder's own CPU time from acquire to release, so OS preemption of the holder "
-                 "(impossible at DISPATCH_LEVEL on Windows) is not counted; contended = acquires that had to wait.\n");
+    fprintf(Out, "hold: the holder's own CPU time from acquire to release; OS preemption of the holder "
+                 "(impossible at DISPATCH_LEVEL on Windows) is not counted.\n"
+                 "contended: acquires that found the lock held and had to wait.\n");
     return Rows;
 }

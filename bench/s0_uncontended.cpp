@@ -1,0 +1,158 @@
+// S0 of ../shared/spec/benchmarks.md, the part the foundation owns: one thread, hot line, the
+// uncontended cost of each acquire+release pair, reported as a ratio to the physical floor (a
+// bare exchange(1, acquire) / store(0, release) pair) measured in the same run, medians of
+// interleaved repetitions. The full contender suite (S1-S6, peers) belongs to "Performance".
+//
+//   build/default/bench/ndislock-bench-s0 [google-benchmark flags]
+#include <atomic>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <pthread.h>
+#include <string>
+
+#include <benchmark/benchmark.h>
+
+#include "ndislock/ndis.h"
+
+namespace {
+
+struct alignas(64) BareLock {
+    std::atomic<int> word{0};
+};
+BareLock g_bare;
+alignas(64) NDIS_SPIN_LOCK g_ndis;
+alignas(64) KSPIN_LOCK g_ke;
+alignas(64) std::mutex g_mutex;
+alignas(64) pthread_spinlock_t g_pthread_spin;
+
+void bare_tas_pair(benchmark::State &state) {
+    for (auto _ : state) {
+        while (g_bare.word.exchange(1, std::memory_order_acquire) != 0) {
+        }
+        benchmark::ClobberMemory();
+        g_bare.word.store(0, std::memory_order_release);
+    }
+}
+
+void ndis_acquire_release(benchmark::State &state) {
+    for (auto _ : state) {
+        NdisAcquireSpinLock(&g_ndis);
+        benchmark::ClobberMemory();
+        NdisReleaseSpinLock(&g_ndis);
+    }
+}
+
+void ndis_dpr_at_dispatch(benchmark::State &state) {
+    const KIRQL old = KeRaiseIrqlToDpcLevel();
+    for (auto _ : state) {
+        NdisDprAcquireSpinLock(&g_ndis);
+        benchmark::ClobberMemory();
+        NdisDprReleaseSpinLock(&g_ndis);
+    }
+    KeLowerIrql(old);
+}
+
+void ndis_nested_pair(benchmark::State &state) {
+    static NDIS_SPIN_LOCK inner;
+    NdisAllocateSpinLock(&inner);
+    for (auto _ : state) {
+        NdisAcquireSpinLock(&g_ndis);
+        NdisAcquireSpinLock(&inner);
+        benchmark::ClobberMemory();
+        NdisReleaseSpinLock(&inner);
+        NdisReleaseSpinLock(&g_ndis);
+    }
+}
+
+void ke_acquire_release(benchmark::State &state) {
+    for (auto _ : state) {
+        KIRQL old;
+        KeAcquireSpinLock(&g_ke, &old);
+        benchmark::ClobberMemory();
+        KeReleaseSpinLock(&g_ke, old);
+    }
+}
+
+void ke_in_stack_queued(benchmark::State &state) {
+    for (auto _ : state) {
+        KLOCK_QUEUE_HANDLE handle;
+        KeAcquireInStackQueuedSpinLock(&g_ke, &handle);
+        benchmark::ClobberMemory();
+        KeReleaseInStackQueuedSpinLock(&handle);
+    }
+}
+
+void raise_lower_dispatch(benchmark::State &state) {
+    for (auto _ : state) {
+        KIRQL old;
+        KeRaiseIrql(DISPATCH_LEVEL, &old);
+        benchmark::ClobberMemory();
+        KeLowerIrql(old);
+    }
+}
+
+void pthread_spin_pair(benchmark::State &state) {
+    for (auto _ : state) {
+        pthread_spin_lock(&g_pthread_spin);
+        benchmark::ClobberMemory();
+        pthread_spin_unlock(&g_pthread_spin);
+    }
+}
+
+void std_mutex_pair(benchmark::State &state) {
+    for (auto _ : state) {
+        g_mutex.lock();
+        benchmark::ClobberMemory();
+        g_mutex.unlock();
+    }
+}
+
+// Console output plus a ratio table of medians against the bare pair.
+class RatioReporter : public benchmark::ConsoleReporter {
+public:
+    void ReportRuns(const std::vector<Run> &runs) override {
+        ConsoleReporter::ReportRuns(runs);
+        for (const Run &r : runs)
+            if (r.run_type == Run::RT_Aggregate && r.aggregate_name == "median")
+                medians_[r.run_name.function_name] = r.GetAdjustedRealTime();
+    }
+    void print_ratios() const {
+        const auto floor = medians_.find("bare_tas_pair");
+        if (floor == medians_.end() || floor->second <= 0) return;
+        std::printf("\nS0 uncontended pair, median of repetitions, as a ratio to bare exchange/store (same run):\n");
+        for (const auto &[name, ns] : medians_)
+            std::printf("  %-24s %6.2fx\n", name.c_str(), ns / floor->second);
+    }
+
+private:
+    std::map<std::string, double> medians_;
+};
+
+} // namespace
+
+BENCHMARK(bare_tas_pair);
+BENCHMARK(ndis_acquire_release);
+BENCHMARK(ndis_dpr_at_dispatch);
+BENCHMARK(ndis_nested_pair);
+BENCHMARK(ke_acquire_release);
+BENCHMARK(ke_in_stack_queued);
+BENCHMARK(raise_lower_dispatch);
+BENCHMARK(pthread_spin_pair);
+BENCHMARK(std_mutex_pair);
+
+int main(int argc, char **argv) {
+    NdisAllocateSpinLock(&g_ndis);
+    KeInitializeSpinLock(&g_ke);
+    pthread_spin_init(&g_pthread_spin, PTHREAD_PROCESS_PRIVATE);
+    std::vector<char *> args(argv, argv + argc);
+    std::string reps = "--benchmark_repetitions=7", interleave = "--benchmark_enable_random_interleaving=true",
+                aggregates = "--benchmark_report_aggregates_only=true";
+    args.insert(args.begin() + 1, {reps.data(), interleave.data(), aggregates.data()});
+    int n = static_cast<int>(args.size());
+    benchmark::Initialize(&n, args.data());
+    RatioReporter reporter;
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+    reporter.print_ratios();
+    benchmark::Shutdown();
+}

@@ -1,0 +1,531 @@
+/*
+ * demo/main.c: ndislock-demo. Runs the simulated NIC of adapter.c for a few seconds with send
+ * threads, receive threads and one device thread spread over the virtual processors, then checks
+ * that every packet is accounted for and prints what each spin lock did.
+ *
+ * Threads:
+ *   send threads      PASSIVE_LEVEL: take a buffer from the pool, fill it, DemoSendPacket.
+ *   device thread     the "hardware": runs the send-complete DPC (takes transmitted descriptors
+ *                     back) and posts newly arrived packets on the receive ring.
+ *   receive threads   run DemoReceiveDpc: raise to DISPATCH_LEVEL, drain the receive ring.
+ *   main thread       the progress line (an OID_GEN_STATISTICS-like query under StatsLock).
+ *
+ * Shutdown, in this order, so that nothing is left in flight: senders stop and are joined; the
+ * device completes every transmitted packet and stops posting receives; receivers drain the
+ * receive ring empty.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "adapter.h"
+#include "report.h"
+
+#define DEMO_NAME "ndislock-demo"
+#define DEMO_MAX_THREADS 256u /* per kind */
+#define DEMO_MAX_SECONDS 3600.0
+
+typedef struct _DEMO_OPTIONS {
+    double Seconds;
+    ULONG Senders;    /* 0: one per virtual processor */
+    ULONG Receivers;  /* 0: one per virtual processor */
+    ULONG Processors; /* 0: leave the count as it is */
+} DEMO_OPTIONS;
+
+typedef struct _SENDER {
+    pthread_t Thread;
+    ULONG Index;
+    ULONG Processor;
+    NDISLOCK_STATUS BindStatus;
+    ULONG64 Sent;
+    ULONG64 IdSum; /* sum of DemoMixId(id) over packets sent */
+    ULONG64 RingFull;
+} SENDER;
+
+typedef struct _RECEIVER {
+    pthread_t Thread;
+    ULONG Processor;
+    NDISLOCK_STATUS BindStatus;
+    DEMO_RECEIVER Counters;
+} RECEIVER;
+
+typedef struct _DEVICE {
+    pthread_t Thread;
+    ULONG Processor;
+    NDISLOCK_STATUS BindStatus;
+    DEMO_DEVICE Counters;
+} DEVICE;
+
+/* One run: who runs where, and what each thread counted (read after the threads are joined). */
+typedef struct _DEMO_RUN {
+    ULONG Processors;
+    ULONG SenderCount;
+    ULONG ReceiverCount;
+    SENDER *Senders;
+    RECEIVER *Receivers;
+    DEVICE Device;
+    double Start;
+    double Elapsed; /* until the senders stopped */
+} DEMO_RUN;
+
+static ADAPTER g_Adapter;
+static atomic_bool g_StopSending;           /* time is up */
+static atomic_bool g_SendersDone;           /* every send thread has been joined */
+static atomic_bool g_DeviceDone;            /* the device thread has been joined */
+static volatile sig_atomic_t g_Interrupted; /* Ctrl-C: stop early, still report */
+
+static void DemoOnInterrupt(int Signal) {
+    (void)Signal;
+    g_Interrupted = 1;
+}
+
+/* ---- Command line ------------------------------------------------------------------------ */
+
+static void DemoUsage(FILE *Out) {
+    fprintf(Out,
+            "usage: " DEMO_NAME " [--seconds N] [--senders N] [--receivers N] [--processors N]\n"
+            "\n"
+            "Runs a simulated NIC datapath (transmit ring, receive ring, adapter statistics, buffer pool)\n"
+            "on ndislock's NDIS spin locks, then checks the packet totals and prints per-lock statistics.\n"
+            "\n"
+            "  --seconds N      how long to run, in seconds (default 3; fractions allowed, at most %.0f)\n"
+            "  --senders N      send threads, 1..%u (default: one per virtual processor)\n"
+            "  --receivers N    receive threads, 1..%u (default: one per virtual processor)\n"
+            "  --processors N   virtual processors, 1..%u, set with NdislockSetProcessorCount\n"
+            "                   (default: NDISLOCK_PROCESSORS, else the machine's hardware threads)\n"
+            "  --help           show this help\n"
+            "\n"
+            "Exit status: 0 when the totals are consistent, 1 when they are not, 2 on a bad argument.\n",
+            DEMO_MAX_SECONDS, DEMO_MAX_THREADS, DEMO_MAX_THREADS, (unsigned)NDISLOCK_MAX_PROCESSORS);
+}
+
+/* Prints the complaint and the usual hint; returns exit status 2. */
+static int DemoBadArgument(const char *Format, ...) __attribute__((format(printf, 1, 2)));
+static int DemoBadArgument(const char *Format, ...) {
+    va_list Args;
+    va_start(Args, Format);
+    fprintf(stderr, DEMO_NAME ": ");
+    vfprintf(stderr, Format, Args);
+    fprintf(stderr, "\nTry '" DEMO_NAME " --help'.\n");
+    va_end(Args);
+    return 2;
+}
+
+static BOOLEAN DemoParseCount(const char *Text, ULONG Min, ULONG Max, ULONG *Out) {
+    char *End;
+    if (Text[0] < '0' || Text[0] > '9') return FALSE; /* strtoul would take "-1" and " 1" */
+    errno = 0;
+    unsigned long Value = strtoul(Text, &End, 10);
+    if (errno != 0 || *End != '\0' || Value < Min || Value > Max) return FALSE;
+    *Out = (ULONG)Value;
+    return TRUE;
+}
+
+static BOOLEAN DemoParseSeconds(const char *Text, double *Out) {
+    char *End;
+    if ((Text[0] < '0' || Text[0] > '9') && Text[0] != '.') return FALSE;
+    errno = 0;
+    double Value = strtod(Text, &End);
+    if (errno != 0 || *End != '\0' || !isfinite(Value) || Value <= 0.0 || Value > DEMO_MAX_SECONDS) return FALSE;
+    *Out = Value;
+    return TRUE;
+}
+
+/* Returns -1 to go on, otherwise the exit status. Accepts "--name value" and "--name=value". */
+static int DemoParseArguments(int Argc, char **Argv, DEMO_OPTIONS *Options) {
+    static const struct {
+        const char *Name;
+        ULONG Max;
+        size_t Offset;
+    } Counts[] = {
+        {"--senders", DEMO_MAX_THREADS, offsetof(DEMO_OPTIONS, Senders)},
+        {"--receivers", DEMO_MAX_THREADS, offsetof(DEMO_OPTIONS, Receivers)},
+        {"--processors", NDISLOCK_MAX_PROCESSORS, offsetof(DEMO_OPTIONS, Processors)},
+    };
+
+    for (int i = 1; i < Argc; i++) {
+        const char *Arg = Argv[i];
+        if (strcmp(Arg, "--help") == 0 || strcmp(Arg, "-h") == 0) {
+            DemoUsage(stdout);
+            return 0;
+        }
+        const char *Equals = strchr(Arg, '=');
+        size_t NameLength = Equals != NULL ? (size_t)(Equals - Arg) : strlen(Arg);
+        char Name[32];
+        if (strncmp(Arg, "--", 2) != 0 || NameLength >= sizeof(Name))
+            return DemoBadArgument("unexpected argument '%s'", Arg);
+        memcpy(Name, Arg, NameLength);
+        Name[NameLength] = '\0';
+
+        int Known = strcmp(Name, "--seconds") == 0;
+        for (size_t k = 0; k < sizeof(Counts) / sizeof(Counts[0]); k++)
+            Known |= strcmp(Name, Counts[k].Name) == 0;
+        if (!Known) return DemoBadArgument("unknown option '%s'", Name);
+
+        const char *Value = Equals != NULL ? Equals + 1 : (i + 1 < Argc ? Argv[++i] : NULL);
+        if (Value == NULL || Value[0] == '\0') return DemoBadArgument("%s needs a value", Name);
+
+        if (strcmp(Name, "--seconds") == 0) {
+            if (!DemoParseSeconds(Value, &Options->Seconds))
+                return DemoBadArgument("--seconds needs a number of seconds above 0 and at most %.0f, got '%s'",
+                                       DEMO_MAX_SECONDS, Value);
+            continue;
+        }
+        for (size_t k = 0; k < sizeof(Counts) / sizeof(Counts[0]); k++) {
+            if (strcmp(Name, Counts[k].Name) != 0) continue;
+            if (!DemoParseCount(Value, 1, Counts[k].Max, (ULONG *)((char *)Options + Counts[k].Offset)))
+                return DemoBadArgument("%s needs a whole number from 1 to %lu, got '%s'", Name,
+                                       (unsigned long)Counts[k].Max, Value);
+        }
+    }
+    return -1;
+}
+
+/* ---- Threads ------------------------------------------------------------------------------ */
+
+/* Waiting for work happens at PASSIVE_LEVEL only: a thread never waits at DISPATCH_LEVEL for
+ * something another thread of its processor would have to do. */
+static void DemoIdle(ULONG *Idle) {
+    if (++*Idle < 64) {
+        sched_yield();
+    } else {
+        struct timespec Pause = {0, 50 * 1000};
+        nanosleep(&Pause, NULL);
+    }
+}
+
+static void *DemoSendThread(void *Context) {
+    SENDER *Sender = Context;
+    ULONG64 NextId = (ULONG64)Sender->Index << 40;
+    ULONG Buffer = 0, Idle = 0;
+    BOOLEAN HaveBuffer = FALSE;
+
+    Sender->BindStatus = NdislockBindCurrentThread(Sender->Processor);
+    while (!atomic_load_explicit(&g_StopSending, memory_order_relaxed)) {
+        if (!HaveBuffer) {
+            if (DemoAllocateBuffers(&g_Adapter, &Buffer, 1) == 0) {
+                DemoIdle(&Idle);
+                continue;
+            }
+            DemoFillBuffer(&g_Adapter.Buffers[Buffer], NextId);
+            HaveBuffer = TRUE;
+        }
+        if (DemoSendPacket(&g_Adapter, Buffer)) {
+            Sender->Sent++;
+            Sender->IdSum += DemoMixId(NextId);
+            NextId++;
+            HaveBuffer = FALSE;
+            Idle = 0;
+        } else {
+            Sender->RingFull++;
+            DemoIdle(&Idle);
+        }
+    }
+    if (HaveBuffer) DemoFreeBuffers(&g_Adapter, &Buffer, 1);
+    return NULL;
+}
+
+static void *DemoDeviceThread(void *Context) {
+    DEVICE *Device = Context;
+    ULONG Idle = 0;
+
+    Device->BindStatus = NdislockBindCurrentThread(Device->Processor);
+    for (;;) {
+        /* Read before the pass: once the senders are gone, a pass that finds nothing to complete
+         * means the transmit ring is empty for good. */
+        BOOLEAN SendersDone = atomic_load_explicit(&g_SendersDone, memory_order_acquire);
+        ULONG Work = DemoSendCompleteDpc(&g_Adapter, &Device->Counters);
+        if (!atomic_load_explicit(&g_StopSending, memory_order_relaxed))
+            Work += DemoDevicePostReceives(&g_Adapter, &Device->Counters);
+        if (Work != 0) {
+            Idle = 0;
+        } else if (SendersDone) {
+            break;
+        } else {
+            DemoIdle(&Idle);
+        }
+    }
+    DemoDeviceFlush(&g_Adapter, &Device->Counters);
+    return NULL;
+}
+
+static void *DemoReceiveThread(void *Context) {
+    RECEIVER *Receiver = Context;
+    ULONG Idle = 0;
+
+    Receiver->BindStatus = NdislockBindCurrentThread(Receiver->Processor);
+    for (;;) {
+        BOOLEAN DeviceDone = atomic_load_explicit(&g_DeviceDone, memory_order_acquire);
+        if (DemoReceiveDpc(&g_Adapter, &Receiver->Counters) != 0) {
+            Idle = 0;
+        } else if (DeviceDone) {
+            break;
+        } else {
+            DemoIdle(&Idle);
+        }
+    }
+    return NULL;
+}
+
+/* ---- Time and progress -------------------------------------------------------------------- */
+
+static double DemoNow(void) {
+    struct timespec Now;
+    clock_gettime(CLOCK_MONOTONIC, &Now);
+    return (double)Now.tv_sec + (double)Now.tv_nsec / 1e9;
+}
+
+static void DemoSleepUntil(double When) {
+    struct timespec Deadline;
+    Deadline.tv_sec = (time_t)When;
+    Deadline.tv_nsec = (long)((When - (double)Deadline.tv_sec) * 1e9);
+    if (Deadline.tv_nsec >= 1000000000L) Deadline.tv_nsec = 999999999L;
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &Deadline, NULL) == EINTR && !g_Interrupted) {
+    }
+}
+
+/* Runs the progress line on stderr until the time is up: rewritten in place 4 times a second on a
+ * terminal, a plain line once a second otherwise. */
+static void DemoShowProgress(double Start, double Seconds) {
+    const BOOLEAN Tty = (BOOLEAN)isatty(STDERR_FILENO);
+    const double Interval = Tty ? 0.25 : 1.0;
+    const double End = Start + Seconds;
+    double Next = Start + Interval, LastTime = Start;
+    ULONG64 LastTotal = 0;
+    DEMO_ADAPTER_STATS Stats;
+    char Line[128], Rate[32];
+
+    for (;;) {
+        DemoSleepUntil(Next < End ? Next : End);
+        double Now = DemoNow();
+        DemoQueryStatistics(&g_Adapter, &Stats);
+        ULONG64 Total = Stats.TxQueued + Stats.RxIndicated;
+        double Elapsed = Now - LastTime;
+        DemoFormatRate(Elapsed > 0 ? (double)(Total - LastTotal) / Elapsed : 0.0, Rate, sizeof(Rate));
+        snprintf(Line, sizeof(Line), "[%.1fs] sent %llu recv %llu pkts/s %s", Now - Start,
+                 (unsigned long long)Stats.TxQueued, (unsigned long long)Stats.RxIndicated, Rate);
+        if (Tty)
+            fprintf(stderr, "\r%-72s", Line);
+        else
+            fprintf(stderr, "%s\n", Line);
+        fflush(stderr);
+        LastTotal = Total;
+        LastTime = Now;
+        if (Now >= End || g_Interrupted) break;
+        while (Next <= Now)
+            Next += Interval;
+    }
+    if (Tty) fputc('\n', stderr);
+}
+
+/* ---- Start and stop ------------------------------------------------------------------------ */
+
+/* Starts the device, the receivers, then the senders, round-robin over the processors. Returns
+ * FALSE if a thread could not be created. */
+static BOOLEAN DemoStartThreads(DEMO_RUN *Run) {
+    int Error;
+
+    Run->Device.Processor = (Run->SenderCount + Run->ReceiverCount) % Run->Processors;
+    Error = pthread_create(&Run->Device.Thread, NULL, DemoDeviceThread, &Run->Device);
+    for (ULONG i = 0; i < Run->ReceiverCount && Error == 0; i++) {
+        Run->Receivers[i].Processor = (Run->SenderCount + i) % Run->Processors;
+        Error = pthread_create(&Run->Receivers[i].Thread, NULL, DemoReceiveThread, &Run->Receivers[i]);
+    }
+    Run->Start = DemoNow();
+    for (ULONG i = 0; i < Run->SenderCount && Error == 0; i++) {
+        Run->Senders[i].Index = i;
+        Run->Senders[i].Processor = i % Run->Processors;
+        Error = pthread_create(&Run->Senders[i].Thread, NULL, DemoSendThread, &Run->Senders[i]);
+    }
+    if (Error != 0) fprintf(stderr, DEMO_NAME ": pthread_create failed: %s\n", strerror(Error));
+    return Error == 0;
+}
+
+/* Senders first, then the device (which completes every queued packet), then the receivers (which
+ * drain the receive ring): nothing is left in flight. */
+static void DemoStopThreads(DEMO_RUN *Run) {
+    atomic_store_explicit(&g_StopSending, TRUE, memory_order_relaxed);
+    for (ULONG i = 0; i < Run->SenderCount; i++)
+        pthread_join(Run->Senders[i].Thread, NULL);
+    Run->Elapsed = DemoNow() - Run->Start;
+    atomic_store_explicit(&g_SendersDone, TRUE, memory_order_release);
+    pthread_join(Run->Device.Thread, NULL);
+    atomic_store_explicit(&g_DeviceDone, TRUE, memory_order_release);
+    for (ULONG i = 0; i < Run->ReceiverCount; i++)
+        pthread_join(Run->Receivers[i].Thread, NULL);
+}
+
+/* Ctrl-C ends the run early, still with the checks and the table. Only the main thread takes the
+ * signal: the workers are created while it is blocked, and inherit that. Returns the old mask. */
+static sigset_t DemoCatchInterrupt(void) {
+    struct sigaction Action;
+    sigset_t Interrupt, Previous;
+
+    memset(&Action, 0, sizeof(Action));
+    Action.sa_handler = DemoOnInterrupt;
+    Action.sa_flags = SA_RESETHAND; /* a second Ctrl-C ends the process at once */
+    sigemptyset(&Action.sa_mask);
+    sigaction(SIGINT, &Action, NULL);
+    sigemptyset(&Interrupt);
+    sigaddset(&Interrupt, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &Interrupt, &Previous);
+    return Previous;
+}
+
+/* ---- Checks and report -------------------------------------------------------------------- */
+
+static BOOLEAN DemoCheck(const char *What, BOOLEAN Ok, const char *Detail) {
+    printf("  %-44s %-3s  %s\n", What, Ok ? "yes" : "NO", Detail);
+    return Ok;
+}
+
+/* Prints the totals and the checks; returns TRUE if every check holds. */
+static BOOLEAN DemoReport(const DEMO_RUN *Run) {
+    const DEMO_DEVICE *Device = &Run->Device.Counters;
+    DEMO_ADAPTER_STATS Stats;
+    ULONG64 Sent = 0, SentIdSum = 0, RingFull = 0, Received = 0, ReceivedIdSum = 0, ChecksumErrors = 0;
+    ULONG64 PerProcessorPackets = 0, PerProcessorBytes = 0;
+    BOOLEAN BindOk = Run->Device.BindStatus == NDISLOCK_OK;
+    char Rate[32], Detail[160];
+
+    DemoQueryStatistics(&g_Adapter, &Stats);
+    for (ULONG i = 0; i < Run->SenderCount; i++) {
+        Sent += Run->Senders[i].Sent;
+        SentIdSum += Run->Senders[i].IdSum;
+        RingFull += Run->Senders[i].RingFull;
+        BindOk = BindOk && Run->Senders[i].BindStatus == NDISLOCK_OK;
+    }
+    for (ULONG i = 0; i < Run->ReceiverCount; i++) {
+        Received += Run->Receivers[i].Counters.Packets;
+        ReceivedIdSum += Run->Receivers[i].Counters.IdSum;
+        ChecksumErrors += Run->Receivers[i].Counters.ChecksumErrors;
+        BindOk = BindOk && Run->Receivers[i].BindStatus == NDISLOCK_OK;
+    }
+    for (ULONG p = 0; p < Run->Processors; p++) {
+        PerProcessorPackets += g_Adapter.PerProcessor[p].RxPackets;
+        PerProcessorBytes += g_Adapter.PerProcessor[p].RxBytes;
+    }
+
+    printf("\nresults over %.2f s:\n", Run->Elapsed);
+    printf("  packets sent      %14llu  %8s/s  (%llu bytes; ring full %llu times)\n", (unsigned long long)Sent,
+           DemoFormatRate((double)Sent / Run->Elapsed, Rate, sizeof(Rate)), (unsigned long long)Stats.TxBytes,
+           (unsigned long long)RingFull);
+    printf("  packets received  %14llu  %8s/s  (%llu bytes)\n", (unsigned long long)Received,
+           DemoFormatRate((double)Received / Run->Elapsed, Rate, sizeof(Rate)), (unsigned long long)Stats.RxBytes);
+    printf("  packets total     %14llu  %8s/s\n", (unsigned long long)(Sent + Received),
+           DemoFormatRate((double)(Sent + Received) / Run->Elapsed, Rate, sizeof(Rate)));
+    printf("  received per processor (DISPATCH_LEVEL counters, no lock):");
+    for (ULONG p = 0; p < Run->Processors; p++) {
+        if (p % 4 == 0) printf("\n   ");
+        printf("  [%2lu] %12llu", (unsigned long)p, (unsigned long long)g_Adapter.PerProcessor[p].RxPackets);
+    }
+    printf("\n");
+    if (Sent == 0 || Received == 0) printf("  (hardly any packets moved: try a longer --seconds)\n");
+
+    printf("\nchecks:\n");
+    BOOLEAN Ok = TRUE;
+    snprintf(Detail, sizeof(Detail), "%llu sent, %llu queued, %llu completed, ids %s", (unsigned long long)Sent,
+             (unsigned long long)Stats.TxQueued, (unsigned long long)Stats.TxCompleted,
+             SentIdSum == Device->TxCompletedIdSum ? "match" : "DIFFER");
+    Ok &= DemoCheck("every packet sent was completed",
+                    Sent == Stats.TxQueued && Sent == Stats.TxCompleted && Sent == Device->TxCompletedCount &&
+                        SentIdSum == Device->TxCompletedIdSum && g_Adapter.TxRing.Count == 0,
+                    Detail);
+    snprintf(Detail, sizeof(Detail), "%llu arrived, %llu indicated, %llu counted, ids %s",
+             (unsigned long long)Device->RxPostedCount, (unsigned long long)Stats.RxIndicated,
+             (unsigned long long)Received, ReceivedIdSum == Device->RxPostedIdSum ? "match" : "DIFFER");
+    Ok &= DemoCheck("every received packet counted exactly once",
+                    Received == Device->RxPostedCount && Received == Stats.RxPosted && Received == Stats.RxIndicated &&
+                        ReceivedIdSum == Device->RxPostedIdSum && g_Adapter.RxRing.Count == 0,
+                    Detail);
+    snprintf(Detail, sizeof(Detail), "%llu %s %llu packets, %llu %s %llu bytes",
+             (unsigned long long)PerProcessorPackets,
+             PerProcessorPackets == Stats.RxIndicated ? "==" : "!=", (unsigned long long)Stats.RxIndicated,
+             (unsigned long long)PerProcessorBytes,
+             PerProcessorBytes == Stats.RxBytes ? "==" : "!=", (unsigned long long)Stats.RxBytes);
+    Ok &= DemoCheck("sum of per-processor counters == global",
+                    PerProcessorPackets == Stats.RxIndicated && PerProcessorBytes == Stats.RxBytes, Detail);
+    snprintf(Detail, sizeof(Detail), "%llu errors", (unsigned long long)ChecksumErrors);
+    Ok &= DemoCheck("every payload intact", ChecksumErrors == 0, Detail);
+    snprintf(Detail, sizeof(Detail), "%lu of %lu free", (unsigned long)g_Adapter.PoolFree,
+             (unsigned long)g_Adapter.PoolSize);
+    Ok &= DemoCheck("every buffer back in the pool", g_Adapter.PoolFree == g_Adapter.PoolSize, Detail);
+    const KIRQL Irql = KeGetCurrentIrql();
+    snprintf(Detail, sizeof(Detail), "IRQL %u, every thread bound %s", (unsigned)Irql, BindOk ? "as asked" : "FAILED");
+    Ok &= DemoCheck("back at PASSIVE_LEVEL, threads bound", Irql == PASSIVE_LEVEL && BindOk, Detail);
+    printf("totals consistent: %s\n\n", Ok ? "yes" : "NO");
+    return Ok;
+}
+
+/* ---- main -------------------------------------------------------------------------------- */
+
+int main(int argc, char **argv) {
+    DEMO_OPTIONS Options = {3.0, 0, 0, 0};
+    DEMO_RUN Run;
+    memset(&Run, 0, sizeof(Run));
+
+    int Status = DemoParseArguments(argc, argv, &Options);
+    if (Status >= 0) return Status;
+
+    if (Options.Processors != 0) {
+        NDISLOCK_STATUS Set = NdislockSetProcessorCount(Options.Processors);
+        if (Set != NDISLOCK_OK) {
+            fprintf(stderr, DEMO_NAME ": NdislockSetProcessorCount(%lu) failed with status %d\n",
+                    (unsigned long)Options.Processors, (int)Set);
+            return 2;
+        }
+    }
+    Run.Processors = KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS);
+    if (Run.Processors == 0 || Run.Processors > NDISLOCK_MAX_PROCESSORS) {
+        fprintf(stderr, DEMO_NAME ": KeQueryActiveProcessorCountEx returned %lu\n", (unsigned long)Run.Processors);
+        return 1;
+    }
+    Run.SenderCount = Options.Senders != 0 ? Options.Senders : Run.Processors;
+    Run.ReceiverCount = Options.Receivers != 0 ? Options.Receivers : Run.Processors;
+    Run.Senders = calloc(Run.SenderCount, sizeof(SENDER));
+    Run.Receivers = calloc(Run.ReceiverCount, sizeof(RECEIVER));
+    /* Enough buffers for full rings and every thread's batch in hand: the pool never runs dry. */
+    const ULONG PoolSize = DEMO_TX_RING_SIZE + DEMO_RX_RING_SIZE + DEMO_TX_COMPLETE_BATCH + DEMO_RX_POST_BATCH +
+                           Run.SenderCount + Run.ReceiverCount * DEMO_RX_DRAIN_BATCH;
+    if (Run.Senders == NULL || Run.Receivers == NULL || !DemoInitializeAdapter(&g_Adapter, PoolSize, Run.Processors)) {
+        fprintf(stderr, DEMO_NAME ": out of memory\n");
+        return 1;
+    }
+
+    printf(DEMO_NAME ": simulated NIC on %lu virtual processor%s, %lu send thread%s, %lu receive thread%s, "
+                     "1 device thread, %.4g s\n",
+           (unsigned long)Run.Processors, Run.Processors == 1 ? "" : "s", (unsigned long)Run.SenderCount,
+           Run.SenderCount == 1 ? "" : "s", (unsigned long)Run.ReceiverCount, Run.ReceiverCount == 1 ? "" : "s",
+           Options.Seconds);
+    fflush(stdout);
+
+    NdislockBindCurrentThread(0); /* the main thread only queries statistics */
+    NdislockStatsEnable(TRUE, 0);
+    const sigset_t Previous = DemoCatchInterrupt();
+    if (!DemoStartThreads(&Run)) exit(1); /* threads already running cannot be stopped cleanly */
+    pthread_sigmask(SIG_SETMASK, &Previous, NULL);
+
+    DemoShowProgress(Run.Start, Options.Seconds);
+    if (g_Interrupted) fprintf(stderr, DEMO_NAME ": interrupted, stopping early\n");
+    DemoStopThreads(&Run);
+
+    const BOOLEAN Ok = DemoReport(&Run);
+    DemoPrintLockTable(stdout, 0);
+    NdislockStatsEnable(FALSE, 0);
+
+    DemoHaltAdapter(&g_Adapter);
+    free(Run.Senders);
+    free(Run.Receivers);
+    return Ok ? 0 : 1;
+}
