@@ -38,8 +38,8 @@ ULONG DemoPrintLockTable(FILE *Out, ULONG64 BudgetNs) {
     else
         snprintf(Budget, sizeof(Budget), "over %s budget", DemoFormatNs(BudgetNs, P50, sizeof(P50)));
 
-    fprintf(Out, "%-16s %14s %10s %10s %10s %10s %18s\n", "lock", "acquisitions", "contended", "hold p50", "hold p99",
-            "hold max", Budget);
+    fprintf(Out, "%-16s %14s %10s %10s %10s %10s %18s %12s\n", "lock", "acquisitions", "contended", "hold p50",
+            "hold p99", "hold max", Budget, "descheduled");
     for (ULONG i = 0; i < Rows; i++) {
         const NDISLOCK_LOCK_STATS *L = &Locks[i];
         if (L->Name != NULL)
@@ -50,13 +50,15 @@ ULONG DemoPrintLockTable(FILE *Out, ULONG64 BudgetNs) {
             snprintf(Contended, sizeof(Contended), "%.2f%%", 100.0 * (double)L->Contended / (double)L->Acquisitions);
         else
             snprintf(Contended, sizeof(Contended), "-");
-        fprintf(Out, "%-16s %14llu %10s %10s %10s %10s %18llu\n", Name, (unsigned long long)L->Acquisitions, Contended,
-                DemoFormatNs(L->HoldP50Ns, P50, sizeof(P50)), DemoFormatNs(L->HoldP99Ns, P99, sizeof(P99)),
-                DemoFormatNs(L->HoldMaxNs, Max, sizeof(Max)), (unsigned long long)L->OverBudget);
+        fprintf(Out, "%-16s %14llu %10s %10s %10s %10s %18llu %12llu\n", Name, (unsigned long long)L->Acquisitions,
+                Contended, DemoFormatNs(L->HoldP50Ns, P50, sizeof(P50)), DemoFormatNs(L->HoldP99Ns, P99, sizeof(P99)),
+                DemoFormatNs(L->HoldMaxNs, Max, sizeof(Max)), (unsigned long long)L->OverBudget,
+                (unsigned long long)L->Descheduled);
     }
     if (Tracked > Rows) fprintf(Out, "(%lu more locks not shown)\n", (unsigned long)(Tracked - Rows));
-    fprintf(Out, "hold: the holder's own CPU time from acquire to release; OS preemption of the holder "
-                 "(impossible at DISPATCH_LEVEL on Windows) is not counted.\n"
+    fprintf(Out, "hold: the holder's own running time from acquire to release.\n"
+                 "descheduled: holds during which the OS took the holder off the CPU (impossible at DISPATCH_LEVEL on\n"
+                 "  Windows): not timed and never counted against the budget.\n"
                  "contended: acquires that found the lock held and had to wait.\n");
     return Rows;
 }

@@ -65,10 +65,14 @@ NDISLOCK_API void NdislockSetLockName(const void *Lock, const char *Name);
  *
  * Off by default, and then free. When on, every acquire and release through the calls of
  * ndislock/ndis.h is counted per lock: acquisitions, how many had to wait, and hold time. Hold
- * time is the holder thread's own CPU time between acquire and release (CLOCK_THREAD_CPUTIME_ID),
- * so a holder descheduled by the OS, which a Windows holder at DISPATCH_LEVEL never is, does not
- * count against the budget. Up to NDISLOCK_STATS_MAX_LOCKS distinct locks are tracked (the first
- * ones seen); further locks are not counted.
+ * time is the holder's own running time: a Windows holder at DISPATCH_LEVEL is never descheduled,
+ * so time the OS spent running other threads must not count against the 25 us budget. ndislock
+ * measures wall time (CLOCK_MONOTONIC) and proves the holder stayed on the CPU with the kernel's
+ * per-thread scheduling witness (a perf task-clock page, one file descriptor per timed thread);
+ * a hold during which the holder was descheduled is counted in Descheduled and not timed. Where
+ * perf events are unavailable, the thread CPU clock is read instead (exact, but a system call).
+ * Up to NDISLOCK_STATS_MAX_LOCKS distinct locks are tracked (the first ones seen); further locks
+ * are not counted.
  */
 
 #define NDISLOCK_STATS_MAX_LOCKS 256
@@ -82,7 +86,8 @@ typedef struct NDISLOCK_LOCK_STATS {
     ULONG64 HoldP50Ns;     /* hold time percentiles, nanoseconds (within 1/16 of the value) */
     ULONG64 HoldP99Ns;
     ULONG64 HoldMaxNs;     /* exact */
-    ULONG64 OverBudget;    /* holds longer than the budget */
+    ULONG64 OverBudget;    /* timed holds longer than the budget */
+    ULONG64 Descheduled;   /* holds the OS interrupted: not timed, never charged to the budget */
 } NDISLOCK_LOCK_STATS;
 
 /* Turns statistics on or off for all threads; BudgetNs is the hold budget (0 = the default

@@ -6,7 +6,7 @@
 
 #include "observe/hooks.h"
 #include "observe/lock_names.h"
-#include "platform/clock.h"
+#include "platform/own_time.h"
 #include "platform/diagnostics.h"
 
 namespace ndislock::observe::stats {
@@ -22,6 +22,7 @@ struct Entry {
     std::atomic<std::uint64_t> acquisitions{0};
     std::atomic<std::uint64_t> contended{0};
     std::atomic<std::uint64_t> over_budget{0};
+    std::atomic<std::uint64_t> descheduled{0};
     std::atomic<std::uint64_t> max_ns{0};
     std::atomic<std::uint32_t> histogram[kBuckets];
 };
@@ -34,7 +35,7 @@ constexpr unsigned kMaxNested = 32;
 struct Stamp {
     const void *lock;
     Entry *entry;
-    std::uint64_t start_ns;
+    platform::OwnTimeStamp start;
 };
 thread_local Stamp tls_stamps[kMaxNested];
 thread_local unsigned tls_depth = 0;
@@ -59,35 +60,42 @@ void on_acquired(const LockEvent &e, bool contended) noexcept {
     if (entry == nullptr) return;
     entry->acquisitions.fetch_add(1, std::memory_order_relaxed);
     if (contended) entry->contended.fetch_add(1, std::memory_order_relaxed);
-    if (tls_depth < kMaxNested) tls_stamps[tls_depth] = {e.lock, entry, platform::thread_cpu_ns()};
+    if (tls_depth < kMaxNested) tls_stamps[tls_depth] = {e.lock, entry, platform::own_time_now()};
     ++tls_depth;
 }
 
 void on_releasing(const LockEvent &e) noexcept {
-    const std::uint64_t now = platform::thread_cpu_ns();
     // Usually the innermost; out-of-order releases search down.
     for (unsigned i = std::min(tls_depth, kMaxNested); i-- > 0;) {
         if (tls_stamps[i].lock != e.lock) continue;
         Entry *entry = tls_stamps[i].entry;
-        const std::uint64_t held = now - tls_stamps[i].start_ns;
+        const std::uint64_t held = platform::own_time_since(tls_stamps[i].start);
+        for (unsigned j = i + 1; j < std::min(tls_depth, kMaxNested); ++j) tls_stamps[j - 1] = tls_stamps[j];
+        --tls_depth;
+        if (held == platform::kDescheduled) {
+            // The OS took the holder off the CPU: its own time is unknown and is not charged.
+            entry->descheduled.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
         entry->histogram[bucket_of(held)].fetch_add(1, std::memory_order_relaxed);
         std::uint64_t seen = entry->max_ns.load(std::memory_order_relaxed);
         while (held > seen && !entry->max_ns.compare_exchange_weak(seen, held, std::memory_order_relaxed)) {
         }
         if (held > g_budget_ns.load(std::memory_order_relaxed))
             entry->over_budget.fetch_add(1, std::memory_order_relaxed);
-        for (unsigned j = i + 1; j < std::min(tls_depth, kMaxNested); ++j) tls_stamps[j - 1] = tls_stamps[j];
-        --tls_depth;
         return;
     }
     // Released by a thread that did not time its acquire (statistics turned on while held, or a
     // release by another thread, which the verifier reports): nothing to time.
 }
 
+void on_thread_exiting(model::ThreadState &) noexcept { platform::own_time_thread_exit(); }
+
 constexpr Observer kObserver = [] {
     Observer o;
     o.acquired = on_acquired;
     o.releasing = on_releasing;
+    o.thread_exiting = on_thread_exiting;
     return o;
 }();
 
@@ -144,7 +152,8 @@ unsigned collect(NDISLOCK_LOCK_STATS *out, unsigned max) noexcept {
                                              percentile(e, timed, 0.50),
                                              percentile(e, timed, 0.99),
                                              e.max_ns.load(std::memory_order_relaxed),
-                                             e.over_budget.load(std::memory_order_relaxed)};
+                                             e.over_budget.load(std::memory_order_relaxed),
+                                             e.descheduled.load(std::memory_order_relaxed)};
     }
     std::sort(all, all + tracked, [](const auto &a, const auto &b) { return a.Acquisitions > b.Acquisitions; });
     if (out != nullptr) std::copy(all, all + std::min(tracked, max), out);
@@ -156,6 +165,7 @@ void reset() noexcept {
         e.acquisitions.store(0, std::memory_order_relaxed);
         e.contended.store(0, std::memory_order_relaxed);
         e.over_budget.store(0, std::memory_order_relaxed);
+        e.descheduled.store(0, std::memory_order_relaxed);
         e.max_ns.store(0, std::memory_order_relaxed);
         for (auto &b : e.histogram) b.store(0, std::memory_order_relaxed);
         e.lock.store(nullptr, std::memory_order_release);

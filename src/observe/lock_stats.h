@@ -1,6 +1,7 @@
 // Per-lock statistics (ndislock/ext.h, NdislockStats*): an observer that counts acquisitions and
 // waits and keeps a log-linear histogram of hold times per lock (16 sub-buckets per power of two,
-// so a percentile is within 1/16 of the true value). Hold time is the holder's thread CPU time.
+// so a percentile is within 1/16 of the true value). Hold time is the holder's own running time
+// (platform/own_time.h); holds during which the OS descheduled the holder are counted apart.
 #pragma once
 
 #include <cstdint>

@@ -1,0 +1,91 @@
+#include "platform/own_time.h"
+
+#include <atomic>
+#include <cstring>
+#include <ctime>
+#include <linux/perf_event.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "platform/clock.h"
+
+namespace ndislock::platform {
+
+namespace {
+
+enum class WitnessState : std::uint8_t { Unopened, Open, Unavailable };
+
+struct Witness {
+    WitnessState state = WitnessState::Unopened;
+    int fd = -1;
+    const volatile perf_event_mmap_page *page = nullptr;
+};
+thread_local Witness tls_witness;
+
+// Once perf events fail for one thread they are assumed unavailable for all.
+std::atomic<bool> g_perf_unavailable{false};
+
+bool open_witness(Witness &w) noexcept {
+    if (g_perf_unavailable.load(std::memory_order_relaxed)) return false;
+    perf_event_attr attr;
+    std::memset(&attr, 0, sizeof attr);
+    attr.type = PERF_TYPE_SOFTWARE;
+    attr.size = sizeof attr;
+    attr.config = PERF_COUNT_SW_TASK_CLOCK;
+    attr.exclude_kernel = 1;
+    attr.exclude_hv = 1;
+    const long fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+    if (fd < 0) {
+        g_perf_unavailable.store(true, std::memory_order_relaxed);
+        return false;
+    }
+    void *page = mmap(nullptr, static_cast<size_t>(sysconf(_SC_PAGESIZE)), PROT_READ, MAP_SHARED,
+                      static_cast<int>(fd), 0);
+    if (page == MAP_FAILED) {
+        close(static_cast<int>(fd));
+        g_perf_unavailable.store(true, std::memory_order_relaxed);
+        return false;
+    }
+    w.fd = static_cast<int>(fd);
+    w.page = static_cast<const volatile perf_event_mmap_page *>(page);
+    return true;
+}
+
+Witness &witness() noexcept {
+    Witness &w = tls_witness;
+    if (__builtin_expect(w.state == WitnessState::Unopened, 0))
+        w.state = open_witness(w) ? WitnessState::Open : WitnessState::Unavailable;
+    return w;
+}
+
+} // namespace
+
+OwnTimeStamp own_time_now() noexcept {
+    Witness &w = witness();
+    if (w.state != WitnessState::Open) return OwnTimeStamp{thread_cpu_ns(), 0, true};
+    const std::uint32_t seq = w.page->lock;
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    return OwnTimeStamp{monotonic_ns(), seq, false};
+}
+
+std::uint64_t own_time_since(const OwnTimeStamp &start) noexcept {
+    if (start.exact_clock) return thread_cpu_ns() - start.ns;
+    const std::uint64_t now = monotonic_ns();
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    if (tls_witness.page->lock != start.witness) return kDescheduled;
+    return now - start.ns;
+}
+
+void own_time_thread_exit() noexcept {
+    Witness &w = tls_witness;
+    if (w.state == WitnessState::Open) {
+        munmap(const_cast<perf_event_mmap_page *>(w.page), static_cast<size_t>(sysconf(_SC_PAGESIZE)));
+        close(w.fd);
+    }
+    w = Witness{};
+}
+
+void own_time_disable_witness() noexcept { g_perf_unavailable.store(true, std::memory_order_relaxed); }
+
+} // namespace ndislock::platform

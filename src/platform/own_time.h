@@ -1,0 +1,38 @@
+// Own time: how long this thread itself ran between two points, cheaply.
+//
+// A spin-lock hold on Windows runs at DISPATCH_LEVEL and is never descheduled, so its budget
+// (25 us) is about the holder's own running time. Here the OS may deschedule a holder at any
+// instant. CLOCK_THREAD_CPUTIME_ID would answer, but costs 0.6-2.5 us a read on virtual machines
+// (a system call); a lock pair is ~10 ns. So:
+//   - wall time comes from CLOCK_MONOTONIC (vDSO, ~25 ns);
+//   - a per-thread witness tells whether the thread was descheduled in between: the sequence
+//     word of a perf task-clock event's mmap page, which the kernel bumps whenever it switches
+//     the thread out or in (reading it is one load);
+//   - an interval with an unchanged witness ran entirely on the CPU: its own time is its wall
+//     time. An interval whose witness moved is reported as descheduled; its own time is unknown
+//     and never charged against a budget.
+// Where perf events are not available (seccomp, perf_event_paranoid, no kernel support), the
+// thread CPU clock is read at both ends instead: slower, exact, never "descheduled".
+#pragma once
+
+#include <cstdint>
+
+namespace ndislock::platform {
+
+struct OwnTimeStamp {
+    std::uint64_t ns;
+    std::uint32_t witness;
+    bool exact_clock; // ns is thread CPU time (fallback), not wall time
+};
+
+inline constexpr std::uint64_t kDescheduled = ~std::uint64_t{0};
+
+OwnTimeStamp own_time_now() noexcept;
+// Own time since start, or kDescheduled.
+std::uint64_t own_time_since(const OwnTimeStamp &start) noexcept;
+// Releases the calling thread's witness (call as the thread ends).
+void own_time_thread_exit() noexcept;
+// Makes threads that have not measured yet use the thread CPU clock (the fallback; for tests).
+void own_time_disable_witness() noexcept;
+
+} // namespace ndislock::platform
