@@ -245,5 +245,6 @@ NDISLOCK_API void ndislock_at_KeLowerIrql(KIRQL, const char *, int, const char *
 #endif
 
 #include "ndislock/ext.h"
+#include "ndislock/verifier.h"
 
 #endif /* NDISLOCK_NDIS_H */

@@ -24,6 +24,8 @@
 #define NDISLOCK_GUARDED_BY(x) NDISLOCK_TSA(guarded_by(x))
 #define NDISLOCK_PT_GUARDED_BY(x) NDISLOCK_TSA(pt_guarded_by(x))
 #define NDISLOCK_ACQUIRE(...) NDISLOCK_TSA(acquire_capability(__VA_ARGS__))
+#define NDISLOCK_ACQUIRE_SHARED(...) NDISLOCK_TSA(acquire_shared_capability(__VA_ARGS__))
+#define NDISLOCK_REQUIRES_SHARED(...) NDISLOCK_TSA(requires_shared_capability(__VA_ARGS__))
 #define NDISLOCK_RELEASE(...) NDISLOCK_TSA(release_capability(__VA_ARGS__))
 #define NDISLOCK_TRY_ACQUIRE(...) NDISLOCK_TSA(try_acquire_capability(__VA_ARGS__))
 #define NDISLOCK_REQUIRES(...) NDISLOCK_TSA(requires_capability(__VA_ARGS__))
@@ -204,12 +206,18 @@ private:
     bool at_dpc_;
 };
 
+// "This code runs at a raised IRQL", as a capability -Wthread-safety can track: RaisedIrql holds
+// it (shared, so raises nest); functions that must run raised can say NDISLOCK_REQUIRES_SHARED(
+// ndislock::raised_irql).
+class NDISLOCK_CAPABILITY("IRQL") IrqlCapability {};
+inline IrqlCapability raised_irql;
+
 // KeRaiseIrql for a scope, KeLowerIrql to the saved IRQL at scope exit. NewIrql must not be below
 // the current IRQL (IrqlInvalidRaise). Typical use: RaisedIrql dpc(DISPATCH_LEVEL) before the Dpr
 // calls outside a DPC.
 class NDISLOCK_SCOPED_CAPABILITY RaisedIrql {
 public:
-    explicit RaisedIrql(KIRQL new_irql, NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE()
+    explicit RaisedIrql(KIRQL new_irql, NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE_SHARED(raised_irql)
         : old_(ndislock_at_KeRaiseIrql(new_irql, file_, line_, func_)) {}
     ~RaisedIrql() NDISLOCK_RELEASE() { ndislock_at_KeLowerIrql(old_, __FILE__, __LINE__, __func__); }
     RaisedIrql(const RaisedIrql &) = delete;
@@ -219,6 +227,21 @@ public:
 
 private:
     KIRQL old_;
+};
+
+// std::lock_guard for the lock types above, visible to -Wthread-safety (libstdc++'s own guards
+// carry no annotations, so the analysis cannot see through them).
+template <class Lockable> class NDISLOCK_SCOPED_CAPABILITY LockGuard {
+public:
+    explicit LockGuard(Lockable &lock, NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE(lock) : lock_(lock) {
+        lock_.lock(file_, line_, func_);
+    }
+    ~LockGuard() NDISLOCK_RELEASE() { lock_.unlock(); }
+    LockGuard(const LockGuard &) = delete;
+    LockGuard &operator=(const LockGuard &) = delete;
+
+private:
+    Lockable &lock_;
 };
 
 // The current IRQL and processor, for readability in C++ code.

@@ -10,12 +10,12 @@ using namespace ndislock::api;
 namespace {
 
 inline KIRQL raise_to(KIRQL new_irql, const Site &site) noexcept {
-    ThreadState &t = model::current_thread();
+    ThreadState &t = this_thread();
     return with_observation([&](auto observed) { return raise<decltype(observed)::value>(t, new_irql, site); });
 }
 
 inline void lower_to(KIRQL new_irql, const Site &site) noexcept {
-    ThreadState &t = model::current_thread();
+    ThreadState &t = this_thread();
     with_observation([&](auto observed) { lower<decltype(observed)::value>(t, new_irql, site); });
 }
 
@@ -23,7 +23,7 @@ inline void lower_to(KIRQL new_irql, const Site &site) noexcept {
 
 extern "C" {
 
-NDISLOCK_API KIRQL KeGetCurrentIrql(void) { return model::current_thread().irql.load(std::memory_order_relaxed); }
+NDISLOCK_API KIRQL KeGetCurrentIrql(void) { return this_thread().irql.load(std::memory_order_relaxed); }
 
 NDISLOCK_API KIRQL ndislock_at_KeRaiseIrql(KIRQL new_irql, const char *f, int n, const char *fn) {
     return raise_to(new_irql, NDISLOCK_SITE(f, n, fn));

@@ -10,12 +10,12 @@ using namespace ndislock::api;
 namespace {
 
 inline void queued_acquire(PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, bool raising, const Site &site) noexcept {
-    ThreadState &t = model::current_thread();
+    ThreadState &t = this_thread();
     with_observation([&](auto observed) { acquire_queued<decltype(observed)::value>(t, s, h, raising, site); });
 }
 
 inline void queued_release(PKLOCK_QUEUE_HANDLE h, bool lowering, const Site &site) noexcept {
-    ThreadState &t = model::current_thread();
+    ThreadState &t = this_thread();
     with_observation([&](auto observed) { release_queued<decltype(observed)::value>(t, h, lowering, site); });
 }
 

@@ -10,41 +10,41 @@ using namespace ndislock::api;
 namespace {
 
 inline void ke_initialize(PKSPIN_LOCK s, const Site &site) noexcept {
-    if (observe::active())
-        observe::notify_initialized(event(model::current_thread(), s, nullptr, Variant::KeAcquire, false, 0, site));
+    ThreadState &t = this_thread(); // first: it may be the process's first call, which configures
+    if (observe::active()) observe::notify_initialized(event(t, s, nullptr, Variant::KeAcquire, false, 0, site));
     lock::spin_word(s).store(0, std::memory_order_release);
 }
 
 inline KIRQL ke_acquire(PKSPIN_LOCK s, const Site &site) noexcept {
-    ThreadState &t = model::current_thread();
+    ThreadState &t = this_thread();
     return with_observation([&](auto observed) {
         return acquire_raising<decltype(observed)::value>(t, s, Variant::KeAcquire, false, site);
     });
 }
 
 inline void ke_release(PKSPIN_LOCK s, KIRQL new_irql, const Site &site) noexcept {
-    ThreadState &t = model::current_thread();
+    ThreadState &t = this_thread();
     with_observation([&](auto observed) {
         release_lowering<decltype(observed)::value>(t, s, new_irql, Variant::KeAcquire, false, site);
     });
 }
 
 inline void ke_acquire_at_dpc(PKSPIN_LOCK s, const Site &site) noexcept {
-    ThreadState &t = model::current_thread();
+    ThreadState &t = this_thread();
     with_observation([&](auto observed) {
         acquire_at_dpc<decltype(observed)::value>(t, s, Variant::KeAtDpcLevel, false, site);
     });
 }
 
 inline void ke_release_from_dpc(PKSPIN_LOCK s, const Site &site) noexcept {
-    ThreadState &t = model::current_thread();
+    ThreadState &t = this_thread();
     with_observation([&](auto observed) {
         release_at_dpc<decltype(observed)::value>(t, s, Variant::KeAtDpcLevel, false, site);
     });
 }
 
 inline BOOLEAN ke_try_at_dpc(PKSPIN_LOCK s, const Site &site) noexcept {
-    ThreadState &t = model::current_thread();
+    ThreadState &t = this_thread();
     return with_observation([&](auto observed) {
         return static_cast<BOOLEAN>(try_acquire_at_dpc<decltype(observed)::value>(t, s, site));
     });
@@ -99,6 +99,9 @@ NDISLOCK_API BOOLEAN KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK s) {
 }
 
 // KeTestSpinLock only reads the word: no IRQL effect, nothing to observe.
-NDISLOCK_API BOOLEAN KeTestSpinLock(PKSPIN_LOCK s) { return lock::spin_is_free(s) ? TRUE : FALSE; }
+NDISLOCK_API BOOLEAN KeTestSpinLock(PKSPIN_LOCK s) {
+    this_thread();
+    return lock::spin_is_free(s) ? TRUE : FALSE;
+}
 
 } // extern "C"

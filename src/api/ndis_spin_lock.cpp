@@ -12,18 +12,18 @@ namespace {
 
 // NdisAllocateSpinLock is KeInitializeSpinLock(&SpinLock); OldIrql is not touched, as in the WDK.
 inline void ndis_allocate(PNDIS_SPIN_LOCK l, const Site &site) noexcept {
-    if (observe::active())
-        observe::notify_initialized(event(model::current_thread(), l, nullptr, Variant::NdisAcquire, true, 0, site));
+    ThreadState &t = this_thread(); // first: it may be the process's first call, which configures
+    if (observe::active()) observe::notify_initialized(event(t, l, nullptr, Variant::NdisAcquire, true, 0, site));
     lock::spin_word(&l->SpinLock).store(0, std::memory_order_release);
 }
 
 inline void ndis_free(PNDIS_SPIN_LOCK l, const Site &site) noexcept {
-    if (observe::active())
-        observe::notify_freed(event(model::current_thread(), l, nullptr, Variant::NdisAcquire, true, 0, site));
+    ThreadState &t = this_thread();
+    if (observe::active()) observe::notify_freed(event(t, l, nullptr, Variant::NdisAcquire, true, 0, site));
 }
 
 inline void ndis_acquire(PNDIS_SPIN_LOCK l, const Site &site) noexcept {
-    ThreadState &t = model::current_thread();
+    ThreadState &t = this_thread();
     // OldIrql is written only once the lock is held: it belongs to the holder.
     l->OldIrql = with_observation([&](auto observed) {
         return acquire_raising<decltype(observed)::value>(t, &l->SpinLock, Variant::NdisAcquire, true, site);
@@ -31,7 +31,7 @@ inline void ndis_acquire(PNDIS_SPIN_LOCK l, const Site &site) noexcept {
 }
 
 inline void ndis_release(PNDIS_SPIN_LOCK l, const Site &site) noexcept {
-    ThreadState &t = model::current_thread();
+    ThreadState &t = this_thread();
     const KIRQL old = l->OldIrql; // read before the lock is freed and another holder overwrites it
     with_observation([&](auto observed) {
         release_lowering<decltype(observed)::value>(t, &l->SpinLock, old, Variant::NdisAcquire, true, site);
@@ -39,14 +39,14 @@ inline void ndis_release(PNDIS_SPIN_LOCK l, const Site &site) noexcept {
 }
 
 inline void ndis_dpr_acquire(PNDIS_SPIN_LOCK l, const Site &site) noexcept {
-    ThreadState &t = model::current_thread();
+    ThreadState &t = this_thread();
     with_observation([&](auto observed) {
         acquire_at_dpc<decltype(observed)::value>(t, &l->SpinLock, Variant::NdisDpr, true, site);
     });
 }
 
 inline void ndis_dpr_release(PNDIS_SPIN_LOCK l, const Site &site) noexcept {
-    ThreadState &t = model::current_thread();
+    ThreadState &t = this_thread();
     with_observation([&](auto observed) {
         release_at_dpc<decltype(observed)::value>(t, &l->SpinLock, Variant::NdisDpr, true, site);
     });

@@ -23,6 +23,14 @@ using observe::LockEvent;
 using observe::Site;
 using observe::Variant;
 
+// The calling thread's state; its first call registers it (and configures the process).
+model::ThreadState &first_call() noexcept;
+inline ThreadState &this_thread() noexcept {
+    ThreadState *t = model::tls_thread;
+    if (__builtin_expect(t != nullptr, 1)) return *t;
+    return first_call();
+}
+
 #define NDISLOCK_SITE(file, line, function) \
     ::ndislock::observe::Site { (file), (line), (function), __builtin_return_address(0) }
 

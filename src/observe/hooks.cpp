@@ -63,6 +63,10 @@ void notify_thread_exit(model::ThreadState &t) noexcept {
     if (active()) each(&Observer::thread_exiting, t);
 }
 
+void notify_lock_named(const void *lock, const char *name) noexcept {
+    if (active()) each(&Observer::lock_named, lock, name);
+}
+
 void report_misuse(Rule rule, const Site &site, const char *detail) noexcept {
     bool handled = false;
     for (auto &slot : g_observers)

@@ -73,6 +73,7 @@ struct Observer {
     void (*irql_changed)(const IrqlEvent &) noexcept = nullptr; // KeRaiseIrql / KeLowerIrql
     void (*wait)(model::ThreadState &, WaitPhase) noexcept = nullptr;
     void (*thread_exiting)(model::ThreadState &) noexcept = nullptr;
+    void (*lock_named)(const void *lock, const char *name) noexcept = nullptr; // NdislockSetLockName
     // Returns true if it reported the misuse and the program may go on.
     bool (*misuse)(Rule, const Site &, const char *detail) noexcept = nullptr;
 };
@@ -97,6 +98,7 @@ void notify_releasing(const LockEvent &e) noexcept;
 void notify_irql_changed(const IrqlEvent &e) noexcept;
 void notify_wait(model::ThreadState &t, WaitPhase phase) noexcept;
 void notify_thread_exit(model::ThreadState &t) noexcept;
+void notify_lock_named(const void *lock, const char *name) noexcept;
 
 // Reports a misuse the core detected. Returns if an observer reported it and the program may go
 // on; otherwise prints the rule, the call site and detail, and ends the process.

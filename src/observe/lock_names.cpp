@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "observe/hooks.h"
 #include "platform/diagnostics.h"
 
 namespace ndislock::observe {
@@ -31,6 +32,7 @@ void set_lock_name(const void *lock, const char *name) noexcept {
         if (g_slots[s].lock.load(std::memory_order_acquire) == lock ||
             g_slots[s].lock.compare_exchange_strong(expected, lock, std::memory_order_acq_rel) || expected == lock) {
             g_slots[s].name.store(name, std::memory_order_release);
+            notify_lock_named(lock, name);
             return;
         }
     }

@@ -49,6 +49,7 @@ bool open_witness(Witness &w) noexcept {
     }
     w.fd = static_cast<int>(fd);
     w.page = static_cast<const volatile perf_event_mmap_page *>(page);
+    (void)w.page->lock; // fault the page in now, not inside the first timed interval
     return true;
 }
 

@@ -10,10 +10,10 @@ struct Adapter {
     int pool_free NDISLOCK_GUARDED_BY(pool_lock) = 0;
 
     void send() {
-        std::lock_guard<ndislock::NdisSpinLock> guard(tx_lock);
+        ndislock::LockGuard<ndislock::NdisSpinLock> guard(tx_lock);
         ++tx_pending;
     }
-    void complete_at_dpc() {
+    void complete_at_dpc() NDISLOCK_REQUIRES_SHARED(ndislock::raised_irql) {
         ndislock::DprLockGuard guard(tx_lock);
         --tx_pending;
     }

@@ -1,0 +1,112 @@
+/*
+ * ndislock/verifier.h: the verifier, which checks every documented spin-lock rule at run time and
+ * reports each broken one by its stable rule ID (../shared/spec/verifier-rules.md), with the
+ * offending call's location, the other party's, the lock, processor, thread and IRQL, and the
+ * Windows signal a driver author knows. Clean C11 and C++. docs/verifier.md has the catalog with
+ * an example report per rule.
+ *
+ * Configuration, read when the library loads (each also settable with the calls below):
+ *   NDISLOCK_VERIFIER=off|on|fatal   default on. on: report every finding, end the process only on
+ *                                     terminal rules (RecursiveAcquire, Deadlock). fatal: end it
+ *                                     at the first error. off: no checking; the lock calls pay one
+ *                                     predictable branch.
+ *   NDISLOCK_SARIF=<path>             write a SARIF 2.1.0 log of the findings there at exit.
+ *   NDISLOCK_HOLD_BUDGET_US=<n>       LockHeldTooLong budget, default 25.
+ *   NDISLOCK_WATCHDOG_MS=<n>          a wait longer than this is a Deadlock, default 2000.
+ *   NDISLOCK_VERIFIER_EXITCODE=<n>    exit status of a process that reported errors, default 86;
+ *                                     0 leaves the status alone.
+ *
+ * Exit: like the sanitizers, a process that reported errors (not warnings) exits with
+ * NDISLOCK_VERIFIER_EXITCODE when it exits normally, so CI sees the failure; terminal findings
+ * end the process at once with abort() after their report.
+ *
+ * Turning the verifier on after locks were allocated is allowed: locks it has not seen allocated
+ * are adopted at their first use instead of being reported as LockNotInitialized.
+ */
+#ifndef NDISLOCK_VERIFIER_H
+#define NDISLOCK_VERIFIER_H
+
+#include "ndislock/verifier_stats.h"
+#include "ndislock/wdk_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef NDISLOCK_API
+#if defined(NDISLOCK_BUILDING) && !defined(_WIN32)
+#define NDISLOCK_API __attribute__((visibility("default")))
+#else
+#define NDISLOCK_API
+#endif
+#endif
+
+typedef enum NDISLOCK_VERIFIER_MODE {
+    NDISLOCK_VERIFIER_OFF = 0,
+    NDISLOCK_VERIFIER_ON = 1,
+    NDISLOCK_VERIFIER_FATAL = 2
+} NDISLOCK_VERIFIER_MODE;
+
+#define NDISLOCK_VERIFIER_EXITCODE_DEFAULT 86
+
+/* Any IRQL; takes effect for calls that start afterwards. */
+NDISLOCK_API void NdislockVerifierSetMode(NDISLOCK_VERIFIER_MODE Mode);
+NDISLOCK_API NDISLOCK_VERIFIER_MODE NdislockVerifierGetMode(void);
+
+/* The LockHeldTooLong budget in nanoseconds (0 = the default 25 us), and the watchdog limit in
+ * milliseconds (0 = the default 2000). */
+NDISLOCK_API void NdislockVerifierSetHoldBudget(ULONG64 BudgetNs);
+NDISLOCK_API void NdislockVerifierSetWatchdog(ULONG Milliseconds);
+
+/* Exit status for a process that reported errors; 0 leaves the status as the program set it. */
+NDISLOCK_API void NdislockVerifierSetExitCode(int ExitCode);
+
+/* Where SARIF is written at exit (NULL: nowhere). The string is copied. */
+NDISLOCK_API void NdislockVerifierSetSarifPath(const char *Path);
+
+/* Writes the SARIF 2.1.0 log of the current findings to Path now. Returns 0 on success. */
+NDISLOCK_API int NdislockVerifierWriteSarif(const char *Path);
+
+typedef enum NDISLOCK_SEVERITY { NDISLOCK_SEVERITY_ERROR = 0, NDISLOCK_SEVERITY_WARNING = 1 } NDISLOCK_SEVERITY;
+
+/* One distinct finding: a (rule, location) pair, with how often it happened. Strings point into
+ * ndislock's own storage and stay valid until NdislockVerifierResetFindings. */
+typedef struct NDISLOCK_FINDING {
+    const char *RuleId;          /* the catalog's stable ID, e.g. "RecursiveAcquire" */
+    NDISLOCK_SEVERITY Severity;
+    BOOLEAN Terminal;
+    const char *Message;         /* the whole human-readable report */
+    const char *File;            /* the offending call; NULL if only ReturnAddress is known */
+    int Line;
+    const char *Function;
+    const void *ReturnAddress;
+    const char *OtherFile;       /* the other party (acquire, holder, first edge), or NULL */
+    int OtherLine;
+    const char *OtherFunction;
+    const void *Lock;            /* the lock, or NULL */
+    const char *LockClass;       /* its class: a given name or the allocation site */
+    ULONG Processor;
+    int ThreadId;
+    KIRQL Irql;
+    ULONG64 Count;               /* occurrences of this (rule, location) */
+} NDISLOCK_FINDING;
+
+/* The number of distinct findings so far, and of those with error severity. */
+NDISLOCK_API ULONG NdislockVerifierFindingCount(void);
+NDISLOCK_API ULONG NdislockVerifierErrorCount(void);
+
+/* Copies up to Max findings, oldest first; returns how many there are. */
+NDISLOCK_API ULONG NdislockVerifierGetFindings(NDISLOCK_FINDING *Out, ULONG Max);
+
+/* Forgets every finding (so a test harness can check one test at a time). */
+NDISLOCK_API void NdislockVerifierResetFindings(void);
+
+/* Copies the hold-time histograms of up to Max lock classes that have timed holds; returns how
+ * many classes have them. */
+NDISLOCK_API ULONG NdislockVerifierGetHoldTimes(NDISLOCK_CLASS_HOLD_TIMES *Out, ULONG Max);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* NDISLOCK_VERIFIER_H */

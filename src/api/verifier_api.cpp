@@ -1,0 +1,31 @@
+// The verifier's C API (ndislock/verifier.h).
+#include "ndislock/verifier.h"
+
+#include "verifier/findings.h"
+#include "verifier/hold_times.h"
+#include "verifier/settings.h"
+
+using namespace ndislock::verifier;
+
+extern "C" {
+
+NDISLOCK_API void NdislockVerifierSetMode(NDISLOCK_VERIFIER_MODE mode) { configure_once(); apply_mode(mode); }
+NDISLOCK_API NDISLOCK_VERIFIER_MODE NdislockVerifierGetMode(void) { configure_once();
+    return static_cast<NDISLOCK_VERIFIER_MODE>(g_settings.mode.load());
+}
+NDISLOCK_API void NdislockVerifierSetHoldBudget(ULONG64 ns) { configure_once(); g_settings.hold_budget_ns.store(ns != 0 ? ns : 25'000); }
+NDISLOCK_API void NdislockVerifierSetWatchdog(ULONG ms) { configure_once();
+    g_settings.watchdog_ns.store((ms != 0 ? ms : 2000) * std::uint64_t{1'000'000});
+}
+NDISLOCK_API void NdislockVerifierSetExitCode(int code) { configure_once(); g_settings.exit_code.store(code); }
+NDISLOCK_API void NdislockVerifierSetSarifPath(const char *path) { configure_once(); set_sarif_path(path); }
+NDISLOCK_API int NdislockVerifierWriteSarif(const char *path) { configure_once(); return write_sarif(path); }
+NDISLOCK_API ULONG NdislockVerifierFindingCount(void) { configure_once(); return finding_count(); }
+NDISLOCK_API ULONG NdislockVerifierErrorCount(void) { configure_once(); return error_count(); }
+NDISLOCK_API ULONG NdislockVerifierGetFindings(NDISLOCK_FINDING *out, ULONG max) { configure_once(); return copy_findings(out, max); }
+NDISLOCK_API void NdislockVerifierResetFindings(void) { configure_once(); reset_findings(); }
+NDISLOCK_API ULONG NdislockVerifierGetHoldTimes(NDISLOCK_CLASS_HOLD_TIMES *out, ULONG max) { configure_once();
+    return copy_class_hold_times(out, max);
+}
+
+} // extern "C"

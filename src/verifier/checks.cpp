@@ -1,0 +1,443 @@
+// The verifier's observer: every rule of ../shared/spec/verifier-rules.md that the lock calls can
+// break, checked at the moment it is broken. The lock algorithms and the execution model do not
+// know this file exists; it sees them through observe/hooks.h.
+#include "verifier/checks.h"
+
+#include <cstdarg>
+#include <cstdio>
+#include <string>
+
+#include "model/processors.h"
+#include "observe/lock_names.h"
+#include "platform/clock.h"
+#include "platform/own_time.h"
+#include "platform/diagnostics.h"
+#include "verifier/findings.h"
+#include "verifier/held_locks.h"
+#include "verifier/hold_times.h"
+#include "verifier/lock_classes.h"
+#include "verifier/lock_order.h"
+#include "verifier/settings.h"
+#include "verifier/shadow.h"
+#include "verifier/sites.h"
+
+namespace ndislock::verifier {
+
+using observe::LockEvent;
+using observe::Rule;
+using observe::Site;
+using observe::Variant;
+
+namespace {
+
+bool raising(Variant v) noexcept { return v == Variant::NdisAcquire || v == Variant::KeAcquire || v == Variant::Queued; }
+bool queued(Variant v) noexcept { return v == Variant::Queued || v == Variant::QueuedAtDpcLevel; }
+
+const char *release_name(Variant v) noexcept {
+    switch (v) {
+    case Variant::NdisAcquire: return "NdisReleaseSpinLock";
+    case Variant::NdisDpr: return "NdisDprReleaseSpinLock";
+    case Variant::KeAcquire: return "KeReleaseSpinLock";
+    case Variant::KeAtDpcLevel:
+    case Variant::KeTryAtDpcLevel: return "KeReleaseSpinLockFromDpcLevel";
+    case Variant::Queued: return "KeReleaseInStackQueuedSpinLock";
+    case Variant::QueuedAtDpcLevel: return "KeReleaseInStackQueuedSpinLockFromDpcLevel";
+    }
+    return "?";
+}
+
+std::string format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+std::string format(const char *fmt, ...) {
+    char buffer[1024];
+    va_list args;
+    va_start(args, fmt);
+    std::vsnprintf(buffer, sizeof buffer, fmt, args);
+    va_end(args);
+    return buffer;
+}
+
+std::string describe_lock(std::uint32_t lock_class) {
+    char buffer[512];
+    return describe_class(lock_class, buffer, sizeof buffer);
+}
+
+std::string where(const Site &site) {
+    char buffer[512];
+    return format_site(site, buffer, sizeof buffer);
+}
+
+Report base(Rule rule, const LockEvent &e, const Shadow *s, std::string explanation) {
+    Report r(rule);
+    r.site = e.site;
+    r.explanation = std::move(explanation);
+    r.lock = e.lock;
+    r.lock_class = s != nullptr ? s->lock_class.load(std::memory_order_relaxed) : kOverflowClass;
+    r.thread = e.thread;
+    return r;
+}
+
+// Where the holder of s took it, if the holder is known.
+bool holder_site(const Shadow *s, Site *out, int *os_tid) noexcept {
+    if (s == nullptr) return false;
+    const std::uint32_t holder = s->holder.load(std::memory_order_relaxed);
+    model::ThreadState *ht = model::thread_by_id(holder);
+    if (ht == nullptr) return false;
+    VerifierThread *hv = verifier_thread_of(*ht);
+    if (hv == nullptr) return false;
+    const unsigned slot = s->holder_slot.load(std::memory_order_relaxed);
+    if (slot >= kMaxHeld) return false;
+    *out = hv->held[slot].site();
+    *os_tid = ht->os_tid;
+    return true;
+}
+
+// The lock's shadow for a use (acquire, release, free): reports a lock never allocated or already
+// freed, then adopts it so the rest of the checks can run.
+Shadow *shadow_for_use(const LockEvent &e, const char *call) {
+    if (Shadow *s = shadow_find(e.lock)) return s;
+    if (g_settings.on_since_start.load(std::memory_order_relaxed)) {
+        if (recently_freed(e.lock))
+            report(base(Rule::LockUsedAfterFree, e, nullptr,
+                        format("%s on a lock that NdisFreeSpinLock freed: allocate it again before any use", call)));
+        else
+            report(base(Rule::LockNotInitialized, e, nullptr,
+                        format("%s on a lock never set up by NdisAllocateSpinLock or KeInitializeSpinLock (a zeroed "
+                               "struct is not an initialized lock)",
+                               call)));
+    }
+    const char *name = observe::lock_name(e.lock);
+    return shadow_insert(e.lock, name != nullptr ? class_for_name(name) : class_for_site(e.site));
+}
+
+// ---- lifecycle ------------------------------------------------------------------------------
+
+void on_initialized(const LockEvent &e) noexcept {
+    Shadow *s = shadow_find(e.lock);
+    if (s != nullptr && s->holder.load(std::memory_order_relaxed) != 0) {
+        Report r = base(Rule::LockReinitialized, e, s,
+                        e.ndis ? "NdisAllocateSpinLock on a lock that is held: the holder's release will free a "
+                                 "lock nobody holds"
+                               : "KeInitializeSpinLock on a lock that is held: the holder's release will free a "
+                                 "lock nobody holds");
+        int tid = 0;
+        if (holder_site(s, &r.other, &tid)) r.other_role = "held since";
+        report(r);
+    }
+    const char *name = observe::lock_name(e.lock);
+    const std::uint32_t cls = name != nullptr ? class_for_name(name) : class_for_site(e.site);
+    if (s == nullptr) s = shadow_insert(e.lock, cls);
+    if (s == nullptr) return;
+    s->lock_class.store(cls, std::memory_order_relaxed);
+    s->holder.store(0, std::memory_order_relaxed);
+    s->mode.store(LockMode::Unknown, std::memory_order_relaxed);
+}
+
+void on_freed(const LockEvent &e) noexcept {
+    Shadow *s = shadow_find(e.lock);
+    if (s == nullptr) {
+        if (recently_freed(e.lock))
+            report(base(Rule::LockUsedAfterFree, e, nullptr, "NdisFreeSpinLock on a lock already freed"));
+        else if (g_settings.on_since_start.load(std::memory_order_relaxed))
+            report(base(Rule::LockNotInitialized, e, nullptr,
+                        "NdisFreeSpinLock on a lock never set up by NdisAllocateSpinLock"));
+        return;
+    }
+    if (s->holder.load(std::memory_order_relaxed) != 0) {
+        Report r = base(Rule::LockFreedWhileHeld, e, s, "NdisFreeSpinLock on a lock that is held");
+        int tid = 0;
+        if (holder_site(s, &r.other, &tid)) r.other_role = "held since";
+        report(r);
+    }
+    shadow_remove(s, e.lock);
+}
+
+// ---- acquire --------------------------------------------------------------------------------
+
+void check_irql_for_acquire(const LockEvent &e, const Shadow *s) {
+    const char *call = observe::variant_name(e.variant);
+    if (e.irql > DISPATCH_LEVEL)
+        report(base(Rule::AcquireAboveDispatch, e, s,
+                    format("%s at IRQL %u, above DISPATCH_LEVEL (as in MiniportInterrupt, MiniportDisableInterruptEx "
+                           "or a synchronize function): a spin lock must not guard state shared with the ISR; touch "
+                           "that state only in a MiniportSynchronizeInterrupt function run through "
+                           "NdisMSynchronizeWithInterruptEx",
+                           call, e.irql)));
+    else if (!raising(e.variant) && e.irql < DISPATCH_LEVEL)
+        report(base(Rule::DprAcquireBelowDispatch, e, s,
+                    format("%s at IRQL %u: the Dpr and AtDpcLevel forms need the caller already at DISPATCH_LEVEL "
+                           "(a DPC, or after KeRaiseIrql); below it the thread can be preempted while holding the lock",
+                           call, e.irql)));
+}
+
+void check_mode(const LockEvent &e, Shadow *s) {
+    if (s == nullptr) return;
+    const LockMode wanted = queued(e.variant) ? LockMode::Queued : LockMode::Plain;
+    LockMode seen = LockMode::Unknown;
+    if (s->mode.compare_exchange_strong(seen, wanted, std::memory_order_relaxed) || seen == wanted) return;
+    report(base(Rule::QueuedAndPlainMixed, e, s,
+                format("%s on a lock %s: queued and ordinary acquires must never be mixed on one KSPIN_LOCK",
+                       observe::variant_name(e.variant),
+                       seen == LockMode::Queued ? "used with in-stack queued acquires"
+                                                : "used with ordinary (non-queued) acquires")));
+}
+
+void check_order(const LockEvent &e, VerifierThread &v, const Shadow *s) {
+    const unsigned depth = v.depth.load(std::memory_order_relaxed);
+    if (depth == 0 || s == nullptr || e.variant == Variant::KeTryAtDpcLevel) return; // a try never waits
+    HeldForOrder held[kMaxHeld];
+    for (unsigned i = 0; i < depth; ++i) held[i] = {v.held[i].lock_class, v.held[i].site()};
+    Inversion inv{};
+    if (!check_and_record_order(held, depth, s->lock_class.load(std::memory_order_relaxed), e.site,
+                                e.thread->os_tid, &inv))
+        return;
+    Report r = base(Rule::LockOrderInversion, e, s,
+                    format("%s takes %s while holding %s, but elsewhere %s was taken while holding %s: two threads "
+                           "taking them in these two orders can deadlock",
+                           observe::variant_name(e.variant), describe_lock(inv.wanted_class).c_str(),
+                           describe_lock(inv.held_class).c_str(), describe_lock(inv.earlier_to).c_str(),
+                           describe_lock(inv.earlier_from).c_str()));
+    r.other = inv.earlier_to_site;
+    r.other_role = "the other order first seen at";
+    r.scenario = format("  scenario:\n    %-44s %s\n    holds %-38s holds %s\n    wants %-38s wants %s\n"
+                        "    (held since %s; first seen on thread %d: holding since %s)\n",
+                        "this thread", "the earlier order", describe_lock(inv.held_class).c_str(),
+                        describe_lock(inv.earlier_from).c_str(), describe_lock(inv.wanted_class).c_str(),
+                        describe_lock(inv.earlier_to).c_str(), where(inv.held_site).c_str(), inv.earlier_thread,
+                        where(inv.earlier_from_site).c_str());
+    report(r);
+}
+
+void on_acquiring(const LockEvent &e) noexcept {
+    VerifierThread &v = verifier_thread(*e.thread);
+    if (v.overflowed) return;
+    Shadow *s = shadow_for_use(e, observe::variant_name(e.variant));
+    check_irql_for_acquire(e, s);
+    check_mode(e, s);
+    const int already = find_held(v, e.lock);
+    if (already >= 0) {
+        Report r = base(Rule::RecursiveAcquire, e, s,
+                        format("%s on a lock this thread already holds: on Windows the processor spins on itself "
+                               "forever",
+                               observe::variant_name(e.variant)));
+        r.other = v.held[already].site();
+        r.other_role = "already acquired at";
+        report(r);
+    }
+    if (queued(e.variant)) {
+        for (unsigned i = 0; i < v.depth.load(std::memory_order_relaxed); ++i) {
+            if (v.held[i].handle != e.handle || e.handle == nullptr) continue;
+            Report r = base(Rule::QueueHandleReused, e, s,
+                            format("%s with a KLOCK_QUEUE_HANDLE (%p) that is still in use by a live acquisition: "
+                                   "one handle per acquisition",
+                                   observe::variant_name(e.variant), static_cast<void *>(e.handle)));
+            r.other = v.held[i].site();
+            r.other_role = "the handle's live acquisition at";
+            report(r);
+            break;
+        }
+    }
+    check_order(e, v, s);
+    v.wanting = e.lock;
+    v.wanting_site = e.site;
+}
+
+void on_acquired(const LockEvent &e, bool) noexcept {
+    VerifierThread &v = verifier_thread(*e.thread);
+    v.wanting = nullptr;
+    if (v.overflowed) return;
+    const unsigned d = v.depth.load(std::memory_order_relaxed);
+    if (d >= kMaxHeld) {
+        v.overflowed = true;
+        platform::diagnostic("verifier: thread %d holds more than %u locks at once; checking is off for this thread",
+                             e.thread->os_tid, kMaxHeld);
+        return;
+    }
+    Shadow *s = shadow_find(e.lock);
+    HeldLock &h = v.held[d];
+    h.lock.store(e.lock, std::memory_order_relaxed);
+    h.file.store(e.site.file, std::memory_order_relaxed);
+    h.line.store(e.site.line, std::memory_order_relaxed);
+    h.function.store(e.site.function, std::memory_order_relaxed);
+    h.return_address.store(e.site.return_address, std::memory_order_relaxed);
+    h.handle = e.handle;
+    h.lock_class = s != nullptr ? s->lock_class.load(std::memory_order_relaxed) : kOverflowClass;
+    h.variant = e.variant;
+    h.irql_at_acquire = e.irql;
+    h.tried = e.variant == Variant::KeTryAtDpcLevel;
+    h.start = platform::own_time_now();
+    v.depth.store(d + 1, std::memory_order_release);
+    if (s != nullptr) {
+        s->holder_slot.store(static_cast<std::uint8_t>(d), std::memory_order_relaxed);
+        s->holder.store(e.thread->id, std::memory_order_release);
+    }
+}
+
+void on_try_failed(const LockEvent &e) noexcept { verifier_thread(*e.thread).wanting = nullptr; }
+
+// ---- release --------------------------------------------------------------------------------
+
+void remove_held(VerifierThread &v, unsigned index) noexcept {
+    const unsigned d = v.depth.load(std::memory_order_relaxed);
+    for (unsigned j = index + 1; j < d; ++j) {
+        HeldLock &to = v.held[j - 1], &from = v.held[j];
+        to.lock.store(from.lock.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        to.file.store(from.file.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        to.line.store(from.line.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        to.function.store(from.function.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        to.return_address.store(from.return_address.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        to.handle = from.handle;
+        to.lock_class = from.lock_class;
+        to.variant = from.variant;
+        to.irql_at_acquire = from.irql_at_acquire;
+        to.tried = from.tried;
+        to.start = from.start;
+        if (Shadow *s = shadow_find(to.lock.load(std::memory_order_relaxed)))
+            s->holder_slot.store(static_cast<std::uint8_t>(j - 1), std::memory_order_relaxed);
+    }
+    v.depth.store(d - 1, std::memory_order_release);
+}
+
+void on_releasing(const LockEvent &e) noexcept {
+    VerifierThread &v = verifier_thread(*e.thread);
+    if (v.overflowed) return;
+    const char *call = release_name(e.variant);
+    Shadow *s = shadow_for_use(e, call);
+    if (e.irql != DISPATCH_LEVEL)
+        report(base(Rule::ReleaseNotAtDispatch, e, s,
+                    format("%s at IRQL %u: a spin lock is released at DISPATCH_LEVEL, where its acquire put the "
+                           "processor",
+                           call, e.irql)));
+    const int index = find_held(v, e.lock);
+    if (index < 0) {
+        const std::uint32_t holder = s != nullptr ? s->holder.load(std::memory_order_relaxed) : 0;
+        if (holder != 0 && holder != e.thread->id) {
+            Report r = base(Rule::ReleaseByNonOwner, e, s,
+                            format("%s on a lock held by another thread: only the acquiring context may release it",
+                                   call));
+            int tid = 0;
+            if (holder_site(s, &r.other, &tid)) {
+                r.other_role = "held since";
+                r.explanation += format(" (thread %d)", tid);
+            }
+            report(r);
+        } else {
+            report(base(Rule::ReleaseNotHeld, e, s, format("%s on a lock that is not held", call)));
+        }
+        return;
+    }
+    HeldLock &h = v.held[index];
+    if (raising(h.variant) != raising(e.variant) || queued(h.variant) != queued(e.variant)) {
+        Report r = base(Rule::ReleaseVariantMismatch, e, s,
+                        format("acquired with %s but released with %s (expected %s)%s",
+                               observe::variant_name(h.variant), call, release_name(h.variant),
+                               raising(h.variant) && !raising(e.variant)
+                                   ? ": the IRQL the acquire raised is never restored"
+                                   : ""));
+        r.other = h.site();
+        r.other_role = "acquired at";
+        report(r);
+    } else if (raising(e.variant) && e.new_irql != h.irql_at_acquire) {
+        Report r = base(Rule::WrongOldIrql, e, s,
+                        format("%s restores IRQL %u, but its acquire saved %u: pass the value the acquire returned "
+                               "(one OldIrql per held lock)",
+                               call, e.new_irql, h.irql_at_acquire));
+        r.other = h.site();
+        r.other_role = "acquired at";
+        report(r);
+    }
+    // Hold time: wall time, kept only if the scheduler witness shows the holder ran throughout
+    // (platform/own_time.h); reported when the class overran twice in a row (hold_times.h).
+    const std::uint64_t held_ns = platform::own_time_since(h.start);
+    const std::uint64_t budget = g_settings.hold_budget_ns.load(std::memory_order_relaxed);
+    record_hold_time(h.lock_class, held_ns);
+    if (confirm_overrun(h.lock_class, held_ns, budget)) {
+        Report r = base(Rule::LockHeldTooLong, e, s,
+                        format("held for %.1f us of the holder's own running time (and the hold before it over "
+                               "budget too), over the %.1f us budget: hold a spin lock for a few instructions only",
+                               static_cast<double>(held_ns) / 1000.0, static_cast<double>(budget) / 1000.0));
+        r.other = h.site();
+        r.other_role = "acquired at";
+        report(r);
+    }
+    remove_held(v, static_cast<unsigned>(index));
+    if (s != nullptr) s->holder.store(0, std::memory_order_release);
+}
+
+// ---- IRQL -----------------------------------------------------------------------------------
+
+void on_irql_changed(const observe::IrqlEvent &ev) noexcept {
+    if (ev.to >= DISPATCH_LEVEL || ev.from < DISPATCH_LEVEL) return;
+    VerifierThread &v = verifier_thread(*ev.thread);
+    const unsigned depth = v.depth.load(std::memory_order_relaxed);
+    if (v.overflowed || depth == 0) return;
+    Report r(Rule::IrqlDroppedWhileHoldingLock);
+    r.site = ev.site;
+    r.thread = ev.thread;
+    r.lock = v.held[0].lock.load(std::memory_order_relaxed);
+    r.lock_class = v.held[0].lock_class;
+    r.explanation = format("the IRQL drops to %u while %u spin lock%s still held: the code after this runs "
+                           "preemptible with the lock held (release spin locks in the reverse order of their "
+                           "acquires; each release restores the IRQL its own acquire saved)",
+                           ev.to, depth, depth == 1 ? " is" : "s are");
+    r.other = v.held[0].site();
+    r.other_role = "still held, acquired at";
+    report(r);
+}
+
+bool on_misuse(Rule rule, const Site &site, const char *detail) noexcept {
+    Report r(rule);
+    r.site = site;
+    r.explanation = detail;
+    r.thread = &model::current_thread();
+    report(r);
+    return true;
+}
+
+// ---- threads --------------------------------------------------------------------------------
+
+void on_thread_exiting(model::ThreadState &t) noexcept {
+    VerifierThread *v = verifier_thread_of(t);
+    const KIRQL irql = t.irql.load(std::memory_order_relaxed);
+    const unsigned depth = v != nullptr ? v->depth.load(std::memory_order_relaxed) : 0;
+    if (depth != 0 || irql > PASSIVE_LEVEL) {
+        Report r(Rule::ThreadExitHoldingLock);
+        r.thread = &t;
+        if (depth != 0) {
+            r.site = v->held[depth - 1].site();
+            r.lock = v->held[depth - 1].lock.load(std::memory_order_relaxed);
+            r.lock_class = v->held[depth - 1].lock_class;
+            r.explanation = format("thread %d ends holding %u spin lock%s (the last taken is shown), at IRQL %u: "
+                                   "whoever waits for them waits forever",
+                                   t.os_tid, depth, depth == 1 ? "" : "s", irql);
+        } else {
+            r.explanation = format("thread %d ends at IRQL %u: a thread must return to PASSIVE_LEVEL before it ends",
+                                   t.os_tid, irql);
+        }
+        report(r);
+    }
+    release_verifier_thread(t);
+}
+
+void on_lock_named(const void *lock, const char *name) noexcept {
+    if (Shadow *s = shadow_find(lock)) s->lock_class.store(class_for_name(name), std::memory_order_relaxed);
+}
+
+} // namespace
+
+const observe::Observer kVerifierObserver = [] {
+    observe::Observer o;
+    o.lock_initialized = on_initialized;
+    o.lock_freed = on_freed;
+    o.acquiring = on_acquiring;
+    o.acquired = on_acquired;
+    o.try_failed = on_try_failed;
+    o.releasing = on_releasing;
+    o.irql_changed = on_irql_changed;
+    o.wait = on_wait;
+    o.thread_exiting = on_thread_exiting;
+    o.misuse = on_misuse;
+    o.lock_named = on_lock_named;
+    return o;
+}();
+
+} // namespace ndislock::verifier

@@ -1,0 +1,181 @@
+#include "verifier/findings.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <mutex>
+#include <unistd.h>
+
+#include "observe/rules.h"
+#include "platform/diagnostics.h"
+#include "verifier/lock_classes.h"
+#include "verifier/settings.h"
+#include "verifier/sites.h"
+
+namespace ndislock::verifier {
+
+namespace {
+
+// What a finding keeps: the strings its NDISLOCK_FINDING view points into.
+struct Stored {
+    observe::Rule rule;
+    observe::Site site;
+    std::string message, lock_class;
+    ResolvedSite resolved{}, other{};
+    NDISLOCK_FINDING view{};
+};
+
+std::mutex g_mutex;
+std::deque<Stored> *g_findings = new std::deque<Stored>; // leaked on purpose: read at exit
+unsigned g_errors = 0;
+
+const char *irql_name(KIRQL irql) noexcept {
+    switch (irql) {
+    case PASSIVE_LEVEL: return "PASSIVE_LEVEL";
+    case APC_LEVEL: return "APC_LEVEL";
+    case DISPATCH_LEVEL: return "DISPATCH_LEVEL";
+    case HIGH_LEVEL: return "HIGH_LEVEL";
+    default: return irql > DISPATCH_LEVEL && irql < CLOCK_LEVEL ? "DIRQL" : "IRQL";
+    }
+}
+
+bool same_location(const observe::Site &a, const observe::Site &b) noexcept {
+    if (a.file != nullptr || b.file != nullptr) return a.file == b.file && a.line == b.line;
+    return a.return_address == b.return_address;
+}
+
+} // namespace
+
+std::string format_report(const Report &r) {
+    const observe::RuleInfo &info = observe::rule_info(r.rule);
+    char line[1024], where[512];
+    std::string text;
+    std::snprintf(line, sizeof line, "ndislock verifier: %s: %s%s\n",
+                  info.severity == observe::Severity::Error ? "error" : "warning", info.id,
+                  info.terminal ? " (terminal)" : "");
+    text += line;
+    text += "  " + r.explanation + "\n";
+    std::snprintf(line, sizeof line, "  Windows: %s\n", info.windows);
+    text += line;
+    std::snprintf(line, sizeof line, "  at %s\n", format_site(r.site, where, sizeof where));
+    text += line;
+    if (r.other_role != nullptr) {
+        std::snprintf(line, sizeof line, "  %s %s\n", r.other_role, format_site(r.other, where, sizeof where));
+        text += line;
+    }
+    if (r.lock != nullptr) {
+        char cls[512];
+        std::snprintf(line, sizeof line, "  lock %p, class %s\n", r.lock, describe_class(r.lock_class, cls, sizeof cls));
+        text += line;
+    }
+    if (r.thread != nullptr) {
+        const KIRQL irql = r.thread->irql.load(std::memory_order_relaxed);
+        std::snprintf(line, sizeof line, "  processor %u, thread %d, IRQL %s (%u)\n",
+                      r.thread->processor.load(std::memory_order_relaxed), r.thread->os_tid, irql_name(irql), irql);
+        text += line;
+    }
+    text += r.scenario;
+    return text;
+}
+
+void report(const Report &r) noexcept {
+    const observe::RuleInfo &info = observe::rule_info(r.rule);
+    std::string text;
+    {
+        std::lock_guard<std::mutex> guard(g_mutex);
+        for (Stored &s : *g_findings) {
+            if (s.rule == r.rule && same_location(s.site, r.site)) {
+                ++s.view.Count;
+                return;
+            }
+        }
+        text = format_report(r);
+        Stored &s = g_findings->emplace_back();
+        s.rule = r.rule;
+        s.site = r.site;
+        s.message = text;
+        char cls[512];
+        s.lock_class = r.lock != nullptr ? describe_class(r.lock_class, cls, sizeof cls) : "";
+        s.resolved = resolve_site(r.site);
+        if (r.other_role != nullptr) s.other = resolve_site(r.other);
+        NDISLOCK_FINDING &v = s.view;
+        v.RuleId = info.id;
+        v.Severity = info.severity == observe::Severity::Error ? NDISLOCK_SEVERITY_ERROR : NDISLOCK_SEVERITY_WARNING;
+        v.Terminal = info.terminal ? TRUE : FALSE;
+        v.Message = s.message.c_str();
+        v.File = s.resolved.file;
+        v.Line = s.resolved.line;
+        v.Function = s.resolved.function;
+        v.ReturnAddress = r.site.return_address;
+        v.OtherFile = s.other.file;
+        v.OtherLine = s.other.line;
+        v.OtherFunction = s.other.function;
+        v.Lock = r.lock;
+        v.LockClass = r.lock != nullptr ? s.lock_class.c_str() : nullptr;
+        v.Processor = r.thread != nullptr ? r.thread->processor.load(std::memory_order_relaxed) : 0;
+        v.ThreadId = r.thread != nullptr ? r.thread->os_tid : 0;
+        v.Irql = r.thread != nullptr ? r.thread->irql.load(std::memory_order_relaxed) : 0;
+        v.Count = 1;
+        if (info.severity == observe::Severity::Error) ++g_errors;
+    }
+    // One write, so reports of different threads do not interleave.
+    (void)!::write(2, text.data(), text.size());
+    if (info.terminal || (fatal_mode() && info.severity == observe::Severity::Error)) {
+        if (const char *path = sarif_path(); path[0] != '\0') write_sarif(path);
+        platform::fatal("verifier: %s is %s; ending the process", info.id,
+                        info.terminal ? "terminal (Windows would hang or bug-check here)" : "an error in fatal mode");
+    }
+}
+
+unsigned finding_count() noexcept {
+    std::lock_guard<std::mutex> guard(g_mutex);
+    return static_cast<unsigned>(g_findings->size());
+}
+
+unsigned error_count() noexcept {
+    std::lock_guard<std::mutex> guard(g_mutex);
+    return g_errors;
+}
+
+unsigned copy_findings(NDISLOCK_FINDING *out, unsigned max) noexcept {
+    std::lock_guard<std::mutex> guard(g_mutex);
+    unsigned i = 0;
+    for (const Stored &s : *g_findings) {
+        if (i >= max) break;
+        out[i++] = s.view;
+    }
+    return static_cast<unsigned>(g_findings->size());
+}
+
+void reset_findings() noexcept {
+    std::lock_guard<std::mutex> guard(g_mutex);
+    g_findings->clear();
+    g_errors = 0;
+}
+
+// Helpers for the SARIF writer, which needs the findings and their resolved sites.
+void for_each_finding(void (*f)(const NDISLOCK_FINDING &, void *), void *context) {
+    std::lock_guard<std::mutex> guard(g_mutex);
+    for (const Stored &s : *g_findings) f(s.view, context);
+}
+
+namespace {
+void at_exit() {
+    if (const char *path = sarif_path(); path[0] != '\0') write_sarif(path);
+    const int code = g_settings.exit_code.load(std::memory_order_relaxed);
+    const unsigned errors = error_count();
+    if (errors != 0 && code != 0) {
+        std::fflush(nullptr);
+        platform::diagnostic("verifier: %u error finding%s reported; exit status %d (NDISLOCK_VERIFIER_EXITCODE)",
+                             errors, errors == 1 ? "" : "s", code);
+        _exit(code);
+    }
+}
+} // namespace
+
+void install_exit_handler() noexcept {
+    static std::once_flag once;
+    std::call_once(once, [] { std::atexit(at_exit); });
+}
+
+} // namespace ndislock::verifier

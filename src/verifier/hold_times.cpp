@@ -1,0 +1,78 @@
+#include "verifier/hold_times.h"
+
+#include <atomic>
+#include <bit>
+#include <mutex>
+#include <string>
+
+#include "platform/own_time.h"
+#include "verifier/lock_classes.h"
+
+namespace ndislock::verifier {
+
+namespace {
+struct ClassHolds {
+    std::atomic<std::uint64_t> buckets[NDISLOCK_HOLD_BUCKETS];
+    std::atomic<std::uint64_t> descheduled{0};
+    std::atomic<std::uint64_t> max_ns{0};
+    std::atomic<bool> last_overran{false};
+};
+ClassHolds g_holds[kMaxClasses];
+} // namespace
+
+void record_hold_time(std::uint32_t lock_class, std::uint64_t ns) noexcept {
+    if (lock_class >= kMaxClasses) return;
+    ClassHolds &c = g_holds[lock_class];
+    if (ns == platform::kDescheduled) {
+        c.descheduled.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    const unsigned bucket = ns == 0 ? 0 : static_cast<unsigned>(63 - std::countl_zero(ns));
+    c.buckets[bucket < NDISLOCK_HOLD_BUCKETS ? bucket : NDISLOCK_HOLD_BUCKETS - 1].fetch_add(1, std::memory_order_relaxed);
+    std::uint64_t seen = c.max_ns.load(std::memory_order_relaxed);
+    while (ns > seen && !c.max_ns.compare_exchange_weak(seen, ns, std::memory_order_relaxed)) {
+    }
+}
+
+// Class descriptions handed out by copy_class_hold_times: stable for the life of the process.
+const char *stable_description(std::uint32_t id) {
+    static std::mutex m;
+    static auto *descriptions = new std::string[kMaxClasses];
+    std::lock_guard<std::mutex> guard(m);
+    if (descriptions[id].empty()) {
+        char buffer[512];
+        descriptions[id] = describe_class(id, buffer, sizeof buffer);
+    }
+    return descriptions[id].c_str();
+}
+
+bool confirm_overrun(std::uint32_t lock_class, std::uint64_t ns, std::uint64_t budget_ns) noexcept {
+    if (lock_class >= kMaxClasses || ns == platform::kDescheduled) return false;
+    ClassHolds &c = g_holds[lock_class];
+    const bool over = ns > budget_ns;
+    const bool previous = c.last_overran.exchange(over, std::memory_order_relaxed);
+    return over && previous;
+}
+
+unsigned copy_class_hold_times(NDISLOCK_CLASS_HOLD_TIMES *out, unsigned max) noexcept {
+    unsigned n = 0;
+    for (std::uint32_t id = 0; id < kMaxClasses; ++id) {
+        const ClassHolds &c = g_holds[id];
+        NDISLOCK_CLASS_HOLD_TIMES row{};
+        for (unsigned b = 0; b < NDISLOCK_HOLD_BUCKETS; ++b) {
+            row.Buckets[b] = c.buckets[b].load(std::memory_order_relaxed);
+            row.Holds += row.Buckets[b];
+        }
+        row.Descheduled = c.descheduled.load(std::memory_order_relaxed);
+        if (row.Holds == 0 && row.Descheduled == 0) continue;
+        row.MaxNs = c.max_ns.load(std::memory_order_relaxed);
+        if (out != nullptr && n < max) {
+            row.Class = stable_description(id);
+            out[n] = row;
+        }
+        ++n;
+    }
+    return n;
+}
+
+} // namespace ndislock::verifier

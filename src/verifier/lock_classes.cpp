@@ -1,0 +1,90 @@
+#include "verifier/lock_classes.h"
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+
+#include "platform/diagnostics.h"
+#include "verifier/sites.h"
+
+namespace ndislock::verifier {
+
+namespace {
+
+struct ClassRecord {
+    std::atomic<std::uint64_t> key{0};
+    std::atomic<bool> ready{false};
+    const char *name = nullptr;
+    observe::Site site{};
+};
+
+ClassRecord g_classes[kMaxClasses];
+std::atomic<bool> g_full_reported{false};
+
+std::uint64_t mix(std::uint64_t x) noexcept {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x | 1; // never 0 (0 marks an empty slot)
+}
+
+std::uint32_t intern(std::uint64_t key, const char *name, const observe::Site &site) noexcept {
+    std::uint32_t slot = static_cast<std::uint32_t>(key % (kMaxClasses - 1)) + 1; // slot 0 is the overflow class
+    for (std::uint32_t probe = 0; probe < kMaxClasses - 1; ++probe, slot = slot % (kMaxClasses - 1) + 1) {
+        ClassRecord &c = g_classes[slot];
+        std::uint64_t seen = c.key.load(std::memory_order_acquire);
+        if (seen == 0 && c.key.compare_exchange_strong(seen, key, std::memory_order_acq_rel)) {
+            c.name = name;
+            c.site = site;
+            c.ready.store(true, std::memory_order_release);
+            return slot;
+        }
+        if (seen == key) return slot;
+    }
+    if (!g_full_reported.exchange(true))
+        platform::diagnostic("verifier: more than %u lock classes; further classes share one and lock-order "
+                             "checking among them is off",
+                             kMaxClasses - 1);
+    return kOverflowClass;
+}
+
+} // namespace
+
+std::uint32_t class_for_site(const observe::Site &allocation) noexcept {
+    const std::uint64_t key =
+        allocation.file != nullptr
+            ? mix(reinterpret_cast<std::uintptr_t>(allocation.file) * 131 + static_cast<std::uint64_t>(allocation.line))
+            : mix(reinterpret_cast<std::uintptr_t>(allocation.return_address));
+    return intern(key, nullptr, allocation);
+}
+
+std::uint32_t class_for_name(const char *name) noexcept {
+    std::uint64_t h = 1469598103934665603ull; // FNV-1a over the text: equal names are one class
+    for (const char *p = name; *p != '\0'; ++p) h = (h ^ static_cast<unsigned char>(*p)) * 1099511628211ull;
+    return intern(mix(h ^ 0x5bd1e995), name, observe::Site{});
+}
+
+const char *class_name(std::uint32_t id) noexcept {
+    return id < kMaxClasses && g_classes[id].ready.load(std::memory_order_acquire) ? g_classes[id].name : nullptr;
+}
+
+const observe::Site &class_site(std::uint32_t id) noexcept {
+    static const observe::Site none{};
+    return id < kMaxClasses && g_classes[id].ready.load(std::memory_order_acquire) ? g_classes[id].site : none;
+}
+
+const char *describe_class(std::uint32_t id, char *buffer, unsigned size) noexcept {
+    if (const char *name = class_name(id)) {
+        std::snprintf(buffer, size, "\"%s\"", name);
+    } else if (id == kOverflowClass) {
+        std::snprintf(buffer, size, "(unclassified)");
+    } else {
+        char where[256];
+        std::snprintf(buffer, size, "allocated at %s", format_site(class_site(id), where, sizeof where));
+    }
+    return buffer;
+}
+
+} // namespace ndislock::verifier

@@ -1,0 +1,25 @@
+// Lock classes: the unit of the lock-order graph and of per-class hold-time histograms. A lock's
+// class is its name (NdislockSetLockName; equal strings are one class) or else the place it was
+// allocated (file and line, or the return address of a function-form caller). A fixed table of
+// kMaxClasses; past that, new locks share one overflow class and the verifier says so once.
+#pragma once
+
+#include <cstdint>
+
+#include "observe/hooks.h"
+
+namespace ndislock::verifier {
+
+inline constexpr std::uint32_t kMaxClasses = 4096;
+inline constexpr std::uint32_t kOverflowClass = 0; // also "unknown"
+
+std::uint32_t class_for_site(const observe::Site &allocation) noexcept;
+std::uint32_t class_for_name(const char *name) noexcept;
+
+// For reports: the class's name, or nullptr, and its allocation site (file may be nullptr).
+const char *class_name(std::uint32_t id) noexcept;
+const observe::Site &class_site(std::uint32_t id) noexcept;
+// "name" or "file:line" or "0xADDR" into buffer.
+const char *describe_class(std::uint32_t id, char *buffer, unsigned size) noexcept;
+
+} // namespace ndislock::verifier

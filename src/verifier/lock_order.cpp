@@ -1,0 +1,141 @@
+#include "verifier/lock_order.h"
+
+#include <atomic>
+#include <mutex>
+
+#include "verifier/lock_classes.h"
+
+namespace ndislock::verifier {
+
+namespace {
+
+constexpr unsigned kWords = kMaxClasses / 64;
+std::atomic<std::uint64_t> g_edges[kMaxClasses][kWords];
+
+struct EdgeInfo {
+    std::atomic<std::uint32_t> key{0}; // (from << 12 | to) + 1
+    observe::Site from_site{}, to_site{};
+    int thread = 0;
+};
+constexpr unsigned kEdgeSlots = 1u << 15;
+EdgeInfo g_edge_info[kEdgeSlots];
+
+constexpr unsigned kChainSlots = 1u << 16;
+std::atomic<std::uint64_t> g_chains[kChainSlots];
+
+std::mutex g_graph_mutex;
+
+bool has_edge(std::uint32_t from, std::uint32_t to) noexcept {
+    return (g_edges[from][to / 64].load(std::memory_order_acquire) >> (to % 64)) & 1u;
+}
+
+std::uint32_t edge_key(std::uint32_t from, std::uint32_t to) noexcept { return ((from << 12) | to) + 1; }
+
+EdgeInfo *edge_info(std::uint32_t from, std::uint32_t to, bool create) noexcept {
+    const std::uint32_t key = edge_key(from, to);
+    for (unsigned i = 0, slot = (key * 2654435761u) % kEdgeSlots; i < kEdgeSlots; ++i, slot = (slot + 1) % kEdgeSlots) {
+        std::uint32_t seen = g_edge_info[slot].key.load(std::memory_order_acquire);
+        if (seen == key) return &g_edge_info[slot];
+        if (seen == 0) {
+            if (!create) return nullptr;
+            if (g_edge_info[slot].key.compare_exchange_strong(seen, key, std::memory_order_acq_rel))
+                return &g_edge_info[slot];
+            if (seen == key) return &g_edge_info[slot];
+        }
+    }
+    return nullptr;
+}
+
+// Is there a path from -> ... -> to? Fills first_hop with the edge leaving from on that path.
+bool reachable(std::uint32_t from, std::uint32_t to, std::uint32_t *first_hop) noexcept {
+    std::uint64_t visited[kWords] = {};
+    std::uint32_t stack[kMaxClasses], origin[kMaxClasses];
+    unsigned top = 0;
+    stack[top] = from;
+    origin[top++] = kOverflowClass;
+    visited[from / 64] |= std::uint64_t{1} << (from % 64);
+    while (top > 0) {
+        --top;
+        const std::uint32_t node = stack[top], hop = origin[top];
+        for (unsigned w = 0; w < kWords; ++w) {
+            std::uint64_t bits = g_edges[node][w].load(std::memory_order_acquire) & ~visited[w];
+            while (bits != 0) {
+                const unsigned b = static_cast<unsigned>(__builtin_ctzll(bits));
+                bits &= bits - 1;
+                const std::uint32_t next = w * 64 + b;
+                const std::uint32_t next_hop = node == from ? next : hop;
+                if (next == to) {
+                    *first_hop = next_hop;
+                    return true;
+                }
+                visited[w] |= std::uint64_t{1} << b;
+                if (top < kMaxClasses) {
+                    stack[top] = next;
+                    origin[top++] = next_hop;
+                }
+            }
+        }
+    }
+    return false;
+}
+
+bool chain_seen(std::uint64_t hash) noexcept {
+    for (unsigned i = 0, slot = static_cast<unsigned>(hash % kChainSlots); i < 8; ++i, slot = (slot + 1) % kChainSlots) {
+        const std::uint64_t seen = g_chains[slot].load(std::memory_order_relaxed);
+        if (seen == hash) return true;
+        if (seen == 0) return false;
+    }
+    return false;
+}
+
+void remember_chain(std::uint64_t hash) noexcept {
+    for (unsigned i = 0, slot = static_cast<unsigned>(hash % kChainSlots); i < 8; ++i, slot = (slot + 1) % kChainSlots) {
+        std::uint64_t seen = 0;
+        if (g_chains[slot].compare_exchange_strong(seen, hash, std::memory_order_relaxed) || seen == hash) return;
+    }
+    // A full neighbourhood: the chain is simply checked again next time.
+}
+
+} // namespace
+
+bool check_and_record_order(const HeldForOrder *held, unsigned count, std::uint32_t wanted_class,
+                            const observe::Site &wanted_site, int thread_id, Inversion *found) noexcept {
+    if (count == 0 || wanted_class == kOverflowClass) return false;
+    std::uint64_t hash = 0x9E3779B97F4A7C15ull;
+    for (unsigned i = 0; i < count; ++i) hash = (hash ^ held[i].lock_class) * 0x100000001B3ull;
+    hash = ((hash ^ wanted_class) * 0x100000001B3ull) | 1;
+    if (chain_seen(hash)) return false;
+
+    bool inverted = false;
+    std::lock_guard<std::mutex> guard(g_graph_mutex);
+    for (unsigned i = 0; i < count; ++i) {
+        const std::uint32_t a = held[i].lock_class;
+        if (a == wanted_class || a == kOverflowClass || has_edge(a, wanted_class)) continue;
+        std::uint32_t hop = kOverflowClass;
+        if (!inverted && reachable(wanted_class, a, &hop)) {
+            inverted = true;
+            found->held_class = a;
+            found->wanted_class = wanted_class;
+            found->held_site = held[i].site;
+            found->wanted_site = wanted_site;
+            found->earlier_from = wanted_class;
+            found->earlier_to = hop;
+            if (const EdgeInfo *e = edge_info(wanted_class, hop, false)) {
+                found->earlier_from_site = e->from_site;
+                found->earlier_to_site = e->to_site;
+                found->earlier_thread = e->thread;
+            }
+            continue; // the inverted edge is not recorded: the report is about it
+        }
+        g_edges[a][wanted_class / 64].fetch_or(std::uint64_t{1} << (wanted_class % 64), std::memory_order_acq_rel);
+        if (EdgeInfo *e = edge_info(a, wanted_class, true)) {
+            e->from_site = held[i].site;
+            e->to_site = wanted_site;
+            e->thread = thread_id;
+        }
+    }
+    if (!inverted) remember_chain(hash);
+    return inverted;
+}
+
+} // namespace ndislock::verifier

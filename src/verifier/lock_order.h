@@ -1,0 +1,37 @@
+// The lock-order graph over lock classes (lockdep's idea): an edge A -> B for "B was acquired
+// while A was held". A new edge B -> A when A ->* B already exists is a LockOrderInversion: two
+// orders that can deadlock, whether or not they did. Chains already checked are cached by a hash
+// of the held classes plus the new one, so a chain seen before costs one lookup.
+//
+// Fixed memory: an adjacency bitmap of kMaxClasses^2 bits (2 MiB), an edge table keeping where
+// each edge was first seen, and the chain cache. New edges take a short internal mutex (they
+// are rare); lookups are lock-free.
+#pragma once
+
+#include <cstdint>
+
+#include "observe/hooks.h"
+
+namespace ndislock::verifier {
+
+struct HeldForOrder {
+    std::uint32_t lock_class;
+    observe::Site site; // where it was acquired
+};
+
+struct Inversion {
+    std::uint32_t held_class;   // A: held now
+    std::uint32_t wanted_class; // B: wanted now
+    observe::Site held_site, wanted_site;
+    // The earlier order, B before A: its first edge, where its two acquires happened.
+    std::uint32_t earlier_from, earlier_to;
+    observe::Site earlier_from_site, earlier_to_site;
+    int earlier_thread;
+};
+
+// Records the edges from every held class to wanted. Returns true and fills *found when one of
+// them inverts an order seen before (the first such).
+bool check_and_record_order(const HeldForOrder *held, unsigned count, std::uint32_t wanted_class,
+                            const observe::Site &wanted_site, int thread_id, Inversion *found) noexcept;
+
+} // namespace ndislock::verifier

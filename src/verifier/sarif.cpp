@@ -1,0 +1,124 @@
+// The SARIF 2.1.0 log of the findings (NDISLOCK_SARIF=<path>, or NdislockVerifierWriteSarif):
+// the rule catalog as tool.driver.rules, one result per distinct finding with ruleId, level,
+// message, a physicalLocation (file URI and region.startLine) and relatedLocations for the other
+// party. Written at exit, or before a terminal finding ends the process.
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "observe/rules.h"
+#include "verifier/findings.h"
+
+namespace ndislock::verifier {
+
+void for_each_finding(void (*f)(const NDISLOCK_FINDING &, void *), void *context);
+
+namespace {
+
+std::string json_string(const char *text) {
+    std::string out = "\"";
+    for (const char *p = text != nullptr ? text : ""; *p != '\0'; ++p) {
+        const auto c = static_cast<unsigned char>(*p);
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        case '\r': out += "\\r"; break;
+        default:
+            if (c < 0x20) {
+                char buffer[8];
+                std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
+                out += buffer;
+            } else {
+                out += static_cast<char>(c);
+            }
+        }
+    }
+    return out + "\"";
+}
+
+// A file URI for a source path: absolute paths become file:///..., relative ones stay relative
+// (with uriBaseId SRCROOT), with characters outside the URI set percent-encoded.
+std::string file_uri(const char *path, bool *relative) {
+    std::string out;
+    *relative = path[0] != '/';
+    if (!*relative) out = "file://";
+    for (const char *p = path; *p != '\0'; ++p) {
+        const auto c = static_cast<unsigned char>(*p);
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            std::string("/-._~+").find(static_cast<char>(c)) != std::string::npos) {
+            out += static_cast<char>(c);
+        } else {
+            char buffer[8];
+            std::snprintf(buffer, sizeof buffer, "%%%02X", c);
+            out += buffer;
+        }
+    }
+    return out;
+}
+
+std::string location(const char *file, int line, const char *function, int id) {
+    bool relative = false;
+    std::string out = "{";
+    if (id >= 0) out += "\"id\":" + std::to_string(id) + ",";
+    out += "\"physicalLocation\":{\"artifactLocation\":{\"uri\":" + json_string(file_uri(file, &relative).c_str());
+    if (relative) out += ",\"uriBaseId\":\"SRCROOT\"";
+    out += "},\"region\":{\"startLine\":" + std::to_string(line > 0 ? line : 1) + "}}";
+    if (function != nullptr)
+        out += ",\"logicalLocations\":[{\"name\":" + json_string(function) + ",\"kind\":\"function\"}]";
+    return out + "}";
+}
+
+void append_result(const NDISLOCK_FINDING &f, void *context) {
+    std::string &out = *static_cast<std::string *>(context);
+    if (out.back() == '}') out += ",";
+    out += "{\"ruleId\":" + json_string(f.RuleId);
+    out += ",\"level\":\"" + std::string(f.Severity == NDISLOCK_SEVERITY_ERROR ? "error" : "warning") + "\"";
+    out += ",\"message\":{\"text\":" + json_string(f.Message) + "}";
+    if (f.File != nullptr) {
+        out += ",\"locations\":[" + location(f.File, f.Line, f.Function, -1) + "]";
+    } else {
+        char address[40];
+        std::snprintf(address, sizeof address, "%p", f.ReturnAddress);
+        out += ",\"locations\":[{\"logicalLocations\":[{\"name\":" +
+               json_string(f.Function != nullptr ? f.Function : address) + ",\"kind\":\"function\"}]}]";
+    }
+    if (f.OtherFile != nullptr)
+        out += ",\"relatedLocations\":[" + location(f.OtherFile, f.OtherLine, f.OtherFunction, 1) + "]";
+    out += ",\"occurrenceCount\":" + std::to_string(f.Count);
+    out += "}";
+}
+
+} // namespace
+
+int write_sarif(const char *path) noexcept {
+    std::string out = "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\",\"runs\":[{";
+    out += "\"tool\":{\"driver\":{\"name\":\"ndislock verifier\",\"informationUri\":"
+           "\"https://learn.microsoft.com/windows-hardware/drivers/devtest/driver-verifier\",\"rules\":[";
+    for (unsigned i = 0; i < static_cast<unsigned>(observe::Rule::Count_); ++i) {
+        const observe::RuleInfo &r = observe::rule_info(static_cast<observe::Rule>(i));
+        if (i != 0) out += ",";
+        out += "{\"id\":" + json_string(r.id) + ",\"name\":" + json_string(r.id);
+        out += ",\"shortDescription\":{\"text\":" + json_string((std::string(r.id) + " (" + r.windows + ")").c_str()) + "}";
+        out += ",\"defaultConfiguration\":{\"level\":\"" +
+               std::string(r.severity == observe::Severity::Error ? "error" : "warning") + "\"}";
+        out += ",\"properties\":{\"terminal\":" + std::string(r.terminal ? "true" : "false") +
+               ",\"windows\":" + json_string(r.windows) + "}}";
+    }
+    out += "]}}";
+    char cwd[PATH_MAX];
+    if (realpath(".", cwd) != nullptr)
+        out += ",\"originalUriBaseIds\":{\"SRCROOT\":{\"uri\":" + json_string(("file://" + std::string(cwd) + "/").c_str()) +
+               "}}";
+    out += ",\"results\":[";
+    for_each_finding(append_result, &out);
+    out += "]}]}\n";
+    FILE *file = std::fopen(path, "w");
+    if (file == nullptr) return -1;
+    const bool ok = std::fwrite(out.data(), 1, out.size(), file) == out.size();
+    return std::fclose(file) == 0 && ok ? 0 : -1;
+}
+
+} // namespace ndislock::verifier

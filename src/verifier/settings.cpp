@@ -1,0 +1,93 @@
+#include "verifier/settings.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#include "platform/diagnostics.h"
+#include "verifier/checks.h"
+#include "verifier/findings.h"
+#include "verifier/held_locks.h"
+#include "verifier/shadow.h"
+
+namespace ndislock::verifier {
+
+Settings g_settings;
+
+namespace {
+
+std::mutex g_path_mutex;
+char g_sarif_path[4096] = "";
+
+bool parse_number(const char *name, unsigned long long min, unsigned long long max, unsigned long long *out) {
+    const char *text = std::getenv(name);
+    if (text == nullptr || *text == '\0') return false;
+    char *end = nullptr;
+    const unsigned long long n = std::strtoull(text, &end, 10);
+    if (*end != '\0' || n < min || n > max) {
+        platform::diagnostic("%s=\"%s\" is not a number from %llu to %llu; ignored", name, text, min, max);
+        return false;
+    }
+    *out = n;
+    return true;
+}
+
+void configure_from_environment() {
+    NDISLOCK_VERIFIER_MODE mode = NDISLOCK_VERIFIER_ON;
+    if (const char *text = std::getenv("NDISLOCK_VERIFIER"); text != nullptr && *text != '\0') {
+        if (std::strcmp(text, "off") == 0 || std::strcmp(text, "0") == 0)
+            mode = NDISLOCK_VERIFIER_OFF;
+        else if (std::strcmp(text, "on") == 0 || std::strcmp(text, "1") == 0)
+            mode = NDISLOCK_VERIFIER_ON;
+        else if (std::strcmp(text, "fatal") == 0)
+            mode = NDISLOCK_VERIFIER_FATAL;
+        else
+            platform::diagnostic("NDISLOCK_VERIFIER=\"%s\" is not off, on or fatal; using on", text);
+    }
+    unsigned long long n = 0;
+    if (parse_number("NDISLOCK_HOLD_BUDGET_US", 1, 10'000'000, &n)) g_settings.hold_budget_ns.store(n * 1000);
+    if (parse_number("NDISLOCK_WATCHDOG_MS", 1, 86'400'000, &n)) g_settings.watchdog_ns.store(n * 1'000'000);
+    if (parse_number("NDISLOCK_VERIFIER_EXITCODE", 0, 255, &n)) g_settings.exit_code.store(static_cast<int>(n));
+    if (const char *path = std::getenv("NDISLOCK_SARIF"); path != nullptr) set_sarif_path(path);
+    g_settings.on_since_start.store(mode != NDISLOCK_VERIFIER_OFF);
+    apply_mode(mode);
+}
+
+} // namespace
+
+void configure_once() noexcept {
+    static std::once_flag once;
+    std::call_once(once, configure_from_environment);
+}
+
+void apply_mode(NDISLOCK_VERIFIER_MODE mode) noexcept {
+    if (mode != NDISLOCK_VERIFIER_OFF && !shadow_reserve()) {
+        platform::diagnostic("verifier: cannot reserve its lock table; the verifier stays off");
+        mode = NDISLOCK_VERIFIER_OFF;
+    }
+    g_settings.mode.store(mode, std::memory_order_release);
+    if (mode == NDISLOCK_VERIFIER_OFF) {
+        observe::remove_observer(&kVerifierObserver);
+        return;
+    }
+    install_exit_handler();
+    const int slot = observe::add_observer(&kVerifierObserver);
+    if (slot < 0) {
+        platform::diagnostic("verifier: no free observer slot; the verifier stays off");
+        g_settings.mode.store(NDISLOCK_VERIFIER_OFF);
+        return;
+    }
+    set_observer_slot(slot);
+}
+
+bool fatal_mode() noexcept { return g_settings.mode.load(std::memory_order_relaxed) == NDISLOCK_VERIFIER_FATAL; }
+
+void set_sarif_path(const char *path) noexcept {
+    std::lock_guard<std::mutex> guard(g_path_mutex);
+    std::strncpy(g_sarif_path, path != nullptr ? path : "", sizeof g_sarif_path - 1);
+    if (path != nullptr && path[0] != '\0') install_exit_handler();
+}
+
+const char *sarif_path() noexcept { return g_sarif_path; }
+
+} // namespace ndislock::verifier

@@ -1,0 +1,35 @@
+// The verifier's settings (ndislock/verifier.h): read from the environment when the library
+// loads, changeable through the C API.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "ndislock/verifier.h"
+
+namespace ndislock::verifier {
+
+struct Settings {
+    std::atomic<int> mode{NDISLOCK_VERIFIER_ON};
+    std::atomic<std::uint64_t> hold_budget_ns{25'000};
+    std::atomic<std::uint64_t> watchdog_ns{2'000'000'000};
+    std::atomic<int> exit_code{NDISLOCK_VERIFIER_EXITCODE_DEFAULT};
+    // True when the verifier has watched every lock since the process started, so a lock it has
+    // not seen allocated really is uninitialized (otherwise it is adopted).
+    std::atomic<bool> on_since_start{false};
+};
+
+extern Settings g_settings;
+
+// Reads the environment (NDISLOCK_VERIFIER and friends) once: at the first call into ndislock.
+void configure_once() noexcept;
+
+// Applies a mode: registers or removes the verifier's observer.
+void apply_mode(NDISLOCK_VERIFIER_MODE mode) noexcept;
+bool fatal_mode() noexcept;
+
+// Where SARIF goes at exit ("" = nowhere).
+void set_sarif_path(const char *path) noexcept;
+const char *sarif_path() noexcept;
+
+} // namespace ndislock::verifier

@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# consumer.installed_package: does the INSTALLED ndislock work for its users?
+#
+#   run_consumers.sh BUILD_DIR SOURCE_DIR C_COMPILER [ITERATIONS]
+#
+# 1. brings the libraries of BUILD_DIR up to date and installs BUILD_DIR into a temporary prefix
+#    (cmake --install BUILD_DIR --prefix PREFIX), and checks what landed there;
+# 2. CMake consumer (cmake_consumer/): find_package(ndislock CONFIG REQUIRED) with
+#    CMAKE_PREFIX_PATH=PREFIX; runs consumer_shared (ndislock::ndislock) and consumer_static
+#    (ndislock::ndislock_static);
+# 3. pkg-config consumer, PKG_CONFIG_PATH=<the installed .pc's directory>, the same main.c:
+#      dynamic:  cc $(pkg-config --cflags ndislock) main.c ... $(pkg-config --libs ndislock)
+#                run with LD_LIBRARY_PATH=<prefix libdir>
+#      static:   cc $(pkg-config --cflags ndislock) main.c ... <pkg-config --static --libs ndislock,
+#                with -lndislock written as -Wl,-Bstatic -lndislock -Wl,-Bdynamic>
+#                That is the usual way to take one library statically when the .so sits beside
+#                the .a: -Bstatic makes the linker pick libndislock.a, -Bdynamic puts libc,
+#                libstdc++ (Libs.private) and the rest back to shared. `cc -static` would need a
+#                static libc for everything, which is not what a user of ndislock wants.
+#    and checks with ldd that the dynamic programs load libndislock.so from PREFIX and that the
+#    static ones do not load it at all.
+# The temporary directory is removed on exit, pass or fail.
+set -euo pipefail
+
+if [[ $# -lt 3 ]]; then
+    echo "usage: $0 BUILD_DIR SOURCE_DIR C_COMPILER [ITERATIONS]" >&2
+    exit 2
+fi
+build_dir=$(cd "$1" && pwd)
+source_dir=$(cd "$2" && pwd)
+cc=$3
+iterations=${4:-5000}
+consumer_dir=$source_dir/tests/consumer
+checks_dir=$source_dir/tests/c11
+main_c=$consumer_dir/cmake_consumer/main.c
+
+# The programs must find libndislock through the package alone (RPATH for CMake, an explicit
+# LD_LIBRARY_PATH below for pkg-config), never through an inherited path to the build tree.
+unset LD_LIBRARY_PATH
+unset PKG_CONFIG_LIBDIR PKG_CONFIG_SYSROOT_DIR
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ndislock-consumer.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+prefix=$tmp/prefix
+
+failures=0
+step() { printf '\n==== %s\n' "$*"; }
+pass() { printf 'PASS: %s\n' "$*"; }
+fail() {
+    printf 'FAIL: %s\n' "$*"
+    failures=$((failures + 1))
+}
+# run_logged LOG COMMAND...: runs the command with its output in LOG, shown only on failure.
+run_logged() {
+    local log=$1
+    shift
+    if "$@" >"$log" 2>&1; then
+        return 0
+    else
+        local rc=$?
+        printf '  command failed (exit %d): %s\n' "$rc" "$*"
+        sed 's/^/  | /' "$log"
+        return "$rc"
+    fi
+}
+
+# ---- 1. Install ------------------------------------------------------------------------------
+step "building ndislock and ndislock_static in $build_dir (no-op when up to date)"
+run_logged "$tmp/build.log" cmake --build "$build_dir" --target ndislock ndislock_static --parallel 2
+
+step "installing $build_dir into $prefix"
+run_logged "$tmp/install.log" cmake --install "$build_dir" --prefix "$prefix"
+sed 's/^/  /' "$tmp/install.log"
+
+pc_file=$(find "$prefix" -name ndislock.pc -path '*/pkgconfig/*' | head -n 1)
+config_file=$(find "$prefix" -name ndislockConfig.cmake | head -n 1)
+if [[ -z $pc_file ]]; then
+    fail "no pkgconfig/ndislock.pc installed under $prefix"
+    exit 1
+fi
+pkgconfig_dir=$(dirname "$pc_file")
+libdir=$(dirname "$pkgconfig_dir") # <prefix>/lib or <prefix>/lib/<multiarch> (GNUInstallDirs)
+pass "ndislock.pc installed: ${pc_file#"$prefix"/}"
+if [[ -n $config_file ]]; then pass "ndislockConfig.cmake installed: ${config_file#"$prefix"/}"; else fail "no ndislockConfig.cmake installed"; fi
+for f in "$libdir/libndislock.so" "$libdir/libndislock.a" "$prefix/include/ndislock/ndis.h" \
+    "$prefix/include/ndislock/ext.h" "$prefix/include/ndislock/wdk_types.h" "$prefix/include/ndislock/sal.h"; do
+    if [[ -e $f ]]; then pass "installed: ${f#"$prefix"/}"; else fail "missing from the install: ${f#"$prefix"/}"; fi
+done
+soname_link=$(find "$libdir" -maxdepth 1 -name 'libndislock.so.*' | sort | head -n 1)
+if [[ -n $soname_link ]]; then pass "versioned shared library installed: ${soname_link#"$prefix"/}"; else fail "no libndislock.so.<version>"; fi
+
+# names_dir FLAG DIR WORD...: true if one of the WORDs is FLAG<path> with <path> resolving to DIR.
+names_dir() {
+    local flag=$1 want word
+    want=$(realpath -m "$2")
+    shift 2
+    for word in "$@"; do
+        if [[ $word == "$flag"* ]] && [[ $(realpath -m "${word#"$flag"}") == "$want" ]]; then return 0; fi
+    done
+    return 1
+}
+
+# ldd_check PROGRAM dynamic|static [LD_LIBRARY_PATH]: where libndislock comes from, if anywhere.
+ldd_check() {
+    local program=$1 kind=$2 path=${3:-} line
+    if [[ -n $path ]]; then
+        line=$(LD_LIBRARY_PATH=$path ldd "$program" | grep 'libndislock' || true)
+    else
+        line=$(ldd "$program" | grep 'libndislock' || true)
+    fi
+    if [[ $kind == dynamic ]]; then
+        if [[ $line == *"=> $prefix/"* ]]; then
+            pass "$(basename "$program") loads libndislock from the installed prefix:${line}"
+        else
+            fail "$(basename "$program") should load libndislock.so from $prefix; ldd says: '${line:-nothing}'"
+        fi
+    else
+        if [[ -z $line ]]; then
+            pass "$(basename "$program") has no dynamic dependency on libndislock (ldd)"
+        else
+            fail "$(basename "$program") should be linked statically, yet ldd lists:${line}"
+        fi
+    fi
+}
+
+# run_consumer NAME PROGRAM [LD_LIBRARY_PATH]: runs the contract checks; the output is shown on failure.
+run_consumer() {
+    local name=$1 program=$2 path=${3:-} rc=0
+    step "running $name: $program $iterations"
+    if [[ -n $path ]]; then
+        LD_LIBRARY_PATH=$path "$program" "$iterations" >"$tmp/$name.out" 2>&1 || rc=$?
+    else
+        "$program" "$iterations" >"$tmp/$name.out" 2>&1 || rc=$?
+    fi
+    grep -E '^(FAIL|WATCHDOG)' "$tmp/$name.out" || true
+    if [[ $rc -eq 0 ]] && tail -n 1 "$tmp/$name.out" | grep -Eq '^[1-9][0-9]* passed, 0 failed$'; then
+        pass "$name: $(tail -n 1 "$tmp/$name.out")"
+    else
+        sed 's/^/  | /' "$tmp/$name.out"
+        fail "$name exited with status $rc"
+    fi
+}
+
+# ---- 2. CMake consumer --------------------------------------------------------------------------
+step "CMake consumer: find_package(ndislock CONFIG REQUIRED), CMAKE_PREFIX_PATH=$prefix"
+generator=()
+if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
+if run_logged "$tmp/cmake-configure.log" cmake -S "$consumer_dir/cmake_consumer" -B "$tmp/cmake-build" \
+    "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER="$cc" \
+    -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON \
+    -DNDISLOCK_CHECKS_DIR="$checks_dir"; then
+    found=$(sed -n 's/^ndislock_DIR:PATH=//p' "$tmp/cmake-build/CMakeCache.txt")
+    if [[ $found == "$prefix"/* ]]; then
+        pass "find_package found the installed package: ndislock_DIR=${found}"
+    else
+        fail "find_package found ndislock outside the install prefix: ndislock_DIR=${found}"
+    fi
+    for kind in shared static; do
+        target=consumer_$kind
+        if run_logged "$tmp/cmake-build-$kind.log" cmake --build "$tmp/cmake-build" --target "$target" --parallel 2; then
+            pass "CMake consumer $target built (ndislock::ndislock$([[ $kind == static ]] && echo _static))"
+            ldd_check "$tmp/cmake-build/$target" "$([[ $kind == shared ]] && echo dynamic || echo static)"
+            run_consumer "cmake_$kind" "$tmp/cmake-build/$target"
+        else
+            fail "the CMake consumer $target does not build against the installed package"
+        fi
+    done
+else
+    fail "the CMake consumer does not configure against the installed package"
+fi
+
+# ---- 3. pkg-config consumer ---------------------------------------------------------------------
+step "pkg-config consumer: PKG_CONFIG_PATH=$pkgconfig_dir"
+export PKG_CONFIG_PATH=$pkgconfig_dir
+if ! command -v pkg-config >/dev/null 2>&1; then
+    fail "pkg-config is not installed"
+else
+    pc_dir_seen=$(pkg-config --variable=pcfiledir ndislock)
+    if [[ $pc_dir_seen -ef $pkgconfig_dir ]]; then pass "pkg-config reads the installed ndislock.pc"; else fail "pkg-config reads ndislock.pc from $pc_dir_seen"; fi
+    cflags=$(pkg-config --cflags ndislock)
+    libs=$(pkg-config --libs ndislock)
+    static_libs=$(pkg-config --static --libs ndislock)
+    printf '  --modversion: %s\n  --cflags:     %s\n  --libs:       %s\n  --static --libs: %s\n' \
+        "$(pkg-config --modversion ndislock)" "$cflags" "$libs" "$static_libs"
+    # The .pc may name the prefix through ${pcfiledir} ("<libdir>/pkgconfig/../.."): compare the
+    # directories it names, resolved, with where the package was installed.
+    # shellcheck disable=SC2086 # word splitting of pkg-config output is intended
+    if names_dir -I "$prefix/include" $cflags; then
+        pass "--cflags names the installed headers ($prefix/include)"
+    else
+        fail "--cflags does not name $prefix/include: the .pc's prefix is not where the package was installed (cmake --install --prefix)"
+    fi
+    # shellcheck disable=SC2086
+    if names_dir -L "$libdir" $libs; then
+        pass "--libs names the installed library directory ($libdir)"
+    else
+        fail "--libs does not name -L$libdir"
+    fi
+
+    strict=(-std=c11 -Wall -Wextra -Wpedantic -Werror)
+    # Dynamic: exactly what the pkg-config documentation tells a user to write.
+    # shellcheck disable=SC2086 # word splitting of pkg-config output is intended
+    if run_logged "$tmp/pc-dynamic.log" "$cc" "${strict[@]}" $cflags -I"$checks_dir" "$main_c" \
+        "$checks_dir/contract_checks.c" $libs -o "$tmp/pkgconfig_dynamic"; then
+        pass "pkg-config dynamic consumer built"
+        ldd_check "$tmp/pkgconfig_dynamic" dynamic "$libdir"
+        run_consumer pkgconfig_dynamic "$tmp/pkgconfig_dynamic" "$libdir"
+    else
+        fail "the pkg-config dynamic consumer does not build"
+    fi
+
+    # Static: --static adds Libs.private (the C++ runtime); -lndislock becomes
+    # -Wl,-Bstatic -lndislock -Wl,-Bdynamic so libndislock.a is taken over the .so beside it.
+    static_link=()
+    for word in $static_libs; do
+        if [[ $word == -lndislock ]]; then
+            static_link+=("-Wl,-Bstatic" -lndislock "-Wl,-Bdynamic")
+        else
+            static_link+=("$word")
+        fi
+    done
+    # shellcheck disable=SC2086
+    if run_logged "$tmp/pc-static.log" "$cc" "${strict[@]}" $cflags -I"$checks_dir" "$main_c" \
+        "$checks_dir/contract_checks.c" "${static_link[@]}" -o "$tmp/pkgconfig_static"; then
+        pass "pkg-config static consumer built: ${static_link[*]}"
+        ldd_check "$tmp/pkgconfig_static" static
+        run_consumer pkgconfig_static "$tmp/pkgconfig_static"
+    else
+        fail "the pkg-config static consumer does not build"
+    fi
+fi
+
+printf '\n'
+if [[ $failures -eq 0 ]]; then
+    echo "consumer.installed_package: all consumers built and passed"
+    exit 0
+fi
+echo "consumer.installed_package: $failures failure(s)"
+exit 1
