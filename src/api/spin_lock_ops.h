@@ -121,9 +121,9 @@ template <bool Observed> inline bool try_acquire_at_dpc(ThreadState &t, PKSPIN_L
 // a check, so after the documented out-of-order trap (Release(A) then Release(B)) the second
 // release "lowers" from PASSIVE_LEVEL to DISPATCH_LEVEL and the IRQL ends raised, as the NDIS docs
 // say; the verifier reports the misuse, the model follows Windows.
-template <bool Observed> inline void restore_after_release(ThreadState &t, KIRQL saved, const Site &site) noexcept {
+// Observers saw the release (with the IRQL it restores) in releasing: no separate IRQL event.
+inline void restore_after_release(ThreadState &t, KIRQL saved) noexcept {
     const KIRQL current = t.irql.load(std::memory_order_relaxed);
-    if constexpr (Observed) observe::notify_irql_changed({current, saved, site, &t});
     if (saved > current)
         model::raise_irql(t, saved);
     else
@@ -136,7 +136,7 @@ inline void release_lowering(ThreadState &t, PKSPIN_LOCK s, KIRQL new_irql, Vari
                              const Site &site) noexcept {
     if constexpr (Observed) observe::notify_releasing(event(t, s, nullptr, v, ndis, new_irql, site));
     lock::spin_release(s);
-    restore_after_release<Observed>(t, new_irql, site);
+    restore_after_release(t, new_irql);
 }
 
 // NdisDprReleaseSpinLock, KeReleaseSpinLockFromDpcLevel: no IRQL change.
@@ -190,7 +190,7 @@ inline void release_queued(ThreadState &t, PKLOCK_QUEUE_HANDLE h, bool lowering,
                                         new_irql, site));
     }
     lock::queued_release(&h->LockQueue);
-    if (lowering) restore_after_release<Observed>(t, new_irql, site);
+    if (lowering) restore_after_release(t, new_irql);
 }
 
 } // namespace ndislock::api

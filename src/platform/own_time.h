@@ -4,7 +4,8 @@
 // (25 us) is about the holder's own running time. Here the OS may deschedule a holder at any
 // instant. CLOCK_THREAD_CPUTIME_ID would answer, but costs 0.6-2.5 us a read on virtual machines
 // (a system call); a lock pair is ~10 ns. So:
-//   - wall time comes from CLOCK_MONOTONIC (vDSO, ~25 ns);
+//   - wall time comes from the TSC on x86-64 (~8 ns, rate calibrated once against
+//     CLOCK_MONOTONIC), else from CLOCK_MONOTONIC (vDSO, ~25 ns);
 //   - a per-thread witness tells whether the thread was descheduled in between: the sequence
 //     word of a perf task-clock event's mmap page, which the kernel bumps whenever it switches
 //     the thread out or in (reading it is one load);
@@ -20,7 +21,7 @@
 namespace ndislock::platform {
 
 struct OwnTimeStamp {
-    std::uint64_t ns;
+    std::uint64_t ns; // wall ticks (TSC on x86-64, else ns), or CPU ns when exact_clock
     std::uint32_t witness;
     bool exact_clock; // ns is thread CPU time (fallback), not wall time
 };

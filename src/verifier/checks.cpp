@@ -172,8 +172,11 @@ void check_irql_for_acquire(const LockEvent &e, const Shadow *s) {
 void check_mode(const LockEvent &e, Shadow *s) {
     if (s == nullptr) return;
     const LockMode wanted = queued(e.variant) ? LockMode::Queued : LockMode::Plain;
-    LockMode seen = LockMode::Unknown;
-    if (s->mode.compare_exchange_strong(seen, wanted, std::memory_order_relaxed) || seen == wanted) return;
+    LockMode seen = s->mode.load(std::memory_order_relaxed); // settled after the first acquire: no RMW
+    if (seen == wanted) return;
+    if (seen == LockMode::Unknown &&
+        (s->mode.compare_exchange_strong(seen, wanted, std::memory_order_relaxed) || seen == wanted))
+        return;
     report(base(Rule::QueuedAndPlainMixed, e, s,
                 format("%s on a lock %s: queued and ordinary acquires must never be mixed on one KSPIN_LOCK",
                        observe::variant_name(e.variant),
@@ -237,13 +240,14 @@ void on_acquiring(const LockEvent &e) noexcept {
         }
     }
     check_order(e, v, s);
-    v.wanting = e.lock;
+    v.wanting_shadow = s;
     v.wanting_site = e.site;
+    v.wanting.store(e.lock, std::memory_order_relaxed);
 }
 
 void on_acquired(const LockEvent &e, bool) noexcept {
     VerifierThread &v = verifier_thread(*e.thread);
-    v.wanting = nullptr;
+    v.wanting.store(nullptr, std::memory_order_relaxed);
     if (v.overflowed) return;
     const unsigned d = v.depth.load(std::memory_order_relaxed);
     if (d >= kMaxHeld) {
@@ -252,7 +256,7 @@ void on_acquired(const LockEvent &e, bool) noexcept {
                              e.thread->os_tid, kMaxHeld);
         return;
     }
-    Shadow *s = shadow_find(e.lock);
+    Shadow *s = v.wanting_shadow;
     HeldLock &h = v.held[d];
     h.lock.store(e.lock, std::memory_order_relaxed);
     h.file.store(e.site.file, std::memory_order_relaxed);
@@ -272,9 +276,13 @@ void on_acquired(const LockEvent &e, bool) noexcept {
     }
 }
 
-void on_try_failed(const LockEvent &e) noexcept { verifier_thread(*e.thread).wanting = nullptr; }
+void on_try_failed(const LockEvent &e) noexcept {
+    verifier_thread(*e.thread).wanting.store(nullptr, std::memory_order_relaxed);
+}
 
 // ---- release --------------------------------------------------------------------------------
+
+void check_irql_drop(VerifierThread &v, model::ThreadState *thread, KIRQL to, const Site &site);
 
 void remove_held(VerifierThread &v, unsigned index) noexcept {
     const unsigned d = v.depth.load(std::memory_order_relaxed);
@@ -361,27 +369,36 @@ void on_releasing(const LockEvent &e) noexcept {
     }
     remove_held(v, static_cast<unsigned>(index));
     if (s != nullptr) s->holder.store(0, std::memory_order_release);
+    // A raising release that drops below DISPATCH_LEVEL while other spin locks are still held:
+    // the documented out-of-order release (KeLowerIrql is checked in on_irql_changed).
+    if (raising(e.variant) && e.new_irql < DISPATCH_LEVEL && e.irql >= DISPATCH_LEVEL)
+        check_irql_drop(v, e.thread, e.new_irql, e.site);
 }
 
 // ---- IRQL -----------------------------------------------------------------------------------
 
-void on_irql_changed(const observe::IrqlEvent &ev) noexcept {
-    if (ev.to >= DISPATCH_LEVEL || ev.from < DISPATCH_LEVEL) return;
-    VerifierThread &v = verifier_thread(*ev.thread);
+void check_irql_drop(VerifierThread &v, model::ThreadState *thread, KIRQL to, const Site &site) {
     const unsigned depth = v.depth.load(std::memory_order_relaxed);
-    if (v.overflowed || depth == 0) return;
+    if (depth == 0) return;
     Report r(Rule::IrqlDroppedWhileHoldingLock);
-    r.site = ev.site;
-    r.thread = ev.thread;
+    r.site = site;
+    r.thread = thread;
     r.lock = v.held[0].lock.load(std::memory_order_relaxed);
     r.lock_class = v.held[0].lock_class;
     r.explanation = format("the IRQL drops to %u while %u spin lock%s still held: the code after this runs "
                            "preemptible with the lock held (release spin locks in the reverse order of their "
                            "acquires; each release restores the IRQL its own acquire saved)",
-                           ev.to, depth, depth == 1 ? " is" : "s are");
+                           to, depth, depth == 1 ? " is" : "s are");
     r.other = v.held[0].site();
     r.other_role = "still held, acquired at";
     report(r);
+}
+
+// KeLowerIrql (and KeRaiseIrql); releases check their own IRQL drop in on_releasing.
+void on_irql_changed(const observe::IrqlEvent &ev) noexcept {
+    if (ev.to >= DISPATCH_LEVEL || ev.from < DISPATCH_LEVEL) return;
+    VerifierThread &v = verifier_thread(*ev.thread);
+    if (!v.overflowed) check_irql_drop(v, ev.thread, ev.to, ev.site);
 }
 
 bool on_misuse(Rule rule, const Site &site, const char *detail) noexcept {

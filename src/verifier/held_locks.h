@@ -15,6 +15,8 @@
 
 namespace ndislock::verifier {
 
+struct Shadow;
+
 inline constexpr unsigned kMaxHeld = 48;
 
 struct HeldLock {
@@ -44,6 +46,7 @@ struct VerifierThread {
     // The lock this thread is acquiring (between acquiring and acquired), for deadlock reports.
     std::atomic<const void *> wanting{nullptr};
     observe::Site wanting_site{};
+    Shadow *wanting_shadow = nullptr; // its shadow entry, looked up once per acquire
     model::ThreadState *thread = nullptr;
     VerifierThread *next_free = nullptr;
 };

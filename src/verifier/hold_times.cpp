@@ -28,7 +28,11 @@ void record_hold_time(std::uint32_t lock_class, std::uint64_t ns) noexcept {
         return;
     }
     const unsigned bucket = ns == 0 ? 0 : static_cast<unsigned>(63 - std::countl_zero(ns));
-    c.buckets[bucket < NDISLOCK_HOLD_BUCKETS ? bucket : NDISLOCK_HOLD_BUCKETS - 1].fetch_add(1, std::memory_order_relaxed);
+    // Load and store, not an atomic add: a release records while its lock is still held, so the
+    // samples of one lock never race; two locks of one class released at the same instant may
+    // lose one sample. That costs a histogram a rare count, and the release path an RMW less.
+    auto &slot = c.buckets[bucket < NDISLOCK_HOLD_BUCKETS ? bucket : NDISLOCK_HOLD_BUCKETS - 1];
+    slot.store(slot.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     std::uint64_t seen = c.max_ns.load(std::memory_order_relaxed);
     while (ns > seen && !c.max_ns.compare_exchange_weak(seen, ns, std::memory_order_relaxed)) {
     }
@@ -50,6 +54,7 @@ bool confirm_overrun(std::uint32_t lock_class, std::uint64_t ns, std::uint64_t b
     if (lock_class >= kMaxClasses || ns == platform::kDescheduled) return false;
     ClassHolds &c = g_holds[lock_class];
     const bool over = ns > budget_ns;
+    if (!over && !c.last_overran.load(std::memory_order_relaxed)) return false; // the common case: no RMW
     const bool previous = c.last_overran.exchange(over, std::memory_order_relaxed);
     return over && previous;
 }
