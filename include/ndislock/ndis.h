@@ -189,6 +189,26 @@ NDISLOCK_API ULONG KeQueryActiveProcessorCountEx(USHORT GroupNumber);
 NDISLOCK_API ULONG KeQueryActiveProcessorCount(PKAFFINITY ActiveProcessors);
 
 /* ======================================================================================
+ * Stalls and sleeps (ndis.h, wdm.h).
+ * ====================================================================================== */
+
+/* NdisMSleep: PASSIVE_LEVEL only. Puts the thread to sleep for at least MicrosecondsToSleep. A
+ * sleep at DISPATCH_LEVEL or above, or while holding a spin lock, is BlockingAtDispatch (on
+ * Windows: bug check 0xB8 or a deadlock); like every NDIS call other than the spin-lock ones it
+ * must not be made while an NDIS spin lock is held (NdisCallWhileHoldingLock). Page:
+ * ndis/nf-ndis-ndismsleep. */
+NDISLOCK_API void NdisMSleep(ULONG MicrosecondsToSleep);
+
+/* NdisStallExecution: any IRQL. Busy-waits MicrosecondsToStall (the docs ask for at most 50 us)
+ * without giving up the processor. An NDIS call: not while an NDIS spin lock is held. Page:
+ * ndis/nf-ndis-ndisstallexecution. */
+NDISLOCK_API void NdisStallExecution(ULONG MicrosecondsToStall);
+
+/* KeStallExecutionProcessor: any IRQL. Busy-waits MicroSeconds (at most 50 us per call, the docs
+ * say). Page: wdm/nf-wdm-kestallexecutionprocessor. */
+NDISLOCK_API void KeStallExecutionProcessor(ULONG MicroSeconds);
+
+/* ======================================================================================
  * Site-taking forms. These are what the macros below call; the plain functions above call them
  * with a NULL file and their own return address.
  * ====================================================================================== */
@@ -214,6 +234,9 @@ NDISLOCK_API void ndislock_at_KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_
                                                                          const char *);
 NDISLOCK_API KIRQL ndislock_at_KeRaiseIrql(KIRQL, const char *, int, const char *);
 NDISLOCK_API void ndislock_at_KeLowerIrql(KIRQL, const char *, int, const char *);
+NDISLOCK_API void ndislock_at_NdisMSleep(ULONG, const char *, int, const char *);
+NDISLOCK_API void ndislock_at_NdisStallExecution(ULONG, const char *, int, const char *);
+NDISLOCK_API void ndislock_at_KeStallExecutionProcessor(ULONG, const char *, int, const char *);
 
 #ifndef NDISLOCK_NO_SITE_MACROS
 #define NdisAllocateSpinLock(L) ndislock_at_NdisAllocateSpinLock((L), NDISLOCK_HERE)
@@ -238,6 +261,9 @@ NDISLOCK_API void ndislock_at_KeLowerIrql(KIRQL, const char *, int, const char *
 #define KeRaiseIrql(NewIrql, OldIrql) ((void)(*(OldIrql) = ndislock_at_KeRaiseIrql((NewIrql), NDISLOCK_HERE)))
 #define KeRaiseIrqlToDpcLevel() ndislock_at_KeRaiseIrql(DISPATCH_LEVEL, NDISLOCK_HERE)
 #define KeLowerIrql(NewIrql) ndislock_at_KeLowerIrql((NewIrql), NDISLOCK_HERE)
+#define NdisMSleep(Us) ndislock_at_NdisMSleep((Us), NDISLOCK_HERE)
+#define NdisStallExecution(Us) ndislock_at_NdisStallExecution((Us), NDISLOCK_HERE)
+#define KeStallExecutionProcessor(Us) ndislock_at_KeStallExecutionProcessor((Us), NDISLOCK_HERE)
 #endif /* NDISLOCK_NO_SITE_MACROS */
 
 #ifdef __cplusplus

@@ -67,6 +67,10 @@ void notify_lock_named(const void *lock, const char *name) noexcept {
     if (active()) each(&Observer::lock_named, lock, name);
 }
 
+void notify_other_call(const char *name, bool blocking, bool ndis, const Site &site) noexcept {
+    if (active()) each(&Observer::other_call, name, blocking, ndis, site);
+}
+
 void report_misuse(Rule rule, const Site &site, const char *detail) noexcept {
     bool handled = false;
     for (auto &slot : g_observers)

@@ -74,6 +74,9 @@ struct Observer {
     void (*wait)(model::ThreadState &, WaitPhase) noexcept = nullptr;
     void (*thread_exiting)(model::ThreadState &) noexcept = nullptr;
     void (*lock_named)(const void *lock, const char *name) noexcept = nullptr; // NdislockSetLockName
+    // A call other than the spin-lock ones (name as the WDK spells it), before it runs; blocking
+    // if it may put the thread to sleep; ndis if it is an NDIS call.
+    void (*other_call)(const char *name, bool blocking, bool ndis, const Site &site) noexcept = nullptr;
     // Returns true if it reported the misuse and the program may go on.
     bool (*misuse)(Rule, const Site &, const char *detail) noexcept = nullptr;
 };
@@ -99,6 +102,7 @@ void notify_irql_changed(const IrqlEvent &e) noexcept;
 void notify_wait(model::ThreadState &t, WaitPhase phase) noexcept;
 void notify_thread_exit(model::ThreadState &t) noexcept;
 void notify_lock_named(const void *lock, const char *name) noexcept;
+void notify_other_call(const char *name, bool blocking, bool ndis, const Site &site) noexcept;
 
 // Reports a misuse the core detected. Returns if an observer reported it and the program may go
 // on; otherwise prints the rule, the call site and detail, and ends the process.

@@ -141,3 +141,14 @@ TEST_F(KeSpinLock, FunctionSpellingsBehaveAsTheMacros) {
     EXPECT_EQ((KeAcquireSpinLockRaiseToDpc)(&lock), PASSIVE_LEVEL);
     (KeReleaseSpinLock)(&lock, PASSIVE_LEVEL);
 }
+
+TEST_F(KeSpinLock, StallsBusyWaitAtAnyIrqlAndSleepWaitsAtPassive) {
+    const auto start = std::chrono::steady_clock::now();
+    const KIRQL old = KeRaiseIrqlToDpcLevel();
+    KeStallExecutionProcessor(50);
+    NdisStallExecution(50);
+    EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    KeLowerIrql(old);
+    NdisMSleep(1000);
+    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::microseconds(1100));
+}
