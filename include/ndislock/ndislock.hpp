@@ -54,12 +54,23 @@ inline DispatchHolds &dispatch_holds() noexcept {
 }
 inline void enter_dispatch(const char *file, int line, const char *func) noexcept {
     DispatchHolds &h = dispatch_holds();
-    if (h.count++ == 0) h.base = ndislock_at_KeRaiseIrql(DISPATCH_LEVEL, file, line, func);
+    if (h.count++ != 0) return;
+    h.base = KeGetCurrentIrql();
+    // Above DISPATCH_LEVEL (a misuse the acquire itself reports as AcquireAboveDispatch) the IRQL
+    // stays where it is, as with NdisAcquireSpinLock.
+    if (h.base < DISPATCH_LEVEL) ndislock_at_KeRaiseIrql(DISPATCH_LEVEL, file, line, func);
 }
 inline void leave_dispatch(const char *file, int line, const char *func) noexcept {
     DispatchHolds &h = dispatch_holds();
-    if (--h.count == 0) ndislock_at_KeLowerIrql(h.base, file, line, func);
+    if (--h.count == 0 && h.base < DISPATCH_LEVEL) ndislock_at_KeLowerIrql(h.base, file, line, func);
 }
+
+// Where a guard was constructed: its release at scope exit is reported there, not in this header.
+struct Site {
+    const char *file;
+    int line;
+    const char *func;
+};
 } // namespace detail
 
 // An NDIS_SPIN_LOCK: NdisAllocateSpinLock on construction, NdisFreeSpinLock on destruction.
@@ -167,15 +178,17 @@ inline constexpr AtDpcLevel at_dpc_level{};
 // RaisedIrql); released with NdisDprReleaseSpinLock at scope exit.
 class NDISLOCK_SCOPED_CAPABILITY DprLockGuard {
 public:
-    explicit DprLockGuard(NdisSpinLock &lock, NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE(lock) : lock_(lock) {
+    explicit DprLockGuard(NdisSpinLock &lock, NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE(lock)
+        : lock_(lock), site_{file_, line_, func_} {
         lock_.lock_at_dpc(file_, line_, func_);
     }
-    ~DprLockGuard() NDISLOCK_RELEASE() { lock_.unlock_at_dpc(); }
+    ~DprLockGuard() NDISLOCK_RELEASE() { lock_.unlock_at_dpc(site_.file, site_.line, site_.func); }
     DprLockGuard(const DprLockGuard &) = delete;
     DprLockGuard &operator=(const DprLockGuard &) = delete;
 
 private:
     NdisSpinLock &lock_;
+    detail::Site site_;
 };
 
 // An in-stack queued acquisition for a scope: the KLOCK_QUEUE_HANDLE lives in the guard, so one
@@ -184,17 +197,19 @@ private:
 // (IRQL == DISPATCH_LEVEL). FIFO among waiters.
 class NDISLOCK_SCOPED_CAPABILITY InStackQueuedGuard {
 public:
-    explicit InStackQueuedGuard(KSpinLock &lock, NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE(lock) : at_dpc_(false) {
+    explicit InStackQueuedGuard(KSpinLock &lock, NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE(lock)
+        : at_dpc_(false), site_{file_, line_, func_} {
         ndislock_at_KeAcquireInStackQueuedSpinLock(lock.native(), &handle_, file_, line_, func_);
     }
-    InStackQueuedGuard(KSpinLock &lock, AtDpcLevel, NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE(lock) : at_dpc_(true) {
+    InStackQueuedGuard(KSpinLock &lock, AtDpcLevel, NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE(lock)
+        : at_dpc_(true), site_{file_, line_, func_} {
         ndislock_at_KeAcquireInStackQueuedSpinLockAtDpcLevel(lock.native(), &handle_, file_, line_, func_);
     }
     ~InStackQueuedGuard() NDISLOCK_RELEASE() {
         if (at_dpc_)
-            ndislock_at_KeReleaseInStackQueuedSpinLockFromDpcLevel(&handle_, __FILE__, __LINE__, __func__);
+            ndislock_at_KeReleaseInStackQueuedSpinLockFromDpcLevel(&handle_, site_.file, site_.line, site_.func);
         else
-            ndislock_at_KeReleaseInStackQueuedSpinLock(&handle_, __FILE__, __LINE__, __func__);
+            ndislock_at_KeReleaseInStackQueuedSpinLock(&handle_, site_.file, site_.line, site_.func);
     }
     InStackQueuedGuard(const InStackQueuedGuard &) = delete;
     InStackQueuedGuard &operator=(const InStackQueuedGuard &) = delete;
@@ -204,6 +219,7 @@ public:
 private:
     KLOCK_QUEUE_HANDLE handle_;
     bool at_dpc_;
+    detail::Site site_;
 };
 
 // "This code runs at a raised IRQL", as a capability -Wthread-safety can track: RaisedIrql holds
@@ -218,8 +234,8 @@ inline IrqlCapability raised_irql;
 class NDISLOCK_SCOPED_CAPABILITY RaisedIrql {
 public:
     explicit RaisedIrql(KIRQL new_irql, NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE_SHARED(raised_irql)
-        : old_(ndislock_at_KeRaiseIrql(new_irql, file_, line_, func_)) {}
-    ~RaisedIrql() NDISLOCK_RELEASE() { ndislock_at_KeLowerIrql(old_, __FILE__, __LINE__, __func__); }
+        : old_(ndislock_at_KeRaiseIrql(new_irql, file_, line_, func_)), site_{file_, line_, func_} {}
+    ~RaisedIrql() NDISLOCK_RELEASE() { ndislock_at_KeLowerIrql(old_, site_.file, site_.line, site_.func); }
     RaisedIrql(const RaisedIrql &) = delete;
     RaisedIrql &operator=(const RaisedIrql &) = delete;
 
@@ -227,21 +243,24 @@ public:
 
 private:
     KIRQL old_;
+    detail::Site site_;
 };
 
 // std::lock_guard for the lock types above, visible to -Wthread-safety (libstdc++'s own guards
 // carry no annotations, so the analysis cannot see through them).
 template <class Lockable> class NDISLOCK_SCOPED_CAPABILITY LockGuard {
 public:
-    explicit LockGuard(Lockable &lock, NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE(lock) : lock_(lock) {
+    explicit LockGuard(Lockable &lock, NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE(lock)
+        : lock_(lock), site_{file_, line_, func_} {
         lock_.lock(file_, line_, func_);
     }
-    ~LockGuard() NDISLOCK_RELEASE() { lock_.unlock(); }
+    ~LockGuard() NDISLOCK_RELEASE() { lock_.unlock(site_.file, site_.line, site_.func); }
     LockGuard(const LockGuard &) = delete;
     LockGuard &operator=(const LockGuard &) = delete;
 
 private:
     Lockable &lock_;
+    detail::Site site_;
 };
 
 // The current IRQL and processor, for readability in C++ code.

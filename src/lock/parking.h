@@ -21,6 +21,9 @@ namespace ndislock::lock::parking {
 struct alignas(64) Bucket {
     std::atomic<std::uint32_t> waiters{0};
     std::atomic<std::uint32_t> epoch{0};
+    // Bounded unfairness (spin_word.cpp): the address of a lock one of whose sleepers has waited
+    // too long (at most one per bucket), with bit 0 set once a release handed the lock to it.
+    std::atomic<std::uintptr_t> starving{0};
 };
 
 inline constexpr std::size_t kBucketBits = 9;

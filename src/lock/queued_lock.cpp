@@ -10,18 +10,24 @@ namespace ndislock::lock {
 
 static_assert(std::endian::native == std::endian::little, "the sleep futex is the low half of entry.Lock");
 
-static constexpr int kSpinPauses = 256;
+// Pauses a waiter spins before sleeping. Only the waiter next in line (its predecessor owns the
+// lock, so the grant is one critical section away) spins the long budget; one further back would
+// spin on a grant that needs several hand-overs, and its spinning takes the core from the threads
+// it waits for, so it sleeps almost at once and is woken ahead of its turn (wake_ahead).
+static constexpr int kSpinPausesNext = 64;
+static constexpr int kSpinPausesBehind = 8;
 
 static const void *futex_word(PKSPIN_LOCK_QUEUE entry) noexcept { return const_cast<PKSPIN_LOCK *>(&entry->Lock); }
 static std::uint32_t low_half(PKSPIN_LOCK value) noexcept {
     return static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(value));
 }
 
-static void wait_until_owner(PKSPIN_LOCK lock, PKSPIN_LOCK_QUEUE entry) noexcept {
+static void wait_until_owner(PKSPIN_LOCK lock, PKSPIN_LOCK_QUEUE entry, bool next_in_line) noexcept {
     auto state = entry_lock(entry);
     WaitScope wait(WaitKind::QueuedSpinLock, lock);
+    int pauses = next_in_line ? kSpinPausesNext : kSpinPausesBehind;
     for (;;) {
-        for (int i = 0; i < kSpinPauses; ++i) {
+        for (int i = 0; i < pauses; ++i) {
             if (tag_bits(state.load(std::memory_order_acquire)) == kQueueOwner) return;
             platform::cpu_relax();
         }
@@ -33,7 +39,22 @@ static void wait_until_owner(PKSPIN_LOCK lock, PKSPIN_LOCK_QUEUE entry) noexcept
             continue;
         platform::futex_wait(futex_word(entry), low_half(parked), kWaitTickNs);
         wait.tick();
+        // Woken: granted, woken ahead (we are next in line now), or a timeout tick.
+        pauses = kSpinPausesNext;
     }
+}
+
+// The new owner wakes its successor if it sleeps, so that the successor is running, spinning on
+// its own entry, by the time this owner releases: the hand-over then needs no system call and no
+// scheduling delay on the critical path. The successor's entry is alive: it waits for our grant.
+static void wake_ahead(PKSPIN_LOCK lock, PKSPIN_LOCK_QUEUE entry) noexcept {
+    PKSPIN_LOCK_QUEUE successor = entry_next(entry).load(std::memory_order_acquire);
+    if (successor == nullptr) return;
+    PKSPIN_LOCK parked = tagged(lock, kQueueWait | kQueueParked);
+    // Clearing the parked bit changes the futex word, so a successor about to sleep does not.
+    if (entry_lock(successor).compare_exchange_strong(parked, tagged(lock, kQueueWait), std::memory_order_relaxed,
+                                                      std::memory_order_relaxed))
+        platform::futex_wake(futex_word(successor), 1);
 }
 
 QueueJoin queued_acquire(PKSPIN_LOCK lock, PKSPIN_LOCK_QUEUE entry) noexcept {
@@ -46,14 +67,18 @@ QueueJoin queued_acquire(PKSPIN_LOCK lock, PKSPIN_LOCK_QUEUE entry) noexcept {
         return QueueJoin::Owner;
     }
     if ((previous & kQueueBits) != 0) return QueueJoin::WordHeldByOrdinaryAcquire;
-    entry_next(reinterpret_cast<PKSPIN_LOCK_QUEUE>(previous)).store(entry, std::memory_order_release);
-    wait_until_owner(lock, entry);
+    const auto predecessor = reinterpret_cast<PKSPIN_LOCK_QUEUE>(previous);
+    // Read before linking: until we link, the predecessor waits for us and its entry is alive.
+    const bool next_in_line = tag_bits(entry_lock(predecessor).load(std::memory_order_relaxed)) == kQueueOwner;
+    entry_next(predecessor).store(entry, std::memory_order_release);
+    wait_until_owner(lock, entry, next_in_line);
+    wake_ahead(lock, entry);
     return QueueJoin::Waited;
 }
 
 static PKSPIN_LOCK_QUEUE wait_for_successor_link(PKSPIN_LOCK lock, PKSPIN_LOCK_QUEUE entry) noexcept {
     auto next = entry_next(entry);
-    for (int i = 0; i < kSpinPauses; ++i) {
+    for (int i = 0; i < kSpinPausesNext; ++i) {
         if (PKSPIN_LOCK_QUEUE n = next.load(std::memory_order_acquire)) return n;
         platform::cpu_relax();
     }

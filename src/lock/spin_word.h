@@ -1,10 +1,16 @@
 // The ordinary KSPIN_LOCK algorithm: a test-and-set word that spins briefly, then sleeps.
 //
 // Word: 0 free, 1 held, nothing else (ndis-contract.md section 3). Acquire is one
-// compare-exchange (acquire ordering) when the lock is free; release is one store (seq_cst, as
-// the parking handshake needs) and one read of the parking bucket. Under contention a waiter
-// spins on plain reads for a bounded number of pauses, then sleeps in the parking table
-// (parking.h), so threads outnumbering cores do not burn the holder's CPU.
+// compare-exchange (acquire ordering) when the lock is free: the only atomic read-modify-write of
+// an uncontended acquire+release pair. Release is a plain release store of 0 and one relaxed read
+// of the parking bucket's sleeper count, with only a compiler barrier between them: the
+// store-buffer handshake with a sleeper (parking.h) is closed by the sleeper's heavy fence
+// (platform/membarrier.h), paid once per sleep instead of once per release. Under contention a
+// waiter spins on plain reads for a bounded number of pauses, then sleeps in the parking table, so
+// threads outnumbering cores do not burn the holder's CPU. The lock is not fair (a running thread
+// may take it again before a woken sleeper runs), but unfairness is bounded: a sleeper that has
+// waited kStarveNs marks itself in its bucket, and the next release hands the lock straight to it
+// (the word stays 1) instead of freeing it.
 //
 // Compare-exchange rather than exchange: a word that holds an in-stack queue tail (a queued
 // acquisition on the same lock, which is a misuse) is then never overwritten by this algorithm.
@@ -15,6 +21,7 @@
 
 #include "lock/parking.h"
 #include "ndislock/wdk_types.h"
+#include "platform/membarrier.h"
 
 namespace ndislock::lock {
 
@@ -31,6 +38,9 @@ inline bool spin_try_acquire(PKSPIN_LOCK lock) noexcept {
 
 // Waits for and takes the lock (slow path).
 void spin_acquire_contended(PKSPIN_LOCK lock) noexcept;
+// The release's slow path, when the lock's bucket has sleepers: hands the lock to a starving
+// sleeper, or wakes the sleepers to compete.
+[[gnu::cold]] void spin_release_slow(PKSPIN_LOCK lock) noexcept;
 
 // Takes the lock. Returns true if it had to wait.
 inline bool spin_acquire(PKSPIN_LOCK lock) noexcept {
@@ -41,8 +51,16 @@ inline bool spin_acquire(PKSPIN_LOCK lock) noexcept {
 
 // Frees the lock and wakes sleepers, if any.
 inline void spin_release(PKSPIN_LOCK lock) noexcept {
-    spin_word(lock).store(0, std::memory_order_seq_cst);
-    if (__builtin_expect(parking::has_sleepers(lock), 0)) parking::wake_all(lock);
+    if constexpr (NDISLOCK_TSAN) {
+        // The plain seq_cst handshake, which ThreadSanitizer models.
+        spin_word(lock).store(0, std::memory_order_seq_cst);
+        if (__builtin_expect(parking::has_sleepers(lock), 0)) spin_release_slow(lock);
+    } else {
+        spin_word(lock).store(0, std::memory_order_release);
+        platform::light_fence(); // pairs with the sleeper's heavy_fence (spin_acquire_contended)
+        if (__builtin_expect(parking::bucket_for(lock).waiters.load(std::memory_order_relaxed) != 0, 0))
+            spin_release_slow(lock);
+    }
 }
 
 // True if the word is 0 at this instant (KeTestSpinLock).

@@ -1,5 +1,6 @@
 #include "model/processors.h"
 
+#include <climits>
 #include <cstdlib>
 #include <mutex>
 #include <sched.h>
@@ -7,6 +8,7 @@
 
 #include "lock/wait_observer.h"
 #include "platform/diagnostics.h"
+#include "platform/clock.h"
 #include "platform/futex.h"
 
 namespace ndislock::model {
@@ -35,7 +37,10 @@ std::uint32_t initial_count() noexcept {
 }
 
 // Spin before sleeping on a processor: an owner at DISPATCH_LEVEL should be brief.
-constexpr int kSpinPauses = 256;
+constexpr std::uint32_t kSpinPauses = 256;
+constexpr std::uint32_t kMinSpinPauses = 8;
+// Wait after which a sleeper asks for a direct hand-over (see processors.h).
+constexpr std::uint64_t kStarveNs = 1'000'000;
 
 } // namespace
 
@@ -52,24 +57,93 @@ std::uint32_t assign_processor() noexcept {
     return g_round_robin.fetch_add(1, std::memory_order_relaxed) % processor_count();
 }
 
+namespace {
+
+// Takes processor p from its bias holder (owner was `seen`, with kBiased): claim the owner word
+// in shared mode, make the holder's free fences count (heavy_fence), then wait until the holder
+// is below DISPATCH_LEVEL. Returns false if the owner word changed first.
+bool revoke_bias(ThreadState &t, Processor &p, std::uint32_t seen, std::uint32_t take_as) noexcept {
+    if (!p.owner.compare_exchange_strong(seen, take_as, std::memory_order_acquire, std::memory_order_relaxed))
+        return false;
+    platform::heavy_fence();
+    // From here on the holder either saw our claim (its entry fails and clears busy) or its busy
+    // store is visible to us; its leave clears busy with release ordering and wakes us.
+    for (std::uint32_t i = 0;; ++i) {
+        const std::uint32_t holder = p.busy.load(std::memory_order_acquire);
+        if (holder == 0) break;
+        if (i < kSpinPauses)
+            platform::cpu_relax();
+        else
+            platform::futex_wait(&p.busy, holder, lock::kWaitTickNs);
+    }
+    count_shared_take(t, p);
+    return true;
+}
+
+} // namespace
+
 void enter_dispatch_slow(ThreadState &t, Processor &p) noexcept {
+    if (p.busy.load(std::memory_order_relaxed) == t.id) {
+        // Our biased entry found the bias revoked after announcing itself: withdraw, let the
+        // revoker go on, and queue up like anyone else.
+        p.busy.store(0, std::memory_order_release);
+        wake_revoker(p);
+    }
     lock::WaitScope wait(lock::WaitKind::Processor, &p);
     // Once this thread has slept, other sleepers may remain whose wake-up it consumed or raced
     // with: it then always takes the processor with kParked set, so that its leave wakes the next.
     std::uint32_t take_as = t.id;
+    std::uint64_t since = 0; // first wake-up: the clock is read only once sleeping has begun
+    bool starving = false;   // this thread is p.starving
+    struct Withdraw { // on every return, with the processor held: no leave can hand it over now
+        Processor &p;
+        const bool &starving;
+        ~Withdraw() {
+            if (starving) p.starving.store(0, std::memory_order_relaxed);
+        }
+    } withdraw{p, starving};
+    const std::uint32_t budget = p.spin_pauses.load(std::memory_order_relaxed);
+    bool first_spin = true;
     for (;;) {
-        for (int i = 0; i < kSpinPauses; ++i) {
-            std::uint32_t expected = 0;
-            if (p.owner.load(std::memory_order_relaxed) == 0 &&
-                p.owner.compare_exchange_strong(expected, take_as, std::memory_order_acquire, std::memory_order_relaxed))
-                return;
+        for (std::uint32_t i = 0; i < budget; ++i) {
+            std::uint32_t seen = p.owner.load(std::memory_order_relaxed);
+            if (seen == 0) {
+                if (p.owner.compare_exchange_strong(seen, take_as, std::memory_order_acquire,
+                                                    std::memory_order_relaxed)) {
+                    count_shared_take(t, p);
+                    // Spinning paid off: let the next waiters spin longer.
+                    if (first_spin && budget < kSpinPauses)
+                        p.spin_pauses.store(budget * 2 > kSpinPauses ? kSpinPauses : budget * 2,
+                                            std::memory_order_relaxed);
+                    return;
+                }
+            } else if ((seen & kBiased) != 0) {
+                if (revoke_bias(t, p, seen, take_as)) return;
+                continue;
+            }
             platform::cpu_relax();
         }
-        std::uint32_t seen = p.owner.load(std::memory_order_relaxed);
+        if (first_spin) {
+            // Spinning did not pay off: the next waiters sleep sooner.
+            first_spin = false;
+            if (budget > kMinSpinPauses) p.spin_pauses.store(budget / 2, std::memory_order_relaxed);
+        }
+        std::uint32_t seen = p.owner.load(std::memory_order_acquire);
+        if (starving && (seen & ~kParked) == t.id) {
+            // Handed over by the last leave (with kParked set, so our leave wakes the others).
+            count_shared_take(t, p);
+            return;
+        }
         if (seen == 0) {
             if (p.owner.compare_exchange_strong(seen, t.id | kParked, std::memory_order_acquire,
-                                                std::memory_order_relaxed))
+                                                std::memory_order_relaxed)) {
+                count_shared_take(t, p);
                 return;
+            }
+            continue;
+        }
+        if ((seen & kBiased) != 0) {
+            if (revoke_bias(t, p, seen, t.id | kParked)) return;
             continue;
         }
         if ((seen & kParked) == 0 &&
@@ -77,11 +151,46 @@ void enter_dispatch_slow(ThreadState &t, Processor &p) noexcept {
             continue;
         platform::futex_wait(&p.owner, seen | kParked, lock::kWaitTickNs);
         take_as = t.id | kParked;
+        if (!starving) {
+            const std::uint64_t now = platform::monotonic_ns();
+            if (since == 0) {
+                since = now;
+            } else if (now - since > kStarveNs) {
+                std::uint32_t none = 0;
+                starving = p.starving.compare_exchange_strong(none, t.id, std::memory_order_relaxed,
+                                                              std::memory_order_relaxed);
+            }
+        }
         wait.tick();
     }
 }
 
+void leave_shared(ThreadState &t, Processor &p) noexcept {
+    if (const std::uint32_t starving = p.starving.load(std::memory_order_relaxed);
+        __builtin_expect(starving != 0, 0) && starving != t.id) {
+        // Hand the processor to the sleeper that waited too long. Only the owner changes the
+        // word from a non-zero value, bar kParked, so this fails only when kParked was just set.
+        std::uint32_t mine = p.owner.load(std::memory_order_relaxed);
+        if (p.owner.compare_exchange_strong(mine, starving | kParked, std::memory_order_release,
+                                            std::memory_order_relaxed)) {
+            platform::futex_wake(&p.owner, INT_MAX); // all sleepers: only it will find itself the owner
+            return;
+        }
+    }
+    if (platform::asymmetric() && p.last == t.id && p.streak >= kBiasAfter) {
+        // A run of re-entries by this thread: let the processor stick to it. Fails (and falls
+        // back to the plain hand-back) if others sleep waiting for it.
+        std::uint32_t expected = t.id;
+        if (p.owner.compare_exchange_strong(expected, t.id | kBiased, std::memory_order_release,
+                                            std::memory_order_relaxed))
+            return;
+    }
+    if (p.owner.exchange(0, std::memory_order_release) != t.id) wake_processor_waiters(p);
+}
+
 void wake_processor_waiters(Processor &p) noexcept { platform::futex_wake(&p.owner, 1); }
+
+void wake_revoker(Processor &p) noexcept { platform::futex_wake(&p.busy, 1); }
 
 NDISLOCK_STATUS set_processor_count(std::uint32_t count) noexcept {
     if (count < 1 || count > NDISLOCK_MAX_PROCESSORS) return NDISLOCK_INVALID_ARGUMENT;

@@ -12,12 +12,16 @@
 
 namespace ndislock::model {
 
-thread_local ThreadState *tls_thread __attribute__((tls_model("initial-exec"))) = nullptr;
+constinit thread_local ThreadState *tls_thread __attribute__((tls_model("initial-exec"))) = nullptr;
 
 namespace {
 
 std::mutex g_registry_mutex;
-ThreadState *g_threads[kMaxThreads + 1]; // by id; [0] unused
+// By id; [0] unused. Read without the mutex (reports look up a holder by id), so atomic. States
+// are never freed, only recycled through g_free_states: a report that reads a state its thread
+// just left reads a live object, at worst one already describing a newer thread.
+std::atomic<ThreadState *> g_threads[kMaxThreads + 1];
+ThreadState *g_free_states = nullptr;
 std::uint32_t g_next_fresh_id = 1;
 std::uint32_t g_free_ids[kMaxThreads];
 std::uint32_t g_free_count = 0;
@@ -46,8 +50,10 @@ constexpr lock::WaitObserver kWaitObserver{wait_begin, wait_tick, wait_end};
 
 void unregister(ThreadState *t) {
     std::lock_guard<std::mutex> guard(g_registry_mutex);
-    g_threads[t->id] = nullptr;
+    g_threads[t->id].store(nullptr, std::memory_order_release);
     g_free_ids[g_free_count++] = t->id;
+    t->next_free = g_free_states;
+    g_free_states = t;
 }
 
 // pthread key destructor: runs as the thread ends.
@@ -65,7 +71,6 @@ void on_thread_exit(void *state) {
     }
     tls_thread = nullptr;
     unregister(t);
-    delete t;
 }
 
 void init_once() {
@@ -78,10 +83,22 @@ void init_once() {
 ThreadState &register_current_thread() noexcept {
     static std::once_flag once;
     std::call_once(once, init_once);
-    auto *t = new (std::nothrow) ThreadState;
-    if (t == nullptr) platform::fatal("out of memory registering a thread");
+    ThreadState *t = nullptr;
     {
         std::lock_guard<std::mutex> guard(g_registry_mutex);
+        if (g_free_states != nullptr) {
+            t = g_free_states;
+            g_free_states = t->next_free;
+            t->irql.store(PASSIVE_LEVEL, std::memory_order_relaxed);
+            t->bound = false;
+            t->wait_kind.store(lock::WaitKind::None, std::memory_order_relaxed);
+            t->wait_object.store(nullptr, std::memory_order_relaxed);
+            for (auto &data : t->observer_data) data.store(nullptr, std::memory_order_relaxed);
+            t->next_free = nullptr;
+        } else {
+            t = new (std::nothrow) ThreadState;
+            if (t == nullptr) platform::fatal("out of memory registering a thread");
+        }
         if (g_free_count > 0) {
             t->id = g_free_ids[--g_free_count];
         } else if (g_next_fresh_id <= kMaxThreads) {
@@ -89,7 +106,7 @@ ThreadState &register_current_thread() noexcept {
         } else {
             platform::fatal("more than %u threads use ndislock at once", kMaxThreads);
         }
-        g_threads[t->id] = t;
+        g_threads[t->id].store(t, std::memory_order_release);
     }
     t->os_tid = static_cast<int>(gettid());
     t->processor.store(assign_processor(), std::memory_order_relaxed);
@@ -98,12 +115,14 @@ ThreadState &register_current_thread() noexcept {
     return *t;
 }
 
-ThreadState *thread_by_id(std::uint32_t id) noexcept { return id != 0 && id <= kMaxThreads ? g_threads[id] : nullptr; }
+ThreadState *thread_by_id(std::uint32_t id) noexcept {
+    return id != 0 && id <= kMaxThreads ? g_threads[id].load(std::memory_order_acquire) : nullptr;
+}
 
 void for_each_thread(void (*f)(ThreadState &, void *), void *context) {
     std::lock_guard<std::mutex> guard(g_registry_mutex);
     for (std::uint32_t id = 1; id < g_next_fresh_id; ++id)
-        if (g_threads[id] != nullptr) f(*g_threads[id], context);
+        if (ThreadState *t = g_threads[id].load(std::memory_order_acquire)) f(*t, context);
 }
 
 } // namespace ndislock::model

@@ -39,10 +39,12 @@ struct ThreadState {
     std::atomic<std::uint64_t> wait_since_ns{0};
 
     // Per-thread data of the observers (observe/hooks.h), by observer slot.
-    void *observer_data[4] = {};
+    std::atomic<void *> observer_data[4] = {};
+
+    ThreadState *next_free = nullptr; // the registry's recycling list
 };
 
-extern thread_local ThreadState *tls_thread __attribute__((tls_model("initial-exec")));
+extern constinit thread_local ThreadState *tls_thread __attribute__((tls_model("initial-exec")));
 
 // Registers the calling thread (first call only). Not async-signal-safe: it allocates.
 ThreadState &register_current_thread() noexcept;
@@ -54,8 +56,8 @@ inline ThreadState &current_thread() noexcept {
     return register_current_thread();
 }
 
-// The live thread with this id, or nullptr. Stable only while that thread is known to be alive
-// (callers use it for reports).
+// The live thread with this id, or nullptr. The object is never freed (states are recycled), so
+// reading it is always safe; it may already describe a newer thread (callers use it for reports).
 ThreadState *thread_by_id(std::uint32_t id) noexcept;
 
 // Calls f(ThreadState&) for every live thread, under the registry lock (not for hot paths).

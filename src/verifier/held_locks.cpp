@@ -17,7 +17,7 @@ VerifierThread *g_free = nullptr; // tables of ended threads, reused: never free
 void set_observer_slot(int slot) noexcept { g_slot = slot; }
 
 VerifierThread *verifier_thread_of(model::ThreadState &t) noexcept {
-    return static_cast<VerifierThread *>(t.observer_data[g_slot]);
+    return static_cast<VerifierThread *>(t.observer_data[g_slot].load(std::memory_order_acquire));
 }
 
 VerifierThread &verifier_thread(model::ThreadState &t) noexcept {
@@ -36,14 +36,14 @@ VerifierThread &verifier_thread(model::ThreadState &t) noexcept {
     v->overflowed = false;
     v->thread = &t;
     v->next_free = nullptr;
-    t.observer_data[g_slot] = v;
+    t.observer_data[g_slot].store(v, std::memory_order_release);
     return *v;
 }
 
 void release_verifier_thread(model::ThreadState &t) noexcept {
     auto *v = verifier_thread_of(t);
     if (v == nullptr) return;
-    t.observer_data[g_slot] = nullptr;
+    t.observer_data[g_slot].store(nullptr, std::memory_order_release);
     v->depth.store(0, std::memory_order_relaxed);
     std::lock_guard<std::mutex> guard(g_pool_mutex);
     v->next_free = g_free;

@@ -1,0 +1,609 @@
+// The benchmark suite of ../shared/spec/benchmarks.md: every contender in one binary, scenarios
+// S0-S6, Google Benchmark JSON out. bench/run.sh builds it, runs it and turns the JSON into
+// docs-ready tables and a plot (bench/report.py); docs/performance.md has the results.
+//
+//   S0  uncontended acquire+release, one thread (ns per pair; Acquire, Dpr and nested variants)
+//   S1  hand-off: two threads ping-pong the lock (ns per hand-off)
+//   S2  threads = cores, critical section ~25 ns / ~250 ns, random work outside (ops/s)
+//   S3  oversubscribed: 2x, 4x, 8x threads per core, short critical section (ops/s, mean and max
+//       wait, CPU time per op)
+//   S4  fairness under S2 and S3 (counters min_max and jain on those runs)
+//   S5  verifier overhead: the ndis_verifier contender against ndis (report.py takes the ratio)
+//   S6  footprint: 10^6 locks allocated, each taken once, then freed (bytes per lock, RSS)
+//
+// The timed scenarios S1-S3 run every thread for a fixed wall time and count what each thread
+// did, so per-thread fairness is measured rather than imposed by a fixed iteration count.
+// Each lock lives on its own 64-byte line. Peers are compiled in when their Debian package was
+// found (NDISLOCK_BENCH_HAVE_*), and named in a printed note when not.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <malloc.h>
+#include <mutex>
+#include <pthread.h>
+#include <string>
+#include <sys/utsname.h>
+#include <thread>
+#include <time.h>
+#include <unistd.h>
+#include <vector>
+#include <x86intrin.h>
+
+#include <benchmark/benchmark.h>
+
+#include "ndislock/ndis.h"
+
+#if __has_include("ndislock/verifier.h")
+#include "ndislock/verifier.h"
+#define NDISLOCK_BENCH_HAVE_VERIFIER 1
+#endif
+
+#ifdef NDISLOCK_BENCH_HAVE_ABSL
+#include <absl/base/internal/spinlock.h>
+#include <absl/synchronization/mutex.h>
+#endif
+#ifdef NDISLOCK_BENCH_HAVE_TBB
+#include <oneapi/tbb/queuing_mutex.h>
+#include <oneapi/tbb/spin_mutex.h>
+#endif
+#ifdef NDISLOCK_BENCH_HAVE_CK
+#include <ck_spinlock.h>
+#endif
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Time, work, machine
+
+double g_tsc_per_ns = 1.0;
+double g_work_iters_per_ns = 1.0;
+// Wall time of each timed run (S1-S3); NDISLOCK_BENCH_RUN_MS overrides it.
+std::chrono::milliseconds kTimedRun{200};
+
+inline std::uint64_t ticks() noexcept { return __rdtsc(); }
+
+// Work that touches no shared memory: a dependent chain of multiply-adds.
+[[gnu::noinline]] std::uint64_t spin_work(std::uint64_t iterations, std::uint64_t seed) noexcept {
+    for (std::uint64_t i = 0; i < iterations; ++i) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        asm volatile("" : "+r"(seed));
+    }
+    return seed;
+}
+std::uint64_t work_iterations(double ns) { return static_cast<std::uint64_t>(ns * g_work_iters_per_ns + 0.5); }
+
+void calibrate() {
+    using clock = std::chrono::steady_clock;
+    auto t0 = clock::now();
+    const std::uint64_t c0 = ticks();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const std::uint64_t c1 = ticks();
+    auto t1 = clock::now();
+    g_tsc_per_ns = double(c1 - c0) / double(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
+    double best = 0;
+    for (int r = 0; r < 5; ++r) {
+        constexpr std::uint64_t n = 2'000'000;
+        t0 = clock::now();
+        benchmark::DoNotOptimize(spin_work(n, 1));
+        t1 = clock::now();
+        best = std::max(best, double(n) / double(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()));
+    }
+    g_work_iters_per_ns = best;
+}
+
+std::string cpu_model() {
+    std::ifstream in("/proc/cpuinfo");
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+    return "unknown";
+}
+
+long rss_kib() {
+    std::ifstream in("/proc/self/statm");
+    long size = 0, resident = 0;
+    in >> size >> resident;
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+unsigned cores() {
+    const unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? 1 : n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contenders: locked(f) runs f with the lock held; begin()/end() set the process up for it.
+
+enum class Mode { Off, Stats, Verifier };
+
+void set_mode(Mode m) {
+#ifdef NDISLOCK_BENCH_HAVE_VERIFIER
+    NdislockVerifierSetMode(m == Mode::Verifier ? NDISLOCK_VERIFIER_ON : NDISLOCK_VERIFIER_OFF);
+    if (m == Mode::Verifier) NdislockVerifierSetHoldBudget(~ULONG64{0} / 2); // no hold warnings
+#endif
+    NdislockStatsEnable(m == Mode::Stats ? TRUE : FALSE, 0);
+}
+
+struct NoSetup {
+    void begin() {}
+    void end() {}
+    void bind(int) {}
+};
+
+// Benchmark threads are created afresh for every run, so ndislock's round-robin placement (in
+// order of first calls) would drift between runs and sometimes put two of S2's threads on one
+// virtual processor, where the processor exclusion serializes them. Each thread binds to
+// processor (thread index mod N) instead, as a driver's per-processor threads are placed.
+void bind_to_processor(int me) {
+    NdislockBindCurrentThread(static_cast<ULONG>(me) % KeQueryActiveProcessorCountEx(0));
+}
+
+template <Mode M> struct NdisLockT {
+    // (Re)allocated after the mode switch, so an observer sees the lock's initialization.
+    void begin() {
+        set_mode(M);
+        NdisAllocateSpinLock(&lock);
+    }
+    void end() { set_mode(Mode::Off); }
+    void bind(int me) { bind_to_processor(me); }
+    alignas(64) NDIS_SPIN_LOCK lock;
+    NdisLockT() { NdisAllocateSpinLock(&lock); }
+    template <class F> void locked(F &&f) {
+        NdisAcquireSpinLock(&lock);
+        f();
+        NdisReleaseSpinLock(&lock);
+    }
+};
+using NdisLock = NdisLockT<Mode::Off>;
+using NdisStatsLock = NdisLockT<Mode::Stats>;
+using NdisVerifierLock = NdisLockT<Mode::Verifier>;
+
+struct KeQueuedLock {
+    void begin() {
+        set_mode(Mode::Off);
+        KeInitializeSpinLock(&lock);
+    }
+    void end() {}
+    void bind(int me) { bind_to_processor(me); }
+    alignas(64) KSPIN_LOCK lock;
+    KeQueuedLock() { KeInitializeSpinLock(&lock); }
+    template <class F> void locked(F &&f) {
+        KLOCK_QUEUE_HANDLE h;
+        KeAcquireInStackQueuedSpinLock(&lock, &h);
+        f();
+        KeReleaseInStackQueuedSpinLock(&h);
+    }
+};
+
+// The floor: exchange(1, acquire) to lock, store(0, release) to unlock; spins with PAUSE on a
+// read so that contended runs measure the algorithm, not a cache-line storm.
+struct BareTas : NoSetup {
+    alignas(64) std::atomic<int> word{0};
+    template <class F> void locked(F &&f) {
+        while (word.exchange(1, std::memory_order_acquire) != 0)
+            while (word.load(std::memory_order_relaxed) != 0) _mm_pause();
+        f();
+        word.store(0, std::memory_order_release);
+    }
+};
+
+// The same pair behind two out-of-line calls: the floor of any lock API that is not inline.
+[[gnu::noinline]] void tas_call_lock(std::atomic<int> &w) {
+    while (w.exchange(1, std::memory_order_acquire) != 0)
+        while (w.load(std::memory_order_relaxed) != 0) _mm_pause();
+}
+[[gnu::noinline]] void tas_call_unlock(std::atomic<int> &w) { w.store(0, std::memory_order_release); }
+struct BareTasCalls : NoSetup {
+    alignas(64) std::atomic<int> word{0};
+    template <class F> void locked(F &&f) {
+        tas_call_lock(word);
+        f();
+        tas_call_unlock(word);
+    }
+};
+
+struct PthreadSpin : NoSetup {
+    alignas(64) pthread_spinlock_t lock;
+    PthreadSpin() { pthread_spin_init(&lock, PTHREAD_PROCESS_PRIVATE); }
+    template <class F> void locked(F &&f) {
+        pthread_spin_lock(&lock);
+        f();
+        pthread_spin_unlock(&lock);
+    }
+};
+
+struct PthreadMutex : NoSetup {
+    alignas(64) pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    template <class F> void locked(F &&f) {
+        pthread_mutex_lock(&lock);
+        f();
+        pthread_mutex_unlock(&lock);
+    }
+};
+
+struct StdMutex : NoSetup {
+    alignas(64) std::mutex lock;
+    template <class F> void locked(F &&f) {
+        lock.lock();
+        f();
+        lock.unlock();
+    }
+};
+
+#ifdef NDISLOCK_BENCH_HAVE_ABSL
+struct AbslMutex : NoSetup {
+    alignas(64) absl::Mutex lock;
+    template <class F> void locked(F &&f) {
+        lock.Lock();
+        f();
+        lock.Unlock();
+    }
+};
+struct AbslSpinLock : NoSetup {
+    alignas(64) absl::base_internal::SpinLock lock{absl::kConstInit, absl::base_internal::SCHEDULE_KERNEL_ONLY};
+    template <class F> void locked(F &&f) {
+        lock.Lock();
+        f();
+        lock.Unlock();
+    }
+};
+#endif
+#ifdef NDISLOCK_BENCH_HAVE_TBB
+struct TbbSpinMutex : NoSetup {
+    alignas(64) tbb::spin_mutex lock;
+    template <class F> void locked(F &&f) {
+        tbb::spin_mutex::scoped_lock guard(lock);
+        f();
+    }
+};
+struct TbbQueuingMutex : NoSetup {
+    alignas(64) tbb::queuing_mutex lock;
+    template <class F> void locked(F &&f) {
+        tbb::queuing_mutex::scoped_lock guard(lock);
+        f();
+    }
+};
+#endif
+#ifdef NDISLOCK_BENCH_HAVE_CK
+struct CkFas : NoSetup {
+    alignas(64) ck_spinlock_fas_t lock = CK_SPINLOCK_FAS_INITIALIZER;
+    template <class F> void locked(F &&f) {
+        ck_spinlock_fas_lock(&lock);
+        f();
+        ck_spinlock_fas_unlock(&lock);
+    }
+};
+struct CkTicket : NoSetup {
+    alignas(64) ck_spinlock_ticket_t lock = CK_SPINLOCK_TICKET_INITIALIZER;
+    template <class F> void locked(F &&f) {
+        ck_spinlock_ticket_lock(&lock);
+        f();
+        ck_spinlock_ticket_unlock(&lock);
+    }
+};
+struct CkMcs : NoSetup {
+    alignas(64) ck_spinlock_mcs_t lock = CK_SPINLOCK_MCS_INITIALIZER;
+    template <class F> void locked(F &&f) {
+        ck_spinlock_mcs_context_t node;
+        ck_spinlock_mcs_lock(&lock, &node);
+        f();
+        ck_spinlock_mcs_unlock(&lock, &node);
+    }
+};
+#endif
+
+// ---------------------------------------------------------------------------------------------
+// S0: one thread, hot line.
+
+template <class L> void s0_pair(benchmark::State &state) {
+    static L lock;
+    lock.begin();
+    for (auto _ : state) lock.locked([] { benchmark::ClobberMemory(); });
+    lock.end();
+}
+
+void s0_ndis_dpr(benchmark::State &state) {
+    static NdisLock lock;
+    lock.begin();
+    const KIRQL old = KeRaiseIrqlToDpcLevel();
+    for (auto _ : state) {
+        NdisDprAcquireSpinLock(&lock.lock);
+        benchmark::ClobberMemory();
+        NdisDprReleaseSpinLock(&lock.lock);
+    }
+    KeLowerIrql(old);
+}
+
+template <class L> void s0_nested(benchmark::State &state) {
+    static L outer, inner;
+    outer.begin();
+    inner.begin();
+    for (auto _ : state)
+        outer.locked([] { inner.locked([] { benchmark::ClobberMemory(); }); });
+    outer.end();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timed multi-thread runs (S1-S4). Thread 0 sets up before the start barrier of the loop and
+// summarizes after its end barrier; each thread runs for kTimedRun inside the single iteration.
+
+constexpr int kMaxBenchThreads = 64;
+
+struct alignas(64) PerThread {
+    std::uint64_t ops = 0, handoffs = 0, wait_ticks = 0, max_wait_ticks = 0, cpu_ns = 0;
+};
+
+struct Shared {
+    PerThread threads[kMaxBenchThreads];
+    alignas(64) std::uint64_t protected_counter = 0;
+    int turn = 0;
+};
+
+std::uint64_t thread_cpu_ns() {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return std::uint64_t(ts.tv_sec) * 1'000'000'000u + std::uint64_t(ts.tv_nsec);
+}
+
+void summarize(benchmark::State &state, Shared &sh, bool handoff) {
+    const int n = state.threads();
+    std::uint64_t total = 0, lo = ~0ull, hi = 0, waits = 0, max_wait = 0, cpu = 0, handoffs = 0;
+    double sum_sq = 0;
+    for (int i = 0; i < n; ++i) {
+        const PerThread &p = sh.threads[i];
+        total += p.ops;
+        lo = std::min(lo, p.ops);
+        hi = std::max(hi, p.ops);
+        sum_sq += double(p.ops) * double(p.ops);
+        waits += p.wait_ticks;
+        max_wait = std::max(max_wait, p.max_wait_ticks);
+        cpu += p.cpu_ns;
+        handoffs += p.handoffs;
+    }
+    const double seconds = std::chrono::duration<double>(kTimedRun).count();
+    auto &c = state.counters;
+    c["ops_per_s"] = double(total) / seconds;
+    c["min_max"] = hi == 0 ? 0.0 : double(lo) / double(hi);
+    c["jain"] = sum_sq == 0 ? 0.0 : double(total) * double(total) / (n * sum_sq);
+    c["mean_wait_ns"] = total == 0 ? 0.0 : double(waits) / g_tsc_per_ns / double(total);
+    c["max_wait_us"] = double(max_wait) / g_tsc_per_ns / 1000.0;
+    c["cpu_ns_per_op"] = total == 0 ? 0.0 : double(cpu) / double(total);
+    if (handoff) c["ns_per_handoff"] = handoffs == 0 ? 0.0 : seconds * 1e9 / double(handoffs);
+}
+
+// S2/S3/S4: every thread: random work outside, then the lock around cs_ns of work on shared data.
+template <class L> void timed_throughput(benchmark::State &state, double cs_ns) {
+    static L lock;
+    static Shared shared;
+    const int me = state.thread_index();
+    if (me == 0) {
+        shared = Shared{};
+        lock.begin();
+    }
+    lock.bind(me);
+    const std::uint64_t cs_iters = work_iterations(cs_ns);
+    const std::uint64_t out_max = 2 * cs_iters + 1; // outside work uniform in [0, 2 cs]
+    for (auto _ : state) {
+        PerThread mine;
+        std::uint64_t seed = 0x9E3779B97F4A7C15ull * std::uint64_t(me + 1);
+        const std::uint64_t cpu0 = thread_cpu_ns();
+        const auto deadline = std::chrono::steady_clock::now() + kTimedRun;
+        for (;;) {
+            for (int k = 0; k < 16; ++k) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                benchmark::DoNotOptimize(spin_work(seed % out_max, seed));
+                const std::uint64_t t0 = ticks();
+                std::uint64_t t1 = 0;
+                lock.locked([&] {
+                    t1 = ticks();
+                    shared.protected_counter = spin_work(cs_iters, shared.protected_counter);
+                });
+                const std::uint64_t w = t1 - t0;
+                mine.wait_ticks += w;
+                mine.max_wait_ticks = std::max(mine.max_wait_ticks, w);
+                ++mine.ops;
+            }
+            if (std::chrono::steady_clock::now() >= deadline) break;
+        }
+        mine.cpu_ns = thread_cpu_ns() - cpu0;
+        shared.threads[me] = mine;
+    }
+    state.SetItemsProcessed(std::int64_t(shared.threads[me].ops));
+    if (me == 0) {
+        summarize(state, shared, false);
+        lock.end();
+    }
+}
+
+// S1: two threads; a hand-off is a lock acquisition that finds it is this thread's turn.
+template <class L> void s1_pingpong(benchmark::State &state) {
+    static L lock;
+    static Shared shared;
+    const int me = state.thread_index();
+    if (me == 0) {
+        shared = Shared{};
+        lock.begin();
+    }
+    lock.bind(me);
+    for (auto _ : state) {
+        PerThread mine;
+        const std::uint64_t cpu0 = thread_cpu_ns();
+        const auto deadline = std::chrono::steady_clock::now() + kTimedRun;
+        for (;;) {
+            for (int k = 0; k < 64; ++k) {
+                bool mine_turn = false;
+                const std::uint64_t t0 = ticks();
+                std::uint64_t t1 = 0;
+                lock.locked([&] {
+                    t1 = ticks();
+                    if (shared.turn == me) {
+                        shared.turn = 1 - me;
+                        mine_turn = true;
+                    }
+                });
+                mine.handoffs += mine_turn;
+                mine.wait_ticks += t1 - t0;
+                mine.max_wait_ticks = std::max(mine.max_wait_ticks, t1 - t0);
+                ++mine.ops;
+            }
+            if (std::chrono::steady_clock::now() >= deadline) break;
+        }
+        mine.cpu_ns = thread_cpu_ns() - cpu0;
+        shared.threads[me] = mine;
+    }
+    state.SetItemsProcessed(std::int64_t(shared.threads[me].handoffs));
+    if (me == 0) {
+        summarize(state, shared, true);
+        lock.end();
+    }
+}
+
+// S6: 10^6 locks allocated, each taken once, then freed.
+void s6_footprint(benchmark::State &state, Mode mode) {
+    constexpr std::size_t kLocks = 1'000'000;
+    set_mode(mode);
+    double beyond = 0, peak = 0, after_free = 0;
+    for (auto _ : state) {
+        malloc_trim(0);
+        const long base = rss_kib();
+        auto *locks = static_cast<NDIS_SPIN_LOCK *>(std::malloc(kLocks * sizeof(NDIS_SPIN_LOCK)));
+        // Touch every page for real (a memset of 0 after malloc may become calloc's no-op).
+        for (std::size_t i = 0; i < kLocks; ++i) {
+            locks[i].SpinLock = 1;
+            benchmark::DoNotOptimize(locks[i]);
+        }
+        const long with_structs = rss_kib();
+        for (std::size_t i = 0; i < kLocks; ++i) NdisAllocateSpinLock(&locks[i]);
+        for (std::size_t i = 0; i < kLocks; ++i) {
+            NdisAcquireSpinLock(&locks[i]);
+            NdisReleaseSpinLock(&locks[i]);
+        }
+        const long taken = rss_kib();
+        for (std::size_t i = 0; i < kLocks; ++i) NdisFreeSpinLock(&locks[i]);
+        std::free(locks);
+        malloc_trim(0);
+        const long freed = rss_kib();
+        beyond = double(taken - with_structs) * 1024.0 / double(kLocks);
+        peak = double(taken - base) / 1024.0;
+        after_free = double(freed - base);
+    }
+    state.counters["bytes_per_lock_beyond_struct"] = beyond;
+    state.counters["struct_bytes"] = double(sizeof(NDIS_SPIN_LOCK));
+    state.counters["peak_rss_growth_mib"] = peak;
+    state.counters["rss_after_free_kib"] = after_free;
+    set_mode(Mode::Off);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registration. Every benchmark reports median, min and max over its repetitions.
+
+benchmark::internal::Benchmark *with_min_max(benchmark::internal::Benchmark *b) {
+    return b
+        ->ComputeStatistics("min", [](const std::vector<double> &v) { return *std::min_element(v.begin(), v.end()); })
+        ->ComputeStatistics("max", [](const std::vector<double> &v) { return *std::max_element(v.begin(), v.end()); });
+}
+template <class F> benchmark::internal::Benchmark *reg(const std::string &name, F &&f) {
+    return with_min_max(benchmark::RegisterBenchmark(name.c_str(), std::forward<F>(f)));
+}
+
+template <class L> void register_contender(const char *name) {
+    const unsigned n = cores();
+    reg(std::string("S0/pair/") + name, s0_pair<L>);
+    reg(std::string("S1/handoff/") + name, s1_pingpong<L>)
+        ->Threads(2)
+        ->Iterations(1)
+        ->UseRealTime();
+    for (double cs : {25.0, 250.0})
+        reg(std::string("S2/cs") + std::to_string(int(cs)) + "ns/" + name,
+                                     [cs](benchmark::State &s) { timed_throughput<L>(s, cs); })
+            ->Threads(int(n))
+            ->Iterations(1)
+            ->UseRealTime();
+    for (unsigned x : {2u, 4u, 8u})
+        reg(std::string("S3/x") + std::to_string(x) + "/" + name,
+                                     [](benchmark::State &s) { timed_throughput<L>(s, 25.0); })
+            ->Threads(int(std::min<unsigned>(x * n, kMaxBenchThreads)))
+            ->Iterations(1)
+            ->UseRealTime();
+}
+
+void register_all() {
+    register_contender<BareTas>("bare_tas");
+    reg("S0/pair/bare_tas_2calls", s0_pair<BareTasCalls>);
+    register_contender<NdisLock>("ndislock");
+    register_contender<NdisStatsLock>("ndislock_stats_observer");
+#ifdef NDISLOCK_BENCH_HAVE_VERIFIER
+    register_contender<NdisVerifierLock>("ndislock_verifier");
+#endif
+    register_contender<KeQueuedLock>("ndislock_queued");
+    reg("S0/dpr/ndislock", s0_ndis_dpr);
+    reg("S0/nested/ndislock", s0_nested<NdisLock>);
+    reg("S0/nested/bare_tas", s0_nested<BareTas>);
+    register_contender<PthreadSpin>("pthread_spinlock");
+    register_contender<PthreadMutex>("pthread_mutex");
+    register_contender<StdMutex>("std_mutex");
+#ifdef NDISLOCK_BENCH_HAVE_ABSL
+    register_contender<AbslMutex>("absl_mutex");
+    register_contender<AbslSpinLock>("absl_spinlock");
+#else
+    std::printf("note: abseil not found at build time (libabsl-dev; bench/setup.sh): absl contenders skipped\n");
+#endif
+#ifdef NDISLOCK_BENCH_HAVE_TBB
+    register_contender<TbbSpinMutex>("tbb_spin_mutex");
+    register_contender<TbbQueuingMutex>("tbb_queuing_mutex");
+#else
+    std::printf("note: oneTBB not found at build time (libtbb-dev; bench/setup.sh): tbb contenders skipped\n");
+#endif
+#ifdef NDISLOCK_BENCH_HAVE_CK
+    register_contender<CkFas>("ck_spinlock_fas");
+    register_contender<CkTicket>("ck_spinlock_ticket");
+    register_contender<CkMcs>("ck_spinlock_mcs");
+#else
+    std::printf("note: Concurrency Kit not found at build time (libck-dev; bench/setup.sh): ck contenders skipped\n");
+#endif
+    reg("S6/footprint/ndislock", [](benchmark::State &s) { s6_footprint(s, Mode::Off); })
+        ->Iterations(1);
+#ifdef NDISLOCK_BENCH_HAVE_VERIFIER
+    reg("S6/footprint/ndislock_verifier",
+                                 [](benchmark::State &s) { s6_footprint(s, Mode::Verifier); })
+        ->Iterations(1);
+#endif
+    reg("S6/footprint/ndislock_stats_observer",
+                                 [](benchmark::State &s) { s6_footprint(s, Mode::Stats); })
+        ->Iterations(1);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    set_mode(Mode::Off);
+    if (const char *ms = std::getenv("NDISLOCK_BENCH_RUN_MS"); ms != nullptr && std::atoi(ms) > 0)
+        kTimedRun = std::chrono::milliseconds(std::atoi(ms));
+    calibrate();
+    utsname u{};
+    uname(&u);
+    benchmark::AddCustomContext("cpu_model", cpu_model());
+    benchmark::AddCustomContext("cores", std::to_string(cores()));
+    benchmark::AddCustomContext("kernel", std::string(u.sysname) + " " + u.release);
+    benchmark::AddCustomContext("virtual_processors", std::to_string(KeQueryActiveProcessorCountEx(0)));
+    benchmark::AddCustomContext("timed_run_ms", std::to_string(kTimedRun.count()));
+    std::printf("machine: %s, %u cores, %s %s; ndislock virtual processors: %lu\n", cpu_model().c_str(), cores(),
+                u.sysname, u.release, static_cast<unsigned long>(KeQueryActiveProcessorCountEx(0)));
+    register_all();
+    // Protocol defaults (each overridable on the command line, later flags win): medians of
+    // interleaved repetitions, with min and max.
+    std::vector<char *> args(argv, argv + argc);
+    std::string reps = "--benchmark_repetitions=5", interleave = "--benchmark_enable_random_interleaving=true",
+                aggregates = "--benchmark_report_aggregates_only=true";
+    args.insert(args.begin() + 1, {reps.data(), interleave.data(), aggregates.data()});
+    int n = static_cast<int>(args.size());
+    benchmark::Initialize(&n, args.data());
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+}

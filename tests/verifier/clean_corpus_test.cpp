@@ -1,0 +1,354 @@
+// The clean corpus: correct programs that must report nothing. The test main installs
+// ndislock::testing::InstallVerifierListener, which fails a test on any finding; each test also
+// checks that its work was really done (counters), so "nothing reported" is not "nothing ran".
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "ndislock/ndislock.hpp"
+#include "verifier_support.h"
+
+using namespace vt;
+using ndislock_test::Flag;
+using ndislock_test::run_threads;
+
+namespace {
+
+#if defined(__SANITIZE_THREAD__)
+constexpr int kScale = 10; // TSan runs 5-15x slower
+#else
+constexpr int kScale = 1;
+#endif
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+// Sanitizers run the code 5-15x slower, so correct holds really take that much longer there.
+constexpr ULONG64 kHoldBudgetNs = 1'000'000;
+#else
+constexpr ULONG64 kHoldBudgetNs = 0; // the default, 25 us (or NDISLOCK_HOLD_BUDGET_US)
+#endif
+
+// run_threads, with every thread registered with ndislock before any starts and none ending while
+// another still works: thread registration and exit race with a wait's holder lookup (a verifier
+// bug, see Known_Bug_ThreadExitRacesWithAWaiter), which ThreadSanitizer would report here.
+void run_together(int n, const std::function<void(int)> &body) {
+    std::atomic<int> registered{0}, finished{0};
+    run_threads(n, [&](int t) {
+        (void)KeGetCurrentIrql(); // the first call registers the thread
+        registered.fetch_add(1);
+        while (registered.load() < n) std::this_thread::yield();
+        body(t);
+        finished.fetch_add(1);
+        while (finished.load() < n) std::this_thread::yield();
+    });
+}
+
+class CleanCorpus : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ASSERT_NE(NdislockVerifierGetMode(), NDISLOCK_VERIFIER_OFF);
+        ASSERT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+        if (kHoldBudgetNs != 0) NdislockVerifierSetHoldBudget(kHoldBudgetNs);
+    }
+    void TearDown() override { EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL); }
+};
+
+// Three locks (an NDIS lock, a plain KSPIN_LOCK, a queued KSPIN_LOCK) always taken A -> B -> C,
+// released in the reverse order, by many threads.
+TEST_F(CleanCorpus, ConsistentNestingOfThreeLocksFromManyThreads) {
+    NDIS_SPIN_LOCK a{};
+    KSPIN_LOCK b = 0, c = 0;
+    NdislockSetLockName(&a, "clean.nest.A");
+    NdislockSetLockName(&b, "clean.nest.B");
+    NdislockSetLockName(&c, "clean.nest.C");
+    NdisAllocateSpinLock(&a);
+    KeInitializeSpinLock(&b);
+    KeInitializeSpinLock(&c);
+    long counter = 0;
+    const int threads = 8, iterations = 2000 / kScale;
+    run_together(threads, [&](int) {
+        for (int i = 0; i < iterations; ++i) {
+            KLOCK_QUEUE_HANDLE h;
+            NdisAcquireSpinLock(&a);
+            KeAcquireSpinLockAtDpcLevel(&b);
+            KeAcquireInStackQueuedSpinLockAtDpcLevel(&c, &h);
+            ++counter;
+            KeReleaseInStackQueuedSpinLockFromDpcLevel(&h);
+            KeReleaseSpinLockFromDpcLevel(&b);
+            NdisReleaseSpinLock(&a);
+        }
+    });
+    EXPECT_EQ(counter, static_cast<long>(threads) * iterations);
+    NdisFreeSpinLock(&a);
+}
+
+// A -> B by blocking acquires on some threads; B held and A only tried (backing off on failure)
+// on others: a try never waits, so the reverse order cannot deadlock and is no inversion.
+TEST_F(CleanCorpus, TryAcquiresInTheReverseOrder) {
+    KSPIN_LOCK a = 0, b = 0;
+    NdislockSetLockName(&a, "clean.try.A");
+    NdislockSetLockName(&b, "clean.try.B");
+    KeInitializeSpinLock(&a);
+    KeInitializeSpinLock(&b);
+    std::atomic<long> forward{0}, reverse{0}, backed_off{0};
+    const int iterations = 3000 / kScale;
+    run_together(4, [&](int t) {
+        for (int i = 0; i < iterations; ++i) {
+            KIRQL old;
+            if (t % 2 == 0) {
+                KeAcquireSpinLock(&a, &old);
+                KeAcquireSpinLockAtDpcLevel(&b);
+                forward.fetch_add(1, std::memory_order_relaxed);
+                KeReleaseSpinLockFromDpcLevel(&b);
+                KeReleaseSpinLock(&a, old);
+            } else {
+                KeAcquireSpinLock(&b, &old);
+                if (KeTryToAcquireSpinLockAtDpcLevel(&a)) {
+                    reverse.fetch_add(1, std::memory_order_relaxed);
+                    KeReleaseSpinLockFromDpcLevel(&a);
+                } else {
+                    backed_off.fetch_add(1, std::memory_order_relaxed);
+                }
+                KeReleaseSpinLock(&b, old);
+            }
+        }
+    });
+    EXPECT_EQ(forward.load(), 2L * iterations);
+    EXPECT_EQ(reverse.load() + backed_off.load(), 2L * iterations);
+}
+
+// The Dpr / AtDpcLevel / TryToAcquire forms after an explicit KeRaiseIrql (as outside a DPC).
+TEST_F(CleanCorpus, DprCallsAfterAnExplicitRaise) {
+    NDIS_SPIN_LOCK n{};
+    KSPIN_LOCK k = 0, q = 0;
+    NdisAllocateSpinLock(&n);
+    KeInitializeSpinLock(&k);
+    KeInitializeSpinLock(&q);
+    for (int i = 0; i < 1000; ++i) {
+        KIRQL old;
+        KeRaiseIrql(DISPATCH_LEVEL, &old);
+        NdisDprAcquireSpinLock(&n);
+        KeAcquireSpinLockAtDpcLevel(&k);
+        KeReleaseSpinLockFromDpcLevel(&k);
+        NdisDprReleaseSpinLock(&n);
+        if (KeTryToAcquireSpinLockAtDpcLevel(&k)) KeReleaseSpinLockFromDpcLevel(&k);
+        KLOCK_QUEUE_HANDLE h;
+        KeAcquireInStackQueuedSpinLockAtDpcLevel(&q, &h);
+        KeReleaseInStackQueuedSpinLockFromDpcLevel(&h);
+        KeLowerIrql(old);
+        const KIRQL dpc = KeRaiseIrqlToDpcLevel();
+        NdisDprAcquireSpinLock(&n);
+        NdisDprReleaseSpinLock(&n);
+        KeLowerIrql(dpc);
+    }
+    NdisFreeSpinLock(&n);
+}
+
+// In-stack queued locks (both forms) nested under an NDIS lock, from several threads.
+TEST_F(CleanCorpus, InStackQueuedLocksNestedUnderAnNdisLock) {
+    NDIS_SPIN_LOCK n{};
+    KSPIN_LOCK q1 = 0, q2 = 0;
+    NdislockSetLockName(&n, "clean.queued.N");
+    NdislockSetLockName(&q1, "clean.queued.Q1");
+    NdislockSetLockName(&q2, "clean.queued.Q2");
+    NdisAllocateSpinLock(&n);
+    KeInitializeSpinLock(&q1);
+    KeInitializeSpinLock(&q2);
+    long counter = 0;
+    const int iterations = 2000 / kScale;
+    run_together(4, [&](int) {
+        for (int i = 0; i < iterations; ++i) {
+            KLOCK_QUEUE_HANDLE h1, h2;
+            NdisAcquireSpinLock(&n);
+            KeAcquireInStackQueuedSpinLock(&q1, &h1); // at DISPATCH_LEVEL: saves DISPATCH_LEVEL
+            KeAcquireInStackQueuedSpinLockAtDpcLevel(&q2, &h2);
+            ++counter;
+            KeReleaseInStackQueuedSpinLockFromDpcLevel(&h2);
+            KeReleaseInStackQueuedSpinLock(&h1);
+            NdisReleaseSpinLock(&n);
+        }
+    });
+    EXPECT_EQ(counter, 4L * iterations);
+    NdisFreeSpinLock(&n);
+}
+
+// 16 threads on 2 virtual processors (threads outnumber cores, as on every CI machine): every
+// family, one consistent order, a few thousand iterations each.
+TEST_F(CleanCorpus, ManyThreadsOnFewProcessors) {
+    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    NDIS_SPIN_LOCK outer{};
+    KSPIN_LOCK plain = 0, queued = 0;
+    NdislockSetLockName(&outer, "clean.many.outer");
+    NdislockSetLockName(&plain, "clean.many.plain");
+    NdislockSetLockName(&queued, "clean.many.queued");
+    NdisAllocateSpinLock(&outer);
+    KeInitializeSpinLock(&plain);
+    KeInitializeSpinLock(&queued);
+    long outer_count = 0, plain_count = 0, queued_count = 0;
+    const int iterations = 3000 / kScale;
+    run_together(16, [&](int t) {
+        for (int i = 0; i < iterations; ++i) {
+            KLOCK_QUEUE_HANDLE h;
+            KIRQL old;
+            switch ((t + i) % 4) {
+            case 0:
+                NdisAcquireSpinLock(&outer);
+                ++outer_count;
+                KeAcquireSpinLockAtDpcLevel(&plain);
+                ++plain_count;
+                KeReleaseSpinLockFromDpcLevel(&plain);
+                NdisReleaseSpinLock(&outer);
+                break;
+            case 1:
+                KeAcquireSpinLock(&plain, &old);
+                ++plain_count;
+                KeReleaseSpinLock(&plain, old);
+                break;
+            case 2:
+                KeAcquireInStackQueuedSpinLock(&queued, &h);
+                ++queued_count;
+                KeReleaseInStackQueuedSpinLock(&h);
+                break;
+            default:
+                KeRaiseIrql(DISPATCH_LEVEL, &old);
+                NdisDprAcquireSpinLock(&outer);
+                ++outer_count;
+                KeAcquireInStackQueuedSpinLockAtDpcLevel(&queued, &h);
+                ++queued_count;
+                KeReleaseInStackQueuedSpinLockFromDpcLevel(&h);
+                NdisDprReleaseSpinLock(&outer);
+                KeLowerIrql(old);
+                break;
+            }
+        }
+    });
+    EXPECT_EQ(outer_count + plain_count + queued_count, 16L * iterations * 6 / 4);
+    NdisFreeSpinLock(&outer);
+    ASSERT_EQ(NdislockSetProcessorCount(4), NDISLOCK_OK);
+    ASSERT_EQ(NdislockBindCurrentThread(0), NDISLOCK_OK);
+}
+
+// The C++ types and guards, including std::scoped_lock (which releases in acquisition order:
+// the types restore the IRQL at the last release, whatever the order) in both orders from
+// different threads (std::lock takes the others by try_lock: no inversion).
+TEST_F(CleanCorpus, CppGuards) {
+    ndislock::NdisSpinLock a("clean.cpp.A"), b("clean.cpp.B");
+    ndislock::KSpinLock k("clean.cpp.K"), q("clean.cpp.Q");
+    std::atomic<long> counter{0}; // bumped under different locks
+    const int iterations = 2000 / kScale;
+    run_together(4, [&](int t) {
+        for (int i = 0; i < iterations; ++i) {
+            if (t % 2 == 0) {
+                std::scoped_lock both(a, b);
+                ++counter;
+            } else {
+                std::scoped_lock both(b, a);
+                ++counter;
+            }
+            {
+                ndislock::LockGuard<ndislock::NdisSpinLock> ga(a);
+                ndislock::LockGuard<ndislock::KSpinLock> gk(k);
+                ndislock::InStackQueuedGuard gq(q, ndislock::at_dpc_level);
+                ++counter;
+            }
+            {
+                std::unique_lock<ndislock::KSpinLock> uk(k, std::try_to_lock);
+                ++counter; // taken or not: try_lock leaves the IRQL as it was
+            }
+            {
+                ndislock::RaisedIrql dispatch(DISPATCH_LEVEL);
+                ndislock::DprLockGuard ga(a);
+                ndislock::InStackQueuedGuard gq(q, ndislock::at_dpc_level);
+                ++counter;
+            }
+            {
+                ndislock::InStackQueuedGuard gq(q);
+                ++counter;
+            }
+        }
+    });
+    EXPECT_EQ(counter, 4L * iterations * 5);
+}
+
+// Locks allocated, used and freed in a loop (new memory each time, as the heap gives it), and the
+// same memory reused for new locks, NDIS and kernel alike.
+TEST_F(CleanCorpus, AllocateUseFreeInALoopAndReuseTheMemory) {
+    for (int i = 0; i < 10'000; ++i) {
+        auto l = std::make_unique<NDIS_SPIN_LOCK>();
+        NdisAllocateSpinLock(l.get());
+        NdisAcquireSpinLock(l.get());
+        NdisReleaseSpinLock(l.get());
+        NdisFreeSpinLock(l.get());
+    }
+    alignas(16) static unsigned char memory[64];
+    auto *l = reinterpret_cast<NDIS_SPIN_LOCK *>(memory);
+    for (int i = 0; i < 10'000; ++i) {
+        NdisAllocateSpinLock(l);
+        KIRQL old;
+        if (i % 3 == 0) {
+            NdisAcquireSpinLock(l);
+            NdisReleaseSpinLock(l);
+        } else if (i % 3 == 1) {
+            KeAcquireSpinLock(&l->SpinLock, &old);
+            KeReleaseSpinLock(&l->SpinLock, old);
+        } else {
+            KLOCK_QUEUE_HANDLE h;
+            KeAcquireInStackQueuedSpinLock(&l->SpinLock, &h); // a new lock: never used plain
+            KeReleaseInStackQueuedSpinLock(&h);
+        }
+        NdisFreeSpinLock(l);
+    }
+    // The same memory as a kernel lock after the NDIS lock was freed.
+    KeInitializeSpinLock(&l->SpinLock);
+    KIRQL old;
+    KeAcquireSpinLock(&l->SpinLock, &old);
+    KeReleaseSpinLock(&l->SpinLock, old);
+}
+
+// The function forms, called through parentheses.
+TEST_F(CleanCorpus, FunctionForms) {
+    NDIS_SPIN_LOCK n{};
+    KSPIN_LOCK k = 0, q = 0;
+    (NdisAllocateSpinLock)(&n);
+    (KeInitializeSpinLock)(&k);
+    (KeInitializeSpinLock)(&q);
+    for (int i = 0; i < 100; ++i) {
+        (NdisAcquireSpinLock)(&n);
+        (KeAcquireSpinLockAtDpcLevel)(&k);
+        (KeReleaseSpinLockFromDpcLevel)(&k);
+        (NdisReleaseSpinLock)(&n);
+        KIRQL old;
+        (KeAcquireSpinLock)(&k, &old);
+        (KeReleaseSpinLock)(&k, old);
+        KLOCK_QUEUE_HANDLE h;
+        (KeAcquireInStackQueuedSpinLock)(&q, &h);
+        (KeReleaseInStackQueuedSpinLock)(&h);
+        (KeRaiseIrql)(DISPATCH_LEVEL, &old);
+        (NdisDprAcquireSpinLock)(&n);
+        (NdisDprReleaseSpinLock)(&n);
+        if ((KeTryToAcquireSpinLockAtDpcLevel)(&k)) (KeReleaseSpinLockFromDpcLevel)(&k);
+        (KeLowerIrql)(old);
+    }
+    (NdisFreeSpinLock)(&n);
+}
+
+// Threads that end while others begin a wait: the wait's Begin hook and the holder lookups of
+// reports read other threads' states, which the registry recycles instead of freeing (a data
+// race and a use after free before that, which ThreadSanitizer showed here).
+TEST_F(CleanCorpus, ThreadsEndingWhileOthersBeginWaitsAreSafe) {
+    KSPIN_LOCK k = 0;
+    KeInitializeSpinLock(&k);
+    for (int round = 0; round < 20; ++round) {
+        run_threads(8, [&](int t) {
+            for (int i = 0; i < 50 * (t + 1); ++i) { // threads end one after another while others wait
+                KIRQL old;
+                KeAcquireSpinLock(&k, &old);
+                KeReleaseSpinLock(&k, old);
+            }
+        });
+    }
+}
+
+} // namespace
