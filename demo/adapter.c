@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+DEMO_BUG DemoBug = DEMO_BUG_NONE;
+
 /* ---- Helpers ---------------------------------------------------------------------------- */
 
 ULONG64 DemoMixId(ULONG64 Id) {
@@ -76,14 +78,23 @@ BOOLEAN DemoInitializeAdapter(PADAPTER Adapter, ULONG PoolSize, ULONG ProcessorC
     Adapter->RxRing.Size = DEMO_RX_RING_SIZE;
     Adapter->ProcessorCount = ProcessorCount;
 
+    if (DemoBug == DEMO_BUG_UNINITIALIZED) {
+        /* Seeded mistake: the statistics are cleared under StatsLock before the
+         * NdisAllocateSpinLock below has set the lock up (the struct is merely zeroed). */
+        NdisAcquireSpinLock(&Adapter->StatsLock); /* BUG:uninitialized */
+        memset(&Adapter->Stats, 0, sizeof(Adapter->Stats));
+        NdisReleaseSpinLock(&Adapter->StatsLock);
+    }
     NdisAllocateSpinLock(&Adapter->TxLock);
     NdisAllocateSpinLock(&Adapter->RxLock);
     NdisAllocateSpinLock(&Adapter->StatsLock);
     KeInitializeSpinLock(&Adapter->PoolLock);
+    KeInitializeSpinLock(&Adapter->ActivityLock);
     NdislockSetLockName(&Adapter->TxLock, "tx ring");
     NdislockSetLockName(&Adapter->RxLock, "rx ring");
     NdislockSetLockName(&Adapter->StatsLock, "adapter stats");
     NdislockSetLockName(&Adapter->PoolLock, "buffer pool");
+    NdislockSetLockName(&Adapter->ActivityLock, "rx activity");
     return TRUE;
 }
 
@@ -91,6 +102,12 @@ void DemoHaltAdapter(PADAPTER Adapter) {
     NdisFreeSpinLock(&Adapter->TxLock);
     NdisFreeSpinLock(&Adapter->RxLock);
     NdisFreeSpinLock(&Adapter->StatsLock);
+    if (DemoBug == DEMO_BUG_USE_AFTER_FREE) {
+        /* Seeded mistake: one last look at the statistics, after their lock was freed. */
+        NdisAcquireSpinLock(&Adapter->StatsLock); /* BUG:use-after-free */
+        Adapter->Stats.TxQueued += 0;
+        NdisReleaseSpinLock(&Adapter->StatsLock);
+    }
     /* A KSPIN_LOCK needs no freeing. */
     free(Adapter->Buffers);
     free(Adapter->FreeList);
@@ -118,6 +135,10 @@ ULONG DemoAllocateBuffers(PADAPTER Adapter, PULONG Indices, ULONG Max) {
     KeAcquireInStackQueuedSpinLock(&Adapter->PoolLock, &LockHandle);
     ULONG Count = DemoPoolPop(Adapter, Indices, Max);
     KeReleaseInStackQueuedSpinLock(&LockHandle);
+    if (DemoBug == DEMO_BUG_RELEASE_NOT_HELD) {
+        /* Seeded mistake: a second release through the same handle (a copy-pasted error path). */
+        KeReleaseInStackQueuedSpinLock(&LockHandle); /* BUG:release-not-held */
+    }
     return Count;
 }
 
@@ -138,12 +159,42 @@ static void DemoFreeBuffersAtDpcLevel(PADAPTER Adapter, const ULONG *Indices, UL
 
 /* ---- Transmit ----------------------------------------------------------------------------- */
 
+/* --bug hold-too-long: a debug walk over the transmit ring left in the datapath, about 100 us
+ * of work done while TxLock is held (KeStallExecutionProcessor stands for the work). */
+static void DemoAuditTxRing(PADAPTER Adapter) {
+    (void)Adapter;
+    KeStallExecutionProcessor(100);
+}
+
+/* --bug recursive-acquire: a helper that takes TxLock itself, called with TxLock held. */
+static ULONG DemoTxRingDepth(PADAPTER Adapter) {
+    NdisDprAcquireSpinLock(&Adapter->TxLock); /* BUG:recursive-acquire */
+    ULONG Depth = Adapter->TxRing.Count;
+    NdisDprReleaseSpinLock(&Adapter->TxLock);
+    return Depth;
+}
+
 BOOLEAN DemoSendPacket(PADAPTER Adapter, ULONG BufferIndex) {
     DEMO_DESCRIPTOR Descriptor = {BufferIndex, Adapter->Buffers[BufferIndex].FrameLength};
 
     /* PASSIVE_LEVEL: NdisAcquireSpinLock raises to DISPATCH_LEVEL and saves PASSIVE_LEVEL in
      * TxLock.OldIrql for NdisReleaseSpinLock to restore. */
-    NdisAcquireSpinLock(&Adapter->TxLock);
+    if (DemoBug == DEMO_BUG_HOLD_TOO_LONG) {
+        NdisAcquireSpinLock(&Adapter->TxLock); /* BUG:hold-too-long */
+        DemoAuditTxRing(Adapter);
+    } else {
+        NdisAcquireSpinLock(&Adapter->TxLock);
+    }
+    if (DemoBug == DEMO_BUG_RECURSIVE_ACQUIRE && DemoTxRingDepth(Adapter) == Adapter->TxRing.Size) {
+        NdisReleaseSpinLock(&Adapter->TxLock);
+        return FALSE;
+    }
+    if (DemoBug == DEMO_BUG_LOCK_ORDER) {
+        /* Seeded mistake: a look at the receive ring (say, for loopback) with TxLock held, the
+         * order TxLock -> RxLock; DemoReceiveDpc takes them the other way round. */
+        NdisDprAcquireSpinLock(&Adapter->RxLock); /* BUG:lock-order */
+        NdisDprReleaseSpinLock(&Adapter->RxLock);
+    }
     if (!DemoRingPut(&Adapter->TxRing, Descriptor)) {
         NdisReleaseSpinLock(&Adapter->TxLock);
         return FALSE; /* ring full: the caller keeps the buffer and tries again */
@@ -165,7 +216,12 @@ ULONG DemoSendCompleteDpc(PADAPTER Adapter, PDEMO_DEVICE Device) {
 
     KeRaiseIrql(DISPATCH_LEVEL, &OldIrql); /* as the DPC would run */
 
-    NdisDprAcquireSpinLock(&Adapter->TxLock);
+    if (DemoBug == DEMO_BUG_HOLD_TOO_LONG) {
+        NdisDprAcquireSpinLock(&Adapter->TxLock); /* BUG:hold-too-long */
+        DemoAuditTxRing(Adapter);
+    } else {
+        NdisDprAcquireSpinLock(&Adapter->TxLock);
+    }
     ULONG Count = DemoRingTake(&Adapter->TxRing, Done, DEMO_TX_COMPLETE_BATCH);
     if (Count != 0) {
         NdisDprAcquireSpinLock(&Adapter->StatsLock); /* TxLock -> StatsLock */
@@ -212,12 +268,23 @@ ULONG DemoDevicePostReceives(PADAPTER Adapter, PDEMO_DEVICE Device) {
         if (!DemoRingPut(&Adapter->RxRing, Descriptor)) break;
         Posted++;
     }
-    if (Posted != 0) {
-        NdisDprAcquireSpinLock(&Adapter->StatsLock); /* RxLock -> StatsLock */
+    if (DemoBug == DEMO_BUG_OUT_OF_ORDER_RELEASE) {
+        /* Seeded mistake: the documented trap. Both locks taken with NdisAcquireSpinLock (StatsLock
+         * saves DISPATCH_LEVEL, RxLock saved PASSIVE_LEVEL), then released in acquisition order:
+         * releasing RxLock first drops to PASSIVE_LEVEL with StatsLock still held, and releasing
+         * StatsLock afterwards "restores" DISPATCH_LEVEL, where this thread then stays. */
+        NdisAcquireSpinLock(&Adapter->StatsLock);
         Adapter->Stats.RxPosted += Posted;
-        NdisDprReleaseSpinLock(&Adapter->StatsLock);
+        NdisReleaseSpinLock(&Adapter->RxLock); /* BUG:out-of-order-release */
+        NdisReleaseSpinLock(&Adapter->StatsLock);
+    } else {
+        if (Posted != 0) {
+            NdisDprAcquireSpinLock(&Adapter->StatsLock); /* RxLock -> StatsLock */
+            Adapter->Stats.RxPosted += Posted;
+            NdisDprReleaseSpinLock(&Adapter->StatsLock);
+        }
+        NdisReleaseSpinLock(&Adapter->RxLock);
     }
-    NdisReleaseSpinLock(&Adapter->RxLock);
 
     for (ULONG i = 0; i < Posted; i++)
         Device->RxPostedIdSum += DemoMixId(PendingIds[i]);
@@ -248,7 +315,15 @@ ULONG DemoReceiveDpc(PADAPTER Adapter, PDEMO_RECEIVER Receiver) {
         ULONG Want = DEMO_RX_DPC_BUDGET - Total;
         ULONG64 Bytes = 0;
 
-        NdisDprAcquireSpinLock(&Adapter->RxLock);
+        if (DemoBug == DEMO_BUG_WRONG_RELEASE)
+            NdisAcquireSpinLock(&Adapter->RxLock); /* --bug wrong-release: legal at DISPATCH_LEVEL */
+        else
+            NdisDprAcquireSpinLock(&Adapter->RxLock);
+        if (DemoBug == DEMO_BUG_LOCK_ORDER) {
+            /* Seeded mistake, the other half: RxLock -> TxLock (a look at the transmit ring). */
+            NdisDprAcquireSpinLock(&Adapter->TxLock); /* BUG:lock-order */
+            NdisDprReleaseSpinLock(&Adapter->TxLock);
+        }
         ULONG Count = DemoRingTake(&Adapter->RxRing, Batch, Want < DEMO_RX_DRAIN_BATCH ? Want : DEMO_RX_DRAIN_BATCH);
         if (Count != 0) {
             for (ULONG i = 0; i < Count; i++)
@@ -258,7 +333,13 @@ ULONG DemoReceiveDpc(PADAPTER Adapter, PDEMO_RECEIVER Receiver) {
             Adapter->Stats.RxBytes += Bytes;
             NdisDprReleaseSpinLock(&Adapter->StatsLock);
         }
-        NdisDprReleaseSpinLock(&Adapter->RxLock);
+        if (DemoBug == DEMO_BUG_WRONG_RELEASE) {
+            /* Seeded mistake: the acquire above was NdisAcquireSpinLock, whose pair is
+             * NdisReleaseSpinLock; the IRQL happens to come out right, the pairing is still wrong. */
+            NdisDprReleaseSpinLock(&Adapter->RxLock); /* BUG:wrong-release */
+        } else {
+            NdisDprReleaseSpinLock(&Adapter->RxLock);
+        }
         if (Count == 0) break;
 
         /* Indicate the packets up the stack: check each one, count it, outside RxLock. */
@@ -275,6 +356,19 @@ ULONG DemoReceiveDpc(PADAPTER Adapter, PDEMO_RECEIVER Receiver) {
         Total += Count;
     }
 
+    if (Total != 0) {
+        /* The plain Ke pair: its OldIrql in a local of its own. */
+        KIRQL ActivityIrql;
+        KeAcquireSpinLock(&Adapter->ActivityLock, &ActivityIrql);
+        Adapter->RxDpcRuns++;
+        if (DemoBug == DEMO_BUG_WRONG_OLDIRQL) {
+            /* Seeded mistake: the DPC's OldIrql (PASSIVE_LEVEL) passed instead of ActivityIrql. */
+            KeReleaseSpinLock(&Adapter->ActivityLock, OldIrql); /* BUG:wrong-oldirql */
+        } else {
+            KeReleaseSpinLock(&Adapter->ActivityLock, ActivityIrql);
+        }
+    }
+
     KeLowerIrql(OldIrql);
     return Total;
 }
@@ -282,6 +376,13 @@ ULONG DemoReceiveDpc(PADAPTER Adapter, PDEMO_RECEIVER Receiver) {
 /* ---- Statistics query -------------------------------------------------------------------- */
 
 void DemoQueryStatistics(PADAPTER Adapter, DEMO_ADAPTER_STATS *Out) {
+    if (DemoBug == DEMO_BUG_DPR_AT_PASSIVE) {
+        /* Seeded mistake: the Dpr pair from PASSIVE_LEVEL, where it neither raises nor may run. */
+        NdisDprAcquireSpinLock(&Adapter->StatsLock); /* BUG:dpr-at-passive */
+        *Out = Adapter->Stats;
+        NdisDprReleaseSpinLock(&Adapter->StatsLock);
+        return;
+    }
     NdisAcquireSpinLock(&Adapter->StatsLock);
     *Out = Adapter->Stats;
     NdisReleaseSpinLock(&Adapter->StatsLock);

@@ -16,6 +16,8 @@
  *                              TxLock -> StatsLock and RxLock -> StatsLock.
  *   PoolLock   KSPIN_LOCK      the free-buffer pool, as an in-stack queued (FIFO) lock. A leaf:
  *                              nothing else is ever held with it.
+ *   ActivityLock KSPIN_LOCK    RxDpcRuns. Taken alone by the receive DPC with the plain Ke pair,
+ *                              KeAcquireSpinLock/KeReleaseSpinLock, its OldIrql in a local.
  *   PerProcessor[]             no lock: touched only at DISPATCH_LEVEL, indexed by
  *                              KeGetCurrentProcessorNumberEx, where only one thread runs per
  *                              processor.
@@ -80,6 +82,9 @@ typedef struct _ADAPTER {
     NDIS_SPIN_LOCK StatsLock;
     DEMO_ADAPTER_STATS Stats;
 
+    KSPIN_LOCK ActivityLock;
+    ULONG64 RxDpcRuns; /* receive DPC runs that indicated packets; under ActivityLock */
+
     KSPIN_LOCK PoolLock;
     ULONG PoolSize;  /* buffers in all */
     ULONG PoolFree;  /* entries in FreeList */
@@ -107,6 +112,27 @@ typedef struct _DEMO_RECEIVER {
     ULONG64 IdSum; /* sum of DemoMixId(sequence) */
     ULONG64 ChecksumErrors;
 } DEMO_RECEIVER, *PDEMO_RECEIVER;
+
+/* --bug NAME (main.c): the datapath with one seeded locking mistake, for the verifier to report.
+ * Each mistake's line carries the comment BUG:<name> (the ctest tests demo.bug.<name> look for
+ * that line in the report). DEMO_BUG_NONE, the default, is the correct datapath. */
+typedef enum _DEMO_BUG {
+    DEMO_BUG_NONE = 0,
+    DEMO_BUG_RECURSIVE_ACQUIRE,
+    DEMO_BUG_WRONG_RELEASE,
+    DEMO_BUG_OUT_OF_ORDER_RELEASE,
+    DEMO_BUG_LOCK_ORDER,
+    DEMO_BUG_HOLD_TOO_LONG,
+    DEMO_BUG_RELEASE_NOT_HELD,
+    DEMO_BUG_UNINITIALIZED,
+    DEMO_BUG_USE_AFTER_FREE,
+    DEMO_BUG_DPR_AT_PASSIVE,
+    DEMO_BUG_WRONG_OLDIRQL,
+    DEMO_BUG_THREAD_EXIT_HOLDING
+} DEMO_BUG;
+
+/* Set once by main before the adapter is initialized; read-only afterwards. */
+extern DEMO_BUG DemoBug;
 
 /* A 64-bit mix of a packet id: sums of these catch a lost packet and a duplicate that a plain
  * count would let cancel out. */

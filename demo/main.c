@@ -41,7 +41,46 @@ typedef struct _DEMO_OPTIONS {
     ULONG Senders;    /* 0: one per virtual processor */
     ULONG Receivers;  /* 0: one per virtual processor */
     ULONG Processors; /* 0: leave the count as it is */
+    const char *Bug;  /* --bug NAME, or NULL */
 } DEMO_OPTIONS;
+
+/* --bug NAME: one seeded mistake each (adapter.h, DEMO_BUG), and the rule the verifier reports. */
+static const struct {
+    const char *Name;
+    DEMO_BUG Bug;
+    const char *Rule;
+    const char *What;
+} DemoBugs[] = {
+    {"recursive-acquire", DEMO_BUG_RECURSIVE_ACQUIRE, "RecursiveAcquire",
+     "DemoSendPacket calls a helper that takes TxLock again (terminal: the process ends)"},
+    {"wrong-release", DEMO_BUG_WRONG_RELEASE, "ReleaseVariantMismatch",
+     "the receive DPC takes RxLock with NdisAcquireSpinLock, releases it with NdisDprReleaseSpinLock"},
+    {"out-of-order-release", DEMO_BUG_OUT_OF_ORDER_RELEASE, "IrqlDroppedWhileHoldingLock",
+     "the device releases RxLock before StatsLock, both from NdisAcquireSpinLock (the documented trap)"},
+    {"lock-order", DEMO_BUG_LOCK_ORDER, "LockOrderInversion",
+     "senders take TxLock -> RxLock, the receive DPC RxLock -> TxLock"},
+    {"hold-too-long", DEMO_BUG_HOLD_TOO_LONG, "LockHeldTooLong",
+     "about 100 us of work under TxLock on every hold (a warning)"},
+    {"release-not-held", DEMO_BUG_RELEASE_NOT_HELD, "ReleaseNotHeld",
+     "DemoAllocateBuffers releases its queued PoolLock handle twice"},
+    {"uninitialized", DEMO_BUG_UNINITIALIZED, "LockNotInitialized",
+     "DemoInitializeAdapter takes StatsLock before NdisAllocateSpinLock set it up"},
+    {"use-after-free", DEMO_BUG_USE_AFTER_FREE, "LockUsedAfterFree",
+     "DemoHaltAdapter takes StatsLock after NdisFreeSpinLock"},
+    {"dpr-at-passive", DEMO_BUG_DPR_AT_PASSIVE, "DprAcquireBelowDispatch",
+     "the PASSIVE_LEVEL statistics query uses NdisDprAcquireSpinLock"},
+    {"wrong-oldirql", DEMO_BUG_WRONG_OLDIRQL, "WrongOldIrql",
+     "the receive DPC passes its own OldIrql to KeReleaseSpinLock(ActivityLock, ...)"},
+    {"thread-exit-holding", DEMO_BUG_THREAD_EXIT_HOLDING, "ThreadExitHoldingLock",
+     "the device thread ends holding TxLock"},
+};
+#define DEMO_BUG_COUNT (sizeof(DemoBugs) / sizeof(DemoBugs[0]))
+
+static void DemoListBugs(FILE *Out) {
+    fprintf(Out, "seeded mistakes for --bug NAME (the verifier reports the rule shown):\n");
+    for (size_t i = 0; i < DEMO_BUG_COUNT; i++)
+        fprintf(Out, "  %-22s %-29s %s\n", DemoBugs[i].Name, DemoBugs[i].Rule, DemoBugs[i].What);
+}
 
 typedef struct _SENDER {
     pthread_t Thread;
@@ -94,7 +133,7 @@ static void DemoOnInterrupt(int Signal) {
 
 static void DemoUsage(FILE *Out) {
     fprintf(Out,
-            "usage: " DEMO_NAME " [--seconds N] [--senders N] [--receivers N] [--processors N]\n"
+            "usage: " DEMO_NAME " [--seconds N] [--senders N] [--receivers N] [--processors N] [--bug NAME]\n"
             "\n"
             "Runs a simulated NIC datapath (transmit ring, receive ring, adapter statistics, buffer pool)\n"
             "on ndislock's NDIS spin locks, then checks the packet totals and prints per-lock statistics.\n"
@@ -104,9 +143,13 @@ static void DemoUsage(FILE *Out) {
             "  --receivers N    receive threads, 1..%u (default: one per virtual processor)\n"
             "  --processors N   virtual processors, 1..%u, set with NdislockSetProcessorCount\n"
             "                   (default: NDISLOCK_PROCESSORS, else the machine's hardware threads)\n"
+            "  --bug NAME       run the datapath with one seeded locking mistake for the verifier to\n"
+            "                   report; --bug list shows the names and the rule each one breaks\n"
             "  --help           show this help\n"
             "\n"
-            "Exit status: 0 when the totals are consistent, 1 when they are not, 2 on a bad argument.\n",
+            "Exit status: 0 when the totals are consistent, 1 when they are not, 2 on a bad argument.\n"
+            "With --bug: the verifier's exit status (86) when it reported an error, abort for a terminal\n"
+            "rule, 1 when it reported only warnings.\n",
             DEMO_MAX_SECONDS, DEMO_MAX_THREADS, DEMO_MAX_THREADS, (unsigned)NDISLOCK_MAX_PROCESSORS);
 }
 
@@ -168,7 +211,7 @@ static int DemoParseArguments(int Argc, char **Argv, DEMO_OPTIONS *Options) {
         memcpy(Name, Arg, NameLength);
         Name[NameLength] = '\0';
 
-        int Known = strcmp(Name, "--seconds") == 0;
+        int Known = strcmp(Name, "--seconds") == 0 || strcmp(Name, "--bug") == 0;
         for (size_t k = 0; k < sizeof(Counts) / sizeof(Counts[0]); k++)
             Known |= strcmp(Name, Counts[k].Name) == 0;
         if (!Known) return DemoBadArgument("unknown option '%s'", Name);
@@ -176,6 +219,19 @@ static int DemoParseArguments(int Argc, char **Argv, DEMO_OPTIONS *Options) {
         const char *Value = Equals != NULL ? Equals + 1 : (i + 1 < Argc ? Argv[++i] : NULL);
         if (Value == NULL || Value[0] == '\0') return DemoBadArgument("%s needs a value", Name);
 
+        if (strcmp(Name, "--bug") == 0) {
+            if (strcmp(Value, "list") == 0) {
+                DemoListBugs(stdout);
+                return 0;
+            }
+            size_t k = 0;
+            while (k < DEMO_BUG_COUNT && strcmp(Value, DemoBugs[k].Name) != 0)
+                k++;
+            if (k == DEMO_BUG_COUNT) return DemoBadArgument("unknown bug '%s' (--bug list shows them)", Value);
+            Options->Bug = DemoBugs[k].Name;
+            DemoBug = DemoBugs[k].Bug;
+            continue;
+        }
         if (strcmp(Name, "--seconds") == 0) {
             if (!DemoParseSeconds(Value, &Options->Seconds))
                 return DemoBadArgument("--seconds needs a number of seconds above 0 and at most %.0f, got '%s'",
@@ -257,6 +313,12 @@ static void *DemoDeviceThread(void *Context) {
         }
     }
     DemoDeviceFlush(&g_Adapter, &Device->Counters);
+    if (DemoBug == DEMO_BUG_THREAD_EXIT_HOLDING) {
+        /* Seeded mistake: a last look at the transmit ring, and the thread returns without
+         * NdisReleaseSpinLock. */
+        NdisAcquireSpinLock(&g_Adapter.TxLock); /* BUG:thread-exit-holding */
+        if (g_Adapter.TxRing.Count != 0) fprintf(stderr, DEMO_NAME ": transmit ring not empty\n");
+    }
     return NULL;
 }
 
@@ -471,12 +533,18 @@ static BOOLEAN DemoReport(const DEMO_RUN *Run) {
 /* ---- main -------------------------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
-    DEMO_OPTIONS Options = {3.0, 0, 0, 0};
+    DEMO_OPTIONS Options = {3.0, 0, 0, 0, NULL};
     DEMO_RUN Run;
     memset(&Run, 0, sizeof(Run));
 
     int Status = DemoParseArguments(argc, argv, &Options);
     if (Status >= 0) return Status;
+    if (Options.Bug != NULL) {
+        fprintf(stderr, DEMO_NAME ": --bug %s: one seeded locking mistake; the verifier's report follows\n",
+                Options.Bug);
+        if (NdislockVerifierGetMode() == NDISLOCK_VERIFIER_OFF)
+            fprintf(stderr, DEMO_NAME ": the verifier is off (NDISLOCK_VERIFIER=off): nothing will be reported\n");
+    }
 
     if (Options.Processors != 0) {
         NDISLOCK_STATUS Set = NdislockSetProcessorCount(Options.Processors);
@@ -527,5 +595,12 @@ int main(int argc, char **argv) {
     DemoHaltAdapter(&g_Adapter);
     free(Run.Senders);
     free(Run.Receivers);
+    if (Options.Bug != NULL && NdislockVerifierFindingCount() != 0) {
+        /* Errors make the verifier end the process with its own status (86) after this returns;
+         * a warning alone leaves the status to the program, which says so here. */
+        fprintf(stderr, DEMO_NAME ": --bug %s: the verifier reported %lu finding(s), %lu error(s)\n", Options.Bug,
+                (unsigned long)NdislockVerifierFindingCount(), (unsigned long)NdislockVerifierErrorCount());
+        return 1;
+    }
     return Ok ? 0 : 1;
 }

@@ -53,8 +53,10 @@ static void wake_ahead(PKSPIN_LOCK lock, PKSPIN_LOCK_QUEUE entry) noexcept {
     PKSPIN_LOCK parked = tagged(lock, kQueueWait | kQueueParked);
     // Clearing the parked bit changes the futex word, so a successor about to sleep does not.
     if (entry_lock(successor).compare_exchange_strong(parked, tagged(lock, kQueueWait), std::memory_order_relaxed,
-                                                      std::memory_order_relaxed))
+                                                      std::memory_order_relaxed)) {
+        note_slow_path();
         platform::futex_wake(futex_word(successor), 1);
+    }
 }
 
 QueueJoin queued_acquire(PKSPIN_LOCK lock, PKSPIN_LOCK_QUEUE entry) noexcept {
@@ -104,7 +106,10 @@ void queued_release(PKSPIN_LOCK_QUEUE entry) noexcept {
     const PKSPIN_LOCK before = entry_lock(successor).exchange(tagged(lock, kQueueOwner), std::memory_order_acq_rel);
     // The successor may run, release and reuse its stack from here on; a wake on that address
     // is at worst spurious for whoever sleeps there next, and every futex sleeper re-checks.
-    if ((tag_bits(before) & kQueueParked) != 0) platform::futex_wake(futex_word(successor), 1);
+    if ((tag_bits(before) & kQueueParked) != 0) {
+        note_slow_path();
+        platform::futex_wake(futex_word(successor), 1);
+    }
 }
 
 } // namespace ndislock::lock

@@ -15,12 +15,20 @@ struct WaitObserver {
     void (*begin)(WaitKind kind, const void *object) noexcept;
     void (*tick)() noexcept; // at least every kWaitTickNs while the wait lasts
     void (*end)() noexcept;
+    // A system call on a slow path that is not a wait (waking a sleeper): like a wait, time the
+    // kernel spends here is not the caller's own (a Windows release hands over without one).
+    void (*slow_path)() noexcept;
 };
 
 // How often a long wait wakes to report that it is still waiting.
 inline constexpr std::uint64_t kWaitTickNs = 50'000'000;
 
 extern std::atomic<const WaitObserver *> g_wait_observer;
+
+// Before a wake-up system call on a release path.
+inline void note_slow_path() noexcept {
+    if (const WaitObserver *o = g_wait_observer.load(std::memory_order_acquire)) o->slow_path();
+}
 
 // Brackets one wait: begin on construction, end on destruction, tick() in between.
 class WaitScope {

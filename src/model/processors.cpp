@@ -173,6 +173,7 @@ void leave_shared(ThreadState &t, Processor &p) noexcept {
         std::uint32_t mine = p.owner.load(std::memory_order_relaxed);
         if (p.owner.compare_exchange_strong(mine, starving | kParked, std::memory_order_release,
                                             std::memory_order_relaxed)) {
+            lock::note_slow_path();
             platform::futex_wake(&p.owner, INT_MAX); // all sleepers: only it will find itself the owner
             return;
         }
@@ -188,9 +189,15 @@ void leave_shared(ThreadState &t, Processor &p) noexcept {
     if (p.owner.exchange(0, std::memory_order_release) != t.id) wake_processor_waiters(p);
 }
 
-void wake_processor_waiters(Processor &p) noexcept { platform::futex_wake(&p.owner, 1); }
+void wake_processor_waiters(Processor &p) noexcept {
+    lock::note_slow_path();
+    platform::futex_wake(&p.owner, 1);
+}
 
-void wake_revoker(Processor &p) noexcept { platform::futex_wake(&p.busy, 1); }
+void wake_revoker(Processor &p) noexcept {
+    lock::note_slow_path();
+    platform::futex_wake(&p.busy, 1);
+}
 
 NDISLOCK_STATUS set_processor_count(std::uint32_t count) noexcept {
     if (count < 1 || count > NDISLOCK_MAX_PROCESSORS) return NDISLOCK_INVALID_ARGUMENT;

@@ -46,7 +46,10 @@ void wait_end() noexcept {
     t->wait_kind.store(lock::WaitKind::None, std::memory_order_release);
     t->wait_object.store(nullptr, std::memory_order_relaxed);
 }
-constexpr lock::WaitObserver kWaitObserver{wait_begin, wait_tick, wait_end};
+void wait_slow_path() noexcept {
+    if (ThreadState *t = tls_thread) observe::notify_wait(*t, observe::WaitPhase::SlowPath);
+}
+constexpr lock::WaitObserver kWaitObserver{wait_begin, wait_tick, wait_end, wait_slow_path};
 
 void unregister(ThreadState *t) {
     std::lock_guard<std::mutex> guard(g_registry_mutex);

@@ -61,7 +61,9 @@ struct IrqlEvent {
     model::ThreadState *thread;
 };
 
-enum class WaitPhase : std::uint8_t { Begin, StillWaiting, End };
+// A wait's start, its periodic "still waiting", its end; and a wake-up system call on a release
+// path (SlowPath), which is no wait but no driver time either.
+enum class WaitPhase : std::uint8_t { Begin, StillWaiting, End, SlowPath };
 
 struct Observer {
     void (*lock_initialized)(const LockEvent &) noexcept = nullptr; // before the word is set to 0

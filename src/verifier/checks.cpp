@@ -56,6 +56,19 @@ std::string format(const char *fmt, ...) {
     return buffer;
 }
 
+// Marks the holds now open on the reporting thread as untimed: a report takes far longer
+// (formatting, symbolizing, writing) than any hold budget, and is not the driver's time.
+void untime_holds(model::ThreadState *t) noexcept {
+    if (t == nullptr) return;
+    if (VerifierThread *v = verifier_thread_of(*t))
+        for (unsigned i = 0, d = v->depth.load(std::memory_order_relaxed); i < d && i < kMaxHeld; ++i) v->held[i].untimed = true;
+}
+
+void emit(const Report &r) {
+    untime_holds(r.thread);
+    report(r);
+}
+
 std::string describe_lock(std::uint32_t lock_class) {
     char buffer[512];
     return describe_class(lock_class, buffer, sizeof buffer);
@@ -95,18 +108,20 @@ bool holder_site(const Shadow *s, Site *out, int *os_tid) noexcept {
 // freed, then adopts it so the rest of the checks can run.
 Shadow *shadow_for_use(const LockEvent &e, const char *call) {
     if (Shadow *s = shadow_find(e.lock)) return s;
-    if (g_settings.on_since_start.load(std::memory_order_relaxed)) {
-        if (recently_freed(e.lock))
-            report(base(Rule::LockUsedAfterFree, e, nullptr,
-                        format("%s on a lock that NdisFreeSpinLock freed: allocate it again before any use", call)));
-        else
-            report(base(Rule::LockNotInitialized, e, nullptr,
-                        format("%s on a lock never set up by NdisAllocateSpinLock or KeInitializeSpinLock (a zeroed "
-                               "struct is not an initialized lock)",
-                               call)));
-    }
     const char *name = observe::lock_name(e.lock);
-    return shadow_insert(e.lock, name != nullptr ? class_for_name(name) : class_for_site(e.site));
+    const std::uint32_t cls = name != nullptr ? class_for_name(name) : class_for_site(e.site);
+    if (g_settings.on_since_start.load(std::memory_order_relaxed)) {
+        Report r = recently_freed(e.lock)
+                       ? base(Rule::LockUsedAfterFree, e, nullptr,
+                              format("%s on a lock that NdisFreeSpinLock freed: allocate it again before any use", call))
+                       : base(Rule::LockNotInitialized, e, nullptr,
+                              format("%s on a lock never set up by NdisAllocateSpinLock or KeInitializeSpinLock (a "
+                                     "zeroed struct is not an initialized lock)",
+                                     call));
+        r.lock_class = cls;
+        emit(r);
+    }
+    return shadow_insert(e.lock, cls);
 }
 
 // ---- lifecycle ------------------------------------------------------------------------------
@@ -121,7 +136,7 @@ void on_initialized(const LockEvent &e) noexcept {
                                  "lock nobody holds");
         int tid = 0;
         if (holder_site(s, &r.other, &tid)) r.other_role = "held since";
-        report(r);
+        emit(r);
     }
     const char *name = observe::lock_name(e.lock);
     const std::uint32_t cls = name != nullptr ? class_for_name(name) : class_for_site(e.site);
@@ -136,9 +151,9 @@ void on_freed(const LockEvent &e) noexcept {
     Shadow *s = shadow_find(e.lock);
     if (s == nullptr) {
         if (recently_freed(e.lock))
-            report(base(Rule::LockUsedAfterFree, e, nullptr, "NdisFreeSpinLock on a lock already freed"));
+            emit(base(Rule::LockUsedAfterFree, e, nullptr, "NdisFreeSpinLock on a lock already freed"));
         else if (g_settings.on_since_start.load(std::memory_order_relaxed))
-            report(base(Rule::LockNotInitialized, e, nullptr,
+            emit(base(Rule::LockNotInitialized, e, nullptr,
                         "NdisFreeSpinLock on a lock never set up by NdisAllocateSpinLock"));
         return;
     }
@@ -146,7 +161,7 @@ void on_freed(const LockEvent &e) noexcept {
         Report r = base(Rule::LockFreedWhileHeld, e, s, "NdisFreeSpinLock on a lock that is held");
         int tid = 0;
         if (holder_site(s, &r.other, &tid)) r.other_role = "held since";
-        report(r);
+        emit(r);
     }
     shadow_remove(s, e.lock);
 }
@@ -156,14 +171,14 @@ void on_freed(const LockEvent &e) noexcept {
 void check_irql_for_acquire(const LockEvent &e, const Shadow *s) {
     const char *call = observe::variant_name(e.variant);
     if (e.irql > DISPATCH_LEVEL)
-        report(base(Rule::AcquireAboveDispatch, e, s,
+        emit(base(Rule::AcquireAboveDispatch, e, s,
                     format("%s at IRQL %u, above DISPATCH_LEVEL (as in MiniportInterrupt, MiniportDisableInterruptEx "
                            "or a synchronize function): a spin lock must not guard state shared with the ISR; touch "
                            "that state only in a MiniportSynchronizeInterrupt function run through "
                            "NdisMSynchronizeWithInterruptEx",
                            call, e.irql)));
     else if (!raising(e.variant) && e.irql < DISPATCH_LEVEL)
-        report(base(Rule::DprAcquireBelowDispatch, e, s,
+        emit(base(Rule::DprAcquireBelowDispatch, e, s,
                     format("%s at IRQL %u: the Dpr and AtDpcLevel forms need the caller already at DISPATCH_LEVEL "
                            "(a DPC, or after KeRaiseIrql); below it the thread can be preempted while holding the lock",
                            call, e.irql)));
@@ -177,7 +192,7 @@ void check_mode(const LockEvent &e, Shadow *s) {
     if (seen == LockMode::Unknown &&
         (s->mode.compare_exchange_strong(seen, wanted, std::memory_order_relaxed) || seen == wanted))
         return;
-    report(base(Rule::QueuedAndPlainMixed, e, s,
+    emit(base(Rule::QueuedAndPlainMixed, e, s,
                 format("%s on a lock %s: queued and ordinary acquires must never be mixed on one KSPIN_LOCK",
                        observe::variant_name(e.variant),
                        seen == LockMode::Queued ? "used with in-stack queued acquires"
@@ -207,7 +222,7 @@ void check_order(const LockEvent &e, VerifierThread &v, const Shadow *s) {
                         describe_lock(inv.earlier_from).c_str(), describe_lock(inv.wanted_class).c_str(),
                         describe_lock(inv.earlier_to).c_str(), where(inv.held_site).c_str(), inv.earlier_thread,
                         where(inv.earlier_from_site).c_str());
-    report(r);
+    emit(r);
 }
 
 void on_acquiring(const LockEvent &e) noexcept {
@@ -224,7 +239,7 @@ void on_acquiring(const LockEvent &e) noexcept {
                                observe::variant_name(e.variant)));
         r.other = v.held[already].site();
         r.other_role = "already acquired at";
-        report(r);
+        emit(r);
     }
     if (queued(e.variant)) {
         for (unsigned i = 0; i < v.depth.load(std::memory_order_relaxed); ++i) {
@@ -235,7 +250,7 @@ void on_acquiring(const LockEvent &e) noexcept {
                                    observe::variant_name(e.variant), static_cast<void *>(e.handle)));
             r.other = v.held[i].site();
             r.other_role = "the handle's live acquisition at";
-            report(r);
+            emit(r);
             break;
         }
     }
@@ -245,11 +260,15 @@ void on_acquiring(const LockEvent &e) noexcept {
     v.wanting.store(e.lock, std::memory_order_relaxed);
 }
 
-void on_acquired(const LockEvent &e, bool) noexcept {
+void on_acquired(const LockEvent &e, bool contended) noexcept {
     VerifierThread &v = verifier_thread(*e.thread);
     v.wanting.store(nullptr, std::memory_order_relaxed);
     if (v.overflowed) return;
     const unsigned d = v.depth.load(std::memory_order_relaxed);
+    // Waiting for this lock (its holder may have been descheduled) is not the outer holds' own
+    // time: they are not timed.
+    if (contended)
+        for (unsigned i = 0; i < d && i < kMaxHeld; ++i) v.held[i].untimed = true;
     if (d >= kMaxHeld) {
         v.overflowed = true;
         platform::diagnostic("verifier: thread %d holds more than %u locks at once; checking is off for this thread",
@@ -268,6 +287,7 @@ void on_acquired(const LockEvent &e, bool) noexcept {
     h.variant = e.variant;
     h.irql_at_acquire = e.irql;
     h.tried = e.variant == Variant::KeTryAtDpcLevel;
+    h.untimed = false;
     h.start = platform::own_time_now();
     v.depth.store(d + 1, std::memory_order_release);
     if (s != nullptr) {
@@ -298,6 +318,7 @@ void remove_held(VerifierThread &v, unsigned index) noexcept {
         to.variant = from.variant;
         to.irql_at_acquire = from.irql_at_acquire;
         to.tried = from.tried;
+        to.untimed = from.untimed;
         to.start = from.start;
         if (Shadow *s = shadow_find(to.lock.load(std::memory_order_relaxed)))
             s->holder_slot.store(static_cast<std::uint8_t>(j - 1), std::memory_order_relaxed);
@@ -311,7 +332,7 @@ void on_releasing(const LockEvent &e) noexcept {
     const char *call = release_name(e.variant);
     Shadow *s = shadow_for_use(e, call);
     if (e.irql != DISPATCH_LEVEL)
-        report(base(Rule::ReleaseNotAtDispatch, e, s,
+        emit(base(Rule::ReleaseNotAtDispatch, e, s,
                     format("%s at IRQL %u: a spin lock is released at DISPATCH_LEVEL, where its acquire put the "
                            "processor",
                            call, e.irql)));
@@ -327,13 +348,15 @@ void on_releasing(const LockEvent &e) noexcept {
                 r.other_role = "held since";
                 r.explanation += format(" (thread %d)", tid);
             }
-            report(r);
+            emit(r);
         } else {
-            report(base(Rule::ReleaseNotHeld, e, s, format("%s on a lock that is not held", call)));
+            emit(base(Rule::ReleaseNotHeld, e, s, format("%s on a lock that is not held", call)));
         }
         return;
     }
     HeldLock &h = v.held[index];
+    // Measured first: the reports below take far longer than a hold.
+    const std::uint64_t held_ns = h.untimed ? platform::kDescheduled : platform::own_time_since(h.start);
     if (raising(h.variant) != raising(e.variant) || queued(h.variant) != queued(e.variant)) {
         Report r = base(Rule::ReleaseVariantMismatch, e, s,
                         format("acquired with %s but released with %s (expected %s)%s",
@@ -343,7 +366,7 @@ void on_releasing(const LockEvent &e) noexcept {
                                    : ""));
         r.other = h.site();
         r.other_role = "acquired at";
-        report(r);
+        emit(r);
     } else if (raising(e.variant) && e.new_irql != h.irql_at_acquire) {
         Report r = base(Rule::WrongOldIrql, e, s,
                         format("%s restores IRQL %u, but its acquire saved %u: pass the value the acquire returned "
@@ -351,11 +374,10 @@ void on_releasing(const LockEvent &e) noexcept {
                                call, e.new_irql, h.irql_at_acquire));
         r.other = h.site();
         r.other_role = "acquired at";
-        report(r);
+        emit(r);
     }
     // Hold time: wall time, kept only if the scheduler witness shows the holder ran throughout
     // (platform/own_time.h); reported when the class overran twice in a row (hold_times.h).
-    const std::uint64_t held_ns = platform::own_time_since(h.start);
     const std::uint64_t budget = g_settings.hold_budget_ns.load(std::memory_order_relaxed);
     record_hold_time(h.lock_class, held_ns);
     if (confirm_overrun(h.lock_class, held_ns, budget)) {
@@ -365,7 +387,7 @@ void on_releasing(const LockEvent &e) noexcept {
                                static_cast<double>(held_ns) / 1000.0, static_cast<double>(budget) / 1000.0));
         r.other = h.site();
         r.other_role = "acquired at";
-        report(r);
+        emit(r);
     }
     remove_held(v, static_cast<unsigned>(index));
     if (s != nullptr) s->holder.store(0, std::memory_order_release);
@@ -391,7 +413,7 @@ void check_irql_drop(VerifierThread &v, model::ThreadState *thread, KIRQL to, co
                            to, depth, depth == 1 ? " is" : "s are");
     r.other = v.held[0].site();
     r.other_role = "still held, acquired at";
-    report(r);
+    emit(r);
 }
 
 // KeLowerIrql (and KeRaiseIrql); releases check their own IRQL drop in on_releasing.
@@ -406,7 +428,7 @@ bool on_misuse(Rule rule, const Site &site, const char *detail) noexcept {
     r.site = site;
     r.explanation = detail;
     r.thread = &model::current_thread();
-    report(r);
+    emit(r);
     return true;
 }
 
@@ -430,7 +452,7 @@ void on_thread_exiting(model::ThreadState &t) noexcept {
             r.explanation = format("thread %d ends at IRQL %u: a thread must return to PASSIVE_LEVEL before it ends",
                                    t.os_tid, irql);
         }
-        report(r);
+        emit(r);
     }
     release_verifier_thread(t);
 }
@@ -461,7 +483,7 @@ void on_other_call(const char *name, bool blocking, bool ndis, const Site &site)
             r.other = v.held[depth - 1].site();
             r.other_role = "the lock held was acquired at";
         }
-        report(r);
+        emit(r);
     } else if (ndis && ndis_held >= 0) {
         Report r(Rule::NdisCallWhileHoldingLock);
         r.site = site;
@@ -473,7 +495,7 @@ void on_other_call(const char *name, bool blocking, bool ndis, const Site &site)
                                name);
         r.other = v.held[ndis_held].site();
         r.other_role = "the NDIS lock held was acquired at";
-        report(r);
+        emit(r);
     }
 }
 
@@ -482,6 +504,8 @@ void on_lock_named(const void *lock, const char *name) noexcept {
 }
 
 } // namespace
+
+void untime_open_holds(model::ThreadState *t) noexcept { untime_holds(t); }
 
 const observe::Observer kVerifierObserver = [] {
     observe::Observer o;

@@ -12,4 +12,8 @@ extern const observe::Observer kVerifierObserver;
 // a wait past the limit into a Deadlock report.
 void on_wait(model::ThreadState &t, observe::WaitPhase phase) noexcept;
 
+// The holds now open on thread t are not timed: it waited, made a wake-up system call or wrote a
+// report meanwhile, none of which is the driver's own time.
+void untime_open_holds(model::ThreadState *t) noexcept;
+
 } // namespace ndislock::verifier

@@ -30,6 +30,7 @@ struct HeldLock {
     observe::Variant variant = observe::Variant::NdisAcquire;
     KIRQL irql_at_acquire = 0; // what a raising acquire saved, so what its release must restore
     bool tried = false;        // taken by a try-acquire: it can never wait, so it never inverts
+    bool untimed = false;      // this thread waited for another lock or wrote a report meanwhile
     platform::OwnTimeStamp start{};
 
     observe::Site site() const noexcept {

@@ -92,8 +92,10 @@ void report_deadlock(model::ThreadState &t, std::uint64_t waited_ms) {
     model::ThreadState *holder = holder_of_wait(t, &what);
     VerifierThread *v = verifier_thread_of(t);
     r.site = v != nullptr ? v->wanting_site : observe::Site{};
-    r.lock = t.wait_object.load(std::memory_order_relaxed);
-    if (const Shadow *s = shadow_find(r.lock)) r.lock_class = s->lock_class.load(std::memory_order_relaxed);
+    if (t.wait_kind.load(std::memory_order_acquire) != lock::WaitKind::Processor) { // a processor is no lock
+        r.lock = t.wait_object.load(std::memory_order_relaxed);
+        if (const Shadow *s = shadow_find(r.lock)) r.lock_class = s->lock_class.load(std::memory_order_relaxed);
+    }
     char text[900];
     std::snprintf(text, sizeof text,
                   "thread %d has waited %llu ms (the watchdog limit is %llu ms) for %s%s: it will wait forever",
@@ -163,7 +165,12 @@ void check_same_processor_holder(model::ThreadState &t) {
 } // namespace
 
 void on_wait(model::ThreadState &t, observe::WaitPhase phase) noexcept {
+    if (phase == observe::WaitPhase::SlowPath) {
+        untime_open_holds(&t);
+        return;
+    }
     if (phase == observe::WaitPhase::Begin) {
+        untime_open_holds(&t);
         check_same_processor_holder(t);
         return;
     }

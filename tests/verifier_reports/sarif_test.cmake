@@ -1,0 +1,37 @@
+# ctest script for the SARIF tests (cmake -P): runs sarif_scenario, then validate_sarif.py on the
+# log it wrote. Variables: MODE (write: NdislockVerifierWriteSarif; env: NDISLOCK_SARIF at exit),
+# SCENARIO, PYTHON, VALIDATOR, SCHEMA, SCENARIOS_C, OUT.
+file(REMOVE "${OUT}")
+if(NOT PYTHON)
+  message(FATAL_ERROR "FAILED: no python3 found at configure time; the SARIF test needs python3 with "
+                      "jsonschema (Debian: apt-get install python3 python3-jsonschema)")
+endif()
+if(MODE STREQUAL "write")
+  execute_process(COMMAND "${SCENARIO}" write "${OUT}" RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "FAILED: sarif_scenario write exited with ${rc}\n${err}")
+  endif()
+elseif(MODE STREQUAL "env")
+  # The library reads NDISLOCK_SARIF when it loads and writes the log when the process exits;
+  # the errors make that exit status 86.
+  execute_process(COMMAND "${CMAKE_COMMAND}" -E env "NDISLOCK_SARIF=${OUT}" NDISLOCK_VERIFIER=on
+                          --unset=NDISLOCK_VERIFIER_EXITCODE "${SCENARIO}" env
+                  RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(NOT rc EQUAL 86)
+    message(FATAL_ERROR "FAILED: sarif_scenario env exited with ${rc}, expected 86 (errors reported)\n${err}")
+  endif()
+  if(NOT err MATCHES "exit status 86")
+    message(FATAL_ERROR "FAILED: no 'exit status 86' note on stderr\n${err}")
+  endif()
+  if(NOT EXISTS "${OUT}")
+    message(FATAL_ERROR "FAILED: NDISLOCK_SARIF=${OUT} was set but no log was written at exit\n${err}")
+  endif()
+else()
+  message(FATAL_ERROR "MODE must be write or env")
+endif()
+execute_process(COMMAND "${PYTHON}" "${VALIDATOR}" "${SCHEMA}" "${OUT}" "${SCENARIOS_C}"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE verr)
+message("${out}${verr}")
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "FAILED: ${OUT} did not validate (see above)")
+endif()
