@@ -377,13 +377,14 @@ void on_releasing(const LockEvent &e) noexcept {
         emit(r);
     }
     // Hold time: wall time, kept only if the scheduler witness shows the holder ran throughout
-    // (platform/own_time.h); reported when the class overran twice in a row (hold_times.h).
+    // (platform/own_time.h); reported when the class overran kOverrunsToReport times in a row
+    // (hold_times.h).
     const std::uint64_t budget = g_settings.hold_budget_ns.load(std::memory_order_relaxed);
     record_hold_time(h.lock_class, held_ns);
     if (confirm_overrun(h.lock_class, held_ns, budget)) {
         Report r = base(Rule::LockHeldTooLong, e, s,
-                        format("held for %.1f us of the holder's own running time (and the hold before it over "
-                               "budget too), over the %.1f us budget: hold a spin lock for a few instructions only",
+                        format("held for %.1f us of the holder's own running time (the third hold of its class in a "
+                               "row over budget), over the %.1f us budget: hold a spin lock for a few instructions only",
                                static_cast<double>(held_ns) / 1000.0, static_cast<double>(budget) / 1000.0));
         r.other = h.site();
         r.other_role = "acquired at";

@@ -15,7 +15,7 @@ struct ClassHolds {
     std::atomic<std::uint64_t> buckets[NDISLOCK_HOLD_BUCKETS];
     std::atomic<std::uint64_t> descheduled{0};
     std::atomic<std::uint64_t> max_ns{0};
-    std::atomic<bool> last_overran{false};
+    std::atomic<std::uint8_t> overrun_streak{0};
 };
 ClassHolds g_holds[kMaxClasses];
 } // namespace
@@ -53,10 +53,14 @@ const char *stable_description(std::uint32_t id) {
 bool confirm_overrun(std::uint32_t lock_class, std::uint64_t ns, std::uint64_t budget_ns) noexcept {
     if (lock_class >= kMaxClasses || ns == platform::kDescheduled) return false;
     ClassHolds &c = g_holds[lock_class];
-    const bool over = ns > budget_ns;
-    if (!over && !c.last_overran.load(std::memory_order_relaxed)) return false; // the common case: no RMW
-    const bool previous = c.last_overran.exchange(over, std::memory_order_relaxed);
-    return over && previous;
+    const std::uint8_t streak = c.overrun_streak.load(std::memory_order_relaxed);
+    if (ns <= budget_ns) {
+        if (streak != 0) c.overrun_streak.store(0, std::memory_order_relaxed); // the common case: no store
+        return false;
+    }
+    const std::uint8_t now = streak < kOverrunsToReport ? static_cast<std::uint8_t>(streak + 1) : streak;
+    c.overrun_streak.store(now, std::memory_order_relaxed);
+    return now >= kOverrunsToReport;
 }
 
 unsigned copy_class_hold_times(NDISLOCK_CLASS_HOLD_TIMES *out, unsigned max) noexcept {

@@ -10,13 +10,15 @@ namespace ndislock::verifier {
 
 void record_hold_time(std::uint32_t lock_class, std::uint64_t ns_or_descheduled) noexcept;
 
-// Whether a timed hold of ns (wall time during which the holder was never descheduled) is a
-// LockHeldTooLong finding. Wall time still includes interrupt and softirq work the kernel ran on
-// the holder's CPU (IPIs and VM exits from other threads' futex wakes, scheduler and RCU
-// softirqs: holds of 30-100 us, about 1 in 10^4, on a loaded 2-vCPU guest), and without a PMU
-// nothing cheaper than a system call can tell that time apart. A genuinely long critical section
-// overruns every time; that noise does not strike two holds of a class in a row. So an overrun is
-// reported when the class's previous timed hold overran too; an in-budget hold clears the streak.
+// Whether a timed hold of ns (wall time during which the holder was never descheduled, waited,
+// or made a system call) is a LockHeldTooLong finding. Wall time still includes interrupt,
+// softirq and host (steal) time spent on the holder's CPU: IPIs and VM exits from other threads'
+// futex wakes, scheduler and RCU softirqs, the hypervisor running another guest. On a loaded
+// 2-vCPU guest that puts 30-100 us into about 1 hold in 10^4, and without a PMU nothing cheaper
+// than a system call tells that time apart. A genuinely long critical section overruns every
+// time; that noise does not strike kOverrunsToReport holds of a class in a row. So an overrun is
+// reported when it completes such a streak; an in-budget hold ends the streak.
+inline constexpr std::uint8_t kOverrunsToReport = 3;
 bool confirm_overrun(std::uint32_t lock_class, std::uint64_t ns, std::uint64_t budget_ns) noexcept;
 unsigned copy_class_hold_times(NDISLOCK_CLASS_HOLD_TIMES *out, unsigned max) noexcept;
 
