@@ -9,19 +9,13 @@
 #ifndef NDISLOCK_EXT_H
 #define NDISLOCK_EXT_H
 
+#include "ndislock/export.h"
 #include "ndislock/wdk_types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#ifndef NDISLOCK_API
-#if defined(NDISLOCK_BUILDING) && !defined(_WIN32)
-#define NDISLOCK_API __attribute__((visibility("default")))
-#else
-#define NDISLOCK_API
-#endif
-#endif
 
 /* Results of the calls below. */
 typedef enum NDISLOCK_STATUS {

@@ -27,19 +27,13 @@
 #ifndef NDISLOCK_NDIS_H
 #define NDISLOCK_NDIS_H
 
+#include "ndislock/export.h"
 #include "ndislock/wdk_types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#if defined(_WIN32)
-#define NDISLOCK_API
-#elif defined(NDISLOCK_BUILDING)
-#define NDISLOCK_API __attribute__((visibility("default")))
-#else
-#define NDISLOCK_API
-#endif
 
 /* The caller's location, as the site macros pass it. */
 #define NDISLOCK_HERE __FILE__, __LINE__, __func__

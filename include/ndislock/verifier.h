@@ -27,19 +27,13 @@
 #define NDISLOCK_VERIFIER_H
 
 #include "ndislock/verifier_stats.h"
+#include "ndislock/export.h"
 #include "ndislock/wdk_types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#ifndef NDISLOCK_API
-#if defined(NDISLOCK_BUILDING) && !defined(_WIN32)
-#define NDISLOCK_API __attribute__((visibility("default")))
-#else
-#define NDISLOCK_API
-#endif
-#endif
 
 typedef enum NDISLOCK_VERIFIER_MODE {
     NDISLOCK_VERIFIER_OFF = 0,
