@@ -13,6 +13,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include "ratio_reporter.h"
+
 #include "ndislock/ndis.h"
 #if __has_include("ndislock/verifier.h")
 #include "ndislock/verifier.h"
@@ -111,26 +113,6 @@ void std_mutex_pair(benchmark::State &state) {
     }
 }
 
-// Console output plus a ratio table of medians against the bare pair.
-class RatioReporter : public benchmark::ConsoleReporter {
-public:
-    void ReportRuns(const std::vector<Run> &runs) override {
-        ConsoleReporter::ReportRuns(runs);
-        for (const Run &r : runs)
-            if (r.run_type == Run::RT_Aggregate && r.aggregate_name == "median")
-                medians_[r.run_name.function_name] = r.GetAdjustedRealTime();
-    }
-    void print_ratios() const {
-        const auto floor = medians_.find("bare_tas_pair");
-        if (floor == medians_.end() || floor->second <= 0) return;
-        std::printf("\nS0 uncontended pair, median of repetitions, as a ratio to bare exchange/store (same run):\n");
-        for (const auto &[name, ns] : medians_)
-            std::printf("  %-24s %6.2fx\n", name.c_str(), ns / floor->second);
-    }
-
-private:
-    std::map<std::string, double> medians_;
-};
 
 } // namespace
 
@@ -157,8 +139,8 @@ int main(int argc, char **argv) {
     args.insert(args.begin() + 1, {reps.data(), interleave.data(), aggregates.data()});
     int n = static_cast<int>(args.size());
     benchmark::Initialize(&n, args.data());
-    RatioReporter reporter;
+    RatioReporter reporter("bare_tas_pair");
     benchmark::RunSpecifiedBenchmarks(&reporter);
-    reporter.print_ratios();
+    reporter.print_ratios("S0 uncontended pair, median of repetitions, as a ratio to bare exchange/store (same run):");
     benchmark::Shutdown();
 }

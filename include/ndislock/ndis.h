@@ -20,7 +20,7 @@
  * its caller's return address instead. Define NDISLOCK_NO_SITE_MACROS to get functions only.
  *
  * Misuse: what each call does with a broken rule is written beside it. With the verifier on
- * (NDISLOCK_VERIFIER, see ndislock/verifier.h when built), broken rules are reported by rule ID;
+ * (the default; NDISLOCK_VERIFIER, see ndislock/verifier.h), broken rules are reported by rule ID;
  * with it off, ndislock still never corrupts memory silently: states it cannot continue from end
  * the process with a diagnostic on stderr.
  */

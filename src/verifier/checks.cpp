@@ -69,16 +69,6 @@ void emit(const Report &r) {
     report(r);
 }
 
-std::string describe_lock(std::uint32_t lock_class) {
-    char buffer[512];
-    return describe_class(lock_class, buffer, sizeof buffer);
-}
-
-std::string where(const Site &site) {
-    char buffer[512];
-    return format_site(site, buffer, sizeof buffer);
-}
-
 Report base(Rule rule, const LockEvent &e, const Shadow *s, std::string explanation) {
     Report r(rule);
     r.site = e.site;
@@ -211,17 +201,17 @@ void check_order(const LockEvent &e, VerifierThread &v, const Shadow *s) {
     Report r = base(Rule::LockOrderInversion, e, s,
                     format("%s takes %s while holding %s, but elsewhere %s was taken while holding %s: two threads "
                            "taking them in these two orders can deadlock",
-                           observe::variant_name(e.variant), describe_lock(inv.wanted_class).c_str(),
-                           describe_lock(inv.held_class).c_str(), describe_lock(inv.earlier_to).c_str(),
-                           describe_lock(inv.earlier_from).c_str()));
+                           observe::variant_name(e.variant), class_string(inv.wanted_class).c_str(),
+                           class_string(inv.held_class).c_str(), class_string(inv.earlier_to).c_str(),
+                           class_string(inv.earlier_from).c_str()));
     r.other = inv.earlier_to_site;
     r.other_role = "the other order first seen at";
     r.scenario = format("  scenario:\n    %-44s %s\n    holds %-38s holds %s\n    wants %-38s wants %s\n"
                         "    (held since %s; first seen on thread %d: holding since %s)\n",
-                        "this thread", "the earlier order", describe_lock(inv.held_class).c_str(),
-                        describe_lock(inv.earlier_from).c_str(), describe_lock(inv.wanted_class).c_str(),
-                        describe_lock(inv.earlier_to).c_str(), where(inv.held_site).c_str(), inv.earlier_thread,
-                        where(inv.earlier_from_site).c_str());
+                        "this thread", "the earlier order", class_string(inv.held_class).c_str(),
+                        class_string(inv.earlier_from).c_str(), class_string(inv.wanted_class).c_str(),
+                        class_string(inv.earlier_to).c_str(), site_string(inv.held_site).c_str(), inv.earlier_thread,
+                        site_string(inv.earlier_from_site).c_str());
     emit(r);
 }
 
@@ -286,7 +276,6 @@ void on_acquired(const LockEvent &e, bool contended) noexcept {
     h.lock_class = s != nullptr ? s->lock_class.load(std::memory_order_relaxed) : kOverflowClass;
     h.variant = e.variant;
     h.irql_at_acquire = e.irql;
-    h.tried = e.variant == Variant::KeTryAtDpcLevel;
     h.untimed = false;
     h.start = platform::own_time_now();
     v.depth.store(d + 1, std::memory_order_release);
@@ -317,7 +306,6 @@ void remove_held(VerifierThread &v, unsigned index) noexcept {
         to.lock_class = from.lock_class;
         to.variant = from.variant;
         to.irql_at_acquire = from.irql_at_acquire;
-        to.tried = from.tried;
         to.untimed = from.untimed;
         to.start = from.start;
         if (Shadow *s = shadow_find(to.lock.load(std::memory_order_relaxed)))

@@ -34,7 +34,6 @@ VerifierThread &verifier_thread(model::ThreadState &t) noexcept {
     if (v == nullptr) platform::fatal("verifier: out of memory for a thread's held-lock table");
     v->depth.store(0, std::memory_order_relaxed);
     v->overflowed = false;
-    v->thread = &t;
     v->next_free = nullptr;
     t.observer_data[g_slot].store(v, std::memory_order_release);
     return *v;

@@ -29,7 +29,6 @@ struct HeldLock {
     std::uint32_t lock_class = 0;
     observe::Variant variant = observe::Variant::NdisAcquire;
     KIRQL irql_at_acquire = 0; // what a raising acquire saved, so what its release must restore
-    bool tried = false;        // taken by a try-acquire: it can never wait, so it never inverts
     bool untimed = false;      // this thread waited for another lock or wrote a report meanwhile
     platform::OwnTimeStamp start{};
 
@@ -48,7 +47,6 @@ struct VerifierThread {
     std::atomic<const void *> wanting{nullptr};
     observe::Site wanting_site{};
     Shadow *wanting_shadow = nullptr; // its shadow entry, looked up once per acquire
-    model::ThreadState *thread = nullptr;
     VerifierThread *next_free = nullptr;
 };
 

@@ -87,4 +87,9 @@ const char *describe_class(std::uint32_t id, char *buffer, unsigned size) noexce
     return buffer;
 }
 
+std::string class_string(std::uint32_t id) {
+    char buffer[512];
+    return describe_class(id, buffer, sizeof buffer);
+}
+
 } // namespace ndislock::verifier

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "observe/hooks.h"
 
@@ -21,5 +22,7 @@ const char *class_name(std::uint32_t id) noexcept;
 const observe::Site &class_site(std::uint32_t id) noexcept;
 // "name" or "file:line" or "0xADDR" into buffer.
 const char *describe_class(std::uint32_t id, char *buffer, unsigned size) noexcept;
+// The same, as a string (report writers).
+std::string class_string(std::uint32_t id);
 
 } // namespace ndislock::verifier

@@ -89,4 +89,9 @@ const char *format_site(const observe::Site &site, char *buffer, unsigned size) 
     return buffer;
 }
 
+std::string site_string(const observe::Site &site) {
+    char buffer[512];
+    return format_site(site, buffer, sizeof buffer);
+}
+
 } // namespace ndislock::verifier

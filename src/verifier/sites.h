@@ -3,6 +3,8 @@
 // (dladdr) when debug information is not there. Symbolizing runs only when a report is written.
 #pragma once
 
+#include <string>
+
 #include "observe/hooks.h"
 
 namespace ndislock::verifier {
@@ -15,6 +17,8 @@ struct ResolvedSite {
 
 // Formats site into buffer and returns buffer.
 const char *format_site(const observe::Site &site, char *buffer, unsigned size) noexcept;
+// The same, as a string (report writers).
+std::string site_string(const observe::Site &site);
 
 // File, line and function for site, symbolizing a bare return address when possible. The strings
 // are interned and live for the process.

@@ -23,16 +23,6 @@ namespace {
 
 std::atomic<bool> g_reporting{false};
 
-std::string site_text(const observe::Site &site) {
-    char buffer[512];
-    return format_site(site, buffer, sizeof buffer);
-}
-
-std::string class_text(std::uint32_t cls) {
-    char buffer[512];
-    return describe_class(cls, buffer, sizeof buffer);
-}
-
 // The thread holding what t waits for, if known.
 model::ThreadState *holder_of_wait(model::ThreadState &t, std::string *what) {
     const auto kind = t.wait_kind.load(std::memory_order_acquire);
@@ -47,7 +37,7 @@ model::ThreadState *holder_of_wait(model::ThreadState &t, std::string *what) {
     const Shadow *s = shadow_find(object);
     char buffer[600];
     std::snprintf(buffer, sizeof buffer, "lock %p %s", object,
-                  s != nullptr ? class_text(s->lock_class.load(std::memory_order_relaxed)).c_str() : "");
+                  s != nullptr ? class_string(s->lock_class.load(std::memory_order_relaxed)).c_str() : "");
     *what = buffer;
     return s != nullptr ? model::thread_by_id(s->holder.load(std::memory_order_relaxed)) : nullptr;
 }
@@ -60,8 +50,8 @@ void describe_thread(model::ThreadState &t, std::string &out) {
     if (VerifierThread *v = verifier_thread_of(t)) {
         const unsigned depth = v->depth.load(std::memory_order_acquire);
         for (unsigned i = 0; i < depth && i < kMaxHeld; ++i) {
-            std::snprintf(line, sizeof line, "      holds %s, taken at %s\n", class_text(v->held[i].lock_class).c_str(),
-                          site_text(v->held[i].site()).c_str());
+            std::snprintf(line, sizeof line, "      holds %s, taken at %s\n", class_string(v->held[i].lock_class).c_str(),
+                          site_string(v->held[i].site()).c_str());
             out += line;
         }
     }
@@ -74,7 +64,7 @@ void describe_thread(model::ThreadState &t, std::string &out) {
                       what.c_str());
         out += line;
         if (VerifierThread *v = verifier_thread_of(t); v != nullptr && v->wanting.load() != nullptr) {
-            out += ", wanted at " + site_text(v->wanting_site);
+            out += ", wanted at " + site_string(v->wanting_site);
         }
         if (holder != nullptr) {
             std::snprintf(line, sizeof line, ", held by thread %d", holder->os_tid);
