@@ -833,18 +833,47 @@ TEST_F(VerifierTest, LockHeldTooLong_NotForAHolderThatSleeps) {
     EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
 }
 
+// The hold times the verifier recorded for the class named `name`.
+static NDISLOCK_CLASS_HOLD_TIMES hold_times_of(const std::string &name) {
+    std::vector<NDISLOCK_CLASS_HOLD_TIMES> rows(4096);
+    const ULONG n = NdislockVerifierGetHoldTimes(rows.data(), static_cast<ULONG>(rows.size()));
+    for (ULONG i = 0; i < n && i < rows.size(); ++i)
+        if (rows[i].Class != nullptr && std::string(rows[i].Class).find(name) != std::string::npos) return rows[i];
+    ADD_FAILURE() << "no hold times for class " << name;
+    return {};
+}
+
 TEST_F(VerifierTest, LockHeldTooLong_OneOverrunAloneIsNotReported) {
-    Slot s;
-    NdislockSetLockName(s.l, "too-long.once");
-    NdisAllocateSpinLock(s.l);
-    NdislockVerifierSetHoldBudget(20'000);
-    for (int i = 0; i < 5; ++i) {
-        NdisAcquireSpinLock(s.l);
-        if (i % 2 == 0) busy_wait_ns(kOverrunNs); // over, under, over, under, over: never twice in a row
-        NdisReleaseSpinLock(s.l);
+    // over, under, over, under, over: never twice in a row. The rule only means something when
+    // every hold was timed and each short hold really was under budget: a short hold the OS
+    // interrupted is not timed (so it does not break the streak), and on a loaded machine under
+    // TSan even a short hold can overrun. Such a round proves nothing either way; retry it under
+    // a fresh class.
+    constexpr std::uint64_t kBudgetNs = kOverrunNs / 4;
+    int conclusive = 0;
+    for (int attempt = 0; attempt < 50 && conclusive == 0; ++attempt) {
+        const std::string name = "too-long.once." + std::to_string(attempt) + "/";
+        Slot s;
+        NdislockSetLockName(s.l, keep(name));
+        NdisAllocateSpinLock(s.l);
+        NdislockVerifierSetHoldBudget(kBudgetNs);
+        for (int i = 0; i < 5; ++i) {
+            NdisAcquireSpinLock(s.l);
+            if (i % 2 == 0) busy_wait_ns(kOverrunNs);
+            NdisReleaseSpinLock(s.l);
+        }
+        NdislockVerifierSetHoldBudget(0);
+        const NDISLOCK_CLASS_HOLD_TIMES t = hold_times_of(name);
+        std::uint64_t under = 0; // holds in buckets wholly below the budget
+        for (int b = 0; b + 1 < NDISLOCK_HOLD_BUCKETS; ++b)
+            if ((std::uint64_t{1} << (b + 1)) <= kBudgetNs) under += t.Buckets[b];
+        const std::vector<Got> got = take();
+        NdisFreeSpinLock(s.l);
+        if (t.Descheduled != 0 || under != 2) continue; // inconclusive round
+        ++conclusive;
+        EXPECT_TRUE(got.empty()) << dump(got);
     }
-    NdislockVerifierSetHoldBudget(0);
-    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+    EXPECT_EQ(conclusive, 1) << "no round with both short holds timed under budget in 50 tries";
 }
 
 // ============================================================================================
