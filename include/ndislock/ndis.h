@@ -264,6 +264,8 @@ NDISLOCK_API void ndislock_at_KeStallExecutionProcessor(ULONG, const char *, int
 } /* extern "C" */
 #endif
 
+#include "ndislock/ndis_interrupt.h"
+#include "ndislock/device.h"
 #include "ndislock/ext.h"
 #include "ndislock/verifier.h"
 

@@ -143,6 +143,166 @@ typedef struct _NDIS_SPIN_LOCK {
     KIRQL OldIrql;
 } NDIS_SPIN_LOCK, *PNDIS_SPIN_LOCK;
 
+/* ---- DPCs (wdm.h) ----------------------------------------------------------------------- */
+
+struct _KDPC;
+typedef VOID KDEFERRED_ROUTINE(struct _KDPC *Dpc, PVOID DeferredContext, PVOID SystemArgument1,
+                               PVOID SystemArgument2);
+typedef KDEFERRED_ROUTINE *PKDEFERRED_ROUTINE;
+
+typedef struct _SINGLE_LIST_ENTRY {
+    struct _SINGLE_LIST_ENTRY *Next;
+} SINGLE_LIST_ENTRY, *PSINGLE_LIST_ENTRY;
+
+/* The DPC object: opaque to drivers (they allocate it and pass it to Ke* calls), laid out as the
+ * WDK's. DpcData is non-NULL while the DPC sits in a processor's queue (the "queued" flag). Number
+ * is 0 for "the processor that queues it", or MAXIMUM_PROCESSORS + n after
+ * KeSetTargetProcessorDpc(Dpc, n), as in the kernel. */
+typedef struct _KDPC {
+    UCHAR Type;
+    UCHAR Importance;
+    volatile USHORT Number;
+    SINGLE_LIST_ENTRY DpcListEntry;
+    KAFFINITY ProcessorHistory;
+    PKDEFERRED_ROUTINE DeferredRoutine;
+    PVOID DeferredContext;
+    PVOID SystemArgument1;
+    PVOID SystemArgument2;
+    volatile PVOID DpcData;
+} KDPC, *PKDPC, *PRKDPC;
+
+#define MAXIMUM_PROCESSORS 64
+#define DpcObject 19
+#define LowImportance 0
+#define MediumImportance 1
+#define HighImportance 2
+
+/* ---- Events (ndis.h) -------------------------------------------------------------------- */
+
+typedef struct _LIST_ENTRY {
+    struct _LIST_ENTRY *Flink;
+    struct _LIST_ENTRY *Blink;
+} LIST_ENTRY, *PLIST_ENTRY;
+
+/* The kernel event's dispatcher header, reduced to what ndislock uses: SignalState is 1 while the
+ * event is set. Same size as the WDK's KEVENT (24 bytes on 64-bit). */
+typedef struct _KEVENT {
+    struct {
+        UCHAR Type;
+        UCHAR Signalling;
+        UCHAR Size;
+        UCHAR Reserved1;
+        volatile LONG SignalState;
+        LIST_ENTRY WaitListHead;
+    } Header;
+} KEVENT, *PKEVENT, *PRKEVENT;
+
+typedef struct _NDIS_EVENT {
+    KEVENT Event;
+} NDIS_EVENT, *PNDIS_EVENT;
+
+typedef unsigned int UINT;
+
+/* ---- NDIS handles, status, object header ------------------------------------------------ */
+
+typedef PVOID NDIS_HANDLE;
+typedef NDIS_HANDLE *PNDIS_HANDLE;
+typedef int NDIS_STATUS; /* an NTSTATUS value */
+typedef NDIS_STATUS *PNDIS_STATUS;
+
+#define NDIS_STATUS_SUCCESS ((NDIS_STATUS)0x00000000L)
+#define NDIS_STATUS_PENDING ((NDIS_STATUS)0x00000103L)
+#define NDIS_STATUS_FAILURE ((NDIS_STATUS)0xC0000001L)
+#define NDIS_STATUS_RESOURCES ((NDIS_STATUS)0xC000009AL)
+#define NDIS_STATUS_INVALID_PARAMETER ((NDIS_STATUS)0xC000000DL)
+#define NDIS_STATUS_NOT_SUPPORTED ((NDIS_STATUS)0xC00000BBL)
+
+typedef struct _NDIS_OBJECT_HEADER {
+    UCHAR Type;
+    UCHAR Revision;
+    USHORT Size;
+} NDIS_OBJECT_HEADER, *PNDIS_OBJECT_HEADER;
+
+typedef struct _GROUP_AFFINITY {
+    KAFFINITY Mask;
+    USHORT Group;
+    USHORT Reserved[3];
+} GROUP_AFFINITY, *PGROUP_AFFINITY;
+
+/* ---- The NDIS 6 interrupt side (ndis.h) -------------------------------------------------- */
+
+typedef BOOLEAN MINIPORT_ISR(NDIS_HANDLE MiniportInterruptContext, PBOOLEAN QueueDefaultInterruptDpc,
+                             PULONG TargetProcessors);
+typedef MINIPORT_ISR *MINIPORT_ISR_HANDLER;
+typedef VOID MINIPORT_INTERRUPT_DPC(NDIS_HANDLE MiniportInterruptContext, PVOID MiniportDpcContext,
+                                    PVOID ReceiveThrottleParameters, PVOID NdisReserved2);
+typedef MINIPORT_INTERRUPT_DPC *MINIPORT_INTERRUPT_DPC_HANDLER;
+typedef VOID MINIPORT_DISABLE_INTERRUPT(NDIS_HANDLE MiniportInterruptContext);
+typedef MINIPORT_DISABLE_INTERRUPT *MINIPORT_DISABLE_INTERRUPT_HANDLER;
+typedef VOID MINIPORT_ENABLE_INTERRUPT(NDIS_HANDLE MiniportInterruptContext);
+typedef MINIPORT_ENABLE_INTERRUPT *MINIPORT_ENABLE_INTERRUPT_HANDLER;
+/* Message-signalled handlers: declared for layout; ndislock delivers line-based interrupts only. */
+typedef BOOLEAN MINIPORT_MSI_ISR(NDIS_HANDLE MiniportInterruptContext, ULONG MessageId,
+                                 PBOOLEAN QueueDefaultInterruptDpc, PULONG TargetProcessors);
+typedef MINIPORT_MSI_ISR *MINIPORT_MSI_ISR_HANDLER;
+typedef VOID MINIPORT_MSI_INTERRUPT_DPC(NDIS_HANDLE MiniportInterruptContext, ULONG MessageId,
+                                        PVOID MiniportDpcContext, PVOID ReceiveThrottleParameters,
+                                        PVOID NdisReserved2);
+typedef MINIPORT_MSI_INTERRUPT_DPC *MINIPORT_MSI_INTERRUPT_DPC_HANDLER;
+typedef VOID MINIPORT_DISABLE_MSI_INTERRUPT(NDIS_HANDLE MiniportInterruptContext, ULONG MessageId);
+typedef MINIPORT_DISABLE_MSI_INTERRUPT *MINIPORT_DISABLE_MSI_INTERRUPT_HANDLER;
+typedef VOID MINIPORT_ENABLE_MSI_INTERRUPT(NDIS_HANDLE MiniportInterruptContext, ULONG MessageId);
+typedef MINIPORT_ENABLE_MSI_INTERRUPT *MINIPORT_ENABLE_MSI_INTERRUPT_HANDLER;
+typedef BOOLEAN MINIPORT_SYNCHRONIZE_INTERRUPT(NDIS_HANDLE SynchronizeContext);
+typedef MINIPORT_SYNCHRONIZE_INTERRUPT *MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER;
+
+typedef enum _NDIS_INTERRUPT_TYPE {
+    NDIS_CONNECT_LINE_BASED = 1,
+    NDIS_CONNECT_MESSAGE_BASED
+} NDIS_INTERRUPT_TYPE, *PNDIS_INTERRUPT_TYPE;
+
+struct _IO_INTERRUPT_MESSAGE_INFO; /* message-signalled interrupts: not modelled */
+
+#define NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT 0x84
+#define NDIS_MINIPORT_INTERRUPT_REVISION_1 1
+
+typedef struct _NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS {
+    NDIS_OBJECT_HEADER Header;
+    MINIPORT_ISR_HANDLER InterruptHandler;
+    MINIPORT_INTERRUPT_DPC_HANDLER InterruptDpcHandler;
+    MINIPORT_DISABLE_INTERRUPT_HANDLER DisableInterruptHandler;
+    MINIPORT_ENABLE_INTERRUPT_HANDLER EnableInterruptHandler;
+    BOOLEAN MsiSupported;
+    BOOLEAN MsiSyncWithAllMessages;
+    MINIPORT_MSI_ISR_HANDLER MessageInterruptHandler;
+    MINIPORT_MSI_INTERRUPT_DPC_HANDLER MessageInterruptDpcHandler;
+    MINIPORT_DISABLE_MSI_INTERRUPT_HANDLER DisableMessageInterruptHandler;
+    MINIPORT_ENABLE_MSI_INTERRUPT_HANDLER EnableMessageInterruptHandler;
+    NDIS_INTERRUPT_TYPE InterruptType;
+    struct _IO_INTERRUPT_MESSAGE_INFO *MessageInfoTable;
+} NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS, *PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS;
+
+#define NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1 \
+    ((USHORT)(offsetof(NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS, MessageInfoTable) + sizeof(void *)))
+
+/* MiniportInitializeEx / MiniportHaltEx, for ndislock's stand-in for NDIS (ndislock/device.h). */
+struct _NDIS_MINIPORT_INIT_PARAMETERS; /* opaque here: ndislock passes NULL */
+typedef struct _NDIS_MINIPORT_INIT_PARAMETERS *PNDIS_MINIPORT_INIT_PARAMETERS;
+typedef NDIS_STATUS MINIPORT_INITIALIZE(NDIS_HANDLE NdisMiniportHandle, NDIS_HANDLE MiniportDriverContext,
+                                        PNDIS_MINIPORT_INIT_PARAMETERS MiniportInitParameters);
+typedef MINIPORT_INITIALIZE *MINIPORT_INITIALIZE_HANDLER;
+typedef enum _NDIS_HALT_ACTION {
+    NdisHaltDeviceDisabled,
+    NdisHaltDeviceInstanceDeInstalled,
+    NdisHaltDevicePoweredDown,
+    NdisHaltDeviceSurpriseRemoved,
+    NdisHaltDeviceFailed,
+    NdisHaltDeviceInitializationFailed,
+    NdisHaltDeviceStopped
+} NDIS_HALT_ACTION, *PNDIS_HALT_ACTION;
+typedef VOID MINIPORT_HALT(NDIS_HANDLE MiniportAdapterContext, NDIS_HALT_ACTION HaltAction);
+typedef MINIPORT_HALT *MINIPORT_HALT_HANDLER;
+
 /* ---- Layout checks: driver code depends on these exact sizes and offsets ------------------ */
 
 #ifdef __cplusplus
@@ -160,6 +320,16 @@ NDISLOCK_STATIC_ASSERT(offsetof(KLOCK_QUEUE_HANDLE, OldIrql) == 2 * sizeof(void 
 NDISLOCK_STATIC_ASSERT(sizeof(KLOCK_QUEUE_HANDLE) == 3 * sizeof(void *), "KLOCK_QUEUE_HANDLE layout");
 NDISLOCK_STATIC_ASSERT(sizeof(PROCESSOR_NUMBER) == 4, "PROCESSOR_NUMBER layout");
 #if defined(__x86_64__) || defined(__aarch64__)
+NDISLOCK_STATIC_ASSERT(sizeof(KDPC) == 64, "KDPC is 64 bytes on 64-bit");
+NDISLOCK_STATIC_ASSERT(offsetof(KDPC, DeferredRoutine) == 24, "KDPC.DeferredRoutine offset");
+NDISLOCK_STATIC_ASSERT(offsetof(KDPC, DpcData) == 56, "KDPC.DpcData offset");
+NDISLOCK_STATIC_ASSERT(sizeof(KEVENT) == 24, "KEVENT is 24 bytes on 64-bit");
+NDISLOCK_STATIC_ASSERT(sizeof(GROUP_AFFINITY) == 16, "GROUP_AFFINITY layout");
+NDISLOCK_STATIC_ASSERT(offsetof(NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS, InterruptHandler) == 8,
+                       "interrupt characteristics: handlers after the 4-byte header");
+NDISLOCK_STATIC_ASSERT(offsetof(NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS, MessageInterruptHandler) == 48,
+                       "interrupt characteristics: MSI handlers after the two BOOLEANs");
+NDISLOCK_STATIC_ASSERT(sizeof(NDIS_OBJECT_HEADER) == 4, "NDIS_OBJECT_HEADER layout");
 NDISLOCK_STATIC_ASSERT(sizeof(NDIS_SPIN_LOCK) == 16, "NDIS_SPIN_LOCK is 16 bytes on 64-bit");
 NDISLOCK_STATIC_ASSERT(offsetof(NDIS_SPIN_LOCK, OldIrql) == 8, "OldIrql at offset 8 on 64-bit");
 NDISLOCK_STATIC_ASSERT(sizeof(KLOCK_QUEUE_HANDLE) == 24, "KLOCK_QUEUE_HANDLE is 24 bytes on 64-bit");

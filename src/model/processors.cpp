@@ -82,7 +82,7 @@ bool revoke_bias(ThreadState &t, Processor &p, std::uint32_t seen, std::uint32_t
 
 } // namespace
 
-void enter_dispatch_slow(ThreadState &t, Processor &p) noexcept {
+void enter_dispatch_slow(ThreadState &t, Processor &p, bool priority) noexcept {
     if (p.busy.load(std::memory_order_relaxed) == t.id) {
         // Our biased entry found the bias revoked after announcing itself: withdraw, let the
         // revoker go on, and queue up like anyone else.
@@ -95,6 +95,10 @@ void enter_dispatch_slow(ThreadState &t, Processor &p) noexcept {
     std::uint32_t take_as = t.id;
     std::uint64_t since = 0; // first wake-up: the clock is read only once sleeping has begun
     bool starving = false;   // this thread is p.starving
+    if (priority) { // a DPC thread: the next leave hands the processor to it
+        std::uint32_t none = 0;
+        starving = p.starving.compare_exchange_strong(none, t.id, std::memory_order_relaxed, std::memory_order_relaxed);
+    }
     struct Withdraw { // on every return, with the processor held: no leave can hand it over now
         Processor &p;
         const bool &starving;
@@ -178,7 +182,8 @@ void leave_shared(ThreadState &t, Processor &p) noexcept {
             return;
         }
     }
-    if (platform::asymmetric() && p.last == t.id && p.streak >= kBiasAfter) {
+    if (platform::asymmetric() && p.last == t.id && p.streak >= kBiasAfter &&
+        !p.no_bias.load(std::memory_order_relaxed)) {
         // A run of re-entries by this thread: let the processor stick to it. Fails (and falls
         // back to the plain hand-back) if others sleep waiting for it.
         std::uint32_t expected = t.id;
@@ -209,6 +214,7 @@ NDISLOCK_STATUS set_processor_count(std::uint32_t count) noexcept {
     for_each_thread(
         [](ThreadState &t, void *n) {
             const std::uint32_t c = *static_cast<std::uint32_t *>(n);
+            if (t.system) return; // an interrupt thread keeps its processor index
             t.processor.store(t.processor.load(std::memory_order_relaxed) % c, std::memory_order_relaxed);
         },
         &count);

@@ -29,14 +29,16 @@
 // The biased mode needs asymmetric fences; without them (old kernel, ThreadSanitizer build) the
 // processor stays in shared mode.
 //
-// Room left for the interrupt side: IRQL values above DISPATCH_LEVEL (DIRQL) already flow through
-// raise/lower unchanged; work pending on a processor (DPCs, masked interrupts) will be checked in
-// leave_dispatch, the one place the IRQL drops below DISPATCH_LEVEL.
+// The interrupt side (docs/interrupts.md): a processor with interrupt threads never becomes biased
+// (no_bias), so an interrupt finds the thread to stop in the owner word; its DPC thread waits for
+// the processor like any other thread, with priority (starving) so it runs as soon as the IRQL
+// drops; an interrupt masked by a raised IRQL is taken in lower_irql.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 
+#include "model/preemption.h"
 #include "model/thread_state.h"
 #include "ndislock/ext.h"
 #include "platform/membarrier.h"
@@ -65,6 +67,9 @@ struct alignas(64) Processor {
     // Bounded unfairness: the id of a sleeper that has waited too long; the next shared-mode
     // leave hands the processor straight to it instead of freeing it.
     std::atomic<std::uint32_t> starving{0};
+    // Set once this processor has interrupt threads: it then stays in shared mode, so its owner
+    // word always names the thread an interrupt must stop (interrupt/delivery.cpp).
+    std::atomic<bool> no_bias{false};
 };
 
 extern Processor g_processors[NDISLOCK_MAX_PROCESSORS];
@@ -74,7 +79,7 @@ std::uint32_t processor_count() noexcept;
 // The processor a newly registered thread runs on (round-robin).
 std::uint32_t assign_processor() noexcept;
 
-void enter_dispatch_slow(ThreadState &t, Processor &p) noexcept;
+void enter_dispatch_slow(ThreadState &t, Processor &p, bool priority = false) noexcept;
 void wake_processor_waiters(Processor &p) noexcept;
 void wake_revoker(Processor &p) noexcept;
 void leave_shared(ThreadState &t, Processor &p) noexcept;
@@ -108,6 +113,20 @@ inline void enter_dispatch(ThreadState &t) noexcept {
     enter_dispatch_slow(t, p);
 }
 
+// enter_dispatch for a processor's DPC thread: it waits with priority, so the processor is handed
+// to it at the next drop below DISPATCH_LEVEL (DPCs run as soon as the IRQL drops).
+inline void enter_dispatch_priority(ThreadState &t) noexcept {
+    const std::uint32_t index = t.processor.load(std::memory_order_relaxed);
+    Processor &p = g_processors[index];
+    t.dispatch_processor = index;
+    std::uint32_t expected = 0;
+    if (p.owner.compare_exchange_strong(expected, t.id, std::memory_order_acquire, std::memory_order_relaxed)) {
+        count_shared_take(t, p);
+        return;
+    }
+    enter_dispatch_slow(t, p, true);
+}
+
 // The calling thread drops below DISPATCH_LEVEL: its processor is free for another thread.
 inline void leave_dispatch(ThreadState &t) noexcept {
     Processor &p = g_processors[t.dispatch_processor];
@@ -138,6 +157,9 @@ inline KIRQL raise_irql(ThreadState &t, KIRQL new_irql) noexcept {
 inline void lower_irql(ThreadState &t, KIRQL new_irql) noexcept {
     const KIRQL old = t.irql.load(std::memory_order_relaxed);
     t.irql.store(new_irql, std::memory_order_relaxed);
+    // An interrupt held pending while this processor was at or above its DIRQL is taken now,
+    // while this thread still owns the processor (model/preemption.h).
+    if (__builtin_expect(old > DISPATCH_LEVEL, 0)) preemption_point(t);
     if (old >= DISPATCH_LEVEL && new_irql < DISPATCH_LEVEL) leave_dispatch(t);
 }
 

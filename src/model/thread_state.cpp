@@ -83,7 +83,9 @@ void init_once() {
 
 } // namespace
 
-ThreadState &register_current_thread() noexcept {
+ThreadState &register_current_thread() noexcept { return register_current_thread_on(kAnyProcessor); }
+
+ThreadState &register_current_thread_on(std::uint32_t processor) noexcept {
     static std::once_flag once;
     std::call_once(once, init_once);
     ThreadState *t = nullptr;
@@ -96,6 +98,10 @@ ThreadState &register_current_thread() noexcept {
             t->bound = false;
             t->wait_kind.store(lock::WaitKind::None, std::memory_order_relaxed);
             t->wait_object.store(nullptr, std::memory_order_relaxed);
+            t->callback.store(0, std::memory_order_relaxed);
+            t->callback_object.store(nullptr, std::memory_order_relaxed);
+            t->interrupting.store(0, std::memory_order_relaxed);
+            t->preempted_by.store(0, std::memory_order_relaxed);
             for (auto &data : t->observer_data) data.store(nullptr, std::memory_order_relaxed);
             t->next_free = nullptr;
         } else {
@@ -112,7 +118,9 @@ ThreadState &register_current_thread() noexcept {
         g_threads[t->id].store(t, std::memory_order_release);
     }
     t->os_tid = static_cast<int>(gettid());
-    t->processor.store(assign_processor(), std::memory_order_relaxed);
+    t->bound = processor != kAnyProcessor;
+    t->system = t->bound;
+    t->processor.store(t->bound ? processor : assign_processor(), std::memory_order_relaxed);
     pthread_setspecific(g_exit_key, t);
     tls_thread = t;
     return *t;

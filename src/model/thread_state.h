@@ -32,11 +32,43 @@ struct ThreadState {
     std::uint32_t id = 0;
     int os_tid = 0;
     bool bound = false;
+    // An interrupt or DPC thread: tied to its processor index for good (a processor count change
+    // does not move it).
+    bool system = false;
 
     // The current wait, if any (slow paths only).
     std::atomic<WaitKind> wait_kind{WaitKind::None};
     std::atomic<const void *> wait_object{nullptr};
     std::atomic<std::uint64_t> wait_since_ns{0};
+
+    // ---- Preemption by interrupts (model/preemption.h) ----
+    // Nonzero while this thread runs ndislock's own bookkeeping (observers, internal queues):
+    // an interrupt then waits until it is done, so an ISR never finds a library lock held.
+    std::atomic<std::uint32_t> no_preempt{0};
+    // An interrupt thread that wants to run an ISR over this thread posts a sequence number in
+    // preempt_request (with the interrupt's DIRQL in preempt_level) and signals it; this thread
+    // stops, answers with preempt_ack = request, and waits until preempt_release == request.
+    std::atomic<std::uint32_t> preempt_request{0};
+    std::atomic<KIRQL> preempt_level{0};
+    std::atomic<std::uint32_t> preempt_ack{0};
+    std::atomic<std::uint32_t> preempt_release{0};
+    // While stopped: where and at what IRQL; and the id of the interrupt thread running over it.
+    std::atomic<const void *> stopped_at{nullptr};
+    std::atomic<KIRQL> stopped_irql{0};
+    std::atomic<std::uint32_t> preempted_by{0};
+    // A stack dump asked of the stopped thread (for a report): frames, then dump_done = request.
+    std::atomic<std::uint32_t> dump_request{0};
+    std::atomic<std::uint32_t> dump_done{0};
+    int dump_depth = 0;
+    void *dump_frames[24] = {};
+
+    // ---- The driver routine ndislock is running on this thread, if any (observe::Callback) ----
+    std::atomic<std::uint8_t> callback{0};
+    std::atomic<const void *> callback_object{nullptr}; // its interrupt handle or KDPC
+    std::atomic<const void *> callback_routine{nullptr};
+    std::atomic<std::uint64_t> callback_since_ns{0};
+    // The id of the thread this one interrupted (an ISR thread while it runs an ISR), or 0.
+    std::atomic<std::uint32_t> interrupting{0};
 
     // Per-thread data of the observers (observe/hooks.h), by observer slot.
     std::atomic<void *> observer_data[4] = {};
@@ -48,6 +80,10 @@ extern constinit thread_local ThreadState *tls_thread __attribute__((tls_model("
 
 // Registers the calling thread (first call only). Not async-signal-safe: it allocates.
 ThreadState &register_current_thread() noexcept;
+// The same, for a thread that runs on one processor for good (an interrupt or DPC thread): it is
+// bound to processor and takes no turn in the round-robin placement of the others.
+inline constexpr std::uint32_t kAnyProcessor = ~std::uint32_t{0};
+ThreadState &register_current_thread_on(std::uint32_t processor) noexcept;
 
 // The calling thread's state. One TLS load and a predictable branch after the first call.
 inline ThreadState &current_thread() noexcept {

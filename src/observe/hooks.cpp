@@ -1,5 +1,6 @@
 #include "observe/hooks.h"
 
+#include "model/preemption.h"
 #include "platform/diagnostics.h"
 
 namespace ndislock::observe {
@@ -43,6 +44,7 @@ void remove_observer(const Observer *observer) noexcept {
 
 // Calls member m of every registered observer that has it.
 template <class Member, class... Args> static void each(Member m, Args &...args) noexcept {
+    model::NoPreempt observers_may_hold_locks; // no ISR stops this thread inside an observer
     for (auto &slot : g_observers)
         if (const Observer *o = slot.load(std::memory_order_acquire); o != nullptr && o->*m != nullptr)
             (o->*m)(args...);
@@ -71,7 +73,30 @@ void notify_other_call(const char *name, bool blocking, bool ndis, const Site &s
     if (active()) each(&Observer::other_call, name, blocking, ndis, site);
 }
 
+void notify_callback_entered(const CallbackEvent &e) noexcept {
+    if (active()) each(&Observer::callback_entered, e);
+}
+void notify_callback_returned(const CallbackEvent &e, std::uint64_t own_ns) noexcept {
+    if (active()) each(&Observer::callback_returned, e, own_ns);
+}
+
+const char *callback_name(Callback c) noexcept {
+    switch (c) {
+    case Callback::None: return "none";
+    case Callback::Isr: return "MiniportInterrupt";
+    case Callback::InterruptDpc: return "MiniportInterruptDPC";
+    case Callback::KernelDpc: return "a DPC routine";
+    case Callback::Synchronize: return "a synchronize function";
+    case Callback::EnableInterrupt: return "MiniportEnableInterruptEx";
+    case Callback::DisableInterrupt: return "MiniportDisableInterruptEx";
+    case Callback::MiniportInitialize: return "MiniportInitializeEx";
+    case Callback::MiniportHalt: return "MiniportHaltEx";
+    }
+    return "?";
+}
+
 void report_misuse(Rule rule, const Site &site, const char *detail) noexcept {
+    model::NoPreempt reporting;
     bool handled = false;
     for (auto &slot : g_observers)
         if (const Observer *o = slot.load(std::memory_order_acquire); o != nullptr && o->misuse != nullptr)

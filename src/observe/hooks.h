@@ -61,6 +61,30 @@ struct IrqlEvent {
     model::ThreadState *thread;
 };
 
+// A driver routine ndislock calls (docs/interrupts.md).
+enum class Callback : std::uint8_t {
+    None,
+    Isr,               // MiniportInterrupt, at the interrupt's DIRQL
+    InterruptDpc,      // MiniportInterruptDPC, at DISPATCH_LEVEL
+    KernelDpc,         // a KDPC's DeferredRoutine, at DISPATCH_LEVEL
+    Synchronize,       // a NdisMSynchronizeWithInterruptEx function, at DIRQL
+    EnableInterrupt,   // MiniportEnableInterruptEx, at DIRQL
+    DisableInterrupt,  // MiniportDisableInterruptEx, at DIRQL
+    MiniportInitialize,// MiniportInitializeEx, at PASSIVE_LEVEL
+    MiniportHalt       // MiniportHaltEx, at PASSIVE_LEVEL
+};
+const char *callback_name(Callback c) noexcept;
+
+struct CallbackEvent {
+    Callback kind;
+    const void *routine;        // the driver's function
+    const void *object;         // the interrupt handle, the KDPC, or the adapter handle
+    KIRQL irql;                 // the IRQL it is entered at, and must return at
+    Site site;                  // where it was called from: the routine's own address (file == nullptr)
+                                // or, for Synchronize, the NdisMSynchronizeWithInterruptEx call
+    model::ThreadState *thread;
+};
+
 // A wait's start, its periodic "still waiting", its end; and a wake-up system call on a release
 // path (SlowPath), which is no wait but no driver time either.
 enum class WaitPhase : std::uint8_t { Begin, StillWaiting, End, SlowPath };
@@ -79,6 +103,11 @@ struct Observer {
     // A call other than the spin-lock ones (name as the WDK spells it), before it runs; blocking
     // if it may put the thread to sleep; ndis if it is an NDIS call.
     void (*other_call)(const char *name, bool blocking, bool ndis, const Site &site) noexcept = nullptr;
+    // Around a driver routine ndislock runs: before it is called, and after it returned with
+    // own_ns its duration in the running thread's own time (platform::kDescheduled if the OS
+    // descheduled the thread meanwhile: not timed).
+    void (*callback_entered)(const CallbackEvent &) noexcept = nullptr;
+    void (*callback_returned)(const CallbackEvent &, std::uint64_t own_ns) noexcept = nullptr;
     // Returns true if it reported the misuse and the program may go on.
     bool (*misuse)(Rule, const Site &, const char *detail) noexcept = nullptr;
 };
@@ -105,6 +134,8 @@ void notify_wait(model::ThreadState &t, WaitPhase phase) noexcept;
 void notify_thread_exit(model::ThreadState &t) noexcept;
 void notify_lock_named(const void *lock, const char *name) noexcept;
 void notify_other_call(const char *name, bool blocking, bool ndis, const Site &site) noexcept;
+void notify_callback_entered(const CallbackEvent &e) noexcept;
+void notify_callback_returned(const CallbackEvent &e, std::uint64_t own_ns) noexcept;
 
 // Reports a misuse the core detected. Returns if an observer reported it and the program may go
 // on; otherwise prints the rule, the call site and detail, and ends the process.

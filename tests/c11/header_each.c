@@ -1,10 +1,7 @@
-/* c11.header_only_compile: each public C header compiles on its own, first in its unit. */
-#if defined(NDISLOCK_TEST_HEADER_WDK_TYPES)
-#include <ndislock/wdk_types.h>
-#elif defined(NDISLOCK_TEST_HEADER_EXT)
-#include <ndislock/ext.h>
-#elif defined(NDISLOCK_TEST_HEADER_SAL)
-#include <ndislock/sal.h>
+/* c11.header_only_compile: each public C header compiles on its own, first in its unit
+ * (tests/c11/CMakeLists.txt builds this file once per header, naming it in NDISLOCK_TEST_HEADER). */
+#if defined(NDISLOCK_TEST_HEADER)
+#include NDISLOCK_TEST_HEADER
 #else
 #include <ndislock/ndis.h>
 #endif

@@ -1,0 +1,157 @@
+/*
+ * ndislock/ndis_interrupt.h: the NDIS 6 interrupt calls, kernel DPCs and NDIS events, with the
+ * semantics Microsoft documents. Clean C11 and C++. Included by ndislock/ndis.h.
+ *
+ * Contract: ../shared/spec/ndis-contract.md section 5. Pages under
+ * https://learn.microsoft.com/windows-hardware/drivers/ddi/ (ndis/nf-ndis-*, ndis/nc-ndis-*,
+ * wdm/nf-wdm-*).
+ *
+ * How interrupts happen in a process (docs/interrupts.md has the whole story): each virtual
+ * processor has an interrupt thread of its own. An interrupt asserted toward a processor (by a
+ * test or the demo's device, ndislock/device.h) preempts the code running on that processor below
+ * the interrupt's DIRQL: the thread that owns the processor at DISPATCH_LEVEL is stopped where it
+ * is by a signal and stays stopped while MiniportInterrupt runs at DIRQL on the interrupt thread,
+ * which then counts as that processor. So everything the interrupted code holds stays held, and an
+ * ISR that takes a spin lock its processor's interrupted code holds spins forever, as on Windows.
+ * An interrupt toward a processor at or above its DIRQL stays pending until the IRQL drops below
+ * it. DPCs run at DISPATCH_LEVEL on their target processor's interrupt thread as soon as no
+ * thread of that processor is at DISPATCH_LEVEL or above.
+ *
+ * Every callback ndislock runs (ISR, DPC, enable/disable, synchronize function, MiniportHaltEx's
+ * neighbours) is watched: the verifier reports a callback that returns holding a lock it took or
+ * at another IRQL (LockHeldAtCallbackReturn), an ISR or synchronize function over 25 us
+ * (IsrTooLong), a DPC over 100 us (DpcTooLong). An ISR or DPC that never returns is ended by the
+ * watchdog (NDISLOCK_WATCHDOG_MS, default 2000) with a Deadlock report, verifier on or off.
+ */
+#ifndef NDISLOCK_NDIS_INTERRUPT_H
+#define NDISLOCK_NDIS_INTERRUPT_H
+
+#include "ndislock/export.h"
+#include "ndislock/wdk_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ======================================================================================
+ * Interrupt registration and synchronization (ndis.h)
+ * ====================================================================================== */
+
+/* NdisMRegisterInterruptEx: PASSIVE_LEVEL, from MiniportInitializeEx (MiniportAdapterHandle is
+ * the handle NdislockMiniportInitialize passed it, see ndislock/device.h). Registers a line-based
+ * interrupt: MiniportInterruptCharacteristics must have Header {NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT,
+ * NDIS_MINIPORT_INTERRUPT_REVISION_1, its size}, InterruptHandler and InterruptDpcHandler;
+ * Enable/DisableInterruptHandler are optional (NdislockEnableInterrupt calls them). Stores the
+ * interrupt handle in *NdisInterruptHandle. Returns NDIS_STATUS_SUCCESS, NDIS_STATUS_INVALID_PARAMETER
+ * (bad header, missing handler, unknown adapter) or NDIS_STATUS_NOT_SUPPORTED (message-based).
+ * Off PASSIVE_LEVEL it is InterruptRegistrationMisuse. Page: ndis/nf-ndis-ndismregisterinterruptex. */
+NDISLOCK_API NDIS_STATUS NdisMRegisterInterruptEx(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE MiniportInterruptContext,
+                                                  PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS MiniportInterruptCharacteristics,
+                                                  PNDIS_HANDLE NdisInterruptHandle);
+
+/* NdisMDeregisterInterruptEx: PASSIVE_LEVEL, from MiniportHaltEx or the initialize failure path.
+ * Waits until no ISR or DPC of the interrupt runs or is queued, then releases the handle: it must
+ * not be used again. Off PASSIVE_LEVEL, or on an unknown or already deregistered handle, it is
+ * InterruptRegistrationMisuse. Page: ndis/nf-ndis-ndismderegisterinterruptex. */
+NDISLOCK_API VOID NdisMDeregisterInterruptEx(NDIS_HANDLE NdisInterruptHandle);
+
+/* NdisMSynchronizeWithInterruptEx: IRQL <= the interrupt's DIRQL. Raises to the DIRQL, takes the
+ * interrupt's own spin lock (so SynchronizeFunction never runs at the same time as
+ * MiniportInterrupt on any processor), calls SynchronizeFunction(SynchronizeContext), releases,
+ * restores the caller's IRQL, and returns what the function returned. An interrupt toward the
+ * caller's processor meanwhile stays pending and is taken when the IRQL drops. MessageId must be 0
+ * (line-based). After NdisMDeregisterInterruptEx, on an unknown handle, nested in the same
+ * interrupt's ISR or synchronize function, or above the DIRQL it is SyncInterruptMisuse (the
+ * function is not called; FALSE is returned). Page: ndis/nf-ndis-ndismsynchronizewithinterruptex. */
+NDISLOCK_API BOOLEAN NdisMSynchronizeWithInterruptEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
+                                                     MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER SynchronizeFunction,
+                                                     PVOID SynchronizeContext);
+
+/* NdisMQueueDpcEx: any IRQL. Queues the interrupt's MiniportInterruptDPC on every processor set in
+ * TargetProcessors->Mask (group 0), with MiniportDpcContext. A processor where that DPC is already
+ * queued gets no second one. Returns the processors where it was queued. Page:
+ * ndis/nf-ndis-ndismqueuedpcex. */
+NDISLOCK_API KAFFINITY NdisMQueueDpcEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
+                                       PGROUP_AFFINITY TargetProcessors, PVOID MiniportDpcContext);
+
+/* NdisMQueueDpc: the NDIS 6.0 form of NdisMQueueDpcEx with a 32-bit processor mask. Page:
+ * ndis/nf-ndis-ndismqueuedpc. */
+NDISLOCK_API ULONG NdisMQueueDpc(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId, ULONG TargetProcessors,
+                                 PVOID MiniportDpcContext);
+
+/* ======================================================================================
+ * Kernel DPCs (wdm.h)
+ * ====================================================================================== */
+
+/* KeInitializeDpc: any IRQL. Prepares Dpc to run DeferredRoutine(Dpc, DeferredContext, Arg1, Arg2)
+ * at DISPATCH_LEVEL. Page: wdm/nf-wdm-keinitializedpc. */
+NDISLOCK_API VOID KeInitializeDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext);
+
+/* KeSetTargetProcessorDpc: any IRQL. The DPC runs on processor Number instead of the processor
+ * that queues it (from the next KeInsertQueueDpc on). Page: wdm/nf-wdm-kesettargetprocessordpc. */
+NDISLOCK_API VOID KeSetTargetProcessorDpc(PRKDPC Dpc, CCHAR Number);
+
+/* KeInsertQueueDpc: any IRQL. Queues Dpc on its target processor with the two arguments and
+ * returns TRUE; if it is already queued, changes nothing and returns FALSE (it runs once). It runs
+ * at DISPATCH_LEVEL on that processor as soon as no thread there is at DISPATCH_LEVEL or above,
+ * in queue order. Page: wdm/nf-wdm-keinsertqueuedpc. */
+NDISLOCK_API BOOLEAN KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2);
+
+/* KeRemoveQueueDpc: any IRQL. Takes Dpc out of its queue: TRUE if it was queued (it will not
+ * run), FALSE if it was not (it may be running). Page: wdm/nf-wdm-keremovequeuedpc. */
+NDISLOCK_API BOOLEAN KeRemoveQueueDpc(PRKDPC Dpc);
+
+/* KeFlushQueuedDpcs: PASSIVE_LEVEL. Returns once every DPC queued before the call, on every
+ * processor, has run. At DISPATCH_LEVEL or holding a spin lock it is BlockingAtDispatch (and would
+ * wait forever for the caller's own processor). Page: wdm/nf-wdm-keflushqueueddpcs. */
+NDISLOCK_API VOID KeFlushQueuedDpcs(VOID);
+
+/* ======================================================================================
+ * NDIS events (ndis.h): notification events, set until reset.
+ * ====================================================================================== */
+
+/* NdisInitializeEvent: PASSIVE_LEVEL. The event starts not signalled. Page:
+ * ndis/nf-ndis-ndisinitializeevent. */
+NDISLOCK_API VOID NdisInitializeEvent(PNDIS_EVENT Event);
+
+/* NdisSetEvent: IRQL <= DISPATCH_LEVEL. Signals the event and wakes every waiter; it stays
+ * signalled until NdisResetEvent. Page: ndis/nf-ndis-ndissetevent. */
+NDISLOCK_API VOID NdisSetEvent(PNDIS_EVENT Event);
+
+/* NdisResetEvent: IRQL <= DISPATCH_LEVEL. Back to not signalled. Page: ndis/nf-ndis-ndisresetevent. */
+NDISLOCK_API VOID NdisResetEvent(PNDIS_EVENT Event);
+
+/* NdisWaitEvent: PASSIVE_LEVEL. Waits until the event is signalled or MsToWait milliseconds pass
+ * (0: no limit). TRUE if signalled. A wait at DISPATCH_LEVEL or above, or while holding a spin
+ * lock, is BlockingAtDispatch. Page: ndis/nf-ndis-ndiswaitevent. */
+NDISLOCK_API BOOLEAN NdisWaitEvent(PNDIS_EVENT Event, UINT MsToWait);
+
+/* ---- Site-taking forms (see ndislock/ndis.h) ---------------------------------------------- */
+
+NDISLOCK_API NDIS_STATUS ndislock_at_NdisMRegisterInterruptEx(NDIS_HANDLE, NDIS_HANDLE,
+                                                              PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS, PNDIS_HANDLE,
+                                                              const char *, int, const char *);
+NDISLOCK_API VOID ndislock_at_NdisMDeregisterInterruptEx(NDIS_HANDLE, const char *, int, const char *);
+NDISLOCK_API BOOLEAN ndislock_at_NdisMSynchronizeWithInterruptEx(NDIS_HANDLE, ULONG,
+                                                                 MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER, PVOID,
+                                                                 const char *, int, const char *);
+NDISLOCK_API BOOLEAN ndislock_at_NdisWaitEvent(PNDIS_EVENT, UINT, const char *, int, const char *);
+NDISLOCK_API VOID ndislock_at_KeFlushQueuedDpcs(const char *, int, const char *);
+
+#ifndef NDISLOCK_HERE
+#define NDISLOCK_HERE __FILE__, __LINE__, __func__
+#endif
+#ifndef NDISLOCK_NO_SITE_MACROS
+#define NdisMRegisterInterruptEx(A, C, Ch, H) ndislock_at_NdisMRegisterInterruptEx((A), (C), (Ch), (H), NDISLOCK_HERE)
+#define NdisMDeregisterInterruptEx(H) ndislock_at_NdisMDeregisterInterruptEx((H), NDISLOCK_HERE)
+#define NdisMSynchronizeWithInterruptEx(H, M, F, C) \
+    ndislock_at_NdisMSynchronizeWithInterruptEx((H), (M), (F), (C), NDISLOCK_HERE)
+#define NdisWaitEvent(E, Ms) ndislock_at_NdisWaitEvent((E), (Ms), NDISLOCK_HERE)
+#define KeFlushQueuedDpcs() ndislock_at_KeFlushQueuedDpcs(NDISLOCK_HERE)
+#endif
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* NDISLOCK_NDIS_INTERRUPT_H */

@@ -1,0 +1,36 @@
+// NDIS events (ndislock/ndis_interrupt.h).
+#define NDISLOCK_NO_SITE_MACROS
+#include "ndislock/ndis.h"
+
+#include "api/spin_lock_ops.h"
+#include "interrupt/events.h"
+
+using namespace ndislock;
+using namespace ndislock::api;
+
+namespace {
+
+BOOLEAN wait_at(PNDIS_EVENT event, UINT ms, const Site &site) noexcept {
+    this_thread();
+    if (observe::active()) observe::notify_other_call("NdisWaitEvent", true, true, site);
+    return interrupt::event_wait(event, ms) ? TRUE : FALSE;
+}
+
+} // namespace
+
+extern "C" {
+
+NDISLOCK_API VOID NdisInitializeEvent(PNDIS_EVENT event) {
+    this_thread();
+    interrupt::event_initialize(event);
+}
+NDISLOCK_API VOID NdisSetEvent(PNDIS_EVENT event) { interrupt::event_set(event); }
+NDISLOCK_API VOID NdisResetEvent(PNDIS_EVENT event) { interrupt::event_reset(event); }
+NDISLOCK_API BOOLEAN ndislock_at_NdisWaitEvent(PNDIS_EVENT event, UINT ms, const char *f, int n, const char *fn) {
+    return wait_at(event, ms, NDISLOCK_SITE(f, n, fn));
+}
+NDISLOCK_API BOOLEAN NdisWaitEvent(PNDIS_EVENT event, UINT ms) {
+    return wait_at(event, ms, NDISLOCK_SITE(nullptr, 0, nullptr));
+}
+
+} // extern "C"

@@ -1,0 +1,154 @@
+// The NDIS 6 interrupt calls and kernel DPCs (ndislock/ndis_interrupt.h) and ndislock's stand-in
+// for NDIS around them (ndislock/device.h), over interrupt/.
+#define NDISLOCK_NO_SITE_MACROS
+#include "ndislock/ndis.h"
+
+#include "api/spin_lock_ops.h"
+#include "interrupt/interrupts.h"
+#include "interrupt/processor_context.h"
+#include "platform/diagnostics.h"
+
+using namespace ndislock;
+using namespace ndislock::api;
+
+namespace {
+
+// NDIS calls other than the spin-lock ones are seen by the verifier before they run
+// (NdisCallWhileHoldingLock, BlockingAtDispatch).
+inline void announce(const char *name, bool blocking, bool ndis, const Site &site) noexcept {
+    this_thread();
+    if (observe::active()) observe::notify_other_call(name, blocking, ndis, site);
+}
+
+NDIS_STATUS register_at(NDIS_HANDLE a, NDIS_HANDLE c, PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS ch, PNDIS_HANDLE h,
+                        const Site &site) noexcept {
+    announce("NdisMRegisterInterruptEx", true, true, site);
+    return interrupt::register_interrupt(a, c, ch, h, site);
+}
+
+void deregister_at(NDIS_HANDLE h, const Site &site) noexcept {
+    announce("NdisMDeregisterInterruptEx", true, true, site);
+    interrupt::deregister_interrupt(h, site);
+}
+
+BOOLEAN synchronize_at(NDIS_HANDLE h, ULONG m, MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER f, PVOID c,
+                       const Site &site) noexcept {
+    this_thread(); // callable with spin locks held: no NdisCallWhileHoldingLock
+    return interrupt::synchronize(h, m, f, c, site);
+}
+
+void flush_at(const Site &site) noexcept {
+    announce("KeFlushQueuedDpcs", true, false, site);
+    interrupt::flush_dpcs();
+}
+
+} // namespace
+
+extern "C" {
+
+NDISLOCK_API NDIS_STATUS ndislock_at_NdisMRegisterInterruptEx(NDIS_HANDLE a, NDIS_HANDLE c,
+                                                              PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS ch, PNDIS_HANDLE h,
+                                                              const char *f, int n, const char *fn) {
+    return register_at(a, c, ch, h, NDISLOCK_SITE(f, n, fn));
+}
+NDISLOCK_API NDIS_STATUS NdisMRegisterInterruptEx(NDIS_HANDLE a, NDIS_HANDLE c, PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS ch,
+                                                  PNDIS_HANDLE h) {
+    return register_at(a, c, ch, h, NDISLOCK_SITE(nullptr, 0, nullptr));
+}
+
+NDISLOCK_API VOID ndislock_at_NdisMDeregisterInterruptEx(NDIS_HANDLE h, const char *f, int n, const char *fn) {
+    deregister_at(h, NDISLOCK_SITE(f, n, fn));
+}
+NDISLOCK_API VOID NdisMDeregisterInterruptEx(NDIS_HANDLE h) { deregister_at(h, NDISLOCK_SITE(nullptr, 0, nullptr)); }
+
+NDISLOCK_API BOOLEAN ndislock_at_NdisMSynchronizeWithInterruptEx(NDIS_HANDLE h, ULONG m,
+                                                                 MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER fn_, PVOID c,
+                                                                 const char *f, int n, const char *fn) {
+    return synchronize_at(h, m, fn_, c, NDISLOCK_SITE(f, n, fn));
+}
+NDISLOCK_API BOOLEAN NdisMSynchronizeWithInterruptEx(NDIS_HANDLE h, ULONG m, MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER fn_,
+                                                     PVOID c) {
+    return synchronize_at(h, m, fn_, c, NDISLOCK_SITE(nullptr, 0, nullptr));
+}
+
+NDISLOCK_API KAFFINITY NdisMQueueDpcEx(NDIS_HANDLE h, ULONG m, PGROUP_AFFINITY targets, PVOID context) {
+    this_thread();
+    if (targets == nullptr || targets->Group != 0 || m != 0) {
+        platform::diagnostic("NdisMQueueDpcEx: %s", targets == nullptr ? "TargetProcessors is NULL"
+                                                    : m != 0          ? "MessageId must be 0 for a line-based interrupt"
+                                                                      : "only processor group 0 exists");
+        return 0;
+    }
+    return interrupt::queue_interrupt_dpcs(h, targets->Mask, context);
+}
+
+NDISLOCK_API ULONG NdisMQueueDpc(NDIS_HANDLE h, ULONG m, ULONG targets, PVOID context) {
+    this_thread();
+    if (m != 0) {
+        platform::diagnostic("NdisMQueueDpc: MessageId must be 0 for a line-based interrupt");
+        return 0;
+    }
+    return static_cast<ULONG>(interrupt::queue_interrupt_dpcs(h, targets, context));
+}
+
+NDISLOCK_API VOID KeInitializeDpc(PRKDPC dpc, PKDEFERRED_ROUTINE routine, PVOID context) {
+    *dpc = KDPC{};
+    dpc->Type = DpcObject;
+    dpc->Importance = MediumImportance;
+    dpc->DeferredRoutine = routine;
+    dpc->DeferredContext = context;
+}
+
+NDISLOCK_API VOID KeSetTargetProcessorDpc(PRKDPC dpc, CCHAR number) {
+    dpc->Number = static_cast<USHORT>(MAXIMUM_PROCESSORS + static_cast<UCHAR>(number));
+}
+
+NDISLOCK_API BOOLEAN KeInsertQueueDpc(PRKDPC dpc, PVOID argument1, PVOID argument2) {
+    ThreadState &t = this_thread();
+    if (dpc->DeferredRoutine == nullptr && dpc->Type != interrupt::kInterruptDpcType)
+        platform::fatal("KeInsertQueueDpc: the DPC at %p was not initialized with KeInitializeDpc (no routine)",
+                        static_cast<void *>(dpc));
+    return interrupt::insert_dpc(dpc, interrupt::dpc_target(dpc, t), argument1, argument2) ? TRUE : FALSE;
+}
+
+NDISLOCK_API BOOLEAN KeRemoveQueueDpc(PRKDPC dpc) {
+    this_thread();
+    return interrupt::remove_dpc(dpc) ? TRUE : FALSE;
+}
+
+NDISLOCK_API VOID ndislock_at_KeFlushQueuedDpcs(const char *f, int n, const char *fn) { flush_at(NDISLOCK_SITE(f, n, fn)); }
+NDISLOCK_API VOID KeFlushQueuedDpcs(VOID) { flush_at(NDISLOCK_SITE(nullptr, 0, nullptr)); }
+
+// ---- ndislock/device.h ----
+
+NDISLOCK_API NDIS_STATUS NdislockMiniportInitialize(MINIPORT_INITIALIZE_HANDLER initialize, NDIS_HANDLE driver_context,
+                                                    PNDIS_HANDLE adapter) {
+    this_thread();
+    return interrupt::initialize_miniport(initialize, driver_context, adapter);
+}
+
+NDISLOCK_API VOID NdislockMiniportHalt(NDIS_HANDLE adapter, MINIPORT_HALT_HANDLER halt, NDIS_HANDLE adapter_context) {
+    this_thread();
+    interrupt::halt_miniport(adapter, halt, adapter_context);
+}
+
+NDISLOCK_API NDISLOCK_STATUS NdislockAssertInterrupt(NDIS_HANDLE h, ULONG processor) {
+    this_thread();
+    return interrupt::assert_interrupt(h, processor);
+}
+
+NDISLOCK_API NDISLOCK_STATUS NdislockEnableInterrupt(NDIS_HANDLE h) {
+    this_thread();
+    return interrupt::run_enable_disable(h, true);
+}
+NDISLOCK_API NDISLOCK_STATUS NdislockDisableInterrupt(NDIS_HANDLE h) {
+    this_thread();
+    return interrupt::run_enable_disable(h, false);
+}
+
+NDISLOCK_API NDISLOCK_STATUS NdislockGetInterruptStats(NDIS_HANDLE h, NDISLOCK_INTERRUPT_STATS *out) {
+    return interrupt::interrupt_stats(h, out);
+}
+NDISLOCK_API NDISLOCK_STATUS NdislockResetInterruptStats(NDIS_HANDLE h) { return interrupt::reset_interrupt_stats(h); }
+
+} // extern "C"

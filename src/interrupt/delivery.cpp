@@ -1,0 +1,97 @@
+// The ISR thread of a virtual processor: delivers the interrupts asserted toward it.
+//
+// Delivering an interrupt at DIRQL d to processor P (docs/interrupts.md):
+//   - no thread runs P at DISPATCH_LEVEL or above: the ISR thread takes P itself (it becomes P's
+//     owner, at d), runs the ISR, and gives P back (its drop below DISPATCH_LEVEL hands P to a
+//     waiting DPC thread first);
+//   - thread T owns P below d: T is stopped where it is (model/preemption.h); the ISR runs on
+//     this thread "as P" at d while T stays stopped holding whatever it holds; then T resumes;
+//   - T owns P at or above d: the request stays posted and T stops when its IRQL drops below d.
+// Interrupts of one processor are delivered one at a time, in the order of their interrupts'
+// slots; an ISR is never preempted by another (all ndislock interrupts share one DIRQL).
+#include "interrupt/interrupts.h"
+#include "interrupt/processor_context.h"
+#include "model/preemption.h"
+#include "model/processors.h"
+#include "platform/futex.h"
+
+namespace ndislock::interrupt {
+
+namespace {
+
+void leave_active(Interrupt &i) noexcept {
+    if (i.active.fetch_sub(1, std::memory_order_acq_rel) == 1) platform::futex_wake(&i.active, INT32_MAX);
+}
+
+void deliver(Interrupt &i, std::uint32_t index, model::ThreadState &self) noexcept {
+    model::Processor &p = model::g_processors[index];
+    const KIRQL level = i.dirql;
+    bool waited_for_irql = false;
+    for (;;) {
+        if (i.state.load(std::memory_order_acquire) != SlotState::Live) return;
+        std::uint32_t owner = p.owner.load(std::memory_order_acquire);
+        const std::uint32_t id = model::processor_owner(index); // the thread running P at DISPATCH_LEVEL+
+        if (id == 0) {
+            if ((owner & model::kBiased) != 0) {
+                // Biased to a thread now below DISPATCH_LEVEL (only before the processor's first
+                // DPC-thread entry): revoke the bias the ordinary way.
+                model::enter_dispatch(self);
+            } else if (!p.owner.compare_exchange_strong(owner, self.id, std::memory_order_acquire,
+                                                        std::memory_order_relaxed)) {
+                continue;
+            } else {
+                model::count_shared_take(self, p);
+            }
+            self.dispatch_processor = index;
+            self.irql.store(level, std::memory_order_relaxed);
+            run_isr(i, index, self);
+            model::lower_irql(self, PASSIVE_LEVEL); // gives the processor back
+            break;
+        }
+        model::ThreadState *target = model::thread_by_id(id);
+        if (target == nullptr || target == &self) {
+            platform::yield_core();
+            continue;
+        }
+        std::uint32_t seq = 0;
+        if (model::stop_owner(*target, index, level, &seq, &waited_for_irql) != model::Preempt::Stopped) continue;
+        target->preempted_by.store(self.id, std::memory_order_release);
+        self.interrupting.store(target->id, std::memory_order_release);
+        self.dispatch_processor = index;
+        self.irql.store(level, std::memory_order_relaxed);
+        run_isr(i, index, self);
+        self.irql.store(PASSIVE_LEVEL, std::memory_order_relaxed);
+        self.interrupting.store(0, std::memory_order_release);
+        target->preempted_by.store(0, std::memory_order_release);
+        model::resume(*target, seq);
+        i.counters.preempted.fetch_add(1, std::memory_order_relaxed);
+        break;
+    }
+    if (waited_for_irql) i.counters.held_pending.fetch_add(1, std::memory_order_relaxed);
+}
+
+} // namespace
+
+void isr_thread_main(std::uint32_t index) noexcept {
+    model::ThreadState &self = model::register_current_thread_on(index);
+    ProcessorContext &c = g_contexts[index];
+    c.isr_thread.store(&self, std::memory_order_release);
+    const std::uint64_t bit = std::uint64_t{1} << index;
+    for (;;) {
+        const std::uint32_t seen = c.irq_seq.load(std::memory_order_acquire);
+        bool any = false;
+        for (Interrupt &i : g_interrupts) {
+            if ((i.pending.load(std::memory_order_acquire) & bit) == 0) continue;
+            i.active.fetch_add(1, std::memory_order_acq_rel);
+            if (i.state.load(std::memory_order_acquire) == SlotState::Live &&
+                (i.pending.load(std::memory_order_acquire) & bit) != 0) {
+                any = true;
+                deliver(i, index, self);
+            }
+            leave_active(i);
+        }
+        if (!any) platform::futex_wait(&c.irq_seq, seen, 1'000'000'000);
+    }
+}
+
+} // namespace ndislock::interrupt

@@ -1,0 +1,221 @@
+// Per-processor DPC queues and the DPC threads that drain them (docs/interrupts.md).
+//
+// A DPC runs at DISPATCH_LEVEL on its target processor: the processor's DPC thread takes the
+// processor like any thread that raises (model::enter_dispatch_priority: it waits while another
+// thread of that processor is at DISPATCH_LEVEL or above, and is handed the processor at that
+// thread's next drop below DISPATCH_LEVEL), then runs every queued DPC in order.
+#include <pthread.h>
+
+#include "interrupt/callback_scope.h"
+#include "interrupt/processor_context.h"
+#include "model/preemption.h"
+#include "model/processors.h"
+#include "platform/diagnostics.h"
+#include "platform/futex.h"
+
+namespace ndislock::interrupt {
+
+ProcessorContext g_contexts[NDISLOCK_MAX_PROCESSORS];
+
+namespace {
+
+// The queue lock: a test-and-set word, held for a few instructions by a thread that cannot be
+// preempted meanwhile (NoPreempt), so spinning is right.
+class QueueLock {
+public:
+    explicit QueueLock(ProcessorContext &c) noexcept : c_(c) {
+        while (c_.queue_lock.exchange(true, std::memory_order_acquire)) platform::cpu_relax();
+    }
+    ~QueueLock() { c_.queue_lock.store(false, std::memory_order_release); }
+    QueueLock(const QueueLock &) = delete;
+    QueueLock &operator=(const QueueLock &) = delete;
+
+private:
+    ProcessorContext &c_;
+};
+
+KDPC *next_of(KDPC *d) noexcept {
+    return d->DpcListEntry.Next == nullptr ? nullptr
+                                           : reinterpret_cast<KDPC *>(reinterpret_cast<char *>(d->DpcListEntry.Next) -
+                                                                      offsetof(KDPC, DpcListEntry));
+}
+
+void *dpc_data(const KDPC *d) noexcept { return __atomic_load_n(&d->DpcData, __ATOMIC_ACQUIRE); }
+void set_dpc_data(KDPC *d, void *v) noexcept { __atomic_store_n(&d->DpcData, v, __ATOMIC_RELEASE); }
+
+KDPC *pop(ProcessorContext &c) noexcept {
+    model::NoPreempt no_preempt;
+    QueueLock guard(c);
+    KDPC *d = c.head;
+    if (d == nullptr) return nullptr;
+    c.head = next_of(d);
+    if (c.head == nullptr) c.tail = nullptr;
+    d->DpcListEntry.Next = nullptr;
+    set_dpc_data(d, nullptr); // as on Windows: a DPC routine may queue its own DPC again
+    return d;
+}
+
+void finished_one(ProcessorContext &c) noexcept {
+    c.finished.fetch_add(1, std::memory_order_release);
+    platform::futex_wake(&c.finished, INT32_MAX);
+}
+
+void run_kernel_dpc(KDPC *d, model::ThreadState &t) noexcept {
+    PKDEFERRED_ROUTINE routine = d->DeferredRoutine;
+    CallbackScope scope(t, observe::Callback::KernelDpc, reinterpret_cast<const void *>(routine), d,
+                        observe::Site{nullptr, 0, nullptr, reinterpret_cast<const void *>(routine)});
+    routine(d, d->DeferredContext, d->SystemArgument1, d->SystemArgument2);
+    scope.finish();
+}
+
+void dpc_thread_main(std::uint32_t index) noexcept {
+    model::ThreadState &t = model::register_current_thread_on(index);
+    ProcessorContext &c = g_contexts[index];
+    c.dpc_thread.store(&t, std::memory_order_release);
+    // One trip to DISPATCH_LEVEL revokes a bias granted before no_bias was set (it waits for the
+    // bias holder's current DISPATCH_LEVEL episode, which may be the thread that started us).
+    model::raise_irql(t, DISPATCH_LEVEL);
+    model::lower_irql(t, PASSIVE_LEVEL);
+    c.ready.store(1, std::memory_order_release);
+    platform::futex_wake(&c.ready, INT32_MAX);
+    for (;;) {
+        const std::uint32_t seen = c.queued_seq.load(std::memory_order_acquire);
+        bool empty;
+        {
+            model::NoPreempt no_preempt;
+            QueueLock guard(c);
+            empty = c.head == nullptr;
+        }
+        if (empty) {
+            platform::futex_wait(&c.queued_seq, seen, 1'000'000'000);
+            continue;
+        }
+        model::enter_dispatch_priority(t);
+        t.irql.store(DISPATCH_LEVEL, std::memory_order_relaxed);
+        while (KDPC *d = pop(c)) {
+            if (d->Type == kInterruptDpcType)
+                run_interrupt_dpc(d, t);
+            else
+                run_kernel_dpc(d, t);
+            finished_one(c);
+        }
+        model::lower_irql(t, PASSIVE_LEVEL);
+    }
+}
+
+void *dpc_thread_entry(void *index) {
+    dpc_thread_main(static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(index)));
+    return nullptr;
+}
+void *isr_thread_entry(void *index) {
+    isr_thread_main(static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(index)));
+    return nullptr;
+}
+
+void start_thread(void *(*entry)(void *), std::uint32_t index, const char *kind) noexcept {
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_t thread;
+    if (pthread_create(&thread, &attr, entry, reinterpret_cast<void *>(static_cast<std::uintptr_t>(index))) != 0)
+        platform::fatal("cannot start the %s thread of processor %u", kind, index);
+    char name[16];
+    std::snprintf(name, sizeof name, "ndis-%s-%u", kind, index);
+    pthread_setname_np(thread, name);
+    pthread_attr_destroy(&attr);
+}
+
+} // namespace
+
+void ensure_processor_threads(std::uint32_t index) noexcept {
+    ProcessorContext &c = g_contexts[index];
+    if (__builtin_expect(c.started.load(std::memory_order_acquire) == 2, 1)) return;
+    int expected = 0;
+    if (c.started.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+        model::install_preemption();
+        // From now on this processor stays in shared mode (model/processors.h): its owner word
+        // names the thread an interrupt must stop. A bias granted before is revoked by the DPC
+        // thread's first entry.
+        model::g_processors[index].no_bias.store(true, std::memory_order_seq_cst);
+        start_monitor();
+        start_thread(dpc_thread_entry, index, "dpc");
+        start_thread(isr_thread_entry, index, "isr");
+        while (c.dpc_thread.load(std::memory_order_acquire) == nullptr ||
+               c.isr_thread.load(std::memory_order_acquire) == nullptr)
+            platform::yield_core();
+        c.started.store(2, std::memory_order_release);
+        return;
+    }
+    while (c.started.load(std::memory_order_acquire) != 2) platform::yield_core();
+}
+
+std::uint32_t dpc_target(const KDPC *dpc, const model::ThreadState &t) noexcept {
+    const USHORT number = dpc->Number;
+    const std::uint32_t count = model::processor_count();
+    if (number >= MAXIMUM_PROCESSORS) return (number - MAXIMUM_PROCESSORS) % count;
+    return t.processor.load(std::memory_order_relaxed) % count;
+}
+
+bool insert_dpc(KDPC *dpc, std::uint32_t processor, PVOID argument1, PVOID argument2) noexcept {
+    ensure_processor_threads(processor);
+    ProcessorContext &c = g_contexts[processor];
+    {
+        model::NoPreempt no_preempt;
+        QueueLock guard(c);
+        if (dpc_data(dpc) != nullptr) return false; // already queued: it runs once
+        dpc->SystemArgument1 = argument1;
+        dpc->SystemArgument2 = argument2;
+        dpc->DpcListEntry.Next = nullptr;
+        set_dpc_data(dpc, &c);
+        if (c.tail == nullptr)
+            c.head = dpc;
+        else
+            c.tail->DpcListEntry.Next = &dpc->DpcListEntry;
+        c.tail = dpc;
+        c.inserted.fetch_add(1, std::memory_order_relaxed);
+        c.queued_seq.fetch_add(1, std::memory_order_release);
+    }
+    platform::futex_wake(&c.queued_seq, 1);
+    return true;
+}
+
+bool remove_dpc(KDPC *dpc) noexcept {
+    for (;;) {
+        auto *c = static_cast<ProcessorContext *>(dpc_data(dpc));
+        if (c == nullptr) return false;
+        model::NoPreempt no_preempt;
+        QueueLock guard(*c);
+        if (dpc_data(dpc) != c) continue; // dequeued (or moved) meanwhile: look again
+        KDPC *previous = nullptr;
+        for (KDPC *d = c->head; d != nullptr; previous = d, d = next_of(d)) {
+            if (d != dpc) continue;
+            if (previous == nullptr)
+                c->head = next_of(d);
+            else
+                previous->DpcListEntry.Next = d->DpcListEntry.Next;
+            if (c->tail == d) c->tail = previous;
+            d->DpcListEntry.Next = nullptr;
+            set_dpc_data(d, nullptr);
+            finished_one(*c);
+            return true;
+        }
+        set_dpc_data(dpc, nullptr); // not in the list: a corrupt object; treat as not queued
+        return false;
+    }
+}
+
+void flush_dpcs() noexcept {
+    const std::uint32_t count = model::processor_count();
+    for (std::uint32_t i = 0; i < count; ++i) {
+        ProcessorContext &c = g_contexts[i];
+        if (c.started.load(std::memory_order_acquire) == 0) continue;
+        const std::uint32_t target = c.inserted.load(std::memory_order_acquire);
+        for (;;) {
+            const std::uint32_t done = c.finished.load(std::memory_order_acquire);
+            if (static_cast<std::int32_t>(done - target) >= 0) break;
+            platform::futex_wait(&c.finished, done, 100'000'000);
+        }
+    }
+}
+
+} // namespace ndislock::interrupt

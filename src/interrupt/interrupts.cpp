@@ -1,0 +1,526 @@
+// Interrupt objects: registration, NdisMSynchronizeWithInterruptEx, the ISR and DPC bodies,
+// the simulated device's assert, statistics; and the adapters NdislockMiniportInitialize makes.
+#include "interrupt/interrupts.h"
+
+#include <cstdarg>
+#include <cstdio>
+#include <mutex>
+
+#include "interrupt/callback_scope.h"
+#include "interrupt/processor_context.h"
+#include "lock/spin_word.h"
+#include "model/preemption.h"
+#include "model/processors.h"
+#include "platform/clock.h"
+#include "platform/diagnostics.h"
+#include "platform/futex.h"
+
+namespace ndislock::interrupt {
+
+Interrupt g_interrupts[kMaxInterrupts];
+Adapter g_adapters[kMaxAdapters];
+
+namespace {
+
+std::mutex g_registry; // registration and adapter slots (PASSIVE_LEVEL callers only)
+std::atomic<std::uint32_t> g_round_robin{0};
+
+// Handle encoding: bits 0-3 a tag, 4-11 the slot, 12 and up the slot's generation.
+constexpr std::uintptr_t kInterruptTag = 0x9;
+constexpr std::uintptr_t kAdapterTag = 0xA;
+
+NDIS_HANDLE encode(std::uintptr_t tag, std::uint32_t slot, std::uint32_t generation) noexcept {
+    return reinterpret_cast<NDIS_HANDLE>((std::uintptr_t{generation & 0xFFFFFu} << 12) |
+                                         (std::uintptr_t{slot} << 4) | tag);
+}
+
+bool decode(NDIS_HANDLE handle, std::uintptr_t tag, std::uint32_t limit, std::uint32_t *slot,
+            std::uint32_t *generation) noexcept {
+    const auto h = reinterpret_cast<std::uintptr_t>(handle);
+    if ((h & 0xF) != tag) return false;
+    *slot = static_cast<std::uint32_t>((h >> 4) & 0xFF);
+    *generation = static_cast<std::uint32_t>(h >> 12);
+    return *slot < limit && (h >> 32) == 0;
+}
+
+model::ThreadState &caller() noexcept {
+    model::ThreadState *t = model::tls_thread;
+    return t != nullptr ? *t : model::register_current_thread();
+}
+
+void misuse(observe::Rule rule, const observe::Site &site, const char *format, ...) noexcept
+    __attribute__((format(printf, 3, 4)));
+void misuse(observe::Rule rule, const observe::Site &site, const char *format, ...) noexcept {
+    char detail[600];
+    va_list args;
+    va_start(args, format);
+    std::vsnprintf(detail, sizeof detail, format, args);
+    va_end(args);
+    observe::report_misuse(rule, site, detail);
+}
+
+observe::Site routine_site(const void *routine) noexcept { return observe::Site{nullptr, 0, nullptr, routine}; }
+
+// Deregisters i: no new deliveries, queued DPCs removed, running ones finished.
+void close_interrupt(Interrupt &i) noexcept {
+    i.state.store(SlotState::Closing, std::memory_order_release);
+    i.pending.store(0, std::memory_order_release);
+    const std::uint32_t count = model::processor_count();
+    for (std::uint32_t p = 0; p < count; ++p)
+        if (g_contexts[p].started.load(std::memory_order_acquire) != 0) remove_dpc(&i.dpcs[p].dpc);
+    while (i.active.load(std::memory_order_acquire) != 0) platform::futex_wait(&i.active, i.active.load(), 1'000'000);
+    for (std::uint32_t p = 0; p < count; ++p) // a DPC that queued another before seeing Closing
+        if (g_contexts[p].started.load(std::memory_order_acquire) != 0) remove_dpc(&i.dpcs[p].dpc);
+    i.generation.fetch_add(1, std::memory_order_acq_rel);
+    i.state.store(SlotState::Free, std::memory_order_release);
+}
+
+void leave_active(Interrupt &i) noexcept {
+    if (i.active.fetch_sub(1, std::memory_order_acq_rel) == 1) platform::futex_wake(&i.active, INT32_MAX);
+}
+
+const char *state_word(Lookup how) noexcept {
+    return how == Lookup::Stale ? "a deregistered interrupt (NdisMDeregisterInterruptEx already ran)"
+                                : "a handle NdisMRegisterInterruptEx never returned";
+}
+
+} // namespace
+
+NDIS_HANDLE Interrupt::handle() const noexcept {
+    return encode(kInterruptTag, index, generation.load(std::memory_order_acquire));
+}
+
+Interrupt *find_interrupt(NDIS_HANDLE handle, Lookup *how) noexcept {
+    std::uint32_t slot = 0, generation = 0;
+    if (!decode(handle, kInterruptTag, kMaxInterrupts, &slot, &generation)) {
+        *how = Lookup::Unknown;
+        return nullptr;
+    }
+    Interrupt &i = g_interrupts[slot];
+    const std::uint32_t current = i.generation.load(std::memory_order_acquire) & 0xFFFFFu;
+    if (current == generation && i.state.load(std::memory_order_acquire) == SlotState::Live) {
+        *how = Lookup::Live;
+        return &i;
+    }
+    *how = generation < current || (current == generation) ? Lookup::Stale : Lookup::Unknown;
+    return nullptr;
+}
+
+Adapter *find_adapter(NDIS_HANDLE handle, std::uint32_t *slot) noexcept {
+    std::uint32_t generation = 0;
+    if (!decode(handle, kAdapterTag, kMaxAdapters, slot, &generation)) return nullptr;
+    Adapter &a = g_adapters[*slot];
+    if ((a.generation.load(std::memory_order_acquire) & 0xFFFFFu) != generation ||
+        a.state.load(std::memory_order_acquire) != SlotState::Live)
+        return nullptr;
+    return &a;
+}
+
+NDIS_STATUS register_interrupt(NDIS_HANDLE adapter, NDIS_HANDLE context,
+                               PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS c, PNDIS_HANDLE out,
+                               const observe::Site &site) noexcept {
+    model::ThreadState &t = caller();
+    if (const KIRQL irql = t.irql.load(std::memory_order_relaxed); irql != PASSIVE_LEVEL) {
+        misuse(observe::Rule::InterruptRegistrationMisuse, site,
+               "NdisMRegisterInterruptEx at IRQL %u: it may only be called at PASSIVE_LEVEL, from "
+               "MiniportInitializeEx; the interrupt is not registered",
+               irql);
+        return NDIS_STATUS_FAILURE;
+    }
+    std::uint32_t adapter_slot = 0;
+    if (find_adapter(adapter, &adapter_slot) == nullptr) {
+        misuse(observe::Rule::InterruptRegistrationMisuse, site,
+               "NdisMRegisterInterruptEx with MiniportAdapterHandle %p, which is not an adapter NDIS (here "
+               "NdislockMiniportInitialize) handed to MiniportInitializeEx; the interrupt is not registered",
+               adapter);
+        return NDIS_STATUS_INVALID_PARAMETER;
+    }
+    if (c == nullptr || out == nullptr) {
+        platform::diagnostic("NdisMRegisterInterruptEx: %s is NULL", c == nullptr ? "the characteristics" : "the handle pointer");
+        return NDIS_STATUS_INVALID_PARAMETER;
+    }
+    if (c->Header.Type != NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT || c->Header.Revision < NDIS_MINIPORT_INTERRUPT_REVISION_1 ||
+        c->Header.Size < NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1) {
+        platform::diagnostic("NdisMRegisterInterruptEx: the characteristics' Header is {Type 0x%x, Revision %u, Size %u}; "
+                             "expected {NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT (0x84), NDIS_MINIPORT_INTERRUPT_REVISION_1, "
+                             "NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1 (%u)}",
+                             c->Header.Type, c->Header.Revision, c->Header.Size,
+                             static_cast<unsigned>(NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1));
+        return NDIS_STATUS_INVALID_PARAMETER;
+    }
+    if (c->InterruptType == NDIS_CONNECT_MESSAGE_BASED || c->MsiSupported) {
+        platform::diagnostic("NdisMRegisterInterruptEx: message-signalled interrupts are not modelled; register a "
+                             "line-based interrupt (InterruptType NDIS_CONNECT_LINE_BASED, MsiSupported FALSE)");
+        return NDIS_STATUS_NOT_SUPPORTED;
+    }
+    if (c->InterruptHandler == nullptr || c->InterruptDpcHandler == nullptr) {
+        platform::diagnostic("NdisMRegisterInterruptEx: InterruptHandler and InterruptDpcHandler are required");
+        return NDIS_STATUS_INVALID_PARAMETER;
+    }
+    model::NoPreempt no_preempt;
+    std::lock_guard<std::mutex> guard(g_registry);
+    for (std::uint32_t slot = 0; slot < kMaxInterrupts; ++slot) {
+        Interrupt &i = g_interrupts[slot];
+        if (i.state.load(std::memory_order_acquire) != SlotState::Free) continue;
+        i.index = slot;
+        i.adapter = adapter_slot;
+        i.context = context;
+        i.isr = c->InterruptHandler;
+        i.dpc = c->InterruptDpcHandler;
+        i.enable = c->EnableInterruptHandler;
+        i.disable = c->DisableInterruptHandler;
+        i.dirql = NDISLOCK_DEVICE_IRQL;
+        i.lock = 0;
+        i.pending.store(0, std::memory_order_relaxed);
+        i.active.store(0, std::memory_order_relaxed);
+        const std::uint32_t generation = i.generation.load(std::memory_order_relaxed);
+        for (std::uint32_t p = 0; p < NDISLOCK_MAX_PROCESSORS; ++p) {
+            InterruptDpc &d = i.dpcs[p];
+            d.dpc = KDPC{};
+            d.dpc.Type = kInterruptDpcType;
+            d.dpc.Number = static_cast<USHORT>(MAXIMUM_PROCESSORS + p);
+            d.owner = &i;
+            d.processor = p;
+            d.generation.store(generation, std::memory_order_relaxed);
+        }
+        { // fresh figures for the new registration
+            auto &k = i.counters;
+            for (auto *counter : {&k.asserted, &k.coalesced, &k.delivered, &k.claimed, &k.preempted, &k.held_pending,
+                                  &k.dpcs_queued, &k.dpcs_run, &k.synchronized})
+                counter->store(0, std::memory_order_relaxed);
+            i.delivery_latency.reset();
+            i.dpc_latency.reset();
+            i.isr_duration.reset();
+            i.dpc_duration.reset();
+        }
+        i.state.store(SlotState::Live, std::memory_order_release);
+        *out = i.handle();
+        return NDIS_STATUS_SUCCESS;
+    }
+    platform::diagnostic("NdisMRegisterInterruptEx: more than %u interrupts registered at once", kMaxInterrupts);
+    return NDIS_STATUS_RESOURCES;
+}
+
+void deregister_interrupt(NDIS_HANDLE handle, const observe::Site &site) noexcept {
+    model::ThreadState &t = caller();
+    if (const KIRQL irql = t.irql.load(std::memory_order_relaxed); irql != PASSIVE_LEVEL) {
+        misuse(observe::Rule::InterruptRegistrationMisuse, site,
+               "NdisMDeregisterInterruptEx at IRQL %u: it may only be called at PASSIVE_LEVEL (from MiniportHaltEx "
+               "or the MiniportInitializeEx failure path), since it waits for the interrupt's ISR and DPCs; the "
+               "interrupt stays registered",
+               irql);
+        return;
+    }
+    Lookup how{};
+    Interrupt *i = find_interrupt(handle, &how);
+    if (i == nullptr) {
+        misuse(observe::Rule::InterruptRegistrationMisuse, site, "NdisMDeregisterInterruptEx on %s (handle %p)",
+               state_word(how), handle);
+        return;
+    }
+    model::NoPreempt no_preempt;
+    std::lock_guard<std::mutex> guard(g_registry);
+    if (i->state.load(std::memory_order_acquire) == SlotState::Live) close_interrupt(*i);
+}
+
+BOOLEAN synchronize(NDIS_HANDLE handle, ULONG message, MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER function,
+                    PVOID context, const observe::Site &site) noexcept {
+    model::ThreadState &t = caller();
+    Lookup how{};
+    Interrupt *i = find_interrupt(handle, &how);
+    if (i == nullptr) {
+        misuse(observe::Rule::SyncInterruptMisuse, site,
+               "NdisMSynchronizeWithInterruptEx on %s (handle %p): the synchronize function is not called", state_word(how),
+               handle);
+        return FALSE;
+    }
+    if (function == nullptr) {
+        platform::diagnostic("NdisMSynchronizeWithInterruptEx: SynchronizeFunction is NULL");
+        return FALSE;
+    }
+    if (message != 0) {
+        misuse(observe::Rule::SyncInterruptMisuse, site,
+               "NdisMSynchronizeWithInterruptEx with MessageId %u on a line-based interrupt (it must be 0): the "
+               "synchronize function is not called",
+               message);
+        return FALSE;
+    }
+    const KIRQL irql = t.irql.load(std::memory_order_relaxed);
+    const auto in = static_cast<observe::Callback>(t.callback.load(std::memory_order_relaxed));
+    if (t.callback_object.load(std::memory_order_relaxed) == handle &&
+        (in == observe::Callback::Isr || in == observe::Callback::Synchronize || in == observe::Callback::EnableInterrupt ||
+         in == observe::Callback::DisableInterrupt)) {
+        misuse(observe::Rule::SyncInterruptMisuse, site,
+               "NdisMSynchronizeWithInterruptEx inside %s of the same interrupt, which already holds the interrupt's "
+               "spin lock: on Windows the processor spins on it forever; the synchronize function is not called",
+               observe::callback_name(in));
+        return FALSE;
+    }
+    if (irql > i->dirql) {
+        misuse(observe::Rule::SyncInterruptMisuse, site,
+               "NdisMSynchronizeWithInterruptEx at IRQL %u, above the interrupt's DIRQL %u: the raise would lower the "
+               "IRQL; the synchronize function is not called",
+               irql, i->dirql);
+        return FALSE;
+    }
+    i->active.fetch_add(1, std::memory_order_acq_rel);
+    const KIRQL old = model::raise_irql(t, i->dirql);
+    lock::spin_acquire(&i->lock);
+    CallbackScope scope(t, observe::Callback::Synchronize, reinterpret_cast<const void *>(function), handle, site);
+    const BOOLEAN result = function(context);
+    scope.finish();
+    lock::spin_release(&i->lock);
+    i->counters.synchronized.fetch_add(1, std::memory_order_relaxed);
+    leave_active(*i);
+    model::lower_irql(t, old); // an interrupt held pending meanwhile is taken here
+    return result;
+}
+
+NDISLOCK_STATUS run_enable_disable(NDIS_HANDLE handle, bool enable) noexcept {
+    model::ThreadState &t = caller();
+    Lookup how{};
+    Interrupt *i = find_interrupt(handle, &how);
+    if (i == nullptr) return NDISLOCK_INVALID_ARGUMENT;
+    auto *routine = enable ? i->enable : i->disable;
+    if (routine == nullptr) return NDISLOCK_INVALID_ARGUMENT;
+    if (t.irql.load(std::memory_order_relaxed) > DISPATCH_LEVEL) return NDISLOCK_WRONG_IRQL;
+    i->active.fetch_add(1, std::memory_order_acq_rel);
+    const KIRQL old = model::raise_irql(t, i->dirql);
+    lock::spin_acquire(&i->lock);
+    CallbackScope scope(t, enable ? observe::Callback::EnableInterrupt : observe::Callback::DisableInterrupt,
+                        reinterpret_cast<const void *>(routine), handle, routine_site(reinterpret_cast<const void *>(routine)));
+    routine(i->context);
+    scope.finish();
+    lock::spin_release(&i->lock);
+    leave_active(*i);
+    model::lower_irql(t, old);
+    return NDISLOCK_OK;
+}
+
+bool queue_interrupt_dpc(Interrupt &i, std::uint32_t processor, PVOID context) noexcept {
+    InterruptDpc &d = i.dpcs[processor];
+    if (__atomic_load_n(&d.dpc.DpcData, __ATOMIC_ACQUIRE) == nullptr)
+        d.queued_ns.store(platform::monotonic_ns(), std::memory_order_relaxed);
+    d.generation.store(i.generation.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    if (!insert_dpc(&d.dpc, processor, context, nullptr)) return false;
+    i.counters.dpcs_queued.fetch_add(1, std::memory_order_relaxed);
+    return true;
+}
+
+KAFFINITY queue_interrupt_dpcs(NDIS_HANDLE handle, KAFFINITY processors, PVOID context) noexcept {
+    Lookup how{};
+    Interrupt *i = find_interrupt(handle, &how);
+    if (i == nullptr) {
+        misuse(observe::Rule::SyncInterruptMisuse, observe::Site{nullptr, 0, nullptr, __builtin_return_address(0)},
+               "NdisMQueueDpcEx on %s (handle %p): no DPC is queued", state_word(how), handle);
+        return 0;
+    }
+    KAFFINITY queued = 0;
+    const std::uint32_t count = model::processor_count();
+    for (std::uint32_t p = 0; p < count && p < 8 * sizeof(KAFFINITY); ++p)
+        if ((processors >> p) & 1u)
+            if (queue_interrupt_dpc(*i, p, context)) queued |= KAFFINITY{1} << p;
+    return queued;
+}
+
+void run_isr(Interrupt &i, std::uint32_t processor, model::ThreadState &t) noexcept {
+    const std::uint64_t entered = platform::monotonic_ns();
+    const std::uint64_t asserted = i.asserted_ns[processor].load(std::memory_order_relaxed);
+    // Level-triggered: an assert from here on makes another delivery.
+    i.pending.fetch_and(~(std::uint64_t{1} << processor), std::memory_order_acq_rel);
+    if (asserted != 0 && entered >= asserted) i.delivery_latency.record(entered - asserted);
+    lock::spin_acquire(&i.lock);
+    BOOLEAN queue_default = FALSE;
+    ULONG targets = 0;
+    CallbackScope scope(t, observe::Callback::Isr, reinterpret_cast<const void *>(i.isr), i.handle(),
+                        routine_site(reinterpret_cast<const void *>(i.isr)));
+    const BOOLEAN claimed = i.isr(i.context, &queue_default, &targets);
+    const std::uint64_t own = scope.finish();
+    lock::spin_release(&i.lock);
+    if (own != platform::kDescheduled) i.isr_duration.record(own);
+    i.counters.delivered.fetch_add(1, std::memory_order_relaxed);
+    i.delivered[processor].fetch_add(1, std::memory_order_release);
+    platform::futex_wake(&i.delivered[processor], INT32_MAX);
+    if (claimed) i.counters.claimed.fetch_add(1, std::memory_order_relaxed);
+    if (queue_default) {
+        queue_interrupt_dpc(i, processor, nullptr);
+    } else {
+        const std::uint32_t count = model::processor_count();
+        for (std::uint32_t p = 0; p < count && p < 32; ++p)
+            if ((targets >> p) & 1u) queue_interrupt_dpc(i, p, nullptr);
+    }
+}
+
+void run_interrupt_dpc(KDPC *k, model::ThreadState &t) noexcept {
+    auto *d = reinterpret_cast<InterruptDpc *>(reinterpret_cast<char *>(k) - offsetof(InterruptDpc, dpc));
+    Interrupt &i = *d->owner;
+    i.active.fetch_add(1, std::memory_order_acq_rel);
+    if (i.state.load(std::memory_order_acquire) != SlotState::Live ||
+        d->generation.load(std::memory_order_relaxed) != i.generation.load(std::memory_order_relaxed)) {
+        leave_active(i);
+        return;
+    }
+    const std::uint64_t queued = d->queued_ns.load(std::memory_order_relaxed);
+    const std::uint64_t now = platform::monotonic_ns();
+    if (queued != 0 && now >= queued) i.dpc_latency.record(now - queued);
+    CallbackScope scope(t, observe::Callback::InterruptDpc, reinterpret_cast<const void *>(i.dpc), i.handle(),
+                        routine_site(reinterpret_cast<const void *>(i.dpc)));
+    i.dpc(i.context, k->SystemArgument1, nullptr, nullptr);
+    const std::uint64_t own = scope.finish();
+    if (own != platform::kDescheduled) i.dpc_duration.record(own);
+    i.counters.dpcs_run.fetch_add(1, std::memory_order_relaxed);
+    leave_active(i);
+}
+
+NDISLOCK_STATUS assert_interrupt(NDIS_HANDLE handle, ULONG processor) noexcept {
+    model::ThreadState &t = caller();
+    Lookup how{};
+    Interrupt *i = find_interrupt(handle, &how);
+    if (i == nullptr) return NDISLOCK_INVALID_ARGUMENT;
+    const std::uint32_t count = model::processor_count();
+    if (processor == NDISLOCK_ANY_PROCESSOR) processor = g_round_robin.fetch_add(1, std::memory_order_relaxed) % count;
+    if (processor >= count) return NDISLOCK_INVALID_ARGUMENT;
+    ensure_processor_threads(processor);
+    i->counters.asserted.fetch_add(1, std::memory_order_relaxed);
+    const std::uint64_t bit = std::uint64_t{1} << processor;
+    const std::uint32_t delivered_before = i->delivered[processor].load(std::memory_order_acquire);
+    if ((i->pending.load(std::memory_order_acquire) & bit) == 0)
+        i->asserted_ns[processor].store(platform::monotonic_ns(), std::memory_order_relaxed);
+    if ((i->pending.fetch_or(bit, std::memory_order_acq_rel) & bit) != 0)
+        i->counters.coalesced.fetch_add(1, std::memory_order_relaxed);
+    ProcessorContext &c = g_contexts[processor];
+    c.irq_seq.fetch_add(1, std::memory_order_release);
+    platform::futex_wake(&c.irq_seq, 1);
+    // A processor interrupts itself at once: the caller, on that processor below the DIRQL, is
+    // what the interrupt preempts, so the ISR has run when the assert returns.
+    if (t.processor.load(std::memory_order_relaxed) == processor && t.irql.load(std::memory_order_relaxed) < i->dirql &&
+        c.isr_thread.load(std::memory_order_acquire) != &t && t.no_preempt.load(std::memory_order_relaxed) == 0) {
+        for (;;) {
+            const std::uint32_t now = i->delivered[processor].load(std::memory_order_acquire);
+            if (now != delivered_before || i->state.load(std::memory_order_acquire) != SlotState::Live) break;
+            model::preemption_point(t); // the ISR thread asks this thread to stop if it owns the processor
+            platform::futex_wait(&i->delivered[processor], now, 1'000'000);
+        }
+    }
+    return NDISLOCK_OK;
+}
+
+NDISLOCK_STATUS interrupt_stats(NDIS_HANDLE handle, NDISLOCK_INTERRUPT_STATS *out) noexcept {
+    Lookup how{};
+    Interrupt *i = find_interrupt(handle, &how);
+    if (i == nullptr || out == nullptr) return NDISLOCK_INVALID_ARGUMENT;
+    const auto &k = i->counters;
+    *out = NDISLOCK_INTERRUPT_STATS{};
+    out->Asserted = k.asserted.load(std::memory_order_relaxed);
+    out->Coalesced = k.coalesced.load(std::memory_order_relaxed);
+    out->Delivered = k.delivered.load(std::memory_order_relaxed);
+    out->Claimed = k.claimed.load(std::memory_order_relaxed);
+    out->Preempted = k.preempted.load(std::memory_order_relaxed);
+    out->HeldPending = k.held_pending.load(std::memory_order_relaxed);
+    out->DpcsQueued = k.dpcs_queued.load(std::memory_order_relaxed);
+    out->DpcsRun = k.dpcs_run.load(std::memory_order_relaxed);
+    out->Synchronized = k.synchronized.load(std::memory_order_relaxed);
+    out->DeliveryLatency = i->delivery_latency.summary();
+    out->DpcLatency = i->dpc_latency.summary();
+    out->IsrDuration = i->isr_duration.summary();
+    out->DpcDuration = i->dpc_duration.summary();
+    return NDISLOCK_OK;
+}
+
+NDISLOCK_STATUS reset_interrupt_stats(NDIS_HANDLE handle) noexcept {
+    Lookup how{};
+    Interrupt *i = find_interrupt(handle, &how);
+    if (i == nullptr) return NDISLOCK_INVALID_ARGUMENT;
+    auto &k = i->counters;
+    for (auto *counter : {&k.asserted, &k.coalesced, &k.delivered, &k.claimed, &k.preempted, &k.held_pending,
+                          &k.dpcs_queued, &k.dpcs_run, &k.synchronized})
+        counter->store(0, std::memory_order_relaxed);
+    i->delivery_latency.reset();
+    i->dpc_latency.reset();
+    i->isr_duration.reset();
+    i->dpc_duration.reset();
+    return NDISLOCK_OK;
+}
+
+namespace {
+
+// Interrupts of adapter slot a still registered: reported and deregistered.
+void close_leftovers(std::uint32_t a, const char *when, const void *routine) noexcept {
+    for (auto &i : g_interrupts) {
+        if (i.state.load(std::memory_order_acquire) != SlotState::Live || i.adapter != a) continue;
+        misuse(observe::Rule::InterruptRegistrationMisuse, routine_site(routine),
+               "interrupt %p is still registered %s: call NdisMDeregisterInterruptEx there (on Windows the interrupt "
+               "would fire into unloaded code); ndislock deregisters it now",
+               i.handle(), when);
+        close_interrupt(i);
+    }
+}
+
+} // namespace
+
+NDIS_STATUS initialize_miniport(MINIPORT_INITIALIZE_HANDLER initialize, NDIS_HANDLE driver_context,
+                                PNDIS_HANDLE adapter_out) noexcept {
+    model::ThreadState &t = caller();
+    if (adapter_out == nullptr || t.irql.load(std::memory_order_relaxed) != PASSIVE_LEVEL) {
+        platform::diagnostic("NdislockMiniportInitialize: %s",
+                             adapter_out == nullptr ? "MiniportAdapterHandle is NULL" : "call it at PASSIVE_LEVEL");
+        return NDIS_STATUS_FAILURE;
+    }
+    std::uint32_t slot = kMaxAdapters;
+    {
+        model::NoPreempt no_preempt;
+        std::lock_guard<std::mutex> guard(g_registry);
+        for (std::uint32_t s = 0; s < kMaxAdapters; ++s)
+            if (g_adapters[s].state.load(std::memory_order_acquire) == SlotState::Free) {
+                g_adapters[s].state.store(SlotState::Live, std::memory_order_release);
+                slot = s;
+                break;
+            }
+    }
+    if (slot == kMaxAdapters) {
+        platform::diagnostic("NdislockMiniportInitialize: more than %u adapters at once", kMaxAdapters);
+        return NDIS_STATUS_RESOURCES;
+    }
+    const NDIS_HANDLE adapter = encode(kAdapterTag, slot, g_adapters[slot].generation.load(std::memory_order_acquire));
+    *adapter_out = adapter;
+    if (initialize == nullptr) return NDIS_STATUS_SUCCESS;
+    CallbackScope scope(t, observe::Callback::MiniportInitialize, reinterpret_cast<const void *>(initialize), adapter,
+                        routine_site(reinterpret_cast<const void *>(initialize)));
+    const NDIS_STATUS status = initialize(adapter, driver_context, nullptr);
+    scope.finish();
+    if (status != NDIS_STATUS_SUCCESS) {
+        model::NoPreempt no_preempt;
+        std::lock_guard<std::mutex> guard(g_registry);
+        close_leftovers(slot, "after MiniportInitializeEx failed", reinterpret_cast<const void *>(initialize));
+        g_adapters[slot].generation.fetch_add(1, std::memory_order_acq_rel);
+        g_adapters[slot].state.store(SlotState::Free, std::memory_order_release);
+        *adapter_out = nullptr;
+    }
+    return status;
+}
+
+void halt_miniport(NDIS_HANDLE adapter, MINIPORT_HALT_HANDLER halt, NDIS_HANDLE adapter_context) noexcept {
+    model::ThreadState &t = caller();
+    std::uint32_t slot = 0;
+    if (find_adapter(adapter, &slot) == nullptr) {
+        platform::diagnostic("NdislockMiniportHalt: %p is not a live adapter handle (halted twice?)", adapter);
+        return;
+    }
+    if (t.irql.load(std::memory_order_relaxed) != PASSIVE_LEVEL) {
+        platform::diagnostic("NdislockMiniportHalt: call it at PASSIVE_LEVEL");
+        return;
+    }
+    if (halt != nullptr) {
+        CallbackScope scope(t, observe::Callback::MiniportHalt, reinterpret_cast<const void *>(halt), adapter,
+                            routine_site(reinterpret_cast<const void *>(halt)));
+        halt(adapter_context, NdisHaltDeviceDisabled);
+        scope.finish();
+    }
+    model::NoPreempt no_preempt;
+    std::lock_guard<std::mutex> guard(g_registry);
+    close_leftovers(slot, "after MiniportHaltEx returned", reinterpret_cast<const void *>(halt));
+    g_adapters[slot].generation.fetch_add(1, std::memory_order_acq_rel);
+    g_adapters[slot].state.store(SlotState::Free, std::memory_order_release);
+}
+
+} // namespace ndislock::interrupt

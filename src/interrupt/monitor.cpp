@@ -1,0 +1,125 @@
+// The watchdog over ISRs and DPCs: Windows' DPC watchdog (bug check 0x133), verifier on or off.
+//
+// An ISR or DPC that has not returned after the watchdog limit (NDISLOCK_WATCHDOG_MS, default
+// 2000 ms) never will: typically an ISR spinning on a spin lock held by the very code it
+// interrupted, which cannot run again on that processor until the ISR returns. The report names
+// the routine, what it waits for, the interrupted thread, where that thread was stopped and its
+// stack (so the frame that took the lock is visible even without the verifier's acquisition
+// records); then the process ends, instead of hanging CI. With the verifier on, its own
+// same-processor check usually reports the deadlock first, at the ISR's acquire.
+#include <cstdarg>
+#include <cstdio>
+#include <ctime>
+#include <pthread.h>
+#include <string>
+
+#include "interrupt/processor_context.h"
+#include "model/preemption.h"
+#include "model/processors.h"
+#include "observe/hooks.h"
+#include "observe/lock_names.h"
+#include "platform/clock.h"
+#include "platform/diagnostics.h"
+#include "platform/futex.h"
+#include "verifier/settings.h"
+#include "verifier/sites.h"
+
+namespace ndislock::interrupt {
+
+namespace {
+
+constexpr std::uint64_t kPollNs = 20'000'000;
+
+void append(std::string &out, const char *format, ...) __attribute__((format(printf, 2, 3)));
+void append(std::string &out, const char *format, ...) {
+    char buffer[400];
+    va_list args;
+    va_start(args, format);
+    std::vsnprintf(buffer, sizeof buffer, format, args);
+    va_end(args);
+    out += buffer;
+}
+
+std::string where(const void *pc) {
+    return verifier::site_string(observe::Site{nullptr, 0, nullptr, pc});
+}
+
+// The stopped thread's frames outside ndislock's stopping machinery, symbolized.
+std::string stack_of(model::ThreadState &stopped) {
+    void *frames[24];
+    const int n = model::stopped_stack(stopped, frames, 24);
+    std::string out;
+    int shown = 0;
+    for (int k = 0; k < n && shown < 6; ++k) {
+        const verifier::ResolvedSite r = verifier::resolve_site(observe::Site{nullptr, 0, nullptr, frames[k]});
+        // Skip the stopping machinery itself: ndislock's handler and a sanitizer's signal relay.
+        if (r.file == nullptr || std::string(r.file).find("model/preemption") != std::string::npos ||
+            std::string(r.file).find("libsanitizer") != std::string::npos)
+            continue;
+        append(out, "\n      %s:%d in %s", r.file, r.line, r.function != nullptr ? r.function : "?");
+        ++shown;
+    }
+    return out;
+}
+
+[[noreturn]] void report_hang(model::ThreadState &t, std::uint32_t index, std::uint64_t ran_ms) {
+    const auto kind = static_cast<observe::Callback>(t.callback.load(std::memory_order_acquire));
+    const void *routine = t.callback_routine.load(std::memory_order_relaxed);
+    std::string text;
+    append(text, "%s on processor %u has not returned after %llu ms (the watchdog limit is %llu ms)",
+           observe::callback_name(kind), index, static_cast<unsigned long long>(ran_ms),
+           static_cast<unsigned long long>(verifier::g_settings.watchdog_ns.load() / 1'000'000));
+    if (t.wait_kind.load(std::memory_order_acquire) != lock::WaitKind::None) {
+        const void *object = t.wait_object.load(std::memory_order_relaxed);
+        const char *name = observe::lock_name(object);
+        append(text, "; it spins on %s %p%s%s%s", t.wait_kind.load() == lock::WaitKind::Processor ? "processor" : "lock",
+               object, name != nullptr ? " \"" : "", name != nullptr ? name : "", name != nullptr ? "\"" : "");
+    }
+    if (model::ThreadState *stopped = model::thread_by_id(t.interrupting.load(std::memory_order_acquire))) {
+        append(text, "; it interrupted thread %d at IRQL %u, stopped at %s, which cannot run again on this processor "
+                     "until the ISR returns",
+               stopped->os_tid, stopped->stopped_irql.load(), where(stopped->stopped_at.load()).c_str());
+        const std::string stack = stack_of(*stopped);
+        if (!stack.empty()) text += "; the interrupted thread's stack (the frame holding the lock is here):" + stack;
+    }
+    text += ". On Windows: a hang, then bug check 0x133 DPC_WATCHDOG_VIOLATION";
+    observe::report_misuse(observe::Rule::Deadlock, observe::Site{nullptr, 0, nullptr, routine}, text.c_str());
+    platform::fatal("Deadlock: %s", text.c_str()); // an observer reported it and returned: end anyway
+}
+
+void check(model::ThreadState *t, std::uint32_t index, std::uint64_t now, std::uint64_t limit) {
+    if (t == nullptr || t->callback.load(std::memory_order_acquire) == 0) return;
+    const std::uint64_t since = t->callback_since_ns.load(std::memory_order_relaxed);
+    if (since != 0 && now > since && now - since > limit) report_hang(*t, index, (now - since) / 1'000'000);
+}
+
+void *monitor_main(void *) {
+    for (;;) {
+        timespec ts{0, static_cast<long>(kPollNs)};
+        nanosleep(&ts, nullptr);
+        const std::uint64_t limit = verifier::g_settings.watchdog_ns.load(std::memory_order_relaxed);
+        const std::uint64_t now = platform::monotonic_ns();
+        for (std::uint32_t i = 0; i < NDISLOCK_MAX_PROCESSORS; ++i) {
+            ProcessorContext &c = g_contexts[i];
+            if (c.started.load(std::memory_order_acquire) != 2) continue;
+            check(c.isr_thread.load(std::memory_order_acquire), i, now, limit);
+            check(c.dpc_thread.load(std::memory_order_acquire), i, now, limit);
+        }
+    }
+    return nullptr;
+}
+
+} // namespace
+
+void start_monitor() noexcept {
+    static std::atomic<bool> started{false};
+    if (started.exchange(true)) return;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_t thread;
+    if (pthread_create(&thread, &attr, monitor_main, nullptr) == 0) pthread_setname_np(thread, "ndis-watchdog");
+    pthread_attr_destroy(&attr);
+}
+
+} // namespace ndislock::interrupt

@@ -1,0 +1,61 @@
+// What each virtual processor has for the interrupt side: a DPC queue, an ISR thread and a DPC
+// thread (started the first time the processor gets an interrupt or a DPC), and the sequence
+// words those threads sleep on.
+//
+// Why two threads: an ISR must be able to preempt a DPC in the middle (the classic hazard is a
+// DPC holding a spin lock its processor's ISR wants), and preemption stops a thread
+// (model/preemption.h); so DPCs run on a thread the ISR thread can stop, like any other code
+// at DISPATCH_LEVEL.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "model/thread_state.h"
+#include "ndislock/ext.h"
+#include "ndislock/wdk_types.h"
+
+namespace ndislock::interrupt {
+
+struct alignas(64) ProcessorContext {
+    // The DPC queue: a FIFO through KDPC::DpcListEntry, guarded by queue_lock (taken under
+    // model::NoPreempt, so no ISR can stop a thread holding it).
+    std::atomic<bool> queue_lock{false};
+    KDPC *head = nullptr;
+    KDPC *tail = nullptr;
+    std::atomic<std::uint32_t> queued_seq{0};  // bumped by every insert: the DPC thread's futex
+    std::atomic<std::uint32_t> inserted{0};    // DPCs ever queued here
+    std::atomic<std::uint32_t> finished{0};    // DPCs that ran or were removed (KeFlushQueuedDpcs)
+    // Interrupts: bumped by every assert toward this processor: the ISR thread's futex.
+    std::atomic<std::uint32_t> irq_seq{0};
+    std::atomic<int> started{0}; // 0 no threads, 1 starting, 2 running
+    // Set by the DPC thread once this processor is out of biased mode for good: interrupts are
+    // delivered from then on (earlier ones wait, pending).
+    std::atomic<std::uint32_t> ready{0};
+    std::atomic<model::ThreadState *> isr_thread{nullptr};
+    std::atomic<model::ThreadState *> dpc_thread{nullptr};
+};
+
+extern ProcessorContext g_contexts[NDISLOCK_MAX_PROCESSORS];
+
+// Starts processor index's ISR and DPC threads if they are not running yet (and the watchdog).
+void ensure_processor_threads(std::uint32_t index) noexcept;
+
+// The DPC queue.
+bool insert_dpc(KDPC *dpc, std::uint32_t processor, PVOID argument1, PVOID argument2) noexcept;
+bool remove_dpc(KDPC *dpc) noexcept;
+void flush_dpcs() noexcept;
+// The processor a DPC runs on when queued by thread t.
+std::uint32_t dpc_target(const KDPC *dpc, const model::ThreadState &t) noexcept;
+
+// Marks KDPCs ndislock queues for an interrupt (Type), so the DPC thread runs them as
+// MiniportInterruptDPC (interrupts.cpp).
+inline constexpr UCHAR kInterruptDpcType = 0xD0;
+void run_interrupt_dpc(KDPC *dpc, model::ThreadState &t) noexcept;
+
+// The ISR thread's body (delivery.cpp).
+void isr_thread_main(std::uint32_t index) noexcept;
+// The watchdog over ISRs and DPCs (monitor.cpp).
+void start_monitor() noexcept;
+
+} // namespace ndislock::interrupt

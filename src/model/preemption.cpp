@@ -1,0 +1,135 @@
+#include "model/preemption.h"
+
+#include <cerrno>
+#include <csignal>
+#include <execinfo.h>
+#include <mutex>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "model/processors.h"
+#include "platform/diagnostics.h"
+#include "platform/futex.h"
+
+namespace ndislock::model {
+
+namespace {
+
+// A real-time signal: queued, never merged with the application's ordinary signals. SIGRTMIN is
+// computed at run time (glibc keeps the first ones for itself).
+int preempt_signal() noexcept { return SIGRTMIN + 7; }
+
+const void *interrupted_pc(void *context) noexcept {
+#if defined(__x86_64__)
+    return reinterpret_cast<const void *>(static_cast<ucontext_t *>(context)->uc_mcontext.gregs[REG_RIP]);
+#elif defined(__aarch64__)
+    return reinterpret_cast<const void *>(static_cast<ucontext_t *>(context)->uc_mcontext.pc);
+#else
+    (void)context;
+    return nullptr;
+#endif
+}
+
+void on_preempt_signal(int, siginfo_t *, void *context) {
+    ThreadState *t = tls_thread;
+    if (t == nullptr) return;
+    const int saved = errno;
+    stop_if_requested(*t, interrupted_pc(context));
+    errno = saved;
+}
+
+// Waits (stopped) until the interrupter releases request, answering stack-dump requests.
+void wait_for_release(ThreadState &t, std::uint32_t request) noexcept {
+    for (;;) {
+        // Released, or a later request was taken and released by a nested stop (a signal that
+        // arrived while this thread waited here): requests are released in order.
+        const std::uint32_t released = t.preempt_release.load(std::memory_order_acquire);
+        if (static_cast<std::int32_t>(released - request) >= 0) return;
+        const std::uint32_t dump = t.dump_request.load(std::memory_order_acquire);
+        if (dump != t.dump_done.load(std::memory_order_relaxed)) {
+            t.dump_depth = backtrace(t.dump_frames, static_cast<int>(sizeof t.dump_frames / sizeof t.dump_frames[0]));
+            t.dump_done.store(dump, std::memory_order_release);
+            platform::futex_wake(&t.dump_done, 1);
+            continue;
+        }
+        // Both words are waited on through one futex: the interrupter bumps preempt_release or
+        // dump_request and wakes this one.
+        platform::futex_wait(&t.preempt_release, released, 100'000'000);
+    }
+}
+
+} // namespace
+
+void install_preemption() noexcept {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        void *warm[2];
+        backtrace(warm, 2); // loads the unwinder now, not in a signal handler later
+        struct sigaction action {};
+        action.sa_sigaction = on_preempt_signal;
+        action.sa_flags = SA_SIGINFO | SA_RESTART;
+        sigemptyset(&action.sa_mask);
+        if (sigaction(preempt_signal(), &action, nullptr) != 0)
+            platform::fatal("cannot install the interrupt signal handler (signal %d)", preempt_signal());
+    });
+}
+
+void stop_if_requested(ThreadState &t, const void *pc) noexcept {
+    const std::uint32_t request = t.preempt_request.load(std::memory_order_acquire);
+    if (request == t.preempt_ack.load(std::memory_order_relaxed)) return;
+    if (t.no_preempt.load(std::memory_order_relaxed) != 0) return; // taken when ndislock's code ends
+    const KIRQL irql = t.irql.load(std::memory_order_relaxed);
+    if (irql >= t.preempt_level.load(std::memory_order_relaxed)) return; // masked: taken at the IRQL drop
+    t.stopped_at.store(pc, std::memory_order_relaxed);
+    t.stopped_irql.store(irql, std::memory_order_relaxed);
+    t.preempt_ack.store(request, std::memory_order_release);
+    platform::futex_wake(&t.preempt_ack, 1);
+    wait_for_release(t, request);
+    t.stopped_at.store(nullptr, std::memory_order_relaxed);
+}
+
+Preempt stop_owner(ThreadState &target, std::uint32_t processor, KIRQL level, std::uint32_t *seq,
+                   bool *waited_for_irql) noexcept {
+    const std::uint32_t request = target.preempt_request.load(std::memory_order_relaxed) + 1;
+    target.preempt_level.store(level, std::memory_order_relaxed);
+    target.preempt_request.store(request, std::memory_order_release);
+    syscall(SYS_tgkill, getpid(), target.os_tid, preempt_signal());
+    for (;;) {
+        const std::uint32_t ack = target.preempt_ack.load(std::memory_order_acquire);
+        if (ack == request) break;
+        if (processor_owner(processor) != target.id) {
+            // It left the processor first: withdraw (a late signal then finds the request released).
+            target.preempt_release.store(request, std::memory_order_release);
+            platform::futex_wake(&target.preempt_release, 1);
+            return Preempt::NotOwner;
+        }
+        if (target.irql.load(std::memory_order_relaxed) >= level) *waited_for_irql = true;
+        platform::futex_wait(&target.preempt_ack, ack, 200'000);
+    }
+    if (processor_owner(processor) != target.id) {
+        resume(target, request);
+        return Preempt::NotOwner;
+    }
+    *seq = request;
+    return Preempt::Stopped;
+}
+
+void resume(ThreadState &target, std::uint32_t seq) noexcept {
+    target.preempt_release.store(seq, std::memory_order_release);
+    platform::futex_wake(&target.preempt_release, 1);
+}
+
+int stopped_stack(ThreadState &target, void **frames, int max) noexcept {
+    const std::uint32_t request = target.dump_request.load(std::memory_order_relaxed) + 1;
+    target.dump_request.store(request, std::memory_order_release);
+    platform::futex_wake(&target.preempt_release, 1);
+    for (int i = 0; i < 20 && target.dump_done.load(std::memory_order_acquire) != request; ++i)
+        platform::futex_wait(&target.dump_done, target.dump_done.load(std::memory_order_relaxed), 10'000'000);
+    if (target.dump_done.load(std::memory_order_acquire) != request) return 0;
+    const int n = target.dump_depth < max ? target.dump_depth : max;
+    for (int i = 0; i < n; ++i) frames[i] = target.dump_frames[i];
+    return n;
+}
+
+} // namespace ndislock::model

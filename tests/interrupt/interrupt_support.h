@@ -1,0 +1,87 @@
+// A small miniport for the interrupt tests: an adapter with one line-based interrupt whose ISR
+// and DPC run test-supplied bodies, registered through NdislockMiniportInitialize as NDIS would.
+#pragma once
+
+#include <atomic>
+#include <functional>
+
+#include <gtest/gtest.h>
+
+#include "../unit/test_support.h"
+#include "model/thread_state.h"
+#include "ndislock/ndis.h"
+
+namespace ndislock_test {
+
+struct TestDevice {
+    NDIS_HANDLE adapter = nullptr;
+    NDIS_HANDLE interrupt = nullptr;
+    // What the callbacks do; each gets the device. Defaults: claim the interrupt, queue the DPC.
+    std::function<BOOLEAN(TestDevice &, PBOOLEAN queue_dpc, PULONG targets)> isr;
+    std::function<void(TestDevice &, PVOID dpc_context)> dpc;
+    std::function<void(TestDevice &, bool enable)> enable_disable;
+    std::atomic<int> isr_runs{0}, dpc_runs{0};
+
+    static BOOLEAN Isr(NDIS_HANDLE context, PBOOLEAN queue_dpc, PULONG targets) {
+        auto &d = *static_cast<TestDevice *>(context);
+        d.isr_runs.fetch_add(1);
+        if (d.isr) return d.isr(d, queue_dpc, targets);
+        *queue_dpc = TRUE;
+        return TRUE;
+    }
+    static VOID Dpc(NDIS_HANDLE context, PVOID dpc_context, PVOID, PVOID) {
+        auto &d = *static_cast<TestDevice *>(context);
+        d.dpc_runs.fetch_add(1);
+        if (d.dpc) d.dpc(d, dpc_context);
+    }
+    static VOID Enable(NDIS_HANDLE context) {
+        auto &d = *static_cast<TestDevice *>(context);
+        if (d.enable_disable) d.enable_disable(d, true);
+    }
+    static VOID Disable(NDIS_HANDLE context) {
+        auto &d = *static_cast<TestDevice *>(context);
+        if (d.enable_disable) d.enable_disable(d, false);
+    }
+    static NDIS_STATUS Initialize(NDIS_HANDLE adapter, NDIS_HANDLE driver_context, PNDIS_MINIPORT_INIT_PARAMETERS) {
+        auto &d = *static_cast<TestDevice *>(driver_context);
+        d.adapter = adapter;
+        NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS c{};
+        c.Header.Type = NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT;
+        c.Header.Revision = NDIS_MINIPORT_INTERRUPT_REVISION_1;
+        c.Header.Size = NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1;
+        c.InterruptHandler = Isr;
+        c.InterruptDpcHandler = Dpc;
+        c.EnableInterruptHandler = Enable;
+        c.DisableInterruptHandler = Disable;
+        c.InterruptType = NDIS_CONNECT_LINE_BASED;
+        return NdisMRegisterInterruptEx(adapter, &d, &c, &d.interrupt);
+    }
+    static VOID Halt(NDIS_HANDLE context, NDIS_HALT_ACTION) {
+        auto &d = *static_cast<TestDevice *>(context);
+        NdisMDeregisterInterruptEx(d.interrupt);
+        d.interrupt = nullptr;
+    }
+
+    void start() { ASSERT_EQ(NdislockMiniportInitialize(Initialize, this, &adapter), NDIS_STATUS_SUCCESS); }
+    void halt() {
+        if (adapter != nullptr) NdislockMiniportHalt(adapter, Halt, this);
+        adapter = nullptr;
+    }
+    NDISLOCK_INTERRUPT_STATS stats() const {
+        NDISLOCK_INTERRUPT_STATS s{};
+        EXPECT_EQ(NdislockGetInterruptStats(interrupt, &s), NDISLOCK_OK);
+        return s;
+    }
+    ~TestDevice() { halt(); }
+};
+
+// Runs body on a thread bound to processor, joined before returning.
+inline void on_processor(ULONG processor, const std::function<void()> &body) {
+    std::thread t([&] {
+        EXPECT_EQ(NdislockBindCurrentThread(processor), NDISLOCK_OK);
+        body();
+    });
+    t.join();
+}
+
+} // namespace ndislock_test

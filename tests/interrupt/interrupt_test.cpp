@@ -1,0 +1,295 @@
+// The interrupt side's semantics (ndislock/ndis_interrupt.h, ndislock/device.h): the IRQL and
+// processor inside every callback, pending interrupts, DPC queueing, events, registration.
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "interrupt_support.h"
+
+using namespace ndislock_test;
+
+namespace {
+
+constexpr std::chrono::seconds kLimit{60};
+
+TEST(Interrupt, TheIsrRunsAtDirqlOnTheAssertedProcessorAndItsDpcAtDispatchThere) {
+    Watchdog dog("isr irql", kLimit);
+    ASSERT_EQ(NdislockSetProcessorCount(4), NDISLOCK_OK);
+    TestDevice d;
+    std::atomic<int> isr_irql{-1}, isr_cpu{-1}, dpc_irql{-1}, dpc_cpu{-1};
+    d.isr = [&](TestDevice &, PBOOLEAN queue, PULONG) {
+        isr_irql = KeGetCurrentIrql();
+        isr_cpu = static_cast<int>(KeGetCurrentProcessorNumber());
+        *queue = TRUE;
+        return TRUE;
+    };
+    d.dpc = [&](TestDevice &, PVOID) {
+        dpc_irql = KeGetCurrentIrql();
+        dpc_cpu = static_cast<int>(KeGetCurrentProcessorNumber());
+    };
+    d.start();
+    for (ULONG p = 0; p < 4; ++p) {
+        const int before = d.dpc_runs.load();
+        ASSERT_EQ(NdislockAssertInterrupt(d.interrupt, p), NDISLOCK_OK);
+        ASSERT_TRUE(eventually([&] { return d.dpc_runs.load() > before; }));
+        EXPECT_EQ(isr_irql.load(), NDISLOCK_DEVICE_IRQL);
+        EXPECT_EQ(isr_cpu.load(), static_cast<int>(p));
+        EXPECT_EQ(dpc_irql.load(), DISPATCH_LEVEL);
+        EXPECT_EQ(dpc_cpu.load(), static_cast<int>(p));
+    }
+}
+
+TEST(Interrupt, AssertingTowardTheCallersOwnProcessorRunsTheIsrBeforeReturning) {
+    Watchdog dog("self assert", kLimit);
+    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    TestDevice d;
+    d.start();
+    on_processor(1, [&] {
+        for (int i = 0; i < 100; ++i) {
+            const int before = d.isr_runs.load();
+            ASSERT_EQ(NdislockAssertInterrupt(d.interrupt, 1), NDISLOCK_OK);
+            EXPECT_EQ(d.isr_runs.load(), before + 1) << "at PASSIVE_LEVEL, round " << i;
+        }
+        // At DISPATCH_LEVEL the caller itself is what the interrupt preempts.
+        KIRQL old = 0;
+        KeRaiseIrql(DISPATCH_LEVEL, &old);
+        const int before = d.isr_runs.load();
+        ASSERT_EQ(NdislockAssertInterrupt(d.interrupt, 1), NDISLOCK_OK);
+        EXPECT_EQ(d.isr_runs.load(), before + 1) << "at DISPATCH_LEVEL";
+        KeLowerIrql(old);
+    });
+    EXPECT_GE(d.stats().Preempted, 1u);
+}
+
+TEST(Interrupt, APendingInterruptIsTakenWhenTheIrqlDropsBelowDirql) {
+    Watchdog dog("pending", kLimit);
+    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    TestDevice d;
+    d.start();
+    on_processor(0, [&] {
+        KIRQL old = 0;
+        KeRaiseIrql(HIGH_LEVEL, &old);
+        ASSERT_EQ(NdislockAssertInterrupt(d.interrupt, 0), NDISLOCK_OK); // masked: returns at once
+        ndislock::model::ThreadState *self = ndislock::model::tls_thread;
+        // The ISR thread has asked this thread to stop and waits: the interrupt is pending here.
+        ASSERT_TRUE(eventually([&] { return self->preempt_request.load() != self->preempt_ack.load(); }));
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        EXPECT_EQ(d.isr_runs.load(), 0) << "an ISR ran while its processor was at HIGH_LEVEL";
+        KeLowerIrql(old);
+        EXPECT_EQ(d.isr_runs.load(), 1) << "the pending interrupt was not taken as the IRQL dropped";
+    });
+    EXPECT_EQ(d.stats().HeldPending, 1u);
+}
+
+TEST(Interrupt, TheInterruptsSpinLockSerializesSynchronizeFunctionsWithTheIsr) {
+    Watchdog dog("sync irql", kLimit);
+    TestDevice d;
+    d.start();
+    struct Seen {
+        KIRQL irql = 0;
+        int calls = 0;
+    } seen;
+    auto fn = [](NDIS_HANDLE c) -> BOOLEAN {
+        auto &s = *static_cast<Seen *>(c);
+        s.irql = KeGetCurrentIrql();
+        ++s.calls;
+        return static_cast<BOOLEAN>(s.calls == 1 ? TRUE : FALSE);
+    };
+    EXPECT_EQ(NdisMSynchronizeWithInterruptEx(d.interrupt, 0, fn, &seen), TRUE);
+    EXPECT_EQ(seen.irql, NDISLOCK_DEVICE_IRQL);
+    EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    KIRQL old = 0;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    EXPECT_EQ(NdisMSynchronizeWithInterruptEx(d.interrupt, 0, fn, &seen), FALSE); // returns the function's result
+    EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    KeLowerIrql(old);
+    EXPECT_EQ(d.stats().Synchronized, 2u);
+}
+
+TEST(Interrupt, EnableAndDisableRunAtDirql) {
+    TestDevice d;
+    std::atomic<int> irql{-1};
+    std::atomic<int> enables{0}, disables{0};
+    d.enable_disable = [&](TestDevice &, bool enable) {
+        irql = KeGetCurrentIrql();
+        (enable ? enables : disables).fetch_add(1);
+    };
+    d.start();
+    EXPECT_EQ(NdislockDisableInterrupt(d.interrupt), NDISLOCK_OK);
+    EXPECT_EQ(irql.load(), NDISLOCK_DEVICE_IRQL);
+    EXPECT_EQ(NdislockEnableInterrupt(d.interrupt), NDISLOCK_OK);
+    EXPECT_EQ(enables.load(), 1);
+    EXPECT_EQ(disables.load(), 1);
+}
+
+struct DpcProbe {
+    KDPC dpc;
+    std::atomic<int> runs{0};
+    std::atomic<int> irql{-1}, cpu{-1};
+    std::atomic<void *> arg1{nullptr};
+    static VOID Routine(PKDPC, PVOID context, PVOID a1, PVOID) {
+        auto &p = *static_cast<DpcProbe *>(context);
+        p.irql = KeGetCurrentIrql();
+        p.cpu = static_cast<int>(KeGetCurrentProcessorNumber());
+        p.arg1 = a1;
+        p.runs.fetch_add(1);
+    }
+    DpcProbe() { KeInitializeDpc(&dpc, Routine, this); }
+};
+
+TEST(Dpc, ADpcQueuedTwiceRunsOnce) {
+    Watchdog dog("dpc twice", kLimit);
+    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    DpcProbe probe;
+    KeSetTargetProcessorDpc(&probe.dpc, 1);
+    on_processor(1, [&] {
+        // Holding processor 1 at DISPATCH_LEVEL: its DPCs cannot run until we drop.
+        KIRQL old = 0;
+        KeRaiseIrql(DISPATCH_LEVEL, &old);
+        int marker = 0;
+        EXPECT_EQ(KeInsertQueueDpc(&probe.dpc, &marker, nullptr), TRUE);
+        EXPECT_EQ(KeInsertQueueDpc(&probe.dpc, nullptr, nullptr), FALSE);
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        EXPECT_EQ(probe.runs.load(), 0) << "a DPC ran while its processor was at DISPATCH_LEVEL";
+        KeLowerIrql(old);
+        ASSERT_TRUE(eventually([&] { return probe.runs.load() == 1; }));
+        EXPECT_EQ(probe.arg1.load(), &marker); // the first insert's arguments
+    });
+    KeFlushQueuedDpcs();
+    EXPECT_EQ(probe.runs.load(), 1);
+}
+
+TEST(Dpc, DpcsRunAtDispatchOnTheirTargetProcessor) {
+    Watchdog dog("dpc targets", kLimit);
+    ASSERT_EQ(NdislockSetProcessorCount(4), NDISLOCK_OK);
+    for (CCHAR p = 0; p < 4; ++p) {
+        DpcProbe probe;
+        KeSetTargetProcessorDpc(&probe.dpc, p);
+        EXPECT_EQ(KeInsertQueueDpc(&probe.dpc, nullptr, nullptr), TRUE);
+        KeFlushQueuedDpcs();
+        EXPECT_EQ(probe.runs.load(), 1);
+        EXPECT_EQ(probe.cpu.load(), p);
+        EXPECT_EQ(probe.irql.load(), DISPATCH_LEVEL);
+    }
+    // Untargeted: the processor that queues it.
+    on_processor(3, [] {
+        DpcProbe probe;
+        EXPECT_EQ(KeInsertQueueDpc(&probe.dpc, nullptr, nullptr), TRUE);
+        KeFlushQueuedDpcs();
+        EXPECT_EQ(probe.cpu.load(), 3);
+    });
+}
+
+TEST(Dpc, ARemovedDpcNeverRuns) {
+    Watchdog dog("dpc remove", kLimit);
+    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    DpcProbe probe;
+    KeSetTargetProcessorDpc(&probe.dpc, 0);
+    on_processor(0, [&] {
+        KIRQL old = 0;
+        KeRaiseIrql(DISPATCH_LEVEL, &old);
+        EXPECT_EQ(KeInsertQueueDpc(&probe.dpc, nullptr, nullptr), TRUE);
+        EXPECT_EQ(KeRemoveQueueDpc(&probe.dpc), TRUE);
+        EXPECT_EQ(KeRemoveQueueDpc(&probe.dpc), FALSE);
+        KeLowerIrql(old);
+    });
+    KeFlushQueuedDpcs();
+    EXPECT_EQ(probe.runs.load(), 0);
+    EXPECT_EQ(KeInsertQueueDpc(&probe.dpc, nullptr, nullptr), TRUE); // queueable again
+    KeFlushQueuedDpcs();
+    EXPECT_EQ(probe.runs.load(), 1);
+}
+
+TEST(Dpc, NdisMQueueDpcExQueuesOnEachTargetOnce) {
+    Watchdog dog("queue dpc ex", kLimit);
+    ASSERT_EQ(NdislockSetProcessorCount(4), NDISLOCK_OK);
+    TestDevice d;
+    std::atomic<unsigned> cpus{0};
+    d.dpc = [&](TestDevice &, PVOID) { cpus.fetch_or(1u << KeGetCurrentProcessorNumber()); };
+    d.start();
+    on_processor(2, [&] {
+        KIRQL old = 0;
+        KeRaiseIrql(DISPATCH_LEVEL, &old); // processor 2's DPC cannot run yet
+        GROUP_AFFINITY targets{};
+        targets.Mask = 0b0110;
+        int context = 0;
+        EXPECT_EQ(NdisMQueueDpcEx(d.interrupt, 0, &targets, &context), KAFFINITY{0b0110});
+        EXPECT_EQ(NdisMQueueDpcEx(d.interrupt, 0, &targets, &context) & 0b0100, 0u) << "queued twice on processor 2";
+        KeLowerIrql(old);
+    });
+    KeFlushQueuedDpcs();
+    EXPECT_EQ(cpus.load() & 0b0110u, 0b0110u);
+    EXPECT_EQ(cpus.load() & 0b1001u, 0u);
+}
+
+TEST(Event, SetWakesWaitersAndStaysSetUntilReset) {
+    Watchdog dog("event", kLimit);
+    NDIS_EVENT e;
+    NdisInitializeEvent(&e);
+    EXPECT_EQ(NdisWaitEvent(&e, 1), FALSE);
+    std::thread waiter([&] { EXPECT_EQ(NdisWaitEvent(&e, 0), TRUE); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    NdisSetEvent(&e);
+    waiter.join();
+    EXPECT_EQ(NdisWaitEvent(&e, 1), TRUE);
+    NdisResetEvent(&e);
+    EXPECT_EQ(NdisWaitEvent(&e, 1), FALSE);
+}
+
+TEST(Event, ADpcSetsAnEventAPassiveThreadWaitsOn) {
+    Watchdog dog("event from dpc", kLimit);
+    struct Ctx {
+        KDPC dpc;
+        NDIS_EVENT done;
+    } ctx;
+    NdisInitializeEvent(&ctx.done);
+    KeInitializeDpc(
+        &ctx.dpc, [](PKDPC, PVOID c, PVOID, PVOID) { NdisSetEvent(&static_cast<Ctx *>(c)->done); }, &ctx);
+    EXPECT_EQ(KeInsertQueueDpc(&ctx.dpc, nullptr, nullptr), TRUE);
+    EXPECT_EQ(NdisWaitEvent(&ctx.done, 10'000), TRUE);
+}
+
+TEST(Registration, BadCharacteristicsAreRefused) {
+    NDIS_HANDLE adapter = nullptr;
+    ASSERT_EQ(NdislockMiniportInitialize(nullptr, nullptr, &adapter), NDIS_STATUS_SUCCESS);
+    NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS c{};
+    NDIS_HANDLE h = nullptr;
+    EXPECT_EQ(NdisMRegisterInterruptEx(adapter, nullptr, &c, &h), NDIS_STATUS_INVALID_PARAMETER); // no header
+    c.Header.Type = NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT;
+    c.Header.Revision = NDIS_MINIPORT_INTERRUPT_REVISION_1;
+    c.Header.Size = NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1;
+    EXPECT_EQ(NdisMRegisterInterruptEx(adapter, nullptr, &c, &h), NDIS_STATUS_INVALID_PARAMETER); // no handlers
+    c.InterruptHandler = TestDevice::Isr;
+    c.InterruptDpcHandler = TestDevice::Dpc;
+    c.InterruptType = NDIS_CONNECT_MESSAGE_BASED;
+    EXPECT_EQ(NdisMRegisterInterruptEx(adapter, nullptr, &c, &h), NDIS_STATUS_NOT_SUPPORTED);
+    NdislockMiniportHalt(adapter, nullptr, nullptr);
+}
+
+TEST(Registration, ADeregisteredHandleAssertsNothing) {
+    TestDevice d;
+    d.start();
+    NDIS_HANDLE h = d.interrupt;
+    d.halt();
+    EXPECT_EQ(NdislockAssertInterrupt(h, 0), NDISLOCK_INVALID_ARGUMENT);
+    NDISLOCK_INTERRUPT_STATS s{};
+    EXPECT_EQ(NdislockGetInterruptStats(h, &s), NDISLOCK_INVALID_ARGUMENT);
+}
+
+TEST(Registration, DeregisterWaitsForQueuedAndRunningDpcs) {
+    Watchdog dog("deregister", kLimit);
+    TestDevice d;
+    std::atomic<bool> in_dpc{false};
+    d.dpc = [&](TestDevice &, PVOID) {
+        in_dpc = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        in_dpc = false;
+    };
+    d.start();
+    ASSERT_EQ(NdislockAssertInterrupt(d.interrupt, 0), NDISLOCK_OK);
+    ASSERT_TRUE(eventually([&] { return in_dpc.load(); }));
+    d.halt();
+    EXPECT_FALSE(in_dpc.load()) << "NdisMDeregisterInterruptEx returned while the DPC ran";
+}
+
+} // namespace
