@@ -80,7 +80,10 @@ void isr_thread_main(std::uint32_t index) noexcept {
     for (;;) {
         const std::uint32_t seen = c.irq_seq.load(std::memory_order_acquire);
         bool any = false;
-        for (Interrupt &i : g_interrupts) {
+        // Only the interrupts asserted toward this processor: one word, not a walk of every slot.
+        for (std::uint64_t slots = c.asserted_slots.exchange(0, std::memory_order_acq_rel); slots != 0;
+             slots &= slots - 1) {
+            Interrupt &i = g_interrupts[__builtin_ctzll(slots)];
             if ((i.pending.load(std::memory_order_acquire) & bit) == 0) continue;
             i.active.fetch_add(1, std::memory_order_acq_rel);
             if (i.state.load(std::memory_order_acquire) == SlotState::Live &&

@@ -389,6 +389,7 @@ NDISLOCK_STATUS assert_interrupt(NDIS_HANDLE handle, ULONG processor) noexcept {
     if ((i->pending.fetch_or(bit, std::memory_order_acq_rel) & bit) != 0)
         i->counters.coalesced.fetch_add(1, std::memory_order_relaxed);
     ProcessorContext &c = g_contexts[processor];
+    c.asserted_slots.fetch_or(std::uint64_t{1} << i->index, std::memory_order_release);
     c.irq_seq.fetch_add(1, std::memory_order_release);
     platform::futex_wake(&c.irq_seq, 1);
     // A processor interrupts itself at once: the caller, on that processor below the DIRQL, is

@@ -18,6 +18,7 @@
 namespace ndislock::interrupt {
 
 inline constexpr std::uint32_t kMaxInterrupts = 64;
+static_assert(kMaxInterrupts <= 64, "ProcessorContext::asserted_slots is a 64-bit mask of slots");
 inline constexpr std::uint32_t kMaxAdapters = 64;
 
 enum class SlotState : std::uint32_t { Free, Live, Closing };
