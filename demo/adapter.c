@@ -4,6 +4,7 @@
  * work (filling and checksumming payloads) runs outside the locks.
  */
 #include "adapter.h"
+#include "device.h" /* the transmit doorbell register */
 
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,9 @@ static BOOLEAN DemoRingPut(PDEMO_RING Ring, DEMO_DESCRIPTOR Descriptor) {
 
 static ULONG DemoRingTake(PDEMO_RING Ring, DEMO_DESCRIPTOR *Out, ULONG Max) {
     ULONG Taken = Ring->Count < Max ? Ring->Count : Max;
+    /* Nothing taken, nothing written: at shutdown the report reads the rings while a last DPC,
+     * finding them empty, may still be looking. */
+    if (Taken == 0) return 0;
     for (ULONG i = 0; i < Taken; i++)
         Out[i] = Ring->Slots[(Ring->Head + i) & (Ring->Size - 1)];
     Ring->Head = (Ring->Head + Taken) & (Ring->Size - 1);
@@ -77,6 +81,11 @@ BOOLEAN DemoInitializeAdapter(PADAPTER Adapter, ULONG PoolSize, ULONG ProcessorC
     Adapter->TxRing.Size = DEMO_TX_RING_SIZE;
     Adapter->RxRing.Size = DEMO_RX_RING_SIZE;
     Adapter->ProcessorCount = ProcessorCount;
+    atomic_init(&Adapter->TxReaped, 0);
+    for (ULONG p = 0; p < NDISLOCK_MAX_PROCESSORS; p++) {
+        atomic_init(&Adapter->Dpc[p].Runs, 0);
+        atomic_init(&Adapter->Dpc[p].Requeued, 0);
+    }
 
     if (DemoBug == DEMO_BUG_UNINITIALIZED) {
         /* Seeded mistake: the statistics are cleared under StatsLock before the
@@ -95,6 +104,10 @@ BOOLEAN DemoInitializeAdapter(PADAPTER Adapter, ULONG PoolSize, ULONG ProcessorC
     NdislockSetLockName(&Adapter->StatsLock, "adapter stats");
     NdislockSetLockName(&Adapter->PoolLock, "buffer pool");
     NdislockSetLockName(&Adapter->ActivityLock, "rx activity");
+    if (DemoBug == DEMO_BUG_ISR_SPIN_LOCK) {
+        NdisAllocateSpinLock(&Adapter->RegisterLock);
+        NdislockSetLockName(&Adapter->RegisterLock, "interrupt regs");
+    }
     return TRUE;
 }
 
@@ -102,6 +115,7 @@ void DemoHaltAdapter(PADAPTER Adapter) {
     NdisFreeSpinLock(&Adapter->TxLock);
     NdisFreeSpinLock(&Adapter->RxLock);
     NdisFreeSpinLock(&Adapter->StatsLock);
+    if (DemoBug == DEMO_BUG_ISR_SPIN_LOCK) NdisFreeSpinLock(&Adapter->RegisterLock);
     if (DemoBug == DEMO_BUG_USE_AFTER_FREE) {
         /* Seeded mistake: one last look at the statistics, after their lock was freed. */
         NdisAcquireSpinLock(&Adapter->StatsLock); /* BUG:use-after-free */
@@ -199,6 +213,9 @@ BOOLEAN DemoSendPacket(PADAPTER Adapter, ULONG BufferIndex) {
         NdisReleaseSpinLock(&Adapter->TxLock);
         return FALSE; /* ring full: the caller keeps the buffer and tries again */
     }
+    /* The doorbell is written under TxLock, so the device never sees it count a descriptor that is
+     * not on the ring yet, and never sees it go backwards. */
+    if (Adapter->Registers != NULL) DemoHwWriteTxTail(Adapter->Registers, ++Adapter->TxRungUp);
     /* Already at DISPATCH_LEVEL: the inner lock takes the Dpr form, in the fixed order
      * TxLock -> StatsLock, and is released first. */
     NdisDprAcquireSpinLock(&Adapter->StatsLock);
@@ -209,35 +226,57 @@ BOOLEAN DemoSendPacket(PADAPTER Adapter, ULONG BufferIndex) {
     return TRUE;
 }
 
-ULONG DemoSendCompleteDpc(PADAPTER Adapter, PDEMO_DEVICE Device) {
+ULONG DemoCompleteSendsAtDpcLevel(PADAPTER Adapter, ULONG64 HardwareSent, ULONG Max, ULONG64 *Count,
+                                  ULONG64 *IdSum) {
     DEMO_DESCRIPTOR Done[DEMO_TX_COMPLETE_BATCH];
     ULONG Indices[DEMO_TX_COMPLETE_BATCH];
+    ULONG Total = 0;
+
+    while (Total < Max) {
+        ULONG Want = Max - Total < DEMO_TX_COMPLETE_BATCH ? Max - Total : DEMO_TX_COMPLETE_BATCH;
+
+        if (DemoBug == DEMO_BUG_HOLD_TOO_LONG) {
+            NdisDprAcquireSpinLock(&Adapter->TxLock); /* BUG:hold-too-long */
+            DemoAuditTxRing(Adapter);
+        } else {
+            NdisDprAcquireSpinLock(&Adapter->TxLock);
+        }
+        /* Only what the device has sent: descriptors past its TxHead are still being sent. A DPC
+         * on another processor, which read a later TxHead, may already have taken more. */
+        ULONG64 Reaped = atomic_load_explicit(&Adapter->TxReaped, memory_order_relaxed);
+        if (Reaped >= HardwareSent)
+            Want = 0;
+        else if (HardwareSent - Reaped < Want)
+            Want = (ULONG)(HardwareSent - Reaped);
+        ULONG Taken = DemoRingTake(&Adapter->TxRing, Done, Want);
+        if (Taken != 0) {
+            atomic_store_explicit(&Adapter->TxReaped, Reaped + Taken, memory_order_release);
+            NdisDprAcquireSpinLock(&Adapter->StatsLock); /* TxLock -> StatsLock */
+            Adapter->Stats.TxCompleted += Taken;
+            NdisDprReleaseSpinLock(&Adapter->StatsLock);
+        }
+        NdisDprReleaseSpinLock(&Adapter->TxLock);
+        if (Taken == 0) break;
+
+        /* The descriptors are ours now: the rest runs outside TxLock. */
+        for (ULONG i = 0; i < Taken; i++) {
+            Indices[i] = Done[i].BufferIndex;
+            *IdSum += DemoMixId(Adapter->Buffers[Indices[i]].PacketId);
+        }
+        *Count += Taken;
+        DemoFreeBuffersAtDpcLevel(Adapter, Indices, Taken);
+        Total += Taken;
+        if (Taken < Want) break; /* caught up with the device (or the ring) */
+    }
+    return Total;
+}
+
+ULONG DemoSendCompleteDpc(PADAPTER Adapter, PDEMO_DEVICE Device) {
     KIRQL OldIrql;
 
     KeRaiseIrql(DISPATCH_LEVEL, &OldIrql); /* as the DPC would run */
-
-    if (DemoBug == DEMO_BUG_HOLD_TOO_LONG) {
-        NdisDprAcquireSpinLock(&Adapter->TxLock); /* BUG:hold-too-long */
-        DemoAuditTxRing(Adapter);
-    } else {
-        NdisDprAcquireSpinLock(&Adapter->TxLock);
-    }
-    ULONG Count = DemoRingTake(&Adapter->TxRing, Done, DEMO_TX_COMPLETE_BATCH);
-    if (Count != 0) {
-        NdisDprAcquireSpinLock(&Adapter->StatsLock); /* TxLock -> StatsLock */
-        Adapter->Stats.TxCompleted += Count;
-        NdisDprReleaseSpinLock(&Adapter->StatsLock);
-    }
-    NdisDprReleaseSpinLock(&Adapter->TxLock);
-
-    /* The descriptors are ours now: the rest runs outside TxLock. */
-    for (ULONG i = 0; i < Count; i++) {
-        Indices[i] = Done[i].BufferIndex;
-        Device->TxCompletedIdSum += DemoMixId(Adapter->Buffers[Indices[i]].PacketId);
-    }
-    Device->TxCompletedCount += Count;
-    if (Count != 0) DemoFreeBuffersAtDpcLevel(Adapter, Indices, Count);
-
+    ULONG Count = DemoCompleteSendsAtDpcLevel(Adapter, ~0ull, DEMO_TX_COMPLETE_BATCH, &Device->TxCompletedCount,
+                                              &Device->TxCompletedIdSum);
     KeLowerIrql(OldIrql);
     return Count;
 }
@@ -299,16 +338,13 @@ void DemoDeviceFlush(PADAPTER Adapter, PDEMO_DEVICE Device) {
     Device->PendingCount = 0;
 }
 
-ULONG DemoReceiveDpc(PADAPTER Adapter, PDEMO_RECEIVER Receiver) {
+ULONG DemoIndicateReceivesAtDpcLevel(PADAPTER Adapter, PDEMO_RECEIVER Receiver, PBOOLEAN More) {
     DEMO_DESCRIPTOR Batch[DEMO_RX_DRAIN_BATCH];
     ULONG Indices[DEMO_RX_DRAIN_BATCH];
-    KIRQL OldIrql;
-    ULONG Total = 0;
+    ULONG Total = 0, Left = 0;
 
-    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql); /* as the DPC would run */
-
-    /* At DISPATCH_LEVEL this thread is the only one running on its processor, and stays on it:
-     * the processor's counters need no lock. */
+    /* At DISPATCH_LEVEL this thread (or DPC) is the only one running on its processor, and stays
+     * on it: the processor's counters need no lock. */
     DEMO_PER_PROCESSOR *PerProcessor = &Adapter->PerProcessor[KeGetCurrentProcessorNumberEx(NULL)];
 
     while (Total < DEMO_RX_DPC_BUDGET) {
@@ -325,6 +361,7 @@ ULONG DemoReceiveDpc(PADAPTER Adapter, PDEMO_RECEIVER Receiver) {
             NdisDprReleaseSpinLock(&Adapter->TxLock);
         }
         ULONG Count = DemoRingTake(&Adapter->RxRing, Batch, Want < DEMO_RX_DRAIN_BATCH ? Want : DEMO_RX_DRAIN_BATCH);
+        Left = Adapter->RxRing.Count;
         if (Count != 0) {
             for (ULONG i = 0; i < Count; i++)
                 Bytes += Batch[i].FrameLength;
@@ -357,18 +394,29 @@ ULONG DemoReceiveDpc(PADAPTER Adapter, PDEMO_RECEIVER Receiver) {
     }
 
     if (Total != 0) {
-        /* The plain Ke pair: its OldIrql in a local of its own. */
+        /* The plain Ke pair: its OldIrql in a local of its own. Last, as the seeded mistake below
+         * leaves the rest of the DPC at PASSIVE_LEVEL. */
         KIRQL ActivityIrql;
         KeAcquireSpinLock(&Adapter->ActivityLock, &ActivityIrql);
         Adapter->RxDpcRuns++;
         if (DemoBug == DEMO_BUG_WRONG_OLDIRQL) {
-            /* Seeded mistake: the DPC's OldIrql (PASSIVE_LEVEL) passed instead of ActivityIrql. */
-            KeReleaseSpinLock(&Adapter->ActivityLock, OldIrql); /* BUG:wrong-oldirql */
+            /* Seeded mistake: PASSIVE_LEVEL, where a receive thread started before it raised,
+             * passed instead of ActivityIrql (DISPATCH_LEVEL, what the acquire saved). */
+            KeReleaseSpinLock(&Adapter->ActivityLock, PASSIVE_LEVEL); /* BUG:wrong-oldirql */
         } else {
             KeReleaseSpinLock(&Adapter->ActivityLock, ActivityIrql);
         }
     }
+    *More = (BOOLEAN)(Left != 0);
+    return Total;
+}
 
+ULONG DemoReceiveDpc(PADAPTER Adapter, PDEMO_RECEIVER Receiver) {
+    KIRQL OldIrql;
+    BOOLEAN More;
+
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql); /* as the DPC would run */
+    ULONG Total = DemoIndicateReceivesAtDpcLevel(Adapter, Receiver, &More);
     KeLowerIrql(OldIrql);
     return Total;
 }

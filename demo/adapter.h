@@ -18,12 +18,18 @@
  *                              nothing else is ever held with it.
  *   ActivityLock KSPIN_LOCK    RxDpcRuns. Taken alone by the receive DPC with the plain Ke pair,
  *                              KeAcquireSpinLock/KeReleaseSpinLock, its OldIrql in a local.
- *   PerProcessor[]             no lock: touched only at DISPATCH_LEVEL, indexed by
- *                              KeGetCurrentProcessorNumberEx, where only one thread runs per
- *                              processor.
+ *   PerProcessor[], Dpc[]      no lock: touched only at DISPATCH_LEVEL, indexed by
+ *                              KeGetCurrentProcessorNumberEx, where only one thread (or the
+ *                              processor's DPC) runs per processor.
+ *   the device's InterruptEnable register
+ *                              no spin lock: shared with the ISR, so written only at DIRQL under
+ *                              the interrupt's own lock, in MiniportInterrupt or in a function run
+ *                              by NdisMSynchronizeWithInterruptEx (interrupt.c).
  */
 #ifndef NDISLOCK_DEMO_ADAPTER_H
 #define NDISLOCK_DEMO_ADAPTER_H
+
+#include <stdatomic.h>
 
 #include <ndislock/ndis.h>
 
@@ -33,6 +39,7 @@
 #define DEMO_RX_POST_BATCH 64u     /* packets the device posts per pass */
 #define DEMO_RX_DRAIN_BATCH 16u    /* packets taken per RxLock hold in the receive DPC */
 #define DEMO_RX_DPC_BUDGET 64u     /* packets one receive DPC indicates before it returns */
+#define DEMO_TX_DPC_BUDGET 128u    /* descriptors one MiniportInterruptDPC completes before it returns */
 #define DEMO_PAYLOAD_BYTES 64u     /* payload each packet really carries (and checksums) */
 
 /* A packet buffer. Lives in the adapter's pool; rings and threads pass its index around. */
@@ -72,6 +79,27 @@ typedef struct _DEMO_PER_PROCESSOR {
     ULONG64 RxBytes;
 } DEMO_PER_PROCESSOR;
 
+/* What one receive thread has indicated; owned by that thread. */
+typedef struct _DEMO_RECEIVER {
+    ULONG64 Packets;
+    ULONG64 IdSum; /* sum of DemoMixId(sequence) */
+    ULONG64 ChecksumErrors;
+} DEMO_RECEIVER, *PDEMO_RECEIVER;
+
+/* What MiniportInterruptDPC did on one processor. A processor runs one DPC at a time, at
+ * DISPATCH_LEVEL, so its entry needs no lock. */
+typedef struct _DEMO_DPC_COUNTERS {
+    _Alignas(64) DEMO_RECEIVER Rx; /* packets indicated */
+    ULONG64 TxCompleted;           /* transmit descriptors taken back */
+    ULONG64 TxCompletedIdSum;      /* sum of DemoMixId(id) over them */
+    /* Atomics: a DPC that finds nothing to do still counts its run, and one may still run while
+     * the report reads these. */
+    _Atomic ULONG64 Runs;
+    _Atomic ULONG64 Requeued; /* runs that left packets on the ring and queued the DPC again */
+} DEMO_DPC_COUNTERS;
+
+struct _DEMO_HW_REGISTERS; /* device.h */
+
 typedef struct _ADAPTER {
     NDIS_SPIN_LOCK TxLock;
     DEMO_RING TxRing;
@@ -93,6 +121,17 @@ typedef struct _ADAPTER {
 
     ULONG ProcessorCount;
     DEMO_PER_PROCESSOR PerProcessor[NDISLOCK_MAX_PROCESSORS];
+
+    /* The interrupt side (interrupt.c). InterruptHandle is NULL without a device (--irq-rate 0):
+     * then receive threads poll the receive ring and the device thread completes sends. */
+    NDIS_HANDLE MiniportAdapterHandle;
+    NDIS_HANDLE InterruptHandle;
+    struct _DEMO_HW_REGISTERS *Registers; /* the device's register block */
+    ULONG64 TxRungUp;                     /* under TxLock: the last value written to the doorbell */
+    _Atomic ULONG64 TxReaped; /* descriptors ever taken back off the transmit ring; written under
+                               * TxLock, read without it (by the DPC, to skip TxLock when idle) */
+    NDIS_SPIN_LOCK RegisterLock; /* --bug isr-spin-lock only: the wrong guard for InterruptEnable */
+    DEMO_DPC_COUNTERS Dpc[NDISLOCK_MAX_PROCESSORS];
 } ADAPTER, *PADAPTER;
 
 /* What the simulated device has done; owned by the device thread. */
@@ -105,13 +144,6 @@ typedef struct _DEMO_DEVICE {
     ULONG Pending[DEMO_RX_POST_BATCH]; /* filled receive buffers not yet on the ring */
     ULONG PendingCount;
 } DEMO_DEVICE, *PDEMO_DEVICE;
-
-/* What one receive thread has indicated; owned by that thread. */
-typedef struct _DEMO_RECEIVER {
-    ULONG64 Packets;
-    ULONG64 IdSum; /* sum of DemoMixId(sequence) */
-    ULONG64 ChecksumErrors;
-} DEMO_RECEIVER, *PDEMO_RECEIVER;
 
 /* --bug NAME (main.c): the datapath with one seeded locking mistake, for the verifier to report.
  * Each mistake's line carries the comment BUG:<name> (the ctest tests demo.bug.<name> look for
@@ -128,7 +160,8 @@ typedef enum _DEMO_BUG {
     DEMO_BUG_USE_AFTER_FREE,
     DEMO_BUG_DPR_AT_PASSIVE,
     DEMO_BUG_WRONG_OLDIRQL,
-    DEMO_BUG_THREAD_EXIT_HOLDING
+    DEMO_BUG_THREAD_EXIT_HOLDING,
+    DEMO_BUG_ISR_SPIN_LOCK
 } DEMO_BUG;
 
 /* Set once by main before the adapter is initialized; read-only afterwards. */
@@ -138,11 +171,12 @@ extern DEMO_BUG DemoBug;
  * count would let cancel out. */
 ULONG64 DemoMixId(ULONG64 Id);
 
-/* MiniportInitializeEx, in short: allocates the pool, allocates and names the locks. PASSIVE_LEVEL.
- * Returns FALSE when memory runs out. */
+/* The adapter half of MiniportInitializeEx (interrupt.c has the whole callback): allocates the
+ * pool, allocates and names the locks. PASSIVE_LEVEL. Returns FALSE when memory runs out. */
 BOOLEAN DemoInitializeAdapter(PADAPTER Adapter, ULONG PoolSize, ULONG ProcessorCount);
 
-/* MiniportHaltEx, in short: frees the locks and the pool. PASSIVE_LEVEL, no thread left running. */
+/* The adapter half of MiniportHaltEx: frees the locks and the pool. PASSIVE_LEVEL, no thread, ISR
+ * or DPC left running. */
 void DemoHaltAdapter(PADAPTER Adapter);
 
 /* Takes up to Max free buffers from the pool into Indices and returns how many. IRQL <=
@@ -155,13 +189,22 @@ void DemoFreeBuffers(PADAPTER Adapter, const ULONG *Indices, ULONG Count);
 /* Writes a packet into a buffer (payload, frame length, checksum). Any IRQL; no lock. */
 void DemoFillBuffer(PDEMO_BUFFER Buffer, ULONG64 PacketId);
 
-/* MiniportSendNetBufferLists, in short: queues one filled buffer on the transmit ring. PASSIVE_LEVEL.
- * Returns FALSE, leaving the buffer with the caller, when the ring is full. */
+/* MiniportSendNetBufferLists, in short: queues one filled buffer on the transmit ring and, with a
+ * device, rings its transmit doorbell (DemoNicSendPacket in interrupt.c then makes sure TX-done
+ * interrupts are enabled). PASSIVE_LEVEL. Returns FALSE, leaving the buffer with the caller, when
+ * the ring is full. */
 BOOLEAN DemoSendPacket(PADAPTER Adapter, ULONG BufferIndex);
 
-/* The send-complete DPC: the "hardware" has sent what is on the transmit ring; takes up to
- * DEMO_TX_COMPLETE_BATCH descriptors back, returns their buffers to the pool. Raises to
- * DISPATCH_LEVEL itself; called at PASSIVE_LEVEL. Returns the number completed. */
+/* Send completion, at DISPATCH_LEVEL: takes back transmit descriptors the device has sent, oldest
+ * first: at most Max, and only while fewer than HardwareSent have been taken back since initialize
+ * (the device's TxHead register; ~0 when the device sends whatever is on the ring). Returns their
+ * buffers to the pool, adds to *Count and *IdSum. Returns the number completed. */
+ULONG DemoCompleteSendsAtDpcLevel(PADAPTER Adapter, ULONG64 HardwareSent, ULONG Max, ULONG64 *Count,
+                                  ULONG64 *IdSum);
+
+/* The send-complete DPC of the polling datapath (--irq-rate 0), run by the device thread: the
+ * "hardware" has sent what is on the transmit ring; takes up to DEMO_TX_COMPLETE_BATCH descriptors
+ * back. Raises to DISPATCH_LEVEL itself; called at PASSIVE_LEVEL. Returns the number completed. */
 ULONG DemoSendCompleteDpc(PADAPTER Adapter, PDEMO_DEVICE Device);
 
 /* The device side of receive: fills buffers with new packets and posts as many as fit on the
@@ -171,9 +214,15 @@ ULONG DemoDevicePostReceives(PADAPTER Adapter, PDEMO_DEVICE Device);
 /* Returns the device's filled-but-unposted buffers to the pool (at shutdown). PASSIVE_LEVEL. */
 void DemoDeviceFlush(PADAPTER Adapter, PDEMO_DEVICE Device);
 
-/* The receive DPC: raises to DISPATCH_LEVEL, drains up to DEMO_RX_DPC_BUDGET packets from the
- * receive ring, checks and counts each one (per-processor counters, no lock), returns the buffers,
- * lowers the IRQL again. Called at PASSIVE_LEVEL. Returns the number of packets indicated. */
+/* The receive work of a DPC, at DISPATCH_LEVEL: drains up to DEMO_RX_DPC_BUDGET packets from the
+ * receive ring, checks and counts each one (per-processor counters, no lock), returns the buffers.
+ * Returns the number of packets indicated; *More is TRUE when it stopped at the budget with
+ * packets still on the ring. Used by MiniportInterruptDPC and by DemoReceiveDpc. */
+ULONG DemoIndicateReceivesAtDpcLevel(PADAPTER Adapter, PDEMO_RECEIVER Receiver, PBOOLEAN More);
+
+/* The receive DPC of the polling datapath (--irq-rate 0), run by a receive thread: raises to
+ * DISPATCH_LEVEL, DemoIndicateReceivesAtDpcLevel, lowers the IRQL again. Called at PASSIVE_LEVEL.
+ * Returns the number of packets indicated. */
 ULONG DemoReceiveDpc(PADAPTER Adapter, PDEMO_RECEIVER Receiver);
 
 /* OID_GEN_STATISTICS, in short: a consistent copy of the adapter statistics. PASSIVE_LEVEL. */

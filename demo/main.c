@@ -1,18 +1,22 @@
 /*
  * demo/main.c: ndislock-demo. Runs the simulated NIC of adapter.c for a few seconds with send
- * threads, receive threads and one device thread spread over the virtual processors, then checks
- * that every packet is accounted for and prints what each spin lock did.
+ * threads and a device spread over the virtual processors, then checks that every packet is
+ * accounted for and prints what the interrupt and each spin lock did.
  *
- * Threads:
- *   send threads      PASSIVE_LEVEL: take a buffer from the pool, fill it, DemoSendPacket.
- *   device thread     the "hardware": runs the send-complete DPC (takes transmitted descriptors
- *                     back) and posts newly arrived packets on the receive ring.
- *   receive threads   run DemoReceiveDpc: raise to DISPATCH_LEVEL, drain the receive ring.
+ * Threads, with the device on (--irq-rate N, the default):
+ *   send threads      PASSIVE_LEVEL: take a buffer from the pool, fill it, DemoNicSendPacket.
+ *   device thread     the hardware (device.c): N times a second sends what was queued, posts newly
+ *                     arrived packets on the receive ring and raises the interrupt line.
+ *   ndislock's        MiniportInterrupt at DIRQL and MiniportInterruptDPC at DISPATCH_LEVEL
+ *   interrupt threads (interrupt.c), on the processor the interrupt lands on.
  *   main thread       the progress line (an OID_GEN_STATISTICS-like query under StatsLock).
  *
- * Shutdown, in this order, so that nothing is left in flight: senders stop and are joined; the
- * device completes every transmitted packet and stops posting receives; receivers drain the
- * receive ring empty.
+ * With --irq-rate 0 there is no interrupt: a device thread runs the send-complete DPC and posts
+ * receives as fast as it can, and receive threads poll the receive ring (DemoReceiveDpc).
+ *
+ * Shutdown, in this order, so that nothing is left in flight: senders stop and are joined; no
+ * more packets arrive; every transmitted packet is completed; the device stops; the receive ring
+ * is drained empty (by DPCs, or by the receive threads).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -30,17 +34,23 @@
 #include <unistd.h>
 
 #include "adapter.h"
+#include "device.h"
+#include "interrupt.h"
 #include "report.h"
 
 #define DEMO_NAME "ndislock-demo"
 #define DEMO_MAX_THREADS 256u /* per kind */
 #define DEMO_MAX_SECONDS 3600.0
+#define DEMO_DEFAULT_IRQ_RATE 20000u
+#define DEMO_MAX_IRQ_RATE 200000u  /* a tick every 5 us */
+#define DEMO_SEND_DRAIN_MS 5000u   /* at shutdown, how long sent packets may take to complete */
 
 typedef struct _DEMO_OPTIONS {
     double Seconds;
     ULONG Senders;    /* 0: one per virtual processor */
     ULONG Receivers;  /* 0: one per virtual processor */
     ULONG Processors; /* 0: leave the count as it is */
+    ULONG IrqRate;    /* device ticks (at most one interrupt each) a second; 0: no device */
     const char *Bug;  /* --bug NAME, or NULL */
 } DEMO_OPTIONS;
 
@@ -70,9 +80,11 @@ static const struct {
     {"dpr-at-passive", DEMO_BUG_DPR_AT_PASSIVE, "DprAcquireBelowDispatch",
      "the PASSIVE_LEVEL statistics query uses NdisDprAcquireSpinLock"},
     {"wrong-oldirql", DEMO_BUG_WRONG_OLDIRQL, "WrongOldIrql",
-     "the receive DPC passes its own OldIrql to KeReleaseSpinLock(ActivityLock, ...)"},
+     "the receive DPC passes PASSIVE_LEVEL, not what its acquire saved, to KeReleaseSpinLock(ActivityLock, ...)"},
     {"thread-exit-holding", DEMO_BUG_THREAD_EXIT_HOLDING, "ThreadExitHoldingLock",
      "the device thread ends holding TxLock"},
+    {"isr-spin-lock", DEMO_BUG_ISR_SPIN_LOCK, "AcquireAboveDispatch",
+     "MiniportInterrupt guards the enable register with an NDIS spin lock, not the interrupt's"},
 };
 #define DEMO_BUG_COUNT (sizeof(DemoBugs) / sizeof(DemoBugs[0]))
 
@@ -110,10 +122,15 @@ typedef struct _DEVICE {
 typedef struct _DEMO_RUN {
     ULONG Processors;
     ULONG SenderCount;
-    ULONG ReceiverCount;
+    ULONG ReceiverCount; /* 0 with the device on: MiniportInterruptDPC receives */
     SENDER *Senders;
     RECEIVER *Receivers;
-    DEVICE Device;
+    DEVICE Device;  /* --irq-rate 0: the polling device thread */
+    DEMO_HW Hw;     /* otherwise: the interrupting device */
+    BOOLEAN Interrupts;
+    BOOLEAN Drained; /* every sent packet completed and the receive ring emptied at shutdown */
+    NDISLOCK_INTERRUPT_STATS InterruptStats;
+    double InterruptSeconds; /* what InterruptStats covers */
     double Start;
     double Elapsed; /* until the senders stopped */
 } DEMO_RUN;
@@ -133,14 +150,18 @@ static void DemoOnInterrupt(int Signal) {
 
 static void DemoUsage(FILE *Out) {
     fprintf(Out,
-            "usage: " DEMO_NAME " [--seconds N] [--senders N] [--receivers N] [--processors N] [--bug NAME]\n"
+            "usage: " DEMO_NAME " [--seconds N] [--senders N] [--irq-rate N] [--receivers N] [--processors N]\n"
+            "                     [--bug NAME]\n"
             "\n"
-            "Runs a simulated NIC datapath (transmit ring, receive ring, adapter statistics, buffer pool)\n"
-            "on ndislock's NDIS spin locks, then checks the packet totals and prints per-lock statistics.\n"
+            "Runs a simulated NIC datapath (transmit ring, receive ring, adapter statistics, buffer pool, an\n"
+            "interrupting device with its ISR and DPC) on ndislock's NDIS spin locks and interrupts, then checks\n"
+            "the packet totals and prints interrupt and per-lock statistics.\n"
             "\n"
             "  --seconds N      how long to run, in seconds (default 3; fractions allowed, at most %.0f)\n"
             "  --senders N      send threads, 1..%u (default: one per virtual processor)\n"
-            "  --receivers N    receive threads, 1..%u (default: one per virtual processor)\n"
+            "  --irq-rate N     device ticks a second, each raising the interrupt line at most once,\n"
+            "                   0..%u (default %u); 0: no device, receive threads poll the receive ring\n"
+            "  --receivers N    with --irq-rate 0: receive threads, 1..%u (default: one per virtual processor)\n"
             "  --processors N   virtual processors, 1..%u, set with NdislockSetProcessorCount\n"
             "                   (default: NDISLOCK_PROCESSORS, else the machine's hardware threads)\n"
             "  --bug NAME       run the datapath with one seeded locking mistake for the verifier to\n"
@@ -150,7 +171,8 @@ static void DemoUsage(FILE *Out) {
             "Exit status: 0 when the totals are consistent, 1 when they are not, 2 on a bad argument.\n"
             "With --bug: the verifier's exit status (86) when it reported an error, abort for a terminal\n"
             "rule, 1 when it reported only warnings.\n",
-            DEMO_MAX_SECONDS, DEMO_MAX_THREADS, DEMO_MAX_THREADS, (unsigned)NDISLOCK_MAX_PROCESSORS);
+            DEMO_MAX_SECONDS, DEMO_MAX_THREADS, DEMO_MAX_IRQ_RATE, DEMO_DEFAULT_IRQ_RATE, DEMO_MAX_THREADS,
+            (unsigned)NDISLOCK_MAX_PROCESSORS);
 }
 
 /* Prints the complaint and the usual hint; returns exit status 2. */
@@ -189,12 +211,14 @@ static BOOLEAN DemoParseSeconds(const char *Text, double *Out) {
 static int DemoParseArguments(int Argc, char **Argv, DEMO_OPTIONS *Options) {
     static const struct {
         const char *Name;
+        ULONG Min;
         ULONG Max;
         size_t Offset;
     } Counts[] = {
-        {"--senders", DEMO_MAX_THREADS, offsetof(DEMO_OPTIONS, Senders)},
-        {"--receivers", DEMO_MAX_THREADS, offsetof(DEMO_OPTIONS, Receivers)},
-        {"--processors", NDISLOCK_MAX_PROCESSORS, offsetof(DEMO_OPTIONS, Processors)},
+        {"--senders", 1, DEMO_MAX_THREADS, offsetof(DEMO_OPTIONS, Senders)},
+        {"--receivers", 1, DEMO_MAX_THREADS, offsetof(DEMO_OPTIONS, Receivers)},
+        {"--processors", 1, NDISLOCK_MAX_PROCESSORS, offsetof(DEMO_OPTIONS, Processors)},
+        {"--irq-rate", 0, DEMO_MAX_IRQ_RATE, offsetof(DEMO_OPTIONS, IrqRate)},
     };
 
     for (int i = 1; i < Argc; i++) {
@@ -240,11 +264,15 @@ static int DemoParseArguments(int Argc, char **Argv, DEMO_OPTIONS *Options) {
         }
         for (size_t k = 0; k < sizeof(Counts) / sizeof(Counts[0]); k++) {
             if (strcmp(Name, Counts[k].Name) != 0) continue;
-            if (!DemoParseCount(Value, 1, Counts[k].Max, (ULONG *)((char *)Options + Counts[k].Offset)))
-                return DemoBadArgument("%s needs a whole number from 1 to %lu, got '%s'", Name,
-                                       (unsigned long)Counts[k].Max, Value);
+            if (!DemoParseCount(Value, Counts[k].Min, Counts[k].Max, (ULONG *)((char *)Options + Counts[k].Offset)))
+                return DemoBadArgument("%s needs a whole number from %lu to %lu, got '%s'", Name,
+                                       (unsigned long)Counts[k].Min, (unsigned long)Counts[k].Max, Value);
         }
     }
+    if (Options->IrqRate != 0 && Options->Receivers != 0)
+        return DemoBadArgument("--receivers needs --irq-rate 0 (with the device on, MiniportInterruptDPC receives)");
+    if (Options->IrqRate == 0 && DemoBug == DEMO_BUG_ISR_SPIN_LOCK)
+        return DemoBadArgument("--bug isr-spin-lock needs the device (an --irq-rate above 0): its mistake is in the ISR");
     return -1;
 }
 
@@ -277,7 +305,7 @@ static void *DemoSendThread(void *Context) {
             DemoFillBuffer(&g_Adapter.Buffers[Buffer], NextId);
             HaveBuffer = TRUE;
         }
-        if (DemoSendPacket(&g_Adapter, Buffer)) {
+        if (DemoNicSendPacket(&g_Adapter, Buffer)) {
             Sender->Sent++;
             Sender->IdSum += DemoMixId(NextId);
             NextId++;
@@ -292,6 +320,7 @@ static void *DemoSendThread(void *Context) {
     return NULL;
 }
 
+/* --irq-rate 0: the device without an interrupt, completing sends and posting receives itself. */
 static void *DemoDeviceThread(void *Context) {
     DEVICE *Device = Context;
     ULONG Idle = 0;
@@ -364,9 +393,10 @@ static void DemoShowProgress(double Start, double Seconds) {
     const double Interval = Tty ? 0.25 : 1.0;
     const double End = Start + Seconds;
     double Next = Start + Interval, LastTime = Start;
-    ULONG64 LastTotal = 0;
+    ULONG64 LastTotal = 0, LastInterrupts = 0;
     DEMO_ADAPTER_STATS Stats;
-    char Line[128], Rate[32];
+    NDISLOCK_INTERRUPT_STATS Interrupts;
+    char Line[160], Rate[32], IrqRate[32];
 
     for (;;) {
         DemoSleepUntil(Next < End ? Next : End);
@@ -375,10 +405,17 @@ static void DemoShowProgress(double Start, double Seconds) {
         ULONG64 Total = Stats.TxQueued + Stats.RxIndicated;
         double Elapsed = Now - LastTime;
         DemoFormatRate(Elapsed > 0 ? (double)(Total - LastTotal) / Elapsed : 0.0, Rate, sizeof(Rate));
-        snprintf(Line, sizeof(Line), "[%.1fs] sent %llu recv %llu pkts/s %s", Now - Start,
-                 (unsigned long long)Stats.TxQueued, (unsigned long long)Stats.RxIndicated, Rate);
+        int Length = snprintf(Line, sizeof(Line), "[%.1fs] sent %llu recv %llu pkts/s %s", Now - Start,
+                              (unsigned long long)Stats.TxQueued, (unsigned long long)Stats.RxIndicated, Rate);
+        if (g_Adapter.InterruptHandle != NULL &&
+            NdislockGetInterruptStats(g_Adapter.InterruptHandle, &Interrupts) == NDISLOCK_OK) {
+            DemoFormatRate(Elapsed > 0 ? (double)(Interrupts.Delivered - LastInterrupts) / Elapsed : 0.0, IrqRate,
+                           sizeof(IrqRate));
+            snprintf(Line + Length, sizeof(Line) - (size_t)Length, " irq/s %s", IrqRate);
+            LastInterrupts = Interrupts.Delivered;
+        }
         if (Tty)
-            fprintf(stderr, "\r%-72s", Line);
+            fprintf(stderr, "\r%-80s", Line);
         else
             fprintf(stderr, "%s\n", Line);
         fflush(stderr);
@@ -398,8 +435,15 @@ static void DemoShowProgress(double Start, double Seconds) {
 static BOOLEAN DemoStartThreads(DEMO_RUN *Run) {
     int Error;
 
-    Run->Device.Processor = (Run->SenderCount + Run->ReceiverCount) % Run->Processors;
-    Error = pthread_create(&Run->Device.Thread, NULL, DemoDeviceThread, &Run->Device);
+    if (Run->Interrupts) {
+        /* The figures cover the run, not initialize's synchronize call. */
+        NdislockResetInterruptStats(g_Adapter.InterruptHandle);
+        Run->Hw.InterruptHandle = g_Adapter.InterruptHandle;
+        Error = DemoHwStart(&Run->Hw);
+    } else {
+        Run->Device.Processor = (Run->SenderCount + Run->ReceiverCount) % Run->Processors;
+        Error = pthread_create(&Run->Device.Thread, NULL, DemoDeviceThread, &Run->Device);
+    }
     for (ULONG i = 0; i < Run->ReceiverCount && Error == 0; i++) {
         Run->Receivers[i].Processor = (Run->SenderCount + i) % Run->Processors;
         Error = pthread_create(&Run->Receivers[i].Thread, NULL, DemoReceiveThread, &Run->Receivers[i]);
@@ -414,9 +458,41 @@ static BOOLEAN DemoStartThreads(DEMO_RUN *Run) {
     return Error == 0;
 }
 
+/* With the device: no more packets arrive and the senders stop; the device keeps sending and
+ * interrupting until the DPCs have completed every sent packet; then it stops, and DPCs drain what
+ * is left on the receive ring. Nothing is left in flight. */
+static void DemoStopInterruptingDevice(DEMO_RUN *Run) {
+    DemoHwStopReceiving(&Run->Hw);
+    atomic_store_explicit(&g_StopSending, TRUE, memory_order_relaxed);
+    for (ULONG i = 0; i < Run->SenderCount; i++)
+        pthread_join(Run->Senders[i].Thread, NULL);
+    Run->Elapsed = DemoNow() - Run->Start;
+
+    ULONG Waited = 0;
+    while (!DemoNicSendsIdle(&g_Adapter) && Waited < DEMO_SEND_DRAIN_MS * 10) {
+        NdisMSleep(100);
+        Waited++;
+    }
+    BOOLEAN SendsIdle = DemoNicSendsIdle(&g_Adapter);
+    if (!SendsIdle)
+        fprintf(stderr, DEMO_NAME ": sent packets still not completed %u ms after the senders stopped\n",
+                DEMO_SEND_DRAIN_MS);
+    DemoHwStop(&Run->Hw);
+    Run->Drained = (BOOLEAN)(DemoNicFlushDpcs(&g_Adapter) && SendsIdle);
+    if (!Run->Drained) fprintf(stderr, DEMO_NAME ": the DPCs did not drain the rings\n");
+
+    Run->InterruptSeconds = DemoNow() - Run->Start;
+    if (NdislockGetInterruptStats(g_Adapter.InterruptHandle, &Run->InterruptStats) != NDISLOCK_OK)
+        fprintf(stderr, DEMO_NAME ": NdislockGetInterruptStats failed\n");
+}
+
 /* Senders first, then the device (which completes every queued packet), then the receivers (which
  * drain the receive ring): nothing is left in flight. */
 static void DemoStopThreads(DEMO_RUN *Run) {
+    if (Run->Interrupts) {
+        DemoStopInterruptingDevice(Run);
+        return;
+    }
     atomic_store_explicit(&g_StopSending, TRUE, memory_order_relaxed);
     for (ULONG i = 0; i < Run->SenderCount; i++)
         pthread_join(Run->Senders[i].Thread, NULL);
@@ -426,6 +502,7 @@ static void DemoStopThreads(DEMO_RUN *Run) {
     atomic_store_explicit(&g_DeviceDone, TRUE, memory_order_release);
     for (ULONG i = 0; i < Run->ReceiverCount; i++)
         pthread_join(Run->Receivers[i].Thread, NULL);
+    Run->Drained = TRUE;
 }
 
 /* Ctrl-C ends the run early, still with the checks and the table. Only the main thread takes the
@@ -454,11 +531,14 @@ static BOOLEAN DemoCheck(const char *What, BOOLEAN Ok, const char *Detail) {
 
 /* Prints the totals and the checks; returns TRUE if every check holds. */
 static BOOLEAN DemoReport(const DEMO_RUN *Run) {
-    const DEMO_DEVICE *Device = &Run->Device.Counters;
+    /* What the device did: posted receives (either kind of device), completed sends (the polling
+     * device thread, or the DPCs on each processor). */
+    DEMO_DEVICE DeviceTotals = Run->Interrupts ? Run->Hw.Counters : Run->Device.Counters;
+    const DEMO_DEVICE *Device = &DeviceTotals;
     DEMO_ADAPTER_STATS Stats;
     ULONG64 Sent = 0, SentIdSum = 0, RingFull = 0, Received = 0, ReceivedIdSum = 0, ChecksumErrors = 0;
     ULONG64 PerProcessorPackets = 0, PerProcessorBytes = 0;
-    BOOLEAN BindOk = Run->Device.BindStatus == NDISLOCK_OK;
+    BOOLEAN BindOk = (Run->Interrupts ? Run->Hw.BindStatus : Run->Device.BindStatus) == NDISLOCK_OK;
     char Rate[32], Detail[160];
 
     DemoQueryStatistics(&g_Adapter, &Stats);
@@ -477,6 +557,13 @@ static BOOLEAN DemoReport(const DEMO_RUN *Run) {
     for (ULONG p = 0; p < Run->Processors; p++) {
         PerProcessorPackets += g_Adapter.PerProcessor[p].RxPackets;
         PerProcessorBytes += g_Adapter.PerProcessor[p].RxBytes;
+        /* MiniportInterruptDPC's counters: every DPC has returned (DemoNicFlushDpcs). */
+        const DEMO_DPC_COUNTERS *Dpc = &g_Adapter.Dpc[p];
+        Received += Dpc->Rx.Packets;
+        ReceivedIdSum += Dpc->Rx.IdSum;
+        ChecksumErrors += Dpc->Rx.ChecksumErrors;
+        DeviceTotals.TxCompletedCount += Dpc->TxCompleted;
+        DeviceTotals.TxCompletedIdSum += Dpc->TxCompletedIdSum;
     }
 
     printf("\nresults over %.2f s:\n", Run->Elapsed);
@@ -487,6 +574,16 @@ static BOOLEAN DemoReport(const DEMO_RUN *Run) {
            DemoFormatRate((double)Received / Run->Elapsed, Rate, sizeof(Rate)), (unsigned long long)Stats.RxBytes);
     printf("  packets total     %14llu  %8s/s\n", (unsigned long long)(Sent + Received),
            DemoFormatRate((double)(Sent + Received) / Run->Elapsed, Rate, sizeof(Rate)));
+    if (Run->Interrupts) {
+        ULONG64 Runs = 0, Requeued = 0;
+        for (ULONG p = 0; p < Run->Processors; p++) {
+            Runs += atomic_load_explicit(&g_Adapter.Dpc[p].Runs, memory_order_relaxed);
+            Requeued += atomic_load_explicit(&g_Adapter.Dpc[p].Requeued, memory_order_relaxed);
+        }
+        printf("  device            %14llu ticks (%llu raised the line), %llu DPC runs, %llu requeued at the budget\n",
+               (unsigned long long)Run->Hw.Ticks, (unsigned long long)Run->Hw.LineRaised, (unsigned long long)Runs,
+               (unsigned long long)Requeued);
+    }
     printf("  received per processor (DISPATCH_LEVEL counters, no lock):");
     for (ULONG p = 0; p < Run->Processors; p++) {
         if (p % 4 == 0) printf("\n   ");
@@ -518,6 +615,10 @@ static BOOLEAN DemoReport(const DEMO_RUN *Run) {
              PerProcessorBytes == Stats.RxBytes ? "==" : "!=", (unsigned long long)Stats.RxBytes);
     Ok &= DemoCheck("sum of per-processor counters == global",
                     PerProcessorPackets == Stats.RxIndicated && PerProcessorBytes == Stats.RxBytes, Detail);
+    if (Run->Interrupts) {
+        snprintf(Detail, sizeof(Detail), "%llu asserts failed", (unsigned long long)Run->Hw.AssertFailed);
+        Ok &= DemoCheck("device stopped, DPCs drained the rings", Run->Drained && Run->Hw.AssertFailed == 0, Detail);
+    }
     snprintf(Detail, sizeof(Detail), "%llu errors", (unsigned long long)ChecksumErrors);
     Ok &= DemoCheck("every payload intact", ChecksumErrors == 0, Detail);
     snprintf(Detail, sizeof(Detail), "%lu of %lu free", (unsigned long)g_Adapter.PoolFree,
@@ -533,8 +634,9 @@ static BOOLEAN DemoReport(const DEMO_RUN *Run) {
 /* ---- main -------------------------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
-    DEMO_OPTIONS Options = {3.0, 0, 0, 0, NULL};
+    DEMO_OPTIONS Options = {3.0, 0, 0, 0, DEMO_DEFAULT_IRQ_RATE, NULL};
     DEMO_RUN Run;
+    NDIS_HANDLE AdapterHandle = NULL;
     memset(&Run, 0, sizeof(Run));
 
     int Status = DemoParseArguments(argc, argv, &Options);
@@ -559,23 +661,40 @@ int main(int argc, char **argv) {
         fprintf(stderr, DEMO_NAME ": KeQueryActiveProcessorCountEx returned %lu\n", (unsigned long)Run.Processors);
         return 1;
     }
+    Run.Interrupts = (BOOLEAN)(Options.IrqRate != 0);
     Run.SenderCount = Options.Senders != 0 ? Options.Senders : Run.Processors;
-    Run.ReceiverCount = Options.Receivers != 0 ? Options.Receivers : Run.Processors;
+    Run.ReceiverCount = Run.Interrupts ? 0 : Options.Receivers != 0 ? Options.Receivers : Run.Processors;
     Run.Senders = calloc(Run.SenderCount, sizeof(SENDER));
-    Run.Receivers = calloc(Run.ReceiverCount, sizeof(RECEIVER));
+    Run.Receivers = calloc(Run.ReceiverCount + 1, sizeof(RECEIVER));
     /* Enough buffers for full rings and every thread's batch in hand: the pool never runs dry. */
     const ULONG PoolSize = DEMO_TX_RING_SIZE + DEMO_RX_RING_SIZE + DEMO_TX_COMPLETE_BATCH + DEMO_RX_POST_BATCH +
-                           Run.SenderCount + Run.ReceiverCount * DEMO_RX_DRAIN_BATCH;
-    if (Run.Senders == NULL || Run.Receivers == NULL || !DemoInitializeAdapter(&g_Adapter, PoolSize, Run.Processors)) {
+                           Run.SenderCount + (Run.ReceiverCount + Run.Processors) * DEMO_RX_DRAIN_BATCH;
+    if (Run.Senders == NULL || Run.Receivers == NULL) {
         fprintf(stderr, DEMO_NAME ": out of memory\n");
         return 1;
     }
 
-    printf(DEMO_NAME ": simulated NIC on %lu virtual processor%s, %lu send thread%s, %lu receive thread%s, "
-                     "1 device thread, %.4g s\n",
-           (unsigned long)Run.Processors, Run.Processors == 1 ? "" : "s", (unsigned long)Run.SenderCount,
-           Run.SenderCount == 1 ? "" : "s", (unsigned long)Run.ReceiverCount, Run.ReceiverCount == 1 ? "" : "s",
-           Options.Seconds);
+    /* NDIS's part: MiniportInitializeEx with the device's registers (the hardware comes out of
+     * reset first), which registers the interrupt. */
+    DemoHwInitialize(&Run.Hw, &g_Adapter, Options.IrqRate, Run.SenderCount % Run.Processors);
+    DEMO_DRIVER_CONTEXT Driver = {&g_Adapter, PoolSize, Run.Processors, Run.Interrupts ? &Run.Hw.Registers : NULL};
+    NDIS_STATUS InitStatus = NdislockMiniportInitialize(DemoMiniportInitializeEx, &Driver, &AdapterHandle);
+    if (InitStatus != NDIS_STATUS_SUCCESS) {
+        fprintf(stderr, DEMO_NAME ": MiniportInitializeEx failed with status 0x%08x\n", (unsigned)InitStatus);
+        return 1;
+    }
+
+    if (Run.Interrupts)
+        printf(DEMO_NAME ": simulated NIC on %lu virtual processor%s, %lu send thread%s, a device ticking %lu "
+                         "times/s (ISR + DPC receive), %.4g s\n",
+               (unsigned long)Run.Processors, Run.Processors == 1 ? "" : "s", (unsigned long)Run.SenderCount,
+               Run.SenderCount == 1 ? "" : "s", (unsigned long)Options.IrqRate, Options.Seconds);
+    else
+        printf(DEMO_NAME ": simulated NIC on %lu virtual processor%s, %lu send thread%s, %lu receive thread%s, "
+                         "1 device thread, no interrupts, %.4g s\n",
+               (unsigned long)Run.Processors, Run.Processors == 1 ? "" : "s", (unsigned long)Run.SenderCount,
+               Run.SenderCount == 1 ? "" : "s", (unsigned long)Run.ReceiverCount, Run.ReceiverCount == 1 ? "" : "s",
+               Options.Seconds);
     fflush(stdout);
 
     NdislockBindCurrentThread(0); /* the main thread only queries statistics */
@@ -589,10 +708,15 @@ int main(int argc, char **argv) {
     DemoStopThreads(&Run);
 
     const BOOLEAN Ok = DemoReport(&Run);
+    if (Run.Interrupts) {
+        DemoPrintInterruptTable(stdout, &Run.InterruptStats, Run.InterruptSeconds);
+        printf("\n");
+    }
     DemoPrintLockTable(stdout, 0);
     NdislockStatsEnable(FALSE, 0);
 
-    DemoHaltAdapter(&g_Adapter);
+    /* NDIS's part again: MiniportHaltEx deregisters the interrupt and frees the adapter. */
+    NdislockMiniportHalt(AdapterHandle, DemoMiniportHaltEx, &g_Adapter);
     free(Run.Senders);
     free(Run.Receivers);
     if (Options.Bug != NULL && NdislockVerifierFindingCount() != 0) {

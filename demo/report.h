@@ -1,5 +1,6 @@
 /*
- * demo/report.h: number formatting and the per-lock statistics table of ndislock-demo.
+ * demo/report.h: number formatting, the per-lock statistics table and the interrupt table of
+ * ndislock-demo.
  */
 #ifndef NDISLOCK_DEMO_REPORT_H
 #define NDISLOCK_DEMO_REPORT_H
@@ -18,5 +19,14 @@ const char *DemoFormatNs(ULONG64 Ns, char *Out, size_t Size);
 /* Prints the table of NdislockStatsCollect, busiest lock first, with its legend. BudgetNs is the
  * hold budget given to NdislockStatsEnable (0 = the default). Returns the number of rows. */
 ULONG DemoPrintLockTable(FILE *Out, ULONG64 BudgetNs);
+
+/* NDIS's guidance for interrupt work: an ISR under 25 us, a DPC under 100 us (the verifier's
+ * IsrTooLong and DpcTooLong budgets by default). */
+#define DEMO_ISR_BUDGET_NS 25000ull
+#define DEMO_DPC_BUDGET_NS 100000ull
+
+/* Prints what the interrupt did (NdislockGetInterruptStats over Seconds of running): rates,
+ * counts, and ISR / DPC durations and latencies against the budgets above, with its legend. */
+void DemoPrintInterruptTable(FILE *Out, const NDISLOCK_INTERRUPT_STATS *Stats, double Seconds);
 
 #endif /* NDISLOCK_DEMO_REPORT_H */

@@ -78,8 +78,9 @@ typedef struct NDISLOCK_INTERRUPT_STATS {
     ULONG64 Synchronized;   /* synchronize functions run */
     NDISLOCK_LATENCY DeliveryLatency; /* assert to MiniportInterrupt entry */
     NDISLOCK_LATENCY DpcLatency;      /* queue to MiniportInterruptDPC entry */
-    NDISLOCK_LATENCY IsrDuration;     /* MiniportInterrupt, entry to return */
-    NDISLOCK_LATENCY DpcDuration;     /* MiniportInterruptDPC, entry to return */
+    NDISLOCK_LATENCY IsrDuration;     /* MiniportInterrupt, entry to return, in the routine's own time */
+    NDISLOCK_LATENCY DpcDuration;     /* MiniportInterruptDPC, the same; runs the OS descheduled are not
+                                         timed, so these Counts may be below Delivered and DpcsRun */
 } NDISLOCK_INTERRUPT_STATS;
 
 /* Copies the interrupt's figures since registration (or the last reset) into *Out. Any IRQL.

@@ -10,6 +10,7 @@
 #include "interrupt/processor_context.h"
 #include "lock/spin_word.h"
 #include "model/preemption.h"
+#include "observe/lock_names.h"
 #include "model/processors.h"
 #include "platform/clock.h"
 #include "platform/diagnostics.h"
@@ -171,6 +172,7 @@ NDIS_STATUS register_interrupt(NDIS_HANDLE adapter, NDIS_HANDLE context,
         i.disable = c->DisableInterruptHandler;
         i.dirql = NDISLOCK_DEVICE_IRQL;
         i.lock = 0;
+        observe::set_lock_name(&i.lock, "the interrupt's spin lock (NdisMSynchronizeWithInterruptEx)");
         i.pending.store(0, std::memory_order_relaxed);
         i.active.store(0, std::memory_order_relaxed);
         const std::uint32_t generation = i.generation.load(std::memory_order_relaxed);
