@@ -12,6 +12,10 @@
  *                                     predictable branch.
  *   NDISLOCK_SARIF=<path>             write a SARIF 2.1.0 log of the findings there at exit.
  *   NDISLOCK_HOLD_BUDGET_US=<n>       LockHeldTooLong budget, default 25.
+ *   NDISLOCK_ISR_BUDGET_US=<n>        IsrTooLong budget (MiniportInterrupt, synchronize functions,
+ *                                     MiniportEnable/DisableInterruptEx), default 25.
+ *   NDISLOCK_DPC_BUDGET_US=<n>        DpcTooLong budget (MiniportInterruptDPC, KDPC routines),
+ *                                     default 100.
  *   NDISLOCK_WATCHDOG_MS=<n>          a wait longer than this is a Deadlock, default 2000.
  *   NDISLOCK_VERIFIER_EXITCODE=<n>    exit status of a process that reported errors, default 86;
  *                                     0 leaves the status alone.
@@ -51,6 +55,12 @@ NDISLOCK_API NDISLOCK_VERIFIER_MODE NdislockVerifierGetMode(void);
  * milliseconds (0 = the default 2000). */
 NDISLOCK_API void NdislockVerifierSetHoldBudget(ULONG64 BudgetNs);
 NDISLOCK_API void NdislockVerifierSetWatchdog(ULONG Milliseconds);
+
+/* The callback budgets in nanoseconds of the routine's own running time: IsrNs for IsrTooLong
+ * (MiniportInterrupt, synchronize functions, MiniportEnable/DisableInterruptEx; 0 = the default
+ * 25 us), DpcNs for DpcTooLong (MiniportInterruptDPC and KDPC routines; 0 = the default 100 us).
+ * Either is reported when the same routine overran it three runs in a row. */
+NDISLOCK_API void NdislockVerifierSetCallbackBudgets(ULONG64 IsrNs, ULONG64 DpcNs);
 
 /* Exit status for a process that reported errors; 0 leaves the status as the program set it. */
 NDISLOCK_API void NdislockVerifierSetExitCode(int ExitCode);

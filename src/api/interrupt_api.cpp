@@ -22,7 +22,8 @@ inline void announce(const char *name, bool blocking, bool ndis, const Site &sit
 
 NDIS_STATUS register_at(NDIS_HANDLE a, NDIS_HANDLE c, PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS ch, PNDIS_HANDLE h,
                         const Site &site) noexcept {
-    announce("NdisMRegisterInterruptEx", true, true, site);
+    // Not a blocking call: off PASSIVE_LEVEL it is InterruptRegistrationMisuse, reported by the core.
+    announce("NdisMRegisterInterruptEx", false, true, site);
     return interrupt::register_interrupt(a, c, ch, h, site);
 }
 

@@ -11,6 +11,7 @@
 
 #include "lock/queued_lock.h"
 #include "lock/spin_word.h"
+#include "model/preemption.h"
 #include "model/processors.h"
 #include "model/thread_state.h"
 #include "observe/hooks.h"
@@ -130,10 +131,17 @@ inline void restore_after_release(ThreadState &t, KIRQL saved) noexcept {
         model::lower_irql(t, saved);
 }
 
+// An observed release is one step for interrupts: an ISR never stops the thread between the
+// observers' "releasing" (the lock is no longer counted as held) and the store that frees the word,
+// which would leave a lock held with no known holder. Only the observed form pays for it.
+template <bool Observed> struct WholeRelease {};
+template <> struct WholeRelease<true> : model::NoPreempt {};
+
 // NdisReleaseSpinLock, KeReleaseSpinLock: free the lock, then go to new_irql.
 template <bool Observed>
 inline void release_lowering(ThreadState &t, PKSPIN_LOCK s, KIRQL new_irql, Variant v, bool ndis,
                              const Site &site) noexcept {
+    [[maybe_unused]] WholeRelease<Observed> one_step;
     if constexpr (Observed) observe::notify_releasing(event(t, s, nullptr, v, ndis, new_irql, site));
     lock::spin_release(s);
     restore_after_release(t, new_irql);
@@ -142,6 +150,7 @@ inline void release_lowering(ThreadState &t, PKSPIN_LOCK s, KIRQL new_irql, Vari
 // NdisDprReleaseSpinLock, KeReleaseSpinLockFromDpcLevel: no IRQL change.
 template <bool Observed>
 inline void release_at_dpc(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis, const Site &site) noexcept {
+    [[maybe_unused]] WholeRelease<Observed> one_step;
     if constexpr (Observed) {
         const KIRQL irql = t.irql.load(std::memory_order_relaxed);
         observe::notify_releasing(event(t, s, nullptr, v, ndis, irql, site));
@@ -183,6 +192,7 @@ inline void acquire_queued(ThreadState &t, PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h,
 template <bool Observed>
 inline void release_queued(ThreadState &t, PKLOCK_QUEUE_HANDLE h, bool lowering, const Site &site) noexcept {
     if (__builtin_expect(!lock::queued_owns(&h->LockQueue), 0)) return release_of_unowned_handle(h, site);
+    [[maybe_unused]] WholeRelease<Observed> one_step;
     const KIRQL new_irql = lowering ? h->OldIrql : t.irql.load(std::memory_order_relaxed);
     if constexpr (Observed) {
         const void *lock = lock::untagged(h->LockQueue.Lock);

@@ -401,8 +401,11 @@ NDISLOCK_STATUS assert_interrupt(NDIS_HANDLE handle, ULONG processor) noexcept {
         for (;;) {
             const std::uint32_t now = i->delivered[processor].load(std::memory_order_acquire);
             if (now != delivered_before || i->state.load(std::memory_order_acquire) != SlotState::Live) break;
-            model::preemption_point(t); // the ISR thread asks this thread to stop if it owns the processor
-            platform::futex_wait(&i->delivered[processor], now, 1'000'000);
+            // The ISR thread asks this thread to stop (a signal) if it owns the processor; the
+            // check here is for signals a sanitizer defers. A long wait: waking often would take
+            // the core from the ISR thread on a small machine (and leave the ISR untimed).
+            model::preemption_point(t);
+            platform::futex_wait(&i->delivered[processor], now, 20'000'000);
         }
     }
     return NDISLOCK_OK;

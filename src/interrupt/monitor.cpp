@@ -40,8 +40,15 @@ void append(std::string &out, const char *format, ...) {
     out += buffer;
 }
 
+// Sites hold return addresses, which the symbolizer looks up one byte back (the call); a code
+// address that is not a return address (a routine's entry, an interrupted instruction) is passed
+// one byte on, so the lookup lands on it.
+const void *as_return_address(const void *code) {
+    return static_cast<const char *>(code) + 1;
+}
+
 std::string where(const void *pc) {
-    return verifier::site_string(observe::Site{nullptr, 0, nullptr, pc});
+    return verifier::site_string(observe::Site{nullptr, 0, nullptr, as_return_address(pc)});
 }
 
 // The stopped thread's frames outside ndislock's stopping machinery, symbolized.
@@ -83,7 +90,8 @@ std::string stack_of(model::ThreadState &stopped) {
         if (!stack.empty()) text += "; the interrupted thread's stack (the frame holding the lock is here):" + stack;
     }
     text += ". On Windows: a hang, then bug check 0x133 DPC_WATCHDOG_VIOLATION";
-    observe::report_misuse(observe::Rule::Deadlock, observe::Site{nullptr, 0, nullptr, routine}, text.c_str());
+    observe::report_misuse(observe::Rule::Deadlock, observe::Site{nullptr, 0, nullptr, as_return_address(routine)},
+                           text.c_str());
     platform::fatal("Deadlock: %s", text.c_str()); // an observer reported it and returned: end anyway
 }
 

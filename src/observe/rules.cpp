@@ -28,10 +28,10 @@ constexpr RuleInfo kRules[] = {
     {"BlockingAtDispatch", Severity::Error, false, "Driver Verifier 0xC4/0x3B, 0x7C/0x14, 0xB8"},
     {"NdisCallWhileHoldingLock", Severity::Warning, false, "NDIS synchronization guidance"},
     {"LockHeldTooLong", Severity::Warning, false, "NDIS guidance: hold a spin lock under 25 us"},
-    {"IsrTooLong", Severity::Warning, false, "bug check 0x133 guidance"},
-    {"DpcTooLong", Severity::Warning, false, "bug check 0x133 guidance"},
+    {"IsrTooLong", Severity::Warning, false, "bug check 0x133 DPC_WATCHDOG_VIOLATION; guidance: an ISR under 25 us"},
+    {"DpcTooLong", Severity::Warning, false, "bug check 0x133 DPC_WATCHDOG_VIOLATION; guidance: a DPC under 100 us"},
     {"SyncInterruptMisuse", Severity::Error, false, "SDV NdisMDeregisterInterruptEx"},
-    {"InterruptRegistrationMisuse", Severity::Error, false, "SDV Init_RegisterInterrupt, 0x7C/0x08"},
+    {"InterruptRegistrationMisuse", Severity::Error, false, "SDV Init_RegisterInterrupt, bug check 0x7C/0x08"},
 };
 static_assert(sizeof kRules / sizeof kRules[0] == static_cast<unsigned>(Rule::Count_), "one entry per rule");
 } // namespace

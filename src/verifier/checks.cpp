@@ -56,12 +56,32 @@ std::string format(const char *fmt, ...) {
     return buffer;
 }
 
-// Marks the holds now open on the reporting thread as untimed: a report takes far longer
-// (formatting, symbolizing, writing) than any hold budget, and is not the driver's time.
+// Marks the holds now open on the reporting thread, and the callbacks it is running, as untimed:
+// a report takes far longer (formatting, symbolizing, writing) than any hold budget, and is not
+// the driver's time.
 void untime_holds(model::ThreadState *t) noexcept {
     if (t == nullptr) return;
-    if (VerifierThread *v = verifier_thread_of(*t))
+    if (VerifierThread *v = verifier_thread_of(*t)) {
         for (unsigned i = 0, d = v->depth.load(std::memory_order_relaxed); i < d && i < kMaxHeld; ++i) v->held[i].untimed = true;
+        for (unsigned i = 0, n = v->callbacks.load(std::memory_order_relaxed); i < n && i < kMaxCallbackNesting; ++i)
+            v->callback[i].untimed = true;
+    }
+}
+
+bool at_device_level(observe::Callback kind) noexcept {
+    return kind == observe::Callback::Isr || kind == observe::Callback::Synchronize ||
+           kind == observe::Callback::EnableInterrupt || kind == observe::Callback::DisableInterrupt;
+}
+bool is_dpc(observe::Callback kind) noexcept {
+    return kind == observe::Callback::InterruptDpc || kind == observe::Callback::KernelDpc;
+}
+
+// Where a callback report points: the call that ran it (NdisMSynchronizeWithInterruptEx's caller)
+// when the core knows it, else the routine itself (its address, which resolves to the routine:
+// note_routine in sites.h).
+Site callback_site(const observe::CallbackEvent &e) noexcept {
+    if (e.site.file != nullptr || e.site.return_address != nullptr) return e.site;
+    return Site{nullptr, 0, nullptr, e.routine};
 }
 
 void emit(const Report &r) {
@@ -160,7 +180,22 @@ void on_freed(const LockEvent &e) noexcept {
 
 void check_irql_for_acquire(const LockEvent &e, const Shadow *s) {
     const char *call = observe::variant_name(e.variant);
-    if (e.irql > DISPATCH_LEVEL)
+    const auto kind = static_cast<observe::Callback>(e.thread->callback.load(std::memory_order_relaxed));
+    if (e.irql > DISPATCH_LEVEL && at_device_level(kind)) {
+        // Inside the ISR (or code that runs at its DIRQL under the interrupt's lock): the lock
+        // cannot work even when taken correctly, since the interrupt may stop its holder.
+        const RunningCallback running = running_callback(*e.thread);
+        const std::string who = callback_description(kind, running.kind == kind ? running.routine : nullptr);
+        emit(base(Rule::AcquireAboveDispatch, e, s,
+                  format("%s at IRQL %u inside %s: state shared with MiniportInterrupt must be touched only in a "
+                         "synchronize function run through NdisMSynchronizeWithInterruptEx; a spin lock cannot protect "
+                         "it: the interrupt may land on the processor holding the lock%s",
+                         call, e.irql, who.c_str(),
+                         kind == observe::Callback::Synchronize
+                             ? " (a synchronize function already runs under the interrupt's own lock: it needs no spin "
+                               "lock)"
+                             : "")));
+    } else if (e.irql > DISPATCH_LEVEL)
         emit(base(Rule::AcquireAboveDispatch, e, s,
                     format("%s at IRQL %u, above DISPATCH_LEVEL (as in MiniportInterrupt, MiniportDisableInterruptEx "
                            "or a synchronize function): a spin lock must not guard state shared with the ISR; touch "
@@ -277,6 +312,7 @@ void on_acquired(const LockEvent &e, bool contended) noexcept {
     h.variant = e.variant;
     h.irql_at_acquire = e.irql;
     h.untimed = false;
+    h.seq = v.next_seq++;
     h.start = platform::own_time_now();
     v.depth.store(d + 1, std::memory_order_release);
     if (s != nullptr) {
@@ -307,6 +343,7 @@ void remove_held(VerifierThread &v, unsigned index) noexcept {
         to.variant = from.variant;
         to.irql_at_acquire = from.irql_at_acquire;
         to.untimed = from.untimed;
+        to.seq = from.seq;
         to.start = from.start;
         if (Shadow *s = shadow_find(to.lock.load(std::memory_order_relaxed)))
             s->holder_slot.store(static_cast<std::uint8_t>(j - 1), std::memory_order_relaxed);
@@ -343,6 +380,14 @@ void on_releasing(const LockEvent &e) noexcept {
         return;
     }
     HeldLock &h = v.held[index];
+    {
+        HeldLock &r = v.last_released; // fields first, the lock last (read in that order elsewhere)
+        r.file.store(h.file.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        r.line.store(h.line.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        r.function.store(h.function.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        r.return_address.store(h.return_address.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        r.lock.store(e.lock, std::memory_order_release);
+    }
     // Measured first: the reports below take far longer than a hold.
     const std::uint64_t held_ns = h.untimed ? platform::kDescheduled : platform::own_time_since(h.start);
     if (raising(h.variant) != raising(e.variant) || queued(h.variant) != queued(e.variant)) {
@@ -488,6 +533,115 @@ void on_other_call(const char *name, bool blocking, bool ndis, const Site &site)
     }
 }
 
+// ---- driver callbacks -----------------------------------------------------------------------
+
+void on_callback_entered(const observe::CallbackEvent &e) noexcept {
+    model::ThreadState &t = e.thread != nullptr ? *e.thread : model::current_thread();
+    VerifierThread &v = verifier_thread(t);
+    note_routine(e.routine); // its address now resolves to it (sites.h)
+    const unsigned n = v.callbacks.load(std::memory_order_relaxed);
+    if (n < kMaxCallbackNesting) {
+        CallbackFrame &f = v.callback[n];
+        f.routine.store(e.routine, std::memory_order_relaxed);
+        f.kind.store(static_cast<std::uint8_t>(e.kind), std::memory_order_relaxed);
+        f.object = e.object;
+        f.first_seq = v.next_seq;
+        f.untimed = false;
+    }
+    v.callbacks.store(n + 1, std::memory_order_release);
+}
+
+// LockHeldAtCallbackReturn: locks the routine took and still holds, or another IRQL than it was
+// entered at (thread->irql is still what the routine left: the core restores it afterwards).
+void check_callback_return(const observe::CallbackEvent &e, const CallbackFrame &f, VerifierThread &v,
+                           model::ThreadState &t) {
+    const KIRQL now = t.irql.load(std::memory_order_relaxed);
+    const unsigned depth = v.overflowed ? 0 : v.depth.load(std::memory_order_relaxed);
+    unsigned taken = 0;
+    int first = -1;
+    for (unsigned i = 0; i < depth && i < kMaxHeld; ++i) {
+        if (v.held[i].seq < f.first_seq) continue;
+        if (first < 0) first = static_cast<int>(i);
+        ++taken;
+    }
+    if (taken == 0 && now == e.irql) return;
+    Report r(Rule::LockHeldAtCallbackReturn);
+    r.site = callback_site(e);
+    r.thread = &t;
+    const std::string who = callback_description(e.kind, e.routine);
+    char irql_part[160] = "";
+    if (now != e.irql)
+        std::snprintf(irql_part, sizeof irql_part, "; it also returns at IRQL %u (%s), not at the IRQL %u (%s) it was entered at",
+                      now, irql_name(now), e.irql, irql_name(e.irql));
+    if (taken != 0) {
+        const HeldLock &h = v.held[first];
+        r.lock = h.lock.load(std::memory_order_relaxed);
+        r.lock_class = h.lock_class;
+        r.other = h.site();
+        r.other_role = "the lock was acquired at";
+        r.explanation = format("%s returns holding %u spin lock%s it acquired (%s%s)%s: a callback must release every "
+                               "lock it takes before it returns; left held, %s every later acquire spin, on any "
+                               "processor",
+                               who.c_str(), taken, taken == 1 ? "" : "s", class_string(h.lock_class).c_str(),
+                               taken == 1 ? "" : ", the first is shown", irql_part,
+                               taken == 1 ? "it makes" : "they make");
+    } else {
+        r.explanation = format("%s was entered at IRQL %u (%s) and returns at IRQL %u (%s): a callback must return at "
+                               "the IRQL it was called at (ndislock puts the IRQL back; Windows would run the rest of "
+                               "the processor's work at the wrong IRQL)",
+                               who.c_str(), e.irql, irql_name(e.irql), now, irql_name(now));
+    }
+    emit(r);
+}
+
+// IsrTooLong / DpcTooLong: the routine's own running time against its budget, reported on the
+// third overrun in a row of the same routine (hold_times.h says why).
+void check_callback_time(const observe::CallbackEvent &e, std::uint64_t own_ns, model::ThreadState &t) {
+    const bool device = at_device_level(e.kind);
+    if (!device && !is_dpc(e.kind)) return;
+    const std::uint64_t budget = device ? g_settings.isr_budget_ns.load(std::memory_order_relaxed)
+                                        : g_settings.dpc_budget_ns.load(std::memory_order_relaxed);
+    if (!confirm_callback_overrun(e.routine, own_ns, budget)) return;
+    Report r(device ? Rule::IsrTooLong : Rule::DpcTooLong);
+    r.site = callback_site(e);
+    r.thread = &t;
+    const std::string who = callback_description(e.kind, e.routine);
+    const double us = static_cast<double>(own_ns) / 1000.0, budget_us = static_cast<double>(budget) / 1000.0;
+    if (device)
+        r.explanation = format("%s ran for %.1f us of its own running time (the third run in a row over budget), over "
+                               "the %.1f us budget for code at DIRQL: nothing else runs on its processor meanwhile, "
+                               "not even DPCs; do the minimum there (read and acknowledge the device, save what the "
+                               "DPC needs) and leave the rest to MiniportInterruptDPC",
+                               who.c_str(), us, budget_us);
+    else
+        r.explanation = format("%s ran for %.1f us of its own running time (the third run in a row over budget), over "
+                               "the %.1f us DPC budget: every other DPC and thread of its processor waits meanwhile; "
+                               "bound the work per DPC (a receive budget per call, then queue the DPC again) or move "
+                               "it to a work item at PASSIVE_LEVEL",
+                               who.c_str(), us, budget_us);
+    emit(r);
+}
+
+void on_callback_returned(const observe::CallbackEvent &e, std::uint64_t own_ns) noexcept {
+    model::ThreadState &t = e.thread != nullptr ? *e.thread : model::current_thread();
+    VerifierThread &v = verifier_thread(t);
+    unsigned n = v.callbacks.load(std::memory_order_relaxed);
+    if (n == 0) return; // entered before the verifier was on
+    --n;
+    v.callbacks.store(n, std::memory_order_release);
+    if (n >= kMaxCallbackNesting) return; // nested too deep to be tracked
+    CallbackFrame &f = v.callback[n];
+    if (f.routine.load(std::memory_order_relaxed) != e.routine ||
+        f.kind.load(std::memory_order_relaxed) != static_cast<std::uint8_t>(e.kind) || f.object != e.object) {
+        // Out of step (the verifier was turned off and on inside a callback): start afresh.
+        v.callbacks.store(0, std::memory_order_release);
+        return;
+    }
+    const bool untimed = f.untimed; // before a report below marks the outer callbacks
+    check_callback_return(e, f, v, t);
+    check_callback_time(e, untimed ? platform::kDescheduled : own_ns, t);
+}
+
 void on_lock_named(const void *lock, const char *name) noexcept {
     if (Shadow *s = shadow_find(lock)) s->lock_class.store(class_for_name(name), std::memory_order_relaxed);
 }
@@ -495,6 +649,34 @@ void on_lock_named(const void *lock, const char *name) noexcept {
 } // namespace
 
 void untime_open_holds(model::ThreadState *t) noexcept { untime_holds(t); }
+
+std::string callback_description(observe::Callback kind, const void *routine) {
+    const char *role = "the callback";
+    switch (kind) {
+    case observe::Callback::None: break;
+    case observe::Callback::Isr: role = "MiniportInterrupt"; break;
+    case observe::Callback::InterruptDpc: role = "MiniportInterruptDPC"; break;
+    case observe::Callback::KernelDpc: role = "the DPC routine"; break;
+    case observe::Callback::Synchronize: role = "the synchronize function"; break;
+    case observe::Callback::EnableInterrupt: role = "MiniportEnableInterruptEx"; break;
+    case observe::Callback::DisableInterrupt: role = "MiniportDisableInterruptEx"; break;
+    case observe::Callback::MiniportInitialize: role = "MiniportInitializeEx"; break;
+    case observe::Callback::MiniportHalt: role = "MiniportHaltEx"; break;
+    }
+    if (routine == nullptr) return role;
+    return std::string(role) + " " + routine_name(routine);
+}
+
+RunningCallback running_callback(model::ThreadState &t) noexcept {
+    RunningCallback out;
+    VerifierThread *v = verifier_thread_of(t);
+    if (v == nullptr) return out;
+    const unsigned n = v->callbacks.load(std::memory_order_acquire);
+    if (n == 0 || n > kMaxCallbackNesting) return out;
+    out.kind = static_cast<observe::Callback>(v->callback[n - 1].kind.load(std::memory_order_relaxed));
+    out.routine = v->callback[n - 1].routine.load(std::memory_order_relaxed);
+    return out;
+}
 
 const observe::Observer kVerifierObserver = [] {
     observe::Observer o;
@@ -510,6 +692,8 @@ const observe::Observer kVerifierObserver = [] {
     o.misuse = on_misuse;
     o.lock_named = on_lock_named;
     o.other_call = on_other_call;
+    o.callback_entered = on_callback_entered;
+    o.callback_returned = on_callback_returned;
     return o;
 }();
 

@@ -1,6 +1,8 @@
 // The verifier's observer (checks.cpp) and its watchdog half (watchdog.cpp).
 #pragma once
 
+#include <string>
+
 #include "model/thread_state.h"
 #include "observe/hooks.h"
 
@@ -15,5 +17,15 @@ void on_wait(model::ThreadState &t, observe::WaitPhase phase) noexcept;
 // The holds now open on thread t are not timed: it waited, made a wake-up system call or wrote a
 // report meanwhile, none of which is the driver's own time.
 void untime_open_holds(model::ThreadState *t) noexcept;
+
+// "MiniportInterrupt DemoIsr", "the DPC routine FlushDpc", ...: a callback kind and its routine,
+// for messages.
+std::string callback_description(observe::Callback kind, const void *routine);
+// The innermost callback running on thread t as the verifier saw it enter (kind None if none).
+struct RunningCallback {
+    observe::Callback kind = observe::Callback::None;
+    const void *routine = nullptr;
+};
+RunningCallback running_callback(model::ThreadState &t) noexcept;
 
 } // namespace ndislock::verifier

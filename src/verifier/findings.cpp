@@ -29,6 +29,13 @@ std::mutex g_mutex;
 std::deque<Stored> *g_findings = new std::deque<Stored>; // leaked on purpose: read at exit
 unsigned g_errors = 0;
 
+bool same_location(const observe::Site &a, const observe::Site &b) noexcept {
+    if (a.file != nullptr || b.file != nullptr) return a.file == b.file && a.line == b.line;
+    return a.return_address == b.return_address;
+}
+
+} // namespace
+
 const char *irql_name(KIRQL irql) noexcept {
     switch (irql) {
     case PASSIVE_LEVEL: return "PASSIVE_LEVEL";
@@ -38,13 +45,6 @@ const char *irql_name(KIRQL irql) noexcept {
     default: return irql > DISPATCH_LEVEL && irql < CLOCK_LEVEL ? "DIRQL" : "IRQL";
     }
 }
-
-bool same_location(const observe::Site &a, const observe::Site &b) noexcept {
-    if (a.file != nullptr || b.file != nullptr) return a.file == b.file && a.line == b.line;
-    return a.return_address == b.return_address;
-}
-
-} // namespace
 
 std::string format_report(const Report &r) {
     const observe::RuleInfo &info = observe::rule_info(r.rule);

@@ -25,6 +25,9 @@ struct Report {
     std::string scenario;           // extra lines (two-column scenarios), already formatted
 };
 
+// "DISPATCH_LEVEL", "DIRQL", ... for an IRQL value.
+const char *irql_name(KIRQL irql) noexcept;
+
 // Records and prints the finding (first time), or counts a repeat. Ends the process for terminal
 // rules and in fatal mode.
 void report(const Report &r) noexcept;

@@ -34,6 +34,7 @@ VerifierThread &verifier_thread(model::ThreadState &t) noexcept {
     if (v == nullptr) platform::fatal("verifier: out of memory for a thread's held-lock table");
     v->depth.store(0, std::memory_order_relaxed);
     v->overflowed = false;
+    v->callbacks.store(0, std::memory_order_relaxed);
     v->next_free = nullptr;
     t.observer_data[g_slot].store(v, std::memory_order_release);
     return *v;
@@ -44,6 +45,7 @@ void release_verifier_thread(model::ThreadState &t) noexcept {
     if (v == nullptr) return;
     t.observer_data[g_slot].store(nullptr, std::memory_order_release);
     v->depth.store(0, std::memory_order_relaxed);
+    v->callbacks.store(0, std::memory_order_relaxed);
     std::lock_guard<std::mutex> guard(g_pool_mutex);
     v->next_free = g_free;
     g_free = v;

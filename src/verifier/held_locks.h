@@ -30,6 +30,7 @@ struct HeldLock {
     observe::Variant variant = observe::Variant::NdisAcquire;
     KIRQL irql_at_acquire = 0; // what a raising acquire saved, so what its release must restore
     bool untimed = false;      // this thread waited for another lock or wrote a report meanwhile
+    std::uint64_t seq = 0;     // the thread's acquisition count when taken (VerifierThread::next_seq)
     platform::OwnTimeStamp start{};
 
     observe::Site site() const noexcept {
@@ -39,10 +40,34 @@ struct HeldLock {
     }
 };
 
+// A driver routine ndislock is running on this thread (observe::CallbackEvent), innermost last:
+// callbacks nest (a synchronize function inside a DPC, MiniportInitializeEx registering an
+// interrupt whose enable routine runs). Written by the thread only; routine and kind are read by
+// deadlock reports on other threads.
+inline constexpr unsigned kMaxCallbackNesting = 8;
+
+struct CallbackFrame {
+    std::atomic<const void *> routine{nullptr};
+    std::atomic<std::uint8_t> kind{0}; // observe::Callback
+    const void *object = nullptr;
+    // Acquisitions numbered from first_seq on were made inside the routine: a lock of those still
+    // held when it returns is a LockHeldAtCallbackReturn (locks held on entry are the caller's).
+    std::uint64_t first_seq = 0;
+    bool untimed = false; // it waited, made a wake-up system call or wrote a report meanwhile
+};
+
 struct VerifierThread {
     std::atomic<unsigned> depth{0};
     HeldLock held[kMaxHeld];
     bool overflowed = false;
+    std::uint64_t next_seq = 0; // acquisitions so far (numbers HeldLock::seq)
+    // Callbacks running now; past kMaxCallbackNesting they are counted but not checked.
+    std::atomic<unsigned> callbacks{0};
+    CallbackFrame callback[kMaxCallbackNesting];
+    // The lock this thread released last, with its acquire's site: the verifier forgets a hold
+    // before the lock word is freed, so a thread an interrupt stopped inside a release still holds
+    // the word (the ISR's deadlock check in watchdog.cpp).
+    HeldLock last_released;
     // The lock this thread is acquiring (between acquiring and acquired), for deadlock reports.
     std::atomic<const void *> wanting{nullptr};
     observe::Site wanting_site{};

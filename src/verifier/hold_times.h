@@ -20,6 +20,16 @@ void record_hold_time(std::uint32_t lock_class, std::uint64_t ns_or_descheduled)
 // reported when it completes such a streak; an in-budget hold ends the streak.
 inline constexpr std::uint8_t kOverrunsToReport = 3;
 bool confirm_overrun(std::uint32_t lock_class, std::uint64_t ns, std::uint64_t budget_ns) noexcept;
+// The same rule for driver callbacks (IsrTooLong, DpcTooLong), per routine: a run of ns of the
+// routine's own time (platform::kDescheduled: not timed) over budget_ns completes a streak of
+// kOverrunsToReport runs of that routine in a row. The noise is the same as for holds, and worse
+// for an ISR, which runs on a thread that has just been woken: the first microseconds after a
+// wake-up (cache and TLB misses, a host interrupt landing on the vCPU) are charged to the routine.
+// A routine that really is too long overruns on every run; the noise does not strike three runs
+// in a row. An untimed run (the thread was descheduled, waited, made a wake-up system call or
+// wrote a report) neither counts nor ends the streak; an in-budget run ends it.
+bool confirm_callback_overrun(const void *routine, std::uint64_t ns, std::uint64_t budget_ns) noexcept;
+
 unsigned copy_class_hold_times(NDISLOCK_CLASS_HOLD_TIMES *out, unsigned max) noexcept;
 
 } // namespace ndislock::verifier

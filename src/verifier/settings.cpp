@@ -46,6 +46,8 @@ void configure_from_environment() {
     }
     unsigned long long n = 0;
     if (parse_number("NDISLOCK_HOLD_BUDGET_US", 1, 10'000'000, &n)) g_settings.hold_budget_ns.store(n * 1000);
+    if (parse_number("NDISLOCK_ISR_BUDGET_US", 1, 10'000'000, &n)) g_settings.isr_budget_ns.store(n * 1000);
+    if (parse_number("NDISLOCK_DPC_BUDGET_US", 1, 10'000'000, &n)) g_settings.dpc_budget_ns.store(n * 1000);
     if (parse_number("NDISLOCK_WATCHDOG_MS", 1, 86'400'000, &n)) g_settings.watchdog_ns.store(n * 1'000'000);
     if (parse_number("NDISLOCK_VERIFIER_EXITCODE", 0, 255, &n)) g_settings.exit_code.store(static_cast<int>(n));
     if (const char *path = std::getenv("NDISLOCK_SARIF"); path != nullptr) set_sarif_path(path);
@@ -91,3 +93,11 @@ void set_sarif_path(const char *path) noexcept {
 const char *sarif_path() noexcept { return g_sarif_path; }
 
 } // namespace ndislock::verifier
+
+// The callback budgets' C call lives here, with the settings it sets (ndislock/verifier.h).
+extern "C" NDISLOCK_API void NdislockVerifierSetCallbackBudgets(ULONG64 IsrNs, ULONG64 DpcNs) {
+    using namespace ndislock::verifier;
+    configure_once();
+    g_settings.isr_budget_ns.store(IsrNs != 0 ? IsrNs : kDefaultIsrBudgetNs);
+    g_settings.dpc_budget_ns.store(DpcNs != 0 ? DpcNs : kDefaultDpcBudgetNs);
+}

@@ -9,9 +9,14 @@
 
 namespace ndislock::verifier {
 
+inline constexpr std::uint64_t kDefaultIsrBudgetNs = 25'000;  // IsrTooLong: ISR, synchronize, enable/disable
+inline constexpr std::uint64_t kDefaultDpcBudgetNs = 100'000; // DpcTooLong: MiniportInterruptDPC, KDPC routines
+
 struct Settings {
     std::atomic<int> mode{NDISLOCK_VERIFIER_ON};
     std::atomic<std::uint64_t> hold_budget_ns{25'000};
+    std::atomic<std::uint64_t> isr_budget_ns{kDefaultIsrBudgetNs};
+    std::atomic<std::uint64_t> dpc_budget_ns{kDefaultDpcBudgetNs};
     std::atomic<std::uint64_t> watchdog_ns{2'000'000'000};
     std::atomic<int> exit_code{NDISLOCK_VERIFIER_EXITCODE_DEFAULT};
     // True when the verifier has watched every lock since the process started, so a lock it has

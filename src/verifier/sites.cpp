@@ -1,5 +1,7 @@
 #include "verifier/sites.h"
 
+#include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -63,7 +65,40 @@ ResolvedSite symbolize(const void *address) {
     return r;
 }
 
+// The routines seen run: an insert-only open-addressing set (a driver has a handful; past
+// kRoutineSlots new ones are not noted, and their sites resolve as return addresses).
+constexpr unsigned kRoutineSlots = 4096;
+std::atomic<const void *> g_routines[kRoutineSlots];
+
+unsigned routine_hash(const void *routine) noexcept {
+    const auto key = reinterpret_cast<std::uintptr_t>(routine);
+    return static_cast<unsigned>((key >> 4) ^ (key >> 16)) % kRoutineSlots;
+}
+
 } // namespace
+
+void note_routine(const void *routine) noexcept {
+    if (routine == nullptr) return;
+    unsigned i = routine_hash(routine);
+    for (unsigned probes = 0; probes < 64; ++probes, i = (i + 1) % kRoutineSlots) {
+        const void *seen = g_routines[i].load(std::memory_order_acquire);
+        if (seen == routine) return; // the common case: seen before, one load
+        if (seen == nullptr &&
+            (g_routines[i].compare_exchange_strong(seen, routine, std::memory_order_acq_rel) || seen == routine))
+            return;
+    }
+}
+
+bool is_noted_routine(const void *address) noexcept {
+    if (address == nullptr) return false;
+    unsigned i = routine_hash(address);
+    for (unsigned probes = 0; probes < 64; ++probes, i = (i + 1) % kRoutineSlots) {
+        const void *seen = g_routines[i].load(std::memory_order_acquire);
+        if (seen == address) return true;
+        if (seen == nullptr) return false;
+    }
+    return false;
+}
 
 ResolvedSite resolve_site(const observe::Site &site) noexcept {
     if (site.file != nullptr) return ResolvedSite{site.file, site.line, site.function};
@@ -71,7 +106,11 @@ ResolvedSite resolve_site(const observe::Site &site) noexcept {
     if (g_cache == nullptr) g_cache = new std::unordered_map<const void *, ResolvedSite>;
     auto it = g_cache->find(site.return_address);
     if (it != g_cache->end()) return it->second;
-    const ResolvedSite r = symbolize(site.return_address);
+    // A routine's own address stands for the routine: look it up at its first byte (symbolize
+    // looks one byte before what it is given).
+    const bool routine = is_noted_routine(site.return_address);
+    const ResolvedSite r =
+        symbolize(routine ? static_cast<const char *>(site.return_address) + 1 : site.return_address);
     g_cache->emplace(site.return_address, r);
     return r;
 }
@@ -87,6 +126,34 @@ const char *format_site(const observe::Site &site, char *buffer, unsigned size) 
     else
         std::snprintf(buffer, size, "%p (%s)", site.return_address, r.function != nullptr ? r.function : "no symbol");
     return buffer;
+}
+
+observe::Site routine_site(const void *routine) noexcept {
+    return observe::Site{nullptr, 0, nullptr, routine != nullptr ? static_cast<const char *>(routine) + 1 : nullptr};
+}
+
+observe::Site code_site(const void *pc) noexcept { return routine_site(pc); }
+
+std::string routine_name(const void *routine) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%p", routine);
+    if (routine == nullptr) return buffer;
+    const ResolvedSite r = resolve_site(routine_site(routine));
+    if (r.function == nullptr || std::strchr(r.function, '+') != nullptr) return buffer; // module+offset only
+    std::string name = r.function;
+    // addr2line -C prints C++ functions with their parameter list: drop it (the last balanced
+    // "(...)"), keeping "(anonymous namespace)::" and the like in front.
+    if (!name.empty() && name.back() == ')') {
+        int depth = 0;
+        for (std::size_t i = name.size(); i-- > 0;) {
+            if (name[i] == ')') ++depth;
+            else if (name[i] == '(' && --depth == 0) {
+                if (i > 0) name.erase(i);
+                break;
+            }
+        }
+    }
+    return name;
 }
 
 std::string site_string(const observe::Site &site) {

@@ -20,6 +20,23 @@ const char *format_site(const observe::Site &site, char *buffer, unsigned size) 
 // The same, as a string (report writers).
 std::string site_string(const observe::Site &site);
 
+// Driver routines: the core locates a report about a routine (a callback's, a misuse found at
+// MiniportHaltEx, a hung ISR) by the routine's own address, in Site::return_address. A return
+// address is looked up at the byte before it (the call), which for a function's first byte is the
+// end of the function before it; so the verifier notes each routine it sees run
+// (callback_entered) and resolves a site that is a noted routine's address at the routine itself.
+void note_routine(const void *routine) noexcept;
+bool is_noted_routine(const void *address) noexcept;
+
+// The site of a function's entry, for any resolver: its address plus one (resolves to the
+// routine's first line whether or not it was noted).
+observe::Site routine_site(const void *routine) noexcept;
+// The site of an instruction (where an interrupt stopped a thread), for the same reason + 1.
+observe::Site code_site(const void *pc) noexcept;
+// The routine's name without its parameter list ("DemoIsr", "(anonymous namespace)::Dpc"), or
+// its address when it has no symbol.
+std::string routine_name(const void *routine);
+
 // File, line and function for site, symbolizing a bare return address when possible. The strings
 // are interned and live for the process.
 ResolvedSite resolve_site(const observe::Site &site) noexcept;

@@ -1,12 +1,15 @@
 // Waits that never end: the verifier's watchdog. ndislock's waits (for a spin lock, a queue
 // position, a processor) report themselves at their start and every 50 ms (lock/wait_observer.h).
-// At the start, a wait that Windows could never finish is reported at once; past the watchdog
+// At the start, a wait that Windows could never finish is reported at once (a DISPATCH_LEVEL waiter
+// whose lock's holder sits below DISPATCH_LEVEL on the same processor; an ISR whose lock's holder
+// is the code it interrupted, stopped until the ISR returns); past the watchdog
 // limit, any wait is a Deadlock: the report names every waiting thread, what it waits for, who
 // holds that and where it took it, and everything each holds. Then the process ends, instead of
 // hanging CI.
 #include <cstdio>
 #include <string>
 
+#include "model/preemption.h"
 #include "model/processors.h"
 #include "platform/clock.h"
 #include "verifier/checks.h"
@@ -37,9 +40,24 @@ model::ThreadState *holder_of_wait(model::ThreadState &t, std::string *what) {
     const Shadow *s = shadow_find(object);
     char buffer[600];
     std::snprintf(buffer, sizeof buffer, "lock %p %s", object,
-                  s != nullptr ? class_string(s->lock_class.load(std::memory_order_relaxed)).c_str() : "");
+                  s != nullptr ? class_string(s->lock_class.load(std::memory_order_relaxed)).c_str() : "(unclassified)");
     *what = buffer;
     return s != nullptr ? model::thread_by_id(s->holder.load(std::memory_order_relaxed)) : nullptr;
+}
+
+// The stack of a thread an interrupt stopped, from where it was stopped (the frames of the signal
+// handler that holds it are left out), a few frames deep: the stopped pc alone is often inside a
+// library call.
+std::string stopped_stack_lines(model::ThreadState &t, const void *pc) {
+    void *frames[24];
+    const int n = model::stopped_stack(t, frames, 24);
+    int from = 0;
+    while (from < n && frames[from] != pc) ++from;
+    if (from == n) return ""; // the stopped pc is not in the dump: nothing reliable to show
+    std::string out = "      its stack:\n";
+    for (int k = from + 1, shown = 0; k < n && shown < 6; ++k, ++shown)
+        out += "        " + site_string(observe::Site{nullptr, 0, nullptr, frames[k]}) + "\n";
+    return out;
 }
 
 void describe_thread(model::ThreadState &t, std::string &out) {
@@ -47,6 +65,31 @@ void describe_thread(model::ThreadState &t, std::string &out) {
     std::snprintf(line, sizeof line, "    thread %d on processor %u at IRQL %u:\n", t.os_tid,
                   t.processor.load(std::memory_order_relaxed), t.irql.load(std::memory_order_relaxed));
     out += line;
+    // The driver routine it runs, and interrupts: the one it runs over, or the one stopping it.
+    if (const RunningCallback running = running_callback(t); running.kind != observe::Callback::None) {
+        const std::uint64_t since = t.callback_since_ns.load(std::memory_order_relaxed);
+        const std::uint64_t now = platform::monotonic_ns();
+        std::snprintf(line, sizeof line, "      runs %s (for %llu ms)\n",
+                      callback_description(running.kind, running.routine).c_str(),
+                      static_cast<unsigned long long>(since != 0 && now > since ? (now - since) / 1'000'000 : 0));
+        out += line;
+    }
+    if (const std::uint32_t victim = t.interrupting.load(std::memory_order_relaxed); victim != 0) {
+        model::ThreadState *v = model::thread_by_id(victim);
+        std::snprintf(line, sizeof line, "      interrupts thread %d (stopped until this ISR returns)\n",
+                      v != nullptr ? v->os_tid : -1);
+        out += line;
+    }
+    if (const std::uint32_t by = t.preempted_by.load(std::memory_order_relaxed); by != 0) {
+        model::ThreadState *isr = model::thread_by_id(by);
+        const void *pc = t.stopped_at.load(std::memory_order_relaxed);
+        std::snprintf(line, sizeof line,
+                      "      stopped by an interrupt: thread %d runs an ISR over it; stopped at IRQL %u%s%s\n",
+                      isr != nullptr ? isr->os_tid : -1, t.stopped_irql.load(std::memory_order_relaxed),
+                      pc != nullptr ? ", at " : "", pc != nullptr ? site_string(code_site(pc)).c_str() : "");
+        out += line;
+        out += stopped_stack_lines(t, pc);
+    }
     if (VerifierThread *v = verifier_thread_of(t)) {
         const unsigned depth = v->depth.load(std::memory_order_acquire);
         for (unsigned i = 0; i < depth && i < kMaxHeld; ++i) {
@@ -72,6 +115,22 @@ void describe_thread(model::ThreadState &t, std::string &out) {
         }
         out += "\n";
     }
+}
+
+// The list of every thread that waits or holds a lock, for Deadlock reports.
+std::string every_waiting_thread() {
+    std::string out = "  every waiting thread, what it holds and what it waits for:\n";
+    model::for_each_thread(
+        [](model::ThreadState &each, void *text) {
+            std::string &text_out = *static_cast<std::string *>(text);
+            VerifierThread *ev = verifier_thread_of(each);
+            const bool holds = ev != nullptr && ev->depth.load(std::memory_order_acquire) != 0;
+            if (holds || each.wait_kind.load(std::memory_order_acquire) != lock::WaitKind::None ||
+                each.preempted_by.load(std::memory_order_relaxed) != 0)
+                describe_thread(each, text_out);
+        },
+        &out);
+    return out;
 }
 
 void report_deadlock(model::ThreadState &t, std::uint64_t waited_ms) {
@@ -102,17 +161,83 @@ void report_deadlock(model::ThreadState &t, std::uint64_t waited_ms) {
             }
         }
     }
-    r.scenario = "  every waiting thread, what it holds and what it waits for:\n";
-    model::for_each_thread(
-        [](model::ThreadState &each, void *out) {
-            std::string &text_out = *static_cast<std::string *>(out);
-            VerifierThread *ev = verifier_thread_of(each);
-            const bool holds = ev != nullptr && ev->depth.load(std::memory_order_acquire) != 0;
-            if (holds || each.wait_kind.load(std::memory_order_acquire) != lock::WaitKind::None)
-                describe_thread(each, text_out);
-        },
-        &r.scenario);
+    r.scenario = every_waiting_thread();
     report(r);
+}
+
+// An ISR spinning on a lock held by the code it interrupted: that code is stopped (model/
+// preemption.h) until the ISR returns, so neither ever goes on. On Windows the ISR runs on the
+// interrupted processor itself, and the processor hangs. Reported when the wait begins; or, for
+// code stopped in the middle of releasing the lock (the verifier forgets a hold just before the
+// word is freed, so the lock has no known holder), once the ISR has still been waiting 50 ms
+// later. Returns true if reported.
+bool check_interrupted_holder(model::ThreadState &t, bool still_waiting) {
+    const auto kind = t.wait_kind.load(std::memory_order_acquire);
+    if (kind != lock::WaitKind::SpinLock && kind != lock::WaitKind::QueuedSpinLock) return false;
+    if (t.irql.load(std::memory_order_relaxed) < DISPATCH_LEVEL) return false;
+    const void *lock = t.wait_object.load(std::memory_order_relaxed);
+    const Shadow *s = shadow_find(lock);
+    if (s == nullptr) return false;
+    model::ThreadState *holder = model::thread_by_id(s->holder.load(std::memory_order_relaxed));
+    bool releasing = false;
+    if (holder == nullptr && still_waiting) {
+        // No known holder: the stopped code may be inside the release (it owns the word still).
+        model::ThreadState *victim = model::thread_by_id(t.interrupting.load(std::memory_order_relaxed));
+        VerifierThread *vv = victim != nullptr ? verifier_thread_of(*victim) : nullptr;
+        if (vv != nullptr && vv->last_released.lock.load(std::memory_order_acquire) == lock &&
+            victim->preempted_by.load(std::memory_order_relaxed) == t.id) {
+            holder = victim;
+            releasing = true;
+        }
+    }
+    if (holder == nullptr || holder == &t) return false;
+    if (t.interrupting.load(std::memory_order_relaxed) != holder->id &&
+        holder->preempted_by.load(std::memory_order_relaxed) != t.id)
+        return false;
+    if (g_reporting.exchange(true)) return true; // one report; the process ends after it
+    Report r(observe::Rule::Deadlock);
+    r.thread = &t;
+    VerifierThread *v = verifier_thread_of(t);
+    r.site = v != nullptr ? v->wanting_site : observe::Site{};
+    r.lock = lock;
+    r.lock_class = s->lock_class.load(std::memory_order_relaxed);
+    const RunningCallback running = running_callback(t);
+    std::string isr;
+    if (running.kind == observe::Callback::Isr) {
+        char buffer[80];
+        std::snprintf(buffer, sizeof buffer, "the ISR of interrupt %p (",
+                      t.callback_object.load(std::memory_order_relaxed));
+        isr = buffer + callback_description(running.kind, running.routine) + ")";
+    } else if (running.kind != observe::Callback::None) {
+        isr = "the interrupt thread, in " + callback_description(running.kind, running.routine) + ",";
+    } else {
+        isr = "the interrupt thread";
+    }
+    const void *pc = holder->stopped_at.load(std::memory_order_relaxed);
+    const KIRQL stopped_irql = holder->stopped_irql.load(std::memory_order_relaxed);
+    char text[1400];
+    std::snprintf(text, sizeof text,
+                  "%s on processor %u spins on a lock held by the code it interrupted on that processor (thread %d, "
+                  "stopped at IRQL %u%s%s%s): that code cannot run again until the ISR returns, so the ISR spins "
+                  "forever (state shared with an ISR is guarded by NdisMSynchronizeWithInterruptEx, not by a spin "
+                  "lock)",
+                  isr.c_str(), t.processor.load(std::memory_order_relaxed), holder->os_tid, stopped_irql,
+                  releasing ? " in the middle of releasing it" : "", pc != nullptr ? ", at " : "",
+                  pc != nullptr ? site_string(code_site(pc)).c_str() : "");
+    r.explanation = text;
+    if (VerifierThread *hv = verifier_thread_of(*holder)) {
+        const int slot = releasing ? -1 : find_held(*hv, lock);
+        if (slot >= 0) {
+            r.other = hv->held[slot].site();
+            r.other_role = "held by the interrupted code since";
+        } else if (releasing) {
+            r.other = hv->last_released.site();
+            r.other_role = "held by the interrupted code since";
+        }
+    }
+    r.scenario = every_waiting_thread();
+    report(r);
+    return true;
 }
 
 // A thread at DISPATCH_LEVEL waiting for a lock whose holder runs on the same processor below
@@ -161,10 +286,11 @@ void on_wait(model::ThreadState &t, observe::WaitPhase phase) noexcept {
     }
     if (phase == observe::WaitPhase::Begin) {
         untime_open_holds(&t);
-        check_same_processor_holder(t);
+        if (!check_interrupted_holder(t, false)) check_same_processor_holder(t);
         return;
     }
     if (phase != observe::WaitPhase::StillWaiting) return;
+    if (check_interrupted_holder(t, true)) return;
     const std::uint64_t waited = platform::monotonic_ns() - t.wait_since_ns.load(std::memory_order_relaxed);
     if (waited >= g_settings.watchdog_ns.load(std::memory_order_relaxed)) report_deadlock(t, waited / 1'000'000);
 }
