@@ -51,7 +51,7 @@ inline LockEvent event(ThreadState &t, const void *lock, PKLOCK_QUEUE_HANDLE han
     char detail[160];
     std::snprintf(detail, sizeof detail,
                   "lowering the IRQL to %u, above the current IRQL %u (thread %d); the IRQL is left unchanged",
-                  new_irql, t.irql.load(std::memory_order_relaxed), t.os_tid);
+                  new_irql, t.irql.load(std::memory_order_relaxed), t.os_tid.load(std::memory_order_relaxed));
     observe::report_misuse(observe::Rule::IrqlInvalidLower, site, detail);
 }
 
@@ -71,7 +71,7 @@ template <bool Observed> inline KIRQL raise(ThreadState &t, KIRQL new_irql, cons
         std::snprintf(detail, sizeof detail,
                       "raising the IRQL to %u from %u (thread %d): a raise never lowers and never passes "
                       "HIGH_LEVEL (%u); the IRQL is left unchanged",
-                      new_irql, current, t.os_tid, HIGH_LEVEL);
+                      new_irql, current, t.os_tid.load(std::memory_order_relaxed), HIGH_LEVEL);
         observe::report_misuse(observe::Rule::IrqlInvalidRaise, site, detail);
         return current;
     }

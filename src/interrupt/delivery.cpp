@@ -54,18 +54,20 @@ void deliver(Interrupt &i, std::uint32_t index, model::ThreadState &self) noexce
             continue;
         }
         std::uint32_t seq = 0;
-        if (model::stop_owner(*target, index, level, &seq, &waited_for_irql) != model::Preempt::Stopped) continue;
+        if (model::stop_owner(*target, id, index, level, &seq, &waited_for_irql) != model::Preempt::Stopped) continue;
         target->preempted_by.store(self.id, std::memory_order_release);
-        self.interrupting.store(target->id, std::memory_order_release);
+        self.interrupting.store(id, std::memory_order_release);
         self.dispatch_processor = index;
         self.irql.store(level, std::memory_order_relaxed);
         run_isr(i, index, self);
         self.irql.store(PASSIVE_LEVEL, std::memory_order_relaxed);
         self.interrupting.store(0, std::memory_order_release);
         target->preempted_by.store(0, std::memory_order_release);
-        model::resume(*target, seq);
+        // Counted before the target resumes: what it reads next includes this delivery.
         i.counters.preempted.fetch_add(1, std::memory_order_relaxed);
-        break;
+        if (waited_for_irql) i.counters.held_pending.fetch_add(1, std::memory_order_relaxed);
+        model::resume(*target, seq);
+        return;
     }
     if (waited_for_irql) i.counters.held_pending.fetch_add(1, std::memory_order_relaxed);
 }

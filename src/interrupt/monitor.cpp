@@ -85,7 +85,7 @@ std::string stack_of(model::ThreadState &stopped) {
     if (model::ThreadState *stopped = model::thread_by_id(t.interrupting.load(std::memory_order_acquire))) {
         append(text, "; it interrupted thread %d at IRQL %u, stopped at %s, which cannot run again on this processor "
                      "until the ISR returns",
-               stopped->os_tid, stopped->stopped_irql.load(), where(stopped->stopped_at.load()).c_str());
+               stopped->os_tid.load(std::memory_order_relaxed), stopped->stopped_irql.load(), where(stopped->stopped_at.load()).c_str());
         const std::string stack = stack_of(*stopped);
         if (!stack.empty()) text += "; the interrupted thread's stack (the frame holding the lock is here):" + stack;
     }

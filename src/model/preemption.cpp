@@ -89,16 +89,16 @@ void stop_if_requested(ThreadState &t, const void *pc) noexcept {
     t.stopped_at.store(nullptr, std::memory_order_relaxed);
 }
 
-Preempt stop_owner(ThreadState &target, std::uint32_t processor, KIRQL level, std::uint32_t *seq,
-                   bool *waited_for_irql) noexcept {
+Preempt stop_owner(ThreadState &target, std::uint32_t target_id, std::uint32_t processor, KIRQL level,
+                   std::uint32_t *seq, bool *waited_for_irql) noexcept {
     const std::uint32_t request = target.preempt_request.load(std::memory_order_relaxed) + 1;
     target.preempt_level.store(level, std::memory_order_relaxed);
     target.preempt_request.store(request, std::memory_order_release);
-    syscall(SYS_tgkill, getpid(), target.os_tid, preempt_signal());
+    syscall(SYS_tgkill, getpid(), target.os_tid.load(std::memory_order_relaxed), preempt_signal());
     for (;;) {
         const std::uint32_t ack = target.preempt_ack.load(std::memory_order_acquire);
         if (ack == request) break;
-        if (processor_owner(processor) != target.id) {
+        if (processor_owner(processor) != target_id) {
             // It left the processor first: withdraw (a late signal then finds the request released).
             target.preempt_release.store(request, std::memory_order_release);
             platform::futex_wake(&target.preempt_release, 1);
@@ -107,7 +107,7 @@ Preempt stop_owner(ThreadState &target, std::uint32_t processor, KIRQL level, st
         if (target.irql.load(std::memory_order_relaxed) >= level) *waited_for_irql = true;
         platform::futex_wait(&target.preempt_ack, ack, 200'000);
     }
-    if (processor_owner(processor) != target.id) {
+    if (processor_owner(processor) != target_id) {
         resume(target, request);
         return Preempt::NotOwner;
     }

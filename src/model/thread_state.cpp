@@ -69,7 +69,7 @@ void on_thread_exit(void *state) {
         // wait forever. Free it and say so (the verifier reports ThreadExitHoldingLock too).
         platform::diagnostic("thread %d (processor %u) ended at IRQL %u; releasing its processor. "
                              "A thread must return to PASSIVE_LEVEL before it ends.",
-                             t->os_tid, t->dispatch_processor, static_cast<unsigned>(irql));
+                             t->os_tid.load(std::memory_order_relaxed), t->dispatch_processor, static_cast<unsigned>(irql));
         lower_irql(*t, PASSIVE_LEVEL);
     }
     tls_thread = nullptr;
@@ -117,7 +117,7 @@ ThreadState &register_current_thread_on(std::uint32_t processor) noexcept {
         }
         g_threads[t->id].store(t, std::memory_order_release);
     }
-    t->os_tid = static_cast<int>(gettid());
+    t->os_tid.store(static_cast<int>(gettid()), std::memory_order_relaxed);
     t->bound = processor != kAnyProcessor;
     t->system = t->bound;
     t->processor.store(t->bound ? processor : assign_processor(), std::memory_order_relaxed);

@@ -30,7 +30,7 @@ struct ThreadState {
     std::uint32_t dispatch_processor = 0;
     // 1..kMaxThreads, unique among live threads; the tag a processor's owner word holds.
     std::uint32_t id = 0;
-    int os_tid = 0;
+    std::atomic<int> os_tid{0}; // read by other threads (reports, interrupts) while a state is recycled
     bool bound = false;
     // An interrupt or DPC thread: tied to its processor index for good (a processor count change
     // does not move it).

@@ -110,7 +110,7 @@ bool holder_site(const Shadow *s, Site *out, int *os_tid) noexcept {
     const unsigned slot = s->holder_slot.load(std::memory_order_relaxed);
     if (slot >= kMaxHeld) return false;
     *out = hv->held[slot].site();
-    *os_tid = ht->os_tid;
+    *os_tid = ht->os_tid.load(std::memory_order_relaxed);
     return true;
 }
 
@@ -231,7 +231,7 @@ void check_order(const LockEvent &e, VerifierThread &v, const Shadow *s) {
     for (unsigned i = 0; i < depth; ++i) held[i] = {v.held[i].lock_class, v.held[i].site()};
     Inversion inv{};
     if (!check_and_record_order(held, depth, s->lock_class.load(std::memory_order_relaxed), e.site,
-                                e.thread->os_tid, &inv))
+                                e.thread->os_tid.load(std::memory_order_relaxed), &inv))
         return;
     Report r = base(Rule::LockOrderInversion, e, s,
                     format("%s takes %s while holding %s, but elsewhere %s was taken while holding %s: two threads "
@@ -297,7 +297,7 @@ void on_acquired(const LockEvent &e, bool contended) noexcept {
     if (d >= kMaxHeld) {
         v.overflowed = true;
         platform::diagnostic("verifier: thread %d holds more than %u locks at once; checking is off for this thread",
-                             e.thread->os_tid, kMaxHeld);
+                             e.thread->os_tid.load(std::memory_order_relaxed), kMaxHeld);
         return;
     }
     Shadow *s = v.wanting_shadow;
@@ -481,10 +481,10 @@ void on_thread_exiting(model::ThreadState &t) noexcept {
             r.lock_class = v->held[depth - 1].lock_class;
             r.explanation = format("thread %d ends holding %u spin lock%s (the last taken is shown), at IRQL %u: "
                                    "whoever waits for them waits forever",
-                                   t.os_tid, depth, depth == 1 ? "" : "s", irql);
+                                   t.os_tid.load(std::memory_order_relaxed), depth, depth == 1 ? "" : "s", irql);
         } else {
             r.explanation = format("thread %d ends at IRQL %u: a thread must return to PASSIVE_LEVEL before it ends",
-                                   t.os_tid, irql);
+                                   t.os_tid.load(std::memory_order_relaxed), irql);
         }
         emit(r);
     }

@@ -71,7 +71,7 @@ std::string format_report(const Report &r) {
     if (r.thread != nullptr) {
         const KIRQL irql = r.thread->irql.load(std::memory_order_relaxed);
         std::snprintf(line, sizeof line, "  processor %u, thread %d, IRQL %s (%u)\n",
-                      r.thread->processor.load(std::memory_order_relaxed), r.thread->os_tid, irql_name(irql), irql);
+                      r.thread->processor.load(std::memory_order_relaxed), r.thread->os_tid.load(std::memory_order_relaxed), irql_name(irql), irql);
         text += line;
     }
     text += r.scenario;
@@ -113,7 +113,7 @@ void report(const Report &r) noexcept {
         v.Lock = r.lock;
         v.LockClass = r.lock != nullptr ? s.lock_class.c_str() : nullptr;
         v.Processor = r.thread != nullptr ? r.thread->processor.load(std::memory_order_relaxed) : 0;
-        v.ThreadId = r.thread != nullptr ? r.thread->os_tid : 0;
+        v.ThreadId = r.thread != nullptr ? r.thread->os_tid.load(std::memory_order_relaxed) : 0;
         v.Irql = r.thread != nullptr ? r.thread->irql.load(std::memory_order_relaxed) : 0;
         v.Count = 1;
         if (info.severity == observe::Severity::Error) ++g_errors;

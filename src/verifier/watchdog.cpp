@@ -62,7 +62,7 @@ std::string stopped_stack_lines(model::ThreadState &t, const void *pc) {
 
 void describe_thread(model::ThreadState &t, std::string &out) {
     char line[1200];
-    std::snprintf(line, sizeof line, "    thread %d on processor %u at IRQL %u:\n", t.os_tid,
+    std::snprintf(line, sizeof line, "    thread %d on processor %u at IRQL %u:\n", t.os_tid.load(std::memory_order_relaxed),
                   t.processor.load(std::memory_order_relaxed), t.irql.load(std::memory_order_relaxed));
     out += line;
     // The driver routine it runs, and interrupts: the one it runs over, or the one stopping it.
@@ -77,7 +77,7 @@ void describe_thread(model::ThreadState &t, std::string &out) {
     if (const std::uint32_t victim = t.interrupting.load(std::memory_order_relaxed); victim != 0) {
         model::ThreadState *v = model::thread_by_id(victim);
         std::snprintf(line, sizeof line, "      interrupts thread %d (stopped until this ISR returns)\n",
-                      v != nullptr ? v->os_tid : -1);
+                      v != nullptr ? v->os_tid.load(std::memory_order_relaxed) : -1);
         out += line;
     }
     if (const std::uint32_t by = t.preempted_by.load(std::memory_order_relaxed); by != 0) {
@@ -85,7 +85,7 @@ void describe_thread(model::ThreadState &t, std::string &out) {
         const void *pc = t.stopped_at.load(std::memory_order_relaxed);
         std::snprintf(line, sizeof line,
                       "      stopped by an interrupt: thread %d runs an ISR over it; stopped at IRQL %u%s%s\n",
-                      isr != nullptr ? isr->os_tid : -1, t.stopped_irql.load(std::memory_order_relaxed),
+                      isr != nullptr ? isr->os_tid.load(std::memory_order_relaxed) : -1, t.stopped_irql.load(std::memory_order_relaxed),
                       pc != nullptr ? ", at " : "", pc != nullptr ? site_string(code_site(pc)).c_str() : "");
         out += line;
         out += stopped_stack_lines(t, pc);
@@ -110,7 +110,7 @@ void describe_thread(model::ThreadState &t, std::string &out) {
             out += ", wanted at " + site_string(v->wanting_site);
         }
         if (holder != nullptr) {
-            std::snprintf(line, sizeof line, ", held by thread %d", holder->os_tid);
+            std::snprintf(line, sizeof line, ", held by thread %d", holder->os_tid.load(std::memory_order_relaxed));
             out += line;
         }
         out += "\n";
@@ -148,7 +148,7 @@ void report_deadlock(model::ThreadState &t, std::uint64_t waited_ms) {
     char text[900];
     std::snprintf(text, sizeof text,
                   "thread %d has waited %llu ms (the watchdog limit is %llu ms) for %s%s: it will wait forever",
-                  t.os_tid, static_cast<unsigned long long>(waited_ms),
+                  t.os_tid.load(std::memory_order_relaxed), static_cast<unsigned long long>(waited_ms),
                   static_cast<unsigned long long>(g_settings.watchdog_ns.load() / 1'000'000), what.c_str(),
                   holder != nullptr ? "" : " (holder unknown)");
     r.explanation = text;
@@ -175,25 +175,29 @@ bool check_interrupted_holder(model::ThreadState &t, bool still_waiting) {
     const auto kind = t.wait_kind.load(std::memory_order_acquire);
     if (kind != lock::WaitKind::SpinLock && kind != lock::WaitKind::QueuedSpinLock) return false;
     if (t.irql.load(std::memory_order_relaxed) < DISPATCH_LEVEL) return false;
+    // Only an interrupt thread running an ISR over a stopped thread qualifies. Ids are compared
+    // as read from atomics: another thread's `id` field is rewritten when its state is recycled.
+    const std::uint32_t interrupted = t.interrupting.load(std::memory_order_relaxed);
+    if (interrupted == 0) return false;
     const void *lock = t.wait_object.load(std::memory_order_relaxed);
     const Shadow *s = shadow_find(lock);
     if (s == nullptr) return false;
-    model::ThreadState *holder = model::thread_by_id(s->holder.load(std::memory_order_relaxed));
+    std::uint32_t holder_id = s->holder.load(std::memory_order_relaxed);
+    model::ThreadState *holder = model::thread_by_id(holder_id);
     bool releasing = false;
     if (holder == nullptr && still_waiting) {
         // No known holder: the stopped code may be inside the release (it owns the word still).
-        model::ThreadState *victim = model::thread_by_id(t.interrupting.load(std::memory_order_relaxed));
+        model::ThreadState *victim = model::thread_by_id(interrupted);
         VerifierThread *vv = victim != nullptr ? verifier_thread_of(*victim) : nullptr;
         if (vv != nullptr && vv->last_released.lock.load(std::memory_order_acquire) == lock &&
             victim->preempted_by.load(std::memory_order_relaxed) == t.id) {
             holder = victim;
+            holder_id = interrupted;
             releasing = true;
         }
     }
     if (holder == nullptr || holder == &t) return false;
-    if (t.interrupting.load(std::memory_order_relaxed) != holder->id &&
-        holder->preempted_by.load(std::memory_order_relaxed) != t.id)
-        return false;
+    if (holder_id != interrupted) return false;
     if (g_reporting.exchange(true)) return true; // one report; the process ends after it
     Report r(observe::Rule::Deadlock);
     r.thread = &t;
@@ -221,7 +225,7 @@ bool check_interrupted_holder(model::ThreadState &t, bool still_waiting) {
                   "stopped at IRQL %u%s%s%s): that code cannot run again until the ISR returns, so the ISR spins "
                   "forever (state shared with an ISR is guarded by NdisMSynchronizeWithInterruptEx, not by a spin "
                   "lock)",
-                  isr.c_str(), t.processor.load(std::memory_order_relaxed), holder->os_tid, stopped_irql,
+                  isr.c_str(), t.processor.load(std::memory_order_relaxed), holder->os_tid.load(std::memory_order_relaxed), stopped_irql,
                   releasing ? " in the middle of releasing it" : "", pc != nullptr ? ", at " : "",
                   pc != nullptr ? site_string(code_site(pc)).c_str() : "");
     r.explanation = text;
@@ -265,7 +269,7 @@ void check_same_processor_holder(model::ThreadState &t) {
                   "thread %d waits at DISPATCH_LEVEL on processor %u for a lock held by thread %d of the same "
                   "processor, which is below DISPATCH_LEVEL (it dropped the IRQL while holding the lock): on Windows "
                   "that thread never runs on this processor again, so the wait never ends",
-                  t.os_tid, t.processor.load(std::memory_order_relaxed), holder->os_tid);
+                  t.os_tid.load(std::memory_order_relaxed), t.processor.load(std::memory_order_relaxed), holder->os_tid.load(std::memory_order_relaxed));
     r.explanation = text;
     if (VerifierThread *hv = verifier_thread_of(*holder)) {
         const int slot = find_held(*hv, lock);
