@@ -29,8 +29,12 @@ void deliver(Interrupt &i, std::uint32_t index, model::ThreadState &self) noexce
     bool waited_for_irql = false;
     for (;;) {
         if (i.state.load(std::memory_order_acquire) != SlotState::Live) return;
+        // The thread running P at DISPATCH_LEVEL or above, from this one read of the owner word
+        // (a second read could see another owner, and the compare-exchange below would then take
+        // P from a thread that just took it again).
         std::uint32_t owner = p.owner.load(std::memory_order_acquire);
-        const std::uint32_t id = model::processor_owner(index); // the thread running P at DISPATCH_LEVEL+
+        const std::uint32_t id = (owner & model::kBiased) != 0 ? p.busy.load(std::memory_order_acquire)
+                                                                : owner & ~model::kParked;
         if (id == 0) {
             if ((owner & model::kBiased) != 0) {
                 // Biased to a thread now below DISPATCH_LEVEL (only before the processor's first
