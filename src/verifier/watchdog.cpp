@@ -7,6 +7,7 @@
 // holds that and where it took it, and everything each holds. Then the process ends, instead of
 // hanging CI.
 #include <cstdio>
+#include <ctime>
 #include <string>
 
 #include "model/preemption.h"
@@ -253,11 +254,23 @@ void check_same_processor_holder(model::ThreadState &t) {
     const void *lock = t.wait_object.load(std::memory_order_relaxed);
     const Shadow *s = shadow_find(lock);
     if (s == nullptr) return;
-    model::ThreadState *holder = model::thread_by_id(s->holder.load(std::memory_order_relaxed));
+    // The holder id, its processor and its IRQL are read one after another, not as one snapshot:
+    // a holder that released and lowered in between could look like one below DISPATCH_LEVEL. A
+    // real case lasts (the holder cannot run on this processor again), so it must still hold
+    // after a pause, with the same holder, before it is reported.
+    const std::uint32_t holder_id = s->holder.load(std::memory_order_acquire);
+    model::ThreadState *holder = model::thread_by_id(holder_id);
     if (holder == nullptr || holder == &t) return;
-    if (holder->processor.load(std::memory_order_relaxed) != t.processor.load(std::memory_order_relaxed) ||
-        holder->irql.load(std::memory_order_relaxed) >= DISPATCH_LEVEL)
-        return;
+    const auto below_on_this_processor = [&] {
+        return s->holder.load(std::memory_order_acquire) == holder_id &&
+               t.wait_object.load(std::memory_order_acquire) == lock &&
+               holder->processor.load(std::memory_order_relaxed) == t.processor.load(std::memory_order_relaxed) &&
+               holder->irql.load(std::memory_order_relaxed) < DISPATCH_LEVEL;
+    };
+    if (!below_on_this_processor()) return;
+    timespec pause{0, 2'000'000}; // 2 ms: far longer than any window between a release and its lowering
+    nanosleep(&pause, nullptr);
+    if (!below_on_this_processor()) return;
     Report r(observe::Rule::Deadlock);
     r.thread = &t;
     VerifierThread *v = verifier_thread_of(t);
