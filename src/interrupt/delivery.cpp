@@ -19,10 +19,6 @@ namespace ndislock::interrupt {
 
 namespace {
 
-void leave_active(Interrupt &i) noexcept {
-    if (i.active.fetch_sub(1, std::memory_order_acq_rel) == 1) platform::futex_wake(&i.active, INT32_MAX);
-}
-
 void deliver(Interrupt &i, std::uint32_t index, model::ThreadState &self) noexcept {
     model::Processor &p = model::g_processors[index];
     const KIRQL level = i.dirql;

@@ -76,8 +76,6 @@ void dpc_thread_main(std::uint32_t index) noexcept {
     // bias holder's current DISPATCH_LEVEL episode, which may be the thread that started us).
     model::raise_irql(t, DISPATCH_LEVEL);
     model::lower_irql(t, PASSIVE_LEVEL);
-    c.ready.store(1, std::memory_order_release);
-    platform::futex_wake(&c.ready, INT32_MAX);
     for (;;) {
         const std::uint32_t seen = c.queued_seq.load(std::memory_order_acquire);
         bool empty;

@@ -76,8 +76,15 @@ void close_interrupt(Interrupt &i) noexcept {
     i.state.store(SlotState::Free, std::memory_order_release);
 }
 
-void leave_active(Interrupt &i) noexcept {
-    if (i.active.fetch_sub(1, std::memory_order_acq_rel) == 1) platform::futex_wake(&i.active, INT32_MAX);
+void reset_figures(Interrupt &i) noexcept {
+    auto &k = i.counters;
+    for (auto *counter : {&k.asserted, &k.coalesced, &k.delivered, &k.claimed, &k.preempted, &k.held_pending,
+                          &k.dpcs_queued, &k.dpcs_run, &k.synchronized})
+        counter->store(0, std::memory_order_relaxed);
+    i.delivery_latency.reset();
+    i.dpc_latency.reset();
+    i.isr_duration.reset();
+    i.dpc_duration.reset();
 }
 
 const char *state_word(Lookup how) noexcept {
@@ -86,6 +93,10 @@ const char *state_word(Lookup how) noexcept {
 }
 
 } // namespace
+
+void leave_active(Interrupt &i) noexcept {
+    if (i.active.fetch_sub(1, std::memory_order_acq_rel) == 1) platform::futex_wake(&i.active, INT32_MAX);
+}
 
 NDIS_HANDLE Interrupt::handle() const noexcept {
     return encode(kInterruptTag, index, generation.load(std::memory_order_acquire));
@@ -185,16 +196,7 @@ NDIS_STATUS register_interrupt(NDIS_HANDLE adapter, NDIS_HANDLE context,
             d.processor = p;
             d.generation.store(generation, std::memory_order_relaxed);
         }
-        { // fresh figures for the new registration
-            auto &k = i.counters;
-            for (auto *counter : {&k.asserted, &k.coalesced, &k.delivered, &k.claimed, &k.preempted, &k.held_pending,
-                                  &k.dpcs_queued, &k.dpcs_run, &k.synchronized})
-                counter->store(0, std::memory_order_relaxed);
-            i.delivery_latency.reset();
-            i.dpc_latency.reset();
-            i.isr_duration.reset();
-            i.dpc_duration.reset();
-        }
+        reset_figures(i); // fresh figures for the new registration
         i.state.store(SlotState::Live, std::memory_order_release);
         *out = i.handle();
         return NDIS_STATUS_SUCCESS;
@@ -437,14 +439,7 @@ NDISLOCK_STATUS reset_interrupt_stats(NDIS_HANDLE handle) noexcept {
     Lookup how{};
     Interrupt *i = find_interrupt(handle, &how);
     if (i == nullptr) return NDISLOCK_INVALID_ARGUMENT;
-    auto &k = i->counters;
-    for (auto *counter : {&k.asserted, &k.coalesced, &k.delivered, &k.claimed, &k.preempted, &k.held_pending,
-                          &k.dpcs_queued, &k.dpcs_run, &k.synchronized})
-        counter->store(0, std::memory_order_relaxed);
-    i->delivery_latency.reset();
-    i->dpc_latency.reset();
-    i->isr_duration.reset();
-    i->dpc_duration.reset();
+    reset_figures(*i);
     return NDISLOCK_OK;
 }
 

@@ -96,6 +96,10 @@ NDIS_STATUS initialize_miniport(MINIPORT_INITIALIZE_HANDLER initialize, NDIS_HAN
                                 PNDIS_HANDLE adapter_out) noexcept;
 void halt_miniport(NDIS_HANDLE adapter, MINIPORT_HALT_HANDLER halt, NDIS_HANDLE adapter_context) noexcept;
 
+// Ends one unit of `active` work (an ISR delivery, a DPC, a synchronize call), waking a
+// deregistration that waits for none to remain.
+void leave_active(Interrupt &interrupt) noexcept;
+
 // Queues interrupt's MiniportInterruptDPC on processor; true if it was not queued there yet.
 bool queue_interrupt_dpc(Interrupt &interrupt, std::uint32_t processor, PVOID context) noexcept;
 // Runs interrupt's ISR on processor for the thread t (the ISR thread), which is at its DIRQL.

@@ -31,9 +31,6 @@ struct alignas(64) ProcessorContext {
     std::atomic<std::uint64_t> asserted_slots{0};
     std::atomic<std::uint32_t> irq_seq{0};
     std::atomic<int> started{0}; // 0 no threads, 1 starting, 2 running
-    // Set by the DPC thread once this processor is out of biased mode for good: interrupts are
-    // delivered from then on (earlier ones wait, pending).
-    std::atomic<std::uint32_t> ready{0};
     std::atomic<model::ThreadState *> isr_thread{nullptr};
     std::atomic<model::ThreadState *> dpc_thread{nullptr};
 };

@@ -166,6 +166,17 @@ void report_deadlock(model::ThreadState &t, std::uint64_t waited_ms) {
     report(r);
 }
 
+// A Deadlock report for thread t waiting on lock (shadow s), at the site where t wanted it.
+Report lock_wait_deadlock(model::ThreadState &t, const void *lock, const Shadow *s) {
+    Report r(observe::Rule::Deadlock);
+    r.thread = &t;
+    VerifierThread *v = verifier_thread_of(t);
+    r.site = v != nullptr ? v->wanting_site : observe::Site{};
+    r.lock = lock;
+    r.lock_class = s->lock_class.load(std::memory_order_relaxed);
+    return r;
+}
+
 // An ISR spinning on a lock held by the code it interrupted: that code is stopped (model/
 // preemption.h) until the ISR returns, so neither ever goes on. On Windows the ISR runs on the
 // interrupted processor itself, and the processor hangs. Reported when the wait begins; or, for
@@ -200,12 +211,7 @@ bool check_interrupted_holder(model::ThreadState &t, bool still_waiting) {
     if (holder == nullptr || holder == &t) return false;
     if (holder_id != interrupted) return false;
     if (g_reporting.exchange(true)) return true; // one report; the process ends after it
-    Report r(observe::Rule::Deadlock);
-    r.thread = &t;
-    VerifierThread *v = verifier_thread_of(t);
-    r.site = v != nullptr ? v->wanting_site : observe::Site{};
-    r.lock = lock;
-    r.lock_class = s->lock_class.load(std::memory_order_relaxed);
+    Report r = lock_wait_deadlock(t, lock, s);
     const RunningCallback running = running_callback(t);
     std::string isr;
     if (running.kind == observe::Callback::Isr) {
@@ -271,12 +277,7 @@ void check_same_processor_holder(model::ThreadState &t) {
     timespec pause{0, 2'000'000}; // 2 ms: far longer than any window between a release and its lowering
     nanosleep(&pause, nullptr);
     if (!below_on_this_processor()) return;
-    Report r(observe::Rule::Deadlock);
-    r.thread = &t;
-    VerifierThread *v = verifier_thread_of(t);
-    r.site = v != nullptr ? v->wanting_site : observe::Site{};
-    r.lock = lock;
-    r.lock_class = s->lock_class.load(std::memory_order_relaxed);
+    Report r = lock_wait_deadlock(t, lock, s);
     char text[600];
     std::snprintf(text, sizeof text,
                   "thread %d waits at DISPATCH_LEVEL on processor %u for a lock held by thread %d of the same "
