@@ -232,19 +232,31 @@ NDISLOCK_API void ndislock_at_NdisMSleep(ULONG, const char *, int, const char *)
 NDISLOCK_API void ndislock_at_NdisStallExecution(ULONG, const char *, int, const char *);
 NDISLOCK_API void ndislock_at_KeStallExecutionProcessor(ULONG, const char *, int, const char *);
 
+#include "ndislock/fast_path.h"
+
+/* The site-taking form of an ordinary lock call: its inline uncontended path when there is one
+ * (ndislock/fast_path.h: same semantics, the exported call for everything else), else the
+ * exported ndislock_at_ function. */
+#if NDISLOCK_INLINE_FAST_PATH
+#define NDISLOCK_LOCK_CALL(name) ndislock_inline_##name
+#else
+#define NDISLOCK_LOCK_CALL(name) ndislock_at_##name
+#endif
+
 #ifndef NDISLOCK_NO_SITE_MACROS
 #define NdisAllocateSpinLock(L) ndislock_at_NdisAllocateSpinLock((L), NDISLOCK_HERE)
 #define NdisFreeSpinLock(L) ndislock_at_NdisFreeSpinLock((L), NDISLOCK_HERE)
-#define NdisAcquireSpinLock(L) ndislock_at_NdisAcquireSpinLock((L), NDISLOCK_HERE)
-#define NdisReleaseSpinLock(L) ndislock_at_NdisReleaseSpinLock((L), NDISLOCK_HERE)
-#define NdisDprAcquireSpinLock(L) ndislock_at_NdisDprAcquireSpinLock((L), NDISLOCK_HERE)
-#define NdisDprReleaseSpinLock(L) ndislock_at_NdisDprReleaseSpinLock((L), NDISLOCK_HERE)
+#define NdisAcquireSpinLock(L) NDISLOCK_LOCK_CALL(NdisAcquireSpinLock)((L), NDISLOCK_HERE)
+#define NdisReleaseSpinLock(L) NDISLOCK_LOCK_CALL(NdisReleaseSpinLock)((L), NDISLOCK_HERE)
+#define NdisDprAcquireSpinLock(L) NDISLOCK_LOCK_CALL(NdisDprAcquireSpinLock)((L), NDISLOCK_HERE)
+#define NdisDprReleaseSpinLock(L) NDISLOCK_LOCK_CALL(NdisDprReleaseSpinLock)((L), NDISLOCK_HERE)
 #define KeInitializeSpinLock(S) ndislock_at_KeInitializeSpinLock((S), NDISLOCK_HERE)
-#define KeAcquireSpinLock(S, OldIrql) ((void)(*(OldIrql) = ndislock_at_KeAcquireSpinLockRaiseToDpc((S), NDISLOCK_HERE)))
-#define KeAcquireSpinLockRaiseToDpc(S) ndislock_at_KeAcquireSpinLockRaiseToDpc((S), NDISLOCK_HERE)
-#define KeReleaseSpinLock(S, NewIrql) ndislock_at_KeReleaseSpinLock((S), (NewIrql), NDISLOCK_HERE)
-#define KeAcquireSpinLockAtDpcLevel(S) ndislock_at_KeAcquireSpinLockAtDpcLevel((S), NDISLOCK_HERE)
-#define KeReleaseSpinLockFromDpcLevel(S) ndislock_at_KeReleaseSpinLockFromDpcLevel((S), NDISLOCK_HERE)
+#define KeAcquireSpinLock(S, OldIrql) \
+    ((void)(*(OldIrql) = NDISLOCK_LOCK_CALL(KeAcquireSpinLockRaiseToDpc)((S), NDISLOCK_HERE)))
+#define KeAcquireSpinLockRaiseToDpc(S) NDISLOCK_LOCK_CALL(KeAcquireSpinLockRaiseToDpc)((S), NDISLOCK_HERE)
+#define KeReleaseSpinLock(S, NewIrql) NDISLOCK_LOCK_CALL(KeReleaseSpinLock)((S), (NewIrql), NDISLOCK_HERE)
+#define KeAcquireSpinLockAtDpcLevel(S) NDISLOCK_LOCK_CALL(KeAcquireSpinLockAtDpcLevel)((S), NDISLOCK_HERE)
+#define KeReleaseSpinLockFromDpcLevel(S) NDISLOCK_LOCK_CALL(KeReleaseSpinLockFromDpcLevel)((S), NDISLOCK_HERE)
 #define KeTryToAcquireSpinLockAtDpcLevel(S) ndislock_at_KeTryToAcquireSpinLockAtDpcLevel((S), NDISLOCK_HERE)
 #define KeAcquireInStackQueuedSpinLock(S, H) ndislock_at_KeAcquireInStackQueuedSpinLock((S), (H), NDISLOCK_HERE)
 #define KeReleaseInStackQueuedSpinLock(H) ndislock_at_KeReleaseInStackQueuedSpinLock((H), NDISLOCK_HERE)

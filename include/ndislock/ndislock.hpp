@@ -92,10 +92,10 @@ public:
 
     void lock(NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE() {
         detail::enter_dispatch(file_, line_, func_);
-        ndislock_at_NdisDprAcquireSpinLock(&lock_, file_, line_, func_);
+        NDISLOCK_LOCK_CALL(NdisDprAcquireSpinLock)(&lock_, file_, line_, func_);
     }
     void unlock(NDISLOCK_CALLER_SITE) NDISLOCK_RELEASE() {
-        ndislock_at_NdisDprReleaseSpinLock(&lock_, file_, line_, func_);
+        NDISLOCK_LOCK_CALL(NdisDprReleaseSpinLock)(&lock_, file_, line_, func_);
         detail::leave_dispatch(file_, line_, func_);
     }
     // Takes the lock if it is free (KeTryToAcquireSpinLockAtDpcLevel); on failure the IRQL is as
@@ -108,10 +108,10 @@ public:
     }
 
     void lock_at_dpc(NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE() {
-        ndislock_at_NdisDprAcquireSpinLock(&lock_, file_, line_, func_);
+        NDISLOCK_LOCK_CALL(NdisDprAcquireSpinLock)(&lock_, file_, line_, func_);
     }
     void unlock_at_dpc(NDISLOCK_CALLER_SITE) NDISLOCK_RELEASE() {
-        ndislock_at_NdisDprReleaseSpinLock(&lock_, file_, line_, func_);
+        NDISLOCK_LOCK_CALL(NdisDprReleaseSpinLock)(&lock_, file_, line_, func_);
     }
 
     PNDIS_SPIN_LOCK native() noexcept { return &lock_; }
@@ -136,10 +136,10 @@ public:
 
     void lock(NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE() {
         detail::enter_dispatch(file_, line_, func_);
-        ndislock_at_KeAcquireSpinLockAtDpcLevel(&lock_, file_, line_, func_);
+        NDISLOCK_LOCK_CALL(KeAcquireSpinLockAtDpcLevel)(&lock_, file_, line_, func_);
     }
     void unlock(NDISLOCK_CALLER_SITE) NDISLOCK_RELEASE() {
-        ndislock_at_KeReleaseSpinLockFromDpcLevel(&lock_, file_, line_, func_);
+        NDISLOCK_LOCK_CALL(KeReleaseSpinLockFromDpcLevel)(&lock_, file_, line_, func_);
         detail::leave_dispatch(file_, line_, func_);
     }
     bool try_lock(NDISLOCK_CALLER_SITE) NDISLOCK_TRY_ACQUIRE(true) {
@@ -150,10 +150,10 @@ public:
     }
 
     void lock_at_dpc(NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE() {
-        ndislock_at_KeAcquireSpinLockAtDpcLevel(&lock_, file_, line_, func_);
+        NDISLOCK_LOCK_CALL(KeAcquireSpinLockAtDpcLevel)(&lock_, file_, line_, func_);
     }
     void unlock_from_dpc(NDISLOCK_CALLER_SITE) NDISLOCK_RELEASE() {
-        ndislock_at_KeReleaseSpinLockFromDpcLevel(&lock_, file_, line_, func_);
+        NDISLOCK_LOCK_CALL(KeReleaseSpinLockFromDpcLevel)(&lock_, file_, line_, func_);
     }
     bool try_lock_at_dpc(NDISLOCK_CALLER_SITE) NDISLOCK_TRY_ACQUIRE(true) {
         return ndislock_at_KeTryToAcquireSpinLockAtDpcLevel(&lock_, file_, line_, func_) != FALSE;

@@ -16,6 +16,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "ndislock/export.h"
+
 namespace ndislock::lock::parking {
 
 struct alignas(64) Bucket {
@@ -27,7 +29,9 @@ struct alignas(64) Bucket {
 };
 
 inline constexpr std::size_t kBucketBits = 9;
-extern Bucket g_buckets[std::size_t{1} << kBucketBits];
+// Exported as ndislock_fast_buckets for the inline release of ndislock/fast_path.h, which hashes
+// the lock's address as bucket_for does and reads waiters: both stay as they are.
+extern Bucket g_buckets[std::size_t{1} << kBucketBits] __asm__("ndislock_fast_buckets") NDISLOCK_API;
 
 inline Bucket &bucket_for(const void *address) noexcept {
     auto x = reinterpret_cast<std::uintptr_t>(address);

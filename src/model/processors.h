@@ -72,7 +72,9 @@ struct alignas(64) Processor {
     std::atomic<bool> no_bias{false};
 };
 
-extern Processor g_processors[NDISLOCK_MAX_PROCESSORS];
+// Exported as ndislock_fast_processors for the inline fast path (ndislock/fast_path.h), which reads
+// owner and busy: they stay the first two words of each 64-byte Processor.
+extern Processor g_processors[NDISLOCK_MAX_PROCESSORS] __asm__("ndislock_fast_processors") NDISLOCK_API;
 
 // The number of virtual processors (fixed at the first call in, see ndislock/ext.h).
 std::uint32_t processor_count() noexcept;

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "lock/wait_observer.h"
+#include "ndislock/export.h"
 #include "ndislock/wdk_types.h"
 
 namespace ndislock::model {
@@ -76,7 +77,11 @@ struct ThreadState {
     ThreadState *next_free = nullptr; // the registry's recycling list
 };
 
-extern constinit thread_local ThreadState *tls_thread __attribute__((tls_model("initial-exec")));
+// Exported as ndislock_tls_thread: the inline fast path of ndislock/fast_path.h reads the head of
+// ThreadState (irql, processor, dispatch_processor, id) through it, so those four fields keep their
+// order and offsets (static_asserts in api/fast_path.cpp).
+extern constinit thread_local ThreadState *tls_thread __asm__("ndislock_tls_thread")
+    __attribute__((tls_model("initial-exec"))) NDISLOCK_API;
 
 // Registers the calling thread (first call only). Not async-signal-safe: it allocates.
 ThreadState &register_current_thread() noexcept;

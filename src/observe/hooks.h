@@ -114,7 +114,9 @@ struct Observer {
 
 inline constexpr unsigned kMaxObservers = 4;
 
-extern std::atomic<unsigned> g_active_observers;
+// Exported as ndislock_active_observers: the inline fast path (ndislock/fast_path.h) runs only
+// while it is 0.
+extern std::atomic<unsigned> g_active_observers __asm__("ndislock_active_observers") NDISLOCK_API;
 extern std::atomic<const Observer *> g_observers[kMaxObservers];
 
 inline bool active() noexcept { return g_active_observers.load(std::memory_order_relaxed) != 0; }

@@ -18,6 +18,8 @@
 
 #include <atomic>
 
+#include "ndislock/export.h"
+
 #if defined(__SANITIZE_THREAD__)
 #define NDISLOCK_TSAN 1
 #elif defined(__has_feature)
@@ -34,7 +36,10 @@ namespace ndislock::platform {
 #if NDISLOCK_TSAN
 inline constexpr bool asymmetric() noexcept { return false; }
 #else
-extern bool g_asymmetric_fences; // set once by a static constructor, read-only afterwards
+// Set once by a static constructor, read-only afterwards. Exported as ndislock_fast_asymmetric:
+// the inline releases of ndislock/fast_path.h pair a compiler barrier with the sleeper's
+// heavy_fence only when it is set.
+extern bool g_asymmetric_fences __asm__("ndislock_fast_asymmetric") NDISLOCK_API;
 inline bool asymmetric() noexcept { return g_asymmetric_fences; }
 #endif
 

@@ -1,0 +1,273 @@
+/*
+ * ndislock/fast_path.h: the uncontended path of the ordinary spin-lock calls, inlined into the
+ * caller. Included by ndislock/ndis.h; not an API of its own.
+ *
+ * Why: an out-of-line NdisAcquireSpinLock + NdisReleaseSpinLock pair costs two calls, the
+ * thread-state lookup and the register traffic of a general function, several times the one
+ * atomic read-modify-write the pair needs (docs/performance.md, S0). The site macros of
+ * ndislock/ndis.h therefore call the static inline functions below, which do the common case
+ * themselves and call the exported ndislock_at_* function for everything else:
+ *
+ *   - no observer registered (verifier and lock statistics off; ndislock_active_observers == 0),
+ *     and the thread already registered (its first call is out of line);
+ *   - raising acquire: the thread is below DISPATCH_LEVEL and its virtual processor is biased to
+ *     it (the processor's owner word reads Id | BIASED): entering DISPATCH_LEVEL is then a plain
+ *     store of Busy and a re-read of the owner word, exactly as model::enter_dispatch; then one
+ *     compare-exchange on the lock word. At DISPATCH_LEVEL already (a nested acquire) only the
+ *     compare-exchange;
+ *   - release: a release store of 0, a compiler barrier and one read of the parking bucket's
+ *     sleeper count (lock/spin_word.h), then the IRQL and the processor given back the same way.
+ *
+ * Everything else (first call, observers, a processor in shared mode, an interrupt-owning
+ * processor, a revoked bias, contention, misuse, any IRQL other than the cases above) goes to
+ * the same exported function as before, so the semantics, diagnostics and call sites are those of
+ * the out-of-line calls. The algorithms, with the proofs of the handshakes, are in
+ * src/lock/spin_word.h and src/model/processors.h; this file must do what they do, in the same
+ * order (src/api/fast_path.cpp static_asserts the shared layouts).
+ *
+ * The layouts below are private to this header and the library of the same version: code built
+ * against one ndislock version runs against the shared library of the same SOVERSION only.
+ * Define NDISLOCK_NO_INLINE_FAST_PATH before including ndislock/ndis.h to call out of line
+ * always (the library and its white-box tests do).
+ */
+#ifndef NDISLOCK_FAST_PATH_H
+#define NDISLOCK_FAST_PATH_H
+
+#include "ndislock/export.h"
+#include "ndislock/wdk_types.h"
+
+#if defined(__GNUC__) && !defined(NDISLOCK_NO_INLINE_FAST_PATH) && !defined(NDISLOCK_NO_SITE_MACROS)
+#define NDISLOCK_INLINE_FAST_PATH 1
+#else
+#define NDISLOCK_INLINE_FAST_PATH 0
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define NDISLOCK_MAY_ALIAS __attribute__((__may_alias__))
+#else
+#define NDISLOCK_MAY_ALIAS
+#endif
+
+/* The head of the library's per-thread state (model::ThreadState). */
+typedef struct NDISLOCK_MAY_ALIAS NDISLOCK_FAST_THREAD {
+    KIRQL Irql;              /* written only by its thread */
+    UCHAR Reserved[3];
+    ULONG Processor;         /* its virtual processor */
+    ULONG DispatchProcessor; /* the processor it entered at DISPATCH_LEVEL */
+    ULONG Id;                /* the tag of the processor owner words, 1..8192 */
+} NDISLOCK_FAST_THREAD;
+
+/* The head of a virtual processor (model::Processor), one per 64-byte line. */
+typedef struct NDISLOCK_MAY_ALIAS NDISLOCK_FAST_PROCESSOR {
+    ULONG Owner; /* Id | NDISLOCK_FAST_BIASED while biased to thread Id */
+    ULONG Busy;  /* biased mode: the holder's Id while it runs at DISPATCH_LEVEL or above */
+    UCHAR Reserved[56];
+} NDISLOCK_FAST_PROCESSOR;
+
+/* The head of a parking bucket (lock::parking::Bucket), one per 64-byte line. */
+typedef struct NDISLOCK_MAY_ALIAS NDISLOCK_FAST_BUCKET {
+    ULONG Waiters; /* threads asleep on locks of this bucket */
+    UCHAR Reserved[60];
+} NDISLOCK_FAST_BUCKET;
+
+#define NDISLOCK_FAST_BIASED 0x40000000u
+#define NDISLOCK_FAST_PROCESSORS 64 /* NDISLOCK_MAX_PROCESSORS */
+#define NDISLOCK_FAST_BUCKET_BITS 9
+
+#if NDISLOCK_INLINE_FAST_PATH
+
+NDISLOCK_API extern __thread NDISLOCK_FAST_THREAD *ndislock_tls_thread __attribute__((tls_model("initial-exec")));
+NDISLOCK_API extern NDISLOCK_FAST_PROCESSOR ndislock_fast_processors[NDISLOCK_FAST_PROCESSORS];
+NDISLOCK_API extern NDISLOCK_FAST_BUCKET ndislock_fast_buckets[1u << NDISLOCK_FAST_BUCKET_BITS];
+NDISLOCK_API extern unsigned ndislock_active_observers;
+/* Nonzero when releases may pair a compiler barrier with the sleeper's membarrier (always
+ * false in a ThreadSanitizer build of the library). */
+NDISLOCK_API extern unsigned char ndislock_fast_asymmetric;
+
+/* The exported calls the inline forms fall back to (declared again here so that this header also
+ * stands alone). */
+NDISLOCK_API void ndislock_at_NdisAcquireSpinLock(PNDIS_SPIN_LOCK, const char *, int, const char *);
+NDISLOCK_API void ndislock_at_NdisReleaseSpinLock(PNDIS_SPIN_LOCK, const char *, int, const char *);
+NDISLOCK_API void ndislock_at_NdisDprAcquireSpinLock(PNDIS_SPIN_LOCK, const char *, int, const char *);
+NDISLOCK_API void ndislock_at_NdisDprReleaseSpinLock(PNDIS_SPIN_LOCK, const char *, int, const char *);
+NDISLOCK_API KIRQL ndislock_at_KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK, const char *, int, const char *);
+NDISLOCK_API void ndislock_at_KeReleaseSpinLock(PKSPIN_LOCK, KIRQL, const char *, int, const char *);
+NDISLOCK_API void ndislock_at_KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK, const char *, int, const char *);
+NDISLOCK_API void ndislock_at_KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK, const char *, int, const char *);
+
+/* The out-of-line ends of the inline paths (src/api/fast_path.cpp). */
+NDISLOCK_API void ndislock_fast_acquire_contended(PKSPIN_LOCK SpinLock);
+NDISLOCK_API void ndislock_fast_release_wake(PKSPIN_LOCK SpinLock);
+NDISLOCK_API void ndislock_fast_wake_revoker(ULONG Processor);
+
+/* The calling thread, when the inline path may run for it: registered and unobserved. */
+static inline NDISLOCK_FAST_THREAD *ndislock_fast_thread(void) {
+    NDISLOCK_FAST_THREAD *t = ndislock_tls_thread;
+    if (__builtin_expect(t == 0, 0)) return 0;
+    if (__builtin_expect(__atomic_load_n(&ndislock_active_observers, __ATOMIC_RELAXED) != 0, 0)) return 0;
+    return t;
+}
+
+static inline NDISLOCK_FAST_BUCKET *ndislock_fast_bucket(const void *address) {
+    uint64_t x = (uint64_t)(uintptr_t)address;
+    x ^= x >> 17;
+    x *= 0x9E3779B97F4A7C15ull;
+    return &ndislock_fast_buckets[x >> (64 - NDISLOCK_FAST_BUCKET_BITS)];
+}
+
+static inline int ndislock_fast_try_word(PKSPIN_LOCK s) {
+    KSPIN_LOCK expected = 0;
+    return __atomic_compare_exchange_n(s, &expected, (KSPIN_LOCK)1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+/* lock::spin_release with asymmetric fences (the only case the inline paths handle). */
+static inline void ndislock_fast_release_word(PKSPIN_LOCK s) {
+    __atomic_store_n(s, (KSPIN_LOCK)0, __ATOMIC_RELEASE);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST); /* pairs with the sleeper's heavy fence */
+    if (__builtin_expect(__atomic_load_n(&ndislock_fast_bucket(s)->Waiters, __ATOMIC_RELAXED) != 0, 0))
+        ndislock_fast_release_wake(s);
+}
+
+/* Below DISPATCH_LEVEL on a processor biased to t: enter DISPATCH_LEVEL (model::enter_dispatch's
+ * biased branch). Returns 0, having touched nothing that matters, when the bias is not t's; a
+ * Busy store left behind by a revocation in between is withdrawn by the out-of-line call that
+ * follows (model::enter_dispatch_slow). */
+static inline int ndislock_fast_enter_dispatch(NDISLOCK_FAST_THREAD *t) {
+    const ULONG index = __atomic_load_n(&t->Processor, __ATOMIC_RELAXED);
+    NDISLOCK_FAST_PROCESSOR *p = &ndislock_fast_processors[index];
+    const ULONG biased = t->Id | NDISLOCK_FAST_BIASED;
+    if (__builtin_expect(__atomic_load_n(&p->Owner, __ATOMIC_RELAXED) != biased, 0)) return 0;
+    if (__builtin_expect(t->DispatchProcessor != index, 0)) t->DispatchProcessor = index; /* a store less */
+    __atomic_store_n(&p->Busy, t->Id, __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the revoker's heavy fence closes the window */
+    if (__builtin_expect(__atomic_load_n(&p->Owner, __ATOMIC_RELAXED) != biased, 0)) return 0;
+    __atomic_store_n(&t->Irql, (KIRQL)DISPATCH_LEVEL, __ATOMIC_RELAXED);
+    return 1;
+}
+
+/* At DISPATCH_LEVEL, entered through the bias: true if the release may give the processor back
+ * inline (model::leave_dispatch's biased branch). */
+static inline int ndislock_fast_entered_biased(const NDISLOCK_FAST_THREAD *t) {
+    return __atomic_load_n(&ndislock_fast_processors[t->DispatchProcessor].Busy, __ATOMIC_RELAXED) == t->Id;
+}
+
+static inline void ndislock_fast_leave_dispatch(NDISLOCK_FAST_THREAD *t, KIRQL new_irql) {
+    NDISLOCK_FAST_PROCESSOR *p = &ndislock_fast_processors[t->DispatchProcessor];
+    __atomic_store_n(&t->Irql, new_irql, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->Busy, 0u, __ATOMIC_RELEASE);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST); /* against the revoker's heavy fence */
+    if (__builtin_expect(__atomic_load_n(&p->Owner, __ATOMIC_RELAXED) != (t->Id | NDISLOCK_FAST_BIASED), 0))
+        ndislock_fast_wake_revoker(t->DispatchProcessor);
+}
+
+/* The raising acquire (NdisAcquireSpinLock, KeAcquireSpinLock[RaiseToDpc]): 1 with the lock
+ * taken and *old set, 0 when the caller must call out of line (nothing changed). */
+static inline int ndislock_fast_acquire_raising(PKSPIN_LOCK s, KIRQL *old) {
+    NDISLOCK_FAST_THREAD *t = ndislock_fast_thread();
+    if (t == 0) return 0;
+    const KIRQL irql = __atomic_load_n(&t->Irql, __ATOMIC_RELAXED);
+    if (irql == DISPATCH_LEVEL) {
+        if (!ndislock_fast_try_word(s)) ndislock_fast_acquire_contended(s);
+        *old = irql;
+        return 1;
+    }
+    if (irql > DISPATCH_LEVEL || !ndislock_fast_enter_dispatch(t)) return 0;
+    if (__builtin_expect(!ndislock_fast_try_word(s), 0)) ndislock_fast_acquire_contended(s);
+    *old = irql;
+    return 1;
+}
+
+/* The lowering release (NdisReleaseSpinLock, KeReleaseSpinLock): 1 when done, 0 when the caller
+ * must call out of line (nothing changed). */
+static inline int ndislock_fast_release_lowering(PKSPIN_LOCK s, KIRQL new_irql) {
+    NDISLOCK_FAST_THREAD *t = ndislock_fast_thread();
+    if (t == 0 || __atomic_load_n(&t->Irql, __ATOMIC_RELAXED) != DISPATCH_LEVEL) return 0;
+    if (new_irql == DISPATCH_LEVEL) {
+        if (!ndislock_fast_asymmetric) return 0;
+        ndislock_fast_release_word(s);
+        return 1;
+    }
+    if (new_irql > DISPATCH_LEVEL || !ndislock_fast_entered_biased(t)) return 0;
+    ndislock_fast_release_word(s); /* a biased processor implies asymmetric fences */
+    ndislock_fast_leave_dispatch(t, new_irql);
+    return 1;
+}
+
+/* The AtDpcLevel / Dpr acquire: no IRQL change, so only the word. */
+static inline int ndislock_fast_acquire_at_dpc(PKSPIN_LOCK s) {
+    if (ndislock_fast_thread() == 0) return 0;
+    if (!ndislock_fast_try_word(s)) ndislock_fast_acquire_contended(s);
+    return 1;
+}
+
+static inline int ndislock_fast_release_at_dpc(PKSPIN_LOCK s) {
+    if (ndislock_fast_thread() == 0 || !ndislock_fast_asymmetric) return 0;
+    ndislock_fast_release_word(s);
+    return 1;
+}
+
+/* The forms the site macros of ndislock/ndis.h call. */
+
+static inline void ndislock_inline_NdisAcquireSpinLock(PNDIS_SPIN_LOCK l, const char *file, int line,
+                                                       const char *func) {
+    KIRQL old;
+    if (__builtin_expect(ndislock_fast_acquire_raising(&l->SpinLock, &old), 1))
+        l->OldIrql = old; /* written once the lock is held: it belongs to the holder */
+    else
+        ndislock_at_NdisAcquireSpinLock(l, file, line, func);
+}
+
+static inline void ndislock_inline_NdisReleaseSpinLock(PNDIS_SPIN_LOCK l, const char *file, int line,
+                                                       const char *func) {
+    if (__builtin_expect(!ndislock_fast_release_lowering(&l->SpinLock, l->OldIrql), 0))
+        ndislock_at_NdisReleaseSpinLock(l, file, line, func);
+}
+
+static inline void ndislock_inline_NdisDprAcquireSpinLock(PNDIS_SPIN_LOCK l, const char *file, int line,
+                                                          const char *func) {
+    if (__builtin_expect(!ndislock_fast_acquire_at_dpc(&l->SpinLock), 0))
+        ndislock_at_NdisDprAcquireSpinLock(l, file, line, func);
+}
+
+static inline void ndislock_inline_NdisDprReleaseSpinLock(PNDIS_SPIN_LOCK l, const char *file, int line,
+                                                          const char *func) {
+    if (__builtin_expect(!ndislock_fast_release_at_dpc(&l->SpinLock), 0))
+        ndislock_at_NdisDprReleaseSpinLock(l, file, line, func);
+}
+
+static inline KIRQL ndislock_inline_KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK s, const char *file, int line,
+                                                                const char *func) {
+    KIRQL old;
+    if (__builtin_expect(ndislock_fast_acquire_raising(s, &old), 1)) return old;
+    return ndislock_at_KeAcquireSpinLockRaiseToDpc(s, file, line, func);
+}
+
+static inline void ndislock_inline_KeReleaseSpinLock(PKSPIN_LOCK s, KIRQL new_irql, const char *file, int line,
+                                                     const char *func) {
+    if (__builtin_expect(!ndislock_fast_release_lowering(s, new_irql), 0))
+        ndislock_at_KeReleaseSpinLock(s, new_irql, file, line, func);
+}
+
+static inline void ndislock_inline_KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK s, const char *file, int line,
+                                                               const char *func) {
+    if (__builtin_expect(!ndislock_fast_acquire_at_dpc(s), 0))
+        ndislock_at_KeAcquireSpinLockAtDpcLevel(s, file, line, func);
+}
+
+static inline void ndislock_inline_KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK s, const char *file, int line,
+                                                                 const char *func) {
+    if (__builtin_expect(!ndislock_fast_release_at_dpc(s), 0))
+        ndislock_at_KeReleaseSpinLockFromDpcLevel(s, file, line, func);
+}
+
+#endif /* NDISLOCK_INLINE_FAST_PATH */
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* NDISLOCK_FAST_PATH_H */

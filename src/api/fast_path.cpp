@@ -1,0 +1,64 @@
+// The library's side of the inline fast path (ndislock/fast_path.h): the layouts it reads are
+// checked here against the internal types, and the slow ends it calls are exported here.
+#include "ndislock/fast_path.h"
+
+#include <cstddef>
+
+#include "lock/parking.h"
+#include "lock/spin_word.h"
+#include "model/processors.h"
+#include "model/thread_state.h"
+#include "observe/hooks.h"
+#include "platform/membarrier.h"
+
+namespace {
+
+using ndislock::lock::parking::Bucket;
+using ndislock::model::Processor;
+using ndislock::model::ThreadState;
+
+// The inline path reads the head of ThreadState as NDISLOCK_FAST_THREAD.
+static_assert(offsetof(ThreadState, irql) == offsetof(NDISLOCK_FAST_THREAD, Irql));
+static_assert(offsetof(ThreadState, processor) == offsetof(NDISLOCK_FAST_THREAD, Processor));
+static_assert(offsetof(ThreadState, dispatch_processor) == offsetof(NDISLOCK_FAST_THREAD, DispatchProcessor));
+static_assert(offsetof(ThreadState, id) == offsetof(NDISLOCK_FAST_THREAD, Id));
+static_assert(sizeof(ThreadState::irql) == sizeof(KIRQL) && sizeof(ThreadState::processor) == sizeof(ULONG));
+
+static_assert(sizeof(Processor) == sizeof(NDISLOCK_FAST_PROCESSOR));
+static_assert(offsetof(Processor, owner) == offsetof(NDISLOCK_FAST_PROCESSOR, Owner));
+static_assert(offsetof(Processor, busy) == offsetof(NDISLOCK_FAST_PROCESSOR, Busy));
+static_assert(ndislock::model::kBiased == NDISLOCK_FAST_BIASED);
+static_assert(NDISLOCK_MAX_PROCESSORS == NDISLOCK_FAST_PROCESSORS);
+
+static_assert(sizeof(Bucket) == sizeof(NDISLOCK_FAST_BUCKET));
+static_assert(offsetof(Bucket, waiters) == offsetof(NDISLOCK_FAST_BUCKET, Waiters));
+static_assert(ndislock::lock::parking::kBucketBits == NDISLOCK_FAST_BUCKET_BITS);
+
+static_assert(sizeof(ndislock::observe::g_active_observers) == sizeof(unsigned));
+
+} // namespace
+
+extern "C" {
+
+#if NDISLOCK_TSAN
+// A ThreadSanitizer build never uses asymmetric fences (platform/membarrier.h): the inline
+// releases always call out of line.
+NDISLOCK_API unsigned char ndislock_fast_asymmetric = 0;
+#else
+static_assert(sizeof(ndislock::platform::g_asymmetric_fences) == sizeof(unsigned char));
+#endif
+
+// The inline acquire found the word held: wait for it as the out-of-line acquire would.
+NDISLOCK_API void ndislock_fast_acquire_contended(PKSPIN_LOCK SpinLock) {
+    ndislock::lock::spin_acquire_contended(SpinLock);
+}
+
+// The inline release freed the word and found sleepers in its bucket.
+NDISLOCK_API void ndislock_fast_release_wake(PKSPIN_LOCK SpinLock) { ndislock::lock::spin_release_slow(SpinLock); }
+
+// The inline leave found its processor's bias revoked meanwhile: the revoker waits for busy == 0.
+NDISLOCK_API void ndislock_fast_wake_revoker(ULONG Processor) {
+    ndislock::model::wake_revoker(ndislock::model::g_processors[Processor]);
+}
+
+} // extern "C"

@@ -1,0 +1,217 @@
+// The inline uncontended path of ndislock/fast_path.h: it must leave exactly the state the
+// exported calls leave, mix freely with them, step aside for observers, and keep the processor
+// and lock handshakes when another thread revokes the bias or sleeps on the lock.
+//
+// White-box: the processor's owner word (model/processors.h) tells whether the inline path could
+// run (a processor biased to the thread) and whether the entry went through it (busy == id).
+#include "test_support.h"
+
+#include "model/processors.h"
+#include "model/thread_state.h"
+#include "platform/membarrier.h"
+
+using namespace ndislock_test;
+namespace model = ndislock::model;
+
+#if NDISLOCK_INLINE_FAST_PATH
+
+namespace {
+
+class FastPath : public ModelTest {
+protected:
+    void SetUp() override {
+        ModelTest::SetUp();
+        if (!ndislock::platform::asymmetric())
+            GTEST_SKIP() << "no asymmetric fences here (ThreadSanitizer build or no membarrier): the processor is "
+                            "never biased, the inline path always calls out of line";
+        ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+        ASSERT_EQ(NdislockBindCurrentThread(0), NDISLOCK_OK);
+        NdisAllocateSpinLock(&lock_);
+    }
+    void TearDown() override {
+        NdisFreeSpinLock(&lock_);
+        ModelTest::TearDown();
+    }
+
+    // Enough raises in a row on processor 0 for it to stick to this thread (model::kBiasAfter).
+    static void make_processor_biased() {
+        NDIS_SPIN_LOCK warm;
+        NdisAllocateSpinLock(&warm);
+        for (std::uint32_t i = 0; i < 2 * model::kBiasAfter; ++i) {
+            NdisAcquireSpinLock(&warm);
+            NdisReleaseSpinLock(&warm);
+        }
+        NdisFreeSpinLock(&warm);
+    }
+    static model::ThreadState &self() { return model::current_thread(); }
+    static model::Processor &processor0() { return model::g_processors[0]; }
+    static bool biased_to_me() {
+        return processor0().owner.load() == (self().id | model::kBiased);
+    }
+
+    NDIS_SPIN_LOCK lock_{};
+};
+
+TEST_F(FastPath, AcquireAndReleaseLeaveTheStateTheExportedCallsLeave) {
+    make_processor_biased();
+    ASSERT_TRUE(biased_to_me());
+
+    NdisAcquireSpinLock(&lock_);
+    EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    EXPECT_EQ(word(lock_.SpinLock), 1u);
+    EXPECT_EQ(lock_.OldIrql, PASSIVE_LEVEL);
+    EXPECT_EQ(processor0().busy.load(), self().id) << "entered DISPATCH_LEVEL through the bias, inline";
+    EXPECT_EQ(model::processor_owner(0), self().id);
+
+    NdisReleaseSpinLock(&lock_);
+    EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    EXPECT_EQ(word(lock_.SpinLock), 0u);
+    EXPECT_EQ(processor0().busy.load(), 0u);
+    EXPECT_EQ(model::processor_owner(0), 0u);
+    EXPECT_TRUE(biased_to_me()) << "the bias outlives the episode";
+}
+
+TEST_F(FastPath, KeFormsReturnAndRestoreTheIrql) {
+    make_processor_biased();
+    KSPIN_LOCK s;
+    KeInitializeSpinLock(&s);
+    KIRQL old = HIGH_LEVEL;
+    KeAcquireSpinLock(&s, &old);
+    EXPECT_EQ(old, PASSIVE_LEVEL);
+    EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    EXPECT_EQ(word(s), 1u);
+    KeReleaseSpinLock(&s, old);
+    EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    EXPECT_EQ(word(s), 0u);
+
+    const KIRQL raised = KeAcquireSpinLockRaiseToDpc(&s);
+    EXPECT_EQ(raised, PASSIVE_LEVEL);
+    KeReleaseSpinLock(&s, raised);
+    EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+}
+
+TEST_F(FastPath, NestedAcquireAtDispatchKeepsTheIrqlAndSavesDispatch) {
+    make_processor_biased();
+    NDIS_SPIN_LOCK inner;
+    NdisAllocateSpinLock(&inner);
+    NdisAcquireSpinLock(&lock_);
+    NdisAcquireSpinLock(&inner);
+    EXPECT_EQ(inner.OldIrql, DISPATCH_LEVEL);
+    EXPECT_EQ(word(inner.SpinLock), 1u);
+    NdisReleaseSpinLock(&inner);
+    EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    EXPECT_EQ(word(inner.SpinLock), 0u);
+    NdisReleaseSpinLock(&lock_);
+    EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    NdisFreeSpinLock(&inner);
+}
+
+TEST_F(FastPath, DprFormsTakeOnlyTheWord) {
+    const KIRQL old = KeRaiseIrqlToDpcLevel();
+    NdisDprAcquireSpinLock(&lock_);
+    EXPECT_EQ(word(lock_.SpinLock), 1u);
+    EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    NdisDprReleaseSpinLock(&lock_);
+    EXPECT_EQ(word(lock_.SpinLock), 0u);
+    KeAcquireSpinLockAtDpcLevel(&lock_.SpinLock);
+    EXPECT_EQ(word(lock_.SpinLock), 1u);
+    KeReleaseSpinLockFromDpcLevel(&lock_.SpinLock);
+    EXPECT_EQ(word(lock_.SpinLock), 0u);
+    KeLowerIrql(old);
+}
+
+TEST_F(FastPath, InlineAndExportedFormsPairEitherWay) {
+    make_processor_biased();
+    // Inline acquire, exported release (the function spelling, as code that #undefs the macro).
+    NdisAcquireSpinLock(&lock_);
+    (NdisReleaseSpinLock)(&lock_);
+    EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    EXPECT_EQ(word(lock_.SpinLock), 0u);
+    EXPECT_EQ(model::processor_owner(0), 0u);
+    // Exported acquire, inline release.
+    (NdisAcquireSpinLock)(&lock_);
+    EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    NdisReleaseSpinLock(&lock_);
+    EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    EXPECT_EQ(word(lock_.SpinLock), 0u);
+    EXPECT_EQ(model::processor_owner(0), 0u);
+}
+
+TEST_F(FastPath, StepsAsideWhileAnObserverIsRegistered) {
+    make_processor_biased();
+    NdislockStatsReset();
+    NdislockStatsEnable(TRUE, 0);
+    for (int i = 0; i < 10; ++i) {
+        NdisAcquireSpinLock(&lock_);
+        NdisReleaseSpinLock(&lock_);
+    }
+    NdislockStatsEnable(FALSE, 0);
+    NDISLOCK_LOCK_STATS stats[NDISLOCK_STATS_MAX_LOCKS];
+    const ULONG n = NdislockStatsCollect(stats, NDISLOCK_STATS_MAX_LOCKS);
+    ULONG64 seen = 0;
+    for (ULONG i = 0; i < n && i < NDISLOCK_STATS_MAX_LOCKS; ++i)
+        if (stats[i].Lock == &lock_) seen = stats[i].Acquisitions;
+    EXPECT_EQ(seen, 10u) << "every acquisition went through the observed, exported path";
+    NdislockStatsReset();
+}
+
+// Another thread of processor 0 raises while this thread is at DISPATCH_LEVEL through the inline
+// path: it revokes the bias and waits; the inline release must wake it (ndislock_fast_wake_revoker).
+TEST_F(FastPath, ARevokerWaitingDuringAnInlineHoldIsWokenByTheInlineRelease) {
+    make_processor_biased();
+    ASSERT_TRUE(biased_to_me());
+    Flag revoker_started, revoker_done;
+    Watchdog dog("revocation during an inline hold");
+    NdisAcquireSpinLock(&lock_);
+    std::thread revoker([&] {
+        ASSERT_EQ(NdislockBindCurrentThread(0), NDISLOCK_OK);
+        revoker_started.set();
+        const KIRQL old = KeRaiseIrqlToDpcLevel(); // waits for this test's thread to leave processor 0
+        revoker_done.set();
+        KeLowerIrql(old);
+    });
+    revoker_started.wait();
+    // Give the revoker time to claim the owner word and sleep; correctness does not depend on it.
+    EXPECT_TRUE(eventually([] { return (processor0().owner.load() & model::kBiased) == 0; }));
+    EXPECT_FALSE(revoker_done.is_set()) << "processor 0 is this thread's while it is at DISPATCH_LEVEL";
+    NdisReleaseSpinLock(&lock_);
+    revoker.join();
+    EXPECT_TRUE(revoker_done.is_set());
+    EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    EXPECT_EQ(word(lock_.SpinLock), 0u);
+}
+
+// Threads outnumbering cores on both processors: inline acquires that find the lock held wait
+// out of line, inline releases wake sleepers, biases are taken and revoked. Exact total.
+TEST_F(FastPath, ContendedInlinePairsKeepAnExactTotal) {
+    constexpr int kThreads = 6;
+    constexpr int kIterations = 20000;
+    std::uint64_t counter = 0;
+    run_threads(
+        kThreads,
+        [&](int i) {
+            ASSERT_EQ(NdislockBindCurrentThread(static_cast<ULONG>(i % 2)), NDISLOCK_OK);
+            for (int n = 0; n < kIterations; ++n) {
+                if (n % 2 == 0) {
+                    NdisAcquireSpinLock(&lock_);
+                    ++counter;
+                    NdisReleaseSpinLock(&lock_);
+                } else {
+                    KIRQL old;
+                    KeAcquireSpinLock(&lock_.SpinLock, &old);
+                    ++counter;
+                    KeReleaseSpinLock(&lock_.SpinLock, old);
+                }
+            }
+            EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+        },
+        "contended inline pairs");
+    EXPECT_EQ(counter, std::uint64_t{kThreads} * kIterations);
+    EXPECT_EQ(word(lock_.SpinLock), 0u);
+}
+
+} // namespace
+
+#else
+TEST(FastPath, NotBuiltWithThisCompiler) { GTEST_SKIP() << "NDISLOCK_INLINE_FAST_PATH is 0"; }
+#endif
