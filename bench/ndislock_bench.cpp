@@ -129,6 +129,7 @@ void set_mode(Mode m) {
 }
 
 struct NoSetup {
+    static constexpr bool kExclusive = true; // a lock (NoLock, the scheduler's floor, is not)
     void begin() {}
     void end() {}
     void bind(int) {}
@@ -143,6 +144,7 @@ void bind_to_processor(int me) {
 }
 
 template <Mode M> struct NdisLockT {
+    static constexpr bool kExclusive = true;
     // (Re)allocated after the mode switch, so an observer sees the lock's initialization.
     void begin() {
         set_mode(M);
@@ -163,6 +165,7 @@ using NdisStatsLock = NdisLockT<Mode::Stats>;
 using NdisVerifierLock = NdisLockT<Mode::Verifier>;
 
 struct KeQueuedLock {
+    static constexpr bool kExclusive = true;
     void begin() {
         set_mode(Mode::Off);
         KeInitializeSpinLock(&lock);
@@ -335,6 +338,7 @@ constexpr int kMaxBenchThreads = 64;
 
 struct alignas(64) PerThread {
     std::uint64_t ops = 0, handoffs = 0, wait_ticks = 0, max_wait_ticks = 0, cpu_ns = 0;
+    std::uint64_t private_counter = 0; // the no_lock floor's "protected" data (no exclusion, no race)
 };
 
 struct Shared {
@@ -402,7 +406,8 @@ template <class L> void timed_throughput(benchmark::State &state, double cs_ns) 
                 std::uint64_t t1 = 0;
                 lock.locked([&] {
                     t1 = ticks();
-                    shared.protected_counter = spin_work(cs_iters, shared.protected_counter);
+                    std::uint64_t &data = L::kExclusive ? shared.protected_counter : mine.private_counter;
+                    data = spin_work(cs_iters, data);
                 });
                 const std::uint64_t w = t1 - t0;
                 mine.wait_ticks += w;
@@ -533,7 +538,27 @@ template <class L> void register_contender(const char *name) {
             ->UseRealTime();
 }
 
+// The scheduler's floor for S3/S4 (not a lock): the same threads and work with no exclusion, each
+// on its own data. Its max "wait" is the longest the OS left a runnable thread without a core
+// between two clock reads around an empty acquire, its min/max the OS's own fairness: no lock
+// can do better on either while every thread stays runnable.
+struct NoLock : NoSetup {
+    static constexpr bool kExclusive = false;
+    template <class F> void locked(F &&f) { f(); }
+};
+
+void register_os_floor() {
+    const unsigned n = cores();
+    for (unsigned x : {2u, 4u, 8u})
+        reg(std::string("S3/x") + std::to_string(x) + "/os_floor_no_lock",
+            [](benchmark::State &s) { timed_throughput<NoLock>(s, 25.0); })
+            ->Threads(int(std::min<unsigned>(x * n, kMaxBenchThreads)))
+            ->Iterations(1)
+            ->UseRealTime();
+}
+
 void register_all() {
+    register_os_floor();
     register_contender<BareTas>("bare_tas");
     reg("S0/pair/bare_tas_2calls", s0_pair<BareTasCalls>);
     register_contender<NdisLock>("ndislock");
