@@ -100,6 +100,9 @@ def main():
         if fm is not None:
             t.append(("S3 (info)", f"{x}: OS floor, no lock at all: min/max per-thread ops", fm, None))
             t.append(("S3 (info)", f"{x}: OS floor, no lock at all: max wait (value in ms)", fw / 1000, None))
+            rf = ratio(get(runs, ("S3", x, "os_floor_no_lock"), "ops_per_s"),
+                       get(runs, ("S3", x, "pthread_spinlock"), "ops_per_s"))
+            t.append(("S3 (info)", f"{x}: OS floor ops/s / pthread_spinlock (the most any lock could reach)", rf, None))
     for name, label in (("ndislock_verifier", "verifier on"), ("ndislock_stats_observer", "observer on (statistics)")):
         r = ratio(get(runs, ("S0", "pair", name), "time_ns"), get(runs, ("S0", "pair", "ndislock"), "time_ns"))
         if r is not None:
