@@ -98,6 +98,8 @@ NDISLOCK_API KIRQL ndislock_at_KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK, const ch
 NDISLOCK_API void ndislock_at_KeReleaseSpinLock(PKSPIN_LOCK, KIRQL, const char *, int, const char *);
 NDISLOCK_API void ndislock_at_KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK, const char *, int, const char *);
 NDISLOCK_API void ndislock_at_KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK, const char *, int, const char *);
+NDISLOCK_API KIRQL ndislock_at_KeRaiseIrql(KIRQL, const char *, int, const char *);
+NDISLOCK_API void ndislock_at_KeLowerIrql(KIRQL, const char *, int, const char *);
 
 /* The out-of-line ends of the inline paths (src/api/fast_path.cpp). */
 NDISLOCK_API void ndislock_fast_acquire_contended(PKSPIN_LOCK SpinLock);
@@ -262,6 +264,28 @@ static inline void ndislock_inline_KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK s, 
                                                                  const char *func) {
     if (__builtin_expect(!ndislock_fast_release_at_dpc(s), 0))
         ndislock_at_KeReleaseSpinLockFromDpcLevel(s, file, line, func);
+}
+
+/* KeRaiseIrql to DISPATCH_LEVEL from below it, and KeLowerIrql from DISPATCH_LEVEL to below it,
+ * on a processor biased to the thread (the IRQL half of the raising acquire and release). Every
+ * other raise or lower, valid or not, calls out of line. */
+static inline KIRQL ndislock_inline_KeRaiseIrql(KIRQL new_irql, const char *file, int line, const char *func) {
+    NDISLOCK_FAST_THREAD *t = ndislock_fast_thread();
+    if (__builtin_expect(t != 0 && new_irql == DISPATCH_LEVEL, 1)) {
+        const KIRQL irql = __atomic_load_n(&t->Irql, __ATOMIC_RELAXED);
+        if (irql < DISPATCH_LEVEL && ndislock_fast_enter_dispatch(t)) return irql;
+    }
+    return ndislock_at_KeRaiseIrql(new_irql, file, line, func);
+}
+
+static inline void ndislock_inline_KeLowerIrql(KIRQL new_irql, const char *file, int line, const char *func) {
+    NDISLOCK_FAST_THREAD *t = ndislock_fast_thread();
+    if (__builtin_expect(t != 0 && new_irql < DISPATCH_LEVEL, 1) &&
+        __atomic_load_n(&t->Irql, __ATOMIC_RELAXED) == DISPATCH_LEVEL && ndislock_fast_entered_biased(t)) {
+        ndislock_fast_leave_dispatch(t, new_irql);
+        return;
+    }
+    ndislock_at_KeLowerIrql(new_irql, file, line, func);
 }
 
 #endif /* NDISLOCK_INLINE_FAST_PATH */

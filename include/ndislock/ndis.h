@@ -264,9 +264,9 @@ NDISLOCK_API void ndislock_at_KeStallExecutionProcessor(ULONG, const char *, int
     ndislock_at_KeAcquireInStackQueuedSpinLockAtDpcLevel((S), (H), NDISLOCK_HERE)
 #define KeReleaseInStackQueuedSpinLockFromDpcLevel(H) \
     ndislock_at_KeReleaseInStackQueuedSpinLockFromDpcLevel((H), NDISLOCK_HERE)
-#define KeRaiseIrql(NewIrql, OldIrql) ((void)(*(OldIrql) = ndislock_at_KeRaiseIrql((NewIrql), NDISLOCK_HERE)))
-#define KeRaiseIrqlToDpcLevel() ndislock_at_KeRaiseIrql(DISPATCH_LEVEL, NDISLOCK_HERE)
-#define KeLowerIrql(NewIrql) ndislock_at_KeLowerIrql((NewIrql), NDISLOCK_HERE)
+#define KeRaiseIrql(NewIrql, OldIrql) ((void)(*(OldIrql) = NDISLOCK_LOCK_CALL(KeRaiseIrql)((NewIrql), NDISLOCK_HERE)))
+#define KeRaiseIrqlToDpcLevel() NDISLOCK_LOCK_CALL(KeRaiseIrql)(DISPATCH_LEVEL, NDISLOCK_HERE)
+#define KeLowerIrql(NewIrql) NDISLOCK_LOCK_CALL(KeLowerIrql)((NewIrql), NDISLOCK_HERE)
 #define NdisMSleep(Us) ndislock_at_NdisMSleep((Us), NDISLOCK_HERE)
 #define NdisStallExecution(Us) ndislock_at_NdisStallExecution((Us), NDISLOCK_HERE)
 #define KeStallExecutionProcessor(Us) ndislock_at_KeStallExecutionProcessor((Us), NDISLOCK_HERE)

@@ -58,11 +58,11 @@ inline void enter_dispatch(const char *file, int line, const char *func) noexcep
     h.base = KeGetCurrentIrql();
     // Above DISPATCH_LEVEL (a misuse the acquire itself reports as AcquireAboveDispatch) the IRQL
     // stays where it is, as with NdisAcquireSpinLock.
-    if (h.base < DISPATCH_LEVEL) ndislock_at_KeRaiseIrql(DISPATCH_LEVEL, file, line, func);
+    if (h.base < DISPATCH_LEVEL) NDISLOCK_LOCK_CALL(KeRaiseIrql)(DISPATCH_LEVEL, file, line, func);
 }
 inline void leave_dispatch(const char *file, int line, const char *func) noexcept {
     DispatchHolds &h = dispatch_holds();
-    if (--h.count == 0 && h.base < DISPATCH_LEVEL) ndislock_at_KeLowerIrql(h.base, file, line, func);
+    if (--h.count == 0 && h.base < DISPATCH_LEVEL) NDISLOCK_LOCK_CALL(KeLowerIrql)(h.base, file, line, func);
 }
 
 // Where a guard was constructed: its release at scope exit is reported there, not in this header.
@@ -234,8 +234,8 @@ inline IrqlCapability raised_irql;
 class NDISLOCK_SCOPED_CAPABILITY RaisedIrql {
 public:
     explicit RaisedIrql(KIRQL new_irql, NDISLOCK_CALLER_SITE) NDISLOCK_ACQUIRE_SHARED(raised_irql)
-        : old_(ndislock_at_KeRaiseIrql(new_irql, file_, line_, func_)), site_{file_, line_, func_} {}
-    ~RaisedIrql() NDISLOCK_RELEASE() { ndislock_at_KeLowerIrql(old_, site_.file, site_.line, site_.func); }
+        : old_(NDISLOCK_LOCK_CALL(KeRaiseIrql)(new_irql, file_, line_, func_)), site_{file_, line_, func_} {}
+    ~RaisedIrql() NDISLOCK_RELEASE() { NDISLOCK_LOCK_CALL(KeLowerIrql)(old_, site_.file, site_.line, site_.func); }
     RaisedIrql(const RaisedIrql &) = delete;
     RaisedIrql &operator=(const RaisedIrql &) = delete;
 

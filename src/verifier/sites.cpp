@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 namespace ndislock::verifier {
@@ -37,13 +38,27 @@ ResolvedSite symbolize(const void *address) {
     // A return address points after the call; the call itself is one byte earlier.
     const auto offset = reinterpret_cast<std::uintptr_t>(address) - reinterpret_cast<std::uintptr_t>(info.dli_fbase) - 1;
     char command[1200];
-    std::snprintf(command, sizeof command, "addr2line -C -f -e '%s' 0x%lx 2>/dev/null", info.dli_fname,
+    // -i: the inlined frames too, innermost first. The first frame outside ndislock's inline fast
+    // path (ndislock/fast_path.h) is the driver's own code: a routine whose first instruction, or
+    // a call whose return address, belongs to an inlined lock call is reported where the driver
+    // wrote that call.
+    std::snprintf(command, sizeof command, "addr2line -C -f -i -e '%s' 0x%lx 2>/dev/null", info.dli_fname,
                   static_cast<unsigned long>(offset));
     if (FILE *p = popen(command, "r")) {
         char function[512] = "", location[700] = "";
-        if (std::fgets(function, sizeof function, p) != nullptr && std::fgets(location, sizeof location, p) != nullptr) {
+        bool found = false;
+        while (std::fgets(function, sizeof function, p) != nullptr && std::fgets(location, sizeof location, p) != nullptr) {
             function[std::strcspn(function, "\n")] = '\0';
             location[std::strcspn(location, "\n")] = '\0';
+            const char *colon_at = std::strrchr(location, ':');
+            const std::string file(location, colon_at != nullptr ? static_cast<std::size_t>(colon_at - location) : 0);
+            constexpr std::string_view kInlinePath = "ndislock/fast_path.h";
+            if (file.size() >= kInlinePath.size() && file.compare(file.size() - kInlinePath.size(), kInlinePath.size(), kInlinePath) == 0)
+                continue;
+            found = true;
+            break;
+        }
+        if (found) {
             char *colon = std::strrchr(location, ':');
             if (colon != nullptr && location[0] != '?') {
                 *colon = '\0';

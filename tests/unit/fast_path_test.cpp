@@ -95,6 +95,27 @@ TEST_F(FastPath, KeFormsReturnAndRestoreTheIrql) {
     EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
 }
 
+TEST_F(FastPath, RaiseAndLowerGoThroughTheBias) {
+    NEEDS_BIAS();
+    make_processor_biased();
+    const KIRQL old = KeRaiseIrqlToDpcLevel();
+    EXPECT_EQ(old, PASSIVE_LEVEL);
+    EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    EXPECT_EQ(processor0().busy.load(), self().id);
+    KeLowerIrql(old);
+    EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    EXPECT_EQ(processor0().busy.load(), 0u);
+    KIRQL saved = HIGH_LEVEL;
+    KeRaiseIrql(DISPATCH_LEVEL, &saved);
+    EXPECT_EQ(saved, PASSIVE_LEVEL);
+    KeRaiseIrql(DISPATCH_LEVEL, &saved); // DISPATCH_LEVEL to DISPATCH_LEVEL: out of line, no change
+    EXPECT_EQ(saved, DISPATCH_LEVEL);
+    EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    KeLowerIrql(PASSIVE_LEVEL);
+    EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    EXPECT_TRUE(biased_to_me());
+}
+
 TEST_F(FastPath, NestedAcquireAtDispatchKeepsTheIrqlAndSavesDispatch) {
     make_processor_biased();
     NDIS_SPIN_LOCK inner;
