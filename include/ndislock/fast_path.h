@@ -135,9 +135,7 @@ static inline void ndislock_fast_release_word(PKSPIN_LOCK s) {
 }
 
 /* Below DISPATCH_LEVEL on a processor biased to t: enter DISPATCH_LEVEL (model::enter_dispatch's
- * biased branch). Returns 0, having touched nothing that matters, when the bias is not t's; a
- * Busy store left behind by a revocation in between is withdrawn by the out-of-line call that
- * follows (model::enter_dispatch_slow). */
+ * biased branch). Returns 0, having changed nothing, when the bias is not t's. */
 static inline int ndislock_fast_enter_dispatch(NDISLOCK_FAST_THREAD *t) {
     const ULONG index = __atomic_load_n(&t->Processor, __ATOMIC_RELAXED);
     NDISLOCK_FAST_PROCESSOR *p = &ndislock_fast_processors[index];
@@ -146,7 +144,14 @@ static inline int ndislock_fast_enter_dispatch(NDISLOCK_FAST_THREAD *t) {
     if (__builtin_expect(t->DispatchProcessor != index, 0)) t->DispatchProcessor = index; /* a store less */
     __atomic_store_n(&p->Busy, t->Id, __ATOMIC_RELAXED);
     __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the revoker's heavy fence closes the window */
-    if (__builtin_expect(__atomic_load_n(&p->Owner, __ATOMIC_RELAXED) != biased, 0)) return 0;
+    if (__builtin_expect(__atomic_load_n(&p->Owner, __ATOMIC_RELAXED) != biased, 0)) {
+        /* Revoked in between: withdraw Busy before anything else (model::enter_dispatch_slow does
+         * the same). Left behind, it would make a later shared-mode entry look biased to the
+         * release, which would then never free the owner word: the processor would hang. */
+        __atomic_store_n(&p->Busy, 0u, __ATOMIC_RELEASE);
+        ndislock_fast_wake_revoker(index);
+        return 0;
+    }
     __atomic_store_n(&t->Irql, (KIRQL)DISPATCH_LEVEL, __ATOMIC_RELAXED);
     return 1;
 }

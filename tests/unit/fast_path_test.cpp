@@ -208,6 +208,35 @@ TEST_F(FastPath, ARevokerWaitingDuringAnInlineHoldIsWokenByTheInlineRelease) {
     EXPECT_EQ(word(lock_.SpinLock), 0u);
 }
 
+// Threads of one processor take it in runs long enough to bias it and revoke each other's bias,
+// through the inline raise and lower: the processor exclusion alone guards the counter (as
+// per-processor data at DISPATCH_LEVEL needs no lock), so a lost increment is an exclusion failure
+// and a hang (the watchdog) a processor left owned. A revocation that lands between an inline
+// entry's Busy store and its re-check is the race this exercises; it is rare, so the test runs
+// many short runs rather than relying on one.
+TEST_F(FastPath, BiasTakenAndRevokedUnderInlineRaisesKeepsTheProcessorExclusive) {
+    constexpr int kThreads = 8; // 4 per core: entries are often preempted, some inside the window
+    constexpr int kRuns = 300;
+    constexpr int kRunLength = 2 * static_cast<int>(model::kBiasAfter);
+    std::uint64_t counter = 0; // guarded by processor 0 at DISPATCH_LEVEL
+    run_threads(
+        kThreads,
+        [&](int) {
+            ASSERT_EQ(NdislockBindCurrentThread(0), NDISLOCK_OK);
+            for (int run = 0; run < kRuns; ++run) {
+                for (int i = 0; i < kRunLength; ++i) {
+                    const KIRQL old = KeRaiseIrqlToDpcLevel();
+                    ++counter;
+                    KeLowerIrql(old);
+                }
+                std::this_thread::yield(); // let another thread of processor 0 revoke the bias
+            }
+        },
+        "bias taken and revoked");
+    EXPECT_EQ(counter, std::uint64_t{kThreads} * kRuns * kRunLength);
+    EXPECT_EQ(model::processor_owner(0), 0u);
+}
+
 // Threads outnumbering cores on both processors: inline acquires that find the lock held wait
 // out of line, inline releases wake sleepers, biases are taken and revoked. Exact total.
 TEST_F(FastPath, ContendedInlinePairsKeepAnExactTotal) {
