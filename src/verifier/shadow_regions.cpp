@@ -53,9 +53,9 @@ void unpin(std::size_t region) noexcept {
         g_marked_count.fetch_add(1, std::memory_order_relaxed);
 }
 
-bool release_due(bool table_empty) noexcept {
+bool release_due(std::uint64_t live_locks) noexcept {
     const unsigned marked = g_marked_count.load(std::memory_order_relaxed);
-    return marked != 0 && (marked >= kReleaseBatch || table_empty);
+    return marked != 0 && (marked >= kReleaseBatch || live_locks < kFewLiveLocks);
 }
 
 void release_marked() noexcept {

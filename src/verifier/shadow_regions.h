@@ -10,8 +10,9 @@
 // being zeroed. Releases (unpins) are lock-free.
 //
 // Regions that become unpinned are marked and given back in batches of kReleaseBatch (one
-// system call each, plus the page fault when an entry lands there again), and all at once when
-// the table empties; so a program freeing and allocating locks in a steady churn pays that rarely.
+// system call each, plus the page fault when an entry lands there again), and at every free once
+// fewer than kFewLiveLocks locks are left (so freeing nearly all of them brings the memory all
+// the way back); a program freeing and allocating locks in a steady churn pays that rarely.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +22,7 @@ namespace ndislock::verifier::regions {
 
 inline constexpr std::size_t kMinRegionBytes = 4096;
 inline constexpr unsigned kReleaseBatch = 16;
+inline constexpr std::uint64_t kFewLiveLocks = 2048;
 
 // Describes the reserved table (called once, before any pin). Regions are max(4 KiB, page size);
 // pages larger than largest_unit bytes (the smallest generation) are never given back.
@@ -34,8 +36,8 @@ void pin(std::size_t region) noexcept;
 // Remove path, lock-free: marks the region for release if this was its last pin.
 void unpin(std::size_t region) noexcept;
 
-// Whether enough regions are waiting (or table_empty) to be worth a release now.
-bool release_due(bool table_empty) noexcept;
+// Whether enough regions are waiting to be worth a release now, live_locks being left.
+bool release_due(std::uint64_t live_locks) noexcept;
 // Zeroes every marked region still unpinned. Call with the insert mutex held.
 void release_marked() noexcept;
 
