@@ -138,13 +138,13 @@ void shadow_remove(Shadow *entry, const void *lock) noexcept {
     const auto index = static_cast<std::uint64_t>(entry - g_table);
     const unsigned g = generation_of(index);
     g_generation_live[g].fetch_sub(1, std::memory_order_relaxed);
-    const std::uint64_t live = g_live.fetch_sub(1, std::memory_order_relaxed) - 1;
+    g_live.fetch_sub(1, std::memory_order_relaxed);
     const std::uint64_t home = home_index(g, mix(reinterpret_cast<std::uintptr_t>(lock)));
     if (region_of_index(index) != region_of_index(home)) regions::unpin(region_of_index(index));
     regions::unpin(region_of_index(home));
     g_freed[g_freed_next.fetch_add(1, std::memory_order_relaxed) % kFreedRing].store(
         reinterpret_cast<std::uintptr_t>(lock), std::memory_order_relaxed);
-    if (regions::release_due(live)) {
+    if (regions::release_due()) {
         std::unique_lock<std::mutex> guard(g_insert_mutex, std::try_to_lock); // busy: a later remove does it
         if (guard.owns_lock()) regions::release_marked();
     }

@@ -9,10 +9,12 @@
 // mutex; the pages are given back under the same mutex, so no insert can pin a region while it is
 // being zeroed. Releases (unpins) are lock-free.
 //
-// Regions that become unpinned are marked and given back in batches of kReleaseBatch (one
-// system call each, plus the page fault when an entry lands there again), and at every free once
-// fewer than kFewLiveLocks locks are left (so freeing nearly all of them brings the memory all
-// the way back); a program freeing and allocating locks in a steady churn pays that rarely.
+// Regions that become unpinned are marked (and stay marked until given back). Every kReleaseBatch
+// newly marked regions, a pass gives back the marked regions that stayed unpinned since the pass
+// before (one system call each, plus a page fault when an entry lands there again); a region
+// pinned meanwhile gets a second chance. So a program that frees and allocates locks in a steady
+// churn, emptying and refilling the same regions, soon marks no new region and pays nothing,
+// and a mass free leaves at most two batches of regions resident.
 #pragma once
 
 #include <cstddef>
@@ -22,7 +24,6 @@ namespace ndislock::verifier::regions {
 
 inline constexpr std::size_t kMinRegionBytes = 4096;
 inline constexpr unsigned kReleaseBatch = 16;
-inline constexpr std::uint64_t kFewLiveLocks = 2048;
 
 // Describes the reserved table (called once, before any pin). Regions are max(4 KiB, page size);
 // pages larger than largest_unit bytes (the smallest generation) are never given back.
@@ -36,9 +37,10 @@ void pin(std::size_t region) noexcept;
 // Remove path, lock-free: marks the region for release if this was its last pin.
 void unpin(std::size_t region) noexcept;
 
-// Whether enough regions are waiting to be worth a release now, live_locks being left.
-bool release_due(std::uint64_t live_locks) noexcept;
-// Zeroes every marked region still unpinned. Call with the insert mutex held.
+// Whether a pass is due (kReleaseBatch regions newly marked since the last).
+bool release_due() noexcept;
+// The pass: zeroes every marked region unpinned since the last pass. Call with the insert mutex
+// held.
 void release_marked() noexcept;
 
 // Bytes of the table given back so far (for tests and the memory figures).
