@@ -8,6 +8,12 @@ namespace ndislock::observe {
 std::atomic<unsigned> g_active_observers{0};
 std::atomic<const Observer *> g_observers[kMaxObservers];
 
+namespace {
+// One past the highest slot ever taken: the calls below look at no slot beyond it (with the
+// verifier alone, one).
+std::atomic<unsigned> g_slots_in_use{0};
+} // namespace
+
 const char *variant_name(Variant v) noexcept {
     switch (v) {
     case Variant::NdisAcquire: return "NdisAcquireSpinLock";
@@ -27,6 +33,9 @@ int add_observer(const Observer *observer) noexcept {
     for (unsigned i = 0; i < kMaxObservers; ++i) {
         const Observer *expected = nullptr;
         if (g_observers[i].compare_exchange_strong(expected, observer, std::memory_order_acq_rel)) {
+            unsigned end = g_slots_in_use.load(std::memory_order_relaxed);
+            while (end < i + 1 && !g_slots_in_use.compare_exchange_weak(end, i + 1, std::memory_order_acq_rel)) {
+            }
             g_active_observers.fetch_add(1, std::memory_order_acq_rel);
             return static_cast<int>(i);
         }
@@ -42,42 +51,60 @@ void remove_observer(const Observer *observer) noexcept {
     }
 }
 
-// Calls member m of every registered observer that has it.
-template <class Member, class... Args> static void each(Member m, Args &...args) noexcept {
-    model::NoPreempt observers_may_hold_locks; // no ISR stops this thread inside an observer
-    for (auto &slot : g_observers)
-        if (const Observer *o = slot.load(std::memory_order_acquire); o != nullptr && o->*m != nullptr)
-            (o->*m)(args...);
+template <auto Member> inline bool any_has() noexcept {
+    for (unsigned i = 0, end = g_slots_in_use.load(std::memory_order_acquire); i < end; ++i)
+        if (const Observer *o = g_observers[i].load(std::memory_order_acquire); o != nullptr && o->*Member != nullptr)
+            return true;
+    return false;
 }
 
-void notify_initialized(const LockEvent &e) noexcept { each(&Observer::lock_initialized, e); }
-void notify_freed(const LockEvent &e) noexcept { each(&Observer::lock_freed, e); }
-void notify_acquiring(const LockEvent &e) noexcept { each(&Observer::acquiring, e); }
-void notify_acquired(const LockEvent &e, bool contended) noexcept { each(&Observer::acquired, e, contended); }
-void notify_try_failed(const LockEvent &e) noexcept { each(&Observer::try_failed, e); }
-void notify_releasing(const LockEvent &e) noexcept { each(&Observer::releasing, e); }
-void notify_irql_changed(const IrqlEvent &e) noexcept { each(&Observer::irql_changed, e); }
+template <auto Member, class... Args> inline void call_each(Args &...args) noexcept {
+    for (unsigned i = 0, end = g_slots_in_use.load(std::memory_order_acquire); i < end; ++i)
+        if (const Observer *o = g_observers[i].load(std::memory_order_acquire); o != nullptr && o->*Member != nullptr)
+            (o->*Member)(args...);
+}
+
+// Calls member Member of every registered observer that has it. No ISR stops this thread inside
+// an observer (they may hold library locks), but the guard costs two atomic read-modify-writes,
+// so it is skipped when no observer has the member (the statistics have no `acquiring`), and
+// when the thread is inside ndislock's code already (an observed release is one step for
+// interrupts): the outer guard covers the call.
+template <auto Member, class... Args> inline void each(Args &...args) noexcept {
+    const model::ThreadState *t = model::tls_thread;
+    if (t != nullptr && t->no_preempt.load(std::memory_order_relaxed) != 0) return call_each<Member>(args...);
+    if (!any_has<Member>()) return;
+    model::NoPreempt observers_may_hold_locks;
+    call_each<Member>(args...);
+}
+
+void notify_initialized(const LockEvent &e) noexcept { each<&Observer::lock_initialized>(e); }
+void notify_freed(const LockEvent &e) noexcept { each<&Observer::lock_freed>(e); }
+void notify_acquiring(const LockEvent &e) noexcept { each<&Observer::acquiring>(e); }
+void notify_acquired(const LockEvent &e, bool contended) noexcept { each<&Observer::acquired>(e, contended); }
+void notify_try_failed(const LockEvent &e) noexcept { each<&Observer::try_failed>(e); }
+void notify_releasing(const LockEvent &e) noexcept { each<&Observer::releasing>(e); }
+void notify_irql_changed(const IrqlEvent &e) noexcept { each<&Observer::irql_changed>(e); }
 
 void notify_wait(model::ThreadState &t, WaitPhase phase) noexcept {
-    if (active()) each(&Observer::wait, t, phase);
+    if (active()) each<&Observer::wait>(t, phase);
 }
 void notify_thread_exit(model::ThreadState &t) noexcept {
-    if (active()) each(&Observer::thread_exiting, t);
+    if (active()) each<&Observer::thread_exiting>(t);
 }
 
 void notify_lock_named(const void *lock, const char *name) noexcept {
-    if (active()) each(&Observer::lock_named, lock, name);
+    if (active()) each<&Observer::lock_named>(lock, name);
 }
 
 void notify_other_call(const char *name, bool blocking, bool ndis, const Site &site) noexcept {
-    if (active()) each(&Observer::other_call, name, blocking, ndis, site);
+    if (active()) each<&Observer::other_call>(name, blocking, ndis, site);
 }
 
 void notify_callback_entered(const CallbackEvent &e) noexcept {
-    if (active()) each(&Observer::callback_entered, e);
+    if (active()) each<&Observer::callback_entered>(e);
 }
 void notify_callback_returned(const CallbackEvent &e, std::uint64_t own_ns) noexcept {
-    if (active()) each(&Observer::callback_returned, e, own_ns);
+    if (active()) each<&Observer::callback_returned>(e, own_ns);
 }
 
 const char *callback_name(Callback c) noexcept {

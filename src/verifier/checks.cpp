@@ -114,10 +114,9 @@ bool holder_site(const Shadow *s, Site *out, int *os_tid) noexcept {
     return true;
 }
 
-// The lock's shadow for a use (acquire, release, free): reports a lock never allocated or already
-// freed, then adopts it so the rest of the checks can run.
-Shadow *shadow_for_use(const LockEvent &e, const char *call) {
-    if (Shadow *s = shadow_find(e.lock)) return s;
+// A lock first seen in use: reports it never allocated or already freed, then adopts it so the
+// rest of the checks can run.
+[[gnu::cold, gnu::noinline]] Shadow *adopt(const LockEvent &e, const char *call) {
     const char *name = observe::lock_name(e.lock);
     const std::uint32_t cls = name != nullptr ? class_for_name(name) : class_for_site(e.site);
     if (g_settings.on_since_start.load(std::memory_order_relaxed)) {
@@ -134,11 +133,34 @@ Shadow *shadow_for_use(const LockEvent &e, const char *call) {
     return shadow_insert(e.lock, cls);
 }
 
+// Past the thread's cache: the table, else adoption. call_name names the call, for the report of
+// a lock never allocated or already freed (called only then).
+[[gnu::noinline]] Shadow *shadow_uncached(ShadowCacheSlot &c, const LockEvent &e,
+                                          const char *(*call_name)(Variant)) {
+    Shadow *s = shadow_find(e.lock);
+    if (s == nullptr) s = adopt(e, call_name(e.variant));
+    if (s != nullptr) c = {e.lock, s};
+    return s;
+}
+
+// The lock's shadow for a use (acquire, release), through the thread's cache of the locks it used
+// last (held_locks.h).
+inline Shadow *shadow_for_use(VerifierThread &v, const LockEvent &e, const char *(*call_name)(Variant)) {
+    const auto address = reinterpret_cast<std::uintptr_t>(e.lock);
+    ShadowCacheSlot &c = v.shadow_cache[((address >> 3) ^ (address >> 12)) % kShadowCacheSlots];
+    if (__builtin_expect(c.lock == e.lock, 1) && c.entry != nullptr && shadow_is(c.entry, e.lock)) return c.entry;
+    return shadow_uncached(c, e, call_name);
+}
+
 // ---- lifecycle ------------------------------------------------------------------------------
 
 void on_initialized(const LockEvent &e) noexcept {
-    Shadow *s = shadow_find(e.lock);
-    if (s != nullptr && s->holder.load(std::memory_order_relaxed) != 0) {
+    const char *name = observe::lock_name(e.lock);
+    const std::uint32_t cls = name != nullptr ? class_for_name(name) : class_for_site(e.site);
+    // Found or created in one call (a new entry has no holder); the old class stays for the report.
+    Shadow *s = shadow_insert(e.lock, cls);
+    if (s == nullptr) return;
+    if (s->holder.load(std::memory_order_relaxed) != 0) {
         Report r = base(Rule::LockReinitialized, e, s,
                         e.ndis ? "NdisAllocateSpinLock on a lock that is held: the holder's release will free a "
                                  "lock nobody holds"
@@ -148,11 +170,7 @@ void on_initialized(const LockEvent &e) noexcept {
         if (holder_site(s, &r.other, &tid)) r.other_role = "held since";
         emit(r);
     }
-    const char *name = observe::lock_name(e.lock);
-    const std::uint32_t cls = name != nullptr ? class_for_name(name) : class_for_site(e.site);
-    if (s == nullptr) s = shadow_insert(e.lock, cls);
-    if (s == nullptr) return;
-    s->lock_class.store(cls, std::memory_order_relaxed);
+    s->lock_class.store(static_cast<std::uint16_t>(cls), std::memory_order_relaxed);
     s->holder.store(0, std::memory_order_relaxed);
     s->mode.store(LockMode::Unknown, std::memory_order_relaxed);
 }
@@ -178,7 +196,9 @@ void on_freed(const LockEvent &e) noexcept {
 
 // ---- acquire --------------------------------------------------------------------------------
 
-void check_irql_for_acquire(const LockEvent &e, const Shadow *s) {
+// The reports of an acquire are out of line, as a release's are: the common acquire reports
+// nothing.
+[[gnu::cold, gnu::noinline]] void report_acquire_irql(const LockEvent &e, const Shadow *s) {
     const char *call = observe::variant_name(e.variant);
     const auto kind = static_cast<observe::Callback>(e.thread->callback.load(std::memory_order_relaxed));
     if (e.irql > DISPATCH_LEVEL && at_device_level(kind)) {
@@ -209,14 +229,12 @@ void check_irql_for_acquire(const LockEvent &e, const Shadow *s) {
                            call, e.irql)));
 }
 
-void check_mode(const LockEvent &e, Shadow *s) {
-    if (s == nullptr) return;
-    const LockMode wanted = queued(e.variant) ? LockMode::Queued : LockMode::Plain;
-    LockMode seen = s->mode.load(std::memory_order_relaxed); // settled after the first acquire: no RMW
-    if (seen == wanted) return;
-    if (seen == LockMode::Unknown &&
-        (s->mode.compare_exchange_strong(seen, wanted, std::memory_order_relaxed) || seen == wanted))
-        return;
+inline void check_irql_for_acquire(const LockEvent &e, const Shadow *s) {
+    if (__builtin_expect(e.irql == DISPATCH_LEVEL || (e.irql < DISPATCH_LEVEL && raising(e.variant)), 1)) return;
+    report_acquire_irql(e, s);
+}
+
+[[gnu::cold, gnu::noinline]] void report_mixed_mode(const LockEvent &e, const Shadow *s, LockMode seen) {
     emit(base(Rule::QueuedAndPlainMixed, e, s,
                 format("%s on a lock %s: queued and ordinary acquires must never be mixed on one KSPIN_LOCK",
                        observe::variant_name(e.variant),
@@ -224,14 +242,25 @@ void check_mode(const LockEvent &e, Shadow *s) {
                                                 : "used with ordinary (non-queued) acquires")));
 }
 
-void check_order(const LockEvent &e, VerifierThread &v, const Shadow *s) {
-    const unsigned depth = v.depth.load(std::memory_order_relaxed);
-    if (depth == 0 || s == nullptr || e.variant == Variant::KeTryAtDpcLevel) return; // a try never waits
+inline void check_mode(const LockEvent &e, Shadow *s) {
+    if (s == nullptr) return;
+    const LockMode wanted = queued(e.variant) ? LockMode::Queued : LockMode::Plain;
+    LockMode seen = s->mode.load(std::memory_order_relaxed); // settled after the first acquire: no RMW
+    if (__builtin_expect(seen == wanted, 1)) return;
+    if (seen == LockMode::Unknown &&
+        (s->mode.compare_exchange_strong(seen, wanted, std::memory_order_relaxed) || seen == wanted))
+        return;
+    report_mixed_mode(e, s, seen);
+}
+
+// A chain of classes not checked before: record its edges, report an inversion.
+[[gnu::noinline]] void check_new_chain(const LockEvent &e, VerifierThread &v, const Shadow *s, unsigned depth,
+                                       std::uint32_t wanted, std::uint64_t key) {
     HeldForOrder held[kMaxHeld];
     for (unsigned i = 0; i < depth; ++i) held[i] = {v.held[i].lock_class, v.held[i].site()};
     Inversion inv{};
-    if (!check_and_record_order(held, depth, s->lock_class.load(std::memory_order_relaxed), e.site,
-                                e.thread->os_tid.load(std::memory_order_relaxed), &inv))
+    if (!check_and_record_order(held, depth, wanted, e.site, e.thread->os_tid.load(std::memory_order_relaxed), key,
+                                &inv))
         return;
     Report r = base(Rule::LockOrderInversion, e, s,
                     format("%s takes %s while holding %s, but elsewhere %s was taken while holding %s: two threads "
@@ -250,32 +279,46 @@ void check_order(const LockEvent &e, VerifierThread &v, const Shadow *s) {
     emit(r);
 }
 
+inline void check_order(const LockEvent &e, VerifierThread &v, const Shadow *s) {
+    const unsigned depth = v.depth.load(std::memory_order_relaxed);
+    if (depth == 0 || s == nullptr || e.variant == Variant::KeTryAtDpcLevel) return; // a try never waits
+    const std::uint32_t wanted = s->lock_class.load(std::memory_order_relaxed);
+    const std::uint64_t key = chain_extend(v.held[depth - 1].chain, wanted);
+    if (__builtin_expect(chain_checked(key), 1)) return; // this chain of classes was checked before
+    check_new_chain(e, v, s, depth, wanted, key);
+}
+
+[[gnu::cold, gnu::noinline]] void report_recursive(const LockEvent &e, const Shadow *s, const HeldLock &held) {
+    Report r = base(Rule::RecursiveAcquire, e, s,
+                    format("%s on a lock this thread already holds: on Windows the processor spins on itself forever",
+                           observe::variant_name(e.variant)));
+    r.other = held.site();
+    r.other_role = "already acquired at";
+    emit(r);
+}
+
+[[gnu::cold, gnu::noinline]] void report_handle_reused(const LockEvent &e, const Shadow *s, const HeldLock &held) {
+    Report r = base(Rule::QueueHandleReused, e, s,
+                    format("%s with a KLOCK_QUEUE_HANDLE (%p) that is still in use by a live acquisition: one handle "
+                           "per acquisition",
+                           observe::variant_name(e.variant), static_cast<void *>(e.handle)));
+    r.other = held.site();
+    r.other_role = "the handle's live acquisition at";
+    emit(r);
+}
+
 void on_acquiring(const LockEvent &e) noexcept {
     VerifierThread &v = verifier_thread(*e.thread);
     if (v.overflowed) return;
-    Shadow *s = shadow_for_use(e, observe::variant_name(e.variant));
+    Shadow *s = shadow_for_use(v, e, observe::variant_name);
     check_irql_for_acquire(e, s);
     check_mode(e, s);
-    const int already = find_held(v, e.lock);
-    if (already >= 0) {
-        Report r = base(Rule::RecursiveAcquire, e, s,
-                        format("%s on a lock this thread already holds: on Windows the processor spins on itself "
-                               "forever",
-                               observe::variant_name(e.variant)));
-        r.other = v.held[already].site();
-        r.other_role = "already acquired at";
-        emit(r);
-    }
+    if (const int already = find_held(v, e.lock); __builtin_expect(already >= 0, 0))
+        report_recursive(e, s, v.held[already]);
     if (queued(e.variant)) {
         for (unsigned i = 0; i < v.depth.load(std::memory_order_relaxed); ++i) {
             if (v.held[i].handle != e.handle || e.handle == nullptr) continue;
-            Report r = base(Rule::QueueHandleReused, e, s,
-                            format("%s with a KLOCK_QUEUE_HANDLE (%p) that is still in use by a live acquisition: "
-                                   "one handle per acquisition",
-                                   observe::variant_name(e.variant), static_cast<void *>(e.handle)));
-            r.other = v.held[i].site();
-            r.other_role = "the handle's live acquisition at";
-            emit(r);
+            report_handle_reused(e, s, v.held[i]);
             break;
         }
     }
@@ -313,6 +356,8 @@ void on_acquired(const LockEvent &e, bool contended) noexcept {
     h.irql_at_acquire = e.irql;
     h.untimed = false;
     h.seq = v.next_seq++;
+    h.chain = chain_extend(d == 0 ? kChainStart : v.held[d - 1].chain, h.lock_class);
+    h.shadow = s;
     h.start = platform::own_time_now();
     v.depth.store(d + 1, std::memory_order_release);
     if (s != nullptr) {
@@ -344,41 +389,81 @@ void remove_held(VerifierThread &v, unsigned index) noexcept {
         to.irql_at_acquire = from.irql_at_acquire;
         to.untimed = from.untimed;
         to.seq = from.seq;
+        to.chain = chain_extend(j - 1 == 0 ? kChainStart : v.held[j - 2].chain, to.lock_class);
+        to.shadow = from.shadow;
         to.start = from.start;
-        if (Shadow *s = shadow_find(to.lock.load(std::memory_order_relaxed)))
-            s->holder_slot.store(static_cast<std::uint8_t>(j - 1), std::memory_order_relaxed);
+        if (to.shadow != nullptr && shadow_is(to.shadow, to.lock.load(std::memory_order_relaxed)))
+            to.shadow->holder_slot.store(static_cast<std::uint8_t>(j - 1), std::memory_order_relaxed);
     }
     v.depth.store(d - 1, std::memory_order_release);
+}
+
+// The reports of a release, out of line: the common release reports nothing, and its path stays
+// short (no report's strings, no frame for them).
+[[gnu::cold, gnu::noinline]] void report_release_irql(const LockEvent &e, const Shadow *s) {
+    emit(base(Rule::ReleaseNotAtDispatch, e, s,
+              format("%s at IRQL %u: a spin lock is released at DISPATCH_LEVEL, where its acquire put the processor",
+                     release_name(e.variant), e.irql)));
+}
+
+[[gnu::cold, gnu::noinline]] void report_release_unheld(const LockEvent &e, const Shadow *s) {
+    const char *call = release_name(e.variant);
+    const std::uint32_t holder = s != nullptr ? s->holder.load(std::memory_order_relaxed) : 0;
+    if (holder != 0 && holder != e.thread->id) {
+        Report r = base(Rule::ReleaseByNonOwner, e, s,
+                        format("%s on a lock held by another thread: only the acquiring context may release it",
+                               call));
+        int tid = 0;
+        if (holder_site(s, &r.other, &tid)) {
+            r.other_role = "held since";
+            r.explanation += format(" (thread %d)", tid);
+        }
+        emit(r);
+    } else {
+        emit(base(Rule::ReleaseNotHeld, e, s, format("%s on a lock that is not held", call)));
+    }
+}
+
+[[gnu::cold, gnu::noinline]] void report_release_mismatch(const LockEvent &e, const Shadow *s, const HeldLock &h) {
+    if (raising(h.variant) != raising(e.variant) || queued(h.variant) != queued(e.variant)) {
+        Report r = base(Rule::ReleaseVariantMismatch, e, s,
+                        format("acquired with %s but released with %s (expected %s)%s",
+                               observe::variant_name(h.variant), release_name(e.variant), release_name(h.variant),
+                               raising(h.variant) && !raising(e.variant)
+                                   ? ": the IRQL the acquire raised is never restored"
+                                   : ""));
+        r.other = h.site();
+        r.other_role = "acquired at";
+        emit(r);
+    } else {
+        Report r = base(Rule::WrongOldIrql, e, s,
+                        format("%s restores IRQL %u, but its acquire saved %u: pass the value the acquire returned "
+                               "(one OldIrql per held lock)",
+                               release_name(e.variant), e.new_irql, h.irql_at_acquire));
+        r.other = h.site();
+        r.other_role = "acquired at";
+        emit(r);
+    }
+}
+
+[[gnu::cold, gnu::noinline]] void report_held_too_long(const LockEvent &e, const Shadow *s, const HeldLock &h,
+                                                      std::uint64_t held_ns, std::uint64_t budget) {
+    Report r = base(Rule::LockHeldTooLong, e, s,
+                    format("held for %.1f us of the holder's own running time (the third hold of its class in a "
+                           "row over budget), over the %.1f us budget: hold a spin lock for a few instructions only",
+                           static_cast<double>(held_ns) / 1000.0, static_cast<double>(budget) / 1000.0));
+    r.other = h.site();
+    r.other_role = "acquired at";
+    emit(r);
 }
 
 void on_releasing(const LockEvent &e) noexcept {
     VerifierThread &v = verifier_thread(*e.thread);
     if (v.overflowed) return;
-    const char *call = release_name(e.variant);
-    Shadow *s = shadow_for_use(e, call);
-    if (e.irql != DISPATCH_LEVEL)
-        emit(base(Rule::ReleaseNotAtDispatch, e, s,
-                    format("%s at IRQL %u: a spin lock is released at DISPATCH_LEVEL, where its acquire put the "
-                           "processor",
-                           call, e.irql)));
+    Shadow *s = shadow_for_use(v, e, release_name);
+    if (__builtin_expect(e.irql != DISPATCH_LEVEL, 0)) report_release_irql(e, s);
     const int index = find_held(v, e.lock);
-    if (index < 0) {
-        const std::uint32_t holder = s != nullptr ? s->holder.load(std::memory_order_relaxed) : 0;
-        if (holder != 0 && holder != e.thread->id) {
-            Report r = base(Rule::ReleaseByNonOwner, e, s,
-                            format("%s on a lock held by another thread: only the acquiring context may release it",
-                                   call));
-            int tid = 0;
-            if (holder_site(s, &r.other, &tid)) {
-                r.other_role = "held since";
-                r.explanation += format(" (thread %d)", tid);
-            }
-            emit(r);
-        } else {
-            emit(base(Rule::ReleaseNotHeld, e, s, format("%s on a lock that is not held", call)));
-        }
-        return;
-    }
+    if (__builtin_expect(index < 0, 0)) return report_release_unheld(e, s);
     HeldLock &h = v.held[index];
     {
         HeldLock &r = v.last_released; // fields first, the lock last (read in that order elsewhere)
@@ -390,39 +475,14 @@ void on_releasing(const LockEvent &e) noexcept {
     }
     // Measured first: the reports below take far longer than a hold.
     const std::uint64_t held_ns = h.untimed ? platform::kDescheduled : platform::own_time_since(h.start);
-    if (raising(h.variant) != raising(e.variant) || queued(h.variant) != queued(e.variant)) {
-        Report r = base(Rule::ReleaseVariantMismatch, e, s,
-                        format("acquired with %s but released with %s (expected %s)%s",
-                               observe::variant_name(h.variant), call, release_name(h.variant),
-                               raising(h.variant) && !raising(e.variant)
-                                   ? ": the IRQL the acquire raised is never restored"
-                                   : ""));
-        r.other = h.site();
-        r.other_role = "acquired at";
-        emit(r);
-    } else if (raising(e.variant) && e.new_irql != h.irql_at_acquire) {
-        Report r = base(Rule::WrongOldIrql, e, s,
-                        format("%s restores IRQL %u, but its acquire saved %u: pass the value the acquire returned "
-                               "(one OldIrql per held lock)",
-                               call, e.new_irql, h.irql_at_acquire));
-        r.other = h.site();
-        r.other_role = "acquired at";
-        emit(r);
-    }
+    const bool other_family = raising(h.variant) != raising(e.variant) || queued(h.variant) != queued(e.variant);
+    if (__builtin_expect(other_family || (raising(e.variant) && e.new_irql != h.irql_at_acquire), 0))
+        report_release_mismatch(e, s, h);
     // Hold time: wall time, kept only if the scheduler witness shows the holder ran throughout
     // (platform/own_time.h); reported when the class overran kOverrunsToReport times in a row
     // (hold_times.h).
     const std::uint64_t budget = g_settings.hold_budget_ns.load(std::memory_order_relaxed);
-    record_hold_time(h.lock_class, held_ns);
-    if (confirm_overrun(h.lock_class, held_ns, budget)) {
-        Report r = base(Rule::LockHeldTooLong, e, s,
-                        format("held for %.1f us of the holder's own running time (the third hold of its class in a "
-                               "row over budget), over the %.1f us budget: hold a spin lock for a few instructions only",
-                               static_cast<double>(held_ns) / 1000.0, static_cast<double>(budget) / 1000.0));
-        r.other = h.site();
-        r.other_role = "acquired at";
-        emit(r);
-    }
+    if (__builtin_expect(record_hold(h.lock_class, held_ns, budget), 0)) report_held_too_long(e, s, h, held_ns, budget);
     remove_held(v, static_cast<unsigned>(index));
     if (s != nullptr) s->holder.store(0, std::memory_order_release);
     // A raising release that drops below DISPATCH_LEVEL while other spin locks are still held:
@@ -643,7 +703,7 @@ void on_callback_returned(const observe::CallbackEvent &e, std::uint64_t own_ns)
 }
 
 void on_lock_named(const void *lock, const char *name) noexcept {
-    if (Shadow *s = shadow_find(lock)) s->lock_class.store(class_for_name(name), std::memory_order_relaxed);
+    if (Shadow *s = shadow_find(lock)) s->lock_class.store(static_cast<std::uint16_t>(class_for_name(name)), std::memory_order_relaxed);
 }
 
 } // namespace

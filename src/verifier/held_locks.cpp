@@ -7,21 +7,17 @@
 
 namespace ndislock::verifier {
 
+int g_verifier_slot = 0;
+
 namespace {
-int g_slot = 0;
 std::mutex g_pool_mutex;
 VerifierThread *g_free = nullptr; // tables of ended threads, reused: never freed, so a report
                                   // reading another thread's table never reads freed memory
 } // namespace
 
-void set_observer_slot(int slot) noexcept { g_slot = slot; }
+void set_observer_slot(int slot) noexcept { g_verifier_slot = slot; }
 
-VerifierThread *verifier_thread_of(model::ThreadState &t) noexcept {
-    return static_cast<VerifierThread *>(t.observer_data[g_slot].load(std::memory_order_acquire));
-}
-
-VerifierThread &verifier_thread(model::ThreadState &t) noexcept {
-    if (auto *v = verifier_thread_of(t); __builtin_expect(v != nullptr, 1)) return *v;
+VerifierThread &attach_verifier_thread(model::ThreadState &t) noexcept {
     VerifierThread *v = nullptr;
     {
         std::lock_guard<std::mutex> guard(g_pool_mutex);
@@ -36,25 +32,19 @@ VerifierThread &verifier_thread(model::ThreadState &t) noexcept {
     v->overflowed = false;
     v->callbacks.store(0, std::memory_order_relaxed);
     v->next_free = nullptr;
-    t.observer_data[g_slot].store(v, std::memory_order_release);
+    t.observer_data[g_verifier_slot].store(v, std::memory_order_release);
     return *v;
 }
 
 void release_verifier_thread(model::ThreadState &t) noexcept {
     auto *v = verifier_thread_of(t);
     if (v == nullptr) return;
-    t.observer_data[g_slot].store(nullptr, std::memory_order_release);
+    t.observer_data[g_verifier_slot].store(nullptr, std::memory_order_release);
     v->depth.store(0, std::memory_order_relaxed);
     v->callbacks.store(0, std::memory_order_relaxed);
     std::lock_guard<std::mutex> guard(g_pool_mutex);
     v->next_free = g_free;
     g_free = v;
-}
-
-int find_held(const VerifierThread &v, const void *lock) noexcept {
-    for (unsigned i = v.depth.load(std::memory_order_relaxed); i-- > 0;)
-        if (v.held[i].lock.load(std::memory_order_relaxed) == lock) return static_cast<int>(i);
-    return -1;
 }
 
 } // namespace ndislock::verifier

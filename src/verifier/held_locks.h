@@ -31,6 +31,8 @@ struct HeldLock {
     KIRQL irql_at_acquire = 0; // what a raising acquire saved, so what its release must restore
     bool untimed = false;      // this thread waited for another lock or wrote a report meanwhile
     std::uint64_t seq = 0;     // the thread's acquisition count when taken (VerifierThread::next_seq)
+    std::uint64_t chain = 0;   // lock_order.h chain key of the held locks up to this one
+    Shadow *shadow = nullptr;  // the lock's entry when taken (check with shadow_is before use)
     platform::OwnTimeStamp start{};
 
     observe::Site site() const noexcept {
@@ -56,6 +58,15 @@ struct CallbackFrame {
     bool untimed = false; // it waited, made a wake-up system call or wrote a report meanwhile
 };
 
+// The shadow entries of the locks this thread used last, direct-mapped by address: a lock in
+// use costs one compare and one load of its entry's key, however large the table has grown.
+// Entries are checked with shadow_is (the memory stays valid; the key says whose it is now).
+inline constexpr unsigned kShadowCacheSlots = 64;
+struct ShadowCacheSlot {
+    const void *lock = nullptr;
+    Shadow *entry = nullptr;
+};
+
 struct VerifierThread {
     std::atomic<unsigned> depth{0};
     HeldLock held[kMaxHeld];
@@ -72,17 +83,30 @@ struct VerifierThread {
     std::atomic<const void *> wanting{nullptr};
     observe::Site wanting_site{};
     Shadow *wanting_shadow = nullptr; // its shadow entry, looked up once per acquire
+    ShadowCacheSlot shadow_cache[kShadowCacheSlots];
     VerifierThread *next_free = nullptr;
 };
 
-// The calling thread's table (attached on its first observed call; kept for reuse when it ends).
-VerifierThread &verifier_thread(model::ThreadState &t) noexcept;
-VerifierThread *verifier_thread_of(model::ThreadState &t) noexcept; // nullptr if none yet
-void release_verifier_thread(model::ThreadState &t) noexcept;
 // The observer slot the verifier registered in (index into ThreadState::observer_data).
 void set_observer_slot(int slot) noexcept;
+extern int g_verifier_slot;
 
-// Index of lock in the table, or -1.
-int find_held(const VerifierThread &v, const void *lock) noexcept;
+// The calling thread's table (attached on its first observed call; kept for reuse when it ends).
+inline VerifierThread *verifier_thread_of(model::ThreadState &t) noexcept { // nullptr if none yet
+    return static_cast<VerifierThread *>(t.observer_data[g_verifier_slot].load(std::memory_order_acquire));
+}
+VerifierThread &attach_verifier_thread(model::ThreadState &t) noexcept;
+inline VerifierThread &verifier_thread(model::ThreadState &t) noexcept {
+    if (VerifierThread *v = verifier_thread_of(t); __builtin_expect(v != nullptr, 1)) return *v;
+    return attach_verifier_thread(t);
+}
+void release_verifier_thread(model::ThreadState &t) noexcept;
+
+// Index of lock in the table, or -1. The innermost first: releases are usually in reverse order.
+inline int find_held(const VerifierThread &v, const void *lock) noexcept {
+    for (unsigned i = v.depth.load(std::memory_order_relaxed); i-- > 0;)
+        if (v.held[i].lock.load(std::memory_order_relaxed) == lock) return static_cast<int>(i);
+    return -1;
+}
 
 } // namespace ndislock::verifier

@@ -20,12 +20,12 @@ struct ClassHolds {
 ClassHolds g_holds[kMaxClasses];
 } // namespace
 
-void record_hold_time(std::uint32_t lock_class, std::uint64_t ns) noexcept {
-    if (lock_class >= kMaxClasses) return;
+bool record_hold(std::uint32_t lock_class, std::uint64_t ns, std::uint64_t budget_ns) noexcept {
+    if (lock_class >= kMaxClasses) return false;
     ClassHolds &c = g_holds[lock_class];
     if (ns == platform::kDescheduled) {
         c.descheduled.fetch_add(1, std::memory_order_relaxed);
-        return;
+        return false;
     }
     const unsigned bucket = ns == 0 ? 0 : static_cast<unsigned>(63 - std::countl_zero(ns));
     // Load and store, not an atomic add: a release records while its lock is still held, so the
@@ -36,6 +36,15 @@ void record_hold_time(std::uint32_t lock_class, std::uint64_t ns) noexcept {
     std::uint64_t seen = c.max_ns.load(std::memory_order_relaxed);
     while (ns > seen && !c.max_ns.compare_exchange_weak(seen, ns, std::memory_order_relaxed)) {
     }
+    // The overrun streak (hold_times.h).
+    const std::uint8_t streak = c.overrun_streak.load(std::memory_order_relaxed);
+    if (ns <= budget_ns) {
+        if (streak != 0) c.overrun_streak.store(0, std::memory_order_relaxed); // the common case: no store
+        return false;
+    }
+    const std::uint8_t now = streak < kOverrunsToReport ? static_cast<std::uint8_t>(streak + 1) : streak;
+    c.overrun_streak.store(now, std::memory_order_relaxed);
+    return now >= kOverrunsToReport;
 }
 
 // Class descriptions handed out by copy_class_hold_times: stable for the life of the process.
@@ -48,19 +57,6 @@ const char *stable_description(std::uint32_t id) {
         descriptions[id] = describe_class(id, buffer, sizeof buffer);
     }
     return descriptions[id].c_str();
-}
-
-bool confirm_overrun(std::uint32_t lock_class, std::uint64_t ns, std::uint64_t budget_ns) noexcept {
-    if (lock_class >= kMaxClasses || ns == platform::kDescheduled) return false;
-    ClassHolds &c = g_holds[lock_class];
-    const std::uint8_t streak = c.overrun_streak.load(std::memory_order_relaxed);
-    if (ns <= budget_ns) {
-        if (streak != 0) c.overrun_streak.store(0, std::memory_order_relaxed); // the common case: no store
-        return false;
-    }
-    const std::uint8_t now = streak < kOverrunsToReport ? static_cast<std::uint8_t>(streak + 1) : streak;
-    c.overrun_streak.store(now, std::memory_order_relaxed);
-    return now >= kOverrunsToReport;
 }
 
 namespace {

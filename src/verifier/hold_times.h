@@ -8,7 +8,9 @@
 
 namespace ndislock::verifier {
 
-void record_hold_time(std::uint32_t lock_class, std::uint64_t ns_or_descheduled) noexcept;
+// Records a hold of ns (or platform::kDescheduled) in its class's histogram, and returns whether
+// it is a LockHeldTooLong finding (below). One call per release.
+bool record_hold(std::uint32_t lock_class, std::uint64_t ns_or_descheduled, std::uint64_t budget_ns) noexcept;
 
 // Whether a timed hold of ns (wall time during which the holder was never descheduled, waited,
 // or made a system call) is a LockHeldTooLong finding. Wall time still includes interrupt,
@@ -19,7 +21,6 @@ void record_hold_time(std::uint32_t lock_class, std::uint64_t ns_or_descheduled)
 // time; that noise does not strike kOverrunsToReport holds of a class in a row. So an overrun is
 // reported when it completes such a streak; an in-budget hold ends the streak.
 inline constexpr std::uint8_t kOverrunsToReport = 3;
-bool confirm_overrun(std::uint32_t lock_class, std::uint64_t ns, std::uint64_t budget_ns) noexcept;
 // The same rule for driver callbacks (IsrTooLong, DpcTooLong), per routine: a run of ns of the
 // routine's own time (platform::kDescheduled: not timed) over budget_ns completes a streak of
 // kOverrunsToReport runs of that routine in a row. The noise is the same as for holds, and worse

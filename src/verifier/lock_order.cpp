@@ -98,12 +98,12 @@ void remember_chain(std::uint64_t hash) noexcept {
 
 } // namespace
 
+bool chain_checked(std::uint64_t key) noexcept { return chain_seen(key); }
+
 bool check_and_record_order(const HeldForOrder *held, unsigned count, std::uint32_t wanted_class,
-                            const observe::Site &wanted_site, int thread_id, Inversion *found) noexcept {
+                            const observe::Site &wanted_site, int thread_id, std::uint64_t hash,
+                            Inversion *found) noexcept {
     if (count == 0 || wanted_class == kOverflowClass) return false;
-    std::uint64_t hash = 0x9E3779B97F4A7C15ull;
-    for (unsigned i = 0; i < count; ++i) hash = (hash ^ held[i].lock_class) * 0x100000001B3ull;
-    hash = ((hash ^ wanted_class) * 0x100000001B3ull) | 1;
     if (chain_seen(hash)) return false;
 
     bool inverted = false;

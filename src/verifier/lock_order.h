@@ -1,7 +1,9 @@
 // The lock-order graph over lock classes (lockdep's idea): an edge A -> B for "B was acquired
 // while A was held". A new edge B -> A when A ->* B already exists is a LockOrderInversion: two
 // orders that can deadlock, whether or not they did. Chains already checked are cached by a hash
-// of the held classes plus the new one, so a chain seen before costs one lookup.
+// of the held classes plus the new one, so a chain seen before costs one lookup. The hash is built
+// incrementally (each held lock keeps the hash of the chain up to it, as lockdep's chain keys do),
+// so an acquire under N held locks hashes one class, not N.
 //
 // Fixed memory: an adjacency bitmap of kMaxClasses^2 bits (2 MiB), an edge table keeping where
 // each edge was first seen, and the chain cache. New edges take a short internal mutex (they
@@ -29,9 +31,21 @@ struct Inversion {
     int earlier_thread;
 };
 
-// Records the edges from every held class to wanted. Returns true and fills *found when one of
-// them inverts an order seen before (the first such).
+// Chain keys: kChainStart for no lock held; chain_extend(key of the locks held before, class) for
+// the chain ending with that class. The key of "wanted after the chain" is chain_extend(chain,
+// wanted), never 0.
+inline constexpr std::uint64_t kChainStart = 0x9E3779B97F4A7C15ull;
+inline std::uint64_t chain_extend(std::uint64_t chain, std::uint32_t lock_class) noexcept {
+    return ((chain ^ lock_class) * 0x100000001B3ull) | 1;
+}
+
+// Whether the chain with this key was checked before (one lock-free lookup): nothing to do then.
+bool chain_checked(std::uint64_t key) noexcept;
+
+// Records the edges from every held class to wanted, the chain's key being key. Returns true and
+// fills *found when one of them inverts an order seen before (the first such).
 bool check_and_record_order(const HeldForOrder *held, unsigned count, std::uint32_t wanted_class,
-                            const observe::Site &wanted_site, int thread_id, Inversion *found) noexcept;
+                            const observe::Site &wanted_site, int thread_id, std::uint64_t key,
+                            Inversion *found) noexcept;
 
 } // namespace ndislock::verifier
