@@ -14,7 +14,7 @@ static constexpr int kSpinPauses = 256;
 // Wait after which a sleeper asks for a direct hand-off. Long enough that the fast, unfair path
 // (a running thread re-taking the lock costs nothing; waking a sleeper costs a context switch)
 // carries nearly all the traffic, short enough that no thread starves.
-static constexpr std::uint64_t kStarveNs = 1'000'000;
+static constexpr std::uint64_t kStarveNs = 200'000;
 static constexpr std::uintptr_t kHandedOver = 1;
 
 static std::uintptr_t address(PKSPIN_LOCK lock) noexcept { return reinterpret_cast<std::uintptr_t>(lock); }

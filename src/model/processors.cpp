@@ -40,7 +40,7 @@ std::uint32_t initial_count() noexcept {
 constexpr std::uint32_t kSpinPauses = 256;
 constexpr std::uint32_t kMinSpinPauses = 8;
 // Wait after which a sleeper asks for a direct hand-over (see processors.h).
-constexpr std::uint64_t kStarveNs = 1'000'000;
+constexpr std::uint64_t kStarveNs = 200'000;
 
 } // namespace
 
