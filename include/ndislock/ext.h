@@ -65,8 +65,9 @@ NDISLOCK_API void NdislockSetLockName(const void *Lock, const char *Name);
  * per-thread scheduling witness (a perf task-clock page, one file descriptor per timed thread);
  * a hold during which the holder was descheduled is counted in Descheduled and not timed. Where
  * perf events are unavailable, the thread CPU clock is read instead (exact, but a system call).
- * Up to NDISLOCK_STATS_MAX_LOCKS distinct locks are tracked (the first ones seen); further locks
- * are not counted.
+ * Up to NDISLOCK_STATS_MAX_LOCKS distinct locks are tracked, the first ones seen: each lock has a
+ * short window of 16 slots in the table, so once the table is nearly full a new lock whose window
+ * is taken is not counted even if other slots are free (looking it up stays cheap).
  */
 
 #define NDISLOCK_STATS_MAX_LOCKS 256
