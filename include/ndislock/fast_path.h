@@ -28,19 +28,22 @@
  * The layouts below are private to this header and the library of the same version: code built
  * against one ndislock version runs against the shared library of the same SOVERSION only.
  * Define NDISLOCK_NO_INLINE_FAST_PATH before including ndislock/ndis.h to call out of line
- * always (the library and its white-box tests do).
+ * always (the library itself does).
  */
 #ifndef NDISLOCK_FAST_PATH_H
 #define NDISLOCK_FAST_PATH_H
-
-#include "ndislock/export.h"
-#include "ndislock/wdk_types.h"
 
 #if defined(__GNUC__) && !defined(NDISLOCK_NO_INLINE_FAST_PATH) && !defined(NDISLOCK_NO_SITE_MACROS)
 #define NDISLOCK_INLINE_FAST_PATH 1
 #else
 #define NDISLOCK_INLINE_FAST_PATH 0
 #endif
+
+/* The exported calls the inline forms fall back to. Included after NDISLOCK_INLINE_FAST_PATH,
+ * which ndis.h reads; when ndis.h is what included this header, its guard makes this a no-op (its
+ * declarations already stand above). */
+#include "ndislock/ndis.h"
+#include "ndislock/ext.h" /* NDISLOCK_MAX_PROCESSORS */
 
 #ifdef __cplusplus
 extern "C" {
@@ -75,31 +78,17 @@ typedef struct NDISLOCK_MAY_ALIAS NDISLOCK_FAST_BUCKET {
 } NDISLOCK_FAST_BUCKET;
 
 #define NDISLOCK_FAST_BIASED 0x40000000u
-#define NDISLOCK_FAST_PROCESSORS 64 /* NDISLOCK_MAX_PROCESSORS */
 #define NDISLOCK_FAST_BUCKET_BITS 9
 
 #if NDISLOCK_INLINE_FAST_PATH
 
 NDISLOCK_API extern __thread NDISLOCK_FAST_THREAD *ndislock_tls_thread __attribute__((tls_model("initial-exec")));
-NDISLOCK_API extern NDISLOCK_FAST_PROCESSOR ndislock_fast_processors[NDISLOCK_FAST_PROCESSORS];
+NDISLOCK_API extern NDISLOCK_FAST_PROCESSOR ndislock_fast_processors[NDISLOCK_MAX_PROCESSORS];
 NDISLOCK_API extern NDISLOCK_FAST_BUCKET ndislock_fast_buckets[1u << NDISLOCK_FAST_BUCKET_BITS];
 NDISLOCK_API extern unsigned ndislock_active_observers;
 /* Nonzero when releases may pair a compiler barrier with the sleeper's membarrier (always
  * false in a ThreadSanitizer build of the library). */
 NDISLOCK_API extern unsigned char ndislock_fast_asymmetric;
-
-/* The exported calls the inline forms fall back to (declared again here so that this header also
- * stands alone). */
-NDISLOCK_API void ndislock_at_NdisAcquireSpinLock(PNDIS_SPIN_LOCK, const char *, int, const char *);
-NDISLOCK_API void ndislock_at_NdisReleaseSpinLock(PNDIS_SPIN_LOCK, const char *, int, const char *);
-NDISLOCK_API void ndislock_at_NdisDprAcquireSpinLock(PNDIS_SPIN_LOCK, const char *, int, const char *);
-NDISLOCK_API void ndislock_at_NdisDprReleaseSpinLock(PNDIS_SPIN_LOCK, const char *, int, const char *);
-NDISLOCK_API KIRQL ndislock_at_KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK, const char *, int, const char *);
-NDISLOCK_API void ndislock_at_KeReleaseSpinLock(PKSPIN_LOCK, KIRQL, const char *, int, const char *);
-NDISLOCK_API void ndislock_at_KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK, const char *, int, const char *);
-NDISLOCK_API void ndislock_at_KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK, const char *, int, const char *);
-NDISLOCK_API KIRQL ndislock_at_KeRaiseIrql(KIRQL, const char *, int, const char *);
-NDISLOCK_API void ndislock_at_KeLowerIrql(KIRQL, const char *, int, const char *);
 
 /* The out-of-line ends of the inline paths (src/api/fast_path.cpp). */
 NDISLOCK_API void ndislock_fast_acquire_contended(PKSPIN_LOCK SpinLock);
@@ -177,12 +166,8 @@ static inline int ndislock_fast_acquire_raising(PKSPIN_LOCK s, KIRQL *old) {
     NDISLOCK_FAST_THREAD *t = ndislock_fast_thread();
     if (t == 0) return 0;
     const KIRQL irql = __atomic_load_n(&t->Irql, __ATOMIC_RELAXED);
-    if (irql == DISPATCH_LEVEL) {
-        if (!ndislock_fast_try_word(s)) ndislock_fast_acquire_contended(s);
-        *old = irql;
-        return 1;
-    }
-    if (irql > DISPATCH_LEVEL || !ndislock_fast_enter_dispatch(t)) return 0;
+    if (irql > DISPATCH_LEVEL) return 0;
+    if (irql < DISPATCH_LEVEL && !ndislock_fast_enter_dispatch(t)) return 0; /* at DISPATCH_LEVEL: the word only */
     if (__builtin_expect(!ndislock_fast_try_word(s), 0)) ndislock_fast_acquire_contended(s);
     *old = irql;
     return 1;

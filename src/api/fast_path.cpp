@@ -28,7 +28,6 @@ static_assert(sizeof(Processor) == sizeof(NDISLOCK_FAST_PROCESSOR));
 static_assert(offsetof(Processor, owner) == offsetof(NDISLOCK_FAST_PROCESSOR, Owner));
 static_assert(offsetof(Processor, busy) == offsetof(NDISLOCK_FAST_PROCESSOR, Busy));
 static_assert(ndislock::model::kBiased == NDISLOCK_FAST_BIASED);
-static_assert(NDISLOCK_MAX_PROCESSORS == NDISLOCK_FAST_PROCESSORS);
 
 static_assert(sizeof(Bucket) == sizeof(NDISLOCK_FAST_BUCKET));
 static_assert(offsetof(Bucket, waiters) == offsetof(NDISLOCK_FAST_BUCKET, Waiters));

@@ -6,6 +6,7 @@
 // run (a processor biased to the thread) and whether the entry went through it (busy == id).
 #include "test_support.h"
 
+#include "lock/parking.h"
 #include "model/processors.h"
 #include "model/thread_state.h"
 #include "platform/membarrier.h"
@@ -55,6 +56,21 @@ protected:
 
     NDIS_SPIN_LOCK lock_{};
 };
+
+// The inline release finds a lock's sleepers by hashing its address as the parking table does
+// (lock/parking.h): the two hashes are written twice, in C and C++, and a difference would lose
+// wake-ups. The layouts are static_asserted (api/fast_path.cpp); the hash is checked here.
+TEST(FastPathLayout, TheInlineBucketIsTheParkingTablesBucket) {
+    std::vector<KSPIN_LOCK> locks(4096);
+    for (const KSPIN_LOCK &lock : locks)
+        ASSERT_EQ(static_cast<const void *>(ndislock_fast_bucket(&lock)),
+                  static_cast<const void *>(&ndislock::lock::parking::bucket_for(&lock)));
+    for (std::uintptr_t a = 8; a < (std::uintptr_t{1} << 47); a = a * 3 + 8) {
+        const void *address = reinterpret_cast<const void *>(a);
+        ASSERT_EQ(static_cast<const void *>(ndislock_fast_bucket(address)),
+                  static_cast<const void *>(&ndislock::lock::parking::bucket_for(address)));
+    }
+}
 
 TEST_F(FastPath, AcquireAndReleaseLeaveTheStateTheExportedCallsLeave) {
     NEEDS_BIAS();
