@@ -279,11 +279,16 @@ inline void check_mode(const LockEvent &e, Shadow *s) {
     emit(r);
 }
 
+// The chain key (lock_order.h) of the locks held in slots below `slot` followed by class cls.
+inline std::uint64_t chain_at(const VerifierThread &v, unsigned slot, std::uint32_t cls) noexcept {
+    return chain_extend(slot == 0 ? kChainStart : v.held[slot - 1].chain, cls);
+}
+
 inline void check_order(const LockEvent &e, VerifierThread &v, const Shadow *s) {
     const unsigned depth = v.depth.load(std::memory_order_relaxed);
     if (depth == 0 || s == nullptr || e.variant == Variant::KeTryAtDpcLevel) return; // a try never waits
     const std::uint32_t wanted = s->lock_class.load(std::memory_order_relaxed);
-    const std::uint64_t key = chain_extend(v.held[depth - 1].chain, wanted);
+    const std::uint64_t key = chain_at(v, depth, wanted);
     if (__builtin_expect(chain_checked(key), 1)) return; // this chain of classes was checked before
     check_new_chain(e, v, s, depth, wanted, key);
 }
@@ -356,7 +361,7 @@ void on_acquired(const LockEvent &e, bool contended) noexcept {
     h.irql_at_acquire = e.irql;
     h.untimed = false;
     h.seq = v.next_seq++;
-    h.chain = chain_extend(d == 0 ? kChainStart : v.held[d - 1].chain, h.lock_class);
+    h.chain = chain_at(v, d, h.lock_class);
     h.shadow = s;
     h.start = platform::own_time_now();
     v.depth.store(d + 1, std::memory_order_release);
@@ -389,7 +394,7 @@ void remove_held(VerifierThread &v, unsigned index) noexcept {
         to.irql_at_acquire = from.irql_at_acquire;
         to.untimed = from.untimed;
         to.seq = from.seq;
-        to.chain = chain_extend(j - 1 == 0 ? kChainStart : v.held[j - 2].chain, to.lock_class);
+        to.chain = chain_at(v, j - 1, to.lock_class);
         to.shadow = from.shadow;
         to.start = from.start;
         if (to.shadow != nullptr && shadow_is(to.shadow, to.lock.load(std::memory_order_relaxed)))
@@ -424,8 +429,10 @@ void remove_held(VerifierThread &v, unsigned index) noexcept {
     }
 }
 
-[[gnu::cold, gnu::noinline]] void report_release_mismatch(const LockEvent &e, const Shadow *s, const HeldLock &h) {
-    if (raising(h.variant) != raising(e.variant) || queued(h.variant) != queued(e.variant)) {
+// other_family: released with a call of another family than the acquire's (else the wrong IRQL).
+[[gnu::cold, gnu::noinline]] void report_release_mismatch(const LockEvent &e, const Shadow *s, const HeldLock &h,
+                                                         bool other_family) {
+    if (other_family) {
         Report r = base(Rule::ReleaseVariantMismatch, e, s,
                         format("acquired with %s but released with %s (expected %s)%s",
                                observe::variant_name(h.variant), release_name(e.variant), release_name(h.variant),
@@ -477,7 +484,7 @@ void on_releasing(const LockEvent &e) noexcept {
     const std::uint64_t held_ns = h.untimed ? platform::kDescheduled : platform::own_time_since(h.start);
     const bool other_family = raising(h.variant) != raising(e.variant) || queued(h.variant) != queued(e.variant);
     if (__builtin_expect(other_family || (raising(e.variant) && e.new_irql != h.irql_at_acquire), 0))
-        report_release_mismatch(e, s, h);
+        report_release_mismatch(e, s, h, other_family);
     // Hold time: wall time, kept only if the scheduler witness shows the holder ran throughout
     // (platform/own_time.h); reported when the class overran kOverrunsToReport times in a row
     // (hold_times.h).

@@ -12,8 +12,8 @@ namespace ndislock::verifier {
 // it is a LockHeldTooLong finding (below). One call per release.
 bool record_hold(std::uint32_t lock_class, std::uint64_t ns_or_descheduled, std::uint64_t budget_ns) noexcept;
 
-// Whether a timed hold of ns (wall time during which the holder was never descheduled, waited,
-// or made a system call) is a LockHeldTooLong finding. Wall time still includes interrupt,
+// When a timed hold of ns (wall time during which the holder was never descheduled, waited, or
+// made a system call) is a LockHeldTooLong finding, record_hold's answer. Wall time still includes interrupt,
 // softirq and host (steal) time spent on the holder's CPU: IPIs and VM exits from other threads'
 // futex wakes, scheduler and RCU softirqs, the hypervisor running another guest. On a loaded
 // 2-vCPU guest that puts 30-100 us into about 1 hold in 10^4, and without a PMU nothing cheaper
