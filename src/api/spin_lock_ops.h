@@ -88,14 +88,29 @@ inline KIRQL raise_for_acquire(ThreadState &t) noexcept {
     return old;
 }
 
+// The lock word of an ordinary acquire. Observed, it is tried once first: taken at once, the
+// observers see the acquire in one call (acquired_at_once); otherwise they see it before the wait
+// (acquiring: a recursive acquire, an order inversion or a wait that never ends is reported
+// before the thread spins) and after (acquired). Nothing is reported later than before: a check
+// that would have been made before an uncontended attempt cannot stop that attempt from working.
+template <bool Observed> inline void take_word(PKSPIN_LOCK s, const LockEvent &e) noexcept {
+    if constexpr (Observed) {
+        if (__builtin_expect(lock::spin_try_acquire(s), 1)) return observe::notify_acquired_at_once(e);
+        observe::notify_acquiring(e);
+        const bool contended = lock::spin_acquire(s);
+        observe::notify_acquired(e, contended);
+    } else {
+        lock::spin_acquire(s);
+    }
+}
+
 // NdisAcquireSpinLock, KeAcquireSpinLock[RaiseToDpc]. Returns the previous IRQL.
 template <bool Observed>
 inline KIRQL acquire_raising(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis, const Site &site) noexcept {
     LockEvent e{};
-    if constexpr (Observed) observe::notify_acquiring(e = event(t, s, nullptr, v, ndis, 0, site));
+    if constexpr (Observed) e = event(t, s, nullptr, v, ndis, 0, site); // the IRQL before the raise
     const KIRQL old = raise_for_acquire(t);
-    const bool contended = lock::spin_acquire(s);
-    if constexpr (Observed) observe::notify_acquired(e, contended);
+    take_word<Observed>(s, e);
     return old;
 }
 
@@ -103,9 +118,8 @@ inline KIRQL acquire_raising(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis
 template <bool Observed>
 inline void acquire_at_dpc(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis, const Site &site) noexcept {
     LockEvent e{};
-    if constexpr (Observed) observe::notify_acquiring(e = event(t, s, nullptr, v, ndis, 0, site));
-    const bool contended = lock::spin_acquire(s);
-    if constexpr (Observed) observe::notify_acquired(e, contended);
+    if constexpr (Observed) e = event(t, s, nullptr, v, ndis, 0, site);
+    take_word<Observed>(s, e);
 }
 
 // KeTryToAcquireSpinLockAtDpcLevel.

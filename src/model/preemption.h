@@ -50,15 +50,29 @@ inline void preemption_point(ThreadState &t) noexcept {
 }
 
 // Brackets ndislock's own code that may hold a library lock: no interrupt stops the thread in it.
+//
+// no_preempt is written only by its own thread and read by its own signal handler (and, for a
+// hint, by interrupt threads), so a load and a store do what an atomic add would, without the
+// locked instruction (three guards per observed lock pair): a signal landing between the two
+// finds the count as it was before the guard, which is the truth at that instruction, and the
+// handler leaves the count as it found it.
 class NoPreempt {
 public:
     NoPreempt() noexcept : t_(tls_thread) {
-        if (t_ != nullptr) t_->no_preempt.fetch_add(1, std::memory_order_relaxed);
+        if (t_ != nullptr)
+            t_->no_preempt.store(t_->no_preempt.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         std::atomic_signal_fence(std::memory_order_seq_cst);
     }
     ~NoPreempt() {
         std::atomic_signal_fence(std::memory_order_seq_cst);
-        if (t_ != nullptr && t_->no_preempt.fetch_sub(1, std::memory_order_relaxed) == 1) preemption_point(*t_);
+        if (t_ == nullptr) return;
+        const std::uint32_t left = t_->no_preempt.load(std::memory_order_relaxed) - 1;
+        t_->no_preempt.store(left, std::memory_order_relaxed);
+        if (left == 0) {
+            // The store must be visible to this thread's signal handler before the pending check.
+            std::atomic_signal_fence(std::memory_order_seq_cst);
+            preemption_point(*t_);
+        }
     }
     NoPreempt(const NoPreempt &) = delete;
     NoPreempt &operator=(const NoPreempt &) = delete;

@@ -51,13 +51,6 @@ void remove_observer(const Observer *observer) noexcept {
     }
 }
 
-template <auto Member> inline bool any_has() noexcept {
-    for (unsigned i = 0, end = g_slots_in_use.load(std::memory_order_acquire); i < end; ++i)
-        if (const Observer *o = g_observers[i].load(std::memory_order_acquire); o != nullptr && o->*Member != nullptr)
-            return true;
-    return false;
-}
-
 template <auto Member, class... Args> inline void call_each(Args &...args) noexcept {
     for (unsigned i = 0, end = g_slots_in_use.load(std::memory_order_acquire); i < end; ++i)
         if (const Observer *o = g_observers[i].load(std::memory_order_acquire); o != nullptr && o->*Member != nullptr)
@@ -65,14 +58,9 @@ template <auto Member, class... Args> inline void call_each(Args &...args) noexc
 }
 
 // Calls member Member of every registered observer that has it. No ISR stops this thread inside
-// an observer (they may hold library locks), but the guard costs two atomic read-modify-writes,
-// so it is skipped when no observer has the member (the statistics have no `acquiring`), and
-// when the thread is inside ndislock's code already (an observed release is one step for
-// interrupts): the outer guard covers the call.
+// an observer (they may hold library locks): the guard is a load and a store on the thread's own
+// state (model/preemption.h), cheap enough to take for every call.
 template <auto Member, class... Args> inline void each(Args &...args) noexcept {
-    const model::ThreadState *t = model::tls_thread;
-    if (t != nullptr && t->no_preempt.load(std::memory_order_relaxed) != 0) return call_each<Member>(args...);
-    if (!any_has<Member>()) return;
     model::NoPreempt observers_may_hold_locks;
     call_each<Member>(args...);
 }
@@ -81,6 +69,19 @@ void notify_initialized(const LockEvent &e) noexcept { each<&Observer::lock_init
 void notify_freed(const LockEvent &e) noexcept { each<&Observer::lock_freed>(e); }
 void notify_acquiring(const LockEvent &e) noexcept { each<&Observer::acquiring>(e); }
 void notify_acquired(const LockEvent &e, bool contended) noexcept { each<&Observer::acquired>(e, contended); }
+void notify_acquired_at_once(const LockEvent &e) noexcept {
+    model::NoPreempt observers_may_hold_locks;
+    for (unsigned i = 0, end = g_slots_in_use.load(std::memory_order_acquire); i < end; ++i) {
+        const Observer *o = g_observers[i].load(std::memory_order_acquire);
+        if (o == nullptr) continue;
+        if (o->acquired_at_once != nullptr) {
+            o->acquired_at_once(e);
+            continue;
+        }
+        if (o->acquiring != nullptr) o->acquiring(e);
+        if (o->acquired != nullptr) o->acquired(e, false);
+    }
+}
 void notify_try_failed(const LockEvent &e) noexcept { each<&Observer::try_failed>(e); }
 void notify_releasing(const LockEvent &e) noexcept { each<&Observer::releasing>(e); }
 void notify_irql_changed(const IrqlEvent &e) noexcept { each<&Observer::irql_changed>(e); }

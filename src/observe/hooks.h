@@ -94,6 +94,9 @@ struct Observer {
     void (*lock_freed)(const LockEvent &) noexcept = nullptr;
     void (*acquiring)(const LockEvent &) noexcept = nullptr; // before the attempt
     void (*acquired)(const LockEvent &, bool contended) noexcept = nullptr;
+    // An ordinary acquire whose first attempt took the lock (no wait): acquiring and acquired in
+    // one call. An observer without it gets acquiring, then acquired(e, false), in its place.
+    void (*acquired_at_once)(const LockEvent &) noexcept = nullptr;
     void (*try_failed)(const LockEvent &) noexcept = nullptr;
     void (*releasing)(const LockEvent &) noexcept = nullptr; // before the word is freed
     void (*irql_changed)(const IrqlEvent &) noexcept = nullptr; // KeRaiseIrql / KeLowerIrql
@@ -129,6 +132,7 @@ void notify_initialized(const LockEvent &e) noexcept;
 void notify_freed(const LockEvent &e) noexcept;
 void notify_acquiring(const LockEvent &e) noexcept;
 void notify_acquired(const LockEvent &e, bool contended) noexcept;
+void notify_acquired_at_once(const LockEvent &e) noexcept;
 void notify_try_failed(const LockEvent &e) noexcept;
 void notify_releasing(const LockEvent &e) noexcept;
 void notify_irql_changed(const IrqlEvent &e) noexcept;

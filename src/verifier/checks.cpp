@@ -96,6 +96,7 @@ Report base(Rule rule, const LockEvent &e, const Shadow *s, std::string explanat
     r.lock = e.lock;
     r.lock_class = s != nullptr ? s->lock_class.load(std::memory_order_relaxed) : kOverflowClass;
     r.thread = e.thread;
+    r.irql = e.irql;
     return r;
 }
 
@@ -312,10 +313,8 @@ inline void check_order(const LockEvent &e, VerifierThread &v, const Shadow *s) 
     emit(r);
 }
 
-void on_acquiring(const LockEvent &e) noexcept {
-    VerifierThread &v = verifier_thread(*e.thread);
-    if (v.overflowed) return;
-    Shadow *s = shadow_for_use(v, e, observe::variant_name);
+// The checks made before an acquire's attempt (or, taken at once, in the same call).
+inline void check_acquire(const LockEvent &e, VerifierThread &v, Shadow *s) {
     check_irql_for_acquire(e, s);
     check_mode(e, s);
     if (const int already = find_held(v, e.lock); __builtin_expect(already >= 0, 0))
@@ -328,15 +327,10 @@ void on_acquiring(const LockEvent &e) noexcept {
         }
     }
     check_order(e, v, s);
-    v.wanting_shadow = s;
-    v.wanting_site = e.site;
-    v.wanting.store(e.lock, std::memory_order_relaxed);
 }
 
-void on_acquired(const LockEvent &e, bool contended) noexcept {
-    VerifierThread &v = verifier_thread(*e.thread);
-    v.wanting.store(nullptr, std::memory_order_relaxed);
-    if (v.overflowed) return;
+// Records a lock now held in the thread's table.
+inline void push_held(const LockEvent &e, VerifierThread &v, Shadow *s, bool contended) {
     const unsigned d = v.depth.load(std::memory_order_relaxed);
     // Waiting for this lock (its holder may have been descheduled) is not the outer holds' own
     // time: they are not timed.
@@ -348,7 +342,6 @@ void on_acquired(const LockEvent &e, bool contended) noexcept {
                              e.thread->os_tid.load(std::memory_order_relaxed), kMaxHeld);
         return;
     }
-    Shadow *s = v.wanting_shadow;
     HeldLock &h = v.held[d];
     h.lock.store(e.lock, std::memory_order_relaxed);
     h.file.store(e.site.file, std::memory_order_relaxed);
@@ -369,6 +362,32 @@ void on_acquired(const LockEvent &e, bool contended) noexcept {
         s->holder_slot.store(static_cast<std::uint8_t>(d), std::memory_order_relaxed);
         s->holder.store(e.thread->id, std::memory_order_release);
     }
+}
+
+void on_acquiring(const LockEvent &e) noexcept {
+    VerifierThread &v = verifier_thread(*e.thread);
+    if (v.overflowed) return;
+    Shadow *s = shadow_for_use(v, e, observe::variant_name);
+    check_acquire(e, v, s);
+    v.wanting_shadow = s;
+    v.wanting_site = e.site;
+    v.wanting.store(e.lock, std::memory_order_relaxed);
+}
+
+void on_acquired(const LockEvent &e, bool contended) noexcept {
+    VerifierThread &v = verifier_thread(*e.thread);
+    v.wanting.store(nullptr, std::memory_order_relaxed);
+    if (v.overflowed) return;
+    push_held(e, v, v.wanting_shadow, contended);
+}
+
+// Taken at the first attempt: no wait to describe, so nothing of `wanting` is written.
+void on_acquired_at_once(const LockEvent &e) noexcept {
+    VerifierThread &v = verifier_thread(*e.thread);
+    if (v.overflowed) return;
+    Shadow *s = shadow_for_use(v, e, observe::variant_name);
+    check_acquire(e, v, s);
+    push_held(e, v, s, false);
 }
 
 void on_try_failed(const LockEvent &e) noexcept {
@@ -751,6 +770,7 @@ const observe::Observer kVerifierObserver = [] {
     o.lock_freed = on_freed;
     o.acquiring = on_acquiring;
     o.acquired = on_acquired;
+    o.acquired_at_once = on_acquired_at_once;
     o.try_failed = on_try_failed;
     o.releasing = on_releasing;
     o.irql_changed = on_irql_changed;

@@ -22,6 +22,7 @@ struct Report {
     const void *lock = nullptr;
     std::uint32_t lock_class = 0;
     model::ThreadState *thread = nullptr;
+    int irql = -1;                  // the IRQL at the offending call, if not the thread's IRQL now
     std::string scenario;           // extra lines (two-column scenarios), already formatted
 };
 
