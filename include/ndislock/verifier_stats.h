@@ -11,7 +11,7 @@
 
 typedef struct NDISLOCK_CLASS_HOLD_TIMES {
     const char *Class;                       /* the class: its name, or where its locks were allocated */
-    ULONG64 Holds;                           /* timed holds */
+    ULONG64 Holds;                           /* timed holds (one in NDISLOCK_HOLD_SAMPLE) */
     ULONG64 Descheduled;                     /* holds the OS interrupted: not timed */
     ULONG64 Buckets[NDISLOCK_HOLD_BUCKETS];  /* the histogram */
     ULONG64 MaxNs;

@@ -93,43 +93,48 @@ inline KIRQL raise_for_acquire(ThreadState &t) noexcept {
 // (acquiring: a recursive acquire, an order inversion or a wait that never ends is reported
 // before the thread spins) and after (acquired). Nothing is reported later than before: a check
 // that would have been made before an uncontended attempt cannot stop that attempt from working.
-template <bool Observed> inline void take_word(PKSPIN_LOCK s, const LockEvent &e) noexcept {
-    if constexpr (Observed) {
-        if (__builtin_expect(lock::spin_try_acquire(s), 1)) return observe::notify_acquired_at_once(e);
-        observe::notify_acquiring(e);
-        const bool contended = lock::spin_acquire(s);
-        observe::notify_acquired(e, contended);
-    } else {
-        lock::spin_acquire(s);
-    }
+inline void take_word_observed(PKSPIN_LOCK s, const LockEvent &e) noexcept {
+    if (__builtin_expect(lock::spin_try_acquire(s), 1)) return observe::notify_acquired_at_once(e);
+    observe::notify_acquiring(e);
+    const bool contended = lock::spin_acquire(s);
+    observe::notify_acquired(e, contended);
 }
 
 // NdisAcquireSpinLock, KeAcquireSpinLock[RaiseToDpc]. Returns the previous IRQL.
 template <bool Observed>
 inline KIRQL acquire_raising(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis, const Site &site) noexcept {
-    LockEvent e{};
-    if constexpr (Observed) e = event(t, s, nullptr, v, ndis, 0, site); // the IRQL before the raise
-    const KIRQL old = raise_for_acquire(t);
-    take_word<Observed>(s, e);
-    return old;
+    if constexpr (Observed) {
+        const LockEvent e = event(t, s, nullptr, v, ndis, 0, site); // the IRQL before the raise
+        const KIRQL old = raise_for_acquire(t);
+        take_word_observed(s, e);
+        return old;
+    } else {
+        const KIRQL old = raise_for_acquire(t);
+        lock::spin_acquire(s);
+        return old;
+    }
 }
 
 // NdisDprAcquireSpinLock, KeAcquireSpinLockAtDpcLevel: no IRQL change.
 template <bool Observed>
 inline void acquire_at_dpc(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis, const Site &site) noexcept {
-    LockEvent e{};
-    if constexpr (Observed) e = event(t, s, nullptr, v, ndis, 0, site);
-    take_word<Observed>(s, e);
+    if constexpr (Observed)
+        take_word_observed(s, event(t, s, nullptr, v, ndis, 0, site));
+    else
+        lock::spin_acquire(s);
 }
 
 // KeTryToAcquireSpinLockAtDpcLevel.
 template <bool Observed> inline bool try_acquire_at_dpc(ThreadState &t, PKSPIN_LOCK s, const Site &site) noexcept {
-    LockEvent e{};
-    if constexpr (Observed)
-        observe::notify_acquiring(e = event(t, s, nullptr, Variant::KeTryAtDpcLevel, false, 0, site));
-    const bool taken = lock::spin_try_acquire(s);
-    if constexpr (Observed) taken ? observe::notify_acquired(e, false) : observe::notify_try_failed(e);
-    return taken;
+    if constexpr (Observed) {
+        const LockEvent e = event(t, s, nullptr, Variant::KeTryAtDpcLevel, false, 0, site);
+        observe::notify_acquiring(e);
+        const bool taken = lock::spin_try_acquire(s);
+        taken ? observe::notify_acquired(e, false) : observe::notify_try_failed(e);
+        return taken;
+    } else {
+        return lock::spin_try_acquire(s);
+    }
 }
 
 // The IRQL half of a raising release: set the IRQL its acquire saved. Windows writes it without
@@ -172,13 +177,9 @@ inline void release_at_dpc(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis, 
     lock::spin_release(s);
 }
 
-// KeAcquireInStackQueuedSpinLock[AtDpcLevel].
-template <bool Observed>
-inline void acquire_queued(ThreadState &t, PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, bool raising,
-                           const Site &site) noexcept {
-    const Variant v = raising ? Variant::Queued : Variant::QueuedAtDpcLevel;
-    LockEvent e{};
-    if constexpr (Observed) observe::notify_acquiring(e = event(t, s, h, v, false, 0, site));
+// The queue join of KeAcquireInStackQueuedSpinLock[AtDpcLevel], with its raise.
+inline lock::QueueJoin take_queued(ThreadState &t, PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, bool raising,
+                                   const Site &site) noexcept {
     const KIRQL old = raising ? raise_for_acquire(t) : t.irql.load(std::memory_order_relaxed);
     const lock::QueueJoin join = lock::queued_acquire(s, &h->LockQueue);
     if (__builtin_expect(join == lock::QueueJoin::WordHeldByOrdinaryAcquire, 0)) {
@@ -190,7 +191,21 @@ inline void acquire_queued(ThreadState &t, PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h,
                         static_cast<void *>(s));
     }
     if (raising) h->OldIrql = old;
-    if constexpr (Observed) observe::notify_acquired(e, join == lock::QueueJoin::Waited);
+    return join;
+}
+
+// KeAcquireInStackQueuedSpinLock[AtDpcLevel].
+template <bool Observed>
+inline void acquire_queued(ThreadState &t, PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, bool raising,
+                           const Site &site) noexcept {
+    if constexpr (Observed) {
+        const LockEvent e = event(t, s, h, raising ? Variant::Queued : Variant::QueuedAtDpcLevel, false, 0, site);
+        observe::notify_acquiring(e);
+        const lock::QueueJoin join = take_queued(t, s, h, raising, site);
+        observe::notify_acquired(e, join == lock::QueueJoin::Waited);
+    } else {
+        take_queued(t, s, h, raising, site);
+    }
 }
 
 [[gnu::cold]] inline void release_of_unowned_handle(PKLOCK_QUEUE_HANDLE h, const Site &site) noexcept {

@@ -14,6 +14,11 @@ NDISLOCK_API NDISLOCK_VERIFIER_MODE NdislockVerifierGetMode(void) { configure_on
     return static_cast<NDISLOCK_VERIFIER_MODE>(g_settings.mode.load());
 }
 NDISLOCK_API void NdislockVerifierSetHoldBudget(ULONG64 ns) { configure_once(); g_settings.hold_budget_ns.store(ns != 0 ? ns : 25'000); }
+NDISLOCK_API void NdislockVerifierSetHoldSampling(ULONG every_nth) {
+    configure_once();
+    g_settings.hold_sample_period.store(every_nth == 0 ? kDefaultHoldSamplePeriod
+                                                       : every_nth < kMaxHoldSamplePeriod ? every_nth : kMaxHoldSamplePeriod);
+}
 NDISLOCK_API void NdislockVerifierSetWatchdog(ULONG ms) { configure_once();
     g_settings.watchdog_ns.store((ms != 0 ? ms : 2000) * std::uint64_t{1'000'000});
 }

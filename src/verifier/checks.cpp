@@ -356,7 +356,13 @@ inline void push_held(const LockEvent &e, VerifierThread &v, Shadow *s, bool con
     h.seq = v.next_seq++;
     h.chain = chain_at(v, d, h.lock_class);
     h.shadow = s;
-    h.start = platform::own_time_now();
+    // One hold in hold_sample_period is timed (settings.h): the period is read on every acquire,
+    // so a new one applies at once.
+    h.timed = ++v.since_timed >= g_settings.hold_sample_period.load(std::memory_order_relaxed);
+    if (h.timed) {
+        v.since_timed = 0;
+        h.start = platform::own_time_now();
+    }
     v.depth.store(d + 1, std::memory_order_release);
     if (s != nullptr) {
         s->holder_slot.store(static_cast<std::uint8_t>(d), std::memory_order_relaxed);
@@ -411,6 +417,7 @@ void remove_held(VerifierThread &v, unsigned index) noexcept {
         to.lock_class = from.lock_class;
         to.variant = from.variant;
         to.irql_at_acquire = from.irql_at_acquire;
+        to.timed = from.timed;
         to.untimed = from.untimed;
         to.seq = from.seq;
         to.chain = chain_at(v, j - 1, to.lock_class);
@@ -475,7 +482,7 @@ void remove_held(VerifierThread &v, unsigned index) noexcept {
 [[gnu::cold, gnu::noinline]] void report_held_too_long(const LockEvent &e, const Shadow *s, const HeldLock &h,
                                                       std::uint64_t held_ns, std::uint64_t budget) {
     Report r = base(Rule::LockHeldTooLong, e, s,
-                    format("held for %.1f us of the holder's own running time (the third hold of its class in a "
+                    format("held for %.1f us of the holder's own running time (the third timed hold of its class in a "
                            "row over budget), over the %.1f us budget: hold a spin lock for a few instructions only",
                            static_cast<double>(held_ns) / 1000.0, static_cast<double>(budget) / 1000.0));
     r.other = h.site();
@@ -500,15 +507,18 @@ void on_releasing(const LockEvent &e) noexcept {
         r.lock.store(e.lock, std::memory_order_release);
     }
     // Measured first: the reports below take far longer than a hold.
-    const std::uint64_t held_ns = h.untimed ? platform::kDescheduled : platform::own_time_since(h.start);
+    const std::uint64_t held_ns = !h.timed || h.untimed ? platform::kDescheduled : platform::own_time_since(h.start);
     const bool other_family = raising(h.variant) != raising(e.variant) || queued(h.variant) != queued(e.variant);
     if (__builtin_expect(other_family || (raising(e.variant) && e.new_irql != h.irql_at_acquire), 0))
         report_release_mismatch(e, s, h, other_family);
     // Hold time: wall time, kept only if the scheduler witness shows the holder ran throughout
     // (platform/own_time.h); reported when the class overran kOverrunsToReport times in a row
-    // (hold_times.h).
-    const std::uint64_t budget = g_settings.hold_budget_ns.load(std::memory_order_relaxed);
-    if (__builtin_expect(record_hold(h.lock_class, held_ns, budget), 0)) report_held_too_long(e, s, h, held_ns, budget);
+    // (hold_times.h). A hold the sampling passed over is not counted at all.
+    if (h.timed) {
+        const std::uint64_t budget = g_settings.hold_budget_ns.load(std::memory_order_relaxed);
+        if (__builtin_expect(record_hold(h.lock_class, held_ns, budget), 0))
+            report_held_too_long(e, s, h, held_ns, budget);
+    }
     remove_held(v, static_cast<unsigned>(index));
     if (s != nullptr) s->holder.store(0, std::memory_order_release);
     // A raising release that drops below DISPATCH_LEVEL while other spin locks are still held:

@@ -29,6 +29,7 @@ struct HeldLock {
     std::uint32_t lock_class = 0;
     observe::Variant variant = observe::Variant::NdisAcquire;
     KIRQL irql_at_acquire = 0; // what a raising acquire saved, so what its release must restore
+    bool timed = false;        // sampled for its hold time (start is set: settings.h)
     bool untimed = false;      // this thread waited for another lock or wrote a report meanwhile
     std::uint64_t seq = 0;     // the thread's acquisition count when taken (VerifierThread::next_seq)
     std::uint64_t chain = 0;   // lock_order.h chain key of the held locks up to this one
@@ -72,6 +73,7 @@ struct VerifierThread {
     HeldLock held[kMaxHeld];
     bool overflowed = false;
     std::uint64_t next_seq = 0; // acquisitions so far (numbers HeldLock::seq)
+    std::uint32_t since_timed = 0; // acquisitions since the last timed hold
     // Callbacks running now; past kMaxCallbackNesting they are counted but not checked.
     std::atomic<unsigned> callbacks{0};
     CallbackFrame callback[kMaxCallbackNesting];

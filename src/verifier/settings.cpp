@@ -46,6 +46,8 @@ void configure_from_environment() {
     }
     unsigned long long n = 0;
     if (parse_number("NDISLOCK_HOLD_BUDGET_US", 1, 10'000'000, &n)) g_settings.hold_budget_ns.store(n * 1000);
+    if (parse_number("NDISLOCK_HOLD_SAMPLE", 1, kMaxHoldSamplePeriod, &n))
+        g_settings.hold_sample_period.store(static_cast<std::uint32_t>(n));
     if (parse_number("NDISLOCK_ISR_BUDGET_US", 1, 10'000'000, &n)) g_settings.isr_budget_ns.store(n * 1000);
     if (parse_number("NDISLOCK_DPC_BUDGET_US", 1, 10'000'000, &n)) g_settings.dpc_budget_ns.store(n * 1000);
     if (parse_number("NDISLOCK_WATCHDOG_MS", 1, 86'400'000, &n)) g_settings.watchdog_ns.store(n * 1'000'000);

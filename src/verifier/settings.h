@@ -11,10 +11,17 @@ namespace ndislock::verifier {
 
 inline constexpr std::uint64_t kDefaultIsrBudgetNs = 25'000;  // IsrTooLong: ISR, synchronize, enable/disable
 inline constexpr std::uint64_t kDefaultDpcBudgetNs = 100'000; // DpcTooLong: MiniportInterruptDPC, KDPC routines
+// The hold-time sampling period. Two reads of the cheapest clock (the TSC, ~13 ns each on the
+// reference VM, behind the witness load: platform/own_time.h) made up about a third of an
+// observed pair (docs/verifier.md, "Cost").
+inline constexpr std::uint32_t kDefaultHoldSamplePeriod = NDISLOCK_HOLD_SAMPLE_DEFAULT;
+inline constexpr std::uint32_t kMaxHoldSamplePeriod = 1'000'000;
 
 struct Settings {
     std::atomic<int> mode{NDISLOCK_VERIFIER_ON};
     std::atomic<std::uint64_t> hold_budget_ns{25'000};
+    // One hold in this many is timed, on each thread: NDISLOCK_HOLD_SAMPLE (verifier.h).
+    std::atomic<std::uint32_t> hold_sample_period{kDefaultHoldSamplePeriod};
     std::atomic<std::uint64_t> isr_budget_ns{kDefaultIsrBudgetNs};
     std::atomic<std::uint64_t> dpc_budget_ns{kDefaultDpcBudgetNs};
     std::atomic<std::uint64_t> watchdog_ns{2'000'000'000};

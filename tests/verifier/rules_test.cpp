@@ -876,6 +876,61 @@ TEST_F(VerifierTest, LockHeldTooLong_OneOverrunAloneIsNotReported) {
     EXPECT_EQ(conclusive, 1) << "no round with both short holds timed under budget in 50 tries";
 }
 
+// The default sampling (NDISLOCK_HOLD_SAMPLE, 8) times one hold in eight of each thread: 80 holds
+// on this thread are 10 timed ones (descheduled or not), whatever the count stood at before.
+TEST_F(VerifierTest, HoldSampling_TheDefaultTimesOneHoldInEight) {
+    NdislockVerifierSetHoldSampling(0);
+    Slot s;
+    NdislockSetLockName(s.l, "sampling.default/");
+    NdisAllocateSpinLock(s.l);
+    for (int i = 0; i < 80; ++i) {
+        NdisAcquireSpinLock(s.l);
+        NdisReleaseSpinLock(s.l);
+    }
+    const NDISLOCK_CLASS_HOLD_TIMES t = hold_times_of("sampling.default/");
+    EXPECT_EQ(t.Holds + t.Descheduled, 10u);
+    NdisFreeSpinLock(s.l);
+    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+}
+
+TEST_F(VerifierTest, HoldSampling_OneTimesEveryHold) {
+    NdislockVerifierSetHoldSampling(1);
+    Slot s;
+    NdislockSetLockName(s.l, "sampling.every/");
+    NdisAllocateSpinLock(s.l);
+    for (int i = 0; i < 13; ++i) {
+        KIRQL old = 0;
+        KeAcquireSpinLock(s.word(), &old);
+        KeReleaseSpinLock(s.word(), old);
+    }
+    const NDISLOCK_CLASS_HOLD_TIMES t = hold_times_of("sampling.every/");
+    EXPECT_EQ(t.Holds + t.Descheduled, 13u);
+    NdisFreeSpinLock(s.l);
+}
+
+// Sampled, a class whose every hold overruns is still reported (after about 8x as many holds).
+TEST_F(VerifierTest, HoldSampling_AClassThatKeepsOverrunningIsStillReported) {
+    NdislockVerifierSetHoldSampling(0);
+    Slot s;
+    NdislockSetLockName(s.l, "sampling.overrun/");
+    NdisAllocateSpinLock(s.l);
+    NdislockVerifierSetHoldBudget(20'000);
+    std::vector<Got> got;
+    int holds = 0;
+    while (holds < 800 && got.empty()) {
+        NdisAcquireSpinLock(s.l);
+        busy_wait_ns(kOverrunNs);
+        NdisReleaseSpinLock(s.l);
+        ++holds;
+        got = take();
+    }
+    NdislockVerifierSetHoldBudget(0);
+    ASSERT_EQ(got.size(), 1u) << "holds: " << holds;
+    EXPECT_EQ(got[0].rule, "LockHeldTooLong");
+    EXPECT_GE(holds, 17) << "reported before three sampled holds could have been timed";
+    NdisFreeSpinLock(s.l);
+}
+
 // ============================================================================================
 // Fatal mode
 // ============================================================================================

@@ -248,6 +248,7 @@ class VerifierTest : public ::testing::Test {
 protected:
     void SetUp() override {
         NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
+        NdislockVerifierSetHoldSampling(1); // the rules' tests count holds: every one is timed
         NdislockVerifierResetFindings();
         ASSERT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
     }
@@ -256,6 +257,7 @@ protected:
         to_passive();
         NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
         NdislockVerifierSetHoldBudget(0);
+        NdislockVerifierSetHoldSampling(0);
         NdislockVerifierResetFindings();
     }
 };
