@@ -314,7 +314,7 @@ inline void check_order(const LockEvent &e, VerifierThread &v, const Shadow *s) 
 }
 
 // The checks made before an acquire's attempt (or, taken at once, in the same call).
-inline void check_acquire(const LockEvent &e, VerifierThread &v, Shadow *s) {
+[[gnu::always_inline]] inline void check_acquire(const LockEvent &e, VerifierThread &v, Shadow *s) {
     check_irql_for_acquire(e, s);
     check_mode(e, s);
     if (const int already = find_held(v, e.lock); __builtin_expect(already >= 0, 0))
@@ -330,7 +330,7 @@ inline void check_acquire(const LockEvent &e, VerifierThread &v, Shadow *s) {
 }
 
 // Records a lock now held in the thread's table.
-inline void push_held(const LockEvent &e, VerifierThread &v, Shadow *s, bool contended) {
+[[gnu::always_inline]] inline void push_held(const LockEvent &e, VerifierThread &v, Shadow *s, bool contended) {
     const unsigned d = v.depth.load(std::memory_order_relaxed);
     // Waiting for this lock (its holder may have been descheduled) is not the outer holds' own
     // time: they are not timed.
@@ -493,11 +493,16 @@ void remove_held(VerifierThread &v, unsigned index) noexcept {
 void on_releasing(const LockEvent &e) noexcept {
     VerifierThread &v = verifier_thread(*e.thread);
     if (v.overflowed) return;
-    Shadow *s = shadow_for_use(v, e, release_name);
-    if (__builtin_expect(e.irql != DISPATCH_LEVEL, 0)) report_release_irql(e, s);
     const int index = find_held(v, e.lock);
-    if (__builtin_expect(index < 0, 0)) return report_release_unheld(e, s);
+    if (__builtin_expect(index < 0, 0)) {
+        Shadow *s = shadow_for_use(v, e, release_name);
+        if (e.irql != DISPATCH_LEVEL) report_release_irql(e, s);
+        return report_release_unheld(e, s);
+    }
     HeldLock &h = v.held[index];
+    // The entry its acquire found, unless the memory was reused since (a lock freed while held).
+    Shadow *s = h.shadow != nullptr && shadow_is(h.shadow, e.lock) ? h.shadow : shadow_for_use(v, e, release_name);
+    if (__builtin_expect(e.irql != DISPATCH_LEVEL, 0)) report_release_irql(e, s);
     {
         HeldLock &r = v.last_released; // fields first, the lock last (read in that order elsewhere)
         r.file.store(h.file.load(std::memory_order_relaxed), std::memory_order_relaxed);
@@ -523,7 +528,8 @@ void on_releasing(const LockEvent &e) noexcept {
     if (s != nullptr) s->holder.store(0, std::memory_order_release);
     // A raising release that drops below DISPATCH_LEVEL while other spin locks are still held:
     // the documented out-of-order release (KeLowerIrql is checked in on_irql_changed).
-    if (raising(e.variant) && e.new_irql < DISPATCH_LEVEL && e.irql >= DISPATCH_LEVEL)
+    if (raising(e.variant) && e.new_irql < DISPATCH_LEVEL && e.irql >= DISPATCH_LEVEL &&
+        v.depth.load(std::memory_order_relaxed) != 0)
         check_irql_drop(v, e.thread, e.new_irql, e.site);
 }
 
