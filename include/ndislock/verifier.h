@@ -56,17 +56,18 @@ NDISLOCK_API NDISLOCK_VERIFIER_MODE NdislockVerifierGetMode(void);
 /* The LockHeldTooLong budget in nanoseconds (0 = the default 25 us), and the watchdog limit in
  * milliseconds (0 = the default 2000). */
 NDISLOCK_API void NdislockVerifierSetHoldBudget(ULONG64 BudgetNs);
+NDISLOCK_API void NdislockVerifierSetWatchdog(ULONG Milliseconds);
 
-/* Hold-time sampling: each thread times one spin-lock hold in EveryNth (0 = the default 8; 1 =
- * every hold; at most 1000000), for LockHeldTooLong and the hold-time histograms. Every hold is
- * still checked for every other rule. Timing a hold costs two clock reads, about a third of a
- * verified lock pair, hence the default; a class whose holds keep overrunning the budget is
- * reported after about EveryNth times as many holds, and a single long hold among short ones may
- * go unseen (it is not reported even when timed: LockHeldTooLong wants three in a row). Set 1
- * for exact histograms. Any IRQL; applies from the next acquire on. */
+/* Hold-time sampling: each thread times one spin-lock hold in EveryNth on average, at random gaps
+ * of 1 to 2*EveryNth-1 acquires (0 = the default 8; 1 = every hold; at most 1000000), for
+ * LockHeldTooLong and the hold-time histograms. Every hold is still checked for every other
+ * rule. Timing a hold costs two clock reads, about a third of a verified lock pair, hence the
+ * default. A class whose holds keep overrunning the budget is reported after about EveryNth
+ * times as many holds; a single long hold among short ones may go unseen (it is not reported
+ * even when timed: LockHeldTooLong wants three in a row). Set 1 for exact histograms. Any IRQL;
+ * applies from the next acquire on. */
 #define NDISLOCK_HOLD_SAMPLE_DEFAULT 8
 NDISLOCK_API void NdislockVerifierSetHoldSampling(ULONG EveryNth);
-NDISLOCK_API void NdislockVerifierSetWatchdog(ULONG Milliseconds);
 
 /* The callback budgets in nanoseconds of the routine's own running time: IsrNs for IsrTooLong
  * (MiniportInterrupt, synchronize functions, MiniportEnable/DisableInterruptEx; 0 = the default

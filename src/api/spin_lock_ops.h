@@ -88,16 +88,25 @@ inline KIRQL raise_for_acquire(ThreadState &t) noexcept {
     return old;
 }
 
-// The lock word of an ordinary acquire. Observed, it is tried once first: taken at once, the
+// The lock word of an ordinary acquire, observed. It is tried once first: taken at once, the
 // observers see the acquire in one call (acquired_at_once); otherwise they see it before the wait
 // (acquiring: a recursive acquire, an order inversion or a wait that never ends is reported
-// before the thread spins) and after (acquired). Nothing is reported later than before: a check
-// that would have been made before an uncontended attempt cannot stop that attempt from working.
+// before the thread spins) and after (acquired). Only a wait needs the checks first: an attempt
+// that succeeds cannot hang, whatever the checks find.
 inline void take_word_observed(PKSPIN_LOCK s, const LockEvent &e) noexcept {
     if (__builtin_expect(lock::spin_try_acquire(s), 1)) return observe::notify_acquired_at_once(e);
     observe::notify_acquiring(e);
-    const bool contended = lock::spin_acquire(s);
-    observe::notify_acquired(e, contended);
+    lock::spin_acquire_contended(s);
+    observe::notify_acquired(e, true);
+}
+
+// Whether raise_for_acquire takes the processor without waiting: already at DISPATCH_LEVEL or
+// above, or the processor is biased to this thread (model/processors.h; a revocation racing with
+// the raise may still make it wait briefly for the revoker).
+inline bool raise_is_immediate(ThreadState &t) noexcept {
+    if (t.irql.load(std::memory_order_relaxed) >= DISPATCH_LEVEL) return true;
+    const model::Processor &p = model::g_processors[t.processor.load(std::memory_order_relaxed)];
+    return p.owner.load(std::memory_order_relaxed) == (t.id | model::kBiased);
 }
 
 // NdisAcquireSpinLock, KeAcquireSpinLock[RaiseToDpc]. Returns the previous IRQL.
@@ -105,8 +114,16 @@ template <bool Observed>
 inline KIRQL acquire_raising(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis, const Site &site) noexcept {
     if constexpr (Observed) {
         const LockEvent e = event(t, s, nullptr, v, ndis, 0, site); // the IRQL before the raise
+        if (__builtin_expect(raise_is_immediate(t), 1)) {
+            const KIRQL old = raise_for_acquire(t);
+            take_word_observed(s, e);
+            return old;
+        }
+        // The raise may wait for the processor: the observers see the acquire before it.
+        observe::notify_acquiring(e);
         const KIRQL old = raise_for_acquire(t);
-        take_word_observed(s, e);
+        const bool contended = lock::spin_acquire(s);
+        observe::notify_acquired(e, contended);
         return old;
     } else {
         const KIRQL old = raise_for_acquire(t);

@@ -51,8 +51,8 @@ inline void preemption_point(ThreadState &t) noexcept {
 
 // Brackets ndislock's own code that may hold a library lock: no interrupt stops the thread in it.
 //
-// no_preempt is written only by its own thread and read by its own signal handler (and, for a
-// hint, by interrupt threads), so a load and a store do what an atomic add would, without the
+// no_preempt is written and read only by its own thread and its own signal handler, so a load
+// and a store do what an atomic add would, without the
 // locked instruction (three guards per observed lock pair): a signal landing between the two
 // finds the count as it was before the guard, which is the truth at that instruction, and the
 // handler leaves the count as it found it.

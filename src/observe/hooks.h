@@ -95,10 +95,11 @@ enum class WaitPhase : std::uint8_t { Begin, StillWaiting, End, SlowPath };
 struct Observer {
     void (*lock_initialized)(const LockEvent &) noexcept = nullptr; // before the word is set to 0
     void (*lock_freed)(const LockEvent &) noexcept = nullptr;
-    void (*acquiring)(const LockEvent &) noexcept = nullptr; // before the attempt
+    void (*acquiring)(const LockEvent &) noexcept = nullptr; // before a wait for the lock or its processor
     void (*acquired)(const LockEvent &, bool contended) noexcept = nullptr;
-    // An ordinary acquire whose first attempt took the lock (no wait): acquiring and acquired in
-    // one call. An observer without it gets acquiring, then acquired(e, false), in its place.
+    // An ordinary acquire whose first attempt took the lock (no wait), called once the lock (and,
+    // for a raising acquire, the processor) is taken: acquiring and acquired in one call. An
+    // observer without it gets acquiring, then acquired(e, false), in its place.
     void (*acquired_at_once)(const LockEvent &) noexcept = nullptr;
     void (*try_failed)(const LockEvent &) noexcept = nullptr;
     void (*releasing)(const LockEvent &) noexcept = nullptr; // before the word is freed

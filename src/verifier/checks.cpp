@@ -329,6 +329,19 @@ inline void check_order(const LockEvent &e, VerifierThread &v, const Shadow *s) 
     check_order(e, v, s);
 }
 
+// Acquisitions to the next timed hold: uniform in [1, 2 * period - 1], so `period` on average.
+// Random, not every period-th: a thread that takes its locks in a fixed cycle (A then B, again
+// and again) would otherwise time the same one of them every time and never the others.
+inline std::uint32_t next_sampling_gap(VerifierThread &v, std::uint32_t period) noexcept {
+    if (period <= 1) return 1;
+    std::uint32_t x = v.gap_random != 0 ? v.gap_random : 0x9E3779B9u ^ static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(&v) >> 4);
+    x ^= x << 13; // xorshift32
+    x ^= x >> 17;
+    x ^= x << 5;
+    v.gap_random = x != 0 ? x : 1;
+    return 1 + x % (2 * period - 1);
+}
+
 // Records a lock now held in the thread's table.
 [[gnu::always_inline]] inline void push_held(const LockEvent &e, VerifierThread &v, Shadow *s, bool contended) {
     const unsigned d = v.depth.load(std::memory_order_relaxed);
@@ -356,11 +369,16 @@ inline void check_order(const LockEvent &e, VerifierThread &v, const Shadow *s) 
     h.seq = v.next_seq++;
     h.chain = chain_at(v, d, h.lock_class);
     h.shadow = s;
-    // One hold in hold_sample_period is timed (settings.h): the period is read on every acquire,
+    // One hold in hold_sample_period is timed (settings.h). The period is read on every acquire,
     // so a new one applies at once.
-    h.timed = ++v.since_timed >= g_settings.hold_sample_period.load(std::memory_order_relaxed);
+    const std::uint32_t period = g_settings.hold_sample_period.load(std::memory_order_relaxed);
+    if (__builtin_expect(period != v.gap_period, 0)) {
+        v.gap_period = period;
+        v.until_timed = next_sampling_gap(v, period);
+    }
+    h.timed = --v.until_timed == 0;
     if (h.timed) {
-        v.since_timed = 0;
+        v.until_timed = next_sampling_gap(v, period);
         h.start = platform::own_time_now();
     }
     v.depth.store(d + 1, std::memory_order_release);

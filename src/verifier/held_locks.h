@@ -73,7 +73,11 @@ struct VerifierThread {
     HeldLock held[kMaxHeld];
     bool overflowed = false;
     std::uint64_t next_seq = 0; // acquisitions so far (numbers HeldLock::seq)
-    std::uint32_t since_timed = 0; // acquisitions since the last timed hold
+    // Hold-time sampling (settings.h): acquisitions until the next timed hold, drawn for the
+    // period in gap_period; a generator of its own so that gaps are not periodic.
+    std::uint32_t until_timed = 0;
+    std::uint32_t gap_period = 0;
+    std::uint32_t gap_random = 0;
     // Callbacks running now; past kMaxCallbackNesting they are counted but not checked.
     std::atomic<unsigned> callbacks{0};
     CallbackFrame callback[kMaxCallbackNesting];

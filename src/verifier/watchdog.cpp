@@ -134,6 +134,14 @@ std::string every_waiting_thread() {
     return out;
 }
 
+// Where a waiting thread wanted what it waits for: the acquire's site while it waits for a lock
+// (or for the processor a raising acquire needs); unknown otherwise (a KeRaiseIrql), never the
+// site of an earlier acquire.
+observe::Site wanted_at(const VerifierThread *v) noexcept {
+    if (v == nullptr || v->wanting.load(std::memory_order_relaxed) == nullptr) return observe::Site{};
+    return v->wanting_site;
+}
+
 void report_deadlock(model::ThreadState &t, std::uint64_t waited_ms) {
     if (g_reporting.exchange(true)) return; // one report; the process ends after it
     Report r(observe::Rule::Deadlock);
@@ -141,7 +149,7 @@ void report_deadlock(model::ThreadState &t, std::uint64_t waited_ms) {
     std::string what;
     model::ThreadState *holder = holder_of_wait(t, &what);
     VerifierThread *v = verifier_thread_of(t);
-    r.site = v != nullptr ? v->wanting_site : observe::Site{};
+    r.site = wanted_at(v);
     if (t.wait_kind.load(std::memory_order_acquire) != lock::WaitKind::Processor) { // a processor is no lock
         r.lock = t.wait_object.load(std::memory_order_relaxed);
         if (const Shadow *s = shadow_find(r.lock)) r.lock_class = s->lock_class.load(std::memory_order_relaxed);
@@ -171,7 +179,7 @@ Report lock_wait_deadlock(model::ThreadState &t, const void *lock, const Shadow 
     Report r(observe::Rule::Deadlock);
     r.thread = &t;
     VerifierThread *v = verifier_thread_of(t);
-    r.site = v != nullptr ? v->wanting_site : observe::Site{};
+    r.site = wanted_at(v);
     r.lock = lock;
     r.lock_class = s->lock_class.load(std::memory_order_relaxed);
     return r;

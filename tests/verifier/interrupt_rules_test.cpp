@@ -381,8 +381,9 @@ TEST_F(InterruptRules, IsrTooLong_NotForShortRunsOrOneOverrunAtATime) {
     // is not timed and so does not break the streak: such a round proves nothing and is retried
     // (the interrupt's own statistics say how many runs were timed).
     NdislockVerifierSetCallbackBudgets(kOverrunNs / 4, 0);
+    // Under a sanitizer on a loaded 2-core machine most rounds lose a run: up to 100 rounds.
     int conclusive = 0;
-    for (int round = 0; round < 20 && conclusive == 0; ++round) {
+    for (int round = 0; round < 100 && conclusive == 0; ++round) {
         NDISLOCK_INTERRUPT_STATS before{}, after{};
         ASSERT_EQ(NdislockGetInterruptStats(m.interrupt(), &before), NDISLOCK_OK);
         for (int i = 0; i < 8; ++i) {
@@ -397,7 +398,7 @@ TEST_F(InterruptRules, IsrTooLong_NotForShortRunsOrOneOverrunAtATime) {
         ++conclusive;
         EXPECT_TRUE(got.empty()) << dump(got);
     }
-    EXPECT_EQ(conclusive, 1) << "no round with every ISR run timed in 20 tries";
+    EXPECT_EQ(conclusive, 1) << "no round with every ISR run timed in 100 tries";
 }
 
 TEST_F(InterruptRules, DpcTooLong_KernelDpcOverBudget) {
