@@ -88,18 +88,6 @@ inline KIRQL raise_for_acquire(ThreadState &t) noexcept {
     return old;
 }
 
-// The lock word of an ordinary acquire, observed. It is tried once first: taken at once, the
-// observers see the acquire in one call (acquired_at_once); otherwise they see it before the wait
-// (acquiring: a recursive acquire, an order inversion or a wait that never ends is reported
-// before the thread spins) and after (acquired). Only a wait needs the checks first: an attempt
-// that succeeds cannot hang, whatever the checks find.
-inline void take_word_observed(PKSPIN_LOCK s, const LockEvent &e) noexcept {
-    if (__builtin_expect(lock::spin_try_acquire(s), 1)) return observe::notify_acquired_at_once(e);
-    observe::notify_acquiring(e);
-    lock::spin_acquire_contended(s);
-    observe::notify_acquired(e, true);
-}
-
 // Whether raise_for_acquire takes the processor without waiting: already at DISPATCH_LEVEL or
 // above, or the processor is biased to this thread (model/processors.h; a revocation racing with
 // the raise may still make it wait briefly for the revoker).
@@ -109,22 +97,32 @@ inline bool raise_is_immediate(ThreadState &t) noexcept {
     return p.owner.load(std::memory_order_relaxed) == (t.id | model::kBiased);
 }
 
+// An ordinary acquire, observed; raising: with its raise (returns the IRQL before it). Observers
+// see it before any wait, for the processor or the lock (acquiring: a recursive acquire, an order
+// inversion or a wait that never ends is reported before the thread spins), and after (acquired).
+// When nothing waits, the common case, they see it once, with the lock taken (acquired_at_once):
+// an attempt that succeeds cannot hang, whatever the checks find.
+inline KIRQL acquire_observed(ThreadState &t, PKSPIN_LOCK s, const LockEvent &e, bool raising) noexcept {
+    const bool seen_before = raising && !raise_is_immediate(t);
+    if (seen_before) observe::notify_acquiring(e);
+    const KIRQL old = raising ? raise_for_acquire(t) : t.irql.load(std::memory_order_relaxed);
+    if (!seen_before) {
+        if (__builtin_expect(lock::spin_try_acquire(s), 1)) {
+            observe::notify_acquired_at_once(e);
+            return old;
+        }
+        observe::notify_acquiring(e);
+    }
+    const bool waited = lock::spin_acquire(s) || !seen_before; // a failed first try was a wait too
+    observe::notify_acquired(e, waited);
+    return old;
+}
+
 // NdisAcquireSpinLock, KeAcquireSpinLock[RaiseToDpc]. Returns the previous IRQL.
 template <bool Observed>
 inline KIRQL acquire_raising(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis, const Site &site) noexcept {
     if constexpr (Observed) {
-        const LockEvent e = event(t, s, nullptr, v, ndis, 0, site); // the IRQL before the raise
-        if (__builtin_expect(raise_is_immediate(t), 1)) {
-            const KIRQL old = raise_for_acquire(t);
-            take_word_observed(s, e);
-            return old;
-        }
-        // The raise may wait for the processor: the observers see the acquire before it.
-        observe::notify_acquiring(e);
-        const KIRQL old = raise_for_acquire(t);
-        const bool contended = lock::spin_acquire(s);
-        observe::notify_acquired(e, contended);
-        return old;
+        return acquire_observed(t, s, event(t, s, nullptr, v, ndis, 0, site), true); // the IRQL before the raise
     } else {
         const KIRQL old = raise_for_acquire(t);
         lock::spin_acquire(s);
@@ -136,7 +134,7 @@ inline KIRQL acquire_raising(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis
 template <bool Observed>
 inline void acquire_at_dpc(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis, const Site &site) noexcept {
     if constexpr (Observed)
-        take_word_observed(s, event(t, s, nullptr, v, ndis, 0, site));
+        acquire_observed(t, s, event(t, s, nullptr, v, ndis, 0, site), false);
     else
         lock::spin_acquire(s);
 }

@@ -180,4 +180,36 @@ INSTANTIATE_TEST_SUITE_P(Blocking, SameProcessorDeadlock,
                          })),
                          family_name);
 
+// A raising acquire that must wait for its processor: another thread of processor 1 raised to
+// DISPATCH_LEVEL and never lowers. The verifier sees the acquire before the wait, so the
+// watchdog's Deadlock report points at it.
+constexpr int kProcessorWaitAcquireLine = __LINE__ + 17;
+[[noreturn]] void processor_wait() {
+    NdislockVerifierSetWatchdog(300);
+    NDIS_SPIN_LOCK wanted;
+    NdisAllocateSpinLock(&wanted);
+    Watchdog dog("processor-wait child", std::chrono::seconds(20));
+    Flag raised;
+    std::thread holder([&] {
+        NdislockBindCurrentThread(1);
+        KIRQL old = 0;
+        KeRaiseIrql(DISPATCH_LEVEL, &old);
+        raised.set();
+        for (;;) std::this_thread::sleep_for(std::chrono::milliseconds(10)); // never lowers
+    });
+    std::thread waiter([&] {
+        NdislockBindCurrentThread(1);
+        raised.wait();
+        NdisAcquireSpinLock(&wanted); // waits for processor 1 forever
+    });
+    waiter.join();
+    holder.join();
+    std::_Exit(0);
+}
+
+TEST(ProcessorWaitDeadlock, ReportPointsAtTheAcquireThatWaitsForItsProcessor) {
+    EXPECT_DEATH(processor_wait(), "error: Deadlock \\(terminal\\).*at [^ ]*" + std::string(basename_of(__FILE__)) +
+                                       ":" + std::to_string(kProcessorWaitAcquireLine) + " ");
+}
+
 } // namespace

@@ -876,22 +876,30 @@ TEST_F(VerifierTest, LockHeldTooLong_OneOverrunAloneIsNotReported) {
     EXPECT_EQ(conclusive, 1) << "no round with both short holds timed under budget in 50 tries";
 }
 
+// Takes a fresh lock named `name` (NDISLOCK_HOLD_SAMPLE period `every_nth`, 0 = the default)
+// `pairs` times through pair(slot) and returns how many of those holds the verifier timed
+// (descheduled ones included: they were sampled).
+template <class Pair> std::uint64_t timed_holds(ULONG every_nth, const char *name, int pairs, Pair pair) {
+    NdislockVerifierSetHoldSampling(every_nth);
+    Slot s;
+    NdislockSetLockName(s.l, name);
+    NdisAllocateSpinLock(s.l);
+    for (int i = 0; i < pairs; ++i) pair(s);
+    const NDISLOCK_CLASS_HOLD_TIMES t = hold_times_of(name);
+    NdisFreeSpinLock(s.l);
+    return t.Holds + t.Descheduled;
+}
+
 // The default sampling (NDISLOCK_HOLD_SAMPLE, 8) times one hold in eight of each thread on
 // average, at random gaps of 1 to 15 holds: 8000 holds are 1000 timed ones, give or take ~17
 // (one standard deviation of the count).
 TEST_F(VerifierTest, HoldSampling_TheDefaultTimesAboutOneHoldInEight) {
-    NdislockVerifierSetHoldSampling(0);
-    Slot s;
-    NdislockSetLockName(s.l, "sampling.default/");
-    NdisAllocateSpinLock(s.l);
-    for (int i = 0; i < 8000; ++i) {
+    const std::uint64_t timed = timed_holds(0, "sampling.default/", 8000, [](Slot &s) {
         NdisAcquireSpinLock(s.l);
         NdisReleaseSpinLock(s.l);
-    }
-    const NDISLOCK_CLASS_HOLD_TIMES t = hold_times_of("sampling.default/");
-    EXPECT_GE(t.Holds + t.Descheduled, 850u);
-    EXPECT_LE(t.Holds + t.Descheduled, 1150u);
-    NdisFreeSpinLock(s.l);
+    });
+    EXPECT_GE(timed, 850u);
+    EXPECT_LE(timed, 1150u);
     EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
 }
 
@@ -924,18 +932,12 @@ TEST_F(VerifierTest, HoldSampling_ALockTakenInACycleIsStillTimed) {
 }
 
 TEST_F(VerifierTest, HoldSampling_OneTimesEveryHold) {
-    NdislockVerifierSetHoldSampling(1);
-    Slot s;
-    NdislockSetLockName(s.l, "sampling.every/");
-    NdisAllocateSpinLock(s.l);
-    for (int i = 0; i < 13; ++i) {
+    const std::uint64_t timed = timed_holds(1, "sampling.every/", 13, [](Slot &s) {
         KIRQL old = 0;
         KeAcquireSpinLock(s.word(), &old);
         KeReleaseSpinLock(s.word(), old);
-    }
-    const NDISLOCK_CLASS_HOLD_TIMES t = hold_times_of("sampling.every/");
-    EXPECT_EQ(t.Holds + t.Descheduled, 13u);
-    NdisFreeSpinLock(s.l);
+    });
+    EXPECT_EQ(timed, 13u);
 }
 
 // Sampled, a class whose every hold overruns is still reported (after about 8x as many holds).
