@@ -29,6 +29,14 @@ const char *intern_string(const std::string &s) {
     return copy;
 }
 
+// Code inlined into the driver's own that is not the driver's: ndislock's inline fast path and
+// the toolchain's headers (libstdc++, compiler intrinsics).
+bool is_library_inline(std::string_view file) noexcept {
+    constexpr std::string_view kInlinePath = "ndislock/fast_path.h";
+    if (file.size() >= kInlinePath.size() && file.substr(file.size() - kInlinePath.size()) == kInlinePath) return true;
+    return file.starts_with("/usr/include/") || file.starts_with("/usr/lib/gcc/") || file.starts_with("/usr/lib/llvm-");
+}
+
 // Runs addr2line on the module holding address; fills file/line/function when debug info exists.
 ResolvedSite symbolize(const void *address) {
     ResolvedSite r{nullptr, 0, nullptr};
@@ -39,9 +47,10 @@ ResolvedSite symbolize(const void *address) {
     const auto offset = reinterpret_cast<std::uintptr_t>(address) - reinterpret_cast<std::uintptr_t>(info.dli_fbase) - 1;
     char command[1200];
     // -i: the inlined frames too, innermost first. The first frame outside ndislock's inline fast
-    // path (ndislock/fast_path.h) is the driver's own code: a routine whose first instruction, or
-    // a call whose return address, belongs to an inlined lock call is reported where the driver
-    // wrote that call.
+    // path (ndislock/fast_path.h) and the toolchain's own headers (an inlined std::atomic load,
+    // say) is the driver's own code: a routine whose first instruction, a call whose return
+    // address, or a stopped thread's instruction that belongs to inlined library code is reported
+    // where the driver wrote it. If every frame is such code, the outermost is reported.
     std::snprintf(command, sizeof command, "addr2line -C -f -i -e '%s' 0x%lx 2>/dev/null", info.dli_fname,
                   static_cast<unsigned long>(offset));
     if (FILE *p = popen(command, "r")) {
@@ -50,13 +59,10 @@ ResolvedSite symbolize(const void *address) {
         while (std::fgets(function, sizeof function, p) != nullptr && std::fgets(location, sizeof location, p) != nullptr) {
             function[std::strcspn(function, "\n")] = '\0';
             location[std::strcspn(location, "\n")] = '\0';
+            found = true; // the outermost so far
             const char *colon_at = std::strrchr(location, ':');
-            const std::string file(location, colon_at != nullptr ? static_cast<std::size_t>(colon_at - location) : 0);
-            constexpr std::string_view kInlinePath = "ndislock/fast_path.h";
-            if (file.size() >= kInlinePath.size() && file.compare(file.size() - kInlinePath.size(), kInlinePath.size(), kInlinePath) == 0)
-                continue;
-            found = true;
-            break;
+            if (!is_library_inline(std::string_view(location, colon_at != nullptr ? static_cast<std::size_t>(colon_at - location) : 0)))
+                break;
         }
         if (found) {
             char *colon = std::strrchr(location, ':');
