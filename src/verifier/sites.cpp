@@ -37,6 +37,42 @@ bool is_library_inline(std::string_view file) noexcept {
     return file.starts_with("/usr/include/") || file.starts_with("/usr/lib/gcc/") || file.starts_with("/usr/lib/llvm-");
 }
 
+} // namespace
+
+// addr2line -f -i prints two lines per frame, innermost first: the function, then file:line.
+// The first frame outside ndislock's inline fast path (ndislock/fast_path.h) and the toolchain's
+// own headers (an inlined std::atomic load, say) is the driver's own code: a routine whose first
+// instruction, a call whose return address, or a stopped thread's instruction that belongs to
+// inlined library code is reported where the driver wrote it. If every frame is such code, the
+// outermost is reported.
+InlinedFrame pick_driver_frame(std::string_view addr2line_output) {
+    InlinedFrame picked;
+    while (!addr2line_output.empty()) {
+        auto next_line = [&addr2line_output]() {
+            const std::size_t end = addr2line_output.find('\n');
+            const std::string_view line = addr2line_output.substr(0, end);
+            addr2line_output.remove_prefix(end == std::string_view::npos ? addr2line_output.size() : end + 1);
+            return line;
+        };
+        const std::string_view function = next_line();
+        if (addr2line_output.empty()) break; // a function without its location: not a frame
+        const std::string_view location = next_line();
+        const std::size_t colon = location.rfind(':');
+        picked.function = std::string(function);
+        picked.file = std::string(location.substr(0, colon == std::string_view::npos ? 0 : colon));
+        picked.line = colon == std::string_view::npos ? 0 : std::atoi(std::string(location.substr(colon + 1)).c_str());
+        if (!is_library_inline(picked.file)) break;
+    }
+    if (picked.file.empty() || picked.file[0] == '?' || picked.line <= 0) {
+        picked.file.clear();
+        picked.line = 0;
+    }
+    if (!picked.function.empty() && picked.function[0] == '?') picked.function.clear();
+    return picked;
+}
+
+namespace {
+
 // Runs addr2line on the module holding address; fills file/line/function when debug info exists.
 ResolvedSite symbolize(const void *address) {
     ResolvedSite r{nullptr, 0, nullptr};
@@ -46,37 +82,20 @@ ResolvedSite symbolize(const void *address) {
     // A return address points after the call; the call itself is one byte earlier.
     const auto offset = reinterpret_cast<std::uintptr_t>(address) - reinterpret_cast<std::uintptr_t>(info.dli_fbase) - 1;
     char command[1200];
-    // -i: the inlined frames too, innermost first. The first frame outside ndislock's inline fast
-    // path (ndislock/fast_path.h) and the toolchain's own headers (an inlined std::atomic load,
-    // say) is the driver's own code: a routine whose first instruction, a call whose return
-    // address, or a stopped thread's instruction that belongs to inlined library code is reported
-    // where the driver wrote it. If every frame is such code, the outermost is reported.
+    // -i: the inlined frames too, innermost first (pick_driver_frame chooses among them).
     std::snprintf(command, sizeof command, "addr2line -C -f -i -e '%s' 0x%lx 2>/dev/null", info.dli_fname,
                   static_cast<unsigned long>(offset));
     if (FILE *p = popen(command, "r")) {
-        char function[512] = "", location[700] = "";
-        bool found = false;
-        while (std::fgets(function, sizeof function, p) != nullptr && std::fgets(location, sizeof location, p) != nullptr) {
-            function[std::strcspn(function, "\n")] = '\0';
-            location[std::strcspn(location, "\n")] = '\0';
-            found = true; // the outermost so far
-            const char *colon_at = std::strrchr(location, ':');
-            if (!is_library_inline(std::string_view(location, colon_at != nullptr ? static_cast<std::size_t>(colon_at - location) : 0)))
-                break;
-        }
-        if (found) {
-            char *colon = std::strrchr(location, ':');
-            if (colon != nullptr && location[0] != '?') {
-                *colon = '\0';
-                const int line = std::atoi(colon + 1);
-                if (line > 0) {
-                    r.file = intern_string(location);
-                    r.line = line;
-                }
-            }
-            if (function[0] != '\0' && function[0] != '?') r.function = intern_string(function);
-        }
+        std::string output;
+        char chunk[512];
+        while (std::fgets(chunk, sizeof chunk, p) != nullptr) output += chunk;
         pclose(p);
+        const InlinedFrame frame = pick_driver_frame(output);
+        if (!frame.file.empty()) {
+            r.file = intern_string(frame.file);
+            r.line = frame.line;
+        }
+        if (!frame.function.empty()) r.function = intern_string(frame.function);
     }
     if (r.file == nullptr && info.dli_fname != nullptr && r.function == nullptr) {
         char module[700];

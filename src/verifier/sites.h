@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "observe/hooks.h"
 
@@ -36,6 +37,16 @@ observe::Site code_site(const void *pc) noexcept;
 // The routine's name without its parameter list ("DemoIsr", "(anonymous namespace)::Dpc"), or
 // its address when it has no symbol.
 std::string routine_name(const void *routine);
+
+// One frame of addr2line's -f -i output.
+struct InlinedFrame {
+    std::string function; // empty if unknown
+    std::string file;     // empty if unknown
+    int line = 0;
+};
+// The frame a report names, from addr2line -f -i output (innermost frame first): the first one
+// outside ndislock's inline fast path and the toolchain's headers, else the outermost.
+InlinedFrame pick_driver_frame(std::string_view addr2line_output);
 
 // File, line and function for site, symbolizing a bare return address when possible. The strings
 // are interned and live for the process.
