@@ -1,7 +1,9 @@
 // Where the uncontended cost of NdisAcquireSpinLock+NdisReleaseSpinLock goes, layer by layer,
 // as ratios to a bare exchange/store pair measured in the same run (medians of interleaved
 // repetitions): the lock word alone, the processor exclusion alone, both (the algorithm layer,
-// inlined as the API inlines it), and the public call pair. White-box: links the internal headers.
+// inlined as the API inlines it), the public call pair, and that pair's inline path written out
+// with the IRQL stores, the processor's busy marks, or both left out (what each costs).
+// White-box: links the internal headers.
 //
 //   build/default/bench/ndislock-bench-layers [google-benchmark flags]
 #include <atomic>
@@ -71,6 +73,47 @@ void ndis_call_pair(benchmark::State &state) {
     }
 }
 
+// The inline pair of ndislock/fast_path.h (what ndis_call_pair runs) written out step by step,
+// on the library's own thread, processor and bucket state, with parts of the model's bookkeeping
+// left out: what the IRQL and the processor exclusion each cost in S0's gap to the bare pair.
+// Not a lock anyone may use: only this thread runs here, so a processor never marked busy or an
+// IRQL never stored breaks nothing. Kept: the thread and observer check, the bias check and its
+// re-read, the lock word, OldIrql and the parking bucket's read.
+enum Bookkeeping : unsigned { kIrqlStores = 1, kBusyMarks = 2, kAll = kIrqlStores | kBusyMarks };
+
+template <unsigned Kept> void inline_pair_keeping(benchmark::State &state) {
+    PKSPIN_LOCK s = &g_ndis.SpinLock;
+    for (auto _ : state) {
+        NDISLOCK_FAST_THREAD *t = ndislock_fast_thread();
+        if (t == nullptr || t->Irql != PASSIVE_LEVEL) return state.SkipWithError("the thread is not on the inline path");
+        NDISLOCK_FAST_PROCESSOR *p = &ndislock_fast_processors[__atomic_load_n(&t->Processor, __ATOMIC_RELAXED)];
+        const ULONG biased = t->Id | NDISLOCK_FAST_BIASED;
+        if (__atomic_load_n(&p->Owner, __ATOMIC_RELAXED) != biased) return state.SkipWithError("processor not biased");
+        if constexpr ((Kept & kBusyMarks) != 0) __atomic_store_n(&p->Busy, t->Id, __ATOMIC_RELAXED);
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&p->Owner, __ATOMIC_RELAXED) != biased) return state.SkipWithError("bias revoked");
+        if constexpr ((Kept & kIrqlStores) != 0) __atomic_store_n(&t->Irql, (KIRQL)DISPATCH_LEVEL, __ATOMIC_RELAXED);
+        if (!ndislock_fast_try_word(s)) return state.SkipWithError("lock word held");
+        g_ndis.OldIrql = PASSIVE_LEVEL;
+        benchmark::ClobberMemory();
+        t = ndislock_fast_thread();
+        if constexpr ((Kept & kIrqlStores) != 0)
+            if (__atomic_load_n(&t->Irql, __ATOMIC_RELAXED) != DISPATCH_LEVEL) return state.SkipWithError("IRQL lost");
+        const KIRQL restore = g_ndis.OldIrql;
+        if constexpr ((Kept & kBusyMarks) != 0)
+            if (!ndislock_fast_entered_biased(t)) return state.SkipWithError("busy mark lost");
+        ndislock_fast_release_word(s);
+        if constexpr ((Kept & kIrqlStores) != 0) __atomic_store_n(&t->Irql, restore, __ATOMIC_RELAXED);
+        if constexpr ((Kept & kBusyMarks) != 0) __atomic_store_n(&p->Busy, 0u, __ATOMIC_RELEASE);
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&p->Owner, __ATOMIC_RELAXED) != biased) return state.SkipWithError("bias revoked");
+    }
+}
+
+void inline_pair_as_written(benchmark::State &state) { inline_pair_keeping<kAll>(state); }
+void inline_pair_without_irql_stores(benchmark::State &state) { inline_pair_keeping<kBusyMarks>(state); }
+void inline_pair_without_busy_marks(benchmark::State &state) { inline_pair_keeping<kIrqlStores>(state); }
+void inline_pair_without_either(benchmark::State &state) { inline_pair_keeping<0>(state); }
 
 } // namespace
 
@@ -79,12 +122,22 @@ BENCHMARK(lock_word_pair);
 BENCHMARK(processor_enter_leave);
 BENCHMARK(processor_and_lock_word);
 BENCHMARK(ndis_call_pair);
+BENCHMARK(inline_pair_as_written);
+BENCHMARK(inline_pair_without_irql_stores);
+BENCHMARK(inline_pair_without_busy_marks);
+BENCHMARK(inline_pair_without_either);
 
 int main(int argc, char **argv) {
 #if __has_include("ndislock/verifier.h")
     NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
 #endif
     NdisAllocateSpinLock(&g_ndis);
+    // Enough DISPATCH_LEVEL episodes for this thread's processor to become biased to it (the
+    // inline path's condition; the inline_pair_* runs check it).
+    for (int i = 0; i < 1000; ++i) {
+        NdisAcquireSpinLock(&g_ndis);
+        NdisReleaseSpinLock(&g_ndis);
+    }
     std::printf("asymmetric fences (membarrier): %s\n", ndislock::platform::asymmetric() ? "yes" : "no");
     std::vector<char *> args(argv, argv + argc);
     std::string reps = "--benchmark_repetitions=7", interleave = "--benchmark_enable_random_interleaving=true",

@@ -23,7 +23,7 @@ public:
         if (floor == medians_.end() || floor->second <= 0) return;
         std::printf("\n%s\n", title);
         for (const auto &[name, ns] : medians_)
-            std::printf("  %-26s %6.2f ns %6.2fx\n", name.c_str(), ns, ns / floor->second);
+            std::printf("  %-34s %6.2f ns %6.2fx\n", name.c_str(), ns, ns / floor->second);
     }
 
 private:
