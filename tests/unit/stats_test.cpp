@@ -1,6 +1,7 @@
 // Lock statistics (ndislock/ext.h): counts, contention, hold time in the holder's CPU time.
 #include <algorithm>
 #include <chrono>
+#include <vector>
 
 #include "observe/lock_stats.h"
 #include "platform/own_time.h"
@@ -143,6 +144,43 @@ TEST_F(Stats, QueuedAcquisitionsAreCounted) {
     KeAcquireInStackQueuedSpinLock(&lock, &h);
     KeReleaseInStackQueuedSpinLock(&h);
     EXPECT_EQ(find(&lock).Acquisitions, 1u);
+}
+
+// More locks than the table holds: at most NDISLOCK_STATS_MAX_LOCKS are tracked, each counted
+// exactly, the first ones seen keep their entries, and the rest are left out, not miscounted.
+// Each lock looks at a window of 16 slots only, so a lock may be left out while the table still
+// has a free slot elsewhere (ext.h); with 4 locks per slot every window is covered many times over,
+// so the table fills.
+TEST_F(Stats, MoreLocksThanTheTableHoldsAreLeftOutNotMiscounted) {
+    constexpr unsigned kLocks = 4 * NDISLOCK_STATS_MAX_LOCKS;
+    std::vector<KSPIN_LOCK> locks(kLocks);
+    for (KSPIN_LOCK &l : locks) KeInitializeSpinLock(&l);
+    for (int round = 1; round <= 2; ++round)
+        for (KSPIN_LOCK &l : locks) {
+            KIRQL old;
+            KeAcquireSpinLock(&l, &old);
+            KeReleaseSpinLock(&l, old);
+        }
+    std::vector<NDISLOCK_LOCK_STATS> all(NDISLOCK_STATS_MAX_LOCKS + 1);
+    const ULONG tracked = NdislockStatsCollect(all.data(), static_cast<ULONG>(all.size()));
+    EXPECT_EQ(tracked, NDISLOCK_STATS_MAX_LOCKS) << "every slot's window is covered: the table fills";
+    unsigned ours = 0;
+    for (ULONG i = 0; i < std::min<ULONG>(tracked, NDISLOCK_STATS_MAX_LOCKS); ++i) {
+        const auto *l = static_cast<const KSPIN_LOCK *>(all[i].Lock);
+        if (l < locks.data() || l >= locks.data() + kLocks) continue;
+        ++ours;
+        EXPECT_EQ(all[i].Acquisitions, 2u) << "a tracked lock counts both rounds: its entry was never lost";
+    }
+    EXPECT_EQ(ours, tracked);
+    // Forgotten on reset: a lock seen afterwards finds a free window.
+    NdislockStatsReset();
+    KSPIN_LOCK late;
+    KeInitializeSpinLock(&late);
+    KIRQL old;
+    KeAcquireSpinLock(&late, &old);
+    KeReleaseSpinLock(&late, old);
+    EXPECT_EQ(NdislockStatsCollect(nullptr, 0), 1u);
+    EXPECT_EQ(find(&late).Acquisitions, 1u);
 }
 
 TEST(StatsHistogram, BucketsAreMonotonicAndBoundTheirValuesWithinOneSixteenth) {
