@@ -63,51 +63,21 @@ bool open_witness(Witness &w) noexcept {
 // Wall time for short intervals. On x86-64 the TSC (constant and non-stop on every CPU ndislock
 // targets; a migration between the two reads deschedules the thread, which the witness catches):
 // ~8 ns a read instead of ~25 ns for clock_gettime. Its rate is calibrated once, over 1 ms,
-// against CLOCK_MONOTONIC_RAW (not slewed by NTP, like the scheduler's own clock).
+// against CLOCK_MONOTONIC_RAW (calibrate_ns_per_tick below). With single readings at each end a
+// preemption between the two clocks skewed it: CI once saw a 200 us hold measured as 199.6 us.
 #if defined(__x86_64__)
 std::atomic<double> g_ns_per_tick{0.0};
 
-std::uint64_t raw_ns() noexcept {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
-// The TSC and the clock at one instant: the clock read between two TSC reads, the tightest of a
-// few tries. A single TSC read next to a clock read is skewed by whatever comes between them (an
-// interrupt, a preemption): 1 us of it is 0.1% of a 1 ms calibration, and CI once saw a 200 us
-// hold measured as 199.6 us.
-struct ClockPair {
-    std::uint64_t tsc, ns;
-};
-ClockPair paired_reading() noexcept {
-    ClockPair best{0, 0};
-    std::uint64_t best_gap = ~std::uint64_t{0};
-    for (int i = 0; i < 8; ++i) {
-        const std::uint64_t before = __rdtsc();
-        const std::uint64_t ns = raw_ns();
-        const std::uint64_t after = __rdtsc();
-        if (after - before < best_gap) {
-            best_gap = after - before;
-            best = ClockPair{before + best_gap / 2, ns};
-        }
-    }
-    return best;
-}
+std::uint64_t wall_ticks() noexcept { return __rdtsc(); }
 
 double ns_per_tick() noexcept {
     double rate = g_ns_per_tick.load(std::memory_order_relaxed);
     if (__builtin_expect(rate != 0.0, 1)) return rate;
-    const ClockPair start = paired_reading();
-    while (raw_ns() - start.ns < 1'000'000) {
-    }
-    const ClockPair end = paired_reading();
-    rate = end.tsc > start.tsc ? static_cast<double>(end.ns - start.ns) / static_cast<double>(end.tsc - start.tsc) : 1.0;
+    rate = calibrate_ns_per_tick(wall_ticks, monotonic_raw_ns, 1'000'000);
     g_ns_per_tick.store(rate, std::memory_order_relaxed);
     return rate;
 }
 
-std::uint64_t wall_ticks() noexcept { return __rdtsc(); }
 std::uint64_t ticks_to_ns(std::uint64_t ticks) noexcept {
     return static_cast<std::uint64_t>(static_cast<double>(ticks) * ns_per_tick());
 }
@@ -124,6 +94,37 @@ Witness &witness() noexcept {
 }
 
 } // namespace
+
+namespace {
+// The counter and the clock at one instant: the clock read between two counter reads, the
+// tightest of 8 tries.
+struct ClockPair {
+    std::uint64_t ticks, ns;
+};
+ClockPair paired_reading(std::uint64_t (*ticks)(), std::uint64_t (*ns)()) noexcept {
+    ClockPair best{0, 0};
+    std::uint64_t best_gap = ~std::uint64_t{0};
+    for (int i = 0; i < 8; ++i) {
+        const std::uint64_t before = ticks();
+        const std::uint64_t at = ns();
+        const std::uint64_t after = ticks();
+        if (after - before < best_gap) {
+            best_gap = after - before;
+            best = ClockPair{before + best_gap / 2, at};
+        }
+    }
+    return best;
+}
+} // namespace
+
+double calibrate_ns_per_tick(std::uint64_t (*ticks)(), std::uint64_t (*ns)(), std::uint64_t span_ns) noexcept {
+    const ClockPair start = paired_reading(ticks, ns);
+    while (ns() - start.ns < span_ns) {
+    }
+    const ClockPair end = paired_reading(ticks, ns);
+    return end.ticks > start.ticks ? static_cast<double>(end.ns - start.ns) / static_cast<double>(end.ticks - start.ticks)
+                                   : 1.0;
+}
 
 OwnTimeStamp own_time_now() noexcept {
     Witness &w = witness();

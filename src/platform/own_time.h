@@ -5,7 +5,7 @@
 // instant. CLOCK_THREAD_CPUTIME_ID would answer, but costs 0.6-2.5 us a read on virtual machines
 // (a system call); a lock pair is ~10 ns. So:
 //   - wall time comes from the TSC on x86-64 (~8 ns, rate calibrated once against
-//     CLOCK_MONOTONIC), else from CLOCK_MONOTONIC (vDSO, ~25 ns);
+//     CLOCK_MONOTONIC_RAW: calibrate_ns_per_tick), else from CLOCK_MONOTONIC (vDSO, ~25 ns);
 //   - a per-thread witness tells whether the thread was descheduled in between: the sequence
 //     word of a perf task-clock event's mmap page, which the kernel bumps whenever it switches
 //     the thread out or in (reading it is one load);
@@ -35,5 +35,12 @@ std::uint64_t own_time_since(const OwnTimeStamp &start) noexcept;
 void own_time_thread_exit() noexcept;
 // Makes threads that have not measured yet use the thread CPU clock (the fallback; for tests).
 void own_time_disable_witness() noexcept;
+
+// The rate of a tick counter in ns per tick, measured against a ns clock over span_ns. Each end
+// is the tightest of 8 paired readings (the clock read between two counter reads), so whatever
+// comes between a counter read and a clock read (an interrupt, a preemption: 1 us of it is 0.1%
+// of a 1 ms span) does not skew it. The TSC's rate is this over 1 ms against
+// CLOCK_MONOTONIC_RAW; the clocks are parameters so that tests can give it clocks that stall.
+double calibrate_ns_per_tick(std::uint64_t (*ticks)(), std::uint64_t (*ns)(), std::uint64_t span_ns) noexcept;
 
 } // namespace ndislock::platform

@@ -11,29 +11,34 @@ using ndislock::verifier::pick_driver_frame;
 
 namespace {
 
+// The frame picked from addr2line's output is file:line in function.
+void expect_picked(const char *addr2line_output, const char *file, int line, const char *function) {
+    SCOPED_TRACE(addr2line_output);
+    const auto f = pick_driver_frame(addr2line_output);
+    EXPECT_EQ(f.file, file);
+    EXPECT_EQ(f.line, line);
+    EXPECT_EQ(f.function, function);
+}
+
 TEST(Sites, AnInlinedAtomicLoadIsReportedAtTheDriverLineAroundIt) {
     // An emulated interrupt stopped a lock holder inside an inlined std::atomic load.
-    const auto f = pick_driver_frame("std::__atomic_base<int>::load(std::memory_order) const\n"
-                                     "/usr/include/c++/12/bits/atomic_base.h:488\n"
-                                     "(anonymous namespace)::HolderBody()\n"
-                                     "/src/tests/interrupt/hazard_test.cpp:120\n"
-                                     "main\n"
-                                     "/src/tests/interrupt/hazard_test.cpp:300\n");
-    EXPECT_EQ(f.file, "/src/tests/interrupt/hazard_test.cpp");
-    EXPECT_EQ(f.line, 120);
-    EXPECT_EQ(f.function, "(anonymous namespace)::HolderBody()");
+    expect_picked("std::__atomic_base<int>::load(std::memory_order) const\n"
+                  "/usr/include/c++/12/bits/atomic_base.h:488\n"
+                  "(anonymous namespace)::HolderBody()\n"
+                  "/src/tests/interrupt/hazard_test.cpp:120\n"
+                  "main\n"
+                  "/src/tests/interrupt/hazard_test.cpp:300\n",
+                  "/src/tests/interrupt/hazard_test.cpp", 120, "(anonymous namespace)::HolderBody()");
 }
 
 TEST(Sites, TheInlineFastPathIsNotTheDriversLine) {
-    const auto f = pick_driver_frame("ndislock_fast_acquire_raising\n"
-                                     "/usr/local/include/ndislock/fast_path.h:180\n"
-                                     "ndislock_inline_NdisAcquireSpinLock\n"
-                                     "/usr/local/include/ndislock/fast_path.h:215\n"
-                                     "SendPackets\n"
-                                     "/src/driver/send.c:42\n");
-    EXPECT_EQ(f.file, "/src/driver/send.c");
-    EXPECT_EQ(f.line, 42);
-    EXPECT_EQ(f.function, "SendPackets");
+    expect_picked("ndislock_fast_acquire_raising\n"
+                  "/usr/local/include/ndislock/fast_path.h:180\n"
+                  "ndislock_inline_NdisAcquireSpinLock\n"
+                  "/usr/local/include/ndislock/fast_path.h:215\n"
+                  "SendPackets\n"
+                  "/src/driver/send.c:42\n",
+                  "/src/driver/send.c", 42, "SendPackets");
 }
 
 TEST(Sites, CompilerAndLlvmHeadersAreSkippedToo) {
@@ -46,13 +51,11 @@ TEST(Sites, CompilerAndLlvmHeadersAreSkippedToo) {
 }
 
 TEST(Sites, WhenEveryFrameIsLibraryCodeTheOutermostIsNamed) {
-    const auto f = pick_driver_frame("std::__atomic_base<int>::load(std::memory_order) const\n"
-                                     "/usr/include/c++/12/bits/atomic_base.h:488\n"
-                                     "std::atomic<int>::load(std::memory_order) const\n"
-                                     "/usr/include/c++/12/atomic:100\n");
-    EXPECT_EQ(f.file, "/usr/include/c++/12/atomic");
-    EXPECT_EQ(f.line, 100);
-    EXPECT_EQ(f.function, "std::atomic<int>::load(std::memory_order) const");
+    expect_picked("std::__atomic_base<int>::load(std::memory_order) const\n"
+                  "/usr/include/c++/12/bits/atomic_base.h:488\n"
+                  "std::atomic<int>::load(std::memory_order) const\n"
+                  "/usr/include/c++/12/atomic:100\n",
+                  "/usr/include/c++/12/atomic", 100, "std::atomic<int>::load(std::memory_order) const");
 }
 
 TEST(Sites, ADriverFrameOutsideTheLibraryIsTakenAsItIs) {
