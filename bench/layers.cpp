@@ -2,11 +2,12 @@
 // as ratios to a bare exchange/store pair measured in the same run (medians of interleaved
 // repetitions): the lock word alone, the processor exclusion alone, both (the algorithm layer,
 // inlined as the API inlines it), the public call pair, and that pair's inline path written out
-// with the IRQL stores, the processor's busy marks, or both left out (what each costs).
+// as it is, with the former separate busy mark added, and with its IRQL stores left out.
 // White-box: links the internal headers.
 //
 //   build/default/bench/ndislock-bench-layers [google-benchmark flags]
 #include <atomic>
+#include <cstddef>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -45,23 +46,23 @@ void lock_word_pair(benchmark::State &state) {
     }
 }
 
-void processor_enter_leave(benchmark::State &state) {
+void processor_raise_lower(benchmark::State &state) {
     auto &t = ndislock::model::current_thread();
     for (auto _ : state) {
-        ndislock::model::enter_dispatch(t);
+        const KIRQL old = ndislock::model::raise_irql(t, DISPATCH_LEVEL);
         benchmark::ClobberMemory();
-        ndislock::model::leave_dispatch(t);
+        ndislock::model::lower_irql(t, old);
     }
 }
 
 void processor_and_lock_word(benchmark::State &state) {
     auto &t = ndislock::model::current_thread();
     for (auto _ : state) {
-        ndislock::model::enter_dispatch(t);
+        const KIRQL old = ndislock::model::raise_irql(t, DISPATCH_LEVEL);
         ndislock::lock::spin_acquire(&g_word);
         benchmark::ClobberMemory();
         ndislock::lock::spin_release(&g_word);
-        ndislock::model::leave_dispatch(t);
+        ndislock::model::lower_irql(t, old);
     }
 }
 
@@ -74,58 +75,69 @@ void ndis_call_pair(benchmark::State &state) {
 }
 
 // The inline pair of ndislock/fast_path.h (what ndis_call_pair runs) written out step by step,
-// on the library's own thread, processor and bucket state, with parts of the model's bookkeeping
-// left out: what the IRQL and the processor exclusion each cost in S0's gap to the bare pair.
-// Not a lock anyone may use: only this thread runs here, so a processor never marked busy or an
-// IRQL never stored breaks nothing. Kept: the thread and observer check, the bias check and its
-// re-read, the lock word, OldIrql and the parking bucket's read.
-enum Bookkeeping : unsigned { kIrqlStores = 1, kBusyMarks = 2, kAll = kIrqlStores | kBusyMarks };
+// on the library's own thread, processor and bucket state, with the model's bookkeeping varied:
+// as written (the IRQL store is also the processor's busy mark), with a separate busy mark stored
+// on the processor's line beside it (the design before: a second store each way), and with no
+// IRQL stores at all (what the model's loads and checks cost alone). Not a lock anyone may use:
+// only this thread runs here, so an IRQL never stored breaks nothing. Kept in every variant: the
+// thread and observer check, the bias check and its re-read, the entry-mode check, the lock word,
+// OldIrql and the parking bucket's read.
+enum class Mark { IrqlStore, IrqlStoreAndBusyWord, None };
 
-template <unsigned Kept> void inline_pair_keeping(benchmark::State &state) {
+// The separate busy mark of the former design, in the processor line's padding (after no_bias),
+// so the variant stores to the same line as before without touching a live field.
+ULONG *former_busy_word(NDISLOCK_FAST_PROCESSOR *p) {
+    static_assert(offsetof(ndislock::model::Processor, no_bias) < 32, "the word must lie in padding");
+    return reinterpret_cast<ULONG *>(&p->Reserved[32 - sizeof p->Owner]);
+}
+
+template <Mark M> void inline_pair_marking(benchmark::State &state) {
     PKSPIN_LOCK s = &g_ndis.SpinLock;
     for (auto _ : state) {
         NDISLOCK_FAST_THREAD *t = ndislock_fast_thread();
         if (t == nullptr || t->Irql != PASSIVE_LEVEL) return state.SkipWithError("the thread is not on the inline path");
-        NDISLOCK_FAST_PROCESSOR *p = &ndislock_fast_processors[__atomic_load_n(&t->Processor, __ATOMIC_RELAXED)];
+        const ULONG index = __atomic_load_n(&t->Processor, __ATOMIC_RELAXED);
+        NDISLOCK_FAST_PROCESSOR *p = &ndislock_fast_processors[index];
         const ULONG biased = t->Id | NDISLOCK_FAST_BIASED;
         if (__atomic_load_n(&p->Owner, __ATOMIC_RELAXED) != biased) return state.SkipWithError("processor not biased");
-        if constexpr ((Kept & kBusyMarks) != 0) __atomic_store_n(&p->Busy, t->Id, __ATOMIC_RELAXED);
+        if (__atomic_load_n(&t->DispatchEntry, __ATOMIC_RELAXED) != (index | NDISLOCK_FAST_BIASED))
+            return state.SkipWithError("entry mode not biased");
+        if constexpr (M != Mark::None) __atomic_store_n(&t->Irql, (KIRQL)DISPATCH_LEVEL, __ATOMIC_RELAXED);
+        if constexpr (M == Mark::IrqlStoreAndBusyWord) __atomic_store_n(former_busy_word(p), t->Id, __ATOMIC_RELAXED);
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         if (__atomic_load_n(&p->Owner, __ATOMIC_RELAXED) != biased) return state.SkipWithError("bias revoked");
-        if constexpr ((Kept & kIrqlStores) != 0) __atomic_store_n(&t->Irql, (KIRQL)DISPATCH_LEVEL, __ATOMIC_RELAXED);
         if (!ndislock_fast_try_word(s)) return state.SkipWithError("lock word held");
         g_ndis.OldIrql = PASSIVE_LEVEL;
         benchmark::ClobberMemory();
         t = ndislock_fast_thread();
-        if constexpr ((Kept & kIrqlStores) != 0)
+        if constexpr (M != Mark::None)
             if (__atomic_load_n(&t->Irql, __ATOMIC_RELAXED) != DISPATCH_LEVEL) return state.SkipWithError("IRQL lost");
         const KIRQL restore = g_ndis.OldIrql;
-        if constexpr ((Kept & kBusyMarks) != 0)
-            if (!ndislock_fast_entered_biased(t)) return state.SkipWithError("busy mark lost");
+        if (!ndislock_fast_entered_biased(t)) return state.SkipWithError("entry mode lost");
         ndislock_fast_release_word(s);
-        if constexpr ((Kept & kIrqlStores) != 0) __atomic_store_n(&t->Irql, restore, __ATOMIC_RELAXED);
-        if constexpr ((Kept & kBusyMarks) != 0) __atomic_store_n(&p->Busy, 0u, __ATOMIC_RELEASE);
+        if constexpr (M != Mark::None) __atomic_store_n(&t->Irql, restore, __ATOMIC_RELEASE);
+        if constexpr (M == Mark::IrqlStoreAndBusyWord) __atomic_store_n(former_busy_word(p), 0u, __ATOMIC_RELEASE);
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         if (__atomic_load_n(&p->Owner, __ATOMIC_RELAXED) != biased) return state.SkipWithError("bias revoked");
     }
 }
 
-void inline_pair_as_written(benchmark::State &state) { inline_pair_keeping<kAll>(state); }
-void inline_pair_without_irql_stores(benchmark::State &state) { inline_pair_keeping<kBusyMarks>(state); }
-void inline_pair_without_busy_marks(benchmark::State &state) { inline_pair_keeping<kIrqlStores>(state); }
-void inline_pair_without_either(benchmark::State &state) { inline_pair_keeping<0>(state); }
+void inline_pair_as_written(benchmark::State &state) { inline_pair_marking<Mark::IrqlStore>(state); }
+void inline_pair_with_former_busy_word(benchmark::State &state) {
+    inline_pair_marking<Mark::IrqlStoreAndBusyWord>(state);
+}
+void inline_pair_without_irql_stores(benchmark::State &state) { inline_pair_marking<Mark::None>(state); }
 
 } // namespace
 
 BENCHMARK(bare_tas_pair);
 BENCHMARK(lock_word_pair);
-BENCHMARK(processor_enter_leave);
+BENCHMARK(processor_raise_lower);
 BENCHMARK(processor_and_lock_word);
 BENCHMARK(ndis_call_pair);
 BENCHMARK(inline_pair_as_written);
+BENCHMARK(inline_pair_with_former_busy_word);
 BENCHMARK(inline_pair_without_irql_stores);
-BENCHMARK(inline_pair_without_busy_marks);
-BENCHMARK(inline_pair_without_either);
 
 int main(int argc, char **argv) {
 #if __has_include("ndislock/verifier.h")

@@ -12,11 +12,12 @@
  *     and the thread already registered (its first call is out of line);
  *   - raising acquire: the thread is below DISPATCH_LEVEL and its virtual processor is biased to
  *     it (the processor's owner word reads Id | BIASED): entering DISPATCH_LEVEL is then a plain
- *     store of Busy and a re-read of the owner word, exactly as model::enter_dispatch; then one
- *     compare-exchange on the lock word. At DISPATCH_LEVEL already (a nested acquire) only the
- *     compare-exchange;
+ *     store of the thread's IRQL, which is also its mark on the processor, and a re-read of the
+ *     owner word, exactly as model::enter_biased; then one compare-exchange on the lock word. At
+ *     DISPATCH_LEVEL already (a nested acquire) only the compare-exchange;
  *   - release: a release store of 0, a compiler barrier and one read of the parking bucket's
- *     sleeper count (lock/spin_word.h), then the IRQL and the processor given back the same way.
+ *     sleeper count (lock/spin_word.h), then the IRQL store that gives the processor back and a
+ *     re-read of the owner word, as model::lower_irql.
  *
  * Everything else (first call, observers, a processor in shared mode, an interrupt-owning
  * processor, a revoked bias, contention, misuse, any IRQL other than the cases above) goes to
@@ -60,15 +61,15 @@ typedef struct NDISLOCK_MAY_ALIAS NDISLOCK_FAST_THREAD {
     KIRQL Irql;              /* written only by its thread */
     UCHAR Reserved[3];
     ULONG Processor;         /* its virtual processor */
-    ULONG DispatchProcessor; /* the processor it entered at DISPATCH_LEVEL */
+    ULONG DispatchEntry;     /* the processor it entered at DISPATCH_LEVEL, | NDISLOCK_FAST_BIASED
+                                when through the bias */
     ULONG Id;                /* the tag of the processor owner words, 1..8192 */
 } NDISLOCK_FAST_THREAD;
 
 /* The head of a virtual processor (model::Processor), one per 64-byte line. */
 typedef struct NDISLOCK_MAY_ALIAS NDISLOCK_FAST_PROCESSOR {
     ULONG Owner; /* Id | NDISLOCK_FAST_BIASED while biased to thread Id */
-    ULONG Busy;  /* biased mode: the holder's Id while it runs at DISPATCH_LEVEL or above */
-    UCHAR Reserved[56];
+    UCHAR Reserved[60];
 } NDISLOCK_FAST_PROCESSOR;
 
 /* The head of a parking bucket (lock::parking::Bucket), one per 64-byte line. */
@@ -123,41 +124,43 @@ static inline void ndislock_fast_release_word(PKSPIN_LOCK s) {
         ndislock_fast_release_wake(s);
 }
 
-/* Below DISPATCH_LEVEL on a processor biased to t: enter DISPATCH_LEVEL (model::enter_dispatch's
- * biased branch). Returns 0, having changed nothing, when the bias is not t's. */
-static inline int ndislock_fast_enter_dispatch(NDISLOCK_FAST_THREAD *t) {
+/* At irql, below DISPATCH_LEVEL, on a processor biased to t: enter DISPATCH_LEVEL
+ * (model::enter_biased). Returns 0, having changed nothing a revoker or a later entry reads, when
+ * the bias is not t's. */
+static inline int ndislock_fast_enter_dispatch(NDISLOCK_FAST_THREAD *t, KIRQL irql) {
     const ULONG index = __atomic_load_n(&t->Processor, __ATOMIC_RELAXED);
     NDISLOCK_FAST_PROCESSOR *p = &ndislock_fast_processors[index];
     const ULONG biased = t->Id | NDISLOCK_FAST_BIASED;
     if (__builtin_expect(__atomic_load_n(&p->Owner, __ATOMIC_RELAXED) != biased, 0)) return 0;
-    if (__builtin_expect(t->DispatchProcessor != index, 0)) t->DispatchProcessor = index; /* a store less */
-    __atomic_store_n(&p->Busy, t->Id, __ATOMIC_RELAXED);
+    const ULONG entry = index | NDISLOCK_FAST_BIASED;
+    if (__builtin_expect(__atomic_load_n(&t->DispatchEntry, __ATOMIC_RELAXED) != entry, 0))
+        __atomic_store_n(&t->DispatchEntry, entry, __ATOMIC_RELAXED); /* a store less when unchanged */
+    __atomic_store_n(&t->Irql, (KIRQL)DISPATCH_LEVEL, __ATOMIC_RELAXED); /* the IRQL is the mark */
     __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the revoker's heavy fence closes the window */
     if (__builtin_expect(__atomic_load_n(&p->Owner, __ATOMIC_RELAXED) != biased, 0)) {
-        /* Revoked in between: withdraw Busy before anything else (model::enter_dispatch_slow does
-         * the same). Left behind, it would make a later shared-mode entry look biased to the
-         * release, which would then never free the owner word: the processor would hang. */
-        __atomic_store_n(&p->Busy, 0u, __ATOMIC_RELEASE);
+        /* Revoked in between: give the IRQL back before anything else, so the revoker, waiting
+         * for it, goes on (model::enter_biased does the same). */
+        __atomic_store_n(&t->Irql, irql, __ATOMIC_RELEASE);
         ndislock_fast_wake_revoker(index);
         return 0;
     }
-    __atomic_store_n(&t->Irql, (KIRQL)DISPATCH_LEVEL, __ATOMIC_RELAXED);
     return 1;
 }
 
-/* At DISPATCH_LEVEL, entered through the bias: true if the release may give the processor back
- * inline (model::leave_dispatch's biased branch). */
+/* At DISPATCH_LEVEL: true if it was entered through the bias, so the release may give the
+ * processor back inline (model::lower_irql's biased branch). */
 static inline int ndislock_fast_entered_biased(const NDISLOCK_FAST_THREAD *t) {
-    return __atomic_load_n(&ndislock_fast_processors[t->DispatchProcessor].Busy, __ATOMIC_RELAXED) == t->Id;
+    return (__atomic_load_n(&t->DispatchEntry, __ATOMIC_RELAXED) & NDISLOCK_FAST_BIASED) != 0;
 }
 
 static inline void ndislock_fast_leave_dispatch(NDISLOCK_FAST_THREAD *t, KIRQL new_irql) {
-    NDISLOCK_FAST_PROCESSOR *p = &ndislock_fast_processors[t->DispatchProcessor];
-    __atomic_store_n(&t->Irql, new_irql, __ATOMIC_RELAXED);
-    __atomic_store_n(&p->Busy, 0u, __ATOMIC_RELEASE);
+    const ULONG index = __atomic_load_n(&t->DispatchEntry, __ATOMIC_RELAXED) & ~NDISLOCK_FAST_BIASED;
+    __atomic_store_n(&t->Irql, new_irql, __ATOMIC_RELEASE); /* frees the processor */
     __atomic_signal_fence(__ATOMIC_SEQ_CST); /* against the revoker's heavy fence */
-    if (__builtin_expect(__atomic_load_n(&p->Owner, __ATOMIC_RELAXED) != (t->Id | NDISLOCK_FAST_BIASED), 0))
-        ndislock_fast_wake_revoker(t->DispatchProcessor);
+    if (__builtin_expect(__atomic_load_n(&ndislock_fast_processors[index].Owner, __ATOMIC_RELAXED) !=
+                             (t->Id | NDISLOCK_FAST_BIASED),
+                         0))
+        ndislock_fast_wake_revoker(index);
 }
 
 /* The raising acquire (NdisAcquireSpinLock, KeAcquireSpinLock[RaiseToDpc]): 1 with the lock
@@ -167,7 +170,7 @@ static inline int ndislock_fast_acquire_raising(PKSPIN_LOCK s, KIRQL *old) {
     if (t == 0) return 0;
     const KIRQL irql = __atomic_load_n(&t->Irql, __ATOMIC_RELAXED);
     if (irql > DISPATCH_LEVEL) return 0;
-    if (irql < DISPATCH_LEVEL && !ndislock_fast_enter_dispatch(t)) return 0; /* at DISPATCH_LEVEL: the word only */
+    if (irql < DISPATCH_LEVEL && !ndislock_fast_enter_dispatch(t, irql)) return 0; /* at DISPATCH_LEVEL: the word only */
     if (__builtin_expect(!ndislock_fast_try_word(s), 0)) ndislock_fast_acquire_contended(s);
     *old = irql;
     return 1;
@@ -263,7 +266,7 @@ static inline KIRQL ndislock_inline_KeRaiseIrql(KIRQL new_irql, const char *file
     NDISLOCK_FAST_THREAD *t = ndislock_fast_thread();
     if (__builtin_expect(t != 0 && new_irql == DISPATCH_LEVEL, 1)) {
         const KIRQL irql = __atomic_load_n(&t->Irql, __ATOMIC_RELAXED);
-        if (irql < DISPATCH_LEVEL && ndislock_fast_enter_dispatch(t)) return irql;
+        if (irql < DISPATCH_LEVEL && ndislock_fast_enter_dispatch(t, irql)) return irql;
     }
     return ndislock_at_KeRaiseIrql(new_irql, file, line, func);
 }

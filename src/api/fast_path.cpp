@@ -20,13 +20,13 @@ using ndislock::model::ThreadState;
 // The inline path reads the head of ThreadState as NDISLOCK_FAST_THREAD.
 static_assert(offsetof(ThreadState, irql) == offsetof(NDISLOCK_FAST_THREAD, Irql));
 static_assert(offsetof(ThreadState, processor) == offsetof(NDISLOCK_FAST_THREAD, Processor));
-static_assert(offsetof(ThreadState, dispatch_processor) == offsetof(NDISLOCK_FAST_THREAD, DispatchProcessor));
+static_assert(offsetof(ThreadState, dispatch_entry) == offsetof(NDISLOCK_FAST_THREAD, DispatchEntry));
+static_assert(sizeof(ThreadState::dispatch_entry) == sizeof(ULONG));
 static_assert(offsetof(ThreadState, id) == offsetof(NDISLOCK_FAST_THREAD, Id));
 static_assert(sizeof(ThreadState::irql) == sizeof(KIRQL) && sizeof(ThreadState::processor) == sizeof(ULONG));
 
 static_assert(sizeof(Processor) == sizeof(NDISLOCK_FAST_PROCESSOR));
 static_assert(offsetof(Processor, owner) == offsetof(NDISLOCK_FAST_PROCESSOR, Owner));
-static_assert(offsetof(Processor, busy) == offsetof(NDISLOCK_FAST_PROCESSOR, Busy));
 static_assert(ndislock::model::kBiased == NDISLOCK_FAST_BIASED);
 
 static_assert(sizeof(Bucket) == sizeof(NDISLOCK_FAST_BUCKET));
@@ -55,7 +55,8 @@ NDISLOCK_API void ndislock_fast_acquire_contended(PKSPIN_LOCK SpinLock) {
 // The inline release freed the word and found sleepers in its bucket.
 NDISLOCK_API void ndislock_fast_release_wake(PKSPIN_LOCK SpinLock) { ndislock::lock::spin_release_slow(SpinLock); }
 
-// The inline leave found its processor's bias revoked meanwhile: the revoker waits for busy == 0.
+// The inline entry or leave found its processor's bias revoked meanwhile: the revoker waits for
+// this thread's IRQL to drop below DISPATCH_LEVEL.
 NDISLOCK_API void ndislock_fast_wake_revoker(ULONG Processor) {
     ndislock::model::wake_revoker(ndislock::model::g_processors[Processor]);
 }

@@ -29,8 +29,7 @@ void deliver(Interrupt &i, std::uint32_t index, model::ThreadState &self) noexce
         // (a second read could see another owner, and the compare-exchange below would then take
         // P from a thread that just took it again).
         std::uint32_t owner = p.owner.load(std::memory_order_acquire);
-        const std::uint32_t id = (owner & model::kBiased) != 0 ? p.busy.load(std::memory_order_acquire)
-                                                                : owner & ~model::kParked;
+        const std::uint32_t id = model::owner_at_dispatch(owner, index);
         if (id == 0) {
             if ((owner & model::kBiased) != 0) {
                 // Biased to a thread now below DISPATCH_LEVEL (only before the processor's first
@@ -42,7 +41,7 @@ void deliver(Interrupt &i, std::uint32_t index, model::ThreadState &self) noexce
             } else {
                 model::count_shared_take(self, p);
             }
-            self.dispatch_processor = index;
+            self.dispatch_entry.store(index, std::memory_order_relaxed);
             self.irql.store(level, std::memory_order_relaxed);
             run_isr(i, index, self);
             model::lower_irql(self, PASSIVE_LEVEL); // gives the processor back
@@ -57,7 +56,7 @@ void deliver(Interrupt &i, std::uint32_t index, model::ThreadState &self) noexce
         if (model::stop_owner(*target, id, index, level, &seq, &waited_for_irql) != model::Preempt::Stopped) continue;
         target->preempted_by.store(self.id, std::memory_order_release);
         self.interrupting.store(id, std::memory_order_release);
-        self.dispatch_processor = index;
+        self.dispatch_entry.store(index, std::memory_order_relaxed);
         self.irql.store(level, std::memory_order_relaxed);
         run_isr(i, index, self);
         self.irql.store(PASSIVE_LEVEL, std::memory_order_relaxed);

@@ -66,15 +66,18 @@ bool revoke_bias(ThreadState &t, Processor &p, std::uint32_t seen, std::uint32_t
     if (!p.owner.compare_exchange_strong(seen, take_as, std::memory_order_acquire, std::memory_order_relaxed))
         return false;
     platform::heavy_fence();
-    // From here on the holder either saw our claim (its entry fails and clears busy) or its busy
-    // store is visible to us; its leave clears busy with release ordering and wakes us.
+    // From here on the holder either saw our claim (its entry fails and gives its IRQL back) or
+    // its IRQL store is visible to us; its leave stores the lower IRQL with release ordering and,
+    // seeing our claim, bumps revocations and wakes us.
+    const std::uint32_t index = static_cast<std::uint32_t>(&p - g_processors);
+    const std::uint32_t holder = seen & ~kBiased;
     for (std::uint32_t i = 0;; ++i) {
-        const std::uint32_t holder = p.busy.load(std::memory_order_acquire);
-        if (holder == 0) break;
+        const std::uint32_t wakes = p.revocations.load(std::memory_order_acquire); // before the check
+        if (!holds_through_bias(holder, index)) break;
         if (i < kSpinPauses)
             platform::cpu_relax();
         else
-            platform::futex_wait(&p.busy, holder, lock::kWaitTickNs);
+            platform::futex_wait(&p.revocations, wakes, lock::kWaitTickNs);
     }
     count_shared_take(t, p);
     return true;
@@ -83,12 +86,6 @@ bool revoke_bias(ThreadState &t, Processor &p, std::uint32_t seen, std::uint32_t
 } // namespace
 
 void enter_dispatch_slow(ThreadState &t, Processor &p, bool priority) noexcept {
-    if (p.busy.load(std::memory_order_relaxed) == t.id) {
-        // Our biased entry found the bias revoked after announcing itself: withdraw, let the
-        // revoker go on, and queue up like anyone else.
-        p.busy.store(0, std::memory_order_release);
-        wake_revoker(p);
-    }
     lock::WaitScope wait(lock::WaitKind::Processor, &p);
     // Once this thread has slept, other sleepers may remain whose wake-up it consumed or raced
     // with: it then always takes the processor with kParked set, so that its leave wakes the next.
@@ -201,7 +198,8 @@ void wake_processor_waiters(Processor &p) noexcept {
 
 void wake_revoker(Processor &p) noexcept {
     lock::note_slow_path();
-    platform::futex_wake(&p.busy, 1);
+    p.revocations.fetch_add(1, std::memory_order_release);
+    platform::futex_wake(&p.revocations, 1);
 }
 
 NDISLOCK_STATUS set_processor_count(std::uint32_t count) noexcept {

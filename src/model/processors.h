@@ -15,13 +15,18 @@
 //                                compare-exchange and given back by exchange; kParked while
 //                                other threads sleep waiting for it
 //   owner == id | kBiased        biased mode: the processor sticks to thread id between its
-//                                DISPATCH_LEVEL episodes. It enters by a plain store
-//                                busy = id and a re-read of owner, and leaves by a plain store
-//                                busy = 0 (Dekker's handshake with a free fence on this side).
+//                                DISPATCH_LEVEL episodes. The thread's own IRQL is its mark:
+//                                it enters by plain stores (dispatch_entry = index | kBiased,
+//                                then irql = DISPATCH_LEVEL) and a re-read of owner, and leaves
+//                                by a plain store of its lower IRQL and a re-read of owner
+//                                (Dekker's handshake with a free fence on this side).
 // A thread that took the processor in shared mode kBiasAfter times in a row makes it biased
 // when it leaves. Another thread that wants a biased processor revokes the bias: it takes owner
 // (compare-exchange to its own id, shared mode), runs heavy_fence() (membarrier: the free fence
-// on the biased side is then enough), and waits until busy is 0. So a revocation costs a system
+// on the biased side is then enough), and waits until the holder is not at DISPATCH_LEVEL through
+// this processor's bias (holds_through_bias). The mark is the IRQL store every raise makes anyway,
+// not a second store to the processor's line: the pair of stores before the next locked
+// instruction is what S0 pays for (docs/performance.md). So a revocation costs a system
 // call, paid only when the processor changes hands after a run of re-entries by one thread; the
 // streak counter keeps a processor that changes hands often in shared mode.
 // Shared mode is not FIFO (a running thread may take the processor again before a woken sleeper
@@ -54,8 +59,9 @@ inline constexpr std::uint32_t kBiasAfter = 64;
 
 struct alignas(64) Processor {
     std::atomic<std::uint32_t> owner{0};
-    // Biased mode: the bias holder's id while it runs at DISPATCH_LEVEL or above, else 0.
-    std::atomic<std::uint32_t> busy{0};
+    // Bumped by a bias holder that leaves (or withdraws its entry) after its bias was revoked:
+    // the revoker sleeps on it (futex) while the holder is still at DISPATCH_LEVEL.
+    std::atomic<std::uint32_t> revocations{0};
     // Written only by the thread holding the processor in shared mode: who took it last and how
     // many times in a row.
     std::uint32_t last = 0;
@@ -73,7 +79,7 @@ struct alignas(64) Processor {
 };
 
 // Exported as ndislock_fast_processors for the inline fast path (ndislock/fast_path.h), which reads
-// owner and busy: they stay the first two words of each 64-byte Processor.
+// owner: it stays the first word of each 64-byte Processor.
 extern Processor g_processors[NDISLOCK_MAX_PROCESSORS] __asm__("ndislock_fast_processors") NDISLOCK_API;
 
 // The number of virtual processors (fixed at the first call in, see ndislock/ext.h).
@@ -96,22 +102,52 @@ inline void count_shared_take(ThreadState &t, Processor &p) noexcept {
     }
 }
 
-// The calling thread becomes the only thread at DISPATCH_LEVEL or above on its processor.
+// The processor index of the thread's current DISPATCH_LEVEL episode.
+inline std::uint32_t dispatch_index(const ThreadState &t) noexcept {
+    return t.dispatch_entry.load(std::memory_order_relaxed) & ~kBiased;
+}
+
+// True if thread id (the bias holder named by a processor's owner word) runs at DISPATCH_LEVEL or
+// above on processor index, entered through its bias. Read by the revoker after its heavy_fence:
+// the holder stores dispatch_entry before irql, so an irql seen at DISPATCH_LEVEL comes with the
+// entry of the same episode or a later one.
+inline bool holds_through_bias(std::uint32_t id, std::uint32_t index) noexcept {
+    const ThreadState *h = thread_by_id(id);
+    return h != nullptr && h->irql.load(std::memory_order_acquire) >= DISPATCH_LEVEL &&
+           h->dispatch_entry.load(std::memory_order_relaxed) == (index | kBiased);
+}
+
+// Below DISPATCH_LEVEL on processor index, biased to t: raise to DISPATCH_LEVEL through the bias.
+// False, with the IRQL given back and a revoker woken, if the bias was revoked meanwhile.
+inline bool enter_biased(ThreadState &t, Processor &p, std::uint32_t index) noexcept {
+    const KIRQL before = t.irql.load(std::memory_order_relaxed);
+    if (t.dispatch_entry.load(std::memory_order_relaxed) != (index | kBiased))
+        t.dispatch_entry.store(index | kBiased, std::memory_order_relaxed); // a store less when unchanged
+    t.irql.store(DISPATCH_LEVEL, std::memory_order_relaxed);
+    platform::light_fence(); // the revoker's heavy_fence closes the store-load window
+    if (__builtin_expect(p.owner.load(std::memory_order_relaxed) == (t.id | kBiased), 1)) return true;
+    // Revoked in between: withdraw before anything else, let the revoker go on.
+    t.irql.store(before, std::memory_order_release);
+    wake_revoker(p);
+    return false;
+}
+
+// The calling thread becomes the only thread at DISPATCH_LEVEL or above on its processor. Its
+// IRQL is DISPATCH_LEVEL on return when it entered through the bias; the caller stores the IRQL
+// it raises to either way.
 inline void enter_dispatch(ThreadState &t) noexcept {
     const std::uint32_t index = t.processor.load(std::memory_order_relaxed);
     Processor &p = g_processors[index];
-    t.dispatch_processor = index;
-    const std::uint32_t biased = t.id | kBiased;
     std::uint32_t expected = p.owner.load(std::memory_order_relaxed);
-    if (__builtin_expect(expected == biased, 1)) {
-        p.busy.store(t.id, std::memory_order_relaxed);
-        platform::light_fence(); // the revoker's heavy_fence closes the store-load window
-        if (__builtin_expect(p.owner.load(std::memory_order_relaxed) == biased, 1)) return;
+    if (__builtin_expect(expected == (t.id | kBiased), 1)) {
+        if (__builtin_expect(enter_biased(t, p, index), 1)) return;
     } else if (expected == 0 &&
                p.owner.compare_exchange_strong(expected, t.id, std::memory_order_acquire, std::memory_order_relaxed)) {
+        t.dispatch_entry.store(index, std::memory_order_relaxed);
         count_shared_take(t, p);
         return;
     }
+    t.dispatch_entry.store(index, std::memory_order_relaxed);
     enter_dispatch_slow(t, p);
 }
 
@@ -120,7 +156,7 @@ inline void enter_dispatch(ThreadState &t) noexcept {
 inline void enter_dispatch_priority(ThreadState &t) noexcept {
     const std::uint32_t index = t.processor.load(std::memory_order_relaxed);
     Processor &p = g_processors[index];
-    t.dispatch_processor = index;
+    t.dispatch_entry.store(index, std::memory_order_relaxed);
     std::uint32_t expected = 0;
     if (p.owner.compare_exchange_strong(expected, t.id, std::memory_order_acquire, std::memory_order_relaxed)) {
         count_shared_take(t, p);
@@ -129,23 +165,15 @@ inline void enter_dispatch_priority(ThreadState &t) noexcept {
     enter_dispatch_slow(t, p, true);
 }
 
-// The calling thread drops below DISPATCH_LEVEL: its processor is free for another thread.
-inline void leave_dispatch(ThreadState &t) noexcept {
-    Processor &p = g_processors[t.dispatch_processor];
-    if (__builtin_expect(p.busy.load(std::memory_order_relaxed) == t.id, 1)) {
-        p.busy.store(0, std::memory_order_release);
-        platform::light_fence(); // against the revoker's heavy_fence: it sees busy == 0 or we see it
-        if (__builtin_expect(p.owner.load(std::memory_order_relaxed) != (t.id | kBiased), 0)) wake_revoker(p);
-        return;
-    }
-    leave_shared(t, p);
+// The thread id running at DISPATCH_LEVEL or above on processor index, given its owner word
+// (one read, see interrupt/delivery.cpp), or 0.
+inline std::uint32_t owner_at_dispatch(std::uint32_t owner, std::uint32_t index) noexcept {
+    if ((owner & kBiased) != 0) return holds_through_bias(owner & ~kBiased, index) ? owner & ~kBiased : 0;
+    return owner & ~kParked;
 }
 
-// The thread id running at DISPATCH_LEVEL or above on processor index, or 0.
 inline std::uint32_t processor_owner(std::uint32_t index) noexcept {
-    const std::uint32_t owner = g_processors[index].owner.load(std::memory_order_relaxed);
-    if ((owner & kBiased) != 0) return g_processors[index].busy.load(std::memory_order_relaxed);
-    return owner & ~kParked;
+    return owner_at_dispatch(g_processors[index].owner.load(std::memory_order_relaxed), index);
 }
 
 // IRQL changes with the processor hand-over they imply. Validation is the caller's.
@@ -158,11 +186,25 @@ inline KIRQL raise_irql(ThreadState &t, KIRQL new_irql) noexcept {
 
 inline void lower_irql(ThreadState &t, KIRQL new_irql) noexcept {
     const KIRQL old = t.irql.load(std::memory_order_relaxed);
+    const bool leaving = old >= DISPATCH_LEVEL && new_irql < DISPATCH_LEVEL;
+    if (leaving && (t.dispatch_entry.load(std::memory_order_relaxed) & kBiased) != 0) {
+        // Entered through the bias: the IRQL store below DISPATCH_LEVEL is what frees the
+        // processor, so a pending interrupt is taken at DISPATCH_LEVEL first, still on it.
+        if (__builtin_expect(old > DISPATCH_LEVEL, 0)) {
+            t.irql.store(DISPATCH_LEVEL, std::memory_order_relaxed);
+            preemption_point(t);
+        }
+        Processor &p = g_processors[dispatch_index(t)];
+        t.irql.store(new_irql, std::memory_order_release);
+        platform::light_fence(); // against the revoker's heavy_fence: it sees the store or we see it
+        if (__builtin_expect(p.owner.load(std::memory_order_relaxed) != (t.id | kBiased), 0)) wake_revoker(p);
+        return;
+    }
     t.irql.store(new_irql, std::memory_order_relaxed);
     // An interrupt held pending while this processor was at or above its DIRQL is taken now,
     // while this thread still owns the processor (model/preemption.h).
     if (__builtin_expect(old > DISPATCH_LEVEL, 0)) preemption_point(t);
-    if (old >= DISPATCH_LEVEL && new_irql < DISPATCH_LEVEL) leave_dispatch(t);
+    if (leaving) leave_shared(t, g_processors[dispatch_index(t)]);
 }
 
 // ndislock/ext.h's calls, implemented in processors.cpp.

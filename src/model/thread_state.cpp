@@ -69,7 +69,7 @@ void on_thread_exit(void *state) {
         // wait forever. Free it and say so (the verifier reports ThreadExitHoldingLock too).
         platform::diagnostic("thread %d (processor %u) ended at IRQL %u; releasing its processor. "
                              "A thread must return to PASSIVE_LEVEL before it ends.",
-                             t->os_tid.load(std::memory_order_relaxed), t->dispatch_processor, static_cast<unsigned>(irql));
+                             t->os_tid.load(std::memory_order_relaxed), dispatch_index(*t), static_cast<unsigned>(irql));
         lower_irql(*t, PASSIVE_LEVEL);
     }
     tls_thread = nullptr;

@@ -27,8 +27,11 @@ struct ThreadState {
     std::atomic<KIRQL> irql{PASSIVE_LEVEL};
     // The virtual processor this thread runs on. Changed only below DISPATCH_LEVEL.
     std::atomic<std::uint32_t> processor{0};
-    // The processor this thread entered at DISPATCH_LEVEL; valid while irql >= DISPATCH_LEVEL.
-    std::uint32_t dispatch_processor = 0;
+    // The processor this thread entered at DISPATCH_LEVEL, with kBiased (model/processors.h) set
+    // when it entered through the processor's bias: its IRQL at or above DISPATCH_LEVEL is then
+    // what tells a revoker that it runs on the processor. Valid while irql >= DISPATCH_LEVEL;
+    // written only by this thread, read by revokers and reports.
+    std::atomic<std::uint32_t> dispatch_entry{0};
     // 1..kMaxThreads, unique among live threads; the tag a processor's owner word holds.
     std::uint32_t id = 0;
     std::atomic<int> os_tid{0}; // read by other threads (reports, interrupts) while a state is recycled
@@ -78,7 +81,7 @@ struct ThreadState {
 };
 
 // Exported as ndislock_tls_thread: the inline fast path of ndislock/fast_path.h reads the head of
-// ThreadState (irql, processor, dispatch_processor, id) through it, so those four fields keep their
+// ThreadState (irql, processor, dispatch_entry, id) through it, so those four fields keep their
 // order and offsets (static_asserts in api/fast_path.cpp).
 extern constinit thread_local ThreadState *tls_thread __asm__("ndislock_tls_thread")
     __attribute__((tls_model("initial-exec"))) NDISLOCK_API;

@@ -3,7 +3,8 @@
 // and lock handshakes when another thread revokes the bias or sleeps on the lock.
 //
 // White-box: the processor's owner word (model/processors.h) tells whether the inline path could
-// run (a processor biased to the thread) and whether the entry went through it (busy == id).
+// run (a processor biased to the thread); the thread's dispatch_entry whether the entry went
+// through it (index | kBiased).
 #include "test_support.h"
 
 #include "lock/parking.h"
@@ -53,6 +54,9 @@ protected:
     static bool biased_to_me() {
         return processor0().owner.load() == (self().id | model::kBiased);
     }
+    static bool entered_through_bias() {
+        return self().dispatch_entry.load() == (0u | model::kBiased) && model::holds_through_bias(self().id, 0);
+    }
 
     NDIS_SPIN_LOCK lock_{};
 };
@@ -81,14 +85,13 @@ TEST_F(FastPath, AcquireAndReleaseLeaveTheStateTheExportedCallsLeave) {
     EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
     EXPECT_EQ(word(lock_.SpinLock), 1u);
     EXPECT_EQ(lock_.OldIrql, PASSIVE_LEVEL);
-    EXPECT_EQ(processor0().busy.load(), self().id) << "entered DISPATCH_LEVEL through the bias, inline";
+    EXPECT_TRUE(entered_through_bias()) << "entered DISPATCH_LEVEL through the bias, inline";
     EXPECT_EQ(model::processor_owner(0), self().id);
 
     NdisReleaseSpinLock(&lock_);
     EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
     EXPECT_EQ(word(lock_.SpinLock), 0u);
-    EXPECT_EQ(processor0().busy.load(), 0u);
-    EXPECT_EQ(model::processor_owner(0), 0u);
+    EXPECT_EQ(model::processor_owner(0), 0u) << "the IRQL store gave the processor back";
     EXPECT_TRUE(biased_to_me()) << "the bias outlives the episode";
 }
 
@@ -117,10 +120,11 @@ TEST_F(FastPath, RaiseAndLowerGoThroughTheBias) {
     const KIRQL old = KeRaiseIrqlToDpcLevel();
     EXPECT_EQ(old, PASSIVE_LEVEL);
     EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
-    EXPECT_EQ(processor0().busy.load(), self().id);
+    EXPECT_TRUE(entered_through_bias());
+    EXPECT_EQ(model::processor_owner(0), self().id);
     KeLowerIrql(old);
     EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
-    EXPECT_EQ(processor0().busy.load(), 0u);
+    EXPECT_EQ(model::processor_owner(0), 0u);
     KIRQL saved = HIGH_LEVEL;
     KeRaiseIrql(DISPATCH_LEVEL, &saved);
     EXPECT_EQ(saved, PASSIVE_LEVEL);
@@ -228,7 +232,7 @@ TEST_F(FastPath, ARevokerWaitingDuringAnInlineHoldIsWokenByTheInlineRelease) {
 // through the inline raise and lower: the processor exclusion alone guards the counter (as
 // per-processor data at DISPATCH_LEVEL needs no lock), so a lost increment is an exclusion failure
 // and a hang (the watchdog) a processor left owned. A revocation that lands between an inline
-// entry's Busy store and its re-check is the race this exercises; it is rare, so the test runs
+// entry's IRQL store and its re-check is the race this exercises; it is rare, so the test runs
 // many short runs rather than relying on one.
 TEST_F(FastPath, BiasTakenAndRevokedUnderInlineRaisesKeepsTheProcessorExclusive) {
     constexpr int kThreads = 8; // 4 per core: entries are often preempted, some inside the window
