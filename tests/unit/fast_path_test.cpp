@@ -228,6 +228,34 @@ TEST_F(FastPath, ARevokerWaitingDuringAnInlineHoldIsWokenByTheInlineRelease) {
     EXPECT_EQ(word(lock_.SpinLock), 0u);
 }
 
+// The bias outlives a move: processor 0 stays biased to this thread after it binds to processor 1.
+// At DISPATCH_LEVEL there, its IRQL is raised but not through processor 0's bias, so a thread
+// that takes processor 0 must not wait for it: the revoker checks the holder's entry, not its
+// IRQL alone (model::holds_through_bias). Were it to wait, nothing would wake it: the watchdog.
+TEST_F(FastPath, ARevokerDoesNotWaitForTheBiasHolderAtDispatchLevelElsewhere) {
+    NEEDS_BIAS();
+    make_processor_biased();
+    ASSERT_TRUE(biased_to_me());
+    ASSERT_EQ(NdislockBindCurrentThread(1), NDISLOCK_OK);
+    const KIRQL old = KeRaiseIrqlToDpcLevel();
+    EXPECT_TRUE(biased_to_me()) << "processor 0 keeps its bias";
+    EXPECT_EQ(model::processor_owner(0), 0u) << "its holder runs at DISPATCH_LEVEL on processor 1";
+    EXPECT_EQ(model::processor_owner(1), self().id);
+    {
+        Watchdog dog("revoking a bias whose holder is at DISPATCH_LEVEL on another processor");
+        std::thread other([] {
+            ASSERT_EQ(NdislockBindCurrentThread(0), NDISLOCK_OK);
+            const KIRQL o = KeRaiseIrqlToDpcLevel();
+            EXPECT_EQ(model::processor_owner(0), model::current_thread().id);
+            KeLowerIrql(o);
+        });
+        other.join();
+    }
+    EXPECT_FALSE(biased_to_me()) << "the other thread revoked it";
+    KeLowerIrql(old);
+    EXPECT_EQ(model::processor_owner(1), 0u);
+}
+
 // Threads of one processor take it in runs long enough to bias it and revoke each other's bias,
 // through the inline raise and lower: the processor exclusion alone guards the counter (as
 // per-processor data at DISPATCH_LEVEL needs no lock), so a lost increment is an exclusion failure
