@@ -40,8 +40,8 @@ void deliver(Interrupt &i, std::uint32_t index, model::ThreadState &self) noexce
                 continue;
             } else {
                 model::count_shared_take(self, p);
+                self.dispatch_entry.store(index, std::memory_order_relaxed); // enter_dispatch sets its own
             }
-            self.dispatch_entry.store(index, std::memory_order_relaxed);
             self.irql.store(level, std::memory_order_relaxed);
             run_isr(i, index, self);
             model::lower_irql(self, PASSIVE_LEVEL); // gives the processor back
