@@ -30,11 +30,14 @@ const char *intern_string(const std::string &s) {
 }
 
 // Code inlined into the driver's own that is not the driver's: ndislock's inline fast path and
-// the toolchain's headers (libstdc++, compiler intrinsics).
+// the toolchain's headers (libstdc++, compiler intrinsics). Matched anywhere in the path, not at
+// its start: clang records libstdc++'s headers unnormalized, as the path from its own binary
+// (/usr/bin/../lib/gcc/x86_64-linux-gnu/12/../../../../include/c++/12/bits/atomic_base.h).
 bool is_library_inline(std::string_view file) noexcept {
     constexpr std::string_view kInlinePath = "ndislock/fast_path.h";
     if (file.size() >= kInlinePath.size() && file.substr(file.size() - kInlinePath.size()) == kInlinePath) return true;
-    return file.starts_with("/usr/include/") || file.starts_with("/usr/lib/gcc/") || file.starts_with("/usr/lib/llvm-");
+    return file.starts_with("/usr/include/") || file.find("/include/c++/") != std::string_view::npos ||
+           file.find("/lib/gcc/") != std::string_view::npos || file.find("/lib/llvm-") != std::string_view::npos;
 }
 
 } // namespace
@@ -47,6 +50,7 @@ bool is_library_inline(std::string_view file) noexcept {
 // outermost is reported.
 InlinedFrame pick_driver_frame(std::string_view addr2line_output) {
     InlinedFrame picked;
+    bool found = false;
     while (!addr2line_output.empty()) {
         auto next_line = [&addr2line_output]() {
             const std::size_t end = addr2line_output.find('\n');
@@ -57,24 +61,29 @@ InlinedFrame pick_driver_frame(std::string_view addr2line_output) {
         const std::string_view function = next_line();
         if (addr2line_output.empty()) break; // a function without its location: not a frame
         const std::string_view location = next_line();
+        picked.outermost_function = std::string(function);
+        if (found) continue; // only the outermost function is still wanted
         const std::size_t colon = location.rfind(':');
         picked.function = std::string(function);
         picked.file = std::string(location.substr(0, colon == std::string_view::npos ? 0 : colon));
         picked.line = colon == std::string_view::npos ? 0 : std::atoi(std::string(location.substr(colon + 1)).c_str());
-        if (!is_library_inline(picked.file)) break;
+        found = !is_library_inline(picked.file);
     }
     if (picked.file.empty() || picked.file[0] == '?' || picked.line <= 0) {
         picked.file.clear();
         picked.line = 0;
     }
     if (!picked.function.empty() && picked.function[0] == '?') picked.function.clear();
+    if (!picked.outermost_function.empty() && picked.outermost_function[0] == '?') picked.outermost_function.clear();
     return picked;
 }
 
 namespace {
 
 // Runs addr2line on the module holding address; fills file/line/function when debug info exists.
-ResolvedSite symbolize(const void *address) {
+// A routine's function is the one its address lies in (the outermost frame), a site's the one of
+// the frame it names.
+ResolvedSite symbolize(const void *address, bool routine) {
     ResolvedSite r{nullptr, 0, nullptr};
     Dl_info info{};
     if (address == nullptr || dladdr(address, &info) == 0 || info.dli_fname == nullptr) return r;
@@ -95,7 +104,8 @@ ResolvedSite symbolize(const void *address) {
             r.file = intern_string(frame.file);
             r.line = frame.line;
         }
-        if (!frame.function.empty()) r.function = intern_string(frame.function);
+        const std::string &function = routine ? frame.outermost_function : frame.function;
+        if (!function.empty()) r.function = intern_string(function);
     }
     if (r.file == nullptr && info.dli_fname != nullptr && r.function == nullptr) {
         char module[700];
@@ -150,7 +160,7 @@ ResolvedSite resolve_site(const observe::Site &site) noexcept {
     // looks one byte before what it is given).
     const bool routine = is_noted_routine(site.return_address);
     const ResolvedSite r =
-        symbolize(routine ? static_cast<const char *>(site.return_address) + 1 : site.return_address);
+        symbolize(routine ? static_cast<const char *>(site.return_address) + 1 : site.return_address, routine);
     g_cache->emplace(site.return_address, r);
     return r;
 }
@@ -178,7 +188,10 @@ std::string routine_name(const void *routine) {
     char buffer[64];
     std::snprintf(buffer, sizeof buffer, "%p", routine);
     if (routine == nullptr) return buffer;
-    const ResolvedSite r = resolve_site(routine_site(routine));
+    // As a noted routine's own address, so it is named by the function it lies in (symbolize),
+    // not by code inlined at its first instruction.
+    note_routine(routine);
+    const ResolvedSite r = resolve_site(observe::Site{nullptr, 0, nullptr, routine});
     if (r.function == nullptr || std::strchr(r.function, '+') != nullptr) return buffer; // module+offset only
     std::string name = r.function;
     // addr2line -C prints C++ functions with their parameter list: drop it (the last balanced

@@ -43,6 +43,10 @@ struct InlinedFrame {
     std::string function; // empty if unknown
     std::string file;     // empty if unknown
     int line = 0;
+    // The function of the outermost frame: the one the address really lies in, whatever was
+    // inlined there. A routine is named by it: clang attributes a function's first instruction
+    // to code inlined there (an atomic load) with the routine's own line.
+    std::string outermost_function;
 };
 // The frame a report names, from addr2line -f -i output (innermost frame first): the first one
 // outside ndislock's inline fast path and the toolchain's headers, else the outermost.

@@ -50,6 +50,32 @@ TEST(Sites, CompilerAndLlvmHeadersAreSkippedToo) {
     EXPECT_EQ(llvm.line, 9);
 }
 
+// clang records libstdc++'s headers as the path from its own binary, unnormalized; a routine whose
+// first instruction is such an inlined load was named after the load (found building with clang).
+TEST(Sites, ClangsUnnormalizedHeaderPathsAreLibraryCodeToo) {
+    expect_picked("std::__atomic_base<unsigned long>::load(std::memory_order) const\n"
+                  "/usr/bin/../lib/gcc/x86_64-linux-gnu/12/../../../../include/c++/12/bits/atomic_base.h:488\n"
+                  "(anonymous namespace)::SlowSync(void*)\n"
+                  "/src/tests/verifier/interrupt_rules_test.cpp:303\n",
+                  "/src/tests/verifier/interrupt_rules_test.cpp", 303, "(anonymous namespace)::SlowSync(void*)");
+    expect_picked("_mm_pause\n/usr/bin/../lib/llvm-14/lib/clang/14.0.6/include/xmmintrin.h:2158\n"
+                  "Poll\n/src/driver/poll.c:9\n",
+                  "/src/driver/poll.c", 9, "Poll");
+}
+
+// A routine is named by the function its address lies in, the outermost frame: clang attributes
+// a function's first instruction to a load inlined there, on the function's own line, so the
+// frame a site names would call the routine "load" (found building the suite with clang).
+TEST(Sites, ARoutineIsNamedByTheFunctionItsAddressLiesIn) {
+    const auto f = pick_driver_frame("std::__atomic_base<unsigned long>::load(std::memory_order) const\n"
+                                     "/src/tests/verifier/interrupt_rules_test.cpp:310\n"
+                                     "(anonymous namespace)::SlowSync(void*)\n"
+                                     "/src/tests/verifier/interrupt_rules_test.cpp:311\n");
+    EXPECT_EQ(f.line, 310);
+    EXPECT_EQ(f.outermost_function, "(anonymous namespace)::SlowSync(void*)");
+    EXPECT_EQ(pick_driver_frame("MiniportInterrupt\n/src/driver/isr.c:55\n").outermost_function, "MiniportInterrupt");
+}
+
 TEST(Sites, WhenEveryFrameIsLibraryCodeTheOutermostIsNamed) {
     expect_picked("std::__atomic_base<int>::load(std::memory_order) const\n"
                   "/usr/include/c++/12/bits/atomic_base.h:488\n"
