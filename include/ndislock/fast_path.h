@@ -125,8 +125,8 @@ static inline void ndislock_fast_release_word(PKSPIN_LOCK s) {
 }
 
 /* At irql, below DISPATCH_LEVEL, on a processor biased to t: enter DISPATCH_LEVEL
- * (model::enter_biased). Returns 0, having changed nothing a revoker or a later entry reads, when
- * the bias is not t's. */
+ * (model::enter_biased). Returns 0 when the bias is not t's, with the IRQL as it was (a withdrawn
+ * entry leaves DispatchEntry biased; every other entry path rewrites it before raising). */
 static inline int ndislock_fast_enter_dispatch(NDISLOCK_FAST_THREAD *t, KIRQL irql) {
     const ULONG index = __atomic_load_n(&t->Processor, __ATOMIC_RELAXED);
     NDISLOCK_FAST_PROCESSOR *p = &ndislock_fast_processors[index];
@@ -135,7 +135,7 @@ static inline int ndislock_fast_enter_dispatch(NDISLOCK_FAST_THREAD *t, KIRQL ir
     const ULONG entry = index | NDISLOCK_FAST_BIASED;
     if (__builtin_expect(__atomic_load_n(&t->DispatchEntry, __ATOMIC_RELAXED) != entry, 0))
         __atomic_store_n(&t->DispatchEntry, entry, __ATOMIC_RELAXED); /* a store less when unchanged */
-    __atomic_store_n(&t->Irql, (KIRQL)DISPATCH_LEVEL, __ATOMIC_RELAXED); /* the IRQL is the mark */
+    __atomic_store_n(&t->Irql, (KIRQL)DISPATCH_LEVEL, __ATOMIC_RELEASE); /* the mark, after the entry */
     __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the revoker's heavy fence closes the window */
     if (__builtin_expect(__atomic_load_n(&p->Owner, __ATOMIC_RELAXED) != biased, 0)) {
         /* Revoked in between: give the IRQL back before anything else, so the revoker, waiting

@@ -42,7 +42,7 @@ void deliver(Interrupt &i, std::uint32_t index, model::ThreadState &self) noexce
                 model::count_shared_take(self, p);
                 self.dispatch_entry.store(index, std::memory_order_relaxed); // enter_dispatch sets its own
             }
-            self.irql.store(level, std::memory_order_relaxed);
+            self.irql.store(level, std::memory_order_release); // after dispatch_entry
             run_isr(i, index, self);
             model::lower_irql(self, PASSIVE_LEVEL); // gives the processor back
             break;
@@ -57,7 +57,7 @@ void deliver(Interrupt &i, std::uint32_t index, model::ThreadState &self) noexce
         target->preempted_by.store(self.id, std::memory_order_release);
         self.interrupting.store(id, std::memory_order_release);
         self.dispatch_entry.store(index, std::memory_order_relaxed);
-        self.irql.store(level, std::memory_order_relaxed);
+        self.irql.store(level, std::memory_order_release); // after dispatch_entry
         run_isr(i, index, self);
         self.irql.store(PASSIVE_LEVEL, std::memory_order_relaxed);
         self.interrupting.store(0, std::memory_order_release);

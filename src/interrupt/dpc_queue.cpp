@@ -89,7 +89,7 @@ void dpc_thread_main(std::uint32_t index) noexcept {
             continue;
         }
         model::enter_dispatch_priority(t);
-        t.irql.store(DISPATCH_LEVEL, std::memory_order_relaxed);
+        t.irql.store(DISPATCH_LEVEL, std::memory_order_release); // after dispatch_entry
         while (KDPC *d = pop(c)) {
             if (d->Type == kInterruptDpcType)
                 run_interrupt_dpc(d, t);

@@ -61,7 +61,8 @@ namespace {
 
 // Takes processor p from its bias holder (owner was `seen`, with kBiased): claim the owner word
 // in shared mode, make the holder's free fences count (heavy_fence), then wait until the holder
-// is below DISPATCH_LEVEL. Returns false if the owner word changed first.
+// is not at DISPATCH_LEVEL through this processor's bias. Returns false if the owner word changed
+// first.
 bool revoke_bias(ThreadState &t, Processor &p, std::uint32_t seen, std::uint32_t take_as) noexcept {
     if (!p.owner.compare_exchange_strong(seen, take_as, std::memory_order_acquire, std::memory_order_relaxed))
         return false;

@@ -2,7 +2,7 @@
 // time" holds in a process whose threads the OS schedules freely.
 //
 // Each processor has an owner word. A thread raising from below DISPATCH_LEVEL takes the
-// processor (enter_dispatch) and gives it back when it drops below (leave_dispatch). A second
+// processor (enter_dispatch) and gives it back when it drops below (lower_irql). A second
 // thread of the same processor that raises waits, as it would sit descheduled on Windows: a short
 // spin, then a futex sleep, so a descheduled owner costs the waiter no CPU. Acquire/release
 // ordering on the hand-over makes per-processor data touched at DISPATCH_LEVEL as safe as on
@@ -109,8 +109,8 @@ inline std::uint32_t dispatch_index(const ThreadState &t) noexcept {
 
 // True if thread id (the bias holder named by a processor's owner word) runs at DISPATCH_LEVEL or
 // above on processor index, entered through its bias. Read by the revoker after its heavy_fence:
-// the holder stores dispatch_entry before irql, so an irql seen at DISPATCH_LEVEL comes with the
-// entry of the same episode or a later one.
+// every raising IRQL store is a release store after dispatch_entry's, so an irql read here (with
+// acquire) at DISPATCH_LEVEL comes with the entry of the same episode or a later one.
 inline bool holds_through_bias(std::uint32_t id, std::uint32_t index) noexcept {
     const ThreadState *h = thread_by_id(id);
     return h != nullptr && h->irql.load(std::memory_order_acquire) >= DISPATCH_LEVEL &&
@@ -123,7 +123,7 @@ inline bool enter_biased(ThreadState &t, Processor &p, std::uint32_t index) noex
     const KIRQL before = t.irql.load(std::memory_order_relaxed);
     if (t.dispatch_entry.load(std::memory_order_relaxed) != (index | kBiased))
         t.dispatch_entry.store(index | kBiased, std::memory_order_relaxed); // a store less when unchanged
-    t.irql.store(DISPATCH_LEVEL, std::memory_order_relaxed);
+    t.irql.store(DISPATCH_LEVEL, std::memory_order_release); // after the entry (holds_through_bias)
     platform::light_fence(); // the revoker's heavy_fence closes the store-load window
     if (__builtin_expect(p.owner.load(std::memory_order_relaxed) == (t.id | kBiased), 1)) return true;
     // Revoked in between: withdraw before anything else, let the revoker go on.
@@ -180,7 +180,7 @@ inline std::uint32_t processor_owner(std::uint32_t index) noexcept {
 inline KIRQL raise_irql(ThreadState &t, KIRQL new_irql) noexcept {
     const KIRQL old = t.irql.load(std::memory_order_relaxed);
     if (old < DISPATCH_LEVEL && new_irql >= DISPATCH_LEVEL) enter_dispatch(t);
-    t.irql.store(new_irql, std::memory_order_relaxed);
+    t.irql.store(new_irql, std::memory_order_release); // after dispatch_entry (holds_through_bias)
     return old;
 }
 

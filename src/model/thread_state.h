@@ -23,7 +23,8 @@ using lock::WaitKind;
 struct ThreadState {
     // This thread's IRQL. Below DISPATCH_LEVEL it is the thread's own; at DISPATCH_LEVEL and above
     // it is its processor's, which this thread then owns exclusively. Written only by this thread;
-    // atomic (relaxed) so reports from other threads may read it.
+    // atomic so other threads may read it: reports, and the revoker of a biased processor, for
+    // which it is the holder's mark (raising stores are release stores, model/processors.h).
     std::atomic<KIRQL> irql{PASSIVE_LEVEL};
     // The virtual processor this thread runs on. Changed only below DISPATCH_LEVEL.
     std::atomic<std::uint32_t> processor{0};

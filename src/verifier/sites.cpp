@@ -17,6 +17,9 @@ namespace {
 
 std::mutex g_cache_mutex;
 std::unordered_map<const void *, ResolvedSite> *g_cache = nullptr; // leaked on purpose: used at exit
+// Routine names, by routine, apart from g_cache: a routine's site resolved before the routine was
+// noted is cached there as a return address (the function before it), which must not name it.
+std::unordered_map<const void *, const char *> *g_routine_names = nullptr; // leaked, as g_cache
 
 const char *intern_string(const std::string &s) {
     static std::mutex m;
@@ -36,8 +39,10 @@ const char *intern_string(const std::string &s) {
 bool is_library_inline(std::string_view file) noexcept {
     constexpr std::string_view kInlinePath = "ndislock/fast_path.h";
     if (file.size() >= kInlinePath.size() && file.substr(file.size() - kInlinePath.size()) == kInlinePath) return true;
-    return file.starts_with("/usr/include/") || file.find("/include/c++/") != std::string_view::npos ||
-           file.find("/lib/gcc/") != std::string_view::npos || file.find("/lib/llvm-") != std::string_view::npos;
+    if (file.starts_with("/usr/include/")) return true;
+    if (!file.starts_with("/usr/")) return false; // a driver's tree is not matched by its directory names
+    return file.find("/include/c++/") != std::string_view::npos || file.find("/lib/gcc/") != std::string_view::npos ||
+           file.find("/lib/llvm-") != std::string_view::npos;
 }
 
 } // namespace
@@ -188,12 +193,22 @@ std::string routine_name(const void *routine) {
     char buffer[64];
     std::snprintf(buffer, sizeof buffer, "%p", routine);
     if (routine == nullptr) return buffer;
-    // As a noted routine's own address, so it is named by the function it lies in (symbolize),
-    // not by code inlined at its first instruction.
-    note_routine(routine);
-    const ResolvedSite r = resolve_site(observe::Site{nullptr, 0, nullptr, routine});
-    if (r.function == nullptr || std::strchr(r.function, '+') != nullptr) return buffer; // module+offset only
-    std::string name = r.function;
+    const char *function = nullptr;
+    {
+        std::lock_guard<std::mutex> guard(g_cache_mutex);
+        if (g_routine_names == nullptr) g_routine_names = new std::unordered_map<const void *, const char *>;
+        auto it = g_routine_names->find(routine);
+        if (it == g_routine_names->end()) {
+            // At its first byte (symbolize looks one byte before what it is given), named by the
+            // function it lies in, not by code inlined at its first instruction.
+            function = symbolize(static_cast<const char *>(routine) + 1, true).function;
+            g_routine_names->emplace(routine, function);
+        } else {
+            function = it->second;
+        }
+    }
+    if (function == nullptr || std::strchr(function, '+') != nullptr) return buffer; // module+offset only
+    std::string name = function;
     // addr2line -C prints C++ functions with their parameter list: drop it (the last balanced
     // "(...)"), keeping "(anonymous namespace)::" and the like in front.
     if (!name.empty() && name.back() == ')') {

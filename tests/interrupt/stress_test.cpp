@@ -82,8 +82,8 @@ TEST(InterruptStress, SynchronizeFunctionsAndIsrsSerializeExactly) {
     const bool settled = eventually([&] {
         const NDISLOCK_INTERRUPT_STATS k = d.stats();
         return k.Delivered == k.Asserted - k.Coalesced;
-    }, std::chrono::seconds(120));
-    EXPECT_TRUE(settled) << "an assert was neither delivered nor merged within 120 s";
+    }); // 20 s: within the watchdog's 200 s after the device's at most 60 s more
+    EXPECT_TRUE(settled) << "an assert was neither delivered nor merged within 20 s";
     stop = true;
     for (auto &t : syncers) t.join();
     KeFlushQueuedDpcs();
