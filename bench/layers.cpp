@@ -113,7 +113,7 @@ template <Mark M> void inline_pair_marking(benchmark::State &state) {
         if constexpr (M != Mark::None)
             if (__atomic_load_n(&t->Irql, __ATOMIC_RELAXED) != DISPATCH_LEVEL) return state.SkipWithError("IRQL lost");
         const KIRQL restore = g_ndis.OldIrql;
-        if (!ndislock_fast_entered_biased(t)) return state.SkipWithError("entry mode lost");
+        if ((ndislock_fast_dispatch_entry(t) & NDISLOCK_FAST_BIASED) == 0) return state.SkipWithError("entry mode lost");
         ndislock_fast_release_word(s);
         if constexpr (M != Mark::None) __atomic_store_n(&t->Irql, restore, __ATOMIC_RELEASE);
         if constexpr (M == Mark::IrqlStoreAndBusyWord) __atomic_store_n(former_busy_word(p), 0u, __ATOMIC_RELEASE);

@@ -147,14 +147,15 @@ static inline int ndislock_fast_enter_dispatch(NDISLOCK_FAST_THREAD *t, KIRQL ir
     return 1;
 }
 
-/* At DISPATCH_LEVEL: true if it was entered through the bias, so the release may give the
- * processor back inline (model::lower_irql's biased branch). */
-static inline int ndislock_fast_entered_biased(const NDISLOCK_FAST_THREAD *t) {
-    return (__atomic_load_n(&t->DispatchEntry, __ATOMIC_RELAXED) & NDISLOCK_FAST_BIASED) != 0;
+/* At DISPATCH_LEVEL: how it was entered. With NDISLOCK_FAST_BIASED set (through the bias) the
+ * release may give the processor back inline (model::lower_irql's biased branch), passing the
+ * entry on to ndislock_fast_leave_dispatch (read once). */
+static inline ULONG ndislock_fast_dispatch_entry(const NDISLOCK_FAST_THREAD *t) {
+    return __atomic_load_n(&t->DispatchEntry, __ATOMIC_RELAXED);
 }
 
-static inline void ndislock_fast_leave_dispatch(NDISLOCK_FAST_THREAD *t, KIRQL new_irql) {
-    const ULONG index = __atomic_load_n(&t->DispatchEntry, __ATOMIC_RELAXED) & ~NDISLOCK_FAST_BIASED;
+static inline void ndislock_fast_leave_dispatch(NDISLOCK_FAST_THREAD *t, ULONG entry, KIRQL new_irql) {
+    const ULONG index = entry & ~NDISLOCK_FAST_BIASED;
     __atomic_store_n(&t->Irql, new_irql, __ATOMIC_RELEASE); /* frees the processor */
     __atomic_signal_fence(__ATOMIC_SEQ_CST); /* against the revoker's heavy fence */
     if (__builtin_expect(__atomic_load_n(&ndislock_fast_processors[index].Owner, __ATOMIC_RELAXED) !=
@@ -186,9 +187,11 @@ static inline int ndislock_fast_release_lowering(PKSPIN_LOCK s, KIRQL new_irql) 
         ndislock_fast_release_word(s);
         return 1;
     }
-    if (new_irql > DISPATCH_LEVEL || !ndislock_fast_entered_biased(t)) return 0;
+    if (new_irql > DISPATCH_LEVEL) return 0;
+    const ULONG entry = ndislock_fast_dispatch_entry(t);
+    if ((entry & NDISLOCK_FAST_BIASED) == 0) return 0;
     ndislock_fast_release_word(s); /* a biased processor implies asymmetric fences */
-    ndislock_fast_leave_dispatch(t, new_irql);
+    ndislock_fast_leave_dispatch(t, entry, new_irql);
     return 1;
 }
 
@@ -274,9 +277,12 @@ static inline KIRQL ndislock_inline_KeRaiseIrql(KIRQL new_irql, const char *file
 static inline void ndislock_inline_KeLowerIrql(KIRQL new_irql, const char *file, int line, const char *func) {
     NDISLOCK_FAST_THREAD *t = ndislock_fast_thread();
     if (__builtin_expect(t != 0 && new_irql < DISPATCH_LEVEL, 1) &&
-        __atomic_load_n(&t->Irql, __ATOMIC_RELAXED) == DISPATCH_LEVEL && ndislock_fast_entered_biased(t)) {
-        ndislock_fast_leave_dispatch(t, new_irql);
-        return;
+        __atomic_load_n(&t->Irql, __ATOMIC_RELAXED) == DISPATCH_LEVEL) {
+        const ULONG entry = ndislock_fast_dispatch_entry(t);
+        if ((entry & NDISLOCK_FAST_BIASED) != 0) {
+            ndislock_fast_leave_dispatch(t, entry, new_irql);
+            return;
+        }
     }
     ndislock_at_KeLowerIrql(new_irql, file, line, func);
 }

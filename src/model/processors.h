@@ -187,14 +187,15 @@ inline KIRQL raise_irql(ThreadState &t, KIRQL new_irql) noexcept {
 inline void lower_irql(ThreadState &t, KIRQL new_irql) noexcept {
     const KIRQL old = t.irql.load(std::memory_order_relaxed);
     const bool leaving = old >= DISPATCH_LEVEL && new_irql < DISPATCH_LEVEL;
-    if (leaving && (t.dispatch_entry.load(std::memory_order_relaxed) & kBiased) != 0) {
+    const std::uint32_t entry = t.dispatch_entry.load(std::memory_order_relaxed); // written only by t
+    if (leaving && (entry & kBiased) != 0) {
         // Entered through the bias: the IRQL store below DISPATCH_LEVEL is what frees the
         // processor, so a pending interrupt is taken at DISPATCH_LEVEL first, still on it.
         if (__builtin_expect(old > DISPATCH_LEVEL, 0)) {
             t.irql.store(DISPATCH_LEVEL, std::memory_order_relaxed);
             preemption_point(t);
         }
-        Processor &p = g_processors[dispatch_index(t)];
+        Processor &p = g_processors[entry & ~kBiased];
         t.irql.store(new_irql, std::memory_order_release);
         platform::light_fence(); // against the revoker's heavy_fence: it sees the store or we see it
         if (__builtin_expect(p.owner.load(std::memory_order_relaxed) != (t.id | kBiased), 0)) wake_revoker(p);
@@ -204,7 +205,7 @@ inline void lower_irql(ThreadState &t, KIRQL new_irql) noexcept {
     // An interrupt held pending while this processor was at or above its DIRQL is taken now,
     // while this thread still owns the processor (model/preemption.h).
     if (__builtin_expect(old > DISPATCH_LEVEL, 0)) preemption_point(t);
-    if (leaving) leave_shared(t, g_processors[dispatch_index(t)]);
+    if (leaving) leave_shared(t, g_processors[entry & ~kBiased]);
 }
 
 // ndislock/ext.h's calls, implemented in processors.cpp.

@@ -93,9 +93,6 @@ Witness &witness() noexcept {
     return w;
 }
 
-} // namespace
-
-namespace {
 // The counter and the clock at one instant: the clock read between two counter reads, the
 // tightest of 8 tries.
 struct ClockPair {
