@@ -1,5 +1,7 @@
 #include "observe/hooks.h"
 
+#include <mutex>
+
 #include "model/preemption.h"
 #include "platform/diagnostics.h"
 
@@ -7,11 +9,27 @@ namespace ndislock::observe {
 
 std::atomic<unsigned> g_active_observers{0};
 std::atomic<const Observer *> g_observers[kMaxObservers];
+std::atomic<const Observer *> g_sole_observer{nullptr};
 
 namespace {
 // One past the highest slot ever taken: the calls below look at no slot beyond it (with the
 // verifier alone, one).
 std::atomic<unsigned> g_slots_in_use{0};
+
+// Serializes the registrations, so that g_sole_observer is computed from a settled table. Never
+// taken on a lock path: observers are added and removed by the verifier and statistics switches.
+std::mutex g_registration;
+
+void update_sole_observer() noexcept {
+    const Observer *sole = nullptr;
+    unsigned count = 0;
+    for (auto &slot : g_observers)
+        if (const Observer *o = slot.load(std::memory_order_acquire); o != nullptr) {
+            sole = o;
+            ++count;
+        }
+    g_sole_observer.store(count == 1 ? sole : nullptr, std::memory_order_release);
+}
 } // namespace
 
 const char *variant_name(Variant v) noexcept {
@@ -28,6 +46,7 @@ const char *variant_name(Variant v) noexcept {
 }
 
 int add_observer(const Observer *observer) noexcept {
+    const std::lock_guard registering(g_registration);
     for (unsigned i = 0; i < kMaxObservers; ++i)
         if (g_observers[i].load(std::memory_order_acquire) == observer) return static_cast<int>(i);
     for (unsigned i = 0; i < kMaxObservers; ++i) {
@@ -36,6 +55,7 @@ int add_observer(const Observer *observer) noexcept {
             unsigned end = g_slots_in_use.load(std::memory_order_relaxed);
             while (end < i + 1 && !g_slots_in_use.compare_exchange_weak(end, i + 1, std::memory_order_acq_rel)) {
             }
+            update_sole_observer();
             g_active_observers.fetch_add(1, std::memory_order_acq_rel);
             return static_cast<int>(i);
         }
@@ -44,10 +64,13 @@ int add_observer(const Observer *observer) noexcept {
 }
 
 void remove_observer(const Observer *observer) noexcept {
+    const std::lock_guard registering(g_registration);
     for (auto &slot : g_observers) {
         const Observer *expected = observer;
-        if (slot.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel))
+        if (slot.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel)) {
+            update_sole_observer();
             g_active_observers.fetch_sub(1, std::memory_order_acq_rel);
+        }
     }
 }
 
@@ -69,7 +92,7 @@ void notify_initialized(const LockEvent &e) noexcept { each<&Observer::lock_init
 void notify_freed(const LockEvent &e) noexcept { each<&Observer::lock_freed>(e); }
 void notify_acquiring(const LockEvent &e) noexcept { each<&Observer::acquiring>(e); }
 void notify_acquired(const LockEvent &e, bool contended) noexcept { each<&Observer::acquired>(e, contended); }
-void notify_acquired_at_once(const LockEvent &e) noexcept {
+void notify_acquired_at_once_each(const LockEvent &e) noexcept {
     model::NoPreempt observers_may_hold_locks;
     for (unsigned i = 0, end = g_slots_in_use.load(std::memory_order_acquire); i < end; ++i) {
         const Observer *o = g_observers[i].load(std::memory_order_acquire);
@@ -83,7 +106,7 @@ void notify_acquired_at_once(const LockEvent &e) noexcept {
     }
 }
 void notify_try_failed(const LockEvent &e) noexcept { each<&Observer::try_failed>(e); }
-void notify_releasing(const LockEvent &e) noexcept { each<&Observer::releasing>(e); }
+void notify_releasing_each(const LockEvent &e) noexcept { each<&Observer::releasing>(e); }
 void notify_irql_changed(const IrqlEvent &e) noexcept { each<&Observer::irql_changed>(e); }
 
 void notify_wait(model::ThreadState &t, WaitPhase phase) noexcept {

@@ -30,8 +30,26 @@ using observe::Variant;
 
 namespace {
 
-bool raising(Variant v) noexcept { return v == Variant::NdisAcquire || v == Variant::KeAcquire || v == Variant::Queued; }
-bool queued(Variant v) noexcept { return v == Variant::Queued || v == Variant::QueuedAtDpcLevel; }
+// A variant's family as two bits (1: its acquire raises the IRQL, 2: queued), read from one
+// constant: these run on every verified acquire and release, where a chain of comparisons per
+// question was a measurable share.
+constexpr unsigned family_bits(Variant v) noexcept {
+    constexpr unsigned kRaising = 1, kQueued = 2;
+    constexpr unsigned kTable = kRaising << 2 * unsigned(Variant::NdisAcquire) |
+                                kRaising << 2 * unsigned(Variant::KeAcquire) |
+                                (kRaising | kQueued) << 2 * unsigned(Variant::Queued) |
+                                kQueued << 2 * unsigned(Variant::QueuedAtDpcLevel);
+    static_assert(unsigned(Variant::QueuedAtDpcLevel) < 16, "the table holds 16 variants");
+    return kTable >> 2 * unsigned(v) & 3;
+}
+constexpr bool raising(Variant v) noexcept { return (family_bits(v) & 1) != 0; }
+constexpr bool queued(Variant v) noexcept { return (family_bits(v) & 2) != 0; }
+static_assert(raising(Variant::NdisAcquire) && raising(Variant::KeAcquire) && raising(Variant::Queued) &&
+              !raising(Variant::NdisDpr) && !raising(Variant::KeAtDpcLevel) && !raising(Variant::KeTryAtDpcLevel) &&
+              !raising(Variant::QueuedAtDpcLevel));
+static_assert(queued(Variant::Queued) && queued(Variant::QueuedAtDpcLevel) && !queued(Variant::NdisAcquire) &&
+              !queued(Variant::NdisDpr) && !queued(Variant::KeAcquire) && !queued(Variant::KeAtDpcLevel) &&
+              !queued(Variant::KeTryAtDpcLevel));
 
 const char *release_name(Variant v) noexcept {
     switch (v) {
@@ -531,7 +549,7 @@ void on_releasing(const LockEvent &e) noexcept {
     }
     // Measured first: the reports below take far longer than a hold.
     const std::uint64_t held_ns = !h.timed || h.untimed ? platform::kDescheduled : platform::own_time_since(h.start);
-    const bool other_family = raising(h.variant) != raising(e.variant) || queued(h.variant) != queued(e.variant);
+    const bool other_family = family_bits(h.variant) != family_bits(e.variant);
     if (__builtin_expect(other_family || (raising(e.variant) && e.new_irql != h.irql_at_acquire), 0))
         report_release_mismatch(e, s, h, other_family);
     // Hold time: wall time, kept only if the scheduler witness shows the holder ran throughout
@@ -546,8 +564,8 @@ void on_releasing(const LockEvent &e) noexcept {
     if (s != nullptr) s->holder.store(0, std::memory_order_release);
     // A raising release that drops below DISPATCH_LEVEL while other spin locks are still held:
     // the documented out-of-order release (KeLowerIrql is checked in on_irql_changed).
-    if (raising(e.variant) && e.new_irql < DISPATCH_LEVEL && e.irql >= DISPATCH_LEVEL &&
-        v.depth.load(std::memory_order_relaxed) != 0)
+    if (v.depth.load(std::memory_order_relaxed) != 0 && raising(e.variant) && e.new_irql < DISPATCH_LEVEL &&
+        e.irql >= DISPATCH_LEVEL)
         check_irql_drop(v, e.thread, e.new_irql, e.site);
 }
 

@@ -494,6 +494,41 @@ INSTANTIATE_TEST_SUITE_P(Pairs, ReleaseVariantMismatch,
                                            Pair{"InStackQueuedFn", "KeFn"}),
                          pair_name);
 
+// With the lock statistics observing too, every observed call goes to both observers in turn
+// (with the verifier alone it goes straight to it: observe/hooks.h); either way the verifier sees
+// the acquire taken at once and the release, and the statistics count both pairs.
+TEST_F(VerifierTest, ReleaseVariantMismatch_WithTheStatisticsObservingToo) {
+    for (const bool statistics : {true, false}) {
+        SCOPED_TRACE(statistics ? "verifier and statistics" : "verifier alone");
+        NdislockStatsReset();
+        NdislockStatsEnable(statistics ? TRUE : FALSE, 0);
+        NDIS_SPIN_LOCK lock;
+        NdisAllocateSpinLock(&lock);
+        NdisAcquireSpinLock(&lock);
+        NdisReleaseSpinLock(&lock);
+        const int acquired_at = __LINE__ + 1;
+        NdisAcquireSpinLock(&lock);
+        const int line = __LINE__ + 1;
+        NdisDprReleaseSpinLock(&lock); // the IRQL stays at DISPATCH_LEVEL: a mismatch, reported
+        const std::vector<Got> got = take();
+        KeLowerIrql(PASSIVE_LEVEL);
+        NdisFreeSpinLock(&lock);
+        NDISLOCK_LOCK_STATS stats[NDISLOCK_STATS_MAX_LOCKS];
+        const ULONG tracked = NdislockStatsCollect(stats, NDISLOCK_STATS_MAX_LOCKS);
+        NdislockStatsEnable(FALSE, 0);
+        NdislockStatsReset();
+        NdislockVerifierResetFindings();
+        expect_exactly(got, "ReleaseVariantMismatch", __FILE__, line);
+        if (got.size() == 1) {
+            EXPECT_EQ(got[0].other_line, acquired_at) << dump(got);
+        }
+        ULONG64 acquisitions = 0;
+        for (ULONG i = 0; i < tracked; ++i)
+            if (stats[i].Lock == &lock) acquisitions = stats[i].Acquisitions;
+        EXPECT_EQ(acquisitions, statistics ? 2u : 0u);
+    }
+}
+
 using WrongOldIrql = VerifierParamTest<Family>;
 TEST_P(WrongOldIrql, ReleaseRestoresAnotherIrqlThanItsAcquireSaved) {
     const Family &f = GetParam();
