@@ -64,14 +64,19 @@ namespace {
 // is not at DISPATCH_LEVEL through this processor's bias. Returns false if the owner word changed
 // first.
 bool revoke_bias(ThreadState &t, Processor &p, std::uint32_t seen, std::uint32_t take_as) noexcept {
-    if (!p.owner.compare_exchange_strong(seen, take_as, std::memory_order_acquire, std::memory_order_relaxed))
+    const std::uint32_t holder = seen & ~kBiased;
+    // Named before the claim (released by it): whoever reads our id in the owner word with
+    // acquire ordering also finds whom we are still waiting for (owner_at_dispatch).
+    t.revoking.store(holder, std::memory_order_relaxed);
+    if (!p.owner.compare_exchange_strong(seen, take_as, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+        t.revoking.store(0, std::memory_order_relaxed);
         return false;
+    }
     platform::heavy_fence();
     // From here on the holder either saw our claim (its entry fails and gives its IRQL back) or
     // its IRQL store is visible to us; its leave stores the lower IRQL with release ordering and,
     // seeing our claim, bumps revocations and wakes us.
     const std::uint32_t index = static_cast<std::uint32_t>(&p - g_processors);
-    const std::uint32_t holder = seen & ~kBiased;
     for (std::uint32_t i = 0;; ++i) {
         const std::uint32_t wakes = p.revocations.load(std::memory_order_acquire); // before the check
         if (!holds_through_bias(holder, index)) break;
@@ -80,6 +85,8 @@ bool revoke_bias(ThreadState &t, Processor &p, std::uint32_t seen, std::uint32_t
         else
             platform::futex_wait(&p.revocations, wakes, lock::kWaitTickNs);
     }
+    // The holder has left (and cannot come back through the bias): the processor is ours.
+    t.revoking.store(0, std::memory_order_relaxed);
     count_shared_take(t, p);
     return true;
 }

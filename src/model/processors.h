@@ -166,14 +166,21 @@ inline void enter_dispatch_priority(ThreadState &t) noexcept {
 }
 
 // The thread id running at DISPATCH_LEVEL or above on processor index, given its owner word
-// (one read, see interrupt/delivery.cpp), or 0.
+// (one read with acquire ordering, see interrupt/delivery.cpp), or 0. A thread that has claimed
+// the word from a bias holder waits until the holder leaves; until then the holder is the one
+// running there (ThreadState::revoking). Not on any lock path: interrupts, reports, settings.
 inline std::uint32_t owner_at_dispatch(std::uint32_t owner, std::uint32_t index) noexcept {
     if ((owner & kBiased) != 0) return holds_through_bias(owner & ~kBiased, index) ? owner & ~kBiased : 0;
-    return owner & ~kParked;
+    const std::uint32_t id = owner & ~kParked;
+    if (const ThreadState *claimant = id != 0 ? thread_by_id(id) : nullptr; claimant != nullptr) {
+        const std::uint32_t holder = claimant->revoking.load(std::memory_order_relaxed);
+        if (__builtin_expect(holder != 0, 0) && holds_through_bias(holder, index)) return holder;
+    }
+    return id;
 }
 
 inline std::uint32_t processor_owner(std::uint32_t index) noexcept {
-    return owner_at_dispatch(g_processors[index].owner.load(std::memory_order_relaxed), index);
+    return owner_at_dispatch(g_processors[index].owner.load(std::memory_order_acquire), index);
 }
 
 // IRQL changes with the processor hand-over they imply. Validation is the caller's.

@@ -74,6 +74,11 @@ struct ThreadState {
     std::atomic<std::uint64_t> callback_since_ns{0};
     // The id of the thread this one interrupted (an ISR thread while it runs an ISR), or 0.
     std::atomic<std::uint32_t> interrupting{0};
+    // The bias holder this thread is taking its processor from (model/processors.cpp,
+    // revoke_bias), or 0. From its claim of the owner word until the holder leaves, the word names
+    // this thread while the holder still runs at DISPATCH_LEVEL: owner_at_dispatch reads this to
+    // name the holder (an interrupt must stop it, not this thread, which is not running there).
+    std::atomic<std::uint32_t> revoking{0};
 
     // Per-thread data of the observers (observe/hooks.h), by observer slot.
     std::atomic<void *> observer_data[4] = {};

@@ -4,7 +4,9 @@
 #include <thread>
 #include <vector>
 
+#include "interrupt/processor_context.h"
 #include "interrupt_support.h"
+#include "model/thread_state.h"
 
 using namespace ndislock_test;
 
@@ -59,6 +61,53 @@ TEST(Interrupt, AssertingTowardTheCallersOwnProcessorRunsTheIsrBeforeReturning) 
         KeLowerIrql(old);
     });
     EXPECT_GE(d.stats().Preempted, 1u);
+}
+
+// A processor biased to a thread (a run of raises by it alone, model/processors.h) before its
+// interrupt threads exist: its DPC thread's first raise claims the owner word and waits for the
+// bias holder. If the holder is at DISPATCH_LEVEL then, the first interrupt must stop the holder,
+// the code that really runs there, not the DPC thread, which only waits for the processor.
+TEST(Interrupt, TheFirstInterruptToAProcessorBiasedBeforeItsThreadsStartedStopsTheBiasHolder) {
+    Watchdog dog("first interrupt after a bias", kLimit);
+    ASSERT_EQ(NdislockSetProcessorCount(NDISLOCK_MAX_PROCESSORS), NDISLOCK_OK);
+    ULONG fresh = NDISLOCK_MAX_PROCESSORS; // a processor whose interrupt threads have not started
+    for (ULONG p = NDISLOCK_MAX_PROCESSORS; p-- > 1;)
+        if (ndislock::interrupt::g_contexts[p].started.load() == 0) {
+            fresh = p;
+            break;
+        }
+    ASSERT_LT(fresh, ULONG{NDISLOCK_MAX_PROCESSORS}) << "every processor already has interrupt threads";
+    TestDevice d;
+    std::atomic<std::uint32_t> interrupted{0};
+    d.isr = [&](TestDevice &, PBOOLEAN queue, PULONG) {
+        interrupted = ndislock::model::tls_thread->interrupting.load();
+        *queue = FALSE;
+        return TRUE;
+    };
+    d.start();
+    on_processor(fresh, [&] {
+        const std::uint32_t me = ndislock::model::tls_thread->id;
+        NDIS_SPIN_LOCK lock;
+        NdisAllocateSpinLock(&lock);
+        for (int i = 0; i < 200; ++i) { // well past the bias threshold (where fences allow a bias)
+            NdisAcquireSpinLock(&lock);
+            NdisReleaseSpinLock(&lock);
+        }
+        NdisAcquireSpinLock(&lock); // at DISPATCH_LEVEL on `fresh`, through its bias if it has one
+        std::thread device([&] {
+            EXPECT_EQ(NdislockBindCurrentThread(0), NDISLOCK_OK);
+            EXPECT_EQ(NdislockAssertInterrupt(d.interrupt, fresh), NDISLOCK_OK); // starts its threads
+        });
+        // Spinning at DISPATCH_LEVEL: the interrupt stops this thread here and runs the ISR.
+        while (d.isr_runs.load() == 0) std::this_thread::yield();
+        NdisReleaseSpinLock(&lock);
+        device.join();
+        NdisFreeSpinLock(&lock);
+        EXPECT_EQ(interrupted.load(), me) << "the ISR ran over another thread, not over the one at DISPATCH_LEVEL";
+    });
+    EXPECT_EQ(d.stats().Preempted, 1u);
+    d.halt();
+    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
 }
 
 TEST(Interrupt, APendingInterruptIsTakenWhenTheIrqlDropsBelowDirql) {
