@@ -606,26 +606,30 @@ bool on_misuse(Rule rule, const Site &site, const char *detail) noexcept {
 
 // ---- threads --------------------------------------------------------------------------------
 
-void on_thread_exiting(model::ThreadState &t) noexcept {
+// ThreadExitHoldingLock for thread t, ending (how: "ends", or the process's end).
+void check_thread_end(model::ThreadState &t, const char *how) {
     VerifierThread *v = verifier_thread_of(t);
     const KIRQL irql = t.irql.load(std::memory_order_relaxed);
-    const unsigned depth = v != nullptr ? v->depth.load(std::memory_order_relaxed) : 0;
-    if (depth != 0 || irql > PASSIVE_LEVEL) {
-        Report r(Rule::ThreadExitHoldingLock);
-        r.thread = &t;
-        if (depth != 0) {
-            r.site = v->held[depth - 1].site();
-            r.lock = v->held[depth - 1].lock.load(std::memory_order_relaxed);
-            r.lock_class = v->held[depth - 1].lock_class;
-            r.explanation = format("thread %d ends holding %u spin lock%s (the last taken is shown), at IRQL %u: "
-                                   "whoever waits for them waits forever",
-                                   t.os_tid.load(std::memory_order_relaxed), depth, depth == 1 ? "" : "s", irql);
-        } else {
-            r.explanation = format("thread %d ends at IRQL %u: a thread must return to PASSIVE_LEVEL before it ends",
-                                   t.os_tid.load(std::memory_order_relaxed), irql);
-        }
-        emit(r);
+    const unsigned depth = v != nullptr && !v->overflowed ? v->depth.load(std::memory_order_relaxed) : 0;
+    if (depth == 0 && irql == PASSIVE_LEVEL) return;
+    Report r(Rule::ThreadExitHoldingLock);
+    r.thread = &t;
+    if (depth != 0) {
+        r.site = v->held[depth - 1].site();
+        r.lock = v->held[depth - 1].lock.load(std::memory_order_relaxed);
+        r.lock_class = v->held[depth - 1].lock_class;
+        r.explanation = format("thread %d %s holding %u spin lock%s (the last taken is shown), at IRQL %u: "
+                               "whoever waits for them waits forever",
+                               t.os_tid.load(std::memory_order_relaxed), how, depth, depth == 1 ? "" : "s", irql);
+    } else {
+        r.explanation = format("thread %d %s at IRQL %u: a thread must return to PASSIVE_LEVEL before it ends",
+                               t.os_tid.load(std::memory_order_relaxed), how, irql);
     }
+    emit(r);
+}
+
+void on_thread_exiting(model::ThreadState &t) noexcept {
+    check_thread_end(t, "ends");
     release_verifier_thread(t);
 }
 
@@ -814,6 +818,14 @@ RunningCallback running_callback(model::ThreadState &t) noexcept {
     out.kind = static_cast<observe::Callback>(v->callback[n - 1].kind.load(std::memory_order_relaxed));
     out.routine = v->callback[n - 1].routine.load(std::memory_order_relaxed);
     return out;
+}
+
+void check_process_exit() noexcept {
+    // Only while the verifier is on (its observer registered), as for any other finding.
+    if (g_settings.mode.load(std::memory_order_relaxed) == NDISLOCK_VERIFIER_OFF) return;
+    model::ThreadState *t = model::tls_thread;
+    if (t == nullptr || !observe::active()) return;
+    check_thread_end(*t, "ends the process (a return from main, or exit)");
 }
 
 const observe::Observer kVerifierObserver = [] {

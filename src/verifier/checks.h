@@ -28,4 +28,9 @@ struct RunningCallback {
 };
 RunningCallback running_callback(model::ThreadState &t) noexcept;
 
+// At process exit (return from main, exit()): the thread ending the process ends too, and no
+// thread-exit destructor runs for it. Reports ThreadExitHoldingLock if it holds spin locks or is
+// above PASSIVE_LEVEL (findings.cpp's exit handler calls it first).
+void check_process_exit() noexcept;
+
 } // namespace ndislock::verifier

@@ -8,6 +8,7 @@
 
 #include "observe/rules.h"
 #include "platform/diagnostics.h"
+#include "verifier/checks.h"
 #include "verifier/lock_classes.h"
 #include "verifier/settings.h"
 #include "verifier/sites.h"
@@ -167,6 +168,7 @@ void for_each_finding(void (*f)(const NDISLOCK_FINDING &, void *), void *context
 
 namespace {
 void at_exit() {
+    check_process_exit(); // first: its finding belongs in the log and the exit status
     if (const char *path = sarif_path(); path[0] != '\0') write_sarif(path);
     const int code = g_settings.exit_code.load(std::memory_order_relaxed);
     const unsigned errors = error_count();

@@ -701,6 +701,48 @@ TEST_P(ThreadExitHoldingLock, ThreadEndsHoldingALock) {
 }
 INSTANTIATE_TEST_SUITE_P(All, ThreadExitHoldingLock, ::testing::ValuesIn(families()), family_name);
 
+// The thread that ends the process (a return from main, exit()) gets no thread-exit destructor;
+// the verifier's exit handler checks it, before it writes the SARIF log and picks the status.
+TEST_F(VerifierTest, ThreadExitHoldingLock_TheProcessEndsWithALockHeld) {
+    static NDIS_SPIN_LOCK lock;
+    const int line = __LINE__ + 5;
+    EXPECT_EXIT(
+        {
+            NdislockVerifierSetExitCode(86);
+            NdisAllocateSpinLock(&lock);
+            NdisAcquireSpinLock(&lock);
+            std::exit(0);
+        },
+        ::testing::ExitedWithCode(86),
+        "ThreadExitHoldingLock.*ends the process \\(a return from main, or exit\\) holding 1 spin lock.*" +
+            site_regex(line));
+}
+
+TEST_F(VerifierTest, ThreadExitHoldingLock_TheProcessEndsAtDispatchLevel) {
+    EXPECT_EXIT(
+        {
+            NdislockVerifierSetExitCode(86);
+            KIRQL old = 0;
+            KeRaiseIrql(DISPATCH_LEVEL, &old);
+            std::exit(0);
+        },
+        ::testing::ExitedWithCode(86), "ThreadExitHoldingLock.*ends the process .* at IRQL 2");
+}
+
+TEST_F(VerifierTest, ThreadExitHoldingLock_NotReportedWhenTheProcessEndsCleanly) {
+    static NDIS_SPIN_LOCK lock;
+    EXPECT_EXIT(
+        {
+            NdislockVerifierSetExitCode(86);
+            NdisAllocateSpinLock(&lock);
+            NdisAcquireSpinLock(&lock);
+            NdisReleaseSpinLock(&lock);
+            std::fprintf(stderr, "clean end\n");
+            std::exit(0);
+        },
+        ::testing::ExitedWithCode(0), "^clean end\n$");
+}
+
 TEST_F(VerifierTest, ThreadExitHoldingLock_ThreadEndsAtDispatchLevel) {
     std::thread([] {
         ASSERT_EQ(NdislockBindCurrentThread(1), NDISLOCK_OK);
