@@ -85,8 +85,10 @@ typedef struct NDISLOCK_LOCK_STATS {
     ULONG64 Descheduled;   /* holds the OS interrupted: not timed, never charged to the budget */
 } NDISLOCK_LOCK_STATS;
 
-/* Turns statistics on or off for all threads; BudgetNs is the hold budget (0 = the default
- * 25 us). Any IRQL; takes effect for acquisitions that start afterwards. */
+/* The three statistics calls: any IRQL, any thread (ndislock's own, so no Windows page).
+ *
+ * Turns statistics on or off for all threads; BudgetNs is the hold budget (0 = the default
+ * 25 us). Takes effect for acquisitions that start afterwards. */
 NDISLOCK_API void NdislockStatsEnable(BOOLEAN Enable, ULONG64 BudgetNs);
 
 /* Copies up to MaxLocks entries, busiest first, into Out and returns how many locks are tracked.

@@ -170,7 +170,10 @@ NDISLOCK_API void KeLowerIrql(KIRQL NewIrql);
  * DISPATCH_LEVEL. Page: wdm/nf-wdm-kegetcurrentprocessornumberex. */
 NDISLOCK_API ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber);
 
-/* KeGetCurrentProcessorNumber: any IRQL. The same index, the pre-group form. */
+/* KeGetCurrentProcessorNumber: any IRQL; below DISPATCH_LEVEL the answer may be stale by the time
+ * it is used (the thread may move), so callers that use it for per-processor data run at
+ * DISPATCH_LEVEL. The same index, the pre-group form (ntddk.h on Windows). Page:
+ * ntddk/nf-ntddk-kegetcurrentprocessornumber. */
 NDISLOCK_API ULONG KeGetCurrentProcessorNumber(void);
 
 /* KeQueryActiveProcessorCountEx: any IRQL. The number of virtual processors in GroupNumber (0 or

@@ -74,8 +74,9 @@ NDISLOCK_API BOOLEAN NdisMSynchronizeWithInterruptEx(NDIS_HANDLE NdisInterruptHa
 NDISLOCK_API KAFFINITY NdisMQueueDpcEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
                                        PGROUP_AFFINITY TargetProcessors, PVOID MiniportDpcContext);
 
-/* NdisMQueueDpc: the NDIS 6.0 form of NdisMQueueDpcEx with a 32-bit processor mask. Page:
- * ndis/nf-ndis-ndismqueuedpc. */
+/* NdisMQueueDpc: any IRQL. The NDIS 6.0 form of NdisMQueueDpcEx with a 32-bit processor mask:
+ * returns the mask of processors where the DPC was queued (not those where it already was).
+ * Page: ndis/nf-ndis-ndismqueuedpc. */
 NDISLOCK_API ULONG NdisMQueueDpc(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId, ULONG TargetProcessors,
                                  PVOID MiniportDpcContext);
 

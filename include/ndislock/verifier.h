@@ -49,6 +49,11 @@ typedef enum NDISLOCK_VERIFIER_MODE {
 
 #define NDISLOCK_VERIFIER_EXITCODE_DEFAULT 86
 
+/* The calls below are ndislock's own (no Windows counterpart, so no Microsoft page). Each may be
+ * called at any IRQL, from any thread, including ISRs and DPCs; the ones that read or reset
+ * findings take an internal mutex during which no emulated interrupt stops the caller, so none
+ * can deadlock against an ISR. Settings take effect for calls that start afterwards. */
+
 /* Any IRQL; takes effect for calls that start afterwards. */
 NDISLOCK_API void NdislockVerifierSetMode(NDISLOCK_VERIFIER_MODE Mode);
 NDISLOCK_API NDISLOCK_VERIFIER_MODE NdislockVerifierGetMode(void);

@@ -46,6 +46,7 @@ const char *variant_name(Variant v) noexcept {
 }
 
 int add_observer(const Observer *observer) noexcept {
+    const model::NoPreempt not_interrupted; // an ISR may switch observers too (the verifier's mode)
     const std::lock_guard registering(g_registration);
     for (unsigned i = 0; i < kMaxObservers; ++i)
         if (g_observers[i].load(std::memory_order_acquire) == observer) return static_cast<int>(i);
@@ -64,6 +65,7 @@ int add_observer(const Observer *observer) noexcept {
 }
 
 void remove_observer(const Observer *observer) noexcept {
+    const model::NoPreempt not_interrupted; // an ISR may switch observers too (the verifier's mode)
     const std::lock_guard registering(g_registration);
     for (auto &slot : g_observers) {
         const Observer *expected = observer;
