@@ -173,7 +173,7 @@ inline Shadow *shadow_for_use(VerifierThread &v, const LockEvent &e, const char 
 
 // ---- lifecycle ------------------------------------------------------------------------------
 
-void on_initialized(const LockEvent &e) noexcept {
+void on_initialized_at(const LockEvent &e) noexcept {
     const char *name = observe::lock_name(e.lock);
     const std::uint32_t cls = name != nullptr ? class_for_name(name) : class_for_site(e.site);
     // Found or created in one call (a new entry has no holder); the old class stays for the report.
@@ -194,7 +194,7 @@ void on_initialized(const LockEvent &e) noexcept {
     s->mode.store(LockMode::Unknown, std::memory_order_relaxed);
 }
 
-void on_freed(const LockEvent &e) noexcept {
+void on_freed_at(const LockEvent &e) noexcept {
     Shadow *s = shadow_find(e.lock);
     if (s == nullptr) {
         if (recently_freed(e.lock))
@@ -406,7 +406,7 @@ inline std::uint32_t next_sampling_gap(VerifierThread &v, std::uint32_t period) 
     }
 }
 
-void on_acquiring(const LockEvent &e) noexcept {
+void on_acquiring_at(const LockEvent &e) noexcept {
     VerifierThread &v = verifier_thread(*e.thread);
     if (v.overflowed) return;
     Shadow *s = shadow_for_use(v, e, observe::variant_name);
@@ -416,7 +416,7 @@ void on_acquiring(const LockEvent &e) noexcept {
     v.wanting.store(e.lock, std::memory_order_relaxed);
 }
 
-void on_acquired(const LockEvent &e, bool contended) noexcept {
+void on_acquired_at(const LockEvent &e, bool contended) noexcept {
     VerifierThread &v = verifier_thread(*e.thread);
     v.wanting.store(nullptr, std::memory_order_relaxed);
     if (v.overflowed) return;
@@ -424,7 +424,7 @@ void on_acquired(const LockEvent &e, bool contended) noexcept {
 }
 
 // Taken at the first attempt: no wait to describe, so nothing of `wanting` is written.
-void on_acquired_at_once(const LockEvent &e) noexcept {
+[[gnu::always_inline]] inline void on_acquired_at_once_at(const LockEvent &e) noexcept {
     VerifierThread &v = verifier_thread(*e.thread);
     if (v.overflowed) return;
     Shadow *s = shadow_for_use(v, e, observe::variant_name);
@@ -440,7 +440,7 @@ void on_try_failed(const LockEvent &e) noexcept {
 
 void check_irql_drop(VerifierThread &v, model::ThreadState *thread, KIRQL to, const Site &site);
 
-void remove_held(VerifierThread &v, unsigned index) noexcept {
+[[gnu::always_inline]] inline void remove_held(VerifierThread &v, unsigned index) noexcept {
     const unsigned d = v.depth.load(std::memory_order_relaxed);
     for (unsigned j = index + 1; j < d; ++j) {
         HeldLock &to = v.held[j - 1], &from = v.held[j];
@@ -526,7 +526,7 @@ void remove_held(VerifierThread &v, unsigned index) noexcept {
     emit(r);
 }
 
-void on_releasing(const LockEvent &e) noexcept {
+[[gnu::always_inline]] inline void on_releasing_at(const LockEvent &e) noexcept {
     VerifierThread &v = verifier_thread(*e.thread);
     if (v.overflowed) return;
     const int index = find_held(v, e.lock);
@@ -589,13 +589,13 @@ void check_irql_drop(VerifierThread &v, model::ThreadState *thread, KIRQL to, co
 }
 
 // KeLowerIrql (and KeRaiseIrql); releases check their own IRQL drop in on_releasing.
-void on_irql_changed(const observe::IrqlEvent &ev) noexcept {
+void on_irql_changed_at(const observe::IrqlEvent &ev) noexcept {
     if (ev.to >= DISPATCH_LEVEL || ev.from < DISPATCH_LEVEL) return;
     VerifierThread &v = verifier_thread(*ev.thread);
     if (!v.overflowed) check_irql_drop(v, ev.thread, ev.to, ev.site);
 }
 
-bool on_misuse(Rule rule, const Site &site, const char *detail) noexcept {
+bool on_misuse_at(Rule rule, const Site &site, const char *detail) noexcept {
     Report r(rule);
     r.site = site;
     r.explanation = detail;
@@ -637,7 +637,7 @@ void on_thread_exiting(model::ThreadState &t) noexcept {
 
 // NdisMSleep and friends: a call that can sleep needs PASSIVE_LEVEL and no spin lock held; any
 // NDIS call other than the spin-lock ones needs no NDIS spin lock held. The worse finding wins.
-void on_other_call(const char *name, bool blocking, bool ndis, const Site &site) noexcept {
+void on_other_call_at(const char *name, bool blocking, bool ndis, const Site &site) noexcept {
     model::ThreadState &t = model::current_thread();
     VerifierThread &v = verifier_thread(t);
     if (v.overflowed) return;
@@ -786,6 +786,50 @@ void on_callback_returned(const observe::CallbackEvent &e, std::uint64_t own_ns)
 
 void on_lock_named(const void *lock, const char *name) noexcept {
     if (Shadow *s = shadow_find(lock)) s->lock_class.store(static_cast<std::uint16_t>(class_for_name(name)), std::memory_order_relaxed);
+}
+
+
+// ---- the driver's own sites -----------------------------------------------------------------
+
+// Every handler above sees the call's site as the driver wrote it. A site inside library code
+// (the C++ API called by std::lock_guard and its kind, which evaluate its default location
+// arguments inside the standard library's headers; ~NdisSpinLock, which passes its own) is
+// replaced by the driver's frame on the calling stack (sites.h) before any check or record: the
+// report, the held-lock table, the lock-order graph and the lock class all name the driver's line.
+// Sites written by the driver cost one cached compare (library_file); the handler is inlined
+// into the common path, and the replacement is out of line.
+template <void (*Handler)(const LockEvent &) noexcept>
+[[gnu::cold, gnu::noinline]] void with_driver_site_slow(const LockEvent &e) noexcept {
+    const Site site = driver_site_from_stack(e.site);
+    Handler(LockEvent{e.lock, e.handle, e.variant, e.ndis, e.irql, e.new_irql, site, e.thread});
+}
+template <void (*Handler)(const LockEvent &) noexcept> inline void with_driver_site(const LockEvent &e) noexcept {
+    if (__builtin_expect(library_file(e.site.file), 0)) return with_driver_site_slow<Handler>(e);
+    Handler(e);
+}
+
+void on_initialized(const LockEvent &e) noexcept { with_driver_site<on_initialized_at>(e); }
+void on_freed(const LockEvent &e) noexcept { with_driver_site<on_freed_at>(e); }
+void on_acquiring(const LockEvent &e) noexcept { with_driver_site<on_acquiring_at>(e); }
+void on_acquired_contended(const LockEvent &e) noexcept { on_acquired_at(e, true); }
+void on_acquired_at_once_of_wait(const LockEvent &e) noexcept { on_acquired_at(e, false); }
+void on_acquired(const LockEvent &e, bool contended) noexcept {
+    if (contended)
+        with_driver_site<on_acquired_contended>(e);
+    else
+        with_driver_site<on_acquired_at_once_of_wait>(e);
+}
+void on_acquired_at_once(const LockEvent &e) noexcept { with_driver_site<on_acquired_at_once_at>(e); }
+void on_releasing(const LockEvent &e) noexcept { with_driver_site<on_releasing_at>(e); }
+void on_irql_changed(const observe::IrqlEvent &ev) noexcept {
+    if (__builtin_expect(!library_file(ev.site.file), 1)) return on_irql_changed_at(ev);
+    on_irql_changed_at(observe::IrqlEvent{ev.from, ev.to, driver_site_from_stack(ev.site), ev.thread});
+}
+bool on_misuse(Rule rule, const Site &site, const char *detail) noexcept {
+    return on_misuse_at(rule, library_file(site.file) ? driver_site_from_stack(site) : site, detail);
+}
+void on_other_call(const char *name, bool blocking, bool ndis, const Site &site) noexcept {
+    on_other_call_at(name, blocking, ndis, library_file(site.file) ? driver_site_from_stack(site) : site);
 }
 
 } // namespace

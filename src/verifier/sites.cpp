@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
+#include <execinfo.h>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -32,13 +33,14 @@ const char *intern_string(const std::string &s) {
     return copy;
 }
 
-// Code inlined into the driver's own that is not the driver's: ndislock's inline fast path and
+// Code inlined into the driver's own that is not the driver's: ndislock's headers and
 // the toolchain's headers (libstdc++, compiler intrinsics). Matched anywhere in the path, not at
 // its start: clang records libstdc++'s headers unnormalized, as the path from its own binary
 // (/usr/bin/../lib/gcc/x86_64-linux-gnu/12/../../../../include/c++/12/bits/atomic_base.h).
 bool is_library_inline(std::string_view file) noexcept {
-    constexpr std::string_view kInlinePath = "ndislock/fast_path.h";
-    if (file.size() >= kInlinePath.size() && file.substr(file.size() - kInlinePath.size()) == kInlinePath) return true;
+    // ndislock's own headers (the inline fast path, the C++ API's inline members), installed or in
+    // this tree.
+    if (file.find("include/ndislock/") != std::string_view::npos) return true;
     if (file.starts_with("/usr/include/")) return true;
     if (!file.starts_with("/usr/")) return false; // a driver's tree is not matched by its directory names
     return file.find("/include/c++/") != std::string_view::npos || file.find("/lib/gcc/") != std::string_view::npos ||
@@ -227,6 +229,45 @@ std::string routine_name(const void *routine) {
 std::string site_string(const observe::Site &site) {
     char buffer[512];
     return format_site(site, buffer, sizeof buffer);
+}
+
+namespace {
+
+// ndislock's own code: its headers and the toolchain's (is_library_inline), and its sources, by
+// the source directory it was built from (what its debug information names).
+bool is_library_code(std::string_view file) noexcept {
+    if (is_library_inline(file)) return true;
+    constexpr std::string_view kSources = NDISLOCK_SOURCE_DIR "/src/";
+    return file.starts_with(kSources);
+}
+
+std::uintptr_t file_key(const char *file) noexcept { return reinterpret_cast<std::uintptr_t>(file) << 1; }
+
+} // namespace
+
+std::atomic<std::uintptr_t> g_file_kinds[kFileKindSlots];
+
+bool library_file_slow(const char *file, std::atomic<std::uintptr_t> &slot) noexcept {
+    if (file == nullptr) return false;
+    const bool library = is_library_code(file);
+    slot.store(file_key(file) | (library ? 1 : 0), std::memory_order_relaxed);
+    return library;
+}
+
+observe::Site driver_site_from_stack(const observe::Site &site) noexcept {
+    void *frames[32];
+    const int n = backtrace(frames, 32);
+    for (int i = 1; i < n; ++i) { // frame 0 is this function
+        const ResolvedSite r = resolve_site(observe::Site{nullptr, 0, nullptr, frames[i]});
+        if (r.file == nullptr || is_library_code(r.file)) continue;
+        // ndislock's inline functions by name too: emitted out of line at -O0, some are recorded
+        // under the including file (a line past its end) in the line table.
+        if (r.function != nullptr &&
+            (std::strncmp(r.function, "ndislock_", 9) == 0 || std::strncmp(r.function, "ndislock::", 10) == 0))
+            continue;
+        return observe::Site{r.file, r.line, r.function, frames[i]};
+    }
+    return site;
 }
 
 } // namespace ndislock::verifier

@@ -3,6 +3,8 @@
 // (dladdr) when debug information is not there. Symbolizing runs only when a report is written.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -55,5 +57,29 @@ InlinedFrame pick_driver_frame(std::string_view addr2line_output);
 // File, line and function for site, symbolizing a bare return address when possible. The strings
 // are interned and live for the process.
 ResolvedSite resolve_site(const observe::Site &site) noexcept;
+
+// Sites inside library code. The C++ API (ndislock/ndislock.hpp) takes its caller's location as
+// default arguments; called by std::lock_guard, std::unique_lock, std::scoped_lock or
+// std::make_unique, that caller is the standard library's header, and ~NdisSpinLock passes its
+// own. library_file says whether a site's file is such code (ndislock's or the toolchain's
+// headers, ndislock's sources): one load and a compare per call, cached by the file's address.
+inline constexpr unsigned kFileKindSlots = 64;
+extern std::atomic<std::uintptr_t> g_file_kinds[kFileKindSlots]; // file address << 1 | library
+bool library_file_slow(const char *file, std::atomic<std::uintptr_t> &slot) noexcept;
+inline bool library_file(const char *file) noexcept {
+    // No separate null test: nullptr (a function form's site) misses (or finds an empty slot: not
+    // library) and library_file_slow answers it without caching.
+    const auto p = reinterpret_cast<std::uintptr_t>(file);
+    std::atomic<std::uintptr_t> &slot = g_file_kinds[(p >> 4) % kFileKindSlots];
+    const std::uintptr_t seen = slot.load(std::memory_order_relaxed);
+    if (__builtin_expect(seen >> 1 == p, 1)) return (seen & 1) != 0;
+    return library_file_slow(file, slot);
+}
+
+// For such a site: the driver's own frame that led to it, from the calling thread's stack (the
+// first frame whose code is not library code, symbolized; cached by address), as a site with a
+// file and line; the site itself when no frame is the driver's (no debug information). Costs a
+// stack walk (microseconds) per call, a symbolization (addr2line) per new address.
+observe::Site driver_site_from_stack(const observe::Site &site) noexcept;
 
 } // namespace ndislock::verifier
