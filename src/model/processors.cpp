@@ -85,8 +85,9 @@ bool revoke_bias(ThreadState &t, Processor &p, std::uint32_t seen, std::uint32_t
         else
             platform::futex_wait(&p.revocations, wakes, lock::kWaitTickNs);
     }
-    // The holder has left (and cannot come back through the bias): the processor is ours.
-    t.revoking.store(0, std::memory_order_relaxed);
+    // The holder has left (and cannot come back through the bias): the processor is ours. Release:
+    // whoever reads 0 here also sees the holder gone (owner_at_dispatch).
+    t.revoking.store(0, std::memory_order_release);
     count_shared_take(t, p);
     return true;
 }

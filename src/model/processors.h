@@ -35,7 +35,9 @@
 // processor stays in shared mode.
 //
 // The interrupt side (docs/interrupts.md): a processor with interrupt threads never becomes biased
-// (no_bias), so an interrupt finds the thread to stop in the owner word; its DPC thread waits for
+// (no_bias), so an interrupt finds the thread to stop in the owner word (owner_at_dispatch: while a
+// bias set before the interrupt threads started is being revoked, the word names the revoker, which
+// names the holder it waits for in ThreadState::revoking); its DPC thread waits for
 // the processor like any other thread, with priority (starving) so it runs as soon as the IRQL
 // drops; an interrupt masked by a raised IRQL is taken in lower_irql.
 #pragma once
@@ -74,7 +76,8 @@ struct alignas(64) Processor {
     // leave hands the processor straight to it instead of freeing it.
     std::atomic<std::uint32_t> starving{0};
     // Set once this processor has interrupt threads: it then stays in shared mode, so its owner
-    // word always names the thread an interrupt must stop (interrupt/delivery.cpp).
+    // word names the thread an interrupt must stop, directly or through a revoker
+    // (owner_at_dispatch, interrupt/delivery.cpp).
     std::atomic<bool> no_bias{false};
 };
 
@@ -173,7 +176,9 @@ inline std::uint32_t owner_at_dispatch(std::uint32_t owner, std::uint32_t index)
     if ((owner & kBiased) != 0) return holds_through_bias(owner & ~kBiased, index) ? owner & ~kBiased : 0;
     const std::uint32_t id = owner & ~kParked;
     if (const ThreadState *claimant = id != 0 ? thread_by_id(id) : nullptr; claimant != nullptr) {
-        const std::uint32_t holder = claimant->revoking.load(std::memory_order_relaxed);
+        // Acquire: pairs with the revoker's release store of 0, so a 0 read here means the holder
+        // has left (the revoker saw it leave before clearing).
+        const std::uint32_t holder = claimant->revoking.load(std::memory_order_acquire);
         if (__builtin_expect(holder != 0, 0) && holds_through_bias(holder, index)) return holder;
     }
     return id;

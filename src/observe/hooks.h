@@ -4,8 +4,10 @@
 // An Observer is a table of optional callbacks; up to kMaxObservers are registered at once, each
 // with its own slot (its index into ThreadState::observer_data). The API layer checks active()
 // once per call: with no observer registered, that one predictable branch is the whole cost.
-// Observers run on the calling thread, before or after the lock operation as named, and must not
-// allocate or block on the acquire/release path.
+// Observers run on the calling thread, before or after the lock operation as named, inside the
+// no-preempt guard, and must not allocate or block on the acquire/release path in the steady
+// state: only a report, and the first sight of a call site (the verifier symbolizes a return
+// address once: verifier/sites.h), may.
 //
 // Misuse the core itself must act on (an invalid IRQL raise or lower, a queued acquisition that
 // finds an ordinary holder, releasing a queue handle that does not own its lock) goes through

@@ -102,7 +102,20 @@ Site callback_site(const observe::CallbackEvent &e) noexcept {
     return Site{nullptr, 0, nullptr, e.routine};
 }
 
+// A report's own site inside library code (sites.h: library_file) names the driver's frame on this
+// thread's stack, found only now: a release, an IRQL change, a free or another call keeps no site
+// unless it reports, so those walk the stack only then. (Stored sites, r.other's, were resolved
+// when they were kept.)
 void emit(const Report &r) {
+    untime_holds(r.thread);
+    if (__builtin_expect(!library_file(r.site.file), 1)) return report(r);
+    Report driver = r;
+    driver.site = driver_site_from_stack(r.site);
+    report(driver);
+}
+// A report whose site was kept (resolved when it was stored, or found unresolvable then): this
+// thread's stack now says nothing of it.
+void emit_kept_site(const Report &r) {
     untime_holds(r.thread);
     report(r);
 }
@@ -137,7 +150,10 @@ bool holder_site(const Shadow *s, Site *out, int *os_tid) noexcept {
 // rest of the checks can run.
 [[gnu::cold, gnu::noinline]] Shadow *adopt(const LockEvent &e, const char *call) {
     const char *name = observe::lock_name(e.lock);
-    const std::uint32_t cls = name != nullptr ? class_for_name(name) : class_for_site(e.site);
+    // A release through a standard guard keeps no site, so its site may still be the header's.
+    const std::uint32_t cls = name != nullptr           ? class_for_name(name)
+                              : library_file(e.site.file) ? class_for_site(driver_site_from_stack(e.site))
+                                                          : class_for_site(e.site);
     if (g_settings.on_since_start.load(std::memory_order_relaxed)) {
         Report r = recently_freed(e.lock)
                        ? base(Rule::LockUsedAfterFree, e, nullptr,
@@ -625,7 +641,7 @@ void check_thread_end(model::ThreadState &t, const char *how) {
         r.explanation = format("thread %d %s at IRQL %u: a thread must return to PASSIVE_LEVEL before it ends",
                                t.os_tid.load(std::memory_order_relaxed), how, irql);
     }
-    emit(r);
+    emit_kept_site(r);
 }
 
 void on_thread_exiting(model::ThreadState &t) noexcept {
@@ -791,16 +807,41 @@ void on_lock_named(const void *lock, const char *name) noexcept {
 
 // ---- the driver's own sites -----------------------------------------------------------------
 
-// Every handler above sees the call's site as the driver wrote it. A site inside library code
-// (the C++ API called by std::lock_guard and its kind, which evaluate its default location
-// arguments inside the standard library's headers; ~NdisSpinLock, which passes its own) is
-// replaced by the driver's frame on the calling stack (sites.h) before any check or record: the
-// report, the held-lock table, the lock-order graph and the lock class all name the driver's line.
-// Sites written by the driver cost one cached compare (library_file); the handler is inlined
-// into the common path, and the replacement is out of line.
+// Every handler sees the call's site as the driver wrote it. A site inside library code (the C++
+// API called by std::lock_guard and its kind, which evaluate its default location arguments inside
+// the standard library's headers; ~NdisSpinLock, which passes its own) names the driver's frame on
+// the calling stack instead (sites.h). Where the site is kept (an acquire: the held-lock table,
+// the order graph, a first use's lock class; an allocation: the lock class) the stack is walked
+// before the handler runs; everywhere else only if a report is written (emit). Sites written by
+// the driver cost one cached compare (library_file); the walk is out of line.
+
+// The walk is the verifier's time, not the driver's: the holds open on the thread are credited
+// with it (their start moves later by its length), or left untimed when it ran addr2line.
+void discount_walk(model::ThreadState *t, const platform::OwnTimeStamp &before, bool symbolized) noexcept {
+    if (t == nullptr) return;
+    VerifierThread *v = verifier_thread_of(*t);
+    if (v == nullptr) return;
+    if (symbolized) return untime_holds(t); // the callbacks running too
+    const unsigned depth = v->depth.load(std::memory_order_relaxed);
+    if (depth == 0) return;
+    const platform::OwnTimeStamp after = platform::own_time_now();
+    for (unsigned i = 0; i < depth && i < kMaxHeld; ++i) {
+        HeldLock &h = v->held[i];
+        if (!h.timed || h.untimed) continue;
+        if (h.start.exact_clock != after.exact_clock || after.ns < before.ns) {
+            h.untimed = true;
+            continue;
+        }
+        h.start.ns += after.ns - before.ns; // a deschedule meanwhile still shows in the witness
+    }
+}
+
 template <void (*Handler)(const LockEvent &) noexcept>
 [[gnu::cold, gnu::noinline]] void with_driver_site_slow(const LockEvent &e) noexcept {
-    const Site site = driver_site_from_stack(e.site);
+    const platform::OwnTimeStamp before = platform::own_time_now();
+    bool symbolized = false;
+    const Site site = driver_site_from_stack(e.site, &symbolized);
+    discount_walk(e.thread, before, symbolized);
     Handler(LockEvent{e.lock, e.handle, e.variant, e.ndis, e.irql, e.new_irql, site, e.thread});
 }
 template <void (*Handler)(const LockEvent &) noexcept> inline void with_driver_site(const LockEvent &e) noexcept {
@@ -809,27 +850,30 @@ template <void (*Handler)(const LockEvent &) noexcept> inline void with_driver_s
 }
 
 void on_initialized(const LockEvent &e) noexcept { with_driver_site<on_initialized_at>(e); }
-void on_freed(const LockEvent &e) noexcept { with_driver_site<on_freed_at>(e); }
+void on_freed(const LockEvent &e) noexcept { on_freed_at(e); }
 void on_acquiring(const LockEvent &e) noexcept { with_driver_site<on_acquiring_at>(e); }
 void on_acquired_contended(const LockEvent &e) noexcept { on_acquired_at(e, true); }
 void on_acquired_at_once_of_wait(const LockEvent &e) noexcept { on_acquired_at(e, false); }
+// Seen twice (acquiring, then acquired): the second time reuses the site the first one found.
 void on_acquired(const LockEvent &e, bool contended) noexcept {
+    if (__builtin_expect(library_file(e.site.file), 0)) {
+        VerifierThread &v = verifier_thread(*e.thread);
+        if (v.wanting.load(std::memory_order_relaxed) == e.lock)
+            return on_acquired_at(LockEvent{e.lock, e.handle, e.variant, e.ndis, e.irql, e.new_irql, v.wanting_site,
+                                            e.thread},
+                                  contended);
+    }
     if (contended)
         with_driver_site<on_acquired_contended>(e);
     else
         with_driver_site<on_acquired_at_once_of_wait>(e);
 }
 void on_acquired_at_once(const LockEvent &e) noexcept { with_driver_site<on_acquired_at_once_at>(e); }
-void on_releasing(const LockEvent &e) noexcept { with_driver_site<on_releasing_at>(e); }
-void on_irql_changed(const observe::IrqlEvent &ev) noexcept {
-    if (__builtin_expect(!library_file(ev.site.file), 1)) return on_irql_changed_at(ev);
-    on_irql_changed_at(observe::IrqlEvent{ev.from, ev.to, driver_site_from_stack(ev.site), ev.thread});
-}
-bool on_misuse(Rule rule, const Site &site, const char *detail) noexcept {
-    return on_misuse_at(rule, library_file(site.file) ? driver_site_from_stack(site) : site, detail);
-}
+void on_releasing(const LockEvent &e) noexcept { on_releasing_at(e); }
+void on_irql_changed(const observe::IrqlEvent &ev) noexcept { on_irql_changed_at(ev); }
+bool on_misuse(Rule rule, const Site &site, const char *detail) noexcept { return on_misuse_at(rule, site, detail); }
 void on_other_call(const char *name, bool blocking, bool ndis, const Site &site) noexcept {
-    on_other_call_at(name, blocking, ndis, library_file(site.file) ? driver_site_from_stack(site) : site);
+    on_other_call_at(name, blocking, ndis, site);
 }
 
 } // namespace

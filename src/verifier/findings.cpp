@@ -6,6 +6,7 @@
 #include <mutex>
 #include <unistd.h>
 
+#include "model/preemption.h"
 #include "observe/rules.h"
 #include "platform/diagnostics.h"
 #include "verifier/checks.h"
@@ -168,6 +169,9 @@ void for_each_finding(void (*f)(const NDISLOCK_FINDING &, void *), void *context
 
 namespace {
 void at_exit() {
+    // No interrupt stops the exiting thread while it holds the findings' or the symbolizer's mutex:
+    // an ISR's finding would wait for it forever.
+    const model::NoPreempt guard;
     check_process_exit(); // first: its finding belongs in the log and the exit status
     if (const char *path = sarif_path(); path[0] != '\0') write_sarif(path);
     const int code = g_settings.exit_code.load(std::memory_order_relaxed);

@@ -6,11 +6,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
-#include <execinfo.h>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unwind.h>
 
 namespace ndislock::verifier {
 
@@ -50,7 +50,7 @@ bool is_library_inline(std::string_view file) noexcept {
 } // namespace
 
 // addr2line -f -i prints two lines per frame, innermost first: the function, then file:line.
-// The first frame outside ndislock's inline fast path (ndislock/fast_path.h) and the toolchain's
+// The first frame outside ndislock's headers (the inline fast path, the C++ API) and the toolchain's
 // own headers (an inlined std::atomic load, say) is the driver's own code: a routine whose first
 // instruction, a call whose return address, or a stopped thread's instruction that belongs to
 // inlined library code is reported where the driver wrote it. If every frame is such code, the
@@ -254,20 +254,127 @@ bool library_file_slow(const char *file, std::atomic<std::uintptr_t> &slot) noex
     return library;
 }
 
-observe::Site driver_site_from_stack(const observe::Site &site) noexcept {
-    void *frames[32];
-    const int n = backtrace(frames, 32);
-    for (int i = 1; i < n; ++i) { // frame 0 is this function
-        const ResolvedSite r = resolve_site(observe::Site{nullptr, 0, nullptr, frames[i]});
-        if (r.file == nullptr || is_library_code(r.file)) continue;
-        // ndislock's inline functions by name too: emitted out of line at -O0, some are recorded
-        // under the including file (a line past its end) in the line table.
-        if (r.function != nullptr &&
-            (std::strncmp(r.function, "ndislock_", 9) == 0 || std::strncmp(r.function, "ndislock::", 10) == 0))
-            continue;
-        return observe::Site{r.file, r.line, r.function, frames[i]};
+namespace {
+
+// What a return address on a walked stack is: code of the driver's (the frame a report names,
+// symbolized once), or code to walk past (ndislock's, the toolchain's, the C library's, or code
+// without line information). An insert-only open-addressing table keyed by address: a lookup is a
+// few loads, no lock, no allocation; only an address seen for the first time is symbolized.
+struct DriverFrame {
+    const char *file;
+    int line;
+    const char *function;
+};
+const DriverFrame kWalkPast{nullptr, 0, nullptr};
+
+constexpr unsigned kFrameSlots = 4096;
+struct FrameSlot {
+    std::atomic<const void *> pc{nullptr};
+    std::atomic<const DriverFrame *> frame{nullptr}; // set after pc; nullptr while being filled
+};
+FrameSlot g_frames[kFrameSlots];
+
+// ndislock's own module when it is its shared library (libndislock.so), else nullptr: a frame in
+// it is library code whatever its debug information says (a prefix map, a stripped build). Linked
+// statically, ndislock shares its module with driver code, and the module says nothing.
+const void *shared_library_base() noexcept {
+    static const void *const base = [] {
+        Dl_info self{};
+        if (dladdr(reinterpret_cast<const void *>(&library_file_slow), &self) == 0 || self.dli_fname == nullptr)
+            return static_cast<const void *>(nullptr);
+        const char *slash = std::strrchr(self.dli_fname, '/');
+        const char *name = slash != nullptr ? slash + 1 : self.dli_fname;
+        return std::strncmp(name, "libndislock.so", 14) == 0 ? static_cast<const void *>(self.dli_fbase) : nullptr;
+    }();
+    return base;
+}
+
+// ndislock's inline functions by name too: emitted out of line at -O0, some are recorded under
+// the including file (a line past its end) in the line table. Its headers' prefixes only, so a
+// driver's own "ndislock_..." names are not taken for them.
+bool library_function(const char *function) noexcept {
+    if (function == nullptr) return false;
+    for (const char *prefix : {"ndislock_fast_", "ndislock_inline_", "ndislock_at_", "ndislock::"})
+        if (std::strncmp(function, prefix, std::strlen(prefix)) == 0) return true;
+    return false;
+}
+
+// True when pc is the driver's code, with its frame in *out.
+bool classify_slow(const void *pc, DriverFrame *out) noexcept {
+    Dl_info info{};
+    const void *library_base = shared_library_base();
+    if (library_base != nullptr && dladdr(pc, &info) != 0 && info.dli_fbase == library_base) return false;
+    const ResolvedSite r = resolve_site(observe::Site{nullptr, 0, nullptr, pc});
+    if (r.file == nullptr || is_library_code(r.file) || library_function(r.function)) return false;
+    *out = DriverFrame{r.file, r.line, r.function};
+    return true;
+}
+
+// The frame pc is (scratch holds it when it is not cached); *symbolized is set when it had not
+// been seen before.
+const DriverFrame *classify(const void *pc, DriverFrame *scratch, bool *symbolized) noexcept {
+    const auto key = reinterpret_cast<std::uintptr_t>(pc);
+    unsigned i = static_cast<unsigned>((key >> 2) ^ (key >> 14)) % kFrameSlots;
+    for (unsigned probes = 0; probes < 32; ++probes, i = (i + 1) % kFrameSlots) {
+        const void *seen = g_frames[i].pc.load(std::memory_order_acquire);
+        if (seen == pc) {
+            if (const DriverFrame *f = g_frames[i].frame.load(std::memory_order_acquire)) return f;
+            break; // another thread is filling it in: classify it here too
+        }
+        if (seen == nullptr) {
+            *symbolized = true;
+            const bool driver = classify_slow(pc, scratch);
+            // Only the thread that claims the slot allocates (once per address, kept for the process).
+            if (g_frames[i].pc.compare_exchange_strong(seen, pc, std::memory_order_acq_rel)) {
+                const DriverFrame *f = driver ? new DriverFrame(*scratch) : &kWalkPast;
+                g_frames[i].frame.store(f, std::memory_order_release);
+                return f;
+            }
+            return driver ? scratch : &kWalkPast;
+        }
     }
-    return site;
+    *symbolized = true; // a full table or a slot being filled: not cached
+    return classify_slow(pc, scratch) ? scratch : &kWalkPast;
+}
+
+struct Walk {
+    DriverFrame scratch{};
+    int frames = 0;
+    const void *pc = nullptr;
+    const DriverFrame *found = nullptr;
+    bool symbolized = false;
+};
+
+_Unwind_Reason_Code walk_step(_Unwind_Context *context, void *argument) {
+    Walk &w = *static_cast<Walk *>(argument);
+    if (w.frames++ == 0) return _URC_NO_REASON; // driver_site_from_stack itself
+    if (w.frames > 48) return _URC_END_OF_STACK;
+    const void *pc = reinterpret_cast<const void *>(_Unwind_GetIP(context));
+    if (pc == nullptr) return _URC_END_OF_STACK;
+    const DriverFrame *f = classify(pc, &w.scratch, &w.symbolized);
+    if (f == &kWalkPast) return _URC_NO_REASON;
+    w.found = f;
+    w.pc = pc;
+    return _URC_END_OF_STACK; // stops the walk at the first frame of the driver's
+}
+
+} // namespace
+
+observe::Site driver_site_from_stack(const observe::Site &site, bool *symbolized) noexcept {
+    Walk w;
+    // The call's own return address first: where the C++ API was inlined into the driver's code
+    // (an optimized build), the driver's frame is the caller's, and no walk is needed.
+    if (site.return_address != nullptr) {
+        const DriverFrame *f = classify(site.return_address, &w.scratch, &w.symbolized);
+        if (f != &kWalkPast) {
+            if (symbolized != nullptr) *symbolized = w.symbolized;
+            return observe::Site{f->file, f->line, f->function, site.return_address};
+        }
+    }
+    _Unwind_Backtrace(walk_step, &w);
+    if (symbolized != nullptr) *symbolized = w.symbolized;
+    if (w.found == nullptr) return site;
+    return observe::Site{w.found->file, w.found->line, w.found->function, w.pc};
 }
 
 } // namespace ndislock::verifier
