@@ -81,7 +81,7 @@ inline bool library_file(const char *file) noexcept {
 // first frame whose code is not library code), as a site with a file and line; the site itself
 // when no frame is the driver's (no debug information). The walk stops at that frame; each return
 // address it passes is classified once (symbolized: addr2line) and then found in a lock-free
-// table, so a walk over known addresses costs a few hundred nanoseconds and takes no lock. The
+// table, so a walk over known addresses costs about a microsecond (-O0) and takes no lock. The
 // verifier walks only where it keeps the site (an acquire's held-lock entry, order edge and lock
 // class; an allocation's class) and when it writes a report. *symbolized (if given) says whether
 // this walk met a new address (it ran addr2line: far longer than any hold budget).
