@@ -210,7 +210,7 @@ void on_initialized_at(const LockEvent &e) noexcept {
     s->mode.store(LockMode::Unknown, std::memory_order_relaxed);
 }
 
-void on_freed_at(const LockEvent &e) noexcept {
+void on_freed(const LockEvent &e) noexcept {
     Shadow *s = shadow_find(e.lock);
     if (s == nullptr) {
         if (recently_freed(e.lock))
@@ -542,7 +542,7 @@ void check_irql_drop(VerifierThread &v, model::ThreadState *thread, KIRQL to, co
     emit(r);
 }
 
-[[gnu::always_inline]] inline void on_releasing_at(const LockEvent &e) noexcept {
+void on_releasing(const LockEvent &e) noexcept {
     VerifierThread &v = verifier_thread(*e.thread);
     if (v.overflowed) return;
     const int index = find_held(v, e.lock);
@@ -605,13 +605,13 @@ void check_irql_drop(VerifierThread &v, model::ThreadState *thread, KIRQL to, co
 }
 
 // KeLowerIrql (and KeRaiseIrql); releases check their own IRQL drop in on_releasing.
-void on_irql_changed_at(const observe::IrqlEvent &ev) noexcept {
+void on_irql_changed(const observe::IrqlEvent &ev) noexcept {
     if (ev.to >= DISPATCH_LEVEL || ev.from < DISPATCH_LEVEL) return;
     VerifierThread &v = verifier_thread(*ev.thread);
     if (!v.overflowed) check_irql_drop(v, ev.thread, ev.to, ev.site);
 }
 
-bool on_misuse_at(Rule rule, const Site &site, const char *detail) noexcept {
+bool on_misuse(Rule rule, const Site &site, const char *detail) noexcept {
     Report r(rule);
     r.site = site;
     r.explanation = detail;
@@ -653,7 +653,7 @@ void on_thread_exiting(model::ThreadState &t) noexcept {
 
 // NdisMSleep and friends: a call that can sleep needs PASSIVE_LEVEL and no spin lock held; any
 // NDIS call other than the spin-lock ones needs no NDIS spin lock held. The worse finding wins.
-void on_other_call_at(const char *name, bool blocking, bool ndis, const Site &site) noexcept {
+void on_other_call(const char *name, bool blocking, bool ndis, const Site &site) noexcept {
     model::ThreadState &t = model::current_thread();
     VerifierThread &v = verifier_thread(t);
     if (v.overflowed) return;
@@ -850,7 +850,6 @@ template <void (*Handler)(const LockEvent &) noexcept> inline void with_driver_s
 }
 
 void on_initialized(const LockEvent &e) noexcept { with_driver_site<on_initialized_at>(e); }
-void on_freed(const LockEvent &e) noexcept { on_freed_at(e); }
 void on_acquiring(const LockEvent &e) noexcept { with_driver_site<on_acquiring_at>(e); }
 void on_acquired_contended(const LockEvent &e) noexcept { on_acquired_at(e, true); }
 void on_acquired_at_once_of_wait(const LockEvent &e) noexcept { on_acquired_at(e, false); }
@@ -869,12 +868,6 @@ void on_acquired(const LockEvent &e, bool contended) noexcept {
         with_driver_site<on_acquired_at_once_of_wait>(e);
 }
 void on_acquired_at_once(const LockEvent &e) noexcept { with_driver_site<on_acquired_at_once_at>(e); }
-void on_releasing(const LockEvent &e) noexcept { on_releasing_at(e); }
-void on_irql_changed(const observe::IrqlEvent &ev) noexcept { on_irql_changed_at(ev); }
-bool on_misuse(Rule rule, const Site &site, const char *detail) noexcept { return on_misuse_at(rule, site, detail); }
-void on_other_call(const char *name, bool blocking, bool ndis, const Site &site) noexcept {
-    on_other_call_at(name, blocking, ndis, site);
-}
 
 } // namespace
 
