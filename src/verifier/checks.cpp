@@ -542,12 +542,23 @@ void check_irql_drop(VerifierThread &v, model::ThreadState *thread, KIRQL to, co
     emit(r);
 }
 
+// A release of a lock no thread is known to hold, while its word says it is held: after the
+// verifier was off for a while, that is an acquire it did not see (by this thread or another), and
+// nothing can be said about the release. With the verifier on since the start, the release is
+// checked as usual (an acquire is seen before its word can be released).
+[[gnu::cold]] bool acquired_unseen(const LockEvent &e, const Shadow *s) noexcept {
+    if (g_settings.on_since_start.load(std::memory_order_relaxed)) return false;
+    if (s != nullptr && s->holder.load(std::memory_order_relaxed) != 0) return false;
+    return __atomic_load_n(static_cast<const KSPIN_LOCK *>(e.lock), __ATOMIC_RELAXED) != 0;
+}
+
 void on_releasing(const LockEvent &e) noexcept {
     VerifierThread &v = verifier_thread(*e.thread);
     if (v.overflowed) return;
     const int index = find_held(v, e.lock);
     if (__builtin_expect(index < 0, 0)) {
         Shadow *s = shadow_for_use(v, e, release_name);
+        if (acquired_unseen(e, s)) return;
         if (e.irql != DISPATCH_LEVEL) report_release_irql(e, s);
         return report_release_unheld(e, s);
     }
@@ -838,7 +849,11 @@ void discount_walk(model::ThreadState *t, const platform::OwnTimeStamp &before, 
 
 template <void (*Handler)(const LockEvent &) noexcept>
 [[gnu::cold, gnu::noinline]] void with_driver_site_slow(const LockEvent &e) noexcept {
-    const platform::OwnTimeStamp before = platform::own_time_now();
+    // Only open holds are credited: with none, no clock is read (a system call where the
+    // cycle-counter clock is not available).
+    const VerifierThread *v = e.thread != nullptr ? verifier_thread_of(*e.thread) : nullptr;
+    const bool holds_open = v != nullptr && v->depth.load(std::memory_order_relaxed) != 0;
+    const platform::OwnTimeStamp before = holds_open ? platform::own_time_now() : platform::OwnTimeStamp{};
     bool symbolized = false;
     const Site site = driver_site_from_stack(e.site, &symbolized);
     discount_walk(e.thread, before, symbolized);

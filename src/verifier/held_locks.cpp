@@ -8,6 +8,7 @@
 namespace ndislock::verifier {
 
 int g_verifier_slot = 0;
+std::atomic<std::uint32_t> g_table_epoch{1};
 
 namespace {
 std::mutex g_pool_mutex;
@@ -17,7 +18,27 @@ VerifierThread *g_free = nullptr; // tables of ended threads, reused: never free
 
 void set_observer_slot(int slot) noexcept { g_verifier_slot = slot; }
 
+void start_table_epoch() noexcept { g_table_epoch.fetch_add(1, std::memory_order_relaxed); }
+
+namespace {
+// Empties a table for the current on-period. What the verifier learned about locks (classes,
+// order, shadow entries) is global and stays; only this thread's view of what it holds goes.
+void renew(VerifierThread &v) noexcept {
+    v.depth.store(0, std::memory_order_relaxed);
+    v.overflowed = false;
+    v.callbacks.store(0, std::memory_order_relaxed);
+    v.wanting.store(nullptr, std::memory_order_relaxed);
+    v.wanting_shadow = nullptr;
+    v.last_released.lock.store(nullptr, std::memory_order_relaxed);
+    v.epoch = g_table_epoch.load(std::memory_order_relaxed);
+}
+} // namespace
+
 VerifierThread &attach_verifier_thread(model::ThreadState &t) noexcept {
+    if (VerifierThread *stale = verifier_table_of(t); stale != nullptr) { // from an earlier on-period
+        renew(*stale);
+        return *stale;
+    }
     VerifierThread *v = nullptr;
     {
         std::lock_guard<std::mutex> guard(g_pool_mutex);
@@ -28,16 +49,14 @@ VerifierThread &attach_verifier_thread(model::ThreadState &t) noexcept {
     }
     if (v == nullptr) v = new (std::nothrow) VerifierThread;
     if (v == nullptr) platform::fatal("verifier: out of memory for a thread's held-lock table");
-    v->depth.store(0, std::memory_order_relaxed);
-    v->overflowed = false;
-    v->callbacks.store(0, std::memory_order_relaxed);
+    renew(*v);
     v->next_free = nullptr;
     t.observer_data[g_verifier_slot].store(v, std::memory_order_release);
     return *v;
 }
 
 void release_verifier_thread(model::ThreadState &t) noexcept {
-    auto *v = verifier_thread_of(t);
+    auto *v = verifier_table_of(t);
     if (v == nullptr) return;
     t.observer_data[g_verifier_slot].store(nullptr, std::memory_order_release);
     v->depth.store(0, std::memory_order_relaxed);

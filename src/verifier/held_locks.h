@@ -91,16 +91,32 @@ struct VerifierThread {
     Shadow *wanting_shadow = nullptr; // its shadow entry, looked up once per acquire
     ShadowCacheSlot shadow_cache[kShadowCacheSlots];
     VerifierThread *next_free = nullptr;
+    // The verifier's on-period this table describes (g_table_epoch): calls made while the
+    // verifier was off were not seen, so a table from an earlier period is stale.
+    std::uint32_t epoch = 0;
 };
 
 // The observer slot the verifier registered in (index into ThreadState::observer_data).
 void set_observer_slot(int slot) noexcept;
 extern int g_verifier_slot;
 
-// The calling thread's table (attached on its first observed call; kept for reuse when it ends).
-inline VerifierThread *verifier_thread_of(model::ThreadState &t) noexcept { // nullptr if none yet
+// Counts the times the verifier was switched on: 1 for the first. A lock acquired or released
+// while it was off was not seen, so every thread's table starts afresh in a new period (its
+// thread renews it at its next observed call; readers on other threads skip it until then).
+extern std::atomic<std::uint32_t> g_table_epoch;
+void start_table_epoch() noexcept; // the verifier was just switched on again
+
+// Thread t's table as stored, stale or not (nullptr if none yet).
+inline VerifierThread *verifier_table_of(model::ThreadState &t) noexcept {
     return static_cast<VerifierThread *>(t.observer_data[g_verifier_slot].load(std::memory_order_acquire));
 }
+// Thread t's table, if it describes the verifier's current on-period (else nullptr).
+inline VerifierThread *verifier_thread_of(model::ThreadState &t) noexcept {
+    VerifierThread *v = verifier_table_of(t);
+    return v != nullptr && v->epoch == g_table_epoch.load(std::memory_order_relaxed) ? v : nullptr;
+}
+// The calling thread's table: attached on its first observed call, emptied on its first call of
+// a new on-period, kept for reuse when the thread ends.
 VerifierThread &attach_verifier_thread(model::ThreadState &t) noexcept;
 inline VerifierThread &verifier_thread(model::ThreadState &t) noexcept {
     if (VerifierThread *v = verifier_thread_of(t); __builtin_expect(v != nullptr, 1)) return *v;

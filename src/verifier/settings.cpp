@@ -69,11 +69,15 @@ void apply_mode(NDISLOCK_VERIFIER_MODE mode) noexcept {
         platform::diagnostic("verifier: cannot reserve its lock table; the verifier stays off");
         mode = NDISLOCK_VERIFIER_OFF;
     }
-    g_settings.mode.store(mode, std::memory_order_release);
+    const int before = g_settings.mode.exchange(mode, std::memory_order_acq_rel);
     if (mode == NDISLOCK_VERIFIER_OFF) {
         observe::remove_observer(&kVerifierObserver);
+        // Locks allocated from now on go unseen: a lock met later without an allocation is
+        // adopted, not reported as never initialized.
+        g_settings.on_since_start.store(false);
         return;
     }
+    if (before == NDISLOCK_VERIFIER_OFF) start_table_epoch(); // the threads' tables missed calls
     install_exit_handler();
     const int slot = observe::add_observer(&kVerifierObserver);
     if (slot < 0) {

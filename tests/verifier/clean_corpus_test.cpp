@@ -377,3 +377,82 @@ TEST_F(CleanCorpus, ThreadsEndingWhileOthersBeginWaitsAreSafe) {
 }
 
 } // namespace
+
+namespace {
+
+// The verifier switched off and on again while locks are held: the calls it did not see (a
+// release while off, an acquire while off) must not leave it believing a stale state.
+class VerifierSwitchedOff : public CleanCorpus {
+protected:
+    void TearDown() override {
+        NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
+        CleanCorpus::TearDown();
+    }
+};
+
+TEST_F(VerifierSwitchedOff, ReleasedWhileOffIsNotHeldWhenOnAgain) {
+    NDIS_SPIN_LOCK n{};
+    NdisAllocateSpinLock(&n);
+    int taken = 0;
+    std::thread worker([&] {
+        NdisAcquireSpinLock(&n);
+        NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
+        NdisReleaseSpinLock(&n); // unseen
+        NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
+        for (int i = 0; i < 3; ++i) { // not a recursive acquire of a lock still "held"
+            NdisAcquireSpinLock(&n);
+            ++taken;
+            NdisReleaseSpinLock(&n);
+        }
+    }); // and the thread does not end "with a lock held"
+    worker.join();
+    EXPECT_EQ(taken, 3);
+    NdisFreeSpinLock(&n);
+}
+
+TEST_F(VerifierSwitchedOff, AcquiredWhileOffIsReleasedQuietlyWhenOn) {
+    NDIS_SPIN_LOCK n{};
+    NdisAllocateSpinLock(&n);
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
+    NdisAcquireSpinLock(&n); // unseen
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
+    NdisReleaseSpinLock(&n); // not "a release of a lock that is not held"
+    NdisAcquireSpinLock(&n);
+    NdisReleaseSpinLock(&n);
+    NdisFreeSpinLock(&n);
+}
+
+TEST_F(VerifierSwitchedOff, AllocatedWhileOffIsAdoptedWhenOn) {
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
+    NDIS_SPIN_LOCK n{};
+    NdisAllocateSpinLock(&n); // unseen: not "never initialized" later
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
+    NdisAcquireSpinLock(&n);
+    NdisReleaseSpinLock(&n);
+    NdisFreeSpinLock(&n);
+}
+
+TEST_F(VerifierSwitchedOff, AnOrderSeenBeforeStillCounts) {
+    // Switching off and on does not forget what the verifier learned: the order graph stays.
+    NDIS_SPIN_LOCK a{}, b{};
+    NdisAllocateSpinLock(&a);
+    NdisAllocateSpinLock(&b);
+    NdisAcquireSpinLock(&a);
+    NdisAcquireSpinLock(&b);
+    NdisReleaseSpinLock(&b);
+    NdisReleaseSpinLock(&a);
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
+    NdisAcquireSpinLock(&b);
+    NdisAcquireSpinLock(&a);
+    NdisReleaseSpinLock(&a);
+    NdisReleaseSpinLock(&b);
+    const std::vector<Got> got = take();
+    NdislockVerifierResetFindings();
+    ASSERT_EQ(got.size(), 1u) << dump(got);
+    EXPECT_EQ(got[0].rule, "LockOrderInversion");
+    NdisFreeSpinLock(&a);
+    NdisFreeSpinLock(&b);
+}
+
+} // namespace
