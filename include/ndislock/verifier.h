@@ -12,7 +12,7 @@
  *                                     predictable branch.
  *   NDISLOCK_SARIF=<path>             write a SARIF 2.1.0 log of the findings there at exit.
  *   NDISLOCK_HOLD_BUDGET_US=<n>       LockHeldTooLong budget, default 25.
- *   NDISLOCK_HOLD_SAMPLE=<n>          time one spin-lock hold in n on each thread, default 8;
+ *   NDISLOCK_HOLD_SAMPLE=<n>          time one spin-lock hold in n on each thread, default 16;
  *                                     1 times every hold (see NdislockVerifierSetHoldSampling).
  *   NDISLOCK_ISR_BUDGET_US=<n>        IsrTooLong budget (MiniportInterrupt, synchronize functions,
  *                                     MiniportEnable/DisableInterruptEx), default 25.
@@ -64,14 +64,14 @@ NDISLOCK_API void NdislockVerifierSetHoldBudget(ULONG64 BudgetNs);
 NDISLOCK_API void NdislockVerifierSetWatchdog(ULONG Milliseconds);
 
 /* Hold-time sampling: each thread times one spin-lock hold in EveryNth on average, at random gaps
- * of 1 to 2*EveryNth-1 acquires (0 = the default 8; 1 = every hold; at most 1000000), for
+ * of 1 to 2*EveryNth-1 acquires (0 = the default 16; 1 = every hold; at most 1000000), for
  * LockHeldTooLong and the hold-time histograms. Every hold is still checked for every other
- * rule. Timing a hold costs two clock reads, about a third of a verified lock pair, hence the
- * default. A class whose holds keep overrunning the budget is reported after about EveryNth
+ * rule. A timed hold costs two clock reads, more than half a verified lock pair again (and its
+ * random branch costs a misprediction now and then), hence the default. A class whose holds keep overrunning the budget is reported after about EveryNth
  * times as many holds; a single long hold among short ones may go unseen (it is not reported
  * even when timed: LockHeldTooLong wants three in a row). Set 1 for exact histograms. Any IRQL;
  * applies from the next acquire on. */
-#define NDISLOCK_HOLD_SAMPLE_DEFAULT 8
+#define NDISLOCK_HOLD_SAMPLE_DEFAULT 16
 NDISLOCK_API void NdislockVerifierSetHoldSampling(ULONG EveryNth);
 
 /* The callback budgets in nanoseconds of the routine's own running time: IsrNs for IsrTooLong

@@ -25,7 +25,10 @@ struct Witness {
     int fd = -1;
     const volatile perf_event_mmap_page *page = nullptr;
 };
-thread_local Witness tls_witness;
+// Initial-exec: read on every timed hold, and in libndislock.so the default model would make each
+// read a __tls_get_addr call. 16 bytes of the static TLS block, as the thread pointer of
+// model/thread_state.h already takes.
+thread_local Witness tls_witness __attribute__((tls_model("initial-exec")));
 
 std::uint64_t ticks_to_ns(std::uint64_t ticks) noexcept;
 

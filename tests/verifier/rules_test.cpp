@@ -968,11 +968,12 @@ template <class Pair> std::uint64_t timed_holds(ULONG every_nth, const char *nam
     return t.Holds + t.Descheduled;
 }
 
-// The default sampling (NDISLOCK_HOLD_SAMPLE, 8) times one hold in eight of each thread on
-// average, at random gaps of 1 to 15 holds: 8000 holds are 1000 timed ones, give or take ~17
+// The default sampling (NDISLOCK_HOLD_SAMPLE, 16) times one hold in sixteen of each thread on
+// average, at random gaps of 1 to 31 holds: 16000 holds are 1000 timed ones, give or take ~18
 // (one standard deviation of the count).
-TEST_F(VerifierTest, HoldSampling_TheDefaultTimesAboutOneHoldInEight) {
-    const std::uint64_t timed = timed_holds(0, "sampling.default/", 8000, [](Slot &s) {
+static_assert(NDISLOCK_HOLD_SAMPLE_DEFAULT == 16, "the bounds below assume the default period");
+TEST_F(VerifierTest, HoldSampling_TheDefaultTimesAboutOneHoldInSixteen) {
+    const std::uint64_t timed = timed_holds(0, "sampling.default/", 16000, [](Slot &s) {
         NdisAcquireSpinLock(s.l);
         NdisReleaseSpinLock(s.l);
     });
@@ -982,7 +983,7 @@ TEST_F(VerifierTest, HoldSampling_TheDefaultTimesAboutOneHoldInEight) {
 }
 
 // Locks taken in a fixed cycle (A, then B inside it, again and again: two acquires a pass) are
-// each timed now and then: a sampler that timed every 8th acquire would only ever time B.
+// each timed now and then: a sampler that timed every 16th acquire would only ever time B.
 TEST_F(VerifierTest, HoldSampling_ALockTakenInACycleIsStillTimed) {
     NdislockVerifierSetHoldSampling(0);
     Slot a, b;
@@ -1018,7 +1019,7 @@ TEST_F(VerifierTest, HoldSampling_OneTimesEveryHold) {
     EXPECT_EQ(timed, 13u);
 }
 
-// Sampled, a class whose every hold overruns is still reported (after about 8x as many holds).
+// Sampled, a class whose every hold overruns is still reported (after about 16x as many holds).
 TEST_F(VerifierTest, HoldSampling_AClassThatKeepsOverrunningIsStillReported) {
     NdislockVerifierSetHoldSampling(0);
     Slot s;
