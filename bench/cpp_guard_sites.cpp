@@ -12,8 +12,9 @@
 //       -Wl,-rpath,build/default/src -o /tmp/cpp-sites-O0 && /tmp/cpp-sites-O0
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <mutex>
+
+#include "alternating_rounds.h"
 
 #include "ndislock/ndislock.hpp"
 #include "ndislock/verifier.h"
@@ -45,12 +46,7 @@ struct Mode {
 } // namespace
 
 int main(int argc, char **argv) {
-    const int rounds = argc > 1 ? std::atoi(argv[1]) : 10;
-    const long pairs = argc > 2 ? std::atol(argv[2]) : 200'000;
-    if (rounds < 1 || pairs < 1000) {
-        std::fprintf(stderr, "usage: %s [rounds >= 1] [pairs per round >= 1000]\n", argv[0]);
-        return 2;
-    }
+    const auto [rounds, pairs] = parse_rounds(argc, argv, 200'000);
     NdislockVerifierSetHoldBudget(~ULONG64{0} / 2); // long holds are not under test here
     ndislock::NdisSpinLock lock("bench.cpp-sites");
     Mode modes[] = {{"LockGuard, verifier off", NDISLOCK_VERIFIER_OFF, false},
@@ -60,12 +56,10 @@ int main(int argc, char **argv) {
         NdislockVerifierSetMode(m.verifier);
         m.std_guard ? ns_per_pair<true>(lock, 1000) : ns_per_pair<false>(lock, 1000);
     }
-    for (int r = 0; r < rounds; ++r)
-        for (Mode &m : modes) {
-            NdislockVerifierSetMode(m.verifier);
-            const double ns = m.std_guard ? ns_per_pair<true>(lock, pairs) : ns_per_pair<false>(lock, pairs);
-            if (ns < m.best) m.best = ns;
-        }
+    alternate_rounds(modes, rounds, [&lock, pairs = pairs](const Mode &m) {
+        NdislockVerifierSetMode(m.verifier);
+        return m.std_guard ? ns_per_pair<true>(lock, pairs) : ns_per_pair<false>(lock, pairs);
+    });
     NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
     std::printf("C++ guard pairs on one NdisSpinLock, fastest of %d alternating rounds of %ld pairs\n", rounds, pairs);
     for (const Mode &m : modes)

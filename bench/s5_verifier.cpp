@@ -11,7 +11,8 @@
 //   build/default/bench/ndislock-bench-s5 [rounds, default 10] [pairs per round, default 300000]
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
+
+#include "alternating_rounds.h"
 
 #include "ndislock/ndis.h"
 #include "ndislock/verifier.h"
@@ -48,28 +49,21 @@ struct Mode {
 } // namespace
 
 int main(int argc, char **argv) {
-    const int rounds = argc > 1 ? std::atoi(argv[1]) : 10;
-    const long pairs = argc > 2 ? std::atol(argv[2]) : 300'000;
-    if (rounds < 1 || pairs < 1000) {
-        std::fprintf(stderr, "usage: %s [rounds >= 1] [pairs per round >= 1000]\n", argv[0]);
-        return 2;
-    }
+    const auto [rounds, pairs] = parse_rounds(argc, argv, 300'000);
     NdislockVerifierSetHoldBudget(~ULONG64{0} / 2); // long holds are not under test here
     Mode modes[] = {{"off (inline)", NDISLOCK_VERIFIER_OFF, 0, false},
                     {"off, calls", NDISLOCK_VERIFIER_OFF, 0, true},
                     {"on", NDISLOCK_VERIFIER_ON, 0, false},
                     {"on, every hold timed", NDISLOCK_VERIFIER_ON, 1, false}};
-    for (int r = 0; r < rounds; ++r) {
-        for (Mode &m : modes) {
-            NdislockVerifierSetMode(m.verifier);
-            NdislockVerifierSetHoldSampling(m.sampling);
-            NdisAllocateSpinLock(&g_lock);  // after the switch, so the verifier sees it allocated
-            (void)ns_per_pair<false>(1000); // warm the caches and the verifier's entries
-            const double ns = m.calls ? ns_per_pair<true>(pairs) : ns_per_pair<false>(pairs);
-            if (ns < m.best) m.best = ns;
-            NdisFreeSpinLock(&g_lock);
-        }
-    }
+    alternate_rounds(modes, rounds, [pairs = pairs](const Mode &m) {
+        NdislockVerifierSetMode(m.verifier);
+        NdislockVerifierSetHoldSampling(m.sampling);
+        NdisAllocateSpinLock(&g_lock);  // after the switch, so the verifier sees it allocated
+        (void)ns_per_pair<false>(1000); // warm the caches and the verifier's entries
+        const double ns = m.calls ? ns_per_pair<true>(pairs) : ns_per_pair<false>(pairs);
+        NdisFreeSpinLock(&g_lock);
+        return ns;
+    });
     NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
     NdislockVerifierSetHoldSampling(0);
     std::printf("S5 uncontended NdisAcquireSpinLock+NdisReleaseSpinLock, fastest of %d alternating rounds of %ld "

@@ -54,7 +54,11 @@ typedef enum NDISLOCK_VERIFIER_MODE {
  * findings take an internal mutex during which no emulated interrupt stops the caller, so none
  * can deadlock against an ISR. Settings take effect for calls that start afterwards. */
 
-/* Any IRQL; takes effect for calls that start afterwards. */
+/* Any IRQL; takes effect for calls that start afterwards. Switching off and on again is allowed
+ * with locks held: what the verifier learned (lock classes, lock order, findings) stays, and what
+ * it could not see is not held against the program (each thread's held locks start afresh; the
+ * release of a lock acquired while it was off is not reported; a lock allocated while it was off
+ * is adopted at its first use). */
 NDISLOCK_API void NdislockVerifierSetMode(NDISLOCK_VERIFIER_MODE Mode);
 NDISLOCK_API NDISLOCK_VERIFIER_MODE NdislockVerifierGetMode(void);
 

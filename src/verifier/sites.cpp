@@ -12,6 +12,8 @@
 #include <unordered_map>
 #include <unwind.h>
 
+#include "platform/clock.h"
+
 namespace ndislock::verifier {
 
 namespace {
@@ -360,7 +362,21 @@ _Unwind_Reason_Code walk_step(_Unwind_Context *context, void *argument) {
 
 } // namespace
 
+namespace {
+std::atomic<std::uint64_t> g_walk_padding_ns{0}; // set_walk_padding_for_tests
+
+void pad_walk() noexcept {
+    const std::uint64_t pad = g_walk_padding_ns.load(std::memory_order_relaxed);
+    if (__builtin_expect(pad == 0, 1)) return;
+    for (const std::uint64_t start = platform::monotonic_ns(); platform::monotonic_ns() - start < pad;) {
+    }
+}
+} // namespace
+
+void set_walk_padding_for_tests(std::uint64_t ns) noexcept { g_walk_padding_ns.store(ns, std::memory_order_relaxed); }
+
 observe::Site driver_site_from_stack(const observe::Site &site, bool *symbolized) noexcept {
+    pad_walk();
     Walk w;
     // The call's own return address first: where the C++ API was inlined into the driver's code
     // (an optimized build), the driver's frame is the caller's, and no walk is needed.

@@ -86,5 +86,9 @@ inline bool library_file(const char *file) noexcept {
 // class; an allocation's class) and when it writes a report. *symbolized (if given) says whether
 // this walk met a new address (it ran addr2line: far longer than any hold budget).
 observe::Site driver_site_from_stack(const observe::Site &site, bool *symbolized = nullptr) noexcept;
+// Tests only: makes every driver_site_from_stack call take ns longer (0, the default, costs a
+// relaxed load), so that a test can tell the walk's time from a hold's own on any machine and at
+// any optimization level (an optimized build rarely unwinds at all).
+void set_walk_padding_for_tests(std::uint64_t ns) noexcept;
 
 } // namespace ndislock::verifier
