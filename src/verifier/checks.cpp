@@ -131,16 +131,18 @@ Report base(Rule rule, const LockEvent &e, const Shadow *s, std::string explanat
     return r;
 }
 
-// Where the holder of s took it, if the holder is known.
-bool holder_site(const Shadow *s, Site *out, int *os_tid) noexcept {
-    if (s == nullptr) return false;
-    const std::uint32_t holder = s->holder.load(std::memory_order_relaxed);
-    model::ThreadState *ht = model::thread_by_id(holder);
+// Where the holder of lock (entry s) took it, if the holder is known.
+bool holder_site(const Shadow *s, const void *lock, Site *out, int *os_tid) noexcept {
+    model::ThreadState *ht = live_holder(s, lock);
     if (ht == nullptr) return false;
     VerifierThread *hv = verifier_thread_of(*ht);
     if (hv == nullptr) return false;
-    const unsigned slot = s->holder_slot.load(std::memory_order_relaxed);
-    if (slot >= kMaxHeld) return false;
+    unsigned slot = s->holder_slot.load(std::memory_order_relaxed);
+    if (slot >= kMaxHeld || hv->held[slot].lock.load(std::memory_order_relaxed) != lock) {
+        const int found = find_held(*hv, lock); // the slot was rewritten meanwhile
+        if (found < 0) return false;
+        slot = static_cast<unsigned>(found);
+    }
     *out = hv->held[slot].site();
     *os_tid = ht->os_tid.load(std::memory_order_relaxed);
     return true;
@@ -154,14 +156,17 @@ bool holder_site(const Shadow *s, Site *out, int *os_tid) noexcept {
     const std::uint32_t cls = name != nullptr           ? class_for_name(name)
                               : library_file(e.site.file) ? class_for_site(driver_site_from_stack(e.site))
                                                           : class_for_site(e.site);
-    if (g_settings.on_since_start.load(std::memory_order_relaxed)) {
-        Report r = recently_freed(e.lock)
-                       ? base(Rule::LockUsedAfterFree, e, nullptr,
-                              format("%s on a lock that NdisFreeSpinLock freed: allocate it again before any use", call))
-                       : base(Rule::LockNotInitialized, e, nullptr,
-                              format("%s on a lock never set up by NdisAllocateSpinLock or KeInitializeSpinLock (a "
-                                     "zeroed struct is not an initialized lock)",
-                                     call));
+    // A freed lock is known freed whatever the verifier missed (the record of frees is emptied
+    // when it is switched on again); a lock never seen allocated is uninitialized only if the
+    // verifier has watched since the start.
+    const bool freed = recently_freed(e.lock);
+    if (freed || g_settings.on_since_start.load(std::memory_order_relaxed)) {
+        Report r = freed ? base(Rule::LockUsedAfterFree, e, nullptr,
+                                format("%s on a lock that NdisFreeSpinLock freed: allocate it again before any use", call))
+                         : base(Rule::LockNotInitialized, e, nullptr,
+                                format("%s on a lock never set up by NdisAllocateSpinLock or KeInitializeSpinLock (a "
+                                       "zeroed struct is not an initialized lock)",
+                                       call));
         r.lock_class = cls;
         emit(r);
     }
@@ -195,14 +200,14 @@ void on_initialized_at(const LockEvent &e) noexcept {
     // Found or created in one call (a new entry has no holder); the old class stays for the report.
     Shadow *s = shadow_insert(e.lock, cls);
     if (s == nullptr) return;
-    if (s->holder.load(std::memory_order_relaxed) != 0) {
+    if (live_holder(s, e.lock) != nullptr) {
         Report r = base(Rule::LockReinitialized, e, s,
                         e.ndis ? "NdisAllocateSpinLock on a lock that is held: the holder's release will free a "
                                  "lock nobody holds"
                                : "KeInitializeSpinLock on a lock that is held: the holder's release will free a "
                                  "lock nobody holds");
         int tid = 0;
-        if (holder_site(s, &r.other, &tid)) r.other_role = "held since";
+        if (holder_site(s, e.lock, &r.other, &tid)) r.other_role = "held since";
         emit(r);
     }
     s->lock_class.store(static_cast<std::uint16_t>(cls), std::memory_order_relaxed);
@@ -220,10 +225,10 @@ void on_freed(const LockEvent &e) noexcept {
                         "NdisFreeSpinLock on a lock never set up by NdisAllocateSpinLock"));
         return;
     }
-    if (s->holder.load(std::memory_order_relaxed) != 0) {
+    if (live_holder(s, e.lock) != nullptr) {
         Report r = base(Rule::LockFreedWhileHeld, e, s, "NdisFreeSpinLock on a lock that is held");
         int tid = 0;
-        if (holder_site(s, &r.other, &tid)) r.other_role = "held since";
+        if (holder_site(s, e.lock, &r.other, &tid)) r.other_role = "held since";
         emit(r);
     }
     shadow_remove(s, e.lock);
@@ -436,7 +441,11 @@ void on_acquired_at(const LockEvent &e, bool contended) noexcept {
     VerifierThread &v = verifier_thread(*e.thread);
     v.wanting.store(nullptr, std::memory_order_relaxed);
     if (v.overflowed) return;
-    push_held(e, v, v.wanting_shadow, contended);
+    // The entry found before the wait, unless the table was emptied during it (the verifier was
+    // switched off and on) or the memory holds another lock now.
+    Shadow *s = v.wanting_shadow;
+    if (s == nullptr || !shadow_is(s, e.lock)) s = shadow_for_use(v, e, observe::variant_name);
+    push_held(e, v, s, contended);
 }
 
 // Taken at the first attempt: no wait to describe, so nothing of `wanting` is written.
@@ -491,13 +500,13 @@ void check_irql_drop(VerifierThread &v, model::ThreadState *thread, KIRQL to, co
 
 [[gnu::cold, gnu::noinline]] void report_release_unheld(const LockEvent &e, const Shadow *s) {
     const char *call = release_name(e.variant);
-    const std::uint32_t holder = s != nullptr ? s->holder.load(std::memory_order_relaxed) : 0;
-    if (holder != 0 && holder != e.thread->id) {
+    const model::ThreadState *holder = live_holder(s, e.lock);
+    if (holder != nullptr && holder != e.thread) {
         Report r = base(Rule::ReleaseByNonOwner, e, s,
                         format("%s on a lock held by another thread: only the acquiring context may release it",
                                call));
         int tid = 0;
-        if (holder_site(s, &r.other, &tid)) {
+        if (holder_site(s, e.lock, &r.other, &tid)) {
             r.other_role = "held since";
             r.explanation += format(" (thread %d)", tid);
         }
@@ -548,7 +557,7 @@ void check_irql_drop(VerifierThread &v, model::ThreadState *thread, KIRQL to, co
 // checked as usual (an acquire is seen before its word can be released).
 [[gnu::cold]] bool acquired_unseen(const LockEvent &e, const Shadow *s) noexcept {
     if (g_settings.on_since_start.load(std::memory_order_relaxed)) return false;
-    if (s != nullptr && s->holder.load(std::memory_order_relaxed) != 0) return false;
+    if (live_holder(s, e.lock) != nullptr) return false;
     return __atomic_load_n(static_cast<const KSPIN_LOCK *>(e.lock), __ATOMIC_RELAXED) != 0;
 }
 
@@ -558,8 +567,8 @@ void on_releasing(const LockEvent &e) noexcept {
     const int index = find_held(v, e.lock);
     if (__builtin_expect(index < 0, 0)) {
         Shadow *s = shadow_for_use(v, e, release_name);
+        if (e.irql != DISPATCH_LEVEL) report_release_irql(e, s); // whoever acquired it
         if (acquired_unseen(e, s)) return;
-        if (e.irql != DISPATCH_LEVEL) report_release_irql(e, s);
         return report_release_unheld(e, s);
     }
     HeldLock &h = v.held[index];
@@ -802,7 +811,9 @@ void on_callback_returned(const observe::CallbackEvent &e, std::uint64_t own_ns)
     CallbackFrame &f = v.callback[n];
     if (f.routine.load(std::memory_order_relaxed) != e.routine ||
         f.kind.load(std::memory_order_relaxed) != static_cast<std::uint8_t>(e.kind) || f.object != e.object) {
-        // Out of step (the verifier was turned off and on inside a callback): start afresh.
+        // Out of step (a routine's return that does not match its entry, which the nesting of
+        // callbacks rules out unless the record was lost): start afresh. A switch of the verifier
+        // inside a callback empties the record (held_locks.cpp), so that return finds none.
         v.callbacks.store(0, std::memory_order_release);
         return;
     }

@@ -4,10 +4,10 @@
 #include <new>
 
 #include "platform/diagnostics.h"
+#include "verifier/shadow.h"
 
 namespace ndislock::verifier {
 
-int g_verifier_slot = 0;
 std::atomic<std::uint32_t> g_table_epoch{1};
 
 namespace {
@@ -16,9 +16,11 @@ VerifierThread *g_free = nullptr; // tables of ended threads, reused: never free
                                   // reading another thread's table never reads freed memory
 } // namespace
 
-void set_observer_slot(int slot) noexcept { g_verifier_slot = slot; }
 
-void start_table_epoch() noexcept { g_table_epoch.fetch_add(1, std::memory_order_relaxed); }
+void start_table_epoch() noexcept {
+    forget_recently_freed();
+    g_table_epoch.fetch_add(1, std::memory_order_relaxed);
+}
 
 namespace {
 // Empties a table for the current on-period. What the verifier learned about locks (classes,
@@ -30,7 +32,7 @@ void renew(VerifierThread &v) noexcept {
     v.wanting.store(nullptr, std::memory_order_relaxed);
     v.wanting_shadow = nullptr;
     v.last_released.lock.store(nullptr, std::memory_order_relaxed);
-    v.epoch = g_table_epoch.load(std::memory_order_relaxed);
+    v.epoch.store(g_table_epoch.load(std::memory_order_relaxed), std::memory_order_release);
 }
 } // namespace
 
@@ -51,19 +53,31 @@ VerifierThread &attach_verifier_thread(model::ThreadState &t) noexcept {
     if (v == nullptr) platform::fatal("verifier: out of memory for a thread's held-lock table");
     renew(*v);
     v->next_free = nullptr;
-    t.observer_data[g_verifier_slot].store(v, std::memory_order_release);
+    t.observer_data[kVerifierData].store(v, std::memory_order_release);
     return *v;
 }
 
 void release_verifier_thread(model::ThreadState &t) noexcept {
     auto *v = verifier_table_of(t);
     if (v == nullptr) return;
-    t.observer_data[g_verifier_slot].store(nullptr, std::memory_order_release);
+    t.observer_data[kVerifierData].store(nullptr, std::memory_order_release);
     v->depth.store(0, std::memory_order_relaxed);
     v->callbacks.store(0, std::memory_order_relaxed);
     std::lock_guard<std::mutex> guard(g_pool_mutex);
     v->next_free = g_free;
     g_free = v;
+}
+
+model::ThreadState *live_holder(const Shadow *s, const void *lock, std::uint32_t *id) noexcept {
+    if (s == nullptr) return nullptr;
+    const std::uint32_t holder = s->holder.load(std::memory_order_acquire);
+    if (holder == 0) return nullptr;
+    model::ThreadState *t = model::thread_by_id(holder);
+    if (t == nullptr) return nullptr;
+    const VerifierThread *v = verifier_thread_of(*t);
+    if (v == nullptr || find_held(*v, lock) < 0) return nullptr;
+    if (id != nullptr) *id = holder;
+    return t;
 }
 
 } // namespace ndislock::verifier

@@ -92,13 +92,15 @@ struct VerifierThread {
     ShadowCacheSlot shadow_cache[kShadowCacheSlots];
     VerifierThread *next_free = nullptr;
     // The verifier's on-period this table describes (g_table_epoch): calls made while the
-    // verifier was off were not seen, so a table from an earlier period is stale.
-    std::uint32_t epoch = 0;
+    // verifier was off were not seen, so a table from an earlier period is stale. Written last
+    // when the table is emptied (release), read by other threads before its entries (acquire).
+    std::atomic<std::uint32_t> epoch{0};
 };
 
-// The observer slot the verifier registered in (index into ThreadState::observer_data).
-void set_observer_slot(int slot) noexcept;
-extern int g_verifier_slot;
+// The verifier's entry in ThreadState::observer_data. Fixed, not its observer slot: the slot may
+// change when the verifier is switched off and on (another observer took it meanwhile), and a
+// table stored under the old slot would be lost.
+inline constexpr unsigned kVerifierData = 0;
 
 // Counts the times the verifier was switched on: 1 for the first. A lock acquired or released
 // while it was off was not seen, so every thread's table starts afresh in a new period (its
@@ -108,12 +110,14 @@ void start_table_epoch() noexcept; // the verifier was just switched on again
 
 // Thread t's table as stored, stale or not (nullptr if none yet).
 inline VerifierThread *verifier_table_of(model::ThreadState &t) noexcept {
-    return static_cast<VerifierThread *>(t.observer_data[g_verifier_slot].load(std::memory_order_acquire));
+    return static_cast<VerifierThread *>(t.observer_data[kVerifierData].load(std::memory_order_acquire));
 }
 // Thread t's table, if it describes the verifier's current on-period (else nullptr).
 inline VerifierThread *verifier_thread_of(model::ThreadState &t) noexcept {
     VerifierThread *v = verifier_table_of(t);
-    return v != nullptr && v->epoch == g_table_epoch.load(std::memory_order_relaxed) ? v : nullptr;
+    return v != nullptr && v->epoch.load(std::memory_order_acquire) == g_table_epoch.load(std::memory_order_relaxed)
+               ? v
+               : nullptr;
 }
 // The calling thread's table: attached on its first observed call, emptied on its first call of
 // a new on-period, kept for reuse when the thread ends.
@@ -130,5 +134,12 @@ inline int find_held(const VerifierThread &v, const void *lock) noexcept {
         if (v.held[i].lock.load(std::memory_order_relaxed) == lock) return static_cast<int>(i);
     return -1;
 }
+
+// The thread that holds lock according to its shadow entry s, if that thread's current table
+// holds it too (else nullptr): an entry's holder may date from before the verifier was switched
+// off and on (the holder released it unseen), or be read in the instant of a release. For reports
+// and lifecycle checks, not for the lock path. *id (if given) gets the holder's id as the entry
+// gave it (another thread's ThreadState::id is rewritten when its state is recycled).
+model::ThreadState *live_holder(const Shadow *s, const void *lock, std::uint32_t *id = nullptr) noexcept;
 
 } // namespace ndislock::verifier

@@ -65,6 +65,11 @@ void configure_once() noexcept {
 }
 
 void apply_mode(NDISLOCK_VERIFIER_MODE mode) noexcept {
+    // One switch at a time: two threads switching at once could otherwise leave the mode on with
+    // the observer removed. Callers hold the no-preempt guard, so no emulated interrupt on this
+    // thread can switch again while this runs.
+    static std::mutex switching;
+    const std::lock_guard<std::mutex> one_at_a_time(switching);
     if (mode != NDISLOCK_VERIFIER_OFF && !shadow_reserve()) {
         platform::diagnostic("verifier: cannot reserve its lock table; the verifier stays off");
         mode = NDISLOCK_VERIFIER_OFF;
@@ -85,7 +90,6 @@ void apply_mode(NDISLOCK_VERIFIER_MODE mode) noexcept {
         g_settings.mode.store(NDISLOCK_VERIFIER_OFF);
         return;
     }
-    set_observer_slot(slot);
 }
 
 bool fatal_mode() noexcept { return g_settings.mode.load(std::memory_order_relaxed) == NDISLOCK_VERIFIER_FATAL; }

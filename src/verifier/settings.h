@@ -11,9 +11,10 @@ namespace ndislock::verifier {
 
 inline constexpr std::uint64_t kDefaultIsrBudgetNs = 25'000;  // IsrTooLong: ISR, synchronize, enable/disable
 inline constexpr std::uint64_t kDefaultDpcBudgetNs = 100'000; // DpcTooLong: MiniportInterruptDPC, KDPC routines
-// The hold-time sampling period. Two reads of the cheapest clock (the TSC, ~13 ns each on the
-// reference VM, behind the witness load: platform/own_time.h) made up about a third of an
-// observed pair (docs/verifier.md, "Cost").
+// The hold-time sampling period. A timed hold costs two reads of the cheapest clock (the TSC,
+// 8.6-13 ns each on the VMs measured, behind the witness load: platform/own_time.h) and a
+// mispredicted branch now and then: at one hold in 8 that was more than all the acquire's checks
+// together (docs/verifier.md, "Cost").
 inline constexpr std::uint32_t kDefaultHoldSamplePeriod = NDISLOCK_HOLD_SAMPLE_DEFAULT;
 inline constexpr std::uint32_t kMaxHoldSamplePeriod = 1'000'000;
 

@@ -157,6 +157,10 @@ bool recently_freed(const void *lock) noexcept {
     return false;
 }
 
+void forget_recently_freed() noexcept {
+    for (auto &f : g_freed) f.store(0, std::memory_order_relaxed);
+}
+
 std::uint64_t shadow_live() noexcept { return g_live.load(std::memory_order_relaxed); }
 std::uint64_t shadow_released_bytes() noexcept { return regions::released_bytes(); }
 

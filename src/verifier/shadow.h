@@ -50,6 +50,9 @@ inline bool shadow_is(const Shadow *entry, const void *lock) noexcept {
     return entry->key.load(std::memory_order_acquire) == reinterpret_cast<std::uintptr_t>(lock);
 }
 bool recently_freed(const void *lock) noexcept;
+// Empties that record: after the verifier was off, its memory may hold new locks it did not see
+// allocated (a use there is adopted, not a use after free).
+void forget_recently_freed() noexcept;
 
 // Live entries, and the table's pages given back so far, for tests and the memory figures.
 std::uint64_t shadow_live() noexcept;

@@ -43,7 +43,7 @@ model::ThreadState *holder_of_wait(model::ThreadState &t, std::string *what) {
     std::snprintf(buffer, sizeof buffer, "lock %p %s", object,
                   s != nullptr ? class_string(s->lock_class.load(std::memory_order_relaxed)).c_str() : "(unclassified)");
     *what = buffer;
-    return s != nullptr ? model::thread_by_id(s->holder.load(std::memory_order_relaxed)) : nullptr;
+    return live_holder(s, object);
 }
 
 // The stack of a thread an interrupt stopped, from where it was stopped (the frames of the signal
@@ -202,8 +202,8 @@ bool check_interrupted_holder(model::ThreadState &t, bool still_waiting) {
     const void *lock = t.wait_object.load(std::memory_order_relaxed);
     const Shadow *s = shadow_find(lock);
     if (s == nullptr) return false;
-    std::uint32_t holder_id = s->holder.load(std::memory_order_relaxed);
-    model::ThreadState *holder = model::thread_by_id(holder_id);
+    std::uint32_t holder_id = 0;
+    model::ThreadState *holder = live_holder(s, lock, &holder_id);
     bool releasing = false;
     if (holder == nullptr && still_waiting) {
         // No known holder: the stopped code may be inside the release (it owns the word still).
@@ -272,8 +272,8 @@ void check_same_processor_holder(model::ThreadState &t) {
     // a holder that released and lowered in between could look like one below DISPATCH_LEVEL. A
     // real case lasts (the holder cannot run on this processor again), so it must still hold
     // after a pause, with the same holder, before it is reported.
-    const std::uint32_t holder_id = s->holder.load(std::memory_order_acquire);
-    model::ThreadState *holder = model::thread_by_id(holder_id);
+    std::uint32_t holder_id = 0;
+    model::ThreadState *holder = live_holder(s, lock, &holder_id);
     if (holder == nullptr || holder == &t) return;
     const auto below_on_this_processor = [&] {
         return s->holder.load(std::memory_order_acquire) == holder_id &&

@@ -457,6 +457,82 @@ TEST_F(VerifierSwitchedOff, AllocatedWhileOffIsAdoptedWhenOn) {
     NdisFreeSpinLock(&n);
 }
 
+TEST_F(VerifierSwitchedOff, HeldAcrossTheSwitchIsReleasedQuietly) {
+    // The lock's entry still names its holder from before the switch; the holder's table does not.
+    NDIS_SPIN_LOCK n{};
+    NdisAllocateSpinLock(&n);
+    NdisAcquireSpinLock(&n);
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
+    NdisReleaseSpinLock(&n); // not ReleaseNotHeld
+    NdisFreeSpinLock(&n);
+}
+
+TEST_F(VerifierSwitchedOff, ReleasedWhileOffThenTakenByAnotherIsNotANonOwnerRelease) {
+    NDIS_SPIN_LOCK n{};
+    NdisAllocateSpinLock(&n);
+    NdisAcquireSpinLock(&n); // seen: the entry names this thread
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
+    NdisReleaseSpinLock(&n);
+    Flag taken, switched_on, released;
+    std::thread other([&] {
+        NdisAcquireSpinLock(&n); // unseen
+        taken.set();
+        switched_on.wait();
+        NdisReleaseSpinLock(&n); // not ReleaseByNonOwner (this thread is not the entry's holder)
+        released.set();
+    });
+    taken.wait();
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
+    switched_on.set();
+    released.wait();
+    other.join();
+    NdisFreeSpinLock(&n);
+}
+
+TEST_F(VerifierSwitchedOff, ReleasedWhileOffIsNeitherFreedNorReallocatedWhileHeld) {
+    NDIS_SPIN_LOCK n{}, m{};
+    NdisAllocateSpinLock(&n);
+    NdisAllocateSpinLock(&m);
+    NdisAcquireSpinLock(&n);
+    KIRQL old;
+    KeAcquireSpinLock(&m.SpinLock, &old);
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
+    KeReleaseSpinLock(&m.SpinLock, old);
+    NdisReleaseSpinLock(&n);
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
+    NdisFreeSpinLock(&n);     // not LockFreedWhileHeld
+    NdisAllocateSpinLock(&m); // not LockReinitialized
+    NdisFreeSpinLock(&m);
+}
+
+TEST_F(VerifierSwitchedOff, MemoryFreedBeforeTheSwitchHoldsANewLockAfterIt) {
+    // Freed while on, set up again while off (unseen), freed while on: a lock's life, not a use
+    // after free.
+    NDIS_SPIN_LOCK n{};
+    NdisAllocateSpinLock(&n);
+    NdisFreeSpinLock(&n);
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
+    NdisAllocateSpinLock(&n);
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
+    NdisFreeSpinLock(&n);
+}
+
+TEST_F(VerifierSwitchedOff, AUseAfterFreeAfterTheSwitchIsStillReported) {
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
+    NDIS_SPIN_LOCK n{};
+    NdisAllocateSpinLock(&n);
+    NdisFreeSpinLock(&n);
+    NdisAcquireSpinLock(&n);
+    NdisReleaseSpinLock(&n);
+    NdisFreeSpinLock(&n); // the adopted entry goes too
+    const std::vector<Got> got = take();
+    NdislockVerifierResetFindings();
+    ASSERT_EQ(got.size(), 1u) << dump(got);
+    EXPECT_EQ(got[0].rule, "LockUsedAfterFree");
+}
+
 TEST_F(VerifierSwitchedOff, AnOrderSeenBeforeStillCounts) {
     // Switching off and on does not forget what the verifier learned: the order graph stays.
     NDIS_SPIN_LOCK a{}, b{};
