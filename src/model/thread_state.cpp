@@ -59,10 +59,15 @@ void unregister(ThreadState *t) {
     g_free_states = t;
 }
 
+std::atomic<ThreadDataRelease> g_data_release[kThreadDataSlots];
+
 // pthread key destructor: runs as the thread ends.
 void on_thread_exit(void *state) {
     auto *t = static_cast<ThreadState *>(state);
     observe::notify_thread_exit(*t);
+    for (unsigned i = 0; i < kThreadDataSlots; ++i) // what no observer took back
+        if (t->observer_data[i].load(std::memory_order_acquire) != nullptr)
+            if (const ThreadDataRelease release = g_data_release[i].load(std::memory_order_acquire)) release(*t);
     const KIRQL irql = t->irql.load(std::memory_order_relaxed);
     if (irql >= DISPATCH_LEVEL) {
         // On Windows the processor would stay at this IRQL for good; here its other threads would
@@ -124,6 +129,10 @@ ThreadState &register_current_thread_on(std::uint32_t processor) noexcept {
     pthread_setspecific(g_exit_key, t);
     tls_thread = t;
     return *t;
+}
+
+void set_thread_data_release(unsigned index, ThreadDataRelease release) noexcept {
+    if (index < kThreadDataSlots) g_data_release[index].store(release, std::memory_order_release);
 }
 
 ThreadState *thread_by_id(std::uint32_t id) noexcept {

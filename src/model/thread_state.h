@@ -20,6 +20,9 @@ inline constexpr std::uint32_t kMaxThreads = 8192;
 // What a waiting thread waits for, for reports of waits that never end.
 using lock::WaitKind;
 
+// Entries of ThreadState::observer_data.
+inline constexpr unsigned kThreadDataSlots = 4;
+
 struct ThreadState {
     // This thread's IRQL. Below DISPATCH_LEVEL it is the thread's own; at DISPATCH_LEVEL and above
     // it is its processor's, which this thread then owns exclusively. Written only by this thread;
@@ -80,8 +83,9 @@ struct ThreadState {
     // name the holder (an interrupt must stop it, not this thread, which is not running there).
     std::atomic<std::uint32_t> revoking{0};
 
-    // Per-thread data of the observers (observe/hooks.h), by observer slot.
-    std::atomic<void *> observer_data[4] = {};
+    // Per-thread data of the layers above (the verifier's held-lock table), by index; freed as the
+    // thread ends by the release its owner set (set_thread_data_release).
+    std::atomic<void *> observer_data[kThreadDataSlots] = {};
 
     ThreadState *next_free = nullptr; // the registry's recycling list
 };
@@ -109,6 +113,13 @@ inline ThreadState &current_thread() noexcept {
 // The live thread with this id, or nullptr. The object is never freed (states are recycled), so
 // reading it is always safe; it may already describe a newer thread (callers use it for reports).
 ThreadState *thread_by_id(std::uint32_t id) noexcept;
+
+// What frees a thread's observer_data[index] when the thread ends, whatever observers are
+// registered then (the verifier may be off while a thread it watched ends): set by the data's
+// owner, once or again with the same function. Runs after the thread-exit observers, only for data
+// still there.
+using ThreadDataRelease = void (*)(ThreadState &) noexcept;
+void set_thread_data_release(unsigned index, ThreadDataRelease release) noexcept;
 
 // Calls f(ThreadState&) for every live thread, under the registry lock (not for hot paths).
 void for_each_thread(void (*f)(ThreadState &, void *), void *context);

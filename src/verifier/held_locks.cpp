@@ -14,6 +14,7 @@ namespace {
 std::mutex g_pool_mutex;
 VerifierThread *g_free = nullptr; // tables of ended threads, reused: never freed, so a report
                                   // reading another thread's table never reads freed memory
+unsigned g_pooled = 0;            // tables in g_free
 } // namespace
 
 
@@ -47,10 +48,13 @@ VerifierThread &attach_verifier_thread(model::ThreadState &t) noexcept {
         if (g_free != nullptr) {
             v = g_free;
             g_free = v->next_free;
+            --g_pooled;
         }
     }
     if (v == nullptr) v = new (std::nothrow) VerifierThread;
     if (v == nullptr) platform::fatal("verifier: out of memory for a thread's held-lock table");
+    // Given back when the thread ends even if the verifier is off by then (no observer call).
+    model::set_thread_data_release(kVerifierData, release_verifier_thread);
     renew(*v);
     v->next_free = nullptr;
     t.observer_data[kVerifierData].store(v, std::memory_order_release);
@@ -66,6 +70,12 @@ void release_verifier_thread(model::ThreadState &t) noexcept {
     std::lock_guard<std::mutex> guard(g_pool_mutex);
     v->next_free = g_free;
     g_free = v;
+    ++g_pooled;
+}
+
+unsigned pooled_verifier_tables() noexcept {
+    std::lock_guard<std::mutex> guard(g_pool_mutex);
+    return g_pooled;
 }
 
 model::ThreadState *live_holder(const Shadow *s, const void *lock, std::uint32_t *id) noexcept {

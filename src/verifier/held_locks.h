@@ -127,6 +127,8 @@ inline VerifierThread &verifier_thread(model::ThreadState &t) noexcept {
     return attach_verifier_thread(t);
 }
 void release_verifier_thread(model::ThreadState &t) noexcept;
+// Tables of ended threads waiting for reuse (tests).
+unsigned pooled_verifier_tables() noexcept;
 
 // Index of lock in the table, or -1. The innermost first: releases are usually in reverse order.
 inline int find_held(const VerifierThread &v, const void *lock) noexcept {

@@ -10,7 +10,8 @@
 #include <gtest/gtest.h>
 
 #include "ndislock/ndislock.hpp"
-#include "verifier/sites.h" // set_walk_padding_for_tests
+#include "verifier/held_locks.h" // pooled_verifier_tables
+#include "verifier/sites.h"       // set_walk_padding_for_tests
 #include "verifier_support.h"
 
 using namespace vt;
@@ -531,6 +532,28 @@ TEST_F(VerifierSwitchedOff, AUseAfterFreeAfterTheSwitchIsStillReported) {
     NdislockVerifierResetFindings();
     ASSERT_EQ(got.size(), 1u) << dump(got);
     EXPECT_EQ(got[0].rule, "LockUsedAfterFree");
+}
+
+TEST_F(VerifierSwitchedOff, TheTableOfAThreadEndingWhileOffGoesBackToThePool) {
+    // No observer sees a thread end while the verifier is off; its held-lock table must still be
+    // given back (before, the thread registry dropped it when it reused the thread's state).
+    NDIS_SPIN_LOCK n{};
+    NdisAllocateSpinLock(&n);
+    Flag used, switched_off;
+    std::thread watched([&] {
+        NdisAcquireSpinLock(&n); // the verifier attaches this thread's table
+        NdisReleaseSpinLock(&n);
+        used.set();
+        switched_off.wait();
+    });
+    used.wait();
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
+    const unsigned pooled = ndislock::verifier::pooled_verifier_tables();
+    switched_off.set();
+    watched.join();
+    EXPECT_EQ(ndislock::verifier::pooled_verifier_tables(), pooled + 1);
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
+    NdisFreeSpinLock(&n);
 }
 
 TEST_F(VerifierSwitchedOff, AnOrderSeenBeforeStillCounts) {
