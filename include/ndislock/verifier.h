@@ -54,11 +54,12 @@ typedef enum NDISLOCK_VERIFIER_MODE {
  * findings take an internal mutex during which no emulated interrupt stops the caller, so none
  * can deadlock against an ISR. Settings take effect for calls that start afterwards. */
 
-/* Any IRQL; takes effect for calls that start afterwards. Switching off and on again is allowed
- * with locks held: what the verifier learned (lock classes, lock order, findings) stays, and what
- * it could not see is not held against the program (each thread's held locks start afresh; the
- * release of a lock acquired while it was off is not reported; a lock allocated while it was off
- * is adopted at its first use). */
+/* Any IRQL; takes effect for calls that start afterwards; switches are serialized. Switching off
+ * and on again is allowed with locks held: what the verifier learned (lock classes, lock order,
+ * findings) stays, and what it could not see is not held against the program (each thread's held
+ * locks start afresh; a lock released while it was off is not held; the release of a lock
+ * acquired while it was off is checked for its IRQL only; a lock allocated while it was off is
+ * adopted at its first use; memory freed before the switch may hold a new lock after it). */
 NDISLOCK_API void NdislockVerifierSetMode(NDISLOCK_VERIFIER_MODE Mode);
 NDISLOCK_API NDISLOCK_VERIFIER_MODE NdislockVerifierGetMode(void);
 
@@ -70,11 +71,11 @@ NDISLOCK_API void NdislockVerifierSetWatchdog(ULONG Milliseconds);
 /* Hold-time sampling: each thread times one spin-lock hold in EveryNth on average, at random gaps
  * of 1 to 2*EveryNth-1 acquires (0 = the default 16; 1 = every hold; at most 1000000), for
  * LockHeldTooLong and the hold-time histograms. Every hold is still checked for every other
- * rule. A timed hold costs two clock reads, more than half a verified lock pair again (and its
- * random branch costs a misprediction now and then), hence the default. A class whose holds keep overrunning the budget is reported after about EveryNth
- * times as many holds; a single long hold among short ones may go unseen (it is not reported
- * even when timed: LockHeldTooLong wants three in a row). Set 1 for exact histograms. Any IRQL;
- * applies from the next acquire on. */
+ * rule. A timed hold costs two clock reads, about half a verified lock pair more (and its random
+ * branch a misprediction now and then), hence the default. A class whose holds keep overrunning
+ * the budget is reported after about EveryNth times as many holds; a single long hold among
+ * short ones may go unseen (it is not reported even when timed: LockHeldTooLong wants three in a
+ * row). Set 1 for exact histograms. Any IRQL; applies from the next acquire on. */
 #define NDISLOCK_HOLD_SAMPLE_DEFAULT 16
 NDISLOCK_API void NdislockVerifierSetHoldSampling(ULONG EveryNth);
 

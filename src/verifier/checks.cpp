@@ -838,17 +838,11 @@ void on_lock_named(const void *lock, const char *name) noexcept {
 // the driver cost one cached compare (library_file); the walk is out of line.
 
 // The walk is the verifier's time, not the driver's: the holds open on the thread are credited
-// with it (their start moves later by its length), or left untimed when it ran addr2line.
-void discount_walk(model::ThreadState *t, const platform::OwnTimeStamp &before, bool symbolized) noexcept {
-    if (t == nullptr) return;
-    VerifierThread *v = verifier_thread_of(*t);
-    if (v == nullptr) return;
-    if (symbolized) return untime_holds(t); // the callbacks running too
-    const unsigned depth = v->depth.load(std::memory_order_relaxed);
-    if (depth == 0) return;
+// with it (their start moves later by its length).
+void discount_walk(VerifierThread &v, unsigned depth, const platform::OwnTimeStamp &before) noexcept {
     const platform::OwnTimeStamp after = platform::own_time_now();
     for (unsigned i = 0; i < depth && i < kMaxHeld; ++i) {
-        HeldLock &h = v->held[i];
+        HeldLock &h = v.held[i];
         if (!h.timed || h.untimed) continue;
         if (h.start.exact_clock != after.exact_clock || after.ns < before.ns) {
             h.untimed = true;
@@ -862,12 +856,15 @@ template <void (*Handler)(const LockEvent &) noexcept>
 [[gnu::cold, gnu::noinline]] void with_driver_site_slow(const LockEvent &e) noexcept {
     // Only open holds are credited: with none, no clock is read (a system call where the
     // cycle-counter clock is not available).
-    const VerifierThread *v = e.thread != nullptr ? verifier_thread_of(*e.thread) : nullptr;
-    const bool holds_open = v != nullptr && v->depth.load(std::memory_order_relaxed) != 0;
-    const platform::OwnTimeStamp before = holds_open ? platform::own_time_now() : platform::OwnTimeStamp{};
+    VerifierThread *v = e.thread != nullptr ? verifier_thread_of(*e.thread) : nullptr;
+    const unsigned depth = v != nullptr ? v->depth.load(std::memory_order_relaxed) : 0;
+    const platform::OwnTimeStamp before = depth != 0 ? platform::own_time_now() : platform::OwnTimeStamp{};
     bool symbolized = false;
     const Site site = driver_site_from_stack(e.site, &symbolized);
-    discount_walk(e.thread, before, symbolized);
+    if (symbolized)
+        untime_holds(e.thread); // it ran addr2line: the holds and the callbacks running go untimed
+    else if (depth != 0)
+        discount_walk(*v, depth, before);
     Handler(LockEvent{e.lock, e.handle, e.variant, e.ndis, e.irql, e.new_irql, site, e.thread});
 }
 template <void (*Handler)(const LockEvent &) noexcept> inline void with_driver_site(const LockEvent &e) noexcept {

@@ -14,16 +14,7 @@ namespace {
 std::mutex g_pool_mutex;
 VerifierThread *g_free = nullptr; // tables of ended threads, reused: never freed, so a report
                                   // reading another thread's table never reads freed memory
-unsigned g_pooled = 0;            // tables in g_free
-} // namespace
 
-
-void start_table_epoch() noexcept {
-    forget_recently_freed();
-    g_table_epoch.fetch_add(1, std::memory_order_relaxed);
-}
-
-namespace {
 // Empties a table for the current on-period. What the verifier learned about locks (classes,
 // order, shadow entries) is global and stays; only this thread's view of what it holds goes.
 void renew(VerifierThread &v) noexcept {
@@ -37,6 +28,11 @@ void renew(VerifierThread &v) noexcept {
 }
 } // namespace
 
+void start_table_epoch() noexcept {
+    forget_recently_freed();
+    g_table_epoch.fetch_add(1, std::memory_order_relaxed);
+}
+
 VerifierThread &attach_verifier_thread(model::ThreadState &t) noexcept {
     if (VerifierThread *stale = verifier_table_of(t); stale != nullptr) { // from an earlier on-period
         renew(*stale);
@@ -48,7 +44,6 @@ VerifierThread &attach_verifier_thread(model::ThreadState &t) noexcept {
         if (g_free != nullptr) {
             v = g_free;
             g_free = v->next_free;
-            --g_pooled;
         }
     }
     if (v == nullptr) v = new (std::nothrow) VerifierThread;
@@ -70,12 +65,13 @@ void release_verifier_thread(model::ThreadState &t) noexcept {
     std::lock_guard<std::mutex> guard(g_pool_mutex);
     v->next_free = g_free;
     g_free = v;
-    ++g_pooled;
 }
 
 unsigned pooled_verifier_tables() noexcept {
     std::lock_guard<std::mutex> guard(g_pool_mutex);
-    return g_pooled;
+    unsigned n = 0;
+    for (const VerifierThread *v = g_free; v != nullptr; v = v->next_free) ++n;
+    return n;
 }
 
 model::ThreadState *live_holder(const Shadow *s, const void *lock, std::uint32_t *id) noexcept {

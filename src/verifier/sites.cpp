@@ -360,9 +360,6 @@ _Unwind_Reason_Code walk_step(_Unwind_Context *context, void *argument) {
     return _URC_END_OF_STACK; // stops the walk at the first frame of the driver's
 }
 
-} // namespace
-
-namespace {
 std::atomic<std::uint64_t> g_walk_padding_ns{0}; // set_walk_padding_for_tests
 
 void pad_walk() noexcept {
