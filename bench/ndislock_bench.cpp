@@ -13,6 +13,9 @@
 //
 // The timed scenarios S1-S3 run every thread for a fixed wall time and count what each thread
 // did, so per-thread fairness is measured rather than imposed by a fixed iteration count.
+// S2/S3 also count how often the lock moved between threads (counter moved), and
+// S3/serial_bound/bare_tas runs the critical sections back to back on one thread: the ceiling of
+// any lock's throughput there. NDISLOCK_BENCH_PER_THREAD=1 prints every thread's figures.
 // Each lock lives on its own 64-byte line. Peers are compiled in when their Debian package was
 // found (NDISLOCK_BENCH_HAVE_*), and named in a printed note when not.
 #include <algorithm>
@@ -24,9 +27,11 @@
 #include <cstring>
 #include <fstream>
 #include <malloc.h>
+#include <memory>
 #include <mutex>
 #include <pthread.h>
 #include <string>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <thread>
 #include <time.h>
@@ -338,12 +343,15 @@ constexpr int kMaxBenchThreads = 64;
 
 struct alignas(64) PerThread {
     std::uint64_t ops = 0, handoffs = 0, wait_ticks = 0, max_wait_ticks = 0, cpu_ns = 0;
+    std::uint64_t moves = 0;           // acquisitions that found the lock last held by another thread
+    long sleeps = 0, preemptions = 0;  // voluntary and involuntary context switches in the run
     std::uint64_t private_counter = 0; // the no_lock floor's "protected" data (no exclusion, no race)
 };
 
 struct Shared {
     PerThread threads[kMaxBenchThreads];
     alignas(64) std::uint64_t protected_counter = 0;
+    int last_holder = -1; // on protected_counter's line, written only by the holder
     int turn = 0;
 };
 
@@ -353,12 +361,31 @@ std::uint64_t thread_cpu_ns() {
     return std::uint64_t(ts.tv_sec) * 1'000'000'000u + std::uint64_t(ts.tv_nsec);
 }
 
+// The benchmark running now, for NDISLOCK_BENCH_PER_THREAD's lines (set by every thread of a run).
+std::atomic<const char *> g_running{""};
+
+rusage thread_rusage() {
+    rusage r{};
+    getrusage(RUSAGE_THREAD, &r);
+    return r;
+}
+
 void summarize(benchmark::State &state, Shared &sh, bool handoff) {
     const int n = state.threads();
     std::uint64_t total = 0, lo = ~0ull, hi = 0, waits = 0, max_wait = 0, cpu = 0, handoffs = 0;
+    std::uint64_t moves = 0;
     double sum_sq = 0;
+    static const bool per_thread = std::getenv("NDISLOCK_BENCH_PER_THREAD") != nullptr;
     for (int i = 0; i < n; ++i) {
         const PerThread &p = sh.threads[i];
+        if (per_thread)
+            std::fprintf(
+                stderr,
+                "%s thread %d of %d: ops %llu cpu_ms %.2f moves %llu max_wait_us %.0f sleeps %ld preemptions %ld\n",
+                g_running.load(std::memory_order_relaxed), i, n, static_cast<unsigned long long>(p.ops),
+                double(p.cpu_ns) / 1e6, static_cast<unsigned long long>(p.moves),
+                double(p.max_wait_ticks) / g_tsc_per_ns / 1000.0, p.sleeps, p.preemptions);
+        moves += p.moves;
         total += p.ops;
         lo = std::min(lo, p.ops);
         hi = std::max(hi, p.ops);
@@ -376,11 +403,17 @@ void summarize(benchmark::State &state, Shared &sh, bool handoff) {
     c["mean_wait_ns"] = total == 0 ? 0.0 : double(waits) / g_tsc_per_ns / double(total);
     c["max_wait_us"] = double(max_wait) / g_tsc_per_ns / 1000.0;
     c["cpu_ns_per_op"] = total == 0 ? 0.0 : double(cpu) / double(total);
+    // How often the lock changed threads: a lock that lets its holder re-take it moves less (and
+    // its line stays in one cache); one that hands over at every release moves every time.
+    // (Not for the no-lock floor, which moves nothing.)
+    if (!handoff && moves != 0) c["moved"] = double(moves) / double(total);
     if (handoff) c["ns_per_handoff"] = handoffs == 0 ? 0.0 : seconds * 1e9 / double(handoffs);
 }
 
 // S2/S3/S4: every thread: random work outside, then the lock around cs_ns of work on shared data.
-template <class L> void timed_throughput(benchmark::State &state, double cs_ns) {
+// Without outside work on one thread it measures the serial bound: critical sections back to
+// back, which no lock on any number of cores can beat, since they never overlap.
+template <class L> void timed_throughput(benchmark::State &state, double cs_ns, bool outside = true) {
     static L lock;
     static Shared shared;
     const int me = state.thread_index();
@@ -390,10 +423,11 @@ template <class L> void timed_throughput(benchmark::State &state, double cs_ns) 
     }
     lock.bind(me);
     const std::uint64_t cs_iters = work_iterations(cs_ns);
-    const std::uint64_t out_max = 2 * cs_iters + 1; // outside work uniform in [0, 2 cs]
+    const std::uint64_t out_max = outside ? 2 * cs_iters + 1 : 1; // outside work uniform in [0, 2 cs]
     for (auto _ : state) {
         PerThread mine;
         std::uint64_t seed = 0x9E3779B97F4A7C15ull * std::uint64_t(me + 1);
+        const rusage before = thread_rusage();
         const std::uint64_t cpu0 = thread_cpu_ns();
         const auto deadline = std::chrono::steady_clock::now() + kTimedRun;
         for (;;) {
@@ -408,6 +442,11 @@ template <class L> void timed_throughput(benchmark::State &state, double cs_ns) 
                     t1 = ticks();
                     std::uint64_t &data = L::kExclusive ? shared.protected_counter : mine.private_counter;
                     data = spin_work(cs_iters, data);
+                    if constexpr (L::kExclusive)
+                        if (shared.last_holder != me) {
+                            shared.last_holder = me;
+                            ++mine.moves;
+                        }
                 });
                 const std::uint64_t w = t1 - t0;
                 mine.wait_ticks += w;
@@ -417,6 +456,9 @@ template <class L> void timed_throughput(benchmark::State &state, double cs_ns) 
             if (std::chrono::steady_clock::now() >= deadline) break;
         }
         mine.cpu_ns = thread_cpu_ns() - cpu0;
+        const rusage after = thread_rusage();
+        mine.sleeps = after.ru_nvcsw - before.ru_nvcsw;
+        mine.preemptions = after.ru_nivcsw - before.ru_nivcsw;
         shared.threads[me] = mine;
     }
     state.SetItemsProcessed(std::int64_t(shared.threads[me].ops));
@@ -514,7 +556,11 @@ benchmark::internal::Benchmark *with_min_max(benchmark::internal::Benchmark *b) 
         ->ComputeStatistics("max", [](const std::vector<double> &v) { return *std::max_element(v.begin(), v.end()); });
 }
 template <class F> benchmark::internal::Benchmark *reg(const std::string &name, F &&f) {
-    return with_min_max(benchmark::RegisterBenchmark(name.c_str(), std::forward<F>(f)));
+    return with_min_max(benchmark::RegisterBenchmark(
+        name.c_str(), [name = std::make_shared<const std::string>(name), f = std::forward<F>(f)](benchmark::State &s) {
+            g_running.store(name->c_str(), std::memory_order_relaxed);
+            f(s);
+        }));
 }
 
 template <class L> void register_contender(const char *name) {
@@ -559,6 +605,10 @@ void register_os_floor() {
 
 void register_all() {
     register_os_floor();
+    reg("S3/serial_bound/bare_tas", [](benchmark::State &s) { timed_throughput<BareTas>(s, 25.0, false); })
+        ->Threads(1)
+        ->Iterations(1)
+        ->UseRealTime();
     register_contender<BareTas>("bare_tas");
     reg("S0/pair/bare_tas_2calls", s0_pair<BareTasCalls>);
     register_contender<NdisLock>("ndislock");

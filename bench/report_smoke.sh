@@ -1,0 +1,40 @@
+#!/bin/sh
+# A short run of the protocol binary through bench/report.py: the pipeline of bench/run.sh, with
+# 20 ms timed runs and a few contenders. Checks that the targets and tables the docs quote are
+# written (not their values: speed is measured by bench/run.sh, never asserted by a test).
+#   bench/report_smoke.sh <ndislock-bench> <report.py> <output directory>
+set -eu
+bench=$1 report=$2 out=$3
+mkdir -p "$out"
+NDISLOCK_VERIFIER=off NDISLOCK_BENCH_RUN_MS=20 "$bench" --benchmark_repetitions=1 \
+    --benchmark_filter='S0/pair/(ndislock|bare_tas)$|S2/cs25ns/(ndislock|bare_tas|pthread_spinlock)/|S3/serial_bound/|S3/x2/(ndislock|pthread_spinlock|std_mutex|os_floor_no_lock)/' \
+    --benchmark_out="$out/results.json" --benchmark_out_format=json >/dev/null
+python3 "$report" "$out/results.json" "$out" >/dev/null
+md="$out/results.md"
+fail=0
+expect() {
+    if ! grep -qF -- "$1" "$md"; then
+        echo "report_smoke: missing from $md: $1" >&2
+        fail=1
+    fi
+}
+expect '| S0 | NdisAcquire+Release / bare TAS pair <= 1.3 |'
+expect 'cs25ns: acquisitions that moved the lock to the other thread, ndislock /'
+expect '| S3 (info) | x2: serial bound ops/s / pthread_spinlock (the most any lock could reach) |'
+expect 'Serial bound (`S3/serial_bound/bare_tas`'
+expect '| run | contender | ops/s | min/max | Jain | mean wait ns | max wait us | CPU ns per op | moved |'
+# The no-lock floor moves nothing: its moved column is empty, a lock's is a share in (0, 1].
+expect '| x2 | os_floor_no_lock |'
+if grep -E '^\| x2 \| os_floor_no_lock \|' "$md" | grep -qvE '\| - \|$'; then
+    echo "report_smoke: the no-lock floor reports a moved share" >&2
+    fail=1
+fi
+# (A share, however small: under load one thread may keep the lock nearly throughout, 1.4e-05.)
+if ! grep -E '^\| cs25ns \| ndislock \|' "$md" |
+    awk -F'|' '{ v = $(NF - 1); gsub(/ /, "", v); ok = v ~ /^[0-9.]+(e[-+][0-9]+)?$/ && v + 0 > 0 && v + 0 <= 1 }
+               END { exit !ok }'; then
+    echo "report_smoke: ndislock's S2 row has no moved share in (0, 1]" >&2
+    fail=1
+fi
+[ -s "$out/throughput.svg" ] || { echo "report_smoke: no throughput.svg" >&2; fail=1; }
+exit $fail
