@@ -169,6 +169,27 @@ using NdisLock = NdisLockT<Mode::Off>;
 using NdisStatsLock = NdisLockT<Mode::Stats>;
 using NdisVerifierLock = NdisLockT<Mode::Verifier>;
 
+// The lock word alone: NdisDprAcquireSpinLock/NdisDprReleaseSpinLock by threads that stay at
+// DISPATCH_LEVEL for the whole run (s2_dpr_word), so no acquire raises or lowers the IRQL. S2
+// only: with more threads than virtual processors, a thread that stays at DISPATCH_LEVEL would
+// keep its processor from the others for the whole run.
+struct NdisDprWord {
+    static constexpr bool kExclusive = true;
+    void begin() {
+        set_mode(Mode::Off);
+        NdisAllocateSpinLock(&lock);
+    }
+    void end() {}
+    void bind(int) {} // bound by s2_dpr_word, before it raises
+    alignas(64) NDIS_SPIN_LOCK lock;
+    NdisDprWord() { NdisAllocateSpinLock(&lock); }
+    template <class F> void locked(F &&f) {
+        NdisDprAcquireSpinLock(&lock);
+        f();
+        NdisDprReleaseSpinLock(&lock);
+    }
+};
+
 struct KeQueuedLock {
     static constexpr bool kExclusive = true;
     void begin() {
@@ -468,6 +489,19 @@ template <class L> void timed_throughput(benchmark::State &state, double cs_ns, 
     }
 }
 
+// S2 for NdisDprWord: each thread binds to its own virtual processor (threads = cores = virtual
+// processors by default) before it raises, so no thread waits for a processor.
+void s2_dpr_word(benchmark::State &state, double cs_ns) {
+    if (KeQueryActiveProcessorCountEx(0) < static_cast<ULONG>(state.threads())) {
+        state.SkipWithError("needs a virtual processor per thread (NDISLOCK_PROCESSORS)");
+        return;
+    }
+    bind_to_processor(state.thread_index());
+    const KIRQL old = KeRaiseIrqlToDpcLevel();
+    timed_throughput<NdisDprWord>(state, cs_ns);
+    KeLowerIrql(old);
+}
+
 // S1: two threads; a hand-off is a lock acquisition that finds it is this thread's turn.
 template <class L> void s1_pingpong(benchmark::State &state) {
     static L lock;
@@ -617,6 +651,12 @@ void register_all() {
     register_contender<NdisVerifierLock>("ndislock_verifier");
 #endif
     register_contender<KeQueuedLock>("ndislock_queued");
+    for (double cs : {25.0, 250.0})
+        reg(std::string("S2/cs") + std::to_string(int(cs)) + "ns/ndislock_dpr_word",
+            [cs](benchmark::State &s) { s2_dpr_word(s, cs); })
+            ->Threads(int(cores()))
+            ->Iterations(1)
+            ->UseRealTime();
     reg("S0/dpr/ndislock", s0_ndis_dpr);
     reg("S0/nested/ndislock", s0_nested<NdisLock>);
     reg("S0/nested/bare_tas", s0_nested<BareTas>);
