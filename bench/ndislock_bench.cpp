@@ -13,6 +13,8 @@
 //
 // The timed scenarios S1-S3 run every thread for a fixed wall time and count what each thread
 // did, so per-thread fairness is measured rather than imposed by a fixed iteration count.
+// S2/<cs>/rounds measures the S2 target in rounds: every spinner, ndislock and the bare lock word
+// back to back, the ratio taken within each round (this guest's state changes cannot split it).
 // S2/S3 also count how often the lock moved between threads (counter moved), and
 // S3/serial_bound/bare_tas runs the critical sections back to back on one thread: the ceiling of
 // any lock's throughput there. NDISLOCK_BENCH_PER_THREAD=1 prints every thread's figures.
@@ -20,6 +22,7 @@
 // found (NDISLOCK_BENCH_HAVE_*), and named in a printed note when not.
 #include <algorithm>
 #include <atomic>
+#include <barrier>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -30,10 +33,12 @@
 #include <memory>
 #include <mutex>
 #include <pthread.h>
+#include <random>
 #include <string>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <thread>
+#include <type_traits>
 #include <time.h>
 #include <unistd.h>
 #include <vector>
@@ -431,7 +436,50 @@ void summarize(benchmark::State &state, Shared &sh, bool handoff) {
     if (handoff) c["ns_per_handoff"] = handoffs == 0 ? 0.0 : seconds * 1e9 / double(handoffs);
 }
 
-// S2/S3/S4: every thread: random work outside, then the lock around cs_ns of work on shared data.
+// S2/S3/S4: every thread: random work outside, then the lock around cs_ns of work on shared data,
+// for kTimedRun. Returns what this thread did.
+template <class L>
+PerThread timed_loop(L &lock, Shared &shared, int me, std::uint64_t cs_iters, std::uint64_t out_max) {
+    PerThread mine;
+    std::uint64_t seed = 0x9E3779B97F4A7C15ull * std::uint64_t(me + 1);
+    const rusage before = thread_rusage();
+    const std::uint64_t cpu0 = thread_cpu_ns();
+    const auto deadline = std::chrono::steady_clock::now() + kTimedRun;
+    for (;;) {
+        for (int k = 0; k < 16; ++k) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            benchmark::DoNotOptimize(spin_work(seed % out_max, seed));
+            const std::uint64_t t0 = ticks();
+            std::uint64_t t1 = 0;
+            lock.locked([&] {
+                t1 = ticks();
+                std::uint64_t &data = L::kExclusive ? shared.protected_counter : mine.private_counter;
+                data = spin_work(cs_iters, data);
+                if constexpr (L::kExclusive)
+                    if (shared.last_holder != me) {
+                        shared.last_holder = me;
+                        ++mine.moves;
+                    }
+            });
+            const std::uint64_t w = t1 - t0;
+            mine.wait_ticks += w;
+            mine.max_wait_ticks = std::max(mine.max_wait_ticks, w);
+            ++mine.ops;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) break;
+    }
+    mine.cpu_ns = thread_cpu_ns() - cpu0;
+    const rusage after = thread_rusage();
+    mine.sleeps = after.ru_nvcsw - before.ru_nvcsw;
+    mine.preemptions = after.ru_nivcsw - before.ru_nivcsw;
+    return mine;
+}
+
+// Outside work uniform in [0, 2 cs]; none for the serial bound.
+std::uint64_t outside_max(std::uint64_t cs_iters, bool outside) { return outside ? 2 * cs_iters + 1 : 1; }
+
 // Without outside work on one thread it measures the serial bound: critical sections back to
 // back, which no lock on any number of cores can beat, since they never overlap.
 template <class L> void timed_throughput(benchmark::State &state, double cs_ns, bool outside = true) {
@@ -444,44 +492,8 @@ template <class L> void timed_throughput(benchmark::State &state, double cs_ns, 
     }
     lock.bind(me);
     const std::uint64_t cs_iters = work_iterations(cs_ns);
-    const std::uint64_t out_max = outside ? 2 * cs_iters + 1 : 1; // outside work uniform in [0, 2 cs]
-    for (auto _ : state) {
-        PerThread mine;
-        std::uint64_t seed = 0x9E3779B97F4A7C15ull * std::uint64_t(me + 1);
-        const rusage before = thread_rusage();
-        const std::uint64_t cpu0 = thread_cpu_ns();
-        const auto deadline = std::chrono::steady_clock::now() + kTimedRun;
-        for (;;) {
-            for (int k = 0; k < 16; ++k) {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                benchmark::DoNotOptimize(spin_work(seed % out_max, seed));
-                const std::uint64_t t0 = ticks();
-                std::uint64_t t1 = 0;
-                lock.locked([&] {
-                    t1 = ticks();
-                    std::uint64_t &data = L::kExclusive ? shared.protected_counter : mine.private_counter;
-                    data = spin_work(cs_iters, data);
-                    if constexpr (L::kExclusive)
-                        if (shared.last_holder != me) {
-                            shared.last_holder = me;
-                            ++mine.moves;
-                        }
-                });
-                const std::uint64_t w = t1 - t0;
-                mine.wait_ticks += w;
-                mine.max_wait_ticks = std::max(mine.max_wait_ticks, w);
-                ++mine.ops;
-            }
-            if (std::chrono::steady_clock::now() >= deadline) break;
-        }
-        mine.cpu_ns = thread_cpu_ns() - cpu0;
-        const rusage after = thread_rusage();
-        mine.sleeps = after.ru_nvcsw - before.ru_nvcsw;
-        mine.preemptions = after.ru_nivcsw - before.ru_nivcsw;
-        shared.threads[me] = mine;
-    }
+    for (auto _ : state)
+        shared.threads[me] = timed_loop(lock, shared, me, cs_iters, outside_max(cs_iters, outside));
     state.SetItemsProcessed(std::int64_t(shared.threads[me].ops));
     if (me == 0) {
         summarize(state, shared, false);
@@ -500,6 +512,126 @@ void s2_dpr_word(benchmark::State &state, double cs_ns) {
     const KIRQL old = KeRaiseIrqlToDpcLevel();
     timed_throughput<NdisDprWord>(state, cs_ns);
     KeLowerIrql(old);
+}
+
+// S2 in rounds: the targets' ratios with each lock measured next to the others in time. This
+// 2-vCPU guest switches between a fast and a slow state for tens of seconds (a hand-off between
+// the cores takes about 7 times longer in the slow one); with the repetitions shuffled over the
+// whole run, a switch can land on one contender's median and not the other's. Here each round
+// runs every contender once, back to back in a shuffled order, and the ratio is taken within the
+// round: a state change moves the whole round, and the median of the rounds' ratios ignores it.
+constexpr int kPairedRounds = 5;
+
+// One contender's turn in a round, run by every thread; returns the total operations (thread 0).
+template <class L> std::uint64_t paired_turn(int me, int threads, double cs_ns, std::barrier<> &sync) {
+    static L lock;
+    static Shared shared;
+    if (me == 0) {
+        shared = Shared{};
+        lock.begin();
+    }
+    sync.arrive_and_wait();
+    KIRQL old = PASSIVE_LEVEL;
+    if constexpr (std::is_same_v<L, NdisDprWord>) {
+        bind_to_processor(me); // before raising: s2_dpr_word
+        old = KeRaiseIrqlToDpcLevel();
+    } else {
+        lock.bind(me);
+    }
+    const std::uint64_t cs_iters = work_iterations(cs_ns);
+    shared.threads[me] = timed_loop(lock, shared, me, cs_iters, outside_max(cs_iters, true));
+    if constexpr (std::is_same_v<L, NdisDprWord>) KeLowerIrql(old);
+    sync.arrive_and_wait();
+    if (me != 0) return 0;
+    lock.end();
+    std::uint64_t total = 0;
+    for (int i = 0; i < threads; ++i)
+        total += shared.threads[i].ops;
+    return total;
+}
+
+struct PairedContender {
+    const char *name;
+    std::uint64_t (*turn)(int, int, double, std::barrier<> &);
+    bool spinner; // a candidate for "the best spinning contender"
+};
+
+std::vector<PairedContender> paired_contenders() {
+    std::vector<PairedContender> c = {
+        {"ndislock", paired_turn<NdisLock>, false},
+        {"ndislock_dpr_word", paired_turn<NdisDprWord>, false},
+        {"bare_tas", paired_turn<BareTas>, true},
+        {"pthread_spinlock", paired_turn<PthreadSpin>, true},
+    };
+#ifdef NDISLOCK_BENCH_HAVE_ABSL
+    c.push_back({"absl_spinlock", paired_turn<AbslSpinLock>, true});
+#endif
+#ifdef NDISLOCK_BENCH_HAVE_TBB
+    c.push_back({"tbb_spin_mutex", paired_turn<TbbSpinMutex>, true});
+#endif
+#ifdef NDISLOCK_BENCH_HAVE_CK
+    c.push_back({"ck_spinlock_fas", paired_turn<CkFas>, true});
+    c.push_back({"ck_spinlock_ticket", paired_turn<CkTicket>, true});
+    c.push_back({"ck_spinlock_mcs", paired_turn<CkMcs>, true});
+#endif
+    return c;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n == 0 ? 0.0 : n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// Counters: the median over the rounds of ndislock's (and the bare lock word's) ops/s over the
+// best spinner's of the same round, and of each contender's ops/s.
+void s2_paired_rounds(benchmark::State &state, double cs_ns) {
+    const int me = state.thread_index(), threads = state.threads();
+    if (KeQueryActiveProcessorCountEx(0) < static_cast<ULONG>(threads)) {
+        state.SkipWithError("needs a virtual processor per thread (NDISLOCK_PROCESSORS)");
+        return;
+    }
+    static const std::vector<PairedContender> contenders = paired_contenders();
+    static std::barrier<> *sync = nullptr;
+    static std::vector<std::vector<std::uint64_t>> ops; // [round][contender], thread 0 only
+    if (me == 0) {
+        delete sync;
+        sync = new std::barrier<>(threads);
+        ops.assign(kPairedRounds, std::vector<std::uint64_t>(contenders.size(), 0));
+    }
+    for (auto _ : state) { // the loop's start barrier publishes sync
+        for (int r = 0; r < kPairedRounds; ++r) {
+            std::vector<std::size_t> order(contenders.size());
+            for (std::size_t i = 0; i < order.size(); ++i)
+                order[i] = i;
+            std::mt19937 shuffle(static_cast<unsigned>(r) * 7919u + 1u); // the same order on every thread
+            std::shuffle(order.begin(), order.end(), shuffle);
+            for (const std::size_t i : order) {
+                const std::uint64_t total = contenders[i].turn(me, threads, cs_ns, *sync);
+                if (me == 0) ops[r][i] = total;
+            }
+        }
+    }
+    if (me != 0) return;
+    std::vector<double> nd, word;
+    for (const auto &round : ops) {
+        std::uint64_t best = 0;
+        for (std::size_t i = 0; i < contenders.size(); ++i)
+            if (contenders[i].spinner) best = std::max(best, round[i]);
+        if (best == 0) continue;
+        nd.push_back(double(round[0]) / double(best));
+        word.push_back(double(round[1]) / double(best));
+    }
+    const double seconds = std::chrono::duration<double>(kTimedRun).count();
+    state.counters["rounds"] = double(nd.size());
+    state.counters["ndislock_over_best_spinner"] = median(nd);
+    state.counters["dpr_word_over_best_spinner"] = median(word);
+    for (std::size_t i = 0; i < contenders.size(); ++i) {
+        std::vector<double> v;
+        for (const auto &round : ops)
+            v.push_back(double(round[i]) / seconds);
+        state.counters[std::string("ops_per_s_") + contenders[i].name] = median(v);
+    }
 }
 
 // S1: two threads; a hand-off is a lock acquisition that finds it is this thread's turn.
@@ -651,6 +783,13 @@ void register_all() {
     register_contender<NdisVerifierLock>("ndislock_verifier");
 #endif
     register_contender<KeQueuedLock>("ndislock_queued");
+    for (double cs : {25.0, 250.0})
+        reg(std::string("S2/cs") + std::to_string(int(cs)) + "ns/rounds",
+            [cs](benchmark::State &s) { s2_paired_rounds(s, cs); })
+            ->Threads(int(cores()))
+            ->Iterations(1)
+            ->Repetitions(1)
+            ->UseRealTime();
     for (double cs : {25.0, 250.0})
         reg(std::string("S2/cs") + std::to_string(int(cs)) + "ns/ndislock_dpr_word",
             [cs](benchmark::State &s) { s2_dpr_word(s, cs); })
