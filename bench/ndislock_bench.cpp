@@ -32,6 +32,7 @@
 #include <malloc.h>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <pthread.h>
 #include <random>
 #include <string>
@@ -592,11 +593,10 @@ void s2_paired_rounds(benchmark::State &state, double cs_ns) {
         return;
     }
     static const std::vector<PairedContender> contenders = paired_contenders();
-    static std::barrier<> *sync = nullptr;
+    static std::optional<std::barrier<>> sync;
     static std::vector<std::vector<std::uint64_t>> ops; // [round][contender], thread 0 only
     if (me == 0) {
-        delete sync;
-        sync = new std::barrier<>(threads);
+        sync.emplace(threads);
         ops.assign(kPairedRounds, std::vector<std::uint64_t>(contenders.size(), 0));
     }
     for (auto _ : state) { // the loop's start barrier publishes sync
