@@ -13,8 +13,8 @@
 //
 // The timed scenarios S1-S3 run every thread for a fixed wall time and count what each thread
 // did, so per-thread fairness is measured rather than imposed by a fixed iteration count.
-// S2/<cs>/rounds measures the S2 target in rounds: every spinner, ndislock and the bare lock word
-// back to back, the ratio taken within each round (this guest's state changes cannot split it).
+// S2/<cs>/rounds and S3/<x>/rounds measure the S2 and S3 targets in rounds: the contenders back to
+// back, the ratio taken within each round (this guest's state changes cannot split it).
 // S2/S3 also count how often the lock moved between threads (counter moved), and
 // S3/serial_bound/bare_tas runs the critical sections back to back on one thread: the ceiling of
 // any lock's throughput there. NDISLOCK_BENCH_PER_THREAD=1 prints every thread's figures.
@@ -515,16 +515,31 @@ void s2_dpr_word(benchmark::State &state, double cs_ns) {
     KeLowerIrql(old);
 }
 
-// S2 in rounds: the targets' ratios with each lock measured next to the others in time. This
-// 2-vCPU guest switches between a fast and a slow state for tens of seconds (a hand-off between
-// the cores takes about 7 times longer in the slow one); with the repetitions shuffled over the
-// whole run, a switch can land on one contender's median and not the other's. Here each round
-// runs every contender once, back to back in a shuffled order, and the ratio is taken within the
-// round: a state change moves the whole round, and the median of the rounds' ratios ignores it.
+// The scheduler's floor for S3/S4 (not a lock): the same threads and work with no exclusion, each
+// on its own data. Its max "wait" is the longest the OS left a runnable thread without a core
+// between two clock reads around an empty acquire, its min/max the OS's own fairness: no lock
+// can do better on either while every thread stays runnable.
+struct NoLock : NoSetup {
+    static constexpr bool kExclusive = false;
+    template <class F> void locked(F &&f) { f(); }
+};
+
+// S2 and S3 in rounds: the targets' ratios with each lock measured next to the others in time.
+// This 2-vCPU guest switches between a fast and a slow state for tens of seconds (a hand-off
+// between the cores takes about 7 times longer in the slow one); with the repetitions shuffled
+// over the whole run, a switch can land on one contender's median and not the other's. Here each
+// round runs every contender once, back to back in a shuffled order, and the ratio is taken
+// within the round: a state change moves the whole round, and the median of the rounds' ratios
+// ignores it.
 constexpr int kPairedRounds = 5;
 
-// One contender's turn in a round, run by every thread; returns the total operations (thread 0).
-template <class L> std::uint64_t paired_turn(int me, int threads, double cs_ns, std::barrier<> &sync) {
+struct RoundTurn { // one contender in one round, as thread 0 sums it up
+    std::uint64_t ops = 0;
+    double min_max = 0; // per-thread operations, fewest over most
+};
+
+// One contender's turn in a round, run by every thread; the result is thread 0's.
+template <class L> RoundTurn paired_turn(int me, int threads, double cs_ns, std::barrier<> &sync) {
     static L lock;
     static Shared shared;
     if (me == 0) {
@@ -543,39 +558,46 @@ template <class L> std::uint64_t paired_turn(int me, int threads, double cs_ns, 
     shared.threads[me] = timed_loop(lock, shared, me, cs_iters, outside_max(cs_iters, true));
     if constexpr (std::is_same_v<L, NdisDprWord>) KeLowerIrql(old);
     sync.arrive_and_wait();
-    if (me != 0) return 0;
+    if (me != 0) return {};
     lock.end();
-    std::uint64_t total = 0;
-    for (int i = 0; i < threads; ++i)
-        total += shared.threads[i].ops;
-    return total;
+    RoundTurn turn;
+    std::uint64_t lo = ~0ull, hi = 0;
+    for (int i = 0; i < threads; ++i) {
+        turn.ops += shared.threads[i].ops;
+        lo = std::min(lo, shared.threads[i].ops);
+        hi = std::max(hi, shared.threads[i].ops);
+    }
+    turn.min_max = hi == 0 ? 0.0 : double(lo) / double(hi);
+    return turn;
 }
 
 struct PairedContender {
     const char *name;
-    std::uint64_t (*turn)(int, int, double, std::barrier<> &);
-    bool spinner; // a candidate for "the best spinning contender"
+    RoundTurn (*turn)(int, int, double, std::barrier<> &);
+    bool spinner; // S2: a candidate for "the best spinning contender"
 };
 
-std::vector<PairedContender> paired_contenders() {
-    std::vector<PairedContender> c = {
-        {"ndislock", paired_turn<NdisLock>, false},
-        {"ndislock_dpr_word", paired_turn<NdisDprWord>, false},
-        {"bare_tas", paired_turn<BareTas>, true},
-        {"pthread_spinlock", paired_turn<PthreadSpin>, true},
-    };
-#ifdef NDISLOCK_BENCH_HAVE_ABSL
-    c.push_back({"absl_spinlock", paired_turn<AbslSpinLock>, true});
-#endif
-#ifdef NDISLOCK_BENCH_HAVE_TBB
-    c.push_back({"tbb_spin_mutex", paired_turn<TbbSpinMutex>, true});
-#endif
-#ifdef NDISLOCK_BENCH_HAVE_CK
-    c.push_back({"ck_spinlock_fas", paired_turn<CkFas>, true});
-    c.push_back({"ck_spinlock_ticket", paired_turn<CkTicket>, true});
-    c.push_back({"ck_spinlock_mcs", paired_turn<CkMcs>, true});
-#endif
-    return c;
+// Every contender once per round, in an order shuffled per round (the same on every thread).
+// Returns [round][contender] on thread 0, nothing on the others.
+std::vector<std::vector<RoundTurn>> run_rounds(benchmark::State &state, double cs_ns,
+                                               const std::vector<PairedContender> &contenders) {
+    const int me = state.thread_index(), threads = state.threads();
+    static std::optional<std::barrier<>> sync;
+    if (me == 0) sync.emplace(threads);
+    std::vector<std::vector<RoundTurn>> turns(kPairedRounds, std::vector<RoundTurn>(contenders.size()));
+    for (auto _ : state) { // the loop's start barrier publishes sync
+        for (int r = 0; r < kPairedRounds; ++r) {
+            std::vector<std::size_t> order(contenders.size());
+            for (std::size_t i = 0; i < order.size(); ++i)
+                order[i] = i;
+            std::mt19937 shuffle(static_cast<unsigned>(r) * 7919u + 1u);
+            std::shuffle(order.begin(), order.end(), shuffle);
+            for (const std::size_t i : order)
+                turns[r][i] = contenders[i].turn(me, threads, cs_ns, *sync);
+        }
+    }
+    if (me != 0) turns.clear();
+    return turns;
 }
 
 double median(std::vector<double> v) {
@@ -584,54 +606,86 @@ double median(std::vector<double> v) {
     return n == 0 ? 0.0 : n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-// Counters: the median over the rounds of ndislock's (and the bare lock word's) ops/s over the
-// best spinner's of the same round, and of each contender's ops/s.
+// The median over the rounds of f(round), and of each contender's ops/s, as counters.
+template <class F>
+void round_counters(benchmark::State &state, const std::vector<PairedContender> &contenders,
+                    const std::vector<std::vector<RoundTurn>> &turns, const char *name, F &&f) {
+    std::vector<double> v;
+    for (const auto &round : turns)
+        v.push_back(f(round));
+    state.counters[name] = median(v);
+    state.counters["rounds"] = double(turns.size());
+    const double seconds = std::chrono::duration<double>(kTimedRun).count();
+    for (std::size_t i = 0; i < contenders.size(); ++i) {
+        std::vector<double> ops;
+        for (const auto &round : turns)
+            ops.push_back(double(round[i].ops) / seconds);
+        state.counters[std::string("ops_per_s_") + contenders[i].name] = median(ops);
+    }
+}
+
+// S2: ndislock (index 0) and the bare lock word (index 1) over the best spinner of each round.
 void s2_paired_rounds(benchmark::State &state, double cs_ns) {
-    const int me = state.thread_index(), threads = state.threads();
-    if (KeQueryActiveProcessorCountEx(0) < static_cast<ULONG>(threads)) {
+    if (KeQueryActiveProcessorCountEx(0) < static_cast<ULONG>(state.threads())) {
         state.SkipWithError("needs a virtual processor per thread (NDISLOCK_PROCESSORS)");
         return;
     }
-    static const std::vector<PairedContender> contenders = paired_contenders();
-    static std::optional<std::barrier<>> sync;
-    static std::vector<std::vector<std::uint64_t>> ops; // [round][contender], thread 0 only
-    if (me == 0) {
-        sync.emplace(threads);
-        ops.assign(kPairedRounds, std::vector<std::uint64_t>(contenders.size(), 0));
-    }
-    for (auto _ : state) { // the loop's start barrier publishes sync
-        for (int r = 0; r < kPairedRounds; ++r) {
-            std::vector<std::size_t> order(contenders.size());
-            for (std::size_t i = 0; i < order.size(); ++i)
-                order[i] = i;
-            std::mt19937 shuffle(static_cast<unsigned>(r) * 7919u + 1u); // the same order on every thread
-            std::shuffle(order.begin(), order.end(), shuffle);
-            for (const std::size_t i : order) {
-                const std::uint64_t total = contenders[i].turn(me, threads, cs_ns, *sync);
-                if (me == 0) ops[r][i] = total;
-            }
-        }
-    }
-    if (me != 0) return;
-    std::vector<double> nd, word;
-    for (const auto &round : ops) {
+    static const std::vector<PairedContender> contenders = [] {
+        std::vector<PairedContender> c = {
+            {"ndislock", paired_turn<NdisLock>, false},
+            {"ndislock_dpr_word", paired_turn<NdisDprWord>, false},
+            {"bare_tas", paired_turn<BareTas>, true},
+            {"pthread_spinlock", paired_turn<PthreadSpin>, true},
+        };
+#ifdef NDISLOCK_BENCH_HAVE_ABSL
+        c.push_back({"absl_spinlock", paired_turn<AbslSpinLock>, true});
+#endif
+#ifdef NDISLOCK_BENCH_HAVE_TBB
+        c.push_back({"tbb_spin_mutex", paired_turn<TbbSpinMutex>, true});
+#endif
+#ifdef NDISLOCK_BENCH_HAVE_CK
+        c.push_back({"ck_spinlock_fas", paired_turn<CkFas>, true});
+        c.push_back({"ck_spinlock_ticket", paired_turn<CkTicket>, true});
+        c.push_back({"ck_spinlock_mcs", paired_turn<CkMcs>, true});
+#endif
+        return c;
+    }();
+    const auto turns = run_rounds(state, cs_ns, contenders);
+    if (state.thread_index() != 0) return;
+    const auto over_best = [](const std::vector<RoundTurn> &round, std::size_t who) {
         std::uint64_t best = 0;
         for (std::size_t i = 0; i < contenders.size(); ++i)
-            if (contenders[i].spinner) best = std::max(best, round[i]);
-        if (best == 0) continue;
-        nd.push_back(double(round[0]) / double(best));
-        word.push_back(double(round[1]) / double(best));
-    }
-    const double seconds = std::chrono::duration<double>(kTimedRun).count();
-    state.counters["rounds"] = double(nd.size());
-    state.counters["ndislock_over_best_spinner"] = median(nd);
-    state.counters["dpr_word_over_best_spinner"] = median(word);
-    for (std::size_t i = 0; i < contenders.size(); ++i) {
-        std::vector<double> v;
-        for (const auto &round : ops)
-            v.push_back(double(round[i]) / seconds);
-        state.counters[std::string("ops_per_s_") + contenders[i].name] = median(v);
-    }
+            if (contenders[i].spinner) best = std::max(best, round[i].ops);
+        return best == 0 ? 0.0 : double(round[who].ops) / double(best);
+    };
+    round_counters(state, contenders, turns, "ndislock_over_best_spinner",
+                   [&](const std::vector<RoundTurn> &round) { return over_best(round, 0); });
+    round_counters(state, contenders, turns, "dpr_word_over_best_spinner",
+                   [&](const std::vector<RoundTurn> &round) { return over_best(round, 1); });
+}
+
+// S3: ndislock (index 0) over std::mutex (1) and pthread_spinlock (2), ndislock's min/max, and
+// the scheduler's floor's min/max (3) with the same threads in the same rounds.
+void s3_paired_rounds(benchmark::State &state) {
+    static const std::vector<PairedContender> contenders = {
+        {"ndislock", paired_turn<NdisLock>, false},
+        {"std_mutex", paired_turn<StdMutex>, false},
+        {"pthread_spinlock", paired_turn<PthreadSpin>, false},
+        {"os_floor_no_lock", paired_turn<NoLock>, false},
+    };
+    const auto turns = run_rounds(state, 25.0, contenders);
+    if (state.thread_index() != 0) return;
+    const auto over = [](const std::vector<RoundTurn> &round, std::size_t other) {
+        return round[other].ops == 0 ? 0.0 : double(round[0].ops) / double(round[other].ops);
+    };
+    round_counters(state, contenders, turns, "ndislock_over_std_mutex",
+                   [&](const std::vector<RoundTurn> &round) { return over(round, 1); });
+    round_counters(state, contenders, turns, "ndislock_over_pthread_spinlock",
+                   [&](const std::vector<RoundTurn> &round) { return over(round, 2); });
+    round_counters(state, contenders, turns, "ndislock_min_max",
+                   [](const std::vector<RoundTurn> &round) { return round[0].min_max; });
+    round_counters(state, contenders, turns, "floor_min_max",
+                   [](const std::vector<RoundTurn> &round) { return round[3].min_max; });
 }
 
 // S1: two threads; a hand-off is a lock acquisition that finds it is this thread's turn.
@@ -750,15 +804,7 @@ template <class L> void register_contender(const char *name) {
             ->UseRealTime();
 }
 
-// The scheduler's floor for S3/S4 (not a lock): the same threads and work with no exclusion, each
-// on its own data. Its max "wait" is the longest the OS left a runnable thread without a core
-// between two clock reads around an empty acquire, its min/max the OS's own fairness: no lock
-// can do better on either while every thread stays runnable.
-struct NoLock : NoSetup {
-    static constexpr bool kExclusive = false;
-    template <class F> void locked(F &&f) { f(); }
-};
-
+// The scheduler's floor for S3/S4: NoLock, timed like the contenders.
 void register_os_floor() {
     const unsigned n = cores();
     for (unsigned x : {2u, 4u, 8u})
@@ -787,6 +833,12 @@ void register_all() {
         reg(std::string("S2/cs") + std::to_string(int(cs)) + "ns/rounds",
             [cs](benchmark::State &s) { s2_paired_rounds(s, cs); })
             ->Threads(int(cores()))
+            ->Iterations(1)
+            ->Repetitions(1)
+            ->UseRealTime();
+    for (unsigned x : {2u, 4u, 8u})
+        reg(std::string("S3/x") + std::to_string(x) + "/rounds", s3_paired_rounds)
+            ->Threads(int(std::min<unsigned>(x * cores(), kMaxBenchThreads)))
             ->Iterations(1)
             ->Repetitions(1)
             ->UseRealTime();

@@ -122,6 +122,20 @@ def main():
         t.append(("S3", f"{x}: ndislock min/max per-thread ops >= 0.5", mm, None if mm is None else mm >= 0.5))
         t.append(("S3", f"{x}: ndislock max wait < 50 ms (value in ms)", None if mw is None else mw / 1000,
                   None if mw is None else mw < 50_000))
+        # The same targets with the contenders measured next to each other (S3/<x>/rounds).
+        rk = ("S3", x, "rounds")
+        if get(runs, rk, "rounds") is not None:
+            n = fmt(get(runs, rk, "rounds"))
+            for field, what, goal in (("ndislock_over_std_mutex", "ndislock / std::mutex ops/s", 1.0),
+                                      ("ndislock_over_pthread_spinlock", "ndislock / pthread_spinlock ops/s", 5.0),
+                                      ("ndislock_min_max", "ndislock min/max per-thread ops", 0.5)):
+                v = get(runs, rk, field)
+                t.append(("S3 (rounds)", f"{x}: {what}, median of {n} rounds >= {fmt(goal)}", v,
+                          None if v is None else v >= goal))
+            fm_r = get(runs, rk, "floor_min_max")
+            if fm_r is not None:
+                t.append(("S3 (rounds, info)", f"{x}: OS floor, no lock at all: min/max per-thread ops, "
+                          f"median of {n} rounds", fm_r, None))
         # The scheduler's own floor (no lock, same threads and work): what no lock can beat.
         fm = get(runs, ("S3", x, "os_floor_no_lock"), "min_max")
         fw = get(runs, ("S3", x, "os_floor_no_lock"), "max_wait_us")

@@ -7,7 +7,7 @@ set -eu
 bench=$1 report=$2 out=$3
 mkdir -p "$out"
 NDISLOCK_VERIFIER=off NDISLOCK_BENCH_RUN_MS=20 "$bench" --benchmark_repetitions=1 \
-    --benchmark_filter='S0/pair/(ndislock|bare_tas)$|S2/cs25ns/(ndislock|ndislock_dpr_word|bare_tas|pthread_spinlock|rounds)/|S3/serial_bound/|S3/x2/(ndislock|pthread_spinlock|std_mutex|os_floor_no_lock)/' \
+    --benchmark_filter='S0/pair/(ndislock|bare_tas)$|S2/cs25ns/(ndislock|ndislock_dpr_word|bare_tas|pthread_spinlock|rounds)/|S3/serial_bound/|S3/x2/(ndislock|pthread_spinlock|std_mutex|os_floor_no_lock|rounds)/' \
     --benchmark_out="$out/results.json" --benchmark_out_format=json >/dev/null
 python3 "$report" "$out/results.json" "$out" >/dev/null
 md="$out/results.md"
@@ -22,6 +22,7 @@ expect '| S0 | NdisAcquire+Release / bare TAS pair <= 1.3 |'
 expect '| S2 (rounds) | cs25ns: ndislock ops/s / best spinner of the same round, median of 5 rounds >= 1 |'
 expect 'cs25ns: acquisitions that moved the lock to the other thread, ndislock / ndislock_dpr_word /'
 expect '| S2 (info) | cs25ns: lock word alone (ndislock_dpr_word: Dpr forms, threads staying at DISPATCH_LEVEL) ops/s / best spinner'
+expect '| S3 (rounds) | x2: ndislock / std::mutex ops/s, median of 5 rounds >= 1 |'
 expect '| S3 (info) | x2: serial bound ops/s / pthread_spinlock (the most any lock could reach) |'
 expect 'Serial bound (`S3/serial_bound/bare_tas`'
 expect '| run | contender | ops/s | min/max | Jain | mean wait ns | max wait us | CPU ns per op | moved |'
