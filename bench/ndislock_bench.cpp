@@ -39,7 +39,6 @@
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <thread>
-#include <type_traits>
 #include <time.h>
 #include <unistd.h>
 #include <vector>
@@ -143,7 +142,8 @@ struct NoSetup {
     static constexpr bool kExclusive = true; // a lock (NoLock, the scheduler's floor, is not)
     void begin() {}
     void end() {}
-    void bind(int) {}
+    void bind(int) {} // each thread, before its timed loop
+    void unbind() {}  // each thread, after it
 };
 
 // Benchmark threads are created afresh for every run, so ndislock's round-robin placement (in
@@ -163,6 +163,7 @@ template <Mode M> struct NdisLockT {
     }
     void end() { set_mode(Mode::Off); }
     void bind(int me) { bind_to_processor(me); }
+    void unbind() {}
     alignas(64) NDIS_SPIN_LOCK lock;
     NdisLockT() { NdisAllocateSpinLock(&lock); }
     template <class F> void locked(F &&f) {
@@ -176,25 +177,23 @@ using NdisStatsLock = NdisLockT<Mode::Stats>;
 using NdisVerifierLock = NdisLockT<Mode::Verifier>;
 
 // The lock word alone: NdisDprAcquireSpinLock/NdisDprReleaseSpinLock by threads that stay at
-// DISPATCH_LEVEL for the whole run (s2_dpr_word), so no acquire raises or lowers the IRQL. S2
-// only: with more threads than virtual processors, a thread that stays at DISPATCH_LEVEL would
-// keep its processor from the others for the whole run.
-struct NdisDprWord {
-    static constexpr bool kExclusive = true;
-    void begin() {
-        set_mode(Mode::Off);
-        NdisAllocateSpinLock(&lock);
+// DISPATCH_LEVEL for their whole timed loop (bind raises, unbind lowers), so no acquire raises or
+// lowers the IRQL. S2 only, one virtual processor per thread (skip_unless_processor_per_thread):
+// a thread that stays at DISPATCH_LEVEL keeps its processor from the others.
+struct NdisDprWord : NdisLock {
+    void bind(int me) {
+        bind_to_processor(me); // before raising: bound only below DISPATCH_LEVEL
+        old_irql = KeRaiseIrqlToDpcLevel();
     }
-    void end() {}
-    void bind(int) {} // bound by s2_dpr_word, before it raises
-    alignas(64) NDIS_SPIN_LOCK lock;
-    NdisDprWord() { NdisAllocateSpinLock(&lock); }
+    void unbind() { KeLowerIrql(old_irql); }
     template <class F> void locked(F &&f) {
         NdisDprAcquireSpinLock(&lock);
         f();
         NdisDprReleaseSpinLock(&lock);
     }
+    static thread_local KIRQL old_irql;
 };
+thread_local KIRQL NdisDprWord::old_irql = PASSIVE_LEVEL;
 
 struct KeQueuedLock {
     static constexpr bool kExclusive = true;
@@ -204,6 +203,7 @@ struct KeQueuedLock {
     }
     void end() {}
     void bind(int me) { bind_to_processor(me); }
+    void unbind() {}
     alignas(64) KSPIN_LOCK lock;
     KeQueuedLock() { KeInitializeSpinLock(&lock); }
     template <class F> void locked(F &&f) {
@@ -397,9 +397,19 @@ rusage thread_rusage() {
     return r;
 }
 
+// Per-thread operations, fewest over most (S4).
+double min_max_ops(const Shared &sh, int n) {
+    std::uint64_t lo = ~0ull, hi = 0;
+    for (int i = 0; i < n; ++i) {
+        lo = std::min(lo, sh.threads[i].ops);
+        hi = std::max(hi, sh.threads[i].ops);
+    }
+    return hi == 0 ? 0.0 : double(lo) / double(hi);
+}
+
 void summarize(benchmark::State &state, Shared &sh, bool handoff) {
     const int n = state.threads();
-    std::uint64_t total = 0, lo = ~0ull, hi = 0, waits = 0, max_wait = 0, cpu = 0, handoffs = 0;
+    std::uint64_t total = 0, waits = 0, max_wait = 0, cpu = 0, handoffs = 0;
     std::uint64_t moves = 0;
     double sum_sq = 0;
     static const bool per_thread = std::getenv("NDISLOCK_BENCH_PER_THREAD") != nullptr;
@@ -414,8 +424,6 @@ void summarize(benchmark::State &state, Shared &sh, bool handoff) {
                 double(p.max_wait_ticks) / g_tsc_per_ns / 1000.0, p.sleeps, p.preemptions);
         moves += p.moves;
         total += p.ops;
-        lo = std::min(lo, p.ops);
-        hi = std::max(hi, p.ops);
         sum_sq += double(p.ops) * double(p.ops);
         waits += p.wait_ticks;
         max_wait = std::max(max_wait, p.max_wait_ticks);
@@ -425,7 +433,7 @@ void summarize(benchmark::State &state, Shared &sh, bool handoff) {
     const double seconds = std::chrono::duration<double>(kTimedRun).count();
     auto &c = state.counters;
     c["ops_per_s"] = double(total) / seconds;
-    c["min_max"] = hi == 0 ? 0.0 : double(lo) / double(hi);
+    c["min_max"] = min_max_ops(sh, n);
     c["jain"] = sum_sq == 0 ? 0.0 : double(total) * double(total) / (n * sum_sq);
     c["mean_wait_ns"] = total == 0 ? 0.0 : double(waits) / g_tsc_per_ns / double(total);
     c["max_wait_us"] = double(max_wait) / g_tsc_per_ns / 1000.0;
@@ -495,6 +503,7 @@ template <class L> void timed_throughput(benchmark::State &state, double cs_ns, 
     const std::uint64_t cs_iters = work_iterations(cs_ns);
     for (auto _ : state)
         shared.threads[me] = timed_loop(lock, shared, me, cs_iters, outside_max(cs_iters, outside));
+    lock.unbind();
     state.SetItemsProcessed(std::int64_t(shared.threads[me].ops));
     if (me == 0) {
         summarize(state, shared, false);
@@ -502,17 +511,12 @@ template <class L> void timed_throughput(benchmark::State &state, double cs_ns, 
     }
 }
 
-// S2 for NdisDprWord: each thread binds to its own virtual processor (threads = cores = virtual
-// processors by default) before it raises, so no thread waits for a processor.
-void s2_dpr_word(benchmark::State &state, double cs_ns) {
-    if (KeQueryActiveProcessorCountEx(0) < static_cast<ULONG>(state.threads())) {
-        state.SkipWithError("needs a virtual processor per thread (NDISLOCK_PROCESSORS)");
-        return;
-    }
-    bind_to_processor(state.thread_index());
-    const KIRQL old = KeRaiseIrqlToDpcLevel();
-    timed_throughput<NdisDprWord>(state, cs_ns);
-    KeLowerIrql(old);
+// NdisDprWord keeps each thread at DISPATCH_LEVEL through its run: with fewer virtual processors
+// than threads, one would wait for a processor held for the whole run. Skips the run then.
+bool skip_unless_processor_per_thread(benchmark::State &state) {
+    if (KeQueryActiveProcessorCountEx(0) >= static_cast<ULONG>(state.threads())) return false;
+    state.SkipWithError("needs a virtual processor per thread (NDISLOCK_PROCESSORS)");
+    return true;
 }
 
 // The scheduler's floor for S3/S4 (not a lock): the same threads and work with no exclusion, each
@@ -547,27 +551,17 @@ template <class L> RoundTurn paired_turn(int me, int threads, double cs_ns, std:
         lock.begin();
     }
     sync.arrive_and_wait();
-    KIRQL old = PASSIVE_LEVEL;
-    if constexpr (std::is_same_v<L, NdisDprWord>) {
-        bind_to_processor(me); // before raising: s2_dpr_word
-        old = KeRaiseIrqlToDpcLevel();
-    } else {
-        lock.bind(me);
-    }
+    lock.bind(me);
     const std::uint64_t cs_iters = work_iterations(cs_ns);
     shared.threads[me] = timed_loop(lock, shared, me, cs_iters, outside_max(cs_iters, true));
-    if constexpr (std::is_same_v<L, NdisDprWord>) KeLowerIrql(old);
+    lock.unbind();
     sync.arrive_and_wait();
     if (me != 0) return {};
     lock.end();
     RoundTurn turn;
-    std::uint64_t lo = ~0ull, hi = 0;
-    for (int i = 0; i < threads; ++i) {
+    for (int i = 0; i < threads; ++i)
         turn.ops += shared.threads[i].ops;
-        lo = std::min(lo, shared.threads[i].ops);
-        hi = std::max(hi, shared.threads[i].ops);
-    }
-    turn.min_max = hi == 0 ? 0.0 : double(lo) / double(hi);
+    turn.min_max = min_max_ops(shared, threads);
     return turn;
 }
 
@@ -626,10 +620,7 @@ void round_counters(benchmark::State &state, const std::vector<PairedContender> 
 
 // S2: ndislock (index 0) and the bare lock word (index 1) over the best spinner of each round.
 void s2_paired_rounds(benchmark::State &state, double cs_ns) {
-    if (KeQueryActiveProcessorCountEx(0) < static_cast<ULONG>(state.threads())) {
-        state.SkipWithError("needs a virtual processor per thread (NDISLOCK_PROCESSORS)");
-        return;
-    }
+    if (skip_unless_processor_per_thread(state)) return; // NdisDprWord is among the contenders
     static const std::vector<PairedContender> contenders = [] {
         std::vector<PairedContender> c = {
             {"ndislock", paired_turn<NdisLock>, false},
@@ -724,6 +715,7 @@ template <class L> void s1_pingpong(benchmark::State &state) {
         mine.cpu_ns = thread_cpu_ns() - cpu0;
         shared.threads[me] = mine;
     }
+    lock.unbind();
     state.SetItemsProcessed(std::int64_t(shared.threads[me].handoffs));
     if (me == 0) {
         summarize(state, shared, true);
@@ -844,7 +836,9 @@ void register_all() {
             ->UseRealTime();
     for (double cs : {25.0, 250.0})
         reg(std::string("S2/cs") + std::to_string(int(cs)) + "ns/ndislock_dpr_word",
-            [cs](benchmark::State &s) { s2_dpr_word(s, cs); })
+            [cs](benchmark::State &s) {
+                if (!skip_unless_processor_per_thread(s)) timed_throughput<NdisDprWord>(s, cs);
+            })
             ->Threads(int(cores()))
             ->Iterations(1)
             ->UseRealTime();
