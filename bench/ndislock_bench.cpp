@@ -14,7 +14,8 @@
 // The timed scenarios S1-S3 run every thread for a fixed wall time and count what each thread
 // did, so per-thread fairness is measured rather than imposed by a fixed iteration count.
 // S2/<cs>/rounds and S3/<x>/rounds measure the S2 and S3 targets in rounds: the contenders back to
-// back, the ratio taken within each round (this guest's state changes cannot split it).
+// back, the ratio taken within each round (this guest's state changes cannot split it), each round
+// between two probes of that state (handoff_probe.h; NDISLOCK_BENCH_PER_ROUND=1 prints each round).
 // S2/S3 also count how often the lock moved between threads (counter moved), and
 // S3/serial_bound/bare_tas runs the critical sections back to back on one thread: the ceiling of
 // any lock's throughput there. NDISLOCK_BENCH_PER_THREAD=1 prints every thread's figures.
@@ -35,6 +36,7 @@
 #include <optional>
 #include <pthread.h>
 #include <random>
+#include <sched.h>
 #include <string>
 #include <sys/resource.h>
 #include <sys/utsname.h>
@@ -46,6 +48,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "handoff_probe.h"
 #include "ndislock/ndis.h"
 
 #if __has_include("ndislock/verifier.h")
@@ -371,6 +374,8 @@ constexpr int kMaxBenchThreads = 64;
 struct alignas(64) PerThread {
     std::uint64_t ops = 0, handoffs = 0, wait_ticks = 0, max_wait_ticks = 0, cpu_ns = 0;
     std::uint64_t moves = 0;           // acquisitions that found the lock last held by another thread
+    std::uint64_t cpu_moves = 0;       // critical sections run on another CPU than the one before
+    std::uint64_t ops_on_cpu0 = 0;     // critical sections run on CPU 0: where the scheduler ran it
     long sleeps = 0, preemptions = 0;  // voluntary and involuntary context switches in the run
     std::uint64_t private_counter = 0; // the no_lock floor's "protected" data (no exclusion, no race)
 };
@@ -379,6 +384,7 @@ struct Shared {
     PerThread threads[kMaxBenchThreads];
     alignas(64) std::uint64_t protected_counter = 0;
     int last_holder = -1; // on protected_counter's line, written only by the holder
+    int last_cpu = -1;    // the CPU the last critical section ran on, likewise
     int turn = 0;
 };
 
@@ -418,9 +424,11 @@ void summarize(benchmark::State &state, Shared &sh, bool handoff) {
         if (per_thread)
             std::fprintf(
                 stderr,
-                "%s thread %d of %d: ops %llu cpu_ms %.2f moves %llu max_wait_us %.0f sleeps %ld preemptions %ld\n",
+                "%s thread %d of %d: ops %llu cpu_ms %.2f moves %llu cpu_moves %llu on_cpu0 %.2f max_wait_us %.0f "
+                "sleeps %ld preemptions %ld\n",
                 g_running.load(std::memory_order_relaxed), i, n, static_cast<unsigned long long>(p.ops),
                 double(p.cpu_ns) / 1e6, static_cast<unsigned long long>(p.moves),
+                static_cast<unsigned long long>(p.cpu_moves), p.ops == 0 ? 0.0 : double(p.ops_on_cpu0) / double(p.ops),
                 double(p.max_wait_ticks) / g_tsc_per_ns / 1000.0, p.sleeps, p.preemptions);
         moves += p.moves;
         total += p.ops;
@@ -441,6 +449,9 @@ void summarize(benchmark::State &state, Shared &sh, bool handoff) {
     // How often the lock changed threads: a lock that lets its holder re-take it moves less (and
     // its line stays in one cache); one that hands over at every release moves every time.
     // (Not for the no-lock floor, which moves nothing.)
+    // (The per-thread lines give the moves across CPUs too: nearly all moves are, since a CPU
+    // runs one thread for milliseconds at a time. So each is a line transfer at the guest's
+    // hand-off cost, handoff_probe.h.)
     if (!handoff && moves != 0) c["moved"] = double(moves) / double(total);
     if (handoff) c["ns_per_handoff"] = handoffs == 0 ? 0.0 : seconds * 1e9 / double(handoffs);
 }
@@ -462,16 +473,24 @@ PerThread timed_loop(L &lock, Shared &shared, int me, std::uint64_t cs_iters, st
             benchmark::DoNotOptimize(spin_work(seed % out_max, seed));
             const std::uint64_t t0 = ticks();
             std::uint64_t t1 = 0;
+            int cpu = 0;
             lock.locked([&] {
                 t1 = ticks();
+                cpu = sched_getcpu(); // glibc reads it from rseq: a load, not a system call
                 std::uint64_t &data = L::kExclusive ? shared.protected_counter : mine.private_counter;
                 data = spin_work(cs_iters, data);
-                if constexpr (L::kExclusive)
+                if constexpr (L::kExclusive) {
                     if (shared.last_holder != me) {
                         shared.last_holder = me;
                         ++mine.moves;
                     }
+                    if (shared.last_cpu != cpu) {
+                        shared.last_cpu = cpu;
+                        ++mine.cpu_moves;
+                    }
+                }
             });
+            mine.ops_on_cpu0 += cpu == 0;
             const std::uint64_t w = t1 - t0;
             mine.wait_ticks += w;
             mine.max_wait_ticks = std::max(mine.max_wait_ticks, w);
@@ -534,8 +553,12 @@ struct NoLock : NoSetup {
 // over the whole run, a switch can land on one contender's median and not the other's. Here each
 // round runs every contender once, back to back in a shuffled order, and the ratio is taken
 // within the round: a state change moves the whole round, and the median of the rounds' ratios
-// ignores it.
+// ignores it. A probe of that state (handoff_probe.h) before and after each round lets each ratio
+// be read against it too: the counters <ratio>_fast_state and <ratio>_slow_state are the medians
+// over the rounds that stayed in one state, and NDISLOCK_BENCH_PER_ROUND=1 prints every round.
 constexpr int kPairedRounds = 5;
+// Between the fast state's 20-30 ns per line hand-off and the slow state's 160-190 ns.
+constexpr double kSlowStateHandoffNs = 80;
 
 struct RoundTurn { // one contender in one round, as thread 0 sums it up
     std::uint64_t ops = 0;
@@ -571,27 +594,68 @@ struct PairedContender {
     bool spinner; // S2: a candidate for "the best spinning contender"
 };
 
-// Every contender once per round, in an order shuffled per round (the same on every thread).
-// Returns [round][contender] on thread 0, nothing on the others.
-std::vector<std::vector<RoundTurn>> run_rounds(benchmark::State &state, double cs_ns,
-                                               const std::vector<PairedContender> &contenders) {
+struct Round {
+    std::vector<RoundTurn> turns; // per contender
+    // The state probes taken before and after the round (0: not measured). The state can change
+    // within a round: only a round whose two probes agree counts as fast or slow.
+    double handoff_before_ns = 0, handoff_after_ns = 0;
+    enum class State { Unmeasured, Fast, Slow, Changed };
+    State state() const {
+        if (handoff_before_ns <= 0 || handoff_after_ns <= 0) return State::Unmeasured;
+        const bool slow_before = handoff_before_ns >= kSlowStateHandoffNs;
+        if (slow_before != (handoff_after_ns >= kSlowStateHandoffNs)) return State::Changed;
+        return slow_before ? State::Slow : State::Fast;
+    }
+};
+
+const char *state_name(Round::State s) {
+    switch (s) {
+    case Round::State::Fast:
+        return "fast";
+    case Round::State::Slow:
+        return "slow";
+    case Round::State::Changed:
+        return "changed";
+    default:
+        return "unmeasured";
+    }
+}
+
+// Every contender once per round, in an order shuffled per round (the same on every thread),
+// between thread 0's probes of the guest's state (the others wait in a turn's barrier meanwhile).
+// Returns the rounds on thread 0, nothing on the others.
+std::vector<Round> run_rounds(benchmark::State &state, double cs_ns, const std::vector<PairedContender> &contenders) {
     const int me = state.thread_index(), threads = state.threads();
     static std::optional<std::barrier<>> sync;
     if (me == 0) sync.emplace(threads);
-    std::vector<std::vector<RoundTurn>> turns(kPairedRounds, std::vector<RoundTurn>(contenders.size()));
+    std::vector<Round> rounds(kPairedRounds, Round{std::vector<RoundTurn>(contenders.size())});
     for (auto _ : state) { // the loop's start barrier publishes sync
-        for (int r = 0; r < kPairedRounds; ++r) {
+        for (Round &round : rounds) {
+            const auto r = static_cast<unsigned>(&round - rounds.data());
+            if (me == 0) round.handoff_before_ns = handoff_probe_ns();
             std::vector<std::size_t> order(contenders.size());
             for (std::size_t i = 0; i < order.size(); ++i)
                 order[i] = i;
-            std::mt19937 shuffle(static_cast<unsigned>(r) * 7919u + 1u);
+            std::mt19937 shuffle(r * 7919u + 1u);
             std::shuffle(order.begin(), order.end(), shuffle);
             for (const std::size_t i : order)
-                turns[r][i] = contenders[i].turn(me, threads, cs_ns, *sync);
+                round.turns[i] = contenders[i].turn(me, threads, cs_ns, *sync);
+            if (me == 0) round.handoff_after_ns = handoff_probe_ns();
         }
     }
-    if (me != 0) turns.clear();
-    return turns;
+    if (me != 0) return {};
+    static const bool per_round = std::getenv("NDISLOCK_BENCH_PER_ROUND") != nullptr;
+    const double seconds = std::chrono::duration<double>(kTimedRun).count();
+    for (std::size_t r = 0; per_round && r < rounds.size(); ++r) {
+        std::fprintf(stderr, "%s round %zu: hand-off %.0f then %.0f ns (%s state);",
+                     g_running.load(std::memory_order_relaxed), r + 1, rounds[r].handoff_before_ns,
+                     rounds[r].handoff_after_ns, state_name(rounds[r].state()));
+        for (std::size_t i = 0; i < contenders.size(); ++i)
+            std::fprintf(stderr, " %s %.2fM (min/max %.2f)", contenders[i].name,
+                         double(rounds[r].turns[i].ops) / seconds / 1e6, rounds[r].turns[i].min_max);
+        std::fprintf(stderr, "\n");
+    }
+    return rounds;
 }
 
 double median(std::vector<double> v) {
@@ -600,21 +664,35 @@ double median(std::vector<double> v) {
     return n == 0 ? 0.0 : n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-// The median over the rounds of f(round), and of each contender's ops/s, as counters.
+// The median over the rounds of f(round) as counter `name`, and over the rounds of each state as
+// `name`_fast_state and `name`_slow_state (absent when no round was in that state throughout);
+// with the rounds' counts, the median of their probes and each contender's ops/s.
 template <class F>
 void round_counters(benchmark::State &state, const std::vector<PairedContender> &contenders,
-                    const std::vector<std::vector<RoundTurn>> &turns, const char *name, F &&f) {
-    std::vector<double> v;
-    for (const auto &round : turns)
-        v.push_back(f(round));
-    state.counters[name] = median(v);
-    state.counters["rounds"] = double(turns.size());
+                    const std::vector<Round> &rounds, const char *name, F &&f) {
+    std::vector<double> all, fast, slow, probes;
+    for (const Round &round : rounds) {
+        const double v = f(round.turns);
+        all.push_back(v);
+        if (round.state() == Round::State::Fast) fast.push_back(v);
+        if (round.state() == Round::State::Slow) slow.push_back(v);
+        for (const double probe : {round.handoff_before_ns, round.handoff_after_ns})
+            if (probe > 0) probes.push_back(probe); // not measured: a process allowed on one CPU only
+    }
+    auto &c = state.counters;
+    c[name] = median(all);
+    if (!fast.empty()) c[std::string(name) + "_fast_state"] = median(fast);
+    if (!slow.empty()) c[std::string(name) + "_slow_state"] = median(slow);
+    c["rounds"] = double(rounds.size());
+    c["rounds_fast_state"] = double(fast.size());
+    c["rounds_slow_state"] = double(slow.size());
+    if (!probes.empty()) c["handoff_ns"] = median(probes);
     const double seconds = std::chrono::duration<double>(kTimedRun).count();
     for (std::size_t i = 0; i < contenders.size(); ++i) {
         std::vector<double> ops;
-        for (const auto &round : turns)
-            ops.push_back(double(round[i].ops) / seconds);
-        state.counters[std::string("ops_per_s_") + contenders[i].name] = median(ops);
+        for (const Round &round : rounds)
+            ops.push_back(double(round.turns[i].ops) / seconds);
+        c[std::string("ops_per_s_") + contenders[i].name] = median(ops);
     }
 }
 
@@ -641,7 +719,7 @@ void s2_paired_rounds(benchmark::State &state, double cs_ns) {
 #endif
         return c;
     }();
-    const auto turns = run_rounds(state, cs_ns, contenders);
+    const auto rounds = run_rounds(state, cs_ns, contenders);
     if (state.thread_index() != 0) return;
     const auto over_best = [](const std::vector<RoundTurn> &round, std::size_t who) {
         std::uint64_t best = 0;
@@ -649,9 +727,9 @@ void s2_paired_rounds(benchmark::State &state, double cs_ns) {
             if (contenders[i].spinner) best = std::max(best, round[i].ops);
         return best == 0 ? 0.0 : double(round[who].ops) / double(best);
     };
-    round_counters(state, contenders, turns, "ndislock_over_best_spinner",
+    round_counters(state, contenders, rounds, "ndislock_over_best_spinner",
                    [&](const std::vector<RoundTurn> &round) { return over_best(round, 0); });
-    round_counters(state, contenders, turns, "dpr_word_over_best_spinner",
+    round_counters(state, contenders, rounds, "dpr_word_over_best_spinner",
                    [&](const std::vector<RoundTurn> &round) { return over_best(round, 1); });
 }
 
@@ -664,18 +742,18 @@ void s3_paired_rounds(benchmark::State &state) {
         {"pthread_spinlock", paired_turn<PthreadSpin>, false},
         {"os_floor_no_lock", paired_turn<NoLock>, false},
     };
-    const auto turns = run_rounds(state, 25.0, contenders);
+    const auto rounds = run_rounds(state, 25.0, contenders);
     if (state.thread_index() != 0) return;
     const auto over = [](const std::vector<RoundTurn> &round, std::size_t other) {
         return round[other].ops == 0 ? 0.0 : double(round[0].ops) / double(round[other].ops);
     };
-    round_counters(state, contenders, turns, "ndislock_over_std_mutex",
+    round_counters(state, contenders, rounds, "ndislock_over_std_mutex",
                    [&](const std::vector<RoundTurn> &round) { return over(round, 1); });
-    round_counters(state, contenders, turns, "ndislock_over_pthread_spinlock",
+    round_counters(state, contenders, rounds, "ndislock_over_pthread_spinlock",
                    [&](const std::vector<RoundTurn> &round) { return over(round, 2); });
-    round_counters(state, contenders, turns, "ndislock_min_max",
+    round_counters(state, contenders, rounds, "ndislock_min_max",
                    [](const std::vector<RoundTurn> &round) { return round[0].min_max; });
-    round_counters(state, contenders, turns, "floor_min_max",
+    round_counters(state, contenders, rounds, "floor_min_max",
                    [](const std::vector<RoundTurn> &round) { return round[3].min_max; });
 }
 

@@ -80,6 +80,21 @@ def main():
     t = []
     def ratio(a, b):
         return None if a is None or b is None or b == 0 else a / b
+
+    def by_state(scenario, key, field, what):
+        # The rounds of a run, split by the guest's state probed before and after each
+        # (handoff_probe.h): a line hand-off between the CPUs of 20-30 ns (fast) or 160-190 ns
+        # (slow), threshold 80 ns; a round whose two probes disagree is in neither.
+        fast, slow = get(runs, key, "rounds_fast_state"), get(runs, key, "rounds_slow_state")
+        if fast is None or slow is None:
+            return
+        probe = get(runs, key, "handoff_ns")
+        t.append((f"{scenario} (rounds, info)", f"{key[1]}: the guest's state, line hand-off between the CPUs "
+                  f"before and after each round, median (ns)", probe, None))
+        for state, count in (("fast", fast), ("slow", slow)):
+            v = get(runs, key, f"{field}_{state}_state")
+            t.append((f"{scenario} (rounds, info)", f"{key[1]}: {what}, median of the {fmt(count)} "
+                      f"{state}-state rounds", v, None))
     s0 = ratio(get(runs, ("S0", "pair", "ndislock"), "time_ns"), get(runs, ("S0", "pair", "bare_tas"), "time_ns"))
     t.append(("S0", "NdisAcquire+Release / bare TAS pair <= 1.3", s0, None if s0 is None else s0 <= 1.3))
     s0c = ratio(get(runs, ("S0", "pair", "ndislock"), "time_ns"), get(runs, ("S0", "pair", "bare_tas_2calls"), "time_ns"))
@@ -99,6 +114,7 @@ def main():
             pw = get(runs, ("S2", cs, "rounds"), "dpr_word_over_best_spinner")
             t.append(("S2 (rounds, info)", f"{cs}: lock word alone (ndislock_dpr_word) / best spinner of the "
                       f"same round, median of {fmt(n)} rounds", pw, None))
+            by_state("S2", ("S2", cs, "rounds"), "ndislock_over_best_spinner", "ndislock / best spinner")
         # The same lock word without the IRQL raise and lower around every acquisition.
         rw = ratio(get(runs, ("S2", cs, "ndislock_dpr_word"), "ops_per_s"), best[0])
         if rw is not None:
@@ -132,6 +148,7 @@ def main():
                 v = get(runs, rk, field)
                 t.append(("S3 (rounds)", f"{x}: {what}, median of {n} rounds >= {fmt(goal)}", v,
                           None if v is None else v >= goal))
+            by_state("S3", rk, "ndislock_over_std_mutex", "ndislock / std::mutex ops/s")
             fm_r = get(runs, rk, "floor_min_max")
             if fm_r is not None:
                 t.append(("S3 (rounds, info)", f"{x}: OS floor, no lock at all: min/max per-thread ops, "
@@ -207,7 +224,7 @@ def main():
                 md.append(f"Serial bound (`S3/serial_bound/bare_tas`: the critical sections back to back on one "
                           f"thread, which no lock can beat): {span(runs, ('S3', 'serial_bound', 'bare_tas'), 'ops_per_s')} ops/s.\n")
         md.append("`moved`: the share of acquisitions that took the lock from another thread (its cache line "
-                  "crossed cores); the rest were re-takes by the last holder.\n")
+                  "crossed CPUs); the rest were re-takes by the last holder.\n")
         md.append("| run | contender | ops/s | min/max | Jain | mean wait ns | max wait us | CPU ns per op | moved |")
         md.append("|---|---|---|---|---|---|---|---|---|")
         for v in variants:

@@ -26,6 +26,11 @@ expect '| S3 (rounds) | x2: ndislock / std::mutex ops/s, median of 5 rounds >= 1
 expect '| S3 (info) | x2: serial bound ops/s / pthread_spinlock (the most any lock could reach) |'
 expect 'Serial bound (`S3/serial_bound/bare_tas`'
 expect '| run | contender | ops/s | min/max | Jain | mean wait ns | max wait us | CPU ns per op | moved |'
+# The rounds split by the guest's state (with 20 ms runs and 5 rounds, most runs see one state only).
+expect '| S3 (rounds, info) | x2: the guest'"'"'s state, line hand-off between the CPUs before and after each round, median (ns) |'
+expect 'x2: ndislock / std::mutex ops/s, median of the'
+expect 'fast-state rounds |'
+expect 'slow-state rounds |'
 # The no-lock floor moves nothing: its moved column is empty, a lock's is a share in (0, 1].
 expect '| x2 | os_floor_no_lock |'
 if grep -E '^\| x2 \| os_floor_no_lock \|' "$md" | grep -qvE '\| - \|$'; then
