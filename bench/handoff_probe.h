@@ -4,7 +4,7 @@
 // crosses between its two CPUs in 20-30 ns, as between cores that share a cache) and a slow one
 // (155-175 ns, as between cores that do not): the host moves the vCPUs. Locks whose line moves
 // between the CPUs at many acquisitions (ndislock and the spinners) lose most in the slow state.
-// The rounds (ndislock_bench.cpp) take this probe before and after each round, so a ratio can be
+// The rounds (rounds.h) take this probe before and after each round, so a ratio can be
 // read against the state it was measured in rather than guessed at.
 //
 // Two fresh threads, pinned one to each of the process's first two CPUs, pass a turn back and
