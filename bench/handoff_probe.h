@@ -2,7 +2,7 @@
 //
 // Why: this 2-vCPU guest switches, for seconds to minutes at a time, between a fast state (a line
 // crosses between its two CPUs in 20-30 ns, as between cores that share a cache) and a slow one
-// (155-175 ns, as between cores that do not): the host moves the vCPUs. Locks whose line moves
+// (160-200 ns, as between cores that do not): the host moves the vCPUs. Locks whose line moves
 // between the CPUs at many acquisitions (ndislock and the spinners) lose most in the slow state.
 // The rounds (rounds.h) take this probe before and after each round, so a ratio can be
 // read against the state it was measured in rather than guessed at.
@@ -10,6 +10,7 @@
 // Two fresh threads, pinned one to each of the process's first two CPUs, pass a turn back and
 // forth through one atomic for `run`; the result is wall time per pass. Returns 0 (not measured)
 // when the process may run on fewer than two CPUs or a pin fails. Bounded by `run` either way.
+// guest_state() below reads two probes taken around an interval.
 #pragma once
 
 #include <atomic>
@@ -69,4 +70,31 @@ inline double handoff_probe_ns(std::chrono::milliseconds run = std::chrono::mill
     const std::uint64_t total = passes[0] + passes[1];
     if (failed.load() != 0 || total == 0) return 0;
     return double(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()) / double(total);
+}
+
+// Between the fast state's 18-43 ns per pass and the slow state's 156-345 ns (nine in ten 161-199)
+// in the 500 probes of the rounds of 2026-11-27 07:30-07:58.
+inline constexpr double kSlowStateHandoffNs = 80;
+
+// The guest's state over an interval, from probes at its two ends: fast or slow when both agree.
+enum class GuestState { Unmeasured, Fast, Slow, Changed };
+
+inline GuestState guest_state(double before_ns, double after_ns) {
+    if (before_ns <= 0 || after_ns <= 0) return GuestState::Unmeasured;
+    const bool slow_before = before_ns >= kSlowStateHandoffNs;
+    if (slow_before != (after_ns >= kSlowStateHandoffNs)) return GuestState::Changed;
+    return slow_before ? GuestState::Slow : GuestState::Fast;
+}
+
+inline const char *state_name(GuestState s) {
+    switch (s) {
+    case GuestState::Fast:
+        return "fast";
+    case GuestState::Slow:
+        return "slow";
+    case GuestState::Changed:
+        return "changed";
+    default:
+        return "unmeasured";
+    }
 }

@@ -18,7 +18,8 @@
 // between two probes of that state (handoff_probe.h; NDISLOCK_BENCH_PER_ROUND=1 prints each round).
 // S2/S3 also count how often the lock moved between threads (counter moved), and
 // S3/serial_bound/bare_tas runs the critical sections back to back on one thread: the ceiling of
-// any lock's throughput there. NDISLOCK_BENCH_PER_THREAD=1 prints every thread's figures.
+// any lock's throughput there. Every timed run (S1-S3) is taken between two probes of the guest's
+// state (counters handoff_ns, slow_state). NDISLOCK_BENCH_PER_THREAD=1 prints every thread's figures.
 // Each lock lives on its own 64-byte line. Peers are compiled in when their Debian package was
 // found (NDISLOCK_BENCH_HAVE_*), and named in a printed note when not.
 //
@@ -79,10 +80,12 @@ template <class L> void s0_nested(benchmark::State &state) {
 template <class L> void s1_pingpong(benchmark::State &state) {
     static L lock;
     static Shared shared;
+    static double probe_before_ns;
     const int me = state.thread_index();
     if (me == 0) {
         shared = Shared{};
         lock.begin();
+        probe_before_ns = handoff_probe_ns(); // the other waits in the loop's start barrier
     }
     lock.bind(me);
     for (auto _ : state) {
@@ -114,6 +117,7 @@ template <class L> void s1_pingpong(benchmark::State &state) {
     lock.unbind();
     state.SetItemsProcessed(std::int64_t(shared.threads[me].handoffs));
     if (me == 0) {
+        state_counters(state, probe_before_ns, handoff_probe_ns());
         summarize(state, shared, true);
         lock.end();
     }

@@ -52,6 +52,13 @@ def fmt(v, digits=3):
     return f"{v:.{digits}g}"
 
 
+def slow_share(runs, key):
+    # The share of repetitions that ran in the guest's slow state (counter slow_state: 1 slow at
+    # both ends of the run, 0 fast, 0.5 changed); the run itself when there was one repetition.
+    v = get(runs, key, "slow_state", "mean")
+    return get(runs, key, "slow_state") if v is None else v
+
+
 def span(runs, key, field):
     return f"{fmt(get(runs, key, field))} ({fmt(get(runs, key, field, 'min'))}-{fmt(get(runs, key, field, 'max'))})"
 
@@ -83,7 +90,7 @@ def main():
 
     def by_state(scenario, key, field, what):
         # The rounds of a run, split by the guest's state probed before and after each
-        # (handoff_probe.h): a line hand-off between the CPUs of 20-30 ns (fast) or 160-190 ns
+        # (handoff_probe.h): a line hand-off between the CPUs of about 20-40 ns (fast) or 160-200 ns
         # (slow), threshold 80 ns; a round whose two probes disagree is in neither.
         fast, slow = get(runs, key, "rounds_fast_state"), get(runs, key, "rounds_slow_state")
         if fast is None or slow is None:
@@ -104,6 +111,11 @@ def main():
         best = max(((get(runs, ("S2", cs, c), "ops_per_s") or 0, c) for c in SPINNERS), default=(0, "-"))
         r = ratio(nd, best[0])
         t.append(("S2", f"{cs}: ndislock ops/s / best spinner ({best[1]}) >= 1", r, None if r is None else r >= 1.0))
+        sn, sb = slow_share(runs, ("S2", cs, "ndislock")), slow_share(runs, ("S2", cs, best[1]))
+        if sn is not None and sb is not None:
+            # A ratio of a fast-state median to a slow-state one compares the states, not the locks.
+            t.append(("S2 (info)", f"{cs}: share of repetitions in the guest's slow state, ndislock / "
+                      f"{best[1]} (values)", f"{fmt(sn, 2)} / {fmt(sb, 2)}", None))
         # The same target with each contender measured next to the others: the median over rounds of
         # the ratio within a round (S2/<cs>/rounds), which a change of the guest's state cannot split.
         pr = get(runs, ("S2", cs, "rounds"), "ndislock_over_best_spinner")
@@ -134,6 +146,10 @@ def main():
         mm = get(runs, ("S3", x, "ndislock"), "min_max")
         mw = get(runs, ("S3", x, "ndislock"), "max_wait_us")
         t.append(("S3", f"{x}: ndislock / std::mutex ops/s >= 1", r1, None if r1 is None else r1 >= 1.0))
+        sn, sm = slow_share(runs, ("S3", x, "ndislock")), slow_share(runs, ("S3", x, "std_mutex"))
+        if sn is not None and sm is not None:
+            t.append(("S3 (info)", f"{x}: share of repetitions in the guest's slow state, ndislock / std::mutex "
+                      "(values)", f"{fmt(sn, 2)} / {fmt(sm, 2)}", None))
         t.append(("S3", f"{x}: ndislock / pthread_spinlock ops/s >= 5", r2, None if r2 is None else r2 >= 5.0))
         t.append(("S3", f"{x}: ndislock min/max per-thread ops >= 0.5", mm, None if mm is None else mm >= 0.5))
         t.append(("S3", f"{x}: ndislock max wait < 50 ms (value in ms)", None if mw is None else mw / 1000,
@@ -204,12 +220,15 @@ def main():
     md.append("")
 
     md.append("## S1: hand-off, two threads ping-pong (ns per hand-off)\n")
-    md.append("| contender | ns per hand-off | mean wait ns | max wait us |")
-    md.append("|---|---|---|---|")
+    md.append("`slow reps`: the share of the repetitions that ran in this guest's slow state (a cache line "
+              "takes 160-200 ns instead of 20-40 ns to move between the CPUs; probed before and after each "
+              "run, bench/handoff_probe.h).\n")
+    md.append("| contender | ns per hand-off | mean wait ns | max wait us | slow reps |")
+    md.append("|---|---|---|---|---|")
     for c in contenders(runs, "S1", "handoff"):
         k = ("S1", "handoff", c)
         md.append(f"| {c} | {span(runs, k, 'ns_per_handoff')} | {fmt(get(runs, k, 'mean_wait_ns'))} | "
-                  f"{fmt(get(runs, k, 'max_wait_us'))} |")
+                  f"{fmt(get(runs, k, 'max_wait_us'))} | {fmt(slow_share(runs, k), 2)} |")
     md.append("")
 
     for sc, variants, title in (("S2", ("cs25ns", "cs250ns"), "S2: threads = cores, critical section of work"),
@@ -224,16 +243,18 @@ def main():
                 md.append(f"Serial bound (`S3/serial_bound/bare_tas`: the critical sections back to back on one "
                           f"thread, which no lock can beat): {span(runs, ('S3', 'serial_bound', 'bare_tas'), 'ops_per_s')} ops/s.\n")
         md.append("`moved`: the share of acquisitions that took the lock from another thread (its cache line "
-                  "crossed CPUs); the rest were re-takes by the last holder.\n")
-        md.append("| run | contender | ops/s | min/max | Jain | mean wait ns | max wait us | CPU ns per op | moved |")
-        md.append("|---|---|---|---|---|---|---|---|---|")
+                  "crossed CPUs); the rest were re-takes by the last holder. `slow reps`: the share of the "
+                  "repetitions that ran in the guest's slow state (S1 above).\n")
+        md.append("| run | contender | ops/s | min/max | Jain | mean wait ns | max wait us | CPU ns per op | moved "
+                  "| slow reps |")
+        md.append("|---|---|---|---|---|---|---|---|---|---|")
         for v in variants:
             for c in sorted(contenders(runs, sc, v), key=lambda c: -(get(runs, (sc, v, c), "ops_per_s") or 0)):
                 k = (sc, v, c)
                 md.append(f"| {v} | {c} | {span(runs, k, 'ops_per_s')} | {fmt(get(runs, k, 'min_max'))} | "
                           f"{fmt(get(runs, k, 'jain'))} | {fmt(get(runs, k, 'mean_wait_ns'))} | "
                           f"{fmt(get(runs, k, 'max_wait_us'))} | {fmt(get(runs, k, 'cpu_ns_per_op'))} | "
-                          f"{fmt(get(runs, k, 'moved'))} |")
+                          f"{fmt(get(runs, k, 'moved'))} | {fmt(slow_share(runs, k), 2)} |")
         md.append("")
 
     md.append("## S6: 10^6 NDIS_SPIN_LOCKs allocated, each taken once, freed\n")

@@ -31,9 +31,6 @@ namespace ndislock_bench {
 // the medians over the rounds that stayed in one state, and NDISLOCK_BENCH_PER_ROUND=1 prints
 // every round.
 constexpr int kPairedRounds = 5;
-// Between the fast state's 17-36 ns per line hand-off and the slow state's 155-175 ns (a few
-// probes down to 136).
-constexpr double kSlowStateHandoffNs = 80;
 
 struct RoundTurn { // one contender in one round, as thread 0 sums it up
     std::uint64_t ops = 0;
@@ -74,27 +71,8 @@ struct Round {
     // The state probes taken before and after the round (0: not measured). The state can change
     // within a round: only a round whose two probes agree counts as fast or slow.
     double handoff_before_ns = 0, handoff_after_ns = 0;
-    enum class State { Unmeasured, Fast, Slow, Changed };
-    State state() const {
-        if (handoff_before_ns <= 0 || handoff_after_ns <= 0) return State::Unmeasured;
-        const bool slow_before = handoff_before_ns >= kSlowStateHandoffNs;
-        if (slow_before != (handoff_after_ns >= kSlowStateHandoffNs)) return State::Changed;
-        return slow_before ? State::Slow : State::Fast;
-    }
+    GuestState state() const { return guest_state(handoff_before_ns, handoff_after_ns); }
 };
-
-inline const char *state_name(Round::State s) {
-    switch (s) {
-    case Round::State::Fast:
-        return "fast";
-    case Round::State::Slow:
-        return "slow";
-    case Round::State::Changed:
-        return "changed";
-    default:
-        return "unmeasured";
-    }
-}
 
 // Every contender once per round, in an order shuffled per round (the same on every thread),
 // between thread 0's probes of the guest's state (the others wait in a turn's barrier meanwhile).
@@ -150,8 +128,8 @@ inline void round_counters(benchmark::State &state, const std::vector<PairedCont
     for (const Round &round : rounds) {
         const double v = f(round.turns);
         all.push_back(v);
-        if (round.state() == Round::State::Fast) fast.push_back(v);
-        if (round.state() == Round::State::Slow) slow.push_back(v);
+        if (round.state() == GuestState::Fast) fast.push_back(v);
+        if (round.state() == GuestState::Slow) slow.push_back(v);
         for (const double probe : {round.handoff_before_ns, round.handoff_after_ns})
             if (probe > 0) probes.push_back(probe); // not measured: a process allowed on one CPU only
     }

@@ -15,6 +15,7 @@
 #include <benchmark/benchmark.h>
 
 #include "contenders.h"
+#include "handoff_probe.h"
 #include "machine.h"
 
 namespace ndislock_bench {
@@ -109,6 +110,17 @@ inline void summarize(benchmark::State &state, Shared &sh, bool handoff) {
     if (handoff) c["ns_per_handoff"] = handoffs == 0 ? 0.0 : seconds * 1e9 / double(handoffs);
 }
 
+// The guest's state around a timed run (handoff_probe.h), from thread 0's probes before the loop's
+// start barrier and after its end, as counters: handoff_ns, their mean, and slow_state: 1 when both
+// read slow, 0 when both read fast, 0.5 when the state changed (absent when not measured). Over
+// the repetitions, the mean of slow_state is the share that ran in the slow state.
+inline void state_counters(benchmark::State &state, double before_ns, double after_ns) {
+    const GuestState s = guest_state(before_ns, after_ns);
+    if (s == GuestState::Unmeasured) return;
+    state.counters["handoff_ns"] = (before_ns + after_ns) / 2;
+    state.counters["slow_state"] = s == GuestState::Slow ? 1.0 : s == GuestState::Fast ? 0.0 : 0.5;
+}
+
 // S2/S3/S4: every thread: random work outside, then the lock around cs_ns of work on shared data,
 // for kTimedRun. Returns what this thread did.
 template <class L>
@@ -166,10 +178,12 @@ inline std::uint64_t outside_max(std::uint64_t cs_iters, bool outside) { return 
 template <class L> void timed_throughput(benchmark::State &state, double cs_ns, bool outside = true) {
     static L lock;
     static Shared shared;
+    static double probe_before_ns;
     const int me = state.thread_index();
     if (me == 0) {
         shared = Shared{};
         lock.begin();
+        probe_before_ns = handoff_probe_ns(); // the others wait in the loop's start barrier
     }
     lock.bind(me);
     const std::uint64_t cs_iters = work_iterations(cs_ns);
@@ -178,6 +192,7 @@ template <class L> void timed_throughput(benchmark::State &state, double cs_ns, 
     lock.unbind();
     state.SetItemsProcessed(std::int64_t(shared.threads[me].ops));
     if (me == 0) {
+        state_counters(state, probe_before_ns, handoff_probe_ns());
         summarize(state, shared, false);
         lock.end();
     }
