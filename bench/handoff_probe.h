@@ -73,7 +73,8 @@ inline double handoff_probe_ns(std::chrono::milliseconds run = std::chrono::mill
 }
 
 // Between the fast state's 18-43 ns per pass and the slow state's 156-345 ns (nine in ten 161-199)
-// in the 500 probes of the rounds of 2026-11-27 07:30-07:58.
+// in the 500 probes of the rounds of 2026-11-27 07:30-07:58. The threshold is this guest's: on a
+// machine that does not switch, every run lands on one side, and the probe's ns are what to read.
 inline constexpr double kSlowStateHandoffNs = 80;
 
 // The guest's state over an interval, from probes at its two ends: fast or slow when both agree.
