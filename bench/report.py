@@ -102,6 +102,13 @@ def main():
             v = get(runs, key, f"{field}_{state}_state")
             t.append((f"{scenario} (rounds, info)", f"{key[1]}: {what}, median of the {fmt(count)} "
                       f"{state}-state rounds", v, None))
+
+    def state_shares(scenario, variant, other, other_name):
+        # A ratio of a fast-state median to a slow-state one compares the states, not the locks.
+        sn, so = slow_share(runs, (scenario, variant, "ndislock")), slow_share(runs, (scenario, variant, other))
+        if sn is not None and so is not None:
+            t.append((f"{scenario} (info)", f"{variant}: share of repetitions in the guest's slow state, ndislock / "
+                      f"{other_name} (values)", f"{fmt(sn, 2)} / {fmt(so, 2)}", None))
     s0 = ratio(get(runs, ("S0", "pair", "ndislock"), "time_ns"), get(runs, ("S0", "pair", "bare_tas"), "time_ns"))
     t.append(("S0", "NdisAcquire+Release / bare TAS pair <= 1.3", s0, None if s0 is None else s0 <= 1.3))
     s0c = ratio(get(runs, ("S0", "pair", "ndislock"), "time_ns"), get(runs, ("S0", "pair", "bare_tas_2calls"), "time_ns"))
@@ -111,11 +118,7 @@ def main():
         best = max(((get(runs, ("S2", cs, c), "ops_per_s") or 0, c) for c in SPINNERS), default=(0, "-"))
         r = ratio(nd, best[0])
         t.append(("S2", f"{cs}: ndislock ops/s / best spinner ({best[1]}) >= 1", r, None if r is None else r >= 1.0))
-        sn, sb = slow_share(runs, ("S2", cs, "ndislock")), slow_share(runs, ("S2", cs, best[1]))
-        if sn is not None and sb is not None:
-            # A ratio of a fast-state median to a slow-state one compares the states, not the locks.
-            t.append(("S2 (info)", f"{cs}: share of repetitions in the guest's slow state, ndislock / "
-                      f"{best[1]} (values)", f"{fmt(sn, 2)} / {fmt(sb, 2)}", None))
+        state_shares("S2", cs, best[1], best[1])
         # The same target with each contender measured next to the others: the median over rounds of
         # the ratio within a round (S2/<cs>/rounds), which a change of the guest's state cannot split.
         pr = get(runs, ("S2", cs, "rounds"), "ndislock_over_best_spinner")
@@ -146,10 +149,7 @@ def main():
         mm = get(runs, ("S3", x, "ndislock"), "min_max")
         mw = get(runs, ("S3", x, "ndislock"), "max_wait_us")
         t.append(("S3", f"{x}: ndislock / std::mutex ops/s >= 1", r1, None if r1 is None else r1 >= 1.0))
-        sn, sm = slow_share(runs, ("S3", x, "ndislock")), slow_share(runs, ("S3", x, "std_mutex"))
-        if sn is not None and sm is not None:
-            t.append(("S3 (info)", f"{x}: share of repetitions in the guest's slow state, ndislock / std::mutex "
-                      "(values)", f"{fmt(sn, 2)} / {fmt(sm, 2)}", None))
+        state_shares("S3", x, "std_mutex", "std::mutex")
         t.append(("S3", f"{x}: ndislock / pthread_spinlock ops/s >= 5", r2, None if r2 is None else r2 >= 5.0))
         t.append(("S3", f"{x}: ndislock min/max per-thread ops >= 0.5", mm, None if mm is None else mm >= 0.5))
         t.append(("S3", f"{x}: ndislock max wait < 50 ms (value in ms)", None if mw is None else mw / 1000,
