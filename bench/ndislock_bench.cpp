@@ -77,51 +77,34 @@ template <class L> void s0_nested(benchmark::State &state) {
 }
 
 // S1: two threads; a hand-off is a lock acquisition that finds it is this thread's turn.
-template <class L> void s1_pingpong(benchmark::State &state) {
-    static L lock;
-    static Shared shared;
-    static double probe_before_ns;
-    const int me = state.thread_index();
-    if (me == 0) {
-        shared = Shared{};
-        lock.begin();
-        probe_before_ns = handoff_probe_ns(); // the other waits in the loop's start barrier
-    }
-    lock.bind(me);
-    for (auto _ : state) {
-        PerThread mine;
-        const std::uint64_t cpu0 = thread_cpu_ns();
-        const auto deadline = std::chrono::steady_clock::now() + kTimedRun;
-        for (;;) {
-            for (int k = 0; k < 64; ++k) {
-                bool mine_turn = false;
-                const std::uint64_t t0 = ticks();
-                std::uint64_t t1 = 0;
-                lock.locked([&] {
-                    t1 = ticks();
-                    if (shared.turn == me) {
-                        shared.turn = 1 - me;
-                        mine_turn = true;
-                    }
-                });
-                mine.handoffs += mine_turn;
-                mine.wait_ticks += t1 - t0;
-                mine.max_wait_ticks = std::max(mine.max_wait_ticks, t1 - t0);
-                ++mine.ops;
-            }
-            if (std::chrono::steady_clock::now() >= deadline) break;
+template <class L> PerThread pingpong_loop(L &lock, Shared &shared, int me) {
+    PerThread mine;
+    const std::uint64_t cpu0 = thread_cpu_ns();
+    const auto deadline = std::chrono::steady_clock::now() + kTimedRun;
+    for (;;) {
+        for (int k = 0; k < 64; ++k) {
+            bool mine_turn = false;
+            const std::uint64_t t0 = ticks();
+            std::uint64_t t1 = 0;
+            lock.locked([&] {
+                t1 = ticks();
+                if (shared.turn == me) {
+                    shared.turn = 1 - me;
+                    mine_turn = true;
+                }
+            });
+            mine.handoffs += mine_turn;
+            mine.wait_ticks += t1 - t0;
+            mine.max_wait_ticks = std::max(mine.max_wait_ticks, t1 - t0);
+            ++mine.ops;
         }
-        mine.cpu_ns = thread_cpu_ns() - cpu0;
-        shared.threads[me] = mine;
+        if (std::chrono::steady_clock::now() >= deadline) break;
     }
-    lock.unbind();
-    state.SetItemsProcessed(std::int64_t(shared.threads[me].handoffs));
-    if (me == 0) {
-        state_counters(state, probe_before_ns, handoff_probe_ns());
-        summarize(state, shared, true);
-        lock.end();
-    }
+    mine.cpu_ns = thread_cpu_ns() - cpu0;
+    return mine;
 }
+
+template <class L> void s1_pingpong(benchmark::State &state) { timed_run<L>(state, true, pingpong_loop<L>); }
 
 // S6: 10^6 locks allocated, each taken once, then freed.
 void s6_footprint(benchmark::State &state, Mode mode) {

@@ -173,9 +173,11 @@ PerThread timed_loop(L &lock, Shared &shared, int me, std::uint64_t cs_iters, st
 // Outside work uniform in [0, 2 cs]; none for the serial bound.
 inline std::uint64_t outside_max(std::uint64_t cs_iters, bool outside) { return outside ? 2 * cs_iters + 1 : 1; }
 
-// Without outside work on one thread it measures the serial bound: critical sections back to
-// back, which no lock on any number of cores can beat, since they never overlap.
-template <class L> void timed_throughput(benchmark::State &state, double cs_ns, bool outside = true) {
+// The frame of every timed run (S1-S4): thread 0 sets the run up and probes the guest's state
+// while the others wait in the loop's start barrier; each thread, bound to its processor, runs
+// loop(lock, shared, me) -> PerThread inside the single iteration; thread 0 probes again and
+// summarizes. handoff (S1): the items are hand-offs, not operations.
+template <class L, class Loop> void timed_run(benchmark::State &state, bool handoff, Loop &&loop) {
     static L lock;
     static Shared shared;
     static double probe_before_ns;
@@ -183,19 +185,28 @@ template <class L> void timed_throughput(benchmark::State &state, double cs_ns, 
     if (me == 0) {
         shared = Shared{};
         lock.begin();
-        probe_before_ns = handoff_probe_ns(); // the others wait in the loop's start barrier
+        probe_before_ns = handoff_probe_ns();
     }
     lock.bind(me);
-    const std::uint64_t cs_iters = work_iterations(cs_ns);
     for (auto _ : state)
-        shared.threads[me] = timed_loop(lock, shared, me, cs_iters, outside_max(cs_iters, outside));
+        shared.threads[me] = loop(lock, shared, me);
     lock.unbind();
-    state.SetItemsProcessed(std::int64_t(shared.threads[me].ops));
+    const PerThread &mine = shared.threads[me];
+    state.SetItemsProcessed(std::int64_t(handoff ? mine.handoffs : mine.ops));
     if (me == 0) {
         state_counters(state, probe_before_ns, handoff_probe_ns());
-        summarize(state, shared, false);
+        summarize(state, shared, handoff);
         lock.end();
     }
+}
+
+// Without outside work on one thread it measures the serial bound: critical sections back to
+// back, which no lock on any number of cores can beat, since they never overlap.
+template <class L> void timed_throughput(benchmark::State &state, double cs_ns, bool outside = true) {
+    const std::uint64_t cs_iters = work_iterations(cs_ns);
+    timed_run<L>(state, false, [&](L &lock, Shared &shared, int me) {
+        return timed_loop(lock, shared, me, cs_iters, outside_max(cs_iters, outside));
+    });
 }
 
 // NdisDprWord keeps each thread at DISPATCH_LEVEL through its run: with fewer virtual processors
