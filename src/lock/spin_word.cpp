@@ -1,5 +1,6 @@
 #include "lock/spin_word.h"
 
+#include "lock/backoff.h"
 #include "lock/wait_observer.h"
 #include "platform/clock.h"
 #include "platform/futex.h"
@@ -8,8 +9,9 @@
 namespace ndislock::lock {
 
 // Pauses before sleeping: long enough to cover a short critical section running on another core
-// (a few hundred ns to a few us), short enough that a descheduled holder costs little.
-static constexpr int kSpinPauses = 256;
+// (a few hundred ns to a few us), short enough that a descheduled holder costs little. The word is
+// read between them at growing intervals (lock/backoff.h).
+static constexpr unsigned kSpinPauses = 256;
 
 // Wait after which a sleeper asks for a direct hand-off. Long enough that the fast, unfair path
 // (a running thread re-taking the lock costs nothing; waking a sleeper costs a context switch)
@@ -27,9 +29,13 @@ void spin_acquire_contended(PKSPIN_LOCK lock) noexcept {
     bool starving = false; // this thread is the bucket's starving sleeper
     for (;;) {
         if (!starving) {
-            for (int i = 0; i < kSpinPauses; ++i) {
+            Backoff backoff(kSpinPauses);
+            for (;;) {
                 if (word.load(std::memory_order_relaxed) == 0 && spin_try_acquire(lock)) return;
-                platform::cpu_relax();
+                const unsigned pauses = backoff.next();
+                if (pauses == 0) break;
+                for (unsigned i = 0; i < pauses; ++i)
+                    platform::cpu_relax();
             }
             if (platform::monotonic_ns() - since > kStarveNs) {
                 std::uintptr_t none = 0;

@@ -6,11 +6,12 @@
 // of the parking bucket's sleeper count, with only a compiler barrier between them: the
 // store-buffer handshake with a sleeper (parking.h) is closed by the sleeper's heavy fence
 // (platform/membarrier.h), paid once per sleep instead of once per release. Under contention a
-// waiter spins on plain reads for a bounded number of pauses, then sleeps in the parking table, so
-// threads outnumbering cores do not burn the holder's CPU. The lock is not fair (a running thread
-// may take it again before a woken sleeper runs), but unfairness is bounded: a sleeper that has
-// waited kStarveNs marks itself in its bucket, and the next release hands the lock straight to it
-// (the word stays 1) instead of freeing it.
+// waiter spins on plain reads, at intervals that grow from one pause to 16 (lock/backoff.h), for a
+// bounded number of pauses, then sleeps in the parking table, so threads outnumbering cores do not
+// burn the holder's CPU. The lock is not fair (a running thread may take it again before a woken
+// sleeper runs), but unfairness is bounded: a sleeper that has waited kStarveNs marks itself in
+// its bucket, and the next release hands the lock straight to it (the word stays 1) instead of
+// freeing it.
 //
 // Compare-exchange rather than exchange: a word that holds an in-stack queue tail (a queued
 // acquisition on the same lock, which is a misuse) is then never overwritten by this algorithm.
