@@ -11,6 +11,8 @@
 // parking does not change: only how often the word is read within it.
 #pragma once
 
+#include "platform/futex.h" // cpu_relax
+
 namespace ndislock::lock {
 
 inline constexpr unsigned kMaxBackoffPauses = 16;
@@ -26,6 +28,14 @@ public:
         left_ -= n;
         if (delay_ < kMaxBackoffPauses) delay_ *= 2;
         return n;
+    }
+
+    // Waits the pauses next() gives; false (no wait) once the budget is spent: time to park.
+    bool pause() noexcept {
+        const unsigned n = next();
+        for (unsigned i = 0; i < n; ++i)
+            platform::cpu_relax();
+        return n != 0;
     }
 
 private:

@@ -29,13 +29,9 @@ void spin_acquire_contended(PKSPIN_LOCK lock) noexcept {
     bool starving = false; // this thread is the bucket's starving sleeper
     for (;;) {
         if (!starving) {
-            Backoff backoff(kSpinPauses);
-            for (;;) {
+            for (Backoff backoff(kSpinPauses);;) {
                 if (word.load(std::memory_order_relaxed) == 0 && spin_try_acquire(lock)) return;
-                const unsigned pauses = backoff.next();
-                if (pauses == 0) break;
-                for (unsigned i = 0; i < pauses; ++i)
-                    platform::cpu_relax();
+                if (!backoff.pause()) break;
             }
             if (platform::monotonic_ns() - since > kStarveNs) {
                 std::uintptr_t none = 0;
