@@ -94,7 +94,14 @@ NDISLOCK_API void NdislockVerifierSetSarifPath(const char *Path);
 /* Writes the SARIF 2.1.0 log of the current findings to Path now. Returns 0 on success. */
 NDISLOCK_API int NdislockVerifierWriteSarif(const char *Path);
 
-typedef enum NDISLOCK_SEVERITY { NDISLOCK_SEVERITY_ERROR = 0, NDISLOCK_SEVERITY_WARNING = 1 } NDISLOCK_SEVERITY;
+/* ERROR: breaks on Windows or Driver Verifier reports it (changes the exit status). WARNING: NDIS
+ * guidance broken (a time budget). NOTE: the documented pairing broken in a way Windows behaves
+ * identically for (reported once per site, never changes the exit status). */
+typedef enum NDISLOCK_SEVERITY {
+    NDISLOCK_SEVERITY_ERROR = 0,
+    NDISLOCK_SEVERITY_WARNING = 1,
+    NDISLOCK_SEVERITY_NOTE = 2
+} NDISLOCK_SEVERITY;
 
 /* One distinct finding: a (rule, location) pair, with how often it happened. Strings point into
  * ndislock's own storage and stay valid until NdislockVerifierResetFindings. */

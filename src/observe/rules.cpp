@@ -32,10 +32,21 @@ constexpr RuleInfo kRules[] = {
     {"DpcTooLong", Severity::Warning, false, "bug check 0x133 DPC_WATCHDOG_VIOLATION; guidance: a DPC under 100 us"},
     {"SyncInterruptMisuse", Severity::Error, false, "SDV NdisMDeregisterInterruptEx"},
     {"InterruptRegistrationMisuse", Severity::Error, false, "SDV Init_RegisterInterrupt, bug check 0x7C/0x08"},
+    {"ReleaseVariantEquivalent", Severity::Note, false,
+     "none: Windows behaves as the matching release here (the WDK documents the pairing)"},
 };
 static_assert(sizeof kRules / sizeof kRules[0] == static_cast<unsigned>(Rule::Count_), "one entry per rule");
 } // namespace
 
 const RuleInfo &rule_info(Rule rule) noexcept { return kRules[static_cast<unsigned>(rule)]; }
+
+const char *severity_name(Severity severity) noexcept {
+    switch (severity) {
+    case Severity::Error: return "error";
+    case Severity::Warning: return "warning";
+    case Severity::Note: return "note";
+    }
+    return "error";
+}
 
 } // namespace ndislock::observe

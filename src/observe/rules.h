@@ -36,10 +36,17 @@ enum class Rule : std::uint8_t {
     DpcTooLong,
     SyncInterruptMisuse,
     InterruptRegistrationMisuse,
+    ReleaseVariantEquivalent,
     Count_
 };
 
-enum class Severity : std::uint8_t { Error, Warning };
+// Error: breaks on Windows, or Driver Verifier reports it. Warning: guidance broken (a budget).
+// Note: breaks the documented pairing but behaves exactly the same on Windows; it never changes
+// the exit status.
+enum class Severity : std::uint8_t { Error, Warning, Note };
+
+// "error", "warning" or "note": the word reports and SARIF use.
+const char *severity_name(Severity severity) noexcept;
 
 struct RuleInfo {
     const char *id;

@@ -519,7 +519,24 @@ void check_irql_drop(VerifierThread &v, model::ThreadState *thread, KIRQL to, co
 // other_family: released with a call of another family than the acquire's (else the wrong IRQL).
 [[gnu::cold, gnu::noinline]] void report_release_mismatch(const LockEvent &e, const Shadow *s, const HeldLock &h,
                                                          bool other_family) {
-    if (other_family) {
+    // A plain (not queued) release of the other variant that leaves the IRQL exactly where the
+    // matching one would: a non-raising acquire released by a raising release that "restores" the
+    // IRQL already current (KeTryToAcquireSpinLockAtDpcLevel, then KeReleaseSpinLock(Lock,
+    // DISPATCH_LEVEL), as a Microsoft NDIS sample does), or a raising acquire made at the IRQL of
+    // its release (it saved that IRQL) released without restoring. Windows runs both exactly as
+    // the matching release: a note, never an error.
+    const bool plain = !queued(h.variant) && !queued(e.variant);
+    if (other_family && plain &&
+        (raising(e.variant) ? e.new_irql == e.irql : h.irql_at_acquire == e.irql)) {
+        Report r = base(Rule::ReleaseVariantEquivalent, e, s,
+                        format("acquired with %s but released with %s (the documented pair is %s); here it "
+                               "behaves the same on Windows, since the IRQL stays %u either way",
+                               observe::variant_name(h.variant), release_name(e.variant), release_name(h.variant),
+                               e.irql));
+        r.other = h.site();
+        r.other_role = "acquired at";
+        emit(r);
+    } else if (other_family) {
         Report r = base(Rule::ReleaseVariantMismatch, e, s,
                         format("acquired with %s but released with %s (expected %s)%s",
                                observe::variant_name(h.variant), release_name(e.variant), release_name(h.variant),

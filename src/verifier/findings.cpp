@@ -59,7 +59,7 @@ std::string format_report(const Report &r) {
     char line[1024], where[512];
     std::string text;
     std::snprintf(line, sizeof line, "ndislock verifier: %s: %s%s\n",
-                  info.severity == observe::Severity::Error ? "error" : "warning", info.id,
+                  observe::severity_name(info.severity), info.id,
                   info.terminal ? " (terminal)" : "");
     text += line;
     text += "  " + r.explanation + "\n";
@@ -108,7 +108,9 @@ void report(const Report &r) noexcept {
         if (r.other_role != nullptr) s.other = resolve_site(r.other);
         NDISLOCK_FINDING &v = s.view;
         v.RuleId = info.id;
-        v.Severity = info.severity == observe::Severity::Error ? NDISLOCK_SEVERITY_ERROR : NDISLOCK_SEVERITY_WARNING;
+        v.Severity = info.severity == observe::Severity::Error     ? NDISLOCK_SEVERITY_ERROR
+                     : info.severity == observe::Severity::Warning ? NDISLOCK_SEVERITY_WARNING
+                                                                   : NDISLOCK_SEVERITY_NOTE;
         v.Terminal = info.terminal ? TRUE : FALSE;
         v.Message = s.message.c_str();
         v.File = s.resolved.file;

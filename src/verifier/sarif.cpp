@@ -75,7 +75,11 @@ void append_result(const NDISLOCK_FINDING &f, void *context) {
     std::string &out = *static_cast<std::string *>(context);
     if (out.back() == '}') out += ",";
     out += "{\"ruleId\":" + json_string(f.RuleId);
-    out += ",\"level\":\"" + std::string(f.Severity == NDISLOCK_SEVERITY_ERROR ? "error" : "warning") + "\"";
+    out += ",\"level\":\"" +
+           std::string(f.Severity == NDISLOCK_SEVERITY_ERROR     ? "error"
+                       : f.Severity == NDISLOCK_SEVERITY_WARNING ? "warning"
+                                                                 : "note") +
+           "\"";
     out += ",\"message\":{\"text\":" + json_string(f.Message) + "}";
     if (f.File != nullptr) {
         out += ",\"locations\":[" + location(f.File, f.Line, f.Function, -1) + "]";
@@ -103,7 +107,7 @@ int write_sarif(const char *path) noexcept {
         out += "{\"id\":" + json_string(r.id) + ",\"name\":" + json_string(r.id);
         out += ",\"shortDescription\":{\"text\":" + json_string((std::string(r.id) + " (" + r.windows + ")").c_str()) + "}";
         out += ",\"defaultConfiguration\":{\"level\":\"" +
-               std::string(r.severity == observe::Severity::Error ? "error" : "warning") + "\"}";
+               std::string(observe::severity_name(r.severity)) + "\"}";
         out += ",\"properties\":{\"terminal\":" + std::string(r.terminal ? "true" : "false") +
                ",\"windows\":" + json_string(r.windows) + "}}";
     }

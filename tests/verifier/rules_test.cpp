@@ -479,10 +479,51 @@ TEST_P(ReleaseVariantMismatch, AcquiredWithOneFormReleasedWithAnother) {
         got = take();
     }
     to_passive();
-    expect_family_finding(got, "ReleaseVariantMismatch", rel, line);
-    if (got.size() == 1 && !acq.function_form) {
-        EXPECT_EQ(got[0].other_line, acquired_at) << dump(got);
+    // A non-raising acquire at DISPATCH_LEVEL released by a raising release that restores
+    // DISPATCH_LEVEL behaves on Windows exactly as the matching release: a note, not an error.
+    const bool equivalent = !acq.raising && rel.raising && !acq.queued && !rel.queued;
+    expect_family_finding(got, equivalent ? "ReleaseVariantEquivalent" : "ReleaseVariantMismatch", rel, line);
+    if (got.size() == 1) {
+        EXPECT_EQ(got[0].severity, equivalent ? NDISLOCK_SEVERITY_NOTE : NDISLOCK_SEVERITY_ERROR) << dump(got);
+        if (!acq.function_form) EXPECT_EQ(got[0].other_line, acquired_at) << dump(got);
     }
+}
+
+// The same pairs made at DISPATCH_LEVEL the other way round: a raising acquire made at
+// DISPATCH_LEVEL (it saves DISPATCH_LEVEL) released without restoring leaves the IRQL where the
+// matching release would: a note.
+TEST_F(VerifierTest, ReleaseVariantEquivalent_ARaisingAcquireAtDispatchReleasedWithoutRestoring) {
+    Slot s;
+    KeInitializeSpinLock(s.word());
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    KIRQL saved;
+    const int acquired_at = AT(KeAcquireSpinLock(s.word(), &saved));
+    const int line = AT(KeReleaseSpinLockFromDpcLevel(s.word()));
+    const std::vector<Got> got = take();
+    KeLowerIrql(old);
+    EXPECT_EQ(saved, DISPATCH_LEVEL);
+    expect_exactly(got, "ReleaseVariantEquivalent", __FILE__, line);
+    if (got.size() == 1) {
+        EXPECT_EQ(got[0].severity, NDISLOCK_SEVERITY_NOTE);
+        EXPECT_EQ(got[0].other_line, acquired_at);
+    }
+    EXPECT_EQ(NdislockVerifierErrorCount(), 0u);
+}
+
+// Not equivalent: an AtDpcLevel acquire released with KeReleaseSpinLock to PASSIVE_LEVEL drops
+// the IRQL the caller was at; that stays the error.
+TEST_F(VerifierTest, ReleaseVariantMismatch_ARaisingReleaseThatLowersIsStillAnError) {
+    Slot s;
+    KeInitializeSpinLock(s.word());
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    KeAcquireSpinLockAtDpcLevel(s.word());
+    const int line = AT(KeReleaseSpinLock(s.word(), PASSIVE_LEVEL));
+    const std::vector<Got> got = take();
+    to_passive();
+    expect_exactly(got, "ReleaseVariantMismatch", __FILE__, line);
+    if (got.size() == 1) EXPECT_EQ(got[0].severity, NDISLOCK_SEVERITY_ERROR);
 }
 INSTANTIATE_TEST_SUITE_P(Pairs, ReleaseVariantMismatch,
                          ::testing::Values(Pair{"Ndis", "NdisDpr"}, Pair{"NdisDpr", "Ndis"},

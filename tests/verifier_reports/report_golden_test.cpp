@@ -111,6 +111,21 @@ TEST(GoldenReportDeathTest, RecursiveAcquire) {
 
 // ---- the rules the brief names -------------------------------------------------------------
 
+TEST(GoldenReport, ReleaseVariantEquivalent) {
+    NdislockVerifierResetFindings();
+    ScenarioReleaseVariantEquivalent();
+    NDISLOCK_FINDING f[4];
+    ASSERT_EQ(NdislockVerifierGetFindings(f, 4), 1u);
+    EXPECT_STREQ(f[0].RuleId, "ReleaseVariantEquivalent");
+    expect_golden("ReleaseVariantEquivalent", f[0].Message);
+    EXPECT_EQ(f[0].Line, marked_line("at:ReleaseVariantEquivalent"));
+    EXPECT_EQ(f[0].OtherLine, marked_line("other:ReleaseVariantEquivalent"));
+    EXPECT_EQ(f[0].Severity, NDISLOCK_SEVERITY_NOTE);
+    EXPECT_EQ(f[0].Count, 1000u) << "one finding for the site, counted";
+    EXPECT_EQ(NdislockVerifierErrorCount(), 0u) << "a note is no error: the exit status stays 0";
+    NdislockVerifierResetFindings();
+}
+
 TEST(GoldenReport, ReleaseVariantMismatch) {
     check("ReleaseVariantMismatch", ScenarioReleaseVariantMismatch, {"ReleaseVariantMismatch"});
 }

@@ -57,6 +57,21 @@ void ScenarioReleaseVariantMismatch(void) {
     KeLowerIrql(PASSIVE_LEVEL); /* what the mismatched release failed to do */
 }
 
+/* The pattern of a Microsoft NDIS sample: a try at DISPATCH_LEVEL, released with the raising
+ * release "restoring" DISPATCH_LEVEL. Windows runs it exactly as KeReleaseSpinLockFromDpcLevel:
+ * a note, once for the site however often it runs, and no error. */
+void ScenarioReleaseVariantEquivalent(void) {
+    KIRQL OldIrql;
+    InitializeNamed(&FilterLock, "filter table");
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+    for (int I = 0; I < 1000; I++) {
+        if (KeTryToAcquireSpinLockAtDpcLevel(&FilterLock)) { /* other:ReleaseVariantEquivalent */
+            KeReleaseSpinLock(&FilterLock, DISPATCH_LEVEL); /* at:ReleaseVariantEquivalent */
+        }
+    }
+    KeLowerIrql(OldIrql);
+}
+
 void ScenarioWrongOldIrql(void) {
     KIRQL OldIrql, FilterIrql;
     InitializeNamed(&FilterLock, "filter table");
@@ -265,4 +280,5 @@ void ScenarioSarifMix(void) {
     ScenarioLockNotInitialized();      /* error, no other party */
     ScenarioLockOrderInversion();      /* error, the other order as the other party */
     ScenarioNdisCallWhileHoldingLock(); /* warning */
+    ScenarioReleaseVariantEquivalent(); /* note */
 }

@@ -11,6 +11,7 @@ extern "C" {
 
 void ScenarioRecursiveAcquire(void);
 void ScenarioReleaseVariantMismatch(void);
+void ScenarioReleaseVariantEquivalent(void);
 void ScenarioWrongOldIrql(void);
 void ScenarioLockOrderInversion(void);
 void ScenarioIrqlDroppedWhileHoldingLock(void);

@@ -27,7 +27,7 @@ CATALOG = {
     "ThreadExitHoldingLock": "error", "LockOrderInversion": "error", "Deadlock": "error",
     "BlockingAtDispatch": "error", "NdisCallWhileHoldingLock": "warning", "LockHeldTooLong": "warning",
     "IsrTooLong": "warning", "DpcTooLong": "warning", "SyncInterruptMisuse": "error",
-    "InterruptRegistrationMisuse": "error",
+    "InterruptRegistrationMisuse": "error", "ReleaseVariantEquivalent": "note",
 }
 TERMINAL = {"RecursiveAcquire", "Deadlock"}
 
@@ -37,6 +37,7 @@ EXPECTED = [
     ("LockNotInitialized", "error", False),
     ("LockOrderInversion", "error", True),
     ("NdisCallWhileHoldingLock", "warning", True),
+    ("ReleaseVariantEquivalent", "note", True),
 ]
 
 
