@@ -10,7 +10,9 @@
  *                                     terminal rules (RecursiveAcquire, Deadlock). fatal: end it
  *                                     at the first error. off: no checking; the lock calls pay one
  *                                     predictable branch.
- *   NDISLOCK_SARIF=<path>             write a SARIF 2.1.0 log of the findings there at exit.
+ *   NDISLOCK_SARIF=<path>             write a SARIF 2.1.0 log of the findings there at exit; a
+ *                                     path that cannot be written is an error on stderr at the
+ *                                     first call, and the exit status is then the exit code.
  *   NDISLOCK_HOLD_BUDGET_US=<n>       LockHeldTooLong budget, default 25.
  *   NDISLOCK_HOLD_SAMPLE=<n>          time one spin-lock hold in n on each thread, default 16;
  *                                     1 times every hold (see NdislockVerifierSetHoldSampling).

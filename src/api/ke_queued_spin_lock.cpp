@@ -2,6 +2,7 @@
 #define NDISLOCK_NO_SITE_MACROS
 #include "ndislock/ndis.h"
 
+#include "api/lock_pointer.h"
 #include "api/spin_lock_ops.h"
 
 using namespace ndislock;
@@ -10,11 +11,14 @@ using namespace ndislock::api;
 namespace {
 
 inline void queued_acquire(PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, bool raising, const Site &site) noexcept {
+    check_lock_pointer(s, "KeAcquireInStackQueuedSpinLock", site);
+    check_lock_pointer(h, "KeAcquireInStackQueuedSpinLock (its LockHandle)", site);
     ThreadState &t = this_thread();
     with_observation([&](auto observed) { acquire_queued<decltype(observed)::value>(t, s, h, raising, site); });
 }
 
 inline void queued_release(PKLOCK_QUEUE_HANDLE h, bool lowering, const Site &site) noexcept {
+    check_lock_pointer(h, "KeReleaseInStackQueuedSpinLock (its LockHandle)", site);
     ThreadState &t = this_thread();
     with_observation([&](auto observed) { release_queued<decltype(observed)::value>(t, h, lowering, site); });
 }

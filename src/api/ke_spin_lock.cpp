@@ -2,6 +2,7 @@
 #define NDISLOCK_NO_SITE_MACROS
 #include "ndislock/ndis.h"
 
+#include "api/lock_pointer.h"
 #include "api/spin_lock_ops.h"
 
 using namespace ndislock;
@@ -10,12 +11,14 @@ using namespace ndislock::api;
 namespace {
 
 inline void ke_initialize(PKSPIN_LOCK s, const Site &site) noexcept {
+    check_lock_pointer(s, "KeInitializeSpinLock", site);
     ThreadState &t = this_thread(); // first: it may be the process's first call, which configures
     if (observe::active()) observe::notify_initialized(event(t, s, nullptr, Variant::KeAcquire, false, 0, site));
     lock::spin_word(s).store(0, std::memory_order_release);
 }
 
 inline KIRQL ke_acquire(PKSPIN_LOCK s, const Site &site) noexcept {
+    check_lock_pointer(s, "KeAcquireSpinLock", site);
     ThreadState &t = this_thread();
     return with_observation([&](auto observed) {
         return acquire_raising<decltype(observed)::value>(t, s, Variant::KeAcquire, false, site);
@@ -23,6 +26,7 @@ inline KIRQL ke_acquire(PKSPIN_LOCK s, const Site &site) noexcept {
 }
 
 inline void ke_release(PKSPIN_LOCK s, KIRQL new_irql, const Site &site) noexcept {
+    check_lock_pointer(s, "KeReleaseSpinLock", site);
     ThreadState &t = this_thread();
     with_observation([&](auto observed) {
         release_lowering<decltype(observed)::value>(t, s, new_irql, Variant::KeAcquire, false, site);
@@ -30,6 +34,7 @@ inline void ke_release(PKSPIN_LOCK s, KIRQL new_irql, const Site &site) noexcept
 }
 
 inline void ke_acquire_at_dpc(PKSPIN_LOCK s, const Site &site) noexcept {
+    check_lock_pointer(s, "KeAcquireSpinLockAtDpcLevel", site);
     ThreadState &t = this_thread();
     with_observation([&](auto observed) {
         acquire_at_dpc<decltype(observed)::value>(t, s, Variant::KeAtDpcLevel, false, site);
@@ -37,6 +42,7 @@ inline void ke_acquire_at_dpc(PKSPIN_LOCK s, const Site &site) noexcept {
 }
 
 inline void ke_release_from_dpc(PKSPIN_LOCK s, const Site &site) noexcept {
+    check_lock_pointer(s, "KeReleaseSpinLockFromDpcLevel", site);
     ThreadState &t = this_thread();
     with_observation([&](auto observed) {
         release_at_dpc<decltype(observed)::value>(t, s, Variant::KeAtDpcLevel, false, site);
@@ -44,6 +50,7 @@ inline void ke_release_from_dpc(PKSPIN_LOCK s, const Site &site) noexcept {
 }
 
 inline BOOLEAN ke_try_at_dpc(PKSPIN_LOCK s, const Site &site) noexcept {
+    check_lock_pointer(s, "KeTryToAcquireSpinLockAtDpcLevel", site);
     ThreadState &t = this_thread();
     return with_observation([&](auto observed) {
         return static_cast<BOOLEAN>(try_acquire_at_dpc<decltype(observed)::value>(t, s, site));

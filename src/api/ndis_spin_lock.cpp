@@ -3,6 +3,7 @@
 #define NDISLOCK_NO_SITE_MACROS
 #include "ndislock/ndis.h"
 
+#include "api/lock_pointer.h"
 #include "api/spin_lock_ops.h"
 
 using namespace ndislock;
@@ -12,17 +13,20 @@ namespace {
 
 // NdisAllocateSpinLock is KeInitializeSpinLock(&SpinLock); OldIrql is not touched, as in the WDK.
 inline void ndis_allocate(PNDIS_SPIN_LOCK l, const Site &site) noexcept {
+    check_lock_pointer(l, "NdisAllocateSpinLock", site);
     ThreadState &t = this_thread(); // first: it may be the process's first call, which configures
     if (observe::active()) observe::notify_initialized(event(t, l, nullptr, Variant::NdisAcquire, true, 0, site));
     lock::spin_word(&l->SpinLock).store(0, std::memory_order_release);
 }
 
 inline void ndis_free(PNDIS_SPIN_LOCK l, const Site &site) noexcept {
+    check_lock_pointer(l, "NdisFreeSpinLock", site);
     ThreadState &t = this_thread();
     if (observe::active()) observe::notify_freed(event(t, l, nullptr, Variant::NdisAcquire, true, 0, site));
 }
 
 inline void ndis_acquire(PNDIS_SPIN_LOCK l, const Site &site) noexcept {
+    check_lock_pointer(l, "NdisAcquireSpinLock", site);
     ThreadState &t = this_thread();
     // OldIrql is written only once the lock is held: it belongs to the holder.
     l->OldIrql = with_observation([&](auto observed) {
@@ -31,6 +35,7 @@ inline void ndis_acquire(PNDIS_SPIN_LOCK l, const Site &site) noexcept {
 }
 
 inline void ndis_release(PNDIS_SPIN_LOCK l, const Site &site) noexcept {
+    check_lock_pointer(l, "NdisReleaseSpinLock", site);
     ThreadState &t = this_thread();
     const KIRQL old = l->OldIrql; // read before the lock is freed and another holder overwrites it
     with_observation([&](auto observed) {
@@ -39,6 +44,7 @@ inline void ndis_release(PNDIS_SPIN_LOCK l, const Site &site) noexcept {
 }
 
 inline void ndis_dpr_acquire(PNDIS_SPIN_LOCK l, const Site &site) noexcept {
+    check_lock_pointer(l, "NdisDprAcquireSpinLock", site);
     ThreadState &t = this_thread();
     with_observation([&](auto observed) {
         acquire_at_dpc<decltype(observed)::value>(t, &l->SpinLock, Variant::NdisDpr, true, site);
@@ -46,6 +52,7 @@ inline void ndis_dpr_acquire(PNDIS_SPIN_LOCK l, const Site &site) noexcept {
 }
 
 inline void ndis_dpr_release(PNDIS_SPIN_LOCK l, const Site &site) noexcept {
+    check_lock_pointer(l, "NdisDprReleaseSpinLock", site);
     ThreadState &t = this_thread();
     with_observation([&](auto observed) {
         release_at_dpc<decltype(observed)::value>(t, &l->SpinLock, Variant::NdisDpr, true, site);

@@ -148,13 +148,17 @@ const char *callback_name(Callback c) noexcept {
     return "?";
 }
 
-void report_misuse(Rule rule, const Site &site, const char *detail) noexcept {
+bool report_if_observed(Rule rule, const Site &site, const char *detail) noexcept {
     model::NoPreempt reporting;
     bool handled = false;
     for (auto &slot : g_observers)
         if (const Observer *o = slot.load(std::memory_order_acquire); o != nullptr && o->misuse != nullptr)
             handled = o->misuse(rule, site, detail) || handled;
-    if (handled) return;
+    return handled;
+}
+
+void report_misuse(Rule rule, const Site &site, const char *detail) noexcept {
+    if (report_if_observed(rule, site, detail)) return;
     const RuleInfo &info = rule_info(rule);
     if (site.file != nullptr)
         platform::fatal("%s: %s\n  at %s:%d in %s\n  Windows: %s", info.id, detail, site.file, site.line,

@@ -179,5 +179,7 @@ void notify_callback_returned(const CallbackEvent &e, std::uint64_t own_ns) noex
 // Reports a misuse the core detected. Returns if an observer reported it and the program may go
 // on; otherwise prints the rule, the call site and detail, and ends the process.
 void report_misuse(Rule rule, const Site &site, const char *detail) noexcept;
+// The same, for misuse the core can go on from: false if no observer took it (nothing is said).
+bool report_if_observed(Rule rule, const Site &site, const char *detail) noexcept;
 
 } // namespace ndislock::observe

@@ -34,6 +34,9 @@ constexpr RuleInfo kRules[] = {
     {"InterruptRegistrationMisuse", Severity::Error, false, "SDV Init_RegisterInterrupt, bug check 0x7C/0x08"},
     {"ReleaseVariantEquivalent", Severity::Note, false,
      "none: Windows behaves as the matching release here (the WDK documents the pairing)"},
+    {"NullLockPointer", Severity::Error, true, "bug check 0xD1 DRIVER_IRQL_NOT_LESS_OR_EQUAL / 0x50 (a NULL dereference)"},
+    {"LockMisaligned", Severity::Error, false,
+     "KSPIN_LOCK must be pointer-aligned: a split-lock atomic, #AC with split-lock detection, a fault on ARM64"},
 };
 static_assert(sizeof kRules / sizeof kRules[0] == static_cast<unsigned>(Rule::Count_), "one entry per rule");
 } // namespace

@@ -37,6 +37,8 @@ enum class Rule : std::uint8_t {
     SyncInterruptMisuse,
     InterruptRegistrationMisuse,
     ReleaseVariantEquivalent,
+    NullLockPointer,
+    LockMisaligned,
     Count_
 };
 

@@ -154,8 +154,8 @@ bool holder_site(const Shadow *s, const void *lock, Site *out, int *os_tid) noex
     const char *name = observe::lock_name(e.lock);
     // A release through a standard guard keeps no site, so its site may still be the header's.
     const std::uint32_t cls = name != nullptr           ? class_for_name(name)
-                              : library_file(e.site.file) ? class_for_site(driver_site_from_stack(e.site))
-                                                          : class_for_site(e.site);
+                              : library_file(e.site.file) ? class_for_first_use(driver_site_from_stack(e.site))
+                                                          : class_for_first_use(e.site);
     // A freed lock is known freed whatever the verifier missed (the record of frees is emptied
     // when it is switched on again); a lock never seen allocated is uninitialized only if the
     // verifier has watched since the start.

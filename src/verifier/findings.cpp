@@ -175,8 +175,12 @@ void at_exit() {
     // an ISR's finding would wait for it forever.
     const model::NoPreempt guard;
     check_process_exit(); // first: its finding belongs in the log and the exit status
-    if (const char *path = sarif_path(); path[0] != '\0') write_sarif(path);
     const int code = g_settings.exit_code.load(std::memory_order_relaxed);
+    if (const char *path = sarif_path(); path[0] != '\0' && write_sarif(path) != 0) {
+        std::fflush(nullptr);
+        platform::diagnostic("verifier: error: the SARIF log \"%s\" was not written; exit status %d", path, code);
+        if (code != 0) _exit(code);
+    }
     const unsigned errors = error_count();
     if (errors != 0 && code != 0) {
         std::fflush(nullptr);

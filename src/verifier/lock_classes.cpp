@@ -16,6 +16,7 @@ struct ClassRecord {
     std::atomic<bool> ready{false};
     const char *name = nullptr;
     observe::Site site{};
+    bool first_use = false; // site is where the lock was first used, not allocated
 };
 
 ClassRecord g_classes[kMaxClasses];
@@ -30,7 +31,7 @@ std::uint64_t mix(std::uint64_t x) noexcept {
     return x | 1; // never 0 (0 marks an empty slot)
 }
 
-std::uint32_t intern(std::uint64_t key, const char *name, const observe::Site &site) noexcept {
+std::uint32_t intern(std::uint64_t key, const char *name, const observe::Site &site, bool first_use = false) noexcept {
     std::uint32_t slot = static_cast<std::uint32_t>(key % (kMaxClasses - 1)) + 1; // slot 0 is the overflow class
     for (std::uint32_t probe = 0; probe < kMaxClasses - 1; ++probe, slot = slot % (kMaxClasses - 1) + 1) {
         ClassRecord &c = g_classes[slot];
@@ -38,6 +39,7 @@ std::uint32_t intern(std::uint64_t key, const char *name, const observe::Site &s
         if (seen == 0 && c.key.compare_exchange_strong(seen, key, std::memory_order_acq_rel)) {
             c.name = name;
             c.site = site;
+            c.first_use = first_use;
             c.ready.store(true, std::memory_order_release);
             return slot;
         }
@@ -52,12 +54,20 @@ std::uint32_t intern(std::uint64_t key, const char *name, const observe::Site &s
 
 } // namespace
 
+namespace {
+std::uint64_t site_key(const observe::Site &site) noexcept {
+    return site.file != nullptr
+               ? mix(reinterpret_cast<std::uintptr_t>(site.file) * 131 + static_cast<std::uint64_t>(site.line))
+               : mix(reinterpret_cast<std::uintptr_t>(site.return_address));
+}
+} // namespace
+
 std::uint32_t class_for_site(const observe::Site &allocation) noexcept {
-    const std::uint64_t key =
-        allocation.file != nullptr
-            ? mix(reinterpret_cast<std::uintptr_t>(allocation.file) * 131 + static_cast<std::uint64_t>(allocation.line))
-            : mix(reinterpret_cast<std::uintptr_t>(allocation.return_address));
-    return intern(key, nullptr, allocation);
+    return intern(site_key(allocation), nullptr, allocation);
+}
+
+std::uint32_t class_for_first_use(const observe::Site &use) noexcept {
+    return intern(mix(site_key(use) ^ 0x2545F4914F6CDD1Dull), nullptr, use, true);
 }
 
 std::uint32_t class_for_name(const char *name) noexcept {
@@ -82,7 +92,8 @@ const char *describe_class(std::uint32_t id, char *buffer, unsigned size) noexce
         std::snprintf(buffer, size, "(unclassified)");
     } else {
         char where[256];
-        std::snprintf(buffer, size, "allocated at %s", format_site(class_site(id), where, sizeof where));
+        std::snprintf(buffer, size, "%s at %s", g_classes[id].first_use ? "first seen" : "allocated",
+                      format_site(class_site(id), where, sizeof where));
     }
     return buffer;
 }

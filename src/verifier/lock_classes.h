@@ -15,6 +15,8 @@ inline constexpr std::uint32_t kMaxClasses = 4096;
 inline constexpr std::uint32_t kOverflowClass = 0; // also "unknown"
 
 std::uint32_t class_for_site(const observe::Site &allocation) noexcept;
+// The class of a lock never seen allocated (adopted at its first use): named "first seen at".
+std::uint32_t class_for_first_use(const observe::Site &use) noexcept;
 std::uint32_t class_for_name(const char *name) noexcept;
 
 // For reports: the class's name, or nullptr, and its allocation site (file may be nullptr).

@@ -1,8 +1,11 @@
 #include "verifier/settings.h"
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <string>
+#include <unistd.h>
 
 #include "platform/diagnostics.h"
 #include "verifier/checks.h"
@@ -94,10 +97,33 @@ void apply_mode(NDISLOCK_VERIFIER_MODE mode) noexcept {
 
 bool fatal_mode() noexcept { return g_settings.mode.load(std::memory_order_relaxed) == NDISLOCK_VERIFIER_FATAL; }
 
+std::atomic<bool> g_sarif_unwritable{false};
+
+namespace {
+// Whether a log can be written at path when the process ends: its folder exists and may be
+// written, and the file, if there, may be overwritten. errno says why not.
+bool sarif_writable(const char *path) noexcept {
+    const char *slash = std::strrchr(path, '/');
+    const std::string folder = slash == nullptr ? "." : slash == path ? "/" : std::string(path, slash);
+    if (access(folder.c_str(), W_OK | X_OK) != 0) return false;
+    return access(path, F_OK) != 0 || access(path, W_OK) == 0;
+}
+} // namespace
+
 void set_sarif_path(const char *path) noexcept {
     std::lock_guard<std::mutex> guard(g_path_mutex);
     std::strncpy(g_sarif_path, path != nullptr ? path : "", sizeof g_sarif_path - 1);
-    if (path != nullptr && path[0] != '\0') install_exit_handler();
+    g_sarif_unwritable.store(false);
+    if (path == nullptr || path[0] == '\0') return;
+    install_exit_handler();
+    // Said now, not at the end: a CI job that uploads the log would otherwise upload nothing and
+    // say nothing. The exit status says it too (findings.cpp).
+    if (!sarif_writable(path)) {
+        g_sarif_unwritable.store(true);
+        platform::diagnostic("verifier: error: the SARIF log \"%s\" cannot be written (%s); no findings will be "
+                             "written there, and the process will exit with status %d",
+                             path, std::strerror(errno), g_settings.exit_code.load());
+    }
 }
 
 const char *sarif_path() noexcept { return g_sarif_path; }

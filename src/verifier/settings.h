@@ -44,5 +44,8 @@ bool fatal_mode() noexcept;
 // Where SARIF goes at exit ("" = nowhere).
 void set_sarif_path(const char *path) noexcept;
 const char *sarif_path() noexcept;
+// True when the SARIF path set cannot be written (said at once on stderr; the exit status is the
+// verifier's exit code then, findings or not).
+extern std::atomic<bool> g_sarif_unwritable;
 
 } // namespace ndislock::verifier

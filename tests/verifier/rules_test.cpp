@@ -1432,3 +1432,57 @@ TEST_F(VerifierTest, Cpp_LockHeldTooLong) {
                         "their constructor's file/line/function and pass them to the release.";
     EXPECT_EQ(got[0].line, line);
 }
+
+// ============================================================================================
+// NullLockPointer, LockMisaligned: lock pointers that cannot be a lock
+// ============================================================================================
+
+namespace {
+constexpr int kNullAcquireLine = __LINE__ + 1;
+void AcquireNull() { NdisAcquireSpinLock(static_cast<PNDIS_SPIN_LOCK>(nullptr)); }
+constexpr int kNullKeReleaseLine = __LINE__ + 1;
+void KeReleaseNull() { KeReleaseSpinLock(static_cast<PKSPIN_LOCK>(nullptr), PASSIVE_LEVEL); }
+} // namespace
+
+TEST_F(VerifierTest, NullLockPointer_ReportedAtTheCallThenTheProcessEnds) {
+    EXPECT_DEATH(AcquireNull(), "error: NullLockPointer \\(terminal\\).*NdisAcquireSpinLock called with a NULL lock "
+                                "pointer.*at [^ ]*" +
+                                    site_regex(kNullAcquireLine) + ".*NullLockPointer is terminal");
+    EXPECT_DEATH(KeReleaseNull(), "error: NullLockPointer \\(terminal\\).*KeReleaseSpinLock called with a NULL lock "
+                                  "pointer.*at [^ ]*" +
+                                      site_regex(kNullKeReleaseLine));
+}
+
+TEST_F(VerifierTest, NullLockPointer_WithTheVerifierOffStillSaysSoAndEnds) {
+    EXPECT_DEATH(
+        {
+            NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
+            KLOCK_QUEUE_HANDLE h;
+            KeAcquireInStackQueuedSpinLock(static_cast<PKSPIN_LOCK>(nullptr), &h);
+        },
+        "NullLockPointer: KeAcquireInStackQueuedSpinLock called with a NULL lock pointer");
+}
+
+// UBSan reports the misaligned atomic itself (the same finding); the ASan+UBSan build leaves it out.
+#if !defined(__SANITIZE_ADDRESS__)
+TEST_F(VerifierTest, LockMisaligned_ReportedAtEachSiteAndTheLockStillWorks) {
+    alignas(16) unsigned char storage[32] = {};
+    auto *word = reinterpret_cast<PKSPIN_LOCK>(storage + 4); // a KSPIN_LOCK 4 bytes off its alignment
+    const int init_line = AT(KeInitializeSpinLock(word));
+    KIRQL old = PASSIVE_LEVEL;
+    const int acquire_line = AT(KeAcquireSpinLock(word, &old));
+    EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    EXPECT_FALSE(KeTestSpinLock(word)) << "held";
+    const int release_line = AT(KeReleaseSpinLock(word, old));
+    EXPECT_TRUE(KeTestSpinLock(word)) << "free again";
+    const std::vector<Got> got = take();
+    ASSERT_EQ(got.size(), 3u) << dump(got);
+    const int lines[] = {init_line, acquire_line, release_line};
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(got[i].rule, "LockMisaligned") << dump(got);
+        EXPECT_EQ(got[i].line, lines[i]) << dump(got);
+        EXPECT_EQ(got[i].severity, NDISLOCK_SEVERITY_ERROR);
+    }
+    EXPECT_NE(got[0].message.find("not aligned to 8 bytes"), std::string::npos) << got[0].message;
+}
+#endif

@@ -18,6 +18,20 @@ if(MODE STREQUAL "note")
   endif()
   return()
 endif()
+if(MODE STREQUAL "unwritable")
+  # NDISLOCK_SARIF naming a folder that does not exist: an error on stderr at the first call, and
+  # the exit status says so even though the run itself found only a note.
+  execute_process(COMMAND "${CMAKE_COMMAND}" -E env NDISLOCK_VERIFIER=on --unset=NDISLOCK_VERIFIER_EXITCODE
+                          "NDISLOCK_SARIF=${OUT}.missing-folder/log.sarif" "${SCENARIO}" note
+                  RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(NOT rc EQUAL 86)
+    message(FATAL_ERROR "FAILED: exit status ${rc} with an unwritable NDISLOCK_SARIF, expected 86\n${err}")
+  endif()
+  if(NOT err MATCHES "the SARIF log \"[^\"]*missing-folder/log.sarif\" cannot be written \\(No such file or directory\\)")
+    message(FATAL_ERROR "FAILED: no clear error about the unwritable SARIF path on stderr\n${err}")
+  endif()
+  return()
+endif()
 if(NOT PYTHON)
   message(FATAL_ERROR "FAILED: no python3 found at configure time; the SARIF test needs python3 with "
                       "jsonschema (Debian: apt-get install python3 python3-jsonschema)")
