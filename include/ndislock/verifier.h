@@ -10,6 +10,9 @@
  *                                     terminal rules (RecursiveAcquire, Deadlock). fatal: end it
  *                                     at the first error. off: no checking; the lock calls pay one
  *                                     predictable branch.
+ *   NDISLOCK_SUPPRESSIONS=<file>      "RuleId:pattern" lines (# comments) of findings not to
+ *                                     report (NdislockVerifierAddSuppression); a file that cannot
+ *                                     be read or has a malformed line ends the process at once.
  *   NDISLOCK_SARIF=<path>             write a SARIF 2.1.0 log of the findings there at exit; a
  *                                     path that cannot be written is an error on stderr at the
  *                                     first call, and the exit status is then the exit code.
@@ -133,6 +136,16 @@ NDISLOCK_API ULONG NdislockVerifierErrorCount(void);
 
 /* Copies up to Max findings, oldest first; returns how many there are. */
 NDISLOCK_API ULONG NdislockVerifierGetFindings(NDISLOCK_FINDING *Out, ULONG Max);
+
+/* Adds one suppression, "RuleId:pattern" as in an NDISLOCK_SUPPRESSIONS file: RuleId is a catalog
+ * ID or *, pattern a glob matched against a finding's source file (whole path or base name), its
+ * function and its lock class's name. Returns 0, or -1 if the line is malformed (an unknown rule, a
+ * terminal rule, no ':' or no pattern; the reason is written to stderr). A suppressed finding is
+ * not printed, returned or counted as an error; NdislockVerifierSuppressedCount counts it, the exit
+ * summary says how many there were, and the SARIF log keeps it with a "suppressions" entry (kind
+ * "external"). */
+NDISLOCK_API int NdislockVerifierAddSuppression(const char *Line);
+NDISLOCK_API ULONG NdislockVerifierSuppressedCount(void);
 
 /* Forgets every finding (so a test harness can check one test at a time). */
 NDISLOCK_API void NdislockVerifierResetFindings(void);

@@ -1,10 +1,14 @@
 // The verifier's C API (ndislock/verifier.h).
+#include <string>
+
 #include "ndislock/verifier.h"
 
 #include "model/preemption.h"
 #include "verifier/findings.h"
 #include "verifier/hold_times.h"
+#include "platform/diagnostics.h"
 #include "verifier/settings.h"
+#include "verifier/suppressions.h"
 
 using namespace ndislock::verifier;
 
@@ -35,6 +39,16 @@ NDISLOCK_API ULONG NdislockVerifierFindingCount(void) { const InternalLocks guar
 NDISLOCK_API ULONG NdislockVerifierErrorCount(void) { const InternalLocks guard; configure_once(); return error_count(); }
 NDISLOCK_API ULONG NdislockVerifierGetFindings(NDISLOCK_FINDING *out, ULONG max) { const InternalLocks guard; configure_once(); return copy_findings(out, max); }
 NDISLOCK_API void NdislockVerifierResetFindings(void) { const InternalLocks guard; configure_once(); reset_findings(); }
+NDISLOCK_API int NdislockVerifierAddSuppression(const char *line) {
+    const InternalLocks guard;
+    configure_once();
+    std::string why;
+    if (add_suppression(line, &why)) return 0;
+    ndislock::platform::diagnostic("NdislockVerifierAddSuppression(\"%s\"): %s", line != nullptr ? line : "(null)",
+                                   why.c_str());
+    return -1;
+}
+NDISLOCK_API ULONG NdislockVerifierSuppressedCount(void) { const InternalLocks guard; configure_once(); return suppressed_count(); }
 NDISLOCK_API ULONG NdislockVerifierGetHoldTimes(NDISLOCK_CLASS_HOLD_TIMES *out, ULONG max) { const InternalLocks guard; configure_once();
     return copy_class_hold_times(out, max);
 }

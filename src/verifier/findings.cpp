@@ -13,6 +13,7 @@
 #include "verifier/lock_classes.h"
 #include "verifier/settings.h"
 #include "verifier/sites.h"
+#include "verifier/suppressions.h"
 
 namespace ndislock::verifier {
 
@@ -25,11 +26,13 @@ struct Stored {
     std::string message, lock_class;
     ResolvedSite resolved{}, other{};
     NDISLOCK_FINDING view{};
+    bool suppressed = false; // by NDISLOCK_SUPPRESSIONS: kept for SARIF, not printed or counted
 };
 
 std::mutex g_mutex;
 std::deque<Stored> *g_findings = new std::deque<Stored>; // leaked on purpose: read at exit
 unsigned g_errors = 0;
+unsigned g_suppressed = 0;
 
 bool same_location(const observe::Site &a, const observe::Site &b) noexcept {
     if (a.file != nullptr || b.file != nullptr) return a.file == b.file && a.line == b.line;
@@ -94,7 +97,8 @@ void report(const Report &r) noexcept {
         for (Stored &s : *g_findings) {
             if (s.rule == r.rule && same_location(s.site, r.site)) {
                 ++s.view.Count;
-                return;
+                if (s.suppressed || !info.terminal) return;
+                break; // a terminal finding ends the process even when repeated
             }
         }
         text = format_report(r);
@@ -126,6 +130,13 @@ void report(const Report &r) noexcept {
         v.ThreadId = r.thread != nullptr ? r.thread->os_tid.load(std::memory_order_relaxed) : 0;
         v.Irql = r.thread != nullptr ? report_irql(r) : 0;
         v.Count = 1;
+        const char *name = r.lock != nullptr ? class_name(r.lock_class) : nullptr;
+        s.suppressed = is_suppressed(info.id, s.resolved.file, s.resolved.function,
+                                     name != nullptr ? name : (r.lock != nullptr ? s.lock_class.c_str() : nullptr));
+        if (s.suppressed) {
+            ++g_suppressed;
+            return; // not printed, no exit status
+        }
         if (info.severity == observe::Severity::Error) ++g_errors;
     }
     // One write, so reports of different threads do not interleave.
@@ -139,7 +150,12 @@ void report(const Report &r) noexcept {
 
 unsigned finding_count() noexcept {
     std::lock_guard<std::mutex> guard(g_mutex);
-    return static_cast<unsigned>(g_findings->size());
+    return static_cast<unsigned>(g_findings->size()) - g_suppressed;
+}
+
+unsigned suppressed_count() noexcept {
+    std::lock_guard<std::mutex> guard(g_mutex);
+    return g_suppressed;
 }
 
 unsigned error_count() noexcept {
@@ -151,22 +167,24 @@ unsigned copy_findings(NDISLOCK_FINDING *out, unsigned max) noexcept {
     std::lock_guard<std::mutex> guard(g_mutex);
     unsigned i = 0;
     for (const Stored &s : *g_findings) {
-        if (i >= max) break;
-        out[i++] = s.view;
+        if (s.suppressed) continue;
+        if (i < max) out[i] = s.view;
+        ++i;
     }
-    return static_cast<unsigned>(g_findings->size());
+    return i;
 }
 
 void reset_findings() noexcept {
     std::lock_guard<std::mutex> guard(g_mutex);
     g_findings->clear();
     g_errors = 0;
+    g_suppressed = 0;
 }
 
 // Helpers for the SARIF writer, which needs the findings and their resolved sites.
-void for_each_finding(void (*f)(const NDISLOCK_FINDING &, void *), void *context) {
+void for_each_finding(void (*f)(const NDISLOCK_FINDING &, bool suppressed, void *), void *context) {
     std::lock_guard<std::mutex> guard(g_mutex);
-    for (const Stored &s : *g_findings) f(s.view, context);
+    for (const Stored &s : *g_findings) f(s.view, s.suppressed, context);
 }
 
 namespace {
@@ -181,6 +199,9 @@ void at_exit() {
         platform::diagnostic("verifier: error: the SARIF log \"%s\" was not written; exit status %d", path, code);
         if (code != 0) _exit(code);
     }
+    if (const unsigned suppressed = suppressed_count(); suppressed != 0)
+        platform::diagnostic("verifier: %u finding%s suppressed (NDISLOCK_SUPPRESSIONS); the SARIF log keeps them", suppressed,
+                             suppressed == 1 ? "" : "s");
     const unsigned errors = error_count();
     if (errors != 0 && code != 0) {
         std::fflush(nullptr);

@@ -38,6 +38,7 @@ std::string format_report(const Report &r);
 
 unsigned finding_count() noexcept;
 unsigned error_count() noexcept;
+unsigned suppressed_count() noexcept; // findings NDISLOCK_SUPPRESSIONS silenced (not in the counts above)
 unsigned copy_findings(NDISLOCK_FINDING *out, unsigned max) noexcept;
 void reset_findings() noexcept;
 

@@ -12,7 +12,7 @@
 
 namespace ndislock::verifier {
 
-void for_each_finding(void (*f)(const NDISLOCK_FINDING &, void *), void *context);
+void for_each_finding(void (*f)(const NDISLOCK_FINDING &, bool suppressed, void *), void *context);
 
 namespace {
 
@@ -71,7 +71,7 @@ std::string location(const char *file, int line, const char *function, int id) {
     return out + "}";
 }
 
-void append_result(const NDISLOCK_FINDING &f, void *context) {
+void append_result(const NDISLOCK_FINDING &f, bool suppressed, void *context) {
     std::string &out = *static_cast<std::string *>(context);
     if (out.back() == '}') out += ",";
     out += "{\"ruleId\":" + json_string(f.RuleId);
@@ -92,6 +92,8 @@ void append_result(const NDISLOCK_FINDING &f, void *context) {
     if (f.OtherFile != nullptr)
         out += ",\"relatedLocations\":[" + location(f.OtherFile, f.OtherLine, f.OtherFunction, 1) + "]";
     out += ",\"occurrenceCount\":" + std::to_string(f.Count);
+    // Silenced by the user's suppressions file: code scanning shows it as suppressed.
+    if (suppressed) out += ",\"suppressions\":[{\"kind\":\"external\",\"justification\":\"NDISLOCK_SUPPRESSIONS\"}]";
     out += "}";
 }
 

@@ -12,6 +12,7 @@
 #include "verifier/findings.h"
 #include "verifier/held_locks.h"
 #include "verifier/shadow.h"
+#include "verifier/suppressions.h"
 
 namespace ndislock::verifier {
 
@@ -56,6 +57,8 @@ void configure_from_environment() {
     if (parse_number("NDISLOCK_WATCHDOG_MS", 1, 86'400'000, &n)) g_settings.watchdog_ns.store(n * 1'000'000);
     if (parse_number("NDISLOCK_VERIFIER_EXITCODE", 0, 255, &n)) g_settings.exit_code.store(static_cast<int>(n));
     if (const char *path = std::getenv("NDISLOCK_SARIF"); path != nullptr) set_sarif_path(path);
+    if (const char *path = std::getenv("NDISLOCK_SUPPRESSIONS"); path != nullptr && *path != '\0')
+        load_suppressions_file(path);
     g_settings.on_since_start.store(mode != NDISLOCK_VERIFIER_OFF);
     apply_mode(mode);
 }

@@ -13,6 +13,7 @@
 
 #include "ndislock/ndislock.hpp"
 #include "verifier/settings.h"
+#include "verifier/suppressions.h"
 #include "verifier_support.h"
 
 using namespace vt;
@@ -1486,3 +1487,63 @@ TEST_F(VerifierTest, LockMisaligned_ReportedAtEachSiteAndTheLockStillWorks) {
     EXPECT_NE(got[0].message.find("not aligned to 8 bytes"), std::string::npos) << got[0].message;
 }
 #endif
+
+// ============================================================================================
+// Suppressions (NdislockVerifierAddSuppression; NDISLOCK_SUPPRESSIONS files are tested in
+// tests/verifier_reports: a malformed one refused, a suppressed finding in SARIF)
+// ============================================================================================
+
+namespace {
+// A ReleaseNotHeld in a function of its own, on a lock named `name`.
+void ReleaseUnheldIn(const char *name) {
+    Slot s;
+    NdislockSetLockName(s.l, name);
+    NdisAllocateSpinLock(s.l);
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    NdisDprReleaseSpinLock(s.l);
+    KeLowerIrql(old);
+}
+} // namespace
+
+class Suppressions : public VerifierTest {
+protected:
+    void TearDown() override {
+        ndislock::verifier::clear_suppressions();
+        VerifierTest::TearDown();
+    }
+};
+
+TEST_F(Suppressions, ByFileFunctionOrLockClassAndOnlyThatRule) {
+    // Unsuppressed first: it is reported.
+    ReleaseUnheldIn("supp.first");
+    ASSERT_EQ(NdislockVerifierFindingCount(), 1u) << dump(take());
+    NdislockVerifierResetFindings();
+    const char *lines[] = {"ReleaseNotHeld:rules_test.cpp", "ReleaseNotHeld:*/tests/verifier/rules_*",
+                           "ReleaseNotHeld:*ReleaseUnheldIn*", "ReleaseNotHeld:supp.*", "*:supp.class"};
+    for (const char *line : lines) {
+        SCOPED_TRACE(line);
+        ASSERT_EQ(NdislockVerifierAddSuppression(line), 0);
+        ReleaseUnheldIn("supp.class");
+        EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+        EXPECT_EQ(NdislockVerifierErrorCount(), 0u);
+        EXPECT_EQ(NdislockVerifierSuppressedCount(), 1u);
+        NdislockVerifierResetFindings();
+        ndislock::verifier::clear_suppressions();
+    }
+    // Another rule at a suppressed place is still reported.
+    ASSERT_EQ(NdislockVerifierAddSuppression("LockOrderInversion:rules_test.cpp"), 0);
+    ReleaseUnheldIn("supp.other");
+    EXPECT_EQ(NdislockVerifierFindingCount(), 1u);
+    EXPECT_EQ(NdislockVerifierSuppressedCount(), 0u);
+}
+
+TEST_F(Suppressions, CommentsAndBlankLinesAreAcceptedMalformedLinesAreNot) {
+    EXPECT_EQ(NdislockVerifierAddSuppression("# a comment"), 0);
+    EXPECT_EQ(NdislockVerifierAddSuppression("   "), 0);
+    EXPECT_EQ(NdislockVerifierAddSuppression("ReleaseNotHeld:foo.c  # trailing comment"), 0);
+    EXPECT_EQ(NdislockVerifierAddSuppression("ReleaseNotHeld foo.c"), -1) << "no ':'";
+    EXPECT_EQ(NdislockVerifierAddSuppression("NoSuchRule:foo.c"), -1) << "not a catalog ID";
+    EXPECT_EQ(NdislockVerifierAddSuppression("ReleaseNotHeld:"), -1) << "no pattern";
+    EXPECT_EQ(NdislockVerifierAddSuppression("Deadlock:*"), -1) << "terminal rules cannot be suppressed";
+}

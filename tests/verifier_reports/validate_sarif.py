@@ -27,9 +27,10 @@ CATALOG = {
     "ThreadExitHoldingLock": "error", "LockOrderInversion": "error", "Deadlock": "error",
     "BlockingAtDispatch": "error", "NdisCallWhileHoldingLock": "warning", "LockHeldTooLong": "warning",
     "IsrTooLong": "warning", "DpcTooLong": "warning", "SyncInterruptMisuse": "error",
-    "InterruptRegistrationMisuse": "error", "ReleaseVariantEquivalent": "note",
+    "InterruptRegistrationMisuse": "error", "ReleaseVariantEquivalent": "note", "NullLockPointer": "error",
+    "LockMisaligned": "error",
 }
-TERMINAL = {"RecursiveAcquire", "Deadlock"}
+TERMINAL = {"RecursiveAcquire", "Deadlock", "NullLockPointer"}
 
 # ScenarioSarifMix's findings, in order: (ruleId, level, has an other party).
 EXPECTED = [
@@ -147,6 +148,15 @@ def main():
                 check_location(where + ".relatedLocations[0]", related[0], marks["other:" + rule])
         elif related:
             problems.append("%s: relatedLocations where there is no other party" % where)
+
+    # 3. Suppressed findings (VALIDATE_SUPPRESSED=<ruleId>): that result carries a suppression of
+    # kind external, every other result none.
+    suppressed_rule = os.environ.get("VALIDATE_SUPPRESSED", "")
+    for index, result in enumerate(results):
+        kinds = [s.get("kind") for s in result.get("suppressions", [])]
+        want = ["external"] if result.get("ruleId") == suppressed_rule else []
+        if kinds != want:
+            problems.append("results[%d] (%s): suppressions %r, expected %r" % (index, result.get("ruleId"), kinds, want))
 
     if problems:
         print("validate_sarif: FAILED: %s\n  %s" % (sarif_path, "\n  ".join(problems)), file=sys.stderr)
