@@ -222,7 +222,15 @@ BOOLEAN DemoSendPacket(PADAPTER Adapter, ULONG BufferIndex) {
     Adapter->Stats.TxQueued++;
     Adapter->Stats.TxBytes += Descriptor.FrameLength;
     NdisDprReleaseSpinLock(&Adapter->StatsLock);
-    NdisReleaseSpinLock(&Adapter->TxLock);
+    if (DemoBug == DEMO_BUG_WRONG_RELEASE) {
+        /* Seeded mistake: TxLock was taken at PASSIVE_LEVEL with NdisAcquireSpinLock, whose pair
+         * NdisReleaseSpinLock restores PASSIVE_LEVEL; the Dpr release leaves the sender at
+         * DISPATCH_LEVEL. (At DISPATCH_LEVEL the same mix would be harmless: a note.) */
+        NdisDprReleaseSpinLock(&Adapter->TxLock); /* BUG:wrong-release */
+        KeLowerIrql(PASSIVE_LEVEL); /* so that the demo goes on: what the right release would have done */
+    } else {
+        NdisReleaseSpinLock(&Adapter->TxLock);
+    }
     return TRUE;
 }
 
@@ -351,10 +359,7 @@ ULONG DemoIndicateReceivesAtDpcLevel(PADAPTER Adapter, PDEMO_RECEIVER Receiver, 
         ULONG Want = DEMO_RX_DPC_BUDGET - Total;
         ULONG64 Bytes = 0;
 
-        if (DemoBug == DEMO_BUG_WRONG_RELEASE)
-            NdisAcquireSpinLock(&Adapter->RxLock); /* --bug wrong-release: legal at DISPATCH_LEVEL */
-        else
-            NdisDprAcquireSpinLock(&Adapter->RxLock);
+        NdisDprAcquireSpinLock(&Adapter->RxLock);
         if (DemoBug == DEMO_BUG_LOCK_ORDER) {
             /* Seeded mistake, the other half: RxLock -> TxLock (a look at the transmit ring). */
             NdisDprAcquireSpinLock(&Adapter->TxLock); /* BUG:lock-order */
@@ -370,13 +375,7 @@ ULONG DemoIndicateReceivesAtDpcLevel(PADAPTER Adapter, PDEMO_RECEIVER Receiver, 
             Adapter->Stats.RxBytes += Bytes;
             NdisDprReleaseSpinLock(&Adapter->StatsLock);
         }
-        if (DemoBug == DEMO_BUG_WRONG_RELEASE) {
-            /* Seeded mistake: the acquire above was NdisAcquireSpinLock, whose pair is
-             * NdisReleaseSpinLock; the IRQL happens to come out right, the pairing is still wrong. */
-            NdisDprReleaseSpinLock(&Adapter->RxLock); /* BUG:wrong-release */
-        } else {
-            NdisDprReleaseSpinLock(&Adapter->RxLock);
-        }
+        NdisDprReleaseSpinLock(&Adapter->RxLock);
         if (Count == 0) break;
 
         /* Indicate the packets up the stack: check each one, count it, outside RxLock. */

@@ -64,7 +64,7 @@ static const struct {
     {"recursive-acquire", DEMO_BUG_RECURSIVE_ACQUIRE, "RecursiveAcquire",
      "DemoSendPacket calls a helper that takes TxLock again (terminal: the process ends)"},
     {"wrong-release", DEMO_BUG_WRONG_RELEASE, "ReleaseVariantMismatch",
-     "the receive DPC takes RxLock with NdisAcquireSpinLock, releases it with NdisDprReleaseSpinLock"},
+     "the send path takes TxLock at PASSIVE_LEVEL with NdisAcquireSpinLock, releases it with NdisDprReleaseSpinLock"},
     {"out-of-order-release", DEMO_BUG_OUT_OF_ORDER_RELEASE, "IrqlDroppedWhileHoldingLock",
      "the device releases RxLock before StatsLock, both from NdisAcquireSpinLock (the documented trap)"},
     {"lock-order", DEMO_BUG_LOCK_ORDER, "LockOrderInversion",
