@@ -32,6 +32,10 @@ constexpr RuleInfo kRules[] = {
     {"DpcTooLong", Severity::Warning, false, "bug check 0x133 DPC_WATCHDOG_VIOLATION; guidance: a DPC under 100 us"},
     {"SyncInterruptMisuse", Severity::Error, false, "SDV NdisMDeregisterInterruptEx"},
     {"InterruptRegistrationMisuse", Severity::Error, false, "SDV Init_RegisterInterrupt, bug check 0x7C/0x08"},
+    {"AssertionFailed", Severity::Error, true, "checked build: STATUS_ASSERTION_FAILURE (0xC0000420), then a bug check"},
+    {"ListCorrupted", Severity::Error, true, "bug check 0x139 KERNEL_SECURITY_CHECK_FAILURE, type 3 (corrupt LIST_ENTRY)"},
+    {"PagedCodeAtRaisedIrql", Severity::Error, false, "PAGED_CODE assertion; bug check 0xA / 0x50 on a page fault"},
+    {"DispatchFlagMismatch", Severity::Error, false, "NDIS docs: the DISPATCH_LEVEL flag states the IRQL; 0xC4/0x40 if Dpr calls follow"},
 };
 static_assert(sizeof kRules / sizeof kRules[0] == static_cast<unsigned>(Rule::Count_), "one entry per rule");
 } // namespace
