@@ -299,26 +299,27 @@ NDISLOCK_API __attribute__((noreturn)) void ndislock_assertion_failed(const char
                                                                       const char *File, int Line,
                                                                       const char *Function);
 
-#define NDISLOCK_ASSERT_AT(e, msg) \
-    ((e) ? (void)0 : ndislock_assertion_failed(#e, (msg), __FILE__, __LINE__, __func__))
-#define NDISLOCK_VERIFY_AT(e, msg) \
-    ((e) ? TRUE : (ndislock_assertion_failed(#e, (msg), __FILE__, __LINE__, __func__), FALSE))
+/* The expression is spelled by the outer macro (#e there), as the driver wrote it, unexpanded. */
+#define NDISLOCK_ASSERT_AT(e, text, msg) \
+    ((e) ? (void)0 : ndislock_assertion_failed((text), (msg), __FILE__, __LINE__, __func__))
+#define NDISLOCK_VERIFY_AT(e, text, msg) \
+    ((e) ? TRUE : (ndislock_assertion_failed((text), (msg), __FILE__, __LINE__, __func__), FALSE))
 
 #if !defined(NDISLOCK_WDK_DBG) || NDISLOCK_WDK_DBG
 /* ASSERT(e), NT_ASSERT(e): any IRQL. Nothing if e is true, AssertionFailed if not. Pages:
  * wdm/nf-wdm-assert, wdm/nf-wdm-nt_assert. */
-#define ASSERT(e) NDISLOCK_ASSERT_AT(e, NULL)
-#define ASSERTMSG(msg, e) NDISLOCK_ASSERT_AT(e, (msg))
-#define NT_ASSERT(e) NDISLOCK_ASSERT_AT(e, NULL)
-#define NT_ASSERTMSG(msg, e) NDISLOCK_ASSERT_AT(e, (msg))
-#define NT_ASSERTMSGW(msg, e) NDISLOCK_ASSERT_AT(e, NULL)
-#define NT_ASSERT_ASSUME(e) NDISLOCK_ASSERT_AT(e, NULL)
-#define NT_ASSERT_NOASSUME(e) NDISLOCK_ASSERT_AT(e, NULL)
+#define ASSERT(e) NDISLOCK_ASSERT_AT(e, #e, NULL)
+#define ASSERTMSG(msg, e) NDISLOCK_ASSERT_AT(e, #e, (msg))
+#define NT_ASSERT(e) NDISLOCK_ASSERT_AT(e, #e, NULL)
+#define NT_ASSERTMSG(msg, e) NDISLOCK_ASSERT_AT(e, #e, (msg))
+#define NT_ASSERTMSGW(msg, e) NDISLOCK_ASSERT_AT(e, #e, NULL)
+#define NT_ASSERT_ASSUME(e) NDISLOCK_ASSERT_AT(e, #e, NULL)
+#define NT_ASSERT_NOASSUME(e) NDISLOCK_ASSERT_AT(e, #e, NULL)
 /* NT_VERIFY(e), NT_VERIFYMSG(msg, e): evaluate e in every build and yield it as a BOOLEAN; a
  * false one is AssertionFailed in a checked build. Page: wdm/nf-wdm-nt_verify. */
-#define NT_VERIFY(e) NDISLOCK_VERIFY_AT(e, NULL)
-#define NT_VERIFYMSG(msg, e) NDISLOCK_VERIFY_AT(e, (msg))
-#define NT_VERIFYMSGW(msg, e) NDISLOCK_VERIFY_AT(e, NULL)
+#define NT_VERIFY(e) NDISLOCK_VERIFY_AT(e, #e, NULL)
+#define NT_VERIFYMSG(msg, e) NDISLOCK_VERIFY_AT(e, #e, (msg))
+#define NT_VERIFYMSGW(msg, e) NDISLOCK_VERIFY_AT(e, #e, NULL)
 #else
 #define ASSERT(e) ((void)0)
 #define ASSERTMSG(msg, e) ((void)0)
