@@ -28,8 +28,10 @@ CATALOG = {
     "BlockingAtDispatch": "error", "NdisCallWhileHoldingLock": "warning", "LockHeldTooLong": "warning",
     "IsrTooLong": "warning", "DpcTooLong": "warning", "SyncInterruptMisuse": "error",
     "InterruptRegistrationMisuse": "error",
+    "AssertionFailed": "error", "ListCorrupted": "error", "PagedCodeAtRaisedIrql": "error",
+    "DispatchFlagMismatch": "error",
 }
-TERMINAL = {"RecursiveAcquire", "Deadlock"}
+TERMINAL = {"RecursiveAcquire", "Deadlock", "AssertionFailed", "ListCorrupted"}
 
 # ScenarioSarifMix's findings, in order: (ruleId, level, has an other party).
 EXPECTED = [
