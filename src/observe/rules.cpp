@@ -37,6 +37,10 @@ constexpr RuleInfo kRules[] = {
     {"NullLockPointer", Severity::Error, true, "bug check 0xD1 DRIVER_IRQL_NOT_LESS_OR_EQUAL / 0x50 (a NULL dereference)"},
     {"LockMisaligned", Severity::Error, false,
      "KSPIN_LOCK must be pointer-aligned: a split-lock atomic, #AC with split-lock detection, a fault on ARM64"},
+    {"AssertionFailed", Severity::Error, true, "checked build: STATUS_ASSERTION_FAILURE (0xC0000420), then a bug check"},
+    {"ListCorrupted", Severity::Error, true, "bug check 0x139 KERNEL_SECURITY_CHECK_FAILURE, type 3 (corrupt LIST_ENTRY)"},
+    {"PagedCodeAtRaisedIrql", Severity::Error, false, "PAGED_CODE assertion; bug check 0xA / 0x50 on a page fault"},
+    {"DispatchFlagMismatch", Severity::Error, false, "NDIS docs: the DISPATCH_LEVEL flag states the IRQL; 0xC4/0x40 if Dpr calls follow"},
 };
 static_assert(sizeof kRules / sizeof kRules[0] == static_cast<unsigned>(Rule::Count_), "one entry per rule");
 } // namespace

@@ -39,6 +39,10 @@ enum class Rule : std::uint8_t {
     ReleaseVariantEquivalent,
     NullLockPointer,
     LockMisaligned,
+    AssertionFailed,       // ASSERT / NT_ASSERT / NT_VERIFY false (ndislock/wdk_base.h)
+    ListCorrupted,         // a LIST_ENTRY whose links disagree (ndislock/wdk_list.h)
+    PagedCodeAtRaisedIrql, // PAGED_CODE() above APC_LEVEL
+    DispatchFlagMismatch,  // NDIS_TEST_*_AT_DISPATCH_LEVEL disagrees with the IRQL (ndislock/ndis_flags.h)
     Count_
 };
 

@@ -39,6 +39,14 @@ compile_case("<ndislock/ndis.h> as C++20, the same driver code"
 compile_case("<ndislock/ndis.h> as C++20 with NDISLOCK_NO_SITE_MACROS"
              ${CXX_COMPILER} -std=c++20 -DNDISLOCK_NO_SITE_MACROS -x c++ ${SOURCE_DIR}/header_only.cpp)
 
+# The WDK face (include/wdk): <ndis.h>, SAL 2 and legacy SAL, lists, interlocked, flags.
+foreach(variant IN ITEMS "" "-DNDISLOCK_NO_SITE_MACROS")
+  compile_case("<ndis.h> (WDK face) as C11 ${variant}"
+               ${C_COMPILER} -std=c11 ${variant} -I${INCLUDE_DIR}/wdk -x c ${SOURCE_DIR}/wdk_face.c)
+  compile_case("<ndis.h> (WDK face) as C++20 ${variant}"
+               ${CXX_COMPILER} -std=c++20 ${variant} -I${INCLUDE_DIR}/wdk -x c++ ${SOURCE_DIR}/wdk_face.cpp)
+endforeach()
+
 message(STATUS "${passes} passed, ${failures} failed")
 if(NOT failures EQUAL 0)
   message(FATAL_ERROR "the public headers do not compile cleanly")

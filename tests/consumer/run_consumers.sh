@@ -83,7 +83,9 @@ libdir=$(dirname "$pkgconfig_dir") # <prefix>/lib or <prefix>/lib/<multiarch> (G
 pass "ndislock.pc installed: ${pc_file#"$prefix"/}"
 if [[ -n $config_file ]]; then pass "ndislockConfig.cmake installed: ${config_file#"$prefix"/}"; else fail "no ndislockConfig.cmake installed"; fi
 for f in "$libdir/libndislock.so" "$libdir/libndislock.a" "$prefix/include/ndislock/ndis.h" \
-    "$prefix/include/ndislock/ext.h" "$prefix/include/ndislock/wdk_types.h" "$prefix/include/ndislock/sal.h"; do
+    "$prefix/include/ndislock/ext.h" "$prefix/include/ndislock/wdk_types.h" "$prefix/include/ndislock/sal.h" \
+    "$prefix/include/ndislock/wdk.h" "$prefix/include/wdk/ndis.h" "$prefix/include/wdk/wdm.h" \
+    "$libdir/pkgconfig/ndislock-wdk.pc"; do
     if [[ -e $f ]]; then pass "installed: ${f#"$prefix"/}"; else fail "missing from the install: ${f#"$prefix"/}"; fi
 done
 soname_link=$(find "$libdir" -maxdepth 1 -name 'libndislock.so.*' | sort | head -n 1)
@@ -165,6 +167,18 @@ if run_logged "$tmp/cmake-configure.log" cmake -S "$consumer_dir/cmake_consumer"
             fail "the CMake consumer $target does not build against the installed package"
         fi
     done
+    # The WDK face: ndislock::wdk puts include/wdk on the path; <ndis.h> with a user header.
+    if run_logged "$tmp/cmake-build-wdk.log" cmake --build "$tmp/cmake-build" --target consumer_wdk --parallel 2; then
+        pass "CMake consumer consumer_wdk built (ndislock::wdk, #include <ndis.h>)"
+        if "$tmp/cmake-build/consumer_wdk" >"$tmp/cmake_wdk.out" 2>&1; then
+            pass "consumer_wdk: $(tail -n 1 "$tmp/cmake_wdk.out")"
+        else
+            sed 's/^/  | /' "$tmp/cmake_wdk.out"
+            fail "consumer_wdk failed"
+        fi
+    else
+        fail "the CMake consumer consumer_wdk does not build against ndislock::wdk"
+    fi
 else
     fail "the CMake consumer does not configure against the installed package"
 fi
@@ -227,6 +241,25 @@ else
         run_consumer pkgconfig_static "$tmp/pkgconfig_static"
     else
         fail "the pkg-config static consumer does not build"
+    fi
+
+    # The WDK face through pkg-config: Requires: ndislock brings the library, Cflags include/wdk.
+    wdk_cflags=$(pkg-config --cflags ndislock-wdk)
+    wdk_libs=$(pkg-config --libs ndislock-wdk)
+    printf '  ndislock-wdk --cflags: %s\n  ndislock-wdk --libs:   %s\n' "$wdk_cflags" "$wdk_libs"
+    # shellcheck disable=SC2086
+    if run_logged "$tmp/pc-wdk.log" "$cc" "${strict[@]}" $wdk_cflags -I"$consumer_dir/cmake_consumer" \
+        '-DNDISLOCK_WDK_USER_HEADER="consumer_types.h"' "$consumer_dir/cmake_consumer/wdk_main.c" $wdk_libs \
+        -o "$tmp/pkgconfig_wdk"; then
+        pass "pkg-config ndislock-wdk consumer built (#include <ndis.h>)"
+        if LD_LIBRARY_PATH=$libdir "$tmp/pkgconfig_wdk" >"$tmp/pkgconfig_wdk.out" 2>&1; then
+            pass "pkgconfig_wdk: $(tail -n 1 "$tmp/pkgconfig_wdk.out")"
+        else
+            sed 's/^/  | /' "$tmp/pkgconfig_wdk.out"
+            fail "pkgconfig_wdk failed"
+        fi
+    else
+        fail "the pkg-config ndislock-wdk consumer does not build"
     fi
 fi
 

@@ -29,8 +29,10 @@ CATALOG = {
     "IsrTooLong": "warning", "DpcTooLong": "warning", "SyncInterruptMisuse": "error",
     "InterruptRegistrationMisuse": "error", "ReleaseVariantEquivalent": "note", "NullLockPointer": "error",
     "LockMisaligned": "error",
+    "AssertionFailed": "error", "ListCorrupted": "error", "PagedCodeAtRaisedIrql": "error",
+    "DispatchFlagMismatch": "error",
 }
-TERMINAL = {"RecursiveAcquire", "Deadlock", "NullLockPointer"}
+TERMINAL = {"RecursiveAcquire", "Deadlock", "NullLockPointer", "AssertionFailed", "ListCorrupted"}
 
 # ScenarioSarifMix's findings, in order: (ruleId, level, has an other party).
 EXPECTED = [

@@ -1,0 +1,40 @@
+/*
+ * ndislock/wdk.h: the WDK face, everything a driver source that includes <ndis.h>, <wdm.h>,
+ * <ntddk.h> or <ntdef.h> expects from ndislock: the spin-lock, IRQL, interrupt and DPC calls
+ * (ndislock/ndis.h), the base types, assertions and status codes (wdk_base.h), SAL
+ * (sal.h), lists (wdk_list.h), interlocked operations and locked lists (wdk_interlocked.h), the
+ * datapath flags (ndis_flags.h) and the processor queries (wdk_processors.h). Clean C11 and C++.
+ *
+ * Driver sources include it through the headers in include/wdk/ (the ndislock::wdk CMake target
+ * or `pkg-config ndislock-wdk` put that folder on the include path), so they compile unchanged.
+ *
+ * ndislock models synchronization, not the datapath: NET_BUFFER_LIST, MDL, OID requests and the
+ * rest are the driver's (or its test harness's) to declare. Name a header with them in
+ * NDISLOCK_WDK_USER_HEADER (e.g. -DNDISLOCK_WDK_USER_HEADER='"my_ndis_types.h"') and it is
+ * included at the end of this one, after every ndislock declaration, so it can use them.
+ */
+#ifndef NDISLOCK_WDK_H
+#define NDISLOCK_WDK_H
+
+#include "ndislock/sal.h"
+#if !defined(__cplusplus) || defined(NDISLOCK_LEGACY_SAL)
+#include "ndislock/sal_legacy.h" /* __in, __drv_*: see there why C++ opts in */
+#endif
+#include "ndislock/wdk_types.h"
+#include "ndislock/wdk_base.h"
+#include "ndislock/wdk_list.h"
+#include "ndislock/wdk_interlocked.h"
+#include "ndislock/ndis.h"
+#include "ndislock/ndis_flags.h"
+#include "ndislock/wdk_processors.h"
+
+/* ---- Read/write locks -------------------------------------------------------------------------
+ * MERGE POINT: `#include "ndislock/rw_lock.h"` (NDIS_RW_LOCK_EX, NDIS_RW_LOCK, EX_SPIN_LOCK) goes
+ * here when the read/write-lock branch is merged. */
+
+/* ---- The driver's own declarations (datapath types ndislock does not model) ------------------ */
+#ifdef NDISLOCK_WDK_USER_HEADER
+#include NDISLOCK_WDK_USER_HEADER
+#endif
+
+#endif /* NDISLOCK_WDK_H */

@@ -1,0 +1,363 @@
+/*
+ * ndislock/wdk_interlocked.h: the Interlocked* operations, memory barriers and ordered reads and
+ * writes of wdm.h/winnt.h, the NDIS interlocked counters, and the lists guarded by a spin lock
+ * (NdisInterlocked*List, ExInterlocked*List). Clean C11 and C++. Included by ndislock/wdk.h.
+ *
+ * Atomics: static inline functions over the GCC/clang __atomic builtins, any IRQL, ISRs
+ * included (lock-free, async-signal-safe), with the WDK's types (LONG 32-bit, SHORT, CHAR,
+ * LONG64, PVOID) and return values:
+ *   Increment/Decrement/Add         the new value
+ *   ExchangeAdd/Exchange/Or/And/Xor the old value
+ *   CompareExchange(D, Exch, Comp)  the old value; *D = Exch only if it was Comp
+ *   BitTestAndSet/Reset/Complement  the bit's old value (BOOLEAN)
+ * Widths: no suffix (LONG), 8, 16, 64; fences: full (no suffix), Acquire, Release, NoFence
+ * (relaxed), spelled as Microsoft spells them (InterlockedIncrementAcquire64 and
+ * InterlockedOr64Acquire both exist). Pages: wdm/nf-wdm-interlockedincrement and the family's
+ * other pages (winnt/nf-winnt-interlocked* for the width and fence forms).
+ *
+ * Locked lists: library calls that take the caller's spin lock through exactly the path
+ * NdisAcquireSpinLock / KeAcquireSpinLock take (IRQL rules, lock order, hold time and statistics
+ * apply, and verifier reports name the driver's line), do the list operation with its corruption
+ * check (ndislock/wdk_list.h), and release it. Never mix them with the plain list operations on
+ * one list.
+ */
+#ifndef NDISLOCK_WDK_INTERLOCKED_H
+#define NDISLOCK_WDK_INTERLOCKED_H
+
+#include "ndislock/export.h"
+#include "ndislock/wdk_base.h"
+#include "ndislock/wdk_list.h"
+#include "ndislock/wdk_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Interlocked arithmetic and logic ------------------------------------------------------ */
+
+#define NDISLOCK_INTERLOCKED_FAMILY(T, W, F, O, FO)                                                     \
+    static inline T InterlockedIncrement##W##F(T volatile *Addend) {                                    \
+        return (T)__atomic_add_fetch(Addend, (T)1, O);                                                  \
+    }                                                                                                   \
+    static inline T InterlockedDecrement##W##F(T volatile *Addend) {                                    \
+        return (T)__atomic_sub_fetch(Addend, (T)1, O);                                                  \
+    }                                                                                                   \
+    static inline T InterlockedAdd##W##F(T volatile *Addend, T Value) {                                 \
+        return (T)__atomic_add_fetch(Addend, Value, O);                                                 \
+    }                                                                                                   \
+    static inline T InterlockedExchangeAdd##W##F(T volatile *Addend, T Value) {                         \
+        return (T)__atomic_fetch_add(Addend, Value, O);                                                 \
+    }                                                                                                   \
+    static inline T InterlockedExchange##W##F(T volatile *Target, T Value) {                            \
+        return (T)__atomic_exchange_n(Target, Value, O);                                                \
+    }                                                                                                   \
+    static inline T InterlockedCompareExchange##W##F(T volatile *Destination, T ExChange, T Comperand) { \
+        __atomic_compare_exchange_n(Destination, &Comperand, ExChange, 0, O, FO);                       \
+        return Comperand;                                                                               \
+    }                                                                                                   \
+    static inline T InterlockedOr##W##F(T volatile *Destination, T Value) {                             \
+        return (T)__atomic_fetch_or(Destination, Value, O);                                             \
+    }                                                                                                   \
+    static inline T InterlockedAnd##W##F(T volatile *Destination, T Value) {                            \
+        return (T)__atomic_fetch_and(Destination, Value, O);                                            \
+    }                                                                                                   \
+    static inline T InterlockedXor##W##F(T volatile *Destination, T Value) {                            \
+        return (T)__atomic_fetch_xor(Destination, Value, O);                                            \
+    }
+
+/* Bit Offset of the bit string at Base (Offset >= 0; bit n of word n / width). */
+#define NDISLOCK_INTERLOCKED_BITS(T, W, F, O)                                                           \
+    static inline BOOLEAN InterlockedBitTestAndSet##W##F(T volatile *Base, T Offset) {                  \
+        const T bits = (T)(sizeof(T) * 8);                                                              \
+        const T mask = (T)(1ULL << (Offset % bits));                                                    \
+        return (BOOLEAN)((__atomic_fetch_or(Base + Offset / bits, mask, O) & mask) != 0);               \
+    }                                                                                                   \
+    static inline BOOLEAN InterlockedBitTestAndReset##W##F(T volatile *Base, T Offset) {                \
+        const T bits = (T)(sizeof(T) * 8);                                                              \
+        const T mask = (T)(1ULL << (Offset % bits));                                                    \
+        return (BOOLEAN)((__atomic_fetch_and(Base + Offset / bits, (T)~mask, O) & mask) != 0);          \
+    }                                                                                                   \
+    static inline BOOLEAN InterlockedBitTestAndComplement##W##F(T volatile *Base, T Offset) {           \
+        const T bits = (T)(sizeof(T) * 8);                                                              \
+        const T mask = (T)(1ULL << (Offset % bits));                                                    \
+        return (BOOLEAN)((__atomic_fetch_xor(Base + Offset / bits, mask, O) & mask) != 0);              \
+    }
+
+#define NDISLOCK_INTERLOCKED_POINTER(F, O, FO)                                                          \
+    static inline PVOID InterlockedExchangePointer##F(PVOID volatile *Target, PVOID Value) {            \
+        return __atomic_exchange_n(Target, Value, O);                                                   \
+    }                                                                                                   \
+    static inline PVOID InterlockedCompareExchangePointer##F(PVOID volatile *Destination, PVOID ExChange, \
+                                                              PVOID Comperand) {                        \
+        __atomic_compare_exchange_n(Destination, &Comperand, ExChange, 0, O, FO);                       \
+        return Comperand;                                                                               \
+    }
+
+NDISLOCK_INTERLOCKED_FAMILY(CHAR, 8, , __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
+NDISLOCK_INTERLOCKED_FAMILY(CHAR, 8, Acquire, __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)
+NDISLOCK_INTERLOCKED_FAMILY(CHAR, 8, Release, __ATOMIC_RELEASE, __ATOMIC_RELAXED)
+NDISLOCK_INTERLOCKED_FAMILY(CHAR, 8, NoFence, __ATOMIC_RELAXED, __ATOMIC_RELAXED)
+NDISLOCK_INTERLOCKED_FAMILY(SHORT, 16, , __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
+NDISLOCK_INTERLOCKED_FAMILY(SHORT, 16, Acquire, __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)
+NDISLOCK_INTERLOCKED_FAMILY(SHORT, 16, Release, __ATOMIC_RELEASE, __ATOMIC_RELAXED)
+NDISLOCK_INTERLOCKED_FAMILY(SHORT, 16, NoFence, __ATOMIC_RELAXED, __ATOMIC_RELAXED)
+NDISLOCK_INTERLOCKED_FAMILY(LONG, , , __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
+NDISLOCK_INTERLOCKED_FAMILY(LONG, , Acquire, __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)
+NDISLOCK_INTERLOCKED_FAMILY(LONG, , Release, __ATOMIC_RELEASE, __ATOMIC_RELAXED)
+NDISLOCK_INTERLOCKED_FAMILY(LONG, , NoFence, __ATOMIC_RELAXED, __ATOMIC_RELAXED)
+NDISLOCK_INTERLOCKED_FAMILY(LONG64, 64, , __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
+NDISLOCK_INTERLOCKED_FAMILY(LONG64, 64, Acquire, __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)
+NDISLOCK_INTERLOCKED_FAMILY(LONG64, 64, Release, __ATOMIC_RELEASE, __ATOMIC_RELAXED)
+NDISLOCK_INTERLOCKED_FAMILY(LONG64, 64, NoFence, __ATOMIC_RELAXED, __ATOMIC_RELAXED)
+
+NDISLOCK_INTERLOCKED_BITS(LONG, , , __ATOMIC_SEQ_CST)
+NDISLOCK_INTERLOCKED_BITS(LONG, , Acquire, __ATOMIC_ACQUIRE)
+NDISLOCK_INTERLOCKED_BITS(LONG, , Release, __ATOMIC_RELEASE)
+NDISLOCK_INTERLOCKED_BITS(LONG, , NoFence, __ATOMIC_RELAXED)
+NDISLOCK_INTERLOCKED_BITS(LONG64, 64, , __ATOMIC_SEQ_CST)
+NDISLOCK_INTERLOCKED_BITS(LONG64, 64, Acquire, __ATOMIC_ACQUIRE)
+NDISLOCK_INTERLOCKED_BITS(LONG64, 64, Release, __ATOMIC_RELEASE)
+NDISLOCK_INTERLOCKED_BITS(LONG64, 64, NoFence, __ATOMIC_RELAXED)
+
+NDISLOCK_INTERLOCKED_POINTER(, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
+NDISLOCK_INTERLOCKED_POINTER(Acquire, __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)
+NDISLOCK_INTERLOCKED_POINTER(Release, __ATOMIC_RELEASE, __ATOMIC_RELAXED)
+NDISLOCK_INTERLOCKED_POINTER(NoFence, __ATOMIC_RELAXED, __ATOMIC_RELAXED)
+
+/* Microsoft spells the width before or after the fence depending on the family: both work. */
+#define InterlockedIncrementAcquire8 InterlockedIncrement8Acquire
+#define InterlockedDecrementAcquire8 InterlockedDecrement8Acquire
+#define InterlockedAddAcquire8 InterlockedAdd8Acquire
+#define InterlockedExchangeAddAcquire8 InterlockedExchangeAdd8Acquire
+#define InterlockedExchangeAcquire8 InterlockedExchange8Acquire
+#define InterlockedCompareExchangeAcquire8 InterlockedCompareExchange8Acquire
+#define InterlockedOrAcquire8 InterlockedOr8Acquire
+#define InterlockedAndAcquire8 InterlockedAnd8Acquire
+#define InterlockedXorAcquire8 InterlockedXor8Acquire
+#define InterlockedIncrementRelease8 InterlockedIncrement8Release
+#define InterlockedDecrementRelease8 InterlockedDecrement8Release
+#define InterlockedAddRelease8 InterlockedAdd8Release
+#define InterlockedExchangeAddRelease8 InterlockedExchangeAdd8Release
+#define InterlockedExchangeRelease8 InterlockedExchange8Release
+#define InterlockedCompareExchangeRelease8 InterlockedCompareExchange8Release
+#define InterlockedOrRelease8 InterlockedOr8Release
+#define InterlockedAndRelease8 InterlockedAnd8Release
+#define InterlockedXorRelease8 InterlockedXor8Release
+#define InterlockedIncrementNoFence8 InterlockedIncrement8NoFence
+#define InterlockedDecrementNoFence8 InterlockedDecrement8NoFence
+#define InterlockedAddNoFence8 InterlockedAdd8NoFence
+#define InterlockedExchangeAddNoFence8 InterlockedExchangeAdd8NoFence
+#define InterlockedExchangeNoFence8 InterlockedExchange8NoFence
+#define InterlockedCompareExchangeNoFence8 InterlockedCompareExchange8NoFence
+#define InterlockedOrNoFence8 InterlockedOr8NoFence
+#define InterlockedAndNoFence8 InterlockedAnd8NoFence
+#define InterlockedXorNoFence8 InterlockedXor8NoFence
+#define InterlockedIncrementAcquire16 InterlockedIncrement16Acquire
+#define InterlockedDecrementAcquire16 InterlockedDecrement16Acquire
+#define InterlockedAddAcquire16 InterlockedAdd16Acquire
+#define InterlockedExchangeAddAcquire16 InterlockedExchangeAdd16Acquire
+#define InterlockedExchangeAcquire16 InterlockedExchange16Acquire
+#define InterlockedCompareExchangeAcquire16 InterlockedCompareExchange16Acquire
+#define InterlockedOrAcquire16 InterlockedOr16Acquire
+#define InterlockedAndAcquire16 InterlockedAnd16Acquire
+#define InterlockedXorAcquire16 InterlockedXor16Acquire
+#define InterlockedIncrementRelease16 InterlockedIncrement16Release
+#define InterlockedDecrementRelease16 InterlockedDecrement16Release
+#define InterlockedAddRelease16 InterlockedAdd16Release
+#define InterlockedExchangeAddRelease16 InterlockedExchangeAdd16Release
+#define InterlockedExchangeRelease16 InterlockedExchange16Release
+#define InterlockedCompareExchangeRelease16 InterlockedCompareExchange16Release
+#define InterlockedOrRelease16 InterlockedOr16Release
+#define InterlockedAndRelease16 InterlockedAnd16Release
+#define InterlockedXorRelease16 InterlockedXor16Release
+#define InterlockedIncrementNoFence16 InterlockedIncrement16NoFence
+#define InterlockedDecrementNoFence16 InterlockedDecrement16NoFence
+#define InterlockedAddNoFence16 InterlockedAdd16NoFence
+#define InterlockedExchangeAddNoFence16 InterlockedExchangeAdd16NoFence
+#define InterlockedExchangeNoFence16 InterlockedExchange16NoFence
+#define InterlockedCompareExchangeNoFence16 InterlockedCompareExchange16NoFence
+#define InterlockedOrNoFence16 InterlockedOr16NoFence
+#define InterlockedAndNoFence16 InterlockedAnd16NoFence
+#define InterlockedXorNoFence16 InterlockedXor16NoFence
+#define InterlockedIncrementAcquire64 InterlockedIncrement64Acquire
+#define InterlockedDecrementAcquire64 InterlockedDecrement64Acquire
+#define InterlockedAddAcquire64 InterlockedAdd64Acquire
+#define InterlockedExchangeAddAcquire64 InterlockedExchangeAdd64Acquire
+#define InterlockedExchangeAcquire64 InterlockedExchange64Acquire
+#define InterlockedCompareExchangeAcquire64 InterlockedCompareExchange64Acquire
+#define InterlockedOrAcquire64 InterlockedOr64Acquire
+#define InterlockedAndAcquire64 InterlockedAnd64Acquire
+#define InterlockedXorAcquire64 InterlockedXor64Acquire
+#define InterlockedIncrementRelease64 InterlockedIncrement64Release
+#define InterlockedDecrementRelease64 InterlockedDecrement64Release
+#define InterlockedAddRelease64 InterlockedAdd64Release
+#define InterlockedExchangeAddRelease64 InterlockedExchangeAdd64Release
+#define InterlockedExchangeRelease64 InterlockedExchange64Release
+#define InterlockedCompareExchangeRelease64 InterlockedCompareExchange64Release
+#define InterlockedOrRelease64 InterlockedOr64Release
+#define InterlockedAndRelease64 InterlockedAnd64Release
+#define InterlockedXorRelease64 InterlockedXor64Release
+#define InterlockedIncrementNoFence64 InterlockedIncrement64NoFence
+#define InterlockedDecrementNoFence64 InterlockedDecrement64NoFence
+#define InterlockedAddNoFence64 InterlockedAdd64NoFence
+#define InterlockedExchangeAddNoFence64 InterlockedExchangeAdd64NoFence
+#define InterlockedExchangeNoFence64 InterlockedExchange64NoFence
+#define InterlockedCompareExchangeNoFence64 InterlockedCompareExchange64NoFence
+#define InterlockedOrNoFence64 InterlockedOr64NoFence
+#define InterlockedAndNoFence64 InterlockedAnd64NoFence
+#define InterlockedXorNoFence64 InterlockedXor64NoFence
+#define InterlockedBitTestAndSetAcquire64 InterlockedBitTestAndSet64Acquire
+#define InterlockedBitTestAndSetRelease64 InterlockedBitTestAndSet64Release
+#define InterlockedBitTestAndSetNoFence64 InterlockedBitTestAndSet64NoFence
+#define InterlockedBitTestAndResetAcquire64 InterlockedBitTestAndReset64Acquire
+#define InterlockedBitTestAndResetRelease64 InterlockedBitTestAndReset64Release
+#define InterlockedBitTestAndResetNoFence64 InterlockedBitTestAndReset64NoFence
+#define InterlockedBitTestAndComplementAcquire64 InterlockedBitTestAndComplement64Acquire
+#define InterlockedBitTestAndComplementRelease64 InterlockedBitTestAndComplement64Release
+#define InterlockedBitTestAndComplementNoFence64 InterlockedBitTestAndComplement64NoFence
+
+/* ---- Barriers and ordered accesses ---------------------------------------------------------- */
+
+/* KeMemoryBarrier / MemoryBarrier: a full fence (processor and compiler). Any IRQL. Page:
+ * wdm/nf-wdm-kememorybarrier. KeMemoryBarrierWithoutFence / _ReadWriteBarrier: the compiler may
+ * not move memory accesses across it; the processor may. Page: wdm/nf-wdm-kememorybarrierwithoutfence. */
+#define KeMemoryBarrier() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define MemoryBarrier() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define KeMemoryBarrierWithoutFence() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+#define _ReadWriteBarrier() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+#define _ReadBarrier() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+#define _WriteBarrier() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+#if defined(__x86_64__) || defined(__i386__)
+#define YieldProcessor() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define YieldProcessor() __asm__ __volatile__("yield")
+#else
+#define YieldProcessor() ((void)0)
+#endif
+
+/* ReadAcquire*: a load no later access moves before; WriteRelease*: a store no earlier access
+ * moves after; the NoFence forms: a single untorn access, no ordering. Any IRQL. Page:
+ * wdm/nf-wdm-readacquire and its siblings (-writerelease, -readnofence, -writenofence). */
+#define NDISLOCK_ORDERED_ACCESS(T, W)                                                                   \
+    static inline T ReadAcquire##W(T const volatile *Source) { return __atomic_load_n(Source, __ATOMIC_ACQUIRE); } \
+    static inline T ReadNoFence##W(T const volatile *Source) { return __atomic_load_n(Source, __ATOMIC_RELAXED); } \
+    static inline void WriteRelease##W(T volatile *Destination, T Value) {                              \
+        __atomic_store_n(Destination, Value, __ATOMIC_RELEASE);                                         \
+    }                                                                                                   \
+    static inline void WriteNoFence##W(T volatile *Destination, T Value) {                              \
+        __atomic_store_n(Destination, Value, __ATOMIC_RELAXED);                                         \
+    }
+NDISLOCK_ORDERED_ACCESS(CHAR, 8)
+NDISLOCK_ORDERED_ACCESS(SHORT, 16)
+NDISLOCK_ORDERED_ACCESS(LONG, )
+NDISLOCK_ORDERED_ACCESS(LONG64, 64)
+static inline PVOID ReadPointerAcquire(PVOID const volatile *Source) { return __atomic_load_n(Source, __ATOMIC_ACQUIRE); }
+static inline PVOID ReadPointerNoFence(PVOID const volatile *Source) { return __atomic_load_n(Source, __ATOMIC_RELAXED); }
+static inline void WritePointerRelease(PVOID volatile *Destination, PVOID Value) {
+    __atomic_store_n(Destination, Value, __ATOMIC_RELEASE);
+}
+static inline void WritePointerNoFence(PVOID volatile *Destination, PVOID Value) {
+    __atomic_store_n(Destination, Value, __ATOMIC_RELAXED);
+}
+
+/* ---- NDIS interlocked counters (ndis.h) ----------------------------------------------------- */
+
+/* NdisInterlockedIncrement / Decrement: any IRQL <= DIRQL; the new value. Pages:
+ * ndis/nf-ndis-ndisinterlockedincrement, ndis/nf-ndis-ndisinterlockeddecrement. */
+#define NdisInterlockedIncrement(Addend) InterlockedIncrement(Addend)
+#define NdisInterlockedDecrement(Addend) InterlockedDecrement(Addend)
+/* NdisInterlockedExchange: *Target = Value atomically; the old value. */
+#define NdisInterlockedExchange(Target, Value) InterlockedExchange((Target), (Value))
+/* NdisInterlockedAddLargeStatistic: any IRQL; adds Increment to a 64-bit LARGE_INTEGER counter
+ * atomically, no lock. Page: ndis/nf-ndis-ndisinterlockedaddlargestatistic. */
+#define NdisInterlockedAddLargeStatistic(Addend, Increment) \
+    ((void)InterlockedExchangeAdd64(&(Addend)->QuadPart, (LONG64)(Increment)))
+
+/* ---- Lists and counters guarded by a spin lock ---------------------------------------------- */
+
+/* NdisInterlockedInsertHeadList / InsertTailList: IRQL <= DISPATCH_LEVEL. Takes SpinLock as
+ * NdisAcquireSpinLock does, links ListEntry first / last, releases it; returns the entry that was
+ * first / last before, or NULL if the list was empty. RemoveHeadList: the same, unlinking and
+ * returning the first entry, or NULL if the list is empty. Misuse: every NdisAcquireSpinLock rule
+ * (AcquireAboveDispatch above DISPATCH_LEVEL, RecursiveAcquire if this context holds SpinLock,
+ * LockNotInitialized...), and ListCorrupted. Pages: ndis/nf-ndis-ndisinterlockedinsertheadlist,
+ * -ndisinterlockedinserttaillist, -ndisinterlockedremoveheadlist. */
+NDISLOCK_API PLIST_ENTRY NdisInterlockedInsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY ListEntry,
+                                                       PNDIS_SPIN_LOCK SpinLock);
+NDISLOCK_API PLIST_ENTRY NdisInterlockedInsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY ListEntry,
+                                                       PNDIS_SPIN_LOCK SpinLock);
+NDISLOCK_API PLIST_ENTRY NdisInterlockedRemoveHeadList(PLIST_ENTRY ListHead, PNDIS_SPIN_LOCK SpinLock);
+/* NdisInterlockedPushEntryList / PopEntryList: the same for a singly linked list; Push returns
+ * the previous first entry (NULL if empty), Pop the removed one (NULL if empty). Pages:
+ * ndis/nf-ndis-ndisinterlockedpushentrylist, -ndisinterlockedpopentrylist. */
+NDISLOCK_API PSINGLE_LIST_ENTRY NdisInterlockedPushEntryList(PSINGLE_LIST_ENTRY ListHead, PSINGLE_LIST_ENTRY ListEntry,
+                                                             PNDIS_SPIN_LOCK Lock);
+NDISLOCK_API PSINGLE_LIST_ENTRY NdisInterlockedPopEntryList(PSINGLE_LIST_ENTRY ListHead, PNDIS_SPIN_LOCK Lock);
+/* NdisInterlockedAddUlong: IRQL <= DISPATCH_LEVEL. *Addend += Increment under SpinLock (taken as
+ * NdisAcquireSpinLock does). Page: ndis/nf-ndis-ndisinterlockedaddulong. */
+NDISLOCK_API VOID NdisInterlockedAddUlong(PULONG Addend, ULONG Increment, PNDIS_SPIN_LOCK SpinLock);
+
+/* ExInterlockedInsertHeadList / InsertTailList / RemoveHeadList / PushEntryList / PopEntryList
+ * and ExInterlockedAddUlong: the kernel forms over a KSPIN_LOCK used only with ExInterlocked*
+ * calls; same results as the NDIS forms (AddUlong returns *Addend's old value). Windows allows any
+ * IRQL (it disables interrupts around the lock). ndislock: at IRQL <= DISPATCH_LEVEL the lock is
+ * taken as KeAcquireSpinLock does; above DISPATCH_LEVEL (an ISR) it is taken as
+ * KeAcquireSpinLockAtDpcLevel does, which the verifier reports as AcquireAboveDispatch - an ISR
+ * sharing a list with non-ISR code should use NdisMSynchronizeWithInterruptEx. Pages:
+ * wdm/nf-wdm-exinterlockedinsertheadlist, -exinterlockedinserttaillist,
+ * -exinterlockedremoveheadlist, -exinterlockedpushentrylist, -exinterlockedpopentrylist,
+ * -exinterlockedaddulong. */
+NDISLOCK_API PLIST_ENTRY ExInterlockedInsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY ListEntry, PKSPIN_LOCK Lock);
+NDISLOCK_API PLIST_ENTRY ExInterlockedInsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY ListEntry, PKSPIN_LOCK Lock);
+NDISLOCK_API PLIST_ENTRY ExInterlockedRemoveHeadList(PLIST_ENTRY ListHead, PKSPIN_LOCK Lock);
+NDISLOCK_API PSINGLE_LIST_ENTRY ExInterlockedPushEntryList(PSINGLE_LIST_ENTRY ListHead, PSINGLE_LIST_ENTRY ListEntry,
+                                                           PKSPIN_LOCK Lock);
+NDISLOCK_API PSINGLE_LIST_ENTRY ExInterlockedPopEntryList(PSINGLE_LIST_ENTRY ListHead, PKSPIN_LOCK Lock);
+NDISLOCK_API ULONG ExInterlockedAddUlong(PULONG Addend, ULONG Increment, PKSPIN_LOCK Lock);
+
+/* Site-taking forms, which the macros below call. */
+NDISLOCK_API PLIST_ENTRY ndislock_at_NdisInterlockedInsertHeadList(PLIST_ENTRY, PLIST_ENTRY, PNDIS_SPIN_LOCK,
+                                                                   const char *, int, const char *);
+NDISLOCK_API PLIST_ENTRY ndislock_at_NdisInterlockedInsertTailList(PLIST_ENTRY, PLIST_ENTRY, PNDIS_SPIN_LOCK,
+                                                                   const char *, int, const char *);
+NDISLOCK_API PLIST_ENTRY ndislock_at_NdisInterlockedRemoveHeadList(PLIST_ENTRY, PNDIS_SPIN_LOCK, const char *, int,
+                                                                   const char *);
+NDISLOCK_API PSINGLE_LIST_ENTRY ndislock_at_NdisInterlockedPushEntryList(PSINGLE_LIST_ENTRY, PSINGLE_LIST_ENTRY,
+                                                                         PNDIS_SPIN_LOCK, const char *, int,
+                                                                         const char *);
+NDISLOCK_API PSINGLE_LIST_ENTRY ndislock_at_NdisInterlockedPopEntryList(PSINGLE_LIST_ENTRY, PNDIS_SPIN_LOCK,
+                                                                        const char *, int, const char *);
+NDISLOCK_API VOID ndislock_at_NdisInterlockedAddUlong(PULONG, ULONG, PNDIS_SPIN_LOCK, const char *, int, const char *);
+NDISLOCK_API PLIST_ENTRY ndislock_at_ExInterlockedInsertHeadList(PLIST_ENTRY, PLIST_ENTRY, PKSPIN_LOCK, const char *,
+                                                                 int, const char *);
+NDISLOCK_API PLIST_ENTRY ndislock_at_ExInterlockedInsertTailList(PLIST_ENTRY, PLIST_ENTRY, PKSPIN_LOCK, const char *,
+                                                                 int, const char *);
+NDISLOCK_API PLIST_ENTRY ndislock_at_ExInterlockedRemoveHeadList(PLIST_ENTRY, PKSPIN_LOCK, const char *, int,
+                                                                 const char *);
+NDISLOCK_API PSINGLE_LIST_ENTRY ndislock_at_ExInterlockedPushEntryList(PSINGLE_LIST_ENTRY, PSINGLE_LIST_ENTRY,
+                                                                       PKSPIN_LOCK, const char *, int, const char *);
+NDISLOCK_API PSINGLE_LIST_ENTRY ndislock_at_ExInterlockedPopEntryList(PSINGLE_LIST_ENTRY, PKSPIN_LOCK, const char *,
+                                                                      int, const char *);
+NDISLOCK_API ULONG ndislock_at_ExInterlockedAddUlong(PULONG, ULONG, PKSPIN_LOCK, const char *, int, const char *);
+
+#ifndef NDISLOCK_NO_SITE_MACROS
+#define NDISLOCK_ILK_HERE __FILE__, __LINE__, __func__
+#define NdisInterlockedInsertHeadList(H, E, L) ndislock_at_NdisInterlockedInsertHeadList((H), (E), (L), NDISLOCK_ILK_HERE)
+#define NdisInterlockedInsertTailList(H, E, L) ndislock_at_NdisInterlockedInsertTailList((H), (E), (L), NDISLOCK_ILK_HERE)
+#define NdisInterlockedRemoveHeadList(H, L) ndislock_at_NdisInterlockedRemoveHeadList((H), (L), NDISLOCK_ILK_HERE)
+#define NdisInterlockedPushEntryList(H, E, L) ndislock_at_NdisInterlockedPushEntryList((H), (E), (L), NDISLOCK_ILK_HERE)
+#define NdisInterlockedPopEntryList(H, L) ndislock_at_NdisInterlockedPopEntryList((H), (L), NDISLOCK_ILK_HERE)
+#define NdisInterlockedAddUlong(A, I, L) ndislock_at_NdisInterlockedAddUlong((A), (I), (L), NDISLOCK_ILK_HERE)
+#define ExInterlockedInsertHeadList(H, E, L) ndislock_at_ExInterlockedInsertHeadList((H), (E), (L), NDISLOCK_ILK_HERE)
+#define ExInterlockedInsertTailList(H, E, L) ndislock_at_ExInterlockedInsertTailList((H), (E), (L), NDISLOCK_ILK_HERE)
+#define ExInterlockedRemoveHeadList(H, L) ndislock_at_ExInterlockedRemoveHeadList((H), (L), NDISLOCK_ILK_HERE)
+#define ExInterlockedPushEntryList(H, E, L) ndislock_at_ExInterlockedPushEntryList((H), (E), (L), NDISLOCK_ILK_HERE)
+#define ExInterlockedPopEntryList(H, L) ndislock_at_ExInterlockedPopEntryList((H), (L), NDISLOCK_ILK_HERE)
+#define ExInterlockedAddUlong(A, I, L) ndislock_at_ExInterlockedAddUlong((A), (I), (L), NDISLOCK_ILK_HERE)
+#endif
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* NDISLOCK_WDK_INTERLOCKED_H */

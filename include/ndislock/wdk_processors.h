@@ -1,0 +1,108 @@
+/*
+ * ndislock/wdk_processors.h: the IRQL shorthands of ndis.h and the group-aware processor queries
+ * of wdm.h/ndis.h, over ndislock's one processor group (group 0, up to 64 virtual processors;
+ * active = maximum, nothing is hot-added). Clean C11 and C++. Included by ndislock/wdk.h.
+ * PROCESSOR_NUMBER and ALL_PROCESSOR_GROUPS are in ndislock/wdk_types.h; KeGetCurrentIrql,
+ * KeRaiseIrql, KeLowerIrql, KeQueryActiveProcessorCount(Ex) and KeGetCurrentProcessorNumber(Ex)
+ * in ndislock/ndis.h.
+ */
+#ifndef NDISLOCK_WDK_PROCESSORS_H
+#define NDISLOCK_WDK_PROCESSORS_H
+
+#include "ndislock/ndis.h"
+#include "ndislock/wdk_base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- IRQL (ndis.h, wdm.h) -------------------------------------------------------------------- */
+
+/* NDIS_CURRENT_IRQL(): KeGetCurrentIrql(). Any IRQL. */
+#define NDIS_CURRENT_IRQL() KeGetCurrentIrql()
+/* NDIS_RAISE_IRQL_TO_DISPATCH(&Old): KeRaiseIrql(DISPATCH_LEVEL, &Old); IRQL <= DISPATCH_LEVEL. */
+#define NDIS_RAISE_IRQL_TO_DISPATCH(pOldIrql) KeRaiseIrql(DISPATCH_LEVEL, (pOldIrql))
+/* NDIS_LOWER_IRQL(Old, Cur): lowers to Old unless it is already Cur (the IRQL the caller raised
+ * to); the KeLowerIrql rules apply. */
+#define NDIS_LOWER_IRQL(OldIrql, CurIrql)                 \
+    do {                                                  \
+        if ((KIRQL)(OldIrql) != (KIRQL)(CurIrql)) KeLowerIrql(OldIrql); \
+    } while (0)
+
+/* KeRaiseIrqlToSynchLevel: IRQL <= SYNCH_LEVEL. Raises to SYNCH_LEVEL (12 on x64: above every
+ * device IRQL, so emulated interrupts wait) and returns the previous IRQL; lower with
+ * KeLowerIrql. Above SYNCH_LEVEL it is IrqlInvalidRaise. Page: ntddk/nf-ntddk-keraiseirqltosynchlevel. */
+NDISLOCK_API KIRQL KeRaiseIrqlToSynchLevel(void);
+#ifndef NDISLOCK_NO_SITE_MACROS
+#define KeRaiseIrqlToSynchLevel() ndislock_at_KeRaiseIrql(SYNCH_LEVEL, __FILE__, __LINE__, __func__)
+#endif
+
+/* ---- Processors (wdm.h, ntddk.h, ndis.h); all any IRQL --------------------------------------- */
+
+#define INVALID_PROCESSOR_INDEX 0xffffffff
+#define MAXIMUM_PROC_PER_GROUP 64
+
+/* KeQueryMaximumProcessorCount(Ex): the processor count (of GroupNumber: 0 or
+ * ALL_PROCESSOR_GROUPS; any other group has none). Pages: wdm/nf-wdm-kequerymaximumprocessorcount,
+ * wdm/nf-wdm-kequerymaximumprocessorcountex. */
+static inline ULONG KeQueryMaximumProcessorCount(void) { return KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS); }
+static inline ULONG KeQueryMaximumProcessorCountEx(USHORT GroupNumber) {
+    return KeQueryActiveProcessorCountEx(GroupNumber);
+}
+/* KeQueryActiveGroupCount / KeQueryMaximumGroupCount: 1. Pages: wdm/nf-wdm-kequeryactivegroupcount,
+ * wdm/nf-wdm-kequerymaximumgroupcount. */
+static inline USHORT KeQueryActiveGroupCount(void) { return 1; }
+static inline USHORT KeQueryMaximumGroupCount(void) { return 1; }
+
+/* KeGetProcessorIndexFromNumber: the index of *ProcNumber, or INVALID_PROCESSOR_INDEX if it names
+ * no processor. Page: wdm/nf-wdm-kegetprocessorindexfromnumber. */
+static inline ULONG KeGetProcessorIndexFromNumber(PPROCESSOR_NUMBER ProcNumber) {
+    if (ProcNumber->Group != 0 || ProcNumber->Number >= KeQueryMaximumProcessorCount()) return INVALID_PROCESSOR_INDEX;
+    return ProcNumber->Number;
+}
+/* KeGetProcessorNumberFromIndex: fills *ProcNumber (group 0) for ProcIndex; STATUS_INVALID_PARAMETER
+ * if there is no such processor. Page: wdm/nf-wdm-kegetprocessornumberfromindex. */
+static inline NTSTATUS KeGetProcessorNumberFromIndex(ULONG ProcIndex, PPROCESSOR_NUMBER ProcNumber) {
+    if (ProcIndex >= KeQueryMaximumProcessorCount()) return STATUS_INVALID_PARAMETER;
+    ProcNumber->Group = 0;
+    ProcNumber->Number = (UCHAR)ProcIndex;
+    ProcNumber->Reserved = 0;
+    return STATUS_SUCCESS;
+}
+
+/* NdisSystemProcessorCount: the processor count, as a CCHAR. Page: ndis/nf-ndis-ndissystemprocessorcount. */
+static inline CCHAR NdisSystemProcessorCount(void) { return (CCHAR)KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS); }
+/* NdisGroupActiveProcessorCount / NdisGroupMaxProcessorCount: the count in Group. Pages:
+ * ndis/nf-ndis-ndisgroupactiveprocessorcount, ndis/nf-ndis-ndisgroupmaxprocessorcount. */
+static inline ULONG NdisGroupActiveProcessorCount(USHORT Group) { return KeQueryActiveProcessorCountEx(Group); }
+static inline ULONG NdisGroupMaxProcessorCount(USHORT Group) { return KeQueryActiveProcessorCountEx(Group); }
+/* NdisGroupActiveProcessorMask: the affinity mask of Group's processors. Page:
+ * ndis/nf-ndis-ndisgroupactiveprocessormask. */
+static inline KAFFINITY NdisGroupActiveProcessorMask(USHORT Group) {
+    KAFFINITY mask = 0;
+    if (Group == 0) KeQueryActiveProcessorCount(&mask);
+    return mask;
+}
+static inline USHORT NdisActiveGroupCount(void) { return 1; }
+static inline USHORT NdisMaxGroupCount(void) { return 1; }
+/* NdisProcessorNumberToIndex: as KeGetProcessorIndexFromNumber, by value. Page:
+ * ndis/nf-ndis-ndisprocessornumbertoindex. */
+static inline ULONG NdisProcessorNumberToIndex(PROCESSOR_NUMBER ProcNum) { return KeGetProcessorIndexFromNumber(&ProcNum); }
+/* NdisProcessorIndexToNumber: as KeGetProcessorNumberFromIndex. */
+static inline NDIS_STATUS NdisProcessorIndexToNumber(ULONG ProcIndex, PPROCESSOR_NUMBER ProcNum) {
+    return KeGetProcessorNumberFromIndex(ProcIndex, ProcNum);
+}
+/* NdisCurrentGroupAndProcessor / NdisCurrentProcessorIndex: this thread's processor; stable at
+ * DISPATCH_LEVEL. Pages: ndis/nf-ndis-ndiscurrentgroupandprocessor, -ndiscurrentprocessorindex. */
+static inline PROCESSOR_NUMBER NdisCurrentGroupAndProcessor(void) {
+    PROCESSOR_NUMBER n;
+    KeGetCurrentProcessorNumberEx(&n);
+    return n;
+}
+static inline ULONG NdisCurrentProcessorIndex(void) { return KeGetCurrentProcessorNumberEx(NULL); }
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* NDISLOCK_WDK_PROCESSORS_H */

@@ -1,0 +1,124 @@
+/*
+ * c11.header_only_compile, the WDK face: a driver-shaped unit that includes <ndis.h> from
+ * include/wdk and uses the SAL 2 and legacy annotations, lists, interlocked operations, flags,
+ * assertions and processor helpers, compiled as strict C11 and as C++20 (wdk_face.cpp), with and
+ * without NDISLOCK_NO_SITE_MACROS. Compile only.
+ */
+#ifdef __cplusplus
+#include <tuple> /* a standard header after which the WDK face must still be usable */
+#endif
+#include <ndis.h>
+#include <wdm.h>
+#include <ntddk.h>
+#include <ntdef.h>
+#include <ndis.h> /* include guards */
+
+typedef struct _FACE_ADAPTER {
+    NDIS_SPIN_LOCK Lock;
+    KSPIN_LOCK ExLock;
+    _Guarded_by_(Lock) LIST_ENTRY Queue;
+    SINGLE_LIST_ENTRY Free;
+    _Interlocked_ volatile LONG Refs;
+    DECLSPEC_CACHEALIGN LONG64 Bytes;
+    LARGE_INTEGER Stat;
+    _Field_size_(8) PUCHAR Buffer;
+} FACE_ADAPTER, *PFACE_ADAPTER;
+
+C_ASSERT(FIELD_OFFSET(FACE_ADAPTER, Lock) == 0);
+
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_Requires_lock_not_held_(Adapter->Lock)
+_When_(return != 0, _Post_satisfies_(return > 0))
+_Must_inspect_result_
+_Success_(return != FALSE)
+BOOLEAN FaceSal2(_Inout_ PFACE_ADAPTER Adapter, _In_range_(0, 7) ULONG Index, _In_reads_bytes_(Length) const VOID *Data,
+                 _In_ ULONG Length, _Out_writes_bytes_(Length) PVOID Out, _Outptr_result_maybenull_ PVOID *Result,
+                 _Outptr_result_buffer_(Length) PUCHAR *Buffer, _In_opt_ PVOID Context);
+
+_IRQL_requires_(PASSIVE_LEVEL)
+_IRQL_raises_(DISPATCH_LEVEL)
+_IRQL_saves_global_(OldIrql, Adapter)
+_Acquires_lock_(Adapter->Lock)
+_Acquires_exclusive_lock_(Adapter->Lock)
+_Requires_lock_held_(Adapter->Lock)
+_Releases_lock_(Adapter->Lock)
+_Acquires_shared_lock_(Adapter->Lock)
+_Releases_shared_lock_(Adapter->Lock)
+_Releases_exclusive_lock_(Adapter->Lock)
+_Kernel_requires_resource_held_(Adapter)
+_At_(Adapter->Refs, _Interlocked_operand_)
+_Function_class_(FACE_ROUTINE)
+_Dispatch_type_(IRP_MJ_CREATE)
+VOID FaceSal2Locks(_Inout_ PFACE_ADAPTER Adapter, _IRQL_saves_ PKIRQL OldIrql, _IRQL_restores_ KIRQL NewIrql);
+
+#ifndef __cplusplus
+/* The legacy forms (C only by default: libstdc++ uses __in and __out itself). */
+__drv_maxIRQL(DISPATCH_LEVEL)
+__drv_requiresIRQL(PASSIVE_LEVEL)
+__checkReturn
+NTSTATUS FaceLegacy(__in PFACE_ADAPTER Adapter, __in_opt PVOID Context, __out PULONG Out, __out_opt PULONG OutOpt,
+                    __inout PLIST_ENTRY Entry, __in_bcount(Length) PVOID Data, __in ULONG Length,
+                    __drv_aliasesMem PVOID Kept);
+#endif
+
+void FaceUsesEverything(PFACE_ADAPTER Adapter);
+
+void FaceUsesEverything(PFACE_ADAPTER Adapter) {
+    LIST_ENTRY Local;
+    SINGLE_LIST_ENTRY Entry;
+    PROCESSOR_NUMBER Number;
+    KIRQL OldIrql;
+    ULONG Flags = 0;
+    PLIST_ENTRY Removed;
+    LONG Value = 0;
+    PVOID Pointer = NULL;
+
+    PAGED_CODE();
+    NdisAllocateSpinLock(&Adapter->Lock);
+    KeInitializeSpinLock(&Adapter->ExLock);
+    InitializeListHead(&Adapter->Queue);
+    NdisInitializeListHead(&Local);
+    InsertTailList(&Adapter->Queue, &Local);
+    Removed = RemoveHeadList(&Adapter->Queue);
+    ASSERT(Removed == &Local);
+    NT_ASSERT(IsListEmpty(&Adapter->Queue));
+    NT_ASSERTMSG("empty", IsListEmpty(&Adapter->Queue));
+    (void)NT_VERIFY(Removed != NULL);
+    (void)NT_VERIFYMSG("removed", Removed != NULL);
+    InsertHeadList(&Adapter->Queue, &Local);
+    (void)RemoveEntryList(&Local);
+    InsertHeadList(&Adapter->Queue, &Local);
+    (void)RemoveTailList(&Adapter->Queue);
+    PushEntryList(&Adapter->Free, &Entry);
+    (void)PopEntryList(&Adapter->Free);
+    (void)NdisInterlockedInsertTailList(&Adapter->Queue, &Local, &Adapter->Lock);
+    (void)NdisInterlockedRemoveHeadList(&Adapter->Queue, &Adapter->Lock);
+    (void)NdisInterlockedPushEntryList(&Adapter->Free, &Entry, &Adapter->Lock);
+    (void)NdisInterlockedPopEntryList(&Adapter->Free, &Adapter->Lock);
+    (void)ExInterlockedInsertHeadList(&Adapter->Queue, &Local, &Adapter->ExLock);
+    (void)ExInterlockedRemoveHeadList(&Adapter->Queue, &Adapter->ExLock);
+    (void)ExInterlockedPushEntryList(&Adapter->Free, &Entry, &Adapter->ExLock);
+    (void)ExInterlockedPopEntryList(&Adapter->Free, &Adapter->ExLock);
+    NdisInterlockedAddUlong((PULONG)&Value, 1, &Adapter->Lock);
+    (void)NdisInterlockedIncrement(&Value);
+    (void)InterlockedIncrement(&Adapter->Refs);
+    (void)InterlockedCompareExchange64(&Adapter->Bytes, 1, 0);
+    (void)InterlockedExchangeAddNoFence64(&Adapter->Bytes, 1);
+    (void)InterlockedCompareExchangePointer(&Pointer, NULL, NULL);
+    NdisInterlockedAddLargeStatistic(&Adapter->Stat, 5);
+    WriteRelease(&Value, ReadAcquire(&Value));
+    KeMemoryBarrier();
+    NDIS_RAISE_IRQL_TO_DISPATCH(&OldIrql);
+    if (NDIS_TEST_SEND_AT_DISPATCH_LEVEL(Flags) || NDIS_TEST_RECEIVE_CAN_PEND(Flags)) NDIS_SET_SEND_FLAG(Flags, 1);
+    NDIS_LOWER_IRQL(OldIrql, DISPATCH_LEVEL);
+    OldIrql = KeRaiseIrqlToSynchLevel();
+    KeLowerIrql(OldIrql);
+    (void)KeGetProcessorNumberFromIndex(0, &Number);
+    (void)KeGetProcessorIndexFromNumber(&Number);
+    (void)NdisProcessorNumberToIndex(Number);
+    (void)NdisSystemProcessorCount();
+    (void)KeQueryMaximumProcessorCountEx(ALL_PROCESSOR_GROUPS);
+    (void)NdisGroupMaxProcessorCount(0);
+    UNREFERENCED_PARAMETER(Adapter);
+    NdisFreeSpinLock(&Adapter->Lock);
+}
