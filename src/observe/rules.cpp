@@ -32,6 +32,14 @@ constexpr RuleInfo kRules[] = {
     {"DpcTooLong", Severity::Warning, false, "bug check 0x133 DPC_WATCHDOG_VIOLATION; guidance: a DPC under 100 us"},
     {"SyncInterruptMisuse", Severity::Error, false, "SDV NdisMDeregisterInterruptEx"},
     {"InterruptRegistrationMisuse", Severity::Error, false, "SDV Init_RegisterInterrupt, bug check 0x7C/0x08"},
+    {"RwLockWriteWhileRead", Severity::Error, true,
+     "hang: NdisAcquireRWLockWrite docs (no promotion from read to write), ExAcquireSpinLock* docs"},
+    {"RwLockRecursion", Severity::Error, true, "hang: ExAcquireSpinLockShared/Exclusive docs (recursion deadlocks)"},
+    {"RwLockStateMismatch", Severity::Error, false, "NdisReleaseRWLock docs: the LOCK_STATE_EX its acquire filled"},
+    {"RwLockStateReused", Severity::Error, false,
+     "NdisAcquireRWLockRead/Write docs: a different LOCK_STATE_EX for each acquisition"},
+    {"RwLockDispatchFlagWrongIrql", Severity::Error, false,
+     "NDIS_RWL_AT_DISPATCH_LEVEL docs (Dispatch IRQL Tracking), Driver Verifier 0xC4/0x40"},
 };
 static_assert(sizeof kRules / sizeof kRules[0] == static_cast<unsigned>(Rule::Count_), "one entry per rule");
 } // namespace

@@ -36,6 +36,12 @@ enum class Rule : std::uint8_t {
     DpcTooLong,
     SyncInterruptMisuse,
     InterruptRegistrationMisuse,
+    // Reader/writer locks (ndislock/rw_lock.h).
+    RwLockWriteWhileRead,
+    RwLockRecursion,
+    RwLockStateMismatch,
+    RwLockStateReused,
+    RwLockDispatchFlagWrongIrql,
     Count_
 };
 
