@@ -13,8 +13,11 @@
 using namespace ndislock;
 using namespace ndislock::api;
 
-// NDIS_RW_LOCK_EX, opaque to drivers: the writer's line, then one 64-byte line per virtual
-// processor with its reader count (allocated with the lock, processor_count() of them).
+// NDIS_RW_LOCK_EX, opaque to drivers: the writer's line, then one 64-byte line per possible
+// virtual processor with its reader count (NDISLOCK_MAX_PROCESSORS of them: the processor count may
+// grow after the allocation, and two processors sharing a count would break the recursion rule of
+// lock/rw_lock.h). Writers look at the counts of the processors that exist now only: the count
+// cannot change while anyone is at DISPATCH_LEVEL, as every holder is.
 struct alignas(64) _NDIS_RW_LOCK_EX {
     KSPIN_LOCK writer;
     std::uintptr_t depth;
@@ -29,22 +32,25 @@ namespace {
 // release sets it back to kStateNone, so a second release with the same state is seen as such.
 constexpr UCHAR kStateNone = 0, kStateRead = 1, kStateWrite = 2;
 
+std::uint32_t processors_now(std::uint32_t limit) noexcept {
+    const std::uint32_t n = model::processor_count();
+    return n < limit ? n : limit;
+}
+
 lock::RwView view_of(PNDIS_RW_LOCK_EX l) noexcept {
-    return lock::RwView{l, &l->writer, &l->depth, l->counts(), l->slots, false};
+    return lock::RwView{l, &l->writer, &l->depth, l->counts(), processors_now(l->slots), false};
 }
 
 lock::RwView view_of(PNDIS_RW_LOCK l) noexcept {
-    const std::uint32_t n = model::processor_count();
     return lock::RwView{l, &l->SpinLock, reinterpret_cast<std::uintptr_t *>(&l->Context),
-                        reinterpret_cast<unsigned char *>(&l->RefCount[0]), n < MAXIMUM_PROCESSORS ? n : MAXIMUM_PROCESSORS,
-                        true};
+                        reinterpret_cast<unsigned char *>(&l->RefCount[0]), processors_now(MAXIMUM_PROCESSORS), true};
 }
 
 // ---- NDIS_RW_LOCK_EX ------------------------------------------------------------------------
 
 PNDIS_RW_LOCK_EX allocate(const Site &site) noexcept {
     ThreadState &t = this_thread(); // first: it may configure the processor count
-    const std::uint32_t slots = model::processor_count();
+    const std::uint32_t slots = NDISLOCK_MAX_PROCESSORS;
     void *memory = ::operator new(sizeof(_NDIS_RW_LOCK_EX) + std::size_t{slots} * 64, std::align_val_t{64},
                                   std::nothrow);
     if (memory == nullptr) return nullptr;
