@@ -13,18 +13,18 @@
 using namespace ndislock;
 using namespace ndislock::api;
 
-// NDIS_RW_LOCK_EX, opaque to drivers: the writer's line, then one 64-byte line per possible
-// virtual processor with its reader count (NDISLOCK_MAX_PROCESSORS of them: the processor count may
+// NDIS_RW_LOCK_EX, opaque to drivers: the writer's line pair, then one 128-byte line pair per
+// possible virtual processor (lock/rw_lock.h says why pairs) with its reader count (NDISLOCK_MAX_PROCESSORS of them: the processor count may
 // grow after the allocation, and two processors sharing a count would break the recursion rule of
 // lock/rw_lock.h). Writers look at the counts of the processors that exist now only: the count
 // cannot change while anyone is at DISPATCH_LEVEL, as every holder is.
-struct alignas(64) _NDIS_RW_LOCK_EX {
+struct alignas(128) _NDIS_RW_LOCK_EX {
     KSPIN_LOCK writer;
     std::uintptr_t depth;
     std::uint32_t slots;
     unsigned char *counts() noexcept { return reinterpret_cast<unsigned char *>(this + 1); }
 };
-static_assert(sizeof(_NDIS_RW_LOCK_EX) == 64, "the reader counts start on the next line");
+static_assert(sizeof(_NDIS_RW_LOCK_EX) == lock::kRwCountStride, "the reader counts start on the next line pair");
 
 namespace {
 
@@ -51,11 +51,11 @@ lock::RwView view_of(PNDIS_RW_LOCK l) noexcept {
 PNDIS_RW_LOCK_EX allocate(const Site &site) noexcept {
     ThreadState &t = this_thread(); // first: it may configure the processor count
     const std::uint32_t slots = NDISLOCK_MAX_PROCESSORS;
-    void *memory = ::operator new(sizeof(_NDIS_RW_LOCK_EX) + std::size_t{slots} * 64, std::align_val_t{64},
-                                  std::nothrow);
+    void *memory = ::operator new(sizeof(_NDIS_RW_LOCK_EX) + std::size_t{slots} * lock::kRwCountStride,
+                                  std::align_val_t{alignof(_NDIS_RW_LOCK_EX)}, std::nothrow);
     if (memory == nullptr) return nullptr;
     auto *l = new (memory) _NDIS_RW_LOCK_EX{0, 0, slots};
-    std::memset(l->counts(), 0, std::size_t{slots} * 64);
+    std::memset(l->counts(), 0, std::size_t{slots} * lock::kRwCountStride);
     if (observe::active()) observe::notify_initialized(rw_event(t, l, Variant::RwExRead, nullptr, 0, site));
     return l;
 }
@@ -69,7 +69,7 @@ void free_lock(PNDIS_RW_LOCK_EX l, const Site &site) noexcept {
         observe::notify_freed(e);
     }
     l->~_NDIS_RW_LOCK_EX();
-    ::operator delete(l, std::align_val_t{64});
+    ::operator delete(l, std::align_val_t{alignof(_NDIS_RW_LOCK_EX)});
 }
 
 void rwex_acquire(PNDIS_RW_LOCK_EX l, PLOCK_STATE_EX s, UCHAR flags, bool write, const Site &site) noexcept {
@@ -108,7 +108,7 @@ void rwex_release(PNDIS_RW_LOCK_EX l, PLOCK_STATE_EX s, const Site &site) noexce
         rw_release<decltype(observed)::value>(t, l, write ? Variant::RwExWrite : Variant::RwExRead, s, true, s->OldIrql,
                                               "NdisReleaseRWLock", site, [&](std::uint32_t p) {
                                                   return write ? lock::rw_write_release(view, t.id)
-                                                               : lock::rw_read_release(view, p);
+                                                               : lock::rw_read_release(view, p, t.irql.load(std::memory_order_relaxed) >= DISPATCH_LEVEL);
                                               });
     });
     s->LockState = kStateNone;
@@ -147,7 +147,7 @@ void ndis5_release(PNDIS_RW_LOCK l, PLOCK_STATE s, bool dpr, const Site &site) n
                           : (write ? Variant::NdisRwWrite : Variant::NdisRwRead);
     with_observation([&](auto observed) {
         rw_release<decltype(observed)::value>(t, l, v, s, !dpr, s->OldIrql, call, site, [&](std::uint32_t p) {
-            return write ? lock::rw_write_release(view, t.id) : lock::rw_read_release(view, p);
+            return write ? lock::rw_write_release(view, t.id) : lock::rw_read_release(view, p, t.irql.load(std::memory_order_relaxed) >= DISPATCH_LEVEL);
         });
     });
     s->LockState = kStateNone;

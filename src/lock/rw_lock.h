@@ -2,7 +2,7 @@
 // NDIS_RW_LOCK), over storage each lock lays out its own way (RwView).
 //
 // State: a writer word (0 free, else the owner's token, a nonzero thread id) with the owner's
-// recursion depth beside it, and one reader count per virtual processor, each on a cache line of
+// recursion depth beside it, and one reader count per virtual processor, each on a cache line (pair) of
 // its own. Every acquirer runs at DISPATCH_LEVEL on its processor, so a processor's count is
 // written by one thread at a time and a reader never writes a line another processor's reader
 // writes: a read acquire + release is two atomic operations on the reader's own line and one read
@@ -32,6 +32,8 @@
 
 namespace ndislock::lock {
 
+inline constexpr std::size_t kRwCountStride = 128;
+
 struct RwView {
     const void *lock;           // the lock's address: parking key and wait object
     KSPIN_LOCK *writer;         // 0 free, else the owner's token
@@ -41,13 +43,19 @@ struct RwView {
     bool ndis5;                 // NDIS_RW_LOCK's 16-byte RefCount[] spread (else 64-byte stride)
 
     std::atomic_ref<std::uint32_t> count(std::uint32_t processor) const noexcept {
-        return std::atomic_ref<std::uint32_t>(
-            *reinterpret_cast<std::uint32_t *>(counts + count_offset(processor % slots)));
+        // A processor index is below the processor count, which slots follows (no division on the
+        // read path); the clamp is for a count that shrank under a misused lock only.
+        if (__builtin_expect(processor >= slots, 0)) processor %= slots;
+        return std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t *>(counts + count_offset(processor)));
     }
+    // Counts are kRwCountStride apart: 128 bytes, not 64, because x86's adjacent-line prefetcher
+    // fetches lines in 128-byte pairs, so a reader reading its neighbour's line (or the writer's)
+    // pulls in its own count's line too, and its next increment misses (measured in S7: the
+    // increment was 60% of a read acquire's samples with a 64-byte stride).
     std::size_t count_offset(std::uint32_t p) const noexcept {
-        // NDIS 5: 64 entries of 16 bytes; processor p's is 4 entries (64 bytes) after p-1's, so the
-        // first 16 processors never share a line; the rest fill the gaps.
-        return ndis5 ? ((p % 16) * 4 + (p / 16) % 4) * 16u : std::size_t{p} * 64u;
+        // NDIS 5: 64 entries of 16 bytes; processor p's is 8 entries (128 bytes) after p-1's, so
+        // the first 8 processors never share a line pair; the rest fill the gaps.
+        return ndis5 ? ((p % 8) * 8 + (p / 8) % 8) * 16u : std::size_t{p} * kRwCountStride;
     }
     std::atomic_ref<KSPIN_LOCK> writer_word() const noexcept { return std::atomic_ref<KSPIN_LOCK>(*writer); }
 };
@@ -61,8 +69,9 @@ inline bool rw_read_acquire(const RwView &v, std::uint32_t processor, std::uintp
     return rw_read_acquire_slow(v, processor, token);
 }
 
-// Read release. False (nothing done) if this processor holds no read.
-bool rw_read_release(const RwView &v, std::uint32_t processor) noexcept;
+// Read release. False (nothing done) if this processor holds no read. sole_writer: the caller is
+// at DISPATCH_LEVEL on processor, so no other thread writes its count now (a plain store then).
+bool rw_read_release(const RwView &v, std::uint32_t processor, bool sole_writer) noexcept;
 
 // Write acquire. skip_own: do not wait for this processor's own readers (NDIS 5 lets a thread take
 // the write lock inside its own read). Returns true if it waited.

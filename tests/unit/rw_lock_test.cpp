@@ -327,8 +327,8 @@ TEST(NdisRwLock, NestingByOneThread) {
     EXPECT_EQ(l.SpinLock, 0u);
 }
 
-// Each virtual processor's reader count sits 64 bytes after the previous one's: readers on
-// different processors write different cache lines.
+// Each virtual processor's reader count sits 128 bytes after the previous one's: readers on
+// different processors write different cache line pairs.
 TEST(NdisRwLock, ReaderCountsOnSeparateLines) {
     NdislockSetProcessorCount(4);
     NDIS_RW_LOCK l;
@@ -339,7 +339,7 @@ TEST(NdisRwLock, ReaderCountsOnSeparateLines) {
             LOCK_STATE s;
             NdisAcquireReadWriteLock(&l, FALSE, &s);
             for (ULONG e = 0; e < MAXIMUM_PROCESSORS; ++e)
-                EXPECT_EQ(l.RefCount[e].RefCount, e == p * 4 ? 1u : 0u) << "processor " << p << " entry " << e;
+                EXPECT_EQ(l.RefCount[e].RefCount, e == p * 8 ? 1u : 0u) << "processor " << p << " entry " << e;
             NdisReleaseReadWriteLock(&l, &s);
         }, "reader lines", std::chrono::seconds(30));
     }
