@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <shared_mutex>
 #include <string>
+#include <time.h>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -262,7 +263,15 @@ thread_local unsigned CkBytelock::slot_ = 1;
 
 struct alignas(64) Counts {
     std::uint64_t reads = 0, writes = 0, torn = 0, max_write_wait = 0, max_read_wait = 0;
+    std::uint64_t cpu_ns = 0; // the thread's CPU time in the loop: what an op costs, whatever CPU share
+                              // the shared machine gave the run
 };
+
+inline std::uint64_t thread_cpu_ns() {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return std::uint64_t(ts.tv_sec) * 1'000'000'000u + std::uint64_t(ts.tv_nsec);
+}
 
 struct Table {
     alignas(64) std::uint64_t v[8] = {};
@@ -272,6 +281,7 @@ struct Table {
 template <class L> Counts s7_loop(L &lock, Table &table, int me) {
     const std::uint64_t cs = work_iterations(25.0), outside = 2 * work_iterations(25.0) + 1;
     Counts c;
+    const std::uint64_t cpu0 = thread_cpu_ns();
     std::uint64_t seed = 0x9E3779B97F4A7C15ull * std::uint64_t(me + 1);
     const auto deadline = std::chrono::steady_clock::now() + kTimedRun;
     do {
@@ -304,6 +314,7 @@ template <class L> Counts s7_loop(L &lock, Table &table, int me) {
             }
         }
     } while (std::chrono::steady_clock::now() < deadline);
+    c.cpu_ns = thread_cpu_ns() - cpu0;
     return c;
 }
 
@@ -314,6 +325,7 @@ Counts total(const Counts *counts, int threads) {
         sum.reads += counts[i].reads;
         sum.writes += counts[i].writes;
         sum.torn += counts[i].torn;
+        sum.cpu_ns += counts[i].cpu_ns;
         sum.max_write_wait = std::max(sum.max_write_wait, counts[i].max_write_wait);
         sum.max_read_wait = std::max(sum.max_read_wait, counts[i].max_read_wait);
     }
@@ -345,6 +357,7 @@ void put_counters(benchmark::State &state, const Counts &sum) {
     state.counters["max_writer_wait_us"] = double(sum.max_write_wait) / g_tsc_per_ns / 1000.0;
     state.counters["max_reader_wait_us"] = double(sum.max_read_wait) / g_tsc_per_ns / 1000.0;
     state.counters["torn"] = double(sum.torn);
+    state.counters["cpu_ns_per_op"] = sum.reads + sum.writes == 0 ? 0.0 : double(sum.cpu_ns) / double(sum.reads + sum.writes);
 }
 
 template <class L> void s7_run(benchmark::State &state) {
@@ -394,17 +407,28 @@ void s7_rounds(benchmark::State &state) {
         std::sort(v.begin(), v.end());
         return v.empty() ? 0.0 : v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
     };
-    std::vector<double> ratio;
+    // Two ratios per round: ops/s (what the run got done, which also depends on the CPU share
+    // the shared machine gave each turn) and CPU time per op (what an op cost), each against the
+    // best peer of the round.
+    std::vector<double> ratio, cpu_ratio;
     for (const auto &round : rounds) {
-        double nd = 0, best = 0;
+        double nd = 0, best = 0, nd_cpu = 0, best_cpu = 0;
         for (std::size_t i = 0; i < all.size(); ++i) {
             const double ops = double(round[i].reads + round[i].writes);
-            if (std::string(all[i].name) == "ndislock_rw_ex") nd = ops;
-            if (all[i].peer) best = std::max(best, ops);
+            const double cpu = ops == 0 ? 0.0 : double(round[i].cpu_ns) / ops;
+            if (std::string(all[i].name) == "ndislock_rw_ex") {
+                nd = ops;
+                nd_cpu = cpu;
+            }
+            if (!all[i].peer) continue;
+            best = std::max(best, ops);
+            if (cpu > 0 && (best_cpu == 0 || cpu < best_cpu)) best_cpu = cpu;
         }
         ratio.push_back(best == 0 ? 0.0 : nd / best);
+        cpu_ratio.push_back(nd_cpu == 0 ? 0.0 : best_cpu / nd_cpu);
     }
     state.counters["ndislock_over_best_peer"] = median(ratio);
+    state.counters["best_peer_cpu_over_ndislock"] = median(cpu_ratio);
     state.counters["rounds"] = kS7Rounds;
     for (std::size_t i = 0; i < all.size(); ++i) {
         std::vector<double> ops;
@@ -415,6 +439,11 @@ void s7_rounds(benchmark::State &state) {
             torn += round[i].torn;
         }
         state.counters[std::string("ops_per_s_") + all[i].name] = median(ops);
+        std::vector<double> cpu;
+        for (const auto &round : rounds)
+            if (round[i].reads + round[i].writes != 0)
+                cpu.push_back(double(round[i].cpu_ns) / double(round[i].reads + round[i].writes));
+        state.counters[std::string("cpu_ns_per_op_") + all[i].name] = median(cpu);
         state.counters[std::string("max_writer_wait_us_") + all[i].name] =
             double(max_write_wait) / g_tsc_per_ns / 1000.0;
         if (torn != 0) state.counters[std::string("torn_") + all[i].name] = double(torn);
