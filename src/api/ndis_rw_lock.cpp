@@ -37,13 +37,16 @@ std::uint32_t processors_now(std::uint32_t limit) noexcept {
     return n < limit ? n : limit;
 }
 
-lock::RwView view_of(PNDIS_RW_LOCK_EX l) noexcept {
-    return lock::RwView{l, &l->writer, &l->depth, l->counts(), processors_now(l->slots), false};
+// slots: a writer scans the counts of the processors that exist now; a reader touches only its
+// own (below the capacity), so it does not ask (one call less on the read path).
+lock::RwView view_of(PNDIS_RW_LOCK_EX l, bool scanning) noexcept {
+    return lock::RwView{l, &l->writer, &l->depth, l->counts(), scanning ? processors_now(l->slots) : l->slots, false};
 }
 
-lock::RwView view_of(PNDIS_RW_LOCK l) noexcept {
+lock::RwView view_of(PNDIS_RW_LOCK l, bool scanning) noexcept {
     return lock::RwView{l, &l->SpinLock, reinterpret_cast<std::uintptr_t *>(&l->Context),
-                        reinterpret_cast<unsigned char *>(&l->RefCount[0]), processors_now(MAXIMUM_PROCESSORS), true};
+                        reinterpret_cast<unsigned char *>(&l->RefCount[0]),
+                        scanning ? processors_now(MAXIMUM_PROCESSORS) : MAXIMUM_PROCESSORS, true};
 }
 
 // ---- NDIS_RW_LOCK_EX ------------------------------------------------------------------------
@@ -65,7 +68,7 @@ void free_lock(PNDIS_RW_LOCK_EX l, const Site &site) noexcept {
     if (l == nullptr) return;
     if (observe::active()) {
         LockEvent e = rw_event(t, l, Variant::RwExRead, nullptr, 0, site);
-        e.busy = lock::rw_is_busy(view_of(l));
+        e.busy = lock::rw_is_busy(view_of(l, true));
         observe::notify_freed(e);
     }
     l->~_NDIS_RW_LOCK_EX();
@@ -77,7 +80,7 @@ void rwex_acquire(PNDIS_RW_LOCK_EX l, PLOCK_STATE_EX s, UCHAR flags, bool write,
     const bool at_dispatch = (flags & NDIS_RWL_AT_DISPATCH_LEVEL) != 0;
     const Variant v = write ? (at_dispatch ? Variant::RwExWriteAtDispatch : Variant::RwExWrite)
                             : (at_dispatch ? Variant::RwExReadAtDispatch : Variant::RwExRead);
-    const lock::RwView view = view_of(l);
+    const lock::RwView view = view_of(l, write);
     const KIRQL old = with_observation([&](auto observed) {
         return rw_acquire<decltype(observed)::value>(t, l, v, !at_dispatch, s, site, [&](std::uint32_t p) {
             return write ? lock::rw_write_acquire(view, p, t.id, false) : lock::rw_read_acquire(view, p, t.id);
@@ -102,7 +105,7 @@ void rwex_release(PNDIS_RW_LOCK_EX l, PLOCK_STATE_EX s, const Site &site) noexce
     const UCHAR mode = s->LockState;
     if (__builtin_expect(mode != kStateRead && mode != kStateWrite, 0))
         return state_describes_nothing(s, mode, "NdisReleaseRWLock", site);
-    const lock::RwView view = view_of(l);
+    const lock::RwView view = view_of(l, false);
     const bool write = mode == kStateWrite;
     with_observation([&](auto observed) {
         rw_release<decltype(observed)::value>(t, l, write ? Variant::RwExWrite : Variant::RwExRead, s, true, s->OldIrql,
@@ -126,7 +129,7 @@ void ndis5_acquire(PNDIS_RW_LOCK l, BOOLEAN write, PLOCK_STATE s, bool dpr, cons
     ThreadState &t = this_thread();
     const Variant v = dpr ? (write ? Variant::NdisRwDprWrite : Variant::NdisRwDprRead)
                           : (write ? Variant::NdisRwWrite : Variant::NdisRwRead);
-    const lock::RwView view = view_of(l);
+    const lock::RwView view = view_of(l, write);
     const KIRQL old = with_observation([&](auto observed) {
         return rw_acquire<decltype(observed)::value>(t, l, v, !dpr, s, site, [&](std::uint32_t p) {
             return write ? lock::rw_write_acquire(view, p, t.id, true) : lock::rw_read_acquire(view, p, t.id);
@@ -141,7 +144,7 @@ void ndis5_release(PNDIS_RW_LOCK l, PLOCK_STATE s, bool dpr, const Site &site) n
     const USHORT mode = s->LockState;
     const char *call = dpr ? "NdisDprReleaseReadWriteLock" : "NdisReleaseReadWriteLock";
     if (__builtin_expect(mode != kStateRead && mode != kStateWrite, 0)) return state_describes_nothing(s, mode, call, site);
-    const lock::RwView view = view_of(l);
+    const lock::RwView view = view_of(l, false);
     const bool write = mode == kStateWrite;
     const Variant v = dpr ? (write ? Variant::NdisRwDprWrite : Variant::NdisRwDprRead)
                           : (write ? Variant::NdisRwWrite : Variant::NdisRwRead);
