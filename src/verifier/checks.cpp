@@ -623,7 +623,8 @@ void on_releasing(const LockEvent &e) noexcept {
     VerifierThread &v = verifier_thread(*e.thread);
     if (v.overflowed) return;
     const bool rw = observe::is_rw(e.variant);
-    const int index = rw ? find_rw_release(e, v, nullptr) : find_held(v, e.lock);
+    // A reader/writer release's reports name the lock's class: its entry is looked up first.
+    const int index = rw ? find_rw_release(e, v, shadow_for_use(v, e, release_name)) : find_held(v, e.lock);
     if (__builtin_expect(index < 0, 0)) {
         Shadow *s = shadow_for_use(v, e, release_name);
         if (e.irql != DISPATCH_LEVEL) report_release_irql(e, s); // whoever acquired it
