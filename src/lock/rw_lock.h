@@ -49,9 +49,9 @@ struct RwView {
         return std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t *>(counts + count_offset(processor)));
     }
     // Counts are kRwCountStride apart: 128 bytes, not 64, because x86's adjacent-line prefetcher
-    // fetches lines in 128-byte pairs, so a reader reading its neighbour's line (or the writer's)
-    // pulls in its own count's line too, and its next increment misses (measured in S7: the
-    // increment was 60% of a read acquire's samples with a 64-byte stride).
+    // fetches lines in 128-byte pairs, so a reader reading a neighbouring line could pull in
+    // another processor's count line. A precaution: on the 2-vCPU guest of docs/performance.md
+    // the locked increment was about 60% of a read acquire's samples with either stride.
     std::size_t count_offset(std::uint32_t p) const noexcept {
         // NDIS 5: 64 entries of 16 bytes; processor p's is 8 entries (128 bytes) after p-1's, so
         // the first 8 processors never share a line pair; the rest fill the gaps.
