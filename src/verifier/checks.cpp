@@ -932,7 +932,7 @@ template <void (*Handler)(const LockEvent &) noexcept>
         untime_holds(e.thread); // it ran addr2line: the holds and the callbacks running go untimed
     else if (depth != 0)
         discount_walk(*v, depth, before);
-    Handler(LockEvent{e.lock, e.handle, e.variant, e.ndis, e.irql, e.new_irql, site, e.thread});
+    Handler(LockEvent{e.lock, e.handle, e.variant, e.ndis, e.irql, e.new_irql, site, e.thread, e.state, e.busy});
 }
 template <void (*Handler)(const LockEvent &) noexcept> inline void with_driver_site(const LockEvent &e) noexcept {
     if (__builtin_expect(library_file(e.site.file), 0)) return with_driver_site_slow<Handler>(e);
@@ -949,7 +949,7 @@ void on_acquired(const LockEvent &e, bool contended) noexcept {
         VerifierThread &v = verifier_thread(*e.thread);
         if (v.wanting.load(std::memory_order_relaxed) == e.lock)
             return on_acquired_at(LockEvent{e.lock, e.handle, e.variant, e.ndis, e.irql, e.new_irql, v.wanting_site,
-                                            e.thread},
+                                            e.thread, e.state, e.busy},
                                   contended);
     }
     if (contended)

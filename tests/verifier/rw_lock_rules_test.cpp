@@ -94,6 +94,18 @@ TEST_F(VerifierTest, RwLockRecursion_NdisAllowedNestingIsClean) {
     EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
 }
 
+// The plain function forms (a return address for a site) keep their lock states like the macros.
+TEST_F(VerifierTest, RwLock_FunctionFormsNestCleanly) {
+    PNDIS_RW_LOCK_EX l = (NdisAllocateRWLock)(nullptr);
+    LOCK_STATE_EX a, b;
+    (NdisAcquireRWLockRead)(l, &a, 0);
+    (NdisAcquireRWLockRead)(l, &b, NDIS_RWL_AT_DISPATCH_LEVEL);
+    (NdisReleaseRWLock)(l, &b);
+    (NdisReleaseRWLock)(l, &a);
+    (NdisFreeRWLock)(l);
+    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+}
+
 // ---- RwLockStateMismatch ---------------------------------------------------------------------
 
 TEST_F(VerifierTest, RwLockStateMismatch_SwappedStates) {

@@ -28,8 +28,11 @@ CATALOG = {
     "BlockingAtDispatch": "error", "NdisCallWhileHoldingLock": "warning", "LockHeldTooLong": "warning",
     "IsrTooLong": "warning", "DpcTooLong": "warning", "SyncInterruptMisuse": "error",
     "InterruptRegistrationMisuse": "error",
+    # Reader/writer locks (docs/verifier.md).
+    "RwLockWriteWhileRead": "error", "RwLockRecursion": "error", "RwLockStateMismatch": "error",
+    "RwLockStateReused": "error", "RwLockDispatchFlagWrongIrql": "error",
 }
-TERMINAL = {"RecursiveAcquire", "Deadlock"}
+TERMINAL = {"RecursiveAcquire", "Deadlock", "RwLockWriteWhileRead", "RwLockRecursion"}
 
 # ScenarioSarifMix's findings, in order: (ruleId, level, has an other party).
 EXPECTED = [
