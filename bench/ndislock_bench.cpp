@@ -10,6 +10,7 @@
 //   S4  fairness under S2 and S3 (counters min_max and jain on those runs)
 //   S5  verifier overhead: the ndis_verifier contender against ndis (report.py takes the ratio)
 //   S6  footprint: 10^6 locks allocated, each taken once, then freed (bytes per lock, RSS)
+//   S7  read-mostly: 2, 4, 8 threads, 95% reads, reader/writer locks (s7_read_mostly.cpp)
 //
 // The timed scenarios S1-S3 run every thread for a fixed wall time and count what each thread
 // did, so per-thread fairness is measured rather than imposed by a fixed iteration count.
@@ -40,6 +41,7 @@
 #include "contenders.h"
 #include "machine.h"
 #include "rounds.h"
+#include "s7_read_mostly.h"
 #include "timed_runs.h"
 
 namespace ndislock_bench {
@@ -250,6 +252,7 @@ void register_all() {
 #else
     std::printf("note: Concurrency Kit not found at build time (libck-dev; bench/setup.sh): ck contenders skipped\n");
 #endif
+    register_s7();
     reg("S6/footprint/ndislock", [](benchmark::State &s) { s6_footprint(s, Mode::Off); })
         ->Iterations(1);
 #ifdef NDISLOCK_BENCH_HAVE_VERIFIER

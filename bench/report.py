@@ -9,6 +9,7 @@ import math
 import os
 import sys
 
+S7_NDISLOCK = "ndislock_rw_ex"
 SPINNERS = ["bare_tas", "pthread_spinlock", "absl_spinlock", "tbb_spin_mutex",
             "ck_spinlock_fas", "ck_spinlock_ticket", "ck_spinlock_mcs"]
 
@@ -202,6 +203,34 @@ def main():
         t.append(("S6", "verifier on: bytes per live lock <= 64", bv, bv <= 64))
         af = get(runs, ("S6", "footprint", "ndislock_verifier"), "rss_after_free_kib", "max")
         t.append(("S6", "verifier on: RSS back to baseline after the frees (KiB above)", af, None if af is None else af < 1024))
+    # S7: read-mostly, reader/writer locks (bench/s7_read_mostly.cpp).
+    for tn in ("t2", "t4", "t8"):
+        nd = get(runs, ("S7", tn, S7_NDISLOCK), "ops_per_s")
+        peers = [(get(runs, ("S7", tn, c), "ops_per_s") or 0, c) for c in contenders(runs, "S7", tn)
+                 if not c.startswith("ndislock")]
+        best = max(peers, default=(0, "-"))
+        r = ratio(nd, best[0])
+        if r is not None:
+            t.append(("S7", f"{tn}: ndislock_rw_ex ops/s / best peer ({best[1]}) >= 1", r, r >= 1.0))
+        mw = get(runs, ("S7", tn, S7_NDISLOCK), "max_writer_wait_us", "max")
+        if mw is None:  # one repetition: the run is its own maximum
+            mw = get(runs, ("S7", tn, S7_NDISLOCK), "max_writer_wait_us")
+        if mw is not None:
+            t.append(("S7", f"{tn}: ndislock_rw_ex max writer wait, every repetition, < 50 ms (value in ms)",
+                      mw / 1000, mw < 50_000))
+        rk = ("S7", tn, "rounds")
+        pr = get(runs, rk, "ndislock_over_best_peer")
+        if pr is not None:
+            n = fmt(get(runs, rk, "rounds"))
+            t.append(("S7 (rounds)", f"{tn}: ndislock_rw_ex ops/s / best peer of the same round, median of {n} "
+                      f"rounds >= 1", pr, pr >= 1.0))
+            pc = get(runs, rk, "best_peer_cpu_over_ndislock")
+            t.append(("S7 (rounds, info)", f"{tn}: best peer's CPU ns per op / ndislock_rw_ex's, median of {n} "
+                      f"rounds (> 1: ndislock costs less CPU per op)", pc, None))
+            rw = get(runs, rk, f"max_writer_wait_us_{S7_NDISLOCK}")
+            if rw is not None:
+                t.append(("S7 (rounds)", f"{tn}: ndislock_rw_ex max writer wait over the rounds < 50 ms (value in ms)",
+                          rw / 1000, rw < 50_000))
     md.append("## Targets (one run)\n")
     md.append("| scenario | target | measured | met |")
     md.append("|---|---|---|---|")
@@ -256,6 +285,22 @@ def main():
                           f"{fmt(get(runs, k, 'max_wait_us'))} | {fmt(get(runs, k, 'cpu_ns_per_op'))} | "
                           f"{fmt(get(runs, k, 'moved'))} | {fmt(slow_share(runs, k), 2)} |")
         md.append("")
+
+    def worst(k, field):
+        v = get(runs, k, field, "max")
+        return get(runs, k, field) if v is None else v
+    md.append("## S7: read-mostly, 95% reads, reader/writer locks (2, 4, 8 threads)\n")
+    md.append("`max writer wait`: the longest any write acquire waited, over every repetition; `torn`: reads "
+              "that saw a write half done (0 for a correct lock); `CPU ns per op`: the threads' CPU time over "
+              "the operations (what an operation cost, whatever CPU share the machine gave the run).\n")
+    md.append("| threads | contender | ops/s | CPU ns per op | max writer wait us | max reader wait us | torn |")
+    md.append("|---|---|---|---|---|---|---|")
+    for tn in ("t2", "t4", "t8"):
+        for c in sorted(contenders(runs, "S7", tn), key=lambda c: -(get(runs, ("S7", tn, c), "ops_per_s") or 0)):
+            k = ("S7", tn, c)
+            md.append(f"| {tn} | {c} | {span(runs, k, 'ops_per_s')} | {fmt(get(runs, k, 'cpu_ns_per_op'))} | "
+                      f"{fmt(worst(k, 'max_writer_wait_us'))} | {fmt(worst(k, 'max_reader_wait_us'))} | {fmt(worst(k, 'torn'))} |")
+    md.append("")
 
     md.append("## S6: 10^6 NDIS_SPIN_LOCKs allocated, each taken once, freed\n")
     md.append("| configuration | struct bytes | bytes per lock beyond the struct | RSS growth MiB | RSS above baseline after free, KiB |")

@@ -7,7 +7,7 @@ set -eu
 bench=$1 report=$2 out=$3
 mkdir -p "$out"
 NDISLOCK_VERIFIER=off NDISLOCK_BENCH_RUN_MS=20 "$bench" --benchmark_repetitions=1 \
-    --benchmark_filter='S0/pair/(ndislock|bare_tas)$|S2/cs25ns/(ndislock|ndislock_dpr_word|bare_tas|pthread_spinlock|rounds)/|S3/serial_bound/|S3/x2/(ndislock|pthread_spinlock|std_mutex|os_floor_no_lock|rounds)/' \
+    --benchmark_filter='S0/pair/(ndislock|bare_tas)$|S2/cs25ns/(ndislock|ndislock_dpr_word|bare_tas|pthread_spinlock|rounds)/|S3/serial_bound/|S3/x2/(ndislock|pthread_spinlock|std_mutex|os_floor_no_lock|rounds)/|S7/t2/' \
     --benchmark_out="$out/results.json" --benchmark_out_format=json >/dev/null
 python3 "$report" "$out/results.json" "$out" >/dev/null
 md="$out/results.md"
@@ -48,5 +48,11 @@ if ! grep -E '^\| cs25ns \| ndislock \|' "$md" |
     echo "report_smoke: ndislock's S2 row lacks a moved share in (0, 1] or a slow-state share" >&2
     fail=1
 fi
+# S7: the read-mostly targets and table.
+expect '| S7 | t2: ndislock_rw_ex ops/s / best peer ('
+expect '| S7 (rounds) | t2: ndislock_rw_ex ops/s / best peer of the same round, median of 5 rounds >= 1 |'
+expect '| S7 (rounds) | t2: ndislock_rw_ex max writer wait over the rounds < 50 ms (value in ms) |'
+expect '| threads | contender | ops/s | CPU ns per op | max writer wait us | max reader wait us | torn |'
+expect '| t2 | ndislock_rw_ex |'
 [ -s "$out/throughput.svg" ] || { echo "report_smoke: no throughput.svg" >&2; fail=1; }
 exit $fail

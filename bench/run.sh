@@ -2,7 +2,8 @@
 # One command for the whole benchmark protocol (../shared/spec/benchmarks.md):
 #   bench/run.sh [google-benchmark flags]
 # installs the peer packages when missing (bench/setup.sh), builds build/default's ndislock-bench,
-# runs every contender and scenario (about 5 minutes on 2 cores), then writes
+# runs every contender and scenario, S7's reader/writer locks included (about 6 minutes on 2
+# cores), then writes
 #   bench/results/results.json   Google Benchmark JSON (medians, min, max of 5 interleaved runs)
 #   bench/results/results.md     the results and targets tables (markdown)
 #   bench/results/throughput.svg throughput against thread count, contenders side by side

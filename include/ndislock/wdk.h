@@ -28,9 +28,8 @@
 #include "ndislock/ndis_flags.h"
 #include "ndislock/wdk_processors.h"
 
-/* ---- Read/write locks -------------------------------------------------------------------------
- * MERGE POINT: `#include "ndislock/rw_lock.h"` (NDIS_RW_LOCK_EX, NDIS_RW_LOCK, EX_SPIN_LOCK) goes
- * here when the read/write-lock branch is merged. */
+/* ---- Read/write locks: NDIS_RW_LOCK_EX, NDIS 5's NDIS_RW_LOCK, EX_SPIN_LOCK ----------------- */
+#include "ndislock/rw_lock.h"
 
 /* ---- The driver's own declarations (datapath types ndislock does not model) ------------------ */
 #ifdef NDISLOCK_WDK_USER_HEADER

@@ -47,4 +47,19 @@ inline bool has_sleepers(const void *address) noexcept {
 // Wakes every thread sleeping on address's bucket.
 void wake_all(const void *address) noexcept;
 
+// A waker's half of the handshake, after its state change (a seq_cst store or read-modify-write):
+// wakes the bucket only if someone sleeps there.
+inline void wake_if_sleepers(const void *address) noexcept {
+    if (__builtin_expect(has_sleepers(address), 0)) wake_all(address);
+}
+
+// One sleep of a waiter whose condition lives in lock state other than a spin-lock word (the
+// reader/writer locks): registers in address's bucket, re-checks done() (seq_cst, after the
+// registration), and sleeps on the bucket's epoch unless done() already holds or a wake came in
+// between, for at most timeout_ns. Returns done()'s last value if it was seen true, else false:
+// the caller loops (its wait also ticks its WaitScope between sleeps). Waker side:
+// wake_if_sleepers after the state change.
+bool sleep_unless(const void *address, bool (*done)(const void *context), const void *context,
+                  std::uint64_t timeout_ns) noexcept;
+
 } // namespace ndislock::lock::parking

@@ -41,6 +41,21 @@ const char *variant_name(Variant v) noexcept {
     case Variant::KeTryAtDpcLevel: return "KeTryToAcquireSpinLockAtDpcLevel";
     case Variant::Queued: return "KeAcquireInStackQueuedSpinLock";
     case Variant::QueuedAtDpcLevel: return "KeAcquireInStackQueuedSpinLockAtDpcLevel";
+    case Variant::RwExRead: return "NdisAcquireRWLockRead";
+    case Variant::RwExWrite: return "NdisAcquireRWLockWrite";
+    case Variant::RwExReadAtDispatch: return "NdisAcquireRWLockRead(NDIS_RWL_AT_DISPATCH_LEVEL)";
+    case Variant::RwExWriteAtDispatch: return "NdisAcquireRWLockWrite(NDIS_RWL_AT_DISPATCH_LEVEL)";
+    case Variant::NdisRwRead: return "NdisAcquireReadWriteLock(read)";
+    case Variant::NdisRwWrite: return "NdisAcquireReadWriteLock(write)";
+    case Variant::NdisRwDprRead: return "NdisDprAcquireReadWriteLock(read)";
+    case Variant::NdisRwDprWrite: return "NdisDprAcquireReadWriteLock(write)";
+    case Variant::ExShared: return "ExAcquireSpinLockShared";
+    case Variant::ExExclusive: return "ExAcquireSpinLockExclusive";
+    case Variant::ExSharedAtDpc: return "ExAcquireSpinLockSharedAtDpcLevel";
+    case Variant::ExExclusiveAtDpc: return "ExAcquireSpinLockExclusiveAtDpcLevel";
+    case Variant::ExTrySharedAtDpc: return "ExTryAcquireSpinLockSharedAtDpcLevel";
+    case Variant::ExTryExclusiveAtDpc: return "ExTryAcquireSpinLockExclusiveAtDpcLevel";
+    case Variant::Count_: break;
     }
     return "?";
 }
@@ -108,6 +123,7 @@ void notify_acquired_at_once_each(const LockEvent &e) noexcept {
     }
 }
 void notify_try_failed(const LockEvent &e) noexcept { each<&Observer::try_failed>(e); }
+void notify_rw_converted(const LockEvent &e) noexcept { each<&Observer::rw_converted>(e); }
 void notify_releasing_each(const LockEvent &e) noexcept { each<&Observer::releasing>(e); }
 void notify_irql_changed(const IrqlEvent &e) noexcept { each<&Observer::irql_changed>(e); }
 

@@ -42,8 +42,56 @@ enum class Variant : std::uint8_t {
     KeAtDpcLevel,    // KeAcquireSpinLockAtDpcLevel / KeReleaseSpinLockFromDpcLevel
     KeTryAtDpcLevel, // KeTryToAcquireSpinLockAtDpcLevel (released FromDpcLevel)
     Queued,          // KeAcquireInStackQueuedSpinLock / KeReleaseInStackQueuedSpinLock
-    QueuedAtDpcLevel // the AtDpcLevel / FromDpcLevel queued forms
+    QueuedAtDpcLevel, // the AtDpcLevel / FromDpcLevel queued forms
+    // Reader/writer locks (ndislock/rw_lock.h). The NDIS ones are released by one call whose mode
+    // comes from the caller's lock state: the release event carries the mode the state says.
+    RwExRead,              // NdisAcquireRWLockRead (Flags 0) / NdisReleaseRWLock
+    RwExWrite,             // NdisAcquireRWLockWrite (Flags 0) / NdisReleaseRWLock
+    RwExReadAtDispatch,    // NdisAcquireRWLockRead with NDIS_RWL_AT_DISPATCH_LEVEL
+    RwExWriteAtDispatch,   // NdisAcquireRWLockWrite with NDIS_RWL_AT_DISPATCH_LEVEL
+    NdisRwRead,            // NdisAcquireReadWriteLock(fWrite FALSE) / NdisReleaseReadWriteLock
+    NdisRwWrite,           // NdisAcquireReadWriteLock(fWrite TRUE)
+    NdisRwDprRead,         // NdisDprAcquireReadWriteLock / NdisDprReleaseReadWriteLock
+    NdisRwDprWrite,
+    ExShared,              // ExAcquireSpinLockShared / ExReleaseSpinLockShared
+    ExExclusive,           // ExAcquireSpinLockExclusive / ExReleaseSpinLockExclusive
+    ExSharedAtDpc,         // the AtDpcLevel / FromDpcLevel forms
+    ExExclusiveAtDpc,
+    ExTrySharedAtDpc,      // ExTryAcquireSpinLock*AtDpcLevel (released FromDpcLevel)
+    ExTryExclusiveAtDpc,
+    Count_
 };
+
+// Reader/writer classification of a variant.
+enum class RwMode : std::uint8_t { None, Shared, Exclusive };
+constexpr RwMode rw_mode(Variant v) noexcept {
+    switch (v) {
+    case Variant::RwExRead:
+    case Variant::RwExReadAtDispatch:
+    case Variant::NdisRwRead:
+    case Variant::NdisRwDprRead:
+    case Variant::ExShared:
+    case Variant::ExSharedAtDpc:
+    case Variant::ExTrySharedAtDpc: return RwMode::Shared;
+    case Variant::RwExWrite:
+    case Variant::RwExWriteAtDispatch:
+    case Variant::NdisRwWrite:
+    case Variant::NdisRwDprWrite:
+    case Variant::ExExclusive:
+    case Variant::ExExclusiveAtDpc:
+    case Variant::ExTryExclusiveAtDpc: return RwMode::Exclusive;
+    default: return RwMode::None;
+    }
+}
+constexpr bool is_rw(Variant v) noexcept { return rw_mode(v) != RwMode::None; }
+// Which reader/writer lock type a variant belongs to.
+enum class RwKind : std::uint8_t { None, NdisEx, Ndis5, Ex };
+constexpr RwKind rw_kind(Variant v) noexcept {
+    return v >= Variant::RwExRead && v <= Variant::RwExWriteAtDispatch      ? RwKind::NdisEx
+           : v >= Variant::NdisRwRead && v <= Variant::NdisRwDprWrite       ? RwKind::Ndis5
+           : v >= Variant::ExShared && v <= Variant::ExTryExclusiveAtDpc    ? RwKind::Ex
+                                                                            : RwKind::None;
+}
 const char *variant_name(Variant v) noexcept;
 
 struct LockEvent {
@@ -58,6 +106,10 @@ struct LockEvent {
     // stalls on store forwarding (a measurable share of an observed acquire).
     const Site &site;
     model::ThreadState *thread;
+    // Reader/writer locks: the caller's LOCK_STATE_EX / LOCK_STATE (nullptr for EX_SPIN_LOCK), and
+    // for a free, whether the lock's own state says it is held (readers have no single holder).
+    const void *state = nullptr;
+    bool busy = false;
 };
 
 struct IrqlEvent {
@@ -120,6 +172,9 @@ struct Observer {
     void (*callback_returned)(const CallbackEvent &, std::uint64_t own_ns) noexcept = nullptr;
     // Returns true if it reported the misuse and the program may go on.
     bool (*misuse)(Rule, const Site &, const char *detail) noexcept = nullptr;
+    // ExTryConvertSharedSpinLockExclusive succeeded: the shared hold in e is exclusive now (e's
+    // variant is the exclusive form of the same family).
+    void (*rw_converted)(const LockEvent &) noexcept = nullptr;
 };
 
 inline constexpr unsigned kMaxObservers = 4;
@@ -146,6 +201,7 @@ void notify_freed(const LockEvent &e) noexcept;
 void notify_acquiring(const LockEvent &e) noexcept;
 void notify_acquired(const LockEvent &e, bool contended) noexcept;
 void notify_try_failed(const LockEvent &e) noexcept;
+void notify_rw_converted(const LockEvent &e) noexcept;
 
 // Every observer in turn (the forms below call them when there is not exactly one).
 void notify_acquired_at_once_each(const LockEvent &e) noexcept;

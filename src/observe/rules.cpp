@@ -41,6 +41,14 @@ constexpr RuleInfo kRules[] = {
     {"ListCorrupted", Severity::Error, true, "bug check 0x139 KERNEL_SECURITY_CHECK_FAILURE, type 3 (corrupt LIST_ENTRY)"},
     {"PagedCodeAtRaisedIrql", Severity::Error, false, "PAGED_CODE assertion; bug check 0xA / 0x50 on a page fault"},
     {"DispatchFlagMismatch", Severity::Error, false, "NDIS docs: the DISPATCH_LEVEL flag states the IRQL; 0xC4/0x40 if Dpr calls follow"},
+    {"RwLockWriteWhileRead", Severity::Error, true,
+     "hang: NdisAcquireRWLockWrite docs (no promotion from read to write), ExAcquireSpinLock* docs"},
+    {"RwLockRecursion", Severity::Error, true, "hang: ExAcquireSpinLockShared/Exclusive docs (recursion deadlocks)"},
+    {"RwLockStateMismatch", Severity::Error, false, "NdisReleaseRWLock docs: the LOCK_STATE_EX its acquire filled"},
+    {"RwLockStateReused", Severity::Error, false,
+     "NdisAcquireRWLockRead/Write docs: a different LOCK_STATE_EX for each acquisition"},
+    {"RwLockDispatchFlagWrongIrql", Severity::Error, false,
+     "NDIS_RWL_AT_DISPATCH_LEVEL docs (Dispatch IRQL Tracking), Driver Verifier 0xC4/0x40"},
 };
 static_assert(sizeof kRules / sizeof kRules[0] == static_cast<unsigned>(Rule::Count_), "one entry per rule");
 } // namespace

@@ -43,6 +43,12 @@ enum class Rule : std::uint8_t {
     ListCorrupted,         // a LIST_ENTRY whose links disagree (ndislock/wdk_list.h)
     PagedCodeAtRaisedIrql, // PAGED_CODE() above APC_LEVEL
     DispatchFlagMismatch,  // NDIS_TEST_*_AT_DISPATCH_LEVEL disagrees with the IRQL (ndislock/ndis_flags.h)
+    // Reader/writer locks (ndislock/rw_lock.h).
+    RwLockWriteWhileRead,
+    RwLockRecursion,
+    RwLockStateMismatch,
+    RwLockStateReused,
+    RwLockDispatchFlagWrongIrql,
     Count_
 };
 

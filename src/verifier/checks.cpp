@@ -17,6 +17,7 @@
 #include "verifier/hold_times.h"
 #include "verifier/lock_classes.h"
 #include "verifier/lock_order.h"
+#include "verifier/rw_checks.h"
 #include "verifier/settings.h"
 #include "verifier/shadow.h"
 #include "verifier/sites.h"
@@ -34,13 +35,20 @@ namespace {
 // constant: these run on every verified acquire and release, where a chain of comparisons per
 // question was a measurable share.
 constexpr unsigned family_bits(Variant v) noexcept {
-    constexpr unsigned kRaising = 1, kQueued = 2;
-    constexpr unsigned kTable = kRaising << 2 * unsigned(Variant::NdisAcquire) |
-                                kRaising << 2 * unsigned(Variant::KeAcquire) |
-                                (kRaising | kQueued) << 2 * unsigned(Variant::Queued) |
-                                kQueued << 2 * unsigned(Variant::QueuedAtDpcLevel);
-    static_assert(unsigned(Variant::QueuedAtDpcLevel) < 16, "the table holds 16 variants");
-    return kTable >> 2 * unsigned(v) & 3;
+    constexpr std::uint64_t kRaising = 1, kQueued = 2;
+    constexpr std::uint64_t kTable = kRaising << 2 * unsigned(Variant::NdisAcquire) |
+                                     kRaising << 2 * unsigned(Variant::KeAcquire) |
+                                     (kRaising | kQueued) << 2 * unsigned(Variant::Queued) |
+                                     kQueued << 2 * unsigned(Variant::QueuedAtDpcLevel) |
+                                     // reader/writer acquires that raise (their releases lower)
+                                     kRaising << 2 * unsigned(Variant::RwExRead) |
+                                     kRaising << 2 * unsigned(Variant::RwExWrite) |
+                                     kRaising << 2 * unsigned(Variant::NdisRwRead) |
+                                     kRaising << 2 * unsigned(Variant::NdisRwWrite) |
+                                     kRaising << 2 * unsigned(Variant::ExShared) |
+                                     kRaising << 2 * unsigned(Variant::ExExclusive);
+    static_assert(unsigned(Variant::Count_) <= 32, "the table holds 32 variants");
+    return static_cast<unsigned>(kTable >> 2 * unsigned(v) & 3);
 }
 constexpr bool raising(Variant v) noexcept { return (family_bits(v) & 1) != 0; }
 constexpr bool queued(Variant v) noexcept { return (family_bits(v) & 2) != 0; }
@@ -51,6 +59,16 @@ static_assert(queued(Variant::Queued) && queued(Variant::QueuedAtDpcLevel) && !q
               !queued(Variant::NdisDpr) && !queued(Variant::KeAcquire) && !queued(Variant::KeAtDpcLevel) &&
               !queued(Variant::KeTryAtDpcLevel));
 
+// A class as a chain key sees it: a shared hold is another link than an exclusive one, since a
+// chain of reads checked once says nothing of the same chain taken for write.
+inline bool shared_hold(Variant v) noexcept { return observe::rw_mode(v) == observe::RwMode::Shared; }
+inline std::uint32_t chain_class(std::uint32_t cls, Variant v) noexcept {
+    return shared_hold(v) ? cls | 0x80000000u : cls;
+}
+inline bool never_waits(Variant v) noexcept {
+    return v == Variant::KeTryAtDpcLevel || v == Variant::ExTrySharedAtDpc || v == Variant::ExTryExclusiveAtDpc;
+}
+
 const char *release_name(Variant v) noexcept {
     switch (v) {
     case Variant::NdisAcquire: return "NdisReleaseSpinLock";
@@ -60,8 +78,8 @@ const char *release_name(Variant v) noexcept {
     case Variant::KeTryAtDpcLevel: return "KeReleaseSpinLockFromDpcLevel";
     case Variant::Queued: return "KeReleaseInStackQueuedSpinLock";
     case Variant::QueuedAtDpcLevel: return "KeReleaseInStackQueuedSpinLockFromDpcLevel";
+    default: return rw_release_name(v);
     }
-    return "?";
 }
 
 std::string format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -131,6 +149,15 @@ Report base(Rule rule, const LockEvent &e, const Shadow *s, std::string explanat
     return r;
 }
 
+} // namespace
+
+Report report_base(Rule rule, const LockEvent &e, const Shadow *s, std::string explanation) {
+    return base(rule, e, s, std::move(explanation));
+}
+void emit_report(const Report &r) { emit(r); }
+
+namespace {
+
 // Where the holder of lock (entry s) took it, if the holder is known.
 bool holder_site(const Shadow *s, const void *lock, Site *out, int *os_tid) noexcept {
     model::ThreadState *ht = live_holder(s, lock);
@@ -160,7 +187,9 @@ bool holder_site(const Shadow *s, const void *lock, Site *out, int *os_tid) noex
     // when it is switched on again); a lock never seen allocated is uninitialized only if the
     // verifier has watched since the start.
     const bool freed = recently_freed(e.lock);
-    if (freed || g_settings.on_since_start.load(std::memory_order_relaxed)) {
+    // An EX_SPIN_LOCK is a LONG the driver zeroes: there is no call to have missed.
+    const bool never_announced = observe::rw_kind(e.variant) == observe::RwKind::Ex;
+    if (!never_announced && (freed || g_settings.on_since_start.load(std::memory_order_relaxed))) {
         Report r = freed ? base(Rule::LockUsedAfterFree, e, nullptr,
                                 format("%s on a lock that NdisFreeSpinLock freed: allocate it again before any use", call))
                          : base(Rule::LockNotInitialized, e, nullptr,
@@ -225,8 +254,10 @@ void on_freed(const LockEvent &e) noexcept {
                         "NdisFreeSpinLock on a lock never set up by NdisAllocateSpinLock"));
         return;
     }
-    if (live_holder(s, e.lock) != nullptr) {
-        Report r = base(Rule::LockFreedWhileHeld, e, s, "NdisFreeSpinLock on a lock that is held");
+    if (live_holder(s, e.lock) != nullptr || e.busy) {
+        Report r = base(Rule::LockFreedWhileHeld, e, s,
+                        observe::is_rw(e.variant) ? "NdisFreeRWLock on a lock that is held (for read or write)"
+                                                  : "NdisFreeSpinLock on a lock that is held");
         int tid = 0;
         if (holder_site(s, e.lock, &r.other, &tid)) r.other_role = "held since";
         emit(r);
@@ -262,6 +293,12 @@ void on_freed(const LockEvent &e) noexcept {
                            "that state only in a MiniportSynchronizeInterrupt function run through "
                            "NdisMSynchronizeWithInterruptEx",
                            call, e.irql)));
+    else if (!raising(e.variant) && e.irql < DISPATCH_LEVEL && observe::is_rw(e.variant))
+        emit(base(Rule::RwLockDispatchFlagWrongIrql, e, s,
+                  format("%s at IRQL %u: NDIS_RWL_AT_DISPATCH_LEVEL, the Dpr forms and the AtDpcLevel forms tell the "
+                         "lock the caller is at DISPATCH_LEVEL already, so it skips the raise; below it the holder can "
+                         "be preempted (and the IRQL saved for the release is wrong)",
+                         call, e.irql)));
     else if (!raising(e.variant) && e.irql < DISPATCH_LEVEL)
         emit(base(Rule::DprAcquireBelowDispatch, e, s,
                     format("%s at IRQL %u: the Dpr and AtDpcLevel forms need the caller already at DISPATCH_LEVEL "
@@ -297,10 +334,10 @@ inline void check_mode(const LockEvent &e, Shadow *s) {
 [[gnu::noinline]] void check_new_chain(const LockEvent &e, VerifierThread &v, const Shadow *s, unsigned depth,
                                        std::uint32_t wanted, std::uint64_t key) {
     HeldForOrder held[kMaxHeld];
-    for (unsigned i = 0; i < depth; ++i) held[i] = {v.held[i].lock_class, v.held[i].site()};
+    for (unsigned i = 0; i < depth; ++i) held[i] = {v.held[i].lock_class, v.held[i].site(), shared_hold(v.held[i].variant)};
     Inversion inv{};
-    if (!check_and_record_order(held, depth, wanted, e.site, e.thread->os_tid.load(std::memory_order_relaxed), key,
-                                &inv))
+    if (!check_and_record_order(held, depth, wanted, shared_hold(e.variant), e.site,
+                                e.thread->os_tid.load(std::memory_order_relaxed), key, &inv))
         return;
     Report r = base(Rule::LockOrderInversion, e, s,
                     format("%s takes %s while holding %s, but elsewhere %s was taken while holding %s: two threads "
@@ -326,9 +363,9 @@ inline std::uint64_t chain_at(const VerifierThread &v, unsigned slot, std::uint3
 
 inline void check_order(const LockEvent &e, VerifierThread &v, const Shadow *s) {
     const unsigned depth = v.depth.load(std::memory_order_relaxed);
-    if (depth == 0 || s == nullptr || e.variant == Variant::KeTryAtDpcLevel) return; // a try never waits
+    if (depth == 0 || s == nullptr || never_waits(e.variant)) return; // a try never waits
     const std::uint32_t wanted = s->lock_class.load(std::memory_order_relaxed);
-    const std::uint64_t key = chain_at(v, depth, wanted);
+    const std::uint64_t key = chain_at(v, depth, chain_class(wanted, e.variant));
     if (__builtin_expect(chain_checked(key), 1)) return; // this chain of classes was checked before
     check_new_chain(e, v, s, depth, wanted, key);
 }
@@ -356,7 +393,9 @@ inline void check_order(const LockEvent &e, VerifierThread &v, const Shadow *s) 
 [[gnu::always_inline]] inline void check_acquire(const LockEvent &e, VerifierThread &v, Shadow *s) {
     check_irql_for_acquire(e, s);
     check_mode(e, s);
-    if (const int already = find_held(v, e.lock); __builtin_expect(already >= 0, 0))
+    if (__builtin_expect(observe::is_rw(e.variant), 0))
+        check_rw_acquire(e, v, s); // recursion as each reader/writer lock allows it, state reuse
+    else if (const int already = find_held(v, e.lock); __builtin_expect(already >= 0, 0))
         report_recursive(e, s, v.held[already]);
     if (queued(e.variant)) {
         for (unsigned i = 0; i < v.depth.load(std::memory_order_relaxed); ++i) {
@@ -401,12 +440,13 @@ inline std::uint32_t next_sampling_gap(VerifierThread &v, std::uint32_t period) 
     h.function.store(e.site.function, std::memory_order_relaxed);
     h.return_address.store(e.site.return_address, std::memory_order_relaxed);
     h.handle = e.handle;
+    h.state = e.state;
     h.lock_class = s != nullptr ? s->lock_class.load(std::memory_order_relaxed) : kOverflowClass;
     h.variant = e.variant;
     h.irql_at_acquire = e.irql;
     h.untimed = false;
     h.seq = v.next_seq++;
-    h.chain = chain_at(v, d, h.lock_class);
+    h.chain = chain_at(v, d, chain_class(h.lock_class, h.variant));
     h.shadow = s;
     // One hold in hold_sample_period is timed (settings.h). The period is read on every acquire,
     // so a new one applies at once.
@@ -421,7 +461,7 @@ inline std::uint32_t next_sampling_gap(VerifierThread &v, std::uint32_t period) 
         h.start = platform::own_time_now();
     }
     v.depth.store(d + 1, std::memory_order_release);
-    if (s != nullptr) {
+    if (s != nullptr && !shared_hold(e.variant)) { // readers have no single holder
         s->holder_slot.store(static_cast<std::uint8_t>(d), std::memory_order_relaxed);
         s->holder.store(e.thread->id, std::memory_order_release);
     }
@@ -457,6 +497,22 @@ void on_acquired_at(const LockEvent &e, bool contended) noexcept {
     push_held(e, v, s, false);
 }
 
+// ExTryConvertSharedSpinLockExclusive: the innermost shared hold of the lock is exclusive now.
+void on_rw_converted(const LockEvent &e) noexcept {
+    VerifierThread &v = verifier_thread(*e.thread);
+    if (v.overflowed) return;
+    for (unsigned i = v.depth.load(std::memory_order_relaxed); i-- > 0;) {
+        HeldLock &h = v.held[i];
+        if (h.lock.load(std::memory_order_relaxed) != e.lock || !shared_hold(h.variant)) continue;
+        h.variant = h.variant == Variant::ExShared ? Variant::ExExclusive : Variant::ExExclusiveAtDpc;
+        if (h.shadow != nullptr && shadow_is(h.shadow, e.lock)) {
+            h.shadow->holder_slot.store(static_cast<std::uint8_t>(i), std::memory_order_relaxed);
+            h.shadow->holder.store(e.thread->id, std::memory_order_release);
+        }
+        return;
+    }
+}
+
 void on_try_failed(const LockEvent &e) noexcept {
     verifier_thread(*e.thread).wanting.store(nullptr, std::memory_order_relaxed);
 }
@@ -475,13 +531,14 @@ void check_irql_drop(VerifierThread &v, model::ThreadState *thread, KIRQL to, co
         to.function.store(from.function.load(std::memory_order_relaxed), std::memory_order_relaxed);
         to.return_address.store(from.return_address.load(std::memory_order_relaxed), std::memory_order_relaxed);
         to.handle = from.handle;
+        to.state = from.state;
         to.lock_class = from.lock_class;
         to.variant = from.variant;
         to.irql_at_acquire = from.irql_at_acquire;
         to.timed = from.timed;
         to.untimed = from.untimed;
         to.seq = from.seq;
-        to.chain = chain_at(v, j - 1, to.lock_class);
+        to.chain = chain_at(v, j - 1, chain_class(to.lock_class, to.variant));
         to.shadow = from.shadow;
         to.start = from.start;
         if (to.shadow != nullptr && shadow_is(to.shadow, to.lock.load(std::memory_order_relaxed)))
@@ -575,13 +632,16 @@ void check_irql_drop(VerifierThread &v, model::ThreadState *thread, KIRQL to, co
 [[gnu::cold]] bool acquired_unseen(const LockEvent &e, const Shadow *s) noexcept {
     if (g_settings.on_since_start.load(std::memory_order_relaxed)) return false;
     if (live_holder(s, e.lock) != nullptr) return false;
+    if (observe::is_rw(e.variant)) return true; // readers have no holder to ask: say nothing
     return __atomic_load_n(static_cast<const KSPIN_LOCK *>(e.lock), __ATOMIC_RELAXED) != 0;
 }
 
 void on_releasing(const LockEvent &e) noexcept {
     VerifierThread &v = verifier_thread(*e.thread);
     if (v.overflowed) return;
-    const int index = find_held(v, e.lock);
+    const bool rw = observe::is_rw(e.variant);
+    // A reader/writer release's reports name the lock's class: its entry is looked up first.
+    const int index = rw ? find_rw_release(e, v, shadow_for_use(v, e, release_name)) : find_held(v, e.lock);
     if (__builtin_expect(index < 0, 0)) {
         Shadow *s = shadow_for_use(v, e, release_name);
         if (e.irql != DISPATCH_LEVEL) report_release_irql(e, s); // whoever acquired it
@@ -602,8 +662,13 @@ void on_releasing(const LockEvent &e) noexcept {
     }
     // Measured first: the reports below take far longer than a hold.
     const std::uint64_t held_ns = !h.timed || h.untimed ? platform::kDescheduled : platform::own_time_since(h.start);
-    const bool other_family = family_bits(h.variant) != family_bits(e.variant);
-    if (__builtin_expect(other_family || (raising(e.variant) && e.new_irql != h.irql_at_acquire), 0))
+    // Reader/writer releases had their form and state checked in find_rw_release; a state that
+    // belongs to another acquisition already made its report (the IRQL it restores is not this one's).
+    const bool other_family = !rw && family_bits(h.variant) != family_bits(e.variant);
+    const bool state_matches = !rw || e.state == nullptr || e.state == h.state;
+    if (__builtin_expect(other_family || (raising(e.variant) && raising(h.variant) && state_matches &&
+                                          e.new_irql != h.irql_at_acquire),
+                         0))
         report_release_mismatch(e, s, h, other_family);
     // Hold time: wall time, kept only if the scheduler witness shows the holder ran throughout
     // (platform/own_time.h); reported when the class overran kOverrunsToReport times in a row
@@ -613,8 +678,10 @@ void on_releasing(const LockEvent &e) noexcept {
         if (__builtin_expect(record_hold(h.lock_class, held_ns, budget), 0))
             report_held_too_long(e, s, h, held_ns, budget);
     }
+    const bool exclusive_left = rw && holds_exclusive(v, e.lock, index); // a recursive write still held
+    const bool was_shared = shared_hold(h.variant);
     remove_held(v, static_cast<unsigned>(index));
-    if (s != nullptr) s->holder.store(0, std::memory_order_release);
+    if (s != nullptr && !was_shared && !exclusive_left) s->holder.store(0, std::memory_order_release);
     // A raising release that drops below DISPATCH_LEVEL while other spin locks are still held:
     // the documented out-of-order release (KeLowerIrql is checked in on_irql_changed).
     if (v.depth.load(std::memory_order_relaxed) != 0 && raising(e.variant) && e.new_irql < DISPATCH_LEVEL &&
@@ -882,7 +949,7 @@ template <void (*Handler)(const LockEvent &) noexcept>
         untime_holds(e.thread); // it ran addr2line: the holds and the callbacks running go untimed
     else if (depth != 0)
         discount_walk(*v, depth, before);
-    Handler(LockEvent{e.lock, e.handle, e.variant, e.ndis, e.irql, e.new_irql, site, e.thread});
+    Handler(LockEvent{e.lock, e.handle, e.variant, e.ndis, e.irql, e.new_irql, site, e.thread, e.state, e.busy});
 }
 template <void (*Handler)(const LockEvent &) noexcept> inline void with_driver_site(const LockEvent &e) noexcept {
     if (__builtin_expect(library_file(e.site.file), 0)) return with_driver_site_slow<Handler>(e);
@@ -899,7 +966,7 @@ void on_acquired(const LockEvent &e, bool contended) noexcept {
         VerifierThread &v = verifier_thread(*e.thread);
         if (v.wanting.load(std::memory_order_relaxed) == e.lock)
             return on_acquired_at(LockEvent{e.lock, e.handle, e.variant, e.ndis, e.irql, e.new_irql, v.wanting_site,
-                                            e.thread},
+                                            e.thread, e.state, e.busy},
                                   contended);
     }
     if (contended)
@@ -966,6 +1033,7 @@ const observe::Observer kVerifierObserver = [] {
     o.other_call = on_other_call;
     o.callback_entered = on_callback_entered;
     o.callback_returned = on_callback_returned;
+    o.rw_converted = on_rw_converted;
     return o;
 }();
 

@@ -26,6 +26,7 @@ struct HeldLock {
     std::atomic<const char *> function{nullptr};
     std::atomic<const void *> return_address{nullptr};
     PKLOCK_QUEUE_HANDLE handle = nullptr;
+    const void *state = nullptr; // reader/writer locks: the LOCK_STATE[_EX] the acquire filled
     std::uint32_t lock_class = 0;
     observe::Variant variant = observe::Variant::NdisAcquire;
     KIRQL irql_at_acquire = 0; // what a raising acquire saved, so what its release must restore

@@ -101,7 +101,7 @@ void remember_chain(std::uint64_t hash) noexcept {
 bool chain_checked(std::uint64_t key) noexcept { return chain_seen(key); }
 
 bool check_and_record_order(const HeldForOrder *held, unsigned count, std::uint32_t wanted_class,
-                            const observe::Site &wanted_site, int thread_id, std::uint64_t hash,
+                            bool wanted_shared, const observe::Site &wanted_site, int thread_id, std::uint64_t hash,
                             Inversion *found) noexcept {
     if (count == 0 || wanted_class == kOverflowClass) return false;
     if (chain_seen(hash)) return false;
@@ -110,6 +110,7 @@ bool check_and_record_order(const HeldForOrder *held, unsigned count, std::uint3
     std::lock_guard<std::mutex> guard(g_graph_mutex);
     for (unsigned i = 0; i < count; ++i) {
         const std::uint32_t a = held[i].lock_class;
+        if (held[i].shared && wanted_shared) continue; // read under read: no conflict
         if (a == wanted_class || a == kOverflowClass || has_edge(a, wanted_class)) continue;
         std::uint32_t hop = kOverflowClass;
         if (!inverted && reachable(wanted_class, a, &hop)) {

@@ -67,3 +67,4 @@ void header_only_uses_every_call(ADAPTER *adapter) {
     NdislockStatsReset();
     NdisFreeSpinLock(&adapter->Lock);
 }
+#include "rw_lock_uses.c"

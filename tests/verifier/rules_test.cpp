@@ -486,7 +486,9 @@ TEST_P(ReleaseVariantMismatch, AcquiredWithOneFormReleasedWithAnother) {
     expect_family_finding(got, equivalent ? "ReleaseVariantEquivalent" : "ReleaseVariantMismatch", rel, line);
     if (got.size() == 1) {
         EXPECT_EQ(got[0].severity, equivalent ? NDISLOCK_SEVERITY_NOTE : NDISLOCK_SEVERITY_ERROR) << dump(got);
-        if (!acq.function_form) EXPECT_EQ(got[0].other_line, acquired_at) << dump(got);
+        if (!acq.function_form) {
+            EXPECT_EQ(got[0].other_line, acquired_at) << dump(got);
+        }
     }
 }
 
@@ -524,7 +526,9 @@ TEST_F(VerifierTest, ReleaseVariantMismatch_ARaisingReleaseThatLowersIsStillAnEr
     const std::vector<Got> got = take();
     to_passive();
     expect_exactly(got, "ReleaseVariantMismatch", __FILE__, line);
-    if (got.size() == 1) EXPECT_EQ(got[0].severity, NDISLOCK_SEVERITY_ERROR);
+    if (got.size() == 1) {
+        EXPECT_EQ(got[0].severity, NDISLOCK_SEVERITY_ERROR);
+    }
 }
 INSTANTIATE_TEST_SUITE_P(Pairs, ReleaseVariantMismatch,
                          ::testing::Values(Pair{"Ndis", "NdisDpr"}, Pair{"NdisDpr", "Ndis"},

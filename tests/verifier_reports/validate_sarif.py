@@ -31,8 +31,10 @@ CATALOG = {
     "LockMisaligned": "error",
     "AssertionFailed": "error", "ListCorrupted": "error", "PagedCodeAtRaisedIrql": "error",
     "DispatchFlagMismatch": "error",
+    "RwLockWriteWhileRead": "error", "RwLockRecursion": "error", "RwLockStateMismatch": "error",
+    "RwLockStateReused": "error", "RwLockDispatchFlagWrongIrql": "error",
 }
-TERMINAL = {"RecursiveAcquire", "Deadlock", "NullLockPointer", "AssertionFailed", "ListCorrupted"}
+TERMINAL = {"RecursiveAcquire", "Deadlock", "NullLockPointer", "AssertionFailed", "ListCorrupted", "RwLockWriteWhileRead", "RwLockRecursion"}
 
 # ScenarioSarifMix's findings, in order: (ruleId, level, has an other party).
 EXPECTED = [
