@@ -210,10 +210,15 @@ static inline int ndislock_fast_release_at_dpc(PKSPIN_LOCK s) {
 
 /* The forms the site macros of ndislock/ndis.h call. */
 
+/* An NDIS_SPIN_LOCK's word, without a member access: SpinLock is its first member (wdk_types.h
+ * checks the layout), and a NULL lock then reaches the library's NullLockPointer check instead of
+ * being dereferenced here. */
+static inline PKSPIN_LOCK ndislock_word_of(PNDIS_SPIN_LOCK l) { return (PKSPIN_LOCK)(void *)l; }
+
 static inline void ndislock_inline_NdisAcquireSpinLock(PNDIS_SPIN_LOCK l, const char *file, int line,
                                                        const char *func) {
     KIRQL old;
-    if (__builtin_expect(ndislock_fast_acquire_raising(&l->SpinLock, &old), 1))
+    if (__builtin_expect(ndislock_fast_acquire_raising(ndislock_word_of(l), &old), 1))
         l->OldIrql = old; /* written once the lock is held: it belongs to the holder */
     else
         ndislock_at_NdisAcquireSpinLock(l, file, line, func);
@@ -227,13 +232,13 @@ static inline void ndislock_inline_NdisReleaseSpinLock(PNDIS_SPIN_LOCK l, const 
 
 static inline void ndislock_inline_NdisDprAcquireSpinLock(PNDIS_SPIN_LOCK l, const char *file, int line,
                                                           const char *func) {
-    if (__builtin_expect(!ndislock_fast_acquire_at_dpc(&l->SpinLock), 0))
+    if (__builtin_expect(!ndislock_fast_acquire_at_dpc(ndislock_word_of(l)), 0))
         ndislock_at_NdisDprAcquireSpinLock(l, file, line, func);
 }
 
 static inline void ndislock_inline_NdisDprReleaseSpinLock(PNDIS_SPIN_LOCK l, const char *file, int line,
                                                           const char *func) {
-    if (__builtin_expect(!ndislock_fast_release_at_dpc(&l->SpinLock), 0))
+    if (__builtin_expect(!ndislock_fast_release_at_dpc(ndislock_word_of(l)), 0))
         ndislock_at_NdisDprReleaseSpinLock(l, file, line, func);
 }
 

@@ -314,6 +314,7 @@ typedef MINIPORT_HALT *MINIPORT_HALT_HANDLER;
 NDISLOCK_STATIC_ASSERT(sizeof(KIRQL) == 1, "KIRQL is a UCHAR");
 NDISLOCK_STATIC_ASSERT(sizeof(KSPIN_LOCK) == sizeof(void *), "KSPIN_LOCK is pointer sized");
 NDISLOCK_STATIC_ASSERT(sizeof(NDIS_SPIN_LOCK) == 2 * sizeof(void *), "NDIS_SPIN_LOCK layout");
+NDISLOCK_STATIC_ASSERT(offsetof(NDIS_SPIN_LOCK, SpinLock) == 0, "NDIS_SPIN_LOCK.SpinLock offset (fast_path.h: ndislock_word_of)");
 NDISLOCK_STATIC_ASSERT(offsetof(NDIS_SPIN_LOCK, OldIrql) == sizeof(void *), "NDIS_SPIN_LOCK.OldIrql offset");
 NDISLOCK_STATIC_ASSERT(sizeof(KSPIN_LOCK_QUEUE) == 2 * sizeof(void *), "KSPIN_LOCK_QUEUE layout");
 NDISLOCK_STATIC_ASSERT(offsetof(KLOCK_QUEUE_HANDLE, OldIrql) == 2 * sizeof(void *), "KLOCK_QUEUE_HANDLE.OldIrql offset");
