@@ -1,6 +1,7 @@
 #include "platform/clock.h"
 
 #include <ctime>
+#include <sys/resource.h>
 
 namespace ndislock::platform {
 
@@ -13,5 +14,21 @@ static std::uint64_t read_clock(clockid_t id) noexcept {
 std::uint64_t monotonic_ns() noexcept { return read_clock(CLOCK_MONOTONIC); }
 std::uint64_t monotonic_raw_ns() noexcept { return read_clock(CLOCK_MONOTONIC_RAW); }
 std::uint64_t thread_cpu_ns() noexcept { return read_clock(CLOCK_THREAD_CPUTIME_ID); }
+
+// The kernel's per-thread CPU clock id, as pthread_getcpuclockid builds it from a thread id
+// (CPUCLOCK_PERTHREAD_MASK | CPUCLOCK_SCHED): the sentinel knows threads by kernel id only.
+std::uint64_t thread_cpu_ns_of(int os_tid) noexcept {
+    const clockid_t id = static_cast<clockid_t>((~static_cast<unsigned>(os_tid) << 3) | 6u);
+    timespec ts{};
+    if (clock_gettime(id, &ts) != 0) return 0;
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+void thread_switches(std::uint64_t *voluntary, std::uint64_t *involuntary) noexcept {
+    rusage usage{};
+    if (getrusage(RUSAGE_THREAD, &usage) != 0) usage = rusage{};
+    *voluntary = static_cast<std::uint64_t>(usage.ru_nvcsw);
+    *involuntary = static_cast<std::uint64_t>(usage.ru_nivcsw);
+}
 
 } // namespace ndislock::platform

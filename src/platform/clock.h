@@ -11,5 +11,11 @@ namespace ndislock::platform {
 std::uint64_t monotonic_ns() noexcept;
 std::uint64_t monotonic_raw_ns() noexcept;
 std::uint64_t thread_cpu_ns() noexcept;
+// Another thread's CPU time, by its kernel thread id (0 if it cannot be read: the thread ended).
+std::uint64_t thread_cpu_ns_of(int os_tid) noexcept;
+// This thread's context switches so far: voluntary (it blocked: slept, waited) and involuntary
+// (the OS preempted it). A system call, async-signal-safe in practice (getrusage reads the
+// task's counters); both 0 if it fails.
+void thread_switches(std::uint64_t *voluntary, std::uint64_t *involuntary) noexcept;
 
 } // namespace ndislock::platform

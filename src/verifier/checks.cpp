@@ -10,11 +10,13 @@
 #include "model/processors.h"
 #include "observe/lock_names.h"
 #include "platform/clock.h"
+#include "platform/membarrier.h"
 #include "platform/own_time.h"
 #include "platform/diagnostics.h"
 #include "verifier/findings.h"
 #include "verifier/held_locks.h"
 #include "verifier/hold_times.h"
+#include "verifier/long_holds.h"
 #include "verifier/lock_classes.h"
 #include "verifier/lock_order.h"
 #include "verifier/rw_checks.h"
@@ -330,15 +332,20 @@ inline void check_mode(const LockEvent &e, Shadow *s) {
     report_mixed_mode(e, s, seen);
 }
 
+void credit_verifier_work(VerifierThread &v, unsigned depth, const platform::OwnTimeStamp &before) noexcept;
+
 // A chain of classes not checked before: record its edges, report an inversion.
 [[gnu::noinline]] void check_new_chain(const LockEvent &e, VerifierThread &v, const Shadow *s, unsigned depth,
                                        std::uint32_t wanted, std::uint64_t key) {
     HeldForOrder held[kMaxHeld];
     for (unsigned i = 0; i < depth; ++i) held[i] = {v.held[i].lock_class, v.held[i].site(), shared_hold(v.held[i].variant)};
     Inversion inv{};
-    if (!check_and_record_order(held, depth, wanted, shared_hold(e.variant), e.site,
-                                e.thread->os_tid.load(std::memory_order_relaxed), key, &inv))
-        return;
+    // The graph search and its mutex are the verifier's time, not the holds' (depth != 0 here).
+    const platform::OwnTimeStamp before = platform::own_time_now();
+    const bool inverted = check_and_record_order(held, depth, wanted, shared_hold(e.variant), e.site,
+                                                 e.thread->os_tid.load(std::memory_order_relaxed), key, &inv);
+    credit_verifier_work(v, depth, before);
+    if (!inverted) return;
     Report r = base(Rule::LockOrderInversion, e, s,
                     format("%s takes %s while holding %s, but elsewhere %s was taken while holding %s: two threads "
                            "taking them in these two orders can deadlock",
@@ -446,6 +453,13 @@ inline std::uint32_t next_sampling_gap(VerifierThread &v, std::uint32_t period) 
     h.irql_at_acquire = e.irql;
     h.untimed = false;
     h.seq = v.next_seq++;
+    if (d == 0) {
+        v.outer_hold.store(h.seq, std::memory_order_release);
+        // A first lock: a napping sentinel must look again. Store, then read its flag; the
+        // sentinel sets the flag, then looks (long_holds.cpp): one of the two sees the other.
+        platform::light_fence();
+        wake_sentinel_if_napping();
+    }
     h.chain = chain_at(v, d, chain_class(h.lock_class, h.variant));
     h.shadow = s;
     // One hold in hold_sample_period is timed (settings.h). The period is read on every acquire,
@@ -544,6 +558,7 @@ void check_irql_drop(VerifierThread &v, model::ThreadState *thread, KIRQL to, co
         if (to.shadow != nullptr && shadow_is(to.shadow, to.lock.load(std::memory_order_relaxed)))
             to.shadow->holder_slot.store(static_cast<std::uint8_t>(j - 1), std::memory_order_relaxed);
     }
+    if (index == 0) v.outer_hold.store(d > 1 ? v.held[0].seq : kNoSeq, std::memory_order_release);
     v.depth.store(d - 1, std::memory_order_release);
 }
 
@@ -615,14 +630,30 @@ void check_irql_drop(VerifierThread &v, model::ThreadState *thread, KIRQL to, co
 }
 
 [[gnu::cold, gnu::noinline]] void report_held_too_long(const LockEvent &e, const Shadow *s, const HeldLock &h,
-                                                      std::uint64_t held_ns, std::uint64_t budget) {
+                                                      std::uint64_t held_ns, std::uint64_t budget, bool far_over) {
     Report r = base(Rule::LockHeldTooLong, e, s,
-                    format("held for %.1f us of the holder's own running time (the third timed hold of its class in a "
-                           "row over budget), over the %.1f us budget: hold a spin lock for a few instructions only",
-                           static_cast<double>(held_ns) / 1000.0, static_cast<double>(budget) / 1000.0));
+                    far_over ? format("held for at least %.1f us of the holder's own running time (%.0fx the budget: "
+                                      "reported the first time), over the %.1f us budget: hold a spin lock for a few "
+                                      "instructions only",
+                                      static_cast<double>(held_ns) / 1000.0,
+                                      static_cast<double>(held_ns) / static_cast<double>(budget),
+                                      static_cast<double>(budget) / 1000.0)
+                             : format("held for %.1f us of the holder's own running time (the third timed hold of its "
+                                      "class in a row over budget), over the %.1f us budget: hold a spin lock for a "
+                                      "few instructions only",
+                                      static_cast<double>(held_ns) / 1000.0, static_cast<double>(budget) / 1000.0));
     r.other = h.site();
     r.other_role = "acquired at";
     emit(r);
+}
+
+// A hold the sentinel's heartbeat counted (long_holds.h): the own time counted, if it is charged
+// (0 otherwise).
+[[gnu::cold, gnu::noinline]] std::uint64_t counted_hold_own_ns(VerifierThread &v, const HeldLock &h,
+                                                               const model::ThreadState &t) noexcept {
+    if (h.untimed) return 0;
+    return counted_own_ns(v.hold_beat, h.seq, t.preempt_ack.load(std::memory_order_relaxed),
+                          v.verifier_ns.load(std::memory_order_relaxed));
 }
 
 // A release of a lock no thread is known to hold, while its word says it is held: after the
@@ -662,6 +693,10 @@ void on_releasing(const LockEvent &e) noexcept {
     }
     // Measured first: the reports below take far longer than a hold.
     const std::uint64_t held_ns = !h.timed || h.untimed ? platform::kDescheduled : platform::own_time_since(h.start);
+    const std::uint64_t counted_ns =
+        __builtin_expect(v.hold_beat.want.load(std::memory_order_relaxed) == h.seq, 0)
+            ? counted_hold_own_ns(v, h, *e.thread)
+            : 0;
     // Reader/writer releases had their form and state checked in find_rw_release; a state that
     // belongs to another acquisition already made its report (the IRQL it restores is not this one's).
     const bool other_family = !rw && family_bits(h.variant) != family_bits(e.variant);
@@ -673,10 +708,21 @@ void on_releasing(const LockEvent &e) noexcept {
     // Hold time: wall time, kept only if the scheduler witness shows the holder ran throughout
     // (platform/own_time.h); reported when the class overran kOverrunsToReport times in a row
     // (hold_times.h). A hold the sampling passed over is not counted at all.
-    if (h.timed) {
+    // A hold far over budget by the heartbeat's count (long_holds.h) is reported the first time,
+    // whatever the streak. (A sampled time alone is no such proof: wall time with the scheduler's
+    // witness steady still includes the time the host took the virtual CPU away.)
+    if (h.timed || counted_ns != 0) {
         const std::uint64_t budget = g_settings.hold_budget_ns.load(std::memory_order_relaxed);
-        if (__builtin_expect(record_hold(h.lock_class, held_ns, budget), 0))
-            report_held_too_long(e, s, h, held_ns, budget);
+        // A timed hold the heartbeat reached has lost its wall-time witness (a signal's delivery
+        // moves it): its count stands in, but only when it shows an overrun. It is a lower bound:
+        // under the budget it says nothing, and must not end a streak.
+        const std::uint64_t sample =
+            held_ns != platform::kDescheduled || counted_ns <= budget ? held_ns : counted_ns;
+        const bool streak = h.timed && record_hold(h.lock_class, sample, budget);
+        if (__builtin_expect(counted_ns >= far_over_ns(budget), 0))
+            report_held_too_long(e, s, h, counted_ns, budget, true);
+        else if (__builtin_expect(streak, 0))
+            report_held_too_long(e, s, h, sample, budget, false);
     }
     const bool exclusive_left = rw && holds_exclusive(v, e.lock, index); // a recursive write still held
     const bool was_shared = shared_hold(h.variant);
@@ -808,7 +854,13 @@ void on_callback_entered(const observe::CallbackEvent &e) noexcept {
         f.kind.store(static_cast<std::uint8_t>(e.kind), std::memory_order_relaxed);
         f.object = e.object;
         f.first_seq = v.next_seq;
+        f.run = v.next_run++;
         f.untimed = false;
+        if (n == 0) {
+            v.outer_run.store(f.run, std::memory_order_release);
+            platform::light_fence(); // a first routine: as for a first lock (push_held)
+            wake_sentinel_if_napping();
+        }
     }
     v.callbacks.store(n + 1, std::memory_order_release);
 }
@@ -856,31 +908,43 @@ void check_callback_return(const observe::CallbackEvent &e, const CallbackFrame 
     emit(r);
 }
 
-// IsrTooLong / DpcTooLong: the routine's own running time against its budget, reported on the
-// third overrun in a row of the same routine (hold_times.h says why).
-void check_callback_time(const observe::CallbackEvent &e, std::uint64_t own_ns, model::ThreadState &t) {
+// IsrTooLong / DpcTooLong: the routine's own running time against its budget. A run far over
+// budget by the heartbeat's count (counted_ns, long_holds.h) is reported the first time; a
+// marginal overrun on the third overrun in a row of the same routine (hold_times.h says why).
+void check_callback_time(const observe::CallbackEvent &e, std::uint64_t own_ns, std::uint64_t counted_ns,
+                         model::ThreadState &t) {
     const bool device = at_device_level(e.kind);
     if (!device && !is_dpc(e.kind)) return;
     const std::uint64_t budget = device ? g_settings.isr_budget_ns.load(std::memory_order_relaxed)
                                         : g_settings.dpc_budget_ns.load(std::memory_order_relaxed);
-    if (!confirm_callback_overrun(e.routine, own_ns, budget)) return;
+    // A run the heartbeat reached has lost its wall-time witness (a signal's delivery moves it): its
+    // count stands in when it shows an overrun (a lower bound says nothing under the budget).
+    if (own_ns == platform::kDescheduled && counted_ns > budget) own_ns = counted_ns;
+    const bool streak = confirm_callback_overrun(e.routine, own_ns, budget);
+    const std::uint64_t proven = counted_ns;
+    const bool far_over = proven >= far_over_ns(budget);
+    if (!far_over && !streak) return;
     Report r(device ? Rule::IsrTooLong : Rule::DpcTooLong);
     r.site = callback_site(e);
     r.thread = &t;
     const std::string who = callback_description(e.kind, e.routine);
-    const double us = static_cast<double>(own_ns) / 1000.0, budget_us = static_cast<double>(budget) / 1000.0;
+    const std::string how =
+        far_over ? format("ran for at least %.1f us of its own running time (%.0fx the budget: reported the first "
+                          "time), over",
+                          static_cast<double>(proven) / 1000.0, static_cast<double>(proven) / static_cast<double>(budget))
+                 : format("ran for %.1f us of its own running time (the third run in a row over budget), over",
+                          static_cast<double>(own_ns) / 1000.0);
+    const double budget_us = static_cast<double>(budget) / 1000.0;
     if (device)
-        r.explanation = format("%s ran for %.1f us of its own running time (the third run in a row over budget), over "
-                               "the %.1f us budget for code at DIRQL: nothing else runs on its processor meanwhile, "
-                               "not even DPCs; do the minimum there (read and acknowledge the device, save what the "
-                               "DPC needs) and leave the rest to MiniportInterruptDPC",
-                               who.c_str(), us, budget_us);
+        r.explanation = format("%s %s the %.1f us budget for code at DIRQL: nothing else runs on its processor "
+                               "meanwhile, not even DPCs; do the minimum there (read and acknowledge the device, save "
+                               "what the DPC needs) and leave the rest to MiniportInterruptDPC",
+                               who.c_str(), how.c_str(), budget_us);
     else
-        r.explanation = format("%s ran for %.1f us of its own running time (the third run in a row over budget), over "
-                               "the %.1f us DPC budget: every other DPC and thread of its processor waits meanwhile; "
-                               "bound the work per DPC (a receive budget per call, then queue the DPC again) or move "
-                               "it to a work item at PASSIVE_LEVEL",
-                               who.c_str(), us, budget_us);
+        r.explanation = format("%s %s the %.1f us DPC budget: every other DPC and thread of its processor waits "
+                               "meanwhile; bound the work per DPC (a receive budget per call, then queue the DPC "
+                               "again) or move it to a work item at PASSIVE_LEVEL",
+                               who.c_str(), how.c_str(), budget_us);
     emit(r);
 }
 
@@ -899,11 +963,18 @@ void on_callback_returned(const observe::CallbackEvent &e, std::uint64_t own_ns)
         // callbacks rules out unless the record was lost): start afresh. A switch of the verifier
         // inside a callback empties the record (held_locks.cpp), so that return finds none.
         v.callbacks.store(0, std::memory_order_release);
+        v.outer_run.store(kNoSeq, std::memory_order_release);
         return;
     }
     const bool untimed = f.untimed; // before a report below marks the outer callbacks
+    const std::uint64_t counted_ns =
+        !untimed && v.run_beat.want.load(std::memory_order_relaxed) == f.run
+            ? counted_own_ns(v.run_beat, f.run, t.preempt_ack.load(std::memory_order_relaxed),
+                             v.verifier_ns.load(std::memory_order_relaxed))
+            : 0;
+    if (n == 0) v.outer_run.store(kNoSeq, std::memory_order_release);
     check_callback_return(e, f, v, t);
-    check_callback_time(e, untimed ? platform::kDescheduled : own_ns, t);
+    check_callback_time(e, untimed ? platform::kDescheduled : own_ns, counted_ns, t);
 }
 
 void on_lock_named(const void *lock, const char *name) noexcept {
@@ -921,9 +992,11 @@ void on_lock_named(const void *lock, const char *name) noexcept {
 // before the handler runs; everywhere else only if a report is written (emit). Sites written by
 // the driver cost one cached compare (library_file); the walk is out of line.
 
-// The walk is the verifier's time, not the driver's: the holds open on the thread are credited
-// with it (their start moves later by its length).
-void discount_walk(VerifierThread &v, unsigned depth, const platform::OwnTimeStamp &before) noexcept {
+// The verifier's own work since `before` (a stack walk, a new chain's graph search) is not the
+// driver's time: the sampled holds open on the thread are credited with it (their start moves
+// later by its length). Work of unknown length (the thread was descheduled in it: it read debug
+// information from disk, or waited for the order graph's mutex) leaves them untimed.
+void credit_verifier_work(VerifierThread &v, unsigned depth, const platform::OwnTimeStamp &before) noexcept {
     const platform::OwnTimeStamp after = platform::own_time_now();
     for (unsigned i = 0; i < depth && i < kMaxHeld; ++i) {
         HeldLock &h = v.held[i];
@@ -948,7 +1021,7 @@ template <void (*Handler)(const LockEvent &) noexcept>
     if (symbolized)
         untime_holds(e.thread); // it ran addr2line: the holds and the callbacks running go untimed
     else if (depth != 0)
-        discount_walk(*v, depth, before);
+        credit_verifier_work(*v, depth, before);
     Handler(LockEvent{e.lock, e.handle, e.variant, e.ndis, e.irql, e.new_irql, site, e.thread, e.state, e.busy});
 }
 template <void (*Handler)(const LockEvent &) noexcept> inline void with_driver_site(const LockEvent &e) noexcept {
@@ -1016,24 +1089,57 @@ void check_process_exit() noexcept {
     check_thread_end(*t, "ends the process (a return from main, or exit)");
 }
 
+// The verifier's own time, kept apart from the driver's for the heartbeat (long_holds.h): every
+// hook marks the thread as inside the verifier (a beat that lands there counts nothing), and
+// while the sentinel counts a hold or routine run of the thread, the hook's wall time is added to
+// VerifierThread::verifier_ns, which the count subtracts. (Its first-time work, a new class or
+// chain, a page of a table touched for the first time, would otherwise pass for a long hold.)
+bool counting_now(const VerifierThread &v) noexcept {
+    const std::uint64_t hold = v.outer_hold.load(std::memory_order_relaxed);
+    const std::uint64_t run = v.outer_run.load(std::memory_order_relaxed);
+    return (hold != kNoSeq && v.hold_beat.want.load(std::memory_order_relaxed) == hold) ||
+           (run != kNoSeq && v.run_beat.want.load(std::memory_order_relaxed) == run);
+}
+
+template <auto Hook> struct TimedApart;
+template <typename... A, void (*Hook)(A...) noexcept> struct TimedApart<Hook> {
+    static void call(A... args) noexcept {
+        model::ThreadState *t = model::tls_thread;
+        VerifierThread *v = t != nullptr ? verifier_table_of(*t) : nullptr;
+        if (v == nullptr) return Hook(args...);
+        v->in_verifier.store(v->in_verifier.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+        if (__builtin_expect(counting_now(*v), 0)) {
+            const std::uint64_t start = platform::monotonic_ns();
+            Hook(args...);
+            const std::uint64_t took = platform::monotonic_ns() - start;
+            v->verifier_ns.store(v->verifier_ns.load(std::memory_order_relaxed) + took, std::memory_order_relaxed);
+        } else {
+            Hook(args...);
+        }
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+        v->in_verifier.store(v->in_verifier.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+    }
+};
+
 const observe::Observer kVerifierObserver = [] {
     observe::Observer o;
-    o.lock_initialized = on_initialized;
-    o.lock_freed = on_freed;
-    o.acquiring = on_acquiring;
-    o.acquired = on_acquired;
-    o.acquired_at_once = on_acquired_at_once;
-    o.try_failed = on_try_failed;
-    o.releasing = on_releasing;
-    o.irql_changed = on_irql_changed;
+    o.lock_initialized = TimedApart<on_initialized>::call;
+    o.lock_freed = TimedApart<on_freed>::call;
+    o.acquiring = TimedApart<on_acquiring>::call;
+    o.acquired = TimedApart<on_acquired>::call;
+    o.acquired_at_once = TimedApart<on_acquired_at_once>::call;
+    o.try_failed = TimedApart<on_try_failed>::call;
+    o.releasing = TimedApart<on_releasing>::call;
+    o.irql_changed = TimedApart<on_irql_changed>::call;
     o.wait = on_wait;
     o.thread_exiting = on_thread_exiting;
     o.misuse = on_misuse;
     o.lock_named = on_lock_named;
     o.other_call = on_other_call;
-    o.callback_entered = on_callback_entered;
-    o.callback_returned = on_callback_returned;
-    o.rw_converted = on_rw_converted;
+    o.callback_entered = TimedApart<on_callback_entered>::call;
+    o.callback_returned = TimedApart<on_callback_returned>::call;
+    o.rw_converted = TimedApart<on_rw_converted>::call;
     return o;
 }();
 

@@ -24,6 +24,9 @@ void renew(VerifierThread &v) noexcept {
     v.wanting.store(nullptr, std::memory_order_relaxed);
     v.wanting_shadow = nullptr;
     v.last_released.lock.store(nullptr, std::memory_order_relaxed);
+    v.outer_hold.store(kNoSeq, std::memory_order_relaxed);
+    v.outer_run.store(kNoSeq, std::memory_order_relaxed);
+    v.beats_seen.store(v.beats_sent.load(std::memory_order_relaxed), std::memory_order_relaxed); // a beat lost
     v.epoch.store(g_table_epoch.load(std::memory_order_relaxed), std::memory_order_release);
 }
 } // namespace
@@ -51,6 +54,9 @@ VerifierThread &attach_verifier_thread(model::ThreadState &t) noexcept {
     // Given back when the thread ends even if the verifier is off by then (no observer call).
     model::set_thread_data_release(kVerifierData, release_verifier_thread);
     renew(*v);
+    // The thread's own-time witness is opened now (system calls taking up to a millisecond), not
+    // inside its first timed hold or routine, where the sentinel would charge it to the driver.
+    (void)platform::own_time_now();
     v->next_free = nullptr;
     t.observer_data[kVerifierData].store(v, std::memory_order_release);
     return *v;

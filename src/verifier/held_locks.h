@@ -12,6 +12,7 @@
 #include "model/thread_state.h"
 #include "observe/hooks.h"
 #include "platform/own_time.h"
+#include "verifier/long_holds.h"
 
 namespace ndislock::verifier {
 
@@ -57,6 +58,7 @@ struct CallbackFrame {
     // Acquisitions numbered from first_seq on were made inside the routine: a lock of those still
     // held when it returns is a LockHeldAtCallbackReturn (locks held on entry are the caller's).
     std::uint64_t first_seq = 0;
+    std::uint64_t run = 0; // the thread's routine-entry count when entered (VerifierThread::next_run)
     bool untimed = false; // it waited, made a wake-up system call or wrote a report meanwhile
 };
 
@@ -96,6 +98,26 @@ struct VerifierThread {
     // verifier was off were not seen, so a table from an earlier period is stale. Written last
     // when the table is emptied (release), read by other threads before its entries (acquire).
     std::atomic<std::uint32_t> epoch{0};
+    // For the long-hold sentinel (long_holds.h), on lines of their own so that its looks do not
+    // disturb the table. Written by the thread: the seq of the first-taken lock it holds now and
+    // the run of the first-entered routine it runs now (kNoSeq: none).
+    alignas(64) std::atomic<std::uint64_t> outer_hold{kNoSeq};
+    std::atomic<std::uint64_t> outer_run{kNoSeq};
+    std::uint64_t next_run = 0;
+    // The verifier's own time on this thread, for the heartbeat (long_holds.h): how many of its
+    // hooks are under way now (nested in an emulated interrupt's), and the wall time its hooks took
+    // while the sentinel counted a hold or run of this thread (checks.cpp, TimedApart).
+    std::atomic<std::uint32_t> in_verifier{0};
+    std::atomic<std::uint64_t> verifier_ns{0};
+    // The heartbeat counts of the outermost hold and run (long_holds.h), and what the sentinel saw
+    // at its last look (its own, unshared).
+    alignas(64) BeatClock hold_beat;
+    BeatClock run_beat;
+    std::atomic<std::uint32_t> beats_sent{0}, beats_seen{0}; // by the sentinel, by the handler
+    // Written by the sentinel before it sends a beat: when, and whether its pass was on time.
+    std::atomic<std::uint64_t> beat_sent_ns{0};
+    std::atomic<bool> beat_on_time{false};
+    SentinelSight sentinel_saw_hold, sentinel_saw_run;
 };
 
 // The verifier's entry in ThreadState::observer_data. Fixed, not its observer slot: the slot may

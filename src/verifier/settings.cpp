@@ -11,6 +11,7 @@
 #include "verifier/checks.h"
 #include "verifier/findings.h"
 #include "verifier/held_locks.h"
+#include "verifier/long_holds.h"
 #include "verifier/shadow.h"
 #include "verifier/suppressions.h"
 
@@ -90,6 +91,7 @@ void apply_mode(NDISLOCK_VERIFIER_MODE mode) noexcept {
     }
     if (before == NDISLOCK_VERIFIER_OFF) start_table_epoch(); // the threads' tables missed calls
     install_exit_handler();
+    start_sentinel();
     const int slot = observe::add_observer(&kVerifierObserver);
     if (slot < 0) {
         platform::diagnostic("verifier: no free observer slot; the verifier stays off");

@@ -232,6 +232,41 @@ TEST_F(CleanCorpus, ManyThreadsOnFewProcessors) {
     ASSERT_EQ(NdislockBindCurrentThread(0), NDISLOCK_OK);
 }
 
+// Short holds that do real work, 6 threads on 2 processors (and this machine's 2 cores): holders
+// are descheduled while they hold and waiters spin and park, so the long-hold sentinel sees many
+// holds twice; none of them ran long on its own thread's clock (verifier/long_holds.h).
+TEST_F(CleanCorpus, BusyShortHoldsWithThreadsOutnumberingCores) {
+    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    NDIS_SPIN_LOCK a{}, b{};
+    NdislockSetLockName(&a, "clean.busy.a");
+    NdislockSetLockName(&b, "clean.busy.b");
+    NdisAllocateSpinLock(&a);
+    NdisAllocateSpinLock(&b);
+    long outer = 0, inner = 0;
+    const int iterations = 4000 / kScale;
+    run_together(6, [&](int t) {
+        for (int i = 0; i < iterations; ++i) {
+            NdisAcquireSpinLock(&a);
+            if ((t + i) % 3 == 0) {
+                NdisDprAcquireSpinLock(&b);
+                ++inner;
+                NdisDprReleaseSpinLock(&b);
+            }
+            const auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(2);
+            while (std::chrono::steady_clock::now() < end) {
+            } // a short critical section, well within the budget
+            ++outer;
+            NdisReleaseSpinLock(&a);
+        }
+    });
+    EXPECT_EQ(outer, 6L * iterations);
+    EXPECT_GT(inner, 0L);
+    NdisFreeSpinLock(&a);
+    NdisFreeSpinLock(&b);
+    ASSERT_EQ(NdislockSetProcessorCount(4), NDISLOCK_OK);
+    ASSERT_EQ(NdislockBindCurrentThread(0), NDISLOCK_OK);
+}
+
 // The C++ types and guards, including std::scoped_lock (which releases in acquisition order:
 // the types restore the IRQL at the last release, whatever the order) in both orders from
 // different threads (std::lock takes the others by try_lock: no inversion).

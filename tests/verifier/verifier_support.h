@@ -242,6 +242,25 @@ inline void busy_wait_ns(std::uint64_t ns) {
     }
 }
 
+// Spins until this thread has executed ns of its own: the driver's busy work, whatever the OS or
+// the host does. The thread CPU clock, read in small steps: a step longer than 20 us is not the
+// thread's work but a virtual CPU the host took away (that clock counts it: the guest does not
+// know), and is not counted, so the loop really runs ns of instructions. (A descheduled thread's
+// clock stands still, and costs nothing here.)
+inline void busy_own_ns(std::uint64_t ns) {
+    auto cpu_now = [] {
+        timespec ts{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
+    };
+    std::uint64_t ran = 0, last = cpu_now();
+    while (ran < ns) {
+        const std::uint64_t now = cpu_now();
+        if (now - last <= 20'000) ran += now - last;
+        last = now;
+    }
+}
+
 // Verifier on, findings clean, PASSIVE_LEVEL before and after; findings forgotten afterwards so
 // the process exit status is not turned into the verifier's error code.
 class VerifierTest : public ::testing::Test {
