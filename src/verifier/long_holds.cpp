@@ -26,10 +26,20 @@ namespace {
 
 pid_t g_pid = 0;
 
+// The sentinel needs to look about once per budget, and no more often than kSentinelPeriodNs: with
+// budgets raised (sanitized test runs raise them 40x), it wakes that much less.
+std::uint64_t look_interval_ns() noexcept {
+    const std::uint64_t hold = g_settings.hold_budget_ns.load(std::memory_order_relaxed);
+    const std::uint64_t isr = g_settings.isr_budget_ns.load(std::memory_order_relaxed);
+    const std::uint64_t budget = hold < isr ? hold : isr;
+    return budget < kSentinelPeriodNs ? kSentinelPeriodNs : budget > kMaxSentinelPeriodNs ? kMaxSentinelPeriodNs : budget;
+}
+
+
 // ---- the thread's side: the heartbeat handler (async-signal-safe: clock reads and plain stores)
 
 // What one beat (or the release) knows of the stretch it ends: when the sentinel sent the beat,
-// whether its pass was on time (kMaxLookGapNs after the last), and when the stretch began (the
+// whether its pass was on time (within kLateAfterIntervals look intervals of the last), and when the stretch began (the
 // last beat, or the sentinel's reading for the first stretch).
 struct StretchEnd {
     std::uint64_t sent_ns;
@@ -174,7 +184,7 @@ std::uint64_t run_budget_ns(const VerifierThread &v) noexcept {
 // One pass of looks over every thread.
 struct Pass {
     bool busy = false;    // some thread holds a lock or runs a routine
-    bool on_time = false; // this pass came at most kMaxLookGapNs after the last one
+    bool on_time = false; // within kLateAfterIntervals look intervals of the last pass
 };
 
 void look_at_thread(model::ThreadState &t, void *pass_arg) {
@@ -204,7 +214,7 @@ bool look_at_every_thread() {
     g_looks.fetch_add(1, std::memory_order_relaxed);
     const std::uint64_t now = platform::monotonic_ns();
     Pass pass;
-    pass.on_time = now - g_last_pass_ns <= kMaxLookGapNs;
+    pass.on_time = now - g_last_pass_ns <= kLateAfterIntervals * look_interval_ns();
     g_last_pass_ns = now;
     if (g_settings.mode.load(std::memory_order_relaxed) != NDISLOCK_VERIFIER_OFF)
         model::for_each_thread(look_at_thread, &pass);
@@ -250,7 +260,7 @@ void *sentinel_main(void *) {
             quiet = 0;
             continue;
         }
-        sleep_ns(kSentinelPeriodNs);
+        sleep_ns(look_interval_ns());
     }
     return nullptr;
 }
@@ -318,7 +328,8 @@ std::uint64_t counted_own_ns(BeatClock &c, std::uint64_t seq, std::uint32_t stop
     if (copy.counting != seq) return 0;
     if (now.wall < copy.last_wall_ns || now.cpu < copy.last_cpu_ns) return copy.counted_ns; // a beat came in between
     // The last stretch ends with no beat: as if the sentinel, on time, had sent one now.
-    return copy.counted_ns + stretch_ns(now, copy, StretchEnd{now.wall, now.wall - copy.last_wall_ns <= kMaxLookGapNs});
+    return copy.counted_ns +
+           stretch_ns(now, copy, StretchEnd{now.wall, now.wall - copy.last_wall_ns <= kLateAfterIntervals * look_interval_ns()});
 }
 
 } // namespace ndislock::verifier

@@ -11,7 +11,7 @@
 //   - The sentinel, one thread of the verifier's, looks every kSentinelPeriodNs at each thread's
 //     first-taken lock still held and first-entered driver routine still running, by number
 //     (HeldLock::seq, CallbackFrame::run). The lock path reads no clock for it.
-//   - Seen again kBeatAfterBudgets budgets after its first sight (a sentinel period at least), the
+//   - Seen again kBeatAfterBudgets budgets after its first sight (at a later look), the
 //     same hold may be far over budget: the sentinel reads the holder's CPU clock (one system call,
 //     for such holds only) and asks the thread to count the hold. From then on, at each look where
 //     the holder ran for at least half the time since the last one (by its CPU clock), it sends
@@ -22,23 +22,25 @@
 //     timing.)
 //   - The holder's handler reads its own CPU clock. A stretch (from the sentinel's reading to the
 //     first beat, then from beat to beat, the last one up to the release or return) counts the
-//     CPU time the thread ran in it, at most kStretchCapBudgets budgets, unless the thread took an
-//     emulated interrupt, acquired a lock or the verifier did heavy work of its own in it (then
-//     nothing). Time the OS descheduled the thread is not CPU time, so preemption adds nothing.
-//     Time the host took the virtual CPU away is, but it cannot be told apart; the cap is what
-//     bounds it: one stolen stretch counts less than the report needs, and a correct hold is
-//     short, ends soon after its thread runs again, and so never gathers a second one.
-//   - When the count reaches kFarOverFactor budgets, the hold is reported at once:
-//     LockHeldTooLong, IsrTooLong or DpcTooLong, "for at least" that time.
+//     CPU time the thread ran in it, less the wall time the verifier's own hooks took in it
+//     (VerifierThread::verifier_ns), and nothing if the thread took an emulated interrupt,
+//     blocked, or the beat landed inside a verifier hook. Each stretch counts at most what it
+//     could have run had its beat arrived at once (from its start to the beat's sending, plus
+//     kPromptNs); a later beat counts only if the OS preempted the thread meanwhile (its CPU clock
+//     stood still then), not if the host took the virtual CPU away (that time passes on the
+//     thread's CPU clock). So stolen time only enters a count in pieces that fit between two
+//     looks, and a correct hold never gathers far_over_ns of them (long_holds.cpp, stretch_ns).
+//   - When the count reaches far_over_ns(budget) (kFarOverFactor budgets, kFarOverMinNs at
+//     least), the hold is reported at once: LockHeldTooLong, IsrTooLong or DpcTooLong, "for at
+//     least" that time.
 //
-// What is not counted is the part of a hold before the sentinel's reading: up to a period before
-// its first sight and kBeatAfterBudgets budgets (rounded up to periods) after it. So with the
-// sentinel on time, a hold (or an ISR or DPC run) of 10x its budget or more is reported the first
-// time at the 25 us default (6 counted + at most 4 uncounted budgets). A busy machine delays the
-// sentinel's looks and beats; a long hold then loses more to the caps, and holds under about
-// 20x may be reported by the sampled timing instead. When no thread holds a lock or runs a
-// routine for kQuietTicksBeforeNap periods, the sentinel naps, and the next outermost acquire or
-// routine entry wakes it (one system call, once per nap).
+// What is not counted is the part of a hold before the sentinel's reading: up to a look interval
+// before its first sight and one more after it (kSentinelPeriodNs asked, about 50 us measured).
+// So with the sentinel on time, a hold (or an ISR run) of 10x its budget or more is reported the
+// first time at the 25 us default (5 counted + at most 4 uncounted budgets). A machine that gives
+// the sentinel no processor delays its looks; such a hold falls back to the sampled timing. When
+// no thread holds a lock or runs a routine for kQuietTicksBeforeNap looks, the sentinel naps, and
+// the next outermost acquire or routine entry wakes it (one system call, once per nap).
 #pragma once
 
 #include <atomic>
@@ -55,8 +57,9 @@ inline constexpr std::uint64_t far_over_ns(std::uint64_t budget_ns) noexcept {
     return kFarOverFactor * budget_ns > kFarOverMinNs ? kFarOverFactor * budget_ns : kFarOverMinNs;
 }
 inline constexpr std::uint64_t kBeatAfterBudgets = 1; // seen for this long (and at two looks): count it
-inline constexpr std::uint64_t kSentinelPeriodNs = 25'000;
-inline constexpr std::uint64_t kMaxLookGapNs = 200'000; // a pass later than this after the last: not on time
+inline constexpr std::uint64_t kSentinelPeriodNs = 25'000;     // at the default budgets (one budget)...
+inline constexpr std::uint64_t kMaxSentinelPeriodNs = 100'000; // ...and no longer with larger ones
+inline constexpr std::uint64_t kLateAfterIntervals = 8; // a pass more intervals than this after the last: late
 inline constexpr std::uint64_t kPromptNs = 50'000;      // a beat handled later than this after its sending: late
 inline constexpr unsigned kQuietTicksBeforeNap = 80; // 2-4 ms of nothing held
 inline constexpr std::uint64_t kSentinelNapNs = 20'000'000;

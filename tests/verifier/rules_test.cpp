@@ -1041,7 +1041,7 @@ TEST_F(VerifierTest, HoldSampling_ALockTakenInACycleIsStillTimed) {
     // reported the first time, sampled or not (verifier/long_holds.h).
     NdislockVerifierSetHoldBudget(kOverrunNs / 3);
     std::vector<Got> got;
-    for (int pass = 0; pass < 800 && got.empty(); ++pass) {
+    for (int pass = 0; pass < 4000 && got.empty(); ++pass) {
         NdisAcquireSpinLock(a.l);
         NdisDprAcquireSpinLock(b.l);
         NdisDprReleaseSpinLock(b.l);
@@ -1078,7 +1078,7 @@ TEST_F(VerifierTest, HoldSampling_AClassThatKeepsOverrunningIsStillReported) {
     NdislockVerifierSetHoldBudget(kOverrunNs / 3);
     std::vector<Got> got;
     int holds = 0;
-    while (holds < 800 && got.empty()) {
+    while (holds < 4000 && got.empty()) {
         NdisAcquireSpinLock(s.l);
         busy_wait_ns(kOverrunNs);
         NdisReleaseSpinLock(s.l);
