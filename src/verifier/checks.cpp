@@ -26,6 +26,58 @@
 
 namespace ndislock::verifier {
 
+namespace {
+// The verifier's own time on a thread is kept apart from the driver's for the heartbeat
+// (long_holds.h). Every hook marks the thread as inside the verifier (VerifierThread::in_verifier:
+// a beat that lands there counts nothing; a count the sentinel starts meanwhile skips its first
+// stretch), and while the sentinel counts a hold or routine run of the thread
+// (VerifierThread::beat_counted, then counting_now), the hook's wall time is added to
+// VerifierThread::verifier_ns, which the count subtracts: its first-time work (a new class or chain,
+// a table page touched for the first time, a stack walk) would otherwise pass for the driver's.
+bool counting_now(const VerifierThread &v) noexcept {
+    const std::uint64_t hold = v.outer_hold.load(std::memory_order_relaxed);
+    const std::uint64_t run = v.outer_run.load(std::memory_order_relaxed);
+    return (hold != kNoSeq && v.hold_beat.want.load(std::memory_order_relaxed) == hold) ||
+           (run != kNoSeq && v.run_beat.want.load(std::memory_order_relaxed) == run);
+}
+
+class SlowWork {
+public:
+    explicit SlowWork(VerifierThread *v) noexcept : v_(v) {
+        if (v_ == nullptr) return;
+        v_->in_verifier.store(v_->in_verifier.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+        if (__builtin_expect(v_->beat_counted.load(std::memory_order_relaxed), 0) && counting_now(*v_))
+            start_ = platform::monotonic_ns();
+    }
+    ~SlowWork() {
+        if (v_ == nullptr) return;
+        if (__builtin_expect(start_ != 0, 0))
+            v_->verifier_ns.store(v_->verifier_ns.load(std::memory_order_relaxed) + (platform::monotonic_ns() - start_),
+                                  std::memory_order_relaxed);
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+        v_->in_verifier.store(v_->in_verifier.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+    }
+    SlowWork(const SlowWork &) = delete;
+    SlowWork &operator=(const SlowWork &) = delete;
+
+private:
+    VerifierThread *v_;
+    std::uint64_t start_ = 0;
+};
+
+// Every hook of the verifier's observer runs inside one.
+template <auto Hook> struct Apart;
+template <typename... A, void (*Hook)(A...) noexcept> struct Apart<Hook> {
+    static void call(A... args) noexcept {
+        model::ThreadState *t = model::tls_thread;
+        const SlowWork apart(t != nullptr ? verifier_table_of(*t) : nullptr);
+        Hook(args...);
+    }
+};
+} // namespace
+
+
 using observe::LockEvent;
 using observe::Rule;
 using observe::Site;
@@ -558,7 +610,10 @@ void check_irql_drop(VerifierThread &v, model::ThreadState *thread, KIRQL to, co
         if (to.shadow != nullptr && shadow_is(to.shadow, to.lock.load(std::memory_order_relaxed)))
             to.shadow->holder_slot.store(static_cast<std::uint8_t>(j - 1), std::memory_order_relaxed);
     }
-    if (index == 0) v.outer_hold.store(d > 1 ? v.held[0].seq : kNoSeq, std::memory_order_release);
+    if (index == 0) {
+        v.outer_hold.store(d > 1 ? v.held[0].seq : kNoSeq, std::memory_order_release);
+        v.beat_counted.store(false, std::memory_order_relaxed); // the sentinel sets it again if it counts
+    }
     v.depth.store(d - 1, std::memory_order_release);
 }
 
@@ -972,7 +1027,10 @@ void on_callback_returned(const observe::CallbackEvent &e, std::uint64_t own_ns)
             ? counted_own_ns(v.run_beat, f.run, t.preempt_ack.load(std::memory_order_relaxed),
                              v.verifier_ns.load(std::memory_order_relaxed))
             : 0;
-    if (n == 0) v.outer_run.store(kNoSeq, std::memory_order_release);
+    if (n == 0) {
+        v.outer_run.store(kNoSeq, std::memory_order_release);
+        v.beat_counted.store(false, std::memory_order_relaxed);
+    }
     check_callback_return(e, f, v, t);
     check_callback_time(e, untimed ? platform::kDescheduled : own_ns, counted_ns, t);
 }
@@ -1089,57 +1147,24 @@ void check_process_exit() noexcept {
     check_thread_end(*t, "ends the process (a return from main, or exit)");
 }
 
-// The verifier's own time, kept apart from the driver's for the heartbeat (long_holds.h): every
-// hook marks the thread as inside the verifier (a beat that lands there counts nothing), and
-// while the sentinel counts a hold or routine run of the thread, the hook's wall time is added to
-// VerifierThread::verifier_ns, which the count subtracts. (Its first-time work, a new class or
-// chain, a page of a table touched for the first time, would otherwise pass for a long hold.)
-bool counting_now(const VerifierThread &v) noexcept {
-    const std::uint64_t hold = v.outer_hold.load(std::memory_order_relaxed);
-    const std::uint64_t run = v.outer_run.load(std::memory_order_relaxed);
-    return (hold != kNoSeq && v.hold_beat.want.load(std::memory_order_relaxed) == hold) ||
-           (run != kNoSeq && v.run_beat.want.load(std::memory_order_relaxed) == run);
-}
-
-template <auto Hook> struct TimedApart;
-template <typename... A, void (*Hook)(A...) noexcept> struct TimedApart<Hook> {
-    static void call(A... args) noexcept {
-        model::ThreadState *t = model::tls_thread;
-        VerifierThread *v = t != nullptr ? verifier_table_of(*t) : nullptr;
-        if (v == nullptr) return Hook(args...);
-        v->in_verifier.store(v->in_verifier.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-        std::atomic_signal_fence(std::memory_order_seq_cst);
-        if (__builtin_expect(counting_now(*v), 0)) {
-            const std::uint64_t start = platform::monotonic_ns();
-            Hook(args...);
-            const std::uint64_t took = platform::monotonic_ns() - start;
-            v->verifier_ns.store(v->verifier_ns.load(std::memory_order_relaxed) + took, std::memory_order_relaxed);
-        } else {
-            Hook(args...);
-        }
-        std::atomic_signal_fence(std::memory_order_seq_cst);
-        v->in_verifier.store(v->in_verifier.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-    }
-};
-
 const observe::Observer kVerifierObserver = [] {
     observe::Observer o;
-    o.lock_initialized = TimedApart<on_initialized>::call;
-    o.lock_freed = TimedApart<on_freed>::call;
-    o.acquiring = TimedApart<on_acquiring>::call;
-    o.acquired = TimedApart<on_acquired>::call;
-    o.acquired_at_once = TimedApart<on_acquired_at_once>::call;
-    o.try_failed = TimedApart<on_try_failed>::call;
-    o.releasing = TimedApart<on_releasing>::call;
-    o.irql_changed = TimedApart<on_irql_changed>::call;
+    o.lock_initialized = Apart<on_initialized>::call;
+    o.lock_freed = Apart<on_freed>::call;
+    o.acquiring = Apart<on_acquiring>::call;
+    o.acquired = Apart<on_acquired>::call;
+    o.acquired_at_once = Apart<on_acquired_at_once>::call;
+    o.try_failed = Apart<on_try_failed>::call;
+    o.releasing = Apart<on_releasing>::call;
+    o.irql_changed = Apart<on_irql_changed>::call;
     o.wait = on_wait;
     o.thread_exiting = on_thread_exiting;
     o.misuse = on_misuse;
     o.lock_named = on_lock_named;
     o.other_call = on_other_call;
-    o.callback_entered = TimedApart<on_callback_entered>::call;
-    o.callback_returned = TimedApart<on_callback_returned>::call;
-    o.rw_converted = TimedApart<on_rw_converted>::call;
+    o.callback_entered = Apart<on_callback_entered>::call;
+    o.callback_returned = Apart<on_callback_returned>::call;
+    o.rw_converted = Apart<on_rw_converted>::call;
     return o;
 }();
 

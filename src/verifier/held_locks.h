@@ -109,6 +109,9 @@ struct VerifierThread {
     // while the sentinel counted a hold or run of this thread (checks.cpp, TimedApart).
     std::atomic<std::uint32_t> in_verifier{0};
     std::atomic<std::uint64_t> verifier_ns{0};
+    // Set by the sentinel when it starts counting a hold or run of this thread, cleared by the
+    // thread when its outermost hold or run ends: hooks look no further while it is clear.
+    std::atomic<bool> beat_counted{false};
     // The heartbeat counts of the outermost hold and run (long_holds.h), and what the sentinel saw
     // at its last look (its own, unshared).
     alignas(64) BeatClock hold_beat;

@@ -137,7 +137,7 @@ void on_beat(int) {
 // CPU clock and ask it to count the hold from there; each time, send it a beat. Shorter ones are
 // left to the sampled timing, which a beat would disturb.
 void look(const std::atomic<std::uint64_t> &outer, SentinelSight &saw, BeatClock &clock, std::uint64_t budget_ns,
-          std::uint64_t now_ns, const model::ThreadState &t, const VerifierThread &v, bool *beat_it, bool *busy) {
+          std::uint64_t now_ns, const model::ThreadState &t, VerifierThread &v, bool *beat_it, bool *busy) {
     const std::uint64_t seq = outer.load(std::memory_order_acquire);
     if (seq == kNoSeq) {
         saw.seq = kNoSeq;
@@ -162,6 +162,7 @@ void look(const std::atomic<std::uint64_t> &outer, SentinelSight &saw, BeatClock
         clock.wall_at_want.store(platform::monotonic_ns(), std::memory_order_relaxed);
         clock.cpu_at_want.store(platform::thread_cpu_ns_of(tid), std::memory_order_relaxed);
         clock.want.store(seq, std::memory_order_release);
+        v.beat_counted.store(true, std::memory_order_relaxed);
         saw.cpu_ns = cpu;
         saw.looked_ns = now_ns;
         return;
