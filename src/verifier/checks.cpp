@@ -28,12 +28,14 @@ namespace ndislock::verifier {
 
 namespace {
 // The verifier's own time on a thread is kept apart from the driver's for the heartbeat
-// (long_holds.h). Every hook marks the thread as inside the verifier (VerifierThread::in_verifier:
+// (long_holds.h). A SlowWork marks the thread as inside the verifier (VerifierThread::in_verifier:
 // a beat that lands there counts nothing; a count the sentinel starts meanwhile skips its first
 // stretch), and while the sentinel counts a hold or routine run of the thread
-// (VerifierThread::beat_counted, then counting_now), the hook's wall time is added to
-// VerifierThread::verifier_ns, which the count subtracts: its first-time work (a new class or chain,
-// a table page touched for the first time, a stack walk) would otherwise pass for the driver's.
+// (VerifierThread::beat_counted, then counting_now), adds its wall time to
+// VerifierThread::verifier_ns, which the count subtracts: the verifier's first-time work (a new
+// class or chain, a table page touched for the first time, a stack walk) would otherwise pass for
+// the driver's. The slow paths (a lock's first use, a new chain, a stack walk) always run in one;
+// every hook does while a count is on (Apart below).
 bool counting_now(const VerifierThread &v) noexcept {
     const std::uint64_t hold = v.outer_hold.load(std::memory_order_relaxed);
     const std::uint64_t run = v.outer_run.load(std::memory_order_relaxed);
@@ -66,12 +68,15 @@ private:
     std::uint64_t start_ = 0;
 };
 
-// Every hook of the verifier's observer runs inside one.
+// Every hook of the verifier's observer: inside a SlowWork while the sentinel counts one of the
+// thread's holds or runs (one load otherwise: S5 pays for every hook).
 template <auto Hook> struct Apart;
 template <typename... A, void (*Hook)(A...) noexcept> struct Apart<Hook> {
     static void call(A... args) noexcept {
         model::ThreadState *t = model::tls_thread;
-        const SlowWork apart(t != nullptr ? verifier_table_of(*t) : nullptr);
+        VerifierThread *v = t != nullptr ? verifier_table_of(*t) : nullptr;
+        if (__builtin_expect(v == nullptr || !v->beat_counted.load(std::memory_order_relaxed), 1)) return Hook(args...);
+        const SlowWork apart(v);
         Hook(args...);
     }
 };
@@ -260,6 +265,7 @@ bool holder_site(const Shadow *s, const void *lock, Site *out, int *os_tid) noex
 // a lock never allocated or already freed (called only then).
 [[gnu::noinline]] Shadow *shadow_uncached(ShadowCacheSlot &c, const LockEvent &e,
                                           const char *(*call_name)(Variant)) {
+    const SlowWork slow(e.thread != nullptr ? verifier_table_of(*e.thread) : nullptr);
     Shadow *s = shadow_find(e.lock);
     if (s == nullptr) s = adopt(e, call_name(e.variant));
     if (s != nullptr) c = {e.lock, s};
@@ -393,6 +399,7 @@ void credit_verifier_work(VerifierThread &v, unsigned depth, const platform::Own
     for (unsigned i = 0; i < depth; ++i) held[i] = {v.held[i].lock_class, v.held[i].site(), shared_hold(v.held[i].variant)};
     Inversion inv{};
     // The graph search and its mutex are the verifier's time, not the holds' (depth != 0 here).
+    const SlowWork slow(&v);
     const platform::OwnTimeStamp before = platform::own_time_now();
     const bool inverted = check_and_record_order(held, depth, wanted, shared_hold(e.variant), e.site,
                                                  e.thread->os_tid.load(std::memory_order_relaxed), key, &inv);
@@ -1075,7 +1082,11 @@ template <void (*Handler)(const LockEvent &) noexcept>
     const unsigned depth = v != nullptr ? v->depth.load(std::memory_order_relaxed) : 0;
     const platform::OwnTimeStamp before = depth != 0 ? platform::own_time_now() : platform::OwnTimeStamp{};
     bool symbolized = false;
-    const Site site = driver_site_from_stack(e.site, &symbolized);
+    Site site{};
+    {
+        const SlowWork slow(v);
+        site = driver_site_from_stack(e.site, &symbolized);
+    }
     if (symbolized)
         untime_holds(e.thread); // it ran addr2line: the holds and the callbacks running go untimed
     else if (depth != 0)
