@@ -280,7 +280,6 @@ NDISLOCK_API void ndislock_at_KeStallExecutionProcessor(ULONG, const char *, int
 #endif
 
 #include "ndislock/ndis_interrupt.h"
-#include "ndislock/device.h"
 #include "ndislock/ext.h"
 #include "ndislock/verifier.h"
 

@@ -26,6 +26,7 @@
 
 #include <gtest/gtest.h>
 
+#include "ndislock/device.h" // the harness: adapters, asserting the line, interrupt statistics
 #include "verifier/settings.h"
 #include "verifier_support.h"
 
