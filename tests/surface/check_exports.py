@@ -11,7 +11,8 @@ Reads the library's defined dynamic symbols (nm -D --defined-only) and fails on 
 It also fails when a symbol of that short list is missing, or when the library exports almost
 nothing (a wrong path or an empty nm output must not pass).
 
-Usage: check_exports.py LIBRARY INCLUDE_DIR [--nm-output FILE]
+Usage: check_exports.py LIBRARY INCLUDE_DIR [--nm NM] [--nm-output FILE]
+  --nm names the nm to run (default: nm on the PATH).
   --nm-output reads nm's output from FILE instead of running nm (the checker's own self-test).
 """
 import argparse
@@ -42,7 +43,7 @@ def read_symbols(args):
     if args.nm_output:
         text = pathlib.Path(args.nm_output).read_text()
     else:
-        text = subprocess.run(["nm", "-D", "--defined-only", args.library], check=True, capture_output=True,
+        text = subprocess.run([args.nm, "-D", "--defined-only", args.library], check=True, capture_output=True,
                               text=True).stdout
     symbols = {}
     for line in text.splitlines():
@@ -68,6 +69,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("library")
     parser.add_argument("include_dir")
+    parser.add_argument("--nm", default="nm")
     parser.add_argument("--nm-output")
     args = parser.parse_args()
 
