@@ -60,7 +60,7 @@ def read_symbols(args):
 
 def declared_names(include_dir):
     words = set()
-    for header in sorted(pathlib.Path(include_dir, "ndislock").glob("*.h")):
+    for header in sorted(pathlib.Path(include_dir, "ndislock").rglob("*.h")):
         words.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", header.read_text()))
     return words
 
