@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "ndislock/device.h" // the simulated device that asserts the interrupts
 #include "ndislock/ndis.h"
 
 namespace {

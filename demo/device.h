@@ -16,6 +16,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include <ndislock/device.h> /* NdislockAssertInterrupt: the line this device raises */
+
 #include "adapter.h"
 
 /* Interrupt status / enable bits. */

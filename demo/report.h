@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <ndislock/device.h> /* NDISLOCK_INTERRUPT_STATS */
 #include <ndislock/ndis.h>
 
 /* A rate in short form: "950", "812k", "4.25M". Returns Out. */

@@ -3,7 +3,9 @@
  * adapter handles (NDIS calling MiniportInitializeEx and MiniportHaltEx), a simulated device that
  * asserts interrupts toward processors, and what the interrupts did (counts and latencies).
  * Nothing here exists in the WDK; it belongs in a test harness or a demo's device model. Clean C11
- * and C++. Included by ndislock/ndis.h. docs/interrupts.md explains the model.
+ * and C++. Not included by ndislock/ndis.h: it is not driver vocabulary, so a harness or a device
+ * model includes it by name (after or instead of ndislock/ndis.h). docs/interrupts.md explains
+ * the model.
  */
 #ifndef NDISLOCK_DEVICE_H
 #define NDISLOCK_DEVICE_H

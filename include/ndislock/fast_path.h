@@ -24,7 +24,8 @@
  * the same exported function as before, so the semantics, diagnostics and call sites are those of
  * the out-of-line calls. The algorithms, with the proofs of the handshakes, are in
  * src/lock/spin_word.h and src/model/processors.h; this file must do what they do, in the same
- * order (src/api/fast_path.cpp static_asserts the shared layouts).
+ * order. What both sides read (the heads of the thread, processor and bucket, the biased flag,
+ * the bucket hash) is defined once, in ndislock/detail/fast_layout.h.
  *
  * The layouts below are private to this header and the library of the same version: code built
  * against one ndislock version runs against the shared library of the same SOVERSION only.
@@ -45,41 +46,11 @@
  * declarations already stand above). */
 #include "ndislock/ndis.h"
 #include "ndislock/ext.h" /* NDISLOCK_MAX_PROCESSORS */
+#include "ndislock/detail/fast_layout.h" /* the layouts, flag and bucket hash shared with the library */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#if defined(__GNUC__)
-#define NDISLOCK_MAY_ALIAS __attribute__((__may_alias__))
-#else
-#define NDISLOCK_MAY_ALIAS
-#endif
-
-/* The head of the library's per-thread state (model::ThreadState). */
-typedef struct NDISLOCK_MAY_ALIAS NDISLOCK_FAST_THREAD {
-    KIRQL Irql;              /* written only by its thread */
-    UCHAR Reserved[3];
-    ULONG Processor;         /* its virtual processor */
-    ULONG DispatchEntry;     /* the processor it entered at DISPATCH_LEVEL, | NDISLOCK_FAST_BIASED
-                                when through the bias */
-    ULONG Id;                /* the tag of the processor owner words, 1..8192 */
-} NDISLOCK_FAST_THREAD;
-
-/* The head of a virtual processor (model::Processor), one per 64-byte line. */
-typedef struct NDISLOCK_MAY_ALIAS NDISLOCK_FAST_PROCESSOR {
-    ULONG Owner; /* Id | NDISLOCK_FAST_BIASED while biased to thread Id */
-    UCHAR Reserved[60];
-} NDISLOCK_FAST_PROCESSOR;
-
-/* The head of a parking bucket (lock::parking::Bucket), one per 64-byte line. */
-typedef struct NDISLOCK_MAY_ALIAS NDISLOCK_FAST_BUCKET {
-    ULONG Waiters; /* threads asleep on locks of this bucket */
-    UCHAR Reserved[60];
-} NDISLOCK_FAST_BUCKET;
-
-#define NDISLOCK_FAST_BIASED 0x40000000u
-#define NDISLOCK_FAST_BUCKET_BITS 9
 
 #if NDISLOCK_INLINE_FAST_PATH
 
@@ -105,10 +76,7 @@ static inline NDISLOCK_FAST_THREAD *ndislock_fast_thread(void) {
 }
 
 static inline NDISLOCK_FAST_BUCKET *ndislock_fast_bucket(const void *address) {
-    uint64_t x = (uint64_t)(uintptr_t)address;
-    x ^= x >> 17;
-    x *= 0x9E3779B97F4A7C15ull;
-    return &ndislock_fast_buckets[x >> (64 - NDISLOCK_FAST_BUCKET_BITS)];
+    return &ndislock_fast_buckets[ndislock_fast_bucket_index(address)];
 }
 
 static inline int ndislock_fast_try_word(PKSPIN_LOCK s) {

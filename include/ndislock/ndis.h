@@ -2,8 +2,10 @@
  * ndislock/ndis.h: the NDIS and kernel (Ke) spin-lock calls, IRQL and processor queries, with the
  * semantics Microsoft documents, for ordinary Linux processes. Clean C11 and C++.
  *
- * Contract: ../shared/spec/ndis-contract.md. Each call names the Microsoft page it follows,
- * under https://learn.microsoft.com/windows-hardware/drivers/ddi/ (ndis/nf-ndis-* and wdm/nf-wdm-*).
+ * Contract: this header. Each call states its IRQL, its semantics and what misuse does, and names
+ * the Microsoft page it follows, under https://learn.microsoft.com/windows-hardware/drivers/ddi/
+ * (ndis/nf-ndis-* and wdm/nf-wdm-*). The docs that ndislock's headers cite (docs/ in the sources) are
+ * installed with them, in the package's documentation directory (share/doc/ndislock/).
  *
  * The execution model, in one paragraph (docs/execution-model.md has the rest): the process has
  * N virtual processors (default: the machine's hardware threads; see ndislock/ext.h). Every
@@ -280,7 +282,6 @@ NDISLOCK_API void ndislock_at_KeStallExecutionProcessor(ULONG, const char *, int
 #endif
 
 #include "ndislock/ndis_interrupt.h"
-#include "ndislock/device.h"
 #include "ndislock/ext.h"
 #include "ndislock/verifier.h"
 

@@ -2,7 +2,7 @@
  * ndislock/ndis_interrupt.h: the NDIS 6 interrupt calls, kernel DPCs and NDIS events, with the
  * semantics Microsoft documents. Clean C11 and C++. Included by ndislock/ndis.h.
  *
- * Contract: ../shared/spec/ndis-contract.md section 5. Pages under
+ * Contract: this header (each call's IRQL, semantics and misuse, as in ndislock/ndis.h). Pages under
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/ (ndis/nf-ndis-*, ndis/nc-ndis-*,
  * wdm/nf-wdm-*).
  *

@@ -1,6 +1,6 @@
 /*
  * ndislock/verifier.h: the verifier, which checks every documented spin-lock rule at run time and
- * reports each broken one by its stable rule ID (../shared/spec/verifier-rules.md), with the
+ * reports each broken one by its stable rule ID, with the
  * offending call's location, the other party's, the lock, processor, thread and IRQL, and the
  * Windows signal a driver author knows. Clean C11 and C++. docs/verifier.md has the catalog with
  * an example report per rule.

@@ -2,7 +2,8 @@
  * ndislock/wdk_types.h: the WDK base types, IRQL constants, SAL annotations and spin-lock structs
  * that NDIS driver code names, with the WDK's layout.
  *
- * Contract: ../shared/spec/ndis-contract.md section 1; Microsoft's "Windows Data Types" and the
+ * Contract: this header; Microsoft's "Windows Data Types"
+ * (https://learn.microsoft.com/windows/win32/winprog/windows-data-types) and the
  * ntdef.h/wdm.h/ndis.h definitions. Every struct here is read and written directly by driver code
  * (zeroed, embedded in adapter contexts, copied), so its layout is part of the contract and is
  * checked with static_assert below.

@@ -1,5 +1,7 @@
-// The library's side of the inline fast path (ndislock/fast_path.h): the layouts it reads are
-// checked here against the internal types, and the slow ends it calls are exported here.
+// The library's side of the inline fast path (ndislock/fast_path.h): the heads of the internal
+// types are checked here against the layouts of ndislock/detail/fast_layout.h (the biased flag,
+// the bucket count and the bucket hash need no check: the library takes them from that header),
+// and the slow ends the inline code calls are exported here.
 #include "ndislock/fast_path.h"
 
 #include <cstddef>
@@ -27,11 +29,9 @@ static_assert(sizeof(ThreadState::irql) == sizeof(KIRQL) && sizeof(ThreadState::
 
 static_assert(sizeof(Processor) == sizeof(NDISLOCK_FAST_PROCESSOR));
 static_assert(offsetof(Processor, owner) == offsetof(NDISLOCK_FAST_PROCESSOR, Owner));
-static_assert(ndislock::model::kBiased == NDISLOCK_FAST_BIASED);
 
 static_assert(sizeof(Bucket) == sizeof(NDISLOCK_FAST_BUCKET));
 static_assert(offsetof(Bucket, waiters) == offsetof(NDISLOCK_FAST_BUCKET, Waiters));
-static_assert(ndislock::lock::parking::kBucketBits == NDISLOCK_FAST_BUCKET_BITS);
 
 static_assert(sizeof(ndislock::observe::g_active_observers) == sizeof(unsigned));
 

@@ -1,6 +1,7 @@
 // The NDIS 6 interrupt calls and kernel DPCs (ndislock/ndis_interrupt.h) and ndislock's stand-in
 // for NDIS around them (ndislock/device.h), over interrupt/.
 #define NDISLOCK_NO_SITE_MACROS
+#include "ndislock/device.h"
 #include "ndislock/ndis.h"
 
 #include "api/spin_lock_ops.h"

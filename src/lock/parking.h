@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "ndislock/detail/fast_layout.h" // the bucket count and hash, shared with the inline release
 #include "ndislock/export.h"
 
 namespace ndislock::lock::parking {
@@ -28,17 +29,13 @@ struct alignas(64) Bucket {
     std::atomic<std::uintptr_t> starving{0};
 };
 
-inline constexpr std::size_t kBucketBits = 9;
-// Exported as ndislock_fast_buckets for the inline release of ndislock/fast_path.h, which hashes
-// the lock's address as bucket_for does and reads waiters: both stay as they are.
+inline constexpr std::size_t kBucketBits = NDISLOCK_FAST_BUCKET_BITS;
+// Exported as ndislock_fast_buckets for the inline release of ndislock/fast_path.h, which finds a
+// lock's bucket with the same hash (ndislock_fast_bucket_index) and reads waiters, the first word
+// (NDISLOCK_FAST_BUCKET).
 extern Bucket g_buckets[std::size_t{1} << kBucketBits] __asm__("ndislock_fast_buckets") NDISLOCK_API;
 
-inline Bucket &bucket_for(const void *address) noexcept {
-    auto x = reinterpret_cast<std::uintptr_t>(address);
-    x ^= x >> 17;
-    x *= 0x9E3779B97F4A7C15ull;
-    return g_buckets[x >> (64 - kBucketBits)];
-}
+inline Bucket &bucket_for(const void *address) noexcept { return g_buckets[ndislock_fast_bucket_index(address)]; }
 
 inline bool has_sleepers(const void *address) noexcept {
     return bucket_for(address).waiters.load(std::memory_order_seq_cst) != 0;

@@ -47,13 +47,14 @@
 
 #include "model/preemption.h"
 #include "model/thread_state.h"
+#include "ndislock/detail/fast_layout.h" // NDISLOCK_FAST_BIASED
 #include "ndislock/ext.h"
 #include "platform/membarrier.h"
 
 namespace ndislock::model {
 
 inline constexpr std::uint32_t kParked = 0x80000000u;
-inline constexpr std::uint32_t kBiased = 0x40000000u;
+inline constexpr std::uint32_t kBiased = NDISLOCK_FAST_BIASED; // the inline fast path reads it too
 static_assert(kMaxThreads < kBiased, "thread ids must leave the mode bits free");
 
 // Shared-mode takes by one thread in a row after which its leave makes the processor biased.

@@ -1,4 +1,4 @@
-// The verifier's rule catalog (../shared/spec/verifier-rules.md): stable IDs, severity, whether
+// The verifier's rule catalog (docs/verifier.md, "The catalog"): stable IDs, severity, whether
 // the state is terminal, and the Windows signal a driver author knows. The IDs are what reports
 // print and tests assert on: never rename one.
 #pragma once

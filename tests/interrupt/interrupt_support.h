@@ -9,6 +9,7 @@
 
 #include "../unit/test_support.h"
 #include "model/thread_state.h"
+#include "ndislock/device.h" // the harness: adapters, asserting the line, interrupt statistics
 #include "ndislock/ndis.h"
 
 namespace ndislock_test {

@@ -1,7 +1,10 @@
 // The interrupt side's semantics (ndislock/ndis_interrupt.h, ndislock/device.h): the IRQL and
 // processor inside every callback, pending interrupts, DPC queueing, events, registration.
 #include <atomic>
+#include <fstream>
+#include <string>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include "interrupt/processor_context.h"
@@ -16,6 +19,17 @@ using namespace ndislock_test;
 namespace {
 
 constexpr std::chrono::seconds kLimit{60};
+
+// Whether Linux reports thread tid of this process asleep (state S in /proc/self/task/TID/stat).
+// An NDIS event wait is a futex wait with no model state a test could read, so this is how a test
+// knows the waiter blocked.
+bool asleep(pid_t tid) {
+    std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    const std::size_t name_end = line.rfind(')'); // the state follows the command name, ") S ..."
+    return name_end != std::string::npos && name_end + 2 < line.size() && line[name_end + 2] == 'S';
+}
 
 TEST(Interrupt, TheIsrRunsAtDirqlOnTheAssertedProcessorAndItsDpcAtDispatchThere) {
     Watchdog dog("isr irql", kLimit);
@@ -290,8 +304,15 @@ TEST(Event, SetWakesWaitersAndStaysSetUntilReset) {
     NDIS_EVENT e;
     NdisInitializeEvent(&e);
     EXPECT_EQ(NdisWaitEvent(&e, 1), FALSE);
-    std::thread waiter([&] { EXPECT_EQ(NdisWaitEvent(&e, 0), TRUE); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::atomic<pid_t> waiter_tid{0};
+    std::thread waiter([&] {
+        (void)KeGetCurrentIrql(); // registered first: from here on, the only sleep is the wait
+        waiter_tid.store(gettid());
+        EXPECT_EQ(NdisWaitEvent(&e, 0), TRUE);
+    });
+    // Set once the waiter sleeps in its wait, so that the set really wakes a sleeper.
+    EXPECT_TRUE(eventually([&] { return waiter_tid.load() != 0 && asleep(waiter_tid.load()); }))
+        << "the waiter never blocked in NdisWaitEvent";
     NdisSetEvent(&e);
     waiter.join();
     EXPECT_EQ(NdisWaitEvent(&e, 1), TRUE);

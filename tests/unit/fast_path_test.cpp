@@ -62,8 +62,9 @@ protected:
 };
 
 // The inline release finds a lock's sleepers by hashing its address as the parking table does
-// (lock/parking.h): the two hashes are written twice, in C and C++, and a difference would lose
-// wake-ups. The layouts are static_asserted (api/fast_path.cpp); the hash is checked here.
+// (lock/parking.h); a difference would lose wake-ups. Both use ndislock_fast_bucket_index
+// (ndislock/detail/fast_layout.h), and this checks that they still land in the same bucket: the
+// table's base and element size, which no static_assert covers, included.
 TEST(FastPathLayout, TheInlineBucketIsTheParkingTablesBucket) {
     std::vector<KSPIN_LOCK> locks(4096);
     for (const KSPIN_LOCK &lock : locks)

@@ -1,5 +1,7 @@
 // IRQL: per-processor at DISPATCH_LEVEL and above, raise/lower rules (ndis-contract.md 3, 4).
+#include "model/processors.h" // g_processors: what a thread waiting for a processor waits on
 #include "test_support.h"
+#include "wait_probe.h"
 
 using namespace ndislock_test;
 
@@ -69,9 +71,11 @@ TEST_F(Irql, AtDispatchAProcessorRunsOneThreadAtThatLevel) {
     KIRQL old;
     KeRaiseIrql(DISPATCH_LEVEL, &old);
     std::atomic<bool> same_processor_raised{false}, other_processor_raised{false};
+    std::atomic<ndislock::model::ThreadState *> same_state{nullptr};
     Watchdog dog("AtDispatchAProcessorRunsOneThreadAtThatLevel");
     std::thread same([&] {
         NdislockBindCurrentThread(0);
+        same_state.store(current_thread_state());
         KIRQL o;
         KeRaiseIrql(DISPATCH_LEVEL, &o); // waits: processor 0 is busy at DISPATCH_LEVEL
         same_processor_raised.store(true);
@@ -86,7 +90,9 @@ TEST_F(Irql, AtDispatchAProcessorRunsOneThreadAtThatLevel) {
     });
     other.join();
     EXPECT_TRUE(other_processor_raised.load());
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // The second thread of processor 0 waits for the processor instead of raising beside us.
+    EXPECT_TRUE(eventually_waiting_on(same_state, &ndislock::model::g_processors[0]))
+        << "the second thread of processor 0 never waited for it";
     EXPECT_FALSE(same_processor_raised.load()) << "a second thread ran at DISPATCH_LEVEL on processor 0";
     KeLowerIrql(old);
     same.join();

@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "test_support.h"
+#include "wait_probe.h"
 
 using namespace ndislock_test;
 
@@ -58,27 +59,33 @@ TEST_F(NdisSpinLock, ReleaseFreesTheWordThenLowersToOldIrql) {
 }
 
 TEST_F(NdisSpinLock, OldIrqlIsWrittenOnlyOnceTheLockIsHeld) {
-    // A waiter must not overwrite the holder's OldIrql: the holder's release reads it.
+    // A waiter must not overwrite the holder's OldIrql: the holder's release reads it. The waiter
+    // runs on the other processor: on the holder's it would wait for the processor (at
+    // DISPATCH_LEVEL under the lock) and never reach the lock.
+    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    ASSERT_EQ(NdislockBindCurrentThread(0), NDISLOCK_OK);
     NDIS_SPIN_LOCK lock;
     NdisAllocateSpinLock(&lock);
     NdisAcquireSpinLock(&lock); // OldIrql = PASSIVE
-    Flag waiter_started, waiter_done;
+    Flag waiter_done;
+    std::atomic<ndislock::model::ThreadState *> waiter_state{nullptr};
     std::thread waiter;
     {
         Watchdog dog("OldIrqlIsWrittenOnlyOnceTheLockIsHeld");
         waiter = std::thread([&] {
-            NdislockBindCurrentThread((KeGetCurrentProcessorNumberEx(nullptr) + 1) % KeQueryActiveProcessorCountEx(0));
+            NdislockBindCurrentThread(1);
+            waiter_state.store(current_thread_state());
             KIRQL old;
             KeRaiseIrql(APC_LEVEL, &old);
-            waiter_started.set();
             NdisAcquireSpinLock(&lock);
             EXPECT_EQ(lock.OldIrql, APC_LEVEL);
             NdisReleaseSpinLock(&lock);
             KeLowerIrql(old);
             waiter_done.set();
         });
-        waiter_started.wait();
-        std::this_thread::sleep_for(std::chrono::milliseconds(20)); // the waiter is now spinning or asleep
+        // The waiter is inside its acquire, at the held lock: had it written OldIrql early, it
+        // would have by now.
+        EXPECT_TRUE(eventually_waiting_on(waiter_state, &lock)) << "the waiter never reached the held lock";
         EXPECT_EQ(lock.OldIrql, PASSIVE_LEVEL);
         EXPECT_FALSE(waiter_done.is_set());
         NdisReleaseSpinLock(&lock);
@@ -164,19 +171,25 @@ TEST_F(NdisSpinLock, FunctionSpellingsBehaveAsTheMacros) {
 }
 
 TEST_F(NdisSpinLock, WaiterGetsTheLockWhenTheHolderReleases) {
+    // The waiter on the other processor, so that it waits for the lock, not for the processor.
+    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    ASSERT_EQ(NdislockBindCurrentThread(0), NDISLOCK_OK);
     NDIS_SPIN_LOCK lock;
     NdisAllocateSpinLock(&lock);
     std::atomic<int> phase{0};
+    std::atomic<ndislock::model::ThreadState *> waiter_state{nullptr};
     NdisAcquireSpinLock(&lock);
     std::thread waiter;
     {
         Watchdog dog("WaiterGetsTheLockWhenTheHolderReleases");
         waiter = std::thread([&] {
+            NdislockBindCurrentThread(1);
+            waiter_state.store(current_thread_state());
             NdisAcquireSpinLock(&lock);
             phase.store(2);
             NdisReleaseSpinLock(&lock);
         });
-        std::this_thread::sleep_for(std::chrono::milliseconds(100)); // long enough to be asleep
+        EXPECT_TRUE(eventually_waiting_on(waiter_state, &lock)) << "the waiter never reached the held lock";
         EXPECT_EQ(phase.load(), 0);
         NdisReleaseSpinLock(&lock);
         waiter.join();

@@ -6,6 +6,7 @@
 #include "observe/lock_stats.h"
 #include "platform/own_time.h"
 #include "test_support.h"
+#include "wait_probe.h"
 
 using namespace ndislock_test;
 
@@ -123,15 +124,19 @@ TEST_F(Stats, ContendedAcquisitionsAreCounted) {
     KIRQL old;
     KeAcquireSpinLock(&lock, &old);
     Watchdog dog("ContendedAcquisitionsAreCounted");
+    std::atomic<ndislock::model::ThreadState *> waiter_state{nullptr};
     std::thread waiter([&] {
         NdislockBindCurrentThread(1);
+        waiter_state.store(current_thread_state());
         KIRQL o;
         KeAcquireSpinLock(&lock, &o);
         KeReleaseSpinLock(&lock, o);
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // Released only once the waiter waits on the lock: its acquire is then contended for certain.
+    const bool waiting = eventually_waiting_on(waiter_state, &lock);
     KeReleaseSpinLock(&lock, old);
     waiter.join();
+    ASSERT_TRUE(waiting) << "the waiter never reached the held lock";
     const NDISLOCK_LOCK_STATS s = find(&lock);
     EXPECT_EQ(s.Acquisitions, 2u);
     EXPECT_EQ(s.Contended, 1u);

@@ -27,6 +27,8 @@
 
 #include <gtest/gtest.h>
 
+#include "model/thread_state.h" // for_each_thread: who waits on what
+#include "ndislock/device.h" // the harness: adapters, asserting the line, interrupt statistics
 #include "verifier/settings.h"
 #include "sentinel_support.h"
 #include "verifier_support.h"
@@ -733,6 +735,22 @@ constexpr int kOwnHolderLine = __LINE__ + 7;
     std::_Exit(0);
 }
 
+// Whether a thread known to ndislock (an ISR's thread included) waits inside ndislock on object.
+bool some_thread_waits_on(const void *object) {
+    struct Search {
+        const void *object;
+        bool found;
+    } search{object, false};
+    ndislock::model::for_each_thread(
+        [](ndislock::model::ThreadState &t, void *context) {
+            auto &s = *static_cast<Search *>(context);
+            s.found |= t.wait_kind.load(std::memory_order_acquire) != ndislock::model::WaitKind::None &&
+                       t.wait_object.load(std::memory_order_relaxed) == s.object;
+        },
+        &search);
+    return search.found;
+}
+
 // The holder is on processor 1, the ISR on processor 2: the ISR waits until the holder releases.
 [[noreturn]] void isr_against_other_processor() {
     NdislockVerifierSetWatchdog(60'000);
@@ -750,7 +768,12 @@ constexpr int kOwnHolderLine = __LINE__ + 7;
     });
     holding.wait();
     NdislockAssertInterrupt(m.interrupt(), 2); // returns at once: not this thread's processor
-    std::this_thread::sleep_for(std::chrono::milliseconds(50)); // the ISR is spinning by now
+    // Released only once the ISR waits on the lock (its thread's model state says so), so the run
+    // really has an ISR waiting for a holder on another processor.
+    if (!eventually([&] { return some_thread_waits_on(l); })) {
+        std::fprintf(stderr, "the ISR never waited on the held lock\n");
+        std::_Exit(1);
+    }
     release.set();
     holder.join();
     NDISLOCK_INTERRUPT_STATS stats{};

@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "miniport/miniport.h"
+#include "ndislock/device.h" // plays NDIS and the hardware: adapters, asserting the line
 
 namespace {
 

@@ -1,0 +1,72 @@
+/*
+ * ndislock/detail/fast_layout.h: what the inline fast path (ndislock/fast_path.h) and the library
+ * share, defined once for both: the head of a thread's state, of a virtual processor and of a
+ * parking bucket as the inline code reads them, the biased-owner flag, and the hash that picks a
+ * lock's parking bucket. Not an API: private to fast_path.h and the library of the same version
+ * (the SONAME carries major.minor while the major version is 0).
+ *
+ * The library takes the flag (model::kBiased), the bucket count (parking::kBucketBits) and the
+ * bucket hash (parking::bucket_for) from here, so the two sides cannot drift apart. Its own
+ * ThreadState, Processor and Bucket are C++ types with atomic members; their heads are laid out
+ * as the structs below, which the library checks with static_asserts (src/api/fast_path.cpp).
+ * Clean C11 and C++.
+ */
+#ifndef NDISLOCK_DETAIL_FAST_LAYOUT_H
+#define NDISLOCK_DETAIL_FAST_LAYOUT_H
+
+#include <stdint.h>
+
+#include "ndislock/wdk_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define NDISLOCK_MAY_ALIAS __attribute__((__may_alias__))
+#else
+#define NDISLOCK_MAY_ALIAS
+#endif
+
+/* The head of the library's per-thread state (model::ThreadState). */
+typedef struct NDISLOCK_MAY_ALIAS NDISLOCK_FAST_THREAD {
+    KIRQL Irql;              /* written only by its thread */
+    UCHAR Reserved[3];
+    ULONG Processor;         /* its virtual processor */
+    ULONG DispatchEntry;     /* the processor it entered at DISPATCH_LEVEL, | NDISLOCK_FAST_BIASED
+                                when through the bias */
+    ULONG Id;                /* the tag of the processor owner words, 1..8192 */
+} NDISLOCK_FAST_THREAD;
+
+/* The head of a virtual processor (model::Processor), one per 64-byte line. */
+typedef struct NDISLOCK_MAY_ALIAS NDISLOCK_FAST_PROCESSOR {
+    ULONG Owner; /* Id | NDISLOCK_FAST_BIASED while biased to thread Id */
+    UCHAR Reserved[60];
+} NDISLOCK_FAST_PROCESSOR;
+
+/* The head of a parking bucket (lock::parking::Bucket), one per 64-byte line. */
+typedef struct NDISLOCK_MAY_ALIAS NDISLOCK_FAST_BUCKET {
+    ULONG Waiters; /* threads asleep on locks of this bucket */
+    UCHAR Reserved[60];
+} NDISLOCK_FAST_BUCKET;
+
+/* A processor's owner word holds Id | NDISLOCK_FAST_BIASED while it is biased to thread Id. */
+#define NDISLOCK_FAST_BIASED 0x40000000u
+/* The parking table has 1 << NDISLOCK_FAST_BUCKET_BITS buckets. */
+#define NDISLOCK_FAST_BUCKET_BITS 9
+
+/* The parking bucket of the lock at address: a multiplicative hash of the address, the folded
+ * high bits first so that locks a page apart spread. The inline release and the library's
+ * sleepers must find the same bucket, or a wake-up is lost: this is the one definition. */
+static inline uint32_t ndislock_fast_bucket_index(const void *address) {
+    uint64_t x = (uint64_t)(uintptr_t)address;
+    x ^= x >> 17;
+    x *= 0x9E3779B97F4A7C15ull;
+    return (uint32_t)(x >> (64 - NDISLOCK_FAST_BUCKET_BITS));
+}
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* NDISLOCK_DETAIL_FAST_LAYOUT_H */
