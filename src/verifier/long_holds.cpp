@@ -44,6 +44,7 @@ std::uint64_t look_interval_ns() noexcept {
 struct StretchEnd {
     std::uint64_t sent_ns;
     bool on_time;
+    std::uint64_t cap_ns = ~std::uint64_t{0}; // the clock's (BeatClock::cap_ns)
 };
 
 // The CPU time the thread ran in one stretch between beats (or from the last beat to the release
@@ -69,15 +70,17 @@ std::uint64_t stretch_ns(const BeatSample &now, const BeatClock &c, const Stretc
     const std::uint64_t verifier = now.verifier_ns - c.last_verifier_ns;
     const std::uint64_t ran = now.cpu - c.last_cpu_ns;
     if (ran <= verifier) return 0;
-    const std::uint64_t bound = end.sent_ns - c.last_wall_ns + kPromptNs;
+    std::uint64_t bound = end.sent_ns - c.last_wall_ns + kPromptNs;
+    if (bound > end.cap_ns) bound = end.cap_ns;
     return ran - verifier < bound ? ran - verifier : bound;
 }
 
 // One beat for one clock: the first one of a hold (run) counts the stretch since the sentinel read
 // the thread's CPU clock; later ones the stretch since the last beat.
-void beat(BeatClock &c, const BeatSample &now, std::uint64_t cpu_after, const StretchEnd &end) noexcept {
+void beat(BeatClock &c, const BeatSample &now, std::uint64_t cpu_after, StretchEnd end) noexcept {
     const std::uint64_t want = c.want.load(std::memory_order_acquire);
     if (want == kNoSeq) return;
+    end.cap_ns = c.cap_ns.load(std::memory_order_relaxed);
     c.version.store(c.version.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     std::atomic_signal_fence(std::memory_order_seq_cst);
     if (c.counting != want) { // the first beat of this hold: the stretch since the sentinel's reading
@@ -160,6 +163,7 @@ void look(const std::atomic<std::uint64_t> &outer, SentinelSight &saw, BeatClock
         clock.in_verifier_at_want.store(v.in_verifier.load(std::memory_order_relaxed), std::memory_order_relaxed);
         clock.verifier_ns_at_want.store(v.verifier_ns.load(std::memory_order_relaxed), std::memory_order_relaxed);
         clock.wall_at_want.store(platform::monotonic_ns(), std::memory_order_relaxed);
+        clock.cap_ns.store(stretch_cap_ns(budget_ns), std::memory_order_relaxed);
         clock.cpu_at_want.store(platform::thread_cpu_ns_of(tid), std::memory_order_relaxed);
         clock.want.store(seq, std::memory_order_release);
         v.beat_counted.store(true, std::memory_order_relaxed);
@@ -330,7 +334,9 @@ std::uint64_t counted_own_ns(BeatClock &c, std::uint64_t seq, std::uint32_t stop
     if (now.wall < copy.last_wall_ns || now.cpu < copy.last_cpu_ns) return copy.counted_ns; // a beat came in between
     // The last stretch ends with no beat: as if the sentinel, on time, had sent one now.
     return copy.counted_ns +
-           stretch_ns(now, copy, StretchEnd{now.wall, now.wall - copy.last_wall_ns <= kLateAfterIntervals * look_interval_ns()});
+           stretch_ns(now, copy,
+                      StretchEnd{now.wall, now.wall - copy.last_wall_ns <= kLateAfterIntervals * look_interval_ns(),
+                                 c.cap_ns.load(std::memory_order_relaxed)});
 }
 
 } // namespace ndislock::verifier

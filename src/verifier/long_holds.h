@@ -56,6 +56,12 @@ inline constexpr std::uint64_t kFarOverMinNs = 100'000; // ...and not under this
 inline constexpr std::uint64_t far_over_ns(std::uint64_t budget_ns) noexcept {
     return kFarOverFactor * budget_ns > kFarOverMinNs ? kFarOverFactor * budget_ns : kFarOverMinNs;
 }
+// One stretch counts at most this share (in fifths) of far_over_ns: a report needs three stretches
+// or more, and a stretch the host stole from (or a verifier hook the count missed) is not enough.
+inline constexpr std::uint64_t kStretchCapFifths = 2;
+inline constexpr std::uint64_t stretch_cap_ns(std::uint64_t budget_ns) noexcept {
+    return far_over_ns(budget_ns) * kStretchCapFifths / 5;
+}
 inline constexpr std::uint64_t kBeatAfterBudgets = 1; // seen for this long (and at two looks): count it
 inline constexpr std::uint64_t kSentinelPeriodNs = 25'000;     // at the default budgets (one budget)...
 inline constexpr std::uint64_t kMaxSentinelPeriodNs = 100'000; // ...and no longer with larger ones
@@ -84,6 +90,9 @@ struct BeatClock {
     std::atomic<std::uint64_t> want{kNoSeq}; // the hold (run) the sentinel asks to count
     // Written by the sentinel before `want`: the thread's CPU clock when it asked, and when.
     std::atomic<std::uint64_t> cpu_at_want{0}, wall_at_want{0};
+    // ...and the most one stretch may count: kStretchCapShare of far_over_ns(budget), so that a
+    // report takes several stretches, whatever one of them holds.
+    std::atomic<std::uint64_t> cap_ns{0};
     // ... and the thread's ThreadState::preempt_ack, VerifierThread::in_verifier and
     // VerifierThread::verifier_ns then.
     std::atomic<std::uint32_t> stops_at_want{0}, in_verifier_at_want{0};

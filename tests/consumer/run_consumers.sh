@@ -11,14 +11,11 @@
 # 3. pkg-config consumer, PKG_CONFIG_PATH=<the installed .pc's directory>, the same main.c:
 #      dynamic:  cc $(pkg-config --cflags ndislock) main.c ... $(pkg-config --libs ndislock)
 #                run with LD_LIBRARY_PATH=<prefix libdir>
-#      static:   cc $(pkg-config --cflags ndislock) main.c ... <pkg-config --static --libs ndislock,
-#                with -lndislock written as -Wl,-Bstatic -lndislock -Wl,-Bdynamic>
-#                That is the usual way to take one library statically when the .so sits beside
-#                the .a: -Bstatic makes the linker pick libndislock.a, -Bdynamic puts libc,
-#                libstdc++ (Libs.private) and the rest back to shared. `cc -static` would need a
-#                static libc for everything, which is not what a user of ndislock wants.
-#    and checks with ldd that the dynamic programs load libndislock.so from PREFIX and that the
-#    static ones do not load it at all.
+#      static:   cc $(pkg-config --cflags ndislock-static) main.c ... $(pkg-config --libs ndislock-static)
+#                (the README's command: the module names libndislock.a by path), run with no
+#                LD_LIBRARY_PATH although PREFIX is outside the loader's path
+#    and checks with ldd (and readelf -d) that the dynamic programs load libndislock.so from
+#    PREFIX and that the static ones do not need it at all.
 # The temporary directory is removed on exit, pass or fail.
 set -euo pipefail
 
@@ -85,7 +82,7 @@ if [[ -n $config_file ]]; then pass "ndislockConfig.cmake installed: ${config_fi
 for f in "$libdir/libndislock.so" "$libdir/libndislock.a" "$prefix/include/ndislock/ndis.h" \
     "$prefix/include/ndislock/ext.h" "$prefix/include/ndislock/wdk_types.h" "$prefix/include/ndislock/sal.h" \
     "$prefix/include/ndislock/wdk.h" "$prefix/include/wdk/ndis.h" "$prefix/include/wdk/wdm.h" \
-    "$libdir/pkgconfig/ndislock-wdk.pc"; do
+    "$libdir/pkgconfig/ndislock-wdk.pc" "$libdir/pkgconfig/ndislock-static.pc"; do
     if [[ -e $f ]]; then pass "installed: ${f#"$prefix"/}"; else fail "missing from the install: ${f#"$prefix"/}"; fi
 done
 soname_link=$(find "$libdir" -maxdepth 1 -name 'libndislock.so.*' | sort | head -n 1)
@@ -223,24 +220,51 @@ else
         fail "the pkg-config dynamic consumer does not build"
     fi
 
-    # Static: --static adds Libs.private (the C++ runtime); -lndislock becomes
-    # -Wl,-Bstatic -lndislock -Wl,-Bdynamic so libndislock.a is taken over the .so beside it.
-    static_link=()
-    for word in $static_libs; do
-        if [[ $word == -lndislock ]]; then
-            static_link+=("-Wl,-Bstatic" -lndislock "-Wl,-Bdynamic")
-        else
-            static_link+=("$word")
-        fi
-    done
+    # Static: the README's command, `cc $(pkg-config --cflags ndislock-static) app.c -o app
+    # $(pkg-config --libs ndislock-static)`. The module names libndislock.a by path, so the .so
+    # beside it cannot be taken instead; the program must run with no LD_LIBRARY_PATH although
+    # the prefix is outside the loader's path, and readelf must show no libndislock NEEDED.
+    static_cflags=$(pkg-config --cflags ndislock-static)
+    static_libs=$(pkg-config --libs ndislock-static)
+    printf '  ndislock-static --cflags: %s\n  ndislock-static --libs:   %s\n' "$static_cflags" "$static_libs"
     # shellcheck disable=SC2086
-    if run_logged "$tmp/pc-static.log" "$cc" "${strict[@]}" $cflags -I"$checks_dir" "$main_c" \
-        "$checks_dir/contract_checks.c" "${static_link[@]}" -o "$tmp/pkgconfig_static"; then
-        pass "pkg-config static consumer built: ${static_link[*]}"
+    if run_logged "$tmp/pc-static.log" "$cc" "${strict[@]}" $static_cflags -I"$checks_dir" "$main_c" \
+        "$checks_dir/contract_checks.c" -o "$tmp/pkgconfig_static" $static_libs; then
+        pass "pkg-config static consumer built: $static_libs"
         ldd_check "$tmp/pkgconfig_static" static
+        if readelf -d "$tmp/pkgconfig_static" | grep -q 'NEEDED.*libndislock'; then
+            fail "pkgconfig_static records libndislock as NEEDED: $(readelf -d "$tmp/pkgconfig_static" | grep NEEDED | tr -s ' ')"
+        else
+            pass "pkgconfig_static needs no libndislock (readelf -d)"
+        fi
         run_consumer pkgconfig_static "$tmp/pkgconfig_static"
     else
         fail "the pkg-config static consumer does not build"
+    fi
+    # --static on the shared module must not be mistaken for static linking: it still names
+    # -lndislock, which the linker resolves to the .so. Kept as a check of what the README says.
+    if [[ " $(pkg-config --static --libs ndislock) " == *" -lndislock "* ]]; then
+        pass "pkg-config --static --libs ndislock still names -lndislock (the README points to ndislock-static)"
+    else
+        fail "pkg-config --static --libs ndislock changed: revisit the README's static command"
+    fi
+
+    # The WDK face, statically: the README's `$(pkg-config --libs ndislock-static)` with
+    # `$(pkg-config --cflags ndislock-wdk)`.
+    # shellcheck disable=SC2086
+    if run_logged "$tmp/pc-wdk-static.log" "$cc" "${strict[@]}" $(pkg-config --cflags ndislock-wdk) \
+        -I"$consumer_dir/cmake_consumer" '-DNDISLOCK_WDK_USER_HEADER="consumer_types.h"' \
+        "$consumer_dir/cmake_consumer/wdk_main.c" -o "$tmp/pkgconfig_wdk_static" $static_libs; then
+        pass "pkg-config ndislock-wdk consumer built statically"
+        ldd_check "$tmp/pkgconfig_wdk_static" static
+        if "$tmp/pkgconfig_wdk_static" >"$tmp/pkgconfig_wdk_static.out" 2>&1; then
+            pass "pkgconfig_wdk_static: $(tail -n 1 "$tmp/pkgconfig_wdk_static.out")"
+        else
+            sed 's/^/  | /' "$tmp/pkgconfig_wdk_static.out"
+            fail "pkgconfig_wdk_static failed"
+        fi
+    else
+        fail "the pkg-config ndislock-wdk consumer does not build statically"
     fi
 
     # The WDK face through pkg-config: Requires: ndislock brings the library, Cflags include/wdk.
