@@ -70,14 +70,19 @@ private:
 
 // Every hook of the verifier's observer: inside a SlowWork while the sentinel counts one of the
 // thread's holds or runs (one load otherwise: S5 pays for every hook).
+// The calling thread: the lock events carry it (no thread-local read on the hot path).
+inline model::ThreadState *calling_thread(const observe::LockEvent &e) noexcept { return e.thread; }
+template <typename Other> inline model::ThreadState *calling_thread(const Other &) noexcept { return model::tls_thread; }
+
 template <auto Hook> struct Apart;
-template <typename... A, void (*Hook)(A...) noexcept> struct Apart<Hook> {
-    static void call(A... args) noexcept {
-        model::ThreadState *t = model::tls_thread;
+template <typename First, typename... A, void (*Hook)(First, A...) noexcept> struct Apart<Hook> {
+    static void call(First first, A... args) noexcept {
+        model::ThreadState *t = calling_thread(first);
         VerifierThread *v = t != nullptr ? verifier_table_of(*t) : nullptr;
-        if (__builtin_expect(v == nullptr || !v->beat_counted.load(std::memory_order_relaxed), 1)) return Hook(args...);
+        if (__builtin_expect(v == nullptr || !v->beat_counted.load(std::memory_order_relaxed), 1))
+            return Hook(first, args...);
         const SlowWork apart(v);
-        Hook(args...);
+        Hook(first, args...);
     }
 };
 } // namespace

@@ -65,9 +65,10 @@ inline constexpr std::uint64_t stretch_cap_ns(std::uint64_t budget_ns) noexcept 
 inline constexpr std::uint64_t kBeatAfterBudgets = 1; // seen for this long (and at two looks): count it
 inline constexpr std::uint64_t kSentinelPeriodNs = 25'000;     // at the default budgets (one budget)...
 inline constexpr std::uint64_t kMaxSentinelPeriodNs = 100'000; // ...and no longer with larger ones
+inline constexpr std::uint64_t kIdleIntervals = 2; // after a look that saw nothing held
 inline constexpr std::uint64_t kLateAfterIntervals = 8; // a pass more intervals than this after the last: late
 inline constexpr std::uint64_t kPromptNs = 50'000;      // a beat handled later than this after its sending: late
-inline constexpr unsigned kQuietTicksBeforeNap = 80; // 2-4 ms of nothing held
+inline constexpr unsigned kQuietTicksBeforeNap = 80; // looks of nothing held in a row (4-8 ms)
 inline constexpr std::uint64_t kSentinelNapNs = 20'000'000;
 
 inline constexpr std::uint64_t kNoSeq = ~std::uint64_t{0};
