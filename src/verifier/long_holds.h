@@ -28,19 +28,22 @@
 //     could have run had its beat arrived at once (from its start to the beat's sending, plus
 //     kPromptNs); a later beat counts only if the OS preempted the thread meanwhile (its CPU clock
 //     stood still then), not if the host took the virtual CPU away (that time passes on the
-//     thread's CPU clock). So stolen time only enters a count in pieces that fit between two
-//     looks, and a correct hold never gathers far_over_ns of them (long_holds.cpp, stretch_ns).
+//     thread's CPU clock), and at most stretch_cap_ns: a report takes three stretches or more.
+//     So stolen time only enters a count in pieces that fit between two looks, and a correct
+//     hold never gathers far_over_ns of them (long_holds.cpp, stretch_ns).
 //   - When the count reaches far_over_ns(budget) (kFarOverFactor budgets, kFarOverMinNs at
 //     least), the hold is reported at once: LockHeldTooLong, IsrTooLong or DpcTooLong, "for at
 //     least" that time.
 //
-// What is not counted is the part of a hold before the sentinel's reading: up to a look interval
-// before its first sight and one more after it (kSentinelPeriodNs asked, about 50 us measured).
-// So with the sentinel on time, a hold (or an ISR run) of 10x its budget or more is reported the
-// first time at the 25 us default (5 counted + at most 4 uncounted budgets). A machine that gives
-// the sentinel no processor delays its looks; such a hold falls back to the sampled timing. When
-// no thread holds a lock or runs a routine for kQuietTicksBeforeNap looks, the sentinel naps, and
-// the next outermost acquire or routine entry wakes it (one system call, once per nap).
+// What is not counted is the part of a hold before the sentinel's reading: up to two look
+// intervals before its first sight (kIdleIntervals after a look that found nothing held) and one
+// more after it (one budget asked, kSentinelPeriodNs at least, about 50 us measured at the
+// default). So with the sentinel on time, a hold (or an ISR run) of 10x its budget or more is
+// reported the first time at the 25 us default (5 counted + about 5 uncounted budgets). A machine
+// that gives the sentinel no processor delays its looks; such a hold falls back to the sampled
+// timing. When no thread holds a lock or runs a routine for kQuietTicksBeforeNap looks, the
+// sentinel naps, and the next outermost acquire or routine entry wakes it (one system call, once
+// per nap).
 #pragma once
 
 #include <atomic>
