@@ -22,6 +22,7 @@ protected:
     void SetUp() override {
         VerifierTest::SetUp();
         NdislockVerifierSetHoldSampling(0); // the default: one hold in 16 is timed
+        NdislockVerifierSetHoldBudget(25'000); // the default, sanitized or not
     }
 };
 
@@ -73,7 +74,10 @@ TEST_F(LongHolds, AHoldOfTenTimesTheBudgetIsReportedTheFirstTime) {
         NdisFreeSpinLock(s.l);
         if (got.size() == 1 && got[0].rule == "LockHeldTooLong")
             ++reported;
-        else if (got.empty() && seen < 6) // 250 us: 6 looks or more when the sentinel is on time
+        // 250 us: 6 looks or more when the sentinel is on time. Under a sanitizer a beat waits for
+        // the holder's next intercepted call (verifier.md), and 10x is not promised: a miss is
+        // retried there, and the test asks for 50 reports in 200 rounds.
+        else if (got.empty() && (seen < 6 || kSanitized))
             ++unfair;
         else
             ADD_FAILURE() << "round " << round << ", " << seen << " looks: " << dump(got);
