@@ -3,6 +3,7 @@
 // round; and nothing for holders that the OS deschedules, with threads outnumbering cores.
 #include <ctime>
 #include <string>
+#include <chrono>
 #include <thread>
 
 #include "ndislock/ndis_interrupt.h"
@@ -23,6 +24,13 @@ protected:
         VerifierTest::SetUp();
         NdislockVerifierSetHoldSampling(0); // the default: one hold in 16 is timed
         NdislockVerifierSetHoldBudget(25'000); // the default, sanitized or not
+        // The sentinel starts with the verifier: let it take its first looks before the first
+        // round (bounded; it looks every 20 ms at least, napping).
+        const std::uint64_t looks = ndislock::verifier::sentinel_looks();
+        const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (ndislock::verifier::sentinel_looks() < looks + 2 && std::chrono::steady_clock::now() < limit)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        ASSERT_GE(ndislock::verifier::sentinel_looks(), looks + 2) << "the long-hold sentinel never looked";
     }
 };
 
