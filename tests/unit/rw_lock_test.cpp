@@ -3,6 +3,7 @@
 // allows, readers together and writers alone, exact totals from more threads than cores, and
 // writers that get in while readers never stop. Bounded in iterations, under a watchdog; no
 // assertion on time.
+#include <chrono>
 #include <cstddef>
 
 #include "ndislock/rw_lock.h"
@@ -132,8 +133,11 @@ TEST(RwLockEx, WriterExcludesReaders) {
         if (i == 0) {
             NdisAcquireRWLockWrite(l, &s, 0);
             phase.store(1);
-            // Let the reader try for a while (bounded): it must not get in meanwhile.
-            for (int k = 0; k < 2000; ++k) std::this_thread::yield();
+            // Let the reader try for a while, bounded in yields and in time (on a loaded machine a
+            // yield can give the processor away for milliseconds, and 2000 of them would pass the
+            // verifier's 2 s deadlock watchdog): it must not get in meanwhile.
+            const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+            for (int k = 0; k < 2000 && std::chrono::steady_clock::now() < until; ++k) std::this_thread::yield();
             writer_released.store(true);
             NdisReleaseRWLock(l, &s);
         } else {
