@@ -21,19 +21,24 @@ struct TestDevice {
     std::function<BOOLEAN(TestDevice &, PBOOLEAN queue_dpc, PULONG targets)> isr;
     std::function<void(TestDevice &, PVOID dpc_context)> dpc;
     std::function<void(TestDevice &, bool enable)> enable_disable;
+    // Completed runs: counted after the body, so a test that sees the count move also sees
+    // everything the body stored.
     std::atomic<int> isr_runs{0}, dpc_runs{0};
 
     static BOOLEAN Isr(NDIS_HANDLE context, PBOOLEAN queue_dpc, PULONG targets) {
         auto &d = *static_cast<TestDevice *>(context);
+        BOOLEAN claimed = TRUE;
+        if (d.isr)
+            claimed = d.isr(d, queue_dpc, targets);
+        else
+            *queue_dpc = TRUE;
         d.isr_runs.fetch_add(1);
-        if (d.isr) return d.isr(d, queue_dpc, targets);
-        *queue_dpc = TRUE;
-        return TRUE;
+        return claimed;
     }
     static VOID Dpc(NDIS_HANDLE context, PVOID dpc_context, PVOID, PVOID) {
         auto &d = *static_cast<TestDevice *>(context);
-        d.dpc_runs.fetch_add(1);
         if (d.dpc) d.dpc(d, dpc_context);
+        d.dpc_runs.fetch_add(1);
     }
     static VOID Enable(NDIS_HANDLE context) {
         auto &d = *static_cast<TestDevice *>(context);
