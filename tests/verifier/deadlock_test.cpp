@@ -40,12 +40,21 @@ void wait_until_waiting(std::atomic<ndislock::model::ThreadState *> &t) {
         std::this_thread::yield();
 }
 
+// The watchdog stays far away until both threads wait, then comes down to 300 ms: the inversion
+// (reported by thread 2's acquire, before it waits) always comes first, however long a loaded
+// machine keeps thread 2 from reaching that acquire.
+void watchdog_at_300_ms_once_both_wait(std::atomic<ndislock::model::ThreadState *> &one,
+                                       std::atomic<ndislock::model::ThreadState *> &two) {
+    wait_until_waiting(one);
+    wait_until_waiting(two);
+    NdislockVerifierSetWatchdog(300);
+}
+
 // Thread 1 (processor 1) holds A and wants B; thread 2 (processor 2) holds B and wants A. Neither
 // wants its second lock before both hold their first, and thread 2 wants A only once thread 1 is
-// waiting for B (so the inversion is always seen before the watchdog fires, even on a slow
-// sanitizer run where thread 1 might otherwise not reach its acquire within the 300 ms).
+// waiting for B.
 [[noreturn]] void abba(const Family &f, const std::string &name_a, const std::string &name_b) {
-    NdislockVerifierSetWatchdog(300);
+    NdislockVerifierSetWatchdog(60'000); // until both wait: see watchdog_at_300_ms_once_both_wait
     Slot a1, b1, a2, b2; // each thread's view (its own queue handles and OldIrql)
     a2.l = a1.l;
     b2.l = b1.l;
@@ -53,7 +62,7 @@ void wait_until_waiting(std::atomic<ndislock::model::ThreadState *> &t) {
     init_lock(f, b1, keep(name_b));
     Watchdog dog("AB/BA deadlock child", std::chrono::seconds(20));
     Flag one_holds, two_holds;
-    std::atomic<ndislock::model::ThreadState *> one{nullptr};
+    std::atomic<ndislock::model::ThreadState *> one{nullptr}, two{nullptr};
     std::thread t1([&] {
         NdislockBindCurrentThread(1);
         one.store(ndislock::model::tls_thread);
@@ -65,6 +74,7 @@ void wait_until_waiting(std::atomic<ndislock::model::ThreadState *> &t) {
     });
     std::thread t2([&] {
         NdislockBindCurrentThread(2);
+        two.store(ndislock::model::tls_thread);
         Enter e(f);
         f.acquire(b2);
         two_holds.set();
@@ -72,6 +82,7 @@ void wait_until_waiting(std::atomic<ndislock::model::ThreadState *> &t) {
         wait_until_waiting(one);
         f.acquire(a2);
     });
+    watchdog_at_300_ms_once_both_wait(one, two);
     t1.join();
     t2.join();
     std::fprintf(stderr, "the AB/BA threads ended: no deadlock?\n");
@@ -95,12 +106,12 @@ INSTANTIATE_TEST_SUITE_P(Blocking, AbBaDeadlock,
                          family_name);
 
 [[noreturn]] void abba_cpp() {
-    NdislockVerifierSetWatchdog(300);
+    NdislockVerifierSetWatchdog(60'000); // until both wait: see watchdog_at_300_ms_once_both_wait
     ndislock::NdisSpinLock a("abba.cpp.A");
     ndislock::NdisSpinLock b("abba.cpp.B");
     Watchdog dog("AB/BA C++ child", std::chrono::seconds(20));
     Flag one_holds, two_holds;
-    std::atomic<ndislock::model::ThreadState *> one{nullptr};
+    std::atomic<ndislock::model::ThreadState *> one{nullptr}, two{nullptr};
     std::thread t1([&] {
         NdislockBindCurrentThread(1);
         one.store(ndislock::model::tls_thread);
@@ -111,12 +122,14 @@ INSTANTIATE_TEST_SUITE_P(Blocking, AbBaDeadlock,
     });
     std::thread t2([&] {
         NdislockBindCurrentThread(2);
+        two.store(ndislock::model::tls_thread);
         ndislock::LockGuard<ndislock::NdisSpinLock> gb(b);
         two_holds.set();
         one_holds.wait();
         wait_until_waiting(one);
         ndislock::LockGuard<ndislock::NdisSpinLock> ga(a);
     });
+    watchdog_at_300_ms_once_both_wait(one, two);
     t1.join();
     t2.join();
     std::_Exit(0);
