@@ -193,8 +193,15 @@ static VOID MpCompleteSends(PMP_ADAPTER Adapter) {
     LONG64 Count = 0;
 
     InitializeListHead(&Done);
+    /* Take the whole list in O(1): thousands of sends can be waiting, and moving them one by one
+       under the lock held it for hundreds of microseconds (the verifier reported it). */
     NdisDprAcquireSpinLock(&Adapter->SendLock);
-    while (!IsListEmpty(&Adapter->SendWaitList)) InsertTailList(&Done, RemoveHeadList(&Adapter->SendWaitList));
+    if (!IsListEmpty(&Adapter->SendWaitList)) {
+        PLIST_ENTRY First = Adapter->SendWaitList.Flink;
+        RemoveEntryList(&Adapter->SendWaitList); /* the head leaves the ring of waiting sends */
+        InitializeListHead(&Adapter->SendWaitList);
+        AppendTailList(&Done, First);
+    }
     NdisDprReleaseSpinLock(&Adapter->SendLock);
 
     while (!IsListEmpty(&Done)) {
