@@ -20,6 +20,7 @@ NDIS_STATUS FilterDriverInitialize(void) {
     InitializeListHead(&FilterModuleList);
     DetachedSent = 0;
     FlowTableInitialize();
+    VlanTableInitialize();
     return NDIS_STATUS_SUCCESS;
 }
 
@@ -75,7 +76,11 @@ BOOLEAN FilterSendNetBufferLists(ULONG ModuleId) {
     return taken;
 }
 
-void FilterReceiveNetBufferLists(ULONG FlowKey) { FlowTableCount(FlowKey); }
+BOOLEAN FilterReceiveNetBufferLists(ULONG FlowKey, ULONG Vlan) {
+    if (!VlanTableAccepts(Vlan)) return FALSE;
+    FlowTableCount(FlowKey);
+    return TRUE;
+}
 
 ULONG64 FilterSentTotal(void) {
     LOCK_STATE_EX state;

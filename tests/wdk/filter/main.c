@@ -13,7 +13,8 @@
 
 static ULONG PacketsPerThread = 20000;
 static volatile int DatapathDone;
-static ULONG64 Delivered[DATAPATH_THREADS], Dropped[DATAPATH_THREADS], Received[DATAPATH_THREADS];
+static ULONG64 Delivered[DATAPATH_THREADS], Dropped[DATAPATH_THREADS], Received[DATAPATH_THREADS],
+    Rejected[DATAPATH_THREADS];
 
 static void *Datapath(void *arg) {
     const ULONG index = (ULONG)(ULONG_PTR)arg;
@@ -31,8 +32,10 @@ static void *Datapath(void *arg) {
                 else
                     Dropped[index]++;
             } else {
-                FilterReceiveNetBufferLists(x % 48);
-                Received[index]++;
+                if (FilterReceiveNetBufferLists(x % 48, (x >> 8) % FILTER_VLANS))
+                    Received[index]++;
+                else
+                    Rejected[index]++;
             }
         }
         KeLowerIrql(old);
@@ -46,6 +49,7 @@ static void *Control(void *arg) {
     while (!__atomic_load_n(&DatapathDone, __ATOMIC_ACQUIRE)) {
         const ULONG id = 1 + round % (MODULES - 1); /* module 0 stays attached */
         if (!FilterDetach(id)) FilterAttach(id);
+        VlanTableToggle(1 + round % (FILTER_VLANS - 1)); /* VLAN 0 stays allowed */
         ++round;
         NdisMSleep(50);
     }
@@ -54,7 +58,7 @@ static void *Control(void *arg) {
 
 int main(int argc, char **argv) {
     pthread_t datapath[DATAPATH_THREADS], control;
-    ULONG64 delivered = 0, dropped = 0, received = 0;
+    ULONG64 delivered = 0, dropped = 0, received = 0, rejected = 0;
     int failed = 0;
     if (argc > 1) PacketsPerThread = (ULONG)strtoul(argv[1], NULL, 10);
     NdislockSetProcessorCount(2);
@@ -71,16 +75,23 @@ int main(int argc, char **argv) {
         delivered += Delivered[i];
         dropped += Dropped[i];
         received += Received[i];
+        rejected += Rejected[i];
     }
-    printf("sent %llu (delivered %llu, dropped %llu), received %llu\n", (unsigned long long)(delivered + dropped),
-           (unsigned long long)delivered, (unsigned long long)dropped, (unsigned long long)received);
+    printf("sent %llu (delivered %llu, dropped %llu), received %llu (accepted %llu, rejected by VLAN %llu)\n",
+           (unsigned long long)(delivered + dropped), (unsigned long long)delivered, (unsigned long long)dropped,
+           (unsigned long long)(received + rejected), (unsigned long long)received, (unsigned long long)rejected);
     if (FilterSentTotal() != delivered) {
         printf("FAIL: the modules counted %llu sends, the senders %llu\n", (unsigned long long)FilterSentTotal(),
                (unsigned long long)delivered);
         failed = 1;
     }
     if (delivered + dropped != (ULONG64)(DATAPATH_THREADS / 2) * PacketsPerThread) failed = 1;
-    if (FlowTableTotal() != received || received != (ULONG64)(DATAPATH_THREADS / 2) * PacketsPerThread) {
+    if (VlanTableRejected() != rejected) {
+        printf("FAIL: the VLAN table counted %llu rejections, the receivers %llu\n",
+               (unsigned long long)VlanTableRejected(), (unsigned long long)rejected);
+        failed = 1;
+    }
+    if (FlowTableTotal() != received || received + rejected != (ULONG64)(DATAPATH_THREADS / 2) * PacketsPerThread) {
         printf("FAIL: the flow table counted %llu, the receivers %llu\n", (unsigned long long)FlowTableTotal(),
                (unsigned long long)received);
         failed = 1;
