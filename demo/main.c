@@ -52,6 +52,7 @@ typedef struct _DEMO_OPTIONS {
     ULONG Processors; /* 0: leave the count as it is */
     ULONG IrqRate;    /* device ticks (at most one interrupt each) a second; 0: no device */
     const char *Bug;  /* --bug NAME, or NULL */
+    const char *Trace; /* --trace PATH, or NULL */
 } DEMO_OPTIONS;
 
 /* --bug NAME: one seeded mistake each (adapter.h, DEMO_BUG), and the rule the verifier reports. */
@@ -151,7 +152,7 @@ static void DemoOnInterrupt(int Signal) {
 static void DemoUsage(FILE *Out) {
     fprintf(Out,
             "usage: " DEMO_NAME " [--seconds N] [--senders N] [--irq-rate N] [--receivers N] [--processors N]\n"
-            "                     [--bug NAME]\n"
+            "                     [--bug NAME] [--trace PATH]\n"
             "\n"
             "Runs a simulated NIC datapath (transmit ring, receive ring, adapter statistics, buffer pool, an\n"
             "interrupting device with its ISR and DPC) on ndislock's NDIS spin locks and interrupts, then checks\n"
@@ -166,6 +167,9 @@ static void DemoUsage(FILE *Out) {
             "                   (default: NDISLOCK_PROCESSORS, else the machine's hardware threads)\n"
             "  --bug NAME       run the datapath with one seeded locking mistake for the verifier to\n"
             "                   report; --bug list shows the names and the rule each one breaks\n"
+            "  --trace PATH     write a timeline of the run to PATH (Chrome trace / Perfetto JSON: open it\n"
+            "                   in ui.perfetto.dev): lock holds and waits, each virtual processor's IRQL,\n"
+            "                   ISR and DPC runs, interrupts, findings (NdislockTraceStart)\n"
             "  --help           show this help\n"
             "\n"
             "Exit status: 0 when the totals are consistent, 1 when they are not, 2 on a bad argument.\n"
@@ -235,7 +239,7 @@ static int DemoParseArguments(int Argc, char **Argv, DEMO_OPTIONS *Options) {
         memcpy(Name, Arg, NameLength);
         Name[NameLength] = '\0';
 
-        int Known = strcmp(Name, "--seconds") == 0 || strcmp(Name, "--bug") == 0;
+        int Known = strcmp(Name, "--seconds") == 0 || strcmp(Name, "--bug") == 0 || strcmp(Name, "--trace") == 0;
         for (size_t k = 0; k < sizeof(Counts) / sizeof(Counts[0]); k++)
             Known |= strcmp(Name, Counts[k].Name) == 0;
         if (!Known) return DemoBadArgument("unknown option '%s'", Name);
@@ -254,6 +258,10 @@ static int DemoParseArguments(int Argc, char **Argv, DEMO_OPTIONS *Options) {
             if (k == DEMO_BUG_COUNT) return DemoBadArgument("unknown bug '%s' (--bug list shows them)", Value);
             Options->Bug = DemoBugs[k].Name;
             DemoBug = DemoBugs[k].Bug;
+            continue;
+        }
+        if (strcmp(Name, "--trace") == 0) {
+            Options->Trace = Value;
             continue;
         }
         if (strcmp(Name, "--seconds") == 0) {
@@ -634,7 +642,7 @@ static BOOLEAN DemoReport(const DEMO_RUN *Run) {
 /* ---- main -------------------------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
-    DEMO_OPTIONS Options = {3.0, 0, 0, 0, DEMO_DEFAULT_IRQ_RATE, NULL};
+    DEMO_OPTIONS Options = {3.0, 0, 0, 0, DEMO_DEFAULT_IRQ_RATE, NULL, NULL};
     DEMO_RUN Run;
     NDIS_HANDLE AdapterHandle = NULL;
     memset(&Run, 0, sizeof(Run));
@@ -673,6 +681,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, DEMO_NAME ": out of memory\n");
         return 1;
     }
+
+    if (Options.Trace != NULL && NdislockTraceStart(Options.Trace) != NDISLOCK_OK) return 2; /* said why */
 
     /* NDIS's part: MiniportInitializeEx with the device's registers (the hardware comes out of
      * reset first), which registers the interrupt. */
@@ -717,6 +727,10 @@ int main(int argc, char **argv) {
 
     /* NDIS's part again: MiniportHaltEx deregisters the interrupt and frees the adapter. */
     NdislockMiniportHalt(AdapterHandle, DemoMiniportHaltEx, &g_Adapter);
+    if (Options.Trace != NULL) {
+        if (NdislockTraceStop() != NDISLOCK_OK) return 1;
+        printf(DEMO_NAME ": timeline written to %s (open it in ui.perfetto.dev)\n", Options.Trace);
+    }
     free(Run.Senders);
     free(Run.Receivers);
     if (Options.Bug != NULL && NdislockVerifierFindingCount() != 0) {

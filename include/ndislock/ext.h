@@ -22,7 +22,8 @@ typedef enum NDISLOCK_STATUS {
     NDISLOCK_OK = 0,
     NDISLOCK_INVALID_ARGUMENT = 1, /* a processor index or count out of range */
     NDISLOCK_BUSY = 2,             /* refused while a thread is at DISPATCH_LEVEL or above */
-    NDISLOCK_WRONG_IRQL = 3        /* the caller is at DISPATCH_LEVEL or above */
+    NDISLOCK_WRONG_IRQL = 3,       /* the caller is at DISPATCH_LEVEL or above */
+    NDISLOCK_IO_ERROR = 4          /* a file could not be written (NdislockTraceStart/Stop) */
 } NDISLOCK_STATUS;
 
 #define NDISLOCK_MAX_PROCESSORS 64
@@ -97,6 +98,27 @@ NDISLOCK_API ULONG NdislockStatsCollect(NDISLOCK_LOCK_STATS *Out, ULONG MaxLocks
 
 /* Forgets every figure and tracked lock. Call while no statistics-enabled lock is held. */
 NDISLOCK_API void NdislockStatsReset(void);
+
+/* ---- Timeline ----------------------------------------------------------------------------
+ *
+ * A Chrome trace / Perfetto JSON file (open it in ui.perfetto.dev or chrome://tracing) of what
+ * happened over time: every lock hold and wait per thread (named by NdislockSetLockName), each
+ * virtual processor's IRQL, ISR and DPC runs, each interrupt's assertion with an arrow to its
+ * ISR, and the verifier's findings as instant events. Set NDISLOCK_TRACE=<path> to record the
+ * whole run (the file is written at exit), or bracket a part of it with the two calls below.
+ * Events go to a ring per thread (32768 events); the oldest are overwritten when it is full, and
+ * the file says how many were dropped (otherData.dropped_events). Tracing makes every lock call
+ * take the observed path (like the verifier or the statistics): use it to look, not to measure.
+ * Docs: docs/tools.md, "Timelines".
+ *
+ * NdislockTraceStart: PASSIVE_LEVEL (it creates the file). Starts recording into Path, created or
+ * truncated now: NDISLOCK_IO_ERROR (and a message on stderr) if it cannot be written,
+ * NDISLOCK_INVALID_ARGUMENT for NULL. A trace already running is written and stopped first. */
+NDISLOCK_API NDISLOCK_STATUS NdislockTraceStart(const char *Path);
+
+/* NdislockTraceStop: PASSIVE_LEVEL. Stops recording and writes the file; NDISLOCK_IO_ERROR if
+ * no trace was running or the file could not be written. */
+NDISLOCK_API NDISLOCK_STATUS NdislockTraceStop(void);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -6,6 +6,7 @@
 #include "model/processors.h"
 #include "observe/lock_names.h"
 #include "observe/lock_stats.h"
+#include "observe/trace.h"
 
 using namespace ndislock;
 using ndislock::api::this_thread;
@@ -50,6 +51,16 @@ NDISLOCK_API void NdislockSetLockName(const void *lock, const char *name) {
 NDISLOCK_API void NdislockStatsEnable(BOOLEAN enable, ULONG64 budget_ns) {
     this_thread();
     observe::stats::enable(enable != FALSE, budget_ns);
+}
+
+NDISLOCK_API NDISLOCK_STATUS NdislockTraceStart(const char *path) {
+    this_thread();
+    if (path == nullptr) return NDISLOCK_INVALID_ARGUMENT;
+    return observe::trace::start(path) ? NDISLOCK_OK : NDISLOCK_IO_ERROR;
+}
+
+NDISLOCK_API NDISLOCK_STATUS NdislockTraceStop(void) {
+    return observe::trace::stop() ? NDISLOCK_OK : NDISLOCK_IO_ERROR;
 }
 
 NDISLOCK_API ULONG NdislockStatsCollect(NDISLOCK_LOCK_STATS *out, ULONG max_locks) {

@@ -11,6 +11,7 @@
 #include "lock/spin_word.h"
 #include "model/preemption.h"
 #include "observe/lock_names.h"
+#include "observe/trace.h"
 #include "model/processors.h"
 #include "platform/clock.h"
 #include "platform/diagnostics.h"
@@ -386,6 +387,7 @@ NDISLOCK_STATUS assert_interrupt(NDIS_HANDLE handle, ULONG processor) noexcept {
     if (processor >= count) return NDISLOCK_INVALID_ARGUMENT;
     ensure_processor_threads(processor);
     i->counters.asserted.fetch_add(1, std::memory_order_relaxed);
+    if (observe::trace::recording()) observe::trace::interrupt_asserted(i->handle(), processor);
     const std::uint64_t bit = std::uint64_t{1} << processor;
     const std::uint32_t delivered_before = i->delivered[processor].load(std::memory_order_acquire);
     if ((i->pending.load(std::memory_order_acquire) & bit) == 0)

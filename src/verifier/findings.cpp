@@ -8,6 +8,7 @@
 
 #include "model/preemption.h"
 #include "observe/rules.h"
+#include "observe/trace.h"
 #include "platform/diagnostics.h"
 #include "verifier/checks.h"
 #include "verifier/lock_classes.h"
@@ -91,6 +92,7 @@ std::string format_report(const Report &r) {
 
 void report(const Report &r) noexcept {
     const observe::RuleInfo &info = observe::rule_info(r.rule);
+    if (observe::trace::recording()) observe::trace::finding(info.id, r.site.file, r.site.line);
     std::string text;
     {
         std::lock_guard<std::mutex> guard(g_mutex);

@@ -1057,7 +1057,9 @@ TEST_F(VerifierTest, HoldSampling_ALockTakenInACycleIsStillTimed) {
     ASSERT_EQ(got.size(), 1u) << "the outer lock was never reported";
     EXPECT_EQ(got[0].rule, "LockHeldTooLong");
     EXPECT_NE(got[0].lock_class.find("sampling.cycle.outer/"), std::string::npos) << got[0].lock_class;
-    if (!kSanitized) EXPECT_GE(hold_times_of("sampling.cycle.outer/").Holds, 3u);
+    if (!kSanitized) {
+        EXPECT_GE(hold_times_of("sampling.cycle.outer/").Holds, 3u);
+    }
     NdisFreeSpinLock(a.l);
     NdisFreeSpinLock(b.l);
 }
