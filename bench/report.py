@@ -106,10 +106,13 @@ def main():
 
     def state_shares(scenario, variant, other, other_name):
         # A ratio of a fast-state median to a slow-state one compares the states, not the locks.
+        # Written whenever both were measured: a share the probes could not tell (a loaded machine,
+        # every probe inconclusive) reads "-".
+        if get(runs, (scenario, variant, "ndislock"), "ops_per_s") is None or get(runs, (scenario, variant, other), "ops_per_s") is None:
+            return
         sn, so = slow_share(runs, (scenario, variant, "ndislock")), slow_share(runs, (scenario, variant, other))
-        if sn is not None and so is not None:
-            t.append((f"{scenario} (info)", f"{variant}: share of repetitions in the guest's slow state, ndislock / "
-                      f"{other_name} (values)", f"{fmt(sn, 2)} / {fmt(so, 2)}", None))
+        t.append((f"{scenario} (info)", f"{variant}: share of repetitions in the guest's slow state, ndislock / "
+                  f"{other_name} (values)", f"{fmt(sn, 2)} / {fmt(so, 2)}", None))
     s0 = ratio(get(runs, ("S0", "pair", "ndislock"), "time_ns"), get(runs, ("S0", "pair", "bare_tas"), "time_ns"))
     t.append(("S0", "NdisAcquire+Release / bare TAS pair <= 1.3", s0, None if s0 is None else s0 <= 1.3))
     s0c = ratio(get(runs, ("S0", "pair", "ndislock"), "time_ns"), get(runs, ("S0", "pair", "bare_tas_2calls"), "time_ns"))
