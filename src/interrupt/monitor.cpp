@@ -20,7 +20,6 @@
 #include "observe/lock_names.h"
 #include "platform/clock.h"
 #include "platform/diagnostics.h"
-#include "platform/futex.h"
 #include "verifier/settings.h"
 #include "verifier/sites.h"
 

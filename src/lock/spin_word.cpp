@@ -1,9 +1,9 @@
 #include "lock/spin_word.h"
 
 #include "lock/backoff.h"
+#include "lock/park.h"
 #include "lock/wait_observer.h"
 #include "platform/clock.h"
-#include "platform/futex.h"
 #include "platform/membarrier.h"
 
 namespace ndislock::lock {
@@ -59,7 +59,7 @@ void spin_acquire_contended(PKSPIN_LOCK lock) noexcept {
             bucket.waiters.fetch_sub(1, std::memory_order_relaxed);
             return;
         }
-        platform::futex_wait(&bucket.epoch, epoch, kWaitTickNs);
+        park(&bucket.epoch, epoch, kWaitTickNs);
         bucket.waiters.fetch_sub(1, std::memory_order_relaxed);
         if (starving && bucket.starving.load(std::memory_order_acquire) == (address(lock) | kHandedOver)) {
             bucket.starving.store(0, std::memory_order_relaxed);
