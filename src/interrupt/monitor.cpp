@@ -75,10 +75,10 @@ std::string stack_of(model::ThreadState &stopped) {
     append(text, "%s on processor %u has not returned after %llu ms (the watchdog limit is %llu ms)",
            observe::callback_name(kind), index, static_cast<unsigned long long>(ran_ms),
            static_cast<unsigned long long>(verifier::g_settings.watchdog_ns.load() / 1'000'000));
-    if (t.wait_kind.load(std::memory_order_acquire) != lock::WaitKind::None) {
-        const void *object = t.wait_object.load(std::memory_order_relaxed);
+    if (t.wait.kind.load(std::memory_order_acquire) != lock::WaitKind::None) {
+        const void *object = t.wait.object.load(std::memory_order_relaxed);
         const char *name = observe::lock_name(object);
-        append(text, "; it spins on %s %p%s%s%s", t.wait_kind.load() == lock::WaitKind::Processor ? "processor" : "lock",
+        append(text, "; it spins on %s %p%s%s%s", t.wait.kind.load() == lock::WaitKind::Processor ? "processor" : "lock",
                object, name != nullptr ? " \"" : "", name != nullptr ? name : "", name != nullptr ? "\"" : "");
     }
     if (model::ThreadState *stopped = model::thread_by_id(t.interrupting.load(std::memory_order_acquire))) {

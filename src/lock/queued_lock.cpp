@@ -25,7 +25,7 @@ static std::uint32_t low_half(PKSPIN_LOCK value) noexcept {
 
 static void wait_until_owner(PKSPIN_LOCK lock, PKSPIN_LOCK_QUEUE entry, bool next_in_line) noexcept {
     auto state = entry_lock(entry);
-    WaitScope wait(WaitKind::QueuedSpinLock, lock);
+    const WaitScope wait(WaitKind::QueuedSpinLock, lock);
     int pauses = next_in_line ? kSpinPausesNext : kSpinPausesBehind;
     for (;;) {
         for (int i = 0; i < pauses; ++i) {
@@ -38,9 +38,8 @@ static void wait_until_owner(PKSPIN_LOCK lock, PKSPIN_LOCK_QUEUE entry, bool nex
         if (!state.compare_exchange_strong(waiting, parked, std::memory_order_acq_rel, std::memory_order_acquire) &&
             waiting != parked)
             continue;
-        park(park_word(entry), low_half(parked), kWaitTickNs);
-        wait.tick();
-        // Woken: granted, woken ahead (we are next in line now), or a timeout tick.
+        park(park_word(entry), low_half(parked), kParkBoundNs);
+        // Woken: granted, or woken ahead (we are next in line now).
         pauses = kSpinPausesNext;
     }
 }
@@ -86,11 +85,10 @@ static PKSPIN_LOCK_QUEUE wait_for_successor_link(PKSPIN_LOCK lock, PKSPIN_LOCK_Q
         platform::cpu_relax();
     }
     // The successor was preempted between joining and linking: give it the core.
-    WaitScope wait(WaitKind::QueueSuccessorLink, lock);
+    const WaitScope wait(WaitKind::QueueSuccessorLink, lock);
     for (;;) {
         if (PKSPIN_LOCK_QUEUE n = next.load(std::memory_order_acquire)) return n;
         platform::yield_core();
-        wait.tick();
     }
 }
 

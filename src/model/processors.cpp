@@ -84,7 +84,7 @@ bool revoke_bias(ThreadState &t, Processor &p, std::uint32_t seen, std::uint32_t
         if (i < kSpinPauses)
             platform::cpu_relax();
         else
-            lock::park(&p.revocations, wakes, lock::kWaitTickNs);
+            lock::park(&p.revocations, wakes, lock::kParkBoundNs);
     }
     // The holder has left (and cannot come back through the bias): the processor is ours. Release:
     // whoever reads 0 here also sees the holder gone (owner_at_dispatch).
@@ -96,7 +96,7 @@ bool revoke_bias(ThreadState &t, Processor &p, std::uint32_t seen, std::uint32_t
 } // namespace
 
 void enter_dispatch_slow(ThreadState &t, Processor &p, bool priority) noexcept {
-    lock::WaitScope wait(lock::WaitKind::Processor, &p);
+    const lock::WaitScope wait(lock::WaitKind::Processor, &p);
     // Once this thread has slept, other sleepers may remain whose wake-up it consumed or raced
     // with: it then always takes the processor with kParked set, so that its leave wakes the next.
     std::uint32_t take_as = t.id;
@@ -160,7 +160,7 @@ void enter_dispatch_slow(ThreadState &t, Processor &p, bool priority) noexcept {
         if ((seen & kParked) == 0 &&
             !p.owner.compare_exchange_strong(seen, seen | kParked, std::memory_order_relaxed, std::memory_order_relaxed))
             continue;
-        lock::park(&p.owner, seen | kParked, lock::kWaitTickNs);
+        lock::park(&p.owner, seen | kParked, lock::kParkBoundNs);
         take_as = t.id | kParked;
         if (!starving) {
             const std::uint64_t now = platform::monotonic_ns();
@@ -172,7 +172,6 @@ void enter_dispatch_slow(ThreadState &t, Processor &p, bool priority) noexcept {
                                                               std::memory_order_relaxed);
             }
         }
-        wait.tick();
     }
 }
 

@@ -6,6 +6,8 @@
 #include <thread>
 
 #include "lock/park.h"
+#include "lock/wait_observer.h"
+#include "model/thread_state.h"
 #include "test_support.h"
 
 using ndislock::lock::park;
@@ -62,4 +64,39 @@ TEST(Park, UnparkWakesAParkedThread) {
         waiter.join();
         EXPECT_TRUE(woken.load());
     }
+}
+
+// The registry the watchdog reads (lock/wait_observer.h): a registered thread's record says where
+// it is parked while it is, and what it waits for while a WaitScope is open.
+TEST(Park, AParkedThreadIsSeenInItsWaitRecord) {
+    std::atomic<std::uint32_t> word{0};
+    std::atomic<ndislock::model::ThreadState *> state{nullptr};
+    ndislock_test::Watchdog dog("a park never seen or never unparked");
+    std::thread waiter([&] {
+        ndislock::model::ThreadState &t = ndislock::model::current_thread();
+        state.store(&t);
+        const ndislock::lock::WaitScope wait(ndislock::lock::WaitKind::SpinLock, &word);
+        while (word.load() == 0) park(&word, 0, kLong);
+    });
+    while (state.load() == nullptr || state.load()->wait.parked_on.load() != &word) std::this_thread::yield();
+    ndislock::lock::WaitRecord &record = state.load()->wait;
+    EXPECT_EQ(record.kind.load(), ndislock::lock::WaitKind::SpinLock);
+    EXPECT_EQ(record.object.load(), &word);
+    EXPECT_NE(record.since_ns.load(), 0u);
+    word.store(1);
+    unpark_all(&word);
+    waiter.join();
+}
+
+TEST(Park, TheRecordIsClearedWhenTheWaitEnds) {
+    ndislock::model::ThreadState &t = ndislock::model::current_thread();
+    std::atomic<std::uint32_t> word{1};
+    {
+        const ndislock::lock::WaitScope wait(ndislock::lock::WaitKind::Processor, &word);
+        EXPECT_EQ(t.wait.kind.load(), ndislock::lock::WaitKind::Processor);
+        park(&word, 0, kLong); // the word is not 0: returns at once
+        EXPECT_EQ(t.wait.parked_on.load(), nullptr);
+    }
+    EXPECT_EQ(t.wait.kind.load(), ndislock::lock::WaitKind::None);
+    EXPECT_EQ(t.wait.object.load(), nullptr);
 }
