@@ -1,6 +1,5 @@
 #include "observe/watchdog.h"
 
-#include <atomic>
 #include <pthread.h>
 
 #include "lock/park.h"
@@ -10,10 +9,15 @@
 
 namespace ndislock::observe {
 
+std::atomic<std::uint64_t> g_watchdog_limit_ns{kDefaultWatchdogLimitNs};
+
 namespace {
 
-// The ids of the threads found waiting in one look. Only the watchdog thread uses it.
+std::atomic<CallbackHangReporter> g_hang_reporter{nullptr};
+
+// The ids of the threads found in one look. Only the watchdog thread uses them.
 std::uint32_t g_waiting[model::kMaxThreads];
+std::uint32_t g_hung[model::kMaxThreads];
 
 bool still_waiting(const lock::WaitRecord &w, std::uint64_t now) noexcept {
     if (w.kind.load(std::memory_order_acquire) == lock::WaitKind::None) return false;
@@ -21,23 +25,40 @@ bool still_waiting(const lock::WaitRecord &w, std::uint64_t now) noexcept {
     return now > since && now - since >= kStillWaitingNs;
 }
 
+// How long t's ISR or DPC has run, or 0 if it runs none (or t is no interrupt or DPC thread).
+std::uint64_t callback_ran_ns(const model::ThreadState &t, std::uint64_t now) noexcept {
+    if (!t.system || t.callback.load(std::memory_order_acquire) == 0) return 0;
+    const std::uint64_t since = t.callback_since_ns.load(std::memory_order_relaxed);
+    return since != 0 && now > since ? now - since : 0;
+}
+
 struct Look {
     std::uint64_t now;
-    unsigned count;
+    std::uint64_t limit;
+    bool waits; // an observer is registered: its waits are worth a look
+    unsigned waiting;
+    unsigned hung;
 };
 
 void look() noexcept {
-    if (!active()) return;
-    // Collected under the registry's lock, told outside it: an observer's report lists every
-    // thread (model::for_each_thread) itself.
-    Look l{platform::monotonic_ns(), 0};
+    // Collected under the registry's lock, told outside it: a report lists every thread
+    // (model::for_each_thread) itself.
+    Look l{platform::monotonic_ns(), g_watchdog_limit_ns.load(std::memory_order_relaxed), active(), 0, 0};
     model::for_each_thread(
         [](model::ThreadState &t, void *c) {
             auto &each = *static_cast<Look *>(c);
-            if (still_waiting(t.wait, each.now)) g_waiting[each.count++] = t.id;
+            if (each.waits && still_waiting(t.wait, each.now)) g_waiting[each.waiting++] = t.id;
+            if (callback_ran_ns(t, each.now) > each.limit) g_hung[each.hung++] = t.id;
         },
         &l);
-    for (unsigned i = 0; i < l.count; ++i) {
+    for (unsigned i = 0; i < l.hung; ++i) {
+        model::ThreadState *t = model::thread_by_id(g_hung[i]);
+        const CallbackHangReporter reporter = g_hang_reporter.load(std::memory_order_acquire);
+        if (t == nullptr || reporter == nullptr) continue;
+        const std::uint64_t ran = callback_ran_ns(*t, platform::monotonic_ns());
+        if (ran > g_watchdog_limit_ns.load(std::memory_order_relaxed)) reporter(*t, ran);
+    }
+    for (unsigned i = 0; i < l.waiting; ++i) {
         model::ThreadState *t = model::thread_by_id(g_waiting[i]);
         // It may have stopped waiting since (then it is not told), or begun another wait (told
         // only once that one is old enough too).
@@ -56,6 +77,10 @@ void *watchdog_main(void *) {
 
 } // namespace
 
+void set_callback_hang_reporter(CallbackHangReporter reporter) noexcept {
+    g_hang_reporter.store(reporter, std::memory_order_release);
+}
+
 void start_watchdog() noexcept {
     static std::atomic<bool> started{false};
     if (started.exchange(true)) return;
@@ -63,7 +88,7 @@ void start_watchdog() noexcept {
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_t thread;
-    if (pthread_create(&thread, &attr, watchdog_main, nullptr) == 0) pthread_setname_np(thread, "ndis-waitwatch");
+    if (pthread_create(&thread, &attr, watchdog_main, nullptr) == 0) pthread_setname_np(thread, "ndis-watchdog");
     pthread_attr_destroy(&attr);
 }
 

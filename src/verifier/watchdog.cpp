@@ -13,6 +13,7 @@
 
 #include "model/preemption.h"
 #include "model/processors.h"
+#include "observe/watchdog.h"
 #include "platform/clock.h"
 #include "verifier/checks.h"
 #include "verifier/findings.h"
@@ -159,7 +160,7 @@ void report_deadlock(model::ThreadState &t, std::uint64_t waited_ms) {
     std::snprintf(text, sizeof text,
                   "thread %d has waited %llu ms (the watchdog limit is %llu ms) for %s%s: it will wait forever",
                   t.os_tid.load(std::memory_order_relaxed), static_cast<unsigned long long>(waited_ms),
-                  static_cast<unsigned long long>(g_settings.watchdog_ns.load() / 1'000'000), what.c_str(),
+                  static_cast<unsigned long long>(observe::g_watchdog_limit_ns.load() / 1'000'000), what.c_str(),
                   holder != nullptr ? "" : " (holder unknown)");
     r.explanation = text;
     if (holder != nullptr) {
@@ -319,7 +320,7 @@ void on_wait(model::ThreadState &t, observe::WaitPhase phase) noexcept {
     if (phase != observe::WaitPhase::StillWaiting) return;
     if (check_interrupted_holder(t, true)) return;
     const std::uint64_t waited = platform::monotonic_ns() - t.wait.since_ns.load(std::memory_order_relaxed);
-    if (waited >= g_settings.watchdog_ns.load(std::memory_order_relaxed)) report_deadlock(t, waited / 1'000'000);
+    if (waited >= observe::g_watchdog_limit_ns.load(std::memory_order_relaxed)) report_deadlock(t, waited / 1'000'000);
 }
 
 } // namespace ndislock::verifier

@@ -51,9 +51,9 @@ KNOWN_UPWARD = {
         "issue #24 (found by this check, same cause as first_call.cpp): the WDK checks read "
         "verifier::g_settings to know whether the verifier is on",
     ("src/interrupt/monitor.cpp", "verifier"):
-        "issue #24: the ISR/DPC monitor reads verifier::g_settings.watchdog_ns and borrows the "
-        "verifier's symbolizer, though it runs with the verifier off; one watchdog, below both, "
-        "replaces it",
+        "issue #24: the report of an ISR/DPC that never returns (found by the one watchdog, "
+        "observe/watchdog.h) borrows the verifier's symbolizer for the interrupted thread's stack, "
+        "though it runs with the verifier off; it goes once the symbolizer is in platform/",
     ("src/model/thread_state.cpp", "observe"):
         "issue #24 (model <-> observe): thread_state.cpp calls observe::notify_wait and "
         "notify_thread_exit while observe/hooks.h includes model headers; the waits will be "
