@@ -27,7 +27,9 @@ bool still_waiting(const lock::WaitRecord &w, std::uint64_t now) noexcept {
 
 // How long t's ISR or DPC has run, or 0 if it runs none (or t is no interrupt or DPC thread).
 std::uint64_t callback_ran_ns(const model::ThreadState &t, std::uint64_t now) noexcept {
-    if (!t.system || t.callback.load(std::memory_order_acquire) == 0) return 0;
+    // The routine first, with acquire: its store follows the thread's registration, the plain
+    // write of `system` that is read next.
+    if (t.callback.load(std::memory_order_acquire) == 0 || !t.system) return 0;
     const std::uint64_t since = t.callback_since_ns.load(std::memory_order_relaxed);
     return since != 0 && now > since ? now - since : 0;
 }
