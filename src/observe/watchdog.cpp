@@ -71,7 +71,8 @@ void look() noexcept {
 void *watchdog_main(void *) {
     static const std::atomic<std::uint32_t> never{0}; // nobody unparks it: the park is the pause
     for (;;) {
-        lock::park(&never, 0, kWatchdogPollNs);
+        const bool callbacks = g_hang_reporter.load(std::memory_order_relaxed) != nullptr;
+        lock::park(&never, 0, callbacks ? kWatchdogCallbackPollNs : kWatchdogPollNs);
         look();
     }
     return nullptr;

@@ -3,8 +3,8 @@
 //
 // Every thread that waits inside ndislock says so in its wait record (lock/wait_observer.h:
 // what it waits for, since when, where it is parked), written by the lock layer's WaitScope and
-// park() and kept in the thread's ThreadState. Every kWatchdogPollNs the watchdog reads the
-// records of all threads and
+// park() and kept in the thread's ThreadState. Periodically (kWatchdogPollNs) the watchdog reads
+// the records of all threads and
 //   - while an observer is registered, tells it (Observer::wait, WaitPhase::StillWaiting) about
 //     each wait that has lasted kStillWaitingNs or more: the verifier decides from there whether
 //     it is a Deadlock;
@@ -23,10 +23,13 @@ struct ThreadState;
 
 namespace ndislock::observe {
 
-// How often the watchdog looks, and how old a wait must be before it is "still waiting": a wait
-// younger than that is the common, short kind (a hand-over in flight), not worth an observer's
-// look.
-inline constexpr std::uint64_t kWatchdogPollNs = 20'000'000;
+// How often the watchdog looks: every 50 ms (the period at which waits used to wake up to be
+// seen), every 20 ms once interrupts are in use (the period of the ISR/DPC monitor it replaces).
+// Each look wakes a thread on a small machine, and may deschedule a timed hold: no more often
+// than that. And how old a wait must be before it is "still waiting": a wait younger than that is
+// the common, short kind (a hand-over in flight), not worth an observer's look.
+inline constexpr std::uint64_t kWatchdogPollNs = 50'000'000;
+inline constexpr std::uint64_t kWatchdogCallbackPollNs = 20'000'000;
 inline constexpr std::uint64_t kStillWaitingNs = 50'000'000;
 
 // The watchdog limit: a wait, ISR or DPC longer than this never ends (NDISLOCK_WATCHDOG_MS,
