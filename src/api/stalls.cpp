@@ -6,7 +6,7 @@
 
 #include "api/spin_lock_ops.h"
 #include "platform/clock.h"
-#include "platform/futex.h"
+#include "platform/cpu.h"
 
 using namespace ndislock;
 using namespace ndislock::api;

@@ -4,6 +4,7 @@
 #include "ndislock/verifier.h"
 
 #include "model/preemption.h"
+#include "observe/watchdog.h"
 #include "verifier/findings.h"
 #include "verifier/hold_times.h"
 #include "platform/diagnostics.h"
@@ -30,7 +31,7 @@ NDISLOCK_API void NdislockVerifierSetHoldSampling(ULONG every_nth) {
                                                        : every_nth < kMaxHoldSamplePeriod ? every_nth : kMaxHoldSamplePeriod);
 }
 NDISLOCK_API void NdislockVerifierSetWatchdog(ULONG ms) { const InternalLocks guard; configure_once();
-    g_settings.watchdog_ns.store((ms != 0 ? ms : 2000) * std::uint64_t{1'000'000});
+    ndislock::observe::g_watchdog_limit_ns.store(ms != 0 ? ms * std::uint64_t{1'000'000} : ndislock::observe::kDefaultWatchdogLimitNs);
 }
 NDISLOCK_API void NdislockVerifierSetExitCode(int code) { const InternalLocks guard; configure_once(); g_settings.exit_code.store(code); }
 NDISLOCK_API void NdislockVerifierSetSarifPath(const char *path) { const InternalLocks guard; configure_once(); set_sarif_path(path); }

@@ -13,7 +13,8 @@
 #include "interrupt/processor_context.h"
 #include "model/preemption.h"
 #include "model/processors.h"
-#include "platform/futex.h"
+#include "lock/park.h"
+#include "platform/cpu.h"
 
 namespace ndislock::interrupt {
 
@@ -94,7 +95,7 @@ void isr_thread_main(std::uint32_t index) noexcept {
             }
             leave_active(i);
         }
-        if (!any) platform::futex_wait(&c.irq_seq, seen, 1'000'000'000);
+        if (!any) lock::park(&c.irq_seq, seen, 1'000'000'000);
     }
 }
 

@@ -11,7 +11,8 @@
 #include "model/preemption.h"
 #include "model/processors.h"
 #include "platform/diagnostics.h"
-#include "platform/futex.h"
+#include "lock/park.h"
+#include "platform/cpu.h"
 
 namespace ndislock::interrupt {
 
@@ -57,7 +58,7 @@ KDPC *pop(ProcessorContext &c) noexcept {
 
 void finished_one(ProcessorContext &c) noexcept {
     c.finished.fetch_add(1, std::memory_order_release);
-    platform::futex_wake(&c.finished, INT32_MAX);
+    lock::unpark_all(&c.finished);
 }
 
 void run_kernel_dpc(KDPC *d, model::ThreadState &t) noexcept {
@@ -85,7 +86,7 @@ void dpc_thread_main(std::uint32_t index) noexcept {
             empty = c.head == nullptr;
         }
         if (empty) {
-            platform::futex_wait(&c.queued_seq, seen, 1'000'000'000);
+            lock::park(&c.queued_seq, seen, 1'000'000'000);
             continue;
         }
         model::enter_dispatch_priority(t);
@@ -173,7 +174,7 @@ bool insert_dpc(KDPC *dpc, std::uint32_t processor, PVOID argument1, PVOID argum
         c.inserted.fetch_add(1, std::memory_order_relaxed);
         c.queued_seq.fetch_add(1, std::memory_order_release);
     }
-    platform::futex_wake(&c.queued_seq, 1);
+    lock::unpark_one(&c.queued_seq);
     return true;
 }
 
@@ -211,7 +212,7 @@ void flush_dpcs() noexcept {
         for (;;) {
             const std::uint32_t done = c.finished.load(std::memory_order_acquire);
             if (static_cast<std::int32_t>(done - target) >= 0) break;
-            platform::futex_wait(&c.finished, done, 100'000'000);
+            lock::park(&c.finished, done, 100'000'000);
         }
     }
 }

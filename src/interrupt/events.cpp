@@ -4,13 +4,13 @@
 #include <climits>
 
 #include "platform/clock.h"
-#include "platform/futex.h"
+#include "lock/park.h"
 
 namespace ndislock::interrupt {
 
 namespace {
 
-static_assert(sizeof(LONG) == sizeof(std::uint32_t), "SignalState is the futex word");
+static_assert(sizeof(LONG) == sizeof(std::uint32_t), "SignalState is the parking word");
 
 std::atomic_ref<LONG> state(PNDIS_EVENT event) noexcept {
     return std::atomic_ref<LONG>(const_cast<LONG &>(event->Event.Header.SignalState));
@@ -27,7 +27,7 @@ void event_initialize(PNDIS_EVENT event) noexcept {
 
 void event_set(PNDIS_EVENT event) noexcept {
     if (state(event).exchange(1, std::memory_order_acq_rel) == 0)
-        platform::futex_wake(const_cast<LONG *>(&event->Event.Header.SignalState), INT_MAX);
+        lock::unpark_all(const_cast<LONG *>(&event->Event.Header.SignalState));
 }
 
 void event_reset(PNDIS_EVENT event) noexcept { state(event).store(0, std::memory_order_release); }
@@ -42,7 +42,7 @@ bool event_wait(PNDIS_EVENT event, UINT ms) noexcept {
             if (now >= deadline) return false;
             wait = deadline - now < wait ? deadline - now : wait;
         }
-        platform::futex_wait(const_cast<LONG *>(&event->Event.Header.SignalState), 0, wait);
+        lock::park(const_cast<LONG *>(&event->Event.Header.SignalState), 0, wait);
     }
 }
 

@@ -1,4 +1,4 @@
-// NDIS events: notification events on a futex (the KEVENT's SignalState word).
+// NDIS events: notification events; a waiter parks (lock/park.h) on the KEVENT's SignalState word.
 #pragma once
 
 #include "ndislock/wdk_types.h"

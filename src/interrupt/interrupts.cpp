@@ -15,7 +15,7 @@
 #include "model/processors.h"
 #include "platform/clock.h"
 #include "platform/diagnostics.h"
-#include "platform/futex.h"
+#include "lock/park.h"
 
 namespace ndislock::interrupt {
 
@@ -70,7 +70,7 @@ void close_interrupt(Interrupt &i) noexcept {
     const std::uint32_t count = model::processor_count();
     for (std::uint32_t p = 0; p < count; ++p)
         if (g_contexts[p].started.load(std::memory_order_acquire) != 0) remove_dpc(&i.dpcs[p].dpc);
-    while (i.active.load(std::memory_order_acquire) != 0) platform::futex_wait(&i.active, i.active.load(), 1'000'000);
+    while (i.active.load(std::memory_order_acquire) != 0) lock::park(&i.active, i.active.load(), 1'000'000);
     for (std::uint32_t p = 0; p < count; ++p) // a DPC that queued another before seeing Closing
         if (g_contexts[p].started.load(std::memory_order_acquire) != 0) remove_dpc(&i.dpcs[p].dpc);
     i.generation.fetch_add(1, std::memory_order_acq_rel);
@@ -96,7 +96,7 @@ const char *state_word(Lookup how) noexcept {
 } // namespace
 
 void leave_active(Interrupt &i) noexcept {
-    if (i.active.fetch_sub(1, std::memory_order_acq_rel) == 1) platform::futex_wake(&i.active, INT32_MAX);
+    if (i.active.fetch_sub(1, std::memory_order_acq_rel) == 1) lock::unpark_all(&i.active);
 }
 
 NDIS_HANDLE Interrupt::handle() const noexcept {
@@ -345,7 +345,7 @@ void run_isr(Interrupt &i, std::uint32_t processor, model::ThreadState &t) noexc
     if (own != platform::kDescheduled) i.isr_duration.record(own);
     i.counters.delivered.fetch_add(1, std::memory_order_relaxed);
     i.delivered[processor].fetch_add(1, std::memory_order_release);
-    platform::futex_wake(&i.delivered[processor], INT32_MAX);
+    lock::unpark_all(&i.delivered[processor]);
     if (claimed) i.counters.claimed.fetch_add(1, std::memory_order_relaxed);
     if (queue_default) {
         queue_interrupt_dpc(i, processor, nullptr);
@@ -397,7 +397,7 @@ NDISLOCK_STATUS assert_interrupt(NDIS_HANDLE handle, ULONG processor) noexcept {
     ProcessorContext &c = g_contexts[processor];
     c.asserted_slots.fetch_or(std::uint64_t{1} << i->index, std::memory_order_release);
     c.irq_seq.fetch_add(1, std::memory_order_release);
-    platform::futex_wake(&c.irq_seq, 1);
+    lock::unpark_one(&c.irq_seq);
     // A processor interrupts itself at once: the caller, on that processor below the DIRQL, is
     // what the interrupt preempts, so the ISR has run when the assert returns.
     if (t.processor.load(std::memory_order_relaxed) == processor && t.irql.load(std::memory_order_relaxed) < i->dirql &&
@@ -409,7 +409,7 @@ NDISLOCK_STATUS assert_interrupt(NDIS_HANDLE handle, ULONG processor) noexcept {
             // check here is for signals a sanitizer defers. A long wait: waking often would take
             // the core from the ISR thread on a small machine (and leave the ISR untimed).
             model::preemption_point(t);
-            platform::futex_wait(&i->delivered[processor], now, 20'000'000);
+            lock::park(&i->delivered[processor], now, 20'000'000);
         }
     }
     return NDISLOCK_OK;

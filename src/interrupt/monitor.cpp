@@ -1,4 +1,5 @@
-// The watchdog over ISRs and DPCs: Windows' DPC watchdog (bug check 0x133), verifier on or off.
+// The report of an ISR or DPC that never returns: Windows' DPC watchdog (bug check 0x133),
+// verifier on or off. The watchdog thread (observe/watchdog.h) finds it and calls report_hang.
 //
 // An ISR or DPC that has not returned after the watchdog limit (NDISLOCK_WATCHDOG_MS, default
 // 2000 ms) never will: typically an ISR spinning on a spin lock held by the very code it
@@ -9,8 +10,6 @@
 // same-processor check usually reports the deadlock first, at the ISR's acquire.
 #include <cstdarg>
 #include <cstdio>
-#include <ctime>
-#include <pthread.h>
 #include <string>
 
 #include "interrupt/processor_context.h"
@@ -18,17 +17,13 @@
 #include "model/processors.h"
 #include "observe/hooks.h"
 #include "observe/lock_names.h"
-#include "platform/clock.h"
+#include "observe/watchdog.h"
 #include "platform/diagnostics.h"
-#include "platform/futex.h"
-#include "verifier/settings.h"
 #include "verifier/sites.h"
 
 namespace ndislock::interrupt {
 
 namespace {
-
-constexpr std::uint64_t kPollNs = 20'000'000;
 
 void append(std::string &out, const char *format, ...) __attribute__((format(printf, 2, 3)));
 void append(std::string &out, const char *format, ...) {
@@ -69,17 +64,21 @@ std::string stack_of(model::ThreadState &stopped) {
     return out;
 }
 
-[[noreturn]] void report_hang(model::ThreadState &t, std::uint32_t index, std::uint64_t ran_ms) {
+// The callback-hang reporter of the watchdog: t, an ISR or DPC thread, has run its routine for
+// ran_ns, over the limit.
+[[noreturn]] void report_hang(model::ThreadState &t, std::uint64_t ran_ns) noexcept {
+    const std::uint32_t index = t.processor.load(std::memory_order_relaxed); // an interrupt thread's, for good
+    const std::uint64_t ran_ms = ran_ns / 1'000'000;
     const auto kind = static_cast<observe::Callback>(t.callback.load(std::memory_order_acquire));
     const void *routine = t.callback_routine.load(std::memory_order_relaxed);
     std::string text;
     append(text, "%s on processor %u has not returned after %llu ms (the watchdog limit is %llu ms)",
            observe::callback_name(kind), index, static_cast<unsigned long long>(ran_ms),
-           static_cast<unsigned long long>(verifier::g_settings.watchdog_ns.load() / 1'000'000));
-    if (t.wait_kind.load(std::memory_order_acquire) != lock::WaitKind::None) {
-        const void *object = t.wait_object.load(std::memory_order_relaxed);
+           static_cast<unsigned long long>(observe::g_watchdog_limit_ns.load() / 1'000'000));
+    if (t.wait.kind.load(std::memory_order_acquire) != lock::WaitKind::None) {
+        const void *object = t.wait.object.load(std::memory_order_relaxed);
         const char *name = observe::lock_name(object);
-        append(text, "; it spins on %s %p%s%s%s", t.wait_kind.load() == lock::WaitKind::Processor ? "processor" : "lock",
+        append(text, "; it spins on %s %p%s%s%s", t.wait.kind.load() == lock::WaitKind::Processor ? "processor" : "lock",
                object, name != nullptr ? " \"" : "", name != nullptr ? name : "", name != nullptr ? "\"" : "");
     }
     if (model::ThreadState *stopped = model::thread_by_id(t.interrupting.load(std::memory_order_acquire))) {
@@ -95,39 +94,11 @@ std::string stack_of(model::ThreadState &stopped) {
     platform::fatal("Deadlock: %s", text.c_str()); // an observer reported it and returned: end anyway
 }
 
-void check(model::ThreadState *t, std::uint32_t index, std::uint64_t now, std::uint64_t limit) {
-    if (t == nullptr || t->callback.load(std::memory_order_acquire) == 0) return;
-    const std::uint64_t since = t->callback_since_ns.load(std::memory_order_relaxed);
-    if (since != 0 && now > since && now - since > limit) report_hang(*t, index, (now - since) / 1'000'000);
-}
-
-void *monitor_main(void *) {
-    for (;;) {
-        timespec ts{0, static_cast<long>(kPollNs)};
-        nanosleep(&ts, nullptr);
-        const std::uint64_t limit = verifier::g_settings.watchdog_ns.load(std::memory_order_relaxed);
-        const std::uint64_t now = platform::monotonic_ns();
-        for (std::uint32_t i = 0; i < NDISLOCK_MAX_PROCESSORS; ++i) {
-            ProcessorContext &c = g_contexts[i];
-            if (c.started.load(std::memory_order_acquire) != 2) continue;
-            check(c.isr_thread.load(std::memory_order_acquire), i, now, limit);
-            check(c.dpc_thread.load(std::memory_order_acquire), i, now, limit);
-        }
-    }
-    return nullptr;
-}
-
 } // namespace
 
 void start_monitor() noexcept {
-    static std::atomic<bool> started{false};
-    if (started.exchange(true)) return;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_t thread;
-    if (pthread_create(&thread, &attr, monitor_main, nullptr) == 0) pthread_setname_np(thread, "ndis-watchdog");
-    pthread_attr_destroy(&attr);
+    observe::set_callback_hang_reporter(report_hang);
+    observe::start_watchdog();
 }
 
 } // namespace ndislock::interrupt

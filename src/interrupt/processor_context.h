@@ -23,11 +23,11 @@ struct alignas(64) ProcessorContext {
     std::atomic<bool> queue_lock{false};
     KDPC *head = nullptr;
     KDPC *tail = nullptr;
-    std::atomic<std::uint32_t> queued_seq{0};  // bumped by every insert: the DPC thread's futex
+    std::atomic<std::uint32_t> queued_seq{0};  // bumped by every insert: the DPC thread parks on it
     std::atomic<std::uint32_t> inserted{0};    // DPCs ever queued here
     std::atomic<std::uint32_t> finished{0};    // DPCs that ran or were removed (KeFlushQueuedDpcs)
     // Interrupts: the slots (interrupt/interrupts.h) with an assert toward this processor not yet
-    // picked up, and a word bumped by every assert: the ISR thread's futex.
+    // picked up, and a word bumped by every assert: the ISR thread parks on it.
     std::atomic<std::uint64_t> asserted_slots{0};
     std::atomic<std::uint32_t> irq_seq{0};
     std::atomic<int> started{0}; // 0 no threads, 1 starting, 2 running

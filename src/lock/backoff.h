@@ -11,7 +11,7 @@
 // parking does not change: only how often the word is read within it.
 #pragma once
 
-#include "platform/futex.h" // cpu_relax
+#include "platform/cpu.h"
 
 namespace ndislock::lock {
 

@@ -24,15 +24,14 @@ bool exclusive_taken(const void *lock) noexcept {
 }
 
 bool wait_for(volatile LONG *lock, bool (*taken)(const void *)) noexcept {
-    WaitScope wait(WaitKind::SpinLock, const_cast<LONG *>(lock));
+    const WaitScope wait(WaitKind::SpinLock, const_cast<LONG *>(lock));
     const void *key = const_cast<LONG *>(lock);
     for (;;) {
         for (Backoff backoff(kSpinPauses);;) {
             if (taken(key)) return true;
             if (!backoff.pause()) break;
         }
-        if (parking::sleep_unless(key, taken, key, kWaitTickNs)) return true;
-        wait.tick();
+        if (parking::sleep_unless(key, taken, key, kParkBoundNs)) return true;
     }
 }
 

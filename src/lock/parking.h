@@ -2,14 +2,14 @@
 //
 // The KSPIN_LOCK word must read 0 (free) or 1 (held) as on Windows, so "somebody sleeps on this
 // lock" lives here instead: a fixed table of buckets keyed by the lock's address. A bucket holds
-// the number of sleepers of all locks that hash to it and a futex word (epoch) they sleep on. The
-// table is a fixed 32 KiB whatever the number of locks: it grows with nothing.
+// the number of sleepers of all locks that hash to it and a word (epoch) they park on
+// (lock/park.h). The table is a fixed 32 KiB whatever the number of locks: it grows with nothing.
 //
 // Protocol (a store-buffer handshake, hence seq_cst on both sides):
-//   sleeper: waiters += 1; e = epoch; re-check the lock; futex_wait(epoch, e); waiters -= 1
-//   waker:   free the lock; if (waiters != 0) { epoch += 1; futex_wake(epoch, all) }
+//   sleeper: waiters += 1; e = epoch; re-check the lock; park(epoch, e); waiters -= 1
+//   waker:   free the lock; if (waiters != 0) { epoch += 1; unpark_all(epoch) }
 // Either the waker sees the sleeper's count, or the sleeper's re-check sees the lock free. The
-// wake is for all sleepers of the bucket, as locks sharing a bucket share its futex.
+// wake is for all sleepers of the bucket, as locks sharing a bucket share its epoch.
 #pragma once
 
 #include <atomic>

@@ -4,11 +4,12 @@
 
 #include "lock/spin_word.h"
 #include "lock/wait_observer.h"
-#include "platform/futex.h"
+#include "lock/park.h"
+#include "platform/cpu.h"
 
 namespace ndislock::lock {
 
-static_assert(std::endian::native == std::endian::little, "the sleep futex is the low half of entry.Lock");
+static_assert(std::endian::native == std::endian::little, "the parking word is the low half of entry.Lock");
 
 // Pauses a waiter spins before sleeping. Only the waiter next in line (its predecessor owns the
 // lock, so the grant is one critical section away) spins the long budget; one further back would
@@ -17,14 +18,14 @@ static_assert(std::endian::native == std::endian::little, "the sleep futex is th
 static constexpr int kSpinPausesNext = 64;
 static constexpr int kSpinPausesBehind = 8;
 
-static const void *futex_word(PKSPIN_LOCK_QUEUE entry) noexcept { return const_cast<PKSPIN_LOCK *>(&entry->Lock); }
+static const void *park_word(PKSPIN_LOCK_QUEUE entry) noexcept { return const_cast<PKSPIN_LOCK *>(&entry->Lock); }
 static std::uint32_t low_half(PKSPIN_LOCK value) noexcept {
     return static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(value));
 }
 
 static void wait_until_owner(PKSPIN_LOCK lock, PKSPIN_LOCK_QUEUE entry, bool next_in_line) noexcept {
     auto state = entry_lock(entry);
-    WaitScope wait(WaitKind::QueuedSpinLock, lock);
+    const WaitScope wait(WaitKind::QueuedSpinLock, lock);
     int pauses = next_in_line ? kSpinPausesNext : kSpinPausesBehind;
     for (;;) {
         for (int i = 0; i < pauses; ++i) {
@@ -37,9 +38,8 @@ static void wait_until_owner(PKSPIN_LOCK lock, PKSPIN_LOCK_QUEUE entry, bool nex
         if (!state.compare_exchange_strong(waiting, parked, std::memory_order_acq_rel, std::memory_order_acquire) &&
             waiting != parked)
             continue;
-        platform::futex_wait(futex_word(entry), low_half(parked), kWaitTickNs);
-        wait.tick();
-        // Woken: granted, woken ahead (we are next in line now), or a timeout tick.
+        park(park_word(entry), low_half(parked), kParkBoundNs);
+        // Woken: granted, or woken ahead (we are next in line now).
         pauses = kSpinPausesNext;
     }
 }
@@ -51,11 +51,11 @@ static void wake_ahead(PKSPIN_LOCK lock, PKSPIN_LOCK_QUEUE entry) noexcept {
     PKSPIN_LOCK_QUEUE successor = entry_next(entry).load(std::memory_order_acquire);
     if (successor == nullptr) return;
     PKSPIN_LOCK parked = tagged(lock, kQueueWait | kQueueParked);
-    // Clearing the parked bit changes the futex word, so a successor about to sleep does not.
+    // Clearing the parked bit changes the parking word, so a successor about to sleep does not.
     if (entry_lock(successor).compare_exchange_strong(parked, tagged(lock, kQueueWait), std::memory_order_relaxed,
                                                       std::memory_order_relaxed)) {
         note_slow_path();
-        platform::futex_wake(futex_word(successor), 1);
+        unpark_one(park_word(successor));
     }
 }
 
@@ -85,11 +85,10 @@ static PKSPIN_LOCK_QUEUE wait_for_successor_link(PKSPIN_LOCK lock, PKSPIN_LOCK_Q
         platform::cpu_relax();
     }
     // The successor was preempted between joining and linking: give it the core.
-    WaitScope wait(WaitKind::QueueSuccessorLink, lock);
+    const WaitScope wait(WaitKind::QueueSuccessorLink, lock);
     for (;;) {
         if (PKSPIN_LOCK_QUEUE n = next.load(std::memory_order_acquire)) return n;
         platform::yield_core();
-        wait.tick();
     }
 }
 
@@ -105,10 +104,10 @@ void queued_release(PKSPIN_LOCK_QUEUE entry) noexcept {
     }
     const PKSPIN_LOCK before = entry_lock(successor).exchange(tagged(lock, kQueueOwner), std::memory_order_acq_rel);
     // The successor may run, release and reuse its stack from here on; a wake on that address
-    // is at worst spurious for whoever sleeps there next, and every futex sleeper re-checks.
+    // is at worst spurious for whoever sleeps there next, and every parked thread re-checks.
     if ((tag_bits(before) & kQueueParked) != 0) {
         note_slow_path();
-        platform::futex_wake(futex_word(successor), 1);
+        unpark_one(park_word(successor));
     }
 }
 

@@ -6,8 +6,8 @@
 //   entry.Lock           lock address | LOCK_QUEUE_WAIT (1) while waiting,
 //                        lock address | LOCK_QUEUE_OWNER (2) once it owns the lock
 //   entry.Next           the next waiter, set by that waiter after it joins
-// Our own bit: kQueueParked (4) in entry.Lock while the waiter sleeps on the futex formed by the
-// low 32 bits of entry.Lock (so the granter knows to wake it). The owner's value is exactly
+// Our own bit: kQueueParked (4) in entry.Lock while the waiter parks (lock/park.h) on the word
+// formed by the low 32 bits of entry.Lock (so the granter knows to wake it). The owner's value is exactly
 // address | 2 once granted.
 //
 // Hand-over: release grants the lock to Next by one exchange on Next's entry; if Next has not

@@ -36,15 +36,14 @@ bool count_drained(const void *c) noexcept {
 // stepping aside for a writer's few hundred nanoseconds is the common case under writes, and
 // announcing it (clock reads, observer calls) cost more than the wait itself.
 void wait_until(const RwView &v, bool (*done)(const void *), const void *context,
-                std::uint64_t sleep_ns = kWaitTickNs) noexcept {
+                std::uint64_t sleep_ns = kParkBoundNs) noexcept {
     for (Backoff backoff(kSpinPauses);;) {
         if (done(context)) return;
         if (!backoff.pause()) break;
     }
-    WaitScope wait(WaitKind::SpinLock, v.lock);
+    const WaitScope wait(WaitKind::SpinLock, v.lock);
     for (;;) {
         if (parking::sleep_unless(v.lock, done, context, sleep_ns)) return;
-        wait.tick();
         for (Backoff backoff(kSpinPauses);;) {
             if (done(context)) return;
             if (!backoff.pause()) break;

@@ -1,9 +1,9 @@
 #include "lock/spin_word.h"
 
 #include "lock/backoff.h"
+#include "lock/park.h"
 #include "lock/wait_observer.h"
 #include "platform/clock.h"
-#include "platform/futex.h"
 #include "platform/membarrier.h"
 
 namespace ndislock::lock {
@@ -23,7 +23,7 @@ static std::uintptr_t address(PKSPIN_LOCK lock) noexcept { return reinterpret_ca
 
 void spin_acquire_contended(PKSPIN_LOCK lock) noexcept {
     auto word = spin_word(lock);
-    WaitScope wait(WaitKind::SpinLock, lock);
+    const WaitScope wait(WaitKind::SpinLock, lock);
     parking::Bucket &bucket = parking::bucket_for(lock);
     const std::uint64_t since = platform::monotonic_ns();
     bool starving = false; // this thread is the bucket's starving sleeper
@@ -59,13 +59,12 @@ void spin_acquire_contended(PKSPIN_LOCK lock) noexcept {
             bucket.waiters.fetch_sub(1, std::memory_order_relaxed);
             return;
         }
-        platform::futex_wait(&bucket.epoch, epoch, kWaitTickNs);
+        park(&bucket.epoch, epoch, kParkBoundNs);
         bucket.waiters.fetch_sub(1, std::memory_order_relaxed);
         if (starving && bucket.starving.load(std::memory_order_acquire) == (address(lock) | kHandedOver)) {
             bucket.starving.store(0, std::memory_order_relaxed);
             return;
         }
-        wait.tick();
     }
 }
 

@@ -10,7 +10,7 @@
 
 #include "model/processors.h"
 #include "platform/diagnostics.h"
-#include "platform/futex.h"
+#include "lock/park.h"
 
 namespace ndislock::model {
 
@@ -50,12 +50,12 @@ void wait_for_release(ThreadState &t, std::uint32_t request) noexcept {
         if (dump != t.dump_done.load(std::memory_order_relaxed)) {
             t.dump_depth = backtrace(t.dump_frames, static_cast<int>(sizeof t.dump_frames / sizeof t.dump_frames[0]));
             t.dump_done.store(dump, std::memory_order_release);
-            platform::futex_wake(&t.dump_done, 1);
+            lock::unpark_one(&t.dump_done);
             continue;
         }
-        // Both words are waited on through one futex: the interrupter bumps preempt_release or
+        // Both words are waited on by parking on one: the interrupter bumps preempt_release or
         // dump_request and wakes this one.
-        platform::futex_wait(&t.preempt_release, released, 100'000'000);
+        lock::park(&t.preempt_release, released, 100'000'000);
     }
 }
 
@@ -84,7 +84,7 @@ void stop_if_requested(ThreadState &t, const void *pc) noexcept {
     t.stopped_at.store(pc, std::memory_order_relaxed);
     t.stopped_irql.store(irql, std::memory_order_relaxed);
     t.preempt_ack.store(request, std::memory_order_release);
-    platform::futex_wake(&t.preempt_ack, 1);
+    lock::unpark_one(&t.preempt_ack);
     wait_for_release(t, request);
     t.stopped_at.store(nullptr, std::memory_order_relaxed);
 }
@@ -101,11 +101,11 @@ Preempt stop_owner(ThreadState &target, std::uint32_t target_id, std::uint32_t p
         if (processor_owner(processor) != target_id) {
             // It left the processor first: withdraw (a late signal then finds the request released).
             target.preempt_release.store(request, std::memory_order_release);
-            platform::futex_wake(&target.preempt_release, 1);
+            lock::unpark_one(&target.preempt_release);
             return Preempt::NotOwner;
         }
         if (target.irql.load(std::memory_order_relaxed) >= level) *waited_for_irql = true;
-        platform::futex_wait(&target.preempt_ack, ack, 200'000);
+        lock::park(&target.preempt_ack, ack, 200'000);
     }
     if (processor_owner(processor) != target_id) {
         resume(target, request);
@@ -117,15 +117,15 @@ Preempt stop_owner(ThreadState &target, std::uint32_t target_id, std::uint32_t p
 
 void resume(ThreadState &target, std::uint32_t seq) noexcept {
     target.preempt_release.store(seq, std::memory_order_release);
-    platform::futex_wake(&target.preempt_release, 1);
+    lock::unpark_one(&target.preempt_release);
 }
 
 int stopped_stack(ThreadState &target, void **frames, int max) noexcept {
     const std::uint32_t request = target.dump_request.load(std::memory_order_relaxed) + 1;
     target.dump_request.store(request, std::memory_order_release);
-    platform::futex_wake(&target.preempt_release, 1);
+    lock::unpark_one(&target.preempt_release);
     for (int i = 0; i < 20 && target.dump_done.load(std::memory_order_acquire) != request; ++i)
-        platform::futex_wait(&target.dump_done, target.dump_done.load(std::memory_order_relaxed), 10'000'000);
+        lock::park(&target.dump_done, target.dump_done.load(std::memory_order_relaxed), 10'000'000);
     if (target.dump_done.load(std::memory_order_acquire) != request) return 0;
     const int n = target.dump_depth < max ? target.dump_depth : max;
     for (int i = 0; i < n; ++i) frames[i] = target.dump_frames[i];

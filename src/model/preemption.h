@@ -9,10 +9,10 @@
 //   interrupter: seq = ++request; level = DIRQL; tgkill(target, kPreemptSignal)
 //                wait until ack == seq (or the target no longer owns the processor: cancel)
 //                ... run the ISR ...
-//                release = seq; futex_wake(release)
+//                release = seq; unpark(release)
 //   target (in the signal handler, or at an IRQL drop, or leaving ndislock's own code):
 //                if request != ack and no_preempt == 0 and irql < level:
-//                    ack = request; futex_wake(ack); wait until release == request
+//                    ack = request; unpark(ack); park until release == request
 //
 // A target that is at or above the requested level when the signal arrives does not stop: the
 // request stays posted and the target takes it when its IRQL drops below the level (lower_irql
@@ -22,8 +22,8 @@
 // released before it is acknowledged, so a late signal finds release == request and returns.
 //
 // Async-signal safety: the handler reads the thread's state through the initial-exec TLS pointer,
-// touches only atomics, and blocks only in futex system calls; errno is preserved. The one
-// exception, a stack dump asked for by a Deadlock report (the process ends right after it), calls
+// touches only atomics, and blocks only by parking (lock/park.h, async-signal-safe); errno is
+// preserved. The one exception, a stack dump asked for by a Deadlock report (the process ends right after it), calls
 // backtrace(), whose first-use initialisation is done at install time.
 #pragma once
 

@@ -6,10 +6,11 @@
 #include <sched.h>
 #include <thread>
 
+#include "lock/park.h"
 #include "lock/wait_observer.h"
 #include "platform/diagnostics.h"
 #include "platform/clock.h"
-#include "platform/futex.h"
+#include "platform/cpu.h"
 
 namespace ndislock::model {
 
@@ -83,7 +84,7 @@ bool revoke_bias(ThreadState &t, Processor &p, std::uint32_t seen, std::uint32_t
         if (i < kSpinPauses)
             platform::cpu_relax();
         else
-            platform::futex_wait(&p.revocations, wakes, lock::kWaitTickNs);
+            lock::park(&p.revocations, wakes, lock::kParkBoundNs);
     }
     // The holder has left (and cannot come back through the bias): the processor is ours. Release:
     // whoever reads 0 here also sees the holder gone (owner_at_dispatch).
@@ -95,7 +96,7 @@ bool revoke_bias(ThreadState &t, Processor &p, std::uint32_t seen, std::uint32_t
 } // namespace
 
 void enter_dispatch_slow(ThreadState &t, Processor &p, bool priority) noexcept {
-    lock::WaitScope wait(lock::WaitKind::Processor, &p);
+    const lock::WaitScope wait(lock::WaitKind::Processor, &p);
     // Once this thread has slept, other sleepers may remain whose wake-up it consumed or raced
     // with: it then always takes the processor with kParked set, so that its leave wakes the next.
     std::uint32_t take_as = t.id;
@@ -159,7 +160,7 @@ void enter_dispatch_slow(ThreadState &t, Processor &p, bool priority) noexcept {
         if ((seen & kParked) == 0 &&
             !p.owner.compare_exchange_strong(seen, seen | kParked, std::memory_order_relaxed, std::memory_order_relaxed))
             continue;
-        platform::futex_wait(&p.owner, seen | kParked, lock::kWaitTickNs);
+        lock::park(&p.owner, seen | kParked, lock::kParkBoundNs);
         take_as = t.id | kParked;
         if (!starving) {
             const std::uint64_t now = platform::monotonic_ns();
@@ -171,7 +172,6 @@ void enter_dispatch_slow(ThreadState &t, Processor &p, bool priority) noexcept {
                                                               std::memory_order_relaxed);
             }
         }
-        wait.tick();
     }
 }
 
@@ -184,7 +184,7 @@ void leave_shared(ThreadState &t, Processor &p) noexcept {
         if (p.owner.compare_exchange_strong(mine, starving | kParked, std::memory_order_release,
                                             std::memory_order_relaxed)) {
             lock::note_slow_path();
-            platform::futex_wake(&p.owner, INT_MAX); // all sleepers: only it will find itself the owner
+            lock::unpark_all(&p.owner); // all sleepers: only it will find itself the owner
             return;
         }
     }
@@ -202,13 +202,13 @@ void leave_shared(ThreadState &t, Processor &p) noexcept {
 
 void wake_processor_waiters(Processor &p) noexcept {
     lock::note_slow_path();
-    platform::futex_wake(&p.owner, 1);
+    lock::unpark_one(&p.owner);
 }
 
 void wake_revoker(Processor &p) noexcept {
     lock::note_slow_path();
     p.revocations.fetch_add(1, std::memory_order_release);
-    platform::futex_wake(&p.revocations, 1);
+    lock::unpark_one(&p.revocations);
 }
 
 NDISLOCK_STATUS set_processor_count(std::uint32_t count) noexcept {

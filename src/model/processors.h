@@ -4,7 +4,7 @@
 // Each processor has an owner word. A thread raising from below DISPATCH_LEVEL takes the
 // processor (enter_dispatch) and gives it back when it drops below (lower_irql). A second
 // thread of the same processor that raises waits, as it would sit descheduled on Windows: a short
-// spin, then a futex sleep, so a descheduled owner costs the waiter no CPU. Acquire/release
+// spin, then a park (lock/park.h), so a descheduled owner costs the waiter no CPU. Acquire/release
 // ordering on the hand-over makes per-processor data touched at DISPATCH_LEVEL as safe as on
 // Windows.
 //
@@ -63,7 +63,7 @@ inline constexpr std::uint32_t kBiasAfter = 64;
 struct alignas(64) Processor {
     std::atomic<std::uint32_t> owner{0};
     // Bumped by a bias holder that leaves (or withdraws its entry) after its bias was revoked:
-    // the revoker sleeps on it (futex) while the holder is still at DISPATCH_LEVEL.
+    // the revoker parks on it while the holder is still at DISPATCH_LEVEL.
     std::atomic<std::uint32_t> revocations{0};
     // Written only by the thread holding the processor in shared mode: who took it last and how
     // many times in a row.

@@ -7,7 +7,6 @@
 
 #include "model/processors.h"
 #include "observe/hooks.h"
-#include "platform/clock.h"
 #include "platform/diagnostics.h"
 
 namespace ndislock::model {
@@ -27,29 +26,18 @@ std::uint32_t g_free_ids[kMaxThreads];
 std::uint32_t g_free_count = 0;
 pthread_key_t g_exit_key;
 
-// The execution model's side of the lock algorithms' wait reports.
-void wait_begin(lock::WaitKind kind, const void *object) noexcept {
-    ThreadState *t = tls_thread;
-    if (t == nullptr) return;
-    t->wait_object.store(object, std::memory_order_relaxed);
-    t->wait_since_ns.store(platform::monotonic_ns(), std::memory_order_relaxed);
-    t->wait_kind.store(kind, std::memory_order_release);
-    observe::notify_wait(*t, observe::WaitPhase::Begin);
-}
-void wait_tick() noexcept {
-    if (ThreadState *t = tls_thread) observe::notify_wait(*t, observe::WaitPhase::StillWaiting);
+// The execution model's side of the lock algorithms' wait notifications: passed on to the
+// observers with the thread's state. The wait itself is in t->wait, written by the lock layer.
+void wait_begin(lock::WaitKind, const void *) noexcept {
+    if (ThreadState *t = tls_thread) observe::notify_wait(*t, observe::WaitPhase::Begin);
 }
 void wait_end() noexcept {
-    ThreadState *t = tls_thread;
-    if (t == nullptr) return;
-    observe::notify_wait(*t, observe::WaitPhase::End);
-    t->wait_kind.store(lock::WaitKind::None, std::memory_order_release);
-    t->wait_object.store(nullptr, std::memory_order_relaxed);
+    if (ThreadState *t = tls_thread) observe::notify_wait(*t, observe::WaitPhase::End);
 }
 void wait_slow_path() noexcept {
     if (ThreadState *t = tls_thread) observe::notify_wait(*t, observe::WaitPhase::SlowPath);
 }
-constexpr lock::WaitObserver kWaitObserver{wait_begin, wait_tick, wait_end, wait_slow_path};
+constexpr lock::WaitObserver kWaitObserver{wait_begin, wait_end, wait_slow_path};
 
 void unregister(ThreadState *t) {
     std::lock_guard<std::mutex> guard(g_registry_mutex);
@@ -78,6 +66,7 @@ void on_thread_exit(void *state) {
         lower_irql(*t, PASSIVE_LEVEL);
     }
     tls_thread = nullptr;
+    lock::tls_wait_record = nullptr;
     unregister(t);
 }
 
@@ -101,8 +90,9 @@ ThreadState &register_current_thread_on(std::uint32_t processor) noexcept {
             g_free_states = t->next_free;
             t->irql.store(PASSIVE_LEVEL, std::memory_order_relaxed);
             t->bound = false;
-            t->wait_kind.store(lock::WaitKind::None, std::memory_order_relaxed);
-            t->wait_object.store(nullptr, std::memory_order_relaxed);
+            t->wait.kind.store(lock::WaitKind::None, std::memory_order_relaxed);
+            t->wait.object.store(nullptr, std::memory_order_relaxed);
+            t->wait.parked_on.store(nullptr, std::memory_order_relaxed);
             t->callback.store(0, std::memory_order_relaxed);
             t->callback_object.store(nullptr, std::memory_order_relaxed);
             t->interrupting.store(0, std::memory_order_relaxed);
@@ -127,6 +117,7 @@ ThreadState &register_current_thread_on(std::uint32_t processor) noexcept {
     t->system = t->bound;
     t->processor.store(t->bound ? processor : assign_processor(), std::memory_order_relaxed);
     pthread_setspecific(g_exit_key, t);
+    lock::tls_wait_record = &t->wait;
     tls_thread = t;
     return *t;
 }
@@ -146,7 +137,3 @@ void for_each_thread(void (*f)(ThreadState &, void *), void *context) {
 }
 
 } // namespace ndislock::model
-
-namespace ndislock::lock {
-std::atomic<const WaitObserver *> g_wait_observer{nullptr};
-}

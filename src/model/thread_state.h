@@ -44,10 +44,9 @@ struct ThreadState {
     // does not move it).
     bool system = false;
 
-    // The current wait, if any (slow paths only).
-    std::atomic<WaitKind> wait_kind{WaitKind::None};
-    std::atomic<const void *> wait_object{nullptr};
-    std::atomic<std::uint64_t> wait_since_ns{0};
+    // The current wait, if any: written by the lock layer (WaitScope, park) through
+    // lock::tls_wait_record, read by the watchdog and reports.
+    lock::WaitRecord wait;
 
     // ---- Preemption by interrupts (model/preemption.h) ----
     // Nonzero while this thread runs ndislock's own bookkeeping (observers, internal queues):

@@ -146,8 +146,8 @@ void on_releasing(const LockEvent &e) noexcept {
 void on_irql_changed(const IrqlEvent &e) noexcept { record(Kind::Irql, nullptr, 0, e.to, 0, 0, e.thread); }
 void on_wait(model::ThreadState &t, WaitPhase phase) noexcept {
     if (phase == WaitPhase::Begin)
-        record(Kind::WaitBegin, t.wait_object.load(std::memory_order_relaxed), 0,
-               static_cast<std::uint8_t>(t.wait_kind.load(std::memory_order_relaxed)), 0, 0, &t);
+        record(Kind::WaitBegin, t.wait.object.load(std::memory_order_relaxed), 0,
+               static_cast<std::uint8_t>(t.wait.kind.load(std::memory_order_relaxed)), 0, 0, &t);
     else if (phase == WaitPhase::End)
         record(Kind::WaitEnd, nullptr, 0, 0, 0, 0, &t);
 }

@@ -4,7 +4,6 @@
 #include <climits>
 #include <ctime>
 #include <linux/futex.h>
-#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -24,7 +23,5 @@ void futex_wake(const void *addr, int count) noexcept {
     syscall(SYS_futex, addr, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, count, nullptr, nullptr, 0);
     errno = saved;
 }
-
-void yield_core() noexcept { sched_yield(); }
 
 } // namespace ndislock::platform

@@ -13,7 +13,7 @@
 #include "model/thread_state.h"
 #include "platform/clock.h"
 #include "platform/diagnostics.h"
-#include "platform/futex.h"
+#include "lock/park.h"
 #include "platform/membarrier.h"
 #include "verifier/held_locks.h"
 #include "verifier/settings.h"
@@ -260,7 +260,7 @@ void *sentinel_main(void *) {
             // side's is a compiler barrier: platform/membarrier.h), either this look sees the
             // lock or that thread sees the flag and wakes the sentinel.
             platform::heavy_fence();
-            if (!look_at_every_thread()) platform::futex_wait(&g_sentinel_napping, 1, kSentinelNapNs);
+            if (!look_at_every_thread()) lock::park(&g_sentinel_napping, 1, kSentinelNapNs);
             g_sentinel_napping.store(0, std::memory_order_relaxed);
             // Nothing was held through the nap: the next pass is on time.
             g_last_pass_ns = platform::monotonic_ns();
@@ -308,7 +308,7 @@ void start_sentinel() noexcept {
 std::uint64_t sentinel_looks() noexcept { return g_looks.load(std::memory_order_relaxed); }
 
 void wake_sentinel() noexcept {
-    if (g_sentinel_napping.exchange(0, std::memory_order_relaxed) != 0) platform::futex_wake(&g_sentinel_napping, 1);
+    if (g_sentinel_napping.exchange(0, std::memory_order_relaxed) != 0) lock::unpark_one(&g_sentinel_napping);
 }
 
 std::uint64_t counted_own_ns(BeatClock &c, std::uint64_t seq, std::uint32_t stops, std::uint64_t verifier_ns) noexcept {

@@ -7,6 +7,7 @@
 #include <string>
 #include <unistd.h>
 
+#include "observe/watchdog.h"
 #include "platform/diagnostics.h"
 #include "verifier/checks.h"
 #include "verifier/findings.h"
@@ -55,7 +56,7 @@ void configure_from_environment() {
         g_settings.hold_sample_period.store(static_cast<std::uint32_t>(n));
     if (parse_number("NDISLOCK_ISR_BUDGET_US", 1, 10'000'000, &n)) g_settings.isr_budget_ns.store(n * 1000);
     if (parse_number("NDISLOCK_DPC_BUDGET_US", 1, 10'000'000, &n)) g_settings.dpc_budget_ns.store(n * 1000);
-    if (parse_number("NDISLOCK_WATCHDOG_MS", 1, 86'400'000, &n)) g_settings.watchdog_ns.store(n * 1'000'000);
+    if (parse_number("NDISLOCK_WATCHDOG_MS", 1, 86'400'000, &n)) observe::g_watchdog_limit_ns.store(n * 1'000'000);
     if (parse_number("NDISLOCK_VERIFIER_EXITCODE", 0, 255, &n)) g_settings.exit_code.store(static_cast<int>(n));
     if (const char *path = std::getenv("NDISLOCK_SARIF"); path != nullptr) set_sarif_path(path);
     if (const char *path = std::getenv("NDISLOCK_SUPPRESSIONS"); path != nullptr && *path != '\0')
@@ -92,6 +93,7 @@ void apply_mode(NDISLOCK_VERIFIER_MODE mode) noexcept {
     if (before == NDISLOCK_VERIFIER_OFF) start_table_epoch(); // the threads' tables missed calls
     install_exit_handler();
     start_sentinel();
+    observe::start_watchdog(); // what tells on_wait of waits that last (watchdog.cpp: Deadlock)
     const int slot = observe::add_observer(&kVerifierObserver);
     if (slot < 0) {
         platform::diagnostic("verifier: no free observer slot; the verifier stays off");

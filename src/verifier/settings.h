@@ -25,7 +25,6 @@ struct Settings {
     std::atomic<std::uint32_t> hold_sample_period{kDefaultHoldSamplePeriod};
     std::atomic<std::uint64_t> isr_budget_ns{kDefaultIsrBudgetNs};
     std::atomic<std::uint64_t> dpc_budget_ns{kDefaultDpcBudgetNs};
-    std::atomic<std::uint64_t> watchdog_ns{2'000'000'000};
     std::atomic<int> exit_code{NDISLOCK_VERIFIER_EXITCODE_DEFAULT};
     // True when the verifier has watched every lock since the process started, so a lock it has
     // not seen allocated really is uninitialized (otherwise it is adopted).

@@ -1,5 +1,6 @@
 // Waits that never end: the verifier's watchdog. ndislock's waits (for a spin lock, a queue
-// position, a processor) report themselves at their start and every 50 ms (lock/wait_observer.h).
+// position, a processor) report themselves at their start (lock/wait_observer.h); the watchdog
+// thread (observe/watchdog.h) tells of each one still going on every 50 ms, from its own thread.
 // At the start, a wait that Windows could never finish is reported at once (a DISPATCH_LEVEL waiter
 // whose lock's holder sits below DISPATCH_LEVEL on the same processor; an ISR whose lock's holder
 // is the code it interrupted, stopped until the ISR returns); past the watchdog
@@ -12,6 +13,7 @@
 
 #include "model/preemption.h"
 #include "model/processors.h"
+#include "observe/watchdog.h"
 #include "platform/clock.h"
 #include "verifier/checks.h"
 #include "verifier/findings.h"
@@ -29,8 +31,8 @@ std::atomic<bool> g_reporting{false};
 
 // The thread holding what t waits for, if known.
 model::ThreadState *holder_of_wait(model::ThreadState &t, std::string *what) {
-    const auto kind = t.wait_kind.load(std::memory_order_acquire);
-    const void *object = t.wait_object.load(std::memory_order_relaxed);
+    const auto kind = t.wait.kind.load(std::memory_order_acquire);
+    const void *object = t.wait.object.load(std::memory_order_relaxed);
     if (kind == lock::WaitKind::Processor) {
         const auto index = static_cast<std::uint32_t>(static_cast<const model::Processor *>(object) - model::g_processors);
         char buffer[64];
@@ -99,11 +101,11 @@ void describe_thread(model::ThreadState &t, std::string &out) {
             out += line;
         }
     }
-    if (t.wait_kind.load(std::memory_order_acquire) != lock::WaitKind::None) {
+    if (t.wait.kind.load(std::memory_order_acquire) != lock::WaitKind::None) {
         std::string what;
         model::ThreadState *holder = holder_of_wait(t, &what);
         const std::uint64_t waited =
-            (platform::monotonic_ns() - t.wait_since_ns.load(std::memory_order_relaxed)) / 1'000'000;
+            (platform::monotonic_ns() - t.wait.since_ns.load(std::memory_order_relaxed)) / 1'000'000;
         std::snprintf(line, sizeof line, "      waits %llu ms for %s", static_cast<unsigned long long>(waited),
                       what.c_str());
         out += line;
@@ -126,7 +128,7 @@ std::string every_waiting_thread() {
             std::string &text_out = *static_cast<std::string *>(text);
             VerifierThread *ev = verifier_thread_of(each);
             const bool holds = ev != nullptr && ev->depth.load(std::memory_order_acquire) != 0;
-            if (holds || each.wait_kind.load(std::memory_order_acquire) != lock::WaitKind::None ||
+            if (holds || each.wait.kind.load(std::memory_order_acquire) != lock::WaitKind::None ||
                 each.preempted_by.load(std::memory_order_relaxed) != 0)
                 describe_thread(each, text_out);
         },
@@ -150,15 +152,15 @@ void report_deadlock(model::ThreadState &t, std::uint64_t waited_ms) {
     model::ThreadState *holder = holder_of_wait(t, &what);
     VerifierThread *v = verifier_thread_of(t);
     r.site = wanted_at(v);
-    if (t.wait_kind.load(std::memory_order_acquire) != lock::WaitKind::Processor) { // a processor is no lock
-        r.lock = t.wait_object.load(std::memory_order_relaxed);
+    if (t.wait.kind.load(std::memory_order_acquire) != lock::WaitKind::Processor) { // a processor is no lock
+        r.lock = t.wait.object.load(std::memory_order_relaxed);
         if (const Shadow *s = shadow_find(r.lock)) r.lock_class = s->lock_class.load(std::memory_order_relaxed);
     }
     char text[900];
     std::snprintf(text, sizeof text,
                   "thread %d has waited %llu ms (the watchdog limit is %llu ms) for %s%s: it will wait forever",
                   t.os_tid.load(std::memory_order_relaxed), static_cast<unsigned long long>(waited_ms),
-                  static_cast<unsigned long long>(g_settings.watchdog_ns.load() / 1'000'000), what.c_str(),
+                  static_cast<unsigned long long>(observe::g_watchdog_limit_ns.load() / 1'000'000), what.c_str(),
                   holder != nullptr ? "" : " (holder unknown)");
     r.explanation = text;
     if (holder != nullptr) {
@@ -192,14 +194,14 @@ Report lock_wait_deadlock(model::ThreadState &t, const void *lock, const Shadow 
 // word is freed, so the lock has no known holder), once the ISR has still been waiting 50 ms
 // later. Returns true if reported.
 bool check_interrupted_holder(model::ThreadState &t, bool still_waiting) {
-    const auto kind = t.wait_kind.load(std::memory_order_acquire);
+    const auto kind = t.wait.kind.load(std::memory_order_acquire);
     if (kind != lock::WaitKind::SpinLock && kind != lock::WaitKind::QueuedSpinLock) return false;
     if (t.irql.load(std::memory_order_relaxed) < DISPATCH_LEVEL) return false;
     // Only an interrupt thread running an ISR over a stopped thread qualifies. Ids are compared
     // as read from atomics: another thread's `id` field is rewritten when its state is recycled.
     const std::uint32_t interrupted = t.interrupting.load(std::memory_order_relaxed);
     if (interrupted == 0) return false;
-    const void *lock = t.wait_object.load(std::memory_order_relaxed);
+    const void *lock = t.wait.object.load(std::memory_order_relaxed);
     const Shadow *s = shadow_find(lock);
     if (s == nullptr) return false;
     std::uint32_t holder_id = 0;
@@ -262,10 +264,10 @@ bool check_interrupted_holder(model::ThreadState &t, bool still_waiting) {
 // A thread at DISPATCH_LEVEL waiting for a lock whose holder runs on the same processor below
 // DISPATCH_LEVEL: on Windows the holder could never run again on that processor.
 void check_same_processor_holder(model::ThreadState &t) {
-    const auto kind = t.wait_kind.load(std::memory_order_acquire);
+    const auto kind = t.wait.kind.load(std::memory_order_acquire);
     if (kind != lock::WaitKind::SpinLock && kind != lock::WaitKind::QueuedSpinLock) return;
     if (t.irql.load(std::memory_order_relaxed) < DISPATCH_LEVEL) return;
-    const void *lock = t.wait_object.load(std::memory_order_relaxed);
+    const void *lock = t.wait.object.load(std::memory_order_relaxed);
     const Shadow *s = shadow_find(lock);
     if (s == nullptr) return;
     // The holder id, its processor and its IRQL are read one after another, not as one snapshot:
@@ -277,7 +279,7 @@ void check_same_processor_holder(model::ThreadState &t) {
     if (holder == nullptr || holder == &t) return;
     const auto below_on_this_processor = [&] {
         return s->holder.load(std::memory_order_acquire) == holder_id &&
-               t.wait_object.load(std::memory_order_acquire) == lock &&
+               t.wait.object.load(std::memory_order_acquire) == lock &&
                holder->processor.load(std::memory_order_relaxed) == t.processor.load(std::memory_order_relaxed) &&
                holder->irql.load(std::memory_order_relaxed) < DISPATCH_LEVEL;
     };
@@ -317,8 +319,8 @@ void on_wait(model::ThreadState &t, observe::WaitPhase phase) noexcept {
     }
     if (phase != observe::WaitPhase::StillWaiting) return;
     if (check_interrupted_holder(t, true)) return;
-    const std::uint64_t waited = platform::monotonic_ns() - t.wait_since_ns.load(std::memory_order_relaxed);
-    if (waited >= g_settings.watchdog_ns.load(std::memory_order_relaxed)) report_deadlock(t, waited / 1'000'000);
+    const std::uint64_t waited = platform::monotonic_ns() - t.wait.since_ns.load(std::memory_order_relaxed);
+    if (waited >= observe::g_watchdog_limit_ns.load(std::memory_order_relaxed)) report_deadlock(t, waited / 1'000'000);
 }
 
 } // namespace ndislock::verifier

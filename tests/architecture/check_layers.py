@@ -28,7 +28,7 @@ import tempfile
 
 RANK = {
     "ndislock": 0,  # the public headers: the contract every layer implements or uses
-    "platform": 1,  # the OS: futex, clocks, membarrier, diagnostics, own-time
+    "platform": 1,  # the OS: futex (for lock/park.cpp only), clocks, membarrier, diagnostics, own-time
     "lock": 2,  # the lock algorithms (words, queues, parking); know nothing of IRQL
     "model": 3,  # threads, virtual processors, IRQL, preemption
     "observe": 4,  # the observer seam: lock events, rule catalog, names, statistics
@@ -51,13 +51,19 @@ KNOWN_UPWARD = {
         "issue #24 (found by this check, same cause as first_call.cpp): the WDK checks read "
         "verifier::g_settings to know whether the verifier is on",
     ("src/interrupt/monitor.cpp", "verifier"):
-        "issue #24: the ISR/DPC monitor reads verifier::g_settings.watchdog_ns and borrows the "
-        "verifier's symbolizer, though it runs with the verifier off; one watchdog, below both, "
-        "replaces it",
+        "issue #24: the report of an ISR/DPC that never returns (found by the one watchdog, "
+        "observe/watchdog.h) borrows the verifier's symbolizer for the interrupted thread's stack, "
+        "though it runs with the verifier off; it goes once the symbolizer is in platform/",
     ("src/model/thread_state.cpp", "observe"):
         "issue #24 (model <-> observe): thread_state.cpp calls observe::notify_wait and "
         "notify_thread_exit while observe/hooks.h includes model headers; the waits will be "
         "reported through the parking primitive instead",
+}
+
+# Every wait in ndislock blocks through the one parking primitive (lock/park.h), so that one place
+# sees every wait: only it may reach the platform's futex.
+PRIVATE_TO = {
+    "platform/futex.h": {"src/platform/futex.cpp", "src/lock/park.cpp"},
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]', re.MULTILINE)
@@ -91,6 +97,9 @@ def check(root):
             if to not in RANK:
                 problems.append(f"{rel}: includes {target}, outside every layer")
                 continue
+            if target in PRIVATE_TO and rel not in PRIVATE_TO[target]:
+                problems.append(f"{rel}: includes {target}: a wait parks through lock/park.h, never on the "
+                                f"futex directly (docs/architecture.md, 'A new wait')")
             edges += 1
             if to == own or RANK[to] < RANK[own]:
                 continue

@@ -1,6 +1,6 @@
 // Knowing, instead of guessing with a sleep, that another thread has reached a wait inside
 // ndislock: a test that needs "the waiter is at the lock now" polls the waiter's model state
-// (ThreadState::wait_kind / wait_object, set when its slow path begins), with a wall-time bound so
+// (ThreadState::wait.kind / wait.object, set when its slow path begins), with a wall-time bound so
 // that a waiter that never gets there fails the test instead of stalling it.
 #pragma once
 
@@ -28,8 +28,8 @@ inline bool eventually_waiting_on(const std::atomic<ndislock::model::ThreadState
     const auto end = std::chrono::steady_clock::now() + limit;
     for (;;) {
         const ndislock::model::ThreadState *t = who.load(std::memory_order_acquire);
-        if (t != nullptr && t->wait_kind.load(std::memory_order_acquire) != ndislock::model::WaitKind::None &&
-            t->wait_object.load(std::memory_order_relaxed) == object)
+        if (t != nullptr && t->wait.kind.load(std::memory_order_acquire) != ndislock::model::WaitKind::None &&
+            t->wait.object.load(std::memory_order_relaxed) == object)
             return true;
         if (std::chrono::steady_clock::now() > end) return false;
         std::this_thread::yield();

@@ -36,7 +36,7 @@ std::string both_held(const std::string &a, const std::string &b) {
 
 // Waits (bounded by the child's watchdog) until thread state t is inside an ndislock wait.
 void wait_until_waiting(std::atomic<ndislock::model::ThreadState *> &t) {
-    while (t.load() == nullptr || t.load()->wait_kind.load() == ndislock::model::WaitKind::None)
+    while (t.load() == nullptr || t.load()->wait.kind.load() == ndislock::model::WaitKind::None)
         std::this_thread::yield();
 }
 

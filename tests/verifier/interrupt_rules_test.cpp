@@ -747,8 +747,8 @@ bool some_thread_waits_on(const void *object) {
     ndislock::model::for_each_thread(
         [](ndislock::model::ThreadState &t, void *context) {
             auto &s = *static_cast<Search *>(context);
-            s.found |= t.wait_kind.load(std::memory_order_acquire) != ndislock::model::WaitKind::None &&
-                       t.wait_object.load(std::memory_order_relaxed) == s.object;
+            s.found |= t.wait.kind.load(std::memory_order_acquire) != ndislock::model::WaitKind::None &&
+                       t.wait.object.load(std::memory_order_relaxed) == s.object;
         },
         &search);
     return search.found;

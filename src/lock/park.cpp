@@ -1,0 +1,35 @@
+#include "lock/park.h"
+
+#include <climits>
+
+#include "lock/wait_observer.h"
+#include "platform/futex.h"
+
+namespace ndislock::lock {
+
+constinit thread_local WaitRecord *tls_wait_record __attribute__((tls_model("initial-exec"))) = nullptr;
+std::atomic<const WaitObserver *> g_wait_observer{nullptr};
+
+ParkResult park(const void *address, std::uint32_t expected, std::uint64_t timeout_ns, ParkValidation validate,
+                const void *context) noexcept {
+    // Recorded before the validation, so a watchdog that reads the record sees the thread as
+    // parked from before its last look at the condition. Restored, not cleared, after: a signal
+    // handler that parks (a stopped thread) interrupts a park whose record must survive it.
+    WaitRecord *record = tls_wait_record;
+    const void *outer = nullptr;
+    if (record != nullptr) {
+        outer = record->parked_on.load(std::memory_order_relaxed);
+        record->parked_on.store(address, std::memory_order_relaxed);
+    }
+    ParkResult result = ParkResult::Invalid;
+    if (validate == nullptr || validate(context))
+        result = platform::futex_wait(address, expected, timeout_ns) ? ParkResult::Unparked : ParkResult::TimedOut;
+    if (record != nullptr) record->parked_on.store(outer, std::memory_order_relaxed);
+    return result;
+}
+
+void unpark_one(const void *address) noexcept { platform::futex_wake(address, 1); }
+
+void unpark_all(const void *address) noexcept { platform::futex_wake(address, INT_MAX); }
+
+} // namespace ndislock::lock

@@ -1,0 +1,41 @@
+// The one parking primitive: how every thread that waits inside ndislock blocks.
+//
+// In the spirit of WebKit's ParkingLot, over the kernel's futex instead of a user-space queue:
+//   park(address, expected, timeout, validate, context)
+//       blocks the calling thread on the 32-bit word at address, unless validate(context) says no
+//       (it runs after the thread is registered as parked: a waker that changes state after it
+//       and then unparks cannot be missed) or the word no longer holds expected (the kernel's
+//       compare, atomic with unpark: the waker changes the word, or a bucket epoch, first).
+//   unpark_one(address) / unpark_all(address)
+//       wake one / every thread parked on address.
+// A return is not a promise: park returns on an unpark, a timeout, a signal or a spurious wake,
+// and every caller re-checks its own condition in a loop. So an unpark on an address nobody
+// parks on (an in-stack queue entry reused since) is harmless.
+//
+// Waiters keep their own spin strategy before parking (lock/backoff.h, the queued lock's budgets,
+// the processors' adaptive budget): parking is the blocking step only, the one place every block
+// passes. Async-signal-safe (atomics and system calls, errno preserved): a thread stopped by an
+// emulated interrupt parks from a signal handler (model/preemption.cpp).
+#pragma once
+
+#include <cstdint>
+
+namespace ndislock::lock {
+
+enum class ParkResult : std::uint8_t {
+    Unparked, // woken, or the word had changed, or a signal: re-check
+    Invalid,  // validate(context) returned false: never slept
+    TimedOut,
+};
+
+// True if the thread should still sleep. Runs on the parking thread, possibly in a signal
+// handler when the parker does: it must be async-signal-safe too.
+using ParkValidation = bool (*)(const void *context);
+
+ParkResult park(const void *address, std::uint32_t expected, std::uint64_t timeout_ns,
+                ParkValidation validate = nullptr, const void *context = nullptr) noexcept;
+
+void unpark_one(const void *address) noexcept;
+void unpark_all(const void *address) noexcept;
+
+} // namespace ndislock::lock

@@ -1,0 +1,48 @@
+// The watchdog: one thread that looks at every wait in ndislock and at every ISR and DPC, so that
+// no wait has to wake up to be seen and a routine that never returns ends in a report, not a hang.
+//
+// Every thread that waits inside ndislock says so in its wait record (lock/wait_observer.h:
+// what it waits for, since when, where it is parked), written by the lock layer's WaitScope and
+// park() and kept in the thread's ThreadState. Periodically (kWatchdogPollNs) the watchdog reads
+// the records of all threads and
+//   - while an observer is registered, tells it (Observer::wait, WaitPhase::StillWaiting) about
+//     each wait that has lasted kStillWaitingNs or more: the verifier decides from there whether
+//     it is a Deadlock;
+//   - verifier on or off, hands each interrupt or DPC thread whose routine has run longer than
+//     the watchdog limit to the callback-hang reporter (the interrupt side's, which writes the
+//     Deadlock report through the observer seam and ends the process).
+// The waiting threads themselves sleep until they are woken.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace ndislock::model {
+struct ThreadState;
+}
+
+namespace ndislock::observe {
+
+// How often the watchdog looks: every 50 ms (the period at which waits used to wake up to be
+// seen), every 20 ms once interrupts are in use (the period of the ISR/DPC monitor it replaces).
+// Each look wakes a thread on a small machine, and may deschedule a timed hold: no more often
+// than that. And how old a wait must be before it is "still waiting": a wait younger than that is
+// the common, short kind (a hand-over in flight), not worth an observer's look.
+inline constexpr std::uint64_t kWatchdogPollNs = 50'000'000;
+inline constexpr std::uint64_t kWatchdogCallbackPollNs = 20'000'000;
+inline constexpr std::uint64_t kStillWaitingNs = 50'000'000;
+
+// The watchdog limit: a wait, ISR or DPC longer than this never ends (NDISLOCK_WATCHDOG_MS,
+// NdislockVerifierSetWatchdog). Written by whoever reads the settings.
+inline constexpr std::uint64_t kDefaultWatchdogLimitNs = 2'000'000'000;
+extern std::atomic<std::uint64_t> g_watchdog_limit_ns;
+
+// Told of an interrupt or DPC thread whose routine has run ran_ns, over the limit. Does not
+// return if it reports (the report is terminal).
+using CallbackHangReporter = void (*)(model::ThreadState &t, std::uint64_t ran_ns) noexcept;
+void set_callback_hang_reporter(CallbackHangReporter reporter) noexcept;
+
+// Starts the watchdog thread (once; later calls do nothing). Not async-signal-safe.
+void start_watchdog() noexcept;
+
+} // namespace ndislock::observe
