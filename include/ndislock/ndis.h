@@ -110,7 +110,9 @@ NDISLOCK_API void KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
 NDISLOCK_API void KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock);
 
 /* KeTryToAcquireSpinLockAtDpcLevel: IRQL == DISPATCH_LEVEL. TRUE with the lock taken, or FALSE
- * at once if it is held; never waits. Page: wdm/nf-wdm-ketrytoacquirespinlockatdpclevel. */
+ * at once if it is held; never waits, so it never ends the process: a lock the caller itself
+ * holds gives FALSE too, and with the verifier on that is RecursiveAcquire, an error but not
+ * terminal. Page: wdm/nf-wdm-ketrytoacquirespinlockatdpclevel. */
 NDISLOCK_API BOOLEAN KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
 
 /* KeTestSpinLock: IRQL <= DISPATCH_LEVEL. FALSE if the lock is held at this instant, TRUE if it
