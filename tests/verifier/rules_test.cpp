@@ -368,7 +368,9 @@ TEST_P(RecursiveAcquireOfATry, ReturnsFalseAndIsAnErrorThatLetsTheProgramGoOn) {
     f.release(s);
     EXPECT_TRUE(KeTestSpinLock(s.word())) << "one release frees it: the try took nothing";
     expect_family_finding(got, "RecursiveAcquire", f, line);
-    if (got.size() == 1) EXPECT_FALSE(got[0].terminal);
+    if (got.size() == 1) {
+        EXPECT_FALSE(got[0].terminal);
+    }
 }
 INSTANTIATE_TEST_SUITE_P(All, RecursiveAcquireOfATry,
                          ::testing::ValuesIn(families_where([](const Family &f) { return f.is_try; })), family_name);
@@ -385,7 +387,9 @@ TEST_F(VerifierTest, RecursiveAcquire_TryAcquireOfALockHeldByAnOrdinaryAcquire) 
     KeReleaseSpinLock(s.word(), old);
     const std::vector<Got> got = take();
     expect_exactly(got, "RecursiveAcquire", __FILE__, line);
-    if (got.size() == 1) EXPECT_FALSE(got[0].terminal);
+    if (got.size() == 1) {
+        EXPECT_FALSE(got[0].terminal);
+    }
 }
 
 TEST_F(VerifierTest, RecursiveAcquire_NotReportedInOnModeForOtherErrors) {
