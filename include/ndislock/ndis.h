@@ -86,7 +86,11 @@ NDISLOCK_API void NdisDprReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock);
 NDISLOCK_API void KeInitializeSpinLock(PKSPIN_LOCK SpinLock);
 
 /* KeAcquireSpinLock: IRQL <= DISPATCH_LEVEL. Raises to DISPATCH_LEVEL, takes the lock, stores
- * the previous IRQL in *OldIrql. Page: wdm/nf-wdm-keacquirespinlock. */
+ * the previous IRQL in *OldIrql. Above DISPATCH_LEVEL it is AcquireAboveDispatch: verifier on,
+ * reported and the IRQL left where it was; verifier off, as x64's free build, the IRQL is set to
+ * DISPATCH_LEVEL while the lock is held (the release restores *OldIrql). The same holds for every
+ * raising spin-lock acquire (NdisAcquireSpinLock, KeAcquireInStackQueuedSpinLock). Page:
+ * wdm/nf-wdm-keacquirespinlock. */
 NDISLOCK_API void KeAcquireSpinLock(PKSPIN_LOCK SpinLock, PKIRQL OldIrql);
 
 /* KeAcquireSpinLockRaiseToDpc: as KeAcquireSpinLock, returning the previous IRQL. Page:
@@ -110,7 +114,9 @@ NDISLOCK_API void KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
 NDISLOCK_API void KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock);
 
 /* KeTryToAcquireSpinLockAtDpcLevel: IRQL == DISPATCH_LEVEL. TRUE with the lock taken, or FALSE
- * at once if it is held; never waits. Page: wdm/nf-wdm-ketrytoacquirespinlockatdpclevel. */
+ * at once if it is held; never waits, so it never ends the process: a lock the caller itself
+ * holds gives FALSE too, and with the verifier on that is RecursiveAcquire, an error but not
+ * terminal. Page: wdm/nf-wdm-ketrytoacquirespinlockatdpclevel. */
 NDISLOCK_API BOOLEAN KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
 
 /* KeTestSpinLock: IRQL <= DISPATCH_LEVEL. FALSE if the lock is held at this instant, TRUE if it
@@ -148,8 +154,10 @@ NDISLOCK_API void KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE
 NDISLOCK_API KIRQL KeGetCurrentIrql(void);
 
 /* KeRaiseIrql: any IRQL. Raises to NewIrql, stores the previous IRQL in *OldIrql. NewIrql below
- * the current IRQL or above HIGH_LEVEL is IrqlInvalidRaise (on Windows a bug check; ndislock
- * reports it and, with the verifier off, ends the process). Raising from below DISPATCH_LEVEL
+ * the current IRQL or above HIGH_LEVEL is IrqlInvalidRaise. Verifier on (Driver Verifier): it
+ * is reported and the IRQL left unchanged. Verifier off (a free x64 build, which writes the level
+ * unchecked): a lower NewIrql is set as asked, and only a level above HIGH_LEVEL (a fault on x64)
+ * ends the process. Raising from below DISPATCH_LEVEL
  * to DISPATCH_LEVEL or above makes this thread the processor's only runner at that level, waiting
  * while another thread of the processor is there. Page: wdm/nf-wdm-keraiseirql. */
 NDISLOCK_API void KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql);
@@ -159,7 +167,9 @@ NDISLOCK_API void KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql);
 NDISLOCK_API KIRQL KeRaiseIrqlToDpcLevel(void);
 
 /* KeLowerIrql: any IRQL. Lowers to NewIrql, which must be the value the matching raise saved.
- * NewIrql above the current IRQL is IrqlInvalidLower (fatal with the verifier off). Page:
+ * NewIrql above the current IRQL is IrqlInvalidLower: verifier on, reported and the IRQL left
+ * unchanged; verifier off (a free x64 build), set as asked, and only a level above HIGH_LEVEL
+ * ends the process. Page:
  * wdm/nf-wdm-kelowerirql. */
 NDISLOCK_API void KeLowerIrql(KIRQL NewIrql);
 

@@ -85,7 +85,11 @@ NDISLOCK_API ULONG NdisMQueueDpc(NDIS_HANDLE NdisInterruptHandle, ULONG MessageI
  * ====================================================================================== */
 
 /* KeInitializeDpc: any IRQL. Prepares Dpc to run DeferredRoutine(Dpc, DeferredContext, Arg1, Arg2)
- * at DISPATCH_LEVEL. Page: wdm/nf-wdm-keinitializedpc. */
+ * at DISPATCH_LEVEL. As NT, it sets Type, Importance (medium), the target (none), the routine, the
+ * context and DpcData (not queued), and leaves DpcListEntry and the system arguments as they were.
+ * A NULL routine is accepted here and at insert and remove; running it is BugCheck (0xD1, as
+ * Windows calling address 0), which ends the process with the verifier on or off. Page:
+ * wdm/nf-wdm-keinitializedpc. */
 NDISLOCK_API VOID KeInitializeDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext);
 
 /* KeSetTargetProcessorDpc: any IRQL. The DPC runs on processor Number instead of the processor

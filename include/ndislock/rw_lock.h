@@ -200,7 +200,9 @@ NDISLOCK_API LOGICAL ExTryConvertSharedSpinLockExclusive(PEX_SPIN_LOCK SpinLock)
 
 /* ExTryAcquireSpinLockSharedAtDpcLevel / ExTryAcquireSpinLockExclusiveAtDpcLevel: IRQL >=
  * DISPATCH_LEVEL. TRUE with the lock taken, or FALSE at once; never waits. Release FromDpcLevel.
- * Pages: wdm/nf-wdm-extryacquirespinlocksharedatdpclevel,
+ * A try of a lock the caller holds returns what the lock word allows (FALSE under an exclusive
+ * hold, or for exclusive under its own shared hold) and, with the verifier on, is RwLockRecursion
+ * or RwLockWriteWhileRead, errors that are not terminal for a try. Pages: wdm/nf-wdm-extryacquirespinlocksharedatdpclevel,
  * wdm/nf-wdm-extryacquirespinlockexclusiveatdpclevel. */
 NDISLOCK_API LOGICAL ExTryAcquireSpinLockSharedAtDpcLevel(PEX_SPIN_LOCK SpinLock);
 NDISLOCK_API LOGICAL ExTryAcquireSpinLockExclusiveAtDpcLevel(PEX_SPIN_LOCK SpinLock);

@@ -93,12 +93,16 @@ NDISLOCK_API ULONG NdisMQueueDpc(NDIS_HANDLE h, ULONG m, ULONG targets, PVOID co
     return static_cast<ULONG>(interrupt::queue_interrupt_dpcs(h, targets, context));
 }
 
+// As NT's KiInitializeDpc: the fields it sets, and no others. DpcListEntry and the system
+// arguments are left as they were (a driver or a test may read them; the insert writes them).
 NDISLOCK_API VOID KeInitializeDpc(PRKDPC dpc, PKDEFERRED_ROUTINE routine, PVOID context) {
-    *dpc = KDPC{};
     dpc->Type = DpcObject;
     dpc->Importance = MediumImportance;
+    dpc->Number = 0;
+    dpc->ProcessorHistory = 0;
     dpc->DeferredRoutine = routine;
     dpc->DeferredContext = context;
+    __atomic_store_n(&dpc->DpcData, nullptr, __ATOMIC_RELEASE);
 }
 
 NDISLOCK_API VOID KeSetTargetProcessorDpc(PRKDPC dpc, CCHAR number) {
@@ -107,9 +111,7 @@ NDISLOCK_API VOID KeSetTargetProcessorDpc(PRKDPC dpc, CCHAR number) {
 
 NDISLOCK_API BOOLEAN KeInsertQueueDpc(PRKDPC dpc, PVOID argument1, PVOID argument2) {
     ThreadState &t = this_thread();
-    if (dpc->DeferredRoutine == nullptr && dpc->Type != interrupt::kInterruptDpcType)
-        platform::fatal("KeInsertQueueDpc: the DPC at %p was not initialized with KeInitializeDpc (no routine)",
-                        static_cast<void *>(dpc));
+    // A NULL routine is queued as NT queues it; running it is the bug check (dpc_queue.cpp).
     return interrupt::insert_dpc(dpc, interrupt::dpc_target(dpc, t), argument1, argument2) ? TRUE : FALSE;
 }
 

@@ -47,12 +47,26 @@ inline LockEvent event(ThreadState &t, const void *lock, PKLOCK_QUEUE_HANDLE han
     return LockEvent{lock, handle, v, ndis, irql, new_irql, site, &t};
 }
 
+// Misuse a free x64 kernel tolerates (docs/verifier.md, "Two personalities"): KfRaiseIrql and
+// KeLowerIrql write CR8 without a check, so with no verifier to report it the IRQL is set as
+// asked. A level CR8 cannot hold (above HIGH_LEVEL) faults there: that still ends the process.
+[[gnu::cold]] inline void set_irql_as_a_free_build(ThreadState &t, KIRQL new_irql, observe::Rule rule,
+                                                   const Site &site, const char *detail) noexcept {
+    if (new_irql > HIGH_LEVEL) return observe::report_misuse(rule, site, detail); // ends the process
+    if (new_irql > t.irql.load(std::memory_order_relaxed))
+        model::raise_irql(t, new_irql);
+    else
+        model::lower_irql(t, new_irql);
+}
+
 [[gnu::cold]] inline void invalid_lower(ThreadState &t, KIRQL new_irql, const Site &site) noexcept {
     char detail[160];
     std::snprintf(detail, sizeof detail,
                   "lowering the IRQL to %u, above the current IRQL %u (thread %d); the IRQL is left unchanged",
                   new_irql, t.irql.load(std::memory_order_relaxed), t.os_tid.load(std::memory_order_relaxed));
-    observe::report_misuse(observe::Rule::IrqlInvalidLower, site, detail);
+    // Verifier on (Driver Verifier): reported, the IRQL left as it was. Off: as a free build.
+    if (!observe::report_if_observed(observe::Rule::IrqlInvalidLower, site, detail))
+        set_irql_as_a_free_build(t, new_irql, observe::Rule::IrqlInvalidLower, site, detail);
 }
 
 // KeLowerIrql and the lowering half of every raising release.
@@ -72,7 +86,9 @@ template <bool Observed> inline KIRQL raise(ThreadState &t, KIRQL new_irql, cons
                       "raising the IRQL to %u from %u (thread %d): a raise never lowers and never passes "
                       "HIGH_LEVEL (%u); the IRQL is left unchanged",
                       new_irql, current, t.os_tid.load(std::memory_order_relaxed), HIGH_LEVEL);
-        observe::report_misuse(observe::Rule::IrqlInvalidRaise, site, detail);
+        // Verifier on (Driver Verifier): reported, the IRQL left as it was. Off: as a free build.
+        if (!observe::report_if_observed(observe::Rule::IrqlInvalidRaise, site, detail))
+            set_irql_as_a_free_build(t, new_irql, observe::Rule::IrqlInvalidRaise, site, detail);
         return current;
     }
     if constexpr (Observed) observe::notify_irql_changed({current, new_irql, site, &t});
@@ -80,11 +96,17 @@ template <bool Observed> inline KIRQL raise(ThreadState &t, KIRQL new_irql, cons
     return current;
 }
 
-// Raise to DISPATCH_LEVEL for a raising acquire; above DISPATCH_LEVEL (a misuse the verifier
-// reports) the IRQL stays where it is.
-inline KIRQL raise_for_acquire(ThreadState &t) noexcept {
+// Raise to DISPATCH_LEVEL for a raising acquire. Above DISPATCH_LEVEL (misuse): observed, the
+// verifier reports AcquireAboveDispatch and the IRQL stays where it is (Driver Verifier stops
+// there); unobserved, a free x64 build, whose KeAcquireSpinLock writes DISPATCH_LEVEL without a
+// check, so the lock is held at DISPATCH_LEVEL and the release puts the old IRQL back. The extra
+// test is on the path the inline fast path never takes (it calls out above DISPATCH_LEVEL).
+template <bool FreeBuild = false> inline KIRQL raise_for_acquire(ThreadState &t) noexcept {
     const KIRQL old = t.irql.load(std::memory_order_relaxed);
-    if (old < DISPATCH_LEVEL) model::raise_irql(t, DISPATCH_LEVEL);
+    if (old < DISPATCH_LEVEL)
+        model::raise_irql(t, DISPATCH_LEVEL);
+    else if constexpr (FreeBuild)
+        if (__builtin_expect(old > DISPATCH_LEVEL, 0)) model::lower_irql(t, DISPATCH_LEVEL);
     return old;
 }
 
@@ -124,7 +146,7 @@ inline KIRQL acquire_raising(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis
     if constexpr (Observed) {
         return acquire_observed(t, s, event(t, s, nullptr, v, ndis, 0, site), true); // the IRQL before the raise
     } else {
-        const KIRQL old = raise_for_acquire(t);
+        const KIRQL old = raise_for_acquire<true>(t);
         lock::spin_acquire(s);
         return old;
     }
@@ -193,9 +215,10 @@ inline void release_at_dpc(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis, 
 }
 
 // The queue join of KeAcquireInStackQueuedSpinLock[AtDpcLevel], with its raise.
+template <bool Observed>
 inline lock::QueueJoin take_queued(ThreadState &t, PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, bool raising,
                                    const Site &site) noexcept {
-    const KIRQL old = raising ? raise_for_acquire(t) : t.irql.load(std::memory_order_relaxed);
+    const KIRQL old = raising ? raise_for_acquire<!Observed>(t) : t.irql.load(std::memory_order_relaxed);
     const lock::QueueJoin join = lock::queued_acquire(s, &h->LockQueue);
     if (__builtin_expect(join == lock::QueueJoin::WordHeldByOrdinaryAcquire, 0)) {
         observe::report_misuse(observe::Rule::QueuedAndPlainMixed, site,
@@ -216,10 +239,10 @@ inline void acquire_queued(ThreadState &t, PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h,
     if constexpr (Observed) {
         const LockEvent e = event(t, s, h, raising ? Variant::Queued : Variant::QueuedAtDpcLevel, false, 0, site);
         observe::notify_acquiring(e);
-        const lock::QueueJoin join = take_queued(t, s, h, raising, site);
+        const lock::QueueJoin join = take_queued<true>(t, s, h, raising, site);
         observe::notify_acquired(e, join == lock::QueueJoin::Waited);
     } else {
-        take_queued(t, s, h, raising, site);
+        take_queued<false>(t, s, h, raising, site);
     }
 }
 

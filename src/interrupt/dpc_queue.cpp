@@ -63,6 +63,7 @@ void finished_one(ProcessorContext &c) noexcept {
 
 void run_kernel_dpc(KDPC *d, model::ThreadState &t) noexcept {
     PKDEFERRED_ROUTINE routine = d->DeferredRoutine;
+    if (__builtin_expect(routine == nullptr, 0)) null_dpc_routine(d, t); // does not return
     CallbackScope scope(t, observe::Callback::KernelDpc, reinterpret_cast<const void *>(routine), d,
                         observe::Site{nullptr, 0, nullptr, reinterpret_cast<const void *>(routine)});
     routine(d, d->DeferredContext, d->SystemArgument1, d->SystemArgument2);

@@ -51,6 +51,8 @@ std::uint32_t dpc_target(const KDPC *dpc, const model::ThreadState &t) noexcept;
 // MiniportInterruptDPC (interrupts.cpp).
 inline constexpr UCHAR kInterruptDpcType = 0xD0;
 void run_interrupt_dpc(KDPC *dpc, model::ThreadState &t) noexcept;
+// A KDPC run with a NULL routine: the BugCheck report, then the end (bug_check.cpp).
+[[noreturn]] void null_dpc_routine(const KDPC *dpc, model::ThreadState &t) noexcept;
 
 // The ISR thread's body (delivery.cpp).
 void isr_thread_main(std::uint32_t index) noexcept;

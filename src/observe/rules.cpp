@@ -49,6 +49,7 @@ constexpr RuleInfo kRules[] = {
      "NdisAcquireRWLockRead/Write docs: a different LOCK_STATE_EX for each acquisition"},
     {"RwLockDispatchFlagWrongIrql", Severity::Error, false,
      "NDIS_RWL_AT_DISPATCH_LEVEL docs (Dispatch IRQL Tracking), Driver Verifier 0xC4/0x40"},
+    {"BugCheck", Severity::Error, true, "bug check (the code and parameters are in the report)"},
 };
 static_assert(sizeof kRules / sizeof kRules[0] == static_cast<unsigned>(Rule::Count_), "one entry per rule");
 } // namespace

@@ -49,6 +49,8 @@ enum class Rule : std::uint8_t {
     RwLockStateMismatch,
     RwLockStateReused,
     RwLockDispatchFlagWrongIrql,
+    // A bug check: a fault Windows stops the machine on (a DPC run with a NULL routine).
+    BugCheck,
     Count_
 };
 

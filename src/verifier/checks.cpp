@@ -442,9 +442,16 @@ inline void check_order(const LockEvent &e, VerifierThread &v, const Shadow *s) 
 }
 
 [[gnu::cold, gnu::noinline]] void report_recursive(const LockEvent &e, const Shadow *s, const HeldLock &held) {
+    // A try never spins: on Windows it returns FALSE, so the program goes on (and so does this one).
+    const bool tried = never_waits(e.variant);
     Report r = base(Rule::RecursiveAcquire, e, s,
-                    format("%s on a lock this thread already holds: on Windows the processor spins on itself forever",
-                           observe::variant_name(e.variant)));
+                    tried ? format("%s on a lock this thread already holds: it returns FALSE, as on Windows; the "
+                                   "caller can never get its own lock this way",
+                                   observe::variant_name(e.variant))
+                          : format("%s on a lock this thread already holds: on Windows the processor spins on itself "
+                                   "forever",
+                                   observe::variant_name(e.variant)));
+    r.not_terminal = tried;
     r.other = held.site();
     r.other_role = "already acquired at";
     emit(r);

@@ -48,6 +48,10 @@ static KIRQL report_irql(const Report &r) noexcept {
     return r.irql >= 0 ? static_cast<KIRQL>(r.irql) : r.thread->irql.load(std::memory_order_relaxed);
 }
 
+// Whether this report ends the process whatever the mode: its rule is terminal and the call that
+// found it could really hang (Report::not_terminal).
+static bool ends_process(const Report &r) noexcept { return observe::rule_info(r.rule).terminal && !r.not_terminal; }
+
 const char *irql_name(KIRQL irql) noexcept {
     switch (irql) {
     case PASSIVE_LEVEL: return "PASSIVE_LEVEL";
@@ -64,7 +68,7 @@ std::string format_report(const Report &r) {
     std::string text;
     std::snprintf(line, sizeof line, "ndislock verifier: %s: %s%s\n",
                   observe::severity_name(info.severity), info.id,
-                  info.terminal ? " (terminal)" : "");
+                  ends_process(r) ? " (terminal)" : "");
     text += line;
     text += "  " + r.explanation + "\n";
     std::snprintf(line, sizeof line, "  Windows: %s\n", info.windows);
@@ -99,7 +103,7 @@ void report(const Report &r) noexcept {
         for (Stored &s : *g_findings) {
             if (s.rule == r.rule && same_location(s.site, r.site)) {
                 ++s.view.Count;
-                if (s.suppressed || !info.terminal) return;
+                if (s.suppressed || !ends_process(r)) return;
                 break; // a terminal finding ends the process even when repeated
             }
         }
@@ -117,7 +121,7 @@ void report(const Report &r) noexcept {
         v.Severity = info.severity == observe::Severity::Error     ? NDISLOCK_SEVERITY_ERROR
                      : info.severity == observe::Severity::Warning ? NDISLOCK_SEVERITY_WARNING
                                                                    : NDISLOCK_SEVERITY_NOTE;
-        v.Terminal = info.terminal ? TRUE : FALSE;
+        v.Terminal = ends_process(r) ? TRUE : FALSE;
         v.Message = s.message.c_str();
         v.File = s.resolved.file;
         v.Line = s.resolved.line;
@@ -143,10 +147,10 @@ void report(const Report &r) noexcept {
     }
     // One write, so reports of different threads do not interleave.
     (void)!::write(2, text.data(), text.size());
-    if (info.terminal || (fatal_mode() && info.severity == observe::Severity::Error)) {
+    if (ends_process(r) || (fatal_mode() && info.severity == observe::Severity::Error)) {
         if (const char *path = sarif_path(); path[0] != '\0') write_sarif(path);
         platform::fatal("verifier: %s is %s; ending the process", info.id,
-                        info.terminal ? "terminal (Windows would hang or bug-check here)" : "an error in fatal mode");
+                        ends_process(r) ? "terminal (Windows would hang or bug-check here)" : "an error in fatal mode");
     }
 }
 

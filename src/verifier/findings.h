@@ -24,6 +24,9 @@ struct Report {
     model::ThreadState *thread = nullptr;
     int irql = -1;                  // the IRQL at the offending call, if not the thread's IRQL now
     std::string scenario;           // extra lines (two-column scenarios), already formatted
+    // A terminal rule found by a call that cannot hang (a try-acquire of the caller's own lock
+    // returns FALSE on Windows): reported as an error, and the process goes on.
+    bool not_terminal = false;
 };
 
 // "DISPATCH_LEVEL", "DIRQL", ... for an IRQL value.

@@ -53,6 +53,18 @@ Variant release_family(Variant v) noexcept {
                                       call, observe::variant_name(held.variant)));
     r.other = held.site();
     r.other_role = "already acquired at";
+    // A try never waits: on Windows it returns what the lock word allows (FALSE against a hold
+    // that excludes it), so the program goes on.
+    if (e.variant == Variant::ExTrySharedAtDpc || e.variant == Variant::ExTryExclusiveAtDpc) {
+        r.not_terminal = true;
+        r.explanation = text("%s on an EX_SPIN_LOCK this thread already holds (as %s): a try never waits, so it "
+                             "returns what the lock word allows (%s), as on Windows; EX_SPIN_LOCK allows no "
+                             "recursion, and the untried form deadlocks",
+                             call, observe::variant_name(held.variant),
+                             observe::rw_mode(held.variant) == RwMode::Exclusive || write_while_read
+                                 ? "FALSE"
+                                 : "TRUE for a share of a shared hold unless a writer waits");
+    }
     emit_report(r);
 }
 

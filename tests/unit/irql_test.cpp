@@ -117,14 +117,16 @@ TEST_F(Irql, BelowDispatchThreadsOfOneProcessorRunTogether) {
 
 using IrqlDeathTest = Irql;
 
-TEST_F(IrqlDeathTest, RaisingBelowTheCurrentIrqlIsFatal) {
-    EXPECT_DEATH(
-        {
-            KIRQL old;
-            KeRaiseIrql(DISPATCH_LEVEL, &old);
-            KeRaiseIrql(APC_LEVEL, &old);
-        },
-        "IrqlInvalidRaise.*irql_test.cpp:[0-9]+");
+// Verifier off is a free x64 build (docs/verifier.md, "Two personalities"): KfRaiseIrql writes
+// the level without a check, so a "raise" to a lower level lowers, and the program goes on.
+TEST_F(Irql, RaisingBelowTheCurrentIrqlSetsItAsAFreeBuildDoes) {
+    KIRQL old, again;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    KeRaiseIrql(APC_LEVEL, &again);
+    EXPECT_EQ(again, DISPATCH_LEVEL);
+    EXPECT_EQ(KeGetCurrentIrql(), APC_LEVEL);
+    KeLowerIrql(old);
+    EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
 }
 
 TEST_F(IrqlDeathTest, RaisingAboveHighLevelIsFatal) {
@@ -136,10 +138,42 @@ TEST_F(IrqlDeathTest, RaisingAboveHighLevelIsFatal) {
         "IrqlInvalidRaise");
 }
 
-TEST_F(IrqlDeathTest, LoweringAboveTheCurrentIrqlIsFatal) {
-    EXPECT_DEATH(KeLowerIrql(DISPATCH_LEVEL), "IrqlInvalidLower.*irql_test.cpp");
+// KeLowerIrql to a higher level: a free build writes it (a raise); beyond HIGH_LEVEL the CR8
+// write faults, so that still ends the process.
+TEST_F(Irql, LoweringAboveTheCurrentIrqlSetsItAsAFreeBuildDoes) {
+    KeLowerIrql(DISPATCH_LEVEL);
+    EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    KeLowerIrql(PASSIVE_LEVEL);
+    EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+}
+
+TEST_F(IrqlDeathTest, LoweringAboveHighLevelIsFatal) {
+    EXPECT_DEATH(KeLowerIrql(HIGH_LEVEL + 1), "IrqlInvalidLower.*irql_test.cpp");
 }
 
 TEST_F(IrqlDeathTest, TheFunctionSpellingReportsItsCallersAddress) {
-    EXPECT_DEATH((KeLowerIrql)(DISPATCH_LEVEL), "IrqlInvalidLower.*called from 0x[0-9a-f]+");
+    EXPECT_DEATH((KeLowerIrql)(HIGH_LEVEL + 1), "IrqlInvalidLower.*called from 0x[0-9a-f]+");
+}
+
+// A raising acquire above DISPATCH_LEVEL: x64's KeAcquireSpinLock sets DISPATCH_LEVEL while the
+// lock is held, and the release puts the saved IRQL back.
+TEST_F(Irql, RaisingAcquireAboveDispatchHoldsAtDispatchAsX64Does) {
+    KSPIN_LOCK lock;
+    KeInitializeSpinLock(&lock);
+    KIRQL old, saved;
+    KeRaiseIrql(HIGH_LEVEL, &old);
+    KeAcquireSpinLock(&lock, &saved);
+    EXPECT_EQ(saved, HIGH_LEVEL);
+    EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    EXPECT_FALSE(KeTestSpinLock(&lock));
+    KeReleaseSpinLock(&lock, saved);
+    EXPECT_EQ(KeGetCurrentIrql(), HIGH_LEVEL);
+    EXPECT_TRUE(KeTestSpinLock(&lock));
+    KLOCK_QUEUE_HANDLE h;
+    KeAcquireInStackQueuedSpinLock(&lock, &h);
+    EXPECT_EQ(h.OldIrql, HIGH_LEVEL);
+    EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    KeReleaseInStackQueuedSpinLock(&h);
+    EXPECT_EQ(KeGetCurrentIrql(), HIGH_LEVEL);
+    KeLowerIrql(old);
 }

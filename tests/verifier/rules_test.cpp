@@ -351,18 +351,45 @@ TEST_P(RecursiveAcquire, SecondAcquireOfAHeldLockEndsTheProcess) {
         "RecursiveAcquire \\(terminal\\).*at [^ ]*" + site_regex(kFamilyLine) + ".*already acquired at [^ ]*" +
             site_regex(kFamilyLine) + ".*RecursiveAcquire is terminal");
 }
-INSTANTIATE_TEST_SUITE_P(All, RecursiveAcquire, ::testing::ValuesIn(families()), family_name);
+// The try families are not terminal: they return FALSE (RecursiveAcquireOfATry below).
+INSTANTIATE_TEST_SUITE_P(All, RecursiveAcquire,
+                         ::testing::ValuesIn(families_where([](const Family &f) { return !f.is_try; })), family_name);
 
+using RecursiveAcquireOfATry = VerifierParamTest<Family>;
+TEST_P(RecursiveAcquireOfATry, ReturnsFalseAndIsAnErrorThatLetsTheProgramGoOn) {
+    const Family &f = GetParam();
+    Slot s;
+    init_lock(f, s);
+    Enter e(f);
+    f.acquire(s);
+    const int line = f.acquire(s); // the try of a lock this thread holds: FALSE, nothing taken
+    EXPECT_FALSE(KeTestSpinLock(s.word())) << "still held once";
+    const std::vector<Got> got = take();
+    f.release(s);
+    EXPECT_TRUE(KeTestSpinLock(s.word())) << "one release frees it: the try took nothing";
+    expect_family_finding(got, "RecursiveAcquire", f, line);
+    if (got.size() == 1) {
+        EXPECT_FALSE(got[0].terminal);
+    }
+}
+INSTANTIATE_TEST_SUITE_P(All, RecursiveAcquireOfATry,
+                         ::testing::ValuesIn(families_where([](const Family &f) { return f.is_try; })), family_name);
+
+// A try never spins: it returns FALSE, and the finding is an error that lets the program go on
+// (personality_test.cpp has the rest).
 TEST_F(VerifierTest, RecursiveAcquire_TryAcquireOfALockHeldByAnOrdinaryAcquire) {
-    EXPECT_DEATH(
-        {
-            Slot s;
-            KeInitializeSpinLock(s.word());
-            KIRQL old = 0;
-            KeAcquireSpinLock(s.word(), &old);
-            KeTryToAcquireSpinLockAtDpcLevel(s.word());
-        },
-        "RecursiveAcquire \\(terminal\\).*" + site_regex(__LINE__ - 2));
+    Slot s;
+    KeInitializeSpinLock(s.word());
+    KIRQL old = 0;
+    KeAcquireSpinLock(s.word(), &old);
+    EXPECT_FALSE(KeTryToAcquireSpinLockAtDpcLevel(s.word()));
+    const int line = __LINE__ - 1;
+    KeReleaseSpinLock(s.word(), old);
+    const std::vector<Got> got = take();
+    expect_exactly(got, "RecursiveAcquire", __FILE__, line);
+    if (got.size() == 1) {
+        EXPECT_FALSE(got[0].terminal);
+    }
 }
 
 TEST_F(VerifierTest, RecursiveAcquire_NotReportedInOnModeForOtherErrors) {
@@ -1172,9 +1199,16 @@ void recursive_try_lock() {
     ndislock::KSpinLock k;
     k.lock();
     (void)k.try_lock();
+    k.unlock();
 }
+// try_lock of its own lock: FALSE, an error that is not terminal (a try never spins).
 TEST_F(VerifierTest, Cpp_RecursiveAcquire_KSpinLockTryLock) {
-    EXPECT_DEATH(recursive_try_lock(), "RecursiveAcquire \\(terminal\\).*at [^ ]*" + site_regex(kCppTryLock));
+    recursive_try_lock();
+    const std::vector<Got> got = take();
+    ASSERT_EQ(got.size(), 1u) << dump(got);
+    EXPECT_EQ(got[0].rule, "RecursiveAcquire");
+    EXPECT_EQ(got[0].line, kCppTryLock);
+    EXPECT_FALSE(got[0].terminal);
 }
 
 TEST_F(VerifierTest, Cpp_LockOrderInversion) {

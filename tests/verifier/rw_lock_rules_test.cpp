@@ -64,7 +64,7 @@ TEST_F(VerifierTest, RwLockRecursion_ExExclusiveTwice) {
         {
             PEX_SPIN_LOCK l = fresh_ex();
             ExAcquireSpinLockExclusive(l);
-            ExTryAcquireSpinLockSharedAtDpcLevel(l);
+            ExAcquireSpinLockSharedAtDpcLevel(l); // the try form is not terminal: personality_test.cpp
         },
         "RwLockRecursion \\(terminal\\).*" + site_regex(__LINE__ - 2));
 }

@@ -33,8 +33,9 @@ CATALOG = {
     "DispatchFlagMismatch": "error",
     "RwLockWriteWhileRead": "error", "RwLockRecursion": "error", "RwLockStateMismatch": "error",
     "RwLockStateReused": "error", "RwLockDispatchFlagWrongIrql": "error",
+    "BugCheck": "error",
 }
-TERMINAL = {"RecursiveAcquire", "Deadlock", "NullLockPointer", "AssertionFailed", "ListCorrupted", "RwLockWriteWhileRead", "RwLockRecursion"}
+TERMINAL = {"RecursiveAcquire", "Deadlock", "NullLockPointer", "AssertionFailed", "ListCorrupted", "RwLockWriteWhileRead", "RwLockRecursion", "BugCheck"}
 
 # ScenarioSarifMix's findings, in order: (ruleId, level, has an other party).
 EXPECTED = [

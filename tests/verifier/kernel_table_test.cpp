@@ -1,0 +1,142 @@
+// A kernel-style table test, in the manner of other kernels' spin-lock suites: every
+// acquire/release/try variant x every starting IRQL it is documented for, checking after every
+// step the lock word, the queue handle, the IRQL and KeTestSpinLock; run in both personalities
+// (verifier off: a free build; on: Driver Verifier, where a correct table reports nothing).
+#include <cstdint>
+#include <thread>
+
+#include "verifier_support.h"
+
+using namespace vt;
+using ndislock_test::Watchdog;
+
+namespace {
+
+enum class Form { KeAcquire, KeRaiseToDpc, AtDpcLevel, TryFree, TryHeld, Queued, QueuedAtDpcLevel };
+
+struct Row {
+    const char *name;
+    Form form;
+    KIRQL start;
+};
+
+// Only the starting IRQLs each call documents (the misuse has its own tests in rules_test).
+const Row kRows[] = {
+    {"KeAcquireSpinLock at PASSIVE", Form::KeAcquire, PASSIVE_LEVEL},
+    {"KeAcquireSpinLock at APC", Form::KeAcquire, APC_LEVEL},
+    {"KeAcquireSpinLock at DISPATCH", Form::KeAcquire, DISPATCH_LEVEL},
+    {"KeAcquireSpinLockRaiseToDpc at PASSIVE", Form::KeRaiseToDpc, PASSIVE_LEVEL},
+    {"KeAcquireSpinLockRaiseToDpc at DISPATCH", Form::KeRaiseToDpc, DISPATCH_LEVEL},
+    {"KeAcquireSpinLockAtDpcLevel at DISPATCH", Form::AtDpcLevel, DISPATCH_LEVEL},
+    {"KeTryToAcquireSpinLockAtDpcLevel, free, at DISPATCH", Form::TryFree, DISPATCH_LEVEL},
+    {"KeTryToAcquireSpinLockAtDpcLevel, held elsewhere, at DISPATCH", Form::TryHeld, DISPATCH_LEVEL},
+    {"KeAcquireInStackQueuedSpinLock at PASSIVE", Form::Queued, PASSIVE_LEVEL},
+    {"KeAcquireInStackQueuedSpinLock at APC", Form::Queued, APC_LEVEL},
+    {"KeAcquireInStackQueuedSpinLock at DISPATCH", Form::Queued, DISPATCH_LEVEL},
+    {"KeAcquireInStackQueuedSpinLockAtDpcLevel at DISPATCH", Form::QueuedAtDpcLevel, DISPATCH_LEVEL},
+};
+
+// The lock as the table sees it after a step.
+void expect_state(const Row &r, const char *step, PKSPIN_LOCK lock, bool held, KIRQL irql) {
+    SCOPED_TRACE(std::string(r.name) + ", after " + step);
+    EXPECT_EQ(*lock != 0, held) << "lock word " << *lock;
+    EXPECT_EQ(KeTestSpinLock(lock) == FALSE, held);
+    EXPECT_EQ(KeGetCurrentIrql(), irql);
+}
+
+void expect_handle(const Row &r, const KLOCK_QUEUE_HANDLE &h, PKSPIN_LOCK lock, KIRQL saved) {
+    SCOPED_TRACE(std::string(r.name) + ", the queue handle");
+    // The handle names its lock (low bits are the queue's own flags) and, raising, the old IRQL.
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(h.LockQueue.Lock) & ~std::uintptr_t{7},
+              reinterpret_cast<std::uintptr_t>(lock));
+    EXPECT_NE(reinterpret_cast<std::uintptr_t>(h.LockQueue.Lock) & LOCK_QUEUE_OWNER, 0u) << "the owner's mark";
+    if (r.form == Form::Queued) {
+        EXPECT_EQ(h.OldIrql, saved);
+    }
+}
+
+void run_row(const Row &r) {
+    PKSPIN_LOCK lock = static_cast<PKSPIN_LOCK>(fresh_storage());
+    KeInitializeSpinLock(lock);
+    expect_state(r, "KeInitializeSpinLock", lock, false, PASSIVE_LEVEL);
+    KIRQL entry = PASSIVE_LEVEL;
+    if (r.start != PASSIVE_LEVEL) KeRaiseIrql(r.start, &entry);
+    const KIRQL held_at = r.start < DISPATCH_LEVEL ? DISPATCH_LEVEL : r.start;
+    KLOCK_QUEUE_HANDLE h{};
+    switch (r.form) {
+    case Form::KeAcquire: {
+        KIRQL old = 0xFF;
+        KeAcquireSpinLock(lock, &old);
+        EXPECT_EQ(old, r.start);
+        expect_state(r, "KeAcquireSpinLock", lock, true, held_at);
+        KeReleaseSpinLock(lock, old);
+        break;
+    }
+    case Form::KeRaiseToDpc: {
+        const KIRQL old = KeAcquireSpinLockRaiseToDpc(lock);
+        EXPECT_EQ(old, r.start);
+        expect_state(r, "KeAcquireSpinLockRaiseToDpc", lock, true, held_at);
+        KeReleaseSpinLock(lock, old);
+        break;
+    }
+    case Form::AtDpcLevel:
+        KeAcquireSpinLockAtDpcLevel(lock);
+        expect_state(r, "KeAcquireSpinLockAtDpcLevel", lock, true, held_at);
+        KeReleaseSpinLockFromDpcLevel(lock);
+        break;
+    case Form::TryFree:
+        EXPECT_TRUE(KeTryToAcquireSpinLockAtDpcLevel(lock));
+        expect_state(r, "a try of a free lock", lock, true, held_at);
+        KeReleaseSpinLockFromDpcLevel(lock);
+        break;
+    case Form::TryHeld: {
+        // Held by another thread (another processor): the try fails at once and changes nothing.
+        std::atomic<int> phase{0};
+        std::thread holder([&] {
+            NdislockBindCurrentThread(1);
+            KIRQL old = 0;
+            KeAcquireSpinLock(lock, &old);
+            phase.store(1);
+            while (phase.load() != 2) std::this_thread::yield();
+            KeReleaseSpinLock(lock, old);
+        });
+        while (phase.load() != 1) std::this_thread::yield();
+        EXPECT_FALSE(KeTryToAcquireSpinLockAtDpcLevel(lock));
+        expect_state(r, "a try of a held lock", lock, true, held_at);
+        phase.store(2);
+        holder.join();
+        break;
+    }
+    case Form::Queued:
+        KeAcquireInStackQueuedSpinLock(lock, &h);
+        expect_state(r, "KeAcquireInStackQueuedSpinLock", lock, true, held_at);
+        expect_handle(r, h, lock, r.start);
+        KeReleaseInStackQueuedSpinLock(&h);
+        break;
+    case Form::QueuedAtDpcLevel:
+        KeAcquireInStackQueuedSpinLockAtDpcLevel(lock, &h);
+        expect_state(r, "KeAcquireInStackQueuedSpinLockAtDpcLevel", lock, true, held_at);
+        expect_handle(r, h, lock, r.start);
+        KeReleaseInStackQueuedSpinLockFromDpcLevel(&h);
+        break;
+    }
+    expect_state(r, "the release", lock, false, r.start);
+    if (r.start != PASSIVE_LEVEL) KeLowerIrql(entry);
+    expect_state(r, "the lower", lock, false, PASSIVE_LEVEL);
+}
+
+TEST_F(VerifierTest, KernelTable_VerifierOff) {
+    Watchdog dog("kernel table, verifier off", std::chrono::seconds(60));
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
+    for (const Row &r : kRows) run_row(r);
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
+    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+}
+
+TEST_F(VerifierTest, KernelTable_VerifierOn) {
+    Watchdog dog("kernel table, verifier on", std::chrono::seconds(60));
+    for (const Row &r : kRows) run_row(r);
+    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+}
+
+} // namespace
