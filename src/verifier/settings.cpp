@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "observe/watchdog.h"
+#include "observe/tool_annotations.h"
 #include "platform/diagnostics.h"
 #include "verifier/checks.h"
 #include "verifier/findings.h"
@@ -63,6 +64,8 @@ void configure_from_environment() {
         load_suppressions_file(path);
     g_settings.on_since_start.store(mode != NDISLOCK_VERIFIER_OFF);
     apply_mode(mode);
+    // After the verifier, so it keeps the observer slot it has without a tool.
+    observe::announce_locks_to_tools();
 }
 
 } // namespace

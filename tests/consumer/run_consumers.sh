@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# consumer.installed_package: does the INSTALLED ndislock work for its users?
+# consumer.*: does ndislock work for its users, taken the ways they take it?
 #
-#   run_consumers.sh BUILD_DIR SOURCE_DIR C_COMPILER [ITERATIONS]
+#   run_consumers.sh [--from install|deb|fetchcontent] BUILD_DIR SOURCE_DIR C_COMPILER [ITERATIONS]
 #
-# 1. brings the libraries of BUILD_DIR up to date and installs BUILD_DIR into a temporary prefix
-#    (cmake --install BUILD_DIR --prefix PREFIX), and checks what landed there;
+# --from says how the consumers get ndislock (default install):
+#   install       consumer.installed_package: `cmake --install BUILD_DIR --prefix PREFIX`;
+#   deb           consumer.debian_package: `cpack` in BUILD_DIR makes the Debian package, which is
+#                 unpacked (dpkg-deb -x, no root, nothing installed on the machine) into a
+#                 temporary root; PREFIX is its /usr;
+#   fetchcontent  consumer.fetchcontent: the CMake consumer brings ndislock in with FetchContent
+#                 from SOURCE_DIR (no network) and builds it as part of itself; steps 1 and 3 do
+#                 not apply.
+#
+# 1. brings the libraries of BUILD_DIR up to date and installs them into PREFIX as --from says,
+#    and checks what landed there;
 # 2. CMake consumer (cmake_consumer/): find_package(ndislock CONFIG REQUIRED) with
-#    CMAKE_PREFIX_PATH=PREFIX; runs consumer_shared (ndislock::ndislock) and consumer_static
-#    (ndislock::ndislock_static);
+#    CMAKE_PREFIX_PATH=PREFIX (or FetchContent); runs consumer_shared (ndislock::ndislock) and
+#    consumer_static (ndislock::ndislock_static);
 # 3. pkg-config consumer, PKG_CONFIG_PATH=<the installed .pc's directory>, the same main.c:
 #      dynamic:  cc $(pkg-config --cflags ndislock) main.c ... $(pkg-config --libs ndislock)
 #                run with LD_LIBRARY_PATH=<prefix libdir>
@@ -19,8 +28,13 @@
 # The temporary directory is removed on exit, pass or fail.
 set -euo pipefail
 
-if [[ $# -lt 3 ]]; then
-    echo "usage: $0 BUILD_DIR SOURCE_DIR C_COMPILER [ITERATIONS]" >&2
+from=install
+if [[ ${1:-} == --from ]]; then
+    from=${2:-}
+    shift 2
+fi
+if [[ $# -lt 3 || ! $from =~ ^(install|deb|fetchcontent)$ ]]; then
+    echo "usage: $0 [--from install|deb|fetchcontent] BUILD_DIR SOURCE_DIR C_COMPILER [ITERATIONS]" >&2
     exit 2
 fi
 build_dir=$(cd "$1" && pwd)
@@ -62,31 +76,66 @@ run_logged() {
 }
 
 # ---- 1. Install ------------------------------------------------------------------------------
-step "building ndislock and ndislock_static in $build_dir (no-op when up to date)"
-run_logged "$tmp/build.log" cmake --build "$build_dir" --target ndislock ndislock_static --parallel 2
+install_from_build() {
+    step "building ndislock and ndislock_static in $build_dir (no-op when up to date)"
+    run_logged "$tmp/build.log" cmake --build "$build_dir" --target ndislock ndislock_static --parallel 2
 
-step "installing $build_dir into $prefix"
-run_logged "$tmp/install.log" cmake --install "$build_dir" --prefix "$prefix"
-sed 's/^/  /' "$tmp/install.log"
+    if [[ $from == install ]]; then
+        step "installing $build_dir into $prefix"
+        run_logged "$tmp/install.log" cmake --install "$build_dir" --prefix "$prefix"
+        sed 's/^/  /' "$tmp/install.log"
+    else
+        # What a user of the .deb gets: the package cpack makes from this build, its files as
+        # dpkg would lay them out under /, here under a temporary root.
+        step "making the Debian package (cpack) of $build_dir and unpacking it into $tmp/root"
+        run_logged "$tmp/cpack.log" cpack --config "$build_dir/CPackConfig.cmake" -B "$tmp/cpack"
+        local deb
+        deb=$(find "$tmp/cpack" -maxdepth 1 -name '*.deb' | head -n 1)
+        if [[ -z $deb ]]; then
+            sed 's/^/  | /' "$tmp/cpack.log"
+            fail "cpack made no .deb"
+            exit 1
+        fi
+        pass "cpack made $(basename "$deb")"
+        dpkg-deb --info "$deb" | sed 's/^/  /'
+        if [[ $(dpkg-deb --field "$deb" Package) == ndislock-dev && -n $(dpkg-deb --field "$deb" Depends) ]]; then
+            pass "package ndislock-dev, Depends: $(dpkg-deb --field "$deb" Depends)"
+        else
+            fail "the package's control fields: Package '$(dpkg-deb --field "$deb" Package)', Depends '$(dpkg-deb --field "$deb" Depends)'"
+        fi
+        if dpkg-deb --contents "$deb" | awk '{print $6}' | grep -qv '^\./usr/'; then
+            fail "the package installs outside /usr: $(dpkg-deb --contents "$deb" | awk '{print $6}' | grep -v '^\./usr/' | head -n 3 | tr '\n' ' ')"
+        else
+            pass "every file of the package is under /usr"
+        fi
+        run_logged "$tmp/dpkg-x.log" dpkg-deb -x "$deb" "$tmp/root"
+        prefix=$tmp/root/usr
+    fi
 
-pc_file=$(find "$prefix" -name ndislock.pc -path '*/pkgconfig/*' | head -n 1)
-config_file=$(find "$prefix" -name ndislockConfig.cmake | head -n 1)
-if [[ -z $pc_file ]]; then
-    fail "no pkgconfig/ndislock.pc installed under $prefix"
-    exit 1
+    pc_file=$(find "$prefix" -name ndislock.pc -path '*/pkgconfig/*' | head -n 1)
+    config_file=$(find "$prefix" -name ndislockConfig.cmake | head -n 1)
+    if [[ -z $pc_file ]]; then
+        fail "no pkgconfig/ndislock.pc installed under $prefix"
+        exit 1
+    fi
+    pkgconfig_dir=$(dirname "$pc_file")
+    libdir=$(dirname "$pkgconfig_dir") # <prefix>/lib or <prefix>/lib/<multiarch> (GNUInstallDirs)
+    pass "ndislock.pc installed: ${pc_file#"$prefix"/}"
+    if [[ -n $config_file ]]; then pass "ndislockConfig.cmake installed: ${config_file#"$prefix"/}"; else fail "no ndislockConfig.cmake installed"; fi
+    for f in "$libdir/libndislock.so" "$libdir/libndislock.a" "$prefix/include/ndislock/ndis.h" \
+        "$prefix/include/ndislock/ext.h" "$prefix/include/ndislock/wdk_types.h" "$prefix/include/ndislock/sal.h" \
+        "$prefix/include/ndislock/wdk.h" "$prefix/include/wdk/ndis.h" "$prefix/include/wdk/wdm.h" \
+        "$libdir/pkgconfig/ndislock-wdk.pc" "$libdir/pkgconfig/ndislock-static.pc" \
+        "$prefix/share/ndislock/valgrind.supp"; do
+        if [[ -e $f ]]; then pass "installed: ${f#"$prefix"/}"; else fail "missing from the install: ${f#"$prefix"/}"; fi
+    done
+    local soname_link
+    soname_link=$(find "$libdir" -maxdepth 1 -name 'libndislock.so.*' | sort | head -n 1)
+    if [[ -n $soname_link ]]; then pass "versioned shared library installed: ${soname_link#"$prefix"/}"; else fail "no libndislock.so.<version>"; fi
+}
+if [[ $from != fetchcontent ]]; then
+    install_from_build
 fi
-pkgconfig_dir=$(dirname "$pc_file")
-libdir=$(dirname "$pkgconfig_dir") # <prefix>/lib or <prefix>/lib/<multiarch> (GNUInstallDirs)
-pass "ndislock.pc installed: ${pc_file#"$prefix"/}"
-if [[ -n $config_file ]]; then pass "ndislockConfig.cmake installed: ${config_file#"$prefix"/}"; else fail "no ndislockConfig.cmake installed"; fi
-for f in "$libdir/libndislock.so" "$libdir/libndislock.a" "$prefix/include/ndislock/ndis.h" \
-    "$prefix/include/ndislock/ext.h" "$prefix/include/ndislock/wdk_types.h" "$prefix/include/ndislock/sal.h" \
-    "$prefix/include/ndislock/wdk.h" "$prefix/include/wdk/ndis.h" "$prefix/include/wdk/wdm.h" \
-    "$libdir/pkgconfig/ndislock-wdk.pc" "$libdir/pkgconfig/ndislock-static.pc"; do
-    if [[ -e $f ]]; then pass "installed: ${f#"$prefix"/}"; else fail "missing from the install: ${f#"$prefix"/}"; fi
-done
-soname_link=$(find "$libdir" -maxdepth 1 -name 'libndislock.so.*' | sort | head -n 1)
-if [[ -n $soname_link ]]; then pass "versioned shared library installed: ${soname_link#"$prefix"/}"; else fail "no libndislock.so.<version>"; fi
 
 # names_dir FLAG DIR WORD...: true if one of the WORDs is FLAG<path> with <path> resolving to DIR.
 names_dir() {
@@ -109,7 +158,7 @@ ldd_check() {
     fi
     if [[ $kind == dynamic ]]; then
         if [[ $line == *"=> $prefix/"* ]]; then
-            pass "$(basename "$program") loads libndislock from the installed prefix:${line}"
+            pass "$(basename "$program") loads libndislock from $prefix:${line}"
         else
             fail "$(basename "$program") should load libndislock.so from $prefix; ldd says: '${line:-nothing}'"
         fi
@@ -141,15 +190,29 @@ run_consumer() {
 }
 
 # ---- 2. CMake consumer --------------------------------------------------------------------------
-step "CMake consumer: find_package(ndislock CONFIG REQUIRED), CMAKE_PREFIX_PATH=$prefix"
 generator=()
 if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
+if [[ $from == fetchcontent ]]; then
+    # FetchContent builds ndislock inside the consumer's build tree: that is where the shared
+    # library must come from (ldd_check), and there is no prefix to find.
+    step "CMake consumer: FetchContent_Declare(ndislock SOURCE_DIR $source_dir), FetchContent_MakeAvailable"
+    prefix=$tmp/cmake-build/_deps
+    how=(-DNDISLOCK_FETCH_SOURCE_DIR="$source_dir" -DFETCHCONTENT_FULLY_DISCONNECTED=ON)
+else
+    step "CMake consumer: find_package(ndislock CONFIG REQUIRED), CMAKE_PREFIX_PATH=$prefix"
+    how=(-DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON)
+fi
 if run_logged "$tmp/cmake-configure.log" cmake -S "$consumer_dir/cmake_consumer" -B "$tmp/cmake-build" \
-    "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER="$cc" \
-    -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON \
+    "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER="$cc" "${how[@]}" \
     -DNDISLOCK_CHECKS_DIR="$checks_dir"; then
     found=$(sed -n 's/^ndislock_DIR:PATH=//p' "$tmp/cmake-build/CMakeCache.txt")
-    if [[ $found == "$prefix"/* ]]; then
+    if [[ $from == fetchcontent ]]; then
+        if [[ -z $found ]] && grep -q '^FETCHCONTENT_SOURCE_DIR_NDISLOCK\|^ndislock_SOURCE_DIR' "$tmp/cmake-build/CMakeCache.txt"; then
+            pass "ndislock came in through FetchContent, not find_package"
+        else
+            fail "the FetchContent consumer did not take ndislock from FetchContent (ndislock_DIR='${found}')"
+        fi
+    elif [[ $found == "$prefix"/* ]]; then
         pass "find_package found the installed package: ndislock_DIR=${found}"
     else
         fail "find_package found ndislock outside the install prefix: ndislock_DIR=${found}"
@@ -181,9 +244,10 @@ else
 fi
 
 # ---- 3. pkg-config consumer ---------------------------------------------------------------------
-step "pkg-config consumer: PKG_CONFIG_PATH=$pkgconfig_dir"
-export PKG_CONFIG_PATH=$pkgconfig_dir
-if ! command -v pkg-config >/dev/null 2>&1; then
+if [[ $from == fetchcontent ]]; then
+    step "pkg-config consumer: not with FetchContent (nothing is installed)"
+elif step "pkg-config consumer: PKG_CONFIG_PATH=$pkgconfig_dir" && export PKG_CONFIG_PATH=$pkgconfig_dir &&
+    ! command -v pkg-config >/dev/null 2>&1; then
     fail "pkg-config is not installed"
 else
     pc_dir_seen=$(pkg-config --variable=pcfiledir ndislock)
@@ -289,8 +353,8 @@ fi
 
 printf '\n'
 if [[ $failures -eq 0 ]]; then
-    echo "consumer.installed_package: all consumers built and passed"
+    echo "consumers of ndislock (--from $from): all consumers built and passed"
     exit 0
 fi
-echo "consumer.installed_package: $failures failure(s)"
+echo "consumers of ndislock (--from $from): $failures failure(s)"
 exit 1
