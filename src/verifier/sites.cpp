@@ -367,17 +367,23 @@ _Unwind_Reason_Code walk_step(_Unwind_Context *context, void *argument) {
     return _URC_END_OF_STACK; // stops the walk at the first frame of the driver's
 }
 
+#ifdef NDISLOCK_TEST_KNOBS
 std::atomic<std::uint64_t> g_walk_padding_ns{0}; // set_walk_padding_for_tests
 
 void pad_walk() noexcept {
     const std::uint64_t pad = g_walk_padding_ns.load(std::memory_order_relaxed);
-    if (__builtin_expect(pad == 0, 1)) return;
+    if (pad == 0) return;
     for (const std::uint64_t start = platform::monotonic_ns(); platform::monotonic_ns() - start < pad;) {
     }
 }
+#else
+void pad_walk() noexcept {} // the knob is compiled into the test-only library alone
+#endif
 } // namespace
 
+#ifdef NDISLOCK_TEST_KNOBS
 void set_walk_padding_for_tests(std::uint64_t ns) noexcept { g_walk_padding_ns.store(ns, std::memory_order_relaxed); }
+#endif
 
 observe::Site driver_site_from_stack(const observe::Site &site, bool *symbolized) noexcept {
     pad_walk();

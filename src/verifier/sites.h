@@ -88,9 +88,12 @@ inline bool library_file(const char *file) noexcept {
 // class; an allocation's class) and when it writes a report. *symbolized (if given) says whether
 // this walk met a new address (it symbolized it: far longer than any hold budget).
 observe::Site driver_site_from_stack(const observe::Site &site, bool *symbolized = nullptr) noexcept;
-// Tests only: makes every driver_site_from_stack call take ns longer (0, the default, costs a
-// relaxed load), so that a test can tell the walk's time from a hold's own on any machine and at
-// any optimization level (an optimized build rarely unwinds at all).
+#ifdef NDISLOCK_TEST_KNOBS
+// Test knob, in the test-only library alone (ndislock_internal_testing; the libraries ndislock
+// ships have no such function and no cost for it): makes every driver_site_from_stack call take
+// ns longer, so that a test can tell the walk's time from a hold's own on any machine and at any
+// optimization level (an optimized build rarely unwinds at all).
 void set_walk_padding_for_tests(std::uint64_t ns) noexcept;
+#endif
 
 } // namespace ndislock::verifier
