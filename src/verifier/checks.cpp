@@ -1100,7 +1100,7 @@ template <void (*Handler)(const LockEvent &) noexcept>
         site = driver_site_from_stack(e.site, &symbolized);
     }
     if (symbolized)
-        untime_holds(e.thread); // it ran addr2line: the holds and the callbacks running go untimed
+        untime_holds(e.thread); // it symbolized: the holds and the callbacks running go untimed
     else if (depth != 0)
         credit_verifier_work(*v, depth, before);
     Handler(LockEvent{e.lock, e.handle, e.variant, e.ndis, e.irql, e.new_irql, site, e.thread, e.state, e.busy});

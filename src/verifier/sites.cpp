@@ -13,6 +13,8 @@
 #include <unwind.h>
 
 #include "platform/clock.h"
+#include "platform/symbolizer.h"
+#include "verifier/checks.h"
 
 namespace ndislock::verifier {
 
@@ -51,74 +53,60 @@ bool is_library_inline(std::string_view file) noexcept {
 
 } // namespace
 
-// addr2line -f -i prints two lines per frame, innermost first: the function, then file:line.
-// The first frame outside ndislock's headers (the inline fast path, the C++ API) and the toolchain's
-// own headers (an inlined std::atomic load, say) is the driver's own code: a routine whose first
-// instruction, a call whose return address, or a stopped thread's instruction that belongs to
-// inlined library code is reported where the driver wrote it. If every frame is such code, the
-// outermost is reported.
-InlinedFrame pick_driver_frame(std::string_view addr2line_output) {
+// The frames come innermost first. The first frame outside ndislock's headers (the inline fast
+// path, the C++ API) and the toolchain's own headers (an inlined std::atomic load, say) is the
+// driver's own code: a routine whose first instruction, a call whose return address, or a stopped
+// thread's instruction that belongs to inlined library code is reported where the driver wrote it.
+// If every frame is such code, the outermost is reported.
+InlinedFrame pick_driver_frame(const std::vector<platform::SourceFrame> &frames) {
     InlinedFrame picked;
     bool found = false;
-    while (!addr2line_output.empty()) {
-        auto next_line = [&addr2line_output]() {
-            const std::size_t end = addr2line_output.find('\n');
-            const std::string_view line = addr2line_output.substr(0, end);
-            addr2line_output.remove_prefix(end == std::string_view::npos ? addr2line_output.size() : end + 1);
-            return line;
-        };
-        const std::string_view function = next_line();
-        if (addr2line_output.empty()) break; // a function without its location: not a frame
-        const std::string_view location = next_line();
-        picked.outermost_function = std::string(function);
+    for (const platform::SourceFrame &frame : frames) {
+        picked.outermost_function = frame.function;
         if (found) continue; // only the outermost function is still wanted
-        const std::size_t colon = location.rfind(':');
-        picked.function = std::string(function);
-        picked.file = std::string(location.substr(0, colon == std::string_view::npos ? 0 : colon));
-        picked.line = colon == std::string_view::npos ? 0 : std::atoi(std::string(location.substr(colon + 1)).c_str());
+        picked.function = frame.function;
+        picked.file = frame.file;
+        picked.line = frame.line;
         found = !is_library_inline(picked.file);
     }
-    if (picked.file.empty() || picked.file[0] == '?' || picked.line <= 0) {
+    if (picked.file.empty() || picked.line <= 0) {
         picked.file.clear();
         picked.line = 0;
     }
-    if (!picked.function.empty() && picked.function[0] == '?') picked.function.clear();
-    if (!picked.outermost_function.empty() && picked.outermost_function[0] == '?') picked.outermost_function.clear();
     return picked;
 }
 
 namespace {
 
-// Runs addr2line on the module holding address; fills file/line/function when debug info exists.
+// File, line and function of the code at address, in-process (platform/symbolizer.h: no child
+// process; it takes its own leaf mutex and allocates, which is why every caller here caches).
 // A routine's function is the one its address lies in (the outermost frame), a site's the one of
 // the frame it names.
 ResolvedSite symbolize(const void *address, bool routine) {
     ResolvedSite r{nullptr, 0, nullptr};
-    Dl_info info{};
-    if (address == nullptr || dladdr(address, &info) == 0 || info.dli_fname == nullptr) return r;
-    if (info.dli_sname != nullptr) r.function = intern_string(info.dli_sname);
+    if (address == nullptr) return r;
     // A return address points after the call; the call itself is one byte earlier.
-    const auto offset = reinterpret_cast<std::uintptr_t>(address) - reinterpret_cast<std::uintptr_t>(info.dli_fbase) - 1;
-    char command[1200];
-    // -i: the inlined frames too, innermost first (pick_driver_frame chooses among them).
-    std::snprintf(command, sizeof command, "addr2line -C -f -i -e '%s' 0x%lx 2>/dev/null", info.dli_fname,
-                  static_cast<unsigned long>(offset));
-    if (FILE *p = popen(command, "r")) {
-        std::string output;
-        char chunk[512];
-        while (std::fgets(chunk, sizeof chunk, p) != nullptr) output += chunk;
-        pclose(p);
-        const InlinedFrame frame = pick_driver_frame(output);
-        if (!frame.file.empty()) {
-            r.file = intern_string(frame.file);
-            r.line = frame.line;
-        }
-        const std::string &function = routine ? frame.outermost_function : frame.function;
-        if (!function.empty()) r.function = intern_string(function);
+    const void *call = static_cast<const char *>(address) - 1;
+    platform::Symbolized s;
+    const bool found = platform::symbolize(call, &s);
+    // That took this thread's own CPU time, up to milliseconds: the holds and callbacks open on it
+    // go untimed, as for a report (addr2line ran in a child process, and the thread's sleep in
+    // pclose left them untimed the same way).
+    untime_open_holds(model::tls_thread);
+    if (!found) return r;
+    const auto offset = reinterpret_cast<std::uintptr_t>(call) - s.module_base;
+    const InlinedFrame frame = pick_driver_frame(s.frames);
+    if (!frame.file.empty()) {
+        r.file = intern_string(frame.file);
+        r.line = frame.line;
     }
-    if (r.file == nullptr && info.dli_fname != nullptr && r.function == nullptr) {
+    // Without debug information the frame is the ELF symbol's, as addr2line names it.
+    const std::string &named = routine ? frame.outermost_function : frame.function;
+    const std::string &function = named.empty() ? s.symbol : named;
+    if (!function.empty()) r.function = intern_string(function);
+    if (r.file == nullptr && r.function == nullptr) {
         char module[700];
-        std::snprintf(module, sizeof module, "%s+0x%lx", info.dli_fname, static_cast<unsigned long>(offset + 1));
+        std::snprintf(module, sizeof module, "%s+0x%lx", s.module.c_str(), static_cast<unsigned long>(offset + 1));
         r.function = intern_string(module);
     }
     return r;
@@ -213,8 +201,8 @@ std::string routine_name(const void *routine) {
     }
     if (function == nullptr || std::strchr(function, '+') != nullptr) return buffer; // module+offset only
     std::string name = function;
-    // addr2line -C prints C++ functions with their parameter list: drop it (the last balanced
-    // "(...)"), keeping "(anonymous namespace)::" and the like in front.
+    // C++ functions are named with their parameter list (as addr2line -C prints them): drop it
+    // (the last balanced "(...)"), keeping "(anonymous namespace)::" and the like in front.
     if (!name.empty() && name.back() == ')') {
         int depth = 0;
         for (std::size_t i = name.size(); i-- > 0;) {
@@ -235,12 +223,28 @@ std::string site_string(const observe::Site &site) {
 
 namespace {
 
-// ndislock's own code: its headers and the toolchain's (is_library_inline), and its sources, by
-// the source directory it was built from (what its debug information names).
+// Where ndislock's own sources lie, read at run time from the debug information of this very
+// file's unit (".../src/verifier/sites.cpp" gives ".../src/"), not compiled in: the tree may have
+// moved since the build, or be built with a prefix map. Empty without debug information. Needed
+// only where ndislock is linked statically: its code then shares the driver's module, and its
+// source file is all that tells it apart (in libndislock.so the module does, classify_slow).
+// Asked only for a symbolized frame, when the module's debug information is open anyway.
+const std::string &library_source_root() {
+    static const std::string root = [] {
+        constexpr std::string_view kThisFile = "verifier/sites.cpp";
+        const std::string unit = platform::compilation_unit_of(reinterpret_cast<const void *>(&library_file_slow));
+        const std::string_view file = unit;
+        if (!file.ends_with(kThisFile)) return std::string();
+        return std::string(file.substr(0, file.size() - kThisFile.size()));
+    }();
+    return root;
+}
+
+// ndislock's own code: its headers and the toolchain's (is_library_inline), and its sources.
 bool is_library_code(std::string_view file) noexcept {
     if (is_library_inline(file)) return true;
-    constexpr std::string_view kSources = NDISLOCK_SOURCE_DIR "/src/";
-    return file.starts_with(kSources);
+    const std::string &root = library_source_root();
+    return !root.empty() && file.starts_with(root);
 }
 
 std::uintptr_t file_key(const char *file) noexcept { return reinterpret_cast<std::uintptr_t>(file) << 1; }
@@ -251,7 +255,10 @@ std::atomic<std::uintptr_t> g_file_kinds[kFileKindSlots];
 
 bool library_file_slow(const char *file, std::atomic<std::uintptr_t> &slot) noexcept {
     if (file == nullptr) return false;
-    const bool library = is_library_code(file);
+    // Headers only: ndislock's sources pass no site of their own (each call takes its caller's),
+    // so a site's file is never one of them, and telling them apart would cost the first site in
+    // a process the symbolizer's reading of debug information (megabytes, kept for the process).
+    const bool library = is_library_inline(file);
     slot.store(file_key(file) | (library ? 1 : 0), std::memory_order_relaxed);
     return library;
 }
@@ -360,17 +367,23 @@ _Unwind_Reason_Code walk_step(_Unwind_Context *context, void *argument) {
     return _URC_END_OF_STACK; // stops the walk at the first frame of the driver's
 }
 
+#ifdef NDISLOCK_TEST_KNOBS
 std::atomic<std::uint64_t> g_walk_padding_ns{0}; // set_walk_padding_for_tests
 
 void pad_walk() noexcept {
     const std::uint64_t pad = g_walk_padding_ns.load(std::memory_order_relaxed);
-    if (__builtin_expect(pad == 0, 1)) return;
+    if (pad == 0) return;
     for (const std::uint64_t start = platform::monotonic_ns(); platform::monotonic_ns() - start < pad;) {
     }
 }
+#else
+void pad_walk() noexcept {} // the knob is compiled into the test-only library alone
+#endif
 } // namespace
 
+#ifdef NDISLOCK_TEST_KNOBS
 void set_walk_padding_for_tests(std::uint64_t ns) noexcept { g_walk_padding_ns.store(ns, std::memory_order_relaxed); }
+#endif
 
 observe::Site driver_site_from_stack(const observe::Site &site, bool *symbolized) noexcept {
     pad_walk();

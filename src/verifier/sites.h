@@ -1,6 +1,6 @@
 // Call sites in reports: "file:line in function" from the site macros, or, for callers of the
-// function forms, the return address symbolized to file:line (addr2line) or module+offset
-// (dladdr) when debug information is not there. Symbolizing runs when a report is written, and
+// function forms, the return address symbolized to file:line (platform/symbolizer.h) or
+// module+offset when debug information is not there. Symbolizing runs when a report is written, and
 // once per new return address on a stack walked for a library site (driver_site_from_stack).
 #pragma once
 
@@ -8,8 +8,10 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "observe/hooks.h"
+#include "platform/symbolizer.h"
 
 namespace ndislock::verifier {
 
@@ -41,7 +43,7 @@ observe::Site code_site(const void *pc) noexcept;
 // its address when it has no symbol.
 std::string routine_name(const void *routine);
 
-// One frame of addr2line's -f -i output.
+// The frame of a symbolized address that a report names.
 struct InlinedFrame {
     std::string function; // empty if unknown
     std::string file;     // empty if unknown
@@ -51,9 +53,9 @@ struct InlinedFrame {
     // to code inlined there (an atomic load) with the routine's own line.
     std::string outermost_function;
 };
-// The frame a report names, from addr2line -f -i output (innermost frame first): the first one
+// The frame a report names, from an address's source frames (innermost first): the first one
 // outside ndislock's inline fast path and the toolchain's headers, else the outermost.
-InlinedFrame pick_driver_frame(std::string_view addr2line_output);
+InlinedFrame pick_driver_frame(const std::vector<platform::SourceFrame> &frames);
 
 // File, line and function for site, symbolizing a bare return address when possible. The strings
 // are interned and live for the process.
@@ -63,7 +65,7 @@ ResolvedSite resolve_site(const observe::Site &site) noexcept;
 // default arguments; called by std::lock_guard, std::unique_lock, std::scoped_lock or
 // std::make_unique, that caller is the standard library's header, and ~NdisSpinLock passes its
 // own. library_file says whether a site's file is such code (ndislock's or the toolchain's
-// headers, ndislock's sources): one load and a compare per call, cached by the file's address.
+// headers): one load and a compare per call, cached by the file's address.
 inline constexpr unsigned kFileKindSlots = 64;
 extern std::atomic<std::uintptr_t> g_file_kinds[kFileKindSlots]; // file address << 1 | library
 bool library_file_slow(const char *file, std::atomic<std::uintptr_t> &slot) noexcept;
@@ -80,15 +82,18 @@ inline bool library_file(const char *file) noexcept {
 // For such a site: the driver's own frame that led to it, from the calling thread's stack (the
 // first frame whose code is not library code), as a site with a file and line; the site itself
 // when no frame is the driver's (no debug information). The walk stops at that frame; each return
-// address it passes is classified once (symbolized: addr2line) and then found in a lock-free
+// address it passes is classified once (symbolized) and then found in a lock-free
 // table, so a walk over known addresses costs about a microsecond (-O0) and takes no lock. The
 // verifier walks only where it keeps the site (an acquire's held-lock entry, order edge and lock
 // class; an allocation's class) and when it writes a report. *symbolized (if given) says whether
-// this walk met a new address (it ran addr2line: far longer than any hold budget).
+// this walk met a new address (it symbolized it: far longer than any hold budget).
 observe::Site driver_site_from_stack(const observe::Site &site, bool *symbolized = nullptr) noexcept;
-// Tests only: makes every driver_site_from_stack call take ns longer (0, the default, costs a
-// relaxed load), so that a test can tell the walk's time from a hold's own on any machine and at
-// any optimization level (an optimized build rarely unwinds at all).
+#ifdef NDISLOCK_TEST_KNOBS
+// Test knob, in the test-only library alone (ndislock_internal_testing; the libraries ndislock
+// ships have no such function and no cost for it): makes every driver_site_from_stack call take
+// ns longer, so that a test can tell the walk's time from a hold's own on any machine and at any
+// optimization level (an optimized build rarely unwinds at all).
 void set_walk_padding_for_tests(std::uint64_t ns) noexcept;
+#endif
 
 } // namespace ndislock::verifier

@@ -96,6 +96,11 @@ def check(root):
             # (observe/tool_annotations.cpp).
             if to is None or to in ("sys", "linux", "asm", "sanitizer", "valgrind"):
                 continue
+            # elfutils (libdw): the symbolizer's library, an OS facility behind platform's seam only.
+            if to == "elfutils":
+                if own != "platform":
+                    problems.append(f"{rel}: includes {target}, which only platform/ may use")
+                continue
             if to not in RANK:
                 problems.append(f"{rel}: includes {target}, outside every layer")
                 continue
