@@ -127,7 +127,11 @@ inline bool raise_is_immediate(ThreadState &t) noexcept {
 inline KIRQL acquire_observed(ThreadState &t, PKSPIN_LOCK s, const LockEvent &e, bool raising) noexcept {
     const bool seen_before = raising && !raise_is_immediate(t);
     if (seen_before) observe::notify_acquiring(e);
-    const KIRQL old = raising ? raise_for_acquire(t) : t.irql.load(std::memory_order_relaxed);
+    KIRQL old = raising ? raise_for_acquire(t) : t.irql.load(std::memory_order_relaxed);
+    // Above DISPATCH_LEVEL with only looking observers (statistics, a timeline, a sanitizer's
+    // annotations) and no verifier: the free build's behaviour, as on the unobserved path.
+    if (raising && __builtin_expect(old > DISPATCH_LEVEL, 0) && !observe::rules_checked())
+        model::lower_irql(t, DISPATCH_LEVEL);
     if (!seen_before) {
         if (__builtin_expect(lock::spin_try_acquire(s), 1)) {
             observe::notify_acquired_at_once(e);

@@ -173,6 +173,12 @@ bool report_if_observed(Rule rule, const Site &site, const char *detail) noexcep
     return handled;
 }
 
+bool rules_checked() noexcept {
+    for (auto &slot : g_observers)
+        if (const Observer *o = slot.load(std::memory_order_acquire); o != nullptr && o->misuse != nullptr) return true;
+    return false;
+}
+
 void report_misuse(Rule rule, const Site &site, const char *detail) noexcept {
     if (report_if_observed(rule, site, detail)) return;
     const RuleInfo &info = rule_info(rule);

@@ -232,6 +232,11 @@ void notify_other_call(const char *name, bool blocking, bool ndis, const Site &s
 void notify_callback_entered(const CallbackEvent &e) noexcept;
 void notify_callback_returned(const CallbackEvent &e, std::uint64_t own_ns) noexcept;
 
+// Whether a registered observer checks rules (has a misuse callback: the verifier). Observers
+// that only look (statistics, timelines, the sanitizer annotations) leave the free-build
+// personality as it is (docs/verifier.md, "Two personalities"). Walks the slots: cold paths only.
+bool rules_checked() noexcept;
+
 // Reports a misuse the core detected. Returns if an observer reported it and the program may go
 // on; otherwise prints the rule, the call site and detail, and ends the process.
 void report_misuse(Rule rule, const Site &site, const char *detail) noexcept;
