@@ -4,16 +4,7 @@
 
 // ThreadSanitizer: only in a TSan build of the library (the __tsan_* functions live in the TSan
 // runtime; elsewhere they do not exist).
-#if defined(__SANITIZE_THREAD__)
-#define NDISLOCK_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define NDISLOCK_TSAN 1
-#endif
-#endif
-#ifndef NDISLOCK_TSAN
-#define NDISLOCK_TSAN 0
-#endif
+#include "platform/sanitizer.h"
 #if NDISLOCK_TSAN
 #include <sanitizer/tsan_interface.h>
 #endif

@@ -117,25 +117,9 @@ void record(Kind kind, const void *obj, std::uintptr_t aux, std::uint8_t a, std:
     r->head.store(h + 1, std::memory_order_release);
 }
 
-// Whether an acquire of this variant raises the caller to DISPATCH_LEVEL.
-bool raises(Variant v) noexcept {
-    switch (v) {
-    case Variant::NdisAcquire:
-    case Variant::KeAcquire:
-    case Variant::Queued:
-    case Variant::RwExRead:
-    case Variant::RwExWrite:
-    case Variant::NdisRwRead:
-    case Variant::NdisRwWrite:
-    case Variant::ExShared:
-    case Variant::ExExclusive: return true;
-    default: return false;
-    }
-}
-
 void on_acquired(const LockEvent &e, bool contended) noexcept {
     record(Kind::Acquired, e.lock, 0, static_cast<std::uint8_t>(e.variant), contended ? 1 : 0, 0, e.thread);
-    if (raises(e.variant) && e.irql < DISPATCH_LEVEL) record(Kind::Irql, nullptr, 0, DISPATCH_LEVEL, 0, 0, e.thread);
+    if (raising(e.variant) && e.irql < DISPATCH_LEVEL) record(Kind::Irql, nullptr, 0, DISPATCH_LEVEL, 0, 0, e.thread);
 }
 void on_acquired_at_once(const LockEvent &e) noexcept { on_acquired(e, false); }
 void on_try_failed(const LockEvent &e) noexcept { record(Kind::TryFailed, e.lock, 0, 0, 0, 0, e.thread); }

@@ -20,16 +20,7 @@
 
 #include "ndislock/export.h"
 
-#if defined(__SANITIZE_THREAD__)
-#define NDISLOCK_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define NDISLOCK_TSAN 1
-#endif
-#endif
-#ifndef NDISLOCK_TSAN
-#define NDISLOCK_TSAN 0
-#endif
+#include "platform/sanitizer.h"
 
 namespace ndislock::platform {
 

@@ -95,33 +95,8 @@ using observe::Variant;
 
 namespace {
 
-// A variant's family as two bits (1: its acquire raises the IRQL, 2: queued), read from one
-// constant: these run on every verified acquire and release, where a chain of comparisons per
-// question was a measurable share.
-constexpr unsigned family_bits(Variant v) noexcept {
-    constexpr std::uint64_t kRaising = 1, kQueued = 2;
-    constexpr std::uint64_t kTable = kRaising << 2 * unsigned(Variant::NdisAcquire) |
-                                     kRaising << 2 * unsigned(Variant::KeAcquire) |
-                                     (kRaising | kQueued) << 2 * unsigned(Variant::Queued) |
-                                     kQueued << 2 * unsigned(Variant::QueuedAtDpcLevel) |
-                                     // reader/writer acquires that raise (their releases lower)
-                                     kRaising << 2 * unsigned(Variant::RwExRead) |
-                                     kRaising << 2 * unsigned(Variant::RwExWrite) |
-                                     kRaising << 2 * unsigned(Variant::NdisRwRead) |
-                                     kRaising << 2 * unsigned(Variant::NdisRwWrite) |
-                                     kRaising << 2 * unsigned(Variant::ExShared) |
-                                     kRaising << 2 * unsigned(Variant::ExExclusive);
-    static_assert(unsigned(Variant::Count_) <= 32, "the table holds 32 variants");
-    return static_cast<unsigned>(kTable >> 2 * unsigned(v) & 3);
-}
-constexpr bool raising(Variant v) noexcept { return (family_bits(v) & 1) != 0; }
-constexpr bool queued(Variant v) noexcept { return (family_bits(v) & 2) != 0; }
-static_assert(raising(Variant::NdisAcquire) && raising(Variant::KeAcquire) && raising(Variant::Queued) &&
-              !raising(Variant::NdisDpr) && !raising(Variant::KeAtDpcLevel) && !raising(Variant::KeTryAtDpcLevel) &&
-              !raising(Variant::QueuedAtDpcLevel));
-static_assert(queued(Variant::Queued) && queued(Variant::QueuedAtDpcLevel) && !queued(Variant::NdisAcquire) &&
-              !queued(Variant::NdisDpr) && !queued(Variant::KeAcquire) && !queued(Variant::KeAtDpcLevel) &&
-              !queued(Variant::KeTryAtDpcLevel));
+using observe::queued;
+using observe::raising;
 
 // A class as a chain key sees it: a shared hold is another link than an exclusive one, since a
 // chain of reads checked once says nothing of the same chain taken for write.
