@@ -23,14 +23,14 @@ NDISLOCK_API void NdislockVerifierSetMode(NDISLOCK_VERIFIER_MODE mode) { const I
 NDISLOCK_API NDISLOCK_VERIFIER_MODE NdislockVerifierGetMode(void) { const InternalLocks guard; configure_once();
     return static_cast<NDISLOCK_VERIFIER_MODE>(g_settings.mode.load());
 }
-NDISLOCK_API void NdislockVerifierSetHoldBudget(ULONG64 ns) { const InternalLocks guard; configure_once(); g_settings.hold_budget_ns.store(ns != 0 ? ns : 25'000); }
+NDISLOCK_API void NdislockVerifierSetHoldBudget(ULONG64 ns) { const InternalLocks guard; configure_once(); g_settings.hold_budget_ns.store(ns != 0 ? ns : kDefaultHoldBudgetNs); }
 NDISLOCK_API void NdislockVerifierSetHoldSampling(ULONG every_nth) {
     configure_once();
     g_settings.hold_sample_period.store(every_nth == 0 ? kDefaultHoldSamplePeriod
                                                        : every_nth < kMaxHoldSamplePeriod ? every_nth : kMaxHoldSamplePeriod);
 }
 NDISLOCK_API void NdislockVerifierSetWatchdog(ULONG ms) { const InternalLocks guard; configure_once();
-    g_settings.watchdog_ns.store((ms != 0 ? ms : 2000) * std::uint64_t{1'000'000});
+    g_settings.watchdog_ns.store((ms != 0 ? ms : kDefaultWatchdogMs) * std::uint64_t{1'000'000});
 }
 NDISLOCK_API void NdislockVerifierSetExitCode(int code) { const InternalLocks guard; configure_once(); g_settings.exit_code.store(code); }
 NDISLOCK_API void NdislockVerifierSetSarifPath(const char *path) { const InternalLocks guard; configure_once(); set_sarif_path(path); }

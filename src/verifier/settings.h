@@ -5,11 +5,15 @@
 #include <atomic>
 #include <cstdint>
 
+#include "ndislock/ext.h"
 #include "ndislock/verifier.h"
 
 namespace ndislock::verifier {
 
-inline constexpr std::uint64_t kDefaultIsrBudgetNs = 25'000;  // IsrTooLong: ISR, synchronize, enable/disable
+// Each default once. 25 us is NDIS's guidance both for a spin lock's hold and for an ISR; the public
+// NDISLOCK_HOLD_BUDGET_NS_DEFAULT (ndislock/ext.h, which the statistics use too) writes it.
+inline constexpr std::uint64_t kDefaultHoldBudgetNs = NDISLOCK_HOLD_BUDGET_NS_DEFAULT; // LockHeldTooLong
+inline constexpr std::uint64_t kDefaultIsrBudgetNs = NDISLOCK_HOLD_BUDGET_NS_DEFAULT;  // IsrTooLong: ISR, synchronize, enable/disable
 inline constexpr std::uint64_t kDefaultDpcBudgetNs = 100'000; // DpcTooLong: MiniportInterruptDPC, KDPC routines
 // The hold-time sampling period. A timed hold costs two reads of the cheapest clock (the TSC,
 // 8.6-13 ns each on the VMs measured, behind the witness load: platform/own_time.h) and a
@@ -17,15 +21,17 @@ inline constexpr std::uint64_t kDefaultDpcBudgetNs = 100'000; // DpcTooLong: Min
 // together (docs/verifier.md, "Cost").
 inline constexpr std::uint32_t kDefaultHoldSamplePeriod = NDISLOCK_HOLD_SAMPLE_DEFAULT;
 inline constexpr std::uint32_t kMaxHoldSamplePeriod = 1'000'000;
+// A wait longer than this is a Deadlock (NDISLOCK_WATCHDOG_MS, NdislockVerifierSetWatchdog).
+inline constexpr std::uint64_t kDefaultWatchdogMs = 2000;
 
 struct Settings {
     std::atomic<int> mode{NDISLOCK_VERIFIER_ON};
-    std::atomic<std::uint64_t> hold_budget_ns{25'000};
+    std::atomic<std::uint64_t> hold_budget_ns{kDefaultHoldBudgetNs};
     // One hold in this many is timed, on each thread: NDISLOCK_HOLD_SAMPLE (verifier.h).
     std::atomic<std::uint32_t> hold_sample_period{kDefaultHoldSamplePeriod};
     std::atomic<std::uint64_t> isr_budget_ns{kDefaultIsrBudgetNs};
     std::atomic<std::uint64_t> dpc_budget_ns{kDefaultDpcBudgetNs};
-    std::atomic<std::uint64_t> watchdog_ns{2'000'000'000};
+    std::atomic<std::uint64_t> watchdog_ns{kDefaultWatchdogMs * 1'000'000};
     std::atomic<int> exit_code{NDISLOCK_VERIFIER_EXITCODE_DEFAULT};
     // True when the verifier has watched every lock since the process started, so a lock it has
     // not seen allocated really is uninitialized (otherwise it is adopted).
