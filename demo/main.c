@@ -669,6 +669,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, DEMO_NAME ": KeQueryActiveProcessorCountEx returned %lu\n", (unsigned long)Run.Processors);
         return 1;
     }
+    /* Before anything is allocated: a trace file that cannot be opened ends the run here. */
+    if (Options.Trace != NULL && NdislockTraceStart(Options.Trace) != NDISLOCK_OK) return 2; /* said why */
     Run.Interrupts = (BOOLEAN)(Options.IrqRate != 0);
     Run.SenderCount = Options.Senders != 0 ? Options.Senders : Run.Processors;
     Run.ReceiverCount = Run.Interrupts ? 0 : Options.Receivers != 0 ? Options.Receivers : Run.Processors;
@@ -681,8 +683,6 @@ int main(int argc, char **argv) {
         fprintf(stderr, DEMO_NAME ": out of memory\n");
         return 1;
     }
-
-    if (Options.Trace != NULL && NdislockTraceStart(Options.Trace) != NDISLOCK_OK) return 2; /* said why */
 
     /* NDIS's part: MiniportInitializeEx with the device's registers (the hardware comes out of
      * reset first), which registers the interrupt. */

@@ -24,7 +24,7 @@ NDISLOCK_API void NdislockVerifierSetMode(NDISLOCK_VERIFIER_MODE mode) { const I
 NDISLOCK_API NDISLOCK_VERIFIER_MODE NdislockVerifierGetMode(void) { const InternalLocks guard; configure_once();
     return static_cast<NDISLOCK_VERIFIER_MODE>(g_settings.mode.load());
 }
-NDISLOCK_API void NdislockVerifierSetHoldBudget(ULONG64 ns) { const InternalLocks guard; configure_once(); g_settings.hold_budget_ns.store(ns != 0 ? ns : 25'000); }
+NDISLOCK_API void NdislockVerifierSetHoldBudget(ULONG64 ns) { const InternalLocks guard; configure_once(); g_settings.hold_budget_ns.store(ns != 0 ? ns : kDefaultHoldBudgetNs); }
 NDISLOCK_API void NdislockVerifierSetHoldSampling(ULONG every_nth) {
     configure_once();
     g_settings.hold_sample_period.store(every_nth == 0 ? kDefaultHoldSamplePeriod

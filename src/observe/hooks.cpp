@@ -1,5 +1,6 @@
 #include "observe/hooks.h"
 
+#include <iterator>
 #include <mutex>
 
 #include "model/preemption.h"
@@ -32,32 +33,77 @@ void update_sole_observer() noexcept {
 }
 } // namespace
 
+namespace {
+// Each variant's acquire and release calls: the one table of their names (messages, reports).
+// In the enum's order, so a variant is its own index (checked below).
+struct VariantNames {
+    Variant variant;
+    const char *acquire;
+    const char *release;
+};
+constexpr VariantNames kVariantNames[] = {
+    {Variant::NdisAcquire, "NdisAcquireSpinLock", "NdisReleaseSpinLock"},
+    {Variant::NdisDpr, "NdisDprAcquireSpinLock", "NdisDprReleaseSpinLock"},
+    {Variant::KeAcquire, "KeAcquireSpinLock", "KeReleaseSpinLock"},
+    {Variant::KeAtDpcLevel, "KeAcquireSpinLockAtDpcLevel", "KeReleaseSpinLockFromDpcLevel"},
+    {Variant::KeTryAtDpcLevel, "KeTryToAcquireSpinLockAtDpcLevel", "KeReleaseSpinLockFromDpcLevel"},
+    {Variant::Queued, "KeAcquireInStackQueuedSpinLock", "KeReleaseInStackQueuedSpinLock"},
+    {Variant::QueuedAtDpcLevel, "KeAcquireInStackQueuedSpinLockAtDpcLevel",
+     "KeReleaseInStackQueuedSpinLockFromDpcLevel"},
+    {Variant::RwExRead, "NdisAcquireRWLockRead", "NdisReleaseRWLock"},
+    {Variant::RwExWrite, "NdisAcquireRWLockWrite", "NdisReleaseRWLock"},
+    {Variant::RwExReadAtDispatch, "NdisAcquireRWLockRead(NDIS_RWL_AT_DISPATCH_LEVEL)", "NdisReleaseRWLock"},
+    {Variant::RwExWriteAtDispatch, "NdisAcquireRWLockWrite(NDIS_RWL_AT_DISPATCH_LEVEL)", "NdisReleaseRWLock"},
+    {Variant::NdisRwRead, "NdisAcquireReadWriteLock(read)", "NdisReleaseReadWriteLock"},
+    {Variant::NdisRwWrite, "NdisAcquireReadWriteLock(write)", "NdisReleaseReadWriteLock"},
+    {Variant::NdisRwDprRead, "NdisDprAcquireReadWriteLock(read)", "NdisDprReleaseReadWriteLock"},
+    {Variant::NdisRwDprWrite, "NdisDprAcquireReadWriteLock(write)", "NdisDprReleaseReadWriteLock"},
+    {Variant::ExShared, "ExAcquireSpinLockShared", "ExReleaseSpinLockShared"},
+    {Variant::ExExclusive, "ExAcquireSpinLockExclusive", "ExReleaseSpinLockExclusive"},
+    {Variant::ExSharedAtDpc, "ExAcquireSpinLockSharedAtDpcLevel", "ExReleaseSpinLockSharedFromDpcLevel"},
+    {Variant::ExExclusiveAtDpc, "ExAcquireSpinLockExclusiveAtDpcLevel", "ExReleaseSpinLockExclusiveFromDpcLevel"},
+    {Variant::ExTrySharedAtDpc, "ExTryAcquireSpinLockSharedAtDpcLevel", "ExReleaseSpinLockSharedFromDpcLevel"},
+    {Variant::ExTryExclusiveAtDpc, "ExTryAcquireSpinLockExclusiveAtDpcLevel",
+     "ExReleaseSpinLockExclusiveFromDpcLevel"},
+};
+constexpr bool variant_names_in_order() {
+    for (unsigned i = 0; i < std::size(kVariantNames); ++i)
+        if (kVariantNames[i].variant != static_cast<Variant>(i)) return false;
+    return std::size(kVariantNames) == static_cast<unsigned>(Variant::Count_);
+}
+static_assert(variant_names_in_order(), "kVariantNames lists every Variant, in the enum's order");
+
+// Each callback kind's name: as a subject ("MiniportInterrupt", "a DPC routine") and with its
+// routine named after it ("MiniportInterrupt DemoIsr", "the DPC routine FlushDpc").
+struct CallbackNames {
+    Callback kind;
+    const char *name;
+    const char *role;
+};
+constexpr CallbackNames kCallbackNames[] = {
+    {Callback::None, "none", "the callback"},
+    {Callback::Isr, "MiniportInterrupt", "MiniportInterrupt"},
+    {Callback::InterruptDpc, "MiniportInterruptDPC", "MiniportInterruptDPC"},
+    {Callback::KernelDpc, "a DPC routine", "the DPC routine"},
+    {Callback::Synchronize, "a synchronize function", "the synchronize function"},
+    {Callback::EnableInterrupt, "MiniportEnableInterruptEx", "MiniportEnableInterruptEx"},
+    {Callback::DisableInterrupt, "MiniportDisableInterruptEx", "MiniportDisableInterruptEx"},
+    {Callback::MiniportInitialize, "MiniportInitializeEx", "MiniportInitializeEx"},
+    {Callback::MiniportHalt, "MiniportHaltEx", "MiniportHaltEx"},
+};
+constexpr bool callback_names_in_order() {
+    for (unsigned i = 0; i < std::size(kCallbackNames); ++i)
+        if (kCallbackNames[i].kind != static_cast<Callback>(i)) return false;
+    return std::size(kCallbackNames) == static_cast<unsigned>(Callback::MiniportHalt) + 1;
+}
+static_assert(callback_names_in_order(), "kCallbackNames lists every Callback, in the enum's order");
+} // namespace
+
 const char *variant_name(Variant v) noexcept {
-    switch (v) {
-    case Variant::NdisAcquire: return "NdisAcquireSpinLock";
-    case Variant::NdisDpr: return "NdisDprAcquireSpinLock";
-    case Variant::KeAcquire: return "KeAcquireSpinLock";
-    case Variant::KeAtDpcLevel: return "KeAcquireSpinLockAtDpcLevel";
-    case Variant::KeTryAtDpcLevel: return "KeTryToAcquireSpinLockAtDpcLevel";
-    case Variant::Queued: return "KeAcquireInStackQueuedSpinLock";
-    case Variant::QueuedAtDpcLevel: return "KeAcquireInStackQueuedSpinLockAtDpcLevel";
-    case Variant::RwExRead: return "NdisAcquireRWLockRead";
-    case Variant::RwExWrite: return "NdisAcquireRWLockWrite";
-    case Variant::RwExReadAtDispatch: return "NdisAcquireRWLockRead(NDIS_RWL_AT_DISPATCH_LEVEL)";
-    case Variant::RwExWriteAtDispatch: return "NdisAcquireRWLockWrite(NDIS_RWL_AT_DISPATCH_LEVEL)";
-    case Variant::NdisRwRead: return "NdisAcquireReadWriteLock(read)";
-    case Variant::NdisRwWrite: return "NdisAcquireReadWriteLock(write)";
-    case Variant::NdisRwDprRead: return "NdisDprAcquireReadWriteLock(read)";
-    case Variant::NdisRwDprWrite: return "NdisDprAcquireReadWriteLock(write)";
-    case Variant::ExShared: return "ExAcquireSpinLockShared";
-    case Variant::ExExclusive: return "ExAcquireSpinLockExclusive";
-    case Variant::ExSharedAtDpc: return "ExAcquireSpinLockSharedAtDpcLevel";
-    case Variant::ExExclusiveAtDpc: return "ExAcquireSpinLockExclusiveAtDpcLevel";
-    case Variant::ExTrySharedAtDpc: return "ExTryAcquireSpinLockSharedAtDpcLevel";
-    case Variant::ExTryExclusiveAtDpc: return "ExTryAcquireSpinLockExclusiveAtDpcLevel";
-    case Variant::Count_: break;
-    }
-    return "?";
+    return static_cast<unsigned>(v) < std::size(kVariantNames) ? kVariantNames[static_cast<unsigned>(v)].acquire : "?";
+}
+const char *release_name(Variant v) noexcept {
+    return static_cast<unsigned>(v) < std::size(kVariantNames) ? kVariantNames[static_cast<unsigned>(v)].release : "?";
 }
 
 int add_observer(const Observer *observer) noexcept {
@@ -150,18 +196,11 @@ void notify_callback_returned(const CallbackEvent &e, std::uint64_t own_ns) noex
 }
 
 const char *callback_name(Callback c) noexcept {
-    switch (c) {
-    case Callback::None: return "none";
-    case Callback::Isr: return "MiniportInterrupt";
-    case Callback::InterruptDpc: return "MiniportInterruptDPC";
-    case Callback::KernelDpc: return "a DPC routine";
-    case Callback::Synchronize: return "a synchronize function";
-    case Callback::EnableInterrupt: return "MiniportEnableInterruptEx";
-    case Callback::DisableInterrupt: return "MiniportDisableInterruptEx";
-    case Callback::MiniportInitialize: return "MiniportInitializeEx";
-    case Callback::MiniportHalt: return "MiniportHaltEx";
-    }
-    return "?";
+    return static_cast<unsigned>(c) < std::size(kCallbackNames) ? kCallbackNames[static_cast<unsigned>(c)].name : "?";
+}
+const char *callback_role(Callback c) noexcept {
+    return static_cast<unsigned>(c) < std::size(kCallbackNames) ? kCallbackNames[static_cast<unsigned>(c)].role
+                                                                 : "the callback";
 }
 
 bool report_if_observed(Rule rule, const Site &site, const char *detail) noexcept {

@@ -120,7 +120,10 @@ static_assert(queued(Variant::Queued) && queued(Variant::QueuedAtDpcLevel) && !q
               !queued(Variant::NdisDpr) && !queued(Variant::KeAcquire) && !queued(Variant::KeAtDpcLevel) &&
               !queued(Variant::KeTryAtDpcLevel));
 
+// The variant's acquire call and the call that releases what it acquired (observe/hooks.cpp holds
+// the one table of both).
 const char *variant_name(Variant v) noexcept;
+const char *release_name(Variant v) noexcept;
 
 struct LockEvent {
     const void *lock;            // the KSPIN_LOCK word (an NDIS_SPIN_LOCK starts with it)
@@ -159,7 +162,10 @@ enum class Callback : std::uint8_t {
     MiniportInitialize,// MiniportInitializeEx, at PASSIVE_LEVEL
     MiniportHalt       // MiniportHaltEx, at PASSIVE_LEVEL
 };
+// The kind's name as a subject ("MiniportInterrupt", "a DPC routine"), and as a role its routine's
+// name follows ("MiniportInterrupt", "the DPC routine").
 const char *callback_name(Callback c) noexcept;
+const char *callback_role(Callback c) noexcept;
 
 struct CallbackEvent {
     Callback kind;

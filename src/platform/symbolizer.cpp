@@ -109,8 +109,9 @@ std::string full_path(const char *file, const char *comp_dir) {
 }
 
 // Whether the walk below looks inside a DIE: scopes that hold code or other scopes. Types and
-// data are skipped, save classes (a local class's member functions may be defined in them).
-bool may_hold_functions(int tag) {
+// data are skipped, and so are classes outside functions (GCC defines member functions at
+// namespace level; only a local class, inside a function, holds definitions: a lambda's).
+bool may_hold_functions(int tag, bool in_function) {
     switch (tag) {
     case DW_TAG_compile_unit:
     case DW_TAG_partial_unit:
@@ -121,10 +122,11 @@ bool may_hold_functions(int tag) {
     case DW_TAG_lexical_block:
     case DW_TAG_try_block:
     case DW_TAG_catch_block:
+        return true;
     case DW_TAG_class_type:
     case DW_TAG_structure_type:
     case DW_TAG_union_type:
-        return true;
+        return in_function;
     default:
         return false;
     }
@@ -135,32 +137,33 @@ bool may_hold_functions(int tag) {
 // inside the function it was inlined into). This is the function table addr2line builds, not
 // dwarf_getscopes, which gives up on some units (a lambda's static invoker, some inlined
 // std::string code: "no address value").
-void find_functions(Dwarf_Die *parent, Dwarf_Addr pc, std::vector<Dwarf_Die> *path, std::vector<Dwarf_Die> *best) {
+void find_functions(Dwarf_Die *parent, Dwarf_Addr pc, bool in_function, std::vector<Dwarf_Die> *path,
+                    std::vector<Dwarf_Die> *best) {
     Dwarf_Die child;
     if (dwarf_child(parent, &child) != 0) return;
     do {
         const int tag = dwarf_tag(&child);
-        if (!may_hold_functions(tag)) continue;
+        if (!may_hold_functions(tag, in_function)) continue;
         const bool function = tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine;
         if (function) {
             const bool holds_pc = dwarf_haspc(&child, pc) == 1;
-            // Code inlined into a function lies inside the function's own ranges.
-            if (!holds_pc && tag == DW_TAG_inlined_subroutine) continue;
             if (holds_pc) {
                 path->push_back(child);
                 if (path->size() > best->size()) *best = *path;
-                find_functions(&child, pc, path, best);
+                find_functions(&child, pc, true, path, best);
                 path->pop_back();
                 continue;
             }
-            // A function not holding pc may still hold the definition of one that does (a local
-            // class's members); those are not inlined into it, so it is no frame of theirs.
+            // Code inlined into a function lies inside the function's own ranges; a function not
+            // holding pc may still hold the definition of one that does (a local class's members,
+            // a lambda's), which is not inlined into it, so it is no frame of theirs.
+            if (tag == DW_TAG_inlined_subroutine) continue;
             std::vector<Dwarf_Die> inner_path, inner;
-            find_functions(&child, pc, &inner_path, &inner);
+            find_functions(&child, pc, true, &inner_path, &inner);
             if (!inner.empty() && inner.size() > best->size()) *best = inner;
             continue;
         }
-        find_functions(&child, pc, path, best);
+        find_functions(&child, pc, in_function, path, best);
     } while (dwarf_siblingof(&child, &child) == 0);
 }
 
@@ -213,7 +216,7 @@ void source_frames(Dwfl_Module *module, Dwarf_Addr address, const char *symbol, 
         dwarf_lineno(line, &innermost.line);
     }
     std::vector<Dwarf_Die> path, chain;
-    find_functions(cu, address - bias, &path, &chain);
+    find_functions(cu, address - bias, false, &path, &chain);
     // No function holds pc (code without debug information in a unit that has some): the ELF
     // symbol's name, as addr2line gives it.
     if (!chain.empty())

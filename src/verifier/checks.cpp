@@ -9,6 +9,7 @@
 
 #include "model/processors.h"
 #include "observe/lock_names.h"
+#include "platform/format.h"
 #include "platform/clock.h"
 #include "platform/membarrier.h"
 #include "platform/own_time.h"
@@ -108,28 +109,9 @@ inline bool never_waits(Variant v) noexcept {
     return v == Variant::KeTryAtDpcLevel || v == Variant::ExTrySharedAtDpc || v == Variant::ExTryExclusiveAtDpc;
 }
 
-const char *release_name(Variant v) noexcept {
-    switch (v) {
-    case Variant::NdisAcquire: return "NdisReleaseSpinLock";
-    case Variant::NdisDpr: return "NdisDprReleaseSpinLock";
-    case Variant::KeAcquire: return "KeReleaseSpinLock";
-    case Variant::KeAtDpcLevel:
-    case Variant::KeTryAtDpcLevel: return "KeReleaseSpinLockFromDpcLevel";
-    case Variant::Queued: return "KeReleaseInStackQueuedSpinLock";
-    case Variant::QueuedAtDpcLevel: return "KeReleaseInStackQueuedSpinLockFromDpcLevel";
-    default: return rw_release_name(v);
-    }
-}
+using observe::release_name;
 
-std::string format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-std::string format(const char *fmt, ...) {
-    char buffer[1024];
-    va_list args;
-    va_start(args, fmt);
-    std::vsnprintf(buffer, sizeof buffer, fmt, args);
-    va_end(args);
-    return buffer;
-}
+using platform::format;
 
 // Marks the holds now open on the reporting thread, and the callbacks it is running, as untimed:
 // a report takes far longer (formatting, symbolizing, writing) than any hold budget, and is not
@@ -1110,18 +1092,7 @@ void on_acquired_at_once(const LockEvent &e) noexcept { with_driver_site<on_acqu
 void untime_open_holds(model::ThreadState *t) noexcept { untime_holds(t); }
 
 std::string callback_description(observe::Callback kind, const void *routine) {
-    const char *role = "the callback";
-    switch (kind) {
-    case observe::Callback::None: break;
-    case observe::Callback::Isr: role = "MiniportInterrupt"; break;
-    case observe::Callback::InterruptDpc: role = "MiniportInterruptDPC"; break;
-    case observe::Callback::KernelDpc: role = "the DPC routine"; break;
-    case observe::Callback::Synchronize: role = "the synchronize function"; break;
-    case observe::Callback::EnableInterrupt: role = "MiniportEnableInterruptEx"; break;
-    case observe::Callback::DisableInterrupt: role = "MiniportDisableInterruptEx"; break;
-    case observe::Callback::MiniportInitialize: role = "MiniportInitializeEx"; break;
-    case observe::Callback::MiniportHalt: role = "MiniportHaltEx"; break;
-    }
+    const char *role = observe::callback_role(kind);
     if (routine == nullptr) return role;
     return std::string(role) + " " + routine_name(routine);
 }

@@ -50,6 +50,8 @@
 #include <csignal>
 #include <cstdint>
 
+#include "verifier/settings.h"
+
 namespace ndislock::verifier {
 
 inline constexpr std::uint64_t kFarOverFactor = 5;    // counted budgets that make a report...
@@ -66,7 +68,7 @@ inline constexpr std::uint64_t stretch_cap_ns(std::uint64_t budget_ns) noexcept 
     return far_over_ns(budget_ns) * kStretchCapFifths / 5;
 }
 inline constexpr std::uint64_t kBeatAfterBudgets = 1; // seen for this long (and at two looks): count it
-inline constexpr std::uint64_t kSentinelPeriodNs = 25'000;     // at the default budgets (one budget)...
+inline constexpr std::uint64_t kSentinelPeriodNs = kDefaultHoldBudgetNs; // at the default budgets (one budget)...
 inline constexpr std::uint64_t kMaxSentinelPeriodNs = 100'000; // ...and no longer with larger ones
 inline constexpr std::uint64_t kIdleIntervals = 2; // after a look that saw nothing held
 inline constexpr std::uint64_t kLateAfterIntervals = 8; // a pass more intervals than this after the last: late

@@ -3,6 +3,8 @@
 #include <cstdarg>
 #include <cstdio>
 
+#include "platform/format.h"
+
 namespace ndislock::verifier {
 
 using observe::LockEvent;
@@ -13,15 +15,7 @@ using observe::Variant;
 
 namespace {
 
-std::string text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-std::string text(const char *fmt, ...) {
-    char buffer[512];
-    va_list args;
-    va_start(args, fmt);
-    std::vsnprintf(buffer, sizeof buffer, fmt, args);
-    va_end(args);
-    return buffer;
-}
+using platform::format;
 
 // The acquire variant a release of this form pairs with (EX_SPIN_LOCK and NDIS 5 have one release
 // form per acquire family; a Try acquisition is released as its AtDpcLevel form).
@@ -40,7 +34,7 @@ Variant release_family(Variant v) noexcept {
     const char *call = observe::variant_name(e.variant);
     Report r = write_while_read
                    ? report_base(Rule::RwLockWriteWhileRead, e, s,
-                                 text("%s on a lock this thread holds for read: a write waits for every reader to "
+                                 format("%s on a lock this thread holds for read: a write waits for every reader to "
                                       "leave, this one included, so on Windows the processor waits for itself forever "
                                       "(no promotion from read to write: release the read first%s)",
                                       call,
@@ -48,7 +42,7 @@ Variant release_family(Variant v) noexcept {
                                           ? ", or use ExTryConvertSharedSpinLockExclusive"
                                           : ""))
                    : report_base(Rule::RwLockRecursion, e, s,
-                                 text("%s on an EX_SPIN_LOCK this thread already holds (as %s): EX_SPIN_LOCK allows no "
+                                 format("%s on an EX_SPIN_LOCK this thread already holds (as %s): EX_SPIN_LOCK allows no "
                                       "recursion of any kind; on Windows it deadlocks",
                                       call, observe::variant_name(held.variant)));
     r.other = held.site();
@@ -70,7 +64,7 @@ Variant release_family(Variant v) noexcept {
 
 [[gnu::cold, gnu::noinline]] void report_state_reused(const LockEvent &e, const Shadow *s, const HeldLock &held) {
     Report r = report_base(Rule::RwLockStateReused, e, s,
-                           text("%s with a lock state (%p) that a live acquisition still uses (%s): each acquisition "
+                           format("%s with a lock state (%p) that a live acquisition still uses (%s): each acquisition "
                                 "needs its own LOCK_STATE_EX / LOCK_STATE until its release; this acquire overwrites "
                                 "the saved IRQL and mode the other release will read",
                                 observe::variant_name(e.variant), e.state, observe::variant_name(held.variant)));
@@ -80,26 +74,6 @@ Variant release_family(Variant v) noexcept {
 }
 
 } // namespace
-
-const char *rw_release_name(Variant v) noexcept {
-    switch (v) {
-    case Variant::RwExRead:
-    case Variant::RwExWrite:
-    case Variant::RwExReadAtDispatch:
-    case Variant::RwExWriteAtDispatch: return "NdisReleaseRWLock";
-    case Variant::NdisRwRead:
-    case Variant::NdisRwWrite: return "NdisReleaseReadWriteLock";
-    case Variant::NdisRwDprRead:
-    case Variant::NdisRwDprWrite: return "NdisDprReleaseReadWriteLock";
-    case Variant::ExShared: return "ExReleaseSpinLockShared";
-    case Variant::ExExclusive: return "ExReleaseSpinLockExclusive";
-    case Variant::ExSharedAtDpc:
-    case Variant::ExTrySharedAtDpc: return "ExReleaseSpinLockSharedFromDpcLevel";
-    case Variant::ExExclusiveAtDpc:
-    case Variant::ExTryExclusiveAtDpc: return "ExReleaseSpinLockExclusiveFromDpcLevel";
-    default: return "?";
-    }
-}
 
 void check_rw_acquire(const LockEvent &e, const VerifierThread &v, const Shadow *s) {
     const unsigned depth = v.depth.load(std::memory_order_relaxed);
@@ -150,11 +124,11 @@ int find_rw_release(const LockEvent &e, const VerifierThread &v, const Shadow *s
     if (match < 0) {
         const HeldLock &h = v.held[any];
         Report r = report_base(Rule::RwLockStateMismatch, e, s,
-                               text("%s with lock state %p, but this thread's acquisition of the lock filled %p: "
+                               format("%s with lock state %p, but this thread's acquisition of the lock filled %p: "
                                     "the release restores the IRQL and mode saved in the state it is given, so "
                                     "swapped states restore another acquisition's IRQL (the innermost acquisition "
                                     "is taken as released)",
-                                    rw_release_name(e.variant), e.state, h.state));
+                                    observe::release_name(e.variant), e.state, h.state));
         r.other = h.site();
         r.other_role = "the lock's acquisition at";
         emit_report(r);
@@ -168,12 +142,12 @@ int find_rw_release(const LockEvent &e, const VerifierThread &v, const Shadow *s
         Report r = state_kind && mode_differs && !(e.variant == Variant::NdisRwDprRead || e.variant == Variant::NdisRwDprWrite ||
                                                    h.variant == Variant::NdisRwDprRead || h.variant == Variant::NdisRwDprWrite)
                        ? report_base(Rule::RwLockStateMismatch, e, s,
-                                     text("%s with a lock state whose mode was changed since %s filled it",
-                                          rw_release_name(e.variant), observe::variant_name(h.variant)))
+                                     format("%s with a lock state whose mode was changed since %s filled it",
+                                          observe::release_name(e.variant), observe::variant_name(h.variant)))
                        : report_base(Rule::ReleaseVariantMismatch, e, s,
-                                     text("acquired with %s but released with %s (expected %s)%s",
-                                          observe::variant_name(h.variant), rw_release_name(e.variant),
-                                          rw_release_name(h.variant),
+                                     format("acquired with %s but released with %s (expected %s)%s",
+                                          observe::variant_name(h.variant), observe::release_name(e.variant),
+                                          observe::release_name(h.variant),
                                           mode_differs ? ": the lock is released in a mode it is not held in"
                                                        : ": the IRQL the acquire raised is never restored, or one it "
                                                          "never raised is lowered"));

@@ -33,7 +33,4 @@ int find_rw_release(const observe::LockEvent &e, const VerifierThread &v, const 
 // Whether the thread's table still holds lock exclusively (recursive writes) besides slot skip.
 bool holds_exclusive(const VerifierThread &v, const void *lock, int skip) noexcept;
 
-// The release call that matches an acquire variant, for messages.
-const char *rw_release_name(observe::Variant v) noexcept;
-
 } // namespace ndislock::verifier

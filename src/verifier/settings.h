@@ -5,11 +5,15 @@
 #include <atomic>
 #include <cstdint>
 
+#include "ndislock/ext.h"
 #include "ndislock/verifier.h"
 
 namespace ndislock::verifier {
 
-inline constexpr std::uint64_t kDefaultIsrBudgetNs = 25'000;  // IsrTooLong: ISR, synchronize, enable/disable
+// Each default once. 25 us is NDIS's guidance both for a spin lock's hold and for an ISR; the public
+// NDISLOCK_HOLD_BUDGET_NS_DEFAULT (ndislock/ext.h, which the statistics use too) writes it.
+inline constexpr std::uint64_t kDefaultHoldBudgetNs = NDISLOCK_HOLD_BUDGET_NS_DEFAULT; // LockHeldTooLong
+inline constexpr std::uint64_t kDefaultIsrBudgetNs = NDISLOCK_HOLD_BUDGET_NS_DEFAULT;  // IsrTooLong: ISR, synchronize, enable/disable
 inline constexpr std::uint64_t kDefaultDpcBudgetNs = 100'000; // DpcTooLong: MiniportInterruptDPC, KDPC routines
 // The hold-time sampling period. A timed hold costs two reads of the cheapest clock (the TSC,
 // 8.6-13 ns each on the VMs measured, behind the witness load: platform/own_time.h) and a
@@ -20,7 +24,7 @@ inline constexpr std::uint32_t kMaxHoldSamplePeriod = 1'000'000;
 
 struct Settings {
     std::atomic<int> mode{NDISLOCK_VERIFIER_ON};
-    std::atomic<std::uint64_t> hold_budget_ns{25'000};
+    std::atomic<std::uint64_t> hold_budget_ns{kDefaultHoldBudgetNs};
     // One hold in this many is timed, on each thread: NDISLOCK_HOLD_SAMPLE (verifier.h).
     std::atomic<std::uint32_t> hold_sample_period{kDefaultHoldSamplePeriod};
     std::atomic<std::uint64_t> isr_budget_ns{kDefaultIsrBudgetNs};
