@@ -51,7 +51,7 @@ Variant release_family(Variant v) noexcept {
     // that excludes it), so the program goes on.
     if (e.variant == Variant::ExTrySharedAtDpc || e.variant == Variant::ExTryExclusiveAtDpc) {
         r.not_terminal = true;
-        r.explanation = text("%s on an EX_SPIN_LOCK this thread already holds (as %s): a try never waits, so it "
+        r.explanation = format("%s on an EX_SPIN_LOCK this thread already holds (as %s): a try never waits, so it "
                              "returns what the lock word allows (%s), as on Windows; EX_SPIN_LOCK allows no "
                              "recursion, and the untried form deadlocks",
                              call, observe::variant_name(held.variant),
