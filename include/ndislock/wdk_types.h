@@ -185,17 +185,21 @@ typedef struct _LIST_ENTRY {
     struct _LIST_ENTRY *Blink;
 } LIST_ENTRY, *PLIST_ENTRY;
 
-/* The kernel event's dispatcher header, reduced to what ndislock uses: SignalState is 1 while the
- * event is set. Same size as the WDK's KEVENT (24 bytes on 64-bit). */
+/* The header every dispatcher object (event, timer, mutex) starts with, reduced to the fields
+ * ndislock uses: Type says which object, SignalState is non-zero while it is signalled. Same size
+ * and field offsets as the WDK's DISPATCHER_HEADER (24 bytes on 64-bit). */
+typedef struct _DISPATCHER_HEADER {
+    UCHAR Type;
+    UCHAR Signalling;
+    UCHAR Size;
+    UCHAR Reserved1;
+    volatile LONG SignalState;
+    LIST_ENTRY WaitListHead;
+} DISPATCHER_HEADER, *PDISPATCHER_HEADER;
+
+/* The kernel event: a dispatcher header and nothing else, as in the WDK (24 bytes on 64-bit). */
 typedef struct _KEVENT {
-    struct {
-        UCHAR Type;
-        UCHAR Signalling;
-        UCHAR Size;
-        UCHAR Reserved1;
-        volatile LONG SignalState;
-        LIST_ENTRY WaitListHead;
-    } Header;
+    DISPATCHER_HEADER Header;
 } KEVENT, *PKEVENT, *PRKEVENT;
 
 typedef struct _NDIS_EVENT {
@@ -326,6 +330,7 @@ NDISLOCK_STATIC_ASSERT(sizeof(KDPC) == 64, "KDPC is 64 bytes on 64-bit");
 NDISLOCK_STATIC_ASSERT(offsetof(KDPC, DeferredRoutine) == 24, "KDPC.DeferredRoutine offset");
 NDISLOCK_STATIC_ASSERT(offsetof(KDPC, DpcData) == 56, "KDPC.DpcData offset");
 NDISLOCK_STATIC_ASSERT(sizeof(KEVENT) == 24, "KEVENT is 24 bytes on 64-bit");
+NDISLOCK_STATIC_ASSERT(sizeof(DISPATCHER_HEADER) == 24, "DISPATCHER_HEADER is 24 bytes on 64-bit");
 NDISLOCK_STATIC_ASSERT(sizeof(GROUP_AFFINITY) == 16, "GROUP_AFFINITY layout");
 NDISLOCK_STATIC_ASSERT(offsetof(NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS, InterruptHandler) == 8,
                        "interrupt characteristics: handlers after the 4-byte header");

@@ -110,6 +110,15 @@ template <bool FreeBuild = false> inline KIRQL raise_for_acquire(ThreadState &t)
     return old;
 }
 
+// raise_for_acquire on an observed path. Above DISPATCH_LEVEL with only looking observers
+// (statistics, a timeline, a sanitizer's annotations) and no verifier checking rules, the free
+// build's behaviour, as on the unobserved path; with the verifier, the IRQL stays for its report.
+inline KIRQL raise_for_observed_acquire(ThreadState &t) noexcept {
+    const KIRQL old = raise_for_acquire(t);
+    if (__builtin_expect(old > DISPATCH_LEVEL, 0) && !observe::rules_checked()) model::lower_irql(t, DISPATCH_LEVEL);
+    return old;
+}
+
 // Whether raise_for_acquire takes the processor without waiting: already at DISPATCH_LEVEL or
 // above, or the processor is biased to this thread (model/processors.h; a revocation racing with
 // the raise may still make it wait briefly for the revoker).
@@ -127,11 +136,7 @@ inline bool raise_is_immediate(ThreadState &t) noexcept {
 inline KIRQL acquire_observed(ThreadState &t, PKSPIN_LOCK s, const LockEvent &e, bool raising) noexcept {
     const bool seen_before = raising && !raise_is_immediate(t);
     if (seen_before) observe::notify_acquiring(e);
-    KIRQL old = raising ? raise_for_acquire(t) : t.irql.load(std::memory_order_relaxed);
-    // Above DISPATCH_LEVEL with only looking observers (statistics, a timeline, a sanitizer's
-    // annotations) and no verifier: the free build's behaviour, as on the unobserved path.
-    if (raising && __builtin_expect(old > DISPATCH_LEVEL, 0) && !observe::rules_checked())
-        model::lower_irql(t, DISPATCH_LEVEL);
+    const KIRQL old = raising ? raise_for_observed_acquire(t) : t.irql.load(std::memory_order_relaxed);
     if (!seen_before) {
         if (__builtin_expect(lock::spin_try_acquire(s), 1)) {
             observe::notify_acquired_at_once(e);
@@ -222,7 +227,8 @@ inline void release_at_dpc(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis, 
 template <bool Observed>
 inline lock::QueueJoin take_queued(ThreadState &t, PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, bool raising,
                                    const Site &site) noexcept {
-    const KIRQL old = raising ? raise_for_acquire<!Observed>(t) : t.irql.load(std::memory_order_relaxed);
+    KIRQL old = t.irql.load(std::memory_order_relaxed);
+    if (raising) old = Observed ? raise_for_observed_acquire(t) : raise_for_acquire<true>(t);
     const lock::QueueJoin join = lock::queued_acquire(s, &h->LockQueue);
     if (__builtin_expect(join == lock::QueueJoin::WordHeldByOrdinaryAcquire, 0)) {
         observe::report_misuse(observe::Rule::QueuedAndPlainMixed, site,

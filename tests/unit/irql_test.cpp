@@ -177,3 +177,26 @@ TEST_F(Irql, RaisingAcquireAboveDispatchHoldsAtDispatchAsX64Does) {
     EXPECT_EQ(KeGetCurrentIrql(), HIGH_LEVEL);
     KeLowerIrql(old);
 }
+
+// The same with an observer that only looks (lock statistics here; a sanitizer's annotations or a
+// timeline alike): nothing checks rules, so both acquire forms keep the free build's behaviour.
+TEST_F(Irql, RaisingAcquireAboveDispatchHoldsAtDispatchWhileStatisticsLook) {
+    NdislockStatsEnable(TRUE, 0);
+    KSPIN_LOCK lock;
+    KeInitializeSpinLock(&lock);
+    KIRQL old, saved;
+    KeRaiseIrql(HIGH_LEVEL, &old);
+    KeAcquireSpinLock(&lock, &saved);
+    EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    KeReleaseSpinLock(&lock, saved);
+    EXPECT_EQ(KeGetCurrentIrql(), HIGH_LEVEL);
+    KLOCK_QUEUE_HANDLE h;
+    KeAcquireInStackQueuedSpinLock(&lock, &h);
+    EXPECT_EQ(h.OldIrql, HIGH_LEVEL);
+    EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    KeReleaseInStackQueuedSpinLock(&h);
+    EXPECT_EQ(KeGetCurrentIrql(), HIGH_LEVEL);
+    KeLowerIrql(old);
+    NdislockStatsEnable(FALSE, 0);
+    NdislockStatsReset();
+}
