@@ -277,6 +277,7 @@ inline void release_queued(ThreadState &t, PKLOCK_QUEUE_HANDLE h, bool lowering,
                                         new_irql, site));
     }
     lock::queued_release(&h->LockQueue);
+    if constexpr (Observed) observe::notify_queue_handle_released(h);
     if (lowering) restore_after_release(t, new_irql);
 }
 

@@ -170,6 +170,7 @@ void notify_acquired_at_once_each(const LockEvent &e) noexcept {
 }
 void notify_try_failed(const LockEvent &e) noexcept { each<&Observer::try_failed>(e); }
 void notify_rw_converted(const LockEvent &e) noexcept { each<&Observer::rw_converted>(e); }
+void notify_queue_handle_released(PKLOCK_QUEUE_HANDLE h) noexcept { each<&Observer::queue_handle_released>(h); }
 void notify_releasing_each(const LockEvent &e) noexcept { each<&Observer::releasing>(e); }
 void notify_irql_changed(const IrqlEvent &e) noexcept { each<&Observer::irql_changed>(e); }
 

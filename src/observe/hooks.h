@@ -209,6 +209,9 @@ struct Observer {
     // ExTryConvertSharedSpinLockExclusive succeeded: the shared hold in e is exclusive now (e's
     // variant is the exclusive form of the same family).
     void (*rw_converted)(const LockEvent &) noexcept = nullptr;
+    // After an in-stack queued release: the handle (on the releasing thread's stack) is its own
+    // again, though the next waiter wrote into it while it queued (its link).
+    void (*queue_handle_released)(PKLOCK_QUEUE_HANDLE) noexcept = nullptr;
 };
 
 inline constexpr unsigned kMaxObservers = 4;
@@ -236,6 +239,7 @@ void notify_acquiring(const LockEvent &e) noexcept;
 void notify_acquired(const LockEvent &e, bool contended) noexcept;
 void notify_try_failed(const LockEvent &e) noexcept;
 void notify_rw_converted(const LockEvent &e) noexcept;
+void notify_queue_handle_released(PKLOCK_QUEUE_HANDLE h) noexcept;
 
 // Every observer in turn (the forms below call them when there is not exactly one).
 void notify_acquired_at_once_each(const LockEvent &e) noexcept;

@@ -75,20 +75,24 @@ TEST_F(LongHolds, AHoldOfTenTimesTheBudgetIsReportedTheFirstTime) {
         NdisAllocateSpinLock(s.l);
         const std::uint64_t looks = ndislock::verifier::sentinel_looks();
         NdisAcquireSpinLock(s.l);
-        busy_own_ns(10 * 25'000);
+        const std::uint64_t not_run = busy_own_ns(10 * 25'000);
         NdisReleaseSpinLock(s.l);
         const std::uint64_t seen = ndislock::verifier::sentinel_looks() - looks;
         const std::vector<Got> got = take();
         NdisFreeSpinLock(s.l);
         if (got.size() == 1 && got[0].rule == "LockHeldTooLong")
             ++reported;
-        // 250 us: 6 looks or more when the sentinel is on time. Under a sanitizer a beat waits for
-        // the holder's next intercepted call (verifier.md), and 10x is not promised: a miss is
-        // retried there, and the test asks for 50 reports in 200 rounds.
-        else if (got.empty() && (seen < 6 || kSanitized))
+        // 250 us: 6 looks or more when the sentinel is on time. The 10x margin also assumes the
+        // holder ran throughout: time the OS or the host took it away (a busy machine, another
+        // test beside this one) is not counted (verifier/long_holds.h), so such a round is
+        // retried, as is one with few looks. Under a sanitizer a beat waits for the holder's next
+        // intercepted call (verifier.md), and 10x is not promised: a miss is retried there too.
+        // The test asks for 50 reports in 200 rounds.
+        else if (got.empty() && (seen < 6 || not_run > 25'000 || kSanitized))
             ++unfair;
         else
-            ADD_FAILURE() << "round " << round << ", " << seen << " looks: " << dump(got);
+            ADD_FAILURE() << "round " << round << ", " << seen << " looks, " << not_run / 1000
+                          << " us not run: " << dump(got);
     }
     EXPECT_EQ(reported, kRounds) << unfair << " round(s) where the sentinel had no processor";
 }

@@ -246,19 +246,23 @@ inline void busy_wait_ns(std::uint64_t ns) {
 // the host does. The thread CPU clock, read in small steps: a step longer than 20 us is not the
 // thread's work but a virtual CPU the host took away (that clock counts it: the guest does not
 // know), and is not counted, so the loop really runs ns of instructions. (A descheduled thread's
-// clock stands still, and costs nothing here.)
-inline void busy_own_ns(std::uint64_t ns) {
-    auto cpu_now = [] {
+// clock stands still, and costs nothing here.) Returns the wall time the loop took beyond ns: the
+// time the OS or the host did not run it (0 when it ran throughout).
+inline std::uint64_t busy_own_ns(std::uint64_t ns) {
+    auto read = [](clockid_t clock) {
         timespec ts{};
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        clock_gettime(clock, &ts);
         return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
     };
-    std::uint64_t ran = 0, last = cpu_now();
+    const std::uint64_t wall_start = read(CLOCK_MONOTONIC);
+    std::uint64_t ran = 0, last = read(CLOCK_THREAD_CPUTIME_ID);
     while (ran < ns) {
-        const std::uint64_t now = cpu_now();
+        const std::uint64_t now = read(CLOCK_THREAD_CPUTIME_ID);
         if (now - last <= 20'000) ran += now - last;
         last = now;
     }
+    const std::uint64_t wall = read(CLOCK_MONOTONIC) - wall_start;
+    return wall > ran ? wall - ran : 0;
 }
 
 // Sanitized code runs 5-15x slower, hooks included: an empty hold can take 25 us under
