@@ -24,7 +24,9 @@ using observe::LockEvent;
 using observe::Site;
 using observe::Variant;
 
-// The calling thread's state; its first call registers it (and configures the process).
+// The calling thread's state; its first call registers it (and configures the process). Defined
+// by the composition root (root/startup.cpp), which configures every layer before the thread
+// registers.
 model::ThreadState &first_call() noexcept;
 inline ThreadState &this_thread() noexcept {
     ThreadState *t = model::tls_thread;

@@ -10,7 +10,6 @@
 #include <cstdlib>
 
 #include "api/spin_lock_ops.h"
-#include "verifier/settings.h"
 
 using namespace ndislock;
 using namespace ndislock::api;
@@ -27,11 +26,9 @@ void report(observe::Rule rule, const Site &site, const char *format, ...) noexc
     observe::report_misuse(rule, site, detail);
 }
 
-// The non-terminal checks run only with the verifier on: with it off a driver pays one load, as
-// a free build's PAGED_CODE() costs nothing.
-bool verifying() noexcept {
-    return verifier::g_settings.mode.load(std::memory_order_relaxed) != NDISLOCK_VERIFIER_OFF;
-}
+// The non-terminal checks run only while an observer checks rules (the verifier on): with it off
+// a driver pays one load, as a free build's PAGED_CODE() costs nothing.
+bool verifying() noexcept { return observe::rules_checked(); }
 
 } // namespace
 

@@ -19,7 +19,7 @@
 #include "observe/lock_names.h"
 #include "observe/watchdog.h"
 #include "platform/diagnostics.h"
-#include "verifier/sites.h"
+#include "platform/symbolizer.h"
 
 namespace ndislock::interrupt {
 
@@ -35,15 +35,33 @@ void append(std::string &out, const char *format, ...) {
     out += buffer;
 }
 
-// Sites hold return addresses, which the symbolizer looks up one byte back (the call); a code
-// address that is not a return address (a routine's entry, an interrupted instruction) is passed
-// one byte on, so the lookup lands on it.
-const void *as_return_address(const void *code) {
-    return static_cast<const char *>(code) + 1;
+// Sites hold return addresses, which the verifier's resolver looks up one byte back (the call); a
+// code address that is not a return address (a routine's entry) is passed one byte on, so the
+// lookup lands on it.
+const void *as_return_address(const void *code) { return static_cast<const char *>(code) + 1; }
+
+// The innermost source frame of the instruction at pc, straight from the symbolizer (the report
+// this serves ends the process: nothing is worth caching). Runs on the watchdog's thread, not in
+// an emulated interrupt.
+struct Where {
+    std::string file, function;
+    int line = 0;
+};
+Where resolve(const void *pc) {
+    platform::Symbolized s;
+    if (!platform::symbolize(pc, &s) || s.frames.empty()) return Where{"", s.symbol, 0};
+    const platform::SourceFrame &f = s.frames.front();
+    return Where{f.file, f.function, f.line};
 }
 
 std::string where(const void *pc) {
-    return verifier::site_string(observe::Site{nullptr, 0, nullptr, as_return_address(pc)});
+    const Where w = resolve(pc);
+    std::string out;
+    if (!w.file.empty())
+        append(out, "%s:%d in %s", w.file.c_str(), w.line, w.function.empty() ? "?" : w.function.c_str());
+    else
+        append(out, "%p (%s)", pc, w.function.empty() ? "no symbol" : w.function.c_str());
+    return out;
 }
 
 // The stopped thread's frames outside ndislock's stopping machinery, symbolized.
@@ -53,12 +71,13 @@ std::string stack_of(model::ThreadState &stopped) {
     std::string out;
     int shown = 0;
     for (int k = 0; k < n && shown < 6; ++k) {
-        const verifier::ResolvedSite r = verifier::resolve_site(observe::Site{nullptr, 0, nullptr, frames[k]});
+        // Frames are return addresses: look at the call, one byte back.
+        const Where r = resolve(static_cast<const char *>(frames[k]) - 1);
         // Skip the stopping machinery itself: ndislock's handler and a sanitizer's signal relay.
-        if (r.file == nullptr || std::string(r.file).find("model/preemption") != std::string::npos ||
-            std::string(r.file).find("libsanitizer") != std::string::npos)
+        if (r.file.empty() || r.file.find("model/preemption") != std::string::npos ||
+            r.file.find("libsanitizer") != std::string::npos)
             continue;
-        append(out, "\n      %s:%d in %s", r.file, r.line, r.function != nullptr ? r.function : "?");
+        append(out, "\n      %s:%d in %s", r.file.c_str(), r.line, r.function.empty() ? "?" : r.function.c_str());
         ++shown;
     }
     return out;

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include "model/processors.h"
-#include "observe/hooks.h"
 #include "platform/diagnostics.h"
 
 namespace ndislock::model {
@@ -26,19 +25,6 @@ std::uint32_t g_free_ids[kMaxThreads];
 std::uint32_t g_free_count = 0;
 pthread_key_t g_exit_key;
 
-// The execution model's side of the lock algorithms' wait notifications: passed on to the
-// observers with the thread's state. The wait itself is in t->wait, written by the lock layer.
-void wait_begin(lock::WaitKind, const void *) noexcept {
-    if (ThreadState *t = tls_thread) observe::notify_wait(*t, observe::WaitPhase::Begin);
-}
-void wait_end() noexcept {
-    if (ThreadState *t = tls_thread) observe::notify_wait(*t, observe::WaitPhase::End);
-}
-void wait_slow_path() noexcept {
-    if (ThreadState *t = tls_thread) observe::notify_wait(*t, observe::WaitPhase::SlowPath);
-}
-constexpr lock::WaitObserver kWaitObserver{wait_begin, wait_end, wait_slow_path};
-
 void unregister(ThreadState *t) {
     std::lock_guard<std::mutex> guard(g_registry_mutex);
     g_threads[t->id].store(nullptr, std::memory_order_release);
@@ -48,11 +34,12 @@ void unregister(ThreadState *t) {
 }
 
 std::atomic<ThreadDataRelease> g_data_release[kThreadDataSlots];
+std::atomic<ThreadExitHook> g_thread_exit_hook{nullptr};
 
 // pthread key destructor: runs as the thread ends.
 void on_thread_exit(void *state) {
     auto *t = static_cast<ThreadState *>(state);
-    observe::notify_thread_exit(*t);
+    if (const ThreadExitHook hook = g_thread_exit_hook.load(std::memory_order_acquire)) hook(*t);
     for (unsigned i = 0; i < kThreadDataSlots; ++i) // what no observer took back
         if (t->observer_data[i].load(std::memory_order_acquire) != nullptr)
             if (const ThreadDataRelease release = g_data_release[i].load(std::memory_order_acquire)) release(*t);
@@ -72,10 +59,11 @@ void on_thread_exit(void *state) {
 
 void init_once() {
     if (pthread_key_create(&g_exit_key, on_thread_exit) != 0) platform::fatal("pthread_key_create failed");
-    lock::g_wait_observer.store(&kWaitObserver, std::memory_order_release);
 }
 
 } // namespace
+
+void set_thread_exit_hook(ThreadExitHook hook) noexcept { g_thread_exit_hook.store(hook, std::memory_order_release); }
 
 ThreadState &register_current_thread() noexcept { return register_current_thread_on(kAnyProcessor); }
 

@@ -97,6 +97,11 @@ extern constinit thread_local ThreadState *tls_thread __asm__("ndislock_tls_thre
 
 // Registers the calling thread (first call only). Not async-signal-safe: it allocates.
 ThreadState &register_current_thread() noexcept;
+
+// Called as a registered thread ends, before the model releases its state (the observers' "thread
+// exiting"). Set once by the composition root; the model knows nothing of who listens.
+using ThreadExitHook = void (*)(ThreadState &) noexcept;
+void set_thread_exit_hook(ThreadExitHook hook) noexcept;
 // The same, for a thread that runs on one processor for good (an interrupt or DPC thread): it is
 // bound to processor and takes no turn in the round-robin placement of the others.
 inline constexpr std::uint32_t kAnyProcessor = ~std::uint32_t{0};

@@ -3,6 +3,7 @@
 #include <iterator>
 #include <mutex>
 
+#include "lock/wait_observer.h"
 #include "model/preemption.h"
 #include "platform/diagnostics.h"
 
@@ -11,6 +12,7 @@ namespace ndislock::observe {
 std::atomic<unsigned> g_active_observers{0};
 std::atomic<const Observer *> g_observers[kMaxObservers];
 std::atomic<const Observer *> g_sole_observer{nullptr};
+std::atomic<unsigned> g_rule_checkers{0};
 
 namespace {
 // One past the highest slot ever taken: the calls below look at no slot beyond it (with the
@@ -118,6 +120,7 @@ int add_observer(const Observer *observer) noexcept {
             while (end < i + 1 && !g_slots_in_use.compare_exchange_weak(end, i + 1, std::memory_order_acq_rel)) {
             }
             update_sole_observer();
+            if (observer->misuse != nullptr) g_rule_checkers.fetch_add(1, std::memory_order_acq_rel);
             g_active_observers.fetch_add(1, std::memory_order_acq_rel);
             return static_cast<int>(i);
         }
@@ -132,6 +135,7 @@ void remove_observer(const Observer *observer) noexcept {
         const Observer *expected = observer;
         if (slot.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel)) {
             update_sole_observer();
+            if (observer->misuse != nullptr) g_rule_checkers.fetch_sub(1, std::memory_order_acq_rel);
             g_active_observers.fetch_sub(1, std::memory_order_acq_rel);
         }
     }
@@ -213,11 +217,6 @@ bool report_if_observed(Rule rule, const Site &site, const char *detail) noexcep
     return handled;
 }
 
-bool rules_checked() noexcept {
-    for (auto &slot : g_observers)
-        if (const Observer *o = slot.load(std::memory_order_acquire); o != nullptr && o->misuse != nullptr) return true;
-    return false;
-}
 
 void report_misuse(Rule rule, const Site &site, const char *detail) noexcept {
     if (report_if_observed(rule, site, detail)) return;
@@ -226,6 +225,28 @@ void report_misuse(Rule rule, const Site &site, const char *detail) noexcept {
         platform::fatal("%s: %s\n  at %s:%d in %s\n  Windows: %s", info.id, detail, site.file, site.line,
                         site.function != nullptr ? site.function : "?", info.windows);
     platform::fatal("%s: %s\n  called from %p\n  Windows: %s", info.id, detail, site.return_address, info.windows);
+}
+
+namespace {
+
+// The lock algorithms' wait notifications, passed on to the observers with the waiting thread's
+// state (the wait itself is in its record, written by the lock layer).
+void wait_begin(lock::WaitKind, const void *) noexcept {
+    if (model::ThreadState *t = model::tls_thread) notify_wait(*t, WaitPhase::Begin);
+}
+void wait_end() noexcept {
+    if (model::ThreadState *t = model::tls_thread) notify_wait(*t, WaitPhase::End);
+}
+void wait_slow_path() noexcept {
+    if (model::ThreadState *t = model::tls_thread) notify_wait(*t, WaitPhase::SlowPath);
+}
+constexpr lock::WaitObserver kWaitObserver{wait_begin, wait_end, wait_slow_path};
+
+} // namespace
+
+void connect_to_lower_layers() noexcept {
+    lock::g_wait_observer.store(&kWaitObserver, std::memory_order_release);
+    model::set_thread_exit_hook(notify_thread_exit);
 }
 
 } // namespace ndislock::observe

@@ -265,6 +265,11 @@ inline void notify_releasing(const LockEvent &e) noexcept {
 void notify_irql_changed(const IrqlEvent &e) noexcept;
 void notify_wait(model::ThreadState &t, WaitPhase phase) noexcept;
 void notify_thread_exit(model::ThreadState &t) noexcept;
+
+// Makes the observers hear what the layers below report: the lock algorithms' waits
+// (lock::g_wait_observer) and threads ending (model::set_thread_exit_hook). Called by the
+// composition root before any thread registers; idempotent.
+void connect_to_lower_layers() noexcept;
 void notify_lock_named(const void *lock, const char *name) noexcept;
 void notify_other_call(const char *name, bool blocking, bool ndis, const Site &site) noexcept;
 void notify_callback_entered(const CallbackEvent &e) noexcept;
@@ -272,8 +277,10 @@ void notify_callback_returned(const CallbackEvent &e, std::uint64_t own_ns) noex
 
 // Whether a registered observer checks rules (has a misuse callback: the verifier). Observers
 // that only look (statistics, timelines, the sanitizer annotations) leave the free-build
-// personality as it is (docs/verifier.md, "Two personalities"). Walks the slots: cold paths only.
-bool rules_checked() noexcept;
+// personality as it is (docs/verifier.md, "Two personalities"). One load: the count is kept by
+// add_observer and remove_observer.
+extern std::atomic<unsigned> g_rule_checkers;
+inline bool rules_checked() noexcept { return g_rule_checkers.load(std::memory_order_relaxed) != 0; }
 
 // Reports a misuse the core detected. Returns if an observer reported it and the program may go
 // on; otherwise prints the rule, the call site and detail, and ends the process.
