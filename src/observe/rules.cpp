@@ -50,6 +50,7 @@ constexpr RuleInfo kRules[] = {
     {"RwLockDispatchFlagWrongIrql", Severity::Error, false,
      "NDIS_RWL_AT_DISPATCH_LEVEL docs (Dispatch IRQL Tracking), Driver Verifier 0xC4/0x40"},
     {"BugCheck", Severity::Error, true, "bug check (the code and parameters are in the report)"},
+    {"LockClassIrqlInconsistent", Severity::Error, false, "hang: an ISR spinning on a lock its interrupted processor holds (lockdep: inconsistent lock state)"},
 };
 static_assert(sizeof kRules / sizeof kRules[0] == static_cast<unsigned>(Rule::Count_), "one entry per rule");
 } // namespace

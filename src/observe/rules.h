@@ -51,6 +51,8 @@ enum class Rule : std::uint8_t {
     RwLockDispatchFlagWrongIrql,
     // A bug check: a fault Windows stops the machine on (a DPC run with a NULL routine).
     BugCheck,
+    // A lock class taken above DISPATCH_LEVEL (Ke AtDpcLevel forms) and held at or below it.
+    LockClassIrqlInconsistent,
     Count_
 };
 

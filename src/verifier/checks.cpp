@@ -14,6 +14,7 @@
 #include "platform/membarrier.h"
 #include "platform/own_time.h"
 #include "platform/diagnostics.h"
+#include "verifier/class_irql.h"
 #include "verifier/findings.h"
 #include "verifier/held_locks.h"
 #include "verifier/hold_times.h"
@@ -291,8 +292,15 @@ void on_freed(const LockEvent &e) noexcept {
 
 // The reports of an acquire are out of line, as a release's are: the common acquire reports
 // nothing.
+// The Ke forms documented for any IRQL at or above DISPATCH_LEVEL: above it they are legal on a
+// lock used only there, and the lock class's IRQL consistency (class_irql.h) checks them instead.
+constexpr bool any_irql_at_or_above_dispatch(Variant v) noexcept {
+    return v == Variant::KeAtDpcLevel || v == Variant::KeTryAtDpcLevel || v == Variant::QueuedAtDpcLevel;
+}
+
 [[gnu::cold, gnu::noinline]] void report_acquire_irql(const LockEvent &e, const Shadow *s) {
     const char *call = observe::variant_name(e.variant);
+    if (e.irql > DISPATCH_LEVEL && any_irql_at_or_above_dispatch(e.variant)) return;
     const auto kind = static_cast<observe::Callback>(e.thread->callback.load(std::memory_order_relaxed));
     if (e.irql > DISPATCH_LEVEL && at_device_level(kind)) {
         // Inside the ISR (or code that runs at its DIRQL under the interrupt's lock): the lock
@@ -424,9 +432,54 @@ inline void check_order(const LockEvent &e, VerifierThread &v, const Shadow *s) 
     emit(r);
 }
 
+[[gnu::cold, gnu::noinline]] void report_class_irql(const LockEvent &e, const Shadow *s, KIRQL held,
+                                                  const ClassIrqlConflict &c) {
+    const char *call = observe::variant_name(e.variant);
+    const auto kind = static_cast<observe::Callback>(e.thread->callback.load(std::memory_order_relaxed));
+    const std::string cls = class_string(s->lock_class.load(std::memory_order_relaxed));
+    const bool high = held > DISPATCH_LEVEL;
+    const KIRQL high_irql = high ? held : c.other_irql, low_irql = high ? c.other_irql : held;
+    // Inside an NDIS ISR (or its synchronize function) the cure is NDIS's; elsewhere the kernel's.
+    const bool ndis_isr = high && at_device_level(kind);
+    const char *cure = ndis_isr ? "touch the state it guards at the lower IRQL only in a synchronize function run "
+                                  "through NdisMSynchronizeWithInterruptEx"
+                                : "take the lock at that IRQL everywhere (raise with KeRaiseIrql first), or reach the "
+                                  "state from the lower IRQL through the interrupt's synchronization "
+                                  "(NdisMSynchronizeWithInterruptEx, KeSynchronizeExecution)";
+    std::string text =
+        high ? format("%s at IRQL %u%s%s on lock class %s, which is also held at IRQL %u: an interrupt at IRQL %u "
+                      "landing on a processor that holds the lock there stops the holder, and this acquire then "
+                      "spins on it forever; %s",
+                      call, held, ndis_isr ? " inside " : "",
+                      ndis_isr ? callback_description(kind, running_callback(*e.thread).routine).c_str() : "",
+                      cls.c_str(), low_irql, held, cure)
+             : format("%s holds lock class %s at IRQL %u, and it is also taken at IRQL %u: an interrupt at IRQL %u "
+                      "landing on this processor while the lock is held stops this holder, and that acquire then "
+                      "spins on it forever; %s",
+                      call, cls.c_str(), held, high_irql, high_irql, cure);
+    Report r = base(Rule::LockClassIrqlInconsistent, e, s, std::move(text));
+    if (c.other.file != nullptr || c.other.return_address != nullptr) {
+        r.other = c.other;
+        r.other_role = high ? "held at the lower IRQL at" : "taken above DISPATCH_LEVEL at";
+    }
+    emit(r);
+}
+
+// Teaches the lock's class the IRQL it is held at (class_irql.h): one load unless new.
+[[gnu::always_inline]] inline void check_class_irql(const LockEvent &e, const Shadow *s) {
+    if (s == nullptr) return;
+    const KIRQL held = raising(e.variant) && e.irql < DISPATCH_LEVEL ? KIRQL{DISPATCH_LEVEL} : e.irql;
+    // Above DISPATCH_LEVEL only the forms documented there teach the class (the others are
+    // AcquireAboveDispatch already).
+    if (held > DISPATCH_LEVEL && !any_irql_at_or_above_dispatch(e.variant)) return;
+    const ClassIrqlConflict c = note_class_irql(s->lock_class.load(std::memory_order_relaxed), held, e.site);
+    if (__builtin_expect(c.found, 0)) report_class_irql(e, s, held, c);
+}
+
 // The checks made before an acquire's attempt (or, taken at once, in the same call).
 [[gnu::always_inline]] inline void check_acquire(const LockEvent &e, VerifierThread &v, Shadow *s) {
     check_irql_for_acquire(e, s);
+    check_class_irql(e, s);
     check_mode(e, s);
     if (__builtin_expect(observe::is_rw(e.variant), 0))
         check_rw_acquire(e, v, s); // recursion as each reader/writer lock allows it, state reuse
@@ -596,6 +649,9 @@ void check_irql_drop(VerifierThread &v, model::ThreadState *thread, KIRQL to, co
 // The reports of a release, out of line: the common release reports nothing, and its path stays
 // short (no report's strings, no frame for them).
 [[gnu::cold, gnu::noinline]] void report_release_irql(const LockEvent &e, const Shadow *s) {
+    // KeReleaseSpinLockFromDpcLevel and KeReleaseInStackQueuedSpinLockFromDpcLevel are documented
+    // for any IRQL >= DISPATCH_LEVEL, as their acquires are.
+    if (e.irql > DISPATCH_LEVEL && any_irql_at_or_above_dispatch(e.variant)) return;
     emit(base(Rule::ReleaseNotAtDispatch, e, s,
               format("%s at IRQL %u: a spin lock is released at DISPATCH_LEVEL, where its acquire put the processor",
                      release_name(e.variant), e.irql)));

@@ -582,6 +582,13 @@ BOOLEAN LockingSync(NDIS_HANDLE context) {
     return TRUE;
 }
 
+BOOLEAN LockingSyncNdis(NDIS_HANDLE context) {
+    auto *l = static_cast<NDIS_SPIN_LOCK *>(context);
+    g_acquire_line.store(AT(NdisDprAcquireSpinLock(l)));
+    g_release_line.store(AT(NdisDprReleaseSpinLock(l)));
+    return TRUE;
+}
+
 VOID LockingEnable(NDIS_HANDLE context) {
     auto *l = static_cast<NDIS_SPIN_LOCK *>(static_cast<Device *>(context)->state);
     g_acquire_line.store(AT(NdisDprAcquireSpinLock(l)));
@@ -629,16 +636,58 @@ TEST_F(InterruptRules, AcquireAboveDispatch_InsideTheIsr) {
 }
 
 TEST_F(InterruptRules, AcquireAboveDispatch_InsideASynchronizeFunction) {
+    NDIS_SPIN_LOCK *l = new_lock("sync.lock");
     Miniport m(Device{});
-    KSPIN_LOCK k;
-    KeInitializeSpinLock(&k);
-    ASSERT_TRUE(NdisMSynchronizeWithInterruptEx(m.interrupt(), 0, LockingSync, &k));
+    ASSERT_TRUE(NdisMSynchronizeWithInterruptEx(m.interrupt(), 0, LockingSyncNdis, l));
     const std::vector<Got> got = take();
     expect_acquire_above_dispatch(got, "the synchronize function");
     const std::vector<Got> acquire = of_rule(got, "AcquireAboveDispatch");
     if (!acquire.empty()) {
         EXPECT_TRUE(contains(acquire[0].message, "already runs under the interrupt's own lock")) << acquire[0].message;
     }
+}
+
+// KeAcquireSpinLockAtDpcLevel is documented for any IRQL >= DISPATCH_LEVEL: in a synchronize
+// function, on a lock used only there, it is legal; the same lock class also held at
+// DISPATCH_LEVEL by the send path is the ISR hazard, found without the interrupt landing on the
+// holder (LockClassIrqlInconsistent, naming both sites).
+TEST_F(InterruptRules, LockClassIrqlInconsistent_KeAtDpcLevelInsideASynchronizeFunction) {
+    Miniport m(Device{});
+    KSPIN_LOCK k;
+    KeInitializeSpinLock(&k);
+    ASSERT_TRUE(NdisMSynchronizeWithInterruptEx(m.interrupt(), 0, LockingSync, &k));
+    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take()); // only there: legal
+    KIRQL old = 0;
+    const int low_line = AT(KeAcquireSpinLock(&k, &old));
+    KeReleaseSpinLock(&k, old);
+    const std::vector<Got> got = take();
+    const std::vector<Got> found = of_rule(got, "LockClassIrqlInconsistent");
+    ASSERT_EQ(found.size(), 1u) << dump(got);
+    EXPECT_EQ(got.size(), 1u) << dump(got);
+    EXPECT_EQ(found[0].line, low_line) << dump(got);
+    EXPECT_EQ(found[0].other_line, g_acquire_line.load()) << dump(got);
+    EXPECT_TRUE(contains(found[0].message, "KeAcquireSpinLock holds lock class")) << found[0].message;
+    EXPECT_TRUE(contains(found[0].message, "NdisMSynchronizeWithInterruptEx")) << found[0].message;
+}
+
+// The same, the other way round: held at DISPATCH_LEVEL first, then taken inside the synchronize
+// function: reported there, saying where it runs.
+TEST_F(InterruptRules, LockClassIrqlInconsistent_ReportedInsideTheSynchronizeFunctionNamesIt) {
+    Miniport m(Device{});
+    KSPIN_LOCK k;
+    KeInitializeSpinLock(&k);
+    KIRQL old = 0;
+    const int low_line = AT(KeAcquireSpinLock(&k, &old));
+    KeReleaseSpinLock(&k, old);
+    ASSERT_TRUE(NdisMSynchronizeWithInterruptEx(m.interrupt(), 0, LockingSync, &k));
+    const std::vector<Got> got = take();
+    const std::vector<Got> found = of_rule(got, "LockClassIrqlInconsistent");
+    ASSERT_EQ(found.size(), 1u) << dump(got);
+    EXPECT_EQ(got.size(), 1u) << dump(got); // no AcquireAboveDispatch, no ReleaseNotAtDispatch
+    EXPECT_EQ(found[0].line, g_acquire_line.load()) << dump(got);
+    EXPECT_EQ(found[0].other_line, low_line) << dump(got);
+    EXPECT_TRUE(contains(found[0].message, "inside the synchronize function")) << found[0].message;
+    EXPECT_TRUE(contains(found[0].message, "NdisMSynchronizeWithInterruptEx")) << found[0].message;
 }
 
 TEST_F(InterruptRules, AcquireAboveDispatch_InsideMiniportEnableInterruptEx) {

@@ -34,6 +34,7 @@ CATALOG = {
     "RwLockWriteWhileRead": "error", "RwLockRecursion": "error", "RwLockStateMismatch": "error",
     "RwLockStateReused": "error", "RwLockDispatchFlagWrongIrql": "error",
     "BugCheck": "error",
+    "LockClassIrqlInconsistent": "error",
 }
 TERMINAL = {"RecursiveAcquire", "Deadlock", "NullLockPointer", "AssertionFailed", "ListCorrupted", "RwLockWriteWhileRead", "RwLockRecursion", "BugCheck"}
 

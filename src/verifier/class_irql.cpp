@@ -1,0 +1,63 @@
+#include "verifier/class_irql.h"
+
+#include <atomic>
+
+#include "verifier/lock_classes.h"
+
+namespace ndislock::verifier {
+
+namespace {
+
+// One side's first use: claimed by a CAS (0 -> kWriting), written, then published (kReady), so
+// a reader that sees kReady reads a whole site, and two first uses never write it at once.
+enum : std::uint8_t { kEmpty, kWriting, kReady };
+
+struct FirstUse {
+    std::atomic<std::uint8_t> state{kEmpty};
+    KIRQL irql = 0;
+    observe::Site site{};
+};
+
+struct ClassUses {
+    // Bit 0: held at or below DISPATCH_LEVEL; bit 1: held above it; bit 2: reported. The check
+    // of an acquire that teaches nothing new is this one load.
+    std::atomic<std::uint8_t> seen{0};
+    FirstUse low, high;
+};
+
+constexpr std::uint8_t kLow = 1, kHigh = 2, kReported = 4;
+
+ClassUses g_uses[kMaxClasses];
+
+void claim(FirstUse &use, KIRQL irql, const observe::Site &site) noexcept {
+    std::uint8_t expected = kEmpty;
+    if (!use.state.compare_exchange_strong(expected, kWriting, std::memory_order_acquire)) return;
+    use.irql = irql;
+    use.site = site;
+    use.state.store(kReady, std::memory_order_release);
+}
+
+} // namespace
+
+ClassIrqlConflict note_class_irql(std::uint32_t lock_class, KIRQL held_irql, const observe::Site &site) noexcept {
+    if (lock_class == kOverflowClass || lock_class >= kMaxClasses) return {}; // no class to reason about
+    ClassUses &u = g_uses[lock_class];
+    const std::uint8_t side = held_irql > DISPATCH_LEVEL ? kHigh : kLow;
+    const std::uint8_t seen = u.seen.load(std::memory_order_acquire);
+    if (__builtin_expect((seen & side) != 0, 1)) return {};
+    claim(side == kHigh ? u.high : u.low, held_irql, site);
+    const std::uint8_t before = u.seen.fetch_or(side, std::memory_order_acq_rel);
+    const std::uint8_t other_side = side == kHigh ? kLow : kHigh;
+    if ((before & other_side) == 0 || (before & kReported) != 0) return {};
+    if ((u.seen.fetch_or(kReported, std::memory_order_acq_rel) & kReported) != 0) return {};
+    FirstUse &other = side == kHigh ? u.low : u.high;
+    ClassIrqlConflict c;
+    c.found = true;
+    if (other.state.load(std::memory_order_acquire) == kReady) { // else its writer is still at it
+        c.other_irql = other.irql;
+        c.other = other.site;
+    }
+    return c;
+}
+
+} // namespace ndislock::verifier
