@@ -293,6 +293,15 @@ void on_freed(const LockEvent &e) noexcept {
 // nothing.
 [[gnu::cold, gnu::noinline]] void report_acquire_irql(const LockEvent &e, const Shadow *s) {
     const char *call = observe::variant_name(e.variant);
+    if (observe::held_irql(e.variant) == SYNCH_LEVEL) {
+        // The RaiseToSynch forms may be called up to SYNCH_LEVEL; above it their raise would lower.
+        if (e.irql > SYNCH_LEVEL)
+            emit(base(Rule::IrqlInvalidRaise, e, s,
+                      format("%s at IRQL %u: it raises to SYNCH_LEVEL (%u), and a raise never lowers; the IRQL is "
+                             "left where it was",
+                             call, e.irql, SYNCH_LEVEL)));
+        return;
+    }
     const auto kind = static_cast<observe::Callback>(e.thread->callback.load(std::memory_order_relaxed));
     if (e.irql > DISPATCH_LEVEL && at_device_level(kind)) {
         // Inside the ISR (or code that runs at its DIRQL under the interrupt's lock): the lock
@@ -595,10 +604,18 @@ void check_irql_drop(VerifierThread &v, model::ThreadState *thread, KIRQL to, co
 
 // The reports of a release, out of line: the common release reports nothing, and its path stays
 // short (no report's strings, no frame for them).
-[[gnu::cold, gnu::noinline]] void report_release_irql(const LockEvent &e, const Shadow *s) {
+// expected: the IRQL its acquire holds the lock at (observe::held_irql: SYNCH_LEVEL after a
+// RaiseToSynch acquire, else DISPATCH_LEVEL).
+[[gnu::cold, gnu::noinline]] void report_release_irql(const LockEvent &e, const Shadow *s,
+                                                     KIRQL expected = DISPATCH_LEVEL) {
     emit(base(Rule::ReleaseNotAtDispatch, e, s,
-              format("%s at IRQL %u: a spin lock is released at DISPATCH_LEVEL, where its acquire put the processor",
-                     release_name(e.variant), e.irql)));
+              expected == DISPATCH_LEVEL
+                  ? format("%s at IRQL %u: a spin lock is released at DISPATCH_LEVEL, where its acquire put the "
+                           "processor",
+                           release_name(e.variant), e.irql)
+                  : format("%s at IRQL %u: a lock taken by a RaiseToSynch acquire is released at SYNCH_LEVEL (%u), "
+                           "where its acquire put the processor",
+                           release_name(e.variant), e.irql, expected)));
 }
 
 [[gnu::cold, gnu::noinline]] void report_release_unheld(const LockEvent &e, const Shadow *s) {
@@ -713,7 +730,8 @@ void on_releasing(const LockEvent &e) noexcept {
     HeldLock &h = v.held[index];
     // The entry its acquire found, unless the memory was reused since (a lock freed while held).
     Shadow *s = h.shadow != nullptr && shadow_is(h.shadow, e.lock) ? h.shadow : shadow_for_use(v, e, release_name);
-    if (__builtin_expect(e.irql != DISPATCH_LEVEL, 0)) report_release_irql(e, s);
+    if (const KIRQL held_at = observe::held_irql(h.variant); __builtin_expect(e.irql != held_at, 0))
+        report_release_irql(e, s, held_at);
     {
         HeldLock &r = v.last_released; // fields first, the lock last (read in that order elsewhere)
         r.file.store(h.file.load(std::memory_order_relaxed), std::memory_order_relaxed);
