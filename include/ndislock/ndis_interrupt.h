@@ -14,8 +14,9 @@
  * which then counts as that processor. So everything the interrupted code holds stays held, and an
  * ISR that takes a spin lock its processor's interrupted code holds spins forever, as on Windows.
  * An interrupt toward a processor at or above its DIRQL stays pending until the IRQL drops below
- * it. DPCs run at DISPATCH_LEVEL on their target processor's interrupt thread as soon as no
- * thread of that processor is at DISPATCH_LEVEL or above.
+ * it. DPCs run at DISPATCH_LEVEL on their target processor when its IRQL drops below
+ * DISPATCH_LEVEL, on the thread that drops it, as on Windows (see KeInsertQueueDpc); what no drop
+ * runs, the processor's DPC thread runs as soon as no thread there is at DISPATCH_LEVEL or above.
  *
  * Every callback ndislock runs (ISR, DPC, enable/disable, synchronize function, MiniportHaltEx's
  * neighbours) is watched: the verifier reports a callback that returns holding a lock it took or

@@ -1,7 +1,9 @@
 // A kernel-style table test, in the manner of other kernels' spin-lock suites: every
 // acquire/release/try variant x every starting IRQL it is documented for, checking after every
 // step the lock word, the queue handle, the IRQL and KeTestSpinLock; run in both personalities
-// (verifier off: a free build; on: Driver Verifier, where a correct table reports nothing).
+// (verifier off: a free build; on: Driver Verifier, where a correct table reports nothing). The
+// threaded-DPC (ForDpc) and RaiseToSynch forms of issue #25 are rows like the others: the
+// RaiseToSynch ones hold their lock at SYNCH_LEVEL and release it there.
 #include <cstdint>
 #include <thread>
 
@@ -12,7 +14,22 @@ using ndislock_test::Watchdog;
 
 namespace {
 
-enum class Form { KeAcquire, KeRaiseToDpc, AtDpcLevel, TryFree, TryHeld, Queued, QueuedAtDpcLevel };
+enum class Form {
+    KeAcquire,
+    KeRaiseToDpc,
+    AtDpcLevel,
+    TryFree,
+    TryHeld,
+    Queued,
+    QueuedAtDpcLevel,
+    ForDpc,
+    QueuedForDpc,
+    RaiseToSynch,
+    QueuedRaiseToSynch
+};
+
+bool raises_to_synch(Form f) { return f == Form::RaiseToSynch || f == Form::QueuedRaiseToSynch; }
+bool saves_irql_in_handle(Form f) { return f == Form::Queued || f == Form::QueuedForDpc || f == Form::QueuedRaiseToSynch; }
 
 struct Row {
     const char *name;
@@ -34,6 +51,16 @@ const Row kRows[] = {
     {"KeAcquireInStackQueuedSpinLock at APC", Form::Queued, APC_LEVEL},
     {"KeAcquireInStackQueuedSpinLock at DISPATCH", Form::Queued, DISPATCH_LEVEL},
     {"KeAcquireInStackQueuedSpinLockAtDpcLevel at DISPATCH", Form::QueuedAtDpcLevel, DISPATCH_LEVEL},
+    {"KeAcquireSpinLockForDpc at PASSIVE", Form::ForDpc, PASSIVE_LEVEL},
+    {"KeAcquireSpinLockForDpc at APC", Form::ForDpc, APC_LEVEL},
+    {"KeAcquireSpinLockForDpc at DISPATCH", Form::ForDpc, DISPATCH_LEVEL},
+    {"KeAcquireInStackQueuedSpinLockForDpc at PASSIVE", Form::QueuedForDpc, PASSIVE_LEVEL},
+    {"KeAcquireInStackQueuedSpinLockForDpc at DISPATCH", Form::QueuedForDpc, DISPATCH_LEVEL},
+    {"KeAcquireSpinLockRaiseToSynch at PASSIVE", Form::RaiseToSynch, PASSIVE_LEVEL},
+    {"KeAcquireSpinLockRaiseToSynch at DISPATCH", Form::RaiseToSynch, DISPATCH_LEVEL},
+    {"KeAcquireSpinLockRaiseToSynch at SYNCH", Form::RaiseToSynch, SYNCH_LEVEL},
+    {"KeAcquireInStackQueuedSpinLockRaiseToSynch at PASSIVE", Form::QueuedRaiseToSynch, PASSIVE_LEVEL},
+    {"KeAcquireInStackQueuedSpinLockRaiseToSynch at DISPATCH", Form::QueuedRaiseToSynch, DISPATCH_LEVEL},
 };
 
 // The lock as the table sees it after a step.
@@ -50,7 +77,7 @@ void expect_handle(const Row &r, const KLOCK_QUEUE_HANDLE &h, PKSPIN_LOCK lock, 
     EXPECT_EQ(reinterpret_cast<std::uintptr_t>(h.LockQueue.Lock) & ~std::uintptr_t{7},
               reinterpret_cast<std::uintptr_t>(lock));
     EXPECT_NE(reinterpret_cast<std::uintptr_t>(h.LockQueue.Lock) & LOCK_QUEUE_OWNER, 0u) << "the owner's mark";
-    if (r.form == Form::Queued) {
+    if (saves_irql_in_handle(r.form)) {
         EXPECT_EQ(h.OldIrql, saved);
     }
 }
@@ -61,7 +88,8 @@ void run_row(const Row &r) {
     expect_state(r, "KeInitializeSpinLock", lock, false, PASSIVE_LEVEL);
     KIRQL entry = PASSIVE_LEVEL;
     if (r.start != PASSIVE_LEVEL) KeRaiseIrql(r.start, &entry);
-    const KIRQL held_at = r.start < DISPATCH_LEVEL ? DISPATCH_LEVEL : r.start;
+    const KIRQL level = raises_to_synch(r.form) ? SYNCH_LEVEL : DISPATCH_LEVEL;
+    const KIRQL held_at = r.start < level ? level : r.start;
     KLOCK_QUEUE_HANDLE h{};
     switch (r.form) {
     case Form::KeAcquire: {
@@ -120,6 +148,32 @@ void run_row(const Row &r) {
         expect_state(r, "KeAcquireInStackQueuedSpinLockAtDpcLevel", lock, true, held_at);
         expect_handle(r, h, lock, r.start);
         KeReleaseInStackQueuedSpinLockFromDpcLevel(&h);
+        break;
+    case Form::ForDpc: {
+        const KIRQL old = KeAcquireSpinLockForDpc(lock);
+        EXPECT_EQ(old, r.start);
+        expect_state(r, "KeAcquireSpinLockForDpc", lock, true, held_at);
+        KeReleaseSpinLockForDpc(lock, old);
+        break;
+    }
+    case Form::QueuedForDpc:
+        KeAcquireInStackQueuedSpinLockForDpc(lock, &h);
+        expect_state(r, "KeAcquireInStackQueuedSpinLockForDpc", lock, true, held_at);
+        expect_handle(r, h, lock, r.start);
+        KeReleaseInStackQueuedSpinLockForDpc(&h);
+        break;
+    case Form::RaiseToSynch: {
+        const KIRQL old = KeAcquireSpinLockRaiseToSynch(lock);
+        EXPECT_EQ(old, r.start);
+        expect_state(r, "KeAcquireSpinLockRaiseToSynch", lock, true, held_at);
+        KeReleaseSpinLock(lock, old);
+        break;
+    }
+    case Form::QueuedRaiseToSynch:
+        KeAcquireInStackQueuedSpinLockRaiseToSynch(lock, &h);
+        expect_state(r, "KeAcquireInStackQueuedSpinLockRaiseToSynch", lock, true, held_at);
+        expect_handle(r, h, lock, r.start);
+        KeReleaseInStackQueuedSpinLock(&h);
         break;
     }
     expect_state(r, "the release", lock, false, r.start);
