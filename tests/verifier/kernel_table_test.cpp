@@ -4,7 +4,9 @@
 // (verifier off: a free build; on: Driver Verifier, where a correct table reports nothing). The
 // threaded-DPC (ForDpc) and RaiseToSynch forms of issue #25 are rows like the others: the
 // RaiseToSynch ones hold their lock at SYNCH_LEVEL and release it there.
+#include <atomic>
 #include <cstdint>
+#include <string>
 #include <thread>
 
 #include "verifier_support.h"
@@ -179,6 +181,81 @@ void run_row(const Row &r) {
     expect_state(r, "the release", lock, false, r.start);
     if (r.start != PASSIVE_LEVEL) KeLowerIrql(entry);
     expect_state(r, "the lower", lock, false, PASSIVE_LEVEL);
+}
+
+// The DPC half of the table: insert, insert again, remove, remove again, insert and drop, flush,
+// checking the KDPC's fields and the run count after every step, from each IRQL an insert is
+// made at (the insert at DISPATCH_LEVEL runs at the drop, the one below it before it returns).
+struct DpcCount {
+    std::atomic<int> runs{0};
+    std::atomic<void *> arg1{nullptr}, arg2{nullptr};
+    std::atomic<int> irql{-1};
+};
+
+VOID CountingDpc(PKDPC, PVOID context, PVOID a1, PVOID a2) {
+    auto &c = *static_cast<DpcCount *>(context);
+    c.arg1 = a1;
+    c.arg2 = a2;
+    c.irql = KeGetCurrentIrql();
+    c.runs.fetch_add(1);
+}
+
+void run_dpc_table() {
+    for (const KIRQL start : {KIRQL{PASSIVE_LEVEL}, KIRQL{APC_LEVEL}, KIRQL{DISPATCH_LEVEL}}) {
+        SCOPED_TRACE("DPC steps from IRQL " + std::to_string(start));
+        DpcCount count;
+        KDPC dpc;
+        KeInitializeDpc(&dpc, CountingDpc, &count);
+        EXPECT_EQ(dpc.Type, DpcObject);
+        EXPECT_EQ(dpc.Importance, MediumImportance);
+        EXPECT_EQ(dpc.DpcData, nullptr);
+        int a = 0, b = 0;
+        // Insert and remove while the processor is held at DISPATCH_LEVEL: nothing can run.
+        KIRQL old = 0;
+        KeRaiseIrql(DISPATCH_LEVEL, &old);
+        EXPECT_EQ(KeInsertQueueDpc(&dpc, &a, &b), TRUE);
+        EXPECT_NE(dpc.DpcData, nullptr);
+        EXPECT_EQ(dpc.SystemArgument1, &a);
+        EXPECT_EQ(dpc.SystemArgument2, &b);
+        EXPECT_EQ(KeInsertQueueDpc(&dpc, nullptr, nullptr), FALSE);
+        EXPECT_EQ(dpc.SystemArgument1, &a) << "a failed insert changes nothing";
+        EXPECT_EQ(KeRemoveQueueDpc(&dpc), TRUE);
+        EXPECT_EQ(dpc.DpcData, nullptr);
+        EXPECT_EQ(KeRemoveQueueDpc(&dpc), FALSE);
+        KeLowerIrql(old);
+        EXPECT_EQ(count.runs.load(), 0) << "a removed DPC ran";
+        // Insert from the row's IRQL: it has run when the insert (below DISPATCH_LEVEL) or the
+        // drop (from DISPATCH_LEVEL) returns.
+        if (start != PASSIVE_LEVEL) KeRaiseIrql(start, &old);
+        EXPECT_EQ(KeInsertQueueDpc(&dpc, &b, &a), TRUE);
+        if (start == DISPATCH_LEVEL) {
+            EXPECT_EQ(count.runs.load(), 0);
+            EXPECT_NE(dpc.DpcData, nullptr);
+        }
+        if (start != PASSIVE_LEVEL) KeLowerIrql(old);
+        EXPECT_EQ(count.runs.load(), 1);
+        EXPECT_EQ(count.arg1.load(), &b);
+        EXPECT_EQ(count.arg2.load(), &a);
+        EXPECT_EQ(count.irql.load(), DISPATCH_LEVEL);
+        EXPECT_EQ(dpc.DpcData, nullptr);
+        KeFlushQueuedDpcs();
+        EXPECT_EQ(count.runs.load(), 1) << "a flush runs nothing twice";
+        EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    }
+}
+
+TEST_F(VerifierTest, KernelTable_Dpcs_VerifierOff) {
+    Watchdog dog("kernel table DPCs, verifier off", std::chrono::seconds(60));
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
+    run_dpc_table();
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
+    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+}
+
+TEST_F(VerifierTest, KernelTable_Dpcs_VerifierOn) {
+    Watchdog dog("kernel table DPCs, verifier on", std::chrono::seconds(60));
+    run_dpc_table();
+    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
 }
 
 TEST_F(VerifierTest, KernelTable_VerifierOff) {
