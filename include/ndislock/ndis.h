@@ -145,6 +145,44 @@ NDISLOCK_API void KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock,
  * IRQL change. Page: wdm/nf-wdm-kereleaseinstackqueuedspinlockfromdpclevel. */
 NDISLOCK_API void KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE LockHandle);
 
+/* KeAcquireSpinLockForDpc: IRQL <= DISPATCH_LEVEL (the threaded-DPC form). Below DISPATCH_LEVEL it
+ * raises to DISPATCH_LEVEL; at DISPATCH_LEVEL it leaves the IRQL as it is. Takes the lock and returns
+ * the IRQL at the call, for KeReleaseSpinLockForDpc. Seen by the verifier as a raising acquire:
+ * above DISPATCH_LEVEL it is AcquireAboveDispatch, released with any other call it is
+ * ReleaseVariantMismatch (KeReleaseSpinLock is its equivalent: same family). Page:
+ * wdm/nf-wdm-keacquirespinlockfordpc. */
+NDISLOCK_API KIRQL KeAcquireSpinLockForDpc(PKSPIN_LOCK SpinLock);
+
+/* KeReleaseSpinLockForDpc: IRQL == DISPATCH_LEVEL. Frees a lock taken with KeAcquireSpinLockForDpc
+ * and sets the IRQL to OldIrql, the value that acquire returned (otherwise WrongOldIrql). Page:
+ * wdm/nf-wdm-kereleasespinlockfordpc. */
+NDISLOCK_API void KeReleaseSpinLockForDpc(PKSPIN_LOCK SpinLock, KIRQL OldIrql);
+
+/* KeAcquireInStackQueuedSpinLockForDpc: IRQL <= DISPATCH_LEVEL. The queued form of
+ * KeAcquireSpinLockForDpc: raises to DISPATCH_LEVEL only from below it, keeps the IRQL at the call
+ * in LockHandle->OldIrql. Page: wdm/nf-wdm-keacquireinstackqueuedspinlockfordpc. */
+NDISLOCK_API void KeAcquireInStackQueuedSpinLockForDpc(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle);
+
+/* KeReleaseInStackQueuedSpinLockForDpc: IRQL == DISPATCH_LEVEL. Hands the lock on as the queued
+ * release does and sets the IRQL to LockHandle->OldIrql. Page:
+ * wdm/nf-wdm-kereleaseinstackqueuedspinlockfordpc. */
+NDISLOCK_API void KeReleaseInStackQueuedSpinLockForDpc(PKLOCK_QUEUE_HANDLE LockHandle);
+
+/* KeAcquireSpinLockRaiseToSynch: IRQL <= SYNCH_LEVEL (12, as on x64: above every device IRQL, so
+ * emulated interrupts toward this processor stay pending while the lock is held). Raises to
+ * SYNCH_LEVEL, takes the lock, returns the IRQL at the call; release with KeReleaseSpinLock, which
+ * is then made at SYNCH_LEVEL. Above SYNCH_LEVEL it is IrqlInvalidRaise: verifier on, reported and
+ * the IRQL left where it was; off (a free build), the lock is held at SYNCH_LEVEL. Declared in the
+ * WDK's ntifs.h, with no DDI page of its own: the level is KeRaiseIrqlToSynchLevel's
+ * (ntddk/nf-ntddk-keraiseirqltosynchlevel), the rest KeAcquireSpinLock's. */
+NDISLOCK_API KIRQL KeAcquireSpinLockRaiseToSynch(PKSPIN_LOCK SpinLock);
+
+/* KeAcquireInStackQueuedSpinLockRaiseToSynch: IRQL <= SYNCH_LEVEL. The queued form: raises to
+ * SYNCH_LEVEL, FIFO, the IRQL at the call in LockHandle->OldIrql; release with
+ * KeReleaseInStackQueuedSpinLock. Declared in ntifs.h with no DDI page of its own (as
+ * KeAcquireSpinLockRaiseToSynch). */
+NDISLOCK_API void KeAcquireInStackQueuedSpinLockRaiseToSynch(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle);
+
 /* ======================================================================================
  * IRQL (wdm.h).
  * ====================================================================================== */
@@ -197,6 +235,10 @@ NDISLOCK_API ULONG KeQueryActiveProcessorCountEx(USHORT GroupNumber);
  * with their affinity mask when it is not NULL. Page: wdm/nf-wdm-kequeryactiveprocessorcount. */
 NDISLOCK_API ULONG KeQueryActiveProcessorCount(PKAFFINITY ActiveProcessors);
 
+/* KeQueryActiveProcessors: any IRQL. The affinity mask of the virtual processors (bit n for
+ * processor n). Page: wdm/nf-wdm-kequeryactiveprocessors. */
+NDISLOCK_API KAFFINITY KeQueryActiveProcessors(void);
+
 /* ======================================================================================
  * Stalls and sleeps (ndis.h, wdm.h).
  * ====================================================================================== */
@@ -241,6 +283,14 @@ NDISLOCK_API void ndislock_at_KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LO
                                                                        int, const char *);
 NDISLOCK_API void ndislock_at_KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE, const char *, int,
                                                                          const char *);
+NDISLOCK_API KIRQL ndislock_at_KeAcquireSpinLockForDpc(PKSPIN_LOCK, const char *, int, const char *);
+NDISLOCK_API void ndislock_at_KeReleaseSpinLockForDpc(PKSPIN_LOCK, KIRQL, const char *, int, const char *);
+NDISLOCK_API void ndislock_at_KeAcquireInStackQueuedSpinLockForDpc(PKSPIN_LOCK, PKLOCK_QUEUE_HANDLE, const char *, int,
+                                                                   const char *);
+NDISLOCK_API void ndislock_at_KeReleaseInStackQueuedSpinLockForDpc(PKLOCK_QUEUE_HANDLE, const char *, int, const char *);
+NDISLOCK_API KIRQL ndislock_at_KeAcquireSpinLockRaiseToSynch(PKSPIN_LOCK, const char *, int, const char *);
+NDISLOCK_API void ndislock_at_KeAcquireInStackQueuedSpinLockRaiseToSynch(PKSPIN_LOCK, PKLOCK_QUEUE_HANDLE, const char *,
+                                                                         int, const char *);
 NDISLOCK_API KIRQL ndislock_at_KeRaiseIrql(KIRQL, const char *, int, const char *);
 NDISLOCK_API void ndislock_at_KeLowerIrql(KIRQL, const char *, int, const char *);
 NDISLOCK_API void ndislock_at_NdisMSleep(ULONG, const char *, int, const char *);
@@ -279,6 +329,14 @@ NDISLOCK_API void ndislock_at_KeStallExecutionProcessor(ULONG, const char *, int
     ndislock_at_KeAcquireInStackQueuedSpinLockAtDpcLevel((S), (H), NDISLOCK_HERE)
 #define KeReleaseInStackQueuedSpinLockFromDpcLevel(H) \
     ndislock_at_KeReleaseInStackQueuedSpinLockFromDpcLevel((H), NDISLOCK_HERE)
+#define KeAcquireSpinLockForDpc(S) ndislock_at_KeAcquireSpinLockForDpc((S), NDISLOCK_HERE)
+#define KeReleaseSpinLockForDpc(S, OldIrql) ndislock_at_KeReleaseSpinLockForDpc((S), (OldIrql), NDISLOCK_HERE)
+#define KeAcquireInStackQueuedSpinLockForDpc(S, H) \
+    ndislock_at_KeAcquireInStackQueuedSpinLockForDpc((S), (H), NDISLOCK_HERE)
+#define KeReleaseInStackQueuedSpinLockForDpc(H) ndislock_at_KeReleaseInStackQueuedSpinLockForDpc((H), NDISLOCK_HERE)
+#define KeAcquireSpinLockRaiseToSynch(S) ndislock_at_KeAcquireSpinLockRaiseToSynch((S), NDISLOCK_HERE)
+#define KeAcquireInStackQueuedSpinLockRaiseToSynch(S, H) \
+    ndislock_at_KeAcquireInStackQueuedSpinLockRaiseToSynch((S), (H), NDISLOCK_HERE)
 #define KeRaiseIrql(NewIrql, OldIrql) ((void)(*(OldIrql) = NDISLOCK_LOCK_CALL(KeRaiseIrql)((NewIrql), NDISLOCK_HERE)))
 #define KeRaiseIrqlToDpcLevel() NDISLOCK_LOCK_CALL(KeRaiseIrql)(DISPATCH_LEVEL, NDISLOCK_HERE)
 #define KeLowerIrql(NewIrql) NDISLOCK_LOCK_CALL(KeLowerIrql)((NewIrql), NDISLOCK_HERE)

@@ -14,8 +14,9 @@
  * which then counts as that processor. So everything the interrupted code holds stays held, and an
  * ISR that takes a spin lock its processor's interrupted code holds spins forever, as on Windows.
  * An interrupt toward a processor at or above its DIRQL stays pending until the IRQL drops below
- * it. DPCs run at DISPATCH_LEVEL on their target processor's interrupt thread as soon as no
- * thread of that processor is at DISPATCH_LEVEL or above.
+ * it. DPCs run at DISPATCH_LEVEL on their target processor when its IRQL drops below
+ * DISPATCH_LEVEL, on the thread that drops it, as on Windows (see KeInsertQueueDpc); what no drop
+ * runs, the processor's DPC thread runs as soon as no thread there is at DISPATCH_LEVEL or above.
  *
  * Every callback ndislock runs (ISR, DPC, enable/disable, synchronize function, MiniportHaltEx's
  * neighbours) is watched: the verifier reports a callback that returns holding a lock it took or
@@ -98,8 +99,13 @@ NDISLOCK_API VOID KeSetTargetProcessorDpc(PRKDPC Dpc, CCHAR Number);
 
 /* KeInsertQueueDpc: any IRQL. Queues Dpc on its target processor with the two arguments and
  * returns TRUE; if it is already queued, changes nothing and returns FALSE (it runs once). It runs
- * at DISPATCH_LEVEL on that processor as soon as no thread there is at DISPATCH_LEVEL or above,
- * in queue order. Page: wdm/nf-wdm-keinsertqueuedpc. */
+ * at DISPATCH_LEVEL on that processor, in queue order, when the processor's IRQL drops below
+ * DISPATCH_LEVEL, as on Windows: queued toward the caller's own processor from below
+ * DISPATCH_LEVEL (medium or high importance), it has run before the insert returns; queued from
+ * DISPATCH_LEVEL, it runs before the caller's KeLowerIrql or lowering release returns. Low
+ * importance, and a processor no thread drops, leave it to that processor's DPC thread, which
+ * runs it as soon as no thread there is at DISPATCH_LEVEL or above. Page:
+ * wdm/nf-wdm-keinsertqueuedpc. */
 NDISLOCK_API BOOLEAN KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2);
 
 /* KeRemoveQueueDpc: any IRQL. Takes Dpc out of its queue: TRUE if it was queued (it will not
@@ -110,6 +116,28 @@ NDISLOCK_API BOOLEAN KeRemoveQueueDpc(PRKDPC Dpc);
  * processor, has run. At DISPATCH_LEVEL or holding a spin lock it is BlockingAtDispatch (and would
  * wait forever for the caller's own processor). Page: wdm/nf-wdm-keflushqueueddpcs. */
 NDISLOCK_API VOID KeFlushQueuedDpcs(VOID);
+
+/* KeGenericCallDpc: PASSIVE_LEVEL or APC_LEVEL. Runs Routine(Dpc, Context, SystemArgument1,
+ * SystemArgument2) as a DPC on every virtual processor at once, at DISPATCH_LEVEL, and returns when
+ * all of them have returned. The routine must call KeSignalCallDpcDone(SystemArgument1) before it
+ * returns, and may meet the other processors with KeSignalCallDpcSynchronize(SystemArgument2).
+ * One generic call runs at a time (a second caller waits), as in NT. A routine that returns
+ * without KeSignalCallDpcDone is Deadlock (Windows' caller would wait forever), terminal; a call
+ * at DISPATCH_LEVEL or above is BlockingAtDispatch and ends the process (it would wait for its own
+ * processor forever). No DDI page (declared by the WDK headers of Windows Server 2008 on, used by
+ * drivers as a broadcast); the semantics are NT's. */
+NDISLOCK_API VOID KeGenericCallDpc(PKDEFERRED_ROUTINE Routine, PVOID Context);
+
+/* KeSignalCallDpcSynchronize: DISPATCH_LEVEL, inside a KeGenericCallDpc routine, with its
+ * SystemArgument2. Waits until the routine has reached this call on every processor; returns TRUE
+ * on exactly one of them (the last to arrive) and FALSE on the others. The barrier can be met again
+ * (each call waits for all processors' next call). A pointer that is not a generic call's ends the
+ * process with a diagnostic. */
+NDISLOCK_API LOGICAL KeSignalCallDpcSynchronize(PVOID SystemArgument2);
+
+/* KeSignalCallDpcDone: DISPATCH_LEVEL, inside a KeGenericCallDpc routine, with its
+ * SystemArgument1: this processor's part is done. */
+NDISLOCK_API VOID KeSignalCallDpcDone(PVOID SystemArgument1);
 
 /* ======================================================================================
  * NDIS events (ndis.h): notification events, set until reset.
@@ -142,6 +170,7 @@ NDISLOCK_API BOOLEAN ndislock_at_NdisMSynchronizeWithInterruptEx(NDIS_HANDLE, UL
                                                                  const char *, int, const char *);
 NDISLOCK_API BOOLEAN ndislock_at_NdisWaitEvent(PNDIS_EVENT, UINT, const char *, int, const char *);
 NDISLOCK_API VOID ndislock_at_KeFlushQueuedDpcs(const char *, int, const char *);
+NDISLOCK_API VOID ndislock_at_KeGenericCallDpc(PKDEFERRED_ROUTINE, PVOID, const char *, int, const char *);
 
 #ifndef NDISLOCK_HERE
 #define NDISLOCK_HERE __FILE__, __LINE__, __func__
@@ -153,6 +182,7 @@ NDISLOCK_API VOID ndislock_at_KeFlushQueuedDpcs(const char *, int, const char *)
     ndislock_at_NdisMSynchronizeWithInterruptEx((H), (M), (F), (C), NDISLOCK_HERE)
 #define NdisWaitEvent(E, Ms) ndislock_at_NdisWaitEvent((E), (Ms), NDISLOCK_HERE)
 #define KeFlushQueuedDpcs() ndislock_at_KeFlushQueuedDpcs(NDISLOCK_HERE)
+#define KeGenericCallDpc(R, C) ndislock_at_KeGenericCallDpc((R), (C), NDISLOCK_HERE)
 #endif
 
 #ifdef __cplusplus

@@ -289,6 +289,26 @@ typedef union _ULARGE_INTEGER {
 #define NDIS_STATUS_PAUSED ((NDIS_STATUS)0xC023002AL)
 #define NDIS_STATUS_LOW_POWER_STATE ((NDIS_STATUS)0xC023002FL)
 
+/* ---- Bug checks (wdm.h, ntddk.h) ------------------------------------------------------------ */
+
+/* KeBugCheckEx: any IRQL. The driver stops the machine on purpose: a BugCheck report (terminal)
+ * with BugCheckCode and the four parameters, as the crash dump shows them, at the caller's line,
+ * then the process ends, with the verifier on or off. Never returns. Page:
+ * wdm/nf-wdm-kebugcheckex. */
+NDISLOCK_API __attribute__((noreturn)) void KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR BugCheckParameter1,
+                                                         ULONG_PTR BugCheckParameter2, ULONG_PTR BugCheckParameter3,
+                                                         ULONG_PTR BugCheckParameter4);
+/* KeBugCheck: as KeBugCheckEx with four zero parameters. Page: ntddk/nf-ntddk-kebugcheck. */
+NDISLOCK_API __attribute__((noreturn)) void KeBugCheck(ULONG BugCheckCode);
+NDISLOCK_API __attribute__((noreturn)) void ndislock_at_KeBugCheckEx(ULONG, ULONG_PTR, ULONG_PTR, ULONG_PTR, ULONG_PTR,
+                                                                     const char *, int, const char *);
+#ifndef NDISLOCK_NO_SITE_MACROS
+#define KeBugCheckEx(Code, P1, P2, P3, P4)                                                                \
+    ndislock_at_KeBugCheckEx((Code), (ULONG_PTR)(P1), (ULONG_PTR)(P2), (ULONG_PTR)(P3), (ULONG_PTR)(P4), \
+                             __FILE__, __LINE__, __func__)
+#define KeBugCheck(Code) ndislock_at_KeBugCheckEx((Code), 0, 0, 0, 0, __FILE__, __LINE__, __func__)
+#endif
+
 /* ---- Assertions (wdm.h, ntdef.h) ------------------------------------------------------------ */
 
 /* Reports AssertionFailed for Expression (Message may be NULL) at the caller's file:line and ends

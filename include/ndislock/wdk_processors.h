@@ -70,6 +70,40 @@ static inline NTSTATUS KeGetProcessorNumberFromIndex(ULONG ProcIndex, PPROCESSOR
     return STATUS_SUCCESS;
 }
 
+/* ---- Thread affinity (wdm.h): mapped onto processor binding -------------------------------
+ *
+ * A system affinity runs the calling thread on one virtual processor of its mask: the one it is on
+ * if the mask has it, else the lowest (as NdislockBindCurrentThread binds it). Reverting to the
+ * user affinity restores the binding the thread had before its first system affinity. Below
+ * DISPATCH_LEVEL the call returns on the new processor; at DISPATCH_LEVEL the move is deferred
+ * until the thread drops below DISPATCH_LEVEL, as documented. A mask that is 0 or names a
+ * processor that does not exist changes nothing (as documented for an invalid mask); so does a
+ * call from an ISR or DPC routine (ndislock's interrupt and DPC threads stay on their processor).
+ * Only group 0 exists: a GROUP_AFFINITY of another group changes nothing. */
+
+/* KeSetSystemAffinityThreadEx: IRQL <= DISPATCH_LEVEL. Sets the system affinity; returns the
+ * previous one, or 0 if the thread had none, for KeRevertToUserAffinityThreadEx. Page:
+ * wdm/nf-wdm-kesetsystemaffinitythreadex. */
+NDISLOCK_API KAFFINITY KeSetSystemAffinityThreadEx(KAFFINITY Affinity);
+
+/* KeRevertToUserAffinityThreadEx: IRQL <= DISPATCH_LEVEL. Affinity 0 restores the thread's own
+ * binding; otherwise Affinity becomes the system affinity (pass what KeSetSystemAffinityThreadEx
+ * returned). No effect unless KeSetSystemAffinityThreadEx came first. Page:
+ * wdm/nf-wdm-kereverttouseraffinitythreadex. */
+NDISLOCK_API VOID KeRevertToUserAffinityThreadEx(KAFFINITY Affinity);
+
+/* KeSetSystemGroupAffinityThread: IRQL <= DISPATCH_LEVEL. As KeSetSystemAffinityThreadEx with
+ * Affinity->Mask in Affinity->Group; fills *PreviousAffinity (optional) with what
+ * KeRevertToUserGroupAffinityThread restores (Mask 0: the thread's own binding). A NULL Affinity
+ * ends the process with a diagnostic. Page: wdm/nf-wdm-kesetsystemgroupaffinitythread. */
+NDISLOCK_API VOID KeSetSystemGroupAffinityThread(PGROUP_AFFINITY Affinity, PGROUP_AFFINITY PreviousAffinity);
+
+/* KeRevertToUserGroupAffinityThread: IRQL <= DISPATCH_LEVEL. PreviousAffinity->Mask 0 restores the
+ * thread's own binding; otherwise that group affinity becomes the system affinity. No effect
+ * unless KeSetSystemGroupAffinityThread (or KeSetSystemAffinityThreadEx) came first. Page:
+ * wdm/nf-wdm-kereverttousergroupaffinitythread. */
+NDISLOCK_API VOID KeRevertToUserGroupAffinityThread(PGROUP_AFFINITY PreviousAffinity);
+
 /* NdisSystemProcessorCount: the processor count, as a CCHAR. Page: ndis/nf-ndis-ndissystemprocessorcount. */
 static inline CCHAR NdisSystemProcessorCount(void) { return (CCHAR)KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS); }
 /* NdisGroupActiveProcessorCount / NdisGroupMaxProcessorCount: the count in Group. Pages:

@@ -111,13 +111,46 @@ NDISLOCK_API VOID KeSetTargetProcessorDpc(PRKDPC dpc, CCHAR number) {
 
 NDISLOCK_API BOOLEAN KeInsertQueueDpc(PRKDPC dpc, PVOID argument1, PVOID argument2) {
     ThreadState &t = this_thread();
+    const std::uint32_t target = interrupt::dpc_target(dpc, t);
+    const UCHAR importance = dpc->Importance;
     // A NULL routine is queued as NT queues it; running it is the bug check (dpc_queue.cpp).
-    return interrupt::insert_dpc(dpc, interrupt::dpc_target(dpc, t), argument1, argument2) ? TRUE : FALSE;
+    if (!interrupt::insert_dpc(dpc, target, argument1, argument2)) return FALSE;
+    // Toward this processor from below DISPATCH_LEVEL (medium or high importance): it has run by
+    // the time the insert returns, as on Windows. Importance is read before the insert: once
+    // queued, the DPC may run (and be freed or reinitialized) on another thread.
+    if (importance != LowImportance && target == t.processor.load(std::memory_order_relaxed))
+        interrupt::run_queued_dpcs_now(t);
+    return TRUE;
 }
 
 NDISLOCK_API BOOLEAN KeRemoveQueueDpc(PRKDPC dpc) {
     this_thread();
     return interrupt::remove_dpc(dpc) ? TRUE : FALSE;
+}
+
+NDISLOCK_API VOID ndislock_at_KeGenericCallDpc(PKDEFERRED_ROUTINE routine, PVOID context, const char *f, int n,
+                                              const char *fn) {
+    const Site site = NDISLOCK_SITE(f, n, fn);
+    announce("KeGenericCallDpc", true, false, site); // the verifier: BlockingAtDispatch at DISPATCH_LEVEL
+    ThreadState &t = this_thread();
+    if (routine == nullptr) platform::fatal("KeGenericCallDpc: the Routine is NULL (a bug check on Windows)");
+    if (t.irql.load(std::memory_order_relaxed) >= DISPATCH_LEVEL)
+        platform::fatal("KeGenericCallDpc at IRQL %u: it waits for a DPC on every processor, this one included, "
+                        "which cannot run until this caller drops below DISPATCH_LEVEL (call it at PASSIVE_LEVEL or "
+                        "APC_LEVEL)",
+                        t.irql.load(std::memory_order_relaxed));
+    interrupt::generic_call(routine, context, t);
+}
+NDISLOCK_API VOID KeGenericCallDpc(PKDEFERRED_ROUTINE routine, PVOID context) {
+    ndislock_at_KeGenericCallDpc(routine, context, nullptr, 0, nullptr);
+}
+
+NDISLOCK_API LOGICAL KeSignalCallDpcSynchronize(PVOID system_argument2) {
+    return interrupt::signal_call_dpc_synchronize(system_argument2, this_thread()) ? TRUE : FALSE;
+}
+
+NDISLOCK_API VOID KeSignalCallDpcDone(PVOID system_argument1) {
+    interrupt::signal_call_dpc_done(system_argument1, this_thread());
 }
 
 NDISLOCK_API VOID ndislock_at_KeFlushQueuedDpcs(const char *f, int n, const char *fn) { flush_at(NDISLOCK_SITE(f, n, fn)); }

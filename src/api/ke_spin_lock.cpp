@@ -17,19 +17,22 @@ inline void ke_initialize(PKSPIN_LOCK s, const Site &site) noexcept {
     lock::spin_word(s).store(0, std::memory_order_release);
 }
 
-inline KIRQL ke_acquire(PKSPIN_LOCK s, const Site &site) noexcept {
-    check_lock_pointer(s, "KeAcquireSpinLock", site);
+// v: KeAcquire, KeForDpc or KeRaiseToSynch (the level it raises to is observe::held_irql(v)).
+inline KIRQL ke_acquire(PKSPIN_LOCK s, const Site &site, Variant v = Variant::KeAcquire,
+                        const char *call = "KeAcquireSpinLock") noexcept {
+    check_lock_pointer(s, call, site);
     ThreadState &t = this_thread();
-    return with_observation([&](auto observed) {
-        return acquire_raising<decltype(observed)::value>(t, s, Variant::KeAcquire, false, site);
-    });
+    return with_observation(
+        [&](auto observed) { return acquire_raising<decltype(observed)::value>(t, s, v, false, site); });
 }
 
-inline void ke_release(PKSPIN_LOCK s, KIRQL new_irql, const Site &site) noexcept {
-    check_lock_pointer(s, "KeReleaseSpinLock", site);
+// v: KeAcquire (KeReleaseSpinLock) or KeForDpc (KeReleaseSpinLockForDpc).
+inline void ke_release(PKSPIN_LOCK s, KIRQL new_irql, const Site &site, Variant v = Variant::KeAcquire,
+                       const char *call = "KeReleaseSpinLock") noexcept {
+    check_lock_pointer(s, call, site);
     ThreadState &t = this_thread();
     with_observation([&](auto observed) {
-        release_lowering<decltype(observed)::value>(t, s, new_irql, Variant::KeAcquire, false, site);
+        release_lowering<decltype(observed)::value>(t, s, new_irql, v, false, site);
     });
 }
 
@@ -103,6 +106,29 @@ NDISLOCK_API BOOLEAN ndislock_at_KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK s,
 }
 NDISLOCK_API BOOLEAN KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK s) {
     return ke_try_at_dpc(s, NDISLOCK_SITE(nullptr, 0, nullptr));
+}
+
+// The threaded-DPC forms: raise only from below DISPATCH_LEVEL, restore what the acquire returned.
+NDISLOCK_API KIRQL ndislock_at_KeAcquireSpinLockForDpc(PKSPIN_LOCK s, const char *f, int n, const char *fn) {
+    return ke_acquire(s, NDISLOCK_SITE(f, n, fn), Variant::KeForDpc, "KeAcquireSpinLockForDpc");
+}
+NDISLOCK_API KIRQL KeAcquireSpinLockForDpc(PKSPIN_LOCK s) {
+    return ke_acquire(s, NDISLOCK_SITE(nullptr, 0, nullptr), Variant::KeForDpc, "KeAcquireSpinLockForDpc");
+}
+NDISLOCK_API void ndislock_at_KeReleaseSpinLockForDpc(PKSPIN_LOCK s, KIRQL old_irql, const char *f, int n,
+                                                      const char *fn) {
+    ke_release(s, old_irql, NDISLOCK_SITE(f, n, fn), Variant::KeForDpc, "KeReleaseSpinLockForDpc");
+}
+NDISLOCK_API void KeReleaseSpinLockForDpc(PKSPIN_LOCK s, KIRQL old_irql) {
+    ke_release(s, old_irql, NDISLOCK_SITE(nullptr, 0, nullptr), Variant::KeForDpc, "KeReleaseSpinLockForDpc");
+}
+
+// Raises to SYNCH_LEVEL; released by KeReleaseSpinLock.
+NDISLOCK_API KIRQL ndislock_at_KeAcquireSpinLockRaiseToSynch(PKSPIN_LOCK s, const char *f, int n, const char *fn) {
+    return ke_acquire(s, NDISLOCK_SITE(f, n, fn), Variant::KeRaiseToSynch, "KeAcquireSpinLockRaiseToSynch");
+}
+NDISLOCK_API KIRQL KeAcquireSpinLockRaiseToSynch(PKSPIN_LOCK s) {
+    return ke_acquire(s, NDISLOCK_SITE(nullptr, 0, nullptr), Variant::KeRaiseToSynch, "KeAcquireSpinLockRaiseToSynch");
 }
 
 // KeTestSpinLock only reads the word: no IRQL effect, nothing to observe.

@@ -33,6 +33,12 @@ NDISLOCK_API ULONG KeQueryActiveProcessorCount(PKAFFINITY active) {
     return n;
 }
 
+NDISLOCK_API KAFFINITY KeQueryActiveProcessors(void) {
+    KAFFINITY mask = 0;
+    KeQueryActiveProcessorCount(&mask);
+    return mask;
+}
+
 NDISLOCK_API NDISLOCK_STATUS NdislockSetProcessorCount(ULONG count) {
     this_thread();
     return model::set_processor_count(count);

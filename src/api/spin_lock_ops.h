@@ -98,26 +98,28 @@ template <bool Observed> inline KIRQL raise(ThreadState &t, KIRQL new_irql, cons
     return current;
 }
 
-// Raise to DISPATCH_LEVEL for a raising acquire. Above DISPATCH_LEVEL (misuse): observed, the
-// verifier reports AcquireAboveDispatch and the IRQL stays where it is (Driver Verifier stops
-// there); unobserved, a free x64 build, whose KeAcquireSpinLock writes DISPATCH_LEVEL without a
-// check, so the lock is held at DISPATCH_LEVEL and the release puts the old IRQL back. The extra
-// test is on the path the inline fast path never takes (it calls out above DISPATCH_LEVEL).
-template <bool FreeBuild = false> inline KIRQL raise_for_acquire(ThreadState &t) noexcept {
+// Raise to `level` for a raising acquire: DISPATCH_LEVEL, or SYNCH_LEVEL for the RaiseToSynch
+// forms (observe::held_irql). Above it (misuse): observed, the verifier reports it and the IRQL
+// stays where it is (Driver Verifier stops there); unobserved, a free x64 build, whose acquire
+// writes the level without a check, so the lock is held at `level` and the release puts the old
+// IRQL back. The extra test is on the path the inline fast path never takes (it calls out above
+// DISPATCH_LEVEL).
+template <bool FreeBuild = false>
+inline KIRQL raise_for_acquire(ThreadState &t, KIRQL level = DISPATCH_LEVEL) noexcept {
     const KIRQL old = t.irql.load(std::memory_order_relaxed);
-    if (old < DISPATCH_LEVEL)
-        model::raise_irql(t, DISPATCH_LEVEL);
+    if (old < level)
+        model::raise_irql(t, level);
     else if constexpr (FreeBuild)
-        if (__builtin_expect(old > DISPATCH_LEVEL, 0)) model::lower_irql(t, DISPATCH_LEVEL);
+        if (__builtin_expect(old > level, 0)) model::lower_irql(t, level);
     return old;
 }
 
-// raise_for_acquire on an observed path. Above DISPATCH_LEVEL with only looking observers
-// (statistics, a timeline, a sanitizer's annotations) and no verifier checking rules, the free
-// build's behaviour, as on the unobserved path; with the verifier, the IRQL stays for its report.
-inline KIRQL raise_for_observed_acquire(ThreadState &t) noexcept {
-    const KIRQL old = raise_for_acquire(t);
-    if (__builtin_expect(old > DISPATCH_LEVEL, 0) && !observe::rules_checked()) model::lower_irql(t, DISPATCH_LEVEL);
+// raise_for_acquire on an observed path. Above `level` with only looking observers (statistics,
+// a timeline, a sanitizer's annotations) and no verifier checking rules, the free build's
+// behaviour, as on the unobserved path; with the verifier, the IRQL stays for its report.
+inline KIRQL raise_for_observed_acquire(ThreadState &t, KIRQL level = DISPATCH_LEVEL) noexcept {
+    const KIRQL old = raise_for_acquire(t, level);
+    if (__builtin_expect(old > level, 0) && !observe::rules_checked()) model::lower_irql(t, level);
     return old;
 }
 
@@ -138,7 +140,8 @@ inline bool raise_is_immediate(ThreadState &t) noexcept {
 inline KIRQL acquire_observed(ThreadState &t, PKSPIN_LOCK s, const LockEvent &e, bool raising) noexcept {
     const bool seen_before = raising && !raise_is_immediate(t);
     if (seen_before) observe::notify_acquiring(e);
-    const KIRQL old = raising ? raise_for_observed_acquire(t) : t.irql.load(std::memory_order_relaxed);
+    const KIRQL old = raising ? raise_for_observed_acquire(t, observe::held_irql(e.variant))
+                              : t.irql.load(std::memory_order_relaxed);
     if (!seen_before) {
         if (__builtin_expect(lock::spin_try_acquire(s), 1)) {
             observe::notify_acquired_at_once(e);
@@ -151,13 +154,13 @@ inline KIRQL acquire_observed(ThreadState &t, PKSPIN_LOCK s, const LockEvent &e,
     return old;
 }
 
-// NdisAcquireSpinLock, KeAcquireSpinLock[RaiseToDpc]. Returns the previous IRQL.
+// NdisAcquireSpinLock, KeAcquireSpinLock[RaiseToDpc|ForDpc|RaiseToSynch]. Returns the previous IRQL.
 template <bool Observed>
 inline KIRQL acquire_raising(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis, const Site &site) noexcept {
     if constexpr (Observed) {
         return acquire_observed(t, s, event(t, s, nullptr, v, ndis, 0, site), true); // the IRQL before the raise
     } else {
-        const KIRQL old = raise_for_acquire<true>(t);
+        const KIRQL old = raise_for_acquire<true>(t, observe::held_irql(v));
         lock::spin_acquire(s);
         return old;
     }
@@ -208,9 +211,13 @@ template <> struct WholeRelease<true> : model::NoPreempt {};
 template <bool Observed>
 inline void release_lowering(ThreadState &t, PKSPIN_LOCK s, KIRQL new_irql, Variant v, bool ndis,
                              const Site &site) noexcept {
-    [[maybe_unused]] WholeRelease<Observed> one_step;
-    if constexpr (Observed) observe::notify_releasing(event(t, s, nullptr, v, ndis, new_irql, site));
-    lock::spin_release(s);
+    {
+        [[maybe_unused]] WholeRelease<Observed> one_step;
+        if constexpr (Observed) observe::notify_releasing(event(t, s, nullptr, v, ndis, new_irql, site));
+        lock::spin_release(s);
+    }
+    // Outside the one step: a drop below DISPATCH_LEVEL runs the processor's pending DPCs here,
+    // which must be preemptible by interrupts as any DPC is (model::lower_irql).
     restore_after_release(t, new_irql);
 }
 
@@ -225,12 +232,15 @@ inline void release_at_dpc(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis, 
     lock::spin_release(s);
 }
 
-// The queue join of KeAcquireInStackQueuedSpinLock[AtDpcLevel], with its raise.
+// The queue join of KeAcquireInStackQueuedSpinLock[AtDpcLevel|ForDpc|RaiseToSynch], with its
+// raise (v says which).
 template <bool Observed>
-inline lock::QueueJoin take_queued(ThreadState &t, PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, bool raising,
+inline lock::QueueJoin take_queued(ThreadState &t, PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, Variant v,
                                    const Site &site) noexcept {
+    const bool raising = observe::raising(v);
+    const KIRQL level = observe::held_irql(v);
     KIRQL old = t.irql.load(std::memory_order_relaxed);
-    if (raising) old = Observed ? raise_for_observed_acquire(t) : raise_for_acquire<true>(t);
+    if (raising) old = Observed ? raise_for_observed_acquire(t, level) : raise_for_acquire<true>(t, level);
     const lock::QueueJoin join = lock::queued_acquire(s, &h->LockQueue);
     if (__builtin_expect(join == lock::QueueJoin::WordHeldByOrdinaryAcquire, 0)) {
         observe::report_misuse(observe::Rule::QueuedAndPlainMixed, site,
@@ -244,17 +254,17 @@ inline lock::QueueJoin take_queued(ThreadState &t, PKSPIN_LOCK s, PKLOCK_QUEUE_H
     return join;
 }
 
-// KeAcquireInStackQueuedSpinLock[AtDpcLevel].
+// KeAcquireInStackQueuedSpinLock[AtDpcLevel|ForDpc|RaiseToSynch].
 template <bool Observed>
-inline void acquire_queued(ThreadState &t, PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, bool raising,
+inline void acquire_queued(ThreadState &t, PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, Variant v,
                            const Site &site) noexcept {
     if constexpr (Observed) {
-        const LockEvent e = event(t, s, h, raising ? Variant::Queued : Variant::QueuedAtDpcLevel, false, 0, site);
+        const LockEvent e = event(t, s, h, v, false, 0, site);
         observe::notify_acquiring(e);
-        const lock::QueueJoin join = take_queued<true>(t, s, h, raising, site);
+        const lock::QueueJoin join = take_queued<true>(t, s, h, v, site);
         observe::notify_acquired(e, join == lock::QueueJoin::Waited);
     } else {
-        take_queued<false>(t, s, h, raising, site);
+        take_queued<false>(t, s, h, v, site);
     }
 }
 
@@ -267,20 +277,23 @@ inline void acquire_queued(ThreadState &t, PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h,
     observe::report_misuse(observe::Rule::ReleaseNotHeld, site, detail);
 }
 
-// KeReleaseInStackQueuedSpinLock[FromDpcLevel].
+// KeReleaseInStackQueuedSpinLock[FromDpcLevel|ForDpc]: v is the release's own form (lowering
+// when its acquire raised).
 template <bool Observed>
-inline void release_queued(ThreadState &t, PKLOCK_QUEUE_HANDLE h, bool lowering, const Site &site) noexcept {
+inline void release_queued(ThreadState &t, PKLOCK_QUEUE_HANDLE h, Variant v, const Site &site) noexcept {
     if (__builtin_expect(!lock::queued_owns(&h->LockQueue), 0)) return release_of_unowned_handle(h, site);
-    [[maybe_unused]] WholeRelease<Observed> one_step;
+    const bool lowering = observe::raising(v);
     const KIRQL new_irql = lowering ? h->OldIrql : t.irql.load(std::memory_order_relaxed);
-    if constexpr (Observed) {
-        const void *lock = lock::untagged(h->LockQueue.Lock);
-        observe::notify_releasing(event(t, lock, h, lowering ? Variant::Queued : Variant::QueuedAtDpcLevel, false,
-                                        new_irql, site));
+    {
+        [[maybe_unused]] WholeRelease<Observed> one_step;
+        if constexpr (Observed) {
+            const void *lock = lock::untagged(h->LockQueue.Lock);
+            observe::notify_releasing(event(t, lock, h, v, false, new_irql, site));
+        }
+        lock::queued_release(&h->LockQueue);
     }
-    lock::queued_release(&h->LockQueue);
     if constexpr (Observed) observe::notify_queue_handle_released(h);
-    if (lowering) restore_after_release(t, new_irql);
+    if (lowering) restore_after_release(t, new_irql); // outside the one step, as release_lowering's
 }
 
 } // namespace ndislock::api

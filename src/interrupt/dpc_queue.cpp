@@ -1,9 +1,16 @@
 // Per-processor DPC queues and the DPC threads that drain them (docs/interrupts.md).
 //
-// A DPC runs at DISPATCH_LEVEL on its target processor: the processor's DPC thread takes the
-// processor like any thread that raises (model::enter_dispatch_priority: it waits while another
-// thread of that processor is at DISPATCH_LEVEL or above, and is handed the processor at that
-// thread's next drop below DISPATCH_LEVEL), then runs every queued DPC in order.
+// A DPC runs at DISPATCH_LEVEL on its target processor, in queue order, on one of two threads:
+//   - the thread that drops that processor's IRQL below DISPATCH_LEVEL, before the drop returns,
+//     as Windows runs them (a medium- or high-importance insert marks the processor,
+//     model::Processor::attention; model::lower_irql runs drain_at_drop below); an insert toward
+//     the caller's own processor from below DISPATCH_LEVEL makes that drop at once
+//     (run_queued_dpcs_now), so the DPC has run when KeInsertQueueDpc returns;
+//   - otherwise the processor's DPC thread, which takes the processor like any thread that raises
+//     (model::enter_dispatch_priority: it waits while another thread of that processor is at
+//     DISPATCH_LEVEL or above, and is handed the processor at that thread's next drop).
+// Both pop under the queue lock while owning the processor, so a DPC runs once, and never beside
+// another DPC of the same processor.
 #include <pthread.h>
 
 #include "interrupt/callback_scope.h"
@@ -62,12 +69,37 @@ void finished_one(ProcessorContext &c) noexcept {
 }
 
 void run_kernel_dpc(KDPC *d, model::ThreadState &t) noexcept {
+    if (d->Type == kGenericCallDpcType) return run_generic_call_dpc(d, t);
     PKDEFERRED_ROUTINE routine = d->DeferredRoutine;
     if (__builtin_expect(routine == nullptr, 0)) null_dpc_routine(d, t); // does not return
     CallbackScope scope(t, observe::Callback::KernelDpc, reinterpret_cast<const void *>(routine), d,
                         observe::Site{nullptr, 0, nullptr, reinterpret_cast<const void *>(routine)});
     routine(d, d->DeferredContext, d->SystemArgument1, d->SystemArgument2);
     scope.finish();
+}
+
+void run_dpc(KDPC *d, model::ThreadState &t) noexcept {
+    if (d->Type == kInterruptDpcType)
+        run_interrupt_dpc(d, t);
+    else
+        run_kernel_dpc(d, t);
+}
+
+// model::g_dpc_drain: the DPCs of processor index, run by t, which owns it at DISPATCH_LEVEL and
+// is about to drop below it. Not reentrant: a DPC routine that drops the IRQL itself (a bug the
+// verifier reports at its return) does not start a second drain under the first.
+void drain_at_drop(model::ThreadState &t, std::uint32_t index) noexcept {
+    static constinit thread_local bool draining = false;
+    if (draining) return;
+    draining = true;
+    ProcessorContext &c = g_contexts[index];
+    // Cleared before the pops: an insert after the last pop marks the processor again.
+    model::g_processors[index].attention.fetch_and(~model::kDpcsPending, std::memory_order_acq_rel);
+    while (KDPC *d = pop(c)) {
+        run_dpc(d, t);
+        finished_one(c);
+    }
+    draining = false;
 }
 
 void dpc_thread_main(std::uint32_t index) noexcept {
@@ -93,10 +125,7 @@ void dpc_thread_main(std::uint32_t index) noexcept {
         model::enter_dispatch_priority(t);
         t.irql.store(DISPATCH_LEVEL, std::memory_order_release); // after dispatch_entry
         while (KDPC *d = pop(c)) {
-            if (d->Type == kInterruptDpcType)
-                run_interrupt_dpc(d, t);
-            else
-                run_kernel_dpc(d, t);
+            run_dpc(d, t);
             finished_one(c);
         }
         model::lower_irql(t, PASSIVE_LEVEL);
@@ -137,6 +166,7 @@ void ensure_processor_threads(std::uint32_t index) noexcept {
         // names the thread an interrupt must stop. A bias granted before is revoked by the DPC
         // thread's first entry.
         model::g_processors[index].no_bias.store(true, std::memory_order_seq_cst);
+        model::g_dpc_drain.store(drain_at_drop, std::memory_order_release);
         start_monitor();
         start_thread(dpc_thread_entry, index, "dpc");
         start_thread(isr_thread_entry, index, "isr");
@@ -174,9 +204,24 @@ bool insert_dpc(KDPC *dpc, std::uint32_t processor, PVOID argument1, PVOID argum
         c.tail = dpc;
         c.inserted.fetch_add(1, std::memory_order_relaxed);
         c.queued_seq.fetch_add(1, std::memory_order_release);
+        // After the push, under the queue lock: a drain that cleared the mark before this push
+        // pops the DPC, or finds the mark set again (drain_at_drop). Low importance keeps its
+        // latitude: the DPC thread runs it.
+        if (dpc->Importance != LowImportance)
+            model::g_processors[processor].attention.fetch_or(model::kDpcsPending, std::memory_order_release);
     }
     lock::unpark_one(&c.queued_seq);
     return true;
+}
+
+void run_queued_dpcs_now(model::ThreadState &t) noexcept {
+    const KIRQL old = t.irql.load(std::memory_order_relaxed);
+    if (old >= DISPATCH_LEVEL || t.system || t.no_preempt.load(std::memory_order_relaxed) != 0) return;
+    // As Windows' insert requests a DISPATCH_LEVEL interrupt on this processor: take the processor
+    // (waiting, as any raise, while another thread runs there) and drop it again; the drop runs
+    // the queue (model::lower_irql). If another thread dropped it meanwhile, it ran them.
+    model::raise_irql(t, DISPATCH_LEVEL);
+    model::lower_irql(t, old);
 }
 
 bool remove_dpc(KDPC *dpc) noexcept {

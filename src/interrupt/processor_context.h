@@ -44,6 +44,10 @@ void ensure_processor_threads(std::uint32_t index) noexcept;
 bool insert_dpc(KDPC *dpc, std::uint32_t processor, PVOID argument1, PVOID argument2) noexcept;
 bool remove_dpc(KDPC *dpc) noexcept;
 void flush_dpcs() noexcept;
+// An insert toward t's own processor from below DISPATCH_LEVEL: runs that processor's queued DPCs
+// on t before it returns, as Windows does (nothing at DISPATCH_LEVEL and above, on an interrupt
+// or DPC thread, or inside ndislock's own bookkeeping).
+void run_queued_dpcs_now(model::ThreadState &t) noexcept;
 // The processor a DPC runs on when queued by thread t.
 std::uint32_t dpc_target(const KDPC *dpc, const model::ThreadState &t) noexcept;
 
@@ -51,6 +55,14 @@ std::uint32_t dpc_target(const KDPC *dpc, const model::ThreadState &t) noexcept;
 // MiniportInterruptDPC (interrupts.cpp).
 inline constexpr UCHAR kInterruptDpcType = 0xD0;
 void run_interrupt_dpc(KDPC *dpc, model::ThreadState &t) noexcept;
+// Marks the KDPCs of KeGenericCallDpc (generic_call.cpp), run by run_generic_call_dpc.
+inline constexpr UCHAR kGenericCallDpcType = 0xD1;
+void run_generic_call_dpc(KDPC *dpc, model::ThreadState &t) noexcept;
+// KeGenericCallDpc (the caller below DISPATCH_LEVEL), KeSignalCallDpcSynchronize and
+// KeSignalCallDpcDone (t runs the routine at DISPATCH_LEVEL).
+void generic_call(PKDEFERRED_ROUTINE routine, PVOID context, model::ThreadState &t) noexcept;
+bool signal_call_dpc_synchronize(PVOID system_argument2, model::ThreadState &t) noexcept;
+void signal_call_dpc_done(PVOID system_argument1, model::ThreadState &t) noexcept;
 // A KDPC run with a NULL routine: the BugCheck report, then the end (bug_check.cpp).
 [[noreturn]] void null_dpc_routine(const KDPC *dpc, model::ThreadState &t) noexcept;
 

@@ -15,6 +15,7 @@
 namespace ndislock::model {
 
 Processor g_processors[NDISLOCK_MAX_PROCESSORS];
+std::atomic<DpcDrain> g_dpc_drain{nullptr};
 
 namespace {
 
@@ -209,6 +210,41 @@ void wake_revoker(Processor &p) noexcept {
     lock::note_slow_path();
     p.revocations.fetch_add(1, std::memory_order_release);
     lock::unpark_one(&p.revocations);
+}
+
+void lower_with_attention(ThreadState &t, Processor &p, KIRQL old, KIRQL new_irql) noexcept {
+    // Interrupts held pending above DISPATCH_LEVEL are taken first, as the plain drop takes them.
+    if (old > DISPATCH_LEVEL) {
+        t.irql.store(DISPATCH_LEVEL, std::memory_order_relaxed);
+        preemption_point(t);
+        old = DISPATCH_LEVEL;
+    }
+    const auto index = static_cast<std::uint32_t>(&p - g_processors);
+    // The processor's DPCs, on this thread, still at DISPATCH_LEVEL and owning the processor, as
+    // Windows runs them when the IRQL drops. Not on an interrupt or DPC thread (the DPC thread
+    // drains its own queue; an ISR thread must stay free to preempt), nor inside ndislock's own
+    // bookkeeping (NoPreempt): the DPC thread runs those, as before.
+    if ((p.attention.load(std::memory_order_acquire) & kDpcsPending) != 0 && !t.system &&
+        t.no_preempt.load(std::memory_order_relaxed) == 0)
+        if (const DpcDrain drain = g_dpc_drain.load(std::memory_order_acquire); drain != nullptr) drain(t, index);
+    std::uint32_t move_to = kAnyProcessor;
+    if ((p.attention.load(std::memory_order_relaxed) & kMoveDeferred) != 0 && p.deferred_mover == t.id) {
+        move_to = p.deferred_move_to;
+        p.deferred_mover = 0;
+        p.attention.fetch_and(~kMoveDeferred, std::memory_order_relaxed);
+    }
+    lower_irql_now(t, old, new_irql);
+    if (move_to != kAnyProcessor && move_to < processor_count()) {
+        t.processor.store(move_to, std::memory_order_relaxed);
+        t.bound = true;
+    }
+}
+
+void defer_move(ThreadState &t, std::uint32_t to) noexcept {
+    Processor &p = g_processors[dispatch_index(t)];
+    p.deferred_mover = t.id;
+    p.deferred_move_to = to;
+    p.attention.fetch_or(kMoveDeferred, std::memory_order_relaxed);
 }
 
 NDISLOCK_STATUS set_processor_count(std::uint32_t count) noexcept {

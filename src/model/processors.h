@@ -80,7 +80,24 @@ struct alignas(64) Processor {
     // word names the thread an interrupt must stop, directly or through a revoker
     // (owner_at_dispatch, interrupt/delivery.cpp).
     std::atomic<bool> no_bias{false};
+    // Work the next drop of this processor below DISPATCH_LEVEL does first, before the IRQL goes
+    // down (kDpcsPending, kMoveDeferred). On this line, which every leave touches anyway: the
+    // drop reads it once, and only a set bit costs more (lower_with_attention).
+    std::atomic<std::uint32_t> attention{0};
+    // kMoveDeferred: the thread (id) that asked to move at its drop, and to which processor.
+    // Written and read only by the thread owning the processor at DISPATCH_LEVEL.
+    std::uint32_t deferred_mover = 0;
+    std::uint32_t deferred_move_to = 0;
 };
+
+// Processor::attention bits.
+inline constexpr std::uint32_t kDpcsPending = 1;  // DPCs queued here run at the drop (interrupt/dpc_queue.cpp)
+inline constexpr std::uint32_t kMoveDeferred = 2; // the owner moves to another processor at its drop
+
+// What runs the processor's pending DPCs on the thread that drops its IRQL (installed by the
+// interrupt side when the processor gets its DPC queue; the model knows no DPCs).
+using DpcDrain = void (*)(ThreadState &, std::uint32_t index) noexcept;
+extern std::atomic<DpcDrain> g_dpc_drain;
 
 // Exported as ndislock_fast_processors for the inline fast path (ndislock/fast_path.h), which reads
 // owner: it stays the first word of each 64-byte Processor.
@@ -197,8 +214,8 @@ inline KIRQL raise_irql(ThreadState &t, KIRQL new_irql) noexcept {
     return old;
 }
 
-inline void lower_irql(ThreadState &t, KIRQL new_irql) noexcept {
-    const KIRQL old = t.irql.load(std::memory_order_relaxed);
+// lower_irql once the processor's attention word is read (the drop itself, nothing first).
+inline void lower_irql_now(ThreadState &t, KIRQL old, KIRQL new_irql) noexcept {
     const bool leaving = old >= DISPATCH_LEVEL && new_irql < DISPATCH_LEVEL;
     const std::uint32_t entry = t.dispatch_entry.load(std::memory_order_relaxed); // written only by t
     if (leaving && (entry & kBiased) != 0) {
@@ -220,6 +237,26 @@ inline void lower_irql(ThreadState &t, KIRQL new_irql) noexcept {
     if (__builtin_expect(old > DISPATCH_LEVEL, 0)) preemption_point(t);
     if (leaving) leave_shared(t, g_processors[entry & ~kBiased]);
 }
+
+// A drop below DISPATCH_LEVEL whose processor has work waiting (Processor::attention): pending
+// interrupts first, then the pending DPCs on this thread at DISPATCH_LEVEL, then the drop, then a
+// move this thread deferred to it (processors.cpp).
+void lower_with_attention(ThreadState &t, Processor &p, KIRQL old, KIRQL new_irql) noexcept;
+
+inline void lower_irql(ThreadState &t, KIRQL new_irql) noexcept {
+    const KIRQL old = t.irql.load(std::memory_order_relaxed);
+    if (old >= DISPATCH_LEVEL && new_irql < DISPATCH_LEVEL) {
+        Processor &p = g_processors[t.dispatch_entry.load(std::memory_order_relaxed) & ~kBiased];
+        if (__builtin_expect(p.attention.load(std::memory_order_acquire) != 0, 0))
+            return lower_with_attention(t, p, old, new_irql);
+    }
+    lower_irql_now(t, old, new_irql);
+}
+
+// The calling thread, at DISPATCH_LEVEL or above on its processor, moves to processor `to` when it
+// drops below DISPATCH_LEVEL (KeSetSystemAffinityThreadEx at DISPATCH_LEVEL: the change is
+// deferred to the drop, as documented). Bound there as NdislockBindCurrentThread binds.
+void defer_move(ThreadState &t, std::uint32_t to) noexcept;
 
 // ndislock/ext.h's calls, implemented in processors.cpp.
 NDISLOCK_STATUS set_processor_count(std::uint32_t count) noexcept;

@@ -43,6 +43,12 @@ enum class Variant : std::uint8_t {
     KeTryAtDpcLevel, // KeTryToAcquireSpinLockAtDpcLevel (released FromDpcLevel)
     Queued,          // KeAcquireInStackQueuedSpinLock / KeReleaseInStackQueuedSpinLock
     QueuedAtDpcLevel, // the AtDpcLevel / FromDpcLevel queued forms
+    // The threaded-DPC forms: raise to DISPATCH_LEVEL only from below it, as the raising forms do.
+    KeForDpc,         // KeAcquireSpinLockForDpc / KeReleaseSpinLockForDpc
+    QueuedForDpc,     // KeAcquireInStackQueuedSpinLockForDpc / KeReleaseInStackQueuedSpinLockForDpc
+    // Raise to SYNCH_LEVEL, held there; released by the ordinary raising release.
+    KeRaiseToSynch,     // KeAcquireSpinLockRaiseToSynch / KeReleaseSpinLock
+    QueuedRaiseToSynch, // KeAcquireInStackQueuedSpinLockRaiseToSynch / KeReleaseInStackQueuedSpinLock
     // Reader/writer locks (ndislock/rw_lock.h). The NDIS ones are released by one call whose mode
     // comes from the caller's lock state: the release event carries the mode the state says.
     RwExRead,              // NdisAcquireRWLockRead (Flags 0) / NdisReleaseRWLock
@@ -101,6 +107,10 @@ constexpr unsigned family_bits(Variant v) noexcept {
                                      kRaising << 2 * unsigned(Variant::KeAcquire) |
                                      (kRaising | kQueued) << 2 * unsigned(Variant::Queued) |
                                      kQueued << 2 * unsigned(Variant::QueuedAtDpcLevel) |
+                                     kRaising << 2 * unsigned(Variant::KeForDpc) |
+                                     (kRaising | kQueued) << 2 * unsigned(Variant::QueuedForDpc) |
+                                     kRaising << 2 * unsigned(Variant::KeRaiseToSynch) |
+                                     (kRaising | kQueued) << 2 * unsigned(Variant::QueuedRaiseToSynch) |
                                      // reader/writer acquires that raise (their releases lower)
                                      kRaising << 2 * unsigned(Variant::RwExRead) |
                                      kRaising << 2 * unsigned(Variant::RwExWrite) |
@@ -113,6 +123,11 @@ constexpr unsigned family_bits(Variant v) noexcept {
 }
 constexpr bool raising(Variant v) noexcept { return (family_bits(v) & 1) != 0; }
 constexpr bool queued(Variant v) noexcept { return (family_bits(v) & 2) != 0; }
+// The IRQL a variant's acquire holds its lock at: SYNCH_LEVEL for the RaiseToSynch forms, else
+// DISPATCH_LEVEL (where every other spin-lock acquire holds and releases).
+constexpr KIRQL held_irql(Variant v) noexcept {
+    return v == Variant::KeRaiseToSynch || v == Variant::QueuedRaiseToSynch ? KIRQL{SYNCH_LEVEL} : KIRQL{DISPATCH_LEVEL};
+}
 static_assert(raising(Variant::NdisAcquire) && raising(Variant::KeAcquire) && raising(Variant::Queued) &&
               !raising(Variant::NdisDpr) && !raising(Variant::KeAtDpcLevel) && !raising(Variant::KeTryAtDpcLevel) &&
               !raising(Variant::QueuedAtDpcLevel));

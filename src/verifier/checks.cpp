@@ -301,6 +301,15 @@ constexpr bool any_irql_at_or_above_dispatch(Variant v) noexcept {
 [[gnu::cold, gnu::noinline]] void report_acquire_irql(const LockEvent &e, const Shadow *s) {
     const char *call = observe::variant_name(e.variant);
     if (e.irql > DISPATCH_LEVEL && any_irql_at_or_above_dispatch(e.variant)) return;
+    if (observe::held_irql(e.variant) == SYNCH_LEVEL) {
+        // The RaiseToSynch forms may be called up to SYNCH_LEVEL; above it their raise would lower.
+        if (e.irql > SYNCH_LEVEL)
+            emit(base(Rule::IrqlInvalidRaise, e, s,
+                      format("%s at IRQL %u: it raises to SYNCH_LEVEL (%u), and a raise never lowers; the IRQL is "
+                             "left where it was",
+                             call, e.irql, SYNCH_LEVEL)));
+        return;
+    }
     const auto kind = static_cast<observe::Callback>(e.thread->callback.load(std::memory_order_relaxed));
     if (e.irql > DISPATCH_LEVEL && at_device_level(kind)) {
         // Inside the ISR (or code that runs at its DIRQL under the interrupt's lock): the lock
@@ -468,7 +477,8 @@ inline void check_order(const LockEvent &e, VerifierThread &v, const Shadow *s) 
 // Teaches the lock's class the IRQL it is held at (class_irql.h): one load unless new.
 [[gnu::always_inline]] inline void check_class_irql(const LockEvent &e, const Shadow *s) {
     if (s == nullptr) return;
-    const KIRQL held = raising(e.variant) && e.irql < DISPATCH_LEVEL ? KIRQL{DISPATCH_LEVEL} : e.irql;
+    const KIRQL level = observe::held_irql(e.variant); // what a raising form raises to
+    const KIRQL held = raising(e.variant) && e.irql < level ? level : e.irql;
     // Above DISPATCH_LEVEL only the forms documented there teach the class (the others are
     // AcquireAboveDispatch already).
     if (held > DISPATCH_LEVEL && !any_irql_at_or_above_dispatch(e.variant)) return;
@@ -648,13 +658,21 @@ void check_irql_drop(VerifierThread &v, model::ThreadState *thread, KIRQL to, co
 
 // The reports of a release, out of line: the common release reports nothing, and its path stays
 // short (no report's strings, no frame for them).
-[[gnu::cold, gnu::noinline]] void report_release_irql(const LockEvent &e, const Shadow *s) {
+// expected: the IRQL its acquire holds the lock at (observe::held_irql: SYNCH_LEVEL after a
+// RaiseToSynch acquire, else DISPATCH_LEVEL).
+[[gnu::cold, gnu::noinline]] void report_release_irql(const LockEvent &e, const Shadow *s,
+                                                     KIRQL expected = DISPATCH_LEVEL) {
     // KeReleaseSpinLockFromDpcLevel and KeReleaseInStackQueuedSpinLockFromDpcLevel are documented
     // for any IRQL >= DISPATCH_LEVEL, as their acquires are.
     if (e.irql > DISPATCH_LEVEL && any_irql_at_or_above_dispatch(e.variant)) return;
     emit(base(Rule::ReleaseNotAtDispatch, e, s,
-              format("%s at IRQL %u: a spin lock is released at DISPATCH_LEVEL, where its acquire put the processor",
-                     release_name(e.variant), e.irql)));
+              expected == DISPATCH_LEVEL
+                  ? format("%s at IRQL %u: a spin lock is released at DISPATCH_LEVEL, where its acquire put the "
+                           "processor",
+                           release_name(e.variant), e.irql)
+                  : format("%s at IRQL %u: a lock taken by a RaiseToSynch acquire is released at SYNCH_LEVEL (%u), "
+                           "where its acquire put the processor",
+                           release_name(e.variant), e.irql, expected)));
 }
 
 [[gnu::cold, gnu::noinline]] void report_release_unheld(const LockEvent &e, const Shadow *s) {
@@ -769,7 +787,8 @@ void on_releasing(const LockEvent &e) noexcept {
     HeldLock &h = v.held[index];
     // The entry its acquire found, unless the memory was reused since (a lock freed while held).
     Shadow *s = h.shadow != nullptr && shadow_is(h.shadow, e.lock) ? h.shadow : shadow_for_use(v, e, release_name);
-    if (__builtin_expect(e.irql != DISPATCH_LEVEL, 0)) report_release_irql(e, s);
+    if (const KIRQL held_at = observe::held_irql(h.variant); __builtin_expect(e.irql != held_at, 0))
+        report_release_irql(e, s, held_at);
     {
         HeldLock &r = v.last_released; // fields first, the lock last (read in that order elsewhere)
         r.file.store(h.file.load(std::memory_order_relaxed), std::memory_order_relaxed);

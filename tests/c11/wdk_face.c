@@ -16,6 +16,7 @@
 typedef struct _FACE_ADAPTER {
     NDIS_SPIN_LOCK Lock;
     KSPIN_LOCK ExLock;
+    KSPIN_LOCK QueuedLock; /* in-stack queued acquires only */
     _Guarded_by_(Lock) LIST_ENTRY Queue;
     SINGLE_LIST_ENTRY Free;
     _Interlocked_ volatile LONG Refs;
@@ -119,6 +120,29 @@ void FaceUsesEverything(PFACE_ADAPTER Adapter) {
     (void)NdisSystemProcessorCount();
     (void)KeQueryMaximumProcessorCountEx(ALL_PROCESSOR_GROUPS);
     (void)NdisGroupMaxProcessorCount(0);
+    /* The Ke calls of issue #25: threaded-DPC and SYNCH_LEVEL locks, affinity, APC state. */
+    {
+        KLOCK_QUEUE_HANDLE Handle;
+        GROUP_AFFINITY Group = {1, 0, {0, 0, 0}}, Previous;
+        KAFFINITY Saved;
+        OldIrql = KeAcquireSpinLockForDpc(&Adapter->ExLock);
+        KeReleaseSpinLockForDpc(&Adapter->ExLock, OldIrql);
+        KeAcquireInStackQueuedSpinLockForDpc(&Adapter->QueuedLock, &Handle);
+        KeReleaseInStackQueuedSpinLockForDpc(&Handle);
+        OldIrql = KeAcquireSpinLockRaiseToSynch(&Adapter->ExLock);
+        KeReleaseSpinLock(&Adapter->ExLock, OldIrql);
+        KeAcquireInStackQueuedSpinLockRaiseToSynch(&Adapter->QueuedLock, &Handle);
+        KeReleaseInStackQueuedSpinLock(&Handle);
+        Saved = KeSetSystemAffinityThreadEx(KeQueryActiveProcessors());
+        KeRevertToUserAffinityThreadEx(Saved);
+        KeSetSystemGroupAffinityThread(&Group, &Previous);
+        KeRevertToUserGroupAffinityThread(&Previous);
+        KeEnterCriticalRegion();
+        KeEnterGuardedRegion();
+        if (!KeAreApcsDisabled() || !KeAreAllApcsDisabled()) KeBugCheckEx(0x1, 0, 0, 0, 0);
+        KeLeaveGuardedRegion();
+        KeLeaveCriticalRegion();
+    }
     UNREFERENCED_PARAMETER(Adapter);
     NdisFreeSpinLock(&Adapter->Lock);
 }

@@ -1,8 +1,12 @@
 // A kernel-style table test, in the manner of other kernels' spin-lock suites: every
 // acquire/release/try variant x every starting IRQL it is documented for, checking after every
 // step the lock word, the queue handle, the IRQL and KeTestSpinLock; run in both personalities
-// (verifier off: a free build; on: Driver Verifier, where a correct table reports nothing).
+// (verifier off: a free build; on: Driver Verifier, where a correct table reports nothing). The
+// threaded-DPC (ForDpc) and RaiseToSynch forms of issue #25 are rows like the others: the
+// RaiseToSynch ones hold their lock at SYNCH_LEVEL and release it there.
+#include <atomic>
 #include <cstdint>
+#include <string>
 #include <thread>
 
 #include "verifier_support.h"
@@ -12,7 +16,22 @@ using ndislock_test::Watchdog;
 
 namespace {
 
-enum class Form { KeAcquire, KeRaiseToDpc, AtDpcLevel, TryFree, TryHeld, Queued, QueuedAtDpcLevel };
+enum class Form {
+    KeAcquire,
+    KeRaiseToDpc,
+    AtDpcLevel,
+    TryFree,
+    TryHeld,
+    Queued,
+    QueuedAtDpcLevel,
+    ForDpc,
+    QueuedForDpc,
+    RaiseToSynch,
+    QueuedRaiseToSynch
+};
+
+bool raises_to_synch(Form f) { return f == Form::RaiseToSynch || f == Form::QueuedRaiseToSynch; }
+bool saves_irql_in_handle(Form f) { return f == Form::Queued || f == Form::QueuedForDpc || f == Form::QueuedRaiseToSynch; }
 
 struct Row {
     const char *name;
@@ -34,6 +53,16 @@ const Row kRows[] = {
     {"KeAcquireInStackQueuedSpinLock at APC", Form::Queued, APC_LEVEL},
     {"KeAcquireInStackQueuedSpinLock at DISPATCH", Form::Queued, DISPATCH_LEVEL},
     {"KeAcquireInStackQueuedSpinLockAtDpcLevel at DISPATCH", Form::QueuedAtDpcLevel, DISPATCH_LEVEL},
+    {"KeAcquireSpinLockForDpc at PASSIVE", Form::ForDpc, PASSIVE_LEVEL},
+    {"KeAcquireSpinLockForDpc at APC", Form::ForDpc, APC_LEVEL},
+    {"KeAcquireSpinLockForDpc at DISPATCH", Form::ForDpc, DISPATCH_LEVEL},
+    {"KeAcquireInStackQueuedSpinLockForDpc at PASSIVE", Form::QueuedForDpc, PASSIVE_LEVEL},
+    {"KeAcquireInStackQueuedSpinLockForDpc at DISPATCH", Form::QueuedForDpc, DISPATCH_LEVEL},
+    {"KeAcquireSpinLockRaiseToSynch at PASSIVE", Form::RaiseToSynch, PASSIVE_LEVEL},
+    {"KeAcquireSpinLockRaiseToSynch at DISPATCH", Form::RaiseToSynch, DISPATCH_LEVEL},
+    {"KeAcquireSpinLockRaiseToSynch at SYNCH", Form::RaiseToSynch, SYNCH_LEVEL},
+    {"KeAcquireInStackQueuedSpinLockRaiseToSynch at PASSIVE", Form::QueuedRaiseToSynch, PASSIVE_LEVEL},
+    {"KeAcquireInStackQueuedSpinLockRaiseToSynch at DISPATCH", Form::QueuedRaiseToSynch, DISPATCH_LEVEL},
 };
 
 // The lock as the table sees it after a step.
@@ -50,7 +79,7 @@ void expect_handle(const Row &r, const KLOCK_QUEUE_HANDLE &h, PKSPIN_LOCK lock, 
     EXPECT_EQ(reinterpret_cast<std::uintptr_t>(h.LockQueue.Lock) & ~std::uintptr_t{7},
               reinterpret_cast<std::uintptr_t>(lock));
     EXPECT_NE(reinterpret_cast<std::uintptr_t>(h.LockQueue.Lock) & LOCK_QUEUE_OWNER, 0u) << "the owner's mark";
-    if (r.form == Form::Queued) {
+    if (saves_irql_in_handle(r.form)) {
         EXPECT_EQ(h.OldIrql, saved);
     }
 }
@@ -61,7 +90,8 @@ void run_row(const Row &r) {
     expect_state(r, "KeInitializeSpinLock", lock, false, PASSIVE_LEVEL);
     KIRQL entry = PASSIVE_LEVEL;
     if (r.start != PASSIVE_LEVEL) KeRaiseIrql(r.start, &entry);
-    const KIRQL held_at = r.start < DISPATCH_LEVEL ? DISPATCH_LEVEL : r.start;
+    const KIRQL level = raises_to_synch(r.form) ? SYNCH_LEVEL : DISPATCH_LEVEL;
+    const KIRQL held_at = r.start < level ? level : r.start;
     KLOCK_QUEUE_HANDLE h{};
     switch (r.form) {
     case Form::KeAcquire: {
@@ -121,10 +151,111 @@ void run_row(const Row &r) {
         expect_handle(r, h, lock, r.start);
         KeReleaseInStackQueuedSpinLockFromDpcLevel(&h);
         break;
+    case Form::ForDpc: {
+        const KIRQL old = KeAcquireSpinLockForDpc(lock);
+        EXPECT_EQ(old, r.start);
+        expect_state(r, "KeAcquireSpinLockForDpc", lock, true, held_at);
+        KeReleaseSpinLockForDpc(lock, old);
+        break;
+    }
+    case Form::QueuedForDpc:
+        KeAcquireInStackQueuedSpinLockForDpc(lock, &h);
+        expect_state(r, "KeAcquireInStackQueuedSpinLockForDpc", lock, true, held_at);
+        expect_handle(r, h, lock, r.start);
+        KeReleaseInStackQueuedSpinLockForDpc(&h);
+        break;
+    case Form::RaiseToSynch: {
+        const KIRQL old = KeAcquireSpinLockRaiseToSynch(lock);
+        EXPECT_EQ(old, r.start);
+        expect_state(r, "KeAcquireSpinLockRaiseToSynch", lock, true, held_at);
+        KeReleaseSpinLock(lock, old);
+        break;
+    }
+    case Form::QueuedRaiseToSynch:
+        KeAcquireInStackQueuedSpinLockRaiseToSynch(lock, &h);
+        expect_state(r, "KeAcquireInStackQueuedSpinLockRaiseToSynch", lock, true, held_at);
+        expect_handle(r, h, lock, r.start);
+        KeReleaseInStackQueuedSpinLock(&h);
+        break;
     }
     expect_state(r, "the release", lock, false, r.start);
     if (r.start != PASSIVE_LEVEL) KeLowerIrql(entry);
     expect_state(r, "the lower", lock, false, PASSIVE_LEVEL);
+}
+
+// The DPC half of the table: insert, insert again, remove, remove again, insert and drop, flush,
+// checking the KDPC's fields and the run count after every step, from each IRQL an insert is
+// made at (the insert at DISPATCH_LEVEL runs at the drop, the one below it before it returns).
+struct DpcCount {
+    std::atomic<int> runs{0};
+    std::atomic<void *> arg1{nullptr}, arg2{nullptr};
+    std::atomic<int> irql{-1};
+};
+
+VOID CountingDpc(PKDPC, PVOID context, PVOID a1, PVOID a2) {
+    auto &c = *static_cast<DpcCount *>(context);
+    c.arg1 = a1;
+    c.arg2 = a2;
+    c.irql = KeGetCurrentIrql();
+    c.runs.fetch_add(1);
+}
+
+void run_dpc_table() {
+    for (const KIRQL start : {KIRQL{PASSIVE_LEVEL}, KIRQL{APC_LEVEL}, KIRQL{DISPATCH_LEVEL}}) {
+        SCOPED_TRACE("DPC steps from IRQL " + std::to_string(start));
+        DpcCount count;
+        KDPC dpc;
+        KeInitializeDpc(&dpc, CountingDpc, &count);
+        EXPECT_EQ(dpc.Type, DpcObject);
+        EXPECT_EQ(dpc.Importance, MediumImportance);
+        EXPECT_EQ(dpc.DpcData, nullptr);
+        int a = 0, b = 0;
+        // Insert and remove while the processor is held at DISPATCH_LEVEL: nothing can run.
+        KIRQL old = 0;
+        KeRaiseIrql(DISPATCH_LEVEL, &old);
+        EXPECT_EQ(KeInsertQueueDpc(&dpc, &a, &b), TRUE);
+        EXPECT_NE(dpc.DpcData, nullptr);
+        EXPECT_EQ(dpc.SystemArgument1, &a);
+        EXPECT_EQ(dpc.SystemArgument2, &b);
+        EXPECT_EQ(KeInsertQueueDpc(&dpc, nullptr, nullptr), FALSE);
+        EXPECT_EQ(dpc.SystemArgument1, &a) << "a failed insert changes nothing";
+        EXPECT_EQ(KeRemoveQueueDpc(&dpc), TRUE);
+        EXPECT_EQ(dpc.DpcData, nullptr);
+        EXPECT_EQ(KeRemoveQueueDpc(&dpc), FALSE);
+        KeLowerIrql(old);
+        EXPECT_EQ(count.runs.load(), 0) << "a removed DPC ran";
+        // Insert from the row's IRQL: it has run when the insert (below DISPATCH_LEVEL) or the
+        // drop (from DISPATCH_LEVEL) returns.
+        if (start != PASSIVE_LEVEL) KeRaiseIrql(start, &old);
+        EXPECT_EQ(KeInsertQueueDpc(&dpc, &b, &a), TRUE);
+        if (start == DISPATCH_LEVEL) {
+            EXPECT_EQ(count.runs.load(), 0);
+            EXPECT_NE(dpc.DpcData, nullptr);
+        }
+        if (start != PASSIVE_LEVEL) KeLowerIrql(old);
+        EXPECT_EQ(count.runs.load(), 1);
+        EXPECT_EQ(count.arg1.load(), &b);
+        EXPECT_EQ(count.arg2.load(), &a);
+        EXPECT_EQ(count.irql.load(), DISPATCH_LEVEL);
+        EXPECT_EQ(dpc.DpcData, nullptr);
+        KeFlushQueuedDpcs();
+        EXPECT_EQ(count.runs.load(), 1) << "a flush runs nothing twice";
+        EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    }
+}
+
+TEST_F(VerifierTest, KernelTable_Dpcs_VerifierOff) {
+    Watchdog dog("kernel table DPCs, verifier off", std::chrono::seconds(60));
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
+    run_dpc_table();
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
+    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+}
+
+TEST_F(VerifierTest, KernelTable_Dpcs_VerifierOn) {
+    Watchdog dog("kernel table DPCs, verifier on", std::chrono::seconds(60));
+    run_dpc_table();
+    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
 }
 
 TEST_F(VerifierTest, KernelTable_VerifierOff) {
