@@ -96,10 +96,34 @@ NDISLOCK_API VOID KeInitializeDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine
  * that queues it (from the next KeInsertQueueDpc on). Page: wdm/nf-wdm-kesettargetprocessordpc. */
 NDISLOCK_API VOID KeSetTargetProcessorDpc(PRKDPC Dpc, CCHAR Number);
 
+/* KeSetTargetProcessorDpcEx: any IRQL. As KeSetTargetProcessorDpc, with the processor named by
+ * group and number: STATUS_SUCCESS, or STATUS_INVALID_PARAMETER (target unchanged) for a NULL
+ * ProcNumber, a group other than 0 or a number at or past the virtual processor count. Page:
+ * wdm/nf-wdm-kesettargetprocessordpcex. */
+NDISLOCK_API NTSTATUS KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber);
+
+/* KeSetImportanceDpc: any IRQL, before KeInsertQueueDpc. HighImportance puts the DPC at the head
+ * of its target processor's queue (it runs before the DPCs already queued there); LowImportance,
+ * MediumImportance (the default) and MediumHighImportance put it at the tail. The WDK also lets
+ * LowImportance leave the queue unprocessed until the next clock tick; ndislock has no clock tick
+ * and starts draining the queue at once for every importance. Page: wdm/nf-wdm-kesetimportancedpc. */
+NDISLOCK_API VOID KeSetImportanceDpc(PRKDPC Dpc, KDPC_IMPORTANCE Importance);
+
+/* KeQueryDpcWatchdogInformation: DISPATCH_LEVEL, from a DPC routine. Fills *WatchdogInformation
+ * from ndislock's modelled DPC watchdog and returns STATUS_SUCCESS while the calling thread runs
+ * a DPC (a KDPC routine, a timer's routine or MiniportInterruptDPC); otherwise STATUS_UNSUCCESSFUL
+ * and the structure is zeroed. Figures in microseconds: DpcTimeLimit the single-DPC limit,
+ * DpcTimeCount what is left of it for the running DPC, DpcWatchdogLimit the cumulative limit,
+ * DpcWatchdogCount what is left of it for the processor's current run of back-to-back DPCs (both
+ * counts 0 once over). Limits: NdislockSetDpcWatchdogLimits (ndislock/ext.h). Page:
+ * wdm/nf-wdm-kequerydpcwatchdoginformation. */
+NDISLOCK_API NTSTATUS KeQueryDpcWatchdogInformation(PKDPC_WATCHDOG_INFORMATION WatchdogInformation);
+
 /* KeInsertQueueDpc: any IRQL. Queues Dpc on its target processor with the two arguments and
  * returns TRUE; if it is already queued, changes nothing and returns FALSE (it runs once). It runs
  * at DISPATCH_LEVEL on that processor as soon as no thread there is at DISPATCH_LEVEL or above,
- * in queue order. Page: wdm/nf-wdm-keinsertqueuedpc. */
+ * in queue order (at the head for HighImportance, see KeSetImportanceDpc). Page:
+ * wdm/nf-wdm-keinsertqueuedpc. */
 NDISLOCK_API BOOLEAN KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2);
 
 /* KeRemoveQueueDpc: any IRQL. Takes Dpc out of its queue: TRUE if it was queued (it will not

@@ -174,9 +174,25 @@ typedef struct _KDPC {
 
 #define MAXIMUM_PROCESSORS 64
 #define DpcObject 19
-#define LowImportance 0
-#define MediumImportance 1
-#define HighImportance 2
+
+/* Where KeInsertQueueDpc puts a DPC (KeSetImportanceDpc, ndislock/ndis_interrupt.h): the WDK's
+ * values, kept in KDPC.Importance. */
+typedef enum _KDPC_IMPORTANCE {
+    LowImportance,
+    MediumImportance,
+    HighImportance,
+    MediumHighImportance
+} KDPC_IMPORTANCE;
+
+/* KeQueryDpcWatchdogInformation's answer (wdm.h). The WDK calls the figures dimensionless;
+ * ndislock's are microseconds (docs/interrupts.md, "The DPC watchdog"). */
+typedef struct _KDPC_WATCHDOG_INFORMATION {
+    ULONG DpcTimeLimit;
+    ULONG DpcTimeCount;
+    ULONG DpcWatchdogLimit;
+    ULONG DpcWatchdogCount;
+    ULONG Reserved;
+} KDPC_WATCHDOG_INFORMATION, *PKDPC_WATCHDOG_INFORMATION;
 
 /* ---- Events (ndis.h) -------------------------------------------------------------------- */
 
@@ -325,6 +341,7 @@ NDISLOCK_STATIC_ASSERT(sizeof(KSPIN_LOCK_QUEUE) == 2 * sizeof(void *), "KSPIN_LO
 NDISLOCK_STATIC_ASSERT(offsetof(KLOCK_QUEUE_HANDLE, OldIrql) == 2 * sizeof(void *), "KLOCK_QUEUE_HANDLE.OldIrql offset");
 NDISLOCK_STATIC_ASSERT(sizeof(KLOCK_QUEUE_HANDLE) == 3 * sizeof(void *), "KLOCK_QUEUE_HANDLE layout");
 NDISLOCK_STATIC_ASSERT(sizeof(PROCESSOR_NUMBER) == 4, "PROCESSOR_NUMBER layout");
+NDISLOCK_STATIC_ASSERT(sizeof(KDPC_WATCHDOG_INFORMATION) == 20, "KDPC_WATCHDOG_INFORMATION layout");
 #if defined(__x86_64__) || defined(__aarch64__)
 NDISLOCK_STATIC_ASSERT(sizeof(KDPC) == 64, "KDPC is 64 bytes on 64-bit");
 NDISLOCK_STATIC_ASSERT(offsetof(KDPC, DeferredRoutine) == 24, "KDPC.DeferredRoutine offset");

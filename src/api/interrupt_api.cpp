@@ -3,10 +3,13 @@
 #define NDISLOCK_NO_SITE_MACROS
 #include "ndislock/device.h"
 #include "ndislock/ndis.h"
+#include "ndislock/wdk_base.h" // STATUS_*
 
 #include "api/spin_lock_ops.h"
 #include "interrupt/interrupts.h"
 #include "interrupt/processor_context.h"
+#include "model/processors.h"
+#include "observe/watchdog.h"
 #include "platform/diagnostics.h"
 
 using namespace ndislock;
@@ -109,6 +112,22 @@ NDISLOCK_API VOID KeSetTargetProcessorDpc(PRKDPC dpc, CCHAR number) {
     dpc->Number = static_cast<USHORT>(MAXIMUM_PROCESSORS + static_cast<UCHAR>(number));
 }
 
+NDISLOCK_API NTSTATUS KeSetTargetProcessorDpcEx(PKDPC dpc, PPROCESSOR_NUMBER number) {
+    this_thread();
+    if (number == nullptr || number->Group != 0 || number->Number >= model::processor_count())
+        return STATUS_INVALID_PARAMETER;
+    dpc->Number = static_cast<USHORT>(MAXIMUM_PROCESSORS + number->Number);
+    return STATUS_SUCCESS;
+}
+
+NDISLOCK_API VOID KeSetImportanceDpc(PRKDPC dpc, KDPC_IMPORTANCE importance) {
+    dpc->Importance = static_cast<UCHAR>(importance);
+}
+
+NDISLOCK_API NTSTATUS KeQueryDpcWatchdogInformation(PKDPC_WATCHDOG_INFORMATION information) {
+    return interrupt::dpc_watchdog_information(this_thread(), information) ? STATUS_SUCCESS : STATUS_UNSUCCESSFUL;
+}
+
 NDISLOCK_API BOOLEAN KeInsertQueueDpc(PRKDPC dpc, PVOID argument1, PVOID argument2) {
     ThreadState &t = this_thread();
     // A NULL routine is queued as NT queues it; running it is the bug check (dpc_queue.cpp).
@@ -153,6 +172,11 @@ NDISLOCK_API NDISLOCK_STATUS NdislockDisableInterrupt(NDIS_HANDLE h) {
 NDISLOCK_API NDISLOCK_STATUS NdislockGetInterruptStats(NDIS_HANDLE h, NDISLOCK_INTERRUPT_STATS *out) {
     return interrupt::interrupt_stats(h, out);
 }
+NDISLOCK_API void NdislockSetDpcWatchdogLimits(ULONG64 single_ns, ULONG64 cumulative_ns) {
+    observe::g_dpc_time_limit_ns.store(single_ns, std::memory_order_relaxed);
+    observe::g_dpc_watchdog_limit_ns.store(cumulative_ns, std::memory_order_relaxed);
+}
+
 NDISLOCK_API NDISLOCK_STATUS NdislockResetInterruptStats(NDIS_HANDLE h) { return interrupt::reset_interrupt_stats(h); }
 
 } // extern "C"

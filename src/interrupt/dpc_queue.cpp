@@ -10,6 +10,7 @@
 #include "interrupt/processor_context.h"
 #include "model/preemption.h"
 #include "model/processors.h"
+#include "platform/clock.h"
 #include "platform/diagnostics.h"
 #include "lock/park.h"
 #include "platform/cpu.h"
@@ -52,6 +53,7 @@ KDPC *pop(ProcessorContext &c) noexcept {
     c.head = next_of(d);
     if (c.head == nullptr) c.tail = nullptr;
     d->DpcListEntry.Next = nullptr;
+    c.running.store(d, std::memory_order_seq_cst); // before "not queued": never neither
     set_dpc_data(d, nullptr); // as on Windows: a DPC routine may queue its own DPC again
     return d;
 }
@@ -92,13 +94,18 @@ void dpc_thread_main(std::uint32_t index) noexcept {
         }
         model::enter_dispatch_priority(t);
         t.irql.store(DISPATCH_LEVEL, std::memory_order_release); // after dispatch_entry
+        c.run_since_ns.store(platform::monotonic_ns(), std::memory_order_relaxed);
         while (KDPC *d = pop(c)) {
             if (d->Type == kInterruptDpcType)
                 run_interrupt_dpc(d, t);
+            else if (d->Type == kTimerObjectDpcType)
+                run_timer_object_dpc(d, t);
             else
                 run_kernel_dpc(d, t);
+            c.running.store(nullptr, std::memory_order_release);
             finished_one(c);
         }
+        c.run_since_ns.store(0, std::memory_order_relaxed);
         model::lower_irql(t, PASSIVE_LEVEL);
     }
 }
@@ -149,11 +156,24 @@ void ensure_processor_threads(std::uint32_t index) noexcept {
     while (c.started.load(std::memory_order_acquire) != 2) platform::yield_core();
 }
 
-std::uint32_t dpc_target(const KDPC *dpc, const model::ThreadState &t) noexcept {
+std::uint32_t dpc_target_from(const KDPC *dpc, std::uint32_t processor) noexcept {
     const USHORT number = dpc->Number;
     const std::uint32_t count = model::processor_count();
     if (number >= MAXIMUM_PROCESSORS) return (number - MAXIMUM_PROCESSORS) % count;
-    return t.processor.load(std::memory_order_relaxed) % count;
+    return processor % count;
+}
+
+std::uint32_t dpc_target(const KDPC *dpc, const model::ThreadState &t) noexcept {
+    return dpc_target_from(dpc, t.processor.load(std::memory_order_relaxed));
+}
+
+bool dpc_queued(const KDPC *dpc) noexcept { return dpc_data(dpc) != nullptr; }
+
+bool dpc_running_elsewhere(const KDPC *dpc, const model::ThreadState &t) noexcept {
+    for (ProcessorContext &c : g_contexts)
+        if (c.running.load(std::memory_order_seq_cst) == dpc && c.dpc_thread.load(std::memory_order_acquire) != &t)
+            return true;
+    return false;
 }
 
 bool insert_dpc(KDPC *dpc, std::uint32_t processor, PVOID argument1, PVOID argument2) noexcept {
@@ -167,11 +187,15 @@ bool insert_dpc(KDPC *dpc, std::uint32_t processor, PVOID argument1, PVOID argum
         dpc->SystemArgument2 = argument2;
         dpc->DpcListEntry.Next = nullptr;
         set_dpc_data(dpc, &c);
-        if (c.tail == nullptr)
+        if (c.tail == nullptr) {
+            c.head = c.tail = dpc;
+        } else if (dpc->Importance == HighImportance) { // KeSetImportanceDpc: the head of the queue
+            dpc->DpcListEntry.Next = &c.head->DpcListEntry;
             c.head = dpc;
-        else
+        } else {
             c.tail->DpcListEntry.Next = &dpc->DpcListEntry;
-        c.tail = dpc;
+            c.tail = dpc;
+        }
         c.inserted.fetch_add(1, std::memory_order_relaxed);
         c.queued_seq.fetch_add(1, std::memory_order_release);
     }

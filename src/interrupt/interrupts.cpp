@@ -8,6 +8,7 @@
 
 #include "interrupt/callback_scope.h"
 #include "interrupt/processor_context.h"
+#include "interrupt/timers.h"
 #include "lock/spin_word.h"
 #include "model/preemption.h"
 #include "observe/lock_names.h"
@@ -519,6 +520,7 @@ void halt_miniport(NDIS_HANDLE adapter, MINIPORT_HALT_HANDLER halt, NDIS_HANDLE 
         halt(adapter_context, NdisHaltDeviceDisabled);
         scope.finish();
     }
+    check_adapter_timers(slot, g_adapters[slot].generation.load(std::memory_order_acquire));
     model::NoPreempt no_preempt;
     std::lock_guard<std::mutex> guard(g_registry);
     close_leftovers(slot, "after MiniportHaltEx returned", reinterpret_cast<const void *>(halt));

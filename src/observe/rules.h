@@ -51,6 +51,10 @@ enum class Rule : std::uint8_t {
     RwLockDispatchFlagWrongIrql,
     // A bug check: a fault Windows stops the machine on (a DPC run with a NULL routine).
     BugCheck,
+    // Timers (ndislock/wdk_timers.h).
+    TimerFreedWhileActive,     // NdisFreeTimerObject of a set one-shot timer, or with its routine queued or running
+    PeriodicTimerNotCancelled, // a periodic timer still set at NdisFreeTimerObject, adapter halt or process exit
+    TimerUsedAfterFree,        // an NDIS timer call on a freed or unknown timer handle
     Count_
 };
 

@@ -34,6 +34,7 @@ CATALOG = {
     "RwLockWriteWhileRead": "error", "RwLockRecursion": "error", "RwLockStateMismatch": "error",
     "RwLockStateReused": "error", "RwLockDispatchFlagWrongIrql": "error",
     "BugCheck": "error",
+    "TimerFreedWhileActive": "error", "PeriodicTimerNotCancelled": "error", "TimerUsedAfterFree": "error",
 }
 TERMINAL = {"RecursiveAcquire", "Deadlock", "NullLockPointer", "AssertionFailed", "ListCorrupted", "RwLockWriteWhileRead", "RwLockRecursion", "BugCheck"}
 
