@@ -198,16 +198,17 @@ void timer_object_free(NDIS_HANDLE handle, model::ThreadState &t, const observe:
     if (was_set && period != 0)
         report(observe::Rule::PeriodicTimerNotCancelled, site, false,
                "NdisFreeTimerObject of timer object %p, a periodic timer (every %u ms) that is still set: cancel it "
-               "with NdisCancelTimerObject first (the timer is cancelled now)",
+               "with NdisCancelTimerObject first (ndislock cancelled it)",
                handle, static_cast<unsigned>(period));
     else if (was_set || was_queued || running)
         report(observe::Rule::TimerFreedWhileActive, site, false,
-               "NdisFreeTimerObject of timer object %p, %s: cancel it, and make sure its NetTimerCallback has "
-               "run (NdisCancelTimerObject, then KeFlushQueuedDpcs) before freeing it",
+               "NdisFreeTimerObject of timer object %p, %s: cancel it and make sure its NetTimerCallback has run "
+               "(NdisCancelTimerObject, then KeFlushQueuedDpcs) before freeing it%s",
                handle,
-               was_set      ? "which is set (in the timer queue); it is cancelled now"
-               : was_queued ? "whose NetTimerCallback is queued to run; it is removed now"
-                            : "whose NetTimerCallback is running on another processor");
+               was_set      ? "which is set (in the timer queue)"
+               : was_queued ? "whose NetTimerCallback is queued to run"
+                            : "whose NetTimerCallback is running on another processor",
+               was_set ? " (ndislock cancelled it)" : was_queued ? " (ndislock took it off the DPC queue)" : "");
     o->generation.fetch_add(1, std::memory_order_acq_rel);
     o->state.store(0, std::memory_order_release);
 }
