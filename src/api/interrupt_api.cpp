@@ -78,22 +78,17 @@ NDISLOCK_API BOOLEAN NdisMSynchronizeWithInterruptEx(NDIS_HANDLE h, ULONG m, MIN
 
 NDISLOCK_API KAFFINITY NdisMQueueDpcEx(NDIS_HANDLE h, ULONG m, PGROUP_AFFINITY targets, PVOID context) {
     this_thread();
-    if (targets == nullptr || targets->Group != 0 || m != 0) {
-        platform::diagnostic("NdisMQueueDpcEx: %s", targets == nullptr ? "TargetProcessors is NULL"
-                                                    : m != 0          ? "MessageId must be 0 for a line-based interrupt"
-                                                                      : "only processor group 0 exists");
+    if (targets == nullptr || targets->Group != 0) {
+        platform::diagnostic("NdisMQueueDpcEx: %s",
+                             targets == nullptr ? "TargetProcessors is NULL" : "only processor group 0 exists");
         return 0;
     }
-    return interrupt::queue_interrupt_dpcs(h, targets->Mask, context);
+    return interrupt::queue_interrupt_dpcs(h, m, targets->Mask, context);
 }
 
 NDISLOCK_API ULONG NdisMQueueDpc(NDIS_HANDLE h, ULONG m, ULONG targets, PVOID context) {
     this_thread();
-    if (m != 0) {
-        platform::diagnostic("NdisMQueueDpc: MessageId must be 0 for a line-based interrupt");
-        return 0;
-    }
-    return static_cast<ULONG>(interrupt::queue_interrupt_dpcs(h, targets, context));
+    return static_cast<ULONG>(interrupt::queue_interrupt_dpcs(h, m, targets, context));
 }
 
 // As NT's KiInitializeDpc: the fields it sets, and no others. DpcListEntry and the system
@@ -157,7 +152,17 @@ NDISLOCK_API VOID NdislockMiniportHalt(NDIS_HANDLE adapter, MINIPORT_HALT_HANDLE
 
 NDISLOCK_API NDISLOCK_STATUS NdislockAssertInterrupt(NDIS_HANDLE h, ULONG processor) {
     this_thread();
-    return interrupt::assert_interrupt(h, processor);
+    return interrupt::assert_interrupt(h, 0, processor);
+}
+
+NDISLOCK_API NDISLOCK_STATUS NdislockAssertInterruptMessage(NDIS_HANDLE h, ULONG message, ULONG processor) {
+    this_thread();
+    return interrupt::assert_interrupt(h, message, processor);
+}
+
+NDISLOCK_API NDISLOCK_STATUS NdislockSetAdapterMessageCount(NDIS_HANDLE adapter, ULONG count) {
+    this_thread();
+    return interrupt::set_adapter_message_count(adapter, count);
 }
 
 NDISLOCK_API NDISLOCK_STATUS NdislockEnableInterrupt(NDIS_HANDLE h) {
