@@ -218,7 +218,8 @@ void check_adapter_timers(std::uint32_t adapter_slot, std::uint32_t adapter_gene
         if (o.state.load(std::memory_order_acquire) != 2 || o.adapter.load(std::memory_order_relaxed) != adapter_slot + 1 ||
             o.adapter_generation.load(std::memory_order_relaxed) != adapter_generation)
             continue;
-        if (!timer_queued_periodic(&o.timer)) continue;
+        const ULONG period = timer_queued_period(&o.timer);
+        if (period == 0) continue;
         const auto *routine = reinterpret_cast<const void *>(o.function.load(std::memory_order_relaxed));
         const char *file = o.set_file.load(std::memory_order_relaxed);
         const observe::Site site{file, o.set_line.load(std::memory_order_relaxed),
@@ -227,7 +228,7 @@ void check_adapter_timers(std::uint32_t adapter_slot, std::uint32_t adapter_gene
         report(observe::Rule::PeriodicTimerNotCancelled, site, false,
                "a periodic timer object of this adapter (routine %p, every %u ms, set here) is still set after "
                "MiniportHaltEx returned: cancel it with NdisCancelTimerObject in MiniportHaltEx",
-               routine, static_cast<unsigned>(o.timer.Period));
+               routine, static_cast<unsigned>(period));
     }
 }
 

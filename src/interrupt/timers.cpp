@@ -244,10 +244,10 @@ bool timer_unlink_if_queued(KTIMER *timer, ULONG *period) noexcept {
     return true;
 }
 
-bool timer_queued_periodic(KTIMER *timer) noexcept {
+ULONG timer_queued_period(KTIMER *timer) noexcept {
     model::NoPreempt no_preempt;
     QueueLock guard;
-    return in_queue(timer) && timer->Period != 0;
+    return in_queue(timer) ? timer->Period : 0;
 }
 
 namespace {
@@ -260,6 +260,7 @@ void report_periodic_at_exit() noexcept {
     const void *routines[kMost];
     unsigned n = 0;
     {
+        model::NoPreempt no_preempt;
         QueueLock guard;
         for (LIST_ENTRY *at = g_head.Flink; at != &g_head && n < kMost; at = at->Flink) {
             KTIMER *t = timer_of(at);

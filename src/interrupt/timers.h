@@ -28,9 +28,9 @@ bool timer_set(KTIMER *timer, LONGLONG due_time, LONG period_ms, KDPC *dpc, std:
 bool timer_cancel(KTIMER *timer) noexcept;
 bool timer_signalled(const KTIMER *timer) noexcept;
 // For the timer objects: takes the timer out of the queue if it is there (true), with the period
-// it was last set with; whether it is in the queue and periodic.
+// it was last set with; the period of a timer in the queue (0: not queued, or one-shot).
 bool timer_unlink_if_queued(KTIMER *timer, ULONG *period) noexcept;
-bool timer_queued_periodic(KTIMER *timer) noexcept;
+ULONG timer_queued_period(KTIMER *timer) noexcept;
 // The driver routine a timer's DPC runs: a timer object's NetTimerCallback, else DeferredRoutine.
 const void *timer_routine_of(const KDPC *dpc) noexcept;
 
