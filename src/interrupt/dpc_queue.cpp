@@ -45,11 +45,16 @@ KDPC *next_of(KDPC *d) noexcept {
 void *dpc_data(const KDPC *d) noexcept { return __atomic_load_n(&d->DpcData, __ATOMIC_ACQUIRE); }
 void set_dpc_data(KDPC *d, void *v) noexcept { __atomic_store_n(&d->DpcData, v, __ATOMIC_RELEASE); }
 
-KDPC *pop(ProcessorContext &c) noexcept {
+// Takes the first DPC off the queue, with its system arguments as they were queued: once DpcData
+// is cleared the DPC may be queued again (a periodic timer's next expiry) and the arguments
+// rewritten while this run goes on.
+KDPC *pop(ProcessorContext &c, DpcArguments *arguments) noexcept {
     model::NoPreempt no_preempt;
     QueueLock guard(c);
     KDPC *d = c.head;
     if (d == nullptr) return nullptr;
+    arguments->first = d->SystemArgument1;
+    arguments->second = d->SystemArgument2;
     c.head = next_of(d);
     if (c.head == nullptr) c.tail = nullptr;
     d->DpcListEntry.Next = nullptr;
@@ -63,12 +68,12 @@ void finished_one(ProcessorContext &c) noexcept {
     lock::unpark_all(&c.finished);
 }
 
-void run_kernel_dpc(KDPC *d, model::ThreadState &t) noexcept {
+void run_kernel_dpc(KDPC *d, model::ThreadState &t, const DpcArguments &a) noexcept {
     PKDEFERRED_ROUTINE routine = d->DeferredRoutine;
     if (__builtin_expect(routine == nullptr, 0)) null_dpc_routine(d, t); // does not return
     CallbackScope scope(t, observe::Callback::KernelDpc, reinterpret_cast<const void *>(routine), d,
                         observe::Site{nullptr, 0, nullptr, reinterpret_cast<const void *>(routine)});
-    routine(d, d->DeferredContext, d->SystemArgument1, d->SystemArgument2);
+    routine(d, d->DeferredContext, a.first, a.second);
     scope.finish();
 }
 
@@ -95,13 +100,14 @@ void dpc_thread_main(std::uint32_t index) noexcept {
         model::enter_dispatch_priority(t);
         t.irql.store(DISPATCH_LEVEL, std::memory_order_release); // after dispatch_entry
         c.run_since_ns.store(platform::monotonic_ns(), std::memory_order_relaxed);
-        while (KDPC *d = pop(c)) {
+        DpcArguments a{};
+        while (KDPC *d = pop(c, &a)) {
             if (d->Type == kInterruptDpcType)
-                run_interrupt_dpc(d, t);
+                run_interrupt_dpc(d, t, a);
             else if (d->Type == kTimerObjectDpcType)
-                run_timer_object_dpc(d, t);
+                run_timer_object_dpc(d, t, a);
             else
-                run_kernel_dpc(d, t);
+                run_kernel_dpc(d, t, a);
             c.running.store(nullptr, std::memory_order_release);
             finished_one(c);
         }

@@ -484,7 +484,7 @@ void run_isr(Interrupt &i, std::uint32_t processor, model::ThreadState &t) noexc
     }
 }
 
-void run_interrupt_dpc(KDPC *k, model::ThreadState &t) noexcept {
+void run_interrupt_dpc(KDPC *k, model::ThreadState &t, const DpcArguments &arguments) noexcept {
     auto *d = reinterpret_cast<InterruptDpc *>(reinterpret_cast<char *>(k) - offsetof(InterruptDpc, dpc));
     Interrupt &i = *d->owner;
     i.active.fetch_add(1, std::memory_order_acq_rel);
@@ -499,9 +499,9 @@ void run_interrupt_dpc(KDPC *k, model::ThreadState &t) noexcept {
     const auto *routine = i.msi ? reinterpret_cast<const void *>(i.msi_dpc) : reinterpret_cast<const void *>(i.dpc);
     CallbackScope scope(t, observe::Callback::InterruptDpc, routine, i.handle(), routine_site(routine));
     if (i.msi)
-        i.msi_dpc(i.context, i.message, k->SystemArgument1, nullptr, nullptr);
+        i.msi_dpc(i.context, i.message, arguments.first, nullptr, nullptr);
     else
-        i.dpc(i.context, k->SystemArgument1, nullptr, nullptr);
+        i.dpc(i.context, arguments.first, nullptr, nullptr);
     const std::uint64_t own = scope.finish();
     if (own != platform::kDescheduled) i.dpc_duration.record(own);
     i.counters.dpcs_run.fetch_add(1, std::memory_order_relaxed);

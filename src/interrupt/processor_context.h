@@ -56,13 +56,19 @@ std::uint32_t dpc_target_from(const KDPC *dpc, std::uint32_t processor) noexcept
 bool dpc_queued(const KDPC *dpc) noexcept;
 bool dpc_running_elsewhere(const KDPC *dpc, const model::ThreadState &t) noexcept;
 
+// A DPC's system arguments as they were when it was taken off its queue.
+struct DpcArguments {
+    PVOID first;
+    PVOID second;
+};
+
 // Marks KDPCs ndislock queues for an interrupt (Type), so the DPC thread runs them as
 // MiniportInterruptDPC (interrupts.cpp).
 inline constexpr UCHAR kInterruptDpcType = 0xD0;
-void run_interrupt_dpc(KDPC *dpc, model::ThreadState &t) noexcept;
-// Marks the KDPC of an NDIS timer object, run as its NetTimerCallback (timers.cpp).
+void run_interrupt_dpc(KDPC *dpc, model::ThreadState &t, const DpcArguments &arguments) noexcept;
+// Marks the KDPC of an NDIS timer object, run as its NetTimerCallback (timer_objects.cpp).
 inline constexpr UCHAR kTimerObjectDpcType = 0xD1;
-void run_timer_object_dpc(KDPC *dpc, model::ThreadState &t) noexcept;
+void run_timer_object_dpc(KDPC *dpc, model::ThreadState &t, const DpcArguments &arguments) noexcept;
 // A KDPC run with a NULL routine: the BugCheck report, then the end (bug_check.cpp).
 [[noreturn]] void null_dpc_routine(const KDPC *dpc, model::ThreadState &t) noexcept;
 

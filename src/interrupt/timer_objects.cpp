@@ -100,13 +100,13 @@ const void *timer_routine_of(const KDPC *dpc) noexcept {
     return reinterpret_cast<const void *>(dpc->DeferredRoutine);
 }
 
-void run_timer_object_dpc(KDPC *dpc, model::ThreadState &t) noexcept {
+void run_timer_object_dpc(KDPC *dpc, model::ThreadState &t, const DpcArguments &arguments) noexcept {
     TimerObject &o = *object_of(dpc);
     const PNDIS_TIMER_FUNCTION function = o.function.load(std::memory_order_acquire);
     if (function == nullptr) return; // checked at allocation; a slot freed and remade meanwhile
     const auto *routine = reinterpret_cast<const void *>(function);
     CallbackScope scope(t, observe::Callback::KernelDpc, routine, dpc, observe::Site{nullptr, 0, nullptr, routine});
-    function(dpc, o.context.load(std::memory_order_acquire), dpc->SystemArgument1, dpc->SystemArgument2);
+    function(dpc, o.context.load(std::memory_order_acquire), arguments.first, arguments.second);
     scope.finish();
 }
 
