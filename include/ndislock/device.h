@@ -48,14 +48,32 @@ NDISLOCK_API VOID NdislockMiniportHalt(NDIS_HANDLE MiniportAdapterHandle, MINIPO
  * picks one, round-robin). Any thread, any IRQL. The interrupt preempts whatever runs on that
  * processor below the DIRQL (docs/interrupts.md), runs MiniportInterrupt there, and queues the
  * DPCs it asks for. The line is level-triggered: asserting it again before the ISR ran merges
- * into the pending interrupt (counted as Coalesced). If the caller itself runs on Processor below
+ * into the pending interrupt (counted as Coalesced). On a message-signalled interrupt it sends
+ * message 0 (NdislockAssertInterruptMessage). If the caller itself runs on Processor below
  * the DIRQL, the ISR has run when this returns; otherwise this returns at once. Returns
  * NDISLOCK_INVALID_ARGUMENT for an unknown or deregistered handle or a processor out of range. */
 NDISLOCK_API NDISLOCK_STATUS NdislockAssertInterrupt(NDIS_HANDLE NdisInterruptHandle, ULONG Processor);
 
-/* Plays NDIS calling MiniportEnableInterruptEx / MiniportDisableInterruptEx: at the interrupt's
- * DIRQL, holding its spin lock, on the calling thread. PASSIVE_LEVEL..DISPATCH_LEVEL. Returns
- * NDISLOCK_INVALID_ARGUMENT for an unknown handle or a missing handler. */
+/* Plays the PnP manager granting the adapter MessageCount MSI-X messages (1..32), for the
+ * message-signalled NdisMRegisterInterruptEx that follows. PASSIVE_LEVEL, before that call (from
+ * MiniportInitializeEx or before NdislockMiniportInitialize's adapter registers). Without it an
+ * adapter has one message per virtual processor (at most 32). Returns NDISLOCK_INVALID_ARGUMENT
+ * for an unknown adapter or a count out of range. */
+NDISLOCK_API NDISLOCK_STATUS NdislockSetAdapterMessageCount(NDIS_HANDLE MiniportAdapterHandle, ULONG MessageCount);
+
+/* Plays the device sending message MessageId of a message-signalled interrupt toward Processor
+ * (NDISLOCK_ANY_PROCESSOR: round-robin): as NdislockAssertInterrupt, except that messages are
+ * edge-like: every assert is one delivery of MiniportMessageInterrupt(MessageId), none merges
+ * into a pending one (on a line-based interrupt, MessageId 0 asserts the line). Returns
+ * NDISLOCK_INVALID_ARGUMENT for an unknown handle, a MessageId past the message count (any but 0
+ * on a line-based interrupt) or a processor out of range. */
+NDISLOCK_API NDISLOCK_STATUS NdislockAssertInterruptMessage(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
+                                                            ULONG Processor);
+
+/* Plays NDIS calling MiniportEnableInterruptEx / MiniportDisableInterruptEx (for a message-
+ * signalled interrupt, MiniportEnable/DisableMessageInterrupt for each message in turn): at the
+ * interrupt's DIRQL, holding its spin lock, on the calling thread. PASSIVE_LEVEL..DISPATCH_LEVEL.
+ * Returns NDISLOCK_INVALID_ARGUMENT for an unknown handle or a missing handler. */
 NDISLOCK_API NDISLOCK_STATUS NdislockEnableInterrupt(NDIS_HANDLE NdisInterruptHandle);
 NDISLOCK_API NDISLOCK_STATUS NdislockDisableInterrupt(NDIS_HANDLE NdisInterruptHandle);
 

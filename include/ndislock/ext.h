@@ -120,6 +120,19 @@ NDISLOCK_API NDISLOCK_STATUS NdislockTraceStart(const char *Path);
  * no trace was running or the file could not be written. */
 NDISLOCK_API NDISLOCK_STATUS NdislockTraceStop(void);
 
+/* ---- The modelled DPC watchdog --------------------------------------------------------------
+ *
+ * The limits KeQueryDpcWatchdogInformation reports (ndislock/ndis_interrupt.h; docs/interrupts.md,
+ * "The DPC watchdog"): the single-DPC limit (one DPC routine) and the cumulative limit (one run of
+ * back-to-back DPCs on a processor). Set them with NDISLOCK_DPC_TIME_LIMIT_MS and
+ * NDISLOCK_DPC_WATCHDOG_LIMIT_MS, or with the call below. Defaults: the single-DPC limit is the
+ * watchdog limit (NDISLOCK_WATCHDOG_MS, 2000 ms: a DPC still running then is ended with a Deadlock
+ * report), the cumulative limit six times the single one. They are reported, not enforced: what
+ * ends a DPC is the watchdog limit, what warns of a long one the verifier's DpcTooLong budget.
+ *
+ * NdislockSetDpcWatchdogLimits: any IRQL. 0 for either restores its default. */
+NDISLOCK_API void NdislockSetDpcWatchdogLimits(ULONG64 SingleDpcLimitNs, ULONG64 CumulativeLimitNs);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -39,13 +39,24 @@ extern "C" {
  * ====================================================================================== */
 
 /* NdisMRegisterInterruptEx: PASSIVE_LEVEL, from MiniportInitializeEx (MiniportAdapterHandle is
- * the handle NdislockMiniportInitialize passed it, see ndislock/device.h). Registers a line-based
- * interrupt: MiniportInterruptCharacteristics must have Header {NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT,
- * NDIS_MINIPORT_INTERRUPT_REVISION_1, its size}, InterruptHandler and InterruptDpcHandler;
- * Enable/DisableInterruptHandler are optional (NdislockEnableInterrupt calls them). Stores the
- * interrupt handle in *NdisInterruptHandle. Returns NDIS_STATUS_SUCCESS, NDIS_STATUS_INVALID_PARAMETER
- * (bad header, missing handler, unknown adapter) or NDIS_STATUS_NOT_SUPPORTED (message-based).
- * Off PASSIVE_LEVEL it is InterruptRegistrationMisuse. Page: ndis/nf-ndis-ndismregisterinterruptex. */
+ * the handle NdislockMiniportInitialize passed it, see ndislock/device.h).
+ * MiniportInterruptCharacteristics must have Header {NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT,
+ * NDIS_MINIPORT_INTERRUPT_REVISION_1, its size}, InterruptHandler and InterruptDpcHandler.
+ * With MsiSupported FALSE it registers a line-based interrupt (InterruptType is set to
+ * NDIS_CONNECT_LINE_BASED); Enable/DisableInterruptHandler are optional (NdislockEnableInterrupt
+ * calls them). With MsiSupported TRUE it registers message-signalled interrupts (MSI-X): one
+ * message per the adapter's message count (NdislockSetAdapterMessageCount, ndislock/device.h),
+ * MessageInterruptHandler and MessageInterruptDpcHandler required, the enable/disable message
+ * handlers optional; it sets InterruptType to NDIS_CONNECT_MESSAGE_BASED and MessageInfoTable to
+ * a table of the messages (MessageCount, UnifiedIrql and per message its DIRQL, MessageData =
+ * MessageId, edge-triggered), valid until NdisMDeregisterInterruptEx. Each message is an
+ * interrupt of its own: asserted toward a processor (NdislockAssertInterruptMessage), edge-like
+ * (each assert is a delivery, none merges), with its own DPC per processor; MsiSyncWithAllMessages
+ * TRUE makes one spin lock serialize every message's ISR (else each message has its own). Stores
+ * the interrupt handle in *NdisInterruptHandle. Returns NDIS_STATUS_SUCCESS,
+ * NDIS_STATUS_INVALID_PARAMETER (bad header, missing handler, unknown adapter) or
+ * NDIS_STATUS_RESOURCES (more than 64 interrupts and messages). Off PASSIVE_LEVEL it is
+ * InterruptRegistrationMisuse. Page: ndis/nf-ndis-ndismregisterinterruptex. */
 NDISLOCK_API NDIS_STATUS NdisMRegisterInterruptEx(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE MiniportInterruptContext,
                                                   PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS MiniportInterruptCharacteristics,
                                                   PNDIS_HANDLE NdisInterruptHandle);
@@ -60,18 +71,21 @@ NDISLOCK_API VOID NdisMDeregisterInterruptEx(NDIS_HANDLE NdisInterruptHandle);
  * interrupt's own spin lock (so SynchronizeFunction never runs at the same time as
  * MiniportInterrupt on any processor), calls SynchronizeFunction(SynchronizeContext), releases,
  * restores the caller's IRQL, and returns what the function returned. An interrupt toward the
- * caller's processor meanwhile stays pending and is taken when the IRQL drops. MessageId must be 0
- * (line-based). After NdisMDeregisterInterruptEx, on an unknown handle, nested in the same
- * interrupt's ISR or synchronize function, or above the DIRQL it is SyncInterruptMisuse (the
- * function is not called; FALSE is returned). Page: ndis/nf-ndis-ndismsynchronizewithinterruptex. */
+ * caller's processor meanwhile stays pending and is taken when the IRQL drops. MessageId is 0 for
+ * a line-based interrupt; for message-signalled ones it names the message whose ISR the function
+ * is serialized with (all of them with MsiSyncWithAllMessages). After NdisMDeregisterInterruptEx,
+ * on an unknown handle, with a MessageId the interrupt does not have, nested in an ISR or
+ * synchronize function holding the same spin lock, or above the DIRQL it is SyncInterruptMisuse
+ * (the function is not called; FALSE is returned). Page: ndis/nf-ndis-ndismsynchronizewithinterruptex. */
 NDISLOCK_API BOOLEAN NdisMSynchronizeWithInterruptEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
                                                      MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER SynchronizeFunction,
                                                      PVOID SynchronizeContext);
 
-/* NdisMQueueDpcEx: any IRQL. Queues the interrupt's MiniportInterruptDPC on every processor set in
+/* NdisMQueueDpcEx: any IRQL. Queues the interrupt's MiniportInterruptDPC (for a message-signalled
+ * interrupt, message MessageId's MiniportMessageInterruptDPC) on every processor set in
  * TargetProcessors->Mask (group 0), with MiniportDpcContext. A processor where that DPC is already
- * queued gets no second one. Returns the processors where it was queued. Page:
- * ndis/nf-ndis-ndismqueuedpcex. */
+ * queued gets no second one. Returns the processors where it was queued (0, with a message, for a
+ * MessageId the interrupt does not have). Page: ndis/nf-ndis-ndismqueuedpcex. */
 NDISLOCK_API KAFFINITY NdisMQueueDpcEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
                                        PGROUP_AFFINITY TargetProcessors, PVOID MiniportDpcContext);
 
@@ -97,10 +111,33 @@ NDISLOCK_API VOID KeInitializeDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine
  * that queues it (from the next KeInsertQueueDpc on). Page: wdm/nf-wdm-kesettargetprocessordpc. */
 NDISLOCK_API VOID KeSetTargetProcessorDpc(PRKDPC Dpc, CCHAR Number);
 
+/* KeSetTargetProcessorDpcEx: any IRQL. As KeSetTargetProcessorDpc, with the processor named by
+ * group and number: STATUS_SUCCESS, or STATUS_INVALID_PARAMETER (target unchanged) for a NULL
+ * ProcNumber, a group other than 0 or a number at or past the virtual processor count. Page:
+ * wdm/nf-wdm-kesettargetprocessordpcex. */
+NDISLOCK_API NTSTATUS KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber);
+
+/* KeSetImportanceDpc: any IRQL, before KeInsertQueueDpc. HighImportance puts the DPC at the head
+ * of its target processor's queue (it runs before the DPCs already queued there); LowImportance,
+ * MediumImportance (the default) and MediumHighImportance put it at the tail. The WDK also lets
+ * LowImportance leave the queue unprocessed until the next clock tick; ndislock has no clock tick
+ * and starts draining the queue at once for every importance. Page: wdm/nf-wdm-kesetimportancedpc. */
+NDISLOCK_API VOID KeSetImportanceDpc(PRKDPC Dpc, KDPC_IMPORTANCE Importance);
+
+/* KeQueryDpcWatchdogInformation: DISPATCH_LEVEL, from a DPC routine. Fills *WatchdogInformation
+ * from ndislock's modelled DPC watchdog and returns STATUS_SUCCESS while the calling thread runs
+ * a DPC (a KDPC routine, a timer's routine or MiniportInterruptDPC); otherwise STATUS_UNSUCCESSFUL
+ * and the structure is zeroed. Figures in microseconds: DpcTimeLimit the single-DPC limit,
+ * DpcTimeCount what is left of it for the running DPC, DpcWatchdogLimit the cumulative limit,
+ * DpcWatchdogCount what is left of it for the processor's current run of back-to-back DPCs (both
+ * counts 0 once over). Limits: NdislockSetDpcWatchdogLimits (ndislock/ext.h). Page:
+ * wdm/nf-wdm-kequerydpcwatchdoginformation. */
+NDISLOCK_API NTSTATUS KeQueryDpcWatchdogInformation(PKDPC_WATCHDOG_INFORMATION WatchdogInformation);
+
 /* KeInsertQueueDpc: any IRQL. Queues Dpc on its target processor with the two arguments and
  * returns TRUE; if it is already queued, changes nothing and returns FALSE (it runs once). It runs
  * at DISPATCH_LEVEL on that processor, in queue order, when the processor's IRQL drops below
- * DISPATCH_LEVEL, as on Windows: queued toward the caller's own processor from below
+ * DISPATCH_LEVEL (at the head for HighImportance, see KeSetImportanceDpc), as on Windows: queued toward the caller's own processor from below
  * DISPATCH_LEVEL (medium or high importance), it has run before the insert returns; queued from
  * DISPATCH_LEVEL, it runs before the caller's KeLowerIrql or lowering release returns. Low
  * importance, and a processor no thread drops, leave it to that processor's DPC thread, which

@@ -3,8 +3,8 @@
  * <ntddk.h> or <ntdef.h> expects from ndislock: the spin-lock, IRQL, interrupt and DPC calls
  * (ndislock/ndis.h), the base types, assertions and status codes (wdk_base.h), SAL
  * (sal.h), lists (wdk_list.h), interlocked operations and locked lists (wdk_interlocked.h), the
- * datapath flags (ndis_flags.h), the processor queries and thread affinity (wdk_processors.h) and
- * the APC state (wdk_apc.h). Clean C11 and C++.
+ * datapath flags (ndis_flags.h), the processor queries and thread affinity (wdk_processors.h),
+ * the APC state (wdk_apc.h) and the kernel and NDIS timers (wdk_timers.h). Clean C11 and C++.
  *
  * Driver sources include it through the headers in include/wdk/ (the ndislock::wdk CMake target
  * or `pkg-config ndislock-wdk` put that folder on the include path), so they compile unchanged.
@@ -29,6 +29,7 @@
 #include "ndislock/ndis_flags.h"
 #include "ndislock/wdk_processors.h"
 #include "ndislock/wdk_apc.h"
+#include "ndislock/wdk_timers.h"
 
 /* ---- Read/write locks: NDIS_RW_LOCK_EX, NDIS 5's NDIS_RW_LOCK, EX_SPIN_LOCK ----------------- */
 #include "ndislock/rw_lock.h"

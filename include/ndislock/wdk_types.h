@@ -174,9 +174,25 @@ typedef struct _KDPC {
 
 #define MAXIMUM_PROCESSORS 64
 #define DpcObject 19
-#define LowImportance 0
-#define MediumImportance 1
-#define HighImportance 2
+
+/* Where KeInsertQueueDpc puts a DPC (KeSetImportanceDpc, ndislock/ndis_interrupt.h): the WDK's
+ * values, kept in KDPC.Importance. */
+typedef enum _KDPC_IMPORTANCE {
+    LowImportance,
+    MediumImportance,
+    HighImportance,
+    MediumHighImportance
+} KDPC_IMPORTANCE;
+
+/* KeQueryDpcWatchdogInformation's answer (wdm.h). The WDK calls the figures dimensionless;
+ * ndislock's are microseconds (docs/interrupts.md, "The DPC watchdog"). */
+typedef struct _KDPC_WATCHDOG_INFORMATION {
+    ULONG DpcTimeLimit;
+    ULONG DpcTimeCount;
+    ULONG DpcWatchdogLimit;
+    ULONG DpcWatchdogCount;
+    ULONG Reserved;
+} KDPC_WATCHDOG_INFORMATION, *PKDPC_WATCHDOG_INFORMATION;
 
 /* ---- Events (ndis.h) -------------------------------------------------------------------- */
 
@@ -246,7 +262,9 @@ typedef VOID MINIPORT_DISABLE_INTERRUPT(NDIS_HANDLE MiniportInterruptContext);
 typedef MINIPORT_DISABLE_INTERRUPT *MINIPORT_DISABLE_INTERRUPT_HANDLER;
 typedef VOID MINIPORT_ENABLE_INTERRUPT(NDIS_HANDLE MiniportInterruptContext);
 typedef MINIPORT_ENABLE_INTERRUPT *MINIPORT_ENABLE_INTERRUPT_HANDLER;
-/* Message-signalled handlers: declared for layout; ndislock delivers line-based interrupts only. */
+/* Message-signalled handlers (MSI/MSI-X: ndislock/ndis_interrupt.h, NdisMRegisterInterruptEx with
+ * MsiSupported): each gets the MessageId of the message that fired. The WDK names both the
+ * MINIPORT_MESSAGE_* role types and the MINIPORT_MSI_* handler types. */
 typedef BOOLEAN MINIPORT_MSI_ISR(NDIS_HANDLE MiniportInterruptContext, ULONG MessageId,
                                  PBOOLEAN QueueDefaultInterruptDpc, PULONG TargetProcessors);
 typedef MINIPORT_MSI_ISR *MINIPORT_MSI_ISR_HANDLER;
@@ -258,6 +276,10 @@ typedef VOID MINIPORT_DISABLE_MSI_INTERRUPT(NDIS_HANDLE MiniportInterruptContext
 typedef MINIPORT_DISABLE_MSI_INTERRUPT *MINIPORT_DISABLE_MSI_INTERRUPT_HANDLER;
 typedef VOID MINIPORT_ENABLE_MSI_INTERRUPT(NDIS_HANDLE MiniportInterruptContext, ULONG MessageId);
 typedef MINIPORT_ENABLE_MSI_INTERRUPT *MINIPORT_ENABLE_MSI_INTERRUPT_HANDLER;
+typedef MINIPORT_MSI_ISR MINIPORT_MESSAGE_INTERRUPT;
+typedef MINIPORT_MSI_INTERRUPT_DPC MINIPORT_MESSAGE_INTERRUPT_DPC;
+typedef MINIPORT_DISABLE_MSI_INTERRUPT MINIPORT_DISABLE_MESSAGE_INTERRUPT;
+typedef MINIPORT_ENABLE_MSI_INTERRUPT MINIPORT_ENABLE_MESSAGE_INTERRUPT;
 typedef BOOLEAN MINIPORT_SYNCHRONIZE_INTERRUPT(NDIS_HANDLE SynchronizeContext);
 typedef MINIPORT_SYNCHRONIZE_INTERRUPT *MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER;
 
@@ -266,7 +288,44 @@ typedef enum _NDIS_INTERRUPT_TYPE {
     NDIS_CONNECT_MESSAGE_BASED
 } NDIS_INTERRUPT_TYPE, *PNDIS_INTERRUPT_TYPE;
 
-struct _IO_INTERRUPT_MESSAGE_INFO; /* message-signalled interrupts: not modelled */
+/* The message table NdisMRegisterInterruptEx fills for a message-signalled registration (wdm.h):
+ * one entry per message, MessageInfo[MessageId]. */
+struct _KINTERRUPT; /* opaque: ndislock gives no interrupt objects (InterruptObject is NULL) */
+typedef struct _KINTERRUPT *PKINTERRUPT;
+typedef enum _KINTERRUPT_MODE { LevelSensitive, Latched } KINTERRUPT_MODE;
+typedef enum _KINTERRUPT_POLARITY {
+    InterruptPolarityUnknown,
+    InterruptActiveHigh,
+    InterruptRisingEdge = InterruptActiveHigh,
+    InterruptActiveLow,
+    InterruptFallingEdge = InterruptActiveLow,
+    InterruptActiveBoth,
+    InterruptActiveBothTriggerLow = InterruptActiveBoth,
+    InterruptActiveBothTriggerHigh
+} KINTERRUPT_POLARITY;
+
+typedef struct _IO_INTERRUPT_MESSAGE_INFO_ENTRY {
+    union {
+        struct {
+            ULONG LowPart;
+            LONG HighPart;
+        } u;
+        LONG64 QuadPart;
+    } MessageAddress; /* a PHYSICAL_ADDRESS (LARGE_INTEGER) */
+    KAFFINITY TargetProcessorSet;
+    PKINTERRUPT InterruptObject;
+    ULONG MessageData;
+    ULONG Vector;
+    KIRQL Irql;
+    KINTERRUPT_MODE Mode;
+    KINTERRUPT_POLARITY Polarity;
+} IO_INTERRUPT_MESSAGE_INFO_ENTRY, *PIO_INTERRUPT_MESSAGE_INFO_ENTRY;
+
+typedef struct _IO_INTERRUPT_MESSAGE_INFO {
+    KIRQL UnifiedIrql;
+    ULONG MessageCount;
+    IO_INTERRUPT_MESSAGE_INFO_ENTRY MessageInfo[1];
+} IO_INTERRUPT_MESSAGE_INFO, *PIO_INTERRUPT_MESSAGE_INFO;
 
 #define NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT 0x84
 #define NDIS_MINIPORT_INTERRUPT_REVISION_1 1
@@ -325,6 +384,7 @@ NDISLOCK_STATIC_ASSERT(sizeof(KSPIN_LOCK_QUEUE) == 2 * sizeof(void *), "KSPIN_LO
 NDISLOCK_STATIC_ASSERT(offsetof(KLOCK_QUEUE_HANDLE, OldIrql) == 2 * sizeof(void *), "KLOCK_QUEUE_HANDLE.OldIrql offset");
 NDISLOCK_STATIC_ASSERT(sizeof(KLOCK_QUEUE_HANDLE) == 3 * sizeof(void *), "KLOCK_QUEUE_HANDLE layout");
 NDISLOCK_STATIC_ASSERT(sizeof(PROCESSOR_NUMBER) == 4, "PROCESSOR_NUMBER layout");
+NDISLOCK_STATIC_ASSERT(sizeof(KDPC_WATCHDOG_INFORMATION) == 20, "KDPC_WATCHDOG_INFORMATION layout");
 #if defined(__x86_64__) || defined(__aarch64__)
 NDISLOCK_STATIC_ASSERT(sizeof(KDPC) == 64, "KDPC is 64 bytes on 64-bit");
 NDISLOCK_STATIC_ASSERT(offsetof(KDPC, DeferredRoutine) == 24, "KDPC.DeferredRoutine offset");
@@ -337,6 +397,8 @@ NDISLOCK_STATIC_ASSERT(offsetof(NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS, Interru
 NDISLOCK_STATIC_ASSERT(offsetof(NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS, MessageInterruptHandler) == 48,
                        "interrupt characteristics: MSI handlers after the two BOOLEANs");
 NDISLOCK_STATIC_ASSERT(sizeof(NDIS_OBJECT_HEADER) == 4, "NDIS_OBJECT_HEADER layout");
+NDISLOCK_STATIC_ASSERT(sizeof(IO_INTERRUPT_MESSAGE_INFO_ENTRY) == 48, "IO_INTERRUPT_MESSAGE_INFO_ENTRY is 48 bytes on 64-bit");
+NDISLOCK_STATIC_ASSERT(offsetof(IO_INTERRUPT_MESSAGE_INFO, MessageInfo) == 8, "IO_INTERRUPT_MESSAGE_INFO.MessageInfo offset");
 NDISLOCK_STATIC_ASSERT(sizeof(NDIS_SPIN_LOCK) == 16, "NDIS_SPIN_LOCK is 16 bytes on 64-bit");
 NDISLOCK_STATIC_ASSERT(offsetof(NDIS_SPIN_LOCK, OldIrql) == 8, "OldIrql at offset 8 on 64-bit");
 NDISLOCK_STATIC_ASSERT(sizeof(KLOCK_QUEUE_HANDLE) == 24, "KLOCK_QUEUE_HANDLE is 24 bytes on 64-bit");

@@ -3,10 +3,13 @@
 #define NDISLOCK_NO_SITE_MACROS
 #include "ndislock/device.h"
 #include "ndislock/ndis.h"
+#include "ndislock/wdk_base.h" // STATUS_*
 
 #include "api/spin_lock_ops.h"
 #include "interrupt/interrupts.h"
 #include "interrupt/processor_context.h"
+#include "model/processors.h"
+#include "observe/watchdog.h"
 #include "platform/diagnostics.h"
 
 using namespace ndislock;
@@ -75,22 +78,17 @@ NDISLOCK_API BOOLEAN NdisMSynchronizeWithInterruptEx(NDIS_HANDLE h, ULONG m, MIN
 
 NDISLOCK_API KAFFINITY NdisMQueueDpcEx(NDIS_HANDLE h, ULONG m, PGROUP_AFFINITY targets, PVOID context) {
     this_thread();
-    if (targets == nullptr || targets->Group != 0 || m != 0) {
-        platform::diagnostic("NdisMQueueDpcEx: %s", targets == nullptr ? "TargetProcessors is NULL"
-                                                    : m != 0          ? "MessageId must be 0 for a line-based interrupt"
-                                                                      : "only processor group 0 exists");
+    if (targets == nullptr || targets->Group != 0) {
+        platform::diagnostic("NdisMQueueDpcEx: %s",
+                             targets == nullptr ? "TargetProcessors is NULL" : "only processor group 0 exists");
         return 0;
     }
-    return interrupt::queue_interrupt_dpcs(h, targets->Mask, context);
+    return interrupt::queue_interrupt_dpcs(h, m, targets->Mask, context);
 }
 
 NDISLOCK_API ULONG NdisMQueueDpc(NDIS_HANDLE h, ULONG m, ULONG targets, PVOID context) {
     this_thread();
-    if (m != 0) {
-        platform::diagnostic("NdisMQueueDpc: MessageId must be 0 for a line-based interrupt");
-        return 0;
-    }
-    return static_cast<ULONG>(interrupt::queue_interrupt_dpcs(h, targets, context));
+    return static_cast<ULONG>(interrupt::queue_interrupt_dpcs(h, m, targets, context));
 }
 
 // As NT's KiInitializeDpc: the fields it sets, and no others. DpcListEntry and the system
@@ -107,6 +105,22 @@ NDISLOCK_API VOID KeInitializeDpc(PRKDPC dpc, PKDEFERRED_ROUTINE routine, PVOID 
 
 NDISLOCK_API VOID KeSetTargetProcessorDpc(PRKDPC dpc, CCHAR number) {
     dpc->Number = static_cast<USHORT>(MAXIMUM_PROCESSORS + static_cast<UCHAR>(number));
+}
+
+NDISLOCK_API NTSTATUS KeSetTargetProcessorDpcEx(PKDPC dpc, PPROCESSOR_NUMBER number) {
+    this_thread();
+    if (number == nullptr || number->Group != 0 || number->Number >= model::processor_count())
+        return STATUS_INVALID_PARAMETER;
+    dpc->Number = static_cast<USHORT>(MAXIMUM_PROCESSORS + number->Number);
+    return STATUS_SUCCESS;
+}
+
+NDISLOCK_API VOID KeSetImportanceDpc(PRKDPC dpc, KDPC_IMPORTANCE importance) {
+    dpc->Importance = static_cast<UCHAR>(importance);
+}
+
+NDISLOCK_API NTSTATUS KeQueryDpcWatchdogInformation(PKDPC_WATCHDOG_INFORMATION information) {
+    return interrupt::dpc_watchdog_information(this_thread(), information) ? STATUS_SUCCESS : STATUS_UNSUCCESSFUL;
 }
 
 NDISLOCK_API BOOLEAN KeInsertQueueDpc(PRKDPC dpc, PVOID argument1, PVOID argument2) {
@@ -171,7 +185,17 @@ NDISLOCK_API VOID NdislockMiniportHalt(NDIS_HANDLE adapter, MINIPORT_HALT_HANDLE
 
 NDISLOCK_API NDISLOCK_STATUS NdislockAssertInterrupt(NDIS_HANDLE h, ULONG processor) {
     this_thread();
-    return interrupt::assert_interrupt(h, processor);
+    return interrupt::assert_interrupt(h, 0, processor);
+}
+
+NDISLOCK_API NDISLOCK_STATUS NdislockAssertInterruptMessage(NDIS_HANDLE h, ULONG message, ULONG processor) {
+    this_thread();
+    return interrupt::assert_interrupt(h, message, processor);
+}
+
+NDISLOCK_API NDISLOCK_STATUS NdislockSetAdapterMessageCount(NDIS_HANDLE adapter, ULONG count) {
+    this_thread();
+    return interrupt::set_adapter_message_count(adapter, count);
 }
 
 NDISLOCK_API NDISLOCK_STATUS NdislockEnableInterrupt(NDIS_HANDLE h) {
@@ -186,6 +210,11 @@ NDISLOCK_API NDISLOCK_STATUS NdislockDisableInterrupt(NDIS_HANDLE h) {
 NDISLOCK_API NDISLOCK_STATUS NdislockGetInterruptStats(NDIS_HANDLE h, NDISLOCK_INTERRUPT_STATS *out) {
     return interrupt::interrupt_stats(h, out);
 }
+NDISLOCK_API void NdislockSetDpcWatchdogLimits(ULONG64 single_ns, ULONG64 cumulative_ns) {
+    observe::g_dpc_time_limit_ns.store(single_ns, std::memory_order_relaxed);
+    observe::g_dpc_watchdog_limit_ns.store(cumulative_ns, std::memory_order_relaxed);
+}
+
 NDISLOCK_API NDISLOCK_STATUS NdislockResetInterruptStats(NDIS_HANDLE h) { return interrupt::reset_interrupt_stats(h); }
 
 } // extern "C"

@@ -17,6 +17,7 @@
 #include "interrupt/processor_context.h"
 #include "model/preemption.h"
 #include "model/processors.h"
+#include "platform/clock.h"
 #include "platform/diagnostics.h"
 #include "lock/park.h"
 #include "platform/cpu.h"
@@ -51,14 +52,20 @@ KDPC *next_of(KDPC *d) noexcept {
 void *dpc_data(const KDPC *d) noexcept { return __atomic_load_n(&d->DpcData, __ATOMIC_ACQUIRE); }
 void set_dpc_data(KDPC *d, void *v) noexcept { __atomic_store_n(&d->DpcData, v, __ATOMIC_RELEASE); }
 
-KDPC *pop(ProcessorContext &c) noexcept {
+// Takes the first DPC off the queue, with its system arguments as they were queued: once DpcData
+// is cleared the DPC may be queued again (a periodic timer's next expiry) and the arguments
+// rewritten while this run goes on.
+KDPC *pop(ProcessorContext &c, DpcArguments *arguments) noexcept {
     model::NoPreempt no_preempt;
     QueueLock guard(c);
     KDPC *d = c.head;
     if (d == nullptr) return nullptr;
+    arguments->first = d->SystemArgument1;
+    arguments->second = d->SystemArgument2;
     c.head = next_of(d);
     if (c.head == nullptr) c.tail = nullptr;
     d->DpcListEntry.Next = nullptr;
+    c.running.store(d, std::memory_order_seq_cst); // before "not queued": never neither
     set_dpc_data(d, nullptr); // as on Windows: a DPC routine may queue its own DPC again
     return d;
 }
@@ -68,21 +75,26 @@ void finished_one(ProcessorContext &c) noexcept {
     lock::unpark_all(&c.finished);
 }
 
-void run_kernel_dpc(KDPC *d, model::ThreadState &t) noexcept {
-    if (d->Type == kGenericCallDpcType) return run_generic_call_dpc(d, t);
+void run_kernel_dpc(KDPC *d, model::ThreadState &t, const DpcArguments &a) noexcept {
     PKDEFERRED_ROUTINE routine = d->DeferredRoutine;
     if (__builtin_expect(routine == nullptr, 0)) null_dpc_routine(d, t); // does not return
     CallbackScope scope(t, observe::Callback::KernelDpc, reinterpret_cast<const void *>(routine), d,
                         observe::Site{nullptr, 0, nullptr, reinterpret_cast<const void *>(routine)});
-    routine(d, d->DeferredContext, d->SystemArgument1, d->SystemArgument2);
+    routine(d, d->DeferredContext, a.first, a.second);
     scope.finish();
 }
 
-void run_dpc(KDPC *d, model::ThreadState &t) noexcept {
+// One DPC taken off c's queue (pop), run by t; then it is no longer running.
+void run_dpc(ProcessorContext &c, KDPC *d, model::ThreadState &t, const DpcArguments &a) noexcept {
     if (d->Type == kInterruptDpcType)
-        run_interrupt_dpc(d, t);
+        run_interrupt_dpc(d, t, a);
+    else if (d->Type == kTimerObjectDpcType)
+        run_timer_object_dpc(d, t, a);
+    else if (d->Type == kGenericCallDpcType)
+        run_generic_call_dpc(d, t);
     else
-        run_kernel_dpc(d, t);
+        run_kernel_dpc(d, t, a);
+    c.running.store(nullptr, std::memory_order_release);
 }
 
 // model::g_dpc_drain: the DPCs of processor index, run by t, which owns it at DISPATCH_LEVEL and
@@ -95,10 +107,13 @@ void drain_at_drop(model::ThreadState &t, std::uint32_t index) noexcept {
     ProcessorContext &c = g_contexts[index];
     // Cleared before the pops: an insert after the last pop marks the processor again.
     model::g_processors[index].attention.fetch_and(~model::kDpcsPending, std::memory_order_acq_rel);
-    while (KDPC *d = pop(c)) {
-        run_dpc(d, t);
+    DpcArguments a{};
+    c.run_since_ns.store(platform::monotonic_ns(), std::memory_order_relaxed); // the DPC watchdog's run
+    while (KDPC *d = pop(c, &a)) {
+        run_dpc(c, d, t, a);
         finished_one(c);
     }
+    c.run_since_ns.store(0, std::memory_order_relaxed);
     draining = false;
 }
 
@@ -124,10 +139,13 @@ void dpc_thread_main(std::uint32_t index) noexcept {
         }
         model::enter_dispatch_priority(t);
         t.irql.store(DISPATCH_LEVEL, std::memory_order_release); // after dispatch_entry
-        while (KDPC *d = pop(c)) {
-            run_dpc(d, t);
+        c.run_since_ns.store(platform::monotonic_ns(), std::memory_order_relaxed);
+        DpcArguments a{};
+        while (KDPC *d = pop(c, &a)) {
+            run_dpc(c, d, t, a);
             finished_one(c);
         }
+        c.run_since_ns.store(0, std::memory_order_relaxed);
         model::lower_irql(t, PASSIVE_LEVEL);
     }
 }
@@ -179,11 +197,24 @@ void ensure_processor_threads(std::uint32_t index) noexcept {
     while (c.started.load(std::memory_order_acquire) != 2) platform::yield_core();
 }
 
-std::uint32_t dpc_target(const KDPC *dpc, const model::ThreadState &t) noexcept {
+std::uint32_t dpc_target_from(const KDPC *dpc, std::uint32_t processor) noexcept {
     const USHORT number = dpc->Number;
     const std::uint32_t count = model::processor_count();
     if (number >= MAXIMUM_PROCESSORS) return (number - MAXIMUM_PROCESSORS) % count;
-    return t.processor.load(std::memory_order_relaxed) % count;
+    return processor % count;
+}
+
+std::uint32_t dpc_target(const KDPC *dpc, const model::ThreadState &t) noexcept {
+    return dpc_target_from(dpc, t.processor.load(std::memory_order_relaxed));
+}
+
+bool dpc_queued(const KDPC *dpc) noexcept { return dpc_data(dpc) != nullptr; }
+
+bool dpc_running_elsewhere(const KDPC *dpc, const model::ThreadState &t) noexcept {
+    for (ProcessorContext &c : g_contexts)
+        if (c.running.load(std::memory_order_seq_cst) == dpc && c.dpc_thread.load(std::memory_order_acquire) != &t)
+            return true;
+    return false;
 }
 
 bool insert_dpc(KDPC *dpc, std::uint32_t processor, PVOID argument1, PVOID argument2) noexcept {
@@ -197,11 +228,15 @@ bool insert_dpc(KDPC *dpc, std::uint32_t processor, PVOID argument1, PVOID argum
         dpc->SystemArgument2 = argument2;
         dpc->DpcListEntry.Next = nullptr;
         set_dpc_data(dpc, &c);
-        if (c.tail == nullptr)
+        if (c.tail == nullptr) {
+            c.head = c.tail = dpc;
+        } else if (dpc->Importance == HighImportance) { // KeSetImportanceDpc: the head of the queue
+            dpc->DpcListEntry.Next = &c.head->DpcListEntry;
             c.head = dpc;
-        else
+        } else {
             c.tail->DpcListEntry.Next = &dpc->DpcListEntry;
-        c.tail = dpc;
+            c.tail = dpc;
+        }
         c.inserted.fetch_add(1, std::memory_order_relaxed);
         c.queued_seq.fetch_add(1, std::memory_order_release);
         // After the push, under the queue lock: a drain that cleared the mark before this push

@@ -2,12 +2,16 @@
 // the simulated device's assert, statistics; and the adapters NdislockMiniportInitialize makes.
 #include "interrupt/interrupts.h"
 
+#include <algorithm>
 #include <cstdarg>
+#include <cstddef>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 
 #include "interrupt/callback_scope.h"
 #include "interrupt/processor_context.h"
+#include "interrupt/timers.h"
 #include "lock/spin_word.h"
 #include "model/preemption.h"
 #include "observe/lock_names.h"
@@ -63,8 +67,8 @@ void misuse(observe::Rule rule, const observe::Site &site, const char *format, .
 
 observe::Site routine_site(const void *routine) noexcept { return observe::Site{nullptr, 0, nullptr, routine}; }
 
-// Deregisters i: no new deliveries, queued DPCs removed, running ones finished.
-void close_interrupt(Interrupt &i) noexcept {
+// Deregisters slot i: no new deliveries, queued DPCs removed, running ones finished.
+void close_one(Interrupt &i) noexcept {
     i.state.store(SlotState::Closing, std::memory_order_release);
     i.pending.store(0, std::memory_order_release);
     const std::uint32_t count = model::processor_count();
@@ -75,6 +79,22 @@ void close_interrupt(Interrupt &i) noexcept {
         if (g_contexts[p].started.load(std::memory_order_acquire) != 0) remove_dpc(&i.dpcs[p].dpc);
     i.generation.fetch_add(1, std::memory_order_acq_rel);
     i.state.store(SlotState::Free, std::memory_order_release);
+}
+
+// Deregisters an interrupt: a line-based one, or every message of a message-signalled one.
+void close_interrupt(Interrupt &i) noexcept {
+    if (i.msi)
+        for (std::uint32_t m = 1; m < i.message_count; ++m) close_one(g_interrupts[i.message_slots[m]]);
+    close_one(i);
+    std::free(i.message_table); // MessageInfoTable: dead with the registration
+    i.message_table = nullptr;
+    i.message_count = 0;
+}
+
+// The slot of message m of the interrupt whose primary is i, or nullptr.
+Interrupt *message_of(Interrupt &i, ULONG m) noexcept {
+    if (!i.msi) return m == 0 ? &i : nullptr;
+    return m < i.message_count ? &g_interrupts[i.message_slots[m]] : nullptr;
 }
 
 void reset_figures(Interrupt &i) noexcept {
@@ -161,32 +181,68 @@ NDIS_STATUS register_interrupt(NDIS_HANDLE adapter, NDIS_HANDLE context,
                              static_cast<unsigned>(NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1));
         return NDIS_STATUS_INVALID_PARAMETER;
     }
-    if (c->InterruptType == NDIS_CONNECT_MESSAGE_BASED || c->MsiSupported) {
-        platform::diagnostic("NdisMRegisterInterruptEx: message-signalled interrupts are not modelled; register a "
-                             "line-based interrupt (InterruptType NDIS_CONNECT_LINE_BASED, MsiSupported FALSE)");
-        return NDIS_STATUS_NOT_SUPPORTED;
-    }
     if (c->InterruptHandler == nullptr || c->InterruptDpcHandler == nullptr) {
         platform::diagnostic("NdisMRegisterInterruptEx: InterruptHandler and InterruptDpcHandler are required");
         return NDIS_STATUS_INVALID_PARAMETER;
     }
+    const bool msi = c->MsiSupported != FALSE;
+    if (msi && (c->MessageInterruptHandler == nullptr || c->MessageInterruptDpcHandler == nullptr)) {
+        platform::diagnostic("NdisMRegisterInterruptEx: with MsiSupported, MessageInterruptHandler and "
+                             "MessageInterruptDpcHandler are required");
+        return NDIS_STATUS_INVALID_PARAMETER;
+    }
+    std::uint32_t messages = 1;
+    if (msi) {
+        messages = g_adapters[adapter_slot].message_count.load(std::memory_order_relaxed);
+        if (messages == 0) messages = std::min<std::uint32_t>(model::processor_count(), kMaxMessages);
+    }
     model::NoPreempt no_preempt;
     std::lock_guard<std::mutex> guard(g_registry);
-    for (std::uint32_t slot = 0; slot < kMaxInterrupts; ++slot) {
-        Interrupt &i = g_interrupts[slot];
-        if (i.state.load(std::memory_order_acquire) != SlotState::Free) continue;
-        i.index = slot;
+    std::uint32_t slots[kMaxMessages] = {};
+    std::uint32_t found = 0;
+    for (std::uint32_t slot = 0; slot < kMaxInterrupts && found < messages; ++slot)
+        if (g_interrupts[slot].state.load(std::memory_order_acquire) == SlotState::Free) slots[found++] = slot;
+    if (found < messages) {
+        platform::diagnostic("NdisMRegisterInterruptEx: more than %u interrupts and messages registered at once",
+                             kMaxInterrupts);
+        return NDIS_STATUS_RESOURCES;
+    }
+    Interrupt &first = g_interrupts[slots[0]];
+    IO_INTERRUPT_MESSAGE_INFO *table = nullptr;
+    if (msi) {
+        const std::size_t size = offsetof(IO_INTERRUPT_MESSAGE_INFO, MessageInfo) +
+                                 std::size_t{messages} * sizeof(IO_INTERRUPT_MESSAGE_INFO_ENTRY);
+        table = static_cast<IO_INTERRUPT_MESSAGE_INFO *>(std::calloc(1, size));
+        if (table == nullptr) return NDIS_STATUS_RESOURCES;
+        table->UnifiedIrql = NDISLOCK_DEVICE_IRQL;
+        table->MessageCount = messages;
+    }
+    for (std::uint32_t m = 0; m < messages; ++m) {
+        Interrupt &i = g_interrupts[slots[m]];
+        i.index = slots[m];
         i.adapter = adapter_slot;
         i.context = context;
         i.isr = c->InterruptHandler;
         i.dpc = c->InterruptDpcHandler;
         i.enable = c->EnableInterruptHandler;
         i.disable = c->DisableInterruptHandler;
+        i.msi = msi;
+        i.message = m;
+        i.primary = &first;
+        i.message_count = 0;
+        i.message_table = nullptr;
+        i.msi_isr = msi ? c->MessageInterruptHandler : nullptr;
+        i.msi_dpc = msi ? c->MessageInterruptDpcHandler : nullptr;
+        i.msi_enable = msi ? c->EnableMessageInterruptHandler : nullptr;
+        i.msi_disable = msi ? c->DisableMessageInterruptHandler : nullptr;
         i.dirql = NDISLOCK_DEVICE_IRQL;
         i.lock = 0;
-        observe::set_lock_name(&i.lock, "the interrupt's spin lock (NdisMSynchronizeWithInterruptEx)");
+        i.sync_lock = msi && c->MsiSyncWithAllMessages ? &first.lock : &i.lock;
+        observe::set_lock_name(&i.lock, msi ? "a message's interrupt spin lock (NdisMSynchronizeWithInterruptEx)"
+                                            : "the interrupt's spin lock (NdisMSynchronizeWithInterruptEx)");
         i.pending.store(0, std::memory_order_relaxed);
         i.active.store(0, std::memory_order_relaxed);
+        for (auto &n : i.msi_pending) n.store(0, std::memory_order_relaxed);
         const std::uint32_t generation = i.generation.load(std::memory_order_relaxed);
         for (std::uint32_t p = 0; p < NDISLOCK_MAX_PROCESSORS; ++p) {
             InterruptDpc &d = i.dpcs[p];
@@ -198,12 +254,35 @@ NDIS_STATUS register_interrupt(NDIS_HANDLE adapter, NDIS_HANDLE context,
             d.generation.store(generation, std::memory_order_relaxed);
         }
         reset_figures(i); // fresh figures for the new registration
-        i.state.store(SlotState::Live, std::memory_order_release);
-        *out = i.handle();
-        return NDIS_STATUS_SUCCESS;
+        first.message_slots[m] = slots[m];
+        if (table != nullptr) {
+            IO_INTERRUPT_MESSAGE_INFO_ENTRY &e = table->MessageInfo[m];
+            e.MessageAddress.QuadPart = 0xFEE00000; // the x86 MSI address window
+            e.TargetProcessorSet = model::processor_count() >= 8 * sizeof(KAFFINITY)
+                                       ? ~KAFFINITY{0}
+                                       : (KAFFINITY{1} << model::processor_count()) - 1;
+            e.InterruptObject = nullptr;
+            e.MessageData = m;
+            e.Vector = 0x50 + m;
+            e.Irql = NDISLOCK_DEVICE_IRQL;
+            e.Mode = Latched;
+            e.Polarity = InterruptRisingEdge;
+        }
     }
-    platform::diagnostic("NdisMRegisterInterruptEx: more than %u interrupts registered at once", kMaxInterrupts);
-    return NDIS_STATUS_RESOURCES;
+    first.message_count = msi ? messages : 0;
+    first.message_table = table;
+    for (std::uint32_t m = 0; m < messages; ++m) g_interrupts[slots[m]].state.store(SlotState::Live, std::memory_order_release);
+    c->InterruptType = msi ? NDIS_CONNECT_MESSAGE_BASED : NDIS_CONNECT_LINE_BASED;
+    c->MessageInfoTable = table;
+    *out = first.handle();
+    return NDIS_STATUS_SUCCESS;
+}
+
+NDISLOCK_STATUS set_adapter_message_count(NDIS_HANDLE adapter, ULONG count) noexcept {
+    std::uint32_t slot = 0;
+    if (find_adapter(adapter, &slot) == nullptr || count == 0 || count > kMaxMessages) return NDISLOCK_INVALID_ARGUMENT;
+    g_adapters[slot].message_count.store(count, std::memory_order_relaxed);
+    return NDISLOCK_OK;
 }
 
 void deregister_interrupt(NDIS_HANDLE handle, const observe::Site &site) noexcept {
@@ -218,6 +297,10 @@ void deregister_interrupt(NDIS_HANDLE handle, const observe::Site &site) noexcep
     }
     Lookup how{};
     Interrupt *i = find_interrupt(handle, &how);
+    if (i != nullptr && i->primary != i) { // a message's own slot: never a handle NDIS gave out
+        i = nullptr;
+        how = Lookup::Unknown;
+    }
     if (i == nullptr) {
         misuse(observe::Rule::InterruptRegistrationMisuse, site, "NdisMDeregisterInterruptEx on %s (handle %p)",
                state_word(how), handle);
@@ -243,16 +326,27 @@ BOOLEAN synchronize(NDIS_HANDLE handle, ULONG message, MINIPORT_SYNCHRONIZE_INTE
         platform::diagnostic("NdisMSynchronizeWithInterruptEx: SynchronizeFunction is NULL");
         return FALSE;
     }
-    if (message != 0) {
-        misuse(observe::Rule::SyncInterruptMisuse, site,
-               "NdisMSynchronizeWithInterruptEx with MessageId %u on a line-based interrupt (it must be 0): the "
-               "synchronize function is not called",
-               message);
+    Interrupt *target = message_of(*i, message);
+    if (target == nullptr) {
+        if (i->msi)
+            misuse(observe::Rule::SyncInterruptMisuse, site,
+                   "NdisMSynchronizeWithInterruptEx with MessageId %u on an interrupt of %u message(s): the "
+                   "synchronize function is not called",
+                   message, i->message_count);
+        else
+            misuse(observe::Rule::SyncInterruptMisuse, site,
+                   "NdisMSynchronizeWithInterruptEx with MessageId %u on a line-based interrupt (it must be 0): the "
+                   "synchronize function is not called",
+                   message);
         return FALSE;
     }
     const KIRQL irql = t.irql.load(std::memory_order_relaxed);
     const auto in = static_cast<observe::Callback>(t.callback.load(std::memory_order_relaxed));
-    if (t.callback_object.load(std::memory_order_relaxed) == handle &&
+    // Nested: the running ISR, synchronize function or enable/disable routine holds the spin lock
+    // this call would take (the same interrupt, or a message sharing the lock).
+    Lookup running_how{};
+    const Interrupt *running = find_interrupt(const_cast<void *>(t.callback_object.load(std::memory_order_relaxed)), &running_how);
+    if (running != nullptr && running->sync_lock == target->sync_lock &&
         (in == observe::Callback::Isr || in == observe::Callback::Synchronize || in == observe::Callback::EnableInterrupt ||
          in == observe::Callback::DisableInterrupt)) {
         misuse(observe::Rule::SyncInterruptMisuse, site,
@@ -268,15 +362,16 @@ BOOLEAN synchronize(NDIS_HANDLE handle, ULONG message, MINIPORT_SYNCHRONIZE_INTE
                irql, i->dirql);
         return FALSE;
     }
-    i->active.fetch_add(1, std::memory_order_acq_rel);
-    const KIRQL old = model::raise_irql(t, i->dirql);
-    lock::spin_acquire(&i->lock);
-    CallbackScope scope(t, observe::Callback::Synchronize, reinterpret_cast<const void *>(function), handle, site);
+    target->active.fetch_add(1, std::memory_order_acq_rel);
+    const KIRQL old = model::raise_irql(t, target->dirql);
+    lock::spin_acquire(target->sync_lock);
+    CallbackScope scope(t, observe::Callback::Synchronize, reinterpret_cast<const void *>(function), target->handle(),
+                        site);
     const BOOLEAN result = function(context);
     scope.finish();
-    lock::spin_release(&i->lock);
-    i->counters.synchronized.fetch_add(1, std::memory_order_relaxed);
-    leave_active(*i);
+    lock::spin_release(target->sync_lock);
+    target->counters.synchronized.fetch_add(1, std::memory_order_relaxed);
+    leave_active(*target);
     model::lower_irql(t, old); // an interrupt held pending meanwhile is taken here
     return result;
 }
@@ -286,9 +381,28 @@ NDISLOCK_STATUS run_enable_disable(NDIS_HANDLE handle, bool enable) noexcept {
     Lookup how{};
     Interrupt *i = find_interrupt(handle, &how);
     if (i == nullptr) return NDISLOCK_INVALID_ARGUMENT;
+    if (t.irql.load(std::memory_order_relaxed) > DISPATCH_LEVEL) return NDISLOCK_WRONG_IRQL;
+    if (i->msi) { // MiniportEnable/DisableMessageInterrupt, message by message
+        auto *routine = enable ? i->msi_enable : i->msi_disable;
+        if (routine == nullptr) return NDISLOCK_INVALID_ARGUMENT;
+        for (std::uint32_t m = 0; m < i->message_count; ++m) {
+            Interrupt &slot = g_interrupts[i->message_slots[m]];
+            slot.active.fetch_add(1, std::memory_order_acq_rel);
+            const KIRQL old = model::raise_irql(t, slot.dirql);
+            lock::spin_acquire(slot.sync_lock);
+            CallbackScope scope(t, enable ? observe::Callback::EnableInterrupt : observe::Callback::DisableInterrupt,
+                                reinterpret_cast<const void *>(routine), slot.handle(),
+                                routine_site(reinterpret_cast<const void *>(routine)));
+            routine(slot.context, m);
+            scope.finish();
+            lock::spin_release(slot.sync_lock);
+            leave_active(slot);
+            model::lower_irql(t, old);
+        }
+        return NDISLOCK_OK;
+    }
     auto *routine = enable ? i->enable : i->disable;
     if (routine == nullptr) return NDISLOCK_INVALID_ARGUMENT;
-    if (t.irql.load(std::memory_order_relaxed) > DISPATCH_LEVEL) return NDISLOCK_WRONG_IRQL;
     i->active.fetch_add(1, std::memory_order_acq_rel);
     const KIRQL old = model::raise_irql(t, i->dirql);
     lock::spin_acquire(&i->lock);
@@ -312,12 +426,18 @@ bool queue_interrupt_dpc(Interrupt &i, std::uint32_t processor, PVOID context) n
     return true;
 }
 
-KAFFINITY queue_interrupt_dpcs(NDIS_HANDLE handle, KAFFINITY processors, PVOID context) noexcept {
+KAFFINITY queue_interrupt_dpcs(NDIS_HANDLE handle, ULONG message, KAFFINITY processors, PVOID context) noexcept {
     Lookup how{};
-    Interrupt *i = find_interrupt(handle, &how);
-    if (i == nullptr) {
+    Interrupt *primary = find_interrupt(handle, &how);
+    if (primary == nullptr) {
         misuse(observe::Rule::SyncInterruptMisuse, observe::Site{nullptr, 0, nullptr, __builtin_return_address(0)},
                "NdisMQueueDpcEx on %s (handle %p): no DPC is queued", state_word(how), handle);
+        return 0;
+    }
+    Interrupt *i = message_of(*primary, message);
+    if (i == nullptr) {
+        platform::diagnostic("NdisMQueueDpcEx: MessageId %u: the interrupt %s", message,
+                             primary->msi ? "has fewer messages" : "is line-based (MessageId must be 0)");
         return 0;
     }
     KAFFINITY queued = 0;
@@ -334,14 +454,22 @@ void run_isr(Interrupt &i, std::uint32_t processor, model::ThreadState &t) noexc
     // Level-triggered: an assert from here on makes another delivery.
     i.pending.fetch_and(~(std::uint64_t{1} << processor), std::memory_order_acq_rel);
     if (asserted != 0 && entered >= asserted) i.delivery_latency.record(entered - asserted);
-    lock::spin_acquire(&i.lock);
+    lock::spin_acquire(i.sync_lock);
     BOOLEAN queue_default = FALSE;
     ULONG targets = 0;
-    CallbackScope scope(t, observe::Callback::Isr, reinterpret_cast<const void *>(i.isr), i.handle(),
-                        routine_site(reinterpret_cast<const void *>(i.isr)));
-    const BOOLEAN claimed = i.isr(i.context, &queue_default, &targets);
+    const auto *isr = i.msi ? reinterpret_cast<const void *>(i.msi_isr) : reinterpret_cast<const void *>(i.isr);
+    CallbackScope scope(t, observe::Callback::Isr, isr, i.handle(), routine_site(isr));
+    const BOOLEAN claimed =
+        i.msi ? i.msi_isr(i.context, i.message, &queue_default, &targets) : i.isr(i.context, &queue_default, &targets);
     const std::uint64_t own = scope.finish();
-    lock::spin_release(&i.lock);
+    lock::spin_release(i.sync_lock);
+    // A message is edge-like: an assert that came while this one was pending is a delivery of its own.
+    if (i.msi && i.msi_pending[processor].fetch_sub(1, std::memory_order_acq_rel) > 1) {
+        i.pending.fetch_or(std::uint64_t{1} << processor, std::memory_order_acq_rel);
+        ProcessorContext &c = g_contexts[processor];
+        c.asserted_slots.fetch_or(std::uint64_t{1} << i.index, std::memory_order_release);
+        c.irq_seq.fetch_add(1, std::memory_order_release);
+    }
     if (own != platform::kDescheduled) i.isr_duration.record(own);
     i.counters.delivered.fetch_add(1, std::memory_order_relaxed);
     i.delivered[processor].fetch_add(1, std::memory_order_release);
@@ -356,7 +484,7 @@ void run_isr(Interrupt &i, std::uint32_t processor, model::ThreadState &t) noexc
     }
 }
 
-void run_interrupt_dpc(KDPC *k, model::ThreadState &t) noexcept {
+void run_interrupt_dpc(KDPC *k, model::ThreadState &t, const DpcArguments &arguments) noexcept {
     auto *d = reinterpret_cast<InterruptDpc *>(reinterpret_cast<char *>(k) - offsetof(InterruptDpc, dpc));
     Interrupt &i = *d->owner;
     i.active.fetch_add(1, std::memory_order_acq_rel);
@@ -368,19 +496,24 @@ void run_interrupt_dpc(KDPC *k, model::ThreadState &t) noexcept {
     const std::uint64_t queued = d->queued_ns.load(std::memory_order_relaxed);
     const std::uint64_t now = platform::monotonic_ns();
     if (queued != 0 && now >= queued) i.dpc_latency.record(now - queued);
-    CallbackScope scope(t, observe::Callback::InterruptDpc, reinterpret_cast<const void *>(i.dpc), i.handle(),
-                        routine_site(reinterpret_cast<const void *>(i.dpc)));
-    i.dpc(i.context, k->SystemArgument1, nullptr, nullptr);
+    const auto *routine = i.msi ? reinterpret_cast<const void *>(i.msi_dpc) : reinterpret_cast<const void *>(i.dpc);
+    CallbackScope scope(t, observe::Callback::InterruptDpc, routine, i.handle(), routine_site(routine));
+    if (i.msi)
+        i.msi_dpc(i.context, i.message, arguments.first, nullptr, nullptr);
+    else
+        i.dpc(i.context, arguments.first, nullptr, nullptr);
     const std::uint64_t own = scope.finish();
     if (own != platform::kDescheduled) i.dpc_duration.record(own);
     i.counters.dpcs_run.fetch_add(1, std::memory_order_relaxed);
     leave_active(i);
 }
 
-NDISLOCK_STATUS assert_interrupt(NDIS_HANDLE handle, ULONG processor) noexcept {
+NDISLOCK_STATUS assert_interrupt(NDIS_HANDLE handle, ULONG message, ULONG processor) noexcept {
     model::ThreadState &t = caller();
     Lookup how{};
-    Interrupt *i = find_interrupt(handle, &how);
+    Interrupt *primary = find_interrupt(handle, &how);
+    if (primary == nullptr) return NDISLOCK_INVALID_ARGUMENT;
+    Interrupt *i = message_of(*primary, message);
     if (i == nullptr) return NDISLOCK_INVALID_ARGUMENT;
     const std::uint32_t count = model::processor_count();
     if (processor == NDISLOCK_ANY_PROCESSOR) processor = g_round_robin.fetch_add(1, std::memory_order_relaxed) % count;
@@ -392,7 +525,8 @@ NDISLOCK_STATUS assert_interrupt(NDIS_HANDLE handle, ULONG processor) noexcept {
     const std::uint32_t delivered_before = i->delivered[processor].load(std::memory_order_acquire);
     if ((i->pending.load(std::memory_order_acquire) & bit) == 0)
         i->asserted_ns[processor].store(platform::monotonic_ns(), std::memory_order_relaxed);
-    if ((i->pending.fetch_or(bit, std::memory_order_acq_rel) & bit) != 0)
+    if (i->msi) i->msi_pending[processor].fetch_add(1, std::memory_order_acq_rel); // counted before the bit
+    if ((i->pending.fetch_or(bit, std::memory_order_acq_rel) & bit) != 0 && !i->msi)
         i->counters.coalesced.fetch_add(1, std::memory_order_relaxed);
     ProcessorContext &c = g_contexts[processor];
     c.asserted_slots.fetch_or(std::uint64_t{1} << i->index, std::memory_order_release);
@@ -419,17 +553,20 @@ NDISLOCK_STATUS interrupt_stats(NDIS_HANDLE handle, NDISLOCK_INTERRUPT_STATS *ou
     Lookup how{};
     Interrupt *i = find_interrupt(handle, &how);
     if (i == nullptr || out == nullptr) return NDISLOCK_INVALID_ARGUMENT;
-    const auto &k = i->counters;
     *out = NDISLOCK_INTERRUPT_STATS{};
-    out->Asserted = k.asserted.load(std::memory_order_relaxed);
-    out->Coalesced = k.coalesced.load(std::memory_order_relaxed);
-    out->Delivered = k.delivered.load(std::memory_order_relaxed);
-    out->Claimed = k.claimed.load(std::memory_order_relaxed);
-    out->Preempted = k.preempted.load(std::memory_order_relaxed);
-    out->HeldPending = k.held_pending.load(std::memory_order_relaxed);
-    out->DpcsQueued = k.dpcs_queued.load(std::memory_order_relaxed);
-    out->DpcsRun = k.dpcs_run.load(std::memory_order_relaxed);
-    out->Synchronized = k.synchronized.load(std::memory_order_relaxed);
+    // The counters of every message of a message-signalled interrupt; the latencies are message 0's.
+    for (std::uint32_t m = 0; m < (i->msi ? i->message_count : 1); ++m) {
+        const auto &k = message_of(*i, m)->counters;
+        out->Asserted += k.asserted.load(std::memory_order_relaxed);
+        out->Coalesced += k.coalesced.load(std::memory_order_relaxed);
+        out->Delivered += k.delivered.load(std::memory_order_relaxed);
+        out->Claimed += k.claimed.load(std::memory_order_relaxed);
+        out->Preempted += k.preempted.load(std::memory_order_relaxed);
+        out->HeldPending += k.held_pending.load(std::memory_order_relaxed);
+        out->DpcsQueued += k.dpcs_queued.load(std::memory_order_relaxed);
+        out->DpcsRun += k.dpcs_run.load(std::memory_order_relaxed);
+        out->Synchronized += k.synchronized.load(std::memory_order_relaxed);
+    }
     out->DeliveryLatency = i->delivery_latency.summary();
     out->DpcLatency = i->dpc_latency.summary();
     out->IsrDuration = i->isr_duration.summary();
@@ -441,7 +578,7 @@ NDISLOCK_STATUS reset_interrupt_stats(NDIS_HANDLE handle) noexcept {
     Lookup how{};
     Interrupt *i = find_interrupt(handle, &how);
     if (i == nullptr) return NDISLOCK_INVALID_ARGUMENT;
-    reset_figures(*i);
+    for (std::uint32_t m = 0; m < (i->msi ? i->message_count : 1); ++m) reset_figures(*message_of(*i, m));
     return NDISLOCK_OK;
 }
 
@@ -450,7 +587,7 @@ namespace {
 // Interrupts of adapter slot a still registered: reported and deregistered.
 void close_leftovers(std::uint32_t a, const char *when, const void *routine) noexcept {
     for (auto &i : g_interrupts) {
-        if (i.state.load(std::memory_order_acquire) != SlotState::Live || i.adapter != a) continue;
+        if (i.state.load(std::memory_order_acquire) != SlotState::Live || i.adapter != a || i.primary != &i) continue;
         misuse(observe::Rule::InterruptRegistrationMisuse, routine_site(routine),
                "interrupt %p is still registered %s: call NdisMDeregisterInterruptEx there (on Windows the interrupt "
                "would fire into unloaded code); ndislock deregisters it now",
@@ -496,6 +633,7 @@ NDIS_STATUS initialize_miniport(MINIPORT_INITIALIZE_HANDLER initialize, NDIS_HAN
         std::lock_guard<std::mutex> guard(g_registry);
         close_leftovers(slot, "after MiniportInitializeEx failed", reinterpret_cast<const void *>(initialize));
         g_adapters[slot].generation.fetch_add(1, std::memory_order_acq_rel);
+        g_adapters[slot].message_count.store(0, std::memory_order_relaxed);
         g_adapters[slot].state.store(SlotState::Free, std::memory_order_release);
         *adapter_out = nullptr;
     }
@@ -519,10 +657,12 @@ void halt_miniport(NDIS_HANDLE adapter, MINIPORT_HALT_HANDLER halt, NDIS_HANDLE 
         halt(adapter_context, NdisHaltDeviceDisabled);
         scope.finish();
     }
+    check_adapter_timers(slot, g_adapters[slot].generation.load(std::memory_order_acquire));
     model::NoPreempt no_preempt;
     std::lock_guard<std::mutex> guard(g_registry);
     close_leftovers(slot, "after MiniportHaltEx returned", reinterpret_cast<const void *>(halt));
     g_adapters[slot].generation.fetch_add(1, std::memory_order_acq_rel);
+    g_adapters[slot].message_count.store(0, std::memory_order_relaxed);
     g_adapters[slot].state.store(SlotState::Free, std::memory_order_release);
 }
 

@@ -20,6 +20,8 @@ namespace ndislock::interrupt {
 inline constexpr std::uint32_t kMaxInterrupts = 64;
 static_assert(kMaxInterrupts <= 64, "ProcessorContext::asserted_slots is a 64-bit mask of slots");
 inline constexpr std::uint32_t kMaxAdapters = 64;
+// Messages of one message-signalled registration (each takes an interrupt slot).
+inline constexpr std::uint32_t kMaxMessages = 32;
 
 enum class SlotState : std::uint32_t { Free, Live, Closing };
 
@@ -46,8 +48,26 @@ struct Interrupt {
     MINIPORT_DISABLE_INTERRUPT_HANDLER disable = nullptr;
     KIRQL dirql = NDISLOCK_DEVICE_IRQL;
     // The interrupt's own spin lock: held around MiniportInterrupt, synchronize functions and
-    // enable/disable, so they never overlap on any processor.
+    // enable/disable, so they never overlap on any processor. sync_lock points at it, or for a
+    // message with MsiSyncWithAllMessages at the first message's.
     KSPIN_LOCK lock = 0;
+    KSPIN_LOCK *sync_lock = &lock;
+    // Message-signalled registrations: one slot per message, each an interrupt of its own (its
+    // pending bits, its DPCs). The first message's slot is what the handle names (primary), and
+    // lists the others; a line-based interrupt is its own primary with no messages.
+    bool msi = false;
+    ULONG message = 0;
+    Interrupt *primary = this;
+    std::uint32_t message_count = 0;               // primary of a message-signalled registration
+    std::uint32_t message_slots[kMaxMessages] = {}; // primary: the slot of each message
+    IO_INTERRUPT_MESSAGE_INFO *message_table = nullptr; // primary: what MessageInfoTable points at
+    MINIPORT_MSI_ISR_HANDLER msi_isr = nullptr;
+    MINIPORT_MSI_INTERRUPT_DPC_HANDLER msi_dpc = nullptr;
+    MINIPORT_ENABLE_MSI_INTERRUPT_HANDLER msi_enable = nullptr;
+    MINIPORT_DISABLE_MSI_INTERRUPT_HANDLER msi_disable = nullptr;
+    // Messages are edge-like: asserts toward each processor not yet delivered (a line is level-
+    // triggered and merges them in `pending`).
+    std::atomic<std::uint32_t> msi_pending[NDISLOCK_MAX_PROCESSORS] = {};
     // Processors whose line is asserted and not yet delivered, and when each was asserted.
     std::atomic<std::uint64_t> pending{0};
     std::atomic<std::uint64_t> asserted_ns[NDISLOCK_MAX_PROCESSORS] = {};
@@ -69,6 +89,7 @@ struct Interrupt {
 struct Adapter {
     std::atomic<SlotState> state{SlotState::Free};
     std::atomic<std::uint32_t> generation{0};
+    std::atomic<std::uint32_t> message_count{0}; // MSI-X messages granted (0: one per processor)
 };
 
 extern Interrupt g_interrupts[kMaxInterrupts];
@@ -87,8 +108,9 @@ NDIS_STATUS register_interrupt(NDIS_HANDLE adapter, NDIS_HANDLE context,
 void deregister_interrupt(NDIS_HANDLE handle, const observe::Site &site) noexcept;
 BOOLEAN synchronize(NDIS_HANDLE handle, ULONG message, MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER function, PVOID context,
                     const observe::Site &site) noexcept;
-KAFFINITY queue_interrupt_dpcs(NDIS_HANDLE handle, KAFFINITY processors, PVOID context) noexcept;
-NDISLOCK_STATUS assert_interrupt(NDIS_HANDLE handle, ULONG processor) noexcept;
+KAFFINITY queue_interrupt_dpcs(NDIS_HANDLE handle, ULONG message, KAFFINITY processors, PVOID context) noexcept;
+NDISLOCK_STATUS assert_interrupt(NDIS_HANDLE handle, ULONG message, ULONG processor) noexcept;
+NDISLOCK_STATUS set_adapter_message_count(NDIS_HANDLE adapter, ULONG count) noexcept;
 NDISLOCK_STATUS run_enable_disable(NDIS_HANDLE handle, bool enable) noexcept;
 NDISLOCK_STATUS interrupt_stats(NDIS_HANDLE handle, NDISLOCK_INTERRUPT_STATS *out) noexcept;
 NDISLOCK_STATUS reset_interrupt_stats(NDIS_HANDLE handle) noexcept;

@@ -26,6 +26,11 @@ struct alignas(64) ProcessorContext {
     std::atomic<std::uint32_t> queued_seq{0};  // bumped by every insert: the DPC thread parks on it
     std::atomic<std::uint32_t> inserted{0};    // DPCs ever queued here
     std::atomic<std::uint32_t> finished{0};    // DPCs that ran or were removed (KeFlushQueuedDpcs)
+    // The DPC the DPC thread took off the queue and runs (set before its DpcData is cleared, so a
+    // DPC is always seen as queued or running until it returns), and when the thread's current
+    // run of back-to-back DPCs began (0 while idle): the modelled DPC watchdog's two clocks.
+    std::atomic<const KDPC *> running{nullptr};
+    std::atomic<std::uint64_t> run_since_ns{0};
     // Interrupts: the slots (interrupt/interrupts.h) with an assert toward this processor not yet
     // picked up, and a word bumped by every assert: the ISR thread parks on it.
     std::atomic<std::uint64_t> asserted_slots{0};
@@ -48,13 +53,26 @@ void flush_dpcs() noexcept;
 // on t before it returns, as Windows does (nothing at DISPATCH_LEVEL and above, on an interrupt
 // or DPC thread, or inside ndislock's own bookkeeping).
 void run_queued_dpcs_now(model::ThreadState &t) noexcept;
-// The processor a DPC runs on when queued by thread t.
+// The processor a DPC runs on when queued by thread t, or for a timer set on processor.
 std::uint32_t dpc_target(const KDPC *dpc, const model::ThreadState &t) noexcept;
+std::uint32_t dpc_target_from(const KDPC *dpc, std::uint32_t processor) noexcept;
+// Whether dpc sits in a queue, or runs on a DPC thread other than t.
+bool dpc_queued(const KDPC *dpc) noexcept;
+bool dpc_running_elsewhere(const KDPC *dpc, const model::ThreadState &t) noexcept;
+
+// A DPC's system arguments as they were when it was taken off its queue.
+struct DpcArguments {
+    PVOID first;
+    PVOID second;
+};
 
 // Marks KDPCs ndislock queues for an interrupt (Type), so the DPC thread runs them as
 // MiniportInterruptDPC (interrupts.cpp).
 inline constexpr UCHAR kInterruptDpcType = 0xD0;
-void run_interrupt_dpc(KDPC *dpc, model::ThreadState &t) noexcept;
+void run_interrupt_dpc(KDPC *dpc, model::ThreadState &t, const DpcArguments &arguments) noexcept;
+// Marks the KDPC of an NDIS timer object, run as its NetTimerCallback (timer_objects.cpp).
+inline constexpr UCHAR kTimerObjectDpcType = 0xD2;
+void run_timer_object_dpc(KDPC *dpc, model::ThreadState &t, const DpcArguments &arguments) noexcept;
 // Marks the KDPCs of KeGenericCallDpc (generic_call.cpp), run by run_generic_call_dpc.
 inline constexpr UCHAR kGenericCallDpcType = 0xD1;
 void run_generic_call_dpc(KDPC *dpc, model::ThreadState &t) noexcept;
@@ -65,6 +83,10 @@ bool signal_call_dpc_synchronize(PVOID system_argument2, model::ThreadState &t) 
 void signal_call_dpc_done(PVOID system_argument1, model::ThreadState &t) noexcept;
 // A KDPC run with a NULL routine: the BugCheck report, then the end (bug_check.cpp).
 [[noreturn]] void null_dpc_routine(const KDPC *dpc, model::ThreadState &t) noexcept;
+
+// KeQueryDpcWatchdogInformation for thread t: false (and *out zeroed) unless t runs a DPC
+// (dpc_watchdog.cpp).
+bool dpc_watchdog_information(const model::ThreadState &t, KDPC_WATCHDOG_INFORMATION *out) noexcept;
 
 // The ISR thread's body (delivery.cpp).
 void isr_thread_main(std::uint32_t index) noexcept;

@@ -51,6 +51,11 @@ constexpr RuleInfo kRules[] = {
      "NDIS_RWL_AT_DISPATCH_LEVEL docs (Dispatch IRQL Tracking), Driver Verifier 0xC4/0x40"},
     {"BugCheck", Severity::Error, true, "bug check (the code and parameters are in the report)"},
     {"LockClassIrqlInconsistent", Severity::Error, false, "hang: an ISR spinning on a lock its interrupted processor holds (lockdep: inconsistent lock state)"},
+    {"TimerFreedWhileActive", Severity::Error, false,
+     "NdisCancelTimerObject / NdisFreeTimerObject docs; a routine run on freed pool: bug check 0x50 / 0xC5"},
+    {"PeriodicTimerNotCancelled", Severity::Error, false,
+     "SDV PeriodicTimer (NDIS); KeSetTimerEx docs: cancel active timers before unload"},
+    {"TimerUsedAfterFree", Severity::Error, false, "NdisFreeTimerObject docs: the handle is gone; freed pool used: bug check 0xC5"},
 };
 static_assert(sizeof kRules / sizeof kRules[0] == static_cast<unsigned>(Rule::Count_), "one entry per rule");
 } // namespace

@@ -53,6 +53,10 @@ enum class Rule : std::uint8_t {
     BugCheck,
     // A lock class taken above DISPATCH_LEVEL (Ke AtDpcLevel forms) and held at or below it.
     LockClassIrqlInconsistent,
+    // Timers (ndislock/wdk_timers.h).
+    TimerFreedWhileActive,     // NdisFreeTimerObject of a set one-shot timer, or with its routine queued or running
+    PeriodicTimerNotCancelled, // a periodic timer still set at NdisFreeTimerObject, adapter halt or process exit
+    TimerUsedAfterFree,        // an NDIS timer call on a freed or unknown timer handle
     Count_
 };
 

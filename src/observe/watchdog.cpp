@@ -10,6 +10,17 @@
 namespace ndislock::observe {
 
 std::atomic<std::uint64_t> g_watchdog_limit_ns{kDefaultWatchdogLimitNs};
+std::atomic<std::uint64_t> g_dpc_time_limit_ns{0};
+std::atomic<std::uint64_t> g_dpc_watchdog_limit_ns{0};
+
+std::uint64_t dpc_time_limit_ns() noexcept {
+    const std::uint64_t set = g_dpc_time_limit_ns.load(std::memory_order_relaxed);
+    return set != 0 ? set : g_watchdog_limit_ns.load(std::memory_order_relaxed);
+}
+std::uint64_t dpc_watchdog_limit_ns() noexcept {
+    const std::uint64_t set = g_dpc_watchdog_limit_ns.load(std::memory_order_relaxed);
+    return set != 0 ? set : 6 * dpc_time_limit_ns();
+}
 
 namespace {
 

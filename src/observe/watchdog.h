@@ -37,6 +37,15 @@ inline constexpr std::uint64_t kStillWaitingNs = 50'000'000;
 inline constexpr std::uint64_t kDefaultWatchdogLimitNs = 2'000'000'000;
 extern std::atomic<std::uint64_t> g_watchdog_limit_ns;
 
+// The modelled DPC watchdog's limits, which KeQueryDpcWatchdogInformation reports
+// (NDISLOCK_DPC_TIME_LIMIT_MS, NDISLOCK_DPC_WATCHDOG_LIMIT_MS, NdislockSetDpcWatchdogLimits); 0
+// means the default: the single-DPC limit is the watchdog limit, the cumulative limit six times
+// the single one. Reported, not enforced (ndislock/ext.h).
+extern std::atomic<std::uint64_t> g_dpc_time_limit_ns;
+extern std::atomic<std::uint64_t> g_dpc_watchdog_limit_ns;
+std::uint64_t dpc_time_limit_ns() noexcept;
+std::uint64_t dpc_watchdog_limit_ns() noexcept;
+
 // Told of an interrupt or DPC thread whose routine has run ran_ns, over the limit. Does not
 // return if it reports (the report is terminal).
 using CallbackHangReporter = void (*)(model::ThreadState &t, std::uint64_t ran_ns) noexcept;

@@ -9,6 +9,9 @@
 namespace ndislock::platform {
 
 std::uint64_t monotonic_ns() noexcept;
+// Wall-clock time (CLOCK_REALTIME) in ns since 1970: what the WDK's system time is counted from,
+// once shifted to 1601 (interrupt/timers.h).
+std::uint64_t realtime_ns() noexcept;
 std::uint64_t monotonic_raw_ns() noexcept;
 std::uint64_t thread_cpu_ns() noexcept;
 // Another thread's CPU time, by its kernel thread id (0 if it cannot be read: the thread ended).

@@ -146,3 +146,49 @@ void FaceUsesEverything(PFACE_ADAPTER Adapter) {
     UNREFERENCED_PARAMETER(Adapter);
     NdisFreeSpinLock(&Adapter->Lock);
 }
+
+/* Timers as driver code writes them: a kernel timer with a DPC, an NDIS timer object. */
+static KDEFERRED_ROUTINE FaceTimerDpc;
+static VOID FaceTimerDpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2) {
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(Arg1);
+    UNREFERENCED_PARAMETER(Arg2);
+}
+
+static NDIS_TIMER_FUNCTION FaceNetTimer;
+static VOID FaceNetTimer(PVOID S1, PVOID Context, PVOID S2, PVOID S3) {
+    UNREFERENCED_PARAMETER(S1);
+    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(S2);
+    UNREFERENCED_PARAMETER(S3);
+}
+
+void FaceTimers(NDIS_HANDLE MiniportAdapterHandle);
+void FaceTimers(NDIS_HANDLE MiniportAdapterHandle) {
+    KTIMER Timer;
+    KDPC Dpc;
+    LARGE_INTEGER Due;
+    NDIS_TIMER_CHARACTERISTICS Chars = {{0, 0, 0}, 0, NULL, NULL};
+    NDIS_HANDLE TimerObject = NULL;
+    KDPC_WATCHDOG_INFORMATION Info;
+    PROCESSOR_NUMBER Number = {0, 0, 0};
+    Due.QuadPart = -10000;
+    KeInitializeTimerEx(&Timer, SynchronizationTimer);
+    KeInitializeDpc(&Dpc, FaceTimerDpc, NULL);
+    KeSetImportanceDpc(&Dpc, HighImportance);
+    (void)KeSetTargetProcessorDpcEx(&Dpc, &Number);
+    (void)KeSetTimerEx(&Timer, Due, 100, &Dpc);
+    (void)KeReadStateTimer(&Timer);
+    (void)KeCancelTimer(&Timer);
+    (void)KeQueryDpcWatchdogInformation(&Info);
+    Chars.Header.Type = NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS;
+    Chars.Header.Revision = NDIS_TIMER_CHARACTERISTICS_REVISION_1;
+    Chars.Header.Size = NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1;
+    Chars.TimerFunction = FaceNetTimer;
+    if (NdisAllocateTimerObject(MiniportAdapterHandle, &Chars, &TimerObject) == NDIS_STATUS_SUCCESS) {
+        (void)NdisSetTimerObject(TimerObject, Due, 0, NULL);
+        (void)NdisCancelTimerObject(TimerObject);
+        NdisFreeTimerObject(TimerObject);
+    }
+}

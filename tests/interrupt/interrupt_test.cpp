@@ -345,8 +345,8 @@ TEST(Registration, BadCharacteristicsAreRefused) {
     EXPECT_EQ(NdisMRegisterInterruptEx(adapter, nullptr, &c, &h), NDIS_STATUS_INVALID_PARAMETER); // no handlers
     c.InterruptHandler = TestDevice::Isr;
     c.InterruptDpcHandler = TestDevice::Dpc;
-    c.InterruptType = NDIS_CONNECT_MESSAGE_BASED;
-    EXPECT_EQ(NdisMRegisterInterruptEx(adapter, nullptr, &c, &h), NDIS_STATUS_NOT_SUPPORTED);
+    c.MsiSupported = TRUE; // without the message handlers
+    EXPECT_EQ(NdisMRegisterInterruptEx(adapter, nullptr, &c, &h), NDIS_STATUS_INVALID_PARAMETER);
     NdislockMiniportHalt(adapter, nullptr, nullptr);
 }
 

@@ -1007,3 +1007,49 @@ TEST_F(InterruptRules, InterruptRegistrationMisuse_StillRegisteredAfterHalt) {
     EXPECT_TRUE(contains(got[0].message, "still registered after MiniportHaltEx")) << got[0].message;
     expect_within(got[0], kHaltDeviceFirst, kHaltDeviceLast, got); // located at MiniportHaltEx
 }
+
+// ---- Message-signalled interrupts: a MessageId the interrupt does not have ----------------------
+
+namespace {
+BOOLEAN MsiIsr(NDIS_HANDLE, ULONG, PBOOLEAN queue_dpc, PULONG) {
+    *queue_dpc = FALSE;
+    return TRUE;
+}
+VOID MsiDpc(NDIS_HANDLE, ULONG, PVOID, PVOID, PVOID) {}
+BOOLEAN LineIsrUnused(NDIS_HANDLE, PBOOLEAN, PULONG) { return FALSE; }
+VOID LineDpcUnused(NDIS_HANDLE, PVOID, PVOID, PVOID) {}
+NDIS_HANDLE g_msi_interrupt = nullptr;
+
+NDIS_STATUS InitializeMsi(NDIS_HANDLE adapter, NDIS_HANDLE, PNDIS_MINIPORT_INIT_PARAMETERS) {
+    EXPECT_EQ(NdislockSetAdapterMessageCount(adapter, 2), NDISLOCK_OK);
+    NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS c{};
+    c.Header.Type = NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT;
+    c.Header.Revision = NDIS_MINIPORT_INTERRUPT_REVISION_1;
+    c.Header.Size = NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1;
+    c.InterruptHandler = LineIsrUnused;
+    c.InterruptDpcHandler = LineDpcUnused;
+    c.MsiSupported = TRUE;
+    c.MessageInterruptHandler = MsiIsr;
+    c.MessageInterruptDpcHandler = MsiDpc;
+    return NdisMRegisterInterruptEx(adapter, nullptr, &c, &g_msi_interrupt);
+}
+VOID HaltMsi(NDIS_HANDLE, NDIS_HALT_ACTION) { NdisMDeregisterInterruptEx(g_msi_interrupt); }
+} // namespace
+
+TEST_F(InterruptRules, SyncInterruptMisuse_AMessageIdPastTheMessageCount) {
+    NDIS_HANDLE adapter = nullptr;
+    ASSERT_EQ(NdislockMiniportInitialize(InitializeMsi, nullptr, &adapter), NDIS_STATUS_SUCCESS);
+    g_sync_ran.store(false);
+    EXPECT_EQ(NdisMSynchronizeWithInterruptEx(g_msi_interrupt, 1, FlaggingSync, nullptr), TRUE);
+    EXPECT_TRUE(g_sync_ran.load());
+    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+    g_sync_ran.store(false);
+    BOOLEAN result = TRUE;
+    const int line = AT(result = NdisMSynchronizeWithInterruptEx(g_msi_interrupt, 2, FlaggingSync, nullptr));
+    EXPECT_FALSE(result);
+    EXPECT_FALSE(g_sync_ran.load()) << "the synchronize function must not run";
+    const std::vector<Got> got = take();
+    expect_exactly(got, "SyncInterruptMisuse", __FILE__, line);
+    EXPECT_TRUE(contains(got[0].message, "MessageId 2 on an interrupt of 2 message(s)")) << got[0].message;
+    NdislockMiniportHalt(adapter, HaltMsi, nullptr);
+}

@@ -35,6 +35,7 @@ CATALOG = {
     "RwLockStateReused": "error", "RwLockDispatchFlagWrongIrql": "error",
     "BugCheck": "error",
     "LockClassIrqlInconsistent": "error",
+    "TimerFreedWhileActive": "error", "PeriodicTimerNotCancelled": "error", "TimerUsedAfterFree": "error",
 }
 TERMINAL = {"RecursiveAcquire", "Deadlock", "NullLockPointer", "AssertionFailed", "ListCorrupted", "RwLockWriteWhileRead", "RwLockRecursion", "BugCheck"}
 

@@ -1,0 +1,287 @@
+// The timer queue and its thread (KTIMER: timers.h says how the queue is kept).
+#include "interrupt/timers.h"
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+
+#include "interrupt/processor_context.h"
+#include "lock/park.h"
+#include "model/preemption.h"
+#include "platform/clock.h"
+#include "platform/cpu.h"
+#include "platform/diagnostics.h"
+
+namespace ndislock::interrupt {
+
+namespace {
+
+// 100 ns units from 1 January 1601 to 1 January 1970: system time is counted from 1601.
+constexpr std::uint64_t kUnixEpochIn100ns = 116'444'736'000'000'000ull;
+constexpr std::uint64_t kFarFuture = ~std::uint64_t{0} >> 2; // beyond any due time that can come
+// The timer thread sleeps at most this long with nothing due: a wake-up lost to a bug is a delay.
+constexpr std::uint64_t kIdleParkNs = 1'000'000'000;
+
+// The queue: a circular list through KTIMER::TimerListEntry with g_head as its sentinel, in
+// due-time order (equal due times in the order set). g_seq is bumped when a timer becomes the
+// earliest: the timer thread parks on it.
+LIST_ENTRY g_head{&g_head, &g_head};
+std::atomic<bool> g_queue_lock{false};
+std::atomic<std::uint32_t> g_seq{0};
+std::atomic<int> g_thread_started{0}; // 0 no, 1 starting, 2 running
+
+class QueueLock {
+public:
+    QueueLock() noexcept {
+        while (g_queue_lock.exchange(true, std::memory_order_acquire)) platform::cpu_relax();
+    }
+    ~QueueLock() { g_queue_lock.store(false, std::memory_order_release); }
+    QueueLock(const QueueLock &) = delete;
+    QueueLock &operator=(const QueueLock &) = delete;
+};
+
+static_assert(sizeof(LONG) == sizeof(std::uint32_t), "SignalState is a parking word");
+
+std::atomic_ref<LONG> signal_state(KTIMER *timer) noexcept {
+    return std::atomic_ref<LONG>(const_cast<LONG &>(timer->Header.SignalState));
+}
+
+KTIMER *timer_of(LIST_ENTRY *entry) noexcept {
+    return reinterpret_cast<KTIMER *>(reinterpret_cast<char *>(entry) - offsetof(KTIMER, TimerListEntry));
+}
+
+// Under the queue lock.
+bool in_queue(const KTIMER *timer) noexcept { return timer->TimerListEntry.Flink != nullptr; }
+
+void unlink(KTIMER *timer) noexcept {
+    LIST_ENTRY *e = &timer->TimerListEntry;
+    e->Blink->Flink = e->Flink;
+    e->Flink->Blink = e->Blink;
+    e->Flink = e->Blink = nullptr;
+}
+
+// Returns true if the timer is now the earliest.
+bool insert_sorted(KTIMER *timer) noexcept {
+    LIST_ENTRY *at = g_head.Flink;
+    while (at != &g_head && timer_of(at)->DueTime.QuadPart <= timer->DueTime.QuadPart) at = at->Flink;
+    LIST_ENTRY *e = &timer->TimerListEntry;
+    e->Flink = at;
+    e->Blink = at->Blink;
+    at->Blink->Flink = e;
+    at->Blink = e;
+    return g_head.Flink == e;
+}
+
+// Whether timer is linked into the queue: a scan, for KeInitializeTimerEx, whose timer's links
+// may be anything (a fresh allocation).
+bool queued_by_scan(const KTIMER *timer) noexcept {
+    for (LIST_ENTRY *at = g_head.Flink; at != &g_head; at = at->Flink)
+        if (timer_of(at) == timer) return true;
+    return false;
+}
+
+// One expiry, under the queue lock. Everything is read from the timer before it is signalled: a
+// waiter may free a one-shot timer as soon as it sees the signal, and the DPC routine as soon as
+// its DPC is queued.
+void expire(KTIMER *timer, std::uint64_t now) noexcept {
+    unlink(timer);
+    KDPC *const dpc = timer->Dpc;
+    const std::uint32_t processor = timer->Processor;
+    if (const std::uint64_t period = std::uint64_t{timer->Period} * 10'000; period != 0) {
+        std::uint64_t due = timer->DueTime.QuadPart + period;
+        if (due <= now) due = now + period; // behind by a period or more: missed periods are not replayed
+        timer->DueTime.QuadPart = due;
+        insert_sorted(timer);
+    }
+    signal_state(timer).store(1, std::memory_order_release);
+    lock::unpark_all(const_cast<LONG *>(&timer->Header.SignalState));
+    if (dpc != nullptr) {
+        const std::uint64_t system = system_time_100ns();
+        insert_dpc(dpc, dpc_target_from(dpc, processor), reinterpret_cast<PVOID>(static_cast<ULONG_PTR>(system & 0xFFFFFFFFu)),
+                   reinterpret_cast<PVOID>(static_cast<ULONG_PTR>(system >> 32)));
+    }
+}
+
+void *timer_thread_main(void *) {
+    for (;;) {
+        const std::uint32_t seen = g_seq.load(std::memory_order_acquire);
+        const std::uint64_t now = interrupt_time_100ns();
+        std::uint64_t next = 0;
+        {
+            QueueLock guard;
+            while (g_head.Flink != &g_head) {
+                KTIMER *first = timer_of(g_head.Flink);
+                if (first->DueTime.QuadPart > now) {
+                    next = first->DueTime.QuadPart;
+                    break;
+                }
+                expire(first, now);
+            }
+        }
+        std::uint64_t wait = kIdleParkNs;
+        if (next != 0 && (next - now) < kIdleParkNs / 100) wait = (next - now) * 100;
+        lock::park(&g_seq, seen, wait);
+    }
+    return nullptr;
+}
+
+// A periodic timer still in the queue at exit: never cancelled (docs/timers.md says why here).
+void report_periodic_at_exit() noexcept;
+
+void ensure_timer_thread() noexcept {
+    if (__builtin_expect(g_thread_started.load(std::memory_order_acquire) == 2, 1)) return;
+    int expected = 0;
+    if (g_thread_started.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_t thread;
+        if (pthread_create(&thread, &attr, timer_thread_main, nullptr) != 0)
+            platform::fatal("cannot start the timer thread");
+        pthread_setname_np(thread, "ndis-timer");
+        pthread_attr_destroy(&attr);
+        std::atexit(report_periodic_at_exit);
+        g_thread_started.store(2, std::memory_order_release);
+        return;
+    }
+    while (g_thread_started.load(std::memory_order_acquire) != 2) platform::yield_core();
+}
+
+std::uint64_t due_from(LONGLONG due_time, std::uint64_t now) noexcept {
+    if (due_time < 0) {
+        const std::uint64_t relative = std::uint64_t{0} - static_cast<std::uint64_t>(due_time);
+        return relative >= kFarFuture - now ? kFarFuture : now + relative;
+    }
+    const std::uint64_t system = system_time_100ns();
+    const auto absolute = static_cast<std::uint64_t>(due_time);
+    if (absolute <= system) return now; // in the past: expires at once
+    return absolute - system >= kFarFuture - now ? kFarFuture : now + (absolute - system);
+}
+
+} // namespace
+
+std::uint64_t interrupt_time_100ns() noexcept { return platform::monotonic_ns() / 100; }
+std::uint64_t system_time_100ns() noexcept { return platform::realtime_ns() / 100 + kUnixEpochIn100ns; }
+
+void timer_initialize(KTIMER *timer, TIMER_TYPE type) noexcept {
+    bool was_queued = false;
+    {
+        model::NoPreempt no_preempt;
+        QueueLock guard;
+        if (queued_by_scan(timer)) {
+            unlink(timer);
+            was_queued = true;
+        }
+        timer->Header.Type = type == SynchronizationTimer ? TimerSynchronizationObject : TimerNotificationObject;
+        timer->Header.Signalling = 0;
+        timer->Header.Size = sizeof(KTIMER) / sizeof(LONG);
+        timer->Header.Reserved1 = 0;
+        timer->Header.WaitListHead.Flink = timer->Header.WaitListHead.Blink = &timer->Header.WaitListHead;
+        signal_state(timer).store(0, std::memory_order_release);
+        timer->DueTime.QuadPart = 0;
+        timer->TimerListEntry.Flink = timer->TimerListEntry.Blink = nullptr;
+        timer->Dpc = nullptr;
+        timer->Processor = 0;
+        timer->Period = 0;
+    }
+    if (was_queued)
+        platform::diagnostic("KeInitializeTimer(Ex) on timer %p, which is in the timer queue (set and not expired): "
+                             "it is taken out of the queue first (Windows would corrupt its timer table)",
+                             static_cast<void *>(timer));
+}
+
+bool timer_set(KTIMER *timer, LONGLONG due_time, LONG period_ms, KDPC *dpc, std::uint32_t processor) noexcept {
+    if (period_ms < 0)
+        platform::fatal("KeSetTimerEx / NdisSetTimerObject: the period %d ms is negative (the WDK requires >= 0)",
+                        static_cast<int>(period_ms));
+    ensure_timer_thread();
+    if (dpc != nullptr) ensure_processor_threads(dpc_target_from(dpc, processor)); // not at expiry, under the lock
+    const std::uint64_t now = interrupt_time_100ns();
+    const std::uint64_t due = due_from(due_time, now);
+    bool was_queued, first;
+    {
+        model::NoPreempt no_preempt;
+        QueueLock guard;
+        was_queued = in_queue(timer);
+        if (was_queued) unlink(timer);
+        signal_state(timer).store(0, std::memory_order_release);
+        timer->DueTime.QuadPart = due;
+        timer->Period = static_cast<ULONG>(period_ms);
+        timer->Dpc = dpc;
+        timer->Processor = processor;
+        first = insert_sorted(timer);
+    }
+    if (first) {
+        g_seq.fetch_add(1, std::memory_order_release);
+        lock::unpark_one(&g_seq);
+    }
+    return was_queued;
+}
+
+bool timer_cancel(KTIMER *timer) noexcept {
+    model::NoPreempt no_preempt;
+    QueueLock guard;
+    if (!in_queue(timer)) return false;
+    unlink(timer); // the earliest gone: the timer thread wakes at its old time and finds the next
+    return true;
+}
+
+bool timer_signalled(const KTIMER *timer) noexcept {
+    return signal_state(const_cast<KTIMER *>(timer)).load(std::memory_order_acquire) != 0;
+}
+
+// ---- Used by the NDIS timer objects (timer_objects.cpp) -----------------------------------------
+
+bool timer_unlink_if_queued(KTIMER *timer, ULONG *period) noexcept {
+    model::NoPreempt no_preempt;
+    QueueLock guard;
+    *period = timer->Period;
+    if (!in_queue(timer)) return false;
+    unlink(timer);
+    return true;
+}
+
+ULONG timer_queued_period(KTIMER *timer) noexcept {
+    model::NoPreempt no_preempt;
+    QueueLock guard;
+    return in_queue(timer) ? timer->Period : 0;
+}
+
+namespace {
+
+void report_periodic_at_exit() noexcept {
+    // Collected under the lock, reported outside it (a report may symbolize and allocate).
+    constexpr unsigned kMost = 16;
+    KTIMER *found[kMost];
+    ULONG periods[kMost];
+    const void *routines[kMost];
+    unsigned n = 0;
+    {
+        model::NoPreempt no_preempt;
+        QueueLock guard;
+        for (LIST_ENTRY *at = g_head.Flink; at != &g_head && n < kMost; at = at->Flink) {
+            KTIMER *t = timer_of(at);
+            if (t->Period == 0) continue;
+            found[n] = t;
+            periods[n] = t->Period;
+            routines[n] = t->Dpc == nullptr ? nullptr : timer_routine_of(t->Dpc);
+            ++n;
+        }
+    }
+    for (unsigned i = 0; i < n; ++i) {
+        char detail[400];
+        std::snprintf(detail, sizeof detail,
+                      "the periodic timer %p (every %u ms, routine %p) is still set as the process exits: it was "
+                      "never cancelled (cancel periodic timers in MiniportHaltEx or the driver's Unload)",
+                      static_cast<void *>(found[i]), static_cast<unsigned>(periods[i]), routines[i]);
+        observe::report_if_observed(observe::Rule::PeriodicTimerNotCancelled,
+                                    observe::Site{nullptr, 0, nullptr, routines[i]}, detail);
+    }
+}
+
+} // namespace
+
+} // namespace ndislock::interrupt
