@@ -50,6 +50,12 @@ constexpr RuleInfo kRules[] = {
     {"RwLockDispatchFlagWrongIrql", Severity::Error, false,
      "NDIS_RWL_AT_DISPATCH_LEVEL docs (Dispatch IRQL Tracking), Driver Verifier 0xC4/0x40"},
     {"BugCheck", Severity::Error, true, "bug check (the code and parameters are in the report)"},
+    {"MutexNotOwned", Severity::Error, false,
+     "KeReleaseMutex docs: raises STATUS_MUTEX_NOT_OWNED (unhandled in a driver: bug check 0x1E)"},
+    {"ResourceOutsideCriticalRegion", Severity::Error, false,
+     "SDV WithinCriticalRegion; ExAcquireResource*Lite docs: normal kernel APCs disabled first"},
+    {"FastMutexRecursion", Severity::Error, true, "hang: ExAcquireFastMutex docs (a fast mutex is not recursive)"},
+    {"WorkItemMisuse", Severity::Error, false, "bug check 0xE4 WORKER_INVALID; IoQueueWorkItem / IoFreeWorkItem docs"},
 };
 static_assert(sizeof kRules / sizeof kRules[0] == static_cast<unsigned>(Rule::Count_), "one entry per rule");
 } // namespace

@@ -51,6 +51,11 @@ enum class Rule : std::uint8_t {
     RwLockDispatchFlagWrongIrql,
     // A bug check: a fault Windows stops the machine on (a DPC run with a NULL routine).
     BugCheck,
+    // Dispatcher objects, executive locks and work items (ndislock/wdk_dispatcher.h, wdk_work_items.h).
+    MutexNotOwned,                 // KeReleaseMutex by a thread that does not own the mutex
+    ResourceOutsideCriticalRegion, // ExAcquireResource*Lite outside a critical region, below APC_LEVEL
+    FastMutexRecursion,            // ExAcquireFastMutex by the fast mutex's owner
+    WorkItemMisuse,                // a work item queued while queued, freed while queued or running
     Count_
 };
 

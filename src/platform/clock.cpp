@@ -13,6 +13,7 @@ static std::uint64_t read_clock(clockid_t id) noexcept {
 
 std::uint64_t monotonic_ns() noexcept { return read_clock(CLOCK_MONOTONIC); }
 std::uint64_t monotonic_raw_ns() noexcept { return read_clock(CLOCK_MONOTONIC_RAW); }
+std::uint64_t realtime_ns() noexcept { return read_clock(CLOCK_REALTIME); }
 std::uint64_t thread_cpu_ns() noexcept { return read_clock(CLOCK_THREAD_CPUTIME_ID); }
 
 // The kernel's per-thread CPU clock id, as pthread_getcpuclockid builds it from a thread id

@@ -10,6 +10,8 @@ namespace ndislock::platform {
 
 std::uint64_t monotonic_ns() noexcept;
 std::uint64_t monotonic_raw_ns() noexcept;
+// The time of day: nanoseconds since 1970-01-01 UTC (the WDK's system time counts from 1601).
+std::uint64_t realtime_ns() noexcept;
 std::uint64_t thread_cpu_ns() noexcept;
 // Another thread's CPU time, by its kernel thread id (0 if it cannot be read: the thread ended).
 std::uint64_t thread_cpu_ns_of(int os_tid) noexcept;
