@@ -34,8 +34,10 @@ CATALOG = {
     "RwLockWriteWhileRead": "error", "RwLockRecursion": "error", "RwLockStateMismatch": "error",
     "RwLockStateReused": "error", "RwLockDispatchFlagWrongIrql": "error",
     "BugCheck": "error",
+    "MutexNotOwned": "error", "ResourceOutsideCriticalRegion": "error", "FastMutexRecursion": "error",
+    "WorkItemMisuse": "error",
 }
-TERMINAL = {"RecursiveAcquire", "Deadlock", "NullLockPointer", "AssertionFailed", "ListCorrupted", "RwLockWriteWhileRead", "RwLockRecursion", "BugCheck"}
+TERMINAL = {"RecursiveAcquire", "Deadlock", "NullLockPointer", "AssertionFailed", "ListCorrupted", "RwLockWriteWhileRead", "RwLockRecursion", "BugCheck", "FastMutexRecursion"}
 
 # ScenarioSarifMix's findings, in order: (ruleId, level, has an other party).
 EXPECTED = [
