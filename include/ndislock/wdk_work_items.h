@@ -6,7 +6,9 @@
  * ndislock runs them on a small pool of worker threads, started by the first allocation made below
  * DISPATCH_LEVEL, in the order they were queued. Each routine is run as a driver callback: it must
  * return at PASSIVE_LEVEL with no spin lock held (LockHeldAtCallbackReturn otherwise). Queueing an
- * item that is still queued, or freeing one that is queued or running, is WorkItemMisuse.
+ * item that is still queued, or freeing one that is queued or running, is WorkItemMisuse. A handle
+ * that is no live work item (NULL, or freed) given to a queue or free call is a BugCheck report
+ * (terminal; 0xE4 WORKER_INVALID on Windows).
  */
 #ifndef NDISLOCK_WDK_WORK_ITEMS_H
 #define NDISLOCK_WDK_WORK_ITEMS_H

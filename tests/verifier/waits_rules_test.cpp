@@ -199,6 +199,105 @@ TEST_F(VerifierTest, FastMutexRecursion_IsTerminal) {
                                                   "waits_rules_test\\.cpp");
 }
 
+// ---- Work items ---------------------------------------------------------------------------------------
+
+// Both workers held in routines that wait for `go`, so a third item stays queued.
+struct BusyWorkers {
+    KEVENT go;
+    std::atomic<int> started{0};
+    NDIS_HANDLE items[2] = {};
+    int adapter = 0;
+    static void Hold(PVOID context, NDIS_HANDLE) {
+        auto *self = static_cast<BusyWorkers *>(context);
+        self->started.fetch_add(1);
+        LARGE_INTEGER limit;
+        limit.QuadPart = -200'000'000; // 20 s: the test's watchdog ends it first
+        KeWaitForSingleObject(&self->go, Executive, KernelMode, FALSE, &limit);
+    }
+    void occupy() {
+        KeInitializeEvent(&go, NotificationEvent, FALSE);
+        for (NDIS_HANDLE &item : items) {
+            item = NdisAllocateIoWorkItem(&adapter);
+            NdisQueueIoWorkItem(item, Hold, this);
+        }
+        ASSERT_TRUE(eventually([&] { return started.load() == 2; }));
+    }
+    void let_go() { KeSetEvent(&go, IO_NO_INCREMENT, FALSE); }
+};
+
+void Count(PVOID context, NDIS_HANDLE) { static_cast<std::atomic<int> *>(context)->fetch_add(1); }
+
+TEST_F(VerifierTest, WorkItemMisuse_QueuedWhileStillQueued) {
+    Watchdog dog("work item queued twice", std::chrono::seconds(30));
+    BusyWorkers busy;
+    busy.occupy();
+    std::atomic<int> runs{0};
+    NDIS_HANDLE item = NdisAllocateIoWorkItem(&busy.adapter);
+    NdisQueueIoWorkItem(item, Count, &runs);
+    const int line = AT(NdisQueueIoWorkItem(item, Count, &runs));
+    busy.let_go();
+    ASSERT_TRUE(eventually([&] { return runs.load() == 1; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(runs.load(), 1) << "queued once";
+    const std::vector<Got> got = take();
+    expect_exactly(got, "WorkItemMisuse", __FILE__, line);
+    if (got.size() == 1) {
+        EXPECT_NE(got[0].message.find("still queued"), std::string::npos) << got[0].message;
+    }
+}
+
+TEST_F(VerifierTest, WorkItemMisuse_FreedWhileQueuedOrRunning) {
+    Watchdog dog("work item freed while busy", std::chrono::seconds(30));
+    BusyWorkers busy;
+    busy.occupy();
+    std::atomic<int> runs{0};
+    PIO_WORKITEM item = IoAllocateWorkItem(reinterpret_cast<PDEVICE_OBJECT>(&busy.adapter));
+    IoQueueWorkItem(item, [](PDEVICE_OBJECT, PVOID c) { static_cast<std::atomic<int> *>(c)->fetch_add(1); },
+                    DelayedWorkQueue, &runs);
+    const int queued_line = AT(IoFreeWorkItem(item));
+    const int running_line = AT(NdisFreeIoWorkItem(busy.items[0])); // its routine waits for `go`
+    busy.let_go();
+    ASSERT_TRUE(eventually([&] { return runs.load() == 1; })) << "a freed queued item still runs, then is freed";
+    const std::vector<Got> got = take();
+    ASSERT_EQ(got.size(), 2u) << dump(got);
+    EXPECT_EQ(got[0].rule, "WorkItemMisuse");
+    EXPECT_EQ(got[0].line, queued_line);
+    EXPECT_EQ(got[1].rule, "WorkItemMisuse");
+    EXPECT_EQ(got[1].line, running_line);
+}
+
+void ReturnsAtDispatch(PVOID, NDIS_HANDLE) {
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+}
+
+TEST_F(VerifierTest, LockHeldAtCallbackReturn_AWorkItemRoutineReturningAtDispatch) {
+    Watchdog dog("work item returning raised", std::chrono::seconds(30));
+    int adapter = 0;
+    NDIS_HANDLE item = NdisAllocateIoWorkItem(&adapter);
+    NdisQueueIoWorkItem(item, ReturnsAtDispatch, nullptr);
+    ASSERT_TRUE(eventually([&] { return NdislockVerifierFindingCount() == 1; }));
+    const std::vector<Got> got = take();
+    expect_exactly(got, "LockHeldAtCallbackReturn", __FILE__, 0, false);
+    if (got.size() == 1) {
+        EXPECT_NE(got[0].message.find("work item routine"), std::string::npos) << got[0].message;
+    }
+}
+
+TEST_F(VerifierTest, WorkItemMisuse_NotForARoutineFreeingItsOwnItem) {
+    Watchdog dog("work item freeing itself", std::chrono::seconds(30));
+    int adapter = 0;
+    std::atomic<int> done{0};
+    NDIS_HANDLE item = NdisAllocateIoWorkItem(&adapter);
+    NdisQueueIoWorkItem(item, [](PVOID c, NDIS_HANDLE self) {
+        NdisFreeIoWorkItem(self);
+        static_cast<std::atomic<int> *>(c)->store(1);
+    }, &done);
+    ASSERT_TRUE(eventually([&] { return done.load() == 1; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+}
+
 // ---- Deadlock -----------------------------------------------------------------------------------------
 
 void wait_until_waiting(std::atomic<ndislock::model::ThreadState *> &t) {
