@@ -22,7 +22,9 @@ struct _IO_WORKITEM {
     void *context = nullptr;
     std::atomic<std::uint32_t> runner{0}; // the worker's thread id while it runs
     _IO_WORKITEM *next_pending = nullptr; // the pending list's link
-    std::uint32_t next_free = 0;          // the free list's link: index + 1, 0 = end
+    // The free list's link: index + 1, 0 = end. Atomic: a pop may read it while the item, popped
+    // and pushed again by others meanwhile, is rewritten (that pop's exchange then fails).
+    std::atomic<std::uint32_t> next_free{0};
 };
 
 namespace ndislock::interrupt {
@@ -43,7 +45,7 @@ void push_free(_IO_WORKITEM *item) noexcept {
     const auto index = static_cast<std::uint32_t>(item - g_items);
     std::uint64_t head = g_free.load(std::memory_order_relaxed);
     do {
-        item->next_free = static_cast<std::uint32_t>(head);
+        item->next_free.store(static_cast<std::uint32_t>(head), std::memory_order_relaxed);
     } while (!g_free.compare_exchange_weak(head, ((head >> 32) + 1) << 32 | (index + 1), std::memory_order_release,
                                            std::memory_order_relaxed));
 }
@@ -54,7 +56,7 @@ _IO_WORKITEM *pop_free() noexcept {
         const auto top = static_cast<std::uint32_t>(head);
         if (top == 0) return nullptr;
         _IO_WORKITEM *item = &g_items[top - 1];
-        const std::uint64_t next = ((head >> 32) + 1) << 32 | item->next_free;
+        const std::uint64_t next = ((head >> 32) + 1) << 32 | item->next_free.load(std::memory_order_relaxed);
         if (g_free.compare_exchange_weak(head, next, std::memory_order_acquire, std::memory_order_acquire)) return item;
     }
 }

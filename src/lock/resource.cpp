@@ -91,7 +91,9 @@ bool take_shared(PERESOURCE r, std::uintptr_t owner, bool queued_behind_writers)
         ++r->ActiveCount;
         return true;
     }
-    if (shared_hold(r) == nullptr && queued_behind_writers && r->NumberOfExclusiveWaiters != 0) return false;
+    if (shared_hold(r) == nullptr && queued_behind_writers &&
+        std::atomic_ref<ULONG>(r->NumberOfExclusiveWaiters).load(std::memory_order_relaxed) != 0)
+        return false;
     ++r->ActiveCount;
     note_shared(r);
     return true;
@@ -102,7 +104,7 @@ template <class Take> bool acquire(PERESOURCE r, bool wait, ULONG &waiters, Take
         const Guard g(r);
         if (take_now()) return true;
         if (!wait) return false;
-        ++waiters;
+        std::atomic_ref<ULONG>(waiters).fetch_add(1, std::memory_order_relaxed); // read by reports and tests
     }
     const WaitScope scope(WaitKind::Resource, r);
     for (;;) {
@@ -110,7 +112,7 @@ template <class Take> bool acquire(PERESOURCE r, bool wait, ULONG &waiters, Take
         {
             const Guard g(r);
             if (take_now()) {
-                --waiters;
+                std::atomic_ref<ULONG>(waiters).fetch_sub(1, std::memory_order_relaxed);
                 return true;
             }
         }
