@@ -290,8 +290,8 @@ typedef struct _ERESOURCE {
  * wdm/nf-wdm-exinitializeresourcelite. */
 NDISLOCK_API NTSTATUS ExInitializeResourceLite(PERESOURCE Resource);
 
-/* ExDeleteResourceLite: PASSIVE_LEVEL. The resource must not be owned. Returns STATUS_SUCCESS. Page:
- * wdm/nf-wdm-exdeleteresourcelite. */
+/* ExDeleteResourceLite: PASSIVE_LEVEL. The resource must not be owned (if it is, ndislock says so on
+ * stderr). Returns STATUS_SUCCESS. Page: wdm/nf-wdm-exdeleteresourcelite. */
 NDISLOCK_API NTSTATUS ExDeleteResourceLite(PERESOURCE Resource);
 
 /* ExAcquireResourceExclusiveLite: IRQL <= APC_LEVEL, inside a critical region (KeEnterCriticalRegion)
@@ -306,7 +306,8 @@ NDISLOCK_API BOOLEAN ExAcquireResourceExclusiveLite(PERESOURCE Resource, BOOLEAN
 NDISLOCK_API BOOLEAN ExAcquireResourceSharedLite(PERESOURCE Resource, BOOLEAN Wait);
 
 /* ExReleaseResourceLite: IRQL <= DISPATCH_LEVEL. Releases one acquisition of the calling thread.
- * Page: wdm/nf-wdm-exreleaseresourcelite. */
+ * Called by a thread that holds none, it is a BugCheck report (terminal; 0xE3 RESOURCE_NOT_OWNED on
+ * Windows). Page: wdm/nf-wdm-exreleaseresourcelite. */
 NDISLOCK_API VOID ExReleaseResourceLite(PERESOURCE Resource);
 
 /* ExIsResourceAcquiredExclusiveLite / ExIsResourceAcquiredSharedLite: whether (and how many times)
