@@ -4,7 +4,8 @@
  * (ndislock/ndis.h), the base types, assertions and status codes (wdk_base.h), SAL
  * (sal.h), lists (wdk_list.h), interlocked operations and locked lists (wdk_interlocked.h), the
  * datapath flags (ndis_flags.h), the processor queries and thread affinity (wdk_processors.h),
- * the APC state (wdk_apc.h) and the kernel and NDIS timers (wdk_timers.h). Clean C11 and C++.
+ * the APC state (wdk_apc.h), the kernel and NDIS timers (wdk_timers.h), dispatcher objects, waits
+ * and time (wdk_dispatcher.h) and work items (wdk_work_items.h). Clean C11 and C++.
  *
  * Driver sources include it through the headers in include/wdk/ (the ndislock::wdk CMake target
  * or `pkg-config ndislock-wdk` put that folder on the include path), so they compile unchanged.
@@ -33,6 +34,10 @@
 
 /* ---- Read/write locks: NDIS_RW_LOCK_EX, NDIS 5's NDIS_RW_LOCK, EX_SPIN_LOCK ----------------- */
 #include "ndislock/rw_lock.h"
+
+/* ---- Dispatcher objects and waits, time; work items at PASSIVE_LEVEL ------------------------- */
+#include "ndislock/wdk_dispatcher.h"
+#include "ndislock/wdk_work_items.h"
 
 /* ---- The driver's own declarations (datapath types ndislock does not model) ------------------ */
 #ifdef NDISLOCK_WDK_USER_HEADER

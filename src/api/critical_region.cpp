@@ -5,8 +5,21 @@
 
 #include <cstdio>
 
+#include "api/critical_region.h"
 #include "api/spin_lock_ops.h"
 #include "model/apc_state.h"
+
+namespace ndislock::api {
+
+// For the executive resources (which require a region) and kernel mutexes (which enter one).
+void enter_critical_region() noexcept { ++model::this_thread_apc_state().critical; }
+void leave_critical_region() noexcept {
+    std::uint32_t &count = model::this_thread_apc_state().critical;
+    if (count != 0) --count; // the mutex's own region: an unmatched leave is no region to leave
+}
+unsigned critical_region_depth() noexcept { return model::this_thread_apc_state().critical; }
+
+} // namespace ndislock::api
 
 using namespace ndislock;
 using namespace ndislock::api;

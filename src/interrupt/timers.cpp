@@ -1,6 +1,8 @@
 // The timer queue and its thread (KTIMER: timers.h says how the queue is kept).
 #include "interrupt/timers.h"
 
+#include "interrupt/dispatcher.h"
+
 #include <pthread.h>
 
 #include <atomic>
@@ -8,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "interrupt/dispatcher.h"
 #include "interrupt/processor_context.h"
 #include "lock/park.h"
 #include "model/preemption.h"
@@ -97,7 +100,7 @@ void expire(KTIMER *timer, std::uint64_t now) noexcept {
         insert_sorted(timer);
     }
     signal_state(timer).store(1, std::memory_order_release);
-    lock::unpark_all(const_cast<LONG *>(&timer->Header.SignalState));
+    object_signalled(&timer->Header); // its waits, on it alone or on several objects (dispatcher.h)
     if (dpc != nullptr) {
         const std::uint64_t system = system_time_100ns();
         insert_dpc(dpc, dpc_target_from(dpc, processor), reinterpret_cast<PVOID>(static_cast<ULONG_PTR>(system & 0xFFFFFFFFu)),

@@ -17,7 +17,18 @@
 
 namespace ndislock::lock {
 
-enum class WaitKind : std::uint8_t { None, SpinLock, QueuedSpinLock, QueueSuccessorLink, Processor };
+// Dispatcher: a KeWaitFor* wait (object: the first DISPATCHER_HEADER waited for); FastMutex and
+// Resource: a FAST_MUTEX or ERESOURCE acquire (object: the lock). Their owners are in the objects.
+enum class WaitKind : std::uint8_t {
+    None,
+    SpinLock,
+    QueuedSpinLock,
+    QueueSuccessorLink,
+    Processor,
+    Dispatcher,
+    FastMutex,
+    Resource
+};
 
 struct WaitRecord {
     std::atomic<WaitKind> kind{WaitKind::None}; // stored last (release) as a wait begins
@@ -26,6 +37,9 @@ struct WaitRecord {
     // The address the thread is blocked on in park(), or nullptr while it spins or runs. Also set
     // by waits without a WaitScope (an idle interrupt or DPC thread, a stopped thread).
     std::atomic<const void *> parked_on{nullptr};
+    // When a wait with a timeout ends by itself (platform::monotonic_ns()), 0 for a wait without
+    // one: only a wait without a timeout can be a deadlock.
+    std::atomic<std::uint64_t> until_ns{0};
 };
 
 // The calling thread's record, or nullptr. Initial-exec: read from signal handlers too.
@@ -55,10 +69,11 @@ inline void note_slow_path() noexcept {
 // destruction.
 class WaitScope {
 public:
-    WaitScope(WaitKind kind, const void *object) noexcept
+    WaitScope(WaitKind kind, const void *object, std::uint64_t until_ns = 0) noexcept
         : record_(tls_wait_record), observer_(g_wait_observer.load(std::memory_order_acquire)) {
         if (record_ != nullptr) {
             record_->object.store(object, std::memory_order_relaxed);
+            record_->until_ns.store(until_ns, std::memory_order_relaxed);
             record_->since_ns.store(platform::monotonic_ns(), std::memory_order_relaxed);
             record_->kind.store(kind, std::memory_order_release);
         }

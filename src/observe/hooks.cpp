@@ -96,11 +96,12 @@ constexpr CallbackNames kCallbackNames[] = {
     {Callback::DisableInterrupt, "MiniportDisableInterruptEx", "MiniportDisableInterruptEx"},
     {Callback::MiniportInitialize, "MiniportInitializeEx", "MiniportInitializeEx"},
     {Callback::MiniportHalt, "MiniportHaltEx", "MiniportHaltEx"},
+    {Callback::WorkItem, "a work item routine", "the work item routine"},
 };
 constexpr bool callback_names_in_order() {
     for (unsigned i = 0; i < std::size(kCallbackNames); ++i)
         if (kCallbackNames[i].kind != static_cast<Callback>(i)) return false;
-    return std::size(kCallbackNames) == static_cast<unsigned>(Callback::MiniportHalt) + 1;
+    return std::size(kCallbackNames) == static_cast<unsigned>(Callback::WorkItem) + 1;
 }
 static_assert(callback_names_in_order(), "kCallbackNames lists every Callback, in the enum's order");
 } // namespace

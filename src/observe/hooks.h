@@ -175,7 +175,8 @@ enum class Callback : std::uint8_t {
     EnableInterrupt,   // MiniportEnableInterruptEx, at DIRQL
     DisableInterrupt,  // MiniportDisableInterruptEx, at DIRQL
     MiniportInitialize,// MiniportInitializeEx, at PASSIVE_LEVEL
-    MiniportHalt       // MiniportHaltEx, at PASSIVE_LEVEL
+    MiniportHalt,      // MiniportHaltEx, at PASSIVE_LEVEL
+    WorkItem           // a work item's routine, at PASSIVE_LEVEL on a worker thread
 };
 // The kind's name as a subject ("MiniportInterrupt", "a DPC routine"), and as a role its routine's
 // name follows ("MiniportInterrupt", "the DPC routine").

@@ -56,6 +56,12 @@ constexpr RuleInfo kRules[] = {
     {"PeriodicTimerNotCancelled", Severity::Error, false,
      "SDV PeriodicTimer (NDIS); KeSetTimerEx docs: cancel active timers before unload"},
     {"TimerUsedAfterFree", Severity::Error, false, "NdisFreeTimerObject docs: the handle is gone; freed pool used: bug check 0xC5"},
+    {"MutexNotOwned", Severity::Error, false,
+     "KeReleaseMutex docs: raises STATUS_MUTEX_NOT_OWNED (unhandled in a driver: bug check 0x1E)"},
+    {"ResourceOutsideCriticalRegion", Severity::Error, false,
+     "SDV WithinCriticalRegion; ExAcquireResource*Lite docs: normal kernel APCs disabled first"},
+    {"FastMutexRecursion", Severity::Error, true, "hang: ExAcquireFastMutex docs (a fast mutex is not recursive)"},
+    {"WorkItemMisuse", Severity::Error, false, "bug check 0xE4 WORKER_INVALID; IoQueueWorkItem / IoFreeWorkItem docs"},
 };
 static_assert(sizeof kRules / sizeof kRules[0] == static_cast<unsigned>(Rule::Count_), "one entry per rule");
 } // namespace

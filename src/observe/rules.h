@@ -57,6 +57,11 @@ enum class Rule : std::uint8_t {
     TimerFreedWhileActive,     // NdisFreeTimerObject of a set one-shot timer, or with its routine queued or running
     PeriodicTimerNotCancelled, // a periodic timer still set at NdisFreeTimerObject, adapter halt or process exit
     TimerUsedAfterFree,        // an NDIS timer call on a freed or unknown timer handle
+    // Dispatcher objects, executive locks and work items (ndislock/wdk_dispatcher.h, wdk_work_items.h).
+    MutexNotOwned,                 // KeReleaseMutex by a thread that does not own the mutex
+    ResourceOutsideCriticalRegion, // ExAcquireResource*Lite outside a critical region, below APC_LEVEL
+    FastMutexRecursion,            // ExAcquireFastMutex by the fast mutex's owner
+    WorkItemMisuse,                // a work item queued while queued, freed while queued or running
     Count_
 };
 

@@ -22,12 +22,53 @@
 #include "verifier/settings.h"
 #include "verifier/shadow.h"
 #include "verifier/sites.h"
+#include "lock/fast_mutex.h"
+#include "lock/resource.h"
+#include "ndislock/wdk_dispatcher.h"
 
 namespace ndislock::verifier {
 
 namespace {
 
 std::atomic<bool> g_reporting{false};
+
+// The thread an owner field names (a ThreadState's address: interrupt/dispatcher.h), or nullptr.
+// ThreadStates are never freed, so reading one a stale field names is safe.
+model::ThreadState *interrupt_tagged(const void *tag) {
+    return const_cast<model::ThreadState *>(static_cast<const model::ThreadState *>(tag));
+}
+
+// What a wait for a dispatcher object, fast mutex or resource waits for, and its owner if it has
+// one (the owner fields hold the owner's ThreadState: interrupt/dispatcher.h, thread_tag). Objects
+// a driver may free while a report reads them are read through their owner words only.
+model::ThreadState *holder_of_dispatcher_wait(lock::WaitKind kind, const void *object, std::string *what) {
+    char buffer[160];
+    model::ThreadState *owner = nullptr;
+    if (kind == lock::WaitKind::FastMutex) {
+        auto *m = static_cast<FAST_MUTEX *>(const_cast<void *>(object));
+        owner = interrupt_tagged(lock::fast_mutex_owner(m));
+        std::snprintf(buffer, sizeof buffer, "fast mutex %p", object);
+    } else if (kind == lock::WaitKind::Resource) {
+        auto *r = static_cast<ERESOURCE *>(const_cast<void *>(object));
+        owner = interrupt_tagged(reinterpret_cast<const void *>(lock::resource_exclusive_owner(r)));
+        std::snprintf(buffer, sizeof buffer, "executive resource %p%s", object,
+                      owner != nullptr ? " (owned exclusively)" : " (owned shared)");
+    } else {
+        auto *h = static_cast<DISPATCHER_HEADER *>(const_cast<void *>(object));
+        const UCHAR type = h->Type;
+        const char *name = type == MutantObject                                                   ? "mutex"
+                           : type == EventNotificationObject || type == EventSynchronizationObject ? "event"
+                           : type == TimerNotificationObject || type == TimerSynchronizationObject ? "timer"
+                                                                                                    : "dispatcher object";
+        if (type == MutantObject) owner = interrupt_tagged(std::atomic_ref<struct _KTHREAD *>(
+                                                                reinterpret_cast<KMUTANT *>(h)->OwnerThread)
+                                                                .load(std::memory_order_acquire));
+        std::snprintf(buffer, sizeof buffer, "%s %p (a KeWaitFor* wait%s)", name, object,
+                      type == MutantObject ? "" : ": nobody owns it, it waits to be signalled");
+    }
+    *what = buffer;
+    return owner;
+}
 
 // The thread holding what t waits for, if known.
 model::ThreadState *holder_of_wait(model::ThreadState &t, std::string *what) {
@@ -40,6 +81,8 @@ model::ThreadState *holder_of_wait(model::ThreadState &t, std::string *what) {
         *what = buffer;
         return model::thread_by_id(model::processor_owner(index));
     }
+    if (kind == lock::WaitKind::Dispatcher || kind == lock::WaitKind::FastMutex || kind == lock::WaitKind::Resource)
+        return holder_of_dispatcher_wait(kind, object, what);
     const Shadow *s = shadow_find(object);
     char buffer[600];
     std::snprintf(buffer, sizeof buffer, "lock %p %s", object,
@@ -319,6 +362,8 @@ void on_wait(model::ThreadState &t, observe::WaitPhase phase) noexcept {
     }
     if (phase != observe::WaitPhase::StillWaiting) return;
     if (check_interrupted_holder(t, true)) return;
+    // A wait with a timeout ends by itself: only a wait without one can be a deadlock.
+    if (t.wait.until_ns.load(std::memory_order_relaxed) != 0) return;
     const std::uint64_t waited = platform::monotonic_ns() - t.wait.since_ns.load(std::memory_order_relaxed);
     if (waited >= observe::g_watchdog_limit_ns.load(std::memory_order_relaxed)) report_deadlock(t, waited / 1'000'000);
 }

@@ -192,3 +192,74 @@ void FaceTimers(NDIS_HANDLE MiniportAdapterHandle) {
         NdisFreeTimerObject(TimerObject);
     }
 }
+
+/* Waits, the executive locks, time and work items (ndislock/wdk_dispatcher.h, wdk_work_items.h). */
+static IO_WORKITEM_ROUTINE FaceIoWork;
+static VOID FaceIoWork(PDEVICE_OBJECT DeviceObject, PVOID Context) {
+    UNREFERENCED_PARAMETER(DeviceObject);
+    UNREFERENCED_PARAMETER(Context);
+}
+static NDIS_IO_WORKITEM_FUNCTION FaceNdisWork;
+static VOID FaceNdisWork(PVOID Context, NDIS_HANDLE WorkItem) {
+    NdisFreeIoWorkItem(WorkItem);
+    UNREFERENCED_PARAMETER(Context);
+}
+
+VOID FaceWaits(NDIS_HANDLE AdapterHandle, PDEVICE_OBJECT Device) {
+    KEVENT Event;
+    NDIS_EVENT NdisEvent;
+    NDIS_MUTEX Mutex;
+    KMUTEX Kmutex;
+    FAST_MUTEX Fast;
+    ERESOURCE Resource;
+    KWAIT_BLOCK Blocks[MAXIMUM_WAIT_OBJECTS];
+    PVOID Objects[2];
+    LARGE_INTEGER Timeout, Now;
+    PIO_WORKITEM IoItem;
+    NDIS_HANDLE NdisItem;
+    NTSTATUS Status;
+    Timeout.QuadPart = -10 * 1000 * 10; /* 10 ms, relative */
+    KeInitializeEvent(&Event, SynchronizationEvent, FALSE);
+    NdisInitializeEvent(&NdisEvent);
+    (void)KeSetEvent(&Event, IO_NO_INCREMENT, FALSE);
+    KeClearEvent(&Event);
+    (void)KeResetEvent(&Event);
+    (void)KeReadStateEvent(&Event);
+    Status = KeWaitForSingleObject(&Event, Executive, KernelMode, FALSE, &Timeout);
+    Objects[0] = &Event;
+    Objects[1] = &NdisEvent.Event;
+    if (Status == STATUS_TIMEOUT)
+        Status = KeWaitForMultipleObjects(2, Objects, WaitAny, Executive, KernelMode, FALSE, &Timeout, Blocks);
+    NDIS_INIT_MUTEX(&Mutex);
+    if (NDIS_WAIT_FOR_MUTEX(&Mutex) == STATUS_SUCCESS) NDIS_RELEASE_MUTEX(&Mutex);
+    KeInitializeMutex(&Kmutex, 0);
+    (void)KeReadStateMutex(&Kmutex);
+    ExInitializeFastMutex(&Fast);
+    ExAcquireFastMutex(&Fast);
+    ExReleaseFastMutex(&Fast);
+    if (ExTryToAcquireFastMutex(&Fast)) ExReleaseFastMutex(&Fast);
+    (void)ExInitializeResourceLite(&Resource);
+    KeEnterCriticalRegion();
+    if (ExAcquireResourceSharedLite(&Resource, TRUE)) ExReleaseResourceLite(&Resource);
+    if (ExAcquireResourceExclusiveLite(&Resource, FALSE)) ExReleaseResourceLite(&Resource);
+    (void)ExIsResourceAcquiredExclusiveLite(&Resource);
+    (void)ExIsResourceAcquiredSharedLite(&Resource);
+    KeLeaveCriticalRegion();
+    (void)ExDeleteResourceLite(&Resource);
+    (void)KeDelayExecutionThread(KernelMode, FALSE, &Timeout);
+    KeQuerySystemTime(&Now);
+    KeQuerySystemTimePrecise(&Now);
+    NdisGetCurrentSystemTime(&Now);
+    KeQueryTickCount(&Now);
+    (void)KeQueryPerformanceCounter(NULL);
+    (void)KeQueryInterruptTime();
+    (void)KeQueryTimeIncrement();
+    IoItem = IoAllocateWorkItem(Device);
+    if (IoItem != NULL) {
+        IoQueueWorkItem(IoItem, FaceIoWork, DelayedWorkQueue, NULL);
+        IoFreeWorkItem(IoItem);
+    }
+    NdisItem = NdisAllocateIoWorkItem(AdapterHandle);
+    if (NdisItem != NULL) NdisQueueIoWorkItem(NdisItem, FaceNdisWork, NULL);
+    (void)Status;
+}

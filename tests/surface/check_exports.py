@@ -2,7 +2,7 @@
 """libndislock.so exports the public contract and nothing else (issue #24).
 
 Reads the library's defined dynamic symbols (nm -D --defined-only) and fails on any symbol that
-  - does not carry a public prefix: Ke, Ex, Ndis (the WDK names), Ndislock or ndislock_ (ndislock's
+  - does not carry a public prefix: Ke, Ex, Io, Ndis (the WDK names), Ndislock or ndislock_ (ndislock's
     own C API, the site-taking forms and the inline fast path's out-of-line ends);
   - is not declared, by that name, in an installed header (include/ndislock/*.h): a prefix alone
     does not make an internal helper part of the contract;
@@ -21,7 +21,7 @@ import re
 import subprocess
 import sys
 
-PUBLIC_NAME = re.compile(r"^(Ke|Ex|Ndis|Ndislock|ndislock_)[A-Za-z0-9_]*$")
+PUBLIC_NAME = re.compile(r"^(Ke|Ex|Io|Ndis|Ndislock|ndislock_)[A-Za-z0-9_]*$")
 
 # Data the inline fast path reads directly (include/ndislock/fast_path.h).
 FAST_PATH_DATA = {
@@ -78,7 +78,7 @@ def main():
     problems = []
     for name, kind in sorted(symbols.items()):
         if not PUBLIC_NAME.match(name):
-            problems.append(f"{name} ({kind}): not a public name (Ke*, Ex*, Ndis*, Ndislock*, ndislock_*)")
+            problems.append(f"{name} ({kind}): not a public name (Ke*, Ex*, Io*, Ndis*, Ndislock*, ndislock_*)")
         elif name not in declared:
             problems.append(f"{name} ({kind}): not declared in any header of include/ndislock")
         elif kind not in CODE_TYPES and name not in FAST_PATH_DATA:

@@ -36,8 +36,10 @@ CATALOG = {
     "BugCheck": "error",
     "LockClassIrqlInconsistent": "error",
     "TimerFreedWhileActive": "error", "PeriodicTimerNotCancelled": "error", "TimerUsedAfterFree": "error",
+    "MutexNotOwned": "error", "ResourceOutsideCriticalRegion": "error", "FastMutexRecursion": "error",
+    "WorkItemMisuse": "error",
 }
-TERMINAL = {"RecursiveAcquire", "Deadlock", "NullLockPointer", "AssertionFailed", "ListCorrupted", "RwLockWriteWhileRead", "RwLockRecursion", "BugCheck"}
+TERMINAL = {"RecursiveAcquire", "Deadlock", "NullLockPointer", "AssertionFailed", "ListCorrupted", "RwLockWriteWhileRead", "RwLockRecursion", "BugCheck", "FastMutexRecursion"}
 
 # ScenarioSarifMix's findings, in order: (ruleId, level, has an other party).
 EXPECTED = [

@@ -1,0 +1,388 @@
+/*
+ * ndislock/wdk_dispatcher.h: dispatcher objects and waits (wdm.h): kernel events, KeWaitFor*,
+ * kernel mutexes, fast mutexes, executive resources, critical regions, KeDelayExecutionThread and
+ * the time queries. Clean C11 and C++. docs/waits.md says how they behave and what the verifier
+ * reports.
+ *
+ * A dispatcher object starts with a DISPATCHER_HEADER (ndislock/wdk_types.h) whose Type is one of
+ * the kernel's object type codes below: a notification object (an event, a notification timer) is
+ * signalled while SignalState != 0 and stays so for every waiter; a synchronization object (a
+ * synchronization event or timer) is reset by the one wait it satisfies; a mutex is signalled
+ * while it is free (SignalState 1) and owned, recursively, by the thread whose wait took it.
+ *
+ * Every wait parks the thread (no spinning) and is recorded where the watchdog sees it: a wait
+ * with no timeout that lasts past the watchdog limit is a Deadlock report naming every waiting
+ * thread and, for a mutex, fast mutex or resource, the thread that owns it.
+ */
+#ifndef NDISLOCK_WDK_DISPATCHER_H
+#define NDISLOCK_WDK_DISPATCHER_H
+
+#include "ndislock/export.h"
+#include "ndislock/wdk_types.h"
+#include "ndislock/wdk_base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Object types, wait types, reasons -------------------------------------------------- */
+
+/* The kernel's object type codes (KOBJECTS), the values DISPATCHER_HEADER.Type holds. */
+#ifndef EventNotificationObject
+#define EventNotificationObject 0
+#define EventSynchronizationObject 1
+#define MutantObject 2
+#endif
+#ifndef TimerNotificationObject
+#define TimerNotificationObject 8
+#define TimerSynchronizationObject 9
+#endif
+
+typedef enum _EVENT_TYPE { NotificationEvent, SynchronizationEvent } EVENT_TYPE;
+
+typedef enum _WAIT_TYPE { WaitAll, WaitAny, WaitNotification, WaitDequeue, WaitDpc } WAIT_TYPE;
+
+typedef enum _KWAIT_REASON {
+    Executive,
+    FreePage,
+    PageIn,
+    PoolAllocation,
+    DelayExecution,
+    Suspended,
+    UserRequest,
+    WrExecutive,
+    WrFreePage,
+    WrPageIn,
+    WrPoolAllocation,
+    WrDelayExecution,
+    WrSuspended,
+    WrUserRequest,
+    WrSpare0,
+    WrQueue,
+    WrLpcReceive,
+    WrLpcReply,
+    WrVirtualMemory,
+    WrPageOut,
+    WrRendezvous,
+    WrKeyedEvent,
+    WrTerminated,
+    WrProcessInSwap,
+    WrCpuRateControl,
+    WrCalloutStack,
+    WrKernel,
+    WrResource,
+    WrPushLock,
+    WrMutex,
+    WrQuantumEnd,
+    WrDispatchInt,
+    WrPreempted,
+    WrYieldExecution,
+    WrFastMutex,
+    WrGuardedMutex,
+    WrRundown,
+    WrAlertByThreadId,
+    WrDeferredPreempt,
+    WrPhysicalFault,
+    WrIoRing,
+    WrMdlCache,
+    MaximumWaitReason
+} KWAIT_REASON;
+
+/* KPROCESSOR_MODE values (ndislock/wdk_base.h declares the type). */
+typedef enum _MODE { KernelMode, UserMode, MaximumMode } MODE;
+
+typedef LONG KPRIORITY;
+
+/* KeSetEvent's Increment (a priority boost: no meaning here). */
+#define IO_NO_INCREMENT 0
+#define EVENT_INCREMENT 1
+
+/* Without a wait block array a wait may name THREAD_WAIT_OBJECTS objects; with one, up to
+ * MAXIMUM_WAIT_OBJECTS. */
+#define THREAD_WAIT_OBJECTS 3
+#define MAXIMUM_WAIT_OBJECTS 64
+
+#define STATUS_ABANDONED_WAIT_0 ((NTSTATUS)0x00000080L)
+#define STATUS_MUTANT_NOT_OWNED ((NTSTATUS)0xC0000046L)
+#ifndef STATUS_WAIT_1
+#define STATUS_WAIT_1 ((NTSTATUS)0x00000001L)
+#define STATUS_WAIT_2 ((NTSTATUS)0x00000002L)
+#define STATUS_WAIT_3 ((NTSTATUS)0x00000003L)
+#define STATUS_WAIT_63 ((NTSTATUS)0x0000003FL)
+#endif
+
+struct _KTHREAD;
+typedef struct _KTHREAD *PKTHREAD, *PRKTHREAD;
+
+/* A wait block: one per object of a KeWaitForMultipleObjects that names more than
+ * THREAD_WAIT_OBJECTS objects, supplied by the caller. Laid out as the WDK's (48 bytes on 64-bit);
+ * ndislock records in it which object the waiting thread waits for. */
+typedef struct _KWAIT_BLOCK {
+    LIST_ENTRY WaitListEntry;
+    UCHAR WaitType;
+    volatile UCHAR BlockState;
+    USHORT WaitKey;
+#if defined(__x86_64__) || defined(__aarch64__)
+    LONG SpareLong;
+#endif
+    struct _KTHREAD *Thread;
+    PVOID Object;
+    PVOID SparePtr;
+} KWAIT_BLOCK, *PKWAIT_BLOCK, *PRKWAIT_BLOCK;
+
+/* ---- Kernel events ---------------------------------------------------------------------- */
+
+/* KeInitializeEvent: any IRQL. A notification (Type NotificationEvent) or synchronization event,
+ * signalled if State. Page: wdm/nf-wdm-keinitializeevent. */
+NDISLOCK_API VOID KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State);
+
+/* KeSetEvent: IRQL <= DISPATCH_LEVEL. Signals the event and wakes its waiters (every one for a
+ * notification event; the first wait to take a synchronization event resets it). Returns the
+ * previous state (non-zero: it was signalled). Increment and Wait are accepted (Wait TRUE means
+ * the caller waits next, at PASSIVE_LEVEL). Page: wdm/nf-wdm-kesetevent. */
+NDISLOCK_API LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait);
+
+/* KeClearEvent: IRQL <= DISPATCH_LEVEL. Not signalled. Page: wdm/nf-wdm-keclearevent. */
+NDISLOCK_API VOID KeClearEvent(PRKEVENT Event);
+
+/* KeResetEvent: IRQL <= DISPATCH_LEVEL. Not signalled; returns the previous state. Page:
+ * wdm/nf-wdm-keresetevent. */
+NDISLOCK_API LONG KeResetEvent(PRKEVENT Event);
+
+/* KeReadStateEvent: any IRQL. The current state (non-zero: signalled). Page:
+ * wdm/nf-wdm-kereadstateevent. */
+NDISLOCK_API LONG KeReadStateEvent(PRKEVENT Event);
+
+/* ---- Waits ------------------------------------------------------------------------------- */
+
+/* KeWaitForSingleObject: IRQL <= APC_LEVEL, or DISPATCH_LEVEL with a zero timeout. Waits until
+ * Object (a KEVENT, KMUTEX or KTIMER: anything that starts with a DISPATCHER_HEADER) is signalled
+ * or Timeout passes: in 100 ns units, negative relative to now, positive an absolute system time
+ * (KeQuerySystemTime), zero a poll, NULL no limit. Returns STATUS_SUCCESS or STATUS_TIMEOUT. A
+ * satisfied wait resets a synchronization object and takes a mutex (recursively if the caller
+ * owns it; the thread then is in a critical region until KeReleaseMutex). WaitReason, WaitMode and
+ * Alertable are accepted (no APCs are delivered: never STATUS_ALERTED or STATUS_USER_APC). A
+ * non-zero wait at DISPATCH_LEVEL or above, or with a spin lock held, is BlockingAtDispatch (the
+ * wait then goes on). Page: wdm/nf-wdm-kewaitforsingleobject. */
+NDISLOCK_API NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
+                                            BOOLEAN Alertable, PLARGE_INTEGER Timeout);
+
+/* KeWaitForMultipleObjects: as KeWaitForSingleObject, over Count objects. WaitAny returns
+ * STATUS_WAIT_0 + n for the lowest-numbered object n that satisfied the wait (only that one is
+ * reset or taken); WaitAll waits until every one is signalled at once and takes them all together,
+ * returning STATUS_SUCCESS. More than THREAD_WAIT_OBJECTS objects need WaitBlockArray (Count
+ * entries), and more than MAXIMUM_WAIT_OBJECTS are not allowed: both are BugCheck (on Windows
+ * bug check 0xC, MAXIMUM_WAIT_OBJECTS_EXCEEDED). Page: wdm/nf-wdm-kewaitformultipleobjects. */
+NDISLOCK_API NTSTATUS KeWaitForMultipleObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitType,
+                                               KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
+                                               PLARGE_INTEGER Timeout, PKWAIT_BLOCK WaitBlockArray);
+
+/* KeDelayExecutionThread: IRQL <= APC_LEVEL. Sleeps for Interval (100 ns units; negative relative,
+ * positive absolute system time). Returns STATUS_SUCCESS. At DISPATCH_LEVEL or above, or with a
+ * spin lock held, it is BlockingAtDispatch. Page: wdm/nf-wdm-kedelayexecutionthread. */
+NDISLOCK_API NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLARGE_INTEGER Interval);
+
+/* ---- Kernel mutexes ------------------------------------------------------------------------ */
+
+/* The mutex (KMUTANT): as the WDK's (56 bytes on 64-bit). SignalState is 1 while free and
+ * 1 - n while its owner holds it n times; OwnerThread names the owner. */
+typedef struct _KMUTANT {
+    DISPATCHER_HEADER Header;
+    LIST_ENTRY MutantListEntry;
+    struct _KTHREAD *OwnerThread;
+    BOOLEAN Abandoned;
+    UCHAR ApcDisable;
+} KMUTANT, *PKMUTANT, *PRKMUTANT, KMUTEX, *PKMUTEX, *PRKMUTEX;
+
+/* KeInitializeMutex: any IRQL. Free (signalled); Level is ignored, as on Windows. Page:
+ * wdm/nf-wdm-keinitializemutex. */
+NDISLOCK_API VOID KeInitializeMutex(PRKMUTEX Mutex, ULONG Level);
+
+/* KeReadStateMutex: any IRQL. 1 while free, <= 0 while owned. Page: wdm/nf-wdm-kereadstatemutex. */
+NDISLOCK_API LONG KeReadStateMutex(PRKMUTEX Mutex);
+
+/* KeReleaseMutex: IRQL <= DISPATCH_LEVEL. Releases one acquisition by the owner (the mutex is free
+ * once every recursive acquisition is released, and the owner leaves the critical region its
+ * acquisition entered); returns the previous state. Released by a thread that does not own it, it
+ * is MutexNotOwned and nothing changes (Windows raises STATUS_MUTANT_NOT_OWNED). Page:
+ * wdm/nf-wdm-kereleasemutex. */
+NDISLOCK_API LONG KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait);
+
+/* NDIS's mutex macros (ndis.h): a KMUTEX. */
+typedef KMUTEX NDIS_MUTEX, *PNDIS_MUTEX;
+#define NDIS_INIT_MUTEX(_M) KeInitializeMutex(_M, 0xFFFF)
+#define NDIS_WAIT_FOR_MUTEX(_M) KeWaitForSingleObject(_M, Executive, KernelMode, FALSE, (PLARGE_INTEGER)NULL)
+#define NDIS_RELEASE_MUTEX(_M) KeReleaseMutex(_M, FALSE)
+
+/* ---- Critical regions ------------------------------------------------------------------------ */
+
+/* KeEnterCriticalRegion / KeLeaveCriticalRegion are in ndislock/wdk_apc.h, with the APC-state
+ * queries: executive resources require a region, kernel mutexes enter one. */
+#include "ndislock/wdk_apc.h"
+
+/* ---- Fast mutexes -------------------------------------------------------------------------- */
+
+/* As the WDK's (56 bytes on 64-bit). Count is 1 while free (FM_LOCK_BIT); Owner names the owner. */
+typedef struct _FAST_MUTEX {
+    volatile LONG Count;
+    PVOID Owner;
+    ULONG Contention;
+    KEVENT Event;
+    ULONG OldIrql;
+} FAST_MUTEX, *PFAST_MUTEX, KGUARDED_MUTEX, *PKGUARDED_MUTEX;
+
+#define FM_LOCK_BIT 0x1
+#define FM_LOCK_BIT_V 0x0
+
+/* ExInitializeFastMutex: IRQL <= DISPATCH_LEVEL. Free. Page: wdm/nf-wdm-exinitializefastmutex. */
+NDISLOCK_API VOID ExInitializeFastMutex(PFAST_MUTEX FastMutex);
+
+/* ExAcquireFastMutex: IRQL <= APC_LEVEL. Raises to APC_LEVEL (the previous IRQL is kept in the
+ * mutex) and waits until it is free. Not recursive: acquired again by its owner it is
+ * FastMutexRecursion (terminal: on Windows the thread waits for itself forever). Page:
+ * wdm/nf-wdm-exacquirefastmutex. */
+NDISLOCK_API VOID ExAcquireFastMutex(PFAST_MUTEX FastMutex);
+
+/* ExTryToAcquireFastMutex: IRQL <= APC_LEVEL. TRUE (and at APC_LEVEL) if it took the mutex, FALSE
+ * at once if it is owned. Page: wdm/nf-wdm-extrytoacquirefastmutex. */
+NDISLOCK_API BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex);
+
+/* ExReleaseFastMutex: APC_LEVEL. Frees the mutex and lowers to the IRQL the acquire raised from.
+ * Page: wdm/nf-wdm-exreleasefastmutex. */
+NDISLOCK_API VOID ExReleaseFastMutex(PFAST_MUTEX FastMutex);
+
+/* ---- Executive resources ------------------------------------------------------------------ */
+
+typedef ULONG_PTR ERESOURCE_THREAD, *PERESOURCE_THREAD;
+
+typedef struct _OWNER_ENTRY {
+    ERESOURCE_THREAD OwnerThread;
+    ULONG TableSize;
+} OWNER_ENTRY, *POWNER_ENTRY;
+
+/* As the WDK's (104 bytes on 64-bit). ActiveCount counts the acquisitions held; Flag has
+ * ResourceOwnedExclusive while OwnerEntry.OwnerThread holds it exclusively. */
+typedef struct _ERESOURCE {
+    LIST_ENTRY SystemResourcesList;
+    POWNER_ENTRY OwnerTable;
+    SHORT ActiveCount;
+    USHORT Flag;
+    PVOID SharedWaiters;
+    PVOID ExclusiveWaiters;
+    OWNER_ENTRY OwnerEntry;
+    ULONG ActiveEntries;
+    ULONG ContentionCount;
+    ULONG NumberOfSharedWaiters;
+    ULONG NumberOfExclusiveWaiters;
+#if defined(__x86_64__) || defined(__aarch64__)
+    PVOID Reserved2;
+#endif
+    PVOID Address;
+    KSPIN_LOCK SpinLock;
+} ERESOURCE, *PERESOURCE;
+
+#define ResourceOwnedExclusive 0x80
+
+/* ExInitializeResourceLite: PASSIVE_LEVEL. Not owned. Returns STATUS_SUCCESS. Page:
+ * wdm/nf-wdm-exinitializeresourcelite. */
+NDISLOCK_API NTSTATUS ExInitializeResourceLite(PERESOURCE Resource);
+
+/* ExDeleteResourceLite: PASSIVE_LEVEL. The resource must not be owned (if it is, ndislock says so on
+ * stderr). Returns STATUS_SUCCESS. Page: wdm/nf-wdm-exdeleteresourcelite. */
+NDISLOCK_API NTSTATUS ExDeleteResourceLite(PERESOURCE Resource);
+
+/* ExAcquireResourceExclusiveLite: IRQL <= APC_LEVEL, inside a critical region (KeEnterCriticalRegion)
+ * or at APC_LEVEL, else ResourceOutsideCriticalRegion. Exclusive access, recursive for its
+ * exclusive owner. If Wait is FALSE and it cannot be had at once, FALSE; otherwise waits and
+ * returns TRUE. Page: wdm/nf-wdm-exacquireresourceexclusivelite. */
+NDISLOCK_API BOOLEAN ExAcquireResourceExclusiveLite(PERESOURCE Resource, BOOLEAN Wait);
+
+/* ExAcquireResourceSharedLite: as above, shared access: granted at once to a thread that already
+ * owns the resource (shared or exclusive), otherwise when no thread owns it exclusively and none
+ * waits for exclusive access. Page: wdm/nf-wdm-exacquireresourcesharedlite. */
+NDISLOCK_API BOOLEAN ExAcquireResourceSharedLite(PERESOURCE Resource, BOOLEAN Wait);
+
+/* ExReleaseResourceLite: IRQL <= DISPATCH_LEVEL. Releases one acquisition of the calling thread.
+ * Called by a thread that holds none, it is a BugCheck report (terminal; 0xE3 RESOURCE_NOT_OWNED on
+ * Windows). Page: wdm/nf-wdm-exreleaseresourcelite. */
+NDISLOCK_API VOID ExReleaseResourceLite(PERESOURCE Resource);
+
+/* ExIsResourceAcquiredExclusiveLite / ExIsResourceAcquiredSharedLite: whether (and how many times)
+ * the calling thread holds it. Pages: wdm/nf-wdm-exisresourceacquiredexclusivelite,
+ * wdm/nf-wdm-exisresourceacquiredsharedlite. */
+NDISLOCK_API BOOLEAN ExIsResourceAcquiredExclusiveLite(PERESOURCE Resource);
+NDISLOCK_API ULONG ExIsResourceAcquiredSharedLite(PERESOURCE Resource);
+
+/* ---- Time ------------------------------------------------------------------------------------ */
+
+/* KeQueryPerformanceCounter: any IRQL. A monotonic count; *PerformanceFrequency (if not NULL)
+ * receives its ticks per second (10 MHz here: 100 ns ticks). Page:
+ * wdm/nf-wdm-kequeryperformancecounter. */
+NDISLOCK_API LARGE_INTEGER KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency);
+
+/* KeQueryTimeIncrement: any IRQL. The 100 ns units a clock tick adds (156250: 15.625 ms). Page:
+ * wdm/nf-wdm-kequerytimeincrement. */
+NDISLOCK_API ULONG KeQueryTimeIncrement(VOID);
+
+/* KeQueryTickCount: any IRQL. Clock ticks since start-up (KeQueryTimeIncrement units). A macro on
+ * Windows; a function here. Page: wdm/nf-wdm-kequerytickcount. */
+NDISLOCK_API VOID KeQueryTickCount(PLARGE_INTEGER CurrentCount);
+
+/* KeQueryInterruptTime: any IRQL. 100 ns units since start-up (monotonic). Page:
+ * wdm/nf-wdm-kequeryinterrupttime. */
+NDISLOCK_API ULONGLONG KeQueryInterruptTime(VOID);
+
+/* KeQuerySystemTime / KeQuerySystemTimePrecise: any IRQL. The system time: 100 ns units since
+ * January 1, 1601 (UTC). Pages: wdm/nf-wdm-kequerysystemtime-r1, wdm/nf-wdm-kequerysystemtimeprecise. */
+NDISLOCK_API VOID KeQuerySystemTime(PLARGE_INTEGER CurrentTime);
+NDISLOCK_API VOID KeQuerySystemTimePrecise(PLARGE_INTEGER CurrentTime);
+
+/* NdisGetCurrentSystemTime: any IRQL. As KeQuerySystemTime. Page: ndis/nf-ndis-ndisgetcurrentsystemtime. */
+NDISLOCK_API VOID NdisGetCurrentSystemTime(PLARGE_INTEGER pSystemTime);
+
+/* ---- Site-taking forms (see ndislock/ndis.h) ------------------------------------------------ */
+
+NDISLOCK_API NTSTATUS ndislock_at_KeWaitForSingleObject(PVOID, KWAIT_REASON, KPROCESSOR_MODE, BOOLEAN,
+                                                        PLARGE_INTEGER, const char *, int, const char *);
+NDISLOCK_API NTSTATUS ndislock_at_KeWaitForMultipleObjects(ULONG, PVOID[], WAIT_TYPE, KWAIT_REASON, KPROCESSOR_MODE,
+                                                           BOOLEAN, PLARGE_INTEGER, PKWAIT_BLOCK, const char *, int,
+                                                           const char *);
+NDISLOCK_API NTSTATUS ndislock_at_KeDelayExecutionThread(KPROCESSOR_MODE, BOOLEAN, PLARGE_INTEGER, const char *, int,
+                                                         const char *);
+NDISLOCK_API LONG ndislock_at_KeReleaseMutex(PRKMUTEX, BOOLEAN, const char *, int, const char *);
+NDISLOCK_API VOID ndislock_at_ExAcquireFastMutex(PFAST_MUTEX, const char *, int, const char *);
+NDISLOCK_API BOOLEAN ndislock_at_ExAcquireResourceExclusiveLite(PERESOURCE, BOOLEAN, const char *, int, const char *);
+NDISLOCK_API BOOLEAN ndislock_at_ExAcquireResourceSharedLite(PERESOURCE, BOOLEAN, const char *, int, const char *);
+
+#ifndef NDISLOCK_HERE
+#define NDISLOCK_HERE __FILE__, __LINE__, __func__
+#endif
+#ifndef NDISLOCK_NO_SITE_MACROS
+#define KeWaitForSingleObject(O, R, M, A, T) ndislock_at_KeWaitForSingleObject((O), (R), (M), (A), (T), NDISLOCK_HERE)
+#define KeWaitForMultipleObjects(C, O, W, R, M, A, T, B) \
+    ndislock_at_KeWaitForMultipleObjects((C), (O), (W), (R), (M), (A), (T), (B), NDISLOCK_HERE)
+#define KeDelayExecutionThread(M, A, I) ndislock_at_KeDelayExecutionThread((M), (A), (I), NDISLOCK_HERE)
+#define KeReleaseMutex(M, W) ndislock_at_KeReleaseMutex((M), (W), NDISLOCK_HERE)
+#define ExAcquireFastMutex(M) ndislock_at_ExAcquireFastMutex((M), NDISLOCK_HERE)
+#define ExAcquireResourceExclusiveLite(R, W) ndislock_at_ExAcquireResourceExclusiveLite((R), (W), NDISLOCK_HERE)
+#define ExAcquireResourceSharedLite(R, W) ndislock_at_ExAcquireResourceSharedLite((R), (W), NDISLOCK_HERE)
+#endif
+
+/* ---- Layout checks ----------------------------------------------------------------------------- */
+
+#if defined(__x86_64__) || defined(__aarch64__)
+NDISLOCK_STATIC_ASSERT(sizeof(KWAIT_BLOCK) == 48, "KWAIT_BLOCK is 48 bytes on 64-bit");
+NDISLOCK_STATIC_ASSERT(sizeof(KMUTANT) == 56, "KMUTANT is 56 bytes on 64-bit");
+NDISLOCK_STATIC_ASSERT(offsetof(KMUTANT, OwnerThread) == 40, "KMUTANT.OwnerThread offset");
+NDISLOCK_STATIC_ASSERT(sizeof(FAST_MUTEX) == 56, "FAST_MUTEX is 56 bytes on 64-bit");
+NDISLOCK_STATIC_ASSERT(offsetof(FAST_MUTEX, Event) == 24, "FAST_MUTEX.Event offset");
+NDISLOCK_STATIC_ASSERT(sizeof(OWNER_ENTRY) == 16, "OWNER_ENTRY is 16 bytes on 64-bit");
+NDISLOCK_STATIC_ASSERT(sizeof(ERESOURCE) == 104, "ERESOURCE is 104 bytes on 64-bit");
+NDISLOCK_STATIC_ASSERT(offsetof(ERESOURCE, OwnerEntry) == 48, "ERESOURCE.OwnerEntry offset");
+#endif
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* NDISLOCK_WDK_DISPATCHER_H */

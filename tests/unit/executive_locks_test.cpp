@@ -1,0 +1,168 @@
+// Fast mutexes and executive resources against their documented semantics
+// (ndislock/wdk_dispatcher.h): the fast mutex's APC_LEVEL and the IRQL it gives back, its try
+// form, exclusion under contention; the resource's shared and exclusive access, recursion, the
+// Wait FALSE answers, exclusive waiters keeping new readers (but not recursive ones) out, and the
+// ExIsResourceAcquired queries. Every thread test is bounded by a Watchdog.
+#include <atomic>
+#include <thread>
+
+#include "ndislock/wdk.h"
+#include "test_support.h"
+
+using ndislock_test::eventually;
+using ndislock_test::ModelTest;
+using ndislock_test::Watchdog;
+
+namespace {
+
+using ExecutiveLocks = ModelTest;
+
+TEST_F(ExecutiveLocks, AFastMutexRaisesToApcLevelAndReleasingGivesTheIrqlBack) {
+    FAST_MUTEX m;
+    ExInitializeFastMutex(&m);
+    EXPECT_EQ(m.Count, FM_LOCK_BIT);
+    ExAcquireFastMutex(&m);
+    EXPECT_EQ(KeGetCurrentIrql(), APC_LEVEL);
+    EXPECT_EQ(m.Count, 0);
+    ExReleaseFastMutex(&m);
+    EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    // From APC_LEVEL it stays there and gives APC_LEVEL back.
+    KIRQL old;
+    KeRaiseIrql(APC_LEVEL, &old);
+    ExAcquireFastMutex(&m);
+    EXPECT_EQ(KeGetCurrentIrql(), APC_LEVEL);
+    ExReleaseFastMutex(&m);
+    EXPECT_EQ(KeGetCurrentIrql(), APC_LEVEL);
+    KeLowerIrql(old);
+}
+
+TEST_F(ExecutiveLocks, TryToAcquireFailsAtOnceOnAnOwnedFastMutexAndLeavesTheIrql) {
+    Watchdog dog("fast mutex try", std::chrono::seconds(30));
+    FAST_MUTEX m;
+    ExInitializeFastMutex(&m);
+    ASSERT_TRUE(ExTryToAcquireFastMutex(&m));
+    EXPECT_EQ(KeGetCurrentIrql(), APC_LEVEL);
+    std::atomic<int> other{-1};
+    std::atomic<KIRQL> other_irql{99};
+    std::thread t([&] {
+        other.store(ExTryToAcquireFastMutex(&m) ? 1 : 0);
+        other_irql.store(KeGetCurrentIrql());
+    });
+    t.join();
+    EXPECT_EQ(other.load(), 0);
+    EXPECT_EQ(other_irql.load(), PASSIVE_LEVEL);
+    ExReleaseFastMutex(&m);
+    EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+}
+
+TEST_F(ExecutiveLocks, FastMutexesExcludeEachOtherUnderContention) {
+    FAST_MUTEX m;
+    ExInitializeFastMutex(&m);
+    long counter = 0; // guarded by m only
+    ndislock_test::run_threads(4, [&](int) {
+        for (int i = 0; i < 1000; ++i) {
+            ExAcquireFastMutex(&m);
+            ++counter;
+            ExReleaseFastMutex(&m);
+        }
+        EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    }, "fast mutex counter", std::chrono::seconds(60));
+    EXPECT_EQ(counter, 4000);
+}
+
+TEST_F(ExecutiveLocks, AResourceIsSharedByReadersAndExclusiveForOneWriter) {
+    Watchdog dog("resource readers and writer", std::chrono::seconds(30));
+    ERESOURCE r;
+    ASSERT_EQ(ExInitializeResourceLite(&r), STATUS_SUCCESS);
+    KeEnterCriticalRegion();
+    ASSERT_TRUE(ExAcquireResourceSharedLite(&r, TRUE));
+    EXPECT_EQ(ExIsResourceAcquiredSharedLite(&r), 1u);
+    EXPECT_FALSE(ExIsResourceAcquiredExclusiveLite(&r));
+    std::atomic<int> reader{-1}, writer{-1};
+    std::thread t([&] {
+        KeEnterCriticalRegion();
+        reader.store(ExAcquireResourceSharedLite(&r, FALSE) ? 1 : 0); // shared with shared: at once
+        if (reader.load() == 1) ExReleaseResourceLite(&r);
+        writer.store(ExAcquireResourceExclusiveLite(&r, FALSE) ? 1 : 0); // exclusive with a reader in: no
+        KeLeaveCriticalRegion();
+    });
+    t.join();
+    EXPECT_EQ(reader.load(), 1);
+    EXPECT_EQ(writer.load(), 0);
+    ExReleaseResourceLite(&r);
+    ASSERT_TRUE(ExAcquireResourceExclusiveLite(&r, FALSE));
+    EXPECT_TRUE(ExIsResourceAcquiredExclusiveLite(&r));
+    EXPECT_TRUE(ExAcquireResourceExclusiveLite(&r, TRUE)); // recursive
+    EXPECT_TRUE(ExAcquireResourceSharedLite(&r, TRUE));    // the exclusive owner may read too
+    EXPECT_EQ(r.ActiveCount, 3);
+    std::thread u([&] {
+        KeEnterCriticalRegion();
+        reader.store(ExAcquireResourceSharedLite(&r, FALSE) ? 1 : 0);
+        KeLeaveCriticalRegion();
+    });
+    u.join();
+    EXPECT_EQ(reader.load(), 0);
+    ExReleaseResourceLite(&r);
+    ExReleaseResourceLite(&r);
+    ExReleaseResourceLite(&r);
+    EXPECT_EQ(r.ActiveCount, 0);
+    EXPECT_FALSE(ExIsResourceAcquiredExclusiveLite(&r));
+    KeLeaveCriticalRegion();
+    EXPECT_EQ(ExDeleteResourceLite(&r), STATUS_SUCCESS);
+}
+
+TEST_F(ExecutiveLocks, AnExclusiveWaiterKeepsNewReadersOutButNotRecursiveOnes) {
+    Watchdog dog("resource writer priority", std::chrono::seconds(30));
+    ERESOURCE r;
+    ExInitializeResourceLite(&r);
+    KeEnterCriticalRegion();
+    ASSERT_TRUE(ExAcquireResourceSharedLite(&r, TRUE));
+    std::atomic<bool> writer_in{false};
+    std::thread writer([&] {
+        KeEnterCriticalRegion();
+        EXPECT_TRUE(ExAcquireResourceExclusiveLite(&r, TRUE));
+        writer_in.store(true);
+        ExReleaseResourceLite(&r);
+        KeLeaveCriticalRegion();
+    });
+    ASSERT_TRUE(eventually([&] { return std::atomic_ref<ULONG>(r.NumberOfExclusiveWaiters).load() == 1; }));
+    std::atomic<int> new_reader{-1};
+    std::thread late([&] {
+        KeEnterCriticalRegion();
+        new_reader.store(ExAcquireResourceSharedLite(&r, FALSE) ? 1 : 0);
+        KeLeaveCriticalRegion();
+    });
+    late.join();
+    EXPECT_EQ(new_reader.load(), 0);                // behind the waiting writer
+    EXPECT_TRUE(ExAcquireResourceSharedLite(&r, FALSE)); // a reader already in gets it again
+    EXPECT_EQ(ExIsResourceAcquiredSharedLite(&r), 2u);
+    EXPECT_FALSE(writer_in.load());
+    ExReleaseResourceLite(&r);
+    ExReleaseResourceLite(&r);
+    writer.join();
+    EXPECT_TRUE(writer_in.load());
+    KeLeaveCriticalRegion();
+}
+
+TEST_F(ExecutiveLocks, ResourcesExcludeWritersUnderContention) {
+    ERESOURCE r;
+    ExInitializeResourceLite(&r);
+    long counter = 0; // written under exclusive access, read under shared
+    ndislock_test::run_threads(4, [&](int id) {
+        KeEnterCriticalRegion();
+        for (int i = 0; i < 500; ++i) {
+            if (id % 2 == 0) {
+                ExAcquireResourceExclusiveLite(&r, TRUE);
+                ++counter;
+            } else {
+                ExAcquireResourceSharedLite(&r, TRUE);
+                EXPECT_GE(counter, 0);
+            }
+            ExReleaseResourceLite(&r);
+        }
+        KeLeaveCriticalRegion();
+    }, "resource counter", std::chrono::seconds(60));
+    EXPECT_EQ(counter, 1000);
+}
+
+} // namespace

@@ -1,0 +1,377 @@
+// The verifier's rules for waits and the executive locks (ndislock/wdk_dispatcher.h), each with
+// its rule ID at the offending call's line:
+//   BlockingAtDispatch            a KeWaitFor* with a non-zero timeout, KeDelayExecutionThread,
+//                                 ExAcquireFastMutex at DISPATCH_LEVEL or with a spin lock held (a
+//                                 poll at DISPATCH_LEVEL is allowed)
+//   MutexNotOwned                 KeReleaseMutex by a thread that does not own it (owned by
+//                                 another, or free); nothing is released
+//   ResourceOutsideCriticalRegion ExAcquireResource*Lite at PASSIVE_LEVEL outside a critical
+//                                 region (not inside one, not at APC_LEVEL)
+//   FastMutexRecursion            terminal (death test)
+//   Deadlock                      two threads in an AB/BA deadlock over two KMUTEXes, and a wait
+//                                 for an event nobody sets, end within the watchdog limit (300 ms
+//                                 in the child) with a report naming every waiting thread and the
+//                                 mutexes' owners; a timed wait longer than the limit is not one
+// Every child and thread test is bounded by its own watchdog.
+#include <chrono>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "model/thread_state.h"
+#include "ndislock/wdk.h"
+#include "verifier_support.h"
+
+using namespace vt;
+using ndislock_test::eventually;
+using ndislock_test::Watchdog;
+
+namespace {
+
+NDIS_SPIN_LOCK *new_spin_lock() {
+    auto *l = static_cast<NDIS_SPIN_LOCK *>(fresh_storage());
+    NdisAllocateSpinLock(l);
+    return l;
+}
+
+// ---- BlockingAtDispatch ------------------------------------------------------------------------
+
+TEST_F(VerifierTest, BlockingAtDispatch_KeWaitForSingleObjectWithATimeoutAtDispatch) {
+    KEVENT e;
+    KeInitializeEvent(&e, NotificationEvent, TRUE); // signalled: the wait returns at once
+    LARGE_INTEGER ten_ms;
+    ten_ms.QuadPart = -100'000;
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    NTSTATUS status = -1;
+    const int line = AT(status = KeWaitForSingleObject(&e, Executive, KernelMode, FALSE, &ten_ms));
+    KeLowerIrql(old);
+    EXPECT_EQ(status, STATUS_SUCCESS);
+    const std::vector<Got> got = take();
+    expect_exactly(got, "BlockingAtDispatch", __FILE__, line);
+    if (got.size() == 1) {
+        EXPECT_NE(got[0].message.find("KeWaitForSingleObject"), std::string::npos) << got[0].message;
+    }
+}
+
+TEST_F(VerifierTest, BlockingAtDispatch_KeWaitForMultipleObjectsWithoutTimeoutHoldingASpinLock) {
+    KEVENT a, b;
+    KeInitializeEvent(&a, NotificationEvent, TRUE);
+    KeInitializeEvent(&b, NotificationEvent, TRUE);
+    PVOID objects[2] = {&a, &b};
+    NDIS_SPIN_LOCK *l = new_spin_lock();
+    NdisAcquireSpinLock(l);
+    const int line = AT(KeWaitForMultipleObjects(2, objects, WaitAll, Executive, KernelMode, FALSE, nullptr, nullptr));
+    NdisReleaseSpinLock(l);
+    expect_exactly(take(), "BlockingAtDispatch", __FILE__, line);
+}
+
+TEST_F(VerifierTest, BlockingAtDispatch_NotForAPollAtDispatch) {
+    KEVENT e;
+    KeInitializeEvent(&e, SynchronizationEvent, FALSE);
+    LARGE_INTEGER zero;
+    zero.QuadPart = 0;
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    EXPECT_EQ(KeWaitForSingleObject(&e, Executive, KernelMode, FALSE, &zero), STATUS_TIMEOUT);
+    KeSetEvent(&e, 0, FALSE); // allowed at DISPATCH_LEVEL
+    KeLowerIrql(old);
+    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+}
+
+TEST_F(VerifierTest, BlockingAtDispatch_KeDelayExecutionThreadAndExAcquireFastMutexAtDispatch) {
+    LARGE_INTEGER one_us;
+    one_us.QuadPart = -10;
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    const int line = AT(KeDelayExecutionThread(KernelMode, FALSE, &one_us));
+    KeLowerIrql(old);
+    expect_exactly(take(), "BlockingAtDispatch", __FILE__, line);
+    NdislockVerifierResetFindings();
+    FAST_MUTEX m;
+    ExInitializeFastMutex(&m);
+    NDIS_SPIN_LOCK *l = new_spin_lock();
+    NdisAcquireSpinLock(l);
+    const int acquire_line = AT(ExAcquireFastMutex(&m));
+    ExReleaseFastMutex(&m); // back to DISPATCH_LEVEL, where the acquire found the thread
+    NdisReleaseSpinLock(l);
+    expect_exactly(take(), "BlockingAtDispatch", __FILE__, acquire_line);
+}
+
+// ---- MutexNotOwned -------------------------------------------------------------------------------
+
+TEST_F(VerifierTest, MutexNotOwned_ReleasedByAnotherThreadThanItsOwner) {
+    Watchdog dog("mutex released by a non-owner", std::chrono::seconds(30));
+    KMUTEX m;
+    KeInitializeMutex(&m, 0);
+    std::atomic<int> stage{0};
+    std::thread owner([&] {
+        EXPECT_EQ(KeWaitForSingleObject(&m, Executive, KernelMode, FALSE, nullptr), STATUS_SUCCESS);
+        stage.store(1);
+        while (stage.load() != 2) std::this_thread::yield();
+        EXPECT_EQ(KeReleaseMutex(&m, FALSE), 0);
+    });
+    while (stage.load() != 1) std::this_thread::yield();
+    const int line = AT(KeReleaseMutex(&m, FALSE));
+    EXPECT_EQ(KeReadStateMutex(&m), 0) << "a non-owner's release changes nothing";
+    stage.store(2);
+    owner.join();
+    EXPECT_EQ(KeReadStateMutex(&m), 1);
+    const std::vector<Got> got = take();
+    expect_exactly(got, "MutexNotOwned", __FILE__, line);
+    if (got.size() == 1) {
+        EXPECT_NE(got[0].message.find("its owner is thread"), std::string::npos) << got[0].message;
+    }
+}
+
+TEST_F(VerifierTest, MutexNotOwned_AFreeMutexReleased) {
+    KMUTEX m;
+    KeInitializeMutex(&m, 0);
+    const int line = AT(KeReleaseMutex(&m, FALSE));
+    EXPECT_EQ(KeReadStateMutex(&m), 1);
+    expect_exactly(take(), "MutexNotOwned", __FILE__, line);
+}
+
+TEST_F(VerifierTest, MutexNotOwned_NotForTheOwnersRecursiveReleases) {
+    KMUTEX m;
+    KeInitializeMutex(&m, 0);
+    NDIS_WAIT_FOR_MUTEX(&m);
+    NDIS_WAIT_FOR_MUTEX(&m);
+    NDIS_RELEASE_MUTEX(&m);
+    NDIS_RELEASE_MUTEX(&m);
+    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+}
+
+// ---- ResourceOutsideCriticalRegion -----------------------------------------------------------------
+
+TEST_F(VerifierTest, ResourceOutsideCriticalRegion_ExclusiveAndShared) {
+    ERESOURCE r;
+    ExInitializeResourceLite(&r);
+    const int line = AT(ExAcquireResourceExclusiveLite(&r, TRUE));
+    ExReleaseResourceLite(&r);
+    expect_exactly(take(), "ResourceOutsideCriticalRegion", __FILE__, line);
+    NdislockVerifierResetFindings();
+    const int shared_line = AT(ExAcquireResourceSharedLite(&r, TRUE));
+    ExReleaseResourceLite(&r);
+    expect_exactly(take(), "ResourceOutsideCriticalRegion", __FILE__, shared_line);
+}
+
+TEST_F(VerifierTest, ResourceOutsideCriticalRegion_NotInsideOneNorAtApcLevelNorUnderAMutex) {
+    ERESOURCE r;
+    ExInitializeResourceLite(&r);
+    KeEnterCriticalRegion();
+    ExAcquireResourceExclusiveLite(&r, TRUE);
+    ExReleaseResourceLite(&r);
+    KeLeaveCriticalRegion();
+    FAST_MUTEX f;
+    ExInitializeFastMutex(&f);
+    ExAcquireFastMutex(&f); // APC_LEVEL
+    ExAcquireResourceSharedLite(&r, TRUE);
+    ExReleaseResourceLite(&r);
+    ExReleaseFastMutex(&f);
+    KMUTEX m;
+    KeInitializeMutex(&m, 0);
+    KeWaitForSingleObject(&m, Executive, KernelMode, FALSE, nullptr); // a mutex enters a region
+    ExAcquireResourceSharedLite(&r, TRUE);
+    ExReleaseResourceLite(&r);
+    KeReleaseMutex(&m, FALSE);
+    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+    const int line = AT(ExAcquireResourceSharedLite(&r, TRUE)); // the mutex's region ended with it
+    ExReleaseResourceLite(&r);
+    expect_exactly(take(), "ResourceOutsideCriticalRegion", __FILE__, line);
+}
+
+// ---- FastMutexRecursion -----------------------------------------------------------------------------
+
+[[noreturn]] void acquire_fast_mutex_twice(int *line) {
+    static FAST_MUTEX m;
+    ExInitializeFastMutex(&m);
+    ExAcquireFastMutex(&m);
+    *line = __LINE__ + 1;
+    ExAcquireFastMutex(&m);
+    std::fprintf(stderr, "the recursive acquire returned\n");
+    std::_Exit(0);
+}
+
+TEST_F(VerifierTest, FastMutexRecursion_IsTerminal) {
+    int line = 0;
+    EXPECT_DEATH(acquire_fast_mutex_twice(&line), "error: FastMutexRecursion \\(terminal\\).*not recursive.*"
+                                                  "waits_rules_test\\.cpp");
+}
+
+// ---- Work items ---------------------------------------------------------------------------------------
+
+// Both workers held in routines that wait for `go`, so a third item stays queued. let_go returns
+// once both routines are past their use of this object.
+struct BusyWorkers {
+    KEVENT go;
+    std::atomic<int> started{0}, finished{0};
+    NDIS_HANDLE items[2] = {};
+    int adapter = 0;
+    static void Hold(PVOID context, NDIS_HANDLE) {
+        auto *self = static_cast<BusyWorkers *>(context);
+        self->started.fetch_add(1);
+        LARGE_INTEGER limit;
+        limit.QuadPart = -200'000'000; // 20 s: the test's watchdog ends it first
+        KeWaitForSingleObject(&self->go, Executive, KernelMode, FALSE, &limit);
+        self->finished.fetch_add(1);
+    }
+    void occupy() {
+        KeInitializeEvent(&go, NotificationEvent, FALSE);
+        for (NDIS_HANDLE &item : items) {
+            item = NdisAllocateIoWorkItem(&adapter);
+            NdisQueueIoWorkItem(item, Hold, this);
+        }
+        ASSERT_TRUE(eventually([&] { return started.load() == 2; }));
+    }
+    void let_go() {
+        KeSetEvent(&go, IO_NO_INCREMENT, FALSE);
+        ASSERT_TRUE(eventually([&] { return finished.load() == 2; }));
+    }
+};
+
+void Count(PVOID context, NDIS_HANDLE) { static_cast<std::atomic<int> *>(context)->fetch_add(1); }
+
+TEST_F(VerifierTest, WorkItemMisuse_QueuedWhileStillQueued) {
+    Watchdog dog("work item queued twice", std::chrono::seconds(30));
+    BusyWorkers busy;
+    busy.occupy();
+    std::atomic<int> runs{0};
+    NDIS_HANDLE item = NdisAllocateIoWorkItem(&busy.adapter);
+    NdisQueueIoWorkItem(item, Count, &runs);
+    const int line = AT(NdisQueueIoWorkItem(item, Count, &runs));
+    busy.let_go();
+    ASSERT_TRUE(eventually([&] { return runs.load() == 1; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(runs.load(), 1) << "queued once";
+    const std::vector<Got> got = take();
+    expect_exactly(got, "WorkItemMisuse", __FILE__, line);
+    if (got.size() == 1) {
+        EXPECT_NE(got[0].message.find("still queued"), std::string::npos) << got[0].message;
+    }
+}
+
+TEST_F(VerifierTest, WorkItemMisuse_FreedWhileQueuedOrRunning) {
+    Watchdog dog("work item freed while busy", std::chrono::seconds(30));
+    BusyWorkers busy;
+    busy.occupy();
+    std::atomic<int> runs{0};
+    PIO_WORKITEM item = IoAllocateWorkItem(reinterpret_cast<PDEVICE_OBJECT>(&busy.adapter));
+    IoQueueWorkItem(item, [](PDEVICE_OBJECT, PVOID c) { static_cast<std::atomic<int> *>(c)->fetch_add(1); },
+                    DelayedWorkQueue, &runs);
+    const int queued_line = AT(IoFreeWorkItem(item));
+    const int running_line = AT(NdisFreeIoWorkItem(busy.items[0])); // its routine waits for `go`
+    busy.let_go();
+    ASSERT_TRUE(eventually([&] { return runs.load() == 1; })) << "a freed queued item still runs, then is freed";
+    const std::vector<Got> got = take();
+    ASSERT_EQ(got.size(), 2u) << dump(got);
+    EXPECT_EQ(got[0].rule, "WorkItemMisuse");
+    EXPECT_EQ(got[0].line, queued_line);
+    EXPECT_EQ(got[1].rule, "WorkItemMisuse");
+    EXPECT_EQ(got[1].line, running_line);
+}
+
+void ReturnsAtDispatch(PVOID, NDIS_HANDLE) {
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+}
+
+TEST_F(VerifierTest, LockHeldAtCallbackReturn_AWorkItemRoutineReturningAtDispatch) {
+    Watchdog dog("work item returning raised", std::chrono::seconds(30));
+    int adapter = 0;
+    NDIS_HANDLE item = NdisAllocateIoWorkItem(&adapter);
+    NdisQueueIoWorkItem(item, ReturnsAtDispatch, nullptr);
+    ASSERT_TRUE(eventually([&] { return NdislockVerifierFindingCount() == 1; }));
+    const std::vector<Got> got = take();
+    expect_exactly(got, "LockHeldAtCallbackReturn", __FILE__, 0, false);
+    if (got.size() == 1) {
+        EXPECT_NE(got[0].message.find("work item routine"), std::string::npos) << got[0].message;
+    }
+}
+
+TEST_F(VerifierTest, WorkItemMisuse_NotForARoutineFreeingItsOwnItem) {
+    Watchdog dog("work item freeing itself", std::chrono::seconds(30));
+    int adapter = 0;
+    std::atomic<int> done{0};
+    NDIS_HANDLE item = NdisAllocateIoWorkItem(&adapter);
+    NdisQueueIoWorkItem(item, [](PVOID c, NDIS_HANDLE self) {
+        NdisFreeIoWorkItem(self);
+        static_cast<std::atomic<int> *>(c)->store(1);
+    }, &done);
+    ASSERT_TRUE(eventually([&] { return done.load() == 1; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+}
+
+// ---- Deadlock -----------------------------------------------------------------------------------------
+
+void wait_until_waiting(std::atomic<ndislock::model::ThreadState *> &t) {
+    while (t.load() == nullptr || t.load()->wait.kind.load() == ndislock::model::WaitKind::None)
+        std::this_thread::yield();
+}
+
+// Thread 1 owns A and wants B; thread 2 owns B and wants A.
+[[noreturn]] void mutex_abba() {
+    NdislockVerifierSetWatchdog(60'000); // until both wait
+    static KMUTEX a, b;
+    KeInitializeMutex(&a, 0);
+    KeInitializeMutex(&b, 0);
+    Watchdog dog("KMUTEX AB/BA child", std::chrono::seconds(20));
+    std::atomic<int> holding{0};
+    std::atomic<ndislock::model::ThreadState *> one{nullptr}, two{nullptr};
+    std::thread t1([&] {
+        KeWaitForSingleObject(&a, Executive, KernelMode, FALSE, nullptr);
+        one.store(ndislock::model::tls_thread); // registered by its first call
+        holding.fetch_add(1);
+        while (holding.load() != 2) std::this_thread::yield();
+        KeWaitForSingleObject(&b, Executive, KernelMode, FALSE, nullptr);
+    });
+    std::thread t2([&] {
+        KeWaitForSingleObject(&b, Executive, KernelMode, FALSE, nullptr);
+        two.store(ndislock::model::tls_thread);
+        holding.fetch_add(1);
+        while (holding.load() != 2) std::this_thread::yield();
+        KeWaitForSingleObject(&a, Executive, KernelMode, FALSE, nullptr);
+    });
+    wait_until_waiting(one);
+    wait_until_waiting(two);
+    NdislockVerifierSetWatchdog(300);
+    t1.join();
+    t2.join();
+    std::fprintf(stderr, "the AB/BA threads ended: no deadlock?\n");
+    std::_Exit(0);
+}
+
+TEST(WaitsDeadlock, TwoMutexesTakenInBothOrdersEndWithADeadlockReportNamingBothOwners) {
+    EXPECT_DEATH(mutex_abba(), "error: Deadlock \\(terminal\\).*has waited [0-9]+ ms \\(the watchdog limit is 300 ms\\) "
+                               "for mutex 0x[0-9a-f]+.*every waiting thread.*waits [0-9]+ ms for mutex 0x[0-9a-f]+.*held "
+                               "by thread [0-9]+.*waits [0-9]+ ms for mutex 0x[0-9a-f]+.*held by thread [0-9]+");
+}
+
+[[noreturn]] void wait_for_an_event_nobody_sets() {
+    NdislockVerifierSetWatchdog(300);
+    static KEVENT e;
+    KeInitializeEvent(&e, SynchronizationEvent, FALSE);
+    Watchdog dog("event wait child", std::chrono::seconds(20));
+    KeWaitForSingleObject(&e, Executive, KernelMode, FALSE, nullptr);
+    std::fprintf(stderr, "the wait ended\n");
+    std::_Exit(0);
+}
+
+TEST(WaitsDeadlock, AnEventNobodySetsEndsWithADeadlockReport) {
+    EXPECT_DEATH(wait_for_an_event_nobody_sets(), "error: Deadlock \\(terminal\\).*for event 0x[0-9a-f]+");
+}
+
+TEST_F(VerifierTest, Deadlock_NotForATimedWaitLongerThanTheWatchdogLimit) {
+    Watchdog dog("timed wait past the limit", std::chrono::seconds(30));
+    NdislockVerifierSetWatchdog(100);
+    KEVENT e;
+    KeInitializeEvent(&e, NotificationEvent, FALSE);
+    LARGE_INTEGER long_wait;
+    long_wait.QuadPart = -3'000'000; // 300 ms: three watchdog limits
+    EXPECT_EQ(KeWaitForSingleObject(&e, Executive, KernelMode, FALSE, &long_wait), STATUS_TIMEOUT);
+    NdislockVerifierSetWatchdog(2000);
+    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+}
+
+} // namespace
