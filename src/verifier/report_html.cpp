@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdarg>
-#include <cmath>
 #include <cstdio>
 #include <string>
 
@@ -45,6 +44,31 @@ std::string fmt(const char *format, ...) {
 }
 
 std::string num(std::uint64_t n) { return fmt("%" PRIu64, n); }
+
+// log2 without libm: the static library must not need -lm from the programs that link it (C
+// consumers do not get it from libstdc++'s dependencies). v = m * 2^e with m in [1, 2), and
+// ln m = 2 atanh((m - 1) / (m + 1)), a series that converges fast there; plenty for a chart.
+double log2_of(double v) {
+    if (!(v > 0)) return 0;
+    int e = 0;
+    while (v >= 2) {
+        v /= 2;
+        ++e;
+    }
+    while (v < 1) {
+        v *= 2;
+        --e;
+    }
+    const double t = (v - 1) / (v + 1), t2 = t * t;
+    double sum = 0, term = t;
+    for (int k = 1; k < 40; k += 2) {
+        sum += term / k;
+        term *= t2;
+    }
+    return e + 2 * sum / 0.6931471805599453;
+}
+// The count axis: logarithmic (only ratios of it are drawn, so any base does).
+double log_scale(double v) { return log2_of(v); }
 
 unsigned power_of(std::uint64_t ns) {
     if (ns <= 1) return 0;
@@ -102,7 +126,7 @@ void histogram_svg(std::string &out, const std::string &chart, const std::string
     const double bw = plot_w / n;
     std::uint64_t most = 0;
     for (unsigned k = lo; k <= hi; ++k) most = std::max(most, h.bins[k]);
-    const double scale = std::log10(static_cast<double>(most) + 1.0);
+    const double scale = log_scale(static_cast<double>(most) + 1.0);
 
     out += fmt("<svg xmlns=\"http://www.w3.org/2000/svg\" data-chart=\"%s\" width=\"%.0f\" height=\"%.0f\" "
                "viewBox=\"0 0 %.0f %.0f\" role=\"img\">",
@@ -115,7 +139,7 @@ void histogram_svg(std::string &out, const std::string &chart, const std::string
     out += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", left, top, left, top + plot_h);
     if (scale > 0) {
         for (std::uint64_t g = 1; g <= most; g *= 10) {
-            const double y = top + plot_h - std::log10(static_cast<double>(g) + 1.0) / scale * plot_h;
+            const double y = top + plot_h - log_scale(static_cast<double>(g) + 1.0) / scale * plot_h;
             out += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4ec\"/>", left, y, left + plot_w, y);
             out += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>", left - 4, y + 4, num(g).c_str());
             if (g > UINT64_MAX / 10) break;
@@ -123,7 +147,7 @@ void histogram_svg(std::string &out, const std::string &chart, const std::string
     }
     for (unsigned k = lo; k <= hi; ++k) {
         if (h.bins[k] == 0) continue;
-        const double bar = std::log10(static_cast<double>(h.bins[k]) + 1.0) / scale * plot_h;
+        const double bar = log_scale(static_cast<double>(h.bins[k]) + 1.0) / scale * plot_h;
         const std::uint64_t from = k == 0 ? 0 : std::uint64_t{1} << k, to = std::uint64_t{1} << (k + 1);
         const char *fill = from >= budget_ns ? "#d9534f" : to <= budget_ns ? "#4a7bd0" : "#e8a33d";
         out += fmt("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">", left + (k - lo) * bw + 1,
@@ -141,7 +165,7 @@ void histogram_svg(std::string &out, const std::string &chart, const std::string
     out += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">duration (log scale); bar height: count (log scale)</text>",
                left + plot_w / 2, H - 6);
     // The budget: where on the duration axis it falls, between its power of two's edges.
-    const double at = std::log2(static_cast<double>(std::max<std::uint64_t>(budget_ns, 1)));
+    const double at = log2_of(static_cast<double>(std::max<std::uint64_t>(budget_ns, 1)));
     const double x = left + (at - lo) * bw;
     out += fmt("<line class=\"budget\" data-budget=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#c00\" "
                "stroke-width=\"2\" stroke-dasharray=\"5 3\"/>",

@@ -128,6 +128,8 @@ TEST(ReportSamples, CountAcquisitionsPerBucketAndRoutinesPerKind) {
 
 TEST(ReportGather, ReadsTheStatisticsTheSamplesAndTheFindings) {
     NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
+    NdislockStatsReset(); // (a repeated run finds its lock at the same address)
+    NdislockVerifierResetFindings();
     const std::string path = temp_path("gather.html");
     ASSERT_EQ(NdislockReportStart(path.c_str()), NDISLOCK_OK);
     NDIS_SPIN_LOCK lock;
@@ -151,18 +153,24 @@ TEST(ReportGather, ReadsTheStatisticsTheSamplesAndTheFindings) {
     const LockRow *row = nullptr;
     for (const LockRow &l : m.locks)
         if (l.name == "gathered") row = &l;
-    ASSERT_NE(row, nullptr);
+    ASSERT_NE(row, nullptr) << m.locks.size() << " locks, " << m.locks_tracked << " tracked";
     EXPECT_EQ(row->acquisitions, 10u);
     EXPECT_EQ(row->holds.count + row->descheduled, 10u);
     std::uint64_t sampled = 0;
     for (const ContentionBucket &b : row->timeline) sampled += b.acquisitions;
     EXPECT_EQ(sampled, 10u);
     EXPECT_EQ(m.verifier_mode, "on");
-    ASSERT_EQ(m.findings.size(), 1u);
-    EXPECT_EQ(m.findings[0].rule, "ReleaseVariantEquivalent");
-    EXPECT_EQ(m.findings[0].line, line);
-    EXPECT_NE(m.findings[0].source.find("KeReleaseSpinLock(&note, DISPATCH_LEVEL);"), std::string::npos)
-        << m.findings[0].source;
+    // The note this test made (a loaded machine may add others, a long hold say: not this test's
+    // business).
+    const FindingRow *note_row = nullptr;
+    std::string seen;
+    for (const FindingRow &f : m.findings) {
+        seen += f.rule + " at line " + std::to_string(f.line) + "\n" + f.message + "\n";
+        if (f.rule == "ReleaseVariantEquivalent") note_row = &f;
+    }
+    ASSERT_NE(note_row, nullptr) << seen;
+    EXPECT_EQ(note_row->line, line);
+    EXPECT_NE(note_row->source.find("KeReleaseSpinLock(&note, DISPATCH_LEVEL);"), std::string::npos) << note_row->source;
 
     ASSERT_EQ(NdislockReportStop(), NDISLOCK_OK);
     std::FILE *f = std::fopen(path.c_str(), "r");
