@@ -53,6 +53,7 @@ typedef struct _DEMO_OPTIONS {
     ULONG IrqRate;    /* device ticks (at most one interrupt each) a second; 0: no device */
     const char *Bug;  /* --bug NAME, or NULL */
     const char *Trace; /* --trace PATH, or NULL */
+    const char *Report; /* --report PATH, or NULL */
 } DEMO_OPTIONS;
 
 /* --bug NAME: one seeded mistake each (adapter.h, DEMO_BUG), and the rule the verifier reports. */
@@ -152,7 +153,7 @@ static void DemoOnInterrupt(int Signal) {
 static void DemoUsage(FILE *Out) {
     fprintf(Out,
             "usage: " DEMO_NAME " [--seconds N] [--senders N] [--irq-rate N] [--receivers N] [--processors N]\n"
-            "                     [--bug NAME] [--trace PATH]\n"
+            "                     [--bug NAME] [--trace PATH] [--report PATH]\n"
             "\n"
             "Runs a simulated NIC datapath (transmit ring, receive ring, adapter statistics, buffer pool, an\n"
             "interrupting device with its ISR and DPC) on ndislock's NDIS spin locks and interrupts, then checks\n"
@@ -170,6 +171,9 @@ static void DemoUsage(FILE *Out) {
             "  --trace PATH     write a timeline of the run to PATH (Chrome trace / Perfetto JSON: open it\n"
             "                   in ui.perfetto.dev): lock holds and waits, each virtual processor's IRQL,\n"
             "                   ISR and DPC runs, interrupts, findings (NdislockTraceStart)\n"
+            "  --report PATH    write an HTML report of the run to PATH (one self-contained page): hold-time\n"
+            "                   histograms against the 25 us budget, contention over time, ISR and DPC run\n"
+            "                   times against their budgets, the verifier's findings (NdislockReportStart)\n"
             "  --help           show this help\n"
             "\n"
             "Exit status: 0 when the totals are consistent, 1 when they are not, 2 on a bad argument.\n"
@@ -239,7 +243,8 @@ static int DemoParseArguments(int Argc, char **Argv, DEMO_OPTIONS *Options) {
         memcpy(Name, Arg, NameLength);
         Name[NameLength] = '\0';
 
-        int Known = strcmp(Name, "--seconds") == 0 || strcmp(Name, "--bug") == 0 || strcmp(Name, "--trace") == 0;
+        int Known = strcmp(Name, "--seconds") == 0 || strcmp(Name, "--bug") == 0 || strcmp(Name, "--trace") == 0 ||
+                    strcmp(Name, "--report") == 0;
         for (size_t k = 0; k < sizeof(Counts) / sizeof(Counts[0]); k++)
             Known |= strcmp(Name, Counts[k].Name) == 0;
         if (!Known) return DemoBadArgument("unknown option '%s'", Name);
@@ -262,6 +267,10 @@ static int DemoParseArguments(int Argc, char **Argv, DEMO_OPTIONS *Options) {
         }
         if (strcmp(Name, "--trace") == 0) {
             Options->Trace = Value;
+            continue;
+        }
+        if (strcmp(Name, "--report") == 0) {
+            Options->Report = Value;
             continue;
         }
         if (strcmp(Name, "--seconds") == 0) {
@@ -642,7 +651,7 @@ static BOOLEAN DemoReport(const DEMO_RUN *Run) {
 /* ---- main -------------------------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
-    DEMO_OPTIONS Options = {3.0, 0, 0, 0, DEMO_DEFAULT_IRQ_RATE, NULL, NULL};
+    DEMO_OPTIONS Options = {3.0, 0, 0, 0, DEMO_DEFAULT_IRQ_RATE, NULL, NULL, NULL};
     DEMO_RUN Run;
     NDIS_HANDLE AdapterHandle = NULL;
     memset(&Run, 0, sizeof(Run));
@@ -669,8 +678,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, DEMO_NAME ": KeQueryActiveProcessorCountEx returned %lu\n", (unsigned long)Run.Processors);
         return 1;
     }
-    /* Before anything is allocated: a trace file that cannot be opened ends the run here. */
+    /* Before anything is allocated: a trace or report file that cannot be opened ends the run here. */
     if (Options.Trace != NULL && NdislockTraceStart(Options.Trace) != NDISLOCK_OK) return 2; /* said why */
+    if (Options.Report != NULL && NdislockReportStart(Options.Report) != NDISLOCK_OK) {
+        if (Options.Trace != NULL) NdislockTraceStop(); /* the trace file was made: leave a whole one */
+        return 2; /* said why */
+    }
     Run.Interrupts = (BOOLEAN)(Options.IrqRate != 0);
     Run.SenderCount = Options.Senders != 0 ? Options.Senders : Run.Processors;
     Run.ReceiverCount = Run.Interrupts ? 0 : Options.Receivers != 0 ? Options.Receivers : Run.Processors;
@@ -730,6 +743,10 @@ int main(int argc, char **argv) {
     if (Options.Trace != NULL) {
         if (NdislockTraceStop() != NDISLOCK_OK) return 1;
         printf(DEMO_NAME ": timeline written to %s (open it in ui.perfetto.dev)\n", Options.Trace);
+    }
+    if (Options.Report != NULL) {
+        if (NdislockReportStop() != NDISLOCK_OK) return 1;
+        printf(DEMO_NAME ": report written to %s (open it in a browser)\n", Options.Report);
     }
     free(Run.Senders);
     free(Run.Receivers);

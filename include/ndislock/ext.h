@@ -23,7 +23,7 @@ typedef enum NDISLOCK_STATUS {
     NDISLOCK_INVALID_ARGUMENT = 1, /* a processor index or count out of range */
     NDISLOCK_BUSY = 2,             /* refused while a thread is at DISPATCH_LEVEL or above */
     NDISLOCK_WRONG_IRQL = 3,       /* the caller is at DISPATCH_LEVEL or above */
-    NDISLOCK_IO_ERROR = 4          /* a file could not be written (NdislockTraceStart/Stop) */
+    NDISLOCK_IO_ERROR = 4          /* a file could not be written (NdislockTrace*, NdislockReport*) */
 } NDISLOCK_STATUS;
 
 #define NDISLOCK_MAX_PROCESSORS 64
@@ -132,6 +132,37 @@ NDISLOCK_API NDISLOCK_STATUS NdislockTraceStop(void);
  *
  * NdislockSetDpcWatchdogLimits: any IRQL. 0 for either restores its default. */
 NDISLOCK_API void NdislockSetDpcWatchdogLimits(ULONG64 SingleDpcLimitNs, ULONG64 CumulativeLimitNs);
+
+/* ---- Report ------------------------------------------------------------------------------
+ *
+ * One self-contained HTML page (inline CSS and SVG: it opens from the file, with no network and
+ * no script) to look at after a run: the busiest locks' hold-time histograms against the hold
+ * budget (25 us unless NDISLOCK_HOLD_BUDGET_US says otherwise) and each one's acquisitions and
+ * contended acquisitions over time, the ISR and DPC run-time histograms against their budgets
+ * (NDISLOCK_ISR_BUDGET_US, NDISLOCK_DPC_BUDGET_US), and the verifier's findings with their source
+ * lines. At most the 12 busiest locks are drawn (the page says how many were tracked); the
+ * contention chart keeps the last 120 buckets of 50 ms. Set NDISLOCK_REPORT=<path>.html to write
+ * one at exit, or use the calls below. A report turns the lock statistics on (NdislockStatsEnable),
+ * with their cost: use it to look, not to measure. Docs: docs/tools.md, "Report".
+ *
+ * NdislockReportStart: PASSIVE_LEVEL (it creates the file). Turns the lock statistics and the
+ * report's sampling on and creates or truncates Path now; the page is written there by
+ * NdislockReportStop or, if the program does not call it, at exit (after the verifier's last
+ * checks, so a lock still held at exit is in it; also before a terminal finding ends the process).
+ * NDISLOCK_IO_ERROR (and a message on stderr) if Path cannot be written, NDISLOCK_INVALID_ARGUMENT
+ * for NULL. A report already running is replaced (its page is not written). */
+NDISLOCK_API NDISLOCK_STATUS NdislockReportStart(const char *Path);
+
+/* NdislockReportStop: PASSIVE_LEVEL. Writes the running report's page and ends the report (its
+ * sampling stops; the lock statistics stay on until NdislockStatsEnable turns them off).
+ * NDISLOCK_IO_ERROR if no report was running or the page could not be written. */
+NDISLOCK_API NDISLOCK_STATUS NdislockReportStop(void);
+
+/* NdislockReportWrite: PASSIVE_LEVEL. Writes a page of the figures so far to Path (NULL: the
+ * running report's path) and changes nothing else: a snapshot, with or without a running report
+ * (without one, only what the statistics and the verifier gathered). NDISLOCK_IO_ERROR if the page
+ * could not be written, NDISLOCK_INVALID_ARGUMENT for NULL with no report running. */
+NDISLOCK_API NDISLOCK_STATUS NdislockReportWrite(const char *Path);
 
 #ifdef __cplusplus
 } /* extern "C" */

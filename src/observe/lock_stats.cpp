@@ -6,6 +6,7 @@
 
 #include "observe/hooks.h"
 #include "observe/lock_names.h"
+#include "observe/report_samples.h"
 #include "platform/own_time.h"
 #include "platform/diagnostics.h"
 
@@ -16,6 +17,7 @@ namespace {
 constexpr unsigned kSubBits = 4; // 16 sub-buckets per power of two
 constexpr unsigned kMaxExponent = 44; // ~4.9 hours in ns; longer holds land in the last bucket
 constexpr unsigned kBuckets = (kMaxExponent - kSubBits + 2) << kSubBits;
+static_assert(kBuckets == kHistogramBuckets);
 
 struct Entry {
     std::atomic<const void *> lock{nullptr};
@@ -75,6 +77,7 @@ void on_acquired(const LockEvent &e, bool contended) noexcept {
     if (entry == nullptr) return;
     bump(entry->acquisitions);
     if (contended) bump(entry->contended);
+    if (samples::on()) samples::lock_acquired(static_cast<unsigned>(entry - g_entries), contended);
     if (tls_depth < kMaxNested) tls_stamps[tls_depth] = {e.lock, entry, platform::own_time_now()};
     ++tls_depth;
 }
@@ -103,11 +106,17 @@ void on_releasing(const LockEvent &e) noexcept {
 
 void on_thread_exiting(model::ThreadState &) noexcept { platform::own_time_thread_exit(); }
 
+// ISR and DPC run times, for the report while it samples.
+void on_callback_returned(const CallbackEvent &e, std::uint64_t own_ns) noexcept {
+    if (own_ns != platform::kDescheduled && samples::on()) samples::routine_ran(e.kind, own_ns);
+}
+
 constexpr Observer kObserver = [] {
     Observer o;
     o.acquired = on_acquired;
     o.releasing = on_releasing;
     o.thread_exiting = on_thread_exiting;
+    o.callback_returned = on_callback_returned;
     return o;
 }();
 
@@ -172,7 +181,17 @@ unsigned collect(NDISLOCK_LOCK_STATS *out, unsigned max) noexcept {
     return tracked;
 }
 
+int histogram(const void *lock, std::uint64_t *out) noexcept {
+    for (unsigned i = 0; i < NDISLOCK_STATS_MAX_LOCKS; ++i) {
+        if (lock == nullptr || g_entries[i].lock.load(std::memory_order_acquire) != lock) continue;
+        for (unsigned b = 0; b < kBuckets; ++b) out[b] = g_entries[i].histogram[b].load(std::memory_order_relaxed);
+        return static_cast<int>(i);
+    }
+    return -1;
+}
+
 void reset() noexcept {
+    samples::forget_locks();
     for (Entry &e : g_entries) {
         e.acquisitions.store(0, std::memory_order_relaxed);
         e.contended.store(0, std::memory_order_relaxed);

@@ -10,9 +10,16 @@
 
 namespace ndislock::observe::stats {
 
+// The histogram: 16 sub-buckets per power of two up to 2^44 ns.
+inline constexpr unsigned kHistogramBuckets = (44 - 4 + 2) << 4;
+
 void enable(bool on, std::uint64_t budget_ns) noexcept;
 unsigned collect(NDISLOCK_LOCK_STATS *out, unsigned max) noexcept;
 void reset() noexcept;
+
+// A tracked lock's hold-time histogram (kHistogramBuckets counts) and its index in the table (the
+// entry samples:: keys its time buckets by); -1 if the lock is not tracked. For the report.
+int histogram(const void *lock, std::uint64_t *out) noexcept;
 
 // The histogram's bucket of a value and the largest value a bucket holds (exposed for tests).
 unsigned bucket_of(std::uint64_t ns) noexcept;

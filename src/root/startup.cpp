@@ -1,12 +1,13 @@
 // The composition root: the one unit that knows every module. Each thread's first call into
 // ndislock comes here (api::first_call, through this_thread()): once per process it connects the
 // observer seam to the lock and model layers, reads the environment (the verifier's settings,
-// which install the verifier as an observer; a timeline), and then registers the thread. No layer
+// which install the verifier as an observer; a timeline; an HTML report), and then registers the thread. No layer
 // below calls up into another to be configured: they are configured from here. (It also keeps a
 // statically linked program linking the verifier in: every API file reaches this unit.)
 #include "api/spin_lock_ops.h"
 #include "observe/hooks.h"
 #include "observe/trace.h"
+#include "verifier/report.h"
 #include "verifier/settings.h"
 
 namespace ndislock::api {
@@ -15,6 +16,7 @@ model::ThreadState &first_call() noexcept {
     observe::connect_to_lower_layers();
     verifier::configure_once();
     observe::trace::configure_from_environment();
+    verifier::html_report::configure_from_environment();
     return model::register_current_thread();
 }
 

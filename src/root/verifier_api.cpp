@@ -1,4 +1,5 @@
-// The verifier's C API (ndislock/verifier.h).
+// The verifier's C API (ndislock/verifier.h), and the report's (ndislock/ext.h), which reads the
+// verifier's findings and budgets.
 #include <string>
 
 #include "ndislock/verifier.h"
@@ -7,6 +8,7 @@
 #include "observe/watchdog.h"
 #include "verifier/findings.h"
 #include "verifier/hold_times.h"
+#include "verifier/report.h"
 #include "platform/diagnostics.h"
 #include "verifier/settings.h"
 #include "verifier/suppressions.h"
@@ -52,6 +54,25 @@ NDISLOCK_API int NdislockVerifierAddSuppression(const char *line) {
 NDISLOCK_API ULONG NdislockVerifierSuppressedCount(void) { const InternalLocks guard; configure_once(); return suppressed_count(); }
 NDISLOCK_API ULONG NdislockVerifierGetHoldTimes(NDISLOCK_CLASS_HOLD_TIMES *out, ULONG max) { const InternalLocks guard; configure_once();
     return copy_class_hold_times(out, max);
+}
+
+// The report runs at PASSIVE_LEVEL (it writes a file); no interrupt stops it holding its mutex.
+NDISLOCK_API NDISLOCK_STATUS NdislockReportStart(const char *path) {
+    const InternalLocks guard;
+    configure_once();
+    if (path == nullptr) return NDISLOCK_INVALID_ARGUMENT;
+    return html_report::start(path) ? NDISLOCK_OK : NDISLOCK_IO_ERROR;
+}
+NDISLOCK_API NDISLOCK_STATUS NdislockReportStop(void) {
+    const InternalLocks guard;
+    configure_once();
+    return html_report::stop() ? NDISLOCK_OK : NDISLOCK_IO_ERROR;
+}
+NDISLOCK_API NDISLOCK_STATUS NdislockReportWrite(const char *path) {
+    const InternalLocks guard;
+    configure_once();
+    if (path == nullptr && !html_report::running()) return NDISLOCK_INVALID_ARGUMENT;
+    return html_report::write(path) ? NDISLOCK_OK : NDISLOCK_IO_ERROR;
 }
 
 } // extern "C"

@@ -12,6 +12,7 @@
 #include "platform/diagnostics.h"
 #include "verifier/checks.h"
 #include "verifier/lock_classes.h"
+#include "verifier/report.h"
 #include "verifier/settings.h"
 #include "verifier/sites.h"
 #include "verifier/suppressions.h"
@@ -149,6 +150,9 @@ void report(const Report &r) noexcept {
     (void)!::write(2, text.data(), text.size());
     if (ends_process(r) || (fatal_mode() && info.severity == observe::Severity::Error)) {
         if (const char *path = sarif_path(); path[0] != '\0') write_sarif(path);
+        // The HTML report too, unless this runs inside a driver routine ndislock called (an ISR or
+        // a DPC runs in a signal handler, too small a place for writing a page).
+        if (r.thread == nullptr || r.thread->callback.load(std::memory_order_relaxed) == 0) html_report::write_at_exit();
         platform::fatal("verifier: %s is %s; ending the process", info.id,
                         ends_process(r) ? "terminal (Windows would hang or bug-check here)" : "an error in fatal mode");
     }
@@ -199,6 +203,7 @@ void at_exit() {
     // an ISR's finding would wait for it forever.
     const model::NoPreempt guard;
     check_process_exit(); // first: its finding belongs in the log and the exit status
+    html_report::write_at_exit(); // NDISLOCK_REPORT / NdislockReportStart: before any _exit below
     const int code = g_settings.exit_code.load(std::memory_order_relaxed);
     if (const char *path = sarif_path(); path[0] != '\0' && write_sarif(path) != 0) {
         std::fflush(nullptr);

@@ -44,6 +44,8 @@ unsigned error_count() noexcept;
 unsigned suppressed_count() noexcept; // findings NDISLOCK_SUPPRESSIONS silenced (not in the counts above)
 unsigned copy_findings(NDISLOCK_FINDING *out, unsigned max) noexcept;
 void reset_findings() noexcept;
+// Calls f for each finding, oldest first, under the findings' mutex (the SARIF log, the report).
+void for_each_finding(void (*f)(const NDISLOCK_FINDING &, bool suppressed, void *), void *context);
 
 // The SARIF 2.1.0 log of the current findings (sarif.cpp).
 int write_sarif(const char *path) noexcept;

@@ -12,8 +12,6 @@
 
 namespace ndislock::verifier {
 
-void for_each_finding(void (*f)(const NDISLOCK_FINDING &, bool suppressed, void *), void *context);
-
 namespace {
 
 std::string json_string(const char *text) {
