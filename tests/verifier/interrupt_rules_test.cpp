@@ -487,7 +487,9 @@ TEST_F(InterruptRules, IsrTooLong_OneRunFarOverBudgetIsReportedEveryTime) {
             run_isr_elsewhere(m.interrupt(), 1);
             const bool fair = sentinel_had_a_processor(looks);
             got = fair ? wait_for("IsrTooLong") : take();
-            if (fair) break;
+            // Under a sanitizer a beat waits for the routine's next intercepted call, and the first
+            // report is not promised (verifier.md, as LongHolds' 10x test): a miss is tried again.
+            if (fair && (!got.empty() || !kSanitized)) break;
         }
         ASSERT_EQ(got.size(), 1u) << "round " << round << ": " << dump(got);
         EXPECT_EQ(got[0].rule, "IsrTooLong");
@@ -515,7 +517,9 @@ TEST_F(InterruptRules, DpcTooLong_OneRunFarOverBudgetIsReportedEveryTime) {
             run_dpc(LongDpc, nullptr, 1);
             const bool fair = sentinel_had_a_processor(looks);
             got = fair ? wait_for("DpcTooLong") : take();
-            if (fair) break;
+            // Under a sanitizer a beat waits for the routine's next intercepted call, and the first
+            // report is not promised (verifier.md, as LongHolds' 10x test): a miss is tried again.
+            if (fair && (!got.empty() || !kSanitized)) break;
         }
         ASSERT_EQ(got.size(), 1u) << "round " << round << ": " << dump(got);
         EXPECT_EQ(got[0].rule, "DpcTooLong");
