@@ -21,6 +21,7 @@
 #include "observe/lock_names.h"
 #include "platform/clock.h"
 #include "platform/diagnostics.h"
+#include "platform/output_file.h"
 
 namespace ndislock::observe::trace {
 namespace {
@@ -388,18 +389,10 @@ void at_exit() { stop(); }
 bool recording() noexcept { return g_recording.load(std::memory_order_relaxed); }
 
 bool start(const char *path) noexcept {
-    if (path == nullptr || *path == '\0') {
-        platform::diagnostic("trace: no path given");
-        return false;
-    }
+    if (path == nullptr || *path == '\0') return platform::prepare_output_file(path, "trace", "");
     if (recording()) stop();
     std::lock_guard<std::mutex> guard(g_control);
-    std::FILE *f = std::fopen(path, "w"); // fails now, not at exit, if the path cannot be written
-    if (f == nullptr) {
-        platform::diagnostic("trace: cannot write '%s': no trace will be recorded", path);
-        return false;
-    }
-    std::fclose(f);
+    if (!platform::prepare_output_file(path, "trace", "no trace will be recorded")) return false;
     try {
         g_path = path;
     } catch (...) {

@@ -16,6 +16,7 @@
 #include "observe/lock_stats.h"
 #include "observe/report_samples.h"
 #include "platform/diagnostics.h"
+#include "platform/output_file.h"
 #include "verifier/findings.h"
 #include "verifier/settings.h"
 
@@ -175,17 +176,8 @@ Model gather() {
 }
 
 bool start(const char *path) noexcept {
-    if (path == nullptr || *path == '\0') {
-        platform::diagnostic("report: no path given");
-        return false;
-    }
+    if (!platform::prepare_output_file(path, "report", "no report will be written")) return false;
     std::lock_guard<std::mutex> guard(g_control);
-    std::FILE *f = std::fopen(path, "w"); // fails now, not at exit, if the path cannot be written
-    if (f == nullptr) {
-        platform::diagnostic("report: cannot write '%s': no report will be written", path);
-        return false;
-    }
-    std::fclose(f);
     try {
         g_path = path;
     } catch (...) {
