@@ -13,6 +13,7 @@ std::atomic<unsigned> g_active_observers{0};
 std::atomic<const Observer *> g_observers[kMaxObservers];
 std::atomic<const Observer *> g_sole_observer{nullptr};
 std::atomic<unsigned> g_rule_checkers{0};
+std::atomic<unsigned> g_handle_listeners{0};
 
 namespace {
 // One past the highest slot ever taken: the calls below look at no slot beyond it (with the
@@ -126,6 +127,7 @@ int add_observer(const Observer *observer) noexcept {
             }
             update_sole_observer();
             if (observer->misuse != nullptr) g_rule_checkers.fetch_add(1, std::memory_order_acq_rel);
+            if (observer->queue_handle_released != nullptr) g_handle_listeners.fetch_add(1, std::memory_order_acq_rel);
             g_active_observers.fetch_add(1, std::memory_order_acq_rel);
             return static_cast<int>(i);
         }
@@ -141,6 +143,7 @@ void remove_observer(const Observer *observer) noexcept {
         if (slot.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel)) {
             update_sole_observer();
             if (observer->misuse != nullptr) g_rule_checkers.fetch_sub(1, std::memory_order_acq_rel);
+            if (observer->queue_handle_released != nullptr) g_handle_listeners.fetch_sub(1, std::memory_order_acq_rel);
             g_active_observers.fetch_sub(1, std::memory_order_acq_rel);
         }
     }
@@ -179,7 +182,7 @@ void notify_acquired_at_once_each(const LockEvent &e) noexcept {
 }
 void notify_try_failed(const LockEvent &e) noexcept { each<&Observer::try_failed>(e); }
 void notify_rw_converted(const LockEvent &e) noexcept { each<&Observer::rw_converted>(e); }
-void notify_queue_handle_released(PKLOCK_QUEUE_HANDLE h) noexcept { each<&Observer::queue_handle_released>(h); }
+void notify_queue_handle_released_each(PKLOCK_QUEUE_HANDLE h) noexcept { each<&Observer::queue_handle_released>(h); }
 void notify_releasing_each(const LockEvent &e) noexcept { each<&Observer::releasing>(e); }
 void notify_irql_changed(const IrqlEvent &e) noexcept { each<&Observer::irql_changed>(e); }
 

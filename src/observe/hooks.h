@@ -255,7 +255,13 @@ void notify_acquiring(const LockEvent &e) noexcept;
 void notify_acquired(const LockEvent &e, bool contended) noexcept;
 void notify_try_failed(const LockEvent &e) noexcept;
 void notify_rw_converted(const LockEvent &e) noexcept;
-void notify_queue_handle_released(PKLOCK_QUEUE_HANDLE h) noexcept;
+// Only the Valgrind tools' observer listens (tool_annotations.cpp): one load on the verified
+// queued release otherwise, kept by add_observer and remove_observer.
+extern std::atomic<unsigned> g_handle_listeners;
+void notify_queue_handle_released_each(PKLOCK_QUEUE_HANDLE h) noexcept;
+inline void notify_queue_handle_released(PKLOCK_QUEUE_HANDLE h) noexcept {
+    if (__builtin_expect(g_handle_listeners.load(std::memory_order_relaxed) != 0, 0)) notify_queue_handle_released_each(h);
+}
 
 // Every observer in turn (the forms below call them when there is not exactly one).
 void notify_acquired_at_once_each(const LockEvent &e) noexcept;
