@@ -13,7 +13,8 @@ namespace {
 // The clock tick Windows reports by default: 15.625 ms, in 100 ns units.
 constexpr ULONG kTimeIncrement = 156'250;
 
-std::uint64_t interrupt_time() noexcept { return platform::monotonic_ns() / 100; }
+// The one conversion the timers use too (interrupt/timers.h).
+std::uint64_t interrupt_time() noexcept { return interrupt::interrupt_time_100ns(); }
 
 } // namespace
 

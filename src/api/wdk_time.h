@@ -5,15 +5,14 @@
 #include <cstdint>
 
 #include "interrupt/dispatcher.h"
+#include "interrupt/timers.h"
 #include "ndislock/wdk_base.h"
 #include "platform/clock.h"
 
 namespace ndislock::api {
 
-// 100 ns intervals from 1601-01-01 to 1970-01-01.
-inline constexpr std::uint64_t kUnixEpochAsSystemTime = 116'444'736'000'000'000ULL;
-
-inline std::uint64_t system_time() noexcept { return platform::realtime_ns() / 100 + kUnixEpochAsSystemTime; }
+// System time, the one conversion the timers use too (interrupt/timers.h).
+inline std::uint64_t system_time() noexcept { return interrupt::system_time_100ns(); }
 
 // A due time in 100 ns units (negative: relative; positive: absolute system time; zero: now; NULL:
 // never) as a wait's deadline: 0 (poll), interrupt::kWaitForever, or a monotonic_ns() time. An
