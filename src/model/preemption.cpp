@@ -16,10 +16,6 @@ namespace ndislock::model {
 
 namespace {
 
-// A real-time signal: queued, never merged with the application's ordinary signals. SIGRTMIN is
-// computed at run time (glibc keeps the first ones for itself).
-int preempt_signal() noexcept { return SIGRTMIN + 7; }
-
 const void *interrupted_pc(void *context) noexcept {
 #if defined(__x86_64__)
     return reinterpret_cast<const void *>(static_cast<ucontext_t *>(context)->uc_mcontext.gregs[REG_RIP]);
@@ -34,6 +30,7 @@ const void *interrupted_pc(void *context) noexcept {
 void on_preempt_signal(int, siginfo_t *, void *context) {
     ThreadState *t = tls_thread;
     if (t == nullptr) return;
+    t->preempt_signals.store(t->preempt_signals.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     const int saved = errno;
     stop_if_requested(*t, interrupted_pc(context));
     errno = saved;
@@ -60,6 +57,10 @@ void wait_for_release(ThreadState &t, std::uint32_t request) noexcept {
 }
 
 } // namespace
+
+// A real-time signal: queued, never merged with the application's ordinary signals. SIGRTMIN is
+// computed at run time (glibc keeps the first ones for itself).
+int preempt_signal() noexcept { return SIGRTMIN + 7; }
 
 void install_preemption() noexcept {
     static std::once_flag once;

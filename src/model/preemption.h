@@ -37,6 +37,15 @@ namespace ndislock::model {
 // Installs the preemption signal handler (idempotent). Not async-signal-safe.
 void install_preemption() noexcept;
 
+// The real-time signal that stops a thread for an interrupt (SIGRTMIN + 7).
+int preempt_signal() noexcept;
+
+// Changes whenever the thread stopped for an interrupt or took an interrupt signal: a stretch of
+// its own time in which this changed is not all its own code (verifier/long_holds.h).
+inline std::uint32_t interrupt_marks(const ThreadState &t) noexcept {
+    return t.preempt_ack.load(std::memory_order_relaxed) + t.preempt_signals.load(std::memory_order_relaxed);
+}
+
 // Stops the calling thread if an interrupt asked to and it may stop now; pc is where it stops.
 void stop_if_requested(ThreadState &t, const void *pc) noexcept;
 

@@ -59,6 +59,10 @@ struct ThreadState {
     std::atomic<KIRQL> preempt_level{0};
     std::atomic<std::uint32_t> preempt_ack{0};
     std::atomic<std::uint32_t> preempt_release{0};
+    // Interrupt signals this thread's handler took, whether it stopped for them or not: the
+    // long-hold heartbeat counts no stretch of a hold in which one arrived (their delivery is
+    // kernel time charged to the thread, no driver code).
+    std::atomic<std::uint32_t> preempt_signals{0};
     // While stopped: where and at what IRQL; and the id of the interrupt thread running over it.
     std::atomic<const void *> stopped_at{nullptr};
     std::atomic<KIRQL> stopped_irql{0};

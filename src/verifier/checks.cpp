@@ -37,7 +37,8 @@ namespace {
 // VerifierThread::verifier_ns, which the count subtracts: the verifier's first-time work (a new
 // class or chain, a table page touched for the first time, a stack walk) would otherwise pass for
 // the driver's. The slow paths (a lock's first use, a new chain, a stack walk) always run in one;
-// every hook does while a count is on (Apart below).
+// every hook does while a count is on (Apart below). A SlowWork under way when the sentinel starts
+// a count adds the whole of its time when it ends, so the count's first stretch is not lost.
 bool counting_now(const VerifierThread &v) noexcept {
     const std::uint64_t hold = v.outer_hold.load(std::memory_order_relaxed);
     const std::uint64_t run = v.outer_run.load(std::memory_order_relaxed);
@@ -47,16 +48,18 @@ bool counting_now(const VerifierThread &v) noexcept {
 
 class SlowWork {
 public:
+    // Always timed (one clock read: these are slow paths, or hooks while a count is on), so that a
+    // count the sentinel starts in the middle of one still has the whole of it subtracted.
     explicit SlowWork(VerifierThread *v) noexcept : v_(v) {
         if (v_ == nullptr) return;
         v_->in_verifier.store(v_->in_verifier.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         std::atomic_signal_fence(std::memory_order_seq_cst);
-        if (__builtin_expect(v_->beat_counted.load(std::memory_order_relaxed), 0) && counting_now(*v_))
-            start_ = platform::monotonic_ns();
+        counting_ = counting(*v_);
+        start_ = platform::monotonic_ns();
     }
     ~SlowWork() {
         if (v_ == nullptr) return;
-        if (__builtin_expect(start_ != 0, 0))
+        if (__builtin_expect(counting_ || counting(*v_), 0))
             v_->verifier_ns.store(v_->verifier_ns.load(std::memory_order_relaxed) + (platform::monotonic_ns() - start_),
                                   std::memory_order_relaxed);
         std::atomic_signal_fence(std::memory_order_seq_cst);
@@ -66,8 +69,12 @@ public:
     SlowWork &operator=(const SlowWork &) = delete;
 
 private:
+    static bool counting(const VerifierThread &v) noexcept {
+        return v.beat_counted.load(std::memory_order_relaxed) && counting_now(v);
+    }
     VerifierThread *v_;
     std::uint64_t start_ = 0;
+    bool counting_ = false;
 };
 
 // Every hook of the verifier's observer: inside a SlowWork while the sentinel counts one of the
@@ -757,7 +764,7 @@ void check_irql_drop(VerifierThread &v, model::ThreadState *thread, KIRQL to, co
 [[gnu::cold, gnu::noinline]] std::uint64_t counted_hold_own_ns(VerifierThread &v, const HeldLock &h,
                                                                const model::ThreadState &t) noexcept {
     if (h.untimed) return 0;
-    return counted_own_ns(v.hold_beat, h.seq, t.preempt_ack.load(std::memory_order_relaxed),
+    return counted_own_ns(v.hold_beat, h.seq, model::interrupt_marks(t),
                           v.verifier_ns.load(std::memory_order_relaxed));
 }
 
@@ -1075,7 +1082,7 @@ void on_callback_returned(const observe::CallbackEvent &e, std::uint64_t own_ns)
     const bool untimed = f.untimed; // before a report below marks the outer callbacks
     const std::uint64_t counted_ns =
         !untimed && v.run_beat.want.load(std::memory_order_relaxed) == f.run
-            ? counted_own_ns(v.run_beat, f.run, t.preempt_ack.load(std::memory_order_relaxed),
+            ? counted_own_ns(v.run_beat, f.run, model::interrupt_marks(t),
                              v.verifier_ns.load(std::memory_order_relaxed))
             : 0;
     if (n == 0) {

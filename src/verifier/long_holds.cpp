@@ -8,8 +8,10 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <ucontext.h>
 #include <unistd.h>
 
+#include "model/preemption.h"
 #include "model/thread_state.h"
 #include "platform/clock.h"
 #include "platform/diagnostics.h"
@@ -67,7 +69,7 @@ std::uint64_t stretch_ns(const BeatSample &now, const BeatClock &c, const Stretc
         return 0;
     const bool prompt = now.wall <= end.sent_ns + kPromptNs;
     if (!prompt && now.preempted == c.last_preempted) return 0; // late with no descheduling: stolen
-    const std::uint64_t verifier = now.verifier_ns - c.last_verifier_ns;
+    const std::uint64_t verifier = now.verifier_ns - c.last_verifier_ns + now.read_ns + c.last_read_ns;
     const std::uint64_t ran = now.cpu - c.last_cpu_ns;
     if (ran <= verifier) return 0;
     std::uint64_t bound = end.sent_ns - c.last_wall_ns + kPromptNs;
@@ -75,9 +77,22 @@ std::uint64_t stretch_ns(const BeatSample &now, const BeatClock &c, const Stretc
     return ran - verifier < bound ? ran - verifier : bound;
 }
 
+// The thread's CPU clock, and the wall time its read took (BeatSample::read_ns). started, when
+// given, receives the wall time just before the read.
+struct TimedCpuRead {
+    std::uint64_t cpu_ns, read_ns;
+};
+TimedCpuRead timed_cpu_read(std::uint64_t *started = nullptr) noexcept {
+    const std::uint64_t before = platform::monotonic_ns();
+    const std::uint64_t cpu = platform::thread_cpu_ns();
+    const std::uint64_t after = platform::monotonic_ns();
+    if (started != nullptr) *started = before;
+    return {cpu, after - before};
+}
+
 // One beat for one clock: the first one of a hold (run) counts the stretch since the sentinel read
 // the thread's CPU clock; later ones the stretch since the last beat.
-void beat(BeatClock &c, const BeatSample &now, std::uint64_t cpu_after, StretchEnd end) noexcept {
+void beat(BeatClock &c, const BeatSample &now, const TimedCpuRead &after, StretchEnd end) noexcept {
     const std::uint64_t want = c.want.load(std::memory_order_acquire);
     if (want == kNoSeq) return;
     end.cap_ns = c.cap_ns.load(std::memory_order_relaxed);
@@ -94,13 +109,16 @@ void beat(BeatClock &c, const BeatSample &now, std::uint64_t cpu_after, StretchE
         // late first beat counts nothing).
         since.last_blocked = now.blocked;
         since.last_preempted = now.preempted;
-        // A verifier hook under way when the sentinel read the clock timed none of itself.
-        c.counted_ns = c.in_verifier_at_want.load(std::memory_order_relaxed) != 0 ? 0 : stretch_ns(now, since, end);
+        // A verifier hook under way when the sentinel read the clock adds the whole of its time to
+        // verifier_ns as it ends (checks.cpp, SlowWork): subtracted here, the part before the
+        // reading too, so the stretch counts less than the driver ran, never more.
+        c.counted_ns = stretch_ns(now, since, end);
     } else {
         c.counted_ns += stretch_ns(now, c, end);
     }
     c.last_wall_ns = now.wall;
-    c.last_cpu_ns = cpu_after; // the handler's own time is not the driver's
+    c.last_cpu_ns = after.cpu_ns; // the handler's own time is not the driver's...
+    c.last_read_ns = after.read_ns; // ...nor the kernel's for the read that ends it
     c.last_verifier_ns = now.verifier_ns;
     c.last_stops = now.stops;
     c.last_blocked = now.blocked;
@@ -109,24 +127,37 @@ void beat(BeatClock &c, const BeatSample &now, std::uint64_t cpu_after, StretchE
     c.version.store(c.version.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
-void on_beat(int) {
+// Whether the beat interrupted the handler of an interrupt signal (which blocks its own signal
+// while it runs): the kernel delivered that signal in the stretch, and the handler is ndislock's.
+bool in_interrupt_handler(const void *context) noexcept {
+    const auto *uc = static_cast<const ucontext_t *>(context);
+    return uc != nullptr && sigismember(&uc->uc_sigmask, model::preempt_signal()) == 1;
+}
+
+void on_beat(int, siginfo_t *, void *context) {
     model::ThreadState *t = model::tls_thread;
     if (t == nullptr) return;
     VerifierThread *v = verifier_table_of(*t);
     if (v == nullptr) return;
     const int saved = errno;
     BeatSample now;
-    now.wall = platform::monotonic_ns();
-    now.cpu = platform::thread_cpu_ns();
-    now.stops = t->preempt_ack.load(std::memory_order_relaxed);
-    now.in_verifier = v->in_verifier.load(std::memory_order_relaxed);
+    const TimedCpuRead at_beat = timed_cpu_read(&now.wall);
+    now.cpu = at_beat.cpu_ns;
+    now.read_ns = at_beat.read_ns;
+    now.stops = model::interrupt_marks(*t);
+    // Inside ndislock's own bookkeeping (model::NoPreempt: a release's hooks, the DPC queues, a
+    // report) counts as inside the verifier: the heartbeat times driver code only, and a hook
+    // the sentinel began counting in the middle of (VerifierThread::in_verifier was 0 at its
+    // entry) is still no driver code.
+    now.in_verifier = v->in_verifier.load(std::memory_order_relaxed) + t->no_preempt.load(std::memory_order_relaxed) +
+                      (in_interrupt_handler(context) ? 1u : 0u);
     now.verifier_ns = v->verifier_ns.load(std::memory_order_relaxed);
     platform::thread_switches(&now.blocked, &now.preempted);
-    const std::uint64_t cpu_after = platform::thread_cpu_ns();
+    const TimedCpuRead after = timed_cpu_read();
     const StretchEnd end{v->beat_sent_ns.load(std::memory_order_relaxed),
                          v->beat_on_time.load(std::memory_order_relaxed)};
-    beat(v->hold_beat, now, cpu_after, end);
-    beat(v->run_beat, now, cpu_after, end);
+    beat(v->hold_beat, now, after, end);
+    beat(v->run_beat, now, after, end);
     // One beat in flight at a time: real-time signals queue, and beats that piled up while the
     // thread was off its CPU would arrive back to back, each stretch the previous handler's time.
     v->beats_seen.store(v->beats_sent.load(std::memory_order_relaxed), std::memory_order_relaxed);
@@ -159,8 +190,7 @@ void look(const std::atomic<std::uint64_t> &outer, SentinelSight &saw, BeatClock
     if (clock.want.load(std::memory_order_relaxed) != seq) {
         // The baselines first, then the clock: an interrupt or verifier work that begins between
         // them only makes the first stretch uncounted.
-        clock.stops_at_want.store(t.preempt_ack.load(std::memory_order_relaxed), std::memory_order_relaxed);
-        clock.in_verifier_at_want.store(v.in_verifier.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        clock.stops_at_want.store(model::interrupt_marks(t), std::memory_order_relaxed);
         clock.verifier_ns_at_want.store(v.verifier_ns.load(std::memory_order_relaxed), std::memory_order_relaxed);
         clock.wall_at_want.store(platform::monotonic_ns(), std::memory_order_relaxed);
         clock.cap_ns.store(stretch_cap_ns(budget_ns), std::memory_order_relaxed);
@@ -283,8 +313,8 @@ void start_sentinel() noexcept {
     std::call_once(once, [] {
         g_pid = getpid();
         struct sigaction action {};
-        action.sa_handler = on_beat;
-        action.sa_flags = SA_RESTART;
+        action.sa_sigaction = on_beat;
+        action.sa_flags = SA_SIGINFO | SA_RESTART;
         sigemptyset(&action.sa_mask);
         if (sigaction(beat_signal(), &action, nullptr) != 0) {
             platform::diagnostic("verifier: cannot install the heartbeat handler (signal %d); long holds are found "
@@ -316,8 +346,9 @@ std::uint64_t counted_own_ns(BeatClock &c, std::uint64_t seq, std::uint32_t stop
     // The clocks first, then a copy of the count that no beat interrupted (the handler runs on
     // this very thread; a beat after the clock reads only makes the last stretch look short).
     BeatSample now;
-    now.wall = platform::monotonic_ns();
-    now.cpu = platform::thread_cpu_ns();
+    const TimedCpuRead at_release = timed_cpu_read(&now.wall);
+    now.cpu = at_release.cpu_ns;
+    now.read_ns = at_release.read_ns;
     now.stops = stops;
     now.verifier_ns = verifier_ns; // in_verifier stays 0: this hook's own time so far is small
     platform::thread_switches(&now.blocked, &now.preempted);
@@ -332,6 +363,7 @@ std::uint64_t counted_own_ns(BeatClock &c, std::uint64_t seq, std::uint32_t stop
         copy.last_cpu_ns = c.last_cpu_ns;
         copy.last_verifier_ns = c.last_verifier_ns;
         copy.last_stops = c.last_stops;
+        copy.last_read_ns = c.last_read_ns;
         copy.last_blocked = c.last_blocked;
         copy.last_preempted = c.last_preempted;
         std::atomic_signal_fence(std::memory_order_seq_cst);

@@ -23,8 +23,11 @@
 //   - The holder's handler reads its own CPU clock. A stretch (from the sentinel's reading to the
 //     first beat, then from beat to beat, the last one up to the release or return) counts the
 //     CPU time the thread ran in it, less the wall time the verifier's own hooks took in it
-//     (VerifierThread::verifier_ns), and nothing if the thread took an emulated interrupt,
-//     blocked, or the beat landed inside a verifier hook. Each stretch counts at most what it
+//     (VerifierThread::verifier_ns) and the wall time of the CPU clock reads that bound it (a
+//     read is a system call charged to the thread, milliseconds of it on a busy virtual machine),
+//     and nothing if the thread took an emulated interrupt or an interrupt signal, blocked, or the
+//     beat landed inside a verifier hook, ndislock's own bookkeeping (model::NoPreempt) or the
+//     interrupt signal's handler. Each stretch counts at most what it
 //     could have run had its beat arrived at once (from its start to the beat's sending, plus
 //     kPromptNs); a later beat counts only if the OS preempted the thread meanwhile (its CPU clock
 //     stood still then), not if the host took the virtual CPU away (that time passes on the
@@ -99,15 +102,15 @@ struct BeatClock {
     // ...and the most one stretch may count: kStretchCapShare of far_over_ns(budget), so that a
     // report takes several stretches, whatever one of them holds.
     std::atomic<std::uint64_t> cap_ns{0};
-    // ... and the thread's ThreadState::preempt_ack, VerifierThread::in_verifier and
-    // VerifierThread::verifier_ns then.
-    std::atomic<std::uint32_t> stops_at_want{0}, in_verifier_at_want{0};
+    // ... and the thread's model::interrupt_marks and VerifierThread::verifier_ns then.
+    std::atomic<std::uint32_t> stops_at_want{0};
     std::atomic<std::uint64_t> verifier_ns_at_want{0};
     std::atomic<std::uint32_t> version{0};
     std::uint64_t counting = kNoSeq;         // the hold (run) counted below
     std::uint64_t counted_ns = 0;            // own time of the driver's stretches in this hold
     std::uint64_t last_wall_ns = 0, last_cpu_ns = 0, last_verifier_ns = 0;
     std::uint64_t last_blocked = 0, last_preempted = 0;
+    std::uint64_t last_read_ns = 0; // the wall time of the CPU clock read that began the stretch
     std::uint32_t last_stops = 0;
 };
 
@@ -116,6 +119,11 @@ struct BeatClock {
 // (VerifierThread::in_verifier, VerifierThread::verifier_ns).
 struct BeatSample {
     std::uint64_t wall = 0, cpu = 0, verifier_ns = 0;
+    // The wall time the read of `cpu` took. The thread CPU clock is a system call that charges its
+    // own kernel time to the thread, and on a busy virtual machine one read took milliseconds of it
+    // (the kernel waiting for a processor's run queue, or the host taking the virtual CPU away),
+    // which is no driver code: a stretch counts none of the reads that bound it.
+    std::uint64_t read_ns = 0;
     std::uint64_t blocked = 0, preempted = 0; // the thread's voluntary and involuntary context switches
     std::uint32_t stops = 0, in_verifier = 0;
 };

@@ -45,10 +45,13 @@ TEST_F(LongHolds, OneHoldOf2msIsReportedInEveryRound) {
         NdisAllocateSpinLock(s.l);
         const std::uint64_t looks = ndislock::verifier::sentinel_looks();
         NdisAcquireSpinLock(s.l);
-        busy_own_ns(kLongNs);
+        const std::uint64_t not_run = busy_own_ns(kLongNs);
         const int line = __LINE__ + 1;
         NdisReleaseSpinLock(s.l);
-        const bool fair = sentinel_had_a_processor(looks);
+        // Fair: the sentinel had a processor, and so did the holder for most of the 2 ms (beside
+        // other busy threads that outnumber the cores, the OS switches it out for much of it, and
+        // stretches it was switched out late in count nothing: verifier/long_holds.h).
+        const bool fair = sentinel_had_a_processor(looks) && not_run <= kLongNs / 4;
         const std::vector<Got> got = take();
         NdisFreeSpinLock(s.l);
         if (got.size() == 1 && got[0].rule == "LockHeldTooLong" && got[0].line == line &&
