@@ -81,7 +81,7 @@ NDISLOCK_API NDISLOCK_STATUS NdislockDisableInterrupt(NDIS_HANDLE NdisInterruptH
 
 typedef struct NDISLOCK_LATENCY {
     ULONG64 Count;
-    ULONG64 P50Ns; /* within 1/8 of the value */
+    ULONG64 P50Ns; /* within 1/16 of the value */
     ULONG64 P99Ns;
     ULONG64 MaxNs; /* exact */
 } NDISLOCK_LATENCY;

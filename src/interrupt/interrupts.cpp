@@ -567,10 +567,10 @@ NDISLOCK_STATUS interrupt_stats(NDIS_HANDLE handle, NDISLOCK_INTERRUPT_STATS *ou
         out->DpcsRun += k.dpcs_run.load(std::memory_order_relaxed);
         out->Synchronized += k.synchronized.load(std::memory_order_relaxed);
     }
-    out->DeliveryLatency = i->delivery_latency.summary();
-    out->DpcLatency = i->dpc_latency.summary();
-    out->IsrDuration = i->isr_duration.summary();
-    out->DpcDuration = i->dpc_duration.summary();
+    out->DeliveryLatency = summarize(i->delivery_latency);
+    out->DpcLatency = summarize(i->dpc_latency);
+    out->IsrDuration = summarize(i->isr_duration);
+    out->DpcDuration = summarize(i->dpc_duration);
     return NDISLOCK_OK;
 }
 

@@ -2,22 +2,17 @@
 
 #include <algorithm>
 #include <atomic>
-#include <bit>
 
 #include "observe/hooks.h"
 #include "observe/lock_names.h"
 #include "observe/report_samples.h"
-#include "platform/own_time.h"
 #include "platform/diagnostics.h"
+#include "platform/histogram.h"
+#include "platform/own_time.h"
 
 namespace ndislock::observe::stats {
 
 namespace {
-
-constexpr unsigned kSubBits = 4; // 16 sub-buckets per power of two
-constexpr unsigned kMaxExponent = 44; // ~4.9 hours in ns; longer holds land in the last bucket
-constexpr unsigned kBuckets = (kMaxExponent - kSubBits + 2) << kSubBits;
-static_assert(kBuckets == kHistogramBuckets);
 
 struct Entry {
     std::atomic<const void *> lock{nullptr};
@@ -25,8 +20,7 @@ struct Entry {
     std::atomic<std::uint64_t> contended{0};
     std::atomic<std::uint64_t> over_budget{0};
     std::atomic<std::uint64_t> descheduled{0};
-    std::atomic<std::uint64_t> max_ns{0};
-    std::atomic<std::uint32_t> histogram[kBuckets];
+    platform::Histogram<std::uint32_t> holds; // the timed holds (32-bit counts: 256 of them)
 };
 
 Entry g_entries[NDISLOCK_STATS_MAX_LOCKS];
@@ -95,8 +89,7 @@ void on_releasing(const LockEvent &e) noexcept {
             bump(entry->descheduled);
             return;
         }
-        bump(entry->histogram[bucket_of(held)]);
-        if (held > entry->max_ns.load(std::memory_order_relaxed)) entry->max_ns.store(held, std::memory_order_relaxed);
+        entry->holds.record_by_holder(held);
         if (held > g_budget_ns.load(std::memory_order_relaxed)) bump(entry->over_budget);
         return;
     }
@@ -120,34 +113,7 @@ constexpr Observer kObserver = [] {
     return o;
 }();
 
-std::uint64_t percentile(const Entry &e, std::uint64_t total, double q) noexcept {
-    if (total == 0) return 0;
-    auto rank = static_cast<std::uint64_t>(q * static_cast<double>(total - 1)) + 1;
-    std::uint64_t seen = 0;
-    for (unsigned b = 0; b < kBuckets; ++b) {
-        seen += e.histogram[b].load(std::memory_order_relaxed);
-        if (seen >= rank) return std::min(bucket_upper_bound(b), e.max_ns.load(std::memory_order_relaxed));
-    }
-    return e.max_ns.load(std::memory_order_relaxed);
-}
-
 } // namespace
-
-unsigned bucket_of(std::uint64_t ns) noexcept {
-    if (ns < (1u << kSubBits)) return static_cast<unsigned>(ns);
-    const unsigned exponent = 63u - static_cast<unsigned>(std::countl_zero(ns)); // >= kSubBits
-    if (exponent > kMaxExponent) return kBuckets - 1;
-    const auto sub = static_cast<unsigned>((ns >> (exponent - kSubBits)) & ((1u << kSubBits) - 1));
-    return ((exponent - kSubBits + 1) << kSubBits) + sub;
-}
-
-std::uint64_t bucket_upper_bound(unsigned bucket) noexcept {
-    if (bucket < (1u << kSubBits)) return bucket;
-    const unsigned exponent = (bucket >> kSubBits) + kSubBits - 1;
-    const std::uint64_t sub = bucket & ((1u << kSubBits) - 1);
-    const std::uint64_t low = (std::uint64_t{1} << exponent) + (sub << (exponent - kSubBits));
-    return low + (std::uint64_t{1} << (exponent - kSubBits)) - 1;
-}
 
 void enable(bool on, std::uint64_t budget_ns) noexcept {
     g_budget_ns.store(budget_ns != 0 ? budget_ns : NDISLOCK_HOLD_BUDGET_NS_DEFAULT, std::memory_order_relaxed);
@@ -164,15 +130,13 @@ unsigned collect(NDISLOCK_LOCK_STATS *out, unsigned max) noexcept {
     for (const Entry &e : g_entries) {
         const void *lock = e.lock.load(std::memory_order_acquire);
         if (lock == nullptr) continue;
-        std::uint64_t timed = 0;
-        for (const auto &b : e.histogram) timed += b.load(std::memory_order_relaxed);
         all[tracked++] = NDISLOCK_LOCK_STATS{lock,
                                              lock_name(lock),
                                              e.acquisitions.load(std::memory_order_relaxed),
                                              e.contended.load(std::memory_order_relaxed),
-                                             percentile(e, timed, 0.50),
-                                             percentile(e, timed, 0.99),
-                                             e.max_ns.load(std::memory_order_relaxed),
+                                             e.holds.percentile(0.50),
+                                             e.holds.percentile(0.99),
+                                             e.holds.max_ns(),
                                              e.over_budget.load(std::memory_order_relaxed),
                                              e.descheduled.load(std::memory_order_relaxed)};
     }
@@ -184,7 +148,7 @@ unsigned collect(NDISLOCK_LOCK_STATS *out, unsigned max) noexcept {
 int histogram(const void *lock, std::uint64_t *out) noexcept {
     for (unsigned i = 0; i < NDISLOCK_STATS_MAX_LOCKS; ++i) {
         if (lock == nullptr || g_entries[i].lock.load(std::memory_order_acquire) != lock) continue;
-        for (unsigned b = 0; b < kBuckets; ++b) out[b] = g_entries[i].histogram[b].load(std::memory_order_relaxed);
+        g_entries[i].holds.copy(out);
         return static_cast<int>(i);
     }
     return -1;
@@ -197,8 +161,7 @@ void reset() noexcept {
         e.contended.store(0, std::memory_order_relaxed);
         e.over_budget.store(0, std::memory_order_relaxed);
         e.descheduled.store(0, std::memory_order_relaxed);
-        e.max_ns.store(0, std::memory_order_relaxed);
-        for (auto &b : e.histogram) b.store(0, std::memory_order_relaxed);
+        e.holds.reset();
         e.lock.store(nullptr, std::memory_order_release);
     }
 }

@@ -1,6 +1,6 @@
 // Per-lock statistics (ndislock/ext.h, NdislockStats*): an observer that counts acquisitions and
-// waits and keeps a log-linear histogram of hold times per lock (16 sub-buckets per power of two,
-// so a percentile is within 1/16 of the true value). Hold time is the holder's own running time
+// waits and keeps a histogram of hold times per lock (platform/histogram.h: a percentile is within
+// 1/16 of the true value). Hold time is the holder's own running time
 // (platform/own_time.h); holds during which the OS descheduled the holder are counted apart.
 #pragma once
 
@@ -10,19 +10,12 @@
 
 namespace ndislock::observe::stats {
 
-// The histogram: 16 sub-buckets per power of two up to 2^44 ns.
-inline constexpr unsigned kHistogramBuckets = (44 - 4 + 2) << 4;
-
 void enable(bool on, std::uint64_t budget_ns) noexcept;
 unsigned collect(NDISLOCK_LOCK_STATS *out, unsigned max) noexcept;
 void reset() noexcept;
 
-// A tracked lock's hold-time histogram (kHistogramBuckets counts) and its index in the table (the
+// A tracked lock's hold-time histogram (platform::kHistogramBuckets counts) and its index in the table (the
 // entry samples:: keys its time buckets by); -1 if the lock is not tracked. For the report.
 int histogram(const void *lock, std::uint64_t *out) noexcept;
-
-// The histogram's bucket of a value and the largest value a bucket holds (exposed for tests).
-unsigned bucket_of(std::uint64_t ns) noexcept;
-std::uint64_t bucket_upper_bound(unsigned bucket) noexcept;
 
 } // namespace ndislock::observe::stats

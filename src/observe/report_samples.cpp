@@ -9,6 +9,7 @@
 #include "ndislock/ext.h"
 #include "observe/lock_stats.h"
 #include "platform/clock.h"
+#include "platform/histogram.h"
 
 namespace ndislock::observe::samples {
 
@@ -32,25 +33,7 @@ std::atomic<std::uint64_t> g_start_ns{0};
 std::atomic<std::uint64_t> g_bucket_ns{kDefaultBucketNs};
 std::atomic<std::uint64_t> g_stop_ns{0}; // when sampling stopped (0: running): the timeline ends there
 
-struct RoutineHistogram {
-    std::atomic<std::uint64_t> buckets[stats::kHistogramBuckets];
-    std::atomic<std::uint64_t> count{0};
-    std::atomic<std::uint64_t> max_ns{0};
-
-    void record(std::uint64_t ns) noexcept {
-        buckets[stats::bucket_of(ns)].fetch_add(1, std::memory_order_relaxed);
-        count.fetch_add(1, std::memory_order_relaxed);
-        std::uint64_t max = max_ns.load(std::memory_order_relaxed);
-        while (ns > max && !max_ns.compare_exchange_weak(max, ns, std::memory_order_relaxed)) {
-        }
-    }
-    void clear() noexcept {
-        for (auto &b : buckets) b.store(0, std::memory_order_relaxed);
-        count.store(0, std::memory_order_relaxed);
-        max_ns.store(0, std::memory_order_relaxed);
-    }
-};
-RoutineHistogram g_routines[2]; // RoutineKind::Isr, RoutineKind::Dpc
+platform::Histogram<> g_routines[2]; // RoutineKind::Isr, RoutineKind::Dpc
 
 std::uint64_t bucket_at(std::uint64_t now, std::uint64_t start, std::uint64_t width) noexcept {
     return now > start ? (now - start) / width : 0;
@@ -80,7 +63,7 @@ bool start(std::uint64_t bucket_ns) noexcept {
         }
     }
     clear_cells(*t);
-    for (RoutineHistogram &h : g_routines) h.clear();
+    for (platform::Histogram<> &h : g_routines) h.reset();
     g_bucket_ns.store(bucket_ns != 0 ? bucket_ns : kDefaultBucketNs, std::memory_order_relaxed);
     g_start_ns.store(platform::monotonic_ns(), std::memory_order_relaxed);
     g_stop_ns.store(0, std::memory_order_relaxed);
@@ -144,10 +127,10 @@ Timeline lock_timeline(unsigned entry, TimeBucket *out) noexcept {
 }
 
 std::uint64_t routine_histogram(RoutineKind kind, std::uint64_t *out, std::uint64_t *max_ns) noexcept {
-    const RoutineHistogram &h = g_routines[static_cast<unsigned>(kind)];
-    for (unsigned b = 0; b < stats::kHistogramBuckets; ++b) out[b] = h.buckets[b].load(std::memory_order_relaxed);
-    if (max_ns != nullptr) *max_ns = h.max_ns.load(std::memory_order_relaxed);
-    return h.count.load(std::memory_order_relaxed);
+    const platform::Histogram<> &h = g_routines[static_cast<unsigned>(kind)];
+    h.copy(out);
+    if (max_ns != nullptr) *max_ns = h.max_ns();
+    return h.count();
 }
 
 } // namespace ndislock::observe::samples

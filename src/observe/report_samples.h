@@ -43,8 +43,8 @@ struct Timeline {
 Timeline lock_timeline(unsigned entry, TimeBucket *out /* kTimeBuckets */) noexcept;
 
 // The ISR (Callback::Isr) and DPC (InterruptDpc and KernelDpc together) run times, in the lock
-// statistics' buckets (lock_stats.h: bucket_of, bucket_upper_bound); out has
-// stats::kHistogramBuckets entries. Returns the count; *max_ns the longest.
+// library's histogram buckets (platform/histogram.h); out has platform::kHistogramBuckets
+// entries. Returns the count; *max_ns the longest.
 enum class RoutineKind : std::uint8_t { Isr, Dpc };
 std::uint64_t routine_histogram(RoutineKind kind, std::uint64_t *out, std::uint64_t *max_ns) noexcept;
 

@@ -1,10 +1,10 @@
 #include "verifier/hold_times.h"
 
 #include <atomic>
-#include <bit>
 #include <mutex>
 #include <string>
 
+#include "platform/histogram.h"
 #include "platform/own_time.h"
 #include "verifier/lock_classes.h"
 
@@ -12,9 +12,9 @@ namespace ndislock::verifier {
 
 namespace {
 struct ClassHolds {
-    std::atomic<std::uint64_t> buckets[NDISLOCK_HOLD_BUCKETS];
+    // 32-bit counts: 4096 classes of them, whose pages are touched only for classes in use.
+    platform::Histogram<std::uint32_t> holds;
     std::atomic<std::uint64_t> descheduled{0};
-    std::atomic<std::uint64_t> max_ns{0};
     std::atomic<std::uint8_t> overrun_streak{0};
 };
 ClassHolds g_holds[kMaxClasses];
@@ -27,15 +27,10 @@ bool record_hold(std::uint32_t lock_class, std::uint64_t ns, std::uint64_t budge
         c.descheduled.fetch_add(1, std::memory_order_relaxed);
         return false;
     }
-    const unsigned bucket = ns == 0 ? 0 : static_cast<unsigned>(63 - std::countl_zero(ns));
-    // Load and store, not an atomic add: a release records while its lock is still held, so the
+    // By the holder, not with atomic adds: a release records while its lock is still held, so the
     // samples of one lock never race; two locks of one class released at the same instant may
     // lose one sample. That costs a histogram a rare count, and the release path an RMW less.
-    auto &slot = c.buckets[bucket < NDISLOCK_HOLD_BUCKETS ? bucket : NDISLOCK_HOLD_BUCKETS - 1];
-    slot.store(slot.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    std::uint64_t seen = c.max_ns.load(std::memory_order_relaxed);
-    while (ns > seen && !c.max_ns.compare_exchange_weak(seen, ns, std::memory_order_relaxed)) {
-    }
+    c.holds.record_by_holder(ns);
     // The overrun streak (hold_times.h).
     const std::uint8_t streak = c.overrun_streak.load(std::memory_order_relaxed);
     if (ns <= budget_ns) {
@@ -105,13 +100,15 @@ unsigned copy_class_hold_times(NDISLOCK_CLASS_HOLD_TIMES *out, unsigned max) noe
     for (std::uint32_t id = 0; id < kMaxClasses; ++id) {
         const ClassHolds &c = g_holds[id];
         NDISLOCK_CLASS_HOLD_TIMES row{};
-        for (unsigned b = 0; b < NDISLOCK_HOLD_BUCKETS; ++b) {
-            row.Buckets[b] = c.buckets[b].load(std::memory_order_relaxed);
-            row.Holds += row.Buckets[b];
-        }
         row.Descheduled = c.descheduled.load(std::memory_order_relaxed);
-        if (row.Holds == 0 && row.Descheduled == 0) continue;
-        row.MaxNs = c.max_ns.load(std::memory_order_relaxed);
+        if (c.holds.count() == 0 && row.Descheduled == 0) continue;
+        std::uint64_t powers[NDISLOCK_HOLD_BUCKETS];
+        c.holds.copy_powers(powers, NDISLOCK_HOLD_BUCKETS);
+        for (unsigned b = 0; b < NDISLOCK_HOLD_BUCKETS; ++b) {
+            row.Buckets[b] = powers[b];
+            row.Holds += powers[b];
+        }
+        row.MaxNs = c.holds.max_ns();
         if (out != nullptr && n < max) {
             row.Class = stable_description(id);
             out[n] = row;

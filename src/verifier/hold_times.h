@@ -1,5 +1,6 @@
-// Per-class hold-time histograms (powers of two, in ns) for the verifier: every timed release
-// adds one sample; holds the OS descheduled are counted apart.
+// Per-class hold-time histograms for the verifier (platform/histogram.h, read out by powers of
+// two for NDISLOCK_CLASS_HOLD_TIMES): every timed release adds one sample; holds the OS
+// descheduled are counted apart.
 #pragma once
 
 #include <cstdint>

@@ -16,6 +16,7 @@
 #include "observe/lock_stats.h"
 #include "observe/report_samples.h"
 #include "platform/diagnostics.h"
+#include "platform/histogram.h"
 #include "platform/output_file.h"
 #include "verifier/findings.h"
 #include "verifier/settings.h"
@@ -28,13 +29,12 @@ std::mutex g_control;        // start, stop, write
 std::string g_path;          // the running report's file
 std::atomic<bool> g_running{false};
 
-// The statistics' fine buckets folded into powers of two.
+// The library histogram's buckets (platform/histogram.h) folded into powers of two.
 Histogram fold(const std::uint64_t *fine, std::uint64_t max_ns) {
     Histogram h;
-    for (unsigned b = 0; b < observe::stats::kHistogramBuckets; ++b) {
+    for (unsigned b = 0; b < platform::kHistogramBuckets; ++b) {
         if (fine[b] == 0) continue;
-        const std::uint64_t upper = observe::stats::bucket_upper_bound(b);
-        const unsigned power = upper <= 1 ? 0 : 63u - static_cast<unsigned>(__builtin_clzll(upper));
+        const unsigned power = platform::histogram_bucket_power(b);
         h.bins[power < kPowers ? power : kPowers - 1] += fine[b];
         h.count += fine[b];
     }
@@ -134,7 +134,7 @@ Model gather() {
     static NDISLOCK_LOCK_STATS all[NDISLOCK_STATS_MAX_LOCKS]; // under g_control or at exit: one writer
     m.locks_tracked = observe::stats::collect(all, NDISLOCK_STATS_MAX_LOCKS);
     m.statistics = m.locks_tracked != 0 || g_running.load(std::memory_order_relaxed);
-    std::vector<std::uint64_t> fine(observe::stats::kHistogramBuckets);
+    std::vector<std::uint64_t> fine(platform::kHistogramBuckets);
     std::vector<observe::samples::TimeBucket> buckets(observe::samples::kTimeBuckets);
     for (unsigned i = 0; i < m.locks_tracked && i < kTopLocks; ++i) {
         const NDISLOCK_LOCK_STATS &s = all[i];

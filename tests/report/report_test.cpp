@@ -10,6 +10,7 @@
 #include "ndislock/ndis.h"
 #include "observe/lock_stats.h"
 #include "observe/report_samples.h"
+#include "platform/histogram.h"
 #include "verifier/report.h"
 
 using namespace ndislock;
@@ -118,10 +119,10 @@ TEST(ReportSamples, CountAcquisitionsPerBucketAndRoutinesPerKind) {
     EXPECT_EQ(b[0].contended, 2u);
     EXPECT_EQ(observe::samples::lock_timeline(6, b).buckets, 1u);
     EXPECT_EQ(b[0].acquisitions, 0u);
-    std::uint64_t h[observe::stats::kHistogramBuckets], max = 0;
+    std::uint64_t h[platform::kHistogramBuckets], max = 0;
     EXPECT_EQ(observe::samples::routine_histogram(observe::samples::RoutineKind::Isr, h, &max), 1u);
     EXPECT_EQ(max, 1'000u);
-    EXPECT_EQ(h[observe::stats::bucket_of(1'000)], 1u);
+    EXPECT_EQ(h[platform::histogram_bucket(1'000)], 1u);
     EXPECT_EQ(observe::samples::routine_histogram(observe::samples::RoutineKind::Dpc, h, &max), 2u);
     EXPECT_EQ(max, 60'000u);
 }
