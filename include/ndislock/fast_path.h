@@ -17,7 +17,10 @@
  *     DISPATCH_LEVEL already (a nested acquire) only the compare-exchange;
  *   - release: a release store of 0, a compiler barrier and one read of the parking bucket's
  *     sleeper count (lock/spin_word.h), then the IRQL store that gives the processor back and a
- *     re-read of the owner word, as model::lower_irql.
+ *     re-read of the owner word, as model::lower_irql;
+ *   - the in-stack queued pair: the same IRQL halves around one compare-exchange of the handle's
+ *     entry into a free word, and back to 0 at the release when no successor linked itself
+ *     (lock/queued_lock.h); joining a held lock and granting a successor are out of line.
  *
  * Everything else (first call, observers, a processor in shared mode, an interrupt-owning
  * processor, a revoked bias, contention, misuse, any IRQL other than the cases above) goes to
@@ -66,6 +69,9 @@ NDISLOCK_API extern unsigned char ndislock_fast_asymmetric;
 NDISLOCK_API void ndislock_fast_acquire_contended(PKSPIN_LOCK SpinLock);
 NDISLOCK_API void ndislock_fast_release_wake(PKSPIN_LOCK SpinLock);
 NDISLOCK_API void ndislock_fast_wake_revoker(ULONG Processor);
+NDISLOCK_API void ndislock_fast_queued_acquire_contended(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle,
+                                                         const char *file, int line, const char *func);
+NDISLOCK_API void ndislock_fast_queued_hand_off(PKLOCK_QUEUE_HANDLE LockHandle);
 
 /* The calling thread, when the inline path may run for it: registered and unobserved. */
 static inline NDISLOCK_FAST_THREAD *ndislock_fast_thread(void) {
@@ -176,6 +182,68 @@ static inline int ndislock_fast_release_at_dpc(PKSPIN_LOCK s) {
     return 1;
 }
 
+/* The in-stack queued acquire's uncontended case (lock::queued_acquire): the handle's entry joins
+ * an empty queue as its owner with one compare-exchange. Its Next and Lock are written before the
+ * entry is published in the word (a successor reads them once it has swapped itself in behind),
+ * already as the owner's: if the word is not free the entry was never published, and the out-of-
+ * line join starts it afresh. 1 when the lock is taken. */
+static inline int ndislock_fast_queued_take(PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h) {
+    PKSPIN_LOCK_QUEUE e = &h->LockQueue;
+    __atomic_store_n(&e->Next, (PKSPIN_LOCK_QUEUE)0, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->Lock, (PKSPIN_LOCK)((ULONG_PTR)s | LOCK_QUEUE_OWNER), __ATOMIC_RELAXED);
+    KSPIN_LOCK expected = 0;
+    return __atomic_compare_exchange_n(s, &expected, (KSPIN_LOCK)(ULONG_PTR)e, 0, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_RELAXED);
+}
+
+/* The in-stack queued release (lock::queued_release): with no successor linked, one
+ * compare-exchange frees the word; a successor (linked, or joining right now) gets the lock out of
+ * line. 0, with nothing changed, when the handle does not own a lock (the library reports it). */
+static inline int ndislock_fast_queued_give(PKLOCK_QUEUE_HANDLE h) {
+    PKSPIN_LOCK_QUEUE e = &h->LockQueue;
+    const PKSPIN_LOCK tagged = __atomic_load_n(&e->Lock, __ATOMIC_RELAXED);
+    if (__builtin_expect(((ULONG_PTR)tagged & 7u) != LOCK_QUEUE_OWNER, 0)) return 0;
+    const PKSPIN_LOCK s = (PKSPIN_LOCK)((ULONG_PTR)tagged & ~(ULONG_PTR)7u);
+    __atomic_store_n(&e->Lock, s, __ATOMIC_RELAXED); /* no longer the owner: a second release is caught */
+    if (__atomic_load_n(&e->Next, __ATOMIC_ACQUIRE) == 0) {
+        KSPIN_LOCK expected = (KSPIN_LOCK)(ULONG_PTR)e;
+        if (__builtin_expect(__atomic_compare_exchange_n(s, &expected, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED), 1))
+            return 1;
+    }
+    ndislock_fast_queued_hand_off(h);
+    return 1;
+}
+
+/* The queued acquire on a lock and handle the caller gave (NULL ones are reported out of line):
+ * raising from below DISPATCH_LEVEL through the bias, or at DISPATCH_LEVEL already. 1 with the
+ * lock taken and OldIrql saved. */
+static inline int ndislock_fast_queued_acquire_raising(PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, const char *file,
+                                                       int line, const char *func) {
+    NDISLOCK_FAST_THREAD *t = ndislock_fast_thread();
+    if (t == 0 || s == 0 || h == 0) return 0;
+    const KIRQL irql = __atomic_load_n(&t->Irql, __ATOMIC_RELAXED);
+    if (irql > DISPATCH_LEVEL) return 0;
+    if (irql < DISPATCH_LEVEL && !ndislock_fast_enter_dispatch(t, irql)) return 0;
+    if (__builtin_expect(!ndislock_fast_queued_take(s, h), 0)) ndislock_fast_queued_acquire_contended(s, h, file, line, func);
+    h->OldIrql = irql; /* written once the lock is held, as the out-of-line acquire does */
+    return 1;
+}
+
+/* The lowering queued release: back to the OldIrql its acquire saved, giving the processor back
+ * through the bias when that drops below DISPATCH_LEVEL. 0 when the caller must call out of line
+ * (nothing changed). */
+static inline int ndislock_fast_queued_release_lowering(PKLOCK_QUEUE_HANDLE h) {
+    NDISLOCK_FAST_THREAD *t = ndislock_fast_thread();
+    if (t == 0 || h == 0 || __atomic_load_n(&t->Irql, __ATOMIC_RELAXED) != DISPATCH_LEVEL) return 0;
+    const KIRQL new_irql = h->OldIrql;
+    if (new_irql == DISPATCH_LEVEL) return ndislock_fast_queued_give(h);
+    if (new_irql > DISPATCH_LEVEL) return 0;
+    const ULONG entry = ndislock_fast_dispatch_entry(t);
+    if ((entry & NDISLOCK_FAST_BIASED) == 0 || !ndislock_fast_queued_give(h)) return 0;
+    ndislock_fast_leave_dispatch(t, entry, new_irql);
+    return 1;
+}
+
 /* The forms the site macros of ndislock/ndis.h call. */
 
 /* An NDIS_SPIN_LOCK's word, without a member access: SpinLock is its first member (wdk_types.h
@@ -233,6 +301,35 @@ static inline void ndislock_inline_KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK s, 
                                                                  const char *func) {
     if (__builtin_expect(!ndislock_fast_release_at_dpc(s), 0))
         ndislock_at_KeReleaseSpinLockFromDpcLevel(s, file, line, func);
+}
+
+static inline void ndislock_inline_KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, const char *file,
+                                                                  int line, const char *func) {
+    if (__builtin_expect(!ndislock_fast_queued_acquire_raising(s, h, file, line, func), 0))
+        ndislock_at_KeAcquireInStackQueuedSpinLock(s, h, file, line, func);
+}
+
+static inline void ndislock_inline_KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE h, const char *file, int line,
+                                                                  const char *func) {
+    if (__builtin_expect(!ndislock_fast_queued_release_lowering(h), 0))
+        ndislock_at_KeReleaseInStackQueuedSpinLock(h, file, line, func);
+}
+
+static inline void ndislock_inline_KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h,
+                                                                            const char *file, int line,
+                                                                            const char *func) {
+    if (__builtin_expect(ndislock_fast_thread() != 0 && s != 0 && h != 0, 1)) {
+        if (__builtin_expect(!ndislock_fast_queued_take(s, h), 0))
+            ndislock_fast_queued_acquire_contended(s, h, file, line, func);
+        return;
+    }
+    ndislock_at_KeAcquireInStackQueuedSpinLockAtDpcLevel(s, h, file, line, func);
+}
+
+static inline void ndislock_inline_KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE h, const char *file,
+                                                                            int line, const char *func) {
+    if (__builtin_expect(ndislock_fast_thread() != 0 && h != 0, 1) && ndislock_fast_queued_give(h)) return;
+    ndislock_at_KeReleaseInStackQueuedSpinLockFromDpcLevel(h, file, line, func);
 }
 
 /* KeRaiseIrql to DISPATCH_LEVEL from below it, and KeLowerIrql from DISPATCH_LEVEL to below it,

@@ -323,12 +323,12 @@ NDISLOCK_API void ndislock_at_KeStallExecutionProcessor(ULONG, const char *, int
 #define KeAcquireSpinLockAtDpcLevel(S) NDISLOCK_LOCK_CALL(KeAcquireSpinLockAtDpcLevel)((S), NDISLOCK_HERE)
 #define KeReleaseSpinLockFromDpcLevel(S) NDISLOCK_LOCK_CALL(KeReleaseSpinLockFromDpcLevel)((S), NDISLOCK_HERE)
 #define KeTryToAcquireSpinLockAtDpcLevel(S) ndislock_at_KeTryToAcquireSpinLockAtDpcLevel((S), NDISLOCK_HERE)
-#define KeAcquireInStackQueuedSpinLock(S, H) ndislock_at_KeAcquireInStackQueuedSpinLock((S), (H), NDISLOCK_HERE)
-#define KeReleaseInStackQueuedSpinLock(H) ndislock_at_KeReleaseInStackQueuedSpinLock((H), NDISLOCK_HERE)
+#define KeAcquireInStackQueuedSpinLock(S, H) NDISLOCK_LOCK_CALL(KeAcquireInStackQueuedSpinLock)((S), (H), NDISLOCK_HERE)
+#define KeReleaseInStackQueuedSpinLock(H) NDISLOCK_LOCK_CALL(KeReleaseInStackQueuedSpinLock)((H), NDISLOCK_HERE)
 #define KeAcquireInStackQueuedSpinLockAtDpcLevel(S, H) \
-    ndislock_at_KeAcquireInStackQueuedSpinLockAtDpcLevel((S), (H), NDISLOCK_HERE)
+    NDISLOCK_LOCK_CALL(KeAcquireInStackQueuedSpinLockAtDpcLevel)((S), (H), NDISLOCK_HERE)
 #define KeReleaseInStackQueuedSpinLockFromDpcLevel(H) \
-    ndislock_at_KeReleaseInStackQueuedSpinLockFromDpcLevel((H), NDISLOCK_HERE)
+    NDISLOCK_LOCK_CALL(KeReleaseInStackQueuedSpinLockFromDpcLevel)((H), NDISLOCK_HERE)
 #define KeAcquireSpinLockForDpc(S) ndislock_at_KeAcquireSpinLockForDpc((S), NDISLOCK_HERE)
 #define KeReleaseSpinLockForDpc(S, OldIrql) ndislock_at_KeReleaseSpinLockForDpc((S), (OldIrql), NDISLOCK_HERE)
 #define KeAcquireInStackQueuedSpinLockForDpc(S, H) \

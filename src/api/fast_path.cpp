@@ -6,7 +6,9 @@
 
 #include <cstddef>
 
+#include "api/spin_lock_ops.h"
 #include "lock/parking.h"
+#include "lock/queued_lock.h"
 #include "lock/spin_word.h"
 #include "model/processors.h"
 #include "model/thread_state.h"
@@ -59,6 +61,20 @@ NDISLOCK_API void ndislock_fast_release_wake(PKSPIN_LOCK SpinLock) { ndislock::l
 // this thread's IRQL to drop below DISPATCH_LEVEL.
 NDISLOCK_API void ndislock_fast_wake_revoker(ULONG Processor) {
     ndislock::model::wake_revoker(ndislock::model::g_processors[Processor]);
+}
+
+// The inline queued acquire found the word taken: join the queue and wait as the out-of-line
+// acquire does, with its report if the word holds an ordinary acquisition.
+NDISLOCK_API void ndislock_fast_queued_acquire_contended(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle,
+                                                         const char *file, int line, const char *func) {
+    if (ndislock::lock::queued_acquire(SpinLock, &LockHandle->LockQueue) ==
+        ndislock::lock::QueueJoin::WordHeldByOrdinaryAcquire)
+        ndislock::api::queued_word_corrupt(SpinLock, NDISLOCK_SITE(file, line, func));
+}
+
+// The inline queued release found a successor linked or joining: hand the lock over.
+NDISLOCK_API void ndislock_fast_queued_hand_off(PKLOCK_QUEUE_HANDLE LockHandle) {
+    ndislock::lock::queued_release(&LockHandle->LockQueue);
 }
 
 } // extern "C"

@@ -232,6 +232,17 @@ inline void release_at_dpc(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis, 
     lock::spin_release(s);
 }
 
+// A queued acquire found an ordinary acquisition's 1 in the word: reported, then the end (the
+// word can no longer be trusted).
+[[noreturn, gnu::cold, gnu::noinline]] inline void queued_word_corrupt(PKSPIN_LOCK s, const Site &site) noexcept {
+    observe::report_misuse(observe::Rule::QueuedAndPlainMixed, site,
+                           "an in-stack queued acquire found the lock held by an ordinary acquire "
+                           "(KeAcquireSpinLock, NdisAcquireSpinLock or a Dpr/AtDpcLevel form): never mix "
+                           "queued and ordinary acquires on one KSPIN_LOCK; the lock word is now corrupt");
+    platform::fatal("QueuedAndPlainMixed: the lock word at %p cannot be trusted any more; ending the process",
+                    static_cast<void *>(s));
+}
+
 // The queue join of KeAcquireInStackQueuedSpinLock[AtDpcLevel|ForDpc|RaiseToSynch], with its
 // raise (v says which).
 template <bool Observed>
@@ -242,14 +253,7 @@ inline lock::QueueJoin take_queued(ThreadState &t, PKSPIN_LOCK s, PKLOCK_QUEUE_H
     KIRQL old = t.irql.load(std::memory_order_relaxed);
     if (raising) old = Observed ? raise_for_observed_acquire(t, level) : raise_for_acquire<true>(t, level);
     const lock::QueueJoin join = lock::queued_acquire(s, &h->LockQueue);
-    if (__builtin_expect(join == lock::QueueJoin::WordHeldByOrdinaryAcquire, 0)) {
-        observe::report_misuse(observe::Rule::QueuedAndPlainMixed, site,
-                               "an in-stack queued acquire found the lock held by an ordinary acquire "
-                               "(KeAcquireSpinLock, NdisAcquireSpinLock or a Dpr/AtDpcLevel form): never mix "
-                               "queued and ordinary acquires on one KSPIN_LOCK; the lock word is now corrupt");
-        platform::fatal("QueuedAndPlainMixed: the lock word at %p cannot be trusted any more; ending the process",
-                        static_cast<void *>(s));
-    }
+    if (__builtin_expect(join == lock::QueueJoin::WordHeldByOrdinaryAcquire, 0)) queued_word_corrupt(s, site);
     if (raising) h->OldIrql = old;
     return join;
 }
