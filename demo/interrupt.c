@@ -205,6 +205,14 @@ static BOOLEAN DemoMiniportLineInterruptUnused(NDIS_HANDLE MiniportInterruptCont
 
 /* ---- Initialize and halt ----------------------------------------------------------------- */
 
+/* The last step of initialize: the watchdog timer, once everything its routine looks at is set
+ * up. On failure undoes initialize (MiniportHaltEx's work) and returns the status. */
+static NDIS_STATUS DemoStartWatchdogOrHalt(PADAPTER Adapter) {
+    NDIS_STATUS Status = DemoWatchdogStart(Adapter, Adapter->MiniportAdapterHandle);
+    if (Status != NDIS_STATUS_SUCCESS) DemoMiniportHaltEx(Adapter, NdisHaltDeviceInitializationFailed);
+    return Status;
+}
+
 NDIS_STATUS DemoMiniportInitializeEx(NDIS_HANDLE NdisMiniportHandle, NDIS_HANDLE MiniportDriverContext,
                                      PNDIS_MINIPORT_INIT_PARAMETERS MiniportInitParameters) {
     PDEMO_DRIVER_CONTEXT Driver = MiniportDriverContext;
@@ -214,12 +222,8 @@ NDIS_STATUS DemoMiniportInitializeEx(NDIS_HANDLE NdisMiniportHandle, NDIS_HANDLE
 
     if (!DemoInitializeAdapter(Adapter, Driver->PoolSize, Driver->ProcessorCount)) return NDIS_STATUS_RESOURCES;
     Adapter->MiniportAdapterHandle = NdisMiniportHandle;
-    NDIS_STATUS Status = DemoWatchdogStart(Adapter, NdisMiniportHandle);
-    if (Status != NDIS_STATUS_SUCCESS) {
-        DemoHaltAdapter(Adapter);
-        return Status;
-    }
-    if (Driver->Registers == NULL) return NDIS_STATUS_SUCCESS; /* no device: the polling datapath */
+    NDIS_STATUS Status = NDIS_STATUS_SUCCESS;
+    if (Driver->Registers == NULL) return DemoStartWatchdogOrHalt(Adapter); /* no device: the polling datapath */
 
     memset(&Interrupt, 0, sizeof(Interrupt));
     Interrupt.Header.Type = NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT;
@@ -258,14 +262,13 @@ NDIS_STATUS DemoMiniportInitializeEx(NDIS_HANDLE NdisMiniportHandle, NDIS_HANDLE
     if (Status != NDIS_STATUS_SUCCESS) {
         Adapter->InterruptHandle = NULL;
         Adapter->Registers = NULL;
-        DemoWatchdogStop(Adapter);
         DemoHaltAdapter(Adapter);
         return Status;
     }
     /* The device comes out of reset with every source masked. Receive interrupts from now on;
      * TX-done ones once something is sent (DemoNicSendPacket). */
     DemoUpdateInterrupts(Adapter, DEMO_INT_RX, 0);
-    return NDIS_STATUS_SUCCESS;
+    return DemoStartWatchdogOrHalt(Adapter);
 }
 
 VOID DemoMiniportHaltEx(NDIS_HANDLE MiniportAdapterContext, NDIS_HALT_ACTION HaltAction) {
