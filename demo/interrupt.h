@@ -1,6 +1,7 @@
 /*
  * demo/interrupt.h: the miniport's interrupt side, written as an NDIS 6 miniport's is:
- * MiniportInitializeEx registers a line-based interrupt with NdisMRegisterInterruptEx,
+ * MiniportInitializeEx registers a line-based interrupt with NdisMRegisterInterruptEx (with --msix,
+ * a message-signalled one: a message per source, each with its ISR and DPC),
  * MiniportHaltEx deregisters it, MiniportInterrupt (the ISR, at DIRQL) claims and masks what the
  * device raised, and MiniportInterruptDPC (at DISPATCH_LEVEL) does the work: takes back what the
  * device sent, drains the receive ring under NdisDprAcquireSpinLock, and turns the interrupt
