@@ -86,6 +86,12 @@ BOOLEAN DemoInitializeAdapter(PADAPTER Adapter, ULONG PoolSize, ULONG ProcessorC
         atomic_init(&Adapter->Dpc[p].Runs, 0);
         atomic_init(&Adapter->Dpc[p].Requeued, 0);
     }
+    for (ULONG m = 0; m < DEMO_MSIX_MESSAGES; m++) {
+        atomic_init(&Adapter->MessageIsrs[m], 0);
+        atomic_init(&Adapter->MessageClaimed[m], 0);
+        atomic_init(&Adapter->MessageDpcs[m], 0);
+        atomic_init(&Adapter->MessageDpcsElsewhere[m], 0);
+    }
 
     if (DemoBug == DEMO_BUG_UNINITIALIZED) {
         /* Seeded mistake: the statistics are cleared under StatsLock before the
@@ -368,6 +374,7 @@ ULONG DemoIndicateReceivesAtDpcLevel(PADAPTER Adapter, PDEMO_RECEIVER Receiver, 
         }
         ULONG Count = DemoRingTake(&Adapter->RxRing, Batch, Want < DEMO_RX_DRAIN_BATCH ? Want : DEMO_RX_DRAIN_BATCH);
         Left = Adapter->RxRing.Count;
+        Adapter->RxTaken += Count;
         if (Count != 0) {
             for (ULONG i = 0; i < Count; i++)
                 Bytes += Batch[i].FrameLength;

@@ -8,9 +8,11 @@
  *   TxLock     NDIS_SPIN_LOCK  the transmit ring. Senders take it at PASSIVE_LEVEL with
  *                              NdisAcquireSpinLock; the send-complete DPC takes it at
  *                              DISPATCH_LEVEL with NdisDprAcquireSpinLock.
- *   RxLock     NDIS_SPIN_LOCK  the receive ring. The device posts at PASSIVE_LEVEL with
+ *   RxLock     NDIS_SPIN_LOCK  the receive ring and RxTaken. The device posts at PASSIVE_LEVEL with
  *                              NdisAcquireSpinLock; receive DPCs drain at DISPATCH_LEVEL with
  *                              NdisDprAcquireSpinLock.
+ *   the watchdog timer's last looks (watchdog.c): WatchTxReaped under TxLock, WatchRxTaken under
+ *                              RxLock; its counts are atomics.
  *   StatsLock  NDIS_SPIN_LOCK  Stats. Taken alone (statistics query) or nested *inside* TxLock or
  *                              RxLock, never the other way round: the one lock order is
  *                              TxLock -> StatsLock and RxLock -> StatsLock.
@@ -41,6 +43,7 @@
 #define DEMO_RX_DPC_BUDGET 64u     /* packets one receive DPC indicates before it returns */
 #define DEMO_TX_DPC_BUDGET 128u    /* descriptors one MiniportInterruptDPC completes before it returns */
 #define DEMO_PAYLOAD_BYTES 64u     /* payload each packet really carries (and checksums) */
+#define DEMO_MSIX_MESSAGES 2u      /* --msix: message 0 receive queue, message 1 transmit done */
 
 /* A packet buffer. Lives in the adapter's pool; rings and threads pass its index around. */
 typedef struct _DEMO_BUFFER {
@@ -106,6 +109,7 @@ typedef struct _ADAPTER {
 
     NDIS_SPIN_LOCK RxLock;
     DEMO_RING RxRing;
+    ULONG64 RxTaken; /* under RxLock: packets ever taken off the receive ring (the watchdog's progress) */
 
     NDIS_SPIN_LOCK StatsLock;
     DEMO_ADAPTER_STATS Stats;
@@ -132,6 +136,24 @@ typedef struct _ADAPTER {
                                * TxLock, read without it (by the DPC, to skip TxLock when idle) */
     NDIS_SPIN_LOCK RegisterLock; /* --bug isr-spin-lock only: the wrong guard for InterruptEnable */
     DEMO_DPC_COUNTERS Dpc[NDISLOCK_MAX_PROCESSORS];
+
+    /* --msix: a message-signalled interrupt, one message per interrupt source (DEMO_MSG_*,
+     * device.h), each message's ISR and DPC on a processor of its own. Counted per message, with
+     * atomics: the ISRs run at DIRQL in a signal handler, and two messages' DPCs may run at once. */
+    BOOLEAN Msix;
+    ULONG MessageProcessor[DEMO_MSIX_MESSAGES]; /* where message N is sent and its DPC runs */
+    _Atomic ULONG64 MessageIsrs[DEMO_MSIX_MESSAGES];
+    _Atomic ULONG64 MessageClaimed[DEMO_MSIX_MESSAGES];
+    _Atomic ULONG64 MessageDpcs[DEMO_MSIX_MESSAGES];
+    _Atomic ULONG64 MessageDpcsElsewhere[DEMO_MSIX_MESSAGES]; /* runs off MessageProcessor: none expected */
+
+    /* The watchdog timer (watchdog.c). */
+    NDIS_HANDLE WatchdogTimer;
+    ULONG64 WatchTxReaped; /* under TxLock: TxReaped at the routine's last run */
+    ULONG64 WatchRxTaken;  /* under RxLock: RxTaken at the routine's last run */
+    _Atomic ULONG64 WatchdogTicks;
+    _Atomic ULONG64 WatchdogTxStalled;
+    _Atomic ULONG64 WatchdogRxStalled;
 } ADAPTER, *PADAPTER;
 
 /* What the simulated device has done; owned by the device thread. */

@@ -51,7 +51,17 @@ static void DemoHwTick(PDEMO_HW Hw) {
         Events |= DEMO_INT_RX;
     if (Events != 0) atomic_fetch_or(&Registers->InterruptStatus, Events);
 
-    if ((atomic_load(&Registers->InterruptStatus) & atomic_load(&Registers->InterruptEnable)) != 0) {
+    ULONG Raised = atomic_load(&Registers->InterruptStatus) & atomic_load(&Registers->InterruptEnable);
+    if (Hw->Msix) {
+        /* A message is an edge: it is sent again next tick while its source stays raised and
+         * enabled (the ISR masks it when it claims it, so that is at most a few times). */
+        for (ULONG m = 0; m < DEMO_MSIX_MESSAGES; m++) {
+            if ((Raised & DemoMessageSource(m)) == 0) continue;
+            Hw->LineRaised++;
+            if (NdislockAssertInterruptMessage(Hw->InterruptHandle, m, NDISLOCK_ANY_PROCESSOR) != NDISLOCK_OK)
+                Hw->AssertFailed++;
+        }
+    } else if (Raised != 0) {
         Hw->LineRaised++;
         if (NdislockAssertInterrupt(Hw->InterruptHandle, NDISLOCK_ANY_PROCESSOR) != NDISLOCK_OK) Hw->AssertFailed++;
     }
@@ -88,7 +98,7 @@ static void *DemoHwThread(void *Context) {
     return NULL;
 }
 
-void DemoHwInitialize(PDEMO_HW Hw, PADAPTER Adapter, ULONG RatePerSecond, ULONG Processor) {
+void DemoHwInitialize(PDEMO_HW Hw, PADAPTER Adapter, ULONG RatePerSecond, ULONG Processor, BOOLEAN Msix) {
     memset(Hw, 0, sizeof(*Hw));
     atomic_init(&Hw->Registers.InterruptStatus, 0);
     atomic_init(&Hw->Registers.InterruptEnable, 0);
@@ -99,6 +109,7 @@ void DemoHwInitialize(PDEMO_HW Hw, PADAPTER Adapter, ULONG RatePerSecond, ULONG 
     Hw->Adapter = Adapter;
     Hw->RatePerSecond = RatePerSecond;
     Hw->Processor = Processor;
+    Hw->Msix = Msix;
 }
 
 int DemoHwStart(PDEMO_HW Hw) { return pthread_create(&Hw->Thread, NULL, DemoHwThread, Hw); }

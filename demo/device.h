@@ -6,7 +6,8 @@
  *     READ_REGISTER_ULONG / WRITE_REGISTER_ULONG on a mapped BAR;
  *   - a device thread that, N times a second, sends what the driver queued for transmit, puts
  *     newly arrived packets on the receive ring, and raises the interrupt line while a status
- *     bit the driver has enabled is set (NdislockAssertInterrupt).
+ *     bit the driver has enabled is set (NdislockAssertInterrupt), or, in MSI-X mode (--msix),
+ *     sends the message of each such bit (NdislockAssertInterruptMessage).
  *
  * The driver's side of the interrupt (ISR, DPC, synchronize functions) is demo/interrupt.c.
  */
@@ -24,6 +25,15 @@
 #define DEMO_INT_RX 0x1u      /* packets were placed on the receive ring */
 #define DEMO_INT_TX_DONE 0x2u /* the device sent descriptors from the transmit ring */
 #define DEMO_INT_ALL (DEMO_INT_RX | DEMO_INT_TX_DONE)
+
+/* --msix: the device's MSI-X table has one message per interrupt source (DEMO_MSIX_MESSAGES,
+ * adapter.h): the receive queue's and transmit done's. The status and enable registers are the
+ * same; a source that is raised and enabled sends its message instead of raising the line. */
+#define DEMO_MSG_RX 0u
+#define DEMO_MSG_TX_DONE 1u
+static inline ULONG DemoMessageSource(ULONG MessageId) {
+    return MessageId == DEMO_MSG_RX ? DEMO_INT_RX : DEMO_INT_TX_DONE;
+}
 
 /* The register block. Every register is an atomic because the device thread reads it while the
  * driver writes it; that makes each single access indivisible, as a bus cycle is, but nothing
@@ -79,12 +89,15 @@ typedef struct _DEMO_HW {
     atomic_bool Stop;          /* the thread ends after its current tick */
     DEMO_DEVICE Counters;      /* packets it posted on the receive ring (owned by its thread) */
     ULONG64 Ticks;
-    ULONG64 LineRaised;   /* NdislockAssertInterrupt calls */
+    BOOLEAN Msix;         /* sends messages instead of raising a line */
+    ULONG64 LineRaised;   /* NdislockAssertInterrupt calls; with --msix, messages sent */
     ULONG64 AssertFailed; /* ... that did not return NDISLOCK_OK */
 } DEMO_HW, *PDEMO_HW;
 
-/* Resets the device: registers zero (every interrupt source masked), not running. */
-void DemoHwInitialize(PDEMO_HW Hw, PADAPTER Adapter, ULONG RatePerSecond, ULONG Processor);
+/* Resets the device: registers zero (every interrupt source masked), not running. With Msix it
+ * sends messages instead of raising a line, each toward any processor of the message's target
+ * set (all of them: NDISLOCK_ANY_PROCESSOR, round-robin); the ISR targets the message's DPC. */
+void DemoHwInitialize(PDEMO_HW Hw, PADAPTER Adapter, ULONG RatePerSecond, ULONG Processor, BOOLEAN Msix);
 
 /* Starts the device thread; InterruptHandle must be registered by then. Returns the
  * pthread_create error, 0 on success. */

@@ -1,6 +1,7 @@
 /*
  * demo/interrupt.h: the miniport's interrupt side, written as an NDIS 6 miniport's is:
- * MiniportInitializeEx registers a line-based interrupt with NdisMRegisterInterruptEx,
+ * MiniportInitializeEx registers a line-based interrupt with NdisMRegisterInterruptEx (with --msix,
+ * a message-signalled one: a message per source, each with its ISR and DPC),
  * MiniportHaltEx deregisters it, MiniportInterrupt (the ISR, at DIRQL) claims and masks what the
  * device raised, and MiniportInterruptDPC (at DISPATCH_LEVEL) does the work: takes back what the
  * device sent, drains the receive ring under NdisDprAcquireSpinLock, and turns the interrupt
@@ -25,14 +26,16 @@ typedef struct _DEMO_DRIVER_CONTEXT {
     ULONG PoolSize;
     ULONG ProcessorCount;
     PDEMO_HW_REGISTERS Registers; /* the device's register block; NULL: no device (polling) */
+    BOOLEAN Msix; /* register a message-signalled interrupt, one message per source (--msix) */
 } DEMO_DRIVER_CONTEXT, *PDEMO_DRIVER_CONTEXT;
 
-/* MiniportInitializeEx: sets the adapter up (DemoInitializeAdapter) and, with a device, registers
- * its interrupt and enables receive interrupts. PASSIVE_LEVEL. MiniportDriverContext is a
+/* MiniportInitializeEx: sets the adapter up (DemoInitializeAdapter), starts the watchdog timer
+ * (watchdog.h) and, with a device, registers its interrupt (line-based, or with Msix one message
+ * per source, DEMO_MSG_*) and enables receive interrupts. PASSIVE_LEVEL. MiniportDriverContext is a
  * PDEMO_DRIVER_CONTEXT. The adapter context for MiniportHaltEx is its Adapter. */
 MINIPORT_INITIALIZE DemoMiniportInitializeEx;
 
-/* MiniportHaltEx: masks the device's interrupts, deregisters the interrupt (which waits for any
+/* MiniportHaltEx: cancels and frees the watchdog timer, masks the device's interrupts, deregisters the interrupt (which waits for any
  * ISR or DPC still running), then frees the adapter (DemoHaltAdapter). PASSIVE_LEVEL. */
 MINIPORT_HALT DemoMiniportHaltEx;
 

@@ -37,6 +37,7 @@
 #include "device.h"
 #include "interrupt.h"
 #include "report.h"
+#include "watchdog.h"
 
 #define DEMO_NAME "ndislock-demo"
 #define DEMO_MAX_THREADS 256u /* per kind */
@@ -54,6 +55,7 @@ typedef struct _DEMO_OPTIONS {
     const char *Bug;  /* --bug NAME, or NULL */
     const char *Trace; /* --trace PATH, or NULL */
     const char *Report; /* --report PATH, or NULL */
+    BOOLEAN Msix;       /* --msix: a message-signalled interrupt, one message per source */
 } DEMO_OPTIONS;
 
 /* --bug NAME: one seeded mistake each (adapter.h, DEMO_BUG), and the rule the verifier reports. */
@@ -153,7 +155,7 @@ static void DemoOnInterrupt(int Signal) {
 static void DemoUsage(FILE *Out) {
     fprintf(Out,
             "usage: " DEMO_NAME " [--seconds N] [--senders N] [--irq-rate N] [--receivers N] [--processors N]\n"
-            "                     [--bug NAME] [--trace PATH] [--report PATH]\n"
+            "                     [--msix] [--bug NAME] [--trace PATH] [--report PATH]\n"
             "\n"
             "Runs a simulated NIC datapath (transmit ring, receive ring, adapter statistics, buffer pool, an\n"
             "interrupting device with its ISR and DPC) on ndislock's NDIS spin locks and interrupts, then checks\n"
@@ -166,6 +168,8 @@ static void DemoUsage(FILE *Out) {
             "  --receivers N    with --irq-rate 0: receive threads, 1..%u (default: one per virtual processor)\n"
             "  --processors N   virtual processors, 1..%u, set with NdislockSetProcessorCount\n"
             "                   (default: NDISLOCK_PROCESSORS, else the machine's hardware threads)\n"
+            "  --msix           register the interrupt message-signalled (MSI-X): one message for the\n"
+            "                   receive queue, one for transmit done, each message's DPC on its own processor\n"
             "  --bug NAME       run the datapath with one seeded locking mistake for the verifier to\n"
             "                   report; --bug list shows the names and the rule each one breaks\n"
             "  --trace PATH     write a timeline of the run to PATH (Chrome trace / Perfetto JSON: open it\n"
@@ -235,6 +239,10 @@ static int DemoParseArguments(int Argc, char **Argv, DEMO_OPTIONS *Options) {
             DemoUsage(stdout);
             return 0;
         }
+        if (strcmp(Arg, "--msix") == 0) { /* a switch: takes no value */
+            Options->Msix = TRUE;
+            continue;
+        }
         const char *Equals = strchr(Arg, '=');
         size_t NameLength = Equals != NULL ? (size_t)(Equals - Arg) : strlen(Arg);
         char Name[32];
@@ -288,6 +296,8 @@ static int DemoParseArguments(int Argc, char **Argv, DEMO_OPTIONS *Options) {
     }
     if (Options->IrqRate != 0 && Options->Receivers != 0)
         return DemoBadArgument("--receivers needs --irq-rate 0 (with the device on, MiniportInterruptDPC receives)");
+    if (Options->IrqRate == 0 && Options->Msix)
+        return DemoBadArgument("--msix needs the device (an --irq-rate above 0): it changes how the device interrupts");
     if (Options->IrqRate == 0 && DemoBug == DEMO_BUG_ISR_SPIN_LOCK)
         return DemoBadArgument("--bug isr-spin-lock needs the device (an --irq-rate above 0): its mistake is in the ISR");
     return -1;
@@ -546,6 +556,17 @@ static BOOLEAN DemoCheck(const char *What, BOOLEAN Ok, const char *Detail) {
     return Ok;
 }
 
+/* --msix: what each message did. */
+static void DemoPrintMessages(void) {
+    static const char *const Names[DEMO_MSIX_MESSAGES] = {"receive queue", "transmit done"};
+    for (ULONG m = 0; m < DEMO_MSIX_MESSAGES; m++)
+        printf("  message %lu         %14llu ISRs (%llu claimed), %llu DPC runs on processor %lu (%s)\n", (unsigned long)m,
+               (unsigned long long)atomic_load_explicit(&g_Adapter.MessageIsrs[m], memory_order_relaxed),
+               (unsigned long long)atomic_load_explicit(&g_Adapter.MessageClaimed[m], memory_order_relaxed),
+               (unsigned long long)atomic_load_explicit(&g_Adapter.MessageDpcs[m], memory_order_relaxed),
+               (unsigned long)g_Adapter.MessageProcessor[m], Names[m]);
+}
+
 /* Prints the totals and the checks; returns TRUE if every check holds. */
 static BOOLEAN DemoReport(const DEMO_RUN *Run) {
     /* What the device did: posted receives (either kind of device), completed sends (the polling
@@ -597,10 +618,17 @@ static BOOLEAN DemoReport(const DEMO_RUN *Run) {
             Runs += atomic_load_explicit(&g_Adapter.Dpc[p].Runs, memory_order_relaxed);
             Requeued += atomic_load_explicit(&g_Adapter.Dpc[p].Requeued, memory_order_relaxed);
         }
-        printf("  device            %14llu ticks (%llu raised the line), %llu DPC runs, %llu requeued at the budget\n",
-               (unsigned long long)Run->Hw.Ticks, (unsigned long long)Run->Hw.LineRaised, (unsigned long long)Runs,
+        printf("  device            %14llu ticks (%llu %s), %llu DPC runs, %llu requeued at the budget\n",
+               (unsigned long long)Run->Hw.Ticks, (unsigned long long)Run->Hw.LineRaised,
+               g_Adapter.Msix ? "messages sent" : "raised the line", (unsigned long long)Runs,
                (unsigned long long)Requeued);
+        if (g_Adapter.Msix) DemoPrintMessages();
     }
+    DEMO_WATCHDOG_VIEW Watchdog;
+    DemoWatchdogQuery(&g_Adapter, &Watchdog);
+    printf("  watchdog timer    %14llu ticks (every %d ms): tx queue stalled at %llu, rx queue stalled at %llu\n",
+           (unsigned long long)Watchdog.Ticks, DEMO_WATCHDOG_PERIOD_MS, (unsigned long long)Watchdog.TxStalled,
+           (unsigned long long)Watchdog.RxStalled);
     printf("  received per processor (DISPATCH_LEVEL counters, no lock):");
     for (ULONG p = 0; p < Run->Processors; p++) {
         if (p % 4 == 0) printf("\n   ");
@@ -632,6 +660,13 @@ static BOOLEAN DemoReport(const DEMO_RUN *Run) {
              PerProcessorBytes == Stats.RxBytes ? "==" : "!=", (unsigned long long)Stats.RxBytes);
     Ok &= DemoCheck("sum of per-processor counters == global",
                     PerProcessorPackets == Stats.RxIndicated && PerProcessorBytes == Stats.RxBytes, Detail);
+    if (g_Adapter.Msix) {
+        ULONG64 Elsewhere = 0;
+        for (ULONG m = 0; m < DEMO_MSIX_MESSAGES; m++)
+            Elsewhere += atomic_load_explicit(&g_Adapter.MessageDpcsElsewhere[m], memory_order_relaxed);
+        snprintf(Detail, sizeof(Detail), "%llu DPC runs elsewhere", (unsigned long long)Elsewhere);
+        Ok &= DemoCheck("each message's DPC ran on its own processor", Elsewhere == 0, Detail);
+    }
     if (Run->Interrupts) {
         snprintf(Detail, sizeof(Detail), "%llu asserts failed", (unsigned long long)Run->Hw.AssertFailed);
         Ok &= DemoCheck("device stopped, DPCs drained the rings", Run->Drained && Run->Hw.AssertFailed == 0, Detail);
@@ -651,7 +686,7 @@ static BOOLEAN DemoReport(const DEMO_RUN *Run) {
 /* ---- main -------------------------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
-    DEMO_OPTIONS Options = {3.0, 0, 0, 0, DEMO_DEFAULT_IRQ_RATE, NULL, NULL, NULL};
+    DEMO_OPTIONS Options = {3.0, 0, 0, 0, DEMO_DEFAULT_IRQ_RATE, NULL, NULL, NULL, FALSE};
     DEMO_RUN Run;
     NDIS_HANDLE AdapterHandle = NULL;
     memset(&Run, 0, sizeof(Run));
@@ -699,8 +734,9 @@ int main(int argc, char **argv) {
 
     /* NDIS's part: MiniportInitializeEx with the device's registers (the hardware comes out of
      * reset first), which registers the interrupt. */
-    DemoHwInitialize(&Run.Hw, &g_Adapter, Options.IrqRate, Run.SenderCount % Run.Processors);
-    DEMO_DRIVER_CONTEXT Driver = {&g_Adapter, PoolSize, Run.Processors, Run.Interrupts ? &Run.Hw.Registers : NULL};
+    DemoHwInitialize(&Run.Hw, &g_Adapter, Options.IrqRate, Run.SenderCount % Run.Processors, Options.Msix);
+    DEMO_DRIVER_CONTEXT Driver = {&g_Adapter, PoolSize, Run.Processors, Run.Interrupts ? &Run.Hw.Registers : NULL,
+                                  Options.Msix};
     NDIS_STATUS InitStatus = NdislockMiniportInitialize(DemoMiniportInitializeEx, &Driver, &AdapterHandle);
     if (InitStatus != NDIS_STATUS_SUCCESS) {
         fprintf(stderr, DEMO_NAME ": MiniportInitializeEx failed with status 0x%08x\n", (unsigned)InitStatus);
@@ -709,9 +745,10 @@ int main(int argc, char **argv) {
 
     if (Run.Interrupts)
         printf(DEMO_NAME ": simulated NIC on %lu virtual processor%s, %lu send thread%s, a device ticking %lu "
-                         "times/s (ISR + DPC receive), %.4g s\n",
+                         "times/s (%s), %.4g s\n",
                (unsigned long)Run.Processors, Run.Processors == 1 ? "" : "s", (unsigned long)Run.SenderCount,
-               Run.SenderCount == 1 ? "" : "s", (unsigned long)Options.IrqRate, Options.Seconds);
+               Run.SenderCount == 1 ? "" : "s", (unsigned long)Options.IrqRate,
+               Options.Msix ? "MSI-X: a message per source, ISR + DPC each" : "ISR + DPC receive", Options.Seconds);
     else
         printf(DEMO_NAME ": simulated NIC on %lu virtual processor%s, %lu send thread%s, %lu receive thread%s, "
                          "1 device thread, no interrupts, %.4g s\n",
@@ -732,7 +769,8 @@ int main(int argc, char **argv) {
 
     const BOOLEAN Ok = DemoReport(&Run);
     if (Run.Interrupts) {
-        DemoPrintInterruptTable(stdout, &Run.InterruptStats, Run.InterruptSeconds);
+        DemoPrintInterruptTable(stdout, &Run.InterruptStats, Run.InterruptSeconds,
+                                g_Adapter.Msix ? DEMO_MSIX_MESSAGES : 0);
         printf("\n");
     }
     DemoPrintLockTable(stdout, 0);

@@ -27,7 +27,8 @@ ULONG DemoPrintLockTable(FILE *Out, ULONG64 BudgetNs);
 #define DEMO_DPC_BUDGET_NS 100000ull
 
 /* Prints what the interrupt did (NdislockGetInterruptStats over Seconds of running): rates,
- * counts, and ISR / DPC durations and latencies against the budgets above, with its legend. */
-void DemoPrintInterruptTable(FILE *Out, const NDISLOCK_INTERRUPT_STATS *Stats, double Seconds);
+ * counts, and ISR / DPC durations and latencies against the budgets above, with its legend.
+ * Messages: 0 for a line-based interrupt, else its MSI-X message count. */
+void DemoPrintInterruptTable(FILE *Out, const NDISLOCK_INTERRUPT_STATS *Stats, double Seconds, ULONG Messages);
 
 #endif /* NDISLOCK_DEMO_REPORT_H */
