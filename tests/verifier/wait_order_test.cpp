@@ -1,6 +1,6 @@
 // Mutexes, fast mutexes and executive resources in the verifier's lock-order graph, and the
 // Deadlock reports of waits for them (issue #20, src/verifier/wait_order.h):
-//   LockOrderInversion  two KMUTEXes, two FAST_MUTEXes, a mutex and a fast mutex, two resources
+//   LockOrderInversion  two KMUTEXes (by their initialization lines, or their names), two FAST_MUTEXes, a mutex and a fast mutex, two resources
 //                       (exclusive, and a shared hold against an exclusive want) taken in both
 //                       orders; a spin lock taken under a mutex and the mutex waited for under the
 //                       spin lock, both ways round: reported at the second order's call, with the
@@ -80,6 +80,28 @@ TEST_F(VerifierTest, LockOrderInversion_NdisMutexMacrosTakenInBothOrders) {
     NDIS_RELEASE_MUTEX(&a);
     NDIS_RELEASE_MUTEX(&b);
     expect_exactly(take(), "LockOrderInversion", __FILE__, line);
+}
+
+TEST_F(VerifierTest, LockOrderInversion_NamedMutexesAreTheirNamesClasses) {
+    static KMUTEX a, b;
+    NdislockSetLockName(&a, "config mutex");
+    KeInitializeMutex(&a, 0);
+    KeInitializeMutex(&b, 0);
+    NdislockSetLockName(&b, "stats mutex"); // after the initialization: the same
+    wait_forever(&a);
+    wait_forever(&b);
+    KeReleaseMutex(&b, FALSE);
+    KeReleaseMutex(&a, FALSE);
+    wait_forever(&b);
+    const int line = AT(KeWaitForSingleObject(&a, Executive, KernelMode, FALSE, nullptr));
+    KeReleaseMutex(&a, FALSE);
+    KeReleaseMutex(&b, FALSE);
+    const std::vector<Got> got = take();
+    expect_exactly(got, "LockOrderInversion", __FILE__, line);
+    if (got.size() == 1) {
+        EXPECT_NE(got[0].lock_class.find("config mutex"), std::string::npos) << dump(got);
+        EXPECT_NE(got[0].message.find("while holding mutex \"stats mutex\""), std::string::npos) << got[0].message;
+    }
 }
 
 TEST_F(VerifierTest, LockOrderInversion_TwoFastMutexesTakenInBothOrders) {
