@@ -49,8 +49,8 @@ NDISLOCK_API NDISLOCK_STATUS NdislockBindCurrentThread(ULONG Processor);
 
 /* ---- Lock names ------------------------------------------------------------------------
  *
- * A name for a lock (an NDIS_SPIN_LOCK or a KSPIN_LOCK, by address), shown in statistics and
- * diagnostics and used as the lock's class by the verifier. Name must be a string that outlives
+ * A name for a lock (an NDIS_SPIN_LOCK or a KSPIN_LOCK, by address; or a KMUTEX, FAST_MUTEX or
+ * ERESOURCE), shown in statistics and diagnostics and used as the lock's class by the verifier. Name must be a string that outlives
  * the lock (a literal). Any IRQL. Takes effect until the lock is allocated or initialized again at
  * another address; re-allocating at the same address keeps the name.
  */

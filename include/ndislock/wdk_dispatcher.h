@@ -163,7 +163,11 @@ NDISLOCK_API LONG KeReadStateEvent(PRKEVENT Event);
  * owns it; the thread then is in a critical region until KeReleaseMutex). WaitReason, WaitMode and
  * Alertable are accepted (no APCs are delivered: never STATUS_ALERTED or STATUS_USER_APC). A
  * non-zero wait at DISPATCH_LEVEL or above, or with a spin lock held, is BlockingAtDispatch (the
- * wait then goes on). Page: wdm/nf-wdm-kewaitforsingleobject. */
+ * wait then goes on). A wait that may sleep for a mutex is in the verifier's lock-order graph: one
+ * taking it while holding a lock (spin lock, mutex, fast mutex, resource) that elsewhere was taken
+ * under it is LockOrderInversion (the owner's recursion is not). A wait without a timeout still
+ * waiting past the watchdog limit is Deadlock (terminal), naming each waiting thread, this call's
+ * line and where each thread took what it holds. Page: wdm/nf-wdm-kewaitforsingleobject. */
 NDISLOCK_API NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
                                             BOOLEAN Alertable, PLARGE_INTEGER Timeout);
 
@@ -194,8 +198,9 @@ typedef struct _KMUTANT {
     UCHAR ApcDisable;
 } KMUTANT, *PKMUTANT, *PRKMUTANT, KMUTEX, *PKMUTEX, *PRKMUTEX;
 
-/* KeInitializeMutex: any IRQL. Free (signalled); Level is ignored, as on Windows. Page:
- * wdm/nf-wdm-keinitializemutex. */
+/* KeInitializeMutex: any IRQL. Free (signalled); Level is ignored, as on Windows. Where it is
+ * called is the mutex's class in the verifier's lock-order graph (unless NdislockSetLockName
+ * names it). Page: wdm/nf-wdm-keinitializemutex. */
 NDISLOCK_API VOID KeInitializeMutex(PRKMUTEX Mutex, ULONG Level);
 
 /* KeReadStateMutex: any IRQL. 1 while free, <= 0 while owned. Page: wdm/nf-wdm-kereadstatemutex. */
@@ -234,12 +239,14 @@ typedef struct _FAST_MUTEX {
 #define FM_LOCK_BIT 0x1
 #define FM_LOCK_BIT_V 0x0
 
-/* ExInitializeFastMutex: IRQL <= DISPATCH_LEVEL. Free. Page: wdm/nf-wdm-exinitializefastmutex. */
+/* ExInitializeFastMutex: IRQL <= DISPATCH_LEVEL. Free. Where it is called is the fast mutex's
+ * class in the verifier's lock-order graph. Page: wdm/nf-wdm-exinitializefastmutex. */
 NDISLOCK_API VOID ExInitializeFastMutex(PFAST_MUTEX FastMutex);
 
 /* ExAcquireFastMutex: IRQL <= APC_LEVEL. Raises to APC_LEVEL (the previous IRQL is kept in the
  * mutex) and waits until it is free. Not recursive: acquired again by its owner it is
- * FastMutexRecursion (terminal: on Windows the thread waits for itself forever). Page:
+ * FastMutexRecursion (terminal: on Windows the thread waits for itself forever). In the lock-order
+ * graph as a mutex is (LockOrderInversion; Deadlock past the watchdog limit). Page:
  * wdm/nf-wdm-exacquirefastmutex. */
 NDISLOCK_API VOID ExAcquireFastMutex(PFAST_MUTEX FastMutex);
 
@@ -283,7 +290,8 @@ typedef struct _ERESOURCE {
 
 #define ResourceOwnedExclusive 0x80
 
-/* ExInitializeResourceLite: PASSIVE_LEVEL. Not owned. Returns STATUS_SUCCESS. Page:
+/* ExInitializeResourceLite: PASSIVE_LEVEL. Not owned. Returns STATUS_SUCCESS. Where it is called
+ * is the resource's class in the verifier's lock-order graph. Page:
  * wdm/nf-wdm-exinitializeresourcelite. */
 NDISLOCK_API NTSTATUS ExInitializeResourceLite(PERESOURCE Resource);
 
@@ -294,7 +302,9 @@ NDISLOCK_API NTSTATUS ExDeleteResourceLite(PERESOURCE Resource);
 /* ExAcquireResourceExclusiveLite: IRQL <= APC_LEVEL, inside a critical region (KeEnterCriticalRegion)
  * or at APC_LEVEL, else ResourceOutsideCriticalRegion. Exclusive access, recursive for its
  * exclusive owner. If Wait is FALSE and it cannot be had at once, FALSE; otherwise waits and
- * returns TRUE. Page: wdm/nf-wdm-exacquireresourceexclusivelite. */
+ * returns TRUE. With Wait TRUE it is in the lock-order graph as a mutex is (LockOrderInversion;
+ * Deadlock past the watchdog limit); a shared hold is a read (two shared acquisitions in opposite
+ * orders are no inversion). Page: wdm/nf-wdm-exacquireresourceexclusivelite. */
 NDISLOCK_API BOOLEAN ExAcquireResourceExclusiveLite(PERESOURCE Resource, BOOLEAN Wait);
 
 /* ExAcquireResourceSharedLite: as above, shared access: granted at once to a thread that already
@@ -350,6 +360,10 @@ NDISLOCK_API NTSTATUS ndislock_at_KeWaitForMultipleObjects(ULONG, PVOID[], WAIT_
 NDISLOCK_API NTSTATUS ndislock_at_KeDelayExecutionThread(KPROCESSOR_MODE, BOOLEAN, PLARGE_INTEGER, const char *, int,
                                                          const char *);
 NDISLOCK_API LONG ndislock_at_KeReleaseMutex(PRKMUTEX, BOOLEAN, const char *, int, const char *);
+NDISLOCK_API VOID ndislock_at_KeInitializeMutex(PRKMUTEX, ULONG, const char *, int, const char *);
+NDISLOCK_API VOID ndislock_at_ExInitializeFastMutex(PFAST_MUTEX, const char *, int, const char *);
+NDISLOCK_API BOOLEAN ndislock_at_ExTryToAcquireFastMutex(PFAST_MUTEX, const char *, int, const char *);
+NDISLOCK_API NTSTATUS ndislock_at_ExInitializeResourceLite(PERESOURCE, const char *, int, const char *);
 NDISLOCK_API VOID ndislock_at_ExAcquireFastMutex(PFAST_MUTEX, const char *, int, const char *);
 NDISLOCK_API BOOLEAN ndislock_at_ExAcquireResourceExclusiveLite(PERESOURCE, BOOLEAN, const char *, int, const char *);
 NDISLOCK_API BOOLEAN ndislock_at_ExAcquireResourceSharedLite(PERESOURCE, BOOLEAN, const char *, int, const char *);
@@ -363,6 +377,10 @@ NDISLOCK_API BOOLEAN ndislock_at_ExAcquireResourceSharedLite(PERESOURCE, BOOLEAN
     ndislock_at_KeWaitForMultipleObjects((C), (O), (W), (R), (M), (A), (T), (B), NDISLOCK_HERE)
 #define KeDelayExecutionThread(M, A, I) ndislock_at_KeDelayExecutionThread((M), (A), (I), NDISLOCK_HERE)
 #define KeReleaseMutex(M, W) ndislock_at_KeReleaseMutex((M), (W), NDISLOCK_HERE)
+#define KeInitializeMutex(M, L) ndislock_at_KeInitializeMutex((M), (L), NDISLOCK_HERE)
+#define ExInitializeFastMutex(M) ndislock_at_ExInitializeFastMutex((M), NDISLOCK_HERE)
+#define ExTryToAcquireFastMutex(M) ndislock_at_ExTryToAcquireFastMutex((M), NDISLOCK_HERE)
+#define ExInitializeResourceLite(R) ndislock_at_ExInitializeResourceLite((R), NDISLOCK_HERE)
 #define ExAcquireFastMutex(M) ndislock_at_ExAcquireFastMutex((M), NDISLOCK_HERE)
 #define ExAcquireResourceExclusiveLite(R, W) ndislock_at_ExAcquireResourceExclusiveLite((R), (W), NDISLOCK_HERE)
 #define ExAcquireResourceSharedLite(R, W) ndislock_at_ExAcquireResourceSharedLite((R), (W), NDISLOCK_HERE)

@@ -8,12 +8,14 @@
 
 #include "api/critical_region.h"
 #include "api/spin_lock_ops.h"
+#include "api/wait_locks.h"
 #include "api/wdk_time.h"
 #include "interrupt/dispatcher.h"
 #include "platform/clock.h"
 
 using namespace ndislock;
 using namespace ndislock::api;
+using observe::WaitLockPhase;
 
 namespace {
 
@@ -52,8 +54,15 @@ NTSTATUS wait_multiple(ULONG count, PVOID objects[], WAIT_TYPE type, PLARGE_INTE
             blocks[i].WaitType = static_cast<UCHAR>(type);
         }
     }
+    for (ULONG i = 0; i < count; ++i)
+        tell_wait_lock(headers[i], wait_lock_kind(headers[i]), WaitLockPhase::Acquiring, name, site, t, deadline != 0);
     const interrupt::WaitOutcome out = interrupt::wait_for(headers, count, type == WaitAll, deadline, t);
     for (std::uint32_t i = 0; i < out.mutexes_taken; ++i) enter_critical_region();
+    if (out.satisfied) // what the wait took: every mutex of a WaitAll, the one object of a WaitAny
+        for (ULONG i = type == WaitAll ? 0 : out.index; i < (type == WaitAll ? count : out.index + 1); ++i)
+            if (wait_lock_kind(headers[i]) == observe::WaitLockKind::Mutex)
+                tell_wait_lock(headers[i], observe::WaitLockKind::Mutex, WaitLockPhase::Acquired, name, site, t);
+    tell_wait_lock(headers[0], wait_lock_kind(headers[0]), WaitLockPhase::WaitEnded, name, site, t);
     if (!out.satisfied) return STATUS_TIMEOUT;
     return type == WaitAll ? STATUS_SUCCESS : static_cast<NTSTATUS>(STATUS_WAIT_0 + out.index);
 }
@@ -68,15 +77,23 @@ NTSTATUS wait_single(PVOID object, PLARGE_INTEGER timeout, const Site &site) noe
     const std::uint64_t deadline = wait_deadline(timeout);
     announce_wait("KeWaitForSingleObject", deadline, site);
     DISPATCHER_HEADER *const header = static_cast<DISPATCHER_HEADER *>(object);
+    const observe::WaitLockKind kind = wait_lock_kind(header);
+    tell_wait_lock(header, kind, WaitLockPhase::Acquiring, "KeWaitForSingleObject", site, t, deadline != 0);
     const interrupt::WaitOutcome out = interrupt::wait_for(&header, 1, false, deadline, t);
     if (out.mutexes_taken != 0) enter_critical_region();
+    if (out.satisfied && kind == observe::WaitLockKind::Mutex)
+        tell_wait_lock(header, kind, WaitLockPhase::Acquired, "KeWaitForSingleObject", site, t);
+    tell_wait_lock(header, kind, WaitLockPhase::WaitEnded, "KeWaitForSingleObject", site, t);
     return out.satisfied ? STATUS_SUCCESS : STATUS_TIMEOUT;
 }
 
 LONG release_mutex(PRKMUTEX mutex, const Site &site) noexcept {
     ThreadState &t = this_thread();
     LONG previous = 0;
-    switch (interrupt::mutex_release(mutex, t, &previous)) {
+    const interrupt::MutexRelease released = interrupt::mutex_release(mutex, t, &previous);
+    if (released != interrupt::MutexRelease::NotOwned)
+        tell_wait_lock(mutex, observe::WaitLockKind::Mutex, WaitLockPhase::Releasing, "KeReleaseMutex", site, t);
+    switch (released) {
     case interrupt::MutexRelease::Freed: leave_critical_region(); break;
     case interrupt::MutexRelease::StillOwned: break;
     case interrupt::MutexRelease::NotOwned: {
@@ -166,10 +183,15 @@ NDISLOCK_API NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE, BOOLEAN, PLARGE_IN
     return delay(interval, NDISLOCK_SITE(nullptr, 0, nullptr));
 }
 
-NDISLOCK_API VOID KeInitializeMutex(PRKMUTEX mutex, ULONG) {
-    this_thread();
+static void init_mutex(PRKMUTEX mutex, const Site &site) noexcept {
+    ThreadState &t = this_thread();
     interrupt::mutex_init(mutex);
+    tell_wait_lock(mutex, observe::WaitLockKind::Mutex, WaitLockPhase::Initialized, "KeInitializeMutex", site, t);
 }
+NDISLOCK_API VOID ndislock_at_KeInitializeMutex(PRKMUTEX mutex, ULONG, const char *f, int n, const char *fn) {
+    init_mutex(mutex, NDISLOCK_SITE(f, n, fn));
+}
+NDISLOCK_API VOID KeInitializeMutex(PRKMUTEX mutex, ULONG) { init_mutex(mutex, NDISLOCK_SITE(nullptr, 0, nullptr)); }
 
 NDISLOCK_API LONG KeReadStateMutex(PRKMUTEX mutex) {
     return std::atomic_ref<LONG>(const_cast<LONG &>(mutex->Header.SignalState)).load(std::memory_order_acquire);

@@ -8,11 +8,14 @@
 #include <cstdio>
 
 #include "api/spin_lock_ops.h"
+#include "api/wait_locks.h"
 #include "interrupt/dispatcher.h"
 #include "lock/fast_mutex.h"
 
 using namespace ndislock;
 using namespace ndislock::api;
+using observe::WaitLockKind;
+using observe::WaitLockPhase;
 
 namespace {
 
@@ -38,26 +41,21 @@ void acquire(PFAST_MUTEX m, const Site &site) noexcept {
         observe::report_misuse(observe::Rule::FastMutexRecursion, site, detail);
         platform::fatal("FastMutexRecursion: %s", detail); // terminal: reached only if an observer let it go on
     }
+    tell_wait_lock(m, WaitLockKind::FastMutex, WaitLockPhase::Acquiring, "ExAcquireFastMutex", site, t, true);
     const KIRQL old = raise_to_apc(t);
     lock::fast_mutex_acquire(m, interrupt::thread_tag(t));
     m->OldIrql = old;
+    tell_wait_lock(m, WaitLockKind::FastMutex, WaitLockPhase::Acquired, "ExAcquireFastMutex", site, t);
+    tell_wait_lock(m, WaitLockKind::FastMutex, WaitLockPhase::WaitEnded, "ExAcquireFastMutex", site, t);
 }
 
-} // namespace
-
-extern "C" {
-
-NDISLOCK_API VOID ExInitializeFastMutex(PFAST_MUTEX m) {
-    this_thread();
+void init(PFAST_MUTEX m, const Site &site) noexcept {
+    ThreadState &t = this_thread();
     lock::fast_mutex_init(m);
+    tell_wait_lock(m, WaitLockKind::FastMutex, WaitLockPhase::Initialized, "ExInitializeFastMutex", site, t);
 }
 
-NDISLOCK_API VOID ndislock_at_ExAcquireFastMutex(PFAST_MUTEX m, const char *f, int n, const char *fn) {
-    acquire(m, NDISLOCK_SITE(f, n, fn));
-}
-NDISLOCK_API VOID ExAcquireFastMutex(PFAST_MUTEX m) { acquire(m, NDISLOCK_SITE(nullptr, 0, nullptr)); }
-
-NDISLOCK_API BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX m) {
+BOOLEAN try_acquire(PFAST_MUTEX m, const Site &site) noexcept {
     ThreadState &t = this_thread();
     const KIRQL old = raise_to_apc(t);
     if (!lock::fast_mutex_try(m, interrupt::thread_tag(t))) {
@@ -65,12 +63,35 @@ NDISLOCK_API BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX m) {
         return FALSE;
     }
     m->OldIrql = old;
+    tell_wait_lock(m, WaitLockKind::FastMutex, WaitLockPhase::Acquired, "ExTryToAcquireFastMutex", site, t);
     return TRUE;
 }
+
+} // namespace
+
+extern "C" {
+
+NDISLOCK_API VOID ndislock_at_ExInitializeFastMutex(PFAST_MUTEX m, const char *f, int n, const char *fn) {
+    init(m, NDISLOCK_SITE(f, n, fn));
+}
+NDISLOCK_API VOID ExInitializeFastMutex(PFAST_MUTEX m) { init(m, NDISLOCK_SITE(nullptr, 0, nullptr)); }
+
+NDISLOCK_API VOID ndislock_at_ExAcquireFastMutex(PFAST_MUTEX m, const char *f, int n, const char *fn) {
+    acquire(m, NDISLOCK_SITE(f, n, fn));
+}
+NDISLOCK_API VOID ExAcquireFastMutex(PFAST_MUTEX m) { acquire(m, NDISLOCK_SITE(nullptr, 0, nullptr)); }
+
+NDISLOCK_API BOOLEAN ndislock_at_ExTryToAcquireFastMutex(PFAST_MUTEX m, const char *f, int n, const char *fn) {
+    return try_acquire(m, NDISLOCK_SITE(f, n, fn));
+}
+NDISLOCK_API BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX m) { return try_acquire(m, NDISLOCK_SITE(nullptr, 0, nullptr)); }
 
 NDISLOCK_API VOID ExReleaseFastMutex(PFAST_MUTEX m) {
     ThreadState &t = this_thread();
     const KIRQL old = static_cast<KIRQL>(m->OldIrql); // read while still the owner
+    if (lock::fast_mutex_owner(m) == interrupt::thread_tag(t))
+        tell_wait_lock(m, WaitLockKind::FastMutex, WaitLockPhase::Releasing, "ExReleaseFastMutex",
+                       NDISLOCK_SITE(nullptr, 0, nullptr), t);
     lock::fast_mutex_release(m);
     lower_to(t, old);
 }

@@ -9,10 +9,13 @@
 
 #include "api/critical_region.h"
 #include "api/spin_lock_ops.h"
+#include "api/wait_locks.h"
 #include "lock/resource.h"
 
 using namespace ndislock;
 using namespace ndislock::api;
+using observe::WaitLockKind;
+using observe::WaitLockPhase;
 
 namespace {
 
@@ -32,9 +35,14 @@ void check_region(const char *name, PERESOURCE r, BOOLEAN wait, ThreadState &t, 
 
 BOOLEAN acquire(PERESOURCE r, BOOLEAN wait, bool exclusive, const Site &site) noexcept {
     ThreadState &t = this_thread();
-    check_region(exclusive ? "ExAcquireResourceExclusiveLite" : "ExAcquireResourceSharedLite", r, wait, t, site);
+    const char *name = exclusive ? "ExAcquireResourceExclusiveLite" : "ExAcquireResourceSharedLite";
+    const WaitLockKind kind = exclusive ? WaitLockKind::ResourceExclusive : WaitLockKind::ResourceShared;
+    check_region(name, r, wait, t, site);
+    tell_wait_lock(r, kind, WaitLockPhase::Acquiring, name, site, t, wait != FALSE);
     const bool taken = exclusive ? lock::resource_acquire_exclusive(r, tag(t), wait != FALSE)
                                  : lock::resource_acquire_shared(r, tag(t), wait != FALSE);
+    if (taken) tell_wait_lock(r, kind, WaitLockPhase::Acquired, name, site, t);
+    tell_wait_lock(r, kind, WaitLockPhase::WaitEnded, name, site, t);
     return taken ? TRUE : FALSE;
 }
 
@@ -42,11 +50,16 @@ BOOLEAN acquire(PERESOURCE r, BOOLEAN wait, bool exclusive, const Site &site) no
 
 extern "C" {
 
-NDISLOCK_API NTSTATUS ExInitializeResourceLite(PERESOURCE r) {
-    this_thread();
+static NTSTATUS init(PERESOURCE r, const Site &site) noexcept {
+    ThreadState &t = this_thread();
     lock::resource_init(r);
+    tell_wait_lock(r, WaitLockKind::ResourceExclusive, WaitLockPhase::Initialized, "ExInitializeResourceLite", site, t);
     return STATUS_SUCCESS;
 }
+NDISLOCK_API NTSTATUS ndislock_at_ExInitializeResourceLite(PERESOURCE r, const char *f, int n, const char *fn) {
+    return init(r, NDISLOCK_SITE(f, n, fn));
+}
+NDISLOCK_API NTSTATUS ExInitializeResourceLite(PERESOURCE r) { return init(r, NDISLOCK_SITE(nullptr, 0, nullptr)); }
 
 NDISLOCK_API NTSTATUS ExDeleteResourceLite(PERESOURCE r) {
     this_thread();
@@ -73,7 +86,12 @@ NDISLOCK_API BOOLEAN ExAcquireResourceSharedLite(PERESOURCE r, BOOLEAN wait) {
 
 NDISLOCK_API VOID ExReleaseResourceLite(PERESOURCE r) {
     ThreadState &t = this_thread();
-    if (lock::resource_release(r, tag(t))) return;
+    if (lock::resource_release(r, tag(t))) {
+        // The mode of the acquisition released is the verifier's table's to know.
+        tell_wait_lock(r, WaitLockKind::ResourceExclusive, WaitLockPhase::Releasing, "ExReleaseResourceLite",
+                       NDISLOCK_SITE(nullptr, 0, nullptr), t);
+        return;
+    }
     char detail[200];
     std::snprintf(detail, sizeof detail,
                   "ExReleaseResourceLite(%p) by a thread that does not own it: bug check 0xE3 RESOURCE_NOT_OWNED",

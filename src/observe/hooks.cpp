@@ -201,6 +201,21 @@ void notify_other_call(const char *name, bool blocking, bool ndis, const Site &s
     if (active()) each<&Observer::other_call>(name, blocking, ndis, site);
 }
 
+void notify_wait_lock(const WaitLockEvent &e) noexcept {
+    if (active()) each<&Observer::wait_lock>(e);
+}
+
+const char *wait_lock_name(WaitLockKind kind) noexcept {
+    switch (kind) {
+    case WaitLockKind::Mutex: return "mutex";
+    case WaitLockKind::FastMutex: return "fast mutex";
+    case WaitLockKind::ResourceExclusive: return "executive resource (exclusive)";
+    case WaitLockKind::ResourceShared: return "executive resource (shared)";
+    case WaitLockKind::Object: return "dispatcher object";
+    }
+    return "?";
+}
+
 void notify_callback_entered(const CallbackEvent &e) noexcept {
     if (active()) each<&Observer::callback_entered>(e);
 }

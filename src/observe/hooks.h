@@ -197,6 +197,31 @@ struct CallbackEvent {
 // path (SlowPath), which is no wait but no driver time either.
 enum class WaitPhase : std::uint8_t { Begin, StillWaiting, End, SlowPath };
 
+// Mutexes, fast mutexes and executive resources (ndislock/wdk_dispatcher.h): the locks a thread
+// takes by sleeping, which the verifier puts in its lock-order graph beside the spin locks. A
+// KeWaitFor* wait for anything else (an event, a timer) is told as Object, so that the wait's call
+// site is known to reports while it waits; it is no lock.
+enum class WaitLockKind : std::uint8_t { Mutex, FastMutex, ResourceExclusive, ResourceShared, Object };
+enum class WaitLockPhase : std::uint8_t {
+    Initialized, // KeInitializeMutex, ExInitializeFastMutex, ExInitializeResourceLite: site is its class
+    Acquiring,   // before the wait (once per object of a KeWaitForMultipleObjects)
+    Acquired,    // the lock is the thread's now (again, for its owner's recursion)
+    WaitEnded,   // the call returns (satisfied or not): the thread no longer waits
+    Releasing    // one release of one acquisition (KeReleaseMutex, ExRelease*)
+};
+// "mutex", "fast mutex", "executive resource" ... for reports.
+const char *wait_lock_name(WaitLockKind kind) noexcept;
+
+struct WaitLockEvent {
+    const void *object; // the KMUTEX, FAST_MUTEX, ERESOURCE or DISPATCHER_HEADER
+    WaitLockKind kind;
+    WaitLockPhase phase;
+    bool may_block;     // Acquiring: the call can sleep (not a poll, not Wait FALSE)
+    const char *call;   // the WDK call, as spelled
+    const Site &site;
+    model::ThreadState *thread;
+};
+
 struct Observer {
     void (*lock_initialized)(const LockEvent &) noexcept = nullptr; // before the word is set to 0
     void (*lock_freed)(const LockEvent &) noexcept = nullptr;
@@ -228,6 +253,9 @@ struct Observer {
     // After an in-stack queued release: the handle (on the releasing thread's stack) is its own
     // again, though the next waiter wrote into it while it queued (its link).
     void (*queue_handle_released)(PKLOCK_QUEUE_HANDLE) noexcept = nullptr;
+    // A mutex, fast mutex or executive resource initialized, acquired or released; a KeWaitFor*
+    // wait's start and end (WaitLockEvent). Off the spin-lock paths: these calls may sleep.
+    void (*wait_lock)(const WaitLockEvent &) noexcept = nullptr;
 };
 
 inline constexpr unsigned kMaxObservers = 4;
@@ -294,6 +322,7 @@ void notify_thread_exit(model::ThreadState &t) noexcept;
 void connect_to_lower_layers() noexcept;
 void notify_lock_named(const void *lock, const char *name) noexcept;
 void notify_other_call(const char *name, bool blocking, bool ndis, const Site &site) noexcept;
+void notify_wait_lock(const WaitLockEvent &e) noexcept;
 void notify_callback_entered(const CallbackEvent &e) noexcept;
 void notify_callback_returned(const CallbackEvent &e, std::uint64_t own_ns) noexcept;
 

@@ -25,6 +25,7 @@
 #include "verifier/settings.h"
 #include "verifier/shadow.h"
 #include "verifier/sites.h"
+#include "verifier/wait_order.h"
 
 namespace ndislock::verifier {
 
@@ -381,13 +382,17 @@ void credit_verifier_work(VerifierThread &v, unsigned depth, const platform::Own
 // A chain of classes not checked before: record its edges, report an inversion.
 [[gnu::noinline]] void check_new_chain(const LockEvent &e, VerifierThread &v, const Shadow *s, unsigned depth,
                                        std::uint32_t wanted, std::uint64_t key) {
-    HeldForOrder held[kMaxHeld];
-    for (unsigned i = 0; i < depth; ++i) held[i] = {v.held[i].lock_class, v.held[i].site(), shared_hold(v.held[i].variant)};
+    // The mutexes, fast mutexes and resources held first (taken by sleeping, they come before
+    // any spin lock), then the spin locks.
+    HeldForOrder held[kMaxWaitHeld + kMaxHeld];
+    const unsigned sleeping = wait_holds_for_order(v, held);
+    for (unsigned i = 0; i < depth; ++i)
+        held[sleeping + i] = {v.held[i].lock_class, v.held[i].site(), shared_hold(v.held[i].variant)};
     Inversion inv{};
     // The graph search and its mutex are the verifier's time, not the holds' (depth != 0 here).
     const SlowWork slow(&v);
     const platform::OwnTimeStamp before = platform::own_time_now();
-    const bool inverted = check_and_record_order(held, depth, wanted, shared_hold(e.variant), e.site,
+    const bool inverted = check_and_record_order(held, sleeping + depth, wanted, shared_hold(e.variant), e.site,
                                                  e.thread->os_tid.load(std::memory_order_relaxed), key, &inv);
     credit_verifier_work(v, depth, before);
     if (!inverted) return;
@@ -408,14 +413,17 @@ void credit_verifier_work(VerifierThread &v, unsigned depth, const platform::Own
     emit(r);
 }
 
-// The chain key (lock_order.h) of the locks held in slots below `slot` followed by class cls.
+// The chain key (lock_order.h) of the locks held in slots below `slot` followed by class cls. The
+// chain starts with the mutexes, fast mutexes and resources held (wait_order.h), if any.
 inline std::uint64_t chain_at(const VerifierThread &v, unsigned slot, std::uint32_t cls) noexcept {
-    return chain_extend(slot == 0 ? kChainStart : v.held[slot - 1].chain, cls);
+    return chain_extend(slot == 0 ? v.wait_chain : v.held[slot - 1].chain, cls);
 }
 
 inline void check_order(const LockEvent &e, VerifierThread &v, const Shadow *s) {
     const unsigned depth = v.depth.load(std::memory_order_relaxed);
-    if (depth == 0 || s == nullptr || never_waits(e.variant)) return; // a try never waits
+    // A try never waits. With no spin lock held, a held mutex (or fast mutex, resource) still
+    // orders: the wait_chain is then not the empty chain.
+    if ((depth == 0 && v.wait_chain == kChainStart) || s == nullptr || never_waits(e.variant)) return;
     const std::uint32_t wanted = s->lock_class.load(std::memory_order_relaxed);
     const std::uint64_t key = chain_at(v, depth, chain_class(wanted, e.variant));
     if (__builtin_expect(chain_checked(key), 1)) return; // this chain of classes was checked before
@@ -1216,6 +1224,7 @@ const observe::Observer kVerifierObserver = [] {
     o.callback_entered = Apart<on_callback_entered>::call;
     o.callback_returned = Apart<on_callback_returned>::call;
     o.rw_converted = Apart<on_rw_converted>::call;
+    o.wait_lock = Apart<on_wait_lock>::call;
     return o;
 }();
 

@@ -23,6 +23,10 @@ void renew(VerifierThread &v) noexcept {
     v.callbacks.store(0, std::memory_order_relaxed);
     v.wanting.store(nullptr, std::memory_order_relaxed);
     v.wanting_shadow = nullptr;
+    v.wait_depth.store(0, std::memory_order_relaxed);
+    v.wait_overflowed = false;
+    v.wait_chain = kChainStart;
+    v.wait_wanting.store(nullptr, std::memory_order_relaxed);
     v.last_released.lock.store(nullptr, std::memory_order_relaxed);
     v.outer_hold.store(kNoSeq, std::memory_order_relaxed);
     v.outer_run.store(kNoSeq, std::memory_order_relaxed);
@@ -67,6 +71,8 @@ void release_verifier_thread(model::ThreadState &t) noexcept {
     if (v == nullptr) return;
     t.observer_data[kVerifierData].store(nullptr, std::memory_order_release);
     v->depth.store(0, std::memory_order_relaxed);
+    v->wait_depth.store(0, std::memory_order_relaxed);
+    v->wait_wanting.store(nullptr, std::memory_order_relaxed);
     v->callbacks.store(0, std::memory_order_relaxed);
     std::lock_guard<std::mutex> guard(g_pool_mutex);
     v->next_free = g_free;

@@ -12,6 +12,7 @@
 #include "model/thread_state.h"
 #include "observe/hooks.h"
 #include "platform/own_time.h"
+#include "verifier/lock_order.h"
 #include "verifier/long_holds.h"
 
 namespace ndislock::verifier {
@@ -62,6 +63,29 @@ struct CallbackFrame {
     bool untimed = false; // it waited, made a wake-up system call or wrote a report meanwhile
 };
 
+// A mutex, fast mutex or executive resource this thread holds (wait_order.h), beside its spin
+// locks: taken by sleeping, so none of the spin-lock rules (IRQL, hold budgets, callbacks
+// returning) apply to it, only the lock order and the deadlock reports. Written by the thread
+// only; the fields deadlock reports read from other threads are relaxed atomics.
+inline constexpr unsigned kMaxWaitHeld = 16;
+
+struct WaitHeld {
+    std::atomic<const void *> object{nullptr};
+    std::atomic<const char *> file{nullptr}; // where it was taken first (the outermost acquisition)
+    std::atomic<int> line{0};
+    std::atomic<const char *> function{nullptr};
+    std::atomic<const void *> return_address{nullptr};
+    std::atomic<std::uint8_t> kind{0}; // observe::WaitLockKind of the outermost acquisition
+    std::uint32_t lock_class = 0;
+    std::uint32_t count = 0; // acquisitions held: mutexes and resources are recursive for their owner
+
+    observe::Site site() const noexcept {
+        return observe::Site{file.load(std::memory_order_relaxed), line.load(std::memory_order_relaxed),
+                             function.load(std::memory_order_relaxed),
+                             return_address.load(std::memory_order_relaxed)};
+    }
+};
+
 // The shadow entries of the locks this thread used last, direct-mapped by address: a lock in
 // use costs one compare and one load of its entry's key, however large the table has grown.
 // Entries are checked with shadow_is (the memory stays valid; the key says whose it is now).
@@ -93,6 +117,20 @@ struct VerifierThread {
     observe::Site wanting_site{};
     Shadow *wanting_shadow = nullptr; // its shadow entry, looked up once per acquire
     ShadowCacheSlot shadow_cache[kShadowCacheSlots];
+    // The mutexes, fast mutexes and resources it holds, oldest first, and the lock-order chain key
+    // (lock_order.h) of them: the spin locks' chain keys start from it (kChainStart when none).
+    std::atomic<unsigned> wait_depth{0};
+    WaitHeld wait_held[kMaxWaitHeld];
+    bool wait_overflowed = false; // past kMaxWaitHeld: not in the order graph until it holds none
+    std::uint64_t wait_chain = kChainStart;
+    // The KeWaitFor*, fast mutex or resource call it waits in now, for deadlock reports: the
+    // object, the call's site (field by field, read by the watchdog's thread) and its name.
+    std::atomic<const void *> wait_wanting{nullptr};
+    std::atomic<const char *> wait_wanting_file{nullptr};
+    std::atomic<int> wait_wanting_line{0};
+    std::atomic<const char *> wait_wanting_function{nullptr};
+    std::atomic<const void *> wait_wanting_return{nullptr};
+    std::atomic<const char *> wait_wanting_call{nullptr};
     VerifierThread *next_free = nullptr;
     // The verifier's on-period this table describes (g_table_epoch): calls made while the
     // verifier was off were not seen, so a table from an earlier period is stale. Written last

@@ -22,6 +22,7 @@
 #include "verifier/settings.h"
 #include "verifier/shadow.h"
 #include "verifier/sites.h"
+#include "verifier/wait_order.h"
 #include "lock/fast_mutex.h"
 #include "lock/resource.h"
 #include "ndislock/wdk_dispatcher.h"
@@ -41,7 +42,8 @@ model::ThreadState *interrupt_tagged(const void *tag) {
 // What a wait for a dispatcher object, fast mutex or resource waits for, and its owner if it has
 // one (the owner fields hold the owner's ThreadState: interrupt/dispatcher.h, thread_tag). Objects
 // a driver may free while a report reads them are read through their owner words only.
-model::ThreadState *holder_of_dispatcher_wait(lock::WaitKind kind, const void *object, std::string *what) {
+model::ThreadState *holder_of_dispatcher_wait(model::ThreadState &t, lock::WaitKind kind, const void *object,
+                                              std::string *what) {
     char buffer[160];
     model::ThreadState *owner = nullptr;
     if (kind == lock::WaitKind::FastMutex) {
@@ -53,6 +55,7 @@ model::ThreadState *holder_of_dispatcher_wait(lock::WaitKind kind, const void *o
         owner = interrupt_tagged(reinterpret_cast<const void *>(lock::resource_exclusive_owner(r)));
         std::snprintf(buffer, sizeof buffer, "executive resource %p%s", object,
                       owner != nullptr ? " (owned exclusively)" : " (owned shared)");
+        if (owner == nullptr) owner = wait_lock_holder(object, &t); // a reader, as its table says
     } else {
         auto *h = static_cast<DISPATCHER_HEADER *>(const_cast<void *>(object));
         const UCHAR type = h->Type;
@@ -67,6 +70,8 @@ model::ThreadState *holder_of_dispatcher_wait(lock::WaitKind kind, const void *o
                       type == MutantObject ? "" : ": nobody owns it, it waits to be signalled");
     }
     *what = buffer;
+    // Its class: where it was initialized (or its name), as the lock-order graph knows it.
+    if (const std::uint32_t cls = wait_lock_class(object); cls != kOverflowClass) *what += " " + class_string(cls);
     return owner;
 }
 
@@ -82,7 +87,7 @@ model::ThreadState *holder_of_wait(model::ThreadState &t, std::string *what) {
         return model::thread_by_id(model::processor_owner(index));
     }
     if (kind == lock::WaitKind::Dispatcher || kind == lock::WaitKind::FastMutex || kind == lock::WaitKind::Resource)
-        return holder_of_dispatcher_wait(kind, object, what);
+        return holder_of_dispatcher_wait(t, kind, object, what);
     const Shadow *s = shadow_find(object);
     char buffer[600];
     std::snprintf(buffer, sizeof buffer, "lock %p %s", object,
@@ -143,6 +148,7 @@ void describe_thread(model::ThreadState &t, std::string &out) {
                           site_string(v->held[i].site()).c_str());
             out += line;
         }
+        describe_wait_holds(*v, out); // its mutexes, fast mutexes and resources
     }
     if (t.wait.kind.load(std::memory_order_acquire) != lock::WaitKind::None) {
         std::string what;
@@ -152,8 +158,12 @@ void describe_thread(model::ThreadState &t, std::string &out) {
         std::snprintf(line, sizeof line, "      waits %llu ms for %s", static_cast<unsigned long long>(waited),
                       what.c_str());
         out += line;
+        observe::Site called{};
+        const char *call = nullptr;
         if (VerifierThread *v = verifier_thread_of(t); v != nullptr && v->wanting.load() != nullptr) {
             out += ", wanted at " + site_string(v->wanting_site);
+        } else if (v != nullptr && waiting_call(*v, &called, &call)) {
+            out += std::string(", in ") + call + " at " + site_string(called);
         }
         if (holder != nullptr) {
             std::snprintf(line, sizeof line, ", held by thread %d", holder->os_tid.load(std::memory_order_relaxed));
@@ -170,7 +180,8 @@ std::string every_waiting_thread() {
         [](model::ThreadState &each, void *text) {
             std::string &text_out = *static_cast<std::string *>(text);
             VerifierThread *ev = verifier_thread_of(each);
-            const bool holds = ev != nullptr && ev->depth.load(std::memory_order_acquire) != 0;
+            const bool holds = ev != nullptr && (ev->depth.load(std::memory_order_acquire) != 0 ||
+                                                 ev->wait_depth.load(std::memory_order_acquire) != 0);
             if (holds || each.wait.kind.load(std::memory_order_acquire) != lock::WaitKind::None ||
                 each.preempted_by.load(std::memory_order_relaxed) != 0)
                 describe_thread(each, text_out);
@@ -183,8 +194,34 @@ std::string every_waiting_thread() {
 // (or for the processor a raising acquire needs); unknown otherwise (a KeRaiseIrql), never the
 // site of an earlier acquire.
 observe::Site wanted_at(const VerifierThread *v) noexcept {
-    if (v == nullptr || v->wanting.load(std::memory_order_relaxed) == nullptr) return observe::Site{};
-    return v->wanting_site;
+    if (v == nullptr) return observe::Site{};
+    if (v->wanting.load(std::memory_order_relaxed) != nullptr) return v->wanting_site;
+    observe::Site called{};
+    const char *call = nullptr;
+    if (waiting_call(*v, &called, &call)) return called; // a KeWaitFor*, fast mutex or resource wait
+    return observe::Site{};
+}
+
+// The waits that close a cycle through t, each naming its thread, what it waits for and who
+// holds that: "thread 1 waits for mutex A, held by thread 2; thread 2 waits for mutex B, held by
+// thread 1". Empty if the holders lead nowhere back to t.
+std::string wait_cycle(model::ThreadState &t) {
+    std::string out;
+    model::ThreadState *at = &t;
+    for (unsigned step = 0; step < 16; ++step) {
+        if (at->wait.kind.load(std::memory_order_acquire) == lock::WaitKind::None) return "";
+        std::string what;
+        model::ThreadState *holder = holder_of_wait(*at, &what);
+        if (holder == nullptr) return "";
+        char line[900];
+        std::snprintf(line, sizeof line, "%sthread %d waits for %s, held by thread %d", out.empty() ? "" : "; ",
+                      at->os_tid.load(std::memory_order_relaxed), what.c_str(),
+                      holder->os_tid.load(std::memory_order_relaxed));
+        out += line;
+        if (holder == &t) return out;
+        at = holder;
+    }
+    return "";
 }
 
 void report_deadlock(model::ThreadState &t, std::uint64_t waited_ms) {
@@ -206,11 +243,16 @@ void report_deadlock(model::ThreadState &t, std::uint64_t waited_ms) {
                   static_cast<unsigned long long>(observe::g_watchdog_limit_ns.load() / 1'000'000), what.c_str(),
                   holder != nullptr ? "" : " (holder unknown)");
     r.explanation = text;
+    if (const std::string cycle = wait_cycle(t); !cycle.empty()) r.explanation += "; the cycle: " + cycle;
     if (holder != nullptr) {
         if (VerifierThread *hv = verifier_thread_of(*holder)) {
             const int slot = find_held(*hv, r.lock);
+            const int sleeping = slot < 0 ? find_wait_held(*hv, r.lock) : -1;
             if (slot >= 0) {
                 r.other = hv->held[slot].site();
+                r.other_role = "held by its holder since";
+            } else if (sleeping >= 0) { // a mutex, fast mutex or resource
+                r.other = hv->wait_held[sleeping].site();
                 r.other_role = "held by its holder since";
             }
         }
