@@ -16,6 +16,7 @@
 #include "ndislock/ndislock.hpp"
 #include "model/thread_state.h"
 #include "verifier_support.h"
+#include "wait_support.h"
 
 using namespace vt;
 using ndislock_test::Flag;
@@ -32,12 +33,6 @@ std::string quoted_class(const std::string &name) { return "\"" + std::regex_rep
 std::string both_held(const std::string &a, const std::string &b) {
     return "(holds " + quoted_class(a) + ".*holds " + quoted_class(b) + "|holds " + quoted_class(b) + ".*holds " +
            quoted_class(a) + ")";
-}
-
-// Waits (bounded by the child's watchdog) until thread state t is inside an ndislock wait.
-void wait_until_waiting(std::atomic<ndislock::model::ThreadState *> &t) {
-    while (t.load() == nullptr || t.load()->wait.kind.load() == ndislock::model::WaitKind::None)
-        std::this_thread::yield();
 }
 
 // The watchdog stays far away until both threads wait, then comes down to 300 ms: the inversion

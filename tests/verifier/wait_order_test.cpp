@@ -23,6 +23,7 @@
 #include "model/thread_state.h"
 #include "ndislock/wdk.h"
 #include "verifier_support.h"
+#include "wait_support.h"
 
 using namespace vt;
 using ndislock_test::Watchdog;
@@ -296,11 +297,6 @@ TEST_F(VerifierTest, LockOrderInversion_NotForAPollOrAWaitFalseAcquire) {
 }
 
 // ---- Deadlock among waits ---------------------------------------------------------------------
-
-void wait_until_waiting(std::atomic<ndislock::model::ThreadState *> &t) {
-    while (t.load() == nullptr || t.load()->wait.kind.load() == ndislock::model::WaitKind::None)
-        std::this_thread::yield();
-}
 
 // The lines the deadlock reports must name (kept in one place: the children run these lines).
 constexpr int kInitA = __LINE__ + 9;

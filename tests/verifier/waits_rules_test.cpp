@@ -21,6 +21,7 @@
 #include "model/thread_state.h"
 #include "ndislock/wdk.h"
 #include "verifier_support.h"
+#include "wait_support.h"
 
 using namespace vt;
 using ndislock_test::eventually;
@@ -304,11 +305,6 @@ TEST_F(VerifierTest, WorkItemMisuse_NotForARoutineFreeingItsOwnItem) {
 }
 
 // ---- Deadlock -----------------------------------------------------------------------------------------
-
-void wait_until_waiting(std::atomic<ndislock::model::ThreadState *> &t) {
-    while (t.load() == nullptr || t.load()->wait.kind.load() == ndislock::model::WaitKind::None)
-        std::this_thread::yield();
-}
 
 // Thread 1 owns A and wants B; thread 2 owns B and wants A.
 [[noreturn]] void mutex_abba() {
