@@ -1103,10 +1103,13 @@ TEST_F(VerifierTest, LockHeldTooLong_OneOverrunAloneIsNotReported) {
     // every hold was timed and each short hold really was under budget: a short hold the OS
     // interrupted is not timed (so it does not break the streak), and on a loaded machine under
     // TSan even a short hold can overrun. Such a round proves nothing either way; retry it under
-    // a fresh class.
+    // a fresh class. On a machine loaded far beyond its cores (a Debug suite beside two builds:
+    // load 10 on 2 cores) 50 rounds can all be inconclusive: rounds go on for up to 20 s.
     constexpr std::uint64_t kBudgetNs = kOverrunNs / 4;
     int conclusive = 0;
-    for (int attempt = 0; attempt < 50 && conclusive == 0; ++attempt) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    for (int attempt = 0; conclusive == 0 && (attempt < 50 || std::chrono::steady_clock::now() < give_up);
+         ++attempt) {
         const std::string name = "too-long.once." + std::to_string(attempt) + "/";
         Slot s;
         NdislockSetLockName(s.l, keep(name));
@@ -1128,7 +1131,7 @@ TEST_F(VerifierTest, LockHeldTooLong_OneOverrunAloneIsNotReported) {
         ++conclusive;
         EXPECT_TRUE(got.empty()) << dump(got);
     }
-    EXPECT_EQ(conclusive, 1) << "no round with both short holds timed under budget in 50 tries";
+    EXPECT_EQ(conclusive, 1) << "no round with both short holds timed under budget in 20 s";
 }
 
 // Takes a fresh lock named `name` (NDISLOCK_HOLD_SAMPLE period `every_nth`, 0 = the default)
