@@ -9,10 +9,10 @@
  * Nothing here exists in the WDK: it belongs in a test harness. Clean C11 and C++; the C++ form
  * (ndislock::explore::explore, taking lambdas) is at the end, for C++ only.
  *
- * Limits of this version (docs/explore.md, "Limits"): interrupts, DPCs, timers and timeouts are
- * refused inside a schedule (ExploreUncontrolled); reader/writer locks, mutexes and events block
- * correctly but their acquires are no scheduling points of their own; no data-race detection, no
- * shrinking, no exhaustive search.
+ * Limits of this version (docs/explore.md, "Limits"): interrupts, DPCs and timers are refused
+ * inside a schedule (ExploreUncontrolled) and timeouts never expire there; mutexes, resources and
+ * events block correctly but their calls are no scheduling points of their own; no data-race
+ * detection, no shrinking, no exhaustive search.
  */
 #ifndef NDISLOCK_EXPLORE_H
 #define NDISLOCK_EXPLORE_H

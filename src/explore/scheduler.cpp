@@ -55,7 +55,10 @@ struct Exploration {
     NDISLOCK_EXPLORE_RUN handle{};
 };
 
-Exploration *g_exploration = nullptr; // set while an exploration runs (under g_one_at_a_time)
+// Set while an exploration runs (under g_one_at_a_time). Atomic: the observer's refusal reads it
+// on any thread.
+std::atomic<Exploration *> g_exploration{nullptr};
+Exploration &exploration() noexcept { return *g_exploration.load(std::memory_order_acquire); }
 std::mutex g_one_at_a_time;
 
 thread_local Context *tls_context = nullptr; // the context this worker runs, while it runs one
@@ -102,7 +105,7 @@ unsigned runnable_set(const Exploration &x, unsigned *out) noexcept {
 // ---- Failing -------------------------------------------------------------------------------
 
 [[noreturn]] void fail(Context &self, const char *rule, const char *message) noexcept {
-    Exploration &x = *g_exploration;
+    Exploration &x = exploration();
     if (!x.finding.found) {
         x.finding.found = true;
         x.finding.rule = rule;
@@ -142,14 +145,14 @@ void describe_blocked(const Exploration &x, const char *lead, char *text, std::s
 
 [[noreturn]] void fail_deadlock(Context &self) noexcept {
     char text[768];
-    describe_blocked(*g_exploration, "every thread of the scenario is blocked:", text, sizeof text);
+    describe_blocked(exploration(), "every thread of the scenario is blocked:", text, sizeof text);
     fail(self, "Deadlock", text);
 }
 
 // ---- Scheduling points -------------------------------------------------------------------------
 
 void count_step(Context &self) noexcept {
-    Exploration &x = *g_exploration;
+    Exploration &x = exploration();
     if (++x.steps > x.max_steps) {
         char text[160];
         std::snprintf(text, sizeof text,
@@ -161,7 +164,7 @@ void count_step(Context &self) noexcept {
 }
 
 void point(Context &self) noexcept {
-    Exploration &x = *g_exploration;
+    Exploration &x = exploration();
     count_step(self);
     unsigned runnable[kMaxContexts];
     const unsigned n = runnable_set(x, runnable);
@@ -181,15 +184,17 @@ void refuse_uncontrolled(const char *what) noexcept {
 // A scheduling point for an observed call, on whichever thread makes it.
 void observed_point(const char *what) noexcept {
     if (Context *c = tls_context) return point(*c);
-    if (tls_worker || tls_exploring || g_exploration == nullptr) return;
-    if (g_exploration->running.load(std::memory_order_acquire)) refuse_uncontrolled(what);
+    Exploration *x = g_exploration.load(std::memory_order_acquire);
+    if (tls_worker || tls_exploring || x == nullptr) return;
+    if (x->running.load(std::memory_order_acquire)) refuse_uncontrolled(what);
 }
 
 void on_attempt(const observe::LockEvent &) noexcept { observed_point("a lock acquire by a thread not spawned for it"); }
 void on_release(const observe::LockEvent &) noexcept { observed_point("a lock release by a thread not spawned for it"); }
 void on_irql(const observe::IrqlEvent &) noexcept { observed_point("an IRQL change by a thread not spawned for it"); }
 void on_callback(const observe::CallbackEvent &e) noexcept {
-    if (g_exploration == nullptr || !g_exploration->running.load(std::memory_order_acquire)) return;
+    Exploration *x = g_exploration.load(std::memory_order_acquire);
+    if (x == nullptr || !x->running.load(std::memory_order_acquire)) return;
     char what[96];
     std::snprintf(what, sizeof what, "%s ran", observe::callback_name(e.kind));
     refuse_uncontrolled(what);
@@ -212,7 +217,7 @@ lock::ParkResult controlled_park(const void *address, std::uint32_t expected, lo
     Context *self = tls_context;
     if (self == nullptr) return lock::ParkResult::Unparked; // not a context: nothing to wait for here
     if (validate != nullptr && !validate(context)) return lock::ParkResult::Invalid;
-    Exploration &x = *g_exploration;
+    Exploration &x = exploration();
     count_step(*self);
     if (__atomic_load_n(static_cast<const std::uint32_t *>(address), __ATOMIC_SEQ_CST) != expected)
         return lock::ParkResult::Unparked;
@@ -227,7 +232,7 @@ lock::ParkResult controlled_park(const void *address, std::uint32_t expected, lo
 
 void controlled_unpark(const void *address) noexcept {
     if (tls_context == nullptr) return; // only the baton's holder touches the schedule
-    Exploration &x = *g_exploration;
+    Exploration &x = exploration();
     for (unsigned i = 0; i < x.spawned; ++i) {
         Context &c = x.contexts[i];
         if (c.state == State::Blocked && c.blocked_on == address) {
@@ -262,7 +267,7 @@ void reset_thread(Context &c) noexcept {
 
 // The context is done (returned or abandoned): hand the baton on, or back to the exploring thread.
 void finish(Context &self) noexcept {
-    Exploration &x = *g_exploration;
+    Exploration &x = exploration();
     self.state = State::Done;
     if (!x.aborting) {
         unsigned runnable[kMaxContexts];
@@ -294,7 +299,7 @@ void worker_main(Context &c) noexcept {
     tls_worker = true;
     NdislockBindCurrentThread(c.index % model::processor_count()); // registers the thread
     c.thread = model::tls_thread;
-    Exploration &x = *g_exploration;
+    Exploration &x = exploration();
     for (;;) {
         wait_baton(c.baton);
         if (x.quit) return;
@@ -311,7 +316,7 @@ void worker_main(Context &c) noexcept {
 } // namespace
 
 bool spawn(PNDISLOCK_EXPLORE_RUN run, NDISLOCK_EXPLORE_ROUTINE *routine, void *context) noexcept {
-    Exploration *x = g_exploration;
+    Exploration *x = g_exploration.load(std::memory_order_acquire);
     if (x == nullptr || run != &x->handle || routine == nullptr) return false;
     // From Setup on the exploring thread, or from a context of the running schedule.
     const bool setting_up = tls_exploring && x->setting_up.load(std::memory_order_relaxed);
@@ -351,7 +356,7 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
     std::unique_lock<std::mutex> one(g_one_at_a_time, std::try_to_lock);
     if (!one.owns_lock() || tls_context != nullptr) return false;
     auto *x = new Exploration;
-    g_exploration = x;
+    g_exploration.store(x, std::memory_order_release);
     tls_exploring = true;
     lock::g_park_control.store(&kParkControl, std::memory_order_release);
     observe::add_observer(&kObserver);
@@ -409,7 +414,7 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
     observe::remove_observer(&kObserver);
     lock::g_park_control.store(nullptr, std::memory_order_release);
     tls_exploring = false;
-    g_exploration = nullptr;
+    g_exploration.store(nullptr, std::memory_order_release);
     delete x;
     return true;
 }

@@ -115,6 +115,30 @@ TEST_F(Explore, AbBaDeadlockFoundByPctAtEachDepthAndReplayed) {
     }
 }
 
+// The same inversion with in-stack queued locks: their waits park in the queue, not the buckets.
+KSPIN_LOCK g_qa, g_qb;
+
+void ab_ba_queued(ex::Run &run) {
+    KeInitializeSpinLock(&g_qa);
+    KeInitializeSpinLock(&g_qb);
+    for (int i = 0; i < 2; ++i)
+        run.spawn([i] {
+            KLOCK_QUEUE_HANDLE first, second;
+            KeAcquireInStackQueuedSpinLock(i == 0 ? &g_qa : &g_qb, &first);
+            KeAcquireInStackQueuedSpinLock(i == 0 ? &g_qb : &g_qa, &second);
+            KeReleaseInStackQueuedSpinLock(&second);
+            KeReleaseInStackQueuedSpinLock(&first);
+        });
+}
+
+TEST_F(Explore, QueuedAbBaDeadlockFoundAndReplayed) {
+    const ex::Result r = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 2), ab_ba_queued);
+    ASSERT_TRUE(r.found) << "no deadlock in " << r.schedules << " schedules";
+    EXPECT_EQ(r.rule, "Deadlock");
+    EXPECT_NE(r.message.find("waits for queued spin lock"), std::string::npos) << r.message;
+    expect_replays(ab_ba_queued, r);
+}
+
 TEST_F(Explore, AbBaFromTheCApi) {
     NDISLOCK_EXPLORE_RESULT r;
     ASSERT_EQ(c_abba_explore(NDISLOCK_EXPLORE_PCT, 2, 3, nullptr, &r), NDISLOCK_OK);
@@ -249,6 +273,21 @@ TEST_F(Explore, PlainThreadIsRefused) {
             ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 1, 1), scenario);
         },
         "ExploreUncontrolled: a lock acquire by a thread not spawned for it");
+}
+
+TEST_F(Explore, DpcInAScheduleIsRefused) {
+    EXPECT_DEATH(
+        {
+            auto scenario = [](ex::Run &run) {
+                run.spawn([] {
+                    KDPC dpc;
+                    KeInitializeDpc(&dpc, [](PKDPC, PVOID, PVOID, PVOID) {}, nullptr);
+                    KeInsertQueueDpc(&dpc, nullptr, nullptr); // runs before it returns, from PASSIVE_LEVEL
+                });
+            };
+            ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 1, 1), scenario);
+        },
+        "ExploreUncontrolled: a DPC routine ran during an exploration's schedule");
 }
 
 TEST_F(Explore, SpeedOfThreeThreadsFiftySteps) {
