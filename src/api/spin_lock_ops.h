@@ -143,6 +143,7 @@ inline KIRQL acquire_observed(ThreadState &t, PKSPIN_LOCK s, const LockEvent &e,
     const KIRQL old = raising ? raise_for_observed_acquire(t, observe::held_irql(e.variant))
                               : t.irql.load(std::memory_order_relaxed);
     if (!seen_before) {
+        observe::notify_attempting(e); // an exploration's scheduling point (observe/hooks.h)
         if (__builtin_expect(lock::spin_try_acquire(s), 1)) {
             observe::notify_acquired_at_once(e);
             return old;

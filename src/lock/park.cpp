@@ -9,6 +9,8 @@ namespace ndislock::lock {
 
 constinit thread_local WaitRecord *tls_wait_record __attribute__((tls_model("initial-exec"))) = nullptr;
 std::atomic<const WaitObserver *> g_wait_observer{nullptr};
+std::atomic<const ParkControl *> g_park_control{nullptr};
+constinit thread_local bool tls_controlled __attribute__((tls_model("initial-exec"))) = false;
 
 ParkResult park(const void *address, std::uint32_t expected, std::uint64_t timeout_ns, ParkValidation validate,
                 const void *context) noexcept {
@@ -22,14 +24,30 @@ ParkResult park(const void *address, std::uint32_t expected, std::uint64_t timeo
         record->parked_on.store(address, std::memory_order_relaxed);
     }
     ParkResult result = ParkResult::Invalid;
-    if (validate == nullptr || validate(context))
+    const ParkControl *control = tls_controlled ? g_park_control.load(std::memory_order_acquire) : nullptr;
+    if (control != nullptr)
+        result = control->park(address, expected, validate, context); // no timeout: time is not explored yet
+    else if (validate == nullptr || validate(context))
         result = platform::futex_wait(address, expected, timeout_ns) ? ParkResult::Unparked : ParkResult::TimedOut;
     if (record != nullptr) record->parked_on.store(outer, std::memory_order_relaxed);
     return result;
 }
 
-void unpark_one(const void *address) noexcept { platform::futex_wake(address, 1); }
+// Told to an exploration first: its blocked threads wait in its scheduler, not in the kernel. An
+// unpark_one makes every controlled waiter of the address runnable, which a caller's re-check
+// tolerates (a return is not a promise).
+static void tell_control(const void *address) noexcept {
+    if (const ParkControl *control = g_park_control.load(std::memory_order_acquire)) control->unpark(address);
+}
 
-void unpark_all(const void *address) noexcept { platform::futex_wake(address, INT_MAX); }
+void unpark_one(const void *address) noexcept {
+    tell_control(address);
+    platform::futex_wake(address, 1);
+}
+
+void unpark_all(const void *address) noexcept {
+    tell_control(address);
+    platform::futex_wake(address, INT_MAX);
+}
 
 } // namespace ndislock::lock

@@ -18,6 +18,7 @@
 // emulated interrupt parks from a signal handler (model/preemption.cpp).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 namespace ndislock::lock {
@@ -37,5 +38,26 @@ ParkResult park(const void *address, std::uint32_t expected, std::uint64_t timeo
 
 void unpark_one(const void *address) noexcept;
 void unpark_all(const void *address) noexcept;
+
+// Controlled mode (an exploration, src/explore, docs/explore.md): the threads of a scenario run
+// one at a time under a scheduler, and a wait is a scheduling decision, not a sleep. The scheduler
+// sets g_park_control for the exploration's life and tls_controlled on each thread it runs; park()
+// of a controlled thread then goes to control->park, which returns once the scheduler runs the
+// thread again (after an unpark of the address, which every unpark reports to control->unpark
+// first). Set from above (the explore module itself), never read on a fast path: park and unpark
+// are slow paths, and the lock algorithms read controlled() only in their contended loops.
+struct ParkControl {
+    ParkResult (*park)(const void *address, std::uint32_t expected, ParkValidation validate,
+                       const void *context) noexcept;
+    void (*unpark)(const void *address) noexcept;
+};
+extern std::atomic<const ParkControl *> g_park_control;
+// The calling thread runs under an exploration's scheduler. Initial-exec: read in signal handlers.
+extern constinit thread_local bool tls_controlled __attribute__((tls_model("initial-exec")));
+
+// Whether the calling thread is controlled: its waits then spin no budget (nothing else runs while
+// it spins, so a spin can only fail) and take no decision from the clock (starvation hand-offs), so
+// that a schedule depends on the scheduler's choices only.
+inline bool controlled() noexcept { return tls_controlled; }
 
 } // namespace ndislock::lock

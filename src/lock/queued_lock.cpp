@@ -26,7 +26,9 @@ static std::uint32_t low_half(PKSPIN_LOCK value) noexcept {
 static void wait_until_owner(PKSPIN_LOCK lock, PKSPIN_LOCK_QUEUE entry, bool next_in_line) noexcept {
     auto state = entry_lock(entry);
     const WaitScope wait(WaitKind::QueuedSpinLock, lock);
-    int pauses = next_in_line ? kSpinPausesNext : kSpinPausesBehind;
+    // An exploration runs one thread at a time: one look, no spin, then the park (lock/park.h).
+    const bool controlled = lock::controlled();
+    int pauses = controlled ? 1 : next_in_line ? kSpinPausesNext : kSpinPausesBehind;
     for (;;) {
         for (int i = 0; i < pauses; ++i) {
             if (tag_bits(state.load(std::memory_order_acquire)) == kQueueOwner) return;
@@ -40,7 +42,7 @@ static void wait_until_owner(PKSPIN_LOCK lock, PKSPIN_LOCK_QUEUE entry, bool nex
             continue;
         park(park_word(entry), low_half(parked), kParkBoundNs);
         // Woken: granted, or woken ahead (we are next in line now).
-        pauses = kSpinPausesNext;
+        pauses = controlled ? 1 : kSpinPausesNext;
     }
 }
 

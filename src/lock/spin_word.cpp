@@ -27,13 +27,14 @@ void spin_acquire_contended(PKSPIN_LOCK lock) noexcept {
     parking::Bucket &bucket = parking::bucket_for(lock);
     const std::uint64_t since = platform::monotonic_ns();
     bool starving = false; // this thread is the bucket's starving sleeper
+    const bool controlled = lock::controlled(); // an exploration: no spin, no clock (lock/park.h)
     for (;;) {
         if (!starving) {
-            for (Backoff backoff(kSpinPauses);;) {
+            for (Backoff backoff(controlled ? 0 : kSpinPauses);;) {
                 if (word.load(std::memory_order_relaxed) == 0 && spin_try_acquire(lock)) return;
                 if (!backoff.pause()) break;
             }
-            if (platform::monotonic_ns() - since > kStarveNs) {
+            if (!controlled && platform::monotonic_ns() - since > kStarveNs) {
                 std::uintptr_t none = 0;
                 starving = bucket.starving.compare_exchange_strong(none, address(lock), std::memory_order_relaxed,
                                                                    std::memory_order_relaxed);

@@ -82,7 +82,7 @@ bool revoke_bias(ThreadState &t, Processor &p, std::uint32_t seen, std::uint32_t
     for (std::uint32_t i = 0;; ++i) {
         const std::uint32_t wakes = p.revocations.load(std::memory_order_acquire); // before the check
         if (!holds_through_bias(holder, index)) break;
-        if (i < kSpinPauses)
+        if (i < kSpinPauses && !lock::controlled()) // an exploration: no spin (lock/park.h)
             platform::cpu_relax();
         else
             lock::park(&p.revocations, wakes, lock::kParkBoundNs);
@@ -114,8 +114,11 @@ void enter_dispatch_slow(ThreadState &t, Processor &p, bool priority) noexcept {
             if (starving) p.starving.store(0, std::memory_order_relaxed);
         }
     } withdraw{p, starving};
-    const std::uint32_t budget = p.spin_pauses.load(std::memory_order_relaxed);
-    bool first_spin = true;
+    // An exploration runs one thread at a time: no spin, no clock, no budget learned from it
+    // (lock/park.h), so a schedule depends on the scheduler's choices only.
+    const bool controlled = lock::controlled();
+    const std::uint32_t budget = controlled ? 0 : p.spin_pauses.load(std::memory_order_relaxed);
+    bool first_spin = !controlled;
     for (;;) {
         for (std::uint32_t i = 0; i < budget; ++i) {
             std::uint32_t seen = p.owner.load(std::memory_order_relaxed);
@@ -163,7 +166,7 @@ void enter_dispatch_slow(ThreadState &t, Processor &p, bool priority) noexcept {
             continue;
         lock::park(&p.owner, seen | kParked, lock::kParkBoundNs);
         take_as = t.id | kParked;
-        if (!starving) {
+        if (!starving && !controlled) {
             const std::uint64_t now = platform::monotonic_ns();
             if (since == 0) {
                 since = now;
@@ -189,7 +192,8 @@ void leave_shared(ThreadState &t, Processor &p) noexcept {
             return;
         }
     }
-    if (platform::asymmetric() && p.last == t.id && p.streak >= kBiasAfter &&
+    // Never biased under an exploration: a bias left by one schedule would change the next's waits.
+    if (platform::asymmetric() && !lock::controlled() && p.last == t.id && p.streak >= kBiasAfter &&
         !p.no_bias.load(std::memory_order_relaxed)) {
         // A run of re-entries by this thread: let the processor stick to it. Fails (and falls
         // back to the plain hand-back) if others sleep waiting for it.

@@ -14,6 +14,7 @@ std::atomic<const Observer *> g_observers[kMaxObservers];
 std::atomic<const Observer *> g_sole_observer{nullptr};
 std::atomic<unsigned> g_rule_checkers{0};
 std::atomic<unsigned> g_handle_listeners{0};
+std::atomic<unsigned> g_attempt_listeners{0};
 
 namespace {
 // One past the highest slot ever taken: the calls below look at no slot beyond it (with the
@@ -128,6 +129,7 @@ int add_observer(const Observer *observer) noexcept {
             update_sole_observer();
             if (observer->misuse != nullptr) g_rule_checkers.fetch_add(1, std::memory_order_acq_rel);
             if (observer->queue_handle_released != nullptr) g_handle_listeners.fetch_add(1, std::memory_order_acq_rel);
+            if (observer->attempting != nullptr) g_attempt_listeners.fetch_add(1, std::memory_order_acq_rel);
             g_active_observers.fetch_add(1, std::memory_order_acq_rel);
             return static_cast<int>(i);
         }
@@ -144,6 +146,7 @@ void remove_observer(const Observer *observer) noexcept {
             update_sole_observer();
             if (observer->misuse != nullptr) g_rule_checkers.fetch_sub(1, std::memory_order_acq_rel);
             if (observer->queue_handle_released != nullptr) g_handle_listeners.fetch_sub(1, std::memory_order_acq_rel);
+            if (observer->attempting != nullptr) g_attempt_listeners.fetch_sub(1, std::memory_order_acq_rel);
             g_active_observers.fetch_sub(1, std::memory_order_acq_rel);
         }
     }
@@ -181,6 +184,7 @@ void notify_acquired_at_once_each(const LockEvent &e) noexcept {
     }
 }
 void notify_try_failed(const LockEvent &e) noexcept { each<&Observer::try_failed>(e); }
+void notify_attempting_each(const LockEvent &e) noexcept { each<&Observer::attempting>(e); }
 void notify_rw_converted(const LockEvent &e) noexcept { each<&Observer::rw_converted>(e); }
 void notify_queue_handle_released_each(PKLOCK_QUEUE_HANDLE h) noexcept { each<&Observer::queue_handle_released>(h); }
 void notify_releasing_each(const LockEvent &e) noexcept { each<&Observer::releasing>(e); }

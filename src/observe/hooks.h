@@ -256,6 +256,10 @@ struct Observer {
     // A mutex, fast mutex or executive resource initialized, acquired or released; a KeWaitFor*
     // wait's start and end (WaitLockEvent). Off the spin-lock paths: these calls may sleep.
     void (*wait_lock)(const WaitLockEvent &) noexcept = nullptr;
+    // Before an ordinary acquire's first attempt, where acquiring is not called before it (the
+    // common case: acquiring comes only once the attempt failed). With acquiring, every lock
+    // attempt is seen before it changes anything: an exploration's scheduling point (src/explore).
+    void (*attempting)(const LockEvent &) noexcept = nullptr;
 };
 
 inline constexpr unsigned kMaxObservers = 4;
@@ -292,6 +296,14 @@ inline void notify_queue_handle_released(PKLOCK_QUEUE_HANDLE h) noexcept {
 }
 
 // Every observer in turn (the forms below call them when there is not exactly one).
+// Only an exploration listens (src/explore): one load on the verified acquire otherwise, kept by
+// add_observer and remove_observer.
+extern std::atomic<unsigned> g_attempt_listeners;
+void notify_attempting_each(const LockEvent &e) noexcept;
+inline void notify_attempting(const LockEvent &e) noexcept {
+    if (__builtin_expect(g_attempt_listeners.load(std::memory_order_relaxed) != 0, 0)) notify_attempting_each(e);
+}
+
 void notify_acquired_at_once_each(const LockEvent &e) noexcept;
 void notify_releasing_each(const LockEvent &e) noexcept;
 

@@ -62,6 +62,8 @@ constexpr RuleInfo kRules[] = {
      "SDV WithinCriticalRegion; ExAcquireResource*Lite docs: normal kernel APCs disabled first"},
     {"FastMutexRecursion", Severity::Error, true, "hang: ExAcquireFastMutex docs (a fast mutex is not recursive)"},
     {"WorkItemMisuse", Severity::Error, false, "bug check 0xE4 WORKER_INVALID; IoQueueWorkItem / IoFreeWorkItem docs"},
+    {"Livelock", Severity::Error, true, "hang without a wait: bug check 0x133 DPC_WATCHDOG_VIOLATION at DISPATCH_LEVEL"},
+    {"ExploreUncontrolled", Severity::Error, true, "none: a limit of the exploration, not a Windows fault"},
 };
 static_assert(sizeof kRules / sizeof kRules[0] == static_cast<unsigned>(Rule::Count_), "one entry per rule");
 } // namespace

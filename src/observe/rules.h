@@ -62,6 +62,9 @@ enum class Rule : std::uint8_t {
     ResourceOutsideCriticalRegion, // ExAcquireResource*Lite outside a critical region, below APC_LEVEL
     FastMutexRecursion,            // ExAcquireFastMutex by the fast mutex's owner
     WorkItemMisuse,                // a work item queued while queued, freed while queued or running
+    // Exploration (ndislock/explore.h, docs/explore.md).
+    Livelock,            // a schedule passed its step bound without every thread returning
+    ExploreUncontrolled, // a thread, ISR or DPC the exploration does not schedule ran in a schedule
     Count_
 };
 

@@ -6,7 +6,7 @@ below it; the public headers (include/ndislock, include/wdk) include only each o
 system. The order, bottom to top:
 
     include (ndislock/*: the contract)  <  platform  <  lock  <  model  <  observe  <  interrupt
-        <  api, verifier (side by side: neither includes the other)  <  root (the composition root)
+        <  api, verifier, explore (side by side: none includes another)  <  root (the composition root)
 
 A directory of src/ that is not in the diagram fails too: a new layer is placed here and in
 docs/architecture.md before code goes in it.
@@ -35,6 +35,7 @@ RANK = {
     "interrupt": 5,  # ISRs, DPCs, events, the interrupt/DPC monitor
     "api": 6,  # the exported C calls: argument checks, then the layers below
     "verifier": 6,  # the rules: an observer installed on the seam
+    "explore": 6,  # deterministic exploration: a scheduler over the seam and the park control
     "root": 7,  # the composition root: reads the environment, configures and connects every layer
 }
 

@@ -1,0 +1,69 @@
+// The exploration's C calls (ndislock/explore.h): argument checks, the replay token, the result.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "explore/scheduler.h"
+#include "explore/token.h"
+#include "ndislock/ndis.h"
+#include "platform/diagnostics.h"
+
+using namespace ndislock::explore;
+
+extern "C" {
+
+NDISLOCK_API NDISLOCK_STATUS NdislockExplore(const NDISLOCK_EXPLORE_OPTIONS *Options, NDISLOCK_EXPLORE_SETUP *Setup,
+                                             NDISLOCK_EXPLORE_CHECK *Check, void *Context,
+                                             NDISLOCK_EXPLORE_RESULT *Result) {
+    if (Options == nullptr || Setup == nullptr || Result == nullptr) return NDISLOCK_INVALID_ARGUMENT;
+    std::memset(Result, 0, sizeof *Result);
+    if (Options->Depth > kMaxDepth) return NDISLOCK_INVALID_ARGUMENT;
+    if (Options->Strategy != NDISLOCK_EXPLORE_RANDOM && Options->Strategy != NDISLOCK_EXPLORE_PCT)
+        return NDISLOCK_INVALID_ARGUMENT;
+    (void)KeGetCurrentIrql(); // the exploring thread's first call configures the process
+    if (KeGetCurrentIrql() != PASSIVE_LEVEL) return NDISLOCK_WRONG_IRQL;
+
+    Plan plan;
+    plan.first.kind = Options->Strategy == NDISLOCK_EXPLORE_PCT ? StrategyKind::Pct : StrategyKind::Random;
+    plan.first.depth = Options->Depth != 0 ? Options->Depth : 2;
+    plan.first.seed = Options->Seed;
+    plan.schedules = Options->Schedules != 0 ? Options->Schedules : 1000;
+    plan.max_steps = Options->MaxSteps != 0 ? Options->MaxSteps : 10000;
+    const char *replay = Options->Replay != nullptr ? Options->Replay : std::getenv("NDISLOCK_EXPLORE_REPLAY");
+    if (replay != nullptr && *replay != '\0') {
+        if (!parse_token(replay, plan.first)) return NDISLOCK_INVALID_ARGUMENT;
+        plan.replay = true;
+    }
+
+    ExplorationResult r;
+    if (!run_exploration(plan, Setup, Check, Context, r)) return NDISLOCK_BUSY;
+    Result->Schedules = r.schedules;
+    Result->Steps = r.steps;
+    if (r.finding.found) {
+        Result->Found = TRUE;
+        std::snprintf(Result->Rule, sizeof Result->Rule, "%s", r.finding.rule);
+        format_token(r.key, Result->Token, sizeof Result->Token);
+        // The message is the finding alone (a replay gives the same text); where the search found
+        // it goes to stderr beside it.
+        std::snprintf(Result->Message, sizeof Result->Message, "%s: %s\n  replay: NDISLOCK_EXPLORE_REPLAY=%s",
+                      r.finding.rule, r.finding.message, Result->Token);
+        std::fprintf(stderr, "ndislock explore: schedule %u of the search: %s\n", r.schedules, Result->Message);
+    }
+    return NDISLOCK_OK;
+}
+
+NDISLOCK_API NDISLOCK_STATUS NdislockExploreSpawn(PNDISLOCK_EXPLORE_RUN Run, NDISLOCK_EXPLORE_ROUTINE *Routine,
+                                                  void *Context) {
+    return spawn(Run, Routine, Context) ? NDISLOCK_OK : NDISLOCK_INVALID_ARGUMENT;
+}
+
+NDISLOCK_API void NdislockExploreYield(void) { yield_point(); }
+
+NDISLOCK_API void ndislock_explore_assert(int condition, const char *message, const char *file, int line) {
+    if (condition) return;
+    if (fail_assertion(message, file, line)) return; // not reached: the schedule failed
+    ndislock::platform::fatal("AssertionFailed: NdislockExploreAssert failed at %s:%d: %s", file ? file : "?", line,
+                              message ? message : "");
+}
+
+} // extern "C"

@@ -1,0 +1,422 @@
+#include "explore/scheduler.h"
+
+#include <atomic>
+#include <csetjmp>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include "explore/token.h"
+#include "lock/park.h"
+#include "lock/wait_observer.h"
+#include "model/processors.h"
+#include "model/thread_state.h"
+#include "observe/hooks.h"
+#include "platform/diagnostics.h"
+
+// The handle NdislockExploreSpawn takes: one per exploration, valid while a schedule is set up or
+// runs.
+struct NDISLOCK_EXPLORE_RUN {
+    int unused;
+};
+
+namespace ndislock::explore {
+
+namespace {
+
+enum class State : std::uint8_t { Unused, Runnable, Blocked, Done };
+
+struct Context {
+    unsigned index = 0;
+    std::atomic<std::uint32_t> baton{0}; // 1: run (the holder of the baton stores it, this one takes it)
+    State state = State::Unused;
+    const void *blocked_on = nullptr;    // while Blocked: the address parked on
+    NDISLOCK_EXPLORE_ROUTINE *routine = nullptr;
+    void *argument = nullptr;
+    bool abort = false;                  // go back to the worker loop when given the baton
+    std::jmp_buf abort_point;
+    std::thread worker;
+    model::ThreadState *thread = nullptr;
+};
+
+struct Exploration {
+    Context contexts[kMaxContexts];
+    unsigned workers = 0;  // contexts with a worker thread
+    unsigned spawned = 0;  // contexts in this schedule
+    Strategy strategy;
+    std::uint64_t steps = 0;
+    std::uint32_t max_steps = 0;
+    bool aborting = false;
+    bool quit = false;
+    Finding finding;
+    std::atomic<std::uint32_t> controller_baton{0};
+    std::atomic<bool> setting_up{false}; // Setup runs: spawns allowed from the exploring thread
+    std::atomic<bool> running{false};    // contexts run: ndislock calls from other threads refused
+    NDISLOCK_EXPLORE_RUN handle{};
+};
+
+// Set while an exploration runs (under g_one_at_a_time). Atomic: the observer's refusal reads it
+// on any thread.
+std::atomic<Exploration *> g_exploration{nullptr};
+Exploration &exploration() noexcept { return *g_exploration.load(std::memory_order_acquire); }
+std::mutex g_one_at_a_time;
+
+thread_local Context *tls_context = nullptr; // the context this worker runs, while it runs one
+thread_local bool tls_worker = false;        // a worker thread of the exploration
+thread_local bool tls_exploring = false;     // the thread that called NdislockExplore
+
+// ---- Batons -------------------------------------------------------------------------------
+
+// The scheduler's own waits: uncontrolled parks (no scheduling of the scheduler).
+void wait_baton(std::atomic<std::uint32_t> &baton) noexcept {
+    const bool controlled = lock::tls_controlled;
+    lock::tls_controlled = false;
+    while (baton.exchange(0, std::memory_order_acquire) == 0) lock::park(&baton, 0, lock::kParkBoundNs);
+    lock::tls_controlled = controlled;
+}
+
+// From the store on, the receiver runs and owns the schedule: the unpark must not touch it (the
+// park control's unpark hook reads it on a context's thread only), hence no context meanwhile.
+void give_baton(std::atomic<std::uint32_t> &baton) noexcept {
+    Context *const self = tls_context;
+    tls_context = nullptr;
+    baton.store(1, std::memory_order_release);
+    lock::unpark_one(&baton);
+    tls_context = self;
+}
+
+// ---- Choosing ------------------------------------------------------------------------------
+
+unsigned runnable_set(const Exploration &x, unsigned *out) noexcept {
+    unsigned n = 0;
+    for (unsigned i = 0; i < x.spawned; ++i)
+        if (x.contexts[i].state == State::Runnable) out[n++] = i;
+    return n;
+}
+
+// Passes the baton from self to next (next != self) and waits for it back; a schedule that failed
+// meanwhile sends self back to its worker loop.
+[[gnu::noinline]] void switch_to(Context &self, Context &next) noexcept {
+    give_baton(next.baton);
+    wait_baton(self.baton);
+    if (self.abort) std::longjmp(self.abort_point, 1);
+}
+
+// ---- Failing -------------------------------------------------------------------------------
+
+[[noreturn]] void fail(Context &self, const char *rule, const char *message) noexcept {
+    Exploration &x = exploration();
+    if (!x.finding.found) {
+        x.finding.found = true;
+        x.finding.rule = rule;
+        std::snprintf(x.finding.message, sizeof x.finding.message, "%s", message);
+    }
+    x.aborting = true;
+    std::longjmp(self.abort_point, 1);
+}
+
+const char *wait_name(lock::WaitKind kind) noexcept {
+    switch (kind) {
+    case lock::WaitKind::SpinLock: return "spin lock";
+    case lock::WaitKind::QueuedSpinLock: return "queued spin lock";
+    case lock::WaitKind::QueueSuccessorLink: return "queue successor of lock";
+    case lock::WaitKind::Processor: return "virtual processor";
+    case lock::WaitKind::Dispatcher: return "dispatcher object";
+    case lock::WaitKind::FastMutex: return "fast mutex";
+    case lock::WaitKind::Resource: return "resource";
+    case lock::WaitKind::None: break;
+    }
+    return "address";
+}
+
+// "thread 0 waits for spin lock 0x...; thread 1 ..." for every blocked context.
+void describe_blocked(const Exploration &x, const char *lead, char *text, std::size_t size) noexcept {
+    int n = std::snprintf(text, size, "%s", lead);
+    for (unsigned i = 0; i < x.spawned && n >= 0 && static_cast<std::size_t>(n) < size; ++i) {
+        const Context &c = x.contexts[i];
+        if (c.state != State::Blocked) continue;
+        const lock::WaitRecord &w = c.thread->wait;
+        const lock::WaitKind kind = w.kind.load(std::memory_order_relaxed);
+        const void *object = kind != lock::WaitKind::None ? w.object.load(std::memory_order_relaxed) : c.blocked_on;
+        n += std::snprintf(text + n, size - static_cast<std::size_t>(n), " thread %u waits for %s %p;", i,
+                           wait_name(kind), object);
+    }
+}
+
+[[noreturn]] void fail_deadlock(Context &self) noexcept {
+    char text[768];
+    describe_blocked(exploration(), "every thread of the scenario is blocked:", text, sizeof text);
+    fail(self, "Deadlock", text);
+}
+
+// ---- Scheduling points -------------------------------------------------------------------------
+
+void count_step(Context &self) noexcept {
+    Exploration &x = exploration();
+    if (++x.steps > x.max_steps) {
+        char text[160];
+        std::snprintf(text, sizeof text,
+                      "the schedule passed %u scheduling points without every thread returning (a livelock, "
+                      "or a bound too low: NDISLOCK_EXPLORE_OPTIONS.MaxSteps)",
+                      x.max_steps);
+        fail(self, "Livelock", text);
+    }
+}
+
+void point(Context &self) noexcept {
+    Exploration &x = exploration();
+    count_step(self);
+    unsigned runnable[kMaxContexts];
+    const unsigned n = runnable_set(x, runnable);
+    const unsigned next = x.strategy.pick(x.steps, static_cast<int>(self.index), runnable, n);
+    if (next != self.index) switch_to(self, x.contexts[next]);
+}
+
+// Refuses a thread the scheduler does not run (a plain std::thread of the scenario, a timer or
+// DPC thread) calling into ndislock while contexts run: it would run free of the schedule.
+void refuse_uncontrolled(const char *what) noexcept {
+    platform::fatal("ExploreUncontrolled: %s during an exploration's schedule: only threads spawned with "
+                    "NdislockExploreSpawn run in a schedule; plain threads, interrupts, DPCs and timers are "
+                    "not explored (docs/explore.md, \"Limits\")",
+                    what);
+}
+
+// A scheduling point for an observed call, on whichever thread makes it.
+void observed_point(const char *what) noexcept {
+    if (Context *c = tls_context) return point(*c);
+    Exploration *x = g_exploration.load(std::memory_order_acquire);
+    if (tls_worker || tls_exploring || x == nullptr) return;
+    if (x->running.load(std::memory_order_acquire)) refuse_uncontrolled(what);
+}
+
+void on_attempt(const observe::LockEvent &) noexcept { observed_point("a lock acquire by a thread not spawned for it"); }
+void on_release(const observe::LockEvent &) noexcept { observed_point("a lock release by a thread not spawned for it"); }
+void on_irql(const observe::IrqlEvent &) noexcept { observed_point("an IRQL change by a thread not spawned for it"); }
+void on_callback(const observe::CallbackEvent &e) noexcept {
+    Exploration *x = g_exploration.load(std::memory_order_acquire);
+    if (x == nullptr || !x->running.load(std::memory_order_acquire)) return;
+    char what[96];
+    std::snprintf(what, sizeof what, "%s ran", observe::callback_name(e.kind));
+    refuse_uncontrolled(what);
+}
+
+constexpr observe::Observer kObserver = [] {
+    observe::Observer o{};
+    o.attempting = on_attempt;
+    o.acquiring = on_attempt;
+    o.releasing = on_release;
+    o.irql_changed = on_irql;
+    o.callback_entered = on_callback;
+    return o;
+}();
+
+// ---- Waits (lock/park.h) ----------------------------------------------------------------------
+
+lock::ParkResult controlled_park(const void *address, std::uint32_t expected, lock::ParkValidation validate,
+                                 const void *context) noexcept {
+    Context *self = tls_context;
+    if (self == nullptr) return lock::ParkResult::Unparked; // not a context: nothing to wait for here
+    if (validate != nullptr && !validate(context)) return lock::ParkResult::Invalid;
+    Exploration &x = exploration();
+    count_step(*self);
+    if (__atomic_load_n(static_cast<const std::uint32_t *>(address), __ATOMIC_SEQ_CST) != expected)
+        return lock::ParkResult::Unparked;
+    self->state = State::Blocked;
+    self->blocked_on = address;
+    unsigned runnable[kMaxContexts];
+    const unsigned n = runnable_set(x, runnable);
+    if (n == 0) fail_deadlock(*self);
+    switch_to(*self, x.contexts[x.strategy.pick(x.steps, static_cast<int>(self->index), runnable, n)]);
+    return lock::ParkResult::Unparked;
+}
+
+void controlled_unpark(const void *address) noexcept {
+    if (tls_context == nullptr) return; // only the baton's holder touches the schedule
+    Exploration &x = exploration();
+    for (unsigned i = 0; i < x.spawned; ++i) {
+        Context &c = x.contexts[i];
+        if (c.state == State::Blocked && c.blocked_on == address) {
+            c.state = State::Runnable;
+            c.blocked_on = nullptr;
+        }
+    }
+}
+
+constexpr lock::ParkControl kParkControl{controlled_park, controlled_unpark};
+
+// ---- Workers -----------------------------------------------------------------------------------
+
+// Puts the worker's ndislock thread state back as a fresh thread's: PASSIVE_LEVEL (which gives its
+// virtual processor back), no wait recorded, no guard counted. After a routine returned, and after
+// an abandoned one (whose guards and wait scopes the longjmp skipped).
+void reset_thread(Context &c) noexcept {
+    model::ThreadState *t = c.thread;
+    if (t == nullptr) return;
+    t->no_preempt.store(0, std::memory_order_relaxed);
+    t->wait.kind.store(lock::WaitKind::None, std::memory_order_relaxed);
+    t->wait.object.store(nullptr, std::memory_order_relaxed);
+    t->wait.parked_on.store(nullptr, std::memory_order_relaxed);
+    t->wait.until_ns.store(0, std::memory_order_relaxed);
+    if (t->irql.load(std::memory_order_relaxed) > PASSIVE_LEVEL) model::lower_irql(*t, PASSIVE_LEVEL);
+}
+
+// Runs the context's routine; returns when it returned or the schedule abandoned it.
+[[gnu::noinline]] void run_routine(Context &c) noexcept {
+    if (setjmp(c.abort_point) == 0) c.routine(c.argument);
+}
+
+// The context is done (returned or abandoned): hand the baton on, or back to the exploring thread.
+void finish(Context &self) noexcept {
+    Exploration &x = exploration();
+    self.state = State::Done;
+    if (!x.aborting) {
+        unsigned runnable[kMaxContexts];
+        const unsigned n = runnable_set(x, runnable);
+        if (n != 0) return give_baton(x.contexts[x.strategy.pick(x.steps, -1, runnable, n)].baton);
+        for (unsigned i = 0; i < x.spawned; ++i)
+            if (x.contexts[i].state == State::Blocked) {
+                // The last runnable thread returned with others blocked: a deadlock too (they wait
+                // for what no thread left can give).
+                x.finding.found = true;
+                x.finding.rule = "Deadlock";
+                describe_blocked(x, "every thread left is blocked:", x.finding.message, sizeof x.finding.message);
+                x.aborting = true;
+                break;
+            }
+    }
+    if (x.aborting)
+        for (unsigned i = 0; i < x.spawned; ++i) {
+            Context &c = x.contexts[i];
+            if (c.state == State::Runnable || c.state == State::Blocked) {
+                c.abort = true;
+                return give_baton(c.baton);
+            }
+        }
+    give_baton(x.controller_baton);
+}
+
+void worker_main(Context &c) noexcept {
+    tls_worker = true;
+    NdislockBindCurrentThread(c.index % model::processor_count()); // registers the thread
+    c.thread = model::tls_thread;
+    Exploration &x = exploration();
+    for (;;) {
+        wait_baton(c.baton);
+        if (x.quit) return;
+        tls_context = &c;
+        lock::tls_controlled = true;
+        if (!c.abort) run_routine(c); // abandoned before its first step: never starts
+        reset_thread(c); // still controlled: a processor given back is never biased
+        lock::tls_controlled = false;
+        finish(c);
+        tls_context = nullptr;
+    }
+}
+
+} // namespace
+
+bool spawn(PNDISLOCK_EXPLORE_RUN run, NDISLOCK_EXPLORE_ROUTINE *routine, void *context) noexcept {
+    Exploration *x = g_exploration.load(std::memory_order_acquire);
+    if (x == nullptr || run != &x->handle || routine == nullptr) return false;
+    // From Setup on the exploring thread, or from a context of the running schedule.
+    const bool setting_up = tls_exploring && x->setting_up.load(std::memory_order_relaxed);
+    if (!setting_up && tls_context == nullptr) return false;
+    if (x->spawned == kMaxContexts) return false;
+    Context &c = x->contexts[x->spawned];
+    if (x->spawned == x->workers) {
+        c.index = x->spawned;
+        c.worker = std::thread(worker_main, std::ref(c));
+        ++x->workers;
+    }
+    c.routine = routine;
+    c.argument = context;
+    c.state = State::Runnable;
+    c.blocked_on = nullptr;
+    c.abort = false;
+    x->strategy.spawned(x->spawned);
+    ++x->spawned;
+    return true;
+}
+
+void yield_point() noexcept {
+    if (Context *c = tls_context) point(*c);
+}
+
+bool fail_assertion(const char *message, const char *file, int line) noexcept {
+    Context *c = tls_context;
+    if (c == nullptr) return false;
+    char text[600];
+    std::snprintf(text, sizeof text, "NdislockExploreAssert failed at %s:%d: %s (thread %u)", file ? file : "?", line,
+                  message ? message : "", c->index);
+    fail(*c, "AssertionFailed", text);
+}
+
+bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_EXPLORE_CHECK *check, void *context,
+                     ExplorationResult &result) {
+    std::unique_lock<std::mutex> one(g_one_at_a_time, std::try_to_lock);
+    if (!one.owns_lock() || tls_context != nullptr) return false;
+    auto *x = new Exploration;
+    g_exploration.store(x, std::memory_order_release);
+    tls_exploring = true;
+    lock::g_park_control.store(&kParkControl, std::memory_order_release);
+    observe::add_observer(&kObserver);
+
+    std::uint64_t base = plan.first.seed;
+    std::uint32_t horizon = plan.first.horizon;
+    const unsigned schedules = plan.replay ? 1 : plan.schedules;
+    for (unsigned s = 0; s < schedules; ++s) {
+        ScheduleKey key = plan.first;
+        if (!plan.replay) {
+            std::uint64_t mix = base ^ (0xD1B54A32D192ED03ull * (s + 1));
+            key.seed = splitmix64(mix);
+            key.horizon = horizon;
+        }
+        x->spawned = 0;
+        x->steps = 0;
+        x->max_steps = plan.max_steps;
+        x->aborting = false;
+        x->finding = Finding{};
+        for (auto &c : x->contexts) c.state = State::Unused;
+        x->strategy.begin(key);
+
+        x->setting_up.store(true, std::memory_order_relaxed);
+        setup(&x->handle, context);
+        x->setting_up.store(false, std::memory_order_relaxed);
+        if (x->spawned != 0) {
+            unsigned runnable[kMaxContexts];
+            const unsigned n = runnable_set(*x, runnable);
+            x->running.store(true, std::memory_order_release);
+            give_baton(x->contexts[x->strategy.pick(0, -1, runnable, n)].baton);
+            wait_baton(x->controller_baton);
+            x->running.store(false, std::memory_order_release);
+        }
+        ++result.schedules;
+        result.steps += x->steps;
+        // PCT's change points are drawn over the steps a schedule of this scenario takes.
+        if (x->steps > horizon) horizon = static_cast<std::uint32_t>(x->steps);
+        const bool checked = check == nullptr || check(context) != FALSE;
+        if (!x->finding.found && !checked) {
+            x->finding.found = true;
+            x->finding.rule = "AssertionFailed";
+            std::snprintf(x->finding.message, sizeof x->finding.message,
+                          "the scenario's check returned FALSE after every thread returned");
+        }
+        if (x->finding.found) {
+            result.finding = x->finding;
+            result.key = key;
+            break;
+        }
+    }
+
+    x->quit = true;
+    for (unsigned i = 0; i < x->workers; ++i) give_baton(x->contexts[i].baton);
+    for (unsigned i = 0; i < x->workers; ++i) x->contexts[i].worker.join();
+    observe::remove_observer(&kObserver);
+    lock::g_park_control.store(nullptr, std::memory_order_release);
+    tls_exploring = false;
+    g_exploration.store(nullptr, std::memory_order_release);
+    delete x;
+    return true;
+}
+
+} // namespace ndislock::explore

@@ -1,0 +1,63 @@
+// The exploration's scheduler (docs/explore.md, "The model"): runs one schedule of a scenario with
+// its threads one at a time, and hands the choice of who goes on at each scheduling point to a
+// strategy (explore/strategy.h).
+//
+// Baton passing over OS threads: each scenario thread ("context") runs on a worker thread kept for
+// the whole exploration, and parks on its own baton word (lock::park, with control off) while it
+// does not run; exactly one context holds the baton. A scheduling point (observe/hooks.h: a lock
+// attempt, a release, an IRQL change; NdislockExploreYield) asks the strategy and, if it chose
+// another context, passes the baton and waits for it back. A wait inside ndislock (lock::park of a
+// controlled thread, lock/park.h) marks the context blocked on the parked address and passes the
+// baton; an unpark of that address makes it runnable again. No runnable context left while some
+// are blocked: a Deadlock, witnessed. More points than the bound: a Livelock.
+//
+// A failing schedule abandons its contexts where they stand: each, given the baton in turn,
+// longjmps back to its worker's loop, and its ndislock thread state is put back to PASSIVE_LEVEL
+// with no wait (so its virtual processor is free for the next schedule). Their lock words are the
+// scenario's, dropped with the schedule's state.
+//
+// Single exploration per process at a time (a mutex). Every field of the running schedule is
+// touched only by the baton's holder (or the exploring thread while no context runs): the baton's
+// release store and acquire exchange order them.
+#pragma once
+
+#include <cstdint>
+
+#include "explore/strategy.h"
+#include "ndislock/explore.h"
+
+namespace ndislock::explore {
+
+struct Finding {
+    bool found = false;
+    const char *rule = "";
+    char message[768] = {};
+};
+
+struct ExplorationResult {
+    Finding finding;
+    ScheduleKey key;          // the failing schedule's, when finding.found
+    unsigned schedules = 0;   // run
+    std::uint64_t steps = 0;  // over all schedules
+};
+
+struct Plan {
+    ScheduleKey first;         // the strategy and its parameters; seed: the search's base seed
+    bool replay = false;       // run first exactly, once
+    unsigned schedules = 1000;
+    std::uint32_t max_steps = 10000;
+};
+
+// Runs the plan. Returns false if an exploration is already running (NDISLOCK_BUSY).
+bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_EXPLORE_CHECK *check, void *context,
+                     ExplorationResult &result);
+
+// NdislockExploreSpawn: false if no schedule is being set up or running, or the contexts are full.
+bool spawn(PNDISLOCK_EXPLORE_RUN run, NDISLOCK_EXPLORE_ROUTINE *routine, void *context) noexcept;
+// NdislockExploreYield: a scheduling point on a context, nothing elsewhere.
+void yield_point() noexcept;
+// NdislockExploreAssert: true if the calling thread is a context (it then never returns: the
+// schedule fails), false if the caller must report the failure itself.
+bool fail_assertion(const char *message, const char *file, int line) noexcept;
+
+} // namespace ndislock::explore

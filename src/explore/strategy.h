@@ -1,0 +1,55 @@
+// How an exploration chooses, at each scheduling point, which runnable thread goes on
+// (docs/explore.md, "Strategies"). Deterministic: a strategy's choices depend only on its seed and
+// on the sequence of runnable sets it is shown, so replaying a schedule is replaying its seed.
+//
+//   Random  a runnable thread chosen uniformly at every point.
+//   PCT     (Burckhardt, Kothari, Musuvathi, Nagarakatte, ASPLOS 2010) random distinct priorities
+//           at or above depth, and depth-1 change points drawn over [1, horizon] steps: the
+//           highest-priority runnable thread runs; at the i-th change point the running thread's
+//           priority drops to i (below every initial one). A bug of depth d among n threads and
+//           k steps is hit with probability at least 1/(n k^(d-1)) per schedule.
+#pragma once
+
+#include <cstdint>
+
+namespace ndislock::explore {
+
+inline constexpr unsigned kMaxContexts = 8;
+inline constexpr unsigned kMaxDepth = 3;
+
+enum class StrategyKind : std::uint8_t { Random, Pct };
+
+// SplitMix64 (Steele, Lea, Flood 2014): a full-period generator with a one-word state.
+inline std::uint64_t splitmix64(std::uint64_t &state) noexcept {
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+// What one schedule needs to be replayed: the strategy, its parameters and the schedule's seed.
+struct ScheduleKey {
+    StrategyKind kind = StrategyKind::Random;
+    unsigned depth = 2;          // PCT
+    std::uint32_t horizon = 16;  // PCT: the steps change points are drawn over
+    std::uint64_t seed = 0;
+};
+
+class Strategy {
+public:
+    void begin(const ScheduleKey &key) noexcept;
+    // A thread joins the schedule (its priority, for PCT).
+    void spawned(unsigned index) noexcept;
+    // The thread to run at step `step` (1-based), among runnable[0..count) (context indices, in
+    // increasing order; count >= 1); running is the thread at the point, or -1.
+    unsigned pick(std::uint64_t step, int running, const unsigned *runnable, unsigned count) noexcept;
+
+private:
+    ScheduleKey key_{};
+    std::uint64_t prng_ = 0;
+    std::uint64_t priority_[kMaxContexts] = {};
+    std::uint64_t change_at_[kMaxDepth] = {}; // steps, kMaxDepth-1 used at most
+    unsigned changes_ = 0;
+};
+
+} // namespace ndislock::explore
