@@ -352,6 +352,5 @@ NDISLOCK_API void ndislock_at_KeStallExecutionProcessor(ULONG, const char *, int
 #include "ndislock/ndis_interrupt.h"
 #include "ndislock/ext.h"
 #include "ndislock/verifier.h"
-#include "ndislock/explore.h"
 
 #endif /* NDISLOCK_NDIS_H */

@@ -1,5 +1,6 @@
 /* Scenarios written against the C API (ndislock/explore.h from C11), driven by explore_test.cpp:
  * the AB/BA deadlock between two threads taking two NDIS spin locks in opposite orders. */
+#include <ndislock/explore.h>
 #include <ndislock/ndis.h>
 
 #include "explore_c_scenarios.h"

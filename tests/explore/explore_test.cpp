@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "explore_c_scenarios.h"
+#include "ndislock/explore.h"
 #include "ndislock/ndis.h"
 
 namespace ex = ndislock::explore;
