@@ -29,7 +29,7 @@ namespace {
                              call, e.irql, SYNCH_LEVEL)));
         return;
     }
-    const auto kind = static_cast<observe::Callback>(e.thread->callback.load(std::memory_order_relaxed));
+    const auto kind = static_cast<observe::Callback>(e.thread->callback.kind.load(std::memory_order_relaxed));
     if (e.irql > DISPATCH_LEVEL && at_device_level(kind)) {
         // Inside the ISR (or code that runs at its DIRQL under the interrupt's lock): the lock
         // cannot work even when taken correctly, since the interrupt may stop its holder.
@@ -117,7 +117,7 @@ inline void check_mode(const LockEvent &e, Shadow *s) {
 [[gnu::cold, gnu::noinline]] void report_class_irql(const LockEvent &e, const Shadow *s, KIRQL held,
                                                   const ClassIrqlConflict &c) {
     const char *call = observe::variant_name(e.variant);
-    const auto kind = static_cast<observe::Callback>(e.thread->callback.load(std::memory_order_relaxed));
+    const auto kind = static_cast<observe::Callback>(e.thread->callback.kind.load(std::memory_order_relaxed));
     const std::string cls = class_string(s->lock_class.load(std::memory_order_relaxed));
     const bool high = held > DISPATCH_LEVEL;
     const KIRQL high_irql = high ? held : c.other_irql, low_irql = high ? c.other_irql : held;

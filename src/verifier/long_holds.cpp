@@ -149,7 +149,7 @@ void on_beat(int, siginfo_t *, void *context) {
     // report) counts as inside the verifier: the heartbeat times driver code only, and a hook
     // the sentinel began counting in the middle of (VerifierThread::in_verifier was 0 at its
     // entry) is still no driver code.
-    now.in_verifier = v->in_verifier.load(std::memory_order_relaxed) + t->no_preempt.load(std::memory_order_relaxed) +
+    now.in_verifier = v->in_verifier.load(std::memory_order_relaxed) + t->preemption.no_preempt.load(std::memory_order_relaxed) +
                       (in_interrupt_handler(context) ? 1u : 0u);
     now.verifier_ns = v->verifier_ns.load(std::memory_order_relaxed);
     platform::thread_switches(&now.blocked, &now.preempted);
