@@ -9,7 +9,6 @@ namespace ndislock::verifier {
 
 namespace {
 
-
 // Every hook of the verifier's observer: inside a SlowWork while the sentinel counts one of the
 // thread's holds or runs (one load otherwise: S5 pays for every hook).
 // The calling thread: the lock events carry it (no thread-local read on the hot path).
