@@ -17,14 +17,14 @@ public:
     CallbackScope(model::ThreadState &t, observe::Callback kind, const void *routine, const void *object,
                   const observe::Site &site) noexcept
         : t_(t), event_{kind, routine, object, t.irql.load(std::memory_order_relaxed), site, &t},
-          saved_kind_(t.callback.load(std::memory_order_relaxed)),
-          saved_object_(t.callback_object.load(std::memory_order_relaxed)),
-          saved_since_(t.callback_since_ns.load(std::memory_order_relaxed)),
-          saved_routine_(t.callback_routine.load(std::memory_order_relaxed)) {
-        t.callback_object.store(object, std::memory_order_relaxed);
-        t.callback_routine.store(routine, std::memory_order_relaxed);
-        t.callback_since_ns.store(platform::monotonic_ns(), std::memory_order_relaxed);
-        t.callback.store(static_cast<std::uint8_t>(kind), std::memory_order_release);
+          saved_kind_(t.callback.kind.load(std::memory_order_relaxed)),
+          saved_object_(t.callback.object.load(std::memory_order_relaxed)),
+          saved_since_(t.callback.since_ns.load(std::memory_order_relaxed)),
+          saved_routine_(t.callback.routine.load(std::memory_order_relaxed)) {
+        t.callback.object.store(object, std::memory_order_relaxed);
+        t.callback.routine.store(routine, std::memory_order_relaxed);
+        t.callback.since_ns.store(platform::monotonic_ns(), std::memory_order_relaxed);
+        t.callback.kind.store(static_cast<std::uint8_t>(kind), std::memory_order_release);
         if (observe::active()) observe::notify_callback_entered(event_);
         start_ = platform::own_time_now();
     }
@@ -34,10 +34,10 @@ public:
         const std::uint64_t own = platform::own_time_since(start_);
         if (observe::active()) observe::notify_callback_returned(event_, own);
         restore_irql();
-        t_.callback.store(saved_kind_, std::memory_order_release);
-        t_.callback_object.store(saved_object_, std::memory_order_relaxed);
-        t_.callback_since_ns.store(saved_since_, std::memory_order_relaxed);
-        t_.callback_routine.store(saved_routine_, std::memory_order_relaxed);
+        t_.callback.kind.store(saved_kind_, std::memory_order_release);
+        t_.callback.object.store(saved_object_, std::memory_order_relaxed);
+        t_.callback.since_ns.store(saved_since_, std::memory_order_relaxed);
+        t_.callback.routine.store(saved_routine_, std::memory_order_relaxed);
         return own;
     }
 

@@ -55,14 +55,14 @@ void deliver(Interrupt &i, std::uint32_t index, model::ThreadState &self) noexce
         }
         std::uint32_t seq = 0;
         if (model::stop_owner(*target, id, index, level, &seq, &waited_for_irql) != model::Preempt::Stopped) continue;
-        target->preempted_by.store(self.id, std::memory_order_release);
-        self.interrupting.store(id, std::memory_order_release);
+        target->preemption.preempted_by.store(self.id, std::memory_order_release);
+        self.preemption.interrupting.store(id, std::memory_order_release);
         self.dispatch_entry.store(index, std::memory_order_relaxed);
         self.irql.store(level, std::memory_order_release); // after dispatch_entry
         run_isr(i, index, self);
         self.irql.store(PASSIVE_LEVEL, std::memory_order_relaxed);
-        self.interrupting.store(0, std::memory_order_release);
-        target->preempted_by.store(0, std::memory_order_release);
+        self.preemption.interrupting.store(0, std::memory_order_release);
+        target->preemption.preempted_by.store(0, std::memory_order_release);
         // Counted before the target resumes: what it reads next includes this delivery.
         i.counters.preempted.fetch_add(1, std::memory_order_relaxed);
         if (waited_for_irql) i.counters.held_pending.fetch_add(1, std::memory_order_relaxed);

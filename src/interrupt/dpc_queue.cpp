@@ -251,7 +251,7 @@ bool insert_dpc(KDPC *dpc, std::uint32_t processor, PVOID argument1, PVOID argum
 
 void run_queued_dpcs_now(model::ThreadState &t) noexcept {
     const KIRQL old = t.irql.load(std::memory_order_relaxed);
-    if (old >= DISPATCH_LEVEL || t.system || t.no_preempt.load(std::memory_order_relaxed) != 0) return;
+    if (old >= DISPATCH_LEVEL || t.system || t.preemption.no_preempt.load(std::memory_order_relaxed) != 0) return;
     // As Windows' insert requests a DISPATCH_LEVEL interrupt on this processor: take the processor
     // (waiting, as any raise, while another thread runs there) and drop it again; the drop runs
     // the queue (model::lower_irql). If another thread dropped it meanwhile, it ran them.

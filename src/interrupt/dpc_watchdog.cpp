@@ -1,7 +1,7 @@
 // The modelled DPC watchdog's figures (KeQueryDpcWatchdogInformation): how long the running DPC
 // and its processor's current run of back-to-back DPCs may still go on before their limits
 // (observe/watchdog.h). The two clocks are the DPC thread's: its routine's start
-// (ThreadState::callback_since_ns, kept by CallbackScope) and the run's (ProcessorContext::run_since_ns).
+// (ThreadState::callback.since_ns, kept by CallbackScope) and the run's (ProcessorContext::run_since_ns).
 #include "interrupt/processor_context.h"
 #include "observe/hooks.h"
 #include "observe/watchdog.h"
@@ -25,7 +25,7 @@ ULONG left(std::uint64_t limit, std::uint64_t since, std::uint64_t now) noexcept
 
 bool dpc_watchdog_information(const model::ThreadState &t, KDPC_WATCHDOG_INFORMATION *out) noexcept {
     *out = KDPC_WATCHDOG_INFORMATION{};
-    const auto kind = static_cast<observe::Callback>(t.callback.load(std::memory_order_acquire));
+    const auto kind = static_cast<observe::Callback>(t.callback.kind.load(std::memory_order_acquire));
     if (kind != observe::Callback::KernelDpc && kind != observe::Callback::InterruptDpc) return false;
     const ProcessorContext &c = g_contexts[t.processor.load(std::memory_order_relaxed) % NDISLOCK_MAX_PROCESSORS];
     // A DPC routine runs on its processor's DPC thread, or on the thread that drops that
@@ -35,7 +35,7 @@ bool dpc_watchdog_information(const model::ThreadState &t, KDPC_WATCHDOG_INFORMA
     const std::uint64_t now = platform::monotonic_ns();
     const std::uint64_t single = observe::dpc_time_limit_ns(), cumulative = observe::dpc_watchdog_limit_ns();
     out->DpcTimeLimit = micros(single);
-    out->DpcTimeCount = left(single, t.callback_since_ns.load(std::memory_order_relaxed), now);
+    out->DpcTimeCount = left(single, t.callback.since_ns.load(std::memory_order_relaxed), now);
     out->DpcWatchdogLimit = micros(cumulative);
     out->DpcWatchdogCount = left(cumulative, c.run_since_ns.load(std::memory_order_relaxed), now);
     return true;

@@ -341,11 +341,11 @@ BOOLEAN synchronize(NDIS_HANDLE handle, ULONG message, MINIPORT_SYNCHRONIZE_INTE
         return FALSE;
     }
     const KIRQL irql = t.irql.load(std::memory_order_relaxed);
-    const auto in = static_cast<observe::Callback>(t.callback.load(std::memory_order_relaxed));
+    const auto in = static_cast<observe::Callback>(t.callback.kind.load(std::memory_order_relaxed));
     // Nested: the running ISR, synchronize function or enable/disable routine holds the spin lock
     // this call would take (the same interrupt, or a message sharing the lock).
     Lookup running_how{};
-    const Interrupt *running = find_interrupt(const_cast<void *>(t.callback_object.load(std::memory_order_relaxed)), &running_how);
+    const Interrupt *running = find_interrupt(const_cast<void *>(t.callback.object.load(std::memory_order_relaxed)), &running_how);
     if (running != nullptr && running->sync_lock == target->sync_lock &&
         (in == observe::Callback::Isr || in == observe::Callback::Synchronize || in == observe::Callback::EnableInterrupt ||
          in == observe::Callback::DisableInterrupt)) {
@@ -535,7 +535,7 @@ NDISLOCK_STATUS assert_interrupt(NDIS_HANDLE handle, ULONG message, ULONG proces
     // A processor interrupts itself at once: the caller, on that processor below the DIRQL, is
     // what the interrupt preempts, so the ISR has run when the assert returns.
     if (t.processor.load(std::memory_order_relaxed) == processor && t.irql.load(std::memory_order_relaxed) < i->dirql &&
-        c.isr_thread.load(std::memory_order_acquire) != &t && t.no_preempt.load(std::memory_order_relaxed) == 0) {
+        c.isr_thread.load(std::memory_order_acquire) != &t && t.preemption.no_preempt.load(std::memory_order_relaxed) == 0) {
         for (;;) {
             const std::uint32_t now = i->delivered[processor].load(std::memory_order_acquire);
             if (now != delivered_before || i->state.load(std::memory_order_acquire) != SlotState::Live) break;

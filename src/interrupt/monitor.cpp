@@ -88,8 +88,8 @@ std::string stack_of(model::ThreadState &stopped) {
 [[noreturn]] void report_hang(model::ThreadState &t, std::uint64_t ran_ns) noexcept {
     const std::uint32_t index = t.processor.load(std::memory_order_relaxed); // an interrupt thread's, for good
     const std::uint64_t ran_ms = ran_ns / 1'000'000;
-    const auto kind = static_cast<observe::Callback>(t.callback.load(std::memory_order_acquire));
-    const void *routine = t.callback_routine.load(std::memory_order_relaxed);
+    const auto kind = static_cast<observe::Callback>(t.callback.kind.load(std::memory_order_acquire));
+    const void *routine = t.callback.routine.load(std::memory_order_relaxed);
     std::string text;
     append(text, "%s on processor %u has not returned after %llu ms (the watchdog limit is %llu ms)",
            observe::callback_name(kind), index, static_cast<unsigned long long>(ran_ms),
@@ -100,10 +100,10 @@ std::string stack_of(model::ThreadState &stopped) {
         append(text, "; it spins on %s %p%s%s%s", t.wait.kind.load() == lock::WaitKind::Processor ? "processor" : "lock",
                object, name != nullptr ? " \"" : "", name != nullptr ? name : "", name != nullptr ? "\"" : "");
     }
-    if (model::ThreadState *stopped = model::thread_by_id(t.interrupting.load(std::memory_order_acquire))) {
+    if (model::ThreadState *stopped = model::thread_by_id(t.preemption.interrupting.load(std::memory_order_acquire))) {
         append(text, "; it interrupted thread %d at IRQL %u, stopped at %s, which cannot run again on this processor "
                      "until the ISR returns",
-               stopped->os_tid.load(std::memory_order_relaxed), stopped->stopped_irql.load(), where(stopped->stopped_at.load()).c_str());
+               stopped->os_tid.load(std::memory_order_relaxed), stopped->preemption.stopped_irql.load(), where(stopped->preemption.stopped_at.load()).c_str());
         const std::string stack = stack_of(*stopped);
         if (!stack.empty()) text += "; the interrupted thread's stack (the frame holding the lock is here):" + stack;
     }

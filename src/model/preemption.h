@@ -43,7 +43,7 @@ int preempt_signal() noexcept;
 // Changes whenever the thread stopped for an interrupt or took an interrupt signal: a stretch of
 // its own time in which this changed is not all its own code (verifier/long_holds.h).
 inline std::uint32_t interrupt_marks(const ThreadState &t) noexcept {
-    return t.preempt_ack.load(std::memory_order_relaxed) + t.preempt_signals.load(std::memory_order_relaxed);
+    return t.preemption.ack.load(std::memory_order_relaxed) + t.preemption.signals.load(std::memory_order_relaxed);
 }
 
 // Stops the calling thread if an interrupt asked to and it may stop now; pc is where it stops.
@@ -52,8 +52,8 @@ void stop_if_requested(ThreadState &t, const void *pc) noexcept;
 // Where a deferred request is taken: after an IRQL drop from above DISPATCH_LEVEL and when
 // ndislock's own code ends. One relaxed comparison when nothing is pending.
 inline void preemption_point(ThreadState &t) noexcept {
-    if (__builtin_expect(t.preempt_request.load(std::memory_order_relaxed) !=
-                             t.preempt_ack.load(std::memory_order_relaxed),
+    if (__builtin_expect(t.preemption.request.load(std::memory_order_relaxed) !=
+                             t.preemption.ack.load(std::memory_order_relaxed),
                          0))
         stop_if_requested(t, __builtin_return_address(0));
 }
@@ -69,14 +69,14 @@ class NoPreempt {
 public:
     NoPreempt() noexcept : t_(tls_thread) {
         if (t_ != nullptr)
-            t_->no_preempt.store(t_->no_preempt.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+            t_->preemption.no_preempt.store(t_->preemption.no_preempt.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         std::atomic_signal_fence(std::memory_order_seq_cst);
     }
     ~NoPreempt() {
         std::atomic_signal_fence(std::memory_order_seq_cst);
         if (t_ == nullptr) return;
-        const std::uint32_t left = t_->no_preempt.load(std::memory_order_relaxed) - 1;
-        t_->no_preempt.store(left, std::memory_order_relaxed);
+        const std::uint32_t left = t_->preemption.no_preempt.load(std::memory_order_relaxed) - 1;
+        t_->preemption.no_preempt.store(left, std::memory_order_relaxed);
         if (left == 0) {
             // The store must be visible to this thread's signal handler before the pending check.
             std::atomic_signal_fence(std::memory_order_seq_cst);

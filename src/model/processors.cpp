@@ -229,7 +229,7 @@ void lower_with_attention(ThreadState &t, Processor &p, KIRQL old, KIRQL new_irq
     // drains its own queue; an ISR thread must stay free to preempt), nor inside ndislock's own
     // bookkeeping (NoPreempt): the DPC thread runs those, as before.
     if ((p.attention.load(std::memory_order_acquire) & kDpcsPending) != 0 && !t.system &&
-        t.no_preempt.load(std::memory_order_relaxed) == 0)
+        t.preemption.no_preempt.load(std::memory_order_relaxed) == 0)
         if (const DpcDrain drain = g_dpc_drain.load(std::memory_order_acquire); drain != nullptr) drain(t, index);
     std::uint32_t move_to = kAnyProcessor;
     if ((p.attention.load(std::memory_order_relaxed) & kMoveDeferred) != 0 && p.deferred_mover == t.id) {

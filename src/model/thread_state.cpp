@@ -81,10 +81,10 @@ ThreadState &register_current_thread_on(std::uint32_t processor) noexcept {
             t->wait.kind.store(lock::WaitKind::None, std::memory_order_relaxed);
             t->wait.object.store(nullptr, std::memory_order_relaxed);
             t->wait.parked_on.store(nullptr, std::memory_order_relaxed);
-            t->callback.store(0, std::memory_order_relaxed);
-            t->callback_object.store(nullptr, std::memory_order_relaxed);
-            t->interrupting.store(0, std::memory_order_relaxed);
-            t->preempted_by.store(0, std::memory_order_relaxed);
+            t->callback.kind.store(0, std::memory_order_relaxed);
+            t->callback.object.store(nullptr, std::memory_order_relaxed);
+            t->preemption.interrupting.store(0, std::memory_order_relaxed);
+            t->preemption.preempted_by.store(0, std::memory_order_relaxed);
             for (auto &data : t->observer_data) data.store(nullptr, std::memory_order_relaxed);
             t->next_free = nullptr;
         } else {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 #include "lock/wait_observer.h"
@@ -23,7 +24,55 @@ using lock::WaitKind;
 // Entries of ThreadState::observer_data.
 inline constexpr unsigned kThreadDataSlots = 4;
 
-struct ThreadState {
+// What a thread's state holds, by layer. The model's hot head comes first, alone on its cache
+// line: the fields the lock and IRQL fast path reads (and the inline path of ndislock/fast_path.h
+// reads by offset). The extensions follow, each a struct of its own layer's fields, starting on the
+// next line, so that an interrupter's or a watchdog's writes to them never share a line with the
+// head.
+
+// The preemption handshake (model/preemption.h) and what it leaves for reports.
+struct ThreadPreemption {
+    // Nonzero while this thread runs ndislock's own bookkeeping (observers, internal queues):
+    // an interrupt then waits until it is done, so an ISR never finds a library lock held.
+    std::atomic<std::uint32_t> no_preempt{0};
+    // An interrupt thread that wants to run an ISR over this thread posts a sequence number in
+    // request (with the interrupt's DIRQL in level) and signals it; this thread stops, answers
+    // with ack = request, and waits until release == request.
+    std::atomic<std::uint32_t> request{0};
+    std::atomic<KIRQL> level{0};
+    std::atomic<std::uint32_t> ack{0};
+    std::atomic<std::uint32_t> release{0};
+    // Interrupt signals this thread's handler took, whether it stopped for them or not: the
+    // long-hold heartbeat counts no stretch of a hold in which one arrived (their delivery is
+    // kernel time charged to the thread, no driver code).
+    std::atomic<std::uint32_t> signals{0};
+    // While stopped: where and at what IRQL; and the id of the interrupt thread running over it.
+    std::atomic<const void *> stopped_at{nullptr};
+    std::atomic<KIRQL> stopped_irql{0};
+    std::atomic<std::uint32_t> preempted_by{0};
+    // The id of the thread this one interrupted (an ISR thread while it runs an ISR), or 0.
+    std::atomic<std::uint32_t> interrupting{0};
+};
+
+// The driver routine ndislock is running on this thread, if any (interrupt/callback_scope.h).
+struct ThreadCallback {
+    std::atomic<std::uint8_t> kind{0};              // observe::Callback
+    std::atomic<const void *> object{nullptr};      // its interrupt handle or KDPC
+    std::atomic<const void *> routine{nullptr};
+    std::atomic<std::uint64_t> since_ns{0};
+};
+
+// A stack dump asked of the stopped thread for a report (model/preemption.h): the asker bumps
+// request; the thread writes frames, then done = request.
+struct ThreadStackDump {
+    std::atomic<std::uint32_t> request{0};
+    std::atomic<std::uint32_t> done{0};
+    int depth = 0;
+    void *frames[24] = {};
+};
+
+struct alignas(64) ThreadState {
+    // ---- The hot head (model): read by the lock and IRQL fast path ----
     // This thread's IRQL. Below DISPATCH_LEVEL it is the thread's own; at DISPATCH_LEVEL and above
     // it is its processor's, which this thread then owns exclusively. Written only by this thread;
     // atomic so other threads may read it: reports, and the revoker of a biased processor, for
@@ -44,42 +93,14 @@ struct ThreadState {
     // does not move it).
     bool system = false;
 
-    // The current wait, if any: written by the lock layer (WaitScope, park) through
+    // ---- The extensions, from the next cache line on ----
+    // The current wait, if any (lock layer): written by the lock layer (WaitScope, park) through
     // lock::tls_wait_record, read by the watchdog and reports.
-    lock::WaitRecord wait;
-
-    // ---- Preemption by interrupts (model/preemption.h) ----
-    // Nonzero while this thread runs ndislock's own bookkeeping (observers, internal queues):
-    // an interrupt then waits until it is done, so an ISR never finds a library lock held.
-    std::atomic<std::uint32_t> no_preempt{0};
-    // An interrupt thread that wants to run an ISR over this thread posts a sequence number in
-    // preempt_request (with the interrupt's DIRQL in preempt_level) and signals it; this thread
-    // stops, answers with preempt_ack = request, and waits until preempt_release == request.
-    std::atomic<std::uint32_t> preempt_request{0};
-    std::atomic<KIRQL> preempt_level{0};
-    std::atomic<std::uint32_t> preempt_ack{0};
-    std::atomic<std::uint32_t> preempt_release{0};
-    // Interrupt signals this thread's handler took, whether it stopped for them or not: the
-    // long-hold heartbeat counts no stretch of a hold in which one arrived (their delivery is
-    // kernel time charged to the thread, no driver code).
-    std::atomic<std::uint32_t> preempt_signals{0};
-    // While stopped: where and at what IRQL; and the id of the interrupt thread running over it.
-    std::atomic<const void *> stopped_at{nullptr};
-    std::atomic<KIRQL> stopped_irql{0};
-    std::atomic<std::uint32_t> preempted_by{0};
-    // A stack dump asked of the stopped thread (for a report): frames, then dump_done = request.
-    std::atomic<std::uint32_t> dump_request{0};
-    std::atomic<std::uint32_t> dump_done{0};
-    int dump_depth = 0;
-    void *dump_frames[24] = {};
-
-    // ---- The driver routine ndislock is running on this thread, if any (observe::Callback) ----
-    std::atomic<std::uint8_t> callback{0};
-    std::atomic<const void *> callback_object{nullptr}; // its interrupt handle or KDPC
-    std::atomic<const void *> callback_routine{nullptr};
-    std::atomic<std::uint64_t> callback_since_ns{0};
-    // The id of the thread this one interrupted (an ISR thread while it runs an ISR), or 0.
-    std::atomic<std::uint32_t> interrupting{0};
+    alignas(64) lock::WaitRecord wait;
+    // Preemption by interrupts (model/preemption.h).
+    ThreadPreemption preemption;
+    // The driver routine ndislock is running on this thread (interrupt layer).
+    ThreadCallback callback;
     // The bias holder this thread is taking its processor from (model/processors.cpp,
     // revoke_bias), or 0. From its claim of the owner word until the holder leaves, the word names
     // this thread while the holder still runs at DISPATCH_LEVEL: owner_at_dispatch reads this to
@@ -91,7 +112,15 @@ struct ThreadState {
     std::atomic<void *> observer_data[kThreadDataSlots] = {};
 
     ThreadState *next_free = nullptr; // the registry's recycling list
+
+    // Cold, and the largest part: a stack dump for a Deadlock report.
+    ThreadStackDump dump;
 };
+
+// The head's size: it must stay within the first cache line (the extensions start on the next).
+inline constexpr std::size_t kThreadHeadBytes = offsetof(ThreadState, system) + sizeof(bool);
+static_assert(kThreadHeadBytes <= 64 && offsetof(ThreadState, wait) == 64,
+              "the hot head of ThreadState fits one cache line, alone");
 
 // Exported as ndislock_tls_thread: the inline fast path of ndislock/fast_path.h reads the head of
 // ThreadState (irql, processor, dispatch_entry, id) through it, so those four fields keep their

@@ -40,8 +40,8 @@ bool still_waiting(const lock::WaitRecord &w, std::uint64_t now) noexcept {
 std::uint64_t callback_ran_ns(const model::ThreadState &t, std::uint64_t now) noexcept {
     // The routine first, with acquire: its store follows the thread's registration, the plain
     // write of `system` that is read next.
-    if (t.callback.load(std::memory_order_acquire) == 0 || !t.system) return 0;
-    const std::uint64_t since = t.callback_since_ns.load(std::memory_order_relaxed);
+    if (t.callback.kind.load(std::memory_order_acquire) == 0 || !t.system) return 0;
+    const std::uint64_t since = t.callback.since_ns.load(std::memory_order_relaxed);
     return since != 0 && now > since ? now - since : 0;
 }
 
@@ -53,7 +53,7 @@ std::uint64_t callback_ran_ns(const model::ThreadState &t, std::uint64_t now) no
 constexpr std::uint64_t kBookkeepingFactor = 10;
 bool callback_hung(const model::ThreadState &t, std::uint64_t ran_ns, std::uint64_t limit_ns) noexcept {
     if (ran_ns <= limit_ns) return false;
-    return t.no_preempt.load(std::memory_order_relaxed) == 0 || ran_ns > kBookkeepingFactor * limit_ns;
+    return t.preemption.no_preempt.load(std::memory_order_relaxed) == 0 || ran_ns > kBookkeepingFactor * limit_ns;
 }
 
 struct Look {

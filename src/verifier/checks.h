@@ -1,4 +1,5 @@
-// The verifier's observer (checks.cpp) and its watchdog half (watchdog.cpp).
+// The verifier's observer (checks_*.cpp: its table in checks_observer.cpp) and its watchdog half
+// (watchdog.cpp).
 #pragma once
 
 #include <string>

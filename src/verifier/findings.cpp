@@ -152,7 +152,7 @@ void report(const Report &r) noexcept {
         if (const char *path = sarif_path(); path[0] != '\0') write_sarif(path);
         // The HTML report too, unless this runs inside a driver routine ndislock called (an ISR or
         // a DPC runs in a signal handler, too small a place for writing a page).
-        if (r.thread == nullptr || r.thread->callback.load(std::memory_order_relaxed) == 0) html_report::write_at_exit();
+        if (r.thread == nullptr || r.thread->callback.kind.load(std::memory_order_relaxed) == 0) html_report::write_at_exit();
         platform::fatal("verifier: %s is %s; ending the process", info.id,
                         ends_process(r) ? "terminal (Windows would hang or bug-check here)" : "an error in fatal mode");
     }

@@ -144,7 +144,7 @@ struct VerifierThread {
     std::uint64_t next_run = 0;
     // The verifier's own time on this thread, for the heartbeat (long_holds.h): how many of its
     // hooks are under way now (nested in an emulated interrupt's), and the wall time its hooks took
-    // while the sentinel counted a hold or run of this thread (checks.cpp, TimedApart).
+    // while the sentinel counted a hold or run of this thread (checks_internal.h, SlowWork).
     std::atomic<std::uint32_t> in_verifier{0};
     std::atomic<std::uint64_t> verifier_ns{0};
     // Set by the sentinel when it starts counting a hold or run of this thread, cleared by the

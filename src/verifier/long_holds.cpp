@@ -110,7 +110,7 @@ void beat(BeatClock &c, const BeatSample &now, const TimedCpuRead &after, Stretc
         since.last_blocked = now.blocked;
         since.last_preempted = now.preempted;
         // A verifier hook under way when the sentinel read the clock adds the whole of its time to
-        // verifier_ns as it ends (checks.cpp, SlowWork): subtracted here, the part before the
+        // verifier_ns as it ends (checks_internal.h, SlowWork): subtracted here, the part before the
         // reading too, so the stretch counts less than the driver ran, never more.
         c.counted_ns = stretch_ns(now, since, end);
     } else {
@@ -149,7 +149,7 @@ void on_beat(int, siginfo_t *, void *context) {
     // report) counts as inside the verifier: the heartbeat times driver code only, and a hook
     // the sentinel began counting in the middle of (VerifierThread::in_verifier was 0 at its
     // entry) is still no driver code.
-    now.in_verifier = v->in_verifier.load(std::memory_order_relaxed) + t->no_preempt.load(std::memory_order_relaxed) +
+    now.in_verifier = v->in_verifier.load(std::memory_order_relaxed) + t->preemption.no_preempt.load(std::memory_order_relaxed) +
                       (in_interrupt_handler(context) ? 1u : 0u);
     now.verifier_ns = v->verifier_ns.load(std::memory_order_relaxed);
     platform::thread_switches(&now.blocked, &now.preempted);
@@ -286,7 +286,7 @@ void *sentinel_main(void *) {
         } else if (++quiet >= kQuietTicksBeforeNap) {
             g_sentinel_napping.store(1, std::memory_order_relaxed);
             // The flag, then a look; a thread stores its first lock, then reads the flag
-            // (checks.cpp, push_held). With a full barrier on every thread between (the cheap
+            // (checks_acquire.cpp, push_held). With a full barrier on every thread between (the cheap
             // side's is a compiler barrier: platform/membarrier.h), either this look sees the
             // lock or that thread sees the flag and wakes the sentinel.
             platform::heavy_fence();

@@ -115,7 +115,7 @@ struct BeatClock {
 };
 
 // What a beat (or the release) reads: the thread's clocks and context switches, the emulated
-// interrupts it took (ThreadState::preempt_ack) and the verifier's time on it
+// interrupts it took (ThreadState::preemption.ack) and the verifier's time on it
 // (VerifierThread::in_verifier, VerifierThread::verifier_ns).
 struct BeatSample {
     std::uint64_t wall = 0, cpu = 0, verifier_ns = 0;
@@ -146,7 +146,7 @@ inline void wake_sentinel_if_napping() noexcept {
 
 // For the thread itself, at the release (return) of hold (run) seq, from inside the verifier's
 // hook: the own time its heartbeat counted, the stretch since the last beat included; 0 if the
-// sentinel never asked to count it. stops is the thread's ThreadState::preempt_ack now,
+// sentinel never asked to count it. stops is the thread's ThreadState::preemption.ack now,
 // verifier_ns its VerifierThread::verifier_ns.
 std::uint64_t counted_own_ns(BeatClock &clock, std::uint64_t seq, std::uint32_t stops, std::uint64_t verifier_ns) noexcept;
 

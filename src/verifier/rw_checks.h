@@ -1,11 +1,12 @@
 // The verifier's reader/writer lock rules (ndislock/rw_lock.h), beside the spin-lock checks of
-// checks.cpp, which call these at the same points of an acquire and a release:
+// checks_acquire.cpp and checks_release.cpp, which call these at the same points of an acquire and
+// a release:
 //   RwLockWriteWhileRead, RwLockRecursion   a recursion the lock does not allow (acquire)
 //   RwLockStateReused                       a LOCK_STATE[_EX] of a live acquisition (acquire)
 //   RwLockStateMismatch                     a release with another acquisition's state (release)
-//   RwLockDispatchFlagWrongIrql             written by checks.cpp's IRQL check of an acquire
+//   RwLockDispatchFlagWrongIrql             written by checks_acquire.cpp's IRQL check of an acquire
 // What a reader/writer hold shares with a spin-lock hold (the held-lock table, the lock order, the
-// hold times, the waits the watchdog sees) goes through checks.cpp unchanged.
+// hold times, the waits the watchdog sees) goes through checks_*.cpp unchanged.
 #pragma once
 
 #include <string>
@@ -17,7 +18,7 @@
 
 namespace ndislock::verifier {
 
-// checks.cpp's report helpers, for this file.
+// checks_reports.cpp's report helpers, for this file.
 Report report_base(observe::Rule rule, const observe::LockEvent &e, const Shadow *s, std::string explanation);
 void emit_report(const Report &r);
 

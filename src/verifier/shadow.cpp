@@ -104,7 +104,7 @@ Shadow *shadow_find(const void *lock) noexcept {
     const auto key = reinterpret_cast<std::uintptr_t>(lock);
     const std::uint64_t hash = mix(key);
     // Newest first: the larger generations hold most of the locks (the verifier keeps its own
-    // per-thread cache of the locks in use, checks.cpp, so the order costs a hot lock nothing).
+    // per-thread cache of the locks in use, checks_internal.h, so the order costs a hot lock nothing).
     for (unsigned g = g_generations_used.load(std::memory_order_acquire); g-- > 0;)
         if (Shadow *s = find_in(g, key, hash)) return s;
     return nullptr;

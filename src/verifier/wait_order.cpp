@@ -17,7 +17,7 @@ using observe::WaitLockEvent;
 using observe::WaitLockKind;
 using observe::WaitLockPhase;
 
-constexpr std::uint32_t kSharedLink = 0x80000000u; // as checks.cpp's chain_class: a read is another link
+constexpr std::uint32_t kSharedLink = 0x80000000u; // as checks_internal.h's chain_class: a read is another link
 
 bool shared(WaitLockKind kind) noexcept { return kind == WaitLockKind::ResourceShared; }
 
@@ -41,7 +41,7 @@ void initialized(const WaitLockEvent &e) noexcept {
 }
 
 // The chain keys (lock_order.h) of what v holds: its sleeping locks, then its spin locks, whose
-// keys follow on (checks.cpp's chain_at). Redone when the sleeping locks change.
+// keys follow on (checks_internal.h's chain_at). Redone when the sleeping locks change.
 void rechain(VerifierThread &v) noexcept {
     std::uint64_t key = kChainStart;
     for (unsigned i = 0, d = v.wait_depth.load(std::memory_order_relaxed); i < d; ++i) {

@@ -8,7 +8,7 @@
 // edge and no finding. A wait that may sleep for one of them records an edge from every lock the
 // thread holds (spin locks included) and reports an inversion as LockOrderInversion, with both
 // orders' sites, before anything hangs. A spin lock taken while one of them is held records its
-// edge in checks.cpp (the spin locks' chain starts with these: VerifierThread::wait_chain). A
+// edge in checks_order.cpp (the spin locks' chain starts with these: VerifierThread::wait_chain). A
 // shared ERESOURCE hold is a read: two shared acquisitions in opposite orders are no inversion.
 // A poll (timeout 0) and a Wait FALSE acquire never sleep: they add no edge, but what they take
 // is held like the rest. The class of each is where it was initialized (KeInitializeMutex,

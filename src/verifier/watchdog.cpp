@@ -118,25 +118,25 @@ void describe_thread(model::ThreadState &t, std::string &out) {
     out += line;
     // The driver routine it runs, and interrupts: the one it runs over, or the one stopping it.
     if (const RunningCallback running = running_callback(t); running.kind != observe::Callback::None) {
-        const std::uint64_t since = t.callback_since_ns.load(std::memory_order_relaxed);
+        const std::uint64_t since = t.callback.since_ns.load(std::memory_order_relaxed);
         const std::uint64_t now = platform::monotonic_ns();
         std::snprintf(line, sizeof line, "      runs %s (for %llu ms)\n",
                       callback_description(running.kind, running.routine).c_str(),
                       static_cast<unsigned long long>(since != 0 && now > since ? (now - since) / 1'000'000 : 0));
         out += line;
     }
-    if (const std::uint32_t victim = t.interrupting.load(std::memory_order_relaxed); victim != 0) {
+    if (const std::uint32_t victim = t.preemption.interrupting.load(std::memory_order_relaxed); victim != 0) {
         model::ThreadState *v = model::thread_by_id(victim);
         std::snprintf(line, sizeof line, "      interrupts thread %d (stopped until this ISR returns)\n",
                       v != nullptr ? v->os_tid.load(std::memory_order_relaxed) : -1);
         out += line;
     }
-    if (const std::uint32_t by = t.preempted_by.load(std::memory_order_relaxed); by != 0) {
+    if (const std::uint32_t by = t.preemption.preempted_by.load(std::memory_order_relaxed); by != 0) {
         model::ThreadState *isr = model::thread_by_id(by);
-        const void *pc = t.stopped_at.load(std::memory_order_relaxed);
+        const void *pc = t.preemption.stopped_at.load(std::memory_order_relaxed);
         std::snprintf(line, sizeof line,
                       "      stopped by an interrupt: thread %d runs an ISR over it; stopped at IRQL %u%s%s\n",
-                      isr != nullptr ? isr->os_tid.load(std::memory_order_relaxed) : -1, t.stopped_irql.load(std::memory_order_relaxed),
+                      isr != nullptr ? isr->os_tid.load(std::memory_order_relaxed) : -1, t.preemption.stopped_irql.load(std::memory_order_relaxed),
                       pc != nullptr ? ", at " : "", pc != nullptr ? site_string(code_site(pc)).c_str() : "");
         out += line;
         out += stopped_stack_lines(t, pc);
@@ -183,7 +183,7 @@ std::string every_waiting_thread() {
             const bool holds = ev != nullptr && (ev->depth.load(std::memory_order_acquire) != 0 ||
                                                  ev->wait_depth.load(std::memory_order_acquire) != 0);
             if (holds || each.wait.kind.load(std::memory_order_acquire) != lock::WaitKind::None ||
-                each.preempted_by.load(std::memory_order_relaxed) != 0)
+                each.preemption.preempted_by.load(std::memory_order_relaxed) != 0)
                 describe_thread(each, text_out);
         },
         &out);
@@ -284,7 +284,7 @@ bool check_interrupted_holder(model::ThreadState &t, bool still_waiting) {
     if (t.irql.load(std::memory_order_relaxed) < DISPATCH_LEVEL) return false;
     // Only an interrupt thread running an ISR over a stopped thread qualifies. Ids are compared
     // as read from atomics: another thread's `id` field is rewritten when its state is recycled.
-    const std::uint32_t interrupted = t.interrupting.load(std::memory_order_relaxed);
+    const std::uint32_t interrupted = t.preemption.interrupting.load(std::memory_order_relaxed);
     if (interrupted == 0) return false;
     const void *lock = t.wait.object.load(std::memory_order_relaxed);
     const Shadow *s = shadow_find(lock);
@@ -297,7 +297,7 @@ bool check_interrupted_holder(model::ThreadState &t, bool still_waiting) {
         model::ThreadState *victim = model::thread_by_id(interrupted);
         VerifierThread *vv = victim != nullptr ? verifier_thread_of(*victim) : nullptr;
         if (vv != nullptr && vv->last_released.lock.load(std::memory_order_acquire) == lock &&
-            victim->preempted_by.load(std::memory_order_relaxed) == t.id) {
+            victim->preemption.preempted_by.load(std::memory_order_relaxed) == t.id) {
             holder = victim;
             holder_id = interrupted;
             releasing = true;
@@ -312,15 +312,15 @@ bool check_interrupted_holder(model::ThreadState &t, bool still_waiting) {
     if (running.kind == observe::Callback::Isr) {
         char buffer[80];
         std::snprintf(buffer, sizeof buffer, "the ISR of interrupt %p (",
-                      t.callback_object.load(std::memory_order_relaxed));
+                      t.callback.object.load(std::memory_order_relaxed));
         isr = buffer + callback_description(running.kind, running.routine) + ")";
     } else if (running.kind != observe::Callback::None) {
         isr = "the interrupt thread, in " + callback_description(running.kind, running.routine) + ",";
     } else {
         isr = "the interrupt thread";
     }
-    const void *pc = holder->stopped_at.load(std::memory_order_relaxed);
-    const KIRQL stopped_irql = holder->stopped_irql.load(std::memory_order_relaxed);
+    const void *pc = holder->preemption.stopped_at.load(std::memory_order_relaxed);
+    const KIRQL stopped_irql = holder->preemption.stopped_irql.load(std::memory_order_relaxed);
     char text[1400];
     std::snprintf(text, sizeof text,
                   "%s on processor %u spins on a lock held by the code it interrupted on that processor (thread %d, "

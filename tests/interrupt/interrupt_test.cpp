@@ -99,7 +99,7 @@ TEST(Interrupt, TheFirstInterruptToAProcessorBiasedBeforeItsThreadsStartedStopsT
     TestDevice d;
     std::atomic<std::uint32_t> interrupted{0};
     d.isr = [&](TestDevice &, PBOOLEAN queue, PULONG) {
-        interrupted = ndislock::model::tls_thread->interrupting.load();
+        interrupted = ndislock::model::tls_thread->preemption.interrupting.load();
         *queue = FALSE;
         return TRUE;
     };
@@ -149,7 +149,7 @@ TEST(Interrupt, APendingInterruptIsTakenWhenTheIrqlDropsBelowDirql) {
         ASSERT_EQ(NdislockAssertInterrupt(d.interrupt, 0), NDISLOCK_OK); // masked: returns at once
         ndislock::model::ThreadState *self = ndislock::model::tls_thread;
         // The ISR thread has asked this thread to stop and waits: the interrupt is pending here.
-        ASSERT_TRUE(eventually([&] { return self->preempt_request.load() != self->preempt_ack.load(); }));
+        ASSERT_TRUE(eventually([&] { return self->preemption.request.load() != self->preemption.ack.load(); }));
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         EXPECT_EQ(d.isr_runs.load(), 0) << "an ISR ran while its processor was at HIGH_LEVEL";
         KeLowerIrql(old);

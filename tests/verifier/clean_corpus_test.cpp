@@ -339,7 +339,7 @@ TEST_F(CleanCorpus, NestedStdGuardsAreNotChargedForTheStackWalks) {
 
 // The same, with each site lookup made slower than the hold budget (a test knob of sites.h): a
 // walk charged to the holds open around it would put every outer hold over budget, three in a row.
-// The lookup's time is credited to them instead (discount_walk in verifier/checks.cpp), so nothing
+// The lookup's time is credited to them instead (credit_verifier_work in verifier/checks_sites.cpp), so nothing
 // is reported; without the credit this test fails at any optimization level.
 TEST_F(CleanCorpus, NestedStdGuardsAreNotChargedForSlowSiteLookups) {
     const ULONG64 budget = kHoldBudgetNs != 0 ? kHoldBudgetNs : 25'000;

@@ -191,7 +191,7 @@ TEST_F(VerifierTest, LockOrderInversion_SpinLockUnderAMutexThenTheMutexUnderTheS
 }
 
 // The other way round: the mutex waited for under the spin lock first, then the spin lock taken
-// under the mutex: the inversion is the spin lock's acquire (checks.cpp), which sees the mutex.
+// under the mutex: the inversion is the spin lock's acquire (checks_order.cpp), which sees the mutex.
 TEST_F(VerifierTest, LockOrderInversion_MutexUnderASpinLockThenTheSpinLockUnderTheMutex) {
     static KMUTEX m;
     KeInitializeMutex(&m, 0);

@@ -1,0 +1,45 @@
+// The lock order of a spin-lock acquire: a chain of classes not checked before records its edges in
+// the order graph (lock_order.h) and reports LockOrderInversion, with both orders' sites. The
+// chain starts with the mutexes, fast mutexes and resources the thread holds (wait_order.h).
+#include "verifier/checks_internal.h"
+
+#include "verifier/lock_classes.h"
+#include "verifier/wait_order.h"
+
+namespace ndislock::verifier {
+
+// A chain of classes not checked before: record its edges, report an inversion.
+[[gnu::noinline]] void check_new_chain(const LockEvent &e, VerifierThread &v, const Shadow *s, unsigned depth,
+                                       std::uint32_t wanted, std::uint64_t key) {
+    // The mutexes, fast mutexes and resources held first (taken by sleeping, they come before
+    // any spin lock), then the spin locks.
+    HeldForOrder held[kMaxWaitHeld + kMaxHeld];
+    const unsigned sleeping = wait_holds_for_order(v, held);
+    for (unsigned i = 0; i < depth; ++i)
+        held[sleeping + i] = {v.held[i].lock_class, v.held[i].site(), shared_hold(v.held[i].variant)};
+    Inversion inv{};
+    // The graph search and its mutex are the verifier's time, not the holds' (depth != 0 here).
+    const SlowWork slow(&v);
+    const platform::OwnTimeStamp before = platform::own_time_now();
+    const bool inverted = check_and_record_order(held, sleeping + depth, wanted, shared_hold(e.variant), e.site,
+                                                 e.thread->os_tid.load(std::memory_order_relaxed), key, &inv);
+    credit_verifier_work(v, depth, before);
+    if (!inverted) return;
+    Report r = base(Rule::LockOrderInversion, e, s,
+                    format("%s takes %s while holding %s, but elsewhere %s was taken while holding %s: two threads "
+                           "taking them in these two orders can deadlock",
+                           observe::variant_name(e.variant), class_string(inv.wanted_class).c_str(),
+                           class_string(inv.held_class).c_str(), class_string(inv.earlier_to).c_str(),
+                           class_string(inv.earlier_from).c_str()));
+    r.other = inv.earlier_to_site;
+    r.other_role = "the other order first seen at";
+    r.scenario = format("  scenario:\n    %-44s %s\n    holds %-38s holds %s\n    wants %-38s wants %s\n"
+                        "    (held since %s; first seen on thread %d: holding since %s)\n",
+                        "this thread", "the earlier order", class_string(inv.held_class).c_str(),
+                        class_string(inv.earlier_from).c_str(), class_string(inv.wanted_class).c_str(),
+                        class_string(inv.earlier_to).c_str(), site_string(inv.held_site).c_str(), inv.earlier_thread,
+                        site_string(inv.earlier_from_site).c_str());
+    emit(r);
+}
+
+} // namespace ndislock::verifier
