@@ -252,7 +252,7 @@ constexpr lock::ParkControl kParkControl{controlled_park, controlled_unpark};
 void reset_thread(Context &c) noexcept {
     model::ThreadState *t = c.thread;
     if (t == nullptr) return;
-    t->no_preempt.store(0, std::memory_order_relaxed);
+    t->preemption.no_preempt.store(0, std::memory_order_relaxed);
     t->wait.kind.store(lock::WaitKind::None, std::memory_order_relaxed);
     t->wait.object.store(nullptr, std::memory_order_relaxed);
     t->wait.parked_on.store(nullptr, std::memory_order_relaxed);
