@@ -8,9 +8,10 @@ import math
 import os
 import sys
 
-import report_states
-from report_states import Runs, fmt
-from report_targets import contenders, targets
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree (ctest runs this from it)
+import report_states  # noqa: E402
+from report_states import Runs, fmt  # noqa: E402
+from report_targets import contenders, targets  # noqa: E402
 
 
 def get(runs, key, field, agg="median"):

@@ -10,6 +10,7 @@ import os
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from report_states import Runs  # noqa: E402
 from report_targets import targets  # noqa: E402

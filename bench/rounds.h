@@ -211,11 +211,8 @@ inline void s3_paired_rounds(benchmark::State &state) {
     };
     const auto rounds = run_rounds(state, 25.0, contenders);
     if (state.thread_index() != 0) return;
-    const auto over = [](const std::vector<RoundTurn> &round, std::size_t other) {
-        return round[other].ops == 0 ? 0.0 : double(round[0].ops) / double(round[other].ops);
-    };
-    const auto over4 = [](const std::vector<RoundTurn> &round, std::size_t other) {
-        return round[other].ops == 0 ? 0.0 : double(round[4].ops) / double(round[other].ops);
+    const auto over = [](const std::vector<RoundTurn> &round, std::size_t other, std::size_t who = 0) {
+        return round[other].ops == 0 ? 0.0 : double(round[who].ops) / double(round[other].ops);
     };
     round_counters(state, contenders, rounds, "ndislock_over_std_mutex",
                    [&](const std::vector<RoundTurn> &round) { return over(round, 1); });
@@ -226,7 +223,7 @@ inline void s3_paired_rounds(benchmark::State &state) {
     round_counters(state, contenders, rounds, "floor_min_max",
                    [](const std::vector<RoundTurn> &round) { return round[3].min_max; });
     round_counters(state, contenders, rounds, "queued_over_std_mutex",
-                   [&](const std::vector<RoundTurn> &round) { return over4(round, 1); });
+                   [&](const std::vector<RoundTurn> &round) { return over(round, 1, 4); });
 }
 
 } // namespace ndislock_bench
