@@ -112,11 +112,7 @@ inline std::vector<Round> run_rounds(benchmark::State &state, double cs_ns,
     return rounds;
 }
 
-inline double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n == 0 ? 0.0 : n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+inline double median(std::vector<double> v) { return median_of(std::move(v)); }
 
 // The median over the rounds of f(round) as counter `name`, and over the rounds of each state as
 // `name`_fast_state and `name`_slow_state (absent when no round was in that state throughout);
@@ -150,13 +146,22 @@ inline void round_counters(benchmark::State &state, const std::vector<PairedCont
     }
 }
 
-// S2: ndislock (index 0) and the bare lock word (index 1) over the best spinner of each round.
+// The index of the contender called `name`, or contenders.size() when it was not compiled in.
+inline std::size_t contender_index(const std::vector<PairedContender> &contenders, const char *name) {
+    for (std::size_t i = 0; i < contenders.size(); ++i)
+        if (std::string(contenders[i].name) == name) return i;
+    return contenders.size();
+}
+
+// S2: ndislock (index 0) and the bare lock word (index 1) over the best spinner of each round, and
+// the in-stack queued lock (index 2) over ck_spinlock_mcs when Concurrency Kit is compiled in.
 inline void s2_paired_rounds(benchmark::State &state, double cs_ns) {
     if (skip_unless_processor_per_thread(state)) return; // NdisDprWord is among the contenders
     static const std::vector<PairedContender> contenders = [] {
         std::vector<PairedContender> c = {
             {"ndislock", paired_turn<NdisLock>, false},
             {"ndislock_dpr_word", paired_turn<NdisDprWord>, false},
+            {"ndislock_queued", paired_turn<KeQueuedLock>, false}, // index 2: the queued lock's target
             {"bare_tas", paired_turn<BareTas>, true},
             {"pthread_spinlock", paired_turn<PthreadSpin>, true},
         };
@@ -185,21 +190,29 @@ inline void s2_paired_rounds(benchmark::State &state, double cs_ns) {
                    [&](const std::vector<RoundTurn> &round) { return over_best(round, 0); });
     round_counters(state, contenders, rounds, "dpr_word_over_best_spinner",
                    [&](const std::vector<RoundTurn> &round) { return over_best(round, 1); });
+    // The in-stack queued lock against the queue lock it should match (issue #22: >= MCS).
+    const std::size_t mcs = contender_index(contenders, "ck_spinlock_mcs");
+    if (mcs < contenders.size())
+        round_counters(state, contenders, rounds, "queued_over_mcs", [&](const std::vector<RoundTurn> &round) {
+            return round[mcs].ops == 0 ? 0.0 : double(round[2].ops) / double(round[mcs].ops);
+        });
 }
 
-// S3: ndislock (index 0) over std::mutex (1) and pthread_spinlock (2), ndislock's min/max, and
-// the scheduler's floor's min/max (3) with the same threads in the same rounds.
+// S3: ndislock (index 0) over std::mutex (1) and pthread_spinlock (2), ndislock's min/max, the
+// scheduler's floor's min/max (3) with the same threads in the same rounds, and the in-stack
+// queued lock (4) over std::mutex (issue #22: >= 0.8, no collapse with threads outnumbering cores).
 inline void s3_paired_rounds(benchmark::State &state) {
     static const std::vector<PairedContender> contenders = {
         {"ndislock", paired_turn<NdisLock>, false},
         {"std_mutex", paired_turn<StdMutex>, false},
         {"pthread_spinlock", paired_turn<PthreadSpin>, false},
         {"os_floor_no_lock", paired_turn<NoLock>, false},
+        {"ndislock_queued", paired_turn<KeQueuedLock>, false},
     };
     const auto rounds = run_rounds(state, 25.0, contenders);
     if (state.thread_index() != 0) return;
-    const auto over = [](const std::vector<RoundTurn> &round, std::size_t other) {
-        return round[other].ops == 0 ? 0.0 : double(round[0].ops) / double(round[other].ops);
+    const auto over = [](const std::vector<RoundTurn> &round, std::size_t other, std::size_t who = 0) {
+        return round[other].ops == 0 ? 0.0 : double(round[who].ops) / double(round[other].ops);
     };
     round_counters(state, contenders, rounds, "ndislock_over_std_mutex",
                    [&](const std::vector<RoundTurn> &round) { return over(round, 1); });
@@ -209,6 +222,8 @@ inline void s3_paired_rounds(benchmark::State &state) {
                    [](const std::vector<RoundTurn> &round) { return round[0].min_max; });
     round_counters(state, contenders, rounds, "floor_min_max",
                    [](const std::vector<RoundTurn> &round) { return round[3].min_max; });
+    round_counters(state, contenders, rounds, "queued_over_std_mutex",
+                   [&](const std::vector<RoundTurn> &round) { return over(round, 1, 4); });
 }
 
 } // namespace ndislock_bench

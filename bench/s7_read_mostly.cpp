@@ -27,6 +27,7 @@
 #include <benchmark/benchmark.h>
 
 #include "machine.h"
+#include "state_counters.h"
 #include "ndislock/ndis.h"
 #include "ndislock/rw_lock.h"
 
@@ -362,11 +363,18 @@ void put_counters(benchmark::State &state, const Counts &sum) {
 
 template <class L> void s7_run(benchmark::State &state) {
     static std::optional<std::barrier<>> sync;
+    static double probe_before_ns; // the guest's state before the run (state_counters.h)
     const int me = state.thread_index();
-    if (me == 0) sync.emplace(state.threads());
+    if (me == 0) {
+        sync.emplace(state.threads());
+        probe_before_ns = handoff_probe_ns();
+    }
     Counts sum;
     for (auto _ : state) sum = s7_turn<L>(me, state.threads(), *sync); // the loop's start barrier publishes sync
-    if (me == 0) put_counters(state, sum);
+    if (me == 0) {
+        state_counters(state, probe_before_ns, handoff_probe_ns());
+        put_counters(state, sum);
+    }
 }
 
 struct S7Contender {
@@ -392,13 +400,18 @@ void s7_rounds(benchmark::State &state) {
     if (me == 0) sync.emplace(threads);
     const std::vector<S7Contender> &all = contenders();
     std::vector<std::vector<Counts>> rounds(kS7Rounds, std::vector<Counts>(all.size()));
+    std::vector<GuestState> states(kS7Rounds, GuestState::Unmeasured);
     for (auto _ : state) {
         for (int r = 0; r < kS7Rounds; ++r) {
+            // The guest's state before and after the round (thread 0; the others wait in the
+            // first turn's barrier): a round whose probes agree counts as fast or slow.
+            const double before_ns = me == 0 ? handoff_probe_ns() : 0;
             std::vector<std::size_t> order(all.size());
             for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
             std::mt19937 shuffle(unsigned(r) * 7919u + 3u);
             std::shuffle(order.begin(), order.end(), shuffle);
             for (const std::size_t i : order) rounds[r][i] = all[i].turn(me, threads, *sync);
+            if (me == 0) states[r] = guest_state(before_ns, handoff_probe_ns());
         }
     }
     if (me != 0) return;
@@ -427,7 +440,7 @@ void s7_rounds(benchmark::State &state) {
         ratio.push_back(best == 0 ? 0.0 : nd / best);
         cpu_ratio.push_back(nd_cpu == 0 ? 0.0 : best_cpu / nd_cpu);
     }
-    state.counters["ndislock_over_best_peer"] = median(ratio);
+    split_by_state(state, "ndislock_over_best_peer", ratio, states, median_of);
     state.counters["best_peer_cpu_over_ndislock"] = median(cpu_ratio);
     state.counters["rounds"] = kS7Rounds;
     for (std::size_t i = 0; i < all.size(); ++i) {
@@ -446,6 +459,12 @@ void s7_rounds(benchmark::State &state) {
         state.counters[std::string("cpu_ns_per_op_") + all[i].name] = median(cpu);
         state.counters[std::string("max_writer_wait_us_") + all[i].name] =
             double(max_write_wait) / g_tsc_per_ns / 1000.0;
+        if (std::string(all[i].name) == "ndislock_rw_ex") { // its target's wait, in each state
+            std::vector<double> waits;
+            for (const auto &round : rounds)
+                waits.push_back(double(round[i].max_write_wait) / g_tsc_per_ns / 1000.0);
+            split_by_state(state, std::string("max_writer_wait_us_") + all[i].name, waits, states, max_of);
+        }
         if (torn != 0) state.counters[std::string("torn_") + all[i].name] = double(torn);
     }
 }

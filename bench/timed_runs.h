@@ -17,6 +17,7 @@
 #include "contenders.h"
 #include "handoff_probe.h"
 #include "machine.h"
+#include "state_counters.h"
 
 namespace ndislock_bench {
 
@@ -108,17 +109,6 @@ inline void summarize(benchmark::State &state, Shared &sh, bool handoff) {
     // hand-off cost, handoff_probe.h.)
     if (!handoff && moves != 0) c["moved"] = double(moves) / double(total);
     if (handoff) c["ns_per_handoff"] = handoffs == 0 ? 0.0 : seconds * 1e9 / double(handoffs);
-}
-
-// The guest's state around a timed run (handoff_probe.h), from thread 0's probes before the loop's
-// start barrier and after its end, as counters: handoff_ns, their mean, and slow_state: 1 when both
-// read slow, 0 when both read fast, 0.5 when the state changed (absent when not measured). Over
-// the repetitions, the mean of slow_state is the share that ran in the slow state.
-inline void state_counters(benchmark::State &state, double before_ns, double after_ns) {
-    const GuestState s = guest_state(before_ns, after_ns);
-    if (s == GuestState::Unmeasured) return;
-    state.counters["handoff_ns"] = (before_ns + after_ns) / 2;
-    state.counters["slow_state"] = s == GuestState::Slow ? 1.0 : s == GuestState::Fast ? 0.0 : 0.5;
 }
 
 // S2/S3/S4: every thread: random work outside, then the lock around cs_ns of work on shared data,
