@@ -25,7 +25,8 @@ inline RoundsArgs parse_rounds(int argc, char **argv, long default_pairs) {
 // Runs measure(mode) (ns per pair) for every mode in turn, `rounds` times, and keeps each mode's
 // fastest in mode.best.
 template <class Mode, unsigned N, class Measure> void alternate_rounds(Mode (&modes)[N], int rounds, Measure measure) {
-    for (Mode &m : modes) m.best = 1e300;
+    for (Mode &m : modes)
+        m.best = 1e300;
     for (int r = 0; r < rounds; ++r)
         for (Mode &m : modes) {
             const double ns = measure(m);

@@ -58,12 +58,14 @@ Percentiles futex_wake_latency(int rounds) {
         }
     });
     for (int i = 0; i < rounds; ++i) {
-        while (!asleep.exchange(false)) std::this_thread::yield();
+        while (!asleep.exchange(false))
+            std::this_thread::yield();
         std::this_thread::sleep_for(std::chrono::microseconds(20)); // let B block in the futex
         stamp = now_ns();
         word.store(std::uint32_t(i * 2 + 1));
         syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
-        while (word.load() != std::uint32_t(i * 2 + 2)) std::this_thread::yield();
+        while (word.load() != std::uint32_t(i * 2 + 2))
+            std::this_thread::yield();
     }
     b.join();
     return percentiles(samples);
@@ -117,7 +119,8 @@ void run_case(const char *name, Load load, int rounds, double floor_p50, double 
     for (int i = 0; i < rounds; ++i) {
         const int before = d.dpcs.load();
         NdislockAssertInterrupt(d.interrupt, 1);
-        while (d.dpcs.load() == before) std::this_thread::sleep_for(std::chrono::microseconds(20)); // frees the core
+        while (d.dpcs.load() == before)
+            std::this_thread::sleep_for(std::chrono::microseconds(20)); // frees the core
     }
     NDISLOCK_INTERRUPT_STATS s{};
     NdislockGetInterruptStats(d.interrupt, &s);
@@ -126,10 +129,10 @@ void run_case(const char *name, Load load, int rounds, double floor_p50, double 
     NdislockMiniportHalt(d.adapter, Device::Halt, &d);
     std::printf("%-12s delivery p50 %7.1f us (%5.1fx the futex wake)  p99 %8.1f us (%5.1fx)   "
                 "DPC p50 %7.1f us (%5.1fx)  p99 %8.1f us (%5.1fx)   preempting %llu, held pending %llu\n",
-                name, s.DeliveryLatency.P50Ns / 1e3, s.DeliveryLatency.P50Ns / floor_p50,
-                s.DeliveryLatency.P99Ns / 1e3, s.DeliveryLatency.P99Ns / floor_p99, s.DpcLatency.P50Ns / 1e3,
-                s.DpcLatency.P50Ns / floor_p50, s.DpcLatency.P99Ns / 1e3, s.DpcLatency.P99Ns / floor_p99,
-                static_cast<unsigned long long>(s.Preempted), static_cast<unsigned long long>(s.HeldPending));
+                name, s.DeliveryLatency.P50Ns / 1e3, s.DeliveryLatency.P50Ns / floor_p50, s.DeliveryLatency.P99Ns / 1e3,
+                s.DeliveryLatency.P99Ns / floor_p99, s.DpcLatency.P50Ns / 1e3, s.DpcLatency.P50Ns / floor_p50,
+                s.DpcLatency.P99Ns / 1e3, s.DpcLatency.P99Ns / floor_p99, static_cast<unsigned long long>(s.Preempted),
+                static_cast<unsigned long long>(s.HeldPending));
 }
 
 } // namespace

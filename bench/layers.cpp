@@ -95,7 +95,8 @@ template <Mark M> void inline_pair_marking(benchmark::State &state) {
     PKSPIN_LOCK s = &g_ndis.SpinLock;
     for (auto _ : state) {
         NDISLOCK_FAST_THREAD *t = ndislock_fast_thread();
-        if (t == nullptr || t->Irql != PASSIVE_LEVEL) return state.SkipWithError("the thread is not on the inline path");
+        if (t == nullptr || t->Irql != PASSIVE_LEVEL)
+            return state.SkipWithError("the thread is not on the inline path");
         const ULONG index = __atomic_load_n(&t->Processor, __ATOMIC_RELAXED);
         NDISLOCK_FAST_PROCESSOR *p = &ndislock_fast_processors[index];
         const ULONG biased = t->Id | NDISLOCK_FAST_BIASED;
@@ -113,7 +114,8 @@ template <Mark M> void inline_pair_marking(benchmark::State &state) {
         if constexpr (M != Mark::None)
             if (__atomic_load_n(&t->Irql, __ATOMIC_RELAXED) != DISPATCH_LEVEL) return state.SkipWithError("IRQL lost");
         const KIRQL restore = g_ndis.OldIrql;
-        if ((ndislock_fast_dispatch_entry(t) & NDISLOCK_FAST_BIASED) == 0) return state.SkipWithError("entry mode lost");
+        if ((ndislock_fast_dispatch_entry(t) & NDISLOCK_FAST_BIASED) == 0)
+            return state.SkipWithError("entry mode lost");
         ndislock_fast_release_word(s);
         if constexpr (M != Mark::None) __atomic_store_n(&t->Irql, restore, __ATOMIC_RELEASE);
         if constexpr (M == Mark::IrqlStoreAndBusyWord) __atomic_store_n(former_busy_word(p), 0u, __ATOMIC_RELEASE);

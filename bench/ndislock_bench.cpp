@@ -55,7 +55,8 @@ namespace {
 template <class L> void s0_pair(benchmark::State &state) {
     static L lock;
     lock.begin();
-    for (auto _ : state) lock.locked([] { benchmark::ClobberMemory(); });
+    for (auto _ : state)
+        lock.locked([] { benchmark::ClobberMemory(); });
     lock.end();
 }
 
@@ -125,13 +126,15 @@ void s6_footprint(benchmark::State &state, Mode mode) {
             benchmark::DoNotOptimize(locks[i]);
         }
         const long with_structs = rss_kib();
-        for (std::size_t i = 0; i < kLocks; ++i) NdisAllocateSpinLock(&locks[i]);
+        for (std::size_t i = 0; i < kLocks; ++i)
+            NdisAllocateSpinLock(&locks[i]);
         for (std::size_t i = 0; i < kLocks; ++i) {
             NdisAcquireSpinLock(&locks[i]);
             NdisReleaseSpinLock(&locks[i]);
         }
         const long taken = rss_kib();
-        for (std::size_t i = 0; i < kLocks; ++i) NdisFreeSpinLock(&locks[i]);
+        for (std::size_t i = 0; i < kLocks; ++i)
+            NdisFreeSpinLock(&locks[i]);
         std::free(locks);
         malloc_trim(0);
         const long freed = rss_kib();
@@ -165,19 +168,16 @@ template <class F> benchmark::internal::Benchmark *reg(const std::string &name, 
 template <class L> void register_contender(const char *name) {
     const unsigned n = cores();
     reg(std::string("S0/pair/") + name, s0_pair<L>);
-    reg(std::string("S1/handoff/") + name, s1_pingpong<L>)
-        ->Threads(2)
-        ->Iterations(1)
-        ->UseRealTime();
+    reg(std::string("S1/handoff/") + name, s1_pingpong<L>)->Threads(2)->Iterations(1)->UseRealTime();
     for (double cs : {25.0, 250.0})
         reg(std::string("S2/cs") + std::to_string(int(cs)) + "ns/" + name,
-                                     [cs](benchmark::State &s) { timed_throughput<L>(s, cs); })
+            [cs](benchmark::State &s) { timed_throughput<L>(s, cs); })
             ->Threads(int(n))
             ->Iterations(1)
             ->UseRealTime();
     for (unsigned x : {2u, 4u, 8u})
         reg(std::string("S3/x") + std::to_string(x) + "/" + name,
-                                     [](benchmark::State &s) { timed_throughput<L>(s, 25.0); })
+            [](benchmark::State &s) { timed_throughput<L>(s, 25.0); })
             ->Threads(int(std::min<unsigned>(x * n, kMaxBenchThreads)))
             ->Iterations(1)
             ->UseRealTime();
@@ -255,16 +255,13 @@ void register_all() {
     std::printf("note: Concurrency Kit not found at build time (libck-dev; bench/setup.sh): ck contenders skipped\n");
 #endif
     register_s7();
-    reg("S6/footprint/ndislock", [](benchmark::State &s) { s6_footprint(s, Mode::Off); })
-        ->Iterations(1);
+    reg("S6/footprint/ndislock", [](benchmark::State &s) { s6_footprint(s, Mode::Off); })->Iterations(1);
 #ifdef NDISLOCK_BENCH_HAVE_VERIFIER
-    reg("S6/footprint/ndislock_verifier",
-                                 [](benchmark::State &s) { s6_footprint(s, Mode::Verifier); })
-        ->Iterations(1);
+    reg("S6/footprint/ndislock_verifier", [](benchmark::State &s) { s6_footprint(s, Mode::Verifier); })->Iterations(1);
 #endif
-    reg("S6/footprint/ndislock_stats_observer",
-                                 [](benchmark::State &s) { s6_footprint(s, Mode::Stats); })
-        ->Iterations(1);
+    reg("S6/footprint/ndislock_stats_observer", [](benchmark::State &s) {
+        s6_footprint(s, Mode::Stats);
+    })->Iterations(1);
 }
 
 } // namespace

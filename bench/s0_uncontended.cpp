@@ -113,7 +113,6 @@ void std_mutex_pair(benchmark::State &state) {
     }
 }
 
-
 } // namespace
 
 BENCHMARK(bare_tas_pair);

@@ -298,7 +298,8 @@ template <class L> Counts s7_loop(L &lock, Table &table, int me) {
                 lock.write([&] {
                     t1 = ticks();
                     const std::uint64_t next = spin_work(cs, table.v[0]) | 1;
-                    for (auto &x : table.v) x = next;
+                    for (auto &x : table.v)
+                        x = next;
                 });
                 c.max_write_wait = std::max(c.max_write_wait, t1 - t0);
                 ++c.writes;
@@ -306,7 +307,8 @@ template <class L> Counts s7_loop(L &lock, Table &table, int me) {
                 lock.read([&] {
                     t1 = ticks();
                     std::uint64_t first = table.v[0], same = 1;
-                    for (const auto &x : table.v) same &= x == first;
+                    for (const auto &x : table.v)
+                        same &= x == first;
                     c.torn += same == 0;
                     benchmark::DoNotOptimize(spin_work(cs, first));
                 });
@@ -358,7 +360,8 @@ void put_counters(benchmark::State &state, const Counts &sum) {
     state.counters["max_writer_wait_us"] = double(sum.max_write_wait) / g_tsc_per_ns / 1000.0;
     state.counters["max_reader_wait_us"] = double(sum.max_read_wait) / g_tsc_per_ns / 1000.0;
     state.counters["torn"] = double(sum.torn);
-    state.counters["cpu_ns_per_op"] = sum.reads + sum.writes == 0 ? 0.0 : double(sum.cpu_ns) / double(sum.reads + sum.writes);
+    state.counters["cpu_ns_per_op"] =
+        sum.reads + sum.writes == 0 ? 0.0 : double(sum.cpu_ns) / double(sum.reads + sum.writes);
 }
 
 template <class L> void s7_run(benchmark::State &state) {
@@ -370,7 +373,8 @@ template <class L> void s7_run(benchmark::State &state) {
         probe_before_ns = handoff_probe_ns();
     }
     Counts sum;
-    for (auto _ : state) sum = s7_turn<L>(me, state.threads(), *sync); // the loop's start barrier publishes sync
+    for (auto _ : state)
+        sum = s7_turn<L>(me, state.threads(), *sync); // the loop's start barrier publishes sync
     if (me == 0) {
         state_counters(state, probe_before_ns, handoff_probe_ns());
         put_counters(state, sum);
@@ -407,10 +411,12 @@ void s7_rounds(benchmark::State &state) {
             // first turn's barrier): a round whose probes agree counts as fast or slow.
             const double before_ns = me == 0 ? handoff_probe_ns() : 0;
             std::vector<std::size_t> order(all.size());
-            for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+            for (std::size_t i = 0; i < order.size(); ++i)
+                order[i] = i;
             std::mt19937 shuffle(unsigned(r) * 7919u + 3u);
             std::shuffle(order.begin(), order.end(), shuffle);
-            for (const std::size_t i : order) rounds[r][i] = all[i].turn(me, threads, *sync);
+            for (const std::size_t i : order)
+                rounds[r][i] = all[i].turn(me, threads, *sync);
             if (me == 0) states[r] = guest_state(before_ns, handoff_probe_ns());
         }
     }
@@ -473,8 +479,10 @@ template <class L> void add(const char *name, bool peer = true) {
     contenders().push_back(S7Contender{name, s7_turn<L>, peer});
     for (int threads : {2, 4, 8})
         benchmark::RegisterBenchmark((std::string("S7/t") + std::to_string(threads) + "/" + name).c_str(), s7_run<L>)
-            ->ComputeStatistics("min", [](const std::vector<double> &v) { return *std::min_element(v.begin(), v.end()); })
-            ->ComputeStatistics("max", [](const std::vector<double> &v) { return *std::max_element(v.begin(), v.end()); })
+            ->ComputeStatistics("min",
+                                [](const std::vector<double> &v) { return *std::min_element(v.begin(), v.end()); })
+            ->ComputeStatistics("max",
+                                [](const std::vector<double> &v) { return *std::max_element(v.begin(), v.end()); })
             ->Threads(threads)
             ->Iterations(1)
             ->UseRealTime();

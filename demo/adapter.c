@@ -234,15 +234,14 @@ BOOLEAN DemoSendPacket(PADAPTER Adapter, ULONG BufferIndex) {
          * NdisReleaseSpinLock restores PASSIVE_LEVEL; the Dpr release leaves the sender at
          * DISPATCH_LEVEL. (At DISPATCH_LEVEL the same mix would be harmless: a note.) */
         NdisDprReleaseSpinLock(&Adapter->TxLock); /* BUG:wrong-release */
-        KeLowerIrql(PASSIVE_LEVEL); /* so that the demo goes on: what the right release would have done */
+        KeLowerIrql(PASSIVE_LEVEL);               /* so that the demo goes on: what the right release would have done */
     } else {
         NdisReleaseSpinLock(&Adapter->TxLock);
     }
     return TRUE;
 }
 
-ULONG DemoCompleteSendsAtDpcLevel(PADAPTER Adapter, ULONG64 HardwareSent, ULONG Max, ULONG64 *Count,
-                                  ULONG64 *IdSum) {
+ULONG DemoCompleteSendsAtDpcLevel(PADAPTER Adapter, ULONG64 HardwareSent, ULONG Max, ULONG64 *Count, ULONG64 *IdSum) {
     DEMO_DESCRIPTOR Done[DEMO_TX_COMPLETE_BATCH];
     ULONG Indices[DEMO_TX_COMPLETE_BATCH];
     ULONG Total = 0;

@@ -132,9 +132,9 @@ typedef struct _ADAPTER {
     NDIS_HANDLE InterruptHandle;
     struct _DEMO_HW_REGISTERS *Registers; /* the device's register block */
     ULONG64 TxRungUp;                     /* under TxLock: the last value written to the doorbell */
-    _Atomic ULONG64 TxReaped; /* descriptors ever taken back off the transmit ring; written under
-                               * TxLock, read without it (by the DPC, to skip TxLock when idle) */
-    NDIS_SPIN_LOCK RegisterLock; /* --bug isr-spin-lock only: the wrong guard for InterruptEnable */
+    _Atomic ULONG64 TxReaped;             /* descriptors ever taken back off the transmit ring; written under
+                                           * TxLock, read without it (by the DPC, to skip TxLock when idle) */
+    NDIS_SPIN_LOCK RegisterLock;          /* --bug isr-spin-lock only: the wrong guard for InterruptEnable */
     DEMO_DPC_COUNTERS Dpc[NDISLOCK_MAX_PROCESSORS];
 
     /* --msix: a message-signalled interrupt, one message per interrupt source (DEMO_MSG_*,
@@ -221,8 +221,7 @@ BOOLEAN DemoSendPacket(PADAPTER Adapter, ULONG BufferIndex);
  * first: at most Max, and only while fewer than HardwareSent have been taken back since initialize
  * (the device's TxHead register; ~0 when the device sends whatever is on the ring). Returns their
  * buffers to the pool, adds to *Count and *IdSum. Returns the number completed. */
-ULONG DemoCompleteSendsAtDpcLevel(PADAPTER Adapter, ULONG64 HardwareSent, ULONG Max, ULONG64 *Count,
-                                  ULONG64 *IdSum);
+ULONG DemoCompleteSendsAtDpcLevel(PADAPTER Adapter, ULONG64 HardwareSent, ULONG Max, ULONG64 *Count, ULONG64 *IdSum);
 
 /* The send-complete DPC of the polling datapath (--irq-rate 0), run by the device thread: the
  * "hardware" has sent what is on the transmit ring; takes up to DEMO_TX_COMPLETE_BATCH descriptors

@@ -54,27 +54,19 @@ typedef struct _DEMO_HW_REGISTERS {
 } DEMO_HW_REGISTERS, *PDEMO_HW_REGISTERS;
 
 /* Register accessors: what the driver uses, in place of READ/WRITE_REGISTER_ULONG. */
-static inline ULONG DemoHwReadStatus(PDEMO_HW_REGISTERS Registers) {
-    return atomic_load(&Registers->InterruptStatus);
-}
+static inline ULONG DemoHwReadStatus(PDEMO_HW_REGISTERS Registers) { return atomic_load(&Registers->InterruptStatus); }
 static inline void DemoHwAcknowledge(PDEMO_HW_REGISTERS Registers, ULONG Bits) {
     atomic_fetch_and(&Registers->InterruptStatus, ~Bits); /* write-1-to-clear */
 }
-static inline ULONG DemoHwReadEnable(PDEMO_HW_REGISTERS Registers) {
-    return atomic_load(&Registers->InterruptEnable);
-}
+static inline ULONG DemoHwReadEnable(PDEMO_HW_REGISTERS Registers) { return atomic_load(&Registers->InterruptEnable); }
 static inline void DemoHwWriteEnable(PDEMO_HW_REGISTERS Registers, ULONG Value) {
     atomic_store(&Registers->InterruptEnable, Value);
 }
 static inline void DemoHwWriteTxTail(PDEMO_HW_REGISTERS Registers, ULONG64 Tail) {
     atomic_store(&Registers->TxTail, Tail);
 }
-static inline ULONG64 DemoHwReadTxTail(PDEMO_HW_REGISTERS Registers) {
-    return atomic_load(&Registers->TxTail);
-}
-static inline ULONG64 DemoHwReadTxHead(PDEMO_HW_REGISTERS Registers) {
-    return atomic_load(&Registers->TxHead);
-}
+static inline ULONG64 DemoHwReadTxTail(PDEMO_HW_REGISTERS Registers) { return atomic_load(&Registers->TxTail); }
+static inline ULONG64 DemoHwReadTxHead(PDEMO_HW_REGISTERS Registers) { return atomic_load(&Registers->TxHead); }
 
 /* The device: its registers, its interrupt line and its thread. */
 typedef struct _DEMO_HW {

@@ -154,8 +154,7 @@ static BOOLEAN DemoMiniportMessageInterrupt(NDIS_HANDLE MiniportInterruptContext
     *QueueDefaultInterruptDpc = FALSE;
     *TargetProcessors = 0;
     atomic_fetch_add_explicit(&Adapter->MessageIsrs[MessageId], 1, memory_order_relaxed);
-    if (DemoBug == DEMO_BUG_ISR_SPIN_LOCK)
-        NdisDprAcquireSpinLock(&Adapter->RegisterLock); /* BUG:isr-spin-lock */
+    if (DemoBug == DEMO_BUG_ISR_SPIN_LOCK) NdisDprAcquireSpinLock(&Adapter->RegisterLock); /* BUG:isr-spin-lock */
     ULONG Enabled = DemoHwReadEnable(Registers);
     ULONG Pending = DemoHwReadStatus(Registers) & Enabled & DemoMessageSource(MessageId);
     if (Pending != 0) {
@@ -196,7 +195,7 @@ static VOID DemoMiniportMessageInterruptDpc(NDIS_HANDLE MiniportInterruptContext
 /* The line-based handlers NDIS also asks for beside the message ones (used if the system grants
  * no messages; ndislock always grants them here, so these are never called). */
 static BOOLEAN DemoMiniportLineInterruptUnused(NDIS_HANDLE MiniportInterruptContext, PBOOLEAN QueueDefaultInterruptDpc,
-                                              PULONG TargetProcessors) {
+                                               PULONG TargetProcessors) {
     (void)MiniportInterruptContext;
     (void)TargetProcessors;
     *QueueDefaultInterruptDpc = FALSE;

@@ -26,7 +26,7 @@ typedef struct _DEMO_DRIVER_CONTEXT {
     ULONG PoolSize;
     ULONG ProcessorCount;
     PDEMO_HW_REGISTERS Registers; /* the device's register block; NULL: no device (polling) */
-    BOOLEAN Msix; /* register a message-signalled interrupt, one message per source (--msix) */
+    BOOLEAN Msix;                 /* register a message-signalled interrupt, one message per source (--msix) */
 } DEMO_DRIVER_CONTEXT, *PDEMO_DRIVER_CONTEXT;
 
 /* MiniportInitializeEx: sets the adapter up (DemoInitializeAdapter), starts the watchdog timer
@@ -35,8 +35,8 @@ typedef struct _DEMO_DRIVER_CONTEXT {
  * PDEMO_DRIVER_CONTEXT. The adapter context for MiniportHaltEx is its Adapter. */
 MINIPORT_INITIALIZE DemoMiniportInitializeEx;
 
-/* MiniportHaltEx: cancels and frees the watchdog timer, masks the device's interrupts, deregisters the interrupt (which waits for any
- * ISR or DPC still running), then frees the adapter (DemoHaltAdapter). PASSIVE_LEVEL. */
+/* MiniportHaltEx: cancels and frees the watchdog timer, masks the device's interrupts, deregisters the interrupt (which
+ * waits for any ISR or DPC still running), then frees the adapter (DemoHaltAdapter). PASSIVE_LEVEL. */
 MINIPORT_HALT DemoMiniportHaltEx;
 
 /* The send path with a device: DemoSendPacket, then makes sure TX-done interrupts are on, so the

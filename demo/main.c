@@ -43,17 +43,17 @@
 #define DEMO_MAX_THREADS 256u /* per kind */
 #define DEMO_MAX_SECONDS 3600.0
 #define DEMO_DEFAULT_IRQ_RATE 20000u
-#define DEMO_MAX_IRQ_RATE 200000u  /* a tick every 5 us */
-#define DEMO_SEND_DRAIN_MS 5000u   /* at shutdown, how long sent packets may take to complete */
+#define DEMO_MAX_IRQ_RATE 200000u /* a tick every 5 us */
+#define DEMO_SEND_DRAIN_MS 5000u  /* at shutdown, how long sent packets may take to complete */
 
 typedef struct _DEMO_OPTIONS {
     double Seconds;
-    ULONG Senders;    /* 0: one per virtual processor */
-    ULONG Receivers;  /* 0: one per virtual processor */
-    ULONG Processors; /* 0: leave the count as it is */
-    ULONG IrqRate;    /* device ticks (at most one interrupt each) a second; 0: no device */
-    const char *Bug;  /* --bug NAME, or NULL */
-    const char *Trace; /* --trace PATH, or NULL */
+    ULONG Senders;      /* 0: one per virtual processor */
+    ULONG Receivers;    /* 0: one per virtual processor */
+    ULONG Processors;   /* 0: leave the count as it is */
+    ULONG IrqRate;      /* device ticks (at most one interrupt each) a second; 0: no device */
+    const char *Bug;    /* --bug NAME, or NULL */
+    const char *Trace;  /* --trace PATH, or NULL */
     const char *Report; /* --report PATH, or NULL */
     BOOLEAN Msix;       /* --msix: a message-signalled interrupt, one message per source */
 } DEMO_OPTIONS;
@@ -129,8 +129,8 @@ typedef struct _DEMO_RUN {
     ULONG ReceiverCount; /* 0 with the device on: MiniportInterruptDPC receives */
     SENDER *Senders;
     RECEIVER *Receivers;
-    DEVICE Device;  /* --irq-rate 0: the polling device thread */
-    DEMO_HW Hw;     /* otherwise: the interrupting device */
+    DEVICE Device; /* --irq-rate 0: the polling device thread */
+    DEMO_HW Hw;    /* otherwise: the interrupting device */
     BOOLEAN Interrupts;
     BOOLEAN Drained; /* every sent packet completed and the receive ring emptied at shutdown */
     NDISLOCK_INTERRUPT_STATS InterruptStats;
@@ -299,7 +299,8 @@ static int DemoParseArguments(int Argc, char **Argv, DEMO_OPTIONS *Options) {
     if (Options->IrqRate == 0 && Options->Msix)
         return DemoBadArgument("--msix needs the device (an --irq-rate above 0): it changes how the device interrupts");
     if (Options->IrqRate == 0 && DemoBug == DEMO_BUG_ISR_SPIN_LOCK)
-        return DemoBadArgument("--bug isr-spin-lock needs the device (an --irq-rate above 0): its mistake is in the ISR");
+        return DemoBadArgument(
+            "--bug isr-spin-lock needs the device (an --irq-rate above 0): its mistake is in the ISR");
     return -1;
 }
 
@@ -560,7 +561,8 @@ static BOOLEAN DemoCheck(const char *What, BOOLEAN Ok, const char *Detail) {
 static void DemoPrintMessages(void) {
     static const char *const Names[DEMO_MSIX_MESSAGES] = {"receive queue", "transmit done"};
     for (ULONG m = 0; m < DEMO_MSIX_MESSAGES; m++)
-        printf("  message %lu         %14llu ISRs (%llu claimed), %llu DPC runs on processor %lu (%s)\n", (unsigned long)m,
+        printf("  message %lu         %14llu ISRs (%llu claimed), %llu DPC runs on processor %lu (%s)\n",
+               (unsigned long)m,
                (unsigned long long)atomic_load_explicit(&g_Adapter.MessageIsrs[m], memory_order_relaxed),
                (unsigned long long)atomic_load_explicit(&g_Adapter.MessageClaimed[m], memory_order_relaxed),
                (unsigned long long)atomic_load_explicit(&g_Adapter.MessageDpcs[m], memory_order_relaxed),
@@ -717,7 +719,7 @@ int main(int argc, char **argv) {
     if (Options.Trace != NULL && NdislockTraceStart(Options.Trace) != NDISLOCK_OK) return 2; /* said why */
     if (Options.Report != NULL && NdislockReportStart(Options.Report) != NDISLOCK_OK) {
         if (Options.Trace != NULL) NdislockTraceStop(); /* the trace file was made: leave a whole one */
-        return 2; /* said why */
+        return 2;                                       /* said why */
     }
     Run.Interrupts = (BOOLEAN)(Options.IrqRate != 0);
     Run.SenderCount = Options.Senders != 0 ? Options.Senders : Run.Processors;

@@ -96,11 +96,13 @@ void DemoPrintInterruptTable(FILE *Out, const NDISLOCK_INTERRUPT_STATS *Stats, d
         fprintf(Out, "interrupts/s %s, DPCs/s %s over %.2f s (line-based, DIRQL %d)\n", Interrupts, Dpcs, Seconds,
                 NDISLOCK_DEVICE_IRQL);
     else /* the counts cover every message; ndislock keeps the durations and latencies of message 0 */
-        fprintf(Out, "interrupts/s %s, DPCs/s %s over %.2f s (MSI-X, %lu messages, DIRQL %d; durations and latencies: "
-                     "message 0)\n",
+        fprintf(Out,
+                "interrupts/s %s, DPCs/s %s over %.2f s (MSI-X, %lu messages, DIRQL %d; durations and latencies: "
+                "message 0)\n",
                 Interrupts, Dpcs, Seconds, (unsigned long)Messages, NDISLOCK_DEVICE_IRQL);
-    fprintf(Out, "  asserted %llu, coalesced %llu, ISR runs %llu, claimed %llu (%.1f%%); preempted %llu, held "
-                 "pending %llu\n",
+    fprintf(Out,
+            "  asserted %llu, coalesced %llu, ISR runs %llu, claimed %llu (%.1f%%); preempted %llu, held "
+            "pending %llu\n",
             (unsigned long long)Stats->Asserted, (unsigned long long)Stats->Coalesced,
             (unsigned long long)Stats->Delivered, (unsigned long long)Stats->Claimed, Claimed,
             (unsigned long long)Stats->Preempted, (unsigned long long)Stats->HeldPending);
@@ -114,11 +116,12 @@ void DemoPrintInterruptTable(FILE *Out, const NDISLOCK_INTERRUPT_STATS *Stats, d
     DemoPrintInterruptRow(Out, "DPC duration", &Stats->DpcDuration, DpcRuns, DEMO_DPC_BUDGET_NS);
     DemoPrintInterruptRow(Out, "delivery latency", &Stats->DeliveryLatency, -1.0, 0);
     DemoPrintInterruptRow(Out, "DPC latency", &Stats->DpcLatency, -1.0, 0);
-    fprintf(Out, "ISR / DPC duration: MiniportInterrupt / MiniportInterruptDPC, entry to return, in the routine's own\n"
-                 "  running time (NDIS asks for under 25 us / 100 us); count: runs timed (a run the OS descheduled is\n"
-                 "  not). delivery latency: line asserted to ISR entry. DPC latency: DPC queued to DPC entry.\n"
-                 "  Percentiles within 1/8 of the value; per s: ISR runs and DPC runs a second.\n"
-                 "coalesced: asserts merged into an interrupt still pending. claimed: ISR runs that returned TRUE.\n"
-                 "preempted: deliveries that stopped code running at DISPATCH_LEVEL or below; held pending: deliveries\n"
-                 "  that waited for the processor's IRQL to drop below the DIRQL.\n");
+    fprintf(Out,
+            "ISR / DPC duration: MiniportInterrupt / MiniportInterruptDPC, entry to return, in the routine's own\n"
+            "  running time (NDIS asks for under 25 us / 100 us); count: runs timed (a run the OS descheduled is\n"
+            "  not). delivery latency: line asserted to ISR entry. DPC latency: DPC queued to DPC entry.\n"
+            "  Percentiles within 1/8 of the value; per s: ISR runs and DPC runs a second.\n"
+            "coalesced: asserts merged into an interrupt still pending. claimed: ISR runs that returned TRUE.\n"
+            "preempted: deliveries that stopped code running at DISPATCH_LEVEL or below; held pending: deliveries\n"
+            "  that waited for the processor's IRQL to drop below the DIRQL.\n");
 }

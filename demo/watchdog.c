@@ -28,9 +28,8 @@ static VOID DemoWatchdogTimer(PVOID SystemSpecific1, PVOID FunctionContext, PVOI
     (void)SystemSpecific3;
 
     NdisDprAcquireSpinLock(&Adapter->TxLock);
-    TxStalled = DemoWatchdogStalled(Adapter->TxRing.Count,
-                                    atomic_load_explicit(&Adapter->TxReaped, memory_order_relaxed),
-                                    &Adapter->WatchTxReaped);
+    TxStalled = DemoWatchdogStalled(
+        Adapter->TxRing.Count, atomic_load_explicit(&Adapter->TxReaped, memory_order_relaxed), &Adapter->WatchTxReaped);
     NdisDprReleaseSpinLock(&Adapter->TxLock);
 
     NdisDprAcquireSpinLock(&Adapter->RxLock);

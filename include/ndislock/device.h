@@ -87,15 +87,15 @@ typedef struct NDISLOCK_LATENCY {
 } NDISLOCK_LATENCY;
 
 typedef struct NDISLOCK_INTERRUPT_STATS {
-    ULONG64 Asserted;       /* NdislockAssertInterrupt calls */
-    ULONG64 Coalesced;      /* asserts merged into an interrupt still pending */
-    ULONG64 Delivered;      /* MiniportInterrupt runs */
-    ULONG64 Claimed;        /* runs that returned TRUE */
-    ULONG64 Preempted;      /* deliveries that stopped a thread running at DISPATCH_LEVEL or below */
-    ULONG64 HeldPending;    /* deliveries that waited for the processor's IRQL to drop below DIRQL */
-    ULONG64 DpcsQueued;     /* MiniportInterruptDPC queued (by the ISR or NdisMQueueDpcEx) */
+    ULONG64 Asserted;    /* NdislockAssertInterrupt calls */
+    ULONG64 Coalesced;   /* asserts merged into an interrupt still pending */
+    ULONG64 Delivered;   /* MiniportInterrupt runs */
+    ULONG64 Claimed;     /* runs that returned TRUE */
+    ULONG64 Preempted;   /* deliveries that stopped a thread running at DISPATCH_LEVEL or below */
+    ULONG64 HeldPending; /* deliveries that waited for the processor's IRQL to drop below DIRQL */
+    ULONG64 DpcsQueued;  /* MiniportInterruptDPC queued (by the ISR or NdisMQueueDpcEx) */
     ULONG64 DpcsRun;
-    ULONG64 Synchronized;   /* synchronize functions run */
+    ULONG64 Synchronized;             /* synchronize functions run */
     NDISLOCK_LATENCY DeliveryLatency; /* assert to MiniportInterrupt entry */
     NDISLOCK_LATENCY DpcLatency;      /* queue to MiniportInterruptDPC entry */
     NDISLOCK_LATENCY IsrDuration;     /* MiniportInterrupt, entry to return, in the routine's own time */

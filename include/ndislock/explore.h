@@ -63,12 +63,12 @@ typedef struct NDISLOCK_EXPLORE_OPTIONS {
 #define NDISLOCK_EXPLORE_MESSAGE_SIZE 1024
 
 typedef struct NDISLOCK_EXPLORE_RESULT {
-    BOOLEAN Found;                             /* a schedule failed: the fields below say how */
-    char Rule[32];                             /* "AssertionFailed", "Deadlock" or "Livelock" */
-    char Token[NDISLOCK_EXPLORE_TOKEN_SIZE];   /* replays the failing schedule (Options.Replay) */
+    BOOLEAN Found;                               /* a schedule failed: the fields below say how */
+    char Rule[32];                               /* "AssertionFailed", "Deadlock" or "Livelock" */
+    char Token[NDISLOCK_EXPLORE_TOKEN_SIZE];     /* replays the failing schedule (Options.Replay) */
     char Message[NDISLOCK_EXPLORE_MESSAGE_SIZE]; /* the finding, with the token */
-    ULONG Schedules;                           /* schedules run */
-    ULONG64 Steps;                             /* scheduling points taken, over all schedules */
+    ULONG Schedules;                             /* schedules run */
+    ULONG64 Steps;                               /* scheduling points taken, over all schedules */
 } NDISLOCK_EXPLORE_RESULT;
 
 /* NdislockExplore: IRQL: PASSIVE_LEVEL, outside an exploration (one at a time per process: a
@@ -136,8 +136,8 @@ class Run {
 public:
     template <class F> void spawn(F f) {
         routines_.push_back(std::make_unique<std::function<void()>>(std::move(f)));
-        NdislockExploreSpawn(run_, [](void *r) { (*static_cast<std::function<void()> *>(r))(); },
-                             routines_.back().get());
+        NdislockExploreSpawn(
+            run_, [](void *r) { (*static_cast<std::function<void()> *>(r))(); }, routines_.back().get());
     }
     void check(std::function<bool()> f) { check_ = std::move(f); }
 

@@ -16,7 +16,6 @@
 extern "C" {
 #endif
 
-
 /* Results of the calls below. */
 typedef enum NDISLOCK_STATUS {
     NDISLOCK_OK = 0,
@@ -50,8 +49,8 @@ NDISLOCK_API NDISLOCK_STATUS NdislockBindCurrentThread(ULONG Processor);
 /* ---- Lock names ------------------------------------------------------------------------
  *
  * A name for a lock (an NDIS_SPIN_LOCK or a KSPIN_LOCK, by address; or a KMUTEX, FAST_MUTEX or
- * ERESOURCE), shown in statistics and diagnostics and used as the lock's class by the verifier. Name must be a string that outlives
- * the lock (a literal). Any IRQL. Takes effect until the lock is allocated or initialized again at
+ * ERESOURCE), shown in statistics and diagnostics and used as the lock's class by the verifier. Name must be a string
+ * that outlives the lock (a literal). Any IRQL. Takes effect until the lock is allocated or initialized again at
  * another address; re-allocating at the same address keeps the name.
  */
 NDISLOCK_API void NdislockSetLockName(const void *Lock, const char *Name);
@@ -75,15 +74,15 @@ NDISLOCK_API void NdislockSetLockName(const void *Lock, const char *Name);
 #define NDISLOCK_HOLD_BUDGET_NS_DEFAULT 25000u
 
 typedef struct NDISLOCK_LOCK_STATS {
-    const void *Lock;      /* the lock's address */
-    const char *Name;      /* NdislockSetLockName's name, or NULL */
-    ULONG64 Acquisitions;  /* completed acquires, try-acquires that succeeded included */
-    ULONG64 Contended;     /* acquires that found the lock held and had to wait */
-    ULONG64 HoldP50Ns;     /* hold time percentiles, nanoseconds (within 1/16 of the value) */
+    const void *Lock;     /* the lock's address */
+    const char *Name;     /* NdislockSetLockName's name, or NULL */
+    ULONG64 Acquisitions; /* completed acquires, try-acquires that succeeded included */
+    ULONG64 Contended;    /* acquires that found the lock held and had to wait */
+    ULONG64 HoldP50Ns;    /* hold time percentiles, nanoseconds (within 1/16 of the value) */
     ULONG64 HoldP99Ns;
-    ULONG64 HoldMaxNs;     /* exact */
-    ULONG64 OverBudget;    /* timed holds longer than the budget */
-    ULONG64 Descheduled;   /* holds the OS interrupted: not timed, never charged to the budget */
+    ULONG64 HoldMaxNs;   /* exact */
+    ULONG64 OverBudget;  /* timed holds longer than the budget */
+    ULONG64 Descheduled; /* holds the OS interrupted: not timed, never charged to the budget */
 } NDISLOCK_LOCK_STATS;
 
 /* The three statistics calls: any IRQL, any thread (ndislock's own, so no Windows page).

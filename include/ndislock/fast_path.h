@@ -48,7 +48,7 @@
  * which ndis.h reads; when ndis.h is what included this header, its guard makes this a no-op (its
  * declarations already stand above). */
 #include "ndislock/ndis.h"
-#include "ndislock/ext.h" /* NDISLOCK_MAX_PROCESSORS */
+#include "ndislock/ext.h"                /* NDISLOCK_MAX_PROCESSORS */
 #include "ndislock/detail/fast_layout.h" /* the layouts, flag and bucket hash shared with the library */
 
 #ifdef __cplusplus
@@ -108,7 +108,7 @@ static inline int ndislock_fast_enter_dispatch(NDISLOCK_FAST_THREAD *t, KIRQL ir
     if (__builtin_expect(__atomic_load_n(&p->Owner, __ATOMIC_RELAXED) != biased, 0)) return 0;
     const ULONG entry = index | NDISLOCK_FAST_BIASED;
     if (__builtin_expect(__atomic_load_n(&t->DispatchEntry, __ATOMIC_RELAXED) != entry, 0))
-        __atomic_store_n(&t->DispatchEntry, entry, __ATOMIC_RELAXED); /* a store less when unchanged */
+        __atomic_store_n(&t->DispatchEntry, entry, __ATOMIC_RELAXED);    /* a store less when unchanged */
     __atomic_store_n(&t->Irql, (KIRQL)DISPATCH_LEVEL, __ATOMIC_RELEASE); /* the mark, after the entry */
     __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the revoker's heavy fence closes the window */
     if (__builtin_expect(__atomic_load_n(&p->Owner, __ATOMIC_RELAXED) != biased, 0)) {
@@ -131,7 +131,7 @@ static inline ULONG ndislock_fast_dispatch_entry(const NDISLOCK_FAST_THREAD *t) 
 static inline void ndislock_fast_leave_dispatch(NDISLOCK_FAST_THREAD *t, ULONG entry, KIRQL new_irql) {
     const ULONG index = entry & ~NDISLOCK_FAST_BIASED;
     __atomic_store_n(&t->Irql, new_irql, __ATOMIC_RELEASE); /* frees the processor */
-    __atomic_signal_fence(__ATOMIC_SEQ_CST); /* against the revoker's heavy fence */
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);                /* against the revoker's heavy fence */
     if (__builtin_expect(__atomic_load_n(&ndislock_fast_processors[index].Owner, __ATOMIC_RELAXED) !=
                              (t->Id | NDISLOCK_FAST_BIASED),
                          0))
@@ -145,7 +145,8 @@ static inline int ndislock_fast_acquire_raising(PKSPIN_LOCK s, KIRQL *old) {
     if (t == 0) return 0;
     const KIRQL irql = __atomic_load_n(&t->Irql, __ATOMIC_RELAXED);
     if (irql > DISPATCH_LEVEL) return 0;
-    if (irql < DISPATCH_LEVEL && !ndislock_fast_enter_dispatch(t, irql)) return 0; /* at DISPATCH_LEVEL: the word only */
+    if (irql < DISPATCH_LEVEL && !ndislock_fast_enter_dispatch(t, irql))
+        return 0; /* at DISPATCH_LEVEL: the word only */
     if (__builtin_expect(!ndislock_fast_try_word(s), 0)) ndislock_fast_acquire_contended(s);
     *old = irql;
     return 1;
@@ -192,8 +193,7 @@ static inline int ndislock_fast_queued_take(PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h
     __atomic_store_n(&e->Next, (PKSPIN_LOCK_QUEUE)0, __ATOMIC_RELAXED);
     __atomic_store_n(&e->Lock, (PKSPIN_LOCK)((ULONG_PTR)s | LOCK_QUEUE_OWNER), __ATOMIC_RELAXED);
     KSPIN_LOCK expected = 0;
-    return __atomic_compare_exchange_n(s, &expected, (KSPIN_LOCK)(ULONG_PTR)e, 0, __ATOMIC_ACQ_REL,
-                                       __ATOMIC_RELAXED);
+    return __atomic_compare_exchange_n(s, &expected, (KSPIN_LOCK)(ULONG_PTR)e, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 }
 
 /* The in-stack queued release (lock::queued_release): with no successor linked, one
@@ -217,14 +217,15 @@ static inline int ndislock_fast_queued_give(PKLOCK_QUEUE_HANDLE h) {
 /* The queued acquire on a lock and handle the caller gave (NULL ones are reported out of line):
  * raising from below DISPATCH_LEVEL through the bias, or at DISPATCH_LEVEL already. 1 with the
  * lock taken and OldIrql saved. */
-static inline int ndislock_fast_queued_acquire_raising(PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, const char *file,
-                                                       int line, const char *func) {
+static inline int ndislock_fast_queued_acquire_raising(PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, const char *file, int line,
+                                                       const char *func) {
     NDISLOCK_FAST_THREAD *t = ndislock_fast_thread();
     if (t == 0 || s == 0 || h == 0) return 0;
     const KIRQL irql = __atomic_load_n(&t->Irql, __ATOMIC_RELAXED);
     if (irql > DISPATCH_LEVEL) return 0;
     if (irql < DISPATCH_LEVEL && !ndislock_fast_enter_dispatch(t, irql)) return 0;
-    if (__builtin_expect(!ndislock_fast_queued_take(s, h), 0)) ndislock_fast_queued_acquire_contended(s, h, file, line, func);
+    if (__builtin_expect(!ndislock_fast_queued_take(s, h), 0))
+        ndislock_fast_queued_acquire_contended(s, h, file, line, func);
     h->OldIrql = irql; /* written once the lock is held, as the out-of-line acquire does */
     return 1;
 }
@@ -303,8 +304,8 @@ static inline void ndislock_inline_KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK s, 
         ndislock_at_KeReleaseSpinLockFromDpcLevel(s, file, line, func);
 }
 
-static inline void ndislock_inline_KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, const char *file,
-                                                                  int line, const char *func) {
+static inline void ndislock_inline_KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h,
+                                                                  const char *file, int line, const char *func) {
     if (__builtin_expect(!ndislock_fast_queued_acquire_raising(s, h, file, line, func), 0))
         ndislock_at_KeAcquireInStackQueuedSpinLock(s, h, file, line, func);
 }
@@ -327,7 +328,7 @@ static inline void ndislock_inline_KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSP
 }
 
 static inline void ndislock_inline_KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE h, const char *file,
-                                                                            int line, const char *func) {
+                                                                              int line, const char *func) {
     if (__builtin_expect(ndislock_fast_thread() != 0 && h != 0, 1) && ndislock_fast_queued_give(h)) return;
     ndislock_at_KeReleaseInStackQueuedSpinLockFromDpcLevel(h, file, line, func);
 }

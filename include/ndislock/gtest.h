@@ -28,7 +28,8 @@ public:
         for (ULONG i = 0; i < total && i < 32; ++i) {
             const NDISLOCK_FINDING &f = findings[i];
             ADD_FAILURE_AT(f.File != nullptr ? f.File : "(unknown file)", f.Line)
-                << "ndislock verifier reported " << f.RuleId << " (" << f.Count << "x):\n" << f.Message;
+                << "ndislock verifier reported " << f.RuleId << " (" << f.Count << "x):\n"
+                << f.Message;
         }
         if (total > 32) ADD_FAILURE() << "ndislock verifier: " << total - 32 << " more findings";
         NdislockVerifierResetFindings();
@@ -36,9 +37,7 @@ public:
 };
 
 // Appends the listener (GoogleTest owns and deletes it).
-inline void InstallVerifierListener() {
-    ::testing::UnitTest::GetInstance()->listeners().Append(new VerifierListener);
-}
+inline void InstallVerifierListener() { ::testing::UnitTest::GetInstance()->listeners().Append(new VerifierListener); }
 
 } // namespace ndislock::testing
 

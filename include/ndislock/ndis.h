@@ -36,7 +36,6 @@
 extern "C" {
 #endif
 
-
 /* The caller's location, as the site macros pass it. */
 #define NDISLOCK_HERE __FILE__, __LINE__, __func__
 
@@ -287,7 +286,8 @@ NDISLOCK_API KIRQL ndislock_at_KeAcquireSpinLockForDpc(PKSPIN_LOCK, const char *
 NDISLOCK_API void ndislock_at_KeReleaseSpinLockForDpc(PKSPIN_LOCK, KIRQL, const char *, int, const char *);
 NDISLOCK_API void ndislock_at_KeAcquireInStackQueuedSpinLockForDpc(PKSPIN_LOCK, PKLOCK_QUEUE_HANDLE, const char *, int,
                                                                    const char *);
-NDISLOCK_API void ndislock_at_KeReleaseInStackQueuedSpinLockForDpc(PKLOCK_QUEUE_HANDLE, const char *, int, const char *);
+NDISLOCK_API void ndislock_at_KeReleaseInStackQueuedSpinLockForDpc(PKLOCK_QUEUE_HANDLE, const char *, int,
+                                                                   const char *);
 NDISLOCK_API KIRQL ndislock_at_KeAcquireSpinLockRaiseToSynch(PKSPIN_LOCK, const char *, int, const char *);
 NDISLOCK_API void ndislock_at_KeAcquireInStackQueuedSpinLockRaiseToSynch(PKSPIN_LOCK, PKLOCK_QUEUE_HANDLE, const char *,
                                                                          int, const char *);
@@ -316,7 +316,7 @@ NDISLOCK_API void ndislock_at_KeStallExecutionProcessor(ULONG, const char *, int
 #define NdisDprAcquireSpinLock(L) NDISLOCK_LOCK_CALL(NdisDprAcquireSpinLock)((L), NDISLOCK_HERE)
 #define NdisDprReleaseSpinLock(L) NDISLOCK_LOCK_CALL(NdisDprReleaseSpinLock)((L), NDISLOCK_HERE)
 #define KeInitializeSpinLock(S) ndislock_at_KeInitializeSpinLock((S), NDISLOCK_HERE)
-#define KeAcquireSpinLock(S, OldIrql) \
+#define KeAcquireSpinLock(S, OldIrql)                                                                                  \
     ((void)(*(OldIrql) = NDISLOCK_LOCK_CALL(KeAcquireSpinLockRaiseToDpc)((S), NDISLOCK_HERE)))
 #define KeAcquireSpinLockRaiseToDpc(S) NDISLOCK_LOCK_CALL(KeAcquireSpinLockRaiseToDpc)((S), NDISLOCK_HERE)
 #define KeReleaseSpinLock(S, NewIrql) NDISLOCK_LOCK_CALL(KeReleaseSpinLock)((S), (NewIrql), NDISLOCK_HERE)
@@ -325,17 +325,17 @@ NDISLOCK_API void ndislock_at_KeStallExecutionProcessor(ULONG, const char *, int
 #define KeTryToAcquireSpinLockAtDpcLevel(S) ndislock_at_KeTryToAcquireSpinLockAtDpcLevel((S), NDISLOCK_HERE)
 #define KeAcquireInStackQueuedSpinLock(S, H) NDISLOCK_LOCK_CALL(KeAcquireInStackQueuedSpinLock)((S), (H), NDISLOCK_HERE)
 #define KeReleaseInStackQueuedSpinLock(H) NDISLOCK_LOCK_CALL(KeReleaseInStackQueuedSpinLock)((H), NDISLOCK_HERE)
-#define KeAcquireInStackQueuedSpinLockAtDpcLevel(S, H) \
+#define KeAcquireInStackQueuedSpinLockAtDpcLevel(S, H)                                                                 \
     NDISLOCK_LOCK_CALL(KeAcquireInStackQueuedSpinLockAtDpcLevel)((S), (H), NDISLOCK_HERE)
-#define KeReleaseInStackQueuedSpinLockFromDpcLevel(H) \
+#define KeReleaseInStackQueuedSpinLockFromDpcLevel(H)                                                                  \
     NDISLOCK_LOCK_CALL(KeReleaseInStackQueuedSpinLockFromDpcLevel)((H), NDISLOCK_HERE)
 #define KeAcquireSpinLockForDpc(S) ndislock_at_KeAcquireSpinLockForDpc((S), NDISLOCK_HERE)
 #define KeReleaseSpinLockForDpc(S, OldIrql) ndislock_at_KeReleaseSpinLockForDpc((S), (OldIrql), NDISLOCK_HERE)
-#define KeAcquireInStackQueuedSpinLockForDpc(S, H) \
+#define KeAcquireInStackQueuedSpinLockForDpc(S, H)                                                                     \
     ndislock_at_KeAcquireInStackQueuedSpinLockForDpc((S), (H), NDISLOCK_HERE)
 #define KeReleaseInStackQueuedSpinLockForDpc(H) ndislock_at_KeReleaseInStackQueuedSpinLockForDpc((H), NDISLOCK_HERE)
 #define KeAcquireSpinLockRaiseToSynch(S) ndislock_at_KeAcquireSpinLockRaiseToSynch((S), NDISLOCK_HERE)
-#define KeAcquireInStackQueuedSpinLockRaiseToSynch(S, H) \
+#define KeAcquireInStackQueuedSpinLockRaiseToSynch(S, H)                                                               \
     ndislock_at_KeAcquireInStackQueuedSpinLockRaiseToSynch((S), (H), NDISLOCK_HERE)
 #define KeRaiseIrql(NewIrql, OldIrql) ((void)(*(OldIrql) = NDISLOCK_LOCK_CALL(KeRaiseIrql)((NewIrql), NDISLOCK_HERE)))
 #define KeRaiseIrqlToDpcLevel() NDISLOCK_LOCK_CALL(KeRaiseIrql)(DISPATCH_LEVEL, NDISLOCK_HERE)

@@ -66,18 +66,18 @@ extern "C" {
 #define NDIS_SET_RETURN_FLAG(Flags, Fl) NDIS_SET_FLAG(Flags, Fl)
 
 /* Receive: can the receiver keep (pend) the indicated NET_BUFFER_LISTs? */
-#define NDIS_TEST_RECEIVE_CANNOT_PEND(Flags) ((BOOLEAN)(((Flags) & NDIS_RECEIVE_FLAGS_RESOURCES) != 0))
-#define NDIS_TEST_RECEIVE_CAN_PEND(Flags) ((BOOLEAN)(((Flags) & NDIS_RECEIVE_FLAGS_RESOURCES) == 0))
+#define NDIS_TEST_RECEIVE_CANNOT_PEND(Flags) ((BOOLEAN)(((Flags)&NDIS_RECEIVE_FLAGS_RESOURCES) != 0))
+#define NDIS_TEST_RECEIVE_CAN_PEND(Flags) ((BOOLEAN)(((Flags)&NDIS_RECEIVE_FLAGS_RESOURCES) == 0))
 
 /* TRUE if Flag is in Flags; with the verifier on, DispatchFlagMismatch at File:Line if that
  * disagrees with the current IRQL (FlagName names Flag in the report). */
 NDISLOCK_API BOOLEAN ndislock_at_TestDispatchFlag(ULONG Flags, ULONG Flag, const char *FlagName, const char *File,
                                                   int Line, const char *Function);
 
-#define NDISLOCK_TEST_DISPATCH_FLAG(Flags, Flag) \
+#define NDISLOCK_TEST_DISPATCH_FLAG(Flags, Flag)                                                                       \
     ndislock_at_TestDispatchFlag((ULONG)(Flags), (Flag), #Flag, __FILE__, __LINE__, __func__)
 #define NDIS_TEST_SEND_AT_DISPATCH_LEVEL(Flags) NDISLOCK_TEST_DISPATCH_FLAG(Flags, NDIS_SEND_FLAGS_DISPATCH_LEVEL)
-#define NDIS_TEST_SEND_COMPLETE_AT_DISPATCH_LEVEL(Flags) \
+#define NDIS_TEST_SEND_COMPLETE_AT_DISPATCH_LEVEL(Flags)                                                               \
     NDISLOCK_TEST_DISPATCH_FLAG(Flags, NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL)
 #define NDIS_TEST_RECEIVE_AT_DISPATCH_LEVEL(Flags) NDISLOCK_TEST_DISPATCH_FLAG(Flags, NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL)
 #define NDIS_TEST_RETURN_AT_DISPATCH_LEVEL(Flags) NDISLOCK_TEST_DISPATCH_FLAG(Flags, NDIS_RETURN_FLAGS_DISPATCH_LEVEL)

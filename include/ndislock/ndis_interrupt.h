@@ -57,9 +57,9 @@ extern "C" {
  * NDIS_STATUS_INVALID_PARAMETER (bad header, missing handler, unknown adapter) or
  * NDIS_STATUS_RESOURCES (more than 64 interrupts and messages). Off PASSIVE_LEVEL it is
  * InterruptRegistrationMisuse. Page: ndis/nf-ndis-ndismregisterinterruptex. */
-NDISLOCK_API NDIS_STATUS NdisMRegisterInterruptEx(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE MiniportInterruptContext,
-                                                  PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS MiniportInterruptCharacteristics,
-                                                  PNDIS_HANDLE NdisInterruptHandle);
+NDISLOCK_API NDIS_STATUS NdisMRegisterInterruptEx(
+    NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE MiniportInterruptContext,
+    PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS MiniportInterruptCharacteristics, PNDIS_HANDLE NdisInterruptHandle);
 
 /* NdisMDeregisterInterruptEx: PASSIVE_LEVEL, from MiniportHaltEx or the initialize failure path.
  * Waits until no ISR or DPC of the interrupt runs or is queued, then releases the handle: it must
@@ -137,12 +137,11 @@ NDISLOCK_API NTSTATUS KeQueryDpcWatchdogInformation(PKDPC_WATCHDOG_INFORMATION W
 /* KeInsertQueueDpc: any IRQL. Queues Dpc on its target processor with the two arguments and
  * returns TRUE; if it is already queued, changes nothing and returns FALSE (it runs once). It runs
  * at DISPATCH_LEVEL on that processor, in queue order, when the processor's IRQL drops below
- * DISPATCH_LEVEL (at the head for HighImportance, see KeSetImportanceDpc), as on Windows: queued toward the caller's own processor from below
- * DISPATCH_LEVEL (medium or high importance), it has run before the insert returns; queued from
- * DISPATCH_LEVEL, it runs before the caller's KeLowerIrql or lowering release returns. Low
- * importance, and a processor no thread drops, leave it to that processor's DPC thread, which
- * runs it as soon as no thread there is at DISPATCH_LEVEL or above. Page:
- * wdm/nf-wdm-keinsertqueuedpc. */
+ * DISPATCH_LEVEL (at the head for HighImportance, see KeSetImportanceDpc), as on Windows: queued toward the caller's
+ * own processor from below DISPATCH_LEVEL (medium or high importance), it has run before the insert returns; queued
+ * from DISPATCH_LEVEL, it runs before the caller's KeLowerIrql or lowering release returns. Low importance, and a
+ * processor no thread drops, leave it to that processor's DPC thread, which runs it as soon as no thread there is at
+ * DISPATCH_LEVEL or above. Page: wdm/nf-wdm-keinsertqueuedpc. */
 NDISLOCK_API BOOLEAN KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2);
 
 /* KeRemoveQueueDpc: any IRQL. Takes Dpc out of its queue: TRUE if it was queued (it will not
@@ -215,7 +214,7 @@ NDISLOCK_API VOID ndislock_at_KeGenericCallDpc(PKDEFERRED_ROUTINE, PVOID, const 
 #ifndef NDISLOCK_NO_SITE_MACROS
 #define NdisMRegisterInterruptEx(A, C, Ch, H) ndislock_at_NdisMRegisterInterruptEx((A), (C), (Ch), (H), NDISLOCK_HERE)
 #define NdisMDeregisterInterruptEx(H) ndislock_at_NdisMDeregisterInterruptEx((H), NDISLOCK_HERE)
-#define NdisMSynchronizeWithInterruptEx(H, M, F, C) \
+#define NdisMSynchronizeWithInterruptEx(H, M, F, C)                                                                    \
     ndislock_at_NdisMSynchronizeWithInterruptEx((H), (M), (F), (C), NDISLOCK_HERE)
 #define NdisWaitEvent(E, Ms) ndislock_at_NdisWaitEvent((E), (Ms), NDISLOCK_HERE)
 #define KeFlushQueuedDpcs() ndislock_at_KeFlushQueuedDpcs(NDISLOCK_HERE)

@@ -33,7 +33,7 @@
 #define NDISLOCK_RETURN_CAPABILITY(x) NDISLOCK_TSA(lock_returned(x))
 
 // The caller's location as default arguments (std::source_location needs a newer clang).
-#define NDISLOCK_CALLER_SITE \
+#define NDISLOCK_CALLER_SITE                                                                                           \
     const char *file_ = __builtin_FILE(), int line_ = __builtin_LINE(), const char *func_ = __builtin_FUNCTION()
 
 namespace ndislock {

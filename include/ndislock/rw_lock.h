@@ -202,8 +202,8 @@ NDISLOCK_API LOGICAL ExTryConvertSharedSpinLockExclusive(PEX_SPIN_LOCK SpinLock)
  * DISPATCH_LEVEL. TRUE with the lock taken, or FALSE at once; never waits. Release FromDpcLevel.
  * A try of a lock the caller holds returns what the lock word allows (FALSE under an exclusive
  * hold, or for exclusive under its own shared hold) and, with the verifier on, is RwLockRecursion
- * or RwLockWriteWhileRead, errors that are not terminal for a try. Pages: wdm/nf-wdm-extryacquirespinlocksharedatdpclevel,
- * wdm/nf-wdm-extryacquirespinlockexclusiveatdpclevel. */
+ * or RwLockWriteWhileRead, errors that are not terminal for a try. Pages:
+ * wdm/nf-wdm-extryacquirespinlocksharedatdpclevel, wdm/nf-wdm-extryacquirespinlockexclusiveatdpclevel. */
 NDISLOCK_API LOGICAL ExTryAcquireSpinLockSharedAtDpcLevel(PEX_SPIN_LOCK SpinLock);
 NDISLOCK_API LOGICAL ExTryAcquireSpinLockExclusiveAtDpcLevel(PEX_SPIN_LOCK SpinLock);
 
@@ -224,8 +224,7 @@ NDISLOCK_API void ndislock_at_NdisAcquireReadWriteLock(PNDIS_RW_LOCK, BOOLEAN, P
 NDISLOCK_API void ndislock_at_NdisReleaseReadWriteLock(PNDIS_RW_LOCK, PLOCK_STATE, const char *, int, const char *);
 NDISLOCK_API void ndislock_at_NdisDprAcquireReadWriteLock(PNDIS_RW_LOCK, BOOLEAN, PLOCK_STATE, const char *, int,
                                                           const char *);
-NDISLOCK_API void ndislock_at_NdisDprReleaseReadWriteLock(PNDIS_RW_LOCK, PLOCK_STATE, const char *, int,
-                                                          const char *);
+NDISLOCK_API void ndislock_at_NdisDprReleaseReadWriteLock(PNDIS_RW_LOCK, PLOCK_STATE, const char *, int, const char *);
 NDISLOCK_API KIRQL ndislock_at_ExAcquireSpinLockShared(PEX_SPIN_LOCK, const char *, int, const char *);
 NDISLOCK_API KIRQL ndislock_at_ExAcquireSpinLockExclusive(PEX_SPIN_LOCK, const char *, int, const char *);
 NDISLOCK_API void ndislock_at_ExAcquireSpinLockSharedAtDpcLevel(PEX_SPIN_LOCK, const char *, int, const char *);
@@ -233,14 +232,11 @@ NDISLOCK_API void ndislock_at_ExAcquireSpinLockExclusiveAtDpcLevel(PEX_SPIN_LOCK
 NDISLOCK_API void ndislock_at_ExReleaseSpinLockShared(PEX_SPIN_LOCK, KIRQL, const char *, int, const char *);
 NDISLOCK_API void ndislock_at_ExReleaseSpinLockExclusive(PEX_SPIN_LOCK, KIRQL, const char *, int, const char *);
 NDISLOCK_API void ndislock_at_ExReleaseSpinLockSharedFromDpcLevel(PEX_SPIN_LOCK, const char *, int, const char *);
-NDISLOCK_API void ndislock_at_ExReleaseSpinLockExclusiveFromDpcLevel(PEX_SPIN_LOCK, const char *, int,
-                                                                     const char *);
-NDISLOCK_API LOGICAL ndislock_at_ExTryConvertSharedSpinLockExclusive(PEX_SPIN_LOCK, const char *, int,
-                                                                    const char *);
-NDISLOCK_API LOGICAL ndislock_at_ExTryAcquireSpinLockSharedAtDpcLevel(PEX_SPIN_LOCK, const char *, int,
-                                                                     const char *);
+NDISLOCK_API void ndislock_at_ExReleaseSpinLockExclusiveFromDpcLevel(PEX_SPIN_LOCK, const char *, int, const char *);
+NDISLOCK_API LOGICAL ndislock_at_ExTryConvertSharedSpinLockExclusive(PEX_SPIN_LOCK, const char *, int, const char *);
+NDISLOCK_API LOGICAL ndislock_at_ExTryAcquireSpinLockSharedAtDpcLevel(PEX_SPIN_LOCK, const char *, int, const char *);
 NDISLOCK_API LOGICAL ndislock_at_ExTryAcquireSpinLockExclusiveAtDpcLevel(PEX_SPIN_LOCK, const char *, int,
-                                                                        const char *);
+                                                                         const char *);
 
 #ifndef NDISLOCK_NO_SITE_MACROS
 #define NDISLOCK_RW_HERE __FILE__, __LINE__, __func__
@@ -257,17 +253,15 @@ NDISLOCK_API LOGICAL ndislock_at_ExTryAcquireSpinLockExclusiveAtDpcLevel(PEX_SPI
 #define ExAcquireSpinLockShared(L) ndislock_at_ExAcquireSpinLockShared((L), NDISLOCK_RW_HERE)
 #define ExAcquireSpinLockExclusive(L) ndislock_at_ExAcquireSpinLockExclusive((L), NDISLOCK_RW_HERE)
 #define ExAcquireSpinLockSharedAtDpcLevel(L) ndislock_at_ExAcquireSpinLockSharedAtDpcLevel((L), NDISLOCK_RW_HERE)
-#define ExAcquireSpinLockExclusiveAtDpcLevel(L) \
-    ndislock_at_ExAcquireSpinLockExclusiveAtDpcLevel((L), NDISLOCK_RW_HERE)
+#define ExAcquireSpinLockExclusiveAtDpcLevel(L) ndislock_at_ExAcquireSpinLockExclusiveAtDpcLevel((L), NDISLOCK_RW_HERE)
 #define ExReleaseSpinLockShared(L, I) ndislock_at_ExReleaseSpinLockShared((L), (I), NDISLOCK_RW_HERE)
 #define ExReleaseSpinLockExclusive(L, I) ndislock_at_ExReleaseSpinLockExclusive((L), (I), NDISLOCK_RW_HERE)
 #define ExReleaseSpinLockSharedFromDpcLevel(L) ndislock_at_ExReleaseSpinLockSharedFromDpcLevel((L), NDISLOCK_RW_HERE)
-#define ExReleaseSpinLockExclusiveFromDpcLevel(L) \
+#define ExReleaseSpinLockExclusiveFromDpcLevel(L)                                                                      \
     ndislock_at_ExReleaseSpinLockExclusiveFromDpcLevel((L), NDISLOCK_RW_HERE)
 #define ExTryConvertSharedSpinLockExclusive(L) ndislock_at_ExTryConvertSharedSpinLockExclusive((L), NDISLOCK_RW_HERE)
-#define ExTryAcquireSpinLockSharedAtDpcLevel(L) \
-    ndislock_at_ExTryAcquireSpinLockSharedAtDpcLevel((L), NDISLOCK_RW_HERE)
-#define ExTryAcquireSpinLockExclusiveAtDpcLevel(L) \
+#define ExTryAcquireSpinLockSharedAtDpcLevel(L) ndislock_at_ExTryAcquireSpinLockSharedAtDpcLevel((L), NDISLOCK_RW_HERE)
+#define ExTryAcquireSpinLockExclusiveAtDpcLevel(L)                                                                     \
     ndislock_at_ExTryAcquireSpinLockExclusiveAtDpcLevel((L), NDISLOCK_RW_HERE)
 #endif /* NDISLOCK_NO_SITE_MACROS */
 

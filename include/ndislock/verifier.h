@@ -45,7 +45,6 @@
 extern "C" {
 #endif
 
-
 typedef enum NDISLOCK_VERIFIER_MODE {
     NDISLOCK_VERIFIER_OFF = 0,
     NDISLOCK_VERIFIER_ON = 1,
@@ -111,23 +110,23 @@ typedef enum NDISLOCK_SEVERITY {
 /* One distinct finding: a (rule, location) pair, with how often it happened. Strings point into
  * ndislock's own storage and stay valid until NdislockVerifierResetFindings. */
 typedef struct NDISLOCK_FINDING {
-    const char *RuleId;          /* the catalog's stable ID, e.g. "RecursiveAcquire" */
+    const char *RuleId; /* the catalog's stable ID, e.g. "RecursiveAcquire" */
     NDISLOCK_SEVERITY Severity;
     BOOLEAN Terminal;
-    const char *Message;         /* the whole human-readable report */
-    const char *File;            /* the offending call; NULL if only ReturnAddress is known */
+    const char *Message; /* the whole human-readable report */
+    const char *File;    /* the offending call; NULL if only ReturnAddress is known */
     int Line;
     const char *Function;
     const void *ReturnAddress;
-    const char *OtherFile;       /* the other party (acquire, holder, first edge), or NULL */
+    const char *OtherFile; /* the other party (acquire, holder, first edge), or NULL */
     int OtherLine;
     const char *OtherFunction;
-    const void *Lock;            /* the lock, or NULL */
-    const char *LockClass;       /* its class: a given name or the allocation site */
+    const void *Lock;      /* the lock, or NULL */
+    const char *LockClass; /* its class: a given name or the allocation site */
     ULONG Processor;
     int ThreadId;
     KIRQL Irql;
-    ULONG64 Count;               /* occurrences of this (rule, location) */
+    ULONG64 Count; /* occurrences of this (rule, location) */
 } NDISLOCK_FINDING;
 
 /* The number of distinct findings so far, and of those with error severity. */

@@ -10,10 +10,10 @@
 #define NDISLOCK_HOLD_BUCKETS 40 /* bucket i: hold times in [2^i, 2^(i+1)) ns; bucket 0 also holds 0 */
 
 typedef struct NDISLOCK_CLASS_HOLD_TIMES {
-    const char *Class;                       /* the class: its name, or where its locks were allocated */
-    ULONG64 Holds;                           /* timed holds (one in NDISLOCK_HOLD_SAMPLE) */
-    ULONG64 Descheduled;                     /* holds the OS interrupted: not timed */
-    ULONG64 Buckets[NDISLOCK_HOLD_BUCKETS];  /* the histogram */
+    const char *Class;                      /* the class: its name, or where its locks were allocated */
+    ULONG64 Holds;                          /* timed holds (one in NDISLOCK_HOLD_SAMPLE) */
+    ULONG64 Descheduled;                    /* holds the OS interrupted: not timed */
+    ULONG64 Buckets[NDISLOCK_HOLD_BUCKETS]; /* the histogram */
     ULONG64 MaxNs;
 } NDISLOCK_CLASS_HOLD_TIMES;
 

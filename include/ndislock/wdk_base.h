@@ -172,7 +172,7 @@ typedef union _ULARGE_INTEGER {
 #define MAXUSHORT 0xffff
 #define MAXSHORT 0x7fff
 #define MAXUCHAR 0xff
-#define MAXULONG64 ((ULONG64)~((ULONG64)0))
+#define MAXULONG64 ((ULONG64) ~((ULONG64)0))
 #define MAXLONG64 ((LONG64)(MAXULONG64 >> 1))
 #define MAXULONG_PTR (~((ULONG_PTR)0))
 #define MAXLONG_PTR ((LONG_PTR)(MAXULONG_PTR >> 1))
@@ -197,12 +197,12 @@ typedef union _ULARGE_INTEGER {
 #define FIELD_OFFSET(type, field) ((LONG)offsetof(type, field))
 #define RTL_FIELD_SIZE(type, field) (sizeof(((type *)0)->field))
 #define RTL_SIZEOF_THROUGH_FIELD(type, field) (FIELD_OFFSET(type, field) + RTL_FIELD_SIZE(type, field))
-#define RTL_CONTAINS_FIELD(Struct, Size, Field) \
+#define RTL_CONTAINS_FIELD(Struct, Size, Field)                                                                        \
     ((((PCHAR)(&(Struct)->Field)) + sizeof((Struct)->Field)) <= (((PCHAR)(Struct)) + (Size)))
 
 /* CONTAINING_RECORD(address, type, field): the address of the type whose field is at address
  * (how a LIST_ENTRY found in a list becomes its packet or request). Page: ntdef/nf-ntdef-containing_record. */
-#define CONTAINING_RECORD(address, type, field) ((type *)((PCHAR)(address) - offsetof(type, field)))
+#define CONTAINING_RECORD(address, type, field) ((type *)((PCHAR)(address)-offsetof(type, field)))
 
 /* RTL_NUMBER_OF / ARRAYSIZE: elements in an array (an array, not a pointer). */
 #define RTL_NUMBER_OF_V1(A) (sizeof(A) / sizeof((A)[0]))
@@ -212,11 +212,11 @@ typedef union _ULARGE_INTEGER {
 #define ARRAYSIZE(A) RTL_NUMBER_OF(A)
 #endif
 #define RTL_NUMBER_OF_FIELD(type, field) (RTL_NUMBER_OF(((type *)0)->field))
-#define ALIGN_DOWN_BY(length, alignment) ((ULONG_PTR)(length) & ~((ULONG_PTR)(alignment) - 1))
-#define ALIGN_UP_BY(length, alignment) (ALIGN_DOWN_BY(((ULONG_PTR)(length) + (alignment) - 1), alignment))
-#define ALIGN_DOWN_POINTER_BY(address, alignment) ((PVOID)((ULONG_PTR)(address) & ~((ULONG_PTR)(alignment) - 1)))
-#define ALIGN_UP_POINTER_BY(address, alignment) \
-    (ALIGN_DOWN_POINTER_BY(((ULONG_PTR)(address) + (alignment) - 1), alignment))
+#define ALIGN_DOWN_BY(length, alignment) ((ULONG_PTR)(length) & ~((ULONG_PTR)(alignment)-1))
+#define ALIGN_UP_BY(length, alignment) (ALIGN_DOWN_BY(((ULONG_PTR)(length) + (alignment)-1), alignment))
+#define ALIGN_DOWN_POINTER_BY(address, alignment) ((PVOID)((ULONG_PTR)(address) & ~((ULONG_PTR)(alignment)-1)))
+#define ALIGN_UP_POINTER_BY(address, alignment)                                                                        \
+    (ALIGN_DOWN_POINTER_BY(((ULONG_PTR)(address) + (alignment)-1), alignment))
 #define FlagOn(_F, _SF) ((_F) & (_SF))
 #define BooleanFlagOn(F, SF) ((BOOLEAN)(((F) & (SF)) != 0))
 #define SetFlag(_F, _SF) ((_F) |= (_SF))
@@ -303,9 +303,9 @@ NDISLOCK_API __attribute__((noreturn)) void KeBugCheck(ULONG BugCheckCode);
 NDISLOCK_API __attribute__((noreturn)) void ndislock_at_KeBugCheckEx(ULONG, ULONG_PTR, ULONG_PTR, ULONG_PTR, ULONG_PTR,
                                                                      const char *, int, const char *);
 #ifndef NDISLOCK_NO_SITE_MACROS
-#define KeBugCheckEx(Code, P1, P2, P3, P4)                                                                \
-    ndislock_at_KeBugCheckEx((Code), (ULONG_PTR)(P1), (ULONG_PTR)(P2), (ULONG_PTR)(P3), (ULONG_PTR)(P4), \
-                             __FILE__, __LINE__, __func__)
+#define KeBugCheckEx(Code, P1, P2, P3, P4)                                                                             \
+    ndislock_at_KeBugCheckEx((Code), (ULONG_PTR)(P1), (ULONG_PTR)(P2), (ULONG_PTR)(P3), (ULONG_PTR)(P4), __FILE__,     \
+                             __LINE__, __func__)
 #define KeBugCheck(Code) ndislock_at_KeBugCheckEx((Code), 0, 0, 0, 0, __FILE__, __LINE__, __func__)
 #endif
 
@@ -316,13 +316,12 @@ NDISLOCK_API __attribute__((noreturn)) void ndislock_at_KeBugCheckEx(ULONG, ULON
  * STATUS_ASSERTION_FAILURE exception, then a bug check). With the verifier on the report is a
  * finding first (and in the SARIF log). Any IRQL; async-signal-safe (an ISR may assert). */
 NDISLOCK_API __attribute__((noreturn)) void ndislock_assertion_failed(const char *Expression, const char *Message,
-                                                                      const char *File, int Line,
-                                                                      const char *Function);
+                                                                      const char *File, int Line, const char *Function);
 
 /* The expression is spelled by the outer macro (#e there), as the driver wrote it, unexpanded. */
-#define NDISLOCK_ASSERT_AT(e, text, msg) \
+#define NDISLOCK_ASSERT_AT(e, text, msg)                                                                               \
     ((e) ? (void)0 : ndislock_assertion_failed((text), (msg), __FILE__, __LINE__, __func__))
-#define NDISLOCK_VERIFY_AT(e, text, msg) \
+#define NDISLOCK_VERIFY_AT(e, text, msg)                                                                               \
     ((e) ? TRUE : (ndislock_assertion_failed((text), (msg), __FILE__, __LINE__, __func__), FALSE))
 
 #if !defined(NDISLOCK_WDK_DBG) || NDISLOCK_WDK_DBG

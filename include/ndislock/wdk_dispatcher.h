@@ -177,9 +177,9 @@ NDISLOCK_API NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReaso
  * returning STATUS_SUCCESS. More than THREAD_WAIT_OBJECTS objects need WaitBlockArray (Count
  * entries), and more than MAXIMUM_WAIT_OBJECTS are not allowed: both are BugCheck (on Windows
  * bug check 0xC, MAXIMUM_WAIT_OBJECTS_EXCEEDED). Page: wdm/nf-wdm-kewaitformultipleobjects. */
-NDISLOCK_API NTSTATUS KeWaitForMultipleObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitType,
-                                               KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
-                                               PLARGE_INTEGER Timeout, PKWAIT_BLOCK WaitBlockArray);
+NDISLOCK_API NTSTATUS KeWaitForMultipleObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitType, KWAIT_REASON WaitReason,
+                                               KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLARGE_INTEGER Timeout,
+                                               PKWAIT_BLOCK WaitBlockArray);
 
 /* KeDelayExecutionThread: IRQL <= APC_LEVEL. Sleeps for Interval (100 ns units; negative relative,
  * positive absolute system time). Returns STATUS_SUCCESS. At DISPATCH_LEVEL or above, or with a
@@ -352,8 +352,8 @@ NDISLOCK_API VOID NdisGetCurrentSystemTime(PLARGE_INTEGER pSystemTime);
 
 /* ---- Site-taking forms (see ndislock/ndis.h) ------------------------------------------------ */
 
-NDISLOCK_API NTSTATUS ndislock_at_KeWaitForSingleObject(PVOID, KWAIT_REASON, KPROCESSOR_MODE, BOOLEAN,
-                                                        PLARGE_INTEGER, const char *, int, const char *);
+NDISLOCK_API NTSTATUS ndislock_at_KeWaitForSingleObject(PVOID, KWAIT_REASON, KPROCESSOR_MODE, BOOLEAN, PLARGE_INTEGER,
+                                                        const char *, int, const char *);
 NDISLOCK_API NTSTATUS ndislock_at_KeWaitForMultipleObjects(ULONG, PVOID[], WAIT_TYPE, KWAIT_REASON, KPROCESSOR_MODE,
                                                            BOOLEAN, PLARGE_INTEGER, PKWAIT_BLOCK, const char *, int,
                                                            const char *);
@@ -373,7 +373,7 @@ NDISLOCK_API BOOLEAN ndislock_at_ExAcquireResourceSharedLite(PERESOURCE, BOOLEAN
 #endif
 #ifndef NDISLOCK_NO_SITE_MACROS
 #define KeWaitForSingleObject(O, R, M, A, T) ndislock_at_KeWaitForSingleObject((O), (R), (M), (A), (T), NDISLOCK_HERE)
-#define KeWaitForMultipleObjects(C, O, W, R, M, A, T, B) \
+#define KeWaitForMultipleObjects(C, O, W, R, M, A, T, B)                                                               \
     ndislock_at_KeWaitForMultipleObjects((C), (O), (W), (R), (M), (A), (T), (B), NDISLOCK_HERE)
 #define KeDelayExecutionThread(M, A, I) ndislock_at_KeDelayExecutionThread((M), (A), (I), NDISLOCK_HERE)
 #define KeReleaseMutex(M, W) ndislock_at_KeReleaseMutex((M), (W), NDISLOCK_HERE)

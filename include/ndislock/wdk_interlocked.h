@@ -35,62 +35,58 @@ extern "C" {
 
 /* ---- Interlocked arithmetic and logic ------------------------------------------------------ */
 
-#define NDISLOCK_INTERLOCKED_FAMILY(T, W, F, O, FO)                                                     \
-    static inline T InterlockedIncrement##W##F(T volatile *Addend) {                                    \
-        return (T)__atomic_add_fetch(Addend, (T)1, O);                                                  \
-    }                                                                                                   \
-    static inline T InterlockedDecrement##W##F(T volatile *Addend) {                                    \
-        return (T)__atomic_sub_fetch(Addend, (T)1, O);                                                  \
-    }                                                                                                   \
-    static inline T InterlockedAdd##W##F(T volatile *Addend, T Value) {                                 \
-        return (T)__atomic_add_fetch(Addend, Value, O);                                                 \
-    }                                                                                                   \
-    static inline T InterlockedExchangeAdd##W##F(T volatile *Addend, T Value) {                         \
-        return (T)__atomic_fetch_add(Addend, Value, O);                                                 \
-    }                                                                                                   \
-    static inline T InterlockedExchange##W##F(T volatile *Target, T Value) {                            \
-        return (T)__atomic_exchange_n(Target, Value, O);                                                \
-    }                                                                                                   \
-    static inline T InterlockedCompareExchange##W##F(T volatile *Destination, T ExChange, T Comperand) { \
-        __atomic_compare_exchange_n(Destination, &Comperand, ExChange, 0, O, FO);                       \
-        return Comperand;                                                                               \
-    }                                                                                                   \
-    static inline T InterlockedOr##W##F(T volatile *Destination, T Value) {                             \
-        return (T)__atomic_fetch_or(Destination, Value, O);                                             \
-    }                                                                                                   \
-    static inline T InterlockedAnd##W##F(T volatile *Destination, T Value) {                            \
-        return (T)__atomic_fetch_and(Destination, Value, O);                                            \
-    }                                                                                                   \
-    static inline T InterlockedXor##W##F(T volatile *Destination, T Value) {                            \
-        return (T)__atomic_fetch_xor(Destination, Value, O);                                            \
+#define NDISLOCK_INTERLOCKED_FAMILY(T, W, F, O, FO)                                                                    \
+    static inline T InterlockedIncrement##W##F(T volatile *Addend) { return (T)__atomic_add_fetch(Addend, (T)1, O); }  \
+    static inline T InterlockedDecrement##W##F(T volatile *Addend) { return (T)__atomic_sub_fetch(Addend, (T)1, O); }  \
+    static inline T InterlockedAdd##W##F(T volatile *Addend, T Value) {                                                \
+        return (T)__atomic_add_fetch(Addend, Value, O);                                                                \
+    }                                                                                                                  \
+    static inline T InterlockedExchangeAdd##W##F(T volatile *Addend, T Value) {                                        \
+        return (T)__atomic_fetch_add(Addend, Value, O);                                                                \
+    }                                                                                                                  \
+    static inline T InterlockedExchange##W##F(T volatile *Target, T Value) {                                           \
+        return (T)__atomic_exchange_n(Target, Value, O);                                                               \
+    }                                                                                                                  \
+    static inline T InterlockedCompareExchange##W##F(T volatile *Destination, T ExChange, T Comperand) {               \
+        __atomic_compare_exchange_n(Destination, &Comperand, ExChange, 0, O, FO);                                      \
+        return Comperand;                                                                                              \
+    }                                                                                                                  \
+    static inline T InterlockedOr##W##F(T volatile *Destination, T Value) {                                            \
+        return (T)__atomic_fetch_or(Destination, Value, O);                                                            \
+    }                                                                                                                  \
+    static inline T InterlockedAnd##W##F(T volatile *Destination, T Value) {                                           \
+        return (T)__atomic_fetch_and(Destination, Value, O);                                                           \
+    }                                                                                                                  \
+    static inline T InterlockedXor##W##F(T volatile *Destination, T Value) {                                           \
+        return (T)__atomic_fetch_xor(Destination, Value, O);                                                           \
     }
 
 /* Bit Offset of the bit string at Base (Offset >= 0; bit n of word n / width). */
-#define NDISLOCK_INTERLOCKED_BITS(T, W, F, O)                                                           \
-    static inline BOOLEAN InterlockedBitTestAndSet##W##F(T volatile *Base, T Offset) {                  \
-        const T bits = (T)(sizeof(T) * 8);                                                              \
-        const T mask = (T)(1ULL << (Offset % bits));                                                    \
-        return (BOOLEAN)((__atomic_fetch_or(Base + Offset / bits, mask, O) & mask) != 0);               \
-    }                                                                                                   \
-    static inline BOOLEAN InterlockedBitTestAndReset##W##F(T volatile *Base, T Offset) {                \
-        const T bits = (T)(sizeof(T) * 8);                                                              \
-        const T mask = (T)(1ULL << (Offset % bits));                                                    \
-        return (BOOLEAN)((__atomic_fetch_and(Base + Offset / bits, (T)~mask, O) & mask) != 0);          \
-    }                                                                                                   \
-    static inline BOOLEAN InterlockedBitTestAndComplement##W##F(T volatile *Base, T Offset) {           \
-        const T bits = (T)(sizeof(T) * 8);                                                              \
-        const T mask = (T)(1ULL << (Offset % bits));                                                    \
-        return (BOOLEAN)((__atomic_fetch_xor(Base + Offset / bits, mask, O) & mask) != 0);              \
+#define NDISLOCK_INTERLOCKED_BITS(T, W, F, O)                                                                          \
+    static inline BOOLEAN InterlockedBitTestAndSet##W##F(T volatile *Base, T Offset) {                                 \
+        const T bits = (T)(sizeof(T) * 8);                                                                             \
+        const T mask = (T)(1ULL << (Offset % bits));                                                                   \
+        return (BOOLEAN)((__atomic_fetch_or(Base + Offset / bits, mask, O) & mask) != 0);                              \
+    }                                                                                                                  \
+    static inline BOOLEAN InterlockedBitTestAndReset##W##F(T volatile *Base, T Offset) {                               \
+        const T bits = (T)(sizeof(T) * 8);                                                                             \
+        const T mask = (T)(1ULL << (Offset % bits));                                                                   \
+        return (BOOLEAN)((__atomic_fetch_and(Base + Offset / bits, (T)~mask, O) & mask) != 0);                         \
+    }                                                                                                                  \
+    static inline BOOLEAN InterlockedBitTestAndComplement##W##F(T volatile *Base, T Offset) {                          \
+        const T bits = (T)(sizeof(T) * 8);                                                                             \
+        const T mask = (T)(1ULL << (Offset % bits));                                                                   \
+        return (BOOLEAN)((__atomic_fetch_xor(Base + Offset / bits, mask, O) & mask) != 0);                             \
     }
 
-#define NDISLOCK_INTERLOCKED_POINTER(F, O, FO)                                                          \
-    static inline PVOID InterlockedExchangePointer##F(PVOID volatile *Target, PVOID Value) {            \
-        return __atomic_exchange_n(Target, Value, O);                                                   \
-    }                                                                                                   \
-    static inline PVOID InterlockedCompareExchangePointer##F(PVOID volatile *Destination, PVOID ExChange, \
-                                                              PVOID Comperand) {                        \
-        __atomic_compare_exchange_n(Destination, &Comperand, ExChange, 0, O, FO);                       \
-        return Comperand;                                                                               \
+#define NDISLOCK_INTERLOCKED_POINTER(F, O, FO)                                                                         \
+    static inline PVOID InterlockedExchangePointer##F(PVOID volatile *Target, PVOID Value) {                           \
+        return __atomic_exchange_n(Target, Value, O);                                                                  \
+    }                                                                                                                  \
+    static inline PVOID InterlockedCompareExchangePointer##F(PVOID volatile *Destination, PVOID ExChange,              \
+                                                             PVOID Comperand) {                                        \
+        __atomic_compare_exchange_n(Destination, &Comperand, ExChange, 0, O, FO);                                      \
+        return Comperand;                                                                                              \
     }
 
 NDISLOCK_INTERLOCKED_FAMILY(CHAR, 8, , __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
@@ -254,21 +250,25 @@ NDISLOCK_API void ndislock_full_barrier(void);
 /* ReadAcquire*: a load no later access moves before; WriteRelease*: a store no earlier access
  * moves after; the NoFence forms: a single untorn access, no ordering. Any IRQL. Page:
  * wdm/nf-wdm-readacquire and its siblings (-writerelease, -readnofence, -writenofence). */
-#define NDISLOCK_ORDERED_ACCESS(T, W)                                                                   \
-    static inline T ReadAcquire##W(T const volatile *Source) { return __atomic_load_n(Source, __ATOMIC_ACQUIRE); } \
-    static inline T ReadNoFence##W(T const volatile *Source) { return __atomic_load_n(Source, __ATOMIC_RELAXED); } \
-    static inline void WriteRelease##W(T volatile *Destination, T Value) {                              \
-        __atomic_store_n(Destination, Value, __ATOMIC_RELEASE);                                         \
-    }                                                                                                   \
-    static inline void WriteNoFence##W(T volatile *Destination, T Value) {                              \
-        __atomic_store_n(Destination, Value, __ATOMIC_RELAXED);                                         \
+#define NDISLOCK_ORDERED_ACCESS(T, W)                                                                                  \
+    static inline T ReadAcquire##W(T const volatile *Source) { return __atomic_load_n(Source, __ATOMIC_ACQUIRE); }     \
+    static inline T ReadNoFence##W(T const volatile *Source) { return __atomic_load_n(Source, __ATOMIC_RELAXED); }     \
+    static inline void WriteRelease##W(T volatile *Destination, T Value) {                                             \
+        __atomic_store_n(Destination, Value, __ATOMIC_RELEASE);                                                        \
+    }                                                                                                                  \
+    static inline void WriteNoFence##W(T volatile *Destination, T Value) {                                             \
+        __atomic_store_n(Destination, Value, __ATOMIC_RELAXED);                                                        \
     }
 NDISLOCK_ORDERED_ACCESS(CHAR, 8)
 NDISLOCK_ORDERED_ACCESS(SHORT, 16)
 NDISLOCK_ORDERED_ACCESS(LONG, )
 NDISLOCK_ORDERED_ACCESS(LONG64, 64)
-static inline PVOID ReadPointerAcquire(PVOID const volatile *Source) { return __atomic_load_n(Source, __ATOMIC_ACQUIRE); }
-static inline PVOID ReadPointerNoFence(PVOID const volatile *Source) { return __atomic_load_n(Source, __ATOMIC_RELAXED); }
+static inline PVOID ReadPointerAcquire(PVOID const volatile *Source) {
+    return __atomic_load_n(Source, __ATOMIC_ACQUIRE);
+}
+static inline PVOID ReadPointerNoFence(PVOID const volatile *Source) {
+    return __atomic_load_n(Source, __ATOMIC_RELAXED);
+}
 static inline void WritePointerRelease(PVOID volatile *Destination, PVOID Value) {
     __atomic_store_n(Destination, Value, __ATOMIC_RELEASE);
 }
@@ -286,7 +286,7 @@ static inline void WritePointerNoFence(PVOID volatile *Destination, PVOID Value)
 #define NdisInterlockedExchange(Target, Value) InterlockedExchange((Target), (Value))
 /* NdisInterlockedAddLargeStatistic: any IRQL; adds Increment to a 64-bit LARGE_INTEGER counter
  * atomically, no lock. Page: ndis/nf-ndis-ndisinterlockedaddlargestatistic. */
-#define NdisInterlockedAddLargeStatistic(Addend, Increment) \
+#define NdisInterlockedAddLargeStatistic(Addend, Increment)                                                            \
     ((void)InterlockedExchangeAdd64(&(Addend)->QuadPart, (LONG64)(Increment)))
 
 /* ---- Lists and counters guarded by a spin lock ---------------------------------------------- */
@@ -358,8 +358,10 @@ NDISLOCK_API ULONG ndislock_at_ExInterlockedAddUlong(PULONG, ULONG, PKSPIN_LOCK,
 
 #ifndef NDISLOCK_NO_SITE_MACROS
 #define NDISLOCK_ILK_HERE __FILE__, __LINE__, __func__
-#define NdisInterlockedInsertHeadList(H, E, L) ndislock_at_NdisInterlockedInsertHeadList((H), (E), (L), NDISLOCK_ILK_HERE)
-#define NdisInterlockedInsertTailList(H, E, L) ndislock_at_NdisInterlockedInsertTailList((H), (E), (L), NDISLOCK_ILK_HERE)
+#define NdisInterlockedInsertHeadList(H, E, L)                                                                         \
+    ndislock_at_NdisInterlockedInsertHeadList((H), (E), (L), NDISLOCK_ILK_HERE)
+#define NdisInterlockedInsertTailList(H, E, L)                                                                         \
+    ndislock_at_NdisInterlockedInsertTailList((H), (E), (L), NDISLOCK_ILK_HERE)
 #define NdisInterlockedRemoveHeadList(H, L) ndislock_at_NdisInterlockedRemoveHeadList((H), (L), NDISLOCK_ILK_HERE)
 #define NdisInterlockedPushEntryList(H, E, L) ndislock_at_NdisInterlockedPushEntryList((H), (E), (L), NDISLOCK_ILK_HERE)
 #define NdisInterlockedPopEntryList(H, L) ndislock_at_NdisInterlockedPopEntryList((H), (L), NDISLOCK_ILK_HERE)

@@ -34,11 +34,11 @@ extern "C" {
 /* Reports ListCorrupted (Operation on Entry, what disagreed in Detail) at File:Line and ends the
  * process. Any IRQL; async-signal-safe. */
 NDISLOCK_API __attribute__((noreturn)) void ndislock_list_corrupted(const char *Operation, const void *Entry,
-                                                                    const char *Detail, const char *File,
-                                                                    int Line, const char *Function);
+                                                                    const char *Detail, const char *File, int Line,
+                                                                    const char *Function);
 
 #define NDISLOCK_LIST_SITE_PARAMS const char *ndislock_file, int ndislock_line, const char *ndislock_function
-#define NDISLOCK_LIST_FAIL(op, entry, detail) \
+#define NDISLOCK_LIST_FAIL(op, entry, detail)                                                                          \
     ndislock_list_corrupted((op), (entry), (detail), ndislock_file, ndislock_line, ndislock_function)
 
 /* The check before unlinking or linking next to Entry: both neighbours exist and point back. */

@@ -24,9 +24,9 @@ extern "C" {
 #define NDIS_RAISE_IRQL_TO_DISPATCH(pOldIrql) KeRaiseIrql(DISPATCH_LEVEL, (pOldIrql))
 /* NDIS_LOWER_IRQL(Old, Cur): lowers to Old unless it is already Cur (the IRQL the caller raised
  * to); the KeLowerIrql rules apply. */
-#define NDIS_LOWER_IRQL(OldIrql, CurIrql)                 \
-    do {                                                  \
-        if ((KIRQL)(OldIrql) != (KIRQL)(CurIrql)) KeLowerIrql(OldIrql); \
+#define NDIS_LOWER_IRQL(OldIrql, CurIrql)                                                                              \
+    do {                                                                                                               \
+        if ((KIRQL)(OldIrql) != (KIRQL)(CurIrql)) KeLowerIrql(OldIrql);                                                \
     } while (0)
 
 /* KeRaiseIrqlToSynchLevel: IRQL <= SYNCH_LEVEL. Raises to SYNCH_LEVEL (12 on x64: above every
@@ -105,7 +105,9 @@ NDISLOCK_API VOID KeSetSystemGroupAffinityThread(PGROUP_AFFINITY Affinity, PGROU
 NDISLOCK_API VOID KeRevertToUserGroupAffinityThread(PGROUP_AFFINITY PreviousAffinity);
 
 /* NdisSystemProcessorCount: the processor count, as a CCHAR. Page: ndis/nf-ndis-ndissystemprocessorcount. */
-static inline CCHAR NdisSystemProcessorCount(void) { return (CCHAR)KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS); }
+static inline CCHAR NdisSystemProcessorCount(void) {
+    return (CCHAR)KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS);
+}
 /* NdisGroupActiveProcessorCount / NdisGroupMaxProcessorCount: the count in Group. Pages:
  * ndis/nf-ndis-ndisgroupactiveprocessorcount, ndis/nf-ndis-ndisgroupmaxprocessorcount. */
 static inline ULONG NdisGroupActiveProcessorCount(USHORT Group) { return KeQueryActiveProcessorCountEx(Group); }
@@ -121,7 +123,9 @@ static inline USHORT NdisActiveGroupCount(void) { return 1; }
 static inline USHORT NdisMaxGroupCount(void) { return 1; }
 /* NdisProcessorNumberToIndex: as KeGetProcessorIndexFromNumber, by value. Page:
  * ndis/nf-ndis-ndisprocessornumbertoindex. */
-static inline ULONG NdisProcessorNumberToIndex(PROCESSOR_NUMBER ProcNum) { return KeGetProcessorIndexFromNumber(&ProcNum); }
+static inline ULONG NdisProcessorNumberToIndex(PROCESSOR_NUMBER ProcNum) {
+    return KeGetProcessorIndexFromNumber(&ProcNum);
+}
 /* NdisProcessorIndexToNumber: as KeGetProcessorNumberFromIndex. */
 static inline NDIS_STATUS NdisProcessorIndexToNumber(ULONG ProcIndex, PPROCESSOR_NUMBER ProcNum) {
     return KeGetProcessorNumberFromIndex(ProcIndex, ProcNum);

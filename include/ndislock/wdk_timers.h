@@ -118,7 +118,7 @@ typedef struct _NDIS_TIMER_CHARACTERISTICS {
     PVOID FunctionContext;
 } NDIS_TIMER_CHARACTERISTICS, *PNDIS_TIMER_CHARACTERISTICS;
 
-#define NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1 \
+#define NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1                                                                   \
     ((USHORT)RTL_SIZEOF_THROUGH_FIELD(NDIS_TIMER_CHARACTERISTICS, FunctionContext))
 
 /* NdisAllocateTimerObject: IRQL <= DISPATCH_LEVEL. Makes a timer object (not set) that calls
@@ -130,7 +130,8 @@ typedef struct _NDIS_TIMER_CHARACTERISTICS {
  * NDIS_TIMER_CHARACTERISTICS_REVISION_1, at least NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1}
  * or no TimerFunction; NDIS_STATUS_RESOURCES when 1024 timer objects are allocated. Page:
  * ndis/nf-ndis-ndisallocatetimerobject. */
-NDISLOCK_API NDIS_STATUS NdisAllocateTimerObject(NDIS_HANDLE NdisHandle, PNDIS_TIMER_CHARACTERISTICS TimerCharacteristics,
+NDISLOCK_API NDIS_STATUS NdisAllocateTimerObject(NDIS_HANDLE NdisHandle,
+                                                 PNDIS_TIMER_CHARACTERISTICS TimerCharacteristics,
                                                  PNDIS_HANDLE pTimerObject);
 
 /* NdisSetTimerObject: IRQL <= DISPATCH_LEVEL. KeSetTimerEx on the object's timer: fires at DueTime

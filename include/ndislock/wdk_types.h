@@ -147,8 +147,7 @@ typedef struct _NDIS_SPIN_LOCK {
 /* ---- DPCs (wdm.h) ----------------------------------------------------------------------- */
 
 struct _KDPC;
-typedef VOID KDEFERRED_ROUTINE(struct _KDPC *Dpc, PVOID DeferredContext, PVOID SystemArgument1,
-                               PVOID SystemArgument2);
+typedef VOID KDEFERRED_ROUTINE(struct _KDPC *Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID SystemArgument2);
 typedef KDEFERRED_ROUTINE *PKDEFERRED_ROUTINE;
 
 typedef struct _SINGLE_LIST_ENTRY {
@@ -177,12 +176,7 @@ typedef struct _KDPC {
 
 /* Where KeInsertQueueDpc puts a DPC (KeSetImportanceDpc, ndislock/ndis_interrupt.h): the WDK's
  * values, kept in KDPC.Importance. */
-typedef enum _KDPC_IMPORTANCE {
-    LowImportance,
-    MediumImportance,
-    HighImportance,
-    MediumHighImportance
-} KDPC_IMPORTANCE;
+typedef enum _KDPC_IMPORTANCE { LowImportance, MediumImportance, HighImportance, MediumHighImportance } KDPC_IMPORTANCE;
 
 /* KeQueryDpcWatchdogInformation's answer (wdm.h). The WDK calls the figures dimensionless;
  * ndislock's are microseconds (docs/interrupts.md, "The DPC watchdog"). */
@@ -268,9 +262,8 @@ typedef MINIPORT_ENABLE_INTERRUPT *MINIPORT_ENABLE_INTERRUPT_HANDLER;
 typedef BOOLEAN MINIPORT_MSI_ISR(NDIS_HANDLE MiniportInterruptContext, ULONG MessageId,
                                  PBOOLEAN QueueDefaultInterruptDpc, PULONG TargetProcessors);
 typedef MINIPORT_MSI_ISR *MINIPORT_MSI_ISR_HANDLER;
-typedef VOID MINIPORT_MSI_INTERRUPT_DPC(NDIS_HANDLE MiniportInterruptContext, ULONG MessageId,
-                                        PVOID MiniportDpcContext, PVOID ReceiveThrottleParameters,
-                                        PVOID NdisReserved2);
+typedef VOID MINIPORT_MSI_INTERRUPT_DPC(NDIS_HANDLE MiniportInterruptContext, ULONG MessageId, PVOID MiniportDpcContext,
+                                        PVOID ReceiveThrottleParameters, PVOID NdisReserved2);
 typedef MINIPORT_MSI_INTERRUPT_DPC *MINIPORT_MSI_INTERRUPT_DPC_HANDLER;
 typedef VOID MINIPORT_DISABLE_MSI_INTERRUPT(NDIS_HANDLE MiniportInterruptContext, ULONG MessageId);
 typedef MINIPORT_DISABLE_MSI_INTERRUPT *MINIPORT_DISABLE_MSI_INTERRUPT_HANDLER;
@@ -286,7 +279,8 @@ typedef MINIPORT_SYNCHRONIZE_INTERRUPT *MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER;
 typedef enum _NDIS_INTERRUPT_TYPE {
     NDIS_CONNECT_LINE_BASED = 1,
     NDIS_CONNECT_MESSAGE_BASED
-} NDIS_INTERRUPT_TYPE, *PNDIS_INTERRUPT_TYPE;
+} NDIS_INTERRUPT_TYPE,
+    *PNDIS_INTERRUPT_TYPE;
 
 /* The message table NdisMRegisterInterruptEx fills for a message-signalled registration (wdm.h):
  * one entry per message, MessageInfo[MessageId]. */
@@ -346,7 +340,7 @@ typedef struct _NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS {
     struct _IO_INTERRUPT_MESSAGE_INFO *MessageInfoTable;
 } NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS, *PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS;
 
-#define NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1 \
+#define NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1                                                      \
     ((USHORT)(offsetof(NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS, MessageInfoTable) + sizeof(void *)))
 
 /* MiniportInitializeEx / MiniportHaltEx, for ndislock's stand-in for NDIS (ndislock/device.h). */
@@ -363,7 +357,8 @@ typedef enum _NDIS_HALT_ACTION {
     NdisHaltDeviceFailed,
     NdisHaltDeviceInitializationFailed,
     NdisHaltDeviceStopped
-} NDIS_HALT_ACTION, *PNDIS_HALT_ACTION;
+} NDIS_HALT_ACTION,
+    *PNDIS_HALT_ACTION;
 typedef VOID MINIPORT_HALT(NDIS_HANDLE MiniportAdapterContext, NDIS_HALT_ACTION HaltAction);
 typedef MINIPORT_HALT *MINIPORT_HALT_HANDLER;
 
@@ -378,10 +373,12 @@ typedef MINIPORT_HALT *MINIPORT_HALT_HANDLER;
 NDISLOCK_STATIC_ASSERT(sizeof(KIRQL) == 1, "KIRQL is a UCHAR");
 NDISLOCK_STATIC_ASSERT(sizeof(KSPIN_LOCK) == sizeof(void *), "KSPIN_LOCK is pointer sized");
 NDISLOCK_STATIC_ASSERT(sizeof(NDIS_SPIN_LOCK) == 2 * sizeof(void *), "NDIS_SPIN_LOCK layout");
-NDISLOCK_STATIC_ASSERT(offsetof(NDIS_SPIN_LOCK, SpinLock) == 0, "NDIS_SPIN_LOCK.SpinLock offset (fast_path.h: ndislock_word_of)");
+NDISLOCK_STATIC_ASSERT(offsetof(NDIS_SPIN_LOCK, SpinLock) == 0,
+                       "NDIS_SPIN_LOCK.SpinLock offset (fast_path.h: ndislock_word_of)");
 NDISLOCK_STATIC_ASSERT(offsetof(NDIS_SPIN_LOCK, OldIrql) == sizeof(void *), "NDIS_SPIN_LOCK.OldIrql offset");
 NDISLOCK_STATIC_ASSERT(sizeof(KSPIN_LOCK_QUEUE) == 2 * sizeof(void *), "KSPIN_LOCK_QUEUE layout");
-NDISLOCK_STATIC_ASSERT(offsetof(KLOCK_QUEUE_HANDLE, OldIrql) == 2 * sizeof(void *), "KLOCK_QUEUE_HANDLE.OldIrql offset");
+NDISLOCK_STATIC_ASSERT(offsetof(KLOCK_QUEUE_HANDLE, OldIrql) == 2 * sizeof(void *),
+                       "KLOCK_QUEUE_HANDLE.OldIrql offset");
 NDISLOCK_STATIC_ASSERT(sizeof(KLOCK_QUEUE_HANDLE) == 3 * sizeof(void *), "KLOCK_QUEUE_HANDLE layout");
 NDISLOCK_STATIC_ASSERT(sizeof(PROCESSOR_NUMBER) == 4, "PROCESSOR_NUMBER layout");
 NDISLOCK_STATIC_ASSERT(sizeof(KDPC_WATCHDOG_INFORMATION) == 20, "KDPC_WATCHDOG_INFORMATION layout");
@@ -397,8 +394,10 @@ NDISLOCK_STATIC_ASSERT(offsetof(NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS, Interru
 NDISLOCK_STATIC_ASSERT(offsetof(NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS, MessageInterruptHandler) == 48,
                        "interrupt characteristics: MSI handlers after the two BOOLEANs");
 NDISLOCK_STATIC_ASSERT(sizeof(NDIS_OBJECT_HEADER) == 4, "NDIS_OBJECT_HEADER layout");
-NDISLOCK_STATIC_ASSERT(sizeof(IO_INTERRUPT_MESSAGE_INFO_ENTRY) == 48, "IO_INTERRUPT_MESSAGE_INFO_ENTRY is 48 bytes on 64-bit");
-NDISLOCK_STATIC_ASSERT(offsetof(IO_INTERRUPT_MESSAGE_INFO, MessageInfo) == 8, "IO_INTERRUPT_MESSAGE_INFO.MessageInfo offset");
+NDISLOCK_STATIC_ASSERT(sizeof(IO_INTERRUPT_MESSAGE_INFO_ENTRY) == 48,
+                       "IO_INTERRUPT_MESSAGE_INFO_ENTRY is 48 bytes on 64-bit");
+NDISLOCK_STATIC_ASSERT(offsetof(IO_INTERRUPT_MESSAGE_INFO, MessageInfo) == 8,
+                       "IO_INTERRUPT_MESSAGE_INFO.MessageInfo offset");
 NDISLOCK_STATIC_ASSERT(sizeof(NDIS_SPIN_LOCK) == 16, "NDIS_SPIN_LOCK is 16 bytes on 64-bit");
 NDISLOCK_STATIC_ASSERT(offsetof(NDIS_SPIN_LOCK, OldIrql) == 8, "OldIrql at offset 8 on 64-bit");
 NDISLOCK_STATIC_ASSERT(sizeof(KLOCK_QUEUE_HANDLE) == 24, "KLOCK_QUEUE_HANDLE is 24 bytes on 64-bit");

@@ -78,8 +78,8 @@ NDISLOCK_API VOID NdisFreeIoWorkItem(NDIS_HANDLE NdisIoWorkItem);
 
 /* ---- Site-taking forms (see ndislock/ndis.h) ------------------------------------------------ */
 
-NDISLOCK_API VOID ndislock_at_IoQueueWorkItem(PIO_WORKITEM, PIO_WORKITEM_ROUTINE, WORK_QUEUE_TYPE, PVOID,
-                                              const char *, int, const char *);
+NDISLOCK_API VOID ndislock_at_IoQueueWorkItem(PIO_WORKITEM, PIO_WORKITEM_ROUTINE, WORK_QUEUE_TYPE, PVOID, const char *,
+                                              int, const char *);
 NDISLOCK_API VOID ndislock_at_IoFreeWorkItem(PIO_WORKITEM, const char *, int, const char *);
 NDISLOCK_API VOID ndislock_at_NdisQueueIoWorkItem(NDIS_HANDLE, NDIS_IO_WORKITEM_ROUTINE, PVOID, const char *, int,
                                                   const char *);

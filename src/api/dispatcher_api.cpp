@@ -40,7 +40,8 @@ void announce_wait(const char *name, std::uint64_t deadline, const Site &site) n
 NTSTATUS wait_multiple(ULONG count, PVOID objects[], WAIT_TYPE type, PLARGE_INTEGER timeout, PKWAIT_BLOCK blocks,
                        const char *name, const Site &site) noexcept {
     ThreadState &t = this_thread();
-    if (count == 0 || objects == nullptr || count > MAXIMUM_WAIT_OBJECTS || (count > THREAD_WAIT_OBJECTS && blocks == nullptr))
+    if (count == 0 || objects == nullptr || count > MAXIMUM_WAIT_OBJECTS ||
+        (count > THREAD_WAIT_OBJECTS && blocks == nullptr))
         too_many_objects(count, blocks != nullptr, site);
     const std::uint64_t deadline = wait_deadline(timeout);
     announce_wait(name, deadline, site);
@@ -57,7 +58,8 @@ NTSTATUS wait_multiple(ULONG count, PVOID objects[], WAIT_TYPE type, PLARGE_INTE
     for (ULONG i = 0; i < count; ++i)
         tell_wait_lock(headers[i], wait_lock_kind(headers[i]), WaitLockPhase::Acquiring, name, site, t, deadline != 0);
     const interrupt::WaitOutcome out = interrupt::wait_for(headers, count, type == WaitAll, deadline, t);
-    for (std::uint32_t i = 0; i < out.mutexes_taken; ++i) enter_critical_region();
+    for (std::uint32_t i = 0; i < out.mutexes_taken; ++i)
+        enter_critical_region();
     if (out.satisfied) // what the wait took: every mutex of a WaitAll, the one object of a WaitAny
         for (ULONG i = type == WaitAll ? 0 : out.index; i < (type == WaitAll ? count : out.index + 1); ++i)
             if (wait_lock_kind(headers[i]) == observe::WaitLockKind::Mutex)
@@ -94,8 +96,11 @@ LONG release_mutex(PRKMUTEX mutex, const Site &site) noexcept {
     if (released != interrupt::MutexRelease::NotOwned)
         tell_wait_lock(mutex, observe::WaitLockKind::Mutex, WaitLockPhase::Releasing, "KeReleaseMutex", site, t);
     switch (released) {
-    case interrupt::MutexRelease::Freed: leave_critical_region(); break;
-    case interrupt::MutexRelease::StillOwned: break;
+    case interrupt::MutexRelease::Freed:
+        leave_critical_region();
+        break;
+    case interrupt::MutexRelease::StillOwned:
+        break;
     case interrupt::MutexRelease::NotOwned: {
         model::ThreadState *owner = interrupt::mutex_owner(mutex);
         char whose[48] = "it is free";
@@ -200,6 +205,8 @@ NDISLOCK_API LONG KeReadStateMutex(PRKMUTEX mutex) {
 NDISLOCK_API LONG ndislock_at_KeReleaseMutex(PRKMUTEX mutex, BOOLEAN, const char *f, int n, const char *fn) {
     return release_mutex(mutex, NDISLOCK_SITE(f, n, fn));
 }
-NDISLOCK_API LONG KeReleaseMutex(PRKMUTEX mutex, BOOLEAN) { return release_mutex(mutex, NDISLOCK_SITE(nullptr, 0, nullptr)); }
+NDISLOCK_API LONG KeReleaseMutex(PRKMUTEX mutex, BOOLEAN) {
+    return release_mutex(mutex, NDISLOCK_SITE(nullptr, 0, nullptr));
+}
 
 } // extern "C"

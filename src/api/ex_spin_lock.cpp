@@ -16,11 +16,9 @@ KIRQL ex_acquire(PEX_SPIN_LOCK l, bool exclusive, bool raising, const Site &site
     const Variant v = exclusive ? (raising ? Variant::ExExclusive : Variant::ExExclusiveAtDpc)
                                 : (raising ? Variant::ExShared : Variant::ExSharedAtDpc);
     return with_observation([&](auto observed) {
-        return rw_acquire<decltype(observed)::value>(t, const_cast<LONG *>(l), v, raising, nullptr, site,
-                                                     [&](std::uint32_t) {
-                                                         return exclusive ? lock::ex_acquire_exclusive(l)
-                                                                          : lock::ex_acquire_shared(l);
-                                                     });
+        return rw_acquire<decltype(observed)::value>(
+            t, const_cast<LONG *>(l), v, raising, nullptr, site,
+            [&](std::uint32_t) { return exclusive ? lock::ex_acquire_exclusive(l) : lock::ex_acquire_shared(l); });
     });
 }
 
@@ -32,11 +30,9 @@ void ex_release(PEX_SPIN_LOCK l, bool exclusive, bool lowering, KIRQL new_irql, 
                                  : (lowering ? "ExReleaseSpinLockShared" : "ExReleaseSpinLockSharedFromDpcLevel");
     if (!lowering) new_irql = t.irql.load(std::memory_order_relaxed);
     with_observation([&](auto observed) {
-        rw_release<decltype(observed)::value>(t, const_cast<LONG *>(l), v, nullptr, lowering, new_irql, call, site,
-                                              [&](std::uint32_t) {
-                                                  return exclusive ? lock::ex_release_exclusive(l)
-                                                                   : lock::ex_release_shared(l);
-                                              });
+        rw_release<decltype(observed)::value>(
+            t, const_cast<LONG *>(l), v, nullptr, lowering, new_irql, call, site,
+            [&](std::uint32_t) { return exclusive ? lock::ex_release_exclusive(l) : lock::ex_release_shared(l); });
     });
 }
 
@@ -44,9 +40,9 @@ LOGICAL ex_try(PEX_SPIN_LOCK l, bool exclusive, const Site &site) noexcept {
     ThreadState &t = this_thread();
     const Variant v = exclusive ? Variant::ExTryExclusiveAtDpc : Variant::ExTrySharedAtDpc;
     return with_observation([&](auto observed) {
-        return static_cast<LOGICAL>(rw_try_acquire<decltype(observed)::value>(
-            t, const_cast<LONG *>(l), v, site,
-            [&] { return exclusive ? lock::ex_try_exclusive(l) : lock::ex_try_shared(l); }));
+        return static_cast<LOGICAL>(rw_try_acquire<decltype(observed)::value>(t, const_cast<LONG *>(l), v, site, [&] {
+            return exclusive ? lock::ex_try_exclusive(l) : lock::ex_try_shared(l);
+        }));
     });
 }
 
@@ -78,8 +74,7 @@ NDISLOCK_API KIRQL ndislock_at_ExAcquireSpinLockExclusive(PEX_SPIN_LOCK l, const
 }
 NDISLOCK_API KIRQL ExAcquireSpinLockExclusive(PEX_SPIN_LOCK l) { return ex_acquire(l, true, true, NO_SITE); }
 
-NDISLOCK_API void ndislock_at_ExAcquireSpinLockSharedAtDpcLevel(PEX_SPIN_LOCK l, const char *f, int n,
-                                                                const char *fn) {
+NDISLOCK_API void ndislock_at_ExAcquireSpinLockSharedAtDpcLevel(PEX_SPIN_LOCK l, const char *f, int n, const char *fn) {
     ex_acquire(l, false, false, SITE);
 }
 NDISLOCK_API void ExAcquireSpinLockSharedAtDpcLevel(PEX_SPIN_LOCK l) { ex_acquire(l, false, false, NO_SITE); }

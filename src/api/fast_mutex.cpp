@@ -84,7 +84,9 @@ NDISLOCK_API VOID ExAcquireFastMutex(PFAST_MUTEX m) { acquire(m, NDISLOCK_SITE(n
 NDISLOCK_API BOOLEAN ndislock_at_ExTryToAcquireFastMutex(PFAST_MUTEX m, const char *f, int n, const char *fn) {
     return try_acquire(m, NDISLOCK_SITE(f, n, fn));
 }
-NDISLOCK_API BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX m) { return try_acquire(m, NDISLOCK_SITE(nullptr, 0, nullptr)); }
+NDISLOCK_API BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX m) {
+    return try_acquire(m, NDISLOCK_SITE(nullptr, 0, nullptr));
+}
 
 NDISLOCK_API VOID ExReleaseFastMutex(PFAST_MUTEX m) {
     ThreadState &t = this_thread();

@@ -52,12 +52,12 @@ void flush_at(const Site &site) noexcept {
 extern "C" {
 
 NDISLOCK_API NDIS_STATUS ndislock_at_NdisMRegisterInterruptEx(NDIS_HANDLE a, NDIS_HANDLE c,
-                                                              PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS ch, PNDIS_HANDLE h,
-                                                              const char *f, int n, const char *fn) {
+                                                              PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS ch,
+                                                              PNDIS_HANDLE h, const char *f, int n, const char *fn) {
     return register_at(a, c, ch, h, NDISLOCK_SITE(f, n, fn));
 }
-NDISLOCK_API NDIS_STATUS NdisMRegisterInterruptEx(NDIS_HANDLE a, NDIS_HANDLE c, PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS ch,
-                                                  PNDIS_HANDLE h) {
+NDISLOCK_API NDIS_STATUS NdisMRegisterInterruptEx(NDIS_HANDLE a, NDIS_HANDLE c,
+                                                  PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS ch, PNDIS_HANDLE h) {
     return register_at(a, c, ch, h, NDISLOCK_SITE(nullptr, 0, nullptr));
 }
 
@@ -143,7 +143,7 @@ NDISLOCK_API BOOLEAN KeRemoveQueueDpc(PRKDPC dpc) {
 }
 
 NDISLOCK_API VOID ndislock_at_KeGenericCallDpc(PKDEFERRED_ROUTINE routine, PVOID context, const char *f, int n,
-                                              const char *fn) {
+                                               const char *fn) {
     const Site site = NDISLOCK_SITE(f, n, fn);
     announce("KeGenericCallDpc", true, false, site); // the verifier: BlockingAtDispatch at DISPATCH_LEVEL
     ThreadState &t = this_thread();
@@ -167,7 +167,9 @@ NDISLOCK_API VOID KeSignalCallDpcDone(PVOID system_argument1) {
     interrupt::signal_call_dpc_done(system_argument1, this_thread());
 }
 
-NDISLOCK_API VOID ndislock_at_KeFlushQueuedDpcs(const char *f, int n, const char *fn) { flush_at(NDISLOCK_SITE(f, n, fn)); }
+NDISLOCK_API VOID ndislock_at_KeFlushQueuedDpcs(const char *f, int n, const char *fn) {
+    flush_at(NDISLOCK_SITE(f, n, fn));
+}
 NDISLOCK_API VOID KeFlushQueuedDpcs(VOID) { flush_at(NDISLOCK_SITE(nullptr, 0, nullptr)); }
 
 // ---- ndislock/device.h ----

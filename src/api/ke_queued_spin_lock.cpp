@@ -29,8 +29,8 @@ inline void queued_release(PKLOCK_QUEUE_HANDLE h, Variant v, const Site &site) n
 
 extern "C" {
 
-NDISLOCK_API void ndislock_at_KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, const char *f,
-                                                             int n, const char *fn) {
+NDISLOCK_API void ndislock_at_KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, const char *f, int n,
+                                                             const char *fn) {
     queued_acquire(s, h, Variant::Queued, NDISLOCK_SITE(f, n, fn));
 }
 NDISLOCK_API void KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h) {
@@ -63,8 +63,8 @@ NDISLOCK_API void KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE
 
 // The threaded-DPC forms: raise only from below DISPATCH_LEVEL; the release restores the IRQL its
 // acquire saved in the handle.
-NDISLOCK_API void ndislock_at_KeAcquireInStackQueuedSpinLockForDpc(PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h,
-                                                                   const char *f, int n, const char *fn) {
+NDISLOCK_API void ndislock_at_KeAcquireInStackQueuedSpinLockForDpc(PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, const char *f,
+                                                                   int n, const char *fn) {
     queued_acquire(s, h, Variant::QueuedForDpc, NDISLOCK_SITE(f, n, fn));
 }
 NDISLOCK_API void KeAcquireInStackQueuedSpinLockForDpc(PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h) {

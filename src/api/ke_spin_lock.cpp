@@ -31,33 +31,29 @@ inline void ke_release(PKSPIN_LOCK s, KIRQL new_irql, const Site &site, Variant 
                        const char *call = "KeReleaseSpinLock") noexcept {
     check_lock_pointer(s, call, site);
     ThreadState &t = this_thread();
-    with_observation([&](auto observed) {
-        release_lowering<decltype(observed)::value>(t, s, new_irql, v, false, site);
-    });
+    with_observation(
+        [&](auto observed) { release_lowering<decltype(observed)::value>(t, s, new_irql, v, false, site); });
 }
 
 inline void ke_acquire_at_dpc(PKSPIN_LOCK s, const Site &site) noexcept {
     check_lock_pointer(s, "KeAcquireSpinLockAtDpcLevel", site);
     ThreadState &t = this_thread();
-    with_observation([&](auto observed) {
-        acquire_at_dpc<decltype(observed)::value>(t, s, Variant::KeAtDpcLevel, false, site);
-    });
+    with_observation(
+        [&](auto observed) { acquire_at_dpc<decltype(observed)::value>(t, s, Variant::KeAtDpcLevel, false, site); });
 }
 
 inline void ke_release_from_dpc(PKSPIN_LOCK s, const Site &site) noexcept {
     check_lock_pointer(s, "KeReleaseSpinLockFromDpcLevel", site);
     ThreadState &t = this_thread();
-    with_observation([&](auto observed) {
-        release_at_dpc<decltype(observed)::value>(t, s, Variant::KeAtDpcLevel, false, site);
-    });
+    with_observation(
+        [&](auto observed) { release_at_dpc<decltype(observed)::value>(t, s, Variant::KeAtDpcLevel, false, site); });
 }
 
 inline BOOLEAN ke_try_at_dpc(PKSPIN_LOCK s, const Site &site) noexcept {
     check_lock_pointer(s, "KeTryToAcquireSpinLockAtDpcLevel", site);
     ThreadState &t = this_thread();
-    return with_observation([&](auto observed) {
-        return static_cast<BOOLEAN>(try_acquire_at_dpc<decltype(observed)::value>(t, s, site));
-    });
+    return with_observation(
+        [&](auto observed) { return static_cast<BOOLEAN>(try_acquire_at_dpc<decltype(observed)::value>(t, s, site)); });
 }
 
 } // namespace
@@ -100,8 +96,7 @@ NDISLOCK_API void KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK s) {
     ke_release_from_dpc(s, NDISLOCK_SITE(nullptr, 0, nullptr));
 }
 
-NDISLOCK_API BOOLEAN ndislock_at_KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK s, const char *f, int n,
-                                                                  const char *fn) {
+NDISLOCK_API BOOLEAN ndislock_at_KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK s, const char *f, int n, const char *fn) {
     return ke_try_at_dpc(s, NDISLOCK_SITE(f, n, fn));
 }
 NDISLOCK_API BOOLEAN KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK s) {

@@ -13,7 +13,7 @@ void bad_lock_pointer(const void *lock, const char *call, const observe::Site &s
         std::snprintf(detail, sizeof detail,
                       "%s called with a NULL lock pointer: on Windows the first access to it bug-checks", call);
         observe::report_misuse(observe::Rule::NullLockPointer, site, detail); // terminal: ends here
-        platform::fatal("NullLockPointer: %s", detail);                        // whoever took the report
+        platform::fatal("NullLockPointer: %s", detail);                       // whoever took the report
     }
     std::snprintf(detail, sizeof detail,
                   "%s on a lock at %p, which is not aligned to %zu bytes as a KSPIN_LOCK must be: its atomic "

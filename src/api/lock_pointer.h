@@ -11,7 +11,8 @@
 
 namespace ndislock::api {
 
-[[gnu::cold, gnu::noinline]] void bad_lock_pointer(const void *lock, const char *call, const observe::Site &site) noexcept;
+[[gnu::cold, gnu::noinline]] void bad_lock_pointer(const void *lock, const char *call,
+                                                   const observe::Site &site) noexcept;
 
 // One test and one predictable branch: a NULL pointer's low bits are 0, so both cases are one
 // compare of (address - 1) rounded (NULL wraps to all ones).

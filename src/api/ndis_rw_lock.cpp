@@ -14,10 +14,10 @@ using namespace ndislock;
 using namespace ndislock::api;
 
 // NDIS_RW_LOCK_EX, opaque to drivers: the writer's line pair, then one 128-byte line pair per
-// possible virtual processor (lock/rw_lock.h says why pairs) with its reader count (NDISLOCK_MAX_PROCESSORS of them: the processor count may
-// grow after the allocation, and two processors sharing a count would break the recursion rule of
-// lock/rw_lock.h). Writers look at the counts of the processors that exist now only: the count
-// cannot change while anyone is at DISPATCH_LEVEL, as every holder is.
+// possible virtual processor (lock/rw_lock.h says why pairs) with its reader count (NDISLOCK_MAX_PROCESSORS of them:
+// the processor count may grow after the allocation, and two processors sharing a count would break the recursion rule
+// of lock/rw_lock.h). Writers look at the counts of the processors that exist now only: the count cannot change while
+// anyone is at DISPATCH_LEVEL, as every holder is.
 struct alignas(128) _NDIS_RW_LOCK_EX {
     KSPIN_LOCK writer;
     std::uintptr_t depth;
@@ -44,9 +44,12 @@ lock::RwView view_of(PNDIS_RW_LOCK_EX l, bool scanning) noexcept {
 }
 
 lock::RwView view_of(PNDIS_RW_LOCK l, bool scanning) noexcept {
-    return lock::RwView{l, &l->SpinLock, reinterpret_cast<std::uintptr_t *>(&l->Context),
+    return lock::RwView{l,
+                        &l->SpinLock,
+                        reinterpret_cast<std::uintptr_t *>(&l->Context),
                         reinterpret_cast<unsigned char *>(&l->RefCount[0]),
-                        scanning ? processors_now(MAXIMUM_PROCESSORS) : MAXIMUM_PROCESSORS, true};
+                        scanning ? processors_now(MAXIMUM_PROCESSORS) : MAXIMUM_PROCESSORS,
+                        true};
 }
 
 // ---- NDIS_RW_LOCK_EX ------------------------------------------------------------------------
@@ -54,8 +57,8 @@ lock::RwView view_of(PNDIS_RW_LOCK l, bool scanning) noexcept {
 PNDIS_RW_LOCK_EX allocate(const Site &site) noexcept {
     ThreadState &t = this_thread(); // first: it may configure the processor count
     const std::uint32_t slots = NDISLOCK_MAX_PROCESSORS;
-    void *memory = ::operator new(sizeof(_NDIS_RW_LOCK_EX) + std::size_t{slots} * lock::kRwCountStride,
-                                  std::align_val_t{alignof(_NDIS_RW_LOCK_EX)}, std::nothrow);
+    void *memory = ::operator new (sizeof(_NDIS_RW_LOCK_EX) + std::size_t{slots} * lock::kRwCountStride,
+                                   std::align_val_t{alignof(_NDIS_RW_LOCK_EX)}, std::nothrow);
     if (memory == nullptr) return nullptr;
     auto *l = new (memory) _NDIS_RW_LOCK_EX{0, 0, slots};
     std::memset(l->counts(), 0, std::size_t{slots} * lock::kRwCountStride);
@@ -72,7 +75,7 @@ void free_lock(PNDIS_RW_LOCK_EX l, const Site &site) noexcept {
         observe::notify_freed(e);
     }
     l->~_NDIS_RW_LOCK_EX();
-    ::operator delete(l, std::align_val_t{alignof(_NDIS_RW_LOCK_EX)});
+    ::operator delete (l, std::align_val_t{alignof(_NDIS_RW_LOCK_EX)});
 }
 
 void rwex_acquire(PNDIS_RW_LOCK_EX l, PLOCK_STATE_EX s, UCHAR flags, bool write, const Site &site) noexcept {
@@ -91,7 +94,8 @@ void rwex_acquire(PNDIS_RW_LOCK_EX l, PLOCK_STATE_EX s, UCHAR flags, bool write,
     s->Flags = flags;
 }
 
-[[gnu::cold]] void state_describes_nothing(const void *state, unsigned value, const char *call, const Site &site) noexcept {
+[[gnu::cold]] void state_describes_nothing(const void *state, unsigned value, const char *call,
+                                           const Site &site) noexcept {
     char detail[200];
     std::snprintf(detail, sizeof detail,
                   "%s with a lock state (%p, LockState %u) that no acquire filled, or that was released already: "
@@ -108,11 +112,12 @@ void rwex_release(PNDIS_RW_LOCK_EX l, PLOCK_STATE_EX s, const Site &site) noexce
     const lock::RwView view = view_of(l, false);
     const bool write = mode == kStateWrite;
     with_observation([&](auto observed) {
-        rw_release<decltype(observed)::value>(t, l, write ? Variant::RwExWrite : Variant::RwExRead, s, true, s->OldIrql,
-                                              "NdisReleaseRWLock", site, [&](std::uint32_t p) {
-                                                  return write ? lock::rw_write_release(view, t.id)
-                                                               : lock::rw_read_release(view, p, t.irql.load(std::memory_order_relaxed) >= DISPATCH_LEVEL);
-                                              });
+        rw_release<decltype(observed)::value>(
+            t, l, write ? Variant::RwExWrite : Variant::RwExRead, s, true, s->OldIrql, "NdisReleaseRWLock", site,
+            [&](std::uint32_t p) {
+                return write ? lock::rw_write_release(view, t.id)
+                             : lock::rw_read_release(view, p, t.irql.load(std::memory_order_relaxed) >= DISPATCH_LEVEL);
+            });
     });
     s->LockState = kStateNone;
 }
@@ -143,14 +148,16 @@ void ndis5_release(PNDIS_RW_LOCK l, PLOCK_STATE s, bool dpr, const Site &site) n
     ThreadState &t = this_thread();
     const USHORT mode = s->LockState;
     const char *call = dpr ? "NdisDprReleaseReadWriteLock" : "NdisReleaseReadWriteLock";
-    if (__builtin_expect(mode != kStateRead && mode != kStateWrite, 0)) return state_describes_nothing(s, mode, call, site);
+    if (__builtin_expect(mode != kStateRead && mode != kStateWrite, 0))
+        return state_describes_nothing(s, mode, call, site);
     const lock::RwView view = view_of(l, false);
     const bool write = mode == kStateWrite;
     const Variant v = dpr ? (write ? Variant::NdisRwDprWrite : Variant::NdisRwDprRead)
                           : (write ? Variant::NdisRwWrite : Variant::NdisRwRead);
     with_observation([&](auto observed) {
         rw_release<decltype(observed)::value>(t, l, v, s, !dpr, s->OldIrql, call, site, [&](std::uint32_t p) {
-            return write ? lock::rw_write_release(view, t.id) : lock::rw_read_release(view, p, t.irql.load(std::memory_order_relaxed) >= DISPATCH_LEVEL);
+            return write ? lock::rw_write_release(view, t.id)
+                         : lock::rw_read_release(view, p, t.irql.load(std::memory_order_relaxed) >= DISPATCH_LEVEL);
         });
     });
     s->LockState = kStateNone;

@@ -86,15 +86,11 @@ NDISLOCK_API void NdisReleaseSpinLock(PNDIS_SPIN_LOCK l) { ndis_release(l, NDISL
 NDISLOCK_API void ndislock_at_NdisDprAcquireSpinLock(PNDIS_SPIN_LOCK l, const char *f, int n, const char *fn) {
     ndis_dpr_acquire(l, NDISLOCK_SITE(f, n, fn));
 }
-NDISLOCK_API void NdisDprAcquireSpinLock(PNDIS_SPIN_LOCK l) {
-    ndis_dpr_acquire(l, NDISLOCK_SITE(nullptr, 0, nullptr));
-}
+NDISLOCK_API void NdisDprAcquireSpinLock(PNDIS_SPIN_LOCK l) { ndis_dpr_acquire(l, NDISLOCK_SITE(nullptr, 0, nullptr)); }
 
 NDISLOCK_API void ndislock_at_NdisDprReleaseSpinLock(PNDIS_SPIN_LOCK l, const char *f, int n, const char *fn) {
     ndis_dpr_release(l, NDISLOCK_SITE(f, n, fn));
 }
-NDISLOCK_API void NdisDprReleaseSpinLock(PNDIS_SPIN_LOCK l) {
-    ndis_dpr_release(l, NDISLOCK_SITE(nullptr, 0, nullptr));
-}
+NDISLOCK_API void NdisDprReleaseSpinLock(PNDIS_SPIN_LOCK l) { ndis_dpr_release(l, NDISLOCK_SITE(nullptr, 0, nullptr)); }
 
 } // extern "C"

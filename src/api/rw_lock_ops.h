@@ -35,8 +35,8 @@ inline KIRQL rw_raise(ThreadState &t, bool raising) noexcept {
 
 // An acquire: raise (or not), then take(processor) (true if it waited). Returns the IRQL before.
 template <bool Observed, class Take>
-inline KIRQL rw_acquire(ThreadState &t, const void *lock, Variant v, bool raising, const void *state,
-                        const Site &site, Take &&take) noexcept {
+inline KIRQL rw_acquire(ThreadState &t, const void *lock, Variant v, bool raising, const void *state, const Site &site,
+                        Take &&take) noexcept {
     if constexpr (Observed) {
         const LockEvent e = rw_event(t, lock, v, state, 0, site);
         observe::notify_acquiring(e);
@@ -67,8 +67,10 @@ inline bool rw_try_acquire(ThreadState &t, const void *lock, Variant v, const Si
 
 [[gnu::cold]] inline void rw_release_of_unheld(const void *lock, const char *call, const Site &site) noexcept {
     char detail[200];
-    std::snprintf(detail, sizeof detail, "%s on a lock (%p) this processor does not hold in the mode released: "
-                  "nothing is released", call, lock);
+    std::snprintf(detail, sizeof detail,
+                  "%s on a lock (%p) this processor does not hold in the mode released: "
+                  "nothing is released",
+                  call, lock);
     observe::report_misuse(observe::Rule::ReleaseNotHeld, site, detail);
 }
 

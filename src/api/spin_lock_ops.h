@@ -34,7 +34,7 @@ inline ThreadState &this_thread() noexcept {
     return first_call();
 }
 
-#define NDISLOCK_SITE(file, line, function) \
+#define NDISLOCK_SITE(file, line, function)                                                                            \
     ::ndislock::observe::Site { (file), (line), (function), __builtin_return_address(0) }
 
 // Calls f(std::true_type{}) when an observer is registered, f(std::false_type{}) otherwise.
@@ -52,8 +52,8 @@ inline LockEvent event(ThreadState &t, const void *lock, PKLOCK_QUEUE_HANDLE han
 // Misuse a free x64 kernel tolerates (docs/verifier.md, "Two personalities"): KfRaiseIrql and
 // KeLowerIrql write CR8 without a check, so with no verifier to report it the IRQL is set as
 // asked. A level CR8 cannot hold (above HIGH_LEVEL) faults there: that still ends the process.
-[[gnu::cold]] inline void set_irql_as_a_free_build(ThreadState &t, KIRQL new_irql, observe::Rule rule,
-                                                   const Site &site, const char *detail) noexcept {
+[[gnu::cold]] inline void set_irql_as_a_free_build(ThreadState &t, KIRQL new_irql, observe::Rule rule, const Site &site,
+                                                   const char *detail) noexcept {
     if (new_irql > HIGH_LEVEL) return observe::report_misuse(rule, site, detail); // ends the process
     if (new_irql > t.irql.load(std::memory_order_relaxed))
         model::raise_irql(t, new_irql);
@@ -140,8 +140,8 @@ inline bool raise_is_immediate(ThreadState &t) noexcept {
 inline KIRQL acquire_observed(ThreadState &t, PKSPIN_LOCK s, const LockEvent &e, bool raising) noexcept {
     const bool seen_before = raising && !raise_is_immediate(t);
     if (seen_before) observe::notify_acquiring(e);
-    const KIRQL old = raising ? raise_for_observed_acquire(t, observe::held_irql(e.variant))
-                              : t.irql.load(std::memory_order_relaxed);
+    const KIRQL old =
+        raising ? raise_for_observed_acquire(t, observe::held_irql(e.variant)) : t.irql.load(std::memory_order_relaxed);
     if (!seen_before) {
         observe::notify_attempting(e); // an exploration's scheduling point (observe/hooks.h)
         if (__builtin_expect(lock::spin_try_acquire(s), 1)) {
@@ -261,8 +261,7 @@ inline lock::QueueJoin take_queued(ThreadState &t, PKSPIN_LOCK s, PKLOCK_QUEUE_H
 
 // KeAcquireInStackQueuedSpinLock[AtDpcLevel|ForDpc|RaiseToSynch].
 template <bool Observed>
-inline void acquire_queued(ThreadState &t, PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, Variant v,
-                           const Site &site) noexcept {
+inline void acquire_queued(ThreadState &t, PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, Variant v, const Site &site) noexcept {
     if constexpr (Observed) {
         const LockEvent e = event(t, s, h, v, false, 0, site);
         observe::notify_acquiring(e);

@@ -15,7 +15,8 @@ namespace {
 
 void stall(ULONG microseconds) noexcept {
     const std::uint64_t end = platform::monotonic_ns() + std::uint64_t{microseconds} * 1000;
-    while (platform::monotonic_ns() < end) platform::cpu_relax();
+    while (platform::monotonic_ns() < end)
+        platform::cpu_relax();
 }
 
 void sleep_for(ULONG microseconds) noexcept {

@@ -53,7 +53,9 @@ NDISLOCK_API BOOLEAN KeSetTimerEx(PKTIMER timer, LARGE_INTEGER due, LONG period,
     return interrupt::timer_set(timer, due.QuadPart, period, dpc, t.processor.load(std::memory_order_relaxed)) ? TRUE
                                                                                                                : FALSE;
 }
-NDISLOCK_API BOOLEAN KeSetTimer(PKTIMER timer, LARGE_INTEGER due, PKDPC dpc) { return KeSetTimerEx(timer, due, 0, dpc); }
+NDISLOCK_API BOOLEAN KeSetTimer(PKTIMER timer, LARGE_INTEGER due, PKDPC dpc) {
+    return KeSetTimerEx(timer, due, 0, dpc);
+}
 
 NDISLOCK_API BOOLEAN KeCancelTimer(PKTIMER timer) {
     this_thread();
@@ -79,7 +81,9 @@ NDISLOCK_API BOOLEAN NdisSetTimerObject(NDIS_HANDLE h, LARGE_INTEGER due, LONG p
 NDISLOCK_API BOOLEAN ndislock_at_NdisCancelTimerObject(NDIS_HANDLE h, const char *f, int n, const char *fn) {
     return cancel_object_at(h, NDISLOCK_SITE(f, n, fn));
 }
-NDISLOCK_API BOOLEAN NdisCancelTimerObject(NDIS_HANDLE h) { return cancel_object_at(h, NDISLOCK_SITE(nullptr, 0, nullptr)); }
+NDISLOCK_API BOOLEAN NdisCancelTimerObject(NDIS_HANDLE h) {
+    return cancel_object_at(h, NDISLOCK_SITE(nullptr, 0, nullptr));
+}
 
 NDISLOCK_API VOID ndislock_at_NdisFreeTimerObject(NDIS_HANDLE h, const char *f, int n, const char *fn) {
     free_object_at(h, NDISLOCK_SITE(f, n, fn));

@@ -16,7 +16,8 @@ using namespace ndislock::api;
 
 namespace {
 
-void report(observe::Rule rule, const Site &site, const char *format, ...) noexcept __attribute__((format(printf, 3, 4)));
+void report(observe::Rule rule, const Site &site, const char *format, ...) noexcept
+    __attribute__((format(printf, 3, 4)));
 void report(observe::Rule rule, const Site &site, const char *format, ...) noexcept {
     char detail[600];
     va_list args;
@@ -41,8 +42,7 @@ NDISLOCK_API void ndislock_assertion_failed(const char *expression, const char *
         report(observe::Rule::AssertionFailed, NDISLOCK_SITE(file, line, function), "assertion failed: %s (%s)",
                expression, message);
     else
-        report(observe::Rule::AssertionFailed, NDISLOCK_SITE(file, line, function), "assertion failed: %s",
-               expression);
+        report(observe::Rule::AssertionFailed, NDISLOCK_SITE(file, line, function), "assertion failed: %s", expression);
     std::abort(); // a terminal rule: the report above ends the process; this is the belt to its braces
 }
 

@@ -61,7 +61,6 @@ PSINGLE_LIST_ENTRY push(PSINGLE_LIST_ENTRY head, PSINGLE_LIST_ENTRY entry) {
     return first;
 }
 
-
 } // namespace
 
 extern "C" {

@@ -74,7 +74,9 @@ NDISLOCK_API VOID IoQueueWorkItem(PIO_WORKITEM item, PIO_WORKITEM_ROUTINE routin
 NDISLOCK_API VOID ndislock_at_IoFreeWorkItem(PIO_WORKITEM item, const char *f, int n, const char *fn) {
     free_item("IoFreeWorkItem", item, NDISLOCK_SITE(f, n, fn));
 }
-NDISLOCK_API VOID IoFreeWorkItem(PIO_WORKITEM item) { free_item("IoFreeWorkItem", item, NDISLOCK_SITE(nullptr, 0, nullptr)); }
+NDISLOCK_API VOID IoFreeWorkItem(PIO_WORKITEM item) {
+    free_item("IoFreeWorkItem", item, NDISLOCK_SITE(nullptr, 0, nullptr));
+}
 
 NDISLOCK_API NDIS_HANDLE NdisAllocateIoWorkItem(NDIS_HANDLE object) {
     this_thread();

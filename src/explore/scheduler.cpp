@@ -30,10 +30,10 @@ struct Context {
     unsigned index = 0;
     std::atomic<std::uint32_t> baton{0}; // 1: run (the holder of the baton stores it, this one takes it)
     State state = State::Unused;
-    const void *blocked_on = nullptr;    // while Blocked: the address parked on
+    const void *blocked_on = nullptr; // while Blocked: the address parked on
     NDISLOCK_EXPLORE_ROUTINE *routine = nullptr;
     void *argument = nullptr;
-    bool abort = false;                  // go back to the worker loop when given the baton
+    bool abort = false; // go back to the worker loop when given the baton
     std::jmp_buf abort_point;
     std::thread worker;
     model::ThreadState *thread = nullptr;
@@ -41,8 +41,8 @@ struct Context {
 
 struct Exploration {
     Context contexts[kMaxContexts];
-    unsigned workers = 0;  // contexts with a worker thread
-    unsigned spawned = 0;  // contexts in this schedule
+    unsigned workers = 0; // contexts with a worker thread
+    unsigned spawned = 0; // contexts in this schedule
     Strategy strategy;
     std::uint64_t steps = 0;
     std::uint32_t max_steps = 0;
@@ -71,7 +71,8 @@ thread_local bool tls_exploring = false;     // the thread that called NdislockE
 void wait_baton(std::atomic<std::uint32_t> &baton) noexcept {
     const bool controlled = lock::tls_controlled;
     lock::tls_controlled = false;
-    while (baton.exchange(0, std::memory_order_acquire) == 0) lock::park(&baton, 0, lock::kParkBoundNs);
+    while (baton.exchange(0, std::memory_order_acquire) == 0)
+        lock::park(&baton, 0, lock::kParkBoundNs);
     lock::tls_controlled = controlled;
 }
 
@@ -117,14 +118,22 @@ unsigned runnable_set(const Exploration &x, unsigned *out) noexcept {
 
 const char *wait_name(lock::WaitKind kind) noexcept {
     switch (kind) {
-    case lock::WaitKind::SpinLock: return "spin lock";
-    case lock::WaitKind::QueuedSpinLock: return "queued spin lock";
-    case lock::WaitKind::QueueSuccessorLink: return "queue successor of lock";
-    case lock::WaitKind::Processor: return "virtual processor";
-    case lock::WaitKind::Dispatcher: return "dispatcher object";
-    case lock::WaitKind::FastMutex: return "fast mutex";
-    case lock::WaitKind::Resource: return "resource";
-    case lock::WaitKind::None: break;
+    case lock::WaitKind::SpinLock:
+        return "spin lock";
+    case lock::WaitKind::QueuedSpinLock:
+        return "queued spin lock";
+    case lock::WaitKind::QueueSuccessorLink:
+        return "queue successor of lock";
+    case lock::WaitKind::Processor:
+        return "virtual processor";
+    case lock::WaitKind::Dispatcher:
+        return "dispatcher object";
+    case lock::WaitKind::FastMutex:
+        return "fast mutex";
+    case lock::WaitKind::Resource:
+        return "resource";
+    case lock::WaitKind::None:
+        break;
     }
     return "address";
 }
@@ -189,8 +198,12 @@ void observed_point(const char *what) noexcept {
     if (x->running.load(std::memory_order_acquire)) refuse_uncontrolled(what);
 }
 
-void on_attempt(const observe::LockEvent &) noexcept { observed_point("a lock acquire by a thread not spawned for it"); }
-void on_release(const observe::LockEvent &) noexcept { observed_point("a lock release by a thread not spawned for it"); }
+void on_attempt(const observe::LockEvent &) noexcept {
+    observed_point("a lock acquire by a thread not spawned for it");
+}
+void on_release(const observe::LockEvent &) noexcept {
+    observed_point("a lock release by a thread not spawned for it");
+}
 void on_irql(const observe::IrqlEvent &) noexcept { observed_point("an IRQL change by a thread not spawned for it"); }
 void on_callback(const observe::CallbackEvent &e) noexcept {
     Exploration *x = g_exploration.load(std::memory_order_acquire);
@@ -306,7 +319,7 @@ void worker_main(Context &c) noexcept {
         tls_context = &c;
         lock::tls_controlled = true;
         if (!c.abort) run_routine(c); // abandoned before its first step: never starts
-        reset_thread(c); // still controlled: a processor given back is never biased
+        reset_thread(c);              // still controlled: a processor given back is never biased
         lock::tls_controlled = false;
         finish(c);
         tls_context = nullptr;
@@ -376,7 +389,8 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
         x->max_steps = plan.max_steps;
         x->aborting = false;
         x->finding = Finding{};
-        for (auto &c : x->contexts) c.state = State::Unused;
+        for (auto &c : x->contexts)
+            c.state = State::Unused;
         x->strategy.begin(key);
 
         x->setting_up.store(true, std::memory_order_relaxed);
@@ -409,8 +423,10 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
     }
 
     x->quit = true;
-    for (unsigned i = 0; i < x->workers; ++i) give_baton(x->contexts[i].baton);
-    for (unsigned i = 0; i < x->workers; ++i) x->contexts[i].worker.join();
+    for (unsigned i = 0; i < x->workers; ++i)
+        give_baton(x->contexts[i].baton);
+    for (unsigned i = 0; i < x->workers; ++i)
+        x->contexts[i].worker.join();
     observe::remove_observer(&kObserver);
     lock::g_park_control.store(nullptr, std::memory_order_release);
     tls_exploring = false;

@@ -36,14 +36,14 @@ struct Finding {
 
 struct ExplorationResult {
     Finding finding;
-    ScheduleKey key;          // the failing schedule's, when finding.found
-    unsigned schedules = 0;   // run
-    std::uint64_t steps = 0;  // over all schedules
+    ScheduleKey key;         // the failing schedule's, when finding.found
+    unsigned schedules = 0;  // run
+    std::uint64_t steps = 0; // over all schedules
 };
 
 struct Plan {
-    ScheduleKey first;         // the strategy and its parameters; seed: the search's base seed
-    bool replay = false;       // run first exactly, once
+    ScheduleKey first;   // the strategy and its parameters; seed: the search's base seed
+    bool replay = false; // run first exactly, once
     unsigned schedules = 1000;
     std::uint32_t max_steps = 10000;
 };

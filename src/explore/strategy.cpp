@@ -6,7 +6,8 @@ void Strategy::begin(const ScheduleKey &key) noexcept {
     key_ = key;
     prng_ = key.seed;
     changes_ = 0;
-    for (auto &p : priority_) p = 0;
+    for (auto &p : priority_)
+        p = 0;
     if (key_.kind == StrategyKind::Pct) {
         const std::uint32_t horizon = key_.horizon != 0 ? key_.horizon : 1;
         for (unsigned i = 0; i + 1 < key_.depth && i < kMaxDepth; ++i)

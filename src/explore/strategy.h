@@ -30,8 +30,8 @@ inline std::uint64_t splitmix64(std::uint64_t &state) noexcept {
 // What one schedule needs to be replayed: the strategy, its parameters and the schedule's seed.
 struct ScheduleKey {
     StrategyKind kind = StrategyKind::Random;
-    unsigned depth = 2;          // PCT
-    std::uint32_t horizon = 16;  // PCT: the steps change points are drawn over
+    unsigned depth = 2;         // PCT
+    std::uint32_t horizon = 16; // PCT: the steps change points are drawn over
     std::uint64_t seed = 0;
 };
 

@@ -27,8 +27,8 @@ static_assert(sizeof(LONG) == sizeof(std::uint32_t), "SignalState is a parking w
 //     a waiter counted after the signaller looked reads the bumped epoch, and then the state).
 //     An object signalled by code that only wakes its own word (a timer that calls
 //     lock::unpark_all on its SignalState) is seen at the next re-check: such a wait parks at most
-//     kForeignRecheckNs at a time. Types signalled through wake() (events, mutexes, and timers, whose expiry calls object_signalled) need no
-//     re-check.
+//     kForeignRecheckNs at a time. Types signalled through wake() (events, mutexes, and timers, whose expiry calls
+//     object_signalled) need no re-check.
 std::atomic<std::uint32_t> g_epoch{0};
 std::atomic<std::uint32_t> g_multi_waiters{0};
 constexpr std::uint64_t kForeignRecheckNs = 1'000'000;
@@ -60,11 +60,13 @@ private:
     model::NoPreempt no_interrupt_; // constructed first, destroyed last
 };
 
-std::atomic_ref<LONG> state(DISPATCHER_HEADER *h) noexcept { return std::atomic_ref<LONG>(const_cast<LONG &>(h->SignalState)); }
+std::atomic_ref<LONG> state(DISPATCHER_HEADER *h) noexcept {
+    return std::atomic_ref<LONG>(const_cast<LONG &>(h->SignalState));
+}
 
 void set_owner(PRKMUTEX m, model::ThreadState *t) noexcept {
-    std::atomic_ref<struct _KTHREAD *>(m->OwnerThread).store(t != nullptr ? thread_tag(*t) : nullptr,
-                                                             std::memory_order_release);
+    std::atomic_ref<struct _KTHREAD *>(m->OwnerThread)
+        .store(t != nullptr ? thread_tag(*t) : nullptr, std::memory_order_release);
 }
 
 void wake(DISPATCHER_HEADER *h) noexcept {
@@ -102,7 +104,8 @@ bool try_satisfy(DISPATCHER_HEADER *const *objects, std::uint32_t count, bool wa
     if (wait_all) {
         for (std::uint32_t i = 0; i < count; ++i)
             if (!signalled_for(objects[i], t)) return false;
-        for (std::uint32_t i = 0; i < count; ++i) out.mutexes_taken += take(objects[i], t) ? 1 : 0;
+        for (std::uint32_t i = 0; i < count; ++i)
+            out.mutexes_taken += take(objects[i], t) ? 1 : 0;
         out.index = 0;
         return true;
     }

@@ -31,9 +31,9 @@ void mutex_init(PRKMUTEX mutex) noexcept;
 void object_signalled(DISPATCHER_HEADER *header) noexcept;
 
 struct WaitOutcome {
-    bool satisfied;               // false: timed out
-    std::uint32_t index;          // WaitAny: the object that satisfied the wait
-    std::uint32_t mutexes_taken;  // mutexes this wait took from free (each puts the thread in a critical region)
+    bool satisfied;              // false: timed out
+    std::uint32_t index;         // WaitAny: the object that satisfied the wait
+    std::uint32_t mutexes_taken; // mutexes this wait took from free (each puts the thread in a critical region)
 };
 
 // Waits until one (wait_all false) or every (wait_all true) object is signalled, then applies

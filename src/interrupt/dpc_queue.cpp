@@ -33,7 +33,8 @@ namespace {
 class QueueLock {
 public:
     explicit QueueLock(ProcessorContext &c) noexcept : c_(c) {
-        while (c_.queue_lock.exchange(true, std::memory_order_acquire)) platform::cpu_relax();
+        while (c_.queue_lock.exchange(true, std::memory_order_acquire))
+            platform::cpu_relax();
     }
     ~QueueLock() { c_.queue_lock.store(false, std::memory_order_release); }
     QueueLock(const QueueLock &) = delete;
@@ -66,7 +67,7 @@ KDPC *pop(ProcessorContext &c, DpcArguments *arguments) noexcept {
     if (c.head == nullptr) c.tail = nullptr;
     d->DpcListEntry.Next = nullptr;
     c.running.store(d, std::memory_order_seq_cst); // before "not queued": never neither
-    set_dpc_data(d, nullptr); // as on Windows: a DPC routine may queue its own DPC again
+    set_dpc_data(d, nullptr);                      // as on Windows: a DPC routine may queue its own DPC again
     return d;
 }
 
@@ -194,7 +195,8 @@ void ensure_processor_threads(std::uint32_t index) noexcept {
         c.started.store(2, std::memory_order_release);
         return;
     }
-    while (c.started.load(std::memory_order_acquire) != 2) platform::yield_core();
+    while (c.started.load(std::memory_order_acquire) != 2)
+        platform::yield_core();
 }
 
 std::uint32_t dpc_target_from(const KDPC *dpc, std::uint32_t processor) noexcept {

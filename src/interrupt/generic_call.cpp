@@ -52,7 +52,7 @@ GenericCall &call_of(PVOID argument, const char *call) noexcept {
 // The processor the calling DPC runs on (it is at DISPATCH_LEVEL, owning it).
 std::uint32_t current_processor(const model::ThreadState &t) noexcept {
     return t.irql.load(std::memory_order_relaxed) >= DISPATCH_LEVEL ? model::dispatch_index(t)
-                                                                      : t.processor.load(std::memory_order_relaxed);
+                                                                    : t.processor.load(std::memory_order_relaxed);
 }
 
 [[noreturn, gnu::cold]] void returned_without_done(const KDPC *dpc, std::uint32_t processor) noexcept {
@@ -86,9 +86,11 @@ void run_generic_call_dpc(KDPC *d, model::ThreadState &t) noexcept {
 }
 
 void generic_call(PKDEFERRED_ROUTINE routine, PVOID context, model::ThreadState &t) noexcept {
-    while (g_gate.exchange(1, std::memory_order_acquire) != 0) lock::park(&g_gate, 1, lock::kParkBoundNs);
+    while (g_gate.exchange(1, std::memory_order_acquire) != 0)
+        lock::park(&g_gate, 1, lock::kParkBoundNs);
     const std::uint32_t count = model::processor_count();
-    for (std::uint32_t p = 0; p < count; ++p) ensure_processor_threads(p); // before the raise: it may wait
+    for (std::uint32_t p = 0; p < count; ++p)
+        ensure_processor_threads(p); // before the raise: it may wait
     GenericCall &call = g_call;
     call.magic = kCallMagic;
     call.processors = count;

@@ -36,8 +36,8 @@ constexpr std::uintptr_t kInterruptTag = 0x9;
 constexpr std::uintptr_t kAdapterTag = 0xA;
 
 NDIS_HANDLE encode(std::uintptr_t tag, std::uint32_t slot, std::uint32_t generation) noexcept {
-    return reinterpret_cast<NDIS_HANDLE>((std::uintptr_t{generation & 0xFFFFFu} << 12) |
-                                         (std::uintptr_t{slot} << 4) | tag);
+    return reinterpret_cast<NDIS_HANDLE>((std::uintptr_t{generation & 0xFFFFFu} << 12) | (std::uintptr_t{slot} << 4) |
+                                         tag);
 }
 
 bool decode(NDIS_HANDLE handle, std::uintptr_t tag, std::uint32_t limit, std::uint32_t *slot,
@@ -74,7 +74,8 @@ void close_one(Interrupt &i) noexcept {
     const std::uint32_t count = model::processor_count();
     for (std::uint32_t p = 0; p < count; ++p)
         if (g_contexts[p].started.load(std::memory_order_acquire) != 0) remove_dpc(&i.dpcs[p].dpc);
-    while (i.active.load(std::memory_order_acquire) != 0) lock::park(&i.active, i.active.load(), 1'000'000);
+    while (i.active.load(std::memory_order_acquire) != 0)
+        lock::park(&i.active, i.active.load(), 1'000'000);
     for (std::uint32_t p = 0; p < count; ++p) // a DPC that queued another before seeing Closing
         if (g_contexts[p].started.load(std::memory_order_acquire) != 0) remove_dpc(&i.dpcs[p].dpc);
     i.generation.fetch_add(1, std::memory_order_acq_rel);
@@ -84,7 +85,8 @@ void close_one(Interrupt &i) noexcept {
 // Deregisters an interrupt: a line-based one, or every message of a message-signalled one.
 void close_interrupt(Interrupt &i) noexcept {
     if (i.msi)
-        for (std::uint32_t m = 1; m < i.message_count; ++m) close_one(g_interrupts[i.message_slots[m]]);
+        for (std::uint32_t m = 1; m < i.message_count; ++m)
+            close_one(g_interrupts[i.message_slots[m]]);
     close_one(i);
     std::free(i.message_table); // MessageInfoTable: dead with the registration
     i.message_table = nullptr;
@@ -149,9 +151,8 @@ Adapter *find_adapter(NDIS_HANDLE handle, std::uint32_t *slot) noexcept {
     return &a;
 }
 
-NDIS_STATUS register_interrupt(NDIS_HANDLE adapter, NDIS_HANDLE context,
-                               PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS c, PNDIS_HANDLE out,
-                               const observe::Site &site) noexcept {
+NDIS_STATUS register_interrupt(NDIS_HANDLE adapter, NDIS_HANDLE context, PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS c,
+                               PNDIS_HANDLE out, const observe::Site &site) noexcept {
     model::ThreadState &t = caller();
     if (const KIRQL irql = t.irql.load(std::memory_order_relaxed); irql != PASSIVE_LEVEL) {
         misuse(observe::Rule::InterruptRegistrationMisuse, site,
@@ -169,16 +170,19 @@ NDIS_STATUS register_interrupt(NDIS_HANDLE adapter, NDIS_HANDLE context,
         return NDIS_STATUS_INVALID_PARAMETER;
     }
     if (c == nullptr || out == nullptr) {
-        platform::diagnostic("NdisMRegisterInterruptEx: %s is NULL", c == nullptr ? "the characteristics" : "the handle pointer");
+        platform::diagnostic("NdisMRegisterInterruptEx: %s is NULL",
+                             c == nullptr ? "the characteristics" : "the handle pointer");
         return NDIS_STATUS_INVALID_PARAMETER;
     }
-    if (c->Header.Type != NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT || c->Header.Revision < NDIS_MINIPORT_INTERRUPT_REVISION_1 ||
+    if (c->Header.Type != NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT ||
+        c->Header.Revision < NDIS_MINIPORT_INTERRUPT_REVISION_1 ||
         c->Header.Size < NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1) {
-        platform::diagnostic("NdisMRegisterInterruptEx: the characteristics' Header is {Type 0x%x, Revision %u, Size %u}; "
-                             "expected {NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT (0x84), NDIS_MINIPORT_INTERRUPT_REVISION_1, "
-                             "NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1 (%u)}",
-                             c->Header.Type, c->Header.Revision, c->Header.Size,
-                             static_cast<unsigned>(NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1));
+        platform::diagnostic(
+            "NdisMRegisterInterruptEx: the characteristics' Header is {Type 0x%x, Revision %u, Size %u}; "
+            "expected {NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT (0x84), NDIS_MINIPORT_INTERRUPT_REVISION_1, "
+            "NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1 (%u)}",
+            c->Header.Type, c->Header.Revision, c->Header.Size,
+            static_cast<unsigned>(NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1));
         return NDIS_STATUS_INVALID_PARAMETER;
     }
     if (c->InterruptHandler == nullptr || c->InterruptDpcHandler == nullptr) {
@@ -242,7 +246,8 @@ NDIS_STATUS register_interrupt(NDIS_HANDLE adapter, NDIS_HANDLE context,
                                             : "the interrupt's spin lock (NdisMSynchronizeWithInterruptEx)");
         i.pending.store(0, std::memory_order_relaxed);
         i.active.store(0, std::memory_order_relaxed);
-        for (auto &n : i.msi_pending) n.store(0, std::memory_order_relaxed);
+        for (auto &n : i.msi_pending)
+            n.store(0, std::memory_order_relaxed);
         const std::uint32_t generation = i.generation.load(std::memory_order_relaxed);
         for (std::uint32_t p = 0; p < NDISLOCK_MAX_PROCESSORS; ++p) {
             InterruptDpc &d = i.dpcs[p];
@@ -271,7 +276,8 @@ NDIS_STATUS register_interrupt(NDIS_HANDLE adapter, NDIS_HANDLE context,
     }
     first.message_count = msi ? messages : 0;
     first.message_table = table;
-    for (std::uint32_t m = 0; m < messages; ++m) g_interrupts[slots[m]].state.store(SlotState::Live, std::memory_order_release);
+    for (std::uint32_t m = 0; m < messages; ++m)
+        g_interrupts[slots[m]].state.store(SlotState::Live, std::memory_order_release);
     c->InterruptType = msi ? NDIS_CONNECT_MESSAGE_BASED : NDIS_CONNECT_LINE_BASED;
     c->MessageInfoTable = table;
     *out = first.handle();
@@ -311,15 +317,15 @@ void deregister_interrupt(NDIS_HANDLE handle, const observe::Site &site) noexcep
     if (i->state.load(std::memory_order_acquire) == SlotState::Live) close_interrupt(*i);
 }
 
-BOOLEAN synchronize(NDIS_HANDLE handle, ULONG message, MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER function,
-                    PVOID context, const observe::Site &site) noexcept {
+BOOLEAN synchronize(NDIS_HANDLE handle, ULONG message, MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER function, PVOID context,
+                    const observe::Site &site) noexcept {
     model::ThreadState &t = caller();
     Lookup how{};
     Interrupt *i = find_interrupt(handle, &how);
     if (i == nullptr) {
         misuse(observe::Rule::SyncInterruptMisuse, site,
-               "NdisMSynchronizeWithInterruptEx on %s (handle %p): the synchronize function is not called", state_word(how),
-               handle);
+               "NdisMSynchronizeWithInterruptEx on %s (handle %p): the synchronize function is not called",
+               state_word(how), handle);
         return FALSE;
     }
     if (function == nullptr) {
@@ -345,10 +351,11 @@ BOOLEAN synchronize(NDIS_HANDLE handle, ULONG message, MINIPORT_SYNCHRONIZE_INTE
     // Nested: the running ISR, synchronize function or enable/disable routine holds the spin lock
     // this call would take (the same interrupt, or a message sharing the lock).
     Lookup running_how{};
-    const Interrupt *running = find_interrupt(const_cast<void *>(t.callback.object.load(std::memory_order_relaxed)), &running_how);
+    const Interrupt *running =
+        find_interrupt(const_cast<void *>(t.callback.object.load(std::memory_order_relaxed)), &running_how);
     if (running != nullptr && running->sync_lock == target->sync_lock &&
-        (in == observe::Callback::Isr || in == observe::Callback::Synchronize || in == observe::Callback::EnableInterrupt ||
-         in == observe::Callback::DisableInterrupt)) {
+        (in == observe::Callback::Isr || in == observe::Callback::Synchronize ||
+         in == observe::Callback::EnableInterrupt || in == observe::Callback::DisableInterrupt)) {
         misuse(observe::Rule::SyncInterruptMisuse, site,
                "NdisMSynchronizeWithInterruptEx inside %s of the same interrupt, which already holds the interrupt's "
                "spin lock: on Windows the processor spins on it forever; the synchronize function is not called",
@@ -407,7 +414,8 @@ NDISLOCK_STATUS run_enable_disable(NDIS_HANDLE handle, bool enable) noexcept {
     const KIRQL old = model::raise_irql(t, i->dirql);
     lock::spin_acquire(&i->lock);
     CallbackScope scope(t, enable ? observe::Callback::EnableInterrupt : observe::Callback::DisableInterrupt,
-                        reinterpret_cast<const void *>(routine), handle, routine_site(reinterpret_cast<const void *>(routine)));
+                        reinterpret_cast<const void *>(routine), handle,
+                        routine_site(reinterpret_cast<const void *>(routine)));
     routine(i->context);
     scope.finish();
     lock::spin_release(&i->lock);
@@ -535,7 +543,8 @@ NDISLOCK_STATUS assert_interrupt(NDIS_HANDLE handle, ULONG message, ULONG proces
     // A processor interrupts itself at once: the caller, on that processor below the DIRQL, is
     // what the interrupt preempts, so the ISR has run when the assert returns.
     if (t.processor.load(std::memory_order_relaxed) == processor && t.irql.load(std::memory_order_relaxed) < i->dirql &&
-        c.isr_thread.load(std::memory_order_acquire) != &t && t.preemption.no_preempt.load(std::memory_order_relaxed) == 0) {
+        c.isr_thread.load(std::memory_order_acquire) != &t &&
+        t.preemption.no_preempt.load(std::memory_order_relaxed) == 0) {
         for (;;) {
             const std::uint32_t now = i->delivered[processor].load(std::memory_order_acquire);
             if (now != delivered_before || i->state.load(std::memory_order_acquire) != SlotState::Live) break;
@@ -578,7 +587,8 @@ NDISLOCK_STATUS reset_interrupt_stats(NDIS_HANDLE handle) noexcept {
     Lookup how{};
     Interrupt *i = find_interrupt(handle, &how);
     if (i == nullptr) return NDISLOCK_INVALID_ARGUMENT;
-    for (std::uint32_t m = 0; m < (i->msi ? i->message_count : 1); ++m) reset_figures(*message_of(*i, m));
+    for (std::uint32_t m = 0; m < (i->msi ? i->message_count : 1); ++m)
+        reset_figures(*message_of(*i, m));
     return NDISLOCK_OK;
 }
 

@@ -58,8 +58,8 @@ struct Interrupt {
     bool msi = false;
     ULONG message = 0;
     Interrupt *primary = this;
-    std::uint32_t message_count = 0;               // primary of a message-signalled registration
-    std::uint32_t message_slots[kMaxMessages] = {}; // primary: the slot of each message
+    std::uint32_t message_count = 0;                    // primary of a message-signalled registration
+    std::uint32_t message_slots[kMaxMessages] = {};     // primary: the slot of each message
     IO_INTERRUPT_MESSAGE_INFO *message_table = nullptr; // primary: what MessageInfoTable points at
     MINIPORT_MSI_ISR_HANDLER msi_isr = nullptr;
     MINIPORT_MSI_INTERRUPT_DPC_HANDLER msi_dpc = nullptr;
@@ -78,8 +78,8 @@ struct Interrupt {
     InterruptDpc dpcs[NDISLOCK_MAX_PROCESSORS];
 
     struct Counters {
-        std::atomic<std::uint64_t> asserted{0}, coalesced{0}, delivered{0}, claimed{0}, preempted{0},
-            held_pending{0}, dpcs_queued{0}, dpcs_run{0}, synchronized{0};
+        std::atomic<std::uint64_t> asserted{0}, coalesced{0}, delivered{0}, claimed{0}, preempted{0}, held_pending{0},
+            dpcs_queued{0}, dpcs_run{0}, synchronized{0};
     } counters;
     LatencyHistogram delivery_latency, dpc_latency, isr_duration, dpc_duration;
 

@@ -97,13 +97,16 @@ std::string stack_of(model::ThreadState &stopped) {
     if (t.wait.kind.load(std::memory_order_acquire) != lock::WaitKind::None) {
         const void *object = t.wait.object.load(std::memory_order_relaxed);
         const char *name = observe::lock_name(object);
-        append(text, "; it spins on %s %p%s%s%s", t.wait.kind.load() == lock::WaitKind::Processor ? "processor" : "lock",
-               object, name != nullptr ? " \"" : "", name != nullptr ? name : "", name != nullptr ? "\"" : "");
+        append(text, "; it spins on %s %p%s%s%s",
+               t.wait.kind.load() == lock::WaitKind::Processor ? "processor" : "lock", object,
+               name != nullptr ? " \"" : "", name != nullptr ? name : "", name != nullptr ? "\"" : "");
     }
     if (model::ThreadState *stopped = model::thread_by_id(t.preemption.interrupting.load(std::memory_order_acquire))) {
-        append(text, "; it interrupted thread %d at IRQL %u, stopped at %s, which cannot run again on this processor "
-                     "until the ISR returns",
-               stopped->os_tid.load(std::memory_order_relaxed), stopped->preemption.stopped_irql.load(), where(stopped->preemption.stopped_at.load()).c_str());
+        append(text,
+               "; it interrupted thread %d at IRQL %u, stopped at %s, which cannot run again on this processor "
+               "until the ISR returns",
+               stopped->os_tid.load(std::memory_order_relaxed), stopped->preemption.stopped_irql.load(),
+               where(stopped->preemption.stopped_at.load()).c_str());
         const std::string stack = stack_of(*stopped);
         if (!stack.empty()) text += "; the interrupted thread's stack (the frame holding the lock is here):" + stack;
     }

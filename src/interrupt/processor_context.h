@@ -23,9 +23,9 @@ struct alignas(64) ProcessorContext {
     std::atomic<bool> queue_lock{false};
     KDPC *head = nullptr;
     KDPC *tail = nullptr;
-    std::atomic<std::uint32_t> queued_seq{0};  // bumped by every insert: the DPC thread parks on it
-    std::atomic<std::uint32_t> inserted{0};    // DPCs ever queued here
-    std::atomic<std::uint32_t> finished{0};    // DPCs that ran or were removed (KeFlushQueuedDpcs)
+    std::atomic<std::uint32_t> queued_seq{0}; // bumped by every insert: the DPC thread parks on it
+    std::atomic<std::uint32_t> inserted{0};   // DPCs ever queued here
+    std::atomic<std::uint32_t> finished{0};   // DPCs that ran or were removed (KeFlushQueuedDpcs)
     // The DPC the DPC thread took off the queue and runs (set before its DpcData is cleared, so a
     // DPC is always seen as queued or running until it returns), and when the thread's current
     // run of back-to-back DPCs began (0 while idle): the modelled DPC watchdog's two clocks.

@@ -96,7 +96,8 @@ void not_a_timer(const char *call, NDIS_HANDLE handle, const observe::Site &site
 } // namespace
 
 const void *timer_routine_of(const KDPC *dpc) noexcept {
-    if (is_object_dpc(dpc)) return reinterpret_cast<const void *>(object_of(dpc)->function.load(std::memory_order_relaxed));
+    if (is_object_dpc(dpc))
+        return reinterpret_cast<const void *>(object_of(dpc)->function.load(std::memory_order_relaxed));
     return reinterpret_cast<const void *>(dpc->DeferredRoutine);
 }
 
@@ -110,18 +111,22 @@ void run_timer_object_dpc(KDPC *dpc, model::ThreadState &t, const DpcArguments &
     scope.finish();
 }
 
-NDIS_STATUS timer_object_allocate(NDIS_HANDLE ndis_handle, const NDIS_TIMER_CHARACTERISTICS *c, NDIS_HANDLE *out) noexcept {
+NDIS_STATUS timer_object_allocate(NDIS_HANDLE ndis_handle, const NDIS_TIMER_CHARACTERISTICS *c,
+                                  NDIS_HANDLE *out) noexcept {
     if (c == nullptr || out == nullptr) {
-        platform::diagnostic("NdisAllocateTimerObject: %s is NULL", c == nullptr ? "TimerCharacteristics" : "pTimerObject");
+        platform::diagnostic("NdisAllocateTimerObject: %s is NULL",
+                             c == nullptr ? "TimerCharacteristics" : "pTimerObject");
         return NDIS_STATUS_INVALID_PARAMETER;
     }
-    if (c->Header.Type != NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS || c->Header.Revision != NDIS_TIMER_CHARACTERISTICS_REVISION_1 ||
+    if (c->Header.Type != NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS ||
+        c->Header.Revision != NDIS_TIMER_CHARACTERISTICS_REVISION_1 ||
         c->Header.Size < NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1 || c->TimerFunction == nullptr) {
-        platform::diagnostic("NdisAllocateTimerObject: %s", c->TimerFunction == nullptr
-                                                                ? "TimerFunction is NULL"
-                                                                : "the header must be {NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS, "
-                                                                  "NDIS_TIMER_CHARACTERISTICS_REVISION_1, "
-                                                                  "NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1}");
+        platform::diagnostic("NdisAllocateTimerObject: %s",
+                             c->TimerFunction == nullptr
+                                 ? "TimerFunction is NULL"
+                                 : "the header must be {NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS, "
+                                   "NDIS_TIMER_CHARACTERISTICS_REVISION_1, "
+                                   "NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1}");
         return NDIS_STATUS_INVALID_PARAMETER;
     }
     const std::uint32_t start = g_next_slot.fetch_add(1, std::memory_order_relaxed);
@@ -208,14 +213,17 @@ void timer_object_free(NDIS_HANDLE handle, model::ThreadState &t, const observe:
                was_set      ? "which is set (in the timer queue)"
                : was_queued ? "whose NetTimerCallback is queued to run"
                             : "whose NetTimerCallback is running on another processor",
-               was_set ? " (ndislock cancelled it)" : was_queued ? " (ndislock took it off the DPC queue)" : "");
+               was_set      ? " (ndislock cancelled it)"
+               : was_queued ? " (ndislock took it off the DPC queue)"
+                            : "");
     o->generation.fetch_add(1, std::memory_order_acq_rel);
     o->state.store(0, std::memory_order_release);
 }
 
 void check_adapter_timers(std::uint32_t adapter_slot, std::uint32_t adapter_generation) noexcept {
     for (TimerObject &o : g_objects) {
-        if (o.state.load(std::memory_order_acquire) != 2 || o.adapter.load(std::memory_order_relaxed) != adapter_slot + 1 ||
+        if (o.state.load(std::memory_order_acquire) != 2 ||
+            o.adapter.load(std::memory_order_relaxed) != adapter_slot + 1 ||
             o.adapter_generation.load(std::memory_order_relaxed) != adapter_generation)
             continue;
         const ULONG period = timer_queued_period(&o.timer);

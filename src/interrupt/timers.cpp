@@ -39,7 +39,8 @@ std::atomic<int> g_thread_started{0}; // 0 no, 1 starting, 2 running
 class QueueLock {
 public:
     QueueLock() noexcept {
-        while (g_queue_lock.exchange(true, std::memory_order_acquire)) platform::cpu_relax();
+        while (g_queue_lock.exchange(true, std::memory_order_acquire))
+            platform::cpu_relax();
     }
     ~QueueLock() { g_queue_lock.store(false, std::memory_order_release); }
     QueueLock(const QueueLock &) = delete;
@@ -69,7 +70,8 @@ void unlink(KTIMER *timer) noexcept {
 // Returns true if the timer is now the earliest.
 bool insert_sorted(KTIMER *timer) noexcept {
     LIST_ENTRY *at = g_head.Flink;
-    while (at != &g_head && timer_of(at)->DueTime.QuadPart <= timer->DueTime.QuadPart) at = at->Flink;
+    while (at != &g_head && timer_of(at)->DueTime.QuadPart <= timer->DueTime.QuadPart)
+        at = at->Flink;
     LIST_ENTRY *e = &timer->TimerListEntry;
     e->Flink = at;
     e->Blink = at->Blink;
@@ -103,7 +105,8 @@ void expire(KTIMER *timer, std::uint64_t now) noexcept {
     object_signalled(&timer->Header); // its waits, on it alone or on several objects (dispatcher.h)
     if (dpc != nullptr) {
         const std::uint64_t system = system_time_100ns();
-        insert_dpc(dpc, dpc_target_from(dpc, processor), reinterpret_cast<PVOID>(static_cast<ULONG_PTR>(system & 0xFFFFFFFFu)),
+        insert_dpc(dpc, dpc_target_from(dpc, processor),
+                   reinterpret_cast<PVOID>(static_cast<ULONG_PTR>(system & 0xFFFFFFFFu)),
                    reinterpret_cast<PVOID>(static_cast<ULONG_PTR>(system >> 32)));
     }
 }
@@ -150,7 +153,8 @@ void ensure_timer_thread() noexcept {
         g_thread_started.store(2, std::memory_order_release);
         return;
     }
-    while (g_thread_started.load(std::memory_order_acquire) != 2) platform::yield_core();
+    while (g_thread_started.load(std::memory_order_acquire) != 2)
+        platform::yield_core();
 }
 
 std::uint64_t due_from(LONGLONG due_time, std::uint64_t now) noexcept {

@@ -39,8 +39,8 @@ const void *timer_routine_of(const KDPC *dpc) noexcept;
 inline constexpr std::uint32_t kMaxTimerObjects = 1024;
 NDIS_STATUS timer_object_allocate(NDIS_HANDLE ndis_handle, const NDIS_TIMER_CHARACTERISTICS *characteristics,
                                   NDIS_HANDLE *out) noexcept;
-bool timer_object_set(NDIS_HANDLE handle, LONGLONG due_time, LONG period_ms, PVOID context,
-                      model::ThreadState &t, const observe::Site &site) noexcept;
+bool timer_object_set(NDIS_HANDLE handle, LONGLONG due_time, LONG period_ms, PVOID context, model::ThreadState &t,
+                      const observe::Site &site) noexcept;
 // Takes it out of the queue. *periodic: whether it was set periodic (the caller then flushes).
 bool timer_object_cancel(NDIS_HANDLE handle, bool *periodic, const observe::Site &site) noexcept;
 void timer_object_free(NDIS_HANDLE handle, model::ThreadState &t, const observe::Site &site) noexcept;

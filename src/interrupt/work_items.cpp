@@ -153,7 +153,8 @@ void *worker_main(void *) {
 
 void start_workers() noexcept {
     std::call_once(g_pool_once, [] {
-        for (std::uint32_t i = kPoolSize; i-- > 0;) push_free(&g_items[i]);
+        for (std::uint32_t i = kPoolSize; i-- > 0;)
+            push_free(&g_items[i]);
         for (unsigned i = 0; i < kWorkers; ++i) {
             pthread_attr_t attr;
             pthread_attr_init(&attr);
@@ -186,8 +187,7 @@ PIO_WORKITEM work_item_allocate(void *owner, bool ndis) noexcept {
 
 bool work_item_valid(PIO_WORKITEM item) noexcept {
     if (item < g_items || item >= g_items + kPoolSize) return false;
-    return item->live.load(std::memory_order_acquire) &&
-           (item->state.load(std::memory_order_relaxed) & kFreeing) == 0;
+    return item->live.load(std::memory_order_acquire) && (item->state.load(std::memory_order_relaxed) & kFreeing) == 0;
 }
 
 bool work_item_busy(PIO_WORKITEM item) noexcept {

@@ -10,7 +10,9 @@ namespace {
 
 constexpr unsigned kSpinPauses = 256; // as the spin lock's (spin_word.cpp)
 
-bool shared_taken(const void *lock) noexcept { return ex_try_shared(static_cast<volatile LONG *>(const_cast<void *>(lock))); }
+bool shared_taken(const void *lock) noexcept {
+    return ex_try_shared(static_cast<volatile LONG *>(const_cast<void *>(lock)));
+}
 
 // One look of a waiting exclusive acquirer: take the lock if no one holds it, else make sure new
 // shared acquires see that an exclusive one waits (a release of a previous exclusive holder, or

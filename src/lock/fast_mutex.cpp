@@ -38,7 +38,8 @@ void fast_mutex_acquire(PFAST_MUTEX m, void *owner) noexcept {
     // after the release looked finds the mutex free in its park's compare.
     std::atomic_ref<ULONG>(m->Contention).fetch_add(1, std::memory_order_seq_cst);
     const WaitScope wait(WaitKind::FastMutex, m);
-    while (!fast_mutex_try(m, owner)) park(const_cast<LONG *>(&m->Count), 0, kParkBoundNs);
+    while (!fast_mutex_try(m, owner))
+        park(const_cast<LONG *>(&m->Count), 0, kParkBoundNs);
 }
 
 void fast_mutex_release(PFAST_MUTEX m) noexcept {

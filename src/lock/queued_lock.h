@@ -36,7 +36,9 @@ inline std::atomic_ref<PKSPIN_LOCK_QUEUE> entry_next(PKSPIN_LOCK_QUEUE entry) no
 inline PKSPIN_LOCK tagged(PKSPIN_LOCK lock, std::uintptr_t bits) noexcept {
     return reinterpret_cast<PKSPIN_LOCK>(reinterpret_cast<std::uintptr_t>(lock) | bits);
 }
-inline std::uintptr_t tag_bits(PKSPIN_LOCK value) noexcept { return reinterpret_cast<std::uintptr_t>(value) & kQueueBits; }
+inline std::uintptr_t tag_bits(PKSPIN_LOCK value) noexcept {
+    return reinterpret_cast<std::uintptr_t>(value) & kQueueBits;
+}
 inline PKSPIN_LOCK untagged(PKSPIN_LOCK value) noexcept {
     return reinterpret_cast<PKSPIN_LOCK>(reinterpret_cast<std::uintptr_t>(value) & ~kQueueBits);
 }

@@ -179,8 +179,9 @@ std::uintptr_t resource_exclusive_owner(PERESOURCE r) noexcept { return owner_wo
 
 unsigned resource_held_exclusive(PERESOURCE r, std::uintptr_t owner) noexcept {
     const Guard g(r);
-    return exclusive(r) && owner_word(r).load(std::memory_order_relaxed) == owner ? static_cast<unsigned>(r->ActiveCount)
-                                                                                  : 0;
+    return exclusive(r) && owner_word(r).load(std::memory_order_relaxed) == owner
+               ? static_cast<unsigned>(r->ActiveCount)
+               : 0;
 }
 
 unsigned resource_held_shared(PERESOURCE r) noexcept {

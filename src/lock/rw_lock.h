@@ -35,12 +35,12 @@ namespace ndislock::lock {
 inline constexpr std::size_t kRwCountStride = 128;
 
 struct RwView {
-    const void *lock;           // the lock's address: parking key and wait object
-    KSPIN_LOCK *writer;         // 0 free, else the owner's token
-    std::uintptr_t *depth;      // the owner's recursive writes beyond the first (owner-only)
-    unsigned char *counts;      // reader counts (32-bit), located by count_offset
-    std::uint32_t slots;        // processors with a count
-    bool ndis5;                 // NDIS_RW_LOCK's 16-byte RefCount[] spread (else 64-byte stride)
+    const void *lock;      // the lock's address: parking key and wait object
+    KSPIN_LOCK *writer;    // 0 free, else the owner's token
+    std::uintptr_t *depth; // the owner's recursive writes beyond the first (owner-only)
+    unsigned char *counts; // reader counts (32-bit), located by count_offset
+    std::uint32_t slots;   // processors with a count
+    bool ndis5;            // NDIS_RW_LOCK's 16-byte RefCount[] spread (else 64-byte stride)
 
     std::atomic_ref<std::uint32_t> count(std::uint32_t processor) const noexcept {
         // A processor index is below the processor count, which slots follows (no division on the

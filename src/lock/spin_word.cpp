@@ -26,7 +26,7 @@ void spin_acquire_contended(PKSPIN_LOCK lock) noexcept {
     const WaitScope wait(WaitKind::SpinLock, lock);
     parking::Bucket &bucket = parking::bucket_for(lock);
     const std::uint64_t since = platform::monotonic_ns();
-    bool starving = false; // this thread is the bucket's starving sleeper
+    bool starving = false;                      // this thread is the bucket's starving sleeper
     const bool controlled = lock::controlled(); // an exploration: no spin, no clock (lock/park.h)
     for (;;) {
         if (!starving) {
@@ -53,8 +53,7 @@ void spin_acquire_contended(PKSPIN_LOCK lock) noexcept {
             return;
         }
         KSPIN_LOCK expected = 0;
-        if (word.compare_exchange_strong(expected, kSpinHeld, std::memory_order_seq_cst,
-                                         std::memory_order_relaxed)) {
+        if (word.compare_exchange_strong(expected, kSpinHeld, std::memory_order_seq_cst, std::memory_order_relaxed)) {
             // Withdraw the mark while we hold the lock: no release can hand it over meanwhile.
             if (starving) bucket.starving.store(0, std::memory_order_relaxed);
             bucket.waiters.fetch_sub(1, std::memory_order_relaxed);

@@ -33,7 +33,7 @@ enum class WaitKind : std::uint8_t {
 struct WaitRecord {
     std::atomic<WaitKind> kind{WaitKind::None}; // stored last (release) as a wait begins
     std::atomic<const void *> object{nullptr};  // the lock or processor waited for
-    std::atomic<std::uint64_t> since_ns{0};      // platform::monotonic_ns() as the wait began
+    std::atomic<std::uint64_t> since_ns{0};     // platform::monotonic_ns() as the wait began
     // The address the thread is blocked on in park(), or nullptr while it spins or runs. Also set
     // by waits without a WaitScope (an idle interrupt or DPC thread, a stopped thread).
     std::atomic<const void *> parked_on{nullptr};

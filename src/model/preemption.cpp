@@ -129,7 +129,8 @@ int stopped_stack(ThreadState &target, void **frames, int max) noexcept {
         lock::park(&target.dump.done, target.dump.done.load(std::memory_order_relaxed), 10'000'000);
     if (target.dump.done.load(std::memory_order_acquire) != request) return 0;
     const int n = target.dump.depth < max ? target.dump.depth : max;
-    for (int i = 0; i < n; ++i) frames[i] = target.dump.frames[i];
+    for (int i = 0; i < n; ++i)
+        frames[i] = target.dump.frames[i];
     return n;
 }
 

@@ -69,7 +69,8 @@ class NoPreempt {
 public:
     NoPreempt() noexcept : t_(tls_thread) {
         if (t_ != nullptr)
-            t_->preemption.no_preempt.store(t_->preemption.no_preempt.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+            t_->preemption.no_preempt.store(t_->preemption.no_preempt.load(std::memory_order_relaxed) + 1,
+                                            std::memory_order_relaxed);
         std::atomic_signal_fence(std::memory_order_seq_cst);
     }
     ~NoPreempt() {
@@ -92,8 +93,8 @@ private:
 
 // Outcome of stopping a processor's owner for an ISR.
 enum class Preempt : std::uint8_t {
-    Stopped,     // target stopped while owning the processor: run the ISR, then resume(target, seq)
-    NotOwner,    // target no longer owns the processor (nothing to resume)
+    Stopped,  // target stopped while owning the processor: run the ISR, then resume(target, seq)
+    NotOwner, // target no longer owns the processor (nothing to resume)
 };
 
 // Stops target, which owned processor `processor`, for an interrupt at `level`. Waits while the

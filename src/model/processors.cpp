@@ -27,8 +27,8 @@ std::uint32_t initial_count() noexcept {
         char *end = nullptr;
         const long n = std::strtol(env, &end, 10);
         if (*end == '\0' && n >= 1 && n <= NDISLOCK_MAX_PROCESSORS) return static_cast<std::uint32_t>(n);
-        platform::diagnostic("NDISLOCK_PROCESSORS=\"%s\" is not a number from 1 to %d; using the hardware count",
-                             env, NDISLOCK_MAX_PROCESSORS);
+        platform::diagnostic("NDISLOCK_PROCESSORS=\"%s\" is not a number from 1 to %d; using the hardware count", env,
+                             NDISLOCK_MAX_PROCESSORS);
     }
     cpu_set_t set;
     unsigned n = 0;
@@ -103,7 +103,7 @@ void enter_dispatch_slow(ThreadState &t, Processor &p, bool priority) noexcept {
     std::uint32_t take_as = t.id;
     std::uint64_t since = 0; // first wake-up: the clock is read only once sleeping has begun
     bool starving = false;   // this thread is p.starving
-    if (priority) { // a DPC thread: the next leave hands the processor to it
+    if (priority) {          // a DPC thread: the next leave hands the processor to it
         std::uint32_t none = 0;
         starving = p.starving.compare_exchange_strong(none, t.id, std::memory_order_relaxed, std::memory_order_relaxed);
     }
@@ -161,8 +161,8 @@ void enter_dispatch_slow(ThreadState &t, Processor &p, bool priority) noexcept {
             if (revoke_bias(t, p, seen, t.id | kParked)) return;
             continue;
         }
-        if ((seen & kParked) == 0 &&
-            !p.owner.compare_exchange_strong(seen, seen | kParked, std::memory_order_relaxed, std::memory_order_relaxed))
+        if ((seen & kParked) == 0 && !p.owner.compare_exchange_strong(seen, seen | kParked, std::memory_order_relaxed,
+                                                                      std::memory_order_relaxed))
             continue;
         lock::park(&p.owner, seen | kParked, lock::kParkBoundNs);
         take_as = t.id | kParked;

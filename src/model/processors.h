@@ -144,7 +144,7 @@ inline bool enter_biased(ThreadState &t, Processor &p, std::uint32_t index) noex
     const KIRQL before = t.irql.load(std::memory_order_relaxed);
     if (t.dispatch_entry.load(std::memory_order_relaxed) != (index | kBiased))
         t.dispatch_entry.store(index | kBiased, std::memory_order_relaxed); // a store less when unchanged
-    t.irql.store(DISPATCH_LEVEL, std::memory_order_release); // after the entry (holds_through_bias)
+    t.irql.store(DISPATCH_LEVEL, std::memory_order_release);                // after the entry (holds_through_bias)
     platform::light_fence(); // the revoker's heavy_fence closes the store-load window
     if (__builtin_expect(p.owner.load(std::memory_order_relaxed) == (t.id | kBiased), 1)) return true;
     // Revoked in between: withdraw before anything else, let the revoker go on.

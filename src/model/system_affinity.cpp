@@ -9,7 +9,7 @@ namespace {
 // The calling thread's system affinity and the binding it had before it (each thread's own,
 // touched only by it).
 struct AffinityState {
-    KAFFINITY system = 0;          // 0: none, the thread runs with its own binding
+    KAFFINITY system = 0; // 0: none, the thread runs with its own binding
     std::uint32_t user_processor = 0;
     bool user_bound = false;
 };
@@ -25,7 +25,7 @@ bool valid(KAFFINITY mask) noexcept { return mask != 0 && (mask & ~active_mask()
 // The processor the thread now runs on (its DISPATCH_LEVEL episode's, when raised).
 std::uint32_t current(const ThreadState &t) noexcept {
     return t.irql.load(std::memory_order_relaxed) >= DISPATCH_LEVEL ? dispatch_index(t)
-                                                                      : t.processor.load(std::memory_order_relaxed);
+                                                                    : t.processor.load(std::memory_order_relaxed);
 }
 
 // Runs the thread on processor `to` (bound there), now or at its drop below DISPATCH_LEVEL.

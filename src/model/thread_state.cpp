@@ -49,7 +49,8 @@ void on_thread_exit(void *state) {
         // wait forever. Free it and say so (the verifier reports ThreadExitHoldingLock too).
         platform::diagnostic("thread %d (processor %u) ended at IRQL %u; releasing its processor. "
                              "A thread must return to PASSIVE_LEVEL before it ends.",
-                             t->os_tid.load(std::memory_order_relaxed), dispatch_index(*t), static_cast<unsigned>(irql));
+                             t->os_tid.load(std::memory_order_relaxed), dispatch_index(*t),
+                             static_cast<unsigned>(irql));
         lower_irql(*t, PASSIVE_LEVEL);
     }
     tls_thread = nullptr;
@@ -85,7 +86,8 @@ ThreadState &register_current_thread_on(std::uint32_t processor) noexcept {
             t->callback.object.store(nullptr, std::memory_order_relaxed);
             t->preemption.interrupting.store(0, std::memory_order_relaxed);
             t->preemption.preempted_by.store(0, std::memory_order_relaxed);
-            for (auto &data : t->observer_data) data.store(nullptr, std::memory_order_relaxed);
+            for (auto &data : t->observer_data)
+                data.store(nullptr, std::memory_order_relaxed);
             t->next_free = nullptr;
         } else {
             t = new (std::nothrow) ThreadState;

@@ -56,8 +56,8 @@ struct ThreadPreemption {
 
 // The driver routine ndislock is running on this thread, if any (interrupt/callback_scope.h).
 struct ThreadCallback {
-    std::atomic<std::uint8_t> kind{0};              // observe::Callback
-    std::atomic<const void *> object{nullptr};      // its interrupt handle or KDPC
+    std::atomic<std::uint8_t> kind{0};         // observe::Callback
+    std::atomic<const void *> object{nullptr}; // its interrupt handle or KDPC
     std::atomic<const void *> routine{nullptr};
     std::atomic<std::uint64_t> since_ns{0};
 };

@@ -71,8 +71,7 @@ constexpr VariantNames kVariantNames[] = {
     {Variant::ExSharedAtDpc, "ExAcquireSpinLockSharedAtDpcLevel", "ExReleaseSpinLockSharedFromDpcLevel"},
     {Variant::ExExclusiveAtDpc, "ExAcquireSpinLockExclusiveAtDpcLevel", "ExReleaseSpinLockExclusiveFromDpcLevel"},
     {Variant::ExTrySharedAtDpc, "ExTryAcquireSpinLockSharedAtDpcLevel", "ExReleaseSpinLockSharedFromDpcLevel"},
-    {Variant::ExTryExclusiveAtDpc, "ExTryAcquireSpinLockExclusiveAtDpcLevel",
-     "ExReleaseSpinLockExclusiveFromDpcLevel"},
+    {Variant::ExTryExclusiveAtDpc, "ExTryAcquireSpinLockExclusiveAtDpcLevel", "ExReleaseSpinLockExclusiveFromDpcLevel"},
 };
 constexpr bool variant_names_in_order() {
     for (unsigned i = 0; i < std::size(kVariantNames); ++i)
@@ -211,11 +210,16 @@ void notify_wait_lock(const WaitLockEvent &e) noexcept {
 
 const char *wait_lock_name(WaitLockKind kind) noexcept {
     switch (kind) {
-    case WaitLockKind::Mutex: return "mutex";
-    case WaitLockKind::FastMutex: return "fast mutex";
-    case WaitLockKind::ResourceExclusive: return "executive resource (exclusive)";
-    case WaitLockKind::ResourceShared: return "executive resource (shared)";
-    case WaitLockKind::Object: return "dispatcher object";
+    case WaitLockKind::Mutex:
+        return "mutex";
+    case WaitLockKind::FastMutex:
+        return "fast mutex";
+    case WaitLockKind::ResourceExclusive:
+        return "executive resource (exclusive)";
+    case WaitLockKind::ResourceShared:
+        return "executive resource (shared)";
+    case WaitLockKind::Object:
+        return "dispatcher object";
     }
     return "?";
 }
@@ -232,7 +236,7 @@ const char *callback_name(Callback c) noexcept {
 }
 const char *callback_role(Callback c) noexcept {
     return static_cast<unsigned>(c) < std::size(kCallbackNames) ? kCallbackNames[static_cast<unsigned>(c)].role
-                                                                 : "the callback";
+                                                                : "the callback";
 }
 
 bool report_if_observed(Rule rule, const Site &site, const char *detail) noexcept {
@@ -243,7 +247,6 @@ bool report_if_observed(Rule rule, const Site &site, const char *detail) noexcep
             handled = o->misuse(rule, site, detail) || handled;
     return handled;
 }
-
 
 void report_misuse(Rule rule, const Site &site, const char *detail) noexcept {
     if (report_if_observed(rule, site, detail)) return;

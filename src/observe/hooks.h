@@ -36,34 +36,34 @@ struct Site {
 
 // Which API family and form performed a lock operation.
 enum class Variant : std::uint8_t {
-    NdisAcquire,     // NdisAcquireSpinLock / NdisReleaseSpinLock
-    NdisDpr,         // NdisDprAcquireSpinLock / NdisDprReleaseSpinLock
-    KeAcquire,       // KeAcquireSpinLock[RaiseToDpc] / KeReleaseSpinLock
-    KeAtDpcLevel,    // KeAcquireSpinLockAtDpcLevel / KeReleaseSpinLockFromDpcLevel
-    KeTryAtDpcLevel, // KeTryToAcquireSpinLockAtDpcLevel (released FromDpcLevel)
-    Queued,          // KeAcquireInStackQueuedSpinLock / KeReleaseInStackQueuedSpinLock
+    NdisAcquire,      // NdisAcquireSpinLock / NdisReleaseSpinLock
+    NdisDpr,          // NdisDprAcquireSpinLock / NdisDprReleaseSpinLock
+    KeAcquire,        // KeAcquireSpinLock[RaiseToDpc] / KeReleaseSpinLock
+    KeAtDpcLevel,     // KeAcquireSpinLockAtDpcLevel / KeReleaseSpinLockFromDpcLevel
+    KeTryAtDpcLevel,  // KeTryToAcquireSpinLockAtDpcLevel (released FromDpcLevel)
+    Queued,           // KeAcquireInStackQueuedSpinLock / KeReleaseInStackQueuedSpinLock
     QueuedAtDpcLevel, // the AtDpcLevel / FromDpcLevel queued forms
     // The threaded-DPC forms: raise to DISPATCH_LEVEL only from below it, as the raising forms do.
-    KeForDpc,         // KeAcquireSpinLockForDpc / KeReleaseSpinLockForDpc
-    QueuedForDpc,     // KeAcquireInStackQueuedSpinLockForDpc / KeReleaseInStackQueuedSpinLockForDpc
+    KeForDpc,     // KeAcquireSpinLockForDpc / KeReleaseSpinLockForDpc
+    QueuedForDpc, // KeAcquireInStackQueuedSpinLockForDpc / KeReleaseInStackQueuedSpinLockForDpc
     // Raise to SYNCH_LEVEL, held there; released by the ordinary raising release.
     KeRaiseToSynch,     // KeAcquireSpinLockRaiseToSynch / KeReleaseSpinLock
     QueuedRaiseToSynch, // KeAcquireInStackQueuedSpinLockRaiseToSynch / KeReleaseInStackQueuedSpinLock
     // Reader/writer locks (ndislock/rw_lock.h). The NDIS ones are released by one call whose mode
     // comes from the caller's lock state: the release event carries the mode the state says.
-    RwExRead,              // NdisAcquireRWLockRead (Flags 0) / NdisReleaseRWLock
-    RwExWrite,             // NdisAcquireRWLockWrite (Flags 0) / NdisReleaseRWLock
-    RwExReadAtDispatch,    // NdisAcquireRWLockRead with NDIS_RWL_AT_DISPATCH_LEVEL
-    RwExWriteAtDispatch,   // NdisAcquireRWLockWrite with NDIS_RWL_AT_DISPATCH_LEVEL
-    NdisRwRead,            // NdisAcquireReadWriteLock(fWrite FALSE) / NdisReleaseReadWriteLock
-    NdisRwWrite,           // NdisAcquireReadWriteLock(fWrite TRUE)
-    NdisRwDprRead,         // NdisDprAcquireReadWriteLock / NdisDprReleaseReadWriteLock
+    RwExRead,            // NdisAcquireRWLockRead (Flags 0) / NdisReleaseRWLock
+    RwExWrite,           // NdisAcquireRWLockWrite (Flags 0) / NdisReleaseRWLock
+    RwExReadAtDispatch,  // NdisAcquireRWLockRead with NDIS_RWL_AT_DISPATCH_LEVEL
+    RwExWriteAtDispatch, // NdisAcquireRWLockWrite with NDIS_RWL_AT_DISPATCH_LEVEL
+    NdisRwRead,          // NdisAcquireReadWriteLock(fWrite FALSE) / NdisReleaseReadWriteLock
+    NdisRwWrite,         // NdisAcquireReadWriteLock(fWrite TRUE)
+    NdisRwDprRead,       // NdisDprAcquireReadWriteLock / NdisDprReleaseReadWriteLock
     NdisRwDprWrite,
-    ExShared,              // ExAcquireSpinLockShared / ExReleaseSpinLockShared
-    ExExclusive,           // ExAcquireSpinLockExclusive / ExReleaseSpinLockExclusive
-    ExSharedAtDpc,         // the AtDpcLevel / FromDpcLevel forms
+    ExShared,      // ExAcquireSpinLockShared / ExReleaseSpinLockShared
+    ExExclusive,   // ExAcquireSpinLockExclusive / ExReleaseSpinLockExclusive
+    ExSharedAtDpc, // the AtDpcLevel / FromDpcLevel forms
     ExExclusiveAtDpc,
-    ExTrySharedAtDpc,      // ExTryAcquireSpinLock*AtDpcLevel (released FromDpcLevel)
+    ExTrySharedAtDpc, // ExTryAcquireSpinLock*AtDpcLevel (released FromDpcLevel)
     ExTryExclusiveAtDpc,
     Count_
 };
@@ -78,46 +78,44 @@ constexpr RwMode rw_mode(Variant v) noexcept {
     case Variant::NdisRwDprRead:
     case Variant::ExShared:
     case Variant::ExSharedAtDpc:
-    case Variant::ExTrySharedAtDpc: return RwMode::Shared;
+    case Variant::ExTrySharedAtDpc:
+        return RwMode::Shared;
     case Variant::RwExWrite:
     case Variant::RwExWriteAtDispatch:
     case Variant::NdisRwWrite:
     case Variant::NdisRwDprWrite:
     case Variant::ExExclusive:
     case Variant::ExExclusiveAtDpc:
-    case Variant::ExTryExclusiveAtDpc: return RwMode::Exclusive;
-    default: return RwMode::None;
+    case Variant::ExTryExclusiveAtDpc:
+        return RwMode::Exclusive;
+    default:
+        return RwMode::None;
     }
 }
 constexpr bool is_rw(Variant v) noexcept { return rw_mode(v) != RwMode::None; }
 // Which reader/writer lock type a variant belongs to.
 enum class RwKind : std::uint8_t { None, NdisEx, Ndis5, Ex };
 constexpr RwKind rw_kind(Variant v) noexcept {
-    return v >= Variant::RwExRead && v <= Variant::RwExWriteAtDispatch      ? RwKind::NdisEx
-           : v >= Variant::NdisRwRead && v <= Variant::NdisRwDprWrite       ? RwKind::Ndis5
-           : v >= Variant::ExShared && v <= Variant::ExTryExclusiveAtDpc    ? RwKind::Ex
-                                                                            : RwKind::None;
+    return v >= Variant::RwExRead && v <= Variant::RwExWriteAtDispatch   ? RwKind::NdisEx
+           : v >= Variant::NdisRwRead && v <= Variant::NdisRwDprWrite    ? RwKind::Ndis5
+           : v >= Variant::ExShared && v <= Variant::ExTryExclusiveAtDpc ? RwKind::Ex
+                                                                         : RwKind::None;
 }
 // A variant's family as two bits (1: its acquire raises the IRQL, 2: queued), read from one
 // constant: these run on every verified acquire and release, where a chain of comparisons per
 // question was a measurable share.
 constexpr unsigned family_bits(Variant v) noexcept {
     constexpr std::uint64_t kRaising = 1, kQueued = 2;
-    constexpr std::uint64_t kTable = kRaising << 2 * unsigned(Variant::NdisAcquire) |
-                                     kRaising << 2 * unsigned(Variant::KeAcquire) |
-                                     (kRaising | kQueued) << 2 * unsigned(Variant::Queued) |
-                                     kQueued << 2 * unsigned(Variant::QueuedAtDpcLevel) |
-                                     kRaising << 2 * unsigned(Variant::KeForDpc) |
-                                     (kRaising | kQueued) << 2 * unsigned(Variant::QueuedForDpc) |
-                                     kRaising << 2 * unsigned(Variant::KeRaiseToSynch) |
-                                     (kRaising | kQueued) << 2 * unsigned(Variant::QueuedRaiseToSynch) |
-                                     // reader/writer acquires that raise (their releases lower)
-                                     kRaising << 2 * unsigned(Variant::RwExRead) |
-                                     kRaising << 2 * unsigned(Variant::RwExWrite) |
-                                     kRaising << 2 * unsigned(Variant::NdisRwRead) |
-                                     kRaising << 2 * unsigned(Variant::NdisRwWrite) |
-                                     kRaising << 2 * unsigned(Variant::ExShared) |
-                                     kRaising << 2 * unsigned(Variant::ExExclusive);
+    constexpr std::uint64_t kTable =
+        kRaising << 2 * unsigned(Variant::NdisAcquire) | kRaising << 2 * unsigned(Variant::KeAcquire) |
+        (kRaising | kQueued) << 2 * unsigned(Variant::Queued) | kQueued << 2 * unsigned(Variant::QueuedAtDpcLevel) |
+        kRaising << 2 * unsigned(Variant::KeForDpc) | (kRaising | kQueued) << 2 * unsigned(Variant::QueuedForDpc) |
+        kRaising << 2 * unsigned(Variant::KeRaiseToSynch) |
+        (kRaising | kQueued) << 2 * unsigned(Variant::QueuedRaiseToSynch) |
+        // reader/writer acquires that raise (their releases lower)
+        kRaising << 2 * unsigned(Variant::RwExRead) | kRaising << 2 * unsigned(Variant::RwExWrite) |
+        kRaising << 2 * unsigned(Variant::NdisRwRead) | kRaising << 2 * unsigned(Variant::NdisRwWrite) |
+        kRaising << 2 * unsigned(Variant::ExShared) | kRaising << 2 * unsigned(Variant::ExExclusive);
     static_assert(unsigned(Variant::Count_) <= 32, "the table holds 32 variants");
     return static_cast<unsigned>(kTable >> 2 * unsigned(v) & 3);
 }
@@ -126,7 +124,8 @@ constexpr bool queued(Variant v) noexcept { return (family_bits(v) & 2) != 0; }
 // The IRQL a variant's acquire holds its lock at: SYNCH_LEVEL for the RaiseToSynch forms, else
 // DISPATCH_LEVEL (where every other spin-lock acquire holds and releases).
 constexpr KIRQL held_irql(Variant v) noexcept {
-    return v == Variant::KeRaiseToSynch || v == Variant::QueuedRaiseToSynch ? KIRQL{SYNCH_LEVEL} : KIRQL{DISPATCH_LEVEL};
+    return v == Variant::KeRaiseToSynch || v == Variant::QueuedRaiseToSynch ? KIRQL{SYNCH_LEVEL}
+                                                                            : KIRQL{DISPATCH_LEVEL};
 }
 static_assert(raising(Variant::NdisAcquire) && raising(Variant::KeAcquire) && raising(Variant::Queued) &&
               !raising(Variant::NdisDpr) && !raising(Variant::KeAtDpcLevel) && !raising(Variant::KeTryAtDpcLevel) &&
@@ -141,12 +140,12 @@ const char *variant_name(Variant v) noexcept;
 const char *release_name(Variant v) noexcept;
 
 struct LockEvent {
-    const void *lock;            // the KSPIN_LOCK word (an NDIS_SPIN_LOCK starts with it)
-    PKLOCK_QUEUE_HANDLE handle;  // queued forms, else nullptr
+    const void *lock;           // the KSPIN_LOCK word (an NDIS_SPIN_LOCK starts with it)
+    PKLOCK_QUEUE_HANDLE handle; // queued forms, else nullptr
     Variant variant;
-    bool ndis;                   // through an Ndis* call (NDIS_SPIN_LOCK)
-    KIRQL irql;                  // the IRQL at the call
-    KIRQL new_irql;              // releases: the IRQL the release lowers to (or irql)
+    bool ndis;      // through an Ndis* call (NDIS_SPIN_LOCK)
+    KIRQL irql;     // the IRQL at the call
+    KIRQL new_irql; // releases: the IRQL the release lowers to (or irql)
     // The caller's, alive for the event's life (events are passed down, never kept). Not a copy:
     // the caller has just written it, and copying it back with wider loads than its stores
     // stalls on store forwarding (a measurable share of an observed acquire).
@@ -168,15 +167,15 @@ struct IrqlEvent {
 // A driver routine ndislock calls (docs/interrupts.md).
 enum class Callback : std::uint8_t {
     None,
-    Isr,               // MiniportInterrupt, at the interrupt's DIRQL
-    InterruptDpc,      // MiniportInterruptDPC, at DISPATCH_LEVEL
-    KernelDpc,         // a KDPC's DeferredRoutine, at DISPATCH_LEVEL
-    Synchronize,       // a NdisMSynchronizeWithInterruptEx function, at DIRQL
-    EnableInterrupt,   // MiniportEnableInterruptEx, at DIRQL
-    DisableInterrupt,  // MiniportDisableInterruptEx, at DIRQL
-    MiniportInitialize,// MiniportInitializeEx, at PASSIVE_LEVEL
-    MiniportHalt,      // MiniportHaltEx, at PASSIVE_LEVEL
-    WorkItem           // a work item's routine, at PASSIVE_LEVEL on a worker thread
+    Isr,                // MiniportInterrupt, at the interrupt's DIRQL
+    InterruptDpc,       // MiniportInterruptDPC, at DISPATCH_LEVEL
+    KernelDpc,          // a KDPC's DeferredRoutine, at DISPATCH_LEVEL
+    Synchronize,        // a NdisMSynchronizeWithInterruptEx function, at DIRQL
+    EnableInterrupt,    // MiniportEnableInterruptEx, at DIRQL
+    DisableInterrupt,   // MiniportDisableInterruptEx, at DIRQL
+    MiniportInitialize, // MiniportInitializeEx, at PASSIVE_LEVEL
+    MiniportHalt,       // MiniportHaltEx, at PASSIVE_LEVEL
+    WorkItem            // a work item's routine, at PASSIVE_LEVEL on a worker thread
 };
 // The kind's name as a subject ("MiniportInterrupt", "a DPC routine"), and as a role its routine's
 // name follows ("MiniportInterrupt", "the DPC routine").
@@ -185,11 +184,11 @@ const char *callback_role(Callback c) noexcept;
 
 struct CallbackEvent {
     Callback kind;
-    const void *routine;        // the driver's function
-    const void *object;         // the interrupt handle, the KDPC, or the adapter handle
-    KIRQL irql;                 // the IRQL it is entered at, and must return at
-    Site site;                  // where it was called from: the routine's own address (file == nullptr)
-                                // or, for Synchronize, the NdisMSynchronizeWithInterruptEx call
+    const void *routine; // the driver's function
+    const void *object;  // the interrupt handle, the KDPC, or the adapter handle
+    KIRQL irql;          // the IRQL it is entered at, and must return at
+    Site site;           // where it was called from: the routine's own address (file == nullptr)
+                         // or, for Synchronize, the NdisMSynchronizeWithInterruptEx call
     model::ThreadState *thread;
 };
 
@@ -216,8 +215,8 @@ struct WaitLockEvent {
     const void *object; // the KMUTEX, FAST_MUTEX, ERESOURCE or DISPATCHER_HEADER
     WaitLockKind kind;
     WaitLockPhase phase;
-    bool may_block;     // Acquiring: the call can sleep (not a poll, not Wait FALSE)
-    const char *call;   // the WDK call, as spelled
+    bool may_block;   // Acquiring: the call can sleep (not a poll, not Wait FALSE)
+    const char *call; // the WDK call, as spelled
     const Site &site;
     model::ThreadState *thread;
 };
@@ -232,7 +231,7 @@ struct Observer {
     // observer without it gets acquiring, then acquired(e, false), in its place.
     void (*acquired_at_once)(const LockEvent &) noexcept = nullptr;
     void (*try_failed)(const LockEvent &) noexcept = nullptr;
-    void (*releasing)(const LockEvent &) noexcept = nullptr; // before the word is freed
+    void (*releasing)(const LockEvent &) noexcept = nullptr;    // before the word is freed
     void (*irql_changed)(const IrqlEvent &) noexcept = nullptr; // KeRaiseIrql / KeLowerIrql
     void (*wait)(model::ThreadState &, WaitPhase) noexcept = nullptr;
     void (*thread_exiting)(model::ThreadState &) noexcept = nullptr;
@@ -292,7 +291,8 @@ void notify_rw_converted(const LockEvent &e) noexcept;
 extern std::atomic<unsigned> g_handle_listeners;
 void notify_queue_handle_released_each(PKLOCK_QUEUE_HANDLE h) noexcept;
 inline void notify_queue_handle_released(PKLOCK_QUEUE_HANDLE h) noexcept {
-    if (__builtin_expect(g_handle_listeners.load(std::memory_order_relaxed) != 0, 0)) notify_queue_handle_released_each(h);
+    if (__builtin_expect(g_handle_listeners.load(std::memory_order_relaxed) != 0, 0))
+        notify_queue_handle_released_each(h);
 }
 
 // Every observer in turn (the forms below call them when there is not exactly one).

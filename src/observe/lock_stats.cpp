@@ -82,7 +82,8 @@ void on_releasing(const LockEvent &e) noexcept {
         if (tls_stamps[i].lock != e.lock) continue;
         Entry *entry = tls_stamps[i].entry;
         const std::uint64_t held = platform::own_time_since(tls_stamps[i].start);
-        for (unsigned j = i + 1; j < std::min(tls_depth, kMaxNested); ++j) tls_stamps[j - 1] = tls_stamps[j];
+        for (unsigned j = i + 1; j < std::min(tls_depth, kMaxNested); ++j)
+            tls_stamps[j - 1] = tls_stamps[j];
         --tls_depth;
         if (held == platform::kDescheduled) {
             // The OS took the holder off the CPU: its own time is unknown and is not charged.

@@ -63,7 +63,8 @@ bool start(std::uint64_t bucket_ns) noexcept {
         }
     }
     clear_cells(*t);
-    for (platform::Histogram<> &h : g_routines) h.reset();
+    for (platform::Histogram<> &h : g_routines)
+        h.reset();
     g_bucket_ns.store(bucket_ns != 0 ? bucket_ns : kDefaultBucketNs, std::memory_order_relaxed);
     g_start_ns.store(platform::monotonic_ns(), std::memory_order_relaxed);
     g_stop_ns.store(0, std::memory_order_relaxed);
@@ -72,7 +73,8 @@ bool start(std::uint64_t bucket_ns) noexcept {
 }
 
 void stop() noexcept {
-    if (g_on.exchange(false, std::memory_order_relaxed)) g_stop_ns.store(platform::monotonic_ns(), std::memory_order_relaxed);
+    if (g_on.exchange(false, std::memory_order_relaxed))
+        g_stop_ns.store(platform::monotonic_ns(), std::memory_order_relaxed);
 }
 
 bool on() noexcept { return g_on.load(std::memory_order_relaxed); }
@@ -120,7 +122,8 @@ Timeline lock_timeline(unsigned entry, TimeBucket *out) noexcept {
         const std::uint64_t b = tl.first_bucket + i;
         const Cell &c = t->cells[entry][b % kTimeBuckets];
         const bool current = c.bucket.load(std::memory_order_acquire) == b + 1;
-        out[i] = current ? TimeBucket{c.acquisitions.load(std::memory_order_relaxed), c.contended.load(std::memory_order_relaxed)}
+        out[i] = current ? TimeBucket{c.acquisitions.load(std::memory_order_relaxed),
+                                      c.contended.load(std::memory_order_relaxed)}
                          : TimeBucket{0, 0};
     }
     return tl;

@@ -34,13 +34,17 @@ constexpr RuleInfo kRules[] = {
     {"InterruptRegistrationMisuse", Severity::Error, false, "SDV Init_RegisterInterrupt, bug check 0x7C/0x08"},
     {"ReleaseVariantEquivalent", Severity::Note, false,
      "none: Windows behaves as the matching release here (the WDK documents the pairing)"},
-    {"NullLockPointer", Severity::Error, true, "bug check 0xD1 DRIVER_IRQL_NOT_LESS_OR_EQUAL / 0x50 (a NULL dereference)"},
+    {"NullLockPointer", Severity::Error, true,
+     "bug check 0xD1 DRIVER_IRQL_NOT_LESS_OR_EQUAL / 0x50 (a NULL dereference)"},
     {"LockMisaligned", Severity::Error, false,
      "KSPIN_LOCK must be pointer-aligned: a split-lock atomic, #AC with split-lock detection, a fault on ARM64"},
-    {"AssertionFailed", Severity::Error, true, "checked build: STATUS_ASSERTION_FAILURE (0xC0000420), then a bug check"},
-    {"ListCorrupted", Severity::Error, true, "bug check 0x139 KERNEL_SECURITY_CHECK_FAILURE, type 3 (corrupt LIST_ENTRY)"},
+    {"AssertionFailed", Severity::Error, true,
+     "checked build: STATUS_ASSERTION_FAILURE (0xC0000420), then a bug check"},
+    {"ListCorrupted", Severity::Error, true,
+     "bug check 0x139 KERNEL_SECURITY_CHECK_FAILURE, type 3 (corrupt LIST_ENTRY)"},
     {"PagedCodeAtRaisedIrql", Severity::Error, false, "PAGED_CODE assertion; bug check 0xA / 0x50 on a page fault"},
-    {"DispatchFlagMismatch", Severity::Error, false, "NDIS docs: the DISPATCH_LEVEL flag states the IRQL; 0xC4/0x40 if Dpr calls follow"},
+    {"DispatchFlagMismatch", Severity::Error, false,
+     "NDIS docs: the DISPATCH_LEVEL flag states the IRQL; 0xC4/0x40 if Dpr calls follow"},
     {"RwLockWriteWhileRead", Severity::Error, true,
      "hang: NdisAcquireRWLockWrite docs (no promotion from read to write), ExAcquireSpinLock* docs"},
     {"RwLockRecursion", Severity::Error, true, "hang: ExAcquireSpinLockShared/Exclusive docs (recursion deadlocks)"},
@@ -50,19 +54,22 @@ constexpr RuleInfo kRules[] = {
     {"RwLockDispatchFlagWrongIrql", Severity::Error, false,
      "NDIS_RWL_AT_DISPATCH_LEVEL docs (Dispatch IRQL Tracking), Driver Verifier 0xC4/0x40"},
     {"BugCheck", Severity::Error, true, "bug check (the code and parameters are in the report)"},
-    {"LockClassIrqlInconsistent", Severity::Error, false, "hang: an ISR spinning on a lock its interrupted processor holds (lockdep: inconsistent lock state)"},
+    {"LockClassIrqlInconsistent", Severity::Error, false,
+     "hang: an ISR spinning on a lock its interrupted processor holds (lockdep: inconsistent lock state)"},
     {"TimerFreedWhileActive", Severity::Error, false,
      "NdisCancelTimerObject / NdisFreeTimerObject docs; a routine run on freed pool: bug check 0x50 / 0xC5"},
     {"PeriodicTimerNotCancelled", Severity::Error, false,
      "SDV PeriodicTimer (NDIS); KeSetTimerEx docs: cancel active timers before unload"},
-    {"TimerUsedAfterFree", Severity::Error, false, "NdisFreeTimerObject docs: the handle is gone; freed pool used: bug check 0xC5"},
+    {"TimerUsedAfterFree", Severity::Error, false,
+     "NdisFreeTimerObject docs: the handle is gone; freed pool used: bug check 0xC5"},
     {"MutexNotOwned", Severity::Error, false,
      "KeReleaseMutex docs: raises STATUS_MUTEX_NOT_OWNED (unhandled in a driver: bug check 0x1E)"},
     {"ResourceOutsideCriticalRegion", Severity::Error, false,
      "SDV WithinCriticalRegion; ExAcquireResource*Lite docs: normal kernel APCs disabled first"},
     {"FastMutexRecursion", Severity::Error, true, "hang: ExAcquireFastMutex docs (a fast mutex is not recursive)"},
     {"WorkItemMisuse", Severity::Error, false, "bug check 0xE4 WORKER_INVALID; IoQueueWorkItem / IoFreeWorkItem docs"},
-    {"Livelock", Severity::Error, true, "hang without a wait: bug check 0x133 DPC_WATCHDOG_VIOLATION at DISPATCH_LEVEL"},
+    {"Livelock", Severity::Error, true,
+     "hang without a wait: bug check 0x133 DPC_WATCHDOG_VIOLATION at DISPATCH_LEVEL"},
     {"ExploreUncontrolled", Severity::Error, true, "none: a limit of the exploration, not a Windows fault"},
 };
 static_assert(sizeof kRules / sizeof kRules[0] == static_cast<unsigned>(Rule::Count_), "one entry per rule");
@@ -72,9 +79,12 @@ const RuleInfo &rule_info(Rule rule) noexcept { return kRules[static_cast<unsign
 
 const char *severity_name(Severity severity) noexcept {
     switch (severity) {
-    case Severity::Error: return "error";
-    case Severity::Warning: return "warning";
-    case Severity::Note: return "note";
+    case Severity::Error:
+        return "error";
+    case Severity::Warning:
+        return "warning";
+    case Severity::Note:
+        return "note";
     }
     return "error";
 }

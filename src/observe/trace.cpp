@@ -27,16 +27,16 @@ namespace ndislock::observe::trace {
 namespace {
 
 enum class Kind : std::uint8_t {
-    Acquired,      // obj = lock, a = variant, b = contended
-    Releasing,     // obj = lock
-    TryFailed,     // obj = lock
-    Irql,          // a = the thread's IRQL from now on (raise, lower, raising acquire, lowering release)
-    WaitBegin,     // obj = what it waits for, a = lock::WaitKind
+    Acquired,  // obj = lock, a = variant, b = contended
+    Releasing, // obj = lock
+    TryFailed, // obj = lock
+    Irql,      // a = the thread's IRQL from now on (raise, lower, raising acquire, lowering release)
+    WaitBegin, // obj = what it waits for, a = lock::WaitKind
     WaitEnd,
     CallbackBegin, // obj = routine, aux = the interrupt's arrow id (0: none), a = Callback, b = IRQL
     CallbackEnd,
-    Asserted,      // obj = interrupt, aux = arrow id, processor = target
-    Finding,       // obj = rule id (a static string), aux = file (static), line in extra
+    Asserted, // obj = interrupt, aux = arrow id, processor = target
+    Finding,  // obj = rule id (a static string), aux = file (static), line in extra
 };
 
 struct Event {
@@ -92,7 +92,8 @@ Ring *ring() noexcept {
         r->system = t->system;
     }
     Ring *head = g_rings.load(std::memory_order_relaxed);
-    do r->next = head;
+    do
+        r->next = head;
     while (!g_rings.compare_exchange_weak(head, r, std::memory_order_release, std::memory_order_relaxed));
     tl_ring = r;
     return r;
@@ -172,9 +173,12 @@ struct Stamped {
 
 const char *wait_name(std::uint8_t kind) noexcept {
     switch (static_cast<lock::WaitKind>(kind)) {
-    case lock::WaitKind::Processor: return "wait for processor";
-    case lock::WaitKind::None: return "wait";
-    default: return "wait for lock";
+    case lock::WaitKind::Processor:
+        return "wait for processor";
+    case lock::WaitKind::None:
+        return "wait";
+    default:
+        return "wait for lock";
     }
 }
 
@@ -244,7 +248,9 @@ void write_thread(Writer &w, const Ring &r, std::uint64_t first, std::uint64_t l
     for (std::uint64_t i = first; i < last; ++i) {
         const Event &e = r.events[i % kRingEvents];
         switch (e.kind) {
-        case Kind::Acquired: holds.push_back({e.obj, e.ns, e.a, e.b != 0}); break;
+        case Kind::Acquired:
+            holds.push_back({e.obj, e.ns, e.a, e.b != 0});
+            break;
         case Kind::Releasing: {
             // The latest open hold of this lock (a ring that dropped its acquire has none).
             auto it = std::find_if(holds.rbegin(), holds.rend(), [&](const OpenHold &h) { return h.lock == e.obj; });
@@ -252,14 +258,14 @@ void write_thread(Writer &w, const Ring &r, std::uint64_t first, std::uint64_t l
             char args[160];
             std::snprintf(args, sizeof args, "\"lock\":\"%p\",\"variant\":\"%s\",\"contended\":%s", it->lock,
                           variant_name(static_cast<Variant>(it->variant)), it->contended ? "true" : "false");
-            w.event("\"name\":\"" + esc(lock_label(it->lock)) + "\",\"cat\":\"hold\",\"ph\":\"X\",\"ts\":" + w.us(it->ns) +
-                    ",\"dur\":" + w.us(span(it->ns, e.ns)) + "," + where + ",\"args\":{" + args + "}");
+            w.event("\"name\":\"" + esc(lock_label(it->lock)) + "\",\"cat\":\"hold\",\"ph\":\"X\",\"ts\":" +
+                    w.us(it->ns) + ",\"dur\":" + w.us(span(it->ns, e.ns)) + "," + where + ",\"args\":{" + args + "}");
             holds.erase(std::next(it).base());
             break;
         }
         case Kind::TryFailed:
-            w.event("\"name\":\"try failed: " + esc(lock_label(e.obj)) + "\",\"cat\":\"hold\",\"ph\":\"i\",\"s\":\"t\",\"ts\":" +
-                    w.us(e.ns) + "," + where);
+            w.event("\"name\":\"try failed: " + esc(lock_label(e.obj)) +
+                    "\",\"cat\":\"hold\",\"ph\":\"i\",\"s\":\"t\",\"ts\":" + w.us(e.ns) + "," + where);
             break;
         case Kind::WaitBegin:
             waiting = true;
@@ -268,8 +274,8 @@ void write_thread(Writer &w, const Ring &r, std::uint64_t first, std::uint64_t l
         case Kind::WaitEnd:
             if (!waiting) break;
             waiting = false;
-            w.event(std::string("\"name\":\"") + wait_name(wait.a) + "\",\"cat\":\"wait\",\"ph\":\"X\",\"ts\":" + w.us(wait.ns) +
-                    ",\"dur\":" + w.us(span(wait.ns, e.ns)) + "," + where + ",\"args\":{\"for\":\"" +
+            w.event(std::string("\"name\":\"") + wait_name(wait.a) + "\",\"cat\":\"wait\",\"ph\":\"X\",\"ts\":" +
+                    w.us(wait.ns) + ",\"dur\":" + w.us(span(wait.ns, e.ns)) + "," + where + ",\"args\":{\"for\":\"" +
                     esc(static_cast<lock::WaitKind>(wait.a) == lock::WaitKind::Processor
                             ? "processor " + std::to_string(wait.processor)
                             : lock_label(wait.obj)) +
@@ -278,27 +284,28 @@ void write_thread(Writer &w, const Ring &r, std::uint64_t first, std::uint64_t l
         case Kind::CallbackBegin:
             routines.push_back(e);
             if (e.aux != 0 && arrows_asserted.count(e.aux) != 0) // its assertion may have been dropped
-                w.event("\"name\":\"interrupt\",\"cat\":\"interrupt\",\"ph\":\"f\",\"bp\":\"e\",\"id\":" + std::to_string(e.aux) +
-                        ",\"ts\":" + w.us(e.ns) + "," + where);
+                w.event("\"name\":\"interrupt\",\"cat\":\"interrupt\",\"ph\":\"f\",\"bp\":\"e\",\"id\":" +
+                        std::to_string(e.aux) + ",\"ts\":" + w.us(e.ns) + "," + where);
             break;
         case Kind::CallbackEnd: {
             auto it = std::find_if(routines.rbegin(), routines.rend(),
                                    [&](const Event &b) { return b.obj == e.obj && b.a == e.a; });
             if (it == routines.rend()) break;
             char args[96];
-            std::snprintf(args, sizeof args, "\"routine\":\"%p\",\"irql\":%u,\"processor\":%u", it->obj, it->b, it->processor);
+            std::snprintf(args, sizeof args, "\"routine\":\"%p\",\"irql\":%u,\"processor\":%u", it->obj, it->b,
+                          it->processor);
             w.event(std::string("\"name\":\"") + callback_name(static_cast<Callback>(it->a)) +
-                    "\",\"cat\":\"routine\",\"ph\":\"X\",\"ts\":" + w.us(it->ns) + ",\"dur\":" +
-                    w.us(span(it->ns, e.ns)) + "," + where + ",\"args\":{" + args + "}");
+                    "\",\"cat\":\"routine\",\"ph\":\"X\",\"ts\":" + w.us(it->ns) +
+                    ",\"dur\":" + w.us(span(it->ns, e.ns)) + "," + where + ",\"args\":{" + args + "}");
             routines.erase(std::next(it).base());
             break;
         }
         case Kind::Asserted:
             if (arrows_taken.count(e.aux) != 0) // coalesced or dropped assertions start no arrow
-                w.event("\"name\":\"interrupt\",\"cat\":\"interrupt\",\"ph\":\"s\",\"id\":" + std::to_string(e.aux) + ",\"ts\":" +
-                    w.us(e.ns) + "," + where);
-            w.event("\"name\":\"interrupt asserted\",\"cat\":\"interrupt\",\"ph\":\"i\",\"s\":\"t\",\"ts\":" + w.us(e.ns) + "," +
-                    where + ",\"args\":{\"processor\":" + std::to_string(e.processor) + "}");
+                w.event("\"name\":\"interrupt\",\"cat\":\"interrupt\",\"ph\":\"s\",\"id\":" + std::to_string(e.aux) +
+                        ",\"ts\":" + w.us(e.ns) + "," + where);
+            w.event("\"name\":\"interrupt asserted\",\"cat\":\"interrupt\",\"ph\":\"i\",\"s\":\"t\",\"ts\":" +
+                    w.us(e.ns) + "," + where + ",\"args\":{\"processor\":" + std::to_string(e.processor) + "}");
             break;
         case Kind::Finding:
             w.event("\"name\":\"" + esc(static_cast<const char *>(e.obj)) +
@@ -306,7 +313,8 @@ void write_thread(Writer &w, const Ring &r, std::uint64_t first, std::uint64_t l
                     ",\"args\":{\"file\":\"" + esc(e.aux != 0 ? reinterpret_cast<const char *>(e.aux) : "") +
                     "\",\"line\":" + std::to_string(e.extra) + "}");
             break;
-        case Kind::Irql: break; // per processor: write_irql
+        case Kind::Irql:
+            break; // per processor: write_irql
         }
     }
     // Still open when the trace stopped: drawn up to the stop, marked open.
@@ -337,8 +345,8 @@ void write_irql(Writer &w, std::vector<Stamped> &all) {
             continue;
         }
         current[e.processor] = irql;
-        w.event("\"name\":\"IRQL vp" + std::to_string(e.processor) + "\",\"cat\":\"irql\",\"ph\":\"C\",\"ts\":" + w.us(e.ns) +
-                ",\"pid\":2,\"args\":{\"IRQL\":" + std::to_string(irql) + "}");
+        w.event("\"name\":\"IRQL vp" + std::to_string(e.processor) + "\",\"cat\":\"irql\",\"ph\":\"C\",\"ts\":" +
+                w.us(e.ns) + ",\"pid\":2,\"args\":{\"IRQL\":" + std::to_string(irql) + "}");
     }
 }
 
@@ -367,16 +375,19 @@ bool write_file(const std::string &path, std::uint64_t origin, std::uint64_t sto
         const std::uint64_t first = last > kRingEvents ? last - kRingEvents : 0;
         dropped += first;
         if (last == first) continue;
-        w.event("\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":" + std::to_string(r->tid) + ",\"args\":{\"name\":\"" +
-                (r->system ? "interrupt/DPC thread " : "thread ") + std::to_string(r->tid) + "\"}");
+        w.event("\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":" + std::to_string(r->tid) +
+                ",\"args\":{\"name\":\"" + (r->system ? "interrupt/DPC thread " : "thread ") + std::to_string(r->tid) +
+                "\"}");
         write_thread(w, *r, first, last, stop_ns, arrows_taken, arrows_asserted);
         for (std::uint64_t i = first; i < last; ++i) {
             const Event &e = r->events[i % kRingEvents];
-            if (e.kind == Kind::Irql || e.kind == Kind::CallbackBegin || e.kind == Kind::CallbackEnd) irql_events.push_back({e, r});
+            if (e.kind == Kind::Irql || e.kind == Kind::CallbackBegin || e.kind == Kind::CallbackEnd)
+                irql_events.push_back({e, r});
         }
     }
     write_irql(w, irql_events);
-    std::fprintf(f, "\n],\"otherData\":{\"producer\":\"ndislock\",\"dropped_events\":%" PRIu64 ",\"ring_events\":%u}}\n",
+    std::fprintf(f,
+                 "\n],\"otherData\":{\"producer\":\"ndislock\",\"dropped_events\":%" PRIu64 ",\"ring_events\":%u}}\n",
                  dropped, kRingEvents);
     const bool ok = std::ferror(f) == 0;
     return std::fclose(f) == 0 && ok;
@@ -446,8 +457,8 @@ void interrupt_asserted(const void *interrupt, std::uint32_t processor) noexcept
 
 void finding(const char *rule_id, const char *file, int line) noexcept {
     if (!recording()) return;
-    record(Kind::Finding, rule_id, reinterpret_cast<std::uintptr_t>(file), 0, 0, line > 0 ? static_cast<std::uint32_t>(line) : 0,
-           model::tls_thread);
+    record(Kind::Finding, rule_id, reinterpret_cast<std::uintptr_t>(file), 0, 0,
+           line > 0 ? static_cast<std::uint32_t>(line) : 0, model::tls_thread);
 }
 
 } // namespace ndislock::observe::trace

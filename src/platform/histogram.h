@@ -19,7 +19,7 @@
 
 namespace ndislock::platform {
 
-inline constexpr unsigned kHistogramSubBits = 4;     // 16 buckets per power of two
+inline constexpr unsigned kHistogramSubBits = 4;      // 16 buckets per power of two
 inline constexpr unsigned kHistogramMaxExponent = 44; // the last power with buckets of its own
 inline constexpr unsigned kHistogramBuckets = (kHistogramMaxExponent - kHistogramSubBits + 2) << kHistogramSubBits;
 
@@ -92,12 +92,14 @@ public:
 
     // out[kHistogramBuckets]: every bucket's count.
     void copy(std::uint64_t *out) const noexcept {
-        for (unsigned b = 0; b < kHistogramBuckets; ++b) out[b] = bucket(b);
+        for (unsigned b = 0; b < kHistogramBuckets; ++b)
+            out[b] = bucket(b);
     }
     // out[powers]: counts by power of two (histogram_bucket_power), the last power also counting
     // everything above it.
     void copy_powers(std::uint64_t *out, unsigned powers) const noexcept {
-        for (unsigned p = 0; p < powers; ++p) out[p] = 0;
+        for (unsigned p = 0; p < powers; ++p)
+            out[p] = 0;
         if (powers == 0 || count() == 0) return;
         for (unsigned b = 0; b < kHistogramBuckets; ++b) {
             const unsigned p = histogram_bucket_power(b);
@@ -106,7 +108,8 @@ public:
     }
 
     void reset() noexcept {
-        for (auto &b : buckets_) b.store(0, std::memory_order_relaxed);
+        for (auto &b : buckets_)
+            b.store(0, std::memory_order_relaxed);
         count_.store(0, std::memory_order_relaxed);
         max_.store(0, std::memory_order_relaxed);
     }

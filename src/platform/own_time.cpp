@@ -49,8 +49,8 @@ bool open_witness(Witness &w) noexcept {
         g_perf_unavailable.store(true, std::memory_order_relaxed);
         return false;
     }
-    void *page = mmap(nullptr, static_cast<size_t>(sysconf(_SC_PAGESIZE)), PROT_READ, MAP_SHARED,
-                      static_cast<int>(fd), 0);
+    void *page =
+        mmap(nullptr, static_cast<size_t>(sysconf(_SC_PAGESIZE)), PROT_READ, MAP_SHARED, static_cast<int>(fd), 0);
     if (page == MAP_FAILED) {
         close(static_cast<int>(fd));
         g_perf_unavailable.store(true, std::memory_order_relaxed);
@@ -58,7 +58,7 @@ bool open_witness(Witness &w) noexcept {
     }
     w.fd = static_cast<int>(fd);
     w.page = static_cast<const volatile perf_event_mmap_page *>(page);
-    (void)w.page->lock; // fault the page in now, not inside the first timed interval
+    (void)w.page->lock;   // fault the page in now, not inside the first timed interval
     (void)ticks_to_ns(0); // and calibrate the tick rate now
     return true;
 }
@@ -122,8 +122,9 @@ double calibrate_ns_per_tick(std::uint64_t (*ticks)(), std::uint64_t (*ns)(), st
     while (ns() - start.ns < span_ns) {
     }
     const ClockPair end = paired_reading(ticks, ns);
-    return end.ticks > start.ticks ? static_cast<double>(end.ns - start.ns) / static_cast<double>(end.ticks - start.ticks)
-                                   : 1.0;
+    return end.ticks > start.ticks
+               ? static_cast<double>(end.ns - start.ns) / static_cast<double>(end.ticks - start.ticks)
+               : 1.0;
 }
 
 OwnTimeStamp own_time_now() noexcept {

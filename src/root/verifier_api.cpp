@@ -22,26 +22,68 @@ using InternalLocks = ndislock::model::NoPreempt;
 
 extern "C" {
 
-NDISLOCK_API void NdislockVerifierSetMode(NDISLOCK_VERIFIER_MODE mode) { const InternalLocks guard; configure_once(); apply_mode(mode); }
-NDISLOCK_API NDISLOCK_VERIFIER_MODE NdislockVerifierGetMode(void) { const InternalLocks guard; configure_once();
+NDISLOCK_API void NdislockVerifierSetMode(NDISLOCK_VERIFIER_MODE mode) {
+    const InternalLocks guard;
+    configure_once();
+    apply_mode(mode);
+}
+NDISLOCK_API NDISLOCK_VERIFIER_MODE NdislockVerifierGetMode(void) {
+    const InternalLocks guard;
+    configure_once();
     return static_cast<NDISLOCK_VERIFIER_MODE>(g_settings.mode.load());
 }
-NDISLOCK_API void NdislockVerifierSetHoldBudget(ULONG64 ns) { const InternalLocks guard; configure_once(); g_settings.hold_budget_ns.store(ns != 0 ? ns : kDefaultHoldBudgetNs); }
+NDISLOCK_API void NdislockVerifierSetHoldBudget(ULONG64 ns) {
+    const InternalLocks guard;
+    configure_once();
+    g_settings.hold_budget_ns.store(ns != 0 ? ns : kDefaultHoldBudgetNs);
+}
 NDISLOCK_API void NdislockVerifierSetHoldSampling(ULONG every_nth) {
     configure_once();
-    g_settings.hold_sample_period.store(every_nth == 0 ? kDefaultHoldSamplePeriod
-                                                       : every_nth < kMaxHoldSamplePeriod ? every_nth : kMaxHoldSamplePeriod);
+    g_settings.hold_sample_period.store(every_nth == 0                     ? kDefaultHoldSamplePeriod
+                                        : every_nth < kMaxHoldSamplePeriod ? every_nth
+                                                                           : kMaxHoldSamplePeriod);
 }
-NDISLOCK_API void NdislockVerifierSetWatchdog(ULONG ms) { const InternalLocks guard; configure_once();
-    ndislock::observe::g_watchdog_limit_ns.store(ms != 0 ? ms * std::uint64_t{1'000'000} : ndislock::observe::kDefaultWatchdogLimitNs);
+NDISLOCK_API void NdislockVerifierSetWatchdog(ULONG ms) {
+    const InternalLocks guard;
+    configure_once();
+    ndislock::observe::g_watchdog_limit_ns.store(ms != 0 ? ms * std::uint64_t{1'000'000}
+                                                         : ndislock::observe::kDefaultWatchdogLimitNs);
 }
-NDISLOCK_API void NdislockVerifierSetExitCode(int code) { const InternalLocks guard; configure_once(); g_settings.exit_code.store(code); }
-NDISLOCK_API void NdislockVerifierSetSarifPath(const char *path) { const InternalLocks guard; configure_once(); set_sarif_path(path); }
-NDISLOCK_API int NdislockVerifierWriteSarif(const char *path) { const InternalLocks guard; configure_once(); return write_sarif(path); }
-NDISLOCK_API ULONG NdislockVerifierFindingCount(void) { const InternalLocks guard; configure_once(); return finding_count(); }
-NDISLOCK_API ULONG NdislockVerifierErrorCount(void) { const InternalLocks guard; configure_once(); return error_count(); }
-NDISLOCK_API ULONG NdislockVerifierGetFindings(NDISLOCK_FINDING *out, ULONG max) { const InternalLocks guard; configure_once(); return copy_findings(out, max); }
-NDISLOCK_API void NdislockVerifierResetFindings(void) { const InternalLocks guard; configure_once(); reset_findings(); }
+NDISLOCK_API void NdislockVerifierSetExitCode(int code) {
+    const InternalLocks guard;
+    configure_once();
+    g_settings.exit_code.store(code);
+}
+NDISLOCK_API void NdislockVerifierSetSarifPath(const char *path) {
+    const InternalLocks guard;
+    configure_once();
+    set_sarif_path(path);
+}
+NDISLOCK_API int NdislockVerifierWriteSarif(const char *path) {
+    const InternalLocks guard;
+    configure_once();
+    return write_sarif(path);
+}
+NDISLOCK_API ULONG NdislockVerifierFindingCount(void) {
+    const InternalLocks guard;
+    configure_once();
+    return finding_count();
+}
+NDISLOCK_API ULONG NdislockVerifierErrorCount(void) {
+    const InternalLocks guard;
+    configure_once();
+    return error_count();
+}
+NDISLOCK_API ULONG NdislockVerifierGetFindings(NDISLOCK_FINDING *out, ULONG max) {
+    const InternalLocks guard;
+    configure_once();
+    return copy_findings(out, max);
+}
+NDISLOCK_API void NdislockVerifierResetFindings(void) {
+    const InternalLocks guard;
+    configure_once();
+    reset_findings();
+}
 NDISLOCK_API int NdislockVerifierAddSuppression(const char *line) {
     const InternalLocks guard;
     configure_once();
@@ -51,8 +93,14 @@ NDISLOCK_API int NdislockVerifierAddSuppression(const char *line) {
                                    why.c_str());
     return -1;
 }
-NDISLOCK_API ULONG NdislockVerifierSuppressedCount(void) { const InternalLocks guard; configure_once(); return suppressed_count(); }
-NDISLOCK_API ULONG NdislockVerifierGetHoldTimes(NDISLOCK_CLASS_HOLD_TIMES *out, ULONG max) { const InternalLocks guard; configure_once();
+NDISLOCK_API ULONG NdislockVerifierSuppressedCount(void) {
+    const InternalLocks guard;
+    configure_once();
+    return suppressed_count();
+}
+NDISLOCK_API ULONG NdislockVerifierGetHoldTimes(NDISLOCK_CLASS_HOLD_TIMES *out, ULONG max) {
+    const InternalLocks guard;
+    configure_once();
     return copy_class_hold_times(out, max);
 }
 

@@ -46,11 +46,11 @@ namespace {
                              : "")));
     } else if (e.irql > DISPATCH_LEVEL)
         emit(base(Rule::AcquireAboveDispatch, e, s,
-                    format("%s at IRQL %u, above DISPATCH_LEVEL (as in MiniportInterrupt, MiniportDisableInterruptEx "
-                           "or a synchronize function): a spin lock must not guard state shared with the ISR; touch "
-                           "that state only in a MiniportSynchronizeInterrupt function run through "
-                           "NdisMSynchronizeWithInterruptEx",
-                           call, e.irql)));
+                  format("%s at IRQL %u, above DISPATCH_LEVEL (as in MiniportInterrupt, MiniportDisableInterruptEx "
+                         "or a synchronize function): a spin lock must not guard state shared with the ISR; touch "
+                         "that state only in a MiniportSynchronizeInterrupt function run through "
+                         "NdisMSynchronizeWithInterruptEx",
+                         call, e.irql)));
     else if (!raising(e.variant) && e.irql < DISPATCH_LEVEL && observe::is_rw(e.variant))
         emit(base(Rule::RwLockDispatchFlagWrongIrql, e, s,
                   format("%s at IRQL %u: NDIS_RWL_AT_DISPATCH_LEVEL, the Dpr forms and the AtDpcLevel forms tell the "
@@ -59,9 +59,9 @@ namespace {
                          call, e.irql)));
     else if (!raising(e.variant) && e.irql < DISPATCH_LEVEL)
         emit(base(Rule::DprAcquireBelowDispatch, e, s,
-                    format("%s at IRQL %u: the Dpr and AtDpcLevel forms need the caller already at DISPATCH_LEVEL "
-                           "(a DPC, or after KeRaiseIrql); below it the thread can be preempted while holding the lock",
-                           call, e.irql)));
+                  format("%s at IRQL %u: the Dpr and AtDpcLevel forms need the caller already at DISPATCH_LEVEL "
+                         "(a DPC, or after KeRaiseIrql); below it the thread can be preempted while holding the lock",
+                         call, e.irql)));
 }
 
 inline void check_irql_for_acquire(const LockEvent &e, const Shadow *s) {
@@ -71,10 +71,10 @@ inline void check_irql_for_acquire(const LockEvent &e, const Shadow *s) {
 
 [[gnu::cold, gnu::noinline]] void report_mixed_mode(const LockEvent &e, const Shadow *s, LockMode seen) {
     emit(base(Rule::QueuedAndPlainMixed, e, s,
-                format("%s on a lock %s: queued and ordinary acquires must never be mixed on one KSPIN_LOCK",
-                       observe::variant_name(e.variant),
-                       seen == LockMode::Queued ? "used with in-stack queued acquires"
-                                                : "used with ordinary (non-queued) acquires")));
+              format("%s on a lock %s: queued and ordinary acquires must never be mixed on one KSPIN_LOCK",
+                     observe::variant_name(e.variant),
+                     seen == LockMode::Queued ? "used with in-stack queued acquires"
+                                              : "used with ordinary (non-queued) acquires")));
 }
 
 inline void check_mode(const LockEvent &e, Shadow *s) {
@@ -115,7 +115,7 @@ inline void check_mode(const LockEvent &e, Shadow *s) {
 }
 
 [[gnu::cold, gnu::noinline]] void report_class_irql(const LockEvent &e, const Shadow *s, KIRQL held,
-                                                  const ClassIrqlConflict &c) {
+                                                    const ClassIrqlConflict &c) {
     const char *call = observe::variant_name(e.variant);
     const auto kind = static_cast<observe::Callback>(e.thread->callback.kind.load(std::memory_order_relaxed));
     const std::string cls = class_string(s->lock_class.load(std::memory_order_relaxed));
@@ -183,7 +183,9 @@ inline void check_mode(const LockEvent &e, Shadow *s) {
 // and again) would otherwise time the same one of them every time and never the others.
 inline std::uint32_t next_sampling_gap(VerifierThread &v, std::uint32_t period) noexcept {
     if (period <= 1) return 1;
-    std::uint32_t x = v.gap_random != 0 ? v.gap_random : 0x9E3779B9u ^ static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(&v) >> 4);
+    std::uint32_t x = v.gap_random != 0
+                          ? v.gap_random
+                          : 0x9E3779B9u ^ static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(&v) >> 4);
     x ^= x << 13; // xorshift32
     x ^= x >> 17;
     x ^= x << 5;
@@ -197,7 +199,8 @@ inline std::uint32_t next_sampling_gap(VerifierThread &v, std::uint32_t period) 
     // Waiting for this lock (its holder may have been descheduled) is not the outer holds' own
     // time: they are not timed.
     if (contended)
-        for (unsigned i = 0; i < d && i < kMaxHeld; ++i) v.held[i].untimed = true;
+        for (unsigned i = 0; i < d && i < kMaxHeld; ++i)
+            v.held[i].untimed = true;
     if (d >= kMaxHeld) {
         v.overflowed = true;
         platform::diagnostic("verifier: thread %d holds more than %u locks at once; checking is off for this thread",

@@ -43,20 +43,21 @@ void check_callback_return(const observe::CallbackEvent &e, const CallbackFrame 
     const std::string who = callback_description(e.kind, e.routine);
     char irql_part[160] = "";
     if (now != e.irql)
-        std::snprintf(irql_part, sizeof irql_part, "; it also returns at IRQL %u (%s), not at the IRQL %u (%s) it was entered at",
-                      now, irql_name(now), e.irql, irql_name(e.irql));
+        std::snprintf(irql_part, sizeof irql_part,
+                      "; it also returns at IRQL %u (%s), not at the IRQL %u (%s) it was entered at", now,
+                      irql_name(now), e.irql, irql_name(e.irql));
     if (taken != 0) {
         const HeldLock &h = v.held[first];
         r.lock = h.lock.load(std::memory_order_relaxed);
         r.lock_class = h.lock_class;
         r.other = h.site();
         r.other_role = "the lock was acquired at";
-        r.explanation = format("%s returns holding %u spin lock%s it acquired (%s%s)%s: a callback must release every "
-                               "lock it takes before it returns; left held, %s every later acquire spin, on any "
-                               "processor",
-                               who.c_str(), taken, taken == 1 ? "" : "s", class_string(h.lock_class).c_str(),
-                               taken == 1 ? "" : ", the first is shown", irql_part,
-                               taken == 1 ? "it makes" : "they make");
+        r.explanation =
+            format("%s returns holding %u spin lock%s it acquired (%s%s)%s: a callback must release every "
+                   "lock it takes before it returns; left held, %s every later acquire spin, on any "
+                   "processor",
+                   who.c_str(), taken, taken == 1 ? "" : "s", class_string(h.lock_class).c_str(),
+                   taken == 1 ? "" : ", the first is shown", irql_part, taken == 1 ? "it makes" : "they make");
     } else {
         r.explanation = format("%s was entered at IRQL %u (%s) and returns at IRQL %u (%s): a callback must return at "
                                "the IRQL it was called at (ndislock puts the IRQL back; Windows would run the rest of "
@@ -87,11 +88,12 @@ void check_callback_time(const observe::CallbackEvent &e, std::uint64_t own_ns, 
     r.thread = &t;
     const std::string who = callback_description(e.kind, e.routine);
     const std::string how =
-        far_over ? format("ran for at least %.1f us of its own running time (%.0fx the budget: reported the first "
-                          "time), over",
-                          static_cast<double>(proven) / 1000.0, static_cast<double>(proven) / static_cast<double>(budget))
-                 : format("ran for %.1f us of its own running time (the third run in a row over budget), over",
-                          static_cast<double>(own_ns) / 1000.0);
+        far_over
+            ? format("ran for at least %.1f us of its own running time (%.0fx the budget: reported the first "
+                     "time), over",
+                     static_cast<double>(proven) / 1000.0, static_cast<double>(proven) / static_cast<double>(budget))
+            : format("ran for %.1f us of its own running time (the third run in a row over budget), over",
+                     static_cast<double>(own_ns) / 1000.0);
     const double budget_us = static_cast<double>(budget) / 1000.0;
     if (device)
         r.explanation = format("%s %s the %.1f us budget for code at DIRQL: nothing else runs on its processor "
@@ -149,11 +151,10 @@ void on_callback_returned(const observe::CallbackEvent &e, std::uint64_t own_ns)
         return;
     }
     const bool untimed = f.untimed; // before a report below marks the outer callbacks
-    const std::uint64_t counted_ns =
-        !untimed && v.run_beat.want.load(std::memory_order_relaxed) == f.run
-            ? counted_own_ns(v.run_beat, f.run, model::interrupt_marks(t),
-                             v.verifier_ns.load(std::memory_order_relaxed))
-            : 0;
+    const std::uint64_t counted_ns = !untimed && v.run_beat.want.load(std::memory_order_relaxed) == f.run
+                                         ? counted_own_ns(v.run_beat, f.run, model::interrupt_marks(t),
+                                                          v.verifier_ns.load(std::memory_order_relaxed))
+                                         : 0;
     if (n == 0) {
         v.outer_run.store(kNoSeq, std::memory_order_release);
         v.beat_counted.store(false, std::memory_order_relaxed);

@@ -15,7 +15,7 @@ namespace {
 [[gnu::cold, gnu::noinline]] Shadow *adopt(const LockEvent &e, const char *call) {
     const char *name = observe::lock_name(e.lock);
     // A release through a standard guard keeps no site, so its site may still be the header's.
-    const std::uint32_t cls = name != nullptr           ? class_for_name(name)
+    const std::uint32_t cls = name != nullptr             ? class_for_name(name)
                               : library_file(e.site.file) ? class_for_first_use(driver_site_from_stack(e.site))
                                                           : class_for_first_use(e.site);
     // A freed lock is known freed whatever the verifier missed (the record of frees is emptied
@@ -25,12 +25,13 @@ namespace {
     // An EX_SPIN_LOCK is a LONG the driver zeroes: there is no call to have missed.
     const bool never_announced = observe::rw_kind(e.variant) == observe::RwKind::Ex;
     if (!never_announced && (freed || g_settings.on_since_start.load(std::memory_order_relaxed))) {
-        Report r = freed ? base(Rule::LockUsedAfterFree, e, nullptr,
-                                format("%s on a lock that NdisFreeSpinLock freed: allocate it again before any use", call))
-                         : base(Rule::LockNotInitialized, e, nullptr,
-                                format("%s on a lock never set up by NdisAllocateSpinLock or KeInitializeSpinLock (a "
-                                       "zeroed struct is not an initialized lock)",
-                                       call));
+        Report r =
+            freed ? base(Rule::LockUsedAfterFree, e, nullptr,
+                         format("%s on a lock that NdisFreeSpinLock freed: allocate it again before any use", call))
+                  : base(Rule::LockNotInitialized, e, nullptr,
+                         format("%s on a lock never set up by NdisAllocateSpinLock or KeInitializeSpinLock (a "
+                                "zeroed struct is not an initialized lock)",
+                                call));
         r.lock_class = cls;
         emit(r);
     }
@@ -41,8 +42,7 @@ namespace {
 
 // Past the thread's cache: the table, else adoption. call_name names the call, for the report of
 // a lock never allocated or already freed (called only then).
-[[gnu::noinline]] Shadow *shadow_uncached(ShadowCacheSlot &c, const LockEvent &e,
-                                          const char *(*call_name)(Variant)) {
+[[gnu::noinline]] Shadow *shadow_uncached(ShadowCacheSlot &c, const LockEvent &e, const char *(*call_name)(Variant)) {
     const SlowWork slow(e.thread != nullptr ? verifier_table_of(*e.thread) : nullptr);
     Shadow *s = shadow_find(e.lock);
     if (s == nullptr) s = adopt(e, call_name(e.variant));
@@ -82,7 +82,7 @@ void on_freed(const LockEvent &e) noexcept {
             emit(base(Rule::LockUsedAfterFree, e, nullptr, "NdisFreeSpinLock on a lock already freed"));
         else if (g_settings.on_since_start.load(std::memory_order_relaxed))
             emit(base(Rule::LockNotInitialized, e, nullptr,
-                        "NdisFreeSpinLock on a lock never set up by NdisAllocateSpinLock"));
+                      "NdisFreeSpinLock on a lock never set up by NdisAllocateSpinLock"));
         return;
     }
     if (live_holder(s, e.lock) != nullptr || e.busy) {
@@ -97,7 +97,8 @@ void on_freed(const LockEvent &e) noexcept {
 }
 
 void on_lock_named(const void *lock, const char *name) noexcept {
-    if (Shadow *s = shadow_find(lock)) s->lock_class.store(static_cast<std::uint16_t>(class_for_name(name)), std::memory_order_relaxed);
+    if (Shadow *s = shadow_find(lock))
+        s->lock_class.store(static_cast<std::uint16_t>(class_for_name(name)), std::memory_order_relaxed);
 }
 
 void on_initialized(const LockEvent &e) noexcept { with_driver_site<on_initialized_at>(e); }

@@ -13,7 +13,9 @@ namespace {
 // thread's holds or runs (one load otherwise: S5 pays for every hook).
 // The calling thread: the lock events carry it (no thread-local read on the hot path).
 inline model::ThreadState *calling_thread(const observe::LockEvent &e) noexcept { return e.thread; }
-template <typename Other> inline model::ThreadState *calling_thread(const Other &) noexcept { return model::tls_thread; }
+template <typename Other> inline model::ThreadState *calling_thread(const Other &) noexcept {
+    return model::tls_thread;
+}
 
 template <auto Hook> struct Apart;
 template <typename First, typename... A, void (*Hook)(First, A...) noexcept> struct Apart<Hook> {

@@ -14,7 +14,8 @@ void on_other_call(const char *name, bool blocking, bool ndis, const Site &site)
     const unsigned depth = v.depth.load(std::memory_order_relaxed);
     int ndis_held = -1;
     for (unsigned i = 0; i < depth; ++i)
-        if (v.held[i].variant == Variant::NdisAcquire || v.held[i].variant == Variant::NdisDpr) ndis_held = static_cast<int>(i);
+        if (v.held[i].variant == Variant::NdisAcquire || v.held[i].variant == Variant::NdisDpr)
+            ndis_held = static_cast<int>(i);
     if (blocking && (irql >= DISPATCH_LEVEL || depth != 0)) {
         Report r(Rule::BlockingAtDispatch);
         r.site = site;

@@ -47,7 +47,7 @@ namespace {
 // expected: the IRQL its acquire holds the lock at (observe::held_irql: SYNCH_LEVEL after a
 // RaiseToSynch acquire, else DISPATCH_LEVEL).
 [[gnu::cold, gnu::noinline]] void report_release_irql(const LockEvent &e, const Shadow *s,
-                                                     KIRQL expected = DISPATCH_LEVEL) {
+                                                      KIRQL expected = DISPATCH_LEVEL) {
     // KeReleaseSpinLockFromDpcLevel and KeReleaseInStackQueuedSpinLockFromDpcLevel are documented
     // for any IRQL >= DISPATCH_LEVEL, as their acquires are.
     if (e.irql > DISPATCH_LEVEL && any_irql_at_or_above_dispatch(e.variant)) return;
@@ -66,8 +66,7 @@ namespace {
     const model::ThreadState *holder = live_holder(s, e.lock);
     if (holder != nullptr && holder != e.thread) {
         Report r = base(Rule::ReleaseByNonOwner, e, s,
-                        format("%s on a lock held by another thread: only the acquiring context may release it",
-                               call));
+                        format("%s on a lock held by another thread: only the acquiring context may release it", call));
         int tid = 0;
         if (holder_site(s, e.lock, &r.other, &tid)) {
             r.other_role = "held since";
@@ -81,7 +80,7 @@ namespace {
 
 // other_family: released with a call of another family than the acquire's (else the wrong IRQL).
 [[gnu::cold, gnu::noinline]] void report_release_mismatch(const LockEvent &e, const Shadow *s, const HeldLock &h,
-                                                         bool other_family) {
+                                                          bool other_family) {
     // A plain (not queued) release of the other variant that leaves the IRQL exactly where the
     // matching one would: a non-raising acquire released by a raising release that "restores" the
     // IRQL already current (KeTryToAcquireSpinLockAtDpcLevel, then KeReleaseSpinLock(Lock,
@@ -89,23 +88,21 @@ namespace {
     // its release (it saved that IRQL) released without restoring. Windows runs both exactly as
     // the matching release: a note, never an error.
     const bool plain = !queued(h.variant) && !queued(e.variant);
-    if (other_family && plain &&
-        (raising(e.variant) ? e.new_irql == e.irql : h.irql_at_acquire == e.irql)) {
-        Report r = base(Rule::ReleaseVariantEquivalent, e, s,
-                        format("acquired with %s but released with %s (the documented pair is %s); here it "
-                               "behaves the same on Windows, since the IRQL stays %u either way",
-                               observe::variant_name(h.variant), release_name(e.variant), release_name(h.variant),
-                               e.irql));
+    if (other_family && plain && (raising(e.variant) ? e.new_irql == e.irql : h.irql_at_acquire == e.irql)) {
+        Report r =
+            base(Rule::ReleaseVariantEquivalent, e, s,
+                 format("acquired with %s but released with %s (the documented pair is %s); here it "
+                        "behaves the same on Windows, since the IRQL stays %u either way",
+                        observe::variant_name(h.variant), release_name(e.variant), release_name(h.variant), e.irql));
         r.other = h.site();
         r.other_role = "acquired at";
         emit(r);
     } else if (other_family) {
-        Report r = base(Rule::ReleaseVariantMismatch, e, s,
-                        format("acquired with %s but released with %s (expected %s)%s",
-                               observe::variant_name(h.variant), release_name(e.variant), release_name(h.variant),
-                               raising(h.variant) && !raising(e.variant)
-                                   ? ": the IRQL the acquire raised is never restored"
-                                   : ""));
+        Report r = base(
+            Rule::ReleaseVariantMismatch, e, s,
+            format("acquired with %s but released with %s (expected %s)%s", observe::variant_name(h.variant),
+                   release_name(e.variant), release_name(h.variant),
+                   raising(h.variant) && !raising(e.variant) ? ": the IRQL the acquire raised is never restored" : ""));
         r.other = h.site();
         r.other_role = "acquired at";
         emit(r);
@@ -121,7 +118,7 @@ namespace {
 }
 
 [[gnu::cold, gnu::noinline]] void report_held_too_long(const LockEvent &e, const Shadow *s, const HeldLock &h,
-                                                      std::uint64_t held_ns, std::uint64_t budget, bool far_over) {
+                                                       std::uint64_t held_ns, std::uint64_t budget, bool far_over) {
     Report r = base(Rule::LockHeldTooLong, e, s,
                     far_over ? format("held for at least %.1f us of the holder's own running time (%.0fx the budget: "
                                       "reported the first time), over the %.1f us budget: hold a spin lock for a few "
@@ -143,8 +140,7 @@ namespace {
 [[gnu::cold, gnu::noinline]] std::uint64_t counted_hold_own_ns(VerifierThread &v, const HeldLock &h,
                                                                const model::ThreadState &t) noexcept {
     if (h.untimed) return 0;
-    return counted_own_ns(v.hold_beat, h.seq, model::interrupt_marks(t),
-                          v.verifier_ns.load(std::memory_order_relaxed));
+    return counted_own_ns(v.hold_beat, h.seq, model::interrupt_marks(t), v.verifier_ns.load(std::memory_order_relaxed));
 }
 
 // A release of a lock no thread is known to hold, while its word says it is held: after the
@@ -187,10 +183,9 @@ void on_releasing(const LockEvent &e) noexcept {
     }
     // Measured first: the reports below take far longer than a hold.
     const std::uint64_t held_ns = !h.timed || h.untimed ? platform::kDescheduled : platform::own_time_since(h.start);
-    const std::uint64_t counted_ns =
-        __builtin_expect(v.hold_beat.want.load(std::memory_order_relaxed) == h.seq, 0)
-            ? counted_hold_own_ns(v, h, *e.thread)
-            : 0;
+    const std::uint64_t counted_ns = __builtin_expect(v.hold_beat.want.load(std::memory_order_relaxed) == h.seq, 0)
+                                         ? counted_hold_own_ns(v, h, *e.thread)
+                                         : 0;
     // Reader/writer releases had their form and state checked in find_rw_release; a state that
     // belongs to another acquisition already made its report (the IRQL it restores is not this one's).
     const bool other_family = !rw && family_bits(h.variant) != family_bits(e.variant);
@@ -210,8 +205,7 @@ void on_releasing(const LockEvent &e) noexcept {
         // A timed hold the heartbeat reached has lost its wall-time witness (a signal's delivery
         // moves it): its count stands in, but only when it shows an overrun. It is a lower bound:
         // under the budget it says nothing, and must not end a streak.
-        const std::uint64_t sample =
-            held_ns != platform::kDescheduled || counted_ns <= budget ? held_ns : counted_ns;
+        const std::uint64_t sample = held_ns != platform::kDescheduled || counted_ns <= budget ? held_ns : counted_ns;
         const bool streak = h.timed && record_hold(h.lock_class, sample, budget);
         if (__builtin_expect(counted_ns >= far_over_ns(budget), 0))
             report_held_too_long(e, s, h, counted_ns, budget, true);

@@ -6,19 +6,18 @@
 
 namespace ndislock::verifier {
 
-
 // Marks the holds now open on the reporting thread, and the callbacks it is running, as untimed:
 // a report takes far longer (formatting, symbolizing, writing) than any hold budget, and is not
 // the driver's time.
 void untime_holds(model::ThreadState *t) noexcept {
     if (t == nullptr) return;
     if (VerifierThread *v = verifier_thread_of(*t)) {
-        for (unsigned i = 0, d = v->depth.load(std::memory_order_relaxed); i < d && i < kMaxHeld; ++i) v->held[i].untimed = true;
+        for (unsigned i = 0, d = v->depth.load(std::memory_order_relaxed); i < d && i < kMaxHeld; ++i)
+            v->held[i].untimed = true;
         for (unsigned i = 0, n = v->callbacks.load(std::memory_order_relaxed); i < n && i < kMaxCallbackNesting; ++i)
             v->callback[i].untimed = true;
     }
 }
-
 
 // A report's own site inside library code (sites.h: library_file) names the driver's frame on this
 // thread's stack, found only now: a release, an IRQL change, a free or another call keeps no site
@@ -53,7 +52,6 @@ Report report_base(Rule rule, const LockEvent &e, const Shadow *s, std::string e
     return base(rule, e, s, std::move(explanation));
 }
 void emit_report(const Report &r) { emit(r); }
-
 
 // Where the holder of lock (entry s) took it, if the holder is known.
 bool holder_site(const Shadow *s, const void *lock, Site *out, int *os_tid) noexcept {

@@ -55,11 +55,16 @@ static bool ends_process(const Report &r) noexcept { return observe::rule_info(r
 
 const char *irql_name(KIRQL irql) noexcept {
     switch (irql) {
-    case PASSIVE_LEVEL: return "PASSIVE_LEVEL";
-    case APC_LEVEL: return "APC_LEVEL";
-    case DISPATCH_LEVEL: return "DISPATCH_LEVEL";
-    case HIGH_LEVEL: return "HIGH_LEVEL";
-    default: return irql > DISPATCH_LEVEL && irql < CLOCK_LEVEL ? "DIRQL" : "IRQL";
+    case PASSIVE_LEVEL:
+        return "PASSIVE_LEVEL";
+    case APC_LEVEL:
+        return "APC_LEVEL";
+    case DISPATCH_LEVEL:
+        return "DISPATCH_LEVEL";
+    case HIGH_LEVEL:
+        return "HIGH_LEVEL";
+    default:
+        return irql > DISPATCH_LEVEL && irql < CLOCK_LEVEL ? "DIRQL" : "IRQL";
     }
 }
 
@@ -67,8 +72,7 @@ std::string format_report(const Report &r) {
     const observe::RuleInfo &info = observe::rule_info(r.rule);
     char line[1024], where[512];
     std::string text;
-    std::snprintf(line, sizeof line, "ndislock verifier: %s: %s%s\n",
-                  observe::severity_name(info.severity), info.id,
+    std::snprintf(line, sizeof line, "ndislock verifier: %s: %s%s\n", observe::severity_name(info.severity), info.id,
                   ends_process(r) ? " (terminal)" : "");
     text += line;
     text += "  " + r.explanation + "\n";
@@ -82,13 +86,15 @@ std::string format_report(const Report &r) {
     }
     if (r.lock != nullptr) {
         char cls[512];
-        std::snprintf(line, sizeof line, "  lock %p, class %s\n", r.lock, describe_class(r.lock_class, cls, sizeof cls));
+        std::snprintf(line, sizeof line, "  lock %p, class %s\n", r.lock,
+                      describe_class(r.lock_class, cls, sizeof cls));
         text += line;
     }
     if (r.thread != nullptr) {
         const KIRQL irql = report_irql(r);
         std::snprintf(line, sizeof line, "  processor %u, thread %d, IRQL %s (%u)\n",
-                      r.thread->processor.load(std::memory_order_relaxed), r.thread->os_tid.load(std::memory_order_relaxed), irql_name(irql), irql);
+                      r.thread->processor.load(std::memory_order_relaxed),
+                      r.thread->os_tid.load(std::memory_order_relaxed), irql_name(irql), irql);
         text += line;
     }
     text += r.scenario;
@@ -152,7 +158,8 @@ void report(const Report &r) noexcept {
         if (const char *path = sarif_path(); path[0] != '\0') write_sarif(path);
         // The HTML report too, unless this runs inside a driver routine ndislock called (an ISR or
         // a DPC runs in a signal handler, too small a place for writing a page).
-        if (r.thread == nullptr || r.thread->callback.kind.load(std::memory_order_relaxed) == 0) html_report::write_at_exit();
+        if (r.thread == nullptr || r.thread->callback.kind.load(std::memory_order_relaxed) == 0)
+            html_report::write_at_exit();
         platform::fatal("verifier: %s is %s; ending the process", info.id,
                         ends_process(r) ? "terminal (Windows would hang or bug-check here)" : "an error in fatal mode");
     }
@@ -194,7 +201,8 @@ void reset_findings() noexcept {
 // Helpers for the SARIF writer, which needs the findings and their resolved sites.
 void for_each_finding(void (*f)(const NDISLOCK_FINDING &, bool suppressed, void *), void *context) {
     std::lock_guard<std::mutex> guard(g_mutex);
-    for (const Stored &s : *g_findings) f(s.view, s.suppressed, context);
+    for (const Stored &s : *g_findings)
+        f(s.view, s.suppressed, context);
 }
 
 namespace {
@@ -202,7 +210,7 @@ void at_exit() {
     // No interrupt stops the exiting thread while it holds the findings' or the symbolizer's mutex:
     // an ISR's finding would wait for it forever.
     const model::NoPreempt guard;
-    check_process_exit(); // first: its finding belongs in the log and the exit status
+    check_process_exit();         // first: its finding belongs in the log and the exit status
     html_report::write_at_exit(); // NDISLOCK_REPORT / NdislockReportStart: before any _exit below
     const int code = g_settings.exit_code.load(std::memory_order_relaxed);
     if (const char *path = sarif_path(); path[0] != '\0' && write_sarif(path) != 0) {
@@ -211,8 +219,8 @@ void at_exit() {
         if (code != 0) _exit(code);
     }
     if (const unsigned suppressed = suppressed_count(); suppressed != 0)
-        platform::diagnostic("verifier: %u finding%s suppressed (NDISLOCK_SUPPRESSIONS); the SARIF log keeps them", suppressed,
-                             suppressed == 1 ? "" : "s");
+        platform::diagnostic("verifier: %u finding%s suppressed (NDISLOCK_SUPPRESSIONS); the SARIF log keeps them",
+                             suppressed, suppressed == 1 ? "" : "s");
     const unsigned errors = error_count();
     if (errors != 0 && code != 0) {
         std::fflush(nullptr);

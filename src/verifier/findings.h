@@ -15,15 +15,15 @@ namespace ndislock::verifier {
 struct Report {
     explicit Report(observe::Rule r) : rule(r) {}
     observe::Rule rule;
-    observe::Site site{};           // the offending call
-    std::string explanation;        // what happened, for a driver author, specific to this case
-    observe::Site other{};          // the other party, if any
+    observe::Site site{};             // the offending call
+    std::string explanation;          // what happened, for a driver author, specific to this case
+    observe::Site other{};            // the other party, if any
     const char *other_role = nullptr; // e.g. "acquired at", "held since"
     const void *lock = nullptr;
     std::uint32_t lock_class = 0;
     model::ThreadState *thread = nullptr;
-    int irql = -1;                  // the IRQL at the offending call, if not the thread's IRQL now
-    std::string scenario;           // extra lines (two-column scenarios), already formatted
+    int irql = -1;        // the IRQL at the offending call, if not the thread's IRQL now
+    std::string scenario; // extra lines (two-column scenarios), already formatted
     // A terminal rule found by a call that cannot hang (a try-acquire of the caller's own lock
     // returns FALSE on Windows): reported as an error, and the process goes on.
     bool not_terminal = false;

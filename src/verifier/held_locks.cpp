@@ -82,7 +82,8 @@ void release_verifier_thread(model::ThreadState &t) noexcept {
 unsigned pooled_verifier_tables() noexcept {
     std::lock_guard<std::mutex> guard(g_pool_mutex);
     unsigned n = 0;
-    for (const VerifierThread *v = g_free; v != nullptr; v = v->next_free) ++n;
+    for (const VerifierThread *v = g_free; v != nullptr; v = v->next_free)
+        ++n;
     return n;
 }
 

@@ -41,8 +41,7 @@ struct HeldLock {
 
     observe::Site site() const noexcept {
         return observe::Site{file.load(std::memory_order_relaxed), line.load(std::memory_order_relaxed),
-                             function.load(std::memory_order_relaxed),
-                             return_address.load(std::memory_order_relaxed)};
+                             function.load(std::memory_order_relaxed), return_address.load(std::memory_order_relaxed)};
     }
 };
 
@@ -60,7 +59,7 @@ struct CallbackFrame {
     // held when it returns is a LockHeldAtCallbackReturn (locks held on entry are the caller's).
     std::uint64_t first_seq = 0;
     std::uint64_t run = 0; // the thread's routine-entry count when entered (VerifierThread::next_run)
-    bool untimed = false; // it waited, made a wake-up system call or wrote a report meanwhile
+    bool untimed = false;  // it waited, made a wake-up system call or wrote a report meanwhile
 };
 
 // A mutex, fast mutex or executive resource this thread holds (wait_order.h), beside its spin
@@ -81,8 +80,7 @@ struct WaitHeld {
 
     observe::Site site() const noexcept {
         return observe::Site{file.load(std::memory_order_relaxed), line.load(std::memory_order_relaxed),
-                             function.load(std::memory_order_relaxed),
-                             return_address.load(std::memory_order_relaxed)};
+                             function.load(std::memory_order_relaxed), return_address.load(std::memory_order_relaxed)};
     }
 };
 

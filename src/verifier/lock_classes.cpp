@@ -72,7 +72,8 @@ std::uint32_t class_for_first_use(const observe::Site &use) noexcept {
 
 std::uint32_t class_for_name(const char *name) noexcept {
     std::uint64_t h = 1469598103934665603ull; // FNV-1a over the text: equal names are one class
-    for (const char *p = name; *p != '\0'; ++p) h = (h ^ static_cast<unsigned char>(*p)) * 1099511628211ull;
+    for (const char *p = name; *p != '\0'; ++p)
+        h = (h ^ static_cast<unsigned char>(*p)) * 1099511628211ull;
     return intern(mix(h ^ 0x5bd1e995), name, observe::Site{});
 }
 

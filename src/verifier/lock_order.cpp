@@ -80,7 +80,8 @@ bool reachable(std::uint32_t from, std::uint32_t to, std::uint32_t *first_hop) n
 }
 
 bool chain_seen(std::uint64_t hash) noexcept {
-    for (unsigned i = 0, slot = static_cast<unsigned>(hash % kChainSlots); i < 8; ++i, slot = (slot + 1) % kChainSlots) {
+    for (unsigned i = 0, slot = static_cast<unsigned>(hash % kChainSlots); i < 8;
+         ++i, slot = (slot + 1) % kChainSlots) {
         const std::uint64_t seen = g_chains[slot].load(std::memory_order_relaxed);
         if (seen == hash) return true;
         if (seen == 0) return false;
@@ -89,7 +90,8 @@ bool chain_seen(std::uint64_t hash) noexcept {
 }
 
 void remember_chain(std::uint64_t hash) noexcept {
-    for (unsigned i = 0, slot = static_cast<unsigned>(hash % kChainSlots); i < 8; ++i, slot = (slot + 1) % kChainSlots) {
+    for (unsigned i = 0, slot = static_cast<unsigned>(hash % kChainSlots); i < 8;
+         ++i, slot = (slot + 1) % kChainSlots) {
         std::uint64_t seen = 0;
         if (g_chains[slot].compare_exchange_strong(seen, hash, std::memory_order_relaxed) || seen == hash) return;
     }
@@ -100,8 +102,8 @@ void remember_chain(std::uint64_t hash) noexcept {
 
 bool chain_checked(std::uint64_t key) noexcept { return chain_seen(key); }
 
-bool check_and_record_order(const HeldForOrder *held, unsigned count, std::uint32_t wanted_class,
-                            bool wanted_shared, const observe::Site &wanted_site, int thread_id, std::uint64_t hash,
+bool check_and_record_order(const HeldForOrder *held, unsigned count, std::uint32_t wanted_class, bool wanted_shared,
+                            const observe::Site &wanted_site, int thread_id, std::uint64_t hash,
                             Inversion *found) noexcept {
     if (count == 0 || wanted_class == kOverflowClass) return false;
     if (chain_seen(hash)) return false;

@@ -18,7 +18,7 @@ namespace ndislock::verifier {
 
 struct HeldForOrder {
     std::uint32_t lock_class;
-    observe::Site site; // where it was acquired
+    observe::Site site;  // where it was acquired
     bool shared = false; // a read hold of a reader/writer lock
 };
 
@@ -48,8 +48,8 @@ bool chain_checked(std::uint64_t key) noexcept;
 // A read taken while holding a read (of reader/writer locks) adds no edge and is not checked:
 // readers do not exclude each other, so two reads in opposite orders do not deadlock by
 // themselves.
-bool check_and_record_order(const HeldForOrder *held, unsigned count, std::uint32_t wanted_class,
-                            bool wanted_shared, const observe::Site &wanted_site, int thread_id, std::uint64_t key,
+bool check_and_record_order(const HeldForOrder *held, unsigned count, std::uint32_t wanted_class, bool wanted_shared,
+                            const observe::Site &wanted_site, int thread_id, std::uint64_t key,
                             Inversion *found) noexcept;
 
 } // namespace ndislock::verifier

@@ -34,9 +34,10 @@ std::uint64_t look_interval_ns() noexcept {
     const std::uint64_t hold = g_settings.hold_budget_ns.load(std::memory_order_relaxed);
     const std::uint64_t isr = g_settings.isr_budget_ns.load(std::memory_order_relaxed);
     const std::uint64_t budget = hold < isr ? hold : isr;
-    return budget < kSentinelPeriodNs ? kSentinelPeriodNs : budget > kMaxSentinelPeriodNs ? kMaxSentinelPeriodNs : budget;
+    return budget < kSentinelPeriodNs      ? kSentinelPeriodNs
+           : budget > kMaxSentinelPeriodNs ? kMaxSentinelPeriodNs
+                                           : budget;
 }
-
 
 // ---- the thread's side: the heartbeat handler (async-signal-safe: clock reads and plain stores)
 
@@ -117,7 +118,7 @@ void beat(BeatClock &c, const BeatSample &now, const TimedCpuRead &after, Stretc
         c.counted_ns += stretch_ns(now, c, end);
     }
     c.last_wall_ns = now.wall;
-    c.last_cpu_ns = after.cpu_ns; // the handler's own time is not the driver's...
+    c.last_cpu_ns = after.cpu_ns;   // the handler's own time is not the driver's...
     c.last_read_ns = after.read_ns; // ...nor the kernel's for the read that ends it
     c.last_verifier_ns = now.verifier_ns;
     c.last_stops = now.stops;
@@ -149,7 +150,8 @@ void on_beat(int, siginfo_t *, void *context) {
     // report) counts as inside the verifier: the heartbeat times driver code only, and a hook
     // the sentinel began counting in the middle of (VerifierThread::in_verifier was 0 at its
     // entry) is still no driver code.
-    now.in_verifier = v->in_verifier.load(std::memory_order_relaxed) + t->preemption.no_preempt.load(std::memory_order_relaxed) +
+    now.in_verifier = v->in_verifier.load(std::memory_order_relaxed) +
+                      t->preemption.no_preempt.load(std::memory_order_relaxed) +
                       (in_interrupt_handler(context) ? 1u : 0u);
     now.verifier_ns = v->verifier_ns.load(std::memory_order_relaxed);
     platform::thread_switches(&now.blocked, &now.preempted);
@@ -301,7 +303,6 @@ void *sentinel_main(void *) {
         // begins meanwhile is first seen within that, then followed every interval; threads that
         // hold locks for nanoseconds half the time cost the sentinel half the wake-ups.
         sleep_ns(kIdleIntervals * look_interval_ns());
-
     }
     return nullptr;
 }
@@ -328,7 +329,8 @@ void start_sentinel() noexcept {
         pthread_attr_setstacksize(&attr, 64 * 1024);
         pthread_t thread;
         if (pthread_create(&thread, &attr, sentinel_main, nullptr) != 0)
-            platform::diagnostic("verifier: cannot start the long-hold sentinel; long holds are found by sampling only");
+            platform::diagnostic(
+                "verifier: cannot start the long-hold sentinel; long holds are found by sampling only");
         else
             pthread_setname_np(thread, "ndislock-sentry");
         pthread_attr_destroy(&attr);
@@ -378,4 +380,3 @@ std::uint64_t counted_own_ns(BeatClock &c, std::uint64_t seq, std::uint32_t stop
 }
 
 } // namespace ndislock::verifier
-

@@ -57,7 +57,7 @@
 
 namespace ndislock::verifier {
 
-inline constexpr std::uint64_t kFarOverFactor = 5;    // counted budgets that make a report...
+inline constexpr std::uint64_t kFarOverFactor = 5;      // counted budgets that make a report...
 inline constexpr std::uint64_t kFarOverMinNs = 100'000; // ...and not under this: kernel and verifier overheads
 // of a few microseconds each (a context switch, a signal's delivery, a hook) add up to tens of
 // microseconds in a hold, which a budget under 20 us could mistake for far over.
@@ -72,11 +72,11 @@ inline constexpr std::uint64_t stretch_cap_ns(std::uint64_t budget_ns) noexcept 
 }
 inline constexpr std::uint64_t kBeatAfterBudgets = 1; // seen for this long (and at two looks): count it
 inline constexpr std::uint64_t kSentinelPeriodNs = kDefaultHoldBudgetNs; // at the default budgets (one budget)...
-inline constexpr std::uint64_t kMaxSentinelPeriodNs = 100'000; // ...and no longer with larger ones
-inline constexpr std::uint64_t kIdleIntervals = 2; // after a look that saw nothing held
+inline constexpr std::uint64_t kMaxSentinelPeriodNs = 100'000;           // ...and no longer with larger ones
+inline constexpr std::uint64_t kIdleIntervals = 2;                       // after a look that saw nothing held
 inline constexpr std::uint64_t kLateAfterIntervals = 8; // a pass more intervals than this after the last: late
 inline constexpr std::uint64_t kPromptNs = 50'000;      // a beat handled later than this after its sending: late
-inline constexpr unsigned kQuietTicksBeforeNap = 80; // looks of nothing held in a row (4-8 ms)
+inline constexpr unsigned kQuietTicksBeforeNap = 80;    // looks of nothing held in a row (4-8 ms)
 inline constexpr std::uint64_t kSentinelNapNs = 20'000'000;
 
 inline constexpr std::uint64_t kNoSeq = ~std::uint64_t{0};
@@ -106,8 +106,8 @@ struct BeatClock {
     std::atomic<std::uint32_t> stops_at_want{0};
     std::atomic<std::uint64_t> verifier_ns_at_want{0};
     std::atomic<std::uint32_t> version{0};
-    std::uint64_t counting = kNoSeq;         // the hold (run) counted below
-    std::uint64_t counted_ns = 0;            // own time of the driver's stretches in this hold
+    std::uint64_t counting = kNoSeq; // the hold (run) counted below
+    std::uint64_t counted_ns = 0;    // own time of the driver's stretches in this hold
     std::uint64_t last_wall_ns = 0, last_cpu_ns = 0, last_verifier_ns = 0;
     std::uint64_t last_blocked = 0, last_preempted = 0;
     std::uint64_t last_read_ns = 0; // the wall time of the CPU clock read that began the stretch
@@ -148,6 +148,7 @@ inline void wake_sentinel_if_napping() noexcept {
 // hook: the own time its heartbeat counted, the stretch since the last beat included; 0 if the
 // sentinel never asked to count it. stops is the thread's ThreadState::preemption.ack now,
 // verifier_ns its VerifierThread::verifier_ns.
-std::uint64_t counted_own_ns(BeatClock &clock, std::uint64_t seq, std::uint32_t stops, std::uint64_t verifier_ns) noexcept;
+std::uint64_t counted_own_ns(BeatClock &clock, std::uint64_t seq, std::uint32_t stops,
+                             std::uint64_t verifier_ns) noexcept;
 
 } // namespace ndislock::verifier

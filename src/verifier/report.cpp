@@ -25,8 +25,8 @@ namespace ndislock::verifier::html_report {
 
 namespace {
 
-std::mutex g_control;        // start, stop, write
-std::string g_path;          // the running report's file
+std::mutex g_control; // start, stop, write
+std::string g_path;   // the running report's file
 std::atomic<bool> g_running{false};
 
 // The library histogram's buckets (platform/histogram.h) folded into powers of two.
@@ -65,10 +65,12 @@ std::string program_line() {
     std::string out;
     if (std::FILE *f = std::fopen("/proc/self/cmdline", "r")) {
         int c;
-        while ((c = std::fgetc(f)) != EOF && out.size() < 300) out += c == '\0' ? ' ' : static_cast<char>(c);
+        while ((c = std::fgetc(f)) != EOF && out.size() < 300)
+            out += c == '\0' ? ' ' : static_cast<char>(c);
         std::fclose(f);
     }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
+    while (!out.empty() && out.back() == ' ')
+        out.pop_back();
     return out.empty() ? std::string("(unknown program)") : out;
 }
 
@@ -91,7 +93,8 @@ void add_finding(const NDISLOCK_FINDING &f, bool suppressed, void *context) {
     row.severity = severity_word(f.Severity);
     row.terminal = f.Terminal != FALSE;
     row.message = f.Message != nullptr ? f.Message : "";
-    while (!row.message.empty() && row.message.back() == '\n') row.message.pop_back();
+    while (!row.message.empty() && row.message.back() == '\n')
+        row.message.pop_back();
     row.file = f.File != nullptr ? f.File : "";
     row.line = f.Line;
     row.function = f.Function != nullptr ? f.Function : "";
@@ -153,10 +156,12 @@ Model gather() {
         const int entry = observe::stats::histogram(s.Lock, fine.data());
         row.holds = fold(fine.data(), s.HoldMaxNs);
         if (entry >= 0) {
-            const observe::samples::Timeline tl = observe::samples::lock_timeline(static_cast<unsigned>(entry), buckets.data());
+            const observe::samples::Timeline tl =
+                observe::samples::lock_timeline(static_cast<unsigned>(entry), buckets.data());
             m.bucket_ns = tl.bucket_ns;
             m.first_bucket = tl.first_bucket;
-            for (unsigned b = 0; b < tl.buckets; ++b) row.timeline.push_back({buckets[b].acquisitions, buckets[b].contended});
+            for (unsigned b = 0; b < tl.buckets; ++b)
+                row.timeline.push_back({buckets[b].acquisitions, buckets[b].contended});
         }
         m.locks.push_back(std::move(row));
     }
@@ -171,7 +176,8 @@ Model gather() {
     m.dpc = fold(fine.data(), max_ns);
 
     for_each_finding(add_finding, &m.findings);
-    for (FindingRow &f : m.findings) f.source = source_line(f.file.empty() ? nullptr : f.file.c_str(), f.line);
+    for (FindingRow &f : m.findings)
+        f.source = source_line(f.file.empty() ? nullptr : f.file.c_str(), f.line);
     return m;
 }
 

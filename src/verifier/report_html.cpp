@@ -19,15 +19,27 @@ std::string esc(const std::string &s) {
     out.reserve(s.size());
     for (const char c : s) {
         switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&#39;"; break;
+        case '&':
+            out += "&amp;";
+            break;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        case '"':
+            out += "&quot;";
+            break;
+        case '\'':
+            out += "&#39;";
+            break;
         default:
             // Control characters other than tab and newline would make the document ill-formed.
-            if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += "\xEF\xBF\xBD"; // U+FFFD
-            else out += c;
+            if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t')
+                out += "\xEF\xBF\xBD"; // U+FFFD
+            else
+                out += c;
         }
     }
     return out;
@@ -125,7 +137,8 @@ void histogram_svg(std::string &out, const std::string &chart, const std::string
     const unsigned n = hi - lo + 1;
     const double bw = plot_w / n;
     std::uint64_t most = 0;
-    for (unsigned k = lo; k <= hi; ++k) most = std::max(most, h.bins[k]);
+    for (unsigned k = lo; k <= hi; ++k)
+        most = std::max(most, h.bins[k]);
     const double scale = log_scale(static_cast<double>(most) + 1.0);
 
     out += fmt("<svg xmlns=\"http://www.w3.org/2000/svg\" data-chart=\"%s\" width=\"%.0f\" height=\"%.0f\" "
@@ -134,13 +147,15 @@ void histogram_svg(std::string &out, const std::string &chart, const std::string
     out += "<title>" + esc(title) + "</title>";
     out += fmt("<text class=\"title\" x=\"%.0f\" y=\"16\">", left) + esc(title) + "</text>";
     // Axes, and grid lines at powers of ten of the count (the count axis is logarithmic).
-    out += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", left, top + plot_h, left + plot_w,
-               top + plot_h);
-    out += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", left, top, left, top + plot_h);
+    out += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", left, top + plot_h,
+               left + plot_w, top + plot_h);
+    out +=
+        fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", left, top, left, top + plot_h);
     if (scale > 0) {
         for (std::uint64_t g = 1; g <= most; g *= 10) {
             const double y = top + plot_h - log_scale(static_cast<double>(g) + 1.0) / scale * plot_h;
-            out += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4ec\"/>", left, y, left + plot_w, y);
+            out += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4ec\"/>", left, y,
+                       left + plot_w, y);
             out += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>", left - 4, y + 4, num(g).c_str());
             if (g > UINT64_MAX / 10) break;
         }
@@ -158,25 +173,29 @@ void histogram_svg(std::string &out, const std::string &chart, const std::string
     const unsigned step = std::max(1u, (n + 7) / 8);
     for (unsigned k = lo; k <= hi + 1; k += step) {
         const double x = left + (k - lo) * bw;
-        out += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", x, top + plot_h, x, top + plot_h + 4);
+        out += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", x, top + plot_h, x,
+                   top + plot_h + 4);
         out += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x, top + plot_h + 16) +
                esc(format_ns(std::uint64_t{1} << std::min(k, 62u))) + "</text>";
     }
-    out += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">duration (log scale); bar height: count (log scale)</text>",
-               left + plot_w / 2, H - 6);
+    out += fmt(
+        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">duration (log scale); bar height: count (log scale)</text>",
+        left + plot_w / 2, H - 6);
     // The budget: where on the duration axis it falls, between its power of two's edges.
     const double at = log2_of(static_cast<double>(std::max<std::uint64_t>(budget_ns, 1)));
     const double x = left + (at - lo) * bw;
-    out += fmt("<line class=\"budget\" data-budget=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#c00\" "
-               "stroke-width=\"2\" stroke-dasharray=\"5 3\"/>",
-               num(budget_ns).c_str(), x, top - 4, x, top + plot_h);
+    out +=
+        fmt("<line class=\"budget\" data-budget=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#c00\" "
+            "stroke-width=\"2\" stroke-dasharray=\"5 3\"/>",
+            num(budget_ns).c_str(), x, top - 4, x, top + plot_h);
     // Its label on the side with room for it.
     const bool label_left = x > left + plot_w - 90;
     out += fmt("<text class=\"budget\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", label_left ? x - 4 : x + 4, top + 8,
                label_left ? "end" : "start") +
            esc("budget " + format_ns(budget_ns)) + "</text>";
     if (h.count == 0)
-        out += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">nothing timed</text>", left + plot_w / 2, top + plot_h / 2);
+        out += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">nothing timed</text>", left + plot_w / 2,
+                   top + plot_h / 2);
     out += "</svg>";
 }
 
@@ -188,15 +207,17 @@ void contention_svg(std::string &out, const std::string &chart, const std::strin
     const std::size_t n = std::max<std::size_t>(lock.timeline.size(), 1);
     const double bw = plot_w / static_cast<double>(n);
     std::uint32_t most = 0;
-    for (const ContentionBucket &b : lock.timeline) most = std::max(most, b.acquisitions);
+    for (const ContentionBucket &b : lock.timeline)
+        most = std::max(most, b.acquisitions);
     out += fmt("<svg xmlns=\"http://www.w3.org/2000/svg\" data-chart=\"%s\" width=\"%.0f\" height=\"%.0f\" "
                "viewBox=\"0 0 %.0f %.0f\" role=\"img\">",
                esc(chart).c_str(), W, H, W, H);
     out += "<title>" + esc(title) + "</title>";
     out += fmt("<text class=\"title\" x=\"%.0f\" y=\"16\">", left) + esc(title) + "</text>";
-    out += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", left, top + plot_h, left + plot_w,
-               top + plot_h);
-    out += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", left, top, left, top + plot_h);
+    out += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", left, top + plot_h,
+               left + plot_w, top + plot_h);
+    out +=
+        fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", left, top, left, top + plot_h);
     out += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%u</text>", left - 4, top + 4, most);
     out += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">0</text>", left - 4, top + plot_h + 4);
     for (std::size_t i = 0; i < lock.timeline.size() && most != 0; ++i) {
@@ -205,9 +226,10 @@ void contention_svg(std::string &out, const std::string &chart, const std::strin
         const double x = left + static_cast<double>(i) * bw;
         const double all = b.acquisitions * plot_h / most, waited = b.contended * plot_h / most;
         const double gap = bw > 3 ? 0.5 : 0;
-        out += fmt("<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"#b8c4d6\">", x + gap, top + plot_h - all,
-                   bw - 2 * gap, all);
-        out += "<title>" + esc(num(b.acquisitions) + " acquisitions, " + num(b.contended) + " contended") + "</title></rect>";
+        out += fmt("<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"#b8c4d6\">", x + gap,
+                   top + plot_h - all, bw - 2 * gap, all);
+        out += "<title>" + esc(num(b.acquisitions) + " acquisitions, " + num(b.contended) + " contended") +
+               "</title></rect>";
         if (b.contended != 0)
             out += fmt("<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"#e8743d\"/>", x + gap,
                        top + plot_h - waited, bw - 2 * gap, waited);
@@ -218,18 +240,23 @@ void contention_svg(std::string &out, const std::string &chart, const std::strin
         const double seconds = static_cast<double>(first_bucket * bucket_ns) / 1e9 +
                                static_cast<double>(n) * static_cast<double>(bucket_ns) / 1e9 * t / 2;
         out += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%.2f s</text>", x, top + plot_h + 16,
-                   t == 0 ? "start" : t == 1 ? "middle" : "end", seconds);
+                   t == 0   ? "start"
+                   : t == 1 ? "middle"
+                            : "end",
+                   seconds);
     }
     out += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", left + plot_w / 2, H - 6) +
            esc("time; bars: acquisitions per " + format_ns(bucket_ns)) + "</text>";
     // Legend.
-    out += fmt("<rect x=\"%.1f\" y=\"6\" width=\"10\" height=\"10\" fill=\"#b8c4d6\"/><text x=\"%.1f\" y=\"15\">all</text>",
-               W - 150, W - 136);
-    out += fmt("<rect x=\"%.1f\" y=\"6\" width=\"10\" height=\"10\" fill=\"#e8743d\"/><text x=\"%.1f\" y=\"15\">contended</text>",
+    out += fmt(
+        "<rect x=\"%.1f\" y=\"6\" width=\"10\" height=\"10\" fill=\"#b8c4d6\"/><text x=\"%.1f\" y=\"15\">all</text>",
+        W - 150, W - 136);
+    out += fmt("<rect x=\"%.1f\" y=\"6\" width=\"10\" height=\"10\" fill=\"#e8743d\"/><text x=\"%.1f\" "
+               "y=\"15\">contended</text>",
                W - 104, W - 90);
     if (most == 0)
-        out += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">no acquisitions sampled</text>", left + plot_w / 2,
-                   top + plot_h / 2);
+        out += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">no acquisitions sampled</text>",
+                   left + plot_w / 2, top + plot_h / 2);
     out += "</svg>";
 }
 
@@ -243,16 +270,17 @@ void locks_section(std::string &out, const Model &m) {
            esc("The " + std::to_string(m.locks.size()) + " busiest of " + std::to_string(m.locks_tracked) +
                " locks tracked, by acquisitions (at most " + std::to_string(m.top) +
                " are shown). Hold time is the holder's own running time; holds the OS descheduled are not timed. "
-               "The dashed red line is the hold budget, " + format_ns(m.hold_budget_ns) + ".") +
+               "The dashed red line is the hold budget, " +
+               format_ns(m.hold_budget_ns) + ".") +
            "</p>";
     out += "<table><tr><th class=\"name\">lock</th><th>acquisitions</th><th>contended</th><th>p50</th><th>p99</th>"
            "<th>max</th><th>over budget</th><th>descheduled</th></tr>";
     for (const LockRow &l : m.locks) {
-        out += "<tr><td class=\"name\">" + esc(l.name) + "</td><td>" + num(l.acquisitions) + "</td><td>" + num(l.contended) +
-               "</td><td>" + esc(format_ns(l.p50_ns)) + "</td><td>" + esc(format_ns(l.p99_ns)) + "</td><td" +
-               (l.max_ns > m.hold_budget_ns ? " class=\"over\"" : "") + ">" + esc(format_ns(l.max_ns)) + "</td><td" +
-               (l.over_budget != 0 ? " class=\"over\"" : "") + ">" + num(l.over_budget) + "</td><td>" + num(l.descheduled) +
-               "</td></tr>";
+        out += "<tr><td class=\"name\">" + esc(l.name) + "</td><td>" + num(l.acquisitions) + "</td><td>" +
+               num(l.contended) + "</td><td>" + esc(format_ns(l.p50_ns)) + "</td><td>" + esc(format_ns(l.p99_ns)) +
+               "</td><td" + (l.max_ns > m.hold_budget_ns ? " class=\"over\"" : "") + ">" + esc(format_ns(l.max_ns)) +
+               "</td><td" + (l.over_budget != 0 ? " class=\"over\"" : "") + ">" + num(l.over_budget) + "</td><td>" +
+               num(l.descheduled) + "</td></tr>";
     }
     out += "</table>";
     for (std::size_t i = 0; i < m.locks.size(); ++i) {
@@ -270,7 +298,8 @@ void routines_section(std::string &out, const Model &m) {
     out += "<section id=\"routines\"><h2>ISRs and DPCs: run times</h2><p class=\"note\">" +
            esc("Every MiniportInterrupt (" + num(m.isr.count) + " timed, longest " + format_ns(m.isr.max_ns) +
                ") against the ISR budget, and every DPC routine, MiniportInterruptDPC and KDPC (" + num(m.dpc.count) +
-               " timed, longest " + format_ns(m.dpc.max_ns) + ") against the DPC budget, in the routine's own running time.") +
+               " timed, longest " + format_ns(m.dpc.max_ns) +
+               ") against the DPC budget, in the routine's own running time.") +
            "</p><div class=\"card\"><div class=\"charts\">";
     histogram_svg(out, "isr", "ISR run times (MiniportInterrupt)", m.isr, m.isr_budget_ns);
     histogram_svg(out, "dpc", "DPC run times", m.dpc, m.dpc_budget_ns);
@@ -286,15 +315,18 @@ void findings_section(std::string &out, const Model &m) {
                "</p></section>";
         return;
     }
-    out += "<p class=\"note\">" + esc(std::to_string(m.findings.size()) + " distinct finding(s), oldest first (verifier " +
-                                      m.verifier_mode + "). Rule IDs are explained in docs/verifier.md.") +
+    out += "<p class=\"note\">" +
+           esc(std::to_string(m.findings.size()) + " distinct finding(s), oldest first (verifier " + m.verifier_mode +
+               "). Rule IDs are explained in docs/verifier.md.") +
            "</p>";
-    out += "<table><tr><th class=\"name\">severity</th><th class=\"name\">rule</th><th class=\"name\">where</th><th>count</th>"
+    out += "<table><tr><th class=\"name\">severity</th><th class=\"name\">rule</th><th "
+           "class=\"name\">where</th><th>count</th>"
            "<th class=\"name\">report</th></tr>";
     for (const FindingRow &f : m.findings) {
         const std::string where = f.file.empty() ? "(no source location)" : f.file + ":" + std::to_string(f.line);
-        out += "<tr><td class=\"text sev-" + esc(f.severity) + "\">" + esc(f.severity) + (f.terminal ? " (terminal)" : "") +
-               "</td><td class=\"text\">" + esc(f.rule) + "</td><td class=\"text\">" + esc(where);
+        out += "<tr><td class=\"text sev-" + esc(f.severity) + "\">" + esc(f.severity) +
+               (f.terminal ? " (terminal)" : "") + "</td><td class=\"text\">" + esc(f.rule) +
+               "</td><td class=\"text\">" + esc(where);
         if (!f.function.empty()) out += "<br>in " + esc(f.function);
         if (!f.source.empty()) out += "<br><code class=\"source\">" + esc(f.source) + "</code>";
         out += "</td><td>" + num(f.count) + "</td><td class=\"text\"><pre>" + esc(f.message) + "</pre></td></tr>";
@@ -315,8 +347,9 @@ std::string format_ns(std::uint64_t ns) {
 std::string render_html(const Model &m) {
     std::string out;
     out.reserve(64 * 1024);
-    out += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ndislock report: " + esc(m.program) +
-           "</title><style>";
+    out +=
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ndislock report: " + esc(m.program) +
+        "</title><style>";
     out += kCss;
     out += "</style></head><body>\n<h1>ndislock report</h1>";
     out += "<p class=\"meta\">" + esc(m.program) + " &#8212; " + esc(m.generated) + "</p>";

@@ -32,11 +32,11 @@ struct LockRow {
 struct FindingRow {
     std::string rule, severity; // "RecursiveAcquire", "error"
     bool terminal = false;
-    std::string message;        // the verifier's whole report text
-    std::string file;           // "" when only an address is known
+    std::string message; // the verifier's whole report text
+    std::string file;    // "" when only an address is known
     int line = 0;
     std::string function;
-    std::string source;         // the text of that source line, when the file could be read
+    std::string source; // the text of that source line, when the file could be read
     std::uint64_t count = 0;
 };
 
@@ -44,14 +44,14 @@ struct Model {
     std::string program;   // what ran
     std::string generated; // when the report was written (free text)
     std::uint64_t hold_budget_ns = 0, isr_budget_ns = 0, dpc_budget_ns = 0;
-    bool statistics = false;       // lock statistics were on (the report turns them on)
-    unsigned locks_tracked = 0;    // all the statistics table tracked
-    unsigned top = 0;              // the most locks shown (locks holds the busiest, up to top)
+    bool statistics = false;    // lock statistics were on (the report turns them on)
+    unsigned locks_tracked = 0; // all the statistics table tracked
+    unsigned top = 0;           // the most locks shown (locks holds the busiest, up to top)
     std::vector<LockRow> locks;
-    std::uint64_t bucket_ns = 0;   // contention time buckets
+    std::uint64_t bucket_ns = 0;    // contention time buckets
     std::uint64_t first_bucket = 0; // the index since the report started of each timeline's first bucket
     Histogram isr, dpc;
-    std::string verifier_mode;     // "off", "on", "fatal"
+    std::string verifier_mode; // "off", "on", "fatal"
     std::vector<FindingRow> findings;
 };
 

@@ -19,11 +19,21 @@ std::string json_string(const char *text) {
     for (const char *p = text != nullptr ? text : ""; *p != '\0'; ++p) {
         const auto c = static_cast<unsigned char>(*p);
         switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        case '\r': out += "\\r"; break;
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
         default:
             if (c < 0x20) {
                 char buffer[8];
@@ -98,24 +108,25 @@ void append_result(const NDISLOCK_FINDING &f, bool suppressed, void *context) {
 } // namespace
 
 int write_sarif(const char *path) noexcept {
-    std::string out = "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\",\"runs\":[{";
+    std::string out =
+        "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\",\"runs\":[{";
     out += "\"tool\":{\"driver\":{\"name\":\"ndislock verifier\",\"informationUri\":"
            "\"https://learn.microsoft.com/windows-hardware/drivers/devtest/driver-verifier\",\"rules\":[";
     for (unsigned i = 0; i < static_cast<unsigned>(observe::Rule::Count_); ++i) {
         const observe::RuleInfo &r = observe::rule_info(static_cast<observe::Rule>(i));
         if (i != 0) out += ",";
         out += "{\"id\":" + json_string(r.id) + ",\"name\":" + json_string(r.id);
-        out += ",\"shortDescription\":{\"text\":" + json_string((std::string(r.id) + " (" + r.windows + ")").c_str()) + "}";
-        out += ",\"defaultConfiguration\":{\"level\":\"" +
-               std::string(observe::severity_name(r.severity)) + "\"}";
+        out += ",\"shortDescription\":{\"text\":" + json_string((std::string(r.id) + " (" + r.windows + ")").c_str()) +
+               "}";
+        out += ",\"defaultConfiguration\":{\"level\":\"" + std::string(observe::severity_name(r.severity)) + "\"}";
         out += ",\"properties\":{\"terminal\":" + std::string(r.terminal ? "true" : "false") +
                ",\"windows\":" + json_string(r.windows) + "}}";
     }
     out += "]}}";
     char cwd[PATH_MAX];
     if (realpath(".", cwd) != nullptr)
-        out += ",\"originalUriBaseIds\":{\"SRCROOT\":{\"uri\":" + json_string(("file://" + std::string(cwd) + "/").c_str()) +
-               "}}";
+        out += ",\"originalUriBaseIds\":{\"SRCROOT\":{\"uri\":" +
+               json_string(("file://" + std::string(cwd) + "/").c_str()) + "}}";
     out += ",\"results\":[";
     for_each_finding(append_result, &out);
     out += "]}]}\n";

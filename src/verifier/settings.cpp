@@ -58,7 +58,8 @@ void configure_from_environment() {
     if (parse_number("NDISLOCK_ISR_BUDGET_US", 1, 10'000'000, &n)) g_settings.isr_budget_ns.store(n * 1000);
     if (parse_number("NDISLOCK_DPC_BUDGET_US", 1, 10'000'000, &n)) g_settings.dpc_budget_ns.store(n * 1000);
     if (parse_number("NDISLOCK_WATCHDOG_MS", 1, 86'400'000, &n)) observe::g_watchdog_limit_ns.store(n * 1'000'000);
-    if (parse_number("NDISLOCK_DPC_TIME_LIMIT_MS", 1, 86'400'000, &n)) observe::g_dpc_time_limit_ns.store(n * 1'000'000);
+    if (parse_number("NDISLOCK_DPC_TIME_LIMIT_MS", 1, 86'400'000, &n))
+        observe::g_dpc_time_limit_ns.store(n * 1'000'000);
     if (parse_number("NDISLOCK_DPC_WATCHDOG_LIMIT_MS", 1, 86'400'000, &n))
         observe::g_dpc_watchdog_limit_ns.store(n * 1'000'000);
     if (parse_number("NDISLOCK_VERIFIER_EXITCODE", 0, 255, &n)) g_settings.exit_code.store(static_cast<int>(n));

@@ -13,7 +13,8 @@ namespace ndislock::verifier {
 // Each default once. 25 us is NDIS's guidance both for a spin lock's hold and for an ISR; the public
 // NDISLOCK_HOLD_BUDGET_NS_DEFAULT (ndislock/ext.h, which the statistics use too) writes it.
 inline constexpr std::uint64_t kDefaultHoldBudgetNs = NDISLOCK_HOLD_BUDGET_NS_DEFAULT; // LockHeldTooLong
-inline constexpr std::uint64_t kDefaultIsrBudgetNs = NDISLOCK_HOLD_BUDGET_NS_DEFAULT;  // IsrTooLong: ISR, synchronize, enable/disable
+inline constexpr std::uint64_t kDefaultIsrBudgetNs =
+    NDISLOCK_HOLD_BUDGET_NS_DEFAULT;                          // IsrTooLong: ISR, synchronize, enable/disable
 inline constexpr std::uint64_t kDefaultDpcBudgetNs = 100'000; // DpcTooLong: MiniportInterruptDPC, KDPC routines
 // The hold-time sampling period. A timed hold costs two reads of the cheapest clock (the TSC,
 // 8.6-13 ns each on the VMs measured, behind the witness load: platform/own_time.h) and a

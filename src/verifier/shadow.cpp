@@ -29,8 +29,8 @@ unsigned generation_of(std::uint64_t index) noexcept {
 
 Shadow *g_table = nullptr;
 std::atomic<unsigned> g_generations_used{0}; // generations that may hold entries (never shrinks)
-std::atomic<std::uint64_t> g_inserts{0};      // entries ever placed: an insert that saw no change
-                                              // since its lock-free miss need not look again
+std::atomic<std::uint64_t> g_inserts{0};     // entries ever placed: an insert that saw no change
+                                             // since its lock-free miss need not look again
 std::atomic<std::uint64_t> g_generation_live[kGenerations];
 std::atomic<std::uint64_t> g_live{0};
 std::mutex g_insert_mutex; // inserts, and the return of pages (shadow_regions.h)
@@ -158,7 +158,8 @@ bool recently_freed(const void *lock) noexcept {
 }
 
 void forget_recently_freed() noexcept {
-    for (auto &f : g_freed) f.store(0, std::memory_order_relaxed);
+    for (auto &f : g_freed)
+        f.store(0, std::memory_order_relaxed);
 }
 
 std::uint64_t shadow_live() noexcept { return g_live.load(std::memory_order_relaxed); }

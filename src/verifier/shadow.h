@@ -28,11 +28,11 @@ namespace ndislock::verifier {
 enum class LockMode : std::uint8_t { Unknown, Plain, Queued };
 
 struct Shadow {
-    std::atomic<std::uintptr_t> key;        // the lock's address; 0 empty, 1 removed
-    std::atomic<std::uint32_t> holder;      // thread id of the holder (model::ThreadState::id), 0 none
-    std::atomic<std::uint16_t> lock_class;  // < kMaxClasses
+    std::atomic<std::uintptr_t> key;       // the lock's address; 0 empty, 1 removed
+    std::atomic<std::uint32_t> holder;     // thread id of the holder (model::ThreadState::id), 0 none
+    std::atomic<std::uint16_t> lock_class; // < kMaxClasses
     std::atomic<LockMode> mode;
-    std::atomic<std::uint8_t> holder_slot;  // the holder's held-table index
+    std::atomic<std::uint8_t> holder_slot; // the holder's held-table index
 };
 static_assert(sizeof(Shadow) == 16, "the documented per-lock figure");
 static_assert(kMaxClasses <= 0x10000, "a class id fits Shadow::lock_class");

@@ -206,7 +206,8 @@ std::string routine_name(const void *routine) {
     if (!name.empty() && name.back() == ')') {
         int depth = 0;
         for (std::size_t i = name.size(); i-- > 0;) {
-            if (name[i] == ')') ++depth;
+            if (name[i] == ')')
+                ++depth;
             else if (name[i] == '(' && --depth == 0) {
                 if (i > 0) name.erase(i);
                 break;

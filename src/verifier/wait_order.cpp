@@ -80,21 +80,20 @@ void report_inversion(const WaitLockEvent &e, const VerifierThread &v, std::uint
         class_string(inv.earlier_from).c_str());
     r.other = inv.earlier_to_site;
     r.other_role = "the other order first seen at";
-    r.scenario = platform::format(
-        "  scenario:\n    %-44s %s\n    holds %-38s holds %s\n    wants %-38s wants %s\n"
-        "    (held since %s; first seen on thread %d: holding since %s)\n",
-        "this thread", "the earlier order", class_string(inv.held_class).c_str(),
-        class_string(inv.earlier_from).c_str(), class_string(inv.wanted_class).c_str(),
-        class_string(inv.earlier_to).c_str(), site_string(inv.held_site).c_str(), inv.earlier_thread,
-        site_string(inv.earlier_from_site).c_str());
+    r.scenario = platform::format("  scenario:\n    %-44s %s\n    holds %-38s holds %s\n    wants %-38s wants %s\n"
+                                  "    (held since %s; first seen on thread %d: holding since %s)\n",
+                                  "this thread", "the earlier order", class_string(inv.held_class).c_str(),
+                                  class_string(inv.earlier_from).c_str(), class_string(inv.wanted_class).c_str(),
+                                  class_string(inv.earlier_to).c_str(), site_string(inv.held_site).c_str(),
+                                  inv.earlier_thread, site_string(inv.earlier_from_site).c_str());
     emit_report(r);
 }
 
 // A wait that may sleep for a lock: the order of everything held before it.
 void check_order(const WaitLockEvent &e, VerifierThread &v) {
     if (e.kind == WaitLockKind::Object || !e.may_block) return; // an event is no lock; a poll never sleeps
-    if (find_wait_held(v, e.object) >= 0) return;                // its owner's recursion: no edge
-    if (v.overflowed || v.wait_overflowed) return;               // the table is not the whole truth
+    if (find_wait_held(v, e.object) >= 0) return;               // its owner's recursion: no edge
+    if (v.overflowed || v.wait_overflowed) return;              // the table is not the whole truth
     HeldForOrder held[kMaxWaitHeld + kMaxHeld];
     unsigned n = wait_holds_for_order(v, held);
     const unsigned depth = v.depth.load(std::memory_order_relaxed);
@@ -107,8 +106,8 @@ void check_order(const WaitLockEvent &e, VerifierThread &v) {
     const std::uint64_t key = chain_extend(top, wanted | (shared(e.kind) ? kSharedLink : 0));
     if (chain_checked(key)) return;
     Inversion inv{};
-    if (check_and_record_order(held, n, wanted, shared(e.kind), e.site, e.thread->os_tid.load(std::memory_order_relaxed),
-                               key, &inv))
+    if (check_and_record_order(held, n, wanted, shared(e.kind), e.site,
+                               e.thread->os_tid.load(std::memory_order_relaxed), key, &inv))
         report_inversion(e, v, wanted, inv);
 }
 
@@ -165,7 +164,8 @@ void releasing(const WaitLockEvent &e, VerifierThread &v) noexcept {
     if (slot < 0) return; // taken while the verifier was off, or past the table
     if (--v.wait_held[slot].count != 0) return;
     const unsigned d = v.wait_depth.load(std::memory_order_relaxed);
-    for (unsigned i = static_cast<unsigned>(slot); i + 1 < d; ++i) move_entry(v.wait_held[i], v.wait_held[i + 1]);
+    for (unsigned i = static_cast<unsigned>(slot); i + 1 < d; ++i)
+        move_entry(v.wait_held[i], v.wait_held[i + 1]);
     v.wait_depth.store(d - 1, std::memory_order_release);
     if (d - 1 == 0) v.wait_overflowed = false;
     rechain(v);
@@ -177,11 +177,16 @@ void on_wait_lock(const WaitLockEvent &e) noexcept {
     if (e.thread == nullptr) return;
     VerifierThread &v = verifier_thread(*e.thread);
     switch (e.phase) {
-    case WaitLockPhase::Initialized: return initialized(e);
-    case WaitLockPhase::Acquiring: return acquiring(e, v);
-    case WaitLockPhase::Acquired: return acquired(e, v);
-    case WaitLockPhase::WaitEnded: return v.wait_wanting.store(nullptr, std::memory_order_release);
-    case WaitLockPhase::Releasing: return releasing(e, v);
+    case WaitLockPhase::Initialized:
+        return initialized(e);
+    case WaitLockPhase::Acquiring:
+        return acquiring(e, v);
+    case WaitLockPhase::Acquired:
+        return acquired(e, v);
+    case WaitLockPhase::WaitEnded:
+        return v.wait_wanting.store(nullptr, std::memory_order_release);
+    case WaitLockPhase::Releasing:
+        return releasing(e, v);
     }
 }
 
@@ -216,10 +221,9 @@ void describe_wait_holds(const VerifierThread &v, std::string &out) {
 
 bool waiting_call(const VerifierThread &v, observe::Site *site, const char **call) noexcept {
     if (v.wait_wanting.load(std::memory_order_acquire) == nullptr) return false;
-    *site = observe::Site{v.wait_wanting_file.load(std::memory_order_relaxed),
-                          v.wait_wanting_line.load(std::memory_order_relaxed),
-                          v.wait_wanting_function.load(std::memory_order_relaxed),
-                          v.wait_wanting_return.load(std::memory_order_relaxed)};
+    *site = observe::Site{
+        v.wait_wanting_file.load(std::memory_order_relaxed), v.wait_wanting_line.load(std::memory_order_relaxed),
+        v.wait_wanting_function.load(std::memory_order_relaxed), v.wait_wanting_return.load(std::memory_order_relaxed)};
     *call = v.wait_wanting_call.load(std::memory_order_relaxed);
     return true;
 }

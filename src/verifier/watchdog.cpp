@@ -59,13 +59,14 @@ model::ThreadState *holder_of_dispatcher_wait(model::ThreadState &t, lock::WaitK
     } else {
         auto *h = static_cast<DISPATCHER_HEADER *>(const_cast<void *>(object));
         const UCHAR type = h->Type;
-        const char *name = type == MutantObject                                                   ? "mutex"
+        const char *name = type == MutantObject                                                    ? "mutex"
                            : type == EventNotificationObject || type == EventSynchronizationObject ? "event"
-                           : type == TimerNotificationObject || type == TimerSynchronizationObject ? "timer"
-                                                                                                    : "dispatcher object";
-        if (type == MutantObject) owner = interrupt_tagged(std::atomic_ref<struct _KTHREAD *>(
-                                                                reinterpret_cast<KMUTANT *>(h)->OwnerThread)
-                                                                .load(std::memory_order_acquire));
+                           : type == TimerNotificationObject || type == TimerSynchronizationObject
+                               ? "timer"
+                               : "dispatcher object";
+        if (type == MutantObject)
+            owner = interrupt_tagged(std::atomic_ref<struct _KTHREAD *>(reinterpret_cast<KMUTANT *>(h)->OwnerThread)
+                                         .load(std::memory_order_acquire));
         std::snprintf(buffer, sizeof buffer, "%s %p (a KeWaitFor* wait%s)", name, object,
                       type == MutantObject ? "" : ": nobody owns it, it waits to be signalled");
     }
@@ -80,7 +81,8 @@ model::ThreadState *holder_of_wait(model::ThreadState &t, std::string *what) {
     const auto kind = t.wait.kind.load(std::memory_order_acquire);
     const void *object = t.wait.object.load(std::memory_order_relaxed);
     if (kind == lock::WaitKind::Processor) {
-        const auto index = static_cast<std::uint32_t>(static_cast<const model::Processor *>(object) - model::g_processors);
+        const auto index =
+            static_cast<std::uint32_t>(static_cast<const model::Processor *>(object) - model::g_processors);
         char buffer[64];
         std::snprintf(buffer, sizeof buffer, "processor %u (to run at DISPATCH_LEVEL)", index);
         *what = buffer;
@@ -91,7 +93,8 @@ model::ThreadState *holder_of_wait(model::ThreadState &t, std::string *what) {
     const Shadow *s = shadow_find(object);
     char buffer[600];
     std::snprintf(buffer, sizeof buffer, "lock %p %s", object,
-                  s != nullptr ? class_string(s->lock_class.load(std::memory_order_relaxed)).c_str() : "(unclassified)");
+                  s != nullptr ? class_string(s->lock_class.load(std::memory_order_relaxed)).c_str()
+                               : "(unclassified)");
     *what = buffer;
     return live_holder(s, object);
 }
@@ -103,7 +106,8 @@ std::string stopped_stack_lines(model::ThreadState &t, const void *pc) {
     void *frames[24];
     const int n = model::stopped_stack(t, frames, 24);
     int from = 0;
-    while (from < n && frames[from] != pc) ++from;
+    while (from < n && frames[from] != pc)
+        ++from;
     if (from == n) return ""; // the stopped pc is not in the dump: nothing reliable to show
     std::string out = "      its stack:\n";
     for (int k = from + 1, shown = 0; k < n && shown < 6; ++k, ++shown)
@@ -113,8 +117,9 @@ std::string stopped_stack_lines(model::ThreadState &t, const void *pc) {
 
 void describe_thread(model::ThreadState &t, std::string &out) {
     char line[1200];
-    std::snprintf(line, sizeof line, "    thread %d on processor %u at IRQL %u:\n", t.os_tid.load(std::memory_order_relaxed),
-                  t.processor.load(std::memory_order_relaxed), t.irql.load(std::memory_order_relaxed));
+    std::snprintf(line, sizeof line, "    thread %d on processor %u at IRQL %u:\n",
+                  t.os_tid.load(std::memory_order_relaxed), t.processor.load(std::memory_order_relaxed),
+                  t.irql.load(std::memory_order_relaxed));
     out += line;
     // The driver routine it runs, and interrupts: the one it runs over, or the one stopping it.
     if (const RunningCallback running = running_callback(t); running.kind != observe::Callback::None) {
@@ -136,16 +141,17 @@ void describe_thread(model::ThreadState &t, std::string &out) {
         const void *pc = t.preemption.stopped_at.load(std::memory_order_relaxed);
         std::snprintf(line, sizeof line,
                       "      stopped by an interrupt: thread %d runs an ISR over it; stopped at IRQL %u%s%s\n",
-                      isr != nullptr ? isr->os_tid.load(std::memory_order_relaxed) : -1, t.preemption.stopped_irql.load(std::memory_order_relaxed),
-                      pc != nullptr ? ", at " : "", pc != nullptr ? site_string(code_site(pc)).c_str() : "");
+                      isr != nullptr ? isr->os_tid.load(std::memory_order_relaxed) : -1,
+                      t.preemption.stopped_irql.load(std::memory_order_relaxed), pc != nullptr ? ", at " : "",
+                      pc != nullptr ? site_string(code_site(pc)).c_str() : "");
         out += line;
         out += stopped_stack_lines(t, pc);
     }
     if (VerifierThread *v = verifier_thread_of(t)) {
         const unsigned depth = v->depth.load(std::memory_order_acquire);
         for (unsigned i = 0; i < depth && i < kMaxHeld; ++i) {
-            std::snprintf(line, sizeof line, "      holds %s, taken at %s\n", class_string(v->held[i].lock_class).c_str(),
-                          site_string(v->held[i].site()).c_str());
+            std::snprintf(line, sizeof line, "      holds %s, taken at %s\n",
+                          class_string(v->held[i].lock_class).c_str(), site_string(v->held[i].site()).c_str());
             out += line;
         }
         describe_wait_holds(*v, out); // its mutexes, fast mutexes and resources
@@ -327,7 +333,8 @@ bool check_interrupted_holder(model::ThreadState &t, bool still_waiting) {
                   "stopped at IRQL %u%s%s%s): that code cannot run again until the ISR returns, so the ISR spins "
                   "forever (state shared with an ISR is guarded by NdisMSynchronizeWithInterruptEx, not by a spin "
                   "lock)",
-                  isr.c_str(), t.processor.load(std::memory_order_relaxed), holder->os_tid.load(std::memory_order_relaxed), stopped_irql,
+                  isr.c_str(), t.processor.load(std::memory_order_relaxed),
+                  holder->os_tid.load(std::memory_order_relaxed), stopped_irql,
                   releasing ? " in the middle of releasing it" : "", pc != nullptr ? ", at " : "",
                   pc != nullptr ? site_string(code_site(pc)).c_str() : "");
     r.explanation = text;
@@ -378,7 +385,8 @@ void check_same_processor_holder(model::ThreadState &t) {
                   "thread %d waits at DISPATCH_LEVEL on processor %u for a lock held by thread %d of the same "
                   "processor, which is below DISPATCH_LEVEL (it dropped the IRQL while holding the lock): on Windows "
                   "that thread never runs on this processor again, so the wait never ends",
-                  t.os_tid.load(std::memory_order_relaxed), t.processor.load(std::memory_order_relaxed), holder->os_tid.load(std::memory_order_relaxed));
+                  t.os_tid.load(std::memory_order_relaxed), t.processor.load(std::memory_order_relaxed),
+                  holder->os_tid.load(std::memory_order_relaxed));
     r.explanation = text;
     if (VerifierThread *hv = verifier_thread_of(*holder)) {
         const int slot = find_held(*hv, lock);

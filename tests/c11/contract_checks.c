@@ -69,8 +69,8 @@ static void *watchdog_main(void *unused) {
             int n = snprintf(text, sizeof text,
                              "\nWATCHDOG: section '%s' did not finish within %lld s (a wait that never ends: "
                              "lock, IRQL or thread join); %u passed, %u failed before it\n",
-                             name != NULL ? name : "?", g_watchdog_limit_ns / 1000000000LL,
-                             atomic_load(&g_passed), atomic_load(&g_failed));
+                             name != NULL ? name : "?", g_watchdog_limit_ns / 1000000000LL, atomic_load(&g_passed),
+                             atomic_load(&g_failed));
             if (n > 0) {
                 size_t length = (size_t)n < sizeof text ? (size_t)n : sizeof text - 1;
                 write_all(STDOUT_FILENO, text, length);
@@ -131,9 +131,8 @@ static int check_eq(unsigned long long actual, unsigned long long expected, cons
 
 /* CHECK(condition, printf-format, ...) and CHECK_EQ(actual, expected, description). */
 #define CHECK(cond, ...) record((cond) ? 1 : 0, __FILE__, __LINE__, __VA_ARGS__)
-#define CHECK_EQ(actual, expected, what)                                                                    \
-    check_eq((unsigned long long)(actual), (unsigned long long)(expected), #actual, #expected, what, __FILE__, \
-             __LINE__)
+#define CHECK_EQ(actual, expected, what)                                                                               \
+    check_eq((unsigned long long)(actual), (unsigned long long)(expected), #actual, #expected, what, __FILE__, __LINE__)
 
 void nlc_begin(unsigned WatchdogSeconds) {
     const char *env = getenv("NDISLOCK_TEST_WATCHDOG_SECONDS");
@@ -642,8 +641,8 @@ typedef struct counter_run {
     KSPIN_LOCK ke;
     PKSPIN_LOCK word; /* what the Ke families lock: &ke, or &ndis.SpinLock in the mixed runs */
     volatile unsigned long counter;
-    const void *last_owner;          /* protected by the lock, like counter */
-    unsigned long owner_switches;    /* how often the lock went to another thread */
+    const void *last_owner;       /* protected by the lock, like counter */
+    unsigned long owner_switches; /* how often the lock went to another thread */
     atomic_int inside;
     atomic_uint overlaps;
     atomic_uint wrong_irql_inside;
@@ -661,7 +660,8 @@ static void inside(counter_run *r, const void *self) {
     unsigned long value;
     if (atomic_fetch_add_explicit(&r->inside, 1, memory_order_relaxed) != 0)
         atomic_fetch_add_explicit(&r->overlaps, 1u, memory_order_relaxed);
-    if (KeGetCurrentIrql() != DISPATCH_LEVEL) atomic_fetch_add_explicit(&r->wrong_irql_inside, 1u, memory_order_relaxed);
+    if (KeGetCurrentIrql() != DISPATCH_LEVEL)
+        atomic_fetch_add_explicit(&r->wrong_irql_inside, 1u, memory_order_relaxed);
     value = r->counter;
     spin_briefly();
     r->counter = value + 1;
@@ -788,8 +788,8 @@ static void *counter_worker_main(void *arg) {
 
 /* Threads threads, thread i running families[i % count], all on one lock; the Ke families lock
  * the NDIS lock's own word when on_ndis_word (NDIS and Ke calls on one word are legal). */
-static void run_family(const char *name, const family_fn *families, unsigned count, int on_ndis_word,
-                       unsigned threads, unsigned iterations) {
+static void run_family(const char *name, const family_fn *families, unsigned count, int on_ndis_word, unsigned threads,
+                       unsigned iterations) {
     counter_run *r = calloc(1, sizeof *r);
     counter_worker *workers = calloc(threads, sizeof *workers);
     pthread_t *ids = calloc(threads, sizeof *ids);
@@ -850,11 +850,10 @@ void nlc_check_counters(unsigned Threads, unsigned Iterations) {
     if (KeQueryActiveProcessorCountEx(0) != 2)
         CHECK_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK, "NdislockSetProcessorCount(2) for the counter runs");
     run_family("counters: NdisAcquireSpinLock / NdisReleaseSpinLock", ndis, 1, 0, Threads, Iterations);
-    run_family("counters: KeRaiseIrql + NdisDprAcquireSpinLock / NdisDprReleaseSpinLock + KeLowerIrql", ndis_dpr, 1,
-               0, Threads, Iterations);
+    run_family("counters: KeRaiseIrql + NdisDprAcquireSpinLock / NdisDprReleaseSpinLock + KeLowerIrql", ndis_dpr, 1, 0,
+               Threads, Iterations);
     run_family("counters: KeAcquireSpinLock / KeReleaseSpinLock", ke, 1, 0, Threads, Iterations);
-    run_family("counters: KeAcquireSpinLockRaiseToDpc / KeReleaseSpinLock", ke_raise_to_dpc, 1, 0, Threads,
-               Iterations);
+    run_family("counters: KeAcquireSpinLockRaiseToDpc / KeReleaseSpinLock", ke_raise_to_dpc, 1, 0, Threads, Iterations);
     run_family("counters: KeAcquireSpinLockAtDpcLevel / KeReleaseSpinLockFromDpcLevel", ke_at_dpc, 1, 0, Threads,
                Iterations);
     run_family("counters: KeTryToAcquireSpinLockAtDpcLevel retry loop", ke_try, 1, 0, Threads, Iterations);

@@ -24,14 +24,14 @@ int nlc_end(void);
 /* The checks, one section each. Call nlc_check_irql_at_start before anything else that calls into
  * ndislock, and nlc_check_processors before the sections that use threads: it makes the process's
  * 2 virtual processors and binds the calling thread to processor 0. */
-void nlc_check_layout(void);             /* sizes, offsets, IRQL values of the WDK types */
-void nlc_check_irql_at_start(void);      /* a new thread runs at PASSIVE_LEVEL */
-void nlc_check_processors(void);         /* counts, masks, binding, the processor number */
-void nlc_check_ndis_single(void);        /* NdisAcquire/Release, Dpr forms: IRQL, OldIrql, word */
-void nlc_check_ke_single(void);          /* Ke acquire/release, AtDpcLevel, try, raise/lower */
-void nlc_check_queued_single(void);      /* in-stack queued: word = owner entry, Lock = addr|2 */
-void nlc_check_held_by_other(void);      /* KeTestSpinLock and try-acquire see another's hold */
-void nlc_check_queued_fifo(void);        /* waiters queue behind the tail, served in FIFO order */
+void nlc_check_layout(void);        /* sizes, offsets, IRQL values of the WDK types */
+void nlc_check_irql_at_start(void); /* a new thread runs at PASSIVE_LEVEL */
+void nlc_check_processors(void);    /* counts, masks, binding, the processor number */
+void nlc_check_ndis_single(void);   /* NdisAcquire/Release, Dpr forms: IRQL, OldIrql, word */
+void nlc_check_ke_single(void);     /* Ke acquire/release, AtDpcLevel, try, raise/lower */
+void nlc_check_queued_single(void); /* in-stack queued: word = owner entry, Lock = addr|2 */
+void nlc_check_held_by_other(void); /* KeTestSpinLock and try-acquire see another's hold */
+void nlc_check_queued_fifo(void);   /* waiters queue behind the tail, served in FIFO order */
 
 /* Threads x Iterations increments of one plain counter, through every lock family and the
  * mixed ones; every total must be exact and no two threads may ever be inside at once. */

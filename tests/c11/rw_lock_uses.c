@@ -50,7 +50,6 @@ void header_only_uses_every_rw_call(RW_ADAPTER *a) {
     ExAcquireSpinLockExclusiveAtDpcLevel(&a->TableLock);
     ExReleaseSpinLockExclusiveFromDpcLevel(&a->TableLock);
     if (ExTryAcquireSpinLockSharedAtDpcLevel(&a->TableLock)) ExReleaseSpinLockSharedFromDpcLevel(&a->TableLock);
-    if (ExTryAcquireSpinLockExclusiveAtDpcLevel(&a->TableLock))
-        ExReleaseSpinLockExclusiveFromDpcLevel(&a->TableLock);
+    if (ExTryAcquireSpinLockExclusiveAtDpcLevel(&a->TableLock)) ExReleaseSpinLockExclusiveFromDpcLevel(&a->TableLock);
     (void)(ExAcquireSpinLockShared)(&a->TableLock);
 }

@@ -27,39 +27,26 @@ typedef struct _FACE_ADAPTER {
 
 C_ASSERT(FIELD_OFFSET(FACE_ADAPTER, Lock) == 0);
 
-_IRQL_requires_max_(DISPATCH_LEVEL)
-_Requires_lock_not_held_(Adapter->Lock)
-_When_(return != 0, _Post_satisfies_(return > 0))
-_Must_inspect_result_
-_Success_(return != FALSE)
-BOOLEAN FaceSal2(_Inout_ PFACE_ADAPTER Adapter, _In_range_(0, 7) ULONG Index, _In_reads_bytes_(Length) const VOID *Data,
-                 _In_ ULONG Length, _Out_writes_bytes_(Length) PVOID Out, _Outptr_result_maybenull_ PVOID *Result,
-                 _Outptr_result_buffer_(Length) PUCHAR *Buffer, _In_opt_ PVOID Context);
+_IRQL_requires_max_(DISPATCH_LEVEL) _Requires_lock_not_held_(Adapter->Lock)
+    _When_(return != 0, _Post_satisfies_(return > 0)) _Must_inspect_result_ _Success_(return != FALSE) BOOLEAN
+    FaceSal2(_Inout_ PFACE_ADAPTER Adapter, _In_range_(0, 7) ULONG Index, _In_reads_bytes_(Length) const VOID *Data,
+             _In_ ULONG Length, _Out_writes_bytes_(Length) PVOID Out, _Outptr_result_maybenull_ PVOID *Result,
+             _Outptr_result_buffer_(Length) PUCHAR *Buffer, _In_opt_ PVOID Context);
 
-_IRQL_requires_(PASSIVE_LEVEL)
-_IRQL_raises_(DISPATCH_LEVEL)
-_IRQL_saves_global_(OldIrql, Adapter)
-_Acquires_lock_(Adapter->Lock)
-_Acquires_exclusive_lock_(Adapter->Lock)
-_Requires_lock_held_(Adapter->Lock)
-_Releases_lock_(Adapter->Lock)
-_Acquires_shared_lock_(Adapter->Lock)
-_Releases_shared_lock_(Adapter->Lock)
-_Releases_exclusive_lock_(Adapter->Lock)
-_Kernel_requires_resource_held_(Adapter)
-_At_(Adapter->Refs, _Interlocked_operand_)
-_Function_class_(FACE_ROUTINE)
-_Dispatch_type_(IRP_MJ_CREATE)
-VOID FaceSal2Locks(_Inout_ PFACE_ADAPTER Adapter, _IRQL_saves_ PKIRQL OldIrql, _IRQL_restores_ KIRQL NewIrql);
+_IRQL_requires_(PASSIVE_LEVEL) _IRQL_raises_(DISPATCH_LEVEL) _IRQL_saves_global_(OldIrql, Adapter)
+    _Acquires_lock_(Adapter->Lock) _Acquires_exclusive_lock_(Adapter->Lock) _Requires_lock_held_(Adapter->Lock)
+        _Releases_lock_(Adapter->Lock) _Acquires_shared_lock_(Adapter->Lock) _Releases_shared_lock_(Adapter->Lock)
+            _Releases_exclusive_lock_(Adapter->Lock) _Kernel_requires_resource_held_(Adapter)
+                _At_(Adapter->Refs, _Interlocked_operand_) _Function_class_(FACE_ROUTINE)
+                    _Dispatch_type_(IRP_MJ_CREATE) VOID
+    FaceSal2Locks(_Inout_ PFACE_ADAPTER Adapter, _IRQL_saves_ PKIRQL OldIrql, _IRQL_restores_ KIRQL NewIrql);
 
 #ifndef __cplusplus
 /* The legacy forms (C only by default: libstdc++ uses __in and __out itself). */
-__drv_maxIRQL(DISPATCH_LEVEL)
-__drv_requiresIRQL(PASSIVE_LEVEL)
-__checkReturn
-NTSTATUS FaceLegacy(__in PFACE_ADAPTER Adapter, __in_opt PVOID Context, __out PULONG Out, __out_opt PULONG OutOpt,
-                    __inout PLIST_ENTRY Entry, __in_bcount(Length) PVOID Data, __in ULONG Length,
-                    __drv_aliasesMem PVOID Kept);
+__drv_maxIRQL(DISPATCH_LEVEL) __drv_requiresIRQL(PASSIVE_LEVEL) __checkReturn NTSTATUS
+    FaceLegacy(__in PFACE_ADAPTER Adapter, __in_opt PVOID Context, __out PULONG Out, __out_opt PULONG OutOpt,
+               __inout PLIST_ENTRY Entry, __in_bcount(Length) PVOID Data, __in ULONG Length,
+               __drv_aliasesMem PVOID Kept);
 #endif
 
 void FaceUsesEverything(PFACE_ADAPTER Adapter);

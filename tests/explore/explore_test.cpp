@@ -183,7 +183,8 @@ TEST_F(Explore, AssertionInAThreadIsTheFindingAtItsLine) {
     auto scenario = [](ex::Run &run) {
         auto ready = std::make_shared<std::atomic<int>>(0);
         run.spawn([ready] { NDISLOCK_SHARED_ACCESS(ready->store(1)); });
-        run.spawn([ready] { NdislockExploreAssert(NDISLOCK_SHARED_ACCESS(ready->load()) == 1, "the writer ran first"); });
+        run.spawn(
+            [ready] { NdislockExploreAssert(NDISLOCK_SHARED_ACCESS(ready->load()) == 1, "the writer ran first"); });
     };
     const ex::Result r = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 1), scenario);
     ASSERT_TRUE(r.found);
@@ -240,7 +241,9 @@ TEST_F(Explore, BadArgumentsAreRefused) {
     o.depth = 4;
     EXPECT_EQ(ex::explore(o, ab_ba).status, NDISLOCK_INVALID_ARGUMENT);
     int dummy = 0;
-    EXPECT_EQ(NdislockExploreSpawn(nullptr, [](void *) {}, &dummy), NDISLOCK_INVALID_ARGUMENT);
+    EXPECT_EQ(NdislockExploreSpawn(
+                  nullptr, [](void *) {}, &dummy),
+              NDISLOCK_INVALID_ARGUMENT);
 }
 
 TEST_F(Explore, NestedExplorationIsBusy) {
@@ -282,7 +285,8 @@ TEST_F(Explore, DpcInAScheduleIsRefused) {
             auto scenario = [](ex::Run &run) {
                 run.spawn([] {
                     KDPC dpc;
-                    KeInitializeDpc(&dpc, [](PKDPC, PVOID, PVOID, PVOID) {}, nullptr);
+                    KeInitializeDpc(
+                        &dpc, [](PKDPC, PVOID, PVOID, PVOID) {}, nullptr);
                     KeInsertQueueDpc(&dpc, nullptr, nullptr); // runs before it returns, from PASSIVE_LEVEL
                 });
             };

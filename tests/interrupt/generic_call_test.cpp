@@ -16,11 +16,11 @@ using ndislock_test::Watchdog;
 constexpr std::chrono::seconds kLimit{60};
 
 struct Broadcast {
-    std::atomic<unsigned> processors{0};     // bit per processor the routine ran on
+    std::atomic<unsigned> processors{0}; // bit per processor the routine ran on
     std::atomic<int> not_at_dispatch{0};
-    std::atomic<int> arrived{0};             // before the barrier
-    std::atomic<int> early{0};               // left the barrier before every processor reached it
-    std::atomic<int> last_to_arrive{0};      // KeSignalCallDpcSynchronize returned TRUE
+    std::atomic<int> arrived{0};        // before the barrier
+    std::atomic<int> early{0};          // left the barrier before every processor reached it
+    std::atomic<int> last_to_arrive{0}; // KeSignalCallDpcSynchronize returned TRUE
     std::atomic<int> second_round{0};
     int count = 0;
 };

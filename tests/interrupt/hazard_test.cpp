@@ -18,7 +18,7 @@ namespace {
 // ---- The broken driver: a spin lock guards what the ISR shares with the send path ----------
 
 struct BrokenNic {
-    NDIS_SPIN_LOCK lock;        // WRONG: guards state the ISR touches
+    NDIS_SPIN_LOCK lock; // WRONG: guards state the ISR touches
     std::uint64_t interrupt_mask = 0;
     std::atomic<bool> holding{false};
     std::atomic<bool> release{false};
@@ -69,7 +69,8 @@ constexpr int kHolderAcquireLine = __LINE__ + 2; // the acquire below
         NdislockBindCurrentThread(1);
         send_path_holding_the_lock();
     });
-    while (!g_broken.holding.load()) std::this_thread::yield();
+    while (!g_broken.holding.load())
+        std::this_thread::yield();
     NdislockAssertInterrupt(interrupt, 1); // lands on the holder's processor
     std::this_thread::sleep_for(std::chrono::seconds(30));
     std::fprintf(stderr, "the hazard did not end the process\n");
@@ -97,7 +98,8 @@ TEST(Hazard, VerifierOnReportsAcquireAboveDispatchAtTheIsrsAcquire) {
     EXPECT_NE(std::string(findings[0].Message).find("NdisMSynchronizeWithInterruptEx"), std::string::npos)
         << findings[0].Message;
     for (const NDISLOCK_FINDING &f : findings)
-        EXPECT_TRUE(std::string(f.RuleId) == "AcquireAboveDispatch" || std::string(f.RuleId) == "ReleaseNotAtDispatch" ||
+        EXPECT_TRUE(std::string(f.RuleId) == "AcquireAboveDispatch" ||
+                    std::string(f.RuleId) == "ReleaseNotAtDispatch" ||
                     std::string(f.RuleId) == "InterruptRegistrationMisuse")
             << f.Message;
     NdislockVerifierResetFindings(); // the strings above live until here
@@ -173,7 +175,8 @@ TEST(Hazard, TheSameDriverWithNdisMSynchronizeWithInterruptExRunsClean) {
             NdisReleaseSpinLock(&send_lock);
         }
     });
-    for (int i = 0; i < 5'000; ++i) NdislockAssertInterrupt(d.interrupt, 1);
+    for (int i = 0; i < 5'000; ++i)
+        NdislockAssertInterrupt(d.interrupt, 1);
     ASSERT_TRUE(eventually([&] {
         const NDISLOCK_INTERRUPT_STATS s = d.stats();
         return s.Delivered == s.Asserted - s.Coalesced;

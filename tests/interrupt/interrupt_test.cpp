@@ -123,7 +123,8 @@ TEST(Interrupt, TheFirstInterruptToAProcessorBiasedBeforeItsThreadsStartedStopsT
         // lock is held meanwhile for as long as the device thread takes to start, far over the
         // hold budget, on purpose: that is no finding of this test's.
         NdislockVerifierSetHoldBudget(10'000'000'000ull);
-        while (d.isr_runs.load() == 0) std::this_thread::yield();
+        while (d.isr_runs.load() == 0)
+            std::this_thread::yield();
         NdisReleaseSpinLock(&lock);
         NdislockVerifierSetHoldBudget(0);
         device.join();

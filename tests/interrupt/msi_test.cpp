@@ -45,8 +45,12 @@ struct MsiDevice {
         if (dpc_context != nullptr) d.dpc_context.store(dpc_context);
         d.dpc_runs[message].fetch_add(1);
     }
-    static VOID Enable(NDIS_HANDLE context, ULONG message) { static_cast<MsiDevice *>(context)->enabled[message].store(1); }
-    static VOID Disable(NDIS_HANDLE context, ULONG message) { static_cast<MsiDevice *>(context)->enabled[message].store(0); }
+    static VOID Enable(NDIS_HANDLE context, ULONG message) {
+        static_cast<MsiDevice *>(context)->enabled[message].store(1);
+    }
+    static VOID Disable(NDIS_HANDLE context, ULONG message) {
+        static_cast<MsiDevice *>(context)->enabled[message].store(0);
+    }
     // Line-based handlers: required by NDIS beside the message ones; never called here.
     static BOOLEAN LineIsr(NDIS_HANDLE, PBOOLEAN, PULONG) { return FALSE; }
     static VOID LineDpc(NDIS_HANDLE, PVOID, PVOID, PVOID) {}
@@ -129,7 +133,8 @@ TEST_F(Msi, MessagesAreEdgeLikeEachAssertIsADelivery) {
     const ULONG self = KeGetCurrentProcessorNumberEx(nullptr);
     KIRQL old = 0;
     KeRaiseIrql(NDISLOCK_DEVICE_IRQL, &old);
-    for (int k = 0; k < 3; ++k) ASSERT_EQ(NdislockAssertInterruptMessage(d.interrupt, 0, self), NDISLOCK_OK);
+    for (int k = 0; k < 3; ++k)
+        ASSERT_EQ(NdislockAssertInterruptMessage(d.interrupt, 0, self), NDISLOCK_OK);
     EXPECT_EQ(d.isr_runs[0].load(), 0) << "pending while the processor is at DIRQL";
     KeLowerIrql(old);
     ASSERT_TRUE(eventually([&] { return d.isr_runs[0].load() == 3; }));
@@ -167,19 +172,21 @@ TEST_F(Msi, EnableAndDisableCallTheMessageHandlersForEachMessage) {
     MsiDevice d;
     d.start();
     EXPECT_EQ(NdislockEnableInterrupt(d.interrupt), NDISLOCK_OK);
-    for (ULONG m = 0; m < kMessages; ++m) EXPECT_EQ(d.enabled[m].load(), 1);
+    for (ULONG m = 0; m < kMessages; ++m)
+        EXPECT_EQ(d.enabled[m].load(), 1);
     EXPECT_EQ(NdislockDisableInterrupt(d.interrupt), NDISLOCK_OK);
-    for (ULONG m = 0; m < kMessages; ++m) EXPECT_EQ(d.enabled[m].load(), 0);
+    for (ULONG m = 0; m < kMessages; ++m)
+        EXPECT_EQ(d.enabled[m].load(), 0);
 }
 
 TEST_F(Msi, StatisticsAddUpTheMessages) {
     Watchdog dog("stats", kLimit);
     MsiDevice d;
     d.start();
-    for (ULONG m = 0; m < kMessages; ++m) ASSERT_EQ(NdislockAssertInterruptMessage(d.interrupt, m, 0), NDISLOCK_OK);
-    ASSERT_TRUE(eventually([&] {
-        return d.dpc_runs[0].load() == 1 && d.dpc_runs[1].load() == 1 && d.dpc_runs[2].load() == 1;
-    }));
+    for (ULONG m = 0; m < kMessages; ++m)
+        ASSERT_EQ(NdislockAssertInterruptMessage(d.interrupt, m, 0), NDISLOCK_OK);
+    ASSERT_TRUE(eventually(
+        [&] { return d.dpc_runs[0].load() == 1 && d.dpc_runs[1].load() == 1 && d.dpc_runs[2].load() == 1; }));
     NDISLOCK_INTERRUPT_STATS s{};
     ASSERT_EQ(NdislockGetInterruptStats(d.interrupt, &s), NDISLOCK_OK);
     EXPECT_EQ(s.Asserted, kMessages);

@@ -15,7 +15,7 @@ constexpr int kInterrupts = 100'000;
 // State shared by the ISR and the synchronize functions, guarded only by the interrupt's spin
 // lock (plain integers: a missing serialization is a lost update and a ThreadSanitizer race).
 struct Shared {
-    std::uint64_t total = 0;      // every update, ISR or synchronize
+    std::uint64_t total = 0; // every update, ISR or synchronize
     std::uint64_t from_isr = 0;
     std::uint64_t from_sync = 0;
     std::uint64_t enable_register = 0; // bits toggled by both sides
@@ -85,7 +85,8 @@ TEST(InterruptStress, SynchronizeFunctionsAndIsrsSerializeExactly) {
     }); // 20 s: within the watchdog's 200 s after the device's at most 60 s more
     EXPECT_TRUE(settled) << "an assert was neither delivered nor merged within 20 s";
     stop = true;
-    for (auto &t : syncers) t.join();
+    for (auto &t : syncers)
+        t.join();
     KeFlushQueuedDpcs();
     const NDISLOCK_INTERRUPT_STATS s = d.stats();
     d.halt();
@@ -133,14 +134,18 @@ TEST(InterruptStress, InterruptsAndDpcsUnderOversubscription) {
             }
         });
     constexpr int kAsserts = 20'000;
-    for (int i = 0; i < kAsserts; ++i) NdislockAssertInterrupt(d.interrupt, static_cast<ULONG>(i) % kProcessors);
+    for (int i = 0; i < kAsserts; ++i)
+        NdislockAssertInterrupt(d.interrupt, static_cast<ULONG>(i) % kProcessors);
     // Every assert is delivered or merged; let the last ones land, then stop the workers.
-    ASSERT_TRUE(eventually([&] {
-        const NDISLOCK_INTERRUPT_STATS s = d.stats();
-        return s.Delivered == s.Asserted - s.Coalesced;
-    }, std::chrono::seconds(120)));
+    ASSERT_TRUE(eventually(
+        [&] {
+            const NDISLOCK_INTERRUPT_STATS s = d.stats();
+            return s.Delivered == s.Asserted - s.Coalesced;
+        },
+        std::chrono::seconds(120)));
     stop = true;
-    for (auto &t : workers) t.join();
+    for (auto &t : workers)
+        t.join();
     KeFlushQueuedDpcs();
     const NDISLOCK_INTERRUPT_STATS s = d.stats();
     d.halt();

@@ -22,7 +22,7 @@ using ndislock_test::eventually;
 using ndislock_test::Watchdog;
 
 constexpr std::chrono::seconds kLimit{60};
-constexpr LONGLONG kMs = 10'000;        // 100 ns units per millisecond
+constexpr LONGLONG kMs = 10'000; // 100 ns units per millisecond
 constexpr LONGLONG kHour = 3600'000 * kMs;
 
 LARGE_INTEGER relative(LONGLONG units) {
@@ -41,8 +41,8 @@ LONGLONG system_time_now() {
 // What one DPC routine saw.
 struct Runs {
     std::atomic<int> count{0};
-    std::atomic<int> irql_wrong{0};     // runs not at DISPATCH_LEVEL
-    std::atomic<int> processor{-1};     // the last run's processor
+    std::atomic<int> irql_wrong{0}; // runs not at DISPATCH_LEVEL
+    std::atomic<int> processor{-1}; // the last run's processor
     std::atomic<void *> context{nullptr};
     std::atomic<void *> argument1{nullptr};
 };

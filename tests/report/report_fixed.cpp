@@ -21,8 +21,9 @@ Histogram histogram(std::initializer_list<std::pair<unsigned, std::uint64_t>> bi
     return h;
 }
 
-LockRow lock(const char *name, std::uint64_t acquisitions, std::uint64_t contended, std::uint64_t p50, std::uint64_t p99,
-             std::uint64_t max, std::uint64_t over, Histogram holds, unsigned buckets, unsigned busy) {
+LockRow lock(const char *name, std::uint64_t acquisitions, std::uint64_t contended, std::uint64_t p50,
+             std::uint64_t p99, std::uint64_t max, std::uint64_t over, Histogram holds, unsigned buckets,
+             unsigned busy) {
     LockRow l;
     l.name = name;
     l.acquisitions = acquisitions;
@@ -61,12 +62,20 @@ int main(int argc, char **argv) {
     m.first_bucket = 0;
     m.verifier_mode = "on";
     m.locks.push_back(lock("adapter.tx_ring", 1'204'331, 48'210, 180, 2'100, 31'000, 12,
-                           histogram({{6, 1200}, {7, 480'000}, {8, 610'000}, {9, 90'000}, {10, 21'000}, {11, 2'100},
-                                      {12, 30}, {14, 4}, {15, 12}}, 31'000),
+                           histogram({{6, 1200},
+                                      {7, 480'000},
+                                      {8, 610'000},
+                                      {9, 90'000},
+                                      {10, 21'000},
+                                      {11, 2'100},
+                                      {12, 30},
+                                      {14, 4},
+                                      {15, 12}},
+                                     31'000),
                            60, 20'000));
-    m.locks.push_back(lock("adapter.rx_ring <&>", 802'114, 9'870, 150, 900, 12'000, 0,
-                           histogram({{6, 900}, {7, 500'000}, {8, 280'000}, {9, 20'000}, {10, 1'200}, {13, 14}}, 12'000),
-                           60, 13'000));
+    m.locks.push_back(lock(
+        "adapter.rx_ring <&>", 802'114, 9'870, 150, 900, 12'000, 0,
+        histogram({{6, 900}, {7, 500'000}, {8, 280'000}, {9, 20'000}, {10, 1'200}, {13, 14}}, 12'000), 60, 13'000));
     m.locks.push_back(lock("pool", 95'000, 120, 90, 300, 1'900, 0,
                            histogram({{5, 2'000}, {6, 80'000}, {7, 12'000}, {8, 950}, {10, 50}}, 1'900), 60, 1'500));
     m.isr = histogram({{9, 40}, {10, 9'000}, {11, 14'000}, {12, 2'000}, {13, 120}, {15, 3}}, 41'000);

@@ -20,11 +20,14 @@ namespace {
 
 std::size_t count(const std::string &text, const std::string &what) {
     std::size_t n = 0;
-    for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+        ++n;
     return n;
 }
 
-std::string temp_path(const char *name) { return "/tmp/ndislock-report-test-" + std::to_string(::getpid()) + "-" + name; }
+std::string temp_path(const char *name) {
+    return "/tmp/ndislock-report-test-" + std::to_string(::getpid()) + "-" + name;
+}
 
 Model one_lock_model(const std::string &name) {
     Model m;
@@ -158,7 +161,8 @@ TEST(ReportGather, ReadsTheStatisticsTheSamplesAndTheFindings) {
     EXPECT_EQ(row->acquisitions, 10u);
     EXPECT_EQ(row->holds.count + row->descheduled, 10u);
     std::uint64_t sampled = 0;
-    for (const ContentionBucket &b : row->timeline) sampled += b.acquisitions;
+    for (const ContentionBucket &b : row->timeline)
+        sampled += b.acquisitions;
     EXPECT_EQ(sampled, 10u);
     EXPECT_EQ(m.verifier_mode, "on");
     // The note this test made (a loaded machine may add others, a long hold say: not this test's
@@ -171,7 +175,8 @@ TEST(ReportGather, ReadsTheStatisticsTheSamplesAndTheFindings) {
     }
     ASSERT_NE(note_row, nullptr) << seen;
     EXPECT_EQ(note_row->line, line);
-    EXPECT_NE(note_row->source.find("KeReleaseSpinLock(&note, DISPATCH_LEVEL);"), std::string::npos) << note_row->source;
+    EXPECT_NE(note_row->source.find("KeReleaseSpinLock(&note, DISPATCH_LEVEL);"), std::string::npos)
+        << note_row->source;
 
     ASSERT_EQ(NdislockReportStop(), NDISLOCK_OK);
     std::FILE *f = std::fopen(path.c_str(), "r");

@@ -21,14 +21,14 @@
 #include "ndislock/ndis.h"
 #include "ndislock/rw_lock.h"
 
-static int Kind; /* 0 spin, 1 queued, 2 rwex, 3 rw, 4 ex */
-static NDIS_SPIN_LOCK SpinA, SpinB;         /* spin: NdisAllocateSpinLock */
-static KSPIN_LOCK QueuedA, QueuedB;         /* queued: KeInitializeSpinLock */
-static PNDIS_RW_LOCK_EX RwExA, RwExB;       /* NDIS_RW_LOCK_EX */
-static NDIS_RW_LOCK RwA, RwB;               /* NDIS 5 NDIS_RW_LOCK */
-static EX_SPIN_LOCK ExA, ExB;               /* zeroed: EX_SPIN_LOCK has no initialization call */
-static int Counter;                         /* the state guarded by the "wrong" lock */
-static int SecondDone;                      /* relaxed atomics only: no synchronization */
+static int Kind;                      /* 0 spin, 1 queued, 2 rwex, 3 rw, 4 ex */
+static NDIS_SPIN_LOCK SpinA, SpinB;   /* spin: NdisAllocateSpinLock */
+static KSPIN_LOCK QueuedA, QueuedB;   /* queued: KeInitializeSpinLock */
+static PNDIS_RW_LOCK_EX RwExA, RwExB; /* NDIS_RW_LOCK_EX */
+static NDIS_RW_LOCK RwA, RwB;         /* NDIS 5 NDIS_RW_LOCK */
+static EX_SPIN_LOCK ExA, ExB;         /* zeroed: EX_SPIN_LOCK has no initialization call */
+static int Counter;                   /* the state guarded by the "wrong" lock */
+static int SecondDone;                /* relaxed atomics only: no synchronization */
 
 /* Holding the first lock: wait for the second thread's write (bounded: 10 s). */
 static void WaitForSecond(int UseB) {
@@ -37,7 +37,8 @@ static void WaitForSecond(int UseB) {
         return;
     }
     const struct timespec Tick = {0, 1000 * 1000};
-    for (int i = 0; i < 10000 && !__atomic_load_n(&SecondDone, __ATOMIC_RELAXED); i++) nanosleep(&Tick, NULL);
+    for (int i = 0; i < 10000 && !__atomic_load_n(&SecondDone, __ATOMIC_RELAXED); i++)
+        nanosleep(&Tick, NULL);
 }
 
 static void IncrementUnder(int UseB) {

@@ -36,7 +36,8 @@ int main(int argc, char **argv) {
     KeLowerIrql(Old);
     for (LONG i = 0; i < 5; ++i) {
         if (NdislockAssertInterrupt(Interrupt, 1) != NDISLOCK_OK) return 1;
-        while (__atomic_load_n(&DpcRuns, __ATOMIC_SEQ_CST) <= i) NdisMSleep(100); /* bounded by ctest's timeout */
+        while (__atomic_load_n(&DpcRuns, __ATOMIC_SEQ_CST) <= i)
+            NdisMSleep(100); /* bounded by ctest's timeout */
     }
     KeRaiseIrql(DISPATCH_LEVEL, &Old);
     KeAcquireSpinLockAtDpcLevel(&B);

@@ -102,7 +102,8 @@ TEST_F(Waits, AWaitWithoutTimeoutEndsWhenAnotherThreadSetsTheEvent) {
         started.store(true);
         status.store(KeWaitForSingleObject(&e, Executive, KernelMode, FALSE, nullptr));
     });
-    while (!started.load()) std::this_thread::yield();
+    while (!started.load())
+        std::this_thread::yield();
     KeSetEvent(&e, IO_NO_INCREMENT, FALSE);
     waiter.join();
     EXPECT_EQ(status.load(), STATUS_SUCCESS);
@@ -127,7 +128,8 @@ TEST_F(Waits, ASynchronizationEventReleasesOneWaiterPerSet) {
         ASSERT_TRUE(eventually([&] { return woken.load() == i; })) << "set " << i;
         EXPECT_LE(woken.load(), i);
     }
-    for (auto &t : waiters) t.join();
+    for (auto &t : waiters)
+        t.join();
     EXPECT_EQ(woken.load(), 3);
 }
 
@@ -143,7 +145,8 @@ TEST_F(Waits, ANotificationEventReleasesEveryWaiter) {
             woken.fetch_add(1);
         });
     KeSetEvent(&e, 0, FALSE);
-    for (auto &t : waiters) t.join();
+    for (auto &t : waiters)
+        t.join();
     EXPECT_EQ(woken.load(), 4);
     EXPECT_EQ(KeReadStateEvent(&e), 1);
 }
@@ -342,13 +345,16 @@ TEST_F(Waits, MutexesExcludeEachOtherUnderContention) {
     KMUTEX m;
     KeInitializeMutex(&m, 0);
     long counter = 0; // guarded by m only
-    ndislock_test::run_threads(4, [&](int) {
-        for (int i = 0; i < 500; ++i) {
-            EXPECT_EQ(KeWaitForSingleObject(&m, Executive, KernelMode, FALSE, nullptr), STATUS_SUCCESS);
-            ++counter;
-            KeReleaseMutex(&m, FALSE);
-        }
-    }, "mutex counter", std::chrono::seconds(60));
+    ndislock_test::run_threads(
+        4,
+        [&](int) {
+            for (int i = 0; i < 500; ++i) {
+                EXPECT_EQ(KeWaitForSingleObject(&m, Executive, KernelMode, FALSE, nullptr), STATUS_SUCCESS);
+                ++counter;
+                KeReleaseMutex(&m, FALSE);
+            }
+        },
+        "mutex counter", std::chrono::seconds(60));
     EXPECT_EQ(counter, 2000);
 }
 

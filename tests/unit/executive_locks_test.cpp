@@ -59,14 +59,17 @@ TEST_F(ExecutiveLocks, FastMutexesExcludeEachOtherUnderContention) {
     FAST_MUTEX m;
     ExInitializeFastMutex(&m);
     long counter = 0; // guarded by m only
-    ndislock_test::run_threads(4, [&](int) {
-        for (int i = 0; i < 1000; ++i) {
-            ExAcquireFastMutex(&m);
-            ++counter;
-            ExReleaseFastMutex(&m);
-        }
-        EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
-    }, "fast mutex counter", std::chrono::seconds(60));
+    ndislock_test::run_threads(
+        4,
+        [&](int) {
+            for (int i = 0; i < 1000; ++i) {
+                ExAcquireFastMutex(&m);
+                ++counter;
+                ExReleaseFastMutex(&m);
+            }
+            EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+        },
+        "fast mutex counter", std::chrono::seconds(60));
     EXPECT_EQ(counter, 4000);
 }
 
@@ -133,7 +136,7 @@ TEST_F(ExecutiveLocks, AnExclusiveWaiterKeepsNewReadersOutButNotRecursiveOnes) {
         KeLeaveCriticalRegion();
     });
     late.join();
-    EXPECT_EQ(new_reader.load(), 0);                // behind the waiting writer
+    EXPECT_EQ(new_reader.load(), 0);                     // behind the waiting writer
     EXPECT_TRUE(ExAcquireResourceSharedLite(&r, FALSE)); // a reader already in gets it again
     EXPECT_EQ(ExIsResourceAcquiredSharedLite(&r), 2u);
     EXPECT_FALSE(writer_in.load());
@@ -148,20 +151,23 @@ TEST_F(ExecutiveLocks, ResourcesExcludeWritersUnderContention) {
     ERESOURCE r;
     ExInitializeResourceLite(&r);
     long counter = 0; // written under exclusive access, read under shared
-    ndislock_test::run_threads(4, [&](int id) {
-        KeEnterCriticalRegion();
-        for (int i = 0; i < 500; ++i) {
-            if (id % 2 == 0) {
-                ExAcquireResourceExclusiveLite(&r, TRUE);
-                ++counter;
-            } else {
-                ExAcquireResourceSharedLite(&r, TRUE);
-                EXPECT_GE(counter, 0);
+    ndislock_test::run_threads(
+        4,
+        [&](int id) {
+            KeEnterCriticalRegion();
+            for (int i = 0; i < 500; ++i) {
+                if (id % 2 == 0) {
+                    ExAcquireResourceExclusiveLite(&r, TRUE);
+                    ++counter;
+                } else {
+                    ExAcquireResourceSharedLite(&r, TRUE);
+                    EXPECT_GE(counter, 0);
+                }
+                ExReleaseResourceLite(&r);
             }
-            ExReleaseResourceLite(&r);
-        }
-        KeLeaveCriticalRegion();
-    }, "resource counter", std::chrono::seconds(60));
+            KeLeaveCriticalRegion();
+        },
+        "resource counter", std::chrono::seconds(60));
     EXPECT_EQ(counter, 1000);
 }
 

@@ -19,7 +19,7 @@ namespace model = ndislock::model;
 
 namespace {
 
-#define NEEDS_BIAS()                                                                                        \
+#define NEEDS_BIAS()                                                                                                   \
     if (!ndislock::platform::asymmetric()) GTEST_SKIP() << "no asymmetric fences: processors are never biased here"
 
 class FastPath : public ModelTest {
@@ -51,9 +51,7 @@ protected:
     }
     static model::ThreadState &self() { return model::current_thread(); }
     static model::Processor &processor0() { return model::g_processors[0]; }
-    static bool biased_to_me() {
-        return processor0().owner.load() == (self().id | model::kBiased);
-    }
+    static bool biased_to_me() { return processor0().owner.load() == (self().id | model::kBiased); }
     static bool entered_through_bias() {
         return self().dispatch_entry.load() == (0u | model::kBiased) && model::holds_through_bias(self().id, 0);
     }

@@ -32,7 +32,8 @@ TEST(Histogram, BucketsTileTheRangeWithoutGapsOrOverlaps) {
 
 TEST(Histogram, PercentilesAreWithinOneSixteenthAndNeverAboveTheMax) {
     Histogram<> h;
-    for (std::uint64_t v = 1; v <= 1000; ++v) h.record(v * 1000); // 1 us .. 1 ms
+    for (std::uint64_t v = 1; v <= 1000; ++v)
+        h.record(v * 1000); // 1 us .. 1 ms
     EXPECT_EQ(h.count(), 1000u);
     EXPECT_EQ(h.max_ns(), 1'000'000u);
     const std::uint64_t p50 = h.percentile(0.50), p99 = h.percentile(0.99);
@@ -47,12 +48,12 @@ TEST(Histogram, PercentilesAreWithinOneSixteenthAndNeverAboveTheMax) {
 
 TEST(Histogram, PowersOfTwoViewSumsEachPowersBuckets) {
     Histogram<std::uint32_t> h;
-    h.record_by_holder(0);     // power 0
-    h.record_by_holder(1);     // power 0
-    h.record_by_holder(3);     // power 1: [2, 4)
-    h.record_by_holder(1000);  // power 9: [512, 1024)
-    h.record_by_holder(1023);  // power 9
-    h.record_by_holder(25'000); // power 14
+    h.record_by_holder(0);                      // power 0
+    h.record_by_holder(1);                      // power 0
+    h.record_by_holder(3);                      // power 1: [2, 4)
+    h.record_by_holder(1000);                   // power 9: [512, 1024)
+    h.record_by_holder(1023);                   // power 9
+    h.record_by_holder(25'000);                 // power 14
     h.record_by_holder(std::uint64_t{1} << 42); // beyond the view below: its last power
     std::uint64_t powers[40];
     h.copy_powers(powers, 40);
@@ -62,7 +63,8 @@ TEST(Histogram, PowersOfTwoViewSumsEachPowersBuckets) {
     EXPECT_EQ(powers[14], 1u);
     EXPECT_EQ(powers[39], 1u);
     std::uint64_t sum = 0;
-    for (std::uint64_t p : powers) sum += p;
+    for (std::uint64_t p : powers)
+        sum += p;
     EXPECT_EQ(sum, h.count());
     EXPECT_EQ(h.max_ns(), std::uint64_t{1} << 42);
 }
@@ -73,14 +75,17 @@ TEST(Histogram, ConcurrentRecordsAreAllCounted) {
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t) // 4 threads on 2 cores: interleaved by preemption too
         threads.emplace_back([&h, t] {
-            for (int i = 0; i < kPerThread; ++i) h.record(static_cast<std::uint64_t>(t * 100 + i % 100));
+            for (int i = 0; i < kPerThread; ++i)
+                h.record(static_cast<std::uint64_t>(t * 100 + i % 100));
         });
-    for (auto &t : threads) t.join();
+    for (auto &t : threads)
+        t.join();
     EXPECT_EQ(h.count(), 4u * kPerThread);
     std::uint64_t all[kHistogramBuckets];
     h.copy(all);
     std::uint64_t sum = 0;
-    for (std::uint64_t c : all) sum += c;
+    for (std::uint64_t c : all)
+        sum += c;
     EXPECT_EQ(sum, 4u * kPerThread);
     EXPECT_EQ(h.max_ns(), 399u);
 }

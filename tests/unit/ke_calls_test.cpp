@@ -67,20 +67,23 @@ TEST_F(KeCalls, ForDpcLocksExcludeEachOtherAcrossThreads) {
     KeInitializeSpinLock(&plain);
     KeInitializeSpinLock(&queued);
     long plain_count = 0, queued_count = 0;
-    run_threads(4, [&](int i) {
-        for (int n = 0; n < 20000; ++n) {
-            if (i % 2 == 0) {
-                const KIRQL old = KeAcquireSpinLockForDpc(&plain);
-                ++plain_count;
-                KeReleaseSpinLockForDpc(&plain, old);
-            } else {
-                KLOCK_QUEUE_HANDLE h;
-                KeAcquireInStackQueuedSpinLockForDpc(&queued, &h);
-                ++queued_count;
-                KeReleaseInStackQueuedSpinLockForDpc(&h);
+    run_threads(
+        4,
+        [&](int i) {
+            for (int n = 0; n < 20000; ++n) {
+                if (i % 2 == 0) {
+                    const KIRQL old = KeAcquireSpinLockForDpc(&plain);
+                    ++plain_count;
+                    KeReleaseSpinLockForDpc(&plain, old);
+                } else {
+                    KLOCK_QUEUE_HANDLE h;
+                    KeAcquireInStackQueuedSpinLockForDpc(&queued, &h);
+                    ++queued_count;
+                    KeReleaseInStackQueuedSpinLockForDpc(&h);
+                }
             }
-        }
-    }, "ForDpc threads");
+        },
+        "ForDpc threads");
     EXPECT_EQ(plain_count, 2 * 20000);
     EXPECT_EQ(queued_count, 2 * 20000);
 }

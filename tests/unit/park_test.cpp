@@ -42,7 +42,8 @@ TEST(Park, TimesOut) {
     ndislock_test::Watchdog dog("a timed park");
     // A timed-out park says so; a spurious wake-up says Unparked and the caller re-checks.
     ParkResult r;
-    do r = park(&word, 0, 1'000'000);
+    do
+        r = park(&word, 0, 1'000'000);
     while (r == ParkResult::Unparked);
     EXPECT_EQ(r, ParkResult::TimedOut);
 }
@@ -53,7 +54,8 @@ TEST(Park, UnparkWakesAParkedThread) {
         std::atomic<bool> woken{false};
         ndislock_test::Watchdog dog("a park never unparked");
         std::thread waiter([&] {
-            while (word.load() == 0) park(&word, 0, kLong);
+            while (word.load() == 0)
+                park(&word, 0, kLong);
             woken = true;
         });
         word.store(1);
@@ -76,9 +78,11 @@ TEST(Park, AParkedThreadIsSeenInItsWaitRecord) {
         ndislock::model::ThreadState &t = ndislock::model::current_thread();
         state.store(&t);
         const ndislock::lock::WaitScope wait(ndislock::lock::WaitKind::SpinLock, &word);
-        while (word.load() == 0) park(&word, 0, kLong);
+        while (word.load() == 0)
+            park(&word, 0, kLong);
     });
-    while (state.load() == nullptr || state.load()->wait.parked_on.load() != &word) std::this_thread::yield();
+    while (state.load() == nullptr || state.load()->wait.parked_on.load() != &word)
+        std::this_thread::yield();
     ndislock::lock::WaitRecord &record = state.load()->wait;
     EXPECT_EQ(record.kind.load(), ndislock::lock::WaitKind::SpinLock);
     EXPECT_EQ(record.object.load(), &word);

@@ -73,7 +73,8 @@ TEST_F(Processors, NewThreadsArePlacedRoundRobin) {
         std::thread([&] { p = KeGetCurrentProcessorNumberEx(nullptr); }).join();
         seen.push_back(p);
     }
-    for (ULONG i = 1; i < seen.size(); ++i) EXPECT_EQ(seen[i], (seen[i - 1] + 1) % kCount) << "thread " << i;
+    for (ULONG i = 1; i < seen.size(); ++i)
+        EXPECT_EQ(seen[i], (seen[i - 1] + 1) % kCount) << "thread " << i;
 }
 
 TEST_F(Processors, PerProcessorDataAtDispatchNeedsNoLock) {
@@ -87,16 +88,19 @@ TEST_F(Processors, PerProcessorDataAtDispatchNeedsNoLock) {
     };
     static Counter counters[2];
     counters[0].value = counters[1].value = 0;
-    run_threads(kThreads, [&](int) {
-        for (int i = 0; i < kIterations; ++i) {
-            const KIRQL old = KeRaiseIrqlToDpcLevel();
-            Counter &c = counters[KeGetCurrentProcessorNumberEx(nullptr)];
-            const long v = c.value;
-            if (i % 64 == 0) std::this_thread::yield(); // invite the OS to run another thread here
-            c.value = v + 1;
-            KeLowerIrql(old);
-        }
-    }, "PerProcessorDataAtDispatchNeedsNoLock");
+    run_threads(
+        kThreads,
+        [&](int) {
+            for (int i = 0; i < kIterations; ++i) {
+                const KIRQL old = KeRaiseIrqlToDpcLevel();
+                Counter &c = counters[KeGetCurrentProcessorNumberEx(nullptr)];
+                const long v = c.value;
+                if (i % 64 == 0) std::this_thread::yield(); // invite the OS to run another thread here
+                c.value = v + 1;
+                KeLowerIrql(old);
+            }
+        },
+        "PerProcessorDataAtDispatchNeedsNoLock");
     EXPECT_EQ(counters[0].value + counters[1].value, long{kThreads} * kIterations);
 }
 

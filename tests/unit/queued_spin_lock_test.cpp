@@ -56,8 +56,10 @@ TEST_F(QueuedSpinLock, AWaiterBecomesTheTailAndIsLinkedBehindTheOwner) {
         KeReleaseInStackQueuedSpinLock(&waiter_handle);
     });
     ASSERT_TRUE(eventually([&] { return word(lock) == reinterpret_cast<KSPIN_LOCK>(&waiter_handle.LockQueue); }));
-    ASSERT_TRUE(eventually([&] { return __atomic_load_n(&owner.LockQueue.Next, __ATOMIC_ACQUIRE) == &waiter_handle.LockQueue; }));
-    const auto waiting = reinterpret_cast<std::uintptr_t>(__atomic_load_n(&waiter_handle.LockQueue.Lock, __ATOMIC_ACQUIRE));
+    ASSERT_TRUE(eventually(
+        [&] { return __atomic_load_n(&owner.LockQueue.Next, __ATOMIC_ACQUIRE) == &waiter_handle.LockQueue; }));
+    const auto waiting =
+        reinterpret_cast<std::uintptr_t>(__atomic_load_n(&waiter_handle.LockQueue.Lock, __ATOMIC_ACQUIRE));
     EXPECT_EQ(waiting & ~std::uintptr_t{7}, reinterpret_cast<std::uintptr_t>(&lock));
     EXPECT_EQ(waiting & LOCK_QUEUE_WAIT, std::uintptr_t{LOCK_QUEUE_WAIT}) << "a waiting entry has the wait bit";
     KeReleaseInStackQueuedSpinLock(&owner);
@@ -89,8 +91,10 @@ TEST_F(QueuedSpinLock, WaitersAreGrantedInArrivalOrder) {
         ASSERT_TRUE(eventually([&] { return word(lock) == reinterpret_cast<KSPIN_LOCK>(&handles[i].LockQueue); }));
     }
     KeReleaseInStackQueuedSpinLock(&owner);
-    for (auto &t : waiters) t.join();
-    for (int i = 0; i < kWaiters; ++i) EXPECT_EQ(order[i], i) << "position " << i;
+    for (auto &t : waiters)
+        t.join();
+    for (int i = 0; i < kWaiters; ++i)
+        EXPECT_EQ(order[i], i) << "position " << i;
 }
 
 TEST_F(QueuedSpinLock, FunctionSpellingsBehaveAsTheMacros) {

@@ -98,10 +98,13 @@ TEST(RwLockEx, AllowedRecursionThenFree) {
     EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
     NdisReleaseRWLock(l, &a);
     EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
-    run_threads(1, [&](int) {
-        NdisAcquireRWLockWrite(l, &d, 0);
-        NdisReleaseRWLock(l, &d);
-    }, "free after recursion", std::chrono::seconds(30));
+    run_threads(
+        1,
+        [&](int) {
+            NdisAcquireRWLockWrite(l, &d, 0);
+            NdisReleaseRWLock(l, &d);
+        },
+        "free after recursion", std::chrono::seconds(30));
     NdisFreeRWLock(l);
 }
 
@@ -110,14 +113,17 @@ TEST(RwLockEx, ReadersHoldTogether) {
     NdislockSetProcessorCount(2);
     PNDIS_RW_LOCK_EX l = NdisAllocateRWLock(nullptr);
     std::atomic<int> holding{0};
-    run_threads(2, [&](int i) {
-        NdislockBindCurrentThread(static_cast<ULONG>(i));
-        LOCK_STATE_EX s{};
-        NdisAcquireRWLockRead(l, &s, 0);
-        holding.fetch_add(1);
-        EXPECT_TRUE(eventually([&] { return holding.load() == 2; })) << "readers excluded each other";
-        NdisReleaseRWLock(l, &s);
-    }, "readers together", std::chrono::seconds(60));
+    run_threads(
+        2,
+        [&](int i) {
+            NdislockBindCurrentThread(static_cast<ULONG>(i));
+            LOCK_STATE_EX s{};
+            NdisAcquireRWLockRead(l, &s, 0);
+            holding.fetch_add(1);
+            EXPECT_TRUE(eventually([&] { return holding.load() == 2; })) << "readers excluded each other";
+            NdisReleaseRWLock(l, &s);
+        },
+        "readers together", std::chrono::seconds(60));
     NdisFreeRWLock(l);
 }
 
@@ -127,26 +133,31 @@ TEST(RwLockEx, WriterExcludesReaders) {
     PNDIS_RW_LOCK_EX l = NdisAllocateRWLock(nullptr);
     std::atomic<int> phase{0};
     std::atomic<bool> writer_released{false}, reader_saw_release{false};
-    run_threads(2, [&](int i) {
-        NdislockBindCurrentThread(static_cast<ULONG>(i));
-        LOCK_STATE_EX s{};
-        if (i == 0) {
-            NdisAcquireRWLockWrite(l, &s, 0);
-            phase.store(1);
-            // Let the reader try for a while, bounded in yields and in time (on a loaded machine a
-            // yield can give the processor away for milliseconds, and 2000 of them would pass the
-            // verifier's 2 s deadlock watchdog): it must not get in meanwhile.
-            const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
-            for (int k = 0; k < 2000 && std::chrono::steady_clock::now() < until; ++k) std::this_thread::yield();
-            writer_released.store(true);
-            NdisReleaseRWLock(l, &s);
-        } else {
-            while (phase.load() == 0) std::this_thread::yield();
-            NdisAcquireRWLockRead(l, &s, 0);
-            reader_saw_release.store(writer_released.load());
-            NdisReleaseRWLock(l, &s);
-        }
-    }, "writer alone", std::chrono::seconds(60));
+    run_threads(
+        2,
+        [&](int i) {
+            NdislockBindCurrentThread(static_cast<ULONG>(i));
+            LOCK_STATE_EX s{};
+            if (i == 0) {
+                NdisAcquireRWLockWrite(l, &s, 0);
+                phase.store(1);
+                // Let the reader try for a while, bounded in yields and in time (on a loaded machine a
+                // yield can give the processor away for milliseconds, and 2000 of them would pass the
+                // verifier's 2 s deadlock watchdog): it must not get in meanwhile.
+                const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+                for (int k = 0; k < 2000 && std::chrono::steady_clock::now() < until; ++k)
+                    std::this_thread::yield();
+                writer_released.store(true);
+                NdisReleaseRWLock(l, &s);
+            } else {
+                while (phase.load() == 0)
+                    std::this_thread::yield();
+                NdisAcquireRWLockRead(l, &s, 0);
+                reader_saw_release.store(writer_released.load());
+                NdisReleaseRWLock(l, &s);
+            }
+        },
+        "writer alone", std::chrono::seconds(60));
     EXPECT_TRUE(reader_saw_release.load());
     NdisFreeRWLock(l);
 }
@@ -177,7 +188,8 @@ const RwType kTypes[] = {
          f(c);
          NdisReleaseRWLock(static_cast<PNDIS_RW_LOCK_EX>(l), &s);
      }},
-    {"NdisRwLock", [] {
+    {"NdisRwLock",
+     [] {
          auto *l = new NDIS_RW_LOCK;
          NdisInitializeReadWriteLock(l);
          return static_cast<void *>(l);
@@ -229,35 +241,43 @@ TEST_P(RwTotals, ExactTotalsReadMostly) {
     void *l = type.make();
     Shared shared;
     constexpr int kOps = 20000;
-    run_threads(threads, [&](int i) {
-        unsigned x = 2463534242u + static_cast<unsigned>(i) * 7919u;
-        for (int k = 0; k < kOps; ++k) {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            if (x % 100 < 5) {
-                type.write(l, [](void *c) {
-                    auto *sh = static_cast<Shared *>(c);
-                    sh->a = sh->a + 1;
-                    sh->b = sh->b + 1;
-                }, &shared);
-            } else {
-                type.read(l, [](void *c) {
-                    auto *sh = static_cast<Shared *>(c);
-                    if (sh->a != sh->b) sh->torn.fetch_add(1);
-                    sh->reads.fetch_add(1, std::memory_order_relaxed);
-                }, &shared);
+    run_threads(
+        threads,
+        [&](int i) {
+            unsigned x = 2463534242u + static_cast<unsigned>(i) * 7919u;
+            for (int k = 0; k < kOps; ++k) {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                if (x % 100 < 5) {
+                    type.write(
+                        l,
+                        [](void *c) {
+                            auto *sh = static_cast<Shared *>(c);
+                            sh->a = sh->a + 1;
+                            sh->b = sh->b + 1;
+                        },
+                        &shared);
+                } else {
+                    type.read(
+                        l,
+                        [](void *c) {
+                            auto *sh = static_cast<Shared *>(c);
+                            if (sh->a != sh->b) sh->torn.fetch_add(1);
+                            sh->reads.fetch_add(1, std::memory_order_relaxed);
+                        },
+                        &shared);
+                }
             }
-        }
-    }, type.name, std::chrono::seconds(150));
+        },
+        type.name, std::chrono::seconds(150));
     EXPECT_EQ(shared.torn.load(), 0) << "a reader saw a write half done";
     EXPECT_EQ(shared.a, shared.b);
     EXPECT_EQ(shared.a + shared.reads.load(), static_cast<long>(threads) * kOps);
     EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
     type.destroy(l);
 }
-INSTANTIATE_TEST_SUITE_P(AllTypes, RwTotals,
-                         ::testing::Combine(::testing::Values(0, 1, 2), ::testing::Values(2, 4, 8)),
+INSTANTIATE_TEST_SUITE_P(AllTypes, RwTotals, ::testing::Combine(::testing::Values(0, 1, 2), ::testing::Values(2, 4, 8)),
                          [](const ::testing::TestParamInfo<std::tuple<int, int>> &info) {
                              return std::string(kTypes[std::get<0>(info.param)].name) + "_x" +
                                     std::to_string(std::get<1>(info.param));
@@ -273,16 +293,26 @@ TEST_P(RwWriterProgress, WriterGetsInUnderContinuousReaders) {
     void *l = type.make();
     std::atomic<bool> done{false};
     std::atomic<int> writes{0};
-    run_threads(4, [&](int i) {
-        if (i == 0) {
-            while (writes.load() < 50)
-                type.write(l, [](void *c) { static_cast<std::atomic<int> *>(c)->fetch_add(1); }, &writes);
-            done.store(true);
-        } else {
-            while (!done.load())
-                type.read(l, [](void *) { for (int k = 0; k < 200; ++k) asm volatile("" ::: "memory"); }, nullptr);
-        }
-    }, "writer progress", std::chrono::seconds(60));
+    run_threads(
+        4,
+        [&](int i) {
+            if (i == 0) {
+                while (writes.load() < 50)
+                    type.write(
+                        l, [](void *c) { static_cast<std::atomic<int> *>(c)->fetch_add(1); }, &writes);
+                done.store(true);
+            } else {
+                while (!done.load())
+                    type.read(
+                        l,
+                        [](void *) {
+                            for (int k = 0; k < 200; ++k)
+                                asm volatile("" ::: "memory");
+                        },
+                        nullptr);
+            }
+        },
+        "writer progress", std::chrono::seconds(60));
     EXPECT_EQ(writes.load(), 50);
     type.destroy(l);
 }
@@ -338,14 +368,17 @@ TEST(NdisRwLock, ReaderCountsOnSeparateLines) {
     NDIS_RW_LOCK l;
     NdisInitializeReadWriteLock(&l);
     for (ULONG p = 0; p < 4; ++p) {
-        run_threads(1, [&](int) {
-            NdislockBindCurrentThread(p);
-            LOCK_STATE s;
-            NdisAcquireReadWriteLock(&l, FALSE, &s);
-            for (ULONG e = 0; e < MAXIMUM_PROCESSORS; ++e)
-                EXPECT_EQ(l.RefCount[e].RefCount, e == p * 8 ? 1u : 0u) << "processor " << p << " entry " << e;
-            NdisReleaseReadWriteLock(&l, &s);
-        }, "reader lines", std::chrono::seconds(30));
+        run_threads(
+            1,
+            [&](int) {
+                NdislockBindCurrentThread(p);
+                LOCK_STATE s;
+                NdisAcquireReadWriteLock(&l, FALSE, &s);
+                for (ULONG e = 0; e < MAXIMUM_PROCESSORS; ++e)
+                    EXPECT_EQ(l.RefCount[e].RefCount, e == p * 8 ? 1u : 0u) << "processor " << p << " entry " << e;
+                NdisReleaseReadWriteLock(&l, &s);
+            },
+            "reader lines", std::chrono::seconds(30));
     }
 }
 
@@ -385,25 +418,28 @@ TEST(ExSpinLock, TryAndConvertResults) {
     NdislockSetProcessorCount(2);
     EX_SPIN_LOCK l = 0;
     ndislock_test::Flag held, checked;
-    run_threads(2, [&](int i) {
-        NdislockBindCurrentThread(static_cast<ULONG>(i));
-        if (i == 0) {
-            const KIRQL old = ExAcquireSpinLockShared(&l); // a second shared holder
-            held.set();
-            checked.wait();
-            ExReleaseSpinLockShared(&l, old);
-        } else {
-            held.wait();
-            KIRQL old;
-            KeRaiseIrql(DISPATCH_LEVEL, &old);
-            EXPECT_FALSE(ExTryAcquireSpinLockExclusiveAtDpcLevel(&l)) << "held shared elsewhere";
-            EXPECT_TRUE(ExTryAcquireSpinLockSharedAtDpcLevel(&l)) << "shared with shared";
-            EXPECT_FALSE(ExTryConvertSharedSpinLockExclusive(&l)) << "not the only shared holder";
-            ExReleaseSpinLockSharedFromDpcLevel(&l);
-            KeLowerIrql(old);
-            checked.set();
-        }
-    }, "try and convert", std::chrono::seconds(60));
+    run_threads(
+        2,
+        [&](int i) {
+            NdislockBindCurrentThread(static_cast<ULONG>(i));
+            if (i == 0) {
+                const KIRQL old = ExAcquireSpinLockShared(&l); // a second shared holder
+                held.set();
+                checked.wait();
+                ExReleaseSpinLockShared(&l, old);
+            } else {
+                held.wait();
+                KIRQL old;
+                KeRaiseIrql(DISPATCH_LEVEL, &old);
+                EXPECT_FALSE(ExTryAcquireSpinLockExclusiveAtDpcLevel(&l)) << "held shared elsewhere";
+                EXPECT_TRUE(ExTryAcquireSpinLockSharedAtDpcLevel(&l)) << "shared with shared";
+                EXPECT_FALSE(ExTryConvertSharedSpinLockExclusive(&l)) << "not the only shared holder";
+                ExReleaseSpinLockSharedFromDpcLevel(&l);
+                KeLowerIrql(old);
+                checked.set();
+            }
+        },
+        "try and convert", std::chrono::seconds(60));
     KIRQL old;
     KeRaiseIrql(DISPATCH_LEVEL, &old);
     EXPECT_TRUE(ExTryAcquireSpinLockSharedAtDpcLevel(&l));

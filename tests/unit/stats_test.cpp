@@ -35,7 +35,8 @@ protected:
 void burn_cpu(std::chrono::microseconds d) {
     timespec start{}, now{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
-    do clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    do
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
     while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) < d.count() * 1000L);
 }
 } // namespace
@@ -109,7 +110,8 @@ TEST_F(Stats, WithoutPerfEventsTheThreadCpuClockIsUsed) {
         KeAcquireSpinLock(&lock, &old);
         std::this_thread::sleep_for(std::chrono::milliseconds(30));
         KeReleaseSpinLock(&lock, old);
-    }).join();
+    })
+        .join();
     const NDISLOCK_LOCK_STATS s = find(&lock);
     EXPECT_EQ(s.Descheduled, 0u) << "the CPU clock never needs to give up";
     EXPECT_EQ(s.Acquisitions, 1u);
@@ -159,7 +161,8 @@ TEST_F(Stats, QueuedAcquisitionsAreCounted) {
 TEST_F(Stats, MoreLocksThanTheTableHoldsAreLeftOutNotMiscounted) {
     constexpr unsigned kLocks = 4 * NDISLOCK_STATS_MAX_LOCKS;
     std::vector<KSPIN_LOCK> locks(kLocks);
-    for (KSPIN_LOCK &l : locks) KeInitializeSpinLock(&l);
+    for (KSPIN_LOCK &l : locks)
+        KeInitializeSpinLock(&l);
     for (int round = 1; round <= 2; ++round)
         for (KSPIN_LOCK &l : locks) {
             KIRQL old;
@@ -210,4 +213,3 @@ TEST(OwnTimeCalibration, AStallBetweenATickReadAndAClockReadDoesNotSkewTheRate) 
     const double rate = ndislock::platform::calibrate_ns_per_tick(fake_clocks::ticks, fake_clocks::ns, 1'000'000);
     EXPECT_NEAR(rate * 3.0, 1.0, 1e-5) << "ns per tick " << rate << ", exactly 1/3 in these clocks";
 }
-

@@ -15,17 +15,28 @@ enum class Family { Ndis, NdisDpr, Ke, KeAtDpc, KeTry, Queued, QueuedAtDpc, CppN
 
 const char *name(Family f) {
     switch (f) {
-    case Family::Ndis: return "Ndis";
-    case Family::NdisDpr: return "NdisDpr";
-    case Family::Ke: return "Ke";
-    case Family::KeAtDpc: return "KeAtDpc";
-    case Family::KeTry: return "KeTry";
-    case Family::Queued: return "Queued";
-    case Family::QueuedAtDpc: return "QueuedAtDpc";
-    case Family::CppNdis: return "CppNdis";
-    case Family::CppKe: return "CppKe";
-    case Family::CppQueued: return "CppQueued";
-    case Family::Mixed: return "Mixed";
+    case Family::Ndis:
+        return "Ndis";
+    case Family::NdisDpr:
+        return "NdisDpr";
+    case Family::Ke:
+        return "Ke";
+    case Family::KeAtDpc:
+        return "KeAtDpc";
+    case Family::KeTry:
+        return "KeTry";
+    case Family::Queued:
+        return "Queued";
+    case Family::QueuedAtDpc:
+        return "QueuedAtDpc";
+    case Family::CppNdis:
+        return "CppNdis";
+    case Family::CppKe:
+        return "CppKe";
+    case Family::CppQueued:
+        return "CppQueued";
+    case Family::Mixed:
+        return "Mixed";
     }
     return "?";
 }
@@ -76,7 +87,8 @@ void increment(Shared &s, Family f, int i) {
             // Wait below DISPATCH_LEVEL on the cheap test, as KeTestSpinLock's docs suggest, so
             // other threads of this processor can run meanwhile.
             KeLowerIrql(old);
-            while (!KeTestSpinLock(&s.ndis.SpinLock)) std::this_thread::yield();
+            while (!KeTestSpinLock(&s.ndis.SpinLock))
+                std::this_thread::yield();
             old = KeRaiseIrqlToDpcLevel();
         }
         ++s.counter;
@@ -145,25 +157,29 @@ TEST_P(Stress, EveryIncrementIsCountedExactlyOnce) {
     Shared s;
     NdisAllocateSpinLock(&s.ndis);
     KeInitializeSpinLock(&s.ke);
-    run_threads(c.threads, [&](int t) {
-        for (int i = 0; i < kIterations; ++i) increment(s, c.family, i + t);
-    }, name(c.family));
+    run_threads(
+        c.threads,
+        [&](int t) {
+            for (int i = 0; i < kIterations; ++i)
+                increment(s, c.family, i + t);
+        },
+        name(c.family));
     EXPECT_EQ(s.counter, long{c.threads} * kIterations);
     EXPECT_EQ(word(s.ndis.SpinLock), 0u);
     EXPECT_EQ(word(s.ke), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllFamilies, Stress,
-    testing::Values(StressCase{Family::Ndis, 8, 2}, StressCase{Family::NdisDpr, 8, 2}, StressCase{Family::Ke, 8, 2},
-                    StressCase{Family::KeAtDpc, 8, 2}, StressCase{Family::KeTry, 8, 2},
-                    StressCase{Family::Queued, 8, 2}, StressCase{Family::QueuedAtDpc, 8, 2},
-                    StressCase{Family::CppNdis, 8, 2}, StressCase{Family::CppKe, 8, 2},
-                    StressCase{Family::CppQueued, 8, 2}, StressCase{Family::Mixed, 8, 2},
-                    // More virtual processors than cores: more threads at DISPATCH_LEVEL at once.
-                    StressCase{Family::Ndis, 16, 8}, StressCase{Family::Queued, 16, 8},
-                    StressCase{Family::Mixed, 16, 8}, StressCase{Family::Ke, 8, 1}),
-    case_name);
+INSTANTIATE_TEST_SUITE_P(AllFamilies, Stress,
+                         testing::Values(StressCase{Family::Ndis, 8, 2}, StressCase{Family::NdisDpr, 8, 2},
+                                         StressCase{Family::Ke, 8, 2}, StressCase{Family::KeAtDpc, 8, 2},
+                                         StressCase{Family::KeTry, 8, 2}, StressCase{Family::Queued, 8, 2},
+                                         StressCase{Family::QueuedAtDpc, 8, 2}, StressCase{Family::CppNdis, 8, 2},
+                                         StressCase{Family::CppKe, 8, 2}, StressCase{Family::CppQueued, 8, 2},
+                                         StressCase{Family::Mixed, 8, 2},
+                                         // More virtual processors than cores: more threads at DISPATCH_LEVEL at once.
+                                         StressCase{Family::Ndis, 16, 8}, StressCase{Family::Queued, 16, 8},
+                                         StressCase{Family::Mixed, 16, 8}, StressCase{Family::Ke, 8, 1}),
+                         case_name);
 
 TEST_F(ModelTest, NestedLocksInOneOrderUnderOversubscription) {
     // Two NDIS locks always taken A then B, and per-processor counters at DISPATCH_LEVEL.
@@ -174,19 +190,22 @@ TEST_F(ModelTest, NestedLocksInOneOrderUnderOversubscription) {
     long in_a = 0, in_both = 0;
     long per_processor[2] = {0, 0};
     constexpr int kThreads = 8, kRounds = 10000;
-    run_threads(kThreads, [&](int t) {
-        for (int i = 0; i < kRounds; ++i) {
-            NdisAcquireSpinLock(&a);
-            ++in_a;
-            ++per_processor[KeGetCurrentProcessorNumberEx(nullptr)];
-            if ((i + t) % 2 == 0) {
-                NdisAcquireSpinLock(&b);
-                ++in_both;
-                NdisReleaseSpinLock(&b);
+    run_threads(
+        kThreads,
+        [&](int t) {
+            for (int i = 0; i < kRounds; ++i) {
+                NdisAcquireSpinLock(&a);
+                ++in_a;
+                ++per_processor[KeGetCurrentProcessorNumberEx(nullptr)];
+                if ((i + t) % 2 == 0) {
+                    NdisAcquireSpinLock(&b);
+                    ++in_both;
+                    NdisReleaseSpinLock(&b);
+                }
+                NdisReleaseSpinLock(&a);
             }
-            NdisReleaseSpinLock(&a);
-        }
-    }, "NestedLocksInOneOrderUnderOversubscription");
+        },
+        "NestedLocksInOneOrderUnderOversubscription");
     EXPECT_EQ(in_a, long{kThreads} * kRounds);
     EXPECT_EQ(in_both, long{kThreads} * kRounds / 2);
     EXPECT_EQ(per_processor[0] + per_processor[1], long{kThreads} * kRounds);

@@ -59,10 +59,12 @@ inline void run_threads(int n, const std::function<void(int)> &body, const char 
     for (int i = 0; i < n; ++i)
         threads.emplace_back([&, i] {
             ready.fetch_add(1);
-            while (ready.load() < n) std::this_thread::yield();
+            while (ready.load() < n)
+                std::this_thread::yield();
             body(i);
         });
-    for (auto &t : threads) t.join();
+    for (auto &t : threads)
+        t.join();
 }
 
 // Waits (bounded) until pred() holds; false on timeout.
@@ -81,7 +83,8 @@ public:
     void set() { value_.store(true, std::memory_order_release); }
     bool is_set() const { return value_.load(std::memory_order_acquire); }
     void wait() const {
-        while (!is_set()) std::this_thread::yield();
+        while (!is_set())
+            std::this_thread::yield();
     }
 
 private:

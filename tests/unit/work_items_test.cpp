@@ -105,14 +105,15 @@ TEST_F(WorkItems, ManyItemsEachRunOnce) {
         runs[i].store(0);
     }
     for (int i = 0; i < kItems; ++i)
-        NdisQueueIoWorkItem(items[i], [](PVOID c, NDIS_HANDLE) { static_cast<std::atomic<int> *>(c)->fetch_add(1); },
-                            &runs[i]);
+        NdisQueueIoWorkItem(
+            items[i], [](PVOID c, NDIS_HANDLE) { static_cast<std::atomic<int> *>(c)->fetch_add(1); }, &runs[i]);
     ASSERT_TRUE(eventually([&] {
         for (auto &r : runs)
             if (r.load() != 1) return false;
         return true;
     }));
-    for (auto &r : runs) EXPECT_EQ(r.load(), 1);
+    for (auto &r : runs)
+        EXPECT_EQ(r.load(), 1);
     for (NDIS_HANDLE item : items) {
         ASSERT_TRUE(eventually([&] { return !idle_not(item); }));
         NdisFreeIoWorkItem(item);
@@ -182,8 +183,8 @@ TEST_F(WorkItems, NoHandleNoItem) {
     NDIS_HANDLE at_dispatch = NdisAllocateIoWorkItem(&adapter);
     KeLowerIrql(old);
     NDIS_HANDLE at_passive = NdisAllocateIoWorkItem(&adapter);
-    std::fprintf(stderr, "at DISPATCH_LEVEL %s, then at PASSIVE_LEVEL %s\n", at_dispatch == nullptr ? "NULL" : "an item",
-                 at_passive == nullptr ? "NULL" : "an item");
+    std::fprintf(stderr, "at DISPATCH_LEVEL %s, then at PASSIVE_LEVEL %s\n",
+                 at_dispatch == nullptr ? "NULL" : "an item", at_passive == nullptr ? "NULL" : "an item");
     std::_Exit(0);
 }
 

@@ -11,7 +11,7 @@
 
 #include "ndislock/ndislock.hpp"
 #include "verifier/held_locks.h" // pooled_verifier_tables
-#include "verifier/sites.h"       // set_walk_padding_for_tests
+#include "verifier/sites.h"      // set_walk_padding_for_tests
 #include "verifier_support.h"
 
 using namespace vt;
@@ -29,7 +29,7 @@ constexpr int kScale = 1;
 // Sanitizers run the code 5-15x slower, so correct holds really take that much longer there.
 constexpr ULONG64 kHoldBudgetNs = 1'000'000;
 #else
-constexpr ULONG64 kHoldBudgetNs = 0; // the default, 25 us (or NDISLOCK_HOLD_BUDGET_US)
+constexpr ULONG64 kHoldBudgetNs = 0;       // the default, 25 us (or NDISLOCK_HOLD_BUDGET_US)
 #endif
 
 // run_threads, with every thread registered with ndislock before any starts and none ending while
@@ -43,10 +43,12 @@ void run_together(int n, const std::function<void(int)> &body) {
     run_threads(n, [&](int t) {
         (void)KeGetCurrentIrql(); // the first call registers the thread
         registered.fetch_add(1);
-        while (registered.load() < n) std::this_thread::yield();
+        while (registered.load() < n)
+            std::this_thread::yield();
         body(t);
         finished.fetch_add(1);
-        while (finished.load() < n) std::this_thread::yield();
+        while (finished.load() < n)
+            std::this_thread::yield();
     });
 }
 

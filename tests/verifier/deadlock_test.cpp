@@ -26,8 +26,9 @@ VT_DEFINE_FAMILIES()
 
 namespace {
 
-
-std::string quoted_class(const std::string &name) { return "\"" + std::regex_replace(name, std::regex("\\."), "\\.") + "\""; }
+std::string quoted_class(const std::string &name) {
+    return "\"" + std::regex_replace(name, std::regex("\\."), "\\.") + "\"";
+}
 
 // Both locks named in the report's list of threads, in either order.
 std::string both_held(const std::string &a, const std::string &b) {
@@ -50,7 +51,7 @@ void watchdog_at_300_ms_once_both_wait(std::atomic<ndislock::model::ThreadState 
 // waiting for B.
 [[noreturn]] void abba(const Family &f, const std::string &name_a, const std::string &name_b) {
     NdislockVerifierSetWatchdog(60'000); // until both wait: see watchdog_at_300_ms_once_both_wait
-    Slot a1, b1, a2, b2; // each thread's view (its own queue handles and OldIrql)
+    Slot a1, b1, a2, b2;                 // each thread's view (its own queue handles and OldIrql)
     a2.l = a1.l;
     b2.l = b1.l;
     init_lock(f, a1, keep(name_a));
@@ -97,8 +98,7 @@ TEST_P(AbBaDeadlock, EndsWithinTheWatchdogLimitWithInversionThenDeadlock) {
                 static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
 }
 INSTANTIATE_TEST_SUITE_P(Blocking, AbBaDeadlock,
-                         ::testing::ValuesIn(families_where([](const Family &f) { return !f.is_try; })),
-                         family_name);
+                         ::testing::ValuesIn(families_where([](const Family &f) { return !f.is_try; })), family_name);
 
 [[noreturn]] void abba_cpp() {
     NdislockVerifierSetWatchdog(60'000); // until both wait: see watchdog_at_300_ms_once_both_wait
@@ -132,12 +132,12 @@ INSTANTIATE_TEST_SUITE_P(Blocking, AbBaDeadlock,
 
 TEST(AbBaDeadlockCpp, LockGuardsEndWithInversionThenDeadlock) {
     const auto start = std::chrono::steady_clock::now();
-    EXPECT_DEATH(abba_cpp(), "error: LockOrderInversion.*error: Deadlock \\(terminal\\).*" +
-                                 both_held("abba.cpp.A", "abba.cpp.B"));
-    std::printf("[ AB/BA C++ ] child ended after %lld ms\n",
-                static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           std::chrono::steady_clock::now() - start)
-                                           .count()));
+    EXPECT_DEATH(abba_cpp(),
+                 "error: LockOrderInversion.*error: Deadlock \\(terminal\\).*" + both_held("abba.cpp.A", "abba.cpp.B"));
+    std::printf(
+        "[ AB/BA C++ ] child ended after %lld ms\n",
+        static_cast<long long>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count()));
 }
 
 // The holder takes the lock at DISPATCH_LEVEL on processor 1, then lowers the IRQL with it held;
@@ -156,7 +156,8 @@ TEST(AbBaDeadlockCpp, LockGuardsEndWithInversionThenDeadlock) {
         f.acquire(held_view);
         KeLowerIrql(PASSIVE_LEVEL); // IrqlDroppedWhileHoldingLock: the holder is now preemptible
         dropped.set();
-        for (;;) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        for (;;)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
     });
     std::thread waiter([&] {
         NdislockBindCurrentThread(1);
@@ -177,13 +178,12 @@ TEST_P(SameProcessorDeadlock, WaiterAtDispatchOnTheHoldersProcessorIsReportedAtO
                                     "DISPATCH_LEVEL on processor 1 .*same processor.*Deadlock is terminal");
     // "At once" is proved by the regex: the child's verifier watchdog is 60 s, its own
     // Watchdog (20 s) ends it without a Deadlock report. No wall-time assertion here.
-    std::printf("[ same processor %s ] child ended after %lld ms\n", f.name,
-                static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           std::chrono::steady_clock::now() - start)
-                                           .count()));
+    std::printf(
+        "[ same processor %s ] child ended after %lld ms\n", f.name,
+        static_cast<long long>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count()));
 }
-INSTANTIATE_TEST_SUITE_P(Blocking, SameProcessorDeadlock,
-                         ::testing::ValuesIn(families_where([](const Family &f) {
+INSTANTIATE_TEST_SUITE_P(Blocking, SameProcessorDeadlock, ::testing::ValuesIn(families_where([](const Family &f) {
                              return !f.is_try && !f.function_form;
                          })),
                          family_name);
@@ -191,7 +191,7 @@ INSTANTIATE_TEST_SUITE_P(Blocking, SameProcessorDeadlock,
 // A raising acquire that must wait for its processor: another thread of processor 1 raised to
 // DISPATCH_LEVEL and never lowers. The verifier sees the acquire before the wait, so the
 // watchdog's Deadlock report points at it.
-constexpr int kProcessorWaitAcquireLine = __LINE__ + 17;
+constexpr int kProcessorWaitAcquireLine = __LINE__ + 18;
 [[noreturn]] void processor_wait() {
     NdislockVerifierSetWatchdog(300);
     NDIS_SPIN_LOCK wanted;
@@ -203,7 +203,8 @@ constexpr int kProcessorWaitAcquireLine = __LINE__ + 17;
         KIRQL old = 0;
         KeRaiseIrql(DISPATCH_LEVEL, &old);
         raised.set();
-        for (;;) std::this_thread::sleep_for(std::chrono::milliseconds(10)); // never lowers
+        for (;;)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10)); // never lowers
     });
     std::thread waiter([&] {
         NdislockBindCurrentThread(1);

@@ -28,7 +28,7 @@
 #include <gtest/gtest.h>
 
 #include "model/thread_state.h" // for_each_thread: who waits on what
-#include "ndislock/device.h" // the harness: adapters, asserting the line, interrupt statistics
+#include "ndislock/device.h"    // the harness: adapters, asserting the line, interrupt statistics
 #include "verifier/settings.h"
 #include "sentinel_support.h"
 #include "verifier_support.h"
@@ -62,10 +62,12 @@ std::vector<Got> of_rule(const std::vector<Got> &got, const char *rule) {
 // Waits (bounded) until a finding of rule is there; returns every finding.
 std::vector<Got> wait_for(const char *rule) {
     std::vector<Got> got;
-    eventually([&] {
-        got = take();
-        return !of_rule(got, rule).empty();
-    }, std::chrono::seconds(5));
+    eventually(
+        [&] {
+            got = take();
+            return !of_rule(got, rule).empty();
+        },
+        std::chrono::seconds(5));
     return got;
 }
 
@@ -91,7 +93,7 @@ struct Device {
     MINIPORT_INTERRUPT_DPC_HANDLER dpc = QuietInterruptDpc;
     MINIPORT_ENABLE_INTERRUPT_HANDLER enable = nullptr;
     MINIPORT_DISABLE_INTERRUPT_HANDLER disable = nullptr;
-    void *state = nullptr;             // for the routines: a lock, a flag
+    void *state = nullptr; // for the routines: a lock, a flag
     bool deregister_at_halt = true;
     NDIS_HANDLE interrupt = nullptr;
 };
@@ -200,7 +202,9 @@ VOID LeakyDpc(PKDPC, PVOID context, PVOID, PVOID) {
 }
 constexpr int kLeakyDpcLast = __LINE__ - 1;
 
-VOID ReleasingDpc(PKDPC, PVOID context, PVOID, PVOID) { NdisDprReleaseSpinLock(static_cast<NDIS_SPIN_LOCK *>(context)); }
+VOID ReleasingDpc(PKDPC, PVOID context, PVOID, PVOID) {
+    NdisDprReleaseSpinLock(static_cast<NDIS_SPIN_LOCK *>(context));
+}
 
 constexpr int kRaisingDpcFirst = __LINE__ + 1;
 VOID RaisingDpc(PKDPC, PVOID, PVOID, PVOID) {
@@ -248,7 +252,7 @@ TEST_F(InterruptRules, LockHeldAtCallbackReturn_DpcReturnsHoldingALockItTook) {
     EXPECT_TRUE(contains(g.message, "returns holding 1 spin lock")) << g.message;
     EXPECT_TRUE(contains(g.message, "\"callback-return.leaked\"")) << g.message;
     EXPECT_FALSE(contains(g.message, "returns at IRQL")) << "a DPC holding a lock is still at DISPATCH_LEVEL\n"
-                                                        << g.message;
+                                                         << g.message;
     // Processor 2's DPCs run on one thread: a second DPC there can release the lock.
     NdislockVerifierResetFindings();
     run_dpc(ReleasingDpc, l, 2);
@@ -543,7 +547,8 @@ TEST_F(InterruptRules, DpcTooLong_NotWithinTheDpcBudget) {
     // Over the ISR budget, well within the DPC budget: a DPC is not held to the ISR's.
     NdislockVerifierSetCallbackBudgets(kTightBudgetNs, 20 * kOverrunNs);
     g_spin_ns.store(kOverrunNs);
-    for (int i = 0; i < 5; ++i) run_dpc(SlowDpc, nullptr, 1);
+    for (int i = 0; i < 5; ++i)
+        run_dpc(SlowDpc, nullptr, 1);
     EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
 }
 
@@ -565,7 +570,8 @@ TEST_F(InterruptRules, CallbackBudgets_ReadFromTheEnvironment) {
         {
             using ndislock::verifier::g_settings;
             const bool ok = g_settings.isr_budget_ns.load() == 7'000 && g_settings.dpc_budget_ns.load() == 300'000;
-            std::fprintf(stderr, "budgets %llu %llu\n", static_cast<unsigned long long>(g_settings.isr_budget_ns.load()),
+            std::fprintf(stderr, "budgets %llu %llu\n",
+                         static_cast<unsigned long long>(g_settings.isr_budget_ns.load()),
                          static_cast<unsigned long long>(g_settings.dpc_budget_ns.load()));
             std::_Exit(ok ? 0 : 1);
         },
@@ -747,7 +753,8 @@ constexpr int kHolderLine = __LINE__ + 3;
     NdislockBindCurrentThread(1);
     NdisAcquireSpinLock(l);
     holding->set();
-    for (;;) busy_wait_ns(1'000);
+    for (;;)
+        busy_wait_ns(1'000);
 }
 
 // Processor 1's thread takes the lock and stays at DISPATCH_LEVEL; the interrupt toward processor
@@ -786,7 +793,8 @@ constexpr int kBusyUserAcquireLine = __LINE__ + 12;
             NdisReleaseSpinLock(l);
         }
     });
-    while (!started.load()) std::this_thread::yield();
+    while (!started.load())
+        std::this_thread::yield();
     for (int i = 0; i < 20'000; ++i) {
         NdislockAssertInterrupt(m.interrupt(), 1);
         std::this_thread::sleep_for(std::chrono::microseconds(100));
@@ -853,12 +861,12 @@ bool some_thread_waits_on(const void *object) {
     release.set();
     holder.join();
     NDISLOCK_INTERRUPT_STATS stats{};
-    const bool ran = eventually([&] {
-        return NdislockGetInterruptStats(m.interrupt(), &stats) == NDISLOCK_OK && stats.Delivered == 1;
-    });
+    const bool ran = eventually(
+        [&] { return NdislockGetInterruptStats(m.interrupt(), &stats) == NDISLOCK_OK && stats.Delivered == 1; });
     std::fprintf(stderr, "ISR %s; %u findings\n", ran ? "ran" : "did not run",
                  static_cast<unsigned>(NdislockVerifierFindingCount()));
-    for (const Got &g : take()) std::fprintf(stderr, "finding %s\n", g.rule.c_str());
+    for (const Got &g : take())
+        std::fprintf(stderr, "finding %s\n", g.rule.c_str());
     m.halt();
     std::_Exit(ran ? 0 : 1);
 }
@@ -950,8 +958,8 @@ BOOLEAN FlaggingSync(NDIS_HANDLE) {
     return TRUE;
 }
 BOOLEAN NestingIsr(NDIS_HANDLE context, PBOOLEAN queue_default_dpc, PULONG) {
-    g_nested_line.store(AT(NdisMSynchronizeWithInterruptEx(static_cast<Device *>(context)->interrupt, 0, FlaggingSync,
-                                                           nullptr)));
+    g_nested_line.store(
+        AT(NdisMSynchronizeWithInterruptEx(static_cast<Device *>(context)->interrupt, 0, FlaggingSync, nullptr)));
     *queue_default_dpc = FALSE;
     return TRUE;
 }

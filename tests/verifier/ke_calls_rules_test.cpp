@@ -121,8 +121,9 @@ TEST_F(VerifierTest, RaiseToSynch_AboveSynchLevelIsIrqlInvalidRaise) {
 // ---- Bug checks ---------------------------------------------------------------------------------
 
 TEST_F(VerifierTest, BugCheck_KeBugCheckExIsReportedAtItsLineAndEnds) {
+    const int line = __LINE__ + 1; // the call's line
     EXPECT_DEATH(KeBugCheckEx(0x9F, 3, 0xABC, 0, 0),
-                 "error: BugCheck(.|\n)*bug check 0x0000009F \\(0x3, 0xabc, 0x0, 0x0\\)(.|\n)*" + site_regex(__LINE__ - 1));
+                 "error: BugCheck(.|\n)*bug check 0x0000009F \\(0x3, 0xabc, 0x0, 0x0\\)(.|\n)*" + site_regex(line));
 }
 
 TEST_F(VerifierTest, BugCheck_AnUnbalancedKeLeaveCriticalRegionIsReportedAtItsLine) {

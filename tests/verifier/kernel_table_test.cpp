@@ -31,7 +31,9 @@ enum class Form {
 };
 
 bool raises_to_synch(Form f) { return f == Form::RaiseToSynch || f == Form::QueuedRaiseToSynch; }
-bool saves_irql_in_handle(Form f) { return f == Form::Queued || f == Form::QueuedForDpc || f == Form::QueuedRaiseToSynch; }
+bool saves_irql_in_handle(Form f) {
+    return f == Form::Queued || f == Form::QueuedForDpc || f == Form::QueuedRaiseToSynch;
+}
 
 struct Row {
     const char *name;
@@ -129,10 +131,12 @@ void run_row(const Row &r) {
             phase.store(1);
             // Sleeps, not spins: a holder that spins while the other thread runs the row is a
             // long hold of its own running time, which the verifier rightly reports.
-            while (phase.load() != 2) std::this_thread::sleep_for(std::chrono::microseconds(50));
+            while (phase.load() != 2)
+                std::this_thread::sleep_for(std::chrono::microseconds(50));
             KeReleaseSpinLock(lock, old);
         });
-        while (phase.load() != 1) std::this_thread::yield();
+        while (phase.load() != 1)
+            std::this_thread::yield();
         EXPECT_FALSE(KeTryToAcquireSpinLockAtDpcLevel(lock));
         expect_state(r, "a try of a held lock", lock, true, held_at);
         phase.store(2);
@@ -261,14 +265,16 @@ TEST_F(VerifierTest, KernelTable_Dpcs_VerifierOn) {
 TEST_F(VerifierTest, KernelTable_VerifierOff) {
     Watchdog dog("kernel table, verifier off", std::chrono::seconds(60));
     NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
-    for (const Row &r : kRows) run_row(r);
+    for (const Row &r : kRows)
+        run_row(r);
     NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
     EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
 }
 
 TEST_F(VerifierTest, KernelTable_VerifierOn) {
     Watchdog dog("kernel table, verifier on", std::chrono::seconds(60));
-    for (const Row &r : kRows) run_row(r);
+    for (const Row &r : kRows)
+        run_row(r);
     EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
 }
 

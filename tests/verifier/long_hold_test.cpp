@@ -15,14 +15,14 @@ using namespace vt;
 namespace {
 
 constexpr int kRounds = 50;
-constexpr int kTries = 10; // rounds of a one-hold test, until one where the sentinel had a processor
+constexpr int kTries = 10;                   // rounds of a one-hold test, until one where the sentinel had a processor
 constexpr std::uint64_t kLongNs = 2'000'000; // 80x the 25 us hold and ISR budgets, 20x the DPC's
 
 class LongHolds : public VerifierTest {
 protected:
     void SetUp() override {
         VerifierTest::SetUp();
-        NdislockVerifierSetHoldSampling(0); // the default: one hold in 16 is timed
+        NdislockVerifierSetHoldSampling(0);    // the default: one hold in 16 is timed
         NdislockVerifierSetHoldBudget(25'000); // the default, sanitized or not
         // The sentinel starts with the verifier: let it take its first looks before the first
         // round (bounded; it looks every 20 ms at least, napping).
@@ -83,8 +83,7 @@ TEST_F(LongHolds, AHoldOfTenTimesTheBudgetIsReportedTheFirstTime) {
         const std::uint64_t seen = ndislock::verifier::sentinel_looks() - looks;
         const std::vector<Got> got = take();
         NdisFreeSpinLock(s.l);
-        if (got.size() == 1 && got[0].rule == "LockHeldTooLong")
-            ++reported;
+        if (got.size() == 1 && got[0].rule == "LockHeldTooLong") ++reported;
         // 250 us: 6 looks or more when the sentinel is on time. The 10x margin also assumes the
         // holder ran throughout: time the OS or the host took it away (a busy machine, another
         // test beside this one) is not counted (verifier/long_holds.h), so such a round is

@@ -44,9 +44,11 @@ TEST_F(VerifierTest, A_FewLiveLocks) {
     for (std::size_t n : {std::size_t{1'000}, std::size_t{10'000}}) {
         auto locks = std::make_unique<NDIS_SPIN_LOCK[]>(n);
         const long long before = rss_bytes();
-        for (std::size_t i = 0; i < n; ++i) NdisAllocateSpinLock(&locks[i]);
+        for (std::size_t i = 0; i < n; ++i)
+            NdisAllocateSpinLock(&locks[i]);
         const long long live = rss_bytes();
-        for (std::size_t i = 0; i < n; ++i) NdisFreeSpinLock(&locks[i]);
+        for (std::size_t i = 0; i < n; ++i)
+            NdisFreeSpinLock(&locks[i]);
         std::printf("[ memory ] %zu live locks: RSS +%.1f MiB, %.0f bytes per live lock (shadow table pages first "
                     "touched)\n",
                     n, mib(live - before), static_cast<double>(live - before) / static_cast<double>(n));
@@ -68,14 +70,16 @@ TEST_F(VerifierTest, MemoryStaysFlatOverRoundsOfAMillionLocks) {
         const auto start = std::chrono::steady_clock::now();
         std::memset(static_cast<void *>(locks.get()), 0, kLocks * sizeof(NDIS_SPIN_LOCK));
         const long long before = rss_bytes();
-        for (std::size_t i = 0; i < kLocks; ++i) NdisAllocateSpinLock(&locks[i]);
+        for (std::size_t i = 0; i < kLocks; ++i)
+            NdisAllocateSpinLock(&locks[i]);
         for (std::size_t i = 0; i < kLocks; ++i) {
             NdisAcquireSpinLock(&locks[i]);
             NdisReleaseSpinLock(&locks[i]);
         }
         const long long live = rss_bytes();
         EXPECT_EQ(ndislock::verifier::shadow_live(), live_before + kLocks);
-        for (std::size_t i = 0; i < kLocks; ++i) NdisFreeSpinLock(&locks[i]);
+        for (std::size_t i = 0; i < kLocks; ++i)
+            NdisFreeSpinLock(&locks[i]);
         EXPECT_EQ(ndislock::verifier::shadow_live(), live_before) << "freed locks' state is reclaimed";
         const long long after = rss_bytes();
         const auto ms =
@@ -106,13 +110,15 @@ TEST_F(VerifierTest, AtMost64BytesPerLiveLockAndTheMemoryComesBack) {
     std::memset(static_cast<void *>(locks.get()), 0, kLocks * sizeof(NDIS_SPIN_LOCK));
     const long long before = rss_bytes();
     const std::uint64_t released_before = ndislock::verifier::shadow_released_bytes();
-    for (std::size_t i = 0; i < kLocks; ++i) NdisAllocateSpinLock(&locks[i]);
+    for (std::size_t i = 0; i < kLocks; ++i)
+        NdisAllocateSpinLock(&locks[i]);
     for (std::size_t i = 0; i < kLocks; ++i) {
         NdisAcquireSpinLock(&locks[i]);
         NdisReleaseSpinLock(&locks[i]);
     }
     const long long live = rss_bytes();
-    for (std::size_t i = 0; i < kLocks; ++i) NdisFreeSpinLock(&locks[i]);
+    for (std::size_t i = 0; i < kLocks; ++i)
+        NdisFreeSpinLock(&locks[i]);
     const long long after = rss_bytes();
     EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
     EXPECT_GT(ndislock::verifier::shadow_released_bytes(), released_before) << "emptied pages are given back";
@@ -143,7 +149,8 @@ TEST_F(VerifierTest, LocksThatStayAreStillKnownAfterTheirNeighboursPagesGoBack) 
         }
         EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << "round " << round + 1 << ": " << dump(take());
     }
-    for (std::size_t i = 0; i < kMany; i += kKeepEvery) NdisFreeSpinLock(&locks[i]);
+    for (std::size_t i = 0; i < kMany; i += kKeepEvery)
+        NdisFreeSpinLock(&locks[i]);
     EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
 }
 
@@ -177,17 +184,20 @@ TEST_F(VerifierTest, ConcurrentAllocateAndFreeKeepEveryLiveLockKnown) {
     constexpr std::size_t kLongLived = 256, kBatch = 20'000;
     constexpr int kRounds = 8;
     auto long_lived = std::make_unique<NDIS_SPIN_LOCK[]>(kLongLived);
-    for (std::size_t i = 0; i < kLongLived; ++i) NdisAllocateSpinLock(&long_lived[i]);
+    for (std::size_t i = 0; i < kLongLived; ++i)
+        NdisAllocateSpinLock(&long_lived[i]);
     std::atomic<int> churners_left{2};
     auto churn = [&] {
         auto batch = std::make_unique<NDIS_SPIN_LOCK[]>(kBatch);
         for (int round = 0; round < kRounds; ++round) {
-            for (std::size_t i = 0; i < kBatch; ++i) NdisAllocateSpinLock(&batch[i]);
+            for (std::size_t i = 0; i < kBatch; ++i)
+                NdisAllocateSpinLock(&batch[i]);
             for (std::size_t i = 0; i < kBatch; ++i) {
                 NdisAcquireSpinLock(&batch[i]);
                 NdisReleaseSpinLock(&batch[i]);
             }
-            for (std::size_t i = 0; i < kBatch; ++i) NdisFreeSpinLock(&batch[i]);
+            for (std::size_t i = 0; i < kBatch; ++i)
+                NdisFreeSpinLock(&batch[i]);
         }
         churners_left.fetch_sub(1);
     };
@@ -202,7 +212,8 @@ TEST_F(VerifierTest, ConcurrentAllocateAndFreeKeepEveryLiveLockKnown) {
     a.join();
     b.join();
     c.join();
-    for (std::size_t i = 0; i < kLongLived; ++i) NdisFreeSpinLock(&long_lived[i]);
+    for (std::size_t i = 0; i < kLongLived; ++i)
+        NdisFreeSpinLock(&long_lived[i]);
     EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
 }
 

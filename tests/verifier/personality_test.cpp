@@ -130,7 +130,8 @@ const ExTryCase kExTries[] = {
 };
 
 TEST_F(VerifierTest, ExTryOfOwnLock_VerifierOffReturnsWhatTheWordAllows) {
-    for (const ExTryCase &c : kExTries) run_ex_try(c, false);
+    for (const ExTryCase &c : kExTries)
+        run_ex_try(c, false);
     EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
 }
 

@@ -59,7 +59,8 @@ void saved_irql_is_dispatch(Slot &s) {
 
 using LockNotInitialized = VerifierParamTest<Family>;
 TEST_P(LockNotInitialized, AcquireOfAZeroedLock) {
-    if (!verifier_on_since_start()) GTEST_SKIP() << "needs NDISLOCK_VERIFIER=on from the start (else locks are adopted)";
+    if (!verifier_on_since_start())
+        GTEST_SKIP() << "needs NDISLOCK_VERIFIER=on from the start (else locks are adopted)";
     const Family &f = GetParam();
     Slot s; // zeroed, never allocated or initialized
     std::vector<Got> got;
@@ -661,9 +662,9 @@ TEST_F(VerifierTest, ReleaseVariantMismatch_ARaisingReleaseThatLowersIsStillAnEr
     }
 }
 INSTANTIATE_TEST_SUITE_P(Pairs, ReleaseVariantMismatch,
-                         ::testing::Values(Pair{"Ndis", "NdisDpr"}, Pair{"NdisDpr", "Ndis"},
-                                           Pair{"Ke", "KeAtDpcLevel"}, Pair{"KeAtDpcLevel", "Ke"},
-                                           Pair{"KeRaiseToDpc", "KeAtDpcLevel"}, Pair{"KeTryAtDpcLevel", "Ke"},
+                         ::testing::Values(Pair{"Ndis", "NdisDpr"}, Pair{"NdisDpr", "Ndis"}, Pair{"Ke", "KeAtDpcLevel"},
+                                           Pair{"KeAtDpcLevel", "Ke"}, Pair{"KeRaiseToDpc", "KeAtDpcLevel"},
+                                           Pair{"KeTryAtDpcLevel", "Ke"},
                                            Pair{"InStackQueued", "InStackQueuedAtDpcLevel"},
                                            Pair{"InStackQueuedAtDpcLevel", "InStackQueued"},
                                            Pair{"InStackQueued", "Ke"}, Pair{"InStackQueuedAtDpcLevel", "KeAtDpcLevel"},
@@ -969,8 +970,7 @@ TEST_P(LockOrderInversion, BothOrdersOnOneThread) {
         EXPECT_EQ(got[0].other_line, kFamilyLine) << "the earlier order's acquire\n" << dump(got);
     }
 }
-INSTANTIATE_TEST_SUITE_P(Blocking, LockOrderInversion, ::testing::ValuesIn(families_where(is_blocking)),
-                         family_name);
+INSTANTIATE_TEST_SUITE_P(Blocking, LockOrderInversion, ::testing::ValuesIn(families_where(is_blocking)), family_name);
 
 TEST_F(VerifierTest, LockOrderInversion_AcrossThreadsAndFamilies) {
     Slot a, b;
@@ -1013,8 +1013,7 @@ TEST_P(TryReverseOrder, TryAcquireInTheReverseOrderIsNoInversion) {
     }
     EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
 }
-INSTANTIATE_TEST_SUITE_P(Blocking, TryReverseOrder,
-                         ::testing::ValuesIn(families_where([](const Family &f) {
+INSTANTIATE_TEST_SUITE_P(Blocking, TryReverseOrder, ::testing::ValuesIn(families_where([](const Family &f) {
                              return !f.is_try && !f.queued && !f.function_form;
                          })),
                          family_name);
@@ -1108,8 +1107,7 @@ TEST_F(VerifierTest, LockHeldTooLong_OneOverrunAloneIsNotReported) {
     constexpr std::uint64_t kBudgetNs = kOverrunNs / 4;
     int conclusive = 0;
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    for (int attempt = 0; conclusive == 0 && (attempt < 50 || std::chrono::steady_clock::now() < give_up);
-         ++attempt) {
+    for (int attempt = 0; conclusive == 0 && (attempt < 50 || std::chrono::steady_clock::now() < give_up); ++attempt) {
         const std::string name = "too-long.once." + std::to_string(attempt) + "/";
         Slot s;
         NdislockSetLockName(s.l, keep(name));
@@ -1142,7 +1140,8 @@ template <class Pair> std::uint64_t timed_holds(ULONG every_nth, const char *nam
     Slot s;
     NdislockSetLockName(s.l, name);
     NdisAllocateSpinLock(s.l);
-    for (int i = 0; i < pairs; ++i) pair(s);
+    for (int i = 0; i < pairs; ++i)
+        pair(s);
     const NDISLOCK_CLASS_HOLD_TIMES t = hold_times_of(name);
     NdisFreeSpinLock(s.l);
     return t.Holds + t.Descheduled;
@@ -1433,13 +1432,29 @@ TEST_F(VerifierTest, Cpp_DprAcquireBelowDispatch) {
     };
     const Case cases[] = {
         {"DprLockGuard", [&] { return AT(new (fresh_storage()) ndislock::DprLockGuard(l)); },
-         [&] { ndislock::RaisedIrql r(DISPATCH_LEVEL); l.unlock_at_dpc(); return 0; }},
+         [&] {
+             ndislock::RaisedIrql r(DISPATCH_LEVEL);
+             l.unlock_at_dpc();
+             return 0;
+         }},
         {"NdisSpinLock::lock_at_dpc", [&] { return AT(l.lock_at_dpc()); },
-         [&] { ndislock::RaisedIrql r(DISPATCH_LEVEL); l.unlock_at_dpc(); return 0; }},
+         [&] {
+             ndislock::RaisedIrql r(DISPATCH_LEVEL);
+             l.unlock_at_dpc();
+             return 0;
+         }},
         {"KSpinLock::lock_at_dpc", [&] { return AT(k.lock_at_dpc()); },
-         [&] { ndislock::RaisedIrql r(DISPATCH_LEVEL); k.unlock_from_dpc(); return 0; }},
+         [&] {
+             ndislock::RaisedIrql r(DISPATCH_LEVEL);
+             k.unlock_from_dpc();
+             return 0;
+         }},
         {"KSpinLock::try_lock_at_dpc", [&] { return AT(k.try_lock_at_dpc()); },
-         [&] { ndislock::RaisedIrql r(DISPATCH_LEVEL); k.unlock_from_dpc(); return 0; }},
+         [&] {
+             ndislock::RaisedIrql r(DISPATCH_LEVEL);
+             k.unlock_from_dpc();
+             return 0;
+         }},
     };
     for (const Case &c : cases) {
         SCOPED_TRACE(c.what);

@@ -17,7 +17,8 @@ std::string site_regex(int line) { return std::string(basename_of(__FILE__)) + "
 NDIS_RW_LOCK *fresh_ndis5() {
     static_assert(sizeof(NDIS_RW_LOCK) <= 64 * 17, "fits 17 slots");
     auto *l = static_cast<NDIS_RW_LOCK *>(fresh_storage());
-    for (int i = 0; i < 16; ++i) fresh_storage(); // the rest of its 1040 bytes
+    for (int i = 0; i < 16; ++i)
+        fresh_storage(); // the rest of its 1040 bytes
     return l;
 }
 PEX_SPIN_LOCK fresh_ex() { return static_cast<PEX_SPIN_LOCK>(fresh_storage()); }
@@ -116,7 +117,7 @@ TEST_F(VerifierTest, RwLockStateMismatch_SwappedStates) {
     const int line = AT(NdisReleaseRWLock(a, &sb));
     const std::vector<Got> got = take();
     expect_exactly(got, "RwLockStateMismatch", __FILE__, line);
-    NdisReleaseRWLock(b, &sa); // the second half of the swap: reported too
+    NdisReleaseRWLock(b, &sa);       // the second half of the swap: reported too
     NdislockVerifierResetFindings(); // what follows from the misuse is not under test
     to_passive();
     NdisFreeRWLock(a);
@@ -158,7 +159,7 @@ TEST_F(VerifierTest, RwLockStateReused_WhileItsAcquisitionIsLive) {
     const int line = AT(NdisAcquireRWLockRead(b, &s, NDIS_RWL_AT_DISPATCH_LEVEL));
     expect_exactly(take(), "RwLockStateReused", __FILE__, line);
     NdisReleaseRWLock(b, &s);
-    NdisReleaseRWLock(a, &keep_a); // a copy is another state: reported as a mismatch
+    NdisReleaseRWLock(a, &keep_a);   // a copy is another state: reported as a mismatch
     NdislockVerifierResetFindings(); // what follows from the misuse is not under test
     to_passive();
     NdisFreeRWLock(a);
@@ -174,7 +175,7 @@ TEST_F(VerifierTest, RwLockDispatchFlagWrongIrql_FlagAtPassive) {
     std::vector<Got> got = take();
     expect_exactly(got, "RwLockDispatchFlagWrongIrql", __FILE__, line);
     EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL) << "the flag skips the raise";
-    NdisReleaseRWLock(l, &s); // ReleaseNotAtDispatch (not the rule under test)
+    NdisReleaseRWLock(l, &s);        // ReleaseNotAtDispatch (not the rule under test)
     NdislockVerifierResetFindings(); // what follows from the misuse is not under test
     NdisFreeRWLock(l);
 }
@@ -315,10 +316,12 @@ TEST_F(VerifierTest, RwLock_WriterWaitingForeverIsDeadlock) {
                 LOCK_STATE_EX s;
                 NdisAcquireRWLockRead(l, &s, 0);
                 held.store(true);
-                for (;;) std::this_thread::sleep_for(std::chrono::seconds(1)); // never releases
+                for (;;)
+                    std::this_thread::sleep_for(std::chrono::seconds(1)); // never releases
             });
             reader.detach();
-            while (!held.load()) std::this_thread::yield();
+            while (!held.load())
+                std::this_thread::yield();
             NdislockBindCurrentThread(0);
             LOCK_STATE_EX w;
             NdisAcquireRWLockWrite(l, &w, 0);

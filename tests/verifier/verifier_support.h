@@ -84,8 +84,9 @@ inline void expect_exactly(const std::vector<Got> &got, const char *rule, const 
         EXPECT_EQ(g.line, line) << dump(got);
     } else {
         EXPECT_NE(g.return_address, nullptr) << dump(got);
-        EXPECT_TRUE(ends_with(g.file, basename_of(file))) << "File '" << g.file << "' should end with "
-                                                          << basename_of(file) << "\n" << dump(got);
+        EXPECT_TRUE(ends_with(g.file, basename_of(file)))
+            << "File '" << g.file << "' should end with " << basename_of(file) << "\n"
+            << dump(got);
         EXPECT_GT(g.line, 0) << dump(got);
     }
     EXPECT_NE(g.message.find(rule), std::string::npos) << g.message;
@@ -132,11 +133,11 @@ inline const char *keep(const std::string &s) {
 // One API family: how it takes and frees a lock. acquire/release return the line of the call.
 struct Family {
     const char *name;
-    bool raising;      // raises to DISPATCH_LEVEL itself (else the caller must be there)
-    bool queued;       // in-stack queued
-    bool is_try;       // KeTryToAcquireSpinLockAtDpcLevel
+    bool raising;       // raises to DISPATCH_LEVEL itself (else the caller must be there)
+    bool queued;        // in-stack queued
+    bool is_try;        // KeTryToAcquireSpinLockAtDpcLevel
     bool function_form; // the plain functions: the site is a return address
-    bool ndis;         // NDIS calls (NdisAllocateSpinLock initializes), else KeInitializeSpinLock
+    bool ndis;          // NDIS calls (NdisAllocateSpinLock initializes), else KeInitializeSpinLock
     int (*acquire)(Slot &);
     int (*release)(Slot &);
 };
@@ -153,59 +154,142 @@ inline void init_lock(const Family &f, Slot &s, const char *name = nullptr) {
 // that file's calls (a macro expansion is on its invocation line), so a finding's File is the test
 // file, also for the function forms, whose site is a symbolized return address. Every acquire and
 // release in the table reports the line of the VT_DEFINE_FAMILIES() invocation.
-#define VT_FAMILY_ROWS \
-    {"Ndis", true, false, false, false, true, [](vt::Slot &s) { return AT(NdisAcquireSpinLock(s.l)); }, \
-     [](vt::Slot &s) { return AT(NdisReleaseSpinLock(s.l)); }}, \
-    {"NdisDpr", false, false, false, false, true, [](vt::Slot &s) { return AT(NdisDprAcquireSpinLock(s.l)); }, \
-     [](vt::Slot &s) { return AT(NdisDprReleaseSpinLock(s.l)); }}, \
-    {"Ke", true, false, false, false, false, [](vt::Slot &s) { return AT(KeAcquireSpinLock(s.word(), &s.old)); }, \
-     [](vt::Slot &s) { return AT(KeReleaseSpinLock(s.word(), s.old)); }}, \
-    {"KeRaiseToDpc", true, false, false, false, false, \
-     [](vt::Slot &s) { return AT(s.old = KeAcquireSpinLockRaiseToDpc(s.word())); }, \
-     [](vt::Slot &s) { return AT(KeReleaseSpinLock(s.word(), s.old)); }}, \
-    {"KeAtDpcLevel", false, false, false, false, false, \
-     [](vt::Slot &s) { return AT(KeAcquireSpinLockAtDpcLevel(s.word())); }, \
-     [](vt::Slot &s) { return AT(KeReleaseSpinLockFromDpcLevel(s.word())); }}, \
-    {"KeTryAtDpcLevel", false, false, true, false, false, \
-     [](vt::Slot &s) { return AT(KeTryToAcquireSpinLockAtDpcLevel(s.word())); }, \
-     [](vt::Slot &s) { return AT(KeReleaseSpinLockFromDpcLevel(s.word())); }}, \
-    {"InStackQueued", true, true, false, false, false, \
-     [](vt::Slot &s) { return AT(KeAcquireInStackQueuedSpinLock(s.word(), &s.h)); }, \
-     [](vt::Slot &s) { return AT(KeReleaseInStackQueuedSpinLock(&s.h)); }}, \
-    {"InStackQueuedAtDpcLevel", false, true, false, false, false, \
-     [](vt::Slot &s) { return AT(KeAcquireInStackQueuedSpinLockAtDpcLevel(s.word(), &s.h)); }, \
-     [](vt::Slot &s) { return AT(KeReleaseInStackQueuedSpinLockFromDpcLevel(&s.h)); }}, \
-    {"NdisFn", true, false, false, true, true, [](vt::Slot &s) { return AT((NdisAcquireSpinLock)(s.l)); }, \
-     [](vt::Slot &s) { return AT((NdisReleaseSpinLock)(s.l)); }}, \
-    {"NdisDprFn", false, false, false, true, true, [](vt::Slot &s) { return AT((NdisDprAcquireSpinLock)(s.l)); }, \
-     [](vt::Slot &s) { return AT((NdisDprReleaseSpinLock)(s.l)); }}, \
-    {"KeFn", true, false, false, true, false, [](vt::Slot &s) { return AT((KeAcquireSpinLock)(s.word(), &s.old)); }, \
-     [](vt::Slot &s) { return AT((KeReleaseSpinLock)(s.word(), s.old)); }}, \
-    {"KeAtDpcLevelFn", false, false, false, true, false, \
-     [](vt::Slot &s) { return AT((KeAcquireSpinLockAtDpcLevel)(s.word())); }, \
-     [](vt::Slot &s) { return AT((KeReleaseSpinLockFromDpcLevel)(s.word())); }}, \
-    {"KeTryAtDpcLevelFn", false, false, true, true, false, \
-     [](vt::Slot &s) { return AT((KeTryToAcquireSpinLockAtDpcLevel)(s.word())); }, \
-     [](vt::Slot &s) { return AT((KeReleaseSpinLockFromDpcLevel)(s.word())); }}, \
-    {"InStackQueuedFn", true, true, false, true, false, \
-     [](vt::Slot &s) { return AT((KeAcquireInStackQueuedSpinLock)(s.word(), &s.h)); }, \
-     [](vt::Slot &s) { return AT((KeReleaseInStackQueuedSpinLock)(&s.h)); }}, \
-    {"InStackQueuedAtDpcLevelFn", false, true, false, true, false, \
-     [](vt::Slot &s) { return AT((KeAcquireInStackQueuedSpinLockAtDpcLevel)(s.word(), &s.h)); }, \
-     [](vt::Slot &s) { return AT((KeReleaseInStackQueuedSpinLockFromDpcLevel)(&s.h)); }}
+#define VT_FAMILY_ROWS                                                                                                 \
+    {"Ndis",                                                                                                           \
+     true,                                                                                                             \
+     false,                                                                                                            \
+     false,                                                                                                            \
+     false,                                                                                                            \
+     true,                                                                                                             \
+     [](vt::Slot &s) { return AT(NdisAcquireSpinLock(s.l)); },                                                         \
+     [](vt::Slot &s) { return AT(NdisReleaseSpinLock(s.l)); }},                                                        \
+        {"NdisDpr",                                                                                                    \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         true,                                                                                                         \
+         [](vt::Slot &s) { return AT(NdisDprAcquireSpinLock(s.l)); },                                                  \
+         [](vt::Slot &s) { return AT(NdisDprReleaseSpinLock(s.l)); }},                                                 \
+        {"Ke",                                                                                                         \
+         true,                                                                                                         \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         [](vt::Slot &s) { return AT(KeAcquireSpinLock(s.word(), &s.old)); },                                          \
+         [](vt::Slot &s) { return AT(KeReleaseSpinLock(s.word(), s.old)); }},                                          \
+        {"KeRaiseToDpc",                                                                                               \
+         true,                                                                                                         \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         [](vt::Slot &s) { return AT(s.old = KeAcquireSpinLockRaiseToDpc(s.word())); },                                \
+         [](vt::Slot &s) { return AT(KeReleaseSpinLock(s.word(), s.old)); }},                                          \
+        {"KeAtDpcLevel",                                                                                               \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         [](vt::Slot &s) { return AT(KeAcquireSpinLockAtDpcLevel(s.word())); },                                        \
+         [](vt::Slot &s) { return AT(KeReleaseSpinLockFromDpcLevel(s.word())); }},                                     \
+        {"KeTryAtDpcLevel",                                                                                            \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         true,                                                                                                         \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         [](vt::Slot &s) { return AT(KeTryToAcquireSpinLockAtDpcLevel(s.word())); },                                   \
+         [](vt::Slot &s) { return AT(KeReleaseSpinLockFromDpcLevel(s.word())); }},                                     \
+        {"InStackQueued",                                                                                              \
+         true,                                                                                                         \
+         true,                                                                                                         \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         [](vt::Slot &s) { return AT(KeAcquireInStackQueuedSpinLock(s.word(), &s.h)); },                               \
+         [](vt::Slot &s) { return AT(KeReleaseInStackQueuedSpinLock(&s.h)); }},                                        \
+        {"InStackQueuedAtDpcLevel",                                                                                    \
+         false,                                                                                                        \
+         true,                                                                                                         \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         [](vt::Slot &s) { return AT(KeAcquireInStackQueuedSpinLockAtDpcLevel(s.word(), &s.h)); },                     \
+         [](vt::Slot &s) { return AT(KeReleaseInStackQueuedSpinLockFromDpcLevel(&s.h)); }},                            \
+        {"NdisFn",                                                                                                     \
+         true,                                                                                                         \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         true,                                                                                                         \
+         true,                                                                                                         \
+         [](vt::Slot &s) { return AT((NdisAcquireSpinLock)(s.l)); },                                                   \
+         [](vt::Slot &s) { return AT((NdisReleaseSpinLock)(s.l)); }},                                                  \
+        {"NdisDprFn",                                                                                                  \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         true,                                                                                                         \
+         true,                                                                                                         \
+         [](vt::Slot &s) { return AT((NdisDprAcquireSpinLock)(s.l)); },                                                \
+         [](vt::Slot &s) { return AT((NdisDprReleaseSpinLock)(s.l)); }},                                               \
+        {"KeFn",                                                                                                       \
+         true,                                                                                                         \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         true,                                                                                                         \
+         false,                                                                                                        \
+         [](vt::Slot &s) { return AT((KeAcquireSpinLock)(s.word(), &s.old)); },                                        \
+         [](vt::Slot &s) { return AT((KeReleaseSpinLock)(s.word(), s.old)); }},                                        \
+        {"KeAtDpcLevelFn",                                                                                             \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         true,                                                                                                         \
+         false,                                                                                                        \
+         [](vt::Slot &s) { return AT((KeAcquireSpinLockAtDpcLevel)(s.word())); },                                      \
+         [](vt::Slot &s) { return AT((KeReleaseSpinLockFromDpcLevel)(s.word())); }},                                   \
+        {"KeTryAtDpcLevelFn",                                                                                          \
+         false,                                                                                                        \
+         false,                                                                                                        \
+         true,                                                                                                         \
+         true,                                                                                                         \
+         false,                                                                                                        \
+         [](vt::Slot &s) { return AT((KeTryToAcquireSpinLockAtDpcLevel)(s.word())); },                                 \
+         [](vt::Slot &s) { return AT((KeReleaseSpinLockFromDpcLevel)(s.word())); }},                                   \
+        {"InStackQueuedFn",                                                                                            \
+         true,                                                                                                         \
+         true,                                                                                                         \
+         false,                                                                                                        \
+         true,                                                                                                         \
+         false,                                                                                                        \
+         [](vt::Slot &s) { return AT((KeAcquireInStackQueuedSpinLock)(s.word(), &s.h)); },                             \
+         [](vt::Slot &s) { return AT((KeReleaseInStackQueuedSpinLock)(&s.h)); }},                                      \
+    {                                                                                                                  \
+        "InStackQueuedAtDpcLevelFn", false, true, false, true, false,                                                  \
+            [](vt::Slot &s) { return AT((KeAcquireInStackQueuedSpinLockAtDpcLevel)(s.word(), &s.h)); },                \
+            [](vt::Slot &s) { return AT((KeReleaseInStackQueuedSpinLockFromDpcLevel)(&s.h)); }                         \
+    }
 
-#define VT_DEFINE_FAMILIES() \
-    namespace { \
-    const std::vector<vt::Family> &families() { static const std::vector<vt::Family> all = {VT_FAMILY_ROWS}; return all; } \
-    [[maybe_unused]] const vt::Family &family(const char *name) { \
-        for (const vt::Family &f : families()) if (std::strcmp(f.name, name) == 0) return f; \
-        std::abort(); \
-    } \
-    [[maybe_unused]] std::vector<vt::Family> families_where(bool (*pred)(const vt::Family &)) { \
-        std::vector<vt::Family> out; \
-        for (const vt::Family &f : families()) if (pred(f)) out.push_back(f); \
-        return out; \
-    } \
+#define VT_DEFINE_FAMILIES()                                                                                           \
+    namespace {                                                                                                        \
+    const std::vector<vt::Family> &families() {                                                                        \
+        static const std::vector<vt::Family> all = {VT_FAMILY_ROWS};                                                   \
+        return all;                                                                                                    \
+    }                                                                                                                  \
+    [[maybe_unused]] const vt::Family &family(const char *name) {                                                      \
+        for (const vt::Family &f : families())                                                                         \
+            if (std::strcmp(f.name, name) == 0) return f;                                                              \
+        std::abort();                                                                                                  \
+    }                                                                                                                  \
+    [[maybe_unused]] std::vector<vt::Family> families_where(bool (*pred)(const vt::Family &)) {                        \
+        std::vector<vt::Family> out;                                                                                   \
+        for (const vt::Family &f : families())                                                                         \
+            if (pred(f)) out.push_back(f);                                                                             \
+        return out;                                                                                                    \
+    }                                                                                                                  \
     }
 
 inline void PrintTo(const Family &f, std::ostream *os) { *os << f.name; }

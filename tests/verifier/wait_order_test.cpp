@@ -1,6 +1,7 @@
 // Mutexes, fast mutexes and executive resources in the verifier's lock-order graph, and the
 // Deadlock reports of waits for them (issue #20, src/verifier/wait_order.h):
-//   LockOrderInversion  two KMUTEXes (by their initialization lines, or their names), two FAST_MUTEXes, a mutex and a fast mutex, two resources
+//   LockOrderInversion  two KMUTEXes (by their initialization lines, or their names), two FAST_MUTEXes, a mutex and a
+//   fast mutex, two resources
 //                       (exclusive, and a shared hold against an exclusive want) taken in both
 //                       orders; a spin lock taken under a mutex and the mutex waited for under the
 //                       spin lock, both ways round: reported at the second order's call, with the
@@ -302,9 +303,9 @@ TEST_F(VerifierTest, LockOrderInversion_NotForAPollOrAWaitFalseAcquire) {
 constexpr int kInitA = __LINE__ + 9;
 constexpr int kInitB = kInitA + 1;
 constexpr int kOneTakesA = kInitA + 6;
-constexpr int kOneWaitsB = kOneTakesA + 4;
+constexpr int kOneWaitsB = kOneTakesA + 5;
 constexpr int kTwoTakesB = kOneWaitsB + 3;
-constexpr int kTwoWaitsA = kTwoTakesB + 4;
+constexpr int kTwoWaitsA = kTwoTakesB + 5;
 [[noreturn]] void mutex_abba() {
     NdislockVerifierSetWatchdog(60'000); // until both wait
     static KMUTEX a, b;
@@ -317,14 +318,16 @@ constexpr int kTwoWaitsA = kTwoTakesB + 4;
         KeWaitForSingleObject(&a, Executive, KernelMode, FALSE, nullptr);
         one.store(ndislock::model::tls_thread);
         holding.fetch_add(1);
-        while (holding.load() != 2) std::this_thread::yield();
+        while (holding.load() != 2)
+            std::this_thread::yield();
         KeWaitForSingleObject(&b, Executive, KernelMode, FALSE, nullptr);
     });
     std::thread t2([&] {
         KeWaitForSingleObject(&b, Executive, KernelMode, FALSE, nullptr);
         two.store(ndislock::model::tls_thread);
         holding.fetch_add(1);
-        while (holding.load() != 2) std::this_thread::yield();
+        while (holding.load() != 2)
+            std::this_thread::yield();
         KeWaitForSingleObject(&a, Executive, KernelMode, FALSE, nullptr);
     });
     wait_until_waiting(one);
@@ -352,8 +355,9 @@ TEST(WaitOrderDeadlock, TwoMutexesInBothOrdersAreADeadlockAtTheWaitsLineNamingTh
     // thread as its holder, and the cycle through both.
     EXPECT_DEATH(mutex_abba(), "error: Deadlock \\(terminal\\).*the cycle: thread [0-9]+ waits for mutex 0x[0-9a-f]+ "
                                "[^;]*, held by thread [0-9]+; thread [0-9]+ waits for mutex 0x[0-9a-f]+ [^;]*, held by "
-                               "thread [0-9]+\n.*at [^\n]*(" + at(kOneWaitsB) + "|" + at(kTwoWaitsA) +
-                                   ").*held by its holder since [^\n]*(" + at(kOneTakesA) + "|" + at(kTwoTakesB) + ")");
+                               "thread [0-9]+\n.*at [^\n]*(" +
+                                   at(kOneWaitsB) + "|" + at(kTwoWaitsA) + ").*held by its holder since [^\n]*(" +
+                                   at(kOneTakesA) + "|" + at(kTwoTakesB) + ")");
 }
 
 TEST(WaitOrderDeadlock, TwoMutexesInBothOrdersNameEachThreadsHoldAndWait) {
@@ -362,8 +366,8 @@ TEST(WaitOrderDeadlock, TwoMutexesInBothOrdersNameEachThreadsHoldAndWait) {
 }
 
 // The same with fast mutexes: ExAcquireFastMutex's line is the wait's.
-constexpr int kFastOneWaitsB = __LINE__ + 15;
-constexpr int kFastTwoWaitsA = kFastOneWaitsB + 7;
+constexpr int kFastOneWaitsB = __LINE__ + 16;
+constexpr int kFastTwoWaitsA = kFastOneWaitsB + 8;
 [[noreturn]] void fast_mutex_abba() {
     NdislockVerifierSetWatchdog(60'000);
     static FAST_MUTEX a, b;
@@ -376,14 +380,16 @@ constexpr int kFastTwoWaitsA = kFastOneWaitsB + 7;
         ExAcquireFastMutex(&a);
         one.store(ndislock::model::tls_thread);
         holding.fetch_add(1);
-        while (holding.load() != 2) std::this_thread::yield();
+        while (holding.load() != 2)
+            std::this_thread::yield();
         ExAcquireFastMutex(&b);
     });
     std::thread t2([&] {
         ExAcquireFastMutex(&b);
         two.store(ndislock::model::tls_thread);
         holding.fetch_add(1);
-        while (holding.load() != 2) std::this_thread::yield();
+        while (holding.load() != 2)
+            std::this_thread::yield();
         ExAcquireFastMutex(&a);
     });
     wait_until_waiting(one);
@@ -398,7 +404,8 @@ constexpr int kFastTwoWaitsA = kFastOneWaitsB + 7;
 TEST(WaitOrderDeadlock, TwoFastMutexesInBothOrdersAreADeadlockNamingTheCycle) {
     EXPECT_DEATH(fast_mutex_abba(), "error: Deadlock \\(terminal\\).*the cycle: thread [0-9]+ waits for fast mutex "
                                     "0x[0-9a-f]+ [^;]*, held by thread [0-9]+; thread [0-9]+ waits for fast mutex.*at "
-                                    "[^\n]*(" + at(kFastOneWaitsB) + "|" + at(kFastTwoWaitsA) +
+                                    "[^\n]*(" +
+                                        at(kFastOneWaitsB) + "|" + at(kFastTwoWaitsA) +
                                         ").*holds fast mutex 0x[0-9a-f]+ allocated at.*in ExAcquireFastMutex at");
 }
 

@@ -109,10 +109,12 @@ TEST_F(VerifierTest, MutexNotOwned_ReleasedByAnotherThreadThanItsOwner) {
     std::thread owner([&] {
         EXPECT_EQ(KeWaitForSingleObject(&m, Executive, KernelMode, FALSE, nullptr), STATUS_SUCCESS);
         stage.store(1);
-        while (stage.load() != 2) std::this_thread::yield();
+        while (stage.load() != 2)
+            std::this_thread::yield();
         EXPECT_EQ(KeReleaseMutex(&m, FALSE), 0);
     });
-    while (stage.load() != 1) std::this_thread::yield();
+    while (stage.load() != 1)
+        std::this_thread::yield();
     const int line = AT(KeReleaseMutex(&m, FALSE));
     EXPECT_EQ(KeReadStateMutex(&m), 0) << "a non-owner's release changes nothing";
     stage.store(2);
@@ -258,8 +260,9 @@ TEST_F(VerifierTest, WorkItemMisuse_FreedWhileQueuedOrRunning) {
     busy.occupy();
     std::atomic<int> runs{0};
     PIO_WORKITEM item = IoAllocateWorkItem(reinterpret_cast<PDEVICE_OBJECT>(&busy.adapter));
-    IoQueueWorkItem(item, [](PDEVICE_OBJECT, PVOID c) { static_cast<std::atomic<int> *>(c)->fetch_add(1); },
-                    DelayedWorkQueue, &runs);
+    IoQueueWorkItem(
+        item, [](PDEVICE_OBJECT, PVOID c) { static_cast<std::atomic<int> *>(c)->fetch_add(1); }, DelayedWorkQueue,
+        &runs);
     const int queued_line = AT(IoFreeWorkItem(item));
     const int running_line = AT(NdisFreeIoWorkItem(busy.items[0])); // its routine waits for `go`
     busy.let_go();
@@ -295,10 +298,13 @@ TEST_F(VerifierTest, WorkItemMisuse_NotForARoutineFreeingItsOwnItem) {
     int adapter = 0;
     std::atomic<int> done{0};
     NDIS_HANDLE item = NdisAllocateIoWorkItem(&adapter);
-    NdisQueueIoWorkItem(item, [](PVOID c, NDIS_HANDLE self) {
-        NdisFreeIoWorkItem(self);
-        static_cast<std::atomic<int> *>(c)->store(1);
-    }, &done);
+    NdisQueueIoWorkItem(
+        item,
+        [](PVOID c, NDIS_HANDLE self) {
+            NdisFreeIoWorkItem(self);
+            static_cast<std::atomic<int> *>(c)->store(1);
+        },
+        &done);
     ASSERT_TRUE(eventually([&] { return done.load() == 1; }));
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
@@ -319,14 +325,16 @@ TEST_F(VerifierTest, WorkItemMisuse_NotForARoutineFreeingItsOwnItem) {
         KeWaitForSingleObject(&a, Executive, KernelMode, FALSE, nullptr);
         one.store(ndislock::model::tls_thread); // registered by its first call
         holding.fetch_add(1);
-        while (holding.load() != 2) std::this_thread::yield();
+        while (holding.load() != 2)
+            std::this_thread::yield();
         KeWaitForSingleObject(&b, Executive, KernelMode, FALSE, nullptr);
     });
     std::thread t2([&] {
         KeWaitForSingleObject(&b, Executive, KernelMode, FALSE, nullptr);
         two.store(ndislock::model::tls_thread);
         holding.fetch_add(1);
-        while (holding.load() != 2) std::this_thread::yield();
+        while (holding.load() != 2)
+            std::this_thread::yield();
         KeWaitForSingleObject(&a, Executive, KernelMode, FALSE, nullptr);
     });
     wait_until_waiting(one);
@@ -339,9 +347,10 @@ TEST_F(VerifierTest, WorkItemMisuse_NotForARoutineFreeingItsOwnItem) {
 }
 
 TEST(WaitsDeadlock, TwoMutexesTakenInBothOrdersEndWithADeadlockReportNamingBothOwners) {
-    EXPECT_DEATH(mutex_abba(), "error: Deadlock \\(terminal\\).*has waited [0-9]+ ms \\(the watchdog limit is 300 ms\\) "
-                               "for mutex 0x[0-9a-f]+.*every waiting thread.*waits [0-9]+ ms for mutex 0x[0-9a-f]+.*held "
-                               "by thread [0-9]+.*waits [0-9]+ ms for mutex 0x[0-9a-f]+.*held by thread [0-9]+");
+    EXPECT_DEATH(mutex_abba(),
+                 "error: Deadlock \\(terminal\\).*has waited [0-9]+ ms \\(the watchdog limit is 300 ms\\) "
+                 "for mutex 0x[0-9a-f]+.*every waiting thread.*waits [0-9]+ ms for mutex 0x[0-9a-f]+.*held "
+                 "by thread [0-9]+.*waits [0-9]+ ms for mutex 0x[0-9a-f]+.*held by thread [0-9]+");
 }
 
 [[noreturn]] void wait_for_an_event_nobody_sets() {

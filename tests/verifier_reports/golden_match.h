@@ -27,7 +27,8 @@ inline std::vector<std::string> split_lines(const std::string &text) {
     std::vector<std::string> lines;
     std::string line;
     std::istringstream in(text);
-    while (std::getline(in, line)) lines.push_back(line);
+    while (std::getline(in, line))
+        lines.push_back(line);
     return lines;
 }
 
@@ -46,8 +47,8 @@ inline bool updating() {
 // One template line as a regex matching the whole line.
 inline std::regex line_regex(const std::string &pattern) {
     static const std::vector<std::pair<std::string, std::string>> placeholders = {
-        {"{ADDR}", "(0x[0-9a-f]+|\\(nil\\))"}, {"{TID}", "[0-9]+"}, {"{NUM}", "[0-9]+"},
-        {"{LINE}", "[0-9]+"},                  {"{DUR}", "[0-9]+(\\.[0-9]+)?"}, {"{PATH}", "[^ ]*"},
+        {"{ADDR}", "(0x[0-9a-f]+|\\(nil\\))"}, {"{TID}", "[0-9]+"}, {"{NUM}", "[0-9]+"}, {"{LINE}", "[0-9]+"},
+        {"{DUR}", "[0-9]+(\\.[0-9]+)?"},       {"{PATH}", "[^ ]*"},
     };
     std::string re;
     for (std::size_t i = 0; i < pattern.size();) {
@@ -96,12 +97,11 @@ inline std::string templatize(std::string text, const std::string &repo_root) {
         text.replace(at, repo_root.size(), "{PATH}");
     const std::vector<std::pair<std::regex, std::string>> rules = {
         {std::regex("0x[0-9a-f]{6,}|\\(nil\\)"), "{ADDR}"}, // not the Windows codes (0xC4/0x1002)
-        {std::regex(":[0-9]+ in "), ":{LINE} in "},
-        {std::regex("thread [0-9]+"), "thread {TID}"},
-        {std::regex("processor [0-9]+"), "processor {NUM}"},
-        {std::regex("held for [0-9.]+ us"), "held for {DUR} us"},
+        {std::regex(":[0-9]+ in "), ":{LINE} in "},          {std::regex("thread [0-9]+"), "thread {TID}"},
+        {std::regex("processor [0-9]+"), "processor {NUM}"}, {std::regex("held for [0-9.]+ us"), "held for {DUR} us"},
     };
-    for (const auto &[re, with] : rules) text = std::regex_replace(text, re, with);
+    for (const auto &[re, with] : rules)
+        text = std::regex_replace(text, re, with);
     return text;
 }
 
@@ -112,7 +112,8 @@ inline std::string block_of(const std::string &stderr_text, const std::string &r
     for (std::size_t i = 0; i < lines.size(); ++i) {
         if (lines[i].rfind("ndislock verifier: ", 0) != 0 || lines[i].find(": " + rule) == std::string::npos) continue;
         out = lines[i] + "\n";
-        for (std::size_t j = i + 1; j < lines.size() && lines[j].rfind(" ", 0) == 0; ++j) out += lines[j] + "\n";
+        for (std::size_t j = i + 1; j < lines.size() && lines[j].rfind(" ", 0) == 0; ++j)
+            out += lines[j] + "\n";
         break;
     }
     return out;

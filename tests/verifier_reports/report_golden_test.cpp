@@ -41,8 +41,7 @@ void expect_golden(const std::string &rule, const std::string &text) {
         return;
     }
     const std::string templ = golden::read_file(golden_path(rule));
-    ASSERT_FALSE(templ.empty()) << "no golden file " << golden_path(rule)
-                                << " (NDISLOCK_UPDATE_GOLDEN=1 writes it)";
+    ASSERT_FALSE(templ.empty()) << "no golden file " << golden_path(rule) << " (NDISLOCK_UPDATE_GOLDEN=1 writes it)";
     const std::string diff = golden::mismatch(templ, text);
     EXPECT_TRUE(diff.empty()) << rule << ": the report does not match " << golden_path(rule) << "\n" << diff;
 }
@@ -103,10 +102,13 @@ TEST(GoldenReportDeathTest, RecursiveAcquire) {
     EXPECT_DEATH(ScenarioRecursiveAcquire(), HasGoldenReport("RecursiveAcquire"));
     // The location lines of the report, checked against the markers (the golden file has {LINE}).
     const std::string at = ":" + std::to_string(marked_line("at:RecursiveAcquire")) + " in ScenarioRecursiveAcquire";
-    const std::string other = ":" + std::to_string(marked_line("other:RecursiveAcquire")) + " in ScenarioRecursiveAcquire";
-    EXPECT_DEATH(ScenarioRecursiveAcquire(), ::testing::AllOf(::testing::HasSubstr("  at " + kRepoRoot + "/tests/verifier_reports/scenarios.c" + at),
-                                                              ::testing::HasSubstr("  already acquired at " + kRepoRoot +
-                                                                                   "/tests/verifier_reports/scenarios.c" + other)));
+    const std::string other =
+        ":" + std::to_string(marked_line("other:RecursiveAcquire")) + " in ScenarioRecursiveAcquire";
+    EXPECT_DEATH(
+        ScenarioRecursiveAcquire(),
+        ::testing::AllOf(::testing::HasSubstr("  at " + kRepoRoot + "/tests/verifier_reports/scenarios.c" + at),
+                         ::testing::HasSubstr("  already acquired at " + kRepoRoot +
+                                              "/tests/verifier_reports/scenarios.c" + other)));
 }
 
 // ---- the rules the brief names -------------------------------------------------------------
@@ -139,9 +141,7 @@ TEST(GoldenReport, IrqlDroppedWhileHoldingLock) {
     check("IrqlDroppedWhileHoldingLock", ScenarioIrqlDroppedWhileHoldingLock,
           {"IrqlDroppedWhileHoldingLock", "ReleaseNotAtDispatch"});
 }
-TEST(GoldenReport, ReleaseByNonOwner) {
-    check("ReleaseByNonOwner", ScenarioReleaseByNonOwner, {"ReleaseByNonOwner"});
-}
+TEST(GoldenReport, ReleaseByNonOwner) { check("ReleaseByNonOwner", ScenarioReleaseByNonOwner, {"ReleaseByNonOwner"}); }
 TEST(GoldenReport, LockNotInitialized) {
     check("LockNotInitialized", ScenarioLockNotInitialized, {"LockNotInitialized"});
 }
@@ -152,9 +152,7 @@ TEST(GoldenReport, AcquireAboveDispatch) {
 // ---- the other rules in scope ----------------------------------------------------------------
 
 TEST(GoldenReport, ReleaseNotHeld) { check("ReleaseNotHeld", ScenarioReleaseNotHeld, {"ReleaseNotHeld"}); }
-TEST(GoldenReport, LockUsedAfterFree) {
-    check("LockUsedAfterFree", ScenarioLockUsedAfterFree, {"LockUsedAfterFree"});
-}
+TEST(GoldenReport, LockUsedAfterFree) { check("LockUsedAfterFree", ScenarioLockUsedAfterFree, {"LockUsedAfterFree"}); }
 TEST(GoldenReport, LockReinitialized) {
     check("LockReinitialized", ScenarioLockReinitialized, {"LockReinitialized", "IrqlDroppedWhileHoldingLock"});
 }
@@ -165,16 +163,15 @@ TEST(GoldenReport, DprAcquireBelowDispatch) {
     check("DprAcquireBelowDispatch", ScenarioDprAcquireBelowDispatch, {"DprAcquireBelowDispatch"});
 }
 TEST(GoldenReport, ReleaseNotAtDispatch) {
-    check("ReleaseNotAtDispatch", ScenarioReleaseNotAtDispatch, {"IrqlDroppedWhileHoldingLock", "ReleaseNotAtDispatch"});
+    check("ReleaseNotAtDispatch", ScenarioReleaseNotAtDispatch,
+          {"IrqlDroppedWhileHoldingLock", "ReleaseNotAtDispatch"});
 }
 TEST(GoldenReport, IrqlInvalidRaise) { check("IrqlInvalidRaise", ScenarioIrqlInvalidRaise, {"IrqlInvalidRaise"}); }
 TEST(GoldenReport, IrqlInvalidLower) { check("IrqlInvalidLower", ScenarioIrqlInvalidLower, {"IrqlInvalidLower"}); }
 TEST(GoldenReport, QueuedAndPlainMixed) {
     check("QueuedAndPlainMixed", ScenarioQueuedAndPlainMixed, {"QueuedAndPlainMixed"});
 }
-TEST(GoldenReport, QueueHandleReused) {
-    check("QueueHandleReused", ScenarioQueueHandleReused, {"QueueHandleReused"});
-}
+TEST(GoldenReport, QueueHandleReused) { check("QueueHandleReused", ScenarioQueueHandleReused, {"QueueHandleReused"}); }
 TEST(GoldenReport, ThreadExitHoldingLock) {
     check("ThreadExitHoldingLock", ScenarioThreadExitHoldingLock, {"ThreadExitHoldingLock"});
 }
@@ -185,7 +182,8 @@ TEST(GoldenReport, NdisCallWhileHoldingLock) {
     check("NdisCallWhileHoldingLock", ScenarioNdisCallWhileHoldingLock, {"NdisCallWhileHoldingLock"});
 }
 TEST(GoldenReport, LockHeldTooLong) {
-    check("LockHeldTooLong", [] { ASSERT_NE(ScenarioLockHeldTooLong(), 0) << "no LockHeldTooLong in 4000 tries and 20 s"; },
+    check("LockHeldTooLong",
+          [] { ASSERT_NE(ScenarioLockHeldTooLong(), 0) << "no LockHeldTooLong in 4000 tries and 20 s"; },
           {"LockHeldTooLong"});
 }
 

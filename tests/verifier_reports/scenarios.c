@@ -47,15 +47,15 @@ static void RunOnProcessor(ULONG Processor, void (*Routine)(void *), void *Conte
 
 void ScenarioRecursiveAcquire(void) {
     AllocateNamed(&TxLock, "tx ring");
-    NdisAcquireSpinLock(&TxLock); /* other:RecursiveAcquire */
+    NdisAcquireSpinLock(&TxLock);    /* other:RecursiveAcquire */
     NdisDprAcquireSpinLock(&TxLock); /* at:RecursiveAcquire */
 }
 
 void ScenarioReleaseVariantMismatch(void) {
     AllocateNamed(&TxLock, "tx ring");
-    NdisAcquireSpinLock(&TxLock); /* other:ReleaseVariantMismatch */
+    NdisAcquireSpinLock(&TxLock);    /* other:ReleaseVariantMismatch */
     NdisDprReleaseSpinLock(&TxLock); /* at:ReleaseVariantMismatch */
-    KeLowerIrql(PASSIVE_LEVEL); /* what the mismatched release failed to do */
+    KeLowerIrql(PASSIVE_LEVEL);      /* what the mismatched release failed to do */
 }
 
 /* The pattern of a Microsoft NDIS sample: a try at DISPATCH_LEVEL, released with the raising
@@ -67,7 +67,7 @@ void ScenarioReleaseVariantEquivalent(void) {
     KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
     for (int I = 0; I < 1000; I++) {
         if (KeTryToAcquireSpinLockAtDpcLevel(&FilterLock)) { /* other:ReleaseVariantEquivalent */
-            KeReleaseSpinLock(&FilterLock, DISPATCH_LEVEL); /* at:ReleaseVariantEquivalent */
+            KeReleaseSpinLock(&FilterLock, DISPATCH_LEVEL);  /* at:ReleaseVariantEquivalent */
         }
     }
     KeLowerIrql(OldIrql);
@@ -78,7 +78,7 @@ void ScenarioWrongOldIrql(void) {
     InitializeNamed(&FilterLock, "filter table");
     KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
     KeAcquireSpinLock(&FilterLock, &FilterIrql); /* other:WrongOldIrql */
-    KeReleaseSpinLock(&FilterLock, OldIrql); /* at:WrongOldIrql */
+    KeReleaseSpinLock(&FilterLock, OldIrql);     /* at:WrongOldIrql */
 }
 
 static void TxThenRx(void *Context) {
@@ -151,7 +151,7 @@ void ScenarioLockNotInitialized(void) {
 void ScenarioAcquireAboveDispatch(void) {
     KIRQL OldIrql;
     AllocateNamed(&RxLock, "rx ring");
-    KeRaiseIrql(5, &OldIrql); /* a device IRQL, as in MiniportInterrupt */
+    KeRaiseIrql(5, &OldIrql);        /* a device IRQL, as in MiniportInterrupt */
     NdisDprAcquireSpinLock(&RxLock); /* at:AcquireAboveDispatch */
     NdisDprReleaseSpinLock(&RxLock);
     KeLowerIrql(OldIrql);
@@ -176,7 +176,7 @@ void ScenarioLockUsedAfterFree(void) {
 
 void ScenarioLockReinitialized(void) {
     AllocateNamed(&TxLock, "tx ring");
-    NdisAcquireSpinLock(&TxLock); /* other:LockReinitialized */
+    NdisAcquireSpinLock(&TxLock);  /* other:LockReinitialized */
     NdisAllocateSpinLock(&TxLock); /* at:LockReinitialized */
     KeLowerIrql(PASSIVE_LEVEL);
 }
@@ -184,7 +184,7 @@ void ScenarioLockReinitialized(void) {
 void ScenarioLockFreedWhileHeld(void) {
     AllocateNamed(&TxLock, "tx ring");
     NdisAcquireSpinLock(&TxLock); /* other:LockFreedWhileHeld */
-    NdisFreeSpinLock(&TxLock); /* at:LockFreedWhileHeld */
+    NdisFreeSpinLock(&TxLock);    /* at:LockFreedWhileHeld */
     KeLowerIrql(PASSIVE_LEVEL);
 }
 
@@ -212,9 +212,7 @@ void ScenarioIrqlInvalidRaise(void) {
     KeLowerIrql(OldIrql);
 }
 
-void ScenarioIrqlInvalidLower(void) {
-    KeLowerIrql(DISPATCH_LEVEL); /* at:IrqlInvalidLower */
-}
+void ScenarioIrqlInvalidLower(void) { KeLowerIrql(DISPATCH_LEVEL); /* at:IrqlInvalidLower */ }
 
 void ScenarioQueuedAndPlainMixed(void) {
     KLOCK_QUEUE_HANDLE Handle;
@@ -231,8 +229,8 @@ void ScenarioQueueHandleReused(void) {
     static KSPIN_LOCK OtherPool;
     InitializeNamed(&PoolLock, "buffer pool");
     InitializeNamed(&OtherPool, "second pool");
-    KeAcquireInStackQueuedSpinLock(&PoolLock, &Handle); /* other:QueueHandleReused */
-    Second = Handle; /* keep the first acquisition releasable */
+    KeAcquireInStackQueuedSpinLock(&PoolLock, &Handle);            /* other:QueueHandleReused */
+    Second = Handle;                                               /* keep the first acquisition releasable */
     KeAcquireInStackQueuedSpinLockAtDpcLevel(&OtherPool, &Handle); /* at:QueueHandleReused */
     KeReleaseInStackQueuedSpinLockFromDpcLevel(&Handle);
     (void)Second; /* the pool lock stays held: its queue entry was overwritten */
@@ -251,14 +249,14 @@ void ScenarioThreadExitHoldingLock(void) {
 void ScenarioBlockingAtDispatch(void) {
     AllocateNamed(&TxLock, "tx ring");
     NdisAcquireSpinLock(&TxLock); /* other:BlockingAtDispatch */
-    NdisMSleep(10); /* at:BlockingAtDispatch */
+    NdisMSleep(10);               /* at:BlockingAtDispatch */
     NdisReleaseSpinLock(&TxLock);
 }
 
 void ScenarioNdisCallWhileHoldingLock(void) {
     AllocateNamed(&TxLock, "tx ring");
     NdisAcquireSpinLock(&TxLock); /* other:NdisCallWhileHoldingLock */
-    NdisStallExecution(1); /* at:NdisCallWhileHoldingLock */
+    NdisStallExecution(1);        /* at:NdisCallWhileHoldingLock */
     NdisReleaseSpinLock(&TxLock);
 }
 
@@ -278,18 +276,18 @@ int ScenarioLockHeldTooLong(void) {
             clock_gettime(CLOCK_MONOTONIC, &Now);
             if (Now.tv_sec - Start.tv_sec >= 20) break;
         }
-        NdisAcquireSpinLock(&RxLock); /* other:LockHeldTooLong */
+        NdisAcquireSpinLock(&RxLock);  /* other:LockHeldTooLong */
         KeStallExecutionProcessor(30); /* 30 us of "work" under the lock */
-        NdisReleaseSpinLock(&RxLock); /* at:LockHeldTooLong */
+        NdisReleaseSpinLock(&RxLock);  /* at:LockHeldTooLong */
         if (NdislockVerifierFindingCount() != 0) return Try;
     }
     return 0;
 }
 
 void ScenarioSarifMix(void) {
-    ScenarioReleaseVariantMismatch();  /* error, with the acquire as the other party */
-    ScenarioLockNotInitialized();      /* error, no other party */
-    ScenarioLockOrderInversion();      /* error, the other order as the other party */
+    ScenarioReleaseVariantMismatch();   /* error, with the acquire as the other party */
+    ScenarioLockNotInitialized();       /* error, no other party */
+    ScenarioLockOrderInversion();       /* error, the other order as the other party */
     ScenarioNdisCallWhileHoldingLock(); /* warning */
     ScenarioReleaseVariantEquivalent(); /* note */
 }

@@ -127,12 +127,11 @@ TEST(WdkAssertDeathTest, AFalseAssertionPrintsFileLineAndExpressionAndEnds) {
 }
 
 TEST(WdkAssertDeathTest, WithTheVerifierOffAFalseAssertionStillEnds) {
-    EXPECT_DEATH(
-        ([] {
-            NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
-            NT_ASSERT(0 > 1);
-        }()),
-        "AssertionFailed.*0 > 1(.|\n)*checks_test.cpp");
+    EXPECT_DEATH(([] {
+                     NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
+                     NT_ASSERT(0 > 1);
+                 }()),
+                 "AssertionFailed.*0 > 1(.|\n)*checks_test.cpp");
 }
 
 // ---- Processors and IRQL ---------------------------------------------------------------------------

@@ -30,10 +30,10 @@ template <class T> struct Ops {
 template <class T> void check(const Ops<T> &o, const char *name) {
     SCOPED_TRACE(name);
     T v = 5;
-    EXPECT_EQ(o.inc(&v), 6);      // the new value
-    EXPECT_EQ(o.dec(&v), 5);      // the new value
-    EXPECT_EQ(o.add(&v, 3), 8);   // the new value
-    EXPECT_EQ(o.xadd(&v, 2), 8);  // the old value
+    EXPECT_EQ(o.inc(&v), 6);     // the new value
+    EXPECT_EQ(o.dec(&v), 5);     // the new value
+    EXPECT_EQ(o.add(&v, 3), 8);  // the new value
+    EXPECT_EQ(o.xadd(&v, 2), 8); // the old value
     EXPECT_EQ(v, 10);
     EXPECT_EQ(o.xchg(&v, 7), 10); // the old value
     EXPECT_EQ(v, 7);
@@ -41,11 +41,11 @@ template <class T> void check(const Ops<T> &o, const char *name) {
     EXPECT_EQ(v, 7);
     EXPECT_EQ(o.cmpxchg(&v, 9, 7), 7); // match: old value, exchanged
     EXPECT_EQ(v, 9);
-    EXPECT_EQ(o.or_(&v, 6), 9);   // the old value: 0b1001 | 0b0110
+    EXPECT_EQ(o.or_(&v, 6), 9); // the old value: 0b1001 | 0b0110
     EXPECT_EQ(v, 15);
     EXPECT_EQ(o.and_(&v, 5), 15); // 0b1111 & 0b0101
     EXPECT_EQ(v, 5);
-    EXPECT_EQ(o.xor_(&v, 3), 5);  // 0b0101 ^ 0b0011
+    EXPECT_EQ(o.xor_(&v, 3), 5); // 0b0101 ^ 0b0011
     EXPECT_EQ(v, 6);
     if (!std::is_signed_v<T>) return; // CHAR is plain char: unsigned on some hosts
     T m = -1;                         // wraps as two's complement
@@ -53,11 +53,12 @@ template <class T> void check(const Ops<T> &o, const char *name) {
     EXPECT_EQ(o.dec(&m), -1);
 }
 
-#define OPS(W, F)                                                                                         \
-    Ops<decltype(InterlockedIncrement##W##F(nullptr))>{                                                   \
-        InterlockedIncrement##W##F, InterlockedDecrement##W##F, InterlockedAdd##W##F,                    \
-        InterlockedExchangeAdd##W##F, InterlockedExchange##W##F, InterlockedCompareExchange##W##F,      \
-        InterlockedOr##W##F, InterlockedAnd##W##F, InterlockedXor##W##F}
+#define OPS(W, F)                                                                                                      \
+    Ops<decltype(InterlockedIncrement##W##F(nullptr))> {                                                               \
+        InterlockedIncrement##W##F, InterlockedDecrement##W##F, InterlockedAdd##W##F, InterlockedExchangeAdd##W##F,    \
+            InterlockedExchange##W##F, InterlockedCompareExchange##W##F, InterlockedOr##W##F, InterlockedAnd##W##F,    \
+            InterlockedXor##W##F                                                                                       \
+    }
 
 TEST(WdkInterlocked, EveryWidthAndFenceReturnsWhatTheDocsSay) {
     check(OPS(, ), "LONG");
@@ -197,7 +198,8 @@ TEST(WdkInterlocked, ConcurrentTotalsAreExact) {
                 NdisInterlockedAddLargeStatistic(&big, 2);
             }
         });
-    for (auto &t : threads) t.join();
+    for (auto &t : threads)
+        t.join();
     EXPECT_EQ(l, kThreads * kIterations);
     EXPECT_EQ(s, static_cast<SHORT>(kThreads * kIterations)); // 80000 wraps in 16 bits, as on Windows
     EXPECT_EQ(q, 3ll * kThreads * kIterations);

@@ -12,7 +12,8 @@ struct Item {
 
 std::vector<ULONG> values(LIST_ENTRY &head) {
     std::vector<ULONG> out;
-    for (PLIST_ENTRY e = head.Flink; e != &head; e = e->Flink) out.push_back(CONTAINING_RECORD(e, Item, link)->value);
+    for (PLIST_ENTRY e = head.Flink; e != &head; e = e->Flink)
+        out.push_back(CONTAINING_RECORD(e, Item, link)->value);
     return out;
 }
 
@@ -44,7 +45,8 @@ TEST(WdkList, RemoveHeadTailAndEntryReturnWhatTheDocsSay) {
     LIST_ENTRY head;
     InitializeListHead(&head);
     Item a{1, {}}, b{2, {}}, c{3, {}}, d{4, {}};
-    for (Item *i : {&a, &b, &c, &d}) InsertTailList(&head, &i->link);
+    for (Item *i : {&a, &b, &c, &d})
+        InsertTailList(&head, &i->link);
     EXPECT_EQ(RemoveHeadList(&head), &a.link);
     EXPECT_EQ(RemoveTailList(&head), &d.link);
     EXPECT_FALSE(RemoveEntryList(&b.link)); // c is left: not empty
@@ -89,78 +91,72 @@ TEST(WdkList, SingleListPushPop) {
 using WdkListDeathTest = ::testing::Test;
 
 TEST_F(WdkListDeathTest, RemoveEntryListOnAnUnlinkedEntryIsListCorrupted) {
-    EXPECT_DEATH(
-        ([] {
-            LIST_ENTRY head;
-            InitializeListHead(&head);
-            Item a{1, {}}, b{2, {}};
-            InsertTailList(&head, &a.link);
-            InsertTailList(&head, &b.link);
-            RemoveEntryList(&a.link);
-            RemoveEntryList(&a.link); // a's neighbours no longer point at it
-        }()),
-        "ListCorrupted.*RemoveEntryList[^\n]*Flink->Blink != Entry(.|\n)*lists_test.cpp:[0-9]+");
+    EXPECT_DEATH(([] {
+                     LIST_ENTRY head;
+                     InitializeListHead(&head);
+                     Item a{1, {}}, b{2, {}};
+                     InsertTailList(&head, &a.link);
+                     InsertTailList(&head, &b.link);
+                     RemoveEntryList(&a.link);
+                     RemoveEntryList(&a.link); // a's neighbours no longer point at it
+                 }()),
+                 "ListCorrupted.*RemoveEntryList[^\n]*Flink->Blink != Entry(.|\n)*lists_test.cpp:[0-9]+");
 }
 
 TEST_F(WdkListDeathTest, InsertIntoAHeadWhoseNeighbourDisagreesIsListCorrupted) {
-    EXPECT_DEATH(
-        ([] {
-            LIST_ENTRY head;
-            InitializeListHead(&head);
-            Item a{1, {}};
-            InsertTailList(&head, &a.link);
-            a.link.Blink = &a.link; // a stray write over the last entry's back link
-            Item b{2, {}};
-            InsertTailList(&head, &b.link);
-        }()),
-        "ListCorrupted.*InsertTailList(.|\n)*lists_test.cpp:[0-9]+");
+    EXPECT_DEATH(([] {
+                     LIST_ENTRY head;
+                     InitializeListHead(&head);
+                     Item a{1, {}};
+                     InsertTailList(&head, &a.link);
+                     a.link.Blink = &a.link; // a stray write over the last entry's back link
+                     Item b{2, {}};
+                     InsertTailList(&head, &b.link);
+                 }()),
+                 "ListCorrupted.*InsertTailList(.|\n)*lists_test.cpp:[0-9]+");
 }
 
 TEST_F(WdkListDeathTest, RemoveHeadListOnAZeroedHeadIsListCorrupted) {
-    EXPECT_DEATH(
-        ([] {
-            LIST_ENTRY head{nullptr, nullptr}; // never initialized
-            RemoveHeadList(&head);
-        }()),
-        "ListCorrupted.*RemoveHeadList.*NULL");
+    EXPECT_DEATH(([] {
+                     LIST_ENTRY head{nullptr, nullptr}; // never initialized
+                     RemoveHeadList(&head);
+                 }()),
+                 "ListCorrupted.*RemoveHeadList.*NULL");
 }
 
 TEST_F(WdkListDeathTest, RemoveTailAndInsertHeadCheckTheirNeighbours) {
-    EXPECT_DEATH(
-        ([] {
-            LIST_ENTRY head;
-            InitializeListHead(&head);
-            Item a{1, {}};
-            InsertHeadList(&head, &a.link);
-            a.link.Flink = &a.link;
-            RemoveTailList(&head);
-        }()),
-        "ListCorrupted.*RemoveTailList");
-    EXPECT_DEATH(
-        ([] {
-            LIST_ENTRY head;
-            InitializeListHead(&head);
-            Item a{1, {}};
-            InsertHeadList(&head, &a.link);
-            a.link.Blink = &a.link;
-            Item b{2, {}};
-            InsertHeadList(&head, &b.link);
-        }()),
-        "ListCorrupted.*InsertHeadList");
+    EXPECT_DEATH(([] {
+                     LIST_ENTRY head;
+                     InitializeListHead(&head);
+                     Item a{1, {}};
+                     InsertHeadList(&head, &a.link);
+                     a.link.Flink = &a.link;
+                     RemoveTailList(&head);
+                 }()),
+                 "ListCorrupted.*RemoveTailList");
+    EXPECT_DEATH(([] {
+                     LIST_ENTRY head;
+                     InitializeListHead(&head);
+                     Item a{1, {}};
+                     InsertHeadList(&head, &a.link);
+                     a.link.Blink = &a.link;
+                     Item b{2, {}};
+                     InsertHeadList(&head, &b.link);
+                 }()),
+                 "ListCorrupted.*InsertHeadList");
 }
 
 TEST_F(WdkListDeathTest, ListCorruptedEndsTheProcessWithTheVerifierOffToo) {
-    EXPECT_DEATH(
-        ([] {
-            NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
-            LIST_ENTRY head;
-            InitializeListHead(&head);
-            Item a{1, {}};
-            InsertTailList(&head, &a.link);
-            head.Flink = &head; // the head forgot a, a did not
-            AppendTailList(&head, &a.link);
-        }()),
-        "ListCorrupted.*AppendTailList");
+    EXPECT_DEATH(([] {
+                     NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
+                     LIST_ENTRY head;
+                     InitializeListHead(&head);
+                     Item a{1, {}};
+                     InsertTailList(&head, &a.link);
+                     head.Flink = &head; // the head forgot a, a did not
+                     AppendTailList(&head, &a.link);
+                 }()),
+                 "ListCorrupted.*AppendTailList");
 }
 
 } // namespace

@@ -85,7 +85,8 @@ TEST(WdkLockedLists, SeveralThreadsMoveEveryPacketExactlyOnce) {
     SINGLE_LIST_ENTRY ndis_stack{nullptr}, ex_stack{nullptr};
     ULONG counter = 0, ex_counter = 0;
     std::vector<Packet> packets(kProducers * kPerProducer);
-    for (size_t i = 0; i < packets.size(); ++i) packets[i].id = static_cast<ULONG>(i);
+    for (size_t i = 0; i < packets.size(); ++i)
+        packets[i].id = static_cast<ULONG>(i);
     std::vector<std::atomic<int>> seen(packets.size());
     std::atomic<int> taken{0};
     const int total = static_cast<int>(packets.size());
@@ -98,8 +99,10 @@ TEST(WdkLockedLists, SeveralThreadsMoveEveryPacketExactlyOnce) {
                 KIRQL old = PASSIVE_LEVEL;
                 const bool raise = (i & 1) != 0;
                 if (raise) KeRaiseIrql(DISPATCH_LEVEL, &old);
-                if (pk.id % 2 == 0) NdisInterlockedInsertTailList(&ndis_list, &pk.link, &ndis_lock);
-                else ExInterlockedInsertTailList(&ex_list, &pk.link, &ke_lock);
+                if (pk.id % 2 == 0)
+                    NdisInterlockedInsertTailList(&ndis_list, &pk.link, &ndis_lock);
+                else
+                    ExInterlockedInsertTailList(&ex_list, &pk.link, &ke_lock);
                 NdisInterlockedAddUlong(&counter, 1, &ndis_lock);
                 ExInterlockedAddUlong(&ex_counter, 2, &ke_lock);
                 if (raise) KeLowerIrql(old);
@@ -133,9 +136,11 @@ TEST(WdkLockedLists, SeveralThreadsMoveEveryPacketExactlyOnce) {
                 taken.fetch_add(1);
             }
         });
-    for (auto &t : threads) t.join();
+    for (auto &t : threads)
+        t.join();
     EXPECT_EQ(taken.load(), total);
-    for (size_t i = 0; i < seen.size(); ++i) ASSERT_EQ(seen[i].load(), 1) << "packet " << i;
+    for (size_t i = 0; i < seen.size(); ++i)
+        ASSERT_EQ(seen[i].load(), 1) << "packet " << i;
     EXPECT_TRUE(IsListEmpty(&ndis_list));
     EXPECT_TRUE(IsListEmpty(&ex_list));
     EXPECT_EQ(ndis_stack.Next, nullptr);
@@ -170,17 +175,16 @@ TEST(WdkLockedLists, TheVerifierSeesTheAcquisitionAtTheCallersLine) {
 
 // And recursion on the caller's own lock is the spin lock's RecursiveAcquire (terminal).
 TEST(WdkLockedListsDeathTest, TakingTheListLockWhileHoldingItIsRecursiveAcquire) {
-    EXPECT_DEATH(
-        ([] {
-            NDIS_SPIN_LOCK lock;
-            NdisAllocateSpinLock(&lock);
-            LIST_ENTRY head;
-            InitializeListHead(&head);
-            Packet a{};
-            NdisAcquireSpinLock(&lock);
-            NdisInterlockedInsertTailList(&head, &a.link, &lock);
-        }()),
-        "RecursiveAcquire(.|\n)*locked_lists_test.cpp");
+    EXPECT_DEATH(([] {
+                     NDIS_SPIN_LOCK lock;
+                     NdisAllocateSpinLock(&lock);
+                     LIST_ENTRY head;
+                     InitializeListHead(&head);
+                     Packet a{};
+                     NdisAcquireSpinLock(&lock);
+                     NdisInterlockedInsertTailList(&head, &a.link, &lock);
+                 }()),
+                 "RecursiveAcquire(.|\n)*locked_lists_test.cpp");
 }
 
 } // namespace

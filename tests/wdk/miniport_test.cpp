@@ -90,8 +90,10 @@ struct Miniport {
         KIRQL old = PASSIVE_LEVEL;
         if (at_dispatch) KeRaiseIrql(DISPATCH_LEVEL, &old);
         int n = 0;
-        for (PLIST_ENTRY e; (e = ExInterlockedRemoveHeadList(&ndis.pending_returns, &ndis.pending_lock)) != nullptr; ++n) {
-            PNET_BUFFER_LIST nbl = CONTAINING_RECORD(reinterpret_cast<PVOID *>(e), NET_BUFFER_LIST, ProtocolReserved[0]);
+        for (PLIST_ENTRY e; (e = ExInterlockedRemoveHeadList(&ndis.pending_returns, &ndis.pending_lock)) != nullptr;
+             ++n) {
+            PNET_BUFFER_LIST nbl =
+                CONTAINING_RECORD(reinterpret_cast<PVOID *>(e), NET_BUFFER_LIST, ProtocolReserved[0]);
             MpReturnNetBufferLists(context, nbl, at_dispatch ? NDIS_RETURN_FLAGS_DISPATCH_LEVEL : 0);
         }
         if (at_dispatch) KeLowerIrql(old);
@@ -127,7 +129,8 @@ TEST(WdkMiniport, SendsReceivesInterruptsAndDpcsAddUpExactly) {
             for (size_t i = 0; i < mine.size();) {
                 // Chains of 1 to 4 NBLs; every other chain from DISPATCH_LEVEL with the flag set.
                 const size_t n = std::min<size_t>(1 + i % 4, mine.size() - i);
-                for (size_t k = 0; k + 1 < n; ++k) mine[i + k].Next = &mine[i + k + 1];
+                for (size_t k = 0; k + 1 < n; ++k)
+                    mine[i + k].Next = &mine[i + k + 1];
                 mine[i + n - 1].Next = nullptr;
                 const bool dispatch = (i / 4) % 2 == 1;
                 KIRQL old = PASSIVE_LEVEL;
@@ -157,7 +160,8 @@ TEST(WdkMiniport, SendsReceivesInterruptsAndDpcsAddUpExactly) {
             dispatch = !dispatch;
         }
     });
-    for (auto &t : threads) t.join();
+    for (auto &t : threads)
+        t.join();
 
     // Drain: a last interrupt for sends still queued, until everything is accounted for (bounded).
     const long long total_sends = static_cast<long long>(kSenders) * kSendsPerThread;
@@ -235,26 +239,24 @@ TEST(WdkMiniport, AFlagThatLiesAboutTheIrqlIsDispatchFlagMismatchInTheDriver) {
 using WdkMiniportDeathTest = ::testing::Test;
 
 TEST_F(WdkMiniportDeathTest, AReceiveBufferUnlinkedTwiceIsListCorrupted) {
-    EXPECT_DEATH(
-        ([] {
-            Miniport mp;
-            MpSetBug(mp.context, MpBugReturnTwice);
-            MpHwReceive(mp.context);
-            mp.interrupt(0);
-            Miniport::eventually([&] { return mp.return_pending(false) != 0; });
-        }()),
-        "ListCorrupted.*RemoveEntryList(.|\n)*miniport.c:[0-9]+");
+    EXPECT_DEATH(([] {
+                     Miniport mp;
+                     MpSetBug(mp.context, MpBugReturnTwice);
+                     MpHwReceive(mp.context);
+                     mp.interrupt(0);
+                     Miniport::eventually([&] { return mp.return_pending(false) != 0; });
+                 }()),
+                 "ListCorrupted.*RemoveEntryList(.|\n)*miniport.c:[0-9]+");
 }
 
 TEST_F(WdkMiniportDeathTest, AFalseAssertionInTheIsrIsAssertionFailed) {
-    EXPECT_DEATH(
-        ([] {
-            Miniport mp;
-            MpSetBug(mp.context, MpBugAssertInIsr);
-            MpHwReceive(mp.context);
-            mp.interrupt(0);
-        }()),
-        "AssertionFailed.*the ISR runs above DISPATCH_LEVEL(.|\n)*miniport.c:[0-9]+");
+    EXPECT_DEATH(([] {
+                     Miniport mp;
+                     MpSetBug(mp.context, MpBugAssertInIsr);
+                     MpHwReceive(mp.context);
+                     mp.interrupt(0);
+                 }()),
+                 "AssertionFailed.*the ISR runs above DISPATCH_LEVEL(.|\n)*miniport.c:[0-9]+");
 }
 
 } // namespace

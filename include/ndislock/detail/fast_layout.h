@@ -30,12 +30,12 @@ extern "C" {
 
 /* The head of the library's per-thread state (model::ThreadState). */
 typedef struct NDISLOCK_MAY_ALIAS NDISLOCK_FAST_THREAD {
-    KIRQL Irql;              /* written only by its thread */
+    KIRQL Irql; /* written only by its thread */
     UCHAR Reserved[3];
-    ULONG Processor;         /* its virtual processor */
-    ULONG DispatchEntry;     /* the processor it entered at DISPATCH_LEVEL, | NDISLOCK_FAST_BIASED
-                                when through the bias */
-    ULONG Id;                /* the tag of the processor owner words, 1..8192 */
+    ULONG Processor;     /* its virtual processor */
+    ULONG DispatchEntry; /* the processor it entered at DISPATCH_LEVEL, | NDISLOCK_FAST_BIASED
+                            when through the bias */
+    ULONG Id;            /* the tag of the processor owner words, 1..8192 */
 } NDISLOCK_FAST_THREAD;
 
 /* The head of a virtual processor (model::Processor), one per 64-byte line. */

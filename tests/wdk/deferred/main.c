@@ -78,7 +78,7 @@ static void *Sender(void *Context) {
         PMP_PACKET Packet = &SendPackets[(ULONG64)Index * PacketsPerSender + i];
         InterlockedExchange(&Packet->Owner, MP_OWNER_MINIPORT);
         while (!MpSendPacket(Driver.Adapter, Packet) && !Late())
-            NdisMSleep(20); /* the queue is full: NDIS would pend the send */
+            NdisMSleep(20);               /* the queue is full: NDIS would pend the send */
         if (i % 64 == 63) NdisMSleep(10); /* a sender that pauses, as a real stack's does */
     }
     return NULL;
@@ -110,7 +110,8 @@ static void *Hardware(void *Context) {
         WriteRelease64(&Registers.TxSent, ReadAcquire64(&Registers.TxDoorbell));
         LONG64 Arrived = ReadAcquire64(&Registers.RxArrived);
         if (Arrived < (LONG64)PacketsReceived)
-            WriteRelease64(&Registers.RxArrived, Arrived + 16 < (LONG64)PacketsReceived ? Arrived + 16 : PacketsReceived);
+            WriteRelease64(&Registers.RxArrived,
+                           Arrived + 16 < (LONG64)PacketsReceived ? Arrived + 16 : PacketsReceived);
         if (!MpIdle(Driver.Adapter))
             NdislockAssertInterrupt(Driver.InterruptHandle, NDISLOCK_ANY_PROCESSOR);
         else if (Done && ReadAcquire64(&Registers.RxArrived) == (LONG64)PacketsReceived &&
@@ -199,9 +200,9 @@ int main(int argc, char **argv) {
            (long long)Counters.StalledTicks, (long long)Counters.WorkItemsQueued, (long long)Counters.WorkItemsRun,
            (long long)Counters.MaxSendDepth);
     Failed |= Check("finished within the time limit", !TimedOut && !Counters.HaltWaitTimedOut);
-    Failed |= Check("every packet sent was completed exactly once",
-                    Counters.Queued == (LONG64)SendTotal && Counters.Completed == (LONG64)SendTotal && Wrong == 0 &&
-                        DoubleHandover == 0);
+    Failed |= Check("every packet sent was completed exactly once", Counters.Queued == (LONG64)SendTotal &&
+                                                                        Counters.Completed == (LONG64)SendTotal &&
+                                                                        Wrong == 0 && DoubleHandover == 0);
     Failed |= Check("every packet received was indicated once, returned, reclaimed",
                     Counters.Indicated == (LONG64)PacketsReceived && Counters.Returned == (LONG64)PacketsReceived &&
                         Counters.Reclaimed == (LONG64)PacketsReceived && Returned == (LONG64)PacketsReceived);

@@ -26,13 +26,13 @@ typedef struct _MP_ADAPTER {
     PMP_COUNTERS CountersAtHalt;
 
     NDIS_SPIN_LOCK Lock;
-    _Guarded_by_(Lock) LIST_ENTRY SendQueue;    /* sent to the hardware, not yet completed */
-    _Guarded_by_(Lock) LIST_ENTRY RecvFreeList; /* receive buffers ready for the hardware */
-    _Guarded_by_(Lock) LIST_ENTRY ReturnList;   /* returned by the protocol, not yet reclaimed */
-    _Guarded_by_(Lock) LONG64 TxQueued;         /* written to the doorbell */
-    _Guarded_by_(Lock) ULONG SendDepth;         /* entries on SendQueue */
-    DECLSPEC_CACHEALIGN volatile LONG64 TxReaped; /* written under Lock, read by the ISR */
-    volatile LONG64 RxTaken;                      /* written under Lock, read by the ISR */
+    _Guarded_by_(Lock) LIST_ENTRY SendQueue;       /* sent to the hardware, not yet completed */
+    _Guarded_by_(Lock) LIST_ENTRY RecvFreeList;    /* receive buffers ready for the hardware */
+    _Guarded_by_(Lock) LIST_ENTRY ReturnList;      /* returned by the protocol, not yet reclaimed */
+    _Guarded_by_(Lock) LONG64 TxQueued;            /* written to the doorbell */
+    _Guarded_by_(Lock) ULONG SendDepth;            /* entries on SendQueue */
+    DECLSPEC_CACHEALIGN volatile LONG64 TxReaped;  /* written under Lock, read by the ISR */
+    volatile LONG64 RxTaken;                       /* written under Lock, read by the ISR */
     _Guarded_by_(Lock) PLIST_ENTRY LastOldestSend; /* the watchdog's last look: the send queue's head */
 
     /* The work item in flight: queued by the watchdog, freed by its own routine. */
@@ -50,8 +50,7 @@ static NDIS_IO_WORKITEM_FUNCTION MpWatchdogWorkItem;
 
 /* ---- Send and return (PASSIVE_LEVEL) ---------------------------------------------------------- */
 
-_Use_decl_annotations_
-BOOLEAN MpSendPacket(NDIS_HANDLE MiniportAdapterContext, PMP_PACKET Packet) {
+_Use_decl_annotations_ BOOLEAN MpSendPacket(NDIS_HANDLE MiniportAdapterContext, PMP_PACKET Packet) {
     PMP_ADAPTER Adapter = (PMP_ADAPTER)MiniportAdapterContext;
 
     NdisAcquireSpinLock(&Adapter->Lock);
@@ -69,8 +68,7 @@ BOOLEAN MpSendPacket(NDIS_HANDLE MiniportAdapterContext, PMP_PACKET Packet) {
     return TRUE;
 }
 
-_Use_decl_annotations_
-VOID MpReturnPacket(NDIS_HANDLE MiniportAdapterContext, PMP_PACKET Packet) {
+_Use_decl_annotations_ VOID MpReturnPacket(NDIS_HANDLE MiniportAdapterContext, PMP_PACKET Packet) {
     PMP_ADAPTER Adapter = (PMP_ADAPTER)MiniportAdapterContext;
 
     NdisAcquireSpinLock(&Adapter->Lock);
@@ -87,9 +85,8 @@ static BOOLEAN MpHardwareHasWork(PMP_ADAPTER Adapter) {
                      ReadAcquire64(&Adapter->Registers->RxArrived) > ReadAcquire64(&Adapter->RxTaken));
 }
 
-_Use_decl_annotations_
-static BOOLEAN MpInterrupt(NDIS_HANDLE MiniportInterruptContext, PBOOLEAN QueueDefaultInterruptDpc,
-                           PULONG TargetProcessors) {
+_Use_decl_annotations_ static BOOLEAN MpInterrupt(NDIS_HANDLE MiniportInterruptContext,
+                                                  PBOOLEAN QueueDefaultInterruptDpc, PULONG TargetProcessors) {
     PMP_ADAPTER Adapter = (PMP_ADAPTER)MiniportInterruptContext;
 
     *TargetProcessors = 0;
@@ -99,9 +96,8 @@ static BOOLEAN MpInterrupt(NDIS_HANDLE MiniportInterruptContext, PBOOLEAN QueueD
     return TRUE;
 }
 
-_Use_decl_annotations_
-static VOID MpInterruptDpc(NDIS_HANDLE MiniportInterruptContext, PVOID MiniportDpcContext,
-                           PVOID ReceiveThrottleParameters, PVOID NdisReserved2) {
+_Use_decl_annotations_ static VOID MpInterruptDpc(NDIS_HANDLE MiniportInterruptContext, PVOID MiniportDpcContext,
+                                                  PVOID ReceiveThrottleParameters, PVOID NdisReserved2) {
     PMP_ADAPTER Adapter = (PMP_ADAPTER)MiniportInterruptContext;
     LIST_ENTRY Completed, Received;
     LONG64 Sent, Arrived;
@@ -148,9 +144,8 @@ static VOID MpInterruptDpc(NDIS_HANDLE MiniportInterruptContext, PVOID MiniportD
 
 /* ---- Watchdog timer (DISPATCH_LEVEL) and its work item (PASSIVE_LEVEL) ------------------------ */
 
-_Use_decl_annotations_
-static VOID MpWatchdogTimer(PVOID SystemSpecific1, PVOID FunctionContext, PVOID SystemSpecific2,
-                            PVOID SystemSpecific3) {
+_Use_decl_annotations_ static VOID MpWatchdogTimer(PVOID SystemSpecific1, PVOID FunctionContext, PVOID SystemSpecific2,
+                                                   PVOID SystemSpecific3) {
     PMP_ADAPTER Adapter = (PMP_ADAPTER)FunctionContext;
     LONG64 Reclaimed = 0, Ticks;
     PLIST_ENTRY Entry;
@@ -183,8 +178,7 @@ static VOID MpWatchdogTimer(PVOID SystemSpecific1, PVOID FunctionContext, PVOID 
 
     /* Every few ticks, the PASSIVE_LEVEL part; one at a time. The first work item was allocated at
      * initialize (below DISPATCH_LEVEL); each later one here, after its predecessor freed itself. */
-    if (Ticks % MP_WORK_ITEM_EVERY != 0 || InterlockedCompareExchange(&Adapter->WorkItemOutstanding, 1, 0) != 0)
-        return;
+    if (Ticks % MP_WORK_ITEM_EVERY != 0 || InterlockedCompareExchange(&Adapter->WorkItemOutstanding, 1, 0) != 0) return;
     if (Adapter->WorkItem == NULL) Adapter->WorkItem = NdisAllocateIoWorkItem(Adapter->AdapterHandle);
     if (Adapter->WorkItem == NULL) {
         InterlockedIncrement64(&Adapter->Counters.WorkItemAllocFailures);
@@ -195,13 +189,13 @@ static VOID MpWatchdogTimer(PVOID SystemSpecific1, PVOID FunctionContext, PVOID 
     NdisQueueIoWorkItem(Adapter->WorkItem, MpWatchdogWorkItem, Adapter);
 }
 
-_Use_decl_annotations_
-static VOID MpWatchdogWorkItem(PVOID WorkItemContext, NDIS_HANDLE NdisIoWorkItemHandle) {
+_Use_decl_annotations_ static VOID MpWatchdogWorkItem(PVOID WorkItemContext, NDIS_HANDLE NdisIoWorkItemHandle) {
     PMP_ADAPTER Adapter = (PMP_ADAPTER)WorkItemContext;
 
     if (KeGetCurrentIrql() != PASSIVE_LEVEL) InterlockedIncrement64(&Adapter->Counters.WorkItemsWrongIrql);
     NdisAcquireSpinLock(&Adapter->Lock);
-    if ((LONG64)Adapter->SendDepth > Adapter->Counters.MaxSendDepth) Adapter->Counters.MaxSendDepth = Adapter->SendDepth;
+    if ((LONG64)Adapter->SendDepth > Adapter->Counters.MaxSendDepth)
+        Adapter->Counters.MaxSendDepth = Adapter->SendDepth;
     NdisReleaseSpinLock(&Adapter->Lock);
 
     /* Done with the item: free it (its own routine may), then let the watchdog queue the next. */
@@ -219,9 +213,8 @@ static VOID MpFreeAdapter(PMP_ADAPTER Adapter) {
     free(Adapter);
 }
 
-_Use_decl_annotations_
-NDIS_STATUS MpInitializeEx(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE MiniportDriverContext,
-                           PNDIS_MINIPORT_INIT_PARAMETERS MiniportInitParameters) {
+_Use_decl_annotations_ NDIS_STATUS MpInitializeEx(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE MiniportDriverContext,
+                                                  PNDIS_MINIPORT_INIT_PARAMETERS MiniportInitParameters) {
     PMP_DRIVER_CONTEXT Driver = (PMP_DRIVER_CONTEXT)MiniportDriverContext;
     NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS Interrupt;
     NDIS_TIMER_CHARACTERISTICS Timer;
@@ -234,7 +227,8 @@ NDIS_STATUS MpInitializeEx(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE Minipo
     PAGED_CODE();
 
     /* NdisAllocateMemoryWithTagPriority's stand-in: cache-aligned, as the context declares. */
-    Adapter = (PMP_ADAPTER)aligned_alloc(SYSTEM_CACHE_ALIGNMENT_SIZE, ALIGN_UP_BY(sizeof(*Adapter), SYSTEM_CACHE_ALIGNMENT_SIZE));
+    Adapter = (PMP_ADAPTER)aligned_alloc(SYSTEM_CACHE_ALIGNMENT_SIZE,
+                                         ALIGN_UP_BY(sizeof(*Adapter), SYSTEM_CACHE_ALIGNMENT_SIZE));
     if (Adapter == NULL) return NDIS_STATUS_RESOURCES;
     memset(Adapter, 0, sizeof(*Adapter));
     Adapter->AdapterHandle = MiniportAdapterHandle;
@@ -287,8 +281,7 @@ NDIS_STATUS MpInitializeEx(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE Minipo
     return NDIS_STATUS_SUCCESS;
 }
 
-_Use_decl_annotations_
-VOID MpHaltEx(NDIS_HANDLE MiniportAdapterContext, NDIS_HALT_ACTION HaltAction) {
+_Use_decl_annotations_ VOID MpHaltEx(NDIS_HANDLE MiniportAdapterContext, NDIS_HALT_ACTION HaltAction) {
     PMP_ADAPTER Adapter = (PMP_ADAPTER)MiniportAdapterContext;
     ULONG Waited;
     LONG Free = 0;

@@ -24,16 +24,16 @@
 #include <ndis.h>
 
 #define MP_RX_BUFFERS 128
-#define MP_SEND_QUEUE_LIMIT 256   /* packets the hardware's send queue holds */
-#define MP_DPC_BUDGET 64          /* sends completed, and packets indicated, per DPC run at most */
+#define MP_SEND_QUEUE_LIMIT 256 /* packets the hardware's send queue holds */
+#define MP_DPC_BUDGET 64        /* sends completed, and packets indicated, per DPC run at most */
 #define MP_WATCHDOG_PERIOD_MS 2
-#define MP_WORK_ITEM_EVERY 4      /* the watchdog queues the work item every this many ticks */
+#define MP_WORK_ITEM_EVERY 4 /* the watchdog queues the work item every this many ticks */
 
 /* A packet, the stand-in for a NET_BUFFER_LIST: the link is the miniport's while it owns it. */
 typedef struct _MP_PACKET {
     LIST_ENTRY Link;
-    ULONG64 Id;           /* send: the sender's; receive: the hardware's sequence number */
-    volatile LONG Owner;  /* harness bookkeeping: who owns it (MP_OWNER_*), checked at each handover */
+    ULONG64 Id;          /* send: the sender's; receive: the hardware's sequence number */
+    volatile LONG Owner; /* harness bookkeeping: who owns it (MP_OWNER_*), checked at each handover */
 } MP_PACKET, *PMP_PACKET;
 
 #define MP_OWNER_HARNESS 0
@@ -49,22 +49,22 @@ typedef struct _MP_REGISTERS {
 
 /* What the driver counted, read by the harness after halt. */
 typedef struct _MP_COUNTERS {
-    LONG64 Queued, Completed;             /* sends */
+    LONG64 Queued, Completed;              /* sends */
     LONG64 Indicated, Returned, Reclaimed; /* receives */
     LONG64 IsrClaimed, DpcRuns;
     LONG64 TimerTicks, StalledTicks, WalkMismatches;
     LONG64 WorkItemsQueued, WorkItemsRun, WorkItemsWrongIrql, WorkItemAllocFailures;
-    LONG64 MaxSendDepth;                  /* the deepest send queue a work item saw (<= MP_SEND_QUEUE_LIMIT) */
-    LONG FreeAtHalt;                      /* receive buffers on the free list after halt */
-    LONG HaltWaitTimedOut;                /* halt gave up waiting for the work item */
+    LONG64 MaxSendDepth;   /* the deepest send queue a work item saw (<= MP_SEND_QUEUE_LIMIT) */
+    LONG FreeAtHalt;       /* receive buffers on the free list after halt */
+    LONG HaltWaitTimedOut; /* halt gave up waiting for the work item */
 } MP_COUNTERS, *PMP_COUNTERS;
 
 /* What NDIS hands MiniportInitializeEx here: the registers, and where the counters go at halt. */
 typedef struct _MP_DRIVER_CONTEXT {
     PMP_REGISTERS Registers;
     PMP_COUNTERS CountersAtHalt;
-    NDIS_HANDLE Adapter;          /* out: the MiniportAdapterContext */
-    NDIS_HANDLE InterruptHandle;  /* out: for the hardware to raise */
+    NDIS_HANDLE Adapter;         /* out: the MiniportAdapterContext */
+    NDIS_HANDLE InterruptHandle; /* out: for the hardware to raise */
 } MP_DRIVER_CONTEXT, *PMP_DRIVER_CONTEXT;
 
 MINIPORT_INITIALIZE MpInitializeEx;

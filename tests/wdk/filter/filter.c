@@ -4,12 +4,13 @@
 #include <stdlib.h>
 
 static PNDIS_RW_LOCK_EX FilterListLock;
-static LIST_ENTRY FilterModuleList;   /* under FilterListLock */
-static ULONG64 DetachedSent;          /* what detached modules took, under FilterListLock (write) */
+static LIST_ENTRY FilterModuleList; /* under FilterListLock */
+static ULONG64 DetachedSent;        /* what detached modules took, under FilterListLock (write) */
 
 static ULONG64 ModuleSent(const FILTER_MODULE *Module) {
     ULONG64 sum = 0;
-    for (ULONG i = 0; i < FILTER_MAX_PROCESSORS; ++i) sum += Module->Sent[i];
+    for (ULONG i = 0; i < FILTER_MAX_PROCESSORS; ++i)
+        sum += Module->Sent[i];
     return sum;
 }
 

@@ -17,7 +17,7 @@
 #define FILTER_VLANS 8
 
 typedef struct _FILTER_MODULE {
-    LIST_ENTRY Link;              /* in FilterModuleList, under FilterListLock */
+    LIST_ENTRY Link; /* in FilterModuleList, under FilterListLock */
     ULONG Id;
     ULONG64 Sent[FILTER_MAX_PROCESSORS]; /* per processor, written at DISPATCH_LEVEL */
 } FILTER_MODULE, *PFILTER_MODULE;
@@ -44,13 +44,13 @@ ULONG64 FlowTableTotal(void);
 
 /* The flow table (flow_table.c). */
 void FlowTableInitialize(void);
-void FlowTableCount(ULONG Key);       /* DISPATCH_LEVEL */
-ULONG64 FlowTableSum(void);           /* PASSIVE_LEVEL */
+void FlowTableCount(ULONG Key); /* DISPATCH_LEVEL */
+ULONG64 FlowTableSum(void);     /* PASSIVE_LEVEL */
 
 /* The VLAN allow-list (vlan_table.c). */
 void VlanTableInitialize(void);
-BOOLEAN VlanTableAccepts(ULONG Vlan);  /* DISPATCH_LEVEL */
-void VlanTableToggle(ULONG Vlan);      /* PASSIVE_LEVEL */
-ULONG64 VlanTableRejected(void);       /* PASSIVE_LEVEL */
+BOOLEAN VlanTableAccepts(ULONG Vlan); /* DISPATCH_LEVEL */
+void VlanTableToggle(ULONG Vlan);     /* PASSIVE_LEVEL */
+ULONG64 VlanTableRejected(void);      /* PASSIVE_LEVEL */
 
 #endif

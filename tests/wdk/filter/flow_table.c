@@ -5,7 +5,7 @@
 #define FLOW_SLOTS 64
 
 typedef struct _FLOW {
-    ULONG Key;      /* 0: empty slot; written under FlowLock exclusive */
+    ULONG Key;                              /* 0: empty slot; written under FlowLock exclusive */
     ULONG64 Packets[FILTER_MAX_PROCESSORS]; /* per processor, under FlowLock shared */
 } FLOW;
 
@@ -16,7 +16,8 @@ void FlowTableInitialize(void) {
     FlowLock = 0;
     for (ULONG i = 0; i < FLOW_SLOTS; ++i) {
         Flows[i].Key = 0;
-        for (ULONG p = 0; p < FILTER_MAX_PROCESSORS; ++p) Flows[i].Packets[p] = 0;
+        for (ULONG p = 0; p < FILTER_MAX_PROCESSORS; ++p)
+            Flows[i].Packets[p] = 0;
     }
 }
 
@@ -66,7 +67,8 @@ ULONG64 FlowTableSum(void) {
     ULONG64 sum = 0;
     const KIRQL old = ExAcquireSpinLockShared(&FlowLock);
     for (ULONG i = 0; i < FLOW_SLOTS; ++i)
-        for (ULONG p = 0; p < FILTER_MAX_PROCESSORS; ++p) sum += Flows[i].Packets[p];
+        for (ULONG p = 0; p < FILTER_MAX_PROCESSORS; ++p)
+            sum += Flows[i].Packets[p];
     ExReleaseSpinLockShared(&FlowLock, old);
     return sum;
 }

@@ -66,8 +66,10 @@ int main(int argc, char **argv) {
     if (FilterDriverInitialize() != NDIS_STATUS_SUCCESS) return 2;
     FilterAttach(0);
     pthread_create(&control, NULL, Control, NULL);
-    for (ULONG i = 0; i < DATAPATH_THREADS; ++i) pthread_create(&datapath[i], NULL, Datapath, (void *)(ULONG_PTR)i);
-    for (ULONG i = 0; i < DATAPATH_THREADS; ++i) pthread_join(datapath[i], NULL);
+    for (ULONG i = 0; i < DATAPATH_THREADS; ++i)
+        pthread_create(&datapath[i], NULL, Datapath, (void *)(ULONG_PTR)i);
+    for (ULONG i = 0; i < DATAPATH_THREADS; ++i)
+        pthread_join(datapath[i], NULL);
     __atomic_store_n(&DatapathDone, 1, __ATOMIC_RELEASE);
     pthread_join(control, NULL);
 

@@ -6,13 +6,15 @@
 #include "filter.h"
 
 static NDIS_RW_LOCK VlanLock;
-static BOOLEAN Allowed[FILTER_VLANS];                      /* under VlanLock */
-static ULONG64 Rejected[FILTER_MAX_PROCESSORS];             /* per processor, under VlanLock read */
+static BOOLEAN Allowed[FILTER_VLANS];           /* under VlanLock */
+static ULONG64 Rejected[FILTER_MAX_PROCESSORS]; /* per processor, under VlanLock read */
 
 void VlanTableInitialize(void) {
     NdisInitializeReadWriteLock(&VlanLock);
-    for (ULONG v = 0; v < FILTER_VLANS; ++v) Allowed[v] = TRUE;
-    for (ULONG p = 0; p < FILTER_MAX_PROCESSORS; ++p) Rejected[p] = 0;
+    for (ULONG v = 0; v < FILTER_VLANS; ++v)
+        Allowed[v] = TRUE;
+    for (ULONG p = 0; p < FILTER_MAX_PROCESSORS; ++p)
+        Rejected[p] = 0;
 }
 
 BOOLEAN VlanTableAccepts(ULONG Vlan) {
@@ -30,14 +32,15 @@ void VlanTableToggle(ULONG Vlan) {
     LOCK_STATE state;
     NdisAcquireReadWriteLock(&VlanLock, TRUE, &state); /* raises to DISPATCH_LEVEL */
     Allowed[Vlan % FILTER_VLANS] = !Allowed[Vlan % FILTER_VLANS];
-    NdisReleaseReadWriteLock(&VlanLock, &state);       /* back to PASSIVE_LEVEL */
+    NdisReleaseReadWriteLock(&VlanLock, &state); /* back to PASSIVE_LEVEL */
 }
 
 ULONG64 VlanTableRejected(void) {
     LOCK_STATE state;
     ULONG64 sum = 0;
     NdisAcquireReadWriteLock(&VlanLock, FALSE, &state);
-    for (ULONG p = 0; p < FILTER_MAX_PROCESSORS; ++p) sum += Rejected[p];
+    for (ULONG p = 0; p < FILTER_MAX_PROCESSORS; ++p)
+        sum += Rejected[p];
     NdisReleaseReadWriteLock(&VlanLock, &state);
     return sum;
 }

@@ -21,16 +21,16 @@ typedef struct _MP_ADAPTER {
     NDIS_HANDLE AdapterHandle;
     NDIS_HANDLE InterruptHandle;
 
-    _Guarded_by_(SendLock) LIST_ENTRY SendWaitList;  /* NBLs the "hardware" is sending */
+    _Guarded_by_(SendLock) LIST_ENTRY SendWaitList; /* NBLs the "hardware" is sending */
     NDIS_SPIN_LOCK SendLock;
 
-    LIST_ENTRY RecvFreeList;                         /* guarded by RecvLock (NdisInterlocked*) */
+    LIST_ENTRY RecvFreeList; /* guarded by RecvLock (NdisInterlocked*) */
     NDIS_SPIN_LOCK RecvLock;
-    ULONG FreeRxBuffers;                             /* guarded by RecvLock (NdisInterlockedAddUlong) */
+    ULONG FreeRxBuffers; /* guarded by RecvLock (NdisInterlockedAddUlong) */
 
-    DECLSPEC_CACHEALIGN volatile LONG HwRxPending;   /* "device register": receive events */
-    volatile LONG HwTxDoorbell;                      /* "device register": sends queued */
-    volatile LONG IsrRxEvents;                       /* what the ISR saw, for the DPC */
+    DECLSPEC_CACHEALIGN volatile LONG HwRxPending; /* "device register": receive events */
+    volatile LONG HwTxDoorbell;                    /* "device register": sends queued */
+    volatile LONG IsrRxEvents;                     /* what the ISR saw, for the DPC */
 
     LONG64 SentNbls, CompletedNbls, Indicated, RxDropped, Returned;
     LARGE_INTEGER BytesSent;
@@ -41,21 +41,19 @@ typedef struct _MP_ADAPTER {
 } MP_ADAPTER, *PMP_ADAPTER;
 
 C_ASSERT(sizeof(((NET_BUFFER_LIST *)0)->MiniportReserved) >= sizeof(LIST_ENTRY));
-#define MP_NBL_LINK(Nbl) ((PLIST_ENTRY)&(Nbl)->MiniportReserved[0])
+#define MP_NBL_LINK(Nbl) ((PLIST_ENTRY) & (Nbl)->MiniportReserved[0])
 #define MP_NBL_FROM_LINK(Entry) CONTAINING_RECORD((PVOID *)(Entry), NET_BUFFER_LIST, MiniportReserved[0])
 
 static MINIPORT_ISR MpInterrupt;
 static MINIPORT_INTERRUPT_DPC MpInterruptDpc;
 
-_IRQL_requires_max_(APC_LEVEL)
-static VOID MpPagedHelper(_In_ PMP_ADAPTER Adapter) {
+_IRQL_requires_max_(APC_LEVEL) static VOID MpPagedHelper(_In_ PMP_ADAPTER Adapter) {
     PAGED_CODE();
     UNREFERENCED_PARAMETER(Adapter);
 }
 
-_Use_decl_annotations_
-NDIS_STATUS MpInitializeEx(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE MiniportDriverContext,
-                           PNDIS_MINIPORT_INIT_PARAMETERS MiniportInitParameters) {
+_Use_decl_annotations_ NDIS_STATUS MpInitializeEx(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE MiniportDriverContext,
+                                                  PNDIS_MINIPORT_INIT_PARAMETERS MiniportInitParameters) {
     NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS Interrupt;
     PMP_ADAPTER Adapter;
     ULONG i;
@@ -65,7 +63,8 @@ NDIS_STATUS MpInitializeEx(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE Minipo
     PAGED_CODE();
 
     /* NdisAllocateMemoryWithTagPriority's stand-in: cache-aligned, as the context declares. */
-    Adapter = (PMP_ADAPTER)aligned_alloc(SYSTEM_CACHE_ALIGNMENT_SIZE, ALIGN_UP_BY(sizeof(*Adapter), SYSTEM_CACHE_ALIGNMENT_SIZE));
+    Adapter = (PMP_ADAPTER)aligned_alloc(SYSTEM_CACHE_ALIGNMENT_SIZE,
+                                         ALIGN_UP_BY(sizeof(*Adapter), SYSTEM_CACHE_ALIGNMENT_SIZE));
     if (Adapter == NULL) return NDIS_STATUS_RESOURCES;
     memset(Adapter, 0, sizeof(*Adapter));
     Adapter->AdapterHandle = MiniportAdapterHandle;
@@ -106,8 +105,7 @@ NDIS_STATUS MpInitializeEx(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE Minipo
     return NDIS_STATUS_SUCCESS;
 }
 
-_Use_decl_annotations_
-VOID MpHaltEx(NDIS_HANDLE MiniportAdapterContext, NDIS_HALT_ACTION HaltAction) {
+_Use_decl_annotations_ VOID MpHaltEx(NDIS_HANDLE MiniportAdapterContext, NDIS_HALT_ACTION HaltAction) {
     PMP_ADAPTER Adapter = (PMP_ADAPTER)MiniportAdapterContext;
     UNREFERENCED_PARAMETER(HaltAction);
     PAGED_CODE();
@@ -118,17 +116,18 @@ VOID MpHaltEx(NDIS_HANDLE MiniportAdapterContext, NDIS_HALT_ACTION HaltAction) {
     free(Adapter);
 }
 
-_Use_decl_annotations_
-VOID MpSendNetBufferLists(NDIS_HANDLE MiniportAdapterContext, PNET_BUFFER_LIST NetBufferLists,
-                          NDIS_PORT_NUMBER PortNumber, ULONG SendFlags) {
+_Use_decl_annotations_ VOID MpSendNetBufferLists(NDIS_HANDLE MiniportAdapterContext, PNET_BUFFER_LIST NetBufferLists,
+                                                 NDIS_PORT_NUMBER PortNumber, ULONG SendFlags) {
     PMP_ADAPTER Adapter = (PMP_ADAPTER)MiniportAdapterContext;
     BOOLEAN AtDispatch = NDIS_TEST_SEND_AT_DISPATCH_LEVEL(SendFlags);
     PNET_BUFFER_LIST Nbl, Next;
     LONG64 Count = 0;
 
     UNREFERENCED_PARAMETER(PortNumber);
-    if (AtDispatch) NdisDprAcquireSpinLock(&Adapter->SendLock);
-    else NdisAcquireSpinLock(&Adapter->SendLock);
+    if (AtDispatch)
+        NdisDprAcquireSpinLock(&Adapter->SendLock);
+    else
+        NdisAcquireSpinLock(&Adapter->SendLock);
     for (Nbl = NetBufferLists; Nbl != NULL; Nbl = Next) {
         Next = NET_BUFFER_LIST_NEXT_NBL(Nbl);
         NET_BUFFER_LIST_NEXT_NBL(Nbl) = NULL;
@@ -136,15 +135,17 @@ VOID MpSendNetBufferLists(NDIS_HANDLE MiniportAdapterContext, PNET_BUFFER_LIST N
         NdisInterlockedAddLargeStatistic(&Adapter->BytesSent, Nbl->DataLength);
         Count++;
     }
-    if (AtDispatch) NdisDprReleaseSpinLock(&Adapter->SendLock);
-    else NdisReleaseSpinLock(&Adapter->SendLock);
+    if (AtDispatch)
+        NdisDprReleaseSpinLock(&Adapter->SendLock);
+    else
+        NdisReleaseSpinLock(&Adapter->SendLock);
 
     InterlockedExchangeAdd64(&Adapter->SentNbls, Count);
     InterlockedExchange(&Adapter->HwTxDoorbell, 1);
 }
 
-_Use_decl_annotations_
-VOID MpReturnNetBufferLists(NDIS_HANDLE MiniportAdapterContext, PNET_BUFFER_LIST NetBufferLists, ULONG ReturnFlags) {
+_Use_decl_annotations_ VOID MpReturnNetBufferLists(NDIS_HANDLE MiniportAdapterContext, PNET_BUFFER_LIST NetBufferLists,
+                                                   ULONG ReturnFlags) {
     PMP_ADAPTER Adapter = (PMP_ADAPTER)MiniportAdapterContext;
     PNET_BUFFER_LIST Nbl, Next;
     KIRQL OldIrql = PASSIVE_LEVEL;
@@ -176,7 +177,8 @@ static BOOLEAN MpInterrupt(NDIS_HANDLE MiniportInterruptContext, PBOOLEAN QueueD
     LONG Tx = InterlockedExchange(&Adapter->HwTxDoorbell, 0);
 
     UNREFERENCED_PARAMETER(TargetProcessors);
-    if (Adapter->Bug == MpBugAssertInIsr) NT_ASSERTMSG("the ISR runs above DISPATCH_LEVEL", KeGetCurrentIrql() <= DISPATCH_LEVEL);
+    if (Adapter->Bug == MpBugAssertInIsr)
+        NT_ASSERTMSG("the ISR runs above DISPATCH_LEVEL", KeGetCurrentIrql() <= DISPATCH_LEVEL);
     if (Rx == 0 && Tx == 0) {
         *QueueDefaultInterruptDpc = FALSE;
         return FALSE;

@@ -14,19 +14,19 @@ extern "C" {
 /* Deliberate bugs, one per new verifier rule, switched on by the misuse tests. */
 typedef enum _MP_BUG {
     MpBugNone,
-    MpBugPagedCodeInDpc,     /* PagedCodeAtRaisedIrql */
-    MpBugReturnTwice,        /* ListCorrupted: a receive buffer unlinked twice */
-    MpBugAssertInIsr,        /* AssertionFailed: an invariant the ISR asserts */
+    MpBugPagedCodeInDpc, /* PagedCodeAtRaisedIrql */
+    MpBugReturnTwice,    /* ListCorrupted: a receive buffer unlinked twice */
+    MpBugAssertInIsr,    /* AssertionFailed: an invariant the ISR asserts */
 } MP_BUG;
 
 typedef struct _MP_COUNTERS {
-    LONG64 SentNbls;         /* taken by MiniportSendNetBufferLists */
-    LONG64 CompletedNbls;    /* handed back by the DPC */
-    LONG64 Indicated;        /* receive buffers indicated */
-    LONG64 RxDropped;        /* receive events with no free buffer */
-    LONG64 Returned;         /* receive buffers returned */
-    LONG64 BytesSent;        /* NdisInterlockedAddLargeStatistic */
-    ULONG FreeRxBuffers;     /* on the free list now */
+    LONG64 SentNbls;      /* taken by MiniportSendNetBufferLists */
+    LONG64 CompletedNbls; /* handed back by the DPC */
+    LONG64 Indicated;     /* receive buffers indicated */
+    LONG64 RxDropped;     /* receive events with no free buffer */
+    LONG64 Returned;      /* receive buffers returned */
+    LONG64 BytesSent;     /* NdisInterlockedAddLargeStatistic */
+    ULONG FreeRxBuffers;  /* on the free list now */
     LONG IsrClaimed;
     LONG DpcRuns;
 } MP_COUNTERS;

@@ -8,11 +8,11 @@
 #define MINIPORT_TYPES_H
 
 typedef struct _NET_BUFFER_LIST {
-    struct _NET_BUFFER_LIST *Next;     /* the chain NDIS passes */
-    ULONG DataLength;                  /* stands in for the NET_BUFFERs' lengths */
+    struct _NET_BUFFER_LIST *Next; /* the chain NDIS passes */
+    ULONG DataLength;              /* stands in for the NET_BUFFERs' lengths */
     NDIS_STATUS Status;
-    PVOID MiniportReserved[2];         /* the miniport's: a LIST_ENTRY while it owns the NBL */
-    PVOID ProtocolReserved[2];         /* the harness's (NDIS's) while it owns the NBL */
+    PVOID MiniportReserved[2]; /* the miniport's: a LIST_ENTRY while it owns the NBL */
+    PVOID ProtocolReserved[2]; /* the harness's (NDIS's) while it owns the NBL */
 } NET_BUFFER_LIST, *PNET_BUFFER_LIST;
 
 #define NET_BUFFER_LIST_NEXT_NBL(Nbl) ((Nbl)->Next)
@@ -32,8 +32,7 @@ extern "C" {
 VOID NdisMSendNetBufferListsComplete(NDIS_HANDLE MiniportAdapterHandle, PNET_BUFFER_LIST NetBufferLists,
                                      ULONG SendCompleteFlags);
 VOID NdisMIndicateReceiveNetBufferLists(NDIS_HANDLE MiniportAdapterHandle, PNET_BUFFER_LIST NetBufferLists,
-                                        NDIS_PORT_NUMBER PortNumber, ULONG NumberOfNetBufferLists,
-                                        ULONG ReceiveFlags);
+                                        NDIS_PORT_NUMBER PortNumber, ULONG NumberOfNetBufferLists, ULONG ReceiveFlags);
 #ifdef __cplusplus
 }
 #endif
