@@ -120,7 +120,7 @@ void DemoPrintInterruptTable(FILE *Out, const NDISLOCK_INTERRUPT_STATS *Stats, d
             "ISR / DPC duration: MiniportInterrupt / MiniportInterruptDPC, entry to return, in the routine's own\n"
             "  running time (NDIS asks for under 25 us / 100 us); count: runs timed (a run the OS descheduled is\n"
             "  not). delivery latency: line asserted to ISR entry. DPC latency: DPC queued to DPC entry.\n"
-            "  Percentiles within 1/8 of the value; per s: ISR runs and DPC runs a second.\n"
+            "  Percentiles within 1/16 of the value; per s: ISR runs and DPC runs a second.\n"
             "coalesced: asserts merged into an interrupt still pending. claimed: ISR runs that returned TRUE.\n"
             "preempted: deliveries that stopped code running at DISPATCH_LEVEL or below; held pending: deliveries\n"
             "  that waited for the processor's IRQL to drop below the DIRQL.\n");
