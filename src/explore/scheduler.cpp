@@ -116,28 +116,6 @@ unsigned runnable_set(const Exploration &x, unsigned *out) noexcept {
     std::longjmp(self.abort_point, 1);
 }
 
-const char *wait_name(lock::WaitKind kind) noexcept {
-    switch (kind) {
-    case lock::WaitKind::SpinLock:
-        return "spin lock";
-    case lock::WaitKind::QueuedSpinLock:
-        return "queued spin lock";
-    case lock::WaitKind::QueueSuccessorLink:
-        return "queue successor of lock";
-    case lock::WaitKind::Processor:
-        return "virtual processor";
-    case lock::WaitKind::Dispatcher:
-        return "dispatcher object";
-    case lock::WaitKind::FastMutex:
-        return "fast mutex";
-    case lock::WaitKind::Resource:
-        return "resource";
-    case lock::WaitKind::None:
-        break;
-    }
-    return "address";
-}
-
 // "thread 0 waits for spin lock 0x...; thread 1 ..." for every blocked context.
 void describe_blocked(const Exploration &x, const char *lead, char *text, std::size_t size) noexcept {
     int n = std::snprintf(text, size, "%s", lead);
@@ -148,7 +126,7 @@ void describe_blocked(const Exploration &x, const char *lead, char *text, std::s
         const lock::WaitKind kind = w.kind.load(std::memory_order_relaxed);
         const void *object = kind != lock::WaitKind::None ? w.object.load(std::memory_order_relaxed) : c.blocked_on;
         n += std::snprintf(text + n, size - static_cast<std::size_t>(n), " thread %u waits for %s %p;", i,
-                           wait_name(kind), object);
+                           lock::wait_kind_name(kind), object);
     }
 }
 

@@ -30,6 +30,30 @@ enum class WaitKind : std::uint8_t {
     Resource
 };
 
+// What a wait of this kind waits for, as reports name it ("spin lock", "virtual processor"); None
+// is a wait the lock layer did not describe: "address". One table, beside the kinds it names.
+constexpr const char *wait_kind_name(WaitKind kind) noexcept {
+    switch (kind) {
+    case WaitKind::SpinLock:
+        return "spin lock";
+    case WaitKind::QueuedSpinLock:
+        return "queued spin lock";
+    case WaitKind::QueueSuccessorLink:
+        return "queue successor of lock";
+    case WaitKind::Processor:
+        return "virtual processor";
+    case WaitKind::Dispatcher:
+        return "dispatcher object";
+    case WaitKind::FastMutex:
+        return "fast mutex";
+    case WaitKind::Resource:
+        return "resource";
+    case WaitKind::None:
+        break;
+    }
+    return "address";
+}
+
 struct WaitRecord {
     std::atomic<WaitKind> kind{WaitKind::None}; // stored last (release) as a wait begins
     std::atomic<const void *> object{nullptr};  // the lock or processor waited for
