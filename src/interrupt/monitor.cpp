@@ -40,9 +40,11 @@ void append(std::string &out, const char *format, ...) {
 // lookup lands on it.
 const void *as_return_address(const void *code) { return static_cast<const char *>(code) + 1; }
 
-// The innermost source frame of the instruction at pc, straight from the symbolizer (the report
-// this serves ends the process: nothing is worth caching). Runs on the watchdog's thread, not in
-// an emulated interrupt.
+// The source frame of the instruction at pc that the driver wrote, as the verifier's reports name
+// it (platform::pick_driver_frame): an atomic load or an ndislock inline function inlined there
+// is reported at the driver's line that used it. Straight from the symbolizer (the report this
+// serves ends the process: nothing is worth caching). Runs on the watchdog's thread, not in an
+// emulated interrupt.
 struct Where {
     std::string file, function;
     int line = 0;
@@ -50,7 +52,7 @@ struct Where {
 Where resolve(const void *pc) {
     platform::Symbolized s;
     if (!platform::symbolize(pc, &s) || s.frames.empty()) return Where{"", s.symbol, 0};
-    const platform::SourceFrame &f = s.frames.front();
+    const platform::InlinedFrame f = platform::pick_driver_frame(s.frames);
     return Where{f.file, f.function, f.line};
 }
 

@@ -7,6 +7,7 @@
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
 #include <mutex>
+#include <string_view>
 #include <unistd.h>
 
 namespace ndislock::platform {
@@ -280,6 +281,43 @@ bool symbolize(const void *pc, Symbolized *out) {
     out->symbol = demangled(name != nullptr ? name : info.dli_sname);
     source_frames(module, address, name, &out->frames);
     return true;
+}
+
+// Code inlined into the driver's own that is not the driver's: ndislock's headers and
+// the toolchain's headers (libstdc++, compiler intrinsics). Matched anywhere in the path, not at
+// its start: clang records libstdc++'s headers unnormalized, as the path from its own binary
+// (/usr/bin/../lib/gcc/x86_64-linux-gnu/12/../../../../include/c++/12/bits/atomic_base.h).
+bool is_library_inline(std::string_view file) noexcept {
+    // ndislock's own headers (the inline fast path, the C++ API's inline members), installed or in
+    // this tree.
+    if (file.find("include/ndislock/") != std::string_view::npos) return true;
+    if (file.starts_with("/usr/include/")) return true;
+    if (!file.starts_with("/usr/")) return false; // a driver's tree is not matched by its directory names
+    return file.find("/include/c++/") != std::string_view::npos || file.find("/lib/gcc/") != std::string_view::npos ||
+           file.find("/lib/llvm-") != std::string_view::npos;
+}
+
+// The frames come innermost first. The first frame outside ndislock's headers (the inline fast
+// path, the C++ API) and the toolchain's own headers (an inlined std::atomic load, say) is the
+// driver's own code: a routine whose first instruction, a call whose return address, or a stopped
+// thread's instruction that belongs to inlined library code is reported where the driver wrote it.
+// If every frame is such code, the outermost is reported.
+InlinedFrame pick_driver_frame(const std::vector<platform::SourceFrame> &frames) {
+    InlinedFrame picked;
+    bool found = false;
+    for (const platform::SourceFrame &frame : frames) {
+        picked.outermost_function = frame.function;
+        if (found) continue; // only the outermost function is still wanted
+        picked.function = frame.function;
+        picked.file = frame.file;
+        picked.line = frame.line;
+        found = !is_library_inline(picked.file);
+    }
+    if (picked.file.empty() || picked.line <= 0) {
+        picked.file.clear();
+        picked.line = 0;
+    }
+    return picked;
 }
 
 } // namespace ndislock::platform

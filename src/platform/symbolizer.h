@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ndislock::platform {
@@ -37,6 +38,24 @@ struct Symbolized {
 // Symbolizes the instruction at pc itself (a caller with a return address passes the byte
 // before it, the call). False, and *out empty, when no module holds pc.
 bool symbolize(const void *pc, Symbolized *out);
+
+// Code that is not the driver's though it may be inlined into it: ndislock's own headers and the
+// toolchain's (libstdc++, compiler intrinsics), by the file the debug information names.
+bool is_library_inline(std::string_view file) noexcept;
+
+// The frame of a symbolized address that a report names.
+struct InlinedFrame {
+    std::string function; // empty if unknown
+    std::string file;     // empty if unknown
+    int line = 0;
+    // The function of the outermost frame: the one the address really lies in, whatever was
+    // inlined there. A routine is named by it: clang attributes a function's first instruction
+    // to code inlined there (an atomic load) with the routine's own line.
+    std::string outermost_function;
+};
+// The frame a report names, from an address's source frames (innermost first): the first one
+// outside ndislock's inline fast path and the toolchain's headers, else the outermost.
+InlinedFrame pick_driver_frame(const std::vector<platform::SourceFrame> &frames);
 
 // The source file of the compilation unit that holds pc (its DW_AT_name, made absolute with the
 // unit's directory), or empty. Reads only the unit's header: far less than symbolize.

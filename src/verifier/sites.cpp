@@ -37,44 +37,7 @@ const char *intern_string(const std::string &s) {
     return copy;
 }
 
-// Code inlined into the driver's own that is not the driver's: ndislock's headers and
-// the toolchain's headers (libstdc++, compiler intrinsics). Matched anywhere in the path, not at
-// its start: clang records libstdc++'s headers unnormalized, as the path from its own binary
-// (/usr/bin/../lib/gcc/x86_64-linux-gnu/12/../../../../include/c++/12/bits/atomic_base.h).
-bool is_library_inline(std::string_view file) noexcept {
-    // ndislock's own headers (the inline fast path, the C++ API's inline members), installed or in
-    // this tree.
-    if (file.find("include/ndislock/") != std::string_view::npos) return true;
-    if (file.starts_with("/usr/include/")) return true;
-    if (!file.starts_with("/usr/")) return false; // a driver's tree is not matched by its directory names
-    return file.find("/include/c++/") != std::string_view::npos || file.find("/lib/gcc/") != std::string_view::npos ||
-           file.find("/lib/llvm-") != std::string_view::npos;
-}
-
 } // namespace
-
-// The frames come innermost first. The first frame outside ndislock's headers (the inline fast
-// path, the C++ API) and the toolchain's own headers (an inlined std::atomic load, say) is the
-// driver's own code: a routine whose first instruction, a call whose return address, or a stopped
-// thread's instruction that belongs to inlined library code is reported where the driver wrote it.
-// If every frame is such code, the outermost is reported.
-InlinedFrame pick_driver_frame(const std::vector<platform::SourceFrame> &frames) {
-    InlinedFrame picked;
-    bool found = false;
-    for (const platform::SourceFrame &frame : frames) {
-        picked.outermost_function = frame.function;
-        if (found) continue; // only the outermost function is still wanted
-        picked.function = frame.function;
-        picked.file = frame.file;
-        picked.line = frame.line;
-        found = !is_library_inline(picked.file);
-    }
-    if (picked.file.empty() || picked.line <= 0) {
-        picked.file.clear();
-        picked.line = 0;
-    }
-    return picked;
-}
 
 namespace {
 
@@ -95,7 +58,7 @@ ResolvedSite symbolize(const void *address, bool routine) {
     untime_open_holds(model::tls_thread);
     if (!found) return r;
     const auto offset = reinterpret_cast<std::uintptr_t>(call) - s.module_base;
-    const InlinedFrame frame = pick_driver_frame(s.frames);
+    const platform::InlinedFrame frame = platform::pick_driver_frame(s.frames);
     if (!frame.file.empty()) {
         r.file = intern_string(frame.file);
         r.line = frame.line;
@@ -243,7 +206,7 @@ const std::string &library_source_root() {
 
 // ndislock's own code: its headers and the toolchain's (is_library_inline), and its sources.
 bool is_library_code(std::string_view file) noexcept {
-    if (is_library_inline(file)) return true;
+    if (platform::is_library_inline(file)) return true;
     const std::string &root = library_source_root();
     return !root.empty() && file.starts_with(root);
 }
@@ -259,7 +222,7 @@ bool library_file_slow(const char *file, std::atomic<std::uintptr_t> &slot) noex
     // Headers only: ndislock's sources pass no site of their own (each call takes its caller's),
     // so a site's file is never one of them, and telling them apart would cost the first site in
     // a process the symbolizer's reading of debug information (megabytes, kept for the process).
-    const bool library = is_library_inline(file);
+    const bool library = platform::is_library_inline(file);
     slot.store(file_key(file) | (library ? 1 : 0), std::memory_order_relaxed);
     return library;
 }

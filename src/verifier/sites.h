@@ -43,20 +43,6 @@ observe::Site code_site(const void *pc) noexcept;
 // its address when it has no symbol.
 std::string routine_name(const void *routine);
 
-// The frame of a symbolized address that a report names.
-struct InlinedFrame {
-    std::string function; // empty if unknown
-    std::string file;     // empty if unknown
-    int line = 0;
-    // The function of the outermost frame: the one the address really lies in, whatever was
-    // inlined there. A routine is named by it: clang attributes a function's first instruction
-    // to code inlined there (an atomic load) with the routine's own line.
-    std::string outermost_function;
-};
-// The frame a report names, from an address's source frames (innermost first): the first one
-// outside ndislock's inline fast path and the toolchain's headers, else the outermost.
-InlinedFrame pick_driver_frame(const std::vector<platform::SourceFrame> &frames);
-
 // File, line and function for site, symbolizing a bare return address when possible. The strings
 // are interned and live for the process.
 ResolvedSite resolve_site(const observe::Site &site) noexcept;

@@ -6,9 +6,9 @@
 // which calls it inlines into a test).
 #include <gtest/gtest.h>
 
-#include "verifier/sites.h"
+#include "platform/symbolizer.h"
 
-using ndislock::verifier::pick_driver_frame;
+using ndislock::platform::pick_driver_frame;
 using Frames = std::vector<ndislock::platform::SourceFrame>;
 
 namespace {
