@@ -360,6 +360,12 @@ TEST(WaitOrderDeadlock, TwoMutexesInBothOrdersAreADeadlockAtTheWaitsLineNamingTh
                                    at(kOneTakesA) + "|" + at(kTwoTakesB) + ")");
 }
 
+TEST(WaitOrderDeadlock, TwoMutexesInBothOrdersSayHowLongTheReportedThreadWaitedAndTheLimit) {
+    EXPECT_DEATH(mutex_abba(),
+                 "error: Deadlock \\(terminal\\).*has waited [0-9]+ ms \\(the watchdog limit is 300 ms\\) "
+                 "for mutex 0x[0-9a-f]+");
+}
+
 TEST(WaitOrderDeadlock, TwoMutexesInBothOrdersNameEachThreadsHoldAndWait) {
     EXPECT_DEATH(mutex_abba(), "every waiting thread.*" + party(kInitA, kOneTakesA, kOneWaitsB));
     EXPECT_DEATH(mutex_abba(), "every waiting thread.*" + party(kInitB, kTwoTakesB, kTwoWaitsA));

@@ -312,46 +312,7 @@ TEST_F(VerifierTest, WorkItemMisuse_NotForARoutineFreeingItsOwnItem) {
 
 // ---- Deadlock -----------------------------------------------------------------------------------------
 
-// Thread 1 owns A and wants B; thread 2 owns B and wants A.
-[[noreturn]] void mutex_abba() {
-    NdislockVerifierSetWatchdog(60'000); // until both wait
-    static KMUTEX a, b;
-    KeInitializeMutex(&a, 0);
-    KeInitializeMutex(&b, 0);
-    Watchdog dog("KMUTEX AB/BA child", std::chrono::seconds(20));
-    std::atomic<int> holding{0};
-    std::atomic<ndislock::model::ThreadState *> one{nullptr}, two{nullptr};
-    std::thread t1([&] {
-        KeWaitForSingleObject(&a, Executive, KernelMode, FALSE, nullptr);
-        one.store(ndislock::model::tls_thread); // registered by its first call
-        holding.fetch_add(1);
-        while (holding.load() != 2)
-            std::this_thread::yield();
-        KeWaitForSingleObject(&b, Executive, KernelMode, FALSE, nullptr);
-    });
-    std::thread t2([&] {
-        KeWaitForSingleObject(&b, Executive, KernelMode, FALSE, nullptr);
-        two.store(ndislock::model::tls_thread);
-        holding.fetch_add(1);
-        while (holding.load() != 2)
-            std::this_thread::yield();
-        KeWaitForSingleObject(&a, Executive, KernelMode, FALSE, nullptr);
-    });
-    wait_until_waiting(one);
-    wait_until_waiting(two);
-    NdislockVerifierSetWatchdog(300);
-    t1.join();
-    t2.join();
-    std::fprintf(stderr, "the AB/BA threads ended: no deadlock?\n");
-    std::_Exit(0);
-}
-
-TEST(WaitsDeadlock, TwoMutexesTakenInBothOrdersEndWithADeadlockReportNamingBothOwners) {
-    EXPECT_DEATH(mutex_abba(),
-                 "error: Deadlock \\(terminal\\).*has waited [0-9]+ ms \\(the watchdog limit is 300 ms\\) "
-                 "for mutex 0x[0-9a-f]+.*every waiting thread.*waits [0-9]+ ms for mutex 0x[0-9a-f]+.*held "
-                 "by thread [0-9]+.*waits [0-9]+ ms for mutex 0x[0-9a-f]+.*held by thread [0-9]+");
-}
+// KMUTEX AB/BA: tests/verifier/wait_order_test.cpp (WaitOrderDeadlock), with the lines it names.
 
 [[noreturn]] void wait_for_an_event_nobody_sets() {
     NdislockVerifierSetWatchdog(300);
