@@ -33,47 +33,78 @@
 extern "C" {
 #endif
 
+/* ---- Exploration's scheduling points ------------------------------------------------------- */
+
+/* Inside an exploration (ndislock/explore.h) every operation below is a scheduling point, as
+ * every ndislock call is: before it runs, the scheduler may run another thread of the scenario.
+ * The inline operations call ndislock_interlocked_point only while ndislock_interlocked_observers
+ * is not 0 (an exploration runs); otherwise they pay one relaxed load and a branch predicted not
+ * taken. Compiler-only barriers (_ReadWriteBarrier, KeMemoryBarrierWithoutFence) order nothing
+ * between processors and are not points. */
+NDISLOCK_API extern unsigned ndislock_interlocked_observers;
+NDISLOCK_API void ndislock_interlocked_point(const volatile void *Address);
+#define NDISLOCK_INTERLOCKED_POINT_(Address)                                                                           \
+    ((void)(__builtin_expect(__atomic_load_n(&ndislock_interlocked_observers, __ATOMIC_RELAXED) != 0, 0)               \
+                ? (ndislock_interlocked_point((const volatile void *)(Address)), 0)                                    \
+                : 0))
+
 /* ---- Interlocked arithmetic and logic ------------------------------------------------------ */
 
 #define NDISLOCK_INTERLOCKED_FAMILY(T, W, F, O, FO)                                                                    \
-    static inline T InterlockedIncrement##W##F(T volatile *Addend) { return (T)__atomic_add_fetch(Addend, (T)1, O); }  \
-    static inline T InterlockedDecrement##W##F(T volatile *Addend) { return (T)__atomic_sub_fetch(Addend, (T)1, O); }  \
+    static inline T InterlockedIncrement##W##F(T volatile *Addend) {                                                   \
+        NDISLOCK_INTERLOCKED_POINT_(Addend);                                                                           \
+        return (T)__atomic_add_fetch(Addend, (T)1, O);                                                                 \
+    }                                                                                                                  \
+    static inline T InterlockedDecrement##W##F(T volatile *Addend) {                                                   \
+        NDISLOCK_INTERLOCKED_POINT_(Addend);                                                                           \
+        return (T)__atomic_sub_fetch(Addend, (T)1, O);                                                                 \
+    }                                                                                                                  \
     static inline T InterlockedAdd##W##F(T volatile *Addend, T Value) {                                                \
+        NDISLOCK_INTERLOCKED_POINT_(Addend);                                                                           \
         return (T)__atomic_add_fetch(Addend, Value, O);                                                                \
     }                                                                                                                  \
     static inline T InterlockedExchangeAdd##W##F(T volatile *Addend, T Value) {                                        \
+        NDISLOCK_INTERLOCKED_POINT_(Addend);                                                                           \
         return (T)__atomic_fetch_add(Addend, Value, O);                                                                \
     }                                                                                                                  \
     static inline T InterlockedExchange##W##F(T volatile *Target, T Value) {                                           \
+        NDISLOCK_INTERLOCKED_POINT_(Target);                                                                           \
         return (T)__atomic_exchange_n(Target, Value, O);                                                               \
     }                                                                                                                  \
     static inline T InterlockedCompareExchange##W##F(T volatile *Destination, T ExChange, T Comperand) {               \
+        NDISLOCK_INTERLOCKED_POINT_(Destination);                                                                      \
         __atomic_compare_exchange_n(Destination, &Comperand, ExChange, 0, O, FO);                                      \
         return Comperand;                                                                                              \
     }                                                                                                                  \
     static inline T InterlockedOr##W##F(T volatile *Destination, T Value) {                                            \
+        NDISLOCK_INTERLOCKED_POINT_(Destination);                                                                      \
         return (T)__atomic_fetch_or(Destination, Value, O);                                                            \
     }                                                                                                                  \
     static inline T InterlockedAnd##W##F(T volatile *Destination, T Value) {                                           \
+        NDISLOCK_INTERLOCKED_POINT_(Destination);                                                                      \
         return (T)__atomic_fetch_and(Destination, Value, O);                                                           \
     }                                                                                                                  \
     static inline T InterlockedXor##W##F(T volatile *Destination, T Value) {                                           \
+        NDISLOCK_INTERLOCKED_POINT_(Destination);                                                                      \
         return (T)__atomic_fetch_xor(Destination, Value, O);                                                           \
     }
 
 /* Bit Offset of the bit string at Base (Offset >= 0; bit n of word n / width). */
 #define NDISLOCK_INTERLOCKED_BITS(T, W, F, O)                                                                          \
     static inline BOOLEAN InterlockedBitTestAndSet##W##F(T volatile *Base, T Offset) {                                 \
+        NDISLOCK_INTERLOCKED_POINT_(Base);                                                                             \
         const T bits = (T)(sizeof(T) * 8);                                                                             \
         const T mask = (T)(1ULL << (Offset % bits));                                                                   \
         return (BOOLEAN)((__atomic_fetch_or(Base + Offset / bits, mask, O) & mask) != 0);                              \
     }                                                                                                                  \
     static inline BOOLEAN InterlockedBitTestAndReset##W##F(T volatile *Base, T Offset) {                               \
+        NDISLOCK_INTERLOCKED_POINT_(Base);                                                                             \
         const T bits = (T)(sizeof(T) * 8);                                                                             \
         const T mask = (T)(1ULL << (Offset % bits));                                                                   \
         return (BOOLEAN)((__atomic_fetch_and(Base + Offset / bits, (T)~mask, O) & mask) != 0);                         \
     }                                                                                                                  \
     static inline BOOLEAN InterlockedBitTestAndComplement##W##F(T volatile *Base, T Offset) {                          \
+        NDISLOCK_INTERLOCKED_POINT_(Base);                                                                             \
         const T bits = (T)(sizeof(T) * 8);                                                                             \
         const T mask = (T)(1ULL << (Offset % bits));                                                                   \
         return (BOOLEAN)((__atomic_fetch_xor(Base + Offset / bits, mask, O) & mask) != 0);                             \
@@ -81,10 +112,12 @@ extern "C" {
 
 #define NDISLOCK_INTERLOCKED_POINTER(F, O, FO)                                                                         \
     static inline PVOID InterlockedExchangePointer##F(PVOID volatile *Target, PVOID Value) {                           \
+        NDISLOCK_INTERLOCKED_POINT_(Target);                                                                           \
         return __atomic_exchange_n(Target, Value, O);                                                                  \
     }                                                                                                                  \
     static inline PVOID InterlockedCompareExchangePointer##F(PVOID volatile *Destination, PVOID ExChange,              \
                                                              PVOID Comperand) {                                        \
+        NDISLOCK_INTERLOCKED_POINT_(Destination);                                                                      \
         __atomic_compare_exchange_n(Destination, &Comperand, ExChange, 0, O, FO);                                      \
         return Comperand;                                                                                              \
     }
@@ -229,11 +262,11 @@ NDISLOCK_INTERLOCKED_POINTER(NoFence, __ATOMIC_RELAXED, __ATOMIC_RELAXED)
  * the full barrier is a sequentially consistent read-modify-write of one word of the library's,
  * which orders as much for the code around it and which TSan does see. */
 NDISLOCK_API void ndislock_full_barrier(void);
-#define KeMemoryBarrier() ndislock_full_barrier()
-#define MemoryBarrier() ndislock_full_barrier()
+#define KeMemoryBarrier() (NDISLOCK_INTERLOCKED_POINT_(0), ndislock_full_barrier())
+#define MemoryBarrier() (NDISLOCK_INTERLOCKED_POINT_(0), ndislock_full_barrier())
 #else
-#define KeMemoryBarrier() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define MemoryBarrier() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define KeMemoryBarrier() (NDISLOCK_INTERLOCKED_POINT_(0), __atomic_thread_fence(__ATOMIC_SEQ_CST))
+#define MemoryBarrier() (NDISLOCK_INTERLOCKED_POINT_(0), __atomic_thread_fence(__ATOMIC_SEQ_CST))
 #endif
 #define KeMemoryBarrierWithoutFence() __atomic_signal_fence(__ATOMIC_SEQ_CST)
 #define _ReadWriteBarrier() __atomic_signal_fence(__ATOMIC_SEQ_CST)
@@ -251,12 +284,20 @@ NDISLOCK_API void ndislock_full_barrier(void);
  * moves after; the NoFence forms: a single untorn access, no ordering. Any IRQL. Page:
  * wdm/nf-wdm-readacquire and its siblings (-writerelease, -readnofence, -writenofence). */
 #define NDISLOCK_ORDERED_ACCESS(T, W)                                                                                  \
-    static inline T ReadAcquire##W(T const volatile *Source) { return __atomic_load_n(Source, __ATOMIC_ACQUIRE); }     \
-    static inline T ReadNoFence##W(T const volatile *Source) { return __atomic_load_n(Source, __ATOMIC_RELAXED); }     \
+    static inline T ReadAcquire##W(T const volatile *Source) {                                                         \
+        NDISLOCK_INTERLOCKED_POINT_(Source);                                                                           \
+        return __atomic_load_n(Source, __ATOMIC_ACQUIRE);                                                              \
+    }                                                                                                                  \
+    static inline T ReadNoFence##W(T const volatile *Source) {                                                         \
+        NDISLOCK_INTERLOCKED_POINT_(Source);                                                                           \
+        return __atomic_load_n(Source, __ATOMIC_RELAXED);                                                              \
+    }                                                                                                                  \
     static inline void WriteRelease##W(T volatile *Destination, T Value) {                                             \
+        NDISLOCK_INTERLOCKED_POINT_(Destination);                                                                      \
         __atomic_store_n(Destination, Value, __ATOMIC_RELEASE);                                                        \
     }                                                                                                                  \
     static inline void WriteNoFence##W(T volatile *Destination, T Value) {                                             \
+        NDISLOCK_INTERLOCKED_POINT_(Destination);                                                                      \
         __atomic_store_n(Destination, Value, __ATOMIC_RELAXED);                                                        \
     }
 NDISLOCK_ORDERED_ACCESS(CHAR, 8)
@@ -264,15 +305,19 @@ NDISLOCK_ORDERED_ACCESS(SHORT, 16)
 NDISLOCK_ORDERED_ACCESS(LONG, )
 NDISLOCK_ORDERED_ACCESS(LONG64, 64)
 static inline PVOID ReadPointerAcquire(PVOID const volatile *Source) {
+    NDISLOCK_INTERLOCKED_POINT_(Source);
     return __atomic_load_n(Source, __ATOMIC_ACQUIRE);
 }
 static inline PVOID ReadPointerNoFence(PVOID const volatile *Source) {
+    NDISLOCK_INTERLOCKED_POINT_(Source);
     return __atomic_load_n(Source, __ATOMIC_RELAXED);
 }
 static inline void WritePointerRelease(PVOID volatile *Destination, PVOID Value) {
+    NDISLOCK_INTERLOCKED_POINT_(Destination);
     __atomic_store_n(Destination, Value, __ATOMIC_RELEASE);
 }
 static inline void WritePointerNoFence(PVOID volatile *Destination, PVOID Value) {
+    NDISLOCK_INTERLOCKED_POINT_(Destination);
     __atomic_store_n(Destination, Value, __ATOMIC_RELAXED);
 }
 

@@ -183,6 +183,9 @@ void on_release(const observe::LockEvent &) noexcept {
     observed_point("a lock release by a thread not spawned for it");
 }
 void on_irql(const observe::IrqlEvent &) noexcept { observed_point("an IRQL change by a thread not spawned for it"); }
+void on_interlocked(const volatile void *) noexcept {
+    observed_point("an interlocked operation or memory barrier by a thread not spawned for it");
+}
 void on_callback(const observe::CallbackEvent &e) noexcept {
     Exploration *x = g_exploration.load(std::memory_order_acquire);
     if (x == nullptr || !x->running.load(std::memory_order_acquire)) return;
@@ -197,6 +200,7 @@ constexpr observe::Observer kObserver = [] {
     o.acquiring = on_attempt;
     o.releasing = on_release;
     o.irql_changed = on_irql;
+    o.interlocked = on_interlocked;
     o.callback_entered = on_callback;
     return o;
 }();

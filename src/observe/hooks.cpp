@@ -7,6 +7,10 @@
 #include "model/preemption.h"
 #include "platform/diagnostics.h"
 
+extern "C" {
+NDISLOCK_API unsigned ndislock_interlocked_observers = 0;
+}
+
 namespace ndislock::observe {
 
 std::atomic<unsigned> g_active_observers{0};
@@ -129,6 +133,8 @@ int add_observer(const Observer *observer) noexcept {
             if (observer->misuse != nullptr) g_rule_checkers.fetch_add(1, std::memory_order_acq_rel);
             if (observer->queue_handle_released != nullptr) g_handle_listeners.fetch_add(1, std::memory_order_acq_rel);
             if (observer->attempting != nullptr) g_attempt_listeners.fetch_add(1, std::memory_order_acq_rel);
+            if (observer->interlocked != nullptr)
+                __atomic_fetch_add(&ndislock_interlocked_observers, 1u, __ATOMIC_ACQ_REL);
             g_active_observers.fetch_add(1, std::memory_order_acq_rel);
             return static_cast<int>(i);
         }
@@ -146,6 +152,8 @@ void remove_observer(const Observer *observer) noexcept {
             if (observer->misuse != nullptr) g_rule_checkers.fetch_sub(1, std::memory_order_acq_rel);
             if (observer->queue_handle_released != nullptr) g_handle_listeners.fetch_sub(1, std::memory_order_acq_rel);
             if (observer->attempting != nullptr) g_attempt_listeners.fetch_sub(1, std::memory_order_acq_rel);
+            if (observer->interlocked != nullptr)
+                __atomic_fetch_sub(&ndislock_interlocked_observers, 1u, __ATOMIC_ACQ_REL);
             g_active_observers.fetch_sub(1, std::memory_order_acq_rel);
         }
     }
@@ -188,6 +196,7 @@ void notify_rw_converted(const LockEvent &e) noexcept { each<&Observer::rw_conve
 void notify_queue_handle_released_each(PKLOCK_QUEUE_HANDLE h) noexcept { each<&Observer::queue_handle_released>(h); }
 void notify_releasing_each(const LockEvent &e) noexcept { each<&Observer::releasing>(e); }
 void notify_irql_changed(const IrqlEvent &e) noexcept { each<&Observer::irql_changed>(e); }
+void notify_interlocked(const volatile void *address) noexcept { each<&Observer::interlocked>(address); }
 
 void notify_wait(model::ThreadState &t, WaitPhase phase) noexcept {
     if (active()) each<&Observer::wait>(t, phase);

@@ -23,6 +23,8 @@
 #include "ndislock/wdk_types.h"
 #include "observe/rules.h"
 
+extern "C" NDISLOCK_API unsigned ndislock_interlocked_observers;
+
 namespace ndislock::observe {
 
 // Where a call came from: file/line/function from the site macros, or the return address of a
@@ -259,6 +261,11 @@ struct Observer {
     // common case: acquiring comes only once the attempt failed). With acquiring, every lock
     // attempt is seen before it changes anything: an exploration's scheduling point (src/explore).
     void (*attempting)(const LockEvent &) noexcept = nullptr;
+    // Before an interlocked operation, an ordered read or write or a memory barrier of the WDK
+    // face (ndislock/wdk_interlocked.h) on address (nullptr for a barrier): an exploration's
+    // scheduling point. The inline operations call out only while an observer with it is
+    // registered (ndislock_interlocked_observers).
+    void (*interlocked)(const volatile void *address) noexcept = nullptr;
 };
 
 inline constexpr unsigned kMaxObservers = 4;
@@ -303,6 +310,13 @@ void notify_attempting_each(const LockEvent &e) noexcept;
 inline void notify_attempting(const LockEvent &e) noexcept {
     if (__builtin_expect(g_attempt_listeners.load(std::memory_order_relaxed) != 0, 0)) notify_attempting_each(e);
 }
+
+// The observers with an interlocked member: the inline interlocked operations
+// (ndislock/wdk_interlocked.h, which declares it the same way) call ndislock_interlocked_point
+// only while it is not 0 (only an exploration listens). Kept by add_observer and remove_observer
+// with __atomic read-modify-writes: a plain C object, so the public header's declaration is this
+// one.
+void notify_interlocked(const volatile void *address) noexcept;
 
 void notify_acquired_at_once_each(const LockEvent &e) noexcept;
 void notify_releasing_each(const LockEvent &e) noexcept;

@@ -7,7 +7,8 @@ Reads the library's defined dynamic symbols (nm -D --defined-only) and fails on 
   - is not declared, by that name, in an installed header (include/ndislock/*.h): a prefix alone
     does not make an internal helper part of the contract;
   - is data, other than the five objects the inline fast path of include/ndislock/fast_path.h
-    reads (the one place where library data is part of the ABI).
+    reads and the one the inline interlocked operations of include/ndislock/wdk_interlocked.h
+    read (the only places where library data is part of the ABI).
 It also fails when a symbol of that short list is missing, or when the library exports almost
 nothing (a wrong path or an empty nm output must not pass).
 
@@ -30,6 +31,9 @@ FAST_PATH_DATA = {
     "ndislock_fast_buckets",
     "ndislock_active_observers",
     "ndislock_fast_asymmetric",
+    # Read by the inline interlocked operations (include/ndislock/wdk_interlocked.h): whether an
+    # exploration listens.
+    "ndislock_interlocked_observers",
 }
 
 # nm's type letters for code; everything else defined (B, D, R, V, u, ...) is data.
@@ -91,7 +95,8 @@ def main():
         for p in problems:
             print("  " + p)
         print("The export list is src/libndislock.map; internal code has hidden visibility, and data the"
-              " inline code needs is named ndislock_* and declared in include/ndislock/fast_path.h.")
+              " inline code needs is named ndislock_* and declared in include/ndislock/fast_path.h or"
+              " include/ndislock/wdk_interlocked.h.")
         return 1
     print(f"{args.library}: {len(symbols)} exported symbols, all in the contract")
     return 0
