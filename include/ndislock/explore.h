@@ -71,11 +71,17 @@ typedef struct NDISLOCK_EXPLORE_OPTIONS {
     /* After a finding: the shrinker's replays at most (0: 500; NDISLOCK_EXPLORE_NO_SHRINK: none).
      * A replay (Replay set) is never shrunk. */
     ULONG ShrinkReplays;
-    /* Sharding: 0 or 1, none; else this search runs schedule i (of 0..Schedules-1) only when
-     * i % ShardCount == ShardIndex, so ShardCount searches with the same options and each index
-     * run every schedule once. RANDOM, PCT and PORTFOLIO; EXHAUSTIVE ignores it. */
+    /* Sharding: this search runs schedule i (of 0..Schedules-1) only when i % ShardCount ==
+     * ShardIndex, so ShardCount searches with the same options and each index run every schedule
+     * once. 1: no sharding; 0: the environment variable NDISLOCK_EXPLORE_SHARD="index/count" if
+     * set, else none. RANDOM, PCT and PORTFOLIO; EXHAUSTIVE ignores it. */
     ULONG ShardCount;
     ULONG ShardIndex;
+    /* 0 or 1: search in this process; N: fork N worker processes, each searching a disjoint share
+     * of this search's schedules; the first finding reported wins (docs/explore.md, "Jobs and
+     * shards"). Not for a replay or EXHAUSTIVE (they run here). Scenario state lives in each
+     * child: Setup and Check run there. */
+    ULONG Jobs;
 } NDISLOCK_EXPLORE_OPTIONS;
 
 #define NDISLOCK_EXPLORE_TOKEN_SIZE 256
@@ -107,7 +113,9 @@ typedef struct NDISLOCK_EXPLORE_RESULT {
  * Check, once per schedule, until a schedule fails or Options->Schedules ran; fills *Result (a
  * finding also goes to stderr with its token), then shrinks a finding (ShrinkReplays) and traces
  * it. NDISLOCK_INVALID_ARGUMENT: a NULL pointer, a Depth above 3, a Bound above 2, a ShardIndex
- * not below ShardCount, or a replay token that does not parse. A scenario thread that is not spawned with
+ * not below ShardCount (or an NDISLOCK_EXPLORE_SHARD that does not parse), or a replay token
+ * that does not parse. NDISLOCK_IO_ERROR: Jobs' processes or pipes could not be made, or a child
+ * died without its result. A scenario thread that is not spawned with
  * NdislockExploreSpawn, an ISR or a DPC calling into ndislock during a schedule ends the process
  * with ExploreUncontrolled (it would run free of the scheduler). The threads of a failing schedule
  * are abandoned at the point where it failed: their locks stay as they were, and C++ destructors
@@ -152,10 +160,11 @@ struct Options {
     unsigned long long seed = 1;
     unsigned schedules = 1000;
     unsigned max_steps = 10000;
-    std::string replay;            // empty: NDISLOCK_EXPLORE_REPLAY, else search
-    unsigned bound = 2;            // EXHAUSTIVE's preemption bound
-    unsigned shrink_replays = 500; // 0: no shrinking
-    unsigned shard_count = 1, shard_index = 0;
+    std::string replay;                        // empty: NDISLOCK_EXPLORE_REPLAY, else search
+    unsigned bound = 2;                        // EXHAUSTIVE's preemption bound
+    unsigned shrink_replays = 500;             // 0: no shrinking
+    unsigned shard_count = 0, shard_index = 0; // 0: NDISLOCK_EXPLORE_SHARD if set
+    unsigned jobs = 1;
 };
 
 struct Result {
@@ -205,6 +214,7 @@ inline Result explore(const Options &options, std::function<void(Run &)> scenari
     o.ShrinkReplays = options.shrink_replays != 0 ? options.shrink_replays : NDISLOCK_EXPLORE_NO_SHRINK;
     o.ShardCount = options.shard_count;
     o.ShardIndex = options.shard_index;
+    o.Jobs = options.jobs;
     auto owned = std::make_unique<NDISLOCK_EXPLORE_RESULT>(); // large (the trace): not on the stack
     NDISLOCK_EXPLORE_RESULT &r = *owned;
     Result result;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "explore/scheduler.h"
+#include "explore/jobs.h"
 #include "explore/search_api.h"
 #include "explore/token.h"
 #include "ndislock/ndis.h"
@@ -35,7 +36,11 @@ NDISLOCK_API NDISLOCK_STATUS NdislockExplore(const NDISLOCK_EXPLORE_OPTIONS *Opt
         plan.replay = true;
     }
 
-    const SearchRun search(*Options, plan); // exhaustive, portfolio, a shard: a driver
+    NDISLOCK_EXPLORE_OPTIONS options = *Options;
+    if (!shard_from_environment(options)) return NDISLOCK_INVALID_ARGUMENT;
+    if (options.Jobs > 1 && !plan.replay && options.Strategy != NDISLOCK_EXPLORE_EXHAUSTIVE)
+        return explore_in_jobs(options, Setup, Check, Context, Result);
+    const SearchRun search(options, plan); // exhaustive, portfolio, a shard: a driver
     ExplorationResult r;
     if (!run_exploration(plan, Setup, Check, Context, r)) return NDISLOCK_BUSY;
     search.collect(r);

@@ -1,6 +1,7 @@
 #include "explore/search_api.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "explore/shrink.h"
@@ -24,6 +25,20 @@ bool search_options_valid(const NDISLOCK_EXPLORE_OPTIONS &o) noexcept {
         return false;
     if (o.Bound > kMaxBound) return false;
     return o.ShardCount <= 1 || o.ShardIndex < o.ShardCount;
+}
+
+bool shard_from_environment(NDISLOCK_EXPLORE_OPTIONS &o) noexcept {
+    if (o.ShardCount != 0) return true;
+    o.ShardCount = 1;
+    o.ShardIndex = 0;
+    const char *text = std::getenv("NDISLOCK_EXPLORE_SHARD");
+    if (text == nullptr || *text == '\0') return true;
+    unsigned index = 0, count = 0;
+    char end = 0;
+    if (std::sscanf(text, "%u/%u%c", &index, &count, &end) != 2 || count == 0 || index >= count) return false;
+    o.ShardCount = count;
+    o.ShardIndex = index;
+    return true;
 }
 
 SearchRun::SearchRun(const NDISLOCK_EXPLORE_OPTIONS &o, Plan &plan)

@@ -2,6 +2,7 @@
 // bounded exhaustive search and its state-space count, the portfolio, the shrinker and its trace,
 // and sharding. Bounded: every search has a schedule budget and a step bound, the shrinker a
 // replay budget, ctest a timeout. No test asserts a timing.
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,7 +14,9 @@
 #include "explore/search.h"
 #include "explore/token.h"
 #include "ndislock/explore.h"
+#include "ndislock/explore_gtest.h"
 #include "ndislock/ndis.h"
+#include "platform/sanitizer.h"
 
 namespace ex = ndislock::explore;
 
@@ -276,6 +279,54 @@ TEST_F(ExploreSearch, BadSearchOptionsAreRefused) {
     o = options(NDISLOCK_EXPLORE_RANDOM, 10);
     o.replay = "x1.choices.3";
     EXPECT_EQ(ex::explore(o, ab_ba).status, NDISLOCK_INVALID_ARGUMENT);
+}
+
+TEST_F(ExploreSearch, ShardFromTheEnvironment) {
+    ASSERT_EQ(setenv("NDISLOCK_EXPLORE_SHARD", "1/2", 1), 0);
+    const ex::Result half = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 101), two_yields);
+    ASSERT_EQ(setenv("NDISLOCK_EXPLORE_SHARD", "2/2", 1), 0);
+    const ex::Result bad = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 101), two_yields);
+    ex::Options explicit_none = options(NDISLOCK_EXPLORE_RANDOM, 101);
+    explicit_none.shard_count = 1; // wins over the environment
+    const ex::Result all = ex::explore(explicit_none, two_yields);
+    unsetenv("NDISLOCK_EXPLORE_SHARD");
+    ASSERT_EQ(half.status, NDISLOCK_OK);
+    EXPECT_EQ(half.schedules, 50u); // the odd indices of 0..100
+    EXPECT_EQ(bad.status, NDISLOCK_INVALID_ARGUMENT);
+    EXPECT_EQ(all.schedules, 101u);
+}
+
+TEST_F(ExploreSearch, JobsSplitTheSearchAndReportTheFinding) {
+#if NDISLOCK_TSAN
+    GTEST_SKIP() << "ThreadSanitizer does not support threads started after a fork";
+#endif
+    ex::Options o = options(NDISLOCK_EXPLORE_RANDOM, 200);
+    o.jobs = 2;
+    const ex::Result clean = ex::explore(o, two_yields);
+    ASSERT_EQ(clean.status, NDISLOCK_OK);
+    EXPECT_FALSE(clean.found) << clean.message;
+    EXPECT_EQ(clean.schedules, 200u); // 100 in each child
+    o.schedules = 1000;
+    const ex::Result r = ex::explore(o, ab_ba);
+    ASSERT_EQ(r.status, NDISLOCK_OK);
+    ASSERT_TRUE(r.found) << "no deadlock in " << r.schedules << " schedules";
+    EXPECT_EQ(r.rule, "Deadlock");
+    EXPECT_EQ(r.preemptions, 1u) << r.trace; // shrunk in the child
+    expect_replays(ab_ba, r.token, r);       // the child's token replays here
+}
+
+TEST_F(ExploreSearch, GoogleTestHelperPassesACleanScenario) {
+    NDISLOCK_EXPECT_EXPLORE_CLEAN(options(NDISLOCK_EXPLORE_EXHAUSTIVE, 100, 2), two_yields);
+    NDISLOCK_EXPECT_EXPLORE_CLEAN(options(NDISLOCK_EXPLORE_PORTFOLIO, 100), [](ex::Run &run) { two_yields(run); });
+}
+
+TEST_F(ExploreSearch, GoogleTestHelperFailsWithTheTokensAndTheTrace) {
+    EXPECT_NONFATAL_FAILURE(NDISLOCK_EXPECT_EXPLORE_CLEAN(options(NDISLOCK_EXPLORE_EXHAUSTIVE, 1000, 1), ab_ba),
+                            "shrunk to 1 preemption(s): NDISLOCK_EXPLORE_REPLAY=x1.choices.");
+    EXPECT_NONFATAL_FAILURE(NDISLOCK_EXPECT_EXPLORE_CLEAN(options(NDISLOCK_EXPLORE_PORTFOLIO), lost_update),
+                            "| thread 1");
+    ex::Options bad = options(NDISLOCK_EXPLORE_EXHAUSTIVE, 10, 3);
+    EXPECT_EQ(ex::describe_failure(ex::explore(bad, ab_ba)), "ndislock explore: the search did not run: status 1");
 }
 
 } // namespace
