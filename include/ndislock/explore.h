@@ -51,7 +51,9 @@ typedef enum NDISLOCK_EXPLORE_STRATEGY {
      * that could go on) run exactly once, until the tree or Schedules ends. Result.StateSpace
      * counts them. Seed and the shards are not used. */
     NDISLOCK_EXPLORE_EXHAUSTIVE = 2,
-    /* Schedule i by random, PCT depth 1, 2 or 3 in turn (i % 4); each token names its strategy. */
+    /* Schedule i by random, PCT depth 1, 2 or 3, or the next schedule of EXHAUSTIVE at Bound 1 in
+     * turn (i % 5; the exhaustive turns in shard 0 only, random once its tree ended); each token
+     * names its strategy (x1.random., x1.pct<d>., x1.choices.). */
     NDISLOCK_EXPLORE_PORTFOLIO = 3
 } NDISLOCK_EXPLORE_STRATEGY;
 

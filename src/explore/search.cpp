@@ -33,11 +33,15 @@ bool SeedDriver::next(ScheduleKey &key) {
     key.seed = schedule_seed(first_.seed, index_);
     key.horizon = horizon_;
     if (portfolio_) {
-        // The rotation: random, then PCT at depth 1, 2 and 3 (each finds what the others may
-        // take long to: docs/explore.md, "Portfolio").
-        const unsigned turn = index_ % 4;
+        // The rotation: random, PCT at depth 1, 2 and 3, and exhaustive at bound 1 (each finds
+        // what the others may take long to: docs/explore.md, "Strategies").
+        const unsigned turn = index_ % kPortfolioTurns;
         key.kind = turn == 0 ? StrategyKind::Random : StrategyKind::Pct;
         key.depth = turn == 0 ? 2 : turn;
+        if (turn == 4) {
+            key.kind = StrategyKind::Random;
+            if (share_.index == 0 && !exhaustive_.exhausted()) exhaustive_.next(key);
+        }
     }
     ++index_;
     return true;
@@ -45,6 +49,7 @@ bool SeedDriver::next(ScheduleKey &key) {
 
 bool SeedDriver::after(const ScheduleKey &key, const ScheduleOutcome &outcome) {
     if (outcome.steps > horizon_) horizon_ = static_cast<std::uint32_t>(outcome.steps);
+    if (key.kind == StrategyKind::Choices) exhaustive_.after(key, outcome); // its next schedule
     return !keep_finding(found_, key, outcome);
 }
 

@@ -168,9 +168,11 @@ TEST_F(ExploreSearch, PortfolioFindsBothAndNamesTheStrategy) {
         ASSERT_EQ(r.status, NDISLOCK_OK);
         ASSERT_TRUE(r.found) << "nothing in " << r.schedules << " schedules";
         EXPECT_LE(r.schedules, 1000u);
-        // Schedule i ran by random, PCT 1, 2, 3 in turn: its token says which.
-        const unsigned turn = (r.schedules - 1) % 4;
-        const std::string named = turn == 0 ? "x1.random." : "x1.pct" + std::to_string(turn) + ".";
+        // Schedule i ran by random, PCT 1, 2, 3, exhaustive at bound 1 in turn: its token says which.
+        const unsigned turn = (r.schedules - 1) % 5;
+        const std::string named = turn == 0   ? "x1.random."
+                                  : turn == 4 ? "x1.choices."
+                                              : "x1.pct" + std::to_string(turn) + ".";
         EXPECT_EQ(r.token.rfind(named, 0), 0u) << r.token << " at schedule " << r.schedules;
         expect_shrunk(scenario, r);
     }
@@ -250,6 +252,43 @@ TEST(SearchShare, TwoShardsCoverTheSearchOnceEach) {
     // Schedule i is the whole search's schedule i.
     for (std::size_t i = 0; i < zero.size(); ++i)
         EXPECT_EQ(zero[i], all[2 * i]);
+}
+
+TEST(SearchShare, PortfolioRotatesAndItsExhaustiveTurnsFollowTheTree) {
+    ex::ScheduleKey first;
+    first.seed = 5;
+    ex::SeedDriver driver(first, true, 10, ex::SearchShare{});
+    ex::ScheduleKey key;
+    ex::Finding none;
+    // A schedule of one free choice between two threads (the first), then one thread alone.
+    std::vector<ex::ChoiceRecord> two_ways(2);
+    two_ways[0].count = 2;
+    two_ways[1].count = 1;
+    std::vector<std::string> kinds;
+    for (unsigned i = 0; i < 10; ++i) {
+        ASSERT_TRUE(driver.next(key));
+        char token[NDISLOCK_EXPLORE_TOKEN_SIZE];
+        ASSERT_TRUE(ex::format_token(key, token, sizeof token));
+        kinds.push_back(token);
+        std::vector<ex::ChoiceRecord> ran = two_ways;
+        if (key.kind == ex::StrategyKind::Choices && !key.choices->empty()) ran[0].rank = (*key.choices)[0];
+        EXPECT_TRUE(driver.after(key, ex::ScheduleOutcome{none, 2, ran}));
+    }
+    EXPECT_FALSE(driver.next(key));
+    EXPECT_EQ(kinds[0].rfind("x1.random.", 0), 0u);
+    EXPECT_EQ(kinds[1].rfind("x1.pct1.", 0), 0u);
+    EXPECT_EQ(kinds[2].rfind("x1.pct2.", 0), 0u);
+    EXPECT_EQ(kinds[3].rfind("x1.pct3.", 0), 0u);
+    EXPECT_EQ(kinds[4], "x1.choices.-");  // the exhaustive search's first schedule: all defaults
+    EXPECT_EQ(kinds[9], "x1.choices.0a"); // its second: the other thread first; then its tree ended
+    // Shard 1 of 2 runs indices 1, 3, 5, 7, 9; index 9's exhaustive turn is random there.
+    ex::SeedDriver other(first, true, 10, ex::SearchShare{2, 1});
+    for (unsigned i = 0; i < 5; ++i) {
+        ASSERT_TRUE(other.next(key));
+        EXPECT_TRUE(other.after(key, ex::ScheduleOutcome{none, 2, two_ways}));
+    }
+    EXPECT_EQ(key.kind, ex::StrategyKind::Random);
+    EXPECT_EQ(key.seed, ex::schedule_seed(5, 9));
 }
 
 TEST_F(ExploreSearch, ShardFindsTheWholeSearchsSchedule) {
