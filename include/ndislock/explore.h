@@ -79,10 +79,10 @@ typedef struct NDISLOCK_EXPLORE_OPTIONS {
      * set, else none. RANDOM, PCT and PORTFOLIO; EXHAUSTIVE ignores it. */
     ULONG ShardCount;
     ULONG ShardIndex;
-    /* 0 or 1: search in this process; N: fork N worker processes, each searching a disjoint share
-     * of this search's schedules; the first finding reported wins (docs/explore.md, "Jobs and
-     * shards"). Not for a replay or EXHAUSTIVE (they run here). Scenario state lives in each
-     * child: Setup and Check run there. */
+    /* 0 or 1: search in this process; N (at most 64): fork N worker processes, each searching a
+     * disjoint share of this search's schedules; the first finding reported wins (docs/explore.md,
+     * "Jobs and shards"). Not for a replay or EXHAUSTIVE (they run here). Setup and Check run in
+     * the children. */
     ULONG Jobs;
 } NDISLOCK_EXPLORE_OPTIONS;
 
@@ -114,7 +114,7 @@ typedef struct NDISLOCK_EXPLORE_RESULT {
  * second concurrent or nested call gets NDISLOCK_BUSY). Runs Setup, the threads it spawned, then
  * Check, once per schedule, until a schedule fails or Options->Schedules ran; fills *Result (a
  * finding also goes to stderr with its token), then shrinks a finding (ShrinkReplays) and traces
- * it. NDISLOCK_INVALID_ARGUMENT: a NULL pointer, a Depth above 3, a Bound above 2, a ShardIndex
+ * it. NDISLOCK_INVALID_ARGUMENT: a NULL pointer, a Depth above 3, a Bound above 2, Jobs above 64, a ShardIndex
  * not below ShardCount (or an NDISLOCK_EXPLORE_SHARD that does not parse), or a replay token
  * that does not parse. NDISLOCK_IO_ERROR: Jobs' processes or pipes could not be made, or a child
  * died without its result. A scenario thread that is not spawned with

@@ -12,6 +12,7 @@ namespace ndislock::explore {
 
 namespace {
 constexpr unsigned kMaxBound = 2;
+constexpr unsigned kMaxJobs = 64; // processes forked at once
 constexpr unsigned kDefaultShrinkReplays = 500;
 
 SearchShare share_of(const NDISLOCK_EXPLORE_OPTIONS &o) noexcept {
@@ -23,7 +24,7 @@ bool search_options_valid(const NDISLOCK_EXPLORE_OPTIONS &o) noexcept {
     if (o.Strategy != NDISLOCK_EXPLORE_RANDOM && o.Strategy != NDISLOCK_EXPLORE_PCT &&
         o.Strategy != NDISLOCK_EXPLORE_EXHAUSTIVE && o.Strategy != NDISLOCK_EXPLORE_PORTFOLIO)
         return false;
-    if (o.Bound > kMaxBound) return false;
+    if (o.Bound > kMaxBound || o.Jobs > kMaxJobs) return false;
     return o.ShardCount <= 1 || o.ShardIndex < o.ShardCount;
 }
 

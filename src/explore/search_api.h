@@ -8,7 +8,7 @@
 
 namespace ndislock::explore {
 
-// The strategy is known and Bound and the shard are in range.
+// The strategy is known and Bound, Jobs and the shard are in range.
 bool search_options_valid(const NDISLOCK_EXPLORE_OPTIONS &options) noexcept;
 // ShardCount 0: the shard NDISLOCK_EXPLORE_SHARD ("index/count") names, else none (ShardCount 1).
 // False if the variable is set but is no such shard.

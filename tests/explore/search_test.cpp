@@ -313,6 +313,9 @@ TEST_F(ExploreSearch, BadSearchOptionsAreRefused) {
     o.shard_count = 2;
     o.shard_index = 2;
     EXPECT_EQ(ex::explore(o, ab_ba).status, NDISLOCK_INVALID_ARGUMENT);
+    o = options(NDISLOCK_EXPLORE_RANDOM, 10);
+    o.jobs = 65;
+    EXPECT_EQ(ex::explore(o, ab_ba).status, NDISLOCK_INVALID_ARGUMENT);
     o = options(static_cast<NDISLOCK_EXPLORE_STRATEGY>(9), 10);
     EXPECT_EQ(ex::explore(o, ab_ba).status, NDISLOCK_INVALID_ARGUMENT);
     o = options(NDISLOCK_EXPLORE_RANDOM, 10);
