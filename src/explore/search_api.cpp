@@ -89,6 +89,10 @@ void SearchRun::complete(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLO
         };
         const Shrunk shrunk = shrink(r.choices, r.finding, shrink_replays_, replay);
         result->ShrinkReplays = shrunk.replays;
+        if (!shrunk.reproduced)
+            std::fprintf(stderr, "ndislock explore: not shrunk: the failing schedule's choices, replayed, did not fail "
+                                 "the same way (the scenario depends on more than the choices: docs/explore.md, "
+                                 "\"Writing a scenario\")\n");
         if (shrunk.reproduced) {
             shown = shrunk.choices;
             ScheduleKey key;

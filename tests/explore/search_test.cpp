@@ -306,6 +306,23 @@ TEST_F(ExploreSearch, ShardFindsTheWholeSearchsSchedule) {
     EXPECT_EQ(shard.schedules, (whole.schedules - 1) / 2 + 1);
 }
 
+// Fails in its first run only: it depends on more than the choices (what a scenario must not).
+std::atomic<int> g_runs{0};
+void fails_once(ex::Run &run) {
+    const bool first = g_runs.fetch_add(1) == 0;
+    run.spawn([first] { NdislockExploreAssert(!first, "the first run"); });
+}
+
+TEST_F(ExploreSearch, AFindingThatDoesNotReplayIsNotShrunk) {
+    g_runs = 0;
+    const ex::Result r = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 10), fails_once);
+    ASSERT_TRUE(r.found);
+    EXPECT_EQ(r.schedules, 1u);
+    EXPECT_EQ(r.shrink_replays, 1u); // the replay of its own choices, which did not fail
+    EXPECT_EQ(r.shrunk_token, "");
+    EXPECT_NE(r.trace.find("thread 0"), std::string::npos) << r.trace; // the found schedule's
+}
+
 TEST_F(ExploreSearch, BadSearchOptionsAreRefused) {
     ex::Options o = options(NDISLOCK_EXPLORE_EXHAUSTIVE, 10, 3);
     EXPECT_EQ(ex::explore(o, ab_ba).status, NDISLOCK_INVALID_ARGUMENT);
