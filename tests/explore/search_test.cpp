@@ -333,8 +333,6 @@ TEST_F(ExploreSearch, BadSearchOptionsAreRefused) {
     o = options(NDISLOCK_EXPLORE_RANDOM, 10);
     o.jobs = 65;
     EXPECT_EQ(ex::explore(o, ab_ba).status, NDISLOCK_INVALID_ARGUMENT);
-    o = options(static_cast<NDISLOCK_EXPLORE_STRATEGY>(9), 10);
-    EXPECT_EQ(ex::explore(o, ab_ba).status, NDISLOCK_INVALID_ARGUMENT);
     o = options(NDISLOCK_EXPLORE_RANDOM, 10);
     o.replay = "x1.choices.3";
     EXPECT_EQ(ex::explore(o, ab_ba).status, NDISLOCK_INVALID_ARGUMENT);
