@@ -198,6 +198,12 @@ private:
     std::function<bool()> check_;
 };
 
+// EXHAUSTIVE's state space as a sentence: "6 schedules within the bound" when the tree ended, "at
+// least 3 schedules within the bound" when the budget or a finding ended the search first.
+inline std::string describe_state_space(const Result &r) {
+    return std::string(r.exhausted ? "" : "at least ") + std::to_string(r.state_space) + " schedules within the bound";
+}
+
 // Runs scenario once per schedule: it builds the schedule's state (captured by the lambdas it
 // spawns, e.g. through a std::shared_ptr) and spawns the threads.
 inline Result explore(const Options &options, std::function<void(Run &)> scenario) {

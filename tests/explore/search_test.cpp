@@ -221,12 +221,14 @@ TEST_F(ExploreSearch, ExhaustiveCountsTheBoundedStateSpace) {
         EXPECT_TRUE(r.exhausted) << "bound " << bound;
         EXPECT_EQ(r.state_space, expected[bound]) << "bound " << bound;
         EXPECT_EQ(r.schedules, expected[bound]) << "bound " << bound;
+        EXPECT_EQ(ex::describe_state_space(r), std::to_string(expected[bound]) + " schedules within the bound");
     }
     // A budget below the space: at least that many, not exhausted.
     const ex::Result cut = ex::explore(options(NDISLOCK_EXPLORE_EXHAUSTIVE, 3, 2), two_yields);
     EXPECT_FALSE(cut.found);
     EXPECT_FALSE(cut.exhausted);
     EXPECT_EQ(cut.state_space, 3u);
+    EXPECT_EQ(ex::describe_state_space(cut), "at least 3 schedules within the bound");
 }
 
 TEST(SearchShare, TwoShardsCoverTheSearchOnceEach) {
