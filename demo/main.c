@@ -35,6 +35,7 @@
 
 #include "adapter.h"
 #include "device.h"
+#include "explore.h"
 #include "interrupt.h"
 #include "report.h"
 #include "watchdog.h"
@@ -56,6 +57,8 @@ typedef struct _DEMO_OPTIONS {
     const char *Trace;  /* --trace PATH, or NULL */
     const char *Report; /* --report PATH, or NULL */
     BOOLEAN Msix;       /* --msix: a message-signalled interrupt, one message per source */
+    BOOLEAN Explore;    /* --explore: explore a small scenario instead of running (demo/explore.c) */
+    ULONG Jobs;         /* --jobs N: with --explore, worker processes */
 } DEMO_OPTIONS;
 
 /* --bug NAME: one seeded mistake each (adapter.h, DEMO_BUG), and the rule the verifier reports. */
@@ -156,6 +159,7 @@ static void DemoUsage(FILE *Out) {
     fprintf(Out,
             "usage: " DEMO_NAME " [--seconds N] [--senders N] [--irq-rate N] [--receivers N] [--processors N]\n"
             "                     [--msix] [--bug NAME] [--trace PATH] [--report PATH]\n"
+            "       " DEMO_NAME " --explore [--bug NAME] [--jobs N]\n"
             "\n"
             "Runs a simulated NIC datapath (transmit ring, receive ring, adapter statistics, buffer pool, an\n"
             "interrupting device with its ISR and DPC) on ndislock's NDIS spin locks and interrupts, then checks\n"
@@ -178,11 +182,17 @@ static void DemoUsage(FILE *Out) {
             "  --report PATH    write an HTML report of the run to PATH (one self-contained page): hold-time\n"
             "                   histograms against the 25 us budget, contention over time, ISR and DPC run\n"
             "                   times against their budgets, the verifier's findings (NdislockReportStart)\n"
+            "  --explore        do not run: explore a sender and the receive DPC schedule by schedule\n"
+            "                   (NdislockExplore, portfolio strategy, 1000 schedules, the verifier off); print\n"
+            "                   a failing schedule's finding, replay token, shrunk token and trace. With\n"
+            "                   --bug: " DEMO_EXPLORABLE_BUGS " (the others are verifier rules)\n"
+            "  --jobs N         with --explore: search in N worker processes, 1..64 (default 1)\n"
             "  --help           show this help\n"
             "\n"
             "Exit status: 0 when the totals are consistent, 1 when they are not, 2 on a bad argument.\n"
             "With --bug: the verifier's exit status (86) when it reported an error, abort for a terminal\n"
-            "rule, 1 when it reported only warnings.\n",
+            "rule, 1 when it reported only warnings. With --explore: 0 when no schedule failed, 1 when\n"
+            "one did.\n",
             DEMO_MAX_SECONDS, DEMO_MAX_THREADS, DEMO_MAX_IRQ_RATE, DEMO_DEFAULT_IRQ_RATE, DEMO_MAX_THREADS,
             (unsigned)NDISLOCK_MAX_PROCESSORS);
 }
@@ -231,6 +241,7 @@ static int DemoParseArguments(int Argc, char **Argv, DEMO_OPTIONS *Options) {
         {"--receivers", 1, DEMO_MAX_THREADS, offsetof(DEMO_OPTIONS, Receivers)},
         {"--processors", 1, NDISLOCK_MAX_PROCESSORS, offsetof(DEMO_OPTIONS, Processors)},
         {"--irq-rate", 0, DEMO_MAX_IRQ_RATE, offsetof(DEMO_OPTIONS, IrqRate)},
+        {"--jobs", 1, 64, offsetof(DEMO_OPTIONS, Jobs)},
     };
 
     for (int i = 1; i < Argc; i++) {
@@ -241,6 +252,10 @@ static int DemoParseArguments(int Argc, char **Argv, DEMO_OPTIONS *Options) {
         }
         if (strcmp(Arg, "--msix") == 0) { /* a switch: takes no value */
             Options->Msix = TRUE;
+            continue;
+        }
+        if (strcmp(Arg, "--explore") == 0) { /* a switch too */
+            Options->Explore = TRUE;
             continue;
         }
         const char *Equals = strchr(Arg, '=');
@@ -298,6 +313,11 @@ static int DemoParseArguments(int Argc, char **Argv, DEMO_OPTIONS *Options) {
         return DemoBadArgument("--receivers needs --irq-rate 0 (with the device on, MiniportInterruptDPC receives)");
     if (Options->IrqRate == 0 && Options->Msix)
         return DemoBadArgument("--msix needs the device (an --irq-rate above 0): it changes how the device interrupts");
+    if (Options->Explore && !DemoBugIsExplorable(Options->Bug))
+        return DemoBadArgument("--explore --bug %s: its mistake is a verifier rule, not a failing schedule; "
+                               "explorable: " DEMO_EXPLORABLE_BUGS,
+                               Options->Bug);
+    if (Options->Jobs != 0 && !Options->Explore) return DemoBadArgument("--jobs needs --explore");
     if (Options->IrqRate == 0 && DemoBug == DEMO_BUG_ISR_SPIN_LOCK)
         return DemoBadArgument(
             "--bug isr-spin-lock needs the device (an --irq-rate above 0): its mistake is in the ISR");
@@ -688,13 +708,14 @@ static BOOLEAN DemoReport(const DEMO_RUN *Run) {
 /* ---- main -------------------------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
-    DEMO_OPTIONS Options = {3.0, 0, 0, 0, DEMO_DEFAULT_IRQ_RATE, NULL, NULL, NULL, FALSE};
+    DEMO_OPTIONS Options = {3.0, 0, 0, 0, DEMO_DEFAULT_IRQ_RATE, NULL, NULL, NULL, FALSE, FALSE, 0};
     DEMO_RUN Run;
     NDIS_HANDLE AdapterHandle = NULL;
     memset(&Run, 0, sizeof(Run));
 
     int Status = DemoParseArguments(argc, argv, &Options);
     if (Status >= 0) return Status;
+    if (Options.Explore) return DemoExplore(Options.Bug, 1000, Options.Jobs);
     if (Options.Bug != NULL) {
         fprintf(stderr, DEMO_NAME ": --bug %s: one seeded locking mistake; the verifier's report follows\n",
                 Options.Bug);

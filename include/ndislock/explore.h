@@ -12,7 +12,7 @@
  * Limits of this version (docs/explore.md, "Limits"): interrupts, DPCs and timers are refused
  * inside a schedule (ExploreUncontrolled) and timeouts never expire there; mutexes, resources and
  * events block correctly but their calls are no scheduling points of their own; no data-race
- * detection, no shrinking, no exhaustive search.
+ * detection.
  */
 #ifndef NDISLOCK_EXPLORE_H
 #define NDISLOCK_EXPLORE_H
@@ -45,8 +45,20 @@ typedef enum NDISLOCK_EXPLORE_STRATEGY {
      * change points over the schedule's steps; the highest-priority runnable thread always runs. A
      * bug needing Depth ordering constraints among n threads and k steps is found by one schedule
      * with probability at least 1/(n * k^(Depth-1)). */
-    NDISLOCK_EXPLORE_PCT = 1
+    NDISLOCK_EXPLORE_PCT = 1,
+    /* Preemption-bounded exhaustive search (CHESS: Musuvathi and Qadeer, PLDI 2007): depth first
+     * over the choices, every schedule with at most Bound preemptions (a switch away from a thread
+     * that could go on) run exactly once, until the tree or Schedules ends. Result.StateSpace
+     * counts them. Seed and the shards are not used. */
+    NDISLOCK_EXPLORE_EXHAUSTIVE = 2,
+    /* Schedule i by random, PCT depth 1, 2 or 3, or the next schedule of EXHAUSTIVE at Bound 1 in
+     * turn (i % 5; the exhaustive turns in shard 0 only, random once its tree ended); each token
+     * names its strategy (x1.random., x1.pct<d>., x1.choices.). */
+    NDISLOCK_EXPLORE_PORTFOLIO = 3
 } NDISLOCK_EXPLORE_STRATEGY;
+
+/* Options.ShrinkReplays: no shrinking. */
+#define NDISLOCK_EXPLORE_NO_SHRINK 0xFFFFFFFFu
 
 typedef struct NDISLOCK_EXPLORE_OPTIONS {
     NDISLOCK_EXPLORE_STRATEGY Strategy;
@@ -57,10 +69,26 @@ typedef struct NDISLOCK_EXPLORE_OPTIONS {
     /* A token printed with a finding: run exactly that schedule, once. NULL: the environment
      * variable NDISLOCK_EXPLORE_REPLAY if set, else search as above. */
     const char *Replay;
+    ULONG Bound; /* EXHAUSTIVE: preemptions per schedule, 0..2 */
+    /* After a finding: the shrinker's replays at most (0: 500; NDISLOCK_EXPLORE_NO_SHRINK: none).
+     * A replay (Replay set) is never shrunk. */
+    ULONG ShrinkReplays;
+    /* Sharding: this search runs schedule i (of 0..Schedules-1) only when i % ShardCount ==
+     * ShardIndex, so ShardCount searches with the same options and each index run every schedule
+     * once. 1: no sharding; 0: the environment variable NDISLOCK_EXPLORE_SHARD="index/count" if
+     * set, else none. RANDOM, PCT and PORTFOLIO; EXHAUSTIVE ignores it. */
+    ULONG ShardCount;
+    ULONG ShardIndex;
+    /* 0 or 1: search in this process; N (at most 64): fork N worker processes, each searching a
+     * disjoint share of this search's schedules; the first finding reported wins (docs/explore.md,
+     * "Jobs and shards"). Not for a replay or EXHAUSTIVE (they run here). Setup and Check run in
+     * the children. */
+    ULONG Jobs;
 } NDISLOCK_EXPLORE_OPTIONS;
 
-#define NDISLOCK_EXPLORE_TOKEN_SIZE 96
-#define NDISLOCK_EXPLORE_MESSAGE_SIZE 1024
+#define NDISLOCK_EXPLORE_TOKEN_SIZE 256
+#define NDISLOCK_EXPLORE_MESSAGE_SIZE 1280
+#define NDISLOCK_EXPLORE_TRACE_SIZE 4096
 
 typedef struct NDISLOCK_EXPLORE_RESULT {
     BOOLEAN Found;                               /* a schedule failed: the fields below say how */
@@ -69,13 +97,27 @@ typedef struct NDISLOCK_EXPLORE_RESULT {
     char Message[NDISLOCK_EXPLORE_MESSAGE_SIZE]; /* the finding, with the token */
     ULONG Schedules;                             /* schedules run */
     ULONG64 Steps;                               /* scheduling points taken, over all schedules */
+    /* EXHAUSTIVE: the complete schedules within the bound; all of them if Exhausted, else (the
+     * budget or a finding ended the search) at least this many. */
+    ULONG64 StateSpace;
+    BOOLEAN Exhausted;
+    /* A finding, shrunk (docs/explore.md, "Shrinking"): the smallest failing schedule the shrinker
+     * found as a choice token ("" if it did not fit or was not shrunk), its preemptions, the
+     * shrinker's replays, and its two-column trace (of the found schedule if not shrunk). */
+    char ShrunkToken[NDISLOCK_EXPLORE_TOKEN_SIZE];
+    ULONG Preemptions;
+    ULONG ShrinkReplays;
+    char Trace[NDISLOCK_EXPLORE_TRACE_SIZE];
 } NDISLOCK_EXPLORE_RESULT;
 
 /* NdislockExplore: IRQL: PASSIVE_LEVEL, outside an exploration (one at a time per process: a
  * second concurrent or nested call gets NDISLOCK_BUSY). Runs Setup, the threads it spawned, then
  * Check, once per schedule, until a schedule fails or Options->Schedules ran; fills *Result (a
- * finding also goes to stderr with its token). NDISLOCK_INVALID_ARGUMENT: a NULL pointer, a Depth
- * above 3, or a replay token that does not parse. A scenario thread that is not spawned with
+ * finding also goes to stderr with its token), then shrinks a finding (ShrinkReplays) and traces
+ * it. NDISLOCK_INVALID_ARGUMENT: a NULL pointer, a Depth above 3, a Bound above 2, Jobs above 64, a ShardIndex
+ * not below ShardCount (or an NDISLOCK_EXPLORE_SHARD that does not parse), or a replay token
+ * that does not parse. NDISLOCK_IO_ERROR: Jobs' processes or pipes could not be made, or a child
+ * died without its result. A scenario thread that is not spawned with
  * NdislockExploreSpawn, an ISR or a DPC calling into ndislock during a schedule ends the process
  * with ExploreUncontrolled (it would run free of the scheduler). The threads of a failing schedule
  * are abandoned at the point where it failed: their locks stay as they were, and C++ destructors
@@ -120,7 +162,11 @@ struct Options {
     unsigned long long seed = 1;
     unsigned schedules = 1000;
     unsigned max_steps = 10000;
-    std::string replay; // empty: NDISLOCK_EXPLORE_REPLAY, else search
+    std::string replay;                        // empty: NDISLOCK_EXPLORE_REPLAY, else search
+    unsigned bound = 2;                        // EXHAUSTIVE's preemption bound
+    unsigned shrink_replays = 500;             // 0: no shrinking
+    unsigned shard_count = 0, shard_index = 0; // 0: NDISLOCK_EXPLORE_SHARD if set
+    unsigned jobs = 1;
 };
 
 struct Result {
@@ -129,6 +175,10 @@ struct Result {
     std::string rule, token, message;
     unsigned schedules = 0;
     unsigned long long steps = 0;
+    unsigned long long state_space = 0; // EXHAUSTIVE
+    bool exhausted = false;             // EXHAUSTIVE
+    std::string shrunk_token, trace;
+    unsigned preemptions = 0, shrink_replays = 0;
 };
 
 // One schedule: spawn its threads (lambdas); check() runs after they all returned.
@@ -148,6 +198,12 @@ private:
     std::function<bool()> check_;
 };
 
+// EXHAUSTIVE's state space as a sentence: "6 schedules within the bound" when the tree ended, "at
+// least 3 schedules within the bound" when the budget or a finding ended the search first.
+inline std::string describe_state_space(const Result &r) {
+    return std::string(r.exhausted ? "" : "at least ") + std::to_string(r.state_space) + " schedules within the bound";
+}
+
 // Runs scenario once per schedule: it builds the schedule's state (captured by the lambdas it
 // spawns, e.g. through a std::shared_ptr) and spawns the threads.
 inline Result explore(const Options &options, std::function<void(Run &)> scenario) {
@@ -162,7 +218,13 @@ inline Result explore(const Options &options, std::function<void(Run &)> scenari
     o.Schedules = options.schedules;
     o.MaxSteps = options.max_steps;
     o.Replay = options.replay.empty() ? nullptr : options.replay.c_str();
-    NDISLOCK_EXPLORE_RESULT r{};
+    o.Bound = options.bound;
+    o.ShrinkReplays = options.shrink_replays != 0 ? options.shrink_replays : NDISLOCK_EXPLORE_NO_SHRINK;
+    o.ShardCount = options.shard_count;
+    o.ShardIndex = options.shard_index;
+    o.Jobs = options.jobs;
+    auto owned = std::make_unique<NDISLOCK_EXPLORE_RESULT>(); // large (the trace): not on the stack
+    NDISLOCK_EXPLORE_RESULT &r = *owned;
     Result result;
     result.status = NdislockExplore(
         &o,
@@ -185,6 +247,12 @@ inline Result explore(const Options &options, std::function<void(Run &)> scenari
     result.message = r.Message;
     result.schedules = r.Schedules;
     result.steps = r.Steps;
+    result.state_space = r.StateSpace;
+    result.exhausted = r.Exhausted != FALSE;
+    result.shrunk_token = r.ShrunkToken;
+    result.trace = r.Trace;
+    result.preemptions = r.Preemptions;
+    result.shrink_replays = r.ShrinkReplays;
     return result;
 }
 

@@ -7,5 +7,5 @@
 #include "observe/hooks.h"
 
 extern "C" NDISLOCK_API void ndislock_interlocked_point(const volatile void *address) {
-    ndislock::observe::notify_interlocked(address);
+    ndislock::observe::notify_interlocked(address, __builtin_return_address(0));
 }

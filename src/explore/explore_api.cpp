@@ -4,6 +4,8 @@
 #include <cstring>
 
 #include "explore/scheduler.h"
+#include "explore/jobs.h"
+#include "explore/search_api.h"
 #include "explore/token.h"
 #include "ndislock/ndis.h"
 #include "platform/diagnostics.h"
@@ -18,8 +20,7 @@ NDISLOCK_API NDISLOCK_STATUS NdislockExplore(const NDISLOCK_EXPLORE_OPTIONS *Opt
     if (Options == nullptr || Setup == nullptr || Result == nullptr) return NDISLOCK_INVALID_ARGUMENT;
     std::memset(Result, 0, sizeof *Result);
     if (Options->Depth > kMaxDepth) return NDISLOCK_INVALID_ARGUMENT;
-    if (Options->Strategy != NDISLOCK_EXPLORE_RANDOM && Options->Strategy != NDISLOCK_EXPLORE_PCT)
-        return NDISLOCK_INVALID_ARGUMENT;
+    if (!search_options_valid(*Options)) return NDISLOCK_INVALID_ARGUMENT; // the strategy, Bound, the shard
     (void)KeGetCurrentIrql(); // the exploring thread's first call configures the process
     if (KeGetCurrentIrql() != PASSIVE_LEVEL) return NDISLOCK_WRONG_IRQL;
 
@@ -35,8 +36,14 @@ NDISLOCK_API NDISLOCK_STATUS NdislockExplore(const NDISLOCK_EXPLORE_OPTIONS *Opt
         plan.replay = true;
     }
 
+    NDISLOCK_EXPLORE_OPTIONS options = *Options;
+    if (!shard_from_environment(options)) return NDISLOCK_INVALID_ARGUMENT;
+    if (options.Jobs > 1 && !plan.replay && options.Strategy != NDISLOCK_EXPLORE_EXHAUSTIVE)
+        return explore_in_jobs(options, Setup, Check, Context, Result);
+    const SearchRun search(options, plan); // exhaustive, portfolio, a shard: a driver
     ExplorationResult r;
     if (!run_exploration(plan, Setup, Check, Context, r)) return NDISLOCK_BUSY;
+    search.collect(r);
     Result->Schedules = r.schedules;
     Result->Steps = r.steps;
     if (r.finding.found) {
@@ -49,6 +56,7 @@ NDISLOCK_API NDISLOCK_STATUS NdislockExplore(const NDISLOCK_EXPLORE_OPTIONS *Opt
                       r.finding.rule, r.finding.message, Result->Token);
         std::fprintf(stderr, "ndislock explore: schedule %u of the search: %s\n", r.schedules, Result->Message);
     }
+    search.complete(plan, Setup, Check, Context, r, Result); // state space; shrunk schedule, trace
     return NDISLOCK_OK;
 }
 
@@ -57,7 +65,7 @@ NDISLOCK_API NDISLOCK_STATUS NdislockExploreSpawn(PNDISLOCK_EXPLORE_RUN Run, NDI
     return spawn(Run, Routine, Context) ? NDISLOCK_OK : NDISLOCK_INVALID_ARGUMENT;
 }
 
-NDISLOCK_API void NdislockExploreYield(void) { yield_point(); }
+NDISLOCK_API void NdislockExploreYield(void) { yield_point(__builtin_return_address(0)); }
 
 NDISLOCK_API void ndislock_explore_assert(int condition, const char *message, const char *file, int line) {
     if (condition) return;

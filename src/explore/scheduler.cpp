@@ -176,14 +176,27 @@ void observed_point(const char *what) noexcept {
     if (x->running.load(std::memory_order_acquire)) refuse_uncontrolled(what);
 }
 
-void on_attempt(const observe::LockEvent &) noexcept {
+// Names the point a context is at, for the trace (explore/choices.h).
+void label(const char *call, const observe::Site &site) noexcept {
+    if (Context *c = tls_context)
+        note_point(static_cast<int>(c->index), call, site.file, site.line, site.file ? nullptr : site.return_address);
+}
+
+void on_attempt(const observe::LockEvent &e) noexcept {
+    label(observe::variant_name(e.variant), e.site);
     observed_point("a lock acquire by a thread not spawned for it");
 }
-void on_release(const observe::LockEvent &) noexcept {
+void on_release(const observe::LockEvent &e) noexcept {
+    label(observe::release_name(e.variant), e.site);
     observed_point("a lock release by a thread not spawned for it");
 }
-void on_irql(const observe::IrqlEvent &) noexcept { observed_point("an IRQL change by a thread not spawned for it"); }
-void on_interlocked(const volatile void *) noexcept {
+void on_irql(const observe::IrqlEvent &e) noexcept {
+    label(e.to > e.from ? "KeRaiseIrql" : "KeLowerIrql", e.site);
+    observed_point("an IRQL change by a thread not spawned for it");
+}
+void on_interlocked(const volatile void *, const void *return_address) noexcept {
+    if (Context *c = tls_context)
+        note_point(static_cast<int>(c->index), "Interlocked operation", nullptr, 0, return_address);
     observed_point("an interlocked operation or memory barrier by a thread not spawned for it");
 }
 void on_callback(const observe::CallbackEvent &e) noexcept {
@@ -221,6 +234,7 @@ lock::ParkResult controlled_park(const void *address, std::uint32_t expected, lo
     unsigned runnable[kMaxContexts];
     const unsigned n = runnable_set(x, runnable);
     if (n == 0) fail_deadlock(*self);
+    note_point(static_cast<int>(self->index), "blocks", nullptr, 0, nullptr);
     switch_to(*self, x.contexts[x.strategy.pick(x.steps, static_cast<int>(self->index), runnable, n)]);
     return lock::ParkResult::Unparked;
 }
@@ -267,6 +281,7 @@ void finish(Context &self) noexcept {
     if (!x.aborting) {
         unsigned runnable[kMaxContexts];
         const unsigned n = runnable_set(x, runnable);
+        note_point(static_cast<int>(self.index), "returns", nullptr, 0, nullptr);
         if (n != 0) return give_baton(x.contexts[x.strategy.pick(x.steps, -1, runnable, n)].baton);
         for (unsigned i = 0; i < x.spawned; ++i)
             if (x.contexts[i].state == State::Blocked) {
@@ -333,8 +348,11 @@ bool spawn(PNDISLOCK_EXPLORE_RUN run, NDISLOCK_EXPLORE_ROUTINE *routine, void *c
     return true;
 }
 
-void yield_point() noexcept {
-    if (Context *c = tls_context) point(*c);
+void yield_point(const void *caller) noexcept {
+    if (Context *c = tls_context) {
+        note_point(static_cast<int>(c->index), "NdislockExploreYield", nullptr, 0, caller);
+        point(*c);
+    }
 }
 
 bool fail_assertion(const char *message, const char *file, int line) noexcept {
@@ -358,10 +376,12 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
 
     std::uint64_t base = plan.first.seed;
     std::uint32_t horizon = plan.first.horizon;
-    const unsigned schedules = plan.replay ? 1 : plan.schedules;
+    const unsigned schedules = plan.driver != nullptr ? ~0u : plan.replay ? 1 : plan.schedules;
     for (unsigned s = 0; s < schedules; ++s) {
         ScheduleKey key = plan.first;
-        if (!plan.replay) {
+        if (plan.driver != nullptr) {
+            if (!plan.driver->next(key)) break;
+        } else if (!plan.replay) {
             std::uint64_t mix = base ^ (0xD1B54A32D192ED03ull * (s + 1));
             key.seed = splitmix64(mix);
             key.horizon = horizon;
@@ -397,9 +417,14 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
             std::snprintf(x->finding.message, sizeof x->finding.message,
                           "the scenario's check returned FALSE after every thread returned");
         }
+        if (plan.driver != nullptr) {
+            if (!plan.driver->after(key, ScheduleOutcome{x->finding, x->steps, x->strategy.recorded()})) break;
+            continue;
+        }
         if (x->finding.found) {
             result.finding = x->finding;
             result.key = key;
+            result.choices = x->strategy.recorded();
             break;
         }
     }

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "explore/strategy.h"
 #include "ndislock/explore.h"
@@ -36,9 +37,28 @@ struct Finding {
 
 struct ExplorationResult {
     Finding finding;
-    ScheduleKey key;         // the failing schedule's, when finding.found
-    unsigned schedules = 0;  // run
-    std::uint64_t steps = 0; // over all schedules
+    ScheduleKey key;                   // the failing schedule's, when finding.found
+    unsigned schedules = 0;            // run
+    std::uint64_t steps = 0;           // over all schedules
+    std::vector<ChoiceRecord> choices; // the failing schedule's (explore/choices.h)
+};
+
+// How one schedule went, for a ScheduleDriver.
+struct ScheduleOutcome {
+    const Finding &finding;
+    std::uint64_t steps;
+    const std::vector<ChoiceRecord> &choices;
+};
+
+// Decides a search's schedules one at a time (explore/search.h: exhaustive, portfolio, shards):
+// the scheduler asks next() for each schedule's key and tells after() how it went.
+class ScheduleDriver {
+public:
+    virtual bool next(ScheduleKey &key) = 0;                                        // false: the search is over
+    virtual bool after(const ScheduleKey &key, const ScheduleOutcome &outcome) = 0; // false: stop here
+
+protected:
+    ~ScheduleDriver() = default;
 };
 
 struct Plan {
@@ -46,6 +66,9 @@ struct Plan {
     bool replay = false; // run first exactly, once
     unsigned schedules = 1000;
     std::uint32_t max_steps = 10000;
+    // Set: it chooses every schedule and keeps the findings (first, replay and schedules unused);
+    // result gets the counts only.
+    ScheduleDriver *driver = nullptr;
 };
 
 // Runs the plan. Returns false if an exploration is already running (NDISLOCK_BUSY).
@@ -54,8 +77,9 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
 
 // NdislockExploreSpawn: false if no schedule is being set up or running, or the contexts are full.
 bool spawn(PNDISLOCK_EXPLORE_RUN run, NDISLOCK_EXPLORE_ROUTINE *routine, void *context) noexcept;
-// NdislockExploreYield: a scheduling point on a context, nothing elsewhere.
-void yield_point() noexcept;
+// NdislockExploreYield: a scheduling point on a context, nothing elsewhere. caller: its return
+// address, for the trace.
+void yield_point(const void *caller = nullptr) noexcept;
 // NdislockExploreAssert: true if the calling thread is a context (it then never returns: the
 // schedule fails), false if the caller must report the failure itself.
 bool fail_assertion(const char *message, const char *file, int line) noexcept;

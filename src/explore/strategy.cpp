@@ -6,6 +6,8 @@ void Strategy::begin(const ScheduleKey &key) noexcept {
     key_ = key;
     prng_ = key.seed;
     changes_ = 0;
+    recorded_.clear();
+    (void)take_point_label(); // a failed schedule's last one
     for (auto &p : priority_)
         p = 0;
     if (key_.kind == StrategyKind::Pct) {
@@ -22,6 +24,28 @@ void Strategy::spawned(unsigned index) noexcept {
 }
 
 unsigned Strategy::pick(std::uint64_t step, int running, const unsigned *runnable, unsigned count) noexcept {
+    ChoiceRecord record;
+    record.count = static_cast<std::uint8_t>(count);
+    record.preemptive = running_is_runnable(running, runnable, count);
+    record.label = take_point_label();
+    if (key_.kind == StrategyKind::Choices) {
+        const std::size_t at = recorded_.size();
+        const unsigned rank = key_.choices && at < key_.choices->size() ? (*key_.choices)[at] : 0;
+        record.chosen = static_cast<std::uint8_t>(thread_at_rank(rank, running, runnable, count));
+    } else if (key_.kind == StrategyKind::Threads) {
+        const std::size_t at = recorded_.size();
+        const unsigned wanted = key_.choices && at < key_.choices->size() ? (*key_.choices)[at] : ~0u;
+        const bool can = wanted != ~0u && running_is_runnable(static_cast<int>(wanted), runnable, count);
+        record.chosen = static_cast<std::uint8_t>(can ? wanted : thread_at_rank(0, running, runnable, count));
+    } else {
+        record.chosen = static_cast<std::uint8_t>(choose(step, running, runnable, count));
+    }
+    record.rank = static_cast<std::uint8_t>(rank_of(record.chosen, running, runnable, count));
+    recorded_.push_back(record);
+    return record.chosen;
+}
+
+unsigned Strategy::choose(std::uint64_t step, int running, const unsigned *runnable, unsigned count) noexcept {
     if (key_.kind == StrategyKind::Random) return runnable[splitmix64(prng_) % count];
     if (running >= 0)
         for (unsigned i = 0; i < changes_; ++i)

@@ -8,16 +8,25 @@
 //           highest-priority runnable thread runs; at the i-th change point the running thread's
 //           priority drops to i (below every initial one). A bug of depth d among n threads and
 //           k steps is hit with probability at least 1/(n k^(d-1)) per schedule.
+//   Choices a given list of ranks, then the default (explore/choices.h): the replay of a recorded
+//           schedule, and the exhaustive search's and the shrinker's schedules (explore/search.h).
+//   Threads a given list of threads, one per point, each taken where it is runnable (else the
+//           default): the shrinker's reordered schedules (explore/shrink.h).
+// Every strategy records its choices (recorded()), whichever way it made them.
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "explore/choices.h"
 
 namespace ndislock::explore {
 
 inline constexpr unsigned kMaxContexts = 8;
 inline constexpr unsigned kMaxDepth = 3;
 
-enum class StrategyKind : std::uint8_t { Random, Pct };
+enum class StrategyKind : std::uint8_t { Random, Pct, Choices, Threads };
 
 // SplitMix64 (Steele, Lea, Flood 2014): a full-period generator with a one-word state.
 inline std::uint64_t splitmix64(std::uint64_t &state) noexcept {
@@ -33,6 +42,7 @@ struct ScheduleKey {
     unsigned depth = 2;         // PCT
     std::uint32_t horizon = 16; // PCT: the steps change points are drawn over
     std::uint64_t seed = 0;
+    std::shared_ptr<const ChoiceList> choices; // Choices: the ranks to take; Threads: the threads
 };
 
 class Strategy {
@@ -43,8 +53,12 @@ public:
     // The thread to run at step `step` (1-based), among runnable[0..count) (context indices, in
     // increasing order; count >= 1); running is the thread at the point, or -1.
     unsigned pick(std::uint64_t step, int running, const unsigned *runnable, unsigned count) noexcept;
+    // The schedule's choices so far, one per pick since begin().
+    const std::vector<ChoiceRecord> &recorded() const noexcept { return recorded_; }
 
 private:
+    unsigned choose(std::uint64_t step, int running, const unsigned *runnable, unsigned count) noexcept;
+    std::vector<ChoiceRecord> recorded_; // cleared by begin(), its capacity kept: no allocation in steady state
     ScheduleKey key_{};
     std::uint64_t prng_ = 0;
     std::uint64_t priority_[kMaxContexts] = {};

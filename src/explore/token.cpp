@@ -4,14 +4,57 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 
 namespace ndislock::explore {
 
-void format_token(const ScheduleKey &key, char *out, std::size_t size) noexcept {
-    if (key.kind == StrategyKind::Random)
-        std::snprintf(out, size, "x1.random.%016" PRIx64, key.seed);
-    else
-        std::snprintf(out, size, "x1.pct%u.%u.%016" PRIx64, key.depth, key.horizon, key.seed);
+namespace {
+bool format_choices(const ChoiceList *ranks, char *out, std::size_t size) noexcept {
+    int n = std::snprintf(out, size, "x1.choices.");
+    unsigned zeros = 0, written = 0;
+    for (std::size_t i = 0; ranks != nullptr && i < ranks->size() && n >= 0; ++i) {
+        const unsigned rank = (*ranks)[i];
+        if (rank == 0) {
+            ++zeros;
+            continue;
+        }
+        if (static_cast<std::size_t>(n) >= size) break;
+        n += std::snprintf(out + n, size - static_cast<std::size_t>(n), "%u%c", zeros, 'a' + rank - 1);
+        zeros = 0;
+        ++written;
+    }
+    if (written == 0 && n >= 0 && static_cast<std::size_t>(n) < size)
+        n += std::snprintf(out + n, size - static_cast<std::size_t>(n), "-");
+    if (n < 0 || static_cast<std::size_t>(n) >= size) {
+        if (size != 0) out[0] = '\0';
+        return false;
+    }
+    return true;
+}
+
+bool parse_choices(const char *p, ChoiceList &ranks) noexcept {
+    ranks.clear();
+    if (std::strcmp(p, "-") == 0) return true;
+    if (*p == '\0') return false;
+    while (*p != '\0') {
+        if (*p < '0' || *p > '9') return false;
+        char *end = nullptr;
+        const unsigned long zeros = std::strtoul(p, &end, 10);
+        if (zeros > 1000000ul || *end < 'a' || *end > 'g') return false;
+        ranks.insert(ranks.end(), zeros, 0);
+        ranks.push_back(static_cast<std::uint8_t>(*end - 'a' + 1));
+        p = end + 1;
+    }
+    return true;
+}
+} // namespace
+
+bool format_token(const ScheduleKey &key, char *out, std::size_t size) noexcept {
+    if (key.kind == StrategyKind::Choices) return format_choices(key.choices.get(), out, size);
+    const int n = key.kind == StrategyKind::Random
+                      ? std::snprintf(out, size, "x1.random.%016" PRIx64, key.seed)
+                      : std::snprintf(out, size, "x1.pct%u.%u.%016" PRIx64, key.depth, key.horizon, key.seed);
+    return n >= 0 && static_cast<std::size_t>(n) < size;
 }
 
 namespace {
@@ -36,6 +79,14 @@ bool parse_token(const char *text, ScheduleKey &key) noexcept {
     if (std::strncmp(text, "x1.random.", 10) == 0) {
         k.kind = StrategyKind::Random;
         if (!parse_seed(text + 10, k.seed)) return false;
+        key = k;
+        return true;
+    }
+    if (std::strncmp(text, "x1.choices.", 11) == 0) {
+        auto ranks = std::make_shared<ChoiceList>();
+        if (!parse_choices(text + 11, *ranks)) return false;
+        k.kind = StrategyKind::Choices;
+        k.choices = std::move(ranks);
         key = k;
         return true;
     }

@@ -196,7 +196,9 @@ void notify_rw_converted(const LockEvent &e) noexcept { each<&Observer::rw_conve
 void notify_queue_handle_released_each(PKLOCK_QUEUE_HANDLE h) noexcept { each<&Observer::queue_handle_released>(h); }
 void notify_releasing_each(const LockEvent &e) noexcept { each<&Observer::releasing>(e); }
 void notify_irql_changed(const IrqlEvent &e) noexcept { each<&Observer::irql_changed>(e); }
-void notify_interlocked(const volatile void *address) noexcept { each<&Observer::interlocked>(address); }
+void notify_interlocked(const volatile void *address, const void *return_address) noexcept {
+    each<&Observer::interlocked>(address, return_address);
+}
 
 void notify_wait(model::ThreadState &t, WaitPhase phase) noexcept {
     if (active()) each<&Observer::wait>(t, phase);

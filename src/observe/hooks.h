@@ -262,10 +262,10 @@ struct Observer {
     // attempt is seen before it changes anything: an exploration's scheduling point (src/explore).
     void (*attempting)(const LockEvent &) noexcept = nullptr;
     // Before an interlocked operation, an ordered read or write or a memory barrier of the WDK
-    // face (ndislock/wdk_interlocked.h) on address (nullptr for a barrier): an exploration's
-    // scheduling point. The inline operations call out only while an observer with it is
-    // registered (ndislock_interlocked_observers).
-    void (*interlocked)(const volatile void *address) noexcept = nullptr;
+    // face (ndislock/wdk_interlocked.h) on address (nullptr for a barrier), called from the
+    // driver's code at return_address: an exploration's scheduling point. The inline operations
+    // call out only while an observer with it is registered (ndislock_interlocked_observers).
+    void (*interlocked)(const volatile void *address, const void *return_address) noexcept = nullptr;
 };
 
 inline constexpr unsigned kMaxObservers = 4;
@@ -316,7 +316,7 @@ inline void notify_attempting(const LockEvent &e) noexcept {
 // only while it is not 0 (only an exploration listens). Kept by add_observer and remove_observer
 // with __atomic read-modify-writes: a plain C object, so the public header's declaration is this
 // one.
-void notify_interlocked(const volatile void *address) noexcept;
+void notify_interlocked(const volatile void *address, const void *return_address) noexcept;
 
 void notify_acquired_at_once_each(const LockEvent &e) noexcept;
 void notify_releasing_each(const LockEvent &e) noexcept;
