@@ -32,14 +32,16 @@ public:
         if (known != cache_.end()) return known->second;
         std::string where;
         platform::Symbolized s;
-        // A return address: the call is the byte before it.
-        if (platform::symbolize(static_cast<const char *>(label.address) - 1, &s))
-            for (const platform::SourceFrame &f : s.frames)
-                if (!f.file.empty() && f.line != 0) {
-                    std::snprintf(text, sizeof text, " %s:%d", base_name(f.file.c_str()), f.line);
-                    where = text;
-                    break;
-                }
+        // A return address: the call is the byte before it. Named as the verifier's reports name
+        // it: the driver's line, not an inline function of ndislock's headers (an interlocked
+        // operation) or the toolchain's inlined there.
+        if (platform::symbolize(static_cast<const char *>(label.address) - 1, &s)) {
+            const platform::InlinedFrame f = platform::pick_driver_frame(s.frames);
+            if (!f.file.empty() && f.line != 0) {
+                std::snprintf(text, sizeof text, " %s:%d", base_name(f.file.c_str()), f.line);
+                where = text;
+            }
+        }
         cache_.emplace(label.address, where);
         return where;
     }
