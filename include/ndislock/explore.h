@@ -11,8 +11,8 @@
  *
  * Limits of this version (docs/explore.md, "Limits"): interrupts, DPCs and timers are refused
  * inside a schedule (ExploreUncontrolled) and timeouts never expire there; mutexes, resources and
- * events block correctly but their calls are no scheduling points of their own; no data-race
- * detection, no shrinking, no exhaustive search.
+ * events block correctly but their calls are no scheduling points of their own; data races are
+ * found on annotated accesses only (NdislockExploreRead/Write); no shrinking, no exhaustive search.
  */
 #ifndef NDISLOCK_EXPLORE_H
 #define NDISLOCK_EXPLORE_H
@@ -97,6 +97,28 @@ NDISLOCK_API void NdislockExploreYield(void);
 
 /* A plain shared access as a scheduling point: NDISLOCK_SHARED_ACCESS(x) yields, then reads x. */
 #define NDISLOCK_SHARED_ACCESS(access) (NdislockExploreYield(), (access))
+
+/* NdislockExploreRead / NdislockExploreWrite: any IRQL. An annotated access to shared data: Size
+ * bytes at Address, read or written by the caller at File:Line. In a schedule, a scheduling point
+ * (as NdislockExploreYield), then the access is checked for a data race: another thread's access
+ * to an overlapping byte, one of the two a write, that happens-before does not order (a spin-lock
+ * release before the next acquire of the same lock, reader/writer locks' shared and exclusive
+ * holds, mutexes and executive resources, NdislockExploreSpawn) is the schedule's DataRace finding
+ * (Result.Rule "DataRace"), naming both accesses' file:line, thread, kind and address; the thread
+ * goes no further. Outside a schedule: nothing (a call and a thread-local load). Annotate every
+ * access to the datum (an access without it is not seen). Model: happens-before with vector
+ * clocks (FastTrack, Flanagan and Freund, PLDI 2009); docs/explore.md, "Races on annotated data". */
+NDISLOCK_API void NdislockExploreRead(const volatile void *Address, SIZE_T Size, const char *File, int Line);
+NDISLOCK_API void NdislockExploreWrite(const volatile void *Address, SIZE_T Size, const char *File, int Line);
+
+/* NDISLOCK_SHARED_READ(x) reads the lvalue x, NDISLOCK_SHARED_WRITE(x, v) assigns v to it, each an
+ * annotated access at the caller's line (above). x is evaluated twice (its address, then the
+ * access): no side effects in it, and no bit-fields (they have no address). NDISLOCK_SHARED_ACCESS
+ * takes any expression, whose address it cannot know: it stays a scheduling point only, and race
+ * detection does not see it. */
+#define NDISLOCK_SHARED_READ(lvalue) (NdislockExploreRead(&(lvalue), sizeof(lvalue), __FILE__, __LINE__), (lvalue))
+#define NDISLOCK_SHARED_WRITE(lvalue, value)                                                                           \
+    (NdislockExploreWrite(&(lvalue), sizeof(lvalue), __FILE__, __LINE__), (lvalue) = (value))
 
 /* NdislockExploreAssert(condition, message): any IRQL, in a scenario thread. A false condition is
  * the schedule's AssertionFailed finding, at the caller's line; the thread goes no further.
