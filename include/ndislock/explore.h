@@ -64,7 +64,7 @@ typedef struct NDISLOCK_EXPLORE_OPTIONS {
 
 typedef struct NDISLOCK_EXPLORE_RESULT {
     BOOLEAN Found;                               /* a schedule failed: the fields below say how */
-    char Rule[32];                               /* "AssertionFailed", "Deadlock" or "Livelock" */
+    char Rule[32];                               /* "AssertionFailed", "Deadlock", "Livelock" or "DataRace" */
     char Token[NDISLOCK_EXPLORE_TOKEN_SIZE];     /* replays the failing schedule (Options.Replay) */
     char Message[NDISLOCK_EXPLORE_MESSAGE_SIZE]; /* the finding, with the token */
     ULONG Schedules;                             /* schedules run */
