@@ -21,6 +21,9 @@
 // one block allocated per exploration and reset per schedule; nothing is allocated per access.
 // Past kMaxCells a new range is not tracked (a race on it is missed); past kMaxObjects the objects
 // share one clock (more order than there is: races can be missed, none invented).
+// The lock observer needs a slot of its own (observe::kMaxObservers): with none free, race
+// detection is off for the exploration (no access is checked), as a race reported without the
+// lock edges would be invented.
 #pragma once
 
 #include <cstddef>

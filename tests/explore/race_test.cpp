@@ -161,9 +161,11 @@ TEST_F(Race, CounterUnderTwoDifferentLocksIsADataRace) {
 // ---- Reader/writer locks ----------------------------------------------------------------------
 
 // NDIS 6's NDIS_RW_LOCK_EX (allocated per schedule, freed by the check: a failing schedule
-// abandons its holders) or an EX_SPIN_LOCK (reset per schedule).
-enum class RwFamily { NdisEx, ExSpin };
+// abandons its holders), NDIS 5's NDIS_RW_LOCK or an EX_SPIN_LOCK (both reset per schedule).
+enum class RwFamily { NdisEx, Ndis5, ExSpin };
+constexpr RwFamily kRwFamilies[] = {RwFamily::NdisEx, RwFamily::Ndis5, RwFamily::ExSpin};
 PNDIS_RW_LOCK_EX g_rw;
+NDIS_RW_LOCK g_ndis5_rw;
 EX_SPIN_LOCK g_ex_rw;
 int g_table;
 
@@ -171,16 +173,21 @@ struct RwHold {
     RwFamily family;
     bool exclusive;
     LOCK_STATE_EX state{};
+    LOCK_STATE ndis5_state{};
     KIRQL old = PASSIVE_LEVEL;
     RwHold(RwFamily f, bool x) : family(f), exclusive(x) {
         if (family == RwFamily::NdisEx)
             exclusive ? NdisAcquireRWLockWrite(g_rw, &state, 0) : NdisAcquireRWLockRead(g_rw, &state, 0);
+        else if (family == RwFamily::Ndis5)
+            NdisAcquireReadWriteLock(&g_ndis5_rw, exclusive ? TRUE : FALSE, &ndis5_state);
         else
             old = exclusive ? ExAcquireSpinLockExclusive(&g_ex_rw) : ExAcquireSpinLockShared(&g_ex_rw);
     }
     ~RwHold() {
         if (family == RwFamily::NdisEx)
             NdisReleaseRWLock(g_rw, &state);
+        else if (family == RwFamily::Ndis5)
+            NdisReleaseReadWriteLock(&g_ndis5_rw, &ndis5_state);
         else
             exclusive ? ExReleaseSpinLockExclusive(&g_ex_rw, old) : ExReleaseSpinLockShared(&g_ex_rw, old);
     }
@@ -202,6 +209,7 @@ void read_table(RwFamily family) {
 std::function<void(ex::Run &)> readers_and_writer(RwFamily family, bool writer_exclusive) {
     return [family, writer_exclusive](ex::Run &run) {
         g_rw = NdisAllocateRWLock(nullptr);
+        NdisInitializeReadWriteLock(&g_ndis5_rw);
         g_ex_rw = 0;
         g_table = 0;
         run.spawn([family, writer_exclusive] { write_table(family, writer_exclusive); });
@@ -217,7 +225,7 @@ std::function<void(ex::Run &)> readers_and_writer(RwFamily family, bool writer_e
 TEST_F(Race, ReadersUnderSharedHoldsAndAWriterUnderExclusiveReportNothing) {
     // A reader after the writer sees its exclusive release; the writer after a reader sees every
     // release; the readers do not order each other, and need not.
-    for (RwFamily family : {RwFamily::NdisEx, RwFamily::ExSpin}) {
+    for (RwFamily family : kRwFamilies) {
         SCOPED_TRACE(static_cast<int>(family));
         expect_nothing(readers_and_writer(family, true));
     }
@@ -226,7 +234,7 @@ TEST_F(Race, ReadersUnderSharedHoldsAndAWriterUnderExclusiveReportNothing) {
 TEST_F(Race, WriterUnderASharedHoldIsADataRace) {
     // PCT depth 1 runs the threads one after the other: the race is still there, as a reader's
     // release orders nothing for the next reader.
-    for (RwFamily family : {RwFamily::NdisEx, RwFamily::ExSpin})
+    for (RwFamily family : kRwFamilies)
         for (auto [strategy, depth] : kFindingStrategies) {
             const ex::Result r = ex::explore(options(strategy, depth, 9), readers_and_writer(family, false));
             ASSERT_TRUE(r.found) << "strategy " << strategy << ": no race in " << r.schedules << " schedules";
