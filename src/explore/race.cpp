@@ -6,6 +6,7 @@
 #include "explore/scheduler.h"
 #include "explore/strategy.h"
 #include "observe/hooks.h"
+#include "observe/rules.h"
 
 namespace ndislock::explore::race {
 
@@ -110,16 +111,22 @@ const char *verb(bool write, bool past) noexcept {
     return past ? "read" : "reads";
 }
 
+// In the verifier's shape (docs/verifier.md, "Reading a report"): what happened, then the
+// offending access's line, the other party's, and the Windows analogue.
 void describe(char *message, std::size_t size, unsigned context, bool write, std::uintptr_t begin, std::size_t bytes,
               const char *file, int line, unsigned other, bool other_write, const Cell &cell,
               const Site &other_site) noexcept {
     std::snprintf(message, size,
-                  "thread %u %s %zu bytes at %p (%s:%d) and thread %u %s %zu bytes at %p (%s:%d) before it, "
-                  "and happens-before does not order the two (no lock, spawn or other synchronization between "
-                  "them)",
-                  context, verb(write, false), bytes, reinterpret_cast<void *>(begin), file ? file : "?", line, other,
-                  verb(other_write, true), static_cast<std::size_t>(cell.end - cell.begin),
-                  reinterpret_cast<void *>(cell.begin), other_site.file ? other_site.file : "?", other_site.line);
+                  "thread %u %s %zu bytes at %p; thread %u %s %zu bytes at %p before it, and happens-before does not "
+                  "order the two (no lock release to acquire, no spawn between them)\n"
+                  "  at %s:%d, the %s by thread %u\n"
+                  "  %s at %s:%d by thread %u\n"
+                  "  Windows: %s",
+                  context, verb(write, false), bytes, reinterpret_cast<void *>(begin), other, verb(other_write, true),
+                  static_cast<std::size_t>(cell.end - cell.begin), reinterpret_cast<void *>(cell.begin),
+                  file ? file : "?", line, write ? "write" : "read", context, other_write ? "written" : "read",
+                  other_site.file ? other_site.file : "?", other_site.line, other,
+                  observe::rule_info(observe::Rule::DataRace).windows);
 }
 
 } // namespace
