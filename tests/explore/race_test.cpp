@@ -67,6 +67,7 @@ void expect_nothing(const std::function<void(ex::Run &)> &scenario, unsigned sch
         ASSERT_EQ(r.status, NDISLOCK_OK);
         EXPECT_FALSE(r.found) << "strategy " << strategy << ": " << r.message;
         EXPECT_EQ(r.schedules, schedules);
+        EXPECT_GE(r.steps, schedules * 2ull) << "every schedule ran its threads (two points at least)";
     }
 }
 
