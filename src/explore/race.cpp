@@ -142,6 +142,7 @@ void end_exploration() noexcept {
 }
 
 void begin_schedule() noexcept {
+    if (g_shadow == nullptr) return; // off: no observer slot
     Shadow &s = *g_shadow;
     for (unsigned i = 0; i < kMaxContexts; ++i) {
         s.threads[i] = Clock{};

@@ -13,6 +13,7 @@
 #include "ndislock/ndis.h"
 #include "ndislock/rw_lock.h"
 #include "ndislock/wdk_dispatcher.h"
+#include "observe/hooks.h"
 #include "race_c_scenarios.h"
 
 namespace ex = ndislock::explore;
@@ -348,6 +349,27 @@ TEST_F(Race, CMacrosReportTheLostUpdateAndReplayIt) {
     ASSERT_EQ(c_race_explore(1, NDISLOCK_EXPLORE_RANDOM, 0, 3, nullptr, &locked), NDISLOCK_OK);
     EXPECT_FALSE(locked.Found) << locked.Message;
     EXPECT_EQ(locked.Schedules, 1000u);
+}
+
+// ---- No observer slot for race detection ------------------------------------------------------
+
+TEST_F(Race, WithoutAnObserverSlotRaceDetectionIsOffNotWrong) {
+    // Fill the observer slots but one (the scheduler's): race detection gets none, and reports
+    // nothing rather than races invented without the lock edges.
+    static const ndislock::observe::Observer fillers[ndislock::observe::kMaxObservers] = {};
+    unsigned taken = 0;
+    while (taken < ndislock::observe::kMaxObservers && ndislock::observe::add_observer(&fillers[taken]) >= 0)
+        ++taken;
+    ASSERT_GT(taken, 0u);
+    ndislock::observe::remove_observer(&fillers[--taken]);
+    const ex::Result r = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 5, 50), increments(Guard::None));
+    for (unsigned i = 0; i < taken; ++i)
+        ndislock::observe::remove_observer(&fillers[i]);
+    ASSERT_EQ(r.status, NDISLOCK_OK);
+    EXPECT_FALSE(r.found) << r.message; // increments(Guard::None) has no check: only a DataRace could fail it
+    EXPECT_EQ(r.schedules, 50u);
+    // The slot free again: the same exploration reports the race.
+    EXPECT_EQ(ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 5, 50), increments(Guard::None)).rule, "DataRace");
 }
 
 // ---- Outside an exploration ----------------------------------------------------------------------
