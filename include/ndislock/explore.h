@@ -103,7 +103,8 @@ NDISLOCK_API void NdislockExploreYield(void);
  * (as NdislockExploreYield), then the access is checked for a data race: another thread's access
  * to an overlapping byte, one of the two a write, that happens-before does not order (a spin-lock
  * release before the next acquire of the same lock, reader/writer locks' shared and exclusive
- * holds, mutexes and executive resources, NdislockExploreSpawn) is the schedule's DataRace finding
+ * holds, mutexes and executive resources, an event's set before the wait it satisfies,
+ * NdislockExploreSpawn) is the schedule's DataRace finding
  * (Result.Rule "DataRace"), naming both accesses' file:line, thread, kind and address; the thread
  * goes no further. Outside a schedule: nothing (a call and a thread-local load). Annotate every
  * access to the datum (an access without it is not seen). Model: happens-before with vector

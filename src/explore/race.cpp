@@ -95,12 +95,24 @@ void on_wait_lock(const observe::WaitLockEvent &e) noexcept {
     if (e.phase == observe::WaitLockPhase::Releasing) release(static_cast<unsigned>(c), e.object, shared);
 }
 
+// Events (KeSetEvent, NdisSetEvent -> a satisfied wait), and whatever else the layers below tell
+// as a synchronization (observe::notify_synchronizes).
+void on_synchronizes(const void *object, bool is_release) noexcept {
+    const int c = current_context();
+    if (c < 0) return;
+    if (is_release)
+        release(static_cast<unsigned>(c), object);
+    else
+        acquire(static_cast<unsigned>(c), object);
+}
+
 constexpr observe::Observer kObserver = [] {
     observe::Observer o{};
     o.acquired = on_acquired; // also after an acquire that took the lock at once
     o.releasing = on_releasing;
     o.rw_converted = on_converted;
     o.wait_lock = on_wait_lock;
+    o.synchronizes = on_synchronizes;
     return o;
 }();
 

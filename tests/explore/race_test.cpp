@@ -312,6 +312,51 @@ TEST_F(Race, SpawnOrdersTheParentsPastOnly) {
     EXPECT_EQ(r.rule, "DataRace") << r.message;
 }
 
+// ---- Events --------------------------------------------------------------------------------------
+
+KEVENT g_ready;
+NDIS_EVENT g_ndis_ready;
+int g_payload;
+
+// A producer fills the payload and sets the event; the consumer waits for it (or, wrongly, does
+// not), then reads the payload.
+enum class Hand { KeWait, NdisWait, WaitForMultiple, NoWait };
+
+std::function<void(ex::Run &)> hand_over(Hand hand) {
+    return [hand](ex::Run &run) {
+        KeInitializeEvent(&g_ready, NotificationEvent, FALSE);
+        NdisInitializeEvent(&g_ndis_ready);
+        g_payload = 0;
+        run.spawn([hand] {
+            NDISLOCK_SHARED_WRITE(g_payload, 7);
+            hand == Hand::NdisWait ? NdisSetEvent(&g_ndis_ready) : (void)KeSetEvent(&g_ready, 0, FALSE);
+        });
+        run.spawn([hand] {
+            if (hand == Hand::KeWait) KeWaitForSingleObject(&g_ready, Executive, KernelMode, FALSE, nullptr);
+            if (hand == Hand::NdisWait) NdisWaitEvent(&g_ndis_ready, 0);
+            if (hand == Hand::WaitForMultiple) {
+                PVOID objects[1] = {&g_ready};
+                KWAIT_BLOCK blocks[THREAD_WAIT_OBJECTS];
+                KeWaitForMultipleObjects(1, objects, WaitAll, Executive, KernelMode, FALSE, nullptr, blocks);
+            }
+            (void)NDISLOCK_SHARED_READ(g_payload);
+        });
+    };
+}
+
+TEST_F(Race, EventSetBeforeTheWaitItSatisfiesReportsNothing) {
+    for (Hand hand : {Hand::KeWait, Hand::NdisWait, Hand::WaitForMultiple}) {
+        SCOPED_TRACE(static_cast<int>(hand));
+        expect_nothing(hand_over(hand), 300);
+    }
+}
+
+TEST_F(Race, ReadWithoutWaitingForTheEventIsADataRace) {
+    const ex::Result r = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 2), hand_over(Hand::NoWait));
+    ASSERT_TRUE(r.found) << "no race in " << r.schedules << " schedules";
+    EXPECT_EQ(r.rule, "DataRace") << r.message;
+}
+
 FAST_MUTEX g_mutex;
 
 TEST_F(Race, CounterUnderAFastMutexReportsNothing) {
