@@ -11,8 +11,8 @@
  *
  * Limits of this version (docs/explore.md, "Limits"): interrupts, DPCs and timers are refused
  * inside a schedule (ExploreUncontrolled) and timeouts never expire there; mutexes, resources and
- * events block correctly but their calls are no scheduling points of their own; no data-race
- * detection.
+ * events block correctly but their calls are no scheduling points of their own; data races are
+ * found on annotated accesses only (NdislockExploreRead/Write).
  */
 #ifndef NDISLOCK_EXPLORE_H
 #define NDISLOCK_EXPLORE_H
@@ -92,7 +92,7 @@ typedef struct NDISLOCK_EXPLORE_OPTIONS {
 
 typedef struct NDISLOCK_EXPLORE_RESULT {
     BOOLEAN Found;                               /* a schedule failed: the fields below say how */
-    char Rule[32];                               /* "AssertionFailed", "Deadlock" or "Livelock" */
+    char Rule[32];                               /* "AssertionFailed", "Deadlock", "Livelock" or "DataRace" */
     char Token[NDISLOCK_EXPLORE_TOKEN_SIZE];     /* replays the failing schedule (Options.Replay) */
     char Message[NDISLOCK_EXPLORE_MESSAGE_SIZE]; /* the finding, with the token */
     ULONG Schedules;                             /* schedules run */
@@ -139,6 +139,43 @@ NDISLOCK_API void NdislockExploreYield(void);
 
 /* A plain shared access as a scheduling point: NDISLOCK_SHARED_ACCESS(x) yields, then reads x. */
 #define NDISLOCK_SHARED_ACCESS(access) (NdislockExploreYield(), (access))
+
+/* NdislockExploreRead / NdislockExploreWrite: any IRQL. An annotated access to shared data: Size
+ * bytes at Address, read or written by the caller at File:Line. In a schedule, a scheduling point
+ * (as NdislockExploreYield), then the access is checked for a data race: another thread's access
+ * to an overlapping byte, one of the two a write, that happens-before does not order (a spin-lock
+ * release before the next acquire of the same lock, reader/writer locks' shared and exclusive
+ * holds, mutexes and executive resources, an event's set before the wait it satisfies,
+ * NdislockExploreSpawn) is the schedule's DataRace finding (Result.Rule "DataRace"), naming both
+ * accesses' file:line, thread, kind and address; the thread goes no further. Outside a schedule:
+ * nothing (and the macros below do not call in at all while no observer is registered). Annotate every
+ * access to the datum (an access without it is not seen). Model: happens-before with vector
+ * clocks (FastTrack, Flanagan and Freund, PLDI 2009); docs/explore.md, "Races on annotated data". */
+NDISLOCK_API void NdislockExploreRead(const volatile void *Address, SIZE_T Size, const char *File, int Line);
+NDISLOCK_API void NdislockExploreWrite(const volatile void *Address, SIZE_T Size, const char *File, int Line);
+
+/* The count of registered observers (declared as in ndislock/fast_path.h, which reads it too): an
+ * exploration registers one for its life, so while it is 0 no exploration runs and the macros
+ * below do not call into the library (an annotated access then costs one load and a predictable
+ * branch beside the access itself); while the verifier or another observer is on, they call in and
+ * return at once outside a schedule. */
+NDISLOCK_API extern unsigned ndislock_active_observers;
+#define NDISLOCK_EXPLORE_MAY_RUN() (__atomic_load_n(&ndislock_active_observers, __ATOMIC_RELAXED) != 0)
+
+/* NDISLOCK_SHARED_READ(x) reads the lvalue x (an expression: its value is x's);
+ * NDISLOCK_SHARED_WRITE(x, v); assigns v to it (a statement: a volatile x then raises no C++20
+ * deprecation). Each is an annotated access at the caller's line (above). x is evaluated twice
+ * (its address, then the access): no side effects in it, and no bit-fields (they have no address).
+ * NDISLOCK_SHARED_ACCESS takes any expression, whose address it cannot know: it stays a scheduling
+ * point only, and race detection does not see it. */
+#define NDISLOCK_SHARED_READ(lvalue)                                                                                   \
+    ((NDISLOCK_EXPLORE_MAY_RUN() ? NdislockExploreRead(&(lvalue), sizeof(lvalue), __FILE__, __LINE__) : (void)0),      \
+     (lvalue))
+#define NDISLOCK_SHARED_WRITE(lvalue, value)                                                                           \
+    do {                                                                                                               \
+        if (NDISLOCK_EXPLORE_MAY_RUN()) NdislockExploreWrite(&(lvalue), sizeof(lvalue), __FILE__, __LINE__);           \
+        (lvalue) = (value);                                                                                            \
+    } while (0)
 
 /* NdislockExploreAssert(condition, message): any IRQL, in a scenario thread. A false condition is
  * the schedule's AssertionFailed finding, at the caller's line; the thread goes no further.

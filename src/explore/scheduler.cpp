@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "explore/race.h"
 #include "explore/token.h"
 #include "lock/park.h"
 #include "lock/wait_observer.h"
@@ -194,10 +195,18 @@ void on_irql(const observe::IrqlEvent &e) noexcept {
     label(e.to > e.from ? "KeRaiseIrql" : "KeLowerIrql", e.site);
     observed_point("an IRQL change by a thread not spawned for it");
 }
-void on_interlocked(const volatile void *, const void *return_address) noexcept {
+void on_interlocked(const volatile void *address, const void *return_address) noexcept {
     if (Context *c = tls_context)
         note_point(static_cast<int>(c->index), "Interlocked operation", nullptr, 0, return_address);
     observed_point("an interlocked operation or memory barrier by a thread not spawned for it");
+    // Happens-before: the operation reads what earlier operations on the address released and
+    // releases what this thread did so far. After the point, so the edge is where the operation
+    // runs. Every width and fence form counts as acquire and release (a NoFence read orders
+    // nothing on Windows: races missed there, none invented). A barrier alone (no address) is none.
+    if (Context *c = tls_context; c != nullptr && address != nullptr) {
+        race::acquire(c->index, const_cast<const void *>(address));
+        race::release(c->index, const_cast<const void *>(address));
+    }
 }
 void on_callback(const observe::CallbackEvent &e) noexcept {
     Exploration *x = g_exploration.load(std::memory_order_acquire);
@@ -344,6 +353,7 @@ bool spawn(PNDISLOCK_EXPLORE_RUN run, NDISLOCK_EXPLORE_ROUTINE *routine, void *c
     c.blocked_on = nullptr;
     c.abort = false;
     x->strategy.spawned(x->spawned);
+    race::spawned(tls_context != nullptr ? static_cast<int>(tls_context->index) : -1, x->spawned);
     ++x->spawned;
     return true;
 }
@@ -364,6 +374,10 @@ bool fail_assertion(const char *message, const char *file, int line) noexcept {
     fail(*c, "AssertionFailed", text);
 }
 
+int current_context() noexcept { return tls_context != nullptr ? static_cast<int>(tls_context->index) : -1; }
+
+void fail_current(const char *rule, const char *message) noexcept { fail(*tls_context, rule, message); }
+
 bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_EXPLORE_CHECK *check, void *context,
                      ExplorationResult &result) {
     std::unique_lock<std::mutex> one(g_one_at_a_time, std::try_to_lock);
@@ -373,6 +387,7 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
     tls_exploring = true;
     lock::g_park_control.store(&kParkControl, std::memory_order_release);
     observe::add_observer(&kObserver);
+    race::begin_exploration();
 
     std::uint64_t base = plan.first.seed;
     std::uint32_t horizon = plan.first.horizon;
@@ -394,6 +409,7 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
         for (auto &c : x->contexts)
             c.state = State::Unused;
         x->strategy.begin(key);
+        race::begin_schedule();
 
         x->setting_up.store(true, std::memory_order_relaxed);
         setup(&x->handle, context);
@@ -434,6 +450,7 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
         give_baton(x->contexts[i].baton);
     for (unsigned i = 0; i < x->workers; ++i)
         x->contexts[i].worker.join();
+    race::end_exploration();
     observe::remove_observer(&kObserver);
     lock::g_park_control.store(nullptr, std::memory_order_release);
     tls_exploring = false;

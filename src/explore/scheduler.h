@@ -84,4 +84,10 @@ void yield_point(const void *caller = nullptr) noexcept;
 // schedule fails), false if the caller must report the failure itself.
 bool fail_assertion(const char *message, const char *file, int line) noexcept;
 
+// The index of the context the calling thread runs, or -1 (race detection's observer: explore/race.h).
+int current_context() noexcept;
+// Fails the running schedule with rule and message, from a context (current_context() >= 0): the
+// calling thread goes no further. For findings made outside this file (DataRace).
+[[noreturn]] void fail_current(const char *rule, const char *message) noexcept;
+
 } // namespace ndislock::explore

@@ -8,6 +8,7 @@
 #include "lock/park.h"
 #include "lock/wait_observer.h"
 #include "model/preemption.h"
+#include "observe/hooks.h"
 #include "platform/clock.h"
 #include "platform/cpu.h"
 
@@ -155,6 +156,7 @@ void event_init(PRKEVENT event, bool synchronization, bool signalled) noexcept {
 }
 
 LONG event_set(PRKEVENT event) noexcept {
+    observe::notify_synchronizes(&event->Header, true); // what the setter did is before the waits it ends
     const LONG previous = state(&event->Header).exchange(1, std::memory_order_seq_cst);
     if (previous == 0) wake(&event->Header);
     return previous;
@@ -217,6 +219,9 @@ WaitOutcome wait_for(DISPATCHER_HEADER *const *objects, std::uint32_t count, boo
         else
             lock::park(const_cast<LONG *>(&objects[0]->SignalState), word, slice);
     }
+    if (out.satisfied) // the satisfied wait is after the signals it saw
+        for (std::uint32_t i = wait_all ? 0 : out.index; i < (wait_all ? count : out.index + 1); ++i)
+            observe::notify_synchronizes(objects[i], false);
     return out;
 }
 

@@ -219,6 +219,10 @@ void notify_wait_lock(const WaitLockEvent &e) noexcept {
     if (active()) each<&Observer::wait_lock>(e);
 }
 
+void notify_synchronizes(const void *object, bool release) noexcept {
+    if (active()) each<&Observer::synchronizes>(object, release);
+}
+
 const char *wait_lock_name(WaitLockKind kind) noexcept {
     switch (kind) {
     case WaitLockKind::Mutex:

@@ -266,6 +266,11 @@ struct Observer {
     // driver's code at return_address: an exploration's scheduling point. The inline operations
     // call out only while an observer with it is registered (ndislock_interlocked_observers).
     void (*interlocked)(const volatile void *address, const void *return_address) noexcept = nullptr;
+    // A synchronization that is no lock, on the calling thread: release true on the signalling side
+    // (before the signal is visible: KeSetEvent, NdisSetEvent), false on the side that saw it (a
+    // satisfied wait), with the object that links the two. Happens-before in an exploration
+    // (explore/race.h); a DPC's queueing and its run are told the same way.
+    void (*synchronizes)(const void *object, bool release) noexcept = nullptr;
 };
 
 inline constexpr unsigned kMaxObservers = 4;
@@ -349,6 +354,7 @@ void connect_to_lower_layers() noexcept;
 void notify_lock_named(const void *lock, const char *name) noexcept;
 void notify_other_call(const char *name, bool blocking, bool ndis, const Site &site) noexcept;
 void notify_wait_lock(const WaitLockEvent &e) noexcept;
+void notify_synchronizes(const void *object, bool release) noexcept;
 void notify_callback_entered(const CallbackEvent &e) noexcept;
 void notify_callback_returned(const CallbackEvent &e, std::uint64_t own_ns) noexcept;
 

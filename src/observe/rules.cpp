@@ -71,6 +71,8 @@ constexpr RuleInfo kRules[] = {
     {"Livelock", Severity::Error, true,
      "hang without a wait: bug check 0x133 DPC_WATCHDOG_VIOLATION at DISPATCH_LEVEL"},
     {"ExploreUncontrolled", Severity::Error, true, "none: a limit of the exploration, not a Windows fault"},
+    {"DataRace", Severity::Error, true,
+     "none: a lost update or torn state now and then (no Windows check orders plain accesses)"},
 };
 static_assert(sizeof kRules / sizeof kRules[0] == static_cast<unsigned>(Rule::Count_), "one entry per rule");
 } // namespace

@@ -65,6 +65,7 @@ enum class Rule : std::uint8_t {
     // Exploration (ndislock/explore.h, docs/explore.md).
     Livelock,            // a schedule passed its step bound without every thread returning
     ExploreUncontrolled, // a thread, ISR or DPC the exploration does not schedule ran in a schedule
+    DataRace,            // two annotated accesses, one a write, not ordered by happens-before
     Count_
 };
 

@@ -77,6 +77,47 @@ TEST_F(ExploreInterlocked, InterlockedIncrementsNeverLoseAnUpdateAndEachOperatio
     EXPECT_GE(r.steps, 300u * 6u);
 }
 
+// Message passing through an interlocked flag: the writer publishes the datum, then sets the flag;
+// the reader reads the datum only once it saw the flag. The flag's operations are happens-before
+// edges, so no race; a reader that does not look at the flag races with the writer.
+struct Mailbox {
+    LONG flag = 0;
+    int datum = 0;
+};
+Mailbox g_mailbox; // the same addresses in every schedule: a replayed report is the same text
+
+void publish_then_read(ex::Run &run, bool reader_checks_the_flag) {
+    g_mailbox = Mailbox{};
+    run.spawn([] {
+        NDISLOCK_SHARED_WRITE(g_mailbox.datum, 42);
+        InterlockedExchange(&g_mailbox.flag, 1);
+    });
+    run.spawn([reader_checks_the_flag] {
+        if (!reader_checks_the_flag || InterlockedCompareExchange(&g_mailbox.flag, 0, 0) == 1)
+            NdislockExploreAssert(NDISLOCK_SHARED_READ(g_mailbox.datum) == 42 || !reader_checks_the_flag,
+                                  "the flag was set before the datum");
+    });
+}
+
+TEST_F(ExploreInterlocked, DataPublishedThroughAnInterlockedFlagIsNoRace) {
+    for (const auto &[strategy, depth] :
+         {std::pair{NDISLOCK_EXPLORE_RANDOM, 0u}, std::pair{NDISLOCK_EXPLORE_PCT, 2u}}) {
+        const ex::Result r =
+            ex::explore(options(strategy, depth, 500), [](ex::Run &run) { publish_then_read(run, true); });
+        ASSERT_EQ(r.status, NDISLOCK_OK);
+        EXPECT_FALSE(r.found) << r.message;
+        EXPECT_EQ(r.schedules, 500u);
+    }
+}
+
+TEST_F(ExploreInterlocked, AReaderThatIgnoresTheFlagRacesWithTheWriter) {
+    const ex::Result r =
+        ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 1000), [](ex::Run &run) { publish_then_read(run, false); });
+    ASSERT_EQ(r.status, NDISLOCK_OK);
+    ASSERT_TRUE(r.found);
+    EXPECT_EQ(r.rule, "DataRace") << r.message;
+}
+
 TEST_F(ExploreInterlocked, OutsideAnExplorationNothingListensToTheOperations) {
     EXPECT_EQ(__atomic_load_n(&ndislock_interlocked_observers, __ATOMIC_RELAXED), 0u);
     NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON); // the verifier does not make them calls

@@ -39,9 +39,10 @@ CATALOG = {
     "MutexNotOwned": "error", "ResourceOutsideCriticalRegion": "error", "FastMutexRecursion": "error",
     "WorkItemMisuse": "error",
     "Livelock": "error", "ExploreUncontrolled": "error",  # the exploration's (docs/explore.md)
+    "DataRace": "error",
 }
 TERMINAL = {"RecursiveAcquire", "Deadlock", "NullLockPointer", "AssertionFailed", "ListCorrupted", "RwLockWriteWhileRead", "RwLockRecursion", "BugCheck", "FastMutexRecursion",
-            "Livelock", "ExploreUncontrolled"}
+            "Livelock", "ExploreUncontrolled", "DataRace"}
 
 # ScenarioSarifMix's findings, in order: (ruleId, level, has an other party).
 EXPECTED = [
