@@ -12,14 +12,15 @@
 // shrunk token and the trace; a search that could not run (a bad option, a nested exploration)
 // fails it with the status. Sharding: Options' shard_count 0 (the default) takes the shard from
 // NDISLOCK_EXPLORE_SHARD="index/count", so the same test binary run once per index searches
-// every schedule once between them. GoogleTest's own GTEST_TOTAL_SHARDS / GTEST_SHARD_INDEX are
-// not used for that: they give each test to one shard only, so splitting a test's schedules by
-// them would leave the other shards' schedules to no one.
+// every schedule once between them. With GoogleTest's own sharding (GTEST_TOTAL_SHARDS /
+// GTEST_SHARD_INDEX), which gives each test to one shard only, spread a search over several tests:
+// NDISLOCK_EXPLORE_SHARDED_TEST below.
 #ifndef NDISLOCK_EXPLORE_GTEST_H
 #define NDISLOCK_EXPLORE_GTEST_H
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <functional>
 #include <string>
 
@@ -47,6 +48,35 @@ inline ::testing::AssertionResult explored_clean(const Options &options, std::fu
 }
 
 } // namespace ndislock::explore
+
+// One search spread over GoogleTest's own shards: registers Shares tests,
+// Suite/Suite_Name.Name/0 .. /Shares-1, test i searching share i of Shares (the schedules j with
+// j % Shares == i, each with the seed the whole search gives it; Options.shard_count/shard_index).
+// GoogleTest's sharding (GTEST_TOTAL_SHARDS, GTEST_SHARD_INDEX, as Bazel or a CI matrix sets them)
+// hands the tests to its shards, so the machines search every schedule once between them.
+// MakeOptions is a callable returning the Options of the whole search; each test prints its share
+// and the schedules it ran. Random, PCT and portfolio searches (an exhaustive search is not split).
+//
+//   NDISLOCK_EXPLORE_SHARDED_TEST(Adapter, SendIsClean, 8, [] {
+//       ndislock::explore::Options o;
+//       o.strategy = NDISLOCK_EXPLORE_PORTFOLIO;
+//       o.schedules = 80000;
+//       return o;
+//   }, [](ndislock::explore::Run &run) { /* spawn the threads */ });
+#define NDISLOCK_EXPLORE_SHARDED_TEST(Suite, Name, Shares, MakeOptions, ...)                                           \
+    class Suite##_##Name : public ::testing::TestWithParam<unsigned> {};                                               \
+    TEST_P(Suite##_##Name, Name) {                                                                                     \
+        ::ndislock::explore::Options ndislock_options_ = (MakeOptions)();                                              \
+        ndislock_options_.shard_count = (Shares);                                                                      \
+        ndislock_options_.shard_index = GetParam();                                                                    \
+        const ::ndislock::explore::Result ndislock_result_ =                                                           \
+            ::ndislock::explore::explore(ndislock_options_, __VA_ARGS__);                                              \
+        std::printf("ndislock explore: share %u of %u: %u schedules\n", GetParam(), static_cast<unsigned>(Shares),     \
+                    ndislock_result_.schedules);                                                                       \
+        const std::string ndislock_failure_ = ::ndislock::explore::describe_failure(ndislock_result_);                 \
+        EXPECT_TRUE(ndislock_failure_.empty()) << ndislock_failure_;                                                   \
+    }                                                                                                                  \
+    INSTANTIATE_TEST_SUITE_P(Suite, Suite##_##Name, ::testing::Range(0u, static_cast<unsigned>(Shares)))
 
 // Runs the search; a finding (or a search that could not run) fails the test and goes on
 // (EXPECT) or returns from the test (ASSERT).
