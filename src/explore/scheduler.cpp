@@ -6,7 +6,9 @@
 #include <mutex>
 #include <thread>
 
+#include "explore/deliveries.h"
 #include "explore/token.h"
+#include "interrupt/scheduled_delivery.h"
 #include "lock/park.h"
 #include "lock/wait_observer.h"
 #include "model/processors.h"
@@ -37,6 +39,7 @@ struct Context {
     std::jmp_buf abort_point;
     std::thread worker;
     model::ThreadState *thread = nullptr;
+    std::uint32_t processor = 0; // the virtual processor its routine runs on
 };
 
 struct Exploration {
@@ -125,8 +128,15 @@ void describe_blocked(const Exploration &x, const char *lead, char *text, std::s
         const lock::WaitRecord &w = c.thread->wait;
         const lock::WaitKind kind = w.kind.load(std::memory_order_relaxed);
         const void *object = kind != lock::WaitKind::None ? w.object.load(std::memory_order_relaxed) : c.blocked_on;
-        n += std::snprintf(text + n, size - static_cast<std::size_t>(n), " thread %u waits for %s %p;", i,
+        n += std::snprintf(text + n, size - static_cast<std::size_t>(n), " thread %u waits for %s %p", i,
                            lock::wait_kind_name(kind), object);
+        // Inside an ISR or DPC it delivered (explore/deliveries.h): which routine waits.
+        const auto routine = static_cast<observe::Callback>(c.thread->callback.kind.load(std::memory_order_relaxed));
+        if (routine != observe::Callback::None && n >= 0 && static_cast<std::size_t>(n) < size)
+            n += std::snprintf(text + n, size - static_cast<std::size_t>(n), " in %s on processor %u",
+                               observe::callback_name(routine), c.processor);
+        if (n >= 0 && static_cast<std::size_t>(n) < size)
+            n += std::snprintf(text + n, size - static_cast<std::size_t>(n), ";");
     }
 }
 
@@ -155,6 +165,8 @@ void point(Context &self) noexcept {
     count_step(self);
     unsigned runnable[kMaxContexts];
     const unsigned n = runnable_set(x, runnable);
+    // An interrupt pending toward this context's processor may come in here (explore/deliveries.h).
+    if (can_deliver_here(*self.thread) && x.strategy.take_extra(n)) return deliver_here(*self.thread);
     const unsigned next = x.strategy.pick(x.steps, static_cast<int>(self.index), runnable, n);
     if (next != self.index) switch_to(self, x.contexts[next]);
 }
@@ -163,8 +175,9 @@ void point(Context &self) noexcept {
 // DPC thread) calling into ndislock while contexts run: it would run free of the schedule.
 void refuse_uncontrolled(const char *what) noexcept {
     platform::fatal("ExploreUncontrolled: %s during an exploration's schedule: only threads spawned with "
-                    "NdislockExploreSpawn run in a schedule; plain threads, interrupts, DPCs and timers are "
-                    "not explored (docs/explore.md, \"Limits\")",
+                    "NdislockExploreSpawn (and the schedule's own interrupt and DPC deliveries) run in a "
+                    "schedule; plain threads, work items and timers are not explored (docs/explore.md, "
+                    "\"Limits\")",
                     what);
 }
 
@@ -184,11 +197,19 @@ void on_release(const observe::LockEvent &) noexcept {
 }
 void on_irql(const observe::IrqlEvent &) noexcept { observed_point("an IRQL change by a thread not spawned for it"); }
 void on_callback(const observe::CallbackEvent &e) noexcept {
+    // An ISR, DPC or synchronize function a context runs (explore/deliveries.h): a point.
+    if (Context *c = tls_context) return point(*c);
     Exploration *x = g_exploration.load(std::memory_order_acquire);
     if (x == nullptr || !x->running.load(std::memory_order_acquire)) return;
     char what[96];
     std::snprintf(what, sizeof what, "%s ran", observe::callback_name(e.kind));
     refuse_uncontrolled(what);
+}
+
+// A call other than the spin-lock ones, before it runs: the KeWaitFor* waits, mutexes, fast mutexes,
+// resources, NDIS events, NdisMSynchronizeWithInterruptEx and the like are points of their own.
+void on_other_call(const char *, bool, bool, const observe::Site &) noexcept {
+    observed_point("a wait or NDIS call by a thread not spawned for it");
 }
 
 constexpr observe::Observer kObserver = [] {
@@ -198,6 +219,7 @@ constexpr observe::Observer kObserver = [] {
     o.releasing = on_release;
     o.irql_changed = on_irql;
     o.callback_entered = on_callback;
+    o.other_call = on_other_call;
     return o;
 }();
 
@@ -248,6 +270,7 @@ void reset_thread(Context &c) noexcept {
     t->wait.object.store(nullptr, std::memory_order_relaxed);
     t->wait.parked_on.store(nullptr, std::memory_order_relaxed);
     t->wait.until_ns.store(0, std::memory_order_relaxed);
+    interrupt::forget_abandoned_routines(*t);
     if (t->irql.load(std::memory_order_relaxed) > PASSIVE_LEVEL) model::lower_irql(*t, PASSIVE_LEVEL);
 }
 
@@ -294,6 +317,7 @@ void worker_main(Context &c) noexcept {
     for (;;) {
         wait_baton(c.baton);
         if (x.quit) return;
+        if (c.thread->processor.load(std::memory_order_relaxed) != c.processor) NdislockBindCurrentThread(c.processor);
         tls_context = &c;
         lock::tls_controlled = true;
         if (!c.abort) run_routine(c); // abandoned before its first step: never starts
@@ -306,27 +330,51 @@ void worker_main(Context &c) noexcept {
 
 } // namespace
 
-bool spawn(PNDISLOCK_EXPLORE_RUN run, NDISLOCK_EXPLORE_ROUTINE *routine, void *context) noexcept {
-    Exploration *x = g_exploration.load(std::memory_order_acquire);
-    if (x == nullptr || run != &x->handle || routine == nullptr) return false;
+namespace {
+
+// Adds a context running routine on processor (reusing a returned context's slot when reuse).
+bool add_context(Exploration &x, std::uint32_t processor, bool reuse, NDISLOCK_EXPLORE_ROUTINE *routine,
+                 void *context) noexcept {
     // From Setup on the exploring thread, or from a context of the running schedule.
-    const bool setting_up = tls_exploring && x->setting_up.load(std::memory_order_relaxed);
+    const bool setting_up = tls_exploring && x.setting_up.load(std::memory_order_relaxed);
     if (!setting_up && tls_context == nullptr) return false;
-    if (x->spawned == kMaxContexts) return false;
-    Context &c = x->contexts[x->spawned];
-    if (x->spawned == x->workers) {
-        c.index = x->spawned;
+    unsigned slot = x.spawned;
+    if (reuse)
+        for (unsigned i = 0; i < x.spawned; ++i)
+            if (x.contexts[i].state == State::Done) {
+                slot = i;
+                break;
+            }
+    if (slot == kMaxContexts) return false;
+    Context &c = x.contexts[slot];
+    if (slot == x.workers) {
+        c.index = slot;
         c.worker = std::thread(worker_main, std::ref(c));
-        ++x->workers;
+        ++x.workers;
     }
     c.routine = routine;
     c.argument = context;
     c.state = State::Runnable;
     c.blocked_on = nullptr;
     c.abort = false;
-    x->strategy.spawned(x->spawned);
-    ++x->spawned;
+    c.processor = processor;
+    x.strategy.spawned(slot);
+    if (slot == x.spawned) ++x.spawned;
     return true;
+}
+
+} // namespace
+
+bool spawn(PNDISLOCK_EXPLORE_RUN run, NDISLOCK_EXPLORE_ROUTINE *routine, void *context) noexcept {
+    Exploration *x = g_exploration.load(std::memory_order_acquire);
+    if (x == nullptr || run != &x->handle || routine == nullptr) return false;
+    return add_context(*x, x->spawned % model::processor_count(), false, routine, context);
+}
+
+bool spawn_on(std::uint32_t processor, NDISLOCK_EXPLORE_ROUTINE *routine, void *context) noexcept {
+    Exploration *x = g_exploration.load(std::memory_order_acquire);
+    if (x == nullptr || routine == nullptr || processor >= model::processor_count()) return false;
+    return add_context(*x, processor, true, routine, context);
 }
 
 void yield_point() noexcept {
@@ -351,6 +399,11 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
     tls_exploring = true;
     lock::g_park_control.store(&kParkControl, std::memory_order_release);
     observe::add_observer(&kObserver);
+    control_deliveries(true, []() noexcept {
+        const Exploration *e = g_exploration.load(std::memory_order_acquire);
+        return e != nullptr &&
+               (e->setting_up.load(std::memory_order_relaxed) || e->running.load(std::memory_order_relaxed));
+    });
 
     std::uint64_t base = plan.first.seed;
     std::uint32_t horizon = plan.first.horizon;
@@ -369,6 +422,7 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
         x->finding = Finding{};
         for (auto &c : x->contexts)
             c.state = State::Unused;
+        reset_deliveries();
         x->strategy.begin(key);
 
         x->setting_up.store(true, std::memory_order_relaxed);
@@ -405,6 +459,8 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
         give_baton(x->contexts[i].baton);
     for (unsigned i = 0; i < x->workers; ++i)
         x->contexts[i].worker.join();
+    control_deliveries(false, nullptr);
+    reset_deliveries();
     observe::remove_observer(&kObserver);
     lock::g_park_control.store(nullptr, std::memory_order_release);
     tls_exploring = false;

@@ -54,6 +54,10 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
 
 // NdislockExploreSpawn: false if no schedule is being set up or running, or the contexts are full.
 bool spawn(PNDISLOCK_EXPLORE_RUN run, NDISLOCK_EXPLORE_ROUTINE *routine, void *context) noexcept;
+// A context of the schedule's own (an interrupt or DPC delivery context, explore/deliveries.h)
+// running routine on virtual processor `processor`: from a context or from Setup, as spawn; a
+// finished context's worker is reused. False if every context is live.
+bool spawn_on(std::uint32_t processor, NDISLOCK_EXPLORE_ROUTINE *routine, void *context) noexcept;
 // NdislockExploreYield: a scheduling point on a context, nothing elsewhere.
 void yield_point() noexcept;
 // NdislockExploreAssert: true if the calling thread is a context (it then never returns: the

@@ -32,4 +32,10 @@ unsigned Strategy::pick(std::uint64_t step, int running, const unsigned *runnabl
     return best;
 }
 
+bool Strategy::take_extra(unsigned count) noexcept {
+    if (key_.kind == StrategyKind::Random) return splitmix64(prng_) % (count + 1) == count;
+    const std::uint32_t horizon = key_.horizon != 0 ? key_.horizon : 1;
+    return splitmix64(prng_) % horizon == 0;
+}
+
 } // namespace ndislock::explore

@@ -43,6 +43,12 @@ public:
     // The thread to run at step `step` (1-based), among runnable[0..count) (context indices, in
     // increasing order; count >= 1); running is the thread at the point, or -1.
     unsigned pick(std::uint64_t step, int running, const unsigned *runnable, unsigned count) noexcept;
+    // Whether to take the extra option a point offers beside its count runnable threads: deliver
+    // a pending interrupt on the running thread, here (explore/deliveries.h). Random: one chance
+    // in count + 1, as if the delivery were one more runnable thread. PCT: one chance in the
+    // horizon at every offer, so the point where an interrupt arrives is spread over the
+    // schedule's steps (no depth bound is claimed for it).
+    bool take_extra(unsigned count) noexcept;
 
 private:
     ScheduleKey key_{};

@@ -15,6 +15,7 @@
 
 #include "interrupt/callback_scope.h"
 #include "interrupt/processor_context.h"
+#include "interrupt/scheduled_delivery.h"
 #include "model/preemption.h"
 #include "model/processors.h"
 #include "platform/clock.h"
@@ -101,8 +102,9 @@ void run_dpc(ProcessorContext &c, KDPC *d, model::ThreadState &t, const DpcArgum
 // model::g_dpc_drain: the DPCs of processor index, run by t, which owns it at DISPATCH_LEVEL and
 // is about to drop below it. Not reentrant: a DPC routine that drops the IRQL itself (a bug the
 // verifier reports at its return) does not start a second drain under the first.
+constinit thread_local bool draining = false; // drain_at_drop runs on this thread
+
 void drain_at_drop(model::ThreadState &t, std::uint32_t index) noexcept {
-    static constinit thread_local bool draining = false;
     if (draining) return;
     draining = true;
     ProcessorContext &c = g_contexts[index];
@@ -220,7 +222,13 @@ bool dpc_running_elsewhere(const KDPC *dpc, const model::ThreadState &t) noexcep
 }
 
 bool insert_dpc(KDPC *dpc, std::uint32_t processor, PVOID argument1, PVOID argument2) noexcept {
-    ensure_processor_threads(processor);
+    // In an exploration's schedule no DPC thread runs: the drops of the scheduler's threads drain
+    // the queue (scheduled_delivery.h).
+    const ScheduleControl *const schedule = scheduled();
+    if (schedule != nullptr)
+        model::g_dpc_drain.store(drain_at_drop, std::memory_order_release);
+    else
+        ensure_processor_threads(processor);
     ProcessorContext &c = g_contexts[processor];
     {
         model::NoPreempt no_preempt;
@@ -248,8 +256,11 @@ bool insert_dpc(KDPC *dpc, std::uint32_t processor, PVOID argument1, PVOID argum
             model::g_processors[processor].attention.fetch_or(model::kDpcsPending, std::memory_order_release);
     }
     lock::unpark_one(&c.queued_seq);
+    if (schedule != nullptr) schedule->work_pending(processor);
     return true;
 }
+
+void forget_drain() noexcept { draining = false; }
 
 void run_queued_dpcs_now(model::ThreadState &t) noexcept {
     const KIRQL old = t.irql.load(std::memory_order_relaxed);

@@ -1,0 +1,76 @@
+#include "explore/deliveries.h"
+
+#include <cstdint>
+
+#include "explore/scheduler.h"
+#include "interrupt/scheduled_delivery.h"
+#include "model/processors.h"
+#include "ndislock/ext.h"
+#include "platform/diagnostics.h"
+
+namespace ndislock::explore {
+
+namespace {
+
+// Per processor: a delivery context is live (spawned, not yet returned). Schedule state, touched
+// only by the baton's holder.
+bool g_delivery_live[NDISLOCK_MAX_PROCESSORS] = {};
+bool (*g_controls)() noexcept = nullptr;
+
+// A delivery context's routine: P's pending interrupts, then its DPCs, a point between two.
+void delivery_context(void *argument) {
+    const auto processor = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(argument));
+    model::ThreadState &t = *model::tls_thread;
+    for (;;) {
+        if (interrupt::interrupt_pending(processor, t.irql.load(std::memory_order_relaxed)))
+            interrupt::deliver_pending_interrupt(t);
+        else if (interrupt::dpcs_queued(processor))
+            interrupt::run_queued_dpcs(t);
+        else
+            break;
+        yield_point();
+    }
+    g_delivery_live[processor] = false; // no point since the last look: nothing is pending
+}
+
+bool controls() noexcept { return g_controls != nullptr && g_controls(); }
+
+void work_pending(std::uint32_t processor) noexcept {
+    if (processor >= NDISLOCK_MAX_PROCESSORS || g_delivery_live[processor]) return;
+    if (!spawn_on(processor, delivery_context, reinterpret_cast<void *>(std::uintptr_t{processor})))
+        platform::fatal("ExploreUncontrolled: an interrupt or DPC is pending toward processor %u and the schedule "
+                        "has no context left to deliver it (at most %u contexts, scenario threads and delivery "
+                        "contexts together)",
+                        processor, kMaxContexts);
+    g_delivery_live[processor] = true;
+}
+
+constexpr interrupt::ScheduleControl kControl{controls, work_pending};
+
+} // namespace
+
+void reset_deliveries() noexcept {
+    for (bool &live : g_delivery_live)
+        live = false;
+    interrupt::reset_scheduled_state();
+}
+
+void control_deliveries(bool install, bool (*controls_now)() noexcept) noexcept {
+    g_controls = install ? controls_now : nullptr;
+    interrupt::g_schedule_control.store(install ? &kControl : nullptr, std::memory_order_release);
+}
+
+bool can_deliver_here(const model::ThreadState &t) noexcept {
+    if (t.preemption.no_preempt.load(std::memory_order_relaxed) != 0) return false; // ndislock's own bookkeeping
+    const std::uint32_t processor = t.processor.load(std::memory_order_relaxed);
+    const KIRQL irql = t.irql.load(std::memory_order_relaxed);
+    if (!interrupt::interrupt_pending(processor, irql)) return false;
+    // The interrupt comes in on the code that runs its processor: t, owning it at DISPATCH_LEVEL
+    // or above; or t below DISPATCH_LEVEL while no thread holds it.
+    if (irql >= DISPATCH_LEVEL) return model::dispatch_index(t) == processor;
+    return model::processor_owner(processor) == 0;
+}
+
+void deliver_here(model::ThreadState &t) noexcept { interrupt::deliver_pending_interrupt(t); }
+
+} // namespace ndislock::explore
