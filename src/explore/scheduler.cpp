@@ -8,12 +8,14 @@
 
 #include "explore/deliveries.h"
 #include "explore/token.h"
+#include "explore/virtual_time.h"
 #include "interrupt/scheduled_delivery.h"
 #include "lock/park.h"
 #include "lock/wait_observer.h"
 #include "model/processors.h"
 #include "model/thread_state.h"
 #include "observe/hooks.h"
+#include "platform/clock.h"
 #include "platform/diagnostics.h"
 
 // The handle NdislockExploreSpawn takes: one per exploration, valid while a schedule is set up or
@@ -40,6 +42,8 @@ struct Context {
     std::thread worker;
     model::ThreadState *thread = nullptr;
     std::uint32_t processor = 0; // the virtual processor its routine runs on
+    std::uint64_t deadline = 0;  // while Blocked with a timeout: when it expires (virtual time), else 0
+    bool timed_out = false;      // made runnable by its deadline, not by an unpark
 };
 
 struct Exploration {
@@ -140,6 +144,25 @@ void describe_blocked(const Exploration &x, const char *lead, char *text, std::s
     }
 }
 
+// Every thread is blocked: the one whose timeout expires first (the lowest index among equals) is
+// made runnable with its timeout expired, virtual time jumping to its deadline. False if none
+// waits with a timeout (a deadlock).
+bool expire_first_timeout(Exploration &x) noexcept {
+    Context *first = nullptr;
+    for (unsigned i = 0; i < x.spawned; ++i) {
+        Context &c = x.contexts[i];
+        if (c.state == State::Blocked && c.deadline != 0 && (first == nullptr || c.deadline < first->deadline))
+            first = &c;
+    }
+    if (first == nullptr) return false;
+    virtual_time::advance_to(first->deadline);
+    first->state = State::Runnable;
+    first->blocked_on = nullptr;
+    first->deadline = 0;
+    first->timed_out = true;
+    return true;
+}
+
 [[noreturn]] void fail_deadlock(Context &self) noexcept {
     char text[768];
     describe_blocked(exploration(), "every thread of the scenario is blocked:", text, sizeof text);
@@ -225,8 +248,8 @@ constexpr observe::Observer kObserver = [] {
 
 // ---- Waits (lock/park.h) ----------------------------------------------------------------------
 
-lock::ParkResult controlled_park(const void *address, std::uint32_t expected, lock::ParkValidation validate,
-                                 const void *context) noexcept {
+lock::ParkResult controlled_park(const void *address, std::uint32_t expected, std::uint64_t timeout_ns,
+                                 lock::ParkValidation validate, const void *context) noexcept {
     Context *self = tls_context;
     if (self == nullptr) return lock::ParkResult::Unparked; // not a context: nothing to wait for here
     if (validate != nullptr && !validate(context)) return lock::ParkResult::Invalid;
@@ -236,10 +259,18 @@ lock::ParkResult controlled_park(const void *address, std::uint32_t expected, lo
         return lock::ParkResult::Unparked;
     self->state = State::Blocked;
     self->blocked_on = address;
+    self->deadline = virtual_time::is_timeout(timeout_ns) ? virtual_time::now() + timeout_ns : 0;
+    self->timed_out = false;
     unsigned runnable[kMaxContexts];
-    const unsigned n = runnable_set(x, runnable);
+    unsigned n = runnable_set(x, runnable);
+    if (n == 0 && expire_first_timeout(x)) n = runnable_set(x, runnable);
     if (n == 0) fail_deadlock(*self);
-    switch_to(*self, x.contexts[x.strategy.pick(x.steps, static_cast<int>(self->index), runnable, n)]);
+    const unsigned next = x.strategy.pick(x.steps, static_cast<int>(self->index), runnable, n);
+    if (next != self->index) switch_to(*self, x.contexts[next]);
+    if (self->timed_out) {
+        self->timed_out = false;
+        return lock::ParkResult::TimedOut;
+    }
     return lock::ParkResult::Unparked;
 }
 
@@ -251,6 +282,7 @@ void controlled_unpark(const void *address) noexcept {
         if (c.state == State::Blocked && c.blocked_on == address) {
             c.state = State::Runnable;
             c.blocked_on = nullptr;
+            c.deadline = 0;
         }
     }
 }
@@ -285,7 +317,8 @@ void finish(Context &self) noexcept {
     self.state = State::Done;
     if (!x.aborting) {
         unsigned runnable[kMaxContexts];
-        const unsigned n = runnable_set(x, runnable);
+        unsigned n = runnable_set(x, runnable);
+        if (n == 0 && expire_first_timeout(x)) n = runnable_set(x, runnable);
         if (n != 0) return give_baton(x.contexts[x.strategy.pick(x.steps, -1, runnable, n)].baton);
         for (unsigned i = 0; i < x.spawned; ++i)
             if (x.contexts[i].state == State::Blocked) {
@@ -320,9 +353,11 @@ void worker_main(Context &c) noexcept {
         if (c.thread->processor.load(std::memory_order_relaxed) != c.processor) NdislockBindCurrentThread(c.processor);
         tls_context = &c;
         lock::tls_controlled = true;
+        platform::tls_virtual_clock = true;
         if (!c.abort) run_routine(c); // abandoned before its first step: never starts
         reset_thread(c);              // still controlled: a processor given back is never biased
         lock::tls_controlled = false;
+        platform::tls_virtual_clock = false;
         finish(c);
         tls_context = nullptr;
     }
@@ -358,6 +393,8 @@ bool add_context(Exploration &x, std::uint32_t processor, bool reuse, NDISLOCK_E
     c.blocked_on = nullptr;
     c.abort = false;
     c.processor = processor;
+    c.deadline = 0;
+    c.timed_out = false;
     x.strategy.spawned(slot);
     if (slot == x.spawned) ++x.spawned;
     return true;
@@ -399,6 +436,7 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
     tls_exploring = true;
     lock::g_park_control.store(&kParkControl, std::memory_order_release);
     observe::add_observer(&kObserver);
+    virtual_time::install(&x->steps);
     control_deliveries(true, []() noexcept {
         const Exploration *e = g_exploration.load(std::memory_order_acquire);
         return e != nullptr &&
@@ -423,6 +461,7 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
         for (auto &c : x->contexts)
             c.state = State::Unused;
         reset_deliveries();
+        virtual_time::begin();
         x->strategy.begin(key);
 
         x->setting_up.store(true, std::memory_order_relaxed);
@@ -461,6 +500,7 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
         x->contexts[i].worker.join();
     control_deliveries(false, nullptr);
     reset_deliveries();
+    virtual_time::install(nullptr);
     observe::remove_observer(&kObserver);
     lock::g_park_control.store(nullptr, std::memory_order_release);
     tls_exploring = false;

@@ -209,7 +209,10 @@ WaitOutcome wait_for(DISPATCHER_HEADER *const *objects, std::uint32_t count, boo
         if (deadline_ns != kWaitForever) {
             const std::uint64_t now = platform::monotonic_ns();
             if (now >= deadline_ns) break;
-            if (deadline_ns - now < slice) slice = deadline_ns - now;
+            if (deadline_ns - now < slice)
+                slice = deadline_ns - now;
+            else if (lock::controlled())
+                slice = lock::kParkBoundNs - 1; // a timeout, which the explorer's virtual time expires
         }
         if (!recorded) recorded.emplace(lock::WaitKind::Dispatcher, objects[0], until);
         if (multi)
