@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "explore/scheduler.h"
+#include "explore/virtual_time.h"
 #include "interrupt/scheduled_delivery.h"
 #include "model/processors.h"
 #include "ndislock/ext.h"
@@ -37,10 +38,12 @@ bool controls() noexcept { return g_controls != nullptr && g_controls(); }
 
 void work_pending(std::uint32_t processor) noexcept {
     if (processor >= NDISLOCK_MAX_PROCESSORS || g_delivery_live[processor]) return;
+    if (!in_schedule()) return; // between two schedules (a check's call): dropped when the next begins
     if (!spawn_on(processor, delivery_context, reinterpret_cast<void *>(std::uintptr_t{processor})))
         platform::fatal("ExploreUncontrolled: an interrupt or DPC is pending toward processor %u and the schedule "
-                        "has no context left to deliver it (at most %u contexts, scenario threads and delivery "
-                        "contexts together)",
+                        "cannot deliver it: it was asserted or queued by a thread the exploration does not run, or "
+                        "the schedule has no context left (at most %u, scenario threads and delivery contexts "
+                        "together)",
                         processor, kMaxContexts);
     g_delivery_live[processor] = true;
 }
@@ -59,6 +62,14 @@ void control_deliveries(bool install, bool (*controls_now)() noexcept) noexcept 
     g_controls = install ? controls_now : nullptr;
     interrupt::g_schedule_control.store(install ? &kControl : nullptr, std::memory_order_release);
 }
+
+void fire_due_timers() noexcept {
+    const std::uint64_t due = interrupt::next_timer_due_100ns();
+    const std::uint64_t now = virtual_time::now() / 100;
+    if (due != 0 && due <= now) interrupt::expire_due_timers(now);
+}
+
+std::uint64_t next_timer_ns() noexcept { return interrupt::next_timer_due_100ns() * 100; }
 
 bool can_deliver_here(const model::ThreadState &t) noexcept {
     if (t.preemption.no_preempt.load(std::memory_order_relaxed) != 0) return false; // ndislock's own bookkeeping

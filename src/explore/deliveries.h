@@ -30,6 +30,11 @@ void reset_deliveries() noexcept;
 // Installs (true) or removes the interrupt side's ScheduleControl; controls() reads running.
 void control_deliveries(bool install, bool (*controls)() noexcept) noexcept;
 
+// Timers (virtual time, explore/virtual_time.h): expires those due by now; the earliest due time
+// of a timer still set, in ns of virtual time (0: none).
+void fire_due_timers() noexcept;
+std::uint64_t next_timer_ns() noexcept;
+
 // Whether an interrupt pending toward t's processor could be delivered on t at this point.
 bool can_deliver_here(const model::ThreadState &t) noexcept;
 // Delivers it (the strategy took the option).

@@ -144,15 +144,24 @@ void describe_blocked(const Exploration &x, const char *lead, char *text, std::s
     }
 }
 
-// Every thread is blocked: the one whose timeout expires first (the lowest index among equals) is
-// made runnable with its timeout expired, virtual time jumping to its deadline. False if none
-// waits with a timeout (a deadlock).
+// Every thread is blocked: virtual time passes to what comes first, a timer (expired: its waiters
+// or its DPC's delivery context become runnable) or a blocked thread's timeout (the lowest index
+// among equals: made runnable with its timeout expired). False if nothing can come (a deadlock),
+// or timers fired 64 times in a row and still nothing can run (a periodic timer nobody waits for).
 bool expire_first_timeout(Exploration &x) noexcept {
     Context *first = nullptr;
     for (unsigned i = 0; i < x.spawned; ++i) {
         Context &c = x.contexts[i];
         if (c.state == State::Blocked && c.deadline != 0 && (first == nullptr || c.deadline < first->deadline))
             first = &c;
+    }
+    for (int fired = 0; fired < 64; ++fired) {
+        const std::uint64_t timer = next_timer_ns();
+        if (timer == 0 || (first != nullptr && timer > first->deadline)) break;
+        virtual_time::advance_to(timer);
+        fire_due_timers();
+        unsigned runnable[kMaxContexts];
+        if (runnable_set(x, runnable) != 0) return true;
     }
     if (first == nullptr) return false;
     virtual_time::advance_to(first->deadline);
@@ -186,6 +195,7 @@ void count_step(Context &self) noexcept {
 void point(Context &self) noexcept {
     Exploration &x = exploration();
     count_step(self);
+    fire_due_timers(); // virtual time moved: a timer may be due
     unsigned runnable[kMaxContexts];
     const unsigned n = runnable_set(x, runnable);
     // An interrupt pending toward this context's processor may come in here (explore/deliveries.h).
@@ -414,6 +424,12 @@ bool spawn_on(std::uint32_t processor, NDISLOCK_EXPLORE_ROUTINE *routine, void *
     return add_context(*x, processor, true, routine, context);
 }
 
+bool in_schedule() noexcept {
+    const Exploration *x = g_exploration.load(std::memory_order_acquire);
+    return x != nullptr &&
+           (x->setting_up.load(std::memory_order_relaxed) || x->running.load(std::memory_order_relaxed));
+}
+
 void yield_point() noexcept {
     if (Context *c = tls_context) point(*c);
 }
@@ -437,11 +453,9 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
     lock::g_park_control.store(&kParkControl, std::memory_order_release);
     observe::add_observer(&kObserver);
     virtual_time::install(&x->steps);
-    control_deliveries(true, []() noexcept {
-        const Exploration *e = g_exploration.load(std::memory_order_acquire);
-        return e != nullptr &&
-               (e->setting_up.load(std::memory_order_relaxed) || e->running.load(std::memory_order_relaxed));
-    });
+    // For the exploration's whole life, between schedules too: no ISR, DPC or timer thread may run
+    // the scenario's routines then either.
+    control_deliveries(true, []() noexcept { return g_exploration.load(std::memory_order_acquire) != nullptr; });
 
     std::uint64_t base = plan.first.seed;
     std::uint32_t horizon = plan.first.horizon;

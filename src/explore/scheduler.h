@@ -58,6 +58,8 @@ bool spawn(PNDISLOCK_EXPLORE_RUN run, NDISLOCK_EXPLORE_ROUTINE *routine, void *c
 // running routine on virtual processor `processor`: from a context or from Setup, as spawn; a
 // finished context's worker is reused. False if every context is live.
 bool spawn_on(std::uint32_t processor, NDISLOCK_EXPLORE_ROUTINE *routine, void *context) noexcept;
+// Whether a schedule is being set up or runs (false between two schedules).
+bool in_schedule() noexcept;
 // NdislockExploreYield: a scheduling point on a context, nothing elsewhere.
 void yield_point() noexcept;
 // NdislockExploreAssert: true if the calling thread is a context (it then never returns: the

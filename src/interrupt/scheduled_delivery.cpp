@@ -86,6 +86,7 @@ void reset_scheduled_state() noexcept {
         c.finished.store(c.inserted.load(std::memory_order_relaxed), std::memory_order_release);
         model::g_processors[p].attention.fetch_and(~model::kDpcsPending, std::memory_order_acq_rel);
     }
+    drop_timer_queue();
 }
 
 void forget_abandoned_routines(model::ThreadState &t) noexcept {

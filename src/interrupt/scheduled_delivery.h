@@ -51,8 +51,18 @@ bool deliver_pending_interrupt(model::ThreadState &t) noexcept;
 // at DISPATCH_LEVEL and drops it, and the drop drains the queue, low-importance DPCs included.
 void run_queued_dpcs(model::ThreadState &t) noexcept;
 
+// Timers in a schedule: no timer thread expires them; the scheduler does, on its own threads, at
+// its virtual time (timers.cpp). The earliest due time in interrupt-time units (0: no timer set),
+// and the expiry of every timer due by now_100ns (signalled, its DPC queued, a periodic one set
+// again).
+std::uint64_t next_timer_due_100ns() noexcept;
+void expire_due_timers(std::uint64_t now_100ns) noexcept;
+// The queue emptied without touching the timers (a failing schedule's may be freed already).
+void drop_timer_queue() noexcept;
+
 // Between two schedules (no controlled thread runs): no interrupt pending or running, every DPC
-// queue empty, every interrupt's spin lock free. A failing schedule abandons its threads where
+// queue empty, every interrupt's spin lock free, no timer set (timers set before the exploration
+// included). A failing schedule abandons its threads where
 // they stand, possibly inside an ISR or DPC; the next schedule must not inherit that.
 void reset_scheduled_state() noexcept;
 // An abandoned thread (its routine left by a longjmp, perhaps inside an ISR or DPC): no routine

@@ -136,4 +136,56 @@ TEST_F(ExploreTime, DispatcherWaitIsASchedulingPoint) {
     EXPECT_NE(r.message.find("saw the flag between the stores"), std::string::npos) << r.message;
 }
 
+// Timers fire on virtual time, on the scheduler's threads: a wait on the timer ends at its due
+// time, and its DPC runs inside the schedule.
+TEST_F(ExploreTime, TimerFiresInVirtualTimeAndRunsItsDpc) {
+    static KTIMER timer;
+    static KDPC dpc;
+    static int dpcs = 0;
+    static ULONGLONG waited = 0;
+    static NTSTATUS status = STATUS_PENDING;
+    auto scenario = [](ex::Run &run) {
+        dpcs = 0;
+        waited = 0;
+        status = STATUS_PENDING;
+        KeInitializeTimer(&timer);
+        KeInitializeDpc(
+            &dpc, [](PKDPC, PVOID, PVOID, PVOID) { ++dpcs; }, nullptr);
+        run.spawn([] {
+            LARGE_INTEGER due = relative_ms(5);
+            const ULONGLONG before = KeQueryInterruptTime();
+            KeSetTimer(&timer, due, &dpc);
+            status = KeWaitForSingleObject(&timer, Executive, KernelMode, FALSE, nullptr);
+            waited = KeQueryInterruptTime() - before;
+        });
+        run.check([] { return status == STATUS_SUCCESS && dpcs == 1 && waited >= 5u * 10'000; });
+    };
+    const ex::Result r = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 1, 50), scenario);
+    ASSERT_EQ(r.status, NDISLOCK_OK);
+    EXPECT_FALSE(r.found) << r.message;
+    EXPECT_EQ(r.schedules, 50u);
+}
+
+// A timer nobody waits for still fires before the schedule ends: when every thread has returned,
+// virtual time passes to it.
+TEST_F(ExploreTime, TimerSetAndLeftFiresBeforeTheScheduleEnds) {
+    static KTIMER timer;
+    static KDPC dpc;
+    static int dpcs = 0;
+    auto scenario = [](ex::Run &run) {
+        dpcs = 0;
+        KeInitializeTimer(&timer);
+        KeInitializeDpc(
+            &dpc, [](PKDPC, PVOID, PVOID, PVOID) { ++dpcs; }, nullptr);
+        run.spawn([] {
+            LARGE_INTEGER due = relative_ms(1000);
+            KeSetTimer(&timer, due, &dpc);
+        });
+        run.check([] { return dpcs == 1; });
+    };
+    const ex::Result r = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 1, 20), scenario);
+    EXPECT_FALSE(r.found) << r.message;
+    EXPECT_EQ(r.schedules, 20u);
+}
+
 } // namespace
