@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <string>
+#include <thread>
 
 #include "ndislock/device.h"
 #include "ndislock/explore.h"
@@ -286,6 +287,22 @@ TEST_F(ExploreIsr, KernelDpcsRunInsideTheSchedule) {
     ASSERT_EQ(r.status, NDISLOCK_OK);
     EXPECT_FALSE(r.found) << r.message;
     EXPECT_EQ(r.schedules, 200u);
+}
+
+// A thread the exploration does not run cannot make work for its schedule: an interrupt it asserts
+// would be delivered by no one it is ordered with.
+TEST_F(ExploreIsr, AssertFromAPlainThreadIsRefused) {
+    EXPECT_DEATH(
+        {
+            auto scenario = [](ex::Run &run) {
+                run.spawn([] {
+                    std::thread plain([] { NdislockAssertInterrupt(g_device.interrupt, 3); });
+                    plain.join();
+                });
+            };
+            ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 1, 1), scenario);
+        },
+        "ExploreUncontrolled: an interrupt or DPC is pending toward processor 3");
 }
 
 } // namespace
