@@ -479,7 +479,9 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
         x->strategy.begin(key);
 
         x->setting_up.store(true, std::memory_order_relaxed);
+        platform::tls_virtual_clock = true; // a timer set in setup is due in the schedule's time
         setup(&x->handle, context);
+        platform::tls_virtual_clock = false;
         x->setting_up.store(false, std::memory_order_relaxed);
         if (x->spawned != 0) {
             unsigned runnable[kMaxContexts];
