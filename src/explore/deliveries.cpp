@@ -48,7 +48,7 @@ void work_pending(std::uint32_t processor) noexcept {
     g_delivery_live[processor] = true;
 }
 
-constexpr interrupt::ScheduleControl kControl{controls, work_pending};
+constexpr interrupt::ScheduleControl kControl{controls, work_pending, yield_point};
 
 } // namespace
 

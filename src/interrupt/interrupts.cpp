@@ -321,6 +321,7 @@ void deregister_interrupt(NDIS_HANDLE handle, const observe::Site &site) noexcep
 BOOLEAN synchronize(NDIS_HANDLE handle, ULONG message, MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER function, PVOID context,
                     const observe::Site &site) noexcept {
     model::ThreadState &t = caller();
+    if (const ScheduleControl *schedule = scheduled()) schedule->point(); // before it takes anything
     Lookup how{};
     Interrupt *i = find_interrupt(handle, &how);
     if (i == nullptr) {

@@ -26,6 +26,9 @@ struct ScheduleControl {
     // An interrupt was asserted, or a DPC queued, toward processor (called on the asserting or
     // queueing thread, after the interrupt is pending or the DPC queued).
     void (*work_pending)(std::uint32_t processor) noexcept;
+    // A scheduling point of the calling thread (nothing if the scheduler does not run it): for the
+    // interrupt-side calls no observer hears before they take a lock (NdisMSynchronizeWithInterruptEx).
+    void (*point)() noexcept;
 };
 extern std::atomic<const ScheduleControl *> g_schedule_control;
 

@@ -305,4 +305,71 @@ TEST_F(ExploreIsr, AssertFromAPlainThreadIsRefused) {
         "ExploreUncontrolled: an interrupt or DPC is pending toward processor 3");
 }
 
+// Message-signalled interrupts go the same way: each assert of a message is a delivery of its own
+// (edge-like), of that message's ISR with its MessageId, on the processor it was asserted toward.
+struct MsiDevice {
+    NDIS_HANDLE adapter = nullptr;
+    NDIS_HANDLE interrupt = nullptr;
+    static inline int isrs = 0, dpcs = 0, wrong = 0;
+
+    static BOOLEAN Isr(NDIS_HANDLE, ULONG message, PBOOLEAN queue_dpc, PULONG) {
+        ++isrs;
+        if (message != 1 || KeGetCurrentIrql() <= DISPATCH_LEVEL || KeGetCurrentProcessorNumber() != 2) ++wrong;
+        *queue_dpc = TRUE;
+        return TRUE;
+    }
+    static VOID Dpc(NDIS_HANDLE, ULONG message, PVOID, PVOID, PVOID) {
+        ++dpcs;
+        if (message != 1 || KeGetCurrentProcessorNumber() != 2) ++wrong;
+    }
+    static BOOLEAN LineIsr(NDIS_HANDLE, PBOOLEAN, PULONG) { return FALSE; }
+    static VOID LineDpc(NDIS_HANDLE, PVOID, PVOID, PVOID) {}
+    static NDIS_STATUS Initialize(NDIS_HANDLE adapter, NDIS_HANDLE driver_context, PNDIS_MINIPORT_INIT_PARAMETERS) {
+        auto &d = *static_cast<MsiDevice *>(driver_context);
+        if (NdislockSetAdapterMessageCount(adapter, 2) != NDISLOCK_OK) return NDIS_STATUS_FAILURE;
+        NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS c{};
+        c.Header.Type = NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT;
+        c.Header.Revision = NDIS_MINIPORT_INTERRUPT_REVISION_1;
+        c.Header.Size = NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1;
+        c.InterruptHandler = LineIsr;
+        c.InterruptDpcHandler = LineDpc;
+        c.MsiSupported = TRUE;
+        c.MessageInterruptHandler = Isr;
+        c.MessageInterruptDpcHandler = Dpc;
+        d.adapter = adapter;
+        return NdisMRegisterInterruptEx(adapter, &d, &c, &d.interrupt);
+    }
+    static VOID Halt(NDIS_HANDLE context, NDIS_HALT_ACTION) {
+        NdisMDeregisterInterruptEx(static_cast<MsiDevice *>(context)->interrupt);
+    }
+};
+
+TEST_F(ExploreIsr, MessageInterruptsAreDeliveredOneByOne) {
+    static MsiDevice device;
+    NDIS_HANDLE adapter = nullptr;
+    ASSERT_EQ(NdislockMiniportInitialize(MsiDevice::Initialize, &device, &adapter), NDIS_STATUS_SUCCESS);
+    auto scenario = [](ex::Run &run) {
+        MsiDevice::isrs = MsiDevice::dpcs = MsiDevice::wrong = 0;
+        run.spawn([] {
+            NdislockAssertInterruptMessage(device.interrupt, 1, 2);
+            NdislockAssertInterruptMessage(device.interrupt, 1, 2);
+        });
+        run.spawn([] {}); // processor 1
+        run.spawn([] {    // processor 2: where the messages may come in
+            NdislockExploreYield();
+            NdislockExploreYield();
+        });
+        run.check([] {
+            return MsiDevice::isrs == 2 && MsiDevice::dpcs >= 1 && MsiDevice::dpcs <= 2 && MsiDevice::wrong == 0;
+        });
+    };
+    for (auto [strategy, depth] : {kRandom, std::pair{NDISLOCK_EXPLORE_PCT, 2u}}) {
+        const ex::Result r = ex::explore(options(strategy, depth, 2, 300), scenario);
+        ASSERT_EQ(r.status, NDISLOCK_OK);
+        EXPECT_FALSE(r.found) << r.message;
+        EXPECT_EQ(r.schedules, 300u);
+    }
+    NdislockMiniportHalt(device.adapter, MsiDevice::Halt, &device);
+}
+
 } // namespace
