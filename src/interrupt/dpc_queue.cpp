@@ -130,6 +130,10 @@ void dpc_thread_main(std::uint32_t index) noexcept {
     model::lower_irql(t, PASSIVE_LEVEL);
     for (;;) {
         const std::uint32_t seen = c.queued_seq.load(std::memory_order_acquire);
+        if (scheduled() != nullptr) { // an exploration runs its DPCs itself
+            lock::park(&c.queued_seq, seen, 1'000'000'000);
+            continue;
+        }
         bool empty;
         {
             model::NoPreempt no_preempt;
@@ -255,8 +259,11 @@ bool insert_dpc(KDPC *dpc, std::uint32_t processor, PVOID argument1, PVOID argum
         if (dpc->Importance != LowImportance)
             model::g_processors[processor].attention.fetch_or(model::kDpcsPending, std::memory_order_release);
     }
+    if (schedule != nullptr) {
+        schedule->work_pending(processor);
+        return true;
+    }
     lock::unpark_one(&c.queued_seq);
-    if (schedule != nullptr) schedule->work_pending(processor);
     return true;
 }
 

@@ -6,6 +6,8 @@
 // Bounded: every exploration has a schedule count and a step bound, and ctest a timeout.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <string>
 #include <thread>
@@ -168,6 +170,23 @@ TEST_F(ExploreIsr, UseAfterReleaseInADpcHandOffFoundAndReplayed) {
         EXPECT_NE(r.message.find("touched after the DPC freed it"), std::string::npos) << r.message;
         expect_replays(hand_off, r);
     }
+}
+
+// The same exploration in a process whose processor already has its ISR and DPC threads (the
+// device ran before the exploration): they stay out of the schedules.
+TEST_F(ExploreIsr, ProcessorThreadsStartedBeforeTheExplorationStayOut) {
+    static std::atomic<int> outside{0};
+    g_device.isr = nullptr;
+    g_device.dpc = [] { outside.fetch_add(1); };
+    ASSERT_EQ(NdislockAssertInterrupt(g_device.interrupt, 1), NDISLOCK_OK); // starts processor 1's threads
+    for (int i = 0; i < 5000 && outside.load() == 0; ++i)                   // bounded: 5 s at most
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ASSERT_EQ(outside.load(), 1) << "the DPC outside the exploration did not run";
+    const ex::Result r = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 5), hand_off);
+    ASSERT_EQ(r.status, NDISLOCK_OK);
+    ASSERT_TRUE(r.found) << "no use after release in " << r.schedules << " schedules";
+    EXPECT_EQ(r.rule, "AssertionFailed") << r.message;
+    expect_replays(hand_off, r);
 }
 
 // ---- (c) ISR-shared state: under NdisMSynchronizeWithInterruptEx, and without it ----------------
