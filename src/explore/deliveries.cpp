@@ -1,5 +1,6 @@
 #include "explore/deliveries.h"
 
+#include <atomic>
 #include <cstdint>
 
 #include "explore/scheduler.h"
@@ -16,7 +17,8 @@ namespace {
 // Per processor: a delivery context is live (spawned, not yet returned). Schedule state, touched
 // only by the baton's holder.
 bool g_delivery_live[NDISLOCK_MAX_PROCESSORS] = {};
-bool (*g_controls)() noexcept = nullptr;
+// Read by any thread (an ISR, DPC or timer thread asks whether it may run).
+std::atomic<bool (*)() noexcept> g_controls{nullptr};
 
 // A delivery context's routine: P's pending interrupts, then its DPCs, a point between two.
 void delivery_context(void *argument) {
@@ -34,7 +36,10 @@ void delivery_context(void *argument) {
     g_delivery_live[processor] = false; // no point since the last look: nothing is pending
 }
 
-bool controls() noexcept { return g_controls != nullptr && g_controls(); }
+bool controls() noexcept {
+    bool (*const now)() noexcept = g_controls.load(std::memory_order_acquire);
+    return now != nullptr && now();
+}
 
 void work_pending(std::uint32_t processor) noexcept {
     if (processor >= NDISLOCK_MAX_PROCESSORS || g_delivery_live[processor]) return;
@@ -59,7 +64,7 @@ void reset_deliveries() noexcept {
 }
 
 void control_deliveries(bool install, bool (*controls_now)() noexcept) noexcept {
-    g_controls = install ? controls_now : nullptr;
+    g_controls.store(install ? controls_now : nullptr, std::memory_order_release);
     interrupt::g_schedule_control.store(install ? &kControl : nullptr, std::memory_order_release);
 }
 

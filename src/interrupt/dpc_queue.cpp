@@ -269,6 +269,23 @@ bool insert_dpc(KDPC *dpc, std::uint32_t processor, PVOID argument1, PVOID argum
 
 void forget_drain() noexcept { draining = false; }
 
+bool queue_holds_dpcs(std::uint32_t processor) noexcept {
+    ProcessorContext &c = g_contexts[processor];
+    model::NoPreempt no_preempt;
+    QueueLock guard(c);
+    return c.head != nullptr;
+}
+
+void empty_queue(std::uint32_t processor) noexcept {
+    ProcessorContext &c = g_contexts[processor];
+    model::NoPreempt no_preempt;
+    QueueLock guard(c);
+    c.head = c.tail = nullptr; // the KDPCs themselves are not touched: they may be freed already
+    c.running.store(nullptr, std::memory_order_relaxed);
+    c.run_since_ns.store(0, std::memory_order_relaxed);
+    c.finished.store(c.inserted.load(std::memory_order_relaxed), std::memory_order_release);
+}
+
 void run_queued_dpcs_now(model::ThreadState &t) noexcept {
     const KIRQL old = t.irql.load(std::memory_order_relaxed);
     if (old >= DISPATCH_LEVEL || t.system || t.preemption.no_preempt.load(std::memory_order_relaxed) != 0) return;

@@ -30,11 +30,7 @@ bool interrupt_pending(std::uint32_t processor, KIRQL irql) noexcept {
     return first_pending(processor, irql) != nullptr;
 }
 
-bool dpcs_queued(std::uint32_t processor) noexcept {
-    ProcessorContext &c = g_contexts[processor];
-    // Controlled threads run one at a time: no insert or pop runs beside this read.
-    return c.head != nullptr;
-}
+bool dpcs_queued(std::uint32_t processor) noexcept { return queue_holds_dpcs(processor); }
 
 bool deliver_pending_interrupt(model::ThreadState &t) noexcept {
     const std::uint32_t processor = t.processor.load(std::memory_order_relaxed);
@@ -80,10 +76,7 @@ void reset_scheduled_state() noexcept {
         ProcessorContext &c = g_contexts[p];
         c.asserted_slots.store(0, std::memory_order_relaxed);
         // The scenario's own KDPCs left queued belong to its state (KeInitializeDpc makes them anew).
-        c.head = c.tail = nullptr;
-        c.running.store(nullptr, std::memory_order_relaxed);
-        c.run_since_ns.store(0, std::memory_order_relaxed);
-        c.finished.store(c.inserted.load(std::memory_order_relaxed), std::memory_order_release);
+        empty_queue(p);
         model::g_processors[p].attention.fetch_and(~model::kDpcsPending, std::memory_order_acq_rel);
     }
     drop_timer_queue();

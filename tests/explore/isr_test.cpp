@@ -311,6 +311,8 @@ TEST_F(ExploreIsr, KernelDpcsRunInsideTheSchedule) {
 // A thread the exploration does not run cannot make work for its schedule: an interrupt it asserts
 // would be delivered by no one it is ordered with.
 TEST_F(ExploreIsr, AssertFromAPlainThreadIsRefused) {
+    // Re-executed, not forked: an earlier test of this process may have left ISR and DPC threads.
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
     EXPECT_DEATH(
         {
             auto scenario = [](ex::Run &run) {
