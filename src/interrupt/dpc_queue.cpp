@@ -99,11 +99,12 @@ void run_dpc(ProcessorContext &c, KDPC *d, model::ThreadState &t, const DpcArgum
     c.running.store(nullptr, std::memory_order_release);
 }
 
+// drain_at_drop runs on this thread (forget_drain clears it for a thread an exploration abandoned).
+constinit thread_local bool draining = false;
+
 // model::g_dpc_drain: the DPCs of processor index, run by t, which owns it at DISPATCH_LEVEL and
 // is about to drop below it. Not reentrant: a DPC routine that drops the IRQL itself (a bug the
 // verifier reports at its return) does not start a second drain under the first.
-constinit thread_local bool draining = false; // drain_at_drop runs on this thread
-
 void drain_at_drop(model::ThreadState &t, std::uint32_t index) noexcept {
     if (draining) return;
     draining = true;
