@@ -42,7 +42,9 @@ bool controls() noexcept {
 }
 
 void work_pending(std::uint32_t processor) noexcept {
-    if (processor >= NDISLOCK_MAX_PROCESSORS || g_delivery_live[processor]) return;
+    if (processor >= NDISLOCK_MAX_PROCESSORS) return;
+    interrupt_pending_toward(processor);
+    if (g_delivery_live[processor]) return;
     if (!in_schedule()) return; // between two schedules (a check's call): dropped when the next begins
     if (!spawn_on(processor, delivery_context, reinterpret_cast<void *>(std::uintptr_t{processor})))
         platform::fatal("ExploreUncontrolled: an interrupt or DPC is pending toward processor %u and the schedule "

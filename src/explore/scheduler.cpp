@@ -44,6 +44,9 @@ struct Context {
     std::uint32_t processor = 0; // the virtual processor its routine runs on
     std::uint64_t deadline = 0;  // while Blocked with a timeout: when it expires (virtual time), else 0
     bool timed_out = false;      // made runnable by its deadline, not by an unpark
+    // Made runnable in its park by an interrupt it can take (its processor spins or idles in the
+    // wait below the DIRQL): the interrupt comes in there when the strategy runs it.
+    bool deliver = false;
 };
 
 struct Exploration {
@@ -271,17 +274,45 @@ lock::ParkResult controlled_park(const void *address, std::uint32_t expected, st
     self->blocked_on = address;
     self->deadline = virtual_time::is_timeout(timeout_ns) ? virtual_time::now() + timeout_ns : 0;
     self->timed_out = false;
+    if (can_deliver_here(*self->thread)) { // a waiting processor still takes its interrupts
+        self->state = State::Runnable;
+        self->deliver = true;
+    }
     unsigned runnable[kMaxContexts];
     unsigned n = runnable_set(x, runnable);
     if (n == 0 && expire_first_timeout(x)) n = runnable_set(x, runnable);
     if (n == 0) fail_deadlock(*self);
     const unsigned next = x.strategy.pick(x.steps, static_cast<int>(self->index), runnable, n);
     if (next != self->index) switch_to(*self, x.contexts[next]);
+    if (self->deliver) {
+        // In the wait, as the interrupt would come in on a spinning or idle processor; then the
+        // caller looks at its condition again (a return is not a promise).
+        self->deliver = false;
+        self->state = State::Runnable;
+        self->blocked_on = nullptr;
+        self->deadline = 0;
+        if (can_deliver_here(*self->thread)) deliver_here(*self->thread);
+        return lock::ParkResult::Unparked;
+    }
     if (self->timed_out) {
         self->timed_out = false;
         return lock::ParkResult::TimedOut;
     }
     return lock::ParkResult::Unparked;
+}
+
+// An interrupt became pending toward processor: a context parked on it that can take it is made
+// runnable to take it in its wait (controlled_park).
+void wake_for_interrupt(std::uint32_t processor) noexcept {
+    Exploration &x = exploration();
+    for (unsigned i = 0; i < x.spawned; ++i) {
+        Context &c = x.contexts[i];
+        if (c.state == State::Blocked && c.thread->processor.load(std::memory_order_relaxed) == processor &&
+            can_deliver_here(*c.thread)) {
+            c.state = State::Runnable;
+            c.deliver = true;
+        }
+    }
 }
 
 void controlled_unpark(const void *address) noexcept {
@@ -405,6 +436,7 @@ bool add_context(Exploration &x, std::uint32_t processor, bool reuse, NDISLOCK_E
     c.processor = processor;
     c.deadline = 0;
     c.timed_out = false;
+    c.deliver = false;
     x.strategy.spawned(slot);
     if (slot == x.spawned) ++x.spawned;
     return true;
@@ -422,6 +454,10 @@ bool spawn_on(std::uint32_t processor, NDISLOCK_EXPLORE_ROUTINE *routine, void *
     Exploration *x = g_exploration.load(std::memory_order_acquire);
     if (x == nullptr || routine == nullptr || processor >= model::processor_count()) return false;
     return add_context(*x, processor, true, routine, context);
+}
+
+void interrupt_pending_toward(std::uint32_t processor) noexcept {
+    if (tls_context != nullptr) wake_for_interrupt(processor); // only the baton's holder touches the schedule
 }
 
 bool in_schedule() noexcept {

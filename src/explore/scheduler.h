@@ -58,6 +58,9 @@ bool spawn(PNDISLOCK_EXPLORE_RUN run, NDISLOCK_EXPLORE_ROUTINE *routine, void *c
 // running routine on virtual processor `processor`: from a context or from Setup, as spawn; a
 // finished context's worker is reused. False if every context is live.
 bool spawn_on(std::uint32_t processor, NDISLOCK_EXPLORE_ROUTINE *routine, void *context) noexcept;
+// Work became pending toward processor (explore/deliveries.h): a context parked on that processor
+// below the interrupt's DIRQL is made runnable to take it in its wait. On a context only.
+void interrupt_pending_toward(std::uint32_t processor) noexcept;
 // Whether a schedule is being set up or runs (false between two schedules).
 bool in_schedule() noexcept;
 // NdislockExploreYield: a scheduling point on a context, nothing elsewhere.
