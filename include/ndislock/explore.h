@@ -2,8 +2,9 @@
  * ndislock/explore.h: deterministic exploration (docs/explore.md). A scenario (a few threads that
  * use ndislock's locks) runs many times; in each run, a "schedule", its threads run one at a time
  * under ndislock's scheduler, which picks who goes on at every scheduling point: every spin-lock
- * acquire, try and release, every IRQL change, every wait, and every NdislockExploreYield (put on
- * a plain shared access with NDISLOCK_SHARED_ACCESS). A schedule that fails (an assertion, every
+ * acquire, try and release, every IRQL change, every wait and wait-lock acquire and release, every
+ * event set, every entry into an ISR, DPC or synchronize function, and every NdislockExploreYield
+ * (put on a plain shared access with NDISLOCK_SHARED_ACCESS). A schedule that fails (an assertion, every
  * thread blocked, no end) is reported with a token that replays exactly that schedule.
  *
  * Nothing here exists in the WDK: it belongs in a test harness. Clean C11 and C++; the C++ form
@@ -14,8 +15,8 @@
  * running its processor below its DIRQL); the clock is virtual, so timeouts expire when every
  * other thread is blocked (docs/explore.md, "Interrupts, DPCs and timers", "Virtual time").
  *
- * Limits of this version (docs/explore.md, "Limits"): releases and event sets are no scheduling
- * points of their own; no data-race detection, no shrinking, no exhaustive search.
+ * Limits of this version (docs/explore.md, "Limits"): no data-race detection, no shrinking, no
+ * exhaustive search.
  */
 #ifndef NDISLOCK_EXPLORE_H
 #define NDISLOCK_EXPLORE_H

@@ -248,6 +248,12 @@ void on_other_call(const char *, bool, bool, const observe::Site &) noexcept {
     observed_point("a wait or NDIS call by a thread not spawned for it");
 }
 
+// A mutex, fast mutex or resource release (told after the release of a mutex or resource, before
+// that of a fast mutex): a point of its own.
+void on_wait_lock(const observe::WaitLockEvent &e) noexcept {
+    if (e.phase == observe::WaitLockPhase::Releasing) observed_point("a release by a thread not spawned for it");
+}
+
 constexpr observe::Observer kObserver = [] {
     observe::Observer o{};
     o.attempting = on_attempt;
@@ -256,6 +262,7 @@ constexpr observe::Observer kObserver = [] {
     o.irql_changed = on_irql;
     o.callback_entered = on_callback;
     o.other_call = on_other_call;
+    o.wait_lock = on_wait_lock;
     return o;
 }();
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <optional>
 
+#include "interrupt/scheduled_delivery.h"
 #include "lock/park.h"
 #include "lock/wait_observer.h"
 #include "model/preemption.h"
@@ -155,6 +156,7 @@ void event_init(PRKEVENT event, bool synchronization, bool signalled) noexcept {
 }
 
 LONG event_set(PRKEVENT event) noexcept {
+    if (const ScheduleControl *schedule = scheduled()) schedule->point(); // an exploration's point
     const LONG previous = state(&event->Header).exchange(1, std::memory_order_seq_cst);
     if (previous == 0) wake(&event->Header);
     return previous;

@@ -188,4 +188,44 @@ TEST_F(ExploreTime, TimerSetAndLeftFiresBeforeTheScheduleEnds) {
     EXPECT_EQ(r.schedules, 20u);
 }
 
+// A set event and a released mutex are scheduling points too: the other thread can run between the
+// two plain stores around the call.
+TEST_F(ExploreTime, EventSetAndMutexReleaseAreSchedulingPoints) {
+    static int flag = 0;
+    static KMUTEX mutex;
+    auto around = [](void (*call)()) {
+        return [call](ex::Run &run) {
+            KeInitializeEvent(&g_event, NotificationEvent, FALSE);
+            KeInitializeMutex(&mutex, 0);
+            flag = 0;
+            run.spawn([call] {
+                flag = 1;
+                call();
+                flag = 0;
+            });
+            run.spawn([] { NdislockExploreAssert(NDISLOCK_SHARED_ACCESS(flag) == 0, "saw the flag around the call"); });
+        };
+    };
+    const ex::Result set =
+        ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 3, 1000), around([] { KeSetEvent(&g_event, 0, FALSE); }));
+    ASSERT_TRUE(set.found) << "KeSetEvent was no point: " << set.schedules << " schedules";
+    EXPECT_EQ(set.rule, "AssertionFailed");
+    // The wait that takes the mutex is a point already: the release must be one of its own, so the
+    // flag is set after the acquire.
+    auto release_only = [](ex::Run &run) {
+        KeInitializeMutex(&mutex, 0);
+        flag = 0;
+        run.spawn([] {
+            KeWaitForSingleObject(&mutex, Executive, KernelMode, FALSE, nullptr);
+            flag = 1;
+            KeReleaseMutex(&mutex, FALSE);
+            flag = 0;
+        });
+        run.spawn([] { NdislockExploreAssert(NDISLOCK_SHARED_ACCESS(flag) == 0, "saw the flag around the call"); });
+    };
+    const ex::Result released = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 3, 1000), release_only);
+    ASSERT_TRUE(released.found) << "KeReleaseMutex was no point: " << released.schedules << " schedules";
+    EXPECT_EQ(released.rule, "AssertionFailed");
+}
+
 } // namespace
