@@ -2,17 +2,21 @@
  * ndislock/explore.h: deterministic exploration (docs/explore.md). A scenario (a few threads that
  * use ndislock's locks) runs many times; in each run, a "schedule", its threads run one at a time
  * under ndislock's scheduler, which picks who goes on at every scheduling point: every spin-lock
- * acquire, try and release, every IRQL change, every wait, and every NdislockExploreYield (put on
- * a plain shared access with NDISLOCK_SHARED_ACCESS). A schedule that fails (an assertion, every
+ * acquire, try and release, every IRQL change, every wait and wait-lock acquire and release, every
+ * event set, every entry into an ISR, DPC or synchronize function, and every NdislockExploreYield
+ * (put on a plain shared access with NDISLOCK_SHARED_ACCESS). A schedule that fails (an assertion, every
  * thread blocked, no end) is reported with a token that replays exactly that schedule.
  *
  * Nothing here exists in the WDK: it belongs in a test harness. Clean C11 and C++; the C++ form
  * (ndislock::explore::explore, taking lambdas) is at the end, for C++ only.
  *
- * Limits of this version (docs/explore.md, "Limits"): interrupts, DPCs and timers are refused
- * inside a schedule (ExploreUncontrolled) and timeouts never expire there; mutexes, resources and
- * events block correctly but their calls are no scheduling points of their own; data races are
- * found on annotated accesses only (NdislockExploreRead/Write).
+ * Interrupts asserted, DPCs queued and timers set in a schedule are run by the scheduler, on its
+ * own threads, where its strategy chooses (an ISR may arrive at any scheduling point of the code
+ * running its processor below its DIRQL); the clock is virtual, so timeouts expire when every
+ * other thread is blocked (docs/explore.md, "Interrupts, DPCs and timers", "Virtual time").
+ *
+ * Limits of this version (docs/explore.md, "Limits"): data races are found on annotated accesses
+ * only (NdislockExploreRead/Write).
  */
 #ifndef NDISLOCK_EXPLORE_H
 #define NDISLOCK_EXPLORE_H
@@ -117,19 +121,21 @@ typedef struct NDISLOCK_EXPLORE_RESULT {
  * it. NDISLOCK_INVALID_ARGUMENT: a NULL pointer, a Depth above 3, a Bound above 2, Jobs above 64, a ShardIndex
  * not below ShardCount (or an NDISLOCK_EXPLORE_SHARD that does not parse), or a replay token
  * that does not parse. NDISLOCK_IO_ERROR: Jobs' processes or pipes could not be made, or a child
- * died without its result. A scenario thread that is not spawned with
- * NdislockExploreSpawn, an ISR or a DPC calling into ndislock during a schedule ends the process
- * with ExploreUncontrolled (it would run free of the scheduler). The threads of a failing schedule
- * are abandoned at the point where it failed: their locks stay as they were, and C++ destructors
- * of their locals do not run. Run with the verifier off (it would see the abandoned holds).
- * Model: CHESS and PCT (docs/explore.md). */
+ * died without its result. A scenario thread that is not spawned with NdislockExploreSpawn (nor
+ * one of the schedule's interrupt and DPC delivery contexts) calling into ndislock during a
+ * schedule ends the process with ExploreUncontrolled (it would run free of the scheduler). While
+ * it runs, no ISR, DPC or timer thread runs: the scheduler delivers them. The threads of a failing
+ * schedule are abandoned at the point where it failed: their locks stay as they were, and C++
+ * destructors of their locals do not run. Run with the verifier off (it would see the abandoned
+ * holds). Model: CHESS and PCT (docs/explore.md). */
 NDISLOCK_API NDISLOCK_STATUS NdislockExplore(const NDISLOCK_EXPLORE_OPTIONS *Options, NDISLOCK_EXPLORE_SETUP *Setup,
                                              NDISLOCK_EXPLORE_CHECK *Check, void *Context,
                                              NDISLOCK_EXPLORE_RESULT *Result);
 
 /* NdislockExploreSpawn: from Setup, or from a scenario thread of the same schedule. Adds a thread
- * that runs Routine(Context) at PASSIVE_LEVEL on virtual processor (its index modulo the processor
- * count). NDISLOCK_INVALID_ARGUMENT: no schedule running, or more than 8 threads. */
+ * that runs Routine(Context) at PASSIVE_LEVEL on virtual processor (its index among the schedule's
+ * threads, delivery contexts included, modulo the processor count). NDISLOCK_INVALID_ARGUMENT: no schedule running, or
+ * more than 8 threads (the delivery contexts the scheduler adds for interrupts and DPCs count among them). */
 NDISLOCK_API NDISLOCK_STATUS NdislockExploreSpawn(PNDISLOCK_EXPLORE_RUN Run, NDISLOCK_EXPLORE_ROUTINE *Routine,
                                                   void *Context);
 

@@ -11,6 +11,8 @@
 #include "api/wait_locks.h"
 #include "api/wdk_time.h"
 #include "interrupt/dispatcher.h"
+#include "lock/park.h"
+#include "lock/wait_observer.h"
 #include "platform/clock.h"
 
 using namespace ndislock;
@@ -127,6 +129,11 @@ NTSTATUS delay(PLARGE_INTEGER interval, const Site &site) noexcept {
         const std::uint64_t now = platform::monotonic_ns();
         if (deadline == 0 || now >= deadline) return STATUS_SUCCESS;
         const std::uint64_t left = deadline - now;
+        if (lock::controlled()) { // in an exploration: a timed wait nobody ends, expired in virtual time
+            static constexpr std::uint32_t kNever = 0;
+            lock::park(&kNever, 0, left < lock::kParkBoundNs ? left : lock::kParkBoundNs - 1);
+            continue;
+        }
         timespec ts{static_cast<time_t>(left / 1'000'000'000), static_cast<long>(left % 1'000'000'000)};
         nanosleep(&ts, nullptr);
     }

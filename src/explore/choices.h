@@ -30,6 +30,10 @@ struct ChoiceRecord {
     std::uint8_t count = 0;  // runnable threads offered
     std::uint8_t chosen = 0; // the thread that goes on
     bool preemptive = false; // the thread at the point was runnable: rank > 0 preempts it
+    // An interrupt delivery offered at the point (Strategy::take_extra), not a choice of thread:
+    // count 2, rank 1 if the interrupt came in there (which stops the thread at the point, so it is
+    // counted as a preemption), chosen the thread at the point.
+    bool extra = false;
     PointLabel label;
 };
 

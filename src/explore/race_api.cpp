@@ -10,7 +10,8 @@ void annotated_access(const volatile void *address, SIZE_T size, bool write, con
     using namespace ndislock::explore;
     const int context = current_context();
     if (context < 0) return; // outside a schedule: a plain access
-    yield_point();           // the access happens when this context next runs
+    yield_point(nullptr, write ? "annotated write" : "annotated read", file,
+                line); // the access: when this context next runs
     char message[600];
     if (race::access(static_cast<unsigned>(context), address, size, write, file, line, message, sizeof message))
         fail_current("DataRace", message);

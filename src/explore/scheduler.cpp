@@ -7,12 +7,16 @@
 #include <thread>
 
 #include "explore/race.h"
+#include "explore/deliveries.h"
 #include "explore/token.h"
+#include "explore/virtual_time.h"
+#include "interrupt/scheduled_delivery.h"
 #include "lock/park.h"
 #include "lock/wait_observer.h"
 #include "model/processors.h"
 #include "model/thread_state.h"
 #include "observe/hooks.h"
+#include "platform/clock.h"
 #include "platform/diagnostics.h"
 
 // The handle NdislockExploreSpawn takes: one per exploration, valid while a schedule is set up or
@@ -38,6 +42,12 @@ struct Context {
     std::jmp_buf abort_point;
     std::thread worker;
     model::ThreadState *thread = nullptr;
+    std::uint32_t processor = 0; // the virtual processor its routine runs on
+    std::uint64_t deadline = 0;  // while Blocked with a timeout: when it expires (virtual time), else 0
+    bool timed_out = false;      // made runnable by its deadline, not by an unpark
+    // Made runnable in its park by an interrupt it can take (its processor spins or idles in the
+    // wait below the DIRQL): the interrupt comes in there when the strategy runs it.
+    bool deliver = false;
 };
 
 struct Exploration {
@@ -126,9 +136,44 @@ void describe_blocked(const Exploration &x, const char *lead, char *text, std::s
         const lock::WaitRecord &w = c.thread->wait;
         const lock::WaitKind kind = w.kind.load(std::memory_order_relaxed);
         const void *object = kind != lock::WaitKind::None ? w.object.load(std::memory_order_relaxed) : c.blocked_on;
-        n += std::snprintf(text + n, size - static_cast<std::size_t>(n), " thread %u waits for %s %p;", i,
+        n += std::snprintf(text + n, size - static_cast<std::size_t>(n), " thread %u waits for %s %p", i,
                            lock::wait_kind_name(kind), object);
+        // Inside an ISR or DPC it delivered (explore/deliveries.h): which routine waits.
+        const auto routine = static_cast<observe::Callback>(c.thread->callback.kind.load(std::memory_order_relaxed));
+        if (routine != observe::Callback::None && n >= 0 && static_cast<std::size_t>(n) < size)
+            n += std::snprintf(text + n, size - static_cast<std::size_t>(n), " in %s on processor %u",
+                               observe::callback_name(routine), c.processor);
+        if (n >= 0 && static_cast<std::size_t>(n) < size)
+            n += std::snprintf(text + n, size - static_cast<std::size_t>(n), ";");
     }
+}
+
+// Every thread is blocked: virtual time passes to what comes first, a timer (expired: its waiters
+// or its DPC's delivery context become runnable) or a blocked thread's timeout (the lowest index
+// among equals: made runnable with its timeout expired). False if nothing can come (a deadlock),
+// or timers fired 64 times in a row and still nothing can run (a periodic timer nobody waits for).
+bool expire_first_timeout(Exploration &x) noexcept {
+    Context *first = nullptr;
+    for (unsigned i = 0; i < x.spawned; ++i) {
+        Context &c = x.contexts[i];
+        if (c.state == State::Blocked && c.deadline != 0 && (first == nullptr || c.deadline < first->deadline))
+            first = &c;
+    }
+    for (int fired = 0; fired < 64; ++fired) {
+        const std::uint64_t timer = next_timer_ns();
+        if (timer == 0 || (first != nullptr && timer > first->deadline)) break;
+        virtual_time::advance_to(timer);
+        fire_due_timers();
+        unsigned runnable[kMaxContexts];
+        if (runnable_set(x, runnable) != 0) return true;
+    }
+    if (first == nullptr) return false;
+    virtual_time::advance_to(first->deadline);
+    first->state = State::Runnable;
+    first->blocked_on = nullptr;
+    first->deadline = 0;
+    first->timed_out = true;
+    return true;
 }
 
 [[noreturn]] void fail_deadlock(Context &self) noexcept {
@@ -154,8 +199,12 @@ void count_step(Context &self) noexcept {
 void point(Context &self) noexcept {
     Exploration &x = exploration();
     count_step(self);
+    fire_due_timers(); // virtual time moved: a timer may be due
     unsigned runnable[kMaxContexts];
     const unsigned n = runnable_set(x, runnable);
+    // An interrupt pending toward this context's processor may come in here (explore/deliveries.h).
+    if (can_deliver_here(*self.thread) && x.strategy.take_extra(static_cast<int>(self.index), n))
+        return deliver_here(*self.thread);
     const unsigned next = x.strategy.pick(x.steps, static_cast<int>(self.index), runnable, n);
     if (next != self.index) switch_to(self, x.contexts[next]);
 }
@@ -164,8 +213,9 @@ void point(Context &self) noexcept {
 // DPC thread) calling into ndislock while contexts run: it would run free of the schedule.
 void refuse_uncontrolled(const char *what) noexcept {
     platform::fatal("ExploreUncontrolled: %s during an exploration's schedule: only threads spawned with "
-                    "NdislockExploreSpawn run in a schedule; plain threads, interrupts, DPCs and timers are "
-                    "not explored (docs/explore.md, \"Limits\")",
+                    "NdislockExploreSpawn (and the schedule's own interrupt and DPC deliveries) run in a "
+                    "schedule; plain threads, work items and timers are not explored (docs/explore.md, "
+                    "\"Limits\")",
                     what);
 }
 
@@ -209,11 +259,25 @@ void on_interlocked(const volatile void *address, const void *return_address) no
     }
 }
 void on_callback(const observe::CallbackEvent &e) noexcept {
+    // An ISR, DPC or synchronize function a context runs (explore/deliveries.h): a point.
+    if (Context *c = tls_context) return point(*c);
     Exploration *x = g_exploration.load(std::memory_order_acquire);
     if (x == nullptr || !x->running.load(std::memory_order_acquire)) return;
     char what[96];
     std::snprintf(what, sizeof what, "%s ran", observe::callback_name(e.kind));
     refuse_uncontrolled(what);
+}
+
+// A call other than the spin-lock ones, before it runs: the KeWaitFor* waits, mutexes, fast mutexes,
+// resources, NDIS events, NdisMSynchronizeWithInterruptEx and the like are points of their own.
+void on_other_call(const char *, bool, bool, const observe::Site &) noexcept {
+    observed_point("a wait or NDIS call by a thread not spawned for it");
+}
+
+// A mutex, fast mutex or resource release (told after the release of a mutex or resource, before
+// that of a fast mutex): a point of its own.
+void on_wait_lock(const observe::WaitLockEvent &e) noexcept {
+    if (e.phase == observe::WaitLockPhase::Releasing) observed_point("a release by a thread not spawned for it");
 }
 
 constexpr observe::Observer kObserver = [] {
@@ -224,13 +288,15 @@ constexpr observe::Observer kObserver = [] {
     o.irql_changed = on_irql;
     o.interlocked = on_interlocked;
     o.callback_entered = on_callback;
+    o.other_call = on_other_call;
+    o.wait_lock = on_wait_lock;
     return o;
 }();
 
 // ---- Waits (lock/park.h) ----------------------------------------------------------------------
 
-lock::ParkResult controlled_park(const void *address, std::uint32_t expected, lock::ParkValidation validate,
-                                 const void *context) noexcept {
+lock::ParkResult controlled_park(const void *address, std::uint32_t expected, std::uint64_t timeout_ns,
+                                 lock::ParkValidation validate, const void *context) noexcept {
     Context *self = tls_context;
     if (self == nullptr) return lock::ParkResult::Unparked; // not a context: nothing to wait for here
     if (validate != nullptr && !validate(context)) return lock::ParkResult::Invalid;
@@ -240,12 +306,48 @@ lock::ParkResult controlled_park(const void *address, std::uint32_t expected, lo
         return lock::ParkResult::Unparked;
     self->state = State::Blocked;
     self->blocked_on = address;
+    self->deadline = virtual_time::is_timeout(timeout_ns) ? virtual_time::now() + timeout_ns : 0;
+    self->timed_out = false;
+    if (can_deliver_here(*self->thread)) { // a waiting processor still takes its interrupts
+        self->state = State::Runnable;
+        self->deliver = true;
+    }
     unsigned runnable[kMaxContexts];
-    const unsigned n = runnable_set(x, runnable);
+    unsigned n = runnable_set(x, runnable);
+    if (n == 0 && expire_first_timeout(x)) n = runnable_set(x, runnable);
     if (n == 0) fail_deadlock(*self);
     note_point(static_cast<int>(self->index), "blocks", nullptr, 0, nullptr);
-    switch_to(*self, x.contexts[x.strategy.pick(x.steps, static_cast<int>(self->index), runnable, n)]);
+    const unsigned next = x.strategy.pick(x.steps, static_cast<int>(self->index), runnable, n);
+    if (next != self->index) switch_to(*self, x.contexts[next]);
+    if (self->deliver) {
+        // In the wait, as the interrupt would come in on a spinning or idle processor; then the
+        // caller looks at its condition again (a return is not a promise).
+        self->deliver = false;
+        self->state = State::Runnable;
+        self->blocked_on = nullptr;
+        self->deadline = 0;
+        if (can_deliver_here(*self->thread)) deliver_here(*self->thread);
+        return lock::ParkResult::Unparked;
+    }
+    if (self->timed_out) {
+        self->timed_out = false;
+        return lock::ParkResult::TimedOut;
+    }
     return lock::ParkResult::Unparked;
+}
+
+// An interrupt became pending toward processor: a context parked on it that can take it is made
+// runnable to take it in its wait (controlled_park).
+void wake_for_interrupt(std::uint32_t processor) noexcept {
+    Exploration &x = exploration();
+    for (unsigned i = 0; i < x.spawned; ++i) {
+        Context &c = x.contexts[i];
+        if (c.state == State::Blocked && c.thread->processor.load(std::memory_order_relaxed) == processor &&
+            can_deliver_here(*c.thread)) {
+            c.state = State::Runnable;
+            c.deliver = true;
+        }
+    }
 }
 
 void controlled_unpark(const void *address) noexcept {
@@ -256,6 +358,7 @@ void controlled_unpark(const void *address) noexcept {
         if (c.state == State::Blocked && c.blocked_on == address) {
             c.state = State::Runnable;
             c.blocked_on = nullptr;
+            c.deadline = 0;
         }
     }
 }
@@ -275,6 +378,7 @@ void reset_thread(Context &c) noexcept {
     t->wait.object.store(nullptr, std::memory_order_relaxed);
     t->wait.parked_on.store(nullptr, std::memory_order_relaxed);
     t->wait.until_ns.store(0, std::memory_order_relaxed);
+    interrupt::forget_abandoned_routines(*t);
     if (t->irql.load(std::memory_order_relaxed) > PASSIVE_LEVEL) model::lower_irql(*t, PASSIVE_LEVEL);
 }
 
@@ -289,7 +393,8 @@ void finish(Context &self) noexcept {
     self.state = State::Done;
     if (!x.aborting) {
         unsigned runnable[kMaxContexts];
-        const unsigned n = runnable_set(x, runnable);
+        unsigned n = runnable_set(x, runnable);
+        if (n == 0 && expire_first_timeout(x)) n = runnable_set(x, runnable);
         note_point(static_cast<int>(self.index), "returns", nullptr, 0, nullptr);
         if (n != 0) return give_baton(x.contexts[x.strategy.pick(x.steps, -1, runnable, n)].baton);
         for (unsigned i = 0; i < x.spawned; ++i)
@@ -322,11 +427,14 @@ void worker_main(Context &c) noexcept {
     for (;;) {
         wait_baton(c.baton);
         if (x.quit) return;
+        if (c.thread->processor.load(std::memory_order_relaxed) != c.processor) NdislockBindCurrentThread(c.processor);
         tls_context = &c;
         lock::tls_controlled = true;
+        platform::tls_virtual_clock = true;
         if (!c.abort) run_routine(c); // abandoned before its first step: never starts
         reset_thread(c);              // still controlled: a processor given back is never biased
         lock::tls_controlled = false;
+        platform::tls_virtual_clock = false;
         finish(c);
         tls_context = nullptr;
     }
@@ -334,33 +442,70 @@ void worker_main(Context &c) noexcept {
 
 } // namespace
 
-bool spawn(PNDISLOCK_EXPLORE_RUN run, NDISLOCK_EXPLORE_ROUTINE *routine, void *context) noexcept {
-    Exploration *x = g_exploration.load(std::memory_order_acquire);
-    if (x == nullptr || run != &x->handle || routine == nullptr) return false;
+namespace {
+
+// Adds a context running routine on processor (reusing a returned context's slot when reuse).
+bool add_context(Exploration &x, std::uint32_t processor, bool reuse, NDISLOCK_EXPLORE_ROUTINE *routine,
+                 void *context) noexcept {
     // From Setup on the exploring thread, or from a context of the running schedule.
-    const bool setting_up = tls_exploring && x->setting_up.load(std::memory_order_relaxed);
+    const bool setting_up = tls_exploring && x.setting_up.load(std::memory_order_relaxed);
     if (!setting_up && tls_context == nullptr) return false;
-    if (x->spawned == kMaxContexts) return false;
-    Context &c = x->contexts[x->spawned];
-    if (x->spawned == x->workers) {
-        c.index = x->spawned;
+    unsigned slot = x.spawned;
+    if (reuse)
+        for (unsigned i = 0; i < x.spawned; ++i)
+            if (x.contexts[i].state == State::Done) {
+                slot = i;
+                break;
+            }
+    if (slot == kMaxContexts) return false;
+    Context &c = x.contexts[slot];
+    if (slot == x.workers) {
+        c.index = slot;
         c.worker = std::thread(worker_main, std::ref(c));
-        ++x->workers;
+        ++x.workers;
     }
     c.routine = routine;
     c.argument = context;
     c.state = State::Runnable;
     c.blocked_on = nullptr;
     c.abort = false;
-    x->strategy.spawned(x->spawned);
-    race::spawned(tls_context != nullptr ? static_cast<int>(tls_context->index) : -1, x->spawned);
-    ++x->spawned;
+    c.processor = processor;
+    c.deadline = 0;
+    c.timed_out = false;
+    c.deliver = false;
+    x.strategy.spawned(slot);
+    race::spawned(tls_context != nullptr ? static_cast<int>(tls_context->index) : -1, slot);
+    if (slot == x.spawned) ++x.spawned;
     return true;
 }
 
-void yield_point(const void *caller) noexcept {
+} // namespace
+
+bool spawn(PNDISLOCK_EXPLORE_RUN run, NDISLOCK_EXPLORE_ROUTINE *routine, void *context) noexcept {
+    Exploration *x = g_exploration.load(std::memory_order_acquire);
+    if (x == nullptr || run != &x->handle || routine == nullptr) return false;
+    return add_context(*x, x->spawned % model::processor_count(), false, routine, context);
+}
+
+bool spawn_on(std::uint32_t processor, NDISLOCK_EXPLORE_ROUTINE *routine, void *context) noexcept {
+    Exploration *x = g_exploration.load(std::memory_order_acquire);
+    if (x == nullptr || routine == nullptr || processor >= model::processor_count()) return false;
+    return add_context(*x, processor, true, routine, context);
+}
+
+void interrupt_pending_toward(std::uint32_t processor) noexcept {
+    if (tls_context != nullptr) wake_for_interrupt(processor); // only the baton's holder touches the schedule
+}
+
+bool in_schedule() noexcept {
+    const Exploration *x = g_exploration.load(std::memory_order_acquire);
+    return x != nullptr &&
+           (x->setting_up.load(std::memory_order_relaxed) || x->running.load(std::memory_order_relaxed));
+}
+
+void yield_point(const void *caller, const char *call, const char *file, int line) noexcept {
     if (Context *c = tls_context) {
-        note_point(static_cast<int>(c->index), "NdislockExploreYield", nullptr, 0, caller);
+        note_point(static_cast<int>(c->index), call, file, line, caller);
         point(*c);
     }
 }
@@ -388,6 +533,10 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
     lock::g_park_control.store(&kParkControl, std::memory_order_release);
     observe::add_observer(&kObserver);
     race::begin_exploration();
+    virtual_time::install(&x->steps);
+    // For the exploration's whole life, between schedules too: no ISR, DPC or timer thread may run
+    // the scenario's routines then either.
+    control_deliveries(true, []() noexcept { return g_exploration.load(std::memory_order_acquire) != nullptr; });
 
     std::uint64_t base = plan.first.seed;
     std::uint32_t horizon = plan.first.horizon;
@@ -408,11 +557,15 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
         x->finding = Finding{};
         for (auto &c : x->contexts)
             c.state = State::Unused;
+        reset_deliveries();
+        virtual_time::begin();
         x->strategy.begin(key);
         race::begin_schedule();
 
         x->setting_up.store(true, std::memory_order_relaxed);
+        platform::tls_virtual_clock = true; // a timer set in setup is due in the schedule's time
         setup(&x->handle, context);
+        platform::tls_virtual_clock = false;
         x->setting_up.store(false, std::memory_order_relaxed);
         if (x->spawned != 0) {
             unsigned runnable[kMaxContexts];
@@ -450,6 +603,9 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
         give_baton(x->contexts[i].baton);
     for (unsigned i = 0; i < x->workers; ++i)
         x->contexts[i].worker.join();
+    control_deliveries(false, nullptr);
+    reset_deliveries();
+    virtual_time::install(nullptr);
     race::end_exploration();
     observe::remove_observer(&kObserver);
     lock::g_park_control.store(nullptr, std::memory_order_release);

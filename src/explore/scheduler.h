@@ -77,9 +77,20 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
 
 // NdislockExploreSpawn: false if no schedule is being set up or running, or the contexts are full.
 bool spawn(PNDISLOCK_EXPLORE_RUN run, NDISLOCK_EXPLORE_ROUTINE *routine, void *context) noexcept;
+// A context of the schedule's own (an interrupt or DPC delivery context, explore/deliveries.h)
+// running routine on virtual processor `processor`: from a context or from Setup, as spawn; a
+// finished context's worker is reused. False if every context is live.
+bool spawn_on(std::uint32_t processor, NDISLOCK_EXPLORE_ROUTINE *routine, void *context) noexcept;
+// Work became pending toward processor (explore/deliveries.h): a context parked on that processor
+// below the interrupt's DIRQL is made runnable to take it in its wait. On a context only.
+void interrupt_pending_toward(std::uint32_t processor) noexcept;
+// Whether a schedule is being set up or runs (false between two schedules).
+bool in_schedule() noexcept;
 // NdislockExploreYield: a scheduling point on a context, nothing elsewhere. caller: its return
 // address, for the trace.
-void yield_point(const void *caller = nullptr) noexcept;
+// caller or file:line: where, for the trace; call: what (the trace's cell).
+void yield_point(const void *caller = nullptr, const char *call = "NdislockExploreYield", const char *file = nullptr,
+                 int line = 0) noexcept;
 // NdislockExploreAssert: true if the calling thread is a context (it then never returns: the
 // schedule fails), false if the caller must report the failure itself.
 bool fail_assertion(const char *message, const char *file, int line) noexcept;

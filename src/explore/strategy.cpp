@@ -56,4 +56,29 @@ unsigned Strategy::choose(std::uint64_t step, int running, const unsigned *runna
     return best;
 }
 
+bool Strategy::take_extra(int running, unsigned count) noexcept {
+    ChoiceRecord record;
+    record.count = 2;
+    record.extra = true;
+    record.preemptive = true;
+    record.chosen = static_cast<std::uint8_t>(running >= 0 ? running : 0);
+    record.label.context = running;
+    record.label.call = "an interrupt comes in";
+    const std::size_t at = recorded_.size();
+    bool take = false;
+    if (key_.kind == StrategyKind::Choices) {
+        take = key_.choices && at < key_.choices->size() && (*key_.choices)[at] != 0;
+    } else if (key_.kind == StrategyKind::Threads) {
+        take = false; // a thread sequence says nothing of deliveries (the shrinker's moves keep none)
+    } else if (key_.kind == StrategyKind::Random) {
+        take = splitmix64(prng_) % (count + 1) == count;
+    } else {
+        const std::uint32_t horizon = key_.horizon != 0 ? key_.horizon : 1;
+        take = splitmix64(prng_) % horizon == 0;
+    }
+    record.rank = take ? 1 : 0;
+    recorded_.push_back(record);
+    return take;
+}
+
 } // namespace ndislock::explore

@@ -55,6 +55,14 @@ public:
     unsigned pick(std::uint64_t step, int running, const unsigned *runnable, unsigned count) noexcept;
     // The schedule's choices so far, one per pick since begin().
     const std::vector<ChoiceRecord> &recorded() const noexcept { return recorded_; }
+    // Whether to take the extra option a point offers beside its count runnable threads: deliver
+    // a pending interrupt on the running thread, here (explore/deliveries.h). Random: one chance
+    // in count + 1, as if the delivery were one more runnable thread. PCT: one chance in the
+    // horizon at every offer, so the point where an interrupt arrives is spread over the
+    // schedule's steps (no depth bound is claimed for it).
+    // Recorded as a choice of its own (ChoiceRecord::extra), so choice tokens, the exhaustive
+    // search and the shrinker replay, enumerate and remove deliveries as they do thread choices.
+    bool take_extra(int running, unsigned count) noexcept;
 
 private:
     unsigned choose(std::uint64_t step, int running, const unsigned *runnable, unsigned count) noexcept;

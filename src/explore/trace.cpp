@@ -66,6 +66,13 @@ std::string format_trace(const std::vector<ChoiceRecord> &choices, std::size_t m
     unsigned columns = 0;
     for (const ChoiceRecord &r : choices) {
         const PointLabel &l = r.label;
+        if (r.extra) { // an interrupt delivery offered: a row only where it came in
+            if (r.rank != 0 && r.chosen < kMaxColumns) {
+                columns = std::max(columns, r.chosen + 1u);
+                rows.push_back(Row{r.chosen, "an interrupt comes in here"});
+            }
+            continue;
+        }
         const bool at_thread = l.context >= 0 && static_cast<unsigned>(l.context) < kMaxColumns;
         if (at_thread) {
             const unsigned t = static_cast<unsigned>(l.context);

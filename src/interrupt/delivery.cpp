@@ -11,6 +11,7 @@
 // slots; an ISR is never preempted by another (all ndislock interrupts share one DIRQL).
 #include "interrupt/interrupts.h"
 #include "interrupt/processor_context.h"
+#include "interrupt/scheduled_delivery.h"
 #include "model/preemption.h"
 #include "model/processors.h"
 #include "lock/park.h"
@@ -81,6 +82,10 @@ void isr_thread_main(std::uint32_t index) noexcept {
     const std::uint64_t bit = std::uint64_t{1} << index;
     for (;;) {
         const std::uint32_t seen = c.irq_seq.load(std::memory_order_acquire);
+        if (scheduled() != nullptr) { // an exploration delivers its interrupts itself
+            lock::park(&c.irq_seq, seen, 1'000'000'000);
+            continue;
+        }
         bool any = false;
         // Only the interrupts asserted toward this processor: one word, not a walk of every slot.
         for (std::uint64_t slots = c.asserted_slots.exchange(0, std::memory_order_acq_rel); slots != 0;

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <optional>
 
+#include "interrupt/scheduled_delivery.h"
 #include "lock/park.h"
 #include "lock/wait_observer.h"
 #include "model/preemption.h"
@@ -156,6 +157,7 @@ void event_init(PRKEVENT event, bool synchronization, bool signalled) noexcept {
 }
 
 LONG event_set(PRKEVENT event) noexcept {
+    if (const ScheduleControl *schedule = scheduled()) schedule->point(); // an exploration's point
     observe::notify_synchronizes(&event->Header, true); // what the setter did is before the waits it ends
     const LONG previous = state(&event->Header).exchange(1, std::memory_order_seq_cst);
     if (previous == 0) wake(&event->Header);
@@ -211,7 +213,10 @@ WaitOutcome wait_for(DISPATCHER_HEADER *const *objects, std::uint32_t count, boo
         if (deadline_ns != kWaitForever) {
             const std::uint64_t now = platform::monotonic_ns();
             if (now >= deadline_ns) break;
-            if (deadline_ns - now < slice) slice = deadline_ns - now;
+            if (deadline_ns - now < slice)
+                slice = deadline_ns - now;
+            else if (lock::controlled())
+                slice = lock::kParkBoundNs - 1; // a timeout, which the explorer's virtual time expires
         }
         if (!recorded) recorded.emplace(lock::WaitKind::Dispatcher, objects[0], until);
         if (multi)

@@ -15,6 +15,7 @@
 
 #include "interrupt/callback_scope.h"
 #include "interrupt/processor_context.h"
+#include "interrupt/scheduled_delivery.h"
 #include "model/preemption.h"
 #include "model/processors.h"
 #include "platform/clock.h"
@@ -98,11 +99,13 @@ void run_dpc(ProcessorContext &c, KDPC *d, model::ThreadState &t, const DpcArgum
     c.running.store(nullptr, std::memory_order_release);
 }
 
+// drain_at_drop runs on this thread (forget_drain clears it for a thread an exploration abandoned).
+constinit thread_local bool draining = false;
+
 // model::g_dpc_drain: the DPCs of processor index, run by t, which owns it at DISPATCH_LEVEL and
 // is about to drop below it. Not reentrant: a DPC routine that drops the IRQL itself (a bug the
 // verifier reports at its return) does not start a second drain under the first.
 void drain_at_drop(model::ThreadState &t, std::uint32_t index) noexcept {
-    static constinit thread_local bool draining = false;
     if (draining) return;
     draining = true;
     ProcessorContext &c = g_contexts[index];
@@ -128,6 +131,10 @@ void dpc_thread_main(std::uint32_t index) noexcept {
     model::lower_irql(t, PASSIVE_LEVEL);
     for (;;) {
         const std::uint32_t seen = c.queued_seq.load(std::memory_order_acquire);
+        if (scheduled() != nullptr) { // an exploration runs its DPCs itself
+            lock::park(&c.queued_seq, seen, 1'000'000'000);
+            continue;
+        }
         bool empty;
         {
             model::NoPreempt no_preempt;
@@ -220,7 +227,13 @@ bool dpc_running_elsewhere(const KDPC *dpc, const model::ThreadState &t) noexcep
 }
 
 bool insert_dpc(KDPC *dpc, std::uint32_t processor, PVOID argument1, PVOID argument2) noexcept {
-    ensure_processor_threads(processor);
+    // In an exploration's schedule no DPC thread runs: the drops of the scheduler's threads drain
+    // the queue (scheduled_delivery.h).
+    const ScheduleControl *const schedule = scheduled();
+    if (schedule != nullptr)
+        model::g_dpc_drain.store(drain_at_drop, std::memory_order_release);
+    else
+        ensure_processor_threads(processor);
     ProcessorContext &c = g_contexts[processor];
     {
         model::NoPreempt no_preempt;
@@ -247,8 +260,31 @@ bool insert_dpc(KDPC *dpc, std::uint32_t processor, PVOID argument1, PVOID argum
         if (dpc->Importance != LowImportance)
             model::g_processors[processor].attention.fetch_or(model::kDpcsPending, std::memory_order_release);
     }
+    if (schedule != nullptr) {
+        schedule->work_pending(processor);
+        return true;
+    }
     lock::unpark_one(&c.queued_seq);
     return true;
+}
+
+void forget_drain() noexcept { draining = false; }
+
+bool queue_holds_dpcs(std::uint32_t processor) noexcept {
+    ProcessorContext &c = g_contexts[processor];
+    model::NoPreempt no_preempt;
+    QueueLock guard(c);
+    return c.head != nullptr;
+}
+
+void empty_queue(std::uint32_t processor) noexcept {
+    ProcessorContext &c = g_contexts[processor];
+    model::NoPreempt no_preempt;
+    QueueLock guard(c);
+    c.head = c.tail = nullptr; // the KDPCs themselves are not touched: they may be freed already
+    c.running.store(nullptr, std::memory_order_relaxed);
+    c.run_since_ns.store(0, std::memory_order_relaxed);
+    c.finished.store(c.inserted.load(std::memory_order_relaxed), std::memory_order_release);
 }
 
 void run_queued_dpcs_now(model::ThreadState &t) noexcept {

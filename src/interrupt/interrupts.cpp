@@ -11,6 +11,7 @@
 
 #include "interrupt/callback_scope.h"
 #include "interrupt/processor_context.h"
+#include "interrupt/scheduled_delivery.h"
 #include "interrupt/timers.h"
 #include "lock/spin_word.h"
 #include "model/preemption.h"
@@ -320,6 +321,7 @@ void deregister_interrupt(NDIS_HANDLE handle, const observe::Site &site) noexcep
 BOOLEAN synchronize(NDIS_HANDLE handle, ULONG message, MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER function, PVOID context,
                     const observe::Site &site) noexcept {
     model::ThreadState &t = caller();
+    if (const ScheduleControl *schedule = scheduled()) schedule->point(); // before it takes anything
     Lookup how{};
     Interrupt *i = find_interrupt(handle, &how);
     if (i == nullptr) {
@@ -526,7 +528,10 @@ NDISLOCK_STATUS assert_interrupt(NDIS_HANDLE handle, ULONG message, ULONG proces
     const std::uint32_t count = model::processor_count();
     if (processor == NDISLOCK_ANY_PROCESSOR) processor = g_round_robin.fetch_add(1, std::memory_order_relaxed) % count;
     if (processor >= count) return NDISLOCK_INVALID_ARGUMENT;
-    ensure_processor_threads(processor);
+    // In an exploration's schedule the interrupt only becomes pending: the scheduler delivers it
+    // on one of its threads (scheduled_delivery.h), and no ISR thread is started.
+    const ScheduleControl *const schedule = scheduled();
+    if (schedule == nullptr) ensure_processor_threads(processor);
     i->counters.asserted.fetch_add(1, std::memory_order_relaxed);
     if (observe::trace::recording()) observe::trace::interrupt_asserted(i->handle(), processor);
     const std::uint64_t bit = std::uint64_t{1} << processor;
@@ -538,6 +543,10 @@ NDISLOCK_STATUS assert_interrupt(NDIS_HANDLE handle, ULONG message, ULONG proces
         i->counters.coalesced.fetch_add(1, std::memory_order_relaxed);
     ProcessorContext &c = g_contexts[processor];
     c.asserted_slots.fetch_or(std::uint64_t{1} << i->index, std::memory_order_release);
+    if (schedule != nullptr) {
+        schedule->work_pending(processor);
+        return NDISLOCK_OK;
+    }
     c.irq_seq.fetch_add(1, std::memory_order_release);
     lock::unpark_one(&c.irq_seq);
     // A processor interrupts itself at once: the caller, on that processor below the DIRQL, is

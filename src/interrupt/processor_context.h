@@ -49,6 +49,13 @@ void ensure_processor_threads(std::uint32_t index) noexcept;
 bool insert_dpc(KDPC *dpc, std::uint32_t processor, PVOID argument1, PVOID argument2) noexcept;
 bool remove_dpc(KDPC *dpc) noexcept;
 void flush_dpcs() noexcept;
+// The calling thread runs no DPC drain any more: its drain was abandoned by a failing exploration
+// schedule (scheduled_delivery.h).
+void forget_drain() noexcept;
+// Whether processor's queue holds a DPC; the queue emptied, as if its DPCs had run, without
+// touching them (between two exploration schedules, scheduled_delivery.h).
+bool queue_holds_dpcs(std::uint32_t processor) noexcept;
+void empty_queue(std::uint32_t processor) noexcept;
 // An insert toward t's own processor from below DISPATCH_LEVEL: runs that processor's queued DPCs
 // on t before it returns, as Windows does (nothing at DISPATCH_LEVEL and above, on an interrupt
 // or DPC thread, or inside ndislock's own bookkeeping).

@@ -12,6 +12,7 @@
 
 #include "interrupt/dispatcher.h"
 #include "interrupt/processor_context.h"
+#include "interrupt/scheduled_delivery.h"
 #include "lock/park.h"
 #include "model/preemption.h"
 #include "platform/clock.h"
@@ -114,6 +115,10 @@ void expire(KTIMER *timer, std::uint64_t now) noexcept {
 void *timer_thread_main(void *) {
     for (;;) {
         const std::uint32_t seen = g_seq.load(std::memory_order_acquire);
+        if (scheduled() != nullptr) { // an exploration expires the timers itself, in virtual time
+            lock::park(&g_seq, seen, kIdleParkNs);
+            continue;
+        }
         const std::uint64_t now = interrupt_time_100ns();
         std::uint64_t next = 0;
         {
@@ -204,8 +209,10 @@ bool timer_set(KTIMER *timer, LONGLONG due_time, LONG period_ms, KDPC *dpc, std:
     if (period_ms < 0)
         platform::fatal("KeSetTimerEx / NdisSetTimerObject: the period %d ms is negative (the WDK requires >= 0)",
                         static_cast<int>(period_ms));
-    ensure_timer_thread();
-    if (dpc != nullptr) ensure_processor_threads(dpc_target_from(dpc, processor)); // not at expiry, under the lock
+    const bool schedule = scheduled() != nullptr; // an exploration's timers: no timer or DPC thread
+    if (!schedule) ensure_timer_thread();
+    if (dpc != nullptr && !schedule)
+        ensure_processor_threads(dpc_target_from(dpc, processor)); // not at expiry, under the lock
     const std::uint64_t now = interrupt_time_100ns();
     const std::uint64_t due = due_from(due_time, now);
     bool was_queued, first;
@@ -290,5 +297,24 @@ void report_periodic_at_exit() noexcept {
 }
 
 } // namespace
+
+std::uint64_t next_timer_due_100ns() noexcept {
+    model::NoPreempt no_preempt;
+    QueueLock guard;
+    return g_head.Flink == &g_head ? 0 : timer_of(g_head.Flink)->DueTime.QuadPart;
+}
+
+void expire_due_timers(std::uint64_t now) noexcept {
+    model::NoPreempt no_preempt;
+    QueueLock guard;
+    while (g_head.Flink != &g_head && timer_of(g_head.Flink)->DueTime.QuadPart <= now)
+        expire(timer_of(g_head.Flink), now);
+}
+
+void drop_timer_queue() noexcept {
+    model::NoPreempt no_preempt;
+    QueueLock guard;
+    g_head.Flink = g_head.Blink = &g_head; // the timers' own links are the scenario's: not touched
+}
 
 } // namespace ndislock::interrupt

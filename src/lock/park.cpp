@@ -26,7 +26,7 @@ ParkResult park(const void *address, std::uint32_t expected, std::uint64_t timeo
     ParkResult result = ParkResult::Invalid;
     const ParkControl *control = tls_controlled ? g_park_control.load(std::memory_order_acquire) : nullptr;
     if (control != nullptr)
-        result = control->park(address, expected, validate, context); // no timeout: time is not explored yet
+        result = control->park(address, expected, timeout_ns, validate, context);
     else if (validate == nullptr || validate(context))
         result = platform::futex_wait(address, expected, timeout_ns) ? ParkResult::Unparked : ParkResult::TimedOut;
     if (record != nullptr) record->parked_on.store(outer, std::memory_order_relaxed);

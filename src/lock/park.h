@@ -46,8 +46,10 @@ void unpark_all(const void *address) noexcept;
 // thread again (after an unpark of the address, which every unpark reports to control->unpark
 // first). Set from above (the explore module itself), never read on a fast path: park and unpark
 // are slow paths, and the lock algorithms read controlled() only in their contended loops.
+// timeout_ns is the park's: below kParkBoundNs (lock/wait_observer.h) it is a real timeout, which
+// the scheduler expires in virtual time; at or above it, a re-check bound, which it ignores.
 struct ParkControl {
-    ParkResult (*park)(const void *address, std::uint32_t expected, ParkValidation validate,
+    ParkResult (*park)(const void *address, std::uint32_t expected, std::uint64_t timeout_ns, ParkValidation validate,
                        const void *context) noexcept;
     void (*unpark)(const void *address) noexcept;
 };

@@ -64,7 +64,7 @@ enum class Rule : std::uint8_t {
     WorkItemMisuse,                // a work item queued while queued, freed while queued or running
     // Exploration (ndislock/explore.h, docs/explore.md).
     Livelock,            // a schedule passed its step bound without every thread returning
-    ExploreUncontrolled, // a thread, ISR or DPC the exploration does not schedule ran in a schedule
+    ExploreUncontrolled, // a thread the exploration does not schedule called in, or made work, in a schedule
     DataRace,            // two annotated accesses, one a write, not ordered by happens-before
     Count_
 };

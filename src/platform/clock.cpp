@@ -11,7 +11,14 @@ static std::uint64_t read_clock(clockid_t id) noexcept {
     return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u + static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
-std::uint64_t monotonic_ns() noexcept { return read_clock(CLOCK_MONOTONIC); }
+std::atomic<VirtualClock> g_virtual_clock{nullptr};
+constinit thread_local bool tls_virtual_clock = false;
+
+std::uint64_t monotonic_ns() noexcept {
+    if (__builtin_expect(tls_virtual_clock, 0))
+        if (const VirtualClock clock = g_virtual_clock.load(std::memory_order_acquire)) return clock();
+    return read_clock(CLOCK_MONOTONIC);
+}
 std::uint64_t realtime_ns() noexcept { return read_clock(CLOCK_REALTIME); }
 std::uint64_t monotonic_raw_ns() noexcept { return read_clock(CLOCK_MONOTONIC_RAW); }
 std::uint64_t thread_cpu_ns() noexcept { return read_clock(CLOCK_THREAD_CPUTIME_ID); }

@@ -4,11 +4,19 @@
 // the NDIS 25 us budget means: a Windows holder at DISPATCH_LEVEL is never descheduled).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 namespace ndislock::platform {
 
 std::uint64_t monotonic_ns() noexcept;
+// Virtual time (an exploration's schedule, docs/explore.md "Virtual time"): monotonic_ns on a
+// thread whose tls_virtual_clock is set returns g_virtual_clock() instead of the OS clock, so the
+// budgets, the watchdog's durations and the timeouts the scheduler's threads read depend on the
+// schedule's choices, never on the machine's speed. Both set by the explorer for its threads.
+using VirtualClock = std::uint64_t (*)() noexcept;
+extern std::atomic<VirtualClock> g_virtual_clock;
+extern constinit thread_local bool tls_virtual_clock;
 // Wall-clock time (CLOCK_REALTIME) in ns since 1970: what the WDK's system time is counted from,
 // once shifted to 1601 (interrupt/timers.h).
 std::uint64_t realtime_ns() noexcept;

@@ -1,0 +1,231 @@
+// Virtual time and the waits as scheduling points (docs/explore.md, "Virtual time"): inside a
+// schedule the clock is the scheduler's; a wait with a timeout expires when every other thread is
+// blocked (not before, and not as a Deadlock); a wait without one is still a Deadlock; the
+// dispatcher waits are points of their own. Bounded: schedule counts, step bounds, ctest timeout.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "ndislock/explore.h"
+#include "ndislock/ndis.h"
+#include "ndislock/wdk.h"
+
+namespace ex = ndislock::explore;
+
+namespace {
+
+class ExploreTime : public ::testing::Test {
+protected:
+    void SetUp() override { ASSERT_EQ(NdislockSetProcessorCount(4), NDISLOCK_OK); }
+};
+
+ex::Options options(NDISLOCK_EXPLORE_STRATEGY strategy, unsigned depth, unsigned long long seed, unsigned schedules) {
+    ex::Options o;
+    o.strategy = strategy;
+    o.depth = depth;
+    o.seed = seed;
+    o.schedules = schedules;
+    o.max_steps = 2000;
+    return o;
+}
+
+LARGE_INTEGER relative_ms(LONGLONG ms) {
+    LARGE_INTEGER t;
+    t.QuadPart = -ms * 10'000; // 100 ns units, negative: relative
+    return t;
+}
+
+KEVENT g_event;
+NTSTATUS g_status;
+ULONGLONG g_waited; // KeQueryInterruptTime units (100 ns) the wait took
+
+// One thread waits 10 ms for an event nobody sets: the timeout expires in virtual time.
+void lonely_wait(ex::Run &run) {
+    KeInitializeEvent(&g_event, NotificationEvent, FALSE);
+    g_status = STATUS_PENDING;
+    g_waited = 0;
+    run.spawn([] {
+        LARGE_INTEGER timeout = relative_ms(10);
+        const ULONGLONG before = KeQueryInterruptTime();
+        g_status = KeWaitForSingleObject(&g_event, Executive, KernelMode, FALSE, &timeout);
+        g_waited = KeQueryInterruptTime() - before;
+    });
+    run.check([] { return g_status == STATUS_TIMEOUT; });
+}
+
+TEST_F(ExploreTime, TimeoutExpiresInVirtualTimeTheSameInEverySchedule) {
+    const ex::Result r = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 1, 20), lonely_wait);
+    ASSERT_EQ(r.status, NDISLOCK_OK);
+    EXPECT_FALSE(r.found) << r.message;
+    EXPECT_EQ(r.schedules, 20u);
+    EXPECT_GE(g_waited, 10u * 10'000) << "the wait ended before its timeout";
+    // The same schedule, explored again, reads the same times: nothing came from the machine.
+    const ULONGLONG first = g_waited;
+    ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 1, 20), lonely_wait);
+    EXPECT_EQ(g_waited, first);
+}
+
+TEST_F(ExploreTime, TimeoutDoesNotExpireWhileAnotherThreadCanRun) {
+    // The setter never blocks: the waiter's 10 ms cannot pass first, however the schedule goes
+    // (a hundred points, at 1 us of virtual time each, are far from 10 ms).
+    auto scenario = [](ex::Run &run) {
+        KeInitializeEvent(&g_event, NotificationEvent, FALSE);
+        g_status = STATUS_PENDING;
+        run.spawn([] {
+            LARGE_INTEGER timeout = relative_ms(10);
+            g_status = KeWaitForSingleObject(&g_event, Executive, KernelMode, FALSE, &timeout);
+        });
+        run.spawn([] {
+            for (int i = 0; i < 5; ++i)
+                NdislockExploreYield();
+            KeSetEvent(&g_event, 0, FALSE);
+        });
+        run.check([] { return g_status == STATUS_SUCCESS; });
+    };
+    for (auto [strategy, depth] : {std::pair{NDISLOCK_EXPLORE_RANDOM, 0u}, std::pair{NDISLOCK_EXPLORE_PCT, 2u}}) {
+        const ex::Result r = ex::explore(options(strategy, depth, 4, 300), scenario);
+        ASSERT_EQ(r.status, NDISLOCK_OK);
+        EXPECT_FALSE(r.found) << r.message;
+    }
+}
+
+TEST_F(ExploreTime, WaitWithoutTimeoutIsStillADeadlock) {
+    auto scenario = [](ex::Run &run) {
+        KeInitializeEvent(&g_event, NotificationEvent, FALSE);
+        run.spawn([] { KeWaitForSingleObject(&g_event, Executive, KernelMode, FALSE, nullptr); });
+    };
+    const ex::Result r = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 1, 5), scenario);
+    ASSERT_TRUE(r.found);
+    EXPECT_EQ(r.rule, "Deadlock") << r.message;
+}
+
+TEST_F(ExploreTime, DelayExecutionPassesInVirtualTime) {
+    static ULONGLONG slept = 0;
+    auto scenario = [](ex::Run &run) {
+        slept = 0;
+        run.spawn([] {
+            LARGE_INTEGER interval = relative_ms(50);
+            const ULONGLONG before = KeQueryInterruptTime();
+            KeDelayExecutionThread(KernelMode, FALSE, &interval);
+            slept = KeQueryInterruptTime() - before;
+        });
+    };
+    const ex::Result r = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 1, 5), scenario);
+    EXPECT_FALSE(r.found) << r.message;
+    EXPECT_GE(slept, 50u * 10'000);
+    EXPECT_LT(slept, 51u * 10'000) << "virtual time moved by more than the delay and a few points";
+}
+
+// A wait that does not block is a scheduling point all the same: the other thread can run
+// between the two plain stores around it, which only that point separates.
+TEST_F(ExploreTime, DispatcherWaitIsASchedulingPoint) {
+    static int flag = 0;
+    auto scenario = [](ex::Run &run) {
+        KeInitializeEvent(&g_event, NotificationEvent, TRUE); // signalled: the wait returns at once
+        flag = 0;
+        run.spawn([] {
+            flag = 1;
+            KeWaitForSingleObject(&g_event, Executive, KernelMode, FALSE, nullptr);
+            flag = 0;
+        });
+        run.spawn([] { NdislockExploreAssert(NDISLOCK_SHARED_ACCESS(flag) == 0, "saw the flag between the stores"); });
+    };
+    const ex::Result r = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 2, 1000), scenario);
+    ASSERT_TRUE(r.found) << "the wait was no point: " << r.schedules << " schedules";
+    EXPECT_EQ(r.rule, "AssertionFailed");
+    EXPECT_NE(r.message.find("saw the flag between the stores"), std::string::npos) << r.message;
+}
+
+// Timers fire on virtual time, on the scheduler's threads: a wait on the timer ends at its due
+// time, and its DPC runs inside the schedule.
+TEST_F(ExploreTime, TimerFiresInVirtualTimeAndRunsItsDpc) {
+    static KTIMER timer;
+    static KDPC dpc;
+    static int dpcs = 0;
+    static ULONGLONG waited = 0;
+    static NTSTATUS status = STATUS_PENDING;
+    auto scenario = [](ex::Run &run) {
+        dpcs = 0;
+        waited = 0;
+        status = STATUS_PENDING;
+        KeInitializeTimer(&timer);
+        KeInitializeDpc(
+            &dpc, [](PKDPC, PVOID, PVOID, PVOID) { ++dpcs; }, nullptr);
+        run.spawn([] {
+            LARGE_INTEGER due = relative_ms(5);
+            const ULONGLONG before = KeQueryInterruptTime();
+            KeSetTimer(&timer, due, &dpc);
+            status = KeWaitForSingleObject(&timer, Executive, KernelMode, FALSE, nullptr);
+            waited = KeQueryInterruptTime() - before;
+        });
+        run.check([] { return status == STATUS_SUCCESS && dpcs == 1 && waited >= 5u * 10'000; });
+    };
+    const ex::Result r = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 1, 50), scenario);
+    ASSERT_EQ(r.status, NDISLOCK_OK);
+    EXPECT_FALSE(r.found) << r.message;
+    EXPECT_EQ(r.schedules, 50u);
+}
+
+// A timer nobody waits for still fires before the schedule ends: when every thread has returned,
+// virtual time passes to it.
+TEST_F(ExploreTime, TimerSetAndLeftFiresBeforeTheScheduleEnds) {
+    static KTIMER timer;
+    static KDPC dpc;
+    static int dpcs = 0;
+    auto scenario = [](ex::Run &run) {
+        dpcs = 0;
+        KeInitializeTimer(&timer);
+        KeInitializeDpc(
+            &dpc, [](PKDPC, PVOID, PVOID, PVOID) { ++dpcs; }, nullptr);
+        run.spawn([] {
+            LARGE_INTEGER due = relative_ms(1000);
+            KeSetTimer(&timer, due, &dpc);
+        });
+        run.check([] { return dpcs == 1; });
+    };
+    const ex::Result r = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 1, 20), scenario);
+    EXPECT_FALSE(r.found) << r.message;
+    EXPECT_EQ(r.schedules, 20u);
+}
+
+// A set event and a released mutex are scheduling points too: the other thread can run between the
+// two plain stores around the call.
+TEST_F(ExploreTime, EventSetAndMutexReleaseAreSchedulingPoints) {
+    static int flag = 0;
+    static KMUTEX mutex;
+    auto around = [](void (*call)()) {
+        return [call](ex::Run &run) {
+            KeInitializeEvent(&g_event, NotificationEvent, FALSE);
+            KeInitializeMutex(&mutex, 0);
+            flag = 0;
+            run.spawn([call] {
+                flag = 1;
+                call();
+                flag = 0;
+            });
+            run.spawn([] { NdislockExploreAssert(NDISLOCK_SHARED_ACCESS(flag) == 0, "saw the flag around the call"); });
+        };
+    };
+    const ex::Result set =
+        ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 3, 1000), around([] { KeSetEvent(&g_event, 0, FALSE); }));
+    ASSERT_TRUE(set.found) << "KeSetEvent was no point: " << set.schedules << " schedules";
+    EXPECT_EQ(set.rule, "AssertionFailed");
+    // The wait that takes the mutex is a point already: the release must be one of its own, so the
+    // flag is set after the acquire.
+    auto release_only = [](ex::Run &run) {
+        KeInitializeMutex(&mutex, 0);
+        flag = 0;
+        run.spawn([] {
+            KeWaitForSingleObject(&mutex, Executive, KernelMode, FALSE, nullptr);
+            flag = 1;
+            KeReleaseMutex(&mutex, FALSE);
+            flag = 0;
+        });
+        run.spawn([] { NdislockExploreAssert(NDISLOCK_SHARED_ACCESS(flag) == 0, "saw the flag around the call"); });
+    };
+    const ex::Result released = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 3, 1000), release_only);
+    ASSERT_TRUE(released.found) << "KeReleaseMutex was no point: " << released.schedules << " schedules";
+    EXPECT_EQ(released.rule, "AssertionFailed");
+}
+
+} // namespace
