@@ -11,6 +11,8 @@
 #include <memory>
 #include <vector>
 
+#include "platform/affinity.h"
+
 namespace ndislock::explore {
 
 namespace {
@@ -76,6 +78,9 @@ NDISLOCK_STATUS explore_in_jobs(const NDISLOCK_EXPLORE_OPTIONS &options, NDISLOC
         const pid_t pid = ::fork();
         if (pid == 0) {
             ::close(fds[0]);
+            // Each child on a CPU of its own (its exploration keeps its threads on the CPU it
+            // starts on: scheduler.cpp), the jobs spread over the allowed CPUs in turn.
+            platform::pin_current_thread(platform::nth_allowed_cpu(j));
             run_child(mine, setup, check, context, fds[1]);
         }
         ::close(fds[1]);

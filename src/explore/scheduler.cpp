@@ -17,6 +17,7 @@
 #include "model/thread_state.h"
 #include "observe/hooks.h"
 #include "platform/clock.h"
+#include "platform/affinity.h"
 #include "platform/diagnostics.h"
 
 // The handle NdislockExploreSpawn takes: one per exploration, valid while a schedule is set up or
@@ -52,6 +53,7 @@ struct Context {
 
 struct Exploration {
     Context contexts[kMaxContexts];
+    int cpu = -1;         // the one host CPU the exploring thread and every worker run on (-1: any)
     unsigned workers = 0; // contexts with a worker thread
     unsigned spawned = 0; // contexts in this schedule
     Strategy strategy;
@@ -421,6 +423,10 @@ void finish(Context &self) noexcept {
 
 void worker_main(Context &c) noexcept {
     tls_worker = true;
+    // One CPU for all the exploration's threads: they run one at a time, and a baton handed on one
+    // CPU is a plain switch there, where handed to another (idle) CPU it waits for that CPU to
+    // wake: twice the schedules a second on the 2-core development machine (docs/explore.md).
+    platform::pin_current_thread(exploration().cpu);
     NdislockBindCurrentThread(c.index % model::processor_count()); // registers the thread
     c.thread = model::tls_thread;
     Exploration &x = exploration();
@@ -527,7 +533,9 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
                      ExplorationResult &result) {
     std::unique_lock<std::mutex> one(g_one_at_a_time, std::try_to_lock);
     if (!one.owns_lock() || tls_context != nullptr) return false;
+    const platform::PinnedToCurrentCpu pinned; // see worker_main
     auto *x = new Exploration;
+    x->cpu = pinned.cpu();
     g_exploration.store(x, std::memory_order_release);
     tls_exploring = true;
     lock::g_park_control.store(&kParkControl, std::memory_order_release);
