@@ -45,6 +45,25 @@ PointLabel take_point_label() noexcept {
     return label;
 }
 
+bool next_bounded_prefix(const std::vector<ChoiceRecord> &c, unsigned bound, std::vector<std::uint8_t> &prefix) {
+    // Every alternative but the default at a point where the running thread could go on is a
+    // preemption, so the cost of the next rank is that of the preemptions before the point plus
+    // one there.
+    std::vector<unsigned> before(c.size() + 1, 0);
+    for (std::size_t i = 0; i < c.size(); ++i)
+        before[i + 1] = before[i] + (c[i].rank != 0 && c[i].preemptive ? 1 : 0);
+    for (std::size_t i = c.size(); i-- > 0;) {
+        if (c[i].rank + 1u >= c[i].count) continue;
+        if (c[i].preemptive && before[i] + 1 > bound) continue;
+        prefix.assign(i, 0);
+        for (std::size_t j = 0; j < i; ++j)
+            prefix[j] = c[j].rank;
+        prefix.push_back(static_cast<std::uint8_t>(c[i].rank + 1));
+        return true;
+    }
+    return false;
+}
+
 unsigned count_preemptions(const std::vector<ChoiceRecord> &records) noexcept {
     unsigned n = 0;
     for (const ChoiceRecord &r : records)

@@ -53,6 +53,12 @@ bool running_is_runnable(int running, const unsigned *runnable, unsigned count) 
 void note_point(int context, const char *call, const char *file, int line, const void *address) noexcept;
 PointLabel take_point_label() noexcept; // and forgets it
 
+// The exhaustive search's next schedule after recorded, depth first: prefix becomes the choices
+// up to the deepest point with an untried alternative (ranks are tried in order 0, 1, ...) whose
+// preemptions stay within bound, that alternative last. False when none is left (every schedule
+// within the bound was run).
+bool next_bounded_prefix(const std::vector<ChoiceRecord> &recorded, unsigned bound, std::vector<std::uint8_t> &prefix);
+
 // Preemptions in a recorded schedule, and the ranks it took (trailing defaults dropped).
 unsigned count_preemptions(const std::vector<ChoiceRecord> &records) noexcept;
 ChoiceList ranks_of(const std::vector<ChoiceRecord> &records);

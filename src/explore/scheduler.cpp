@@ -180,7 +180,7 @@ bool expire_first_timeout(Exploration &x) noexcept {
 
 [[noreturn]] void fail_deadlock(Context &self) noexcept {
     char text[768];
-    describe_blocked(exploration(), "every thread of the scenario is blocked:", text, sizeof text);
+    describe_blocked(exploration(), "every thread not yet returned is blocked:", text, sizeof text);
     fail(self, "Deadlock", text);
 }
 
@@ -405,7 +405,8 @@ void finish(Context &self) noexcept {
                 // for what no thread left can give).
                 x.finding.found = true;
                 x.finding.rule = "Deadlock";
-                describe_blocked(x, "every thread left is blocked:", x.finding.message, sizeof x.finding.message);
+                describe_blocked(x, "every thread not yet returned is blocked:", x.finding.message,
+                                 sizeof x.finding.message);
                 x.aborting = true;
                 break;
             }

@@ -64,23 +64,8 @@ bool ExhaustiveDriver::next(ScheduleKey &key) {
 bool ExhaustiveDriver::after(const ScheduleKey &key, const ScheduleOutcome &outcome) {
     ++run_;
     if (keep_finding(found_, key, outcome)) return false;
-    // Backtrack: the deepest point with an untried alternative (ranks are tried in order 0, 1,
-    // ...) that stays within the bound. Every alternative but the default at a point where the
-    // running thread could go on is a preemption, so the cost of the next rank is that of the
-    // preemptions before the point plus one there.
-    const std::vector<ChoiceRecord> &c = outcome.choices;
-    std::vector<unsigned> before(c.size() + 1, 0);
-    for (std::size_t i = 0; i < c.size(); ++i)
-        before[i + 1] = before[i] + (c[i].rank != 0 && c[i].preemptive ? 1 : 0);
-    for (std::size_t i = c.size(); i-- > 0;) {
-        if (c[i].rank + 1u >= c[i].count) continue;
-        if (c[i].preemptive && before[i] + 1 > bound_) continue;
-        prefix_.assign(i, 0);
-        for (std::size_t j = 0; j < i; ++j)
-            prefix_[j] = c[j].rank;
-        prefix_.push_back(static_cast<std::uint8_t>(c[i].rank + 1));
-        return true;
-    }
+    // Backtrack: the deepest point with an untried alternative within the bound.
+    if (next_bounded_prefix(outcome.choices, bound_, prefix_)) return true;
     exhausted_ = true;
     return false;
 }

@@ -131,6 +131,27 @@ Shrunk shrink(const std::vector<ChoiceRecord> &failing, const Finding &finding, 
                 changed = attempt(moved(current, starts, k, m < k ? m + 1 : m - 1), false, StrategyKind::Threads);
             }
     }
+    // Last, while the budget lasts: every schedule with fewer preemptions than the best, in the
+    // exhaustive search's order, smallest bound first. The greedy steps above move choices by
+    // their positions, and a change early in a schedule shifts what the later positions mean (an
+    // interrupt's arrival, say), so they can stop at a local minimum that a small bounded search
+    // passes: the first failing schedule it meets is the smallest within its bound.
+    for (unsigned bound = 0; bound < size_of(best.choices).preemptions && best.replays < budget; ++bound) {
+        ChoiceList prefix;
+        bool smaller = false;
+        while (best.replays < budget) {
+            ++best.replays;
+            seen = Finding{};
+            if (!replay(StrategyKind::Choices, prefix, &seen, &recorded)) break;
+            if (same_finding(seen, finding)) {
+                best.choices = recorded;
+                smaller = true;
+                break;
+            }
+            if (!next_bounded_prefix(recorded, bound, prefix)) break;
+        }
+        if (smaller) break;
+    }
     return best;
 }
 

@@ -8,8 +8,12 @@
 // of the same thread, earlier or later, so the two merge and a switch goes (Jalbert and Sen's
 // trace simplification, FSE 2010, in its simplest form). A change stays only when its schedule
 // ends in the same finding (same_finding) and is smaller. It repeats until no change is kept or
-// the replay budget is spent. Smaller: fewer preemptions, then fewer
-// non-default choices, then lower ranks. Greedy, so a local minimum: no promise that no smaller schedule exists.
+// the replay budget is spent. Smaller: fewer preemptions, then fewer non-default choices, then
+// lower ranks. Then, while the budget lasts, it runs every schedule with fewer preemptions than the
+// best, in the exhaustive search's order, smallest bound first (next_bounded_prefix), and keeps
+// the first that fails the same way: the greedy steps move choices by position, and a change
+// early in a schedule shifts what later positions mean (an interrupt's arrival), so they can stop
+// short. Within the budget the result has the fewest preemptions; past it, a local minimum.
 #pragma once
 
 #include <functional>

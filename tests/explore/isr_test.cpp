@@ -305,6 +305,46 @@ TEST_F(ExploreIsr, UnsynchronizedIsrSharedStateIsALostUpdateFoundAndReplayed) {
     }
 }
 
+// ---- Every strategy, each bug: found within 1000 schedules, shrunk within its depth ---------------
+
+// The three bugs above with their depth (the ordering constraints that must hold for each to show:
+// at most that many preemptions, interrupt arrivals included, once shrunk), under each strategy
+// of the issue: random, PCT at the bug's depth, the exhaustive search at bound 2 and the
+// portfolio. Each must find its bug within 1000 schedules, and the shrunk choice token must
+// replay it.
+TEST_F(ExploreIsr, EachBugFoundByEveryStrategyAndShrunkWithinItsDepth) {
+    struct Bug {
+        const char *name;
+        std::function<void(ex::Run &)> scenario;
+        unsigned depth;
+        const char *rule;
+    };
+    const Bug bugs[] = {
+        {"ISR takes the lock it interrupted", isr_takes_held_lock, 2, "Deadlock"},
+        {"use after release in a DPC hand-off", hand_off, 3, "AssertionFailed"},
+        {"lost update on ISR-shared state", [](ex::Run &run) { isr_shared(run, false); }, 2, "AssertionFailed"},
+    };
+    for (const Bug &bug : bugs)
+        for (const NDISLOCK_EXPLORE_STRATEGY strategy :
+             {NDISLOCK_EXPLORE_RANDOM, NDISLOCK_EXPLORE_PCT, NDISLOCK_EXPLORE_EXHAUSTIVE, NDISLOCK_EXPLORE_PORTFOLIO}) {
+            ex::Options o = options(strategy, bug.depth, 17);
+            o.bound = 2;
+            const ex::Result r = ex::explore(o, bug.scenario);
+            ASSERT_EQ(r.status, NDISLOCK_OK) << bug.name << ", strategy " << strategy;
+            ASSERT_TRUE(r.found) << bug.name << ", strategy " << strategy << ": nothing in " << r.schedules
+                                 << " schedules";
+            EXPECT_EQ(r.rule, bug.rule) << bug.name << ", strategy " << strategy << ": " << r.message;
+            EXPECT_LE(r.schedules, 1000u) << bug.name << ", strategy " << strategy;
+            ASSERT_FALSE(r.shrunk_token.empty()) << bug.name << ", strategy " << strategy << ": not shrunk";
+            EXPECT_LE(r.preemptions, bug.depth) << bug.name << ", strategy " << strategy << ": " << r.trace;
+            ex::Options replay;
+            replay.replay = r.shrunk_token;
+            const ex::Result again = ex::explore(replay, bug.scenario);
+            EXPECT_TRUE(again.found && again.rule == r.rule)
+                << bug.name << ", strategy " << strategy << ": " << r.shrunk_token << " did not replay";
+        }
+}
+
 // ---- Where deliveries happen ------------------------------------------------------------------
 
 // Every asserted interrupt is delivered and its DPC run before the schedule ends, whichever way
