@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "explore_c_scenarios.h"
+#include "explore_support.h"
 #include "ndislock/explore.h"
 #include "ndislock/ndis.h"
 
@@ -23,36 +24,11 @@ protected:
     void SetUp() override { ASSERT_EQ(NdislockSetProcessorCount(4), NDISLOCK_OK); }
 };
 
-ex::Options options(NDISLOCK_EXPLORE_STRATEGY strategy, unsigned depth, unsigned long long seed,
-                    unsigned schedules = 1000) {
-    ex::Options o;
-    o.strategy = strategy;
-    o.depth = depth;
-    o.seed = seed;
-    o.schedules = schedules;
-    return o;
-}
-
-// Two threads take A and B in opposite orders (AB/BA). Static locks: the same addresses in every
-// schedule, so a replayed finding is the same text.
-NDIS_SPIN_LOCK g_a, g_b;
-
-void ab_ba(ex::Run &run) {
-    NdisAllocateSpinLock(&g_a);
-    NdisAllocateSpinLock(&g_b);
-    run.spawn([] {
-        NdisAcquireSpinLock(&g_a);
-        NdisAcquireSpinLock(&g_b);
-        NdisReleaseSpinLock(&g_b);
-        NdisReleaseSpinLock(&g_a);
-    });
-    run.spawn([] {
-        NdisAcquireSpinLock(&g_b);
-        NdisAcquireSpinLock(&g_a);
-        NdisReleaseSpinLock(&g_a);
-        NdisReleaseSpinLock(&g_b);
-    });
-}
+using explore_support::ab_ba;
+using explore_support::expect_replays;
+using explore_support::g_a;
+using explore_support::g_b;
+using explore_support::options;
 
 // Two threads increment a counter: read, then write, each a plain shared access. With the lock
 // held around both, correct; without it, an update can be lost.
@@ -73,20 +49,6 @@ void increments(ex::Run &run, bool locked) {
             if (locked) NdisReleaseSpinLock(&counter->lock);
         });
     run.check([counter] { return counter->value == 2; });
-}
-
-// Replays token 100 times; each must report the same rule and message.
-void expect_replays(const std::function<void(ex::Run &)> &scenario, const ex::Result &found) {
-    for (int i = 0; i < 100; ++i) {
-        ex::Options o;
-        o.replay = found.token;
-        const ex::Result again = ex::explore(o, scenario);
-        ASSERT_EQ(again.status, NDISLOCK_OK);
-        ASSERT_TRUE(again.found) << "replay " << i << " of " << found.token << " found nothing";
-        ASSERT_EQ(again.rule, found.rule) << "replay " << i;
-        ASSERT_EQ(again.message, found.message) << "replay " << i;
-        ASSERT_EQ(again.schedules, 1u);
-    }
 }
 
 TEST_F(Explore, AbBaDeadlockFoundByRandomAndReplayed) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "explore_support.h"
 #include "ndislock/device.h"
 #include "ndislock/explore.h"
 #include "ndislock/ndis.h"
@@ -72,27 +73,12 @@ protected:
 
 ex::Options options(NDISLOCK_EXPLORE_STRATEGY strategy, unsigned depth, unsigned long long seed,
                     unsigned schedules = 1000) {
-    ex::Options o;
-    o.strategy = strategy;
-    o.depth = depth;
-    o.seed = seed;
-    o.schedules = schedules;
+    ex::Options o = explore_support::options(strategy, depth, seed, schedules);
     o.max_steps = 2000;
     return o;
 }
 
-// Replays the finding's token 100 times; each must report the same rule and message.
-void expect_replays(const std::function<void(ex::Run &)> &scenario, const ex::Result &found) {
-    for (int i = 0; i < 100; ++i) {
-        ex::Options o;
-        o.replay = found.token;
-        const ex::Result again = ex::explore(o, scenario);
-        ASSERT_EQ(again.status, NDISLOCK_OK);
-        ASSERT_TRUE(again.found) << "replay " << i << " of " << found.token << " found nothing";
-        ASSERT_EQ(again.rule, found.rule) << "replay " << i;
-        ASSERT_EQ(again.message, found.message) << "replay " << i;
-    }
-}
+using explore_support::expect_replays;
 
 const std::pair<NDISLOCK_EXPLORE_STRATEGY, unsigned> kRandom{NDISLOCK_EXPLORE_RANDOM, 0u};
 
@@ -144,9 +130,7 @@ TEST_F(ExploreIsr, IsrDeadlockFoundByTheExhaustiveSearchAndReplayedFromItsChoice
     EXPECT_NE(r.trace.find("an interrupt comes in here"), std::string::npos) << r.trace;
     ASSERT_FALSE(r.shrunk_token.empty()) << r.message;
     EXPECT_LE(r.preemptions, 1u);
-    ex::Result shrunk = r;
-    shrunk.token = r.shrunk_token;
-    expect_replays(isr_takes_held_lock, shrunk);
+    expect_replays(isr_takes_held_lock, r.shrunk_token, r);
 }
 
 // ---- (b) Use after release: a list hand-off between a thread and a DPC -------------------------

@@ -14,6 +14,7 @@
 #include "ndislock/rw_lock.h"
 #include "ndislock/wdk_dispatcher.h"
 #include "observe/hooks.h"
+#include "explore_support.h"
 #include "race_c_scenarios.h"
 
 namespace ex = ndislock::explore;
@@ -25,15 +26,8 @@ protected:
     void SetUp() override { ASSERT_EQ(NdislockSetProcessorCount(4), NDISLOCK_OK); }
 };
 
-ex::Options options(NDISLOCK_EXPLORE_STRATEGY strategy, unsigned depth, unsigned long long seed,
-                    unsigned schedules = 1000) {
-    ex::Options o;
-    o.strategy = strategy;
-    o.depth = depth;
-    o.seed = seed;
-    o.schedules = schedules;
-    return o;
-}
+using explore_support::expect_replays;
+using explore_support::options;
 
 const std::pair<NDISLOCK_EXPLORE_STRATEGY, unsigned> kStrategies[] = {{NDISLOCK_EXPLORE_RANDOM, 0u},
                                                                       {NDISLOCK_EXPLORE_PCT, 2u}};
@@ -48,19 +42,6 @@ bool names(const std::string &message, const std::string &file, int line) {
     return message.find(site + ",") != std::string::npos || message.find(site + " ") != std::string::npos;
 }
 bool names(const std::string &message, int line) { return names(message, "race_test.cpp", line); }
-
-// Replays the finding's token 100 times; each must give the same rule and message.
-void expect_replays(const std::function<void(ex::Run &)> &scenario, const ex::Result &found) {
-    for (int i = 0; i < 100; ++i) {
-        ex::Options o;
-        o.replay = found.token;
-        const ex::Result again = ex::explore(o, scenario);
-        ASSERT_EQ(again.status, NDISLOCK_OK);
-        ASSERT_TRUE(again.found) << "replay " << i << " of " << found.token << " found nothing";
-        ASSERT_EQ(again.rule, found.rule) << "replay " << i;
-        ASSERT_EQ(again.message, found.message) << "replay " << i;
-    }
-}
 
 void expect_nothing(const std::function<void(ex::Run &)> &scenario, unsigned schedules = 1000) {
     for (auto [strategy, depth] : kStrategies) {

@@ -13,6 +13,7 @@
 
 #include "explore/search.h"
 #include "explore/token.h"
+#include "explore_support.h"
 #include "ndislock/explore.h"
 #include "ndislock/explore_gtest.h"
 #include "ndislock/ndis.h"
@@ -36,26 +37,9 @@ ex::Options options(NDISLOCK_EXPLORE_STRATEGY strategy, unsigned schedules = 100
     return o;
 }
 
-// The scenarios of explore_test.cpp. AB/BA: two threads take A and B in opposite orders; static
-// locks, so a replay's message is the same text.
-NDIS_SPIN_LOCK g_a, g_b;
-
-void ab_ba(ex::Run &run) {
-    NdisAllocateSpinLock(&g_a);
-    NdisAllocateSpinLock(&g_b);
-    run.spawn([] {
-        NdisAcquireSpinLock(&g_a);
-        NdisAcquireSpinLock(&g_b);
-        NdisReleaseSpinLock(&g_b);
-        NdisReleaseSpinLock(&g_a);
-    });
-    run.spawn([] {
-        NdisAcquireSpinLock(&g_b);
-        NdisAcquireSpinLock(&g_a);
-        NdisReleaseSpinLock(&g_a);
-        NdisReleaseSpinLock(&g_b);
-    });
-}
+using explore_support::ab_ba;
+using explore_support::expect_replays;
+using explore_support::finding_of;
 
 // The lost update: two threads read then write a counter, each access a scheduling point.
 void lost_update(ex::Run &run) {
@@ -67,24 +51,6 @@ void lost_update(ex::Run &run) {
             *value = seen + 1;
         });
     run.check([value] { return *value == 2; });
-}
-
-// The finding without its replay line (which names the token that was replayed).
-std::string finding_of(const std::string &message) { return message.substr(0, message.find("\n  replay:")); }
-
-// Replays token 100 times: each run is one schedule with the same finding.
-void expect_replays(const std::function<void(ex::Run &)> &scenario, const std::string &token, const ex::Result &found) {
-    for (int i = 0; i < 100; ++i) {
-        ex::Options o;
-        o.replay = token;
-        const ex::Result again = ex::explore(o, scenario);
-        ASSERT_EQ(again.status, NDISLOCK_OK);
-        ASSERT_TRUE(again.found) << "replay " << i << " of " << token << " found nothing";
-        ASSERT_EQ(again.rule, found.rule) << "replay " << i;
-        ASSERT_EQ(finding_of(again.message), finding_of(found.message)) << "replay " << i;
-        ASSERT_EQ(again.schedules, 1u);
-        ASSERT_EQ(again.shrink_replays, 0u); // a replay is never shrunk
-    }
 }
 
 // A found bug: the shrunk token replays it, with at most one preemption, and the trace shows
