@@ -13,11 +13,13 @@
 // writer locks' shared acquires seeing the exclusive releases only and exclusive acquires every
 // release; mutexes, fast mutexes and executive resources the same way (their wait_lock events);
 // an event's set -> a wait it satisfies (observe::notify_synchronizes, told by the dispatcher);
-// NdislockExploreSpawn: the spawner's past -> the child. The scenario's check runs after every
-// thread returned and is not tracked. Other synchronization (DPC queueing and running, interrupts
-// and synchronize functions) is added by calling release() on the signalling side and acquire()
-// on the signalled side with the object that links them: from src/explore directly, from the
-// layers below it (which cannot include this file) through observe::notify_synchronizes.
+// a DPC's insert -> its run, and the interrupt's spin lock around the ISR and the synchronize,
+// enable and disable routines (both told by src/interrupt); an interlocked operation -> the next on
+// its address (the scheduler); NdislockExploreSpawn: the spawner's past -> the child. The
+// scenario's check runs after every thread returned and is not tracked. Synchronization is added
+// by calling release() on the signalling side and acquire() on the signalled side with the object
+// that links them: from src/explore directly, from the layers below it (which cannot include this
+// file) through observe::notify_synchronizes.
 //
 // Bounded: kMaxCells annotated ranges and kMaxObjects synchronization objects per schedule, in
 // one block allocated per exploration and reset per schedule; nothing is allocated per access.

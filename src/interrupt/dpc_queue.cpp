@@ -16,6 +16,7 @@
 #include "interrupt/callback_scope.h"
 #include "interrupt/processor_context.h"
 #include "interrupt/scheduled_delivery.h"
+#include "observe/hooks.h"
 #include "model/preemption.h"
 #include "model/processors.h"
 #include "platform/clock.h"
@@ -88,6 +89,7 @@ void run_kernel_dpc(KDPC *d, model::ThreadState &t, const DpcArguments &a) noexc
 
 // One DPC taken off c's queue (pop), run by t; then it is no longer running.
 void run_dpc(ProcessorContext &c, KDPC *d, model::ThreadState &t, const DpcArguments &a) noexcept {
+    observe::notify_synchronizes(d, false); // what the inserter did before the insert is before this run
     if (d->Type == kInterruptDpcType)
         run_interrupt_dpc(d, t, a);
     else if (d->Type == kTimerObjectDpcType)
@@ -260,6 +262,10 @@ bool insert_dpc(KDPC *dpc, std::uint32_t processor, PVOID argument1, PVOID argum
         if (dpc->Importance != LowImportance)
             model::g_processors[processor].attention.fetch_or(model::kDpcsPending, std::memory_order_release);
     }
+    // Queued: what the inserter did so far happens before the DPC's run (an exploration's race
+    // detection, explore/race.h). After the push, before any run can start: in a schedule this
+    // thread holds the baton until its next scheduling point.
+    observe::notify_synchronizes(dpc, true);
     if (schedule != nullptr) {
         schedule->work_pending(processor);
         return true;

@@ -15,6 +15,7 @@
 #include "interrupt/timers.h"
 #include "lock/spin_word.h"
 #include "model/preemption.h"
+#include "observe/hooks.h"
 #include "observe/lock_names.h"
 #include "observe/trace.h"
 #include "model/processors.h"
@@ -30,6 +31,19 @@ Adapter g_adapters[kMaxAdapters];
 namespace {
 
 std::mutex g_registry; // registration and adapter slots (PASSIVE_LEVEL callers only)
+
+// The interrupt's spin lock, around the ISR and the synchronize, enable and disable routines. The
+// lock layer's own word, not an observed spin lock (the verifier has rules of its own for it); an
+// exploration's race detection sees it as the lock it is (observe::notify_synchronizes): what a
+// synchronize function did is before the next ISR, and the ISR before the next synchronize call.
+void take_interrupt_lock(PKSPIN_LOCK lock) noexcept {
+    lock::spin_acquire(lock);
+    observe::notify_synchronizes(lock, false);
+}
+void give_interrupt_lock(PKSPIN_LOCK lock) noexcept {
+    observe::notify_synchronizes(lock, true);
+    lock::spin_release(lock);
+}
 std::atomic<std::uint32_t> g_round_robin{0};
 
 // Handle encoding: bits 0-3 a tag, 4-11 the slot, 12 and up the slot's generation.
@@ -373,12 +387,12 @@ BOOLEAN synchronize(NDIS_HANDLE handle, ULONG message, MINIPORT_SYNCHRONIZE_INTE
     }
     target->active.fetch_add(1, std::memory_order_acq_rel);
     const KIRQL old = model::raise_irql(t, target->dirql);
-    lock::spin_acquire(target->sync_lock);
+    take_interrupt_lock(target->sync_lock);
     CallbackScope scope(t, observe::Callback::Synchronize, reinterpret_cast<const void *>(function), target->handle(),
                         site);
     const BOOLEAN result = function(context);
     scope.finish();
-    lock::spin_release(target->sync_lock);
+    give_interrupt_lock(target->sync_lock);
     target->counters.synchronized.fetch_add(1, std::memory_order_relaxed);
     leave_active(*target);
     model::lower_irql(t, old); // an interrupt held pending meanwhile is taken here
@@ -398,13 +412,13 @@ NDISLOCK_STATUS run_enable_disable(NDIS_HANDLE handle, bool enable) noexcept {
             Interrupt &slot = g_interrupts[i->message_slots[m]];
             slot.active.fetch_add(1, std::memory_order_acq_rel);
             const KIRQL old = model::raise_irql(t, slot.dirql);
-            lock::spin_acquire(slot.sync_lock);
+            take_interrupt_lock(slot.sync_lock);
             CallbackScope scope(t, enable ? observe::Callback::EnableInterrupt : observe::Callback::DisableInterrupt,
                                 reinterpret_cast<const void *>(routine), slot.handle(),
                                 routine_site(reinterpret_cast<const void *>(routine)));
             routine(slot.context, m);
             scope.finish();
-            lock::spin_release(slot.sync_lock);
+            give_interrupt_lock(slot.sync_lock);
             leave_active(slot);
             model::lower_irql(t, old);
         }
@@ -414,13 +428,13 @@ NDISLOCK_STATUS run_enable_disable(NDIS_HANDLE handle, bool enable) noexcept {
     if (routine == nullptr) return NDISLOCK_INVALID_ARGUMENT;
     i->active.fetch_add(1, std::memory_order_acq_rel);
     const KIRQL old = model::raise_irql(t, i->dirql);
-    lock::spin_acquire(&i->lock);
+    take_interrupt_lock(&i->lock);
     CallbackScope scope(t, enable ? observe::Callback::EnableInterrupt : observe::Callback::DisableInterrupt,
                         reinterpret_cast<const void *>(routine), handle,
                         routine_site(reinterpret_cast<const void *>(routine)));
     routine(i->context);
     scope.finish();
-    lock::spin_release(&i->lock);
+    give_interrupt_lock(&i->lock);
     leave_active(*i);
     model::lower_irql(t, old);
     return NDISLOCK_OK;
@@ -464,7 +478,7 @@ void run_isr(Interrupt &i, std::uint32_t processor, model::ThreadState &t) noexc
     // Level-triggered: an assert from here on makes another delivery.
     i.pending.fetch_and(~(std::uint64_t{1} << processor), std::memory_order_acq_rel);
     if (asserted != 0 && entered >= asserted) i.delivery_latency.record(entered - asserted);
-    lock::spin_acquire(i.sync_lock);
+    take_interrupt_lock(i.sync_lock);
     BOOLEAN queue_default = FALSE;
     ULONG targets = 0;
     const auto *isr = i.msi ? reinterpret_cast<const void *>(i.msi_isr) : reinterpret_cast<const void *>(i.isr);
@@ -472,7 +486,7 @@ void run_isr(Interrupt &i, std::uint32_t processor, model::ThreadState &t) noexc
     const BOOLEAN claimed =
         i.msi ? i.msi_isr(i.context, i.message, &queue_default, &targets) : i.isr(i.context, &queue_default, &targets);
     const std::uint64_t own = scope.finish();
-    lock::spin_release(i.sync_lock);
+    give_interrupt_lock(i.sync_lock);
     // A message is edge-like: an assert that came while this one was pending is a delivery of its own.
     if (i.msi && i.msi_pending[processor].fetch_sub(1, std::memory_order_acq_rel) > 1) {
         i.pending.fetch_or(std::uint64_t{1} << processor, std::memory_order_acq_rel);

@@ -382,6 +382,81 @@ TEST_F(ExploreIsr, KernelDpcsRunInsideTheSchedule) {
     EXPECT_EQ(r.schedules, 200u);
 }
 
+// Data prepared before KeInsertQueueDpc and read by the DPC is no race: the insert happens before
+// the DPC's run, here on processor 3's delivery context, already running (started for an earlier
+// DPC, before the data was written). Data the DPC writes while the thread goes on reading it is a
+// race.
+TEST_F(ExploreIsr, DataHandedToADpcThroughItsQueueIsNoRace) {
+    static KDPC earlier, handed;
+    static int datum = 0;
+    auto scenario = [](ex::Run &run, bool dpc_writes) {
+        datum = 0;
+        KeInitializeDpc(
+            &earlier, [](PKDPC, PVOID, PVOID, PVOID) { NdislockExploreYield(); }, nullptr);
+        KeInitializeDpc(
+            &handed,
+            [](PKDPC, PVOID dpc_writes, PVOID, PVOID) {
+                if (dpc_writes != nullptr)
+                    NDISLOCK_SHARED_WRITE(datum, 2);
+                else
+                    (void)NDISLOCK_SHARED_READ(datum);
+            },
+            dpc_writes ? &datum : nullptr);
+        KeSetTargetProcessorDpc(&earlier, 3);
+        KeSetTargetProcessorDpc(&handed, 3);
+        run.spawn([dpc_writes] {
+            KeInsertQueueDpc(&earlier, nullptr, nullptr); // processor 3's delivery context starts
+            if (!dpc_writes) NDISLOCK_SHARED_WRITE(datum, 1);
+            KeInsertQueueDpc(&handed, nullptr, nullptr);
+            if (dpc_writes) (void)NDISLOCK_SHARED_READ(datum); // the DPC may be writing it
+        });
+    };
+    for (const bool dpc_writes : {false, true}) {
+        const ex::Result r =
+            ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 1, 300), [&](ex::Run &run) { scenario(run, dpc_writes); });
+        ASSERT_EQ(r.status, NDISLOCK_OK);
+        if (!dpc_writes) {
+            EXPECT_FALSE(r.found) << r.message;
+        } else {
+            ASSERT_TRUE(r.found);
+            EXPECT_EQ(r.rule, "DataRace") << r.message;
+        }
+    }
+}
+
+// State the ISR shares, annotated: touched in a synchronize function it is ordered with the ISR by
+// the interrupt's lock (no race, whichever comes first); touched outside one, a DataRace.
+int g_isr_datum = 0;
+BOOLEAN synchronized_write(PVOID) {
+    NDISLOCK_SHARED_WRITE(g_isr_datum, NDISLOCK_SHARED_READ(g_isr_datum) + 1);
+    return TRUE;
+}
+
+TEST_F(ExploreIsr, StateSharedWithTheIsrThroughTheSynchronizeFunctionIsNoRace) {
+    auto scenario = [](ex::Run &run, bool synchronized) {
+        g_isr_datum = 0;
+        g_device.isr = [](PBOOLEAN) { NDISLOCK_SHARED_WRITE(g_isr_datum, NDISLOCK_SHARED_READ(g_isr_datum) + 1); };
+        run.spawn([synchronized] { // processor 0
+            if (synchronized)
+                NdisMSynchronizeWithInterruptEx(g_device.interrupt, 0, synchronized_write, nullptr);
+            else
+                synchronized_write(nullptr);
+        });
+        run.spawn([] { NdislockAssertInterrupt(g_device.interrupt, 0); }); // processor 1, toward 0
+    };
+    for (const bool synchronized : {true, false}) {
+        const ex::Result r = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 5, 500),
+                                         [&](ex::Run &run) { scenario(run, synchronized); });
+        ASSERT_EQ(r.status, NDISLOCK_OK);
+        if (synchronized) {
+            EXPECT_FALSE(r.found) << r.message;
+        } else {
+            ASSERT_TRUE(r.found);
+            EXPECT_EQ(r.rule, "DataRace") << r.message;
+        }
+    }
+}
+
 // A thread the exploration does not run cannot make work for its schedule: an interrupt it asserts
 // would be delivered by no one it is ordered with.
 TEST_F(ExploreIsr, AssertFromAPlainThreadIsRefused) {
