@@ -160,13 +160,12 @@ NDISLOCK_API void NdislockExploreYield(void);
 NDISLOCK_API void NdislockExploreRead(const volatile void *Address, SIZE_T Size, const char *File, int Line);
 NDISLOCK_API void NdislockExploreWrite(const volatile void *Address, SIZE_T Size, const char *File, int Line);
 
-/* The count of registered observers (declared as in ndislock/fast_path.h, which reads it too): an
- * exploration registers one for its life, so while it is 0 no exploration runs and the macros
- * below do not call into the library (an annotated access then costs one load and a predictable
- * branch beside the access itself); while the verifier or another observer is on, they call in and
- * return at once outside a schedule. */
-NDISLOCK_API extern unsigned ndislock_active_observers;
-#define NDISLOCK_EXPLORE_MAY_RUN() (__atomic_load_n(&ndislock_active_observers, __ATOMIC_RELAXED) != 0)
+/* The count of observers of the interlocked operations (declared as in ndislock/wdk_interlocked.h,
+ * which reads it the same way): only an exploration registers one, for its life, so while it is 0
+ * no exploration runs and the macros below do not call into the library (an annotated access then
+ * costs one load and a predictable branch beside the access itself, the verifier on or off). */
+NDISLOCK_API extern unsigned ndislock_interlocked_observers;
+#define NDISLOCK_EXPLORE_MAY_RUN() (__atomic_load_n(&ndislock_interlocked_observers, __ATOMIC_RELAXED) != 0)
 
 /* NDISLOCK_SHARED_READ(x) reads the lvalue x (an expression: its value is x's);
  * NDISLOCK_SHARED_WRITE(x, v); assigns v to it (a statement: a volatile x then raises no C++20

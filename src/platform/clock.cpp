@@ -12,7 +12,7 @@ static std::uint64_t read_clock(clockid_t id) noexcept {
 }
 
 std::atomic<VirtualClock> g_virtual_clock{nullptr};
-constinit thread_local bool tls_virtual_clock = false;
+constinit thread_local bool tls_virtual_clock __attribute__((tls_model("initial-exec"))) = false;
 
 std::uint64_t monotonic_ns() noexcept {
     if (__builtin_expect(tls_virtual_clock, 0))

@@ -16,7 +16,9 @@ std::uint64_t monotonic_ns() noexcept;
 // schedule's choices, never on the machine's speed. Both set by the explorer for its threads.
 using VirtualClock = std::uint64_t (*)() noexcept;
 extern std::atomic<VirtualClock> g_virtual_clock;
-extern constinit thread_local bool tls_virtual_clock;
+// initial-exec, as the library's other thread-locals: a plain load, no __tls_get_addr call in the
+// shared library, on every clock read.
+extern constinit thread_local bool tls_virtual_clock __attribute__((tls_model("initial-exec")));
 // Wall-clock time (CLOCK_REALTIME) in ns since 1970: what the WDK's system time is counted from,
 // once shifted to 1601 (interrupt/timers.h).
 std::uint64_t realtime_ns() noexcept;

@@ -7,6 +7,7 @@
 
 #include <memory>
 
+#include "explore_support.h"
 #include "ndislock/explore.h"
 #include "ndislock/ndis.h"
 #include "ndislock/verifier.h"
@@ -22,12 +23,7 @@ protected:
 };
 
 ex::Options options(NDISLOCK_EXPLORE_STRATEGY strategy, unsigned depth, unsigned schedules) {
-    ex::Options o;
-    o.strategy = strategy;
-    o.depth = depth;
-    o.seed = 7;
-    o.schedules = schedules;
-    return o;
+    return explore_support::options(strategy, depth, 7, schedules);
 }
 
 // Two threads each add one to the counter by reading it and writing the sum back: the two
