@@ -89,13 +89,17 @@ static void *DemoHwThread(void *Context) {
     }
     /* Packets that arrived but found the receive ring full never reach the driver. */
     DemoDeviceFlush(Hw->Adapter, &Hw->Counters);
+    DemoHwLastLook(Hw->Adapter);
+    return NULL;
+}
+
+void DemoHwLastLook(PADAPTER Adapter) {
     if (DemoBug == DEMO_BUG_THREAD_EXIT_HOLDING) {
         /* Seeded mistake: a last look at the transmit ring, and the thread returns without
          * NdisReleaseSpinLock. */
-        NdisAcquireSpinLock(&Hw->Adapter->TxLock); /* BUG:thread-exit-holding */
-        if (Hw->Adapter->TxRing.Count != 0) fprintf(stderr, "ndislock-demo: transmit ring not empty\n");
+        NdisAcquireSpinLock(&Adapter->TxLock); /* BUG:thread-exit-holding */
+        if (Adapter->TxRing.Count != 0) fprintf(stderr, "ndislock-demo: transmit ring not empty\n");
     }
-    return NULL;
 }
 
 void DemoHwInitialize(PDEMO_HW Hw, PADAPTER Adapter, ULONG RatePerSecond, ULONG Processor, BOOLEAN Msix) {

@@ -101,4 +101,8 @@ void DemoHwStopReceiving(PDEMO_HW Hw);
 /* Stops the device thread and waits for it. Afterwards the line is never raised again. */
 void DemoHwStop(PDEMO_HW Hw);
 
+/* What the device thread does last, before it returns (with --bug thread-exit-holding, the
+ * thread's seeded mistake). Also the last step of the device in ndislock-demo --explore. */
+void DemoHwLastLook(PADAPTER Adapter);
+
 #endif /* NDISLOCK_DEMO_DEVICE_H */

@@ -182,10 +182,10 @@ static void DemoUsage(FILE *Out) {
             "  --report PATH    write an HTML report of the run to PATH (one self-contained page): hold-time\n"
             "                   histograms against the 25 us budget, contention over time, ISR and DPC run\n"
             "                   times against their budgets, the verifier's findings (NdislockReportStart)\n"
-            "  --explore        do not run: explore a sender and the receive DPC schedule by schedule\n"
-            "                   (NdislockExplore, portfolio strategy, 1000 schedules, the verifier off); print\n"
-            "                   a failing schedule's finding, replay token, shrunk token and trace. With\n"
-            "                   --bug: " DEMO_EXPLORABLE_BUGS " (the others are verifier rules)\n"
+            "  --explore        do not run: explore the miniport's life schedule by schedule (initialize,\n"
+            "                   a sender, the device and its interrupt, halt; NdislockExplore, portfolio\n"
+            "                   strategy, 1000 schedules); print a failing schedule's finding (with --bug,\n"
+            "                   the seeded mistake's rule), replay token, shrunk token and trace\n"
             "  --jobs N         with --explore: search in N worker processes, 1..64 (default 1)\n"
             "  --help           show this help\n"
             "\n"
@@ -313,12 +313,8 @@ static int DemoParseArguments(int Argc, char **Argv, DEMO_OPTIONS *Options) {
         return DemoBadArgument("--receivers needs --irq-rate 0 (with the device on, MiniportInterruptDPC receives)");
     if (Options->IrqRate == 0 && Options->Msix)
         return DemoBadArgument("--msix needs the device (an --irq-rate above 0): it changes how the device interrupts");
-    if (Options->Explore && !DemoBugIsExplorable(Options->Bug))
-        return DemoBadArgument("--explore --bug %s: its mistake is a verifier rule, not a failing schedule; "
-                               "explorable: " DEMO_EXPLORABLE_BUGS,
-                               Options->Bug);
     if (Options->Jobs != 0 && !Options->Explore) return DemoBadArgument("--jobs needs --explore");
-    if (Options->IrqRate == 0 && DemoBug == DEMO_BUG_ISR_SPIN_LOCK)
+    if (!Options->Explore && Options->IrqRate == 0 && DemoBug == DEMO_BUG_ISR_SPIN_LOCK)
         return DemoBadArgument(
             "--bug isr-spin-lock needs the device (an --irq-rate above 0): its mistake is in the ISR");
     return -1;

@@ -126,8 +126,11 @@ typedef struct NDISLOCK_EXPLORE_RESULT {
  * schedule ends the process with ExploreUncontrolled (it would run free of the scheduler). While
  * it runs, no ISR, DPC or timer thread runs: the scheduler delivers them. The threads of a failing
  * schedule are abandoned at the point where it failed: their locks stay as they were, and C++
- * destructors of their locals do not run. Run with the verifier off (it would see the abandoned
- * holds). Model: CHESS and PCT (docs/explore.md). */
+ * destructors of their locals do not run. With the verifier on, a rule a scenario thread breaks
+ * (an error or a warning, not suppressed) is the schedule's finding, Result.Rule its rule ID: the
+ * process keeps, prints and counts nothing of it (no exit status 86), a terminal rule does not end
+ * the process, and each schedule starts from what the verifier knew before the exploration
+ * (docs/explore.md, "The verifier in a schedule"). Model: CHESS and PCT (docs/explore.md). */
 NDISLOCK_API NDISLOCK_STATUS NdislockExplore(const NDISLOCK_EXPLORE_OPTIONS *Options, NDISLOCK_EXPLORE_SETUP *Setup,
                                              NDISLOCK_EXPLORE_CHECK *Check, void *Context,
                                              NDISLOCK_EXPLORE_RESULT *Result);

@@ -13,9 +13,12 @@ using namespace ndislock::api;
 
 namespace {
 
+// The processor's own time, busy: on the OS's clock even in an exploration's schedule, whose
+// virtual clock moves only at scheduling points (a stall has none) and would never reach the end.
+// The verifier times holds in real running time, so a stall under a lock is seen as in a run.
 void stall(ULONG microseconds) noexcept {
-    const std::uint64_t end = platform::monotonic_ns() + std::uint64_t{microseconds} * 1000;
-    while (platform::monotonic_ns() < end)
+    const std::uint64_t end = platform::monotonic_raw_ns() + std::uint64_t{microseconds} * 1000;
+    while (platform::monotonic_raw_ns() < end)
         platform::cpu_relax();
 }
 

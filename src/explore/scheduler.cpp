@@ -1,8 +1,11 @@
 #include "explore/scheduler.h"
 
+#include <algorithm>
 #include <atomic>
 #include <csetjmp>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <thread>
 
@@ -262,7 +265,10 @@ void on_interlocked(const volatile void *address, const void *return_address) no
 }
 void on_callback(const observe::CallbackEvent &e) noexcept {
     // An ISR, DPC or synchronize function a context runs (explore/deliveries.h): a point.
-    if (Context *c = tls_context) return point(*c);
+    if (Context *c = tls_context) {
+        note_point(static_cast<int>(c->index), observe::callback_name(e.kind), nullptr, 0, nullptr);
+        return point(*c);
+    }
     Exploration *x = g_exploration.load(std::memory_order_acquire);
     if (x == nullptr || !x->running.load(std::memory_order_acquire)) return;
     char what[96];
@@ -272,7 +278,8 @@ void on_callback(const observe::CallbackEvent &e) noexcept {
 
 // A call other than the spin-lock ones, before it runs: the KeWaitFor* waits, mutexes, fast mutexes,
 // resources, NDIS events, NdisMSynchronizeWithInterruptEx and the like are points of their own.
-void on_other_call(const char *, bool, bool, const observe::Site &) noexcept {
+void on_other_call(const char *name, bool, bool, const observe::Site &site) noexcept {
+    label(name, site);
     observed_point("a wait or NDIS call by a thread not spawned for it");
 }
 
@@ -282,8 +289,40 @@ void on_wait_lock(const observe::WaitLockEvent &e) noexcept {
     if (e.phase == observe::WaitLockPhase::Releasing) observed_point("a release by a thread not spawned for it");
 }
 
+// A finding of the verifier about a context's call: the schedule's (the verifier keeps nothing of
+// it); the context goes no further. Elsewhere (setup, check, a thread of no schedule) the
+// process's, as outside an exploration.
+// The verifier names threads by their OS thread IDs, which differ from run to run: each becomes
+// the schedule's own number ("thread 0"), as in the exploration's other findings and its trace, so
+// that a replay prints the same finding.
+bool on_finding(const char *rule, const char *text) noexcept {
+    Exploration &x = exploration();
+    if (tls_context == nullptr || x.aborting) return false;
+    char renamed[sizeof x.finding.message];
+    std::size_t n = 0;
+    for (const char *p = text; *p != '\0' && n + 1 < sizeof renamed;) {
+        if (std::strncmp(p, "thread ", 7) == 0 && p[7] >= '0' && p[7] <= '9') {
+            char *end = nullptr;
+            const long tid = std::strtol(p + 7, &end, 10);
+            for (unsigned i = 0; i < x.spawned; ++i)
+                if (x.contexts[i].thread != nullptr &&
+                    x.contexts[i].thread->os_tid.load(std::memory_order_relaxed) == tid) {
+                    n += static_cast<std::size_t>(std::snprintf(renamed + n, sizeof renamed - n, "thread %u", i));
+                    p = end;
+                    break;
+                }
+            if (p != end) renamed[n++] = *p++;
+            continue;
+        }
+        renamed[n++] = *p++;
+    }
+    renamed[std::min(n, sizeof renamed - 1)] = '\0';
+    fail(*tls_context, rule, renamed);
+}
+
 constexpr observe::Observer kObserver = [] {
     observe::Observer o{};
+    o.finding = on_finding;
     o.attempting = on_attempt;
     o.acquiring = on_attempt;
     o.releasing = on_release;
@@ -384,9 +423,14 @@ void reset_thread(Context &c) noexcept {
     if (t->irql.load(std::memory_order_relaxed) > PASSIVE_LEVEL) model::lower_irql(*t, PASSIVE_LEVEL);
 }
 
-// Runs the context's routine; returns when it returned or the schedule abandoned it.
-[[gnu::noinline]] void run_routine(Context &c) noexcept {
-    if (setjmp(c.abort_point) == 0) c.routine(c.argument);
+// Runs the context's routine; returns when it returned (true) or the schedule abandoned it. A
+// routine that returned is told to the observers while it can still fail the schedule (the
+// verifier: a lock it still holds).
+[[gnu::noinline]] bool run_routine(Context &c) noexcept {
+    if (setjmp(c.abort_point) != 0) return false;
+    c.routine(c.argument);
+    observe::notify_scenario_returned(*c.thread, false);
+    return true;
 }
 
 // The context is done (returned or abandoned): hand the baton on, or back to the exploring thread.
@@ -438,8 +482,9 @@ void worker_main(Context &c) noexcept {
         tls_context = &c;
         lock::tls_controlled = true;
         platform::tls_virtual_clock = true;
-        if (!c.abort) run_routine(c); // abandoned before its first step: never starts
-        reset_thread(c);              // still controlled: a processor given back is never biased
+        // Abandoned before its first step: never starts.
+        if (!c.abort && !run_routine(c)) observe::notify_scenario_returned(*c.thread, true);
+        reset_thread(c); // still controlled: a processor given back is never biased
         lock::tls_controlled = false;
         platform::tls_virtual_clock = false;
         finish(c);
@@ -570,6 +615,7 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
         virtual_time::begin();
         x->strategy.begin(key);
         race::begin_schedule();
+        observe::notify_schedule_boundary(true);
 
         x->setting_up.store(true, std::memory_order_relaxed);
         platform::tls_virtual_clock = true; // a timer set in setup is due in the schedule's time
@@ -589,6 +635,7 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
         // PCT's change points are drawn over the steps a schedule of this scenario takes.
         if (x->steps > horizon) horizon = static_cast<std::uint32_t>(x->steps);
         const bool checked = check == nullptr || check(context) != FALSE;
+        observe::notify_schedule_boundary(false);
         if (!x->finding.found && !checked) {
             x->finding.found = true;
             x->finding.rule = "AssertionFailed";

@@ -8,9 +8,29 @@ namespace ndislock::explore {
 
 namespace {
 
+// A measured duration or ratio in a verifier's text ("168.1 us", "7x the budget"): what the
+// machine measured, not what the schedule chose, so it may differ between two runs of one schedule.
+std::size_t measurement_length(const char *p) noexcept {
+    const char *q = p;
+    while (std::isdigit(static_cast<unsigned char>(*q)) || *q == '.')
+        ++q;
+    if (q == p) return 0;
+    if (std::strncmp(q, " us", 3) == 0) return static_cast<std::size_t>(q + 3 - p);
+    if (q[0] == 'x' && q[1] == ' ') return static_cast<std::size_t>(q + 1 - p);
+    return 0;
+}
+
+// The finding's text as two runs of one schedule print it alike: no addresses, no measurements.
 std::string without_addresses(const char *text) {
     std::string out;
     for (const char *p = text; *p != '\0';) {
+        if (const std::size_t n =
+                (p == text || !std::isalnum(static_cast<unsigned char>(p[-1]))) ? measurement_length(p) : 0;
+            n != 0) {
+            p += n;
+            out += '?';
+            continue;
+        }
         if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && std::isxdigit(static_cast<unsigned char>(p[2]))) {
             p += 2;
             while (std::isxdigit(static_cast<unsigned char>(*p)))

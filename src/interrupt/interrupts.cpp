@@ -86,13 +86,15 @@ observe::Site routine_site(const void *routine) noexcept { return observe::Site{
 void close_one(Interrupt &i) noexcept {
     i.state.store(SlotState::Closing, std::memory_order_release);
     i.pending.store(0, std::memory_order_release);
+    // Every processor's: a DPC may be queued toward a processor whose DPC thread never started
+    // (an exploration delivers DPCs itself), and would run after the deregistration.
     const std::uint32_t count = model::processor_count();
     for (std::uint32_t p = 0; p < count; ++p)
-        if (g_contexts[p].started.load(std::memory_order_acquire) != 0) remove_dpc(&i.dpcs[p].dpc);
+        remove_dpc(&i.dpcs[p].dpc);
     while (i.active.load(std::memory_order_acquire) != 0)
         lock::park(&i.active, i.active.load(), 1'000'000);
     for (std::uint32_t p = 0; p < count; ++p) // a DPC that queued another before seeing Closing
-        if (g_contexts[p].started.load(std::memory_order_acquire) != 0) remove_dpc(&i.dpcs[p].dpc);
+        remove_dpc(&i.dpcs[p].dpc);
     i.generation.fetch_add(1, std::memory_order_acq_rel);
     i.state.store(SlotState::Free, std::memory_order_release);
 }
@@ -332,12 +334,28 @@ void deregister_interrupt(NDIS_HANDLE handle, const observe::Site &site) noexcep
     if (i->state.load(std::memory_order_acquire) == SlotState::Live) close_interrupt(*i);
 }
 
+// As find_interrupt, and an interrupt being deregistered too: NdisMDeregisterInterruptEx waits for
+// the interrupt's running DPCs, which may still synchronize with it meanwhile (the DPC re-enabling
+// what its ISR masked), as on Windows, where the interrupt object lives until the deregistration
+// returns.
+Interrupt *find_interrupt_or_closing(NDIS_HANDLE handle, Lookup *how) noexcept {
+    if (Interrupt *i = find_interrupt(handle, how)) return i;
+    std::uint32_t slot = 0, generation = 0;
+    if (!decode(handle, kInterruptTag, kMaxInterrupts, &slot, &generation)) return nullptr;
+    Interrupt &i = g_interrupts[slot];
+    if ((i.generation.load(std::memory_order_acquire) & 0xFFFFFu) != generation ||
+        i.state.load(std::memory_order_acquire) != SlotState::Closing)
+        return nullptr;
+    *how = Lookup::Live;
+    return &i;
+}
+
 BOOLEAN synchronize(NDIS_HANDLE handle, ULONG message, MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER function, PVOID context,
                     const observe::Site &site) noexcept {
     model::ThreadState &t = caller();
     if (const ScheduleControl *schedule = scheduled()) schedule->point(); // before it takes anything
     Lookup how{};
-    Interrupt *i = find_interrupt(handle, &how);
+    Interrupt *i = find_interrupt_or_closing(handle, &how);
     if (i == nullptr) {
         misuse(observe::Rule::SyncInterruptMisuse, site,
                "NdisMSynchronizeWithInterruptEx on %s (handle %p): the synchronize function is not called",

@@ -19,6 +19,7 @@ std::atomic<const Observer *> g_sole_observer{nullptr};
 std::atomic<unsigned> g_rule_checkers{0};
 std::atomic<unsigned> g_handle_listeners{0};
 std::atomic<unsigned> g_attempt_listeners{0};
+std::atomic<unsigned> g_finding_takers{0};
 
 namespace {
 // One past the highest slot ever taken: the calls below look at no slot beyond it (with the
@@ -133,6 +134,7 @@ int add_observer(const Observer *observer) noexcept {
             if (observer->misuse != nullptr) g_rule_checkers.fetch_add(1, std::memory_order_acq_rel);
             if (observer->queue_handle_released != nullptr) g_handle_listeners.fetch_add(1, std::memory_order_acq_rel);
             if (observer->attempting != nullptr) g_attempt_listeners.fetch_add(1, std::memory_order_acq_rel);
+            if (observer->finding != nullptr) g_finding_takers.fetch_add(1, std::memory_order_acq_rel);
             if (observer->interlocked != nullptr)
                 __atomic_fetch_add(&ndislock_interlocked_observers, 1u, __ATOMIC_ACQ_REL);
             g_active_observers.fetch_add(1, std::memory_order_acq_rel);
@@ -152,6 +154,7 @@ void remove_observer(const Observer *observer) noexcept {
             if (observer->misuse != nullptr) g_rule_checkers.fetch_sub(1, std::memory_order_acq_rel);
             if (observer->queue_handle_released != nullptr) g_handle_listeners.fetch_sub(1, std::memory_order_acq_rel);
             if (observer->attempting != nullptr) g_attempt_listeners.fetch_sub(1, std::memory_order_acq_rel);
+            if (observer->finding != nullptr) g_finding_takers.fetch_sub(1, std::memory_order_acq_rel);
             if (observer->interlocked != nullptr)
                 __atomic_fetch_sub(&ndislock_interlocked_observers, 1u, __ATOMIC_ACQ_REL);
             g_active_observers.fetch_sub(1, std::memory_order_acq_rel);
@@ -221,6 +224,19 @@ void notify_wait_lock(const WaitLockEvent &e) noexcept {
 
 void notify_synchronizes(const void *object, bool release) noexcept {
     if (active()) each<&Observer::synchronizes>(object, release);
+}
+
+bool offer_finding(const char *rule_id, const char *text) noexcept {
+    const model::NoPreempt observers_may_hold_locks;
+    for (unsigned i = 0, end = g_slots_in_use.load(std::memory_order_acquire); i < end; ++i)
+        if (const Observer *o = g_observers[i].load(std::memory_order_acquire); o != nullptr && o->finding != nullptr)
+            if (o->finding(rule_id, text)) return true;
+    return false;
+}
+
+void notify_schedule_boundary(bool begins) noexcept { each<&Observer::schedule_boundary>(begins); }
+void notify_scenario_returned(model::ThreadState &t, bool abandoned) noexcept {
+    each<&Observer::scenario_returned>(t, abandoned);
 }
 
 const char *wait_lock_name(WaitLockKind kind) noexcept {

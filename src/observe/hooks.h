@@ -271,6 +271,22 @@ struct Observer {
     // satisfied wait), with the object that links the two. Happens-before in an exploration
     // (explore/race.h); a DPC's queueing and its run are told the same way.
     void (*synchronizes)(const void *object, bool release) noexcept = nullptr;
+    // A finding of a rule-checking observer (the verifier) about a call of the calling thread,
+    // before it is kept, counted or printed: the rule's ID and the report's text. An observer
+    // that takes it returns true, and the finding is not the process's: an exploration makes it
+    // the failing schedule's finding, and a scenario thread does not come back from this call
+    // (its schedule is abandoned; explore/scheduler.h).
+    bool (*finding)(const char *rule_id, const char *text) noexcept = nullptr;
+    // An exploration's schedule begins (true) or has ended (false). What an observer learns inside
+    // one schedule must not reach the next, so that a schedule's outcome depends on its choices
+    // alone and a token replays it (the verifier forgets the held locks of the scenario's
+    // threads, abandoned or not, the lock order and the frees it saw in the schedule).
+    void (*schedule_boundary)(bool begins) noexcept = nullptr;
+    // A scenario thread's routine returned (abandoned false), on that thread (an exploration): the
+    // thread lives on for the next schedule, but what it holds now nobody will release, as at a
+    // thread's end. Abandoned true: its failed schedule longjmp'd out of it, past the observers'
+    // own scopes, which they may put back.
+    void (*scenario_returned)(model::ThreadState &, bool abandoned) noexcept = nullptr;
 };
 
 inline constexpr unsigned kMaxObservers = 4;
@@ -355,6 +371,13 @@ void notify_lock_named(const void *lock, const char *name) noexcept;
 void notify_other_call(const char *name, bool blocking, bool ndis, const Site &site) noexcept;
 void notify_wait_lock(const WaitLockEvent &e) noexcept;
 void notify_synchronizes(const void *object, bool release) noexcept;
+// Offers a finding to the observers with a finding member (an exploration): true if one took it
+// (the caller then neither keeps nor prints it). One load while none listens.
+extern std::atomic<unsigned> g_finding_takers;
+bool offer_finding(const char *rule_id, const char *text) noexcept;
+inline bool finding_takers() noexcept { return g_finding_takers.load(std::memory_order_relaxed) != 0; }
+void notify_schedule_boundary(bool begins) noexcept;
+void notify_scenario_returned(model::ThreadState &t, bool abandoned) noexcept;
 void notify_callback_entered(const CallbackEvent &e) noexcept;
 void notify_callback_returned(const CallbackEvent &e, std::uint64_t own_ns) noexcept;
 

@@ -65,6 +65,10 @@ struct Look {
 };
 
 void look() noexcept {
+    // While an exploration runs, its threads' waits and routine runs are timed on its virtual
+    // clock (docs/explore.md, "Virtual time"), which this thread's real one cannot be compared
+    // with, and the exploration witnesses its own deadlocks: nothing to look at.
+    if (platform::g_virtual_clock.load(std::memory_order_acquire) != nullptr) return;
     // Collected under the registry's lock, told outside it: a report lists every thread
     // (model::for_each_thread) itself.
     Look l{platform::monotonic_ns(), g_watchdog_limit_ns.load(std::memory_order_relaxed), active(), 0, 0};

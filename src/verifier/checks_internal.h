@@ -236,6 +236,9 @@ void on_irql_changed(const observe::IrqlEvent &ev) noexcept;
 bool on_misuse(Rule rule, const Site &site, const char *detail) noexcept;
 // checks_threads.cpp
 void on_thread_exiting(model::ThreadState &t) noexcept;
+// An exploration's schedules (checks_schedules.cpp).
+void on_schedule_boundary(bool begins) noexcept;
+void on_scenario_returned(model::ThreadState &t, bool abandoned) noexcept;
 // checks_other_calls.cpp
 void on_other_call(const char *name, bool blocking, bool ndis, const Site &site) noexcept;
 // checks_callbacks.cpp

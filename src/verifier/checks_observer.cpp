@@ -50,6 +50,8 @@ const observe::Observer kVerifierObserver = [] {
     o.callback_returned = Apart<on_callback_returned>::call;
     o.rw_converted = Apart<on_rw_converted>::call;
     o.wait_lock = Apart<on_wait_lock>::call;
+    o.schedule_boundary = on_schedule_boundary;
+    o.scenario_returned = on_scenario_returned;
     return o;
 }();
 

@@ -1,5 +1,6 @@
 #include "verifier/class_irql.h"
 
+#include <algorithm>
 #include <atomic>
 
 #include "verifier/lock_classes.h"
@@ -29,6 +30,30 @@ constexpr std::uint8_t kLow = 1, kHigh = 2, kReported = 4;
 
 ClassUses g_uses[kMaxClasses];
 
+// The classes an exploration's schedule taught something (begin_class_irql_journal), with what
+// they knew before, restored at its end (as the lock order's journal, lock_order.h).
+struct Undo {
+    std::uint32_t lock_class;
+    std::uint8_t seen;
+    bool low_empty, high_empty;
+};
+constexpr unsigned kJournalSize = 1024;
+Undo g_journal[kJournalSize];
+std::atomic<unsigned> g_journal_used{0};
+std::atomic<bool> g_journaling{false};
+std::atomic<bool> g_journal_overflowed{false};
+
+void journal(std::uint32_t lock_class, const ClassUses &u) noexcept {
+    if (__builtin_expect(!g_journaling.load(std::memory_order_relaxed), 1)) return;
+    const unsigned i = g_journal_used.fetch_add(1, std::memory_order_relaxed);
+    if (i < kJournalSize)
+        g_journal[i] = Undo{lock_class, u.seen.load(std::memory_order_relaxed),
+                            u.low.state.load(std::memory_order_relaxed) == kEmpty,
+                            u.high.state.load(std::memory_order_relaxed) == kEmpty};
+    else
+        g_journal_overflowed.store(true, std::memory_order_relaxed);
+}
+
 void claim(FirstUse &use, KIRQL irql, const observe::Site &site) noexcept {
     std::uint8_t expected = kEmpty;
     if (!use.state.compare_exchange_strong(expected, kWriting, std::memory_order_acquire)) return;
@@ -45,6 +70,7 @@ ClassIrqlConflict note_class_irql(std::uint32_t lock_class, KIRQL held_irql, con
     const std::uint8_t side = held_irql > DISPATCH_LEVEL ? kHigh : kLow;
     const std::uint8_t seen = u.seen.load(std::memory_order_acquire);
     if (__builtin_expect((seen & side) != 0, 1)) return {};
+    journal(lock_class, u);
     claim(side == kHigh ? u.high : u.low, held_irql, site);
     const std::uint8_t before = u.seen.fetch_or(side, std::memory_order_acq_rel);
     const std::uint8_t other_side = side == kHigh ? kLow : kHigh;
@@ -58,6 +84,26 @@ ClassIrqlConflict note_class_irql(std::uint32_t lock_class, KIRQL held_irql, con
         c.other = other.site;
     }
     return c;
+}
+
+void begin_class_irql_journal() noexcept {
+    g_journal_used.store(0, std::memory_order_relaxed);
+    g_journal_overflowed.store(false, std::memory_order_relaxed);
+    g_journaling.store(true, std::memory_order_release);
+}
+
+bool rollback_class_irql_journal() noexcept {
+    g_journaling.store(false, std::memory_order_release);
+    const unsigned used = std::min(g_journal_used.load(std::memory_order_relaxed), kJournalSize);
+    for (unsigned i = used; i-- > 0;) {
+        const Undo &j = g_journal[i];
+        ClassUses &u = g_uses[j.lock_class];
+        if (j.low_empty) u.low.state.store(kEmpty, std::memory_order_relaxed);
+        if (j.high_empty) u.high.state.store(kEmpty, std::memory_order_relaxed);
+        u.seen.store(j.seen, std::memory_order_release);
+    }
+    g_journal_used.store(0, std::memory_order_relaxed);
+    return !g_journal_overflowed.exchange(false, std::memory_order_relaxed);
 }
 
 } // namespace ndislock::verifier

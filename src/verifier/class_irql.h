@@ -34,4 +34,10 @@ struct ClassIrqlConflict {
 // Async-signal-safe (atomics only): it runs on an ISR's acquire.
 ClassIrqlConflict note_class_irql(std::uint32_t lock_class, KIRQL held_irql, const observe::Site &site) noexcept;
 
+// An exploration's schedule: what classes learn from begin_class_irql_journal on is taken back by
+// rollback_class_irql_journal (false: more than 1024 lessons, the rest stays learnt), as the lock
+// order's journal (lock_order.h).
+void begin_class_irql_journal() noexcept;
+bool rollback_class_irql_journal() noexcept;
+
 } // namespace ndislock::verifier

@@ -1,5 +1,6 @@
 #include "verifier/lock_order.h"
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 
@@ -25,6 +26,29 @@ std::atomic<std::uint64_t> g_chains[kChainSlots];
 
 std::mutex g_graph_mutex;
 
+// What one exploration schedule added to the graph (begin_order_journal): each new edge bit, edge
+// record and chain, undone in reverse order at the schedule's end, which leaves the tables exactly
+// as they were at its start (an open-addressed entry added later never moved an earlier one). Only
+// the schedule's running thread adds (one runs at a time), under g_graph_mutex for edges.
+struct Undo {
+    enum Kind : std::uint8_t { EdgeBit, EdgeRecord, Chain } kind;
+    std::uint32_t a, b; // EdgeBit: from, to; EdgeRecord and Chain: the slot
+};
+constexpr unsigned kJournalSize = 4096;
+Undo g_journal[kJournalSize];
+std::atomic<unsigned> g_journal_used{0};
+std::atomic<bool> g_journaling{false};
+std::atomic<bool> g_journal_overflowed{false};
+
+void journal(Undo::Kind kind, std::uint32_t a, std::uint32_t b) noexcept {
+    if (__builtin_expect(!g_journaling.load(std::memory_order_relaxed), 1)) return;
+    const unsigned i = g_journal_used.fetch_add(1, std::memory_order_relaxed);
+    if (i < kJournalSize)
+        g_journal[i] = Undo{kind, a, b};
+    else
+        g_journal_overflowed.store(true, std::memory_order_relaxed);
+}
+
 bool has_edge(std::uint32_t from, std::uint32_t to) noexcept {
     return (g_edges[from][to / 64].load(std::memory_order_acquire) >> (to % 64)) & 1u;
 }
@@ -38,8 +62,10 @@ EdgeInfo *edge_info(std::uint32_t from, std::uint32_t to, bool create) noexcept 
         if (seen == key) return &g_edge_info[slot];
         if (seen == 0) {
             if (!create) return nullptr;
-            if (g_edge_info[slot].key.compare_exchange_strong(seen, key, std::memory_order_acq_rel))
+            if (g_edge_info[slot].key.compare_exchange_strong(seen, key, std::memory_order_acq_rel)) {
+                journal(Undo::EdgeRecord, slot, 0);
                 return &g_edge_info[slot];
+            }
             if (seen == key) return &g_edge_info[slot];
         }
     }
@@ -93,7 +119,9 @@ void remember_chain(std::uint64_t hash) noexcept {
     for (unsigned i = 0, slot = static_cast<unsigned>(hash % kChainSlots); i < 8;
          ++i, slot = (slot + 1) % kChainSlots) {
         std::uint64_t seen = 0;
-        if (g_chains[slot].compare_exchange_strong(seen, hash, std::memory_order_relaxed) || seen == hash) return;
+        if (g_chains[slot].compare_exchange_strong(seen, hash, std::memory_order_relaxed))
+            return journal(Undo::Chain, slot, 0);
+        if (seen == hash) return;
     }
     // A full neighbourhood: the chain is simply checked again next time.
 }
@@ -130,7 +158,9 @@ bool check_and_record_order(const HeldForOrder *held, unsigned count, std::uint3
             }
             continue; // the inverted edge is not recorded: the report is about it
         }
-        g_edges[a][wanted_class / 64].fetch_or(std::uint64_t{1} << (wanted_class % 64), std::memory_order_acq_rel);
+        const std::uint64_t bit = std::uint64_t{1} << (wanted_class % 64);
+        if ((g_edges[a][wanted_class / 64].fetch_or(bit, std::memory_order_acq_rel) & bit) == 0)
+            journal(Undo::EdgeBit, a, wanted_class);
         if (EdgeInfo *e = edge_info(a, wanted_class, true)) {
             e->from_site = held[i].site;
             e->to_site = wanted_site;
@@ -139,6 +169,37 @@ bool check_and_record_order(const HeldForOrder *held, unsigned count, std::uint3
     }
     if (!inverted) remember_chain(hash);
     return inverted;
+}
+
+void begin_order_journal() noexcept {
+    g_journal_used.store(0, std::memory_order_relaxed);
+    g_journal_overflowed.store(false, std::memory_order_relaxed);
+    g_journaling.store(true, std::memory_order_release);
+}
+
+bool rollback_order_journal() noexcept {
+    g_journaling.store(false, std::memory_order_release);
+    const std::lock_guard<std::mutex> guard(g_graph_mutex);
+    const unsigned used = std::min(g_journal_used.load(std::memory_order_relaxed), kJournalSize);
+    for (unsigned i = used; i-- > 0;) {
+        const Undo &u = g_journal[i];
+        switch (u.kind) {
+        case Undo::EdgeBit:
+            g_edges[u.a][u.b / 64].fetch_and(~(std::uint64_t{1} << (u.b % 64)), std::memory_order_acq_rel);
+            break;
+        case Undo::EdgeRecord:
+            g_edge_info[u.a].from_site = {};
+            g_edge_info[u.a].to_site = {};
+            g_edge_info[u.a].thread = 0;
+            g_edge_info[u.a].key.store(0, std::memory_order_release);
+            break;
+        case Undo::Chain:
+            g_chains[u.a].store(0, std::memory_order_relaxed);
+            break;
+        }
+    }
+    g_journal_used.store(0, std::memory_order_relaxed);
+    return !g_journal_overflowed.exchange(false, std::memory_order_relaxed);
 }
 
 } // namespace ndislock::verifier

@@ -52,4 +52,12 @@ bool check_and_record_order(const HeldForOrder *held, unsigned count, std::uint3
                             const observe::Site &wanted_site, int thread_id, std::uint64_t key,
                             Inversion *found) noexcept;
 
+// An exploration's schedule (docs/explore.md, "The verifier in a schedule"): from
+// begin_order_journal on, every edge and chain the graph learns is journaled, and
+// rollback_order_journal takes them all back, so that each schedule starts from the order known
+// before the exploration, whatever earlier schedules taught. Returns false if the schedule learnt
+// more than the journal holds (4096 additions: the rest stays learnt).
+void begin_order_journal() noexcept;
+bool rollback_order_journal() noexcept;
+
 } // namespace ndislock::verifier
