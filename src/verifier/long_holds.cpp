@@ -22,6 +22,11 @@
 
 namespace ndislock::verifier {
 
+// The heartbeat counts real running time, on the OS's clock even on an exploration's threads
+// (whose monotonic_ns is the schedule's virtual clock, read only by the thread holding the
+// baton: a beat's handler runs on a parked one too).
+static std::uint64_t real_ns() noexcept { return platform::monotonic_raw_ns(); }
+
 std::atomic<std::uint32_t> g_sentinel_napping{0};
 
 namespace {
@@ -84,9 +89,9 @@ struct TimedCpuRead {
     std::uint64_t cpu_ns, read_ns;
 };
 TimedCpuRead timed_cpu_read(std::uint64_t *started = nullptr) noexcept {
-    const std::uint64_t before = platform::monotonic_ns();
+    const std::uint64_t before = real_ns();
     const std::uint64_t cpu = platform::thread_cpu_ns();
-    const std::uint64_t after = platform::monotonic_ns();
+    const std::uint64_t after = real_ns();
     if (started != nullptr) *started = before;
     return {cpu, after - before};
 }
@@ -194,7 +199,7 @@ void look(const std::atomic<std::uint64_t> &outer, SentinelSight &saw, BeatClock
         // them only makes the first stretch uncounted.
         clock.stops_at_want.store(model::interrupt_marks(t), std::memory_order_relaxed);
         clock.verifier_ns_at_want.store(v.verifier_ns.load(std::memory_order_relaxed), std::memory_order_relaxed);
-        clock.wall_at_want.store(platform::monotonic_ns(), std::memory_order_relaxed);
+        clock.wall_at_want.store(real_ns(), std::memory_order_relaxed);
         clock.cap_ns.store(stretch_cap_ns(budget_ns), std::memory_order_relaxed);
         clock.cpu_at_want.store(platform::thread_cpu_ns_of(tid), std::memory_order_relaxed);
         clock.want.store(seq, std::memory_order_release);
@@ -229,7 +234,7 @@ void look_at_thread(model::ThreadState &t, void *pass_arg) {
     VerifierThread *v = verifier_thread_of(t);
     if (v == nullptr) return;
     const int tid = t.os_tid.load(std::memory_order_relaxed);
-    const std::uint64_t now = platform::monotonic_ns();
+    const std::uint64_t now = real_ns();
     bool beat_it = false;
     look(v->outer_hold, v->sentinel_saw_hold, v->hold_beat, g_settings.hold_budget_ns.load(std::memory_order_relaxed),
          now, t, *v, &beat_it, &pass->busy);
@@ -239,7 +244,7 @@ void look_at_thread(model::ThreadState &t, void *pass_arg) {
         const std::uint32_t sent = v->beats_sent.load(std::memory_order_relaxed) + 1;
         v->beats_sent.store(sent, std::memory_order_relaxed);
         v->beat_on_time.store(pass->on_time, std::memory_order_relaxed);
-        v->beat_sent_ns.store(platform::monotonic_ns(), std::memory_order_relaxed);
+        v->beat_sent_ns.store(real_ns(), std::memory_order_relaxed);
         if (syscall(SYS_tgkill, g_pid, tid, beat_signal()) != 0) v->beats_seen.store(sent, std::memory_order_relaxed);
     }
 }
@@ -249,7 +254,7 @@ std::uint64_t g_last_pass_ns = 0; // the sentinel's own
 
 bool look_at_every_thread() {
     g_looks.fetch_add(1, std::memory_order_relaxed);
-    const std::uint64_t now = platform::monotonic_ns();
+    const std::uint64_t now = real_ns();
     Pass pass;
     pass.on_time = now - g_last_pass_ns <= kLateAfterIntervals * look_interval_ns();
     g_last_pass_ns = now;
@@ -295,7 +300,7 @@ void *sentinel_main(void *) {
             if (!look_at_every_thread()) lock::park(&g_sentinel_napping, 1, kSentinelNapNs);
             g_sentinel_napping.store(0, std::memory_order_relaxed);
             // Nothing was held through the nap: the next pass is on time.
-            g_last_pass_ns = platform::monotonic_ns();
+            g_last_pass_ns = real_ns();
             quiet = 0;
             continue;
         }
