@@ -123,7 +123,9 @@ static inline int ndislock_fast_enter_dispatch(NDISLOCK_FAST_THREAD *t, KIRQL ir
 
 /* At DISPATCH_LEVEL: how it was entered. With NDISLOCK_FAST_BIASED set (through the bias) the
  * release may give the processor back inline (model::lower_irql's biased branch), passing the
- * entry on to ndislock_fast_leave_dispatch (read once). */
+ * entry on to ndislock_fast_leave_dispatch (read once). That leave reads no work pending for the
+ * drop (the processor's DPCs, a deferred move): the library clears the flag in the entry of a
+ * thread that gives its own processor such work, so that its drop calls out of line. */
 static inline ULONG ndislock_fast_dispatch_entry(const NDISLOCK_FAST_THREAD *t) {
     return __atomic_load_n(&t->DispatchEntry, __ATOMIC_RELAXED);
 }

@@ -259,8 +259,13 @@ bool insert_dpc(KDPC *dpc, std::uint32_t processor, PVOID argument1, PVOID argum
         // After the push, under the queue lock: a drain that cleared the mark before this push
         // pops the DPC, or finds the mark set again (drain_at_drop). Low importance keeps its
         // latitude: the DPC thread runs it.
-        if (dpc->Importance != LowImportance)
+        if (dpc->Importance != LowImportance) {
             model::g_processors[processor].attention.fetch_or(model::kDpcsPending, std::memory_order_release);
+            // Queued by the thread running that processor through its bias (only until the
+            // processor's first DPC: its DPC thread keeps it in shared mode afterwards): that
+            // thread's drop must go out of line to run it (model::note_attention).
+            if (model::ThreadState *t = model::tls_thread) model::note_attention(*t, processor);
+        }
     }
     // Queued: what the inserter did so far happens before the DPC's run (an exploration's race
     // detection, explore/race.h). After the push, before any run can start: in a schedule this

@@ -250,6 +250,7 @@ void defer_move(ThreadState &t, std::uint32_t to) noexcept {
     p.deferred_mover = t.id();
     p.deferred_move_to = to;
     p.attention.fetch_or(kMoveDeferred, std::memory_order_relaxed);
+    note_attention(t, dispatch_index(t)); // a drop through the bias would skip the move
 }
 
 NDISLOCK_STATUS set_processor_count(std::uint32_t count) noexcept {

@@ -57,6 +57,18 @@ namespace ndislock::model {
 inline constexpr std::uint32_t kParked = 0x80000000u;
 inline constexpr std::uint32_t kBiased = NDISLOCK_FAST_BIASED; // the inline fast path reads it too
 static_assert(kMaxThreads < kBiased, "thread ids must leave the mode bits free");
+// In a thread's dispatch_entry only: entered through the bias, like index | kBiased, but the drop
+// must go out of line, where Processor::attention is read (note_attention). The inline leave of
+// ndislock/fast_path.h takes only entries with kBiased; every library reader takes this one as
+// the bias entry it is.
+inline constexpr std::uint32_t kBiasedOutOfLine = 0x20000000u;
+inline constexpr std::uint32_t kEntryModes = kBiased | kBiasedOutOfLine;
+static_assert(NDISLOCK_MAX_PROCESSORS < kBiasedOutOfLine, "processor indexes must leave the entry bits free");
+
+// A dispatch_entry's processor index, and whether it went through the processor's bias.
+inline std::uint32_t entry_index(std::uint32_t entry) noexcept { return entry & ~kEntryModes; }
+inline bool entry_through_bias(std::uint32_t entry) noexcept { return (entry & kEntryModes) != 0; }
+
 // Shared-mode takes by one thread in a row after which its leave makes the processor biased.
 inline constexpr std::uint32_t kBiasAfter = 64;
 
@@ -135,7 +147,7 @@ inline void count_shared_take(ThreadState &t, Processor &p) noexcept {
 
 // The processor index of the thread's current DISPATCH_LEVEL episode.
 inline std::uint32_t dispatch_index(const ThreadState &t) noexcept {
-    return t.dispatch_entry().load(std::memory_order_relaxed) & ~kBiased;
+    return entry_index(t.dispatch_entry().load(std::memory_order_relaxed));
 }
 
 // True if thread id (the bias holder named by a processor's owner word) runs at DISPATCH_LEVEL or
@@ -144,8 +156,9 @@ inline std::uint32_t dispatch_index(const ThreadState &t) noexcept {
 // acquire) at DISPATCH_LEVEL comes with the entry of the same episode or a later one.
 inline bool holds_through_bias(std::uint32_t id, std::uint32_t index) noexcept {
     const ThreadState *h = thread_by_id(id);
-    return h != nullptr && h->irql().load(std::memory_order_acquire) >= DISPATCH_LEVEL &&
-           h->dispatch_entry().load(std::memory_order_relaxed) == (index | kBiased);
+    if (h == nullptr || h->irql().load(std::memory_order_acquire) < DISPATCH_LEVEL) return false;
+    const std::uint32_t entry = h->dispatch_entry().load(std::memory_order_relaxed);
+    return entry == (index | kBiased) || entry == (index | kBiasedOutOfLine);
 }
 
 // Below DISPATCH_LEVEL on processor index, biased to t: raise to DISPATCH_LEVEL through the bias.
@@ -228,14 +241,14 @@ inline KIRQL raise_irql(ThreadState &t, KIRQL new_irql) noexcept {
 inline void lower_irql_now(ThreadState &t, KIRQL old, KIRQL new_irql) noexcept {
     const bool leaving = old >= DISPATCH_LEVEL && new_irql < DISPATCH_LEVEL;
     const std::uint32_t entry = t.dispatch_entry().load(std::memory_order_relaxed); // written only by t
-    if (leaving && (entry & kBiased) != 0) {
+    if (leaving && entry_through_bias(entry)) {
         // Entered through the bias: the IRQL store below DISPATCH_LEVEL is what frees the
         // processor, so a pending interrupt is taken at DISPATCH_LEVEL first, still on it.
         if (__builtin_expect(old > DISPATCH_LEVEL, 0)) {
             t.irql().store(DISPATCH_LEVEL, std::memory_order_relaxed);
             preemption_point(t);
         }
-        Processor &p = g_processors[entry & ~kBiased];
+        Processor &p = g_processors[entry_index(entry)];
         t.irql().store(new_irql, std::memory_order_release);
         platform::light_fence(); // against the revoker's heavy_fence: it sees the store or we see it
         if (__builtin_expect(p.owner().load(std::memory_order_relaxed) != (t.id() | kBiased), 0)) wake_revoker(p);
@@ -245,7 +258,7 @@ inline void lower_irql_now(ThreadState &t, KIRQL old, KIRQL new_irql) noexcept {
     // An interrupt held pending while this processor was at or above its DIRQL is taken now,
     // while this thread still owns the processor (model/preemption.h).
     if (__builtin_expect(old > DISPATCH_LEVEL, 0)) preemption_point(t);
-    if (leaving) leave_shared(t, g_processors[entry & ~kBiased]);
+    if (leaving) leave_shared(t, g_processors[entry_index(entry)]);
 }
 
 // A drop below DISPATCH_LEVEL whose processor has work waiting (Processor::attention): pending
@@ -261,6 +274,21 @@ inline void lower_irql(ThreadState &t, KIRQL new_irql) noexcept {
             return lower_with_attention(t, p, old, new_irql);
     }
     lower_irql_now(t, old, new_irql);
+}
+
+// Work for the next drop of processor index below DISPATCH_LEVEL was just set in its attention word
+// by thread t (a DPC queued toward it, a deferred move). If t itself holds that processor through
+// its bias, its drop would be the inline leave of ndislock/fast_path.h, which reads no attention
+// word (the common leave stays one store and one load): its entry is re-marked kBiasedOutOfLine, so
+// the drop goes out of line to lower_irql, which reads it. Costs the common path nothing: only the
+// thread that sets the work pays, and the next entry through the bias writes the plain entry again.
+// A bias holder that another thread's work finds at DISPATCH_LEVEL keeps its inline leave: that
+// work keeps the latitude of work toward another processor (the DPC thread runs it).
+inline void note_attention(ThreadState &t, std::uint32_t index) noexcept {
+    if (t.irql().load(std::memory_order_relaxed) < DISPATCH_LEVEL) return;
+    // Written only by t; a revoker reading it meanwhile finds either form held (holds_through_bias).
+    if (t.dispatch_entry().load(std::memory_order_relaxed) == (index | kBiased))
+        t.dispatch_entry().store(index | kBiasedOutOfLine, std::memory_order_relaxed);
 }
 
 // The calling thread, at DISPATCH_LEVEL or above on its processor, moves to processor `to` when it

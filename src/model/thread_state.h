@@ -90,9 +90,10 @@ struct alignas(64) ThreadState {
     // The virtual processor this thread runs on. Changed only below DISPATCH_LEVEL.
     std::atomic_ref<std::uint32_t> processor() const noexcept { return std::atomic_ref<std::uint32_t>(fast.Processor); }
     // The processor this thread entered at DISPATCH_LEVEL, with kBiased (model/processors.h) set
-    // when it entered through the processor's bias: its IRQL at or above DISPATCH_LEVEL is then
-    // what tells a revoker that it runs on the processor. Valid while irql >= DISPATCH_LEVEL;
-    // written only by this thread, read by revokers and reports.
+    // when it entered through the processor's bias (or kBiasedOutOfLine: the same, but its drop
+    // must go out of line): its IRQL at or above DISPATCH_LEVEL is then what tells a revoker
+    // that it runs on the processor. Valid while irql >= DISPATCH_LEVEL; written only by this
+    // thread, read by revokers and reports.
     std::atomic_ref<std::uint32_t> dispatch_entry() const noexcept {
         return std::atomic_ref<std::uint32_t>(fast.DispatchEntry);
     }

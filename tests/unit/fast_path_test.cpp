@@ -7,6 +7,8 @@
 // through it (index | kBiased).
 #include "test_support.h"
 
+#include "ndislock/wdk.h"
+
 #include "lock/parking.h"
 #include "model/processors.h"
 #include "model/thread_state.h"
@@ -133,6 +135,23 @@ TEST_F(FastPath, RaiseAndLowerGoThroughTheBias) {
     KeLowerIrql(PASSIVE_LEVEL);
     EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
     EXPECT_TRUE(biased_to_me());
+}
+
+// KeSetSystemAffinityThreadEx at DISPATCH_LEVEL entered through the bias: the move is deferred to
+// the drop (Processor::attention), and the drop, which would be the inline leave, must make it.
+TEST_F(FastPath, AMoveDeferredAtDispatchThroughTheBiasHappensAtTheDrop) {
+    NEEDS_BIAS();
+    make_processor_biased();
+    ASSERT_TRUE(biased_to_me());
+    const KIRQL old = KeRaiseIrqlToDpcLevel();
+    ASSERT_TRUE(entered_through_bias());
+    EXPECT_EQ(KeSetSystemAffinityThreadEx(KAFFINITY{1} << 1), KAFFINITY{0});
+    EXPECT_EQ(KeGetCurrentProcessorNumberEx(nullptr), 0u) << "moved while at DISPATCH_LEVEL";
+    KeLowerIrql(old);
+    EXPECT_EQ(KeGetCurrentProcessorNumberEx(nullptr), 1u) << "the drop did not make the deferred move";
+    EXPECT_EQ(model::processor_owner(0), 0u);
+    KeRevertToUserAffinityThreadEx(0);
+    EXPECT_EQ(KeGetCurrentProcessorNumberEx(nullptr), 0u);
 }
 
 TEST_F(FastPath, NestedAcquireAtDispatchKeepsTheIrqlAndSavesDispatch) {
