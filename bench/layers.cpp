@@ -84,11 +84,12 @@ void ndis_call_pair(benchmark::State &state) {
 // OldIrql and the parking bucket's read.
 enum class Mark { IrqlStore, IrqlStoreAndBusyWord, None };
 
-// The separate busy mark of the former design, in the processor line's padding (after no_bias),
+// The separate busy mark of the former design, in the processor line's padding (its last word),
 // so the variant stores to the same line as before without touching a live field.
-ULONG *former_busy_word(NDISLOCK_FAST_PROCESSOR *p) {
-    static_assert(offsetof(ndislock::model::Processor, no_bias) < 32, "the word must lie in padding");
-    return reinterpret_cast<ULONG *>(&p->Reserved[32 - sizeof p->Owner]);
+ULONG *former_busy_word(NDISLOCK_FAST_PROCESSOR_LINE *line) {
+    static_assert(offsetof(ndislock::model::Processor, deferred_move_to) + sizeof(ULONG) <= 60,
+                  "the word must lie in padding");
+    return reinterpret_cast<ULONG *>(&line->Line[NDISLOCK_FAST_LINE - sizeof(ULONG)]);
 }
 
 template <Mark M> void inline_pair_marking(benchmark::State &state) {
@@ -98,13 +99,15 @@ template <Mark M> void inline_pair_marking(benchmark::State &state) {
         if (t == nullptr || t->Irql != PASSIVE_LEVEL)
             return state.SkipWithError("the thread is not on the inline path");
         const ULONG index = __atomic_load_n(&t->Processor, __ATOMIC_RELAXED);
-        NDISLOCK_FAST_PROCESSOR *p = &ndislock_fast_processors[index];
+        NDISLOCK_FAST_PROCESSOR_LINE *line = &ndislock_fast_processors[index];
+        NDISLOCK_FAST_PROCESSOR *p = &line->Head;
         const ULONG biased = t->Id | NDISLOCK_FAST_BIASED;
         if (__atomic_load_n(&p->Owner, __ATOMIC_RELAXED) != biased) return state.SkipWithError("processor not biased");
         if (__atomic_load_n(&t->DispatchEntry, __ATOMIC_RELAXED) != (index | NDISLOCK_FAST_BIASED))
             return state.SkipWithError("entry mode not biased");
         if constexpr (M != Mark::None) __atomic_store_n(&t->Irql, (KIRQL)DISPATCH_LEVEL, __ATOMIC_RELAXED);
-        if constexpr (M == Mark::IrqlStoreAndBusyWord) __atomic_store_n(former_busy_word(p), t->Id, __ATOMIC_RELAXED);
+        if constexpr (M == Mark::IrqlStoreAndBusyWord)
+            __atomic_store_n(former_busy_word(line), t->Id, __ATOMIC_RELAXED);
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         if (__atomic_load_n(&p->Owner, __ATOMIC_RELAXED) != biased) return state.SkipWithError("bias revoked");
         if (!ndislock_fast_try_word(s)) return state.SkipWithError("lock word held");
@@ -118,7 +121,7 @@ template <Mark M> void inline_pair_marking(benchmark::State &state) {
             return state.SkipWithError("entry mode lost");
         ndislock_fast_release_word(s);
         if constexpr (M != Mark::None) __atomic_store_n(&t->Irql, restore, __ATOMIC_RELEASE);
-        if constexpr (M == Mark::IrqlStoreAndBusyWord) __atomic_store_n(former_busy_word(p), 0u, __ATOMIC_RELEASE);
+        if constexpr (M == Mark::IrqlStoreAndBusyWord) __atomic_store_n(former_busy_word(line), 0u, __ATOMIC_RELEASE);
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         if (__atomic_load_n(&p->Owner, __ATOMIC_RELAXED) != biased) return state.SkipWithError("bias revoked");
     }

@@ -58,8 +58,8 @@ extern "C" {
 #if NDISLOCK_INLINE_FAST_PATH
 
 NDISLOCK_API extern __thread NDISLOCK_FAST_THREAD *ndislock_tls_thread __attribute__((tls_model("initial-exec")));
-NDISLOCK_API extern NDISLOCK_FAST_PROCESSOR ndislock_fast_processors[NDISLOCK_MAX_PROCESSORS];
-NDISLOCK_API extern NDISLOCK_FAST_BUCKET ndislock_fast_buckets[1u << NDISLOCK_FAST_BUCKET_BITS];
+NDISLOCK_API extern NDISLOCK_FAST_PROCESSOR_LINE ndislock_fast_processors[NDISLOCK_MAX_PROCESSORS];
+NDISLOCK_API extern NDISLOCK_FAST_BUCKET_LINE ndislock_fast_buckets[1u << NDISLOCK_FAST_BUCKET_BITS];
 NDISLOCK_API extern unsigned ndislock_active_observers;
 /* Nonzero when releases may pair a compiler barrier with the sleeper's membarrier (always
  * false in a ThreadSanitizer build of the library). */
@@ -82,7 +82,7 @@ static inline NDISLOCK_FAST_THREAD *ndislock_fast_thread(void) {
 }
 
 static inline NDISLOCK_FAST_BUCKET *ndislock_fast_bucket(const void *address) {
-    return &ndislock_fast_buckets[ndislock_fast_bucket_index(address)];
+    return &ndislock_fast_buckets[ndislock_fast_bucket_index(address)].Head;
 }
 
 static inline int ndislock_fast_try_word(PKSPIN_LOCK s) {
@@ -103,7 +103,7 @@ static inline void ndislock_fast_release_word(PKSPIN_LOCK s) {
  * entry leaves DispatchEntry biased; every other entry path rewrites it before raising). */
 static inline int ndislock_fast_enter_dispatch(NDISLOCK_FAST_THREAD *t, KIRQL irql) {
     const ULONG index = __atomic_load_n(&t->Processor, __ATOMIC_RELAXED);
-    NDISLOCK_FAST_PROCESSOR *p = &ndislock_fast_processors[index];
+    NDISLOCK_FAST_PROCESSOR *p = &ndislock_fast_processors[index].Head;
     const ULONG biased = t->Id | NDISLOCK_FAST_BIASED;
     if (__builtin_expect(__atomic_load_n(&p->Owner, __ATOMIC_RELAXED) != biased, 0)) return 0;
     const ULONG entry = index | NDISLOCK_FAST_BIASED;
@@ -123,7 +123,9 @@ static inline int ndislock_fast_enter_dispatch(NDISLOCK_FAST_THREAD *t, KIRQL ir
 
 /* At DISPATCH_LEVEL: how it was entered. With NDISLOCK_FAST_BIASED set (through the bias) the
  * release may give the processor back inline (model::lower_irql's biased branch), passing the
- * entry on to ndislock_fast_leave_dispatch (read once). */
+ * entry on to ndislock_fast_leave_dispatch (read once). That leave reads no work pending for the
+ * drop (the processor's DPCs, a deferred move): the library clears the flag in the entry of a
+ * thread that gives its own processor such work, so that its drop calls out of line. */
 static inline ULONG ndislock_fast_dispatch_entry(const NDISLOCK_FAST_THREAD *t) {
     return __atomic_load_n(&t->DispatchEntry, __ATOMIC_RELAXED);
 }
@@ -132,7 +134,7 @@ static inline void ndislock_fast_leave_dispatch(NDISLOCK_FAST_THREAD *t, ULONG e
     const ULONG index = entry & ~NDISLOCK_FAST_BIASED;
     __atomic_store_n(&t->Irql, new_irql, __ATOMIC_RELEASE); /* frees the processor */
     __atomic_signal_fence(__ATOMIC_SEQ_CST);                /* against the revoker's heavy fence */
-    if (__builtin_expect(__atomic_load_n(&ndislock_fast_processors[index].Owner, __ATOMIC_RELAXED) !=
+    if (__builtin_expect(__atomic_load_n(&ndislock_fast_processors[index].Head.Owner, __ATOMIC_RELAXED) !=
                              (t->Id | NDISLOCK_FAST_BIASED),
                          0))
         ndislock_fast_wake_revoker(index);

@@ -20,7 +20,7 @@ NDISLOCK_API void ndislock_at_KeBugCheckEx(ULONG code, ULONG_PTR p1, ULONG_PTR p
     char detail[300];
     std::snprintf(detail, sizeof detail,
                   "the driver called KeBugCheckEx at IRQL %u: bug check 0x%08X (0x%llx, 0x%llx, 0x%llx, 0x%llx)",
-                  t.irql.load(std::memory_order_relaxed), static_cast<unsigned>(code),
+                  t.irql().load(std::memory_order_relaxed), static_cast<unsigned>(code),
                   static_cast<unsigned long long>(p1), static_cast<unsigned long long>(p2),
                   static_cast<unsigned long long>(p3), static_cast<unsigned long long>(p4));
     observe::report_misuse(observe::Rule::BugCheck, NDISLOCK_SITE(f, n, fn), detail);

@@ -84,8 +84,8 @@ NDISLOCK_API BOOLEAN KeAreApcsDisabled(VOID) {
 
 NDISLOCK_API BOOLEAN KeAreAllApcsDisabled(VOID) {
     const ThreadState &t = this_thread();
-    return model::this_thread_apc_state().guarded != 0 || t.irql.load(std::memory_order_relaxed) >= APC_LEVEL ? TRUE
-                                                                                                              : FALSE;
+    return model::this_thread_apc_state().guarded != 0 || t.irql().load(std::memory_order_relaxed) >= APC_LEVEL ? TRUE
+                                                                                                                : FALSE;
 }
 
 } // extern "C"

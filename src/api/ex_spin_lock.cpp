@@ -28,7 +28,7 @@ void ex_release(PEX_SPIN_LOCK l, bool exclusive, bool lowering, KIRQL new_irql, 
                                 : (lowering ? Variant::ExShared : Variant::ExSharedAtDpc);
     const char *call = exclusive ? (lowering ? "ExReleaseSpinLockExclusive" : "ExReleaseSpinLockExclusiveFromDpcLevel")
                                  : (lowering ? "ExReleaseSpinLockShared" : "ExReleaseSpinLockSharedFromDpcLevel");
-    if (!lowering) new_irql = t.irql.load(std::memory_order_relaxed);
+    if (!lowering) new_irql = t.irql().load(std::memory_order_relaxed);
     with_observation([&](auto observed) {
         rw_release<decltype(observed)::value>(
             t, const_cast<LONG *>(l), v, nullptr, lowering, new_irql, call, site,

@@ -20,13 +20,13 @@ using observe::WaitLockPhase;
 namespace {
 
 KIRQL raise_to_apc(ThreadState &t) noexcept {
-    const KIRQL old = t.irql.load(std::memory_order_relaxed);
+    const KIRQL old = t.irql().load(std::memory_order_relaxed);
     if (old < APC_LEVEL) model::raise_irql(t, APC_LEVEL);
     return old;
 }
 
 void lower_to(ThreadState &t, KIRQL old) noexcept {
-    if (t.irql.load(std::memory_order_relaxed) > old) model::lower_irql(t, old);
+    if (t.irql().load(std::memory_order_relaxed) > old) model::lower_irql(t, old);
 }
 
 void acquire(PFAST_MUTEX m, const Site &site) noexcept {

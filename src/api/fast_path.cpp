@@ -1,10 +1,10 @@
-// The library's side of the inline fast path (ndislock/fast_path.h): the heads of the internal
-// types are checked here against the layouts of ndislock/detail/fast_layout.h (the biased flag,
-// the bucket count and the bucket hash need no check: the library takes them from that header),
-// and the slow ends the inline code calls are exported here.
+// The library's side of the inline fast path (ndislock/fast_path.h): the slow ends the inline code
+// calls are exported here. What both sides read needs no check of its own: model::ThreadState,
+// model::Processor and lock::parking::Bucket embed the structs of ndislock/detail/fast_layout.h as
+// their first members (their headers assert the position and the line stride), and the biased
+// flag, the bucket count and the bucket hash come from that header too. The two exported words the
+// inline path reads that are not in those structs are checked for size here.
 #include "ndislock/fast_path.h"
-
-#include <cstddef>
 
 #include "api/spin_lock_ops.h"
 #include "lock/parking.h"
@@ -15,29 +15,7 @@
 #include "observe/hooks.h"
 #include "platform/membarrier.h"
 
-namespace {
-
-using ndislock::lock::parking::Bucket;
-using ndislock::model::Processor;
-using ndislock::model::ThreadState;
-
-// The inline path reads the head of ThreadState as NDISLOCK_FAST_THREAD.
-static_assert(offsetof(ThreadState, irql) == offsetof(NDISLOCK_FAST_THREAD, Irql));
-static_assert(offsetof(ThreadState, processor) == offsetof(NDISLOCK_FAST_THREAD, Processor));
-static_assert(offsetof(ThreadState, dispatch_entry) == offsetof(NDISLOCK_FAST_THREAD, DispatchEntry));
-static_assert(sizeof(ThreadState::dispatch_entry) == sizeof(ULONG));
-static_assert(offsetof(ThreadState, id) == offsetof(NDISLOCK_FAST_THREAD, Id));
-static_assert(sizeof(ThreadState::irql) == sizeof(KIRQL) && sizeof(ThreadState::processor) == sizeof(ULONG));
-
-static_assert(sizeof(Processor) == sizeof(NDISLOCK_FAST_PROCESSOR));
-static_assert(offsetof(Processor, owner) == offsetof(NDISLOCK_FAST_PROCESSOR, Owner));
-
-static_assert(sizeof(Bucket) == sizeof(NDISLOCK_FAST_BUCKET));
-static_assert(offsetof(Bucket, waiters) == offsetof(NDISLOCK_FAST_BUCKET, Waiters));
-
 static_assert(sizeof(ndislock::observe::g_active_observers) == sizeof(unsigned));
-
-} // namespace
 
 extern "C" {
 

@@ -132,7 +132,7 @@ NDISLOCK_API BOOLEAN KeInsertQueueDpc(PRKDPC dpc, PVOID argument1, PVOID argumen
     // Toward this processor from below DISPATCH_LEVEL (medium or high importance): it has run by
     // the time the insert returns, as on Windows. Importance is read before the insert: once
     // queued, the DPC may run (and be freed or reinitialized) on another thread.
-    if (importance != LowImportance && target == t.processor.load(std::memory_order_relaxed))
+    if (importance != LowImportance && target == t.processor().load(std::memory_order_relaxed))
         interrupt::run_queued_dpcs_now(t);
     return TRUE;
 }
@@ -148,11 +148,11 @@ NDISLOCK_API VOID ndislock_at_KeGenericCallDpc(PKDEFERRED_ROUTINE routine, PVOID
     announce("KeGenericCallDpc", true, false, site); // the verifier: BlockingAtDispatch at DISPATCH_LEVEL
     ThreadState &t = this_thread();
     if (routine == nullptr) platform::fatal("KeGenericCallDpc: the Routine is NULL (a bug check on Windows)");
-    if (t.irql.load(std::memory_order_relaxed) >= DISPATCH_LEVEL)
+    if (t.irql().load(std::memory_order_relaxed) >= DISPATCH_LEVEL)
         platform::fatal("KeGenericCallDpc at IRQL %u: it waits for a DPC on every processor, this one included, "
                         "which cannot run until this caller drops below DISPATCH_LEVEL (call it at PASSIVE_LEVEL or "
                         "APC_LEVEL)",
-                        t.irql.load(std::memory_order_relaxed));
+                        t.irql().load(std::memory_order_relaxed));
     interrupt::generic_call(routine, context, t);
 }
 NDISLOCK_API VOID KeGenericCallDpc(PKDEFERRED_ROUTINE routine, PVOID context) {

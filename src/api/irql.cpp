@@ -23,7 +23,7 @@ inline void lower_to(KIRQL new_irql, const Site &site) noexcept {
 
 extern "C" {
 
-NDISLOCK_API KIRQL KeGetCurrentIrql(void) { return this_thread().irql.load(std::memory_order_relaxed); }
+NDISLOCK_API KIRQL KeGetCurrentIrql(void) { return this_thread().irql().load(std::memory_order_relaxed); }
 
 NDISLOCK_API KIRQL ndislock_at_KeRaiseIrql(KIRQL new_irql, const char *f, int n, const char *fn) {
     return raise_to(new_irql, NDISLOCK_SITE(f, n, fn));

@@ -86,7 +86,7 @@ void rwex_acquire(PNDIS_RW_LOCK_EX l, PLOCK_STATE_EX s, UCHAR flags, bool write,
     const lock::RwView view = view_of(l, write);
     const KIRQL old = with_observation([&](auto observed) {
         return rw_acquire<decltype(observed)::value>(t, l, v, !at_dispatch, s, site, [&](std::uint32_t p) {
-            return write ? lock::rw_write_acquire(view, p, t.id, false) : lock::rw_read_acquire(view, p, t.id);
+            return write ? lock::rw_write_acquire(view, p, t.id(), false) : lock::rw_read_acquire(view, p, t.id());
         });
     });
     s->OldIrql = old;
@@ -115,8 +115,9 @@ void rwex_release(PNDIS_RW_LOCK_EX l, PLOCK_STATE_EX s, const Site &site) noexce
         rw_release<decltype(observed)::value>(
             t, l, write ? Variant::RwExWrite : Variant::RwExRead, s, true, s->OldIrql, "NdisReleaseRWLock", site,
             [&](std::uint32_t p) {
-                return write ? lock::rw_write_release(view, t.id)
-                             : lock::rw_read_release(view, p, t.irql.load(std::memory_order_relaxed) >= DISPATCH_LEVEL);
+                return write
+                           ? lock::rw_write_release(view, t.id())
+                           : lock::rw_read_release(view, p, t.irql().load(std::memory_order_relaxed) >= DISPATCH_LEVEL);
             });
     });
     s->LockState = kStateNone;
@@ -137,7 +138,7 @@ void ndis5_acquire(PNDIS_RW_LOCK l, BOOLEAN write, PLOCK_STATE s, bool dpr, cons
     const lock::RwView view = view_of(l, write);
     const KIRQL old = with_observation([&](auto observed) {
         return rw_acquire<decltype(observed)::value>(t, l, v, !dpr, s, site, [&](std::uint32_t p) {
-            return write ? lock::rw_write_acquire(view, p, t.id, true) : lock::rw_read_acquire(view, p, t.id);
+            return write ? lock::rw_write_acquire(view, p, t.id(), true) : lock::rw_read_acquire(view, p, t.id());
         });
     });
     s->OldIrql = old;
@@ -156,8 +157,8 @@ void ndis5_release(PNDIS_RW_LOCK l, PLOCK_STATE s, bool dpr, const Site &site) n
                           : (write ? Variant::NdisRwWrite : Variant::NdisRwRead);
     with_observation([&](auto observed) {
         rw_release<decltype(observed)::value>(t, l, v, s, !dpr, s->OldIrql, call, site, [&](std::uint32_t p) {
-            return write ? lock::rw_write_release(view, t.id)
-                         : lock::rw_read_release(view, p, t.irql.load(std::memory_order_relaxed) >= DISPATCH_LEVEL);
+            return write ? lock::rw_write_release(view, t.id())
+                         : lock::rw_read_release(view, p, t.irql().load(std::memory_order_relaxed) >= DISPATCH_LEVEL);
         });
     });
     s->LockState = kStateNone;

@@ -14,7 +14,7 @@ using ndislock::api::this_thread;
 extern "C" {
 
 NDISLOCK_API ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER number) {
-    const std::uint32_t index = this_thread().processor.load(std::memory_order_relaxed);
+    const std::uint32_t index = this_thread().processor().load(std::memory_order_relaxed);
     if (number != nullptr) *number = PROCESSOR_NUMBER{0, static_cast<UCHAR>(index), 0};
     return index;
 }

@@ -24,7 +24,7 @@ std::uintptr_t tag(ThreadState &t) noexcept { return reinterpret_cast<std::uintp
 void check_region(const char *name, PERESOURCE r, BOOLEAN wait, ThreadState &t, const Site &site) noexcept {
     if (!observe::active()) return;
     observe::notify_other_call(name, wait != FALSE, false, site);
-    if (critical_region_depth() != 0 || t.irql.load(std::memory_order_relaxed) >= APC_LEVEL) return;
+    if (critical_region_depth() != 0 || t.irql().load(std::memory_order_relaxed) >= APC_LEVEL) return;
     char detail[300];
     std::snprintf(detail, sizeof detail,
                   "%s(%p) at PASSIVE_LEVEL outside a critical region: normal kernel APCs must be disabled first "

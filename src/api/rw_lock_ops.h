@@ -30,7 +30,7 @@ inline LockEvent rw_event(ThreadState &t, const void *lock, Variant v, const voi
 // when misused below it (RwLockDispatchFlagWrongIrql): their releases restore nothing, so a raise
 // here would never be undone.
 inline KIRQL rw_raise(ThreadState &t, bool raising) noexcept {
-    return raising ? raise_for_acquire(t) : t.irql.load(std::memory_order_relaxed);
+    return raising ? raise_for_acquire(t) : t.irql().load(std::memory_order_relaxed);
 }
 
 // An acquire: raise (or not), then take(processor) (true if it waited). Returns the IRQL before.
@@ -41,12 +41,12 @@ inline KIRQL rw_acquire(ThreadState &t, const void *lock, Variant v, bool raisin
         const LockEvent e = rw_event(t, lock, v, state, 0, site);
         observe::notify_acquiring(e);
         const KIRQL old = rw_raise(t, raising);
-        const bool waited = take(t.processor.load(std::memory_order_relaxed));
+        const bool waited = take(t.processor().load(std::memory_order_relaxed));
         observe::notify_acquired(e, waited);
         return old;
     } else {
         const KIRQL old = rw_raise(t, raising);
-        take(t.processor.load(std::memory_order_relaxed));
+        take(t.processor().load(std::memory_order_relaxed));
         return old;
     }
 }
@@ -82,7 +82,7 @@ inline void rw_release(ThreadState &t, const void *lock, Variant v, const void *
     {
         [[maybe_unused]] WholeRelease<Observed> one_step;
         if constexpr (Observed) observe::notify_releasing(rw_event(t, lock, v, state, new_irql, site));
-        const bool released = give(t.processor.load(std::memory_order_relaxed));
+        const bool released = give(t.processor().load(std::memory_order_relaxed));
         // Observed, the verifier has said what was wrong; unobserved, nothing else will.
         if (!Observed && __builtin_expect(!released, 0)) rw_release_of_unheld(lock, call, site);
     }

@@ -45,7 +45,7 @@ template <class F> inline decltype(auto) with_observation(F &&f) {
 
 inline LockEvent event(ThreadState &t, const void *lock, PKLOCK_QUEUE_HANDLE handle, Variant v, bool ndis,
                        KIRQL new_irql, const Site &site) noexcept {
-    const KIRQL irql = t.irql.load(std::memory_order_relaxed);
+    const KIRQL irql = t.irql().load(std::memory_order_relaxed);
     return LockEvent{lock, handle, v, ndis, irql, new_irql, site, &t};
 }
 
@@ -55,7 +55,7 @@ inline LockEvent event(ThreadState &t, const void *lock, PKLOCK_QUEUE_HANDLE han
 [[gnu::cold]] inline void set_irql_as_a_free_build(ThreadState &t, KIRQL new_irql, observe::Rule rule, const Site &site,
                                                    const char *detail) noexcept {
     if (new_irql > HIGH_LEVEL) return observe::report_misuse(rule, site, detail); // ends the process
-    if (new_irql > t.irql.load(std::memory_order_relaxed))
+    if (new_irql > t.irql().load(std::memory_order_relaxed))
         model::raise_irql(t, new_irql);
     else
         model::lower_irql(t, new_irql);
@@ -65,7 +65,7 @@ inline LockEvent event(ThreadState &t, const void *lock, PKLOCK_QUEUE_HANDLE han
     char detail[160];
     std::snprintf(detail, sizeof detail,
                   "lowering the IRQL to %u, above the current IRQL %u (thread %d); the IRQL is left unchanged",
-                  new_irql, t.irql.load(std::memory_order_relaxed), t.os_tid.load(std::memory_order_relaxed));
+                  new_irql, t.irql().load(std::memory_order_relaxed), t.os_tid.load(std::memory_order_relaxed));
     // Verifier on (Driver Verifier): reported, the IRQL left as it was. Off: as a free build.
     if (!observe::report_if_observed(observe::Rule::IrqlInvalidLower, site, detail))
         set_irql_as_a_free_build(t, new_irql, observe::Rule::IrqlInvalidLower, site, detail);
@@ -73,7 +73,7 @@ inline LockEvent event(ThreadState &t, const void *lock, PKLOCK_QUEUE_HANDLE han
 
 // KeLowerIrql and the lowering half of every raising release.
 template <bool Observed> inline void lower(ThreadState &t, KIRQL new_irql, const Site &site) noexcept {
-    const KIRQL current = t.irql.load(std::memory_order_relaxed);
+    const KIRQL current = t.irql().load(std::memory_order_relaxed);
     if (__builtin_expect(new_irql > current, 0)) return invalid_lower(t, new_irql, site);
     if constexpr (Observed) observe::notify_irql_changed({current, new_irql, site, &t});
     model::lower_irql(t, new_irql);
@@ -81,7 +81,7 @@ template <bool Observed> inline void lower(ThreadState &t, KIRQL new_irql, const
 
 // KeRaiseIrql / KeRaiseIrqlToDpcLevel. Returns the previous IRQL.
 template <bool Observed> inline KIRQL raise(ThreadState &t, KIRQL new_irql, const Site &site) noexcept {
-    const KIRQL current = t.irql.load(std::memory_order_relaxed);
+    const KIRQL current = t.irql().load(std::memory_order_relaxed);
     if (__builtin_expect(new_irql < current || new_irql > HIGH_LEVEL, 0)) {
         char detail[160];
         std::snprintf(detail, sizeof detail,
@@ -106,7 +106,7 @@ template <bool Observed> inline KIRQL raise(ThreadState &t, KIRQL new_irql, cons
 // DISPATCH_LEVEL).
 template <bool FreeBuild = false>
 inline KIRQL raise_for_acquire(ThreadState &t, KIRQL level = DISPATCH_LEVEL) noexcept {
-    const KIRQL old = t.irql.load(std::memory_order_relaxed);
+    const KIRQL old = t.irql().load(std::memory_order_relaxed);
     if (old < level)
         model::raise_irql(t, level);
     else if constexpr (FreeBuild)
@@ -127,9 +127,9 @@ inline KIRQL raise_for_observed_acquire(ThreadState &t, KIRQL level = DISPATCH_L
 // above, or the processor is biased to this thread (model/processors.h; a revocation racing with
 // the raise may still make it wait briefly for the revoker).
 inline bool raise_is_immediate(ThreadState &t) noexcept {
-    if (t.irql.load(std::memory_order_relaxed) >= DISPATCH_LEVEL) return true;
-    const model::Processor &p = model::g_processors[t.processor.load(std::memory_order_relaxed)];
-    return p.owner.load(std::memory_order_relaxed) == (t.id | model::kBiased);
+    if (t.irql().load(std::memory_order_relaxed) >= DISPATCH_LEVEL) return true;
+    const model::Processor &p = model::g_processors[t.processor().load(std::memory_order_relaxed)];
+    return p.owner().load(std::memory_order_relaxed) == (t.id() | model::kBiased);
 }
 
 // An ordinary acquire, observed; raising: with its raise (returns the IRQL before it). Observers
@@ -140,8 +140,8 @@ inline bool raise_is_immediate(ThreadState &t) noexcept {
 inline KIRQL acquire_observed(ThreadState &t, PKSPIN_LOCK s, const LockEvent &e, bool raising) noexcept {
     const bool seen_before = raising && !raise_is_immediate(t);
     if (seen_before) observe::notify_acquiring(e);
-    const KIRQL old =
-        raising ? raise_for_observed_acquire(t, observe::held_irql(e.variant)) : t.irql.load(std::memory_order_relaxed);
+    const KIRQL old = raising ? raise_for_observed_acquire(t, observe::held_irql(e.variant))
+                              : t.irql().load(std::memory_order_relaxed);
     if (!seen_before) {
         observe::notify_attempting(e); // an exploration's scheduling point (observe/hooks.h)
         if (__builtin_expect(lock::spin_try_acquire(s), 1)) {
@@ -195,7 +195,7 @@ template <bool Observed> inline bool try_acquire_at_dpc(ThreadState &t, PKSPIN_L
 // say; the verifier reports the misuse, the model follows Windows.
 // Observers saw the release (with the IRQL it restores) in releasing: no separate IRQL event.
 inline void restore_after_release(ThreadState &t, KIRQL saved) noexcept {
-    const KIRQL current = t.irql.load(std::memory_order_relaxed);
+    const KIRQL current = t.irql().load(std::memory_order_relaxed);
     if (saved > current)
         model::raise_irql(t, saved);
     else
@@ -227,7 +227,7 @@ template <bool Observed>
 inline void release_at_dpc(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis, const Site &site) noexcept {
     [[maybe_unused]] WholeRelease<Observed> one_step;
     if constexpr (Observed) {
-        const KIRQL irql = t.irql.load(std::memory_order_relaxed);
+        const KIRQL irql = t.irql().load(std::memory_order_relaxed);
         observe::notify_releasing(event(t, s, nullptr, v, ndis, irql, site));
     }
     lock::spin_release(s);
@@ -251,7 +251,7 @@ inline lock::QueueJoin take_queued(ThreadState &t, PKSPIN_LOCK s, PKLOCK_QUEUE_H
                                    const Site &site) noexcept {
     const bool raising = observe::raising(v);
     const KIRQL level = observe::held_irql(v);
-    KIRQL old = t.irql.load(std::memory_order_relaxed);
+    KIRQL old = t.irql().load(std::memory_order_relaxed);
     if (raising) old = Observed ? raise_for_observed_acquire(t, level) : raise_for_acquire<true>(t, level);
     const lock::QueueJoin join = lock::queued_acquire(s, &h->LockQueue);
     if (__builtin_expect(join == lock::QueueJoin::WordHeldByOrdinaryAcquire, 0)) queued_word_corrupt(s, site);
@@ -287,7 +287,7 @@ template <bool Observed>
 inline void release_queued(ThreadState &t, PKLOCK_QUEUE_HANDLE h, Variant v, const Site &site) noexcept {
     if (__builtin_expect(!lock::queued_owns(&h->LockQueue), 0)) return release_of_unowned_handle(h, site);
     const bool lowering = observe::raising(v);
-    const KIRQL new_irql = lowering ? h->OldIrql : t.irql.load(std::memory_order_relaxed);
+    const KIRQL new_irql = lowering ? h->OldIrql : t.irql().load(std::memory_order_relaxed);
     {
         [[maybe_unused]] WholeRelease<Observed> one_step;
         if constexpr (Observed) {

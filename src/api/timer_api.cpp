@@ -25,7 +25,7 @@ BOOLEAN cancel_object_at(NDIS_HANDLE h, const Site &site) noexcept {
     const bool was_queued = interrupt::timer_object_cancel(h, &periodic, site);
     if (periodic) {
         if (observe::active()) observe::notify_other_call("NdisCancelTimerObject", true, true, site);
-        if (t.irql.load(std::memory_order_relaxed) < DISPATCH_LEVEL) interrupt::flush_dpcs();
+        if (t.irql().load(std::memory_order_relaxed) < DISPATCH_LEVEL) interrupt::flush_dpcs();
     }
     return was_queued ? TRUE : FALSE;
 }
@@ -50,8 +50,9 @@ NDISLOCK_API VOID KeInitializeTimerEx(PKTIMER timer, TIMER_TYPE type) {
 
 NDISLOCK_API BOOLEAN KeSetTimerEx(PKTIMER timer, LARGE_INTEGER due, LONG period, PKDPC dpc) {
     ThreadState &t = this_thread();
-    return interrupt::timer_set(timer, due.QuadPart, period, dpc, t.processor.load(std::memory_order_relaxed)) ? TRUE
-                                                                                                               : FALSE;
+    return interrupt::timer_set(timer, due.QuadPart, period, dpc, t.processor().load(std::memory_order_relaxed))
+               ? TRUE
+               : FALSE;
 }
 NDISLOCK_API BOOLEAN KeSetTimer(PKTIMER timer, LARGE_INTEGER due, PKDPC dpc) {
     return KeSetTimerEx(timer, due, 0, dpc);

@@ -57,7 +57,7 @@ NDISLOCK_API void ndislock_list_corrupted(const char *operation, const void *ent
 NDISLOCK_API void ndislock_at_PagedCode(const char *file, int line, const char *function) {
     ThreadState &t = this_thread();
     if (!verifying()) return;
-    const KIRQL irql = t.irql.load(std::memory_order_relaxed);
+    const KIRQL irql = t.irql().load(std::memory_order_relaxed);
     if (irql <= APC_LEVEL) return;
     report(observe::Rule::PagedCodeAtRaisedIrql, NDISLOCK_SITE(file, line, function),
            "PAGED_CODE() at IRQL %u: pageable code must run at APC_LEVEL or below (on Windows a page fault "
@@ -70,7 +70,7 @@ NDISLOCK_API BOOLEAN ndislock_at_TestDispatchFlag(ULONG flags, ULONG flag, const
     ThreadState &t = this_thread();
     const bool set = (flags & flag) == flag;
     if (verifying()) {
-        const KIRQL irql = t.irql.load(std::memory_order_relaxed);
+        const KIRQL irql = t.irql().load(std::memory_order_relaxed);
         if (set && irql != DISPATCH_LEVEL)
             report(observe::Rule::DispatchFlagMismatch, NDISLOCK_SITE(file, line, function),
                    "%s is set but the IRQL is %u, not DISPATCH_LEVEL: code trusting it takes Dpr spin-lock "

@@ -25,7 +25,7 @@ void delivery_context(void *argument) {
     const auto processor = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(argument));
     model::ThreadState &t = *model::tls_thread;
     for (;;) {
-        if (interrupt::interrupt_pending(processor, t.irql.load(std::memory_order_relaxed)))
+        if (interrupt::interrupt_pending(processor, t.irql().load(std::memory_order_relaxed)))
             interrupt::deliver_pending_interrupt(t);
         else if (interrupt::dpcs_queued(processor))
             interrupt::run_queued_dpcs(t);
@@ -84,8 +84,8 @@ std::uint64_t next_timer_ns() noexcept { return interrupt::next_timer_due_100ns(
 
 bool can_deliver_here(const model::ThreadState &t) noexcept {
     if (t.preemption.no_preempt.load(std::memory_order_relaxed) != 0) return false; // ndislock's own bookkeeping
-    const std::uint32_t processor = t.processor.load(std::memory_order_relaxed);
-    const KIRQL irql = t.irql.load(std::memory_order_relaxed);
+    const std::uint32_t processor = t.processor().load(std::memory_order_relaxed);
+    const KIRQL irql = t.irql().load(std::memory_order_relaxed);
     if (!interrupt::interrupt_pending(processor, irql)) return false;
     // The interrupt comes in on the code that runs its processor: t, owning it at DISPATCH_LEVEL
     // or above; or t below DISPATCH_LEVEL while no thread holds it.

@@ -383,7 +383,7 @@ void wake_for_interrupt(std::uint32_t processor) noexcept {
     Exploration &x = exploration();
     for (unsigned i = 0; i < x.spawned; ++i) {
         Context &c = x.contexts[i];
-        if (c.state == State::Blocked && c.thread->processor.load(std::memory_order_relaxed) == processor &&
+        if (c.state == State::Blocked && c.thread->processor().load(std::memory_order_relaxed) == processor &&
             can_deliver_here(*c.thread)) {
             c.state = State::Runnable;
             c.deliver = true;
@@ -420,7 +420,7 @@ void reset_thread(Context &c) noexcept {
     t->wait.parked_on.store(nullptr, std::memory_order_relaxed);
     t->wait.until_ns.store(0, std::memory_order_relaxed);
     interrupt::forget_abandoned_routines(*t);
-    if (t->irql.load(std::memory_order_relaxed) > PASSIVE_LEVEL) model::lower_irql(*t, PASSIVE_LEVEL);
+    if (t->irql().load(std::memory_order_relaxed) > PASSIVE_LEVEL) model::lower_irql(*t, PASSIVE_LEVEL);
 }
 
 // Runs the context's routine; returns when it returned (true) or the schedule abandoned it. A
@@ -479,7 +479,8 @@ void worker_main(Context &c) noexcept {
     for (;;) {
         wait_baton(c.baton);
         if (x.quit) return;
-        if (c.thread->processor.load(std::memory_order_relaxed) != c.processor) NdislockBindCurrentThread(c.processor);
+        if (c.thread->processor().load(std::memory_order_relaxed) != c.processor)
+            NdislockBindCurrentThread(c.processor);
         tls_context = &c;
         lock::tls_controlled = true;
         platform::tls_virtual_clock = true;

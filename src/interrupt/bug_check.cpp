@@ -16,7 +16,7 @@ void null_dpc_routine(const KDPC *dpc, model::ThreadState &t) noexcept {
                   "the KDPC at %p was run with a NULL DeferredRoutine (KeInitializeDpc was given NULL, or the "
                   "object was never initialized): Windows calls address 0 at DISPATCH_LEVEL; bug check 0xD1 "
                   "DRIVER_IRQL_NOT_LESS_OR_EQUAL (0x0, 0x%x, 0x8, 0x0)",
-                  static_cast<const void *>(dpc), t.irql.load(std::memory_order_relaxed));
+                  static_cast<const void *>(dpc), t.irql().load(std::memory_order_relaxed));
     observe::report_misuse(observe::Rule::BugCheck, observe::Site{nullptr, 0, nullptr, nullptr}, detail);
     platform::fatal("BugCheck: %s", detail); // reached only if an observer let it go on
 }

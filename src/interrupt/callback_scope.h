@@ -16,7 +16,7 @@ class CallbackScope {
 public:
     CallbackScope(model::ThreadState &t, observe::Callback kind, const void *routine, const void *object,
                   const observe::Site &site) noexcept
-        : t_(t), event_{kind, routine, object, t.irql.load(std::memory_order_relaxed), site, &t},
+        : t_(t), event_{kind, routine, object, t.irql().load(std::memory_order_relaxed), site, &t},
           saved_kind_(t.callback.kind.load(std::memory_order_relaxed)),
           saved_object_(t.callback.object.load(std::memory_order_relaxed)),
           saved_since_(t.callback.since_ns.load(std::memory_order_relaxed)),
@@ -46,7 +46,7 @@ public:
 
 private:
     void restore_irql() noexcept {
-        const KIRQL now = t_.irql.load(std::memory_order_relaxed);
+        const KIRQL now = t_.irql().load(std::memory_order_relaxed);
         const KIRQL want = event_.irql;
         if (now == want) return;
         if (now < DISPATCH_LEVEL && want >= DISPATCH_LEVEL)
@@ -54,7 +54,7 @@ private:
         else if (now >= DISPATCH_LEVEL && want < DISPATCH_LEVEL)
             model::lower_irql(t_, want);
         else
-            t_.irql.store(want, std::memory_order_relaxed);
+            t_.irql().store(want, std::memory_order_relaxed);
     }
 
     model::ThreadState &t_;

@@ -30,21 +30,21 @@ void deliver(Interrupt &i, std::uint32_t index, model::ThreadState &self) noexce
         // The thread running P at DISPATCH_LEVEL or above, from this one read of the owner word
         // (a second read could see another owner, and the compare-exchange below would then take
         // P from a thread that just took it again).
-        std::uint32_t owner = p.owner.load(std::memory_order_acquire);
+        std::uint32_t owner = p.owner().load(std::memory_order_acquire);
         const std::uint32_t id = model::owner_at_dispatch(owner, index);
         if (id == 0) {
             if ((owner & model::kBiased) != 0) {
                 // Biased to a thread now below DISPATCH_LEVEL (only before the processor's first
                 // DPC-thread entry): revoke the bias the ordinary way.
                 model::enter_dispatch(self);
-            } else if (!p.owner.compare_exchange_strong(owner, self.id, std::memory_order_acquire,
-                                                        std::memory_order_relaxed)) {
+            } else if (!p.owner().compare_exchange_strong(owner, self.id(), std::memory_order_acquire,
+                                                          std::memory_order_relaxed)) {
                 continue;
             } else {
                 model::count_shared_take(self, p);
-                self.dispatch_entry.store(index, std::memory_order_relaxed); // enter_dispatch sets its own
+                self.dispatch_entry().store(index, std::memory_order_relaxed); // enter_dispatch sets its own
             }
-            self.irql.store(level, std::memory_order_release); // after dispatch_entry
+            self.irql().store(level, std::memory_order_release); // after dispatch_entry
             run_isr(i, index, self);
             model::lower_irql(self, PASSIVE_LEVEL); // gives the processor back
             break;
@@ -56,12 +56,12 @@ void deliver(Interrupt &i, std::uint32_t index, model::ThreadState &self) noexce
         }
         std::uint32_t seq = 0;
         if (model::stop_owner(*target, id, index, level, &seq, &waited_for_irql) != model::Preempt::Stopped) continue;
-        target->preemption.preempted_by.store(self.id, std::memory_order_release);
+        target->preemption.preempted_by.store(self.id(), std::memory_order_release);
         self.preemption.interrupting.store(id, std::memory_order_release);
-        self.dispatch_entry.store(index, std::memory_order_relaxed);
-        self.irql.store(level, std::memory_order_release); // after dispatch_entry
+        self.dispatch_entry().store(index, std::memory_order_relaxed);
+        self.irql().store(level, std::memory_order_release); // after dispatch_entry
         run_isr(i, index, self);
-        self.irql.store(PASSIVE_LEVEL, std::memory_order_relaxed);
+        self.irql().store(PASSIVE_LEVEL, std::memory_order_relaxed);
         self.preemption.interrupting.store(0, std::memory_order_release);
         target->preemption.preempted_by.store(0, std::memory_order_release);
         // Counted before the target resumes: what it reads next includes this delivery.

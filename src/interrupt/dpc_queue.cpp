@@ -148,7 +148,7 @@ void dpc_thread_main(std::uint32_t index) noexcept {
             continue;
         }
         model::enter_dispatch_priority(t);
-        t.irql.store(DISPATCH_LEVEL, std::memory_order_release); // after dispatch_entry
+        t.irql().store(DISPATCH_LEVEL, std::memory_order_release); // after dispatch_entry
         c.run_since_ns.store(platform::monotonic_ns(), std::memory_order_relaxed);
         DpcArguments a{};
         while (KDPC *d = pop(c, &a)) {
@@ -216,7 +216,7 @@ std::uint32_t dpc_target_from(const KDPC *dpc, std::uint32_t processor) noexcept
 }
 
 std::uint32_t dpc_target(const KDPC *dpc, const model::ThreadState &t) noexcept {
-    return dpc_target_from(dpc, t.processor.load(std::memory_order_relaxed));
+    return dpc_target_from(dpc, t.processor().load(std::memory_order_relaxed));
 }
 
 bool dpc_queued(const KDPC *dpc) noexcept { return dpc_data(dpc) != nullptr; }
@@ -259,8 +259,13 @@ bool insert_dpc(KDPC *dpc, std::uint32_t processor, PVOID argument1, PVOID argum
         // After the push, under the queue lock: a drain that cleared the mark before this push
         // pops the DPC, or finds the mark set again (drain_at_drop). Low importance keeps its
         // latitude: the DPC thread runs it.
-        if (dpc->Importance != LowImportance)
+        if (dpc->Importance != LowImportance) {
             model::g_processors[processor].attention.fetch_or(model::kDpcsPending, std::memory_order_release);
+            // Queued by the thread running that processor through its bias (only until the
+            // processor's first DPC: its DPC thread keeps it in shared mode afterwards): that
+            // thread's drop must go out of line to run it (model::note_attention).
+            if (model::ThreadState *t = model::tls_thread) model::note_attention(*t, processor);
+        }
     }
     // Queued: what the inserter did so far happens before the DPC's run (an exploration's race
     // detection, explore/race.h). After the push, before any run can start: in a schedule this
@@ -294,7 +299,7 @@ void empty_queue(std::uint32_t processor) noexcept {
 }
 
 void run_queued_dpcs_now(model::ThreadState &t) noexcept {
-    const KIRQL old = t.irql.load(std::memory_order_relaxed);
+    const KIRQL old = t.irql().load(std::memory_order_relaxed);
     if (old >= DISPATCH_LEVEL || t.system || t.preemption.no_preempt.load(std::memory_order_relaxed) != 0) return;
     // As Windows' insert requests a DISPATCH_LEVEL interrupt on this processor: take the processor
     // (waiting, as any raise, while another thread runs there) and drop it again; the drop runs

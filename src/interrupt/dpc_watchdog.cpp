@@ -27,7 +27,7 @@ bool dpc_watchdog_information(const model::ThreadState &t, KDPC_WATCHDOG_INFORMA
     *out = KDPC_WATCHDOG_INFORMATION{};
     const auto kind = static_cast<observe::Callback>(t.callback.kind.load(std::memory_order_acquire));
     if (kind != observe::Callback::KernelDpc && kind != observe::Callback::InterruptDpc) return false;
-    const ProcessorContext &c = g_contexts[t.processor.load(std::memory_order_relaxed) % NDISLOCK_MAX_PROCESSORS];
+    const ProcessorContext &c = g_contexts[t.processor().load(std::memory_order_relaxed) % NDISLOCK_MAX_PROCESSORS];
     // A DPC routine runs on its processor's DPC thread, or on the thread that drops that
     // processor's IRQL below DISPATCH_LEVEL (dpc_queue.cpp, drain_at_drop): both set run_since_ns.
     if (c.dpc_thread.load(std::memory_order_acquire) != &t && c.run_since_ns.load(std::memory_order_relaxed) == 0)

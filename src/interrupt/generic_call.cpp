@@ -51,8 +51,8 @@ GenericCall &call_of(PVOID argument, const char *call) noexcept {
 
 // The processor the calling DPC runs on (it is at DISPATCH_LEVEL, owning it).
 std::uint32_t current_processor(const model::ThreadState &t) noexcept {
-    return t.irql.load(std::memory_order_relaxed) >= DISPATCH_LEVEL ? model::dispatch_index(t)
-                                                                    : t.processor.load(std::memory_order_relaxed);
+    return t.irql().load(std::memory_order_relaxed) >= DISPATCH_LEVEL ? model::dispatch_index(t)
+                                                                      : t.processor().load(std::memory_order_relaxed);
 }
 
 [[noreturn, gnu::cold]] void returned_without_done(const KDPC *dpc, std::uint32_t processor) noexcept {
@@ -99,7 +99,7 @@ void generic_call(PKDEFERRED_ROUTINE routine, PVOID context, model::ThreadState 
     call.running.store(count, std::memory_order_release);
     // At DISPATCH_LEVEL while queueing, so this processor's DPC waits until every other one is
     // queued; it runs at the drop (or on the processor's DPC thread), like the others.
-    const KIRQL old = t.irql.load(std::memory_order_relaxed);
+    const KIRQL old = t.irql().load(std::memory_order_relaxed);
     model::raise_irql(t, DISPATCH_LEVEL);
     for (std::uint32_t p = 0; p < count; ++p) {
         KDPC &d = call.dpcs[p];

@@ -171,7 +171,7 @@ Adapter *find_adapter(NDIS_HANDLE handle, std::uint32_t *slot) noexcept {
 NDIS_STATUS register_interrupt(NDIS_HANDLE adapter, NDIS_HANDLE context, PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS c,
                                PNDIS_HANDLE out, const observe::Site &site) noexcept {
     model::ThreadState &t = caller();
-    if (const KIRQL irql = t.irql.load(std::memory_order_relaxed); irql != PASSIVE_LEVEL) {
+    if (const KIRQL irql = t.irql().load(std::memory_order_relaxed); irql != PASSIVE_LEVEL) {
         misuse(observe::Rule::InterruptRegistrationMisuse, site,
                "NdisMRegisterInterruptEx at IRQL %u: it may only be called at PASSIVE_LEVEL, from "
                "MiniportInitializeEx; the interrupt is not registered",
@@ -310,7 +310,7 @@ NDISLOCK_STATUS set_adapter_message_count(NDIS_HANDLE adapter, ULONG count) noex
 
 void deregister_interrupt(NDIS_HANDLE handle, const observe::Site &site) noexcept {
     model::ThreadState &t = caller();
-    if (const KIRQL irql = t.irql.load(std::memory_order_relaxed); irql != PASSIVE_LEVEL) {
+    if (const KIRQL irql = t.irql().load(std::memory_order_relaxed); irql != PASSIVE_LEVEL) {
         misuse(observe::Rule::InterruptRegistrationMisuse, site,
                "NdisMDeregisterInterruptEx at IRQL %u: it may only be called at PASSIVE_LEVEL (from MiniportHaltEx "
                "or the MiniportInitializeEx failure path), since it waits for the interrupt's ISR and DPCs; the "
@@ -380,7 +380,7 @@ BOOLEAN synchronize(NDIS_HANDLE handle, ULONG message, MINIPORT_SYNCHRONIZE_INTE
                    message);
         return FALSE;
     }
-    const KIRQL irql = t.irql.load(std::memory_order_relaxed);
+    const KIRQL irql = t.irql().load(std::memory_order_relaxed);
     const auto in = static_cast<observe::Callback>(t.callback.kind.load(std::memory_order_relaxed));
     // Nested: the running ISR, synchronize function or enable/disable routine holds the spin lock
     // this call would take (the same interrupt, or a message sharing the lock).
@@ -422,7 +422,7 @@ NDISLOCK_STATUS run_enable_disable(NDIS_HANDLE handle, bool enable) noexcept {
     Lookup how{};
     Interrupt *i = find_interrupt(handle, &how);
     if (i == nullptr) return NDISLOCK_INVALID_ARGUMENT;
-    if (t.irql.load(std::memory_order_relaxed) > DISPATCH_LEVEL) return NDISLOCK_WRONG_IRQL;
+    if (t.irql().load(std::memory_order_relaxed) > DISPATCH_LEVEL) return NDISLOCK_WRONG_IRQL;
     if (i->msi) { // MiniportEnable/DisableMessageInterrupt, message by message
         auto *routine = enable ? i->msi_enable : i->msi_disable;
         if (routine == nullptr) return NDISLOCK_INVALID_ARGUMENT;
@@ -583,8 +583,8 @@ NDISLOCK_STATUS assert_interrupt(NDIS_HANDLE handle, ULONG message, ULONG proces
     lock::unpark_one(&c.irq_seq);
     // A processor interrupts itself at once: the caller, on that processor below the DIRQL, is
     // what the interrupt preempts, so the ISR has run when the assert returns.
-    if (t.processor.load(std::memory_order_relaxed) == processor && t.irql.load(std::memory_order_relaxed) < i->dirql &&
-        c.isr_thread.load(std::memory_order_acquire) != &t &&
+    if (t.processor().load(std::memory_order_relaxed) == processor &&
+        t.irql().load(std::memory_order_relaxed) < i->dirql && c.isr_thread.load(std::memory_order_acquire) != &t &&
         t.preemption.no_preempt.load(std::memory_order_relaxed) == 0) {
         for (;;) {
             const std::uint32_t now = i->delivered[processor].load(std::memory_order_acquire);
@@ -652,7 +652,7 @@ void close_leftovers(std::uint32_t a, const char *when, const void *routine) noe
 NDIS_STATUS initialize_miniport(MINIPORT_INITIALIZE_HANDLER initialize, NDIS_HANDLE driver_context,
                                 PNDIS_HANDLE adapter_out) noexcept {
     model::ThreadState &t = caller();
-    if (adapter_out == nullptr || t.irql.load(std::memory_order_relaxed) != PASSIVE_LEVEL) {
+    if (adapter_out == nullptr || t.irql().load(std::memory_order_relaxed) != PASSIVE_LEVEL) {
         platform::diagnostic("NdislockMiniportInitialize: %s",
                              adapter_out == nullptr ? "MiniportAdapterHandle is NULL" : "call it at PASSIVE_LEVEL");
         return NDIS_STATUS_FAILURE;
@@ -698,7 +698,7 @@ void halt_miniport(NDIS_HANDLE adapter, MINIPORT_HALT_HANDLER halt, NDIS_HANDLE 
         platform::diagnostic("NdislockMiniportHalt: %p is not a live adapter handle (halted twice?)", adapter);
         return;
     }
-    if (t.irql.load(std::memory_order_relaxed) != PASSIVE_LEVEL) {
+    if (t.irql().load(std::memory_order_relaxed) != PASSIVE_LEVEL) {
         platform::diagnostic("NdislockMiniportHalt: call it at PASSIVE_LEVEL");
         return;
     }

@@ -88,7 +88,7 @@ std::string stack_of(model::ThreadState &stopped) {
 // The callback-hang reporter of the watchdog: t, an ISR or DPC thread, has run its routine for
 // ran_ns, over the limit.
 [[noreturn]] void report_hang(model::ThreadState &t, std::uint64_t ran_ns) noexcept {
-    const std::uint32_t index = t.processor.load(std::memory_order_relaxed); // an interrupt thread's, for good
+    const std::uint32_t index = t.processor().load(std::memory_order_relaxed); // an interrupt thread's, for good
     const std::uint64_t ran_ms = ran_ns / 1'000'000;
     const auto kind = static_cast<observe::Callback>(t.callback.kind.load(std::memory_order_acquire));
     const void *routine = t.callback.routine.load(std::memory_order_relaxed);

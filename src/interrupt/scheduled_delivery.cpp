@@ -33,8 +33,8 @@ bool interrupt_pending(std::uint32_t processor, KIRQL irql) noexcept {
 bool dpcs_queued(std::uint32_t processor) noexcept { return queue_holds_dpcs(processor); }
 
 bool deliver_pending_interrupt(model::ThreadState &t) noexcept {
-    const std::uint32_t processor = t.processor.load(std::memory_order_relaxed);
-    const KIRQL old = t.irql.load(std::memory_order_relaxed);
+    const std::uint32_t processor = t.processor().load(std::memory_order_relaxed);
+    const KIRQL old = t.irql().load(std::memory_order_relaxed);
     Interrupt *i = first_pending(processor, old);
     if (i == nullptr) return false;
     // Taking the processor may wait (a controlled park): look again once t runs it.
@@ -51,7 +51,7 @@ bool deliver_pending_interrupt(model::ThreadState &t) noexcept {
 }
 
 void run_queued_dpcs(model::ThreadState &t) noexcept {
-    const KIRQL old = t.irql.load(std::memory_order_relaxed);
+    const KIRQL old = t.irql().load(std::memory_order_relaxed);
     if (old >= DISPATCH_LEVEL) return;
     model::raise_irql(t, DISPATCH_LEVEL);
     // Marked here, not only by a medium- or high-importance insert: a low-importance DPC, which a

@@ -175,7 +175,7 @@ bool timer_object_set(NDIS_HANDLE handle, LONGLONG due_time, LONG period_ms, PVO
     o->set_line.store(site.line, std::memory_order_relaxed);
     o->set_function.store(site.function, std::memory_order_relaxed);
     o->set_return.store(site.return_address, std::memory_order_relaxed);
-    return timer_set(&o->timer, due_time, period_ms, &o->dpc, t.processor.load(std::memory_order_relaxed));
+    return timer_set(&o->timer, due_time, period_ms, &o->dpc, t.processor().load(std::memory_order_relaxed));
 }
 
 bool timer_object_cancel(NDIS_HANDLE handle, bool *periodic, const observe::Site &site) noexcept {

@@ -117,7 +117,7 @@ void run(_IO_WORKITEM *item, model::ThreadState &t) noexcept {
     std::uint32_t s = item->state.load(std::memory_order_acquire);
     while (!item->state.compare_exchange_weak(s, (s | kRunning) & ~kQueued, std::memory_order_acq_rel)) {
     }
-    item->runner.store(t.id, std::memory_order_relaxed);
+    item->runner.store(t.id(), std::memory_order_relaxed);
     void (*const routine)() = item->routine;
     void *const context = item->context;
     {
@@ -171,7 +171,7 @@ void start_workers() noexcept {
 
 PIO_WORKITEM work_item_allocate(void *owner, bool ndis) noexcept {
     if (!g_workers_started.load(std::memory_order_acquire)) {
-        if (model::current_thread().irql.load(std::memory_order_relaxed) >= DISPATCH_LEVEL) return nullptr;
+        if (model::current_thread().irql().load(std::memory_order_relaxed) >= DISPATCH_LEVEL) return nullptr;
         start_workers();
     }
     _IO_WORKITEM *item = pop_free();
@@ -215,7 +215,7 @@ WorkItemUse work_item_free(PIO_WORKITEM item) noexcept {
     }
     // Busy: the worker frees it once it is idle. Its own routine may free it: that is the rule.
     model::ThreadState *t = model::tls_thread;
-    const bool own_routine = s == kRunning && t != nullptr && item->runner.load(std::memory_order_relaxed) == t->id;
+    const bool own_routine = s == kRunning && t != nullptr && item->runner.load(std::memory_order_relaxed) == t->id();
     return own_routine ? WorkItemUse::Done : WorkItemUse::FreedWhileBusy;
 }
 

@@ -30,12 +30,12 @@ bool still_waiting(const void *c) {
 bool sleep_unless(const void *address, bool (*done)(const void *context), const void *context,
                   std::uint64_t timeout_ns) noexcept {
     Bucket &b = bucket_for(address);
-    b.waiters.fetch_add(1, std::memory_order_seq_cst);
+    b.waiters().fetch_add(1, std::memory_order_seq_cst);
     const std::uint32_t epoch = b.epoch.load(std::memory_order_seq_cst);
     // done() runs as the validation, after the registration: a waker now sees us, or we see it.
     Condition condition{done, context};
     park(&b.epoch, epoch, timeout_ns, still_waiting, &condition);
-    b.waiters.fetch_sub(1, std::memory_order_relaxed);
+    b.waiters().fetch_sub(1, std::memory_order_relaxed);
     return condition.ready;
 }
 

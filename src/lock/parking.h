@@ -16,29 +16,36 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "ndislock/detail/fast_layout.h" // the bucket count and hash, shared with the inline release
+#include "ndislock/detail/fast_layout.h" // the bucket head, count and hash, shared with the inline release
 #include "ndislock/export.h"
 
 namespace ndislock::lock::parking {
 
-struct alignas(64) Bucket {
-    std::atomic<std::uint32_t> waiters{0};
+struct alignas(NDISLOCK_FAST_LINE) Bucket {
+    // What the inline release reads (ndislock/detail/fast_layout.h: the sleeper count), first, so
+    // that ndislock_fast_buckets, this table, indexes the same words; reached through waiters().
+    // Mutable, so that the const accessor can form the std::atomic_ref (C++20 has none for const T).
+    mutable NDISLOCK_FAST_BUCKET fast{};
+    std::atomic_ref<std::uint32_t> waiters() const noexcept { return std::atomic_ref<std::uint32_t>(fast.Waiters); }
     std::atomic<std::uint32_t> epoch{0};
     // Bounded unfairness (spin_word.cpp): the address of a lock one of whose sleepers has waited
     // too long (at most one per bucket), with bit 0 set once a release handed the lock to it.
     std::atomic<std::uintptr_t> starving{0};
 };
 
+static_assert(sizeof(Bucket) == NDISLOCK_FAST_LINE && offsetof(Bucket, fast) == 0,
+              "a bucket is one line of ndislock_fast_buckets, its sleeper count first");
+
 inline constexpr std::size_t kBucketBits = NDISLOCK_FAST_BUCKET_BITS;
 // Exported as ndislock_fast_buckets for the inline release of ndislock/fast_path.h, which finds a
-// lock's bucket with the same hash (ndislock_fast_bucket_index) and reads waiters, the first word
-// (NDISLOCK_FAST_BUCKET).
+// lock's bucket with the same hash (ndislock_fast_bucket_index) and reads its first member
+// (Bucket::fast) at the same stride.
 extern Bucket g_buckets[std::size_t{1} << kBucketBits] __asm__("ndislock_fast_buckets") NDISLOCK_API;
 
 inline Bucket &bucket_for(const void *address) noexcept { return g_buckets[ndislock_fast_bucket_index(address)]; }
 
 inline bool has_sleepers(const void *address) noexcept {
-    return bucket_for(address).waiters.load(std::memory_order_seq_cst) != 0;
+    return bucket_for(address).waiters().load(std::memory_order_seq_cst) != 0;
 }
 
 // Wakes every thread sleeping on address's bucket.

@@ -40,7 +40,7 @@ void spin_acquire_contended(PKSPIN_LOCK lock) noexcept {
                                                                    std::memory_order_relaxed);
             }
         }
-        bucket.waiters.fetch_add(1, std::memory_order_seq_cst);
+        bucket.waiters().fetch_add(1, std::memory_order_seq_cst);
         const std::uint32_t epoch = bucket.epoch.load(std::memory_order_seq_cst);
         // The releaser reads `waiters` after its store of 0 with only a compiler barrier between
         // them; this fence makes that pair ordered: either the re-check below sees the 0, or the
@@ -49,18 +49,18 @@ void spin_acquire_contended(PKSPIN_LOCK lock) noexcept {
         // A hand-over sets the mark before it bumps the epoch: checked before sleeping and after.
         if (starving && bucket.starving.load(std::memory_order_acquire) == (address(lock) | kHandedOver)) {
             bucket.starving.store(0, std::memory_order_relaxed);
-            bucket.waiters.fetch_sub(1, std::memory_order_relaxed);
+            bucket.waiters().fetch_sub(1, std::memory_order_relaxed);
             return;
         }
         KSPIN_LOCK expected = 0;
         if (word.compare_exchange_strong(expected, kSpinHeld, std::memory_order_seq_cst, std::memory_order_relaxed)) {
             // Withdraw the mark while we hold the lock: no release can hand it over meanwhile.
             if (starving) bucket.starving.store(0, std::memory_order_relaxed);
-            bucket.waiters.fetch_sub(1, std::memory_order_relaxed);
+            bucket.waiters().fetch_sub(1, std::memory_order_relaxed);
             return;
         }
         park(&bucket.epoch, epoch, kParkBoundNs);
-        bucket.waiters.fetch_sub(1, std::memory_order_relaxed);
+        bucket.waiters().fetch_sub(1, std::memory_order_relaxed);
         if (starving && bucket.starving.load(std::memory_order_acquire) == (address(lock) | kHandedOver)) {
             bucket.starving.store(0, std::memory_order_relaxed);
             return;

@@ -59,7 +59,7 @@ inline void spin_release(PKSPIN_LOCK lock) noexcept {
     } else {
         spin_word(lock).store(0, std::memory_order_release);
         platform::light_fence(); // pairs with the sleeper's heavy_fence (spin_acquire_contended)
-        if (__builtin_expect(parking::bucket_for(lock).waiters.load(std::memory_order_relaxed) != 0, 0))
+        if (__builtin_expect(parking::bucket_for(lock).waiters().load(std::memory_order_relaxed) != 0, 0))
             spin_release_slow(lock);
     }
 }

@@ -80,7 +80,7 @@ void stop_if_requested(ThreadState &t, const void *pc) noexcept {
     const std::uint32_t request = t.preemption.request.load(std::memory_order_acquire);
     if (request == t.preemption.ack.load(std::memory_order_relaxed)) return;
     if (t.preemption.no_preempt.load(std::memory_order_relaxed) != 0) return; // taken when ndislock's code ends
-    const KIRQL irql = t.irql.load(std::memory_order_relaxed);
+    const KIRQL irql = t.irql().load(std::memory_order_relaxed);
     if (irql >= t.preemption.level.load(std::memory_order_relaxed)) return; // masked: taken at the IRQL drop
     t.preemption.stopped_at.store(pc, std::memory_order_relaxed);
     t.preemption.stopped_irql.store(irql, std::memory_order_relaxed);
@@ -105,7 +105,7 @@ Preempt stop_owner(ThreadState &target, std::uint32_t target_id, std::uint32_t p
             lock::unpark_one(&target.preemption.release);
             return Preempt::NotOwner;
         }
-        if (target.irql.load(std::memory_order_relaxed) >= level) *waited_for_irql = true;
+        if (target.irql().load(std::memory_order_relaxed) >= level) *waited_for_irql = true;
         lock::park(&target.preemption.ack, ack, 200'000);
     }
     if (processor_owner(processor) != target_id) {

@@ -99,7 +99,7 @@ enum class Preempt : std::uint8_t {
 
 // Stops target, which owned processor `processor`, for an interrupt at `level`. Waits while the
 // target is at or above level (sets *waited_for_irql). On Stopped, *seq is what resume() takes.
-// target_id is the id the owner word held: compared instead of target.id, which a recycled
+// target_id is the id the owner word held: compared instead of target.id(), which a recycled
 // state may be rewriting.
 Preempt stop_owner(ThreadState &target, std::uint32_t target_id, std::uint32_t processor, KIRQL level,
                    std::uint32_t *seq, bool *waited_for_irql) noexcept;

@@ -70,7 +70,7 @@ bool revoke_bias(ThreadState &t, Processor &p, std::uint32_t seen, std::uint32_t
     // Named before the claim (released by it): whoever reads our id in the owner word with
     // acquire ordering also finds whom we are still waiting for (owner_at_dispatch).
     t.revoking.store(holder, std::memory_order_relaxed);
-    if (!p.owner.compare_exchange_strong(seen, take_as, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+    if (!p.owner().compare_exchange_strong(seen, take_as, std::memory_order_acq_rel, std::memory_order_relaxed)) {
         t.revoking.store(0, std::memory_order_relaxed);
         return false;
     }
@@ -100,12 +100,13 @@ void enter_dispatch_slow(ThreadState &t, Processor &p, bool priority) noexcept {
     const lock::WaitScope wait(lock::WaitKind::Processor, &p);
     // Once this thread has slept, other sleepers may remain whose wake-up it consumed or raced
     // with: it then always takes the processor with kParked set, so that its leave wakes the next.
-    std::uint32_t take_as = t.id;
+    std::uint32_t take_as = t.id();
     std::uint64_t since = 0; // first wake-up: the clock is read only once sleeping has begun
     bool starving = false;   // this thread is p.starving
     if (priority) {          // a DPC thread: the next leave hands the processor to it
         std::uint32_t none = 0;
-        starving = p.starving.compare_exchange_strong(none, t.id, std::memory_order_relaxed, std::memory_order_relaxed);
+        starving =
+            p.starving.compare_exchange_strong(none, t.id(), std::memory_order_relaxed, std::memory_order_relaxed);
     }
     struct Withdraw { // on every return, with the processor held: no leave can hand it over now
         Processor &p;
@@ -121,10 +122,10 @@ void enter_dispatch_slow(ThreadState &t, Processor &p, bool priority) noexcept {
     bool first_spin = !controlled;
     for (;;) {
         for (std::uint32_t i = 0; i < budget; ++i) {
-            std::uint32_t seen = p.owner.load(std::memory_order_relaxed);
+            std::uint32_t seen = p.owner().load(std::memory_order_relaxed);
             if (seen == 0) {
-                if (p.owner.compare_exchange_strong(seen, take_as, std::memory_order_acquire,
-                                                    std::memory_order_relaxed)) {
+                if (p.owner().compare_exchange_strong(seen, take_as, std::memory_order_acquire,
+                                                      std::memory_order_relaxed)) {
                     count_shared_take(t, p);
                     // Spinning paid off: let the next waiters spin longer.
                     if (first_spin && budget < kSpinPauses)
@@ -143,36 +144,36 @@ void enter_dispatch_slow(ThreadState &t, Processor &p, bool priority) noexcept {
             first_spin = false;
             if (budget > kMinSpinPauses) p.spin_pauses.store(budget / 2, std::memory_order_relaxed);
         }
-        std::uint32_t seen = p.owner.load(std::memory_order_acquire);
-        if (starving && (seen & ~kParked) == t.id) {
+        std::uint32_t seen = p.owner().load(std::memory_order_acquire);
+        if (starving && (seen & ~kParked) == t.id()) {
             // Handed over by the last leave (with kParked set, so our leave wakes the others).
             count_shared_take(t, p);
             return;
         }
         if (seen == 0) {
-            if (p.owner.compare_exchange_strong(seen, t.id | kParked, std::memory_order_acquire,
-                                                std::memory_order_relaxed)) {
+            if (p.owner().compare_exchange_strong(seen, t.id() | kParked, std::memory_order_acquire,
+                                                  std::memory_order_relaxed)) {
                 count_shared_take(t, p);
                 return;
             }
             continue;
         }
         if ((seen & kBiased) != 0) {
-            if (revoke_bias(t, p, seen, t.id | kParked)) return;
+            if (revoke_bias(t, p, seen, t.id() | kParked)) return;
             continue;
         }
-        if ((seen & kParked) == 0 && !p.owner.compare_exchange_strong(seen, seen | kParked, std::memory_order_relaxed,
-                                                                      std::memory_order_relaxed))
+        if ((seen & kParked) == 0 && !p.owner().compare_exchange_strong(seen, seen | kParked, std::memory_order_relaxed,
+                                                                        std::memory_order_relaxed))
             continue;
-        lock::park(&p.owner, seen | kParked, lock::kParkBoundNs);
-        take_as = t.id | kParked;
+        lock::park(p.owner_word(), seen | kParked, lock::kParkBoundNs);
+        take_as = t.id() | kParked;
         if (!starving && !controlled) {
             const std::uint64_t now = platform::monotonic_ns();
             if (since == 0) {
                 since = now;
             } else if (now - since > kStarveNs) {
                 std::uint32_t none = 0;
-                starving = p.starving.compare_exchange_strong(none, t.id, std::memory_order_relaxed,
+                starving = p.starving.compare_exchange_strong(none, t.id(), std::memory_order_relaxed,
                                                               std::memory_order_relaxed);
             }
         }
@@ -181,33 +182,33 @@ void enter_dispatch_slow(ThreadState &t, Processor &p, bool priority) noexcept {
 
 void leave_shared(ThreadState &t, Processor &p) noexcept {
     if (const std::uint32_t starving = p.starving.load(std::memory_order_relaxed);
-        __builtin_expect(starving != 0, 0) && starving != t.id) {
+        __builtin_expect(starving != 0, 0) && starving != t.id()) {
         // Hand the processor to the sleeper that waited too long. Only the owner changes the
         // word from a non-zero value, bar kParked, so this fails only when kParked was just set.
-        std::uint32_t mine = p.owner.load(std::memory_order_relaxed);
-        if (p.owner.compare_exchange_strong(mine, starving | kParked, std::memory_order_release,
-                                            std::memory_order_relaxed)) {
+        std::uint32_t mine = p.owner().load(std::memory_order_relaxed);
+        if (p.owner().compare_exchange_strong(mine, starving | kParked, std::memory_order_release,
+                                              std::memory_order_relaxed)) {
             lock::note_slow_path();
-            lock::unpark_all(&p.owner); // all sleepers: only it will find itself the owner
+            lock::unpark_all(p.owner_word()); // all sleepers: only it will find itself the owner
             return;
         }
     }
     // Never biased under an exploration: a bias left by one schedule would change the next's waits.
-    if (platform::asymmetric() && !lock::controlled() && p.last == t.id && p.streak >= kBiasAfter &&
+    if (platform::asymmetric() && !lock::controlled() && p.last == t.id() && p.streak >= kBiasAfter &&
         !p.no_bias.load(std::memory_order_relaxed)) {
         // A run of re-entries by this thread: let the processor stick to it. Fails (and falls
         // back to the plain hand-back) if others sleep waiting for it.
-        std::uint32_t expected = t.id;
-        if (p.owner.compare_exchange_strong(expected, t.id | kBiased, std::memory_order_release,
-                                            std::memory_order_relaxed))
+        std::uint32_t expected = t.id();
+        if (p.owner().compare_exchange_strong(expected, t.id() | kBiased, std::memory_order_release,
+                                              std::memory_order_relaxed))
             return;
     }
-    if (p.owner.exchange(0, std::memory_order_release) != t.id) wake_processor_waiters(p);
+    if (p.owner().exchange(0, std::memory_order_release) != t.id()) wake_processor_waiters(p);
 }
 
 void wake_processor_waiters(Processor &p) noexcept {
     lock::note_slow_path();
-    lock::unpark_one(&p.owner);
+    lock::unpark_one(p.owner_word());
 }
 
 void wake_revoker(Processor &p) noexcept {
@@ -219,7 +220,7 @@ void wake_revoker(Processor &p) noexcept {
 void lower_with_attention(ThreadState &t, Processor &p, KIRQL old, KIRQL new_irql) noexcept {
     // Interrupts held pending above DISPATCH_LEVEL are taken first, as the plain drop takes them.
     if (old > DISPATCH_LEVEL) {
-        t.irql.store(DISPATCH_LEVEL, std::memory_order_relaxed);
+        t.irql().store(DISPATCH_LEVEL, std::memory_order_relaxed);
         preemption_point(t);
         old = DISPATCH_LEVEL;
     }
@@ -232,28 +233,29 @@ void lower_with_attention(ThreadState &t, Processor &p, KIRQL old, KIRQL new_irq
         t.preemption.no_preempt.load(std::memory_order_relaxed) == 0)
         if (const DpcDrain drain = g_dpc_drain.load(std::memory_order_acquire); drain != nullptr) drain(t, index);
     std::uint32_t move_to = kAnyProcessor;
-    if ((p.attention.load(std::memory_order_relaxed) & kMoveDeferred) != 0 && p.deferred_mover == t.id) {
+    if ((p.attention.load(std::memory_order_relaxed) & kMoveDeferred) != 0 && p.deferred_mover == t.id()) {
         move_to = p.deferred_move_to;
         p.deferred_mover = 0;
         p.attention.fetch_and(~kMoveDeferred, std::memory_order_relaxed);
     }
     lower_irql_now(t, old, new_irql);
     if (move_to != kAnyProcessor && move_to < processor_count()) {
-        t.processor.store(move_to, std::memory_order_relaxed);
+        t.processor().store(move_to, std::memory_order_relaxed);
         t.bound = true;
     }
 }
 
 void defer_move(ThreadState &t, std::uint32_t to) noexcept {
     Processor &p = g_processors[dispatch_index(t)];
-    p.deferred_mover = t.id;
+    p.deferred_mover = t.id();
     p.deferred_move_to = to;
     p.attention.fetch_or(kMoveDeferred, std::memory_order_relaxed);
+    note_attention(t, dispatch_index(t)); // a drop through the bias would skip the move
 }
 
 NDISLOCK_STATUS set_processor_count(std::uint32_t count) noexcept {
     if (count < 1 || count > NDISLOCK_MAX_PROCESSORS) return NDISLOCK_INVALID_ARGUMENT;
-    if (current_thread().irql.load(std::memory_order_relaxed) >= DISPATCH_LEVEL) return NDISLOCK_WRONG_IRQL;
+    if (current_thread().irql().load(std::memory_order_relaxed) >= DISPATCH_LEVEL) return NDISLOCK_WRONG_IRQL;
     const std::uint32_t old = processor_count();
     for (std::uint32_t i = 0; i < old; ++i)
         if (processor_owner(i) != 0) return NDISLOCK_BUSY;
@@ -262,7 +264,7 @@ NDISLOCK_STATUS set_processor_count(std::uint32_t count) noexcept {
         [](ThreadState &t, void *n) {
             const std::uint32_t c = *static_cast<std::uint32_t *>(n);
             if (t.system) return; // an interrupt thread keeps its processor index
-            t.processor.store(t.processor.load(std::memory_order_relaxed) % c, std::memory_order_relaxed);
+            t.processor().store(t.processor().load(std::memory_order_relaxed) % c, std::memory_order_relaxed);
         },
         &count);
     return NDISLOCK_OK;
@@ -271,8 +273,8 @@ NDISLOCK_STATUS set_processor_count(std::uint32_t count) noexcept {
 NDISLOCK_STATUS bind_current_thread(std::uint32_t index) noexcept {
     ThreadState &t = current_thread();
     if (index >= processor_count()) return NDISLOCK_INVALID_ARGUMENT;
-    if (t.irql.load(std::memory_order_relaxed) >= DISPATCH_LEVEL) return NDISLOCK_WRONG_IRQL;
-    t.processor.store(index, std::memory_order_relaxed);
+    if (t.irql().load(std::memory_order_relaxed) >= DISPATCH_LEVEL) return NDISLOCK_WRONG_IRQL;
+    t.processor().store(index, std::memory_order_relaxed);
     t.bound = true;
     return NDISLOCK_OK;
 }

@@ -43,11 +43,12 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 #include "model/preemption.h"
 #include "model/thread_state.h"
-#include "ndislock/detail/fast_layout.h" // NDISLOCK_FAST_BIASED
+#include "ndislock/detail/fast_layout.h" // NDISLOCK_FAST_PROCESSOR, NDISLOCK_FAST_BIASED
 #include "ndislock/ext.h"
 #include "platform/membarrier.h"
 
@@ -56,12 +57,30 @@ namespace ndislock::model {
 inline constexpr std::uint32_t kParked = 0x80000000u;
 inline constexpr std::uint32_t kBiased = NDISLOCK_FAST_BIASED; // the inline fast path reads it too
 static_assert(kMaxThreads < kBiased, "thread ids must leave the mode bits free");
+// In a thread's dispatch_entry only: entered through the bias, like index | kBiased, but the drop
+// must go out of line, where Processor::attention is read (note_attention). The inline leave of
+// ndislock/fast_path.h takes only entries with kBiased; every library reader takes this one as
+// the bias entry it is.
+inline constexpr std::uint32_t kBiasedOutOfLine = 0x20000000u;
+inline constexpr std::uint32_t kEntryModes = kBiased | kBiasedOutOfLine;
+static_assert(NDISLOCK_MAX_PROCESSORS < kBiasedOutOfLine, "processor indexes must leave the entry bits free");
+
+// A dispatch_entry's processor index, and whether it went through the processor's bias.
+inline std::uint32_t entry_index(std::uint32_t entry) noexcept { return entry & ~kEntryModes; }
+inline bool entry_through_bias(std::uint32_t entry) noexcept { return (entry & kEntryModes) != 0; }
 
 // Shared-mode takes by one thread in a row after which its leave makes the processor biased.
 inline constexpr std::uint32_t kBiasAfter = 64;
 
-struct alignas(64) Processor {
-    std::atomic<std::uint32_t> owner{0};
+struct alignas(NDISLOCK_FAST_LINE) Processor {
+    // What the inline fast path reads (ndislock/detail/fast_layout.h: the owner word), first, so
+    // that ndislock_fast_processors, this table, indexes the same words; reached through owner().
+    // Mutable: see ThreadState::fast.
+    mutable NDISLOCK_FAST_PROCESSOR fast{};
+    std::atomic_ref<std::uint32_t> owner() const noexcept { return std::atomic_ref<std::uint32_t>(fast.Owner); }
+    // The owner word's address, for parking on it (lock/park.h).
+    const void *owner_word() const noexcept { return &fast.Owner; }
+
     // Bumped by a bias holder that leaves (or withdraws its entry) after its bias was revoked:
     // the revoker parks on it while the holder is still at DISPATCH_LEVEL.
     std::atomic<std::uint32_t> revocations{0};
@@ -90,6 +109,9 @@ struct alignas(64) Processor {
     std::uint32_t deferred_move_to = 0;
 };
 
+static_assert(sizeof(Processor) == NDISLOCK_FAST_LINE && offsetof(Processor, fast) == 0,
+              "a processor is one line of ndislock_fast_processors, its owner word first");
+
 // Processor::attention bits.
 inline constexpr std::uint32_t kDpcsPending = 1;  // DPCs queued here run at the drop (interrupt/dpc_queue.cpp)
 inline constexpr std::uint32_t kMoveDeferred = 2; // the owner moves to another processor at its drop
@@ -100,7 +122,7 @@ using DpcDrain = void (*)(ThreadState &, std::uint32_t index) noexcept;
 extern std::atomic<DpcDrain> g_dpc_drain;
 
 // Exported as ndislock_fast_processors for the inline fast path (ndislock/fast_path.h), which reads
-// owner: it stays the first word of each 64-byte Processor.
+// each processor's first member (Processor::fast) at the same stride.
 extern Processor g_processors[NDISLOCK_MAX_PROCESSORS] __asm__("ndislock_fast_processors") NDISLOCK_API;
 
 // The number of virtual processors (fixed at the first call in, see ndislock/ext.h).
@@ -115,17 +137,17 @@ void leave_shared(ThreadState &t, Processor &p) noexcept;
 
 // Book-keeping of a shared-mode take (the caller holds the processor).
 inline void count_shared_take(ThreadState &t, Processor &p) noexcept {
-    if (p.last == t.id) {
+    if (p.last == t.id()) {
         ++p.streak;
     } else {
-        p.last = t.id;
+        p.last = t.id();
         p.streak = 0;
     }
 }
 
 // The processor index of the thread's current DISPATCH_LEVEL episode.
 inline std::uint32_t dispatch_index(const ThreadState &t) noexcept {
-    return t.dispatch_entry.load(std::memory_order_relaxed) & ~kBiased;
+    return entry_index(t.dispatch_entry().load(std::memory_order_relaxed));
 }
 
 // True if thread id (the bias holder named by a processor's owner word) runs at DISPATCH_LEVEL or
@@ -134,21 +156,22 @@ inline std::uint32_t dispatch_index(const ThreadState &t) noexcept {
 // acquire) at DISPATCH_LEVEL comes with the entry of the same episode or a later one.
 inline bool holds_through_bias(std::uint32_t id, std::uint32_t index) noexcept {
     const ThreadState *h = thread_by_id(id);
-    return h != nullptr && h->irql.load(std::memory_order_acquire) >= DISPATCH_LEVEL &&
-           h->dispatch_entry.load(std::memory_order_relaxed) == (index | kBiased);
+    if (h == nullptr || h->irql().load(std::memory_order_acquire) < DISPATCH_LEVEL) return false;
+    const std::uint32_t entry = h->dispatch_entry().load(std::memory_order_relaxed);
+    return entry == (index | kBiased) || entry == (index | kBiasedOutOfLine);
 }
 
 // Below DISPATCH_LEVEL on processor index, biased to t: raise to DISPATCH_LEVEL through the bias.
 // False, with the IRQL given back and a revoker woken, if the bias was revoked meanwhile.
 inline bool enter_biased(ThreadState &t, Processor &p, std::uint32_t index) noexcept {
-    const KIRQL before = t.irql.load(std::memory_order_relaxed);
-    if (t.dispatch_entry.load(std::memory_order_relaxed) != (index | kBiased))
-        t.dispatch_entry.store(index | kBiased, std::memory_order_relaxed); // a store less when unchanged
-    t.irql.store(DISPATCH_LEVEL, std::memory_order_release);                // after the entry (holds_through_bias)
+    const KIRQL before = t.irql().load(std::memory_order_relaxed);
+    if (t.dispatch_entry().load(std::memory_order_relaxed) != (index | kBiased))
+        t.dispatch_entry().store(index | kBiased, std::memory_order_relaxed); // a store less when unchanged
+    t.irql().store(DISPATCH_LEVEL, std::memory_order_release);                // after the entry (holds_through_bias)
     platform::light_fence(); // the revoker's heavy_fence closes the store-load window
-    if (__builtin_expect(p.owner.load(std::memory_order_relaxed) == (t.id | kBiased), 1)) return true;
+    if (__builtin_expect(p.owner().load(std::memory_order_relaxed) == (t.id() | kBiased), 1)) return true;
     // Revoked in between: withdraw before anything else, let the revoker go on.
-    t.irql.store(before, std::memory_order_release);
+    t.irql().store(before, std::memory_order_release);
     wake_revoker(p);
     return false;
 }
@@ -157,29 +180,29 @@ inline bool enter_biased(ThreadState &t, Processor &p, std::uint32_t index) noex
 // IRQL is DISPATCH_LEVEL on return when it entered through the bias; the caller stores the IRQL
 // it raises to either way.
 inline void enter_dispatch(ThreadState &t) noexcept {
-    const std::uint32_t index = t.processor.load(std::memory_order_relaxed);
+    const std::uint32_t index = t.processor().load(std::memory_order_relaxed);
     Processor &p = g_processors[index];
-    std::uint32_t expected = p.owner.load(std::memory_order_relaxed);
-    if (__builtin_expect(expected == (t.id | kBiased), 1)) {
+    std::uint32_t expected = p.owner().load(std::memory_order_relaxed);
+    if (__builtin_expect(expected == (t.id() | kBiased), 1)) {
         if (__builtin_expect(enter_biased(t, p, index), 1)) return;
-    } else if (expected == 0 &&
-               p.owner.compare_exchange_strong(expected, t.id, std::memory_order_acquire, std::memory_order_relaxed)) {
-        t.dispatch_entry.store(index, std::memory_order_relaxed);
+    } else if (expected == 0 && p.owner().compare_exchange_strong(expected, t.id(), std::memory_order_acquire,
+                                                                  std::memory_order_relaxed)) {
+        t.dispatch_entry().store(index, std::memory_order_relaxed);
         count_shared_take(t, p);
         return;
     }
-    t.dispatch_entry.store(index, std::memory_order_relaxed);
+    t.dispatch_entry().store(index, std::memory_order_relaxed);
     enter_dispatch_slow(t, p);
 }
 
 // enter_dispatch for a processor's DPC thread: it waits with priority, so the processor is handed
 // to it at the next drop below DISPATCH_LEVEL (DPCs run as soon as the IRQL drops).
 inline void enter_dispatch_priority(ThreadState &t) noexcept {
-    const std::uint32_t index = t.processor.load(std::memory_order_relaxed);
+    const std::uint32_t index = t.processor().load(std::memory_order_relaxed);
     Processor &p = g_processors[index];
-    t.dispatch_entry.store(index, std::memory_order_relaxed);
+    t.dispatch_entry().store(index, std::memory_order_relaxed);
     std::uint32_t expected = 0;
-    if (p.owner.compare_exchange_strong(expected, t.id, std::memory_order_acquire, std::memory_order_relaxed)) {
+    if (p.owner().compare_exchange_strong(expected, t.id(), std::memory_order_acquire, std::memory_order_relaxed)) {
         count_shared_take(t, p);
         return;
     }
@@ -203,39 +226,39 @@ inline std::uint32_t owner_at_dispatch(std::uint32_t owner, std::uint32_t index)
 }
 
 inline std::uint32_t processor_owner(std::uint32_t index) noexcept {
-    return owner_at_dispatch(g_processors[index].owner.load(std::memory_order_acquire), index);
+    return owner_at_dispatch(g_processors[index].owner().load(std::memory_order_acquire), index);
 }
 
 // IRQL changes with the processor hand-over they imply. Validation is the caller's.
 inline KIRQL raise_irql(ThreadState &t, KIRQL new_irql) noexcept {
-    const KIRQL old = t.irql.load(std::memory_order_relaxed);
+    const KIRQL old = t.irql().load(std::memory_order_relaxed);
     if (old < DISPATCH_LEVEL && new_irql >= DISPATCH_LEVEL) enter_dispatch(t);
-    t.irql.store(new_irql, std::memory_order_release); // after dispatch_entry (holds_through_bias)
+    t.irql().store(new_irql, std::memory_order_release); // after dispatch_entry (holds_through_bias)
     return old;
 }
 
 // lower_irql once the processor's attention word is read (the drop itself, nothing first).
 inline void lower_irql_now(ThreadState &t, KIRQL old, KIRQL new_irql) noexcept {
     const bool leaving = old >= DISPATCH_LEVEL && new_irql < DISPATCH_LEVEL;
-    const std::uint32_t entry = t.dispatch_entry.load(std::memory_order_relaxed); // written only by t
-    if (leaving && (entry & kBiased) != 0) {
+    const std::uint32_t entry = t.dispatch_entry().load(std::memory_order_relaxed); // written only by t
+    if (leaving && entry_through_bias(entry)) {
         // Entered through the bias: the IRQL store below DISPATCH_LEVEL is what frees the
         // processor, so a pending interrupt is taken at DISPATCH_LEVEL first, still on it.
         if (__builtin_expect(old > DISPATCH_LEVEL, 0)) {
-            t.irql.store(DISPATCH_LEVEL, std::memory_order_relaxed);
+            t.irql().store(DISPATCH_LEVEL, std::memory_order_relaxed);
             preemption_point(t);
         }
-        Processor &p = g_processors[entry & ~kBiased];
-        t.irql.store(new_irql, std::memory_order_release);
+        Processor &p = g_processors[entry_index(entry)];
+        t.irql().store(new_irql, std::memory_order_release);
         platform::light_fence(); // against the revoker's heavy_fence: it sees the store or we see it
-        if (__builtin_expect(p.owner.load(std::memory_order_relaxed) != (t.id | kBiased), 0)) wake_revoker(p);
+        if (__builtin_expect(p.owner().load(std::memory_order_relaxed) != (t.id() | kBiased), 0)) wake_revoker(p);
         return;
     }
-    t.irql.store(new_irql, std::memory_order_relaxed);
+    t.irql().store(new_irql, std::memory_order_relaxed);
     // An interrupt held pending while this processor was at or above its DIRQL is taken now,
     // while this thread still owns the processor (model/preemption.h).
     if (__builtin_expect(old > DISPATCH_LEVEL, 0)) preemption_point(t);
-    if (leaving) leave_shared(t, g_processors[entry & ~kBiased]);
+    if (leaving) leave_shared(t, g_processors[entry_index(entry)]);
 }
 
 // A drop below DISPATCH_LEVEL whose processor has work waiting (Processor::attention): pending
@@ -244,13 +267,28 @@ inline void lower_irql_now(ThreadState &t, KIRQL old, KIRQL new_irql) noexcept {
 void lower_with_attention(ThreadState &t, Processor &p, KIRQL old, KIRQL new_irql) noexcept;
 
 inline void lower_irql(ThreadState &t, KIRQL new_irql) noexcept {
-    const KIRQL old = t.irql.load(std::memory_order_relaxed);
+    const KIRQL old = t.irql().load(std::memory_order_relaxed);
     if (old >= DISPATCH_LEVEL && new_irql < DISPATCH_LEVEL) {
-        Processor &p = g_processors[t.dispatch_entry.load(std::memory_order_relaxed) & ~kBiased];
+        Processor &p = g_processors[dispatch_index(t)];
         if (__builtin_expect(p.attention.load(std::memory_order_acquire) != 0, 0))
             return lower_with_attention(t, p, old, new_irql);
     }
     lower_irql_now(t, old, new_irql);
+}
+
+// Work for the next drop of processor index below DISPATCH_LEVEL was just set in its attention word
+// by thread t (a DPC queued toward it, a deferred move). If t itself holds that processor through
+// its bias, its drop would be the inline leave of ndislock/fast_path.h, which reads no attention
+// word (the common leave stays one store and one load): its entry is re-marked kBiasedOutOfLine, so
+// the drop goes out of line to lower_irql, which reads it. Costs the common path nothing: only the
+// thread that sets the work pays, and the next entry through the bias writes the plain entry again.
+// A bias holder that another thread's work finds at DISPATCH_LEVEL keeps its inline leave: that
+// work keeps the latitude of work toward another processor (the DPC thread runs it).
+inline void note_attention(ThreadState &t, std::uint32_t index) noexcept {
+    if (t.irql().load(std::memory_order_relaxed) < DISPATCH_LEVEL) return;
+    // Written only by t; a revoker reading it meanwhile finds either form held (holds_through_bias).
+    if (t.dispatch_entry().load(std::memory_order_relaxed) == (index | kBiased))
+        t.dispatch_entry().store(index | kBiasedOutOfLine, std::memory_order_relaxed);
 }
 
 // The calling thread, at DISPATCH_LEVEL or above on its processor, moves to processor `to` when it

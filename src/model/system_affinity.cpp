@@ -24,17 +24,17 @@ bool valid(KAFFINITY mask) noexcept { return mask != 0 && (mask & ~active_mask()
 
 // The processor the thread now runs on (its DISPATCH_LEVEL episode's, when raised).
 std::uint32_t current(const ThreadState &t) noexcept {
-    return t.irql.load(std::memory_order_relaxed) >= DISPATCH_LEVEL ? dispatch_index(t)
-                                                                    : t.processor.load(std::memory_order_relaxed);
+    return t.irql().load(std::memory_order_relaxed) >= DISPATCH_LEVEL ? dispatch_index(t)
+                                                                      : t.processor().load(std::memory_order_relaxed);
 }
 
 // Runs the thread on processor `to` (bound there), now or at its drop below DISPATCH_LEVEL.
 void move_to(ThreadState &t, std::uint32_t to, bool bound) noexcept {
-    if (t.irql.load(std::memory_order_relaxed) >= DISPATCH_LEVEL) {
+    if (t.irql().load(std::memory_order_relaxed) >= DISPATCH_LEVEL) {
         defer_move(t, to); // also replaces a move deferred earlier in this episode
         return;
     }
-    t.processor.store(to, std::memory_order_relaxed);
+    t.processor().store(to, std::memory_order_relaxed);
     t.bound = bound;
 }
 
@@ -52,7 +52,7 @@ KAFFINITY set_system_affinity(ThreadState &t, KAFFINITY mask) noexcept {
     const KAFFINITY previous = a.system;
     if (t.system || !valid(mask)) return previous; // no effect, as documented for an invalid mask
     if (previous == 0) {
-        a.user_processor = t.processor.load(std::memory_order_relaxed);
+        a.user_processor = t.processor().load(std::memory_order_relaxed);
         a.user_bound = t.bound;
     }
     a.system = mask;

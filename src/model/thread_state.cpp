@@ -27,8 +27,8 @@ pthread_key_t g_exit_key;
 
 void unregister(ThreadState *t) {
     std::lock_guard<std::mutex> guard(g_registry_mutex);
-    g_threads[t->id].store(nullptr, std::memory_order_release);
-    g_free_ids[g_free_count++] = t->id;
+    g_threads[t->id()].store(nullptr, std::memory_order_release);
+    g_free_ids[g_free_count++] = t->id();
     t->next_free = g_free_states;
     g_free_states = t;
 }
@@ -43,7 +43,7 @@ void on_thread_exit(void *state) {
     for (unsigned i = 0; i < kThreadDataSlots; ++i) // what no observer took back
         if (t->observer_data[i].load(std::memory_order_acquire) != nullptr)
             if (const ThreadDataRelease release = g_data_release[i].load(std::memory_order_acquire)) release(*t);
-    const KIRQL irql = t->irql.load(std::memory_order_relaxed);
+    const KIRQL irql = t->irql().load(std::memory_order_relaxed);
     if (irql >= DISPATCH_LEVEL) {
         // On Windows the processor would stay at this IRQL for good; here its other threads would
         // wait forever. Free it and say so (the verifier reports ThreadExitHoldingLock too).
@@ -77,7 +77,7 @@ ThreadState &register_current_thread_on(std::uint32_t processor) noexcept {
         if (g_free_states != nullptr) {
             t = g_free_states;
             g_free_states = t->next_free;
-            t->irql.store(PASSIVE_LEVEL, std::memory_order_relaxed);
+            t->irql().store(PASSIVE_LEVEL, std::memory_order_relaxed);
             t->bound = false;
             t->wait.kind.store(lock::WaitKind::None, std::memory_order_relaxed);
             t->wait.object.store(nullptr, std::memory_order_relaxed);
@@ -94,18 +94,18 @@ ThreadState &register_current_thread_on(std::uint32_t processor) noexcept {
             if (t == nullptr) platform::fatal("out of memory registering a thread");
         }
         if (g_free_count > 0) {
-            t->id = g_free_ids[--g_free_count];
+            t->fast.Id = g_free_ids[--g_free_count];
         } else if (g_next_fresh_id <= kMaxThreads) {
-            t->id = g_next_fresh_id++;
+            t->fast.Id = g_next_fresh_id++;
         } else {
             platform::fatal("more than %u threads use ndislock at once", kMaxThreads);
         }
-        g_threads[t->id].store(t, std::memory_order_release);
+        g_threads[t->id()].store(t, std::memory_order_release);
     }
     t->os_tid.store(static_cast<int>(gettid()), std::memory_order_relaxed);
     t->bound = processor != kAnyProcessor;
     t->system = t->bound;
-    t->processor.store(t->bound ? processor : assign_processor(), std::memory_order_relaxed);
+    t->processor().store(t->bound ? processor : assign_processor(), std::memory_order_relaxed);
     pthread_setspecific(g_exit_key, t);
     lock::tls_wait_record = &t->wait;
     tls_thread = t;

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "lock/wait_observer.h"
+#include "ndislock/detail/fast_layout.h"
 #include "ndislock/export.h"
 #include "ndislock/wdk_types.h"
 
@@ -25,10 +26,10 @@ using lock::WaitKind;
 inline constexpr unsigned kThreadDataSlots = 4;
 
 // What a thread's state holds, by layer. The model's hot head comes first, alone on its cache
-// line: the fields the lock and IRQL fast path reads (and the inline path of ndislock/fast_path.h
-// reads by offset). The extensions follow, each a struct of its own layer's fields, starting on the
-// next line, so that an interrupter's or a watchdog's writes to them never share a line with the
-// head.
+// line: the fields the lock and IRQL fast path reads (the inline path of ndislock/fast_path.h reads
+// its first member, the C struct of ndislock/detail/fast_layout.h). The extensions follow, each a
+// struct of its own layer's fields, starting on the next line, so that an interrupter's or a
+// watchdog's writes to them never share a line with the head.
 
 // The preemption handshake (model/preemption.h) and what it leaves for reports.
 struct ThreadPreemption {
@@ -73,20 +74,33 @@ struct ThreadStackDump {
 
 struct alignas(64) ThreadState {
     // ---- The hot head (model): read by the lock and IRQL fast path ----
+    // The fields the inline fast path reads, in their one definition (ndislock/detail/fast_layout.h),
+    // first so that a ThreadState * is also the NDISLOCK_FAST_THREAD * the inline path reads through
+    // ndislock_tls_thread. The library reaches them through the accessors below, as atomics over
+    // plain C fields (std::atomic_ref), the inline path with the same __atomic operations.
+    // Mutable, so that the const accessors (reports read a const ThreadState) can form them:
+    // C++20 has no std::atomic_ref<const T>.
+    mutable NDISLOCK_FAST_THREAD fast{};
+
     // This thread's IRQL. Below DISPATCH_LEVEL it is the thread's own; at DISPATCH_LEVEL and above
     // it is its processor's, which this thread then owns exclusively. Written only by this thread;
     // atomic so other threads may read it: reports, and the revoker of a biased processor, for
     // which it is the holder's mark (raising stores are release stores, model/processors.h).
-    std::atomic<KIRQL> irql{PASSIVE_LEVEL};
+    std::atomic_ref<KIRQL> irql() const noexcept { return std::atomic_ref<KIRQL>(fast.Irql); }
     // The virtual processor this thread runs on. Changed only below DISPATCH_LEVEL.
-    std::atomic<std::uint32_t> processor{0};
+    std::atomic_ref<std::uint32_t> processor() const noexcept { return std::atomic_ref<std::uint32_t>(fast.Processor); }
     // The processor this thread entered at DISPATCH_LEVEL, with kBiased (model/processors.h) set
-    // when it entered through the processor's bias: its IRQL at or above DISPATCH_LEVEL is then
-    // what tells a revoker that it runs on the processor. Valid while irql >= DISPATCH_LEVEL;
-    // written only by this thread, read by revokers and reports.
-    std::atomic<std::uint32_t> dispatch_entry{0};
-    // 1..kMaxThreads, unique among live threads; the tag a processor's owner word holds.
-    std::uint32_t id = 0;
+    // when it entered through the processor's bias (or kBiasedOutOfLine: the same, but its drop
+    // must go out of line): its IRQL at or above DISPATCH_LEVEL is then what tells a revoker
+    // that it runs on the processor. Valid while irql >= DISPATCH_LEVEL; written only by this
+    // thread, read by revokers and reports.
+    std::atomic_ref<std::uint32_t> dispatch_entry() const noexcept {
+        return std::atomic_ref<std::uint32_t>(fast.DispatchEntry);
+    }
+    // 1..kMaxThreads, unique among live threads; the tag a processor's owner word holds. Written
+    // by the registry only (thread_state.cpp), before the state is published.
+    std::uint32_t id() const noexcept { return fast.Id; }
+
     std::atomic<int> os_tid{0}; // read by other threads (reports, interrupts) while a state is recycled
     bool bound = false;
     // An interrupt or DPC thread: tied to its processor index for good (a processor count change
@@ -121,10 +135,11 @@ struct alignas(64) ThreadState {
 inline constexpr std::size_t kThreadHeadBytes = offsetof(ThreadState, system) + sizeof(bool);
 static_assert(kThreadHeadBytes <= 64 && offsetof(ThreadState, wait) == 64,
               "the hot head of ThreadState fits one cache line, alone");
+// The inline path reads the state through a NDISLOCK_FAST_THREAD pointer (the same address).
+static_assert(offsetof(ThreadState, fast) == 0, "the inline fast path's part of ThreadState comes first");
 
-// Exported as ndislock_tls_thread: the inline fast path of ndislock/fast_path.h reads the head of
-// ThreadState (irql, processor, dispatch_entry, id) through it, so those four fields keep their
-// order and offsets (static_asserts in api/fast_path.cpp).
+// Exported as ndislock_tls_thread: the inline fast path of ndislock/fast_path.h reads the state's
+// first member, NDISLOCK_FAST_THREAD fast, through it.
 extern constinit thread_local ThreadState *tls_thread __asm__("ndislock_tls_thread")
     __attribute__((tls_model("initial-exec"))) NDISLOCK_API;
 

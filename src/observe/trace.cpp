@@ -110,7 +110,7 @@ void record(Kind kind, const void *obj, std::uintptr_t aux, std::uint8_t a, std:
     e.obj = obj;
     e.aux = aux;
     e.processor = processor_override != ~0u ? processor_override
-                  : t != nullptr            ? t->processor.load(std::memory_order_relaxed)
+                  : t != nullptr            ? t->processor().load(std::memory_order_relaxed)
                                             : 0;
     e.extra = extra;
     e.kind = kind;
@@ -140,7 +140,7 @@ void on_wait(model::ThreadState &t, WaitPhase phase) noexcept {
 void on_callback_entered(const CallbackEvent &e) noexcept {
     std::uint64_t arrow = 0;
     if (e.kind == Callback::Isr) {
-        const std::uint32_t p = e.thread != nullptr ? e.thread->processor.load(std::memory_order_relaxed) : 0;
+        const std::uint32_t p = e.thread != nullptr ? e.thread->processor().load(std::memory_order_relaxed) : 0;
         ArrowSlot &s = g_arrows[arrow_slot(e.object, p)];
         if (s.interrupt.load(std::memory_order_acquire) == e.object && s.processor.load(std::memory_order_relaxed) == p)
             arrow = s.id.exchange(0, std::memory_order_relaxed);

@@ -75,8 +75,8 @@ void look() noexcept {
     model::for_each_thread(
         [](model::ThreadState &t, void *c) {
             auto &each = *static_cast<Look *>(c);
-            if (each.waits && still_waiting(t.wait, each.now)) g_waiting[each.waiting++] = t.id;
-            if (callback_hung(t, callback_ran_ns(t, each.now), each.limit)) g_hung[each.hung++] = t.id;
+            if (each.waits && still_waiting(t.wait, each.now)) g_waiting[each.waiting++] = t.id();
+            if (callback_hung(t, callback_ran_ns(t, each.now), each.limit)) g_hung[each.hung++] = t.id();
         },
         &l);
     for (unsigned i = 0; i < l.hung; ++i) {

@@ -244,7 +244,7 @@ inline std::uint32_t next_sampling_gap(VerifierThread &v, std::uint32_t period) 
     v.depth.store(d + 1, std::memory_order_release);
     if (s != nullptr && !shared_hold(e.variant)) { // readers have no single holder
         s->holder_slot.store(static_cast<std::uint8_t>(d), std::memory_order_relaxed);
-        s->holder.store(e.thread->id, std::memory_order_release);
+        s->holder.store(e.thread->id(), std::memory_order_release);
     }
 }
 
@@ -290,7 +290,7 @@ void on_rw_converted(const LockEvent &e) noexcept {
         h.variant = h.variant == Variant::ExShared ? Variant::ExExclusive : Variant::ExExclusiveAtDpc;
         if (h.shadow != nullptr && shadow_is(h.shadow, e.lock)) {
             h.shadow->holder_slot.store(static_cast<std::uint8_t>(i), std::memory_order_relaxed);
-            h.shadow->holder.store(e.thread->id, std::memory_order_release);
+            h.shadow->holder.store(e.thread->id(), std::memory_order_release);
         }
         return;
     }

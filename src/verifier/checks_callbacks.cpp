@@ -27,7 +27,7 @@ Site callback_site(const observe::CallbackEvent &e) noexcept {
 // entered at (thread->irql is still what the routine left: the core restores it afterwards).
 void check_callback_return(const observe::CallbackEvent &e, const CallbackFrame &f, VerifierThread &v,
                            model::ThreadState &t) {
-    const KIRQL now = t.irql.load(std::memory_order_relaxed);
+    const KIRQL now = t.irql().load(std::memory_order_relaxed);
     const unsigned depth = v.overflowed ? 0 : v.depth.load(std::memory_order_relaxed);
     unsigned taken = 0;
     int first = -1;

@@ -10,7 +10,7 @@ void on_other_call(const char *name, bool blocking, bool ndis, const Site &site)
     model::ThreadState &t = model::current_thread();
     VerifierThread &v = verifier_thread(t);
     if (v.overflowed) return;
-    const KIRQL irql = t.irql.load(std::memory_order_relaxed);
+    const KIRQL irql = t.irql().load(std::memory_order_relaxed);
     const unsigned depth = v.depth.load(std::memory_order_relaxed);
     int ndis_held = -1;
     for (unsigned i = 0; i < depth; ++i)

@@ -9,7 +9,7 @@ namespace ndislock::verifier {
 // ThreadExitHoldingLock for thread t, ending (how: "ends", or the process's end).
 void check_thread_end(model::ThreadState &t, const char *how) {
     VerifierThread *v = verifier_thread_of(t);
-    const KIRQL irql = t.irql.load(std::memory_order_relaxed);
+    const KIRQL irql = t.irql().load(std::memory_order_relaxed);
     const unsigned depth = v != nullptr && !v->overflowed ? v->depth.load(std::memory_order_relaxed) : 0;
     if (depth == 0 && irql == PASSIVE_LEVEL) return;
     Report r(Rule::ThreadExitHoldingLock);

@@ -46,7 +46,7 @@ bool same_location(const observe::Site &a, const observe::Site &b) noexcept {
 // The IRQL a report shows: the call's, when the check ran after the call changed it (an acquire
 // taken at once is checked after its raise: spin_lock_ops.h), else the thread's.
 static KIRQL report_irql(const Report &r) noexcept {
-    return r.irql >= 0 ? static_cast<KIRQL>(r.irql) : r.thread->irql.load(std::memory_order_relaxed);
+    return r.irql >= 0 ? static_cast<KIRQL>(r.irql) : r.thread->irql().load(std::memory_order_relaxed);
 }
 
 // Whether this report ends the process whatever the mode: its rule is terminal and the call that
@@ -93,7 +93,7 @@ std::string format_report(const Report &r) {
     if (r.thread != nullptr) {
         const KIRQL irql = report_irql(r);
         std::snprintf(line, sizeof line, "  processor %u, thread %d, IRQL %s (%u)\n",
-                      r.thread->processor.load(std::memory_order_relaxed),
+                      r.thread->processor().load(std::memory_order_relaxed),
                       r.thread->os_tid.load(std::memory_order_relaxed), irql_name(irql), irql);
         text += line;
     }
@@ -171,7 +171,7 @@ void report(const Report &r) noexcept {
         v.OtherFunction = s.other.function;
         v.Lock = r.lock;
         v.LockClass = r.lock != nullptr ? s.lock_class.c_str() : nullptr;
-        v.Processor = r.thread != nullptr ? r.thread->processor.load(std::memory_order_relaxed) : 0;
+        v.Processor = r.thread != nullptr ? r.thread->processor().load(std::memory_order_relaxed) : 0;
         v.ThreadId = r.thread != nullptr ? r.thread->os_tid.load(std::memory_order_relaxed) : 0;
         v.Irql = r.thread != nullptr ? report_irql(r) : 0;
         v.Count = 1;

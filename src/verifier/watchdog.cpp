@@ -118,8 +118,8 @@ std::string stopped_stack_lines(model::ThreadState &t, const void *pc) {
 void describe_thread(model::ThreadState &t, std::string &out) {
     char line[1200];
     std::snprintf(line, sizeof line, "    thread %d on processor %u at IRQL %u:\n",
-                  t.os_tid.load(std::memory_order_relaxed), t.processor.load(std::memory_order_relaxed),
-                  t.irql.load(std::memory_order_relaxed));
+                  t.os_tid.load(std::memory_order_relaxed), t.processor().load(std::memory_order_relaxed),
+                  t.irql().load(std::memory_order_relaxed));
     out += line;
     // The driver routine it runs, and interrupts: the one it runs over, or the one stopping it.
     if (const RunningCallback running = running_callback(t); running.kind != observe::Callback::None) {
@@ -287,7 +287,7 @@ Report lock_wait_deadlock(model::ThreadState &t, const void *lock, const Shadow 
 bool check_interrupted_holder(model::ThreadState &t, bool still_waiting) {
     const auto kind = t.wait.kind.load(std::memory_order_acquire);
     if (kind != lock::WaitKind::SpinLock && kind != lock::WaitKind::QueuedSpinLock) return false;
-    if (t.irql.load(std::memory_order_relaxed) < DISPATCH_LEVEL) return false;
+    if (t.irql().load(std::memory_order_relaxed) < DISPATCH_LEVEL) return false;
     // Only an interrupt thread running an ISR over a stopped thread qualifies. Ids are compared
     // as read from atomics: another thread's `id` field is rewritten when its state is recycled.
     const std::uint32_t interrupted = t.preemption.interrupting.load(std::memory_order_relaxed);
@@ -303,7 +303,7 @@ bool check_interrupted_holder(model::ThreadState &t, bool still_waiting) {
         model::ThreadState *victim = model::thread_by_id(interrupted);
         VerifierThread *vv = victim != nullptr ? verifier_thread_of(*victim) : nullptr;
         if (vv != nullptr && vv->last_released.lock.load(std::memory_order_acquire) == lock &&
-            victim->preemption.preempted_by.load(std::memory_order_relaxed) == t.id) {
+            victim->preemption.preempted_by.load(std::memory_order_relaxed) == t.id()) {
             holder = victim;
             holder_id = interrupted;
             releasing = true;
@@ -333,7 +333,7 @@ bool check_interrupted_holder(model::ThreadState &t, bool still_waiting) {
                   "stopped at IRQL %u%s%s%s): that code cannot run again until the ISR returns, so the ISR spins "
                   "forever (state shared with an ISR is guarded by NdisMSynchronizeWithInterruptEx, not by a spin "
                   "lock)",
-                  isr.c_str(), t.processor.load(std::memory_order_relaxed),
+                  isr.c_str(), t.processor().load(std::memory_order_relaxed),
                   holder->os_tid.load(std::memory_order_relaxed), stopped_irql,
                   releasing ? " in the middle of releasing it" : "", pc != nullptr ? ", at " : "",
                   pc != nullptr ? site_string(code_site(pc)).c_str() : "");
@@ -358,7 +358,7 @@ bool check_interrupted_holder(model::ThreadState &t, bool still_waiting) {
 void check_same_processor_holder(model::ThreadState &t) {
     const auto kind = t.wait.kind.load(std::memory_order_acquire);
     if (kind != lock::WaitKind::SpinLock && kind != lock::WaitKind::QueuedSpinLock) return;
-    if (t.irql.load(std::memory_order_relaxed) < DISPATCH_LEVEL) return;
+    if (t.irql().load(std::memory_order_relaxed) < DISPATCH_LEVEL) return;
     const void *lock = t.wait.object.load(std::memory_order_relaxed);
     const Shadow *s = shadow_find(lock);
     if (s == nullptr) return;
@@ -372,8 +372,8 @@ void check_same_processor_holder(model::ThreadState &t) {
     const auto below_on_this_processor = [&] {
         return s->holder.load(std::memory_order_acquire) == holder_id &&
                t.wait.object.load(std::memory_order_acquire) == lock &&
-               holder->processor.load(std::memory_order_relaxed) == t.processor.load(std::memory_order_relaxed) &&
-               holder->irql.load(std::memory_order_relaxed) < DISPATCH_LEVEL;
+               holder->processor().load(std::memory_order_relaxed) == t.processor().load(std::memory_order_relaxed) &&
+               holder->irql().load(std::memory_order_relaxed) < DISPATCH_LEVEL;
     };
     if (!below_on_this_processor()) return;
     timespec pause{0, 2'000'000}; // 2 ms: far longer than any window between a release and its lowering
@@ -385,7 +385,7 @@ void check_same_processor_holder(model::ThreadState &t) {
                   "thread %d waits at DISPATCH_LEVEL on processor %u for a lock held by thread %d of the same "
                   "processor, which is below DISPATCH_LEVEL (it dropped the IRQL while holding the lock): on Windows "
                   "that thread never runs on this processor again, so the wait never ends",
-                  t.os_tid.load(std::memory_order_relaxed), t.processor.load(std::memory_order_relaxed),
+                  t.os_tid.load(std::memory_order_relaxed), t.processor().load(std::memory_order_relaxed),
                   holder->os_tid.load(std::memory_order_relaxed));
     r.explanation = text;
     if (VerifierThread *hv = verifier_thread_of(*holder)) {

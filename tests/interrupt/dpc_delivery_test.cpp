@@ -7,8 +7,12 @@
 
 #include <gtest/gtest.h>
 
+#include "interrupt/processor_context.h"
 #include "interrupt_support.h"
+#include "model/processors.h"
 #include "ndislock/ndis_interrupt.h"
+#include "ndislock/verifier.h"
+#include "platform/membarrier.h"
 
 namespace {
 
@@ -144,6 +148,112 @@ TEST(DpcDelivery, APendingDpcRunsInTheReleaseThatLowers) {
         EXPECT_EQ(ndis.runs.load(), 1) << "NdisReleaseSpinLock returned before the pending DPC ran";
         NdisFreeSpinLock(&nlock);
     });
+}
+
+// The drops a thread can make from DISPATCH_LEVEL, each with the raise or acquire that pairs it.
+enum class Drop { KeLowerIrql, KeReleaseSpinLock, KeReleaseInStackQueuedSpinLock, NdisReleaseSpinLock };
+
+const char *name_of(Drop drop) {
+    switch (drop) {
+    case Drop::KeLowerIrql:
+        return "KeLowerIrql";
+    case Drop::KeReleaseSpinLock:
+        return "KeReleaseSpinLock";
+    case Drop::KeReleaseInStackQueuedSpinLock:
+        return "KeReleaseInStackQueuedSpinLock";
+    case Drop::NdisReleaseSpinLock:
+        return "NdisReleaseSpinLock";
+    }
+    return "?";
+}
+
+// A processor whose DPC and interrupt threads have not started (none has queued a DPC there in
+// this process), or NDISLOCK_MAX_PROCESSORS.
+ULONG fresh_processor() {
+    for (ULONG p = NDISLOCK_MAX_PROCESSORS; p-- > 1;)
+        if (ndislock::interrupt::g_contexts[p].started.load() == 0) return p;
+    return NDISLOCK_MAX_PROCESSORS;
+}
+
+// The first DPC toward a processor biased to the queuing thread, queued at DISPATCH_LEVEL entered
+// through that bias: no warm_up, since a processor whose DPC thread has started never becomes
+// biased again. The drop would be the inline leave of ndislock/fast_path.h (with the verifier off),
+// which reads no DPC mark: the DPC must still have run when the drop returns, as in every other
+// case above. One fresh processor per drop form.
+TEST(DpcDelivery, TheFirstDpcQueuedThroughTheBiasHasRunWhenTheDropReturns) {
+    if (!ndislock::platform::asymmetric())
+        GTEST_SKIP() << "no asymmetric fences (a ThreadSanitizer build or an old kernel): no processor is ever biased";
+    Watchdog dog("first DPC through the bias", kLimit);
+    ASSERT_EQ(NdislockSetProcessorCount(NDISLOCK_MAX_PROCESSORS), NDISLOCK_OK);
+    for (const Drop drop : {Drop::KeLowerIrql, Drop::KeReleaseSpinLock, Drop::KeReleaseInStackQueuedSpinLock,
+                            Drop::NdisReleaseSpinLock}) {
+        const ULONG fresh = fresh_processor();
+        ASSERT_LT(fresh, ULONG{NDISLOCK_MAX_PROCESSORS}) << "every processor already has a DPC thread";
+        bool biased = false;
+        on_processor(fresh, [&] {
+            SCOPED_TRACE(name_of(drop));
+            for (std::uint32_t i = 0; i < 2 * ndislock::model::kBiasAfter; ++i) { // builds the bias
+                KIRQL old = 0;
+                KeRaiseIrql(DISPATCH_LEVEL, &old);
+                KeLowerIrql(old);
+            }
+            Probe probe;
+            KSPIN_LOCK lock;
+            KeInitializeSpinLock(&lock);
+            NDIS_SPIN_LOCK ndis_lock;
+            NdisAllocateSpinLock(&ndis_lock);
+            KLOCK_QUEUE_HANDLE handle;
+            KIRQL old = 0;
+            switch (drop) {
+            case Drop::KeLowerIrql:
+                KeRaiseIrql(DISPATCH_LEVEL, &old);
+                break;
+            case Drop::KeReleaseSpinLock:
+                KeAcquireSpinLock(&lock, &old);
+                break;
+            case Drop::KeReleaseInStackQueuedSpinLock:
+                KeAcquireInStackQueuedSpinLock(&lock, &handle);
+                break;
+            case Drop::NdisReleaseSpinLock:
+                NdisAcquireSpinLock(&ndis_lock);
+                break;
+            }
+            const std::uint32_t me = ndislock::model::tls_thread->id();
+            biased = ndislock::model::g_processors[fresh].owner().load() == (me | ndislock::model::kBiased) &&
+                     ndislock::model::holds_through_bias(me, fresh);
+            // The processor's first insert starts its DPC and interrupt threads: with the verifier
+            // on, a hold across it is far over the hold budget, which is no finding of this test's.
+            NdislockVerifierSetHoldBudget(10'000'000'000ull);
+            EXPECT_EQ(KeInsertQueueDpc(&probe.dpc, nullptr, nullptr), TRUE);
+            EXPECT_EQ(probe.runs.load(), 0) << "a DPC ran while its processor was at DISPATCH_LEVEL";
+            switch (drop) {
+            case Drop::KeLowerIrql:
+                KeLowerIrql(old);
+                break;
+            case Drop::KeReleaseSpinLock:
+                KeReleaseSpinLock(&lock, old);
+                break;
+            case Drop::KeReleaseInStackQueuedSpinLock:
+                KeReleaseInStackQueuedSpinLock(&handle);
+                break;
+            case Drop::NdisReleaseSpinLock:
+                NdisReleaseSpinLock(&ndis_lock);
+                break;
+            }
+            NdislockVerifierSetHoldBudget(0);
+            EXPECT_EQ(probe.runs.load(), 1) << "the drop returned before the processor's first DPC ran";
+            EXPECT_EQ(probe.cpu.load(), static_cast<int>(fresh));
+            EXPECT_EQ(probe.irql.load(), DISPATCH_LEVEL);
+            EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+            NdisFreeSpinLock(&ndis_lock);
+            KeFlushQueuedDpcs(); // a DPC left to the DPC thread is not run on a dead Probe
+        });
+        EXPECT_TRUE(biased) << "the processor was not biased to the thread: the case under test did not happen";
+    }
+    // Back to the count the other tests set, once the DPC threads started here are idle (a count
+    // changes only while no processor is at DISPATCH_LEVEL): the binary run by hand runs them all
+    // in one process.
+    EXPECT_TRUE(ndislock_test::eventually([] { return NdislockSetProcessorCount(2) == NDISLOCK_OK; }));
 }
 
 // A DPC queued toward another processor keeps its latitude: it runs there (by the time a flush

@@ -106,7 +106,7 @@ TEST(Interrupt, TheFirstInterruptToAProcessorBiasedBeforeItsThreadsStartedStopsT
     d.start();
     bool biased = false;
     on_processor(fresh, [&] {
-        const std::uint32_t me = ndislock::model::tls_thread->id;
+        const std::uint32_t me = ndislock::model::tls_thread->id();
         NDIS_SPIN_LOCK lock;
         NdisAllocateSpinLock(&lock);
         for (int i = 0; i < 200; ++i) { // well past the bias threshold (where fences allow a bias)
@@ -114,7 +114,7 @@ TEST(Interrupt, TheFirstInterruptToAProcessorBiasedBeforeItsThreadsStartedStopsT
             NdisReleaseSpinLock(&lock);
         }
         NdisAcquireSpinLock(&lock); // at DISPATCH_LEVEL on `fresh`, through its bias
-        biased = ndislock::model::g_processors[fresh].owner.load() == (me | ndislock::model::kBiased);
+        biased = ndislock::model::g_processors[fresh].owner().load() == (me | ndislock::model::kBiased);
         std::thread device([&] {
             EXPECT_EQ(NdislockBindCurrentThread(0), NDISLOCK_OK);
             EXPECT_EQ(NdislockAssertInterrupt(d.interrupt, fresh), NDISLOCK_OK); // starts its threads

@@ -7,6 +7,8 @@
 // through it (index | kBiased).
 #include "test_support.h"
 
+#include "ndislock/wdk.h"
+
 #include "lock/parking.h"
 #include "model/processors.h"
 #include "model/thread_state.h"
@@ -51,9 +53,9 @@ protected:
     }
     static model::ThreadState &self() { return model::current_thread(); }
     static model::Processor &processor0() { return model::g_processors[0]; }
-    static bool biased_to_me() { return processor0().owner.load() == (self().id | model::kBiased); }
+    static bool biased_to_me() { return processor0().owner().load() == (self().id() | model::kBiased); }
     static bool entered_through_bias() {
-        return self().dispatch_entry.load() == (0u | model::kBiased) && model::holds_through_bias(self().id, 0);
+        return self().dispatch_entry().load() == (0u | model::kBiased) && model::holds_through_bias(self().id(), 0);
     }
 
     NDIS_SPIN_LOCK lock_{};
@@ -85,7 +87,7 @@ TEST_F(FastPath, AcquireAndReleaseLeaveTheStateTheExportedCallsLeave) {
     EXPECT_EQ(word(lock_.SpinLock), 1u);
     EXPECT_EQ(lock_.OldIrql, PASSIVE_LEVEL);
     EXPECT_TRUE(entered_through_bias()) << "entered DISPATCH_LEVEL through the bias, inline";
-    EXPECT_EQ(model::processor_owner(0), self().id);
+    EXPECT_EQ(model::processor_owner(0), self().id());
 
     NdisReleaseSpinLock(&lock_);
     EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
@@ -120,7 +122,7 @@ TEST_F(FastPath, RaiseAndLowerGoThroughTheBias) {
     EXPECT_EQ(old, PASSIVE_LEVEL);
     EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
     EXPECT_TRUE(entered_through_bias());
-    EXPECT_EQ(model::processor_owner(0), self().id);
+    EXPECT_EQ(model::processor_owner(0), self().id());
     KeLowerIrql(old);
     EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
     EXPECT_EQ(model::processor_owner(0), 0u);
@@ -133,6 +135,23 @@ TEST_F(FastPath, RaiseAndLowerGoThroughTheBias) {
     KeLowerIrql(PASSIVE_LEVEL);
     EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
     EXPECT_TRUE(biased_to_me());
+}
+
+// KeSetSystemAffinityThreadEx at DISPATCH_LEVEL entered through the bias: the move is deferred to
+// the drop (Processor::attention), and the drop, which would be the inline leave, must make it.
+TEST_F(FastPath, AMoveDeferredAtDispatchThroughTheBiasHappensAtTheDrop) {
+    NEEDS_BIAS();
+    make_processor_biased();
+    ASSERT_TRUE(biased_to_me());
+    const KIRQL old = KeRaiseIrqlToDpcLevel();
+    ASSERT_TRUE(entered_through_bias());
+    EXPECT_EQ(KeSetSystemAffinityThreadEx(KAFFINITY{1} << 1), KAFFINITY{0});
+    EXPECT_EQ(KeGetCurrentProcessorNumberEx(nullptr), 0u) << "moved while at DISPATCH_LEVEL";
+    KeLowerIrql(old);
+    EXPECT_EQ(KeGetCurrentProcessorNumberEx(nullptr), 1u) << "the drop did not make the deferred move";
+    EXPECT_EQ(model::processor_owner(0), 0u);
+    KeRevertToUserAffinityThreadEx(0);
+    EXPECT_EQ(KeGetCurrentProcessorNumberEx(nullptr), 0u);
 }
 
 TEST_F(FastPath, NestedAcquireAtDispatchKeepsTheIrqlAndSavesDispatch) {
@@ -218,7 +237,7 @@ TEST_F(FastPath, ARevokerWaitingDuringAnInlineHoldIsWokenByTheInlineRelease) {
     });
     revoker_started.wait();
     // Give the revoker time to claim the owner word and sleep; correctness does not depend on it.
-    EXPECT_TRUE(eventually([] { return (processor0().owner.load() & model::kBiased) == 0; }));
+    EXPECT_TRUE(eventually([] { return (processor0().owner().load() & model::kBiased) == 0; }));
     EXPECT_FALSE(revoker_done.is_set()) << "processor 0 is this thread's while it is at DISPATCH_LEVEL";
     NdisReleaseSpinLock(&lock_);
     revoker.join();
@@ -239,13 +258,13 @@ TEST_F(FastPath, ARevokerDoesNotWaitForTheBiasHolderAtDispatchLevelElsewhere) {
     const KIRQL old = KeRaiseIrqlToDpcLevel();
     EXPECT_TRUE(biased_to_me()) << "processor 0 keeps its bias";
     EXPECT_EQ(model::processor_owner(0), 0u) << "its holder runs at DISPATCH_LEVEL on processor 1";
-    EXPECT_EQ(model::processor_owner(1), self().id);
+    EXPECT_EQ(model::processor_owner(1), self().id());
     {
         Watchdog dog("revoking a bias whose holder is at DISPATCH_LEVEL on another processor");
         std::thread other([] {
             ASSERT_EQ(NdislockBindCurrentThread(0), NDISLOCK_OK);
             const KIRQL o = KeRaiseIrqlToDpcLevel();
-            EXPECT_EQ(model::processor_owner(0), model::current_thread().id);
+            EXPECT_EQ(model::processor_owner(0), model::current_thread().id());
             KeLowerIrql(o);
         });
         other.join();

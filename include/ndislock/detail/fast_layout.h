@@ -1,14 +1,14 @@
 /*
  * ndislock/detail/fast_layout.h: what the inline fast path (ndislock/fast_path.h) and the library
- * share, defined once for both: the head of a thread's state, of a virtual processor and of a
- * parking bucket as the inline code reads them, the biased-owner flag, and the hash that picks a
+ * share, defined once for both: the part of a thread's state, of a virtual processor and of a
+ * parking bucket that the inline code reads, the biased-owner flag, and the hash that picks a
  * lock's parking bucket. Not an API: private to fast_path.h and the library of the same version
  * (the SONAME carries major.minor while the major version is 0).
  *
- * The library takes the flag (model::kBiased), the bucket count (parking::kBucketBits) and the
- * bucket hash (parking::bucket_for) from here, so the two sides cannot drift apart. Its own
- * ThreadState, Processor and Bucket are C++ types with atomic members; their heads are laid out
- * as the structs below, which the library checks with static_asserts (src/api/fast_path.cpp).
+ * The library's own types embed these structs as their first members (model::ThreadState,
+ * model::Processor, lock::parking::Bucket) and reach the fields as atomics (std::atomic_ref); it
+ * takes the flag (model::kBiased), the line size, the bucket count (parking::kBucketBits) and the
+ * bucket hash (parking::bucket_for) from here, so the two sides cannot drift apart.
  * Clean C11 and C++.
  */
 #ifndef NDISLOCK_DETAIL_FAST_LAYOUT_H
@@ -28,7 +28,11 @@ extern "C" {
 #define NDISLOCK_MAY_ALIAS
 #endif
 
-/* The head of the library's per-thread state (model::ThreadState). */
+/* A virtual processor and a parking bucket each take one line of this size, the stride of their
+ * tables (the library's types are aligned to it). */
+#define NDISLOCK_FAST_LINE 64
+
+/* The first member of the library's per-thread state (model::ThreadState::fast). */
 typedef struct NDISLOCK_MAY_ALIAS NDISLOCK_FAST_THREAD {
     KIRQL Irql; /* written only by its thread */
     UCHAR Reserved[3];
@@ -38,17 +42,27 @@ typedef struct NDISLOCK_MAY_ALIAS NDISLOCK_FAST_THREAD {
     ULONG Id;            /* the tag of the processor owner words, 1..8192 */
 } NDISLOCK_FAST_THREAD;
 
-/* The head of a virtual processor (model::Processor), one per 64-byte line. */
+/* The first member of a virtual processor (model::Processor::fast). */
 typedef struct NDISLOCK_MAY_ALIAS NDISLOCK_FAST_PROCESSOR {
     ULONG Owner; /* Id | NDISLOCK_FAST_BIASED while biased to thread Id */
-    UCHAR Reserved[60];
 } NDISLOCK_FAST_PROCESSOR;
 
-/* The head of a parking bucket (lock::parking::Bucket), one per 64-byte line. */
+/* The first member of a parking bucket (lock::parking::Bucket::fast). */
 typedef struct NDISLOCK_MAY_ALIAS NDISLOCK_FAST_BUCKET {
     ULONG Waiters; /* threads asleep on locks of this bucket */
-    UCHAR Reserved[60];
 } NDISLOCK_FAST_BUCKET;
+
+/* An element of the processor and bucket tables as the inline code indexes them: the struct
+ * above at the start of its line (the rest of the line is the library's). */
+typedef union NDISLOCK_MAY_ALIAS NDISLOCK_FAST_PROCESSOR_LINE {
+    NDISLOCK_FAST_PROCESSOR Head;
+    UCHAR Line[NDISLOCK_FAST_LINE];
+} NDISLOCK_FAST_PROCESSOR_LINE;
+
+typedef union NDISLOCK_MAY_ALIAS NDISLOCK_FAST_BUCKET_LINE {
+    NDISLOCK_FAST_BUCKET Head;
+    UCHAR Line[NDISLOCK_FAST_LINE];
+} NDISLOCK_FAST_BUCKET_LINE;
 
 /* A processor's owner word holds Id | NDISLOCK_FAST_BIASED while it is biased to thread Id. */
 #define NDISLOCK_FAST_BIASED 0x40000000u
