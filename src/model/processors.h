@@ -214,10 +214,10 @@ inline KIRQL raise_irql(ThreadState &t, KIRQL new_irql) noexcept {
     return old;
 }
 
-// lower_irql once the processor's attention word is read (the drop itself, nothing first).
-inline void lower_irql_now(ThreadState &t, KIRQL old, KIRQL new_irql) noexcept {
+// lower_irql once the processor's attention word is read (the drop itself, nothing first); entry
+// is t's dispatch_entry (written only by t), as lower_irql already read it.
+inline void lower_irql_now(ThreadState &t, KIRQL old, KIRQL new_irql, std::uint32_t entry) noexcept {
     const bool leaving = old >= DISPATCH_LEVEL && new_irql < DISPATCH_LEVEL;
-    const std::uint32_t entry = t.dispatch_entry.load(std::memory_order_relaxed); // written only by t
     if (leaving && (entry & kBiased) != 0) {
         // Entered through the bias: the IRQL store below DISPATCH_LEVEL is what frees the
         // processor, so a pending interrupt is taken at DISPATCH_LEVEL first, still on it.
@@ -237,6 +237,9 @@ inline void lower_irql_now(ThreadState &t, KIRQL old, KIRQL new_irql) noexcept {
     if (__builtin_expect(old > DISPATCH_LEVEL, 0)) preemption_point(t);
     if (leaving) leave_shared(t, g_processors[entry & ~kBiased]);
 }
+inline void lower_irql_now(ThreadState &t, KIRQL old, KIRQL new_irql) noexcept {
+    lower_irql_now(t, old, new_irql, t.dispatch_entry.load(std::memory_order_relaxed));
+}
 
 // A drop below DISPATCH_LEVEL whose processor has work waiting (Processor::attention): pending
 // interrupts first, then the pending DPCs on this thread at DISPATCH_LEVEL, then the drop, then a
@@ -245,12 +248,13 @@ void lower_with_attention(ThreadState &t, Processor &p, KIRQL old, KIRQL new_irq
 
 inline void lower_irql(ThreadState &t, KIRQL new_irql) noexcept {
     const KIRQL old = t.irql.load(std::memory_order_relaxed);
+    const std::uint32_t entry = t.dispatch_entry.load(std::memory_order_relaxed); // one read for both steps
     if (old >= DISPATCH_LEVEL && new_irql < DISPATCH_LEVEL) {
-        Processor &p = g_processors[t.dispatch_entry.load(std::memory_order_relaxed) & ~kBiased];
+        Processor &p = g_processors[entry & ~kBiased];
         if (__builtin_expect(p.attention.load(std::memory_order_acquire) != 0, 0))
             return lower_with_attention(t, p, old, new_irql);
     }
-    lower_irql_now(t, old, new_irql);
+    lower_irql_now(t, old, new_irql, entry);
 }
 
 // The calling thread, at DISPATCH_LEVEL or above on its processor, moves to processor `to` when it
