@@ -118,8 +118,9 @@ struct VerifierThread {
     ShadowCacheSlot shadow_cache[kShadowCacheSlots];
     // Lock classes this thread has seen noted as held at or below DISPATCH_LEVEL (class_irql.h),
     // direct-mapped by class: an acquire there teaches such a class nothing new, so its check is
-    // this compare (class_irql's own table only for a class new to the slot). What a class learnt
-    // stays for the run, so an entry never goes stale; 0 (kOverflowClass) is never noted anyway.
+    // this compare (class_irql's own table only for a class new to the slot). Emptied with the
+    // table (a new epoch): an exploration takes back what a schedule taught the classes, then
+    // starts one. 0 (kOverflowClass) is never noted anyway.
     std::uint16_t class_low_known[kClassLowCacheSlots] = {};
     // The mutexes, fast mutexes and resources it holds, oldest first, and the lock-order chain key
     // (lock_order.h) of them: the spin locks' chain keys start from it (kChainStart when none).
