@@ -137,11 +137,14 @@ inline bool raise_is_immediate(ThreadState &t) noexcept {
 // inversion or a wait that never ends is reported before the thread spins), and after (acquired).
 // When nothing waits, the common case, they see it once, with the lock taken (acquired_at_once):
 // an attempt that succeeds cannot hang, whatever the checks find.
-inline KIRQL acquire_observed(ThreadState &t, PKSPIN_LOCK s, const LockEvent &e, bool raising) noexcept {
+// level: what a raising acquire raises to (observe::held_irql of its variant). Inlined into each
+// caller, where `raising` and `level` are constants: their branches then cost nothing (e.variant
+// would be read again from memory after each observer call), and the verified pair pays no call.
+[[gnu::always_inline]] inline KIRQL acquire_observed(ThreadState &t, PKSPIN_LOCK s, const LockEvent &e, bool raising,
+                                                     KIRQL level) noexcept {
     const bool seen_before = raising && !raise_is_immediate(t);
     if (seen_before) observe::notify_acquiring(e);
-    const KIRQL old = raising ? raise_for_observed_acquire(t, observe::held_irql(e.variant))
-                              : t.irql().load(std::memory_order_relaxed);
+    const KIRQL old = raising ? raise_for_observed_acquire(t, level) : t.irql().load(std::memory_order_relaxed);
     if (!seen_before) {
         observe::notify_attempting(e); // an exploration's scheduling point (observe/hooks.h)
         if (__builtin_expect(lock::spin_try_acquire(s), 1)) {
@@ -156,10 +159,13 @@ inline KIRQL acquire_observed(ThreadState &t, PKSPIN_LOCK s, const LockEvent &e,
 }
 
 // NdisAcquireSpinLock, KeAcquireSpinLock[RaiseToDpc|ForDpc|RaiseToSynch]. Returns the previous IRQL.
+// Inlined, as acquire_observed is, so that v stays a constant there.
 template <bool Observed>
-inline KIRQL acquire_raising(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis, const Site &site) noexcept {
+[[gnu::always_inline]] inline KIRQL acquire_raising(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis,
+                                                    const Site &site) noexcept {
     if constexpr (Observed) {
-        return acquire_observed(t, s, event(t, s, nullptr, v, ndis, 0, site), true); // the IRQL before the raise
+        // The IRQL before the raise.
+        return acquire_observed(t, s, event(t, s, nullptr, v, ndis, 0, site), true, observe::held_irql(v));
     } else {
         const KIRQL old = raise_for_acquire<true>(t, observe::held_irql(v));
         lock::spin_acquire(s);
@@ -169,9 +175,10 @@ inline KIRQL acquire_raising(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis
 
 // NdisDprAcquireSpinLock, KeAcquireSpinLockAtDpcLevel: no IRQL change.
 template <bool Observed>
-inline void acquire_at_dpc(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis, const Site &site) noexcept {
+[[gnu::always_inline]] inline void acquire_at_dpc(ThreadState &t, PKSPIN_LOCK s, Variant v, bool ndis,
+                                                  const Site &site) noexcept {
     if constexpr (Observed)
-        acquire_observed(t, s, event(t, s, nullptr, v, ndis, 0, site), false);
+        acquire_observed(t, s, event(t, s, nullptr, v, ndis, 0, site), false, DISPATCH_LEVEL);
     else
         lock::spin_acquire(s);
 }

@@ -237,10 +237,10 @@ inline KIRQL raise_irql(ThreadState &t, KIRQL new_irql) noexcept {
     return old;
 }
 
-// lower_irql once the processor's attention word is read (the drop itself, nothing first).
-inline void lower_irql_now(ThreadState &t, KIRQL old, KIRQL new_irql) noexcept {
+// lower_irql once the processor's attention word is read (the drop itself, nothing first); entry
+// is t's dispatch_entry (written only by t), as lower_irql already read it.
+inline void lower_irql_now(ThreadState &t, KIRQL old, KIRQL new_irql, std::uint32_t entry) noexcept {
     const bool leaving = old >= DISPATCH_LEVEL && new_irql < DISPATCH_LEVEL;
-    const std::uint32_t entry = t.dispatch_entry().load(std::memory_order_relaxed); // written only by t
     if (leaving && entry_through_bias(entry)) {
         // Entered through the bias: the IRQL store below DISPATCH_LEVEL is what frees the
         // processor, so a pending interrupt is taken at DISPATCH_LEVEL first, still on it.
@@ -260,6 +260,9 @@ inline void lower_irql_now(ThreadState &t, KIRQL old, KIRQL new_irql) noexcept {
     if (__builtin_expect(old > DISPATCH_LEVEL, 0)) preemption_point(t);
     if (leaving) leave_shared(t, g_processors[entry_index(entry)]);
 }
+inline void lower_irql_now(ThreadState &t, KIRQL old, KIRQL new_irql) noexcept {
+    lower_irql_now(t, old, new_irql, t.dispatch_entry().load(std::memory_order_relaxed));
+}
 
 // A drop below DISPATCH_LEVEL whose processor has work waiting (Processor::attention): pending
 // interrupts first, then the pending DPCs on this thread at DISPATCH_LEVEL, then the drop, then a
@@ -268,12 +271,13 @@ void lower_with_attention(ThreadState &t, Processor &p, KIRQL old, KIRQL new_irq
 
 inline void lower_irql(ThreadState &t, KIRQL new_irql) noexcept {
     const KIRQL old = t.irql().load(std::memory_order_relaxed);
+    const std::uint32_t entry = t.dispatch_entry().load(std::memory_order_relaxed); // one read for both steps
     if (old >= DISPATCH_LEVEL && new_irql < DISPATCH_LEVEL) {
-        Processor &p = g_processors[dispatch_index(t)];
+        Processor &p = g_processors[entry_index(entry)];
         if (__builtin_expect(p.attention.load(std::memory_order_acquire) != 0, 0))
             return lower_with_attention(t, p, old, new_irql);
     }
-    lower_irql_now(t, old, new_irql);
+    lower_irql_now(t, old, new_irql, entry);
 }
 
 // Work for the next drop of processor index below DISPATCH_LEVEL was just set in its attention word

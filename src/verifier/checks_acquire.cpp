@@ -147,22 +147,29 @@ inline void check_mode(const LockEvent &e, Shadow *s) {
     emit(r);
 }
 
-// Teaches the lock's class the IRQL it is held at (class_irql.h): one load unless new.
-[[gnu::always_inline]] inline void check_class_irql(const LockEvent &e, const Shadow *s) {
+// Teaches the lock's class the IRQL it is held at (class_irql.h). An acquire at or below
+// DISPATCH_LEVEL teaches its class the low side or nothing (a RaiseToSynch form holds above it and
+// teaches nothing), so once this thread has seen the class noted low (v.class_low_known) such an
+// acquire is one compare: no call, no look at the class's shared table.
+[[gnu::always_inline]] inline void check_class_irql(const LockEvent &e, VerifierThread &v, const Shadow *s) {
     if (s == nullptr) return;
+    const std::uint16_t cls = s->lock_class.load(std::memory_order_relaxed);
+    std::uint16_t &known_low = v.class_low_known[cls % kClassLowCacheSlots];
+    if (__builtin_expect(e.irql <= DISPATCH_LEVEL && known_low == cls, 1)) return;
     const KIRQL level = observe::held_irql(e.variant); // what a raising form raises to
     const KIRQL held = raising(e.variant) && e.irql < level ? level : e.irql;
     // Above DISPATCH_LEVEL only the forms documented there teach the class (the others are
     // AcquireAboveDispatch already).
     if (held > DISPATCH_LEVEL && !any_irql_at_or_above_dispatch(e.variant)) return;
-    const ClassIrqlConflict c = note_class_irql(s->lock_class.load(std::memory_order_relaxed), held, e.site);
+    const ClassIrqlConflict c = note_class_irql(cls, held, e.site);
+    if (held <= DISPATCH_LEVEL) known_low = cls; // noted low now, if it was not already
     if (__builtin_expect(c.found, 0)) report_class_irql(e, s, held, c);
 }
 
 // The checks made before an acquire's attempt (or, taken at once, in the same call).
 [[gnu::always_inline]] inline void check_acquire(const LockEvent &e, VerifierThread &v, Shadow *s) {
     check_irql_for_acquire(e, s);
-    check_class_irql(e, s);
+    check_class_irql(e, v, s);
     check_mode(e, s);
     if (__builtin_expect(observe::is_rw(e.variant), 0))
         check_rw_acquire(e, v, s); // recursion as each reader/writer lock allows it, state reuse

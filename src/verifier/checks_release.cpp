@@ -171,8 +171,10 @@ void on_releasing(const LockEvent &e) noexcept {
     HeldLock &h = v.held[index];
     // The entry its acquire found, unless the memory was reused since (a lock freed while held).
     Shadow *s = h.shadow != nullptr && shadow_is(h.shadow, e.lock) ? h.shadow : shadow_for_use(v, e, release_name);
-    if (const KIRQL held_at = observe::held_irql(h.variant); __builtin_expect(e.irql != held_at, 0))
-        report_release_irql(e, s, held_at);
+    // Held at DISPATCH_LEVEL unless a RaiseToSynch form took it (observe::held_irql): the level is
+    // worked out only off the common path.
+    if (__builtin_expect(e.irql != DISPATCH_LEVEL || observe::held_irql(h.variant) != DISPATCH_LEVEL, 0))
+        if (const KIRQL held_at = observe::held_irql(h.variant); e.irql != held_at) report_release_irql(e, s, held_at);
     {
         HeldLock &r = v.last_released; // fields first, the lock last (read in that order elsewhere)
         r.file.store(h.file.load(std::memory_order_relaxed), std::memory_order_relaxed);

@@ -23,6 +23,9 @@ void renew(VerifierThread &v) noexcept {
     v.callbacks.store(0, std::memory_order_relaxed);
     v.wanting.store(nullptr, std::memory_order_relaxed);
     v.wanting_shadow = nullptr;
+    // An exploration takes back what a schedule taught the classes, then starts a new epoch.
+    for (std::uint16_t &known : v.class_low_known)
+        known = kOverflowClass;
     v.wait_depth.store(0, std::memory_order_relaxed);
     v.wait_overflowed = false;
     v.wait_chain = kChainStart;

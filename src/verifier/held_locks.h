@@ -88,6 +88,7 @@ struct WaitHeld {
 // use costs one compare and one load of its entry's key, however large the table has grown.
 // Entries are checked with shadow_is (the memory stays valid; the key says whose it is now).
 inline constexpr unsigned kShadowCacheSlots = 64;
+inline constexpr unsigned kClassLowCacheSlots = 8;
 struct ShadowCacheSlot {
     const void *lock = nullptr;
     Shadow *entry = nullptr;
@@ -115,6 +116,12 @@ struct VerifierThread {
     observe::Site wanting_site{};
     Shadow *wanting_shadow = nullptr; // its shadow entry, looked up once per acquire
     ShadowCacheSlot shadow_cache[kShadowCacheSlots];
+    // Lock classes this thread has seen noted as held at or below DISPATCH_LEVEL (class_irql.h),
+    // direct-mapped by class: an acquire there teaches such a class nothing new, so its check is
+    // this compare (class_irql's own table only for a class new to the slot). Emptied with the
+    // table (a new epoch): an exploration takes back what a schedule taught the classes, then
+    // starts one. 0 (kOverflowClass) is never noted anyway.
+    std::uint16_t class_low_known[kClassLowCacheSlots] = {};
     // The mutexes, fast mutexes and resources it holds, oldest first, and the lock-order chain key
     // (lock_order.h) of them: the spin locks' chain keys start from it (kChainStart when none).
     std::atomic<unsigned> wait_depth{0};

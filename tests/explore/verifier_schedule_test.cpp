@@ -159,6 +159,39 @@ TEST_F(ExploreVerifier, WhatOneScheduleTeachesDoesNotReachTheNext) {
     EXPECT_EQ(r.schedules, 20u);
 }
 
+// Nor what it teaches the lock classes' IRQLs, though a scenario thread remembers the classes it saw
+// held at DISPATCH_LEVEL (the verifier's per-thread cache): the first schedule holds the class
+// there only, which is taken back; the second takes it above DISPATCH_LEVEL, then holds it at
+// DISPATCH_LEVEL, which is LockClassIrqlInconsistent there, on the worker the first one used.
+NDIS_SPIN_LOCK g_classed;
+
+void held_low_then_both_sides(ex::Run &run) {
+    NdisAllocateSpinLock(&g_classed);
+    const bool both_sides = (g_schedule++ % 2) != 0;
+    run.spawn([both_sides] {
+        if (both_sides) {
+            KIRQL dirql = 0;
+            KeRaiseIrql(DISPATCH_LEVEL + 3, &dirql);
+            KeAcquireSpinLockAtDpcLevel(&g_classed.SpinLock);
+            KeReleaseSpinLockFromDpcLevel(&g_classed.SpinLock);
+            KeLowerIrql(dirql);
+        }
+        NdisAcquireSpinLock(&g_classed);
+        NdisReleaseSpinLock(&g_classed);
+    });
+}
+
+TEST_F(ExploreVerifier, ClassIrqlOfOneScheduleDoesNotReachTheNext) {
+    g_schedule = 0;
+    ex::Options o = options(NDISLOCK_EXPLORE_RANDOM, 0, 1, 4);
+    o.shrink_replays = 0; // the scenario changes from run to run: nothing to shrink or replay
+    const ex::Result r = ex::explore(o, held_low_then_both_sides);
+    ASSERT_EQ(r.status, NDISLOCK_OK);
+    ASSERT_TRUE(r.found) << r.schedules << " schedules";
+    EXPECT_EQ(r.rule, "LockClassIrqlInconsistent") << r.message;
+    EXPECT_EQ(r.schedules, 2u) << r.message;
+}
+
 // What the process learnt before the exploration still counts, as in a run: the order taken here,
 // outside, is inverted by a scenario thread. One allocation site for both sides: the same classes.
 NDIS_SPIN_LOCK g_x, g_y;
