@@ -9,6 +9,7 @@
 #include "interrupt/interrupts.h"
 #include "interrupt/processor_context.h"
 #include "model/processors.h"
+#include "observe/tool_annotations.h"
 #include "observe/watchdog.h"
 #include "platform/diagnostics.h"
 
@@ -61,6 +62,7 @@ BOOLEAN synchronize_at(NDIS_HANDLE h, ULONG m, MINIPORT_SYNCHRONIZE_INTERRUPT_HA
 void flush_at(const Site &site) noexcept {
     announce("KeFlushQueuedDpcs", true, false, site);
     interrupt::flush_dpcs();
+    observe::notify_synchronizes(&observe::g_dpcs_flushed, false); // after the DPCs it waited for
 }
 
 } // namespace

@@ -24,6 +24,8 @@
 
 namespace ndislock::observe {
 
+const char g_dpcs_flushed = 0;
+
 namespace {
 
 // Every call here may run in an emulated interrupt (an ISR takes its interrupt lock), so each is
@@ -193,6 +195,9 @@ void on_callback_returned(const CallbackEvent &e, std::uint64_t) noexcept {
     default:
         break;
     }
+    // Any DPC routine's return is before the KeFlushQueuedDpcs calls that return after it.
+    if (e.kind == Callback::InterruptDpc || e.kind == Callback::KernelDpc)
+        ANNOTATE_HAPPENS_BEFORE(const_cast<char *>(&g_dpcs_flushed));
 }
 #endif
 
