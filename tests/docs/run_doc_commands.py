@@ -157,6 +157,8 @@ def main():
                                             timeout=7200 if is_long else 900).returncode
                 except subprocess.TimeoutExpired:
                     status = "timeout"
+            if isinstance(status, int) and status < 0:
+                status = 128 - status  # killed by a signal: the status a shell shows (134: abort)
             took = time.monotonic() - began
             verdict = "PASS" if status in expected else "FAIL"
             results[verdict] += 1
