@@ -77,7 +77,7 @@ static const struct {
     {"lock-order", DEMO_BUG_LOCK_ORDER, "LockOrderInversion",
      "senders take TxLock -> RxLock, the receive DPC RxLock -> TxLock"},
     {"hold-too-long", DEMO_BUG_HOLD_TOO_LONG, "LockHeldTooLong",
-     "about 100 us of work under TxLock on every hold (a warning)"},
+     "about 300 us of work under TxLock on every hold (a warning)"},
     {"release-not-held", DEMO_BUG_RELEASE_NOT_HELD, "ReleaseNotHeld",
      "DemoAllocateBuffers releases its queued PoolLock handle twice"},
     {"uninitialized", DEMO_BUG_UNINITIALIZED, "LockNotInitialized",

@@ -9,6 +9,7 @@
 #include "interrupt/interrupts.h"
 #include "interrupt/processor_context.h"
 #include "model/processors.h"
+#include "observe/tool_annotations.h"
 #include "observe/watchdog.h"
 #include "platform/diagnostics.h"
 
@@ -31,9 +32,25 @@ NDIS_STATUS register_at(NDIS_HANDLE a, NDIS_HANDLE c, PNDIS_MINIPORT_INTERRUPT_C
     return interrupt::register_interrupt(a, c, ch, h, site);
 }
 
+// NdisMDeregisterInterruptEx returns once the interrupt's running ISRs and DPCs (each message's,
+// for a message-signalled one) have returned, which it waits for with atomics. Observers hear the
+// return as a synchronization on each of those interrupts' handles, named before they go stale
+// (the Valgrind tools' observer pairs it with each routine's return, observe/tool_annotations.cpp,
+// so the halt path's writes after it are not races with the routines).
 void deregister_at(NDIS_HANDLE h, const Site &site) noexcept {
     announce("NdisMDeregisterInterruptEx", true, true, site);
+    NDIS_HANDLE waited[interrupt::kMaxMessages];
+    std::uint32_t count = 0;
+    interrupt::Lookup how{};
+    if (observe::active())
+        if (const interrupt::Interrupt *i = interrupt::find_interrupt(h, &how); i != nullptr && i->primary == i) {
+            waited[count++] = i->handle();
+            for (std::uint32_t m = 1; i->msi && m < i->message_count && count < interrupt::kMaxMessages; ++m)
+                waited[count++] = interrupt::g_interrupts[i->message_slots[m]].handle();
+        }
     interrupt::deregister_interrupt(h, site);
+    for (std::uint32_t k = 0; k < count; ++k)
+        observe::notify_synchronizes(waited[k], false);
 }
 
 BOOLEAN synchronize_at(NDIS_HANDLE h, ULONG m, MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER f, PVOID c,
@@ -45,6 +62,7 @@ BOOLEAN synchronize_at(NDIS_HANDLE h, ULONG m, MINIPORT_SYNCHRONIZE_INTERRUPT_HA
 void flush_at(const Site &site) noexcept {
     announce("KeFlushQueuedDpcs", true, false, site);
     interrupt::flush_dpcs();
+    observe::notify_synchronizes(&observe::g_dpcs_flushed, false); // after the DPCs it waited for
 }
 
 } // namespace

@@ -24,6 +24,8 @@
 
 namespace ndislock::observe {
 
+const char g_dpcs_flushed = 0;
+
 namespace {
 
 // Every call here may run in an emulated interrupt (an ISR takes its interrupt lock), so each is
@@ -164,6 +166,41 @@ void on_queue_handle_released(PKLOCK_QUEUE_HANDLE h) noexcept {
     (void)h;
 }
 
+#if NDISLOCK_VALGRIND && !NDISLOCK_TSAN // TSan sees these atomics itself (and Valgrind cannot run it)
+// Synchronization that is no lock, told by the layers below through observe::notify_synchronizes:
+// a DPC's insert before its run, the interrupt's own spin lock around the ISR and the synchronize,
+// enable and disable routines (a word of the lock layer, not an announced lock), an event's set
+// before the waits it satisfies, and NdisMDeregisterInterruptEx's return after the interrupt's
+// routines (api/interrupt_api.cpp). Each is made of atomics, which TSan sees and the Valgrind
+// tools do not: for them, a happens-before edge on the object that links the two sides.
+void on_synchronizes(const void *object, bool release) noexcept {
+    if (release)
+        ANNOTATE_HAPPENS_BEFORE(const_cast<void *>(object));
+    else
+        ANNOTATE_HAPPENS_AFTER(const_cast<void *>(object));
+}
+
+// The interrupt's routines end: what each did is before NdisMDeregisterInterruptEx returns, which
+// waits for the running ones with atomics (the deregistration's side is on_synchronizes, on the
+// same handle: the ISR's, DPC's or synchronize function's interrupt, each message its own).
+void on_callback_returned(const CallbackEvent &e, std::uint64_t) noexcept {
+    switch (e.kind) {
+    case Callback::Isr:
+    case Callback::InterruptDpc:
+    case Callback::Synchronize:
+    case Callback::EnableInterrupt:
+    case Callback::DisableInterrupt:
+        ANNOTATE_HAPPENS_BEFORE(const_cast<void *>(e.object));
+        break;
+    default:
+        break;
+    }
+    // Any DPC routine's return is before the KeFlushQueuedDpcs calls that return after it.
+    if (e.kind == Callback::InterruptDpc || e.kind == Callback::KernelDpc)
+        ANNOTATE_HAPPENS_BEFORE(const_cast<char *>(&g_dpcs_flushed));
+}
+#endif
+
 constexpr Observer kToolObserver = [] {
     Observer o;
     o.lock_initialized = on_initialized;
@@ -173,6 +210,10 @@ constexpr Observer kToolObserver = [] {
     o.releasing = on_releasing;
     o.rw_converted = on_converted;
     o.queue_handle_released = on_queue_handle_released;
+#if NDISLOCK_VALGRIND && !NDISLOCK_TSAN
+    o.synchronizes = on_synchronizes;
+    o.callback_returned = on_callback_returned;
+#endif
     return o;
 }();
 

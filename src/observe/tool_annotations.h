@@ -21,4 +21,11 @@ namespace ndislock::observe {
 // runs under Valgrind; otherwise does nothing. Called once, from the process's configuration.
 void announce_locks_to_tools() noexcept;
 
+// KeFlushQueuedDpcs returns once the DPCs queued before it have run, which it waits for with
+// atomics: the flush tells observers a synchronization (acquire side, observe::notify_synchronizes)
+// on this object, and the tools' observer makes every DPC routine's return its release side for
+// the Valgrind tools. (So a flush is ordered after every DPC that returned before the flush did,
+// those queued after it began included: a race with one of those goes unseen.)
+extern const char g_dpcs_flushed;
+
 } // namespace ndislock::observe

@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <new>
+#include <pthread.h>
 #include <set>
 #include <string>
 #include <vector>
@@ -48,10 +49,19 @@ struct Event {
     Kind kind;
     std::uint8_t a;
     std::uint8_t b;
+    bool system; // the recording thread is an interrupt or DPC thread
+    int tid;     // the recording thread: a ring serves one thread at a time, several in turn
 };
+static_assert(sizeof(Event) == 40, "the thread's identity fits in the event's former padding");
 
+// A ring is owned by one live thread at a time. When its thread ends, the ring is retired, not
+// freed: its events stay until a trace writes them, and the next thread to need a ring continues
+// in it (overwriting the oldest events only once it is full, counted as dropped like any
+// overwrite). So the rings number the most threads that recorded at once, not every thread that
+// ever did.
 struct Ring {
-    int tid = 0;
+    std::atomic<bool> owned{false};
+    int tid = 0;         // the owner's, copied into each event it records
     bool system = false; // an interrupt or DPC thread
     std::atomic<std::uint64_t> head{0};
     Ring *next = nullptr;
@@ -59,7 +69,8 @@ struct Ring {
 };
 
 std::atomic<bool> g_recording{false};
-std::atomic<Ring *> g_rings{nullptr};
+std::atomic<Ring *> g_rings{nullptr}; // every ring ever allocated (never freed: bounded, above)
+std::atomic<unsigned> g_ring_count{0};
 std::atomic<std::uint64_t> g_arrow_ids{0};
 // Pending arrows: the last assertion of each (interrupt, processor), taken by its ISR's entry.
 constexpr unsigned kArrowSlots = 256;
@@ -82,21 +93,75 @@ unsigned arrow_slot(const void *interrupt, std::uint32_t processor) noexcept {
     return static_cast<unsigned>((x >> 4) ^ (x >> 20)) % kArrowSlots;
 }
 
-Ring *ring() noexcept {
-    if (__builtin_expect(tl_ring != nullptr, 1)) return tl_ring;
-    // The first event of this thread: one allocation, kept for the process's life.
+// A retired ring, now the caller's: the one with the fewest events since the trace began (the
+// most room before the previous owners' events are overwritten); nullptr if every ring is owned.
+Ring *reuse_ring() noexcept {
+    for (int attempt = 0; attempt < 4; ++attempt) {
+        Ring *best = nullptr;
+        for (Ring *r = g_rings.load(std::memory_order_acquire); r != nullptr; r = r->next)
+            if (!r->owned.load(std::memory_order_relaxed) &&
+                (best == nullptr ||
+                 r->head.load(std::memory_order_relaxed) < best->head.load(std::memory_order_relaxed)))
+                best = r;
+        if (best == nullptr) return nullptr;
+        bool retired = false;
+        if (best->owned.compare_exchange_strong(retired, true, std::memory_order_acquire, std::memory_order_relaxed))
+            return best;
+    }
+    return nullptr; // others took each one first: a new ring
+}
+
+Ring *new_ring() noexcept {
     Ring *r = new (std::nothrow) Ring;
     if (r == nullptr) return nullptr;
-    if (model::ThreadState *t = model::tls_thread) {
-        r->tid = t->os_tid.load(std::memory_order_relaxed);
-        r->system = t->system;
-    }
+    r->owned.store(true, std::memory_order_relaxed);
     Ring *head = g_rings.load(std::memory_order_relaxed);
     do
         r->next = head;
     while (!g_rings.compare_exchange_weak(head, r, std::memory_order_release, std::memory_order_relaxed));
+    g_ring_count.fetch_add(1, std::memory_order_relaxed);
+    return r;
+}
+
+// The thread ends: its ring is retired (pthread key destructors run at a thread's end, after its
+// C++ thread_local destructors; one that records again takes a ring again and sets the key again,
+// and glibc then calls this again). Not for the main thread, whose end is the process's.
+void retire_ring(void *ring) noexcept {
+    static_cast<Ring *>(ring)->owned.store(false, std::memory_order_release);
+    tl_ring = nullptr;
+}
+
+pthread_key_t ring_key() noexcept {
+    static const pthread_key_t key = [] {
+        pthread_key_t k{};
+        if (pthread_key_create(&k, retire_ring) != 0) platform::fatal("trace: pthread_key_create failed");
+        return k;
+    }();
+    return key;
+}
+
+[[gnu::noinline]] Ring *adopt_ring() noexcept {
+    const pthread_key_t key = ring_key();
+    Ring *r = reuse_ring();
+    if (r == nullptr) r = new_ring();
+    if (r == nullptr) return nullptr;
+    r->tid = 0;
+    r->system = false;
+    if (model::ThreadState *t = model::tls_thread) {
+        r->tid = t->os_tid.load(std::memory_order_relaxed);
+        r->system = t->system;
+    }
+    if (pthread_setspecific(key, r) != 0) { // without it the ring would never be retired
+        r->owned.store(false, std::memory_order_release);
+        return nullptr;
+    }
     tl_ring = r;
     return r;
+}
+
+Ring *ring() noexcept {
+    if (__builtin_expect(tl_ring != nullptr, 1)) return tl_ring;
+    return adopt_ring(); // this thread's first event (or its first since its ring was retired)
 }
 
 void record(Kind kind, const void *obj, std::uintptr_t aux, std::uint8_t a, std::uint8_t b, std::uint32_t extra,
@@ -116,6 +181,8 @@ void record(Kind kind, const void *obj, std::uintptr_t aux, std::uint8_t a, std:
     e.kind = kind;
     e.a = a;
     e.b = b;
+    e.system = r->system;
+    e.tid = r->tid;
     r->head.store(h + 1, std::memory_order_release);
 }
 
@@ -168,7 +235,6 @@ constexpr Observer kObserver = [] {
 
 struct Stamped {
     Event e;
-    const Ring *ring;
 };
 
 const char *wait_name(std::uint8_t kind) noexcept {
@@ -238,15 +304,14 @@ struct OpenHold {
 
 // One thread's events in order: holds, waits and routines as complete ("X") events, findings and
 // failed tries as instants, arrows' starts and ends.
-void write_thread(Writer &w, const Ring &r, std::uint64_t first, std::uint64_t last, std::uint64_t stop_ns,
+void write_thread(Writer &w, int tid, const std::vector<Event> &events, std::uint64_t stop_ns,
                   const std::set<std::uintptr_t> &arrows_taken, const std::set<std::uintptr_t> &arrows_asserted) {
     std::vector<OpenHold> holds;
     std::vector<Event> routines;
     bool waiting = false;
     Event wait{};
-    const std::string where = "\"pid\":1,\"tid\":" + std::to_string(r.tid);
-    for (std::uint64_t i = first; i < last; ++i) {
-        const Event &e = r.events[i % kRingEvents];
+    const std::string where = "\"pid\":1,\"tid\":" + std::to_string(tid);
+    for (const Event &e : events) {
         switch (e.kind) {
         case Kind::Acquired:
             holds.push_back({e.obj, e.ns, e.a, e.b != 0});
@@ -370,25 +435,34 @@ bool write_file(const std::string &path, std::uint64_t origin, std::uint64_t sto
             if (e.kind == Kind::Asserted) arrows_asserted.insert(e.aux);
         }
     }
+    std::set<int> named; // threads whose track has its name
     for (const Ring *r = g_rings.load(std::memory_order_acquire); r != nullptr; r = r->next) {
         const std::uint64_t last = r->head.load(std::memory_order_acquire);
         const std::uint64_t first = last > kRingEvents ? last - kRingEvents : 0;
         dropped += first;
-        if (last == first) continue;
-        w.event("\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":" + std::to_string(r->tid) +
-                ",\"args\":{\"name\":\"" + (r->system ? "interrupt/DPC thread " : "thread ") + std::to_string(r->tid) +
-                "\"}");
-        write_thread(w, *r, first, last, stop_ns, arrows_taken, arrows_asserted);
+        // The ring's threads in turn (each one's events in its order): one track each.
+        std::map<int, std::vector<Event>> threads;
+        std::map<int, bool> system;
         for (std::uint64_t i = first; i < last; ++i) {
             const Event &e = r->events[i % kRingEvents];
+            threads[e.tid].push_back(e);
+            system[e.tid] = e.system;
             if (e.kind == Kind::Irql || e.kind == Kind::CallbackBegin || e.kind == Kind::CallbackEnd)
-                irql_events.push_back({e, r});
+                irql_events.push_back({e});
+        }
+        for (const auto &[tid, events] : threads) {
+            if (named.insert(tid).second)
+                w.event("\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":" + std::to_string(tid) +
+                        ",\"args\":{\"name\":\"" + (system[tid] ? "interrupt/DPC thread " : "thread ") +
+                        std::to_string(tid) + "\"}");
+            write_thread(w, tid, events, stop_ns, arrows_taken, arrows_asserted);
         }
     }
     write_irql(w, irql_events);
     std::fprintf(f,
-                 "\n],\"otherData\":{\"producer\":\"ndislock\",\"dropped_events\":%" PRIu64 ",\"ring_events\":%u}}\n",
-                 dropped, kRingEvents);
+                 "\n],\"otherData\":{\"producer\":\"ndislock\",\"dropped_events\":%" PRIu64
+                 ",\"ring_events\":%u,\"rings\":%u}}\n",
+                 dropped, kRingEvents, g_ring_count.load(std::memory_order_relaxed));
     const bool ok = std::ferror(f) == 0;
     return std::fclose(f) == 0 && ok;
 }

@@ -2,8 +2,10 @@
 // routines did over time (NDISLOCK_TRACE=<path>, NdislockTraceStart; docs/tools.md).
 //
 // An observer of the seam like the lock statistics. Each thread appends fixed-size events to a
-// ring of its own (kRingEvents; allocated at its first event, never freed, so a file can still
-// be written after the thread ended); when a ring is full the oldest events are overwritten and
+// ring of its own (kRingEvents), taken at its first event. When the thread ends its ring is
+// retired, not freed: its events stay readable for the file, and the next thread that needs a
+// ring continues in the retired one. So memory grows with the threads that record at once, not
+// with every thread that ever did. When a ring is full the oldest events are overwritten and
 // counted as dropped. Nothing is formatted while the program runs: stop() stops recording, then
 // reads every ring and writes the JSON, pairing acquires with releases, wait beginnings with
 // their ends and ISR entries with their returns per thread, and following each virtual

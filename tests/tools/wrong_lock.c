@@ -4,7 +4,10 @@
  * must report the race and name both locks as held ("mutexes: write M..") with where each was
  * created or first acquired: it can only if ndislock announces its locks (observe/tool_annotations).
  *
- *   wrong_lock spin|queued|rwex|rw|ex
+ *   wrong_lock spin|queued|rwex|rw|ex|rwex-read
+ *
+ * rwex-read holds each NDIS_RW_LOCK_EX for reading (a shared hold, "mutexes: read M.."): reading
+ * is no guard for a write, and two different locks order nothing anyway.
  *
  * Each thread runs on its own virtual processor: sharing one, the processor's hand-over would
  * order the two writes and hide the race. The writes overlap in time: the first thread holds LockA
@@ -21,7 +24,7 @@
 #include "ndislock/ndis.h"
 #include "ndislock/rw_lock.h"
 
-static int Kind;                      /* 0 spin, 1 queued, 2 rwex, 3 rw, 4 ex */
+static int Kind;                      /* 0 spin, 1 queued, 2 rwex, 3 rw, 4 ex, 5 rwex-read */
 static NDIS_SPIN_LOCK SpinA, SpinB;   /* spin: NdisAllocateSpinLock */
 static KSPIN_LOCK QueuedA, QueuedB;   /* queued: KeInitializeSpinLock */
 static PNDIS_RW_LOCK_EX RwExA, RwExB; /* NDIS_RW_LOCK_EX */
@@ -75,6 +78,14 @@ static void IncrementUnder(int UseB) {
         NdisReleaseReadWriteLock(UseB ? &RwB : &RwA, &s);
         break;
     }
+    case 5: {
+        LOCK_STATE_EX s;
+        NdisAcquireRWLockRead(UseB ? RwExB : RwExA, &s, 0);
+        Counter++;
+        WaitForSecond(UseB);
+        NdisReleaseRWLock(UseB ? RwExB : RwExA, &s);
+        break;
+    }
     default: {
         PEX_SPIN_LOCK l = UseB ? &ExB : &ExA;
         KIRQL old = ExAcquireSpinLockExclusive(l);
@@ -98,12 +109,12 @@ static void *Writer(void *Arg) {
 }
 
 int main(int argc, char **argv) {
-    static const char *const Kinds[] = {"spin", "queued", "rwex", "rw", "ex"};
+    static const char *const Kinds[] = {"spin", "queued", "rwex", "rw", "ex", "rwex-read"};
     Kind = -1;
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 6; i++)
         if (argc == 2 && strcmp(argv[1], Kinds[i]) == 0) Kind = i;
     if (Kind < 0) {
-        fprintf(stderr, "usage: %s spin|queued|rwex|rw|ex\n", argv[0]);
+        fprintf(stderr, "usage: %s spin|queued|rwex|rw|ex|rwex-read\n", argv[0]);
         return 2;
     }
     if (NdislockSetProcessorCount(2) != NDISLOCK_OK) return 2;

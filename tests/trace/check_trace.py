@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Checks a timeline written by ndislock (NDISLOCK_TRACE, NdislockTraceStart, demo --trace).
 
-Usage: check_trace.py TRACE.json [--holds NAME=N] [--routines NAME=N] [--arrows N]
-                      [--findings RULE=N] [--dropped none|some] [--irql-seen N,...]
+Usage: check_trace.py TRACE.json [--holds NAME=N] [--hold-threads NAME=N] [--waits NAME=N]
+                      [--routines NAME=N] [--arrows N] [--findings RULE=N] [--dropped none|some]
+                      [--irql-seen N,...] [--max-rings N]
 
 Always checked, whatever the program traced:
   - the file is JSON in the Chrome trace event format: a traceEvents list whose events have a
@@ -12,7 +13,10 @@ Always checked, whatever the program traced:
     each X event really is one acquire paired with its release;
   - every arrow start (ph s) has exactly one end (ph f) with the same id, no earlier than it;
   - IRQL counters stay within 0..31.
-The options add exact counts for a known scenario. Exit status 0 when every check passes.
+The options add exact counts for a known scenario: holds of a lock, distinct threads holding it,
+waits for a lock ("wait for lock" events whose args.for names it), routine runs, arrows, findings,
+dropped events, IRQL values seen, and an upper bound on the rings the threads recorded into
+(otherData.rings). Exit status 0 when every check passes.
 """
 import argparse
 import collections
@@ -42,6 +46,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("trace")
     parser.add_argument("--holds", action="append")
+    parser.add_argument("--hold-threads", action="append")
+    parser.add_argument("--waits", action="append")
+    parser.add_argument("--max-rings", type=int)
     parser.add_argument("--routines", action="append")
     parser.add_argument("--findings", action="append")
     parser.add_argument("--arrows", type=int)
@@ -62,6 +69,8 @@ def main():
         fail("otherData.dropped_events is not a count")
 
     holds = collections.defaultdict(list)  # lock name -> [(start, end, tid)]
+    holders = collections.defaultdict(set)  # lock name -> threads that held it
+    waits = collections.Counter()  # lock name -> waits for it
     routines = collections.Counter()
     findings = collections.Counter()
     starts, ends = {}, collections.defaultdict(list)
@@ -83,6 +92,10 @@ def main():
             if not isinstance(dur, (int, float)) or dur < 0:
                 fail(f"{where}: bad dur {dur!r}")
             cat = e.get("cat")
+            if cat == "hold" and not e.get("args", {}).get("open"):
+                holders[e["name"]].add(e["tid"])
+            if cat == "wait" and e["name"] == "wait for lock":
+                waits[e.get("args", {}).get("for")] += 1
             if cat == "hold":
                 variant = e.get("args", {}).get("variant", "")
                 if not e.get("args", {}).get("open") and not variant.startswith(SHARED_VARIANTS):
@@ -118,6 +131,12 @@ def main():
     for name, n in counts(args.holds).items():
         if len(holds.get(name, [])) != n:
             fail(f"lock {name!r}: {len(holds.get(name, []))} holds, expected {n}")
+    for name, n in counts(args.hold_threads).items():
+        if len(holders.get(name, ())) != n:
+            fail(f"lock {name!r}: held by {len(holders.get(name, ()))} threads, expected {n}")
+    for name, n in counts(args.waits).items():
+        if waits[name] != n:
+            fail(f"lock {name!r}: {waits[name]} waits, expected {n}")
     for name, n in counts(args.routines).items():
         if routines[name] != n:
             fail(f"routine {name!r}: {routines[name]} runs, expected {n}")
@@ -130,13 +149,18 @@ def main():
         fail(f"{dropped} events dropped, expected none")
     if args.dropped == "some" and dropped == 0:
         fail("no event dropped, expected some")
+    if args.max_rings is not None:
+        rings = doc.get("otherData", {}).get("rings")
+        if not isinstance(rings, int) or rings > args.max_rings:
+            fail(f"otherData.rings is {rings!r}, expected at most {args.max_rings}")
     if args.irql_seen:
         missing = {int(x) for x in args.irql_seen.split(",")} - irqls
         if missing:
             fail(f"IRQL values never seen on a virtual processor: {sorted(missing)} (seen {sorted(irqls)})")
     total_holds = sum(len(v) for v in holds.values())
     print(f"check_trace: OK: {len(events)} events, {total_holds} holds, {sum(routines.values())} routine runs, "
-          f"{len(starts)} arrows, {sum(findings.values())} findings, {dropped} dropped")
+          f"{len(starts)} arrows, {sum(findings.values())} findings, {sum(waits.values())} lock waits, "
+          f"{dropped} dropped, {doc.get('otherData', {}).get('rings')} rings")
 
 
 if __name__ == "__main__":
