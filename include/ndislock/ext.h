@@ -48,10 +48,28 @@ NDISLOCK_API NDISLOCK_STATUS NdislockBindCurrentThread(ULONG Processor);
 
 /* ---- Lock names ------------------------------------------------------------------------
  *
- * A name for a lock (an NDIS_SPIN_LOCK or a KSPIN_LOCK, by address; or a KMUTEX, FAST_MUTEX or
- * ERESOURCE), shown in statistics and diagnostics and used as the lock's class by the verifier. Name must be a string
- * that outlives the lock (a literal). Any IRQL. Takes effect until the lock is allocated or initialized again at
- * another address; re-allocating at the same address keeps the name.
+ * A name for a lock (an NDIS_SPIN_LOCK or a KSPIN_LOCK, by address; or an NDIS_RW_LOCK_EX,
+ * NDIS_RW_LOCK, KMUTEX, FAST_MUTEX or ERESOURCE), shown in statistics, timelines and diagnostics
+ * and used as the lock's class by the verifier (locks of one name are one class in the lock
+ * order). Name must be a string that outlives the program's use of it (a literal); NULL removes
+ * the lock's name. Any IRQL.
+ *
+ * A name belongs to one lock, not to its address: memory is reused (a stack frame, a freed
+ * adapter context), and a later lock there that inherited the name would join the old lock's
+ * class and its order, so two unrelated locks taken in turn would be reported as an inversion.
+ * So the name ends with its lock:
+ *   - NdisFreeSpinLock, NdisFreeRWLock and ExDeleteResourceLite drop it (and the C++ types of
+ *     ndislock/ndislock.hpp when they are destroyed);
+ *   - a name set before the lock's initialization (NdisAllocateSpinLock, KeInitializeSpinLock,
+ *     NdisAllocateRWLock, NdisInitializeReadWriteLock, KeInitializeMutex, ExInitializeFastMutex,
+ *     ExInitializeResourceLite) names the lock that initialization makes; a name set after it
+ *     names that lock. Either way the next initialization at the same address is a new lock
+ *     (a KSPIN_LOCK has no free call) and starts without a name: name it again. "After" means the
+ *     naming thread initialized this address among its last 8 lock initializations and has not
+ *     named it since (initialize, then name, as the C++ types do, or initialize a context's locks,
+ *     then name them); any other name counts as set before the next initialization.
+ * Statistics and timelines keep showing a freed lock's name for what it did (until another lock
+ * is initialized at its address).
  */
 NDISLOCK_API void NdislockSetLockName(const void *Lock, const char *Name);
 

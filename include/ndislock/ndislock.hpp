@@ -120,8 +120,9 @@ private:
     NDIS_SPIN_LOCK lock_;
 };
 
-// A KSPIN_LOCK: KeInitializeSpinLock on construction. lock()/unlock()/try_lock() follow the
-// same IRQL rule as NdisSpinLock's and take the word with the AtDpcLevel calls;
+// A KSPIN_LOCK: KeInitializeSpinLock on construction; destruction drops its name (NdislockSetLockName).
+// lock()/unlock()/try_lock() follow the same IRQL rule as NdisSpinLock's and take the word with the
+// AtDpcLevel calls;
 // lock_at_dpc()/unlock_from_dpc()/try_lock_at_dpc() are KeAcquireSpinLockAtDpcLevel,
 // KeReleaseSpinLockFromDpcLevel and KeTryToAcquireSpinLockAtDpcLevel (IRQL == DISPATCH_LEVEL).
 // Queued acquisitions go through InStackQueuedGuard; never mix them with these on one lock.
@@ -131,6 +132,8 @@ public:
         ndislock_at_KeInitializeSpinLock(&lock_, file_, line_, func_);
         if (name != nullptr) NdislockSetLockName(&lock_, name);
     }
+    // A KSPIN_LOCK has no free call; its name must not pass to the next lock at this address.
+    ~KSpinLock() { NdislockSetLockName(&lock_, nullptr); }
     KSpinLock(const KSpinLock &) = delete;
     KSpinLock &operator=(const KSpinLock &) = delete;
 

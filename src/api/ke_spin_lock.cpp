@@ -4,6 +4,7 @@
 
 #include "api/lock_pointer.h"
 #include "api/spin_lock_ops.h"
+#include "observe/lock_names.h"
 
 using namespace ndislock;
 using namespace ndislock::api;
@@ -13,6 +14,7 @@ namespace {
 inline void ke_initialize(PKSPIN_LOCK s, const Site &site) noexcept {
     check_lock_pointer(s, "KeInitializeSpinLock", site);
     ThreadState &t = this_thread(); // first: it may be the process's first call, which configures
+    observe::lock_initializing(s);  // a new lock: an earlier one's name is not its name
     if (observe::active()) observe::notify_initialized(event(t, s, nullptr, Variant::KeAcquire, false, 0, site));
     lock::spin_word(s).store(0, std::memory_order_release);
 }

@@ -9,6 +9,7 @@
 #include "api/rw_lock_ops.h"
 #include "lock/rw_lock.h"
 #include "model/processors.h"
+#include "observe/lock_names.h"
 
 using namespace ndislock;
 using namespace ndislock::api;
@@ -62,6 +63,7 @@ PNDIS_RW_LOCK_EX allocate(const Site &site) noexcept {
     if (memory == nullptr) return nullptr;
     auto *l = new (memory) _NDIS_RW_LOCK_EX{0, 0, slots};
     std::memset(l->counts(), 0, std::size_t{slots} * lock::kRwCountStride);
+    observe::lock_initializing(l); // memory a freed lock had: not that lock's name
     if (observe::active()) observe::notify_initialized(rw_event(t, l, Variant::RwExRead, nullptr, 0, site));
     return l;
 }
@@ -74,6 +76,7 @@ void free_lock(PNDIS_RW_LOCK_EX l, const Site &site) noexcept {
         e.busy = lock::rw_is_busy(view_of(l, true));
         observe::notify_freed(e);
     }
+    observe::lock_freed(l);
     l->~_NDIS_RW_LOCK_EX();
     ::operator delete (l, std::align_val_t{alignof(_NDIS_RW_LOCK_EX)});
 }
@@ -127,6 +130,7 @@ void rwex_release(PNDIS_RW_LOCK_EX l, PLOCK_STATE_EX s, const Site &site) noexce
 
 void ndis5_initialize(PNDIS_RW_LOCK l, const Site &site) noexcept {
     ThreadState &t = this_thread();
+    observe::lock_initializing(l);
     if (observe::active()) observe::notify_initialized(rw_event(t, l, Variant::NdisRwRead, nullptr, 0, site));
     std::memset(static_cast<void *>(l), 0, sizeof *l);
 }

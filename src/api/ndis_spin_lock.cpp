@@ -5,6 +5,7 @@
 
 #include "api/lock_pointer.h"
 #include "api/spin_lock_ops.h"
+#include "observe/lock_names.h"
 
 using namespace ndislock;
 using namespace ndislock::api;
@@ -15,6 +16,7 @@ namespace {
 inline void ndis_allocate(PNDIS_SPIN_LOCK l, const Site &site) noexcept {
     check_lock_pointer(l, "NdisAllocateSpinLock", site);
     ThreadState &t = this_thread(); // first: it may be the process's first call, which configures
+    observe::lock_initializing(l);  // a new lock: an earlier one's name is not its name
     if (observe::active()) observe::notify_initialized(event(t, l, nullptr, Variant::NdisAcquire, true, 0, site));
     lock::spin_word(&l->SpinLock).store(0, std::memory_order_release);
 }
@@ -23,6 +25,7 @@ inline void ndis_free(PNDIS_SPIN_LOCK l, const Site &site) noexcept {
     check_lock_pointer(l, "NdisFreeSpinLock", site);
     ThreadState &t = this_thread();
     if (observe::active()) observe::notify_freed(event(t, l, nullptr, Variant::NdisAcquire, true, 0, site));
+    observe::lock_freed(l); // its name goes with it
 }
 
 inline void ndis_acquire(PNDIS_SPIN_LOCK l, const Site &site) noexcept {

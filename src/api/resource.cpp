@@ -66,6 +66,7 @@ NDISLOCK_API NTSTATUS ExDeleteResourceLite(PERESOURCE r) {
     if (lock::resource_busy(r))
         platform::diagnostic("ExDeleteResourceLite(%p): the resource is still owned (release it first)",
                              static_cast<void *>(r));
+    observe::lock_freed(r); // its name goes with it
     return STATUS_SUCCESS;
 }
 

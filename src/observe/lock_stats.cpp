@@ -132,7 +132,7 @@ unsigned collect(NDISLOCK_LOCK_STATS *out, unsigned max) noexcept {
         const void *lock = e.lock.load(std::memory_order_acquire);
         if (lock == nullptr) continue;
         all[tracked++] = NDISLOCK_LOCK_STATS{lock,
-                                             lock_name(lock),
+                                             last_lock_name(lock),
                                              e.acquisitions.load(std::memory_order_relaxed),
                                              e.contended.load(std::memory_order_relaxed),
                                              e.holds.percentile(0.50),

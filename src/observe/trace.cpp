@@ -251,7 +251,7 @@ const char *wait_name(std::uint8_t kind) noexcept {
 std::string lock_label(const void *lock) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%p", lock);
-    const char *name = lock_name(lock);
+    const char *name = last_lock_name(lock); // the lock may be freed by now
     return name != nullptr ? std::string(name) : std::string(buf);
 }
 

@@ -13,15 +13,16 @@ namespace {
 // A lock first seen in use: reports it never allocated or already freed, then adopts it so the
 // rest of the checks can run.
 [[gnu::cold, gnu::noinline]] Shadow *adopt(const LockEvent &e, const char *call) {
-    const char *name = observe::lock_name(e.lock);
-    // A release through a standard guard keeps no site, so its site may still be the header's.
-    const std::uint32_t cls = name != nullptr             ? class_for_name(name)
-                              : library_file(e.site.file) ? class_for_first_use(driver_site_from_stack(e.site))
-                                                          : class_for_first_use(e.site);
     // A freed lock is known freed whatever the verifier missed (the record of frees is emptied
     // when it is switched on again); a lock never seen allocated is uninitialized only if the
     // verifier has watched since the start.
     const bool freed = recently_freed(e.lock);
+    // A use after free is a use of the freed lock: its name (dropped at the free) is its class.
+    const char *name = freed ? observe::last_lock_name(e.lock) : observe::lock_name(e.lock);
+    // A release through a standard guard keeps no site, so its site may still be the header's.
+    const std::uint32_t cls = name != nullptr             ? class_for_name(name)
+                              : library_file(e.site.file) ? class_for_first_use(driver_site_from_stack(e.site))
+                                                          : class_for_first_use(e.site);
     // An EX_SPIN_LOCK is a LONG the driver zeroes: there is no call to have missed.
     const bool never_announced = observe::rw_kind(e.variant) == observe::RwKind::Ex;
     if (!never_announced && (freed || g_settings.on_since_start.load(std::memory_order_relaxed))) {

@@ -21,10 +21,15 @@
 #      dynamic:  cc $(pkg-config --cflags ndislock) main.c ... $(pkg-config --libs ndislock)
 #                run with LD_LIBRARY_PATH=<prefix libdir>
 #      static:   cc $(pkg-config --cflags ndislock-static) main.c ... $(pkg-config --libs ndislock-static)
-#                (the README's command: the module names libndislock.a by path), run with no
-#                LD_LIBRARY_PATH although PREFIX is outside the loader's path
-#    and checks with ldd (and readelf -d) that the dynamic programs load libndislock.so from
-#    PREFIX and that the static ones do not need it at all.
+#                (the module names libndislock.a by path), run with no LD_LIBRARY_PATH although
+#                PREFIX is outside the loader's path
+#    (both with -std=c11 -Wall -Wextra -Wpedantic -Werror), and checks with ldd (and readelf -d)
+#    that the dynamic programs load libndislock.so from PREFIX and that the static ones do not
+#    need it at all;
+# 4. docs/install.md's commands word for word: the lines of its two ```sh blocks, read from the
+#    file and run as written (only <prefix> replaced by PREFIX) on an app.c made of the same
+#    checks, with `cc` the C compiler given; so the documented commands cannot drift from what
+#    is tested.
 # The temporary directory is removed on exit, pass or fail.
 set -euo pipefail
 
@@ -348,6 +353,85 @@ else
         fi
     else
         fail "the pkg-config ndislock-wdk consumer does not build"
+    fi
+fi
+
+# ---- 4. docs/install.md's commands, word for word -------------------------------------------
+# Its ```sh blocks after "Link with": the shared one (a cc line, then `LD_LIBRARY_PATH=<prefix>/lib
+# ./app`), the static one (a cc line; the program must then run with nothing on the loader's
+# path). Each block runs in a directory of its own holding app.c (the consumer's checks in one
+# file), under bash, with `cc` on PATH being the compiler given and PKG_CONFIG_PATH the package's.
+docs_blocks() { # prints each ```sh block's lines of install.md, blocks separated by a line "--"
+    awk '/^Link with/ {on = 1} on && /^```sh$/ {inblock = 1; next}
+         inblock && /^```$/ {inblock = 0; print "--"; next} inblock {print}' "$source_dir/docs/install.md"
+}
+# run_doc_block NAME KIND LINE...: KIND shared or static.
+run_doc_block() {
+    local name=$1 kind=$2 line dir=$tmp/docs-$1 rc
+    shift 2
+    mkdir -p "$dir"
+    cp "$main_c" "$dir/main.c"
+    cp "$checks_dir/contract_checks.c" "$checks_dir/contract_checks.h" "$dir/"
+    printf '#include "main.c"\n#include "contract_checks.c"\n' >"$dir/app.c"
+    for line in "$@"; do
+        line=${line//<prefix>/$prefix}
+        step "docs/install.md ($kind), as written: $line"
+        rc=0
+        (cd "$dir" && PATH=$tmp/bin:$PATH bash -c "$line") >"$dir/out.log" 2>&1 || rc=$?
+        if [[ $line == *./app* ]]; then
+            if [[ $rc -eq 0 ]] && tail -n 1 "$dir/out.log" | grep -Eq '^[1-9][0-9]* passed, 0 failed$'; then
+                pass "docs $name: $(tail -n 1 "$dir/out.log")"
+            else
+                sed 's/^/  | /' "$dir/out.log"
+                fail "docs $name: ./app exited with status $rc"
+            fi
+        elif [[ $rc -eq 0 ]]; then
+            pass "docs $name: built"
+        else
+            sed 's/^/  | /' "$dir/out.log"
+            fail "docs $name: the documented command failed (exit $rc)"
+            return
+        fi
+    done
+    if [[ $kind == static ]]; then
+        ldd_check "$dir/app" static
+        # The documented promise: no libndislock at run time, with PREFIX off the loader's path.
+        run_doc_block_run=$( (cd "$dir" && ./app) 2>&1) && rc=0 || rc=$?
+        if [[ $rc -eq 0 ]] && tail -n 1 <<<"$run_doc_block_run" | grep -Eq '^[1-9][0-9]* passed, 0 failed$'; then
+            pass "docs $name: ./app runs with no LD_LIBRARY_PATH: $(tail -n 1 <<<"$run_doc_block_run")"
+        else
+            sed 's/^/  | /' <<<"$run_doc_block_run"
+            fail "docs $name: ./app does not run with no LD_LIBRARY_PATH (exit $rc)"
+        fi
+    else
+        ldd_check "$dir/app" dynamic "$prefix/lib"
+    fi
+}
+if [[ $from != fetchcontent ]] && command -v pkg-config >/dev/null 2>&1; then
+    mkdir -p "$tmp/bin"
+    ln -sf "$(command -v "$cc")" "$tmp/bin/cc"
+    mapfile -t doc_lines < <(docs_blocks)
+    blocks=()
+    current=()
+    for line in "${doc_lines[@]}"; do
+        if [[ $line == -- ]]; then
+            blocks+=("$(printf '%s\n' "${current[@]}")")
+            current=()
+        else
+            current+=("$line")
+        fi
+    done
+    if [[ ${#blocks[@]} -ne 2 ]]; then
+        fail "docs/install.md: expected two \`\`\`sh blocks after 'Link with' (shared, static), found ${#blocks[@]}"
+    else
+        mapfile -t shared_lines <<<"${blocks[0]%$'\n'}"
+        mapfile -t static_lines <<<"${blocks[1]%$'\n'}"
+        if [[ ${shared_lines[0]} != *"--libs ndislock)"* || ${static_lines[0]} != *"--libs ndislock-static)"* ]]; then
+            fail "docs/install.md: the blocks are no longer 'shared' then 'static': ${shared_lines[0]} / ${static_lines[0]}"
+        else
+            run_doc_block shared shared "${shared_lines[@]}"
+            run_doc_block static static "${static_lines[@]}"
+        fi
     fi
 fi
 

@@ -47,7 +47,7 @@ void warm_up(ULONG processor) {
 
 TEST(DpcDelivery, QueuedTwiceReturnsFalseAndRunsOnceAtTheDrop) {
     Watchdog dog("queued twice", kLimit);
-    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    ASSERT_EQ(ndislock_test::set_processor_count(2), NDISLOCK_OK);
     on_processor(1, [] {
         warm_up(1);
         Probe probe;
@@ -70,7 +70,7 @@ TEST(DpcDelivery, QueuedTwiceReturnsFalseAndRunsOnceAtTheDrop) {
 // have run.
 TEST(DpcDelivery, TheDpcHasRunByTheTimeKeInsertQueueDpcReturnsAtPassive) {
     Watchdog dog("insert at passive", kLimit);
-    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    ASSERT_EQ(ndislock_test::set_processor_count(2), NDISLOCK_OK);
     on_processor(1, [] {
         warm_up(1);
         Probe probe;
@@ -86,7 +86,7 @@ TEST(DpcDelivery, TheDpcHasRunByTheTimeKeInsertQueueDpcReturnsAtPassive) {
 
 TEST(DpcDelivery, AtApcLevelTheDpcHasRunByTheTimeTheInsertReturns) {
     Watchdog dog("insert at apc", kLimit);
-    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    ASSERT_EQ(ndislock_test::set_processor_count(2), NDISLOCK_OK);
     on_processor(0, [] {
         Probe probe;
         KIRQL old = 0;
@@ -100,7 +100,7 @@ TEST(DpcDelivery, AtApcLevelTheDpcHasRunByTheTimeTheInsertReturns) {
 
 TEST(DpcDelivery, APendingDpcRunsInKeLowerIrqlBelowDispatch) {
     Watchdog dog("lower runs pending", kLimit);
-    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    ASSERT_EQ(ndislock_test::set_processor_count(2), NDISLOCK_OK);
     on_processor(0, [] {
         warm_up(0);
         Probe first, second;
@@ -119,7 +119,7 @@ TEST(DpcDelivery, APendingDpcRunsInKeLowerIrqlBelowDispatch) {
 
 TEST(DpcDelivery, APendingDpcRunsInTheReleaseThatLowers) {
     Watchdog dog("release runs pending", kLimit);
-    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    ASSERT_EQ(ndislock_test::set_processor_count(2), NDISLOCK_OK);
     on_processor(1, [] {
         warm_up(1);
         Probe plain, queued, ndis;
@@ -260,7 +260,7 @@ TEST(DpcDelivery, TheFirstDpcQueuedThroughTheBiasHasRunWhenTheDropReturns) {
 // returns), never on the queuing thread.
 TEST(DpcDelivery, ADpcTowardAnotherProcessorRunsThere) {
     Watchdog dog("other processor", kLimit);
-    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    ASSERT_EQ(ndislock_test::set_processor_count(2), NDISLOCK_OK);
     on_processor(0, [] {
         Probe probe;
         KeSetTargetProcessorDpc(&probe.dpc, 1);
@@ -274,7 +274,7 @@ TEST(DpcDelivery, ADpcTowardAnotherProcessorRunsThere) {
 // Low importance keeps its latitude too: it runs on its processor, by the DPC thread at the latest.
 TEST(DpcDelivery, ALowImportanceDpcStillRunsOnItsProcessor) {
     Watchdog dog("low importance", kLimit);
-    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    ASSERT_EQ(ndislock_test::set_processor_count(2), NDISLOCK_OK);
     on_processor(1, [] {
         Probe probe;
         probe.dpc.Importance = LowImportance;
@@ -290,7 +290,7 @@ TEST(DpcDelivery, ALowImportanceDpcStillRunsOnItsProcessor) {
 // until it is empty), and KeFlushQueuedDpcs counts every run.
 TEST(DpcDelivery, ADpcRequeuedByItsRoutineRunsAgainBeforeTheInsertReturns) {
     Watchdog dog("requeue", kLimit);
-    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    ASSERT_EQ(ndislock_test::set_processor_count(2), NDISLOCK_OK);
     struct Again {
         KDPC dpc;
         std::atomic<int> runs{0};

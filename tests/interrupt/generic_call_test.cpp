@@ -41,7 +41,7 @@ VOID BroadcastRoutine(PKDPC, PVOID context, PVOID done, PVOID barrier) {
 
 TEST(GenericCallDpc, RunsOnEveryProcessorAtOnceAndReturnsWhenAllAreDone) {
     Watchdog dog("generic call", kLimit);
-    ASSERT_EQ(NdislockSetProcessorCount(4), NDISLOCK_OK);
+    ASSERT_EQ(ndislock_test::set_processor_count(4), NDISLOCK_OK);
     for (int round = 0; round < 20; ++round) {
         Broadcast b;
         b.count = 4;
@@ -58,7 +58,7 @@ TEST(GenericCallDpc, RunsOnEveryProcessorAtOnceAndReturnsWhenAllAreDone) {
 
 TEST(GenericCallDpc, TwoCallersAtOnceRunOneAfterTheOther) {
     Watchdog dog("generic call x2", kLimit);
-    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    ASSERT_EQ(ndislock_test::set_processor_count(2), NDISLOCK_OK);
     Broadcast a, b;
     a.count = b.count = 2;
     std::thread other([&] { KeGenericCallDpc(BroadcastRoutine, &a); });

@@ -81,7 +81,7 @@ TEST(Hazard, VerifierOnReportsAcquireAboveDispatchAtTheIsrsAcquire) {
     // The ISR runs while nobody holds the lock: no hang, but the rule is broken all the same.
     Watchdog dog("hazard, verifier on", std::chrono::seconds(60));
     ASSERT_NE(NdislockVerifierGetMode(), NDISLOCK_VERIFIER_OFF) << "registered with NDISLOCK_VERIFIER=on";
-    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    ASSERT_EQ(set_processor_count(2), NDISLOCK_OK);
     NdisAllocateSpinLock(&g_broken.lock);
     NDIS_HANDLE adapter = nullptr, interrupt = nullptr;
     ASSERT_EQ(NdislockMiniportInitialize(broken_initialize, &interrupt, &adapter), NDIS_STATUS_SUCCESS);
@@ -152,7 +152,7 @@ BOOLEAN set_send_bit(NDIS_HANDLE context) {
 
 TEST(Hazard, TheSameDriverWithNdisMSynchronizeWithInterruptExRunsClean) {
     Watchdog dog("hazard, fixed", std::chrono::seconds(120));
-    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    ASSERT_EQ(set_processor_count(2), NDISLOCK_OK);
     GoodNic nic;
     TestDevice d;
     d.isr = [&](TestDevice &, PBOOLEAN queue, PULONG) {

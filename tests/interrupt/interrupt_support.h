@@ -14,6 +14,16 @@
 
 namespace ndislock_test {
 
+// NdislockSetProcessorCount for a test that may run in one process after others (a whole binary,
+// not ctest's process per test): the call is NDISLOCK_BUSY while any thread is at DISPATCH_LEVEL
+// or above, which an earlier test's interrupt and DPC threads can still be for a moment after its
+// device is gone. Waits for that (bounded: eventually's limit), then returns the call's result.
+inline NDISLOCK_STATUS set_processor_count(ULONG count) {
+    NDISLOCK_STATUS status = NDISLOCK_BUSY;
+    eventually([&] { return (status = NdislockSetProcessorCount(count)) != NDISLOCK_BUSY; });
+    return status;
+}
+
 struct TestDevice {
     NDIS_HANDLE adapter = nullptr;
     NDIS_HANDLE interrupt = nullptr;

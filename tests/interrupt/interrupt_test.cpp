@@ -33,7 +33,7 @@ bool asleep(pid_t tid) {
 
 TEST(Interrupt, TheIsrRunsAtDirqlOnTheAssertedProcessorAndItsDpcAtDispatchThere) {
     Watchdog dog("isr irql", kLimit);
-    ASSERT_EQ(NdislockSetProcessorCount(4), NDISLOCK_OK);
+    ASSERT_EQ(set_processor_count(4), NDISLOCK_OK);
     TestDevice d;
     std::atomic<int> isr_irql{-1}, isr_cpu{-1}, dpc_irql{-1}, dpc_cpu{-1};
     d.isr = [&](TestDevice &, PBOOLEAN queue, PULONG) {
@@ -60,7 +60,7 @@ TEST(Interrupt, TheIsrRunsAtDirqlOnTheAssertedProcessorAndItsDpcAtDispatchThere)
 
 TEST(Interrupt, AssertingTowardTheCallersOwnProcessorRunsTheIsrBeforeReturning) {
     Watchdog dog("self assert", kLimit);
-    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    ASSERT_EQ(set_processor_count(2), NDISLOCK_OK);
     TestDevice d;
     d.start();
     on_processor(1, [&] {
@@ -88,7 +88,7 @@ TEST(Interrupt, TheFirstInterruptToAProcessorBiasedBeforeItsThreadsStartedStopsT
     if (!ndislock::platform::asymmetric())
         GTEST_SKIP() << "no asymmetric fences (a ThreadSanitizer build or an old kernel): no processor is ever biased";
     Watchdog dog("first interrupt after a bias", kLimit);
-    ASSERT_EQ(NdislockSetProcessorCount(NDISLOCK_MAX_PROCESSORS), NDISLOCK_OK);
+    ASSERT_EQ(set_processor_count(NDISLOCK_MAX_PROCESSORS), NDISLOCK_OK);
     ULONG fresh = NDISLOCK_MAX_PROCESSORS; // a processor whose interrupt threads have not started
     for (ULONG p = NDISLOCK_MAX_PROCESSORS; p-- > 1;)
         if (ndislock::interrupt::g_contexts[p].started.load() == 0) {
@@ -141,7 +141,7 @@ TEST(Interrupt, TheFirstInterruptToAProcessorBiasedBeforeItsThreadsStartedStopsT
 
 TEST(Interrupt, APendingInterruptIsTakenWhenTheIrqlDropsBelowDirql) {
     Watchdog dog("pending", kLimit);
-    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    ASSERT_EQ(set_processor_count(2), NDISLOCK_OK);
     TestDevice d;
     d.start();
     on_processor(0, [&] {
@@ -217,7 +217,7 @@ struct DpcProbe {
 
 TEST(Dpc, ADpcQueuedTwiceRunsOnce) {
     Watchdog dog("dpc twice", kLimit);
-    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    ASSERT_EQ(set_processor_count(2), NDISLOCK_OK);
     DpcProbe probe;
     KeSetTargetProcessorDpc(&probe.dpc, 1);
     on_processor(1, [&] {
@@ -239,7 +239,7 @@ TEST(Dpc, ADpcQueuedTwiceRunsOnce) {
 
 TEST(Dpc, DpcsRunAtDispatchOnTheirTargetProcessor) {
     Watchdog dog("dpc targets", kLimit);
-    ASSERT_EQ(NdislockSetProcessorCount(4), NDISLOCK_OK);
+    ASSERT_EQ(set_processor_count(4), NDISLOCK_OK);
     for (CCHAR p = 0; p < 4; ++p) {
         DpcProbe probe;
         KeSetTargetProcessorDpc(&probe.dpc, p);
@@ -260,7 +260,7 @@ TEST(Dpc, DpcsRunAtDispatchOnTheirTargetProcessor) {
 
 TEST(Dpc, ARemovedDpcNeverRuns) {
     Watchdog dog("dpc remove", kLimit);
-    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    ASSERT_EQ(set_processor_count(2), NDISLOCK_OK);
     DpcProbe probe;
     KeSetTargetProcessorDpc(&probe.dpc, 0);
     on_processor(0, [&] {
@@ -280,7 +280,7 @@ TEST(Dpc, ARemovedDpcNeverRuns) {
 
 TEST(Dpc, NdisMQueueDpcExQueuesOnEachTargetOnce) {
     Watchdog dog("queue dpc ex", kLimit);
-    ASSERT_EQ(NdislockSetProcessorCount(4), NDISLOCK_OK);
+    ASSERT_EQ(set_processor_count(4), NDISLOCK_OK);
     TestDevice d;
     std::atomic<unsigned> cpus{0};
     d.dpc = [&](TestDevice &, PVOID) { cpus.fetch_or(1u << KeGetCurrentProcessorNumber()); };

@@ -32,7 +32,7 @@ BOOLEAN add_from_sync(NDIS_HANDLE context) {
 
 TEST(InterruptStress, SynchronizeFunctionsAndIsrsSerializeExactly) {
     Watchdog dog("counters", std::chrono::seconds(200));
-    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    ASSERT_EQ(set_processor_count(2), NDISLOCK_OK);
     Shared shared;
     TestDevice d;
     d.isr = [&](TestDevice &, PBOOLEAN queue, PULONG) {
@@ -107,7 +107,7 @@ TEST(InterruptStress, SynchronizeFunctionsAndIsrsSerializeExactly) {
 TEST(InterruptStress, InterruptsAndDpcsUnderOversubscription) {
     Watchdog dog("oversubscribed", std::chrono::seconds(200));
     constexpr ULONG kProcessors = 8; // 8 virtual processors, 16 worker threads, 2 cores
-    ASSERT_EQ(NdislockSetProcessorCount(kProcessors), NDISLOCK_OK);
+    ASSERT_EQ(set_processor_count(kProcessors), NDISLOCK_OK);
     NDIS_SPIN_LOCK lock;
     NdisAllocateSpinLock(&lock);
     std::uint64_t guarded = 0; // workers and DPCs, under the lock

@@ -5,11 +5,13 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <thread>
 
 #include <gtest/gtest.h>
 
 #include "ndislock/ndislock.hpp"
+#include "observe/lock_names.h"  // lock_name: which name a lock has now
 #include "verifier/held_locks.h" // pooled_verifier_tables
 #include "verifier/sites.h"      // set_walk_padding_for_tests
 #include "verifier_support.h"
@@ -423,6 +425,77 @@ TEST_F(CleanCorpus, FunctionForms) {
         (KeLowerIrql)(old);
     }
     (NdisFreeSpinLock)(&n);
+}
+
+// A name ends with its lock. A named pair taken A -> B, then unnamed locks at the same addresses
+// taken B -> A: two new locks, each of its own class, so no LockOrderInversion. Before names
+// ended with their locks, the new locks inherited "A" and "B" (and their order) from the memory.
+// Static storage, so the addresses are the same by construction, not by the stack's layout.
+TEST_F(CleanCorpus, ANameEndsWithItsLock) {
+    alignas(ndislock::NdisSpinLock) static unsigned char cpp_a[sizeof(ndislock::NdisSpinLock)];
+    alignas(ndislock::NdisSpinLock) static unsigned char cpp_b[sizeof(ndislock::NdisSpinLock)];
+    alignas(16) static KSPIN_LOCK ka = 0, kb = 0;
+    using ndislock::observe::lock_name;
+
+    // The C++ type: named at construction, NdisFreeSpinLock at destruction.
+    auto *a = new (cpp_a) ndislock::NdisSpinLock("clean.reuse.A");
+    auto *b = new (cpp_b) ndislock::NdisSpinLock("clean.reuse.B");
+    {
+        std::lock_guard<ndislock::NdisSpinLock> ga(*a);
+        std::lock_guard<ndislock::NdisSpinLock> gb(*b);
+    }
+    NDIS_SPIN_LOCK *const na = a->native(), *const nb = b->native(); // the addresses reused below
+    EXPECT_STREQ(lock_name(na), "clean.reuse.A");
+    b->~NdisSpinLock();
+    a->~NdisSpinLock();
+    EXPECT_EQ(lock_name(na), nullptr);
+    EXPECT_EQ(lock_name(nb), nullptr);
+    NdisAllocateSpinLock(na);
+    NdisAllocateSpinLock(nb);
+    NdisAcquireSpinLock(nb);
+    NdisDprAcquireSpinLock(na);
+    NdisDprReleaseSpinLock(na);
+    NdisReleaseSpinLock(nb);
+    NdisFreeSpinLock(nb);
+    NdisFreeSpinLock(na);
+
+    // KSPIN_LOCKs, which are never freed: named after their initialization, then initialized
+    // again (new locks) and taken in the reverse order.
+    KIRQL old;
+    KeInitializeSpinLock(&ka);
+    NdislockSetLockName(&ka, "clean.reuse.KA");
+    KeInitializeSpinLock(&kb);
+    NdislockSetLockName(&kb, "clean.reuse.KB");
+    KeAcquireSpinLock(&ka, &old);
+    KeAcquireSpinLockAtDpcLevel(&kb);
+    KeReleaseSpinLockFromDpcLevel(&kb);
+    KeReleaseSpinLock(&ka, old);
+    KeInitializeSpinLock(&ka);
+    KeInitializeSpinLock(&kb);
+    EXPECT_EQ(lock_name(&ka), nullptr);
+    EXPECT_EQ(lock_name(&kb), nullptr);
+    KeAcquireSpinLock(&kb, &old);
+    KeAcquireSpinLockAtDpcLevel(&ka);
+    KeReleaseSpinLockFromDpcLevel(&ka);
+    KeReleaseSpinLock(&kb, old);
+
+    // A name set before an initialization is the new lock's, also where a lock was freed.
+    NdislockSetLockName(na, "clean.reuse.A2");
+    NdisAllocateSpinLock(na);
+    EXPECT_STREQ(lock_name(na), "clean.reuse.A2");
+    NdisAcquireSpinLock(na);
+    NdisReleaseSpinLock(na);
+    NdislockSetLockName(na, nullptr); // NULL: no name from now on
+    EXPECT_EQ(lock_name(na), nullptr);
+    NdisFreeSpinLock(na);
+
+    // The C++ KSPIN_LOCK type drops its name when destroyed.
+    alignas(ndislock::KSpinLock) static unsigned char cpp_k[sizeof(ndislock::KSpinLock)];
+    auto *k = new (cpp_k) ndislock::KSpinLock("clean.reuse.K");
+    PKSPIN_LOCK const nk = k->native();
+    EXPECT_STREQ(lock_name(nk), "clean.reuse.K");
+    k->~KSpinLock();
+    EXPECT_EQ(lock_name(nk), nullptr);
 }
 
 // Threads that end while others begin a wait: the wait's Begin hook and the holder lookups of
