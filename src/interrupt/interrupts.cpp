@@ -268,6 +268,10 @@ NDIS_STATUS register_interrupt(NDIS_HANDLE adapter, NDIS_HANDLE context, PNDIS_M
             InterruptDpc &d = i.dpcs[p];
             d.dpc = KDPC{};
             d.dpc.Type = kInterruptDpcType;
+            // Medium, as Windows queues NdisMQueueDpcEx's and MiniportInterrupt's DPCs: a drop of
+            // the processor's IRQL below DISPATCH_LEVEL runs them (dpc_queue.cpp), not only its
+            // DPC thread.
+            d.dpc.Importance = MediumImportance;
             d.dpc.Number = static_cast<USHORT>(MAXIMUM_PROCESSORS + p);
             d.owner = &i;
             d.processor = p;
