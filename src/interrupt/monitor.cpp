@@ -109,9 +109,8 @@ std::string stack_of(model::ThreadState &stopped) {
 
 } // namespace
 
-void start_monitor() noexcept {
-    observe::set_callback_hang_reporter(report_hang);
-    observe::start_watchdog();
-}
+// The watchdog thread itself is started by the composition root (root/startup.cpp); from here on
+// it also looks at the interrupt and DPC threads' routines.
+void start_monitor() noexcept { observe::set_callback_hang_reporter(report_hang); }
 
 } // namespace ndislock::interrupt

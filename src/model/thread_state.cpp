@@ -58,8 +58,16 @@ void on_thread_exit(void *state) {
     unregister(t);
 }
 
+// A fork while another thread (the watchdog, in observe/watchdog.cpp, reads the registry every
+// few tens of milliseconds) holds the registry's mutex would leave it locked for good in the
+// child, whose first registration would then hang: the fork waits for it, and the child gets it
+// unlocked.
+void lock_registry_for_fork() { g_registry_mutex.lock(); }
+void unlock_registry_after_fork() { g_registry_mutex.unlock(); }
+
 void init_once() {
     if (pthread_key_create(&g_exit_key, on_thread_exit) != 0) platform::fatal("pthread_key_create failed");
+    pthread_atfork(lock_registry_for_fork, unlock_registry_after_fork, unlock_registry_after_fork);
 }
 
 } // namespace
