@@ -121,6 +121,10 @@ struct alignas(64) ThreadState {
 inline constexpr std::size_t kThreadHeadBytes = offsetof(ThreadState, system) + sizeof(bool);
 static_assert(kThreadHeadBytes <= 64 && offsetof(ThreadState, wait) == 64,
               "the hot head of ThreadState fits one cache line, alone");
+// The whole state's size as docs/execution-model.md ("Memory") states it: 448 bytes on a 64-bit
+// target, with or without sanitizers (they change no layout). A change here is a change there.
+static_assert(sizeof(void *) != 8 || sizeof(ThreadState) == 448,
+              "ThreadState changed size: update docs/execution-model.md (\"Memory\") and this figure");
 
 // Exported as ndislock_tls_thread: the inline fast path of ndislock/fast_path.h reads the head of
 // ThreadState (irql, processor, dispatch_entry, id) through it, so those four fields keep their

@@ -12,6 +12,7 @@
 #include "lock/park.h" // a timer-like object signalled as the timers' code does
 #include "ndislock/wdk.h"
 #include "test_support.h"
+#include "wait_probe.h"
 
 using ndislock_test::eventually;
 using ndislock_test::Flag;
@@ -209,11 +210,14 @@ TEST_F(Waits, WaitAllBlocksUntilTheLastObjectIsSignalled) {
     KeInitializeEvent(&b, SynchronizationEvent, FALSE);
     PVOID objects[2] = {&a, &b};
     std::atomic<NTSTATUS> status{-1};
+    std::atomic<ndislock::model::ThreadState *> waiter_state{nullptr};
     std::thread waiter([&] {
+        waiter_state.store(ndislock_test::current_thread_state());
         status.store(KeWaitForMultipleObjects(2, objects, WaitAll, Executive, KernelMode, FALSE, nullptr, nullptr));
     });
     KeSetEvent(&a, 0, FALSE);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // Parked in the wait (its record names the first object), not merely not yet there.
+    ASSERT_TRUE(ndislock_test::eventually_waiting_on(waiter_state, &a)) << "the waiter never blocked";
     EXPECT_EQ(status.load(), -1); // one of two is not enough
     KeSetEvent(&b, 0, FALSE);
     waiter.join();
