@@ -96,10 +96,12 @@ bool callback_hung(const model::ThreadState &t, std::uint64_t ran_ns, std::uint6
 // driver thread's endless wait here).
 void judge_wait(model::ThreadState &t, std::uint64_t now, std::uint64_t limit) noexcept {
     if (rules_checked() || lock::g_park_control.load(std::memory_order_acquire) != nullptr) return;
-    if (t.system || t.wait.until_ns.load(std::memory_order_relaxed) != 0) return;
+    // The kind first: a wait's fields are stored before its kind (release), so those read after it
+    // are that wait's, or a later one's (which only makes the wait look younger).
+    if (t.system || t.wait.kind.load(std::memory_order_acquire) == lock::WaitKind::None) return;
+    if (t.wait.until_ns.load(std::memory_order_relaxed) != 0) return;
     const std::uint64_t since = t.wait.since_ns.load(std::memory_order_relaxed);
-    if (now > since && now - since >= limit && t.wait.kind.load(std::memory_order_acquire) != lock::WaitKind::None)
-        report_endless_wait(t, now - since);
+    if (now > since && now - since >= limit) report_endless_wait(t, now - since);
 }
 
 struct Look {
