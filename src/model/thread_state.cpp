@@ -108,11 +108,13 @@ ThreadState &register_current_thread_on(std::uint32_t processor) noexcept {
         } else {
             platform::fatal("more than %u threads use ndislock at once", kMaxThreads);
         }
+        // Under the registry's mutex: the watchdog reads it there (observe/watchdog.cpp), of
+        // states that may be recycled meanwhile.
+        t->system = processor != kAnyProcessor;
         g_threads[t->id].store(t, std::memory_order_release);
     }
     t->os_tid.store(static_cast<int>(gettid()), std::memory_order_relaxed);
     t->bound = processor != kAnyProcessor;
-    t->system = t->bound;
     t->processor.store(t->bound ? processor : assign_processor(), std::memory_order_relaxed);
     pthread_setspecific(g_exit_key, t);
     lock::tls_wait_record = &t->wait;

@@ -30,7 +30,10 @@ namespace {
 
 std::atomic<CallbackHangReporter> g_hang_reporter{nullptr};
 
-// The ids of the threads found in one look. Only the watchdog thread uses them.
+// The ids of the threads found in one look, a waiting one's with kSystemThread set for an
+// interrupt or DPC thread. Only the watchdog thread uses them.
+constexpr std::uint32_t kSystemThread = 0x80000000u;
+static_assert(model::kMaxThreads < kSystemThread, "thread ids leave the top bit free");
 std::uint32_t g_waiting[model::kMaxThreads];
 std::uint32_t g_hung[model::kMaxThreads];
 
@@ -94,11 +97,14 @@ bool callback_hung(const model::ThreadState &t, std::uint64_t ran_ns, std::uint6
 // theirs follow from what a driver thread or routine does, which is reported on its own (an ISR
 // or DPC spinning in its routine by the callback-hang report, with the thread it interrupted; a
 // driver thread's endless wait here).
-void judge_wait(model::ThreadState &t, std::uint64_t now, std::uint64_t limit) noexcept {
-    if (rules_checked() || lock::g_park_control.load(std::memory_order_acquire) != nullptr) return;
+// system: t is an interrupt or DPC thread, as read under the registry's mutex when the wait was
+// collected (a state may be recycled by another thread meanwhile: its plain fields are not read
+// here).
+void judge_wait(model::ThreadState &t, bool system, std::uint64_t now, std::uint64_t limit) noexcept {
+    if (system || rules_checked() || lock::g_park_control.load(std::memory_order_acquire) != nullptr) return;
     // The kind first: a wait's fields are stored before its kind (release), so those read after it
     // are that wait's, or a later one's (which only makes the wait look younger).
-    if (t.system || t.wait.kind.load(std::memory_order_acquire) == lock::WaitKind::None) return;
+    if (t.wait.kind.load(std::memory_order_acquire) == lock::WaitKind::None) return;
     if (t.wait.until_ns.load(std::memory_order_relaxed) != 0) return;
     const std::uint64_t since = t.wait.since_ns.load(std::memory_order_relaxed);
     if (now > since && now - since >= limit) report_endless_wait(t, now - since);
@@ -120,7 +126,7 @@ void look() noexcept {
     model::for_each_thread(
         [](model::ThreadState &t, void *c) {
             auto &each = *static_cast<Look *>(c);
-            if (still_waiting(t.wait, each.now)) g_waiting[each.waiting++] = t.id;
+            if (still_waiting(t.wait, each.now)) g_waiting[each.waiting++] = t.id | (t.system ? kSystemThread : 0);
             if (callback_hung(t, callback_ran_ns(t, each.now), each.limit)) g_hung[each.hung++] = t.id;
         },
         &l);
@@ -132,12 +138,13 @@ void look() noexcept {
         if (callback_hung(*t, ran, g_watchdog_limit_ns.load(std::memory_order_relaxed))) reporter(*t, ran);
     }
     for (unsigned i = 0; i < l.waiting; ++i) {
-        model::ThreadState *t = model::thread_by_id(g_waiting[i]);
+        model::ThreadState *t = model::thread_by_id(g_waiting[i] & ~kSystemThread);
         // It may have stopped waiting since (then it is not told), or begun another wait (told
         // only once that one is old enough too).
         if (t == nullptr || !still_waiting(t->wait, platform::monotonic_ns())) continue;
         if (l.observed) notify_wait(*t, WaitPhase::StillWaiting);
-        judge_wait(*t, platform::monotonic_ns(), g_watchdog_limit_ns.load(std::memory_order_relaxed));
+        judge_wait(*t, (g_waiting[i] & kSystemThread) != 0, platform::monotonic_ns(),
+                   g_watchdog_limit_ns.load(std::memory_order_relaxed));
     }
 }
 
