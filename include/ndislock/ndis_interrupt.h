@@ -83,9 +83,10 @@ NDISLOCK_API BOOLEAN NdisMSynchronizeWithInterruptEx(NDIS_HANDLE NdisInterruptHa
 
 /* NdisMQueueDpcEx: any IRQL. Queues the interrupt's MiniportInterruptDPC (for a message-signalled
  * interrupt, message MessageId's MiniportMessageInterruptDPC) on every processor set in
- * TargetProcessors->Mask (group 0), with MiniportDpcContext. A processor where that DPC is already
- * queued gets no second one. Returns the processors where it was queued (0, with a message, for a
- * MessageId the interrupt does not have). Page: ndis/nf-ndis-ndismqueuedpcex. */
+ * TargetProcessors->Mask (group 0), with MiniportDpcContext, at medium importance as on Windows:
+ * it runs at that processor's next drop below DISPATCH_LEVEL, or on its DPC thread if no thread
+ * drops it. A processor where that DPC is already queued gets no second one. Returns the processors where it was queued
+ * (0, with a message, for a MessageId the interrupt does not have). Page: ndis/nf-ndis-ndismqueuedpcex. */
 NDISLOCK_API KAFFINITY NdisMQueueDpcEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
                                        PGROUP_AFFINITY TargetProcessors, PVOID MiniportDpcContext);
 
@@ -120,8 +121,10 @@ NDISLOCK_API NTSTATUS KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER Pro
 /* KeSetImportanceDpc: any IRQL, before KeInsertQueueDpc. HighImportance puts the DPC at the head
  * of its target processor's queue (it runs before the DPCs already queued there); LowImportance,
  * MediumImportance (the default) and MediumHighImportance put it at the tail. The WDK also lets
- * LowImportance leave the queue unprocessed until the next clock tick; ndislock has no clock tick
- * and starts draining the queue at once for every importance. Page: wdm/nf-wdm-kesetimportancedpc. */
+ * LowImportance leave the queue unprocessed until the next clock tick; ndislock has no clock tick:
+ * a LowImportance DPC is left to its processor's DPC thread (as soon as no thread there is at
+ * DISPATCH_LEVEL or above), while the other importances also run at the processor's next drop
+ * below DISPATCH_LEVEL (see KeInsertQueueDpc). Page: wdm/nf-wdm-kesetimportancedpc. */
 NDISLOCK_API VOID KeSetImportanceDpc(PRKDPC Dpc, KDPC_IMPORTANCE Importance);
 
 /* KeQueryDpcWatchdogInformation: DISPATCH_LEVEL, from a DPC routine. Fills *WatchdogInformation

@@ -25,12 +25,15 @@ inline LockEvent rw_event(ThreadState &t, const void *lock, Variant v, const voi
     return e;
 }
 
-// Raise to DISPATCH_LEVEL for an acquire that raises (below it only: above it the IRQL stays, the
-// verifier reports AcquireAboveDispatch). The forms that expect DISPATCH_LEVEL do not raise, even
-// when misused below it (RwLockDispatchFlagWrongIrql): their releases restore nothing, so a raise
-// here would never be undone.
-inline KIRQL rw_raise(ThreadState &t, bool raising) noexcept {
-    return raising ? raise_for_acquire(t) : t.irql().load(std::memory_order_relaxed);
+// Raise to DISPATCH_LEVEL for an acquire that raises, as the spin locks' raising acquires do in
+// each personality (api/spin_lock_ops.h): above DISPATCH_LEVEL (misuse), a free build sets
+// DISPATCH_LEVEL while the lock is held and the release puts the saved IRQL back; with the
+// verifier checking rules the IRQL stays for its AcquireAboveDispatch report. The forms that
+// expect DISPATCH_LEVEL do not raise, even when misused below it (RwLockDispatchFlagWrongIrql):
+// their releases restore nothing, so a raise here would never be undone.
+template <bool Observed> inline KIRQL rw_raise(ThreadState &t, bool raising) noexcept {
+    if (!raising) return t.irql().load(std::memory_order_relaxed);
+    return Observed ? raise_for_observed_acquire(t) : raise_for_acquire<true>(t);
 }
 
 // An acquire: raise (or not), then take(processor) (true if it waited). Returns the IRQL before.
@@ -40,12 +43,12 @@ inline KIRQL rw_acquire(ThreadState &t, const void *lock, Variant v, bool raisin
     if constexpr (Observed) {
         const LockEvent e = rw_event(t, lock, v, state, 0, site);
         observe::notify_acquiring(e);
-        const KIRQL old = rw_raise(t, raising);
+        const KIRQL old = rw_raise<Observed>(t, raising);
         const bool waited = take(t.processor().load(std::memory_order_relaxed));
         observe::notify_acquired(e, waited);
         return old;
     } else {
-        const KIRQL old = rw_raise(t, raising);
+        const KIRQL old = rw_raise<Observed>(t, raising);
         take(t.processor().load(std::memory_order_relaxed));
         return old;
     }

@@ -5,7 +5,6 @@
 #define NDISLOCK_NO_SITE_MACROS
 #include "ndislock/wdk.h"
 
-#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 
@@ -15,17 +14,6 @@ using namespace ndislock;
 using namespace ndislock::api;
 
 namespace {
-
-void report(observe::Rule rule, const Site &site, const char *format, ...) noexcept
-    __attribute__((format(printf, 3, 4)));
-void report(observe::Rule rule, const Site &site, const char *format, ...) noexcept {
-    char detail[600];
-    va_list args;
-    va_start(args, format);
-    std::vsnprintf(detail, sizeof detail, format, args);
-    va_end(args);
-    observe::report_misuse(rule, site, detail);
-}
 
 // The non-terminal checks run only while an observer checks rules (the verifier on): with it off
 // a driver pays one load, as a free build's PAGED_CODE() costs nothing.
@@ -39,18 +27,20 @@ NDISLOCK_API void ndislock_assertion_failed(const char *expression, const char *
                                             const char *function) {
     this_thread();
     if (message != nullptr)
-        report(observe::Rule::AssertionFailed, NDISLOCK_SITE(file, line, function), "assertion failed: %s (%s)",
-               expression, message);
+        observe::report_misusef(observe::Rule::AssertionFailed, NDISLOCK_SITE(file, line, function),
+                                "assertion failed: %s (%s)", expression, message);
     else
-        report(observe::Rule::AssertionFailed, NDISLOCK_SITE(file, line, function), "assertion failed: %s", expression);
+        observe::report_misusef(observe::Rule::AssertionFailed, NDISLOCK_SITE(file, line, function),
+                                "assertion failed: %s", expression);
     std::abort(); // a terminal rule: the report above ends the process; this is the belt to its braces
 }
 
 NDISLOCK_API void ndislock_list_corrupted(const char *operation, const void *entry, const char *detail,
                                           const char *file, int line, const char *function) {
     this_thread();
-    report(observe::Rule::ListCorrupted, NDISLOCK_SITE(file, line, function),
-           "%s found the list corrupt at entry %p: %s; the links were not followed", operation, entry, detail);
+    observe::report_misusef(observe::Rule::ListCorrupted, NDISLOCK_SITE(file, line, function),
+                            "%s found the list corrupt at entry %p: %s; the links were not followed", operation, entry,
+                            detail);
     std::abort();
 }
 
@@ -59,10 +49,11 @@ NDISLOCK_API void ndislock_at_PagedCode(const char *file, int line, const char *
     if (!verifying()) return;
     const KIRQL irql = t.irql().load(std::memory_order_relaxed);
     if (irql <= APC_LEVEL) return;
-    report(observe::Rule::PagedCodeAtRaisedIrql, NDISLOCK_SITE(file, line, function),
-           "PAGED_CODE() at IRQL %u: pageable code must run at APC_LEVEL or below (on Windows a page fault "
-           "here is a bug check)",
-           irql);
+    observe::report_misusef(
+        observe::Rule::PagedCodeAtRaisedIrql, NDISLOCK_SITE(file, line, function),
+        "PAGED_CODE() at IRQL %u: pageable code must run at APC_LEVEL or below (on Windows a page fault "
+        "here is a bug check)",
+        irql);
 }
 
 NDISLOCK_API BOOLEAN ndislock_at_TestDispatchFlag(ULONG flags, ULONG flag, const char *flag_name, const char *file,
@@ -72,15 +63,16 @@ NDISLOCK_API BOOLEAN ndislock_at_TestDispatchFlag(ULONG flags, ULONG flag, const
     if (verifying()) {
         const KIRQL irql = t.irql().load(std::memory_order_relaxed);
         if (set && irql != DISPATCH_LEVEL)
-            report(observe::Rule::DispatchFlagMismatch, NDISLOCK_SITE(file, line, function),
-                   "%s is set but the IRQL is %u, not DISPATCH_LEVEL: code trusting it takes Dpr spin-lock "
-                   "paths that require DISPATCH_LEVEL",
-                   flag_name, irql);
+            observe::report_misusef(
+                observe::Rule::DispatchFlagMismatch, NDISLOCK_SITE(file, line, function),
+                "%s is set but the IRQL is %u, not DISPATCH_LEVEL: code trusting it takes Dpr spin-lock "
+                "paths that require DISPATCH_LEVEL",
+                flag_name, irql);
         else if (!set && irql == DISPATCH_LEVEL)
-            report(observe::Rule::DispatchFlagMismatch, NDISLOCK_SITE(file, line, function),
-                   "%s is clear but the IRQL is DISPATCH_LEVEL: the flag must say the caller's IRQL "
-                   "(whoever built these flags passed the wrong one)",
-                   flag_name);
+            observe::report_misusef(observe::Rule::DispatchFlagMismatch, NDISLOCK_SITE(file, line, function),
+                                    "%s is clear but the IRQL is DISPATCH_LEVEL: the flag must say the caller's IRQL "
+                                    "(whoever built these flags passed the wrong one)",
+                                    flag_name);
     }
     return set ? TRUE : FALSE;
 }

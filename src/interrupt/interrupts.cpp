@@ -3,7 +3,6 @@
 #include "interrupt/interrupts.h"
 
 #include <algorithm>
-#include <cstdarg>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
@@ -67,17 +66,6 @@ bool decode(NDIS_HANDLE handle, std::uintptr_t tag, std::uint32_t limit, std::ui
 model::ThreadState &caller() noexcept {
     model::ThreadState *t = model::tls_thread;
     return t != nullptr ? *t : model::register_current_thread();
-}
-
-void misuse(observe::Rule rule, const observe::Site &site, const char *format, ...) noexcept
-    __attribute__((format(printf, 3, 4)));
-void misuse(observe::Rule rule, const observe::Site &site, const char *format, ...) noexcept {
-    char detail[600];
-    va_list args;
-    va_start(args, format);
-    std::vsnprintf(detail, sizeof detail, format, args);
-    va_end(args);
-    observe::report_misuse(rule, site, detail);
 }
 
 observe::Site routine_site(const void *routine) noexcept { return observe::Site{nullptr, 0, nullptr, routine}; }
@@ -172,18 +160,19 @@ NDIS_STATUS register_interrupt(NDIS_HANDLE adapter, NDIS_HANDLE context, PNDIS_M
                                PNDIS_HANDLE out, const observe::Site &site) noexcept {
     model::ThreadState &t = caller();
     if (const KIRQL irql = t.irql().load(std::memory_order_relaxed); irql != PASSIVE_LEVEL) {
-        misuse(observe::Rule::InterruptRegistrationMisuse, site,
-               "NdisMRegisterInterruptEx at IRQL %u: it may only be called at PASSIVE_LEVEL, from "
-               "MiniportInitializeEx; the interrupt is not registered",
-               irql);
+        observe::report_misusef(observe::Rule::InterruptRegistrationMisuse, site,
+                                "NdisMRegisterInterruptEx at IRQL %u: it may only be called at PASSIVE_LEVEL, from "
+                                "MiniportInitializeEx; the interrupt is not registered",
+                                irql);
         return NDIS_STATUS_FAILURE;
     }
     std::uint32_t adapter_slot = 0;
     if (find_adapter(adapter, &adapter_slot) == nullptr) {
-        misuse(observe::Rule::InterruptRegistrationMisuse, site,
-               "NdisMRegisterInterruptEx with MiniportAdapterHandle %p, which is not an adapter NDIS (here "
-               "NdislockMiniportInitialize) handed to MiniportInitializeEx; the interrupt is not registered",
-               adapter);
+        observe::report_misusef(
+            observe::Rule::InterruptRegistrationMisuse, site,
+            "NdisMRegisterInterruptEx with MiniportAdapterHandle %p, which is not an adapter NDIS (here "
+            "NdislockMiniportInitialize) handed to MiniportInitializeEx; the interrupt is not registered",
+            adapter);
         return NDIS_STATUS_INVALID_PARAMETER;
     }
     if (c == nullptr || out == nullptr) {
@@ -270,6 +259,10 @@ NDIS_STATUS register_interrupt(NDIS_HANDLE adapter, NDIS_HANDLE context, PNDIS_M
             InterruptDpc &d = i.dpcs[p];
             d.dpc = KDPC{};
             d.dpc.Type = kInterruptDpcType;
+            // Medium, as Windows queues NdisMQueueDpcEx's and MiniportInterrupt's DPCs: a drop of
+            // the processor's IRQL below DISPATCH_LEVEL runs them (dpc_queue.cpp), not only its
+            // DPC thread.
+            d.dpc.Importance = MediumImportance;
             d.dpc.Number = static_cast<USHORT>(MAXIMUM_PROCESSORS + p);
             d.owner = &i;
             d.processor = p;
@@ -311,11 +304,12 @@ NDISLOCK_STATUS set_adapter_message_count(NDIS_HANDLE adapter, ULONG count) noex
 void deregister_interrupt(NDIS_HANDLE handle, const observe::Site &site) noexcept {
     model::ThreadState &t = caller();
     if (const KIRQL irql = t.irql().load(std::memory_order_relaxed); irql != PASSIVE_LEVEL) {
-        misuse(observe::Rule::InterruptRegistrationMisuse, site,
-               "NdisMDeregisterInterruptEx at IRQL %u: it may only be called at PASSIVE_LEVEL (from MiniportHaltEx "
-               "or the MiniportInitializeEx failure path), since it waits for the interrupt's ISR and DPCs; the "
-               "interrupt stays registered",
-               irql);
+        observe::report_misusef(
+            observe::Rule::InterruptRegistrationMisuse, site,
+            "NdisMDeregisterInterruptEx at IRQL %u: it may only be called at PASSIVE_LEVEL (from MiniportHaltEx "
+            "or the MiniportInitializeEx failure path), since it waits for the interrupt's ISR and DPCs; the "
+            "interrupt stays registered",
+            irql);
         return;
     }
     Lookup how{};
@@ -325,8 +319,8 @@ void deregister_interrupt(NDIS_HANDLE handle, const observe::Site &site) noexcep
         how = Lookup::Unknown;
     }
     if (i == nullptr) {
-        misuse(observe::Rule::InterruptRegistrationMisuse, site, "NdisMDeregisterInterruptEx on %s (handle %p)",
-               state_word(how), handle);
+        observe::report_misusef(observe::Rule::InterruptRegistrationMisuse, site,
+                                "NdisMDeregisterInterruptEx on %s (handle %p)", state_word(how), handle);
         return;
     }
     model::NoPreempt no_preempt;
@@ -357,9 +351,10 @@ BOOLEAN synchronize(NDIS_HANDLE handle, ULONG message, MINIPORT_SYNCHRONIZE_INTE
     Lookup how{};
     Interrupt *i = find_interrupt_or_closing(handle, &how);
     if (i == nullptr) {
-        misuse(observe::Rule::SyncInterruptMisuse, site,
-               "NdisMSynchronizeWithInterruptEx on %s (handle %p): the synchronize function is not called",
-               state_word(how), handle);
+        observe::report_misusef(
+            observe::Rule::SyncInterruptMisuse, site,
+            "NdisMSynchronizeWithInterruptEx on %s (handle %p): the synchronize function is not called",
+            state_word(how), handle);
         return FALSE;
     }
     if (function == nullptr) {
@@ -369,15 +364,17 @@ BOOLEAN synchronize(NDIS_HANDLE handle, ULONG message, MINIPORT_SYNCHRONIZE_INTE
     Interrupt *target = message_of(*i, message);
     if (target == nullptr) {
         if (i->msi)
-            misuse(observe::Rule::SyncInterruptMisuse, site,
-                   "NdisMSynchronizeWithInterruptEx with MessageId %u on an interrupt of %u message(s): the "
-                   "synchronize function is not called",
-                   message, i->message_count);
+            observe::report_misusef(
+                observe::Rule::SyncInterruptMisuse, site,
+                "NdisMSynchronizeWithInterruptEx with MessageId %u on an interrupt of %u message(s): the "
+                "synchronize function is not called",
+                message, i->message_count);
         else
-            misuse(observe::Rule::SyncInterruptMisuse, site,
-                   "NdisMSynchronizeWithInterruptEx with MessageId %u on a line-based interrupt (it must be 0): the "
-                   "synchronize function is not called",
-                   message);
+            observe::report_misusef(
+                observe::Rule::SyncInterruptMisuse, site,
+                "NdisMSynchronizeWithInterruptEx with MessageId %u on a line-based interrupt (it must be 0): the "
+                "synchronize function is not called",
+                message);
         return FALSE;
     }
     const KIRQL irql = t.irql().load(std::memory_order_relaxed);
@@ -390,17 +387,19 @@ BOOLEAN synchronize(NDIS_HANDLE handle, ULONG message, MINIPORT_SYNCHRONIZE_INTE
     if (running != nullptr && running->sync_lock == target->sync_lock &&
         (in == observe::Callback::Isr || in == observe::Callback::Synchronize ||
          in == observe::Callback::EnableInterrupt || in == observe::Callback::DisableInterrupt)) {
-        misuse(observe::Rule::SyncInterruptMisuse, site,
-               "NdisMSynchronizeWithInterruptEx inside %s of the same interrupt, which already holds the interrupt's "
-               "spin lock: on Windows the processor spins on it forever; the synchronize function is not called",
-               observe::callback_name(in));
+        observe::report_misusef(
+            observe::Rule::SyncInterruptMisuse, site,
+            "NdisMSynchronizeWithInterruptEx inside %s of the same interrupt, which already holds the interrupt's "
+            "spin lock: on Windows the processor spins on it forever; the synchronize function is not called",
+            observe::callback_name(in));
         return FALSE;
     }
     if (irql > i->dirql) {
-        misuse(observe::Rule::SyncInterruptMisuse, site,
-               "NdisMSynchronizeWithInterruptEx at IRQL %u, above the interrupt's DIRQL %u: the raise would lower the "
-               "IRQL; the synchronize function is not called",
-               irql, i->dirql);
+        observe::report_misusef(
+            observe::Rule::SyncInterruptMisuse, site,
+            "NdisMSynchronizeWithInterruptEx at IRQL %u, above the interrupt's DIRQL %u: the raise would lower the "
+            "IRQL; the synchronize function is not called",
+            irql, i->dirql);
         return FALSE;
     }
     target->active.fetch_add(1, std::memory_order_acq_rel);
@@ -472,8 +471,9 @@ KAFFINITY queue_interrupt_dpcs(NDIS_HANDLE handle, ULONG message, KAFFINITY proc
     Lookup how{};
     Interrupt *primary = find_interrupt(handle, &how);
     if (primary == nullptr) {
-        misuse(observe::Rule::SyncInterruptMisuse, observe::Site{nullptr, 0, nullptr, __builtin_return_address(0)},
-               "NdisMQueueDpcEx on %s (handle %p): no DPC is queued", state_word(how), handle);
+        observe::report_misusef(observe::Rule::SyncInterruptMisuse,
+                                observe::Site{nullptr, 0, nullptr, __builtin_return_address(0)},
+                                "NdisMQueueDpcEx on %s (handle %p): no DPC is queued", state_word(how), handle);
         return 0;
     }
     Interrupt *i = message_of(*primary, message);
@@ -639,10 +639,11 @@ namespace {
 void close_leftovers(std::uint32_t a, const char *when, const void *routine) noexcept {
     for (auto &i : g_interrupts) {
         if (i.state.load(std::memory_order_acquire) != SlotState::Live || i.adapter != a || i.primary != &i) continue;
-        misuse(observe::Rule::InterruptRegistrationMisuse, routine_site(routine),
-               "interrupt %p is still registered %s: call NdisMDeregisterInterruptEx there (on Windows the interrupt "
-               "would fire into unloaded code); ndislock deregisters it now",
-               i.handle(), when);
+        observe::report_misusef(
+            observe::Rule::InterruptRegistrationMisuse, routine_site(routine),
+            "interrupt %p is still registered %s: call NdisMDeregisterInterruptEx there (on Windows the interrupt "
+            "would fire into unloaded code); ndislock deregisters it now",
+            i.handle(), when);
         close_interrupt(i);
     }
 }

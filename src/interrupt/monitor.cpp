@@ -8,8 +8,6 @@
 // stack (so the frame that took the lock is visible even without the verifier's acquisition
 // records); then the process ends, instead of hanging CI. With the verifier on, its own
 // same-processor check usually reports the deadlock first, at the ISR's acquire.
-#include <cstdarg>
-#include <cstdio>
 #include <string>
 
 #include "interrupt/processor_context.h"
@@ -19,21 +17,14 @@
 #include "observe/lock_names.h"
 #include "observe/watchdog.h"
 #include "platform/diagnostics.h"
+#include "platform/format.h"
 #include "platform/symbolizer.h"
 
 namespace ndislock::interrupt {
 
 namespace {
 
-void append(std::string &out, const char *format, ...) __attribute__((format(printf, 2, 3)));
-void append(std::string &out, const char *format, ...) {
-    char buffer[400];
-    va_list args;
-    va_start(args, format);
-    std::vsnprintf(buffer, sizeof buffer, format, args);
-    va_end(args);
-    out += buffer;
-}
+using platform::format;
 
 // Sites hold return addresses, which the verifier's resolver looks up one byte back (the call); a
 // code address that is not a return address (a routine's entry) is passed one byte on, so the
@@ -60,9 +51,9 @@ std::string where(const void *pc) {
     const Where w = resolve(pc);
     std::string out;
     if (!w.file.empty())
-        append(out, "%s:%d in %s", w.file.c_str(), w.line, w.function.empty() ? "?" : w.function.c_str());
+        out += format("%s:%d in %s", w.file.c_str(), w.line, w.function.empty() ? "?" : w.function.c_str());
     else
-        append(out, "%p (%s)", pc, w.function.empty() ? "no symbol" : w.function.c_str());
+        out += format("%p (%s)", pc, w.function.empty() ? "no symbol" : w.function.c_str());
     return out;
 }
 
@@ -79,7 +70,7 @@ std::string stack_of(model::ThreadState &stopped) {
         if (r.file.empty() || r.file.find("model/preemption") != std::string::npos ||
             r.file.find("libsanitizer") != std::string::npos)
             continue;
-        append(out, "\n      %s:%d in %s", r.file.c_str(), r.line, r.function.empty() ? "?" : r.function.c_str());
+        out += format("\n      %s:%d in %s", r.file.c_str(), r.line, r.function.empty() ? "?" : r.function.c_str());
         ++shown;
     }
     return out;
@@ -92,23 +83,21 @@ std::string stack_of(model::ThreadState &stopped) {
     const std::uint64_t ran_ms = ran_ns / 1'000'000;
     const auto kind = static_cast<observe::Callback>(t.callback.kind.load(std::memory_order_acquire));
     const void *routine = t.callback.routine.load(std::memory_order_relaxed);
-    std::string text;
-    append(text, "%s on processor %u has not returned after %llu ms (the watchdog limit is %llu ms)",
-           observe::callback_name(kind), index, static_cast<unsigned long long>(ran_ms),
-           static_cast<unsigned long long>(observe::g_watchdog_limit_ns.load() / 1'000'000));
+    std::string text = format("%s on processor %u has not returned after %llu ms (the watchdog limit is %llu ms)",
+                              observe::callback_name(kind), index, static_cast<unsigned long long>(ran_ms),
+                              static_cast<unsigned long long>(observe::g_watchdog_limit_ns.load() / 1'000'000));
     if (t.wait.kind.load(std::memory_order_acquire) != lock::WaitKind::None) {
         const void *object = t.wait.object.load(std::memory_order_relaxed);
         const char *name = observe::lock_name(object);
-        append(text, "; it spins on %s %p%s%s%s",
-               t.wait.kind.load() == lock::WaitKind::Processor ? "processor" : "lock", object,
-               name != nullptr ? " \"" : "", name != nullptr ? name : "", name != nullptr ? "\"" : "");
+        text +=
+            format("; it spins on %s %p%s%s%s", t.wait.kind.load() == lock::WaitKind::Processor ? "processor" : "lock",
+                   object, name != nullptr ? " \"" : "", name != nullptr ? name : "", name != nullptr ? "\"" : "");
     }
     if (model::ThreadState *stopped = model::thread_by_id(t.preemption.interrupting.load(std::memory_order_acquire))) {
-        append(text,
-               "; it interrupted thread %d at IRQL %u, stopped at %s, which cannot run again on this processor "
-               "until the ISR returns",
-               stopped->os_tid.load(std::memory_order_relaxed), stopped->preemption.stopped_irql.load(),
-               where(stopped->preemption.stopped_at.load()).c_str());
+        text += format("; it interrupted thread %d at IRQL %u, stopped at %s, which cannot run again on this processor "
+                       "until the ISR returns",
+                       stopped->os_tid.load(std::memory_order_relaxed), stopped->preemption.stopped_irql.load(),
+                       where(stopped->preemption.stopped_at.load()).c_str());
         const std::string stack = stack_of(*stopped);
         if (!stack.empty()) text += "; the interrupted thread's stack (the frame holding the lock is here):" + stack;
     }
@@ -120,9 +109,8 @@ std::string stack_of(model::ThreadState &stopped) {
 
 } // namespace
 
-void start_monitor() noexcept {
-    observe::set_callback_hang_reporter(report_hang);
-    observe::start_watchdog();
-}
+// The watchdog thread itself is started by the composition root (root/startup.cpp); from here on
+// it also looks at the interrupt and DPC threads' routines.
+void start_monitor() noexcept { observe::set_callback_hang_reporter(report_hang); }
 
 } // namespace ndislock::interrupt

@@ -5,7 +5,6 @@
 // generation, so a freed handle is told from a live one, and a routine still running when its
 // object is freed (a finding) runs on memory that stays valid.
 #include <atomic>
-#include <cstdarg>
 #include <cstddef>
 #include <cstdio>
 
@@ -72,25 +71,12 @@ bool is_object_dpc(const KDPC *dpc) noexcept {
            p < reinterpret_cast<const char *>(&g_objects[kMaxTimerObjects]) && dpc->Type == kTimerObjectDpcType;
 }
 
-void report(observe::Rule rule, const observe::Site &site, bool fatal_if_unobserved, const char *format, ...) noexcept
-    __attribute__((format(printf, 4, 5)));
-void report(observe::Rule rule, const observe::Site &site, bool fatal_if_unobserved, const char *format, ...) noexcept {
-    char detail[600];
-    va_list args;
-    va_start(args, format);
-    std::vsnprintf(detail, sizeof detail, format, args);
-    va_end(args);
-    if (fatal_if_unobserved)
-        observe::report_misuse(rule, site, detail);
-    else
-        observe::report_if_observed(rule, site, detail);
-}
-
 void not_a_timer(const char *call, NDIS_HANDLE handle, const observe::Site &site) noexcept {
-    report(observe::Rule::TimerUsedAfterFree, site, true,
-           "%s on %p, which is not a timer object NdisAllocateTimerObject returned (freed, or never allocated); "
-           "the call does nothing",
-           call, handle);
+    observe::report_misusef(
+        observe::Rule::TimerUsedAfterFree, site,
+        "%s on %p, which is not a timer object NdisAllocateTimerObject returned (freed, or never allocated); "
+        "the call does nothing",
+        call, handle);
 }
 
 } // namespace
@@ -201,21 +187,23 @@ void timer_object_free(NDIS_HANDLE handle, model::ThreadState &t, const observe:
     const bool was_queued = remove_dpc(&o->dpc);
     const bool running = dpc_running_elsewhere(&o->dpc, t);
     if (was_set && period != 0)
-        report(observe::Rule::PeriodicTimerNotCancelled, site, false,
-               "NdisFreeTimerObject of timer object %p, a periodic timer (every %u ms) that is still set: cancel it "
-               "with NdisCancelTimerObject first (ndislock cancelled it)",
-               handle, static_cast<unsigned>(period));
+        observe::report_if_observedf(
+            observe::Rule::PeriodicTimerNotCancelled, site,
+            "NdisFreeTimerObject of timer object %p, a periodic timer (every %u ms) that is still set: cancel it "
+            "with NdisCancelTimerObject first (ndislock cancelled it)",
+            handle, static_cast<unsigned>(period));
     else if (was_set || was_queued || running)
-        report(observe::Rule::TimerFreedWhileActive, site, false,
-               "NdisFreeTimerObject of timer object %p, %s: cancel it and make sure its NetTimerCallback has run "
-               "(NdisCancelTimerObject, then KeFlushQueuedDpcs) before freeing it%s",
-               handle,
-               was_set      ? "which is set (in the timer queue)"
-               : was_queued ? "whose NetTimerCallback is queued to run"
-                            : "whose NetTimerCallback is running on another processor",
-               was_set      ? " (ndislock cancelled it)"
-               : was_queued ? " (ndislock took it off the DPC queue)"
-                            : "");
+        observe::report_if_observedf(
+            observe::Rule::TimerFreedWhileActive, site,
+            "NdisFreeTimerObject of timer object %p, %s: cancel it and make sure its NetTimerCallback has run "
+            "(NdisCancelTimerObject, then KeFlushQueuedDpcs) before freeing it%s",
+            handle,
+            was_set      ? "which is set (in the timer queue)"
+            : was_queued ? "whose NetTimerCallback is queued to run"
+                         : "whose NetTimerCallback is running on another processor",
+            was_set      ? " (ndislock cancelled it)"
+            : was_queued ? " (ndislock took it off the DPC queue)"
+                         : "");
     o->generation.fetch_add(1, std::memory_order_acq_rel);
     o->state.store(0, std::memory_order_release);
 }
@@ -233,10 +221,11 @@ void check_adapter_timers(std::uint32_t adapter_slot, std::uint32_t adapter_gene
         const observe::Site site{file, o.set_line.load(std::memory_order_relaxed),
                                  o.set_function.load(std::memory_order_relaxed),
                                  file != nullptr ? o.set_return.load(std::memory_order_relaxed) : routine};
-        report(observe::Rule::PeriodicTimerNotCancelled, site, false,
-               "a periodic timer object of this adapter (routine %p, every %u ms, set here) is still set after "
-               "MiniportHaltEx returned: cancel it with NdisCancelTimerObject in MiniportHaltEx",
-               routine, static_cast<unsigned>(period));
+        observe::report_if_observedf(
+            observe::Rule::PeriodicTimerNotCancelled, site,
+            "a periodic timer object of this adapter (routine %p, every %u ms, set here) is still set after "
+            "MiniportHaltEx returned: cancel it with NdisCancelTimerObject in MiniportHaltEx",
+            routine, static_cast<unsigned>(period));
     }
 }
 

@@ -58,8 +58,16 @@ void on_thread_exit(void *state) {
     unregister(t);
 }
 
+// A fork while another thread (the watchdog, in observe/watchdog.cpp, reads the registry every
+// few tens of milliseconds) holds the registry's mutex would leave it locked for good in the
+// child, whose first registration would then hang: the fork waits for it, and the child gets it
+// unlocked.
+void lock_registry_for_fork() { g_registry_mutex.lock(); }
+void unlock_registry_after_fork() { g_registry_mutex.unlock(); }
+
 void init_once() {
     if (pthread_key_create(&g_exit_key, on_thread_exit) != 0) platform::fatal("pthread_key_create failed");
+    pthread_atfork(lock_registry_for_fork, unlock_registry_after_fork, unlock_registry_after_fork);
 }
 
 } // namespace
@@ -100,11 +108,13 @@ ThreadState &register_current_thread_on(std::uint32_t processor) noexcept {
         } else {
             platform::fatal("more than %u threads use ndislock at once", kMaxThreads);
         }
+        // Under the registry's mutex: the watchdog reads it there (observe/watchdog.cpp), of
+        // states that may be recycled meanwhile.
+        t->system = processor != kAnyProcessor;
         g_threads[t->id()].store(t, std::memory_order_release);
     }
     t->os_tid.store(static_cast<int>(gettid()), std::memory_order_relaxed);
     t->bound = processor != kAnyProcessor;
-    t->system = t->bound;
     t->processor().store(t->bound ? processor : assign_processor(), std::memory_order_relaxed);
     pthread_setspecific(g_exit_key, t);
     lock::tls_wait_record = &t->wait;

@@ -137,6 +137,10 @@ static_assert(kThreadHeadBytes <= 64 && offsetof(ThreadState, wait) == 64,
               "the hot head of ThreadState fits one cache line, alone");
 // The inline path reads the state through a NDISLOCK_FAST_THREAD pointer (the same address).
 static_assert(offsetof(ThreadState, fast) == 0, "the inline fast path's part of ThreadState comes first");
+// The whole state's size as docs/execution-model.md ("Memory") states it: 448 bytes on a 64-bit
+// target, with or without sanitizers (they change no layout). A change here is a change there.
+static_assert(sizeof(void *) != 8 || sizeof(ThreadState) == 448,
+              "ThreadState changed size: update docs/execution-model.md (\"Memory\") and this figure");
 
 // Exported as ndislock_tls_thread: the inline fast path of ndislock/fast_path.h reads the state's
 // first member, NDISLOCK_FAST_THREAD fast, through it.

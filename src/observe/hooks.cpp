@@ -1,11 +1,14 @@
 #include "observe/hooks.h"
 
+#include <cstdarg>
 #include <iterator>
 #include <mutex>
+#include <string>
 
 #include "lock/wait_observer.h"
 #include "model/preemption.h"
 #include "platform/diagnostics.h"
+#include "platform/format.h"
 
 extern "C" {
 NDISLOCK_API unsigned ndislock_interlocked_observers = 0;
@@ -286,6 +289,22 @@ void report_misuse(Rule rule, const Site &site, const char *detail) noexcept {
         platform::fatal("%s: %s\n  at %s:%d in %s\n  Windows: %s", info.id, detail, site.file, site.line,
                         site.function != nullptr ? site.function : "?", info.windows);
     platform::fatal("%s: %s\n  called from %p\n  Windows: %s", info.id, detail, site.return_address, info.windows);
+}
+
+void report_misusef(Rule rule, const Site &site, const char *fmt, ...) noexcept {
+    va_list args;
+    va_start(args, fmt);
+    const std::string detail = platform::vformat(fmt, args);
+    va_end(args);
+    report_misuse(rule, site, detail.c_str());
+}
+
+bool report_if_observedf(Rule rule, const Site &site, const char *fmt, ...) noexcept {
+    va_list args;
+    va_start(args, fmt);
+    const std::string detail = platform::vformat(fmt, args);
+    va_end(args);
+    return report_if_observed(rule, site, detail.c_str());
 }
 
 namespace {

@@ -393,5 +393,9 @@ inline bool rules_checked() noexcept { return g_rule_checkers.load(std::memory_o
 void report_misuse(Rule rule, const Site &site, const char *detail) noexcept;
 // The same, for misuse the core can go on from: false if no observer took it (nothing is said).
 bool report_if_observed(Rule rule, const Site &site, const char *detail) noexcept;
+// Both with the detail printf-formatted (platform::format: the whole text, however long).
+void report_misusef(Rule rule, const Site &site, const char *fmt, ...) noexcept __attribute__((format(printf, 3, 4)));
+bool report_if_observedf(Rule rule, const Site &site, const char *fmt, ...) noexcept
+    __attribute__((format(printf, 3, 4)));
 
 } // namespace ndislock::observe

@@ -3,9 +3,13 @@
 #include <pthread.h>
 
 #include "lock/park.h"
+#include "model/processors.h"
 #include "model/thread_state.h"
 #include "observe/hooks.h"
+#include "observe/lock_names.h"
 #include "platform/clock.h"
+#include "platform/diagnostics.h"
+#include "platform/format.h"
 
 namespace ndislock::observe {
 
@@ -26,7 +30,10 @@ namespace {
 
 std::atomic<CallbackHangReporter> g_hang_reporter{nullptr};
 
-// The ids of the threads found in one look. Only the watchdog thread uses them.
+// The ids of the threads found in one look, a waiting one's with kSystemThread set for an
+// interrupt or DPC thread. Only the watchdog thread uses them.
+constexpr std::uint32_t kSystemThread = 0x80000000u;
+static_assert(model::kMaxThreads < kSystemThread, "thread ids leave the top bit free");
 std::uint32_t g_waiting[model::kMaxThreads];
 std::uint32_t g_hung[model::kMaxThreads];
 
@@ -56,10 +63,57 @@ bool callback_hung(const model::ThreadState &t, std::uint64_t ran_ns, std::uint6
     return t.preemption.no_preempt.load(std::memory_order_relaxed) == 0 || ran_ns > kBookkeepingFactor * limit_ns;
 }
 
+// A wait with no timeout past the watchdog limit, with no verifier to judge it (verifier off: a
+// free build, where it hangs): the plain Deadlock report, through the observer seam, then the end.
+// It names the thread and what it waits for; the verifier, when on, writes its own report instead
+// (verifier/watchdog.cpp), which adds who holds it, where it was taken and every waiting thread.
+[[gnu::cold]] void report_endless_wait(model::ThreadState &t, std::uint64_t waited_ns) noexcept {
+    const lock::WaitKind kind = t.wait.kind.load(std::memory_order_acquire);
+    const void *object = t.wait.object.load(std::memory_order_relaxed);
+    std::string what;
+    if (kind == lock::WaitKind::Processor) {
+        const auto index = static_cast<unsigned>(static_cast<const model::Processor *>(object) - model::g_processors);
+        what = platform::format("virtual processor %u (to run at DISPATCH_LEVEL)", index);
+    } else {
+        const char *name = lock_name(object);
+        what = platform::format("%s %p%s%s%s", lock::wait_kind_name(kind), object, name != nullptr ? " \"" : "",
+                                name != nullptr ? name : "", name != nullptr ? "\"" : "");
+    }
+    const std::string text = platform::format(
+        "thread %d on processor %u at IRQL %u has waited %llu ms (the watchdog limit is %llu ms) for %s, with no "
+        "timeout: it will wait forever (NDISLOCK_VERIFIER=on names who holds it and where)",
+        t.os_tid.load(std::memory_order_relaxed), t.processor().load(std::memory_order_relaxed),
+        t.irql().load(std::memory_order_relaxed), static_cast<unsigned long long>(waited_ns / 1'000'000),
+        static_cast<unsigned long long>(g_watchdog_limit_ns.load(std::memory_order_relaxed) / 1'000'000), what.c_str());
+    // No caller's site: the waiting thread is blocked in the wait, not here.
+    if (report_if_observed(Rule::Deadlock, Site{nullptr, 0, nullptr, nullptr}, text.c_str())) return;
+    const RuleInfo &info = rule_info(Rule::Deadlock);
+    platform::fatal("%s: %s\n  Windows: %s", info.id, text.c_str(), info.windows);
+}
+
+// With no verifier checking rules, a wait is the watchdog's to judge: one with no timeout that has
+// lasted past the limit never ends. Not in an exploration (its threads read a virtual clock, and
+// the explorer finds deadlocks itself), nor a wait of ndislock's own interrupt and DPC threads:
+// theirs follow from what a driver thread or routine does, which is reported on its own (an ISR
+// or DPC spinning in its routine by the callback-hang report, with the thread it interrupted; a
+// driver thread's endless wait here).
+// system: t is an interrupt or DPC thread, as read under the registry's mutex when the wait was
+// collected (a state may be recycled by another thread meanwhile: its plain fields are not read
+// here).
+void judge_wait(model::ThreadState &t, bool system, std::uint64_t now, std::uint64_t limit) noexcept {
+    if (system || rules_checked() || lock::g_park_control.load(std::memory_order_acquire) != nullptr) return;
+    // The kind first: a wait's fields are stored before its kind (release), so those read after it
+    // are that wait's, or a later one's (which only makes the wait look younger).
+    if (t.wait.kind.load(std::memory_order_acquire) == lock::WaitKind::None) return;
+    if (t.wait.until_ns.load(std::memory_order_relaxed) != 0) return;
+    const std::uint64_t since = t.wait.since_ns.load(std::memory_order_relaxed);
+    if (now > since && now - since >= limit) report_endless_wait(t, now - since);
+}
+
 struct Look {
     std::uint64_t now;
     std::uint64_t limit;
-    bool waits; // an observer is registered: its waits are worth a look
+    bool observed; // an observer is registered: it is told of the waits that last
     unsigned waiting;
     unsigned hung;
 };
@@ -70,12 +124,13 @@ void look() noexcept {
     // with, and the exploration witnesses its own deadlocks: nothing to look at.
     if (platform::g_virtual_clock.load(std::memory_order_acquire) != nullptr) return;
     // Collected under the registry's lock, told outside it: a report lists every thread
-    // (model::for_each_thread) itself.
+    // (model::for_each_thread) itself. Waits are collected with or without an observer: with
+    // none (or none checking rules), judge_wait reports the endless ones.
     Look l{platform::monotonic_ns(), g_watchdog_limit_ns.load(std::memory_order_relaxed), active(), 0, 0};
     model::for_each_thread(
         [](model::ThreadState &t, void *c) {
             auto &each = *static_cast<Look *>(c);
-            if (each.waits && still_waiting(t.wait, each.now)) g_waiting[each.waiting++] = t.id();
+            if (still_waiting(t.wait, each.now)) g_waiting[each.waiting++] = t.id() | (t.system ? kSystemThread : 0);
             if (callback_hung(t, callback_ran_ns(t, each.now), each.limit)) g_hung[each.hung++] = t.id();
         },
         &l);
@@ -87,10 +142,13 @@ void look() noexcept {
         if (callback_hung(*t, ran, g_watchdog_limit_ns.load(std::memory_order_relaxed))) reporter(*t, ran);
     }
     for (unsigned i = 0; i < l.waiting; ++i) {
-        model::ThreadState *t = model::thread_by_id(g_waiting[i]);
+        model::ThreadState *t = model::thread_by_id(g_waiting[i] & ~kSystemThread);
         // It may have stopped waiting since (then it is not told), or begun another wait (told
         // only once that one is old enough too).
-        if (t != nullptr && still_waiting(t->wait, platform::monotonic_ns())) notify_wait(*t, WaitPhase::StillWaiting);
+        if (t == nullptr || !still_waiting(t->wait, platform::monotonic_ns())) continue;
+        if (l.observed) notify_wait(*t, WaitPhase::StillWaiting);
+        judge_wait(*t, (g_waiting[i] & kSystemThread) != 0, platform::monotonic_ns(),
+                   g_watchdog_limit_ns.load(std::memory_order_relaxed));
     }
 }
 
@@ -110,9 +168,17 @@ void set_callback_hang_reporter(CallbackHangReporter reporter) noexcept {
     g_hang_reporter.store(reporter, std::memory_order_release);
 }
 
+namespace {
+std::atomic<bool> g_started{false};
+// A forked child has no watchdog thread (fork copies only the calling thread): the next start
+// there starts one.
+void forget_watchdog_in_child() { g_started.store(false, std::memory_order_relaxed); }
+} // namespace
+
 void start_watchdog() noexcept {
-    static std::atomic<bool> started{false};
-    if (started.exchange(true)) return;
+    if (g_started.load(std::memory_order_relaxed) || g_started.exchange(true)) return;
+    static const int registered = pthread_atfork(nullptr, nullptr, forget_watchdog_in_child);
+    (void)registered;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);

@@ -8,6 +8,12 @@
 //   - while an observer is registered, tells it (Observer::wait, WaitPhase::StillWaiting) about
 //     each wait that has lasted kStillWaitingNs or more: the verifier decides from there whether
 //     it is a Deadlock;
+//   - while no observer checks rules (the verifier off), judges those waits itself: one without
+//     a timeout that has lasted past the watchdog limit never ends, and gets a plain Deadlock
+//     report (the thread, its processor and IRQL, what it waits for) through the observer seam,
+//     then the end, as a free build hangs there; the verifier, when on, writes the report
+//     instead, enriched with the holder, its acquire's line and every waiting thread. Not during
+//     an exploration (the explorer finds its deadlocks itself);
 //   - verifier on or off, hands each interrupt or DPC thread whose routine has run longer than
 //     the watchdog limit to the callback-hang reporter (the interrupt side's, which writes the
 //     Deadlock report through the observer seam and ends the process).
@@ -51,7 +57,9 @@ std::uint64_t dpc_watchdog_limit_ns() noexcept;
 using CallbackHangReporter = void (*)(model::ThreadState &t, std::uint64_t ran_ns) noexcept;
 void set_callback_hang_reporter(CallbackHangReporter reporter) noexcept;
 
-// Starts the watchdog thread (once; later calls do nothing). Not async-signal-safe.
+// Starts the watchdog thread (once; later calls do nothing; again in a forked child). Started by
+// the composition root (root/startup.cpp) on a process's first call, verifier on or off. Not
+// async-signal-safe.
 void start_watchdog() noexcept;
 
 } // namespace ndislock::observe

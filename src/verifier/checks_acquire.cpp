@@ -15,6 +15,44 @@ namespace ndislock::verifier {
 
 namespace {
 
+// The form of the same lock documented for any IRQL >= DISPATCH_LEVEL, for a kernel acquire
+// documented for DISPATCH_LEVEL or below; nullptr if the call is such a form already.
+const char *at_dpc_level_form(Variant v) noexcept {
+    switch (v) {
+    case Variant::KeAcquire:
+    case Variant::KeForDpc:
+        return observe::variant_name(Variant::KeAtDpcLevel);
+    case Variant::Queued:
+    case Variant::QueuedForDpc:
+        return observe::variant_name(Variant::QueuedAtDpcLevel);
+    case Variant::ExShared:
+        return observe::variant_name(Variant::ExSharedAtDpc);
+    case Variant::ExExclusive:
+        return observe::variant_name(Variant::ExExclusiveAtDpc);
+    default:
+        return nullptr;
+    }
+}
+
+// A kernel (Ke, Ex) acquire above DISPATCH_LEVEL outside an ISR: the kernel's cures, not NDIS's.
+// A lock used only above DISPATCH_LEVEL has a form documented there; state shared with an
+// interrupt is reached through KeSynchronizeExecution, as NDIS code reaches it through
+// NdisMSynchronizeWithInterruptEx.
+[[gnu::cold]] void report_kernel_acquire_above_dispatch(const LockEvent &e, const Shadow *s) {
+    const char *call = observe::variant_name(e.variant);
+    const char *form = at_dpc_level_form(e.variant);
+    const std::string cure =
+        form != nullptr ? format("; on a lock used only above DISPATCH_LEVEL, take it with %s, which is for any "
+                                 "IRQL >= DISPATCH_LEVEL",
+                                 form)
+                        : std::string();
+    emit(base(Rule::AcquireAboveDispatch, e, s,
+              format("%s at IRQL %u, above DISPATCH_LEVEL: it is for IRQL <= DISPATCH_LEVEL%s; state shared with an "
+                     "interrupt service routine is touched only in a routine run through KeSynchronizeExecution "
+                     "(under the interrupt's own lock), never under a spin lock also taken below DISPATCH_LEVEL",
+                     call, e.irql, cure.c_str())));
+}
+
 // The reports of an acquire are out of line, as a release's are: the common acquire reports
 // nothing.
 [[gnu::cold, gnu::noinline]] void report_acquire_irql(const LockEvent &e, const Shadow *s) {
@@ -44,13 +82,15 @@ namespace {
                              ? " (a synchronize function already runs under the interrupt's own lock: it needs no spin "
                                "lock)"
                              : "")));
-    } else if (e.irql > DISPATCH_LEVEL)
+    } else if (e.irql > DISPATCH_LEVEL && e.ndis)
         emit(base(Rule::AcquireAboveDispatch, e, s,
                   format("%s at IRQL %u, above DISPATCH_LEVEL (as in MiniportInterrupt, MiniportDisableInterruptEx "
                          "or a synchronize function): a spin lock must not guard state shared with the ISR; touch "
                          "that state only in a MiniportSynchronizeInterrupt function run through "
                          "NdisMSynchronizeWithInterruptEx",
                          call, e.irql)));
+    else if (e.irql > DISPATCH_LEVEL)
+        report_kernel_acquire_above_dispatch(e, s);
     else if (!raising(e.variant) && e.irql < DISPATCH_LEVEL && observe::is_rw(e.variant))
         emit(base(Rule::RwLockDispatchFlagWrongIrql, e, s,
                   format("%s at IRQL %u: NDIS_RWL_AT_DISPATCH_LEVEL, the Dpr forms and the AtDpcLevel forms tell the "

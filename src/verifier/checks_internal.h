@@ -141,10 +141,13 @@ inline Shadow *shadow_for_use(VerifierThread &v, const LockEvent &e, const char 
 
 // ---- acquire and release (checks_acquire.cpp, checks_release.cpp) ---------------------------
 
-// The Ke forms documented for any IRQL at or above DISPATCH_LEVEL: above it they are legal on a
-// lock used only there, and the lock class's IRQL consistency (class_irql.h) checks them instead.
+// The Ke and Ex forms documented for any IRQL at or above DISPATCH_LEVEL: above it they are legal
+// on a lock used only there, and the lock class's IRQL consistency (class_irql.h) checks them
+// instead.
 constexpr bool any_irql_at_or_above_dispatch(Variant v) noexcept {
-    return v == Variant::KeAtDpcLevel || v == Variant::KeTryAtDpcLevel || v == Variant::QueuedAtDpcLevel;
+    return v == Variant::KeAtDpcLevel || v == Variant::KeTryAtDpcLevel || v == Variant::QueuedAtDpcLevel ||
+           v == Variant::ExSharedAtDpc || v == Variant::ExExclusiveAtDpc || v == Variant::ExTrySharedAtDpc ||
+           v == Variant::ExTryExclusiveAtDpc;
 }
 
 // ---- the lock order (checks_order.cpp) ------------------------------------------------------

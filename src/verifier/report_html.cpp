@@ -3,10 +3,10 @@
 // a chart measured against a budget draws it as <line data-budget=ns> (tests/report checks both).
 #include <algorithm>
 #include <cinttypes>
-#include <cstdarg>
 #include <cstdio>
 #include <string>
 
+#include "platform/format.h"
 #include "verifier/report_model.h"
 
 namespace ndislock::verifier::html_report {
@@ -45,17 +45,9 @@ std::string esc(const std::string &s) {
     return out;
 }
 
-std::string fmt(const char *format, ...) __attribute__((format(printf, 1, 2)));
-std::string fmt(const char *format, ...) {
-    char buf[512];
-    va_list args;
-    va_start(args, format);
-    std::vsnprintf(buf, sizeof buf, format, args);
-    va_end(args);
-    return buf;
-}
+using platform::format;
 
-std::string num(std::uint64_t n) { return fmt("%" PRIu64, n); }
+std::string num(std::uint64_t n) { return format("%" PRIu64, n); }
 
 // log2 without libm: the static library must not need -lm from the programs that link it (C
 // consumers do not get it from libstdc++'s dependencies). v = m * 2^e with m in [1, 2), and
@@ -141,22 +133,22 @@ void histogram_svg(std::string &out, const std::string &chart, const std::string
         most = std::max(most, h.bins[k]);
     const double scale = log_scale(static_cast<double>(most) + 1.0);
 
-    out += fmt("<svg xmlns=\"http://www.w3.org/2000/svg\" data-chart=\"%s\" width=\"%.0f\" height=\"%.0f\" "
-               "viewBox=\"0 0 %.0f %.0f\" role=\"img\">",
-               esc(chart).c_str(), W, H, W, H);
+    out += format("<svg xmlns=\"http://www.w3.org/2000/svg\" data-chart=\"%s\" width=\"%.0f\" height=\"%.0f\" "
+                  "viewBox=\"0 0 %.0f %.0f\" role=\"img\">",
+                  esc(chart).c_str(), W, H, W, H);
     out += "<title>" + esc(title) + "</title>";
-    out += fmt("<text class=\"title\" x=\"%.0f\" y=\"16\">", left) + esc(title) + "</text>";
+    out += format("<text class=\"title\" x=\"%.0f\" y=\"16\">", left) + esc(title) + "</text>";
     // Axes, and grid lines at powers of ten of the count (the count axis is logarithmic).
-    out += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", left, top + plot_h,
-               left + plot_w, top + plot_h);
-    out +=
-        fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", left, top, left, top + plot_h);
+    out += format("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", left, top + plot_h,
+                  left + plot_w, top + plot_h);
+    out += format("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", left, top, left,
+                  top + plot_h);
     if (scale > 0) {
         for (std::uint64_t g = 1; g <= most; g *= 10) {
             const double y = top + plot_h - log_scale(static_cast<double>(g) + 1.0) / scale * plot_h;
-            out += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4ec\"/>", left, y,
-                       left + plot_w, y);
-            out += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>", left - 4, y + 4, num(g).c_str());
+            out += format("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4ec\"/>", left, y,
+                          left + plot_w, y);
+            out += format("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>", left - 4, y + 4, num(g).c_str());
             if (g > UINT64_MAX / 10) break;
         }
     }
@@ -165,37 +157,37 @@ void histogram_svg(std::string &out, const std::string &chart, const std::string
         const double bar = log_scale(static_cast<double>(h.bins[k]) + 1.0) / scale * plot_h;
         const std::uint64_t from = k == 0 ? 0 : std::uint64_t{1} << k, to = std::uint64_t{1} << (k + 1);
         const char *fill = from >= budget_ns ? "#d9534f" : to <= budget_ns ? "#4a7bd0" : "#e8a33d";
-        out += fmt("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">", left + (k - lo) * bw + 1,
-                   top + plot_h - bar, bw - 2, bar, fill);
+        out += format("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">",
+                      left + (k - lo) * bw + 1, top + plot_h - bar, bw - 2, bar, fill);
         out += "<title>" + esc(format_ns(from) + " to " + format_ns(to) + ": " + num(h.bins[k])) + "</title></rect>";
     }
     // Duration ticks at bin edges, at most about eight of them.
     const unsigned step = std::max(1u, (n + 7) / 8);
     for (unsigned k = lo; k <= hi + 1; k += step) {
         const double x = left + (k - lo) * bw;
-        out += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", x, top + plot_h, x,
-                   top + plot_h + 4);
-        out += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x, top + plot_h + 16) +
+        out += format("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", x, top + plot_h, x,
+                      top + plot_h + 4);
+        out += format("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x, top + plot_h + 16) +
                esc(format_ns(std::uint64_t{1} << std::min(k, 62u))) + "</text>";
     }
-    out += fmt(
+    out += format(
         "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">duration (log scale); bar height: count (log scale)</text>",
         left + plot_w / 2, H - 6);
     // The budget: where on the duration axis it falls, between its power of two's edges.
     const double at = log2_of(static_cast<double>(std::max<std::uint64_t>(budget_ns, 1)));
     const double x = left + (at - lo) * bw;
-    out +=
-        fmt("<line class=\"budget\" data-budget=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#c00\" "
-            "stroke-width=\"2\" stroke-dasharray=\"5 3\"/>",
-            num(budget_ns).c_str(), x, top - 4, x, top + plot_h);
+    out += format(
+        "<line class=\"budget\" data-budget=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#c00\" "
+        "stroke-width=\"2\" stroke-dasharray=\"5 3\"/>",
+        num(budget_ns).c_str(), x, top - 4, x, top + plot_h);
     // Its label on the side with room for it.
     const bool label_left = x > left + plot_w - 90;
-    out += fmt("<text class=\"budget\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", label_left ? x - 4 : x + 4, top + 8,
-               label_left ? "end" : "start") +
+    out += format("<text class=\"budget\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", label_left ? x - 4 : x + 4,
+                  top + 8, label_left ? "end" : "start") +
            esc("budget " + format_ns(budget_ns)) + "</text>";
     if (h.count == 0)
-        out += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">nothing timed</text>", left + plot_w / 2,
-                   top + plot_h / 2);
+        out += format("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">nothing timed</text>", left + plot_w / 2,
+                      top + plot_h / 2);
     out += "</svg>";
 }
 
@@ -209,54 +201,54 @@ void contention_svg(std::string &out, const std::string &chart, const std::strin
     std::uint32_t most = 0;
     for (const ContentionBucket &b : lock.timeline)
         most = std::max(most, b.acquisitions);
-    out += fmt("<svg xmlns=\"http://www.w3.org/2000/svg\" data-chart=\"%s\" width=\"%.0f\" height=\"%.0f\" "
-               "viewBox=\"0 0 %.0f %.0f\" role=\"img\">",
-               esc(chart).c_str(), W, H, W, H);
+    out += format("<svg xmlns=\"http://www.w3.org/2000/svg\" data-chart=\"%s\" width=\"%.0f\" height=\"%.0f\" "
+                  "viewBox=\"0 0 %.0f %.0f\" role=\"img\">",
+                  esc(chart).c_str(), W, H, W, H);
     out += "<title>" + esc(title) + "</title>";
-    out += fmt("<text class=\"title\" x=\"%.0f\" y=\"16\">", left) + esc(title) + "</text>";
-    out += fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", left, top + plot_h,
-               left + plot_w, top + plot_h);
-    out +=
-        fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", left, top, left, top + plot_h);
-    out += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%u</text>", left - 4, top + 4, most);
-    out += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">0</text>", left - 4, top + plot_h + 4);
+    out += format("<text class=\"title\" x=\"%.0f\" y=\"16\">", left) + esc(title) + "</text>";
+    out += format("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", left, top + plot_h,
+                  left + plot_w, top + plot_h);
+    out += format("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", left, top, left,
+                  top + plot_h);
+    out += format("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%u</text>", left - 4, top + 4, most);
+    out += format("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">0</text>", left - 4, top + plot_h + 4);
     for (std::size_t i = 0; i < lock.timeline.size() && most != 0; ++i) {
         const ContentionBucket &b = lock.timeline[i];
         if (b.acquisitions == 0) continue;
         const double x = left + static_cast<double>(i) * bw;
         const double all = b.acquisitions * plot_h / most, waited = b.contended * plot_h / most;
         const double gap = bw > 3 ? 0.5 : 0;
-        out += fmt("<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"#b8c4d6\">", x + gap,
-                   top + plot_h - all, bw - 2 * gap, all);
+        out += format("<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"#b8c4d6\">", x + gap,
+                      top + plot_h - all, bw - 2 * gap, all);
         out += "<title>" + esc(num(b.acquisitions) + " acquisitions, " + num(b.contended) + " contended") +
                "</title></rect>";
         if (b.contended != 0)
-            out += fmt("<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"#e8743d\"/>", x + gap,
-                       top + plot_h - waited, bw - 2 * gap, waited);
+            out += format("<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"#e8743d\"/>", x + gap,
+                          top + plot_h - waited, bw - 2 * gap, waited);
     }
     // Time since the report started at both ends and the middle.
     for (unsigned t = 0; t <= 2; ++t) {
         const double x = left + plot_w * t / 2;
         const double seconds = static_cast<double>(first_bucket * bucket_ns) / 1e9 +
                                static_cast<double>(n) * static_cast<double>(bucket_ns) / 1e9 * t / 2;
-        out += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%.2f s</text>", x, top + plot_h + 16,
-                   t == 0   ? "start"
-                   : t == 1 ? "middle"
-                            : "end",
-                   seconds);
+        out += format("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%.2f s</text>", x, top + plot_h + 16,
+                      t == 0   ? "start"
+                      : t == 1 ? "middle"
+                               : "end",
+                      seconds);
     }
-    out += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", left + plot_w / 2, H - 6) +
+    out += format("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", left + plot_w / 2, H - 6) +
            esc("time; bars: acquisitions per " + format_ns(bucket_ns)) + "</text>";
     // Legend.
-    out += fmt(
+    out += format(
         "<rect x=\"%.1f\" y=\"6\" width=\"10\" height=\"10\" fill=\"#b8c4d6\"/><text x=\"%.1f\" y=\"15\">all</text>",
         W - 150, W - 136);
-    out += fmt("<rect x=\"%.1f\" y=\"6\" width=\"10\" height=\"10\" fill=\"#e8743d\"/><text x=\"%.1f\" "
-               "y=\"15\">contended</text>",
-               W - 104, W - 90);
+    out += format("<rect x=\"%.1f\" y=\"6\" width=\"10\" height=\"10\" fill=\"#e8743d\"/><text x=\"%.1f\" "
+                  "y=\"15\">contended</text>",
+                  W - 104, W - 90);
     if (most == 0)
-        out += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">no acquisitions sampled</text>",
-                   left + plot_w / 2, top + plot_h / 2);
+        out += format("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">no acquisitions sampled</text>",
+                      left + plot_w / 2, top + plot_h / 2);
     out += "</svg>";
 }
 
@@ -339,9 +331,9 @@ void findings_section(std::string &out, const Model &m) {
 std::string format_ns(std::uint64_t ns) {
     if (ns < 1000) return num(ns) + " ns";
     const double v = static_cast<double>(ns);
-    if (ns < 1'000'000) return fmt("%.3g \xC2\xB5s", v / 1e3); // µs in UTF-8
-    if (ns < 1'000'000'000) return fmt("%.3g ms", v / 1e6);
-    return fmt("%.3g s", v / 1e9);
+    if (ns < 1'000'000) return format("%.3g \xC2\xB5s", v / 1e3); // µs in UTF-8
+    if (ns < 1'000'000'000) return format("%.3g ms", v / 1e6);
+    return format("%.3g s", v / 1e9);
 }
 
 std::string render_html(const Model &m) {

@@ -100,7 +100,6 @@ void apply_mode(NDISLOCK_VERIFIER_MODE mode) noexcept {
     if (before == NDISLOCK_VERIFIER_OFF) start_table_epoch(); // the threads' tables missed calls
     install_exit_handler();
     start_sentinel();
-    observe::start_watchdog(); // what tells on_wait of waits that last (watchdog.cpp: Deadlock)
     const int slot = observe::add_observer(&kVerifierObserver);
     if (slot < 0) {
         platform::diagnostic("verifier: no free observer slot; the verifier stays off");

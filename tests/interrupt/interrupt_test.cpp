@@ -58,6 +58,30 @@ TEST(Interrupt, TheIsrRunsAtDirqlOnTheAssertedProcessorAndItsDpcAtDispatchThere)
     }
 }
 
+// NDIS queues its interrupt DPCs at medium importance, as Windows does: the code the ISR
+// interrupted at DISPATCH_LEVEL runs the ISR's DPC itself when it lowers, before KeLowerIrql
+// returns (not later, on the processor's DPC thread).
+TEST(Interrupt, TheIsrsDpcRunsWhenTheInterruptedCodeLowers) {
+    Watchdog dog("interrupt dpc at the drop", kLimit);
+    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    TestDevice d;
+    std::atomic<pid_t> dpc_tid{0};
+    d.dpc = [&](TestDevice &, PVOID) { dpc_tid = gettid(); };
+    d.start();
+    on_processor(1, [&] {
+        for (int i = 0; i < 20; ++i) {
+            KIRQL old = 0;
+            KeRaiseIrql(DISPATCH_LEVEL, &old);
+            const int before = d.dpc_runs.load();
+            ASSERT_EQ(NdislockAssertInterrupt(d.interrupt, 1), NDISLOCK_OK); // the ISR runs over us
+            EXPECT_EQ(d.dpc_runs.load(), before) << "no DPC runs while the processor is at DISPATCH_LEVEL";
+            KeLowerIrql(old);
+            EXPECT_EQ(d.dpc_runs.load(), before + 1) << "round " << i;
+            EXPECT_EQ(dpc_tid.load(), gettid()) << "run by the thread that lowered, round " << i;
+        }
+    });
+}
+
 TEST(Interrupt, AssertingTowardTheCallersOwnProcessorRunsTheIsrBeforeReturning) {
     Watchdog dog("self assert", kLimit);
     ASSERT_EQ(set_processor_count(2), NDISLOCK_OK);

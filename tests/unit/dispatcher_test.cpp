@@ -12,6 +12,7 @@
 #include "lock/park.h" // a timer-like object signalled as the timers' code does
 #include "ndislock/wdk.h"
 #include "test_support.h"
+#include "wait_probe.h"
 
 using ndislock_test::eventually;
 using ndislock_test::Flag;
@@ -209,11 +210,14 @@ TEST_F(Waits, WaitAllBlocksUntilTheLastObjectIsSignalled) {
     KeInitializeEvent(&b, SynchronizationEvent, FALSE);
     PVOID objects[2] = {&a, &b};
     std::atomic<NTSTATUS> status{-1};
+    std::atomic<ndislock::model::ThreadState *> waiter_state{nullptr};
     std::thread waiter([&] {
+        waiter_state.store(ndislock_test::current_thread_state());
         status.store(KeWaitForMultipleObjects(2, objects, WaitAll, Executive, KernelMode, FALSE, nullptr, nullptr));
     });
     KeSetEvent(&a, 0, FALSE);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // Parked in the wait (its record names the first object), not merely not yet there.
+    ASSERT_TRUE(ndislock_test::eventually_waiting_on(waiter_state, &a)) << "the waiter never blocked";
     EXPECT_EQ(status.load(), -1); // one of two is not enough
     KeSetEvent(&b, 0, FALSE);
     waiter.join();
@@ -301,6 +305,57 @@ TEST_F(WaitsDeath, MoreObjectsThanWaitBlocksIsABugCheck) {
     }
     EXPECT_DEATH(KeWaitForMultipleObjects(4, objects, WaitAny, Executive, KernelMode, FALSE, nullptr, nullptr),
                  "BugCheck.*MAXIMUM_WAIT_OBJECTS_EXCEEDED");
+}
+
+// Verifier off, a wait without a timeout that lasts past the watchdog limit is still reported,
+// not a silent hang: the watchdog's plain Deadlock report names the thread and what it waits for
+// (the verifier, when on, names who holds it too: tests/verifier/waits_rules_test.cpp).
+[[noreturn]] void wait_forever_for_an_event() {
+    Watchdog dog("endless event wait", std::chrono::seconds(20));
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
+    NdislockVerifierSetWatchdog(300);
+    static KEVENT e;
+    KeInitializeEvent(&e, SynchronizationEvent, FALSE);
+    KeWaitForSingleObject(&e, Executive, KernelMode, FALSE, nullptr);
+    std::fprintf(stderr, "the wait ended\n");
+    std::_Exit(0);
+}
+
+TEST_F(WaitsDeath, VerifierOffAnEndlessEventWaitEndsWithAPlainDeadlockReport) {
+    EXPECT_DEATH(wait_forever_for_an_event(),
+                 "Deadlock: thread [0-9]+ on processor [0-9]+ at IRQL 0 has waited [0-9]+ ms \\(the watchdog limit is "
+                 "300 ms\\) for dispatcher object 0x[0-9a-f]+, with no timeout: it will wait forever");
+}
+
+// The same for a spin lock held for good by another thread: the report names the lock.
+[[noreturn]] void wait_forever_for_a_spin_lock() {
+    Watchdog dog("endless spin-lock wait", std::chrono::seconds(20));
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
+    NdislockVerifierSetWatchdog(300);
+    if (NdislockSetProcessorCount(2) != NDISLOCK_OK) std::_Exit(3);
+    static NDIS_SPIN_LOCK lock;
+    NdislockSetLockName(&lock, "never.released");
+    NdisAllocateSpinLock(&lock);
+    std::atomic<bool> held{false};
+    std::thread([&] {
+        NdislockBindCurrentThread(1);
+        NdisAcquireSpinLock(&lock);
+        held = true;
+        for (;;) // holds it at DISPATCH_LEVEL until the process ends
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }).detach();
+    while (!held)
+        std::this_thread::yield();
+    NdislockBindCurrentThread(0);
+    NdisAcquireSpinLock(&lock);
+    std::fprintf(stderr, "the wait ended\n");
+    std::_Exit(0);
+}
+
+TEST_F(WaitsDeath, VerifierOffAnEndlessSpinLockWaitEndsWithAPlainDeadlockReport) {
+    EXPECT_DEATH(wait_forever_for_a_spin_lock(),
+                 "Deadlock: thread [0-9]+ on processor 0 at IRQL 2 has waited [0-9]+ ms \\(the watchdog limit is 300 "
+                 "ms\\) for spin lock 0x[0-9a-f]+ \"never.released\", with no timeout");
 }
 
 // ---- Kernel mutexes -----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // IRQL: per-processor at DISPATCH_LEVEL and above, raise/lower rules (ndis-contract.md 3, 4).
 #include "model/processors.h" // g_processors: what a thread waiting for a processor waits on
+#include "ndislock/rw_lock.h"
 #include "test_support.h"
 #include "wait_probe.h"
 
@@ -197,6 +198,66 @@ TEST_F(Irql, RaisingAcquireAboveDispatchHoldsAtDispatchWhileStatisticsLook) {
     KeReleaseInStackQueuedSpinLock(&h);
     EXPECT_EQ(KeGetCurrentIrql(), HIGH_LEVEL);
     KeLowerIrql(old);
+    NdislockStatsEnable(FALSE, 0);
+    NdislockStatsReset();
+}
+
+// The reader/writer locks' raising acquires above DISPATCH_LEVEL behave as the spin locks' do: a
+// free build holds them at DISPATCH_LEVEL, and the release puts the saved IRQL back. Each of the
+// three lock types, in both modes; run with no observer, then with one that only looks.
+void rw_acquires_above_dispatch_hold_at_dispatch() {
+    KIRQL old;
+    KeRaiseIrql(HIGH_LEVEL, &old);
+    PNDIS_RW_LOCK_EX ex = NdisAllocateRWLock(nullptr);
+    ASSERT_NE(ex, nullptr);
+    for (const bool write : {false, true}) {
+        SCOPED_TRACE(write ? "NdisAcquireRWLockWrite" : "NdisAcquireRWLockRead");
+        LOCK_STATE_EX state;
+        if (write)
+            NdisAcquireRWLockWrite(ex, &state, 0);
+        else
+            NdisAcquireRWLockRead(ex, &state, 0);
+        EXPECT_EQ(state.OldIrql, HIGH_LEVEL);
+        EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+        NdisReleaseRWLock(ex, &state);
+        EXPECT_EQ(KeGetCurrentIrql(), HIGH_LEVEL);
+    }
+    NdisFreeRWLock(ex);
+    NDIS_RW_LOCK ndis5;
+    NdisInitializeReadWriteLock(&ndis5);
+    for (const BOOLEAN write : {FALSE, TRUE}) {
+        SCOPED_TRACE(write ? "NdisAcquireReadWriteLock(write)" : "NdisAcquireReadWriteLock(read)");
+        LOCK_STATE state;
+        NdisAcquireReadWriteLock(&ndis5, write, &state);
+        EXPECT_EQ(state.OldIrql, HIGH_LEVEL);
+        EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+        NdisReleaseReadWriteLock(&ndis5, &state);
+        EXPECT_EQ(KeGetCurrentIrql(), HIGH_LEVEL);
+    }
+    EX_SPIN_LOCK spin = 0;
+    for (const bool exclusive : {false, true}) {
+        SCOPED_TRACE(exclusive ? "ExAcquireSpinLockExclusive" : "ExAcquireSpinLockShared");
+        const KIRQL saved = exclusive ? ExAcquireSpinLockExclusive(&spin) : ExAcquireSpinLockShared(&spin);
+        EXPECT_EQ(saved, HIGH_LEVEL);
+        EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+        EXPECT_NE(spin, 0);
+        if (exclusive)
+            ExReleaseSpinLockExclusive(&spin, saved);
+        else
+            ExReleaseSpinLockShared(&spin, saved);
+        EXPECT_EQ(KeGetCurrentIrql(), HIGH_LEVEL);
+        EXPECT_EQ(spin, 0);
+    }
+    KeLowerIrql(old);
+}
+
+TEST_F(Irql, ReaderWriterRaisingAcquireAboveDispatchHoldsAtDispatchAsX64Does) {
+    rw_acquires_above_dispatch_hold_at_dispatch();
+}
+
+TEST_F(Irql, ReaderWriterRaisingAcquireAboveDispatchHoldsAtDispatchWhileStatisticsLook) {
+    NdislockStatsEnable(TRUE, 0);
+    rw_acquires_above_dispatch_hold_at_dispatch();
     NdislockStatsEnable(FALSE, 0);
     NdislockStatsReset();
 }

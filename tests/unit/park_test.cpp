@@ -1,8 +1,10 @@
-// The one parking primitive (src/lock/park.h): what a park returns, and that an unpark wakes it.
+// The one parking primitive (lock/park.h): what a park returns, and that an unpark wakes it.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstdint>
+#include <fstream>
+#include <string>
 #include <thread>
 
 #include "lock/park.h"
@@ -17,7 +19,16 @@ using ndislock::lock::unpark_one;
 
 namespace {
 constexpr std::uint64_t kLong = 60'000'000'000; // never reached: a test that hangs fails by its Watchdog
+
+// Whether Linux reports thread tid of this process asleep (state S in /proc/self/task/TID/stat).
+bool asleep(int tid) {
+    std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    const std::size_t name_end = line.rfind(')'); // the state follows the command name, ") S ..."
+    return name_end != std::string::npos && name_end + 2 < line.size() && line[name_end + 2] == 'S';
 }
+} // namespace
 
 TEST(Park, ValidationThatSaysNoNeverSleeps) {
     std::atomic<std::uint32_t> word{7};
@@ -66,6 +77,42 @@ TEST(Park, UnparkWakesAParkedThread) {
         waiter.join();
         EXPECT_TRUE(woken.load());
     }
+}
+
+// unpark_one wakes one parked thread, not every one: with two parked on the same word, the first
+// unpark_one lets exactly one return (the other is still parked once that one has returned and
+// ended), and the second unpark_one wakes the other. The word never changes: only the unparks end
+// the parks (each waiter parks once and returns, whatever woke it).
+TEST(Park, UnparkOneWakesOne) {
+    ndislock_test::Watchdog dog("two parks, two unpark_one");
+    std::atomic<std::uint32_t> word{0};
+    std::atomic<ndislock::model::ThreadState *> states[2] = {nullptr, nullptr};
+    std::atomic<bool> returned[2] = {false, false};
+    std::thread waiters[2];
+    for (int i = 0; i < 2; ++i)
+        waiters[i] = std::thread([&, i] {
+            states[i].store(&ndislock::model::current_thread());
+            park(&word, 0, kLong);
+            returned[i] = true;
+        });
+    // Parked, and asleep in the kernel: an unpark before the futex wait would be lost (the word
+    // does not change here, as a real waker's would first).
+    const auto parked = [&](int i) {
+        const ndislock::model::ThreadState *t = states[i].load();
+        return t != nullptr && t->wait.parked_on.load() == &word && asleep(t->os_tid.load());
+    };
+    while (!parked(0) || !parked(1))
+        std::this_thread::yield();
+    unpark_one(&word);
+    while (!returned[0] && !returned[1])
+        std::this_thread::yield();
+    const int first = returned[0] ? 0 : 1, other = 1 - first;
+    waiters[first].join();
+    EXPECT_FALSE(returned[other].load()) << "one unpark_one woke both";
+    EXPECT_TRUE(parked(other)) << "the other waiter is no longer parked";
+    unpark_one(&word);
+    waiters[other].join();
+    EXPECT_TRUE(returned[other].load());
 }
 
 // The registry the watchdog reads (lock/wait_observer.h): a registered thread's record says where

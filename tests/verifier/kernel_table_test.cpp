@@ -3,12 +3,17 @@
 // step the lock word, the queue handle, the IRQL and KeTestSpinLock; run in both personalities
 // (verifier off: a free build; on: Driver Verifier, where a correct table reports nothing). The
 // threaded-DPC (ForDpc) and RaiseToSynch forms of issue #25 are rows like the others: the
-// RaiseToSynch ones hold their lock at SYNCH_LEVEL and release it there.
+// RaiseToSynch ones hold their lock at SYNCH_LEVEL and release it there. The AtDpcLevel forms are
+// rows above DISPATCH_LEVEL too (documented for any IRQL >= DISPATCH_LEVEL, on a lock used only
+// there), the NDIS calls are rows on an NDIS_SPIN_LOCK, and a try of the caller's own lock is a
+// row: FALSE in both personalities, with the verifier on a RecursiveAcquire that is not terminal.
+// Last, the APC state while a KMUTEX is held.
 #include <atomic>
 #include <cstdint>
 #include <string>
 #include <thread>
 
+#include "ndislock/wdk.h" // KMUTEX, KeAreApcsDisabled
 #include "verifier_support.h"
 
 using namespace vt;
@@ -27,7 +32,10 @@ enum class Form {
     ForDpc,
     QueuedForDpc,
     RaiseToSynch,
-    QueuedRaiseToSynch
+    QueuedRaiseToSynch,
+    TryOwn,      // KeTryToAcquireSpinLockAtDpcLevel of a lock the caller holds (KeAcquireSpinLock)
+    NdisAcquire, // NdisAcquireSpinLock / NdisReleaseSpinLock
+    NdisDpr      // NdisDprAcquireSpinLock / NdisDprReleaseSpinLock
 };
 
 bool raises_to_synch(Form f) { return f == Form::RaiseToSynch || f == Form::QueuedRaiseToSynch; }
@@ -39,7 +47,11 @@ struct Row {
     const char *name;
     Form form;
     KIRQL start;
+    // With the verifier on, the one finding the row makes (not terminal), or none.
+    const char *verifier_rule = nullptr;
 };
+
+bool ndis_form(Form f) { return f == Form::NdisAcquire || f == Form::NdisDpr; }
 
 // Only the starting IRQLs each call documents (the misuse has its own tests in rules_test).
 const Row kRows[] = {
@@ -65,13 +77,34 @@ const Row kRows[] = {
     {"KeAcquireSpinLockRaiseToSynch at SYNCH", Form::RaiseToSynch, SYNCH_LEVEL},
     {"KeAcquireInStackQueuedSpinLockRaiseToSynch at PASSIVE", Form::QueuedRaiseToSynch, PASSIVE_LEVEL},
     {"KeAcquireInStackQueuedSpinLockRaiseToSynch at DISPATCH", Form::QueuedRaiseToSynch, DISPATCH_LEVEL},
+    {"KeAcquireInStackQueuedSpinLockForDpc at APC", Form::QueuedForDpc, APC_LEVEL},
+    {"KeAcquireInStackQueuedSpinLockRaiseToSynch at SYNCH", Form::QueuedRaiseToSynch, SYNCH_LEVEL},
+    // The AtDpcLevel forms above DISPATCH_LEVEL: legal on a lock used only there.
+    {"KeAcquireSpinLockAtDpcLevel at a DIRQL", Form::AtDpcLevel, DISPATCH_LEVEL + 3},
+    {"KeAcquireSpinLockAtDpcLevel at HIGH", Form::AtDpcLevel, HIGH_LEVEL},
+    {"KeTryToAcquireSpinLockAtDpcLevel, free, at HIGH", Form::TryFree, HIGH_LEVEL},
+    {"KeAcquireInStackQueuedSpinLockAtDpcLevel at a DIRQL", Form::QueuedAtDpcLevel, DISPATCH_LEVEL + 3},
+    {"KeAcquireInStackQueuedSpinLockAtDpcLevel at HIGH", Form::QueuedAtDpcLevel, HIGH_LEVEL},
+    // A try of the caller's own lock never waits: FALSE, the lock still the caller's.
+    {"KeTryToAcquireSpinLockAtDpcLevel of the caller's own lock, from PASSIVE", Form::TryOwn, PASSIVE_LEVEL,
+     "RecursiveAcquire"},
+    {"KeTryToAcquireSpinLockAtDpcLevel of the caller's own lock, from DISPATCH", Form::TryOwn, DISPATCH_LEVEL,
+     "RecursiveAcquire"},
+    // The NDIS calls, on an NDIS_SPIN_LOCK (its word first, its OldIrql after).
+    {"NdisAcquireSpinLock at PASSIVE", Form::NdisAcquire, PASSIVE_LEVEL},
+    {"NdisAcquireSpinLock at APC", Form::NdisAcquire, APC_LEVEL},
+    {"NdisAcquireSpinLock at DISPATCH", Form::NdisAcquire, DISPATCH_LEVEL},
+    {"NdisDprAcquireSpinLock at DISPATCH", Form::NdisDpr, DISPATCH_LEVEL},
 };
 
-// The lock as the table sees it after a step.
+// The lock as the table sees it after a step (KeTestSpinLock where it is documented: at or below
+// DISPATCH_LEVEL).
 void expect_state(const Row &r, const char *step, PKSPIN_LOCK lock, bool held, KIRQL irql) {
     SCOPED_TRACE(std::string(r.name) + ", after " + step);
     EXPECT_EQ(*lock != 0, held) << "lock word " << *lock;
-    EXPECT_EQ(KeTestSpinLock(lock) == FALSE, held);
+    if (KeGetCurrentIrql() <= DISPATCH_LEVEL) {
+        EXPECT_EQ(KeTestSpinLock(lock) == FALSE, held);
+    }
     EXPECT_EQ(KeGetCurrentIrql(), irql);
 }
 
@@ -86,10 +119,23 @@ void expect_handle(const Row &r, const KLOCK_QUEUE_HANDLE &h, PKSPIN_LOCK lock, 
     }
 }
 
-void run_row(const Row &r) {
-    PKSPIN_LOCK lock = static_cast<PKSPIN_LOCK>(fresh_storage());
-    KeInitializeSpinLock(lock);
-    expect_state(r, "KeInitializeSpinLock", lock, false, PASSIVE_LEVEL);
+// The rows above DISPATCH_LEVEL initialize their locks on a line of their own: a lock's class is
+// where it was initialized, and a class taken above DISPATCH_LEVEL that is also held at or below
+// it is LockClassIrqlInconsistent (the rows below DISPATCH_LEVEL share the other line's class).
+void initialize(const Row &r, NDIS_SPIN_LOCK *storage) {
+    if (ndis_form(r.form))
+        NdisAllocateSpinLock(storage);
+    else if (r.start > DISPATCH_LEVEL)
+        KeInitializeSpinLock(&storage->SpinLock); // only ever held above DISPATCH_LEVEL
+    else
+        KeInitializeSpinLock(&storage->SpinLock);
+}
+
+void run_row(const Row &r, bool verifier) {
+    auto *storage = static_cast<NDIS_SPIN_LOCK *>(fresh_storage());
+    PKSPIN_LOCK lock = &storage->SpinLock;
+    initialize(r, storage);
+    expect_state(r, "the initialization", lock, false, PASSIVE_LEVEL);
     KIRQL entry = PASSIVE_LEVEL;
     if (r.start != PASSIVE_LEVEL) KeRaiseIrql(r.start, &entry);
     const KIRQL level = raises_to_synch(r.form) ? SYNCH_LEVEL : DISPATCH_LEVEL;
@@ -181,10 +227,42 @@ void run_row(const Row &r) {
         expect_handle(r, h, lock, r.start);
         KeReleaseInStackQueuedSpinLock(&h);
         break;
+    case Form::TryOwn: {
+        KIRQL old = 0xFF;
+        KeAcquireSpinLock(lock, &old);
+        const KSPIN_LOCK word = *lock;
+        EXPECT_FALSE(KeTryToAcquireSpinLockAtDpcLevel(lock)) << r.name;
+        EXPECT_EQ(*lock, word) << r.name << ": the failed try leaves the word as it was";
+        expect_state(r, "a try of the caller's own lock", lock, true, held_at);
+        KeReleaseSpinLock(lock, old);
+        break;
+    }
+    case Form::NdisAcquire:
+        NdisAcquireSpinLock(storage);
+        EXPECT_EQ(storage->OldIrql, r.start) << r.name;
+        expect_state(r, "NdisAcquireSpinLock", lock, true, held_at);
+        NdisReleaseSpinLock(storage);
+        break;
+    case Form::NdisDpr:
+        NdisDprAcquireSpinLock(storage);
+        expect_state(r, "NdisDprAcquireSpinLock", lock, true, held_at);
+        NdisDprReleaseSpinLock(storage);
+        break;
     }
     expect_state(r, "the release", lock, false, r.start);
     if (r.start != PASSIVE_LEVEL) KeLowerIrql(entry);
     expect_state(r, "the lower", lock, false, PASSIVE_LEVEL);
+    if (ndis_form(r.form)) NdisFreeSpinLock(storage);
+    // What the row reported: nothing with the verifier off; with it on, its rule or nothing.
+    const std::vector<Got> got = take();
+    if (verifier && r.verifier_rule != nullptr) {
+        ASSERT_EQ(got.size(), 1u) << r.name << "\n" << dump(got);
+        EXPECT_EQ(got[0].rule, r.verifier_rule) << r.name;
+        EXPECT_FALSE(got[0].terminal) << r.name;
+    } else {
+        EXPECT_TRUE(got.empty()) << r.name << "\n" << dump(got);
+    }
+    NdislockVerifierResetFindings();
 }
 
 // The DPC half of the table: insert, insert again, remove, remove again, insert and drop, flush,
@@ -266,7 +344,7 @@ TEST_F(VerifierTest, KernelTable_VerifierOff) {
     Watchdog dog("kernel table, verifier off", std::chrono::seconds(60));
     NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
     for (const Row &r : kRows)
-        run_row(r);
+        run_row(r, false);
     NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
     EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
 }
@@ -274,7 +352,48 @@ TEST_F(VerifierTest, KernelTable_VerifierOff) {
 TEST_F(VerifierTest, KernelTable_VerifierOn) {
     Watchdog dog("kernel table, verifier on", std::chrono::seconds(60));
     for (const Row &r : kRows)
-        run_row(r);
+        run_row(r, true);
+    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+}
+
+// ---- The APC state while a KMUTEX is held ------------------------------------------------------
+
+// Taking a KMUTEX enters a critical region (normal kernel APCs off) until its last release, as on
+// Windows; special kernel APCs stay on, so KeAreAllApcsDisabled stays FALSE at PASSIVE_LEVEL.
+void apcs_while_a_mutex_is_held() {
+    KMUTEX m;
+    KeInitializeMutex(&m, 0);
+    EXPECT_EQ(KeAreApcsDisabled(), FALSE);
+    EXPECT_EQ(KeAreAllApcsDisabled(), FALSE);
+    ASSERT_EQ(KeWaitForSingleObject(&m, Executive, KernelMode, FALSE, nullptr), STATUS_SUCCESS);
+    EXPECT_EQ(KeAreApcsDisabled(), TRUE) << "held once";
+    EXPECT_EQ(KeAreAllApcsDisabled(), FALSE) << "a mutex leaves special kernel APCs on";
+    ASSERT_EQ(KeWaitForSingleObject(&m, Executive, KernelMode, FALSE, nullptr), STATUS_SUCCESS); // recursive
+    EXPECT_EQ(KeAreApcsDisabled(), TRUE) << "held twice";
+    KeReleaseMutex(&m, FALSE);
+    EXPECT_EQ(KeAreApcsDisabled(), TRUE) << "still held once";
+    KeReleaseMutex(&m, FALSE);
+    EXPECT_EQ(KeAreApcsDisabled(), FALSE) << "released";
+    EXPECT_EQ(KeAreAllApcsDisabled(), FALSE);
+    // The region is the holder's: another thread sees its own state.
+    ASSERT_EQ(KeWaitForSingleObject(&m, Executive, KernelMode, FALSE, nullptr), STATUS_SUCCESS);
+    BOOLEAN other_sees = TRUE;
+    std::thread([&] { other_sees = KeAreApcsDisabled(); }).join();
+    EXPECT_EQ(other_sees, FALSE);
+    KeReleaseMutex(&m, FALSE);
+}
+
+TEST_F(VerifierTest, KernelTable_ApcsWhileAMutexIsHeld_VerifierOff) {
+    Watchdog dog("APC state under a mutex, verifier off", std::chrono::seconds(60));
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_OFF);
+    apcs_while_a_mutex_is_held();
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
+    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+}
+
+TEST_F(VerifierTest, KernelTable_ApcsWhileAMutexIsHeld_VerifierOn) {
+    Watchdog dog("APC state under a mutex, verifier on", std::chrono::seconds(60));
+    apcs_while_a_mutex_is_held();
     EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
 }
 

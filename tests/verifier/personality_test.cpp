@@ -144,4 +144,40 @@ TEST_F(VerifierTest, ExTryOfOwnLock_VerifierOnReportsANonTerminalError) {
     }
 }
 
+// ---- Part 2: a raising reader/writer acquire above DISPATCH_LEVEL ------------------------------
+
+// As a raising spin-lock acquire: verifier off (a free build), the lock is held at DISPATCH_LEVEL
+// and the release puts the saved IRQL back; on, AcquireAboveDispatch and the IRQL stays.
+KIRQL rw_write_at_high(bool verifier, std::vector<Got> *got) {
+    NdislockVerifierSetMode(verifier ? NDISLOCK_VERIFIER_ON : NDISLOCK_VERIFIER_OFF);
+    PNDIS_RW_LOCK_EX l = NdisAllocateRWLock(nullptr);
+    KIRQL old = 0;
+    KeRaiseIrql(HIGH_LEVEL, &old);
+    LOCK_STATE_EX state;
+    NdisAcquireRWLockWrite(l, &state, 0);
+    const KIRQL held_at = KeGetCurrentIrql();
+    *got = take();
+    EXPECT_EQ(state.OldIrql, HIGH_LEVEL);
+    NdisReleaseRWLock(l, &state);
+    EXPECT_EQ(KeGetCurrentIrql(), HIGH_LEVEL);
+    KeLowerIrql(old);
+    NdisFreeRWLock(l);
+    NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
+    NdislockVerifierResetFindings(); // what the release at HIGH_LEVEL adds is not under test
+    return held_at;
+}
+
+TEST_F(VerifierTest, RwAcquireAboveDispatch_VerifierOffHoldsAtDispatch) {
+    std::vector<Got> got;
+    EXPECT_EQ(rw_write_at_high(false, &got), DISPATCH_LEVEL);
+    EXPECT_TRUE(got.empty()) << dump(got);
+}
+
+TEST_F(VerifierTest, RwAcquireAboveDispatch_VerifierOnReportsAndKeepsTheIrql) {
+    std::vector<Got> got;
+    EXPECT_EQ(rw_write_at_high(true, &got), HIGH_LEVEL);
+    ASSERT_EQ(got.size(), 1u) << dump(got);
+    EXPECT_EQ(got[0].rule, "AcquireAboveDispatch");
+}
+
 } // namespace

@@ -195,6 +195,45 @@ TEST_F(VerifierTest, RwLockDispatchFlagWrongIrql_DprAndAtDpcLevelForms) {
     NdislockVerifierResetFindings(); // what follows from the misuse is not under test
 }
 
+// ---- above DISPATCH_LEVEL ---------------------------------------------------------------------
+
+// The Ex AtDpcLevel forms are documented for any IRQL >= DISPATCH_LEVEL: legal above it on a lock
+// used only there (the lock class's IRQL consistency checks them, as it checks the Ke AtDpcLevel
+// forms).
+TEST_F(VerifierTest, RwLock_ExAtDpcLevelFormsAboveDispatchAreLegal) {
+    PEX_SPIN_LOCK l = fresh_ex();
+    KIRQL old = 0;
+    KeRaiseIrql(HIGH_LEVEL, &old);
+    ExAcquireSpinLockExclusiveAtDpcLevel(l);
+    ExReleaseSpinLockExclusiveFromDpcLevel(l);
+    ExAcquireSpinLockSharedAtDpcLevel(l);
+    ExReleaseSpinLockSharedFromDpcLevel(l);
+    EXPECT_TRUE(ExTryAcquireSpinLockExclusiveAtDpcLevel(l));
+    ExReleaseSpinLockExclusiveFromDpcLevel(l);
+    KeLowerIrql(old);
+    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+}
+
+// The raising Ex forms are documented for IRQL <= DISPATCH_LEVEL: above it the report gives the
+// kernel's cures (the AtDpcLevel form, KeSynchronizeExecution), not NDIS's.
+TEST_F(VerifierTest, RwLock_ExRaisingFormAboveDispatchNamesItsAtDpcLevelForm) {
+    PEX_SPIN_LOCK l = fresh_ex();
+    KIRQL old = 0;
+    KeRaiseIrql(HIGH_LEVEL, &old);
+    KIRQL saved = 0;
+    const int line = AT(saved = ExAcquireSpinLockExclusive(l));
+    const std::vector<Got> got = take();
+    EXPECT_EQ(KeGetCurrentIrql(), HIGH_LEVEL) << "Driver Verifier leaves the IRQL where it was";
+    ExReleaseSpinLockExclusive(l, saved);
+    KeLowerIrql(old);
+    expect_exactly(got, "AcquireAboveDispatch", __FILE__, line);
+    if (got.size() != 1) return;
+    EXPECT_NE(got[0].message.find("take it with ExAcquireSpinLockExclusiveAtDpcLevel"), std::string::npos)
+        << got[0].message;
+    EXPECT_NE(got[0].message.find("KeSynchronizeExecution"), std::string::npos) << got[0].message;
+    EXPECT_EQ(got[0].message.find("NdisMSynchronizeWithInterruptEx"), std::string::npos) << got[0].message;
+}
+
 // ---- spin-lock rules that apply unchanged ----------------------------------------------------
 
 TEST_F(VerifierTest, RwLock_FreedWhileHeld) {
