@@ -472,7 +472,6 @@ void worker_main(Context &c) noexcept {
     // CPU is a plain switch there, where handed to another (idle) CPU it waits for that CPU to
     // wake: twice the schedules a second on the 2-core development machine (docs/explore.md).
     platform::pin_current_thread(exploration().cpu);
-    platform::batch_current_thread(); // one context switch per hand-off (platform/affinity.h)
     NdislockBindCurrentThread(c.index % model::processor_count()); // registers the thread
     c.thread = model::tls_thread;
     Exploration &x = exploration();

@@ -13,21 +13,10 @@ PinnedToCurrentCpu::PinnedToCurrentCpu() noexcept {
     CPU_ZERO(&one);
     CPU_SET(here, &one);
     if (pthread_setaffinity_np(pthread_self(), sizeof one, &one) == 0) cpu_ = here;
-    if (sched_getscheduler(0) == SCHED_OTHER && batch_current_thread()) saved_policy_ = SCHED_OTHER;
 }
 
 PinnedToCurrentCpu::~PinnedToCurrentCpu() {
-    if (saved_policy_ >= 0) {
-        const sched_param normal{};
-        sched_setscheduler(0, saved_policy_, &normal);
-    }
     if (cpu_ >= 0) pthread_setaffinity_np(pthread_self(), sizeof saved_, &saved_);
-}
-
-bool batch_current_thread() noexcept {
-    if (sched_getscheduler(0) != SCHED_OTHER) return false;
-    const sched_param none{};
-    return sched_setscheduler(0, SCHED_BATCH, &none) == 0;
 }
 
 void pin_current_thread(int cpu) noexcept {

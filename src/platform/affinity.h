@@ -8,10 +8,9 @@
 
 namespace ndislock::platform {
 
-// While it lives, the calling thread runs only on the CPU it was on when it was made, and under
-// SCHED_BATCH (as batch_current_thread); its affinity and policy before are put back when it ends.
-// cpu() is that CPU, or -1 if the kernel refused (a restricted container): then the affinity was
-// not changed.
+// While it lives, the calling thread runs only on the CPU it was on when it was made; its
+// affinity before is put back when it ends. cpu() is that CPU, or -1 if the kernel refused (a
+// restricted container): then nothing was changed.
 class PinnedToCurrentCpu {
 public:
     PinnedToCurrentCpu() noexcept;
@@ -23,15 +22,7 @@ public:
 private:
     cpu_set_t saved_;
     int cpu_ = -1;
-    int saved_policy_ = -1; // SCHED_OTHER when it was switched to SCHED_BATCH, else -1
 };
-
-// Puts the calling thread under SCHED_BATCH if it runs under SCHED_OTHER (no privilege needed):
-// a thread it wakes then never preempts it on the spot (the kernel's wake-up preemption is off for
-// batch threads), so a hand-off between two threads of one CPU, a wake then a wait, is one context
-// switch, at the wait, instead of two (the woken thread preempting the waker at the wake's return,
-// then the waker coming back only to wait). False if the kernel refused.
-bool batch_current_thread() noexcept;
 
 // Runs the calling thread only on cpu (no effect for cpu < 0 or if the kernel refuses).
 void pin_current_thread(int cpu) noexcept;
