@@ -85,7 +85,9 @@ NDISLOCK_API BOOLEAN NdisMSynchronizeWithInterruptEx(NDIS_HANDLE NdisInterruptHa
  * interrupt, message MessageId's MiniportMessageInterruptDPC) on every processor set in
  * TargetProcessors->Mask (group 0), with MiniportDpcContext, at medium importance as on Windows:
  * it runs at that processor's next drop below DISPATCH_LEVEL, or on its DPC thread if no thread
- * drops it. A processor where that DPC is already queued gets no second one. Returns the processors where it was queued
+ * drops it; queued toward the caller's own processor from below DISPATCH_LEVEL, it has run when the
+ * call returns (as KeInsertQueueDpc's). A processor where that DPC is already queued gets no second
+ * one. Returns the processors where it was queued
  * (0, with a message, for a MessageId the interrupt does not have). Page: ndis/nf-ndis-ndismqueuedpcex. */
 NDISLOCK_API KAFFINITY NdisMQueueDpcEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
                                        PGROUP_AFFINITY TargetProcessors, PVOID MiniportDpcContext);

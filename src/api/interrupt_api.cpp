@@ -94,19 +94,29 @@ NDISLOCK_API BOOLEAN NdisMSynchronizeWithInterruptEx(NDIS_HANDLE h, ULONG m, MIN
     return synchronize_at(h, m, fn_, c, NDISLOCK_SITE(nullptr, 0, nullptr));
 }
 
+namespace {
+// The interrupt's DPCs are medium importance: one queued toward the caller's own processor from
+// below DISPATCH_LEVEL has run by the time the call returns, as KeInsertQueueDpc's (below).
+KAFFINITY queue_and_deliver(ThreadState &t, NDIS_HANDLE h, ULONG m, KAFFINITY targets, PVOID context) noexcept {
+    const KAFFINITY queued = interrupt::queue_interrupt_dpcs(h, m, targets, context);
+    const std::uint32_t here = t.processor().load(std::memory_order_relaxed);
+    if (here < 8 * sizeof(KAFFINITY) && ((queued >> here) & 1u) != 0) interrupt::run_queued_dpcs_now(t);
+    return queued;
+}
+} // namespace
+
 NDISLOCK_API KAFFINITY NdisMQueueDpcEx(NDIS_HANDLE h, ULONG m, PGROUP_AFFINITY targets, PVOID context) {
-    this_thread();
+    ThreadState &t = this_thread();
     if (targets == nullptr || targets->Group != 0) {
         platform::diagnostic("NdisMQueueDpcEx: %s",
                              targets == nullptr ? "TargetProcessors is NULL" : "only processor group 0 exists");
         return 0;
     }
-    return interrupt::queue_interrupt_dpcs(h, m, targets->Mask, context);
+    return queue_and_deliver(t, h, m, targets->Mask, context);
 }
 
 NDISLOCK_API ULONG NdisMQueueDpc(NDIS_HANDLE h, ULONG m, ULONG targets, PVOID context) {
-    this_thread();
-    return static_cast<ULONG>(interrupt::queue_interrupt_dpcs(h, m, targets, context));
+    return static_cast<ULONG>(queue_and_deliver(this_thread(), h, m, targets, context));
 }
 
 // As NT's KiInitializeDpc: the fields it sets, and no others. DpcListEntry and the system

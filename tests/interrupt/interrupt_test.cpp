@@ -324,6 +324,32 @@ TEST(Dpc, NdisMQueueDpcExQueuesOnEachTargetOnce) {
     EXPECT_EQ(cpus.load() & 0b1001u, 0u);
 }
 
+// The interrupt's DPC is medium importance: queued toward the caller's own processor from
+// PASSIVE_LEVEL, it has run when NdisMQueueDpcEx returns, as a KeInsertQueueDpc's would.
+TEST(Dpc, NdisMQueueDpcExTowardThisProcessorFromPassiveHasRunOnReturn) {
+    Watchdog dog("queue dpc ex here", kLimit);
+    ASSERT_EQ(set_processor_count(4), NDISLOCK_OK);
+    TestDevice d;
+    std::atomic<int> runs{0};
+    std::atomic<unsigned> where{~0u};
+    d.dpc = [&](TestDevice &, PVOID) {
+        where.store(KeGetCurrentProcessorNumber());
+        runs.fetch_add(1);
+    };
+    d.start();
+    on_processor(1, [&] {
+        GROUP_AFFINITY targets{};
+        targets.Mask = 0b0010;
+        int context = 0;
+        EXPECT_EQ(NdisMQueueDpcEx(d.interrupt, 0, &targets, &context), KAFFINITY{0b0010});
+        EXPECT_EQ(runs.load(), 1) << "the DPC has not run when NdisMQueueDpcEx returned";
+        EXPECT_EQ(where.load(), 1u);
+        EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    });
+    KeFlushQueuedDpcs();
+    EXPECT_EQ(runs.load(), 1);
+}
+
 TEST(Event, SetWakesWaitersAndStaysSetUntilReset) {
     Watchdog dog("event", kLimit);
     NDIS_EVENT e;
