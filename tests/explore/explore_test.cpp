@@ -223,6 +223,10 @@ TEST_F(Explore, NestedExplorationIsBusy) {
 }
 
 TEST_F(Explore, PlainThreadIsRefused) {
+    // The child re-runs this test from the start instead of forking this process: ndislock's
+    // watchdog thread already runs here, and ThreadSanitizer does not start threads after a fork
+    // of a threaded process.
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
     EXPECT_DEATH(
         {
             auto scenario = [](ex::Run &run) {
