@@ -43,6 +43,10 @@ struct Context {
     NDISLOCK_EXPLORE_ROUTINE *routine = nullptr;
     void *argument = nullptr;
     bool abort = false; // go back to the worker loop when given the baton
+    // A finding of an observer (the verifier) failed the schedule inside one of its hooks: the
+    // context goes back to its worker loop at its next point, wait or return, once the hook and
+    // the call around it have finished (a longjmp out of them would skip their destructors).
+    bool fail_pending = false;
     std::jmp_buf abort_point;
     std::thread worker;
     model::ThreadState *thread = nullptr;
@@ -120,6 +124,14 @@ unsigned runnable_set(const Exploration &x, unsigned *out) noexcept {
 }
 
 // ---- Failing -------------------------------------------------------------------------------
+
+// A finding recorded for self (on_finding) ends its part here.
+inline void abandon_if_failed(Context &self) noexcept {
+    if (__builtin_expect(self.fail_pending, 0)) {
+        exploration().aborting = true;
+        std::longjmp(self.abort_point, 1);
+    }
+}
 
 [[noreturn]] void fail(Context &self, const char *rule, const char *message) noexcept {
     Exploration &x = exploration();
@@ -202,6 +214,7 @@ void count_step(Context &self) noexcept {
 }
 
 void point(Context &self) noexcept {
+    abandon_if_failed(self);
     Exploration &x = exploration();
     count_step(self);
     fire_due_timers(); // virtual time moved: a timer may be due
@@ -297,7 +310,8 @@ void on_wait_lock(const observe::WaitLockEvent &e) noexcept {
 // that a replay prints the same finding.
 bool on_finding(const char *rule, const char *text) noexcept {
     Exploration &x = exploration();
-    if (tls_context == nullptr || x.aborting) return false;
+    if (tls_context == nullptr || x.aborting || tls_context->fail_pending)
+        return tls_context != nullptr && tls_context->fail_pending;
     char renamed[sizeof x.finding.message];
     std::size_t n = 0;
     for (const char *p = text; *p != '\0' && n + 1 < sizeof renamed;) {
@@ -317,7 +331,13 @@ bool on_finding(const char *rule, const char *text) noexcept {
         renamed[n++] = *p++;
     }
     renamed[std::min(n, sizeof renamed - 1)] = '\0';
-    fail(*tls_context, rule, renamed);
+    if (!x.finding.found) {
+        x.finding.found = true;
+        x.finding.rule = rule;
+        std::snprintf(x.finding.message, sizeof x.finding.message, "%s", renamed);
+    }
+    tls_context->fail_pending = true;
+    return true;
 }
 
 constexpr observe::Observer kObserver = [] {
@@ -340,6 +360,7 @@ lock::ParkResult controlled_park(const void *address, std::uint32_t expected, st
                                  lock::ParkValidation validate, const void *context) noexcept {
     Context *self = tls_context;
     if (self == nullptr) return lock::ParkResult::Unparked; // not a context: nothing to wait for here
+    abandon_if_failed(*self);
     if (validate != nullptr && !validate(context)) return lock::ParkResult::Invalid;
     Exploration &x = exploration();
     count_step(*self);
@@ -429,7 +450,9 @@ void reset_thread(Context &c) noexcept {
 [[gnu::noinline]] bool run_routine(Context &c) noexcept {
     if (setjmp(c.abort_point) != 0) return false;
     c.routine(c.argument);
+    abandon_if_failed(c);
     observe::notify_scenario_returned(*c.thread, false);
+    abandon_if_failed(c);
     return true;
 }
 
@@ -522,6 +545,7 @@ bool add_context(Exploration &x, std::uint32_t processor, bool reuse, NDISLOCK_E
     c.state = State::Runnable;
     c.blocked_on = nullptr;
     c.abort = false;
+    c.fail_pending = false;
     c.processor = processor;
     c.deadline = 0;
     c.timed_out = false;

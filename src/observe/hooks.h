@@ -274,8 +274,8 @@ struct Observer {
     // A finding of a rule-checking observer (the verifier) about a call of the calling thread,
     // before it is kept, counted or printed: the rule's ID and the report's text. An observer
     // that takes it returns true, and the finding is not the process's: an exploration makes it
-    // the failing schedule's finding, and a scenario thread does not come back from this call
-    // (its schedule is abandoned; explore/scheduler.h).
+    // the failing schedule's finding, and the scenario thread goes back to its worker at its next
+    // scheduling point, wait or return (the call finishes first: its destructors run).
     bool (*finding)(const char *rule_id, const char *text) noexcept = nullptr;
     // An exploration's schedule begins (true) or has ended (false). What an observer learns inside
     // one schedule must not reach the next, so that a schedule's outcome depends on its choices

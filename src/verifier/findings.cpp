@@ -106,16 +106,16 @@ namespace {
 // "The verifier in a schedule"): offered to the exploration before it is kept, counted or printed,
 // with the report's text but its first line (the rule, which the exploration names) and the
 // processor and thread line (the exploration numbers its threads itself). A suppressed finding
-// and a note are not offered: they fail no schedule. Returns only if nobody took it.
-void offer_to_exploration(const Report &r, const observe::RuleInfo &info) {
-    if (info.severity == observe::Severity::Note) return;
+// and a note are not offered: they fail no schedule. True if the exploration took it.
+bool offer_to_exploration(const Report &r, const observe::RuleInfo &info) {
+    if (info.severity == observe::Severity::Note) return false;
     const ResolvedSite where = resolve_site(r.site);
     char cls[512];
     const char *name = r.lock != nullptr ? class_name(r.lock_class) : nullptr;
     if (is_suppressed(info.id, where.file, where.function,
                       name != nullptr ? name
                                       : (r.lock != nullptr ? describe_class(r.lock_class, cls, sizeof cls) : nullptr)))
-        return;
+        return false;
     const std::string text = format_report(r);
     std::string kept = std::string("the verifier reports ") + observe::severity_name(info.severity) + ":\n";
     for (std::size_t at = text.find('\n') + 1, end; at < text.size(); at = end + 1) {
@@ -128,13 +128,13 @@ void offer_to_exploration(const Report &r, const observe::RuleInfo &info) {
         if (text.compare(at, 12, "  processor ") != 0 && text.compare(at, 7, "  lock ") != 0)
             kept.append(text, at, end + 1 - at);
     }
-    observe::offer_finding(info.id, kept.c_str());
+    return observe::offer_finding(info.id, kept.c_str());
 }
 } // namespace
 
 void report(const Report &r) noexcept {
     const observe::RuleInfo &info = observe::rule_info(r.rule);
-    if (__builtin_expect(observe::finding_takers(), 0)) offer_to_exploration(r, info);
+    if (__builtin_expect(observe::finding_takers(), 0) && offer_to_exploration(r, info)) return;
     if (observe::trace::recording()) observe::trace::finding(info.id, r.site.file, r.site.line);
     std::string text;
     {
