@@ -133,13 +133,17 @@ inline void abandon_if_failed(Context &self) noexcept {
     }
 }
 
+// The schedule's finding, unless it has one already (the first stands).
+void record_finding(Exploration &x, const char *rule, const char *message) noexcept {
+    if (x.finding.found) return;
+    x.finding.found = true;
+    x.finding.rule = rule;
+    std::snprintf(x.finding.message, sizeof x.finding.message, "%s", message);
+}
+
 [[noreturn]] void fail(Context &self, const char *rule, const char *message) noexcept {
     Exploration &x = exploration();
-    if (!x.finding.found) {
-        x.finding.found = true;
-        x.finding.rule = rule;
-        std::snprintf(x.finding.message, sizeof x.finding.message, "%s", message);
-    }
+    record_finding(x, rule, message);
     x.aborting = true;
     std::longjmp(self.abort_point, 1);
 }
@@ -302,41 +306,43 @@ void on_wait_lock(const observe::WaitLockEvent &e) noexcept {
     if (e.phase == observe::WaitLockPhase::Releasing) observed_point("a release by a thread not spawned for it");
 }
 
-// A finding of the verifier about a context's call: the schedule's (the verifier keeps nothing of
-// it); the context goes no further. Elsewhere (setup, check, a thread of no schedule) the
-// process's, as outside an exploration.
-// The verifier names threads by their OS thread IDs, which differ from run to run: each becomes
-// the schedule's own number ("thread 0"), as in the exploration's other findings and its trace, so
-// that a replay prints the same finding.
-bool on_finding(const char *rule, const char *text) noexcept {
-    Exploration &x = exploration();
-    if (tls_context == nullptr || x.aborting || tls_context->fail_pending)
-        return tls_context != nullptr && tls_context->fail_pending;
-    char renamed[sizeof x.finding.message];
+// text with each "thread <OS thread id>" of a context renamed "thread <its index>": the verifier
+// names threads by their OS thread IDs, which differ from run to run, the exploration by its own
+// numbers (its other findings, its trace), so that a replay prints the same finding.
+void number_threads(const Exploration &x, const char *text, char *out, std::size_t size) noexcept {
     std::size_t n = 0;
-    for (const char *p = text; *p != '\0' && n + 1 < sizeof renamed;) {
+    for (const char *p = text; *p != '\0' && n + 1 < size;) {
         if (std::strncmp(p, "thread ", 7) == 0 && p[7] >= '0' && p[7] <= '9') {
             char *end = nullptr;
             const long tid = std::strtol(p + 7, &end, 10);
             for (unsigned i = 0; i < x.spawned; ++i)
                 if (x.contexts[i].thread != nullptr &&
                     x.contexts[i].thread->os_tid.load(std::memory_order_relaxed) == tid) {
-                    n += static_cast<std::size_t>(std::snprintf(renamed + n, sizeof renamed - n, "thread %u", i));
+                    n += static_cast<std::size_t>(std::snprintf(out + n, size - n, "thread %u", i));
                     p = end;
                     break;
                 }
-            if (p != end) renamed[n++] = *p++;
+            if (p != end) out[n++] = *p++;
             continue;
         }
-        renamed[n++] = *p++;
+        out[n++] = *p++;
     }
-    renamed[std::min(n, sizeof renamed - 1)] = '\0';
-    if (!x.finding.found) {
-        x.finding.found = true;
-        x.finding.rule = rule;
-        std::snprintf(x.finding.message, sizeof x.finding.message, "%s", renamed);
-    }
-    tls_context->fail_pending = true;
+    out[std::min(n, size - 1)] = '\0';
+}
+
+// A finding of the verifier about a context's call: the schedule's (the verifier keeps nothing of
+// it); the context leaves the schedule at its next point, wait or return (abandon_if_failed).
+// Elsewhere (setup, check, a thread of no schedule) the process's, as outside an exploration.
+bool on_finding(const char *rule, const char *text) noexcept {
+    Context *self = tls_context;
+    if (self == nullptr) return false;
+    if (self->fail_pending) return true; // failing already: the first finding stands
+    Exploration &x = exploration();
+    if (x.aborting) return false;
+    char numbered[sizeof x.finding.message];
+    number_threads(x, text, numbered, sizeof numbered);
+    record_finding(x, rule, numbered);
+    self->fail_pending = true;
     return true;
 }
 

@@ -332,7 +332,7 @@ void deregister_interrupt(NDIS_HANDLE handle, const observe::Site &site) noexcep
 // the interrupt's running DPCs, which may still synchronize with it meanwhile (the DPC re-enabling
 // what its ISR masked), as on Windows, where the interrupt object lives until the deregistration
 // returns.
-Interrupt *find_interrupt_or_closing(NDIS_HANDLE handle, Lookup *how) noexcept {
+static Interrupt *find_interrupt_or_closing(NDIS_HANDLE handle, Lookup *how) noexcept {
     if (Interrupt *i = find_interrupt(handle, how)) return i;
     std::uint32_t slot = 0, generation = 0;
     if (!decode(handle, kInterruptTag, kMaxInterrupts, &slot, &generation)) return nullptr;
