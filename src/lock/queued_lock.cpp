@@ -82,6 +82,10 @@ static void wake_ahead(PKSPIN_LOCK lock, PKSPIN_LOCK_QUEUE entry) noexcept {
     PKSPIN_LOCK_QUEUE successor = entry_next(entry).load(std::memory_order_acquire);
     if (successor == nullptr) return;
     PKSPIN_LOCK parked = tagged(lock, kQueueWait | kQueueParked);
+    // Look before the compare-exchange: a successor that spins (the usual case with as many
+    // threads as cores) keeps its line shared with us, where a failing compare-exchange would
+    // take it away from the spinner in the middle of our critical section.
+    if (entry_lock(successor).load(std::memory_order_relaxed) != parked) return;
     // Clearing the parked bit changes the parking word, so a successor about to sleep does not.
     if (entry_lock(successor).compare_exchange_strong(parked, tagged(lock, kQueueWait), std::memory_order_relaxed,
                                                       std::memory_order_relaxed)) {
