@@ -323,7 +323,8 @@ void on_acquired_at(const LockEvent &e, bool contended) noexcept {
 // Taken at the first attempt: no wait to describe, so nothing of `wanting` is written. Form: the
 // variant, a constant for the common ordinary forms (on_acquired_at_once), Variant::Count_ for
 // any other (read from the event).
-template <Variant Form> [[gnu::noinline]] void acquired_at_once_as(const LockEvent &e, VerifierThread &v) noexcept {
+template <Variant Form>
+[[gnu::always_inline]] inline void acquired_at_once_as(const LockEvent &e, VerifierThread &v) noexcept {
     const Variant form = Form == Variant::Count_ ? e.variant : Form;
     if (v.overflowed) return;
     Shadow *s = shadow_for_use(v, e, observe::variant_name);
@@ -376,7 +377,8 @@ void on_acquired(const LockEvent &e, bool contended) noexcept {
         with_driver_site<on_acquired_at_once_of_wait>(e);
 }
 // The ordinary forms a driver takes most, each with its form a constant in its checks; the others
-// (and none is left out: each case is the same code) read it from the event.
+// (and none is left out: each case is the same code) read it from the event. Each case is inlined
+// here: the hook is one frame.
 void on_acquired_at_once(const LockEvent &e) noexcept {
     switch (e.variant) {
     case Variant::NdisAcquire:
