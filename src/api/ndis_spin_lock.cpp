@@ -32,7 +32,7 @@ inline void ndis_acquire(PNDIS_SPIN_LOCK l, const Site &site) noexcept {
     check_lock_pointer(l, "NdisAcquireSpinLock", site);
     ThreadState &t = this_thread();
     // OldIrql is written only once the lock is held: it belongs to the holder.
-    l->OldIrql = with_observation([&](auto observed) {
+    l->OldIrql = with_observation([&](auto observed) NDISLOCK_OBSERVED_INLINE {
         return acquire_raising<decltype(observed)::value>(t, &l->SpinLock, Variant::NdisAcquire, true, site);
     });
 }
@@ -41,7 +41,7 @@ inline void ndis_release(PNDIS_SPIN_LOCK l, const Site &site) noexcept {
     check_lock_pointer(l, "NdisReleaseSpinLock", site);
     ThreadState &t = this_thread();
     const KIRQL old = l->OldIrql; // read before the lock is freed and another holder overwrites it
-    with_observation([&](auto observed) {
+    with_observation([&](auto observed) NDISLOCK_OBSERVED_INLINE {
         release_lowering<decltype(observed)::value>(t, &l->SpinLock, old, Variant::NdisAcquire, true, site);
     });
 }

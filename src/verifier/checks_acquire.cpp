@@ -104,8 +104,10 @@ const char *at_dpc_level_form(Variant v) noexcept {
                          call, e.irql)));
 }
 
-inline void check_irql_for_acquire(const LockEvent &e, const Shadow *s) {
-    if (__builtin_expect(e.irql == DISPATCH_LEVEL || (e.irql < DISPATCH_LEVEL && raising(e.variant)), 1)) return;
+// form: e.variant in the checks below, a constant where the caller knows it (the hooks' common
+// forms), so that their tests of the form fold away.
+[[gnu::always_inline]] inline void check_irql_for_acquire(const LockEvent &e, Variant form, const Shadow *s) {
+    if (__builtin_expect(e.irql == DISPATCH_LEVEL || (e.irql < DISPATCH_LEVEL && raising(form)), 1)) return;
     report_acquire_irql(e, s);
 }
 
@@ -117,9 +119,9 @@ inline void check_irql_for_acquire(const LockEvent &e, const Shadow *s) {
                                               : "used with ordinary (non-queued) acquires")));
 }
 
-inline void check_mode(const LockEvent &e, Shadow *s) {
+[[gnu::always_inline]] inline void check_mode(const LockEvent &e, Variant form, Shadow *s) {
     if (s == nullptr) return;
-    const LockMode wanted = queued(e.variant) ? LockMode::Queued : LockMode::Plain;
+    const LockMode wanted = queued(form) ? LockMode::Queued : LockMode::Plain;
     LockMode seen = s->mode.load(std::memory_order_relaxed); // settled after the first acquire: no RMW
     if (__builtin_expect(seen == wanted, 1)) return;
     if (seen == LockMode::Unknown &&
@@ -191,38 +193,39 @@ inline void check_mode(const LockEvent &e, Shadow *s) {
 // DISPATCH_LEVEL teaches its class the low side or nothing (a RaiseToSynch form holds above it and
 // teaches nothing), so once this thread has seen the class noted low (v.class_low_known) such an
 // acquire is one compare: no call, no look at the class's shared table.
-[[gnu::always_inline]] inline void check_class_irql(const LockEvent &e, VerifierThread &v, const Shadow *s) {
+[[gnu::always_inline]] inline void check_class_irql(const LockEvent &e, Variant form, VerifierThread &v,
+                                                    const Shadow *s) {
     if (s == nullptr) return;
     const std::uint16_t cls = s->lock_class.load(std::memory_order_relaxed);
     std::uint16_t &known_low = v.class_low_known[cls % kClassLowCacheSlots];
     if (__builtin_expect(e.irql <= DISPATCH_LEVEL && known_low == cls, 1)) return;
-    const KIRQL level = observe::held_irql(e.variant); // what a raising form raises to
-    const KIRQL held = raising(e.variant) && e.irql < level ? level : e.irql;
+    const KIRQL level = observe::held_irql(form); // what a raising form raises to
+    const KIRQL held = raising(form) && e.irql < level ? level : e.irql;
     // Above DISPATCH_LEVEL only the forms documented there teach the class (the others are
     // AcquireAboveDispatch already).
-    if (held > DISPATCH_LEVEL && !any_irql_at_or_above_dispatch(e.variant)) return;
+    if (held > DISPATCH_LEVEL && !any_irql_at_or_above_dispatch(form)) return;
     const ClassIrqlConflict c = note_class_irql(cls, held, e.site);
     if (held <= DISPATCH_LEVEL) known_low = cls; // noted low now, if it was not already
     if (__builtin_expect(c.found, 0)) report_class_irql(e, s, held, c);
 }
 
 // The checks made before an acquire's attempt (or, taken at once, in the same call).
-[[gnu::always_inline]] inline void check_acquire(const LockEvent &e, VerifierThread &v, Shadow *s) {
-    check_irql_for_acquire(e, s);
-    check_class_irql(e, v, s);
-    check_mode(e, s);
-    if (__builtin_expect(observe::is_rw(e.variant), 0))
+[[gnu::always_inline]] inline void check_acquire(const LockEvent &e, Variant form, VerifierThread &v, Shadow *s) {
+    check_irql_for_acquire(e, form, s);
+    check_class_irql(e, form, v, s);
+    check_mode(e, form, s);
+    if (__builtin_expect(observe::is_rw(form), 0))
         check_rw_acquire(e, v, s); // recursion as each reader/writer lock allows it, state reuse
     else if (const int already = find_held(v, e.lock); __builtin_expect(already >= 0, 0))
         report_recursive(e, s, v.held[already]);
-    if (queued(e.variant)) {
+    if (queued(form)) {
         for (unsigned i = 0; i < v.depth.load(std::memory_order_relaxed); ++i) {
             if (v.held[i].handle != e.handle || e.handle == nullptr) continue;
             report_handle_reused(e, s, v.held[i]);
             break;
         }
     }
-    check_order(e, v, s);
+    check_order(e, form, v, s);
 }
 
 // Acquisitions to the next timed hold: uniform in [1, 2 * period - 1], so `period` on average.
@@ -241,7 +244,8 @@ inline std::uint32_t next_sampling_gap(VerifierThread &v, std::uint32_t period) 
 }
 
 // Records a lock now held in the thread's table.
-[[gnu::always_inline]] inline void push_held(const LockEvent &e, VerifierThread &v, Shadow *s, bool contended) {
+[[gnu::always_inline]] inline void push_held(const LockEvent &e, Variant form, VerifierThread &v, Shadow *s,
+                                             bool contended) {
     const unsigned d = v.depth.load(std::memory_order_relaxed);
     // Waiting for this lock (its holder may have been descheduled) is not the outer holds' own
     // time: they are not timed.
@@ -263,7 +267,7 @@ inline std::uint32_t next_sampling_gap(VerifierThread &v, std::uint32_t period) 
     h.handle = e.handle;
     h.state = e.state;
     h.lock_class = s != nullptr ? s->lock_class.load(std::memory_order_relaxed) : kOverflowClass;
-    h.variant = e.variant;
+    h.variant = form;
     h.irql_at_acquire = e.irql;
     h.untimed = false;
     h.seq = v.next_seq++;
@@ -274,7 +278,7 @@ inline std::uint32_t next_sampling_gap(VerifierThread &v, std::uint32_t period) 
         platform::light_fence();
         wake_sentinel_if_napping();
     }
-    h.chain = chain_at(v, d, chain_class(h.lock_class, h.variant));
+    h.chain = chain_at(v, d, chain_class(h.lock_class, form));
     h.shadow = s;
     // One hold in hold_sample_period is timed (settings.h). The period is read on every acquire,
     // so a new one applies at once.
@@ -289,7 +293,7 @@ inline std::uint32_t next_sampling_gap(VerifierThread &v, std::uint32_t period) 
         h.start = platform::own_time_now();
     }
     v.depth.store(d + 1, std::memory_order_release);
-    if (s != nullptr && !shared_hold(e.variant)) { // readers have no single holder
+    if (s != nullptr && !shared_hold(form)) { // readers have no single holder
         s->holder_slot.store(static_cast<std::uint8_t>(d), std::memory_order_relaxed);
         s->holder.store(e.thread->id(), std::memory_order_release);
     }
@@ -299,7 +303,7 @@ void on_acquiring_at(const LockEvent &e) noexcept {
     VerifierThread &v = verifier_thread(*e.thread);
     if (v.overflowed) return;
     Shadow *s = shadow_for_use(v, e, observe::variant_name);
-    check_acquire(e, v, s);
+    check_acquire(e, e.variant, v, s);
     v.wanting_shadow = s;
     v.wanting_site = e.site;
     v.wanting.store(e.lock, std::memory_order_relaxed);
@@ -313,16 +317,19 @@ void on_acquired_at(const LockEvent &e, bool contended) noexcept {
     // switched off and on) or the memory holds another lock now.
     Shadow *s = v.wanting_shadow;
     if (s == nullptr || !shadow_is(s, e.lock)) s = shadow_for_use(v, e, observe::variant_name);
-    push_held(e, v, s, contended);
+    push_held(e, e.variant, v, s, contended);
 }
 
-// Taken at the first attempt: no wait to describe, so nothing of `wanting` is written.
-[[gnu::always_inline]] inline void on_acquired_at_once_at(const LockEvent &e) noexcept {
-    VerifierThread &v = verifier_thread(*e.thread);
+// Taken at the first attempt: no wait to describe, so nothing of `wanting` is written. Form: the
+// variant, a constant for the common ordinary forms (on_acquired_at_once), Variant::Count_ for
+// any other (read from the event).
+template <Variant Form>
+[[gnu::always_inline]] inline void acquired_at_once_as(const LockEvent &e, VerifierThread &v) noexcept {
+    const Variant form = Form == Variant::Count_ ? e.variant : Form;
     if (v.overflowed) return;
     Shadow *s = shadow_for_use(v, e, observe::variant_name);
-    check_acquire(e, v, s);
-    push_held(e, v, s, false);
+    check_acquire(e, form, v, s);
+    push_held(e, form, v, s, false);
 }
 
 } // namespace
@@ -369,6 +376,22 @@ void on_acquired(const LockEvent &e, bool contended) noexcept {
     else
         with_driver_site<on_acquired_at_once_of_wait>(e);
 }
-void on_acquired_at_once(const LockEvent &e) noexcept { with_driver_site<on_acquired_at_once_at>(e); }
+// The ordinary forms a driver takes most, each with its form a constant in its checks; the others
+// (and none is left out: each case is the same code) read it from the event. Each case is inlined
+// here: the hook is one frame.
+void on_acquired_at_once(const LockEvent &e) noexcept {
+    switch (e.variant) {
+    case Variant::NdisAcquire:
+        return lock_path_hook<acquired_at_once_as<Variant::NdisAcquire>, true>(e);
+    case Variant::NdisDpr:
+        return lock_path_hook<acquired_at_once_as<Variant::NdisDpr>, true>(e);
+    case Variant::KeAcquire:
+        return lock_path_hook<acquired_at_once_as<Variant::KeAcquire>, true>(e);
+    case Variant::KeAtDpcLevel:
+        return lock_path_hook<acquired_at_once_as<Variant::KeAtDpcLevel>, true>(e);
+    default:
+        return lock_path_hook<acquired_at_once_as<Variant::Count_>, true>(e);
+    }
+}
 
 } // namespace ndislock::verifier

@@ -82,7 +82,15 @@ using observe::raising;
 
 // A class as a chain key sees it: a shared hold is another link than an exclusive one, since a
 // chain of reads checked once says nothing of the same chain taken for write.
-inline bool shared_hold(Variant v) noexcept { return observe::rw_mode(v) == observe::RwMode::Shared; }
+// One shift of a constant (rw_mode's switch is a measurable share of a verified release, which
+// asks it of the held entry's variant, not a constant).
+inline constexpr std::uint32_t kSharedForms = [] {
+    std::uint32_t bits = 0;
+    for (unsigned i = 0; i < unsigned(Variant::Count_); ++i)
+        if (observe::rw_mode(static_cast<Variant>(i)) == observe::RwMode::Shared) bits |= 1u << i;
+    return bits;
+}();
+constexpr bool shared_hold(Variant v) noexcept { return (kSharedForms >> unsigned(v) & 1) != 0; }
 inline std::uint32_t chain_class(std::uint32_t cls, Variant v) noexcept {
     return shared_hold(v) ? cls | 0x80000000u : cls;
 }
@@ -162,13 +170,14 @@ inline std::uint64_t chain_at(const VerifierThread &v, unsigned slot, std::uint3
     return chain_extend(slot == 0 ? v.wait_chain : v.held[slot - 1].chain, cls);
 }
 
-inline void check_order(const LockEvent &e, VerifierThread &v, const Shadow *s) {
+// form: e.variant, passed apart so that a caller that knows it as a constant folds its tests.
+[[gnu::always_inline]] inline void check_order(const LockEvent &e, Variant form, VerifierThread &v, const Shadow *s) {
     const unsigned depth = v.depth.load(std::memory_order_relaxed);
     // A try never waits. With no spin lock held, a held mutex (or fast mutex, resource) still
     // orders: the wait_chain is then not the empty chain.
-    if ((depth == 0 && v.wait_chain == kChainStart) || s == nullptr || never_waits(e.variant)) return;
+    if ((depth == 0 && v.wait_chain == kChainStart) || s == nullptr || never_waits(form)) return;
     const std::uint32_t wanted = s->lock_class.load(std::memory_order_relaxed);
-    const std::uint64_t key = chain_at(v, depth, chain_class(wanted, e.variant));
+    const std::uint64_t key = chain_at(v, depth, chain_class(wanted, form));
     if (__builtin_expect(chain_checked(key), 1)) return; // this chain of classes was checked before
     check_new_chain(e, v, s, depth, wanted, key);
 }
@@ -218,6 +227,44 @@ template <void (*Handler)(const LockEvent &) noexcept>
 template <void (*Handler)(const LockEvent &) noexcept> inline void with_driver_site(const LockEvent &e) noexcept {
     if (__builtin_expect(library_file(e.site.file), 0)) return with_driver_site_slow<Handler>(e);
     Handler(e);
+}
+
+// ---- the lock path's two hooks ------------------------------------------------------------------
+
+// An acquire taken at once and a release (S5 pays for both on every pair) are installed without
+// Apart (checks_observer.cpp): they do its work themselves, with one read of the thread's table
+// for it and for their checks. Body gets the calling thread's current table; KeepsSite: it keeps
+// the call's site (with_driver_site).
+using LockPathBody = void (*)(const LockEvent &, VerifierThread &) noexcept;
+template <LockPathBody Body> void with_current_table(const LockEvent &e) noexcept {
+    Body(e, verifier_thread(*e.thread));
+}
+template <LockPathBody Body, bool KeepsSite> void with_site_and_table(const LockEvent &e) noexcept {
+    if constexpr (KeepsSite)
+        with_driver_site<with_current_table<Body>>(e);
+    else
+        with_current_table<Body>(e);
+}
+// Everything but the common case: no table yet or a stale one, a count of the sentinel on
+// (Apart's SlowWork), a site inside library code.
+template <LockPathBody Body, bool KeepsSite>
+[[gnu::cold, gnu::noinline]] void lock_path_hook_slow(VerifierThread *table, const LockEvent &e) noexcept {
+    if (table != nullptr && table->beat_counted.load(std::memory_order_relaxed)) {
+        const SlowWork apart(table);
+        return with_site_and_table<Body, KeepsSite>(e);
+    }
+    with_site_and_table<Body, KeepsSite>(e);
+}
+template <LockPathBody Body, bool KeepsSite>
+[[gnu::always_inline]] inline void lock_path_hook(const LockEvent &e) noexcept {
+    VerifierThread *table = verifier_table_of(*e.thread);
+    if (__builtin_expect(table == nullptr || table->beat_counted.load(std::memory_order_relaxed) ||
+                             table->epoch.load(std::memory_order_acquire) !=
+                                 g_table_epoch.load(std::memory_order_relaxed) ||
+                             (KeepsSite && library_file(e.site.file)),
+                         0))
+        return lock_path_hook_slow<Body, KeepsSite>(table, e);
+    Body(e, *table);
 }
 
 // ---- the hooks the observer table installs (checks_observer.cpp), by file ----------------------

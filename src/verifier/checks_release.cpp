@@ -154,12 +154,13 @@ namespace {
     return __atomic_load_n(static_cast<const KSPIN_LOCK *>(e.lock), __ATOMIC_RELAXED) != 0;
 }
 
-} // namespace
-
-void on_releasing(const LockEvent &e) noexcept {
-    VerifierThread &v = verifier_thread(*e.thread);
+// A release. Form: its variant, a constant for the common ordinary forms (on_releasing),
+// Variant::Count_ for any other (read from the event), so that the tests of the form fold.
+template <Variant Form>
+[[gnu::always_inline]] inline void releasing_as(const LockEvent &e, VerifierThread &v) noexcept {
+    const Variant form = Form == Variant::Count_ ? e.variant : Form;
     if (v.overflowed) return;
-    const bool rw = observe::is_rw(e.variant);
+    const bool rw = observe::is_rw(form);
     // A reader/writer release's reports name the lock's class: its entry is looked up first.
     const int index = rw ? find_rw_release(e, v, shadow_for_use(v, e, release_name)) : find_held(v, e.lock);
     if (__builtin_expect(index < 0, 0)) {
@@ -183,17 +184,20 @@ void on_releasing(const LockEvent &e) noexcept {
         r.return_address.store(h.return_address.load(std::memory_order_relaxed), std::memory_order_relaxed);
         r.lock.store(e.lock, std::memory_order_release);
     }
-    // Measured first: the reports below take far longer than a hold.
-    const std::uint64_t held_ns = !h.timed || h.untimed ? platform::kDescheduled : platform::own_time_since(h.start);
-    const std::uint64_t counted_ns = __builtin_expect(v.hold_beat.want.load(std::memory_order_relaxed) == h.seq, 0)
-                                         ? counted_hold_own_ns(v, h, *e.thread)
-                                         : 0;
+    // Measured first: the reports below take far longer than a hold. Only a timed hold or one the
+    // heartbeat counted has anything to measure: one test on the common path.
+    const bool beat_counted_hold = __builtin_expect(v.hold_beat.want.load(std::memory_order_relaxed) == h.seq, 0);
+    std::uint64_t held_ns = platform::kDescheduled, counted_ns = 0;
+    if (__builtin_expect(h.timed || beat_counted_hold, 0)) {
+        if (h.timed && !h.untimed) held_ns = platform::own_time_since(h.start);
+        if (beat_counted_hold) counted_ns = counted_hold_own_ns(v, h, *e.thread);
+    }
     // Reader/writer releases had their form and state checked in find_rw_release; a state that
     // belongs to another acquisition already made its report (the IRQL it restores is not this one's).
-    const bool other_family = !rw && family_bits(h.variant) != family_bits(e.variant);
+    const bool other_family = !rw && family_bits(h.variant) != family_bits(form);
     const bool state_matches = !rw || e.state == nullptr || e.state == h.state;
-    if (__builtin_expect(other_family || (raising(e.variant) && raising(h.variant) && state_matches &&
-                                          e.new_irql != h.irql_at_acquire),
+    if (__builtin_expect(other_family ||
+                             (raising(form) && raising(h.variant) && state_matches && e.new_irql != h.irql_at_acquire),
                          0))
         report_release_mismatch(e, s, h, other_family);
     // Hold time: wall time, kept only if the scheduler witness shows the holder ran throughout
@@ -220,9 +224,28 @@ void on_releasing(const LockEvent &e) noexcept {
     if (s != nullptr && !was_shared && !exclusive_left) s->holder.store(0, std::memory_order_release);
     // A raising release that drops below DISPATCH_LEVEL while other spin locks are still held:
     // the documented out-of-order release (KeLowerIrql is checked in on_irql_changed).
-    if (v.depth.load(std::memory_order_relaxed) != 0 && raising(e.variant) && e.new_irql < DISPATCH_LEVEL &&
+    if (v.depth.load(std::memory_order_relaxed) != 0 && raising(form) && e.new_irql < DISPATCH_LEVEL &&
         e.irql >= DISPATCH_LEVEL)
         check_irql_drop(v, e.thread, e.new_irql, e.site);
+}
+
+} // namespace
+
+// The ordinary forms a driver releases most, each with its form a constant; the others read it
+// from the event (the same code). Each case is inlined here: the hook is one frame.
+void on_releasing(const LockEvent &e) noexcept {
+    switch (e.variant) {
+    case Variant::NdisAcquire:
+        return lock_path_hook<releasing_as<Variant::NdisAcquire>, false>(e);
+    case Variant::NdisDpr:
+        return lock_path_hook<releasing_as<Variant::NdisDpr>, false>(e);
+    case Variant::KeAcquire:
+        return lock_path_hook<releasing_as<Variant::KeAcquire>, false>(e);
+    case Variant::KeAtDpcLevel:
+        return lock_path_hook<releasing_as<Variant::KeAtDpcLevel>, false>(e);
+    default:
+        return lock_path_hook<releasing_as<Variant::Count_>, false>(e);
+    }
 }
 
 } // namespace ndislock::verifier
