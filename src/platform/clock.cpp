@@ -1,4 +1,5 @@
 #include "platform/clock.h"
+#include "platform/context_local.h"
 
 #include <ctime>
 #include <sys/resource.h>
@@ -13,6 +14,7 @@ static std::uint64_t read_clock(clockid_t id) noexcept {
 
 std::atomic<VirtualClock> g_virtual_clock{nullptr};
 constinit thread_local bool tls_virtual_clock __attribute__((tls_model("initial-exec"))) = false;
+NDISLOCK_CONTEXT_LOCAL(tls_virtual_clock); // follows the context (platform/context_local.h)
 
 std::uint64_t monotonic_ns() noexcept {
     if (__builtin_expect(tls_virtual_clock, 0))
