@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "platform/clock.h"
 #include "platform/diagnostics.h"
 
 #ifndef __has_feature
@@ -179,6 +180,7 @@ void Fiber::switch_to(Fiber &from, Fiber &to) noexcept {
 #ifdef NDISLOCK_FIBER_TSAN
     __tsan_switch_to_fiber(to.tsan_fiber_, 0);
 #endif
+    ++tls_fiber_switches;
     void *const came_from = ndislock_fiber_jump(&from.sp_, to.sp_, &from);
     from.arrived(came_from, fake_stack);
 }
@@ -190,6 +192,7 @@ void Fiber::exit_to(Fiber &from, Fiber &to) noexcept {
 #ifdef NDISLOCK_FIBER_TSAN
     __tsan_switch_to_fiber(to.tsan_fiber_, 0);
 #endif
+    ++tls_fiber_switches;
     ndislock_fiber_jump(&from.sp_, to.sp_, &from);
     __builtin_unreachable();
 }

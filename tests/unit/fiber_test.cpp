@@ -4,8 +4,10 @@
 
 #include <pthread.h>
 
+#include "platform/clock.h"
 #include "platform/context_local.h"
 #include "platform/fiber.h"
+#include "platform/own_time.h"
 
 namespace {
 
@@ -69,8 +71,16 @@ TEST(Fiber, ContextLocalStateFollowsTheFiber) {
     EXPECT_EQ(t_counted.value, 10); // the main context's own, restored
     EXPECT_EQ(pthread_getspecific(p.key), &main_key_value);
 
+    // The OS thread's CPU clock ran for the child meanwhile: not the main context's own time.
+    const ndislock::platform::OwnTimeStamp before = ndislock::platform::own_time_now();
+    std::uint64_t blocked_before = 0, preempted = 0;
+    ndislock::platform::thread_switches(&blocked_before, &preempted);
     t_counted.value = 11;
     switch_between(p.main_locals, p.child_locals, p.main, p.child); // the child ends
+    EXPECT_EQ(ndislock::platform::own_time_since(before), ndislock::platform::kDescheduled);
+    std::uint64_t blocked_after = 0;
+    ndislock::platform::thread_switches(&blocked_after, &preempted);
+    EXPECT_GE(blocked_after, blocked_before + 2);
     EXPECT_EQ(p.seen_after_switch, 20);
     EXPECT_EQ(g_destroyed, 5);
     EXPECT_EQ(t_counted.value, 11);
