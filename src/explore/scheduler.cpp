@@ -142,7 +142,7 @@ unsigned runnable_set(const Exploration &x, unsigned *out) noexcept {
     return n;
 }
 
-// Passes the baton from self to next (next != self) and waits for it back; a schedule that failed
+// Switches from self to next (next != self) and waits to run again; a schedule that failed
 // meanwhile sends self back to its worker loop.
 [[gnu::noinline]] void switch_to(Context &self, Context &next) noexcept {
     pass(exploration(), &self, &next);
