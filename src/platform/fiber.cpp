@@ -24,7 +24,11 @@
 #include <valgrind/valgrind.h>
 #endif
 
-#if defined(__x86_64__) && defined(__linux__)
+#if defined(__x86_64__) && defined(__linux__) && !defined(NDISLOCK_NO_FIBERS)
+#define NDISLOCK_FIBER_SWITCH 1
+#endif
+
+#ifdef NDISLOCK_FIBER_SWITCH
 // void *ndislock_fiber_jump(void **save_sp, void *load_sp, void *value): pushes the callee-saved
 // registers (and the SSE and x87 control words) of the System V ABI on the running stack, stores
 // its pointer in *save_sp, loads load_sp, pops the same from there and returns value on that stack
@@ -84,6 +88,12 @@ extern "C" void ndislock_fiber_trampoline() noexcept;
 
 namespace ndislock::platform {
 
+#ifdef NDISLOCK_FIBER_SWITCH
+const bool kFibers = true;
+#else
+const bool kFibers = false;
+#endif
+
 Fiber::~Fiber() {
     if (mapping_ == nullptr) return;
 #ifdef NDISLOCK_FIBER_TSAN
@@ -111,7 +121,7 @@ void Fiber::adopt_current() noexcept {
 #endif
 }
 
-#if defined(__x86_64__) && defined(__linux__)
+#ifdef NDISLOCK_FIBER_SWITCH
 
 bool Fiber::create(Entry entry, void *argument, std::size_t stack_bytes) noexcept {
     const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));

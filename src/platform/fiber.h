@@ -3,9 +3,10 @@
 // The explorer runs the contexts of a schedule as fibers on the exploring thread (docs/explore.md,
 // "The model"): a switch saves the callee-saved registers on the running stack and loads those of
 // the fiber it goes to, a few nanoseconds where a hand-off between OS threads costs a futex wake,
-// a wait and a kernel context switch. x86-64 only (kFibers); elsewhere the explorer keeps its OS
-// threads. What a thread's state holds beyond the registers follows the fiber through
-// platform/context_local.h, which the caller switches.
+// a wait and a kernel context switch. x86-64 Linux only, and not in a build configured with
+// -DNDISLOCK_FIBERS=OFF (kFibers false): the explorer then keeps its OS threads. What a thread's
+// state holds beyond the registers follows the fiber through platform/context_local.h, which the
+// caller switches.
 //
 // Sanitizers and Valgrind are told of each stack and switch: AddressSanitizer
 // (__sanitizer_start_switch_fiber / __sanitizer_finish_switch_fiber), ThreadSanitizer (a fiber of
@@ -16,11 +17,8 @@
 
 namespace ndislock::platform {
 
-#if defined(__x86_64__) && defined(__linux__)
-inline constexpr bool kFibers = true;
-#else
-inline constexpr bool kFibers = false;
-#endif
+// Whether Fiber::create can succeed in this build.
+extern const bool kFibers;
 
 class Fiber {
 public:
