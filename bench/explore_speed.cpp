@@ -7,7 +7,8 @@
 // The scenario: three threads, one per virtual processor, each adding to a counter four times
 // under one NDIS spin lock (an acquire, an annotated read, a release: 4 points per iteration) and
 // the check that the counter is 12. Explored: random walk, each schedule a fresh counter and lock,
-// the three threads spawned with NdislockExploreSpawn (the exploration keeps its worker threads).
+// the three threads spawned with NdislockExploreSpawn (the exploration keeps its contexts: fibers,
+// or OS threads with NDISLOCK_EXPLORE_CONTEXTS=threads).
 // Free-running: the same setup, three std::threads bound to processors 0..2, joined, checked: what
 // one run of the scenario costs without the scheduler (thread creation included, which the
 // exploration does not pay per schedule).

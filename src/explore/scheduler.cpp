@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "explore/race.h"
@@ -22,6 +23,8 @@
 #include "platform/clock.h"
 #include "platform/affinity.h"
 #include "platform/diagnostics.h"
+#include "platform/fiber.h"
+#include "platform/context_local.h"
 
 // The handle NdislockExploreSpawn takes: one per exploration, valid while a schedule is set up or
 // runs.
@@ -48,7 +51,9 @@ struct Context {
     // the call around it have finished (a longjmp out of them would skip their destructors).
     bool fail_pending = false;
     std::jmp_buf abort_point;
-    std::thread worker;
+    std::thread worker;             // OS-thread mode: the thread it runs on
+    platform::Fiber fiber;          // fiber mode: its stack
+    platform::ContextLocals locals; // fiber mode: its ndislock thread state while it does not run
     model::ThreadState *thread = nullptr;
     std::uint32_t processor = 0; // the virtual processor its routine runs on
     std::uint64_t deadline = 0;  // while Blocked with a timeout: when it expires (virtual time), else 0
@@ -60,8 +65,9 @@ struct Context {
 
 struct Exploration {
     Context contexts[kMaxContexts];
-    int cpu = -1;         // the one host CPU the exploring thread and every worker run on (-1: any)
-    unsigned workers = 0; // contexts with a worker thread
+    bool fibers = false;  // the contexts are fibers on the exploring thread (else OS threads)
+    int cpu = -1;         // OS-thread mode: the one host CPU the exploring thread and every worker run on (-1: any)
+    unsigned workers = 0; // contexts with a worker thread or fiber
     unsigned spawned = 0; // contexts in this schedule
     Strategy strategy;
     std::uint64_t steps = 0;
@@ -70,6 +76,8 @@ struct Exploration {
     bool quit = false;
     Finding finding;
     std::atomic<std::uint32_t> controller_baton{0};
+    platform::Fiber main_fiber;          // fiber mode: the exploring thread's own stack
+    platform::ContextLocals main_locals; // and its thread state while a context runs
     std::atomic<bool> setting_up{false}; // Setup runs: spawns allowed from the exploring thread
     std::atomic<bool> running{false};    // contexts run: ndislock calls from other threads refused
     NDISLOCK_EXPLORE_RUN handle{};
@@ -82,8 +90,11 @@ Exploration &exploration() noexcept { return *g_exploration.load(std::memory_ord
 std::mutex g_one_at_a_time;
 
 thread_local Context *tls_context = nullptr; // the context this worker runs, while it runs one
+NDISLOCK_CONTEXT_LOCAL(tls_context);         // follows the context (platform/context_local.h)
 thread_local bool tls_worker = false;        // a worker thread of the exploration
+NDISLOCK_CONTEXT_LOCAL(tls_worker);          // follows the context (platform/context_local.h)
 thread_local bool tls_exploring = false;     // the thread that called NdislockExplore
+NDISLOCK_CONTEXT_LOCAL(tls_exploring);       // follows the context (platform/context_local.h)
 
 // ---- Batons -------------------------------------------------------------------------------
 
@@ -106,6 +117,22 @@ void give_baton(std::atomic<std::uint32_t> &baton) noexcept {
     tls_context = self;
 }
 
+// Hands the run from self to next (nullptr: the exploring thread, for either) and returns when
+// self has it again. Fibers: the registered thread state (platform/context_local.h) and the stack
+// are switched, in user mode. OS threads: the baton is passed.
+void pass(Exploration &x, Context *self, Context *next) noexcept {
+    if (self == next) return; // a returned context's slot given to the next routine (spawn_on)
+    if (x.fibers) {
+        platform::ContextLocals::switch_locals(self != nullptr ? self->locals : x.main_locals,
+                                               next != nullptr ? next->locals : x.main_locals);
+        platform::Fiber::switch_to(self != nullptr ? self->fiber : x.main_fiber,
+                                   next != nullptr ? next->fiber : x.main_fiber);
+        return;
+    }
+    give_baton(next != nullptr ? next->baton : x.controller_baton);
+    wait_baton(self != nullptr ? self->baton : x.controller_baton);
+}
+
 // ---- Choosing ------------------------------------------------------------------------------
 
 unsigned runnable_set(const Exploration &x, unsigned *out) noexcept {
@@ -115,11 +142,10 @@ unsigned runnable_set(const Exploration &x, unsigned *out) noexcept {
     return n;
 }
 
-// Passes the baton from self to next (next != self) and waits for it back; a schedule that failed
+// Switches from self to next (next != self) and waits to run again; a schedule that failed
 // meanwhile sends self back to its worker loop.
 [[gnu::noinline]] void switch_to(Context &self, Context &next) noexcept {
-    give_baton(next.baton);
-    wait_baton(self.baton);
+    pass(exploration(), &self, &next);
     if (self.abort) std::longjmp(self.abort_point, 1);
 }
 
@@ -462,8 +488,8 @@ void reset_thread(Context &c) noexcept {
     return true;
 }
 
-// The context is done (returned or abandoned): hand the baton on, or back to the exploring thread.
-void finish(Context &self) noexcept {
+// The context is done (returned or abandoned): who runs next (nullptr: the exploring thread).
+Context *finish(Context &self) noexcept {
     Exploration &x = exploration();
     self.state = State::Done;
     if (!x.aborting) {
@@ -471,7 +497,7 @@ void finish(Context &self) noexcept {
         unsigned n = runnable_set(x, runnable);
         if (n == 0 && expire_first_timeout(x)) n = runnable_set(x, runnable);
         note_point(static_cast<int>(self.index), "returns", nullptr, 0, nullptr);
-        if (n != 0) return give_baton(x.contexts[x.strategy.pick(x.steps, -1, runnable, n)].baton);
+        if (n != 0) return &x.contexts[x.strategy.pick(x.steps, -1, runnable, n)];
         for (unsigned i = 0; i < x.spawned; ++i)
             if (x.contexts[i].state == State::Blocked) {
                 // The last runnable thread returned with others blocked: a deadlock too (they wait
@@ -489,23 +515,17 @@ void finish(Context &self) noexcept {
             Context &c = x.contexts[i];
             if (c.state == State::Runnable || c.state == State::Blocked) {
                 c.abort = true;
-                return give_baton(c.baton);
+                return &c;
             }
         }
-    give_baton(x.controller_baton);
+    return nullptr;
 }
 
-void worker_main(Context &c) noexcept {
-    tls_worker = true;
-    // One CPU for all the exploration's threads: they run one at a time, and a baton handed on one
-    // CPU is a plain switch there, where handed to another (idle) CPU it waits for that CPU to
-    // wake: twice the schedules a second on the 2-core development machine (docs/explore.md).
-    platform::pin_current_thread(exploration().cpu);
-    NdislockBindCurrentThread(c.index % model::processor_count()); // registers the thread
-    c.thread = model::tls_thread;
+// A context's life on its worker thread or fiber, from its first turn: runs the routines the
+// schedules give it, one per schedule, until the exploration ends.
+void run_context(Context &c) noexcept {
     Exploration &x = exploration();
     for (;;) {
-        wait_baton(c.baton);
         if (x.quit) return;
         if (c.thread->processor().load(std::memory_order_relaxed) != c.processor)
             NdislockBindCurrentThread(c.processor);
@@ -517,9 +537,50 @@ void worker_main(Context &c) noexcept {
         reset_thread(c); // still controlled: a processor given back is never biased
         lock::tls_controlled = false;
         platform::tls_virtual_clock = false;
-        finish(c);
+        Context *const next = finish(c);
         tls_context = nullptr;
+        pass(x, &c, next);
     }
+}
+
+// OS-thread mode: the context's worker thread.
+void worker_main(Context &c) noexcept {
+    tls_worker = true;
+    // One CPU for all the exploration's threads: they run one at a time, and a baton handed on one
+    // CPU is a plain switch there, where handed to another (idle) CPU it waits for that CPU to
+    // wake: twice the schedules a second on the 2-core development machine (docs/explore.md).
+    platform::pin_current_thread(exploration().cpu);
+    NdislockBindCurrentThread(c.index % model::processor_count()); // registers the thread
+    c.thread = model::tls_thread;
+    wait_baton(c.baton);
+    run_context(c);
+}
+
+// Fiber mode: the context's fiber, first switched to when the strategy first runs it. It starts
+// with a new thread's state (platform/context_local.h) and registers as a thread; when the
+// exploration ends, its thread ends (the thread-exit observers run) and it leaves for good.
+void fiber_main(void *argument) {
+    Context &c = *static_cast<Context *>(argument);
+    tls_worker = true;
+    NdislockBindCurrentThread(c.index % model::processor_count()); // registers the thread
+    c.thread = model::tls_thread;
+    run_context(c);
+    platform::ContextLocals::end_live();
+    Exploration &x = exploration();
+    platform::ContextLocals::switch_locals(c.locals, x.main_locals);
+    platform::Fiber::exit_to(c.fiber, x.main_fiber);
+}
+
+// A context's stack in fiber mode: as deep as a scenario thread's may reasonably go (reserved, not
+// committed: pages are touched as the stack grows).
+constexpr std::size_t kFiberStackBytes = std::size_t{1} << 22;
+
+// Fibers unless the target has none or NDISLOCK_EXPLORE_CONTEXTS=threads (docs/explore.md, "Speed").
+bool use_fibers() noexcept {
+    const char *mode = std::getenv("NDISLOCK_EXPLORE_CONTEXTS");
+    if (mode == nullptr || *mode == '\0' || std::strcmp(mode, "fibers") == 0) return platform::kFibers;
+    if (std::strcmp(mode, "threads") == 0) return false;
+    platform::fatal("NDISLOCK_EXPLORE_CONTEXTS=%s: expected fibers or threads", mode);
 }
 
 } // namespace
@@ -543,7 +604,12 @@ bool add_context(Exploration &x, std::uint32_t processor, bool reuse, NDISLOCK_E
     Context &c = x.contexts[slot];
     if (slot == x.workers) {
         c.index = slot;
-        c.worker = std::thread(worker_main, std::ref(c));
+        if (x.fibers) {
+            if (!c.locals.fresh() || !c.fiber.create(fiber_main, &c, kFiberStackBytes))
+                platform::fatal("out of memory creating an exploration's context");
+        } else {
+            c.worker = std::thread(worker_main, std::ref(c));
+        }
         ++x.workers;
     }
     c.routine = routine;
@@ -610,9 +676,15 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
                      ExplorationResult &result) {
     std::unique_lock<std::mutex> one(g_one_at_a_time, std::try_to_lock);
     if (!one.owns_lock() || tls_context != nullptr) return false;
-    const platform::PinnedToCurrentCpu pinned; // see worker_main
     auto *x = new Exploration;
-    x->cpu = pinned.cpu();
+    x->fibers = use_fibers();
+    std::optional<platform::PinnedToCurrentCpu> pinned; // see worker_main
+    if (x->fibers) {
+        x->main_fiber.adopt_current();
+        if (!x->main_locals.fresh()) platform::fatal("out of memory starting an exploration");
+    } else {
+        x->cpu = pinned.emplace().cpu();
+    }
     g_exploration.store(x, std::memory_order_release);
     tls_exploring = true;
     lock::g_park_control.store(&kParkControl, std::memory_order_release);
@@ -657,8 +729,7 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
             unsigned runnable[kMaxContexts];
             const unsigned n = runnable_set(*x, runnable);
             x->running.store(true, std::memory_order_release);
-            give_baton(x->contexts[x->strategy.pick(0, -1, runnable, n)].baton);
-            wait_baton(x->controller_baton);
+            pass(*x, nullptr, &x->contexts[x->strategy.pick(0, -1, runnable, n)]);
             x->running.store(false, std::memory_order_release);
         }
         ++result.schedules;
@@ -686,10 +757,16 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
     }
 
     x->quit = true;
-    for (unsigned i = 0; i < x->workers; ++i)
-        give_baton(x->contexts[i].baton);
-    for (unsigned i = 0; i < x->workers; ++i)
-        x->contexts[i].worker.join();
+    if (x->fibers) {
+        // Each fiber that ran ends its thread and leaves; one never run has no thread to end.
+        for (unsigned i = 0; i < x->workers; ++i)
+            if (x->contexts[i].thread != nullptr) pass(*x, nullptr, &x->contexts[i]);
+    } else {
+        for (unsigned i = 0; i < x->workers; ++i)
+            give_baton(x->contexts[i].baton);
+        for (unsigned i = 0; i < x->workers; ++i)
+            x->contexts[i].worker.join();
+    }
     control_deliveries(false, nullptr);
     reset_deliveries();
     virtual_time::install(nullptr);

@@ -2,23 +2,31 @@
 // its threads one at a time, and hands the choice of who goes on at each scheduling point to a
 // strategy (explore/strategy.h).
 //
-// Baton passing over OS threads: each scenario thread ("context") runs on a worker thread kept for
-// the whole exploration, and parks on its own baton word (lock::park, with control off) while it
-// does not run; exactly one context holds the baton. A scheduling point (observe/hooks.h: a lock
-// attempt, a release, an IRQL change; NdislockExploreYield) asks the strategy and, if it chose
-// another context, passes the baton and waits for it back. A wait inside ndislock (lock::park of a
-// controlled thread, lock/park.h) marks the context blocked on the parked address and passes the
-// baton; an unpark of that address makes it runnable again. No runnable context left while some
-// are blocked: a Deadlock, witnessed. More points than the bound: a Livelock.
+// Contexts: each scenario thread ("context") has a stack of its own for the whole exploration,
+// and exactly one runs at a time. By default a context is a fiber on the exploring thread
+// (platform/fiber.h): a switch of context copies the registered per-thread state of every layer
+// out of the thread's TLS and the next context's in (platform/context_local.h), then switches
+// stacks, all in user mode; a fiber starts as a new thread and ends, when the exploration ends, as
+// a thread ends (its key destructors: the model's thread exit). With
+// NDISLOCK_EXPLORE_CONTEXTS=threads (and on targets without fibers) a context is a worker OS thread
+// that parks on its own baton word (lock::park, with control off) while it does not run; a switch
+// passes the baton. Schedules are the same in both modes.
 //
-// A failing schedule abandons its contexts where they stand: each, given the baton in turn,
-// longjmps back to its worker's loop, and its ndislock thread state is put back to PASSIVE_LEVEL
-// with no wait (so its virtual processor is free for the next schedule). Their lock words are the
+// A scheduling point (observe/hooks.h: a lock attempt, a release, an IRQL change;
+// NdislockExploreYield) asks the strategy and, if it chose another context, switches to it and
+// waits to be switched back. A wait inside ndislock (lock::park of a controlled thread,
+// lock/park.h) marks the context blocked on the parked address and switches; an unpark of that
+// address makes it runnable again. No runnable context left while some are blocked: a Deadlock,
+// witnessed. More points than the bound: a Livelock.
+//
+// A failing schedule abandons its contexts where they stand: each, run once more, longjmps back to
+// its loop on its own stack, and its ndislock thread state is put back to PASSIVE_LEVEL with no
+// wait (so its virtual processor is free for the next schedule). Their lock words are the
 // scenario's, dropped with the schedule's state.
 //
 // Single exploration per process at a time (a mutex). Every field of the running schedule is
-// touched only by the baton's holder (or the exploring thread while no context runs): the baton's
-// release store and acquire exchange order them.
+// touched only by the running context (or the exploring thread while no context runs): with OS
+// threads, the baton's release store and acquire exchange order them.
 #pragma once
 
 #include <cstdint>

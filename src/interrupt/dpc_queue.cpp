@@ -23,6 +23,7 @@
 #include "platform/diagnostics.h"
 #include "lock/park.h"
 #include "platform/cpu.h"
+#include "platform/context_local.h"
 
 namespace ndislock::interrupt {
 
@@ -103,6 +104,7 @@ void run_dpc(ProcessorContext &c, KDPC *d, model::ThreadState &t, const DpcArgum
 
 // drain_at_drop runs on this thread (forget_drain clears it for a thread an exploration abandoned).
 constinit thread_local bool draining = false;
+NDISLOCK_CONTEXT_LOCAL(draining); // follows the context (platform/context_local.h)
 
 // model::g_dpc_drain: the DPCs of processor index, run by t, which owns it at DISPATCH_LEVEL and
 // is about to drop below it. Not reentrant: a DPC routine that drops the IRQL itself (a bug the

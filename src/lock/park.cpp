@@ -4,13 +4,16 @@
 
 #include "lock/wait_observer.h"
 #include "platform/futex.h"
+#include "platform/context_local.h"
 
 namespace ndislock::lock {
 
 constinit thread_local WaitRecord *tls_wait_record __attribute__((tls_model("initial-exec"))) = nullptr;
+NDISLOCK_CONTEXT_LOCAL(tls_wait_record); // follows the context (platform/context_local.h)
 std::atomic<const WaitObserver *> g_wait_observer{nullptr};
 std::atomic<const ParkControl *> g_park_control{nullptr};
 constinit thread_local bool tls_controlled __attribute__((tls_model("initial-exec"))) = false;
+NDISLOCK_CONTEXT_LOCAL(tls_controlled); // follows the context (platform/context_local.h)
 
 ParkResult park(const void *address, std::uint32_t expected, std::uint64_t timeout_ns, ParkValidation validate,
                 const void *context) noexcept {

@@ -7,6 +7,7 @@
 #include "lock/park.h"
 #include "lock/wait_observer.h"
 #include "platform/cpu.h"
+#include "platform/context_local.h"
 
 namespace ndislock::lock {
 
@@ -21,6 +22,7 @@ struct SharedHold {
     unsigned count;
 };
 thread_local SharedHold t_shared[kSharedSlots];
+NDISLOCK_CONTEXT_LOCAL(t_shared); // follows the context (platform/context_local.h)
 
 SharedHold *shared_hold(const ERESOURCE *r) noexcept {
     for (SharedHold &h : t_shared)

@@ -1,6 +1,7 @@
 #include "model/system_affinity.h"
 
 #include "model/processors.h"
+#include "platform/context_local.h"
 
 namespace ndislock::model {
 
@@ -14,6 +15,7 @@ struct AffinityState {
     bool user_bound = false;
 };
 constinit thread_local AffinityState tls_affinity;
+NDISLOCK_CONTEXT_LOCAL(tls_affinity); // follows the context (platform/context_local.h)
 
 KAFFINITY active_mask() noexcept {
     const std::uint32_t n = processor_count();

@@ -7,10 +7,12 @@
 
 #include "model/processors.h"
 #include "platform/diagnostics.h"
+#include "platform/context_local.h"
 
 namespace ndislock::model {
 
 constinit thread_local ThreadState *tls_thread __attribute__((tls_model("initial-exec"))) = nullptr;
+NDISLOCK_CONTEXT_LOCAL(tls_thread); // follows the context (platform/context_local.h)
 
 namespace {
 
@@ -67,6 +69,8 @@ void unlock_registry_after_fork() { g_registry_mutex.unlock(); }
 
 void init_once() {
     if (pthread_key_create(&g_exit_key, on_thread_exit) != 0) platform::fatal("pthread_key_create failed");
+    // A fiber's end is its thread's end (platform/context_local.h).
+    platform::register_context_key(g_exit_key, on_thread_exit);
     pthread_atfork(lock_registry_for_fork, unlock_registry_after_fork, unlock_registry_after_fork);
 }
 

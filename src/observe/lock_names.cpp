@@ -5,6 +5,7 @@
 
 #include "observe/hooks.h"
 #include "platform/diagnostics.h"
+#include "platform/context_local.h"
 
 namespace ndislock::observe {
 
@@ -35,6 +36,7 @@ struct RecentInitializations {
     unsigned next;
 };
 constinit thread_local RecentInitializations tls_recent __attribute__((tls_model("initial-exec"))) = {};
+NDISLOCK_CONTEXT_LOCAL(tls_recent); // follows the context (platform/context_local.h)
 
 // True if `lock` was among them, and forgets it (a name set later counts as set before the next
 // initialization).

@@ -9,6 +9,7 @@
 #include "platform/diagnostics.h"
 #include "platform/histogram.h"
 #include "platform/own_time.h"
+#include "platform/context_local.h"
 
 namespace ndislock::observe::stats {
 
@@ -34,7 +35,9 @@ struct Stamp {
     platform::OwnTimeStamp start;
 };
 thread_local Stamp tls_stamps[kMaxNested];
+NDISLOCK_CONTEXT_LOCAL(tls_stamps); // follows the context (platform/context_local.h)
 thread_local unsigned tls_depth = 0;
+NDISLOCK_CONTEXT_LOCAL(tls_depth); // follows the context (platform/context_local.h)
 
 // Adds one to a counter of a lock's entry. A load and a store, not an atomic add: the lock's holder
 // is the only writer (acquired runs once the lock is held, releasing before it is freed), and the

@@ -5,6 +5,7 @@
 // ThreadSanitizer: only in a TSan build of the library (the __tsan_* functions live in the TSan
 // runtime; elsewhere they do not exist).
 #include "platform/sanitizer.h"
+#include "platform/context_local.h"
 #if NDISLOCK_TSAN
 #include <sanitizer/tsan_interface.h>
 #endif
@@ -86,6 +87,7 @@ struct RwHold {
 };
 constexpr unsigned kRwHolds = 16; // more distinct nested locks at once: announced as they come
 [[gnu::tls_model("initial-exec")]] thread_local RwHold t_rw_holds[kRwHolds];
+NDISLOCK_CONTEXT_LOCAL(t_rw_holds); // follows the context (platform/context_local.h)
 
 RwHold *rw_hold(const void *lock) noexcept {
     for (RwHold &h : t_rw_holds)

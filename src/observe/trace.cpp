@@ -23,6 +23,7 @@
 #include "platform/clock.h"
 #include "platform/diagnostics.h"
 #include "platform/output_file.h"
+#include "platform/context_local.h"
 
 namespace ndislock::observe::trace {
 namespace {
@@ -85,6 +86,7 @@ std::mutex g_control; // start/stop
 std::string g_path;
 std::uint64_t g_start_ns = 0;
 thread_local Ring *tl_ring = nullptr;
+NDISLOCK_CONTEXT_LOCAL(tl_ring); // follows the context (platform/context_local.h)
 
 std::uint64_t span(std::uint64_t from, std::uint64_t to) noexcept { return to > from ? to - from : 0; }
 
@@ -135,6 +137,7 @@ pthread_key_t ring_key() noexcept {
     static const pthread_key_t key = [] {
         pthread_key_t k{};
         if (pthread_key_create(&k, retire_ring) != 0) platform::fatal("trace: pthread_key_create failed");
+        platform::register_context_key(k, retire_ring); // a fiber's ring is retired as it ends
         return k;
     }();
     return key;

@@ -1,4 +1,5 @@
 #include "platform/clock.h"
+#include "platform/context_local.h"
 
 #include <ctime>
 #include <sys/resource.h>
@@ -13,6 +14,8 @@ static std::uint64_t read_clock(clockid_t id) noexcept {
 
 std::atomic<VirtualClock> g_virtual_clock{nullptr};
 constinit thread_local bool tls_virtual_clock __attribute__((tls_model("initial-exec"))) = false;
+constinit thread_local std::uint32_t tls_fiber_switches __attribute__((tls_model("initial-exec"))) = 0;
+NDISLOCK_CONTEXT_LOCAL(tls_virtual_clock); // follows the context (platform/context_local.h)
 
 std::uint64_t monotonic_ns() noexcept {
     if (__builtin_expect(tls_virtual_clock, 0))
@@ -35,7 +38,7 @@ std::uint64_t thread_cpu_ns_of(int os_tid) noexcept {
 void thread_switches(std::uint64_t *voluntary, std::uint64_t *involuntary) noexcept {
     rusage usage{};
     if (getrusage(RUSAGE_THREAD, &usage) != 0) usage = rusage{};
-    *voluntary = static_cast<std::uint64_t>(usage.ru_nvcsw);
+    *voluntary = static_cast<std::uint64_t>(usage.ru_nvcsw) + tls_fiber_switches;
     *involuntary = static_cast<std::uint64_t>(usage.ru_nivcsw);
 }
 

@@ -26,9 +26,14 @@ std::uint64_t monotonic_raw_ns() noexcept;
 std::uint64_t thread_cpu_ns() noexcept;
 // Another thread's CPU time, by its kernel thread id (0 if it cannot be read: the thread ended).
 std::uint64_t thread_cpu_ns_of(int os_tid) noexcept;
-// This thread's context switches so far: voluntary (it blocked: slept, waited) and involuntary
-// (the OS preempted it). A system call, async-signal-safe in practice (getrusage reads the
-// task's counters); both 0 if it fails.
+// This thread's context switches so far: voluntary (it blocked: slept, waited; or a fiber on it
+// was switched out, below) and involuntary (the OS preempted it). A system call,
+// async-signal-safe in practice (getrusage reads the task's counters); both 0 if it fails.
 void thread_switches(std::uint64_t *voluntary, std::uint64_t *involuntary) noexcept;
+// Switches between fibers on this OS thread so far (platform/fiber.h counts them). The thread's
+// CPU clock runs on through a switch, for whichever fiber runs: an interval of a fiber's that
+// spans one is not its own running time (own_time.h reports it as descheduled, and
+// thread_switches counts it as the fiber blocking). Per OS thread, not per fiber.
+extern constinit thread_local std::uint32_t tls_fiber_switches __attribute__((tls_model("initial-exec")));
 
 } // namespace ndislock::platform

@@ -129,17 +129,19 @@ double calibrate_ns_per_tick(std::uint64_t (*ticks)(), std::uint64_t (*ns)(), st
 
 OwnTimeStamp own_time_now() noexcept {
     Witness &w = witness();
-    if (w.state != WitnessState::Open) return OwnTimeStamp{thread_cpu_ns(), 0, true};
-    const std::uint32_t seq = w.page->lock;
+    // The witness adds the fiber switches on this thread (clock.h): both only grow, so the sum
+    // changes when either does, and an interval a fiber was switched out in is not its own.
+    if (w.state != WitnessState::Open) return OwnTimeStamp{thread_cpu_ns(), tls_fiber_switches, true};
+    const std::uint32_t seq = w.page->lock + tls_fiber_switches;
     std::atomic_signal_fence(std::memory_order_seq_cst);
     return OwnTimeStamp{wall_ticks(), seq, false};
 }
 
 std::uint64_t own_time_since(const OwnTimeStamp &start) noexcept {
-    if (start.exact_clock) return thread_cpu_ns() - start.ns;
+    if (start.exact_clock) return tls_fiber_switches != start.witness ? kDescheduled : thread_cpu_ns() - start.ns;
     const std::uint64_t now = wall_ticks();
     std::atomic_signal_fence(std::memory_order_seq_cst);
-    if (tls_witness.page->lock != start.witness) return kDescheduled;
+    if (tls_witness.page->lock + tls_fiber_switches != start.witness) return kDescheduled;
     return ticks_to_ns(now - start.ns);
 }
 

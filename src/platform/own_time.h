@@ -13,7 +13,9 @@
 //     time. An interval whose witness moved is reported as descheduled; its own time is unknown
 //     and never charged against a budget.
 // Where perf events are not available (seccomp, perf_event_paranoid, no kernel support), the
-// thread CPU clock is read at both ends instead: slower, exact, never "descheduled".
+// thread CPU clock is read at both ends instead: slower, exact, "descheduled" only across a switch
+// of fiber. An interval of a fiber (platform/fiber.h) that spans a switch to another fiber on the
+// same thread is reported as descheduled too (platform/clock.h, tls_fiber_switches).
 #pragma once
 
 #include <cstdint>
