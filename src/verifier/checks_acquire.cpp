@@ -376,22 +376,9 @@ void on_acquired(const LockEvent &e, bool contended) noexcept {
     else
         with_driver_site<on_acquired_at_once_of_wait>(e);
 }
-// The ordinary forms a driver takes most, each with its form a constant in its checks; the others
-// (and none is left out: each case is the same code) read it from the event. Each case is inlined
-// here: the hook is one frame.
+// The ordinary forms a driver takes most with their form a constant in the checks (one frame).
 void on_acquired_at_once(const LockEvent &e) noexcept {
-    switch (e.variant) {
-    case Variant::NdisAcquire:
-        return lock_path_hook<acquired_at_once_as<Variant::NdisAcquire>, true>(e);
-    case Variant::NdisDpr:
-        return lock_path_hook<acquired_at_once_as<Variant::NdisDpr>, true>(e);
-    case Variant::KeAcquire:
-        return lock_path_hook<acquired_at_once_as<Variant::KeAcquire>, true>(e);
-    case Variant::KeAtDpcLevel:
-        return lock_path_hook<acquired_at_once_as<Variant::KeAtDpcLevel>, true>(e);
-    default:
-        return lock_path_hook<acquired_at_once_as<Variant::Count_>, true>(e);
-    }
+    with_common_variant(e.variant, [&](auto v) { lock_path_hook<acquired_at_once_as<decltype(v)::value>, true>(e); });
 }
 
 } // namespace ndislock::verifier

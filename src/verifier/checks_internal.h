@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 #include "model/processors.h"
 #include "observe/hooks.h"
@@ -265,6 +266,24 @@ template <LockPathBody Body, bool KeepsSite>
                          0))
         return lock_path_hook_slow<Body, KeepsSite>(table, e);
     Body(e, *table);
+}
+
+// Calls hook with the variant as a constant (std::integral_constant) for the ordinary forms a
+// driver takes and releases most, and with Variant::Count_ ("read it from the event") for the
+// others: the hot hooks' checks then fold their variant tests away for the common forms.
+template <class Hook> [[gnu::always_inline]] inline void with_common_variant(Variant v, Hook &&hook) noexcept {
+    switch (v) {
+    case Variant::NdisAcquire:
+        return hook(std::integral_constant<Variant, Variant::NdisAcquire>{});
+    case Variant::NdisDpr:
+        return hook(std::integral_constant<Variant, Variant::NdisDpr>{});
+    case Variant::KeAcquire:
+        return hook(std::integral_constant<Variant, Variant::KeAcquire>{});
+    case Variant::KeAtDpcLevel:
+        return hook(std::integral_constant<Variant, Variant::KeAtDpcLevel>{});
+    default:
+        return hook(std::integral_constant<Variant, Variant::Count_>{});
+    }
 }
 
 // ---- the hooks the observer table installs (checks_observer.cpp), by file ----------------------

@@ -231,21 +231,9 @@ template <Variant Form>
 
 } // namespace
 
-// The ordinary forms a driver releases most, each with its form a constant; the others read it
-// from the event (the same code). Each case is inlined here: the hook is one frame.
+// The ordinary forms a driver releases most with their form a constant in the checks (one frame).
 void on_releasing(const LockEvent &e) noexcept {
-    switch (e.variant) {
-    case Variant::NdisAcquire:
-        return lock_path_hook<releasing_as<Variant::NdisAcquire>, false>(e);
-    case Variant::NdisDpr:
-        return lock_path_hook<releasing_as<Variant::NdisDpr>, false>(e);
-    case Variant::KeAcquire:
-        return lock_path_hook<releasing_as<Variant::KeAcquire>, false>(e);
-    case Variant::KeAtDpcLevel:
-        return lock_path_hook<releasing_as<Variant::KeAtDpcLevel>, false>(e);
-    default:
-        return lock_path_hook<releasing_as<Variant::Count_>, false>(e);
-    }
+    with_common_variant(e.variant, [&](auto v) { lock_path_hook<releasing_as<decltype(v)::value>, false>(e); });
 }
 
 } // namespace ndislock::verifier
