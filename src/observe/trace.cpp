@@ -525,11 +525,13 @@ void configure_from_environment() noexcept {
 void interrupt_asserted(const void *interrupt, std::uint32_t processor) noexcept {
     if (!recording()) return;
     const std::uint64_t id = g_arrow_ids.fetch_add(1, std::memory_order_relaxed) + 1;
+    // Stamped before the slot offers the arrow: an ISR already under way (for an assertion this
+    // one coalesces with) may take it at once, and its entry must not be stamped before the start.
+    record(Kind::Asserted, interrupt, id, 0, 0, 0, model::tls_thread, processor);
     ArrowSlot &s = g_arrows[arrow_slot(interrupt, processor)];
     s.processor.store(processor, std::memory_order_relaxed);
     s.id.store(id, std::memory_order_relaxed);
     s.interrupt.store(interrupt, std::memory_order_release);
-    record(Kind::Asserted, interrupt, id, 0, 0, 0, model::tls_thread, processor);
 }
 
 void finding(const char *rule_id, const char *file, int line) noexcept {
