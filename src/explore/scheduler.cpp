@@ -575,7 +575,8 @@ void fiber_main(void *argument) {
 // committed: pages are touched as the stack grows).
 constexpr std::size_t kFiberStackBytes = std::size_t{1} << 22;
 
-// Fibers unless the target has none or NDISLOCK_EXPLORE_CONTEXTS=threads (docs/explore.md, "Speed").
+// Fibers unless the target has none or NDISLOCK_EXPLORE_CONTEXTS=threads (docs/explore.md, "Contexts: fibers or
+// OS threads").
 bool use_fibers() noexcept {
     const char *mode = std::getenv("NDISLOCK_EXPLORE_CONTEXTS");
     if (mode == nullptr || *mode == '\0' || std::strcmp(mode, "fibers") == 0) return platform::kFibers;

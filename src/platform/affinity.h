@@ -1,7 +1,8 @@
 // The host CPUs a thread may run on (sched_setaffinity), for the exploration's scheduler
-// (src/explore): its threads run one at a time, so it keeps them all on one CPU, where handing the
+// (src/explore) in OS-thread mode: its threads run one at a time, so it keeps them all on one CPU, where handing the
 // baton from one to the next is a switch on that CPU instead of a wake-up of another, possibly
-// idle, one (docs/explore.md, "Speed"). Nothing to do with the virtual processors of the model.
+// idle, one (docs/explore.md, "Contexts: fibers or OS threads"). Nothing to do with the virtual processors of the
+// model.
 #pragma once
 
 #include <sched.h>

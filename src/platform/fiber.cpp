@@ -129,7 +129,11 @@ bool Fiber::create(Entry entry, void *argument, std::size_t stack_bytes) noexcep
     void *mapping = mmap(nullptr, usable + page, PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
     if (mapping == MAP_FAILED) return false;
-    mprotect(mapping, page, PROT_NONE); // the guard: an overflow faults instead of writing below
+    // The guard: an overflow faults instead of writing below. A stack without one is not made.
+    if (mprotect(mapping, page, PROT_NONE) != 0) {
+        munmap(mapping, usable + page);
+        return false;
+    }
     mapping_ = mapping;
     mapped_ = usable + page;
     auto *const bottom = static_cast<unsigned char *>(mapping) + page;
