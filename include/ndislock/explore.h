@@ -13,10 +13,14 @@
  * Interrupts asserted, DPCs queued and timers set in a schedule are run by the scheduler, on its
  * own threads, where its strategy chooses (an ISR may arrive at any scheduling point of the code
  * running its processor below its DIRQL); the clock is virtual, so timeouts expire when every
- * other thread is blocked (docs/explore.md, "Interrupts, DPCs and timers", "Virtual time").
+ * other thread is blocked (docs/explore.md, "Interrupts, DPCs and timers", "Virtual time"). The
+ * verifier's hold, ISR and DPC budgets and the watchdog measure that clock: a thread's own time
+ * is 20 ns per scheduling point plus its stalls (KeStallExecutionProcessor takes no real time in
+ * a schedule), every hold is timed, and the first one over budget is the finding.
  *
  * Limits of this version (docs/explore.md, "Limits"): data races are found on annotated accesses
- * only (NdislockExploreRead/Write).
+ * only (NdislockExploreRead/Write). A thread that makes no scheduling point for the watchdog limit
+ * of real time (a loop on plain memory) ends the process with a Livelock report and its token.
  */
 #ifndef NDISLOCK_EXPLORE_H
 #define NDISLOCK_EXPLORE_H

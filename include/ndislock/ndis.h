@@ -250,12 +250,15 @@ NDISLOCK_API KAFFINITY KeQueryActiveProcessors(void);
 NDISLOCK_API void NdisMSleep(ULONG MicrosecondsToSleep);
 
 /* NdisStallExecution: any IRQL. Busy-waits MicrosecondsToStall (the docs ask for at most 50 us)
- * without giving up the processor. An NDIS call: not while an NDIS spin lock is held. Page:
+ * without giving up the processor. An NDIS call: not while an NDIS spin lock is held. Inside an
+ * exploration's schedule no real time passes: the stall adds its length to the caller's own
+ * virtual time and to the schedule's clock (docs/explore.md, "Virtual time"). Page:
  * ndis/nf-ndis-ndisstallexecution. */
 NDISLOCK_API void NdisStallExecution(ULONG MicrosecondsToStall);
 
 /* KeStallExecutionProcessor: any IRQL. Busy-waits MicroSeconds (at most 50 us per call, the docs
- * say). Page: wdm/nf-wdm-kestallexecutionprocessor. */
+ * say); in an exploration's schedule it moves virtual time instead, as NdisStallExecution. Page:
+ * wdm/nf-wdm-kestallexecutionprocessor. */
 NDISLOCK_API void KeStallExecutionProcessor(ULONG MicroSeconds);
 
 /* ======================================================================================

@@ -79,14 +79,17 @@ NDISLOCK_API void NdislockVerifierSetWatchdog(ULONG Milliseconds);
  * branch a misprediction now and then), hence the default. A class whose holds keep overrunning
  * the budget is reported after about EveryNth times as many holds; a single long hold among
  * short ones may go unseen (it is not reported even when timed: LockHeldTooLong wants three in a
- * row). Set 1 for exact histograms. Any IRQL; applies from the next acquire on. */
+ * row). Set 1 for exact histograms. Any IRQL; applies from the next acquire on. Inside an
+ * exploration's schedule every hold is timed, in virtual time, and the first over budget is
+ * reported (docs/explore.md, "Virtual time"). */
 #define NDISLOCK_HOLD_SAMPLE_DEFAULT 16
 NDISLOCK_API void NdislockVerifierSetHoldSampling(ULONG EveryNth);
 
 /* The callback budgets in nanoseconds of the routine's own running time: IsrNs for IsrTooLong
  * (MiniportInterrupt, synchronize functions, MiniportEnable/DisableInterruptEx; 0 = the default
  * 25 us), DpcNs for DpcTooLong (MiniportInterruptDPC and KDPC routines; 0 = the default 100 us).
- * Either is reported when the same routine overran it three runs in a row. */
+ * Either is reported when the same routine overran it three runs in a row, or once by 10x; in an
+ * exploration's schedule, the first run over it in virtual time (docs/explore.md). */
 NDISLOCK_API void NdislockVerifierSetCallbackBudgets(ULONG64 IsrNs, ULONG64 DpcNs);
 
 /* Exit status for a process that reported errors; 0 leaves the status as the program set it. */

@@ -7,16 +7,19 @@
 #include "api/spin_lock_ops.h"
 #include "platform/clock.h"
 #include "platform/cpu.h"
+#include "platform/own_time.h"
 
 using namespace ndislock;
 using namespace ndislock::api;
 
 namespace {
 
-// The processor's own time, busy: on the OS's clock even in an exploration's schedule, whose
-// virtual clock moves only at scheduling points (a stall has none) and would never reach the end.
-// The verifier times holds in real running time, so a stall under a lock is seen as in a run.
+// The processor's own time, busy. In an exploration's schedule no real time passes: the
+// context's own virtual time and the schedule's clock move by the stall's length
+// (platform/own_time.h), so a stall under a lock or in an ISR counts against its budget the
+// same in every run and replay. The call is a scheduling point (announce).
 void stall(ULONG microseconds) noexcept {
+    if (platform::own_time_stall_virtual(std::uint64_t{microseconds} * 1000)) return;
     const std::uint64_t end = platform::monotonic_raw_ns() + std::uint64_t{microseconds} * 1000;
     while (platform::monotonic_raw_ns() < end)
         platform::cpu_relax();
@@ -28,9 +31,11 @@ void sleep_for(ULONG microseconds) noexcept {
     }
 }
 
-inline void announce(const char *name, bool blocking, const Site &site) noexcept {
+// ndis: an NDIS call (the verifier's NdisCallWhileHoldingLock). In an exploration each of these
+// is a scheduling point: a stall in a loop that waits for another processor lets it run.
+inline void announce(const char *name, bool blocking, const Site &site, bool ndis = true) noexcept {
     this_thread();
-    if (observe::active()) observe::notify_other_call(name, blocking, true, site);
+    if (observe::active()) observe::notify_other_call(name, blocking, ndis, site);
 }
 
 } // namespace
@@ -56,12 +61,12 @@ NDISLOCK_API void NdisStallExecution(ULONG us) {
 }
 
 // A kernel call, not an NDIS one: only its IRQL matters, and it never blocks.
-NDISLOCK_API void ndislock_at_KeStallExecutionProcessor(ULONG us, const char *, int, const char *) {
-    this_thread();
+NDISLOCK_API void ndislock_at_KeStallExecutionProcessor(ULONG us, const char *f, int n, const char *fn) {
+    announce("KeStallExecutionProcessor", false, NDISLOCK_SITE(f, n, fn), false);
     stall(us);
 }
 NDISLOCK_API void KeStallExecutionProcessor(ULONG us) {
-    this_thread();
+    announce("KeStallExecutionProcessor", false, NDISLOCK_SITE(nullptr, 0, nullptr), false);
     stall(us);
 }
 

@@ -20,10 +20,12 @@
 #include "model/processors.h"
 #include "model/thread_state.h"
 #include "observe/hooks.h"
+#include "observe/watchdog.h"
 #include "platform/clock.h"
 #include "platform/affinity.h"
 #include "platform/diagnostics.h"
 #include "platform/fiber.h"
+#include "platform/own_time.h"
 #include "platform/context_local.h"
 
 // The handle NdislockExploreSpawn takes: one per exploration, valid while a schedule is set up or
@@ -61,6 +63,9 @@ struct Context {
     // Made runnable in its park by an interrupt it can take (its processor spins or idles in the
     // wait below the DIRQL): the interrupt comes in there when the strategy runs it.
     bool deliver = false;
+    // Its last labelled point, for the watchdog's probe (read on the watchdog's thread).
+    std::atomic<const char *> last_call{nullptr}, last_file{nullptr};
+    std::atomic<int> last_line{0};
 };
 
 struct Exploration {
@@ -81,6 +86,13 @@ struct Exploration {
     std::atomic<bool> setting_up{false}; // Setup runs: spawns allowed from the exploring thread
     std::atomic<bool> running{false};    // contexts run: ndislock calls from other threads refused
     NDISLOCK_EXPLORE_RUN handle{};
+    // For the watchdog's probe (progress_probe): bumped at each step and schedule start (written
+    // by the baton's holder only); the context that runs (-1: none); the schedule's key (under
+    // g_probe_mutex); the next look of the virtual-time watchdog (check_watchdog), in virtual ns.
+    std::atomic<std::uint64_t> progress{0};
+    std::atomic<int> on_cpu{-1};
+    ScheduleKey key;
+    std::uint64_t watchdog_look_ns = 0;
 };
 
 // Set while an exploration runs (under g_one_at_a_time). Atomic: the observer's refusal reads it
@@ -88,6 +100,9 @@ struct Exploration {
 std::atomic<Exploration *> g_exploration{nullptr};
 Exploration &exploration() noexcept { return *g_exploration.load(std::memory_order_acquire); }
 std::mutex g_one_at_a_time;
+// The end of an exploration (g_exploration's reset) and each schedule's key, against the
+// watchdog's probe, which reads them on its own thread.
+std::mutex g_probe_mutex;
 
 thread_local Context *tls_context = nullptr; // the context this worker runs, while it runs one
 NDISLOCK_CONTEXT_LOCAL(tls_context);         // follows the context (platform/context_local.h)
@@ -122,6 +137,7 @@ void give_baton(std::atomic<std::uint32_t> &baton) noexcept {
 // are switched, in user mode. OS threads: the baton is passed.
 void pass(Exploration &x, Context *self, Context *next) noexcept {
     if (self == next) return; // a returned context's slot given to the next routine (spawn_on)
+    x.on_cpu.store(next != nullptr ? static_cast<int>(next->index) : -1, std::memory_order_relaxed);
     if (x.fibers) {
         platform::ContextLocals::switch_locals(self != nullptr ? self->locals : x.main_locals,
                                                next != nullptr ? next->locals : x.main_locals);
@@ -231,8 +247,14 @@ bool expire_first_timeout(Exploration &x) noexcept {
 
 // ---- Scheduling points -------------------------------------------------------------------------
 
+void bump_progress(Exploration &x) noexcept {
+    x.progress.store(x.progress.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+}
+
 void count_step(Context &self) noexcept {
     Exploration &x = exploration();
+    platform::own_time_charge_virtual(platform::kVirtualStepOwnNs); // the call this point is in
+    bump_progress(x);
     if (++x.steps > x.max_steps) {
         char text[160];
         std::snprintf(text, sizeof text,
@@ -243,11 +265,51 @@ void count_step(Context &self) noexcept {
     }
 }
 
+// The watchdog on the schedule's clock (docs/explore.md, "Virtual time"): a wait without a
+// timeout, or an ISR or DPC run, that has lasted the watchdog limit (NDISLOCK_WATCHDOG_MS) of
+// virtual time never ends: the schedule's Deadlock, as the watchdog reports one in a run. The
+// clock gets that far when stalls add up or it jumps (every thread blocked, one with a timeout).
+// Looked at every eighth of the limit of virtual time, so a report comes at most that late.
+void check_watchdog(Exploration &x, Context &self) noexcept {
+    const std::uint64_t now = virtual_time::now();
+    if (now < x.watchdog_look_ns) return;
+    const std::uint64_t limit = observe::g_watchdog_limit_ns.load(std::memory_order_relaxed);
+    x.watchdog_look_ns = now + (limit / 8 != 0 ? limit / 8 : 1);
+    for (unsigned i = 0; i < x.spawned; ++i) {
+        const Context &c = x.contexts[i];
+        if ((c.state != State::Runnable && c.state != State::Blocked) || c.thread == nullptr) continue;
+        const model::ThreadState &t = *c.thread;
+        char text[400];
+        const auto ms = [](std::uint64_t ns) { return static_cast<unsigned long long>(ns / 1'000'000); };
+        const lock::WaitKind kind = t.wait.kind.load(std::memory_order_acquire);
+        const std::uint64_t waiting_since = t.wait.since_ns.load(std::memory_order_relaxed);
+        if (kind != lock::WaitKind::None && t.wait.until_ns.load(std::memory_order_relaxed) == 0 &&
+            now - waiting_since >= limit) {
+            std::snprintf(text, sizeof text,
+                          "thread %u has waited %llu ms of the schedule's virtual time for %s %p, with no timeout "
+                          "(the watchdog limit is %llu ms): it will wait forever",
+                          i, ms(now - waiting_since), lock::wait_kind_name(kind),
+                          t.wait.object.load(std::memory_order_relaxed), ms(limit));
+            fail(self, "Deadlock", text);
+        }
+        const auto routine = static_cast<observe::Callback>(t.callback.kind.load(std::memory_order_relaxed));
+        const std::uint64_t running_since = t.callback.since_ns.load(std::memory_order_relaxed);
+        if (routine != observe::Callback::None && running_since != 0 && now - running_since >= limit) {
+            std::snprintf(text, sizeof text,
+                          "thread %u has run %s on processor %u for %llu ms of the schedule's virtual time (the "
+                          "watchdog limit is %llu ms): it never returns",
+                          i, observe::callback_name(routine), c.processor, ms(now - running_since), ms(limit));
+            fail(self, "Deadlock", text);
+        }
+    }
+}
+
 void point(Context &self) noexcept {
     abandon_if_failed(self);
     Exploration &x = exploration();
     count_step(self);
     fire_due_timers(); // virtual time moved: a timer may be due
+    check_watchdog(x, self);
     unsigned runnable[kMaxContexts];
     const unsigned n = runnable_set(x, runnable);
     // An interrupt pending toward this context's processor may come in here (explore/deliveries.h).
@@ -275,10 +337,19 @@ void observed_point(const char *what) noexcept {
     if (x->running.load(std::memory_order_acquire)) refuse_uncontrolled(what);
 }
 
+// What the watchdog's probe names as a stuck context's last point.
+void remember_point(Context &c, const char *call, const char *file, int line) noexcept {
+    c.last_call.store(call, std::memory_order_relaxed);
+    c.last_file.store(file, std::memory_order_relaxed);
+    c.last_line.store(line, std::memory_order_relaxed);
+}
+
 // Names the point a context is at, for the trace (explore/choices.h).
 void label(const char *call, const observe::Site &site) noexcept {
-    if (Context *c = tls_context)
+    if (Context *c = tls_context) {
         note_point(static_cast<int>(c->index), call, site.file, site.line, site.file ? nullptr : site.return_address);
+        remember_point(*c, call, site.file, site.line);
+    }
 }
 
 void on_attempt(const observe::LockEvent &e) noexcept {
@@ -656,6 +727,7 @@ bool in_schedule() noexcept {
 void yield_point(const void *caller, const char *call, const char *file, int line) noexcept {
     if (Context *c = tls_context) {
         note_point(static_cast<int>(c->index), call, file, line, caller);
+        remember_point(*c, call, file, line);
         point(*c);
     }
 }
@@ -672,6 +744,48 @@ bool fail_assertion(const char *message, const char *file, int line) noexcept {
 int current_context() noexcept { return tls_context != nullptr ? static_cast<int>(tls_context->index) : -1; }
 
 void fail_current(const char *rule, const char *message) noexcept { fail(*tls_context, rule, message); }
+
+// The watchdog's look at a running exploration (observe/watchdog.h), on the watchdog's thread. A
+// context that has made no scheduling point for the watchdog limit of real time runs code that
+// gives no other context a turn (a loop on plain memory, waiting for another thread) and never
+// will: the exploring thread cannot take it back, so the process ends here, with the Livelock
+// named and the schedule's token to replay it.
+void progress_probe(std::uint64_t now_ns, std::uint64_t limit_ns) noexcept {
+    static std::uint64_t seen = ~std::uint64_t{0}, since_ns = 0; // the watchdog thread's own
+    const std::lock_guard<std::mutex> probe(g_probe_mutex);
+    const Exploration *x = g_exploration.load(std::memory_order_acquire);
+    if (x == nullptr || !x->running.load(std::memory_order_acquire)) {
+        seen = ~std::uint64_t{0};
+        return;
+    }
+    const std::uint64_t progress = x->progress.load(std::memory_order_acquire);
+    if (progress != seen) {
+        seen = progress;
+        since_ns = now_ns;
+        return;
+    }
+    if (now_ns - since_ns < limit_ns) return;
+    char token[256];
+    if (!format_token(x->key, token, sizeof token)) std::snprintf(token, sizeof token, "(too long to print)");
+    const int running = x->on_cpu.load(std::memory_order_relaxed);
+    char last[320] = "it has made none yet";
+    if (running >= 0) {
+        const Context &c = x->contexts[running];
+        if (const char *call = c.last_call.load(std::memory_order_relaxed)) {
+            const char *file = c.last_file.load(std::memory_order_relaxed);
+            std::snprintf(last, sizeof last, "its last: %s%s%s:%d", call, file != nullptr ? " at " : "",
+                          file != nullptr ? file : "",
+                          file != nullptr ? c.last_line.load(std::memory_order_relaxed) : 0);
+        }
+    }
+    platform::fatal(
+        "ndislock explore: Livelock: thread %d has run %llu ms of real time without a scheduling point (%s): "
+        "code that waits on plain memory (a loop on a flag another thread sets) gives no other thread "
+        "a turn in a schedule, so the schedule never ends; make the loop call NdislockExploreYield() or "
+        "read the flag with NDISLOCK_SHARED_READ (docs/explore.md, \"Limits\")\n"
+        "  replay: NDISLOCK_EXPLORE_REPLAY=%s\n",
+        running, static_cast<unsigned long long>((now_ns - since_ns) / 1'000'000), last, token);
+}
 
 bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_EXPLORE_CHECK *check, void *context,
                      ExplorationResult &result) {
@@ -692,6 +806,8 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
     observe::add_observer(&kObserver);
     race::begin_exploration();
     virtual_time::install(&x->steps);
+    observe::set_exploration_probe(progress_probe);
+    observe::start_watchdog();
     // For the exploration's whole life, between schedules too: no ISR, DPC or timer thread may run
     // the scenario's routines then either.
     control_deliveries(true, []() noexcept { return g_exploration.load(std::memory_order_acquire) != nullptr; });
@@ -708,6 +824,12 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
             key.seed = splitmix64(mix);
             key.horizon = horizon;
         }
+        {
+            const std::lock_guard<std::mutex> probe(g_probe_mutex);
+            x->key = key;
+        }
+        bump_progress(*x);
+        x->watchdog_look_ns = 0;
         x->spawned = 0;
         x->steps = 0;
         x->max_steps = plan.max_steps;
@@ -775,7 +897,10 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
     observe::remove_observer(&kObserver);
     lock::g_park_control.store(nullptr, std::memory_order_release);
     tls_exploring = false;
-    g_exploration.store(nullptr, std::memory_order_release);
+    {
+        const std::lock_guard<std::mutex> probe(g_probe_mutex);
+        g_exploration.store(nullptr, std::memory_order_release);
+    }
     delete x;
     return true;
 }

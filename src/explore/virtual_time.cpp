@@ -14,12 +14,14 @@ const std::uint64_t *g_steps = nullptr;
 std::uint64_t g_skipped = 0; // the jumps so far in this schedule
 
 std::uint64_t clock() noexcept { return now(); }
+void stalled(std::uint64_t ns) noexcept { advance_to(now() + ns); }
 
 } // namespace
 
 void install(const std::uint64_t *steps) noexcept {
     g_steps = steps;
     g_skipped = 0;
+    platform::g_virtual_advance.store(steps != nullptr ? stalled : nullptr, std::memory_order_release);
     platform::g_virtual_clock.store(steps != nullptr ? clock : nullptr, std::memory_order_release);
 }
 

@@ -29,6 +29,7 @@ std::uint64_t dpc_watchdog_limit_ns() noexcept {
 namespace {
 
 std::atomic<CallbackHangReporter> g_hang_reporter{nullptr};
+std::atomic<ExplorationProbe> g_exploration_probe{nullptr};
 
 // The ids of the threads found in one look, a waiting one's with kSystemThread set for an
 // interrupt or DPC thread. Only the watchdog thread uses them.
@@ -122,7 +123,11 @@ void look() noexcept {
     // While an exploration runs, its threads' waits and routine runs are timed on its virtual
     // clock (docs/explore.md, "Virtual time"), which this thread's real one cannot be compared
     // with, and the exploration witnesses its own deadlocks: nothing to look at.
-    if (platform::g_virtual_clock.load(std::memory_order_acquire) != nullptr) return;
+    if (platform::g_virtual_clock.load(std::memory_order_acquire) != nullptr) {
+        if (const ExplorationProbe probe = g_exploration_probe.load(std::memory_order_acquire))
+            probe(platform::monotonic_ns(), g_watchdog_limit_ns.load(std::memory_order_relaxed));
+        return;
+    }
     // Collected under the registry's lock, told outside it: a report lists every thread
     // (model::for_each_thread) itself. Waits are collected with or without an observer: with
     // none (or none checking rules), judge_wait reports the endless ones.
@@ -163,6 +168,10 @@ void *watchdog_main(void *) {
 }
 
 } // namespace
+
+void set_exploration_probe(ExplorationProbe probe) noexcept {
+    g_exploration_probe.store(probe, std::memory_order_release);
+}
 
 void set_callback_hang_reporter(CallbackHangReporter reporter) noexcept {
     g_hang_reporter.store(reporter, std::memory_order_release);

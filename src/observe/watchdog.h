@@ -57,6 +57,13 @@ std::uint64_t dpc_watchdog_limit_ns() noexcept;
 using CallbackHangReporter = void (*)(model::ThreadState &t, std::uint64_t ran_ns) noexcept;
 void set_callback_hang_reporter(CallbackHangReporter reporter) noexcept;
 
+// While an exploration runs, the watchdog does not judge its threads (they read its virtual clock,
+// and it witnesses its own deadlocks): it calls the explorer's probe instead at each look, with
+// its real clock and the watchdog limit, so that a context stuck without a scheduling point ends
+// in a report, not a hang (explore/scheduler.cpp). Set once by the explorer.
+using ExplorationProbe = void (*)(std::uint64_t real_now_ns, std::uint64_t limit_ns) noexcept;
+void set_exploration_probe(ExplorationProbe probe) noexcept;
+
 // Starts the watchdog thread (once; later calls do nothing; again in a forked child). Started by
 // the composition root (root/startup.cpp) on a process's first call, verifier on or off. Not
 // async-signal-safe.

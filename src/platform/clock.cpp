@@ -13,6 +13,7 @@ static std::uint64_t read_clock(clockid_t id) noexcept {
 }
 
 std::atomic<VirtualClock> g_virtual_clock{nullptr};
+std::atomic<VirtualAdvance> g_virtual_advance{nullptr};
 constinit thread_local bool tls_virtual_clock __attribute__((tls_model("initial-exec"))) = false;
 constinit thread_local std::uint32_t tls_fiber_switches __attribute__((tls_model("initial-exec"))) = 0;
 NDISLOCK_CONTEXT_LOCAL(tls_virtual_clock); // follows the context (platform/context_local.h)

@@ -16,6 +16,9 @@ std::uint64_t monotonic_ns() noexcept;
 // schedule's choices, never on the machine's speed. Both set by the explorer for its threads.
 using VirtualClock = std::uint64_t (*)() noexcept;
 extern std::atomic<VirtualClock> g_virtual_clock;
+// Moves the schedule's clock forward by ns (a stall's length: own_time.h). Set with g_virtual_clock.
+using VirtualAdvance = void (*)(std::uint64_t ns) noexcept;
+extern std::atomic<VirtualAdvance> g_virtual_advance;
 // initial-exec, as the library's other thread-locals: a plain load, no __tls_get_addr call in the
 // shared library, on every clock read.
 extern constinit thread_local bool tls_virtual_clock __attribute__((tls_model("initial-exec")));

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "platform/clock.h"
+#include "platform/context_local.h"
 
 #if defined(__x86_64__)
 #include <x86intrin.h>
@@ -31,6 +32,10 @@ struct Witness {
 thread_local Witness tls_witness __attribute__((tls_model("initial-exec")));
 
 std::uint64_t ticks_to_ns(std::uint64_t ticks) noexcept;
+
+// A context's own virtual time in a schedule (own_time.h): follows the fiber, as its other state.
+constinit thread_local std::uint64_t tls_virtual_own_ns __attribute__((tls_model("initial-exec"))) = 0;
+NDISLOCK_CONTEXT_LOCAL(tls_virtual_own_ns); // follows the context (platform/context_local.h)
 
 // Once perf events fail for one thread they are assumed unavailable for all.
 std::atomic<bool> g_perf_unavailable{false};
@@ -128,21 +133,36 @@ double calibrate_ns_per_tick(std::uint64_t (*ticks)(), std::uint64_t (*ns)(), st
 }
 
 OwnTimeStamp own_time_now() noexcept {
+    if (__builtin_expect(tls_virtual_clock, 0)) return OwnTimeStamp{tls_virtual_own_ns, 0, false, true};
     Witness &w = witness();
     // The witness adds the fiber switches on this thread (clock.h): both only grow, so the sum
     // changes when either does, and an interval a fiber was switched out in is not its own.
-    if (w.state != WitnessState::Open) return OwnTimeStamp{thread_cpu_ns(), tls_fiber_switches, true};
+    if (w.state != WitnessState::Open) return OwnTimeStamp{thread_cpu_ns(), tls_fiber_switches, true, false};
     const std::uint32_t seq = w.page->lock + tls_fiber_switches;
     std::atomic_signal_fence(std::memory_order_seq_cst);
-    return OwnTimeStamp{wall_ticks(), seq, false};
+    return OwnTimeStamp{wall_ticks(), seq, false, false};
 }
 
 std::uint64_t own_time_since(const OwnTimeStamp &start) noexcept {
+    // A stamp of a schedule read outside it (or one of a run read in a schedule) spans the two.
+    if (__builtin_expect(start.virtual_time || tls_virtual_clock, 0))
+        return start.virtual_time && tls_virtual_clock ? tls_virtual_own_ns - start.ns : kDescheduled;
     if (start.exact_clock) return tls_fiber_switches != start.witness ? kDescheduled : thread_cpu_ns() - start.ns;
     const std::uint64_t now = wall_ticks();
     std::atomic_signal_fence(std::memory_order_seq_cst);
     if (tls_witness.page->lock + tls_fiber_switches != start.witness) return kDescheduled;
     return ticks_to_ns(now - start.ns);
+}
+
+void own_time_charge_virtual(std::uint64_t ns) noexcept {
+    if (tls_virtual_clock) tls_virtual_own_ns += ns;
+}
+
+bool own_time_stall_virtual(std::uint64_t ns) noexcept {
+    if (!tls_virtual_clock) return false;
+    tls_virtual_own_ns += ns;
+    if (const VirtualAdvance advance = g_virtual_advance.load(std::memory_order_acquire)) advance(ns);
+    return true;
 }
 
 void own_time_thread_exit() noexcept {

@@ -23,16 +23,29 @@
 namespace ndislock::platform {
 
 struct OwnTimeStamp {
-    std::uint64_t ns; // wall ticks (TSC on x86-64, else ns), or CPU ns when exact_clock
+    std::uint64_t ns; // wall ticks (TSC on x86-64, else ns), or CPU ns when exact_clock, or virtual ns
     std::uint32_t witness;
-    bool exact_clock; // ns is thread CPU time (fallback), not wall time
+    bool exact_clock;  // ns is thread CPU time (fallback), not wall time
+    bool virtual_time; // taken in an exploration's schedule: ns is the context's virtual own time
 };
 
 inline constexpr std::uint64_t kDescheduled = ~std::uint64_t{0};
 
+// In an exploration's schedule (platform/clock.h, tls_virtual_clock) own time is virtual, so that
+// budgets never depend on the machine's speed (docs/explore.md, "Virtual time"): a context's own
+// time moves kVirtualStepOwnNs at each of its scheduling points (a call into ndislock) and by
+// the length of each stall (KeStallExecutionProcessor, NdisStallExecution), and at nothing else.
+// Such an interval is exact: never descheduled, the same in every replay.
+inline constexpr std::uint64_t kVirtualStepOwnNs = 20;
+
 OwnTimeStamp own_time_now() noexcept;
 // Own time since start, or kDescheduled.
 std::uint64_t own_time_since(const OwnTimeStamp &start) noexcept;
+// In a schedule: the calling context ran ns of its own (a step, a stall). Nothing outside one.
+void own_time_charge_virtual(std::uint64_t ns) noexcept;
+// In a schedule: the context stalls for ns: its own time and the schedule's clock move by ns at
+// once, and no real time passes (true). Outside one, false: the caller stalls for real.
+bool own_time_stall_virtual(std::uint64_t ns) noexcept;
 // Releases the calling thread's witness (call as the thread ends).
 void own_time_thread_exit() noexcept;
 // Makes threads that have not measured yet use the thread CPU clock (the fallback; for tests).

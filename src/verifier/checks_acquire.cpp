@@ -291,6 +291,11 @@ inline std::uint32_t next_sampling_gap(VerifierThread &v, std::uint32_t period) 
     if (h.timed) {
         v.until_timed = next_sampling_gap(v, period);
         h.start = platform::own_time_now();
+    } else if (__builtin_expect(platform::tls_virtual_clock, 0)) {
+        // In an exploration's schedule every hold is timed, in virtual time (own_time.h): exact,
+        // so one hold over budget is a finding and a replay finds it again.
+        h.timed = true;
+        h.start = platform::own_time_now();
     }
     v.depth.store(d + 1, std::memory_order_release);
     if (s != nullptr && !shared_hold(form)) { // readers have no single holder

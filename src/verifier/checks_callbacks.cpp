@@ -79,16 +79,22 @@ void check_callback_time(const observe::CallbackEvent &e, std::uint64_t own_ns, 
     // A run the heartbeat reached has lost its wall-time witness (a signal's delivery moves it): its
     // count stands in when it shows an overrun (a lower bound says nothing under the budget).
     if (own_ns == platform::kDescheduled && counted_ns > budget) own_ns = counted_ns;
-    const bool streak = confirm_callback_overrun(e.routine, own_ns, budget);
+    // In an exploration's schedule own_ns is virtual (platform/own_time.h): exact, so the first
+    // run over budget is the finding, and a replay finds it again.
+    const bool exact = platform::tls_virtual_clock && own_ns != platform::kDescheduled;
+    if (exact && own_ns <= budget) return;
+    const bool streak = !exact && confirm_callback_overrun(e.routine, own_ns, budget);
     const std::uint64_t proven = counted_ns;
-    const bool far_over = proven >= far_over_ns(budget);
-    if (!far_over && !streak) return;
+    const bool far_over = !exact && proven >= far_over_ns(budget);
+    if (!exact && !far_over && !streak) return;
     Report r(device ? Rule::IsrTooLong : Rule::DpcTooLong);
     r.site = callback_site(e);
     r.thread = &t;
     const std::string who = callback_description(e.kind, e.routine);
     const std::string how =
-        far_over
+        exact ? format("ran for %.1f us of its own time in the schedule's virtual time (%.1fx the budget), over",
+                       static_cast<double>(own_ns) / 1000.0, static_cast<double>(own_ns) / static_cast<double>(budget))
+        : far_over
             ? format("ran for at least %.1f us of its own running time (%.0fx the budget: reported the first "
                      "time), over",
                      static_cast<double>(proven) / 1000.0, static_cast<double>(proven) / static_cast<double>(budget))
@@ -150,11 +156,15 @@ void on_callback_returned(const observe::CallbackEvent &e, std::uint64_t own_ns)
         v.outer_run.store(kNoSeq, std::memory_order_release);
         return;
     }
-    const bool untimed = f.untimed; // before a report below marks the outer callbacks
-    const std::uint64_t counted_ns = !untimed && v.run_beat.want.load(std::memory_order_relaxed) == f.run
-                                         ? counted_own_ns(v.run_beat, f.run, model::interrupt_marks(t),
-                                                          v.verifier_ns.load(std::memory_order_relaxed))
-                                         : 0;
+    // Before a report below marks the outer callbacks. A schedule's run is timed in virtual time,
+    // which nothing makes untimed and the heartbeat's real-time count does not measure.
+    const bool virtual_time = platform::tls_virtual_clock;
+    const bool untimed = f.untimed && !virtual_time;
+    const std::uint64_t counted_ns =
+        !untimed && !virtual_time && v.run_beat.want.load(std::memory_order_relaxed) == f.run
+            ? counted_own_ns(v.run_beat, f.run, model::interrupt_marks(t),
+                             v.verifier_ns.load(std::memory_order_relaxed))
+            : 0;
     if (n == 0) {
         v.outer_run.store(kNoSeq, std::memory_order_release);
         v.beat_counted.store(false, std::memory_order_relaxed);

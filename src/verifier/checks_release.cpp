@@ -117,19 +117,30 @@ namespace {
     }
 }
 
+// How a hold over budget was measured: by the heartbeat, far over (a lower bound, reported the
+// first time); sampled, the third of its class in a row; in a schedule's virtual time (exact).
+enum class Overrun : std::uint8_t { FarOver, Streak, Virtual };
+
 [[gnu::cold, gnu::noinline]] void report_held_too_long(const LockEvent &e, const Shadow *s, const HeldLock &h,
-                                                       std::uint64_t held_ns, std::uint64_t budget, bool far_over) {
-    Report r = base(Rule::LockHeldTooLong, e, s,
-                    far_over ? format("held for at least %.1f us of the holder's own running time (%.0fx the budget: "
-                                      "reported the first time), over the %.1f us budget: hold a spin lock for a few "
-                                      "instructions only",
-                                      static_cast<double>(held_ns) / 1000.0,
-                                      static_cast<double>(held_ns) / static_cast<double>(budget),
-                                      static_cast<double>(budget) / 1000.0)
-                             : format("held for %.1f us of the holder's own running time (the third timed hold of its "
-                                      "class in a row over budget), over the %.1f us budget: hold a spin lock for a "
-                                      "few instructions only",
-                                      static_cast<double>(held_ns) / 1000.0, static_cast<double>(budget) / 1000.0));
+                                                       std::uint64_t held_ns, std::uint64_t budget, Overrun how) {
+    const bool far_over = how == Overrun::FarOver;
+    Report r = base(
+        Rule::LockHeldTooLong, e, s,
+        how == Overrun::Virtual
+            ? format("held for %.1f us of the holder's own time in the schedule's virtual time (%.1fx the "
+                     "budget), over the %.1f us budget: hold a spin lock for a few instructions only",
+                     static_cast<double>(held_ns) / 1000.0, static_cast<double>(held_ns) / static_cast<double>(budget),
+                     static_cast<double>(budget) / 1000.0)
+        : far_over
+            ? format("held for at least %.1f us of the holder's own running time (%.0fx the budget: "
+                     "reported the first time), over the %.1f us budget: hold a spin lock for a few "
+                     "instructions only",
+                     static_cast<double>(held_ns) / 1000.0, static_cast<double>(held_ns) / static_cast<double>(budget),
+                     static_cast<double>(budget) / 1000.0)
+            : format("held for %.1f us of the holder's own running time (the third timed hold of its "
+                     "class in a row over budget), over the %.1f us budget: hold a spin lock for a "
+                     "few instructions only",
+                     static_cast<double>(held_ns) / 1000.0, static_cast<double>(budget) / 1000.0));
     r.other = h.site();
     r.other_role = "acquired at";
     emit(r);
@@ -189,8 +200,10 @@ template <Variant Form>
     const bool beat_counted_hold = __builtin_expect(v.hold_beat.want.load(std::memory_order_relaxed) == h.seq, 0);
     std::uint64_t held_ns = platform::kDescheduled, counted_ns = 0;
     if (__builtin_expect(h.timed || beat_counted_hold, 0)) {
-        if (h.timed && !h.untimed) held_ns = platform::own_time_since(h.start);
-        if (beat_counted_hold) counted_ns = counted_hold_own_ns(v, h, *e.thread);
+        // A schedule's hold is timed in virtual time, exactly: nothing makes it untimed, and the
+        // heartbeat's real-time count is no measure of it.
+        if (h.timed && (!h.untimed || h.start.virtual_time)) held_ns = platform::own_time_since(h.start);
+        if (beat_counted_hold && !h.start.virtual_time) counted_ns = counted_hold_own_ns(v, h, *e.thread);
     }
     // Reader/writer releases had their form and state checked in find_rw_release; a state that
     // belongs to another acquisition already made its report (the IRQL it restores is not this one's).
@@ -206,7 +219,12 @@ template <Variant Form>
     // A hold far over budget by the heartbeat's count (long_holds.h) is reported the first time,
     // whatever the streak. (A sampled time alone is no such proof: wall time with the scheduler's
     // witness steady still includes the time the host took the virtual CPU away.)
-    if (h.timed || counted_ns != 0) {
+    if (__builtin_expect(h.timed && h.start.virtual_time, 0)) {
+        // Exact and the same in every replay: the first hold over budget is the finding.
+        const std::uint64_t budget = g_settings.hold_budget_ns.load(std::memory_order_relaxed);
+        if (held_ns != platform::kDescheduled && held_ns > budget)
+            report_held_too_long(e, s, h, held_ns, budget, Overrun::Virtual);
+    } else if (h.timed || counted_ns != 0) {
         const std::uint64_t budget = g_settings.hold_budget_ns.load(std::memory_order_relaxed);
         // A timed hold the heartbeat reached has lost its wall-time witness (a signal's delivery
         // moves it): its count stands in, but only when it shows an overrun. It is a lower bound:
@@ -214,9 +232,9 @@ template <Variant Form>
         const std::uint64_t sample = held_ns != platform::kDescheduled || counted_ns <= budget ? held_ns : counted_ns;
         const bool streak = h.timed && record_hold(h.lock_class, sample, budget);
         if (__builtin_expect(counted_ns >= far_over_ns(budget), 0))
-            report_held_too_long(e, s, h, counted_ns, budget, true);
+            report_held_too_long(e, s, h, counted_ns, budget, Overrun::FarOver);
         else if (__builtin_expect(streak, 0))
-            report_held_too_long(e, s, h, sample, budget, false);
+            report_held_too_long(e, s, h, sample, budget, Overrun::Streak);
     }
     const bool exclusive_left = rw && holds_exclusive(v, e.lock, index); // a recursive write still held
     const bool was_shared = shared_hold(h.variant);

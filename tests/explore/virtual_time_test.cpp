@@ -4,10 +4,12 @@
 // dispatcher waits are points of their own. Bounded: schedule counts, step bounds, ctest timeout.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
 
 #include "ndislock/explore.h"
 #include "ndislock/ndis.h"
+#include "ndislock/verifier.h"
 #include "ndislock/wdk.h"
 
 namespace ex = ndislock::explore;
@@ -226,6 +228,107 @@ TEST_F(ExploreTime, EventSetAndMutexReleaseAreSchedulingPoints) {
     const ex::Result released = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 3, 1000), release_only);
     ASSERT_TRUE(released.found) << "KeReleaseMutex was no point: " << released.schedules << " schedules";
     EXPECT_EQ(released.rule, "AssertionFailed");
+}
+
+// ---- The watchdog in virtual time, stalls as points, and a context stuck without points -------
+
+class ExploreWatchdog : public ExploreTime {
+protected:
+    void TearDown() override { NdislockVerifierSetWatchdog(0); } // back to the default 2 s
+};
+
+NDIS_SPIN_LOCK g_lock;
+
+// Thread 0 holds the lock for 2 ms of stalls (40 x 50 us); thread 1 waits for it. With a 1 ms
+// watchdog limit, a schedule where thread 1 waits through the stalls is a Deadlock report from
+// the watchdog on the schedule's clock, at a figure that replays.
+void long_wait(ex::Run &run) {
+    NdisAllocateSpinLock(&g_lock);
+    run.spawn([] {
+        NdisAcquireSpinLock(&g_lock);
+        for (int i = 0; i < 40; ++i)
+            KeStallExecutionProcessor(50); // each a point: thread 1 may run (and wait) meanwhile
+        NdisReleaseSpinLock(&g_lock);
+    });
+    run.spawn([] {
+        NdisAcquireSpinLock(&g_lock);
+        NdisReleaseSpinLock(&g_lock);
+    });
+}
+
+TEST_F(ExploreWatchdog, WaitPastTheLimitOfVirtualTimeIsADeadlockThatReplays) {
+    NdislockVerifierSetWatchdog(1);
+    const ex::Result r = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 6, 200), long_wait);
+    ASSERT_EQ(r.status, NDISLOCK_OK);
+    ASSERT_TRUE(r.found) << "no long wait in " << r.schedules << " schedules";
+    EXPECT_EQ(r.rule, "Deadlock") << r.message;
+    EXPECT_NE(r.message.find("thread 1 has waited 1 ms of the schedule's virtual time"), std::string::npos)
+        << r.message;
+    EXPECT_NE(r.message.find("watchdog limit is 1 ms"), std::string::npos) << r.message;
+    for (int i = 0; i < 20; ++i) {
+        ex::Options o;
+        o.replay = r.token;
+        const ex::Result again = ex::explore(o, long_wait);
+        ASSERT_TRUE(again.found) << "replay " << i;
+        ASSERT_EQ(again.message.substr(0, again.message.find("\n  replay:")),
+                  r.message.substr(0, r.message.find("\n  replay:")));
+    }
+}
+
+// The same scenario under the default limit (2 s): 2 ms is no wait to report.
+TEST_F(ExploreWatchdog, WaitUnderTheLimitIsNoFinding) {
+    const ex::Result r = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 6, 200), long_wait);
+    ASSERT_EQ(r.status, NDISLOCK_OK);
+    EXPECT_FALSE(r.found) << r.message;
+}
+
+// A stall is a scheduling point: a loop that stalls until another thread sets a flag (as a driver
+// polls for a device) ends in every schedule instead of spinning the exploration forever.
+volatile LONG g_ready;
+
+void poll_with_stall(ex::Run &run) {
+    g_ready = 0;
+    run.spawn([] {
+        for (int i = 0; i < 100 && g_ready == 0; ++i) // plain reads: only the stall lets thread 1 in
+            KeStallExecutionProcessor(5);
+    });
+    run.spawn([] { InterlockedExchange(&g_ready, 1); });
+    run.check([] { return g_ready == 1; });
+}
+
+TEST_F(ExploreWatchdog, StallIsASchedulingPoint) {
+    ex::Options o = options(NDISLOCK_EXPLORE_EXHAUSTIVE, 0, 1, 100000);
+    o.bound = 2;
+    const ex::Result r = ex::explore(o, poll_with_stall);
+    ASSERT_EQ(r.status, NDISLOCK_OK);
+    EXPECT_FALSE(r.found) << r.message;
+    EXPECT_TRUE(r.exhausted);
+    EXPECT_GT(r.state_space, 1u); // the stalls offered the search choices
+}
+
+// A context that spins on plain memory makes no scheduling point, so the thread that would end
+// the spin never runs: the watchdog's probe ends the process with a Livelock naming the thread
+// and the schedule's token (a hang otherwise). Limit 300 ms of real time.
+std::atomic<int> g_flag{0};
+
+void plain_spin_exploration() {
+    NdislockVerifierSetWatchdog(300);
+    ex::Options o = options(NDISLOCK_EXPLORE_RANDOM, 0, 1, 1000);
+    (void)ex::explore(o, [](ex::Run &run) {
+        g_flag.store(0);
+        run.spawn([] {
+            while (g_flag.load() == 0) { // never ndislock: no scheduling point
+            }
+        });
+        run.spawn([] { g_flag.store(1); });
+    });
+}
+
+TEST_F(ExploreWatchdog, ContextSpinningOnPlainMemoryEndsInALivelockReportNotAHang) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_DEATH(plain_spin_exploration(),
+                 "Livelock: thread 0 has run [0-9]+ ms of real time without a scheduling point \\(it has made none "
+                 "yet\\).*NdislockExploreYield.*replay: NDISLOCK_EXPLORE_REPLAY=x1\\.random\\.");
 }
 
 } // namespace
