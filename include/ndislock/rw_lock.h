@@ -238,13 +238,23 @@ NDISLOCK_API LOGICAL ndislock_at_ExTryAcquireSpinLockSharedAtDpcLevel(PEX_SPIN_L
 NDISLOCK_API LOGICAL ndislock_at_ExTryAcquireSpinLockExclusiveAtDpcLevel(PEX_SPIN_LOCK, const char *, int,
                                                                          const char *);
 
+#include "ndislock/fast_path_rw.h" /* the inline read path of NDIS_RW_LOCK_EX */
+
+/* The site-taking form of the NDIS_RW_LOCK_EX read calls: their inline uncontended path when
+ * there is one (same semantics, the exported call for everything else). */
+#if NDISLOCK_INLINE_FAST_PATH
+#define NDISLOCK_RW_READ_CALL(name) ndislock_inline_##name
+#else
+#define NDISLOCK_RW_READ_CALL(name) ndislock_at_##name
+#endif
+
 #ifndef NDISLOCK_NO_SITE_MACROS
 #define NDISLOCK_RW_HERE __FILE__, __LINE__, __func__
 #define NdisAllocateRWLock(H) ndislock_at_NdisAllocateRWLock((H), NDISLOCK_RW_HERE)
 #define NdisFreeRWLock(L) ndislock_at_NdisFreeRWLock((L), NDISLOCK_RW_HERE)
-#define NdisAcquireRWLockRead(L, S, F) ndislock_at_NdisAcquireRWLockRead((L), (S), (F), NDISLOCK_RW_HERE)
+#define NdisAcquireRWLockRead(L, S, F) NDISLOCK_RW_READ_CALL(NdisAcquireRWLockRead)((L), (S), (F), NDISLOCK_RW_HERE)
 #define NdisAcquireRWLockWrite(L, S, F) ndislock_at_NdisAcquireRWLockWrite((L), (S), (F), NDISLOCK_RW_HERE)
-#define NdisReleaseRWLock(L, S) ndislock_at_NdisReleaseRWLock((L), (S), NDISLOCK_RW_HERE)
+#define NdisReleaseRWLock(L, S) NDISLOCK_RW_READ_CALL(NdisReleaseRWLock)((L), (S), NDISLOCK_RW_HERE)
 #define NdisInitializeReadWriteLock(L) ndislock_at_NdisInitializeReadWriteLock((L), NDISLOCK_RW_HERE)
 #define NdisAcquireReadWriteLock(L, W, S) ndislock_at_NdisAcquireReadWriteLock((L), (W), (S), NDISLOCK_RW_HERE)
 #define NdisReleaseReadWriteLock(L, S) ndislock_at_NdisReleaseReadWriteLock((L), (S), NDISLOCK_RW_HERE)

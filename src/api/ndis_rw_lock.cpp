@@ -3,10 +3,12 @@
 #define NDISLOCK_NO_SITE_MACROS
 #include "ndislock/rw_lock.h"
 
+#include <cstddef>
 #include <cstring>
 #include <new>
 
 #include "api/rw_lock_ops.h"
+#include "lock/parking.h"
 #include "lock/rw_lock.h"
 #include "model/processors.h"
 #include "observe/lock_names.h"
@@ -26,12 +28,16 @@ struct alignas(128) _NDIS_RW_LOCK_EX {
     unsigned char *counts() noexcept { return reinterpret_cast<unsigned char *>(this + 1); }
 };
 static_assert(sizeof(_NDIS_RW_LOCK_EX) == lock::kRwCountStride, "the reader counts start on the next line pair");
+// The inline read path (ndislock/fast_path_rw.h) reads the same layout.
+static_assert(offsetof(_NDIS_RW_LOCK_EX, writer) == 0);
+static_assert(lock::kRwCountStride == NDISLOCK_FAST_RW_STRIDE);
 
 namespace {
 
 // LockState values (LOCK_STATE_EX::LockState, LOCK_STATE::LockState): what the acquire took. A
 // release sets it back to kStateNone, so a second release with the same state is seen as such.
 constexpr UCHAR kStateNone = 0, kStateRead = 1, kStateWrite = 2;
+static_assert(kStateRead == NDISLOCK_FAST_RW_STATE_READ);
 
 std::uint32_t processors_now(std::uint32_t limit) noexcept {
     const std::uint32_t n = model::processor_count();
@@ -179,6 +185,14 @@ NDISLOCK_API PNDIS_RW_LOCK_EX ndislock_at_NdisAllocateRWLock(NDIS_HANDLE, const 
     return allocate(SITE);
 }
 NDISLOCK_API PNDIS_RW_LOCK_EX NdisAllocateRWLock(NDIS_HANDLE) { return allocate(NO_SITE); }
+
+// The inline read acquire (ndislock/fast_path_rw.h) found a writer in, with its count raised:
+// step back and wait behind it, as lock::rw_read_acquire does from there.
+NDISLOCK_API void ndislock_fast_rw_read_wait(PNDIS_RW_LOCK_EX l, ULONG processor) {
+    (void)lock::rw_read_acquire_slow(view_of(l, false), processor, this_thread().id());
+}
+// The inline read release drained its processor's count while a writer waits for the drain.
+NDISLOCK_API void ndislock_fast_rw_wake(PNDIS_RW_LOCK_EX l) { lock::parking::wake_if_sleepers(l); }
 
 NDISLOCK_API void ndislock_at_NdisFreeRWLock(PNDIS_RW_LOCK_EX l, const char *f, int n, const char *fn) {
     free_lock(l, SITE);

@@ -276,8 +276,11 @@ void check_watchdog(Exploration &x, Context &self) noexcept {
     const std::uint64_t limit = observe::g_watchdog_limit_ns.load(std::memory_order_relaxed);
     x.watchdog_look_ns = now + (limit / 8 != 0 ? limit / 8 : 1);
     for (unsigned i = 0; i < x.spawned; ++i) {
+        // Self and the blocked threads: those have run (a runnable thread may not have started,
+        // and in OS-thread mode its state is its worker's until the baton reaches it); a runnable
+        // one that waits or runs a routine is looked at when it runs again or blocks.
         const Context &c = x.contexts[i];
-        if ((c.state != State::Runnable && c.state != State::Blocked) || c.thread == nullptr) continue;
+        if ((&c != &self && c.state != State::Blocked) || c.thread == nullptr) continue;
         const model::ThreadState &t = *c.thread;
         char text[400];
         const auto ms = [](std::uint64_t ns) { return static_cast<unsigned long long>(ns / 1'000'000); };
