@@ -10,6 +10,7 @@
 #include <chrono>
 #include <string>
 
+#include "explore_device.h"
 #include "explore_support.h"
 #include "ndislock/device.h"
 #include "ndislock/explore.h"
@@ -35,44 +36,17 @@ void busy_for_real(int us) {
     }
 }
 
-// One line-based interrupt whose ISR and DPC stall for the microseconds the test sets.
-struct Device {
-    NDIS_HANDLE adapter = nullptr;
-    NDIS_HANDLE interrupt = nullptr;
-    ULONG isr_stall_us = 0;
-    ULONG dpc_stall_us = 0;
+using explore_support::Device;
 
-    static BOOLEAN Isr(NDIS_HANDLE context, PBOOLEAN queue_dpc, PULONG) {
-        auto &d = *static_cast<Device *>(context);
-        KeStallExecutionProcessor(d.isr_stall_us);
-        *queue_dpc = TRUE;
-        return TRUE;
+// Stalls for us microseconds, in pieces of at most 50 us (the most one KeStallExecutionProcessor
+// may take), as drivers do.
+void stall_us(ULONG us) {
+    for (ULONG left = us; left != 0;) {
+        const ULONG piece = left < 50 ? left : 50;
+        KeStallExecutionProcessor(piece);
+        left -= piece;
     }
-    static VOID Dpc(NDIS_HANDLE context, PVOID, PVOID, PVOID) {
-        auto &d = *static_cast<Device *>(context);
-        // Longer than one KeStallExecutionProcessor may be (50 us): in pieces, as drivers do.
-        for (ULONG left = d.dpc_stall_us; left != 0;) {
-            const ULONG piece = left < 50 ? left : 50;
-            KeStallExecutionProcessor(piece);
-            left -= piece;
-        }
-    }
-    static NDIS_STATUS Initialize(NDIS_HANDLE adapter, NDIS_HANDLE driver_context, PNDIS_MINIPORT_INIT_PARAMETERS) {
-        auto &d = *static_cast<Device *>(driver_context);
-        NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS c{};
-        c.Header.Type = NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT;
-        c.Header.Revision = NDIS_MINIPORT_INTERRUPT_REVISION_1;
-        c.Header.Size = NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1;
-        c.InterruptHandler = Isr;
-        c.InterruptDpcHandler = Dpc;
-        c.InterruptType = NDIS_CONNECT_LINE_BASED;
-        d.adapter = adapter;
-        return NdisMRegisterInterruptEx(adapter, &d, &c, &d.interrupt);
-    }
-    static VOID Halt(NDIS_HANDLE context, NDIS_HALT_ACTION) {
-        NdisMDeregisterInterruptEx(static_cast<Device *>(context)->interrupt);
-    }
-};
+}
 
 Device g_device;
 
@@ -200,7 +174,7 @@ void interrupt_once(ex::Run &run) {
 
 // An ISR that stalls 40 us (1.6x its budget) is reported the first time it runs, and replayed.
 TEST_F(ExploreBudgets, IsrOverBudgetIsFoundTheFirstTimeItRuns) {
-    g_device.isr_stall_us = 40;
+    g_device.isr = [](PBOOLEAN) { stall_us(40); };
     const ex::Result r = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 4), interrupt_once);
     ASSERT_EQ(r.status, NDISLOCK_OK);
     ASSERT_TRUE(r.found) << "nothing in " << r.schedules << " schedules";
@@ -212,7 +186,7 @@ TEST_F(ExploreBudgets, IsrOverBudgetIsFoundTheFirstTimeItRuns) {
 
 // A DPC that stalls 150 us in pieces (1.5x its budget) is reported the first time; one of 60 us is not.
 TEST_F(ExploreBudgets, DpcOverBudgetIsFoundTheFirstTimeAndOneUnderIsNot) {
-    g_device.dpc_stall_us = 150;
+    g_device.dpc = [] { stall_us(150); };
     const ex::Result r = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 4), interrupt_once);
     ASSERT_EQ(r.status, NDISLOCK_OK);
     ASSERT_TRUE(r.found) << "nothing in " << r.schedules << " schedules";
@@ -220,7 +194,7 @@ TEST_F(ExploreBudgets, DpcOverBudgetIsFoundTheFirstTimeAndOneUnderIsNot) {
     EXPECT_EQ(r.schedules, 1u) << r.message;
     expect_replays(interrupt_once, r);
 
-    g_device.dpc_stall_us = 60;
+    g_device.dpc = [] { stall_us(60); };
     const ex::Result under = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 4, 50), interrupt_once);
     ASSERT_EQ(under.status, NDISLOCK_OK);
     EXPECT_FALSE(under.found) << under.message;

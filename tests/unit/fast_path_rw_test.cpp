@@ -5,7 +5,7 @@
 //
 // White-box: the lock's reader count of processor 0 (NDISLOCK_FAST_RW_STRIDE past the lock) and
 // the thread's dispatch entry (index | kBiased when the raise went through the bias).
-#include "test_support.h"
+#include "fast_path_support.h"
 
 #include <atomic>
 #include <thread>
@@ -24,9 +24,6 @@ namespace model = ndislock::model;
 
 namespace {
 
-#define NEEDS_BIAS()                                                                                                   \
-    if (!ndislock::platform::asymmetric()) GTEST_SKIP() << "no asymmetric fences: processors are never biased here"
-
 class FastPathRw : public ModelTest {
 protected:
     void SetUp() override {
@@ -42,16 +39,6 @@ protected:
         ModelTest::TearDown();
     }
 
-    // Enough raises in a row on processor 0 for it to stick to this thread (model::kBiasAfter).
-    static void make_processor_biased() {
-        NDIS_SPIN_LOCK warm;
-        NdisAllocateSpinLock(&warm);
-        for (std::uint32_t i = 0; i < 2 * model::kBiasAfter; ++i) {
-            NdisAcquireSpinLock(&warm);
-            NdisReleaseSpinLock(&warm);
-        }
-        NdisFreeSpinLock(&warm);
-    }
     static model::ThreadState &self() { return model::current_thread(); }
     static bool entered_through_bias() {
         return self().dispatch_entry().load() == (0u | model::kBiased) && model::holds_through_bias(self().id(), 0);

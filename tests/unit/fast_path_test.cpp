@@ -5,7 +5,7 @@
 // White-box: the processor's owner word (model/processors.h) tells whether the inline path could
 // run (a processor biased to the thread); the thread's dispatch_entry whether the entry went
 // through it (index | kBiased).
-#include "test_support.h"
+#include "fast_path_support.h"
 
 #include "ndislock/wdk.h"
 
@@ -21,9 +21,6 @@ namespace model = ndislock::model;
 
 namespace {
 
-#define NEEDS_BIAS()                                                                                                   \
-    if (!ndislock::platform::asymmetric()) GTEST_SKIP() << "no asymmetric fences: processors are never biased here"
-
 class FastPath : public ModelTest {
 protected:
     void SetUp() override {
@@ -38,19 +35,6 @@ protected:
         ModelTest::TearDown();
     }
 
-    // Enough raises in a row on processor 0 for it to stick to this thread (model::kBiasAfter).
-    // Without asymmetric fences (a ThreadSanitizer build, no membarrier) a processor is never
-    // biased and raising acquires always call out of line: the tests that need the bias skip
-    // (NEEDS_BIAS), the others check the same state through the exported calls.
-    static void make_processor_biased() {
-        NDIS_SPIN_LOCK warm;
-        NdisAllocateSpinLock(&warm);
-        for (std::uint32_t i = 0; i < 2 * model::kBiasAfter; ++i) {
-            NdisAcquireSpinLock(&warm);
-            NdisReleaseSpinLock(&warm);
-        }
-        NdisFreeSpinLock(&warm);
-    }
     static model::ThreadState &self() { return model::current_thread(); }
     static model::Processor &processor0() { return model::g_processors[0]; }
     static bool biased_to_me() { return processor0().owner().load() == (self().id() | model::kBiased); }
