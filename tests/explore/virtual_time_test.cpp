@@ -101,6 +101,23 @@ TEST_F(ExploreTime, WaitWithoutTimeoutIsStillADeadlock) {
     EXPECT_EQ(r.rule, "Deadlock") << r.message;
 }
 
+// NdisMSleep too: a timed wait in virtual time, not a real sleep (50 ms a schedule otherwise).
+TEST_F(ExploreTime, NdisMSleepPassesInVirtualTime) {
+    static ULONGLONG slept = 0;
+    auto scenario = [](ex::Run &run) {
+        slept = 0;
+        run.spawn([] {
+            const ULONGLONG before = KeQueryInterruptTime();
+            NdisMSleep(50'000);
+            slept = KeQueryInterruptTime() - before;
+        });
+    };
+    const ex::Result r = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 1, 5), scenario);
+    EXPECT_FALSE(r.found) << r.message;
+    EXPECT_GE(slept, 50u * 10'000);
+    EXPECT_LT(slept, 51u * 10'000) << "virtual time moved by more than the sleep and a few points";
+}
+
 TEST_F(ExploreTime, DelayExecutionPassesInVirtualTime) {
     static ULONGLONG slept = 0;
     auto scenario = [](ex::Run &run) {
