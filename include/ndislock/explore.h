@@ -20,7 +20,8 @@
  *
  * Limits of this version (docs/explore.md, "Limits"): data races are found on annotated accesses
  * only (NdislockExploreRead/Write). A thread that makes no scheduling point for the watchdog limit
- * of real time (a loop on plain memory) ends the process with a Livelock report and its token.
+ * of real time, 5 s at least (a loop on plain memory), ends the process with a Livelock report
+ * and its token.
  */
 #ifndef NDISLOCK_EXPLORE_H
 #define NDISLOCK_EXPLORE_H

@@ -86,10 +86,9 @@ struct Exploration {
     std::atomic<bool> setting_up{false}; // Setup runs: spawns allowed from the exploring thread
     std::atomic<bool> running{false};    // contexts run: ndislock calls from other threads refused
     NDISLOCK_EXPLORE_RUN handle{};
-    // For the watchdog's probe (progress_probe): bumped at each step and schedule start (written
-    // by the baton's holder only); the context that runs (-1: none); the schedule's key (under
-    // g_probe_mutex); the next look of the virtual-time watchdog (check_watchdog), in virtual ns.
-    std::atomic<std::uint64_t> progress{0};
+    // For the watchdog's probe (progress_probe): the context that runs (-1: none); the schedule's
+    // key (under g_probe_mutex); the next look of the virtual-time watchdog (check_watchdog), in
+    // virtual ns.
     std::atomic<int> on_cpu{-1};
     ScheduleKey key;
     std::uint64_t watchdog_look_ns = 0;
@@ -103,6 +102,10 @@ std::mutex g_one_at_a_time;
 // The end of an exploration (g_exploration's reset) and each schedule's key, against the
 // watchdog's probe, which reads them on its own thread.
 std::mutex g_probe_mutex;
+// Bumped at each step and each schedule's start, by the baton's holder; read by the probe. One
+// count for the process's life, never reset: a new exploration (a replay of the same schedule)
+// goes through the same step numbers, which the probe would take for no progress.
+std::atomic<std::uint64_t> g_progress{0};
 
 thread_local Context *tls_context = nullptr; // the context this worker runs, while it runs one
 NDISLOCK_CONTEXT_LOCAL(tls_context);         // follows the context (platform/context_local.h)
@@ -247,14 +250,14 @@ bool expire_first_timeout(Exploration &x) noexcept {
 
 // ---- Scheduling points -------------------------------------------------------------------------
 
-void bump_progress(Exploration &x) noexcept {
-    x.progress.store(x.progress.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+void bump_progress() noexcept {
+    g_progress.store(g_progress.load(std::memory_order_relaxed) + 1, std::memory_order_release);
 }
 
 void count_step(Context &self) noexcept {
     Exploration &x = exploration();
     platform::own_time_charge_virtual(platform::kVirtualStepOwnNs); // the call this point is in
-    bump_progress(x);
+    bump_progress();
     if (++x.steps > x.max_steps) {
         char text[160];
         std::snprintf(text, sizeof text,
@@ -749,10 +752,10 @@ int current_context() noexcept { return tls_context != nullptr ? static_cast<int
 void fail_current(const char *rule, const char *message) noexcept { fail(*tls_context, rule, message); }
 
 // The watchdog's look at a running exploration (observe/watchdog.h), on the watchdog's thread. A
-// context that has made no scheduling point for the watchdog limit of real time runs code that
-// gives no other context a turn (a loop on plain memory, waiting for another thread) and never
-// will: the exploring thread cannot take it back, so the process ends here, with the Livelock
-// named and the schedule's token to replay it.
+// context that has made no scheduling point for the watchdog limit of real time (5 s at least)
+// runs code that gives no other context a turn (a loop on plain memory, waiting for another
+// thread) and never will: the exploring thread cannot take it back, so the process ends here,
+// with the Livelock named and the schedule's token to replay it.
 void progress_probe(std::uint64_t now_ns, std::uint64_t limit_ns) noexcept {
     static std::uint64_t seen = ~std::uint64_t{0}, since_ns = 0; // the watchdog thread's own
     const std::lock_guard<std::mutex> probe(g_probe_mutex);
@@ -761,13 +764,16 @@ void progress_probe(std::uint64_t now_ns, std::uint64_t limit_ns) noexcept {
         seen = ~std::uint64_t{0};
         return;
     }
-    const std::uint64_t progress = x->progress.load(std::memory_order_acquire);
+    const std::uint64_t progress = g_progress.load(std::memory_order_acquire);
     if (progress != seen) {
         seen = progress;
         since_ns = now_ns;
         return;
     }
-    if (now_ns - since_ns < limit_ns) return;
+    // At least kStuckFloorNs: one step can be slow for real (a sanitizer's first symbolization,
+    // a fiber's first stack), never that slow.
+    constexpr std::uint64_t kStuckFloorNs = 5'000'000'000;
+    if (now_ns - since_ns < (limit_ns > kStuckFloorNs ? limit_ns : kStuckFloorNs)) return;
     char token[256];
     if (!format_token(x->key, token, sizeof token)) std::snprintf(token, sizeof token, "(too long to print)");
     const int running = x->on_cpu.load(std::memory_order_relaxed);
@@ -831,7 +837,7 @@ bool run_exploration(const Plan &plan, NDISLOCK_EXPLORE_SETUP *setup, NDISLOCK_E
             const std::lock_guard<std::mutex> probe(g_probe_mutex);
             x->key = key;
         }
-        bump_progress(*x);
+        bump_progress();
         x->watchdog_look_ns = 0;
         x->spawned = 0;
         x->steps = 0;
