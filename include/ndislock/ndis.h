@@ -258,8 +258,8 @@ NDISLOCK_API void NdisMSleep(ULONG MicrosecondsToSleep);
 NDISLOCK_API void NdisStallExecution(ULONG MicrosecondsToStall);
 
 /* KeStallExecutionProcessor: any IRQL. Busy-waits MicroSeconds (at most 50 us per call, the docs
- * say); in an exploration's schedule it moves virtual time instead, as NdisStallExecution. Page:
- * wdm/nf-wdm-kestallexecutionprocessor. */
+ * say); in an exploration's schedule it is a scheduling point and moves virtual time instead, as
+ * NdisStallExecution. Page: wdm/nf-wdm-kestallexecutionprocessor. */
 NDISLOCK_API void KeStallExecutionProcessor(ULONG MicroSeconds);
 
 /* ======================================================================================

@@ -125,15 +125,15 @@ NTSTATUS delay(PLARGE_INTEGER interval, const Site &site) noexcept {
     if (interval == nullptr) return STATUS_SUCCESS;
     const std::uint64_t deadline = wait_deadline(interval);
     if (observe::active()) observe::notify_other_call("KeDelayExecutionThread", true, false, site);
+    if (deadline == 0) return STATUS_SUCCESS;
+    if (lock::controlled()) { // in an exploration: expired in virtual time
+        lock::park_until(deadline);
+        return STATUS_SUCCESS;
+    }
     for (;;) {
         const std::uint64_t now = platform::monotonic_ns();
-        if (deadline == 0 || now >= deadline) return STATUS_SUCCESS;
+        if (now >= deadline) return STATUS_SUCCESS;
         const std::uint64_t left = deadline - now;
-        if (lock::controlled()) { // in an exploration: a timed wait nobody ends, expired in virtual time
-            static constexpr std::uint32_t kNever = 0;
-            lock::park(&kNever, 0, left < lock::kParkBoundNs ? left : lock::kParkBoundNs - 1);
-            continue;
-        }
         timespec ts{static_cast<time_t>(left / 1'000'000'000), static_cast<long>(left % 1'000'000'000)};
         nanosleep(&ts, nullptr);
     }

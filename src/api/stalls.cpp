@@ -29,15 +29,7 @@ void stall(ULONG microseconds) noexcept {
 // A sleep. In an exploration's schedule, a timed wait nobody ends, expired in virtual time as
 // KeDelayExecutionThread's: the other threads run meanwhile, and no real time passes.
 void sleep_for(ULONG microseconds) noexcept {
-    if (lock::controlled()) {
-        static constexpr std::uint32_t kNever = 0;
-        const std::uint64_t deadline = platform::monotonic_ns() + std::uint64_t{microseconds} * 1000;
-        for (std::uint64_t now = platform::monotonic_ns(); now < deadline; now = platform::monotonic_ns()) {
-            const std::uint64_t left = deadline - now;
-            lock::park(&kNever, 0, left < lock::kParkBoundNs ? left : lock::kParkBoundNs - 1);
-        }
-        return;
-    }
+    if (lock::controlled()) return lock::park_until(platform::monotonic_ns() + std::uint64_t{microseconds} * 1000);
     timespec ts{static_cast<time_t>(microseconds / 1'000'000), static_cast<long>(microseconds % 1'000'000) * 1000};
     while (nanosleep(&ts, &ts) != 0) {
     }

@@ -3,6 +3,7 @@
 #include <climits>
 
 #include "lock/wait_observer.h"
+#include "platform/clock.h"
 #include "platform/futex.h"
 #include "platform/context_local.h"
 
@@ -41,6 +42,14 @@ ParkResult park(const void *address, std::uint32_t expected, std::uint64_t timeo
 // tolerates (a return is not a promise).
 static void tell_control(const void *address) noexcept {
     if (const ParkControl *control = g_park_control.load(std::memory_order_acquire)) control->unpark(address);
+}
+
+void park_until(std::uint64_t deadline_ns) noexcept {
+    static constexpr std::uint32_t kNever = 0; // nobody unparks it: the timeout ends the park
+    for (std::uint64_t now = platform::monotonic_ns(); now < deadline_ns; now = platform::monotonic_ns()) {
+        const std::uint64_t left = deadline_ns - now;
+        park(&kNever, 0, left < kParkBoundNs ? left : kParkBoundNs - 1);
+    }
 }
 
 void unpark_one(const void *address) noexcept {

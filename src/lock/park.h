@@ -62,4 +62,9 @@ extern constinit thread_local bool tls_controlled __attribute__((tls_model("init
 // that a schedule depends on the scheduler's choices only.
 inline bool controlled() noexcept { return tls_controlled; }
 
+// A controlled thread's sleep (KeDelayExecutionThread, NdisMSleep): a timed park nobody ends,
+// until platform::monotonic_ns() (the schedule's virtual clock) reaches deadline_ns, which the
+// scheduler expires in virtual time while the other threads run.
+void park_until(std::uint64_t deadline_ns) noexcept;
+
 } // namespace ndislock::lock

@@ -122,7 +122,8 @@ struct Look {
 void look() noexcept {
     // While an exploration runs, its threads' waits and routine runs are timed on its virtual
     // clock (docs/explore.md, "Virtual time"), which this thread's real one cannot be compared
-    // with, and the exploration witnesses its own deadlocks: nothing to look at.
+    // with, and the exploration judges them itself: only its progress is looked at, in real time
+    // (the explorer's probe, set_exploration_probe).
     if (platform::g_virtual_clock.load(std::memory_order_acquire) != nullptr) {
         if (const ExplorationProbe probe = g_exploration_probe.load(std::memory_order_acquire))
             probe(platform::monotonic_ns(), g_watchdog_limit_ns.load(std::memory_order_relaxed));

@@ -82,11 +82,10 @@ void check_callback_time(const observe::CallbackEvent &e, std::uint64_t own_ns, 
     // In an exploration's schedule own_ns is virtual (platform/own_time.h): exact, so the first
     // run over budget is the finding, and a replay finds it again.
     const bool exact = platform::tls_virtual_clock && own_ns != platform::kDescheduled;
-    if (exact && own_ns <= budget) return;
     const bool streak = !exact && confirm_callback_overrun(e.routine, own_ns, budget);
     const std::uint64_t proven = counted_ns;
     const bool far_over = !exact && proven >= far_over_ns(budget);
-    if (!exact && !far_over && !streak) return;
+    if (exact ? own_ns <= budget : !far_over && !streak) return;
     Report r(device ? Rule::IsrTooLong : Rule::DpcTooLong);
     r.site = callback_site(e);
     r.thread = &t;
@@ -161,7 +160,7 @@ void on_callback_returned(const observe::CallbackEvent &e, std::uint64_t own_ns)
     const bool virtual_time = platform::tls_virtual_clock;
     const bool untimed = f.untimed && !virtual_time;
     const std::uint64_t counted_ns =
-        !untimed && !virtual_time && v.run_beat.want.load(std::memory_order_relaxed) == f.run
+        !virtual_time && !f.untimed && v.run_beat.want.load(std::memory_order_relaxed) == f.run
             ? counted_own_ns(v.run_beat, f.run, model::interrupt_marks(t),
                              v.verifier_ns.load(std::memory_order_relaxed))
             : 0;
