@@ -25,10 +25,11 @@
  * Everything else (first call, observers, a processor in shared mode, an interrupt-owning
  * processor, a revoked bias, contention, misuse, any IRQL other than the cases above) goes to
  * the same exported function as before, so the semantics, diagnostics and call sites are those of
- * the out-of-line calls. The algorithms, with the proofs of the handshakes, are in
- * src/lock/spin_word.h and src/model/processors.h; this file must do what they do, in the same
- * order. What both sides read (the heads of the thread, processor and bucket, the biased flag,
- * the bucket hash) is defined once, in ndislock/detail/fast_layout.h.
+ * the out-of-line calls. The algorithms, with the proofs of the handshakes, are the library's
+ * spin word and virtual-processor code (docs/performance.md, "The algorithms"); this file
+ * must do what they do, in the same order. What both sides read (the heads of the thread,
+ * processor and bucket, the biased flag, the bucket hash, the held value) is defined once, in
+ * ndislock/detail/fast_layout.h.
  *
  * The layouts below are private to this header and the library of the same version: code built
  * against one ndislock version runs against the shared library of the same SOVERSION only.
@@ -65,7 +66,7 @@ NDISLOCK_API extern unsigned ndislock_active_observers;
  * false in a ThreadSanitizer build of the library). */
 NDISLOCK_API extern unsigned char ndislock_fast_asymmetric;
 
-/* The out-of-line ends of the inline paths (src/api/fast_path.cpp). */
+/* The out-of-line ends of the inline paths, exported by the library; internal to them. */
 NDISLOCK_API void ndislock_fast_acquire_contended(PKSPIN_LOCK SpinLock);
 NDISLOCK_API void ndislock_fast_release_wake(PKSPIN_LOCK SpinLock);
 NDISLOCK_API void ndislock_fast_wake_revoker(ULONG Processor);
@@ -87,7 +88,8 @@ static inline NDISLOCK_FAST_BUCKET *ndislock_fast_bucket(const void *address) {
 
 static inline int ndislock_fast_try_word(PKSPIN_LOCK s) {
     KSPIN_LOCK expected = 0;
-    return __atomic_compare_exchange_n(s, &expected, (KSPIN_LOCK)1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+    return __atomic_compare_exchange_n(s, &expected, (KSPIN_LOCK)NDISLOCK_FAST_SPIN_HELD, 0, __ATOMIC_ACQUIRE,
+                                       __ATOMIC_RELAXED);
 }
 
 /* lock::spin_release with asymmetric fences (the only case the inline paths handle). */

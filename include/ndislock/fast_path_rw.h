@@ -22,8 +22,9 @@
  * exported calls, with their diagnostics.
  *
  * The lock's layout (the writer word first, then one reader count per processor,
- * NDISLOCK_FAST_RW_STRIDE bytes apart) is the library's (src/api/ndis_rw_lock.cpp asserts it):
- * private to this header and the library of the same version, as fast_path.h's.
+ * NDISLOCK_FAST_RW_STRIDE bytes apart) and the read's state value are defined once, in
+ * ndislock/detail/fast_layout.h, for this header and the library: private to both, as
+ * fast_path.h's.
  */
 #ifndef NDISLOCK_FAST_PATH_RW_H
 #define NDISLOCK_FAST_PATH_RW_H
@@ -34,12 +35,7 @@
 extern "C" {
 #endif
 
-/* The distance from the lock to processor 0's reader count, and between two processors' counts. */
-#define NDISLOCK_FAST_RW_STRIDE 128
-/* LOCK_STATE_EX::LockState of a read (the library's value). */
-#define NDISLOCK_FAST_RW_STATE_READ 1
-
-/* The slow ends, exported by the library (src/api/ndis_rw_lock.cpp). */
+/* The slow ends, exported by the library; internal to the inline path. */
 NDISLOCK_API void ndislock_fast_rw_read_wait(PNDIS_RW_LOCK_EX Lock, ULONG Processor);
 NDISLOCK_API void ndislock_fast_rw_wake(PNDIS_RW_LOCK_EX Lock);
 

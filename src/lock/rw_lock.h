@@ -28,11 +28,12 @@
 #include <atomic>
 #include <cstdint>
 
+#include "ndislock/detail/fast_layout.h" // NDISLOCK_FAST_RW_STRIDE
 #include "ndislock/wdk_types.h"
 
 namespace ndislock::lock {
 
-inline constexpr std::size_t kRwCountStride = 128;
+inline constexpr std::size_t kRwCountStride = NDISLOCK_FAST_RW_STRIDE; // shared with the inline read path
 
 struct RwView {
     const void *lock;      // the lock's address: parking key and wait object

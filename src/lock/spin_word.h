@@ -21,12 +21,13 @@
 #include <atomic>
 
 #include "lock/parking.h"
+#include "ndislock/detail/fast_layout.h" // NDISLOCK_FAST_SPIN_HELD
 #include "ndislock/wdk_types.h"
 #include "platform/membarrier.h"
 
 namespace ndislock::lock {
 
-inline constexpr KSPIN_LOCK kSpinHeld = 1;
+inline constexpr KSPIN_LOCK kSpinHeld = NDISLOCK_FAST_SPIN_HELD; // the value the inline acquire stores
 
 inline std::atomic_ref<KSPIN_LOCK> spin_word(PKSPIN_LOCK lock) noexcept { return std::atomic_ref<KSPIN_LOCK>(*lock); }
 

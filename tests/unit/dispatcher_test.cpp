@@ -11,6 +11,7 @@
 
 #include "lock/park.h" // a timer-like object signalled as the timers' code does
 #include "ndislock/wdk.h"
+#include "ndislock/verifier.h"
 #include "test_support.h"
 #include "wait_probe.h"
 
@@ -257,12 +258,18 @@ TEST_F(Waits, AHeaderOfAnotherTypeSignalledByItsOwnCodeEndsBothKindsOfWait) {
             KeInitializeEvent(&other, NotificationEvent, FALSE);
             PVOID objects[2] = {&other, &timer};
             std::atomic<NTSTATUS> status{-1};
+            std::atomic<ndislock::model::ThreadState *> waiter_state{nullptr};
             std::thread waiter([&] {
+                waiter_state.store(ndislock_test::current_thread_state());
                 status.store(with_event ? KeWaitForMultipleObjects(2, objects, WaitAny, Executive, KernelMode, FALSE,
                                                                    nullptr, nullptr)
                                         : KeWaitForSingleObject(&timer, Executive, KernelMode, FALSE, nullptr));
             });
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            // Parked in the wait (its record names the first object), so the signal below is
+            // what ends it, not a check before it parked.
+            ASSERT_TRUE(ndislock_test::eventually_waiting_on(waiter_state, objects[with_event ? 0 : 1]))
+                << "the waiter never blocked";
+            EXPECT_EQ(status.load(), -1);
             std::atomic_ref<LONG>(const_cast<LONG &>(timer.SignalState)).store(1);
             ndislock::lock::unpark_all(const_cast<LONG *>(&timer.SignalState));
             waiter.join();

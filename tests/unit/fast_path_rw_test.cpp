@@ -6,12 +6,14 @@
 // White-box: the lock's reader count of processor 0 (NDISLOCK_FAST_RW_STRIDE past the lock) and
 // the thread's dispatch entry (index | kBiased when the raise went through the bias).
 #include "fast_path_support.h"
+#include "wait_probe.h"
 
 #include <atomic>
 #include <thread>
 
 #include "ndislock/rw_lock.h"
 #include "ndislock/wdk.h"
+#include "ndislock/verifier.h"
 
 #include "model/processors.h"
 #include "model/thread_state.h"
@@ -127,13 +129,15 @@ TEST_F(FastPathRw, ReaderWaitsBehindAWriterAndWriterWaitsForTheInlineDrain) {
     LOCK_STATE_EX r{};
     NdisAcquireRWLockRead(lock_, &r, 0);
     Flag writer_started, writer_done;
+    std::atomic<ndislock::model::ThreadState *> reader{nullptr};
     std::thread w([&] {
         ASSERT_EQ(NdislockBindCurrentThread(1), NDISLOCK_OK);
         LOCK_STATE_EX s{};
         writer_started.set();
         NdisAcquireRWLockWrite(lock_, &s, 0); // waits for processor 0's read to drain
         writer_done.set();
-        std::this_thread::sleep_for(std::chrono::milliseconds(20)); // a reader arrives meanwhile
+        // Released only once the reader below waits behind the write, out of line.
+        EXPECT_TRUE(ndislock_test::eventually_waiting_on(reader, lock_)) << "the reader never waited";
         NdisReleaseRWLock(lock_, &s);
     });
     writer_started.wait();
@@ -143,6 +147,7 @@ TEST_F(FastPathRw, ReaderWaitsBehindAWriterAndWriterWaitsForTheInlineDrain) {
     EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
     writer_done.wait();
     LOCK_STATE_EX again{};
+    reader.store(ndislock_test::current_thread_state(), std::memory_order_release);
     NdisAcquireRWLockRead(lock_, &again, 0); // finds the writer in: waits for it out of line
     EXPECT_EQ(writer(), 0u) << "held only once the writer is gone";
     EXPECT_EQ(readers(0), 1u);

@@ -1,8 +1,9 @@
 /*
  * ndislock/detail/fast_layout.h: what the inline fast path (ndislock/fast_path.h) and the library
  * share, defined once for both: the part of a thread's state, of a virtual processor and of a
- * parking bucket that the inline code reads, the biased-owner flag, and the hash that picks a
- * lock's parking bucket. Not an API: private to fast_path.h and the library of the same version
+ * parking bucket that the inline code reads, the biased-owner flag, the hash that picks a
+ * lock's parking bucket, the held value of a spin lock and the layout of NDIS_RW_LOCK_EX's reader
+ * counts. Not an API: private to fast_path.h and the library of the same version
  * (the SONAME carries major.minor while the major version is 0).
  *
  * The library's own types embed these structs as their first members (model::ThreadState,
@@ -68,6 +69,16 @@ typedef union NDISLOCK_MAY_ALIAS NDISLOCK_FAST_BUCKET_LINE {
 #define NDISLOCK_FAST_BIASED 0x40000000u
 /* The parking table has 1 << NDISLOCK_FAST_BUCKET_BITS buckets. */
 #define NDISLOCK_FAST_BUCKET_BITS 9
+
+/* A held KSPIN_LOCK holds this value (0 is free); the library's spin word (lock::kSpinHeld) takes
+ * it from here. */
+#define NDISLOCK_FAST_SPIN_HELD 1
+
+/* NDIS_RW_LOCK_EX: the writer word at offset 0; processor p's reader count at
+ * (p + 1) * NDISLOCK_FAST_RW_STRIDE bytes from the lock (lock::kRwCountStride). */
+#define NDISLOCK_FAST_RW_STRIDE 128
+/* LOCK_STATE_EX::LockState while it holds a read (the library's state value). */
+#define NDISLOCK_FAST_RW_STATE_READ 1
 
 /* The parking bucket of the lock at address: a multiplicative hash of the address, the folded
  * high bits first so that locks a page apart spread. The inline release and the library's
