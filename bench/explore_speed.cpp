@@ -22,6 +22,7 @@
 
 #include "ndislock/explore.h"
 #include "ndislock/ndis.h"
+#include "ndislock/verifier.h"
 
 namespace {
 

@@ -24,6 +24,7 @@
 
 #include "ndislock/device.h" // the simulated device that asserts the interrupts
 #include "ndislock/ndis.h"
+#include "ndislock/verifier.h"
 
 namespace {
 

@@ -30,6 +30,7 @@
 #include "state_counters.h"
 #include "ndislock/ndis.h"
 #include "ndislock/rw_lock.h"
+#include "ndislock/verifier.h"
 
 #ifdef NDISLOCK_BENCH_HAVE_ABSL
 #include <absl/synchronization/mutex.h>

@@ -38,6 +38,9 @@
 #include "explore.h"
 #include "interrupt.h"
 #include "report.h"
+#include "tool_annotations.h"
+
+#include <ndislock/verifier.h> /* the demo sets and reads the verifier (--verifier, the exit summary) */
 #include "watchdog.h"
 
 #define DEMO_NAME "ndislock-demo"
@@ -708,6 +711,9 @@ int main(int argc, char **argv) {
     DEMO_RUN Run;
     NDIS_HANDLE AdapterHandle = NULL;
     memset(&Run, 0, sizeof(Run));
+    DEMO_ATOMIC_FOR_HELGRIND(g_StopSending); /* flags shared through atomics only (tool_annotations.h) */
+    DEMO_ATOMIC_FOR_HELGRIND(g_SendersDone);
+    DEMO_ATOMIC_FOR_HELGRIND(g_DeviceDone);
 
     int Status = DemoParseArguments(argc, argv, &Options);
     if (Status >= 0) return Status;

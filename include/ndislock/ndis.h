@@ -92,8 +92,9 @@ NDISLOCK_API void KeInitializeSpinLock(PKSPIN_LOCK SpinLock);
  * wdm/nf-wdm-keacquirespinlock. */
 NDISLOCK_API void KeAcquireSpinLock(PKSPIN_LOCK SpinLock, PKIRQL OldIrql);
 
-/* KeAcquireSpinLockRaiseToDpc: as KeAcquireSpinLock, returning the previous IRQL. Page:
- * wdm/nf-wdm-keacquirespinlockraisetodpc. */
+/* KeAcquireSpinLockRaiseToDpc: IRQL <= DISPATCH_LEVEL. As KeAcquireSpinLock, returning the
+ * previous IRQL instead of storing it; the same misuse rules (AcquireAboveDispatch,
+ * RecursiveAcquire). Release with KeReleaseSpinLock. Page: wdm/nf-wdm-keacquirespinlockraisetodpc. */
 NDISLOCK_API KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock);
 
 /* KeReleaseSpinLock: IRQL == DISPATCH_LEVEL. Frees the lock, then lowers the IRQL to NewIrql,
@@ -178,8 +179,11 @@ NDISLOCK_API KIRQL KeAcquireSpinLockRaiseToSynch(PKSPIN_LOCK SpinLock);
 
 /* KeAcquireInStackQueuedSpinLockRaiseToSynch: IRQL <= SYNCH_LEVEL. The queued form: raises to
  * SYNCH_LEVEL, FIFO, the IRQL at the call in LockHandle->OldIrql; release with
- * KeReleaseInStackQueuedSpinLock. Declared in ntifs.h with no DDI page of its own (as
- * KeAcquireSpinLockRaiseToSynch). */
+ * KeReleaseInStackQueuedSpinLock. Misuse as KeAcquireSpinLockRaiseToSynch (IrqlInvalidRaise) and
+ * KeAcquireInStackQueuedSpinLock (QueueHandleReused, QueuedAndPlainMixed). Declared in ntifs.h with
+ * no DDI page of its own: the queue is KeAcquireInStackQueuedSpinLock's
+ * (wdm/nf-wdm-keacquireinstackqueuedspinlock), the level KeRaiseIrqlToSynchLevel's
+ * (ntddk/nf-ntddk-keraiseirqltosynchlevel). */
 NDISLOCK_API void KeAcquireInStackQueuedSpinLockRaiseToSynch(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle);
 
 /* ======================================================================================
@@ -355,6 +359,5 @@ NDISLOCK_API void ndislock_at_KeStallExecutionProcessor(ULONG, const char *, int
 
 #include "ndislock/ndis_interrupt.h"
 #include "ndislock/ext.h"
-#include "ndislock/verifier.h"
 
 #endif /* NDISLOCK_NDIS_H */

@@ -3,7 +3,8 @@
  * reports each broken one by its stable rule ID, with the
  * offending call's location, the other party's, the lock, processor, thread and IRQL, and the
  * Windows signal a driver author knows. Clean C11 and C++. docs/verifier.md has the catalog with
- * an example report per rule.
+ * an example report per rule. A driver's own code needs none of it: ndislock/ndis.h does not
+ * include this header; a test harness or main() that sets or reads the verifier includes it.
  *
  * Configuration, read when the library loads (each also settable with the calls below):
  *   NDISLOCK_VERIFIER=off|on|fatal   default on. on: report every finding, end the process only on
@@ -16,6 +17,8 @@
  *   NDISLOCK_SARIF=<path>             write a SARIF 2.1.0 log of the findings there at exit; a
  *                                     path that cannot be written is an error on stderr at the
  *                                     first call, and the exit status is then the exit code.
+ *                                     "%p" in the file name becomes the process ID, one log per
+ *                                     process (here and in NdislockVerifierWriteSarif).
  *   NDISLOCK_HOLD_BUDGET_US=<n>       LockHeldTooLong budget, default 25.
  *   NDISLOCK_HOLD_SAMPLE=<n>          time one spin-lock hold in n on each thread, default 16;
  *                                     1 times every hold (see NdislockVerifierSetHoldSampling).

@@ -161,7 +161,9 @@ const char *at_dpc_level_form(Variant v) noexcept {
     const char *call = observe::variant_name(e.variant);
     const auto kind = static_cast<observe::Callback>(e.thread->callback.kind.load(std::memory_order_relaxed));
     const std::string cls = class_string(s->lock_class.load(std::memory_order_relaxed));
-    const bool high = held > DISPATCH_LEVEL;
+    // This acquire is the higher of the two uses (the one an interrupt makes), or the lower (the
+    // hold an interrupt lands on). Both may be above DISPATCH_LEVEL (two DIRQLs).
+    const bool high = held > c.other_irql;
     const KIRQL high_irql = high ? held : c.other_irql, low_irql = high ? c.other_irql : held;
     // Inside an NDIS ISR (or its synchronize function) the cure is NDIS's; elsewhere the kernel's.
     const bool ndis_isr = high && at_device_level(kind);
@@ -184,7 +186,9 @@ const char *at_dpc_level_form(Variant v) noexcept {
     Report r = base(Rule::LockClassIrqlInconsistent, e, s, std::move(text));
     if (c.other.file != nullptr || c.other.return_address != nullptr) {
         r.other = c.other;
-        r.other_role = high ? "held at the lower IRQL at" : "taken above DISPATCH_LEVEL at";
+        r.other_role = high                         ? "held at the lower IRQL at"
+                       : low_irql <= DISPATCH_LEVEL ? "taken above DISPATCH_LEVEL at"
+                                                    : "taken at the higher IRQL at";
     }
     emit(r);
 }

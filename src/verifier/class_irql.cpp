@@ -20,13 +20,22 @@ struct FirstUse {
 };
 
 struct ClassUses {
-    // Bit 0: held at or below DISPATCH_LEVEL; bit 1: held above it; bit 2: reported. The check
-    // of an acquire that teaches nothing new is this one load.
-    std::atomic<std::uint8_t> seen{0};
-    FirstUse low, high;
+    // The levels the class was held at: bit 0 for any IRQL at or below DISPATCH_LEVEL (one level
+    // as far as interrupts go: none lands between them), bit L for IRQL L above it; bit 31 once
+    // reported. The check of an acquire that teaches nothing new is this one load.
+    std::atomic<std::uint32_t> seen{0};
+    FirstUse low, high; // the first use at or below DISPATCH_LEVEL, the first above it
 };
 
-constexpr std::uint8_t kLow = 1, kHigh = 2, kReported = 4;
+constexpr std::uint32_t kLow = 1, kReported = 1u << 31, kLevels = ~kReported;
+static_assert(HIGH_LEVEL < 31, "one bit per IRQL");
+
+std::uint32_t level_bit(KIRQL irql) noexcept { return irql > DISPATCH_LEVEL ? 1u << irql : kLow; }
+
+// The highest level of a mask of level bits, as an IRQL (DISPATCH_LEVEL for the low bit alone).
+KIRQL highest_level(std::uint32_t mask) noexcept {
+    return mask > kLow ? static_cast<KIRQL>(31 - __builtin_clz(mask)) : static_cast<KIRQL>(DISPATCH_LEVEL);
+}
 
 ClassUses g_uses[kMaxClasses];
 
@@ -34,7 +43,7 @@ ClassUses g_uses[kMaxClasses];
 // they knew before, restored at its end (as the lock order's journal, lock_order.h).
 struct Undo {
     std::uint32_t lock_class;
-    std::uint8_t seen;
+    std::uint32_t seen;
     bool low_empty, high_empty;
 };
 constexpr unsigned kJournalSize = 1024;
@@ -67,18 +76,22 @@ void claim(FirstUse &use, KIRQL irql, const observe::Site &site) noexcept {
 ClassIrqlConflict note_class_irql(std::uint32_t lock_class, KIRQL held_irql, const observe::Site &site) noexcept {
     if (lock_class == kOverflowClass || lock_class >= kMaxClasses) return {}; // no class to reason about
     ClassUses &u = g_uses[lock_class];
-    const std::uint8_t side = held_irql > DISPATCH_LEVEL ? kHigh : kLow;
-    const std::uint8_t seen = u.seen.load(std::memory_order_acquire);
-    if (__builtin_expect((seen & side) != 0, 1)) return {};
+    const std::uint32_t bit = level_bit(held_irql);
+    const std::uint32_t seen = u.seen.load(std::memory_order_acquire);
+    if (__builtin_expect((seen & bit) != 0, 1)) return {};
     journal(lock_class, u);
-    claim(side == kHigh ? u.high : u.low, held_irql, site);
-    const std::uint8_t before = u.seen.fetch_or(side, std::memory_order_acq_rel);
-    const std::uint8_t other_side = side == kHigh ? kLow : kHigh;
-    if ((before & other_side) == 0 || (before & kReported) != 0) return {};
+    const bool high = held_irql > DISPATCH_LEVEL;
+    claim(high ? u.high : u.low, held_irql, site);
+    const std::uint32_t before = u.seen.fetch_or(bit, std::memory_order_acq_rel);
+    // Another level already: whichever of the two is higher can interrupt a holder at the other.
+    const std::uint32_t others = before & kLevels & ~bit;
+    if ((before & bit) != 0 || others == 0 || (before & kReported) != 0) return {};
     if ((u.seen.fetch_or(kReported, std::memory_order_acq_rel) & kReported) != 0) return {};
-    FirstUse &other = side == kHigh ? u.low : u.high;
+    // The use to name: a low one if this acquire is high and there is one, else the first high.
+    FirstUse &other = high && (others & kLow) != 0 ? u.low : u.high;
     ClassIrqlConflict c;
     c.found = true;
+    c.other_irql = high && (others & kLow) != 0 ? static_cast<KIRQL>(DISPATCH_LEVEL) : highest_level(others);
     if (other.state.load(std::memory_order_acquire) == kReady) { // else its writer is still at it
         c.other_irql = other.irql;
         c.other = other.site;

@@ -12,8 +12,13 @@
 // the raising Ke calls) keep AcquireAboveDispatch there, which already names the bug, and teach
 // only the low side. Like the lock-order graph, what a class learnt stays for the run.
 //
-// What it does not see: two levels both above DISPATCH_LEVEL (a lock taken at two DIRQLs); a class
-// whose two uses are in one run but by locks the verifier sees as different classes.
+// Two levels both above DISPATCH_LEVEL (a lock taken in two ISRs of different DIRQLs, or at a
+// DIRQL and at an IRQL raised between it and DISPATCH_LEVEL) are the same hazard one level up:
+// the higher interrupts a holder at the lower. A class remembers every level above
+// DISPATCH_LEVEL it was held at, and two different levels are reported as two sides are.
+//
+// What it does not see: a class whose two uses are in one run but by locks the verifier sees as
+// different classes.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +27,8 @@
 
 namespace ndislock::verifier {
 
-// A use of the class seen before, at the other side of DISPATCH_LEVEL, or nothing.
+// A use of the class seen before at another level (the other side of DISPATCH_LEVEL, or another
+// level above it), or nothing.
 struct ClassIrqlConflict {
     bool found = false;
     KIRQL other_irql = 0;
@@ -30,7 +36,7 @@ struct ClassIrqlConflict {
 };
 
 // Notes that a lock of class lock_class is held at held_irql from site; returns the conflict
-// the first time the class has been held on both sides. One load when nothing new is learnt.
+// the first time the class has been held at two levels. One load when nothing new is learnt.
 // Async-signal-safe (atomics only): it runs on an ISR's acquire.
 ClassIrqlConflict note_class_irql(std::uint32_t lock_class, KIRQL held_irql, const observe::Site &site) noexcept;
 

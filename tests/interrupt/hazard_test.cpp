@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "interrupt_support.h"
+#include "ndislock/verifier.h"
 
 using namespace ndislock_test;
 

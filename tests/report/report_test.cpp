@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ndislock/ndis.h"
+#include "ndislock/verifier.h"
 #include "observe/lock_stats.h"
 #include "observe/report_samples.h"
 #include "platform/histogram.h"

@@ -8,6 +8,7 @@
 #include "fast_path_support.h"
 
 #include "ndislock/wdk.h"
+#include "ndislock/verifier.h"
 
 #include "lock/parking.h"
 #include "model/processors.h"

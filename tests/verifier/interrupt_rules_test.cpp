@@ -29,6 +29,7 @@
 
 #include "model/thread_state.h" // for_each_thread: who waits on what
 #include "ndislock/device.h"    // the harness: adapters, asserting the line, interrupt statistics
+#include "ndislock/verifier.h"
 #include "verifier/settings.h"
 #include "sentinel_support.h"
 #include "verifier_support.h"

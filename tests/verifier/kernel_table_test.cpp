@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "ndislock/wdk.h" // KMUTEX, KeAreApcsDisabled
+#include "ndislock/verifier.h"
 #include "verifier_support.h"
 
 using namespace vt;
@@ -59,6 +60,7 @@ const Row kRows[] = {
     {"KeAcquireSpinLock at APC", Form::KeAcquire, APC_LEVEL},
     {"KeAcquireSpinLock at DISPATCH", Form::KeAcquire, DISPATCH_LEVEL},
     {"KeAcquireSpinLockRaiseToDpc at PASSIVE", Form::KeRaiseToDpc, PASSIVE_LEVEL},
+    {"KeAcquireSpinLockRaiseToDpc at APC", Form::KeRaiseToDpc, APC_LEVEL},
     {"KeAcquireSpinLockRaiseToDpc at DISPATCH", Form::KeRaiseToDpc, DISPATCH_LEVEL},
     {"KeAcquireSpinLockAtDpcLevel at DISPATCH", Form::AtDpcLevel, DISPATCH_LEVEL},
     {"KeTryToAcquireSpinLockAtDpcLevel, free, at DISPATCH", Form::TryFree, DISPATCH_LEVEL},
@@ -119,14 +121,28 @@ void expect_handle(const Row &r, const KLOCK_QUEUE_HANDLE &h, PKSPIN_LOCK lock, 
     }
 }
 
-// The rows above DISPATCH_LEVEL initialize their locks on a line of their own: a lock's class is
-// where it was initialized, and a class taken above DISPATCH_LEVEL that is also held at or below
-// it is LockClassIrqlInconsistent (the rows below DISPATCH_LEVEL share the other line's class).
+// After the release: the handle no longer owns (no queue flag left), so a second release of it is
+// seen as such; it still names the lock, and a raising form's OldIrql is what it saved.
+void expect_handle_released(const Row &r, const KLOCK_QUEUE_HANDLE &h, PKSPIN_LOCK lock, KIRQL saved) {
+    SCOPED_TRACE(std::string(r.name) + ", the queue handle after the release");
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(h.LockQueue.Lock), reinterpret_cast<std::uintptr_t>(lock));
+    EXPECT_EQ(h.LockQueue.Next, nullptr) << "no successor was ever linked";
+    if (saves_irql_in_handle(r.form)) {
+        EXPECT_EQ(h.OldIrql, saved);
+    }
+}
+
+// The rows above DISPATCH_LEVEL initialize their locks on a line of their own for each level: a
+// lock's class is where it was initialized, and a class held at two levels of which one is above
+// DISPATCH_LEVEL is LockClassIrqlInconsistent (the rows at or below DISPATCH_LEVEL share the last
+// line's class).
 void initialize(const Row &r, NDIS_SPIN_LOCK *storage) {
     if (ndis_form(r.form))
         NdisAllocateSpinLock(storage);
+    else if (r.start == HIGH_LEVEL)
+        KeInitializeSpinLock(&storage->SpinLock); // only ever held at HIGH_LEVEL
     else if (r.start > DISPATCH_LEVEL)
-        KeInitializeSpinLock(&storage->SpinLock); // only ever held above DISPATCH_LEVEL
+        KeInitializeSpinLock(&storage->SpinLock); // only ever held at the rows' DIRQL
     else
         KeInitializeSpinLock(&storage->SpinLock);
 }
@@ -194,12 +210,14 @@ void run_row(const Row &r, bool verifier) {
         expect_state(r, "KeAcquireInStackQueuedSpinLock", lock, true, held_at);
         expect_handle(r, h, lock, r.start);
         KeReleaseInStackQueuedSpinLock(&h);
+        expect_handle_released(r, h, lock, r.start);
         break;
     case Form::QueuedAtDpcLevel:
         KeAcquireInStackQueuedSpinLockAtDpcLevel(lock, &h);
         expect_state(r, "KeAcquireInStackQueuedSpinLockAtDpcLevel", lock, true, held_at);
         expect_handle(r, h, lock, r.start);
         KeReleaseInStackQueuedSpinLockFromDpcLevel(&h);
+        expect_handle_released(r, h, lock, r.start);
         break;
     case Form::ForDpc: {
         const KIRQL old = KeAcquireSpinLockForDpc(lock);
@@ -213,6 +231,7 @@ void run_row(const Row &r, bool verifier) {
         expect_state(r, "KeAcquireInStackQueuedSpinLockForDpc", lock, true, held_at);
         expect_handle(r, h, lock, r.start);
         KeReleaseInStackQueuedSpinLockForDpc(&h);
+        expect_handle_released(r, h, lock, r.start);
         break;
     case Form::RaiseToSynch: {
         const KIRQL old = KeAcquireSpinLockRaiseToSynch(lock);
@@ -226,6 +245,7 @@ void run_row(const Row &r, bool verifier) {
         expect_state(r, "KeAcquireInStackQueuedSpinLockRaiseToSynch", lock, true, held_at);
         expect_handle(r, h, lock, r.start);
         KeReleaseInStackQueuedSpinLock(&h);
+        expect_handle_released(r, h, lock, r.start);
         break;
     case Form::TryOwn: {
         KIRQL old = 0xFF;
@@ -283,47 +303,55 @@ VOID CountingDpc(PKDPC, PVOID context, PVOID a1, PVOID a2) {
 }
 
 void run_dpc_table() {
-    for (const KIRQL start : {KIRQL{PASSIVE_LEVEL}, KIRQL{APC_LEVEL}, KIRQL{DISPATCH_LEVEL}}) {
-        SCOPED_TRACE("DPC steps from IRQL " + std::to_string(start));
-        DpcCount count;
-        KDPC dpc;
-        KeInitializeDpc(&dpc, CountingDpc, &count);
-        EXPECT_EQ(dpc.Type, DpcObject);
-        EXPECT_EQ(dpc.Importance, MediumImportance);
-        EXPECT_EQ(dpc.DpcData, nullptr);
-        int a = 0, b = 0;
-        // Insert and remove while the processor is held at DISPATCH_LEVEL: nothing can run.
-        KIRQL old = 0;
-        KeRaiseIrql(DISPATCH_LEVEL, &old);
-        EXPECT_EQ(KeInsertQueueDpc(&dpc, &a, &b), TRUE);
-        EXPECT_NE(dpc.DpcData, nullptr);
-        EXPECT_EQ(dpc.SystemArgument1, &a);
-        EXPECT_EQ(dpc.SystemArgument2, &b);
-        EXPECT_EQ(KeInsertQueueDpc(&dpc, nullptr, nullptr), FALSE);
-        EXPECT_EQ(dpc.SystemArgument1, &a) << "a failed insert changes nothing";
-        EXPECT_EQ(KeRemoveQueueDpc(&dpc), TRUE);
-        EXPECT_EQ(dpc.DpcData, nullptr);
-        EXPECT_EQ(KeRemoveQueueDpc(&dpc), FALSE);
-        KeLowerIrql(old);
-        EXPECT_EQ(count.runs.load(), 0) << "a removed DPC ran";
-        // Insert from the row's IRQL: it has run when the insert (below DISPATCH_LEVEL) or the
-        // drop (from DISPATCH_LEVEL) returns.
-        if (start != PASSIVE_LEVEL) KeRaiseIrql(start, &old);
-        EXPECT_EQ(KeInsertQueueDpc(&dpc, &b, &a), TRUE);
-        if (start == DISPATCH_LEVEL) {
-            EXPECT_EQ(count.runs.load(), 0);
+    // Medium (the default), medium-high and high importance: each runs before an insert toward
+    // this processor from below DISPATCH_LEVEL returns (low importance keeps its latitude).
+    for (const KDPC_IMPORTANCE importance : {MediumImportance, MediumHighImportance, HighImportance})
+        for (const KIRQL start : {KIRQL{PASSIVE_LEVEL}, KIRQL{APC_LEVEL}, KIRQL{DISPATCH_LEVEL}}) {
+            SCOPED_TRACE("DPC steps from IRQL " + std::to_string(start) + ", importance " + std::to_string(importance));
+            DpcCount count;
+            KDPC dpc;
+            KeInitializeDpc(&dpc, CountingDpc, &count);
+            EXPECT_EQ(dpc.Type, DpcObject);
+            EXPECT_EQ(dpc.Importance, MediumImportance);
+            EXPECT_EQ(dpc.DpcData, nullptr);
+            KeSetImportanceDpc(&dpc, importance);
+            EXPECT_EQ(dpc.Importance, importance);
+            int a = 0, b = 0;
+            // Insert and remove while the processor is held at DISPATCH_LEVEL: nothing can run.
+            KIRQL old = 0;
+            KeRaiseIrql(DISPATCH_LEVEL, &old);
+            EXPECT_EQ(KeInsertQueueDpc(&dpc, &a, &b), TRUE);
             EXPECT_NE(dpc.DpcData, nullptr);
+            EXPECT_EQ(dpc.SystemArgument1, &a);
+            EXPECT_EQ(dpc.SystemArgument2, &b);
+            EXPECT_EQ(KeInsertQueueDpc(&dpc, nullptr, nullptr), FALSE);
+            EXPECT_EQ(dpc.SystemArgument1, &a) << "a failed insert changes nothing";
+            EXPECT_EQ(KeRemoveQueueDpc(&dpc), TRUE);
+            EXPECT_EQ(dpc.DpcData, nullptr);
+            EXPECT_EQ(KeRemoveQueueDpc(&dpc), FALSE);
+            KeLowerIrql(old);
+            EXPECT_EQ(count.runs.load(), 0) << "a removed DPC ran";
+            // Insert from the row's IRQL: it has run when the insert (below DISPATCH_LEVEL) or the
+            // drop (from DISPATCH_LEVEL) returns.
+            if (start != PASSIVE_LEVEL) KeRaiseIrql(start, &old);
+            EXPECT_EQ(KeInsertQueueDpc(&dpc, &b, &a), TRUE);
+            if (start < DISPATCH_LEVEL) {
+                EXPECT_EQ(count.runs.load(), 1) << "an insert toward this processor from below DISPATCH_LEVEL runs it";
+            }
+            if (start == DISPATCH_LEVEL) {
+                EXPECT_EQ(count.runs.load(), 0);
+                EXPECT_NE(dpc.DpcData, nullptr);
+            }
+            if (start != PASSIVE_LEVEL) KeLowerIrql(old);
+            EXPECT_EQ(count.runs.load(), 1);
+            EXPECT_EQ(count.arg1.load(), &b);
+            EXPECT_EQ(count.arg2.load(), &a);
+            EXPECT_EQ(count.irql.load(), DISPATCH_LEVEL);
+            EXPECT_EQ(dpc.DpcData, nullptr);
+            KeFlushQueuedDpcs();
+            EXPECT_EQ(count.runs.load(), 1) << "a flush runs nothing twice";
+            EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
         }
-        if (start != PASSIVE_LEVEL) KeLowerIrql(old);
-        EXPECT_EQ(count.runs.load(), 1);
-        EXPECT_EQ(count.arg1.load(), &b);
-        EXPECT_EQ(count.arg2.load(), &a);
-        EXPECT_EQ(count.irql.load(), DISPATCH_LEVEL);
-        EXPECT_EQ(dpc.DpcData, nullptr);
-        KeFlushQueuedDpcs();
-        EXPECT_EQ(count.runs.load(), 1) << "a flush runs nothing twice";
-        EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
-    }
 }
 
 TEST_F(VerifierTest, KernelTable_Dpcs_VerifierOff) {

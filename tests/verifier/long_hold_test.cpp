@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "ndislock/ndis_interrupt.h"
+#include "ndislock/verifier.h"
 #include "sentinel_support.h"
 #include "verifier_support.h"
 

@@ -4,6 +4,7 @@
 // both and checks what the program sees (return values, the IRQL, the lock word) and what is
 // reported.
 #include "ndislock/rw_lock.h"
+#include "ndislock/verifier.h"
 
 #include "verifier_support.h"
 

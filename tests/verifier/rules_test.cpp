@@ -281,6 +281,45 @@ TEST_F(VerifierTest, LockClassIrql_TakenAboveThenHeldAtDispatchIsReportedAtTheHo
     }
 }
 
+// Two levels both above DISPATCH_LEVEL (two DIRQLs): the higher interrupts a holder at the lower,
+// the same hazard one level up. Reported at the second use, naming the first, whichever comes
+// first; one level used from two sites is legal.
+TEST_F(VerifierTest, LockClassIrql_TwoLevelsAboveDispatchAreReportedEitherWay) {
+    for (const bool lower_first : {true, false}) {
+        SCOPED_TRACE(lower_first ? "lower first" : "higher first");
+        Slot s;
+        NdislockSetLockName(s.l,
+                            lower_first ? "class_irql.two_dirqls.lower_first" : "class_irql.two_dirqls.higher_first");
+        if (lower_first) // a lock's class is where it is initialized: one line for each order
+            NdisAllocateSpinLock(s.l);
+        else
+            NdisAllocateSpinLock(s.l);
+        const KIRQL first_level = lower_first ? DISPATCH_LEVEL + 1 : DISPATCH_LEVEL + 5;
+        const KIRQL second_level = lower_first ? DISPATCH_LEVEL + 5 : DISPATCH_LEVEL + 1;
+        KIRQL old = 0;
+        KeRaiseIrql(first_level, &old);
+        const int first_line = AT(KeAcquireSpinLockAtDpcLevel(&s.l->SpinLock));
+        KeReleaseSpinLockFromDpcLevel(&s.l->SpinLock);
+        KeAcquireSpinLockAtDpcLevel(&s.l->SpinLock); // the same level from another site: nothing new
+        KeReleaseSpinLockFromDpcLevel(&s.l->SpinLock);
+        KeLowerIrql(old);
+        EXPECT_TRUE(take().empty());
+        KeRaiseIrql(second_level, &old);
+        const int second_line = AT(KeAcquireSpinLockAtDpcLevel(&s.l->SpinLock));
+        KeReleaseSpinLockFromDpcLevel(&s.l->SpinLock);
+        const std::vector<Got> got = take();
+        KeLowerIrql(old);
+        expect_exactly(got, "LockClassIrqlInconsistent", __FILE__, second_line);
+        if (got.size() == 1) {
+            EXPECT_EQ(got[0].other_line, first_line) << dump(got);
+            const std::string expected = lower_first ? "which is also held at IRQL 3: an interrupt at IRQL 7"
+                                                     : "at IRQL 3, and it is also taken at IRQL 7";
+            EXPECT_NE(got[0].message.find(expected), std::string::npos) << got[0].message;
+        }
+        NdislockVerifierResetFindings();
+    }
+}
+
 // Two locks of different classes, one at each level: nothing (the rule is per class).
 TEST_F(VerifierTest, LockClassIrql_DifferentClassesAtEachLevelAreLegal) {
     Slot low, high;

@@ -3,6 +3,7 @@
 // read/write locks in it (an inversion against a spin lock reported, two reads in opposite
 // orders not).
 #include "ndislock/rw_lock.h"
+#include "ndislock/verifier.h"
 #include <thread>
 
 #include "verifier_support.h"

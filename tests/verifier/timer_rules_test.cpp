@@ -17,6 +17,7 @@
 
 #include "ndislock/device.h"
 #include "ndislock/wdk.h"
+#include "ndislock/verifier.h"
 #include "verifier_support.h"
 
 using namespace vt;

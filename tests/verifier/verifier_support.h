@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "ndislock/ndis.h"
+#include "ndislock/verifier.h"
 #include "../unit/test_support.h"
 
 namespace vt {

@@ -23,6 +23,7 @@
 
 #include "model/thread_state.h"
 #include "ndislock/wdk.h"
+#include "ndislock/verifier.h"
 #include "verifier_support.h"
 #include "wait_support.h"
 

@@ -16,6 +16,7 @@
 
 #include "golden_match.h"
 #include "ndislock/ndis.h"
+#include "ndislock/verifier.h"
 #include "scenarios.h"
 
 namespace {

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "ndislock/ndis.h"
+#include "ndislock/verifier.h"
 #include "scenarios.h"
 
 int main(int argc, char **argv) {

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <ndislock/ndis.h>
+#include <ndislock/verifier.h>
 
 static NDIS_SPIN_LOCK TxLock, RxLock;
 static KSPIN_LOCK FilterLock, PoolLock;

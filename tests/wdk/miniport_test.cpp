@@ -9,6 +9,7 @@
 
 #include "miniport/miniport.h"
 #include "ndislock/device.h" // plays NDIS and the hardware: adapters, asserting the line
+#include "ndislock/verifier.h"
 
 namespace {
 

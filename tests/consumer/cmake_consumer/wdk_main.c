@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include <ndis.h>
+#include <ndislock/verifier.h>
 
 typedef struct _ITEM {
     LIST_ENTRY Link;

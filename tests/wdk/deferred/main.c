@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include <ndislock/device.h> /* the harness plays NDIS and the hardware */
+#include <ndislock/verifier.h>
 
 #include "miniport.h"
 

@@ -8,6 +8,8 @@
 
 #include "filter.h"
 
+#include <ndislock/verifier.h> /* the exit check reads the verifier's findings */
+
 #define DATAPATH_THREADS 6
 #define MODULES 4
 
