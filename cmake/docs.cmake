@@ -4,7 +4,8 @@
 # Only when Doxygen is found (Debian: apt-get install doxygen). The headers keep plain C comments
 # (they are the WDK's face, read by C compilers and people); docs/api/doxygen_filter.py turns a
 # comment before a declaration into a Doxygen comment and a trailing member comment into a "<"
-# one as Doxygen reads them, without changing the files. Doxygen's warnings are printed, never
+# one as Doxygen reads them, and each Microsoft page a header names ("Page: ndis/nf-ndis-...") into
+# a link to learn.microsoft.com, without changing the files. Doxygen's warnings are printed, never
 # fatal: the build does not depend on them.
 find_package(Doxygen QUIET)
 if(NOT DOXYGEN_FOUND)
@@ -20,6 +21,9 @@ set(DOXYGEN_PROJECT_BRIEF "Windows NDIS/Ke spin locks and their kernel model in 
 set(DOXYGEN_OUTPUT_DIRECTORY ${NDISLOCK_DOCS_DIR})
 set(DOXYGEN_GENERATE_HTML YES)
 set(DOXYGEN_GENERATE_LATEX NO)
+# XML too: tests/docs/check_docs.py walks every entry in it (each Windows-named call must carry its
+# IRQL rule and a learn.microsoft.com link).
+set(DOXYGEN_GENERATE_XML YES)
 set(DOXYGEN_EXTRACT_ALL YES)
 set(DOXYGEN_EXTRACT_STATIC YES)
 set(DOXYGEN_OPTIMIZE_OUTPUT_FOR_C YES)
@@ -34,7 +38,18 @@ set(DOXYGEN_MACRO_EXPANSION YES)
 set(DOXYGEN_EXPAND_ONLY_PREDEF YES)
 # The declarations as a C compiler without the site macros sees them: NdisAcquireSpinLock is the
 # function, not the macro that adds the caller's line.
-set(DOXYGEN_PREDEFINED "NDISLOCK_API=" "NDISLOCK_NO_SITE_MACROS")
+# Attributes and the layout checks' static assertions expand to nothing: read as declarations they
+# were junk entries (a function "__attribute__", nine "NDISLOCK_STATIC_ASSERT").
+set(DOXYGEN_PREDEFINED "NDISLOCK_API=" "NDISLOCK_NO_SITE_MACROS" "__attribute__(x)=" "NDISLOCK_STATIC_ASSERT(c,m)=")
+# The Interlocked* and ReadAcquire* / WriteRelease* families are written once and stamped out per
+# width and fence by these macros: expanded, every one is an entry of its own, and the comment
+# before the stamps (a member group, /*@{*/ ... /*@}*/) documents each (DISTRIBUTE_GROUP_DOC). The
+# same groups give a family of declarations that one comment documents ("A / B: IRQL ...") that
+# comment on each member.
+set(DOXYGEN_EXPAND_AS_DEFINED NDISLOCK_INTERLOCKED_FAMILY NDISLOCK_INTERLOCKED_BITS NDISLOCK_INTERLOCKED_POINTER
+                              NDISLOCK_ORDERED_ACCESS)
+set(DOXYGEN_DISTRIBUTE_GROUP_DOC YES)
+set(DOXYGEN_EXCLUDE_SYMBOLS NDISLOCK_STATIC_ASSERT)
 set(DOXYGEN_INPUT_FILTER "${NDISLOCK_PYTHON3_FOR_DOCS} ${PROJECT_SOURCE_DIR}/docs/api/doxygen_filter.py")
 set(DOXYGEN_FILTER_SOURCE_FILES YES)
 set(DOXYGEN_SOURCE_BROWSER NO)

@@ -8,6 +8,8 @@
  */
 #include "watchdog.h"
 
+#include "tool_annotations.h"
+
 #include <string.h>
 
 /* True if the queue holds work and its progress counter has not moved since the last look;
@@ -48,6 +50,9 @@ NDIS_STATUS DemoWatchdogStart(PADAPTER Adapter, NDIS_HANDLE MiniportAdapterHandl
     atomic_init(&Adapter->WatchdogTicks, 0);
     atomic_init(&Adapter->WatchdogTxStalled, 0);
     atomic_init(&Adapter->WatchdogRxStalled, 0);
+    DEMO_ATOMIC_FOR_HELGRIND(Adapter->WatchdogTicks); /* atomics only (tool_annotations.h) */
+    DEMO_ATOMIC_FOR_HELGRIND(Adapter->WatchdogTxStalled);
+    DEMO_ATOMIC_FOR_HELGRIND(Adapter->WatchdogRxStalled);
     memset(&Timer, 0, sizeof(Timer));
     Timer.Header.Type = NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS;
     Timer.Header.Revision = NDIS_TIMER_CHARACTERISTICS_REVISION_1;

@@ -165,19 +165,23 @@ NDISLOCK_API VOID KeFlushQueuedDpcs(VOID);
  * One generic call runs at a time (a second caller waits), as in NT. A routine that returns
  * without KeSignalCallDpcDone is Deadlock (Windows' caller would wait forever), terminal; a call
  * at DISPATCH_LEVEL or above is BlockingAtDispatch and ends the process (it would wait for its own
- * processor forever). No DDI page (declared by the WDK headers of Windows Server 2008 on, used by
- * drivers as a broadcast); the semantics are NT's. */
+ * processor forever). No DDI page of its own (exported by the kernel since Windows Server 2008,
+ * used by drivers as a broadcast); the semantics are NT's, and Routine is a DPC routine, whose
+ * page is wdm/nc-wdm-kdeferred_routine. */
 NDISLOCK_API VOID KeGenericCallDpc(PKDEFERRED_ROUTINE Routine, PVOID Context);
 
 /* KeSignalCallDpcSynchronize: DISPATCH_LEVEL, inside a KeGenericCallDpc routine, with its
  * SystemArgument2. Waits until the routine has reached this call on every processor; returns TRUE
  * on exactly one of them (the last to arrive) and FALSE on the others. The barrier can be met again
  * (each call waits for all processors' next call). A pointer that is not a generic call's ends the
- * process with a diagnostic. */
+ * process with a diagnostic. No DDI page of its own (as KeGenericCallDpc); the routine's is
+ * wdm/nc-wdm-kdeferred_routine. */
 NDISLOCK_API LOGICAL KeSignalCallDpcSynchronize(PVOID SystemArgument2);
 
 /* KeSignalCallDpcDone: DISPATCH_LEVEL, inside a KeGenericCallDpc routine, with its
- * SystemArgument1: this processor's part is done. */
+ * SystemArgument1: this processor's part is done; every routine must call it once before it
+ * returns (a routine that returns without it is Deadlock, see KeGenericCallDpc). No DDI page of its
+ * own (as KeGenericCallDpc); the routine's is wdm/nc-wdm-kdeferred_routine. */
 NDISLOCK_API VOID KeSignalCallDpcDone(PVOID SystemArgument1);
 
 /* ======================================================================================

@@ -79,11 +79,12 @@ NDISLOCK_API void NdisFreeRWLock(PNDIS_RW_LOCK_EX Lock);
  * is a read while this thread holds the lock for write. Page: ndis/nf-ndis-ndisacquirerwlockread. */
 NDISLOCK_API void NdisAcquireRWLockRead(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState, UCHAR Flags);
 
-/* NdisAcquireRWLockWrite: IRQL rules as the read form. Raises to DISPATCH_LEVEL and takes the lock
- * for write: new readers wait from the moment it starts waiting, and it waits until every reader
- * has left. Recursive write on the same processor is allowed (one release per acquire). A write
- * acquire while this thread holds the lock for read never returns on Windows (no promotion):
- * RwLockWriteWhileRead, terminal. Page: ndis/nf-ndis-ndisacquirerwlockwrite. */
+/* NdisAcquireRWLockWrite: IRQL <= DISPATCH_LEVEL; with Flags = NDIS_RWL_AT_DISPATCH_LEVEL, exactly
+ * DISPATCH_LEVEL (else RwLockDispatchFlagWrongIrql), as the read form. Raises to DISPATCH_LEVEL
+ * and takes the lock for write: new readers wait from the moment it starts waiting, and it waits
+ * until every reader has left. Recursive write on the same processor is allowed (one release per
+ * acquire). A write acquire while this thread holds the lock for read never returns on Windows (no
+ * promotion): RwLockWriteWhileRead, terminal. Page: ndis/nf-ndis-ndisacquirerwlockwrite. */
 NDISLOCK_API void NdisAcquireRWLockWrite(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState, UCHAR Flags);
 
 /* NdisReleaseRWLock: IRQL == DISPATCH_LEVEL. Releases the acquisition LockState describes (read or
@@ -176,21 +177,27 @@ NDISLOCK_API KIRQL ExAcquireSpinLockExclusive(PEX_SPIN_LOCK SpinLock);
 /* ExAcquireSpinLockSharedAtDpcLevel / ExAcquireSpinLockExclusiveAtDpcLevel: IRQL >= DISPATCH_LEVEL
  * (below it: RwLockDispatchFlagWrongIrql). No IRQL change. Pages:
  * wdm/nf-wdm-exacquirespinlocksharedatdpclevel, wdm/nf-wdm-exacquirespinlockexclusiveatdpclevel. */
+/*@{*/
 NDISLOCK_API void ExAcquireSpinLockSharedAtDpcLevel(PEX_SPIN_LOCK SpinLock);
 NDISLOCK_API void ExAcquireSpinLockExclusiveAtDpcLevel(PEX_SPIN_LOCK SpinLock);
+/*@}*/
 
 /* ExReleaseSpinLockShared / ExReleaseSpinLockExclusive: IRQL == DISPATCH_LEVEL. Release, then set
  * the IRQL to OldIrql, the value the acquire returned (WrongOldIrql otherwise). The form must match
  * the mode held (ReleaseVariantMismatch). Pages: wdm/nf-wdm-exreleasespinlockshared,
  * wdm/nf-wdm-exreleasespinlockexclusive. */
+/*@{*/
 NDISLOCK_API void ExReleaseSpinLockShared(PEX_SPIN_LOCK SpinLock, KIRQL OldIrql);
 NDISLOCK_API void ExReleaseSpinLockExclusive(PEX_SPIN_LOCK SpinLock, KIRQL OldIrql);
+/*@}*/
 
 /* ExReleaseSpinLockSharedFromDpcLevel / ExReleaseSpinLockExclusiveFromDpcLevel: IRQL >=
  * DISPATCH_LEVEL. Release an AtDpcLevel (or Try) acquisition; no IRQL change. Pages:
  * wdm/nf-wdm-exreleasespinlocksharedfromdpclevel, wdm/nf-wdm-exreleasespinlockexclusivefromdpclevel. */
+/*@{*/
 NDISLOCK_API void ExReleaseSpinLockSharedFromDpcLevel(PEX_SPIN_LOCK SpinLock);
 NDISLOCK_API void ExReleaseSpinLockExclusiveFromDpcLevel(PEX_SPIN_LOCK SpinLock);
+/*@}*/
 
 /* ExTryConvertSharedSpinLockExclusive: IRQL == DISPATCH_LEVEL, caller holds the lock shared. TRUE
  * if the caller was the only shared holder: it now holds the lock exclusive (release with the
@@ -204,8 +211,10 @@ NDISLOCK_API LOGICAL ExTryConvertSharedSpinLockExclusive(PEX_SPIN_LOCK SpinLock)
  * hold, or for exclusive under its own shared hold) and, with the verifier on, is RwLockRecursion
  * or RwLockWriteWhileRead, errors that are not terminal for a try. Pages:
  * wdm/nf-wdm-extryacquirespinlocksharedatdpclevel, wdm/nf-wdm-extryacquirespinlockexclusiveatdpclevel. */
+/*@{*/
 NDISLOCK_API LOGICAL ExTryAcquireSpinLockSharedAtDpcLevel(PEX_SPIN_LOCK SpinLock);
 NDISLOCK_API LOGICAL ExTryAcquireSpinLockExclusiveAtDpcLevel(PEX_SPIN_LOCK SpinLock);
+/*@}*/
 
 /* ======================================================================================
  * Site-taking forms (what the macros call).

@@ -298,7 +298,8 @@ typedef union _ULARGE_INTEGER {
 NDISLOCK_API __attribute__((noreturn)) void KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR BugCheckParameter1,
                                                          ULONG_PTR BugCheckParameter2, ULONG_PTR BugCheckParameter3,
                                                          ULONG_PTR BugCheckParameter4);
-/* KeBugCheck: as KeBugCheckEx with four zero parameters. Page: ntddk/nf-ntddk-kebugcheck. */
+/* KeBugCheck: any IRQL. As KeBugCheckEx with four zero parameters: a BugCheck report, then the
+ * process ends. Never returns. Page: ntddk/nf-ntddk-kebugcheck. */
 NDISLOCK_API __attribute__((noreturn)) void KeBugCheck(ULONG BugCheckCode);
 NDISLOCK_API __attribute__((noreturn)) void ndislock_at_KeBugCheckEx(ULONG, ULONG_PTR, ULONG_PTR, ULONG_PTR, ULONG_PTR,
                                                                      const char *, int, const char *);
@@ -325,8 +326,13 @@ NDISLOCK_API __attribute__((noreturn)) void ndislock_assertion_failed(const char
     ((e) ? TRUE : (ndislock_assertion_failed((text), (msg), __FILE__, __LINE__, __func__), FALSE))
 
 #if !defined(NDISLOCK_WDK_DBG) || NDISLOCK_WDK_DBG
-/* ASSERT(e), NT_ASSERT(e): any IRQL. Nothing if e is true, AssertionFailed if not. Pages:
- * wdm/nf-wdm-assert, wdm/nf-wdm-nt_assert. */
+/* ASSERT(e), ASSERTMSG(msg, e), NT_ASSERT(e), NT_ASSERTMSG(msg, e), NT_ASSERTMSGW(msg, e),
+ * NT_ASSERT_ASSUME(e), NT_ASSERT_NOASSUME(e): any IRQL, ISRs included. Nothing if e is true; if
+ * not, AssertionFailed at the macro's line with e as written (and msg, the MSG forms' narrow
+ * message) and the process ends. Checked build only: with NDISLOCK_WDK_DBG=0 they vanish and e is
+ * not evaluated, so e must have no side effect the program needs (NT_VERIFY evaluates it in every
+ * build). Pages: wdm/nf-wdm-assert, wdm/nf-wdm-assertmsg, wdm/nf-wdm-nt_assert. */
+/*@{*/
 #define ASSERT(e) NDISLOCK_ASSERT_AT(e, #e, NULL)
 #define ASSERTMSG(msg, e) NDISLOCK_ASSERT_AT(e, #e, (msg))
 #define NT_ASSERT(e) NDISLOCK_ASSERT_AT(e, #e, NULL)
@@ -334,11 +340,15 @@ NDISLOCK_API __attribute__((noreturn)) void ndislock_assertion_failed(const char
 #define NT_ASSERTMSGW(msg, e) NDISLOCK_ASSERT_AT(e, #e, NULL)
 #define NT_ASSERT_ASSUME(e) NDISLOCK_ASSERT_AT(e, #e, NULL)
 #define NT_ASSERT_NOASSUME(e) NDISLOCK_ASSERT_AT(e, #e, NULL)
-/* NT_VERIFY(e), NT_VERIFYMSG(msg, e): evaluate e in every build and yield it as a BOOLEAN; a
- * false one is AssertionFailed in a checked build. Page: wdm/nf-wdm-nt_verify. */
+/*@}*/
+/* NT_VERIFY(e), NT_VERIFYMSG(msg, e), NT_VERIFYMSGW(msg, e): any IRQL, ISRs included. Evaluate e
+ * in every build and yield it as a BOOLEAN; a false one is AssertionFailed (terminal) in a checked
+ * build and just FALSE with NDISLOCK_WDK_DBG=0. Page: wdm/nf-wdm-nt_verify. */
+/*@{*/
 #define NT_VERIFY(e) NDISLOCK_VERIFY_AT(e, #e, NULL)
 #define NT_VERIFYMSG(msg, e) NDISLOCK_VERIFY_AT(e, #e, (msg))
 #define NT_VERIFYMSGW(msg, e) NDISLOCK_VERIFY_AT(e, #e, NULL)
+/*@}*/
 #else
 #define ASSERT(e) ((void)0)
 #define ASSERTMSG(msg, e) ((void)0)
@@ -354,13 +364,16 @@ NDISLOCK_API __attribute__((noreturn)) void ndislock_assertion_failed(const char
 
 /* ---- PAGED_CODE (wdm.h) --------------------------------------------------------------------- */
 
-/* PAGED_CODE(): marks a function whose code may be paged out, so it must run at IRQL <=
- * APC_LEVEL. With the verifier on, a call above APC_LEVEL is PagedCodeAtRaisedIrql at the
- * macro's line and the program goes on (on Windows the page fault it may take is bug check 0xA or
- * 0x50; a checked build asserts). With the verifier off it checks nothing, as in a free build.
- * Any IRQL. Page: kernel/paged_code. */
+/* What PAGED_CODE() calls: the check at File:Line. */
 NDISLOCK_API void ndislock_at_PagedCode(const char *File, int Line, const char *Function);
+/* PAGED_CODE(): IRQL <= APC_LEVEL is what it checks (the macro itself may run at any IRQL). Marks
+ * a function whose code may be paged out, so it must run at IRQL <= APC_LEVEL. With the verifier
+ * on, a call above APC_LEVEL is PagedCodeAtRaisedIrql at the macro's line and the program goes on
+ * (on Windows the page fault it may take is bug check 0xA or 0x50; a checked build asserts). With
+ * the verifier off it checks nothing, as in a free build. Page: kernel/paged_code. */
 #define PAGED_CODE() ndislock_at_PagedCode(__FILE__, __LINE__, __func__)
+/* PAGED_CODE_LOCKED(): any IRQL. Marks paged code that runs with its section locked in memory, so
+ * no IRQL rule applies; nothing to check, and it compiles to nothing. Page: kernel/paged_code. */
 #define PAGED_CODE_LOCKED() ((void)0)
 
 #ifdef __cplusplus

@@ -171,7 +171,8 @@ NDISLOCK_API LONG KeReadStateEvent(PRKEVENT Event);
 NDISLOCK_API NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
                                             BOOLEAN Alertable, PLARGE_INTEGER Timeout);
 
-/* KeWaitForMultipleObjects: as KeWaitForSingleObject, over Count objects. WaitAny returns
+/* KeWaitForMultipleObjects: IRQL <= APC_LEVEL, or DISPATCH_LEVEL with a zero timeout, with the
+ * misuse reports of KeWaitForSingleObject; the same wait, over Count objects. WaitAny returns
  * STATUS_WAIT_0 + n for the lowest-numbered object n that satisfied the wait (only that one is
  * reset or taken); WaitAll waits until every one is signalled at once and takes them all together,
  * returning STATUS_SUCCESS. More than THREAD_WAIT_OBJECTS objects need WaitBlockArray (Count
@@ -213,10 +214,19 @@ NDISLOCK_API LONG KeReadStateMutex(PRKMUTEX Mutex);
  * wdm/nf-wdm-kereleasemutex. */
 NDISLOCK_API LONG KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait);
 
-/* NDIS's mutex macros (ndis.h): a KMUTEX. */
+/* NDIS's mutex (ndis.h): a KMUTEX, with the macros below. */
 typedef KMUTEX NDIS_MUTEX, *PNDIS_MUTEX;
+/* NDIS_INIT_MUTEX(_M): any IRQL. KeInitializeMutex(_M, 0xFFFF): free (signalled), with that call's
+ * contract. Page: ndis/nf-ndis-ndis_init_mutex. */
 #define NDIS_INIT_MUTEX(_M) KeInitializeMutex(_M, 0xFFFF)
+/* NDIS_WAIT_FOR_MUTEX(_M): PASSIVE_LEVEL. KeWaitForSingleObject on the mutex with no timeout: waits
+ * until it is free and takes it (recursively for its owner). At DISPATCH_LEVEL or above, or with a
+ * spin lock held, it is BlockingAtDispatch; the lock-order and Deadlock reports of
+ * KeWaitForSingleObject apply. Page: ndis/nf-ndis-ndis_wait_for_mutex. */
 #define NDIS_WAIT_FOR_MUTEX(_M) KeWaitForSingleObject(_M, Executive, KernelMode, FALSE, (PLARGE_INTEGER)NULL)
+/* NDIS_RELEASE_MUTEX(_M): PASSIVE_LEVEL (Microsoft's rule; KeReleaseMutex, which it is, allows up
+ * to DISPATCH_LEVEL here). Releases one acquisition; by a thread that does not own the mutex it
+ * is MutexNotOwned. Page: ndis/nf-ndis-ndis_release_mutex. */
 #define NDIS_RELEASE_MUTEX(_M) KeReleaseMutex(_M, FALSE)
 
 /* ---- Critical regions ------------------------------------------------------------------------ */
@@ -307,9 +317,12 @@ NDISLOCK_API NTSTATUS ExDeleteResourceLite(PERESOURCE Resource);
  * orders are no inversion). Page: wdm/nf-wdm-exacquireresourceexclusivelite. */
 NDISLOCK_API BOOLEAN ExAcquireResourceExclusiveLite(PERESOURCE Resource, BOOLEAN Wait);
 
-/* ExAcquireResourceSharedLite: as above, shared access: granted at once to a thread that already
- * owns the resource (shared or exclusive), otherwise when no thread owns it exclusively and none
- * waits for exclusive access. Page: wdm/nf-wdm-exacquireresourcesharedlite. */
+/* ExAcquireResourceSharedLite: IRQL <= APC_LEVEL, inside a critical region or at APC_LEVEL, else
+ * ResourceOutsideCriticalRegion. Shared access: granted at once to a thread that already owns the
+ * resource (shared or exclusive), otherwise when no thread owns it exclusively and none waits for
+ * exclusive access. Wait FALSE: FALSE if it cannot be had at once; Wait TRUE: waits, TRUE. In the
+ * lock-order graph as a read (LockOrderInversion; Deadlock past the watchdog limit). Page:
+ * wdm/nf-wdm-exacquireresourcesharedlite. */
 NDISLOCK_API BOOLEAN ExAcquireResourceSharedLite(PERESOURCE Resource, BOOLEAN Wait);
 
 /* ExReleaseResourceLite: IRQL <= DISPATCH_LEVEL. Releases one acquisition of the calling thread.
@@ -317,11 +330,14 @@ NDISLOCK_API BOOLEAN ExAcquireResourceSharedLite(PERESOURCE Resource, BOOLEAN Wa
  * Windows). Page: wdm/nf-wdm-exreleaseresourcelite. */
 NDISLOCK_API VOID ExReleaseResourceLite(PERESOURCE Resource);
 
-/* ExIsResourceAcquiredExclusiveLite / ExIsResourceAcquiredSharedLite: whether (and how many times)
- * the calling thread holds it. Pages: wdm/nf-wdm-exisresourceacquiredexclusivelite,
- * wdm/nf-wdm-exisresourceacquiredsharedlite. */
+/* ExIsResourceAcquiredExclusiveLite / ExIsResourceAcquiredSharedLite: IRQL <= DISPATCH_LEVEL.
+ * Whether the calling thread holds the resource exclusively (TRUE or FALSE), and how many times it
+ * holds it, shared or exclusive (exclusive access counts as shared). Queries: nothing to misuse.
+ * Pages: wdm/nf-wdm-exisresourceacquiredexclusivelite, wdm/nf-wdm-exisresourceacquiredsharedlite. */
+/*@{*/
 NDISLOCK_API BOOLEAN ExIsResourceAcquiredExclusiveLite(PERESOURCE Resource);
 NDISLOCK_API ULONG ExIsResourceAcquiredSharedLite(PERESOURCE Resource);
+/*@}*/
 
 /* ---- Time ------------------------------------------------------------------------------------ */
 
@@ -342,10 +358,13 @@ NDISLOCK_API VOID KeQueryTickCount(PLARGE_INTEGER CurrentCount);
  * wdm/nf-wdm-kequeryinterrupttime. */
 NDISLOCK_API ULONGLONG KeQueryInterruptTime(VOID);
 
-/* KeQuerySystemTime / KeQuerySystemTimePrecise: any IRQL. The system time: 100 ns units since
- * January 1, 1601 (UTC). Pages: wdm/nf-wdm-kequerysystemtime-r1, wdm/nf-wdm-kequerysystemtimeprecise. */
+/* KeQuerySystemTime / KeQuerySystemTimePrecise: any IRQL. Store the system time in *CurrentTime:
+ * 100 ns units since January 1, 1601 (UTC); both read the same clock here. Pages:
+ * wdm/nf-wdm-kequerysystemtime-r1, wdm/nf-wdm-kequerysystemtimeprecise. */
+/*@{*/
 NDISLOCK_API VOID KeQuerySystemTime(PLARGE_INTEGER CurrentTime);
 NDISLOCK_API VOID KeQuerySystemTimePrecise(PLARGE_INTEGER CurrentTime);
+/*@}*/
 
 /* NdisGetCurrentSystemTime: any IRQL. As KeQuerySystemTime. Page: ndis/nf-ndis-ndisgetcurrentsystemtime. */
 NDISLOCK_API VOID NdisGetCurrentSystemTime(PLARGE_INTEGER pSystemTime);

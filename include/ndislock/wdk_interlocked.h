@@ -122,6 +122,24 @@ NDISLOCK_API void ndislock_interlocked_point(const volatile void *Address);
         return Comperand;                                                                                              \
     }
 
+/* Interlocked*: any IRQL, ISRs included (lock-free, async-signal-safe). One atomic
+ * read-modify-write of the variable, ordered as the name says: no suffix a full fence, Acquire no
+ * later access moves before it, Release no earlier access moves after it, NoFence no ordering; 8,
+ * 16, 64 or no width (LONG). Increment, Decrement and Add return the new value; ExchangeAdd,
+ * Exchange, Or, And and Xor the old one; CompareExchange(Destination, ExChange, Comperand) the old
+ * value, having stored ExChange only if it was Comperand; BitTestAndSet/Reset/Complement(Base,
+ * Offset) the old value of bit Offset of the bit string at Base; the Pointer forms do Exchange and
+ * CompareExchange on a PVOID. Misuse: the variable must be naturally aligned, and it is atomic only
+ * against other Interlocked calls on it (a plain access racing with them is a data race, which a
+ * ThreadSanitizer build reports); ndislock checks nothing else. In an exploration each call is a
+ * scheduling point. Pages: wdm/nf-wdm-interlockedincrement, wdm/nf-wdm-interlockeddecrement,
+ * winnt/nf-winnt-interlockedadd, wdm/nf-wdm-interlockedexchangeadd, wdm/nf-wdm-interlockedexchange,
+ * wdm/nf-wdm-interlockedcompareexchange, wdm/nf-wdm-interlockedor, wdm/nf-wdm-interlockedand,
+ * wdm/nf-wdm-interlockedxor, winnt/nf-winnt-interlockedbittestandset,
+ * winnt/nf-winnt-interlockedbittestandreset, winnt/nf-winnt-interlockedbittestandcomplement,
+ * wdm/nf-wdm-interlockedexchangepointer, wdm/nf-wdm-interlockedcompareexchangepointer (the width and
+ * fence forms are beside them in winnt.h's reference). */
+/*@{*/
 NDISLOCK_INTERLOCKED_FAMILY(CHAR, 8, , __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
 NDISLOCK_INTERLOCKED_FAMILY(CHAR, 8, Acquire, __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)
 NDISLOCK_INTERLOCKED_FAMILY(CHAR, 8, Release, __ATOMIC_RELEASE, __ATOMIC_RELAXED)
@@ -152,8 +170,13 @@ NDISLOCK_INTERLOCKED_POINTER(, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
 NDISLOCK_INTERLOCKED_POINTER(Acquire, __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)
 NDISLOCK_INTERLOCKED_POINTER(Release, __ATOMIC_RELEASE, __ATOMIC_RELAXED)
 NDISLOCK_INTERLOCKED_POINTER(NoFence, __ATOMIC_RELAXED, __ATOMIC_RELAXED)
+/*@}*/
 
-/* Microsoft spells the width before or after the fence depending on the family: both work. */
+/* The Interlocked* width and fence forms spelled with the fence first (InterlockedIncrementAcquire64
+ * for InterlockedIncrement64Acquire): Microsoft spells the width before or after the fence
+ * depending on the family, and both work. Any IRQL; each is the call it names, with that call's
+ * contract and page (wdm/nf-wdm-interlockedincrement and the family above). */
+/*@{*/
 #define InterlockedIncrementAcquire8 InterlockedIncrement8Acquire
 #define InterlockedDecrementAcquire8 InterlockedDecrement8Acquire
 #define InterlockedAddAcquire8 InterlockedAdd8Acquire
@@ -244,19 +267,21 @@ NDISLOCK_INTERLOCKED_POINTER(NoFence, __ATOMIC_RELAXED, __ATOMIC_RELAXED)
 #define InterlockedBitTestAndComplementAcquire64 InterlockedBitTestAndComplement64Acquire
 #define InterlockedBitTestAndComplementRelease64 InterlockedBitTestAndComplement64Release
 #define InterlockedBitTestAndComplementNoFence64 InterlockedBitTestAndComplement64NoFence
+/*@}*/
 
 /* ---- Barriers and ordered accesses ---------------------------------------------------------- */
 
-/* KeMemoryBarrier / MemoryBarrier: a full fence (processor and compiler). Any IRQL. Page:
- * wdm/nf-wdm-kememorybarrier. KeMemoryBarrierWithoutFence / _ReadWriteBarrier: the compiler may
- * not move memory accesses across it; the processor may. Page: wdm/nf-wdm-kememorybarrierwithoutfence. */
-#if defined(__SANITIZE_THREAD__)
+#if defined(__SANITIZE_THREAD__) /* a ThreadSanitizer build: the full barrier below is made differently */
 #define NDISLOCK_UNDER_TSAN_ 1
 #elif defined(__has_feature)
 #if __has_feature(thread_sanitizer)
 #define NDISLOCK_UNDER_TSAN_ 1
 #endif
 #endif
+/* KeMemoryBarrier / MemoryBarrier: any IRQL. A full fence: neither the compiler nor the processor
+ * moves a memory access across it. No misuse to report; in an exploration it is a scheduling
+ * point. Pages: wdm/nf-wdm-kememorybarrier, winnt/nf-winnt-memorybarrier. */
+/*@{*/
 #if defined(NDISLOCK_UNDER_TSAN_)
 /* ThreadSanitizer does not model a stand-alone fence (GCC refuses it under -Werror=tsan): under it
  * the full barrier is a sequentially consistent read-modify-write of one word of the library's,
@@ -268,10 +293,21 @@ NDISLOCK_API void ndislock_full_barrier(void);
 #define KeMemoryBarrier() (NDISLOCK_INTERLOCKED_POINT_(0), __atomic_thread_fence(__ATOMIC_SEQ_CST))
 #define MemoryBarrier() (NDISLOCK_INTERLOCKED_POINT_(0), __atomic_thread_fence(__ATOMIC_SEQ_CST))
 #endif
+/*@}*/
+/* KeMemoryBarrierWithoutFence / _ReadWriteBarrier / _ReadBarrier / _WriteBarrier: any IRQL.
+ * Compiler barriers: the compiler may not move a memory access across them (all four are the full
+ * compiler barrier here), the processor still may; so they order nothing between processors, and
+ * are no scheduling point in an exploration. Microsoft deprecates the three intrinsics (atomics or
+ * KeMemoryBarrier instead); in the WDK KeMemoryBarrierWithoutFence is _ReadWriteBarrier. Pages:
+ * cpp/intrinsics/readwritebarrier, cpp/intrinsics/readbarrier, cpp/intrinsics/writebarrier. */
+/*@{*/
 #define KeMemoryBarrierWithoutFence() __atomic_signal_fence(__ATOMIC_SEQ_CST)
 #define _ReadWriteBarrier() __atomic_signal_fence(__ATOMIC_SEQ_CST)
 #define _ReadBarrier() __atomic_signal_fence(__ATOMIC_SEQ_CST)
 #define _WriteBarrier() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+/*@}*/
+/* YieldProcessor: any IRQL. A hint for a spin-wait loop (PAUSE on x86, YIELD on AArch64, nothing
+ * elsewhere): neither a barrier nor a scheduling point. Page: winnt/nf-winnt-yieldprocessor. */
 #if defined(__x86_64__) || defined(__i386__)
 #define YieldProcessor() __builtin_ia32_pause()
 #elif defined(__aarch64__)
@@ -280,9 +316,7 @@ NDISLOCK_API void ndislock_full_barrier(void);
 #define YieldProcessor() ((void)0)
 #endif
 
-/* ReadAcquire*: a load no later access moves before; WriteRelease*: a store no earlier access
- * moves after; the NoFence forms: a single untorn access, no ordering. Any IRQL. Page:
- * wdm/nf-wdm-readacquire and its siblings (-writerelease, -readnofence, -writenofence). */
+/* Stamps out the four ordered accesses of type T with width suffix W (their contract is below). */
 #define NDISLOCK_ORDERED_ACCESS(T, W)                                                                                  \
     static inline T ReadAcquire##W(T const volatile *Source) {                                                         \
         NDISLOCK_INTERLOCKED_POINT_(Source);                                                                           \
@@ -300,6 +334,15 @@ NDISLOCK_API void ndislock_full_barrier(void);
         NDISLOCK_INTERLOCKED_POINT_(Destination);                                                                      \
         __atomic_store_n(Destination, Value, __ATOMIC_RELAXED);                                                        \
     }
+/* ReadAcquire / ReadNoFence / WriteRelease / WriteNoFence, with widths 8, 16, none (LONG), 64 and
+ * the Pointer forms: any IRQL, ISRs included. ReadAcquire: a load that no later access moves
+ * before; WriteRelease: a store that no earlier access moves after; the NoFence forms: a single
+ * untorn load or store, no ordering. Misuse: the variable must be naturally aligned; a plain
+ * access racing with these is a data race (a ThreadSanitizer build reports it). In an exploration
+ * each is a scheduling point. Pages: wdm/nf-wdm-readint32acquire, wdm/nf-wdm-readint32nofence
+ * (Microsoft documents the family under its sized names: ReadInt32Acquire is ReadAcquire on a
+ * LONG, and so on). */
+/*@{*/
 NDISLOCK_ORDERED_ACCESS(CHAR, 8)
 NDISLOCK_ORDERED_ACCESS(SHORT, 16)
 NDISLOCK_ORDERED_ACCESS(LONG, )
@@ -320,14 +363,21 @@ static inline void WritePointerNoFence(PVOID volatile *Destination, PVOID Value)
     NDISLOCK_INTERLOCKED_POINT_(Destination);
     __atomic_store_n(Destination, Value, __ATOMIC_RELAXED);
 }
+/*@}*/
 
 /* ---- NDIS interlocked counters (ndis.h) ----------------------------------------------------- */
 
-/* NdisInterlockedIncrement / Decrement: any IRQL <= DIRQL; the new value. Pages:
- * ndis/nf-ndis-ndisinterlockedincrement, ndis/nf-ndis-ndisinterlockeddecrement. */
+/* NdisInterlockedIncrement: any IRQL. InterlockedIncrement on the LONG at Addend: returns the new
+ * value. Atomic only against other interlocked calls on it (as Interlocked*). Page:
+ * ndis/nf-ndis-ndisinterlockedincrement. */
 #define NdisInterlockedIncrement(Addend) InterlockedIncrement(Addend)
+/* NdisInterlockedDecrement: any IRQL. InterlockedDecrement on the LONG at Addend: returns the new
+ * value. Atomic only against other interlocked calls on it (as Interlocked*). Page:
+ * ndis/nf-ndis-ndisinterlockeddecrement. */
 #define NdisInterlockedDecrement(Addend) InterlockedDecrement(Addend)
-/* NdisInterlockedExchange: *Target = Value atomically; the old value. */
+/* NdisInterlockedExchange: any IRQL. *Target = Value atomically; returns the old value. No NDIS
+ * page of its own: it is InterlockedExchange, with that call's contract. Page:
+ * wdm/nf-wdm-interlockedexchange. */
 #define NdisInterlockedExchange(Target, Value) InterlockedExchange((Target), (Value))
 /* NdisInterlockedAddLargeStatistic: any IRQL; adds Increment to a 64-bit LARGE_INTEGER counter
  * atomically, no lock. Page: ndis/nf-ndis-ndisinterlockedaddlargestatistic. */
@@ -336,38 +386,49 @@ static inline void WritePointerNoFence(PVOID volatile *Destination, PVOID Value)
 
 /* ---- Lists and counters guarded by a spin lock ---------------------------------------------- */
 
-/* NdisInterlockedInsertHeadList / InsertTailList: IRQL <= DISPATCH_LEVEL. Takes SpinLock as
- * NdisAcquireSpinLock does, links ListEntry first / last, releases it; returns the entry that was
- * first / last before, or NULL if the list was empty. RemoveHeadList: the same, unlinking and
- * returning the first entry, or NULL if the list is empty. Misuse: every NdisAcquireSpinLock rule
- * (AcquireAboveDispatch above DISPATCH_LEVEL, RecursiveAcquire if this context holds SpinLock,
- * LockNotInitialized...), and ListCorrupted. Pages: ndis/nf-ndis-ndisinterlockedinsertheadlist,
- * -ndisinterlockedinserttaillist, -ndisinterlockedremoveheadlist. */
+/* NdisInterlockedInsertHeadList / NdisInterlockedInsertTailList / NdisInterlockedRemoveHeadList:
+ * IRQL <= DISPATCH_LEVEL. Take SpinLock as NdisAcquireSpinLock does, link ListEntry first (Head)
+ * or last (Tail) or unlink the first entry (Remove), and release it. Insert returns the entry that
+ * was first / last before, Remove the entry it unlinked; both NULL if the list was empty. Misuse:
+ * every NdisAcquireSpinLock rule (AcquireAboveDispatch above DISPATCH_LEVEL, RecursiveAcquire if
+ * this context holds SpinLock, LockNotInitialized...), and ListCorrupted. Pages:
+ * ndis/nf-ndis-ndisinterlockedinsertheadlist, ndis/nf-ndis-ndisinterlockedinserttaillist,
+ * ndis/nf-ndis-ndisinterlockedremoveheadlist. */
+/*@{*/
 NDISLOCK_API PLIST_ENTRY NdisInterlockedInsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY ListEntry,
                                                        PNDIS_SPIN_LOCK SpinLock);
 NDISLOCK_API PLIST_ENTRY NdisInterlockedInsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY ListEntry,
                                                        PNDIS_SPIN_LOCK SpinLock);
 NDISLOCK_API PLIST_ENTRY NdisInterlockedRemoveHeadList(PLIST_ENTRY ListHead, PNDIS_SPIN_LOCK SpinLock);
-/* NdisInterlockedPushEntryList / PopEntryList: the same for a singly linked list; Push returns
- * the previous first entry (NULL if empty), Pop the removed one (NULL if empty). Pages:
- * ndis/nf-ndis-ndisinterlockedpushentrylist, -ndisinterlockedpopentrylist. */
+/*@}*/
+/* NdisInterlockedPushEntryList / NdisInterlockedPopEntryList: IRQL <= DISPATCH_LEVEL. The same for
+ * a singly linked list under Lock: Push links ListEntry first and returns the previous first entry
+ * (NULL if the list was empty), Pop unlinks and returns the first entry (NULL if empty). Misuse:
+ * every NdisAcquireSpinLock rule, as above. Pages: ndis/nf-ndis-ndisinterlockedpushentrylist,
+ * ndis/nf-ndis-ndisinterlockedpopentrylist. */
+/*@{*/
 NDISLOCK_API PSINGLE_LIST_ENTRY NdisInterlockedPushEntryList(PSINGLE_LIST_ENTRY ListHead, PSINGLE_LIST_ENTRY ListEntry,
                                                              PNDIS_SPIN_LOCK Lock);
 NDISLOCK_API PSINGLE_LIST_ENTRY NdisInterlockedPopEntryList(PSINGLE_LIST_ENTRY ListHead, PNDIS_SPIN_LOCK Lock);
+/*@}*/
 /* NdisInterlockedAddUlong: IRQL <= DISPATCH_LEVEL. *Addend += Increment under SpinLock (taken as
  * NdisAcquireSpinLock does). Page: ndis/nf-ndis-ndisinterlockedaddulong. */
 NDISLOCK_API VOID NdisInterlockedAddUlong(PULONG Addend, ULONG Increment, PNDIS_SPIN_LOCK SpinLock);
 
-/* ExInterlockedInsertHeadList / InsertTailList / RemoveHeadList / PushEntryList / PopEntryList
- * and ExInterlockedAddUlong: the kernel forms over a KSPIN_LOCK used only with ExInterlocked*
- * calls; same results as the NDIS forms (AddUlong returns *Addend's old value). Windows allows any
- * IRQL (it disables interrupts around the lock). ndislock: at IRQL <= DISPATCH_LEVEL the lock is
- * taken as KeAcquireSpinLock does; above DISPATCH_LEVEL (an ISR) it is taken as
- * KeAcquireSpinLockAtDpcLevel does, which the verifier reports as AcquireAboveDispatch - an ISR
- * sharing a list with non-ISR code should use NdisMSynchronizeWithInterruptEx. Pages:
- * wdm/nf-wdm-exinterlockedinsertheadlist, -exinterlockedinserttaillist,
- * -exinterlockedremoveheadlist, -exinterlockedpushentrylist, -exinterlockedpopentrylist,
- * -exinterlockedaddulong. */
+/* ExInterlockedInsertHeadList / ExInterlockedInsertTailList / ExInterlockedRemoveHeadList /
+ * ExInterlockedPushEntryList / ExInterlockedPopEntryList / ExInterlockedAddUlong: any IRQL on
+ * Windows (which disables interrupts around the lock); here IRQL <= DISPATCH_LEVEL, see below. The
+ * kernel forms over a KSPIN_LOCK used only with ExInterlocked* calls, with the results of the NDIS
+ * forms (Insert/Push return the previous first or last entry, Remove/Pop the unlinked one, each
+ * NULL on an empty list), and ExInterlockedAddUlong adding Increment to *Addend and returning its
+ * old value. At IRQL <= DISPATCH_LEVEL the lock is taken as KeAcquireSpinLock does (its rules
+ * apply); above DISPATCH_LEVEL (an ISR) it is taken as KeAcquireSpinLockAtDpcLevel does, which the
+ * verifier reports as AcquireAboveDispatch: an ISR sharing a list with other code should use
+ * NdisMSynchronizeWithInterruptEx. A corrupt list is ListCorrupted. Pages:
+ * wdm/nf-wdm-exinterlockedinsertheadlist, wdm/nf-wdm-exinterlockedinserttaillist,
+ * wdm/nf-wdm-exinterlockedremoveheadlist, wdm/nf-wdm-exinterlockedpushentrylist,
+ * wdm/nf-wdm-exinterlockedpopentrylist, wdm/nf-wdm-exinterlockedaddulong. */
+/*@{*/
 NDISLOCK_API PLIST_ENTRY ExInterlockedInsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY ListEntry, PKSPIN_LOCK Lock);
 NDISLOCK_API PLIST_ENTRY ExInterlockedInsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY ListEntry, PKSPIN_LOCK Lock);
 NDISLOCK_API PLIST_ENTRY ExInterlockedRemoveHeadList(PLIST_ENTRY ListHead, PKSPIN_LOCK Lock);
@@ -375,6 +436,7 @@ NDISLOCK_API PSINGLE_LIST_ENTRY ExInterlockedPushEntryList(PSINGLE_LIST_ENTRY Li
                                                            PKSPIN_LOCK Lock);
 NDISLOCK_API PSINGLE_LIST_ENTRY ExInterlockedPopEntryList(PSINGLE_LIST_ENTRY ListHead, PKSPIN_LOCK Lock);
 NDISLOCK_API ULONG ExInterlockedAddUlong(PULONG Addend, ULONG Increment, PKSPIN_LOCK Lock);
+/*@}*/
 
 /* Site-taking forms, which the macros below call. */
 NDISLOCK_API PLIST_ENTRY ndislock_at_NdisInterlockedInsertHeadList(PLIST_ENTRY, PLIST_ENTRY, PNDIS_SPIN_LOCK,

@@ -19,7 +19,8 @@
  * wdm/nf-wdm-popentrylist, ndis/nf-ndis-ndisinitializelisthead.
  *
  * The operations are macros passing the caller's location (for the report) to static inline
- * functions; with NDISLOCK_NO_SITE_MACROS they are static inline functions of the WDK's names.
+ * functions; with NDISLOCK_NO_SITE_MACROS they are static inline functions of the WDK's names,
+ * each with its contract beside it (at the end of this header).
  */
 #ifndef NDISLOCK_WDK_LIST_H
 #define NDISLOCK_WDK_LIST_H
@@ -148,16 +149,41 @@ static inline PSINGLE_LIST_ENTRY ndislock_PopEntryList(PSINGLE_LIST_ENTRY ListHe
 #define PushEntryList(H, E) ndislock_PushEntryList((H), (E))
 #define PopEntryList(H) ndislock_PopEntryList(H)
 #else
+/* InitializeListHead: any IRQL. Makes the head H an empty list (both links point at it). Must
+ * precede every other use of the head: a zeroed head is ListCorrupted at the first checked
+ * operation. Page: wdm/nf-wdm-initializelisthead. */
 static inline void InitializeListHead(PLIST_ENTRY H) { ndislock_InitializeListHead(H); }
+/* NdisInitializeListHead: any IRQL. NDIS's name for InitializeListHead (the same operation and
+ * rules). Page: ndis/nf-ndis-ndisinitializelisthead. */
 static inline void NdisInitializeListHead(PLIST_ENTRY H) { ndislock_InitializeListHead(H); }
+/* IsListEmpty: any IRQL. TRUE if the list has no entry. Not checked: on a head never initialized
+ * the answer is meaningless. Page: wdm/nf-wdm-islistempty. */
 static inline BOOLEAN IsListEmpty(const LIST_ENTRY *H) { return ndislock_IsListEmpty(H); }
+/* RemoveEntryList: any IRQL. Unlinks E from its list; TRUE if the list is empty afterwards. E's
+ * links are left as they were (do not remove it twice). Checked: neighbours that do not point back
+ * at E (E already removed, or the list corrupt) are ListCorrupted. Page: wdm/nf-wdm-removeentrylist. */
 static inline BOOLEAN RemoveEntryList(PLIST_ENTRY E) { return ndislock_RemoveEntryList(E, NULL, 0, NULL); }
+/* RemoveHeadList: any IRQL. Unlinks and returns the first entry; on an empty list returns H
+ * itself, so test IsListEmpty first. Checked (ListCorrupted). Page: wdm/nf-wdm-removeheadlist. */
 static inline PLIST_ENTRY RemoveHeadList(PLIST_ENTRY H) { return ndislock_RemoveHeadList(H, NULL, 0, NULL); }
+/* RemoveTailList: any IRQL. Unlinks and returns the last entry; on an empty list returns H
+ * itself, so test IsListEmpty first. Checked (ListCorrupted). Page: wdm/nf-wdm-removetaillist. */
 static inline PLIST_ENTRY RemoveTailList(PLIST_ENTRY H) { return ndislock_RemoveTailList(H, NULL, 0, NULL); }
+/* InsertHeadList: any IRQL. Links E first. E must not be on a list already (linking it twice
+ * corrupts both). Checked at the head (ListCorrupted). Page: wdm/nf-wdm-insertheadlist. */
 static inline void InsertHeadList(PLIST_ENTRY H, PLIST_ENTRY E) { ndislock_InsertHeadList(H, E, NULL, 0, NULL); }
+/* InsertTailList: any IRQL. Links E last. E must not be on a list already (linking it twice
+ * corrupts both). Checked at the head (ListCorrupted). Page: wdm/nf-wdm-inserttaillist. */
 static inline void InsertTailList(PLIST_ENTRY H, PLIST_ENTRY E) { ndislock_InsertTailList(H, E, NULL, 0, NULL); }
+/* AppendTailList: any IRQL. Appends the headless ring of entries that starts at L after the last
+ * entry of H (L is an entry, not a list head). Checked at both (ListCorrupted). Page:
+ * wdm/nf-wdm-appendtaillist. */
 static inline void AppendTailList(PLIST_ENTRY H, PLIST_ENTRY L) { ndislock_AppendTailList(H, L, NULL, 0, NULL); }
+/* PushEntryList: any IRQL. Links E first in the singly linked list H. Not checked (a singly
+ * linked list has no back links to compare). Page: wdm/nf-wdm-pushentrylist. */
 static inline void PushEntryList(PSINGLE_LIST_ENTRY H, PSINGLE_LIST_ENTRY E) { ndislock_PushEntryList(H, E); }
+/* PopEntryList: any IRQL. Unlinks and returns the first entry of the singly linked list H, or
+ * NULL if it is empty. Not checked. Page: wdm/nf-wdm-popentrylist. */
 static inline PSINGLE_LIST_ENTRY PopEntryList(PSINGLE_LIST_ENTRY H) { return ndislock_PopEntryList(H); }
 #endif
 

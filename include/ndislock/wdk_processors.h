@@ -18,12 +18,17 @@ extern "C" {
 
 /* ---- IRQL (ndis.h, wdm.h) -------------------------------------------------------------------- */
 
-/* NDIS_CURRENT_IRQL(): KeGetCurrentIrql(). Any IRQL. */
+/* NDIS_CURRENT_IRQL(): any IRQL. KeGetCurrentIrql() under ndis.h's name: the IRQL of this
+ * thread's processor. Page: wdm/nf-wdm-kegetcurrentirql. */
 #define NDIS_CURRENT_IRQL() KeGetCurrentIrql()
-/* NDIS_RAISE_IRQL_TO_DISPATCH(&Old): KeRaiseIrql(DISPATCH_LEVEL, &Old); IRQL <= DISPATCH_LEVEL. */
+/* NDIS_RAISE_IRQL_TO_DISPATCH(&Old): IRQL <= DISPATCH_LEVEL. KeRaiseIrql(DISPATCH_LEVEL, &Old):
+ * raises to DISPATCH_LEVEL and stores the previous IRQL in Old, for NDIS_LOWER_IRQL. Above
+ * DISPATCH_LEVEL it is IrqlInvalidRaise (KeRaiseIrql's rules). Page:
+ * ndis/nf-ndis-ndis_raise_irql_to_dispatch. */
 #define NDIS_RAISE_IRQL_TO_DISPATCH(pOldIrql) KeRaiseIrql(DISPATCH_LEVEL, (pOldIrql))
-/* NDIS_LOWER_IRQL(Old, Cur): lowers to Old unless it is already Cur (the IRQL the caller raised
- * to); the KeLowerIrql rules apply. */
+/* NDIS_LOWER_IRQL(Old, Cur): any IRQL. Lowers to Old (what NDIS_RAISE_IRQL_TO_DISPATCH saved)
+ * unless Old is Cur, the current IRQL; the KeLowerIrql rules apply (IrqlInvalidLower for an Old
+ * above the current IRQL). Page: ndis/nf-ndis-ndis_lower_irql. */
 #define NDIS_LOWER_IRQL(OldIrql, CurIrql)                                                                              \
     do {                                                                                                               \
         if ((KIRQL)(OldIrql) != (KIRQL)(CurIrql)) KeLowerIrql(OldIrql);                                                \
@@ -42,26 +47,33 @@ NDISLOCK_API KIRQL KeRaiseIrqlToSynchLevel(void);
 #define INVALID_PROCESSOR_INDEX 0xffffffff
 #define MAXIMUM_PROC_PER_GROUP 64
 
-/* KeQueryMaximumProcessorCount(Ex): the processor count (of GroupNumber: 0 or
- * ALL_PROCESSOR_GROUPS; any other group has none). Pages: wdm/nf-wdm-kequerymaximumprocessorcount,
+/* KeQueryMaximumProcessorCount / KeQueryMaximumProcessorCountEx: any IRQL. The processor count
+ * (of GroupNumber for the Ex form: 0 or ALL_PROCESSOR_GROUPS; any other group has none, 0). The
+ * same as the active count: nothing is hot-added. Pages: wdm/nf-wdm-kequerymaximumprocessorcount,
  * wdm/nf-wdm-kequerymaximumprocessorcountex. */
+/*@{*/
 static inline ULONG KeQueryMaximumProcessorCount(void) { return KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS); }
 static inline ULONG KeQueryMaximumProcessorCountEx(USHORT GroupNumber) {
     return KeQueryActiveProcessorCountEx(GroupNumber);
 }
-/* KeQueryActiveGroupCount / KeQueryMaximumGroupCount: 1. Pages: wdm/nf-wdm-kequeryactivegroupcount,
- * wdm/nf-wdm-kequerymaximumgroupcount. */
+/*@}*/
+/* KeQueryActiveGroupCount / KeQueryMaximumGroupCount: any IRQL. 1: ndislock has one processor
+ * group. Pages: wdm/nf-wdm-kequeryactivegroupcount, wdm/nf-wdm-kequerymaximumgroupcount. */
+/*@{*/
 static inline USHORT KeQueryActiveGroupCount(void) { return 1; }
 static inline USHORT KeQueryMaximumGroupCount(void) { return 1; }
+/*@}*/
 
-/* KeGetProcessorIndexFromNumber: the index of *ProcNumber, or INVALID_PROCESSOR_INDEX if it names
- * no processor. Page: wdm/nf-wdm-kegetprocessorindexfromnumber. */
+/* KeGetProcessorIndexFromNumber: any IRQL. The index of *ProcNumber, or INVALID_PROCESSOR_INDEX if
+ * it names no processor (a group other than 0, or a number past the count). Page:
+ * wdm/nf-wdm-kegetprocessorindexfromnumber. */
 static inline ULONG KeGetProcessorIndexFromNumber(PPROCESSOR_NUMBER ProcNumber) {
     if (ProcNumber->Group != 0 || ProcNumber->Number >= KeQueryMaximumProcessorCount()) return INVALID_PROCESSOR_INDEX;
     return ProcNumber->Number;
 }
-/* KeGetProcessorNumberFromIndex: fills *ProcNumber (group 0) for ProcIndex; STATUS_INVALID_PARAMETER
- * if there is no such processor. Page: wdm/nf-wdm-kegetprocessornumberfromindex. */
+/* KeGetProcessorNumberFromIndex: any IRQL. Fills *ProcNumber (group 0) for ProcIndex and returns
+ * STATUS_SUCCESS, or STATUS_INVALID_PARAMETER if there is no such processor (*ProcNumber is then
+ * left as it was). Page: wdm/nf-wdm-kegetprocessornumberfromindex. */
 static inline NTSTATUS KeGetProcessorNumberFromIndex(ULONG ProcIndex, PPROCESSOR_NUMBER ProcNumber) {
     if (ProcIndex >= KeQueryMaximumProcessorCount()) return STATUS_INVALID_PARAMETER;
     ProcNumber->Group = 0;
@@ -104,40 +116,57 @@ NDISLOCK_API VOID KeSetSystemGroupAffinityThread(PGROUP_AFFINITY Affinity, PGROU
  * wdm/nf-wdm-kereverttousergroupaffinitythread. */
 NDISLOCK_API VOID KeRevertToUserGroupAffinityThread(PGROUP_AFFINITY PreviousAffinity);
 
-/* NdisSystemProcessorCount: the processor count, as a CCHAR. Page: ndis/nf-ndis-ndissystemprocessorcount. */
+/* NdisSystemProcessorCount: PASSIVE_LEVEL, Microsoft says (ndislock answers at any IRQL and does
+ * not check). The processor count, as a CCHAR. NDIS 6.20 and later drivers use
+ * NdisGroupMaxProcessorCount. Page: ndis/nf-ndis-ndissystemprocessorcount. */
 static inline CCHAR NdisSystemProcessorCount(void) {
     return (CCHAR)KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS);
 }
-/* NdisGroupActiveProcessorCount / NdisGroupMaxProcessorCount: the count in Group. Pages:
- * ndis/nf-ndis-ndisgroupactiveprocessorcount, ndis/nf-ndis-ndisgroupmaxprocessorcount. */
+/* NdisGroupActiveProcessorCount / NdisGroupMaxProcessorCount: any IRQL. The processor count in
+ * Group (0 or ALL_PROCESSOR_GROUPS; any other group has none, 0); active and maximum are the same.
+ * Pages: ndis/nf-ndis-ndisgroupactiveprocessorcount, ndis/nf-ndis-ndisgroupmaxprocessorcount. */
+/*@{*/
 static inline ULONG NdisGroupActiveProcessorCount(USHORT Group) { return KeQueryActiveProcessorCountEx(Group); }
 static inline ULONG NdisGroupMaxProcessorCount(USHORT Group) { return KeQueryActiveProcessorCountEx(Group); }
-/* NdisGroupActiveProcessorMask: the affinity mask of Group's processors. Page:
- * ndis/nf-ndis-ndisgroupactiveprocessormask. */
+/*@}*/
+/* NdisGroupActiveProcessorMask: any IRQL. The affinity mask of Group's processors (bit n for
+ * processor n; 0 for a group other than 0). Page: ndis/nf-ndis-ndisgroupactiveprocessormask. */
 static inline KAFFINITY NdisGroupActiveProcessorMask(USHORT Group) {
     KAFFINITY mask = 0;
     if (Group == 0) KeQueryActiveProcessorCount(&mask);
     return mask;
 }
+/* NdisActiveGroupCount / NdisMaxGroupCount: any IRQL. 1: ndislock has one processor group. Pages:
+ * ndis/nf-ndis-ndisactivegroupcount, ndis/nf-ndis-ndismaxgroupcount. */
+/*@{*/
 static inline USHORT NdisActiveGroupCount(void) { return 1; }
 static inline USHORT NdisMaxGroupCount(void) { return 1; }
-/* NdisProcessorNumberToIndex: as KeGetProcessorIndexFromNumber, by value. Page:
- * ndis/nf-ndis-ndisprocessornumbertoindex. */
+/*@}*/
+/* NdisProcessorNumberToIndex: any IRQL. KeGetProcessorIndexFromNumber on ProcNum, passed by
+ * value: its index, or INVALID_PROCESSOR_INDEX. With that call's contract and page:
+ * wdm/nf-wdm-kegetprocessorindexfromnumber. */
 static inline ULONG NdisProcessorNumberToIndex(PROCESSOR_NUMBER ProcNum) {
     return KeGetProcessorIndexFromNumber(&ProcNum);
 }
-/* NdisProcessorIndexToNumber: as KeGetProcessorNumberFromIndex. */
+/* NdisProcessorIndexToNumber: any IRQL. KeGetProcessorNumberFromIndex: fills *ProcNum for
+ * ProcIndex, NDIS_STATUS_SUCCESS or STATUS_INVALID_PARAMETER. With that call's contract and page:
+ * wdm/nf-wdm-kegetprocessornumberfromindex. */
 static inline NDIS_STATUS NdisProcessorIndexToNumber(ULONG ProcIndex, PPROCESSOR_NUMBER ProcNum) {
     return KeGetProcessorNumberFromIndex(ProcIndex, ProcNum);
 }
-/* NdisCurrentGroupAndProcessor / NdisCurrentProcessorIndex: this thread's processor; stable at
- * DISPATCH_LEVEL. Pages: ndis/nf-ndis-ndiscurrentgroupandprocessor, -ndiscurrentprocessorindex. */
+/* NdisCurrentGroupAndProcessor / NdisCurrentProcessorIndex: DISPATCH_LEVEL (Microsoft gives IRQL
+ * >= DISPATCH_LEVEL for the first, DISPATCH_LEVEL for the second), where the thread cannot move to
+ * another processor; ndislock answers at any IRQL and does not check, but below DISPATCH_LEVEL the
+ * answer may be stale when it is used. This thread's processor: group 0 and its number, or its
+ * index. Pages: ndis/nf-ndis-ndiscurrentgroupandprocessor, ndis/nf-ndis-ndiscurrentprocessorindex. */
+/*@{*/
 static inline PROCESSOR_NUMBER NdisCurrentGroupAndProcessor(void) {
     PROCESSOR_NUMBER n;
     KeGetCurrentProcessorNumberEx(&n);
     return n;
 }
 static inline ULONG NdisCurrentProcessorIndex(void) { return KeGetCurrentProcessorNumberEx(NULL); }
+/*@}*/
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -1,11 +1,14 @@
 // The SARIF 2.1.0 log of the findings (NDISLOCK_SARIF=<path>, or NdislockVerifierWriteSarif):
 // the rule catalog as tool.driver.rules, one result per distinct finding with ruleId, level,
 // message, a physicalLocation (file URI and region.startLine) and relatedLocations for the other
-// party. Written at exit, or before a terminal finding ends the process.
+// party. Written at exit, or before a terminal finding ends the process. "%p" in the path becomes
+// the process ID, so that each process of a test suite run with one NDISLOCK_SARIF keeps its own
+// log instead of overwriting the others'.
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <unistd.h>
 
 #include "observe/rules.h"
 #include "verifier/findings.h"
@@ -79,6 +82,21 @@ std::string location(const char *file, int line, const char *function, int id) {
     return out + "}";
 }
 
+// The path with every "%p" replaced by this process's ID (the ID at the time of writing: a forked
+// child that writes its own log gets its own file).
+std::string expand_path(const char *path) {
+    std::string out;
+    for (const char *p = path; *p != '\0'; ++p) {
+        if (p[0] == '%' && p[1] == 'p') {
+            out += std::to_string(static_cast<long>(getpid()));
+            ++p;
+        } else {
+            out += *p;
+        }
+    }
+    return out;
+}
+
 void append_result(const NDISLOCK_FINDING &f, bool suppressed, void *context) {
     std::string &out = *static_cast<std::string *>(context);
     if (out.back() == '}') out += ",";
@@ -130,7 +148,7 @@ int write_sarif(const char *path) noexcept {
     out += ",\"results\":[";
     for_each_finding(append_result, &out);
     out += "]}]}\n";
-    FILE *file = std::fopen(path, "w");
+    FILE *file = std::fopen(expand_path(path).c_str(), "w");
     if (file == nullptr) return -1;
     const bool ok = std::fwrite(out.data(), 1, out.size(), file) == out.size();
     return std::fclose(file) == 0 && ok ? 0 : -1;

@@ -11,6 +11,7 @@
 #include "interrupt_support.h"
 #include "model/processors.h"
 #include "ndislock/ndis_interrupt.h"
+#include "ndislock/rw_lock.h"
 #include "ndislock/verifier.h"
 #include "platform/membarrier.h"
 
@@ -147,11 +148,27 @@ TEST(DpcDelivery, APendingDpcRunsInTheReleaseThatLowers) {
         NdisReleaseSpinLock(&nlock);
         EXPECT_EQ(ndis.runs.load(), 1) << "NdisReleaseSpinLock returned before the pending DPC ran";
         NdisFreeSpinLock(&nlock);
+
+        Probe read;
+        PNDIS_RW_LOCK_EX rw = NdisAllocateRWLock(nullptr);
+        ASSERT_NE(rw, nullptr);
+        LOCK_STATE_EX state;
+        NdisAcquireRWLockRead(rw, &state, 0);
+        EXPECT_EQ(KeInsertQueueDpc(&read.dpc, nullptr, nullptr), TRUE);
+        NdisReleaseRWLock(rw, &state);
+        EXPECT_EQ(read.runs.load(), 1) << "NdisReleaseRWLock of a read returned before the pending DPC ran";
+        NdisFreeRWLock(rw);
     });
 }
 
 // The drops a thread can make from DISPATCH_LEVEL, each with the raise or acquire that pairs it.
-enum class Drop { KeLowerIrql, KeReleaseSpinLock, KeReleaseInStackQueuedSpinLock, NdisReleaseSpinLock };
+enum class Drop {
+    KeLowerIrql,
+    KeReleaseSpinLock,
+    KeReleaseInStackQueuedSpinLock,
+    NdisReleaseSpinLock,
+    NdisReleaseRWLock
+};
 
 const char *name_of(Drop drop) {
     switch (drop) {
@@ -163,6 +180,8 @@ const char *name_of(Drop drop) {
         return "KeReleaseInStackQueuedSpinLock";
     case Drop::NdisReleaseSpinLock:
         return "NdisReleaseSpinLock";
+    case Drop::NdisReleaseRWLock:
+        return "NdisReleaseRWLock (a read)";
     }
     return "?";
 }
@@ -186,7 +205,7 @@ TEST(DpcDelivery, TheFirstDpcQueuedThroughTheBiasHasRunWhenTheDropReturns) {
     Watchdog dog("first DPC through the bias", kLimit);
     ASSERT_EQ(NdislockSetProcessorCount(NDISLOCK_MAX_PROCESSORS), NDISLOCK_OK);
     for (const Drop drop : {Drop::KeLowerIrql, Drop::KeReleaseSpinLock, Drop::KeReleaseInStackQueuedSpinLock,
-                            Drop::NdisReleaseSpinLock}) {
+                            Drop::NdisReleaseSpinLock, Drop::NdisReleaseRWLock}) {
         const ULONG fresh = fresh_processor();
         ASSERT_LT(fresh, ULONG{NDISLOCK_MAX_PROCESSORS}) << "every processor already has a DPC thread";
         bool biased = false;
@@ -203,6 +222,9 @@ TEST(DpcDelivery, TheFirstDpcQueuedThroughTheBiasHasRunWhenTheDropReturns) {
             NDIS_SPIN_LOCK ndis_lock;
             NdisAllocateSpinLock(&ndis_lock);
             KLOCK_QUEUE_HANDLE handle;
+            PNDIS_RW_LOCK_EX rw = NdisAllocateRWLock(nullptr);
+            ASSERT_NE(rw, nullptr);
+            LOCK_STATE_EX rw_state;
             KIRQL old = 0;
             switch (drop) {
             case Drop::KeLowerIrql:
@@ -216,6 +238,9 @@ TEST(DpcDelivery, TheFirstDpcQueuedThroughTheBiasHasRunWhenTheDropReturns) {
                 break;
             case Drop::NdisReleaseSpinLock:
                 NdisAcquireSpinLock(&ndis_lock);
+                break;
+            case Drop::NdisReleaseRWLock:
+                NdisAcquireRWLockRead(rw, &rw_state, 0);
                 break;
             }
             const std::uint32_t me = ndislock::model::tls_thread->id();
@@ -239,6 +264,9 @@ TEST(DpcDelivery, TheFirstDpcQueuedThroughTheBiasHasRunWhenTheDropReturns) {
             case Drop::NdisReleaseSpinLock:
                 NdisReleaseSpinLock(&ndis_lock);
                 break;
+            case Drop::NdisReleaseRWLock:
+                NdisReleaseRWLock(rw, &rw_state);
+                break;
             }
             NdislockVerifierSetHoldBudget(0);
             EXPECT_EQ(probe.runs.load(), 1) << "the drop returned before the processor's first DPC ran";
@@ -246,6 +274,7 @@ TEST(DpcDelivery, TheFirstDpcQueuedThroughTheBiasHasRunWhenTheDropReturns) {
             EXPECT_EQ(probe.irql.load(), DISPATCH_LEVEL);
             EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
             NdisFreeSpinLock(&ndis_lock);
+            NdisFreeRWLock(rw);
             KeFlushQueuedDpcs(); // a DPC left to the DPC thread is not run on a dead Probe
         });
         EXPECT_TRUE(biased) << "the processor was not biased to the thread: the case under test did not happen";

@@ -1,6 +1,7 @@
 # ctest script for the SARIF tests (cmake -P): runs sarif_scenario, then validate_sarif.py on the
 # log it wrote. Variables: MODE (write: NdislockVerifierWriteSarif; env: NDISLOCK_SARIF at exit),
-# SCENARIO, PYTHON, VALIDATOR, SCHEMA, SCENARIOS_C, OUT. MODE note: the exit status of a run with a
+# SCENARIO, PYTHON, VALIDATOR, SCHEMA, SCENARIOS_C, OUT; per_process: NDISLOCK_SARIF with %p in
+# two processes, then the docs' merge step (also DOC_MERGE, REPO; OUT is a folder). MODE note: the exit status of a run with a
 # note only (no log, no python).
 file(REMOVE "${OUT}")
 if(MODE STREQUAL "note")
@@ -85,8 +86,55 @@ elseif(MODE STREQUAL "env")
   if(NOT EXISTS "${OUT}")
     message(FATAL_ERROR "FAILED: NDISLOCK_SARIF=${OUT} was set but no log was written at exit\n${err}")
   endif()
+elseif(MODE STREQUAL "per_process")
+  # NDISLOCK_SARIF=<folder>/%p.sarif, as a whole ctest run sets it: each process keeps its own log,
+  # named by its process ID, instead of the last one to exit overwriting the others'. Then the
+  # merge step of the CI snippet in README.md and docs/verifier.md (doc_sarif_merge.py runs it)
+  # makes them one log with one run, which must validate with every process's results.
+  file(REMOVE_RECURSE "${OUT}")
+  file(MAKE_DIRECTORY "${OUT}/sarif")
+  foreach(i RANGE 1 2)
+    execute_process(COMMAND "${CMAKE_COMMAND}" -E env "NDISLOCK_SARIF=${OUT}/sarif/%p.sarif" NDISLOCK_VERIFIER=on
+                            --unset=NDISLOCK_VERIFIER_EXITCODE "${SCENARIO}" env
+                    RESULT_VARIABLE rc ERROR_VARIABLE err)
+    if(NOT rc EQUAL 86)
+      message(FATAL_ERROR "FAILED: sarif_scenario env (process ${i}) exited with ${rc}, expected 86\n${err}")
+    endif()
+  endforeach()
+  file(GLOB logs RELATIVE "${OUT}/sarif" "${OUT}/sarif/*")
+  list(LENGTH logs count)
+  if(NOT count EQUAL 2)
+    message(FATAL_ERROR "FAILED: ${count} logs in ${OUT}/sarif after two processes, expected 2: ${logs}")
+  endif()
+  foreach(log IN LISTS logs)
+    if(NOT log MATCHES "^[0-9]+\\.sarif$")
+      message(FATAL_ERROR "FAILED: log ${log}: %p was not replaced by the process ID")
+    endif()
+    execute_process(COMMAND "${PYTHON}" "${VALIDATOR}" "${SCHEMA}" "${OUT}/sarif/${log}" "${SCENARIOS_C}"
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE verr)
+    message("${out}${verr}")
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "FAILED: ${OUT}/sarif/${log} did not validate (see above)")
+    endif()
+  endforeach()
+  foreach(doc IN ITEMS README.md docs/verifier.md)
+    execute_process(COMMAND "${PYTHON}" "${DOC_MERGE}" "${REPO}/${doc}" "${OUT}" RESULT_VARIABLE rc
+                    OUTPUT_VARIABLE out ERROR_VARIABLE merr)
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "FAILED: the SARIF merge step of ${doc} failed (${rc})\n${out}${merr}")
+    endif()
+    # The two processes' logs and doc_sarif_merge.py's copy of one with relative source paths.
+    execute_process(COMMAND "${CMAKE_COMMAND}" -E env VALIDATE_REPEAT=3 "${PYTHON}" "${VALIDATOR}" "${SCHEMA}"
+                            "${OUT}/ndislock.sarif" "${SCENARIOS_C}"
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE verr)
+    message("${doc}: ${out}${verr}")
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "FAILED: the log merged by the step in ${doc} did not validate (see above)")
+    endif()
+  endforeach()
+  return()
 else()
-  message(FATAL_ERROR "MODE must be write, env, note, unwritable, suppressed or bad_suppressions")
+  message(FATAL_ERROR "MODE must be write, env, per_process, note, unwritable, suppressed or bad_suppressions")
 endif()
 execute_process(COMMAND "${PYTHON}" "${VALIDATOR}" "${SCHEMA}" "${OUT}" "${SCENARIOS_C}"
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE verr)
