@@ -6,7 +6,7 @@
 # --from says how the consumers get ndislock (default install):
 #   install       consumer.installed_package: `cmake --install BUILD_DIR --prefix PREFIX`;
 #   deb           consumer.debian_package: `cpack` in BUILD_DIR makes the Debian package, which is
-#                 unpacked (dpkg-deb -x, no root, nothing installed on the machine) into a
+#                 installed by dpkg (its scripts run; no root, nothing installed on the machine) into a
 #                 temporary root; PREFIX is its /usr;
 #   fetchcontent  consumer.fetchcontent: the CMake consumer brings ndislock in with FetchContent
 #                 from SOURCE_DIR (no network) and builds it as part of itself; steps 1 and 3 do
@@ -113,7 +113,32 @@ install_from_build() {
         else
             pass "every file of the package is under /usr"
         fi
-        run_logged "$tmp/dpkg-x.log" dpkg-deb -x "$deb" "$tmp/root"
+        # Installed by dpkg itself, as `apt install ./ndislock-dev_*.deb` would, but into a
+        # private root with its own dpkg database: the package's maintainer scripts run (chrootless,
+        # with an ldconfig stand-in first in PATH, so the machine's own cache is left alone and no
+        # root is needed), and dpkg must record it "install ok installed". Its dependencies are
+        # checked against this machine's packages by apt's simulation (nothing is installed).
+        if command -v apt-get > /dev/null; then
+            if apt-get install --simulate "$deb" > "$tmp/apt-simulate.log" 2>&1; then
+                pass "apt would install it here: its dependencies are satisfied"
+            else
+                sed 's/^/  | /' "$tmp/apt-simulate.log"
+                fail "apt-get install --simulate $(basename "$deb") failed"
+            fi
+        fi
+        mkdir -p "$tmp/root/var/lib/dpkg/info" "$tmp/root/var/lib/dpkg/updates" "$tmp/shim"
+        : > "$tmp/root/var/lib/dpkg/status"
+        : > "$tmp/root/var/lib/dpkg/available"
+        printf '#!/bin/sh\necho "ldconfig $* (the test root: the machine cache is left alone)"\n' > "$tmp/shim/ldconfig"
+        chmod +x "$tmp/shim/ldconfig"
+        if PATH="$tmp/shim:$PATH:/usr/sbin:/sbin" run_logged "$tmp/dpkg-install.log" dpkg --root="$tmp/root" --force-not-root \
+            --force-depends --force-script-chrootless --install "$deb" &&
+            grep -qx 'Status: install ok installed' "$tmp/root/var/lib/dpkg/status"; then
+            pass "dpkg installed it (maintainer scripts run): $(grep -x 'Status: .*' "$tmp/root/var/lib/dpkg/status")"
+        else
+            fail "dpkg --install of $(basename "$deb") failed (its log is above)"
+            exit 1
+        fi
         prefix=$tmp/root/usr
     fi
 
