@@ -34,26 +34,6 @@ constexpr ULONG64 kHoldBudgetNs = 1'000'000;
 constexpr ULONG64 kHoldBudgetNs = 0;       // the default, 25 us (or NDISLOCK_HOLD_BUDGET_US)
 #endif
 
-// run_threads, with every thread registered with ndislock before any starts and none ending while
-// another still works. A wait's holder lookup (the verifier's live_holder: the holder's thread
-// state, found by its id) races with the registry recycling that state as a thread ends or
-// registers, which ThreadSanitizer reports. That is a known verifier bug with no test of its own
-// yet; this corpus is about correct programs, so it keeps registration and exit out of the way
-// rather than let the race decide its result.
-void run_together(int n, const std::function<void(int)> &body) {
-    std::atomic<int> registered{0}, finished{0};
-    run_threads(n, [&](int t) {
-        (void)KeGetCurrentIrql(); // the first call registers the thread
-        registered.fetch_add(1);
-        while (registered.load() < n)
-            std::this_thread::yield();
-        body(t);
-        finished.fetch_add(1);
-        while (finished.load() < n)
-            std::this_thread::yield();
-    });
-}
-
 class CleanCorpus : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -77,7 +57,7 @@ TEST_F(CleanCorpus, ConsistentNestingOfThreeLocksFromManyThreads) {
     KeInitializeSpinLock(&c);
     long counter = 0;
     const int threads = 8, iterations = 2000 / kScale;
-    run_together(threads, [&](int) {
+    run_threads(threads, [&](int) {
         for (int i = 0; i < iterations; ++i) {
             KLOCK_QUEUE_HANDLE h;
             NdisAcquireSpinLock(&a);
@@ -103,7 +83,7 @@ TEST_F(CleanCorpus, TryAcquiresInTheReverseOrder) {
     KeInitializeSpinLock(&b);
     std::atomic<long> forward{0}, reverse{0}, backed_off{0};
     const int iterations = 3000 / kScale;
-    run_together(4, [&](int t) {
+    run_threads(4, [&](int t) {
         for (int i = 0; i < iterations; ++i) {
             KIRQL old;
             if (t % 2 == 0) {
@@ -167,7 +147,7 @@ TEST_F(CleanCorpus, InStackQueuedLocksNestedUnderAnNdisLock) {
     KeInitializeSpinLock(&q2);
     long counter = 0;
     const int iterations = 2000 / kScale;
-    run_together(4, [&](int) {
+    run_threads(4, [&](int) {
         for (int i = 0; i < iterations; ++i) {
             KLOCK_QUEUE_HANDLE h1, h2;
             NdisAcquireSpinLock(&n);
@@ -197,7 +177,7 @@ TEST_F(CleanCorpus, ManyThreadsOnFewProcessors) {
     KeInitializeSpinLock(&queued);
     long outer_count = 0, plain_count = 0, queued_count = 0;
     const int iterations = 3000 / kScale;
-    run_together(16, [&](int t) {
+    run_threads(16, [&](int t) {
         for (int i = 0; i < iterations; ++i) {
             KLOCK_QUEUE_HANDLE h;
             KIRQL old;
@@ -251,7 +231,7 @@ TEST_F(CleanCorpus, BusyShortHoldsWithThreadsOutnumberingCores) {
     NdisAllocateSpinLock(&b);
     long outer = 0, inner = 0;
     const int iterations = 4000 / kScale;
-    run_together(6, [&](int t) {
+    run_threads(6, [&](int t) {
         for (int i = 0; i < iterations; ++i) {
             NdisAcquireSpinLock(&a);
             if ((t + i) % 3 == 0) {
@@ -282,7 +262,7 @@ TEST_F(CleanCorpus, CppGuards) {
     ndislock::KSpinLock k("clean.cpp.K"), q("clean.cpp.Q");
     std::atomic<long> counter{0}; // bumped under different locks
     const int iterations = 2000 / kScale;
-    run_together(4, [&](int t) {
+    run_threads(4, [&](int t) {
         for (int i = 0; i < iterations; ++i) {
             if (t % 2 == 0) {
                 std::scoped_lock both(a, b);
