@@ -3,6 +3,17 @@
 # SCENARIO, PYTHON, VALIDATOR, SCHEMA, SCENARIOS_C, OUT; per_process: NDISLOCK_SARIF with %p in
 # two processes, then the docs' merge step (also DOC_MERGE, REPO; OUT is a folder). MODE note: the exit status of a run with a
 # note only (no log, no python).
+# validate_sarif(<log> <what> [VAR=value...]): validate_sarif.py on log (in the environment given),
+# its output shown; a log that does not validate fails the test, naming what it was.
+function(validate_sarif log what)
+  execute_process(COMMAND "${CMAKE_COMMAND}" -E env ${ARGN} "${PYTHON}" "${VALIDATOR}" "${SCHEMA}" "${log}"
+                          "${SCENARIOS_C}" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE verr)
+  message("${out}${verr}")
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "FAILED: ${what} did not validate (see above)")
+  endif()
+endfunction()
+
 file(REMOVE "${OUT}")
 if(MODE STREQUAL "note")
   # A note only (the documented pairing broken, Windows behaving the same): reported once for its
@@ -110,12 +121,7 @@ elseif(MODE STREQUAL "per_process")
     if(NOT log MATCHES "^[0-9]+\\.sarif$")
       message(FATAL_ERROR "FAILED: log ${log}: %p was not replaced by the process ID")
     endif()
-    execute_process(COMMAND "${PYTHON}" "${VALIDATOR}" "${SCHEMA}" "${OUT}/sarif/${log}" "${SCENARIOS_C}"
-                    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE verr)
-    message("${out}${verr}")
-    if(NOT rc EQUAL 0)
-      message(FATAL_ERROR "FAILED: ${OUT}/sarif/${log} did not validate (see above)")
-    endif()
+    validate_sarif("${OUT}/sarif/${log}" "${OUT}/sarif/${log}")
   endforeach()
   foreach(doc IN ITEMS README.md docs/verifier.md)
     execute_process(COMMAND "${PYTHON}" "${DOC_MERGE}" "${REPO}/${doc}" "${OUT}" RESULT_VARIABLE rc
@@ -124,21 +130,10 @@ elseif(MODE STREQUAL "per_process")
       message(FATAL_ERROR "FAILED: the SARIF merge step of ${doc} failed (${rc})\n${out}${merr}")
     endif()
     # The two processes' logs and doc_sarif_merge.py's copy of one with relative source paths.
-    execute_process(COMMAND "${CMAKE_COMMAND}" -E env VALIDATE_REPEAT=3 "${PYTHON}" "${VALIDATOR}" "${SCHEMA}"
-                            "${OUT}/ndislock.sarif" "${SCENARIOS_C}"
-                    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE verr)
-    message("${doc}: ${out}${verr}")
-    if(NOT rc EQUAL 0)
-      message(FATAL_ERROR "FAILED: the log merged by the step in ${doc} did not validate (see above)")
-    endif()
+    validate_sarif("${OUT}/ndislock.sarif" "the log merged by the step in ${doc}" VALIDATE_REPEAT=3)
   endforeach()
   return()
 else()
   message(FATAL_ERROR "MODE must be write, env, per_process, note, unwritable, suppressed or bad_suppressions")
 endif()
-execute_process(COMMAND "${PYTHON}" "${VALIDATOR}" "${SCHEMA}" "${OUT}" "${SCENARIOS_C}"
-                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE verr)
-message("${out}${verr}")
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "FAILED: ${OUT} did not validate (see above)")
-endif()
+validate_sarif("${OUT}" "${OUT}")
