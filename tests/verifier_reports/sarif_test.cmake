@@ -14,6 +14,18 @@ function(validate_sarif log what)
   endif()
 endfunction()
 
+# run_env_scenario(<sarif path> <what>): the scenario's errors with NDISLOCK_SARIF set, which must
+# exit with status 86; its stderr in the caller's `err`.
+function(run_env_scenario sarif what)
+  execute_process(COMMAND "${CMAKE_COMMAND}" -E env "NDISLOCK_SARIF=${sarif}" NDISLOCK_VERIFIER=on
+                          --unset=NDISLOCK_VERIFIER_EXITCODE "${SCENARIO}" env
+                  RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(NOT rc EQUAL 86)
+    message(FATAL_ERROR "FAILED: sarif_scenario env (${what}) exited with ${rc}, expected 86 (errors reported)\n${err}")
+  endif()
+  set(err "${err}" PARENT_SCOPE)
+endfunction()
+
 file(REMOVE "${OUT}")
 if(MODE STREQUAL "note")
   # A note only (the documented pairing broken, Windows behaving the same): reported once for its
@@ -85,12 +97,7 @@ elseif(MODE STREQUAL "write")
 elseif(MODE STREQUAL "env")
   # The library reads NDISLOCK_SARIF when it loads and writes the log when the process exits;
   # the errors make that exit status 86.
-  execute_process(COMMAND "${CMAKE_COMMAND}" -E env "NDISLOCK_SARIF=${OUT}" NDISLOCK_VERIFIER=on
-                          --unset=NDISLOCK_VERIFIER_EXITCODE "${SCENARIO}" env
-                  RESULT_VARIABLE rc ERROR_VARIABLE err)
-  if(NOT rc EQUAL 86)
-    message(FATAL_ERROR "FAILED: sarif_scenario env exited with ${rc}, expected 86 (errors reported)\n${err}")
-  endif()
+  run_env_scenario("${OUT}" "one process")
   if(NOT err MATCHES "exit status 86")
     message(FATAL_ERROR "FAILED: no 'exit status 86' note on stderr\n${err}")
   endif()
@@ -105,12 +112,7 @@ elseif(MODE STREQUAL "per_process")
   file(REMOVE_RECURSE "${OUT}")
   file(MAKE_DIRECTORY "${OUT}/sarif")
   foreach(i RANGE 1 2)
-    execute_process(COMMAND "${CMAKE_COMMAND}" -E env "NDISLOCK_SARIF=${OUT}/sarif/%p.sarif" NDISLOCK_VERIFIER=on
-                            --unset=NDISLOCK_VERIFIER_EXITCODE "${SCENARIO}" env
-                    RESULT_VARIABLE rc ERROR_VARIABLE err)
-    if(NOT rc EQUAL 86)
-      message(FATAL_ERROR "FAILED: sarif_scenario env (process ${i}) exited with ${rc}, expected 86\n${err}")
-    endif()
+    run_env_scenario("${OUT}/sarif/%p.sarif" "process ${i}")
   endforeach()
   file(GLOB logs RELATIVE "${OUT}/sarif" "${OUT}/sarif/*")
   list(LENGTH logs count)
