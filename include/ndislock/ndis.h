@@ -119,8 +119,9 @@ NDISLOCK_API void KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock);
  * terminal. Page: wdm/nf-wdm-ketrytoacquirespinlockatdpclevel. */
 NDISLOCK_API BOOLEAN KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
 
-/* KeTestSpinLock: IRQL <= DISPATCH_LEVEL. FALSE if the lock is held at this instant, TRUE if it
- * is free; never takes it (a hint for spinning before a try-acquire). Page:
+/* KeTestSpinLock: any IRQL (Microsoft sets no limit: it is meant for a caller at a low IRQL, and
+ * neither raises nor lowers). FALSE if the lock is held at this instant, TRUE if it is free;
+ * never takes it (a hint for spinning before a try-acquire). Page:
  * wdm/nf-wdm-ketestspinlock. */
 NDISLOCK_API BOOLEAN KeTestSpinLock(PKSPIN_LOCK SpinLock);
 

@@ -99,14 +99,12 @@ const Row kRows[] = {
     {"NdisDprAcquireSpinLock at DISPATCH", Form::NdisDpr, DISPATCH_LEVEL},
 };
 
-// The lock as the table sees it after a step (KeTestSpinLock where it is documented: at or below
-// DISPATCH_LEVEL).
+// The lock as the table sees it after a step: its word, KeTestSpinLock (documented for any IRQL)
+// and the IRQL, which KeTestSpinLock leaves as it was.
 void expect_state(const Row &r, const char *step, PKSPIN_LOCK lock, bool held, KIRQL irql) {
     SCOPED_TRACE(std::string(r.name) + ", after " + step);
     EXPECT_EQ(*lock != 0, held) << "lock word " << *lock;
-    if (KeGetCurrentIrql() <= DISPATCH_LEVEL) {
-        EXPECT_EQ(KeTestSpinLock(lock) == FALSE, held);
-    }
+    EXPECT_EQ(KeTestSpinLock(lock) == FALSE, held);
     EXPECT_EQ(KeGetCurrentIrql(), irql);
 }
 
