@@ -30,7 +30,10 @@ struct ClassUses {
 constexpr std::uint32_t kLow = 1, kReported = 1u << 31, kLevels = ~kReported;
 static_assert(HIGH_LEVEL < 31, "one bit per IRQL");
 
-std::uint32_t level_bit(KIRQL irql) noexcept { return irql > DISPATCH_LEVEL ? 1u << irql : kLow; }
+// An IRQL past HIGH_LEVEL (a free build's KeRaiseIrql sets what it is given) counts as HIGH_LEVEL.
+std::uint32_t level_bit(KIRQL irql) noexcept {
+    return irql > DISPATCH_LEVEL ? 1u << (irql < HIGH_LEVEL ? irql : HIGH_LEVEL) : kLow;
+}
 
 // The highest level of a mask of level bits, as an IRQL (DISPATCH_LEVEL for the low bit alone).
 KIRQL highest_level(std::uint32_t mask) noexcept {
