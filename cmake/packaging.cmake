@@ -1,8 +1,8 @@
 # `cpack` (from the build directory) makes a Debian package of what `cmake --install` installs:
 # the headers, libndislock.so and .a, the CMake package, the pkg-config files, the docs and the
-# Valgrind suppressions, under /usr. The test consumer.debian_package unpacks it into a temporary
-# root and builds the consumer programs against it, as a user of the .deb would
-# (tests/consumer/run_consumers.sh).
+# Valgrind suppressions, under /usr. The test consumer.debian_package installs it with dpkg into a
+# temporary root (its own dpkg database, the maintainer scripts run) and builds the consumer
+# programs against it, as a user of the .deb would (tests/consumer/run_consumers.sh).
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME ndislock-dev)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})

@@ -21,23 +21,24 @@ struct FirstUse {
 
 struct ClassUses {
     // The levels the class was held at: bit 0 for any IRQL at or below DISPATCH_LEVEL (one level
-    // as far as interrupts go: none lands between them), bit L for IRQL L above it; bit 31 once
-    // reported. The check of an acquire that teaches nothing new is this one load.
-    std::atomic<std::uint32_t> seen{0};
+    // as far as interrupts go: none lands between them), bit L for IRQL L above it (HIGH_LEVEL is
+    // 31 on x86, 15 on x64); bit 63 once reported. The check of an acquire that teaches nothing new
+    // is this one load.
+    std::atomic<std::uint64_t> seen{0};
     FirstUse low, high; // the first use at or below DISPATCH_LEVEL, the first above it
 };
 
-constexpr std::uint32_t kLow = 1, kReported = 1u << 31, kLevels = ~kReported;
-static_assert(HIGH_LEVEL < 31, "one bit per IRQL");
+constexpr std::uint64_t kLow = 1, kReported = std::uint64_t{1} << 63, kLevels = ~kReported;
+static_assert(HIGH_LEVEL < 63, "one bit per IRQL");
 
 // An IRQL past HIGH_LEVEL (a free build's KeRaiseIrql sets what it is given) counts as HIGH_LEVEL.
-std::uint32_t level_bit(KIRQL irql) noexcept {
-    return irql > DISPATCH_LEVEL ? 1u << (irql < HIGH_LEVEL ? irql : HIGH_LEVEL) : kLow;
+std::uint64_t level_bit(KIRQL irql) noexcept {
+    return irql > DISPATCH_LEVEL ? std::uint64_t{1} << (irql < HIGH_LEVEL ? irql : HIGH_LEVEL) : kLow;
 }
 
 // The highest level of a mask of level bits, as an IRQL (DISPATCH_LEVEL for the low bit alone).
-KIRQL highest_level(std::uint32_t mask) noexcept {
-    return mask > kLow ? static_cast<KIRQL>(31 - __builtin_clz(mask)) : static_cast<KIRQL>(DISPATCH_LEVEL);
+KIRQL highest_level(std::uint64_t mask) noexcept {
+    return mask > kLow ? static_cast<KIRQL>(63 - __builtin_clzll(mask)) : static_cast<KIRQL>(DISPATCH_LEVEL);
 }
 
 ClassUses g_uses[kMaxClasses];
@@ -46,7 +47,7 @@ ClassUses g_uses[kMaxClasses];
 // they knew before, restored at its end (as the lock order's journal, lock_order.h).
 struct Undo {
     std::uint32_t lock_class;
-    std::uint32_t seen;
+    std::uint64_t seen;
     bool low_empty, high_empty;
 };
 constexpr unsigned kJournalSize = 1024;
@@ -79,15 +80,15 @@ void claim(FirstUse &use, KIRQL irql, const observe::Site &site) noexcept {
 ClassIrqlConflict note_class_irql(std::uint32_t lock_class, KIRQL held_irql, const observe::Site &site) noexcept {
     if (lock_class == kOverflowClass || lock_class >= kMaxClasses) return {}; // no class to reason about
     ClassUses &u = g_uses[lock_class];
-    const std::uint32_t bit = level_bit(held_irql);
-    const std::uint32_t seen = u.seen.load(std::memory_order_acquire);
+    const std::uint64_t bit = level_bit(held_irql);
+    const std::uint64_t seen = u.seen.load(std::memory_order_acquire);
     if (__builtin_expect((seen & bit) != 0, 1)) return {};
     journal(lock_class, u);
     const bool high = held_irql > DISPATCH_LEVEL;
     claim(high ? u.high : u.low, held_irql, site);
-    const std::uint32_t before = u.seen.fetch_or(bit, std::memory_order_acq_rel);
+    const std::uint64_t before = u.seen.fetch_or(bit, std::memory_order_acq_rel);
     // Another level already: whichever of the two is higher can interrupt a holder at the other.
-    const std::uint32_t others = before & kLevels & ~bit;
+    const std::uint64_t others = before & kLevels & ~bit;
     if ((before & bit) != 0 || others == 0 || (before & kReported) != 0) return {};
     if ((u.seen.fetch_or(kReported, std::memory_order_acq_rel) & kReported) != 0) return {};
     // The use to name: a low one if this acquire is high and there is one, else the first high.
@@ -95,7 +96,10 @@ ClassIrqlConflict note_class_irql(std::uint32_t lock_class, KIRQL held_irql, con
     ClassIrqlConflict c;
     c.found = true;
     c.other_irql = high && (others & kLow) != 0 ? static_cast<KIRQL>(DISPATCH_LEVEL) : highest_level(others);
-    if (other.state.load(std::memory_order_acquire) == kReady) { // else its writer is still at it
+    // Named only when ready (else its writer is still at it) and at another level: the first use
+    // above DISPATCH_LEVEL can be this acquire's own level, claimed by it or by a thread at the same
+    // level, when the other level's bit came in between.
+    if (other.state.load(std::memory_order_acquire) == kReady && level_bit(other.irql) != bit) {
         c.other_irql = other.irql;
         c.other = other.site;
     }

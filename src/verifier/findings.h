@@ -49,6 +49,8 @@ void for_each_finding(void (*f)(const NDISLOCK_FINDING &, bool suppressed, void 
 
 // The SARIF 2.1.0 log of the current findings (sarif.cpp).
 int write_sarif(const char *path) noexcept;
+// The file a SARIF path names in this process: every "%p" replaced by the process ID.
+std::string sarif_file_name(const char *path);
 
 // At exit: the SARIF log if asked for, then the exit status if errors were reported.
 void install_exit_handler() noexcept;

@@ -82,21 +82,6 @@ std::string location(const char *file, int line, const char *function, int id) {
     return out + "}";
 }
 
-// The path with every "%p" replaced by this process's ID (the ID at the time of writing: a forked
-// child that writes its own log gets its own file).
-std::string expand_path(const char *path) {
-    std::string out;
-    for (const char *p = path; *p != '\0'; ++p) {
-        if (p[0] == '%' && p[1] == 'p') {
-            out += std::to_string(static_cast<long>(getpid()));
-            ++p;
-        } else {
-            out += *p;
-        }
-    }
-    return out;
-}
-
 void append_result(const NDISLOCK_FINDING &f, bool suppressed, void *context) {
     std::string &out = *static_cast<std::string *>(context);
     if (out.back() == '}') out += ",";
@@ -125,6 +110,21 @@ void append_result(const NDISLOCK_FINDING &f, bool suppressed, void *context) {
 
 } // namespace
 
+// The path with every "%p" replaced by this process's ID (the ID at the time of writing: a forked
+// child that writes its own log gets its own file).
+std::string sarif_file_name(const char *path) {
+    std::string out;
+    for (const char *p = path; *p != '\0'; ++p) {
+        if (p[0] == '%' && p[1] == 'p') {
+            out += std::to_string(static_cast<long>(getpid()));
+            ++p;
+        } else {
+            out += *p;
+        }
+    }
+    return out;
+}
+
 int write_sarif(const char *path) noexcept {
     std::string out =
         "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\",\"runs\":[{";
@@ -148,7 +148,7 @@ int write_sarif(const char *path) noexcept {
     out += ",\"results\":[";
     for_each_finding(append_result, &out);
     out += "]}]}\n";
-    FILE *file = std::fopen(expand_path(path).c_str(), "w");
+    FILE *file = std::fopen(sarif_file_name(path).c_str(), "w");
     if (file == nullptr) return -1;
     const bool ok = std::fwrite(out.data(), 1, out.size(), file) == out.size();
     return std::fclose(file) == 0 && ok ? 0 : -1;

@@ -115,7 +115,9 @@ std::atomic<bool> g_sarif_unwritable{false};
 namespace {
 // Whether a log can be written at path when the process ends: its folder exists and may be
 // written, and the file, if there, may be overwritten. errno says why not.
-bool sarif_writable(const char *path) noexcept {
+bool sarif_writable(const char *named) noexcept {
+    const std::string file = sarif_file_name(named); // "%p" as this process will write it
+    const char *path = file.c_str();
     const char *slash = std::strrchr(path, '/');
     const std::string folder = slash == nullptr ? "." : slash == path ? "/" : std::string(path, slash);
     if (access(folder.c_str(), W_OK | X_OK) != 0) return false;

@@ -90,9 +90,9 @@ install_from_build() {
         run_logged "$tmp/install.log" cmake --install "$build_dir" --prefix "$prefix"
         sed 's/^/  /' "$tmp/install.log"
     else
-        # What a user of the .deb gets: the package cpack makes from this build, its files as
-        # dpkg would lay them out under /, here under a temporary root.
-        step "making the Debian package (cpack) of $build_dir and unpacking it into $tmp/root"
+        # What a user of the .deb gets: the package cpack makes from this build, installed by
+        # dpkg under a temporary root as it would be under /.
+        step "making the Debian package (cpack) of $build_dir and installing it into $tmp/root"
         run_logged "$tmp/cpack.log" cpack --config "$build_dir/CPackConfig.cmake" -B "$tmp/cpack"
         local deb
         deb=$(find "$tmp/cpack" -maxdepth 1 -name '*.deb' | head -n 1)
@@ -125,6 +125,8 @@ install_from_build() {
                 sed 's/^/  | /' "$tmp/apt-simulate.log"
                 fail "apt-get install --simulate $(basename "$deb") failed"
             fi
+        else
+            echo "  SKIP: no apt-get here: the package's Depends are not checked against this machine"
         fi
         mkdir -p "$tmp/root/var/lib/dpkg/info" "$tmp/root/var/lib/dpkg/updates" "$tmp/shim"
         : > "$tmp/root/var/lib/dpkg/status"

@@ -140,7 +140,7 @@ void initialize(const Row &r, NDIS_SPIN_LOCK *storage) {
     else if (r.start == HIGH_LEVEL)
         KeInitializeSpinLock(&storage->SpinLock); // only ever held at HIGH_LEVEL
     else if (r.start > DISPATCH_LEVEL)
-        KeInitializeSpinLock(&storage->SpinLock); // only ever held at the rows' DIRQL
+        KeInitializeSpinLock(&storage->SpinLock); // held at the rows' DIRQL (RaiseToSynch teaches no level)
     else
         KeInitializeSpinLock(&storage->SpinLock);
 }
