@@ -116,6 +116,25 @@ struct KeQueuedLock {
     }
 };
 
+// The same queued pair without its IRQL halves: the thread stays at DISPATCH_LEVEL for its turn
+// (as NdisDprWord does), so what is left is the queue algorithm and the inline path's checks. The
+// queued lock's layer between the public pair and ck_spinlock_mcs.
+struct KeQueuedLockAtDpc : KeQueuedLock {
+    void bind(int me) {
+        bind_to_processor(me); // before raising: bound only below DISPATCH_LEVEL
+        old_irql = KeRaiseIrqlToDpcLevel();
+    }
+    void unbind() { KeLowerIrql(old_irql); }
+    template <class F> void locked(F &&f) {
+        KLOCK_QUEUE_HANDLE h;
+        KeAcquireInStackQueuedSpinLockAtDpcLevel(&lock, &h);
+        f();
+        KeReleaseInStackQueuedSpinLockFromDpcLevel(&h);
+    }
+    static thread_local KIRQL old_irql;
+};
+inline thread_local KIRQL KeQueuedLockAtDpc::old_irql = PASSIVE_LEVEL;
+
 // The floor: exchange(1, acquire) to lock, store(0, release) to unlock; spins with PAUSE on a
 // read so that contended runs measure the algorithm, not a cache-line storm.
 struct BareTas : NoSetup {

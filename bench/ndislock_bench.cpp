@@ -208,6 +208,14 @@ void register_all() {
     register_contender<NdisVerifierLock>("ndislock_verifier");
 #endif
     register_contender<KeQueuedLock>("ndislock_queued");
+    // The queued hand-off without its IRQL halves (contenders.h): the algorithm's own share.
+    reg("S1/handoff/ndislock_queued_at_dpc",
+        [](benchmark::State &s) {
+            if (!skip_unless_processor_per_thread(s)) s1_pingpong<KeQueuedLockAtDpc>(s);
+        })
+        ->Threads(2)
+        ->Iterations(1)
+        ->UseRealTime();
     for (double cs : {25.0, 250.0})
         reg(std::string("S2/cs") + std::to_string(int(cs)) + "ns/rounds",
             [cs](benchmark::State &s) { s2_paired_rounds(s, cs); })

@@ -161,7 +161,8 @@ inline void s2_paired_rounds(benchmark::State &state, double cs_ns) {
         std::vector<PairedContender> c = {
             {"ndislock", paired_turn<NdisLock>, false},
             {"ndislock_dpr_word", paired_turn<NdisDprWord>, false},
-            {"ndislock_queued", paired_turn<KeQueuedLock>, false}, // index 2: the queued lock's target
+            {"ndislock_queued", paired_turn<KeQueuedLock>, false},             // index 2: the queued lock's target
+            {"ndislock_queued_at_dpc", paired_turn<KeQueuedLockAtDpc>, false}, // index 3: its IRQL-free layer
             {"bare_tas", paired_turn<BareTas>, true},
             {"pthread_spinlock", paired_turn<PthreadSpin>, true},
         };
@@ -195,6 +196,10 @@ inline void s2_paired_rounds(benchmark::State &state, double cs_ns) {
     if (mcs < contenders.size())
         round_counters(state, contenders, rounds, "queued_over_mcs", [&](const std::vector<RoundTurn> &round) {
             return round[mcs].ops == 0 ? 0.0 : double(round[2].ops) / double(round[mcs].ops);
+        });
+    if (mcs < contenders.size())
+        round_counters(state, contenders, rounds, "queued_at_dpc_over_mcs", [&](const std::vector<RoundTurn> &round) {
+            return round[mcs].ops == 0 ? 0.0 : double(round[3].ops) / double(round[mcs].ops);
         });
 }
 

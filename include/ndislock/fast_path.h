@@ -18,9 +18,10 @@
  *   - release: a release store of 0, a compiler barrier and one read of the parking bucket's
  *     sleeper count (lock/spin_word.h), then the IRQL store that gives the processor back and a
  *     re-read of the owner word, as model::lower_irql;
- *   - the in-stack queued pair: the same IRQL halves around one compare-exchange of the handle's
- *     entry into a free word, and back to 0 at the release when no successor linked itself
- *     (lock/queued_lock.h); joining a held lock and granting a successor are out of line.
+ *   - the in-stack queued pair: the same IRQL halves around one exchange of the handle's entry
+ *     into the word (the lock is taken when the word was 0), and back to 0 at the release when no
+ *     successor linked itself (lock/queued_lock.h); waiting behind a holder and granting a
+ *     successor are out of line.
  *
  * Everything else (first call, observers, a processor in shared mode, an interrupt-owning
  * processor, a revoked bias, contention, misuse, any IRQL other than the cases above) goes to
@@ -72,6 +73,8 @@ NDISLOCK_API void ndislock_fast_release_wake(PKSPIN_LOCK SpinLock);
 NDISLOCK_API void ndislock_fast_wake_revoker(ULONG Processor);
 NDISLOCK_API void ndislock_fast_queued_acquire_contended(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle,
                                                          const char *file, int line, const char *func);
+NDISLOCK_API void ndislock_fast_queued_wait(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle, KSPIN_LOCK Previous,
+                                            const char *file, int line, const char *func);
 NDISLOCK_API void ndislock_fast_queued_hand_off(PKLOCK_QUEUE_HANDLE LockHandle);
 
 /* The calling thread, when the inline path may run for it: registered and unobserved. */
@@ -187,17 +190,19 @@ static inline int ndislock_fast_release_at_dpc(PKSPIN_LOCK s) {
     return 1;
 }
 
-/* The in-stack queued acquire's uncontended case (lock::queued_acquire): the handle's entry joins
- * an empty queue as its owner with one compare-exchange. Its Next and Lock are written before the
- * entry is published in the word (a successor reads them once it has swapped itself in behind),
- * already as the owner's: if the word is not free the entry was never published, and the out-of-
- * line join starts it afresh. 1 when the lock is taken. */
-static inline int ndislock_fast_queued_take(PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h) {
+/* The in-stack queued acquire (lock::queued_acquire): the handle's entry becomes the tail with one
+ * exchange of the word, and owns the lock if the word was free. Its Next and Lock are written
+ * before the entry is published in the word (a successor reads them once it has swapped itself
+ * in behind), already as the owner's; behind a holder (or an ordinary acquisition's mark), the
+ * out-of-line wait makes it a waiter, links it behind the previous tail and waits for the grant
+ * (or reports the mark). The lock is held on return. */
+static inline void ndislock_fast_queued_join(PKSPIN_LOCK s, PKLOCK_QUEUE_HANDLE h, const char *file, int line,
+                                             const char *func) {
     PKSPIN_LOCK_QUEUE e = &h->LockQueue;
     __atomic_store_n(&e->Next, (PKSPIN_LOCK_QUEUE)0, __ATOMIC_RELAXED);
     __atomic_store_n(&e->Lock, (PKSPIN_LOCK)((ULONG_PTR)s | LOCK_QUEUE_OWNER), __ATOMIC_RELAXED);
-    KSPIN_LOCK expected = 0;
-    return __atomic_compare_exchange_n(s, &expected, (KSPIN_LOCK)(ULONG_PTR)e, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+    const KSPIN_LOCK previous = __atomic_exchange_n(s, (KSPIN_LOCK)(ULONG_PTR)e, __ATOMIC_ACQ_REL);
+    if (__builtin_expect(previous != 0, 0)) ndislock_fast_queued_wait(s, h, previous, file, line, func);
 }
 
 /* The in-stack queued release (lock::queued_release): with no successor linked, one
@@ -228,8 +233,7 @@ static inline int ndislock_fast_queued_acquire_raising(PKSPIN_LOCK s, PKLOCK_QUE
     const KIRQL irql = __atomic_load_n(&t->Irql, __ATOMIC_RELAXED);
     if (irql > DISPATCH_LEVEL) return 0;
     if (irql < DISPATCH_LEVEL && !ndislock_fast_enter_dispatch(t, irql)) return 0;
-    if (__builtin_expect(!ndislock_fast_queued_take(s, h), 0))
-        ndislock_fast_queued_acquire_contended(s, h, file, line, func);
+    ndislock_fast_queued_join(s, h, file, line, func);
     h->OldIrql = irql; /* written once the lock is held, as the out-of-line acquire does */
     return 1;
 }
@@ -324,8 +328,7 @@ static inline void ndislock_inline_KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSP
                                                                             const char *file, int line,
                                                                             const char *func) {
     if (__builtin_expect(ndislock_fast_thread() != 0 && s != 0 && h != 0, 1)) {
-        if (__builtin_expect(!ndislock_fast_queued_take(s, h), 0))
-            ndislock_fast_queued_acquire_contended(s, h, file, line, func);
+        ndislock_fast_queued_join(s, h, file, line, func);
         return;
     }
     ndislock_at_KeAcquireInStackQueuedSpinLockAtDpcLevel(s, h, file, line, func);

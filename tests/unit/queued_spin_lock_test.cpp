@@ -67,6 +67,38 @@ TEST_F(QueuedSpinLock, AWaiterBecomesTheTailAndIsLinkedBehindTheOwner) {
     EXPECT_EQ(word(lock), 0u);
 }
 
+// A waiter that sleeps (its spin spent behind a long hold) is granted while asleep; its acquire
+// still returns with the entry exactly as an owner's reads (lock address | 2): the marks of the
+// sleep, ndislock's own bit 4 in entry.Lock, are gone by then.
+TEST_F(QueuedSpinLock, AWaiterGrantedInItsSleepReturnsWithTheOwnersExactValue) {
+    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+    ASSERT_EQ(NdislockBindCurrentThread(0), NDISLOCK_OK);
+    KSPIN_LOCK lock;
+    KeInitializeSpinLock(&lock);
+    KLOCK_QUEUE_HANDLE owner;
+    KLOCK_QUEUE_HANDLE waiter_handle;
+    std::atomic<std::uintptr_t> while_owned{0};
+    KeAcquireInStackQueuedSpinLock(&lock, &owner);
+    Watchdog dog("AWaiterGrantedInItsSleepReturnsWithTheOwnersExactValue");
+    std::thread waiter([&] {
+        NdislockBindCurrentThread(1);
+        KeAcquireInStackQueuedSpinLock(&lock, &waiter_handle);
+        while_owned =
+            reinterpret_cast<std::uintptr_t>(__atomic_load_n(&waiter_handle.LockQueue.Lock, __ATOMIC_RELAXED));
+        KeReleaseInStackQueuedSpinLock(&waiter_handle);
+    });
+    constexpr std::uintptr_t kAsleep = 4;
+    ASSERT_TRUE(eventually([&] {
+        return word(lock) == reinterpret_cast<KSPIN_LOCK>(&waiter_handle.LockQueue) &&
+               (reinterpret_cast<std::uintptr_t>(__atomic_load_n(&waiter_handle.LockQueue.Lock, __ATOMIC_ACQUIRE)) &
+                kAsleep) != 0;
+    })) << "the waiter sleeps once its spin (microseconds) is spent";
+    KeReleaseInStackQueuedSpinLock(&owner);
+    waiter.join();
+    EXPECT_EQ(while_owned.load(), owner_value(lock));
+    EXPECT_EQ(word(lock), 0u);
+}
+
 TEST_F(QueuedSpinLock, WaitersAreGrantedInArrivalOrder) {
     constexpr int kWaiters = 6;
     ASSERT_EQ(NdislockSetProcessorCount(kWaiters + 1), NDISLOCK_OK);
