@@ -172,6 +172,9 @@ def targets(runs):
                      per_state(lambda s: runs.in_state_rounds(rk, field, s)), ge(goal))
         t.states("S3 (rounds, queued)", f"{x}: ndislock_queued / std::mutex ops/s of the same round, median >= 0.8",
                  per_state(lambda s: runs.in_state_rounds(rk, "queued_over_std_mutex", s)), ge(0.8))
+        t.states("S3 (rounds, info)", f"{x}: a FIFO lock's ceiling / std::mutex ops/s (1 / two line hand-offs per "
+                 f"acquisition, from the round's probes), median",
+                 per_state(lambda s: runs.in_state_rounds(rk, "fifo_ceiling_over_std_mutex", s)))
         probe = runs.get(rk, "handoff_ns")
         t.once("S3 (rounds, info)", f"{x}: line hand-off between the CPUs before and after each round, median "
                f"(ns; the state probe)", probe, "every probe of the run", None, "the probe that splits the rounds")

@@ -10,6 +10,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -122,7 +123,11 @@ inline void round_counters(benchmark::State &state, const std::vector<PairedCont
                            const std::vector<Round> &rounds, const char *name, F &&f) {
     std::vector<double> all, fast, slow, probes;
     for (const Round &round : rounds) {
-        const double v = f(round.turns);
+        double v;
+        if constexpr (std::is_invocable_v<F, const Round &>)
+            v = f(round);
+        else
+            v = f(round.turns);
         all.push_back(v);
         if (round.state() == GuestState::Fast) fast.push_back(v);
         if (round.state() == GuestState::Slow) slow.push_back(v);
@@ -229,6 +234,18 @@ inline void s3_paired_rounds(benchmark::State &state) {
                    [](const std::vector<RoundTurn> &round) { return round[3].min_max; });
     round_counters(state, contenders, rounds, "queued_over_std_mutex",
                    [&](const std::vector<RoundTurn> &round) { return over(round, 1, 4); });
+    // Why a FIFO lock cannot follow std::mutex in the slow state: a lock that hands over at every
+    // acquisition moves at least two lines between the CPUs per acquisition, one after the other
+    // (the grant, then the data the critical section touches), so it does at most
+    // 1 / (2 x the line hand-off the round's probes measured) acquisitions per second, where
+    // std::mutex lets a running thread re-take the lock without any move. This ceiling over
+    // std::mutex is what queued_over_std_mutex is to be read against (info, not a target).
+    round_counters(state, contenders, rounds, "fifo_ceiling_over_std_mutex", [&](const Round &round) {
+        const double probe_ns = (round.handoff_before_ns + round.handoff_after_ns) / 2;
+        const double seconds = std::chrono::duration<double>(kTimedRun).count();
+        const double mutex_per_s = double(round.turns[1].ops) / seconds;
+        return probe_ns <= 0 || mutex_per_s == 0 ? 0.0 : 1e9 / (2 * probe_ns) / mutex_per_s;
+    });
 }
 
 } // namespace ndislock_bench

@@ -339,6 +339,22 @@ TEST_F(FastPath, QueuedPairLeavesTheStateTheExportedCallsLeave) {
     EXPECT_EQ(model::processor_owner(0), 0u) << "the IRQL store gave the processor back";
 }
 
+// Programs built against earlier headers call ndislock_fast_queued_acquire_contended after a
+// failed compare-exchange; the export stays, and still joins the queue (here of a free word, which
+// it then owns, as the headers' own join would).
+TEST_F(FastPath, TheEarlierHeadersContendedJoinStillTakesTheLock) {
+    KSPIN_LOCK q = 0;
+    KeInitializeSpinLock(&q);
+    const KIRQL old = KeRaiseIrqlToDpcLevel();
+    KLOCK_QUEUE_HANDLE h;
+    ndislock_fast_queued_acquire_contended(&q, &h, __FILE__, __LINE__, __func__);
+    EXPECT_EQ(word(q), reinterpret_cast<KSPIN_LOCK>(&h.LockQueue));
+    EXPECT_EQ(reinterpret_cast<ULONG_PTR>(h.LockQueue.Lock), reinterpret_cast<ULONG_PTR>(&q) | LOCK_QUEUE_OWNER);
+    KeReleaseInStackQueuedSpinLockFromDpcLevel(&h);
+    EXPECT_EQ(word(q), 0u);
+    KeLowerIrql(old);
+}
+
 TEST_F(FastPath, QueuedAtDpcLevelFormsTakeOnlyTheWordAndPairWithTheExportedOnes) {
     make_processor_biased();
     KSPIN_LOCK q = 0;
