@@ -82,20 +82,27 @@ using NdisVerifierLock = NdisLockT<Mode::Verifier>;
 // DISPATCH_LEVEL for their whole timed loop (bind raises, unbind lowers), so no acquire raises or
 // lowers the IRQL. S2 only, one virtual processor per thread (skip_unless_processor_per_thread):
 // a thread that stays at DISPATCH_LEVEL keeps its processor from the others.
-struct NdisDprWord : NdisLock {
+// A contender whose thread stays at DISPATCH_LEVEL for its whole turn, on its own processor: the
+// Dpr and AtDpcLevel forms, which leave the IRQL alone.
+struct AtDispatchForTurn {
     void bind(int me) {
         bind_to_processor(me); // before raising: bound only below DISPATCH_LEVEL
         old_irql = KeRaiseIrqlToDpcLevel();
     }
     void unbind() { KeLowerIrql(old_irql); }
+    static thread_local KIRQL old_irql;
+};
+inline thread_local KIRQL AtDispatchForTurn::old_irql = PASSIVE_LEVEL;
+
+struct NdisDprWord : NdisLock, AtDispatchForTurn {
+    using AtDispatchForTurn::bind;
+    using AtDispatchForTurn::unbind;
     template <class F> void locked(F &&f) {
         NdisDprAcquireSpinLock(&lock);
         f();
         NdisDprReleaseSpinLock(&lock);
     }
-    static thread_local KIRQL old_irql;
 };
-thread_local KIRQL NdisDprWord::old_irql = PASSIVE_LEVEL;
 
 struct KeQueuedLock {
     static constexpr bool kExclusive = true;
@@ -119,21 +126,16 @@ struct KeQueuedLock {
 // The same queued pair without its IRQL halves: the thread stays at DISPATCH_LEVEL for its turn
 // (as NdisDprWord does), so what is left is the queue algorithm and the inline path's checks. The
 // queued lock's layer between the public pair and ck_spinlock_mcs.
-struct KeQueuedLockAtDpc : KeQueuedLock {
-    void bind(int me) {
-        bind_to_processor(me); // before raising: bound only below DISPATCH_LEVEL
-        old_irql = KeRaiseIrqlToDpcLevel();
-    }
-    void unbind() { KeLowerIrql(old_irql); }
+struct KeQueuedLockAtDpc : KeQueuedLock, AtDispatchForTurn {
+    using AtDispatchForTurn::bind;
+    using AtDispatchForTurn::unbind;
     template <class F> void locked(F &&f) {
         KLOCK_QUEUE_HANDLE h;
         KeAcquireInStackQueuedSpinLockAtDpcLevel(&lock, &h);
         f();
         KeReleaseInStackQueuedSpinLockFromDpcLevel(&h);
     }
-    static thread_local KIRQL old_irql;
 };
-inline thread_local KIRQL KeQueuedLockAtDpc::old_irql = PASSIVE_LEVEL;
 
 // The floor: exchange(1, acquire) to lock, store(0, release) to unlock; spins with PAUSE on a
 // read so that contended runs measure the algorithm, not a cache-line storm.
