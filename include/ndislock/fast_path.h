@@ -71,6 +71,8 @@ NDISLOCK_API extern unsigned char ndislock_fast_asymmetric;
 NDISLOCK_API void ndislock_fast_acquire_contended(PKSPIN_LOCK SpinLock);
 NDISLOCK_API void ndislock_fast_release_wake(PKSPIN_LOCK SpinLock);
 NDISLOCK_API void ndislock_fast_wake_revoker(ULONG Processor);
+/* Called by the inline queued acquire of earlier headers (after a failed compare-exchange of a
+ * free word): kept for programs built against them. */
 NDISLOCK_API void ndislock_fast_queued_acquire_contended(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle,
                                                          const char *file, int line, const char *func);
 NDISLOCK_API void ndislock_fast_queued_wait(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle, KSPIN_LOCK Previous,
