@@ -41,23 +41,27 @@ NDISLOCK_API void ndislock_fast_wake_revoker(ULONG Processor) {
     ndislock::model::wake_revoker(ndislock::model::g_processors[Processor]);
 }
 
-// The inline queued acquire of earlier headers, which tried a compare-exchange of the word first
-// (kept for programs built against them): join the queue and wait as the out-of-line acquire does,
-// with its report if the word holds an ordinary acquisition.
-NDISLOCK_API void ndislock_fast_queued_acquire_contended(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle,
-                                                         const char *file, int line, const char *func) {
-    if (ndislock::lock::queued_acquire(SpinLock, &LockHandle->LockQueue) ==
-        ndislock::lock::QueueJoin::WordHeldByOrdinaryAcquire)
+// How a queued join ended, as the out-of-line acquire reports it: a word that held an ordinary
+// acquisition is the misuse report.
+static void report_join(ndislock::lock::QueueJoin join, PKSPIN_LOCK SpinLock, const char *file, int line,
+                        const char *func) {
+    if (join == ndislock::lock::QueueJoin::WordHeldByOrdinaryAcquire)
         ndislock::api::queued_word_corrupt(SpinLock, NDISLOCK_SITE(file, line, func));
 }
 
+// The inline queued acquire of earlier headers, which tried a compare-exchange of the word first
+// (kept for programs built against them): join the queue and wait as the out-of-line acquire does.
+NDISLOCK_API void ndislock_fast_queued_acquire_contended(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle,
+                                                         const char *file, int line, const char *func) {
+    report_join(ndislock::lock::queued_acquire(SpinLock, &LockHandle->LockQueue), SpinLock, file, line, func);
+}
+
 // The inline queued acquire swapped its entry into a taken word: wait behind the previous tail as
-// the out-of-line acquire does, with its report if the word held an ordinary acquisition.
+// the out-of-line acquire does.
 NDISLOCK_API void ndislock_fast_queued_wait(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle, KSPIN_LOCK Previous,
                                             const char *file, int line, const char *func) {
-    if (ndislock::lock::queued_wait_behind(SpinLock, &LockHandle->LockQueue, Previous) ==
-        ndislock::lock::QueueJoin::WordHeldByOrdinaryAcquire)
-        ndislock::api::queued_word_corrupt(SpinLock, NDISLOCK_SITE(file, line, func));
+    report_join(ndislock::lock::queued_wait_behind(SpinLock, &LockHandle->LockQueue, Previous), SpinLock, file, line,
+                func);
 }
 
 // The inline queued release found a successor linked or joining: hand the lock over.

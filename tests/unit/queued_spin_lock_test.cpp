@@ -5,7 +5,39 @@
 
 using namespace ndislock_test;
 
-class QueuedSpinLock : public ModelTest {};
+class QueuedSpinLock : public ModelTest {
+protected:
+    // The test thread owns lock_ on processor 0, and a thread on processor 1 queues behind it with
+    // waiter_: once granted it runs while_owned, then releases. release_owner() lets it in.
+    template <class F> void queue_a_waiter_behind_the_owner(F while_owned) {
+        ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
+        ASSERT_EQ(NdislockBindCurrentThread(0), NDISLOCK_OK);
+        KeInitializeSpinLock(&lock_);
+        KeAcquireInStackQueuedSpinLock(&lock_, &owner_);
+        waiter_thread_ = std::thread([this, while_owned] {
+            NdislockBindCurrentThread(1);
+            KeAcquireInStackQueuedSpinLock(&lock_, &waiter_);
+            while_owned();
+            KeReleaseInStackQueuedSpinLock(&waiter_);
+        });
+    }
+    void release_owner() {
+        KeReleaseInStackQueuedSpinLock(&owner_);
+        waiter_thread_.join();
+    }
+    void TearDown() override {
+        if (waiter_thread_.joinable()) release_owner(); // an assertion ended the test early
+        ModelTest::TearDown();
+    }
+    std::uintptr_t waiter_lock_field() const {
+        return reinterpret_cast<std::uintptr_t>(__atomic_load_n(&waiter_.LockQueue.Lock, __ATOMIC_ACQUIRE));
+    }
+
+    KSPIN_LOCK lock_ = 0;
+    KLOCK_QUEUE_HANDLE owner_{};
+    KLOCK_QUEUE_HANDLE waiter_{};
+    std::thread waiter_thread_;
+};
 
 static KSPIN_LOCK owner_value(const KSPIN_LOCK &lock) {
     return reinterpret_cast<std::uintptr_t>(&lock) | LOCK_QUEUE_OWNER;
@@ -42,61 +74,32 @@ TEST_F(QueuedSpinLock, AtDpcLevelFormsDoNotChangeTheIrql) {
 }
 
 TEST_F(QueuedSpinLock, AWaiterBecomesTheTailAndIsLinkedBehindTheOwner) {
-    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
-    ASSERT_EQ(NdislockBindCurrentThread(0), NDISLOCK_OK);
-    KSPIN_LOCK lock;
-    KeInitializeSpinLock(&lock);
-    KLOCK_QUEUE_HANDLE owner;
-    KLOCK_QUEUE_HANDLE waiter_handle;
-    KeAcquireInStackQueuedSpinLock(&lock, &owner);
     Watchdog dog("AWaiterBecomesTheTailAndIsLinkedBehindTheOwner");
-    std::thread waiter([&] {
-        NdislockBindCurrentThread(1);
-        KeAcquireInStackQueuedSpinLock(&lock, &waiter_handle);
-        KeReleaseInStackQueuedSpinLock(&waiter_handle);
-    });
-    ASSERT_TRUE(eventually([&] { return word(lock) == reinterpret_cast<KSPIN_LOCK>(&waiter_handle.LockQueue); }));
-    ASSERT_TRUE(eventually(
-        [&] { return __atomic_load_n(&owner.LockQueue.Next, __ATOMIC_ACQUIRE) == &waiter_handle.LockQueue; }));
-    const auto waiting =
-        reinterpret_cast<std::uintptr_t>(__atomic_load_n(&waiter_handle.LockQueue.Lock, __ATOMIC_ACQUIRE));
-    EXPECT_EQ(waiting & ~std::uintptr_t{7}, reinterpret_cast<std::uintptr_t>(&lock));
+    queue_a_waiter_behind_the_owner([] {});
+    ASSERT_TRUE(eventually([&] { return word(lock_) == reinterpret_cast<KSPIN_LOCK>(&waiter_.LockQueue); }));
+    ASSERT_TRUE(
+        eventually([&] { return __atomic_load_n(&owner_.LockQueue.Next, __ATOMIC_ACQUIRE) == &waiter_.LockQueue; }));
+    const std::uintptr_t waiting = waiter_lock_field();
+    EXPECT_EQ(waiting & ~std::uintptr_t{7}, reinterpret_cast<std::uintptr_t>(&lock_));
     EXPECT_EQ(waiting & LOCK_QUEUE_WAIT, std::uintptr_t{LOCK_QUEUE_WAIT}) << "a waiting entry has the wait bit";
-    KeReleaseInStackQueuedSpinLock(&owner);
-    waiter.join();
-    EXPECT_EQ(word(lock), 0u);
+    release_owner();
+    EXPECT_EQ(word(lock_), 0u);
 }
 
 // A waiter that sleeps (its spin spent behind a long hold) is granted while asleep; its acquire
 // still returns with the entry exactly as an owner's reads (lock address | 2): the marks of the
 // sleep, ndislock's own bit 4 in entry.Lock, are gone by then.
 TEST_F(QueuedSpinLock, AWaiterGrantedInItsSleepReturnsWithTheOwnersExactValue) {
-    ASSERT_EQ(NdislockSetProcessorCount(2), NDISLOCK_OK);
-    ASSERT_EQ(NdislockBindCurrentThread(0), NDISLOCK_OK);
-    KSPIN_LOCK lock;
-    KeInitializeSpinLock(&lock);
-    KLOCK_QUEUE_HANDLE owner;
-    KLOCK_QUEUE_HANDLE waiter_handle;
-    std::atomic<std::uintptr_t> while_owned{0};
-    KeAcquireInStackQueuedSpinLock(&lock, &owner);
     Watchdog dog("AWaiterGrantedInItsSleepReturnsWithTheOwnersExactValue");
-    std::thread waiter([&] {
-        NdislockBindCurrentThread(1);
-        KeAcquireInStackQueuedSpinLock(&lock, &waiter_handle);
-        while_owned =
-            reinterpret_cast<std::uintptr_t>(__atomic_load_n(&waiter_handle.LockQueue.Lock, __ATOMIC_RELAXED));
-        KeReleaseInStackQueuedSpinLock(&waiter_handle);
-    });
+    std::atomic<std::uintptr_t> while_owned{0};
+    queue_a_waiter_behind_the_owner([&] { while_owned = waiter_lock_field(); });
     constexpr std::uintptr_t kAsleep = 4;
     ASSERT_TRUE(eventually([&] {
-        return word(lock) == reinterpret_cast<KSPIN_LOCK>(&waiter_handle.LockQueue) &&
-               (reinterpret_cast<std::uintptr_t>(__atomic_load_n(&waiter_handle.LockQueue.Lock, __ATOMIC_ACQUIRE)) &
-                kAsleep) != 0;
+        return word(lock_) == reinterpret_cast<KSPIN_LOCK>(&waiter_.LockQueue) && (waiter_lock_field() & kAsleep) != 0;
     })) << "the waiter sleeps once its spin (microseconds) is spent";
-    KeReleaseInStackQueuedSpinLock(&owner);
-    waiter.join();
-    EXPECT_EQ(while_owned.load(), owner_value(lock));
-    EXPECT_EQ(word(lock), 0u);
+    release_owner();
+    EXPECT_EQ(while_owned.load(), owner_value(lock_));
+    EXPECT_EQ(word(lock_), 0u);
 }
 
 TEST_F(QueuedSpinLock, WaitersAreGrantedInArrivalOrder) {
