@@ -231,6 +231,62 @@ typedef union _ULARGE_INTEGER {
 #endif
 #endif
 
+/* EXTERN_C, EXTERN_C_START / EXTERN_C_END (ntdef.h): C linkage for declarations shared with C++
+ * sources; nothing in C. */
+#ifndef EXTERN_C
+#ifdef __cplusplus
+#define EXTERN_C extern "C"
+#define EXTERN_C_START extern "C" {
+#define EXTERN_C_END }
+#else
+#define EXTERN_C extern
+#define EXTERN_C_START
+#define EXTERN_C_END
+#endif
+#endif
+
+/* Pointer arithmetic (ntifs.h / wdm.h forms drivers use on buffers). */
+#ifndef Add2Ptr
+#define Add2Ptr(P, I) ((PVOID)((PUCHAR)(P) + (I)))
+#endif
+#ifndef PtrOffset
+#define PtrOffset(B, O) ((ULONG)((ULONG_PTR)(O) - (ULONG_PTR)(B)))
+#endif
+
+/* Pages (wdm.h, x64): 4 KiB, as on the Windows machines the driver targets. */
+#ifndef PAGE_SIZE
+#define PAGE_SIZE 0x1000
+#endif
+#ifndef PAGE_SHIFT
+#define PAGE_SHIFT 12L
+#endif
+#define BYTE_OFFSET(Va) ((ULONG)((LONG_PTR)(Va) & (PAGE_SIZE - 1)))
+#define PAGE_ALIGN(Va) ((PVOID)((ULONG_PTR)(Va) & ~(PAGE_SIZE - 1)))
+#define ROUND_TO_PAGES(Size) (((ULONG_PTR)(Size) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
+#define BYTES_TO_PAGES(Size) (((Size) >> PAGE_SHIFT) + (((Size) & (PAGE_SIZE - 1)) != 0))
+
+/* ---- Memory (wdm.h's Rtl*Memory, ndis.h's Ndis*Memory) ----------------------------------------
+ * Macros over the C library, as the WDK defines them: any IRQL for nonpaged memory. The Ndis
+ * forms are ndis.h's own macros over the Rtl ones. Pages: wdm/nf-wdm-rtlzeromemory,
+ * ndis/nf-ndis-ndiszeromemory (and the Copy, Move, Fill and Equal pages beside them). */
+#define RtlZeroMemory(Destination, Length) memset((Destination), 0, (Length))
+#define RtlFillMemory(Destination, Length, Fill) memset((Destination), (Fill), (Length))
+#define RtlCopyMemory(Destination, Source, Length) memcpy((Destination), (Source), (Length))
+#define RtlMoveMemory(Destination, Source, Length) memmove((Destination), (Source), (Length))
+#define RtlEqualMemory(Destination, Source, Length) (!memcmp((Destination), (Source), (Length)))
+#define RtlSecureZeroMemory(Destination, Length) ndislock_secure_zero((Destination), (Length))
+#define NdisZeroMemory(Destination, Length) RtlZeroMemory(Destination, Length)
+#define NdisFillMemory(Destination, Length, Fill) RtlFillMemory(Destination, Length, Fill)
+#define NdisMoveMemory(Destination, Source, Length) RtlCopyMemory(Destination, Source, Length)
+#define NdisEqualMemory(Source1, Source2, Length) RtlEqualMemory(Source1, Source2, Length)
+/* RtlSecureZeroMemory: zeroes through volatile stores the compiler cannot drop. */
+static inline PVOID ndislock_secure_zero(PVOID Destination, SIZE_T Length) {
+    volatile UCHAR *p = (volatile UCHAR *)Destination;
+    while (Length-- != 0)
+        *p++ = 0;
+    return Destination;
+}
+
 /* ---- Status codes (ntstatus.h) -------------------------------------------------------------- */
 
 /* NT_SUCCESS: success and informational codes are >= 0. Page: kernel/using-ntstatus-values. */

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h> /* the Rtl*Memory macros of wdk_base.h */
 
 #ifndef NDISLOCK_HAVE_WINDOWS_TYPES
 /* ULONG is 32 bits on Windows (LLP64) whatever `unsigned long` is on this platform. */

@@ -27,10 +27,12 @@ Slot g_slots[kSlots];
 std::atomic<bool> g_full_reported{false};
 // No name was ever set: initializations and frees need not look anything up.
 std::atomic<bool> g_any_named{false};
-// The calling thread's last few lock initializations not named since: a name set at one of them
-// is set after that lock's initialization, so it is that lock's. A few, not one, for the usual
-// "initialize every lock of the context, then name them" (demo/adapter.c names five).
-constexpr unsigned kRecent = 8;
+// The calling thread's last lock initializations not named since: a name set at one of them is
+// set after that lock's initialization, so it is that lock's. Many, not one: drivers initialize
+// every lock of a context (an adapter's per-queue locks, dozens of them), then name them.
+// Recording one is a store; a name or a free looks through them all (names are few, and a free is
+// no hot path).
+constexpr unsigned kRecent = 256;
 struct RecentInitializations {
     const void *lock[kRecent];
     unsigned next;
@@ -41,18 +43,16 @@ NDISLOCK_CONTEXT_LOCAL(tls_recent); // follows the context (platform/context_loc
 // True if `lock` was among them, and forgets it (a name set later counts as set before the next
 // initialization).
 bool take_recent(const void *lock) noexcept {
+    bool found = false;
     for (const void *&l : tls_recent.lock)
         if (l == lock) {
             l = nullptr;
-            return true;
+            found = true;
         }
-    return false;
+    return found;
 }
 
-void note_recent(const void *lock) noexcept {
-    take_recent(lock);
-    tls_recent.lock[tls_recent.next++ % kRecent] = lock;
-}
+void note_recent(const void *lock) noexcept { tls_recent.lock[tls_recent.next++ % kRecent] = lock; }
 
 unsigned home(const void *lock) noexcept {
     auto x = reinterpret_cast<std::uintptr_t>(lock);

@@ -176,9 +176,16 @@ template <Variant Form>
     const int index = rw ? find_rw_release(e, v, shadow_for_use(v, e, release_name)) : find_held(v, e.lock);
     if (__builtin_expect(index < 0, 0)) {
         Shadow *s = shadow_for_use(v, e, release_name);
-        if (e.irql != DISPATCH_LEVEL) report_release_irql(e, s); // whoever acquired it
-        if (acquired_unseen(e, s)) return;
-        return report_release_unheld(e, s);
+        if (acquired_unseen(e, s)) {
+            if (e.irql != DISPATCH_LEVEL) report_release_irql(e, s); // whoever acquired it
+            return;
+        }
+        report_release_unheld(e, s);
+        // A release of a lock that nobody holds has one cause, reported above; the IRQL of a
+        // release by another thread than the holder is wrong as well, and said after it.
+        const model::ThreadState *holder = live_holder(s, e.lock);
+        if (e.irql != DISPATCH_LEVEL && holder != nullptr && holder != e.thread) report_release_irql(e, s);
+        return;
     }
     HeldLock &h = v.held[index];
     // The entry its acquire found, unless the memory was reused since (a lock freed while held).

@@ -39,6 +39,26 @@ bool known_rule(const std::string &id, bool *terminal) {
     return false;
 }
 
+// Why pattern is not a glob fnmatch reads as the user meant, or nullptr: a '[' with no ']' to
+// close it is matched as a plain character, so the line would silently suppress nothing.
+const char *glob_error(const std::string &pattern) {
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        if (pattern[i] == '\\') {
+            ++i; // an escaped character
+            continue;
+        }
+        if (pattern[i] != '[') continue;
+        std::size_t j = i + 1;
+        if (j < pattern.size() && (pattern[j] == '!' || pattern[j] == '^')) ++j;
+        if (j < pattern.size() && pattern[j] == ']') ++j; // a ']' first in the set is a member
+        while (j < pattern.size() && pattern[j] != ']')
+            ++j;
+        if (j >= pattern.size()) return "a '[' in the pattern has no ']' to close it (write \\[ for the character)";
+        i = j;
+    }
+    return nullptr;
+}
+
 bool glob(const std::string &pattern, const char *text) {
     return text != nullptr && fnmatch(pattern.c_str(), text, 0) == 0;
 }
@@ -69,6 +89,10 @@ bool add_suppression(const char *text, std::string *why) {
         *why = "the pattern after ':' is empty (use * to match everything)";
         return false;
     }
+    if (const char *error = glob_error(s.pattern)) {
+        *why = error;
+        return false;
+    }
     std::lock_guard<std::mutex> guard(g_mutex);
     g_list->push_back(std::move(s));
     return true;
@@ -80,11 +104,19 @@ void load_suppressions_file(const char *path) noexcept {
         platform::fatal("verifier: NDISLOCK_SUPPRESSIONS=\"%s\" cannot be read (%s)", path, std::strerror(errno));
     char buffer[4096];
     for (int number = 1; std::fgets(buffer, sizeof buffer, file) != nullptr; ++number) {
+        // A byte-order mark (an editor's UTF-8 file) is no part of the first rule ID.
+        const char *line = number == 1 && std::strncmp(buffer, "\xEF\xBB\xBF", 3) == 0 ? buffer + 3 : buffer;
         std::string why;
-        if (!add_suppression(buffer, &why)) {
+        if (!add_suppression(line, &why)) {
             std::fclose(file);
             platform::fatal("verifier: NDISLOCK_SUPPRESSIONS=\"%s\", line %d: %s", path, number, why.c_str());
         }
+    }
+    // fopen opens a directory; its first read fails (EISDIR). Any read error is a file not read.
+    if (std::ferror(file)) {
+        const int error = errno;
+        std::fclose(file);
+        platform::fatal("verifier: NDISLOCK_SUPPRESSIONS=\"%s\" cannot be read (%s)", path, std::strerror(error));
     }
     std::fclose(file);
 }

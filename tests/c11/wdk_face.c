@@ -51,6 +51,12 @@ __drv_maxIRQL(DISPATCH_LEVEL) __drv_requiresIRQL(PASSIVE_LEVEL) __checkReturn NT
 
 void FaceUsesEverything(PFACE_ADAPTER Adapter);
 
+/* C linkage for declarations shared with C++ units (ntdef.h). */
+EXTERN_C_START
+VOID FaceExternBlock(VOID);
+EXTERN_C_END
+EXTERN_C VOID FaceExternOne(VOID);
+
 void FaceUsesEverything(PFACE_ADAPTER Adapter) {
     LIST_ENTRY Local;
     SINGLE_LIST_ENTRY Entry;
@@ -129,6 +135,27 @@ void FaceUsesEverything(PFACE_ADAPTER Adapter) {
         if (!KeAreApcsDisabled() || !KeAreAllApcsDisabled()) KeBugCheckEx(0x1, 0, 0, 0, 0);
         KeLeaveGuardedRegion();
         KeLeaveCriticalRegion();
+    }
+    /* Memory and page macros (wdm.h, ndis.h). */
+    {
+        UCHAR Bytes[16];
+        UCHAR Copy[16];
+        NdisZeroMemory(Bytes, sizeof Bytes);
+        NdisFillMemory(Bytes, 4, 0xAB);
+        NdisMoveMemory(Copy, Bytes, sizeof Copy);
+        RtlCopyMemory(Copy, Bytes, 8);
+        RtlMoveMemory(Copy + 1, Copy, 8);
+        RtlFillMemory(Copy, 2, 0);
+        RtlZeroMemory(Copy, 1);
+        (void)RtlSecureZeroMemory(Copy, sizeof Copy);
+        if (!NdisEqualMemory(Bytes, Bytes, sizeof Bytes) || !RtlEqualMemory(Copy, Copy, 4))
+            KeBugCheckEx(0x2, 0, 0, 0, 0);
+        (void)Add2Ptr(Bytes, 4);
+        (void)PtrOffset(Bytes, &Bytes[3]);
+        (void)ROUND_TO_PAGES(PAGE_SIZE + 1);
+        (void)BYTES_TO_PAGES(3 * PAGE_SIZE);
+        (void)BYTE_OFFSET(Bytes);
+        (void)PAGE_ALIGN(Bytes);
     }
     UNREFERENCED_PARAMETER(Adapter);
     NdisFreeSpinLock(&Adapter->Lock);

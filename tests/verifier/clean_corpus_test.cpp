@@ -478,6 +478,39 @@ TEST_F(CleanCorpus, ANameEndsWithItsLock) {
     EXPECT_EQ(lock_name(nk), nullptr);
 }
 
+// An adapter initializes all its per-queue KSPIN_LOCKs, then names them (more of them than a short
+// memory of recent initializations would hold), and is freed; another context at the same memory
+// initializes a lock of its own there and takes it before the lock the queues were taken after.
+// The new lock starts without the old name, so no LockOrderInversion between unrelated locks.
+TEST_F(CleanCorpus, ANameSetAfterAContextsManyInitializationsEndsWithItsLock) {
+    constexpr int kQueues = 40;
+    alignas(16) static KSPIN_LOCK global = 0, queues[kQueues] = {};
+    using ndislock::observe::lock_name;
+    KIRQL old;
+    KeInitializeSpinLock(&global);
+    NdislockSetLockName(&global, "clean.many.global");
+    for (KSPIN_LOCK &q : queues)
+        KeInitializeSpinLock(&q);
+    for (KSPIN_LOCK &q : queues)
+        NdislockSetLockName(&q, "clean.many.queue");
+    for (KSPIN_LOCK &q : queues) {
+        KeAcquireSpinLock(&global, &old);
+        KeAcquireSpinLockAtDpcLevel(&q); // global -> queue
+        KeReleaseSpinLockFromDpcLevel(&q);
+        KeReleaseSpinLock(&global, old);
+    }
+    KeInitializeSpinLock(&queues[0]); // the memory's next lock: unnamed
+    EXPECT_EQ(lock_name(&queues[0]), nullptr);
+    EXPECT_STREQ(lock_name(&queues[kQueues - 1]), "clean.many.queue");
+    KeAcquireSpinLock(&queues[0], &old);
+    KeAcquireSpinLockAtDpcLevel(&global); // new lock -> global: no inversion
+    KeReleaseSpinLockFromDpcLevel(&global);
+    KeReleaseSpinLock(&queues[0], old);
+    NdislockSetLockName(&global, nullptr);
+    for (KSPIN_LOCK &q : queues)
+        NdislockSetLockName(&q, nullptr);
+}
+
 // Threads that end while others begin a wait: the wait's Begin hook and the holder lookups of
 // reports read other threads' states, which the registry recycles instead of freeing (a data
 // race and a use after free before that, which ThreadSanitizer showed here).

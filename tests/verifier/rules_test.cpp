@@ -602,6 +602,18 @@ TEST_P(ReleaseNotHeld, ReleasedTwice) {
     to_passive();
     expect_family_finding(got, "ReleaseNotHeld", f, line);
 }
+TEST_P(ReleaseNotHeld, ReleaseOfAFreeLockBelowDispatchIsOneFinding) {
+    // At PASSIVE_LEVEL the release's IRQL is wrong too, but it follows from the one mistake (no
+    // acquire): one report, ReleaseNotHeld, not an IRQL complaint ahead of it.
+    const Family &f = GetParam();
+    Slot s;
+    init_lock(f, s);
+    saved_irql_is_dispatch(s);
+    const int line = f.release(s);
+    const std::vector<Got> got = take();
+    to_passive();
+    expect_family_finding(got, "ReleaseNotHeld", f, line);
+}
 INSTANTIATE_TEST_SUITE_P(All, ReleaseNotHeld, ::testing::ValuesIn(families()), family_name);
 
 using ReleaseByNonOwner = VerifierParamTest<Family>;
@@ -1769,4 +1781,7 @@ TEST_F(Suppressions, CommentsAndBlankLinesAreAcceptedMalformedLinesAreNot) {
     EXPECT_EQ(NdislockVerifierAddSuppression("NoSuchRule:foo.c"), -1) << "not a catalog ID";
     EXPECT_EQ(NdislockVerifierAddSuppression("ReleaseNotHeld:"), -1) << "no pattern";
     EXPECT_EQ(NdislockVerifierAddSuppression("Deadlock:*"), -1) << "terminal rules cannot be suppressed";
+    EXPECT_EQ(NdislockVerifierAddSuppression("LockOrderInversion:[abc"), -1) << "an unclosed '[' matches nothing";
+    EXPECT_EQ(NdislockVerifierAddSuppression("LockOrderInversion:*[!]x]*"), 0) << "']' first in a set is a member";
+    EXPECT_EQ(NdislockVerifierAddSuppression("LockOrderInversion:\\[abc"), 0) << "an escaped '[' is the character";
 }

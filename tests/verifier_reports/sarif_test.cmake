@@ -67,6 +67,22 @@ if(MODE STREQUAL "bad_suppressions")
   if(NOT err MATCHES "NDISLOCK_SUPPRESSIONS=\"[^\"]*\", line 3: 'NoSuchRule' is not a rule ID")
     message(FATAL_ERROR "FAILED: the error does not name the file, line 3 and the unknown rule\n${err}")
   endif()
+  # A directory opens but cannot be read: refused, not taken for an empty file.
+  file(MAKE_DIRECTORY "${OUT}.dir")
+  execute_process(COMMAND "${CMAKE_COMMAND}" -E env NDISLOCK_VERIFIER=on "NDISLOCK_SUPPRESSIONS=${OUT}.dir"
+                          "${SCENARIO}" note RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(rc EQUAL 0 OR NOT err MATCHES "NDISLOCK_SUPPRESSIONS=\"[^\"]*\" cannot be read")
+    message(FATAL_ERROR "FAILED: a directory given as NDISLOCK_SUPPRESSIONS was accepted (${rc})\n${err}")
+  endif()
+  # An unclosed '[' would match nothing: refused. A UTF-8 byte-order mark before the first rule
+  # ID is no part of it: line 1 is accepted and the error is line 2's.
+  string(ASCII 239 187 191 bom)
+  file(WRITE "${OUT}.supp" "${bom}ReleaseNotHeld:*\nLockOrderInversion:[abc\n")
+  execute_process(COMMAND "${CMAKE_COMMAND}" -E env NDISLOCK_VERIFIER=on "NDISLOCK_SUPPRESSIONS=${OUT}.supp"
+                          "${SCENARIO}" note RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(rc EQUAL 0 OR NOT err MATCHES "line 2: a '\\[' in the pattern has no '\\]'")
+    message(FATAL_ERROR "FAILED: a BOM or an unclosed '[' was not handled as documented (${rc})\n${err}")
+  endif()
   return()
 endif()
 if(NOT PYTHON)

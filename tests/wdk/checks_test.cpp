@@ -4,6 +4,34 @@
 
 namespace {
 
+// ---- Memory and page macros ----------------------------------------------------------------------
+
+TEST(WdkMemory, RtlAndNdisMemoryMacrosActAsDocumented) {
+    UCHAR a[8] = {1, 2, 3, 4, 5, 6, 7, 8}, b[8];
+    NdisZeroMemory(b, sizeof b);
+    for (UCHAR x : b)
+        EXPECT_EQ(x, 0);
+    NdisMoveMemory(b, a, sizeof b);
+    EXPECT_TRUE(NdisEqualMemory(a, b, sizeof a));
+    NdisFillMemory(b, 2, 0xEE);
+    EXPECT_EQ(b[0], 0xEE);
+    EXPECT_EQ(b[1], 0xEE);
+    EXPECT_EQ(b[2], 3);
+    EXPECT_FALSE(RtlEqualMemory(a, b, sizeof a));
+    RtlMoveMemory(a + 1, a, 4); // overlapping: RtlMoveMemory is memmove
+    EXPECT_EQ(a[1], 1);
+    EXPECT_EQ(a[4], 4);
+    RtlSecureZeroMemory(a, sizeof a);
+    EXPECT_EQ(a[7], 0);
+    EXPECT_EQ(PAGE_SIZE, 4096);
+    EXPECT_EQ(ROUND_TO_PAGES(1), 4096u);
+    EXPECT_EQ(ROUND_TO_PAGES(4096), 4096u);
+    EXPECT_EQ(BYTES_TO_PAGES(4097), 2u);
+    EXPECT_EQ(BYTE_OFFSET(reinterpret_cast<PVOID>(0x1234)), 0x234u);
+    EXPECT_EQ(Add2Ptr(a, 3), static_cast<PVOID>(a + 3));
+    EXPECT_EQ(PtrOffset(a, a + 5), 5u);
+}
+
 // ---- Flags ---------------------------------------------------------------------------------------
 
 TEST(WdkFlags, MicrosoftsValues) {
