@@ -25,6 +25,7 @@ void check_irql_drop(VerifierThread &v, model::ThreadState *thread, KIRQL to, co
 void on_irql_changed(const observe::IrqlEvent &ev) noexcept {
     if (ev.to >= DISPATCH_LEVEL || ev.from < DISPATCH_LEVEL) return;
     VerifierThread &v = verifier_thread(*ev.thread);
+    v.owed_irql = VerifierThread::kNoOwedIrql; // a saved IRQL handed on is restored (or dropped below)
     if (!v.overflowed) check_irql_drop(v, ev.thread, ev.to, ev.site);
 }
 

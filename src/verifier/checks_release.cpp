@@ -78,9 +78,47 @@ namespace {
     }
 }
 
+// Hand-over-hand with the Ke forms, as the kernel's own list walks write it: the first node taken
+// with KeAcquireSpinLock (saving the caller's IRQL), each next one with
+// KeAcquireSpinLockAtDpcLevel, each previous one released with KeReleaseSpinLockFromDpcLevel (the
+// IRQL must stay at DISPATCH_LEVEL for the lock still held), the last one with
+// KeReleaseSpinLock(Lock, <the saved IRQL>). Windows runs it as written: each mixed release is a
+// note, not an error. True (reported) for either half of that shape; index: h's slot.
+[[gnu::cold]] bool report_hand_over(const LockEvent &e, const Shadow *s, const HeldLock &h, VerifierThread &v,
+                                    unsigned index) {
+    const unsigned depth = v.depth.load(std::memory_order_relaxed);
+    const char *acquired = observe::variant_name(h.variant), *released = release_name(e.variant),
+               *documented = release_name(h.variant);
+    std::string text;
+    if (raising(h.variant) && !raising(e.variant) && e.irql == DISPATCH_LEVEL && h.irql_at_acquire < DISPATCH_LEVEL &&
+        index + 1 < depth) {
+        // The first half: a lock taken after this one is still held, so the IRQL stays.
+        v.owed_irql = h.irql_at_acquire;
+        text = format("acquired with %s but released with %s (the documented pair is %s) while a lock taken after "
+                      "it is still held: the IRQL stays DISPATCH_LEVEL for that lock, and the IRQL this acquire "
+                      "saved (%u) is left for a later release to restore; Windows runs this hand-over as written",
+                      acquired, released, documented, h.irql_at_acquire);
+    } else if (!raising(h.variant) && raising(e.variant) && v.owed_irql != VerifierThread::kNoOwedIrql &&
+               e.new_irql == v.owed_irql && depth == 1) {
+        // The second half: the last lock restores the IRQL the first acquire saved.
+        v.owed_irql = VerifierThread::kNoOwedIrql;
+        text = format("acquired with %s but released with %s (the documented pair is %s), restoring IRQL %u, "
+                      "which an earlier acquire saved and handed on when its lock was released first; Windows "
+                      "runs this hand-over as written",
+                      acquired, released, documented, e.new_irql);
+    } else {
+        return false;
+    }
+    Report r = base(Rule::ReleaseVariantEquivalent, e, s, std::move(text));
+    r.other = h.site();
+    r.other_role = "acquired at";
+    emit(r);
+    return true;
+}
+
 // other_family: released with a call of another family than the acquire's (else the wrong IRQL).
 [[gnu::cold, gnu::noinline]] void report_release_mismatch(const LockEvent &e, const Shadow *s, const HeldLock &h,
-                                                          bool other_family) {
+                                                          bool other_family, VerifierThread &v, unsigned index) {
     // A plain (not queued) release of the other variant that leaves the IRQL exactly where the
     // matching one would: a non-raising acquire released by a raising release that "restores" the
     // IRQL already current (KeTryToAcquireSpinLockAtDpcLevel, then KeReleaseSpinLock(Lock,
@@ -88,6 +126,7 @@ namespace {
     // its release (it saved that IRQL) released without restoring. Windows runs both exactly as
     // the matching release: a note, never an error.
     const bool plain = !queued(h.variant) && !queued(e.variant);
+    if (other_family && plain && report_hand_over(e, s, h, v, index)) return;
     if (other_family && plain && (raising(e.variant) ? e.new_irql == e.irql : h.irql_at_acquire == e.irql)) {
         Report r =
             base(Rule::ReleaseVariantEquivalent, e, s,
@@ -219,7 +258,7 @@ template <Variant Form>
     if (__builtin_expect(other_family ||
                              (raising(form) && raising(h.variant) && state_matches && e.new_irql != h.irql_at_acquire),
                          0))
-        report_release_mismatch(e, s, h, other_family);
+        report_release_mismatch(e, s, h, other_family, v, static_cast<unsigned>(index));
     // Hold time: wall time, kept only if the scheduler witness shows the holder ran throughout
     // (platform/own_time.h); reported when the class overran kOverrunsToReport times in a row
     // (hold_times.h). A hold the sampling passed over is not counted at all.

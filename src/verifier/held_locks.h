@@ -111,6 +111,12 @@ struct VerifierThread {
     // before the lock word is freed, so a thread an interrupt stopped inside a release still holds
     // the word (the ISR's deadlock check in watchdog.cpp).
     HeldLock last_released;
+    // Hand-over-hand with the Ke forms: a raising acquire released with the non-raising form while
+    // a lock taken after it is still held leaves the IRQL it saved for a later release to restore
+    // (checks_release.cpp). That IRQL, kNoOwedIrql when none; forgotten once the IRQL drops below
+    // DISPATCH_LEVEL.
+    static constexpr KIRQL kNoOwedIrql = 0xFF;
+    KIRQL owed_irql = kNoOwedIrql;
     // The lock this thread is acquiring (between acquiring and acquired), for deadlock reports.
     std::atomic<const void *> wanting{nullptr};
     observe::Site wanting_site{};

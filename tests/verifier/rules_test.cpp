@@ -710,6 +710,50 @@ TEST_F(VerifierTest, ReleaseVariantEquivalent_ARaisingAcquireAtDispatchReleasedW
     EXPECT_EQ(NdislockVerifierErrorCount(), 0u);
 }
 
+// Hand-over-hand with the Ke forms: the first node's lock taken with KeAcquireSpinLock, the next
+// ones with KeAcquireSpinLockAtDpcLevel, each previous one released with
+// KeReleaseSpinLockFromDpcLevel while the next is held, the last one with KeReleaseSpinLock(old).
+// The IRQL is right at every step and Windows runs it as written: two notes (the two mixed
+// releases), no error, and the IRQL back where it was.
+TEST_F(VerifierTest, ReleaseVariantEquivalent_HandOverHandWithTheKeForms) {
+    Slot a, b, c;
+    KeInitializeSpinLock(a.word());
+    KeInitializeSpinLock(b.word());
+    KeInitializeSpinLock(c.word());
+    KIRQL old;
+    const int first_acquired_at = AT(KeAcquireSpinLock(a.word(), &old));
+    KeAcquireSpinLockAtDpcLevel(b.word());
+    const int handed_at = AT(KeReleaseSpinLockFromDpcLevel(a.word()));
+    KeAcquireSpinLockAtDpcLevel(c.word());
+    KeReleaseSpinLockFromDpcLevel(b.word()); // a matching pair
+    const int restored_at = AT(KeReleaseSpinLock(c.word(), old));
+    const std::vector<Got> got = take();
+    EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    to_passive();
+    ASSERT_EQ(got.size(), 2u) << dump(got);
+    EXPECT_EQ(got[0].rule, "ReleaseVariantEquivalent");
+    EXPECT_EQ(got[0].line, handed_at);
+    EXPECT_EQ(got[0].other_line, first_acquired_at);
+    EXPECT_EQ(got[1].rule, "ReleaseVariantEquivalent");
+    EXPECT_EQ(got[1].line, restored_at);
+    for (const Got &g : got)
+        EXPECT_EQ(g.severity, NDISLOCK_SEVERITY_NOTE);
+    EXPECT_EQ(NdislockVerifierErrorCount(), 0u);
+}
+
+// The first half alone, with no later lock held: the IRQL the acquire raised is left raised, as
+// the message says; that stays the error.
+TEST_F(VerifierTest, ReleaseVariantMismatch_ARaisingAcquireReleasedFromDpcLevelWithNothingElseHeld) {
+    Slot a;
+    KeInitializeSpinLock(a.word());
+    KIRQL old;
+    KeAcquireSpinLock(a.word(), &old);
+    const int line = AT(KeReleaseSpinLockFromDpcLevel(a.word()));
+    const std::vector<Got> got = take();
+    KeLowerIrql(old);
+    expect_exactly(got, "ReleaseVariantMismatch", __FILE__, line);
+}
+
 // Not equivalent: an AtDpcLevel acquire released with KeReleaseSpinLock to PASSIVE_LEVEL drops
 // the IRQL the caller was at; that stays the error.
 TEST_F(VerifierTest, ReleaseVariantMismatch_ARaisingReleaseThatLowersIsStillAnError) {
