@@ -102,8 +102,9 @@ std::string stack_of(model::ThreadState &stopped) {
         if (!stack.empty()) text += "; the interrupted thread's stack (the frame holding the lock is here):" + stack;
     }
     text += ". On Windows: a hang, then bug check 0x133 DPC_WATCHDOG_VIOLATION";
-    observe::report_misuse(observe::Rule::Deadlock, observe::Site{nullptr, 0, nullptr, as_return_address(routine)},
-                           text.c_str());
+    // About the routine's thread (its processor and IRQL), not the watchdog's that writes it.
+    observe::report_misuse_for(t, observe::Rule::Deadlock,
+                               observe::Site{nullptr, 0, nullptr, as_return_address(routine)}, text.c_str());
     platform::fatal("Deadlock: %s", text.c_str()); // an observer reported it and returned: end anyway
 }
 

@@ -291,6 +291,17 @@ void report_misuse(Rule rule, const Site &site, const char *detail) noexcept {
     platform::fatal("%s: %s\n  called from %p\n  Windows: %s", info.id, detail, site.return_address, info.windows);
 }
 
+namespace {
+thread_local model::ThreadState *t_misuse_about = nullptr;
+} // namespace
+
+void report_misuse_for(model::ThreadState &about, Rule rule, const Site &site, const char *detail) noexcept {
+    t_misuse_about = &about;
+    report_misuse(rule, site, detail);
+    t_misuse_about = nullptr;
+}
+model::ThreadState *misuse_thread() noexcept { return t_misuse_about; }
+
 void report_misusef(Rule rule, const Site &site, const char *fmt, ...) noexcept {
     va_list args;
     va_start(args, fmt);

@@ -394,6 +394,11 @@ inline bool rules_checked() noexcept { return g_rule_checkers.load(std::memory_o
 void report_misuse(Rule rule, const Site &site, const char *detail) noexcept;
 // The same, for misuse the core can go on from: false if no observer took it (nothing is said).
 bool report_if_observed(Rule rule, const Site &site, const char *detail) noexcept;
+// report_misuse about another thread than the caller's: the one whose state the report describes
+// (the watchdog reporting a routine hung on its processor). misuse_thread() is that thread while
+// the observers run, nullptr otherwise (then the report is the calling thread's).
+void report_misuse_for(model::ThreadState &about, Rule rule, const Site &site, const char *detail) noexcept;
+model::ThreadState *misuse_thread() noexcept;
 // Both with the detail printf-formatted (platform::format: the whole text, however long).
 void report_misusef(Rule rule, const Site &site, const char *fmt, ...) noexcept __attribute__((format(printf, 3, 4)));
 bool report_if_observedf(Rule rule, const Site &site, const char *fmt, ...) noexcept

@@ -64,6 +64,14 @@ bool callback_hung(const model::ThreadState &t, std::uint64_t ran_ns, std::uint6
     return t.preemption.no_preempt.load(std::memory_order_relaxed) == 0 || ran_ns > kBookkeepingFactor * limit_ns;
 }
 
+// A spin-lock wait (plain or queued, or a reader/writer lock's), with no timeout: the verifier's
+// deadlock check judges it (verifier/watchdog.cpp).
+bool waits_for_lock(const lock::WaitRecord &w) noexcept {
+    const lock::WaitKind kind = w.kind.load(std::memory_order_acquire);
+    return (kind == lock::WaitKind::SpinLock || kind == lock::WaitKind::QueuedSpinLock) &&
+           w.until_ns.load(std::memory_order_relaxed) == 0;
+}
+
 // A wait with no timeout past the watchdog limit, with no verifier to judge it (verifier off: a
 // free build, where it hangs): the plain Deadlock report, through the observer seam, then the end.
 // It names the thread and what it waits for; the verifier, when on, writes its own report instead
@@ -145,7 +153,14 @@ void look() noexcept {
         const CallbackHangReporter reporter = g_hang_reporter.load(std::memory_order_acquire);
         if (t == nullptr || reporter == nullptr) continue;
         const std::uint64_t ran = callback_ran_ns(*t, platform::monotonic_ns());
-        if (callback_hung(*t, ran, g_watchdog_limit_ns.load(std::memory_order_relaxed))) reporter(*t, ran);
+        const std::uint64_t limit = g_watchdog_limit_ns.load(std::memory_order_relaxed);
+        // With the verifier checking rules, a routine hung in a spin-lock wait is that wait's
+        // deadlock, and the wait's own report (the holder, where it took the lock, the cycle, at
+        // the routine's acquire) comes once the wait passes the limit: the routine began before
+        // its wait, so it passes first. Its report, which knows only the routine, waits half a
+        // limit more for that one.
+        if (rules_checked() && waits_for_lock(t->wait) && ran < limit + limit / 2) continue;
+        if (callback_hung(*t, ran, limit)) reporter(*t, ran);
     }
     for (unsigned i = 0; i < l.waiting; ++i) {
         model::ThreadState *t = model::thread_by_id(g_waiting[i] & ~kSystemThread);

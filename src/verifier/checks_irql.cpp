@@ -33,7 +33,8 @@ bool on_misuse(Rule rule, const Site &site, const char *detail) noexcept {
     Report r(rule);
     r.site = site;
     r.explanation = detail;
-    r.thread = &model::current_thread();
+    model::ThreadState *about = observe::misuse_thread();
+    r.thread = about != nullptr ? about : &model::current_thread();
     emit(r);
     return true;
 }

@@ -128,6 +128,60 @@ TEST(HazardDeathTest, VerifierOnTheSameHazardIsADeadlockNamingTheHoldersAcquire)
             ".*Deadlock.*hazard_test.cpp:" + std::to_string(kHolderAcquireLine));
 }
 
+// ---- Two DPCs on two processors taking two locks in opposite orders -------------------------
+// Each takes its first lock, waits for the other to hold its own, then spins on the other's lock
+// forever. With the verifier on, the Deadlock report is the wait's (the holder, the acquire and
+// the cycle), not the routine-hang report that knows only the routine: the routine began before
+// its wait, and its report waits for the wait's.
+
+KSPIN_LOCK g_lock_a, g_lock_b;
+std::atomic<int> g_dpcs_holding{0};
+constexpr int kDpcWantsBLine = __LINE__ + 5; // the second acquire in dpc_a_then_b
+VOID dpc_a_then_b(PKDPC, PVOID, PVOID, PVOID) {
+    KeAcquireSpinLockAtDpcLevel(&g_lock_a);
+    g_dpcs_holding.fetch_add(1);
+    while (g_dpcs_holding.load() < 2) {}
+    KeAcquireSpinLockAtDpcLevel(&g_lock_b);
+    KeReleaseSpinLockFromDpcLevel(&g_lock_b);
+    KeReleaseSpinLockFromDpcLevel(&g_lock_a);
+}
+VOID dpc_b_then_a(PKDPC, PVOID, PVOID, PVOID) {
+    KeAcquireSpinLockAtDpcLevel(&g_lock_b);
+    g_dpcs_holding.fetch_add(1);
+    while (g_dpcs_holding.load() < 2) {}
+    KeAcquireSpinLockAtDpcLevel(&g_lock_a);
+    KeReleaseSpinLockFromDpcLevel(&g_lock_a);
+    KeReleaseSpinLockFromDpcLevel(&g_lock_b);
+}
+
+[[noreturn]] void run_two_dpcs_in_opposite_orders() {
+    // Processors 1 and 2 for the DPCs: each runs on its processor's DPC thread, not inline on
+    // this one (processor 0), which queues them both.
+    if (NdislockSetProcessorCount(3) != NDISLOCK_OK) std::abort();
+    KeInitializeSpinLock(&g_lock_a);
+    KeInitializeSpinLock(&g_lock_b);
+    static KDPC first, second;
+    KeInitializeDpc(&first, dpc_a_then_b, nullptr);
+    KeInitializeDpc(&second, dpc_b_then_a, nullptr);
+    KeSetTargetProcessorDpc(&first, 1);
+    KeSetTargetProcessorDpc(&second, 2);
+    KeInsertQueueDpc(&first, nullptr, nullptr);
+    KeInsertQueueDpc(&second, nullptr, nullptr);
+    std::this_thread::sleep_for(std::chrono::seconds(30));
+    std::fprintf(stderr, "the deadlock did not end the process\n");
+    std::_Exit(0); // EXPECT_DEATH then fails: exit code 0 is no death
+}
+
+TEST(HazardDeathTest, VerifierOnTwoDpcsDeadlockedAreTheirWaitsDeadlockNotARoutineHang) {
+    EXPECT_DEATH(
+        {
+            NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
+            NdislockVerifierSetWatchdog(300);
+            run_two_dpcs_in_opposite_orders();
+        },
+        "error: Deadlock \\(terminal\\)\\s+thread [0-9]+ has waited [0-9]+ ms .*the cycle: .*hazard_test.cpp:[0-9]+");
+}
+
 // The hazard itself, to watch its report: --gtest_also_run_disabled_tests
 // --gtest_filter='*DISABLED_ShowTheHazard*' (NDISLOCK_VERIFIER=on or off).
 TEST(Hazard, DISABLED_ShowTheHazard) {
