@@ -140,7 +140,8 @@ constexpr int kDpcWantsBLine = __LINE__ + 5; // the second acquire in dpc_a_then
 VOID dpc_a_then_b(PKDPC, PVOID, PVOID, PVOID) {
     KeAcquireSpinLockAtDpcLevel(&g_lock_a);
     g_dpcs_holding.fetch_add(1);
-    while (g_dpcs_holding.load() < 2) {}
+    while (g_dpcs_holding.load() < 2) {
+    }
     KeAcquireSpinLockAtDpcLevel(&g_lock_b);
     KeReleaseSpinLockFromDpcLevel(&g_lock_b);
     KeReleaseSpinLockFromDpcLevel(&g_lock_a);
@@ -148,7 +149,8 @@ VOID dpc_a_then_b(PKDPC, PVOID, PVOID, PVOID) {
 VOID dpc_b_then_a(PKDPC, PVOID, PVOID, PVOID) {
     KeAcquireSpinLockAtDpcLevel(&g_lock_b);
     g_dpcs_holding.fetch_add(1);
-    while (g_dpcs_holding.load() < 2) {}
+    while (g_dpcs_holding.load() < 2) {
+    }
     KeAcquireSpinLockAtDpcLevel(&g_lock_a);
     KeReleaseSpinLockFromDpcLevel(&g_lock_a);
     KeReleaseSpinLockFromDpcLevel(&g_lock_b);
