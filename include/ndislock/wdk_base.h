@@ -245,7 +245,10 @@ typedef union _ULARGE_INTEGER {
 #endif
 #endif
 
-/* Pointer arithmetic (ntifs.h / wdm.h forms drivers use on buffers). */
+/* Pointer arithmetic and pages: plain arithmetic, any IRQL. Add2Ptr and PtrOffset as ntifs.h
+ * defines them; the page macros as wdm.h does for x64 (4 KiB pages). Pages:
+ * wdm/nf-wdm-round_to_pages, wdm/nf-wdm-bytes_to_pages, wdm/nf-wdm-byte_offset, wdm/nf-wdm-page_align
+ * (learn.microsoft.com/windows-hardware/drivers/ddi/). */
 #ifndef Add2Ptr
 #define Add2Ptr(P, I) ((PVOID)((PUCHAR)(P) + (I)))
 #endif
@@ -253,7 +256,6 @@ typedef union _ULARGE_INTEGER {
 #define PtrOffset(B, O) ((ULONG)((ULONG_PTR)(O) - (ULONG_PTR)(B)))
 #endif
 
-/* Pages (wdm.h, x64): 4 KiB, as on the Windows machines the driver targets. */
 #ifndef PAGE_SIZE
 #define PAGE_SIZE 0x1000
 #endif
@@ -266,18 +268,28 @@ typedef union _ULARGE_INTEGER {
 #define BYTES_TO_PAGES(Size) (((Size) >> PAGE_SHIFT) + (((Size) & (PAGE_SIZE - 1)) != 0))
 
 /* ---- Memory (wdm.h's Rtl*Memory, ndis.h's Ndis*Memory) ----------------------------------------
- * Macros over the C library, as the WDK defines them: any IRQL for nonpaged memory. The Ndis
- * forms are ndis.h's own macros over the Rtl ones. Pages: wdm/nf-wdm-rtlzeromemory,
- * ndis/nf-ndis-ndiszeromemory (and the Copy, Move, Fill and Equal pages beside them). */
+ * Macros over the C library, as the WDK defines them; the Ndis forms are ndis.h's own macros over
+ * the Rtl ones. */
+/* RtlZeroMemory: any IRQL (nonpaged memory). Page: wdm/nf-wdm-rtlzeromemory. */
 #define RtlZeroMemory(Destination, Length) memset((Destination), 0, (Length))
+/* RtlFillMemory: any IRQL (nonpaged memory). Page: wdm/nf-wdm-rtlfillmemory. */
 #define RtlFillMemory(Destination, Length, Fill) memset((Destination), (Fill), (Length))
+/* RtlCopyMemory: any IRQL (nonpaged memory); the blocks must not overlap. Page: wdm/nf-wdm-rtlcopymemory. */
 #define RtlCopyMemory(Destination, Source, Length) memcpy((Destination), (Source), (Length))
+/* RtlMoveMemory: any IRQL (nonpaged memory); the blocks may overlap. Page: wdm/nf-wdm-rtlmovememory. */
 #define RtlMoveMemory(Destination, Source, Length) memmove((Destination), (Source), (Length))
+/* RtlEqualMemory: any IRQL (nonpaged memory); nonzero when equal. Page: wdm/nf-wdm-rtlequalmemory. */
 #define RtlEqualMemory(Destination, Source, Length) (!memcmp((Destination), (Source), (Length)))
+/* RtlSecureZeroMemory: any IRQL; zeroes with stores the compiler cannot drop, returns Destination.
+ * Page: wdm/nf-wdm-rtlsecurezeromemory. */
 #define RtlSecureZeroMemory(Destination, Length) ndislock_secure_zero((Destination), (Length))
+/* NdisZeroMemory: any IRQL (nonpaged memory). Page: ndis/nf-ndis-ndiszeromemory. */
 #define NdisZeroMemory(Destination, Length) RtlZeroMemory(Destination, Length)
+/* NdisFillMemory: any IRQL (nonpaged memory). Page: ndis/nf-ndis-ndisfillmemory. */
 #define NdisFillMemory(Destination, Length, Fill) RtlFillMemory(Destination, Length, Fill)
+/* NdisMoveMemory: any IRQL (nonpaged memory); the blocks must not overlap. Page: ndis/nf-ndis-ndismovememory. */
 #define NdisMoveMemory(Destination, Source, Length) RtlCopyMemory(Destination, Source, Length)
+/* NdisEqualMemory: any IRQL (nonpaged memory); 1 when equal. Page: ndis/nf-ndis-ndisequalmemory. */
 #define NdisEqualMemory(Source1, Source2, Length) RtlEqualMemory(Source1, Source2, Length)
 /* RtlSecureZeroMemory: zeroes through volatile stores the compiler cannot drop. */
 static inline PVOID ndislock_secure_zero(PVOID Destination, SIZE_T Length) {

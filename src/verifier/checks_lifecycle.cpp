@@ -55,7 +55,10 @@ namespace {
 
 void on_initialized_at(const LockEvent &e) noexcept {
     const char *name = observe::lock_name(e.lock);
-    const std::uint32_t cls = name != nullptr ? class_for_name(name) : class_for_site(e.site);
+    // An initialization inside a helper of the driver's: its class is also the helper's call site
+    // (lock_classes.h). Not inside an emulated interrupt, where no unwinding is safe.
+    const void *caller = name == nullptr && e.irql <= DISPATCH_LEVEL ? caller_of_frame(e.site.return_address) : nullptr;
+    const std::uint32_t cls = name != nullptr ? class_for_name(name) : class_for_site(e.site, caller);
     // Found or created in one call (a new entry has no holder); the old class stays for the report.
     Shadow *s = shadow_insert(e.lock, cls);
     if (s == nullptr) return;

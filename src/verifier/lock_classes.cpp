@@ -17,6 +17,11 @@ struct ClassRecord {
     const char *name = nullptr;
     observe::Site site{};
     bool first_use = false; // site is where the lock was first used, not allocated
+    // An allocation inside a helper: the helper's caller, and the key of its line alone. A line
+    // that makes classes for several callers has them told apart in reports (shared_site).
+    const void *caller = nullptr;
+    std::uint64_t site_only = 0;
+    std::atomic<bool> shared_site{false};
 };
 
 ClassRecord g_classes[kMaxClasses];
@@ -31,7 +36,19 @@ std::uint64_t mix(std::uint64_t x) noexcept {
     return x | 1; // never 0 (0 marks an empty slot)
 }
 
-std::uint32_t intern(std::uint64_t key, const char *name, const observe::Site &site, bool first_use = false) noexcept {
+// A new class of a line other classes (of other callers) come from: all of them are marked, so
+// that their reports name the caller. Once per new class, never on a lock's path.
+void mark_shared_site(std::uint32_t id, std::uint64_t site_only) noexcept {
+    for (std::uint32_t other = 1; other < kMaxClasses; ++other) {
+        ClassRecord &c = g_classes[other];
+        if (other == id || !c.ready.load(std::memory_order_acquire) || c.site_only != site_only) continue;
+        c.shared_site.store(true, std::memory_order_relaxed);
+        g_classes[id].shared_site.store(true, std::memory_order_relaxed);
+    }
+}
+
+std::uint32_t intern(std::uint64_t key, const char *name, const observe::Site &site, bool first_use = false,
+                     const void *caller = nullptr, std::uint64_t site_only = 0) noexcept {
     std::uint32_t slot = static_cast<std::uint32_t>(key % (kMaxClasses - 1)) + 1; // slot 0 is the overflow class
     for (std::uint32_t probe = 0; probe < kMaxClasses - 1; ++probe, slot = slot % (kMaxClasses - 1) + 1) {
         ClassRecord &c = g_classes[slot];
@@ -40,7 +57,10 @@ std::uint32_t intern(std::uint64_t key, const char *name, const observe::Site &s
             c.name = name;
             c.site = site;
             c.first_use = first_use;
+            c.caller = caller;
+            c.site_only = site_only;
             c.ready.store(true, std::memory_order_release);
+            if (site_only != 0) mark_shared_site(slot, site_only);
             return slot;
         }
         if (seen == key) return slot;
@@ -62,8 +82,11 @@ std::uint64_t site_key(const observe::Site &site) noexcept {
 }
 } // namespace
 
-std::uint32_t class_for_site(const observe::Site &allocation) noexcept {
-    return intern(site_key(allocation), nullptr, allocation);
+std::uint32_t class_for_site(const observe::Site &allocation, const void *caller) noexcept {
+    const std::uint64_t line = site_key(allocation);
+    if (caller == nullptr) return intern(line, nullptr, allocation);
+    return intern(mix(line ^ (reinterpret_cast<std::uintptr_t>(caller) * 0x9E3779B97F4A7C15ull)), nullptr, allocation,
+                  false, caller, line);
 }
 
 std::uint32_t class_for_first_use(const observe::Site &use) noexcept {
@@ -93,8 +116,16 @@ const char *describe_class(std::uint32_t id, char *buffer, unsigned size) noexce
         std::snprintf(buffer, size, "(unclassified)");
     } else {
         char where[256];
-        std::snprintf(buffer, size, "%s at %s", g_classes[id].first_use ? "first seen" : "allocated",
-                      format_site(class_site(id), where, sizeof where));
+        const ClassRecord &c = g_classes[id];
+        if (c.caller != nullptr && c.shared_site.load(std::memory_order_relaxed)) {
+            char from[256];
+            std::snprintf(buffer, size, "allocated at %s, called from %s",
+                          format_site(class_site(id), where, sizeof where),
+                          format_site(observe::Site{nullptr, 0, nullptr, c.caller}, from, sizeof from));
+        } else {
+            std::snprintf(buffer, size, "%s at %s", c.first_use ? "first seen" : "allocated",
+                          format_site(class_site(id), where, sizeof where));
+        }
     }
     return buffer;
 }

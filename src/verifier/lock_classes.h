@@ -14,7 +14,12 @@ namespace ndislock::verifier {
 inline constexpr std::uint32_t kMaxClasses = 4096;
 inline constexpr std::uint32_t kOverflowClass = 0; // also "unknown"
 
-std::uint32_t class_for_site(const observe::Site &allocation) noexcept;
+// caller: where the function holding the allocation was called from (sites.h, caller_of_frame),
+// or nullptr. Locks allocated at one line are one class, unless that line is in a helper of the
+// driver's called from several places (MpInitLock(&Adapter->SendLock), MpInitLock(&Adapter->
+// RecvLock)): each call site of the helper is a class of its own, as each would be had the
+// driver called NdisAllocateSpinLock there. Locks a loop allocates through one call stay one class.
+std::uint32_t class_for_site(const observe::Site &allocation, const void *caller = nullptr) noexcept;
 // The class of a lock never seen allocated (adopted at its first use): named "first seen at".
 std::uint32_t class_for_first_use(const observe::Site &use) noexcept;
 std::uint32_t class_for_name(const char *name) noexcept;

@@ -331,6 +331,26 @@ _Unwind_Reason_Code walk_step(_Unwind_Context *context, void *argument) {
     return _URC_END_OF_STACK; // stops the walk at the first frame of the driver's
 }
 
+struct CallerWalk {
+    const void *frame = nullptr; // the return address to find
+    const void *caller = nullptr;
+    bool found = false;
+    int frames = 0;
+};
+
+_Unwind_Reason_Code caller_step(_Unwind_Context *context, void *argument) {
+    CallerWalk &w = *static_cast<CallerWalk *>(argument);
+    if (++w.frames > 48) return _URC_END_OF_STACK;
+    const void *pc = reinterpret_cast<const void *>(_Unwind_GetIP(context));
+    if (pc == nullptr) return _URC_END_OF_STACK;
+    if (w.found) {
+        w.caller = pc;
+        return _URC_END_OF_STACK;
+    }
+    w.found = pc == w.frame;
+    return _URC_NO_REASON;
+}
+
 #ifdef NDISLOCK_TEST_KNOBS
 std::atomic<std::uint64_t> g_walk_padding_ns{0}; // set_walk_padding_for_tests
 
@@ -348,6 +368,14 @@ void pad_walk() noexcept {} // the knob is compiled into the test-only library a
 #ifdef NDISLOCK_TEST_KNOBS
 void set_walk_padding_for_tests(std::uint64_t ns) noexcept { g_walk_padding_ns.store(ns, std::memory_order_relaxed); }
 #endif
+
+const void *caller_of_frame(const void *return_address) noexcept {
+    if (return_address == nullptr) return nullptr;
+    CallerWalk w;
+    w.frame = return_address;
+    _Unwind_Backtrace(caller_step, &w);
+    return w.caller;
+}
 
 observe::Site driver_site_from_stack(const observe::Site &site, bool *symbolized) noexcept {
     pad_walk();

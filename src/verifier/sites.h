@@ -74,6 +74,11 @@ inline bool library_file(const char *file) noexcept {
 // class; an allocation's class) and when it writes a report. *symbolized (if given) says whether
 // this walk met a new address (it symbolized it: far longer than any hold budget).
 observe::Site driver_site_from_stack(const observe::Site &site, bool *symbolized = nullptr) noexcept;
+// The return address into the caller of the function that `return_address` returns into: for an
+// initialization made inside the driver's own helper (MpInitLock(&Lock) calling
+// NdisAllocateSpinLock), where that helper was called from. nullptr when the walk does not meet
+// return_address (the helper was inlined into its caller, or no unwind information).
+const void *caller_of_frame(const void *return_address) noexcept;
 #ifdef NDISLOCK_TEST_KNOBS
 // Test knob, in the test-only library alone (ndislock_internal_testing; the libraries ndislock
 // ships have no such function and no cost for it): makes every driver_site_from_stack call take

@@ -38,7 +38,8 @@ NOT_CALLS = {
     "RTL_NUMBER_OF_V1", "RTL_NUMBER_OF_V2", "RTL_NUMBER_OF", "ARRAYSIZE", "RTL_NUMBER_OF_FIELD",
     "ALIGN_DOWN_BY", "ALIGN_UP_BY", "ALIGN_DOWN_POINTER_BY", "ALIGN_UP_POINTER_BY", "FlagOn",
     "BooleanFlagOn", "SetFlag", "ClearFlag", "min", "max", "NT_SUCCESS", "NT_INFORMATION",
-    "NT_WARNING", "NT_ERROR",
+    "NT_WARNING", "NT_ERROR", "Add2Ptr", "PtrOffset", "BYTE_OFFSET", "PAGE_ALIGN", "ROUND_TO_PAGES",
+    "BYTES_TO_PAGES",
 }
 NOT_CALL_FILES = {"ndislock/sal.h", "ndislock/sal_legacy.h"}
 JUNK = {"__attribute__", "NDISLOCK_STATIC_ASSERT"}

@@ -193,12 +193,19 @@ TEST_F(ExploreVerifier, ClassIrqlOfOneScheduleDoesNotReachTheNext) {
 }
 
 // What the process learnt before the exploration still counts, as in a run: the order taken here,
-// outside, is inverted by a scenario thread. One allocation site for both sides: the same classes.
+// outside, is inverted by a scenario thread. One allocation site for both sides, reached through
+// one call of the helper that allocates (a helper's call site is part of its locks' class): the
+// same classes.
 NDIS_SPIN_LOCK g_x, g_y;
 
-void allocate_x_and_y() {
+[[gnu::noinline]] void allocate_x_and_y_here() {
     NdisAllocateSpinLock(&g_x);
     NdisAllocateSpinLock(&g_y);
+    asm volatile("" ::: "memory"); // no tail call: this frame stays
+}
+[[gnu::noinline]] void allocate_x_and_y() {
+    allocate_x_and_y_here(); // the one call site of the helper
+    asm volatile("" ::: "memory");
 }
 
 void inverts_the_outside_order(ex::Run &run) {

@@ -1102,6 +1102,55 @@ TEST_F(VerifierTest, LockOrderInversion_AcrossThreadsAndFamilies) {
     expect_exactly(got, "LockOrderInversion", __FILE__, line);
 }
 
+// A driver's own helper that allocates every lock (one line of NdisAllocateSpinLock for all):
+// each place that calls it makes a class of its own, as a direct call there would. noinline, and
+// work after the call so that it is no tail call: the helper keeps a frame of its own.
+[[gnu::noinline]] void mp_init_lock(PNDIS_SPIN_LOCK lock) {
+    NdisAllocateSpinLock(lock);
+    asm volatile("" ::: "memory");
+}
+
+// Tx -> Global -> Rx, with Tx and Rx allocated by the one helper: a consistent order of three
+// locks, no inversion (with one class for both, Tx -> Global and Global -> Rx looked like one).
+TEST_F(VerifierTest, LockClasses_AHelperCalledFromTwoPlacesMakesTwoClasses) {
+    Slot tx, rx, global;
+    mp_init_lock(tx.l);
+    mp_init_lock(rx.l);
+    NdisAllocateSpinLock(global.l);
+    NdisAcquireSpinLock(global.l);
+    NdisDprAcquireSpinLock(rx.l);
+    NdisDprReleaseSpinLock(rx.l);
+    NdisReleaseSpinLock(global.l);
+    NdisAcquireSpinLock(tx.l);
+    NdisDprAcquireSpinLock(global.l);
+    NdisDprReleaseSpinLock(global.l);
+    NdisReleaseSpinLock(tx.l);
+    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+}
+
+// The two helper-made locks in both orders: reported, each class named by its allocation in the
+// helper and the call that made it.
+TEST_F(VerifierTest, LockOrderInversion_BetweenTwoLocksOfOneHelperNamesTheirCallers) {
+    Slot tx, rx;
+    const int tx_made_at = AT(mp_init_lock(tx.l));
+    const int rx_made_at = AT(mp_init_lock(rx.l));
+    NdisAcquireSpinLock(tx.l);
+    NdisDprAcquireSpinLock(rx.l);
+    NdisDprReleaseSpinLock(rx.l);
+    NdisReleaseSpinLock(tx.l);
+    NdisAcquireSpinLock(rx.l);
+    const int line = AT(NdisDprAcquireSpinLock(tx.l));
+    const std::vector<Got> got = take();
+    NdisDprReleaseSpinLock(tx.l);
+    NdisReleaseSpinLock(rx.l);
+    expect_exactly(got, "LockOrderInversion", __FILE__, line);
+    if (got.size() == 1) {
+        EXPECT_NE(got[0].message.find("called from "), std::string::npos) << dump(got);
+        EXPECT_NE(got[0].message.find(site_regex(tx_made_at)), std::string::npos) << dump(got);
+        EXPECT_NE(got[0].message.find(site_regex(rx_made_at)), std::string::npos) << dump(got);
+    }
+}
+
 using TryReverseOrder = VerifierParamTest<Family>;
 TEST_P(TryReverseOrder, TryAcquireInTheReverseOrderIsNoInversion) {
     // A -> B by blocking acquires (family f), then B held and A only tried: a try never waits.
