@@ -11,9 +11,10 @@
 //   - The sentinel, one thread of the verifier's, looks every kSentinelPeriodNs at each thread's
 //     first-taken lock still held and first-entered driver routine still running, by number
 //     (HeldLock::seq, CallbackFrame::run). The lock path reads no clock for it.
-//   - Seen again kBeatAfterBudgets budgets after its first sight (at a later look), the
-//     same hold may be far over budget: the sentinel reads the holder's CPU clock (one system call,
-//     for such holds only) and asks the thread to count the hold. From then on, at each look where
+//   - At a hold's first sight the sentinel reads the holder's CPU clock (one system call, on the
+//     sentinel's thread) and the baselines of a count. Seen again kBeatAfterBudgets budgets after
+//     it (at a later look), the same hold may be far over budget: the sentinel asks the thread to
+//     count the hold from the first sight, and beats it at once. From then on, at each look where
 //     the holder ran for at least half the time since the last one (by its CPU clock), it sends
 //     the holder a heartbeat signal (beat_signal()), one at a time. A holder that sleeps or waits
 //     gets none: waking it would charge the kernel's work for each beat to the hold. (Shorter
@@ -38,11 +39,11 @@
 //     least), the hold is reported at once: LockHeldTooLong, IsrTooLong or DpcTooLong, "for at
 //     least" that time.
 //
-// What is not counted is the part of a hold before the sentinel's reading: up to two look
-// intervals before its first sight (kIdleIntervals after a look that found nothing held) and one
-// more after it (one budget asked, kSentinelPeriodNs at least, about 50 us measured at the
-// default). So with the sentinel on time, a hold (or an ISR run) of 10x its budget or more is
-// reported the first time at the 25 us default (5 counted + about 5 uncounted budgets). A machine
+// What is not counted is the part of a hold before the sentinel's first sight: up to two look
+// intervals (kIdleIntervals after a look that found nothing held; a look interval is one budget,
+// kSentinelPeriodNs at least, about 50 us measured at the default). So with the sentinel on
+// time, a hold (or an ISR run) of 10x its budget or more is reported the first time at the 25 us
+// default (5 counted + about 4 uncounted budgets). A machine
 // that gives the sentinel no processor delays its looks; such a hold falls back to the sampled
 // timing. When no thread holds a lock or runs a routine for kQuietTicksBeforeNap looks, the
 // sentinel naps, and the next outermost acquire or routine entry wakes it (one system call, once
@@ -90,6 +91,12 @@ struct SentinelSight {
     std::uint64_t at_ns = 0;
     // Once it counts the hold: the thread's CPU clock at the last look, and when that was.
     std::uint64_t cpu_ns = 0, looked_ns = 0;
+    // At the first sight: the baselines a count starts from (BeatClock's *_at_want), read then so
+    // that the count covers the hold from its first sight, not from the look after it (with looks
+    // about 50 us apart here, a hold of 10 budgets is seen at 4-5 looks: starting at the second
+    // left it under far_over_ns about one time in six).
+    std::uint64_t first_cpu_ns = 0, first_wall_ns = 0, first_verifier_ns = 0;
+    std::uint32_t first_stops = 0;
 };
 
 // One thread's heartbeat count of one long hold (or routine run). `want` is written by the
