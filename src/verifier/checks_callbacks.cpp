@@ -65,6 +65,12 @@ void check_callback_return(const observe::CallbackEvent &e, const CallbackFrame 
                                who.c_str(), e.irql, irql_name(e.irql), now, irql_name(now));
     }
     emit(r);
+    // A routine run inline on a driver thread (a DPC delivered as that thread dropped its IRQL):
+    // the locks it left held are not the thread's, whose next wait or exit would otherwise be a
+    // finding of its own about locks it never took, present or not as the DPC ran inline or on
+    // its processor's DPC thread. On ndislock's own DPC and interrupt threads they stay: a later
+    // routine of that processor may release them, as on Windows.
+    if (taken != 0 && !t.system) forget_holds_from(v, f.first_seq);
 }
 
 // IsrTooLong / DpcTooLong: the routine's own running time against its budget. A run far over

@@ -300,6 +300,7 @@ void on_try_failed(const LockEvent &e) noexcept;
 void on_rw_converted(const LockEvent &e) noexcept;
 // checks_release.cpp
 void on_releasing(const LockEvent &e) noexcept;
+void forget_holds_from(VerifierThread &v, std::uint64_t first_seq) noexcept;
 // checks_irql.cpp
 void on_irql_changed(const observe::IrqlEvent &ev) noexcept;
 bool on_misuse(Rule rule, const Site &site, const char *detail) noexcept;

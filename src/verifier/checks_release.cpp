@@ -42,6 +42,24 @@ namespace {
     v.depth.store(d - 1, std::memory_order_release);
 }
 
+} // namespace
+
+// A routine returned holding locks it took (LockHeldAtCallbackReturn, reported): they leave the
+// thread's table. Their words stay held, as on Windows, but the thread the routine ran on holds
+// none of them: later checks of that thread (a wait, its exit) must not blame it for them.
+void forget_holds_from(VerifierThread &v, std::uint64_t first_seq) noexcept {
+    for (unsigned i = v.depth.load(std::memory_order_relaxed); i-- > 0;) {
+        if (i >= kMaxHeld || v.held[i].seq < first_seq) continue;
+        Shadow *s = v.held[i].shadow;
+        const void *lock = v.held[i].lock.load(std::memory_order_relaxed);
+        const bool shared = shared_hold(v.held[i].variant);
+        remove_held(v, i);
+        if (s != nullptr && !shared && shadow_is(s, lock)) s->holder.store(0, std::memory_order_release);
+    }
+}
+
+namespace {
+
 // The reports of a release, out of line: the common release reports nothing, and its path stays
 // short (no report's strings, no frame for them).
 // expected: the IRQL its acquire holds the lock at (observe::held_irql: SYNCH_LEVEL after a

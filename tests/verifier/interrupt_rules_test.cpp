@@ -260,6 +260,27 @@ TEST_F(InterruptRules, LockHeldAtCallbackReturn_DpcReturnsHoldingALockItTook) {
     EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << "DPCs of one processor should run on one thread\n" << dump(take());
 }
 
+// The same DPC run inline on this driver thread (queued to its processor at DISPATCH_LEVEL, run as
+// the thread drops below it): one finding, the routine's. The thread's next wait and its later
+// checks are not about a lock it never took (before, a KeFlushQueuedDpcs here was also a
+// BlockingAtDispatch "with a spin lock held", whenever the DPC happened to run inline).
+TEST_F(InterruptRules, LockHeldAtCallbackReturn_ADpcRunInlineLeavesTheThreadItRanOnHoldingNothing) {
+    NDIS_SPIN_LOCK *l = new_lock("callback-return.inline");
+    KDPC dpc{};
+    KeInitializeDpc(&dpc, LeakyDpc, l);
+    KeSetTargetProcessorDpc(&dpc, static_cast<CCHAR>(KeGetCurrentProcessorNumberEx(nullptr)));
+    KIRQL old = 0;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    ASSERT_TRUE(KeInsertQueueDpc(&dpc, nullptr, nullptr));
+    KeLowerIrql(old); // the DPC runs here, on this thread
+    ASSERT_EQ(g_leak_line.load() != 0, true);
+    KeFlushQueuedDpcs(); // a wait at PASSIVE_LEVEL: this thread holds no spin lock
+    const std::vector<Got> got = take();
+    ASSERT_EQ(got.size(), 1u) << dump(got);
+    EXPECT_EQ(got[0].rule, "LockHeldAtCallbackReturn");
+    EXPECT_EQ(got[0].other_line, g_leak_line.load()) << dump(got);
+}
+
 TEST_F(InterruptRules, LockHeldAtCallbackReturn_DpcReturnsAtAnotherIrql) {
     run_dpc(RaisingDpc, nullptr, 1);
     const std::vector<Got> got = wait_for("LockHeldAtCallbackReturn");
