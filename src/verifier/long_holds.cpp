@@ -262,7 +262,7 @@ void look_at_thread(model::ThreadState &t, void *pass_arg) {
 
 std::atomic<std::uint64_t> g_looks{0};
 std::atomic<bool> g_sentinel_running{false}; // set once the sentinel looks
-std::uint64_t g_last_pass_ns = 0; // the sentinel's own
+std::uint64_t g_last_pass_ns = 0;            // the sentinel's own
 
 bool look_at_every_thread() {
     g_looks.fetch_add(1, std::memory_order_relaxed);
