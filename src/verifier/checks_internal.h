@@ -161,6 +161,10 @@ constexpr bool any_irql_at_or_above_dispatch(Variant v) noexcept {
 
 // ---- the lock order (checks_order.cpp) ------------------------------------------------------
 
+// A lock of class C taken while holding held[slot], another lock of class C: records the pair's
+// order, reports the reverse order seen before (checks_order.cpp).
+void check_same_class_order(const LockEvent &e, VerifierThread &v, const Shadow *s, unsigned slot);
+
 // A chain of classes not checked before: record its edges, report an inversion.
 void check_new_chain(const LockEvent &e, VerifierThread &v, const Shadow *s, unsigned depth, std::uint32_t wanted,
                      std::uint64_t key);
@@ -178,6 +182,11 @@ inline std::uint64_t chain_at(const VerifierThread &v, unsigned slot, std::uint3
     // orders: the wait_chain is then not the empty chain.
     if ((depth == 0 && v.wait_chain == kChainStart) || s == nullptr || never_waits(form)) return;
     const std::uint32_t wanted = s->lock_class.load(std::memory_order_relaxed);
+    // A lock of a class already held: the class graph has no edge for it (hand over hand is
+    // correct), so the two locks' own order is checked (instance_order.h).
+    for (unsigned i = 0; i < depth && i < kMaxHeld; ++i)
+        if (__builtin_expect(v.held[i].lock_class == wanted, 0) && wanted != kOverflowClass)
+            check_same_class_order(e, v, s, i);
     const std::uint64_t key = chain_at(v, depth, chain_class(wanted, form));
     if (__builtin_expect(chain_checked(key), 1)) return; // this chain of classes was checked before
     check_new_chain(e, v, s, depth, wanted, key);

@@ -3,6 +3,7 @@
 #include "verifier/checks_internal.h"
 
 #include "observe/lock_names.h"
+#include "verifier/instance_order.h"
 #include "verifier/lock_classes.h"
 #include "verifier/settings.h"
 
@@ -54,6 +55,7 @@ namespace {
 namespace {
 
 void on_initialized_at(const LockEvent &e) noexcept {
+    forget_instance_pairs(e.lock); // a new lock: the old one's order with others is not its own
     const char *name = observe::lock_name(e.lock);
     // An initialization inside a helper of the driver's: its class is also the helper's call site
     // (lock_classes.h). Not inside an emulated interrupt, where no unwinding is safe.
@@ -80,6 +82,7 @@ void on_initialized_at(const LockEvent &e) noexcept {
 } // namespace
 
 void on_freed(const LockEvent &e) noexcept {
+    forget_instance_pairs(e.lock);
     Shadow *s = shadow_find(e.lock);
     if (s == nullptr) {
         if (recently_freed(e.lock))

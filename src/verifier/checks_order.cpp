@@ -3,10 +3,44 @@
 // chain starts with the mutexes, fast mutexes and resources the thread holds (wait_order.h).
 #include "verifier/checks_internal.h"
 
+#include "verifier/instance_order.h"
 #include "verifier/lock_classes.h"
 #include "verifier/wait_order.h"
 
 namespace ndislock::verifier {
+
+[[gnu::cold, gnu::noinline]] void check_same_class_order(const LockEvent &e, VerifierThread &v, const Shadow *s,
+                                                         unsigned slot) {
+    const HeldLock &h = v.held[slot];
+    const void *held = h.lock.load(std::memory_order_relaxed);
+    if (held == e.lock) return;                                   // recursion: its own rule
+    if (shared_hold(h.variant) && shared_hold(e.variant)) return; // two reads wait for neither
+    InstancePairSeen reverse;
+    bool inverted;
+    {
+        const SlowWork slow(&v);
+        const platform::OwnTimeStamp before = platform::own_time_now();
+        inverted = note_instance_pair(held, e.lock, e.site, h.site(), e.thread->os_tid.load(std::memory_order_relaxed),
+                                      &reverse);
+        credit_verifier_work(v, v.depth.load(std::memory_order_relaxed), before);
+    }
+    if (!inverted) return;
+    const std::string cls = class_string(h.lock_class);
+    Report r = base(Rule::LockOrderInversion, e, s,
+                    format("%s takes lock %p while holding lock %p, both of class %s, but elsewhere %p was taken "
+                           "while holding %p: two threads taking these two locks in these two orders can deadlock "
+                           "(one class is no order between its own locks: take them in one order everywhere, as "
+                           "a list walked hand over hand does)",
+                           observe::variant_name(e.variant), e.lock, held, cls.c_str(), held, e.lock));
+    r.other = reverse.site;
+    r.other_role = "the other order first seen at";
+    r.scenario =
+        format("  scenario:\n    %-44s %s\n    holds lock %-33p holds lock %p\n    wants lock %-33p wants lock "
+               "%p\n    (held since %s; first seen on thread %d: holding since %s)\n",
+               "this thread", "the earlier order", held, e.lock, e.lock, held, site_string(h.site()).c_str(),
+               reverse.thread, site_string(reverse.held_site).c_str());
+    emit(r);
+}
 
 // A chain of classes not checked before: record its edges, report an inversion.
 [[gnu::noinline]] void check_new_chain(const LockEvent &e, VerifierThread &v, const Shadow *s, unsigned depth,

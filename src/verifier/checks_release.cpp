@@ -104,6 +104,9 @@ namespace {
 // note, not an error. True (reported) for either half of that shape; index: h's slot.
 [[gnu::cold]] bool report_hand_over(const LockEvent &e, const Shadow *s, const HeldLock &h, VerifierThread &v,
                                     unsigned index) {
+    // The Ke forms only: NdisReleaseSpinLock restores the IRQL its own lock's acquire saved in the
+    // NDIS_SPIN_LOCK (none after NdisDprAcquireSpinLock), not one handed on.
+    if (e.ndis || h.variant == Variant::NdisAcquire || h.variant == Variant::NdisDpr) return false;
     const unsigned depth = v.depth.load(std::memory_order_relaxed);
     const char *acquired = observe::variant_name(h.variant), *released = release_name(e.variant),
                *documented = release_name(h.variant);

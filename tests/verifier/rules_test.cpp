@@ -1151,6 +1151,63 @@ TEST_F(VerifierTest, LockOrderInversion_BetweenTwoLocksOfOneHelperNamesTheirCall
     }
 }
 
+// Locks of one class (one allocation line) taken in both orders: the class graph has no edge for
+// a class nested in itself (hand over hand is correct), so the two locks' own order is checked.
+TEST_F(VerifierTest, LockOrderInversion_TwoLocksOfOneClassInBothOrders) {
+    static NDIS_SPIN_LOCK q[2];
+    for (NDIS_SPIN_LOCK &l : q)
+        NdisAllocateSpinLock(&l);
+    std::thread([&] {
+        NdisAcquireSpinLock(&q[0]);
+        NdisDprAcquireSpinLock(&q[1]);
+        NdisDprReleaseSpinLock(&q[1]);
+        NdisReleaseSpinLock(&q[0]);
+    }).join();
+    NdisAcquireSpinLock(&q[1]);
+    const int line = AT(NdisDprAcquireSpinLock(&q[0]));
+    const std::vector<Got> got = take();
+    NdisDprReleaseSpinLock(&q[0]);
+    NdisReleaseSpinLock(&q[1]);
+    for (NDIS_SPIN_LOCK &l : q)
+        NdisFreeSpinLock(&l);
+    expect_exactly(got, "LockOrderInversion", __FILE__, line);
+    if (got.size() == 1) {
+        EXPECT_NE(got[0].message.find("both of class"), std::string::npos) << dump(got);
+    }
+}
+
+// The same class walked hand over hand, always in one order, many times: nothing. Then the locks
+// freed and new ones allocated at the same addresses, taken in the other order: new locks, no
+// inversion with the old ones' order.
+TEST_F(VerifierTest, LockOrderInversion_NotForOneClassInOneOrderNorForNewLocksAtTheSameAddresses) {
+    static NDIS_SPIN_LOCK chain[4];
+    for (NDIS_SPIN_LOCK &l : chain)
+        NdisAllocateSpinLock(&l);
+    for (int round = 0; round < 3; ++round) {
+        KIRQL old;
+        KeRaiseIrql(DISPATCH_LEVEL, &old); // NDIS's hand over hand: the Dpr forms at DISPATCH_LEVEL
+        NdisDprAcquireSpinLock(&chain[0]);
+        for (int i = 1; i < 4; ++i) {
+            NdisDprAcquireSpinLock(&chain[i]);
+            NdisDprReleaseSpinLock(&chain[i - 1]); // the hand-over: the previous one goes first
+        }
+        NdisDprReleaseSpinLock(&chain[3]);
+        KeLowerIrql(old);
+    }
+    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+    for (NDIS_SPIN_LOCK &l : chain)
+        NdisFreeSpinLock(&l);
+    for (NDIS_SPIN_LOCK &l : chain)
+        NdisAllocateSpinLock(&l);
+    NdisAcquireSpinLock(&chain[1]);
+    NdisDprAcquireSpinLock(&chain[0]); // the reverse of the freed locks' order
+    NdisDprReleaseSpinLock(&chain[0]);
+    NdisReleaseSpinLock(&chain[1]);
+    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+    for (NDIS_SPIN_LOCK &l : chain)
+        NdisFreeSpinLock(&l);
+}
+
 using TryReverseOrder = VerifierParamTest<Family>;
 TEST_P(TryReverseOrder, TryAcquireInTheReverseOrderIsNoInversion) {
     // A -> B by blocking acquires (family f), then B held and A only tried: a try never waits.
