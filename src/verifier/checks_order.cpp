@@ -59,12 +59,28 @@ namespace ndislock::verifier {
                                                  e.thread->os_tid.load(std::memory_order_relaxed), key, &inv);
     credit_verifier_work(v, depth, before);
     if (!inverted) return;
-    Report r = base(Rule::LockOrderInversion, e, s,
-                    format("%s takes %s while holding %s, but elsewhere %s was taken while holding %s: two threads "
-                           "taking them in these two orders can deadlock",
-                           observe::variant_name(e.variant), class_string(inv.wanted_class).c_str(),
-                           class_string(inv.held_class).c_str(), class_string(inv.earlier_to).c_str(),
-                           class_string(inv.earlier_from).c_str()));
+    std::string text;
+    if (inv.path_length <= 2) {
+        text = format("%s takes %s while holding %s, but elsewhere %s was taken while holding %s: two threads "
+                      "taking them in these two orders can deadlock",
+                      observe::variant_name(e.variant), class_string(inv.wanted_class).c_str(),
+                      class_string(inv.held_class).c_str(), class_string(inv.earlier_to).c_str(),
+                      class_string(inv.earlier_from).c_str());
+    } else {
+        // The earlier order passes through other classes: name each step of the cycle.
+        std::string steps;
+        for (unsigned i = 0; i + 1 < inv.path_length; ++i) {
+            if (inv.path_cut && i + 2 == inv.path_length) steps += "..., ";
+            steps += format("%s%s%s before %s", i == 0 ? "" : ", ", class_string(inv.path[i]).c_str(),
+                            i == 0 ? " was taken" : "", class_string(inv.path[i + 1]).c_str());
+        }
+        text = format("%s takes %s while holding %s, but elsewhere %s: with this acquire the orders form a cycle of "
+                      "%s%u lock classes, and as many threads each taking one step of it can deadlock",
+                      observe::variant_name(e.variant), class_string(inv.wanted_class).c_str(),
+                      class_string(inv.held_class).c_str(), steps.c_str(), inv.path_cut ? "more than " : "",
+                      inv.path_length);
+    }
+    Report r = base(Rule::LockOrderInversion, e, s, std::move(text));
     r.other = inv.earlier_to_site;
     r.other_role = "the other order first seen at";
     r.scenario = format("  scenario:\n    %-44s %s\n    holds %-38s holds %s\n    wants %-38s wants %s\n"

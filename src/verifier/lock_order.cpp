@@ -72,10 +72,34 @@ EdgeInfo *edge_info(std::uint32_t from, std::uint32_t to, bool create) noexcept 
     return nullptr;
 }
 
-// Is there a path from -> ... -> to? Fills first_hop with the edge leaving from on that path.
-bool reachable(std::uint32_t from, std::uint32_t to, std::uint32_t *first_hop) noexcept {
+// The path from -> ... -> to, by parent links, into found->path (its first and last classes kept
+// when it is longer than kMaxPathShown).
+void record_path(const std::uint32_t *parent, std::uint32_t from, std::uint32_t to, Inversion *found) noexcept {
+    unsigned n = 1; // classes from `from` to `to`, both included
+    for (std::uint32_t at = to; at != from && n <= kMaxClasses; at = parent[at])
+        ++n;
+    constexpr unsigned kMax = Inversion::kMaxPathShown;
+    found->path_cut = n > kMax;
+    found->path_length = n > kMax ? kMax : n;
+    // Walked back from `to`: class k of the path (0 = from) is n - 1 - steps back. Kept: the first
+    // path_length - 1 classes and `to` (the cut is in between).
+    unsigned k = n - 1;
+    for (std::uint32_t at = to;; at = parent[at], --k) {
+        if (k == n - 1)
+            found->path[found->path_length - 1] = at;
+        else if (k + 1 < found->path_length)
+            found->path[k] = at;
+        if (at == from || k == 0) break;
+    }
+}
+
+// Is there a path from -> ... -> to? Fills first_hop with the edge leaving from on that path, and
+// found (if given) with the path's classes.
+bool reachable(std::uint32_t from, std::uint32_t to, std::uint32_t *first_hop, Inversion *found = nullptr) noexcept {
     std::uint64_t visited[kWords] = {};
     std::uint32_t stack[kMaxClasses], origin[kMaxClasses];
+    std::uint32_t parent[kMaxClasses]; // the node each visited one was reached from
+    parent[from] = from;
     unsigned top = 0;
     stack[top] = from;
     origin[top++] = kOverflowClass;
@@ -90,8 +114,10 @@ bool reachable(std::uint32_t from, std::uint32_t to, std::uint32_t *first_hop) n
                 bits &= bits - 1;
                 const std::uint32_t next = w * 64 + b;
                 const std::uint32_t next_hop = node == from ? next : hop;
+                parent[next] = node;
                 if (next == to) {
                     *first_hop = next_hop;
+                    if (found != nullptr) record_path(parent, from, to, found);
                     return true;
                 }
                 visited[w] |= std::uint64_t{1} << b;
@@ -143,7 +169,7 @@ bool check_and_record_order(const HeldForOrder *held, unsigned count, std::uint3
         if (held[i].shared && wanted_shared) continue; // read under read: no conflict
         if (a == wanted_class || a == kOverflowClass || has_edge(a, wanted_class)) continue;
         std::uint32_t hop = kOverflowClass;
-        if (!inverted && reachable(wanted_class, a, &hop)) {
+        if (!inverted && reachable(wanted_class, a, &hop, found)) {
             inverted = true;
             found->held_class = a;
             found->wanted_class = wanted_class;

@@ -30,6 +30,12 @@ struct Inversion {
     std::uint32_t earlier_from, earlier_to;
     observe::Site earlier_from_site, earlier_to_site;
     int earlier_thread;
+    // The whole earlier order, B ... A, when it passes through other classes (a cycle of three or
+    // more): path[0] = B, path[path_length - 1] = A; past kMaxPathShown classes the middle is cut.
+    static constexpr unsigned kMaxPathShown = 8;
+    std::uint32_t path[kMaxPathShown];
+    unsigned path_length = 0; // classes on the path; 2 for a direct edge
+    bool path_cut = false;
 };
 
 // Chain keys: kChainStart for no lock held; chain_extend(key of the locks held before, class) for

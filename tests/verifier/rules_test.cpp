@@ -1151,6 +1151,37 @@ TEST_F(VerifierTest, LockOrderInversion_BetweenTwoLocksOfOneHelperNamesTheirCall
     }
 }
 
+// A -> B, B -> C, then C -> A: no two classes in both orders, but a cycle of three. The report
+// names every step of it.
+TEST_F(VerifierTest, LockOrderInversion_ACycleOfThreeClassesNamesEachStep) {
+    Slot a, b, c;
+    NdislockSetLockName(a.l, "cycle3.A");
+    NdislockSetLockName(b.l, "cycle3.B");
+    NdislockSetLockName(c.l, "cycle3.C");
+    NdisAllocateSpinLock(a.l);
+    NdisAllocateSpinLock(b.l);
+    NdisAllocateSpinLock(c.l);
+    const auto take_two = [](PNDIS_SPIN_LOCK x, PNDIS_SPIN_LOCK y) {
+        NdisAcquireSpinLock(x);
+        const int line = AT(NdisDprAcquireSpinLock(y));
+        NdisDprReleaseSpinLock(y);
+        NdisReleaseSpinLock(x);
+        return line;
+    };
+    take_two(a.l, b.l);
+    take_two(b.l, c.l);
+    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+    const int line = take_two(c.l, a.l);
+    const std::vector<Got> got = take();
+    expect_exactly(got, "LockOrderInversion", __FILE__, line);
+    if (got.size() == 1) {
+        EXPECT_NE(got[0].message.find("\"cycle3.A\" was taken before \"cycle3.B\", \"cycle3.B\" before \"cycle3.C\""),
+                  std::string::npos)
+            << got[0].message;
+        EXPECT_NE(got[0].message.find("a cycle of 3 lock classes"), std::string::npos) << got[0].message;
+    }
+}
+
 // Locks of one class (one allocation line) taken in both orders: the class graph has no edge for
 // a class nested in itself (hand over hand is correct), so the two locks' own order is checked.
 TEST_F(VerifierTest, LockOrderInversion_TwoLocksOfOneClassInBothOrders) {
