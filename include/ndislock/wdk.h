@@ -26,6 +26,7 @@
 #include "ndislock/wdk_base.h"
 #include "ndislock/wdk_list.h"
 #include "ndislock/wdk_interlocked.h"
+#include "ndislock/wdk_slist.h"
 #include "ndislock/ndis.h"
 #include "ndislock/ndis_flags.h"
 #include "ndislock/wdk_processors.h"

@@ -136,6 +136,26 @@ void FaceUsesEverything(PFACE_ADAPTER Adapter) {
         KeLeaveGuardedRegion();
         KeLeaveCriticalRegion();
     }
+    /* Sequenced lists (wdm.h, ndis.h). */
+    {
+        static SLIST_HEADER SList;
+        static SLIST_ENTRY SEntry;
+        InitializeSListHead(&SList);
+        NdisInitializeSListHead(&SList);
+        (void)InterlockedPushEntrySList(&SList, &SEntry);
+        (void)NdisInterlockedPushEntrySList(&SList, &SEntry, &Adapter->Lock);
+        (void)ExInterlockedPushEntrySList(&SList, &SEntry, &Adapter->ExLock);
+        (void)InterlockedPopEntrySList(&SList);
+        (void)NdisInterlockedPopEntrySList(&SList, &Adapter->Lock);
+        (void)ExInterlockedPopEntrySList(&SList, &Adapter->ExLock);
+        (void)FirstEntrySList(&SList);
+        (void)QueryDepthSList(&SList);
+        (void)NdisQueryDepthSList(&SList);
+        (void)ExQueryDepthSList(&SList);
+        (void)InterlockedFlushSList(&SList);
+        (void)NdisInterlockedFlushSList(&SList);
+        (void)ExInterlockedFlushSList(&SList);
+    }
     /* Memory and page macros (wdm.h, ndis.h). */
     {
         UCHAR Bytes[16];
