@@ -62,51 +62,28 @@ NDISLOCK_API USHORT QueryDepthSList(PSLIST_HEADER SListHead);
  * thread may change at once. Page: wdm/nf-wdm-firstentryslist. */
 NDISLOCK_API PSLIST_ENTRY FirstEntrySList(PSLIST_HEADER SListHead);
 
-/* ExInterlockedPushEntrySList: any IRQL (nonpaged memory). As InterlockedPushEntrySList; Lock is
- * not used (as on x64 Windows). Page: wdm/nf-wdm-exinterlockedpushentryslist. */
-static inline PSLIST_ENTRY ExInterlockedPushEntrySList(PSLIST_HEADER ListHead, PSLIST_ENTRY ListEntry,
-                                                       PKSPIN_LOCK Lock) {
-    (void)Lock;
-    return InterlockedPushEntrySList(ListHead, ListEntry);
-}
-/* ExInterlockedPopEntrySList: any IRQL (nonpaged memory). As InterlockedPopEntrySList; Lock is not
- * used. Page: wdm/nf-wdm-exinterlockedpopentryslist. */
-static inline PSLIST_ENTRY ExInterlockedPopEntrySList(PSLIST_HEADER ListHead, PKSPIN_LOCK Lock) {
-    (void)Lock;
-    return InterlockedPopEntrySList(ListHead);
-}
-/* ExInterlockedFlushSList: any IRQL (nonpaged memory). As InterlockedFlushSList. Page:
- * wdm/nf-wdm-exinterlockedflushslist. */
-static inline PSLIST_ENTRY ExInterlockedFlushSList(PSLIST_HEADER ListHead) { return InterlockedFlushSList(ListHead); }
-/* ExQueryDepthSList: any IRQL. As QueryDepthSList. Page: wdm/nf-wdm-exquerydepthslist. */
-static inline USHORT ExQueryDepthSList(PSLIST_HEADER SListHead) { return QueryDepthSList(SListHead); }
-/* ExInitializeSListHead: any IRQL. As InitializeSListHead. Page: wdm/nf-wdm-exinitializeslisthead. */
-static inline VOID ExInitializeSListHead(PSLIST_HEADER SListHead) { InitializeSListHead(SListHead); }
-
-/* NdisInitializeSListHead: IRQL <= DISPATCH_LEVEL. As InitializeSListHead. Page:
- * ndis/nf-ndis-ndisinitializeslisthead. */
-static inline VOID NdisInitializeSListHead(PSLIST_HEADER SListHead) { InitializeSListHead(SListHead); }
-/* NdisInterlockedPushEntrySList: IRQL <= DISPATCH_LEVEL. As InterlockedPushEntrySList; Lock (an
- * NDIS_SPIN_LOCK) is not used. Page: ndis/nf-ndis-ndisinterlockedpushentryslist. */
-static inline PSLIST_ENTRY NdisInterlockedPushEntrySList(PSLIST_HEADER SListHead, PSLIST_ENTRY SListEntry,
-                                                         PNDIS_SPIN_LOCK Lock) {
-    (void)Lock;
-    return InterlockedPushEntrySList(SListHead, SListEntry);
-}
-/* NdisInterlockedPopEntrySList: IRQL <= DISPATCH_LEVEL. As InterlockedPopEntrySList; Lock is not
- * used. Page: ndis/nf-ndis-ndisinterlockedpopentryslist. */
-static inline PSLIST_ENTRY NdisInterlockedPopEntrySList(PSLIST_HEADER SListHead, PNDIS_SPIN_LOCK Lock) {
-    (void)Lock;
-    return InterlockedPopEntrySList(SListHead);
-}
-/* NdisInterlockedFlushSList: IRQL <= DISPATCH_LEVEL. As InterlockedFlushSList. Page:
- * ndis/nf-ndis-ndisinterlockedflushslist. */
-static inline PSLIST_ENTRY NdisInterlockedFlushSList(PSLIST_HEADER SListHead) {
-    return InterlockedFlushSList(SListHead);
-}
-/* NdisQueryDepthSList: IRQL <= DISPATCH_LEVEL. As QueryDepthSList. Page:
- * ndis/nf-ndis-ndisquerydepthslist. */
-static inline USHORT NdisQueryDepthSList(PSLIST_HEADER SListHead) { return QueryDepthSList(SListHead); }
+/* The Ex and Ndis forms are macros over the calls above, as x64's wdm.h and ndis.h define them:
+ * the spin lock argument is not used (not even evaluated). */
+/* ExInterlockedPushEntrySList: any IRQL (nonpaged memory). Page: wdm/nf-wdm-exinterlockedpushentryslist. */
+#define ExInterlockedPushEntrySList(ListHead, ListEntry, Lock) InterlockedPushEntrySList(ListHead, ListEntry)
+/* ExInterlockedPopEntrySList: any IRQL (nonpaged memory). Page: wdm/nf-wdm-exinterlockedpopentryslist. */
+#define ExInterlockedPopEntrySList(ListHead, Lock) InterlockedPopEntrySList(ListHead)
+/* ExInterlockedFlushSList: any IRQL (nonpaged memory). Page: wdm/nf-wdm-exinterlockedflushslist. */
+#define ExInterlockedFlushSList(ListHead) InterlockedFlushSList(ListHead)
+/* ExQueryDepthSList: any IRQL. Page: wdm/nf-wdm-exquerydepthslist. */
+#define ExQueryDepthSList(SListHead) QueryDepthSList(SListHead)
+/* ExInitializeSListHead: any IRQL. Page: wdm/nf-wdm-exinitializeslisthead. */
+#define ExInitializeSListHead(SListHead) InitializeSListHead(SListHead)
+/* NdisInitializeSListHead: IRQL <= DISPATCH_LEVEL. Page: ndis/nf-ndis-ndisinitializeslisthead. */
+#define NdisInitializeSListHead(SListHead) InitializeSListHead(SListHead)
+/* NdisInterlockedPushEntrySList: IRQL <= DISPATCH_LEVEL. Page: ndis/nf-ndis-ndisinterlockedpushentryslist. */
+#define NdisInterlockedPushEntrySList(SListHead, SListEntry, Lock) InterlockedPushEntrySList(SListHead, SListEntry)
+/* NdisInterlockedPopEntrySList: IRQL <= DISPATCH_LEVEL. Page: ndis/nf-ndis-ndisinterlockedpopentryslist. */
+#define NdisInterlockedPopEntrySList(SListHead, Lock) InterlockedPopEntrySList(SListHead)
+/* NdisInterlockedFlushSList: IRQL <= DISPATCH_LEVEL. Page: ndis/nf-ndis-ndisinterlockedflushslist. */
+#define NdisInterlockedFlushSList(SListHead) InterlockedFlushSList(SListHead)
+/* NdisQueryDepthSList: IRQL <= DISPATCH_LEVEL. Page: ndis/nf-ndis-ndisquerydepthslist. */
+#define NdisQueryDepthSList(SListHead) QueryDepthSList(SListHead)
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -136,24 +136,19 @@ TEST(HazardDeathTest, VerifierOnTheSameHazardIsADeadlockNamingTheHoldersAcquire)
 
 KSPIN_LOCK g_lock_a, g_lock_b;
 std::atomic<int> g_dpcs_holding{0};
-constexpr int kDpcWantsBLine = __LINE__ + 5; // the second acquire in dpc_a_then_b
-VOID dpc_a_then_b(PKDPC, PVOID, PVOID, PVOID) {
-    KeAcquireSpinLockAtDpcLevel(&g_lock_a);
+struct LockPair {
+    PKSPIN_LOCK first, second;
+};
+// Takes pair->first, waits for the other DPC to hold its own first lock, then takes pair->second.
+VOID dpc_taking_in_order(PKDPC, PVOID context, PVOID, PVOID) {
+    const auto *pair = static_cast<const LockPair *>(context);
+    KeAcquireSpinLockAtDpcLevel(pair->first);
     g_dpcs_holding.fetch_add(1);
     while (g_dpcs_holding.load() < 2) {
     }
-    KeAcquireSpinLockAtDpcLevel(&g_lock_b);
-    KeReleaseSpinLockFromDpcLevel(&g_lock_b);
-    KeReleaseSpinLockFromDpcLevel(&g_lock_a);
-}
-VOID dpc_b_then_a(PKDPC, PVOID, PVOID, PVOID) {
-    KeAcquireSpinLockAtDpcLevel(&g_lock_b);
-    g_dpcs_holding.fetch_add(1);
-    while (g_dpcs_holding.load() < 2) {
-    }
-    KeAcquireSpinLockAtDpcLevel(&g_lock_a);
-    KeReleaseSpinLockFromDpcLevel(&g_lock_a);
-    KeReleaseSpinLockFromDpcLevel(&g_lock_b);
+    KeAcquireSpinLockAtDpcLevel(pair->second);
+    KeReleaseSpinLockFromDpcLevel(pair->second);
+    KeReleaseSpinLockFromDpcLevel(pair->first);
 }
 
 [[noreturn]] void run_two_dpcs_in_opposite_orders() {
@@ -163,8 +158,9 @@ VOID dpc_b_then_a(PKDPC, PVOID, PVOID, PVOID) {
     KeInitializeSpinLock(&g_lock_a);
     KeInitializeSpinLock(&g_lock_b);
     static KDPC first, second;
-    KeInitializeDpc(&first, dpc_a_then_b, nullptr);
-    KeInitializeDpc(&second, dpc_b_then_a, nullptr);
+    static const LockPair a_then_b{&g_lock_a, &g_lock_b}, b_then_a{&g_lock_b, &g_lock_a};
+    KeInitializeDpc(&first, dpc_taking_in_order, const_cast<LockPair *>(&a_then_b));
+    KeInitializeDpc(&second, dpc_taking_in_order, const_cast<LockPair *>(&b_then_a));
     KeSetTargetProcessorDpc(&first, 1);
     KeSetTargetProcessorDpc(&second, 2);
     KeInsertQueueDpc(&first, nullptr, nullptr);
