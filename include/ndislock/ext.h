@@ -65,7 +65,7 @@ NDISLOCK_API NDISLOCK_STATUS NdislockBindCurrentThread(ULONG Processor);
  *     ExInitializeResourceLite) names the lock that initialization makes; a name set after it
  *     names that lock. Either way the next initialization at the same address is a new lock
  *     (a KSPIN_LOCK has no free call) and starts without a name: name it again. "After" means the
- *     naming thread initialized this address among its last 256 lock initializations and has not
+ *     naming thread initialized this address among its last 64 lock initializations and has not
  *     named it since (initialize, then name, as the C++ types do, or initialize a context's locks,
  *     then name them); any other name counts as set before the next initialization.
  * Statistics and timelines keep showing a freed lock's name for what it did (until another lock

@@ -29,10 +29,12 @@ std::atomic<bool> g_full_reported{false};
 std::atomic<bool> g_any_named{false};
 // The calling thread's last lock initializations not named since: a name set at one of them is
 // set after that lock's initialization, so it is that lock's. Many, not one: drivers initialize
-// every lock of a context (an adapter's per-queue locks, dozens of them), then name them.
+// every lock of a context (an adapter's per-queue locks, dozens of them), then name them. 64: the
+// table is thread-local storage of the initial-exec kind (read in signal handlers), which a
+// dlopen of the library must find room for.
 // Recording one is a store; a name or a free looks through them all (names are few, and a free is
 // no hot path).
-constexpr unsigned kRecent = 256;
+constexpr unsigned kRecent = 64;
 struct RecentInitializations {
     const void *lock[kRecent];
     unsigned next;

@@ -11,7 +11,7 @@
 //     set before the initialization (and after the previous one there), it names the lock being
 //     initialized; set after an initialization, it named that lock, and the next initialization
 //     at the address (a new lock: a KSPIN_LOCK has no free) drops it. "After an initialization"
-//     is known when the naming thread initialized that address among its last 256 initializations
+//     is known when the naming thread initialized that address among its last 64 initializations
 //     and has not named it since: the idiom (initialize, then name, as NdisSpinLock's
 //     constructor does, or initialize a context's locks, then name them).
 // The name of the lock living or last living at an address stays readable after its free for
