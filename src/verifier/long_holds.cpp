@@ -352,10 +352,9 @@ void start_sentinel() noexcept {
         else
             pthread_setname_np(thread, "ndislock-sentry");
         pthread_attr_destroy(&attr);
-        // Wait (at most 50 ms) until it looks: a hold that begins right after the verifier is on
-        // (a program's first lock) would otherwise begin before the sentinel runs, and thread
-        // creation here takes 100 us or more, enough to leave a hold of 10 budgets under the
-        // count that reports it (measured: a first hold of 250 us missed 26 times in 100 runs).
+        // Wait (at most 50 ms) until it looks, so that a hold begun right after the verifier is
+        // switched on (a program's first lock) is watched as any later one is, not begun before
+        // the sentinel runs (a thread's creation takes 100 us or more in a virtual machine).
         for (const std::uint64_t until = real_ns() + 50'000'000;
              !g_sentinel_running.load(std::memory_order_acquire) && real_ns() < until;)
             sched_yield();
