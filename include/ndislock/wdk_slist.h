@@ -14,6 +14,10 @@
  * have popped and freed it (the kernel survives that fault; a user-mode process does not).
  * Results are Windows's: push returns the previous first entry, pop the entry taken off, flush
  * the whole former chain, each NULL on an empty list; the depth counts entries (16 bits).
+ *
+ * Misuse is not detected, as on Windows: an entry pushed while it is on a list, a header used
+ * before InitializeSListHead, or an entry freed while on a list leaves the list corrupt. More than
+ * 65,535 entries wrap the depth (the list itself stays whole).
  */
 #ifndef NDISLOCK_WDK_SLIST_H
 #define NDISLOCK_WDK_SLIST_H

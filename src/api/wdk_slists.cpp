@@ -10,7 +10,7 @@
 #include <cstdint>
 
 #include "model/preemption.h"
-#include "platform/cpu.h"
+#include "platform/short_spin.h"
 
 using namespace ndislock;
 
@@ -25,26 +25,20 @@ Stripe g_stripes[kStripes];
 constexpr ULONGLONG kDepthMask = 0xFFFF;
 constexpr ULONGLONG kSequenceOne = 0x10000;
 
+Stripe &stripe_of(const SLIST_HEADER *header) noexcept {
+    auto x = reinterpret_cast<std::uintptr_t>(header) >> 4;
+    x ^= x >> 7;
+    return g_stripes[x % kStripes];
+}
+
 // Holds the header's stripe, with emulated interrupts held off on this thread first.
 class HeaderGuard {
 public:
-    explicit HeaderGuard(const SLIST_HEADER *header) noexcept : stripe_(stripe_of(header)) {
-        while (stripe_.held.exchange(true, std::memory_order_acquire))
-            while (stripe_.held.load(std::memory_order_relaxed))
-                platform::cpu_relax();
-    }
-    ~HeaderGuard() { stripe_.held.store(false, std::memory_order_release); }
-    HeaderGuard(const HeaderGuard &) = delete;
-    HeaderGuard &operator=(const HeaderGuard &) = delete;
+    explicit HeaderGuard(const SLIST_HEADER *header) noexcept : spin_(stripe_of(header).held) {}
 
 private:
-    static Stripe &stripe_of(const SLIST_HEADER *header) noexcept {
-        auto x = reinterpret_cast<std::uintptr_t>(header) >> 4;
-        x ^= x >> 7;
-        return g_stripes[x % kStripes];
-    }
     model::NoPreempt no_interrupt_; // first in, last out: around the stripe
-    Stripe &stripe_;
+    platform::ShortSpinGuard spin_;
 };
 
 PSLIST_ENTRY first(const SLIST_HEADER *h) noexcept { return reinterpret_cast<PSLIST_ENTRY>(h->Alignment); }

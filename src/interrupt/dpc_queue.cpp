@@ -23,6 +23,7 @@
 #include "platform/diagnostics.h"
 #include "lock/park.h"
 #include "platform/cpu.h"
+#include "platform/short_spin.h"
 #include "platform/context_local.h"
 
 namespace ndislock::interrupt {
@@ -31,20 +32,14 @@ ProcessorContext g_contexts[NDISLOCK_MAX_PROCESSORS];
 
 namespace {
 
-// The queue lock: a test-and-set word, held for a few instructions by a thread that cannot be
-// preempted meanwhile (NoPreempt), so spinning is right.
+// The queue lock: held for a few instructions by a thread that cannot be preempted meanwhile
+// (NoPreempt), so spinning is right.
 class QueueLock {
 public:
-    explicit QueueLock(ProcessorContext &c) noexcept : c_(c) {
-        while (c_.queue_lock.exchange(true, std::memory_order_acquire))
-            platform::cpu_relax();
-    }
-    ~QueueLock() { c_.queue_lock.store(false, std::memory_order_release); }
-    QueueLock(const QueueLock &) = delete;
-    QueueLock &operator=(const QueueLock &) = delete;
+    explicit QueueLock(ProcessorContext &c) noexcept : guard_(c.queue_lock) {}
 
 private:
-    ProcessorContext &c_;
+    platform::ShortSpinGuard guard_;
 };
 
 KDPC *next_of(KDPC *d) noexcept {

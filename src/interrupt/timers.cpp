@@ -17,6 +17,7 @@
 #include "model/preemption.h"
 #include "platform/clock.h"
 #include "platform/cpu.h"
+#include "platform/short_spin.h"
 #include "platform/diagnostics.h"
 
 namespace ndislock::interrupt {
@@ -39,13 +40,10 @@ std::atomic<int> g_thread_started{0}; // 0 no, 1 starting, 2 running
 
 class QueueLock {
 public:
-    QueueLock() noexcept {
-        while (g_queue_lock.exchange(true, std::memory_order_acquire))
-            platform::cpu_relax();
-    }
-    ~QueueLock() { g_queue_lock.store(false, std::memory_order_release); }
-    QueueLock(const QueueLock &) = delete;
-    QueueLock &operator=(const QueueLock &) = delete;
+    QueueLock() noexcept : guard_(g_queue_lock) {}
+
+private:
+    platform::ShortSpinGuard guard_;
 };
 
 static_assert(sizeof(LONG) == sizeof(std::uint32_t), "SignalState is a parking word");

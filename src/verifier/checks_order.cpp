@@ -9,6 +9,22 @@
 
 namespace ndislock::verifier {
 
+namespace {
+
+// A LockOrderInversion's two-column scenario: what this thread holds and wants, what the earlier
+// order held and wanted, and where each held lock was taken.
+std::string inversion_scenario(const std::string &holds, const std::string &wants, const std::string &earlier_holds,
+                               const std::string &earlier_wants, const Site &held_since, int earlier_thread,
+                               const Site &earlier_since) {
+    return format("  scenario:\n    %-44s %s\n    holds %-38s holds %s\n    wants %-38s wants %s\n"
+                  "    (held since %s; first seen on thread %d: holding since %s)\n",
+                  "this thread", "the earlier order", holds.c_str(), earlier_holds.c_str(), wants.c_str(),
+                  earlier_wants.c_str(), site_string(held_since).c_str(), earlier_thread,
+                  site_string(earlier_since).c_str());
+}
+
+} // namespace
+
 [[gnu::cold, gnu::noinline]] void check_same_class_order(const LockEvent &e, VerifierThread &v, const Shadow *s,
                                                          unsigned slot) {
     const HeldLock &h = v.held[slot];
@@ -34,11 +50,8 @@ namespace ndislock::verifier {
                            observe::variant_name(e.variant), e.lock, held, cls.c_str(), held, e.lock));
     r.other = reverse.site;
     r.other_role = "the other order first seen at";
-    r.scenario =
-        format("  scenario:\n    %-44s %s\n    holds lock %-33p holds lock %p\n    wants lock %-33p wants lock "
-               "%p\n    (held since %s; first seen on thread %d: holding since %s)\n",
-               "this thread", "the earlier order", held, e.lock, e.lock, held, site_string(h.site()).c_str(),
-               reverse.thread, site_string(reverse.held_site).c_str());
+    r.scenario = inversion_scenario(format("lock %p", held), format("lock %p", e.lock), format("lock %p", e.lock),
+                                    format("lock %p", held), h.site(), reverse.thread, reverse.held_site);
     emit(r);
 }
 
@@ -83,12 +96,9 @@ namespace ndislock::verifier {
     Report r = base(Rule::LockOrderInversion, e, s, std::move(text));
     r.other = inv.earlier_to_site;
     r.other_role = "the other order first seen at";
-    r.scenario = format("  scenario:\n    %-44s %s\n    holds %-38s holds %s\n    wants %-38s wants %s\n"
-                        "    (held since %s; first seen on thread %d: holding since %s)\n",
-                        "this thread", "the earlier order", class_string(inv.held_class).c_str(),
-                        class_string(inv.earlier_from).c_str(), class_string(inv.wanted_class).c_str(),
-                        class_string(inv.earlier_to).c_str(), site_string(inv.held_site).c_str(), inv.earlier_thread,
-                        site_string(inv.earlier_from_site).c_str());
+    r.scenario =
+        inversion_scenario(class_string(inv.held_class), class_string(inv.wanted_class), class_string(inv.earlier_from),
+                           class_string(inv.earlier_to), inv.held_site, inv.earlier_thread, inv.earlier_from_site);
     emit(r);
 }
 

@@ -101,40 +101,33 @@ namespace {
 // KeAcquireSpinLockAtDpcLevel, each previous one released with KeReleaseSpinLockFromDpcLevel (the
 // IRQL must stay at DISPATCH_LEVEL for the lock still held), the last one with
 // KeReleaseSpinLock(Lock, <the saved IRQL>). Windows runs it as written: each mixed release is a
-// note, not an error. True (reported) for either half of that shape; index: h's slot.
-[[gnu::cold]] bool report_hand_over(const LockEvent &e, const Shadow *s, const HeldLock &h, VerifierThread &v,
-                                    unsigned index) {
+// note, not an error. The note's text for either half of that shape, else empty; index: h's slot.
+[[gnu::cold]] std::string hand_over_text(const LockEvent &e, const HeldLock &h, VerifierThread &v, unsigned index) {
     // The Ke forms only: NdisReleaseSpinLock restores the IRQL its own lock's acquire saved in the
     // NDIS_SPIN_LOCK (none after NdisDprAcquireSpinLock), not one handed on.
-    if (e.ndis || h.variant == Variant::NdisAcquire || h.variant == Variant::NdisDpr) return false;
+    if (e.ndis || h.variant == Variant::NdisAcquire || h.variant == Variant::NdisDpr) return {};
     const unsigned depth = v.depth.load(std::memory_order_relaxed);
     const char *acquired = observe::variant_name(h.variant), *released = release_name(e.variant),
                *documented = release_name(h.variant);
-    std::string text;
     if (raising(h.variant) && !raising(e.variant) && e.irql == DISPATCH_LEVEL && h.irql_at_acquire < DISPATCH_LEVEL &&
         index + 1 < depth) {
         // The first half: a lock taken after this one is still held, so the IRQL stays.
         v.owed_irql = h.irql_at_acquire;
-        text = format("acquired with %s but released with %s (the documented pair is %s) while a lock taken after "
+        return format("acquired with %s but released with %s (the documented pair is %s) while a lock taken after "
                       "it is still held: the IRQL stays DISPATCH_LEVEL for that lock, and the IRQL this acquire "
                       "saved (%u) is left for a later release to restore; Windows runs this hand-over as written",
                       acquired, released, documented, h.irql_at_acquire);
-    } else if (!raising(h.variant) && raising(e.variant) && v.owed_irql != VerifierThread::kNoOwedIrql &&
-               e.new_irql == v.owed_irql && depth == 1) {
+    }
+    if (!raising(h.variant) && raising(e.variant) && v.owed_irql != VerifierThread::kNoOwedIrql &&
+        e.new_irql == v.owed_irql && depth == 1) {
         // The second half: the last lock restores the IRQL the first acquire saved.
         v.owed_irql = VerifierThread::kNoOwedIrql;
-        text = format("acquired with %s but released with %s (the documented pair is %s), restoring IRQL %u, "
+        return format("acquired with %s but released with %s (the documented pair is %s), restoring IRQL %u, "
                       "which an earlier acquire saved and handed on when its lock was released first; Windows "
                       "runs this hand-over as written",
                       acquired, released, documented, e.new_irql);
-    } else {
-        return false;
     }
-    Report r = base(Rule::ReleaseVariantEquivalent, e, s, std::move(text));
-    r.other = h.site();
-    r.other_role = "acquired at";
-    emit(r);
-    return true;
+    return {};
 }
 
 // other_family: released with a call of another family than the acquire's (else the wrong IRQL).
@@ -143,38 +136,33 @@ namespace {
     // A plain (not queued) release of the other variant that leaves the IRQL exactly where the
     // matching one would: a non-raising acquire released by a raising release that "restores" the
     // IRQL already current (KeTryToAcquireSpinLockAtDpcLevel, then KeReleaseSpinLock(Lock,
-    // DISPATCH_LEVEL), as a Microsoft NDIS sample does), or a raising acquire made at the IRQL of
-    // its release (it saved that IRQL) released without restoring. Windows runs both exactly as
-    // the matching release: a note, never an error.
+    // DISPATCH_LEVEL), as a Microsoft NDIS sample does), a raising acquire made at the IRQL of its
+    // release (it saved that IRQL) released without restoring, or the Ke forms' hand-over-hand.
+    // Windows runs them exactly as the matching release: a note, never an error.
     const bool plain = !queued(h.variant) && !queued(e.variant);
-    if (other_family && plain && report_hand_over(e, s, h, v, index)) return;
-    if (other_family && plain && (raising(e.variant) ? e.new_irql == e.irql : h.irql_at_acquire == e.irql)) {
-        Report r =
-            base(Rule::ReleaseVariantEquivalent, e, s,
-                 format("acquired with %s but released with %s (the documented pair is %s); here it "
-                        "behaves the same on Windows, since the IRQL stays %u either way",
-                        observe::variant_name(h.variant), release_name(e.variant), release_name(h.variant), e.irql));
-        r.other = h.site();
-        r.other_role = "acquired at";
-        emit(r);
-    } else if (other_family) {
-        Report r = base(
-            Rule::ReleaseVariantMismatch, e, s,
+    Rule rule = Rule::ReleaseVariantEquivalent;
+    std::string text = other_family && plain ? hand_over_text(e, h, v, index) : std::string();
+    if (text.empty() && other_family && plain &&
+        (raising(e.variant) ? e.new_irql == e.irql : h.irql_at_acquire == e.irql)) {
+        text = format("acquired with %s but released with %s (the documented pair is %s); here it behaves the same "
+                      "on Windows, since the IRQL stays %u either way",
+                      observe::variant_name(h.variant), release_name(e.variant), release_name(h.variant), e.irql);
+    } else if (text.empty() && other_family) {
+        rule = Rule::ReleaseVariantMismatch;
+        text =
             format("acquired with %s but released with %s (expected %s)%s", observe::variant_name(h.variant),
                    release_name(e.variant), release_name(h.variant),
-                   raising(h.variant) && !raising(e.variant) ? ": the IRQL the acquire raised is never restored" : ""));
-        r.other = h.site();
-        r.other_role = "acquired at";
-        emit(r);
-    } else {
-        Report r = base(Rule::WrongOldIrql, e, s,
-                        format("%s restores IRQL %u, but its acquire saved %u: pass the value the acquire returned "
-                               "(one OldIrql per held lock)",
-                               release_name(e.variant), e.new_irql, h.irql_at_acquire));
-        r.other = h.site();
-        r.other_role = "acquired at";
-        emit(r);
+                   raising(h.variant) && !raising(e.variant) ? ": the IRQL the acquire raised is never restored" : "");
+    } else if (text.empty()) {
+        rule = Rule::WrongOldIrql;
+        text = format("%s restores IRQL %u, but its acquire saved %u: pass the value the acquire returned (one "
+                      "OldIrql per held lock)",
+                      release_name(e.variant), e.new_irql, h.irql_at_acquire);
     }
+    Report r = base(rule, e, s, std::move(text));
+    r.other = h.site();
+    r.other_role = "acquired at";
+    emit(r);
 }
 
 // How a hold over budget was measured: by the heartbeat, far over (a lower bound, reported the

@@ -17,11 +17,10 @@ struct ClassRecord {
     const char *name = nullptr;
     observe::Site site{};
     bool first_use = false; // site is where the lock was first used, not allocated
-    // An allocation inside a helper: the helper's caller, and the key of its line alone. A line
-    // that makes classes for several callers has them told apart in reports (shared_site).
+    // An allocation inside a helper: the helper's caller, and the key of its line alone (a line
+    // that makes classes for several callers has them told apart in reports: describe_class).
     const void *caller = nullptr;
     std::uint64_t site_only = 0;
-    std::atomic<bool> shared_site{false};
 };
 
 ClassRecord g_classes[kMaxClasses];
@@ -34,17 +33,6 @@ std::uint64_t mix(std::uint64_t x) noexcept {
     x *= 0xc4ceb9fe1a85ec53ull;
     x ^= x >> 33;
     return x | 1; // never 0 (0 marks an empty slot)
-}
-
-// A new class of a line other classes (of other callers) come from: all of them are marked, so
-// that their reports name the caller. Once per new class, never on a lock's path.
-void mark_shared_site(std::uint32_t id, std::uint64_t site_only) noexcept {
-    for (std::uint32_t other = 1; other < kMaxClasses; ++other) {
-        ClassRecord &c = g_classes[other];
-        if (other == id || !c.ready.load(std::memory_order_acquire) || c.site_only != site_only) continue;
-        c.shared_site.store(true, std::memory_order_relaxed);
-        g_classes[id].shared_site.store(true, std::memory_order_relaxed);
-    }
 }
 
 std::uint32_t intern(std::uint64_t key, const char *name, const observe::Site &site, bool first_use = false,
@@ -60,7 +48,6 @@ std::uint32_t intern(std::uint64_t key, const char *name, const observe::Site &s
             c.caller = caller;
             c.site_only = site_only;
             c.ready.store(true, std::memory_order_release);
-            if (site_only != 0) mark_shared_site(slot, site_only);
             return slot;
         }
         if (seen == key) return slot;
@@ -70,6 +57,17 @@ std::uint32_t intern(std::uint64_t key, const char *name, const observe::Site &s
                              "checking among them is off",
                              kMaxClasses - 1);
     return kOverflowClass;
+}
+
+// Whether another class comes from the same line as class id (a helper called from several
+// places): then its reports name the caller too. Reports only, never a lock's path.
+bool line_shared(std::uint32_t id) noexcept {
+    const std::uint64_t line = g_classes[id].site_only;
+    if (line == 0) return false;
+    for (std::uint32_t other = 1; other < kMaxClasses; ++other)
+        if (other != id && g_classes[other].ready.load(std::memory_order_acquire) && g_classes[other].site_only == line)
+            return true;
+    return false;
 }
 
 } // namespace
@@ -117,7 +115,7 @@ const char *describe_class(std::uint32_t id, char *buffer, unsigned size) noexce
     } else {
         char where[256];
         const ClassRecord &c = g_classes[id];
-        if (c.caller != nullptr && c.shared_site.load(std::memory_order_relaxed)) {
+        if (c.caller != nullptr && line_shared(id)) {
             char from[256];
             std::snprintf(buffer, size, "allocated at %s, called from %s",
                           format_site(class_site(id), where, sizeof where),

@@ -310,6 +310,8 @@ const DriverFrame *classify(const void *pc, DriverFrame *scratch, bool *symboliz
     return classify_slow(pc, scratch) ? scratch : &kWalkPast;
 }
 
+constexpr int kMaxWalkFrames = 48; // a walk gives up past this many frames
+
 struct Walk {
     DriverFrame scratch{};
     int frames = 0;
@@ -321,7 +323,7 @@ struct Walk {
 _Unwind_Reason_Code walk_step(_Unwind_Context *context, void *argument) {
     Walk &w = *static_cast<Walk *>(argument);
     if (w.frames++ == 0) return _URC_NO_REASON; // driver_site_from_stack itself
-    if (w.frames > 48) return _URC_END_OF_STACK;
+    if (w.frames > kMaxWalkFrames) return _URC_END_OF_STACK;
     const void *pc = reinterpret_cast<const void *>(_Unwind_GetIP(context));
     if (pc == nullptr) return _URC_END_OF_STACK;
     const DriverFrame *f = classify(pc, &w.scratch, &w.symbolized);
@@ -340,7 +342,7 @@ struct CallerWalk {
 
 _Unwind_Reason_Code caller_step(_Unwind_Context *context, void *argument) {
     CallerWalk &w = *static_cast<CallerWalk *>(argument);
-    if (++w.frames > 48) return _URC_END_OF_STACK;
+    if (++w.frames > kMaxWalkFrames) return _URC_END_OF_STACK;
     const void *pc = reinterpret_cast<const void *>(_Unwind_GetIP(context));
     if (pc == nullptr) return _URC_END_OF_STACK;
     if (w.found) {
