@@ -15,6 +15,10 @@
  * Results are Windows's: push returns the previous first entry, pop the entry taken off, flush
  * the whole former chain, each NULL on an empty list; the depth counts entries (16 bits).
  *
+ * Inside an exploration (ndislock/explore.h) each call is a scheduling point and orders what
+ * earlier calls on the same header did before what later ones do, as the interlocked operations
+ * of ndislock/wdk_interlocked.h do.
+ *
  * Misuse is not detected, as on Windows: an entry pushed while it is on a list, a header used
  * before InitializeSListHead, or an entry freed while on a list leaves the list corrupt. More than
  * 65,535 entries wrap the depth (the list itself stays whole).

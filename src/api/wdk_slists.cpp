@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "model/preemption.h"
+#include "observe/hooks.h"
 #include "platform/short_spin.h"
 
 using namespace ndislock;
@@ -41,6 +42,14 @@ private:
     platform::ShortSpinGuard spin_;
 };
 
+// As every interlocked operation of wdk_interlocked.h is, one on a list is an exploration's
+// scheduling point and a happens-before edge on the header (what a push published, a later pop
+// sees): told before the operation, outside the guard, only while an exploration listens.
+[[gnu::always_inline]] inline void point(const SLIST_HEADER *header, const void *return_address) noexcept {
+    if (__builtin_expect(__atomic_load_n(&ndislock_interlocked_observers, __ATOMIC_RELAXED) != 0, 0))
+        observe::notify_interlocked(header, return_address);
+}
+
 PSLIST_ENTRY first(const SLIST_HEADER *h) noexcept { return reinterpret_cast<PSLIST_ENTRY>(h->Alignment); }
 void set(PSLIST_HEADER h, PSLIST_ENTRY entry, ULONGLONG depth) noexcept {
     h->Alignment = reinterpret_cast<ULONGLONG>(entry);
@@ -52,12 +61,14 @@ void set(PSLIST_HEADER h, PSLIST_ENTRY entry, ULONGLONG depth) noexcept {
 extern "C" {
 
 NDISLOCK_API VOID InitializeSListHead(PSLIST_HEADER SListHead) {
+    point(SListHead, __builtin_return_address(0));
     const HeaderGuard guard(SListHead);
     SListHead->Alignment = 0;
     SListHead->Region = 0;
 }
 
 NDISLOCK_API PSLIST_ENTRY InterlockedPushEntrySList(PSLIST_HEADER ListHead, PSLIST_ENTRY ListEntry) {
+    point(ListHead, __builtin_return_address(0));
     const HeaderGuard guard(ListHead);
     PSLIST_ENTRY previous = first(ListHead);
     ListEntry->Next = previous;
@@ -66,6 +77,7 @@ NDISLOCK_API PSLIST_ENTRY InterlockedPushEntrySList(PSLIST_HEADER ListHead, PSLI
 }
 
 NDISLOCK_API PSLIST_ENTRY InterlockedPopEntrySList(PSLIST_HEADER ListHead) {
+    point(ListHead, __builtin_return_address(0));
     const HeaderGuard guard(ListHead);
     PSLIST_ENTRY taken = first(ListHead);
     if (taken != nullptr) set(ListHead, taken->Next, (ListHead->Region & kDepthMask) - 1);
@@ -73,6 +85,7 @@ NDISLOCK_API PSLIST_ENTRY InterlockedPopEntrySList(PSLIST_HEADER ListHead) {
 }
 
 NDISLOCK_API PSLIST_ENTRY InterlockedFlushSList(PSLIST_HEADER ListHead) {
+    point(ListHead, __builtin_return_address(0));
     const HeaderGuard guard(ListHead);
     PSLIST_ENTRY chain = first(ListHead);
     if (chain != nullptr) set(ListHead, nullptr, 0);
@@ -80,11 +93,13 @@ NDISLOCK_API PSLIST_ENTRY InterlockedFlushSList(PSLIST_HEADER ListHead) {
 }
 
 NDISLOCK_API USHORT QueryDepthSList(PSLIST_HEADER SListHead) {
+    point(SListHead, __builtin_return_address(0));
     const HeaderGuard guard(SListHead);
     return static_cast<USHORT>(SListHead->Region & kDepthMask);
 }
 
 NDISLOCK_API PSLIST_ENTRY FirstEntrySList(PSLIST_HEADER SListHead) {
+    point(SListHead, __builtin_return_address(0));
     const HeaderGuard guard(SListHead);
     return first(SListHead);
 }

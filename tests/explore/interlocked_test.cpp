@@ -114,6 +114,35 @@ TEST_F(ExploreInterlocked, AReaderThatIgnoresTheFlagRacesWithTheWriter) {
     EXPECT_EQ(r.rule, "DataRace") << r.message;
 }
 
+// The same through a sequenced list: the writer fills a buffer and pushes it, the reader pops it
+// and reads it. The push and the pop are happens-before edges on the header: no race.
+struct Packet {
+    SLIST_ENTRY link;
+    int datum;
+};
+SLIST_HEADER g_packets;
+Packet g_packet;
+
+TEST_F(ExploreInterlocked, DataPublishedThroughAnSListIsNoRace) {
+    const ex::Result r = ex::explore(options(NDISLOCK_EXPLORE_RANDOM, 0, 500), [](ex::Run &run) {
+        InitializeSListHead(&g_packets);
+        g_packet = Packet{};
+        run.spawn([] {
+            NDISLOCK_SHARED_WRITE(g_packet.datum, 42);
+            InterlockedPushEntrySList(&g_packets, &g_packet.link);
+        });
+        run.spawn([] {
+            if (PSLIST_ENTRY e = InterlockedPopEntrySList(&g_packets))
+                NdislockExploreAssert(NDISLOCK_SHARED_READ(CONTAINING_RECORD(e, Packet, link)->datum) == 42,
+                                      "the packet was pushed before it was filled");
+        });
+    });
+    ASSERT_EQ(r.status, NDISLOCK_OK);
+    EXPECT_FALSE(r.found) << r.message;
+    EXPECT_EQ(r.schedules, 500u);
+    EXPECT_GE(r.steps, 500u * 2u) << "the push and the pop are scheduling points";
+}
+
 TEST_F(ExploreInterlocked, OutsideAnExplorationNothingListensToTheOperations) {
     EXPECT_EQ(__atomic_load_n(&ndislock_interlocked_observers, __ATOMIC_RELAXED), 0u);
     NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON); // the verifier does not make them calls
