@@ -7,7 +7,10 @@
 // one as well.
 //
 // A pair is forgotten when either lock is initialized again or freed (a new lock at a reused
-// address is not the old one). Lock-free; a full table stops recording new pairs (said once).
+// address is not the old one), found through its locks' addresses, not by a scan. A pair already
+// known is checked without a lock of our own; a new or forgotten one takes a short internal mutex
+// (the observers run where no emulated interrupt stops the thread). Fixed memory: with 8192 pairs
+// live at once, a new one replaces the oldest (said once), so the newest pairs are always checked.
 #pragma once
 
 #include <cstdint>

@@ -1239,6 +1239,93 @@ TEST_F(VerifierTest, LockOrderInversion_NotForOneClassInOneOrderNorForNewLocksAt
         NdisFreeSpinLock(&l);
 }
 
+// A lock pair nested, then freed, over and over (locks allocated per object, taken hand over hand,
+// freed with the object): each forgotten pair leaves room for the next, so after more of them than
+// the verifier keeps at once, two locks of one class in both orders are still reported.
+TEST_F(VerifierTest, LockOrderInversion_StillFoundAfterManyPairsWereFreed) {
+    static NDIS_SPIN_LOCK q[2];
+    for (int round = 0; round < 10'000; ++round) {
+        for (NDIS_SPIN_LOCK &l : q)
+            NdisAllocateSpinLock(&l);
+        NdisAcquireSpinLock(&q[round % 2]);
+        NdisDprAcquireSpinLock(&q[1 - round % 2]); // both orders, but never for the same two locks
+        NdisDprReleaseSpinLock(&q[1 - round % 2]);
+        NdisReleaseSpinLock(&q[round % 2]);
+        for (NDIS_SPIN_LOCK &l : q)
+            NdisFreeSpinLock(&l);
+    }
+    ASSERT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+    for (NDIS_SPIN_LOCK &l : q)
+        NdisAllocateSpinLock(&l);
+    NdisAcquireSpinLock(&q[0]);
+    NdisDprAcquireSpinLock(&q[1]);
+    NdisDprReleaseSpinLock(&q[1]);
+    NdisReleaseSpinLock(&q[0]);
+    NdisAcquireSpinLock(&q[1]);
+    const int line = AT(NdisDprAcquireSpinLock(&q[0]));
+    const std::vector<Got> got = take();
+    NdisDprReleaseSpinLock(&q[0]);
+    NdisReleaseSpinLock(&q[1]);
+    for (NDIS_SPIN_LOCK &l : q)
+        NdisFreeSpinLock(&l);
+    expect_exactly(got, "LockOrderInversion", __FILE__, line);
+}
+
+// Threads walking their own lists of one class hand over hand, allocating and freeing them as they
+// go, while the others do the same (more threads than cores): one order each, no report, and the
+// pairs recorded and forgotten concurrently stay consistent (run under ThreadSanitizer too).
+TEST_F(VerifierTest, LockOrderInversion_NotForConcurrentWalksOfListsAllocatedAndFreed) {
+    constexpr int kThreads = 4, kRounds = 1'500, kNodes = 3;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+        threads.emplace_back([] {
+            std::vector<NDIS_SPIN_LOCK> list(kNodes);
+            for (int round = 0; round < kRounds; ++round) {
+                for (NDIS_SPIN_LOCK &l : list)
+                    NdisAllocateSpinLock(&l);
+                KIRQL old;
+                KeRaiseIrql(DISPATCH_LEVEL, &old);
+                NdisDprAcquireSpinLock(&list[0]);
+                for (int i = 1; i < kNodes; ++i) {
+                    NdisDprAcquireSpinLock(&list[i]);
+                    NdisDprReleaseSpinLock(&list[i - 1]);
+                }
+                NdisDprReleaseSpinLock(&list[kNodes - 1]);
+                KeLowerIrql(old);
+                for (NDIS_SPIN_LOCK &l : list)
+                    NdisFreeSpinLock(&l);
+            }
+        });
+    for (std::thread &t : threads)
+        t.join();
+    EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+}
+
+// More same-class pairs live at once than the verifier keeps (a table of 200 locks of one class,
+// every pair nested once): the oldest are forgotten, the newest still checked.
+TEST_F(VerifierTest, LockOrderInversion_TheNewestPairsAreCheckedWhenMoreAreLiveThanKept) {
+    constexpr int kLocks = 200; // 19,900 ordered pairs
+    std::vector<NDIS_SPIN_LOCK> locks(kLocks);
+    for (NDIS_SPIN_LOCK &l : locks)
+        NdisAllocateSpinLock(&l);
+    for (int i = 0; i < kLocks; ++i)
+        for (int j = i + 1; j < kLocks; ++j) {
+            NdisAcquireSpinLock(&locks[i]);
+            NdisDprAcquireSpinLock(&locks[j]);
+            NdisDprReleaseSpinLock(&locks[j]);
+            NdisReleaseSpinLock(&locks[i]);
+        }
+    ASSERT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+    NdisAcquireSpinLock(&locks[kLocks - 1]);
+    const int line = AT(NdisDprAcquireSpinLock(&locks[kLocks - 2]));
+    const std::vector<Got> got = take();
+    NdisDprReleaseSpinLock(&locks[kLocks - 2]);
+    NdisReleaseSpinLock(&locks[kLocks - 1]);
+    for (NDIS_SPIN_LOCK &l : locks)
+        NdisFreeSpinLock(&l);
+    expect_exactly(got, "LockOrderInversion", __FILE__, line);
+}
+
 using TryReverseOrder = VerifierParamTest<Family>;
 TEST_P(TryReverseOrder, TryAcquireInTheReverseOrderIsNoInversion) {
     // A -> B by blocking acquires (family f), then B held and A only tried: a try never waits.
