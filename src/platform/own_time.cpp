@@ -21,14 +21,20 @@ namespace {
 
 enum class WitnessState : std::uint8_t { Unopened, Open, Unavailable };
 
+// The fault ring of a thread whose page-fault event could not be opened: its head never moves.
+const perf_event_mmap_page g_no_fault_ring{};
+
 struct Witness {
     WitnessState state = WitnessState::Unopened;
     int fd = -1;
+    int fault_fd = -1;
     const volatile perf_event_mmap_page *page = nullptr;
+    // The page-fault event's ring (own_time.h): its data_head moves by a record at each of the
+    // thread's page faults.
+    const volatile perf_event_mmap_page *fault_ring = &g_no_fault_ring;
 };
 // Initial-exec: read on every timed hold, and in libndislock.so the default model would make each
-// read a __tls_get_addr call. 16 bytes of the static TLS block, as the thread pointer of
-// model/thread_state.h already takes.
+// read a __tls_get_addr call. 32 bytes of the static TLS block.
 thread_local Witness tls_witness __attribute__((tls_model("initial-exec")));
 
 std::uint64_t ticks_to_ns(std::uint64_t ticks) noexcept;
@@ -39,6 +45,35 @@ NDISLOCK_CONTEXT_LOCAL(tls_virtual_own_ns); // follows the context (platform/con
 
 // Once perf events fail for one thread they are assumed unavailable for all.
 std::atomic<bool> g_perf_unavailable{false};
+
+// The page-fault witness: a sampling event on the thread's own page faults, every fault a record
+// in a ring of one page mapped read-only (so the kernel overwrites it and never waits for a
+// reader), and no wake-up ever (the watermark is past the ring). The ring's head is the witness.
+// Without it (a descriptor limit, an old kernel) faults go unseen, as before.
+void open_fault_witness(Witness &w) noexcept {
+    perf_event_attr attr;
+    std::memset(&attr, 0, sizeof attr);
+    attr.type = PERF_TYPE_SOFTWARE;
+    attr.size = sizeof attr;
+    attr.config = PERF_COUNT_SW_PAGE_FAULTS;
+    attr.sample_period = 1;
+    attr.sample_type = 0; // a bare header: the head's move is all that is read
+    attr.exclude_kernel = 1;
+    attr.exclude_hv = 1;
+    attr.watermark = 1;
+    attr.wakeup_watermark = 1u << 30;
+    const long fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+    if (fd < 0) return;
+    void *ring =
+        mmap(nullptr, 2 * static_cast<size_t>(sysconf(_SC_PAGESIZE)), PROT_READ, MAP_SHARED, static_cast<int>(fd), 0);
+    if (ring == MAP_FAILED) {
+        close(static_cast<int>(fd));
+        return;
+    }
+    w.fault_fd = static_cast<int>(fd);
+    w.fault_ring = static_cast<const volatile perf_event_mmap_page *>(ring);
+    (void)w.fault_ring->data_head;
+}
 
 bool open_witness(Witness &w) noexcept {
     if (g_perf_unavailable.load(std::memory_order_relaxed)) return false;
@@ -63,7 +98,8 @@ bool open_witness(Witness &w) noexcept {
     }
     w.fd = static_cast<int>(fd);
     w.page = static_cast<const volatile perf_event_mmap_page *>(page);
-    (void)w.page->lock;   // fault the page in now, not inside the first timed interval
+    (void)w.page->lock; // fault the page in now, not inside the first timed interval
+    open_fault_witness(w);
     (void)ticks_to_ns(0); // and calibrate the tick rate now
     return true;
 }
@@ -138,7 +174,7 @@ OwnTimeStamp own_time_now() noexcept {
     // The witness adds the fiber switches on this thread (clock.h): both only grow, so the sum
     // changes when either does, and an interval a fiber was switched out in is not its own.
     if (w.state != WitnessState::Open) return OwnTimeStamp{thread_cpu_ns(), tls_fiber_switches, true, false};
-    const std::uint32_t seq = w.page->lock + tls_fiber_switches;
+    const std::uint32_t seq = w.page->lock + static_cast<std::uint32_t>(w.fault_ring->data_head) + tls_fiber_switches;
     std::atomic_signal_fence(std::memory_order_seq_cst);
     return OwnTimeStamp{wall_ticks(), seq, false, false};
 }
@@ -150,7 +186,9 @@ std::uint64_t own_time_since(const OwnTimeStamp &start) noexcept {
     if (start.exact_clock) return tls_fiber_switches != start.witness ? kDescheduled : thread_cpu_ns() - start.ns;
     const std::uint64_t now = wall_ticks();
     std::atomic_signal_fence(std::memory_order_seq_cst);
-    if (tls_witness.page->lock + tls_fiber_switches != start.witness) return kDescheduled;
+    const Witness &w = tls_witness;
+    if (w.page->lock + static_cast<std::uint32_t>(w.fault_ring->data_head) + tls_fiber_switches != start.witness)
+        return kDescheduled;
     return ticks_to_ns(now - start.ns);
 }
 
@@ -168,8 +206,13 @@ bool own_time_stall_virtual(std::uint64_t ns) noexcept {
 void own_time_thread_exit() noexcept {
     Witness &w = tls_witness;
     if (w.state == WitnessState::Open) {
-        munmap(const_cast<perf_event_mmap_page *>(w.page), static_cast<size_t>(sysconf(_SC_PAGESIZE)));
+        const auto page_size = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+        munmap(const_cast<perf_event_mmap_page *>(w.page), page_size);
         close(w.fd);
+        if (w.fault_fd >= 0) {
+            munmap(const_cast<perf_event_mmap_page *>(w.fault_ring), 2 * page_size);
+            close(w.fault_fd);
+        }
     }
     w = Witness{};
 }
