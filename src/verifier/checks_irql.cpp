@@ -23,6 +23,14 @@ void check_irql_drop(VerifierThread &v, model::ThreadState *thread, KIRQL to, co
 
 // KeLowerIrql (and KeRaiseIrql); releases check their own IRQL drop in on_releasing.
 void on_irql_changed(const observe::IrqlEvent &ev) noexcept {
+    if (ev.to > ev.from) {
+        if (ev.from == PASSIVE_LEVEL) verifier_thread(*ev.thread).raised_from_passive = ev.site;
+        return;
+    }
+    if (ev.to == PASSIVE_LEVEL) {
+        VerifierThread &v = verifier_thread(*ev.thread);
+        if (v.raised_from_passive.file != nullptr) v.raised_from_passive = Site{};
+    }
     if (ev.to >= DISPATCH_LEVEL || ev.from < DISPATCH_LEVEL) return;
     VerifierThread &v = verifier_thread(*ev.thread);
     v.owed_irql = VerifierThread::kNoOwedIrql; // a saved IRQL handed on is restored (or dropped below)

@@ -24,6 +24,20 @@ void check_thread_end(model::ThreadState &t, const char *how) {
     } else {
         r.explanation = format("thread %d %s at IRQL %u: a thread must return to PASSIVE_LEVEL before it ends",
                                t.os_tid.load(std::memory_order_relaxed), how, irql);
+        // Where it went up: KeRaiseIrql from PASSIVE_LEVEL, or else the acquire of the lock it
+        // released last (a raising acquire released by a form that does not lower).
+        if (v != nullptr && v->raised_from_passive.file != nullptr) {
+            r.site = v->raised_from_passive;
+            r.explanation += " (raised here, never lowered)";
+        } else if (v != nullptr && v->last_released.lock.load(std::memory_order_relaxed) != nullptr) {
+            r.site = v->last_released.site();
+            r.lock = v->last_released.lock.load(std::memory_order_relaxed);
+            if (const Shadow *shadow = shadow_find(r.lock); shadow != nullptr)
+                r.lock_class = shadow->lock_class.load(std::memory_order_relaxed);
+            else
+                r.lock = nullptr; // freed since: its class is gone
+            r.explanation += " (the last lock it released was acquired here: did its release restore the IRQL?)";
+        }
     }
     emit_kept_site(r);
 }

@@ -31,6 +31,8 @@ void renew(VerifierThread &v) noexcept {
     v.wait_chain = kChainStart;
     v.wait_wanting.store(nullptr, std::memory_order_relaxed);
     v.last_released.lock.store(nullptr, std::memory_order_relaxed);
+    v.owed_irql = VerifierThread::kNoOwedIrql; // a table reused by a new thread owes it nothing
+    v.raised_from_passive = observe::Site{};
     v.outer_hold.store(kNoSeq, std::memory_order_relaxed);
     v.outer_run.store(kNoSeq, std::memory_order_relaxed);
     v.beats_seen.store(v.beats_sent.load(std::memory_order_relaxed), std::memory_order_relaxed); // a beat lost

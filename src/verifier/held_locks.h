@@ -117,6 +117,9 @@ struct VerifierThread {
     // DISPATCH_LEVEL.
     static constexpr KIRQL kNoOwedIrql = 0xFF;
     KIRQL owed_irql = kNoOwedIrql;
+    // Where KeRaiseIrql last took the thread up from PASSIVE_LEVEL (file nullptr: not since it was
+    // last there): a thread that ends above PASSIVE_LEVEL holding no lock is reported there.
+    observe::Site raised_from_passive{};
     // The lock this thread is acquiring (between acquiring and acquired), for deadlock reports.
     std::atomic<const void *> wanting{nullptr};
     observe::Site wanting_site{};

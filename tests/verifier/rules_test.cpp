@@ -1006,6 +1006,7 @@ TEST_F(VerifierTest, ThreadExitHoldingLock_TheProcessEndsWithALockHeld) {
 }
 
 TEST_F(VerifierTest, ThreadExitHoldingLock_TheProcessEndsAtDispatchLevel) {
+    const int line = __LINE__ + 5;
     EXPECT_EXIT(
         {
             NdislockVerifierSetExitCode(86);
@@ -1013,7 +1014,38 @@ TEST_F(VerifierTest, ThreadExitHoldingLock_TheProcessEndsAtDispatchLevel) {
             KeRaiseIrql(DISPATCH_LEVEL, &old);
             std::exit(0);
         },
-        ::testing::ExitedWithCode(86), "ThreadExitHoldingLock.*ends the process .* at IRQL 2");
+        ::testing::ExitedWithCode(86),
+        "ThreadExitHoldingLock.*ends the process .* at IRQL 2.*raised here, never lowered.*" + site_regex(line));
+}
+
+// A thread that ends at DISPATCH_LEVEL holding nothing is reported where it went up: its
+// KeRaiseIrql, or the acquire whose release did not lower (NdisAcquireSpinLock released with
+// NdisDprReleaseSpinLock), not at "(unknown)".
+TEST_F(VerifierTest, ThreadExitHoldingLock_AThreadEndingAtDispatchLevelIsReportedWhereItWentUp) {
+    int raise_line = 0, acquire_line = 0;
+    {
+        Watchdog dog("ThreadExitHoldingLock at DISPATCH_LEVEL", std::chrono::seconds(60));
+        std::thread([&] {
+            KIRQL old = 0;
+            raise_line = AT(KeRaiseIrql(DISPATCH_LEVEL, &old));
+        }).join();
+    }
+    expect_exactly(take(), "ThreadExitHoldingLock", __FILE__, raise_line);
+    static NDIS_SPIN_LOCK lock;
+    NdisAllocateSpinLock(&lock);
+    {
+        Watchdog dog("ThreadExitHoldingLock after a release that did not lower", std::chrono::seconds(60));
+        std::thread([&] {
+            acquire_line = AT(NdisAcquireSpinLock(&lock));
+            NdisDprReleaseSpinLock(&lock); // ReleaseVariantMismatch: the IRQL stays at DISPATCH_LEVEL
+        }).join();
+    }
+    const std::vector<Got> got = take();
+    NdisFreeSpinLock(&lock);
+    bool exit_at_acquire = false;
+    for (const Got &g : got)
+        exit_at_acquire |= g.rule == "ThreadExitHoldingLock" && g.line == acquire_line;
+    EXPECT_TRUE(exit_at_acquire) << dump(got);
 }
 
 TEST_F(VerifierTest, ThreadExitHoldingLock_NotReportedWhenTheProcessEndsCleanly) {
