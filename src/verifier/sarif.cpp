@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "observe/rules.h"
+#include "platform/symbolizer.h"
 #include "verifier/findings.h"
 
 namespace ndislock::verifier {
@@ -82,6 +83,24 @@ std::string location(const char *file, int line, const char *function, int id) {
     return out + "}";
 }
 
+// A relative __FILE__ (a driver compiled with relative paths, or with -fmacro-prefix-map) made
+// absolute from the debug information at the call, whose file names carry the directory of the
+// compilation: the directory the program happens to run in (SRCROOT below) is not where the
+// source is. Unchanged without debug information there, or when no frame's file ends with it.
+const char *without_dot_slash(const char *file) { return file[0] == '.' && file[1] == '/' ? file + 2 : file; }
+
+std::string source_path(const char *file, const void *return_address) {
+    if (file[0] == '/' || return_address == nullptr) return file;
+    platform::Symbolized at;
+    if (!platform::symbolize(static_cast<const char *>(return_address) - 1, &at)) return file;
+    const std::string tail = std::string("/") + without_dot_slash(file);
+    for (const platform::SourceFrame &frame : at.frames)
+        if (frame.file.size() > tail.size() && frame.file[0] == '/' &&
+            frame.file.compare(frame.file.size() - tail.size(), tail.size(), tail) == 0)
+            return frame.file;
+    return file;
+}
+
 void append_result(const NDISLOCK_FINDING &f, bool suppressed, void *context) {
     std::string &out = *static_cast<std::string *>(context);
     if (out.back() == '}') out += ",";
@@ -92,8 +111,16 @@ void append_result(const NDISLOCK_FINDING &f, bool suppressed, void *context) {
                                                                  : "note") +
            "\"";
     out += ",\"message\":{\"text\":" + json_string(f.Message) + "}";
+    std::string other; // the other party's file made absolute, or empty
     if (f.File != nullptr) {
-        out += ",\"locations\":[" + location(f.File, f.Line, f.Function, -1) + "]";
+        const std::string file = source_path(f.File, f.ReturnAddress);
+        out += ",\"locations\":[" + location(file.c_str(), f.Line, f.Function, -1) + "]";
+        // The other party's relative file, from the same compilation directory when it is there.
+        if (f.OtherFile != nullptr && f.OtherFile[0] != '/' && file != f.File) {
+            other = file.substr(0, file.size() - std::string(without_dot_slash(f.File)).size()) +
+                    without_dot_slash(f.OtherFile);
+            if (access(other.c_str(), F_OK) != 0) other.clear();
+        }
     } else {
         char address[40];
         std::snprintf(address, sizeof address, "%p", f.ReturnAddress);
@@ -101,7 +128,8 @@ void append_result(const NDISLOCK_FINDING &f, bool suppressed, void *context) {
                json_string(f.Function != nullptr ? f.Function : address) + ",\"kind\":\"function\"}]}]";
     }
     if (f.OtherFile != nullptr)
-        out += ",\"relatedLocations\":[" + location(f.OtherFile, f.OtherLine, f.OtherFunction, 1) + "]";
+        out += ",\"relatedLocations\":[" +
+               location(other.empty() ? f.OtherFile : other.c_str(), f.OtherLine, f.OtherFunction, 1) + "]";
     out += ",\"occurrenceCount\":" + std::to_string(f.Count);
     // Silenced by the user's suppressions file: code scanning shows it as suppressed.
     if (suppressed) out += ",\"suppressions\":[{\"kind\":\"external\",\"justification\":\"NDISLOCK_SUPPRESSIONS\"}]";

@@ -27,6 +27,23 @@ function(run_env_scenario sarif what)
 endfunction()
 
 file(REMOVE "${OUT}")
+if(MODE STREQUAL "relative")
+  # relative_site.c's __FILE__ is "relative_site.c"; the test runs in the build tree. The log must
+  # name the source where it is (from the debug information), not SRCROOT-relative to the run's
+  # directory.
+  execute_process(COMMAND "${SCENARIO}" "${OUT}" RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "FAILED: relative_site exited with ${rc}\n${err}")
+  endif()
+  if(NOT err MATCHES "at relative_site.c:")
+    message(FATAL_ERROR "FAILED: the finding's __FILE__ was not relative; the test proves nothing\n${err}")
+  endif()
+  file(READ "${OUT}" log)
+  if(NOT log MATCHES "\"uri\":\"file://${SOURCE_DIR}/relative_site.c\"")
+    message(FATAL_ERROR "FAILED: the SARIF location is not file://${SOURCE_DIR}/relative_site.c\n${log}")
+  endif()
+  return()
+endif()
 if(MODE STREQUAL "note")
   # A note only (the documented pairing broken, Windows behaving the same): reported once for its
   # site, and the exit status stays 0.
