@@ -22,6 +22,7 @@
 #include "platform/clock.h"
 #include "platform/diagnostics.h"
 #include "lock/park.h"
+#include "lock/wait_observer.h"
 #include "platform/cpu.h"
 #include "platform/short_spin.h"
 #include "platform/context_local.h"
@@ -124,6 +125,8 @@ void dpc_thread_main(std::uint32_t index) noexcept {
     model::ThreadState &t = model::register_current_thread_on(index);
     ProcessorContext &c = g_contexts[index];
     c.dpc_thread.store(&t, std::memory_order_release);
+    c.threads_up.fetch_add(1, std::memory_order_release);
+    lock::unpark_all(&c.threads_up);
     // One trip to DISPATCH_LEVEL revokes a bias granted before no_bias was set (it waits for the
     // bias holder's current DISPATCH_LEVEL episode, which may be the thread that started us).
     model::raise_irql(t, DISPATCH_LEVEL);
@@ -186,6 +189,11 @@ void ensure_processor_threads(std::uint32_t index) noexcept {
     if (__builtin_expect(c.started.load(std::memory_order_acquire) == 2, 1)) return;
     int expected = 0;
     if (c.started.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+        // Starting threads is ndislock's time, not the caller's: a driver that queues its first
+        // DPC under a spin lock must not have the start-up (thread creation, the new threads'
+        // first run: milliseconds on a loaded machine) counted as its hold. The timed holds are
+        // left untimed, and the wait below sleeps, which the long-hold sentinel does not count.
+        lock::note_slow_path();
         model::install_preemption();
         // From now on this processor stays in shared mode (model/processors.h): its owner word
         // names the thread an interrupt must stop. A bias granted before is revoked by the DPC
@@ -195,9 +203,8 @@ void ensure_processor_threads(std::uint32_t index) noexcept {
         start_monitor();
         start_thread(dpc_thread_entry, index, "dpc");
         start_thread(isr_thread_entry, index, "isr");
-        while (c.dpc_thread.load(std::memory_order_acquire) == nullptr ||
-               c.isr_thread.load(std::memory_order_acquire) == nullptr)
-            platform::yield_core();
+        for (std::uint32_t up; (up = c.threads_up.load(std::memory_order_acquire)) < 2;)
+            lock::park(&c.threads_up, up, lock::kParkBoundNs);
         c.started.store(2, std::memory_order_release);
         return;
     }

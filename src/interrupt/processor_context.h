@@ -36,6 +36,9 @@ struct alignas(64) ProcessorContext {
     std::atomic<std::uint64_t> asserted_slots{0};
     std::atomic<std::uint32_t> irq_seq{0};
     std::atomic<int> started{0}; // 0 no threads, 1 starting, 2 running
+    // The threads started so far that have registered (isr_thread, dpc_thread set): the starter
+    // parks on it, a started thread bumps it and unparks.
+    std::atomic<std::uint32_t> threads_up{0};
     std::atomic<model::ThreadState *> isr_thread{nullptr};
     std::atomic<model::ThreadState *> dpc_thread{nullptr};
 };

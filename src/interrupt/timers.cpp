@@ -14,6 +14,7 @@
 #include "interrupt/processor_context.h"
 #include "interrupt/scheduled_delivery.h"
 #include "lock/park.h"
+#include "lock/wait_observer.h"
 #include "model/preemption.h"
 #include "platform/clock.h"
 #include "platform/cpu.h"
@@ -144,6 +145,7 @@ void ensure_timer_thread() noexcept {
     if (__builtin_expect(g_thread_started.load(std::memory_order_acquire) == 2, 1)) return;
     int expected = 0;
     if (g_thread_started.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+        lock::note_slow_path(); // the thread's creation is not the caller's hold (dpc_queue.cpp)
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);

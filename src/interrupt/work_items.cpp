@@ -8,6 +8,7 @@
 
 #include "interrupt/callback_scope.h"
 #include "lock/park.h"
+#include "platform/diagnostics.h"
 #include "model/thread_state.h"
 
 // The item itself: opaque to drivers (ndislock/wdk_work_items.h declares only its name).
@@ -171,11 +172,26 @@ void start_workers() noexcept {
 
 PIO_WORKITEM work_item_allocate(void *owner, bool ndis) noexcept {
     if (!g_workers_started.load(std::memory_order_acquire)) {
-        if (model::current_thread().irql().load(std::memory_order_relaxed) >= DISPATCH_LEVEL) return nullptr;
+        if (model::current_thread().irql().load(std::memory_order_relaxed) >= DISPATCH_LEVEL) {
+            // Said, not silent: Windows allocates here (platform::diagnostic is usable anywhere).
+            static std::atomic<bool> said{false};
+            if (!said.exchange(true))
+                platform::diagnostic("a work item allocated at DISPATCH_LEVEL or above before any at PASSIVE_LEVEL: "
+                                     "NULL (ndislock starts its worker threads at the first allocation below "
+                                     "DISPATCH_LEVEL; allocate one during initialization; docs/waits.md)");
+            return nullptr;
+        }
         start_workers();
     }
     _IO_WORKITEM *item = pop_free();
-    if (item == nullptr) return nullptr;
+    if (item == nullptr) {
+        static std::atomic<bool> said{false};
+        if (!said.exchange(true))
+            platform::diagnostic("more than %u work items allocated at once: NULL (ndislock's pool is fixed; "
+                                 "docs/waits.md)",
+                                 kPoolSize);
+        return nullptr;
+    }
     item->ndis = ndis;
     item->owner = owner;
     item->routine = nullptr;
