@@ -3,6 +3,7 @@
 #include "ndislock/ndis.h"
 
 #include "api/spin_lock_ops.h"
+#include "api/wait_locks.h"
 #include "interrupt/events.h"
 
 using namespace ndislock;
@@ -11,9 +12,16 @@ using namespace ndislock::api;
 namespace {
 
 BOOLEAN wait_at(PNDIS_EVENT event, UINT ms, const Site &site) noexcept {
-    this_thread();
+    ThreadState &t = this_thread();
     if (observe::active()) observe::notify_other_call("NdisWaitEvent", true, true, site);
-    return interrupt::event_wait(event, ms) ? TRUE : FALSE;
+    // The wait's start and end, as KeWaitForSingleObject tells them: a wait that never ends is
+    // reported at this call, as an NdisWaitEvent.
+    const void *object = &event->Event.Header;
+    tell_wait_lock(object, observe::WaitLockKind::Object, observe::WaitLockPhase::Acquiring, "NdisWaitEvent", site, t,
+                   true);
+    const bool set = interrupt::event_wait(event, ms);
+    tell_wait_lock(object, observe::WaitLockKind::Object, observe::WaitLockPhase::WaitEnded, "NdisWaitEvent", site, t);
+    return set ? TRUE : FALSE;
 }
 
 } // namespace

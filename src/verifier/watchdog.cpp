@@ -67,8 +67,8 @@ model::ThreadState *holder_of_dispatcher_wait(model::ThreadState &t, lock::WaitK
         if (type == MutantObject)
             owner = interrupt_tagged(std::atomic_ref<struct _KTHREAD *>(reinterpret_cast<KMUTANT *>(h)->OwnerThread)
                                          .load(std::memory_order_acquire));
-        std::snprintf(buffer, sizeof buffer, "%s %p (a KeWaitFor* wait%s)", name, object,
-                      type == MutantObject ? "" : ": nobody owns it, it waits to be signalled");
+        std::snprintf(buffer, sizeof buffer, "%s %p (%s)", name, object,
+                      type == MutantObject ? "a KeWaitFor* wait" : "nobody owns it: it waits to be signalled");
     }
     *what = buffer;
     // Its class: where it was initialized (or its name), as the lock-order graph knows it.

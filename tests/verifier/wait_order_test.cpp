@@ -416,4 +416,22 @@ TEST(WaitOrderDeadlock, TwoFastMutexesInBothOrdersAreADeadlockNamingTheCycle) {
                                         ").*holds fast mutex 0x[0-9a-f]+ allocated at.*in ExAcquireFastMutex at");
 }
 
+// A wait for an NDIS event nobody sets: reported at the NdisWaitEvent call, as the wait it is.
+constexpr int kNdisWaitLine = __LINE__ + 6;
+[[noreturn]] void ndis_wait_forever() {
+    static NDIS_EVENT never_set;
+    NdisInitializeEvent(&never_set);
+    Watchdog dog("NdisWaitEvent child", std::chrono::seconds(20));
+    NdislockVerifierSetWatchdog(300);
+    NdisWaitEvent(&never_set, 0);
+    std::fprintf(stderr, "the wait ended: no deadlock?\n");
+    std::_Exit(0);
+}
+
+TEST(WaitOrderDeadlock, AnNdisWaitEventNobodySetsIsReportedAtItsCall) {
+    EXPECT_DEATH(ndis_wait_forever(), "error: Deadlock.*for event 0x[0-9a-f]+ \\(nobody owns it: it waits to be "
+                                      "signalled\\).*\n  at [^\n]*" +
+                                          at(kNdisWaitLine) + ".*in NdisWaitEvent at [^\n]*" + at(kNdisWaitLine));
+}
+
 } // namespace
