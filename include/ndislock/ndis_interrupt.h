@@ -192,11 +192,12 @@ NDISLOCK_API VOID KeSignalCallDpcDone(PVOID SystemArgument1);
  * ndis/nf-ndis-ndisinitializeevent. */
 NDISLOCK_API VOID NdisInitializeEvent(PNDIS_EVENT Event);
 
-/* NdisSetEvent: IRQL <= DISPATCH_LEVEL. Signals the event and wakes every waiter; it stays
- * signalled until NdisResetEvent. Page: ndis/nf-ndis-ndissetevent. */
+/* NdisSetEvent: IRQL <= DISPATCH_LEVEL (above it, as from an ISR: IrqlTooHighForCall). Signals the event and wakes
+ * every waiter; it stays signalled until NdisResetEvent. Page: ndis/nf-ndis-ndissetevent. */
 NDISLOCK_API VOID NdisSetEvent(PNDIS_EVENT Event);
 
-/* NdisResetEvent: IRQL <= DISPATCH_LEVEL. Back to not signalled. Page: ndis/nf-ndis-ndisresetevent. */
+/* NdisResetEvent: IRQL <= DISPATCH_LEVEL (above it: IrqlTooHighForCall). Back to not signalled. Page:
+ * ndis/nf-ndis-ndisresetevent. */
 NDISLOCK_API VOID NdisResetEvent(PNDIS_EVENT Event);
 
 /* NdisWaitEvent: PASSIVE_LEVEL. Waits until the event is signalled or MsToWait milliseconds pass

@@ -139,13 +139,16 @@ NDISLOCK_API VOID KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN Sta
 /* KeSetEvent: IRQL <= DISPATCH_LEVEL. Signals the event and wakes its waiters (every one for a
  * notification event; the first wait to take a synchronization event resets it). Returns the
  * previous state (non-zero: it was signalled). Increment and Wait are accepted (Wait TRUE means
- * the caller waits next, at PASSIVE_LEVEL). Page: wdm/nf-wdm-kesetevent. */
+ * the caller waits next: IRQL <= APC_LEVEL then). Above its level it is IrqlTooHighForCall with the
+ * verifier on (the event is still set). Page: wdm/nf-wdm-kesetevent. */
 NDISLOCK_API LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait);
 
-/* KeClearEvent: IRQL <= DISPATCH_LEVEL. Not signalled. Page: wdm/nf-wdm-keclearevent. */
+/* KeClearEvent: IRQL <= DISPATCH_LEVEL (above it: IrqlTooHighForCall). Not signalled. Page:
+ * wdm/nf-wdm-keclearevent. */
 NDISLOCK_API VOID KeClearEvent(PRKEVENT Event);
 
-/* KeResetEvent: IRQL <= DISPATCH_LEVEL. Not signalled; returns the previous state. Page:
+/* KeResetEvent: IRQL <= DISPATCH_LEVEL (above it: IrqlTooHighForCall). Not signalled; returns
+ * the previous state. Page:
  * wdm/nf-wdm-keresetevent. */
 NDISLOCK_API LONG KeResetEvent(PRKEVENT Event);
 

@@ -76,7 +76,8 @@ NDISLOCK_API VOID KeInitializeTimerEx(PKTIMER Timer, TIMER_TYPE Type);
  * wdm/nf-wdm-kesettimer. */
 NDISLOCK_API BOOLEAN KeSetTimer(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC Dpc);
 
-/* KeSetTimerEx: IRQL <= DISPATCH_LEVEL. Cancels the timer if it is in the timer queue (its
+/* KeSetTimerEx: IRQL <= DISPATCH_LEVEL (above it, as from an ISR: IrqlTooHighForCall, and the
+ * timer is still set). Cancels the timer if it is in the timer queue (its
  * pending expiry and DPC with it), sets it not signalled, and queues it to expire at DueTime
  * (see the top of this header), then every Period milliseconds if Period > 0. At each expiry Dpc
  * (optional, initialized by KeInitializeDpc) is queued with the expiry's system time in its two
@@ -86,10 +87,10 @@ NDISLOCK_API BOOLEAN KeSetTimer(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC Dpc)
  * wdm/nf-wdm-kesettimerex. */
 NDISLOCK_API BOOLEAN KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PKDPC Dpc);
 
-/* KeCancelTimer: IRQL <= DISPATCH_LEVEL. Takes the timer out of the timer queue: TRUE if it was
- * there (it will not expire; a periodic timer is always there until cancelled), FALSE if it was not
- * (a one-shot timer that expired: its DPC may be queued or running, and runs to completion;
- * KeFlushQueuedDpcs waits for it). Page: wdm/nf-wdm-kecanceltimer. */
+/* KeCancelTimer: IRQL <= DISPATCH_LEVEL (above it: IrqlTooHighForCall). Takes the timer out of the timer queue: TRUE if
+ * it was there (it will not expire; a periodic timer is always there until cancelled), FALSE if it was not (a one-shot
+ * timer that expired: its DPC may be queued or running, and runs to completion; KeFlushQueuedDpcs waits for it). Page:
+ * wdm/nf-wdm-kecanceltimer. */
 NDISLOCK_API BOOLEAN KeCancelTimer(PKTIMER Timer);
 
 /* KeReadStateTimer: any IRQL. TRUE if the timer is signalled (it expired since it was last set).
@@ -134,8 +135,8 @@ NDISLOCK_API NDIS_STATUS NdisAllocateTimerObject(NDIS_HANDLE NdisHandle,
                                                  PNDIS_TIMER_CHARACTERISTICS TimerCharacteristics,
                                                  PNDIS_HANDLE pTimerObject);
 
-/* NdisSetTimerObject: IRQL <= DISPATCH_LEVEL. KeSetTimerEx on the object's timer: fires at DueTime
- * (100 ns units, negative relative), then every MillisecondsPeriod ms if it is not 0, calling the
+/* NdisSetTimerObject: IRQL <= DISPATCH_LEVEL (above it: IrqlTooHighForCall). KeSetTimerEx on the object's timer: fires
+ * at DueTime (100 ns units, negative relative), then every MillisecondsPeriod ms if it is not 0, calling the
  * TimerFunction with FunctionContext (NULL: the characteristics' FunctionContext). Returns TRUE if
  * the timer was already in the timer queue (that setting is replaced). On a freed or unknown
  * handle it is TimerUsedAfterFree (nothing is set; FALSE). A negative MillisecondsPeriod ends the

@@ -52,8 +52,9 @@ typedef NDIS_IO_WORKITEM_FUNCTION *NDIS_IO_WORKITEM_ROUTINE;
  * wdm/nf-wdm-ioallocateworkitem. */
 NDISLOCK_API PIO_WORKITEM IoAllocateWorkItem(PDEVICE_OBJECT DeviceObject);
 
-/* IoQueueWorkItem: IRQL <= DISPATCH_LEVEL. Runs WorkerRoutine(DeviceObject, Context) once on a
- * worker thread at PASSIVE_LEVEL. Queued again while still queued it is WorkItemMisuse (and is not
+/* IoQueueWorkItem: IRQL <= DISPATCH_LEVEL (above it, as from an ISR: IrqlTooHighForCall, and it
+ * is still queued). Runs WorkerRoutine(DeviceObject, Context) once on a worker thread at
+ * PASSIVE_LEVEL. Queued again while still queued it is WorkItemMisuse (and is not
  * queued twice). Page: wdm/nf-wdm-ioqueueworkitem. */
 NDISLOCK_API VOID IoQueueWorkItem(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE WorkerRoutine,
                                   WORK_QUEUE_TYPE QueueType, PVOID Context);

@@ -148,18 +148,20 @@ NDISLOCK_API VOID KeInitializeEvent(PRKEVENT event, EVENT_TYPE type, BOOLEAN sta
     interrupt::event_init(event, type == SynchronizationEvent, state != FALSE);
 }
 
-NDISLOCK_API LONG KeSetEvent(PRKEVENT event, KPRIORITY, BOOLEAN) {
-    this_thread();
+NDISLOCK_API LONG KeSetEvent(PRKEVENT event, KPRIORITY, BOOLEAN wait) {
+    // Wait TRUE: a KeWaitFor* call follows at once, so APC_LEVEL at most (KeSetEvent's page).
+    check_call_irql(this_thread(), wait != FALSE ? APC_LEVEL : DISPATCH_LEVEL, "KeSetEvent",
+                    NDISLOCK_SITE(nullptr, 0, nullptr));
     return interrupt::event_set(event);
 }
 
 NDISLOCK_API VOID KeClearEvent(PRKEVENT event) {
-    this_thread();
+    check_call_irql(this_thread(), DISPATCH_LEVEL, "KeClearEvent", NDISLOCK_SITE(nullptr, 0, nullptr));
     interrupt::event_reset(event);
 }
 
 NDISLOCK_API LONG KeResetEvent(PRKEVENT event) {
-    this_thread();
+    check_call_irql(this_thread(), DISPATCH_LEVEL, "KeResetEvent", NDISLOCK_SITE(nullptr, 0, nullptr));
     return interrupt::event_reset(event);
 }
 

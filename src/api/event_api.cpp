@@ -32,8 +32,14 @@ NDISLOCK_API VOID NdisInitializeEvent(PNDIS_EVENT event) {
     this_thread();
     interrupt::event_initialize(event);
 }
-NDISLOCK_API VOID NdisSetEvent(PNDIS_EVENT event) { interrupt::event_set(event); }
-NDISLOCK_API VOID NdisResetEvent(PNDIS_EVENT event) { interrupt::event_reset(event); }
+NDISLOCK_API VOID NdisSetEvent(PNDIS_EVENT event) {
+    check_call_irql(this_thread(), DISPATCH_LEVEL, "NdisSetEvent", NDISLOCK_SITE(nullptr, 0, nullptr));
+    interrupt::event_set(event);
+}
+NDISLOCK_API VOID NdisResetEvent(PNDIS_EVENT event) {
+    check_call_irql(this_thread(), DISPATCH_LEVEL, "NdisResetEvent", NDISLOCK_SITE(nullptr, 0, nullptr));
+    interrupt::event_reset(event);
+}
 NDISLOCK_API BOOLEAN ndislock_at_NdisWaitEvent(PNDIS_EVENT event, UINT ms, const char *f, int n, const char *fn) {
     return wait_at(event, ms, NDISLOCK_SITE(f, n, fn));
 }

@@ -21,6 +21,20 @@ inline void lower_to(KIRQL new_irql, const Site &site) noexcept {
 
 } // namespace
 
+namespace ndislock::api {
+
+void report_call_irql(KIRQL irql, KIRQL max, const char *call, const Site &site) noexcept {
+    static constexpr const char *kNames[] = {"PASSIVE_LEVEL", "APC_LEVEL", "DISPATCH_LEVEL"};
+    observe::report_if_observedf(observe::Rule::IrqlTooHighForCall, site,
+                                 "%s at IRQL %u: its documentation allows IRQL <= %s (%u)%s", call, irql,
+                                 max < 3 ? kNames[max] : "DIRQL", max,
+                                 irql > DISPATCH_LEVEL ? " (an ISR or a synchronize routine runs at DIRQL: leave "
+                                                         "the work to a DPC, which may make this call)"
+                                                       : "");
+}
+
+} // namespace ndislock::api
+
 extern "C" {
 
 NDISLOCK_API KIRQL KeGetCurrentIrql(void) { return this_thread().irql().load(std::memory_order_relaxed); }

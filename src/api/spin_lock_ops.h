@@ -37,6 +37,17 @@ inline ThreadState &this_thread() noexcept {
 #define NDISLOCK_SITE(file, line, function)                                                                            \
     ::ndislock::observe::Site { (file), (line), (function), __builtin_return_address(0) }
 
+// A call whose Microsoft page says IRQL <= max, made above max (an ISR that sets an event, queues
+// a work item or sets a timer): the verifier's IrqlTooHighForCall at the call, which then goes on
+// (Windows may get away with it until the wrong moment). One branch when nobody observes.
+[[gnu::cold]] void report_call_irql(KIRQL irql, KIRQL max, const char *call, const Site &site) noexcept;
+inline void check_call_irql(ThreadState &t, KIRQL max, const char *call, const Site &site) noexcept {
+    if (__builtin_expect(observe::active(), 0)) {
+        const KIRQL irql = t.irql().load(std::memory_order_relaxed);
+        if (irql > max) report_call_irql(irql, max, call, site);
+    }
+}
+
 // Calls f(std::true_type{}) when an observer is registered, f(std::false_type{}) otherwise.
 // A lambda given NDISLOCK_OBSERVED_INLINE is inlined in both forms into the exported function
 // (the verified pair pays no call of its own for it).

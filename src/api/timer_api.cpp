@@ -13,6 +13,7 @@ namespace {
 
 BOOLEAN set_object_at(NDIS_HANDLE h, LARGE_INTEGER due, LONG period, PVOID context, const Site &site) noexcept {
     ThreadState &t = this_thread();
+    check_call_irql(t, DISPATCH_LEVEL, "NdisSetTimerObject", site);
     return interrupt::timer_object_set(h, due.QuadPart, period, context, t, site) ? TRUE : FALSE;
 }
 
@@ -21,6 +22,7 @@ BOOLEAN set_object_at(NDIS_HANDLE h, LARGE_INTEGER due, LONG period, PVOID conte
 // where it would wait for the caller's own processor.
 BOOLEAN cancel_object_at(NDIS_HANDLE h, const Site &site) noexcept {
     ThreadState &t = this_thread();
+    check_call_irql(t, DISPATCH_LEVEL, "NdisCancelTimerObject", site);
     bool periodic = false;
     const bool was_queued = interrupt::timer_object_cancel(h, &periodic, site);
     if (periodic) {
@@ -50,6 +52,7 @@ NDISLOCK_API VOID KeInitializeTimerEx(PKTIMER timer, TIMER_TYPE type) {
 
 NDISLOCK_API BOOLEAN KeSetTimerEx(PKTIMER timer, LARGE_INTEGER due, LONG period, PKDPC dpc) {
     ThreadState &t = this_thread();
+    check_call_irql(t, DISPATCH_LEVEL, "KeSetTimer(Ex)", NDISLOCK_SITE(nullptr, 0, nullptr));
     return interrupt::timer_set(timer, due.QuadPart, period, dpc, t.processor().load(std::memory_order_relaxed))
                ? TRUE
                : FALSE;
@@ -59,7 +62,7 @@ NDISLOCK_API BOOLEAN KeSetTimer(PKTIMER timer, LARGE_INTEGER due, PKDPC dpc) {
 }
 
 NDISLOCK_API BOOLEAN KeCancelTimer(PKTIMER timer) {
-    this_thread();
+    check_call_irql(this_thread(), DISPATCH_LEVEL, "KeCancelTimer", NDISLOCK_SITE(nullptr, 0, nullptr));
     return interrupt::timer_cancel(timer) ? TRUE : FALSE;
 }
 

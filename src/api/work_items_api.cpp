@@ -42,7 +42,7 @@ void misuse(const char *call, PIO_WORKITEM item, interrupt::WorkItemUse use, con
 }
 
 void queue(const char *call, PIO_WORKITEM item, void (*routine)(), PVOID context, const Site &site) noexcept {
-    this_thread();
+    check_call_irql(this_thread(), DISPATCH_LEVEL, call, site);
     check_item(call, item, site);
     misuse(call, item, interrupt::work_item_queue(item, routine, context), site);
 }

@@ -68,6 +68,8 @@ constexpr RuleInfo kRules[] = {
      "SDV WithinCriticalRegion; ExAcquireResource*Lite docs: normal kernel APCs disabled first"},
     {"FastMutexRecursion", Severity::Error, true, "hang: ExAcquireFastMutex docs (a fast mutex is not recursive)"},
     {"WorkItemMisuse", Severity::Error, false, "bug check 0xE4 WORKER_INVALID; IoQueueWorkItem / IoFreeWorkItem docs"},
+    {"IrqlTooHighForCall", Severity::Error, false,
+     "Driver Verifier 0xC4/0x20016 (IrqlKeSetEvent) and the DDI compliance IRQL rules; bug check 0xA"},
     {"Livelock", Severity::Error, true,
      "hang without a wait: bug check 0x133 DPC_WATCHDOG_VIOLATION at DISPATCH_LEVEL"},
     {"ExploreUncontrolled", Severity::Error, true, "none: a limit of the exploration, not a Windows fault"},

@@ -62,6 +62,8 @@ enum class Rule : std::uint8_t {
     ResourceOutsideCriticalRegion, // ExAcquireResource*Lite outside a critical region, below APC_LEVEL
     FastMutexRecursion,            // ExAcquireFastMutex by the fast mutex's owner
     WorkItemMisuse,                // a work item queued while queued, freed while queued or running
+    // A call documented for IRQL <= some level made above it (KeSetEvent from an ISR).
+    IrqlTooHighForCall,
     // Exploration (ndislock/explore.h, docs/explore.md).
     Livelock,            // a schedule passed its step bound without every thread returning
     ExploreUncontrolled, // a thread the exploration does not schedule called in, or made work, in a schedule

@@ -102,6 +102,47 @@ TEST_F(VerifierTest, BlockingAtDispatch_KeDelayExecutionThreadAndExAcquireFastMu
 
 // ---- MutexNotOwned -------------------------------------------------------------------------------
 
+// Calls documented for IRQL <= DISPATCH_LEVEL made at DIRQL, as an ISR would make them, and
+// KeSetEvent with Wait TRUE (APC_LEVEL at most) at DISPATCH_LEVEL: IrqlTooHighForCall at each.
+// The same calls at their own limit are silent.
+TEST_F(VerifierTest, IrqlTooHighForCall_EventTimerAndWorkItemCallsAboveTheirLevel) {
+    KEVENT event;
+    KeInitializeEvent(&event, NotificationEvent, FALSE);
+    NDIS_EVENT ndis_event;
+    NdisInitializeEvent(&ndis_event);
+    KTIMER timer;
+    KeInitializeTimer(&timer);
+    LARGE_INTEGER due;
+    due.QuadPart = -10'000'000; // 1 s: cancelled long before
+    KIRQL passive = 0, dispatch = 0;
+    KeRaiseIrql(DISPATCH_LEVEL, &passive);
+    KeSetEvent(&event, IO_NO_INCREMENT, FALSE);
+    KeResetEvent(&event);
+    NdisSetEvent(&ndis_event);
+    NdisResetEvent(&ndis_event);
+    KeSetTimer(&timer, due, nullptr);
+    KeCancelTimer(&timer);
+    ASSERT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+    const int wait_true = AT(KeSetEvent(&event, IO_NO_INCREMENT, TRUE));
+    KeRaiseIrql(5, &dispatch); // a device IRQL: what an ISR runs at
+    const int set = AT(KeSetEvent(&event, IO_NO_INCREMENT, FALSE));
+    const int clear = AT(KeClearEvent(&event));
+    const int ndis_set = AT(NdisSetEvent(&ndis_event));
+    const int timer_set = AT(KeSetTimer(&timer, due, nullptr));
+    const int timer_cancel = AT(KeCancelTimer(&timer));
+    KeLowerIrql(dispatch);
+    KeLowerIrql(passive);
+    KeCancelTimer(&timer);
+    const std::vector<Got> got = take();
+    ASSERT_EQ(got.size(), 6u) << dump(got);
+    for (const int line : {wait_true, set, clear, ndis_set, timer_set, timer_cancel}) {
+        bool found = false;
+        for (const Got &g : got)
+            found |= g.rule == "IrqlTooHighForCall" && g.line == line && ends_with(g.file, "waits_rules_test.cpp");
+        EXPECT_TRUE(found) << "line " << line << "\n" << dump(got);
+    }
+}
+
 TEST_F(VerifierTest, MutexNotOwned_ReleasedByAnotherThreadThanItsOwner) {
     Watchdog dog("mutex released by a non-owner", std::chrono::seconds(30));
     KMUTEX m;
