@@ -174,6 +174,11 @@ NDISLOCK_API LONG KeReadStateEvent(PRKEVENT Event);
 NDISLOCK_API NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
                                             BOOLEAN Alertable, PLARGE_INTEGER Timeout);
 
+/* KeWaitForMutexObject: IRQL <= APC_LEVEL, or DISPATCH_LEVEL with a zero timeout. The WDK's other
+ * name for KeWaitForSingleObject (a macro there too), with its behaviour and misuse reports. Page:
+ * wdm/nf-wdm-kewaitformutexobject. */
+#define KeWaitForMutexObject KeWaitForSingleObject
+
 /* KeWaitForMultipleObjects: IRQL <= APC_LEVEL, or DISPATCH_LEVEL with a zero timeout, with the
  * misuse reports of KeWaitForSingleObject; the same wait, over Count objects. WaitAny returns
  * STATUS_WAIT_0 + n for the lowest-numbered object n that satisfied the wait (only that one is
@@ -271,6 +276,45 @@ NDISLOCK_API BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex);
  * Page: wdm/nf-wdm-exreleasefastmutex. */
 NDISLOCK_API VOID ExReleaseFastMutex(PFAST_MUTEX FastMutex);
 
+/* ExAcquireFastMutexUnsafe: IRQL <= APC_LEVEL, with normal kernel APCs off already (the caller at
+ * APC_LEVEL or in a critical region). As ExAcquireFastMutex without the raise: the IRQL stays as
+ * it is; the misuse as ExAcquireFastMutex. Page: wdm/nf-wdm-exacquirefastmutexunsafe. */
+NDISLOCK_API VOID ExAcquireFastMutexUnsafe(PFAST_MUTEX FastMutex);
+
+/* ExReleaseFastMutexUnsafe: IRQL <= APC_LEVEL. Frees a mutex ExAcquireFastMutexUnsafe took; the
+ * IRQL stays as it is. Page: wdm/nf-wdm-exreleasefastmutexunsafe. */
+NDISLOCK_API VOID ExReleaseFastMutexUnsafe(PFAST_MUTEX FastMutex);
+
+/* ---- Guarded mutexes (a KGUARDED_MUTEX is a FAST_MUTEX here) ------------------------------- */
+
+/* KeInitializeGuardedMutex: IRQL <= DISPATCH_LEVEL. Free; as ExInitializeFastMutex (where it is
+ * called is its class). Page: wdm/nf-wdm-keinitializeguardedmutex. */
+NDISLOCK_API VOID KeInitializeGuardedMutex(PKGUARDED_MUTEX Mutex);
+
+/* KeAcquireGuardedMutex: IRQL <= APC_LEVEL. Enters a guarded region (KeEnterGuardedRegion), then
+ * waits for the mutex as ExAcquireFastMutex does, without raising the IRQL; the misuse as
+ * ExAcquireFastMutex (FastMutexRecursion; LockOrderInversion, Deadlock). Page:
+ * wdm/nf-wdm-keacquireguardedmutex. */
+NDISLOCK_API VOID KeAcquireGuardedMutex(PKGUARDED_MUTEX Mutex);
+
+/* KeTryToAcquireGuardedMutex: IRQL <= APC_LEVEL. TRUE, in a guarded region, if it took the mutex;
+ * FALSE at once (and out of the region again) if it is owned. Page:
+ * wdm/nf-wdm-ketrytoacquireguardedmutex. */
+NDISLOCK_API BOOLEAN KeTryToAcquireGuardedMutex(PKGUARDED_MUTEX Mutex);
+
+/* KeReleaseGuardedMutex: IRQL <= APC_LEVEL. Frees the mutex, then leaves the guarded region its
+ * acquire entered. Page: wdm/nf-wdm-kereleaseguardedmutex. */
+NDISLOCK_API VOID KeReleaseGuardedMutex(PKGUARDED_MUTEX Mutex);
+
+/* KeAcquireGuardedMutexUnsafe: IRQL <= APC_LEVEL, the caller in a guarded region or at APC_LEVEL
+ * already. The mutex alone: no region entered, the IRQL unchanged. Page:
+ * wdm/nf-wdm-keacquireguardedmutexunsafe. */
+NDISLOCK_API VOID KeAcquireGuardedMutexUnsafe(PKGUARDED_MUTEX FastMutex);
+
+/* KeReleaseGuardedMutexUnsafe: IRQL <= APC_LEVEL. Frees a mutex KeAcquireGuardedMutexUnsafe took.
+ * Page: wdm/nf-wdm-kereleaseguardedmutexunsafe. */
+NDISLOCK_API VOID KeReleaseGuardedMutexUnsafe(PKGUARDED_MUTEX FastMutex);
+
 /* ---- Executive resources ------------------------------------------------------------------ */
 
 typedef ULONG_PTR ERESOURCE_THREAD, *PERESOURCE_THREAD;
@@ -360,6 +404,15 @@ NDISLOCK_API VOID KeQueryTickCount(PLARGE_INTEGER CurrentCount);
 /* KeQueryInterruptTime: any IRQL. 100 ns units since start-up (monotonic). Page:
  * wdm/nf-wdm-kequeryinterrupttime. */
 NDISLOCK_API ULONGLONG KeQueryInterruptTime(VOID);
+
+/* KeQueryUnbiasedInterruptTime: any IRQL. As KeQueryInterruptTime (a process here never sleeps
+ * through a system sleep state, which is all the bias leaves out). Page:
+ * wdm/nf-wdm-kequeryunbiasedinterrupttime. */
+NDISLOCK_API ULONGLONG KeQueryUnbiasedInterruptTime(VOID);
+
+/* NdisGetSystemUpTimeEx: any IRQL. Milliseconds since start-up in *pSystemUpTime. Page:
+ * ndis/nf-ndis-ndisgetsystemuptimeex. */
+NDISLOCK_API VOID NdisGetSystemUpTimeEx(PLARGE_INTEGER pSystemUpTime);
 
 /* KeQuerySystemTime / KeQuerySystemTimePrecise: any IRQL. Store the system time in *CurrentTime:
  * 100 ns units since January 1, 1601 (UTC); both read the same clock here. Pages:

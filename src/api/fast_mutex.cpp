@@ -1,7 +1,9 @@
 // Fast mutexes (ndislock/wdk_dispatcher.h): ExInitializeFastMutex, ExAcquireFastMutex,
-// ExTryToAcquireFastMutex, ExReleaseFastMutex, over lock/fast_mutex.h. The IRQL part is here: an
-// acquire raises to APC_LEVEL and keeps the IRQL it raised from in the mutex; the release lowers
-// back to it.
+// ExTryToAcquireFastMutex, ExReleaseFastMutex and their Unsafe forms, and the guarded mutexes
+// (KGUARDED_MUTEX is a FAST_MUTEX), over lock/fast_mutex.h. The IRQL part is here: an acquire
+// raises to APC_LEVEL and keeps the IRQL it raised from in the mutex, the release lowers back to
+// it; an Unsafe form leaves the IRQL alone (its caller has APCs off already); a guarded mutex
+// enters a guarded region instead of raising.
 #define NDISLOCK_NO_SITE_MACROS
 #include "ndislock/wdk.h"
 
@@ -29,24 +31,44 @@ void lower_to(ThreadState &t, KIRQL old) noexcept {
     if (t.irql().load(std::memory_order_relaxed) > old) model::lower_irql(t, old);
 }
 
-void acquire(PFAST_MUTEX m, const Site &site) noexcept {
+// How an acquire keeps normal kernel APCs off while the mutex is held.
+enum class Form {
+    Raising, // ExAcquireFastMutex: to APC_LEVEL, back at the release
+    Unsafe,  // ExAcquireFastMutexUnsafe, KeAcquireGuardedMutexUnsafe: the caller did it already
+    Guarded, // KeAcquireGuardedMutex: a guarded region, left at the release
+};
+
+void acquire(PFAST_MUTEX m, const Site &site, Form form = Form::Raising,
+             const char *call = "ExAcquireFastMutex") noexcept {
     ThreadState &t = this_thread();
-    if (observe::active()) observe::notify_other_call("ExAcquireFastMutex", true, false, site);
+    if (observe::active()) observe::notify_other_call(call, true, false, site);
     if (lock::fast_mutex_owner(m) == interrupt::thread_tag(t)) {
         char detail[200];
         std::snprintf(detail, sizeof detail,
-                      "ExAcquireFastMutex(%p) by thread %d, which already owns it: a fast mutex is not recursive, "
-                      "the thread would wait for itself forever",
-                      static_cast<void *>(m), t.os_tid.load(std::memory_order_relaxed));
+                      "%s(%p) by thread %d, which already owns it: a fast mutex is not recursive, the thread would "
+                      "wait for itself forever",
+                      call, static_cast<void *>(m), t.os_tid.load(std::memory_order_relaxed));
         observe::report_misuse(observe::Rule::FastMutexRecursion, site, detail);
         platform::fatal("FastMutexRecursion: %s", detail); // terminal: reached only if an observer let it go on
     }
-    tell_wait_lock(m, WaitLockKind::FastMutex, WaitLockPhase::Acquiring, "ExAcquireFastMutex", site, t, true);
-    const KIRQL old = raise_to_apc(t);
+    tell_wait_lock(m, WaitLockKind::FastMutex, WaitLockPhase::Acquiring, call, site, t, true);
+    if (form == Form::Guarded) KeEnterGuardedRegion();
+    const KIRQL old = form == Form::Raising ? raise_to_apc(t) : t.irql().load(std::memory_order_relaxed);
     lock::fast_mutex_acquire(m, interrupt::thread_tag(t));
     m->OldIrql = old;
-    tell_wait_lock(m, WaitLockKind::FastMutex, WaitLockPhase::Acquired, "ExAcquireFastMutex", site, t);
-    tell_wait_lock(m, WaitLockKind::FastMutex, WaitLockPhase::WaitEnded, "ExAcquireFastMutex", site, t);
+    tell_wait_lock(m, WaitLockKind::FastMutex, WaitLockPhase::Acquired, call, site, t);
+    tell_wait_lock(m, WaitLockKind::FastMutex, WaitLockPhase::WaitEnded, call, site, t);
+}
+
+void release(PFAST_MUTEX m, Form form, const char *call) noexcept {
+    ThreadState &t = this_thread();
+    const KIRQL old = static_cast<KIRQL>(m->OldIrql); // read while still the owner
+    if (lock::fast_mutex_owner(m) == interrupt::thread_tag(t))
+        tell_wait_lock(m, WaitLockKind::FastMutex, WaitLockPhase::Releasing, call, NDISLOCK_SITE(nullptr, 0, nullptr),
+                       t);
+    lock::fast_mutex_release(m);
+    if (form == Form::Raising) lower_to(t, old);
+    if (form == Form::Guarded) KeLeaveGuardedRegion();
 }
 
 void init(PFAST_MUTEX m, const Site &site) noexcept {
@@ -55,15 +77,18 @@ void init(PFAST_MUTEX m, const Site &site) noexcept {
     tell_wait_lock(m, WaitLockKind::FastMutex, WaitLockPhase::Initialized, "ExInitializeFastMutex", site, t);
 }
 
-BOOLEAN try_acquire(PFAST_MUTEX m, const Site &site) noexcept {
+BOOLEAN try_acquire(PFAST_MUTEX m, const Site &site, Form form = Form::Raising,
+                    const char *call = "ExTryToAcquireFastMutex") noexcept {
     ThreadState &t = this_thread();
-    const KIRQL old = raise_to_apc(t);
+    if (form == Form::Guarded) KeEnterGuardedRegion();
+    const KIRQL old = form == Form::Raising ? raise_to_apc(t) : t.irql().load(std::memory_order_relaxed);
     if (!lock::fast_mutex_try(m, interrupt::thread_tag(t))) {
         lower_to(t, old);
+        if (form == Form::Guarded) KeLeaveGuardedRegion();
         return FALSE;
     }
     m->OldIrql = old;
-    tell_wait_lock(m, WaitLockKind::FastMutex, WaitLockPhase::Acquired, "ExTryToAcquireFastMutex", site, t);
+    tell_wait_lock(m, WaitLockKind::FastMutex, WaitLockPhase::Acquired, call, site, t);
     return TRUE;
 }
 
@@ -88,14 +113,26 @@ NDISLOCK_API BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX m) {
     return try_acquire(m, NDISLOCK_SITE(nullptr, 0, nullptr));
 }
 
-NDISLOCK_API VOID ExReleaseFastMutex(PFAST_MUTEX m) {
-    ThreadState &t = this_thread();
-    const KIRQL old = static_cast<KIRQL>(m->OldIrql); // read while still the owner
-    if (lock::fast_mutex_owner(m) == interrupt::thread_tag(t))
-        tell_wait_lock(m, WaitLockKind::FastMutex, WaitLockPhase::Releasing, "ExReleaseFastMutex",
-                       NDISLOCK_SITE(nullptr, 0, nullptr), t);
-    lock::fast_mutex_release(m);
-    lower_to(t, old);
+NDISLOCK_API VOID ExReleaseFastMutex(PFAST_MUTEX m) { release(m, Form::Raising, "ExReleaseFastMutex"); }
+
+NDISLOCK_API VOID ExAcquireFastMutexUnsafe(PFAST_MUTEX m) {
+    acquire(m, NDISLOCK_SITE(nullptr, 0, nullptr), Form::Unsafe, "ExAcquireFastMutexUnsafe");
+}
+NDISLOCK_API VOID ExReleaseFastMutexUnsafe(PFAST_MUTEX m) { release(m, Form::Unsafe, "ExReleaseFastMutexUnsafe"); }
+
+NDISLOCK_API VOID KeInitializeGuardedMutex(PKGUARDED_MUTEX m) { init(m, NDISLOCK_SITE(nullptr, 0, nullptr)); }
+NDISLOCK_API VOID KeAcquireGuardedMutex(PKGUARDED_MUTEX m) {
+    acquire(m, NDISLOCK_SITE(nullptr, 0, nullptr), Form::Guarded, "KeAcquireGuardedMutex");
+}
+NDISLOCK_API BOOLEAN KeTryToAcquireGuardedMutex(PKGUARDED_MUTEX m) {
+    return try_acquire(m, NDISLOCK_SITE(nullptr, 0, nullptr), Form::Guarded, "KeTryToAcquireGuardedMutex");
+}
+NDISLOCK_API VOID KeReleaseGuardedMutex(PKGUARDED_MUTEX m) { release(m, Form::Guarded, "KeReleaseGuardedMutex"); }
+NDISLOCK_API VOID KeAcquireGuardedMutexUnsafe(PKGUARDED_MUTEX m) {
+    acquire(m, NDISLOCK_SITE(nullptr, 0, nullptr), Form::Unsafe, "KeAcquireGuardedMutexUnsafe");
+}
+NDISLOCK_API VOID KeReleaseGuardedMutexUnsafe(PKGUARDED_MUTEX m) {
+    release(m, Form::Unsafe, "KeReleaseGuardedMutexUnsafe");
 }
 
 } // extern "C"

@@ -35,6 +35,12 @@ NDISLOCK_API VOID KeQueryTickCount(PLARGE_INTEGER count) {
 
 NDISLOCK_API ULONGLONG KeQueryInterruptTime(VOID) { return interrupt_time(); }
 
+NDISLOCK_API ULONGLONG KeQueryUnbiasedInterruptTime(VOID) { return interrupt_time(); }
+
+NDISLOCK_API VOID NdisGetSystemUpTimeEx(PLARGE_INTEGER up) {
+    up->QuadPart = static_cast<LONGLONG>(interrupt_time() / 10'000); // 100 ns units to ms
+}
+
 NDISLOCK_API VOID KeQuerySystemTime(PLARGE_INTEGER time) { time->QuadPart = static_cast<LONGLONG>(api::system_time()); }
 
 NDISLOCK_API VOID KeQuerySystemTimePrecise(PLARGE_INTEGER time) {

@@ -460,6 +460,11 @@ TEST_F(Waits, TimeQueriesUseTheWdkUnits) {
     KeQueryTickCount(&ticks);
     EXPECT_GE(ticks.QuadPart, static_cast<LONGLONG>(interrupt_time / KeQueryTimeIncrement()));
     EXPECT_GE(KeQueryInterruptTime(), interrupt_time);
+    EXPECT_GE(KeQueryUnbiasedInterruptTime(), interrupt_time);
+    LARGE_INTEGER up_ms;
+    NdisGetSystemUpTimeEx(&up_ms); // milliseconds: the interrupt time's 100 ns units / 10,000
+    EXPECT_GE(up_ms.QuadPart, static_cast<LONGLONG>(interrupt_time / 10'000));
+    EXPECT_LE(up_ms.QuadPart, static_cast<LONGLONG>(KeQueryInterruptTime() / 10'000));
     // System time: 100 ns units since 1601-01-01; the Unix epoch is 11644473600 s later.
     LARGE_INTEGER now, precise, ndis;
     KeQuerySystemTime(&now);

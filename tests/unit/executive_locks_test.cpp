@@ -73,6 +73,80 @@ TEST_F(ExecutiveLocks, FastMutexesExcludeEachOtherUnderContention) {
     EXPECT_EQ(counter, 4000);
 }
 
+// A guarded mutex enters a guarded region (all APCs off) instead of raising the IRQL; its try
+// fails at once on an owned one and leaves no region behind; they exclude each other as fast
+// mutexes do.
+TEST_F(ExecutiveLocks, AGuardedMutexEntersAGuardedRegionAndLeavesTheIrql) {
+    Watchdog dog("guarded mutex", std::chrono::seconds(30));
+    KGUARDED_MUTEX m;
+    KeInitializeGuardedMutex(&m);
+    KeAcquireGuardedMutex(&m);
+    EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    EXPECT_TRUE(KeAreAllApcsDisabled());
+    std::atomic<int> other{-1};
+    std::atomic<bool> other_in_region{true};
+    std::thread t([&] {
+        other.store(KeTryToAcquireGuardedMutex(&m) ? 1 : 0);
+        other_in_region.store(KeAreAllApcsDisabled() != FALSE);
+    });
+    t.join();
+    EXPECT_EQ(other.load(), 0);
+    EXPECT_FALSE(other_in_region.load());
+    KeReleaseGuardedMutex(&m);
+    EXPECT_FALSE(KeAreAllApcsDisabled());
+    long counter = 0; // guarded by m only
+    ndislock_test::run_threads(
+        4,
+        [&](int) {
+            for (int i = 0; i < 1000; ++i) {
+                KeAcquireGuardedMutex(&m);
+                ++counter;
+                KeReleaseGuardedMutex(&m);
+            }
+            EXPECT_FALSE(KeAreAllApcsDisabled());
+        },
+        "guarded mutex counter", std::chrono::seconds(60));
+    EXPECT_EQ(counter, 4000);
+}
+
+// The Unsafe forms take the mutex alone: the caller turned APCs off itself (a critical region, a
+// guarded region), and the IRQL stays where it was.
+TEST_F(ExecutiveLocks, TheUnsafeFormsLeaveTheIrqlAndTheRegionsToTheCaller) {
+    Watchdog dog("unsafe fast and guarded mutex", std::chrono::seconds(30));
+    FAST_MUTEX fast;
+    ExInitializeFastMutex(&fast);
+    KeEnterCriticalRegion();
+    ExAcquireFastMutexUnsafe(&fast);
+    EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    std::atomic<int> other{-1};
+    std::thread([&] { other.store(ExTryToAcquireFastMutex(&fast) ? 1 : 0); }).join();
+    EXPECT_EQ(other.load(), 0);
+    ExReleaseFastMutexUnsafe(&fast);
+    KeLeaveCriticalRegion();
+    EXPECT_TRUE(ExTryToAcquireFastMutex(&fast));
+    ExReleaseFastMutex(&fast);
+
+    KGUARDED_MUTEX guarded;
+    KeInitializeGuardedMutex(&guarded);
+    KeEnterGuardedRegion();
+    KeAcquireGuardedMutexUnsafe(&guarded);
+    EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    KeReleaseGuardedMutexUnsafe(&guarded);
+    EXPECT_TRUE(KeAreAllApcsDisabled()); // the caller's region, not the mutex's
+    KeLeaveGuardedRegion();
+    EXPECT_FALSE(KeAreAllApcsDisabled());
+}
+
+// KeWaitForMutexObject is the WDK's other name for KeWaitForSingleObject.
+TEST_F(ExecutiveLocks, KeWaitForMutexObjectTakesAKernelMutex) {
+    KMUTEX m;
+    KeInitializeMutex(&m, 0);
+    EXPECT_EQ(KeWaitForMutexObject(&m, Executive, KernelMode, FALSE, nullptr), STATUS_SUCCESS);
+    EXPECT_EQ(KeReadStateMutex(&m), 0);
+    KeReleaseMutex(&m, FALSE);
+    EXPECT_EQ(KeReadStateMutex(&m), 1);
+}
+
 TEST_F(ExecutiveLocks, AResourceIsSharedByReadersAndExclusiveForOneWriter) {
     Watchdog dog("resource readers and writer", std::chrono::seconds(30));
     ERESOURCE r;
