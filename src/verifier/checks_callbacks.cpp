@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "model/apc_state.h"
 #include "platform/membarrier.h"
 #include "verifier/hold_times.h"
 #include "verifier/lock_classes.h"
@@ -25,6 +26,46 @@ Site callback_site(const observe::CallbackEvent &e) noexcept {
 
 // LockHeldAtCallbackReturn: locks the routine took and still holds, or another IRQL than it was
 // entered at (thread->irql is still what the routine left: the core restores it afterwards).
+// A routine that returns at its IRQL with no spin lock of its own, but holding a mutex, fast mutex
+// or resource it took (LockHeldAtCallbackReturn), or inside a critical or guarded region it
+// entered (BugCheck: APC_INDEX_MISMATCH, 0x1, parameter 4 = 1 for a worker routine). A fast mutex
+// shows as the IRQL already (APC_LEVEL): that report is the one made.
+void check_callback_return_sleeping_locks(const observe::CallbackEvent &e, const CallbackFrame &f, VerifierThread &v,
+                                          model::ThreadState &t) {
+    const unsigned wait_depth = v.wait_overflowed ? 0 : v.wait_depth.load(std::memory_order_relaxed);
+    const model::ApcState &apc = model::this_thread_apc_state();
+    const std::string who = callback_description(e.kind, e.routine);
+    if (wait_depth > f.wait_depth_at_entry && f.wait_depth_at_entry < kMaxWaitHeld) {
+        const WaitHeld &w = v.wait_held[f.wait_depth_at_entry];
+        Report r(Rule::LockHeldAtCallbackReturn);
+        r.site = callback_site(e);
+        r.thread = &t;
+        r.other = w.site();
+        r.other_role = "it was acquired at";
+        r.explanation =
+            format("%s returns holding %u mutex%s, fast mutex%s or resource%s it acquired (%p%s): the "
+                   "next work the thread runs, and every thread waiting for it, waits for a release that "
+                   "never comes",
+                   who.c_str(), wait_depth - f.wait_depth_at_entry, wait_depth - f.wait_depth_at_entry == 1 ? "" : "es",
+                   wait_depth - f.wait_depth_at_entry == 1 ? "" : "es",
+                   wait_depth - f.wait_depth_at_entry == 1 ? "" : "s", w.object.load(std::memory_order_relaxed),
+                   wait_depth - f.wait_depth_at_entry == 1 ? "" : ", the first is shown");
+        return emit(r);
+    }
+    if (apc.critical > f.critical_at_entry || apc.guarded > f.guarded_at_entry) {
+        Report r(Rule::BugCheck);
+        r.site = callback_site(e);
+        r.thread = &t;
+        r.explanation = format("%s returns inside a %s region it entered (KeEnter%sRegion without its "
+                               "KeLeave%sRegion): bug check 0x1 APC_INDEX_MISMATCH (parameter 4: 1, a worker "
+                               "routine) on Windows",
+                               who.c_str(), apc.critical > f.critical_at_entry ? "critical" : "guarded",
+                               apc.critical > f.critical_at_entry ? "Critical" : "Guarded",
+                               apc.critical > f.critical_at_entry ? "Critical" : "Guarded");
+        emit(r);
+    }
+}
+
 void check_callback_return(const observe::CallbackEvent &e, const CallbackFrame &f, VerifierThread &v,
                            model::ThreadState &t) {
     const KIRQL now = t.irql().load(std::memory_order_relaxed);
@@ -36,7 +77,7 @@ void check_callback_return(const observe::CallbackEvent &e, const CallbackFrame 
         if (first < 0) first = static_cast<int>(i);
         ++taken;
     }
-    if (taken == 0 && now == e.irql) return;
+    if (taken == 0 && now == e.irql) return check_callback_return_sleeping_locks(e, f, v, t);
     Report r(Rule::LockHeldAtCallbackReturn);
     r.site = callback_site(e);
     r.thread = &t;
@@ -134,6 +175,10 @@ void on_callback_entered(const observe::CallbackEvent &e) noexcept {
         f.first_seq = v.next_seq;
         f.run = v.next_run++;
         f.untimed = false;
+        f.wait_depth_at_entry = v.wait_depth.load(std::memory_order_relaxed);
+        const model::ApcState &apc = model::this_thread_apc_state();
+        f.critical_at_entry = apc.critical;
+        f.guarded_at_entry = apc.guarded;
         if (n == 0) {
             v.outer_run.store(f.run, std::memory_order_release);
             platform::light_fence(); // a first routine: as for a first lock (push_held)

@@ -335,6 +335,47 @@ TEST_F(VerifierTest, LockHeldAtCallbackReturn_AWorkItemRoutineReturningAtDispatc
     }
 }
 
+// A work item routine that returns inside the critical region it entered (Windows: bug check 0x1
+// APC_INDEX_MISMATCH), or owning the kernel mutex it took (the worker keeps it for every later
+// item): reported at its return, as the spin-lock and IRQL cases are.
+constexpr int kCriticalRegionRoutineLine = __LINE__ + 1;
+void ReturnsInACriticalRegion(PVOID, NDIS_HANDLE) { KeEnterCriticalRegion(); }
+KMUTEX g_kept_mutex;
+void ReturnsOwningAMutex(PVOID, NDIS_HANDLE) {
+    KeWaitForSingleObject(&g_kept_mutex, Executive, KernelMode, FALSE, nullptr);
+}
+
+[[noreturn]] void queue_a_routine_returning_in_a_critical_region() {
+    Watchdog dog("work item returning in a critical region", std::chrono::seconds(20));
+    static int adapter = 0;
+    NDIS_HANDLE item = NdisAllocateIoWorkItem(&adapter);
+    NdisQueueIoWorkItem(item, ReturnsInACriticalRegion, nullptr);
+    std::this_thread::sleep_for(std::chrono::seconds(10)); // the bug check ends the process first
+    std::fprintf(stderr, "no bug check\n");
+    std::_Exit(0);
+}
+
+TEST(WorkItemReturns, InsideACriticalRegionIsABugCheckAtTheRoutine) {
+    EXPECT_DEATH(queue_a_routine_returning_in_a_critical_region(),
+                 "error: BugCheck \\(terminal\\)\n[^\n]*ReturnsInACriticalRegion returns inside a critical region[^\n]*"
+                 "APC_INDEX_MISMATCH.*\n  at [^\n]*waits_rules_test\\.cpp:" +
+                     std::to_string(kCriticalRegionRoutineLine));
+}
+
+TEST_F(VerifierTest, LockHeldAtCallbackReturn_AWorkItemRoutineReturningOwningAKernelMutex) {
+    Watchdog dog("work item returning owning a mutex", std::chrono::seconds(30));
+    KeInitializeMutex(&g_kept_mutex, 0);
+    int adapter = 0;
+    NDIS_HANDLE item = NdisAllocateIoWorkItem(&adapter);
+    NdisQueueIoWorkItem(item, ReturnsOwningAMutex, nullptr);
+    ASSERT_TRUE(eventually([&] { return NdislockVerifierFindingCount() == 1; })) << dump(take());
+    const std::vector<Got> got = take();
+    expect_exactly(got, "LockHeldAtCallbackReturn", __FILE__, 0, false);
+    if (got.size() == 1) {
+        EXPECT_NE(got[0].message.find("returns holding 1 mutex"), std::string::npos) << got[0].message;
+    }
+}
+
 TEST_F(VerifierTest, WorkItemMisuse_NotForARoutineFreeingItsOwnItem) {
     Watchdog dog("work item freeing itself", std::chrono::seconds(30));
     int adapter = 0;
