@@ -249,10 +249,9 @@ NDISLOCK_API KAFFINITY KeQueryActiveProcessors(void);
 
 /* NdisMSleep: PASSIVE_LEVEL only. Puts the thread to sleep for at least MicrosecondsToSleep. A
  * sleep at DISPATCH_LEVEL or above, or while holding a spin lock, is BlockingAtDispatch (on
- * Windows: bug check 0xB8 or a deadlock); like every NDIS call other than the spin-lock ones it
- * must not be made while an NDIS spin lock is held (NdisCallWhileHoldingLock). In an
- * exploration's schedule the sleep passes in virtual time (docs/explore.md). Page:
- * ndis/nf-ndis-ndismsleep. */
+ * Windows: bug check 0xB8 or a deadlock), at APC_LEVEL IrqlTooHighForCall; like every NDIS call other than the
+ * spin-lock ones it must not be made while an NDIS spin lock is held (NdisCallWhileHoldingLock). In an exploration's
+ * schedule the sleep passes in virtual time (docs/explore.md). Page: ndis/nf-ndis-ndismsleep. */
 NDISLOCK_API void NdisMSleep(ULONG MicrosecondsToSleep);
 
 /* NdisStallExecution: any IRQL. Busy-waits MicrosecondsToStall (the docs ask for at most 50 us)

@@ -188,7 +188,7 @@ NDISLOCK_API VOID KeSignalCallDpcDone(PVOID SystemArgument1);
  * NDIS events (ndis.h): notification events, set until reset.
  * ====================================================================================== */
 
-/* NdisInitializeEvent: PASSIVE_LEVEL. The event starts not signalled. Page:
+/* NdisInitializeEvent: PASSIVE_LEVEL (above it: IrqlTooHighForCall). The event starts not signalled. Page:
  * ndis/nf-ndis-ndisinitializeevent. */
 NDISLOCK_API VOID NdisInitializeEvent(PNDIS_EVENT Event);
 
@@ -202,7 +202,8 @@ NDISLOCK_API VOID NdisResetEvent(PNDIS_EVENT Event);
 
 /* NdisWaitEvent: PASSIVE_LEVEL. Waits until the event is signalled or MsToWait milliseconds pass
  * (0: no limit). TRUE if signalled. A wait at DISPATCH_LEVEL or above, or while holding a spin
- * lock, is BlockingAtDispatch. Page: ndis/nf-ndis-ndiswaitevent. */
+ * lock, is BlockingAtDispatch; at APC_LEVEL (inside a fast mutex) IrqlTooHighForCall. Page:
+ * ndis/nf-ndis-ndiswaitevent. */
 NDISLOCK_API BOOLEAN NdisWaitEvent(PNDIS_EVENT Event, UINT MsToWait);
 
 /* ---- Site-taking forms (see ndislock/ndis.h) ---------------------------------------------- */

@@ -14,6 +14,7 @@ namespace {
 BOOLEAN wait_at(PNDIS_EVENT event, UINT ms, const Site &site) noexcept {
     ThreadState &t = this_thread();
     if (observe::active()) observe::notify_other_call("NdisWaitEvent", true, true, site);
+    check_passive_wait_irql(t, "NdisWaitEvent", site);
     // The wait's start and end, as KeWaitForSingleObject tells them: a wait that never ends is
     // reported at this call, as an NdisWaitEvent.
     const void *object = &event->Event.Header;
@@ -29,7 +30,7 @@ BOOLEAN wait_at(PNDIS_EVENT event, UINT ms, const Site &site) noexcept {
 extern "C" {
 
 NDISLOCK_API VOID NdisInitializeEvent(PNDIS_EVENT event) {
-    this_thread();
+    check_call_irql(this_thread(), PASSIVE_LEVEL, "NdisInitializeEvent", NDISLOCK_SITE(nullptr, 0, nullptr));
     interrupt::event_initialize(event);
 }
 NDISLOCK_API VOID NdisSetEvent(PNDIS_EVENT event) {

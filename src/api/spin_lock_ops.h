@@ -48,6 +48,14 @@ inline void check_call_irql(ThreadState &t, KIRQL max, const char *call, const S
     }
 }
 
+// A call that may sleep and is documented for PASSIVE_LEVEL only (NdisWaitEvent, NdisMSleep), made
+// at APC_LEVEL (inside a fast mutex): IrqlTooHighForCall. At DISPATCH_LEVEL and above the same call
+// is BlockingAtDispatch, the one report of that mistake.
+inline void check_passive_wait_irql(ThreadState &t, const char *call, const Site &site) noexcept {
+    if (__builtin_expect(observe::active(), 0) && t.irql().load(std::memory_order_relaxed) == APC_LEVEL)
+        report_call_irql(APC_LEVEL, PASSIVE_LEVEL, call, site);
+}
+
 // Calls f(std::true_type{}) when an observer is registered, f(std::false_type{}) otherwise.
 // A lambda given NDISLOCK_OBSERVED_INLINE is inlined in both forms into the exported function
 // (the verified pair pays no call of its own for it).

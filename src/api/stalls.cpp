@@ -48,10 +48,12 @@ extern "C" {
 
 NDISLOCK_API void ndislock_at_NdisMSleep(ULONG us, const char *f, int n, const char *fn) {
     announce("NdisMSleep", true, NDISLOCK_SITE(f, n, fn));
+    check_passive_wait_irql(this_thread(), "NdisMSleep", NDISLOCK_SITE(f, n, fn));
     sleep_for(us);
 }
 NDISLOCK_API void NdisMSleep(ULONG us) {
     announce("NdisMSleep", true, NDISLOCK_SITE(nullptr, 0, nullptr));
+    check_passive_wait_irql(this_thread(), "NdisMSleep", NDISLOCK_SITE(nullptr, 0, nullptr));
     sleep_for(us);
 }
 

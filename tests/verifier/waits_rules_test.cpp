@@ -143,6 +143,33 @@ TEST_F(VerifierTest, IrqlTooHighForCall_EventTimerAndWorkItemCallsAboveTheirLeve
     }
 }
 
+// PASSIVE_LEVEL-only calls at APC_LEVEL (inside a fast mutex): NdisWaitEvent and NdisMSleep are
+// IrqlTooHighForCall there, once each (at DISPATCH_LEVEL they are BlockingAtDispatch alone), and
+// NdisInitializeEvent too. At PASSIVE_LEVEL all three are silent.
+TEST_F(VerifierTest, IrqlTooHighForCall_PassiveOnlyCallsInsideAFastMutex) {
+    NDIS_EVENT event;
+    NdisInitializeEvent(&event);
+    NdisSetEvent(&event);
+    EXPECT_TRUE(NdisWaitEvent(&event, 1));
+    NdisMSleep(1);
+    ASSERT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+    FAST_MUTEX m;
+    ExInitializeFastMutex(&m);
+    ExAcquireFastMutex(&m); // APC_LEVEL
+    const int wait = AT(NdisWaitEvent(&event, 1));
+    const int sleep = AT(NdisMSleep(1));
+    const int init = AT(NdisInitializeEvent(&event));
+    ExReleaseFastMutex(&m);
+    const std::vector<Got> got = take();
+    ASSERT_EQ(got.size(), 3u) << dump(got);
+    for (const int line : {wait, sleep, init}) {
+        bool found = false;
+        for (const Got &g : got)
+            found |= g.rule == "IrqlTooHighForCall" && g.line == line;
+        EXPECT_TRUE(found) << "line " << line << "\n" << dump(got);
+    }
+}
+
 TEST_F(VerifierTest, MutexNotOwned_ReleasedByAnotherThreadThanItsOwner) {
     Watchdog dog("mutex released by a non-owner", std::chrono::seconds(30));
     KMUTEX m;
