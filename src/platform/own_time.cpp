@@ -46,6 +46,25 @@ NDISLOCK_CONTEXT_LOCAL(tls_virtual_own_ns); // follows the context (platform/con
 // Once perf events fail for one thread they are assumed unavailable for all.
 std::atomic<bool> g_perf_unavailable{false};
 
+// A software perf event on the calling thread, user mode only, its metadata page (and `pages` - 1
+// pages of ring after it) mapped read-only: *fd and the mapping, or nullptr.
+const volatile perf_event_mmap_page *open_thread_event(perf_event_attr attr, unsigned pages, int *fd) noexcept {
+    attr.type = PERF_TYPE_SOFTWARE;
+    attr.size = sizeof attr;
+    attr.exclude_kernel = 1;
+    attr.exclude_hv = 1;
+    const long opened = syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+    if (opened < 0) return nullptr;
+    void *map = mmap(nullptr, pages * static_cast<size_t>(sysconf(_SC_PAGESIZE)), PROT_READ, MAP_SHARED,
+                     static_cast<int>(opened), 0);
+    if (map == MAP_FAILED) {
+        close(static_cast<int>(opened));
+        return nullptr;
+    }
+    *fd = static_cast<int>(opened);
+    return static_cast<const volatile perf_event_mmap_page *>(map);
+}
+
 // The page-fault witness: a sampling event on the thread's own page faults, every fault a record
 // in a ring of one page mapped read-only (so the kernel overwrites it and never waits for a
 // reader), and no wake-up ever (the watermark is past the ring). The ring's head is the witness.
@@ -53,51 +72,27 @@ std::atomic<bool> g_perf_unavailable{false};
 void open_fault_witness(Witness &w) noexcept {
     perf_event_attr attr;
     std::memset(&attr, 0, sizeof attr);
-    attr.type = PERF_TYPE_SOFTWARE;
-    attr.size = sizeof attr;
     attr.config = PERF_COUNT_SW_PAGE_FAULTS;
     attr.sample_period = 1;
     attr.sample_type = 0; // a bare header: the head's move is all that is read
-    attr.exclude_kernel = 1;
-    attr.exclude_hv = 1;
     attr.watermark = 1;
     attr.wakeup_watermark = 1u << 30;
-    const long fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
-    if (fd < 0) return;
-    void *ring =
-        mmap(nullptr, 2 * static_cast<size_t>(sysconf(_SC_PAGESIZE)), PROT_READ, MAP_SHARED, static_cast<int>(fd), 0);
-    if (ring == MAP_FAILED) {
-        close(static_cast<int>(fd));
-        return;
+    if (const volatile perf_event_mmap_page *ring = open_thread_event(attr, 2, &w.fault_fd)) {
+        w.fault_ring = ring;
+        (void)w.fault_ring->data_head;
     }
-    w.fault_fd = static_cast<int>(fd);
-    w.fault_ring = static_cast<const volatile perf_event_mmap_page *>(ring);
-    (void)w.fault_ring->data_head;
 }
 
 bool open_witness(Witness &w) noexcept {
     if (g_perf_unavailable.load(std::memory_order_relaxed)) return false;
     perf_event_attr attr;
     std::memset(&attr, 0, sizeof attr);
-    attr.type = PERF_TYPE_SOFTWARE;
-    attr.size = sizeof attr;
     attr.config = PERF_COUNT_SW_TASK_CLOCK;
-    attr.exclude_kernel = 1;
-    attr.exclude_hv = 1;
-    const long fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
-    if (fd < 0) {
+    w.page = open_thread_event(attr, 1, &w.fd);
+    if (w.page == nullptr) {
         g_perf_unavailable.store(true, std::memory_order_relaxed);
         return false;
     }
-    void *page =
-        mmap(nullptr, static_cast<size_t>(sysconf(_SC_PAGESIZE)), PROT_READ, MAP_SHARED, static_cast<int>(fd), 0);
-    if (page == MAP_FAILED) {
-        close(static_cast<int>(fd));
-        g_perf_unavailable.store(true, std::memory_order_relaxed);
-        return false;
-    }
-    w.fd = static_cast<int>(fd);
-    w.page = static_cast<const volatile perf_event_mmap_page *>(page);
     (void)w.page->lock; // fault the page in now, not inside the first timed interval
     open_fault_witness(w);
     (void)ticks_to_ns(0); // and calibrate the tick rate now

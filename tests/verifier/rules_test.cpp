@@ -1271,6 +1271,21 @@ TEST_F(VerifierTest, LockOrderInversion_NotForOneClassInOneOrderNorForNewLocksAt
         NdisFreeSpinLock(&l);
 }
 
+// Takes `first` then `second`, then `second` then `first` (the reverse): the reverse's line and
+// what the verifier found by then.
+std::vector<Got> both_orders(NDIS_SPIN_LOCK &first, NDIS_SPIN_LOCK &second, int *reverse_line) {
+    NdisAcquireSpinLock(&first);
+    NdisDprAcquireSpinLock(&second);
+    NdisDprReleaseSpinLock(&second);
+    NdisReleaseSpinLock(&first);
+    NdisAcquireSpinLock(&second);
+    *reverse_line = AT(NdisDprAcquireSpinLock(&first));
+    std::vector<Got> got = take();
+    NdisDprReleaseSpinLock(&first);
+    NdisReleaseSpinLock(&second);
+    return got;
+}
+
 // A lock pair nested, then freed, over and over (locks allocated per object, taken hand over hand,
 // freed with the object): each forgotten pair leaves room for the next, so after more of them than
 // the verifier keeps at once, two locks of one class in both orders are still reported.
@@ -1289,15 +1304,8 @@ TEST_F(VerifierTest, LockOrderInversion_StillFoundAfterManyPairsWereFreed) {
     ASSERT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
     for (NDIS_SPIN_LOCK &l : q)
         NdisAllocateSpinLock(&l);
-    NdisAcquireSpinLock(&q[0]);
-    NdisDprAcquireSpinLock(&q[1]);
-    NdisDprReleaseSpinLock(&q[1]);
-    NdisReleaseSpinLock(&q[0]);
-    NdisAcquireSpinLock(&q[1]);
-    const int line = AT(NdisDprAcquireSpinLock(&q[0]));
-    const std::vector<Got> got = take();
-    NdisDprReleaseSpinLock(&q[0]);
-    NdisReleaseSpinLock(&q[1]);
+    int line = 0;
+    const std::vector<Got> got = both_orders(q[0], q[1], &line);
     for (NDIS_SPIN_LOCK &l : q)
         NdisFreeSpinLock(&l);
     expect_exactly(got, "LockOrderInversion", __FILE__, line);
@@ -1348,11 +1356,8 @@ TEST_F(VerifierTest, LockOrderInversion_TheNewestPairsAreCheckedWhenMoreAreLiveT
             NdisReleaseSpinLock(&locks[i]);
         }
     ASSERT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
-    NdisAcquireSpinLock(&locks[kLocks - 1]);
-    const int line = AT(NdisDprAcquireSpinLock(&locks[kLocks - 2]));
-    const std::vector<Got> got = take();
-    NdisDprReleaseSpinLock(&locks[kLocks - 2]);
-    NdisReleaseSpinLock(&locks[kLocks - 1]);
+    int line = 0; // the newest pair's order again, then its reverse
+    const std::vector<Got> got = both_orders(locks[kLocks - 2], locks[kLocks - 1], &line);
     for (NDIS_SPIN_LOCK &l : locks)
         NdisFreeSpinLock(&l);
     expect_exactly(got, "LockOrderInversion", __FILE__, line);
