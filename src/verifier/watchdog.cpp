@@ -15,6 +15,7 @@
 #include "model/processors.h"
 #include "observe/watchdog.h"
 #include "platform/clock.h"
+#include "platform/cpu.h"
 #include "verifier/checks.h"
 #include "verifier/findings.h"
 #include "verifier/held_locks.h"
@@ -115,6 +116,26 @@ std::string stopped_stack_lines(model::ThreadState &t, const void *pc) {
     return out;
 }
 
+// ", running the DPC routine Poll" when holder is inside a driver routine (its outermost): a DPC
+// that queues itself again and again keeps its processor for good, and the routine is the bug.
+// A DPC that queues itself again is between two of its runs now and then: the holder is looked
+// at a few thousand times (a report's cold path) before it is taken to run none.
+const CallbackFrame *routine_running(model::ThreadState &holder) {
+    const VerifierThread *hv = verifier_thread_of(holder);
+    if (hv == nullptr) return nullptr;
+    for (int look = 0; look < 4096; ++look) {
+        if (hv->callbacks.load(std::memory_order_acquire) != 0) return &hv->callback[0];
+        platform::cpu_relax();
+    }
+    return nullptr;
+}
+std::string holder_running(model::ThreadState &holder) {
+    const CallbackFrame *f = routine_running(holder);
+    if (f == nullptr) return "";
+    return ", running " + callback_description(static_cast<observe::Callback>(f->kind.load(std::memory_order_relaxed)),
+                                               f->routine.load(std::memory_order_relaxed));
+}
+
 void describe_thread(model::ThreadState &t, std::string &out) {
     char line[1200];
     std::snprintf(line, sizeof line, "    thread %d on processor %u at IRQL %u:\n",
@@ -174,6 +195,7 @@ void describe_thread(model::ThreadState &t, std::string &out) {
         if (holder != nullptr) {
             std::snprintf(line, sizeof line, ", held by thread %d", holder->os_tid.load(std::memory_order_relaxed));
             out += line;
+            out += holder_running(*holder);
         }
         out += "\n";
     }
@@ -249,6 +271,21 @@ void report_deadlock(model::ThreadState &t, std::uint64_t waited_ms) {
                   static_cast<unsigned long long>(observe::g_watchdog_limit_ns.load() / 1'000'000), what.c_str(),
                   holder != nullptr ? "" : " (holder unknown)");
     r.explanation = text;
+    if (holder != nullptr && t.wait.kind.load(std::memory_order_acquire) == lock::WaitKind::Processor) {
+        r.explanation +=
+            "; the processor's holder is thread " + std::to_string(holder->os_tid.load(std::memory_order_relaxed));
+        // Read once: a DPC queueing itself again and again is between two runs now and then.
+        if (const CallbackFrame *f = routine_running(*holder)) {
+            const void *routine = f->routine.load(std::memory_order_relaxed);
+            r.explanation +=
+                ", running " +
+                callback_description(static_cast<observe::Callback>(f->kind.load(std::memory_order_relaxed)), routine);
+            // A wait with no site of its own (ndislock's DPC thread waiting for its processor)
+            // points at the routine that keeps the processor.
+            if (r.site.file == nullptr && r.site.return_address == nullptr)
+                r.site = observe::Site{nullptr, 0, nullptr, routine};
+        }
+    }
     if (const std::string cycle = wait_cycle(t); !cycle.empty()) r.explanation += "; the cycle: " + cycle;
     if (holder != nullptr) {
         if (VerifierThread *hv = verifier_thread_of(*holder)) {

@@ -221,4 +221,30 @@ TEST(ProcessorWaitDeadlock, ReportPointsAtTheAcquireThatWaitsForItsProcessor) {
                                        ":" + std::to_string(kProcessorWaitAcquireLine) + " ");
 }
 
+// A DPC that queues itself again on every run (a poll whose exit never comes) keeps its processor
+// at DISPATCH_LEVEL for good: the processor's DPC thread waits for it forever. The report names the
+// routine that keeps it, and points at it (the DPC thread's own wait has no site).
+std::atomic<long> g_storm_runs{0};
+constexpr int kStormRoutineLine = __LINE__ + 2; // the routine's first line
+void RequeuesItself(PKDPC dpc, PVOID, PVOID, PVOID) {
+    g_storm_runs.fetch_add(1, std::memory_order_relaxed);
+    KeInsertQueueDpc(dpc, nullptr, nullptr);
+}
+[[noreturn]] void dpc_storm() {
+    NdislockVerifierSetWatchdog(300);
+    Watchdog dog("DPC storm child", std::chrono::seconds(20));
+    static KDPC dpc;
+    KeInitializeDpc(&dpc, RequeuesItself, nullptr);
+    KeInsertQueueDpc(&dpc, nullptr, nullptr);
+    for (;;)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+TEST(DpcStormDeadlock, TheReportNamesTheRoutineThatKeepsTheProcessor) {
+    EXPECT_DEATH(dpc_storm(), "error: Deadlock \\(terminal\\).*for processor [0-9]+ \\(to run at DISPATCH_LEVEL\\).*"
+                              "the processor's holder is thread [0-9]+, running the DPC routine [^\n]*RequeuesItself"
+                              ".*\n  at [^ ]*" +
+                                  std::string(basename_of(__FILE__)) + ":" + std::to_string(kStormRoutineLine) + " ");
+}
+
 } // namespace
