@@ -11,6 +11,16 @@ using namespace ndislock::api;
 
 namespace {
 
+// KeSetTimer and KeSetTimerEx, each with its own caller's site.
+BOOLEAN set_timer(PKTIMER timer, LARGE_INTEGER due, LONG period, PKDPC dpc, const char *call,
+                  const Site &site) noexcept {
+    ThreadState &t = this_thread();
+    check_call_irql(t, DISPATCH_LEVEL, call, site);
+    return interrupt::timer_set(timer, due.QuadPart, period, dpc, t.processor().load(std::memory_order_relaxed))
+               ? TRUE
+               : FALSE;
+}
+
 BOOLEAN set_object_at(NDIS_HANDLE h, LARGE_INTEGER due, LONG period, PVOID context, const Site &site) noexcept {
     ThreadState &t = this_thread();
     check_call_irql(t, DISPATCH_LEVEL, "NdisSetTimerObject", site);
@@ -51,14 +61,10 @@ NDISLOCK_API VOID KeInitializeTimerEx(PKTIMER timer, TIMER_TYPE type) {
 }
 
 NDISLOCK_API BOOLEAN KeSetTimerEx(PKTIMER timer, LARGE_INTEGER due, LONG period, PKDPC dpc) {
-    ThreadState &t = this_thread();
-    check_call_irql(t, DISPATCH_LEVEL, "KeSetTimer(Ex)", NDISLOCK_SITE(nullptr, 0, nullptr));
-    return interrupt::timer_set(timer, due.QuadPart, period, dpc, t.processor().load(std::memory_order_relaxed))
-               ? TRUE
-               : FALSE;
+    return set_timer(timer, due, period, dpc, "KeSetTimerEx", NDISLOCK_SITE(nullptr, 0, nullptr));
 }
 NDISLOCK_API BOOLEAN KeSetTimer(PKTIMER timer, LARGE_INTEGER due, PKDPC dpc) {
-    return KeSetTimerEx(timer, due, 0, dpc);
+    return set_timer(timer, due, 0, dpc, "KeSetTimer", NDISLOCK_SITE(nullptr, 0, nullptr));
 }
 
 NDISLOCK_API BOOLEAN KeCancelTimer(PKTIMER timer) {

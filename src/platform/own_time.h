@@ -18,7 +18,8 @@
 //   - an interval with unchanged witnesses ran entirely on the CPU with no page fault: its own
 //     time is its wall time. An interval whose witness moved is reported as descheduled; its own
 //     time is unknown and never charged against a budget (the long-hold sentinel, which reads the
-//     holder's CPU clock, still sees a hold that lasts).
+//     holder's CPU clock, still sees a hold that lasts). Under ThreadSanitizer, whose runtime
+//     touches new pages of its trace all the time, faults are not watched.
 // Where perf events are not available (seccomp, perf_event_paranoid, no kernel support), the
 // thread CPU clock is read at both ends instead: slower, exact, "descheduled" only across a switch
 // of fiber. An interval of a fiber (platform/fiber.h) that spans a switch to another fiber on the

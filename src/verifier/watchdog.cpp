@@ -118,16 +118,22 @@ std::string stopped_stack_lines(model::ThreadState &t, const void *pc) {
 
 // ", running the DPC routine Poll" when holder is inside a driver routine (its outermost): a DPC
 // that queues itself again and again keeps its processor for good, and the routine is the bug.
-// A DPC that queues itself again is between two of its runs now and then: the holder is looked
-// at a few thousand times (a report's cold path) before it is taken to run none.
+// A DPC that queues itself again is between two of its runs now and then, longer under a
+// sanitizer or on a loaded machine: the holder is looked at for up to 100 ms (a report's cold
+// path; the core is given away now and then so that the holder runs) before it is taken to run
+// none.
 const CallbackFrame *routine_running(model::ThreadState &holder) {
     const VerifierThread *hv = verifier_thread_of(holder);
     if (hv == nullptr) return nullptr;
-    for (int look = 0; look < 4096; ++look) {
+    const std::uint64_t until = platform::monotonic_ns() + 100'000'000;
+    for (unsigned look = 1;; ++look) {
         if (hv->callbacks.load(std::memory_order_acquire) != 0) return &hv->callback[0];
+        if (look % 64 == 0) {
+            if (platform::monotonic_ns() >= until) return nullptr;
+            platform::yield_core();
+        }
         platform::cpu_relax();
     }
-    return nullptr;
 }
 std::string holder_running(model::ThreadState &holder) {
     const CallbackFrame *f = routine_running(holder);

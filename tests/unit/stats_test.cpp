@@ -63,12 +63,15 @@ TEST_F(Stats, CountsEveryAcquisitionByEveryFamilyWithItsName) {
 }
 
 TEST_F(Stats, HoldTimeIsMeasuredAndOverBudgetIsCounted) {
-    // 200 us holds of busy work, repeated: the OS may deschedule the holder during a few of them
-    // (those are counted apart), never during all.
+    // 200 us holds of busy work, repeated: the OS may deschedule the holder during some of them
+    // (those are counted apart; on a loaded 2-core machine 20 of 20 once were), so holds go on,
+    // up to 2,000, until 3 ran through.
     KSPIN_LOCK lock;
     KeInitializeSpinLock(&lock);
-    constexpr int kHolds = 20;
-    for (int i = 0; i < kHolds; ++i) {
+    unsigned holds = 0;
+    for (; holds < 2'000; ++holds) {
+        const NDISLOCK_LOCK_STATS so_far = find(&lock);
+        if (so_far.Acquisitions - so_far.Descheduled >= 3) break;
         KIRQL old;
         KeAcquireSpinLock(&lock, &old);
         burn_cpu(std::chrono::microseconds(200));
@@ -78,10 +81,12 @@ TEST_F(Stats, HoldTimeIsMeasuredAndOverBudgetIsCounted) {
     KeAcquireSpinLock(&lock, &old);
     KeReleaseSpinLock(&lock, old);
     const NDISLOCK_LOCK_STATS s = find(&lock);
-    EXPECT_EQ(s.Acquisitions, kHolds + 1u);
-    ASSERT_LT(s.Descheduled, kHolds + 0u);
+    EXPECT_EQ(s.Acquisitions, holds + 1u);
+    ASSERT_LT(s.Descheduled, holds) << "no hold of 2,000 ran through";
     EXPECT_GE(s.HoldMaxNs, 200000u);
-    EXPECT_EQ(s.OverBudget + s.Descheduled, kHolds + 0u) << "every long hold is over budget or untimed";
+    // Every long hold is over budget or untimed; the last, short one may be untimed too.
+    EXPECT_GE(s.OverBudget + s.Descheduled, holds);
+    EXPECT_LE(s.OverBudget + s.Descheduled, holds + 1);
     EXPECT_GE(s.HoldP99Ns, 200000u);
 }
 
