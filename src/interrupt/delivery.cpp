@@ -79,8 +79,7 @@ void isr_thread_main(std::uint32_t index) noexcept {
     model::ThreadState &self = model::register_current_thread_on(index);
     ProcessorContext &c = g_contexts[index];
     c.isr_thread.store(&self, std::memory_order_release);
-    c.threads_up.fetch_add(1, std::memory_order_release);
-    lock::unpark_all(&c.threads_up);
+    thread_is_up(c);
     const std::uint64_t bit = std::uint64_t{1} << index;
     for (;;) {
         const std::uint32_t seen = c.irq_seq.load(std::memory_order_acquire);

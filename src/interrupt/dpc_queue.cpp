@@ -125,8 +125,7 @@ void dpc_thread_main(std::uint32_t index) noexcept {
     model::ThreadState &t = model::register_current_thread_on(index);
     ProcessorContext &c = g_contexts[index];
     c.dpc_thread.store(&t, std::memory_order_release);
-    c.threads_up.fetch_add(1, std::memory_order_release);
-    lock::unpark_all(&c.threads_up);
+    thread_is_up(c);
     // One trip to DISPATCH_LEVEL revokes a bias granted before no_bias was set (it waits for the
     // bias holder's current DISPATCH_LEVEL episode, which may be the thread that started us).
     model::raise_irql(t, DISPATCH_LEVEL);
@@ -183,6 +182,11 @@ void start_thread(void *(*entry)(void *), std::uint32_t index, const char *kind)
 }
 
 } // namespace
+
+void thread_is_up(ProcessorContext &c) noexcept {
+    c.threads_up.fetch_add(1, std::memory_order_release);
+    lock::unpark_all(&c.threads_up);
+}
 
 void ensure_processor_threads(std::uint32_t index) noexcept {
     ProcessorContext &c = g_contexts[index];

@@ -45,6 +45,9 @@ struct alignas(64) ProcessorContext {
 
 extern ProcessorContext g_contexts[NDISLOCK_MAX_PROCESSORS];
 
+// Called by each of processor c's threads once it is registered: its starter may go on.
+void thread_is_up(ProcessorContext &c) noexcept;
+
 // Starts processor index's ISR and DPC threads if they are not running yet (and the watchdog).
 void ensure_processor_threads(std::uint32_t index) noexcept;
 

@@ -37,31 +37,29 @@ void check_callback_return_sleeping_locks(const observe::CallbackEvent &e, const
     const std::string who = callback_description(e.kind, e.routine);
     if (wait_depth > f.wait_depth_at_entry && f.wait_depth_at_entry < kMaxWaitHeld) {
         const WaitHeld &w = v.wait_held[f.wait_depth_at_entry];
+        const unsigned kept = wait_depth - f.wait_depth_at_entry;
         Report r(Rule::LockHeldAtCallbackReturn);
         r.site = callback_site(e);
         r.thread = &t;
         r.other = w.site();
         r.other_role = "it was acquired at";
-        r.explanation =
-            format("%s returns holding %u mutex%s, fast mutex%s or resource%s it acquired (%p%s): the "
-                   "next work the thread runs, and every thread waiting for it, waits for a release that "
-                   "never comes",
-                   who.c_str(), wait_depth - f.wait_depth_at_entry, wait_depth - f.wait_depth_at_entry == 1 ? "" : "es",
-                   wait_depth - f.wait_depth_at_entry == 1 ? "" : "es",
-                   wait_depth - f.wait_depth_at_entry == 1 ? "" : "s", w.object.load(std::memory_order_relaxed),
-                   wait_depth - f.wait_depth_at_entry == 1 ? "" : ", the first is shown");
+        r.explanation = format("%s returns holding %u mutex%s, fast mutex%s or resource%s it acquired (%p%s): the "
+                               "next work the thread runs, and every thread waiting for it, waits for a release "
+                               "that never comes",
+                               who.c_str(), kept, kept == 1 ? "" : "es", kept == 1 ? "" : "es", kept == 1 ? "" : "s",
+                               w.object.load(std::memory_order_relaxed), kept == 1 ? "" : ", the first is shown");
         return emit(r);
     }
     if (apc.critical > f.critical_at_entry || apc.guarded > f.guarded_at_entry) {
         Report r(Rule::BugCheck);
         r.site = callback_site(e);
         r.thread = &t;
+        const bool critical = apc.critical > f.critical_at_entry;
         r.explanation = format("%s returns inside a %s region it entered (KeEnter%sRegion without its "
                                "KeLeave%sRegion): bug check 0x1 APC_INDEX_MISMATCH (parameter 4: 1, a worker "
                                "routine) on Windows",
-                               who.c_str(), apc.critical > f.critical_at_entry ? "critical" : "guarded",
-                               apc.critical > f.critical_at_entry ? "Critical" : "Guarded",
-                               apc.critical > f.critical_at_entry ? "Critical" : "Guarded");
+                               who.c_str(), critical ? "critical" : "guarded", critical ? "Critical" : "Guarded",
+                               critical ? "Critical" : "Guarded");
         emit(r);
     }
 }

@@ -27,12 +27,10 @@ void on_irql_changed(const observe::IrqlEvent &ev) noexcept {
         if (ev.from == PASSIVE_LEVEL) verifier_thread(*ev.thread).raised_from_passive = ev.site;
         return;
     }
-    if (ev.to == PASSIVE_LEVEL) {
-        VerifierThread &v = verifier_thread(*ev.thread);
-        if (v.raised_from_passive.file != nullptr) v.raised_from_passive = Site{};
-    }
+    if (ev.to != PASSIVE_LEVEL && (ev.to >= DISPATCH_LEVEL || ev.from < DISPATCH_LEVEL)) return;
+    VerifierThread &v = verifier_thread(*ev.thread); // once: every lowering release comes here
+    if (ev.to == PASSIVE_LEVEL && v.raised_from_passive.file != nullptr) v.raised_from_passive = Site{};
     if (ev.to >= DISPATCH_LEVEL || ev.from < DISPATCH_LEVEL) return;
-    VerifierThread &v = verifier_thread(*ev.thread);
     v.owed_irql = VerifierThread::kNoOwedIrql; // a saved IRQL handed on is restored (or dropped below)
     if (!v.overflowed) check_irql_drop(v, ev.thread, ev.to, ev.site);
 }

@@ -119,15 +119,18 @@ std::string stopped_stack_lines(model::ThreadState &t, const void *pc) {
 // ", running the DPC routine Poll" when holder is inside a driver routine (its outermost): a DPC
 // that queues itself again and again keeps its processor for good, and the routine is the bug.
 // A DPC that queues itself again is between two of its runs now and then, longer under a
-// sanitizer or on a loaded machine: the holder is looked at for up to 100 ms (a report's cold
-// path; the core is given away now and then so that the holder runs) before it is taken to run
-// none.
-const CallbackFrame *routine_running(model::ThreadState &holder) {
+// sanitizer or on a loaded machine: the holder is looked at for up to patience_ns (the core given
+// away now and then so that the holder runs) before it is taken to run none. The routine, or
+// nullptr.
+const void *routine_running(model::ThreadState &holder, std::uint64_t patience_ns, observe::Callback *kind) {
     const VerifierThread *hv = verifier_thread_of(holder);
     if (hv == nullptr) return nullptr;
-    const std::uint64_t until = platform::monotonic_ns() + 100'000'000;
+    const std::uint64_t until = platform::monotonic_ns() + patience_ns;
     for (unsigned look = 1;; ++look) {
-        if (hv->callbacks.load(std::memory_order_acquire) != 0) return &hv->callback[0];
+        if (hv->callbacks.load(std::memory_order_acquire) != 0) {
+            *kind = static_cast<observe::Callback>(hv->callback[0].kind.load(std::memory_order_relaxed));
+            return hv->callback[0].routine.load(std::memory_order_relaxed);
+        }
         if (look % 64 == 0) {
             if (platform::monotonic_ns() >= until) return nullptr;
             platform::yield_core();
@@ -135,11 +138,12 @@ const CallbackFrame *routine_running(model::ThreadState &holder) {
         platform::cpu_relax();
     }
 }
-std::string holder_running(model::ThreadState &holder) {
-    const CallbackFrame *f = routine_running(holder);
-    if (f == nullptr) return "";
-    return ", running " + callback_description(static_cast<observe::Callback>(f->kind.load(std::memory_order_relaxed)),
-                                               f->routine.load(std::memory_order_relaxed));
+// The same as text, for a holder of a processor: "" or ", running the DPC routine Poll".
+std::string holder_running(model::ThreadState &holder, std::uint64_t patience_ns, const void **routine = nullptr) {
+    observe::Callback kind{};
+    const void *running = routine_running(holder, patience_ns, &kind);
+    if (routine != nullptr) *routine = running;
+    return running != nullptr ? ", running " + callback_description(kind, running) : "";
 }
 
 void describe_thread(model::ThreadState &t, std::string &out) {
@@ -201,7 +205,10 @@ void describe_thread(model::ThreadState &t, std::string &out) {
         if (holder != nullptr) {
             std::snprintf(line, sizeof line, ", held by thread %d", holder->os_tid.load(std::memory_order_relaxed));
             out += line;
-            out += holder_running(*holder);
+            // A processor's holder only (a lock's holder says what it holds above), at one look:
+            // the report's own line has looked for it at length already.
+            if (t.wait.kind.load(std::memory_order_acquire) == lock::WaitKind::Processor)
+                out += holder_running(*holder, 0);
         }
         out += "\n";
     }
@@ -278,19 +285,14 @@ void report_deadlock(model::ThreadState &t, std::uint64_t waited_ms) {
                   holder != nullptr ? "" : " (holder unknown)");
     r.explanation = text;
     if (holder != nullptr && t.wait.kind.load(std::memory_order_acquire) == lock::WaitKind::Processor) {
-        r.explanation +=
-            "; the processor's holder is thread " + std::to_string(holder->os_tid.load(std::memory_order_relaxed));
-        // Read once: a DPC queueing itself again and again is between two runs now and then.
-        if (const CallbackFrame *f = routine_running(*holder)) {
-            const void *routine = f->routine.load(std::memory_order_relaxed);
-            r.explanation +=
-                ", running " +
-                callback_description(static_cast<observe::Callback>(f->kind.load(std::memory_order_relaxed)), routine);
-            // A wait with no site of its own (ndislock's DPC thread waiting for its processor)
-            // points at the routine that keeps the processor.
-            if (r.site.file == nullptr && r.site.return_address == nullptr)
-                r.site = observe::Site{nullptr, 0, nullptr, routine};
-        }
+        const void *routine = nullptr;
+        r.explanation += "; the processor's holder is thread " +
+                         std::to_string(holder->os_tid.load(std::memory_order_relaxed)) +
+                         holder_running(*holder, 100'000'000, &routine);
+        // A wait with no site of its own (ndislock's DPC thread waiting for its processor) points
+        // at the routine that keeps the processor.
+        if (routine != nullptr && r.site.file == nullptr && r.site.return_address == nullptr)
+            r.site = observe::Site{nullptr, 0, nullptr, routine};
     }
     if (const std::string cycle = wait_cycle(t); !cycle.empty()) r.explanation += "; the cycle: " + cycle;
     if (holder != nullptr) {
