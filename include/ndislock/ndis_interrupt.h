@@ -110,6 +110,14 @@ NDISLOCK_API ULONG NdisMQueueDpc(NDIS_HANDLE NdisInterruptHandle, ULONG MessageI
  * wdm/nf-wdm-keinitializedpc. */
 NDISLOCK_API VOID KeInitializeDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext);
 
+/* KeInitializeThreadedDpc: any IRQL. As KeInitializeDpc, for a threaded DPC (Type
+ * ThreadedDpcObject). Windows runs a threaded DPC at PASSIVE_LEVEL, or at DISPATCH_LEVEL when
+ * threaded DPCs are turned off, and requires its routine to keep every DISPATCH_LEVEL rule either
+ * way; ndislock runs it as an ordinary DPC, at DISPATCH_LEVEL, so a routine that breaks one (waits,
+ * say) is caught as it would be on a machine with threaded DPCs off. Page:
+ * wdm/nf-wdm-keinitializethreadeddpc. */
+NDISLOCK_API VOID KeInitializeThreadedDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext);
+
 /* KeSetTargetProcessorDpc: any IRQL. The DPC runs on processor Number instead of the processor
  * that queues it (from the next KeInsertQueueDpc on). Page: wdm/nf-wdm-kesettargetprocessordpc. */
 NDISLOCK_API VOID KeSetTargetProcessorDpc(PRKDPC Dpc, CCHAR Number);

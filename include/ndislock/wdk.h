@@ -31,6 +31,7 @@
 #include "ndislock/ndis_flags.h"
 #include "ndislock/wdk_processors.h"
 #include "ndislock/wdk_apc.h"
+#include "ndislock/wdk_threads.h"
 #include "ndislock/wdk_timers.h"
 
 /* ---- Read/write locks: NDIS_RW_LOCK_EX, NDIS 5's NDIS_RW_LOCK, EX_SPIN_LOCK ----------------- */

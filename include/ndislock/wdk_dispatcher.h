@@ -33,6 +33,9 @@ extern "C" {
 #define EventSynchronizationObject 1
 #define MutantObject 2
 #endif
+#ifndef SemaphoreObject
+#define SemaphoreObject 5
+#endif
 #ifndef TimerNotificationObject
 #define TimerNotificationObject 8
 #define TimerSynchronizationObject 9
@@ -111,8 +114,8 @@ typedef LONG KPRIORITY;
 #define STATUS_WAIT_63 ((NTSTATUS)0x0000003FL)
 #endif
 
-struct _KTHREAD;
-typedef struct _KTHREAD *PKTHREAD, *PRKTHREAD;
+/* The kernel thread (opaque): KeGetCurrentThread (ndislock/wdk_threads.h) and a KMUTEX's owner. */
+#include "ndislock/wdk_threads.h"
 
 /* A wait block: one per object of a KeWaitForMultipleObjects that names more than
  * THREAD_WAIT_OBJECTS objects, supplied by the caller. Laid out as the WDK's (48 bytes on 64-bit);
@@ -236,6 +239,34 @@ typedef KMUTEX NDIS_MUTEX, *PNDIS_MUTEX;
  * to DISPATCH_LEVEL here). Releases one acquisition; by a thread that does not own the mutex it
  * is MutexNotOwned. Page: ndis/nf-ndis-ndis_release_mutex. */
 #define NDIS_RELEASE_MUTEX(_M) KeReleaseMutex(_M, FALSE)
+
+/* ---- Semaphores ---------------------------------------------------------------------------- */
+
+/* The semaphore (KSEMAPHORE): as the WDK's (32 bytes on 64-bit). SignalState is the count (signalled
+ * while above 0); a satisfied wait takes one. */
+typedef struct _KSEMAPHORE {
+    DISPATCHER_HEADER Header;
+    LONG Limit;
+} KSEMAPHORE, *PKSEMAPHORE, *PRKSEMAPHORE;
+
+/* KeInitializeSemaphore: any IRQL. Count units available (signalled if Count > 0), at most Limit.
+ * A Limit below 1, or a Count below 0 or above Limit, is SemaphoreMisuse with the verifier on (the
+ * semaphore is made as asked; Windows does not check either). Page:
+ * wdm/nf-wdm-keinitializesemaphore. */
+NDISLOCK_API VOID KeInitializeSemaphore(PRKSEMAPHORE Semaphore, LONG Count, LONG Limit);
+
+/* KeReadStateSemaphore: any IRQL. The current count (0: not signalled). Page:
+ * wdm/nf-wdm-kereadstatesemaphore. */
+NDISLOCK_API LONG KeReadStateSemaphore(PRKSEMAPHORE Semaphore);
+
+/* KeReleaseSemaphore: IRQL <= DISPATCH_LEVEL (Wait TRUE: a KeWaitFor* call follows, so APC_LEVEL
+ * at most; above its level it is IrqlTooHighForCall with the verifier on). Adds Adjustment to the
+ * count, wakes as many waits as the count now satisfies, and returns the previous count (0: it was
+ * not signalled). A count that would pass Limit, or an Adjustment below 0, leaves the count as it
+ * was and is SemaphoreMisuse; without the verifier the process ends, as the exception Windows
+ * raises (STATUS_SEMAPHORE_LIMIT_EXCEEDED) ends a driver. Increment is accepted. Page:
+ * wdm/nf-wdm-kereleasesemaphore. */
+NDISLOCK_API LONG KeReleaseSemaphore(PRKSEMAPHORE Semaphore, KPRIORITY Increment, LONG Adjustment, BOOLEAN Wait);
 
 /* ---- Critical regions ------------------------------------------------------------------------ */
 
@@ -436,10 +467,18 @@ NDISLOCK_API NTSTATUS ndislock_at_KeDelayExecutionThread(KPROCESSOR_MODE, BOOLEA
                                                          const char *);
 NDISLOCK_API LONG ndislock_at_KeReleaseMutex(PRKMUTEX, BOOLEAN, const char *, int, const char *);
 NDISLOCK_API VOID ndislock_at_KeInitializeMutex(PRKMUTEX, ULONG, const char *, int, const char *);
+NDISLOCK_API VOID ndislock_at_KeInitializeSemaphore(PRKSEMAPHORE, LONG, LONG, const char *, int, const char *);
+NDISLOCK_API LONG ndislock_at_KeReleaseSemaphore(PRKSEMAPHORE, KPRIORITY, LONG, BOOLEAN, const char *, int,
+                                                 const char *);
 NDISLOCK_API VOID ndislock_at_ExInitializeFastMutex(PFAST_MUTEX, const char *, int, const char *);
 NDISLOCK_API BOOLEAN ndislock_at_ExTryToAcquireFastMutex(PFAST_MUTEX, const char *, int, const char *);
 NDISLOCK_API NTSTATUS ndislock_at_ExInitializeResourceLite(PERESOURCE, const char *, int, const char *);
 NDISLOCK_API VOID ndislock_at_ExAcquireFastMutex(PFAST_MUTEX, const char *, int, const char *);
+NDISLOCK_API VOID ndislock_at_ExAcquireFastMutexUnsafe(PFAST_MUTEX, const char *, int, const char *);
+NDISLOCK_API VOID ndislock_at_KeInitializeGuardedMutex(PKGUARDED_MUTEX, const char *, int, const char *);
+NDISLOCK_API VOID ndislock_at_KeAcquireGuardedMutex(PKGUARDED_MUTEX, const char *, int, const char *);
+NDISLOCK_API BOOLEAN ndislock_at_KeTryToAcquireGuardedMutex(PKGUARDED_MUTEX, const char *, int, const char *);
+NDISLOCK_API VOID ndislock_at_KeAcquireGuardedMutexUnsafe(PKGUARDED_MUTEX, const char *, int, const char *);
 NDISLOCK_API BOOLEAN ndislock_at_ExAcquireResourceExclusiveLite(PERESOURCE, BOOLEAN, const char *, int, const char *);
 NDISLOCK_API BOOLEAN ndislock_at_ExAcquireResourceSharedLite(PERESOURCE, BOOLEAN, const char *, int, const char *);
 
@@ -453,10 +492,17 @@ NDISLOCK_API BOOLEAN ndislock_at_ExAcquireResourceSharedLite(PERESOURCE, BOOLEAN
 #define KeDelayExecutionThread(M, A, I) ndislock_at_KeDelayExecutionThread((M), (A), (I), NDISLOCK_HERE)
 #define KeReleaseMutex(M, W) ndislock_at_KeReleaseMutex((M), (W), NDISLOCK_HERE)
 #define KeInitializeMutex(M, L) ndislock_at_KeInitializeMutex((M), (L), NDISLOCK_HERE)
+#define KeInitializeSemaphore(S, C, L) ndislock_at_KeInitializeSemaphore((S), (C), (L), NDISLOCK_HERE)
+#define KeReleaseSemaphore(S, I, A, W) ndislock_at_KeReleaseSemaphore((S), (I), (A), (W), NDISLOCK_HERE)
 #define ExInitializeFastMutex(M) ndislock_at_ExInitializeFastMutex((M), NDISLOCK_HERE)
 #define ExTryToAcquireFastMutex(M) ndislock_at_ExTryToAcquireFastMutex((M), NDISLOCK_HERE)
 #define ExInitializeResourceLite(R) ndislock_at_ExInitializeResourceLite((R), NDISLOCK_HERE)
 #define ExAcquireFastMutex(M) ndislock_at_ExAcquireFastMutex((M), NDISLOCK_HERE)
+#define ExAcquireFastMutexUnsafe(M) ndislock_at_ExAcquireFastMutexUnsafe((M), NDISLOCK_HERE)
+#define KeInitializeGuardedMutex(M) ndislock_at_KeInitializeGuardedMutex((M), NDISLOCK_HERE)
+#define KeAcquireGuardedMutex(M) ndislock_at_KeAcquireGuardedMutex((M), NDISLOCK_HERE)
+#define KeTryToAcquireGuardedMutex(M) ndislock_at_KeTryToAcquireGuardedMutex((M), NDISLOCK_HERE)
+#define KeAcquireGuardedMutexUnsafe(M) ndislock_at_KeAcquireGuardedMutexUnsafe((M), NDISLOCK_HERE)
 #define ExAcquireResourceExclusiveLite(R, W) ndislock_at_ExAcquireResourceExclusiveLite((R), (W), NDISLOCK_HERE)
 #define ExAcquireResourceSharedLite(R, W) ndislock_at_ExAcquireResourceSharedLite((R), (W), NDISLOCK_HERE)
 #endif
@@ -467,6 +513,8 @@ NDISLOCK_API BOOLEAN ndislock_at_ExAcquireResourceSharedLite(PERESOURCE, BOOLEAN
 NDISLOCK_STATIC_ASSERT(sizeof(KWAIT_BLOCK) == 48, "KWAIT_BLOCK is 48 bytes on 64-bit");
 NDISLOCK_STATIC_ASSERT(sizeof(KMUTANT) == 56, "KMUTANT is 56 bytes on 64-bit");
 NDISLOCK_STATIC_ASSERT(offsetof(KMUTANT, OwnerThread) == 40, "KMUTANT.OwnerThread offset");
+NDISLOCK_STATIC_ASSERT(sizeof(KSEMAPHORE) == 32, "KSEMAPHORE is 32 bytes on 64-bit");
+NDISLOCK_STATIC_ASSERT(offsetof(KSEMAPHORE, Limit) == 24, "KSEMAPHORE.Limit offset");
 NDISLOCK_STATIC_ASSERT(sizeof(FAST_MUTEX) == 56, "FAST_MUTEX is 56 bytes on 64-bit");
 NDISLOCK_STATIC_ASSERT(offsetof(FAST_MUTEX, Event) == 24, "FAST_MUTEX.Event offset");
 NDISLOCK_STATIC_ASSERT(sizeof(OWNER_ENTRY) == 16, "OWNER_ENTRY is 16 bytes on 64-bit");

@@ -174,6 +174,7 @@ typedef struct _KDPC {
 
 #define MAXIMUM_PROCESSORS 64
 #define DpcObject 19
+#define ThreadedDpcObject 24
 
 /* Where KeInsertQueueDpc puts a DPC (KeSetImportanceDpc, ndislock/ndis_interrupt.h): the WDK's
  * values, kept in KDPC.Importance. */

@@ -115,19 +115,34 @@ NDISLOCK_API BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX m) {
 
 NDISLOCK_API VOID ExReleaseFastMutex(PFAST_MUTEX m) { release(m, Form::Raising, "ExReleaseFastMutex"); }
 
+NDISLOCK_API VOID ndislock_at_ExAcquireFastMutexUnsafe(PFAST_MUTEX m, const char *f, int n, const char *fn) {
+    acquire(m, NDISLOCK_SITE(f, n, fn), Form::Unsafe, "ExAcquireFastMutexUnsafe");
+}
 NDISLOCK_API VOID ExAcquireFastMutexUnsafe(PFAST_MUTEX m) {
     acquire(m, NDISLOCK_SITE(nullptr, 0, nullptr), Form::Unsafe, "ExAcquireFastMutexUnsafe");
 }
 NDISLOCK_API VOID ExReleaseFastMutexUnsafe(PFAST_MUTEX m) { release(m, Form::Unsafe, "ExReleaseFastMutexUnsafe"); }
 
+NDISLOCK_API VOID ndislock_at_KeInitializeGuardedMutex(PKGUARDED_MUTEX m, const char *f, int n, const char *fn) {
+    init(m, NDISLOCK_SITE(f, n, fn));
+}
 NDISLOCK_API VOID KeInitializeGuardedMutex(PKGUARDED_MUTEX m) { init(m, NDISLOCK_SITE(nullptr, 0, nullptr)); }
+NDISLOCK_API VOID ndislock_at_KeAcquireGuardedMutex(PKGUARDED_MUTEX m, const char *f, int n, const char *fn) {
+    acquire(m, NDISLOCK_SITE(f, n, fn), Form::Guarded, "KeAcquireGuardedMutex");
+}
 NDISLOCK_API VOID KeAcquireGuardedMutex(PKGUARDED_MUTEX m) {
     acquire(m, NDISLOCK_SITE(nullptr, 0, nullptr), Form::Guarded, "KeAcquireGuardedMutex");
+}
+NDISLOCK_API BOOLEAN ndislock_at_KeTryToAcquireGuardedMutex(PKGUARDED_MUTEX m, const char *f, int n, const char *fn) {
+    return try_acquire(m, NDISLOCK_SITE(f, n, fn), Form::Guarded, "KeTryToAcquireGuardedMutex");
 }
 NDISLOCK_API BOOLEAN KeTryToAcquireGuardedMutex(PKGUARDED_MUTEX m) {
     return try_acquire(m, NDISLOCK_SITE(nullptr, 0, nullptr), Form::Guarded, "KeTryToAcquireGuardedMutex");
 }
 NDISLOCK_API VOID KeReleaseGuardedMutex(PKGUARDED_MUTEX m) { release(m, Form::Guarded, "KeReleaseGuardedMutex"); }
+NDISLOCK_API VOID ndislock_at_KeAcquireGuardedMutexUnsafe(PKGUARDED_MUTEX m, const char *f, int n, const char *fn) {
+    acquire(m, NDISLOCK_SITE(f, n, fn), Form::Unsafe, "KeAcquireGuardedMutexUnsafe");
+}
 NDISLOCK_API VOID KeAcquireGuardedMutexUnsafe(PKGUARDED_MUTEX m) {
     acquire(m, NDISLOCK_SITE(nullptr, 0, nullptr), Form::Unsafe, "KeAcquireGuardedMutexUnsafe");
 }

@@ -131,6 +131,11 @@ NDISLOCK_API VOID KeInitializeDpc(PRKDPC dpc, PKDEFERRED_ROUTINE routine, PVOID 
     __atomic_store_n(&dpc->DpcData, nullptr, __ATOMIC_RELEASE);
 }
 
+NDISLOCK_API VOID KeInitializeThreadedDpc(PRKDPC dpc, PKDEFERRED_ROUTINE routine, PVOID context) {
+    KeInitializeDpc(dpc, routine, context);
+    dpc->Type = ThreadedDpcObject; // run as an ordinary DPC: the header says why
+}
+
 NDISLOCK_API VOID KeSetTargetProcessorDpc(PRKDPC dpc, CCHAR number) {
     dpc->Number = static_cast<USHORT>(MAXIMUM_PROCESSORS + static_cast<UCHAR>(number));
 }

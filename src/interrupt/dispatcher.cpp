@@ -96,7 +96,10 @@ bool take(DISPATCHER_HEADER *h, model::ThreadState &t) noexcept {
         if (was_free) set_owner(m, &t);
         return was_free;
     }
-    if (resets_on_wait(h)) state(h).store(0, std::memory_order_release);
+    if (h->Type == SemaphoreObject)
+        state(h).fetch_sub(1, std::memory_order_acq_rel); // under the dispatcher lock: the count was above 0
+    else if (resets_on_wait(h))
+        state(h).store(0, std::memory_order_release);
     return false;
 }
 
@@ -123,7 +126,8 @@ bool try_satisfy(DISPATCHER_HEADER *const *objects, std::uint32_t count, bool wa
 bool signalled_elsewhere(DISPATCHER_HEADER *const *objects, std::uint32_t count) noexcept {
     for (std::uint32_t i = 0; i < count; ++i)
         if (objects[i]->Type != EventNotificationObject && objects[i]->Type != EventSynchronizationObject &&
-            objects[i]->Type != MutantObject && objects[i]->Type != TimerNotificationObject &&
+            objects[i]->Type != MutantObject && objects[i]->Type != SemaphoreObject &&
+            objects[i]->Type != TimerNotificationObject &&
             objects[i]->Type != TimerSynchronizationObject) // timers call object_signalled (timers.cpp)
             return true;
     return false;
@@ -180,6 +184,33 @@ void mutex_init(PRKMUTEX mutex) noexcept {
     mutex->Abandoned = FALSE;
     mutex->ApcDisable = 1;
     state(&mutex->Header).store(1, std::memory_order_release);
+}
+
+void semaphore_init(PRKSEMAPHORE semaphore, LONG count, LONG limit) noexcept {
+    semaphore->Header.Type = SemaphoreObject;
+    semaphore->Header.Signalling = 0;
+    semaphore->Header.Size = sizeof(KSEMAPHORE) / sizeof(LONG);
+    semaphore->Header.Reserved1 = 0;
+    semaphore->Header.WaitListHead.Flink = semaphore->Header.WaitListHead.Blink = &semaphore->Header.WaitListHead;
+    semaphore->Limit = limit;
+    state(&semaphore->Header).store(count, std::memory_order_release);
+}
+
+bool semaphore_release(PRKSEMAPHORE semaphore, LONG adjustment, LONG *previous) noexcept {
+    if (const ScheduleControl *schedule = scheduled()) schedule->point(); // an exploration's point
+    observe::notify_synchronizes(&semaphore->Header, true); // the releaser's work is before the waits it ends
+    {
+        // Under the dispatcher lock: a satisfied wait's take is one step with its look.
+        const DispatcherLock locked;
+        const LONG old = state(&semaphore->Header).load(std::memory_order_acquire);
+        *previous = old;
+        LONG sum = 0;
+        if (adjustment < 0 || __builtin_add_overflow(old, adjustment, &sum) || sum > semaphore->Limit) return false;
+        if (adjustment == 0) return true;
+        state(&semaphore->Header).store(sum, std::memory_order_release);
+    }
+    wake(&semaphore->Header);
+    return true;
 }
 
 void object_signalled(DISPATCHER_HEADER *header) noexcept { wake(header); }

@@ -3,7 +3,8 @@
 //
 // An object is any DISPATCHER_HEADER. Its Type decides what a satisfied wait does to it: a
 // synchronization event or timer is reset, a mutex is taken by the waiting thread (recursively by
-// its owner), anything else (a notification event or timer) is left signalled. Every wait parks
+// its owner), a semaphore gives one of its count, anything else (a notification event or timer) is
+// left signalled. Every wait parks
 // (lock/park.h) and is recorded in the thread's wait record (WaitKind::Dispatcher), so the
 // watchdog sees it; nothing here reports: the API layer does.
 #pragma once
@@ -23,6 +24,12 @@ LONG event_set(PRKEVENT event) noexcept;
 LONG event_reset(PRKEVENT event) noexcept;
 
 void mutex_init(PRKMUTEX mutex) noexcept;
+
+void semaphore_init(PRKSEMAPHORE semaphore, LONG count, LONG limit) noexcept;
+// Adds adjustment to the count and wakes the waits it satisfies; *previous receives the count as
+// it was. False, with nothing changed, when the count would pass the limit or adjustment is
+// negative (Windows raises STATUS_SEMAPHORE_LIMIT_EXCEEDED).
+bool semaphore_release(PRKSEMAPHORE semaphore, LONG adjustment, LONG *previous) noexcept;
 
 // For code that signals an object on its own (a timer's expiry stores SignalState 1, then calls
 // this, or lock::unpark_all on &Header.SignalState): wakes every wait on the object. The second

@@ -34,6 +34,9 @@ struct TimerObject {
     std::atomic<int> set_line{0};
     std::atomic<const char *> set_function{nullptr};
     std::atomic<const void *> set_return{nullptr};
+    // PeriodicTimerNotCancelled was said at its adapter's halt since it was last set: the exit
+    // check does not say it again.
+    std::atomic<bool> reported_at_halt{false};
 };
 
 TimerObject g_objects[kMaxTimerObjects];
@@ -161,6 +164,7 @@ bool timer_object_set(NDIS_HANDLE handle, LONGLONG due_time, LONG period_ms, PVO
     o->set_line.store(site.line, std::memory_order_relaxed);
     o->set_function.store(site.function, std::memory_order_relaxed);
     o->set_return.store(site.return_address, std::memory_order_relaxed);
+    o->reported_at_halt.store(false, std::memory_order_relaxed);
     return timer_set(&o->timer, due_time, period_ms, &o->dpc, t.processor().load(std::memory_order_relaxed));
 }
 
@@ -221,12 +225,22 @@ void check_adapter_timers(std::uint32_t adapter_slot, std::uint32_t adapter_gene
         const observe::Site site{file, o.set_line.load(std::memory_order_relaxed),
                                  o.set_function.load(std::memory_order_relaxed),
                                  file != nullptr ? o.set_return.load(std::memory_order_relaxed) : routine};
+        o.reported_at_halt.store(true, std::memory_order_relaxed);
         observe::report_if_observedf(
             observe::Rule::PeriodicTimerNotCancelled, site,
             "a periodic timer object of this adapter (routine %p, every %u ms, set here) is still set after "
             "MiniportHaltEx returned: cancel it with NdisCancelTimerObject in MiniportHaltEx",
             routine, static_cast<unsigned>(period));
     }
+}
+
+bool timer_reported_at_halt(const KTIMER *timer) noexcept {
+    const auto *p = reinterpret_cast<const char *>(timer);
+    if (p < reinterpret_cast<const char *>(&g_objects[0]) ||
+        p >= reinterpret_cast<const char *>(&g_objects[kMaxTimerObjects]))
+        return false;
+    const auto *o = reinterpret_cast<const TimerObject *>(p - offsetof(TimerObject, timer));
+    return o->reported_at_halt.load(std::memory_order_relaxed);
 }
 
 } // namespace ndislock::interrupt

@@ -53,8 +53,34 @@ std::atomic_ref<LONG> signal_state(KTIMER *timer) noexcept {
     return std::atomic_ref<LONG>(const_cast<LONG &>(timer->Header.SignalState));
 }
 
+// A queued timer whose memory no longer holds a timer: freed and reused, or overwritten, while it
+// was set. Following its links would crash without a word; Windows's bug check names it.
+[[noreturn]] void overwritten_timer(const KTIMER *timer) noexcept {
+    char detail[400];
+    std::snprintf(detail, sizeof detail,
+                  "the timer queue holds the KTIMER at %p, but its memory no longer holds a timer (type 0x%02x, size "
+                  "%u): it was freed or overwritten while the timer was set. Cancel a timer (KeCancelTimer, "
+                  "NdisCancelTimerObject) before freeing its memory: bug check 0xC7 TIMER_OR_DPC_INVALID",
+                  static_cast<const void *>(timer), static_cast<unsigned>(timer->Header.Type),
+                  static_cast<unsigned>(timer->Header.Size));
+    // Called under the queue lock: the queue is dropped (nothing follows the bad links again) and the
+    // lock let go, so the report's own way out (the exit checks walk the queue) finds it usable.
+    g_head.Flink = g_head.Blink = &g_head;
+    g_queue_lock.store(false, std::memory_order_release);
+    observe::report_misuse(observe::Rule::BugCheck, observe::Site{nullptr, 0, nullptr, nullptr}, detail);
+    platform::fatal("BugCheck: %s", detail); // reached only if an observer let it go on
+}
+
+// The timer a queue entry other than the head belongs to, checked: every walk of the queue comes
+// through here before it reads the timer's due time or follows its links.
 KTIMER *timer_of(LIST_ENTRY *entry) noexcept {
-    return reinterpret_cast<KTIMER *>(reinterpret_cast<char *>(entry) - offsetof(KTIMER, TimerListEntry));
+    auto *timer = reinterpret_cast<KTIMER *>(reinterpret_cast<char *>(entry) - offsetof(KTIMER, TimerListEntry));
+    if (__builtin_expect(
+            (timer->Header.Type != TimerNotificationObject && timer->Header.Type != TimerSynchronizationObject) ||
+                timer->Header.Size != sizeof(KTIMER) / sizeof(LONG),
+            0))
+        overwritten_timer(timer);
+    return timer;
 }
 
 // Under the queue lock.
@@ -278,7 +304,7 @@ void report_periodic_at_exit() noexcept {
         QueueLock guard;
         for (LIST_ENTRY *at = g_head.Flink; at != &g_head && n < kMost; at = at->Flink) {
             KTIMER *t = timer_of(at);
-            if (t->Period == 0) continue;
+            if (t->Period == 0 || timer_reported_at_halt(t)) continue;
             found[n] = t;
             periods[n] = t->Period;
             routines[n] = t->Dpc == nullptr ? nullptr : timer_routine_of(t->Dpc);

@@ -48,5 +48,8 @@ void timer_object_free(NDIS_HANDLE handle, model::ThreadState &t, const observe:
 // At NdislockMiniportHalt, after MiniportHaltEx returned: the adapter's periodic timer objects
 // still set are PeriodicTimerNotCancelled.
 void check_adapter_timers(std::uint32_t adapter_slot, std::uint32_t adapter_generation) noexcept;
+// Whether timer is a timer object's whose PeriodicTimerNotCancelled check_adapter_timers already
+// reported (since its last set): the process exit's check skips it, one report per bug.
+bool timer_reported_at_halt(const KTIMER *timer) noexcept;
 
 } // namespace ndislock::interrupt

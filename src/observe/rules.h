@@ -62,6 +62,7 @@ enum class Rule : std::uint8_t {
     ResourceOutsideCriticalRegion, // ExAcquireResource*Lite outside a critical region, below APC_LEVEL
     FastMutexRecursion,            // ExAcquireFastMutex by the fast mutex's owner
     WorkItemMisuse,                // a work item queued while queued, freed while queued or running
+    SemaphoreMisuse,               // a semaphore released past its limit, or made with a count outside 0..Limit
     // A call documented for IRQL <= some level made above it (KeSetEvent from an ISR).
     IrqlTooHighForCall,
     // Exploration (ndislock/explore.h, docs/explore.md).

@@ -61,6 +61,7 @@ model::ThreadState *holder_of_dispatcher_wait(model::ThreadState &t, lock::WaitK
         auto *h = static_cast<DISPATCHER_HEADER *>(const_cast<void *>(object));
         const UCHAR type = h->Type;
         const char *name = type == MutantObject                                                    ? "mutex"
+                           : type == SemaphoreObject                                               ? "semaphore"
                            : type == EventNotificationObject || type == EventSynchronizationObject ? "event"
                            : type == TimerNotificationObject || type == TimerSynchronizationObject
                                ? "timer"
@@ -69,7 +70,9 @@ model::ThreadState *holder_of_dispatcher_wait(model::ThreadState &t, lock::WaitK
             owner = interrupt_tagged(std::atomic_ref<struct _KTHREAD *>(reinterpret_cast<KMUTANT *>(h)->OwnerThread)
                                          .load(std::memory_order_acquire));
         std::snprintf(buffer, sizeof buffer, "%s %p (%s)", name, object,
-                      type == MutantObject ? "a KeWaitFor* wait" : "nobody owns it: it waits to be signalled");
+                      type == MutantObject      ? "a KeWaitFor* wait"
+                      : type == SemaphoreObject ? "its count is 0: it waits for a KeReleaseSemaphore"
+                                                : "nobody owns it: it waits to be signalled");
     }
     *what = buffer;
     // Its class: where it was initialized (or its name), as the lock-order graph knows it.

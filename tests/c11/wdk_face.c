@@ -209,6 +209,7 @@ void FaceTimers(NDIS_HANDLE MiniportAdapterHandle) {
     PROCESSOR_NUMBER Number = {0, 0, 0};
     Due.QuadPart = -10000;
     KeInitializeTimerEx(&Timer, SynchronizationTimer);
+    KeInitializeThreadedDpc(&Dpc, FaceTimerDpc, NULL);
     KeInitializeDpc(&Dpc, FaceTimerDpc, NULL);
     KeSetImportanceDpc(&Dpc, HighImportance);
     (void)KeSetTargetProcessorDpcEx(&Dpc, &Number);
@@ -233,6 +234,20 @@ static VOID FaceIoWork(PDEVICE_OBJECT DeviceObject, PVOID Context) {
     UNREFERENCED_PARAMETER(DeviceObject);
     UNREFERENCED_PARAMETER(Context);
 }
+static IO_WORKITEM_ROUTINE_EX FaceIoWorkEx;
+static VOID FaceIoWorkEx(PVOID IoObject, PVOID Context, PIO_WORKITEM IoWorkItem) {
+    UNREFERENCED_PARAMETER(IoObject);
+    UNREFERENCED_PARAMETER(Context);
+    IoUninitializeWorkItem(IoWorkItem); /* its own routine may */
+}
+static IO_WORKITEM_ROUTINE_EX FaceIoWorkExFree;
+static VOID FaceIoWorkExFree(PVOID IoObject, PVOID Context, PIO_WORKITEM IoWorkItem) {
+    UNREFERENCED_PARAMETER(IoObject);
+    UNREFERENCED_PARAMETER(Context);
+    IoFreeWorkItem(IoWorkItem);
+}
+static WORKER_THREAD_ROUTINE FaceExWork;
+static VOID FaceExWork(PVOID Parameter) { UNREFERENCED_PARAMETER(Parameter); }
 static NDIS_IO_WORKITEM_FUNCTION FaceNdisWork;
 static VOID FaceNdisWork(PVOID Context, NDIS_HANDLE WorkItem) {
     NdisFreeIoWorkItem(WorkItem);
@@ -244,6 +259,9 @@ VOID FaceWaits(NDIS_HANDLE AdapterHandle, PDEVICE_OBJECT Device) {
     NDIS_EVENT NdisEvent;
     NDIS_MUTEX Mutex;
     KMUTEX Kmutex;
+    KSEMAPHORE Semaphore;
+    KGUARDED_MUTEX Guarded;
+    PKTHREAD Self;
     FAST_MUTEX Fast;
     ERESOURCE Resource;
     KWAIT_BLOCK Blocks[MAXIMUM_WAIT_OBJECTS];
@@ -251,6 +269,13 @@ VOID FaceWaits(NDIS_HANDLE AdapterHandle, PDEVICE_OBJECT Device) {
     LARGE_INTEGER Timeout, Now;
     PIO_WORKITEM IoItem;
     NDIS_HANDLE NdisItem;
+    static union {
+        PVOID Align;
+        UCHAR Bytes[64];
+    } Storage; /* the driver's own storage for IoInitializeWorkItem */
+    static WORK_QUEUE_ITEM ExItem;
+    PWORKER_THREAD_ROUTINE ExRoutine = FaceExWork;
+    PIO_WORKITEM_ROUTINE_EX ExIoRoutine = FaceIoWorkEx;
     NTSTATUS Status;
     Timeout.QuadPart = -10 * 1000 * 10; /* 10 ms, relative */
     KeInitializeEvent(&Event, SynchronizationEvent, FALSE);
@@ -268,6 +293,19 @@ VOID FaceWaits(NDIS_HANDLE AdapterHandle, PDEVICE_OBJECT Device) {
     if (NDIS_WAIT_FOR_MUTEX(&Mutex) == STATUS_SUCCESS) NDIS_RELEASE_MUTEX(&Mutex);
     KeInitializeMutex(&Kmutex, 0);
     (void)KeReadStateMutex(&Kmutex);
+    Self = KeGetCurrentThread();
+    if (NDIS_WAIT_FOR_MUTEX(&Kmutex) == STATUS_SUCCESS && Kmutex.OwnerThread == Self) KeReleaseMutex(&Kmutex, FALSE);
+    (void)PsGetCurrentThread();
+    (void)PsGetCurrentThreadId();
+    (void)PsGetCurrentProcessId();
+    KeInitializeSemaphore(&Semaphore, 0, 4);
+    (void)KeReleaseSemaphore(&Semaphore, IO_NO_INCREMENT, 1, FALSE);
+    if (KeReadStateSemaphore(&Semaphore) == 1)
+        (void)KeWaitForSingleObject(&Semaphore, Executive, KernelMode, FALSE, NULL);
+    KeInitializeGuardedMutex(&Guarded);
+    KeAcquireGuardedMutex(&Guarded);
+    KeReleaseGuardedMutex(&Guarded);
+    if (KeTryToAcquireGuardedMutex(&Guarded)) KeReleaseGuardedMutex(&Guarded);
     ExInitializeFastMutex(&Fast);
     ExAcquireFastMutex(&Fast);
     ExReleaseFastMutex(&Fast);
@@ -295,5 +333,14 @@ VOID FaceWaits(NDIS_HANDLE AdapterHandle, PDEVICE_OBJECT Device) {
     }
     NdisItem = NdisAllocateIoWorkItem(AdapterHandle);
     if (NdisItem != NULL) NdisQueueIoWorkItem(NdisItem, FaceNdisWork, NULL);
+    if (IoSizeofWorkItem() <= sizeof Storage.Bytes) {
+        IoItem = (PIO_WORKITEM)(PVOID)Storage.Bytes;
+        IoInitializeWorkItem(Device, IoItem);
+        IoQueueWorkItemEx(IoItem, ExIoRoutine, DelayedWorkQueue, NULL);
+    }
+    IoItem = IoAllocateWorkItem(Device);
+    if (IoItem != NULL) IoQueueWorkItemEx(IoItem, FaceIoWorkExFree, DelayedWorkQueue, AdapterHandle);
+    ExInitializeWorkItem(&ExItem, ExRoutine, AdapterHandle);
+    if (ExItem.List.Flink == NULL && ExItem.Parameter == AdapterHandle) ExQueueWorkItem(&ExItem, DelayedWorkQueue);
     (void)Status;
 }

@@ -2,6 +2,7 @@
 // KiInitializeDpc sets, a NULL routine is queued and removed like any other, and running it is
 // the bug check Windows takes (0xD1 on the call to address 0). Suite "Dpc": run with the verifier
 // on and off (tests/interrupt/CMakeLists.txt).
+#include <atomic>
 #include <cstring>
 
 #include <gtest/gtest.h>
@@ -50,6 +51,36 @@ TEST(Dpc, ANullRoutineIsQueuedAndRemovedLikeAnyOther) {
     EXPECT_EQ(dpc.DpcData, nullptr);
     EXPECT_EQ(KeRemoveQueueDpc(&dpc), FALSE);
     KeLowerIrql(old);
+}
+
+// A threaded DPC runs as an ordinary one (as on Windows with threaded DPCs off): at DISPATCH_LEVEL,
+// with its context and system arguments.
+TEST(Dpc, AThreadedDpcRunsAtDispatchLevelWithItsArguments) {
+    Watchdog dog("threaded DPC", kLimit);
+    struct Seen {
+        std::atomic<int> runs{0};
+        std::atomic<int> irql{-1};
+        std::atomic<void *> argument{nullptr};
+    } seen;
+    KDPC dpc;
+    KeInitializeThreadedDpc(
+        &dpc,
+        [](PKDPC, PVOID context, PVOID argument, PVOID) {
+            auto *s = static_cast<Seen *>(context);
+            s->irql.store(KeGetCurrentIrql());
+            s->argument.store(argument);
+            s->runs.fetch_add(1);
+        },
+        &seen);
+    EXPECT_EQ(dpc.Type, ThreadedDpcObject);
+    EXPECT_EQ(dpc.Importance, MediumImportance);
+    EXPECT_EQ(dpc.DpcData, nullptr);
+    int argument = 0;
+    EXPECT_EQ(KeInsertQueueDpc(&dpc, &argument, nullptr), TRUE);
+    KeFlushQueuedDpcs();
+    EXPECT_EQ(seen.runs.load(), 1);
+    EXPECT_EQ(seen.irql.load(), DISPATCH_LEVEL);
+    EXPECT_EQ(seen.argument.load(), &argument);
 }
 
 TEST(Dpc, RunningANullRoutineIsABugCheck) {

@@ -23,7 +23,7 @@ import re
 import subprocess
 import sys
 
-PUBLIC_NAME = re.compile(r"^(Ke|Ex|Io|Ndis|Ndislock|ndislock_)[A-Za-z0-9_]*$")
+PUBLIC_NAME = re.compile(r"^(Ke|Ex|Io|Ps|Ndis|Ndislock|ndislock_)[A-Za-z0-9_]*$")
 # The WDK's SList calls, whose names carry no prefix (include/ndislock/wdk_slist.h).
 SLIST_NAMES = {"InitializeSListHead", "InterlockedPushEntrySList", "InterlockedPopEntrySList",
                "InterlockedFlushSList", "QueryDepthSList", "FirstEntrySList"}
@@ -86,7 +86,7 @@ def main():
     problems = []
     for name, kind in sorted(symbols.items()):
         if not PUBLIC_NAME.match(name) and name not in SLIST_NAMES:
-            problems.append(f"{name} ({kind}): not a public name (Ke*, Ex*, Io*, Ndis*, Ndislock*, ndislock_*)")
+            problems.append(f"{name} ({kind}): not a public name (Ke*, Ex*, Io*, Ps*, Ndis*, Ndislock*, ndislock_*)")
         elif name not in declared:
             problems.append(f"{name} ({kind}): not declared in any header of include/ndislock")
         elif kind not in CODE_TYPES and name not in FAST_PATH_DATA:

@@ -2,7 +2,10 @@
 // (ForDpc), the RaiseToSynch forms, KeQueryActiveProcessors, the thread-affinity calls mapped onto
 // processor binding, the critical and guarded regions with the APC-state queries, and the bug
 // checks. Suite KeCalls runs with the verifier off and again on (a clean corpus); KeCallsMisuse
-// holds the death tests.
+// holds the death tests. Also the thread identity calls (KeGetCurrentThread, PsGetCurrentThread*).
+#include <unistd.h>
+
+#include <cstdint>
 #include <thread>
 
 #include "ndislock/wdk.h"
@@ -253,6 +256,30 @@ TEST_F(KeCalls, RegionsArePerThread) {
 }
 
 // ---- Misuse -------------------------------------------------------------------------------------
+
+// The thread's identity: one object per thread, for its life, and the one a KMUTEX it owns names.
+TEST_F(KeCalls, KeGetCurrentThreadIsPerThreadStableAndTheMutexOwner) {
+    const PKTHREAD self = KeGetCurrentThread();
+    ASSERT_NE(self, nullptr);
+    EXPECT_EQ(KeGetCurrentThread(), self);
+    EXPECT_EQ(reinterpret_cast<void *>(PsGetCurrentThread()), reinterpret_cast<void *>(self));
+    EXPECT_EQ(PsGetCurrentThreadId(), reinterpret_cast<HANDLE>(static_cast<std::uintptr_t>(gettid())));
+    EXPECT_EQ(PsGetCurrentProcessId(), reinterpret_cast<HANDLE>(static_cast<std::uintptr_t>(getpid())));
+    PKTHREAD other = nullptr;
+    HANDLE other_id = nullptr;
+    std::thread([&] {
+        other = KeGetCurrentThread();
+        other_id = PsGetCurrentThreadId();
+    }).join();
+    EXPECT_NE(other, self);
+    EXPECT_NE(other_id, PsGetCurrentThreadId());
+    KMUTEX m;
+    KeInitializeMutex(&m, 0);
+    ASSERT_EQ(KeWaitForSingleObject(&m, Executive, KernelMode, FALSE, nullptr), STATUS_SUCCESS);
+    EXPECT_EQ(m.OwnerThread, self);
+    KeReleaseMutex(&m, FALSE);
+    EXPECT_EQ(m.OwnerThread, nullptr);
+}
 
 TEST(KeCallsMisuse, LeavingACriticalRegionNotEnteredIsABugCheck) {
     EXPECT_DEATH(KeLeaveCriticalRegion(), "BugCheck(.|\n)*KeLeaveCriticalRegion without a matching "

@@ -2,11 +2,20 @@
 // once per queueing, at PASSIVE_LEVEL, on a worker thread, with the arguments of its signature;
 // items queued from DISPATCH_LEVEL and from a DPC run; a routine may free its own item; an item
 // can be queued again once it ran; an allocation at DISPATCH_LEVEL before any worker exists is
-// NULL. Every wait is bounded (a KEVENT wait with a timeout, and a Watchdog).
+// NULL. The same for items in the driver's storage (IoInitializeWorkItem, IoQueueWorkItemEx,
+// IoUninitializeWorkItem) and the executive's WORK_QUEUE_ITEM (ExInitializeWorkItem,
+// ExQueueWorkItem), and their misuse as the verifier reports it (WorkItemMisuse). Every wait is
+// bounded (a KEVENT wait with a timeout, and a Watchdog).
 #include <atomic>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "interrupt/work_items.h" // work_item_busy: an item may be freed once its routine returned
+#include "ndislock/verifier.h"
 #include "ndislock/wdk.h"
 #include "test_support.h"
 
@@ -192,6 +201,538 @@ using WorkItemsDeathTest = ModelTest;
 TEST_F(WorkItemsDeathTest, TheFirstAllocationAtDispatchLevelIsNull) {
     EXPECT_EXIT(allocate_at_dispatch_first(), ::testing::ExitedWithCode(0),
                 "at DISPATCH_LEVEL NULL, then at PASSIVE_LEVEL an item");
+}
+
+// Also in a fresh process: IoInitializeWorkItem and ExQueueWorkItem cannot fail, so items
+// initialized and queued at DISPATCH_LEVEL before any worker exists wait for the workers (said on
+// stderr), which the next call below DISPATCH_LEVEL starts.
+void CountsInAnAtomic(PVOID parameter) { static_cast<std::atomic<int> *>(parameter)->fetch_add(1); }
+void CountsInAnAtomicEx(PVOID, PVOID context, PIO_WORKITEM) { static_cast<std::atomic<int> *>(context)->fetch_add(1); }
+
+[[noreturn]] void queue_at_dispatch_first() {
+    Watchdog dog("items queued before the workers", std::chrono::seconds(20));
+    static std::atomic<int> runs{0};
+    static WORK_QUEUE_ITEM executive;
+    static int device = 0;
+    PIO_WORKITEM item = static_cast<PIO_WORKITEM>(std::malloc(IoSizeofWorkItem()));
+    ExInitializeWorkItem(&executive, CountsInAnAtomic, &runs);
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    IoInitializeWorkItem(&device, item);
+    IoQueueWorkItemEx(item, CountsInAnAtomicEx, DelayedWorkQueue, &runs);
+    ExQueueWorkItem(&executive, DelayedWorkQueue);
+    KeLowerIrql(old);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50)); // not run: no worker (not asserted on time)
+    const int before = runs.load();
+    NDIS_HANDLE starter = NdisAllocateIoWorkItem(&device); // below DISPATCH_LEVEL: starts the workers
+    const bool both = eventually([] { return runs.load() == 2; });
+    std::fprintf(stderr, "before the workers %d, then %s\n", before, both ? "both ran" : "not both");
+    std::_Exit(starter != nullptr ? 0 : 1);
+}
+
+TEST_F(WorkItemsDeathTest, ItemsQueuedAtDispatchLevelBeforeAnyWorkerWaitForThem) {
+    EXPECT_EXIT(queue_at_dispatch_first(), ::testing::ExitedWithCode(0),
+                "queued at DISPATCH_LEVEL or above before ndislock's worker threads started(.|\n)*"
+                "before the workers 0, then both ran");
+}
+
+// ---- Items in the driver's storage: IoInitializeWorkItem, IoQueueWorkItemEx, IoUninitializeWorkItem
+
+// Storage of IoSizeofWorkItem() bytes from the heap, as a driver gets it from nonpaged pool.
+PIO_WORKITEM new_storage() { return static_cast<PIO_WORKITEM>(std::malloc(IoSizeofWorkItem())); }
+
+struct SeenEx {
+    KEVENT done;
+    std::atomic<KIRQL> irql{99};
+    std::atomic<std::thread::id> thread{};
+    std::atomic<PVOID> object{nullptr}, context{nullptr};
+    std::atomic<PIO_WORKITEM> item{nullptr};
+    std::atomic<int> runs{0};
+};
+
+void ExRoutine(PVOID object, PVOID context, PIO_WORKITEM item) {
+    auto *seen = static_cast<SeenEx *>(context);
+    seen->irql.store(KeGetCurrentIrql());
+    seen->thread.store(std::this_thread::get_id());
+    seen->object.store(object);
+    seen->context.store(context);
+    seen->item.store(item);
+    seen->runs.fetch_add(1);
+    KeSetEvent(&seen->done, IO_NO_INCREMENT, FALSE);
+}
+
+TEST_F(WorkItems, AnInitializedItemRunsItsExRoutineWithItsObjectContextAndOwnPointer) {
+    Watchdog dog("IoQueueWorkItemEx of an initialized item", std::chrono::seconds(30));
+    EXPECT_GE(IoSizeofWorkItem(), sizeof(PVOID));
+    int device = 0;
+    PIO_WORKITEM item = new_storage();
+    ASSERT_NE(item, nullptr);
+    IoInitializeWorkItem(&device, item);
+    SeenEx seen;
+    KeInitializeEvent(&seen.done, SynchronizationEvent, FALSE);
+    IoQueueWorkItemEx(item, ExRoutine, DelayedWorkQueue, &seen);
+    ASSERT_EQ(wait_10_s(&seen.done), STATUS_SUCCESS);
+    EXPECT_EQ(seen.irql.load(), PASSIVE_LEVEL);
+    EXPECT_NE(seen.thread.load(), std::this_thread::get_id());
+    EXPECT_EQ(seen.object.load(), &device);
+    EXPECT_EQ(seen.context.load(), &seen);
+    EXPECT_EQ(seen.item.load(), item) << "the routine gets the caller's own pointer";
+    // The same item with IoQueueWorkItem: routine(DeviceObject, Context).
+    ASSERT_TRUE(eventually([&] { return !idle_not(item); }));
+    Seen io;
+    KeInitializeEvent(&io.done, SynchronizationEvent, FALSE);
+    IoQueueWorkItem(item, IoRoutine, DelayedWorkQueue, &io);
+    ASSERT_EQ(wait_10_s(&io.done), STATUS_SUCCESS);
+    EXPECT_EQ(io.irql.load(), PASSIVE_LEVEL);
+    EXPECT_EQ(io.first.load(), static_cast<void *>(&device));
+    EXPECT_EQ(io.second.load(), &io);
+    ASSERT_TRUE(eventually([&] { return !idle_not(item); }));
+    IoUninitializeWorkItem(item);
+    std::free(item);
+}
+
+TEST_F(WorkItems, IoQueueWorkItemExOnAnAllocatedItemPassesThatItem) {
+    Watchdog dog("IoQueueWorkItemEx of an allocated item", std::chrono::seconds(30));
+    int device = 0;
+    PIO_WORKITEM item = IoAllocateWorkItem(reinterpret_cast<PDEVICE_OBJECT>(&device));
+    ASSERT_NE(item, nullptr);
+    SeenEx seen;
+    KeInitializeEvent(&seen.done, SynchronizationEvent, FALSE);
+    IoQueueWorkItemEx(item, ExRoutine, DelayedWorkQueue, &seen);
+    ASSERT_EQ(wait_10_s(&seen.done), STATUS_SUCCESS);
+    EXPECT_EQ(seen.irql.load(), PASSIVE_LEVEL);
+    EXPECT_EQ(seen.object.load(), &device);
+    EXPECT_EQ(seen.context.load(), &seen);
+    EXPECT_EQ(seen.item.load(), item);
+    ASSERT_TRUE(eventually([&] { return !idle_not(item); }));
+    IoFreeWorkItem(item);
+}
+
+// The routine uninitializes its item and frees the storage itself: ndislock must not touch the
+// storage afterwards (run under AddressSanitizer, that is a use after free otherwise).
+void UninitializesAndFreesItself(PVOID, PVOID context, PIO_WORKITEM item) {
+    IoUninitializeWorkItem(item);
+    std::memset(static_cast<void *>(item), 0xA5, IoSizeofWorkItem()); // the driver reuses its storage at once
+    std::free(item);
+    KeSetEvent(static_cast<KEVENT *>(context), IO_NO_INCREMENT, FALSE);
+}
+
+TEST_F(WorkItems, ARoutineMayUninitializeAndFreeItsOwnStorage) {
+    Watchdog dog("work item uninitializing itself", std::chrono::seconds(30));
+    int device = 0;
+    KEVENT done;
+    KeInitializeEvent(&done, SynchronizationEvent, FALSE);
+    for (int i = 0; i < 20; ++i) { // the pool entries come back
+        PIO_WORKITEM item = new_storage();
+        ASSERT_NE(item, nullptr);
+        IoInitializeWorkItem(&device, item);
+        IoQueueWorkItemEx(item, UninitializesAndFreesItself, DelayedWorkQueue, &done);
+        ASSERT_EQ(wait_10_s(&done), STATUS_SUCCESS);
+    }
+}
+
+struct Requeue {
+    KEVENT done;
+    std::atomic<int> runs{0};
+    PIO_WORKITEM item = nullptr;
+    WORK_QUEUE_ITEM executive{};
+};
+constexpr int kRequeueRuns = 3;
+
+void QueuesItselfAgain(PVOID, PVOID context, PIO_WORKITEM item) {
+    auto *r = static_cast<Requeue *>(context);
+    if (r->runs.fetch_add(1) + 1 < kRequeueRuns)
+        IoQueueWorkItemEx(item, QueuesItselfAgain, DelayedWorkQueue, r); // taken off the queue before it runs
+    else
+        KeSetEvent(&r->done, IO_NO_INCREMENT, FALSE);
+}
+
+TEST_F(WorkItems, ARoutineMayQueueItsOwnItemAgain) {
+    Watchdog dog("work item queueing itself again", std::chrono::seconds(30));
+    int device = 0;
+    Requeue r;
+    KeInitializeEvent(&r.done, SynchronizationEvent, FALSE);
+    r.item = new_storage();
+    IoInitializeWorkItem(&device, r.item);
+    IoQueueWorkItemEx(r.item, QueuesItselfAgain, DelayedWorkQueue, &r);
+    ASSERT_EQ(wait_10_s(&r.done), STATUS_SUCCESS);
+    ASSERT_TRUE(eventually([&] { return !idle_not(r.item); }));
+    EXPECT_EQ(r.runs.load(), kRequeueRuns);
+    IoUninitializeWorkItem(r.item);
+    std::free(r.item);
+}
+
+// ---- The executive's WORK_QUEUE_ITEM: ExInitializeWorkItem, ExQueueWorkItem -----------------
+
+struct SeenWorker {
+    KEVENT done;
+    WORK_QUEUE_ITEM item{};
+    std::atomic<KIRQL> irql{99};
+    std::atomic<std::thread::id> thread{};
+    std::atomic<PVOID> parameter{nullptr};
+    std::atomic<PLIST_ENTRY> flink{reinterpret_cast<PLIST_ENTRY>(1)};
+    std::atomic<int> runs{0};
+};
+
+void WorkerRoutine(PVOID parameter) {
+    auto *seen = static_cast<SeenWorker *>(parameter);
+    seen->irql.store(KeGetCurrentIrql());
+    seen->thread.store(std::this_thread::get_id());
+    seen->parameter.store(parameter);
+    seen->flink.store(seen->item.List.Flink); // no longer marked queued
+    seen->runs.fetch_add(1);
+    KeSetEvent(&seen->done, IO_NO_INCREMENT, FALSE);
+}
+
+TEST_F(WorkItems, ExInitializeWorkItemSetsTheWdkFields) {
+    WORK_QUEUE_ITEM item;
+    std::memset(static_cast<void *>(&item), 0x5A, sizeof item);
+    int context = 0;
+    ExInitializeWorkItem(&item, WorkerRoutine, &context);
+    EXPECT_EQ(item.List.Flink, nullptr);
+    EXPECT_EQ(item.WorkerRoutine, &WorkerRoutine);
+    EXPECT_EQ(item.Parameter, &context);
+    // The WDK's layout: the list entry, then the routine, then its parameter.
+    EXPECT_EQ(offsetof(WORK_QUEUE_ITEM, List), 0u);
+    EXPECT_EQ(offsetof(WORK_QUEUE_ITEM, WorkerRoutine), sizeof(LIST_ENTRY));
+    EXPECT_EQ(offsetof(WORK_QUEUE_ITEM, Parameter), sizeof(LIST_ENTRY) + sizeof(PVOID));
+    EXPECT_EQ(sizeof(WORK_QUEUE_ITEM), sizeof(LIST_ENTRY) + 2 * sizeof(PVOID));
+}
+
+TEST_F(WorkItems, ExQueueWorkItemRunsTheRoutineWithItsParameterAtPassiveLevel) {
+    Watchdog dog("ExQueueWorkItem", std::chrono::seconds(30));
+    SeenWorker seen;
+    KeInitializeEvent(&seen.done, SynchronizationEvent, FALSE);
+    ExInitializeWorkItem(&seen.item, WorkerRoutine, &seen);
+    ExQueueWorkItem(&seen.item, DelayedWorkQueue);
+    ASSERT_EQ(wait_10_s(&seen.done), STATUS_SUCCESS);
+    EXPECT_EQ(seen.irql.load(), PASSIVE_LEVEL);
+    EXPECT_NE(seen.thread.load(), std::this_thread::get_id());
+    EXPECT_EQ(seen.parameter.load(), &seen);
+    EXPECT_EQ(seen.flink.load(), nullptr) << "taken off the queue before its routine runs";
+    // Queued again once it ran (no new ExInitializeWorkItem): it runs again.
+    ExQueueWorkItem(&seen.item, CriticalWorkQueue);
+    ASSERT_EQ(wait_10_s(&seen.done), STATUS_SUCCESS);
+    EXPECT_EQ(seen.runs.load(), 2);
+}
+
+KDPC g_ex_dpc;
+void ExQueueingDpc(PKDPC, PVOID context, PVOID, PVOID) {
+    ExQueueWorkItem(&static_cast<SeenWorker *>(context)->item, DelayedWorkQueue);
+}
+
+TEST_F(WorkItems, ExQueueWorkItemFromDispatchLevelAndFromADpcRunsAtPassiveLevel) {
+    Watchdog dog("ExQueueWorkItem from DISPATCH_LEVEL", std::chrono::seconds(30));
+    SeenWorker seen;
+    KeInitializeEvent(&seen.done, SynchronizationEvent, FALSE);
+    ExInitializeWorkItem(&seen.item, WorkerRoutine, &seen);
+    ExQueueWorkItem(&seen.item, DelayedWorkQueue); // at PASSIVE_LEVEL first: the workers run from here on
+    ASSERT_EQ(wait_10_s(&seen.done), STATUS_SUCCESS);
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    ExQueueWorkItem(&seen.item, DelayedWorkQueue);
+    KeLowerIrql(old);
+    ASSERT_EQ(wait_10_s(&seen.done), STATUS_SUCCESS);
+    EXPECT_EQ(seen.irql.load(), PASSIVE_LEVEL);
+    KeInitializeDpc(&g_ex_dpc, ExQueueingDpc, &seen);
+    KeInsertQueueDpc(&g_ex_dpc, nullptr, nullptr);
+    ASSERT_EQ(wait_10_s(&seen.done), STATUS_SUCCESS);
+    EXPECT_EQ(seen.runs.load(), 3);
+    EXPECT_EQ(seen.irql.load(), PASSIVE_LEVEL);
+    KeFlushQueuedDpcs();
+}
+
+// ExInitializeWorkItem's page: the routine frees the item when it is done with it.
+struct OwnedItem {
+    WORK_QUEUE_ITEM item;
+    KEVENT *done;
+};
+void FreesItsWorkQueueItem(PVOID parameter) {
+    auto *owned = static_cast<OwnedItem *>(parameter);
+    KEVENT *done = owned->done;
+    delete owned;
+    KeSetEvent(done, IO_NO_INCREMENT, FALSE);
+}
+
+TEST_F(WorkItems, AnExecutiveRoutineMayFreeItsWorkQueueItem) {
+    Watchdog dog("WORK_QUEUE_ITEM freed by its routine", std::chrono::seconds(30));
+    KEVENT done;
+    KeInitializeEvent(&done, SynchronizationEvent, FALSE);
+    for (int i = 0; i < 20; ++i) {
+        auto *owned = new OwnedItem;
+        owned->done = &done;
+        ExInitializeWorkItem(&owned->item, FreesItsWorkQueueItem, owned);
+        ExQueueWorkItem(&owned->item, DelayedWorkQueue);
+        ASSERT_EQ(wait_10_s(&done), STATUS_SUCCESS);
+    }
+}
+
+void ExQueuesItselfAgain(PVOID parameter) {
+    auto *r = static_cast<Requeue *>(parameter);
+    if (r->runs.fetch_add(1) + 1 < kRequeueRuns)
+        ExQueueWorkItem(&r->executive, DelayedWorkQueue);
+    else
+        KeSetEvent(&r->done, IO_NO_INCREMENT, FALSE);
+}
+
+TEST_F(WorkItems, AnExecutiveRoutineMayQueueItsItemAgain) {
+    Watchdog dog("WORK_QUEUE_ITEM queued again by its routine", std::chrono::seconds(30));
+    Requeue r;
+    KeInitializeEvent(&r.done, SynchronizationEvent, FALSE);
+    ExInitializeWorkItem(&r.executive, ExQueuesItselfAgain, &r);
+    ExQueueWorkItem(&r.executive, DelayedWorkQueue);
+    ASSERT_EQ(wait_10_s(&r.done), STATUS_SUCCESS);
+    EXPECT_EQ(r.runs.load(), kRequeueRuns);
+}
+
+TEST_F(WorkItems, ManyExecutiveItemsEachRunOnce) {
+    Watchdog dog("2000 WORK_QUEUE_ITEMs", std::chrono::seconds(60));
+    constexpr int kItems = 2000; // more than the pool once held: entries are reused
+    struct Counted {
+        WORK_QUEUE_ITEM item;
+        std::atomic<int> runs{0};
+    };
+    std::vector<Counted> items(kItems);
+    for (Counted &c : items) {
+        ExInitializeWorkItem(
+            &c.item, [](PVOID p) { static_cast<Counted *>(p)->runs.fetch_add(1); }, &c);
+        ExQueueWorkItem(&c.item, DelayedWorkQueue);
+    }
+    ASSERT_TRUE(eventually([&] {
+        for (Counted &c : items)
+            if (c.runs.load() != 1) return false;
+        return true;
+    }));
+    // Give a second run, which must not happen, the time to show (bounded; no timing asserted).
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (Counted &c : items)
+        EXPECT_EQ(c.runs.load(), 1);
+    // Idle once each has returned: the pool entries are back when the list is clear.
+    ASSERT_TRUE(eventually([&] {
+        for (Counted &c : items)
+            if (__atomic_load_n(&c.item.List.Flink, __ATOMIC_ACQUIRE) != nullptr) return false; // the worker clears it
+        return true;
+    }));
+}
+
+// ---- Misuse: what the verifier reports (WorkItemMisuse, IrqlTooHighForCall, BugCheck) ---------
+
+struct Finding {
+    std::string rule, file, message;
+    int line = 0;
+};
+
+// The verifier on for the test (the unit tests run with it off), its findings forgotten after:
+// the names below are not in the clean-corpus registration, which fails a test on any finding.
+class WorkItemMisuse : public ModelTest {
+protected:
+    void SetUp() override {
+        ModelTest::SetUp();
+        mode_ = NdislockVerifierGetMode();
+        NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
+        NdislockVerifierResetFindings();
+    }
+    void TearDown() override {
+        NdislockVerifierResetFindings();
+        NdislockVerifierSetMode(mode_);
+        ModelTest::TearDown();
+    }
+    static std::vector<Finding> take() {
+        NDISLOCK_FINDING f[16];
+        const ULONG n = NdislockVerifierGetFindings(f, 16);
+        std::vector<Finding> out;
+        for (ULONG i = 0; i < n && i < 16; ++i)
+            out.push_back({f[i].RuleId, f[i].File != nullptr ? f[i].File : "", f[i].Message, f[i].Line});
+        NdislockVerifierResetFindings();
+        return out;
+    }
+    static std::string dump(const std::vector<Finding> &got) {
+        std::string s = std::to_string(got.size()) + " finding(s):\n";
+        for (const Finding &g : got)
+            s += "  " + g.rule + " at " + g.file + ":" + std::to_string(g.line) + "\n" + g.message + "\n";
+        return s;
+    }
+    // Exactly one finding, of this rule, at this line of this file, whose text has `says`.
+    static void expect_one(const std::vector<Finding> &got, const char *rule, int line, const char *says) {
+        ASSERT_EQ(got.size(), 1u) << dump(got);
+        EXPECT_EQ(got[0].rule, rule) << dump(got);
+        EXPECT_EQ(got[0].file, __FILE__) << dump(got);
+        EXPECT_EQ(got[0].line, line) << dump(got);
+        EXPECT_NE(got[0].message.find(says), std::string::npos) << dump(got);
+    }
+
+private:
+    NDISLOCK_VERIFIER_MODE mode_ = NDISLOCK_VERIFIER_OFF;
+};
+
+// Both workers held in routines that wait for `go`, so a third item stays queued. let_go returns
+// once both routines are past their use of this object.
+struct BusyWorkers {
+    KEVENT go;
+    std::atomic<int> started{0}, finished{0};
+    NDIS_HANDLE items[2] = {};
+    int adapter = 0;
+    static void Hold(PVOID context, NDIS_HANDLE) {
+        auto *self = static_cast<BusyWorkers *>(context);
+        self->started.fetch_add(1);
+        LARGE_INTEGER limit;
+        limit.QuadPart = -200'000'000; // 20 s: the test's watchdog ends it first
+        KeWaitForSingleObject(&self->go, Executive, KernelMode, FALSE, &limit);
+        self->finished.fetch_add(1);
+    }
+    void occupy() {
+        KeInitializeEvent(&go, NotificationEvent, FALSE);
+        for (NDIS_HANDLE &item : items) {
+            item = NdisAllocateIoWorkItem(&adapter);
+            ASSERT_NE(item, nullptr);
+            NdisQueueIoWorkItem(item, Hold, this);
+        }
+        ASSERT_TRUE(eventually([&] { return started.load() == 2; }));
+    }
+    void let_go() {
+        KeSetEvent(&go, IO_NO_INCREMENT, FALSE);
+        ASSERT_TRUE(eventually([&] { return finished.load() == 2; }));
+        for (NDIS_HANDLE item : items) {
+            ASSERT_TRUE(eventually([&] { return !idle_not(item); }));
+            NdisFreeIoWorkItem(item);
+        }
+    }
+};
+
+void CountsRuns(PVOID parameter) { static_cast<std::atomic<int> *>(parameter)->fetch_add(1); }
+void CountsRunsEx(PVOID, PVOID context, PIO_WORKITEM) { static_cast<std::atomic<int> *>(context)->fetch_add(1); }
+
+TEST_F(WorkItemMisuse, ExQueueWorkItemOfAQueuedItemIsReportedOnceAndRunsOnce) {
+    Watchdog dog("WORK_QUEUE_ITEM queued twice", std::chrono::seconds(30));
+    BusyWorkers busy;
+    busy.occupy();
+    std::atomic<int> runs{0};
+    WORK_QUEUE_ITEM item;
+    ExInitializeWorkItem(&item, CountsRuns, &runs);
+    ExQueueWorkItem(&item, DelayedWorkQueue);
+    const int line = __LINE__ + 1;
+    ExQueueWorkItem(&item, DelayedWorkQueue);
+    expect_one(take(), "WorkItemMisuse", line, "still queued");
+    busy.let_go();
+    ASSERT_TRUE(eventually([&] { return runs.load() == 1; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20)); // a second run would show (not asserted on time)
+    EXPECT_EQ(runs.load(), 1) << "queued once";
+    ASSERT_TRUE(eventually([&] { return __atomic_load_n(&item.List.Flink, __ATOMIC_ACQUIRE) == nullptr; }));
+    EXPECT_TRUE(take().empty());
+}
+
+TEST_F(WorkItemMisuse, IoUninitializeWorkItemWhileQueuedIsReportedAndTheStorageIsLeftAlone) {
+    Watchdog dog("work item uninitialized while queued", std::chrono::seconds(30));
+    BusyWorkers busy;
+    busy.occupy();
+    int device = 0;
+    std::atomic<int> runs{0};
+    PIO_WORKITEM item = new_storage();
+    IoInitializeWorkItem(&device, item);
+    IoQueueWorkItemEx(item, CountsRunsEx, DelayedWorkQueue, &runs);
+    const int line = __LINE__ + 1;
+    IoUninitializeWorkItem(item);
+    expect_one(take(), "WorkItemMisuse", line, "queued or running");
+    std::memset(static_cast<void *>(item), 0xA5, IoSizeofWorkItem()); // the driver reuses it: ndislock must not care
+    busy.let_go();
+    ASSERT_TRUE(eventually([&] { return runs.load() == 1; })) << "the pending run still happens";
+    std::free(item);
+    EXPECT_TRUE(take().empty());
+}
+
+TEST_F(WorkItemMisuse, ARoutineUninitializingItsOwnItemIsNoMisuse) {
+    Watchdog dog("work item uninitializing itself, verified", std::chrono::seconds(30));
+    int device = 0;
+    KEVENT done;
+    KeInitializeEvent(&done, SynchronizationEvent, FALSE);
+    PIO_WORKITEM item = new_storage();
+    IoInitializeWorkItem(&device, item);
+    IoQueueWorkItemEx(item, UninitializesAndFreesItself, DelayedWorkQueue, &done);
+    ASSERT_EQ(wait_10_s(&done), STATUS_SUCCESS);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20)); // the worker's end of the run
+    EXPECT_TRUE(take().empty());
+}
+
+TEST_F(WorkItemMisuse, TheWrongEndForEachKindIsReportedAndDoesNothing) {
+    int device = 0;
+    PIO_WORKITEM initialized = new_storage();
+    IoInitializeWorkItem(&device, initialized);
+    int line = __LINE__ + 1;
+    IoFreeWorkItem(initialized);
+    expect_one(take(), "WorkItemMisuse", line, "IoUninitializeWorkItem");
+    PIO_WORKITEM allocated = IoAllocateWorkItem(reinterpret_cast<PDEVICE_OBJECT>(&device));
+    ASSERT_NE(allocated, nullptr);
+    line = __LINE__ + 1;
+    IoUninitializeWorkItem(allocated);
+    expect_one(take(), "WorkItemMisuse", line, "IoFreeWorkItem");
+    // Nothing was done: each still ends the right way, without a report.
+    IoUninitializeWorkItem(initialized);
+    IoFreeWorkItem(allocated);
+    std::free(initialized);
+    EXPECT_TRUE(take().empty());
+}
+
+TEST_F(WorkItemMisuse, IoInitializeWorkItemOfAnInitializedItemIsReported) {
+    int device = 0;
+    PIO_WORKITEM item = new_storage();
+    IoInitializeWorkItem(&device, item);
+    const int line = __LINE__ + 1;
+    IoInitializeWorkItem(&device, item);
+    expect_one(take(), "WorkItemMisuse", line, "still an initialized work item");
+    IoUninitializeWorkItem(item); // the one item: once is enough
+    std::free(item);
+    EXPECT_TRUE(take().empty());
+}
+
+TEST_F(WorkItemMisuse, QueueCallsAboveDispatchLevelAreReportedAndStillRun) {
+    Watchdog dog("work items queued at DIRQL", std::chrono::seconds(30));
+    int device = 0;
+    std::atomic<int> runs{0};
+    PIO_WORKITEM item = new_storage();
+    IoInitializeWorkItem(&device, item);
+    WORK_QUEUE_ITEM executive;
+    ExInitializeWorkItem(&executive, CountsRuns, &runs);
+    KIRQL old;
+    KeRaiseIrql(5, &old); // a device IRQL: what an ISR runs at
+    const int ex_line = __LINE__ + 1;
+    IoQueueWorkItemEx(item, CountsRunsEx, DelayedWorkQueue, &runs);
+    const int queue_line = __LINE__ + 1;
+    ExQueueWorkItem(&executive, DelayedWorkQueue);
+    KeLowerIrql(old);
+    const std::vector<Finding> got = take();
+    ASSERT_EQ(got.size(), 2u) << dump(got);
+    EXPECT_EQ(got[0].rule, "IrqlTooHighForCall") << dump(got);
+    EXPECT_EQ(got[0].line, ex_line) << dump(got);
+    EXPECT_EQ(got[1].rule, "IrqlTooHighForCall") << dump(got);
+    EXPECT_EQ(got[1].line, queue_line) << dump(got);
+    ASSERT_TRUE(eventually([&] { return runs.load() == 2; }));
+    ASSERT_TRUE(eventually([&] { return !idle_not(item); }));
+    IoUninitializeWorkItem(item);
+    std::free(item);
+}
+
+// A handle that is no live work item is a bug check (0xE4 WORKER_INVALID): terminal.
+[[noreturn]] void queue_after_uninitialize() {
+    static int device = 0;
+    PIO_WORKITEM item = new_storage();
+    IoInitializeWorkItem(&device, item);
+    IoUninitializeWorkItem(item);
+    IoQueueWorkItemEx(item, CountsRunsEx, DelayedWorkQueue, nullptr);
+    std::fprintf(stderr, "no bug check\n");
+    std::_Exit(0);
+}
+
+[[noreturn]] void queue_without_routine() {
+    WORK_QUEUE_ITEM item{};
+    ExQueueWorkItem(&item, DelayedWorkQueue);
+    std::fprintf(stderr, "no bug check\n");
+    std::_Exit(0);
+}
+
+using WorkItemMisuseDeathTest = ModelTest;
+TEST_F(WorkItemMisuseDeathTest, AQueueingOfAnUninitializedItemIsABugCheck) {
+    EXPECT_DEATH(queue_after_uninitialize(), "BugCheck.*IoQueueWorkItemEx\\(0x[0-9a-f]+\\): not a live work item");
+    EXPECT_DEATH(queue_without_routine(), "BugCheck.*ExQueueWorkItem\\(0x[0-9a-f]+\\): its WorkerRoutine is NULL");
 }
 
 } // namespace

@@ -10,7 +10,9 @@
 //   BlockingAtDispatch         a periodic timer's cancel (it flushes the DPCs) at DISPATCH_LEVEL
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -251,6 +253,47 @@ TEST_F(TimerRules, APeriodicTimerStillSetAfterMiniportHaltExIsPeriodicTimerNotCa
     NdislockMiniportHalt(adapter, Halt, &clean);
     const auto got = findings();
     EXPECT_TRUE(got.empty()) << dump(got);
+}
+
+// Said at the halt, the same timer is not said again as the process exits: one bug, one report.
+TEST_F(TimerRules, APeriodicTimerReportedAtHaltIsNotReportedAgainAtExit) {
+    EXPECT_EXIT(
+        {
+            static Miniport m;
+            NdislockVerifierSetExitCode(86);
+            NDIS_HANDLE adapter = nullptr;
+            if (NdislockMiniportInitialize(Initialize, &m, &adapter) != NDIS_STATUS_SUCCESS) std::_Exit(2);
+            NdislockMiniportHalt(adapter, Halt, &m);
+            std::exit(0);
+        },
+        ::testing::ExitedWithCode(86), "PeriodicTimerNotCancelled(.|\n)*verifier: 1 error finding reported");
+}
+
+// ---- Timers in freed memory ---------------------------------------------------------------------
+
+// A driver frees (and the heap reuses) the memory of a KTIMER that is still set: the timer queue
+// meets memory that is no timer any more and says so (bug check 0xC7), instead of following its
+// overwritten links into a crash without a word.
+TEST_F(TimerRules, ASetTimerWhoseMemoryIsOverwrittenIsABugCheckNotACrash) {
+    EXPECT_DEATH(
+        {
+            struct Context {
+                KTIMER timer;
+                KDPC dpc;
+            };
+            auto *c = new Context;
+            KeInitializeTimer(&c->timer);
+            KeInitializeDpc(
+                &c->dpc, [](PKDPC, PVOID, PVOID, PVOID) {}, nullptr);
+            KeSetTimerEx(&c->timer, relative(20 * kMs), 5, &c->dpc);
+            std::memset(static_cast<void *>(c), 0x5a, sizeof *c); // freed and reused: no KeCancelTimer before
+            Watchdog dog("overwritten timer", std::chrono::seconds(20));
+            for (int i = 0; i < 400; ++i)
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            std::fprintf(stderr, "the timer queue never looked\n");
+            std::_Exit(0);
+        },
+        "BugCheck(.|\n)*no longer holds a timer(.|\n)*0xC7 TIMER_OR_DPC_INVALID");
 }
 
 // ---- At exit ----------------------------------------------------------------------------------

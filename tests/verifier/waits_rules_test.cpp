@@ -8,6 +8,9 @@
 //   ResourceOutsideCriticalRegion ExAcquireResource*Lite at PASSIVE_LEVEL outside a critical
 //                                 region (not inside one, not at APC_LEVEL)
 //   FastMutexRecursion            terminal (death test)
+//   SemaphoreMisuse               KeReleaseSemaphore past the limit or with a negative adjustment
+//                                 (the count is left as it was), KeInitializeSemaphore with a count
+//                                 outside 0..Limit
 //   Deadlock                      two threads in an AB/BA deadlock over two KMUTEXes, and a wait
 //                                 for an event nobody sets, end within the watchdog limit (300 ms
 //                                 in the child) with a report naming every waiting thread and the
@@ -79,6 +82,32 @@ TEST_F(VerifierTest, BlockingAtDispatch_NotForAPollAtDispatch) {
     KeSetEvent(&e, 0, FALSE); // allowed at DISPATCH_LEVEL
     KeLowerIrql(old);
     EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+}
+
+// The guarded-mutex and Unsafe fast-mutex acquires name the driver's line, as ExAcquireFastMutex
+// does: each taken under a spin lock is BlockingAtDispatch at its own call.
+TEST_F(VerifierTest, BlockingAtDispatch_GuardedAndUnsafeMutexAcquiresAtTheirLines) {
+    KGUARDED_MUTEX guarded;
+    KeInitializeGuardedMutex(&guarded);
+    FAST_MUTEX fast;
+    ExInitializeFastMutex(&fast);
+    NDIS_SPIN_LOCK *l = new_spin_lock();
+    NdisAcquireSpinLock(l);
+    const int guarded_line = AT(KeAcquireGuardedMutex(&guarded));
+    KeReleaseGuardedMutex(&guarded);
+    const int guarded_unsafe_line = AT(KeAcquireGuardedMutexUnsafe(&guarded));
+    KeReleaseGuardedMutexUnsafe(&guarded);
+    const int fast_unsafe_line = AT(ExAcquireFastMutexUnsafe(&fast));
+    ExReleaseFastMutexUnsafe(&fast);
+    NdisReleaseSpinLock(l);
+    const std::vector<Got> got = take();
+    ASSERT_EQ(got.size(), 3u) << dump(got);
+    const int lines[] = {guarded_line, guarded_unsafe_line, fast_unsafe_line};
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(got[i].rule, "BlockingAtDispatch") << dump(got);
+        EXPECT_EQ(got[i].line, lines[i]) << dump(got);
+        EXPECT_TRUE(ends_with(got[i].file, "waits_rules_test.cpp")) << dump(got);
+    }
 }
 
 TEST_F(VerifierTest, BlockingAtDispatch_KeDelayExecutionThreadAndExAcquireFastMutexAtDispatch) {
@@ -420,6 +449,58 @@ TEST_F(VerifierTest, WorkItemMisuse_NotForARoutineFreeingItsOwnItem) {
     EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
 }
 
+// ---- SemaphoreMisuse -----------------------------------------------------------------------------
+
+// A release past the limit or by a negative adjustment leaves the count as it was; a semaphore made
+// with a count outside 0..Limit is named at its KeInitializeSemaphore. Each at its own line.
+TEST_F(VerifierTest, SemaphoreMisuse_PastTheLimitANegativeAdjustmentAndABadInitialCount) {
+    KSEMAPHORE s;
+    KeInitializeSemaphore(&s, 1, 2);
+    EXPECT_EQ(KeReleaseSemaphore(&s, IO_NO_INCREMENT, 1, FALSE), 1); // to the limit: fine
+    ASSERT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+    const int past = AT(KeReleaseSemaphore(&s, IO_NO_INCREMENT, 1, FALSE));
+    EXPECT_EQ(KeReadStateSemaphore(&s), 2);
+    const int negative = AT(KeReleaseSemaphore(&s, IO_NO_INCREMENT, -1, FALSE));
+    EXPECT_EQ(KeReadStateSemaphore(&s), 2);
+    KSEMAPHORE bad;
+    const int above = AT(KeInitializeSemaphore(&bad, 3, 2));
+    KSEMAPHORE no_limit;
+    const int zero_limit = AT(KeInitializeSemaphore(&no_limit, 0, 0));
+    const std::vector<Got> got = take();
+    ASSERT_EQ(got.size(), 4u) << dump(got);
+    const int lines[] = {past, negative, above, zero_limit};
+    const char *texts[] = {"count would pass the limit", "adjustment must not be negative", "count is above the limit",
+                           "limit must be at least 1"};
+    for (int i = 0; i < 4; ++i) {
+        EXPECT_EQ(got[i].rule, "SemaphoreMisuse") << dump(got);
+        EXPECT_EQ(got[i].line, lines[i]) << dump(got);
+        EXPECT_NE(got[i].message.find(texts[i]), std::string::npos) << got[i].message;
+    }
+}
+
+// KeReleaseSemaphore from an ISR (at DIRQL) is IrqlTooHighForCall; at DISPATCH_LEVEL it is allowed,
+// and with Wait TRUE it is allowed up to APC_LEVEL only.
+TEST_F(VerifierTest, IrqlTooHighForCall_KeReleaseSemaphoreAboveItsLevel) {
+    KSEMAPHORE s;
+    KeInitializeSemaphore(&s, 0, 100);
+    KIRQL passive = 0, dispatch = 0;
+    KeRaiseIrql(DISPATCH_LEVEL, &passive);
+    KeReleaseSemaphore(&s, IO_NO_INCREMENT, 1, FALSE);
+    ASSERT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+    const int wait_true = AT(KeReleaseSemaphore(&s, IO_NO_INCREMENT, 1, TRUE));
+    KeRaiseIrql(5, &dispatch);
+    const int isr = AT(KeReleaseSemaphore(&s, IO_NO_INCREMENT, 1, FALSE));
+    KeLowerIrql(dispatch);
+    KeLowerIrql(passive);
+    EXPECT_EQ(KeReadStateSemaphore(&s), 3); // each release still counted
+    const std::vector<Got> got = take();
+    ASSERT_EQ(got.size(), 2u) << dump(got);
+    EXPECT_EQ(got[0].rule, "IrqlTooHighForCall");
+    EXPECT_EQ(got[0].line, wait_true);
+    EXPECT_EQ(got[1].rule, "IrqlTooHighForCall");
+    EXPECT_EQ(got[1].line, isr);
+}
+
 // ---- Deadlock -----------------------------------------------------------------------------------------
 
 // KMUTEX AB/BA: tests/verifier/wait_order_test.cpp (WaitOrderDeadlock), with the lines it names.
@@ -436,6 +517,22 @@ TEST_F(VerifierTest, WorkItemMisuse_NotForARoutineFreeingItsOwnItem) {
 
 TEST(WaitsDeadlock, AnEventNobodySetsEndsWithADeadlockReport) {
     EXPECT_DEATH(wait_for_an_event_nobody_sets(), "error: Deadlock \\(terminal\\).*for event 0x[0-9a-f]+");
+}
+
+[[noreturn]] void wait_for_a_semaphore_nobody_releases() {
+    NdislockVerifierSetWatchdog(300);
+    static KSEMAPHORE s;
+    KeInitializeSemaphore(&s, 0, 1);
+    Watchdog dog("semaphore wait child", std::chrono::seconds(20));
+    KeWaitForSingleObject(&s, Executive, KernelMode, FALSE, nullptr);
+    std::fprintf(stderr, "the wait ended\n");
+    std::_Exit(0);
+}
+
+TEST(WaitsDeadlock, ASemaphoreNobodyReleasesEndsWithADeadlockReportNamingIt) {
+    EXPECT_DEATH(wait_for_a_semaphore_nobody_releases(),
+                 "error: Deadlock \\(terminal\\).*for semaphore 0x[0-9a-f]+ \\(its count is 0: it waits for a "
+                 "KeReleaseSemaphore\\)");
 }
 
 TEST_F(VerifierTest, Deadlock_NotForATimedWaitLongerThanTheWatchdogLimit) {

@@ -38,7 +38,7 @@ CATALOG = {
     "LockClassIrqlInconsistent": "error",
     "TimerFreedWhileActive": "error", "PeriodicTimerNotCancelled": "error", "TimerUsedAfterFree": "error",
     "MutexNotOwned": "error", "ResourceOutsideCriticalRegion": "error", "FastMutexRecursion": "error",
-    "WorkItemMisuse": "error", "IrqlTooHighForCall": "error",
+    "WorkItemMisuse": "error", "SemaphoreMisuse": "error", "IrqlTooHighForCall": "error",
     "Livelock": "error", "ExploreUncontrolled": "error",  # the exploration's (docs/explore.md)
     "DataRace": "error",
 }
