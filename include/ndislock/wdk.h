@@ -40,6 +40,11 @@
 /* ---- Dispatcher objects and waits, time; work items at PASSIVE_LEVEL ------------------------- */
 #include "ndislock/wdk_dispatcher.h"
 #include "ndislock/wdk_work_items.h"
+#include "ndislock/wdk_scheduling.h"
+#include "ndislock/wdk_debug.h"
+#include "ndislock/wdk_pool.h"
+#include "ndislock/wdk_strings.h"
+#include "ndislock/ndis_versions.h"
 
 /* ---- The driver's own declarations (datapath types ndislock does not model) ------------------ */
 #ifdef NDISLOCK_WDK_USER_HEADER

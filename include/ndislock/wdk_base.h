@@ -32,6 +32,8 @@ typedef unsigned short CSHORT;
 typedef CHAR *PCHAR, *PSTR, *LPSTR;
 typedef const CHAR *PCSTR, *LPCSTR;
 typedef CCHAR *PCCHAR;
+typedef CHAR *PCH, *LPCH, *PSZ;
+typedef const CHAR *PCCH, *LPCCH, *PCSZ;
 typedef signed char SCHAR, *PSCHAR;
 typedef uint16_t WCHAR; /* UTF-16 code unit, 16 bits as on Windows (wchar_t is 32 bits here) */
 typedef WCHAR *PWCHAR, *PWSTR, *LPWSTR, *PWCH;
@@ -177,6 +179,101 @@ typedef union _ULARGE_INTEGER {
 #define MAXULONG_PTR (~((ULONG_PTR)0))
 #define MAXLONG_PTR ((LONG_PTR)(MAXULONG_PTR >> 1))
 #endif
+/* The sized limits of basetsd.h and winnt.h (MAXUINT32, MAXINT64, MAXSIZE_T...), each defined
+ * only if nothing defined it before. */
+#ifndef MAXUINT8
+#define MAXUINT8 ((UINT8) ~((UINT8)0))
+#endif
+#ifndef MAXINT8
+#define MAXINT8 ((INT8)(MAXUINT8 >> 1))
+#endif
+#ifndef MININT8
+#define MININT8 ((INT8)~MAXINT8)
+#endif
+#ifndef MAXUINT16
+#define MAXUINT16 ((UINT16) ~((UINT16)0))
+#endif
+#ifndef MAXINT16
+#define MAXINT16 ((INT16)(MAXUINT16 >> 1))
+#endif
+#ifndef MININT16
+#define MININT16 ((INT16)~MAXINT16)
+#endif
+#ifndef MAXUINT32
+#define MAXUINT32 ((UINT32) ~((UINT32)0))
+#endif
+#ifndef MAXINT32
+#define MAXINT32 ((INT32)(MAXUINT32 >> 1))
+#endif
+#ifndef MININT32
+#define MININT32 ((INT32)~MAXINT32)
+#endif
+#ifndef MAXUINT64
+#define MAXUINT64 ((UINT64) ~((UINT64)0))
+#endif
+#ifndef MAXINT64
+#define MAXINT64 ((INT64)(MAXUINT64 >> 1))
+#endif
+#ifndef MININT64
+#define MININT64 ((INT64)~MAXINT64)
+#endif
+#ifndef MAXULONG32
+#define MAXULONG32 ((ULONG32) ~((ULONG32)0))
+#endif
+#ifndef MAXLONG32
+#define MAXLONG32 ((LONG32)(MAXULONG32 >> 1))
+#endif
+#ifndef MINLONG32
+#define MINLONG32 ((LONG32)~MAXLONG32)
+#endif
+#ifndef MINLONG64
+#define MINLONG64 ((LONG64)~MAXLONG64)
+#endif
+#ifndef MAXULONGLONG
+#define MAXULONGLONG ((ULONGLONG) ~((ULONGLONG)0))
+#endif
+#ifndef MAXLONGLONG
+#define MAXLONGLONG ((LONGLONG)(MAXULONGLONG >> 1))
+#endif
+#ifndef MINLONGLONG
+#define MINLONGLONG ((LONGLONG)~MAXLONGLONG)
+#endif
+#ifndef MAXUINT
+#define MAXUINT ((UINT) ~((UINT)0))
+#endif
+#ifndef MAXINT
+#define MAXINT ((INT)(MAXUINT >> 1))
+#endif
+#ifndef MININT
+#define MININT ((INT)~MAXINT)
+#endif
+#ifndef MAXDWORD
+#define MAXDWORD 0xffffffffUL
+#endif
+#ifndef MAXDWORD32
+#define MAXDWORD32 ((DWORD32) ~((DWORD32)0))
+#endif
+#ifndef MAXDWORD64
+#define MAXDWORD64 ((DWORD64) ~((DWORD64)0))
+#endif
+#ifndef MAXUINT_PTR
+#define MAXUINT_PTR (~((UINT_PTR)0))
+#endif
+#ifndef MAXINT_PTR
+#define MAXINT_PTR ((INT_PTR)(MAXUINT_PTR >> 1))
+#endif
+#ifndef MININT_PTR
+#define MININT_PTR (~MAXINT_PTR)
+#endif
+#ifndef MAXSIZE_T
+#define MAXSIZE_T ((SIZE_T) ~((SIZE_T)0))
+#endif
+#ifndef MAXSSIZE_T
+#define MAXSSIZE_T ((SSIZE_T)(MAXSIZE_T >> 1))
+#endif
+#ifndef MINSSIZE_T
+#define MINSSIZE_T ((SSIZE_T)~MAXSSIZE_T)
+#endif
 
 /* ---- Structural macros (ntdef.h) ------------------------------------------------------------ */
 
@@ -221,6 +318,13 @@ typedef union _ULARGE_INTEGER {
 #define BooleanFlagOn(F, SF) ((BOOLEAN)(((F) & (SF)) != 0))
 #define SetFlag(_F, _SF) ((_F) |= (_SF))
 #define ClearFlag(_F, _SF) ((_F) &= ~(_SF))
+/* Int32x32To64 / UInt32x32To64: any IRQL (plain arithmetic). The 64-bit product of two 32-bit
+ * integers, signed (a LONGLONG) or unsigned (a ULONGLONG); each operand is first cut to 32 bits,
+ * as the WDK's casts do. Pages: winnt/nf-winnt-int32x32to64, winnt/nf-winnt-uint32x32to64. */
+/*@{*/
+#define Int32x32To64(a, b) ((LONGLONG)((LONG)(a)) * (LONGLONG)((LONG)(b)))
+#define UInt32x32To64(a, b) ((ULONGLONG)((ULONG)(a)) * (ULONGLONG)((ULONG)(b)))
+/*@}*/
 /* min/max as in minwindef.h: C only (they would break std::min in C++), and not with NOMINMAX. */
 #if !defined(__cplusplus) && !defined(NOMINMAX)
 #ifndef min
@@ -356,6 +460,16 @@ static inline PVOID ndislock_secure_zero(PVOID Destination, SIZE_T Length) {
 #define NDIS_STATUS_ADAPTER_REMOVED ((NDIS_STATUS)0xC0230018L)
 #define NDIS_STATUS_PAUSED ((NDIS_STATUS)0xC023002AL)
 #define NDIS_STATUS_LOW_POWER_STATE ((NDIS_STATUS)0xC023002FL)
+#define NDIS_STATUS_MEDIA_DISCONNECTED ((NDIS_STATUS)0xC023001FL)
+#define NDIS_STATUS_INVALID_STATE ((NDIS_STATUS)STATUS_INVALID_DEVICE_STATE)
+#define NDIS_STATUS_NOT_RECOGNIZED ((NDIS_STATUS)0x00010001L)
+/* Status indications (NdisMIndicateStatusEx's StatusCode): the NDIS 6 link-state one, and the
+ * NDIS 5 reset and media-connect ones drivers still name. */
+#define NDIS_STATUS_RESET_START ((NDIS_STATUS)0x40010004L)
+#define NDIS_STATUS_RESET_END ((NDIS_STATUS)0x40010005L)
+#define NDIS_STATUS_MEDIA_CONNECT ((NDIS_STATUS)0x4001000BL)
+#define NDIS_STATUS_MEDIA_DISCONNECT ((NDIS_STATUS)0x4001000CL)
+#define NDIS_STATUS_LINK_STATE ((NDIS_STATUS)0x40010017L)
 
 /* ---- Bug checks (wdm.h, ntddk.h) ------------------------------------------------------------ */
 

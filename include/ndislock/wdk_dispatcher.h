@@ -299,12 +299,15 @@ NDISLOCK_API VOID ExInitializeFastMutex(PFAST_MUTEX FastMutex);
  * wdm/nf-wdm-exacquirefastmutex. */
 NDISLOCK_API VOID ExAcquireFastMutex(PFAST_MUTEX FastMutex);
 
-/* ExTryToAcquireFastMutex: IRQL <= APC_LEVEL. TRUE (and at APC_LEVEL) if it took the mutex, FALSE
- * at once if it is owned. Page: wdm/nf-wdm-extrytoacquirefastmutex. */
+/* ExTryToAcquireFastMutex: IRQL <= APC_LEVEL (above it: IrqlTooHighForCall). TRUE (and at
+ * APC_LEVEL) if it took the mutex, FALSE at once if it is owned. Page:
+ * wdm/nf-wdm-extrytoacquirefastmutex. */
 NDISLOCK_API BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex);
 
 /* ExReleaseFastMutex: APC_LEVEL. Frees the mutex and lowers to the IRQL the acquire raised from.
- * Page: wdm/nf-wdm-exreleasefastmutex. */
+ * By a thread that does not own it (another thread's mutex, or a free one) it is MutexNotOwned with
+ * the verifier on, and the mutex, the IRQL and any region are left as they were (also for the
+ * releases below). Page: wdm/nf-wdm-exreleasefastmutex. */
 NDISLOCK_API VOID ExReleaseFastMutex(PFAST_MUTEX FastMutex);
 
 /* ExAcquireFastMutexUnsafe: IRQL <= APC_LEVEL, with normal kernel APCs off already (the caller at
@@ -328,8 +331,8 @@ NDISLOCK_API VOID KeInitializeGuardedMutex(PKGUARDED_MUTEX Mutex);
  * wdm/nf-wdm-keacquireguardedmutex. */
 NDISLOCK_API VOID KeAcquireGuardedMutex(PKGUARDED_MUTEX Mutex);
 
-/* KeTryToAcquireGuardedMutex: IRQL <= APC_LEVEL. TRUE, in a guarded region, if it took the mutex;
- * FALSE at once (and out of the region again) if it is owned. Page:
+/* KeTryToAcquireGuardedMutex: IRQL <= APC_LEVEL (above it: IrqlTooHighForCall). TRUE, in a guarded
+ * region, if it took the mutex; FALSE at once (and out of the region again) if it is owned. Page:
  * wdm/nf-wdm-ketrytoacquireguardedmutex. */
 NDISLOCK_API BOOLEAN KeTryToAcquireGuardedMutex(PKGUARDED_MUTEX Mutex);
 
@@ -479,6 +482,10 @@ NDISLOCK_API VOID ndislock_at_KeInitializeGuardedMutex(PKGUARDED_MUTEX, const ch
 NDISLOCK_API VOID ndislock_at_KeAcquireGuardedMutex(PKGUARDED_MUTEX, const char *, int, const char *);
 NDISLOCK_API BOOLEAN ndislock_at_KeTryToAcquireGuardedMutex(PKGUARDED_MUTEX, const char *, int, const char *);
 NDISLOCK_API VOID ndislock_at_KeAcquireGuardedMutexUnsafe(PKGUARDED_MUTEX, const char *, int, const char *);
+NDISLOCK_API VOID ndislock_at_ExReleaseFastMutex(PFAST_MUTEX, const char *, int, const char *);
+NDISLOCK_API VOID ndislock_at_ExReleaseFastMutexUnsafe(PFAST_MUTEX, const char *, int, const char *);
+NDISLOCK_API VOID ndislock_at_KeReleaseGuardedMutex(PKGUARDED_MUTEX, const char *, int, const char *);
+NDISLOCK_API VOID ndislock_at_KeReleaseGuardedMutexUnsafe(PKGUARDED_MUTEX, const char *, int, const char *);
 NDISLOCK_API BOOLEAN ndislock_at_ExAcquireResourceExclusiveLite(PERESOURCE, BOOLEAN, const char *, int, const char *);
 NDISLOCK_API BOOLEAN ndislock_at_ExAcquireResourceSharedLite(PERESOURCE, BOOLEAN, const char *, int, const char *);
 
@@ -503,6 +510,10 @@ NDISLOCK_API BOOLEAN ndislock_at_ExAcquireResourceSharedLite(PERESOURCE, BOOLEAN
 #define KeAcquireGuardedMutex(M) ndislock_at_KeAcquireGuardedMutex((M), NDISLOCK_HERE)
 #define KeTryToAcquireGuardedMutex(M) ndislock_at_KeTryToAcquireGuardedMutex((M), NDISLOCK_HERE)
 #define KeAcquireGuardedMutexUnsafe(M) ndislock_at_KeAcquireGuardedMutexUnsafe((M), NDISLOCK_HERE)
+#define ExReleaseFastMutex(M) ndislock_at_ExReleaseFastMutex((M), NDISLOCK_HERE)
+#define ExReleaseFastMutexUnsafe(M) ndislock_at_ExReleaseFastMutexUnsafe((M), NDISLOCK_HERE)
+#define KeReleaseGuardedMutex(M) ndislock_at_KeReleaseGuardedMutex((M), NDISLOCK_HERE)
+#define KeReleaseGuardedMutexUnsafe(M) ndislock_at_KeReleaseGuardedMutexUnsafe((M), NDISLOCK_HERE)
 #define ExAcquireResourceExclusiveLite(R, W) ndislock_at_ExAcquireResourceExclusiveLite((R), (W), NDISLOCK_HERE)
 #define ExAcquireResourceSharedLite(R, W) ndislock_at_ExAcquireResourceSharedLite((R), (W), NDISLOCK_HERE)
 #endif

@@ -15,6 +15,13 @@
  * InterlockedOr64Acquire both exist). Pages: wdm/nf-wdm-interlockedincrement and the family's
  * other pages (winnt/nf-winnt-interlocked* for the width and fence forms).
  *
+ * Ordered reads and writes: ReadAcquire / ReadNoFence / ReadRaw and WriteRelease / WriteNoFence /
+ * WriteRaw in every width, the Pointer forms, the typed forms of wdm.h (ReadULongAcquire,
+ * WriteBooleanRelease, ReadInt32NoFence, ReadUInt32Raw...) and the pointer-sized spellings
+ * (ReadULongPtrAcquire, ReadSizeTNoFence...). Every inline operation is also a macro of its own
+ * name, so that a driver's "#ifndef InterlockedExchangePointerRelease" sees it, as it sees the
+ * WDK's macros.
+ *
  * Locked lists: library calls that take the caller's spin lock through exactly the path
  * NdisAcquireSpinLock / KeAcquireSpinLock take (IRQL rules, lock order, hold time and statistics
  * apply, and verifier reports name the driver's line), do the list operation with its corruption
@@ -363,6 +370,474 @@ static inline void WritePointerNoFence(PVOID volatile *Destination, PVOID Value)
     NDISLOCK_INTERLOCKED_POINT_(Destination);
     __atomic_store_n(Destination, Value, __ATOMIC_RELAXED);
 }
+/*@}*/
+
+/* The Raw forms: a plain access of the variable, as the WDK's (which reads and writes through a
+ * pointer without volatile): neither atomic against a concurrent write nor ordered, and the
+ * compiler may merge, move or tear it like any other access. For data no other processor touches
+ * meanwhile (under a lock, or before the object is published). No scheduling point in an
+ * exploration (a plain access is none); a Raw access racing with another access of the variable
+ * is a data race, which a ThreadSanitizer build reports. */
+#define NDISLOCK_READ_RAW_(T, Source) (*(T const *)(uintptr_t)(Source)) /* through uintptr_t: no -Wcast-qual */
+#define NDISLOCK_WRITE_RAW_(T, Destination, Value) (*(T *)(uintptr_t)(Destination) = (Value))
+
+/* ReadRaw8 / ReadRaw16 / ReadRaw / ReadRaw64 / ReadPointerRaw and WriteRaw8 / WriteRaw16 /
+ * WriteRaw / WriteRaw64 / WritePointerRaw: any IRQL, ISRs included. A plain read or write of the
+ * CHAR, SHORT, LONG, LONG64 or PVOID at Source / Destination (see "The Raw forms" above): no
+ * atomicity against concurrent access, no ordering, no scheduling point. Misuse: a Raw access that
+ * races with another access of the variable is a data race (a ThreadSanitizer build reports it);
+ * ndislock checks nothing. Pages: wdm/nf-wdm-readint32raw, wdm/nf-wdm-writeint32raw (Microsoft
+ * documents the family under its sized names). */
+/*@{*/
+static inline CHAR ReadRaw8(CHAR const volatile *Source) { return NDISLOCK_READ_RAW_(CHAR, Source); }
+static inline SHORT ReadRaw16(SHORT const volatile *Source) { return NDISLOCK_READ_RAW_(SHORT, Source); }
+static inline LONG ReadRaw(LONG const volatile *Source) { return NDISLOCK_READ_RAW_(LONG, Source); }
+static inline LONG64 ReadRaw64(LONG64 const volatile *Source) { return NDISLOCK_READ_RAW_(LONG64, Source); }
+static inline PVOID ReadPointerRaw(PVOID const volatile *Source) { return NDISLOCK_READ_RAW_(PVOID, Source); }
+static inline void WriteRaw8(CHAR volatile *Destination, CHAR Value) { NDISLOCK_WRITE_RAW_(CHAR, Destination, Value); }
+static inline void WriteRaw16(SHORT volatile *Destination, SHORT Value) {
+    NDISLOCK_WRITE_RAW_(SHORT, Destination, Value);
+}
+static inline void WriteRaw(LONG volatile *Destination, LONG Value) { NDISLOCK_WRITE_RAW_(LONG, Destination, Value); }
+static inline void WriteRaw64(LONG64 volatile *Destination, LONG64 Value) {
+    NDISLOCK_WRITE_RAW_(LONG64, Destination, Value);
+}
+static inline void WritePointerRaw(PVOID volatile *Destination, PVOID Value) {
+    NDISLOCK_WRITE_RAW_(PVOID, Destination, Value);
+}
+/*@}*/
+
+/* What the typed Acquire / NoFence / Release forms below do: the scheduling point, then one atomic
+ * load or store with the given order. */
+#define NDISLOCK_ORDERED_LOAD_(Source, Order) (NDISLOCK_INTERLOCKED_POINT_(Source), __atomic_load_n((Source), (Order)))
+#define NDISLOCK_ORDERED_STORE_(Destination, Value, Order)                                                             \
+    (NDISLOCK_INTERLOCKED_POINT_(Destination), __atomic_store_n((Destination), (Value), (Order)))
+
+/* The typed ordered accesses of wdm.h: Read<Type>Acquire / Read<Type>NoFence / Read<Type>Raw and
+ * Write<Type>Release / Write<Type>NoFence / Write<Type>Raw for UChar (UCHAR), Boolean (BOOLEAN;
+ * no WriteBooleanRaw, as in the WDK), UShort (USHORT), ULong (ULONG), Int32 (INT32), UInt32
+ * (UINT32) and ULong64 (ULONG64). Any IRQL, ISRs included. Acquire: a load that no later access
+ * moves before; Release: a store that no earlier access moves after; NoFence: a single untorn load
+ * or store with no ordering; Raw: a plain access (see "The Raw forms" above). The reads return the
+ * value (the UChar and Boolean reads as a UCHAR, as the WDK declares them). Misuse: the variable
+ * must be naturally aligned; a plain or Raw access racing with these is a data race (a
+ * ThreadSanitizer build reports it); ndislock checks nothing else. In an exploration each Acquire,
+ * NoFence and Release form is a scheduling point. Pages: wdm/nf-wdm-readint32acquire,
+ * wdm/nf-wdm-readint32nofence, wdm/nf-wdm-readint32raw, wdm/nf-wdm-writeint32release,
+ * wdm/nf-wdm-writeint32nofence, wdm/nf-wdm-writeint32raw, wdm/nf-wdm-readuint32acquire,
+ * wdm/nf-wdm-readuint32nofence, wdm/nf-wdm-readuint32raw, wdm/nf-wdm-writeuint32release,
+ * wdm/nf-wdm-writeuint32nofence, wdm/nf-wdm-writeuint32raw, wdm/nf-wdm-readbooleanraw (Microsoft
+ * documents the family under these names; the UChar, UShort, ULong and ULong64 forms are the same
+ * operations on their types). */
+/*@{*/
+static inline UCHAR ReadUCharAcquire(UCHAR const volatile *Source) {
+    return NDISLOCK_ORDERED_LOAD_(Source, __ATOMIC_ACQUIRE);
+}
+static inline UCHAR ReadUCharNoFence(UCHAR const volatile *Source) {
+    return NDISLOCK_ORDERED_LOAD_(Source, __ATOMIC_RELAXED);
+}
+static inline UCHAR ReadUCharRaw(UCHAR const volatile *Source) { return NDISLOCK_READ_RAW_(UCHAR, Source); }
+static inline void WriteUCharRelease(UCHAR volatile *Destination, UCHAR Value) {
+    NDISLOCK_ORDERED_STORE_(Destination, Value, __ATOMIC_RELEASE);
+}
+static inline void WriteUCharNoFence(UCHAR volatile *Destination, UCHAR Value) {
+    NDISLOCK_ORDERED_STORE_(Destination, Value, __ATOMIC_RELAXED);
+}
+static inline void WriteUCharRaw(UCHAR volatile *Destination, UCHAR Value) {
+    NDISLOCK_WRITE_RAW_(UCHAR, Destination, Value);
+}
+static inline UCHAR ReadBooleanAcquire(BOOLEAN const volatile *Source) {
+    return NDISLOCK_ORDERED_LOAD_(Source, __ATOMIC_ACQUIRE);
+}
+static inline UCHAR ReadBooleanNoFence(BOOLEAN const volatile *Source) {
+    return NDISLOCK_ORDERED_LOAD_(Source, __ATOMIC_RELAXED);
+}
+static inline UCHAR ReadBooleanRaw(BOOLEAN const volatile *Source) { return NDISLOCK_READ_RAW_(BOOLEAN, Source); }
+static inline void WriteBooleanRelease(BOOLEAN volatile *Destination, BOOLEAN Value) {
+    NDISLOCK_ORDERED_STORE_(Destination, Value, __ATOMIC_RELEASE);
+}
+static inline void WriteBooleanNoFence(BOOLEAN volatile *Destination, BOOLEAN Value) {
+    NDISLOCK_ORDERED_STORE_(Destination, Value, __ATOMIC_RELAXED);
+}
+static inline USHORT ReadUShortAcquire(USHORT const volatile *Source) {
+    return NDISLOCK_ORDERED_LOAD_(Source, __ATOMIC_ACQUIRE);
+}
+static inline USHORT ReadUShortNoFence(USHORT const volatile *Source) {
+    return NDISLOCK_ORDERED_LOAD_(Source, __ATOMIC_RELAXED);
+}
+static inline USHORT ReadUShortRaw(USHORT const volatile *Source) { return NDISLOCK_READ_RAW_(USHORT, Source); }
+static inline void WriteUShortRelease(USHORT volatile *Destination, USHORT Value) {
+    NDISLOCK_ORDERED_STORE_(Destination, Value, __ATOMIC_RELEASE);
+}
+static inline void WriteUShortNoFence(USHORT volatile *Destination, USHORT Value) {
+    NDISLOCK_ORDERED_STORE_(Destination, Value, __ATOMIC_RELAXED);
+}
+static inline void WriteUShortRaw(USHORT volatile *Destination, USHORT Value) {
+    NDISLOCK_WRITE_RAW_(USHORT, Destination, Value);
+}
+static inline ULONG ReadULongAcquire(ULONG const volatile *Source) {
+    return NDISLOCK_ORDERED_LOAD_(Source, __ATOMIC_ACQUIRE);
+}
+static inline ULONG ReadULongNoFence(ULONG const volatile *Source) {
+    return NDISLOCK_ORDERED_LOAD_(Source, __ATOMIC_RELAXED);
+}
+static inline ULONG ReadULongRaw(ULONG const volatile *Source) { return NDISLOCK_READ_RAW_(ULONG, Source); }
+static inline void WriteULongRelease(ULONG volatile *Destination, ULONG Value) {
+    NDISLOCK_ORDERED_STORE_(Destination, Value, __ATOMIC_RELEASE);
+}
+static inline void WriteULongNoFence(ULONG volatile *Destination, ULONG Value) {
+    NDISLOCK_ORDERED_STORE_(Destination, Value, __ATOMIC_RELAXED);
+}
+static inline void WriteULongRaw(ULONG volatile *Destination, ULONG Value) {
+    NDISLOCK_WRITE_RAW_(ULONG, Destination, Value);
+}
+static inline INT32 ReadInt32Acquire(INT32 const volatile *Source) {
+    return NDISLOCK_ORDERED_LOAD_(Source, __ATOMIC_ACQUIRE);
+}
+static inline INT32 ReadInt32NoFence(INT32 const volatile *Source) {
+    return NDISLOCK_ORDERED_LOAD_(Source, __ATOMIC_RELAXED);
+}
+static inline INT32 ReadInt32Raw(INT32 const volatile *Source) { return NDISLOCK_READ_RAW_(INT32, Source); }
+static inline void WriteInt32Release(INT32 volatile *Destination, INT32 Value) {
+    NDISLOCK_ORDERED_STORE_(Destination, Value, __ATOMIC_RELEASE);
+}
+static inline void WriteInt32NoFence(INT32 volatile *Destination, INT32 Value) {
+    NDISLOCK_ORDERED_STORE_(Destination, Value, __ATOMIC_RELAXED);
+}
+static inline void WriteInt32Raw(INT32 volatile *Destination, INT32 Value) {
+    NDISLOCK_WRITE_RAW_(INT32, Destination, Value);
+}
+static inline UINT32 ReadUInt32Acquire(UINT32 const volatile *Source) {
+    return NDISLOCK_ORDERED_LOAD_(Source, __ATOMIC_ACQUIRE);
+}
+static inline UINT32 ReadUInt32NoFence(UINT32 const volatile *Source) {
+    return NDISLOCK_ORDERED_LOAD_(Source, __ATOMIC_RELAXED);
+}
+static inline UINT32 ReadUInt32Raw(UINT32 const volatile *Source) { return NDISLOCK_READ_RAW_(UINT32, Source); }
+static inline void WriteUInt32Release(UINT32 volatile *Destination, UINT32 Value) {
+    NDISLOCK_ORDERED_STORE_(Destination, Value, __ATOMIC_RELEASE);
+}
+static inline void WriteUInt32NoFence(UINT32 volatile *Destination, UINT32 Value) {
+    NDISLOCK_ORDERED_STORE_(Destination, Value, __ATOMIC_RELAXED);
+}
+static inline void WriteUInt32Raw(UINT32 volatile *Destination, UINT32 Value) {
+    NDISLOCK_WRITE_RAW_(UINT32, Destination, Value);
+}
+static inline ULONG64 ReadULong64Acquire(ULONG64 const volatile *Source) {
+    return NDISLOCK_ORDERED_LOAD_(Source, __ATOMIC_ACQUIRE);
+}
+static inline ULONG64 ReadULong64NoFence(ULONG64 const volatile *Source) {
+    return NDISLOCK_ORDERED_LOAD_(Source, __ATOMIC_RELAXED);
+}
+static inline ULONG64 ReadULong64Raw(ULONG64 const volatile *Source) { return NDISLOCK_READ_RAW_(ULONG64, Source); }
+static inline void WriteULong64Release(ULONG64 volatile *Destination, ULONG64 Value) {
+    NDISLOCK_ORDERED_STORE_(Destination, Value, __ATOMIC_RELEASE);
+}
+static inline void WriteULong64NoFence(ULONG64 volatile *Destination, ULONG64 Value) {
+    NDISLOCK_ORDERED_STORE_(Destination, Value, __ATOMIC_RELAXED);
+}
+static inline void WriteULong64Raw(ULONG64 volatile *Destination, ULONG64 Value) {
+    NDISLOCK_WRITE_RAW_(ULONG64, Destination, Value);
+}
+/*@}*/
+
+/* The pointer-sized spellings, as wdm.h maps them on a 64-bit (or 32-bit) build: LongPtr is the
+ * LONG64 (LONG) form, ULongPtr the ULONG64 (ULONG) form, SizeT the ULongPtr form. Any IRQL; each
+ * is the call it names, with that call's contract. Pages: wdm/nf-wdm-readint32acquire and the
+ * family above. */
+/*@{*/
+#if UINTPTR_MAX > 0xFFFFFFFFu
+#define ReadLongPtrAcquire ReadAcquire64
+#define ReadLongPtrNoFence ReadNoFence64
+#define ReadLongPtrRaw ReadRaw64
+#define WriteLongPtrRelease WriteRelease64
+#define WriteLongPtrNoFence WriteNoFence64
+#define WriteLongPtrRaw WriteRaw64
+#define ReadULongPtrAcquire ReadULong64Acquire
+#define ReadULongPtrNoFence ReadULong64NoFence
+#define ReadULongPtrRaw ReadULong64Raw
+#define WriteULongPtrRelease WriteULong64Release
+#define WriteULongPtrNoFence WriteULong64NoFence
+#define WriteULongPtrRaw WriteULong64Raw
+#else
+#define ReadLongPtrAcquire ReadAcquire
+#define ReadLongPtrNoFence ReadNoFence
+#define ReadLongPtrRaw ReadRaw
+#define WriteLongPtrRelease WriteRelease
+#define WriteLongPtrNoFence WriteNoFence
+#define WriteLongPtrRaw WriteRaw
+#define ReadULongPtrAcquire ReadULongAcquire
+#define ReadULongPtrNoFence ReadULongNoFence
+#define ReadULongPtrRaw ReadULongRaw
+#define WriteULongPtrRelease WriteULongRelease
+#define WriteULongPtrNoFence WriteULongNoFence
+#define WriteULongPtrRaw WriteULongRaw
+#endif
+#define ReadSizeTAcquire ReadULongPtrAcquire
+#define ReadSizeTNoFence ReadULongPtrNoFence
+#define ReadSizeTRaw ReadULongPtrRaw
+#define WriteSizeTRelease WriteULongPtrRelease
+#define WriteSizeTNoFence WriteULongPtrNoFence
+#define WriteSizeTRaw WriteULongPtrRaw
+/*@}*/
+
+/* Every inline operation above is also a macro of its own name (#define InterlockedIncrement
+ * InterlockedIncrement), as most of them are macros in the WDK: driver code that tests for one
+ * with #ifndef before supplying its own (#ifndef InterlockedExchangePointerRelease ... #define
+ * InterlockedExchangePointerRelease ...) finds it and keeps ndislock's. A macro that names itself
+ * is expanded once and stays that name, so calls, declarations and &InterlockedIncrement mean what
+ * they meant, in C and C++; only #ifdef, #ifndef and #undef see the difference, and a driver that
+ * #defines one of these names unconditionally redefines a macro (a compiler warning, as against
+ * the WDK's own macros). Any IRQL; each is the call it names, with that call's contract and page
+ * (wdm/nf-wdm-interlockedincrement, wdm/nf-wdm-readint32acquire and the families above). */
+/*@{*/
+#define InterlockedIncrement8 InterlockedIncrement8
+#define InterlockedDecrement8 InterlockedDecrement8
+#define InterlockedAdd8 InterlockedAdd8
+#define InterlockedExchangeAdd8 InterlockedExchangeAdd8
+#define InterlockedExchange8 InterlockedExchange8
+#define InterlockedCompareExchange8 InterlockedCompareExchange8
+#define InterlockedOr8 InterlockedOr8
+#define InterlockedAnd8 InterlockedAnd8
+#define InterlockedXor8 InterlockedXor8
+#define InterlockedIncrement8Acquire InterlockedIncrement8Acquire
+#define InterlockedDecrement8Acquire InterlockedDecrement8Acquire
+#define InterlockedAdd8Acquire InterlockedAdd8Acquire
+#define InterlockedExchangeAdd8Acquire InterlockedExchangeAdd8Acquire
+#define InterlockedExchange8Acquire InterlockedExchange8Acquire
+#define InterlockedCompareExchange8Acquire InterlockedCompareExchange8Acquire
+#define InterlockedOr8Acquire InterlockedOr8Acquire
+#define InterlockedAnd8Acquire InterlockedAnd8Acquire
+#define InterlockedXor8Acquire InterlockedXor8Acquire
+#define InterlockedIncrement8Release InterlockedIncrement8Release
+#define InterlockedDecrement8Release InterlockedDecrement8Release
+#define InterlockedAdd8Release InterlockedAdd8Release
+#define InterlockedExchangeAdd8Release InterlockedExchangeAdd8Release
+#define InterlockedExchange8Release InterlockedExchange8Release
+#define InterlockedCompareExchange8Release InterlockedCompareExchange8Release
+#define InterlockedOr8Release InterlockedOr8Release
+#define InterlockedAnd8Release InterlockedAnd8Release
+#define InterlockedXor8Release InterlockedXor8Release
+#define InterlockedIncrement8NoFence InterlockedIncrement8NoFence
+#define InterlockedDecrement8NoFence InterlockedDecrement8NoFence
+#define InterlockedAdd8NoFence InterlockedAdd8NoFence
+#define InterlockedExchangeAdd8NoFence InterlockedExchangeAdd8NoFence
+#define InterlockedExchange8NoFence InterlockedExchange8NoFence
+#define InterlockedCompareExchange8NoFence InterlockedCompareExchange8NoFence
+#define InterlockedOr8NoFence InterlockedOr8NoFence
+#define InterlockedAnd8NoFence InterlockedAnd8NoFence
+#define InterlockedXor8NoFence InterlockedXor8NoFence
+#define InterlockedIncrement16 InterlockedIncrement16
+#define InterlockedDecrement16 InterlockedDecrement16
+#define InterlockedAdd16 InterlockedAdd16
+#define InterlockedExchangeAdd16 InterlockedExchangeAdd16
+#define InterlockedExchange16 InterlockedExchange16
+#define InterlockedCompareExchange16 InterlockedCompareExchange16
+#define InterlockedOr16 InterlockedOr16
+#define InterlockedAnd16 InterlockedAnd16
+#define InterlockedXor16 InterlockedXor16
+#define InterlockedIncrement16Acquire InterlockedIncrement16Acquire
+#define InterlockedDecrement16Acquire InterlockedDecrement16Acquire
+#define InterlockedAdd16Acquire InterlockedAdd16Acquire
+#define InterlockedExchangeAdd16Acquire InterlockedExchangeAdd16Acquire
+#define InterlockedExchange16Acquire InterlockedExchange16Acquire
+#define InterlockedCompareExchange16Acquire InterlockedCompareExchange16Acquire
+#define InterlockedOr16Acquire InterlockedOr16Acquire
+#define InterlockedAnd16Acquire InterlockedAnd16Acquire
+#define InterlockedXor16Acquire InterlockedXor16Acquire
+#define InterlockedIncrement16Release InterlockedIncrement16Release
+#define InterlockedDecrement16Release InterlockedDecrement16Release
+#define InterlockedAdd16Release InterlockedAdd16Release
+#define InterlockedExchangeAdd16Release InterlockedExchangeAdd16Release
+#define InterlockedExchange16Release InterlockedExchange16Release
+#define InterlockedCompareExchange16Release InterlockedCompareExchange16Release
+#define InterlockedOr16Release InterlockedOr16Release
+#define InterlockedAnd16Release InterlockedAnd16Release
+#define InterlockedXor16Release InterlockedXor16Release
+#define InterlockedIncrement16NoFence InterlockedIncrement16NoFence
+#define InterlockedDecrement16NoFence InterlockedDecrement16NoFence
+#define InterlockedAdd16NoFence InterlockedAdd16NoFence
+#define InterlockedExchangeAdd16NoFence InterlockedExchangeAdd16NoFence
+#define InterlockedExchange16NoFence InterlockedExchange16NoFence
+#define InterlockedCompareExchange16NoFence InterlockedCompareExchange16NoFence
+#define InterlockedOr16NoFence InterlockedOr16NoFence
+#define InterlockedAnd16NoFence InterlockedAnd16NoFence
+#define InterlockedXor16NoFence InterlockedXor16NoFence
+#define InterlockedIncrement InterlockedIncrement
+#define InterlockedDecrement InterlockedDecrement
+#define InterlockedAdd InterlockedAdd
+#define InterlockedExchangeAdd InterlockedExchangeAdd
+#define InterlockedExchange InterlockedExchange
+#define InterlockedCompareExchange InterlockedCompareExchange
+#define InterlockedOr InterlockedOr
+#define InterlockedAnd InterlockedAnd
+#define InterlockedXor InterlockedXor
+#define InterlockedIncrementAcquire InterlockedIncrementAcquire
+#define InterlockedDecrementAcquire InterlockedDecrementAcquire
+#define InterlockedAddAcquire InterlockedAddAcquire
+#define InterlockedExchangeAddAcquire InterlockedExchangeAddAcquire
+#define InterlockedExchangeAcquire InterlockedExchangeAcquire
+#define InterlockedCompareExchangeAcquire InterlockedCompareExchangeAcquire
+#define InterlockedOrAcquire InterlockedOrAcquire
+#define InterlockedAndAcquire InterlockedAndAcquire
+#define InterlockedXorAcquire InterlockedXorAcquire
+#define InterlockedIncrementRelease InterlockedIncrementRelease
+#define InterlockedDecrementRelease InterlockedDecrementRelease
+#define InterlockedAddRelease InterlockedAddRelease
+#define InterlockedExchangeAddRelease InterlockedExchangeAddRelease
+#define InterlockedExchangeRelease InterlockedExchangeRelease
+#define InterlockedCompareExchangeRelease InterlockedCompareExchangeRelease
+#define InterlockedOrRelease InterlockedOrRelease
+#define InterlockedAndRelease InterlockedAndRelease
+#define InterlockedXorRelease InterlockedXorRelease
+#define InterlockedIncrementNoFence InterlockedIncrementNoFence
+#define InterlockedDecrementNoFence InterlockedDecrementNoFence
+#define InterlockedAddNoFence InterlockedAddNoFence
+#define InterlockedExchangeAddNoFence InterlockedExchangeAddNoFence
+#define InterlockedExchangeNoFence InterlockedExchangeNoFence
+#define InterlockedCompareExchangeNoFence InterlockedCompareExchangeNoFence
+#define InterlockedOrNoFence InterlockedOrNoFence
+#define InterlockedAndNoFence InterlockedAndNoFence
+#define InterlockedXorNoFence InterlockedXorNoFence
+#define InterlockedIncrement64 InterlockedIncrement64
+#define InterlockedDecrement64 InterlockedDecrement64
+#define InterlockedAdd64 InterlockedAdd64
+#define InterlockedExchangeAdd64 InterlockedExchangeAdd64
+#define InterlockedExchange64 InterlockedExchange64
+#define InterlockedCompareExchange64 InterlockedCompareExchange64
+#define InterlockedOr64 InterlockedOr64
+#define InterlockedAnd64 InterlockedAnd64
+#define InterlockedXor64 InterlockedXor64
+#define InterlockedIncrement64Acquire InterlockedIncrement64Acquire
+#define InterlockedDecrement64Acquire InterlockedDecrement64Acquire
+#define InterlockedAdd64Acquire InterlockedAdd64Acquire
+#define InterlockedExchangeAdd64Acquire InterlockedExchangeAdd64Acquire
+#define InterlockedExchange64Acquire InterlockedExchange64Acquire
+#define InterlockedCompareExchange64Acquire InterlockedCompareExchange64Acquire
+#define InterlockedOr64Acquire InterlockedOr64Acquire
+#define InterlockedAnd64Acquire InterlockedAnd64Acquire
+#define InterlockedXor64Acquire InterlockedXor64Acquire
+#define InterlockedIncrement64Release InterlockedIncrement64Release
+#define InterlockedDecrement64Release InterlockedDecrement64Release
+#define InterlockedAdd64Release InterlockedAdd64Release
+#define InterlockedExchangeAdd64Release InterlockedExchangeAdd64Release
+#define InterlockedExchange64Release InterlockedExchange64Release
+#define InterlockedCompareExchange64Release InterlockedCompareExchange64Release
+#define InterlockedOr64Release InterlockedOr64Release
+#define InterlockedAnd64Release InterlockedAnd64Release
+#define InterlockedXor64Release InterlockedXor64Release
+#define InterlockedIncrement64NoFence InterlockedIncrement64NoFence
+#define InterlockedDecrement64NoFence InterlockedDecrement64NoFence
+#define InterlockedAdd64NoFence InterlockedAdd64NoFence
+#define InterlockedExchangeAdd64NoFence InterlockedExchangeAdd64NoFence
+#define InterlockedExchange64NoFence InterlockedExchange64NoFence
+#define InterlockedCompareExchange64NoFence InterlockedCompareExchange64NoFence
+#define InterlockedOr64NoFence InterlockedOr64NoFence
+#define InterlockedAnd64NoFence InterlockedAnd64NoFence
+#define InterlockedXor64NoFence InterlockedXor64NoFence
+#define InterlockedBitTestAndSet InterlockedBitTestAndSet
+#define InterlockedBitTestAndReset InterlockedBitTestAndReset
+#define InterlockedBitTestAndComplement InterlockedBitTestAndComplement
+#define InterlockedBitTestAndSetAcquire InterlockedBitTestAndSetAcquire
+#define InterlockedBitTestAndResetAcquire InterlockedBitTestAndResetAcquire
+#define InterlockedBitTestAndComplementAcquire InterlockedBitTestAndComplementAcquire
+#define InterlockedBitTestAndSetRelease InterlockedBitTestAndSetRelease
+#define InterlockedBitTestAndResetRelease InterlockedBitTestAndResetRelease
+#define InterlockedBitTestAndComplementRelease InterlockedBitTestAndComplementRelease
+#define InterlockedBitTestAndSetNoFence InterlockedBitTestAndSetNoFence
+#define InterlockedBitTestAndResetNoFence InterlockedBitTestAndResetNoFence
+#define InterlockedBitTestAndComplementNoFence InterlockedBitTestAndComplementNoFence
+#define InterlockedBitTestAndSet64 InterlockedBitTestAndSet64
+#define InterlockedBitTestAndReset64 InterlockedBitTestAndReset64
+#define InterlockedBitTestAndComplement64 InterlockedBitTestAndComplement64
+#define InterlockedBitTestAndSet64Acquire InterlockedBitTestAndSet64Acquire
+#define InterlockedBitTestAndReset64Acquire InterlockedBitTestAndReset64Acquire
+#define InterlockedBitTestAndComplement64Acquire InterlockedBitTestAndComplement64Acquire
+#define InterlockedBitTestAndSet64Release InterlockedBitTestAndSet64Release
+#define InterlockedBitTestAndReset64Release InterlockedBitTestAndReset64Release
+#define InterlockedBitTestAndComplement64Release InterlockedBitTestAndComplement64Release
+#define InterlockedBitTestAndSet64NoFence InterlockedBitTestAndSet64NoFence
+#define InterlockedBitTestAndReset64NoFence InterlockedBitTestAndReset64NoFence
+#define InterlockedBitTestAndComplement64NoFence InterlockedBitTestAndComplement64NoFence
+#define InterlockedExchangePointer InterlockedExchangePointer
+#define InterlockedCompareExchangePointer InterlockedCompareExchangePointer
+#define InterlockedExchangePointerAcquire InterlockedExchangePointerAcquire
+#define InterlockedCompareExchangePointerAcquire InterlockedCompareExchangePointerAcquire
+#define InterlockedExchangePointerRelease InterlockedExchangePointerRelease
+#define InterlockedCompareExchangePointerRelease InterlockedCompareExchangePointerRelease
+#define InterlockedExchangePointerNoFence InterlockedExchangePointerNoFence
+#define InterlockedCompareExchangePointerNoFence InterlockedCompareExchangePointerNoFence
+#define ReadAcquire8 ReadAcquire8
+#define ReadNoFence8 ReadNoFence8
+#define WriteRelease8 WriteRelease8
+#define WriteNoFence8 WriteNoFence8
+#define ReadAcquire16 ReadAcquire16
+#define ReadNoFence16 ReadNoFence16
+#define WriteRelease16 WriteRelease16
+#define WriteNoFence16 WriteNoFence16
+#define ReadAcquire ReadAcquire
+#define ReadNoFence ReadNoFence
+#define WriteRelease WriteRelease
+#define WriteNoFence WriteNoFence
+#define ReadAcquire64 ReadAcquire64
+#define ReadNoFence64 ReadNoFence64
+#define WriteRelease64 WriteRelease64
+#define WriteNoFence64 WriteNoFence64
+#define ReadPointerAcquire ReadPointerAcquire
+#define ReadPointerNoFence ReadPointerNoFence
+#define WritePointerRelease WritePointerRelease
+#define WritePointerNoFence WritePointerNoFence
+#define ReadRaw8 ReadRaw8
+#define ReadRaw16 ReadRaw16
+#define ReadRaw ReadRaw
+#define ReadRaw64 ReadRaw64
+#define ReadPointerRaw ReadPointerRaw
+#define WriteRaw8 WriteRaw8
+#define WriteRaw16 WriteRaw16
+#define WriteRaw WriteRaw
+#define WriteRaw64 WriteRaw64
+#define WritePointerRaw WritePointerRaw
+#define ReadUCharAcquire ReadUCharAcquire
+#define ReadUCharNoFence ReadUCharNoFence
+#define ReadUCharRaw ReadUCharRaw
+#define WriteUCharRelease WriteUCharRelease
+#define WriteUCharNoFence WriteUCharNoFence
+#define WriteUCharRaw WriteUCharRaw
+#define ReadBooleanAcquire ReadBooleanAcquire
+#define ReadBooleanNoFence ReadBooleanNoFence
+#define ReadBooleanRaw ReadBooleanRaw
+#define WriteBooleanRelease WriteBooleanRelease
+#define WriteBooleanNoFence WriteBooleanNoFence
+#define ReadUShortAcquire ReadUShortAcquire
+#define ReadUShortNoFence ReadUShortNoFence
+#define ReadUShortRaw ReadUShortRaw
+#define WriteUShortRelease WriteUShortRelease
+#define WriteUShortNoFence WriteUShortNoFence
+#define WriteUShortRaw WriteUShortRaw
+#define ReadULongAcquire ReadULongAcquire
+#define ReadULongNoFence ReadULongNoFence
+#define ReadULongRaw ReadULongRaw
+#define WriteULongRelease WriteULongRelease
+#define WriteULongNoFence WriteULongNoFence
+#define WriteULongRaw WriteULongRaw
+#define ReadInt32Acquire ReadInt32Acquire
+#define ReadInt32NoFence ReadInt32NoFence
+#define ReadInt32Raw ReadInt32Raw
+#define WriteInt32Release WriteInt32Release
+#define WriteInt32NoFence WriteInt32NoFence
+#define WriteInt32Raw WriteInt32Raw
+#define ReadUInt32Acquire ReadUInt32Acquire
+#define ReadUInt32NoFence ReadUInt32NoFence
+#define ReadUInt32Raw ReadUInt32Raw
+#define WriteUInt32Release WriteUInt32Release
+#define WriteUInt32NoFence WriteUInt32NoFence
+#define WriteUInt32Raw WriteUInt32Raw
+#define ReadULong64Acquire ReadULong64Acquire
+#define ReadULong64NoFence ReadULong64NoFence
+#define ReadULong64Raw ReadULong64Raw
+#define WriteULong64Release WriteULong64Release
+#define WriteULong64NoFence WriteULong64NoFence
+#define WriteULong64Raw WriteULong64Raw
 /*@}*/
 
 /* ---- NDIS interlocked counters (ndis.h) ----------------------------------------------------- */

@@ -3,12 +3,13 @@
  * DISPATCH_LEVEL and run later at PASSIVE_LEVEL on a system worker thread. Clean C11 and C++.
  * docs/waits.md says how they run and what the verifier reports.
  *
- * ndislock runs them on a small pool of worker threads, started by the first allocation or
- * initialization made below DISPATCH_LEVEL, in the order they were queued. Each routine is run as a driver callback: it
- * must return at PASSIVE_LEVEL with no spin lock held (LockHeldAtCallbackReturn otherwise). Queueing an item that is
- * still queued, or freeing or uninitializing one that is queued or running, is WorkItemMisuse. A handle that is no live
- * work item (NULL, freed, uninitialized, never initialized) given to a queue, free or uninitialize call is a BugCheck
- * report (terminal; 0xE4 WORKER_INVALID on Windows).
+ * ndislock runs them on a small pool of worker threads, started by the first work item call made at
+ * DISPATCH_LEVEL or below, in the order they were queued. Each routine is run as a driver callback:
+ * it must return at PASSIVE_LEVEL with no spin lock held (LockHeldAtCallbackReturn otherwise).
+ * Queueing an item that is still queued, or freeing or uninitializing one that is queued or
+ * running, is WorkItemMisuse. A handle that is no live work item (NULL, freed, uninitialized, never
+ * initialized) given to a queue, free or uninitialize call is a BugCheck report (terminal; 0xE4
+ * WORKER_INVALID on Windows).
  *
  * Three kinds of item: allocated by ndislock (IoAllocateWorkItem, NdisAllocateIoWorkItem),
  * initialized in the driver's own storage (IoInitializeWorkItem), and the executive's
@@ -58,8 +59,8 @@ typedef IO_WORKITEM_ROUTINE_EX *PIO_WORKITEM_ROUTINE_EX;
 typedef VOID NDIS_IO_WORKITEM_FUNCTION(PVOID WorkItemContext, NDIS_HANDLE NdisIoWorkItemHandle);
 typedef NDIS_IO_WORKITEM_FUNCTION *NDIS_IO_WORKITEM_ROUTINE;
 
-/* IoAllocateWorkItem: IRQL <= DISPATCH_LEVEL. A new work item for DeviceObject, or NULL (no memory,
- * or no worker pool yet: the first allocation must be made below DISPATCH_LEVEL). Page:
+/* IoAllocateWorkItem: IRQL <= DISPATCH_LEVEL. A new work item for DeviceObject, or NULL (the pool
+ * is exhausted, or called from an ISR before any worker thread runs). Page:
  * wdm/nf-wdm-ioallocateworkitem. */
 NDISLOCK_API PIO_WORKITEM IoAllocateWorkItem(PDEVICE_OBJECT DeviceObject);
 
@@ -84,9 +85,9 @@ NDISLOCK_API ULONG IoSizeofWorkItem(VOID);
 /* IoInitializeWorkItem: any IRQL. Makes the caller's storage (IoSizeofWorkItem() bytes, pointer
  * aligned, nonpaged on Windows) a work item of IoObject (a driver or device object: any non-NULL
  * pointer), to be queued with IoQueueWorkItemEx (or IoQueueWorkItem) and uninitialized with
- * IoUninitializeWorkItem before the storage is freed. Below DISPATCH_LEVEL it starts the worker
- * threads if none runs yet; above, it still initializes the item, whose queueings then wait for
- * the workers (said once). A NULL IoObject, or storage initialized again without
+ * IoUninitializeWorkItem before the storage is freed. At DISPATCH_LEVEL or below it starts the
+ * worker threads if none runs yet; from an ISR it still initializes the item, whose queueings then
+ * wait for the workers (said once). A NULL IoObject, or storage initialized again without
  * IoUninitializeWorkItem in between (the one item is kept), is WorkItemMisuse; NULL storage is a
  * BugCheck report. Page: wdm/nf-wdm-ioinitializeworkitem. */
 NDISLOCK_API VOID IoInitializeWorkItem(PVOID IoObject, PIO_WORKITEM IoWorkItem);

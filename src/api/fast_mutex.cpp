@@ -60,12 +60,27 @@ void acquire(PFAST_MUTEX m, const Site &site, Form form = Form::Raising,
     tell_wait_lock(m, WaitLockKind::FastMutex, WaitLockPhase::WaitEnded, call, site, t);
 }
 
-void release(PFAST_MUTEX m, Form form, const char *call) noexcept {
+// By a thread that does not own the mutex: MutexNotOwned, and nothing changes (Windows does not
+// check: the owner's exclusion would be gone, and the releaser's IRQL or guarded region left
+// wrong; keeping the mutex as it was keeps the rest of the run meaningful).
+void not_owned(PFAST_MUTEX m, ThreadState &t, const char *call, const Site &site) noexcept {
+    const void *owner = lock::fast_mutex_owner(m);
+    char whose[48] = "it is free";
+    if (owner != nullptr)
+        std::snprintf(whose, sizeof whose, "its owner is thread %d",
+                      interrupt::tagged_thread(owner)->os_tid.load(std::memory_order_relaxed));
+    observe::report_if_observedf(observe::Rule::MutexNotOwned, site,
+                                 "%s(%p) by thread %d, which does not own it (%s): a fast or guarded mutex is "
+                                 "released by the thread that acquired it (ExReleaseFastMutex docs); on Windows the "
+                                 "owner's exclusion is lost; ndislock leaves the mutex as it was",
+                                 call, static_cast<void *>(m), t.os_tid.load(std::memory_order_relaxed), whose);
+}
+
+void release(PFAST_MUTEX m, Form form, const char *call, const Site &site) noexcept {
     ThreadState &t = this_thread();
+    if (lock::fast_mutex_owner(m) != interrupt::thread_tag(t)) return not_owned(m, t, call, site);
     const KIRQL old = static_cast<KIRQL>(m->OldIrql); // read while still the owner
-    if (lock::fast_mutex_owner(m) == interrupt::thread_tag(t))
-        tell_wait_lock(m, WaitLockKind::FastMutex, WaitLockPhase::Releasing, call, NDISLOCK_SITE(nullptr, 0, nullptr),
-                       t);
+    tell_wait_lock(m, WaitLockKind::FastMutex, WaitLockPhase::Releasing, call, site, t);
     lock::fast_mutex_release(m);
     if (form == Form::Raising) lower_to(t, old);
     if (form == Form::Guarded) KeLeaveGuardedRegion();
@@ -80,6 +95,7 @@ void init(PFAST_MUTEX m, const Site &site) noexcept {
 BOOLEAN try_acquire(PFAST_MUTEX m, const Site &site, Form form = Form::Raising,
                     const char *call = "ExTryToAcquireFastMutex") noexcept {
     ThreadState &t = this_thread();
+    check_call_irql(t, APC_LEVEL, call, site); // as the waiting acquires (Driver Verifier's IrqlExApcLte1)
     if (form == Form::Guarded) KeEnterGuardedRegion();
     const KIRQL old = form == Form::Raising ? raise_to_apc(t) : t.irql().load(std::memory_order_relaxed);
     if (!lock::fast_mutex_try(m, interrupt::thread_tag(t))) {
@@ -113,7 +129,12 @@ NDISLOCK_API BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX m) {
     return try_acquire(m, NDISLOCK_SITE(nullptr, 0, nullptr));
 }
 
-NDISLOCK_API VOID ExReleaseFastMutex(PFAST_MUTEX m) { release(m, Form::Raising, "ExReleaseFastMutex"); }
+NDISLOCK_API VOID ndislock_at_ExReleaseFastMutex(PFAST_MUTEX m, const char *f, int n, const char *fn) {
+    release(m, Form::Raising, "ExReleaseFastMutex", NDISLOCK_SITE(f, n, fn));
+}
+NDISLOCK_API VOID ExReleaseFastMutex(PFAST_MUTEX m) {
+    release(m, Form::Raising, "ExReleaseFastMutex", NDISLOCK_SITE(nullptr, 0, nullptr));
+}
 
 NDISLOCK_API VOID ndislock_at_ExAcquireFastMutexUnsafe(PFAST_MUTEX m, const char *f, int n, const char *fn) {
     acquire(m, NDISLOCK_SITE(f, n, fn), Form::Unsafe, "ExAcquireFastMutexUnsafe");
@@ -121,7 +142,12 @@ NDISLOCK_API VOID ndislock_at_ExAcquireFastMutexUnsafe(PFAST_MUTEX m, const char
 NDISLOCK_API VOID ExAcquireFastMutexUnsafe(PFAST_MUTEX m) {
     acquire(m, NDISLOCK_SITE(nullptr, 0, nullptr), Form::Unsafe, "ExAcquireFastMutexUnsafe");
 }
-NDISLOCK_API VOID ExReleaseFastMutexUnsafe(PFAST_MUTEX m) { release(m, Form::Unsafe, "ExReleaseFastMutexUnsafe"); }
+NDISLOCK_API VOID ndislock_at_ExReleaseFastMutexUnsafe(PFAST_MUTEX m, const char *f, int n, const char *fn) {
+    release(m, Form::Unsafe, "ExReleaseFastMutexUnsafe", NDISLOCK_SITE(f, n, fn));
+}
+NDISLOCK_API VOID ExReleaseFastMutexUnsafe(PFAST_MUTEX m) {
+    release(m, Form::Unsafe, "ExReleaseFastMutexUnsafe", NDISLOCK_SITE(nullptr, 0, nullptr));
+}
 
 NDISLOCK_API VOID ndislock_at_KeInitializeGuardedMutex(PKGUARDED_MUTEX m, const char *f, int n, const char *fn) {
     init(m, NDISLOCK_SITE(f, n, fn));
@@ -139,15 +165,23 @@ NDISLOCK_API BOOLEAN ndislock_at_KeTryToAcquireGuardedMutex(PKGUARDED_MUTEX m, c
 NDISLOCK_API BOOLEAN KeTryToAcquireGuardedMutex(PKGUARDED_MUTEX m) {
     return try_acquire(m, NDISLOCK_SITE(nullptr, 0, nullptr), Form::Guarded, "KeTryToAcquireGuardedMutex");
 }
-NDISLOCK_API VOID KeReleaseGuardedMutex(PKGUARDED_MUTEX m) { release(m, Form::Guarded, "KeReleaseGuardedMutex"); }
+NDISLOCK_API VOID ndislock_at_KeReleaseGuardedMutex(PKGUARDED_MUTEX m, const char *f, int n, const char *fn) {
+    release(m, Form::Guarded, "KeReleaseGuardedMutex", NDISLOCK_SITE(f, n, fn));
+}
+NDISLOCK_API VOID KeReleaseGuardedMutex(PKGUARDED_MUTEX m) {
+    release(m, Form::Guarded, "KeReleaseGuardedMutex", NDISLOCK_SITE(nullptr, 0, nullptr));
+}
 NDISLOCK_API VOID ndislock_at_KeAcquireGuardedMutexUnsafe(PKGUARDED_MUTEX m, const char *f, int n, const char *fn) {
     acquire(m, NDISLOCK_SITE(f, n, fn), Form::Unsafe, "KeAcquireGuardedMutexUnsafe");
 }
 NDISLOCK_API VOID KeAcquireGuardedMutexUnsafe(PKGUARDED_MUTEX m) {
     acquire(m, NDISLOCK_SITE(nullptr, 0, nullptr), Form::Unsafe, "KeAcquireGuardedMutexUnsafe");
 }
+NDISLOCK_API VOID ndislock_at_KeReleaseGuardedMutexUnsafe(PKGUARDED_MUTEX m, const char *f, int n, const char *fn) {
+    release(m, Form::Unsafe, "KeReleaseGuardedMutexUnsafe", NDISLOCK_SITE(f, n, fn));
+}
 NDISLOCK_API VOID KeReleaseGuardedMutexUnsafe(PKGUARDED_MUTEX m) {
-    release(m, Form::Unsafe, "KeReleaseGuardedMutexUnsafe");
+    release(m, Form::Unsafe, "KeReleaseGuardedMutexUnsafe", NDISLOCK_SITE(nullptr, 0, nullptr));
 }
 
 } // extern "C"

@@ -85,7 +85,18 @@ bool signalled_for(DISPATCHER_HEADER *h, model::ThreadState &t) noexcept {
     if (h->Type == MutantObject) {
         return state(h).load(std::memory_order_acquire) > 0 || mutex_owner(reinterpret_cast<KMUTANT *>(h)) == &t;
     }
+    // A semaphore is signalled while its count is above 0 (a count made negative is not).
+    if (h->Type == SemaphoreObject) return state(h).load(std::memory_order_acquire) > 0;
     return state(h).load(std::memory_order_acquire) != 0;
+}
+
+// WaitAll naming one semaphore n times takes n of its count: it is satisfied only with n there.
+bool enough_for_all(DISPATCHER_HEADER *const *objects, std::uint32_t count, std::uint32_t i) noexcept {
+    if (objects[i]->Type != SemaphoreObject) return true;
+    LONG wanted = 0;
+    for (std::uint32_t j = 0; j < count; ++j)
+        wanted += objects[j] == objects[i] ? 1 : 0;
+    return state(objects[i]).load(std::memory_order_acquire) >= wanted;
 }
 
 // The satisfied wait's effect on one object; true if it took a free mutex.
@@ -108,7 +119,7 @@ bool try_satisfy(DISPATCHER_HEADER *const *objects, std::uint32_t count, bool wa
                  WaitOutcome &out) noexcept {
     if (wait_all) {
         for (std::uint32_t i = 0; i < count; ++i)
-            if (!signalled_for(objects[i], t)) return false;
+            if (!signalled_for(objects[i], t) || !enough_for_all(objects, count, i)) return false;
         for (std::uint32_t i = 0; i < count; ++i)
             out.mutexes_taken += take(objects[i], t) ? 1 : 0;
         out.index = 0;
@@ -231,6 +242,9 @@ WaitOutcome wait_for(DISPATCHER_HEADER *const *objects, std::uint32_t count, boo
     for (;;) {
         const std::uint32_t epoch = g_epoch.load(std::memory_order_seq_cst);
         std::uint32_t word = 0;
+        // What the wait is recorded as waiting for (the watchdog's report names it): WaitAll's first
+        // object that is not signalled, which is what it lacks; any object of a WaitAny.
+        std::uint32_t lacking = 0;
         {
             const DispatcherLock locked;
             if (try_satisfy(objects, count, wait_all, t, out)) {
@@ -238,6 +252,10 @@ WaitOutcome wait_for(DISPATCHER_HEADER *const *objects, std::uint32_t count, boo
                 break;
             }
             word = static_cast<std::uint32_t>(state(objects[0]).load(std::memory_order_acquire));
+            if (wait_all)
+                while (lacking + 1 < count && signalled_for(objects[lacking], t) &&
+                       enough_for_all(objects, count, lacking))
+                    ++lacking;
         }
         if (deadline_ns == 0) break;
         std::uint64_t slice = slice_limit;
@@ -249,7 +267,7 @@ WaitOutcome wait_for(DISPATCHER_HEADER *const *objects, std::uint32_t count, boo
             else if (lock::controlled())
                 slice = lock::kParkBoundNs - 1; // a timeout, which the explorer's virtual time expires
         }
-        if (!recorded) recorded.emplace(lock::WaitKind::Dispatcher, objects[0], until);
+        if (!recorded) recorded.emplace(lock::WaitKind::Dispatcher, objects[lacking], until);
         if (multi)
             lock::park(&g_epoch, epoch, slice);
         else

@@ -13,6 +13,7 @@
 #include "interrupt/dispatcher.h"
 #include "interrupt/processor_context.h"
 #include "interrupt/scheduled_delivery.h"
+#include "interrupt/timer_registry.h"
 #include "lock/park.h"
 #include "lock/wait_observer.h"
 #include "model/preemption.h"
@@ -53,28 +54,57 @@ std::atomic_ref<LONG> signal_state(KTIMER *timer) noexcept {
     return std::atomic_ref<LONG>(const_cast<LONG &>(timer->Header.SignalState));
 }
 
+// Ends the process with a bug check about the timer queue, found broken under its lock: the queue
+// is dropped (nothing follows the bad links again) and the lock let go, so the report's own way out
+// (the exit checks walk the queue) finds it usable.
+[[noreturn]] void broken_queue(const char *detail) noexcept {
+    g_head.Flink = g_head.Blink = &g_head;
+    registry_clear();
+    g_queue_lock.store(false, std::memory_order_release);
+    observe::report_misuse(observe::Rule::BugCheck, observe::Site{nullptr, 0, nullptr, nullptr}, detail);
+    platform::fatal("BugCheck: %s", detail); // reached only if an observer let it go on
+}
+
+constexpr const char *kCancelFirst = "Cancel a timer (KeCancelTimer, NdisCancelTimerObject) before freeing its memory: "
+                                     "bug check 0xC7 TIMER_OR_DPC_INVALID";
+
 // A queued timer whose memory no longer holds a timer: freed and reused, or overwritten, while it
 // was set. Following its links would crash without a word; Windows's bug check names it.
 [[noreturn]] void overwritten_timer(const KTIMER *timer) noexcept {
     char detail[400];
     std::snprintf(detail, sizeof detail,
                   "the timer queue holds the KTIMER at %p, but its memory no longer holds a timer (type 0x%02x, size "
-                  "%u): it was freed or overwritten while the timer was set. Cancel a timer (KeCancelTimer, "
-                  "NdisCancelTimerObject) before freeing its memory: bug check 0xC7 TIMER_OR_DPC_INVALID",
+                  "%u): it was freed or overwritten while the timer was set. %s",
                   static_cast<const void *>(timer), static_cast<unsigned>(timer->Header.Type),
-                  static_cast<unsigned>(timer->Header.Size));
-    // Called under the queue lock: the queue is dropped (nothing follows the bad links again) and the
-    // lock let go, so the report's own way out (the exit checks walk the queue) finds it usable.
-    g_head.Flink = g_head.Blink = &g_head;
-    g_queue_lock.store(false, std::memory_order_release);
-    observe::report_misuse(observe::Rule::BugCheck, observe::Site{nullptr, 0, nullptr, nullptr}, detail);
-    platform::fatal("BugCheck: %s", detail); // reached only if an observer let it go on
+                  static_cast<unsigned>(timer->Header.Size), kCancelFirst);
+    broken_queue(detail);
 }
+
+// A link that leads to no set timer: the memory of the timer holding it (`from`, when known) was
+// freed and reused, its header left as it was, while the timer was set.
+[[noreturn]] void broken_link(const void *from, const void *to) noexcept {
+    char whose[64] = "";
+    if (from != nullptr) std::snprintf(whose, sizeof whose, " (the KTIMER at %p)", from);
+    char detail[400];
+    std::snprintf(detail, sizeof detail,
+                  "the timer queue's links are broken%s: they lead to %p, which is no set timer. A set KTIMER's "
+                  "memory was freed and reused while the timer was set. %s",
+                  whose, to, kCancelFirst);
+    broken_queue(detail);
+}
+
+KTIMER *entry_timer(LIST_ENTRY *entry) noexcept {
+    return reinterpret_cast<KTIMER *>(reinterpret_cast<char *>(entry) - offsetof(KTIMER, TimerListEntry));
+}
+
+// Whether a link read from the queue leads where a link may: the head, or a set timer.
+bool link_ok(LIST_ENTRY *entry) noexcept { return entry == &g_head || registry_known(entry_timer(entry)); }
 
 // The timer a queue entry other than the head belongs to, checked: every walk of the queue comes
 // through here before it reads the timer's due time or follows its links.
 KTIMER *timer_of(LIST_ENTRY *entry) noexcept {
-    auto *timer = reinterpret_cast<KTIMER *>(reinterpret_cast<char *>(entry) - offsetof(KTIMER, TimerListEntry));
+    KTIMER *timer = entry_timer(entry);
+    if (__builtin_expect(!registry_known(timer), 0)) broken_link(nullptr, timer);
     if (__builtin_expect(
             (timer->Header.Type != TimerNotificationObject && timer->Header.Type != TimerSynchronizationObject) ||
                 timer->Header.Size != sizeof(KTIMER) / sizeof(LONG),
@@ -83,14 +113,17 @@ KTIMER *timer_of(LIST_ENTRY *entry) noexcept {
     return timer;
 }
 
-// Under the queue lock.
-bool in_queue(const KTIMER *timer) noexcept { return timer->TimerListEntry.Flink != nullptr; }
+// Under the queue lock. Linked and known: a timer of a dropped queue (an exploration's) is in none.
+bool in_queue(const KTIMER *timer) noexcept { return timer->TimerListEntry.Flink != nullptr && registry_known(timer); }
 
 void unlink(KTIMER *timer) noexcept {
     LIST_ENTRY *e = &timer->TimerListEntry;
+    if (__builtin_expect(!link_ok(e->Flink), 0)) broken_link(timer, e->Flink);
+    if (__builtin_expect(!link_ok(e->Blink), 0)) broken_link(timer, e->Blink);
     e->Blink->Flink = e->Flink;
     e->Flink->Blink = e->Blink;
     e->Flink = e->Blink = nullptr;
+    registry_remove(timer);
 }
 
 // Returns true if the timer is now the earliest.
@@ -98,11 +131,13 @@ bool insert_sorted(KTIMER *timer) noexcept {
     LIST_ENTRY *at = g_head.Flink;
     while (at != &g_head && timer_of(at)->DueTime.QuadPart <= timer->DueTime.QuadPart)
         at = at->Flink;
+    if (__builtin_expect(!link_ok(at->Blink), 0)) broken_link(at == &g_head ? nullptr : entry_timer(at), at->Blink);
     LIST_ENTRY *e = &timer->TimerListEntry;
     e->Flink = at;
     e->Blink = at->Blink;
     at->Blink->Flink = e;
     at->Blink = e;
+    registry_add(timer);
     return g_head.Flink == e;
 }
 
@@ -341,6 +376,7 @@ void drop_timer_queue() noexcept {
     model::NoPreempt no_preempt;
     QueueLock guard;
     g_head.Flink = g_head.Blink = &g_head; // the timers' own links are the scenario's: not touched
+    registry_clear();
 }
 
 } // namespace ndislock::interrupt

@@ -3,11 +3,13 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdint>
 #include <mutex>
 
 #include "interrupt/callback_scope.h"
 #include "lock/park.h"
+#include "lock/wait_observer.h"
 #include "platform/diagnostics.h"
 #include "model/thread_state.h"
 
@@ -204,6 +206,18 @@ void release(_IO_WORKITEM *item) noexcept {
     push_free(item);
 }
 
+// A queued WORK_QUEUE_ITEM whose List.Flink no longer holds ndislock's mark: the driver freed (or
+// overwrote) it while it was queued. Windows finds a queued item in freed pool the same way.
+[[noreturn]] void overwritten_executive_item(const WORK_QUEUE_ITEM *queued) noexcept {
+    char detail[300];
+    std::snprintf(detail, sizeof detail,
+                  "the WORK_QUEUE_ITEM at %p was freed or overwritten while it was queued (ExQueueWorkItem): its "
+                  "routine is not run. Free it only once its routine has begun: bug check 0xE4 WORKER_INVALID",
+                  static_cast<const void *>(queued));
+    observe::report_misuse(observe::Rule::BugCheck, observe::Site{nullptr, 0, nullptr, nullptr}, detail);
+    platform::fatal("BugCheck: %s", detail); // reached only if an observer let it go on
+}
+
 void run(_IO_WORKITEM *item, model::ThreadState &t) noexcept {
     // Taken off the queue: queued no more, running now (one step, so a queueing sees either).
     std::uint32_t s = item->state.load(std::memory_order_acquire);
@@ -218,8 +232,11 @@ void run(_IO_WORKITEM *item, model::ThreadState &t) noexcept {
     if (shape == WorkRoutine::Worker) {
         // The executive's item: read its routine and Parameter, then take it off the queue (its
         // mark in List.Flink) before the routine runs, which may queue it again or free it. From
-        // here on the WORK_QUEUE_ITEM is the driver's alone.
+        // here on the WORK_QUEUE_ITEM is the driver's alone. Without the mark its memory was
+        // freed and reused, or overwritten, while it was queued: its routine is not called.
         PWORK_QUEUE_ITEM queued = item->executive;
+        if (__atomic_load_n(&queued->List.Flink, __ATOMIC_ACQUIRE) != reinterpret_cast<PLIST_ENTRY>(item))
+            overwritten_executive_item(queued);
         routine = reinterpret_cast<void (*)()>(queued->WorkerRoutine);
         context = queued->Parameter;
         object = queued;
@@ -282,22 +299,29 @@ void start_workers() noexcept {
     });
 }
 
-// Starts the workers if none runs yet and the caller is below DISPATCH_LEVEL (threads cannot be
-// started from an interrupt). False: none runs.
+// Starts the workers if none runs yet, unless the caller runs over an interrupted thread (an ISR,
+// at DIRQL): that thread is stopped wherever it was, perhaps inside the C library's thread or
+// memory code, which a thread start would wait for forever. At DISPATCH_LEVEL (a DPC, a driver
+// holding a spin lock) the start is allowed, as the DPC threads' is (dpc_queue.cpp), and is
+// ndislock's time, not the caller's hold. False: none runs.
 bool ensure_workers() noexcept {
     if (g_workers_started.load(std::memory_order_acquire)) return true;
-    if (model::current_thread().irql().load(std::memory_order_relaxed) >= DISPATCH_LEVEL) return false;
+    model::ThreadState &t = model::current_thread();
+    if (t.irql().load(std::memory_order_relaxed) > DISPATCH_LEVEL ||
+        t.preemption.interrupting.load(std::memory_order_relaxed) != 0)
+        return false;
+    lock::note_slow_path();
     start_workers();
     return true;
 }
 
-// A queueing before any worker runs, at DISPATCH_LEVEL or above: the item waits for the workers.
+// A queueing before any worker runs, from an ISR: the item waits for the workers.
 void say_no_workers_yet() noexcept {
     static std::atomic<bool> said{false};
     if (!said.exchange(true))
-        platform::diagnostic("a work item queued at DISPATCH_LEVEL or above before ndislock's worker threads started: "
-                             "it runs once they start (at the first work item allocated, initialized or queued below "
-                             "DISPATCH_LEVEL; do one during initialization; docs/waits.md)");
+        platform::diagnostic("a work item queued above DISPATCH_LEVEL (from an ISR) before ndislock's worker threads "
+                             "started: it runs once they start (at the next work item call made at DISPATCH_LEVEL or "
+                             "below; docs/waits.md)");
 }
 
 // The pool is empty: what that means for the call that wanted an item, said once per call kind.
@@ -328,9 +352,9 @@ PIO_WORKITEM work_item_allocate(void *owner) noexcept {
         // Said, not silent: Windows allocates here (platform::diagnostic is usable anywhere).
         static std::atomic<bool> said{false};
         if (!said.exchange(true))
-            platform::diagnostic("a work item allocated at DISPATCH_LEVEL or above before any at PASSIVE_LEVEL: "
-                                 "NULL (ndislock starts its worker threads at the first allocation below "
-                                 "DISPATCH_LEVEL; allocate one during initialization; docs/waits.md)");
+            platform::diagnostic("a work item allocated above DISPATCH_LEVEL (from an ISR) before ndislock's worker "
+                                 "threads started: NULL (they cannot be started from an interrupt; the call is for "
+                                 "IRQL <= DISPATCH_LEVEL anyway; docs/waits.md)");
         return nullptr;
     }
     _IO_WORKITEM *item = take_item();

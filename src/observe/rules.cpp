@@ -63,7 +63,8 @@ constexpr RuleInfo kRules[] = {
     {"TimerUsedAfterFree", Severity::Error, false,
      "NdisFreeTimerObject docs: the handle is gone; freed pool used: bug check 0xC5"},
     {"MutexNotOwned", Severity::Error, false,
-     "KeReleaseMutex docs: raises STATUS_MUTEX_NOT_OWNED (unhandled in a driver: bug check 0x1E)"},
+     "KeReleaseMutex docs: raises STATUS_MUTEX_NOT_OWNED (unhandled in a driver: bug check 0x1E); a fast or guarded "
+     "mutex: unchecked, the owner's exclusion is lost"},
     {"ResourceOutsideCriticalRegion", Severity::Error, false,
      "SDV WithinCriticalRegion; ExAcquireResource*Lite docs: normal kernel APCs disabled first"},
     {"FastMutexRecursion", Severity::Error, true, "hang: ExAcquireFastMutex docs (a fast mutex is not recursive)"},
@@ -71,7 +72,8 @@ constexpr RuleInfo kRules[] = {
      "bug check 0xE4 WORKER_INVALID; IoQueueWorkItem(Ex) / IoFreeWorkItem / IoUninitializeWorkItem / ExQueueWorkItem "
      "docs"},
     {"SemaphoreMisuse", Severity::Error, false,
-     "KeReleaseSemaphore docs: raises STATUS_SEMAPHORE_LIMIT_EXCEEDED (unhandled in a driver: bug check 0x1E)"},
+     "KeReleaseSemaphore docs: raises STATUS_SEMAPHORE_LIMIT_EXCEEDED (unhandled in a driver: bug check 0x1E); "
+     "KeInitializeSemaphore docs: Count and Limit positive"},
     {"IrqlTooHighForCall", Severity::Error, false,
      "Driver Verifier 0xC4/0x20016 (IrqlKeSetEvent) and the DDI compliance IRQL rules; bug check 0xA"},
     {"Livelock", Severity::Error, true,

@@ -58,7 +58,7 @@ enum class Rule : std::uint8_t {
     PeriodicTimerNotCancelled, // a periodic timer still set at NdisFreeTimerObject, adapter halt or process exit
     TimerUsedAfterFree,        // an NDIS timer call on a freed or unknown timer handle
     // Dispatcher objects, executive locks and work items (ndislock/wdk_dispatcher.h, wdk_work_items.h).
-    MutexNotOwned,                 // KeReleaseMutex by a thread that does not own the mutex
+    MutexNotOwned,                 // a KMUTEX, fast or guarded mutex released by a thread that does not own it
     ResourceOutsideCriticalRegion, // ExAcquireResource*Lite outside a critical region, below APC_LEVEL
     FastMutexRecursion,            // ExAcquireFastMutex by the fast mutex's owner
     WorkItemMisuse,                // a work item queued while queued, freed while queued or running

@@ -27,13 +27,11 @@ Site callback_site(const observe::CallbackEvent &e) noexcept {
 // LockHeldAtCallbackReturn: locks the routine took and still holds, or another IRQL than it was
 // entered at (thread->irql is still what the routine left: the core restores it afterwards).
 // A routine that returns at its IRQL with no spin lock of its own, but holding a mutex, fast mutex
-// or resource it took (LockHeldAtCallbackReturn), or inside a critical or guarded region it
-// entered (BugCheck: APC_INDEX_MISMATCH, 0x1, parameter 4 = 1 for a worker routine). A fast mutex
-// shows as the IRQL already (APC_LEVEL): that report is the one made.
+// or resource it took (LockHeldAtCallbackReturn). A fast mutex shows as the IRQL already
+// (APC_LEVEL): that report is the one made. A region it entered is the core's BugCheck after this.
 void check_callback_return_sleeping_locks(const observe::CallbackEvent &e, const CallbackFrame &f, VerifierThread &v,
                                           model::ThreadState &t) {
     const unsigned wait_depth = v.wait_overflowed ? 0 : v.wait_depth.load(std::memory_order_relaxed);
-    const model::ApcState &apc = model::this_thread_apc_state();
     const std::string who = callback_description(e.kind, e.routine);
     if (wait_depth > f.wait_depth_at_entry && f.wait_depth_at_entry < kMaxWaitHeld) {
         const WaitHeld &w = v.wait_held[f.wait_depth_at_entry];
@@ -50,18 +48,7 @@ void check_callback_return_sleeping_locks(const observe::CallbackEvent &e, const
                                w.object.load(std::memory_order_relaxed), kept == 1 ? "" : ", the first is shown");
         return emit(r);
     }
-    if (apc.critical > f.critical_at_entry || apc.guarded > f.guarded_at_entry) {
-        Report r(Rule::BugCheck);
-        r.site = callback_site(e);
-        r.thread = &t;
-        const bool critical = apc.critical > f.critical_at_entry;
-        r.explanation = format("%s returns inside a %s region it entered (KeEnter%sRegion without its "
-                               "KeLeave%sRegion): bug check 0x1 APC_INDEX_MISMATCH (parameter 4: 1, a worker "
-                               "routine) on Windows",
-                               who.c_str(), critical ? "critical" : "guarded", critical ? "Critical" : "Guarded",
-                               critical ? "Critical" : "Guarded");
-        emit(r);
-    }
+    // Inside a region it entered: the core's BugCheck (interrupt/callback_scope.h), on every build.
 }
 
 void check_callback_return(const observe::CallbackEvent &e, const CallbackFrame &f, VerifierThread &v,
@@ -174,9 +161,6 @@ void on_callback_entered(const observe::CallbackEvent &e) noexcept {
         f.run = v.next_run++;
         f.untimed = false;
         f.wait_depth_at_entry = v.wait_depth.load(std::memory_order_relaxed);
-        const model::ApcState &apc = model::this_thread_apc_state();
-        f.critical_at_entry = apc.critical;
-        f.guarded_at_entry = apc.guarded;
         if (n == 0) {
             v.outer_run.store(f.run, std::memory_order_release);
             platform::light_fence(); // a first routine: as for a first lock (push_held)

@@ -60,11 +60,9 @@ struct CallbackFrame {
     std::uint64_t first_seq = 0;
     std::uint64_t run = 0; // the thread's routine-entry count when entered (VerifierThread::next_run)
     bool untimed = false;  // it waited, made a wake-up system call or wrote a report meanwhile
-    // What the thread had open as the routine was entered: its mutexes, fast mutexes and resources
-    // (VerifierThread::wait_depth) and its critical and guarded regions (model/apc_state.h). More
-    // at its return were taken or entered inside it and never given back.
+    // What the thread held as the routine was entered: its mutexes, fast mutexes and resources
+    // (VerifierThread::wait_depth). More at its return were taken inside it and never given back.
     unsigned wait_depth_at_entry = 0;
-    std::uint32_t critical_at_entry = 0, guarded_at_entry = 0;
 };
 
 // A mutex, fast mutex or executive resource this thread holds (wait_order.h), beside its spin

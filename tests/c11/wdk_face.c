@@ -344,3 +344,87 @@ VOID FaceWaits(NDIS_HANDLE AdapterHandle, PDEVICE_OBJECT Device) {
     if (ExItem.List.Flink == NULL && ExItem.Parameter == AdapterHandle) ExQueueWorkItem(&ExItem, DelayedWorkQueue);
     (void)Status;
 }
+
+/* ---- The vocabulary of ndislock/wdk_debug.h, wdk_pool.h, wdk_strings.h, wdk_scheduling.h,
+ * ndis_versions.h and the typed ordered accesses, as a driver spells it ---------------------- */
+
+/* No NDISxxx define in this unit: ndislock assumes NDIS 6.30. */
+#if !NDIS_SUPPORT_NDIS6 || !NDIS_SUPPORT_NDIS620 || !NDIS_SUPPORT_NDIS630 || NDIS_SUPPORT_NDIS640 ||                   \
+    NDIS_SUPPORT_NDIS686
+#error "with no NDIS version named, NDIS_SUPPORT_NDISxxx is 1 up to 6.30 and 0 above"
+#endif
+/* A driver's own fallback for an ordered access it expects the WDK to have: ndislock's is seen. */
+#ifndef InterlockedExchangePointerRelease
+#error "InterlockedExchangePointerRelease is not visible to #ifndef"
+#endif
+#ifndef ReadBooleanAcquire
+#error "ReadBooleanAcquire is not visible to #ifndef"
+#endif
+
+DECLARE_CONST_UNICODE_STRING(FaceDeviceName, u"\\Device\\Face");
+static const UNICODE_STRING FaceLinkName = RTL_CONSTANT_STRING(u"\\DosDevices\\Face");
+static const STRING FaceAnsiName = RTL_CONSTANT_STRING("face");
+
+typedef struct _FACE_SHARED {
+    volatile BOOLEAN Up;
+    volatile ULONG Generation;
+    volatile ULONG64 Bytes;
+    PVOID volatile Config;
+} FACE_SHARED, *PFACE_SHARED;
+
+VOID FaceVocabulary(PFACE_SHARED Shared, NDIS_HANDLE MiniportAdapterHandle);
+VOID FaceVocabulary(PFACE_SHARED Shared, NDIS_HANDLE MiniportAdapterHandle) {
+    UNICODE_STRING Name;
+    NDIS_STRING NdisName;
+    ANSI_STRING Ansi;
+    PVOID Block;
+    PUCHAR Buffer = NULL;
+    LONGLONG Product = Int32x32To64(-2, 3);
+    ULONGLONG UProduct = UInt32x32To64(MAXUINT32, 2);
+    KPRIORITY Boost = IO_NETWORK_INCREMENT;
+    (void)Boost;
+    (void)LOW_REALTIME_PRIORITY;
+
+    DbgPrint("face: %s %lu %I64x %p %ws %wZ\n", "up", (ULONG)1, (ULONG64)Product, (PVOID)Shared, FaceDeviceName.Buffer,
+             &FaceLinkName);
+    (void)DbgPrintEx(DPFLTR_IHVNETWORK_ID, DPFLTR_ERROR_LEVEL, "face: %Z %llu\n", &FaceAnsiName, UProduct);
+    (void)DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_MASK | 0x8, "face: masked\n");
+    KdPrint(("face: checked build only %d\n", 1));
+    KdPrintEx((DPFLTR_IHVNETWORK_ID, DPFLTR_WARNING_LEVEL, "face: %d\n", 2));
+    if (Shared == NULL) {
+        DbgBreakPoint();
+        KdBreakPoint();
+    }
+
+    WriteBooleanRelease(&Shared->Up, TRUE);
+    if (ReadBooleanAcquire(&Shared->Up) && ReadBooleanNoFence(&Shared->Up) == ReadBooleanRaw(&Shared->Up))
+        WriteULongRelease(&Shared->Generation, ReadULongAcquire(&Shared->Generation) + 1);
+    WriteULongNoFence(&Shared->Generation, ReadULongNoFence(&Shared->Generation) | ReadULongRaw(&Shared->Generation));
+    WriteULong64Release(&Shared->Bytes, ReadULong64Acquire(&Shared->Bytes) + ReadULong64NoFence(&Shared->Bytes));
+    WriteUInt32Release((UINT32 volatile *)&Shared->Generation,
+                       ReadUInt32Acquire((UINT32 const volatile *)&Shared->Generation));
+    (void)ReadInt32NoFence((INT32 const volatile *)&Shared->Generation);
+    WritePointerRaw(&Shared->Config, ReadPointerRaw(&Shared->Config));
+    (void)InterlockedExchangePointerRelease(&Shared->Config, NULL);
+
+    RtlInitUnicodeString(&Name, FaceDeviceName.Buffer);
+    NdisInitUnicodeString(&NdisName, FaceLinkName.Buffer);
+    RtlInitAnsiString(&Ansi, "face");
+    if (RtlCompareMemory(Name.Buffer, NdisName.Buffer, Name.Length) == Name.Length) Product = 0;
+
+    Block = ExAllocatePool2(POOL_FLAG_NON_PAGED, 64, 0x65636146);
+    if (Block != NULL) ExFreePoolWithTag(Block, 0x65636146);
+    Block = ExAllocatePoolWithTag(NonPagedPoolNx, 64, 0x65636146);
+    if (Block != NULL) ExFreePool(Block);
+    Block = ExAllocatePoolZero(PagedPool, 16, 0x65636146);
+    if (Block != NULL) ExFreePool(Block);
+    Block = NdisAllocateMemoryWithTagPriority(MiniportAdapterHandle, 128, 0x65636146, NormalPoolPriority);
+    if (Block != NULL) NdisFreeMemoryWithTagPriority(MiniportAdapterHandle, Block, 0x65636146);
+    if (NdisAllocateMemoryWithTag((PVOID *)&Buffer, 32, 0x65636146) == NDIS_STATUS_SUCCESS)
+        NdisFreeMemory(Buffer, 32, 0);
+
+    if (KeShouldYieldProcessor()) (void)KeGetCurrentProcessorIndex();
+    (void)NDIS_CURRENT_PROCESSOR_NUMBER;
+    if (!NT_SUCCESS(NDIS_STATUS_MEDIA_DISCONNECTED) && NDIS_STATUS_LINK_STATE != NDIS_STATUS_MEDIA_CONNECT) (void)Ansi;
+    (void)Product;
+}

@@ -2,9 +2,9 @@
 """libndislock.so exports the public contract and nothing else (issue #24).
 
 Reads the library's defined dynamic symbols (nm -D --defined-only) and fails on any symbol that
-  - does not carry a public prefix: Ke, Ex, Io, Ndis (the WDK names), Ndislock or ndislock_ (ndislock's
-    own C API, the site-taking forms and the inline fast path's out-of-line ends), and is not one
-    of the WDK's unprefixed SList calls;
+  - does not carry a public prefix: Ke, Ex, Io, Ps, Ndis, Rtl, Dbg, vDbgPrintEx (the WDK names),
+    Ndislock or ndislock_ (ndislock's own C API, the site-taking forms and the inline fast path's
+    out-of-line ends), and is not one of the WDK's unprefixed SList calls;
   - is not declared, by that name, in an installed header (include/ndislock/*.h): a prefix alone
     does not make an internal helper part of the contract;
   - is data, other than the five objects the inline fast path of include/ndislock/fast_path.h
@@ -23,7 +23,7 @@ import re
 import subprocess
 import sys
 
-PUBLIC_NAME = re.compile(r"^(Ke|Ex|Io|Ps|Ndis|Ndislock|ndislock_)[A-Za-z0-9_]*$")
+PUBLIC_NAME = re.compile(r"^(Ke|Ex|Io|Ps|Ndis|Rtl|Dbg|vDbgPrintEx|Ndislock|ndislock_)[A-Za-z0-9_]*$")
 # The WDK's SList calls, whose names carry no prefix (include/ndislock/wdk_slist.h).
 SLIST_NAMES = {"InitializeSListHead", "InterlockedPushEntrySList", "InterlockedPopEntrySList",
                "InterlockedFlushSList", "QueryDepthSList", "FirstEntrySList"}
@@ -86,7 +86,8 @@ def main():
     problems = []
     for name, kind in sorted(symbols.items()):
         if not PUBLIC_NAME.match(name) and name not in SLIST_NAMES:
-            problems.append(f"{name} ({kind}): not a public name (Ke*, Ex*, Io*, Ps*, Ndis*, Ndislock*, ndislock_*)")
+            problems.append(f"{name} ({kind}): not a public name (Ke*, Ex*, Io*, Ps*, Ndis*, Rtl*, Dbg*, vDbgPrintEx*, "
+                            "Ndislock*, ndislock_*)")
         elif name not in declared:
             problems.append(f"{name} ({kind}): not declared in any header of include/ndislock")
         elif kind not in CODE_TYPES and name not in FAST_PATH_DATA:

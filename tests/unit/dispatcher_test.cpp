@@ -212,13 +212,13 @@ TEST_F(Waits, WaitAllBlocksUntilTheLastObjectIsSignalled) {
     PVOID objects[2] = {&a, &b};
     std::atomic<NTSTATUS> status{-1};
     std::atomic<ndislock::model::ThreadState *> waiter_state{nullptr};
+    KeSetEvent(&a, 0, FALSE);
     std::thread waiter([&] {
         waiter_state.store(ndislock_test::current_thread_state());
         status.store(KeWaitForMultipleObjects(2, objects, WaitAll, Executive, KernelMode, FALSE, nullptr, nullptr));
     });
-    KeSetEvent(&a, 0, FALSE);
-    // Parked in the wait (its record names the first object), not merely not yet there.
-    ASSERT_TRUE(ndislock_test::eventually_waiting_on(waiter_state, &a)) << "the waiter never blocked";
+    // Parked in the wait (its record names the object it lacks), not merely not yet there.
+    ASSERT_TRUE(ndislock_test::eventually_waiting_on(waiter_state, &b)) << "the waiter never blocked";
     EXPECT_EQ(status.load(), -1); // one of two is not enough
     KeSetEvent(&b, 0, FALSE);
     waiter.join();

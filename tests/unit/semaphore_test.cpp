@@ -87,6 +87,27 @@ TEST_F(Semaphores, WaitAnyAndWaitAllTakeAUnitOnlyWhenSatisfied) {
     EXPECT_EQ(KeReadStateEvent(&e), 1); // a notification event stays signalled
 }
 
+// Signalled only while the count is above 0: a count made negative (misuse, reported with the
+// verifier on) satisfies no wait, and WaitAll naming one semaphore twice needs two of its count.
+using SemaphoresBadCount = ModelTest; // not in the clean corpus: the negative count is misuse
+
+TEST_F(SemaphoresBadCount, OnlyACountAboveZeroSatisfiesAWait) {
+    KSEMAPHORE negative;
+    KeInitializeSemaphore(&negative, -1, 1);
+    EXPECT_EQ(poll(&negative), STATUS_TIMEOUT);
+    EXPECT_EQ(KeReadStateSemaphore(&negative), -1);
+    KSEMAPHORE s;
+    KeInitializeSemaphore(&s, 1, 2);
+    PVOID twice[2] = {&s, &s};
+    LARGE_INTEGER z;
+    z.QuadPart = 0;
+    EXPECT_EQ(KeWaitForMultipleObjects(2, twice, WaitAll, Executive, KernelMode, FALSE, &z, nullptr), STATUS_TIMEOUT);
+    EXPECT_EQ(KeReadStateSemaphore(&s), 1);
+    KeReleaseSemaphore(&s, IO_NO_INCREMENT, 1, FALSE);
+    EXPECT_EQ(KeWaitForMultipleObjects(2, twice, WaitAll, Executive, KernelMode, FALSE, &z, nullptr), STATUS_SUCCESS);
+    EXPECT_EQ(KeReadStateSemaphore(&s), 0);
+}
+
 TEST_F(Semaphores, AtMostLimitThreadsHoldAUnitAtOnce) {
     Watchdog dog("semaphore exclusion, 4 threads on 2 units", std::chrono::seconds(60));
     KSEMAPHORE s;

@@ -1,9 +1,9 @@
 // Work items against their documented semantics (ndislock/wdk_work_items.h): the routine runs
 // once per queueing, at PASSIVE_LEVEL, on a worker thread, with the arguments of its signature;
 // items queued from DISPATCH_LEVEL and from a DPC run; a routine may free its own item; an item
-// can be queued again once it ran; an allocation at DISPATCH_LEVEL before any worker exists is
-// NULL. The same for items in the driver's storage (IoInitializeWorkItem, IoQueueWorkItemEx,
-// IoUninitializeWorkItem) and the executive's WORK_QUEUE_ITEM (ExInitializeWorkItem,
+// can be queued again once it ran; the first work item call starts the workers, at DISPATCH_LEVEL
+// too (from an ISR, items wait for them). The same for items in the driver's storage (IoInitializeWorkItem,
+// IoQueueWorkItemEx, IoUninitializeWorkItem) and the executive's WORK_QUEUE_ITEM (ExInitializeWorkItem,
 // ExQueueWorkItem), and their misuse as the verifier reports it (WorkItemMisuse). Every wait is
 // bounded (a KEVENT wait with a timeout, and a Watchdog).
 #include <atomic>
@@ -184,32 +184,64 @@ TEST_F(WorkItems, NoHandleNoItem) {
     EXPECT_EQ(IoAllocateWorkItem(nullptr), nullptr);
 }
 
-// In a fresh process (the death-test child re-runs the binary for this test alone).
+// In a fresh process (the death-test child re-runs the binary for this test alone): the first
+// work item call, at DISPATCH_LEVEL, starts the workers (as a driver's first one may be made under
+// its spin lock, or from a DPC); only an ISR cannot.
 [[noreturn]] void allocate_at_dispatch_first() {
+    Watchdog dog("first allocation at DISPATCH_LEVEL", std::chrono::seconds(20));
+    static std::atomic<int> runs{0};
     KIRQL old;
     KeRaiseIrql(DISPATCH_LEVEL, &old);
     int adapter = 0;
     NDIS_HANDLE at_dispatch = NdisAllocateIoWorkItem(&adapter);
+    if (at_dispatch != nullptr)
+        NdisQueueIoWorkItem(
+            at_dispatch, [](PVOID, NDIS_HANDLE) { runs.fetch_add(1); }, nullptr);
     KeLowerIrql(old);
-    NDIS_HANDLE at_passive = NdisAllocateIoWorkItem(&adapter);
-    std::fprintf(stderr, "at DISPATCH_LEVEL %s, then at PASSIVE_LEVEL %s\n",
-                 at_dispatch == nullptr ? "NULL" : "an item", at_passive == nullptr ? "NULL" : "an item");
+    const bool ran = eventually([] { return runs.load() == 1; });
+    std::fprintf(stderr, "at DISPATCH_LEVEL %s, %s\n", at_dispatch == nullptr ? "NULL" : "an item",
+                 ran ? "and it ran" : "and it never ran");
     std::_Exit(0);
 }
 
 using WorkItemsDeathTest = ModelTest;
-TEST_F(WorkItemsDeathTest, TheFirstAllocationAtDispatchLevelIsNull) {
-    EXPECT_EXIT(allocate_at_dispatch_first(), ::testing::ExitedWithCode(0),
-                "at DISPATCH_LEVEL NULL, then at PASSIVE_LEVEL an item");
+TEST_F(WorkItemsDeathTest, TheFirstAllocationAtDispatchLevelStartsTheWorkers) {
+    EXPECT_EXIT(allocate_at_dispatch_first(), ::testing::ExitedWithCode(0), "at DISPATCH_LEVEL an item, and it ran");
+}
+
+// Also in a fresh process: the review's case, a driver whose first work item call is ExQueueWorkItem
+// from its timer's DPC (ExInitializeWorkItem is a macro: no call before it). It runs.
+[[noreturn]] void queue_from_a_timer_dpc_first() {
+    Watchdog dog("ExQueueWorkItem from a timer DPC first", std::chrono::seconds(20));
+    static std::atomic<int> runs{0};
+    static WORK_QUEUE_ITEM executive;
+    static KTIMER timer;
+    static KDPC dpc;
+    ExInitializeWorkItem(
+        &executive, [](PVOID) { runs.fetch_add(1); }, nullptr);
+    KeInitializeTimer(&timer);
+    KeInitializeDpc(
+        &dpc, [](PKDPC, PVOID, PVOID, PVOID) { ExQueueWorkItem(&executive, DelayedWorkQueue); }, nullptr);
+    LARGE_INTEGER due;
+    due.QuadPart = -10'000; // 1 ms
+    KeSetTimer(&timer, due, &dpc);
+    const bool ran = eventually([] { return runs.load() == 1; });
+    std::fprintf(stderr, "%s\n", ran ? "the item ran" : "the item never ran");
+    std::_Exit(0);
+}
+
+TEST_F(WorkItemsDeathTest, AFirstExQueueWorkItemFromATimerDpcRuns) {
+    EXPECT_EXIT(queue_from_a_timer_dpc_first(), ::testing::ExitedWithCode(0), "the item ran");
 }
 
 // Also in a fresh process: IoInitializeWorkItem and ExQueueWorkItem cannot fail, so items
-// initialized and queued at DISPATCH_LEVEL before any worker exists wait for the workers (said on
-// stderr), which the next call below DISPATCH_LEVEL starts.
+// initialized and queued from an ISR's level before any worker exists (the workers cannot be
+// started there) wait for the workers (said on stderr), which the next call at DISPATCH_LEVEL or
+// below starts.
 void CountsInAnAtomic(PVOID parameter) { static_cast<std::atomic<int> *>(parameter)->fetch_add(1); }
 void CountsInAnAtomicEx(PVOID, PVOID context, PIO_WORKITEM) { static_cast<std::atomic<int> *>(context)->fetch_add(1); }
 
-[[noreturn]] void queue_at_dispatch_first() {
+[[noreturn]] void queue_at_device_level_first() {
     Watchdog dog("items queued before the workers", std::chrono::seconds(20));
     static std::atomic<int> runs{0};
     static WORK_QUEUE_ITEM executive;
@@ -217,23 +249,69 @@ void CountsInAnAtomicEx(PVOID, PVOID context, PIO_WORKITEM) { static_cast<std::a
     PIO_WORKITEM item = static_cast<PIO_WORKITEM>(std::malloc(IoSizeofWorkItem()));
     ExInitializeWorkItem(&executive, CountsInAnAtomic, &runs);
     KIRQL old;
-    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    KeRaiseIrql(5, &old); // a device IRQL: what an ISR runs at
     IoInitializeWorkItem(&device, item);
     IoQueueWorkItemEx(item, CountsInAnAtomicEx, DelayedWorkQueue, &runs);
     ExQueueWorkItem(&executive, DelayedWorkQueue);
     KeLowerIrql(old);
     std::this_thread::sleep_for(std::chrono::milliseconds(50)); // not run: no worker (not asserted on time)
     const int before = runs.load();
-    NDIS_HANDLE starter = NdisAllocateIoWorkItem(&device); // below DISPATCH_LEVEL: starts the workers
+    NDIS_HANDLE starter = NdisAllocateIoWorkItem(&device); // at PASSIVE_LEVEL: starts the workers
     const bool both = eventually([] { return runs.load() == 2; });
     std::fprintf(stderr, "before the workers %d, then %s\n", before, both ? "both ran" : "not both");
     std::_Exit(starter != nullptr ? 0 : 1);
 }
 
-TEST_F(WorkItemsDeathTest, ItemsQueuedAtDispatchLevelBeforeAnyWorkerWaitForThem) {
-    EXPECT_EXIT(queue_at_dispatch_first(), ::testing::ExitedWithCode(0),
-                "queued at DISPATCH_LEVEL or above before ndislock's worker threads started(.|\n)*"
+TEST_F(WorkItemsDeathTest, ItemsQueuedFromAnIsrBeforeAnyWorkerWaitForThem) {
+    EXPECT_EXIT(queue_at_device_level_first(), ::testing::ExitedWithCode(0),
+                "queued above DISPATCH_LEVEL \\(from an ISR\\) before ndislock's worker threads started(.|\n)*"
                 "before the workers 0, then both ran");
+}
+
+// Also in a fresh process: a WORK_QUEUE_ITEM freed and overwritten while it waits in the queue is a
+// BugCheck (0xE4, as Windows finds a queued item in freed pool), and its routine is not called.
+[[noreturn]] void overwrite_a_queued_executive_item() {
+    Watchdog dog("overwritten WORK_QUEUE_ITEM", std::chrono::seconds(20));
+    static int device = 0;
+    auto *executive = static_cast<WORK_QUEUE_ITEM *>(std::malloc(sizeof(WORK_QUEUE_ITEM)));
+    ExInitializeWorkItem(
+        executive, [](PVOID) { std::fprintf(stderr, "the routine ran\n"); }, nullptr);
+    KIRQL old;
+    KeRaiseIrql(5, &old); // queued where no worker can be started: it waits
+    ExQueueWorkItem(executive, DelayedWorkQueue);
+    KeLowerIrql(old);
+    std::memset(static_cast<void *>(executive), 0x5a, sizeof *executive); // freed and reused while queued
+    (void)NdisAllocateIoWorkItem(&device);                                // starts the workers
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+    std::fprintf(stderr, "no report\n");
+    std::_Exit(0);
+}
+
+TEST_F(WorkItemsDeathTest, AWorkQueueItemOverwrittenWhileQueuedIsABugCheck) {
+    EXPECT_DEATH(overwrite_a_queued_executive_item(),
+                 "BugCheck(.|\n)*WORK_QUEUE_ITEM at 0x[0-9a-f]+ was freed or overwritten while it was queued(.|\n)*"
+                 "0xE4 WORKER_INVALID");
+}
+
+// A routine that returns inside a guarded region (here: owning the guarded mutex it took) is the
+// bug check Windows makes of it (0x1 APC_INDEX_MISMATCH), with the verifier off too.
+[[noreturn]] void return_owning_a_guarded_mutex() {
+    Watchdog dog("work item returning in a guarded region", std::chrono::seconds(20));
+    static KGUARDED_MUTEX guarded;
+    static int device = 0;
+    KeInitializeGuardedMutex(&guarded);
+    NDIS_HANDLE item = NdisAllocateIoWorkItem(&device);
+    NdisQueueIoWorkItem(
+        item, [](PVOID, NDIS_HANDLE) { KeAcquireGuardedMutex(&guarded); }, nullptr);
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+    std::fprintf(stderr, "no bug check\n");
+    std::_Exit(0);
+}
+
+TEST_F(WorkItemsDeathTest, ARoutineReturningInAGuardedRegionIsABugCheckWithTheVerifierOff) {
+    EXPECT_DEATH(return_owning_a_guarded_mutex(),
+                 "BugCheck(.|\n)*work item routine \\(0x[0-9a-f]+\\) returns inside a guarded region(.|\n)*"
+                 "APC_INDEX_MISMATCH \\(parameter 4: 1, a worker routine\\)");
 }
 
 // ---- Items in the driver's storage: IoInitializeWorkItem, IoQueueWorkItemEx, IoUninitializeWorkItem

@@ -296,6 +296,35 @@ TEST_F(TimerRules, ASetTimerWhoseMemoryIsOverwrittenIsABugCheckNotACrash) {
         "BugCheck(.|\n)*no longer holds a timer(.|\n)*0xC7 TIMER_OR_DPC_INVALID");
 }
 
+// The usual driver layout: the KTIMER inside a context the driver frees while the timer is set,
+// and the heap reuses the memory without touching the timer's header: its queue links point
+// anywhere. The queue checks every link against the timers it holds: a BugCheck, not a crash.
+TEST_F(TimerRules, ASetTimerWhoseLinksAreOverwrittenIsABugCheckNotACrash) {
+    EXPECT_DEATH(
+        {
+            struct Context {
+                KTIMER timer;
+                KDPC dpc;
+            };
+            static KTIMER later; // set behind it, so its links lead somewhere real
+            auto *c = new Context;
+            KeInitializeTimer(&later);
+            KeInitializeTimer(&c->timer);
+            KeInitializeDpc(
+                &c->dpc, [](PKDPC, PVOID, PVOID, PVOID) {}, nullptr);
+            KeSetTimer(&later, relative(kHour), nullptr);
+            KeSetTimerEx(&c->timer, relative(20 * kMs), 5, &c->dpc);
+            std::memset(static_cast<void *>(&c->timer.TimerListEntry), 0x5a, sizeof c->timer.TimerListEntry);
+            Watchdog dog("overwritten timer links", std::chrono::seconds(20));
+            for (int i = 0; i < 400; ++i)
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            std::fprintf(stderr, "the timer queue never looked\n");
+            std::_Exit(0);
+        },
+        "BugCheck(.|\n)*timer queue's links are broken \\(the KTIMER at 0x[0-9a-f]+\\)(.|\n)*"
+        "0xC7 TIMER_OR_DPC_INVALID");
+}
+
 // ---- At exit ----------------------------------------------------------------------------------
 
 void Tick(PKDPC, PVOID, PVOID, PVOID) {}

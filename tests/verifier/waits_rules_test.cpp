@@ -413,23 +413,29 @@ void ReturnsOwningAMutex(PVOID, NDIS_HANDLE) {
 
 TEST(WorkItemReturns, InsideACriticalRegionIsABugCheckAtTheRoutine) {
     EXPECT_DEATH(queue_a_routine_returning_in_a_critical_region(),
-                 "error: BugCheck \\(terminal\\)\n[^\n]*ReturnsInACriticalRegion returns inside a critical region[^\n]*"
+                 "error: BugCheck \\(terminal\\)\n[^\n]*work item routine \\(0x[0-9a-f]+\\) returns inside a critical "
+                 "region[^\n]*"
                  "APC_INDEX_MISMATCH.*\n  at [^\n]*waits_rules_test\\.cpp:" +
                      std::to_string(kCriticalRegionRoutineLine));
 }
 
-TEST_F(VerifierTest, LockHeldAtCallbackReturn_AWorkItemRoutineReturningOwningAKernelMutex) {
-    Watchdog dog("work item returning owning a mutex", std::chrono::seconds(30));
+// Owning the kernel mutex it took, the routine is still inside the critical region the acquire
+// entered: what it holds is said (LockHeldAtCallbackReturn), then the bug check ends the process.
+[[noreturn]] void queue_a_routine_returning_owning_a_mutex() {
+    Watchdog dog("work item returning owning a mutex", std::chrono::seconds(20));
     KeInitializeMutex(&g_kept_mutex, 0);
-    int adapter = 0;
+    static int adapter = 0;
     NDIS_HANDLE item = NdisAllocateIoWorkItem(&adapter);
     NdisQueueIoWorkItem(item, ReturnsOwningAMutex, nullptr);
-    ASSERT_TRUE(eventually([&] { return NdislockVerifierFindingCount() == 1; })) << dump(take());
-    const std::vector<Got> got = take();
-    expect_exactly(got, "LockHeldAtCallbackReturn", __FILE__, 0, false);
-    if (got.size() == 1) {
-        EXPECT_NE(got[0].message.find("returns holding 1 mutex"), std::string::npos) << got[0].message;
-    }
+    std::this_thread::sleep_for(std::chrono::seconds(10)); // the bug check ends the process first
+    std::fprintf(stderr, "no bug check\n");
+    std::_Exit(0);
+}
+
+TEST(WorkItemReturns, OwningAKernelMutexIsLockHeldAtCallbackReturnThenABugCheck) {
+    EXPECT_DEATH(queue_a_routine_returning_owning_a_mutex(),
+                 "error: LockHeldAtCallbackReturn\n[^\n]*returns holding 1 mutex(.|\n)*error: BugCheck "
+                 "\\(terminal\\)(.|\n)*APC_INDEX_MISMATCH");
 }
 
 TEST_F(VerifierTest, WorkItemMisuse_NotForARoutineFreeingItsOwnItem) {
@@ -447,6 +453,72 @@ TEST_F(VerifierTest, WorkItemMisuse_NotForARoutineFreeingItsOwnItem) {
     ASSERT_TRUE(eventually([&] { return done.load() == 1; }));
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     EXPECT_EQ(NdislockVerifierFindingCount(), 0u) << dump(take());
+}
+
+// ---- Fast and guarded mutexes released by a non-owner, tried above their level -------------------
+
+// Another thread's fast or guarded mutex released, or a free one: MutexNotOwned at the release's
+// line, and the owner keeps it (its exclusion holds); the releaser's IRQL and region are as they were.
+TEST_F(VerifierTest, MutexNotOwned_FastAndGuardedMutexesReleasedByANonOwner) {
+    Watchdog dog("fast mutex released by a non-owner", std::chrono::seconds(30));
+    FAST_MUTEX fast;
+    ExInitializeFastMutex(&fast);
+    KGUARDED_MUTEX guarded;
+    KeInitializeGuardedMutex(&guarded);
+    const int free_line = AT(ExReleaseFastMutex(&fast)); // free: nothing to release
+    EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    std::atomic<int> step{0};
+    int fast_line = 0, guarded_line = 0;
+    std::thread owner([&] {
+        ExAcquireFastMutex(&fast);
+        KeAcquireGuardedMutex(&guarded);
+        step.store(1);
+        while (step.load() != 2)
+            std::this_thread::yield();
+        KeReleaseGuardedMutex(&guarded);
+        ExReleaseFastMutex(&fast);
+    });
+    ASSERT_TRUE(eventually([&] { return step.load() == 1; }));
+    fast_line = AT(ExReleaseFastMutexUnsafe(&fast));
+    KeEnterGuardedRegion();
+    guarded_line = AT(KeReleaseGuardedMutex(&guarded));
+    EXPECT_TRUE(KeAreAllApcsDisabled()); // still in its own guarded region
+    KeLeaveGuardedRegion();
+    EXPECT_FALSE(ExTryToAcquireFastMutex(&fast)); // still the owner's
+    EXPECT_FALSE(KeTryToAcquireGuardedMutex(&guarded));
+    step.store(2);
+    owner.join();
+    const std::vector<Got> got = take();
+    ASSERT_EQ(got.size(), 3u) << dump(got);
+    const int lines[] = {free_line, fast_line, guarded_line};
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(got[i].rule, "MutexNotOwned") << dump(got);
+        EXPECT_EQ(got[i].line, lines[i]) << dump(got);
+    }
+    EXPECT_NE(got[0].message.find("it is free"), std::string::npos) << got[0].message;
+    EXPECT_NE(got[1].message.find("its owner is thread"), std::string::npos) << got[1].message;
+}
+
+// The try forms are for IRQL <= APC_LEVEL, as the waiting ones (Driver Verifier's IrqlExApcLte1).
+TEST_F(VerifierTest, IrqlTooHighForCall_TryAcquiresOfFastAndGuardedMutexesAtDispatchLevel) {
+    FAST_MUTEX fast;
+    ExInitializeFastMutex(&fast);
+    KGUARDED_MUTEX guarded;
+    KeInitializeGuardedMutex(&guarded);
+    KIRQL old = 0;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    BOOLEAN took_fast = FALSE, took_guarded = FALSE;
+    const int fast_line = AT(took_fast = ExTryToAcquireFastMutex(&fast));
+    const int guarded_line = AT(took_guarded = KeTryToAcquireGuardedMutex(&guarded));
+    if (took_guarded) KeReleaseGuardedMutex(&guarded);
+    if (took_fast) ExReleaseFastMutex(&fast);
+    KeLowerIrql(old);
+    const std::vector<Got> got = take();
+    ASSERT_EQ(got.size(), 2u) << dump(got);
+    EXPECT_EQ(got[0].rule, "IrqlTooHighForCall");
+    EXPECT_EQ(got[0].line, fast_line);
+    EXPECT_EQ(got[1].rule, "IrqlTooHighForCall");
+    EXPECT_EQ(got[1].line, guarded_line);
 }
 
 // ---- SemaphoreMisuse -----------------------------------------------------------------------------
@@ -533,6 +605,26 @@ TEST(WaitsDeadlock, ASemaphoreNobodyReleasesEndsWithADeadlockReportNamingIt) {
     EXPECT_DEATH(wait_for_a_semaphore_nobody_releases(),
                  "error: Deadlock \\(terminal\\).*for semaphore 0x[0-9a-f]+ \\(its count is 0: it waits for a "
                  "KeReleaseSemaphore\\)");
+}
+
+// A WaitAll that lacks one object (the event is set, the semaphore is at 0): the report names what
+// it lacks, not the first object of the array.
+[[noreturn]] void wait_all_for_a_set_event_and_an_empty_semaphore() {
+    NdislockVerifierSetWatchdog(300);
+    static KEVENT e;
+    static KSEMAPHORE s;
+    KeInitializeEvent(&e, NotificationEvent, TRUE);
+    KeInitializeSemaphore(&s, 0, 1);
+    PVOID both[2] = {&e, &s};
+    Watchdog dog("WaitAll child", std::chrono::seconds(20));
+    KeWaitForMultipleObjects(2, both, WaitAll, Executive, KernelMode, FALSE, nullptr, nullptr);
+    std::fprintf(stderr, "the wait ended\n");
+    std::_Exit(0);
+}
+
+TEST(WaitsDeadlock, AWaitAllNamesTheObjectItLacks) {
+    EXPECT_DEATH(wait_all_for_a_set_event_and_an_empty_semaphore(),
+                 "error: Deadlock \\(terminal\\).*for semaphore 0x[0-9a-f]+ \\(its count is 0");
 }
 
 TEST_F(VerifierTest, Deadlock_NotForATimedWaitLongerThanTheWatchdogLimit) {
