@@ -27,6 +27,7 @@
 #include "ndislock/verifier.h"
 #include "ndislock/wdk.h"
 #include "test_support.h"
+#include "verifier_on_test.h"
 
 using ndislock_test::eventually;
 using ndislock_test::ModelTest;
@@ -209,41 +210,8 @@ std::string fmt(const char *format, ...) {
 }
 
 // The verifier on for one test, its findings taken and forgotten after.
-struct Finding {
-    std::string rule, message;
-};
-class Verified : public ModelTest {
-protected:
-    void SetUp() override {
-        ModelTest::SetUp();
-        mode_ = NdislockVerifierGetMode();
-        NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
-        NdislockVerifierResetFindings();
-    }
-    void TearDown() override {
-        NdislockVerifierResetFindings();
-        NdislockVerifierSetMode(mode_);
-        ModelTest::TearDown();
-    }
-    static std::vector<Finding> take() {
-        NDISLOCK_FINDING f[16];
-        const ULONG n = NdislockVerifierGetFindings(f, 16);
-        std::vector<Finding> out;
-        for (ULONG i = 0; i < n && i < 16; ++i)
-            out.push_back({f[i].RuleId, f[i].Message});
-        NdislockVerifierResetFindings();
-        return out;
-    }
-    static std::string dump(const std::vector<Finding> &got) {
-        std::string s = std::to_string(got.size()) + " finding(s):\n";
-        for (const Finding &g : got)
-            s += "  " + g.rule + ": " + g.message + "\n";
-        return s;
-    }
-
-private:
-    NDISLOCK_VERIFIER_MODE mode_ = NDISLOCK_VERIFIER_OFF;
-};
+using Verified = ndislock_test::VerifierOnTest;
+using ndislock_test::Finding;
 
 // Raises to IRQL for the scope (HIGH_LEVEL: where an ISR's code runs, above DISPATCH_LEVEL).
 struct Raised {

@@ -17,7 +17,9 @@
 #include "interrupt/work_items.h" // work_item_busy: an item may be freed once its routine returned
 #include "ndislock/verifier.h"
 #include "ndislock/wdk.h"
+#include "busy_workers.h"
 #include "test_support.h"
+#include "verifier_on_test.h"
 
 using ndislock_test::eventually;
 using ndislock_test::ModelTest;
@@ -595,41 +597,11 @@ TEST_F(WorkItems, ManyExecutiveItemsEachRunOnce) {
 
 // ---- Misuse: what the verifier reports (WorkItemMisuse, IrqlTooHighForCall, BugCheck) ---------
 
-struct Finding {
-    std::string rule, file, message;
-    int line = 0;
-};
-
 // The verifier on for the test (the unit tests run with it off), its findings forgotten after:
 // the names below are not in the clean-corpus registration, which fails a test on any finding.
-class WorkItemMisuse : public ModelTest {
+using ndislock_test::Finding;
+class WorkItemMisuse : public ndislock_test::VerifierOnTest {
 protected:
-    void SetUp() override {
-        ModelTest::SetUp();
-        mode_ = NdislockVerifierGetMode();
-        NdislockVerifierSetMode(NDISLOCK_VERIFIER_ON);
-        NdislockVerifierResetFindings();
-    }
-    void TearDown() override {
-        NdislockVerifierResetFindings();
-        NdislockVerifierSetMode(mode_);
-        ModelTest::TearDown();
-    }
-    static std::vector<Finding> take() {
-        NDISLOCK_FINDING f[16];
-        const ULONG n = NdislockVerifierGetFindings(f, 16);
-        std::vector<Finding> out;
-        for (ULONG i = 0; i < n && i < 16; ++i)
-            out.push_back({f[i].RuleId, f[i].File != nullptr ? f[i].File : "", f[i].Message, f[i].Line});
-        NdislockVerifierResetFindings();
-        return out;
-    }
-    static std::string dump(const std::vector<Finding> &got) {
-        std::string s = std::to_string(got.size()) + " finding(s):\n";
-        for (const Finding &g : got)
-            s += "  " + g.rule + " at " + g.file + ":" + std::to_string(g.line) + "\n" + g.message + "\n";
-        return s;
-    }
     // Exactly one finding, of this rule, at this line of this file, whose text has `says`.
     static void expect_one(const std::vector<Finding> &got, const char *rule, int line, const char *says) {
         ASSERT_EQ(got.size(), 1u) << dump(got);
@@ -638,44 +610,9 @@ protected:
         EXPECT_EQ(got[0].line, line) << dump(got);
         EXPECT_NE(got[0].message.find(says), std::string::npos) << dump(got);
     }
-
-private:
-    NDISLOCK_VERIFIER_MODE mode_ = NDISLOCK_VERIFIER_OFF;
 };
 
-// Both workers held in routines that wait for `go`, so a third item stays queued. let_go returns
-// once both routines are past their use of this object.
-struct BusyWorkers {
-    KEVENT go;
-    std::atomic<int> started{0}, finished{0};
-    NDIS_HANDLE items[2] = {};
-    int adapter = 0;
-    static void Hold(PVOID context, NDIS_HANDLE) {
-        auto *self = static_cast<BusyWorkers *>(context);
-        self->started.fetch_add(1);
-        LARGE_INTEGER limit;
-        limit.QuadPart = -200'000'000; // 20 s: the test's watchdog ends it first
-        KeWaitForSingleObject(&self->go, Executive, KernelMode, FALSE, &limit);
-        self->finished.fetch_add(1);
-    }
-    void occupy() {
-        KeInitializeEvent(&go, NotificationEvent, FALSE);
-        for (NDIS_HANDLE &item : items) {
-            item = NdisAllocateIoWorkItem(&adapter);
-            ASSERT_NE(item, nullptr);
-            NdisQueueIoWorkItem(item, Hold, this);
-        }
-        ASSERT_TRUE(eventually([&] { return started.load() == 2; }));
-    }
-    void let_go() {
-        KeSetEvent(&go, IO_NO_INCREMENT, FALSE);
-        ASSERT_TRUE(eventually([&] { return finished.load() == 2; }));
-        for (NDIS_HANDLE item : items) {
-            ASSERT_TRUE(eventually([&] { return !idle_not(item); }));
-            NdisFreeIoWorkItem(item);
-        }
-    }
-};
+using ndislock_test::BusyWorkers;
 
 void CountsRuns(PVOID parameter) { static_cast<std::atomic<int> *>(parameter)->fetch_add(1); }
 void CountsRunsEx(PVOID, PVOID context, PIO_WORKITEM) { static_cast<std::atomic<int> *>(context)->fetch_add(1); }

@@ -24,6 +24,7 @@
 #include "model/thread_state.h"
 #include "ndislock/wdk.h"
 #include "ndislock/verifier.h"
+#include "../unit/busy_workers.h"
 #include "verifier_support.h"
 #include "wait_support.h"
 
@@ -302,34 +303,7 @@ TEST_F(VerifierTest, FastMutexRecursion_IsTerminal) {
 
 // ---- Work items ---------------------------------------------------------------------------------------
 
-// Both workers held in routines that wait for `go`, so a third item stays queued. let_go returns
-// once both routines are past their use of this object.
-struct BusyWorkers {
-    KEVENT go;
-    std::atomic<int> started{0}, finished{0};
-    NDIS_HANDLE items[2] = {};
-    int adapter = 0;
-    static void Hold(PVOID context, NDIS_HANDLE) {
-        auto *self = static_cast<BusyWorkers *>(context);
-        self->started.fetch_add(1);
-        LARGE_INTEGER limit;
-        limit.QuadPart = -200'000'000; // 20 s: the test's watchdog ends it first
-        KeWaitForSingleObject(&self->go, Executive, KernelMode, FALSE, &limit);
-        self->finished.fetch_add(1);
-    }
-    void occupy() {
-        KeInitializeEvent(&go, NotificationEvent, FALSE);
-        for (NDIS_HANDLE &item : items) {
-            item = NdisAllocateIoWorkItem(&adapter);
-            NdisQueueIoWorkItem(item, Hold, this);
-        }
-        ASSERT_TRUE(eventually([&] { return started.load() == 2; }));
-    }
-    void let_go() {
-        KeSetEvent(&go, IO_NO_INCREMENT, FALSE);
-        ASSERT_TRUE(eventually([&] { return finished.load() == 2; }));
-    }
-};
+using ndislock_test::BusyWorkers;
 
 void Count(PVOID context, NDIS_HANDLE) { static_cast<std::atomic<int> *>(context)->fetch_add(1); }
 
