@@ -22,7 +22,9 @@
  * (parameter 1 = 0x7), freeing with a tag other than the one it was allocated with (0xA: the
  * block, the allocator's tag, the tag given), freeing an address no pool call returned or NULL
  * (0x42). A wrong address is caught when the 32 bytes before it are readable and do not carry the
- * mark, which is the usual case, not always.
+ * mark, which is the usual case, not always. A second free is caught while the heap has not reused
+ * the block; under AddressSanitizer or ThreadSanitizer the sanitizer reports it first (the header
+ * read is a heap-use-after-free).
  */
 #ifndef NDISLOCK_WDK_POOL_H
 #define NDISLOCK_WDK_POOL_H

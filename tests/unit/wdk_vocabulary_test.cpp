@@ -893,7 +893,12 @@ TEST_F(PoolVerified, AboveItsIrqlIsIrqlTooHighForCall) {
 
 using PoolDeathTest = Pool;
 
+// The second free reads the block's header, which the first gave back to the heap: a sanitizer
+// reports that read (heap-use-after-free, the double free it is) before ndislock can.
 TEST_F(PoolDeathTest, ASecondFreeIsBadPoolCaller7) {
+#ifdef NDISLOCK_TESTS_UNDER_SANITIZER
+    GTEST_SKIP() << "under a sanitizer the double free is the sanitizer's report";
+#endif
     EXPECT_DEATH(
         {
             PVOID p = ExAllocatePoolWithTag(NonPagedPoolNx, 48, kTag);
