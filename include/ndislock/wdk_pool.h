@@ -14,8 +14,8 @@
  * one at IRQL <= APC_LEVEL. Above that the verifier reports IrqlTooHighForCall at the call. Above
  * DISPATCH_LEVEL (an ISR or a synchronize routine, whose interrupted thread may be stopped inside
  * the heap holding its lock), an allocation returns NULL without touching the heap, with the
- * verifier on or off, and a free only marks the block freed and leaves its memory to leak: neither
- * can deadlock.
+ * verifier on or off, and a free marks the block freed and leaves it to the next pool call made at
+ * DISPATCH_LEVEL or below, which gives it back to the heap: neither can deadlock.
  *
  * Misuse the header shows ends the process as the bug check Windows stops on, 0xC2
  * BAD_POOL_CALLER (the BugCheck rule, with the verifier on or off): freeing a block a second time
@@ -150,7 +150,7 @@ NDISLOCK_API PVOID ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes);
 /* ExFreePoolWithTag: IRQL <= DISPATCH_LEVEL, IRQL <= APC_LEVEL for a block from paged pool. Frees
  * the pool block P, which must have been allocated with Tag (Tag 0 skips the comparison). Misuse:
  * above its IRQL, IrqlTooHighForCall with the verifier on; above DISPATCH_LEVEL the block is marked
- * freed and its memory leaked, not freed; a second free of P, a wrong Tag, or a P no pool call
+ * freed and given back to the heap by the next pool call below; a second free of P, a wrong Tag, or a P no pool call
  * returned (NULL included) is bug check 0xC2 BAD_POOL_CALLER: BugCheck, and the process ends (see
  * the top of this header). Page: wdm/nf-wdm-exfreepoolwithtag. */
 NDISLOCK_API VOID ExFreePoolWithTag(PVOID P, ULONG Tag);

@@ -10,10 +10,12 @@
 //
 // IRQL: above the documented level the verifier reports IrqlTooHighForCall. Above DISPATCH_LEVEL
 // the heap is never entered (the thread an emulated interrupt stopped may hold its lock): an
-// allocation returns NULL, a free marks the block freed and leaks its memory.
+// allocation returns NULL, a free marks the block freed and puts it on a lock-free list that the
+// next pool call at DISPATCH_LEVEL or below gives back to the heap.
 #define NDISLOCK_NO_SITE_MACROS
 #include "ndislock/wdk.h"
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -31,7 +33,7 @@ constexpr std::uint64_t kFreed = 0x45455246504B4C44ULL; // "DLKPFREE" in memory
 
 struct Header {
     void *base;         // what posix_memalign returned
-    std::uint64_t size; // NumberOfBytes
+    std::uint64_t size; // NumberOfBytes; once freed from an ISR, the next deferred block (Header *)
     ULONG tag;
     ULONG pool;         // the POOL_TYPE (paged when odd)
     std::uint64_t mark; // kLive, kFreed, or anything else: not a pool block
@@ -69,11 +71,33 @@ struct TagText {
     platform::fatal("BugCheck: %s", detail); // a terminal rule: reached only if an observer let it go on
 }
 
+// Blocks freed above DISPATCH_LEVEL, not yet given back to the heap: a stack linked through
+// Header::size, pushed from ISRs (lock-free), taken whole by the next pool call that may use the
+// heap. Still reachable from here, so a leak checker does not count them.
+std::atomic<Header *> g_deferred{nullptr};
+
+void defer_free(Header *h) noexcept {
+    Header *top = g_deferred.load(std::memory_order_relaxed);
+    do {
+        h->size = reinterpret_cast<std::uintptr_t>(top);
+    } while (!g_deferred.compare_exchange_weak(top, h, std::memory_order_release, std::memory_order_relaxed));
+}
+
+void free_deferred() noexcept {
+    if (g_deferred.load(std::memory_order_relaxed) == nullptr) return;
+    for (Header *h = g_deferred.exchange(nullptr, std::memory_order_acquire); h != nullptr;) {
+        Header *next = reinterpret_cast<Header *>(static_cast<std::uintptr_t>(h->size));
+        std::free(h->base);
+        h = next;
+    }
+}
+
 PVOID allocate(ULONG pool, SIZE_T bytes, ULONG tag, bool zero, const char *call, const void *return_address) noexcept {
     ThreadState &t = this_thread();
     const observe::Site site{nullptr, 0, nullptr, return_address};
     check_call_irql(t, paged(pool) ? APC_LEVEL : DISPATCH_LEVEL, call, site);
     if (t.irql().load(std::memory_order_relaxed) > DISPATCH_LEVEL) return nullptr; // never the heap from an ISR
+    free_deferred();
     const std::size_t alignment = bytes >= PAGE_SIZE ? PAGE_SIZE : kCacheLine;
     if (bytes > SIZE_MAX - alignment) return nullptr;
     void *base = nullptr;
@@ -120,7 +144,8 @@ void release(PVOID block, ULONG tag, bool check_tag, const char *call, const voi
         std::snprintf(what, sizeof what, "%s of %p, a pool block another thread freed meanwhile", call, block);
         bad_pool_caller(0x07, 0, h->tag, reinterpret_cast<ULONG_PTR>(block), what, site);
     }
-    if (t.irql().load(std::memory_order_relaxed) > DISPATCH_LEVEL) return; // leaked: never the heap from an ISR
+    if (t.irql().load(std::memory_order_relaxed) > DISPATCH_LEVEL) return defer_free(h); // never the heap from an ISR
+    free_deferred();
     std::free(h->base);
 }
 
