@@ -325,6 +325,12 @@ TEST_F(ExploreSearch, JobsSplitTheSearchAndReportTheFinding) {
 #if NDISLOCK_TSAN
     GTEST_SKIP() << "ThreadSanitizer does not support threads started after a fork";
 #endif
+#if defined(__SANITIZE_ADDRESS__)
+    // GCC 12's AddressSanitizer takes no lock around fork: a child whose parent had a thread inside
+    // the sanitizer's allocator at the fork waits for that allocator lock forever (seen in 2 of 4
+    // runs: the child blocked in SizeClassAllocator64::GetFromAllocator under calloc).
+    GTEST_SKIP() << "AddressSanitizer's allocator lock can be inherited held by a forked job";
+#endif
     ex::Options o = options(NDISLOCK_EXPLORE_RANDOM, 200);
     o.jobs = 2;
     const ex::Result clean = ex::explore(o, two_yields);
