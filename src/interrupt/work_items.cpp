@@ -372,8 +372,6 @@ PIO_WORKITEM work_item_allocate(void *owner) noexcept {
 
 ULONG work_item_caller_size() noexcept { return sizeof(CallerWorkItem); }
 
-std::uint32_t work_item_pool_size() noexcept { return kPoolSize; }
-
 WorkItemUse work_item_initialize(void *owner, PIO_WORKITEM storage) noexcept {
     (void)ensure_workers(); // none yet at DISPATCH_LEVEL: its queueings wait for them (said then)
     if (_IO_WORKITEM *old = resolve_caller(storage);

@@ -86,8 +86,4 @@ bool work_item_valid(PIO_WORKITEM item) noexcept;
 // Whether item is an initialized item (its storage), as opposed to an allocated one.
 bool work_item_is_initialized(PIO_WORKITEM item) noexcept;
 
-// The pool's size: at most this many items are allocated, initialized or queued by
-// ExQueueWorkItem at once.
-std::uint32_t work_item_pool_size() noexcept;
-
 } // namespace ndislock::interrupt
